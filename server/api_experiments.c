@@ -1,0 +1,348 @@
+/* Experiments: create, get, get-by-name, rename, delete, restore, search,
+ * and experiment tags. Decode -> store -> encode; no SQL here. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "api_common.h"
+#include "store_experiments.h"
+#include "validate.h"
+
+#define SEARCH_EXPERIMENTS_MAX 50000
+#define SEARCH_EXPERIMENTS_DEFAULT 1000
+
+static void not_found(struct reply *r, int rc, int64_t id)
+{
+    char msg[96];
+    snprintf(msg, sizeof msg, "No Experiment with id=%lld exists", (long long)id);
+    api_store_error(r, rc, msg);
+}
+
+/* Checks an artifact_location per the contract: length, no fragment or
+ * params, no '..' traversal in a query part. */
+static int check_artifact_location(const char *loc, struct reply *r)
+{
+    if (validate_utf8_length(loc) > MAX_ARTIFACT_LOCATION_LENGTH) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value for parameter 'artifact_location': it exceeds the maximum "
+                    "length of %d characters",
+                    MAX_ARTIFACT_LOCATION_LENGTH);
+        return JX_BAD;
+    }
+    const char *query = strchr(loc, '?');
+    if (strchr(loc, '#') || strchr(loc, ';') || (query && strstr(query, ".."))) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value '%.200s' for parameter 'artifact_location': fragments, "
+                    "';' parameters and '..' in the query are not allowed",
+                    loc);
+        return JX_BAD;
+    }
+    return JX_OK;
+}
+
+/* Reads the optional tags list of experiments/create into arena memory. */
+static int read_tags(const struct input *in, struct arena *arena, struct kv **tags, size_t *n,
+                     struct reply *r)
+{
+    const json_t *arr;
+    char where[80];
+
+    *tags = NULL;
+    *n = 0;
+    int rc = jx_array(in, "tags", &arr, r);
+    if (rc != JX_OK)
+        return rc == JX_ABSENT ? JX_OK : JX_BAD;
+    *tags = arena_alloc(arena, (json_array_size(arr) + 1) * sizeof **tags);
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        struct input item;
+        if (jx_item(arr, i, "tags", where, sizeof where, &item, r) != JX_OK)
+            return JX_BAD;
+        const char *key, *value = "";
+        if (jx_required_string(&item, "key", &key, r) != JX_OK)
+            return JX_BAD;
+        if (jx_string(&item, "value", &value, r) == JX_BAD)
+            return JX_BAD;
+        (*tags)[*n].key = arena_strdup(arena, key);
+        (*tags)[*n].value = arena_strdup(arena, value);
+        (*n)++;
+    }
+    return JX_OK;
+}
+
+void api_experiments_create(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    struct arena arena;
+    const char *name, *location = NULL;
+    struct kv *tags;
+    size_t ntags;
+    int64_t id;
+
+    arena_init(&arena);
+    if (jx_required_string(&in, "name", &name, r) != JX_OK)
+        goto out;
+    if (validate_utf8_length(name) > MAX_EXPERIMENT_NAME_LENGTH) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value for parameter 'name': experiment names may be at most %d "
+                    "characters",
+                    MAX_EXPERIMENT_NAME_LENGTH);
+        goto out;
+    }
+    int rc = jx_string(&in, "artifact_location", &location, r);
+    if (rc == JX_BAD)
+        goto out;
+    if (rc == JX_OK && location[0] == '\0')
+        location = NULL;
+    if (location != NULL && check_artifact_location(location, r) != JX_OK)
+        goto out;
+    if (read_tags(&in, &arena, &tags, &ntags, r) != JX_OK)
+        goto out;
+    rc = store_experiment_create(name, location, tags, ntags, &id);
+    if (rc == DB_EXISTS) {
+        reply_error(r, ERR_RESOURCE_ALREADY_EXISTS,
+                    "Experiment(name=%.500s) already exists. Error: the name is taken by an "
+                    "active or deleted experiment",
+                    name);
+        goto out;
+    }
+    if (rc != DB_OK) {
+        api_store_error(r, rc, "experiment not found");
+        goto out;
+    }
+    char idtext[24];
+    snprintf(idtext, sizeof idtext, "%lld", (long long)id);
+    reply_json(r, json_pack("{s:s}", "experiment_id", idtext));
+out:
+    arena_cleanup(&arena);
+}
+
+static void reply_experiment(struct reply *r, int rc, const struct experiment *e,
+                             const char *not_found_message)
+{
+    if (rc != DB_OK) {
+        api_store_error(r, rc, not_found_message);
+        return;
+    }
+    reply_json(r, json_pack("{s:o}", "experiment", api_experiment_json(e)));
+}
+
+void api_experiments_get(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    struct arena arena;
+    struct experiment e;
+    int64_t id;
+    char msg[96];
+
+    if (api_experiment_id(&in, "experiment_id", &id, r) != JX_OK)
+        return;
+    arena_init(&arena);
+    snprintf(msg, sizeof msg, "No Experiment with id=%lld exists", (long long)id);
+    reply_experiment(r, store_experiment_get(id, &arena, &e), &e, msg);
+    arena_cleanup(&arena);
+}
+
+void api_experiments_get_by_name(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    struct arena arena;
+    struct experiment e;
+    const char *name;
+    char msg[640];
+
+    if (jx_required_string(&in, "experiment_name", &name, r) != JX_OK)
+        return;
+    arena_init(&arena);
+    snprintf(msg, sizeof msg, "Could not find experiment with name '%.500s'", name);
+    reply_experiment(r, store_experiment_get_by_name(name, &arena, &e), &e, msg);
+    arena_cleanup(&arena);
+}
+
+void api_experiments_update(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    const char *name;
+    int64_t id;
+
+    if (api_experiment_id(&in, "experiment_id", &id, r) != JX_OK)
+        return;
+    if (jx_required_string(&in, "new_name", &name, r) != JX_OK)
+        return;
+    if (validate_utf8_length(name) > MAX_EXPERIMENT_NAME_LENGTH) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value for parameter 'new_name': experiment names may be at most %d "
+                    "characters",
+                    MAX_EXPERIMENT_NAME_LENGTH);
+        return;
+    }
+    int rc = store_experiment_rename(id, name);
+    if (rc == DB_STATE)
+        reply_error(r, ERR_INVALID_STATE,
+                    "Cannot rename a non-active experiment: experiment %lld is deleted",
+                    (long long)id);
+    else if (rc == DB_EXISTS)
+        reply_error(r, ERR_BAD_REQUEST,
+                    "Invalid value for parameter 'new_name': experiment name '%.500s' is taken",
+                    name);
+    else if (rc != DB_OK)
+        not_found(r, rc, id);
+    else
+        reply_json(r, json_object());
+}
+
+static void set_deleted(const struct request *req, struct reply *r, int deleted)
+{
+    struct input in = api_input(req);
+    int64_t id;
+
+    if (api_experiment_id(&in, "experiment_id", &id, r) != JX_OK)
+        return;
+    int rc = store_experiment_set_deleted(id, deleted);
+    if (rc == DB_NOT_FOUND) {
+        reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "No %s experiment with id=%lld exists",
+                    deleted ? "active" : "deleted", (long long)id);
+        return;
+    }
+    if (rc != DB_OK) {
+        not_found(r, rc, id);
+        return;
+    }
+    reply_json(r, json_object());
+}
+
+void api_experiments_delete(const struct request *req, struct reply *r)
+{
+    set_deleted(req, r, 1);
+}
+
+void api_experiments_restore(const struct request *req, struct reply *r)
+{
+    set_deleted(req, r, 0);
+}
+
+void api_experiments_search(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    struct arena arena;
+    struct experiment *exps;
+    size_t n;
+    int64_t max_results, offset;
+    int view = VIEW_ACTIVE_ONLY;
+    const char *filter = "";
+    const json_t *order_by;
+
+    if (api_paging(&in, SEARCH_EXPERIMENTS_DEFAULT, SEARCH_EXPERIMENTS_MAX, &max_results, &offset,
+                   r) != JX_OK)
+        return;
+    if (jx_enum(&in, "view_type", api_view_type_names, 3, &view, r) == JX_BAD)
+        return;
+    if (jx_string(&in, "filter", &filter, r) == JX_BAD)
+        return;
+    int rc = jx_array(&in, "order_by", &order_by, r);
+    if (rc == JX_BAD)
+        return;
+    if (filter[0] != '\0' || (rc == JX_OK && json_array_size(order_by) > 0)) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value for parameter 'filter'/'order_by': experiment search "
+                    "filters and ordering are not supported yet");
+        return;
+    }
+    arena_init(&arena);
+    /* one extra row tells whether another page exists */
+    rc = store_experiment_search((enum view_type)view, offset, max_results + 1, &arena, &exps, &n);
+    if (rc != DB_OK) {
+        api_store_error(r, rc, "experiment not found");
+        goto out;
+    }
+    json_t *obj = json_object();
+    size_t shown = n > (size_t)max_results ? (size_t)max_results : n;
+    if (shown > 0) {
+        json_t *list = json_array();
+        for (size_t i = 0; i < shown; i++)
+            json_array_append_new(list, api_experiment_json(&exps[i]));
+        json_object_set_new(obj, "experiments", list);
+    }
+    if (n > (size_t)max_results) {
+        char *token = api_page_token_encode(offset + max_results);
+        json_object_set_new(obj, "next_page_token", json_string(token));
+        free(token);
+    }
+    reply_json(r, obj);
+out:
+    arena_cleanup(&arena);
+}
+
+/* Validates an experiment tag key and value (errors, never truncation). */
+static int check_experiment_tag(const char *key, const char *value, struct reply *r)
+{
+    const char *rule = validate_key_rule(key);
+    if (rule != NULL) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value '%.250s' for parameter 'key' supplied: %s", key, rule);
+        return JX_BAD;
+    }
+    if (validate_utf8_length(key) > MAX_EXPERIMENT_TAG_KEY_LENGTH) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value for parameter 'key': it exceeds the maximum length of %d "
+                    "characters",
+                    MAX_EXPERIMENT_TAG_KEY_LENGTH);
+        return JX_BAD;
+    }
+    if (validate_utf8_length(value) > MAX_EXPERIMENT_TAG_VALUE_LENGTH) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value for parameter 'value': it exceeds the maximum length of %d "
+                    "characters",
+                    MAX_EXPERIMENT_TAG_VALUE_LENGTH);
+        return JX_BAD;
+    }
+    return JX_OK;
+}
+
+void api_experiments_set_tag(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    const char *key, *value = "";
+    int64_t id;
+
+    if (api_experiment_id(&in, "experiment_id", &id, r) != JX_OK)
+        return;
+    if (jx_required_string(&in, "key", &key, r) != JX_OK)
+        return;
+    if (jx_string(&in, "value", &value, r) == JX_BAD)
+        return;
+    if (check_experiment_tag(key, value, r) != JX_OK)
+        return;
+    int rc = store_experiment_set_tag(id, key, value);
+    if (rc == DB_STATE)
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "The experiment %lld must be in the 'active' state", (long long)id);
+    else if (rc != DB_OK)
+        not_found(r, rc, id);
+    else
+        reply_json(r, json_object());
+}
+
+void api_experiments_delete_tag(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    const char *key;
+    int64_t id;
+    int missing;
+
+    if (api_experiment_id(&in, "experiment_id", &id, r) != JX_OK)
+        return;
+    if (jx_required_string(&in, "key", &key, r) != JX_OK)
+        return;
+    int rc = store_experiment_delete_tag(id, key, &missing);
+    if (rc == DB_STATE)
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "The experiment %lld must be in the 'active' state", (long long)id);
+    else if (rc != DB_OK)
+        not_found(r, rc, id);
+    else if (missing)
+        reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "No tag with key '%.250s' on experiment %lld",
+                    key, (long long)id);
+    else
+        reply_json(r, json_object());
+}

@@ -1,0 +1,388 @@
+/* Writing to runs: tags, params, metrics, log-batch and dataset inputs.
+ * Validation follows the contract's order and limits; values over the
+ * param/tag limits are truncated as MLflow does by default. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "api_common.h"
+#include "store_runs.h"
+#include "validate.h"
+
+/* Checks a metric/param/tag key; `field` names it in the message. */
+static int check_key(const char *key, const char *field, struct reply *r)
+{
+    const char *rule = validate_key_rule(key);
+    if (rule != NULL) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value '%.250s' for parameter '%s' supplied: %s", key, field, rule);
+        return JX_BAD;
+    }
+    if (validate_utf8_length(key) > MAX_ENTITY_KEY_LENGTH) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value for parameter '%s' supplied: it exceeds the maximum length "
+                    "of %d characters",
+                    field, MAX_ENTITY_KEY_LENGTH);
+        return JX_BAD;
+    }
+    return JX_OK;
+}
+
+/* Returns value cut to max code points (a copy in the arena when cut). */
+static const char *truncated(const char *value, size_t max, struct arena *arena)
+{
+    size_t bytes = validate_utf8_prefix(value, max);
+    if (value[bytes] == '\0')
+        return value;
+    return arena_strndup(arena, value, bytes);
+}
+
+/* Reads one metric object: key, value, timestamp required; step defaults to 0. */
+static int read_metric(const struct input *in, struct metric *m, struct reply *r)
+{
+    char field[160];
+    const char *prefix = in->where ? in->where : "";
+    const char *dot = in->where ? "." : "";
+
+    if (jx_required_string(in, "key", &m->key, r) != JX_OK)
+        return JX_BAD;
+    snprintf(field, sizeof field, "%s%skey", prefix, dot);
+    if (check_key(m->key, field, r) != JX_OK)
+        return JX_BAD;
+    int rc = jx_double(in, "value", &m->value, r);
+    if (rc == JX_BAD)
+        return JX_BAD;
+    if (rc == JX_ABSENT) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Missing value for required parameter '%s%svalue'", prefix, dot);
+        return JX_BAD;
+    }
+    rc = jx_int64(in, "timestamp", &m->timestamp, r);
+    if (rc == JX_BAD)
+        return JX_BAD;
+    if (rc == JX_ABSENT) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Missing value for required parameter '%s%stimestamp'", prefix, dot);
+        return JX_BAD;
+    }
+    if (m->timestamp < 0) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value %lld for parameter '%s%stimestamp' supplied: it must be "
+                    "non-negative",
+                    (long long)m->timestamp, prefix, dot);
+        return JX_BAD;
+    }
+    m->step = 0;
+    return jx_int64(in, "step", &m->step, r) == JX_BAD ? JX_BAD : JX_OK;
+}
+
+/* Reads a {key, value} item of params or tags, validating and truncating. */
+static int read_kv(const struct input *in, size_t max_value, struct arena *arena, struct kv *out,
+                   struct reply *r)
+{
+    char field[160];
+    const char *prefix = in->where ? in->where : "";
+    const char *dot = in->where ? "." : "";
+    const char *value = "";
+
+    if (jx_required_string(in, "key", &out->key, r) != JX_OK)
+        return JX_BAD;
+    snprintf(field, sizeof field, "%s%skey", prefix, dot);
+    if (check_key(out->key, field, r) != JX_OK)
+        return JX_BAD;
+    if (jx_string(in, "value", &value, r) == JX_BAD)
+        return JX_BAD;
+    out->value = truncated(value, max_value, arena);
+    return JX_OK;
+}
+
+static void reply_write_result(struct reply *r, int rc, const char *run_id,
+                               const struct param_conflict *conflict)
+{
+    if (rc == DB_EXISTS) {
+        json_t *detail = json_pack("[{s:s, s:s, s:s}]", "key", conflict->key, "old_value",
+                                   conflict->old_value, "new_value", conflict->new_value);
+        char *text = json_dumps(detail, JSON_COMPACT);
+        json_decref(detail);
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Changing param values is not allowed. Params were already logged='%.800s' "
+                    "for run ID='%s'.",
+                    text ? text : "", run_id);
+        free(text);
+        return;
+    }
+    if (rc != DB_OK) {
+        api_run_not_found(r, rc, run_id);
+        return;
+    }
+    reply_json(r, json_object());
+}
+
+/* Run id of a write: required, contract pattern, and (being exptrack's) 32 hex. */
+static int write_run_id(const struct input *in, const char **run_id, int *exists, struct reply *r)
+{
+    if (api_run_id(in, run_id, r) != JX_OK)
+        return JX_BAD;
+    if (!validate_run_id_pattern(*run_id)) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value '%.256s' for parameter 'run_id' supplied: run ids match "
+                    "^[a-zA-Z0-9][\\w\\-]{0,255}$",
+                    *run_id);
+        return JX_BAD;
+    }
+    *exists = validate_is_run_id(*run_id);
+    return JX_OK;
+}
+
+void api_runs_set_tag(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    struct arena arena;
+    struct kv tag;
+    const char *run_id;
+    int exists;
+
+    if (write_run_id(&in, &run_id, &exists, r) != JX_OK)
+        return;
+    arena_init(&arena);
+    if (read_kv(&in, MAX_TAG_VALUE_LENGTH, &arena, &tag, r) == JX_OK) {
+        int rc = exists ? store_run_set_tag(run_id, tag.key, tag.value) : DB_NOT_FOUND;
+        reply_write_result(r, rc, run_id, NULL);
+    }
+    arena_cleanup(&arena);
+}
+
+void api_runs_delete_tag(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    const char *run_id, *key;
+    int exists, missing = 0;
+
+    if (write_run_id(&in, &run_id, &exists, r) != JX_OK)
+        return;
+    if (jx_required_string(&in, "key", &key, r) != JX_OK)
+        return;
+    int rc = exists ? store_run_delete_tag(run_id, key, &missing) : DB_NOT_FOUND;
+    if (rc == DB_OK && missing)
+        reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "No tag with name: %.250s in run with id %s",
+                    key, run_id);
+    else
+        reply_write_result(r, rc, run_id, NULL);
+}
+
+void api_runs_log_parameter(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    struct arena arena;
+    struct kv param;
+    struct param_conflict conflict;
+    const char *run_id;
+    int exists;
+
+    if (write_run_id(&in, &run_id, &exists, r) != JX_OK)
+        return;
+    arena_init(&arena);
+    if (read_kv(&in, MAX_PARAM_VALUE_LENGTH, &arena, &param, r) == JX_OK) {
+        int rc = exists
+                     ? store_run_log_batch(run_id, NULL, 0, &param, 1, NULL, 0, &arena, &conflict)
+                     : DB_NOT_FOUND;
+        reply_write_result(r, rc, run_id, &conflict);
+    }
+    arena_cleanup(&arena);
+}
+
+void api_runs_log_metric(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    struct metric m;
+    const char *run_id;
+    int exists;
+
+    if (write_run_id(&in, &run_id, &exists, r) != JX_OK)
+        return;
+    if (read_metric(&in, &m, r) != JX_OK)
+        return;
+    int rc =
+        exists ? store_run_log_batch(run_id, &m, 1, NULL, 0, NULL, 0, NULL, NULL) : DB_NOT_FOUND;
+    reply_write_result(r, rc, run_id, NULL);
+}
+
+/* Reads a list field of log-batch; absent is an empty list. */
+static int batch_list(const struct input *in, const char *key, const json_t **arr, size_t *n,
+                      struct reply *r)
+{
+    int rc = jx_array(in, key, arr, r);
+    if (rc == JX_BAD)
+        return JX_BAD;
+    *n = rc == JX_OK ? json_array_size(*arr) : 0;
+    return JX_OK;
+}
+
+static int check_batch_counts(size_t nm, size_t np, size_t nt, struct reply *r)
+{
+    if (nm > MAX_METRICS_PER_BATCH || np > MAX_PARAMS_TAGS_PER_BATCH ||
+        nt > MAX_PARAMS_TAGS_PER_BATCH || nm + np + nt > MAX_ENTITIES_PER_BATCH) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "A batch logging request can contain at most %d metrics, %d params, %d tags "
+                    "and %d entities in all; got %zu metrics, %zu params and %zu tags",
+                    MAX_METRICS_PER_BATCH, MAX_PARAMS_TAGS_PER_BATCH, MAX_PARAMS_TAGS_PER_BATCH,
+                    MAX_ENTITIES_PER_BATCH, nm, np, nt);
+        return JX_BAD;
+    }
+    return JX_OK;
+}
+
+void api_runs_log_batch(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    struct arena arena;
+    const json_t *ma = NULL, *pa = NULL, *ta = NULL;
+    size_t nm, np, nt;
+    const char *run_id;
+    int exists;
+    char where[80];
+    struct param_conflict conflict;
+
+    if (write_run_id(&in, &run_id, &exists, r) != JX_OK)
+        return;
+    if (batch_list(&in, "metrics", &ma, &nm, r) != JX_OK ||
+        batch_list(&in, "params", &pa, &np, r) != JX_OK ||
+        batch_list(&in, "tags", &ta, &nt, r) != JX_OK)
+        return;
+    if (check_batch_counts(nm, np, nt, r) != JX_OK)
+        return;
+
+    arena_init(&arena);
+    struct metric *metrics = arena_alloc(&arena, (nm + 1) * sizeof *metrics);
+    struct kv *params = arena_alloc(&arena, (np + 1) * sizeof *params);
+    struct kv *tags = arena_alloc(&arena, (nt + 1) * sizeof *tags);
+    for (size_t i = 0; i < nm; i++) {
+        struct input item;
+        if (jx_item(ma, i, "metrics", where, sizeof where, &item, r) != JX_OK ||
+            read_metric(&item, &metrics[i], r) != JX_OK)
+            goto out;
+    }
+    for (size_t i = 0; i < np; i++) {
+        struct input item;
+        if (jx_item(pa, i, "params", where, sizeof where, &item, r) != JX_OK ||
+            read_kv(&item, MAX_PARAM_VALUE_LENGTH, &arena, &params[i], r) != JX_OK)
+            goto out;
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(params[j].key, params[i].key) == 0) {
+                reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                            "Duplicate parameter keys have been submitted: params[%zu].key "
+                            "'%.250s' repeats params[%zu].key",
+                            i, params[i].key, j);
+                goto out;
+            }
+        }
+    }
+    for (size_t i = 0; i < nt; i++) {
+        struct input item;
+        if (jx_item(ta, i, "tags", where, sizeof where, &item, r) != JX_OK ||
+            read_kv(&item, MAX_TAG_VALUE_LENGTH, &arena, &tags[i], r) != JX_OK)
+            goto out;
+    }
+    int rc = exists
+                 ? store_run_log_batch(run_id, metrics, nm, params, np, tags, nt, &arena, &conflict)
+                 : DB_NOT_FOUND;
+    reply_write_result(r, rc, run_id, &conflict);
+out:
+    arena_cleanup(&arena);
+}
+
+/* Checks a dataset string field against its limit. */
+static int dataset_field(const struct input *in, const char *key, int required, size_t max,
+                         const char **out, struct reply *r)
+{
+    *out = NULL;
+    int rc = required ? jx_required_string(in, key, out, r) : jx_string(in, key, out, r);
+    if (rc == JX_BAD)
+        return JX_BAD;
+    if (rc == JX_ABSENT) {
+        *out = NULL;
+        return JX_OK;
+    }
+    if (validate_utf8_length(*out) > max) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value for parameter '%s.%s': it exceeds the maximum length of %zu "
+                    "characters",
+                    in->where, key, max);
+        return JX_BAD;
+    }
+    return JX_OK;
+}
+
+static int read_dataset_input(const json_t *arr, size_t i, struct arena *arena,
+                              struct dataset_input *out, struct reply *r)
+{
+    char where[80], dwhere[96], twhere[128];
+    struct input item, ds;
+
+    if (jx_item(arr, i, "datasets", where, sizeof where, &item, r) != JX_OK)
+        return JX_BAD;
+    const json_t *dobj = json_object_get(item.obj, "dataset");
+    if (!json_is_object(dobj)) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Missing value for required parameter '%s.dataset'", where);
+        return JX_BAD;
+    }
+    snprintf(dwhere, sizeof dwhere, "%s.dataset", where);
+    ds = (struct input){dobj, 0, dwhere};
+    struct dataset *d = &out->dataset;
+    if (dataset_field(&ds, "name", 1, MAX_DATASET_NAME_LENGTH, &d->name, r) != JX_OK ||
+        dataset_field(&ds, "digest", 1, MAX_DATASET_DIGEST_LENGTH, &d->digest, r) != JX_OK ||
+        dataset_field(&ds, "source_type", 1, MAX_DATASET_SOURCE_TYPE_LENGTH, &d->source_type, r) !=
+            JX_OK ||
+        dataset_field(&ds, "source", 1, MAX_DATASET_SOURCE_LENGTH, &d->source, r) != JX_OK ||
+        dataset_field(&ds, "schema", 0, MAX_DATASET_SCHEMA_LENGTH, &d->schema, r) != JX_OK ||
+        dataset_field(&ds, "profile", 0, MAX_DATASET_PROFILE_LENGTH, &d->profile, r) != JX_OK)
+        return JX_BAD;
+
+    const json_t *tags;
+    int rc = jx_array(&item, "tags", &tags, r);
+    if (rc == JX_BAD)
+        return JX_BAD;
+    size_t nt = rc == JX_OK ? json_array_size(tags) : 0;
+    out->tags = arena_alloc(arena, (nt + 1) * sizeof *out->tags);
+    out->ntags = nt;
+    snprintf(twhere, sizeof twhere, "%s.tags", where);
+    for (size_t t = 0; t < nt; t++) {
+        struct input tag;
+        char tw[160];
+        if (jx_item(tags, t, twhere, tw, sizeof tw, &tag, r) != JX_OK)
+            return JX_BAD;
+        if (dataset_field(&tag, "key", 1, MAX_INPUT_TAG_KEY_LENGTH, &out->tags[t].key, r) !=
+                JX_OK ||
+            dataset_field(&tag, "value", 1, MAX_INPUT_TAG_VALUE_LENGTH, &out->tags[t].value, r) !=
+                JX_OK)
+            return JX_BAD;
+    }
+    return JX_OK;
+}
+
+void api_runs_log_inputs(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    struct arena arena;
+    const json_t *arr = NULL;
+    const char *run_id;
+    int exists;
+    size_t n;
+
+    if (write_run_id(&in, &run_id, &exists, r) != JX_OK)
+        return;
+    if (batch_list(&in, "datasets", &arr, &n, r) != JX_OK)
+        return;
+    arena_init(&arena);
+    struct dataset_input *inputs = arena_alloc(&arena, (n + 1) * sizeof *inputs);
+    for (size_t i = 0; i < n; i++)
+        if (read_dataset_input(arr, i, &arena, &inputs[i], r) != JX_OK)
+            goto out;
+    int rc = exists ? store_run_log_inputs(run_id, inputs, n) : DB_NOT_FOUND;
+    reply_write_result(r, rc, run_id, NULL);
+out:
+    arena_cleanup(&arena);
+}

@@ -1,0 +1,306 @@
+/* Runs: create, get, update, delete, restore, search. Decode -> store ->
+ * encode; no SQL here. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "api_common.h"
+#include "ids.h"
+#include "store_runs.h"
+#include "validate.h"
+
+#define RUN_NAME_TAG "mlflow.runName"
+#define USER_TAG "mlflow.user"
+#define SEARCH_RUNS_DEFAULT 1000
+#define SEARCH_RUNS_MAX 50000
+#define SEARCH_RUNS_MAX_EXPERIMENTS 1000
+
+/* Reads runs/create's tags; finds mlflow.runName and mlflow.user among them. */
+static int read_create_tags(const struct input *in, struct arena *arena, struct kv **tags,
+                            size_t *n, const char **name_tag, const char **user_tag,
+                            struct reply *r)
+{
+    const json_t *arr;
+    char where[80];
+
+    *tags = NULL;
+    *n = 0;
+    int rc = jx_array(in, "tags", &arr, r);
+    if (rc == JX_BAD)
+        return JX_BAD;
+    size_t count = rc == JX_OK ? json_array_size(arr) : 0;
+    /* one spare slot for the mlflow.runName tag the server may add */
+    *tags = arena_alloc(arena, (count + 1) * sizeof **tags);
+    for (size_t i = 0; i < count; i++) {
+        struct input item;
+        const char *key, *value = "";
+        if (jx_item(arr, i, "tags", where, sizeof where, &item, r) != JX_OK ||
+            jx_required_string(&item, "key", &key, r) != JX_OK ||
+            jx_string(&item, "value", &value, r) == JX_BAD)
+            return JX_BAD;
+        if (strcmp(key, RUN_NAME_TAG) == 0)
+            *name_tag = value;
+        if (strcmp(key, USER_TAG) == 0)
+            *user_tag = value;
+        (*tags)[*n].key = key;
+        (*tags)[*n].value = value;
+        (*n)++;
+    }
+    return JX_OK;
+}
+
+void api_runs_create(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    struct arena arena;
+    struct run_create rc_in = {0};
+    struct run run;
+    const char *exp_text = "", *run_name = NULL, *user_id = NULL;
+    const char *name_tag = NULL, *user_tag = NULL;
+    struct kv *tags;
+    size_t ntags;
+    char run_id[33], random_name[32];
+    int64_t start_time;
+
+    arena_init(&arena);
+    const json_t *exp_value = json_object_get(in.obj, "experiment_id");
+    if (json_is_integer(exp_value)) {
+        rc_in.experiment_id = json_integer_value(exp_value);
+    } else {
+        if (jx_string(&in, "experiment_id", &exp_text, r) == JX_BAD)
+            goto out;
+        if (exp_text[0] != '\0' &&
+            api_experiment_id(&in, "experiment_id", &rc_in.experiment_id, r) != JX_OK)
+            goto out;
+    }
+    if (jx_string(&in, "run_name", &run_name, r) == JX_BAD ||
+        jx_string(&in, "user_id", &user_id, r) == JX_BAD)
+        goto out;
+    int rc = jx_int64(&in, "start_time", &start_time, r);
+    if (rc == JX_BAD)
+        goto out;
+    if (rc == JX_ABSENT)
+        start_time = store_now_ms();
+    if (read_create_tags(&in, &arena, &tags, &ntags, &name_tag, &user_tag, r) != JX_OK)
+        goto out;
+    if (run_name != NULL && run_name[0] && name_tag != NULL && strcmp(run_name, name_tag) != 0) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Both 'run_name' parameter and 'mlflow.runName' tag are specified, but "
+                    "with different values (run_name='%.250s', mlflow.runName='%.250s')",
+                    run_name, name_tag);
+        goto out;
+    }
+    if (run_name == NULL || run_name[0] == '\0')
+        run_name = name_tag;
+    if (run_name == NULL || run_name[0] == '\0') {
+        ids_random_run_name(random_name, sizeof random_name);
+        run_name = random_name;
+    }
+    if (validate_utf8_length(run_name) > MAX_RUN_NAME_LENGTH) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value for parameter 'run_name': it exceeds the maximum length of "
+                    "%d characters",
+                    MAX_RUN_NAME_LENGTH);
+        goto out;
+    }
+    if (name_tag == NULL) {
+        tags[ntags].key = RUN_NAME_TAG;
+        tags[ntags].value = run_name;
+        ntags++;
+    }
+    ids_new_run_id(run_id);
+    rc_in.run_id = run_id;
+    rc_in.name = run_name;
+    rc_in.user_id = user_id && user_id[0] ? user_id : user_tag ? user_tag : "unknown";
+    rc_in.start_time = start_time;
+    rc_in.tags = tags;
+    rc_in.ntags = ntags;
+    rc = store_run_create(&rc_in, &arena, &run);
+    if (rc == DB_STATE) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "The experiment %lld must be in the 'active' state to create runs",
+                    (long long)rc_in.experiment_id);
+    } else if (rc != DB_OK) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "No Experiment with id=%lld exists",
+                 (long long)rc_in.experiment_id);
+        api_store_error(r, rc, msg);
+    } else {
+        reply_json(r, json_pack("{s:o}", "run", api_run_json(&run)));
+    }
+out:
+    arena_cleanup(&arena);
+}
+
+void api_runs_get(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    struct arena arena;
+    struct run run;
+    const char *run_id;
+
+    if (api_run_id(&in, &run_id, r) != JX_OK)
+        return;
+    if (!validate_is_run_id(run_id)) {
+        api_run_not_found(r, DB_NOT_FOUND, run_id);
+        return;
+    }
+    arena_init(&arena);
+    int rc = store_run_get(run_id, &arena, &run);
+    if (rc != DB_OK)
+        api_run_not_found(r, rc, run_id);
+    else
+        reply_json(r, json_pack("{s:o}", "run", api_run_json(&run)));
+    arena_cleanup(&arena);
+}
+
+void api_runs_update(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    struct arena arena;
+    struct run_info info;
+    const char *run_id, *run_name = NULL;
+    int status = 0;
+    int64_t end_time = 0;
+
+    if (api_run_id(&in, &run_id, r) != JX_OK)
+        return;
+    if (jx_enum(&in, "status", api_run_status_names, 5, &status, r) == JX_BAD)
+        return;
+    int has_end = jx_int64(&in, "end_time", &end_time, r);
+    if (has_end == JX_BAD)
+        return;
+    if (jx_string(&in, "run_name", &run_name, r) == JX_BAD)
+        return;
+    if (run_name != NULL && validate_utf8_length(run_name) > MAX_RUN_NAME_LENGTH) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value for parameter 'run_name': it exceeds the maximum length of "
+                    "%d characters",
+                    MAX_RUN_NAME_LENGTH);
+        return;
+    }
+    if (!validate_is_run_id(run_id)) {
+        api_run_not_found(r, DB_NOT_FOUND, run_id);
+        return;
+    }
+    arena_init(&arena);
+    int rc = store_run_update(run_id, status, has_end == JX_OK, end_time, run_name, &arena, &info);
+    if (rc != DB_OK)
+        api_run_not_found(r, rc, run_id);
+    else
+        reply_json(r, json_pack("{s:o}", "run_info", api_run_info_json(&info)));
+    arena_cleanup(&arena);
+}
+
+static void set_deleted(const struct request *req, struct reply *r, int deleted)
+{
+    struct input in = api_input(req);
+    const char *run_id;
+
+    if (api_run_id(&in, &run_id, r) != JX_OK)
+        return;
+    int rc = validate_is_run_id(run_id) ? store_run_set_deleted(run_id, deleted) : DB_NOT_FOUND;
+    if (rc != DB_OK)
+        api_run_not_found(r, rc, run_id);
+    else
+        reply_json(r, json_object());
+}
+
+void api_runs_delete(const struct request *req, struct reply *r)
+{
+    set_deleted(req, r, 1);
+}
+
+void api_runs_restore(const struct request *req, struct reply *r)
+{
+    set_deleted(req, r, 0);
+}
+
+/* Reads experiment_ids; ids that are not numbers cannot match any run and
+ * are left out (the contract: unknown ids simply match nothing). */
+static int read_experiment_ids(const struct input *in, struct arena *arena, int64_t **ids,
+                               size_t *n, struct reply *r)
+{
+    const json_t *arr;
+
+    *ids = NULL;
+    *n = 0;
+    int rc = jx_array(in, "experiment_ids", &arr, r);
+    if (rc == JX_BAD)
+        return JX_BAD;
+    if (rc == JX_ABSENT)
+        return JX_OK;
+    if (json_array_size(arr) > SEARCH_RUNS_MAX_EXPERIMENTS) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value for parameter 'experiment_ids': at most %d experiments",
+                    SEARCH_RUNS_MAX_EXPERIMENTS);
+        return JX_BAD;
+    }
+    *ids = arena_alloc(arena, (json_array_size(arr) + 1) * sizeof **ids);
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        const char *s;
+        if (jx_array_string(arr, i, "experiment_ids", &s, r) != JX_OK)
+            return JX_BAD;
+        char *end;
+        long long id = strtoll(s, &end, 10);
+        if (s[0] >= '0' && s[0] <= '9' && *end == '\0')
+            (*ids)[(*n)++] = id;
+    }
+    return JX_OK;
+}
+
+void api_runs_search(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    struct arena arena;
+    struct run *runs;
+    size_t n = 0, nexp;
+    int64_t *exp_ids, max_results, offset;
+    int view = VIEW_ACTIVE_ONLY;
+    const char *filter = "";
+    const json_t *order_by;
+
+    arena_init(&arena);
+    if (read_experiment_ids(&in, &arena, &exp_ids, &nexp, r) != JX_OK)
+        goto out;
+    if (api_paging(&in, SEARCH_RUNS_DEFAULT, SEARCH_RUNS_MAX, &max_results, &offset, r) != JX_OK)
+        goto out;
+    if (jx_enum(&in, "run_view_type", api_view_type_names, 3, &view, r) == JX_BAD)
+        goto out;
+    if (jx_string(&in, "filter", &filter, r) == JX_BAD)
+        goto out;
+    int rc = jx_array(&in, "order_by", &order_by, r);
+    if (rc == JX_BAD)
+        goto out;
+    if (filter[0] != '\0' || (rc == JX_OK && json_array_size(order_by) > 0)) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value for parameter 'filter'/'order_by': run search filters and "
+                    "ordering are not supported yet");
+        goto out;
+    }
+    if (nexp > 0) {
+        rc = store_run_search(exp_ids, nexp, (enum view_type)view, offset, max_results, &arena,
+                              &runs, &n);
+        if (rc != DB_OK) {
+            api_store_error(r, rc, "run not found");
+            goto out;
+        }
+    }
+    json_t *obj = json_object();
+    if (n > 0) {
+        json_t *list = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(list, api_run_json(&runs[i]));
+        json_object_set_new(obj, "runs", list);
+    }
+    /* MLflow's rule: a full page always carries a token, even if it was the last */
+    if (n == (size_t)max_results) {
+        char *token = api_page_token_encode(offset + max_results);
+        json_object_set_new(obj, "next_page_token", json_string(token));
+        free(token);
+    }
+    reply_json(r, obj);
+out:
+    arena_cleanup(&arena);
+}

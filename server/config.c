@@ -1,0 +1,206 @@
+/* exptrackd's settings: defaults, then EXPTRACK_* environment variables, then
+ * flags. Each bad setting gets one error line naming it and the rule. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "version.h"
+#include "xalloc.h"
+
+static const char usage_text[] =
+    "usage: exptrackd [options]\n"
+    "\n"
+    "An MLflow-compatible experiment-tracking server backed by PostgreSQL.\n"
+    "Every option can also be set through the environment variable in brackets.\n"
+    "\n"
+    "  --host ADDR              address to listen on [EXPTRACK_HOST] (127.0.0.1)\n"
+    "  --port N                 TCP port, 0 = any free port [EXPTRACK_PORT] (5000)\n"
+    "  --database-url URL       PostgreSQL to use [EXPTRACK_DATABASE_URL]\n"
+    "                           (default: an embedded cluster in --data-dir)\n"
+    "  --data-dir DIR           embedded database location [EXPTRACK_DATA_DIR] (./exptrack-data)\n"
+    "  --threads N              request threads [EXPTRACK_THREADS] (2 x cores, at least 4)\n"
+    "  --web-dir DIR            serve the dashboard from DIR [EXPTRACK_WEB_DIR]\n"
+    "  --log-format text|json   log line format [EXPTRACK_LOG_FORMAT] (text)\n"
+    "  --max-body-size BYTES    largest JSON request body [EXPTRACK_MAX_BODY_SIZE] (16777216)\n"
+    "  --statement-timeout MS   longest SQL statement [EXPTRACK_STATEMENT_TIMEOUT] (30000)\n"
+    "  -h, --help               show this help\n"
+    "  -V, --version            show the version\n";
+
+enum opt_id {
+    OPT_HOST = 1,
+    OPT_PORT,
+    OPT_DATABASE_URL,
+    OPT_DATA_DIR,
+    OPT_THREADS,
+    OPT_WEB_DIR,
+    OPT_LOG_FORMAT,
+    OPT_MAX_BODY,
+    OPT_STATEMENT_TIMEOUT,
+};
+
+struct setting {
+    enum opt_id id;
+    const char *flag;
+    const char *env;
+};
+
+static const struct setting settings[] = {
+    {OPT_HOST, "host", "EXPTRACK_HOST"},
+    {OPT_PORT, "port", "EXPTRACK_PORT"},
+    {OPT_DATABASE_URL, "database-url", "EXPTRACK_DATABASE_URL"},
+    {OPT_DATA_DIR, "data-dir", "EXPTRACK_DATA_DIR"},
+    {OPT_THREADS, "threads", "EXPTRACK_THREADS"},
+    {OPT_WEB_DIR, "web-dir", "EXPTRACK_WEB_DIR"},
+    {OPT_LOG_FORMAT, "log-format", "EXPTRACK_LOG_FORMAT"},
+    {OPT_MAX_BODY, "max-body-size", "EXPTRACK_MAX_BODY_SIZE"},
+    {OPT_STATEMENT_TIMEOUT, "statement-timeout", "EXPTRACK_STATEMENT_TIMEOUT"},
+};
+
+#define N_SETTINGS (sizeof settings / sizeof settings[0])
+
+/* Parses a whole decimal number in [min, max]; 0 on success. */
+static int parse_long(const char *s, long long min, long long max, long long *out)
+{
+    char *end;
+
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static void replace_string(char **slot, const char *value)
+{
+    free(*slot);
+    *slot = value[0] ? xstrdup(value) : NULL;
+}
+
+/* Applies one setting; prints an error naming `source` and returns -1 when bad. */
+static int apply(struct config *cfg, enum opt_id id, const char *value, const char *source)
+{
+    long long n;
+
+    switch (id) {
+    case OPT_HOST:
+        if (value[0] == '\0')
+            goto bad;
+        replace_string(&cfg->host, value);
+        return 0;
+    case OPT_PORT:
+        if (parse_long(value, 0, 65535, &n) < 0)
+            goto bad;
+        cfg->port = (int)n;
+        return 0;
+    case OPT_DATABASE_URL:
+        replace_string(&cfg->database_url, value);
+        return 0;
+    case OPT_DATA_DIR:
+        if (value[0] == '\0')
+            goto bad;
+        replace_string(&cfg->data_dir, value);
+        return 0;
+    case OPT_THREADS:
+        if (parse_long(value, 1, 1024, &n) < 0)
+            goto bad;
+        cfg->threads = (int)n;
+        return 0;
+    case OPT_WEB_DIR:
+        replace_string(&cfg->web_dir, value);
+        return 0;
+    case OPT_LOG_FORMAT:
+        if (strcmp(value, "text") == 0)
+            cfg->log_format = LOG_FORMAT_TEXT;
+        else if (strcmp(value, "json") == 0)
+            cfg->log_format = LOG_FORMAT_JSON;
+        else
+            goto bad;
+        return 0;
+    case OPT_MAX_BODY:
+        if (parse_long(value, 1024, (long long)1 << 40, &n) < 0)
+            goto bad;
+        cfg->max_body = (size_t)n;
+        return 0;
+    case OPT_STATEMENT_TIMEOUT:
+        if (parse_long(value, 0, INT_MAX, &n) < 0)
+            goto bad;
+        cfg->statement_timeout_ms = (int)n;
+        return 0;
+    }
+bad:
+    fprintf(stderr, "exptrackd: invalid value \"%s\" for %s (see --help)\n", value, source);
+    return -1;
+}
+
+static void set_defaults(struct config *cfg)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+    memset(cfg, 0, sizeof *cfg);
+    cfg->host = xstrdup("127.0.0.1");
+    cfg->port = 5000;
+    cfg->data_dir = xstrdup("./exptrack-data");
+    cfg->threads = cores > 2 ? (int)(2 * cores) : 4;
+    cfg->log_format = LOG_FORMAT_TEXT;
+    cfg->max_body = 16u << 20;
+    cfg->statement_timeout_ms = 30000;
+}
+
+enum config_result config_load(struct config *cfg, int argc, char **argv)
+{
+    struct option longopts[N_SETTINGS + 3];
+    int bad = 0;
+    int c;
+
+    set_defaults(cfg);
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const char *v = getenv(settings[i].env);
+        if (v != NULL && apply(cfg, settings[i].id, v, settings[i].env) < 0)
+            bad = 1;
+        longopts[i] = (struct option){settings[i].flag, required_argument, NULL, settings[i].id};
+    }
+    longopts[N_SETTINGS] = (struct option){"help", no_argument, NULL, 'h'};
+    longopts[N_SETTINGS + 1] = (struct option){"version", no_argument, NULL, 'V'};
+    longopts[N_SETTINGS + 2] = (struct option){0};
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage_text, stdout);
+            return CONFIG_EXIT_OK;
+        }
+        if (c == 'V') {
+            printf("exptrackd %s\n", EXPTRACK_VERSION);
+            return CONFIG_EXIT_OK;
+        }
+        if (c == '?' || c == ':') {
+            bad = 1;
+            continue;
+        }
+        char source[64];
+        snprintf(source, sizeof source, "--%s", longopts[c - 1].name);
+        if (apply(cfg, (enum opt_id)c, optarg, source) < 0)
+            bad = 1;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "exptrackd: unexpected argument \"%s\" (see --help)\n", argv[optind]);
+        bad = 1;
+    }
+    return bad ? CONFIG_EXIT_USAGE : CONFIG_OK;
+}
+
+void config_cleanup(struct config *cfg)
+{
+    free(cfg->host);
+    free(cfg->database_url);
+    free(cfg->data_dir);
+    free(cfg->web_dir);
+    memset(cfg, 0, sizeof *cfg);
+}

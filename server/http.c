@@ -1,0 +1,272 @@
+/* libmicrohttpd glue: accept, read a bounded body, decode the input, look up
+ * the route, call its handler, send the reply, log one access line. The
+ * handlers never see libmicrohttpd. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "jsonx.h"
+#include "log.h"
+#include "reply.h"
+#include "routes.h"
+#include "sbuf.h"
+#include "xalloc.h"
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    size_t max_body;
+    int port;
+};
+
+/* One request in flight. */
+struct req_ctx {
+    const struct route *route;
+    enum route_match match;
+    struct sbuf body;
+    int too_big;
+    struct timespec start;
+};
+
+static double elapsed_ms(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) * 1e3 +
+           (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+}
+
+static enum MHD_Result add_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    json_t *obj = cls;
+    json_t *values = json_object_get(obj, key);
+    json_t *v = json_string(value ? value : "");
+
+    (void)kind;
+    if (v == NULL) /* not UTF-8: keep it out; the handler will call the field missing */
+        return MHD_YES;
+    if (values == NULL) {
+        values = json_array();
+        json_object_set_new(obj, key, values);
+    }
+    json_array_append_new(values, v);
+    return MHD_YES;
+}
+
+/* Checks "application/json" ignoring parameters such as "; charset=utf-8". */
+static int is_json_type(const char *type)
+{
+    size_t n = strlen("application/json");
+    return strncasecmp(type, "application/json", n) == 0 &&
+           (type[n] == '\0' || type[n] == ';' || type[n] == ' ');
+}
+
+/* Builds the handler's input per the contract: a GET with a query string
+ * reads the query; everything else reads the JSON body. NULL: reply set. */
+static json_t *decode_input(struct MHD_Connection *conn, const char *method,
+                            const struct route *route, struct req_ctx *ctx, int *from_query,
+                            struct reply *r)
+{
+    *from_query = 0;
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
+        json_t *query = json_object();
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_query_arg, query);
+        if (json_object_size(query) > 0 || ctx->body.len == 0) {
+            *from_query = 1;
+            return query;
+        }
+        json_decref(query);
+    } else if (route->body == BODY_JSON) {
+        const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+        if (type == NULL) {
+            reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                        "Content-Type header is missing: send application/json");
+            return NULL;
+        }
+        if (!is_json_type(type)) {
+            reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                        "Content-Type must be application/json, got '%.100s'", type);
+            return NULL;
+        }
+    }
+    return jx_parse_body(ctx->body.data ? ctx->body.data : "", ctx->body.len, r);
+}
+
+static void dispatch(struct http_server *srv, struct MHD_Connection *conn, const char *url,
+                     const char *method, struct req_ctx *ctx, struct reply *r)
+{
+    if (ctx->match == ROUTE_NO_PATH) {
+        reply_error(r, ERR_ENDPOINT_NOT_FOUND, "no API endpoint at %.200s", url);
+        return;
+    }
+    if (ctx->match == ROUTE_BAD_METHOD) {
+        reply_error(r, ERR_METHOD_NOT_ALLOWED, "method %s is not allowed on %.200s", method, url);
+        return;
+    }
+    if (ctx->too_big) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE, "request body exceeds the limit of %zu bytes",
+                    srv->max_body);
+        return;
+    }
+    int from_query = 0;
+    json_t *input = decode_input(conn, method, ctx->route, ctx, &from_query, r);
+    if (input == NULL)
+        return;
+    struct request req = {method, url, input, from_query};
+    ctx->route->handler(&req, r);
+    json_decref(input);
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *conn, const struct reply *r)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(r->body_len, r->body, MHD_RESPMEM_MUST_COPY);
+    if (resp == NULL)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    if (r->retry_after > 0) {
+        char secs[16];
+        snprintf(secs, sizeof secs, "%d", r->retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+    }
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
+{
+    struct http_server *srv = cls;
+    struct req_ctx *ctx = *con_cls;
+
+    (void)version;
+    if (ctx == NULL) {
+        ctx = xcalloc(1, sizeof *ctx);
+        clock_gettime(CLOCK_MONOTONIC, &ctx->start);
+        sbuf_init(&ctx->body);
+        ctx->match = routes_match(method, url, &ctx->route);
+        *con_cls = ctx;
+        return MHD_YES;
+    }
+    if (*upload_size > 0) {
+        /* Past the limit the rest is read and dropped, so the client gets a
+         * clean 400 rather than a reset connection. */
+        if (!ctx->too_big && ctx->body.len + *upload_size > srv->max_body) {
+            ctx->too_big = 1;
+            sbuf_cleanup(&ctx->body);
+        }
+        if (!ctx->too_big && ctx->match == ROUTE_FOUND)
+            sbuf_add(&ctx->body, upload_data, *upload_size);
+        *upload_size = 0;
+        return MHD_YES;
+    }
+
+    struct reply r;
+    reply_init(&r);
+    dispatch(srv, conn, url, method, ctx, &r);
+    enum MHD_Result ret = send_reply(conn, &r);
+    log_info("%s %s %d %zu %.1fms", method, url, r.status, r.body_len, elapsed_ms(&ctx->start));
+    reply_cleanup(&r);
+    return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct req_ctx *ctx = *con_cls;
+
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    if (ctx == NULL)
+        return;
+    sbuf_cleanup(&ctx->body);
+    free(ctx);
+    *con_cls = NULL;
+}
+
+static void on_mhd_error(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+
+    (void)cls;
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && msg[n - 1] == '\n')
+        msg[--n] = '\0';
+    log_warn("http: %s", msg);
+}
+
+/* Resolves host:port to a socket address (numeric or a name like localhost). */
+static int resolve(const char *host, int port, struct sockaddr_storage *out, socklen_t *len)
+{
+    struct addrinfo hints = {0};
+    struct addrinfo *res = NULL;
+    char service[16];
+
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    snprintf(service, sizeof service, "%d", port);
+    int rc = getaddrinfo(host, service, &hints, &res);
+    if (rc != 0) {
+        log_error("cannot resolve --host %s: %s", host, gai_strerror(rc));
+        return -1;
+    }
+    memcpy(out, res->ai_addr, res->ai_addrlen);
+    *len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+struct http_server *http_start(const struct http_options *opts)
+{
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+
+    if (resolve(opts->host, opts->port, &addr, &addrlen) < 0)
+        return NULL;
+    if (addr.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+
+    struct http_server *srv = xcalloc(1, sizeof *srv);
+    srv->max_body = opts->max_body;
+    srv->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)opts->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
+    if (srv->daemon == NULL) {
+        log_error("cannot listen on %s port %d (address in use, or not allowed)", opts->host,
+                  opts->port);
+        free(srv);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? info->port : opts->port;
+    return srv;
+}
+
+int http_port(const struct http_server *s)
+{
+    return s->port;
+}
+
+void http_stop(struct http_server *s)
+{
+    if (s == NULL)
+        return;
+    MHD_stop_daemon(s->daemon);
+    free(s);
+}

@@ -1,0 +1,29 @@
+/* The HTTP server: libmicrohttpd glue. Reads each request (bounded body),
+ * decodes its input into a JSON object, dispatches through the route table,
+ * sends the reply and writes one access-log line. */
+#ifndef ET_SERVER_HTTP_H
+#define ET_SERVER_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct http_server;
+
+struct http_options {
+    const char *host; /* numeric IPv4/IPv6 address or "localhost" */
+    int port;         /* 0: any free port */
+    int threads;
+    size_t max_body;
+};
+
+/* Starts listening and serving on a thread pool. Returns NULL (logged) when
+ * the address cannot be bound. */
+struct http_server *http_start(const struct http_options *opts);
+
+/* The port actually bound (useful with port 0). */
+int http_port(const struct http_server *s);
+
+/* Stops accepting, lets in-flight requests finish, frees the server. */
+void http_stop(struct http_server *s);
+
+#endif

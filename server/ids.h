@@ -1,0 +1,13 @@
+/* Identifiers the server makes: run ids (libuuid) and random run names. */
+#ifndef ET_SERVER_IDS_H
+#define ET_SERVER_IDS_H
+
+#include <stddef.h>
+
+/* Writes a new random run id, 32 lowercase hex digits, into out. */
+void ids_new_run_id(char out[33]);
+
+/* Writes a random "adjective-noun-N" run name of at most 20 characters. */
+void ids_random_run_name(char *out, size_t len);
+
+#endif

@@ -1,0 +1,101 @@
+/* Replies and errors: the only place that picks an HTTP status. */
+#include "reply.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+struct error_row {
+    const char *name;
+    int status;
+};
+
+static const struct error_row error_rows[ERR__COUNT] = {
+#define ERROR_ROW(name, status) {#name, status},
+#include "errors.def"
+#undef ERROR_ROW
+};
+
+void reply_init(struct reply *r)
+{
+    memset(r, 0, sizeof *r);
+    r->status = 200;
+    r->content_type = "application/json";
+}
+
+void reply_cleanup(struct reply *r)
+{
+    free(r->body);
+    r->body = NULL;
+    r->body_len = 0;
+}
+
+static void set_body(struct reply *r, char *body, size_t len)
+{
+    free(r->body);
+    r->body = body;
+    r->body_len = len;
+}
+
+void reply_json(struct reply *r, json_t *obj)
+{
+    char *text = json_dumps(obj, JSON_COMPACT);
+    json_decref(obj);
+    if (text == NULL) {
+        reply_error(r, ERR_INTERNAL_ERROR, "could not encode the response");
+        return;
+    }
+    reply_json_text(r, text, strlen(text));
+}
+
+void reply_json_text(struct reply *r, char *body, size_t len)
+{
+    r->status = 200;
+    r->content_type = "application/json";
+    r->is_error = 0;
+    set_body(r, body, len);
+}
+
+void reply_error(struct reply *r, enum api_error code, const char *fmt, ...)
+{
+    char message[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+
+    json_t *obj = json_pack("{s:s, s:s}", "error_code", error_rows[code].name, "message", message);
+    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    json_decref(obj);
+    if (text == NULL) /* the message was not UTF-8 or memory ran out: say less */
+        text = xasprintf("{\"error_code\":\"%s\",\"message\":\"invalid request\"}",
+                         error_rows[code].name);
+    r->status = error_rows[code].status;
+    r->content_type = "application/json";
+    r->is_error = 1;
+    r->error = code;
+    r->retry_after = code == ERR_TEMPORARILY_UNAVAILABLE ? 1 : 0;
+    set_body(r, text, strlen(text));
+}
+
+void reply_text(struct reply *r, int status, const char *content_type, const char *text)
+{
+    r->status = status;
+    r->content_type = content_type;
+    r->is_error = status >= 400;
+    set_body(r, xstrdup(text), strlen(text));
+}
+
+const char *reply_error_name(enum api_error code)
+{
+    return error_rows[code].name;
+}
+
+int reply_error_status(enum api_error code)
+{
+    return error_rows[code].status;
+}

@@ -1,0 +1,101 @@
+/* The storage layer's shared types: plain C records that carry experiments,
+ * runs and metrics between api_* code and store_* code. No JSON, no HTTP, no
+ * libpq types. Strings in records read from the database live in the
+ * caller's arena. */
+#ifndef ET_SERVER_STORE_H
+#define ET_SERVER_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "db.h"
+
+/* RunStatus numbers, as on the wire. */
+enum run_status {
+    RUN_RUNNING = 1,
+    RUN_SCHEDULED = 2,
+    RUN_FINISHED = 3,
+    RUN_FAILED = 4,
+    RUN_KILLED = 5,
+};
+
+/* ViewType numbers, as on the wire. */
+enum view_type {
+    VIEW_ACTIVE_ONLY = 1,
+    VIEW_DELETED_ONLY = 2,
+    VIEW_ALL = 3,
+};
+
+/* The store also answers DB_STATE: the row exists but is deleted (or, for a
+ * restore, not deleted). */
+#define DB_STATE (-8)
+
+struct kv {
+    const char *key;
+    const char *value;
+};
+
+struct experiment {
+    int64_t id;
+    const char *name;
+    const char *artifact_location;
+    int deleted;
+    int64_t creation_time;
+    int64_t last_update_time;
+    struct kv *tags;
+    size_t ntags;
+};
+
+struct metric {
+    const char *key;
+    double value;
+    int64_t timestamp;
+    int64_t step;
+};
+
+struct dataset {
+    const char *name;
+    const char *digest;
+    const char *source_type;
+    const char *source;
+    const char *schema;  /* NULL when not given */
+    const char *profile; /* NULL when not given */
+};
+
+struct dataset_input {
+    struct dataset dataset;
+    struct kv *tags;
+    size_t ntags;
+};
+
+struct run_info {
+    int64_t internal_id;
+    char run_id[33]; /* 32 lowercase hex digits */
+    int64_t experiment_id;
+    const char *name;
+    const char *user_id;
+    int status;
+    int64_t start_time;
+    int64_t end_time;
+    int has_end_time;
+    int deleted;
+    const char *artifact_uri;
+};
+
+struct run {
+    struct run_info info;
+    struct metric *metrics; /* latest value per key */
+    size_t nmetrics;
+    struct kv *params;
+    size_t nparams;
+    struct kv *tags;
+    size_t ntags;
+    struct dataset_input *inputs;
+    size_t ninputs;
+};
+
+/* Milliseconds since the Unix epoch, from the server's clock. */
+int64_t store_now_ms(void);
+
+#endif

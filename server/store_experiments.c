@@ -1,0 +1,262 @@
+/* Experiments and experiment tags: all their SQL. Soft delete flips the
+ * experiment and every run of it in one transaction. */
+#include "store_experiments.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sbuf.h"
+#include "store_util.h"
+
+#define EXPERIMENT_COLUMNS                                                                         \
+    "experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time"
+
+int store_experiment_create(const char *name, const char *artifact_location, const struct kv *tags,
+                            size_t ntags, int64_t *id)
+{
+    struct sbuf keys, vals;
+    PGresult *res = NULL;
+    char now[24];
+    int rc;
+
+    sbuf_init(&keys);
+    sbuf_init(&vals);
+    sbuf_addc(&keys, '{');
+    sbuf_addc(&vals, '{');
+    for (size_t i = 0; i < ntags; i++) {
+        su_array_text(&keys, tags[i].key, i == 0);
+        su_array_text(&vals, tags[i].value, i == 0);
+    }
+    sbuf_addc(&keys, '}');
+    sbuf_addc(&vals, '}');
+
+    const char *params[] = {name, artifact_location, su_i64(now, store_now_ms()), keys.data,
+                            vals.data};
+    /* One statement: the id, the default location built from it, and the
+     * tags (last value wins for a repeated key). */
+    rc = db_exec("WITH e AS ("
+                 " INSERT INTO experiments (experiment_id, name, artifact_location,"
+                 "   creation_time, last_update_time)"
+                 " SELECT id, $1, coalesce($2, 'mlflow-artifacts:/' || id), $3, $3"
+                 " FROM (SELECT nextval('experiments_id_seq') AS id) s"
+                 " RETURNING experiment_id),"
+                 " t AS (INSERT INTO experiment_tags (experiment_id, key, value)"
+                 " SELECT DISTINCT ON (k) e.experiment_id, k, v"
+                 " FROM e, unnest($4::text[], $5::text[]) WITH ORDINALITY AS u(k, v, o)"
+                 " ORDER BY k, o DESC)"
+                 " SELECT experiment_id FROM e",
+                 5, params, &res);
+    if (rc == DB_OK)
+        *id = su_int64(res, 0, 0);
+    PQclear(res);
+    sbuf_cleanup(&keys);
+    sbuf_cleanup(&vals);
+    return rc;
+}
+
+static void read_experiment(const PGresult *res, int row, struct arena *arena,
+                            struct experiment *out)
+{
+    memset(out, 0, sizeof *out);
+    out->id = su_int64(res, row, 0);
+    out->name = su_str(res, row, 1, arena);
+    out->artifact_location = su_str(res, row, 2, arena);
+    out->deleted = strcmp(PQgetvalue(res, row, 3), "deleted") == 0;
+    out->creation_time = su_int64(res, row, 4);
+    out->last_update_time = su_int64(res, row, 5);
+}
+
+/* Attaches tags to the experiments in exps (all of them, one query). */
+static int read_tags(struct experiment *exps, size_t n, struct arena *arena)
+{
+    struct sbuf ids;
+    PGresult *res = NULL;
+    int rc;
+
+    if (n == 0)
+        return DB_OK;
+    sbuf_init(&ids);
+    sbuf_addc(&ids, '{');
+    for (size_t i = 0; i < n; i++)
+        su_array_int64(&ids, exps[i].id, i == 0);
+    sbuf_addc(&ids, '}');
+    const char *params[] = {ids.data};
+    rc = db_exec("SELECT experiment_id, key, value FROM experiment_tags"
+                 " WHERE experiment_id = ANY($1::bigint[]) ORDER BY experiment_id, key",
+                 1, params, &res);
+    sbuf_cleanup(&ids);
+    if (rc != DB_OK)
+        return rc;
+    int rows = PQntuples(res);
+    for (size_t i = 0; i < n; i++) {
+        size_t count = 0;
+        for (int r = 0; r < rows; r++)
+            if (su_int64(res, r, 0) == exps[i].id)
+                count++;
+        if (count == 0)
+            continue;
+        exps[i].tags = arena_alloc(arena, count * sizeof *exps[i].tags);
+        for (int r = 0; r < rows; r++) {
+            if (su_int64(res, r, 0) != exps[i].id)
+                continue;
+            struct kv *t = &exps[i].tags[exps[i].ntags++];
+            t->key = su_str(res, r, 1, arena);
+            t->value = su_str(res, r, 2, arena);
+        }
+    }
+    PQclear(res);
+    return DB_OK;
+}
+
+static int get_one(const char *sql, const char *param, struct arena *arena, struct experiment *out)
+{
+    PGresult *res = NULL;
+    const char *params[] = {param};
+    int rc = db_exec(sql, 1, params, &res);
+    if (rc != DB_OK)
+        return rc;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return DB_NOT_FOUND;
+    }
+    read_experiment(res, 0, arena, out);
+    PQclear(res);
+    return read_tags(out, 1, arena);
+}
+
+int store_experiment_get(int64_t id, struct arena *arena, struct experiment *out)
+{
+    char buf[24];
+    return get_one("SELECT " EXPERIMENT_COLUMNS " FROM experiments WHERE experiment_id = $1",
+                   su_i64(buf, id), arena, out);
+}
+
+int store_experiment_get_by_name(const char *name, struct arena *arena, struct experiment *out)
+{
+    return get_one("SELECT " EXPERIMENT_COLUMNS " FROM experiments WHERE name = $1", name, arena,
+                   out);
+}
+
+/* DB_OK when active, DB_STATE when deleted, DB_NOT_FOUND when absent. */
+static int lifecycle(int64_t id)
+{
+    char buf[24];
+    const char *params[] = {su_i64(buf, id)};
+    PGresult *res = NULL;
+    int rc = db_exec("SELECT lifecycle_stage FROM experiments WHERE experiment_id = $1", 1, params,
+                     &res);
+    if (rc != DB_OK)
+        return rc;
+    if (PQntuples(res) == 0)
+        rc = DB_NOT_FOUND;
+    else if (strcmp(PQgetvalue(res, 0, 0), "active") != 0)
+        rc = DB_STATE;
+    PQclear(res);
+    return rc;
+}
+
+int store_experiment_rename(int64_t id, const char *new_name)
+{
+    char buf[24], now[24];
+    const char *params[] = {su_i64(buf, id), new_name, su_i64(now, store_now_ms())};
+    PGresult *res = NULL;
+
+    int rc = db_exec("UPDATE experiments SET name = $2, last_update_time = $3"
+                     " WHERE experiment_id = $1 AND lifecycle_stage = 'active'"
+                     " RETURNING experiment_id",
+                     3, params, &res);
+    if (rc != DB_OK)
+        return rc;
+    int updated = PQntuples(res);
+    PQclear(res);
+    return updated ? DB_OK : lifecycle(id);
+}
+
+int store_experiment_set_deleted(int64_t id, int deleted)
+{
+    char buf[24], now[24];
+    const char *params[] = {su_i64(buf, id), deleted ? "deleted" : "active",
+                            deleted ? "active" : "deleted", su_i64(now, store_now_ms())};
+    PGresult *res = NULL;
+
+    int rc =
+        db_exec("WITH e AS (UPDATE experiments SET lifecycle_stage = $2, last_update_time = $4"
+                "   WHERE experiment_id = $1 AND lifecycle_stage = $3 RETURNING experiment_id),"
+                " r AS (UPDATE runs SET lifecycle_stage = $2,"
+                "   deleted_time = CASE WHEN $2 = 'deleted' THEN $4::bigint END"
+                "   WHERE experiment_id IN (SELECT experiment_id FROM e))"
+                " SELECT experiment_id FROM e",
+                4, params, &res);
+    if (rc != DB_OK)
+        return rc;
+    int changed = PQntuples(res);
+    PQclear(res);
+    return changed ? DB_OK : DB_NOT_FOUND;
+}
+
+int store_experiment_set_tag(int64_t id, const char *key, const char *value)
+{
+    char buf[24];
+    const char *params[] = {su_i64(buf, id), key, value};
+    PGresult *res = NULL;
+
+    int rc = db_exec("INSERT INTO experiment_tags (experiment_id, key, value)"
+                     " SELECT experiment_id, $2, $3 FROM experiments"
+                     " WHERE experiment_id = $1 AND lifecycle_stage = 'active'"
+                     " ON CONFLICT (experiment_id, key) DO UPDATE SET value = EXCLUDED.value"
+                     " RETURNING 1",
+                     3, params, &res);
+    if (rc != DB_OK)
+        return rc;
+    int written = PQntuples(res);
+    PQclear(res);
+    return written ? DB_OK : lifecycle(id);
+}
+
+int store_experiment_delete_tag(int64_t id, const char *key, int *missing)
+{
+    char buf[24];
+    const char *params[] = {su_i64(buf, id), key};
+    PGresult *res = NULL;
+
+    *missing = 0;
+    int rc = lifecycle(id);
+    if (rc != DB_OK)
+        return rc;
+    rc = db_exec("DELETE FROM experiment_tags WHERE experiment_id = $1 AND key = $2 RETURNING 1", 2,
+                 params, &res);
+    if (rc != DB_OK)
+        return rc;
+    *missing = PQntuples(res) == 0;
+    PQclear(res);
+    return DB_OK;
+}
+
+int store_experiment_search(enum view_type view, int64_t offset, int64_t limit, struct arena *arena,
+                            struct experiment **out, size_t *n)
+{
+    char off[24], lim[24];
+    const char *stage = view == VIEW_ACTIVE_ONLY    ? "active"
+                        : view == VIEW_DELETED_ONLY ? "deleted"
+                                                    : NULL;
+    const char *params[] = {stage, su_i64(off, offset), su_i64(lim, limit)};
+    PGresult *res = NULL;
+
+    *out = NULL;
+    *n = 0;
+    int rc = db_exec("SELECT " EXPERIMENT_COLUMNS " FROM experiments"
+                     " WHERE $1::text IS NULL OR lifecycle_stage = $1"
+                     " ORDER BY creation_time DESC, experiment_id ASC OFFSET $2 LIMIT $3",
+                     3, params, &res);
+    if (rc != DB_OK)
+        return rc;
+    int rows = PQntuples(res);
+    if (rows > 0) {
+        *out = arena_alloc(arena, (size_t)rows * sizeof **out);
+        for (int r = 0; r < rows; r++)
+            read_experiment(res, r, arena, &(*out)[r]);
+    }
+    *n = (size_t)rows;
+    PQclear(res);
+    return read_tags(*out, *n, arena);
+}

@@ -1,0 +1,39 @@
+/* Experiments and their tags in PostgreSQL. Returns db_status values (and
+ * DB_STATE from store.h); never JSON, never HTTP. */
+#ifndef ET_SERVER_STORE_EXPERIMENTS_H
+#define ET_SERVER_STORE_EXPERIMENTS_H
+
+#include "store.h"
+
+/* Creates an experiment. artifact_location NULL means "mlflow-artifacts:/<id>".
+ * Stores *id. DB_EXISTS when the name is taken (by an active or deleted one). */
+int store_experiment_create(const char *name, const char *artifact_location, const struct kv *tags,
+                            size_t ntags, int64_t *id);
+
+/* Reads one experiment with its tags into *out (strings in arena).
+ * DB_NOT_FOUND when there is none. Deleted experiments are returned. */
+int store_experiment_get(int64_t id, struct arena *arena, struct experiment *out);
+
+/* Like store_experiment_get, by exact name. */
+int store_experiment_get_by_name(const char *name, struct arena *arena, struct experiment *out);
+
+/* Renames. DB_NOT_FOUND, DB_STATE (not active), DB_EXISTS (name taken). */
+int store_experiment_rename(int64_t id, const char *new_name);
+
+/* Soft-deletes (deleted=1) or restores (deleted=0) the experiment and all its
+ * runs. DB_NOT_FOUND when absent or already in that state. */
+int store_experiment_set_deleted(int64_t id, int deleted);
+
+/* Upserts a tag. DB_NOT_FOUND, DB_STATE (experiment deleted). */
+int store_experiment_set_tag(int64_t id, const char *key, const char *value);
+
+/* Deletes a tag. DB_NOT_FOUND (experiment), DB_STATE (deleted); *missing is
+ * set when the experiment is fine but had no such tag. */
+int store_experiment_delete_tag(int64_t id, const char *key, int *missing);
+
+/* Lists experiments in view, creation_time DESC then id ASC, skipping
+ * `offset` and returning at most `limit` in *out (arena), count in *n. */
+int store_experiment_search(enum view_type view, int64_t offset, int64_t limit, struct arena *arena,
+                            struct experiment **out, size_t *n);
+
+#endif

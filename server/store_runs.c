@@ -1,0 +1,568 @@
+/* Runs, params, tags, dataset inputs and log-batch: all their SQL. A run is
+ * addressed by its uuid from outside and by its bigint id inside. */
+#include "store_runs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sbuf.h"
+#include "store_metrics.h"
+#include "store_util.h"
+
+#define RUN_TAG_NAME "mlflow.runName"
+#define MAX_TX_RETRIES 3
+
+#define RUN_COLUMNS                                                                                \
+    "r.id, r.run_uuid, r.experiment_id, r.name, r.user_id, r.status, r.start_time,"                \
+    " r.end_time, r.lifecycle_stage, r.artifact_uri"
+
+static void read_info(const PGresult *res, int row, struct arena *arena, struct run_info *out)
+{
+    memset(out, 0, sizeof *out);
+    out->internal_id = su_int64(res, row, 0);
+    su_run_id(PQgetvalue(res, row, 1), out->run_id);
+    out->experiment_id = su_int64(res, row, 2);
+    out->name = su_str(res, row, 3, arena);
+    out->user_id = su_str(res, row, 4, arena);
+    out->status = (int)su_int64(res, row, 5);
+    out->start_time = su_int64(res, row, 6);
+    out->has_end_time = !PQgetisnull(res, row, 7);
+    out->end_time = su_int64(res, row, 7);
+    out->deleted = strcmp(PQgetvalue(res, row, 8), "deleted") == 0;
+    out->artifact_uri = su_str(res, row, 9, arena);
+}
+
+/* Finds a run: its internal id, and DB_STATE when it is deleted. */
+static int resolve(const char *run_id, int64_t *internal_id)
+{
+    const char *params[] = {run_id};
+    PGresult *res = NULL;
+    int rc =
+        db_exec("SELECT id, lifecycle_stage FROM runs WHERE run_uuid = $1::uuid", 1, params, &res);
+    if (rc != DB_OK)
+        return rc;
+    if (PQntuples(res) == 0) {
+        rc = DB_NOT_FOUND;
+    } else {
+        *internal_id = su_int64(res, 0, 0);
+        rc = strcmp(PQgetvalue(res, 0, 1), "active") == 0 ? DB_OK : DB_STATE;
+    }
+    PQclear(res);
+    return rc;
+}
+
+static void add_kv_arrays(struct sbuf *keys, struct sbuf *vals, const struct kv *kv, size_t n)
+{
+    sbuf_addc(keys, '{');
+    sbuf_addc(vals, '{');
+    for (size_t i = 0; i < n; i++) {
+        su_array_text(keys, kv[i].key, i == 0);
+        su_array_text(vals, kv[i].value, i == 0);
+    }
+    sbuf_addc(keys, '}');
+    sbuf_addc(vals, '}');
+}
+
+/* Upserts tags of a run (last value of a repeated key wins); a runName tag
+ * renames the run too. Runs inside the caller's transaction. */
+static int write_tags(int64_t internal_id, const struct kv *tags, size_t n)
+{
+    struct sbuf keys, vals;
+    char id[24];
+    int rc;
+
+    if (n == 0)
+        return DB_OK;
+    sbuf_init(&keys);
+    sbuf_init(&vals);
+    add_kv_arrays(&keys, &vals, tags, n);
+    const char *params[] = {su_i64(id, internal_id), keys.data, vals.data};
+    rc = db_exec("WITH t AS ("
+                 "  SELECT DISTINCT ON (k) k, v FROM unnest($2::text[], $3::text[])"
+                 "  WITH ORDINALITY AS u(k, v, o) ORDER BY k, o DESC),"
+                 " up AS (UPDATE runs SET name = t.v FROM t"
+                 "  WHERE runs.id = $1 AND t.k = '" RUN_TAG_NAME "')"
+                 " INSERT INTO tags (run_id, key, value) SELECT $1, k, v FROM t ORDER BY k"
+                 " ON CONFLICT (run_id, key) DO UPDATE SET value = EXCLUDED.value",
+                 3, params, NULL);
+    sbuf_cleanup(&keys);
+    sbuf_cleanup(&vals);
+    return rc;
+}
+
+/* Loads params, tags, latest metrics and inputs of runs[0..n). */
+static int load_children(struct run *runs, size_t n, struct arena *arena);
+
+int store_run_create(const struct run_create *in, struct arena *arena, struct run *out)
+{
+    char exp[24], start[24];
+    const char *params[] = {in->run_id,  su_i64(exp, in->experiment_id), in->name,
+                            in->user_id, su_i64(start, in->start_time),  in->run_id};
+    PGresult *res = NULL;
+    int rc;
+
+    if ((rc = db_begin()) != DB_OK)
+        return rc;
+    rc =
+        db_exec("INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time,"
+                "   artifact_uri)"
+                " SELECT $1::uuid, e.experiment_id, $3, $4, 1, $5,"
+                "   e.artifact_location || '/' || $6::text || '/artifacts'"
+                " FROM experiments e WHERE e.experiment_id = $2"
+                " RETURNING id, (SELECT lifecycle_stage FROM experiments WHERE experiment_id = $2)",
+                6, params, &res);
+    if (rc != DB_OK)
+        goto fail;
+    if (PQntuples(res) == 0) {
+        rc = DB_NOT_FOUND;
+        goto fail;
+    }
+    if (strcmp(PQgetvalue(res, 0, 1), "active") != 0) {
+        rc = DB_STATE;
+        goto fail;
+    }
+    int64_t internal_id = su_int64(res, 0, 0);
+    PQclear(res);
+    res = NULL;
+    if ((rc = write_tags(internal_id, in->tags, in->ntags)) != DB_OK)
+        goto fail;
+    if ((rc = db_commit()) != DB_OK)
+        goto fail;
+    return store_run_get(in->run_id, arena, out);
+fail:
+    PQclear(res);
+    db_rollback();
+    return rc;
+}
+
+int store_run_get(const char *run_id, struct arena *arena, struct run *out)
+{
+    const char *params[] = {run_id};
+    PGresult *res = NULL;
+
+    memset(out, 0, sizeof *out);
+    int rc =
+        db_exec("SELECT " RUN_COLUMNS " FROM runs r WHERE r.run_uuid = $1::uuid", 1, params, &res);
+    if (rc != DB_OK)
+        return rc;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return DB_NOT_FOUND;
+    }
+    read_info(res, 0, arena, &out->info);
+    PQclear(res);
+    return load_children(out, 1, arena);
+}
+
+int store_run_update(const char *run_id, int status, int has_end_time, int64_t end_time,
+                     const char *name, struct arena *arena, struct run_info *out)
+{
+    char st[8], end[24];
+    int64_t internal_id = 0;
+    PGresult *res = NULL;
+    int rc;
+
+    if ((rc = db_begin()) != DB_OK)
+        return rc;
+    if ((rc = resolve(run_id, &internal_id)) != DB_OK)
+        goto fail;
+    snprintf(st, sizeof st, "%d", status);
+    const char *params[] = {run_id, status ? st : NULL, has_end_time ? su_i64(end, end_time) : NULL,
+                            name != NULL && name[0] ? name : NULL};
+    rc = db_exec("UPDATE runs r SET status = coalesce($2::smallint, r.status),"
+                 "   end_time = CASE WHEN $3::bigint IS NULL THEN r.end_time ELSE $3 END,"
+                 "   name = coalesce($4, r.name)"
+                 " WHERE r.run_uuid = $1::uuid RETURNING " RUN_COLUMNS,
+                 4, params, &res);
+    if (rc != DB_OK)
+        goto fail;
+    read_info(res, 0, arena, out);
+    PQclear(res);
+    res = NULL;
+    if (params[3] != NULL) {
+        struct kv tag = {RUN_TAG_NAME, name};
+        if ((rc = write_tags(internal_id, &tag, 1)) != DB_OK)
+            goto fail;
+    }
+    if ((rc = db_commit()) != DB_OK)
+        goto fail;
+    return DB_OK;
+fail:
+    PQclear(res);
+    db_rollback();
+    return rc;
+}
+
+int store_run_set_deleted(const char *run_id, int deleted)
+{
+    char now[24];
+    const char *params[] = {run_id, deleted ? "deleted" : "active",
+                            deleted ? su_i64(now, store_now_ms()) : NULL};
+    PGresult *res = NULL;
+    int rc = db_exec("UPDATE runs SET lifecycle_stage = $2, deleted_time = $3::bigint"
+                     " WHERE run_uuid = $1::uuid RETURNING 1",
+                     3, params, &res);
+    if (rc != DB_OK)
+        return rc;
+    rc = PQntuples(res) ? DB_OK : DB_NOT_FOUND;
+    PQclear(res);
+    return rc;
+}
+
+int store_run_set_tag(const char *run_id, const char *key, const char *value)
+{
+    struct kv tag = {key, value};
+    return store_run_log_batch(run_id, NULL, 0, NULL, 0, &tag, 1, NULL, NULL);
+}
+
+int store_run_delete_tag(const char *run_id, const char *key, int *missing)
+{
+    int64_t internal_id = 0;
+    char id[24];
+    PGresult *res = NULL;
+
+    *missing = 0;
+    int rc = resolve(run_id, &internal_id);
+    if (rc != DB_OK)
+        return rc;
+    const char *params[] = {su_i64(id, internal_id), key};
+    rc = db_exec("DELETE FROM tags WHERE run_id = $1 AND key = $2 RETURNING 1", 2, params, &res);
+    if (rc != DB_OK)
+        return rc;
+    *missing = PQntuples(res) == 0;
+    PQclear(res);
+    return DB_OK;
+}
+
+/* Inserts params not yet stored; DB_EXISTS with *conflict when a stored one
+ * differs. The conflict check reads the snapshot from before the insert. */
+static int write_params(int64_t internal_id, const struct kv *params_in, size_t n,
+                        struct arena *arena, struct param_conflict *conflict)
+{
+    struct sbuf keys, vals;
+    char id[24];
+    PGresult *res = NULL;
+    int rc;
+
+    if (n == 0)
+        return DB_OK;
+    sbuf_init(&keys);
+    sbuf_init(&vals);
+    add_kv_arrays(&keys, &vals, params_in, n);
+    const char *params[] = {su_i64(id, internal_id), keys.data, vals.data};
+    rc = db_exec("WITH i AS (SELECT * FROM unnest($2::text[], $3::text[]) AS u(k, v)),"
+                 " ins AS (INSERT INTO params (run_id, key, value)"
+                 "   SELECT $1, k, v FROM i ORDER BY k ON CONFLICT (run_id, key) DO NOTHING)"
+                 " SELECT p.key, p.value, i.v FROM i JOIN params p ON p.run_id = $1 AND p.key = i.k"
+                 " WHERE p.value <> i.v LIMIT 1",
+                 3, params, &res);
+    sbuf_cleanup(&keys);
+    sbuf_cleanup(&vals);
+    if (rc != DB_OK)
+        return rc;
+    if (PQntuples(res) > 0) {
+        if (conflict != NULL && arena != NULL) {
+            conflict->key = su_str(res, 0, 0, arena);
+            conflict->old_value = su_str(res, 0, 1, arena);
+            conflict->new_value = su_str(res, 0, 2, arena);
+        }
+        rc = DB_EXISTS;
+    }
+    PQclear(res);
+    return rc;
+}
+
+static int log_batch_once(const char *run_id, const struct metric *metrics, size_t nmetrics,
+                          const struct kv *params, size_t nparams, const struct kv *tags,
+                          size_t ntags, struct arena *arena, struct param_conflict *conflict)
+{
+    int64_t internal_id = 0;
+    int rc;
+
+    if ((rc = db_begin()) != DB_OK)
+        return rc;
+    if ((rc = resolve(run_id, &internal_id)) != DB_OK)
+        goto fail;
+    if ((rc = write_params(internal_id, params, nparams, arena, conflict)) != DB_OK)
+        goto fail;
+    if ((rc = store_metrics_write(internal_id, metrics, nmetrics)) != DB_OK)
+        goto fail;
+    if ((rc = write_tags(internal_id, tags, ntags)) != DB_OK)
+        goto fail;
+    return db_commit();
+fail:
+    db_rollback();
+    return rc;
+}
+
+int store_run_log_batch(const char *run_id, const struct metric *metrics, size_t nmetrics,
+                        const struct kv *params, size_t nparams, const struct kv *tags,
+                        size_t ntags, struct arena *arena, struct param_conflict *conflict)
+{
+    int rc = DB_RETRY;
+    for (int attempt = 0; attempt < MAX_TX_RETRIES && rc == DB_RETRY; attempt++)
+        rc = log_batch_once(run_id, metrics, nmetrics, params, nparams, tags, ntags, arena,
+                            conflict);
+    return rc;
+}
+
+/* Links one dataset input to a run inside the caller's transaction. */
+static int write_input(int64_t internal_id, const struct dataset_input *in)
+{
+    struct sbuf keys, vals;
+    char id[24];
+    const struct dataset *d = &in->dataset;
+
+    sbuf_init(&keys);
+    sbuf_init(&vals);
+    add_kv_arrays(&keys, &vals, in->tags, in->ntags);
+    const char *params[] = {su_i64(id, internal_id),
+                            d->name,
+                            d->digest,
+                            d->source_type,
+                            d->source,
+                            d->schema,
+                            d->profile,
+                            keys.data,
+                            vals.data};
+    int rc = db_exec(
+        "WITH run AS (SELECT experiment_id FROM runs WHERE id = $1),"
+        " ins AS (INSERT INTO datasets (experiment_id, name, digest, source_type, source,"
+        "   schema, profile) SELECT experiment_id, $2, $3, $4, $5, $6, $7 FROM run"
+        "   ON CONFLICT (experiment_id, name, digest) DO NOTHING RETURNING id),"
+        " ds AS (SELECT id FROM ins UNION ALL SELECT d.id FROM datasets d, run"
+        "   WHERE d.experiment_id = run.experiment_id AND d.name = $2 AND d.digest = $3),"
+        " link AS (INSERT INTO run_inputs (run_id, dataset_id) SELECT $1, id FROM ds LIMIT 1"
+        "   ON CONFLICT DO NOTHING RETURNING dataset_id)"
+        " INSERT INTO input_tags (run_id, dataset_id, key, value)"
+        " SELECT DISTINCT ON (k) $1, link.dataset_id, k, v"
+        " FROM link, unnest($8::text[], $9::text[]) WITH ORDINALITY AS u(k, v, o)"
+        " ORDER BY k, o DESC",
+        9, params, NULL);
+    sbuf_cleanup(&keys);
+    sbuf_cleanup(&vals);
+    return rc;
+}
+
+int store_run_log_inputs(const char *run_id, const struct dataset_input *inputs, size_t n)
+{
+    int64_t internal_id = 0;
+    int rc;
+
+    if ((rc = db_begin()) != DB_OK)
+        return rc;
+    if ((rc = resolve(run_id, &internal_id)) != DB_OK)
+        goto fail;
+    for (size_t i = 0; i < n; i++)
+        if ((rc = write_input(internal_id, &inputs[i])) != DB_OK)
+            goto fail;
+    return db_commit();
+fail:
+    db_rollback();
+    return rc;
+}
+
+int store_run_search(const int64_t *experiment_ids, size_t nexp, enum view_type view,
+                     int64_t offset, int64_t limit, struct arena *arena, struct run **out,
+                     size_t *n)
+{
+    struct sbuf ids;
+    char off[24], lim[24];
+    PGresult *res = NULL;
+    const char *stage = view == VIEW_ACTIVE_ONLY    ? "active"
+                        : view == VIEW_DELETED_ONLY ? "deleted"
+                                                    : NULL;
+
+    *out = NULL;
+    *n = 0;
+    sbuf_init(&ids);
+    sbuf_addc(&ids, '{');
+    for (size_t i = 0; i < nexp; i++)
+        su_array_int64(&ids, experiment_ids[i], i == 0);
+    sbuf_addc(&ids, '}');
+    const char *params[] = {ids.data, stage, su_i64(off, offset), su_i64(lim, limit)};
+    int rc = db_exec("SELECT " RUN_COLUMNS " FROM runs r"
+                     " WHERE r.experiment_id = ANY($1::bigint[])"
+                     "   AND ($2::text IS NULL OR r.lifecycle_stage = $2)"
+                     " ORDER BY r.start_time DESC, r.run_uuid ASC OFFSET $3 LIMIT $4",
+                     4, params, &res);
+    sbuf_cleanup(&ids);
+    if (rc != DB_OK)
+        return rc;
+    int rows = PQntuples(res);
+    if (rows > 0) {
+        *out = arena_alloc(arena, (size_t)rows * sizeof **out);
+        for (int r = 0; r < rows; r++)
+            read_info(res, r, arena, &(*out)[r].info);
+    }
+    *n = (size_t)rows;
+    PQclear(res);
+    return load_children(*out, *n, arena);
+}
+
+/* ---- loading params, tags, metrics and inputs for a set of runs ---- */
+
+struct child_rows {
+    struct run *runs;
+    struct arena *arena;
+};
+
+static void add_metric(void *ctx, size_t i, const struct metric *m)
+{
+    struct child_rows *c = ctx;
+    struct run *run = &c->runs[i];
+    /* rows arrive grouped per run; grow by doubling inside the arena */
+    if ((run->nmetrics & (run->nmetrics - 1)) == 0) {
+        size_t cap = run->nmetrics ? run->nmetrics * 2 : 4;
+        struct metric *grown = arena_alloc(c->arena, cap * sizeof *grown);
+        if (run->nmetrics)
+            memcpy(grown, run->metrics, run->nmetrics * sizeof *grown);
+        run->metrics = grown;
+    }
+    run->metrics[run->nmetrics++] = *m;
+}
+
+/* Reads (ord, key, value) rows and appends each to runs[ord-1] in *field. */
+static int load_kv(const char *sql, const char *ids, struct run *runs, size_t n,
+                   struct arena *arena, size_t kv_offset, size_t count_offset)
+{
+    const char *params[] = {ids};
+    PGresult *res = NULL;
+    int rc = db_exec(sql, 1, params, &res);
+    if (rc != DB_OK)
+        return rc;
+    int rows = PQntuples(res);
+    size_t *counts = calloc(n, sizeof *counts);
+    if (counts == NULL)
+        abort();
+    for (int r = 0; r < rows; r++)
+        counts[su_int64(res, r, 0) - 1]++;
+    for (size_t i = 0; i < n; i++) {
+        struct kv **slot = (struct kv **)((char *)&runs[i] + kv_offset);
+        *slot = counts[i] ? arena_alloc(arena, counts[i] * sizeof **slot) : NULL;
+    }
+    for (int r = 0; r < rows; r++) {
+        size_t i = (size_t)(su_int64(res, r, 0) - 1);
+        struct kv **slot = (struct kv **)((char *)&runs[i] + kv_offset);
+        size_t *count = (size_t *)((char *)&runs[i] + count_offset);
+        (*slot)[*count].key = su_str(res, r, 1, arena);
+        (*slot)[*count].value = su_str(res, r, 2, arena);
+        (*count)++;
+    }
+    free(counts);
+    PQclear(res);
+    return DB_OK;
+}
+
+/* Reads the dataset inputs of runs, then their tags, and attaches both. */
+static int load_inputs(const char *ids, struct run *runs, size_t n, struct arena *arena)
+{
+    const char *params[] = {ids};
+    PGresult *res = NULL;
+    int rc =
+        db_exec("SELECT r.ord, d.name, d.digest, d.source_type, d.source, d.schema,"
+                "  d.profile, (SELECT count(*) FROM input_tags t"
+                "   WHERE t.run_id = r.id AND t.dataset_id = d.id)"
+                " FROM unnest($1::bigint[]) WITH ORDINALITY AS r(id, ord)"
+                " JOIN run_inputs ri ON ri.run_id = r.id JOIN datasets d ON d.id = ri.dataset_id"
+                " ORDER BY r.ord, d.id",
+                1, params, &res);
+    if (rc != DB_OK)
+        return rc;
+    int rows = PQntuples(res);
+    for (int r = 0; r < rows; r++) {
+        struct run *run = &runs[su_int64(res, r, 0) - 1];
+        if (run->inputs == NULL) {
+            size_t cap = 0;
+            for (int q = r; q < rows && su_int64(res, q, 0) == su_int64(res, r, 0); q++)
+                cap++;
+            run->inputs = arena_alloc(arena, cap * sizeof *run->inputs);
+        }
+        struct dataset_input *in = &run->inputs[run->ninputs++];
+        in->dataset.name = su_str(res, r, 1, arena);
+        in->dataset.digest = su_str(res, r, 2, arena);
+        in->dataset.source_type = su_str(res, r, 3, arena);
+        in->dataset.source = su_str(res, r, 4, arena);
+        in->dataset.schema = su_str(res, r, 5, arena);
+        in->dataset.profile = su_str(res, r, 6, arena);
+        size_t ntags = (size_t)su_int64(res, r, 7);
+        in->tags = ntags ? arena_alloc(arena, ntags * sizeof *in->tags) : NULL;
+    }
+    PQclear(res);
+    if (rows == 0)
+        return DB_OK;
+
+    /* Same order as above (run, dataset), so tags fill inputs front to back. */
+    rc = db_exec("SELECT r.ord, t.key, t.value, t.dataset_id"
+                 " FROM unnest($1::bigint[]) WITH ORDINALITY AS r(id, ord)"
+                 " JOIN input_tags t ON t.run_id = r.id ORDER BY r.ord, t.dataset_id, t.key",
+                 1, params, &res);
+    if (rc != DB_OK)
+        return rc;
+    size_t run_i = (size_t)-1, input_i = 0;
+    int64_t last_dataset = -1;
+    for (int r = 0; r < PQntuples(res); r++) {
+        size_t i = (size_t)(su_int64(res, r, 0) - 1);
+        int64_t dataset = su_int64(res, r, 3);
+        if (i != run_i) {
+            run_i = i;
+            input_i = 0;
+            last_dataset = dataset;
+        } else if (dataset != last_dataset) {
+            input_i++;
+            last_dataset = dataset;
+        }
+        struct run *run = &runs[i];
+        /* skip inputs that have no tags: their slots were sized zero */
+        while (input_i < run->ninputs && run->inputs[input_i].tags == NULL)
+            input_i++;
+        if (input_i >= run->ninputs)
+            continue;
+        struct dataset_input *in = &run->inputs[input_i];
+        in->tags[in->ntags].key = su_str(res, r, 1, arena);
+        in->tags[in->ntags].value = su_str(res, r, 2, arena);
+        in->ntags++;
+    }
+    PQclear(res);
+    (void)n;
+    return DB_OK;
+}
+
+static int load_children(struct run *runs, size_t n, struct arena *arena)
+{
+    struct sbuf ids;
+    int rc;
+
+    if (n == 0)
+        return DB_OK;
+    sbuf_init(&ids);
+    sbuf_addc(&ids, '{');
+    for (size_t i = 0; i < n; i++)
+        su_array_int64(&ids, runs[i].info.internal_id, i == 0);
+    sbuf_addc(&ids, '}');
+
+    rc = load_kv(
+        "SELECT r.ord, p.key, p.value FROM unnest($1::bigint[]) WITH ORDINALITY AS r(id, ord)"
+        " JOIN params p ON p.run_id = r.id ORDER BY r.ord, p.key",
+        ids.data, runs, n, arena, offsetof(struct run, params), offsetof(struct run, nparams));
+    if (rc != DB_OK)
+        goto out;
+    rc = load_kv(
+        "SELECT r.ord, t.key, t.value FROM unnest($1::bigint[]) WITH ORDINALITY AS r(id, ord)"
+        " JOIN tags t ON t.run_id = r.id ORDER BY r.ord, t.key",
+        ids.data, runs, n, arena, offsetof(struct run, tags), offsetof(struct run, ntags));
+    if (rc != DB_OK)
+        goto out;
+    int64_t *internal = arena_alloc(arena, n * sizeof *internal);
+    for (size_t i = 0; i < n; i++)
+        internal[i] = runs[i].info.internal_id;
+    struct child_rows ctx = {runs, arena};
+    rc = store_metrics_latest(internal, n, arena, add_metric, &ctx);
+    if (rc != DB_OK)
+        goto out;
+    rc = load_inputs(ids.data, runs, n, arena);
+out:
+    sbuf_cleanup(&ids);
+    return rc;
+}

@@ -1,0 +1,68 @@
+/* Runs, their params and tags, dataset inputs, and log-batch. Run ids here
+ * are already-validated 32-hex strings; returns db_status values and
+ * DB_STATE (the run, or its experiment, is not active). */
+#ifndef ET_SERVER_STORE_RUNS_H
+#define ET_SERVER_STORE_RUNS_H
+
+#include "store.h"
+
+/* What runs/create stores. The api layer has settled name, user and tags. */
+struct run_create {
+    int64_t experiment_id;
+    const char *run_id; /* freshly generated 32-hex id */
+    const char *name;
+    const char *user_id;
+    int64_t start_time;
+    const struct kv *tags;
+    size_t ntags;
+};
+
+/* Creates a RUNNING, active run and reads it back into *out (arena).
+ * DB_NOT_FOUND: no such experiment; DB_STATE: the experiment is deleted. */
+int store_run_create(const struct run_create *in, struct arena *arena, struct run *out);
+
+/* Reads a run with its latest metrics, params, tags and inputs. */
+int store_run_get(const char *run_id, struct arena *arena, struct run *out);
+
+/* Changes the fields given: status when non-zero, end_time when has_end_time,
+ * name when non-NULL and non-empty (mirrored into tag mlflow.runName). Reads
+ * the info back into *out. DB_NOT_FOUND, DB_STATE (run deleted). */
+int store_run_update(const char *run_id, int status, int has_end_time, int64_t end_time,
+                     const char *name, struct arena *arena, struct run_info *out);
+
+/* Soft-deletes (deleted=1) or restores (0) a run; no state check. */
+int store_run_set_deleted(const char *run_id, int deleted);
+
+/* Upserts a tag (mlflow.runName also renames the run). */
+int store_run_set_tag(const char *run_id, const char *key, const char *value);
+
+/* Deletes a tag; *missing when the run is fine but has no such tag. */
+int store_run_delete_tag(const char *run_id, const char *key, int *missing);
+
+/* A param already stored with another value (log-batch and log-parameter). */
+struct param_conflict {
+    const char *key;
+    const char *old_value;
+    const char *new_value;
+};
+
+/* Writes params, metrics and tags atomically in one transaction. Params are
+ * write-once: a different stored value fails the whole batch with DB_EXISTS
+ * and *conflict filled (arena). Repeated tag keys: the last wins. Metric
+ * points already stored identically are skipped; the latest-metrics table
+ * is updated in the same transaction. */
+int store_run_log_batch(const char *run_id, const struct metric *metrics, size_t nmetrics,
+                        const struct kv *params, size_t nparams, const struct kv *tags,
+                        size_t ntags, struct arena *arena, struct param_conflict *conflict);
+
+/* Links datasets to a run (deduplicated per experiment by name and digest);
+ * input tags are stored only when the link is new. */
+int store_run_log_inputs(const char *run_id, const struct dataset_input *inputs, size_t n);
+
+/* Runs of the given experiments in view, start_time DESC then run id ASC,
+ * skipping offset, at most limit, fully loaded into *out (arena). */
+int store_run_search(const int64_t *experiment_ids, size_t nexp, enum view_type view,
+                     int64_t offset, int64_t limit, struct arena *arena, struct run **out,
+                     size_t *n);
+
+#endif

@@ -1,0 +1,33 @@
+/* Small helpers shared by store_* files: reading typed columns out of libpq
+ * results and building PostgreSQL array literals. Store-internal. */
+#ifndef ET_SERVER_STORE_UTIL_H
+#define ET_SERVER_STORE_UTIL_H
+
+#include <libpq-fe.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "sbuf.h"
+
+/* Column value as int64 (0 when NULL). */
+int64_t su_int64(const PGresult *res, int row, int col);
+
+/* Column value as double ("NaN", "Infinity", "-Infinity" understood). */
+double su_double(const PGresult *res, int row, int col);
+
+/* Column value copied into the arena (NULL when SQL NULL). */
+const char *su_str(const PGresult *res, int row, int col, struct arena *arena);
+
+/* Decimal text of an int64 into buf (>= 24 bytes); returns buf. */
+const char *su_i64(char *buf, int64_t v);
+
+/* Appends one element to an array literal being built in b ("{" ... "}"):
+ * the caller writes "{" first and "}" last; these add the separator. */
+void su_array_text(struct sbuf *b, const char *s, int first);
+void su_array_double(struct sbuf *b, double v, int first);
+void su_array_int64(struct sbuf *b, int64_t v, int first);
+
+/* Formats a run's uuid column text (with dashes) as 32 hex digits into out. */
+void su_run_id(const char *uuid_text, char out[33]);
+
+#endif
