@@ -85,20 +85,14 @@ int jx_parse_int64_text(const char *s, int64_t *out)
 {
     char *end;
 
-    if (*s == '\0' || *s == ' ')
+    /* Proto-JSON takes "123" but not "123.0" or " 123" for int64 fields. */
+    if (!((s[0] >= '0' && s[0] <= '9') || (s[0] == '-' && s[1] >= '0' && s[1] <= '9')))
         return -1;
     errno = 0;
     long long v = strtoll(s, &end, 10);
-    if (errno == 0 && *end == '\0') {
-        *out = v;
-        return 0;
-    }
-    /* "123.0" and "1e3" are integral reals, which proto-JSON accepts. */
-    double d;
-    if (jx_parse_double_text(s, &d) < 0 || !isfinite(d) || d != floor(d) ||
-        d < -9223372036854775808.0 || d >= 9223372036854775808.0)
+    if (errno != 0 || *end != '\0')
         return -1;
-    *out = (int64_t)d;
+    *out = v;
     return 0;
 }
 
@@ -296,14 +290,19 @@ json_t *jx_parse_body(const char *body, size_t len, struct reply *r)
         v = inner;
     }
     if (v == NULL) {
-        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
-                    "request body is not valid JSON: %s at line %d column %d", err.text, err.line,
-                    err.column);
+        snprintf(r->body_not_json_reason, sizeof r->body_not_json_reason,
+                 "request body is not valid JSON (%.120s at line %d column %d)", err.text, err.line,
+                 err.column);
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE, "%s", r->body_not_json_reason);
+        r->body_not_json = 1;
         return NULL;
     }
     if (!json_is_object(v)) {
         json_decref(v);
-        reply_error(r, ERR_INVALID_PARAMETER_VALUE, "request body must be a JSON object");
+        snprintf(r->body_not_json_reason, sizeof r->body_not_json_reason,
+                 "request body is not a JSON object");
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE, "%s", r->body_not_json_reason);
+        r->body_not_json = 1;
         return NULL;
     }
     return v;

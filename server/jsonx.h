@@ -63,11 +63,12 @@ json_t *jx_double_value(double v);
 
 /* Parses a request body: "" is {}, a JSON string holding JSON is decoded again
  * (old clients double-encode), anything but an object is an error. Returns a
- * new reference or NULL with the reply set. */
+ * new reference or NULL with the reply set; when the body was not JSON at
+ * all, r->body_not_json is also set (callers may read it as {}). */
 json_t *jx_parse_body(const char *body, size_t len, struct reply *r);
 
 /* Parses a numeric string the way the contract's int64 fields allow
- * ("123", "-5", "123.0"). Returns 0 on success. */
+ * ("123", "-5"; not "1.0"). Returns 0 on success. */
 int jx_parse_int64_text(const char *s, int64_t *out);
 
 /* Parses a numeric string for a double field: decimal/exponent forms,

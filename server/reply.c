@@ -82,6 +82,17 @@ void reply_error(struct reply *r, enum api_error code, const char *fmt, ...)
     set_body(r, text, strlen(text));
 }
 
+void reply_prefix_message(struct reply *r, const char *prefix)
+{
+    if (!r->is_error || r->body == NULL)
+        return;
+    json_t *obj = json_loadb(r->body, r->body_len, 0, NULL);
+    const char *message = json_string_value(json_object_get(obj, "message"));
+    if (message != NULL)
+        reply_error(r, r->error, "%s%s", prefix, message);
+    json_decref(obj);
+}
+
 void reply_text(struct reply *r, int status, const char *content_type, const char *text)
 {
     r->status = status;

@@ -22,6 +22,8 @@ struct reply {
     int retry_after;      /* seconds for a Retry-After header; 0 = none */
     enum api_error error; /* valid when is_error */
     int is_error;
+    int body_not_json;              /* set by jx_parse_body: the body was not JSON */
+    char body_not_json_reason[256]; /* ...and the parser's words for why */
 };
 
 /* Initialises an empty reply (200, no body). */
@@ -41,6 +43,9 @@ void reply_json_text(struct reply *r, char *body, size_t len);
  * with a printf-formatted message. A later call replaces an earlier one. */
 void reply_error(struct reply *r, enum api_error code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Puts prefix before the message of an error reply (no-op otherwise). */
+void reply_prefix_message(struct reply *r, const char *prefix);
 
 /* Sets a plain-text reply with the given status (for /health, /version). */
 void reply_text(struct reply *r, int status, const char *content_type, const char *text);
