@@ -33,7 +33,20 @@ struct req_ctx {
     struct sbuf body;
     int too_big;
     struct timespec start;
+    struct reply reply;
+    json_t *query;      /* BODY_STREAM routes: the query string as input */
+    void *upload;       /* BODY_STREAM routes: the handler's state while accepting */
+    int upload_refused; /* begin() or data() said no: the reply holds why */
 };
+
+const char *request_header(const struct request *req, const char *name)
+{
+    if (req->conn == NULL)
+        return NULL;
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+static json_t *query_input(struct MHD_Connection *conn);
 
 static double elapsed_ms(const struct timespec *start)
 {
@@ -61,6 +74,13 @@ static enum MHD_Result add_query_arg(void *cls, enum MHD_ValueKind kind, const c
     return MHD_YES;
 }
 
+static json_t *query_input(struct MHD_Connection *conn)
+{
+    json_t *query = json_object();
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_query_arg, query);
+    return query;
+}
+
 /* Checks "application/json" ignoring parameters such as "; charset=utf-8". */
 static int is_json_type(const char *type)
 {
@@ -77,8 +97,7 @@ static json_t *decode_input(struct MHD_Connection *conn, const char *method,
 {
     *from_query = 0;
     if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
-        json_t *query = json_object();
-        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_query_arg, query);
+        json_t *query = query_input(conn);
         if (json_object_size(query) > 0 || ctx->body.len == 0) {
             *from_query = 1;
             return query;
@@ -129,17 +148,58 @@ static void dispatch(struct http_server *srv, struct MHD_Connection *conn, const
         reply_cleanup(r);
         reply_init(r);
     }
-    struct request req = {method, url, input, from_query};
+    struct request req = {method, url, input, from_query, conn};
     ctx->route->handler(&req, r);
     json_decref(input);
     if (why[0] != '\0')
         reply_prefix_message(r, why);
 }
 
-static enum MHD_Result send_reply(struct MHD_Connection *conn, const struct reply *r)
+/* Owns a streamed body's callbacks for as long as libmicrohttpd sends it. */
+struct stream_source {
+    reply_stream_fn fn;
+    void (*free_fn)(void *state);
+    void *state;
+};
+
+static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max)
 {
+    struct stream_source *src = cls;
+    ssize_t n = src->fn(src->state, pos, buf, max);
+    if (n > 0)
+        return n;
+    return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void free_stream(void *cls)
+{
+    struct stream_source *src = cls;
+    if (src->free_fn != NULL)
+        src->free_fn(src->state);
+    free(src);
+}
+
+/* Builds the response; a streamed reply hands its state over to it. */
+static struct MHD_Response *make_response(struct reply *r)
+{
+    if (r->stream == NULL)
+        return MHD_create_response_from_buffer(r->body_len, r->body, MHD_RESPMEM_MUST_COPY);
+    struct stream_source *src = xmalloc(sizeof *src);
+    src->fn = r->stream;
+    src->free_fn = r->stream_free;
+    src->state = r->stream_state;
+    r->stream_state = NULL; /* the response owns it now */
+    uint64_t size = r->stream_size < 0 ? MHD_SIZE_UNKNOWN : (uint64_t)r->stream_size;
     struct MHD_Response *resp =
-        MHD_create_response_from_buffer(r->body_len, r->body, MHD_RESPMEM_MUST_COPY);
+        MHD_create_response_from_callback(size, 64 * 1024, read_stream, src, free_stream);
+    if (resp == NULL)
+        free_stream(src);
+    return resp;
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *r)
+{
+    struct MHD_Response *resp = make_response(r);
     if (resp == NULL)
         return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
@@ -148,9 +208,36 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, const struct repl
         snprintf(secs, sizeof secs, "%d", r->retry_after);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs);
     }
+    for (int i = 0; i < r->nheaders; i++)
+        MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+/* BODY_STREAM routes: hands the handler the request before any body byte. */
+static void begin_upload(struct MHD_Connection *conn, const char *url, const char *method,
+                         struct req_ctx *ctx)
+{
+    ctx->query = query_input(conn);
+    struct request req = {method, url, ctx->query, 1, conn};
+    ctx->upload = ctx->route->upload->begin(&req, &ctx->reply);
+    ctx->upload_refused = ctx->upload == NULL;
+}
+
+/* Passes a piece of body to the handler; a refusal ends the upload now. */
+static void feed_upload(struct req_ctx *ctx, const char *data, size_t len)
+{
+    if (ctx->upload == NULL)
+        return;
+    if (ctx->route->upload->data(ctx->upload, data, len, &ctx->reply) < 0) {
+        struct reply scratch;
+        reply_init(&scratch);
+        ctx->route->upload->end(ctx->upload, 0, &scratch);
+        reply_cleanup(&scratch);
+        ctx->upload = NULL;
+        ctx->upload_refused = 1;
+    }
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -165,29 +252,40 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         ctx = xcalloc(1, sizeof *ctx);
         clock_gettime(CLOCK_MONOTONIC, &ctx->start);
         sbuf_init(&ctx->body);
+        reply_init(&ctx->reply);
         ctx->match = routes_match(method, url, &ctx->route);
         *con_cls = ctx;
+        if (ctx->match == ROUTE_FOUND && ctx->route->body == BODY_STREAM)
+            begin_upload(conn, url, method, ctx);
         return MHD_YES;
     }
+    int streaming = ctx->match == ROUTE_FOUND && ctx->route->body == BODY_STREAM;
     if (*upload_size > 0) {
-        /* Past the limit the rest is read and dropped, so the client gets a
-         * clean 400 rather than a reset connection. */
-        if (!ctx->too_big && ctx->body.len + *upload_size > srv->max_body) {
+        if (streaming) {
+            feed_upload(ctx, upload_data, *upload_size);
+        } else if (!ctx->too_big && ctx->body.len + *upload_size > srv->max_body) {
+            /* Past the limit the rest is read and dropped, so the client
+             * gets a clean 400 rather than a reset connection. */
             ctx->too_big = 1;
             sbuf_cleanup(&ctx->body);
-        }
-        if (!ctx->too_big && ctx->match == ROUTE_FOUND)
+        } else if (!ctx->too_big && ctx->match == ROUTE_FOUND) {
             sbuf_add(&ctx->body, upload_data, *upload_size);
+        }
         *upload_size = 0;
         return MHD_YES;
     }
 
-    struct reply r;
-    reply_init(&r);
-    dispatch(srv, conn, url, method, ctx, &r);
-    enum MHD_Result ret = send_reply(conn, &r);
-    log_info("%s %s %d %zu %.1fms", method, url, r.status, r.body_len, elapsed_ms(&ctx->start));
-    reply_cleanup(&r);
+    struct reply *r = &ctx->reply;
+    if (streaming && ctx->upload != NULL) {
+        ctx->route->upload->end(ctx->upload, 1, r);
+        ctx->upload = NULL;
+    } else if (!streaming) {
+        dispatch(srv, conn, url, method, ctx, r);
+    }
+    size_t sent = r->stream ? (size_t)(r->stream_size < 0 ? 0 : r->stream_size) : r->body_len;
+    int status = r->status;
+    enum MHD_Result ret = send_reply(conn, r);
+    log_info("%s %s %d %zu %.1fms", method, url, status, sent, elapsed_ms(&ctx->start));
     return ret;
 }
 
@@ -201,6 +299,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)toe;
     if (ctx == NULL)
         return;
+    if (ctx->upload != NULL) {
+        /* the client went away mid-upload: the handler undoes it */
+        struct reply scratch;
+        reply_init(&scratch);
+        ctx->route->upload->end(ctx->upload, 0, &scratch);
+        reply_cleanup(&scratch);
+    }
+    json_decref(ctx->query);
+    reply_cleanup(&ctx->reply);
     sbuf_cleanup(&ctx->body);
     free(ctx);
     *con_cls = NULL;

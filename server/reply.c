@@ -19,6 +19,16 @@ static const struct error_row error_rows[ERR__COUNT] = {
 #undef ERROR_ROW
 };
 
+/* A reply that gets a plain body stops being a stream. */
+static void drop_stream(struct reply *r)
+{
+    if (r->stream_free != NULL && r->stream_state != NULL)
+        r->stream_free(r->stream_state);
+    r->stream = NULL;
+    r->stream_free = NULL;
+    r->stream_state = NULL;
+}
+
 void reply_init(struct reply *r)
 {
     memset(r, 0, sizeof *r);
@@ -31,10 +41,40 @@ void reply_cleanup(struct reply *r)
     free(r->body);
     r->body = NULL;
     r->body_len = 0;
+    drop_stream(r);
+    for (int i = 0; i < r->nheaders; i++)
+        free(r->headers[i].value);
+    r->nheaders = 0;
+}
+
+void reply_stream(struct reply *r, int status, const char *content_type, int64_t size,
+                  reply_stream_fn fn, void (*free_fn)(void *), void *state)
+{
+    drop_stream(r);
+    free(r->body);
+    r->body = NULL;
+    r->body_len = 0;
+    r->status = status;
+    r->content_type = content_type;
+    r->is_error = 0;
+    r->stream = fn;
+    r->stream_free = free_fn;
+    r->stream_state = state;
+    r->stream_size = size;
+}
+
+void reply_header(struct reply *r, const char *name, const char *value)
+{
+    if (r->nheaders >= REPLY_MAX_HEADERS)
+        return;
+    r->headers[r->nheaders].name = name;
+    r->headers[r->nheaders].value = xstrdup(value);
+    r->nheaders++;
 }
 
 static void set_body(struct reply *r, char *body, size_t len)
 {
+    drop_stream(r);
     free(r->body);
     r->body = body;
     r->body_len = len;

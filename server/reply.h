@@ -6,12 +6,26 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 enum api_error {
 #define ERROR_ROW(name, status) ERR_##name,
 #include "errors.def"
 #undef ERROR_ROW
     ERR__COUNT
+};
+
+#define REPLY_MAX_HEADERS 8
+
+/* Fills buf with up to max bytes of a streamed body from offset pos.
+ * Returns the bytes written (> 0), 0 at the end, -1 on error (the
+ * connection is then closed). */
+typedef ssize_t (*reply_stream_fn)(void *state, uint64_t pos, char *buf, size_t max);
+
+struct reply_header {
+    const char *name; /* static string */
+    char *value;      /* owned */
 };
 
 struct reply {
@@ -22,6 +36,12 @@ struct reply {
     int retry_after;      /* seconds for a Retry-After header; 0 = none */
     enum api_error error; /* valid when is_error */
     int is_error;
+    reply_stream_fn stream; /* when set, the body is streamed instead */
+    void (*stream_free)(void *state);
+    void *stream_state;
+    int64_t stream_size; /* -1: unknown (chunked) */
+    struct reply_header headers[REPLY_MAX_HEADERS];
+    int nheaders;
     int body_not_json;              /* set by jx_parse_body: the body was not JSON */
     char body_not_json_reason[256]; /* ...and the parser's words for why */
 };
@@ -43,6 +63,16 @@ void reply_json_text(struct reply *r, char *body, size_t len);
  * with a printf-formatted message. A later call replaces an earlier one. */
 void reply_error(struct reply *r, enum api_error code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Sets a streamed body of size bytes (-1: unknown) with the given status
+ * and type; fn reads it, free_fn (may be NULL) frees state when the
+ * response is done, also when it never started. */
+void reply_stream(struct reply *r, int status, const char *content_type, int64_t size,
+                  reply_stream_fn fn, void (*free_fn)(void *), void *state);
+
+/* Adds a response header (the value is copied). Silently ignores headers
+ * past REPLY_MAX_HEADERS: callers add a few known ones. */
+void reply_header(struct reply *r, const char *name, const char *value);
 
 /* Puts prefix before the message of an error reply (no-op otherwise). */
 void reply_prefix_message(struct reply *r, const char *prefix);

@@ -12,28 +12,52 @@ struct request {
     const char *path;
     const json_t *input; /* the JSON body, or the query string as {name: [values]} */
     int from_query;      /* input came from the query string */
+    void *conn;          /* the HTTP layer's connection; use request_header() */
+};
+
+/* A request header's value (case-insensitive name), or NULL. Valid during
+ * the request. Implemented by http.c. */
+const char *request_header(const struct request *req, const char *name);
+
+/* Callbacks of a route whose body is streamed to the handler (BODY_STREAM),
+ * never held whole in memory. req->input holds the query string. */
+struct upload_ops {
+    /* Called before any body byte. Returns the upload's state, or NULL with
+     * an error set in r to refuse (the body is then read and dropped). */
+    void *(*begin)(const struct request *req, struct reply *r);
+    /* Called with each piece of the body, in order. Returns 0, or -1 with an
+     * error set in r (the rest of the body is read and dropped). */
+    int (*data)(void *state, const char *buf, size_t len, struct reply *r);
+    /* Called exactly once per accepted upload and frees state. complete=1:
+     * the whole body arrived and no data() call failed; set the reply.
+     * complete=0: the client went away or data() failed; undo everything. */
+    void (*end)(void *state, int complete, struct reply *r);
 };
 
 typedef void (*route_handler)(const struct request *req, struct reply *r);
 
 enum route_body {
-    BODY_NONE,  /* no body expected (GET) */
-    BODY_JSON,  /* JSON object body; Content-Type application/json required on POST */
-    BODY_LOOSE, /* JSON body read without a Content-Type check (PATCH, DELETE) */
+    BODY_NONE,   /* no body expected (GET) */
+    BODY_JSON,   /* JSON object body; Content-Type application/json required on POST */
+    BODY_LOOSE,  /* JSON body read without a Content-Type check (PATCH, DELETE) */
+    BODY_STREAM, /* raw body streamed through route->upload; query string as input */
 };
 
 /* Where a route's path is mounted. */
 enum route_mount {
-    MOUNT_ROOT,   /* path is the whole URL path ("/health") */
-    MOUNT_MLFLOW, /* path follows both "/api/2.0/mlflow" and "/ajax-api/2.0/mlflow" */
+    MOUNT_ROOT,        /* path is the whole URL path ("/health") */
+    MOUNT_API,         /* path follows both "/api/2.0" and "/ajax-api/2.0" ("/mlflow/runs/get") */
+    MOUNT_ROOT_PREFIX, /* path is a prefix of the URL path ("/static/") */
+    MOUNT_API_PREFIX,  /* like MOUNT_API, but a prefix ("/mlflow-artifacts/artifacts/") */
 };
 
 struct route {
     const char *method;
     enum route_mount mount;
-    const char *path; /* e.g. "/runs/get" under MOUNT_MLFLOW */
-    route_handler handler;
+    const char *path;      /* e.g. "/mlflow/runs/get" under MOUNT_API */
+    route_handler handler; /* NULL for BODY_STREAM routes */
     enum route_body body;
+    const struct upload_ops *upload; /* BODY_STREAM only */
 };
 
 /* Outcome of matching a request line against the table. */
