@@ -1,0 +1,321 @@
+// Experiments API: create, get, get-by-name, update, delete, restore, search,
+// set-experiment-tag, delete-experiment-tag — every endpoint and error code,
+// under both /api/2.0/mlflow and /ajax-api/2.0/mlflow.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { useStack, client, PREFIXES, assertOk, assertError, uniqueName } from './harness.mjs';
+
+const stack = useStack({ before, after });
+
+// Tag keys the contract's key rules reject (charset and path rules).
+const BAD_KEYS = ['a!b', 'a//b', 'a/', './a', '/a', '..a', 'a/../b', '.', 'tab\tkey', 'new\nline', 'q"uote'];
+
+function tagMap(tags) {
+    return Object.fromEntries((tags || []).map((t) => [t.key, t.value]));
+}
+
+for (const prefix of PREFIXES) {
+    describe(`experiments under ${prefix}`, () => {
+        let c;
+        before(() => { c = client(stack.base, prefix); });
+
+        test('default experiment 0 "Default" exists', async () => {
+            const e = await c.getExperiment('0');
+            assert.equal(e.experiment_id, '0');
+            assert.equal(e.name, 'Default');
+            assert.equal(e.lifecycle_stage, 'active');
+            const byName = assertOk(await c.get('/experiments/get-by-name', { experiment_name: 'Default' }));
+            assert.equal(byName.experiment.experiment_id, '0');
+        });
+
+        test('create -> {experiment_id} (numeric string); get returns the full experiment', async () => {
+            const name = uniqueName('exp');
+            const before = Date.now();
+            const r = assertOk(await c.post('/experiments/create', { name }));
+            assert.deepEqual(Object.keys(r), ['experiment_id']);
+            assert.equal(typeof r.experiment_id, 'string');
+            assert.match(r.experiment_id, /^[1-9]\d*$/);
+            const e = await c.getExperiment(r.experiment_id);
+            assert.equal(e.experiment_id, r.experiment_id);
+            assert.equal(e.name, name);
+            assert.equal(e.lifecycle_stage, 'active');
+            assert.equal(e.artifact_location, `mlflow-artifacts:/${r.experiment_id}`);
+            assert.equal(typeof e.creation_time, 'number');
+            assert.equal(typeof e.last_update_time, 'number');
+            assert.ok(e.creation_time >= before - 5000 && e.creation_time <= Date.now() + 5000, `creation_time ${e.creation_time}`);
+            assert.ok(!('tags' in e), 'empty tags omitted');
+        });
+
+        test('create with tags and artifact_location; tags returned by get and get-by-name', async () => {
+            const name = uniqueName('exp-tags');
+            const id = await c.createExperiment(name, {
+                artifact_location: 's3://bucket/some/where',
+                tags: [{ key: 'team', value: 'vision' }, { key: 'empty', value: '' }, { key: 'ключ', value: 'значение ✓' }],
+            });
+            const e = await c.getExperiment(id);
+            assert.equal(e.artifact_location, 's3://bucket/some/where');
+            assert.deepEqual(tagMap(e.tags), { team: 'vision', empty: '', 'ключ': 'значение ✓' });
+            const byName = assertOk(await c.get('/experiments/get-by-name', { experiment_name: name })).experiment;
+            assert.deepEqual(byName, e);
+        });
+
+        test('create: UTF-8 name and names at the 500-char limit', async () => {
+            const utf = `${uniqueName('эксперимент')}-实验-🚀`;
+            const id = await c.createExperiment(utf);
+            assert.equal((await c.getExperiment(id)).name, utf);
+            const at500 = (uniqueName('n') + 'x'.repeat(500)).slice(0, 500);
+            const id500 = await c.createExperiment(at500);
+            assert.equal((await c.getExperiment(id500)).name, at500);
+            const r = await c.post('/experiments/create', { name: at500.slice(0, 499) + 'yy' });
+            assertError(r, 400, 'INVALID_PARAMETER_VALUE', 'name', '501-char name');
+        });
+
+        test('create: missing, empty, null and non-string name -> 400 naming "name"', async () => {
+            assertError(await c.post('/experiments/create', {}), 400, 'INVALID_PARAMETER_VALUE', 'name');
+            assertError(await c.post('/experiments/create', { name: '' }), 400, 'INVALID_PARAMETER_VALUE', 'name');
+            assertError(await c.post('/experiments/create', { name: null }), 400, 'INVALID_PARAMETER_VALUE', 'name');
+            assertError(await c.post('/experiments/create', { name: 42 }), 400, 'INVALID_PARAMETER_VALUE', 'name');
+            assertError(await c.post('/experiments/create', { name: ['a'] }), 400, 'INVALID_PARAMETER_VALUE', 'name');
+        });
+
+        test('create: duplicate name (active or deleted) -> 400 RESOURCE_ALREADY_EXISTS', async () => {
+            const name = uniqueName('dup');
+            const id = await c.createExperiment(name);
+            assertError(await c.post('/experiments/create', { name }), 400, 'RESOURCE_ALREADY_EXISTS', name);
+            await c.ok('POST', '/experiments/delete', { experiment_id: id });
+            assertError(await c.post('/experiments/create', { name }), 400, 'RESOURCE_ALREADY_EXISTS', name);
+            // names are case-sensitive: a different case is a different experiment
+            await c.createExperiment(name.toUpperCase());
+        });
+
+        test('create: bad artifact_location -> 400 naming artifact_location', async () => {
+            for (const loc of ['s3://b/p#frag', 's3://b/p;params', 'x'.repeat(2049)]) {
+                const r = await c.post('/experiments/create', { name: uniqueName('loc'), artifact_location: loc });
+                assertError(r, 400, 'INVALID_PARAMETER_VALUE', 'artifact_location', `location ${loc.slice(0, 30)}`);
+            }
+        });
+
+        test('get: missing id -> 400; unknown id -> 404 RESOURCE_DOES_NOT_EXIST; non-numeric -> 4xx', async () => {
+            assertError(await c.get('/experiments/get', {}), 400, 'INVALID_PARAMETER_VALUE', 'experiment_id');
+            assertError(await c.get('/experiments/get', { experiment_id: '' }), 400, 'INVALID_PARAMETER_VALUE', 'experiment_id');
+            assertError(await c.get('/experiments/get', { experiment_id: '987654321' }), 404, 'RESOURCE_DOES_NOT_EXIST', '987654321');
+            const r = await c.get('/experiments/get', { experiment_id: 'not-a-number' });
+            assert.ok(r.status === 400 || r.status === 404, `non-numeric id must be 400/404, got ${r.status} ${r.text}`);
+            assertError(r, r.status, r.status === 404 ? 'RESOURCE_DOES_NOT_EXIST' : 'INVALID_PARAMETER_VALUE');
+            // an id past int64 is not a server error either
+            const big = await c.get('/experiments/get', { experiment_id: '99999999999999999999999' });
+            assert.ok(big.status === 400 || big.status === 404, `huge id: ${big.status} ${big.text}`);
+        });
+
+        test('get-by-name: exact, case-sensitive; unknown -> 404 RESOURCE_DOES_NOT_EXIST; missing -> 400', async () => {
+            const name = uniqueName('ByName');
+            const id = await c.createExperiment(name);
+            const e = assertOk(await c.get('/experiments/get-by-name', { experiment_name: name })).experiment;
+            assert.equal(e.experiment_id, id);
+            assertError(await c.get('/experiments/get-by-name', { experiment_name: name.toLowerCase() }), 404, 'RESOURCE_DOES_NOT_EXIST');
+            assertError(await c.get('/experiments/get-by-name', { experiment_name: name + ' ' }), 404, 'RESOURCE_DOES_NOT_EXIST');
+            assertError(await c.get('/experiments/get-by-name', { experiment_name: 'no such experiment ' + name }), 404, 'RESOURCE_DOES_NOT_EXIST', 'no such experiment');
+            assertError(await c.get('/experiments/get-by-name', {}), 400, 'INVALID_PARAMETER_VALUE', 'experiment_name');
+        });
+
+        test('delete / restore: lifecycle, get still works, errors', async () => {
+            const name = uniqueName('life');
+            const id = await c.createExperiment(name);
+            const t0 = (await c.getExperiment(id)).last_update_time;
+            assert.deepEqual(assertOk(await c.post('/experiments/delete', { experiment_id: id })), {});
+            const d = await c.getExperiment(id);
+            assert.equal(d.lifecycle_stage, 'deleted');
+            assert.ok(d.last_update_time >= t0, 'last_update_time bumped');
+            // get-by-name matches deleted experiments too
+            assert.equal(assertOk(await c.get('/experiments/get-by-name', { experiment_name: name })).experiment.lifecycle_stage, 'deleted');
+            // deleting again: must be active
+            assertError(await c.post('/experiments/delete', { experiment_id: id }), 404, 'RESOURCE_DOES_NOT_EXIST', id);
+            assert.deepEqual(assertOk(await c.post('/experiments/restore', { experiment_id: id })), {});
+            assert.equal((await c.getExperiment(id)).lifecycle_stage, 'active');
+            // restoring an active one: must be deleted
+            assertError(await c.post('/experiments/restore', { experiment_id: id }), 404, 'RESOURCE_DOES_NOT_EXIST', id);
+            for (const ep of ['/experiments/delete', '/experiments/restore']) {
+                assertError(await c.post(ep, { experiment_id: '987654321' }), 404, 'RESOURCE_DOES_NOT_EXIST', '987654321', ep);
+                assertError(await c.post(ep, {}), 400, 'INVALID_PARAMETER_VALUE', 'experiment_id', ep);
+            }
+        });
+
+        test('delete / restore cascade to the runs of the experiment', async () => {
+            const id = await c.createExperiment(uniqueName('cascade'));
+            const r1 = await c.createRun(id);
+            const r2 = await c.createRun(id);
+            await c.ok('POST', '/runs/delete', { run_id: r2.info.run_id }); // deleted individually before
+            await c.ok('POST', '/experiments/delete', { experiment_id: id });
+            assert.equal((await c.getRun(r1.info.run_id)).info.lifecycle_stage, 'deleted');
+            assert.equal((await c.getRun(r2.info.run_id)).info.lifecycle_stage, 'deleted');
+            // no new runs in a deleted experiment
+            assertError(await c.post('/runs/create', { experiment_id: id }), 400, 'INVALID_PARAMETER_VALUE');
+            await c.ok('POST', '/experiments/restore', { experiment_id: id });
+            assert.equal((await c.getRun(r1.info.run_id)).info.lifecycle_stage, 'active');
+            assert.equal((await c.getRun(r2.info.run_id)).info.lifecycle_stage, 'active');
+        });
+
+        test('update: rename; errors for missing fields, unknown id, taken name, deleted experiment', async () => {
+            const id = await c.createExperiment(uniqueName('old'));
+            const t0 = (await c.getExperiment(id)).last_update_time;
+            const newName = uniqueName('new-名前');
+            assert.deepEqual(assertOk(await c.post('/experiments/update', { experiment_id: id, new_name: newName })), {});
+            const e = await c.getExperiment(id);
+            assert.equal(e.name, newName);
+            assert.ok(e.last_update_time >= t0);
+            assert.equal(assertOk(await c.get('/experiments/get-by-name', { experiment_name: newName })).experiment.experiment_id, id);
+
+            assertError(await c.post('/experiments/update', { experiment_id: id }), 400, 'INVALID_PARAMETER_VALUE', 'new_name');
+            assertError(await c.post('/experiments/update', { experiment_id: id, new_name: '' }), 400, 'INVALID_PARAMETER_VALUE', 'new_name');
+            assertError(await c.post('/experiments/update', { new_name: uniqueName('x') }), 400, 'INVALID_PARAMETER_VALUE', 'experiment_id');
+            assertError(await c.post('/experiments/update', { experiment_id: '987654321', new_name: uniqueName('x') }), 404, 'RESOURCE_DOES_NOT_EXIST', '987654321');
+
+            const other = uniqueName('taken');
+            await c.createExperiment(other);
+            assertError(await c.post('/experiments/update', { experiment_id: id, new_name: other }), 400, 'BAD_REQUEST');
+            assert.equal((await c.getExperiment(id)).name, newName, 'failed rename changed nothing');
+
+            await c.ok('POST', '/experiments/delete', { experiment_id: id });
+            // contract: renaming a deleted experiment is INVALID_STATE (HTTP 500, as MLflow)
+            assertError(await c.post('/experiments/update', { experiment_id: id, new_name: uniqueName('x') }), 500, 'INVALID_STATE');
+        });
+
+        test('set-experiment-tag: upsert, empty and UTF-8 values, limits 250/5000', async () => {
+            const id = await c.createExperiment(uniqueName('tags'));
+            const set = (key, value) => c.post('/experiments/set-experiment-tag', { experiment_id: id, key, value });
+            assert.deepEqual(assertOk(await set('k', 'v1')), {});
+            assertOk(await set('k', 'v2'));
+            assertOk(await set('empty', ''));
+            assertOk(await set('w/x.y-z :ü_9', 'ok'));
+            const k250 = 'k'.repeat(250);
+            const v5000 = 'é'.repeat(5000); // code points, not bytes
+            assertOk(await set(k250, v5000));
+            const tags = tagMap((await c.getExperiment(id)).tags);
+            assert.equal(tags.k, 'v2');
+            assert.equal(tags.empty, '');
+            assert.equal(tags['w/x.y-z :ü_9'], 'ok');
+            assert.equal(tags[k250], v5000);
+            assert.equal(Object.keys(tags).length, 4, 'upsert, no duplicate tag');
+
+            assertError(await set('k'.repeat(251), 'v'), 400, 'INVALID_PARAMETER_VALUE', 'key', '251-char key');
+            assertError(await set('big', 'v'.repeat(5001)), 400, 'INVALID_PARAMETER_VALUE', 'value', '5001-char value');
+            assert.ok(!('big' in tagMap((await c.getExperiment(id)).tags)), 'rejected tag not stored');
+        });
+
+        test('set-experiment-tag: bad keys, missing fields, unknown and deleted experiments', async () => {
+            const id = await c.createExperiment(uniqueName('tagerr'));
+            for (const key of BAD_KEYS) {
+                assertError(await c.post('/experiments/set-experiment-tag', { experiment_id: id, key, value: 'v' }),
+                    400, 'INVALID_PARAMETER_VALUE', 'key', `key ${JSON.stringify(key)}`);
+            }
+            assertError(await c.post('/experiments/set-experiment-tag', { experiment_id: id, value: 'v' }), 400, 'INVALID_PARAMETER_VALUE', 'key');
+            assertError(await c.post('/experiments/set-experiment-tag', { experiment_id: id, key: '', value: 'v' }), 400, 'INVALID_PARAMETER_VALUE', 'key');
+            assertError(await c.post('/experiments/set-experiment-tag', { key: 'k', value: 'v' }), 400, 'INVALID_PARAMETER_VALUE', 'experiment_id');
+            assertError(await c.post('/experiments/set-experiment-tag', { experiment_id: id, key: 'k', value: 5 }), 400, 'INVALID_PARAMETER_VALUE', 'value');
+            assertError(await c.post('/experiments/set-experiment-tag', { experiment_id: '987654321', key: 'k', value: 'v' }), 404, 'RESOURCE_DOES_NOT_EXIST', '987654321');
+            await c.ok('POST', '/experiments/delete', { experiment_id: id });
+            assertError(await c.post('/experiments/set-experiment-tag', { experiment_id: id, key: 'k', value: 'v' }), 400, 'INVALID_PARAMETER_VALUE');
+            assert.equal((await c.getExperiment(id)).tags, undefined, 'nothing written');
+        });
+
+        test('delete-experiment-tag: removes; missing tag 404; deleted experiment 400', async () => {
+            const id = await c.createExperiment(uniqueName('deltag'), { tags: [{ key: 'a', value: '1' }, { key: 'b', value: '2' }] });
+            assert.deepEqual(assertOk(await c.post('/experiments/delete-experiment-tag', { experiment_id: id, key: 'a' })), {});
+            assert.deepEqual(tagMap((await c.getExperiment(id)).tags), { b: '2' });
+            assertError(await c.post('/experiments/delete-experiment-tag', { experiment_id: id, key: 'a' }), 404, 'RESOURCE_DOES_NOT_EXIST', 'a');
+            assertError(await c.post('/experiments/delete-experiment-tag', { experiment_id: id }), 400, 'INVALID_PARAMETER_VALUE', 'key');
+            assertError(await c.post('/experiments/delete-experiment-tag', { key: 'b' }), 400, 'INVALID_PARAMETER_VALUE', 'experiment_id');
+            assertError(await c.post('/experiments/delete-experiment-tag', { experiment_id: '987654321', key: 'b' }), 404, 'RESOURCE_DOES_NOT_EXIST', '987654321');
+            await c.ok('POST', '/experiments/delete', { experiment_id: id });
+            assertError(await c.post('/experiments/delete-experiment-tag', { experiment_id: id, key: 'b' }), 400, 'INVALID_PARAMETER_VALUE');
+            await c.ok('POST', '/experiments/restore', { experiment_id: id });
+            assert.deepEqual(tagMap((await c.getExperiment(id)).tags), { b: '2' }, 'tag survived the refused delete');
+            assert.deepEqual(assertOk(await c.post('/experiments/delete-experiment-tag', { experiment_id: id, key: 'b' })), {});
+            assert.ok(!('tags' in (await c.getExperiment(id))), 'no tags left -> tags omitted');
+        });
+
+        test('search: view_type (names, numbers, numeric strings), order, tags, empty filter', async () => {
+            const live = await c.createExperiment(uniqueName('s-live'), { tags: [{ key: 'st', value: 'x' }] });
+            const dead = await c.createExperiment(uniqueName('s-dead'));
+            await c.ok('POST', '/experiments/delete', { experiment_id: dead });
+
+            const search = async (body) => assertOk(await c.post('/experiments/search', { max_results: 50000, ...body })).experiments || [];
+            const active = await search({});
+            const activeIds = active.map((e) => e.experiment_id);
+            assert.ok(activeIds.includes(live) && activeIds.includes('0'));
+            assert.ok(!activeIds.includes(dead), 'default view is ACTIVE_ONLY');
+            assert.ok(active.every((e) => e.lifecycle_stage === 'active'));
+            assert.deepEqual(tagMap(active.find((e) => e.experiment_id === live).tags), { st: 'x' });
+            for (let i = 1; i < active.length; i++) {
+                assert.ok(active[i - 1].creation_time >= active[i].creation_time, 'default order creation_time DESC');
+            }
+            assert.deepEqual((await search({ filter: '' })).map((e) => e.experiment_id), activeIds, 'empty filter = no filter');
+
+            for (const vt of ['ACTIVE_ONLY', 1, '1']) {
+                assert.deepEqual((await search({ view_type: vt })).map((e) => e.experiment_id), activeIds, `view_type ${vt}`);
+            }
+            for (const vt of ['DELETED_ONLY', 2, '2']) {
+                const got = await search({ view_type: vt });
+                assert.ok(got.length >= 1 && got.every((e) => e.lifecycle_stage === 'deleted'), `view_type ${vt}`);
+                assert.ok(got.some((e) => e.experiment_id === dead));
+            }
+            for (const vt of ['ALL', 3, '3']) {
+                const ids = (await search({ view_type: vt })).map((e) => e.experiment_id);
+                assert.ok(ids.includes(dead) && ids.includes(live), `view_type ${vt}`);
+                assert.equal(new Set(ids).size, ids.length);
+            }
+            assertError(await c.post('/experiments/search', { max_results: 10, view_type: 'BOGUS' }), 400, 'INVALID_PARAMETER_VALUE', 'view_type');
+
+            // GET with query parameters
+            const g = assertOk(await c.get('/experiments/search', { max_results: 50000, view_type: 'ALL' }));
+            const gi = g.experiments.map((e) => e.experiment_id);
+            assert.ok(gi.includes(dead) && gi.includes(live));
+            assert.ok(!('next_page_token' in g));
+        });
+
+        test('search: max_results limits and paging to the end (token only when more rows exist)', async () => {
+            for (let i = 0; i < 4; i++) await c.createExperiment(uniqueName('page'));
+            let all = assertOk(await c.post('/experiments/search', { max_results: 50000 })).experiments;
+            // make the count a multiple of 3 to exercise a full last page
+            while (all.length % 3 !== 0) {
+                await c.createExperiment(uniqueName('pad'));
+                all = assertOk(await c.post('/experiments/search', { max_results: 50000 })).experiments;
+            }
+            const allIds = all.map((e) => e.experiment_id);
+            for (const [size, useGet] of [[3, false], [all.length - 1, true], [1, false]]) {
+                const got = [];
+                let token;
+                let pages = 0;
+                for (;;) {
+                    const q = { max_results: size, ...(token ? { page_token: token } : {}) };
+                    const r = assertOk(useGet ? await c.get('/experiments/search', q) : await c.post('/experiments/search', q));
+                    pages += 1;
+                    assert.ok(pages <= all.length + 1, 'paging terminates');
+                    const page = r.experiments || [];
+                    assert.ok(page.length >= 1 && page.length <= size, `page of ${page.length} for max_results ${size}`);
+                    got.push(...page.map((e) => e.experiment_id));
+                    if (!('next_page_token' in r)) break;
+                    assert.equal(typeof r.next_page_token, 'string');
+                    assert.ok(r.next_page_token.length > 0);
+                    token = r.next_page_token;
+                }
+                assert.deepEqual(got, allIds, `paging with max_results ${size} yields every experiment once, in order`);
+                assert.equal(pages, Math.ceil(all.length / size), 'no empty trailing page');
+            }
+            const r = assertOk(await c.post('/experiments/search', { max_results: all.length }));
+            assert.equal(r.experiments.length, all.length);
+            assert.ok(!('next_page_token' in r), 'exactly-full single page has no token');
+        });
+
+        test('search: invalid max_results and page_token -> 400 naming the field', async () => {
+            for (const mr of [0, -1, 50001]) {
+                assertError(await c.post('/experiments/search', { max_results: mr }), 400, 'INVALID_PARAMETER_VALUE', 'max_results', `max_results ${mr}`);
+            }
+            assertError(await c.get('/experiments/search', { max_results: 50001 }), 400, 'INVALID_PARAMETER_VALUE', 'max_results');
+            assertOk(await c.post('/experiments/search', { max_results: 50000 }));
+            for (const tok of ['garbage!!', 'eyJmb28iOiAxfQ==' /* {"foo": 1} */, 'Zm9v']) {
+                assertError(await c.post('/experiments/search', { max_results: 5, page_token: tok }), 400, 'INVALID_PARAMETER_VALUE', 'page_token', `token ${tok}`);
+            }
+        });
+    });
+}
