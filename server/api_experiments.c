@@ -1,5 +1,6 @@
-/* Experiments: create, get, get-by-name, rename, delete, restore, search,
- * and experiment tags. Decode -> store -> encode; no SQL here. */
+/* Experiments: create, get, get-by-name, rename, delete, restore and
+ * experiment tags (search is in api_search.c). Decode -> store -> encode;
+ * no SQL here. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,9 +9,6 @@
 #include "api_common.h"
 #include "store_experiments.h"
 #include "validate.h"
-
-#define SEARCH_EXPERIMENTS_MAX 50000
-#define SEARCH_EXPERIMENTS_DEFAULT 1000
 
 static void not_found(struct reply *r, int rc, int64_t id)
 {
@@ -219,58 +217,6 @@ void api_experiments_delete(const struct request *req, struct reply *r)
 void api_experiments_restore(const struct request *req, struct reply *r)
 {
     set_deleted(req, r, 0);
-}
-
-void api_experiments_search(const struct request *req, struct reply *r)
-{
-    struct input in = api_input(req);
-    struct arena arena;
-    struct experiment *exps;
-    size_t n;
-    int64_t max_results, offset;
-    int view = VIEW_ACTIVE_ONLY;
-    const char *filter = "";
-    const json_t *order_by;
-
-    if (api_paging(&in, SEARCH_EXPERIMENTS_DEFAULT, SEARCH_EXPERIMENTS_MAX, &max_results, &offset,
-                   r) != JX_OK)
-        return;
-    if (jx_enum(&in, "view_type", api_view_type_names, 3, &view, r) == JX_BAD)
-        return;
-    if (jx_string(&in, "filter", &filter, r) == JX_BAD)
-        return;
-    int rc = jx_array(&in, "order_by", &order_by, r);
-    if (rc == JX_BAD)
-        return;
-    if (filter[0] != '\0' || (rc == JX_OK && json_array_size(order_by) > 0)) {
-        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
-                    "Invalid value for parameter 'filter'/'order_by': experiment search "
-                    "filters and ordering are not supported yet");
-        return;
-    }
-    arena_init(&arena);
-    /* one extra row tells whether another page exists */
-    rc = store_experiment_search((enum view_type)view, offset, max_results + 1, &arena, &exps, &n);
-    if (rc != DB_OK) {
-        api_store_error(r, rc, "experiment not found");
-        goto out;
-    }
-    json_t *obj = json_object();
-    size_t shown = n > (size_t)max_results ? (size_t)max_results : n;
-    if (shown > 0) {
-        json_t *list = json_array();
-        for (size_t i = 0; i < shown; i++)
-            json_array_append_new(list, api_experiment_json(&exps[i]));
-        json_object_set_new(obj, "experiments", list);
-    }
-    if (n > (size_t)max_results) {
-        char *token = api_page_token_encode(offset + max_results);
-        json_object_set_new(obj, "next_page_token", json_string(token));
-        free(token);
-    }
-    reply_json(r, obj);
-out:
-    arena_cleanup(&arena);
 }
 
 /* Validates an experiment tag key and value (errors, never truncation). */

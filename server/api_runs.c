@@ -1,5 +1,5 @@
-/* Runs: create, get, update, delete, restore, search. Decode -> store ->
- * encode; no SQL here. */
+/* Runs: create, get, update, delete, restore (search is in api_search.c).
+ * Decode -> store -> encode; no SQL here. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +12,6 @@
 
 #define RUN_NAME_TAG "mlflow.runName"
 #define USER_TAG "mlflow.user"
-#define SEARCH_RUNS_DEFAULT 1000
-#define SEARCH_RUNS_MAX 50000
-#define SEARCH_RUNS_MAX_EXPERIMENTS 1000
 
 /* Reads runs/create's tags; finds mlflow.runName and mlflow.user among them. */
 static int read_create_tags(const struct input *in, struct arena *arena, struct kv **tags,
@@ -215,92 +212,4 @@ void api_runs_delete(const struct request *req, struct reply *r)
 void api_runs_restore(const struct request *req, struct reply *r)
 {
     set_deleted(req, r, 0);
-}
-
-/* Reads experiment_ids; ids that are not numbers cannot match any run and
- * are left out (the contract: unknown ids simply match nothing). */
-static int read_experiment_ids(const struct input *in, struct arena *arena, int64_t **ids,
-                               size_t *n, struct reply *r)
-{
-    const json_t *arr;
-
-    *ids = NULL;
-    *n = 0;
-    int rc = jx_array(in, "experiment_ids", &arr, r);
-    if (rc == JX_BAD)
-        return JX_BAD;
-    if (rc == JX_ABSENT)
-        return JX_OK;
-    if (json_array_size(arr) > SEARCH_RUNS_MAX_EXPERIMENTS) {
-        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
-                    "Invalid value for parameter 'experiment_ids': at most %d experiments",
-                    SEARCH_RUNS_MAX_EXPERIMENTS);
-        return JX_BAD;
-    }
-    *ids = arena_alloc(arena, (json_array_size(arr) + 1) * sizeof **ids);
-    for (size_t i = 0; i < json_array_size(arr); i++) {
-        const char *s;
-        if (jx_array_string(arr, i, "experiment_ids", &s, r) != JX_OK)
-            return JX_BAD;
-        char *end;
-        long long id = strtoll(s, &end, 10);
-        if (s[0] >= '0' && s[0] <= '9' && *end == '\0')
-            (*ids)[(*n)++] = id;
-    }
-    return JX_OK;
-}
-
-void api_runs_search(const struct request *req, struct reply *r)
-{
-    struct input in = api_input(req);
-    struct arena arena;
-    struct run *runs;
-    size_t n = 0, nexp;
-    int64_t *exp_ids, max_results, offset;
-    int view = VIEW_ACTIVE_ONLY;
-    const char *filter = "";
-    const json_t *order_by;
-
-    arena_init(&arena);
-    if (read_experiment_ids(&in, &arena, &exp_ids, &nexp, r) != JX_OK)
-        goto out;
-    if (api_paging(&in, SEARCH_RUNS_DEFAULT, SEARCH_RUNS_MAX, &max_results, &offset, r) != JX_OK)
-        goto out;
-    if (jx_enum(&in, "run_view_type", api_view_type_names, 3, &view, r) == JX_BAD)
-        goto out;
-    if (jx_string(&in, "filter", &filter, r) == JX_BAD)
-        goto out;
-    int rc = jx_array(&in, "order_by", &order_by, r);
-    if (rc == JX_BAD)
-        goto out;
-    if (filter[0] != '\0' || (rc == JX_OK && json_array_size(order_by) > 0)) {
-        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
-                    "Invalid value for parameter 'filter'/'order_by': run search filters and "
-                    "ordering are not supported yet");
-        goto out;
-    }
-    if (nexp > 0) {
-        rc = store_run_search(exp_ids, nexp, (enum view_type)view, offset, max_results, &arena,
-                              &runs, &n);
-        if (rc != DB_OK) {
-            api_store_error(r, rc, "run not found");
-            goto out;
-        }
-    }
-    json_t *obj = json_object();
-    if (n > 0) {
-        json_t *list = json_array();
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(list, api_run_json(&runs[i]));
-        json_object_set_new(obj, "runs", list);
-    }
-    /* MLflow's rule: a full page always carries a token, even if it was the last */
-    if (n == (size_t)max_results) {
-        char *token = api_page_token_encode(offset + max_results);
-        json_object_set_new(obj, "next_page_token", json_string(token));
-        free(token);
-    }
-    reply_json(r, obj);
-out:
-    arena_cleanup(&arena);
 }

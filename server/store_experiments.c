@@ -231,32 +231,3 @@ int store_experiment_delete_tag(int64_t id, const char *key, int *missing)
     PQclear(res);
     return DB_OK;
 }
-
-int store_experiment_search(enum view_type view, int64_t offset, int64_t limit, struct arena *arena,
-                            struct experiment **out, size_t *n)
-{
-    char off[24], lim[24];
-    const char *stage = view == VIEW_ACTIVE_ONLY    ? "active"
-                        : view == VIEW_DELETED_ONLY ? "deleted"
-                                                    : NULL;
-    const char *params[] = {stage, su_i64(off, offset), su_i64(lim, limit)};
-    PGresult *res = NULL;
-
-    *out = NULL;
-    *n = 0;
-    int rc = db_exec("SELECT " EXPERIMENT_COLUMNS " FROM experiments"
-                     " WHERE $1::text IS NULL OR lifecycle_stage = $1"
-                     " ORDER BY creation_time DESC, experiment_id ASC OFFSET $2 LIMIT $3",
-                     3, params, &res);
-    if (rc != DB_OK)
-        return rc;
-    int rows = PQntuples(res);
-    if (rows > 0) {
-        *out = arena_alloc(arena, (size_t)rows * sizeof **out);
-        for (int r = 0; r < rows; r++)
-            read_experiment(res, r, arena, &(*out)[r]);
-    }
-    *n = (size_t)rows;
-    PQclear(res);
-    return read_tags(*out, *n, arena);
-}

@@ -31,9 +31,4 @@ int store_experiment_set_tag(int64_t id, const char *key, const char *value);
  * set when the experiment is fine but had no such tag. */
 int store_experiment_delete_tag(int64_t id, const char *key, int *missing);
 
-/* Lists experiments in view, creation_time DESC then id ASC, skipping
- * `offset` and returning at most `limit` in *out (arena), count in *n. */
-int store_experiment_search(enum view_type view, int64_t offset, int64_t limit, struct arena *arena,
-                            struct experiment **out, size_t *n);
-
 #endif

@@ -1,0 +1,212 @@
+/* History across runs: MLflow's metrics/get-history-bulk-interval, and the
+ * exptrack extensions GET /api/2.0/exptrack/metrics/history (downsampled,
+ * several runs and keys) and GET /api/2.0/exptrack/experiments/keys.
+ * Decode -> store -> encode; no SQL here. */
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+#include "api_common.h"
+#include "store_search.h"
+#include "validate.h"
+
+#define BULK_MAX_RUNS 100
+#define BULK_MAX_STEPS 2500
+#define BULK_MAX_PER_RUN 25000
+#define HISTORY_MAX_KEYS 100
+#define HISTORY_DEFAULT_POINTS 1000
+#define HISTORY_MAX_POINTS 1000000
+#define KEYS_MAX_EXPERIMENTS 100
+
+/* Reads a repeated string parameter with 1..max values. */
+static int read_list(const struct input *in, const char *field, size_t max, struct arena *arena,
+                     const char ***out, size_t *n, struct reply *r)
+{
+    const json_t *arr;
+    int rc = jx_array(in, field, &arr, r);
+    if (rc == JX_BAD)
+        return JX_BAD;
+    *n = rc == JX_OK ? json_array_size(arr) : 0;
+    if (*n == 0 || *n > max) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value for parameter '%s': give between 1 and %zu values", field, max);
+        return JX_BAD;
+    }
+    *out = arena_alloc(arena, (*n + 1) * sizeof **out);
+    for (size_t i = 0; i < *n; i++)
+        if (jx_array_string(arr, i, field, &(*out)[i], r) != JX_OK)
+            return JX_BAD;
+    return JX_OK;
+}
+
+/* Keeps only ids that can exist (32 lowercase hex); others match nothing. */
+static size_t keep_run_ids(const char **ids, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (validate_is_run_id(ids[i]))
+            ids[k++] = ids[i];
+    return k;
+}
+
+static int read_step_range(const struct input *in, int *has, int64_t *start, int64_t *end,
+                           struct reply *r)
+{
+    int a = jx_int64(in, "start_step", start, r), b;
+    if (a == JX_BAD || (b = jx_int64(in, "end_step", end, r)) == JX_BAD)
+        return JX_BAD;
+    if (a != b) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value for parameters 'start_step' and 'end_step': give both or "
+                    "neither");
+        return JX_BAD;
+    }
+    *has = a == JX_OK;
+    if (*has && *start > *end) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value for parameter 'start_step': %lld is greater than end_step %lld",
+                    (long long)*start, (long long)*end);
+        return JX_BAD;
+    }
+    return JX_OK;
+}
+
+static int read_bounded(const struct input *in, const char *field, int64_t def, int64_t lo,
+                        int64_t hi, int64_t *out, struct reply *r)
+{
+    int rc = jx_int64(in, field, out, r);
+    if (rc == JX_BAD)
+        return JX_BAD;
+    if (rc == JX_ABSENT)
+        *out = def;
+    if (*out < lo || *out > hi) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value %lld for parameter '%s' supplied: it must be between %lld and "
+                    "%lld",
+                    (long long)*out, field, (long long)lo, (long long)hi);
+        return JX_BAD;
+    }
+    return JX_OK;
+}
+
+void api_metrics_get_history_bulk_interval(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    struct arena arena;
+    const char **run_ids, *key;
+    size_t nruns, nseries = 0;
+    int64_t start = 0, end = 0, max_steps;
+    int has_range;
+    struct series *series;
+
+    arena_init(&arena);
+    if (read_list(&in, "run_ids", BULK_MAX_RUNS, &arena, &run_ids, &nruns, r) != JX_OK ||
+        jx_required_string(&in, "metric_key", &key, r) != JX_OK ||
+        read_step_range(&in, &has_range, &start, &end, r) != JX_OK ||
+        read_bounded(&in, "max_results", BULK_MAX_STEPS, 1, BULK_MAX_STEPS, &max_steps, r) != JX_OK)
+        goto out;
+    nruns = keep_run_ids(run_ids, nruns);
+    int rc = nruns == 0 ? DB_OK
+                        : store_history_bulk_interval(run_ids, nruns, key, has_range, start, end,
+                                                      max_steps, BULK_MAX_PER_RUN, &arena, &series,
+                                                      &nseries);
+    if (rc != DB_OK) {
+        api_store_error(r, rc, "metric history not found");
+        goto out;
+    }
+    json_t *obj = json_object();
+    if (nseries > 0) {
+        json_t *list = json_array();
+        for (size_t s = 0; s < nseries; s++) {
+            for (size_t i = 0; i < series[s].n; i++) {
+                json_t *m = api_metric_json(&series[s].points[i]);
+                json_object_set_new(m, "run_id", json_string(run_ids[series[s].run_index]));
+                json_array_append_new(list, m);
+            }
+        }
+        json_object_set_new(obj, "metrics", list);
+    }
+    reply_json(r, obj);
+out:
+    arena_cleanup(&arena);
+}
+
+/* {"run_id", "key", "total_points", "steps", "timestamps", "values"}. */
+static json_t *series_json(const struct series *s, const char *run_id, int64_t total)
+{
+    json_t *steps = json_array(), *stamps = json_array(), *values = json_array();
+    for (size_t i = 0; i < s->n; i++) {
+        json_array_append_new(steps, json_integer(s->points[i].step));
+        json_array_append_new(stamps, json_integer(s->points[i].timestamp));
+        json_array_append_new(values, jx_double_value(s->points[i].value));
+    }
+    return json_pack("{s:s, s:s, s:I, s:o, s:o, s:o}", "run_id", run_id, "key",
+                     s->n ? s->points[0].key : "", "total_points", (json_int_t)total, "steps",
+                     steps, "timestamps", stamps, "values", values);
+}
+
+void api_exptrack_metrics_history(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    struct arena arena;
+    const char **run_ids, **keys;
+    size_t nruns, nkeys, nseries = 0;
+    int64_t max_points, *totals = NULL;
+    struct series *series;
+
+    arena_init(&arena);
+    if (read_list(&in, "run_id", BULK_MAX_RUNS, &arena, &run_ids, &nruns, r) != JX_OK ||
+        read_list(&in, "metric_key", HISTORY_MAX_KEYS, &arena, &keys, &nkeys, r) != JX_OK ||
+        read_bounded(&in, "max_points", HISTORY_DEFAULT_POINTS, 4, HISTORY_MAX_POINTS, &max_points,
+                     r) != JX_OK)
+        goto out;
+    nruns = keep_run_ids(run_ids, nruns);
+    int rc = nruns == 0 ? DB_OK
+                        : store_history_downsample(run_ids, nruns, keys, nkeys, max_points, &arena,
+                                                   &series, &nseries, &totals);
+    if (rc != DB_OK) {
+        api_store_error(r, rc, "metric history not found");
+        goto out;
+    }
+    json_t *list = json_array();
+    for (size_t s = 0; s < nseries; s++)
+        json_array_append_new(list,
+                              series_json(&series[s], run_ids[series[s].run_index], totals[s]));
+    reply_json(r, json_pack("{s:o}", "series", list));
+out:
+    arena_cleanup(&arena);
+}
+
+static json_t *string_list(const char **items, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_string(items[i]));
+    return arr;
+}
+
+void api_exptrack_experiment_keys(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    struct arena arena;
+    const char **ids_text, **metrics, **params, **tags;
+    size_t nids, nm = 0, np = 0, nt = 0, n = 0;
+
+    arena_init(&arena);
+    if (read_list(&in, "experiment_id", KEYS_MAX_EXPERIMENTS, &arena, &ids_text, &nids, r) != JX_OK)
+        goto out;
+    int64_t *ids = arena_alloc(&arena, nids * sizeof *ids);
+    for (size_t i = 0; i < nids; i++)
+        if (ids_text[i][0] >= '0' && ids_text[i][0] <= '9' &&
+            jx_parse_int64_text(ids_text[i], &ids[n]) == 0)
+            n++;
+    int rc = store_experiment_keys(ids, n, &arena, &metrics, &nm, &params, &np, &tags, &nt);
+    if (rc != DB_OK) {
+        api_store_error(r, rc, "experiment not found");
+        goto out;
+    }
+    reply_json(r, json_pack("{s:o, s:o, s:o}", "metrics", string_list(metrics, nm), "params",
+                            string_list(params, np), "tags", string_list(tags, nt)));
+out:
+    arena_cleanup(&arena);
+}

@@ -1,0 +1,385 @@
+/* runs/search and experiments/search: decode the request, parse filter and
+ * order_by (server/search/), call the store, encode runs and page tokens.
+ * Run search pages by keyset: the token holds the last row's sort values,
+ * so it stays valid while runs are added. No SQL here. */
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "api_common.h"
+#include "search/search.h"
+#include "store_search.h"
+#include "validate.h"
+#include "xalloc.h"
+
+#define SEARCH_RUNS_DEFAULT 1000
+#define SEARCH_RUNS_MAX 50000
+#define SEARCH_RUNS_MAX_EXPERIMENTS 1000
+#define SEARCH_EXPERIMENTS_MAX 50000
+#define SEARCH_EXPERIMENTS_DEFAULT 1000
+#define MAX_SELECTED_KEYS 10000
+#define MAX_TOKEN_BYTES 65536
+#define TOKEN_VERSION 1
+
+/* Parses the filter; on failure replies 400 naming the position. */
+static int read_filter(const struct input *in, enum search_dialect dialect, struct arena *arena,
+                       struct search_node **out, const char **text, struct reply *r)
+{
+    struct search_error err;
+
+    *text = "";
+    if (jx_string(in, "filter", text, r) == JX_BAD)
+        return JX_BAD;
+    if (search_parse_filter(dialect, *text, strlen(*text), arena, out, &err) < 0) {
+        /* echo at most 200 characters, cut on a character boundary */
+        size_t cut = validate_utf8_prefix(*text, 200);
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE, "Invalid filter '%.*s%s': %s", (int)cut, *text,
+                    (*text)[cut] ? "..." : "", err.message);
+        return JX_BAD;
+    }
+    return JX_OK;
+}
+
+/* Parses order_by entries; refuses duplicates and too many keys. */
+static int read_order(const struct input *in, enum search_dialect dialect, struct arena *arena,
+                      struct search_order **out, size_t *n, struct reply *r)
+{
+    const json_t *arr;
+    struct search_error err;
+
+    *out = NULL;
+    *n = 0;
+    int rc = jx_array(in, "order_by", &arr, r);
+    if (rc != JX_OK)
+        return rc == JX_BAD ? JX_BAD : JX_OK;
+    size_t count = json_array_size(arr);
+    if (count > SEARCH_MAX_ORDER_KEYS) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value for parameter 'order_by': at most %d keys",
+                    SEARCH_MAX_ORDER_KEYS);
+        return JX_BAD;
+    }
+    *out = arena_alloc(arena, (count + 1) * sizeof **out);
+    for (size_t i = 0; i < count; i++) {
+        const char *s;
+        if (jx_array_string(arr, i, "order_by", &s, r) != JX_OK)
+            return JX_BAD;
+        if (search_parse_order(dialect, s, strlen(s), arena, &(*out)[*n], &err) < 0) {
+            reply_error(r, ERR_INVALID_PARAMETER_VALUE, "Invalid order_by entry '%.*s': %s",
+                        (int)validate_utf8_prefix(s, 200), s, err.message);
+            return JX_BAD;
+        }
+        for (size_t j = 0; j < *n; j++) {
+            if (search_order_same(&(*out)[j], &(*out)[*n])) {
+                reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                            "Invalid order_by: '%.*s' orders by a field already named",
+                            (int)validate_utf8_prefix(s, 200), s);
+                return JX_BAD;
+            }
+        }
+        (*n)++;
+    }
+    return JX_OK;
+}
+
+/* Reads experiment_ids; ids that are not numbers cannot match any run and
+ * are left out (the contract: unknown ids simply match nothing). */
+static int read_experiment_ids(const struct input *in, struct arena *arena, int64_t **ids,
+                               size_t *n, struct reply *r)
+{
+    const json_t *arr;
+
+    *ids = NULL;
+    *n = 0;
+    int rc = jx_array(in, "experiment_ids", &arr, r);
+    if (rc != JX_OK)
+        return rc == JX_BAD ? JX_BAD : JX_OK;
+    if (json_array_size(arr) > SEARCH_RUNS_MAX_EXPERIMENTS) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value for parameter 'experiment_ids': at most %d experiments",
+                    SEARCH_RUNS_MAX_EXPERIMENTS);
+        return JX_BAD;
+    }
+    *ids = arena_alloc(arena, (json_array_size(arr) + 1) * sizeof **ids);
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        const json_t *v = json_array_get(arr, i);
+        if (json_is_integer(v)) {
+            if (json_integer_value(v) >= 0)
+                (*ids)[(*n)++] = json_integer_value(v);
+            continue;
+        }
+        const char *s;
+        if (jx_array_string(arr, i, "experiment_ids", &s, r) != JX_OK)
+            return JX_BAD;
+        int64_t id;
+        if (s[0] >= '0' && s[0] <= '9' && jx_parse_int64_text(s, &id) == 0)
+            (*ids)[(*n)++] = id;
+    }
+    return JX_OK;
+}
+
+/* Reads one optional key list of the select extension (NULL list = all). */
+static int read_key_list(const struct input *in, const char *field, struct arena *arena,
+                         const char *const **keys, size_t *n, int *all, struct reply *r)
+{
+    const json_t *arr;
+    *keys = NULL;
+    *n = 0;
+    *all = 1;
+    int rc = jx_array(in, field, &arr, r);
+    if (rc != JX_OK)
+        return rc == JX_BAD ? JX_BAD : JX_OK;
+    if (json_array_size(arr) > MAX_SELECTED_KEYS) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value for parameter '%s': at most %d keys", field, MAX_SELECTED_KEYS);
+        return JX_BAD;
+    }
+    const char **list = arena_alloc(arena, (json_array_size(arr) + 1) * sizeof *list);
+    for (size_t i = 0; i < json_array_size(arr); i++)
+        if (jx_array_string(arr, i, field, &list[i], r) != JX_OK)
+            return JX_BAD;
+    *keys = list;
+    *n = json_array_size(arr);
+    *all = 0;
+    return JX_OK;
+}
+
+/* exptrack extension: metric_keys / param_keys / tag_keys limit run.data. */
+static int read_select(const struct input *in, struct arena *arena, struct key_select *s,
+                       const struct key_select **out, struct reply *r)
+{
+    memset(s, 0, sizeof *s);
+    if (read_key_list(in, "metric_keys", arena, &s->metrics, &s->nmetrics, &s->all_metrics, r) !=
+            JX_OK ||
+        read_key_list(in, "param_keys", arena, &s->params, &s->nparams, &s->all_params, r) !=
+            JX_OK ||
+        read_key_list(in, "tag_keys", arena, &s->tags, &s->ntags, &s->all_tags, r) != JX_OK)
+        return JX_BAD;
+    *out = s->all_metrics && s->all_params && s->all_tags ? NULL : s;
+    return JX_OK;
+}
+
+/* FNV-1a of the query parts a cursor depends on, so a token is refused
+ * when replayed against another ordering or filter. */
+static uint64_t query_fingerprint(const char *filter, const struct input *in)
+{
+    uint64_t h = 1469598103934665603ULL;
+    const json_t *arr = json_object_get(in->obj, "order_by");
+    char *order = arr ? json_dumps(arr, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    const char *parts[] = {filter, "\x1f", order ? order : ""};
+    for (size_t i = 0; i < 3; i++)
+        for (const unsigned char *p = (const unsigned char *)parts[i]; *p; p++)
+            h = (h ^ *p) * 1099511628211ULL;
+    free(order);
+    return h;
+}
+
+static char *cursor_token(const struct search_cursor *c, uint64_t fp)
+{
+    char fp_text[24];
+    json_t *keys = json_array();
+    for (size_t i = 0; i < c->n; i++)
+        json_array_append_new(
+            keys,
+            json_pack("[i,o]", c->klass[i], c->value[i] ? json_string(c->value[i]) : json_null()));
+    snprintf(fp_text, sizeof fp_text, "%016llx", (unsigned long long)fp);
+    json_t *obj = json_pack("{s:i, s:s, s:o}", "v", TOKEN_VERSION, "q", fp_text, "k", keys);
+    char *text = json_dumps(obj, JSON_COMPACT);
+    json_decref(obj);
+    size_t len = strlen(text);
+    char *out = xmalloc(4 * ((len + 2) / 3) + 1);
+    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)text, (int)len);
+    free(text);
+    return out;
+}
+
+/* Fills *c from the "k" array of a decoded token. */
+static int cursor_keys(const json_t *keys, struct arena *arena, struct search_cursor *c)
+{
+    c->n = json_array_size(keys);
+    c->klass = arena_alloc(arena, (c->n + 1) * sizeof *c->klass);
+    c->value = arena_alloc(arena, (c->n + 1) * sizeof *c->value);
+    for (size_t i = 0; i < c->n; i++) {
+        const json_t *pair = json_array_get(keys, i);
+        const json_t *k = json_array_get(pair, 0), *v = json_array_get(pair, 1);
+        if (!json_is_array(pair) || json_array_size(pair) != 2 || !json_is_integer(k) ||
+            !(json_is_string(v) || json_is_null(v)))
+            return -1;
+        c->klass[i] = (int)json_integer_value(k);
+        c->value[i] = json_is_string(v) ? arena_strdup(arena, json_string_value(v)) : NULL;
+    }
+    return 0;
+}
+
+static int cursor_decode(const char *token, uint64_t fp, struct arena *arena,
+                         struct search_cursor *c)
+{
+    size_t len = strlen(token);
+    char fp_text[24];
+    int rc = -1;
+
+    if (len == 0 || len > MAX_TOKEN_BYTES || len % 4 != 0)
+        return -1;
+    unsigned char *raw = xmalloc(len);
+    int n = EVP_DecodeBlock(raw, (const unsigned char *)token, (int)len);
+    while (n > 0 && raw[n - 1] == '\0')
+        n--;
+    json_t *obj = n > 0 ? json_loadb((const char *)raw, (size_t)n, 0, NULL) : NULL;
+    free(raw);
+    const json_t *keys = json_object_get(obj, "k");
+    const char *q = json_string_value(json_object_get(obj, "q"));
+    snprintf(fp_text, sizeof fp_text, "%016llx", (unsigned long long)fp);
+    if (json_integer_value(json_object_get(obj, "v")) == TOKEN_VERSION && q != NULL &&
+        strcmp(q, fp_text) == 0 && json_is_array(keys))
+        rc = cursor_keys(keys, arena, c);
+    json_decref(obj);
+    return rc;
+}
+
+static void bad_token(struct reply *r)
+{
+    reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                "Invalid page token for parameter 'page_token': it was not made by this server "
+                "for this filter and order_by");
+}
+
+/* Reads max_results and page_token of runs/search. */
+static int read_run_paging(const struct input *in, const char *filter, struct arena *arena,
+                           struct run_search *q, struct search_cursor *after, struct reply *r)
+{
+    const char *token;
+    int rc = jx_int64(in, "max_results", &q->limit, r);
+    if (rc == JX_BAD)
+        return JX_BAD;
+    if (rc == JX_ABSENT)
+        q->limit = SEARCH_RUNS_DEFAULT;
+    if (q->limit < 1 || q->limit > SEARCH_RUNS_MAX) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value %lld for parameter 'max_results' supplied: it must be at "
+                    "least 1 and at most %d",
+                    (long long)q->limit, SEARCH_RUNS_MAX);
+        return JX_BAD;
+    }
+    rc = jx_string(in, "page_token", &token, r);
+    if (rc == JX_BAD)
+        return JX_BAD;
+    if (rc == JX_OK && token[0] != '\0') {
+        if (cursor_decode(token, query_fingerprint(filter, in), arena, after) < 0 ||
+            after->n != store_run_search_nkeys(q->order, q->norder)) {
+            bad_token(r);
+            return JX_BAD;
+        }
+        q->after = after;
+    }
+    return JX_OK;
+}
+
+static void reply_runs(struct reply *r, const struct run *runs, size_t n, int64_t limit,
+                       const struct search_cursor *last, uint64_t fp)
+{
+    json_t *obj = json_object();
+    if (n > 0) {
+        json_t *list = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(list, api_run_json(&runs[i]));
+        json_object_set_new(obj, "runs", list);
+    }
+    /* MLflow's rule: a full page always carries a token, even if it was the last */
+    if (n == (size_t)limit && n > 0) {
+        char *token = cursor_token(last, fp);
+        json_object_set_new(obj, "next_page_token", json_string(token));
+        free(token);
+    }
+    reply_json(r, obj);
+}
+
+void api_runs_search(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    struct arena arena;
+    struct run_search q = {.view = VIEW_ACTIVE_ONLY};
+    struct search_node *filter;
+    struct search_order *order;
+    struct search_cursor after, last;
+    struct key_select select;
+    struct run *runs;
+    int64_t *exp_ids;
+    size_t n = 0;
+    int view = VIEW_ACTIVE_ONLY;
+    const char *filter_text;
+
+    arena_init(&arena);
+    if (read_experiment_ids(&in, &arena, &exp_ids, &q.nexp, r) != JX_OK ||
+        jx_enum(&in, "run_view_type", api_view_type_names, 3, &view, r) == JX_BAD ||
+        read_filter(&in, SEARCH_RUNS, &arena, &filter, &filter_text, r) != JX_OK ||
+        read_order(&in, SEARCH_RUNS, &arena, &order, &q.norder, r) != JX_OK ||
+        read_select(&in, &arena, &select, &q.select, r) != JX_OK)
+        goto out;
+    q.experiment_ids = exp_ids;
+    q.view = (enum view_type)view;
+    q.filter = filter;
+    q.order = order;
+    if (read_run_paging(&in, filter_text, &arena, &q, &after, r) != JX_OK)
+        goto out;
+    int rc = store_run_search(&q, &arena, &runs, &n, &last);
+    if (rc == DB_INVALID && q.after != NULL) {
+        bad_token(r);
+        goto out;
+    }
+    if (rc != DB_OK) {
+        api_store_error(r, rc, "run not found");
+        goto out;
+    }
+    reply_runs(r, runs, n, q.limit, &last, query_fingerprint(filter_text, &in));
+out:
+    arena_cleanup(&arena);
+}
+
+void api_experiments_search(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    struct arena arena;
+    struct experiment_search q = {0};
+    struct search_node *filter;
+    struct search_order *order;
+    struct experiment *exps;
+    size_t n = 0;
+    int64_t max_results;
+    int view = VIEW_ACTIVE_ONLY;
+    const char *filter_text;
+
+    arena_init(&arena);
+    if (api_paging(&in, SEARCH_EXPERIMENTS_DEFAULT, SEARCH_EXPERIMENTS_MAX, &max_results, &q.offset,
+                   r) != JX_OK ||
+        jx_enum(&in, "view_type", api_view_type_names, 3, &view, r) == JX_BAD ||
+        read_filter(&in, SEARCH_EXPERIMENTS, &arena, &filter, &filter_text, r) != JX_OK ||
+        read_order(&in, SEARCH_EXPERIMENTS, &arena, &order, &q.norder, r) != JX_OK)
+        goto out;
+    q.view = (enum view_type)view;
+    q.filter = filter;
+    q.order = order;
+    q.limit = max_results + 1; /* one extra row tells whether another page exists */
+    int rc = store_experiment_search(&q, &arena, &exps, &n);
+    if (rc != DB_OK) {
+        api_store_error(r, rc, "experiment not found");
+        goto out;
+    }
+    json_t *obj = json_object();
+    size_t shown = n > (size_t)max_results ? (size_t)max_results : n;
+    if (shown > 0) {
+        json_t *list = json_array();
+        for (size_t i = 0; i < shown; i++)
+            json_array_append_new(list, api_experiment_json(&exps[i]));
+        json_object_set_new(obj, "experiments", list);
+    }
+    if (n > (size_t)max_results) {
+        char *token = api_page_token_encode(q.offset + max_results);
+        json_object_set_new(obj, "next_page_token", json_string(token));
+        free(token);
+    }
+    reply_json(r, obj);
+out:
+    arena_cleanup(&arena);
+}

@@ -1,0 +1,329 @@
+/* Filter AST -> SQL. The only dynamic SQL in the server: fixed fragments
+ * from this file joined around $n placeholders. Semantics (mlflow-api.md
+ * §8.1): comparisons use the latest metric value; a run lacking the key
+ * never matches (also not for !=); NaN only satisfies != (IEEE: it is not
+ * equal to, less or greater than anything); dataset clauses match when any
+ * dataset input of the run matches. */
+#include "search_sql.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "validate.h"
+#include "xalloc.h"
+
+#define RUN_STATUS_NAME "(ARRAY['RUNNING','SCHEDULED','FINISHED','FAILED','KILLED'])[r.status]"
+
+void sq_init(struct sql_query *q, struct arena *arena)
+{
+    memset(q, 0, sizeof *q);
+    sbuf_init(&q->text);
+    q->arena = arena;
+}
+
+void sq_cleanup(struct sql_query *q)
+{
+    sbuf_cleanup(&q->text);
+    free(q->params);
+    q->params = NULL;
+    q->nparams = q->cap = 0;
+}
+
+int sq_param(struct sql_query *q, const char *value)
+{
+    if (q->nparams == q->cap) {
+        q->cap = q->cap ? q->cap * 2 : 16;
+        q->params = xrealloc(q->params, (size_t)q->cap * sizeof *q->params);
+    }
+    q->params[q->nparams++] = value ? arena_strdup(q->arena, value) : NULL;
+    return q->nparams;
+}
+
+void sq_bind(struct sql_query *q, struct sbuf *out, const char *value, const char *cast)
+{
+    int n = sq_param(q, value);
+    out = out ? out : &q->text;
+    if (cast)
+        sbuf_addf(out, "$%d::%s", n, cast);
+    else
+        sbuf_addf(out, "$%d", n);
+}
+
+static const char *sql_op(enum search_op op)
+{
+    switch (op) {
+    case SO_EQ:
+        return " = ";
+    case SO_NE:
+        return " <> ";
+    case SO_LT:
+        return " < ";
+    case SO_LE:
+        return " <= ";
+    case SO_GT:
+        return " > ";
+    case SO_GE:
+        return " >= ";
+    case SO_LIKE:
+        return " LIKE ";
+    case SO_ILIKE:
+        return " ILIKE ";
+    default:
+        return " = ";
+    }
+}
+
+/* "<expr> <op> $n" for a scalar value, "<expr> [NOT] IN ($a, $b)" for lists. */
+static void compare(struct sql_query *q, const char *expr, const struct search_node *n,
+                    const char *cast)
+{
+    sbuf_adds(&q->text, expr);
+    if (n->value_kind == SV_LIST) {
+        sbuf_adds(&q->text, n->op == SO_NOT_IN ? " NOT IN (" : " IN (");
+        for (size_t i = 0; i < n->nlist; i++) {
+            if (i)
+                sbuf_adds(&q->text, ", ");
+            sq_bind(q, NULL, n->list[i], cast);
+        }
+        sbuf_addc(&q->text, ')');
+        return;
+    }
+    sbuf_adds(&q->text, sql_op(n->op));
+    sq_bind(q, NULL, n->text, cast);
+}
+
+static void metric_cmp(struct sql_query *q, const struct search_node *n)
+{
+    int is_null = n->op == SO_IS_NULL, presence = is_null || n->op == SO_IS_NOT_NULL;
+    sbuf_adds(&q->text, is_null ? "NOT EXISTS (" : "EXISTS (");
+    sbuf_adds(&q->text, "SELECT 1 FROM latest_metrics f WHERE f.run_id = r.id AND f.key_id = "
+                        "(SELECT id FROM metric_keys WHERE name = ");
+    sq_bind(q, NULL, n->ident.key, NULL);
+    sbuf_addc(&q->text, ')');
+    if (!presence) {
+        sbuf_adds(&q->text, " AND ");
+        compare(q, "f.value", n, "float8");
+        if (n->op != SO_NE)
+            sbuf_adds(&q->text, " AND f.value <> 'NaN'");
+    }
+    sbuf_addc(&q->text, ')');
+}
+
+/* params, run tags and experiment tags: (owner, key, value) tables. */
+static void kv_cmp(struct sql_query *q, const struct search_node *n, const char *table,
+                   const char *owner)
+{
+    int is_null = n->op == SO_IS_NULL, presence = is_null || n->op == SO_IS_NOT_NULL;
+    sbuf_addf(&q->text, "%sEXISTS (SELECT 1 FROM %s f WHERE %s AND f.key = ", is_null ? "NOT " : "",
+              table, owner);
+    sq_bind(q, NULL, n->ident.key, NULL);
+    if (!presence) {
+        sbuf_adds(&q->text, " AND ");
+        compare(q, "f.value", n, NULL);
+        /* lets the planner use the (key, left(value, 200)) index of 0002 */
+        if (n->op == SO_EQ) {
+            sbuf_adds(&q->text, " AND left(f.value, 200) = left(");
+            sq_bind(q, NULL, n->text, "text");
+            sbuf_adds(&q->text, ", 200)");
+        }
+    }
+    sbuf_addc(&q->text, ')');
+}
+
+/* run_id = / != / IN / NOT IN on the uuid column. Values that are not
+ * lowercase 32-hex ids cannot match (MLflow drops uppercase ones too). */
+static void run_id_cmp(struct sql_query *q, const struct search_node *n)
+{
+    if (n->op == SO_LIKE || n->op == SO_ILIKE) {
+        compare(q, "replace(r.run_uuid::text, '-', '')", n, NULL);
+        return;
+    }
+    int negate = n->op == SO_NE || n->op == SO_NOT_IN, valid = 0;
+    if (n->value_kind == SV_STRING) {
+        valid = validate_is_run_id(n->text);
+    } else {
+        for (size_t i = 0; i < n->nlist; i++)
+            valid += validate_is_run_id(n->list[i]);
+    }
+    if (valid == 0) {
+        sbuf_adds(&q->text, negate ? "true" : "false");
+        return;
+    }
+    sbuf_adds(&q->text, negate ? "NOT (r.run_uuid IN (" : "(r.run_uuid IN (");
+    if (n->value_kind == SV_STRING) {
+        sq_bind(q, NULL, n->text, "uuid");
+    } else {
+        int first = 1;
+        for (size_t i = 0; i < n->nlist; i++) {
+            if (!validate_is_run_id(n->list[i]))
+                continue;
+            if (!first)
+                sbuf_adds(&q->text, ", ");
+            sq_bind(q, NULL, n->list[i], "uuid");
+            first = 0;
+        }
+    }
+    sbuf_adds(&q->text, "))");
+}
+
+static void dataset_cmp(struct sql_query *q, const struct search_node *n)
+{
+    if (n->ident.attr == SA_DS_CONTEXT) {
+        sbuf_adds(&q->text, "EXISTS (SELECT 1 FROM input_tags it WHERE it.run_id = r.id"
+                            " AND it.key = 'mlflow.data.context' AND ");
+        compare(q, "it.value", n, NULL);
+    } else {
+        sbuf_adds(&q->text, "EXISTS (SELECT 1 FROM run_inputs ri JOIN datasets d"
+                            " ON d.id = ri.dataset_id WHERE ri.run_id = r.id AND ");
+        compare(q, n->ident.attr == SA_DS_NAME ? "d.name" : "d.digest", n, NULL);
+    }
+    sbuf_addc(&q->text, ')');
+}
+
+/* The column (expression) of an attribute. */
+static const char *attr_expr(enum search_attr a)
+{
+    switch (a) {
+    case SA_RUN_ID:
+        return "r.run_uuid";
+    case SA_RUN_NAME:
+        return "r.name";
+    case SA_STATUS:
+        return RUN_STATUS_NAME;
+    case SA_USER_ID:
+        return "r.user_id";
+    case SA_ARTIFACT_URI:
+        return "r.artifact_uri";
+    case SA_START_TIME:
+        return "r.start_time";
+    case SA_END_TIME:
+        return "r.end_time";
+    case SA_EXP_ID:
+        return "e.experiment_id";
+    case SA_EXP_NAME:
+        return "e.name";
+    case SA_EXP_CREATION_TIME:
+        return "e.creation_time";
+    case SA_EXP_LAST_UPDATE_TIME:
+        return "e.last_update_time";
+    default:
+        return "NULL";
+    }
+}
+
+static void attr_cmp(struct sql_query *q, const struct search_node *n)
+{
+    const char *expr = attr_expr(n->ident.attr);
+    if (n->ident.attr == SA_RUN_ID) {
+        run_id_cmp(q, n);
+    } else if (n->op == SO_IS_NULL || n->op == SO_IS_NOT_NULL) {
+        sbuf_addf(&q->text, "%s %s", expr, n->op == SO_IS_NULL ? "IS NULL" : "IS NOT NULL");
+    } else if (n->value_kind == SV_NUMBER) {
+        /* integral literals keep the bigint index usable */
+        compare(q, expr, n, n->is_integer ? "bigint" : "numeric");
+    } else {
+        compare(q, expr, n, NULL);
+    }
+}
+
+static void comparison(struct sql_query *q, enum search_dialect dialect,
+                       const struct search_node *n)
+{
+    switch (n->ident.entity) {
+    case SE_METRIC:
+        metric_cmp(q, n);
+        break;
+    case SE_PARAM:
+        kv_cmp(q, n, "params", "f.run_id = r.id");
+        break;
+    case SE_TAG:
+        if (dialect == SEARCH_EXPERIMENTS)
+            kv_cmp(q, n, "experiment_tags", "f.experiment_id = e.experiment_id");
+        else
+            kv_cmp(q, n, "tags", "f.run_id = r.id");
+        break;
+    case SE_DATASET:
+        dataset_cmp(q, n);
+        break;
+    case SE_ATTR:
+        attr_cmp(q, n);
+        break;
+    }
+}
+
+void search_sql_filter(struct sql_query *q, enum search_dialect dialect,
+                       const struct search_node *node)
+{
+    if (node == NULL) {
+        sbuf_adds(&q->text, "true");
+        return;
+    }
+    if (node->kind == SN_CMP) {
+        comparison(q, dialect, node);
+        return;
+    }
+    sbuf_addc(&q->text, '(');
+    search_sql_filter(q, dialect, node->left);
+    sbuf_adds(&q->text, node->kind == SN_AND ? " AND " : " OR ");
+    search_sql_filter(q, dialect, node->right);
+    sbuf_addc(&q->text, ')');
+}
+
+static const char *attr_cast(enum search_attr a)
+{
+    switch (a) {
+    case SA_RUN_ID:
+        return "uuid";
+    case SA_START_TIME:
+    case SA_END_TIME:
+    case SA_EXP_ID:
+    case SA_EXP_CREATION_TIME:
+    case SA_EXP_LAST_UPDATE_TIME:
+        return "bigint";
+    default:
+        return "text";
+    }
+}
+
+void search_sql_sort_key(struct sql_query *q, struct sbuf *joins, enum search_dialect dialect,
+                         const struct search_order *order, int i, struct search_sort_key *out)
+{
+    const struct search_ident *id = &order->ident;
+    char buf[256];
+
+    memset(out, 0, sizeof *out);
+    out->desc = order->desc;
+    if (id->entity == SE_ATTR) {
+        out->value = attr_expr(id->attr);
+        out->cast = attr_cast(id->attr);
+        if (id->attr == SA_END_TIME)
+            out->klass = "CASE WHEN r.end_time IS NULL THEN 2 ELSE 0 END";
+        return;
+    }
+    if (id->entity == SE_METRIC) {
+        sbuf_addf(joins,
+                  " LEFT JOIN latest_metrics o%d ON o%d.run_id = r.id AND o%d.key_id ="
+                  " (SELECT id FROM metric_keys WHERE name = ",
+                  i, i, i);
+        sq_bind(q, joins, id->key, NULL);
+        sbuf_addc(joins, ')');
+        snprintf(buf, sizeof buf,
+                 "CASE WHEN o%d.value IS NULL THEN 2 WHEN o%d.value = 'NaN' THEN 1 ELSE 0 END", i,
+                 i);
+        out->klass = arena_strdup(q->arena, buf);
+        snprintf(buf, sizeof buf, "CASE WHEN o%d.value = 'NaN' THEN NULL ELSE o%d.value END", i, i);
+        out->value = arena_strdup(q->arena, buf);
+        out->cast = "float8";
+        return;
+    }
+    const char *table = id->entity == SE_PARAM ? "params" : "tags";
+    (void)dialect; /* experiments cannot order by tags: the parser refused it */
+    sbuf_addf(joins, " LEFT JOIN %s o%d ON o%d.run_id = r.id AND o%d.key = ", table, i, i, i);
+    sq_bind(q, joins, id->key, NULL);
+    snprintf(buf, sizeof buf, "CASE WHEN o%d.run_id IS NULL THEN 2 ELSE 0 END", i);
+    out->klass = arena_strdup(q->arena, buf);
+    snprintf(buf, sizeof buf, "o%d.value", i);
+    out->value = arena_strdup(q->arena, buf);
+    out->cast = "text";
+}
