@@ -234,6 +234,27 @@ static int check_batch_counts(size_t nm, size_t np, size_t nt, struct reply *r)
     return JX_OK;
 }
 
+/* The optional Idempotency-Key header of log-batch: 1..255 visible ASCII
+ * characters. A repeat of an applied key is answered {} without writing. */
+static int idempotency_key(const struct request *req, const char **key, struct reply *r)
+{
+    *key = request_header(req, "Idempotency-Key");
+    if (*key == NULL)
+        return JX_OK;
+    size_t n = strlen(*key);
+    for (size_t i = 0; i < n; i++) {
+        if ((*key)[i] <= ' ' || (*key)[i] > '~')
+            n = 0;
+    }
+    if (n == 0 || n > 255) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid Idempotency-Key header: it must be 1 to 255 visible ASCII "
+                    "characters");
+        return JX_BAD;
+    }
+    return JX_OK;
+}
+
 void api_runs_log_batch(const struct request *req, struct reply *r)
 {
     struct input in = api_input(req);
@@ -244,8 +265,11 @@ void api_runs_log_batch(const struct request *req, struct reply *r)
     int exists;
     char where[80];
     struct param_conflict conflict;
+    const char *idem_key;
 
     if (write_run_id(&in, &run_id, &exists, r) != JX_OK)
+        return;
+    if (idempotency_key(req, &idem_key, r) != JX_OK)
         return;
     if (batch_list(&in, "metrics", &ma, &nm, r) != JX_OK ||
         batch_list(&in, "params", &pa, &np, r) != JX_OK ||
@@ -285,9 +309,9 @@ void api_runs_log_batch(const struct request *req, struct reply *r)
             read_kv(&item, MAX_TAG_VALUE_LENGTH, &arena, &tags[i], r) != JX_OK)
             goto out;
     }
-    int rc = exists
-                 ? store_run_log_batch(run_id, metrics, nm, params, np, tags, nt, &arena, &conflict)
-                 : DB_NOT_FOUND;
+    int rc = exists ? store_run_log_batch_idem(run_id, idem_key, NULL, metrics, nm, params, np,
+                                               tags, nt, &arena, &conflict)
+                    : DB_NOT_FOUND;
     reply_write_result(r, rc, run_id, &conflict);
 out:
     arena_cleanup(&arena);

@@ -1,0 +1,212 @@
+/* libexptrack internals shared by the library's files: the client struct,
+ * the HTTP helper, the metric buffer, the spool and the batcher. Nothing
+ * here is installed; the public API is include/exptrack.h. */
+#ifndef ET_CLIENT_INTERNAL_H
+#define ET_CLIENT_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "exptrack.h"
+
+#define ET_WUR __attribute__((warn_unused_result))
+
+/* The contract's log-batch limit on metrics per request. */
+#define ET_BATCH_MAX 1000
+/* Upper bound of sender threads (log-batch requests in flight). */
+#define ET_MAX_SENDERS 16
+
+/* ---- growable byte buffer (dbuf.c) ---- */
+struct et_dbuf {
+    char *data; /* NUL-terminated when non-NULL */
+    size_t len, cap;
+};
+void dbuf_init(struct et_dbuf *b);
+void dbuf_cleanup(struct et_dbuf *b);
+int dbuf_add(struct et_dbuf *b, const void *p, size_t n) ET_WUR;
+int dbuf_addf(struct et_dbuf *b, const char *fmt, ...) ET_WUR __attribute__((format(printf, 2, 3)));
+/* Appends s as a JSON string literal (quotes included). */
+int dbuf_add_jstr(struct et_dbuf *b, const char *s) ET_WUR;
+/* Appends a double as JSON (NaN/Infinity as the contract's strings). */
+int dbuf_add_jdouble(struct et_dbuf *b, double v) ET_WUR;
+
+/* ---- time and randomness (util.c) ---- */
+int64_t util_now_ms(void);  /* wall clock, ms since the epoch */
+int64_t util_mono_ms(void); /* monotonic, ms */
+void util_deadline(struct timespec *ts, int64_t ms_from_now);
+/* 32 lowercase hex chars of randomness + NUL into out[33]. */
+void util_random_hex32(char out[33]);
+/* Uniform in [0, n). */
+uint64_t util_rand_below(uint64_t n);
+/* Thread-local last error message. */
+void util_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* MLflow key rules: 0 when key is valid. */
+int util_check_key(const char *key);
+char *util_strdup(const char *s);
+
+/* ---- HTTP (http.c) ---- */
+struct http_reply {
+    long status;         /* 0 when no HTTP answer (network error) */
+    struct et_dbuf body; /* reply body */
+};
+/* One request on h (a reused easy handle: keeps its connection). body may be
+ * NULL. idem_key may be NULL. Returns ET_OK when any HTTP answer arrived
+ * (check rep->status), ET_ENETWORK otherwise, ET_ENOMEM. rep is reset first. */
+int http_request(CURL *h, const char *url, const char *method, const char *body, size_t len,
+                 const char *idem_key, int timeout_ms, struct http_reply *rep) ET_WUR;
+/* True for answers worth retrying: none (network), 429, 5xx. */
+int http_retryable(long status);
+/* Backoff before attempt n (1-based): exponential from 100 ms to 10 s, full jitter. */
+int64_t http_backoff_ms(int attempt);
+/* Maps a non-200 status and MLflow error body to an ET_E* code, recording the
+ * message for et_last_error(). */
+int http_error_code(const struct http_reply *rep);
+
+/* ---- metric buffer (buffer.c) ---- */
+struct et_point_out {
+    const char *run; /* interned; valid for the buffer's life */
+    const char *key;
+    double value;
+    int64_t step;
+    int64_t ts;
+};
+
+struct et_buffer;
+/* capacity points. *out owned by caller (buffer_free). */
+int buffer_new(size_t capacity, struct et_buffer **out) ET_WUR;
+void buffer_free(struct et_buffer *b);
+/* Interns s, returning its id in *id; strings live until buffer_free. */
+int buffer_intern(struct et_buffer *b, const char *s, uint32_t *id) ET_WUR;
+/* Appends a point, interning key (checked against MLflow's key rules the
+ * first time: ET_EINVAL). While full it waits; under ET_FULL_SPOOL it also
+ * asks the batcher to spool instead of waiting for the server. ET_ECLOSED
+ * once closed. */
+int buffer_push(struct et_buffer *b, uint32_t run, const char *key, double value, int64_t step,
+                int64_t ts, et_full_policy policy) ET_WUR;
+/* Pops up to max points into out, waiting until at least `want` are queued,
+ * a flush is requested, the buffer is closed, or timeout_ms pass. Returns the
+ * number popped (maybe 0); when > 0, *ticket names the batch for
+ * buffer_done(). At most ET_MAX_SENDERS batches may be outstanding. */
+size_t buffer_pop(struct et_buffer *b, struct et_point_out *out, size_t max, size_t want,
+                  int timeout_ms, uint64_t *ticket);
+/* Marks a popped batch handled (delivered, spooled or dropped). */
+void buffer_done(struct et_buffer *b, uint64_t ticket);
+/* Sequence number of the next point to be pushed (for flush targets). */
+uint64_t buffer_pushed(struct et_buffer *b);
+/* Waits until all points with sequence < target are handled; ET_ETIMEDOUT. */
+int buffer_wait_done(struct et_buffer *b, uint64_t target, int timeout_ms);
+/* Asks the popper to stop waiting for a full batch (flush now). */
+void buffer_kick(struct et_buffer *b);
+/* Closes: pushes fail with ET_ECLOSED; pops stop waiting. */
+void buffer_close(struct et_buffer *b);
+/* True (and clears it) when a producer found the buffer full under ET_FULL_SPOOL. */
+int buffer_take_spool_request(struct et_buffer *b);
+/* Points queued and not popped. */
+size_t buffer_count(struct et_buffer *b);
+/* Sleeps up to ms unless kicked/closed/spool-requested. */
+void buffer_nap(struct et_buffer *b, int ms);
+
+/* ---- spool (spool.c) ---- */
+struct spool_rec {
+    char *path;       /* request path, e.g. /api/2.0/mlflow/runs/log-batch */
+    char key[33];     /* idempotency key, "" for none */
+    uint32_t npoints; /* metric points carried (stats) */
+    char *body;       /* JSON body */
+    size_t body_len;
+};
+void spool_rec_cleanup(struct spool_rec *r);
+
+struct et_spool;
+/* Opens (creating) dir. own: this process appends to its own segment file
+ * there (created at the first append). *out owned by caller (spool_close). */
+int spool_open(const char *dir, int own, struct et_spool **out) ET_WUR;
+/* Closes; an own segment that still has unacked records stays for later. */
+void spool_close(struct et_spool *s);
+/* Appends one record durably (write + fsync). */
+int spool_append(struct et_spool *s, const struct spool_rec *r) ET_WUR;
+/* The oldest unacknowledged record (orphaned segments first, then ours).
+ * Returns 1 and fills *r (caller cleans up), 0 when nothing is pending, or
+ * an error. Corrupt records are counted and skipped. */
+int spool_peek(struct et_spool *s, struct spool_rec *r) ET_WUR;
+/* Acknowledges the record last returned by spool_peek. */
+int spool_ack(struct et_spool *s) ET_WUR;
+/* Unacked records known (ours + adopted orphans); rescans orphans when rescan. */
+size_t spool_pending(struct et_spool *s, int rescan);
+/* Records skipped for checksum mismatch so far. */
+size_t spool_corrupt_count(struct et_spool *s);
+
+/* Low-level record codec (exposed for unit tests). */
+uint32_t spool_crc32(const void *data, size_t len);
+
+/* ---- the client ---- */
+struct et_client {
+    char *url;      /* base, no trailing slash */
+    et_options opt; /* string members NULL; see spool_dir */
+    char *spool_dir;
+    struct et_buffer *buf;
+    struct et_spool *spool; /* own segment; batcher + run_end append */
+    pthread_mutex_t spool_mu;
+    pthread_t threads[ET_MAX_SENDERS];
+    int nthreads;
+    atomic_int next_sender; /* index handed to each starting sender; 0 also replays */
+    atomic_int closing;
+    atomic_llong close_deadline; /* util_mono_ms() after which everything spools */
+
+    pthread_mutex_t pool_mu; /* idle curl handles for control calls */
+    CURL *pool[8];
+    int npool;
+
+    atomic_ullong st_queued, st_delivered, st_spooled, st_replayed, st_dropped, st_retries,
+        st_requests;
+};
+
+struct et_run {
+    et_client *c;
+    char run_id[33];
+    char *experiment_id;
+    uint32_t run_sid; /* interned run id */
+    pthread_mutex_t mu;
+};
+
+/* Takes an idle curl handle (or makes one); give it back with client_put_handle. */
+CURL *client_get_handle(et_client *c);
+void client_put_handle(et_client *c, CURL *h);
+
+/* Control request: method, api path (after the base URL), JSON body (POST;
+ * borrowed) or query (GET, already encoded, may be NULL). Retries network
+ * errors and 429/5xx for control_retry_ms. On success *reply (may be NULL)
+ * owns the parsed JSON object. */
+int ctl_call(et_client *c, const char *method, const char *path, json_t *body, const char *query,
+             json_t **reply) ET_WUR;
+/* Same, sending a JSON text body once (no retry) with idem_key. */
+int ctl_post_text(et_client *c, const char *path, const char *body, size_t len,
+                  const char *idem_key, int retry_ms) ET_WUR;
+
+/* JSON decoding helpers (control.c). jdup: a malloc'd copy of obj[key] as a
+ * string ("" when absent, integers printed), NULL only on ENOMEM. jint:
+ * obj[key] as an integer (numbers or numeric strings), 0 when absent. */
+char *jdup(const json_t *obj, const char *key);
+int64_t jint(const json_t *obj, const char *key);
+/* [{key, value}] -> malloc'd array (*n set even on partial failure). */
+int decode_kvs(const json_t *arr, et_kv **out, size_t *n) ET_WUR;
+void free_kvs(et_kv *kv, size_t n);
+/* Appends name=percent-encoded(s) (with '&' when b is non-empty). */
+int query_add(struct et_dbuf *b, const char *name, const char *s) ET_WUR;
+
+/* Builds a log-batch body for n points of one run into b. */
+int batch_encode(struct et_dbuf *b, const char *run_id, const struct et_point_out *pts,
+                 size_t n) ET_WUR;
+
+/* Batcher thread (batcher.c); c->opt.senders of them run. */
+void *batcher_main(void *arg);
+/* Appends a record to the client's spool under spool_mu (opening it if needed). */
+int client_spool_append(et_client *c, const struct spool_rec *r) ET_WUR;
+/* True when the client's own spool holds unacked records. */
+int client_spool_busy(et_client *c);
+
+#endif
