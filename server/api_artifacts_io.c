@@ -1,0 +1,304 @@
+/* Artifact bytes in and out: the streamed PUT of the proxy (and the UI's
+ * POST upload-artifact), and the streamed, range-aware GET (proxy and
+ * /get-artifact). Memory per transfer is one chunk, whatever the file size. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "api_artifacts.h"
+#include "api_common.h"
+#include "sbuf.h"
+#include "validate.h"
+#include "xalloc.h"
+
+#define UI_UPLOAD_MAX ((int64_t)10 << 20)
+
+/* An upload being received. */
+struct upload {
+    struct artifact_upload *u;
+    int64_t run;
+    int64_t max;
+    int ui;              /* the UI's upload-artifact: an empty body is refused, success is empty */
+    enum api_error over; /* what a body over max is: 413, or 400 for the UI (as MLflow) */
+    char run_id[33];
+    char *path;
+};
+
+static void too_large(struct reply *r, enum api_error code, int64_t max)
+{
+    reply_error(r, code, "the artifact exceeds the maximum artifact size of %lld bytes",
+                (long long)max);
+}
+
+/* Refuses a declared Content-Length over the limit before any byte moves. */
+static int length_ok(const struct request *req, enum api_error code, int64_t max, struct reply *r)
+{
+    const char *cl = request_header(req, "Content-Length");
+    if (cl != NULL && strtoll(cl, NULL, 10) > max) {
+        too_large(r, code, max);
+        return 0;
+    }
+    return 1;
+}
+
+/* The checks every upload makes at the start; takes the run and path. */
+static struct upload *upload_start(const struct request *req, const struct artifact_run *run,
+                                   const char *run_id, const char *path, int ui, struct reply *r)
+{
+    int rc = run->deleted ? DB_STATE : store_artifact_check_path(run->internal_id, path);
+    if (rc != DB_OK) {
+        api_art_store_error(r, rc, run_id, path);
+        return NULL;
+    }
+    int64_t max = api_artifacts_max_size;
+    if (ui && UI_UPLOAD_MAX < max)
+        max = UI_UPLOAD_MAX;
+    enum api_error over = ui ? ERR_INVALID_PARAMETER_VALUE : ERR_QUOTA_EXCEEDED;
+    if (!length_ok(req, over, max, r))
+        return NULL;
+    struct upload *up = xcalloc(1, sizeof *up);
+    up->run = run->internal_id;
+    up->max = max;
+    up->over = over;
+    up->ui = ui;
+    snprintf(up->run_id, sizeof up->run_id, "%s", run_id);
+    up->path = xstrdup(path);
+    up->u = store_artifact_upload_new();
+    return up;
+}
+
+static void *proxy_begin(const struct request *req, struct reply *r)
+{
+    const char *path = api_art_url_path(req, "/mlflow-artifacts/artifacts/");
+    struct arena arena;
+    struct art_target t;
+    struct upload *up = NULL;
+
+    arena_init(&arena);
+    if (api_art_parse(path ? path : "", 0, &arena, &t, r) < 0)
+        goto out;
+    if (t.proxy.depth != 3 || t.rel[0] == '\0') {
+        api_art_bad_path(r, path,
+                         "uploads go to a file in a run's artifacts "
+                         "(<experiment_id>/<run_id>/artifacts/<path>)");
+        goto out;
+    }
+    int rc = api_art_resolve(&t, &arena);
+    if (rc != DB_OK) {
+        api_run_not_found(r, rc, t.proxy.run_id);
+        goto out;
+    }
+    up = upload_start(req, &t.run, t.proxy.run_id, t.rel, 0, r);
+out:
+    arena_cleanup(&arena);
+    return up;
+}
+
+static int upload_data(void *state, const char *buf, size_t len, struct reply *r)
+{
+    struct upload *up = state;
+    if (store_artifact_upload_size(up->u) + (int64_t)len > up->max) {
+        too_large(r, up->over, up->max);
+        return -1;
+    }
+    int rc = store_artifact_upload_write(up->u, buf, len);
+    if (rc != DB_OK) {
+        api_art_store_error(r, rc, up->run_id, up->path);
+        return -1;
+    }
+    return 0;
+}
+
+static void upload_end(void *state, int complete, struct reply *r)
+{
+    struct upload *up = state;
+
+    if (!complete) {
+        store_artifact_upload_abort(up->u);
+    } else if (up->ui && store_artifact_upload_size(up->u) == 0) {
+        store_artifact_upload_abort(up->u);
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE, "Empty artifact: the request body is empty");
+    } else {
+        int rc = store_artifact_upload_commit(up->u, up->run, up->path, NULL);
+        if (rc != DB_OK)
+            api_art_store_error(r, rc, up->run_id, up->path);
+        else if (up->ui)
+            reply_text(r, 200, "text/plain", "");
+        else
+            reply_json(r, json_object());
+    }
+    free(up->path);
+    free(up);
+}
+
+const struct upload_ops api_artifacts_upload = {proxy_begin, upload_data, upload_end};
+
+/* Reads run_id (or run_uuid) and path from the query; looks the run up. */
+static int query_target(const struct request *req, struct arena *arena, struct artifact_run *run,
+                        const char **run_id, const char **path, struct reply *r)
+{
+    struct input in = api_input(req);
+    size_t len;
+
+    if (api_run_id(&in, run_id, r) != JX_OK || jx_required_string(&in, "path", path, r) != JX_OK)
+        return -1;
+    const char *why = artifact_path_check(*path, 0, &len);
+    if (why != NULL) {
+        api_art_bad_path(r, *path, why);
+        return -1;
+    }
+    int rc = validate_is_run_id(*run_id) ? store_artifact_run(*run_id, arena, run) : DB_NOT_FOUND;
+    if (rc != DB_OK) {
+        api_run_not_found(r, rc, *run_id);
+        return -1;
+    }
+    return 0;
+}
+
+static void *ui_begin(const struct request *req, struct reply *r)
+{
+    struct arena arena;
+    struct artifact_run run;
+    const char *run_id, *path;
+    struct upload *up = NULL;
+
+    arena_init(&arena);
+    if (query_target(req, &arena, &run, &run_id, &path, r) == 0)
+        up = upload_start(req, &run, run_id, path, 1, r);
+    arena_cleanup(&arena);
+    return up;
+}
+
+const struct upload_ops api_artifacts_ui_upload = {ui_begin, upload_data, upload_end};
+
+/* A download in flight: the byte range [start, start + len) of a file. */
+struct download {
+    struct artifact_reader *rd;
+    int64_t start;
+    int64_t len;
+};
+
+static ssize_t download_read(void *state, uint64_t pos, char *buf, size_t max)
+{
+    struct download *d = state;
+    if ((int64_t)pos >= d->len)
+        return 0;
+    if ((uint64_t)(d->len - (int64_t)pos) < max)
+        max = (size_t)(d->len - (int64_t)pos);
+    return store_artifact_reader_read(d->rd, d->start + (int64_t)pos, buf, max);
+}
+
+static void download_free(void *state)
+{
+    struct download *d = state;
+    store_artifact_reader_free(d->rd);
+    free(d);
+}
+
+/* Content-Disposition for name: a quoted ASCII fallback and the exact
+ * UTF-8 name (RFC 6266 filename*). */
+static void add_disposition(struct reply *r, const char *name)
+{
+    struct sbuf b;
+    sbuf_init(&b);
+    sbuf_adds(&b, "attachment; filename=\"");
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        sbuf_addc(&b, *p >= 0x80 || *p == '"' || *p == '\\' ? '_' : (char)*p);
+    sbuf_adds(&b, "\"; filename*=UTF-8''");
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("!#$&+-.^_`|~", *p) != NULL)
+            sbuf_addc(&b, (char)*p);
+        else
+            sbuf_addf(&b, "%%%02X", *p);
+    }
+    reply_header(r, "Content-Disposition", b.data);
+    sbuf_cleanup(&b);
+}
+
+/* Answers a Range the file cannot satisfy (416, with the file's size). */
+static void unsatisfiable(struct reply *r, int64_t size)
+{
+    char range[48];
+    reply_text(r, 416, "application/json",
+               "{\"error_code\":\"INVALID_PARAMETER_VALUE\","
+               "\"message\":\"the requested range is outside the file\"}");
+    snprintf(range, sizeof range, "bytes */%lld", (long long)size);
+    reply_header(r, "Content-Range", range);
+}
+
+/* Streams the file at rel of a run, honouring Range and If-None-Match. */
+static void send_file(const struct request *req, int64_t run, const char *run_id, const char *rel,
+                      struct reply *r)
+{
+    struct artifact_file f;
+    char etag[72], range[96];
+    int64_t start = 0, len;
+
+    int rc = store_artifact_stat(run, rel, &f);
+    if (rc != DB_OK) {
+        api_art_store_error(r, rc, run_id, rel);
+        return;
+    }
+    snprintf(etag, sizeof etag, "\"%s\"", f.sha256);
+    const char *inm = request_header(req, "If-None-Match");
+    if (inm != NULL && (strcmp(inm, etag) == 0 || strcmp(inm, "*") == 0)) {
+        reply_text(r, 304, artifact_path_content_type(rel), "");
+        reply_header(r, "ETag", etag);
+        return;
+    }
+    enum artifact_range kind =
+        artifact_path_range(request_header(req, "Range"), f.size, &start, &len);
+    if (kind == RANGE_UNSATISFIABLE) {
+        unsatisfiable(r, f.size);
+        return;
+    }
+    if (kind == RANGE_NONE)
+        len = f.size;
+    struct download *d = xcalloc(1, sizeof *d);
+    d->rd = store_artifact_reader_new(&f);
+    d->start = start;
+    d->len = len;
+    reply_stream(r, kind == RANGE_OK ? 206 : 200, artifact_path_content_type(rel), len,
+                 download_read, download_free, d);
+    reply_header(r, "ETag", etag);
+    reply_header(r, "Accept-Ranges", "bytes");
+    reply_header(r, "X-Content-Type-Options", "nosniff");
+    add_disposition(r, artifact_path_basename(rel));
+    if (kind == RANGE_OK) {
+        snprintf(range, sizeof range, "bytes %lld-%lld/%lld", (long long)start,
+                 (long long)(start + len - 1), (long long)f.size);
+        reply_header(r, "Content-Range", range);
+    }
+}
+
+void api_artifacts_download(const struct request *req, struct reply *r)
+{
+    const char *path = api_art_url_path(req, "/mlflow-artifacts/artifacts/");
+    struct arena arena;
+    struct art_target t;
+
+    arena_init(&arena);
+    if (api_art_parse(path ? path : "", 0, &arena, &t, r) < 0)
+        goto out;
+    int rc = t.proxy.depth == 3 && t.rel[0] ? api_art_resolve(&t, &arena) : DB_NOT_FOUND;
+    if (rc == DB_OK)
+        send_file(req, t.run.internal_id, t.proxy.run_id, t.rel, r);
+    else
+        api_art_store_error(r, rc, t.proxy.depth >= 2 ? t.proxy.run_id : "", path);
+out:
+    arena_cleanup(&arena);
+}
+
+void api_artifacts_get_artifact(const struct request *req, struct reply *r)
+{
+    struct arena arena;
+    struct artifact_run run;
+    const char *run_id, *path;
+
+    arena_init(&arena);
+    if (query_target(req, &arena, &run, &run_id, &path, r) == 0)
+        send_file(req, run.internal_id, run_id, path, r);
+    arena_cleanup(&arena);
+}
