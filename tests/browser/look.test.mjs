@@ -1,0 +1,79 @@
+// Look and feel: the dark theme follows the system, a phone-sized window
+// stays usable, keyboard navigation works, empty and error states show words.
+import { test, describe, before, after } from 'node:test';
+import { useBrowserStack, seed, screenshot, assert, coloredPixels } from './helpers.mjs';
+
+describe('look and feel', () => {
+    const s = useBrowserStack({ before, after });
+    let data;
+    before(async () => { data = await seed(s.api); }, { timeout: 60000 });
+
+    test('dark theme when the system prefers it', async () => {
+        const page = await s.page();
+        await page.emulateMedia({ colorScheme: 'dark' });
+        await page.goto(`${s.base}/#/run/${data.runs.fast}`);
+        await page.waitForSelector('.chart-card[data-metric="loss"][data-drawn="1"]');
+        const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+        const [r, g, b] = bg.match(/\d+/g).map(Number);
+        assert.ok(r + g + b < 150, `dark background, got ${bg}`);
+        assert.ok(await coloredPixels(page, '.chart-card[data-metric="loss"]') > 200);
+        await screenshot(page, 'run-dark');
+        await page.goto(`${s.base}/#/runs?exp=${data.expId}`);
+        await page.waitForSelector('table.runs tr[data-run]');
+        await screenshot(page, 'runs-dark');
+        await page.close();
+    });
+
+    test('a phone-sized window shows the runs and a run without overflowing the page', async () => {
+        const page = await s.page();
+        await page.setViewportSize({ width: 390, height: 844 });
+        await page.goto(`${s.base}/#/runs?exp=${data.expId}`);
+        await page.waitForSelector('table.runs tr[data-run]');
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert.ok(overflow <= 1, `page scrolls sideways by ${overflow}px (the table may scroll inside its box)`);
+        await screenshot(page, 'runs-phone');
+        await page.goto(`${s.base}/#/run/${data.runs.fast}`);
+        await page.waitForSelector('.chart-card[data-metric="acc"]');
+        await page.locator('.chart-card[data-metric="acc"]').scrollIntoViewIfNeeded(); // below the fold here
+        await page.waitForSelector('.chart-card[data-metric="acc"][data-drawn="1"]');
+        const width = await page.$eval('.chart-card[data-metric="acc"]', (c) => c.getBoundingClientRect().width);
+        assert.ok(width <= 390 && width > 300, `chart card width ${width}`);
+        assert.ok(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth) <= 1);
+        await screenshot(page, 'run-phone');
+        await page.close();
+    });
+
+    test('keyboard: / focuses the filter, j/k move, x selects, Enter opens', async () => {
+        const page = await s.page();
+        await page.goto(`${s.base}/#/runs?exp=${data.expId}`);
+        await page.waitForSelector('table.runs tr[data-run]');
+        await page.keyboard.press('/');
+        assert.equal(await page.evaluate(() => document.activeElement.classList.contains('filter')), true);
+        await page.keyboard.press('Escape');
+        await page.evaluate(() => document.activeElement.blur());
+        await page.keyboard.press('j');
+        await page.keyboard.press('j');
+        await page.keyboard.press('k');
+        await page.keyboard.press('j');
+        assert.equal(await page.$eval('tr.cursor', (tr) => tr.dataset.run), data.runs.medium);
+        await page.keyboard.press('x');
+        assert.equal(await page.$eval('tr.cursor input[type=checkbox]', (c) => c.checked), true);
+        await page.keyboard.press('Enter');
+        await page.waitForURL(new RegExp(`#/run/${data.runs.medium}$`));
+        await page.waitForSelector('table.overview');
+        await page.close();
+    });
+
+    test('empty states and unknown pages say what is going on', async () => {
+        const page = await s.page();
+        await page.goto(`${s.base}/#/runs?exp=${data.exp2Id}&filter=${encodeURIComponent("params.nothing = 'x'")}`);
+        await page.waitForSelector('table.runs td.empty, .filter-error:not([hidden])');
+        await page.goto(`${s.base}/#/nowhere`);
+        await page.waitForSelector('.error');
+        assert.match(await page.textContent('.error'), /No page/);
+        await page.goto(`${s.base}/#/compare`);
+        await page.waitForSelector('.empty');
+        assert.match(await page.textContent('.empty'), /No runs to compare/);
+        await page.close();
+    });
+});

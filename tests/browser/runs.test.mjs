@@ -1,0 +1,141 @@
+// The runs table: rows and values, status badges, columns, server-side sort,
+// a filter and a filter error shown inline, paging, selection to compare,
+// delete and restore.
+import { test, describe, before, after } from 'node:test';
+import { useBrowserStack, seed, screenshot, assert, serverFilters, columnTexts } from './helpers.mjs';
+
+describe('runs table', () => {
+    const s = useBrowserStack({ before, after });
+    let data, filters;
+    before(async () => { data = await seed(s.api); filters = await serverFilters(s.api); }, { timeout: 60000 });
+
+    const headerIndex = (page, text) => page.$$eval('table.runs thead th', (ths, t) => ths.findIndex((th) => th.textContent.replace(/[▲▼]/g, '').trim().endsWith(t)), text);
+
+    test('shows every run with status, duration and chosen columns', async () => {
+        const page = await s.page();
+        await page.goto(`${s.base}/#/runs?exp=${data.expId}`);
+        await page.waitForSelector('table.runs tr[data-run]');
+        const names = await page.$$eval('table.runs a.run-link', (as) => as.map((a) => a.textContent));
+        assert.deepEqual(names, ['slow', 'medium', 'fast']); // default order: newest start first
+        const badges = await page.$$eval('table.runs .badge', (bs) => bs.map((b) => b.textContent));
+        assert.deepEqual(badges, ['RUNNING', 'FAILED', 'FINISHED']);
+        const lr = await columnTexts(page, await headerIndex(page, 'lr'));
+        assert.deepEqual(lr, ['0.001', '0.01', '0.1']);
+        const dur = await columnTexts(page, await headerIndex(page, 'Duration'));
+        assert.equal(dur[2], '1 min 40 s');
+        assert.equal(dur[1], '1 min 45 s');
+        const loss = await columnTexts(page, await headerIndex(page, 'loss'));
+        assert.equal(loss.length, 3);
+        assert.ok(loss.every((v) => Number.isFinite(Number(v))), `loss column: ${loss}`);
+        await screenshot(page, 'runs');
+        await page.close();
+    });
+
+    test('column picker chooses the columns and keeps them in the URL', async () => {
+        const page = await s.page();
+        await page.goto(`${s.base}/#/runs?exp=${data.expId}&col=params.model`);
+        await page.waitForSelector('table.runs tr[data-run]');
+        assert.ok(await headerIndex(page, 'model') > 0);
+        assert.equal(await headerIndex(page, 'lr'), -1);
+        await page.click('button.cols-button');
+        await page.click('.picker label:has-text("val/loss") input');
+        await page.click('.picker button:text("Apply")');
+        await page.waitForFunction(() => decodeURIComponent(location.hash).includes('col=metrics.val/loss'));
+        await page.waitForSelector('table.runs tr[data-run]');
+        assert.ok(await headerIndex(page, 'val/loss') > 0);
+        assert.ok(await headerIndex(page, 'model') > 0);
+        await page.close();
+    });
+
+    test('sorts by a metric on the server when the header is clicked', async () => {
+        const page = await s.page();
+        await page.goto(`${s.base}/#/runs?exp=${data.expId}&col=metrics.loss&col=params.lr`);
+        await page.waitForSelector('table.runs tr[data-run]');
+        await page.click('table.runs th.sortable a:has-text("loss")');
+        await page.waitForFunction(() => location.hash.includes('order='));
+        const hashParams = new URLSearchParams(new URL(page.url()).hash.split('?')[1]);
+        assert.equal(hashParams.get('order'), 'metrics.loss DESC');
+        if (!filters) {
+            // a server without order_by support says so inline
+            await page.waitForSelector('.filter-error:not([hidden])');
+            return;
+        }
+        await page.waitForSelector('th.sorted-desc');
+        assert.deepEqual(await page.$$eval('table.runs a.run-link', (as) => as.map((a) => a.textContent)), ['slow', 'medium', 'fast']);
+        await page.click('table.runs th.sortable a:has-text("loss")');
+        await page.waitForSelector('th.sorted-asc');
+        assert.deepEqual(await page.$$eval('table.runs a.run-link', (as) => as.map((a) => a.textContent)), ['fast', 'medium', 'slow']);
+        await page.click('table.runs th.sortable a:has-text("Run")');
+        await page.waitForSelector('th.sorted-desc a:has-text("Run")');
+        assert.deepEqual(await page.$$eval('table.runs a.run-link', (as) => as.map((a) => a.textContent)), ['slow', 'medium', 'fast']);
+        await page.close();
+    });
+
+    test('filters with the MLflow language and shows the server error inline', async () => {
+        const page = await s.page();
+        await page.goto(`${s.base}/#/runs?exp=${data.expId}`);
+        await page.waitForSelector('table.runs tr[data-run]');
+        await page.fill('input.filter', "params.model = 'resnet'");
+        await page.press('input.filter', 'Enter');
+        await page.waitForFunction(() => location.hash.includes('filter='));
+        if (filters) {
+            await page.waitForFunction(() => document.querySelectorAll('table.runs tr[data-run]').length === 2);
+            assert.deepEqual(await page.$$eval('table.runs a.run-link', (as) => as.map((a) => a.textContent)), ['medium', 'fast']);
+        }
+        // a malformed filter: the server's own message appears under the box
+        await page.fill('input.filter', 'metrics.loss <<< 1');
+        await page.press('input.filter', 'Enter');
+        await page.waitForSelector('.filter-error:not([hidden])');
+        const direct = await s.api.post('/runs/search', { experiment_ids: [data.expId], filter: 'metrics.loss <<< 1' });
+        assert.equal(direct.status, 400, direct.text);
+        const shown = await page.textContent('.filter-error .server-message');
+        assert.equal(shown, direct.json.message);
+        assert.ok(await page.$eval('input.filter', (i) => i.classList.contains('invalid')));
+        const col = Number(direct.json.message.match(/at column (\d+)/)?.[1]);
+        if (col) assert.equal(await page.textContent('.filter-caret'), `metrics.loss <<< 1\n${' '.repeat(col - 1)}^`);
+        await screenshot(page, 'runs-filter-error');
+        await page.close();
+    });
+
+    test('pages through runs', async () => {
+        const page = await s.page();
+        await page.goto(`${s.base}/#/runs?exp=${data.expId}&size=25`);
+        await page.waitForSelector('table.runs tr[data-run]');
+        assert.equal(await page.$eval('.pager .next', (b) => b.disabled), true);
+        // more runs than a page: 30 quick ones
+        const exp = await s.api.createExperiment('many');
+        for (let i = 0; i < 30; i++) await s.api.createRun(exp, { run_name: `r${String(i).padStart(2, '0')}`, start_time: 1700000000000 + i });
+        await page.goto(`${s.base}/#/runs?exp=${exp}&size=25`);
+        await page.waitForFunction(() => document.querySelectorAll('table.runs tr[data-run]').length === 25);
+        assert.equal(await page.textContent('.status-line'), 'Runs 1–25');
+        assert.equal(await page.textContent('table.runs a.run-link'), 'r29');
+        await page.click('.pager .next');
+        await page.waitForFunction(() => document.querySelectorAll('table.runs tr[data-run]').length === 5);
+        assert.equal(await page.textContent('table.runs a.run-link'), 'r04');
+        assert.equal(await page.textContent('.status-line'), 'Runs 26–30');
+        await page.click('.pager button:text("Previous")');
+        await page.waitForFunction(() => document.querySelectorAll('table.runs tr[data-run]').length === 25);
+        await page.close();
+    });
+
+    test('selects runs to compare, deletes and restores them', async () => {
+        const page = await s.page();
+        page.on('dialog', (d) => d.accept());
+        await page.goto(`${s.base}/#/runs?exp=${data.expId}`);
+        await page.waitForSelector('table.runs tr[data-run]');
+        await page.check(`tr[data-run="${data.runs.fast}"] input[type=checkbox]`);
+        await page.check(`tr[data-run="${data.runs.slow}"] input[type=checkbox]`);
+        const compareHref = await page.getAttribute('a.compare-link', 'href');
+        assert.equal(compareHref, `#/compare?runs=${encodeURIComponent(`${data.runs.fast},${data.runs.slow}`)}`);
+        await page.click('button:text("Delete")');
+        await page.waitForFunction(() => document.querySelectorAll('table.runs tr[data-run]').length === 1);
+        assert.equal((await s.api.getRun(data.runs.fast)).info.lifecycle_stage, 'deleted');
+        await page.selectOption('select[aria-label=lifecycle]', 'deleted');
+        await page.waitForFunction(() => document.querySelectorAll('table.runs tr[data-run]').length === 2);
+        await page.check('input[aria-label="select all runs"]');
+        await page.click('button:text("Restore")');
+        await page.waitForFunction(() => document.querySelectorAll('table.runs tr[data-run]').length === 0);
+        assert.equal((await s.api.getRun(data.runs.slow)).info.lifecycle_stage, 'active');
+        await page.close();
+    });
+});

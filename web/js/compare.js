@@ -1,0 +1,184 @@
+// Compare runs: a table of attributes, params and latest metrics (rows whose
+// values differ are highlighted), one chart per metric with every run
+// overlaid (each run keeps its color), and a param-vs-metric scatter plot.
+// URL: #/compare?runs=a,b,c&x=..&log=1&smooth=..&diff=1&sx=<param>&sy=<metric>
+import uPlot from '../vendor/uplot/uPlot.esm.js';
+import { mlflow, num } from './api.js';
+import { h, href, withParams, fmtNum, fmtTime, fmtDuration, statusBadge, runName, runColor, errorBox } from './util.js';
+import { histories, forget, draw, lazy, groupKeys, chartOptions } from './charts.js';
+import { chartControls } from './run.js';
+
+export async function render(root, { params }, ctx) {
+    const ids = [...new Set((params.get('runs') || '').split(',').map((s) => s.trim()).filter(Boolean))];
+    ctx.crumbs([{ text: 'Experiments', href: '#/experiments' }, { text: 'Compare' }]);
+    if (!ids.length) {
+        root.replaceChildren(h('div', { class: 'empty' }, 'No runs to compare: select some in a runs table.'));
+        return;
+    }
+    const results = await Promise.allSettled(ids.map((id) => mlflow.get('/runs/get', { run_id: id })));
+    if (!ctx.alive()) return;
+    const runs = [], errors = [];
+    results.forEach((r, i) => (r.status === 'fulfilled' ? runs.push(r.value.run) : errors.push(errorBox(r.reason, `Run ${ids[i]}`))));
+    document.title = `Compare ${runs.length} runs · exptrack`;
+    const expId = runs[0]?.info.experiment_id;
+    if (expId !== undefined) ctx.crumbs([{ text: 'Experiments', href: '#/experiments' }, { text: 'Runs', href: href('/runs', { exp: expId }) }, { text: `Compare ${runs.length}` }]);
+
+    const onlyDiff = params.get('diff') === '1';
+    const opts = chartOptions(params);
+    const charts = [];
+    ctx.onCleanup(() => charts.forEach((u) => u.dispose()));
+    const chartsBox = h('div', { class: 'charts' });
+    // group by a param or tag: each group drawn as its mean with a band
+    const gb = params.get('gb') || '';
+    const bandKind = params.get('band') === 'std' ? 'std' : 'minmax';
+    const gbKeys = [
+        ...[...new Set(runs.flatMap((r) => (r.data?.params || []).map((x) => x.key)))].sort().map((k) => `params.${k}`),
+        ...[...new Set(runs.flatMap((r) => (r.data?.tags || []).map((x) => x.key)))].filter((k) => !k.startsWith('mlflow.')).sort().map((k) => `tags.${k}`),
+    ];
+    const groupOf = (r) => {
+        const i = gb.indexOf('.');
+        const v = (r.data?.[gb.slice(0, i)] || []).find((x) => x.key === gb.slice(i + 1))?.value;
+        return v === undefined ? '(none)' : `${gb.slice(i + 1)}=${v}`;
+    };
+    const groupControls = h('div', { class: 'chart-controls' },
+        h('label', {}, 'Group by ', h('select', { 'aria-label': 'group by', onchange: (ev) => withParams({ gb: ev.target.value || undefined }, { replace: true }) },
+            h('option', { value: '' }, 'none (one line per run)'),
+            ...gbKeys.map((k) => h('option', { value: k, selected: k === gb }, k)))),
+        gb ? h('label', {}, 'Band ', h('select', { 'aria-label': 'band', onchange: (ev) => withParams({ band: ev.target.value === 'std' ? 'std' : undefined }, { replace: true }) },
+            h('option', { value: 'minmax', selected: bandKind === 'minmax' }, 'min–max'),
+            h('option', { value: 'std', selected: bandKind === 'std' }, 'mean ± std'))) : null);
+    const scatterBox = h('div', { class: 'scatter' });
+    root.replaceChildren(
+        h('div', { class: 'page-head' }, h('h1', {}, `Comparing ${runs.length} runs`), h('span', { class: 'spacer' }),
+            h('label', {}, h('input', { type: 'checkbox', checked: onlyDiff, onchange: (ev) => withParams({ diff: ev.target.checked ? 1 : undefined }, { replace: true }) }), ' Only differences')),
+        ...errors,
+        h('div', { class: 'table-wrap' }, compareTable(runs, onlyDiff)),
+        h('section', { class: 'card' }, h('h2', {}, 'Scatter'), scatterBox),
+        h('section', { class: 'charts-section' }, h('div', { class: 'section-head' }, h('h2', {}, 'Metrics'), chartControls(opts), groupControls), chartsBox));
+    if (!runs.length) return;
+    scatter(scatterBox, runs, params, charts);
+
+    const keys = [...new Set(runs.flatMap((r) => (r.data?.metrics || []).map((m) => m.key)))];
+    if (!keys.length) { chartsBox.append(h('p', { class: 'empty' }, 'These runs have logged no metrics.')); return; }
+    const redrawers = new Map();
+    if (runs.some((r) => r.info.status === 'RUNNING')) watchRuns(runs, ctx, redrawers);
+    for (const [group, gkeys] of groupKeys(keys)) {
+        const grid = h('div', { class: 'chart-grid' });
+        chartsBox.append(h('details', { class: 'chart-group', open: true }, h('summary', {}, group || 'Metrics', h('span', { class: 'muted' }, ` (${gkeys.length})`)), grid));
+        for (const key of gkeys) {
+            const plot = h('div', { class: 'plot' }, h('div', { class: 'placeholder' }, 'Chart appears when visible…'));
+            const card = h('div', { class: 'chart-card', dataset: { metric: key } }, h('div', { class: 'chart-title' }, key), plot);
+            grid.append(card);
+            let u = null;
+            const redraw = async () => {
+                const maxPoints = Math.max(400, Math.round((plot.clientWidth || 400) * 2));
+                const has = runs.filter((r) => (r.data?.metrics || []).some((m) => m.key === key));
+                const datas = await histories(has.map((r) => r.info.run_id), key, maxPoints);
+                if (!ctx.alive()) return;
+                const series = has.map((r) => ({ label: runName(r), color: runColor(r.info.run_id), data: datas.get(r.info.run_id) }));
+                const groups = gb ? { of: (i) => groupOf(has[i]), kind: bandKind, color: (name) => runColor(name) } : null;
+                if (u) { charts.splice(charts.indexOf(u), 1); u.dispose(); }
+                u = draw(plot, series, { ...opts, sync: 'compare', groups });
+                charts.push(u);
+                card.dataset.drawn = '1';
+                card.dataset.points = String(series.reduce((a, x) => a + x.data.value.length, 0));
+            };
+            redrawers.set(key, () => (u ? redraw() : Promise.resolve())); // live: only drawn charts
+            lazy(plot, async () => {
+                if (!ctx.alive()) return;
+                try { await redraw(); } catch (e) { plot.replaceChildren(errorBox(e, 'History')); }
+            });
+        }
+    }
+}
+
+/** Polls the RUNNING runs every 2 s; charts of metrics that moved are drawn again. */
+function watchRuns(runs, ctx, redrawers) {
+    const sig = (m) => `${m.step}/${m.timestamp}/${m.value}`;
+    const last = new Map(runs.map((r) => [r.info.run_id, new Map((r.data?.metrics || []).map((m) => [m.key, sig(m)]))]));
+    let timer;
+    const tick = async () => {
+        if (!ctx.alive()) return;
+        const keys = new Set();
+        for (const r of runs.filter((x) => x.info.status === 'RUNNING')) {
+            try {
+                const fresh = (await mlflow.get('/runs/get', { run_id: r.info.run_id })).run;
+                const before = last.get(r.info.run_id);
+                const changed = (fresh.data?.metrics || []).filter((m) => before.get(m.key) !== sig(m));
+                if (changed.length) {
+                    forget(r.info.run_id);
+                    for (const m of changed) { before.set(m.key, sig(m)); keys.add(m.key); }
+                }
+                r.info.status = fresh.info.status;
+            } catch { /* retried at the next tick */ }
+        }
+        if (!ctx.alive()) return;
+        await Promise.all([...keys].map((k) => redrawers.get(k)?.().catch(() => {})));
+        if (runs.some((x) => x.info.status === 'RUNNING')) timer = setTimeout(tick, 2000);
+    };
+    timer = setTimeout(tick, 2000);
+    ctx.onCleanup(() => clearTimeout(timer));
+}
+
+function compareTable(runs, onlyDiff) {
+    const head = h('tr', {}, h('th', {}, ''), ...runs.map((r) => h('th', {},
+        h('span', { class: 'swatch', style: `background:${runColor(r.info.run_id)}` }),
+        h('a', { href: href(`/run/${r.info.run_id}`) }, runName(r)))));
+    const rows = [];
+    const section = (title) => rows.push(h('tr', { class: 'section' }, h('th', { colspan: runs.length + 1 }, title)));
+    const add = (label, values, display = (v) => v ?? '') => {
+        const distinct = new Set(values.map((v) => (v === undefined ? '\u0000none' : String(v))));
+        const differs = distinct.size > 1;
+        if (onlyDiff && !differs) return;
+        rows.push(h('tr', { class: differs ? 'diff' : '' }, h('th', {}, label), ...values.map((v) => h('td', {}, display(v)))));
+    };
+    section('Run');
+    add('Status', runs.map((r) => r.info.status), (v) => statusBadge(v));
+    add('Started', runs.map((r) => r.info.start_time), fmtTime);
+    add('Duration', runs.map((r) => (r.info.end_time ? r.info.end_time - r.info.start_time : undefined)), fmtDuration);
+    const keysOf = (t) => [...new Set(runs.flatMap((r) => (r.data?.[t] || []).map((x) => x.key)))].sort();
+    const val = (r, t, k) => (r.data?.[t] || []).find((x) => x.key === k)?.value;
+    const pk = keysOf('params');
+    if (pk.length) section('Parameters');
+    for (const k of pk) add(k, runs.map((r) => val(r, 'params', k)));
+    const mk = keysOf('metrics');
+    if (mk.length) section('Metrics (latest)');
+    for (const k of mk) add(k, runs.map((r) => { const v = val(r, 'metrics', k); return v === undefined ? undefined : num(v); }), fmtNum);
+    const tk = keysOf('tags').filter((k) => !k.startsWith('mlflow.'));
+    if (tk.length) section('Tags');
+    for (const k of tk) add(k, runs.map((r) => val(r, 'tags', k)));
+    return h('table', { class: 'grid compare' }, h('thead', {}, head), h('tbody', {}, ...rows));
+}
+
+/** A param (x) against a metric's latest value (y), one point per run. */
+function scatter(box, runs, params, charts) {
+    const pk = [...new Set(runs.flatMap((r) => (r.data?.params || []).map((x) => x.key)))].sort();
+    const mk = [...new Set(runs.flatMap((r) => (r.data?.metrics || []).map((x) => x.key)))].sort();
+    if (!pk.length || !mk.length) { box.append(h('p', { class: 'muted' }, 'Needs at least one param and one metric.')); return; }
+    const varies = (k) => new Set(runs.map((r) => (r.data?.params || []).find((p) => p.key === k)?.value)).size > 1;
+    const sx = pk.includes(params.get('sx')) ? params.get('sx') : (pk.find(varies) ?? pk[0]);
+    const sy = mk.includes(params.get('sy')) ? params.get('sy') : mk[0];
+    const sel = (name, list, cur) => h('select', { 'aria-label': name, onchange: (ev) => withParams({ [name]: ev.target.value }, { replace: true }) },
+        ...list.map((k) => h('option', { value: k, selected: k === cur }, k)));
+    const plot = h('div', { class: 'plot' });
+    box.append(h('div', { class: 'chart-controls' }, h('label', {}, 'Param ', sel('sx', pk, sx)), h('label', {}, 'Metric ', sel('sy', mk, sy))), plot);
+    const pts = runs.map((r) => ({
+        r, x: (r.data?.params || []).find((p) => p.key === sx)?.value,
+        y: num((r.data?.metrics || []).find((m) => m.key === sy)?.value ?? NaN),
+    })).filter((p) => p.x !== undefined && Number.isFinite(p.y));
+    const numeric = pts.every((p) => p.x.trim() !== '' && Number.isFinite(Number(p.x)));
+    const cats = numeric ? null : [...new Set(pts.map((p) => p.x))].sort();
+    const xv = (p) => (numeric ? Number(p.x) : cats.indexOf(p.x));
+    pts.sort((a, b) => xv(a) - xv(b));
+    const xs = [...new Set(pts.map(xv))];
+    const data = [xs, ...pts.map((p) => xs.map((x) => (x === xv(p) ? p.y : null)))];
+    const u = new uPlot({
+        width: Math.max(300, box.clientWidth || 600), height: 240,
+        legend: { show: false },
+        scales: { x: { time: false, range: (u, mn, mx) => (mn === mx ? [mn - 1, mx + 1] : [mn - (mx - mn) * 0.05, mx + (mx - mn) * 0.05]) } },
+        axes: [{ label: sx, values: cats ? (u, v) => v.map((i) => cats[i] ?? '') : undefined }, { label: sy, size: 60 }],
+        series: [{}, ...pts.map((p) => ({ label: runName(p.r), stroke: runColor(p.r.info.run_id), fill: runColor(p.r.info.run_id), paths: () => null, points: { show: true, size: 9 } }))],
+    }, data, plot);
+    u.dispose = () => u.destroy();
+    charts.push(u);
+}

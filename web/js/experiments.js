@@ -1,0 +1,136 @@
+// The experiments page: every experiment with its last activity, a name
+// search (?q=), and create / rename / delete / restore (?view=deleted).
+import { mlflow } from './api.js';
+import { h, href, withParams, relTime, fmtTime, errorBox } from './util.js';
+
+async function listExperiments(viewType) {
+    const out = [];
+    let token;
+    do {
+        const r = await mlflow.get('/experiments/search', { max_results: 1000, view_type: viewType, page_token: token });
+        out.push(...(r.experiments || []));
+        token = r.next_page_token;
+    } while (token && out.length < 20000);
+    return out;
+}
+
+/** The newest run of an experiment (start time), or null: the "last run" column. */
+async function lastRun(expId) {
+    // the key lists keep the answer small on servers with the select extension
+    const r = await mlflow.post('/runs/search', { experiment_ids: [expId], max_results: 1, metric_keys: [], param_keys: [], tag_keys: [] });
+    return r.runs?.[0] ?? null;
+}
+
+export async function render(root, { params }, ctx) {
+    const q = params.get('q') || '';
+    const view = params.get('view') === 'deleted' ? 'DELETED_ONLY' : 'ACTIVE_ONLY';
+    ctx.crumbs([{ text: 'Experiments' }]);
+
+    const status = h('div', { class: 'status-line', role: 'status' });
+    const search = h('input', {
+        type: 'search', placeholder: 'Search experiments by name', value: q, 'aria-label': 'search experiments',
+        'data-hotkey': '/', class: 'grow',
+    });
+    const body = h('tbody');
+    const table = h('table', { class: 'grid experiments' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', { class: 'num' }, 'ID'), h('th', {}, 'Created'),
+            h('th', {}, 'Last update'), h('th', {}, 'Last run'), h('th', {}, ''))),
+        body);
+    const nameInput = h('input', { type: 'text', placeholder: 'New experiment name', 'aria-label': 'new experiment name', required: true });
+    const createForm = h('form', { class: 'inline-form', onsubmit: async (ev) => {
+        ev.preventDefault();
+        const name = nameInput.value.trim();
+        if (!name) return;
+        try {
+            const r = await mlflow.post('/experiments/create', { name });
+            nameInput.value = '';
+            location.hash = href('/runs', { exp: r.experiment_id });
+        } catch (e) { status.replaceChildren(errorBox(e, 'Create failed')); }
+    } }, nameInput, h('button', { type: 'submit', class: 'primary' }, 'Create'));
+
+    root.replaceChildren(
+        h('div', { class: 'page-head' }, h('h1', {}, view === 'DELETED_ONLY' ? 'Deleted experiments' : 'Experiments'),
+            h('span', { class: 'spacer' }),
+            h('a', { href: href('/experiments', { view: view === 'DELETED_ONLY' ? undefined : 'deleted' }), class: 'button' },
+                view === 'DELETED_ONLY' ? 'Show active' : 'Show deleted')),
+        h('div', { class: 'toolbar' }, search, createForm),
+        status, h('div', { class: 'table-wrap' }, table));
+
+    const ql = q.toLowerCase();
+    body.append(h('tr', {}, h('td', { colspan: 6, class: 'loading' }, 'Loading…')));
+    let exps;
+    try { exps = await listExperiments(view); } catch (e) { body.replaceChildren(); status.replaceChildren(errorBox(e, 'Could not list experiments')); return; }
+    if (!ctx.alive()) return;
+
+    const draw = (needle) => {
+        const shown = exps.filter((e) => !needle || e.name.toLowerCase().includes(needle));
+        status.replaceChildren(`${shown.length} of ${exps.length} experiments`);
+        if (!shown.length) {
+            body.replaceChildren(h('tr', {}, h('td', { colspan: 6, class: 'empty' },
+                exps.length ? 'No experiment matches the search.' : 'No experiments yet: create one above, or log a run from a client.')));
+            return;
+        }
+        body.replaceChildren(...shown.map((e) => row(e, view, status)));
+        fillLastRuns(body, ctx);
+    };
+    draw(ql);
+    search.addEventListener('input', () => {
+        draw(search.value.trim().toLowerCase());
+        withParams({ q: search.value.trim() }, { silent: true });
+    });
+}
+
+function row(e, view, status) {
+    const nameCell = h('td', {}, h('a', { href: href('/runs', { exp: e.experiment_id }), class: 'exp-link' }, e.name));
+    const actions = h('td', { class: 'actions' });
+    if (view === 'DELETED_ONLY') {
+        actions.append(h('button', { onclick: () => act(status, () => mlflow.post('/experiments/restore', { experiment_id: e.experiment_id }), 'Restore failed') }, 'Restore'));
+    } else {
+        actions.append(
+            h('button', { onclick: () => rename(e, nameCell, status) }, 'Rename'),
+            h('button', { class: 'danger', onclick: () => {
+                if (confirm(`Delete experiment "${e.name}" and all its runs? It can be restored later.`)) {
+                    act(status, () => mlflow.post('/experiments/delete', { experiment_id: e.experiment_id }), 'Delete failed');
+                }
+            } }, 'Delete'));
+    }
+    return h('tr', { dataset: { exp: e.experiment_id } }, nameCell, h('td', { class: 'num' }, e.experiment_id),
+        h('td', { title: fmtTime(e.creation_time) }, relTime(e.creation_time)),
+        h('td', { title: fmtTime(e.last_update_time) }, relTime(e.last_update_time)),
+        h('td', { class: 'last-run' }, '…'), actions);
+}
+
+async function act(status, fn, what) {
+    try { await fn(); window.dispatchEvent(new HashChangeEvent('hashchange')); } catch (e) { status.replaceChildren(errorBox(e, what)); }
+}
+
+function rename(e, cell, status) {
+    const input = h('input', { type: 'text', value: e.name, 'aria-label': 'new name' });
+    const form = h('form', { class: 'inline-form', onsubmit: async (ev) => {
+        ev.preventDefault();
+        const name = input.value.trim();
+        if (!name || name === e.name) { window.dispatchEvent(new HashChangeEvent('hashchange')); return; }
+        await act(status, () => mlflow.post('/experiments/update', { experiment_id: e.experiment_id, new_name: name }), 'Rename failed');
+    } }, input, h('button', { type: 'submit', class: 'primary' }, 'Save'),
+    h('button', { type: 'button', onclick: () => window.dispatchEvent(new HashChangeEvent('hashchange')) }, 'Cancel'));
+    cell.replaceChildren(form);
+    input.focus();
+    input.select();
+}
+
+/** Fills the "last run" column a few rows at a time (one small search each). */
+async function fillLastRuns(body, ctx) {
+    const rows = [...body.querySelectorAll('tr[data-exp]')].slice(0, 200);
+    let i = 0;
+    const worker = async () => {
+        while (i < rows.length && ctx.alive()) {
+            const tr = rows[i++];
+            const cell = tr.querySelector('.last-run');
+            try {
+                const r = await lastRun(tr.dataset.exp);
+                cell.replaceChildren(r ? h('span', { title: fmtTime(r.info.start_time) }, relTime(r.info.start_time)) : h('span', { class: 'muted' }, 'no runs'));
+            } catch { cell.textContent = ''; }
+        }
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+}

@@ -1,0 +1,339 @@
+// The runs table of one or more experiments. URL state: exp (ids, repeated
+// or comma-separated), filter, order ("<identifier> ASC|DESC"), col (chosen
+// columns like "metrics.loss", repeated), size, tok (page token), view
+// (active|deleted|all). Sorting and filtering are the server's (order_by,
+// MLflow filter language); its errors are shown under the filter box.
+import { mlflow, exptrack, num, isMissingEndpoint } from './api.js';
+import {
+    h, href, withParams, relTime, fmtTime, fmtDuration, fmtNum, statusBadge, runName, errorBox, ident,
+} from './util.js';
+
+const PAGE_SIZES = [25, 100, 500, 1000];
+const VIEW_TYPES = { active: 'ACTIVE_ONLY', deleted: 'DELETED_ONLY', all: 'ALL' };
+// Attribute columns: [label, order_by identifier or null, cell]
+const ATTRS = [
+    ['Status', 'status', (r) => statusBadge(r.info.status)],
+    ['Run', 'run_name', (r) => h('a', { href: href(`/run/${r.info.run_id}`), class: 'run-link' }, runName(r))],
+    ['Created', 'start_time', (r) => h('span', { title: fmtTime(r.info.start_time) }, relTime(r.info.start_time))],
+    ['Duration', null, (r) => duration(r)],
+    ['User', 'user_id', (r) => r.info.user_id || ''],
+];
+
+// Page tokens seen on the way, so "previous" works: key = query without tok.
+const tokenTrail = new Map();
+// Keys endpoint availability (null = unknown).
+let keysEndpoint = null;
+
+function duration(r) {
+    const { start_time: s, end_time: e, status } = r.info;
+    if (!s) return '';
+    if (!e && status === 'RUNNING') return h('span', { class: 'muted', title: 'running' }, fmtDuration(Date.now() - s));
+    return e ? fmtDuration(e - s) : '';
+}
+
+function expIds(params) {
+    return params.getAll('exp').flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+}
+
+/** "metrics.loss" -> {type: 'metrics', key: 'loss'} */
+export function parseCol(c) {
+    const i = c.indexOf('.');
+    return { type: c.slice(0, i), key: c.slice(i + 1) };
+}
+
+function colValue(run, col) {
+    const { type, key } = parseCol(col);
+    const list = run.data?.[type] || [];
+    const item = list.find((x) => x.key === key);
+    if (!item) return undefined;
+    return type === 'metrics' ? num(item.value) : item.value;
+}
+
+function colIdent(col) {
+    const { type, key } = parseCol(col);
+    return ident(type, key);
+}
+
+/** Distinct keys of the experiments from the keys endpoint, or null when the server has none. */
+async function serverKeys(ids) {
+    if (keysEndpoint === false) return null;
+    try {
+        const k = await exptrack.get('/experiments/keys', { experiment_id: ids });
+        keysEndpoint = true;
+        return { metrics: new Set(k.metrics || []), params: new Set(k.params || []), tags: new Set(k.tags || []) };
+    } catch (e) {
+        if (isMissingEndpoint(e)) keysEndpoint = false;
+        return null;
+    }
+}
+
+/** The keys present on a page of runs (for servers without the keys endpoint). */
+function pageKeys(runs) {
+    const keys = { metrics: new Set(), params: new Set(), tags: new Set() };
+    for (const r of runs) for (const t of Object.keys(keys)) for (const x of r.data?.[t] || []) keys[t].add(x.key);
+    return keys;
+}
+
+function defaultCols(keys) {
+    return [...[...keys.metrics].sort().slice(0, 5).map((k) => `metrics.${k}`),
+        ...[...keys.params].sort().slice(0, 4).map((k) => `params.${k}`)];
+}
+
+export async function render(root, { params }, ctx) {
+    const ids = expIds(params);
+    if (!ids.length) {
+        root.replaceChildren(h('div', { class: 'empty' }, 'No experiment chosen. ', h('a', { href: '#/experiments' }, 'Pick one.')));
+        return;
+    }
+    const filter = params.get('filter') || '';
+    const order = params.get('order') || '';
+    const size = PAGE_SIZES.includes(Number(params.get('size'))) ? Number(params.get('size')) : 100;
+    const tok = params.get('tok') || '';
+    const viewName = VIEW_TYPES[params.get('view')] ? params.get('view') : 'active';
+    let cols = params.getAll('col');
+    const explicitCols = cols.length > 0; // "col=-" means: no optional columns
+    cols = cols.filter((c) => c.includes('.'));
+
+    // experiment names and the distinct keys (column picker) in parallel
+    const keysPromise = serverKeys(ids);
+    const exps = await Promise.all(ids.map((id) => mlflow.get('/experiments/get', { experiment_id: id })
+        .then((r) => r.experiment).catch(() => ({ experiment_id: id, name: `#${id}` }))));
+    if (!ctx.alive()) return;
+    const title = exps.map((e) => e.name).join(', ');
+    ctx.crumbs([{ text: 'Experiments', href: '#/experiments' }, { text: title }]);
+    document.title = `${title} · exptrack`;
+
+    // --- toolbar: filter, view, size, columns
+    const filterInput = h('input', {
+        type: 'search', class: 'filter grow', value: filter, spellcheck: 'false', 'data-hotkey': '/',
+        placeholder: "Filter: metrics.loss < 0.5 AND params.lr = '0.01' AND tags.mlflow.source.type = 'LOCAL'",
+        'aria-label': 'filter runs',
+    });
+    const filterForm = h('form', { class: 'filter-form grow', onsubmit: (ev) => {
+        ev.preventDefault();
+        withParams({ filter: filterInput.value.trim(), tok: undefined });
+    } }, filterInput, h('button', { type: 'submit', class: 'primary' }, 'Search'),
+    filter ? h('button', { type: 'button', onclick: () => withParams({ filter: undefined, tok: undefined }) }, 'Clear') : null);
+    const filterError = h('div', { class: 'filter-error', role: 'alert', hidden: true });
+    const viewSel = h('select', { 'aria-label': 'lifecycle', onchange: () => withParams({ view: viewSel.value === 'active' ? undefined : viewSel.value, tok: undefined }) },
+        ...Object.keys(VIEW_TYPES).map((v) => h('option', { value: v, selected: v === viewName }, v === 'active' ? 'Active runs' : v === 'deleted' ? 'Deleted runs' : 'All runs')));
+    const colsButton = h('button', { type: 'button', 'aria-haspopup': 'true', class: 'cols-button' }, 'Columns');
+    const picker = h('div', { class: 'picker', hidden: true });
+    const status = h('div', { class: 'status-line', role: 'status' }, 'Loading runs…');
+    const actions = h('div', { class: 'bulk' });
+    const table = h('table', { class: 'grid runs' });
+    const tableWrap = h('div', { class: 'table-wrap' }, table);
+    const pager = h('div', { class: 'pager' });
+
+    root.replaceChildren(
+        h('div', { class: 'page-head' }, h('h1', {}, title), h('span', { class: 'spacer' }), viewSel),
+        h('div', { class: 'toolbar' }, filterForm, h('div', { class: 'picker-wrap' }, colsButton, picker)),
+        filterError, h('div', { class: 'toolbar' }, actions, h('span', { class: 'spacer' }), status),
+        tableWrap, pager);
+
+    // --- fetch: keys first (to pick columns), then only those columns' values
+    let keys = await keysPromise;
+    if (!ctx.alive()) return;
+    if (keys && !explicitCols) cols = defaultCols(keys);
+    const req = {
+        experiment_ids: ids, max_results: size, run_view_type: VIEW_TYPES[viewName],
+    };
+    if (filter) req.filter = filter;
+    if (order) req.order_by = [order];
+    if (tok) req.page_token = tok;
+    if (keys) {
+        const pick = (t) => cols.filter((c) => parseCol(c).type === t).map((c) => parseCol(c).key);
+        req.metric_keys = pick('metrics');
+        req.param_keys = pick('params');
+        req.tag_keys = [...pick('tags'), 'mlflow.runName', 'mlflow.user'];
+    }
+    let res;
+    try {
+        res = await mlflow.post('/runs/search', req);
+    } catch (e) {
+        if (!ctx.alive()) return;
+        filterError.hidden = false;
+        const where = filter && order ? 'filter or sort' : filter ? 'filter' : order ? 'sort' : 'search';
+        filterError.replaceChildren(h('strong', {}, `The server refused this ${where}: `), h('span', { class: 'server-message' }, e.message),
+            ...(order ? [h('button', { type: 'button', class: 'link', onclick: () => withParams({ order: undefined }) }, 'remove sort')] : []));
+        status.textContent = '';
+        filterInput.classList.toggle('invalid', !!filter);
+        // the parser names a column ("... at column 15"): point at it
+        const col = Number(e.message.match(/at column (\d+)/)?.[1]);
+        if (filter && col >= 1 && col <= filter.length + 1) {
+            filterError.append(h('pre', { class: 'filter-caret', 'aria-hidden': 'true' }, `${filter}\n${' '.repeat(col - 1)}^`));
+        }
+        tableWrap.hidden = true;
+        return;
+    }
+    if (!ctx.alive()) return;
+    const runs = res.runs || [];
+    if (!keys) {
+        keys = pageKeys(runs);
+        if (!explicitCols) cols = defaultCols(keys);
+    }
+
+    // --- picker
+    buildPicker(picker, colsButton, keys, cols);
+
+    // --- table
+    const selected = new Set();
+    const sortDir = (id) => {
+        const m = order.match(/^(.*?)\s+(ASC|DESC)$/i);
+        const o = m ? m[1] : order;
+        if (o !== id) return null;
+        return m ? m[2].toUpperCase() : 'ASC';
+    };
+    const th = (label, id, cls) => {
+        if (!id) return h('th', { class: cls }, label);
+        const dir = sortDir(id);
+        const next = dir === 'DESC' ? `${id} ASC` : `${id} DESC`;
+        return h('th', { class: `${cls || ''} sortable ${dir ? `sorted-${dir.toLowerCase()}` : ''}`, 'aria-sort': dir === 'ASC' ? 'ascending' : dir === 'DESC' ? 'descending' : 'none' },
+            h('a', { href: '#', title: `sort by ${id}`, onclick: (ev) => { ev.preventDefault(); withParams({ order: next, tok: undefined }); } },
+                label, h('span', { class: 'arrow' }, dir === 'ASC' ? ' ▲' : dir === 'DESC' ? ' ▼' : '')));
+    };
+    const all = h('input', { type: 'checkbox', 'aria-label': 'select all runs' });
+    const head = h('tr', {}, h('th', { class: 'sel' }, all),
+        ...ATTRS.map(([label, id]) => th(label, id)),
+        ...cols.map((c) => {
+            const { type, key } = parseCol(c);
+            return th(h('span', {}, h('span', { class: `coltype ${type}` }, type === 'metrics' ? 'm' : type === 'params' ? 'p' : 't'), key), colIdent(c), type === 'metrics' ? 'num' : '');
+        }));
+    const tbody = h('tbody');
+    const boxes = [];
+    const updateActions = () => {
+        actions.replaceChildren(...bulkActions([...selected], runs, viewName).filter(Boolean));
+        all.checked = runs.length > 0 && selected.size === runs.length;
+    };
+    for (const r of runs) {
+        const box = h('input', { type: 'checkbox', 'aria-label': `select ${runName(r)}`, onchange: () => {
+            if (box.checked) selected.add(r.info.run_id); else selected.delete(r.info.run_id);
+            tr.classList.toggle('selected', box.checked);
+            updateActions();
+        } });
+        boxes.push(box);
+        const tr = h('tr', { dataset: { run: r.info.run_id }, class: r.info.lifecycle_stage === 'deleted' ? 'deleted' : '' },
+            h('td', { class: 'sel' }, box),
+            ...ATTRS.map(([, , cell]) => h('td', {}, cell(r))),
+            ...cols.map((c) => {
+                const v = colValue(r, c);
+                const isNum = parseCol(c).type === 'metrics';
+                return h('td', { class: isNum ? 'num' : '', title: v === undefined ? '' : String(v) }, isNum ? fmtNum(v) : (v ?? ''));
+            }));
+        tbody.append(tr);
+    }
+    all.addEventListener('change', () => {
+        for (const [i, r] of runs.entries()) {
+            boxes[i].checked = all.checked;
+            if (all.checked) selected.add(r.info.run_id); else selected.delete(r.info.run_id);
+            boxes[i].closest('tr').classList.toggle('selected', all.checked);
+        }
+        updateActions();
+    });
+    if (!runs.length) {
+        tbody.append(h('tr', {}, h('td', { colspan: ATTRS.length + cols.length + 1, class: 'empty' },
+            filter ? 'No run matches this filter.' : tok ? 'No more runs.' : 'No runs in this experiment yet.')));
+    }
+    table.replaceChildren(h('thead', {}, head), tbody);
+    updateActions();
+    keyboardRows(tbody, ctx);
+
+    // --- paging
+    const trailKey = JSON.stringify([ids, filter, order, size, viewName]);
+    const trail = tokenTrail.get(trailKey) || [];
+    const idx = tok ? trail.indexOf(tok) : -1;
+    const pageNo = tok ? (idx >= 0 ? idx + 2 : null) : 1;
+    const next = res.next_page_token;
+    if (next) {
+        const t = tok ? trail.slice(0, Math.max(idx + 1, 0)) : [];
+        t.push(next);
+        tokenTrail.set(trailKey, t);
+    }
+    const prevTok = idx > 0 ? trail[idx - 1] : undefined;
+    const first = pageNo ? (pageNo - 1) * size + 1 : null;
+    status.textContent = runs.length ? (first ? `Runs ${first}–${first + runs.length - 1}` : `${runs.length} runs`) : '';
+    pager.replaceChildren(
+        h('button', { disabled: !tok, onclick: () => withParams({ tok: prevTok }) }, '‹ Previous'),
+        h('span', { class: 'muted' }, pageNo ? `Page ${pageNo}` : ''),
+        h('button', { disabled: !next || !runs.length, class: 'next', onclick: () => withParams({ tok: next }) }, 'Next ›'),
+        h('span', { class: 'spacer' }),
+        h('label', {}, 'Rows per page ', h('select', { onchange: (ev) => withParams({ size: ev.target.value, tok: undefined }) },
+            ...PAGE_SIZES.map((s) => h('option', { value: s, selected: s === size }, String(s))))));
+}
+
+function buildPicker(picker, button, keys, cols) {
+    const chosen = new Set(cols);
+    const search = h('input', { type: 'search', placeholder: 'Find a key', 'aria-label': 'find a column' });
+    const lists = h('div', { class: 'picker-lists' });
+    const draw = () => {
+        const q = search.value.toLowerCase();
+        lists.replaceChildren(...['metrics', 'params', 'tags'].map((t) => {
+            const names = [...keys[t]].filter((k) => k.toLowerCase().includes(q)).sort();
+            return h('fieldset', {}, h('legend', {}, `${t} (${keys[t].size})`),
+                names.length ? names.slice(0, 500).map((k) => {
+                    const id = `${t}.${k}`;
+                    return h('label', {}, h('input', { type: 'checkbox', checked: chosen.has(id), onchange: (ev) => {
+                        if (ev.target.checked) chosen.add(id); else chosen.delete(id);
+                    } }), k);
+                }) : h('div', { class: 'muted' }, 'none'));
+        }));
+    };
+    search.addEventListener('input', draw);
+    picker.replaceChildren(search, lists, h('div', { class: 'picker-foot' },
+        h('button', { class: 'primary', onclick: () => { picker.hidden = true; withParams({ col: chosen.size ? [...chosen] : ['-'] }); } }, 'Apply'),
+        h('button', { onclick: () => { picker.hidden = true; } }, 'Cancel')));
+    draw();
+    button.addEventListener('click', () => { picker.hidden = !picker.hidden; if (!picker.hidden) search.focus(); });
+}
+
+function bulkActions(ids, runs, viewName) {
+    if (!ids.length) return [h('span', { class: 'muted' }, 'Select runs to compare, delete, restore or tag them.')];
+    const msg = h('span', { class: 'bulk-msg' });
+    const each = async (label, fn) => {
+        msg.textContent = `${label}…`;
+        try {
+            for (const id of ids) await fn(id);
+            window.dispatchEvent(new HashChangeEvent('hashchange'));
+        } catch (e) { msg.replaceChildren(errorBox(e, `${label} failed`)); }
+    };
+    const tagInput = h('input', { type: 'text', placeholder: 'key=value', size: 12, 'aria-label': 'tag to set' });
+    return [
+        h('strong', {}, `${ids.length} selected`),
+        h('a', { class: 'button primary compare-link', href: href('/compare', { runs: ids.join(',') }) }, 'Compare'),
+        viewName !== 'deleted' ? h('button', { class: 'danger', onclick: () => {
+            if (confirm(`Delete ${ids.length} run(s)? They can be restored.`)) each('Deleting', (id) => mlflow.post('/runs/delete', { run_id: id }));
+        } }, 'Delete') : null,
+        viewName !== 'active' ? h('button', { onclick: () => each('Restoring', (id) => mlflow.post('/runs/restore', { run_id: id })) }, 'Restore') : null,
+        h('form', { class: 'inline-form', onsubmit: (ev) => {
+            ev.preventDefault();
+            const s = tagInput.value; const i = s.indexOf('=');
+            if (i <= 0) { msg.textContent = 'write the tag as key=value'; return; }
+            each('Tagging', (id) => mlflow.post('/runs/set-tag', { run_id: id, key: s.slice(0, i).trim(), value: s.slice(i + 1) }));
+        } }, tagInput, h('button', { type: 'submit' }, 'Tag')),
+        msg,
+    ];
+}
+
+/** j/k move the focus between rows, Enter opens the run, x toggles its selection. */
+function keyboardRows(tbody, ctx) {
+    let cur = -1;
+    const rows = () => [...tbody.querySelectorAll('tr[data-run]')];
+    const onKey = (ev) => {
+        if (/^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement?.tagName)) return;
+        const rs = rows();
+        if (!rs.length) return;
+        if (ev.key === 'j' || ev.key === 'k') {
+            cur = Math.max(0, Math.min(rs.length - 1, cur + (ev.key === 'j' ? 1 : -1)));
+            rs.forEach((r, i) => r.classList.toggle('cursor', i === cur));
+            rs[cur].scrollIntoView({ block: 'nearest' });
+        } else if (ev.key === 'Enter' && cur >= 0) {
+            location.hash = href(`/run/${rs[cur].dataset.run}`);
+        } else if (ev.key === 'x' && cur >= 0) {
+            rs[cur].querySelector('input[type=checkbox]').click();
+        } else if (ev.key === 'c') {
+            document.querySelector('.compare-link')?.click();
+        }
+    };
+    document.addEventListener('keydown', onKey);
+    ctx.onCleanup(() => document.removeEventListener('keydown', onKey));
+}
