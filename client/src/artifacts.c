@@ -87,6 +87,7 @@ int et_artifact_upload(et_client *c, const char *run_id, const char *local_path,
         goto out;
     curl_easy_reset(h);
     curl_easy_setopt(h, CURLOPT_URL, url.data);
+    http_auth(h);
     curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(h, CURLOPT_READDATA, f);
     curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)st.st_size);
@@ -145,6 +146,7 @@ int et_artifact_download(et_client *c, const char *run_id, const char *artifact_
         goto out;
     curl_easy_reset(d.h);
     curl_easy_setopt(d.h, CURLOPT_URL, url.data);
+    http_auth(d.h);
     curl_easy_setopt(d.h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(d.h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
     curl_easy_setopt(d.h, CURLOPT_WRITEFUNCTION, on_download);

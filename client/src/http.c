@@ -1,6 +1,7 @@
 /* libcurl glue: one request on a reused easy handle (so its connection is
  * kept alive), retry classification, backoff with jitter, and the mapping
  * of MLflow error bodies to ET_E* codes. No JSON building here. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -9,6 +10,23 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
     struct et_dbuf *b = ud;
     return dbuf_add(b, p, size * n) == ET_OK ? size * n : 0;
+}
+
+void http_auth(CURL *h)
+{
+    /* The MLflow clients' variables, so one environment serves both. */
+    const char *user = getenv("MLFLOW_TRACKING_USERNAME");
+    const char *pass = getenv("MLFLOW_TRACKING_PASSWORD");
+    const char *token = getenv("MLFLOW_TRACKING_TOKEN");
+
+    if (user != NULL && user[0] && pass != NULL) {
+        curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(h, CURLOPT_USERNAME, user);
+        curl_easy_setopt(h, CURLOPT_PASSWORD, pass);
+    } else if (token != NULL && token[0]) {
+        curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+        curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, token);
+    }
 }
 
 int http_request(CURL *h, const char *url, const char *method, const char *body, size_t len,
@@ -42,6 +60,7 @@ int http_request(CURL *h, const char *url, const char *method, const char *body,
         hdrs = tmp;
     }
     curl_easy_setopt(h, CURLOPT_URL, url);
+    http_auth(h);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);

@@ -54,6 +54,11 @@ struct http_reply {
     long status;         /* 0 when no HTTP answer (network error) */
     struct et_dbuf body; /* reply body */
 };
+/* Sets credentials on h from MLFLOW_TRACKING_USERNAME + MLFLOW_TRACKING_PASSWORD
+ * (HTTP Basic) or else MLFLOW_TRACKING_TOKEN (Bearer), as the MLflow clients
+ * read them. Call after curl_easy_reset. */
+void http_auth(CURL *h);
+
 /* One request on h (a reused easy handle: keeps its connection). body may be
  * NULL. idem_key may be NULL. Returns ET_OK when any HTTP answer arrived
  * (check rep->status), ET_ENETWORK otherwise, ET_ENOMEM. rep is reset first. */

@@ -1,0 +1,530 @@
+/* MLflow's user and experiment-permission API (mlflow-api.md section 12),
+ * bearer tokens, the audit log and the route table's rules. Who may call
+ * each of these is the route table's business (auth_request), not theirs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "api_common.h"
+#include "auth.h"
+#include "store_auth.h"
+#include "xalloc.h"
+
+static int read_username(const struct input *in, const char **out, struct reply *r)
+{
+    if (jx_required_string(in, "username", out, r) != JX_OK)
+        return -1;
+    if (strlen(*out) > 255) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE, "username must be at most 255 bytes long");
+        return -1;
+    }
+    return 0;
+}
+
+static void user_error(struct reply *r, int rc, const char *username)
+{
+    if (rc == DB_NOT_FOUND)
+        reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "User with username=%.255s not found",
+                    username);
+    else
+        api_store_error(r, rc, "user not found");
+}
+
+static json_t *perm_json(int64_t experiment_id, int64_t user_id, enum store_perm p)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long)experiment_id);
+    return json_pack("{s:s, s:I, s:s}", "experiment_id", id, "user_id", (json_int_t)user_id,
+                     "permission", auth_perm_names[p]);
+}
+
+static json_t *user_json(const struct user *u, const struct experiment_perm *perms, size_t n)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list,
+                              perm_json(perms[i].experiment_id, perms[i].user_id, perms[i].perm));
+    return json_pack("{s:{s:I, s:s, s:b, s:o, s:[]}}", "user", "id", (json_int_t)u->id, "username",
+                     u->username, "is_admin", u->is_admin, "experiment_permissions", list,
+                     "registered_model_permissions");
+}
+
+void api_users_create(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    const char *username, *password;
+    struct user u = {0};
+    char *hash = NULL;
+
+    if (read_username(&in, &username, r) < 0 ||
+        jx_required_string(&in, "password", &password, r) != JX_OK ||
+        auth_password_ok(password, r) < 0)
+        return;
+    hash = auth_hash_password(password);
+    if (hash == NULL) {
+        reply_error(r, ERR_INTERNAL_ERROR, "could not hash the password");
+        return;
+    }
+    int rc = store_user_create(username, hash, 0, &u.id);
+    free(hash);
+    if (rc == DB_EXISTS) {
+        reply_error(r, ERR_RESOURCE_ALREADY_EXISTS, "User '%.255s' already exists", username);
+        return;
+    }
+    if (rc != DB_OK) {
+        api_store_error(r, rc, "user not found");
+        return;
+    }
+    u.username = username;
+    reply_json(r, user_json(&u, NULL, 0));
+}
+
+void api_users_get(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    struct arena arena;
+    const char *username;
+    struct user u;
+    struct experiment_perm *perms;
+    size_t n;
+
+    arena_init(&arena);
+    if (read_username(&in, &username, r) < 0)
+        goto out;
+    int rc = store_user_get(username, &arena, &u);
+    if (rc == DB_OK)
+        rc = store_perm_list(u.id, &arena, &perms, &n);
+    if (rc != DB_OK) {
+        user_error(r, rc, username);
+        goto out;
+    }
+    reply_json(r, user_json(&u, perms, n));
+out:
+    arena_cleanup(&arena);
+}
+
+void api_users_update_password(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    const char *username, *password;
+
+    if (read_username(&in, &username, r) < 0 ||
+        jx_required_string(&in, "password", &password, r) != JX_OK ||
+        auth_password_ok(password, r) < 0)
+        return;
+    char *hash = auth_hash_password(password);
+    if (hash == NULL) {
+        reply_error(r, ERR_INTERNAL_ERROR, "could not hash the password");
+        return;
+    }
+    int rc = store_user_set_password(username, hash);
+    free(hash);
+    if (rc != DB_OK)
+        user_error(r, rc, username);
+    else
+        reply_json(r, json_object());
+}
+
+void api_users_update_admin(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    const char *username;
+    int is_admin = 0;
+
+    if (read_username(&in, &username, r) < 0)
+        return;
+    int rc = jx_bool(&in, "is_admin", &is_admin, r);
+    if (rc == JX_BAD)
+        return;
+    if (rc == JX_ABSENT) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Missing value for required parameter 'is_admin'");
+        return;
+    }
+    rc = store_user_set_admin(username, is_admin);
+    if (rc != DB_OK)
+        user_error(r, rc, username);
+    else
+        reply_json(r, json_object());
+}
+
+void api_users_delete(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    const char *username;
+
+    if (read_username(&in, &username, r) < 0)
+        return;
+    if (strcmp(username, req->user.name) == 0) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE, "you cannot delete yourself");
+        return;
+    }
+    int rc = store_user_delete(username);
+    if (rc != DB_OK)
+        user_error(r, rc, username);
+    else
+        reply_json(r, json_object());
+}
+
+/* Reads experiment_id and username (and the permission when want_perm). */
+static int read_perm_request(const struct request *req, int want_perm, int64_t *exp_id,
+                             struct user *u, enum store_perm *perm, struct arena *arena,
+                             struct reply *r)
+{
+    struct input in = api_input(req);
+    const char *username, *name;
+
+    if (api_experiment_id(&in, "experiment_id", exp_id, r) != JX_OK ||
+        read_username(&in, &username, r) < 0)
+        return -1;
+    if (want_perm) {
+        if (jx_required_string(&in, "permission", &name, r) != JX_OK)
+            return -1;
+        if (auth_perm_parse(name, perm) < 0) {
+            reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                        "Invalid permission '%.40s': use READ, EDIT, MANAGE or NO_PERMISSIONS",
+                        name);
+            return -1;
+        }
+    }
+    int rc = store_user_get(username, arena, u);
+    if (rc != DB_OK) {
+        user_error(r, rc, username);
+        return -1;
+    }
+    return 0;
+}
+
+static void perm_store_error(struct reply *r, int rc, int64_t exp_id, const char *username)
+{
+    if (rc == DB_INVALID)
+        reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "No Experiment with id=%lld exists",
+                    (long long)exp_id);
+    else if (rc == DB_EXISTS)
+        reply_error(r, ERR_RESOURCE_ALREADY_EXISTS,
+                    "Experiment permission (experiment_id=%lld, username=%.255s) already exists",
+                    (long long)exp_id, username);
+    else if (rc == DB_NOT_FOUND)
+        reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST,
+                    "Experiment permission with experiment_id=%lld and username=%.255s not found",
+                    (long long)exp_id, username);
+    else
+        api_store_error(r, rc, "permission not found");
+}
+
+static void permission_put(const struct request *req, struct reply *r, int create)
+{
+    struct arena arena;
+    struct user u;
+    int64_t exp_id;
+    enum store_perm perm;
+
+    arena_init(&arena);
+    if (read_perm_request(req, 1, &exp_id, &u, &perm, &arena, r) < 0)
+        goto out;
+    int rc = store_perm_put(exp_id, u.id, perm, create);
+    if (rc != DB_OK)
+        perm_store_error(r, rc, exp_id, u.username);
+    else if (create)
+        reply_json(r, json_pack("{s:o}", "experiment_permission", perm_json(exp_id, u.id, perm)));
+    else
+        reply_json(r, json_object());
+out:
+    arena_cleanup(&arena);
+}
+
+void api_permissions_create(const struct request *req, struct reply *r)
+{
+    permission_put(req, r, 1);
+}
+
+void api_permissions_update(const struct request *req, struct reply *r)
+{
+    permission_put(req, r, 0);
+}
+
+void api_permissions_get(const struct request *req, struct reply *r)
+{
+    struct arena arena;
+    struct user u;
+    int64_t exp_id;
+    enum store_perm perm;
+
+    arena_init(&arena);
+    if (read_perm_request(req, 0, &exp_id, &u, NULL, &arena, r) < 0)
+        goto out;
+    int rc = store_perm_get(exp_id, u.id, &perm);
+    if (rc != DB_OK)
+        perm_store_error(r, rc, exp_id, u.username);
+    else
+        reply_json(r, json_pack("{s:o}", "experiment_permission", perm_json(exp_id, u.id, perm)));
+out:
+    arena_cleanup(&arena);
+}
+
+void api_permissions_delete(const struct request *req, struct reply *r)
+{
+    struct arena arena;
+    struct user u;
+    int64_t exp_id;
+
+    arena_init(&arena);
+    if (read_perm_request(req, 0, &exp_id, &u, NULL, &arena, r) < 0)
+        goto out;
+    int rc = store_perm_delete(exp_id, u.id);
+    if (rc != DB_OK)
+        perm_store_error(r, rc, exp_id, u.username);
+    else
+        reply_json(r, json_object());
+out:
+    arena_cleanup(&arena);
+}
+
+/* The user a token call acts for: "username" (admins, or oneself), else the
+ * caller. 0, or -1 with r set. */
+static int token_owner(const struct request *req, struct arena *arena, struct user *u,
+                       struct reply *r)
+{
+    struct input in = api_input(req);
+    const char *username = NULL;
+
+    int rc = jx_string(&in, "username", &username, r);
+    if (rc == JX_BAD)
+        return -1;
+    if (rc == JX_ABSENT || username[0] == '\0') {
+        if (req->user.id == 0) {
+            reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                        "Missing value for required parameter 'username' (not signed in)");
+            return -1;
+        }
+        username = req->user.name;
+    } else if (req->user.id != 0 && !req->user.is_admin && strcmp(username, req->user.name) != 0) {
+        reply_error(r, ERR_PERMISSION_DENIED, "permission denied: only admins act for others");
+        return -1;
+    }
+    rc = store_user_get(username, arena, u);
+    if (rc != DB_OK) {
+        user_error(r, rc, username);
+        return -1;
+    }
+    return 0;
+}
+
+void api_tokens_create(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    struct arena arena;
+    struct user u;
+    const char *name = "";
+    char text[AUTH_TOKEN_LEN + 1];
+    unsigned char digest[32];
+    int64_t id;
+
+    arena_init(&arena);
+    if (token_owner(req, &arena, &u, r) < 0 || jx_string(&in, "name", &name, r) == JX_BAD)
+        goto out;
+    if (name == NULL)
+        name = "";
+    if (strlen(name) > 255) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE, "name must be at most 255 bytes long");
+        goto out;
+    }
+    if (auth_new_token(text, digest) < 0) {
+        reply_error(r, ERR_INTERNAL_ERROR, "the random source failed");
+        goto out;
+    }
+    int rc = store_token_create(u.id, digest, name, &id);
+    if (rc != DB_OK) {
+        api_store_error(r, rc, "user not found");
+        goto out;
+    }
+    char id_text[24];
+    snprintf(id_text, sizeof id_text, "%lld", (long long)id);
+    reply_json(r, json_pack("{s:s, s:s, s:s}", "token_id", id_text, "token", text, "username",
+                            u.username));
+out:
+    arena_cleanup(&arena);
+}
+
+void api_tokens_revoke(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    int64_t id;
+
+    int rc = jx_int64(&in, "token_id", &id, r);
+    if (rc == JX_BAD)
+        return;
+    if (rc == JX_ABSENT) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Missing value for required parameter 'token_id'");
+        return;
+    }
+    /* others' tokens only for admins (and with authentication off) */
+    int64_t owner = req->user.is_admin || req->user.id == 0 ? 0 : req->user.id;
+    rc = store_token_revoke(id, owner);
+    if (rc == DB_NOT_FOUND)
+        reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "No active token with id=%lld", (long long)id);
+    else if (rc != DB_OK)
+        api_store_error(r, rc, "token not found");
+    else
+        reply_json(r, json_object());
+}
+
+void api_tokens_list(const struct request *req, struct reply *r)
+{
+    struct arena arena;
+    struct user u;
+    struct token_info *t;
+    size_t n;
+
+    arena_init(&arena);
+    if (token_owner(req, &arena, &u, r) < 0)
+        goto out;
+    int rc = store_token_list(u.id, &arena, &t, &n);
+    if (rc != DB_OK) {
+        api_store_error(r, rc, "user not found");
+        goto out;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char id[24];
+        snprintf(id, sizeof id, "%lld", (long long)t[i].id);
+        json_array_append_new(list,
+                              json_pack("{s:s, s:s, s:I, s:b}", "token_id", id, "name", t[i].name,
+                                        "created_time", (json_int_t)t[i].created_time, "revoked",
+                                        t[i].revoked));
+    }
+    reply_json(r, json_pack("{s:o}", "tokens", list));
+out:
+    arena_cleanup(&arena);
+}
+
+void api_audit_list(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    struct arena arena;
+    struct audit_entry *e;
+    int64_t before = 0, limit = 100;
+    size_t n;
+
+    arena_init(&arena);
+    if (jx_int64(&in, "before_id", &before, r) == JX_BAD ||
+        jx_int64(&in, "max_results", &limit, r) == JX_BAD)
+        goto out;
+    if (limit < 1 || limit > 1000 || before < 0) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "max_results must be in [1, 1000] and before_id >= 0");
+        goto out;
+    }
+    int rc = store_audit_list(before, limit, &arena, &e, &n);
+    if (rc != DB_OK) {
+        api_store_error(r, rc, "not found");
+        goto out;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, json_pack("{s:I, s:I, s:s, s:s, s:s, s:i}", "id",
+                                              (json_int_t)e[i].id, "time", (json_int_t)e[i].time,
+                                              "username", e[i].username, "action", e[i].action,
+                                              "target", e[i].target, "status", e[i].status));
+    reply_json(r, json_pack("{s:o}", "entries", list));
+out:
+    arena_cleanup(&arena);
+}
+
+void api_routes_list(const struct request *req, struct reply *r)
+{
+    static const char *const perms[] = {"UNSET", "PUBLIC", "USER", "READ",
+                                        "EDIT",  "MANAGE", "SELF", "ADMIN"};
+    static const char *const targets[] = {
+        "NONE",    "EXPERIMENT_ID", "EXPERIMENT_IDS", "EXPERIMENT_NAME", "RUN_ID",
+        "RUN_IDS", "ARTIFACT_PATH", "ARTIFACT_QUERY", "NEW_EXPERIMENT"};
+    static const char *const mounts[] = {"ROOT", "API", "ROOT_PREFIX", "API_PREFIX"};
+    size_t n;
+    const struct route *table = routes_table(&n);
+    json_t *list = json_array();
+
+    (void)req;
+    for (size_t i = 0; i < n; i++) {
+        const struct route *rt = &table[i];
+        json_array_append_new(
+            list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "method", rt->method, "mount",
+                            mounts[rt->mount], "path", rt->path, "perm",
+                            (unsigned)rt->perm < 8 ? perms[rt->perm] : "UNSET", "target",
+                            (unsigned)rt->target < 9 ? targets[rt->target] : "NONE", "stream",
+                            rt->body == BODY_STREAM));
+    }
+    reply_json(r, json_pack("{s:o}", "routes", list));
+}
+
+/* The dashboard's sign-in page: static HTML, its script in /static/js. */
+static const char signin_html[] =
+    "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "<title>exptrack: sign in</title>\n"
+    "<link rel=\"stylesheet\" href=\"/static/css/app.css\">\n"
+    "<script type=\"module\" src=\"/static/js/signin.js\"></script>\n</head>\n<body>\n"
+    "<main class=\"signin\">\n<h1>exptrack</h1>\n"
+    "<form id=\"signin\" method=\"post\" action=\"#\">\n"
+    "<label>Username <input name=\"username\" autocomplete=\"username\" required></label>\n"
+    "<label>Password <input name=\"password\" type=\"password\" "
+    "autocomplete=\"current-password\" required></label>\n"
+    "<button type=\"submit\">Sign in</button>\n<p id=\"signin-error\" class=\"error\" "
+    "role=\"alert\"></p>\n</form>\n</main>\n</body>\n</html>\n";
+
+void api_signin_page(const struct request *req, struct reply *r)
+{
+    (void)req;
+    reply_text(r, 200, "text/html; charset=utf-8", signin_html);
+    reply_header(r, "Content-Security-Policy",
+                 "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; "
+                 "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+    reply_header(r, "X-Content-Type-Options", "nosniff");
+    reply_header(r, "X-Frame-Options", "DENY");
+    reply_header(r, "Referrer-Policy", "no-referrer");
+    reply_header(r, "Cache-Control", "no-store");
+}
+
+void api_session_login(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    const char *username, *password;
+    char session[400], csrf[200];
+
+    if (!auth_enabled()) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "authentication is off (start exptrackd with --auth): nothing to sign in to");
+        return;
+    }
+    if (read_username(&in, &username, r) < 0 ||
+        jx_required_string(&in, "password", &password, r) != JX_OK)
+        return;
+    int rc = auth_login(username, password, session, sizeof session, csrf, sizeof csrf);
+    if (rc == DB_NOT_FOUND) {
+        reply_error(r, ERR_UNAUTHENTICATED, "invalid username or password");
+        return;
+    }
+    if (rc == DB_RETRY) {
+        reply_error(r, ERR_REQUEST_LIMIT_EXCEEDED,
+                    "too many failed sign-ins for this user: try again in a minute");
+        r->retry_after = 60;
+        return;
+    }
+    if (rc != DB_OK) {
+        api_store_error(r, rc, "user not found");
+        return;
+    }
+    reply_json(r, json_pack("{s:s}", "username", username));
+    reply_header(r, "Set-Cookie", session);
+    reply_header(r, "Set-Cookie", csrf);
+    reply_header(r, "Cache-Control", "no-store");
+}
+
+void api_session_logout(const struct request *req, struct reply *r)
+{
+    (void)req;
+    reply_json(r, json_object());
+    reply_header(r, "Set-Cookie", auth_logout_cookies[0]);
+    reply_header(r, "Set-Cookie", auth_logout_cookies[1]);
+}
