@@ -1,85 +1,375 @@
-/* Metric points: batch writes as unnest() arrays in one statement, the
- * latest-metrics upsert beside them, and history reads. */
+/* Metric points: batch writes by binary COPY (with an INSERT ... ON CONFLICT
+ * fallback when a batch repeats stored points), the latest-metrics upsert
+ * once per key per batch, and history reads. A per-thread cache maps metric
+ * names to their interned ids; metric_keys is append-only, so an id, once
+ * committed, never changes. */
 #include "store_metrics.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sbuf.h"
 #include "store_util.h"
+#include "xalloc.h"
 
 /* Keys seen for the first time are interned. Only names not yet present are
  * inserted, so the identity sequence is not burned on every batch. Sorted
- * so concurrent batches lock new names in one order. */
+ * so concurrent batches lock new names in one order. RETURNING names the
+ * rows this transaction made: those are not cached until seen committed. */
 static const char intern_sql[] =
     "INSERT INTO metric_keys (name)"
     " SELECT n FROM (SELECT DISTINCT unnest($1::text[]) AS n) s"
     " WHERE NOT EXISTS (SELECT 1 FROM metric_keys k WHERE k.name = s.n)"
-    " ORDER BY n ON CONFLICT (name) DO NOTHING";
+    " ORDER BY n ON CONFLICT (name) DO NOTHING RETURNING name";
 
-/* Points in, then the best point per key of this batch raises latest_metrics
- * when it beats the stored one. "Beats" compares (step, timestamp, value)
- * with NaN counted as 0, MLflow's rule; ties keep what is there. */
-static const char write_sql[] =
-    "WITH pts AS ("
-    "  SELECT k.id AS key_id, u.step, u.ts, u.val, u.ord"
-    "  FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::float8[])"
-    "       WITH ORDINALITY AS u(name, step, ts, val, ord)"
-    "  JOIN metric_keys k ON k.name = u.name),"
-    " ins AS ("
-    "  INSERT INTO metrics (run_id, key_id, step, timestamp, value)"
-    "  SELECT $1, key_id, step, ts, val FROM pts ON CONFLICT DO NOTHING),"
-    " best AS ("
-    "  SELECT DISTINCT ON (key_id) key_id, step, ts, val FROM pts"
-    "  ORDER BY key_id, step DESC, ts DESC,"
-    "           CASE WHEN val = 'NaN' THEN 0 ELSE val END DESC, ord ASC)"
-    " INSERT INTO latest_metrics AS l (run_id, key_id, step, timestamp, value)"
-    " SELECT $1, key_id, step, ts, val FROM best ORDER BY key_id"
+static const char lookup_sql[] = "SELECT name, id FROM metric_keys WHERE name = ANY($1::text[])";
+
+/* Points in when COPY met a stored twin (MLflow's idempotency: an identical
+ * point is a no-op). */
+static const char insert_sql[] =
+    "INSERT INTO metrics (run_id, key_id, step, timestamp, value)"
+    " SELECT r, k, s, t, v"
+    " FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::float8[])"
+    "   AS u(r, k, s, t, v)"
+    " ON CONFLICT DO NOTHING";
+
+/* The best point per key of this batch (computed by the caller) raises
+ * latest_metrics when it beats the stored one. "Beats" compares (step,
+ * timestamp, value) with NaN counted as 0, MLflow's rule; ties keep what is
+ * there. Sorted by key so concurrent batches lock rows in one order. */
+static const char latest_sql[] =
+    "INSERT INTO latest_metrics AS l (run_id, key_id, step, timestamp, value)"
+    " SELECT r, k, s, t, v"
+    " FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::float8[])"
+    "   AS u(r, k, s, t, v) ORDER BY r, k"
     " ON CONFLICT (run_id, key_id) DO UPDATE"
     "  SET step = EXCLUDED.step, timestamp = EXCLUDED.timestamp, value = EXCLUDED.value"
     "  WHERE (EXCLUDED.step, EXCLUDED.timestamp,"
     "         CASE WHEN EXCLUDED.value = 'NaN' THEN 0 ELSE EXCLUDED.value END)"
     "      > (l.step, l.timestamp, CASE WHEN l.value = 'NaN' THEN 0 ELSE l.value END)";
 
-int store_metrics_write(int64_t run_internal_id, const struct metric *metrics, size_t n)
+static const char copy_sql[] =
+    "COPY metrics (run_id, key_id, step, timestamp, value) FROM STDIN (FORMAT binary)";
+
+/* --- per-thread name -> key id cache ------------------------------------ */
+
+#define KEY_CACHE_MAX 65536 /* entries; past it the cache starts over */
+
+struct key_slot {
+    char *name; /* NULL: empty */
+    uint64_t hash;
+    int32_t id;
+};
+
+struct key_cache {
+    struct key_slot *slots;
+    size_t cap; /* power of two */
+    size_t used;
+};
+
+static __thread struct key_cache kcache;
+
+static uint64_t name_hash(const char *s)
 {
-    struct sbuf keys, steps, stamps, values;
-    char run[24];
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static void cache_clear(struct key_cache *c)
+{
+    for (size_t i = 0; i < c->cap; i++)
+        free(c->slots[i].name);
+    free(c->slots);
+    memset(c, 0, sizeof *c);
+}
+
+/* The cached id of name, or -1. */
+static int32_t cache_get(const struct key_cache *c, const char *name, uint64_t h)
+{
+    if (c->cap == 0)
+        return -1;
+    for (size_t i = h & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
+        const struct key_slot *s = &c->slots[i];
+        if (s->name == NULL)
+            return -1;
+        if (s->hash == h && strcmp(s->name, name) == 0)
+            return s->id;
+    }
+}
+
+static void cache_put_slot(struct key_cache *c, char *name, uint64_t h, int32_t id)
+{
+    size_t i = h & (c->cap - 1);
+    while (c->slots[i].name != NULL)
+        i = (i + 1) & (c->cap - 1);
+    c->slots[i] = (struct key_slot){name, h, id};
+    c->used++;
+}
+
+static void cache_put(struct key_cache *c, const char *name, int32_t id)
+{
+    uint64_t h = name_hash(name);
+    if (cache_get(c, name, h) >= 0)
+        return;
+    if (c->used >= KEY_CACHE_MAX)
+        cache_clear(c);
+    if ((c->used + 1) * 2 > c->cap) {
+        struct key_cache grown = {xcalloc(c->cap ? c->cap * 2 : 64, sizeof(struct key_slot)),
+                                  c->cap ? c->cap * 2 : 64, 0};
+        for (size_t i = 0; i < c->cap; i++)
+            if (c->slots[i].name != NULL)
+                cache_put_slot(&grown, c->slots[i].name, c->slots[i].hash, c->slots[i].id);
+        free(c->slots);
+        *c = grown;
+    }
+    cache_put_slot(c, xstrdup(name), h, id);
+}
+
+/* Fills ids[i] for every point: from the cache, else interned and looked up
+ * in two statements. Ids this transaction created itself are used but not
+ * cached: a rollback would take them back. */
+static int resolve_key_ids(const struct metric *metrics, size_t n, int32_t *ids)
+{
+    struct sbuf names;
+    PGresult *res = NULL, *mine = NULL;
+    size_t missing = 0;
+    int rc = DB_OK;
+
+    sbuf_init(&names);
+    sbuf_addc(&names, '{');
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = cache_get(&kcache, metrics[i].key, name_hash(metrics[i].key));
+        if (ids[i] < 0)
+            su_array_text(&names, metrics[i].key, missing++ == 0);
+    }
+    sbuf_addc(&names, '}');
+    if (missing == 0)
+        goto out;
+    const char *params[] = {names.data};
+    if ((rc = db_exec(intern_sql, 1, params, &mine)) != DB_OK)
+        goto out;
+    if ((rc = db_exec(lookup_sql, 1, params, &res)) != DB_OK)
+        goto out;
+    /* a small local map of this batch's misses: name -> id */
+    struct key_cache local = {0};
+    for (int r = 0; r < PQntuples(res); r++)
+        cache_put(&local, PQgetvalue(res, r, 0), (int32_t)su_int64(res, r, 1));
+    for (int r = 0; r < PQntuples(res); r++) {
+        const char *name = PQgetvalue(res, r, 0);
+        int created = 0;
+        for (int m = 0; m < PQntuples(mine) && !created; m++)
+            created = strcmp(PQgetvalue(mine, m, 0), name) == 0;
+        if (!created)
+            cache_put(&kcache, name, (int32_t)su_int64(res, r, 1));
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (ids[i] < 0)
+            ids[i] = cache_get(&local, metrics[i].key, name_hash(metrics[i].key));
+        if (ids[i] < 0) {
+            rc = DB_ERROR; /* interned above: cannot happen */
+            break;
+        }
+    }
+    cache_clear(&local);
+out:
+    PQclear(res);
+    PQclear(mine);
+    sbuf_cleanup(&names);
+    return rc;
+}
+
+/* --- binary COPY ---------------------------------------------------------- */
+
+static void put_be(struct sbuf *b, uint64_t v, int bytes)
+{
+    char out[8];
+    for (int i = 0; i < bytes; i++)
+        out[i] = (char)(v >> (8 * (bytes - 1 - i)));
+    sbuf_add(b, out, (size_t)bytes);
+}
+
+static void put_field64(struct sbuf *b, uint64_t v)
+{
+    put_be(b, 8, 4);
+    put_be(b, v, 8);
+}
+
+/* Appends the COPY BINARY stream of the points: header, rows, trailer. */
+static void copy_rows(struct sbuf *b, const int64_t *runs, const struct metric *metrics,
+                      const int32_t *ids, size_t n)
+{
+    static const char signature[] = "PGCOPY\n\377\r\n";
+    sbuf_add(b, signature, sizeof signature); /* 11 bytes with its NUL */
+    put_be(b, 0, 4);                          /* flags */
+    put_be(b, 0, 4);                          /* header extension length */
+    for (size_t i = 0; i < n; i++) {
+        uint64_t bits;
+        memcpy(&bits, &metrics[i].value, sizeof bits);
+        put_be(b, 5, 2);
+        put_field64(b, (uint64_t)runs[i]);
+        put_be(b, 4, 4);
+        put_be(b, (uint32_t)ids[i], 4);
+        put_field64(b, (uint64_t)metrics[i].step);
+        put_field64(b, (uint64_t)metrics[i].timestamp);
+        put_field64(b, bits);
+    }
+    put_be(b, 0xffff, 2); /* trailer: -1 */
+}
+
+/* Runs the COPY of data on conn. DB_EXISTS when a point is stored already. */
+static int copy_points(PGconn *conn, const struct sbuf *data)
+{
+    PGresult *res = PQexec(conn, copy_sql);
+    int rc = db_result_status(conn, res, "COPY metrics");
+    PQclear(res);
+    if (rc != DB_OK)
+        return rc;
+    if (PQputCopyData(conn, data->data, (int)data->len) != 1 || PQputCopyEnd(conn, NULL) != 1)
+        return db_result_status(conn, NULL, "COPY metrics data");
+    rc = DB_OK;
+    while ((res = PQgetResult(conn)) != NULL) {
+        int st = db_result_status(conn, res, "COPY metrics");
+        if (rc == DB_OK)
+            rc = st;
+        PQclear(res);
+    }
+    return rc;
+}
+
+/* --- latest points -------------------------------------------------------- */
+
+/* MLflow's order of points: step, then timestamp, then value (NaN as 0). */
+static int point_beats(const struct metric *a, const struct metric *b)
+{
+    if (a->step != b->step)
+        return a->step > b->step;
+    if (a->timestamp != b->timestamp)
+        return a->timestamp > b->timestamp;
+    double av = isnan(a->value) ? 0 : a->value, bv = isnan(b->value) ? 0 : b->value;
+    return av > bv;
+}
+
+/* Raises latest_metrics with the best point per run and key of the batch
+ * (the first of equal points wins). */
+static int write_latest(const int64_t *runs, const struct metric *metrics, const int32_t *ids,
+                        size_t n)
+{
+    size_t *best = xmalloc(n * sizeof *best);
+    size_t nbest = 0;
+    struct sbuf rr, k, s, t, v;
+    int rc;
+
+    /* batches carry few keys: a linear scan of the winners so far is enough */
+    for (size_t i = 0; i < n; i++) {
+        size_t j = 0;
+        while (j < nbest && (ids[best[j]] != ids[i] || runs[best[j]] != runs[i]))
+            j++;
+        if (j == nbest)
+            best[nbest++] = i;
+        else if (point_beats(&metrics[i], &metrics[best[j]]))
+            best[j] = i;
+    }
+    struct sbuf *cols[] = {&rr, &k, &s, &t, &v};
+    for (size_t c = 0; c < 5; c++) {
+        sbuf_init(cols[c]);
+        sbuf_addc(cols[c], '{');
+    }
+    for (size_t j = 0; j < nbest; j++) {
+        const struct metric *m = &metrics[best[j]];
+        su_array_int64(&rr, runs[best[j]], j == 0);
+        su_array_int64(&k, ids[best[j]], j == 0);
+        su_array_int64(&s, m->step, j == 0);
+        su_array_int64(&t, m->timestamp, j == 0);
+        su_array_double(&v, m->value, j == 0);
+    }
+    for (size_t c = 0; c < 5; c++)
+        sbuf_addc(cols[c], '}');
+    const char *params[] = {rr.data, k.data, s.data, t.data, v.data};
+    rc = db_exec(latest_sql, 5, params, NULL);
+    for (size_t c = 0; c < 5; c++)
+        sbuf_cleanup(cols[c]);
+    free(best);
+    return rc;
+}
+
+/* The slow path: every point through INSERT ... ON CONFLICT DO NOTHING. */
+static int insert_points(const int64_t *runs, const struct metric *metrics, const int32_t *ids,
+                         size_t n)
+{
+    struct sbuf rr, k, s, t, v;
+    struct sbuf *cols[] = {&rr, &k, &s, &t, &v};
+    for (size_t c = 0; c < 5; c++) {
+        sbuf_init(cols[c]);
+        sbuf_addc(cols[c], '{');
+    }
+    for (size_t i = 0; i < n; i++) {
+        su_array_int64(&rr, runs[i], i == 0);
+        su_array_int64(&k, ids[i], i == 0);
+        su_array_int64(&s, metrics[i].step, i == 0);
+        su_array_int64(&t, metrics[i].timestamp, i == 0);
+        su_array_double(&v, metrics[i].value, i == 0);
+    }
+    for (size_t c = 0; c < 5; c++)
+        sbuf_addc(cols[c], '}');
+    const char *params[] = {rr.data, k.data, s.data, t.data, v.data};
+    int rc = db_exec(insert_sql, 5, params, NULL);
+    for (size_t c = 0; c < 5; c++)
+        sbuf_cleanup(cols[c]);
+    return rc;
+}
+
+/* Writes points of one or more runs (runs[i]: point i's run) in the open
+ * transaction: binary COPY, or the INSERT that skips stored twins when COPY
+ * met one, then the latest-metrics upsert. */
+static int write_points(const int64_t *runs, const struct metric *metrics, size_t n)
+{
+    struct sbuf data;
     int rc;
 
     if (n == 0)
         return DB_OK;
-    sbuf_init(&keys);
-    sbuf_init(&steps);
-    sbuf_init(&stamps);
-    sbuf_init(&values);
-    sbuf_addc(&keys, '{');
-    sbuf_addc(&steps, '{');
-    sbuf_addc(&stamps, '{');
-    sbuf_addc(&values, '{');
-    for (size_t i = 0; i < n; i++) {
-        su_array_text(&keys, metrics[i].key, i == 0);
-        su_array_int64(&steps, metrics[i].step, i == 0);
-        su_array_int64(&stamps, metrics[i].timestamp, i == 0);
-        su_array_double(&values, metrics[i].value, i == 0);
+    int32_t *ids = xmalloc(n * sizeof *ids);
+    sbuf_init(&data);
+    if ((rc = resolve_key_ids(metrics, n, ids)) != DB_OK)
+        goto out;
+    PGconn *conn = db_conn();
+    if (conn == NULL) {
+        rc = DB_UNAVAILABLE;
+        goto out;
     }
-    sbuf_addc(&keys, '}');
-    sbuf_addc(&steps, '}');
-    sbuf_addc(&stamps, '}');
-    sbuf_addc(&values, '}');
-
-    const char *intern_params[] = {keys.data};
-    rc = db_exec(intern_sql, 1, intern_params, NULL);
+    copy_rows(&data, runs, metrics, ids, n);
+    /* COPY has no ON CONFLICT: a savepoint lets a batch that repeats a
+     * stored point fall back to the statement that skips it */
+    if ((rc = db_exec("SAVEPOINT metrics_copy", 0, NULL, NULL)) != DB_OK)
+        goto out;
+    rc = copy_points(conn, &data);
+    if (rc == DB_EXISTS) {
+        if ((rc = db_exec("ROLLBACK TO SAVEPOINT metrics_copy", 0, NULL, NULL)) != DB_OK)
+            goto out;
+        rc = insert_points(runs, metrics, ids, n);
+    }
     if (rc != DB_OK)
         goto out;
-    const char *params[] = {su_i64(run, run_internal_id), keys.data, steps.data, stamps.data,
-                            values.data};
-    rc = db_exec(write_sql, 5, params, NULL);
+    rc = write_latest(runs, metrics, ids, n);
 out:
-    sbuf_cleanup(&keys);
-    sbuf_cleanup(&steps);
-    sbuf_cleanup(&stamps);
-    sbuf_cleanup(&values);
+    sbuf_cleanup(&data);
+    free(ids);
+    return rc;
+}
+
+int store_metrics_write(int64_t run_internal_id, const struct metric *metrics, size_t n)
+{
+    if (n == 0)
+        return DB_OK;
+    int64_t *runs = xmalloc(n * sizeof *runs);
+    for (size_t i = 0; i < n; i++)
+        runs[i] = run_internal_id;
+    int rc = write_points(runs, metrics, n);
+    free(runs);
     return rc;
 }
 
@@ -149,6 +439,302 @@ int store_metric_history(const char *run_id, const char *key, int64_t offset, in
             (*out)[r].timestamp = su_int64(res, r, 1);
             (*out)[r].step = su_int64(res, r, 2);
         }
+    }
+    *n = (size_t)rows;
+    PQclear(res);
+    return DB_OK;
+}
+
+/* Marks each item's run: its internal id, or rc DB_NOT_FOUND / DB_STATE. */
+static int resolve_group_runs(struct metrics_write *items, size_t n, int64_t *run_ids)
+{
+    struct sbuf uuids;
+    PGresult *res = NULL;
+
+    sbuf_init(&uuids);
+    sbuf_addc(&uuids, '{');
+    for (size_t i = 0; i < n; i++) {
+        su_array_text(&uuids, items[i].run_id, i == 0);
+        items[i].rc = DB_NOT_FOUND;
+    }
+    sbuf_addc(&uuids, '}');
+    const char *params[] = {uuids.data};
+    int rc = db_exec("SELECT u.ord, r.id, r.lifecycle_stage"
+                     " FROM unnest($1::uuid[]) WITH ORDINALITY AS u(id, ord)"
+                     " JOIN runs r ON r.run_uuid = u.id",
+                     1, params, &res);
+    sbuf_cleanup(&uuids);
+    if (rc != DB_OK)
+        return rc;
+    for (int r = 0; r < PQntuples(res); r++) {
+        size_t i = (size_t)(su_int64(res, r, 0) - 1);
+        run_ids[i] = su_int64(res, r, 1);
+        items[i].rc = strcmp(PQgetvalue(res, r, 2), "active") == 0 ? DB_OK : DB_STATE;
+    }
+    PQclear(res);
+    return DB_OK;
+}
+
+/* All points of the items still DB_OK, in one write. */
+static int write_group_points(const struct metrics_write *items, size_t n, const int64_t *run_ids)
+{
+    size_t total = 0, at = 0;
+    for (size_t i = 0; i < n; i++)
+        total += items[i].rc == DB_OK ? items[i].n : 0;
+    if (total == 0)
+        return DB_OK;
+    int64_t *runs = xmalloc(total * sizeof *runs);
+    struct metric *points = xmalloc(total * sizeof *points);
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].rc != DB_OK)
+            continue;
+        for (size_t p = 0; p < items[i].n; p++, at++) {
+            runs[at] = run_ids[i];
+            points[at] = items[i].metrics[p];
+        }
+    }
+    int rc = write_points(runs, points, total);
+    free(runs);
+    free(points);
+    return rc;
+}
+
+/* One attempt of a group: runs, then every point at once; when that fails,
+ * item by item under savepoints so that a bad item fails alone. */
+static int write_group_once(struct metrics_write *items, size_t n, int64_t *run_ids)
+{
+    int rc;
+    if ((rc = db_begin()) != DB_OK)
+        return rc;
+    if ((rc = resolve_group_runs(items, n, run_ids)) != DB_OK)
+        goto fail;
+    if ((rc = db_exec("SAVEPOINT metrics_group", 0, NULL, NULL)) != DB_OK)
+        goto fail;
+    rc = write_group_points(items, n, run_ids);
+    if (rc == DB_UNAVAILABLE || rc == DB_RETRY || rc == DB_TIMEOUT)
+        goto fail;
+    if (rc != DB_OK) {
+        if ((rc = db_exec("ROLLBACK TO SAVEPOINT metrics_group", 0, NULL, NULL)) != DB_OK)
+            goto fail;
+        for (size_t i = 0; i < n; i++) {
+            if (items[i].rc != DB_OK)
+                continue;
+            if ((rc = db_exec("SAVEPOINT metrics_item", 0, NULL, NULL)) != DB_OK)
+                goto fail;
+            rc = write_group_points(&items[i], 1, &run_ids[i]);
+            if (rc == DB_UNAVAILABLE || rc == DB_RETRY || rc == DB_TIMEOUT)
+                goto fail;
+            if (rc != DB_OK) {
+                items[i].rc = rc;
+                if ((rc = db_exec("ROLLBACK TO SAVEPOINT metrics_item", 0, NULL, NULL)) != DB_OK)
+                    goto fail;
+            }
+        }
+    }
+    return db_commit();
+fail:
+    db_rollback();
+    return rc;
+}
+
+/* A whole group in one statement, outside any explicit transaction (the
+ * statement is the transaction: one round trip, one commit): runs resolved
+ * by uuid, points of active runs inserted (stored twins skipped), the best
+ * point per run and key raising latest_metrics. Answers each item's run. */
+static const char group_sql[] =
+    "WITH it AS ("
+    "  SELECT u.ord, r.id, r.lifecycle_stage"
+    "  FROM unnest($1::uuid[]) WITH ORDINALITY AS u(uuid, ord)"
+    "  JOIN runs r ON r.run_uuid = u.uuid),"
+    " pts AS ("
+    "  SELECT it.id AS run_id, p.k, p.s, p.t, p.v, p.n"
+    "  FROM unnest($2::int[], $3::int[], $4::bigint[], $5::bigint[], $6::float8[])"
+    "       WITH ORDINALITY AS p(item, k, s, t, v, n)"
+    "  JOIN it ON it.ord = p.item AND it.lifecycle_stage = 'active'),"
+    " ins AS ("
+    "  INSERT INTO metrics (run_id, key_id, step, timestamp, value)"
+    "  SELECT run_id, k, s, t, v FROM pts ON CONFLICT DO NOTHING),"
+    " best AS ("
+    "  SELECT DISTINCT ON (run_id, k) run_id, k, s, t, v FROM pts"
+    "  ORDER BY run_id, k, s DESC, t DESC, CASE WHEN v = 'NaN' THEN 0 ELSE v END DESC, n),"
+    " up AS ("
+    "  INSERT INTO latest_metrics AS l (run_id, key_id, step, timestamp, value)"
+    "  SELECT run_id, k, s, t, v FROM best ORDER BY run_id, k"
+    "  ON CONFLICT (run_id, key_id) DO UPDATE"
+    "   SET step = EXCLUDED.step, timestamp = EXCLUDED.timestamp, value = EXCLUDED.value"
+    "   WHERE (EXCLUDED.step, EXCLUDED.timestamp,"
+    "          CASE WHEN EXCLUDED.value = 'NaN' THEN 0 ELSE EXCLUDED.value END)"
+    "       > (l.step, l.timestamp, CASE WHEN l.value = 'NaN' THEN 0 ELSE l.value END))"
+    " SELECT ord, lifecycle_stage FROM it";
+
+static int write_group_fast(struct metrics_write *items, size_t n)
+{
+    size_t total = 0, at = 0;
+    struct sbuf uuids, item, k, s, t, v;
+    struct sbuf *cols[] = {&uuids, &item, &k, &s, &t, &v};
+    PGresult *res = NULL;
+    int rc;
+
+    for (size_t i = 0; i < n; i++)
+        total += items[i].n;
+    struct metric *points = xmalloc((total + 1) * sizeof *points);
+    int32_t *ids = xmalloc((total + 1) * sizeof *ids);
+    for (size_t c = 0; c < 6; c++) {
+        sbuf_init(cols[c]);
+        sbuf_addc(cols[c], '{');
+    }
+    for (size_t i = 0; i < n; i++) {
+        su_array_text(&uuids, items[i].run_id, i == 0);
+        items[i].rc = DB_NOT_FOUND;
+        for (size_t p = 0; p < items[i].n; p++)
+            points[at++] = items[i].metrics[p];
+    }
+    if ((rc = resolve_key_ids(points, total, ids)) != DB_OK)
+        goto out;
+    at = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t p = 0; p < items[i].n; p++, at++) {
+            su_array_int64(&item, (int64_t)i + 1, at == 0);
+            su_array_int64(&k, ids[at], at == 0);
+            su_array_int64(&s, points[at].step, at == 0);
+            su_array_int64(&t, points[at].timestamp, at == 0);
+            su_array_double(&v, points[at].value, at == 0);
+        }
+    }
+    for (size_t c = 0; c < 6; c++)
+        sbuf_addc(cols[c], '}');
+    const char *params[] = {uuids.data, item.data, k.data, s.data, t.data, v.data};
+    if ((rc = db_exec(group_sql, 6, params, &res)) != DB_OK)
+        goto out;
+    for (int r = 0; r < PQntuples(res); r++) {
+        size_t i = (size_t)(su_int64(res, r, 0) - 1);
+        items[i].rc = strcmp(PQgetvalue(res, r, 1), "active") == 0 ? DB_OK : DB_STATE;
+    }
+    PQclear(res);
+out:
+    for (size_t c = 0; c < 6; c++)
+        sbuf_cleanup(cols[c]);
+    free(points);
+    free(ids);
+    return rc;
+}
+
+int store_metrics_write_group(struct metrics_write *items, size_t n)
+{
+    int rc;
+    if (n == 0)
+        return DB_OK;
+    /* the common case: one statement, one round trip, one commit */
+    rc = write_group_fast(items, n);
+    if (rc == DB_OK)
+        return DB_OK;
+    for (size_t i = 0; i < n; i++) /* the statement failed whole: no item's outcome is known */
+        items[i].rc = DB_OK;
+    if (rc != DB_UNAVAILABLE && rc != DB_TIMEOUT) {
+        /* some item broke the statement (or a deadlock): item by item */
+        rc = DB_RETRY;
+        int64_t *run_ids = xcalloc(n, sizeof *run_ids);
+        for (int attempt = 0; attempt < 3 && rc == DB_RETRY; attempt++)
+            rc = write_group_once(items, n, run_ids);
+        free(run_ids);
+    }
+    if (rc != DB_OK) {
+        for (size_t i = 0; i < n; i++)
+            if (items[i].rc == DB_OK)
+                items[i].rc = rc;
+    }
+    return rc;
+}
+
+int store_metric_series(const char *run_id, const char *key, struct metric_series *out)
+{
+    const char *params[] = {run_id, key};
+    PGresult *res = NULL;
+
+    out->run = 0;
+    out->key_id = 0;
+    int rc = db_exec("SELECT (SELECT id FROM runs WHERE run_uuid = $1::uuid),"
+                     "       (SELECT id FROM metric_keys WHERE name = $2)",
+                     2, params, &res);
+    if (rc != DB_OK)
+        return rc;
+    if (PQgetisnull(res, 0, 0) || PQgetisnull(res, 0, 1)) {
+        rc = DB_NOT_FOUND;
+    } else {
+        out->run = su_int64(res, 0, 0);
+        out->key_id = su_int64(res, 0, 1);
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* Runs one statement with text parameters and binary results: the page
+ * read skips float and integer text on both sides. */
+static int exec_binary(const char *sql, int nparams, const char *const *params, PGresult **res)
+{
+    PGconn *conn = db_conn();
+    *res = NULL;
+    if (conn == NULL)
+        return DB_UNAVAILABLE;
+    PGresult *r = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 1);
+    int rc = db_result_status(conn, r, sql);
+    if (rc != DB_OK)
+        PQclear(r);
+    else
+        *res = r;
+    return rc;
+}
+
+static uint64_t get_be64(const char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | (unsigned char)p[i];
+    return v;
+}
+
+int store_metric_series_page(const struct metric_series *series, const struct metric *after,
+                             size_t limit, struct metric *out, size_t *n)
+{
+    char run[24], key[24], step[24], ts[24], val[40], lim[24];
+    PGresult *res = NULL;
+    int rc;
+
+    *n = 0;
+    su_i64(run, series->run);
+    su_i64(key, series->key_id);
+    su_i64(lim, (int64_t)limit);
+    /* keyset paging on the primary key: each page is an index range scan
+     * that starts where the last one stopped, whatever the series' length */
+    if (after == NULL) {
+        const char *params[] = {run, key, lim};
+        rc = exec_binary("SELECT value, timestamp, step FROM metrics"
+                         " WHERE run_id = $1 AND key_id = $2"
+                         " ORDER BY step, timestamp, value LIMIT $3",
+                         3, params, &res);
+    } else {
+        struct sbuf v;
+        sbuf_init(&v);
+        su_array_double(&v, after->value, 1);
+        snprintf(val, sizeof val, "%s", v.data);
+        sbuf_cleanup(&v);
+        const char *params[] = {run, key, su_i64(step, after->step), su_i64(ts, after->timestamp),
+                                val, lim};
+        rc = exec_binary("SELECT value, timestamp, step FROM metrics"
+                         " WHERE run_id = $1 AND key_id = $2"
+                         "   AND (step, timestamp, value) > ($3::bigint, $4::bigint, $5::float8)"
+                         " ORDER BY step, timestamp, value LIMIT $6",
+                         6, params, &res);
+    }
+    if (rc != DB_OK)
+        return rc;
+    int rows = PQntuples(res);
+    for (int r = 0; r < rows; r++) {
+        uint64_t bits = get_be64(PQgetvalue(res, r, 0));
+        out[r].key = NULL;
+        memcpy(&out[r].value, &bits, sizeof bits);
+        out[r].timestamp = (int64_t)get_be64(PQgetvalue(res, r, 1));
+        out[r].step = (int64_t)get_be64(PQgetvalue(res, r, 2));
     }
     *n = (size_t)rows;
     PQclear(res);

@@ -10,6 +10,22 @@
  * (step, timestamp, value). One round trip for the points. */
 int store_metrics_write(int64_t run_internal_id, const struct metric *metrics, size_t n);
 
+/* One request's points in a group write: the caller fills run_id (32 hex),
+ * metrics and n; store_metrics_write_group sets rc. */
+struct metrics_write {
+    const char *run_id;
+    const struct metric *metrics;
+    size_t n;
+    int rc; /* DB_OK, or this item's own failure (DB_NOT_FOUND, DB_STATE, ...) */
+};
+
+/* Writes the points of many requests in one transaction and commits it
+ * (group commit). Items that fail on their own (unknown or deleted run, bad
+ * data) get their rc and leave the others untouched; a failure of the whole
+ * transaction (unavailable, timeout) is every item's rc and the return
+ * value. Retries serialization failures a few times. */
+int store_metrics_write_group(struct metrics_write *items, size_t n);
+
 /* Reads the latest metrics of the given runs (internal ids), ordered by run
  * then key; calls back per row (row index in ids, metric). */
 int store_metrics_latest(const int64_t *run_ids, size_t nruns, struct arena *arena,
@@ -21,5 +37,23 @@ int store_metrics_latest(const int64_t *run_ids, size_t nruns, struct arena *are
  * unknown run or key. */
 int store_metric_history(const char *run_id, const char *key, int64_t offset, int64_t limit,
                          struct arena *arena, struct metric **out, size_t *n);
+
+/* One run's series of one key, by internal ids, for paged reads. */
+struct metric_series {
+    int64_t run;
+    int64_t key_id;
+};
+
+/* Finds the series of run_id (32 hex) and key. DB_NOT_FOUND when either
+ * does not exist. */
+int store_metric_series(const char *run_id, const char *key, struct metric_series *out);
+
+/* Reads up to limit points of a series in (step, timestamp, value) order,
+ * starting after *after (NULL: from the first). Fills out[0..*n) with key
+ * NULL; *n < limit means the series ended. Each call is its own statement
+ * (no cursor, no transaction held between pages), so points committed
+ * between pages may appear. */
+int store_metric_series_page(const struct metric_series *series, const struct metric *after,
+                             size_t limit, struct metric *out, size_t *n);
 
 #endif

@@ -38,6 +38,7 @@ struct options {
     int steps;              /* steps per request; points = keys x steps */
     const char *run_id;     /* log into this run instead of creating runs */
     const char *experiment; /* create runs in this experiment id instead of a new one */
+    bool log_metric;        /* POST runs/log-metric with one point instead of log-batch */
 };
 
 struct response {
@@ -219,6 +220,35 @@ static int buf_append(char **buf, size_t *len, size_t *cap, const char *fmt, ...
 /* Builds the request template for one run: keys x steps points, step-major
  * (as a training loop logs every key at each step), with patchable step and
  * timestamp fields. Returns 0 or -1 on out-of-memory. */
+/* The runs/log-metric body: one point, step and timestamp patched per request. */
+static int body_build_metric(struct body *b, const char *run_id)
+{
+    size_t cap = 256, len = 0;
+    char *buf = malloc(cap);
+
+    b->step_off = calloc(1, sizeof(*b->step_off));
+    b->ts_off = calloc(1, sizeof(*b->ts_off));
+    if (!buf || !b->step_off || !b->ts_off ||
+        buf_append(&buf, &len, &cap,
+                   "{\"run_id\":\"%s\",\"key\":\"m0\",\"value\":0.5,"
+                   "\"timestamp\":",
+                   run_id) < 0)
+        goto fail;
+    b->ts_off[0] = len;
+    if (buf_append(&buf, &len, &cap, "%*s,\"step\":", TS_WIDTH, "") < 0)
+        goto fail;
+    b->step_off[0] = len;
+    if (buf_append(&buf, &len, &cap, "%*s}", STEP_WIDTH, "") < 0)
+        goto fail;
+    b->buf = buf;
+    b->len = len;
+    b->npoints = 1;
+    return 0;
+fail:
+    free(buf);
+    return -1;
+}
+
 static int body_build(struct body *b, const char *run_id, int keys, int steps)
 {
     size_t cap = (size_t)keys * (size_t)steps * 96 + 256;
@@ -361,10 +391,12 @@ static int worker_setup(struct worker *w)
             return -1;
         w->step_base = 0;
     }
-    n = snprintf(w->batch_url, sizeof(w->batch_url), "%s/api/2.0/mlflow/runs/log-batch", opt->url);
+    n = snprintf(w->batch_url, sizeof(w->batch_url), "%s/api/2.0/mlflow/runs/%s", opt->url,
+                 opt->log_metric ? "log-metric" : "log-batch");
     if (n < 0 || (size_t)n >= sizeof(w->batch_url))
         return -1;
-    if (body_build(&w->body, w->run_id, opt->keys, opt->steps) < 0)
+    if ((opt->log_metric ? body_build_metric(&w->body, w->run_id)
+                         : body_build(&w->body, w->run_id, opt->keys, opt->steps)) < 0)
         return -1;
     /* Warm-up: connects, and makes the server open its database connection. */
     if (send_batch(w, w->step_base, false) < 0)
@@ -448,23 +480,30 @@ static void usage(FILE *f)
                "  -k, --keys N          metric keys per request (10)\n"
                "  -s, --steps N         steps per request; points = keys x steps (100)\n"
                "  -r, --run-id ID       log into this run (threads use disjoint steps)\n"
-               "  -e, --experiment ID   create the runs in this experiment\n");
+               "  -e, --experiment ID   create the runs in this experiment\n"
+               "  -m, --log-metric      one point per request through runs/log-metric\n");
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
-        {"url", required_argument, NULL, 'u'},      {"threads", required_argument, NULL, 't'},
-        {"duration", required_argument, NULL, 'd'}, {"requests", required_argument, NULL, 'n'},
-        {"keys", required_argument, NULL, 'k'},     {"steps", required_argument, NULL, 's'},
-        {"run-id", required_argument, NULL, 'r'},   {"experiment", required_argument, NULL, 'e'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"url", required_argument, NULL, 'u'},
+        {"threads", required_argument, NULL, 't'},
+        {"duration", required_argument, NULL, 'd'},
+        {"requests", required_argument, NULL, 'n'},
+        {"keys", required_argument, NULL, 'k'},
+        {"steps", required_argument, NULL, 's'},
+        {"run-id", required_argument, NULL, 'r'},
+        {"experiment", required_argument, NULL, 'e'},
+        {"help", no_argument, NULL, 'h'},
+        {"log-metric", no_argument, NULL, 'm'},
+        {NULL, 0, NULL, 0},
     };
     long v;
     int c;
 
     *o = (struct options){.threads = 8, .duration = 20, .keys = 10, .steps = 100};
-    while ((c = getopt_long(argc, argv, "u:t:d:n:k:s:r:e:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "u:t:d:n:k:s:r:e:hm", longopts, NULL)) != -1) {
         switch (c) {
         case 'u':
             o->url = optarg;
@@ -500,6 +539,9 @@ static int parse_args(int argc, char **argv, struct options *o)
         case 'e':
             o->experiment = optarg;
             break;
+        case 'm':
+            o->log_metric = true;
+            break;
         case 'h':
             usage(stdout);
             return 1;
@@ -507,6 +549,8 @@ static int parse_args(int argc, char **argv, struct options *o)
             goto bad;
         }
     }
+    if (o->log_metric)
+        o->keys = o->steps = 1;
     if (optind != argc || !o->url || (o->duration == 0 && o->requests == 0)) {
         usage(stderr);
         return -1;

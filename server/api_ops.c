@@ -1,0 +1,45 @@
+/* The operator's endpoints: GET /metrics (Prometheus text format),
+ * GET /ready (200 only while the database answers, for load balancers) and
+ * GET /api/openapi.json (docs/openapi.json, compiled in). /health, the
+ * liveness check, stays in api_misc.c. */
+#include "api.h"
+#include "db.h"
+#include "embedded.h"
+#include "metrics.h"
+#include "sbuf.h"
+
+void api_prometheus(const struct request *req, struct reply *r)
+{
+    struct sbuf out;
+
+    (void)req;
+    sbuf_init(&out);
+    metrics_render(&out);
+    reply_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", out.data ? out.data : "");
+    sbuf_cleanup(&out);
+}
+
+void api_ready(const struct request *req, struct reply *r)
+{
+    (void)req;
+    if (db_ping() == DB_OK) {
+        reply_text(r, 200, "text/plain; charset=utf-8", "ready\n");
+        return;
+    }
+    reply_text(r, 503, "text/plain; charset=utf-8", "database unavailable\n");
+    r->retry_after = 1;
+}
+
+/* docs/openapi.json, embedded by cmake/embed.cmake (server/CMakeLists.txt). */
+extern const struct embedded_file openapi_files[];
+extern const size_t openapi_files_count;
+
+void api_openapi(const struct request *req, struct reply *r)
+{
+    (void)req;
+    if (openapi_files_count == 0) {
+        reply_error(r, ERR_ENDPOINT_NOT_FOUND, "no OpenAPI document in this build");
+        return;
+    }
+    reply_text(r, 200, "application/json", (const char *)openapi_files[0].data);
+}

@@ -1,0 +1,102 @@
+/* A per-thread bump arena behind jansson's allocator hooks, on only while a
+ * request body is parsed. Frees of arena blocks are no-ops (recognised by
+ * address range); every other block is plain malloc/free, so strings from
+ * json_dumps may still be released with free(). */
+#include "jsonalloc.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "xalloc.h"
+
+#define CHUNK_SIZE (256 * 1024)
+#define KEEP_CHUNKS 4 /* standard chunks kept across requests per thread */
+
+struct chunk {
+    struct chunk *next;
+    size_t size; /* bytes of data */
+    size_t used;
+    _Alignas(16) unsigned char data[];
+};
+
+struct thread_arena {
+    struct chunk *live;  /* chunks in use since the last reset, newest first */
+    struct chunk *spare; /* standard chunks kept for reuse */
+    int nspare;
+    int active; /* allocate from the arena */
+};
+
+static __thread struct thread_arena ta;
+
+static void *arena_malloc(size_t n)
+{
+    if (!ta.active)
+        return malloc(n);
+    n = (n + 15) & ~(size_t)15;
+    struct chunk *c = ta.live;
+    if (c == NULL || c->size - c->used < n) {
+        if (n <= CHUNK_SIZE / 4 && ta.spare != NULL) {
+            c = ta.spare;
+            ta.spare = c->next;
+            ta.nspare--;
+        } else {
+            size_t size = n > CHUNK_SIZE / 4 ? n : CHUNK_SIZE;
+            c = xmalloc(sizeof *c + size);
+            c->size = size;
+        }
+        c->used = 0;
+        c->next = ta.live;
+        ta.live = c;
+    }
+    void *p = c->data + c->used;
+    c->used += n;
+    return p;
+}
+
+static int in_arena(const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    for (const struct chunk *c = ta.live; c != NULL; c = c->next)
+        if (a >= (uintptr_t)c->data && a < (uintptr_t)c->data + c->size)
+            return 1;
+    return 0;
+}
+
+static void arena_free(void *p)
+{
+    if (p == NULL || in_arena(p))
+        return;
+    free(p);
+}
+
+void jsonalloc_install(void)
+{
+    json_set_alloc_funcs(arena_malloc, arena_free);
+}
+
+json_t *jsonalloc_parse_object(const char *body, size_t len)
+{
+    ta.active = 1;
+    json_t *v = json_loadb(body, len, 0, NULL);
+    ta.active = 0;
+    if (v != NULL && !json_is_object(v)) {
+        json_decref(v);
+        v = NULL;
+    }
+    return v;
+}
+
+void jsonalloc_reset(void)
+{
+    while (ta.live != NULL) {
+        struct chunk *c = ta.live;
+        ta.live = c->next;
+        if (c->size == CHUNK_SIZE && ta.nspare < KEEP_CHUNKS) {
+            c->next = ta.spare;
+            ta.spare = c;
+            ta.nspare++;
+        } else {
+            free(c);
+        }
+    }
+}

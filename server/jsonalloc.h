@@ -1,0 +1,25 @@
+/* Bump allocation for jansson while it parses a request body: the parsed
+ * tree's nodes come from a per-thread arena that is rewound once the
+ * request is done, instead of thousands of malloc/free pairs per batch.
+ * Everything else jansson allocates (replies, dumps) stays on the heap. */
+#ifndef ET_SERVER_JSONALLOC_H
+#define ET_SERVER_JSONALLOC_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* Routes jansson's allocations through this file. Call once at start-up,
+ * before any thread uses jansson. */
+void jsonalloc_install(void);
+
+/* Parses body as a JSON object into the calling thread's arena. Returns the
+ * object (json_decref it as usual), or NULL when body is not a JSON object
+ * (the caller then parses it the usual way for the error message). The
+ * tree must be released, and must not be used, after jsonalloc_reset(). */
+json_t *jsonalloc_parse_object(const char *body, size_t len);
+
+/* Rewinds the calling thread's arena: every tree parsed since the last reset
+ * is dead. Keeps a little memory for the next request. */
+void jsonalloc_reset(void);
+
+#endif

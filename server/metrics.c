@@ -1,0 +1,193 @@
+/* Counters behind /metrics. Per (route, status class) request counts and a
+ * fixed-bucket duration histogram, all relaxed atomics: a scrape may see a
+ * request counted in one series a moment before another, never a torn value. */
+#include "metrics.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "group_commit.h"
+#include "version.h"
+#include "xalloc.h"
+
+static const double bucket_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                       0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+#define NBUCKETS (sizeof bucket_bounds / sizeof bucket_bounds[0])
+
+/* The statuses the server answers; anything else counts as "other". */
+static const int statuses[] = {200, 201, 204, 206, 304, 400, 401, 403, 404,
+                               405, 409, 413, 416, 429, 500, 503, 0};
+#define NSTATUS (sizeof statuses / sizeof statuses[0])
+
+struct series {
+    atomic_ullong count;
+    atomic_ullong micros; /* sum of durations */
+    atomic_ullong le[NBUCKETS];
+};
+
+static struct series *table; /* [route or unmatched][status] */
+static const struct route *routes;
+static size_t nroutes;
+static atomic_ullong bytes_in, bytes_out, points_in, artifact_in, artifact_out;
+
+void metrics_init(void)
+{
+    routes = routes_table(&nroutes);
+    table = xcalloc((nroutes + 1) * NSTATUS, sizeof *table);
+}
+
+static size_t status_index(int status)
+{
+    for (size_t i = 0; i + 1 < NSTATUS; i++)
+        if (statuses[i] == status)
+            return i;
+    return NSTATUS - 1;
+}
+
+void metrics_request(const struct route *route, const char *method, int status, double seconds,
+                     size_t in, size_t out)
+{
+    (void)method;
+    if (table == NULL)
+        return;
+    size_t r = route != NULL ? (size_t)(route - routes) : nroutes;
+    if (r > nroutes)
+        r = nroutes;
+    struct series *s = &table[r * NSTATUS + status_index(status)];
+    atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->micros, (unsigned long long)(seconds * 1e6),
+                              memory_order_relaxed);
+    for (size_t b = 0; b < NBUCKETS; b++)
+        if (seconds <= bucket_bounds[b])
+            atomic_fetch_add_explicit(&s->le[b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&bytes_in, in, memory_order_relaxed);
+    atomic_fetch_add_explicit(&bytes_out, out, memory_order_relaxed);
+    if (route != NULL && strstr(route->path, "artifact") != NULL) {
+        atomic_fetch_add_explicit(&artifact_in, in, memory_order_relaxed);
+        atomic_fetch_add_explicit(&artifact_out, out, memory_order_relaxed);
+    }
+}
+
+void metrics_points(size_t points)
+{
+    atomic_fetch_add_explicit(&points_in, points, memory_order_relaxed);
+}
+
+static unsigned long long load(atomic_ullong *v)
+{
+    return atomic_load_explicit(v, memory_order_relaxed);
+}
+
+/* Writes one route's label pair: route="GET /api/2.0/mlflow/runs/get". */
+static void route_labels(struct sbuf *out, size_t r, size_t st)
+{
+    if (r == nroutes) {
+        sbuf_adds(out, "route=\"unmatched\"");
+    } else {
+        const char *prefix =
+            routes[r].mount == MOUNT_API || routes[r].mount == MOUNT_API_PREFIX ? "/api/2.0" : "";
+        sbuf_addf(out, "method=\"%s\",route=\"%s%s%s\"", routes[r].method, prefix, routes[r].path,
+                  routes[r].mount == MOUNT_ROOT_PREFIX || routes[r].mount == MOUNT_API_PREFIX ? "*"
+                                                                                              : "");
+    }
+    if (statuses[st] != 0)
+        sbuf_addf(out, ",status=\"%d\"", statuses[st]);
+    else
+        sbuf_adds(out, ",status=\"other\"");
+}
+
+static void render_requests(struct sbuf *out)
+{
+    sbuf_adds(out, "# HELP http_server_request_duration_seconds Time from the request line to "
+                   "the queued reply.\n"
+                   "# TYPE http_server_request_duration_seconds histogram\n");
+    for (size_t r = 0; r <= nroutes; r++) {
+        for (size_t st = 0; st < NSTATUS; st++) {
+            struct series *s = &table[r * NSTATUS + st];
+            unsigned long long count = load(&s->count);
+            if (count == 0)
+                continue;
+            for (size_t b = 0; b < NBUCKETS; b++) {
+                sbuf_adds(out, "http_server_request_duration_seconds_bucket{");
+                route_labels(out, r, st);
+                sbuf_addf(out, ",le=\"%g\"} %llu\n", bucket_bounds[b], load(&s->le[b]));
+            }
+            sbuf_adds(out, "http_server_request_duration_seconds_bucket{");
+            route_labels(out, r, st);
+            sbuf_addf(out, ",le=\"+Inf\"} %llu\n", count);
+            sbuf_adds(out, "http_server_request_duration_seconds_sum{");
+            route_labels(out, r, st);
+            sbuf_addf(out, "} %.6f\n", (double)load(&s->micros) / 1e6);
+            sbuf_adds(out, "http_server_request_duration_seconds_count{");
+            route_labels(out, r, st);
+            sbuf_addf(out, "} %llu\n", count);
+        }
+    }
+    sbuf_adds(out, "# HELP http_server_requests_total Requests answered.\n"
+                   "# TYPE http_server_requests_total counter\n");
+    for (size_t r = 0; r <= nroutes; r++) {
+        for (size_t st = 0; st < NSTATUS; st++) {
+            unsigned long long count = load(&table[r * NSTATUS + st].count);
+            if (count == 0)
+                continue;
+            sbuf_adds(out, "http_server_requests_total{");
+            route_labels(out, r, st);
+            sbuf_addf(out, "} %llu\n", count);
+        }
+    }
+}
+
+static void counter(struct sbuf *out, const char *name, const char *help, unsigned long long v)
+{
+    sbuf_addf(out, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name, v);
+}
+
+static void render_group_commit(struct sbuf *out)
+{
+    struct group_commit_stats gs;
+    group_commit_stats(&gs);
+    sbuf_addf(out,
+              "# HELP exptrack_group_commit_enabled 1 when small writes share commits.\n"
+              "# TYPE exptrack_group_commit_enabled gauge\nexptrack_group_commit_enabled %d\n",
+              gs.enabled);
+    sbuf_adds(out, "# HELP exptrack_group_commit_batch_size Requests per group commit.\n"
+                   "# TYPE exptrack_group_commit_batch_size histogram\n");
+    for (int b = 0; b < GROUP_COMMIT_BUCKETS; b++)
+        sbuf_addf(out, "exptrack_group_commit_batch_size_bucket{le=\"%u\"} %llu\n",
+                  group_commit_bucket_bounds[b], gs.size_le[b]);
+    sbuf_addf(out,
+              "exptrack_group_commit_batch_size_bucket{le=\"+Inf\"} %llu\n"
+              "exptrack_group_commit_batch_size_sum %llu\n"
+              "exptrack_group_commit_batch_size_count %llu\n",
+              gs.groups, gs.requests, gs.groups);
+    counter(out, "exptrack_group_commit_points_total", "Points written through group commits.",
+            gs.points);
+    counter(out, "exptrack_group_commit_queue_timeouts_total",
+            "Requests that gave up waiting for the group-commit writer (503).", gs.queue_timeouts);
+}
+
+void metrics_render(struct sbuf *out)
+{
+    sbuf_addf(out,
+              "# HELP exptrack_build_info The running exptrackd's version.\n"
+              "# TYPE exptrack_build_info gauge\nexptrack_build_info{version=\"%s\"} 1\n",
+              EXPTRACK_VERSION);
+    if (table != NULL)
+        render_requests(out);
+    counter(out, "http_server_request_body_bytes_total", "Request body bytes received.",
+            load(&bytes_in));
+    counter(out, "http_server_response_body_bytes_total", "Response body bytes sent.",
+            load(&bytes_out));
+    counter(out, "exptrack_artifact_bytes_in_total",
+            "Body bytes received by artifact routes (uploads).", load(&artifact_in));
+    counter(out, "exptrack_artifact_bytes_out_total",
+            "Body bytes sent by artifact routes (downloads of known size).", load(&artifact_out));
+    counter(out, "exptrack_metric_points_ingested_total", "Metric points committed.",
+            load(&points_in));
+    render_group_commit(out);
+    counter(out, "exptrack_db_errors_total",
+            "Database statements that failed for database reasons.", db_error_count());
+}

@@ -1,0 +1,27 @@
+/* The server's own counters for /metrics (Prometheus text format): requests
+ * and their durations by route and status, points and bytes ingested, group
+ * commit, database errors, build info. Lock-free counters; no labels beyond
+ * the route table's rows, so the series count is bounded. */
+#ifndef ET_SERVER_METRICS_H
+#define ET_SERVER_METRICS_H
+
+#include <stddef.h>
+
+#include "routes.h"
+#include "sbuf.h"
+
+/* Allocates the per-route counters. Call once before the HTTP server starts. */
+void metrics_init(void);
+
+/* Counts one answered request: its route (NULL: none matched), method,
+ * status, duration and body bytes in and out. Thread-safe. */
+void metrics_request(const struct route *route, const char *method, int status, double seconds,
+                     size_t bytes_in, size_t bytes_out);
+
+/* Counts metric points accepted by a write (after its commit). Thread-safe. */
+void metrics_points(size_t points);
+
+/* Appends the whole exposition (text format 0.0.4) to out. */
+void metrics_render(struct sbuf *out);
+
+#endif

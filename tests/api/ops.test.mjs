@@ -1,0 +1,188 @@
+// Group commit and the operator's view: concurrent small writes share
+// commits yet each fails alone with its own error; /metrics in Prometheus
+// text format; /ready; X-Request-Id; JSON access lines.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { useStack, client, api, assertOk, assertError, uniqueName, startServer } from './harness.mjs';
+
+const stack = useStack({ before, after });
+
+describe('group commit', () => {
+    let c;
+    let exp;
+    before(async () => {
+        c = client(stack.base);
+        exp = await c.createExperiment(uniqueName('gc'));
+    });
+
+    test('64 concurrent log-metric calls over 8 runs: all stored, latest is the best point', async () => {
+        const runs = [];
+        for (let i = 0; i < 8; i++) runs.push((await c.createRun(exp)).info.run_id);
+        const calls = [];
+        for (let i = 0; i < 64; i++) {
+            calls.push(c.post('/runs/log-metric', { run_id: runs[i % 8], key: 'loss', value: i, timestamp: 1000 + i, step: Math.floor(i / 8) }));
+        }
+        for (const r of await Promise.all(calls)) assertOk(r);
+        for (let k = 0; k < 8; k++) {
+            const h = assertOk(await c.get('/metrics/get-history', { run_id: runs[k], metric_key: 'loss' })).metrics;
+            assert.equal(h.length, 8);
+            const run = await c.getRun(runs[k]);
+            const latest = run.data.metrics.find((m) => m.key === 'loss');
+            assert.equal(latest.step, 7);
+            assert.equal(latest.value, 56 + k);
+        }
+    });
+
+    test('a bad request in a crowd fails alone with its own error', async () => {
+        const run = (await c.createRun(exp)).info.run_id;
+        const deleted = (await c.createRun(exp)).info.run_id;
+        assertOk(await c.post('/runs/delete', { run_id: deleted }));
+        const calls = [];
+        for (let i = 0; i < 30; i++) calls.push(c.post('/runs/log-metric', { run_id: run, key: 'm', value: i, timestamp: i, step: i }));
+        calls.push(c.post('/runs/log-metric', { run_id: 'f'.repeat(32), key: 'm', value: 1, timestamp: 1 }));
+        calls.push(c.post('/runs/log-metric', { run_id: deleted, key: 'm', value: 1, timestamp: 1 }));
+        calls.push(c.post('/runs/log-batch', { run_id: 'a'.repeat(32), metrics: [{ key: 'm', value: 1, timestamp: 1 }] }));
+        const res = await Promise.all(calls);
+        for (let i = 0; i < 30; i++) assertOk(res[i]);
+        assertError(res[30], 404, 'RESOURCE_DOES_NOT_EXIST');
+        assert.equal(res[31].status, 400, res[31].text);
+        assertError(res[32], 404, 'RESOURCE_DOES_NOT_EXIST');
+        const h = assertOk(await c.get('/metrics/get-history', { run_id: run, metric_key: 'm' })).metrics;
+        assert.equal(h.length, 30);
+    });
+
+    test('a repeated identical point is a no-op; a batch repeating stored points stores the rest', async () => {
+        const run = (await c.createRun(exp)).info.run_id;
+        const p = { key: 'dup', value: 1.5, timestamp: 10, step: 1 };
+        assertOk(await c.post('/runs/log-metric', { run_id: run, ...p }));
+        assertOk(await c.post('/runs/log-metric', { run_id: run, ...p }));
+        const big = [];
+        for (let i = 0; i < 300; i++) big.push({ key: 'dup', value: 1.5, timestamp: 10 + i, step: 1 + i });
+        big.push({ key: 'dup', value: 1.5, timestamp: 10, step: 1 }); // repeats inside the batch too
+        assertOk(await c.post('/runs/log-batch', { run_id: run, metrics: big }));
+        const h = assertOk(await c.get('/metrics/get-history', { run_id: run, metric_key: 'dup' })).metrics;
+        assert.equal(h.length, 300);
+    });
+
+    test('NaN counts as 0 and the first of equal points wins in latest metrics', async () => {
+        const run = (await c.createRun(exp)).info.run_id;
+        assertOk(await c.post('/runs/log-batch', {
+            run_id: run, metrics: [
+                { key: 'n', value: -1, timestamp: 5, step: 2 },
+                { key: 'n', value: 'NaN', timestamp: 5, step: 2 },
+                { key: 'n', value: -3, timestamp: 5, step: 2 },
+            ],
+        }));
+        const latest = (await c.getRun(run)).data.metrics.find((m) => m.key === 'n');
+        assert.equal(latest.value, 'NaN');
+    });
+});
+
+describe('operator endpoints', () => {
+    test('/metrics is Prometheus text with the request histogram, points and group commit', async () => {
+        const c = client(stack.base);
+        const exp = await c.createExperiment(uniqueName('m'));
+        const run = (await c.createRun(exp)).info.run_id;
+        assertOk(await c.post('/runs/log-metric', { run_id: run, key: 'x', value: 1, timestamp: 1 }));
+        const r = await api(stack.base, 'GET', '/metrics');
+        assert.equal(r.status, 200);
+        assert.match(r.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
+        assert.match(r.text, /# TYPE http_server_request_duration_seconds histogram/);
+        assert.match(r.text, /http_server_request_duration_seconds_bucket\{method="POST",route="\/api\/2\.0\/mlflow\/runs\/log-metric",status="200",le="\+Inf"\} [1-9]/);
+        assert.match(r.text, /http_server_requests_total\{method="POST",route="\/api\/2\.0\/mlflow\/runs\/create",status="200"\} 1/);
+        assert.match(r.text, /exptrack_metric_points_ingested_total [1-9]/);
+        assert.match(r.text, /exptrack_group_commit_batch_size_count [1-9]/);
+        assert.match(r.text, /exptrack_build_info\{version="[^"]+"\} 1/);
+        assert.match(r.text, /exptrack_db_errors_total \d+/);
+        for (const line of r.text.split('\n')) {
+            if (line === '' || line.startsWith('#')) continue;
+            assert.match(line, /^[a-z_]+(\{[^}]*\})? [0-9.e+-]+$/, line);
+        }
+    });
+
+    test('/ready answers 200 while the database answers', async () => {
+        const r = await api(stack.base, 'GET', '/ready');
+        assert.equal(r.status, 200);
+        assert.equal(r.text, 'ready\n');
+    });
+
+    test('X-Request-Id: made per request, a sane incoming one is kept, an insane one replaced', async () => {
+        const a = await api(stack.base, 'GET', '/health');
+        const b = await api(stack.base, 'GET', '/health');
+        assert.match(a.headers.get('x-request-id'), /^[0-9a-f]{16}$/);
+        assert.notEqual(a.headers.get('x-request-id'), b.headers.get('x-request-id'));
+        const kept = await api(stack.base, 'GET', '/health', undefined, { headers: { 'x-request-id': 'abc-123.X:y_z' } });
+        assert.equal(kept.headers.get('x-request-id'), 'abc-123.X:y_z');
+        const replaced = await api(stack.base, 'GET', '/health', undefined, { headers: { 'x-request-id': 'bad id"<>' } });
+        assert.match(replaced.headers.get('x-request-id'), /^[0-9a-f]{16}$/);
+        const err = await api(stack.base, 'GET', '/api/2.0/mlflow/nope');
+        assert.equal(err.status, 404);
+        assert.match(err.headers.get('x-request-id'), /^[0-9a-f]{16}$/);
+    });
+
+    test('--log-format json writes one JSON access line per request with its id', async () => {
+        const srv = await startServer({ databaseUrl: stack.pg.url, args: ['--log-format', 'json', '--group-commit', 'off'] });
+        try {
+            const r = await api(srv.url, 'GET', '/health', undefined, { headers: { 'x-request-id': 'trace-42' } });
+            assert.equal(r.status, 200);
+            let line;
+            for (let i = 0; i < 50 && !line; i++) {
+                line = srv.log().split('\n').find((l) => l.includes('"request_id":"trace-42"'));
+                if (!line) await new Promise((res) => setTimeout(res, 100));
+            }
+            assert.ok(line, srv.log());
+            const j = JSON.parse(line);
+            assert.equal(j.msg, 'access');
+            assert.equal(j.method, 'GET');
+            assert.equal(j.path, '/health');
+            assert.equal(j.status, 200);
+            assert.equal(typeof j.ms, 'number');
+            // group commit off: writes still work, one transaction each
+            const c = client(srv.url);
+            const exp = await c.createExperiment(uniqueName('off'));
+            const run = (await c.createRun(exp)).info.run_id;
+            assertOk(await c.post('/runs/log-metric', { run_id: run, key: 'x', value: 1, timestamp: 1 }));
+            assertError(await c.post('/runs/log-metric', { run_id: 'f'.repeat(32), key: 'x', value: 1, timestamp: 1 }), 404, 'RESOURCE_DOES_NOT_EXIST');
+        } finally {
+            await srv.stop();
+        }
+    });
+});
+
+describe('streamed get-history', () => {
+    test('a series longer than one page streams whole, equal to the paged read', async () => {
+        const c = client(stack.base);
+        const exp = await c.createExperiment(uniqueName('hist'));
+        const run = (await c.createRun(exp)).info.run_id;
+        const special = ['NaN', 'Infinity', '-Infinity', 0.1, -0, 1e300, 5e-324, 3];
+        const total = 20000;
+        for (let b = 0; b < total / 1000; b++) {
+            const metrics = [];
+            for (let i = b * 1000; i < (b + 1) * 1000; i++) {
+                // several points per step, some on equal timestamps: (step, timestamp, value) order
+                metrics.push({ key: 'k q/ü:1', value: i % 97 === 0 ? special[(i / 97) % special.length] : i / 7, timestamp: 1000 + (i % 3), step: Math.floor(i / 4) });
+            }
+            assertOk(await c.post('/runs/log-batch', { run_id: run, metrics }));
+        }
+        const streamed = await api(stack.base, 'GET', '/api/2.0/mlflow/metrics/get-history', { run_id: run, metric_key: 'k q/ü:1' }, { timeoutMs: 60000 });
+        assert.equal(streamed.status, 200);
+        assert.equal(streamed.headers.get('content-type'), 'application/json');
+        const s = streamed.json.metrics;
+        assert.equal(s.length, total);
+        const paged = assertOk(await c.get('/metrics/get-history', { run_id: run, metric_key: 'k q/ü:1', max_results: 25000 })).metrics;
+        assert.deepEqual(s, paged);
+        assert.equal(s[0].key, 'k q/ü:1');
+        for (let i = 1; i < s.length; i++) {
+            assert.ok(s[i - 1].step < s[i].step || (s[i - 1].step === s[i].step && s[i - 1].timestamp <= s[i].timestamp), `order at ${i}`);
+        }
+        assert.ok(s.some((m) => m.value === 'NaN') && s.some((m) => m.value === '-Infinity') && s.some((m) => m.value === 5e-324));
+    });
+
+    test('an unknown key or run answers {}', async () => {
+        const c = client(stack.base);
+        const exp = await c.createExperiment(uniqueName('hist0'));
+        const run = (await c.createRun(exp)).info.run_id;
+        assert.deepEqual(assertOk(await c.get('/metrics/get-history', { run_id: run, metric_key: 'none' })), {});
+        assert.deepEqual(assertOk(await c.get('/metrics/get-history', { run_id: 'f'.repeat(32), metric_key: 'none' })), {});
+    });
+});
