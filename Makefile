@@ -40,7 +40,7 @@ bench:
 	scripts/install-deps.sh bench
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
 	cmake --build $(BUILD_DIR) -j $(JOBS)
-	tests/bench/run.sh $(BUILD_DIR)
+	tests/bench/all.sh $(BUILD_DIR)
 
 image-test:
 	scripts/install-deps.sh image

@@ -9,12 +9,14 @@ what=${1:-build}
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libpq-dev libjansson-dev
             uuid-dev libssl-dev libcurl4-openssl-dev postgresql postgresql-client)
-test_pkgs=(libcmocka-dev curl nodejs npm)
-image_pkgs=(podman debootstrap buildah curl)
+# npm fetches uPlot for the dashboard (web/package-lock.json), compiled into exptrackd.
+web_pkgs=(nodejs npm)
+test_pkgs=(libcmocka-dev curl nodejs npm chromium)
+image_pkgs=(podman debootstrap buildah curl nodejs npm)
 
 case "$what" in
-build | run) pkgs=("${build_pkgs[@]}") ;;
-test | bench) pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+build | run) pkgs=("${build_pkgs[@]}" "${web_pkgs[@]}") ;;
+test | bench) pkgs=("${build_pkgs[@]}" "${web_pkgs[@]}" "${test_pkgs[@]}") ;;
 image) pkgs=("${build_pkgs[@]}" "${image_pkgs[@]}") ;;
 *) usage ;;
 esac
@@ -42,8 +44,17 @@ fi
 # The Debian postgresql package starts a cluster of its own on port 5432; exptrack
 # never uses it (tests and the embedded mode run their own), so it is left alone.
 
+top=$(cd "$(dirname "$0")/.." && pwd)
+
+# The dashboard's uPlot (CMake copies it from web/node_modules into the binary).
+if [ "$what" != image ] && [ -f "$top/web/package-lock.json" ]; then
+    stamp="$top/web/node_modules/.package-lock.json"
+    if [ ! -f "$stamp" ] || [ "$top/web/package-lock.json" -nt "$stamp" ]; then
+        (cd "$top/web" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+fi
+
 if [ "$what" = test ] || [ "$what" = bench ]; then
-    top=$(cd "$(dirname "$0")/.." && pwd)
     if [ -f "$top/tests/package-lock.json" ]; then
         stamp="$top/tests/node_modules/.package-lock.json"
         if [ ! -f "$stamp" ] || [ "$top/tests/package-lock.json" -nt "$stamp" ]; then

@@ -8,6 +8,8 @@
 
 #include "api.h"
 #include "api_common.h"
+#include "group_commit.h"
+#include "metrics.h"
 #include "store_runs.h"
 #include "validate.h"
 
@@ -204,8 +206,9 @@ void api_runs_log_metric(const struct request *req, struct reply *r)
         return;
     if (read_metric(&in, &m, r) != JX_OK)
         return;
-    int rc =
-        exists ? store_run_log_batch(run_id, &m, 1, NULL, 0, NULL, 0, NULL, NULL) : DB_NOT_FOUND;
+    int rc = exists ? group_commit_write(run_id, &m, 1) : DB_NOT_FOUND;
+    if (rc == DB_OK)
+        metrics_points(1);
     reply_write_result(r, rc, run_id, NULL);
 }
 
@@ -309,9 +312,16 @@ void api_runs_log_batch(const struct request *req, struct reply *r)
             read_kv(&item, MAX_TAG_VALUE_LENGTH, &arena, &tags[i], r) != JX_OK)
             goto out;
     }
-    int rc = exists ? store_run_log_batch_idem(run_id, idem_key, NULL, metrics, nm, params, np,
-                                               tags, nt, &arena, &conflict)
-                    : DB_NOT_FOUND;
+    int rc;
+    if (!exists)
+        rc = DB_NOT_FOUND;
+    else if (idem_key == NULL && np == 0 && nt == 0 && nm <= GROUP_COMMIT_MAX_POINTS)
+        rc = group_commit_write(run_id, metrics, nm); /* small: shares a commit */
+    else
+        rc = store_run_log_batch_idem(run_id, idem_key, NULL, metrics, nm, params, np, tags, nt,
+                                      &arena, &conflict);
+    if (rc == DB_OK)
+        metrics_points(nm);
     reply_write_result(r, rc, run_id, &conflict);
 out:
     arena_cleanup(&arena);

@@ -9,6 +9,7 @@
 
 #include "api.h"
 #include "api_common.h"
+#include "auth.h"
 #include "search/search.h"
 #include "store_search.h"
 #include "validate.h"
@@ -317,6 +318,13 @@ void api_runs_search(const struct request *req, struct reply *r)
         read_order(&in, SEARCH_RUNS, &arena, &order, &q.norder, r) != JX_OK ||
         read_select(&in, &arena, &select, &q.select, r) != JX_OK)
         goto out;
+    unsigned char *ok = arena_alloc(&arena, q.nexp + 1);
+    size_t readable = 0; /* drop experiments the user may not read (auth.h) */
+    auth_can_read_many(req, exp_ids, q.nexp, ok);
+    for (size_t i = 0; i < q.nexp; i++)
+        if (ok[i])
+            exp_ids[readable++] = exp_ids[i];
+    q.nexp = readable;
     q.experiment_ids = exp_ids;
     q.view = (enum view_type)view;
     q.filter = filter;
@@ -370,8 +378,14 @@ void api_experiments_search(const struct request *req, struct reply *r)
     size_t shown = n > (size_t)max_results ? (size_t)max_results : n;
     if (shown > 0) {
         json_t *list = json_array();
+        int64_t *ids = arena_alloc(&arena, shown * sizeof *ids);
+        unsigned char *ok = arena_alloc(&arena, shown);
         for (size_t i = 0; i < shown; i++)
-            json_array_append_new(list, api_experiment_json(&exps[i]));
+            ids[i] = exps[i].id;
+        auth_can_read_many(req, ids, shown, ok); /* results filtered to readable ones */
+        for (size_t i = 0; i < shown; i++)
+            if (ok[i])
+                json_array_append_new(list, api_experiment_json(&exps[i]));
         json_object_set_new(obj, "experiments", list);
     }
     if (n > (size_t)max_results) {

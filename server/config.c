@@ -28,7 +28,20 @@ static const char usage_text[] =
     "  --web-dir DIR            serve the dashboard from DIR [EXPTRACK_WEB_DIR]\n"
     "  --log-format text|json   log line format [EXPTRACK_LOG_FORMAT] (text)\n"
     "  --max-body-size BYTES    largest JSON request body [EXPTRACK_MAX_BODY_SIZE] (16777216)\n"
+    "  --max-artifact-size BYTES  largest artifact upload [EXPTRACK_MAX_ARTIFACT_SIZE]\n"
+    "                           (5368709120)\n"
     "  --statement-timeout MS   longest SQL statement [EXPTRACK_STATEMENT_TIMEOUT] (30000)\n"
+    "  --group-commit on|off    share one commit among concurrent small metric writes\n"
+    "                           [EXPTRACK_GROUP_COMMIT] (on)\n"
+    "  --auth                   require sign-in (HTTP Basic or bearer token) [EXPTRACK_AUTH]\n"
+    "  --admin-password-file FILE  password of the 'admin' created at first start\n"
+    "                           [EXPTRACK_ADMIN_PASSWORD_FILE] (default: generated, printed once)\n"
+    "  --default-permission P   READ|EDIT|MANAGE|NO_PERMISSIONS on experiments without a grant\n"
+    "                           [EXPTRACK_DEFAULT_PERMISSION] (READ)\n"
+    "  --allowed-hosts LIST     Host header names to answer, comma-separated, * = any\n"
+    "                           [EXPTRACK_ALLOWED_HOSTS] (loopback names on loopback, else *)\n"
+    "  --tls-cert FILE          serve HTTPS with this PEM certificate chain [EXPTRACK_TLS_CERT]\n"
+    "  --tls-key FILE           ...and this PEM private key [EXPTRACK_TLS_KEY]\n"
     "  -h, --help               show this help\n"
     "  -V, --version            show the version\n";
 
@@ -41,7 +54,15 @@ enum opt_id {
     OPT_WEB_DIR,
     OPT_LOG_FORMAT,
     OPT_MAX_BODY,
+    OPT_MAX_ARTIFACT,
     OPT_STATEMENT_TIMEOUT,
+    OPT_GROUP_COMMIT,
+    OPT_AUTH,
+    OPT_ADMIN_PASSWORD_FILE,
+    OPT_DEFAULT_PERMISSION,
+    OPT_ALLOWED_HOSTS,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
 };
 
 struct setting {
@@ -59,7 +80,15 @@ static const struct setting settings[] = {
     {OPT_WEB_DIR, "web-dir", "EXPTRACK_WEB_DIR"},
     {OPT_LOG_FORMAT, "log-format", "EXPTRACK_LOG_FORMAT"},
     {OPT_MAX_BODY, "max-body-size", "EXPTRACK_MAX_BODY_SIZE"},
+    {OPT_MAX_ARTIFACT, "max-artifact-size", "EXPTRACK_MAX_ARTIFACT_SIZE"},
     {OPT_STATEMENT_TIMEOUT, "statement-timeout", "EXPTRACK_STATEMENT_TIMEOUT"},
+    {OPT_GROUP_COMMIT, "group-commit", "EXPTRACK_GROUP_COMMIT"},
+    {OPT_AUTH, "auth", "EXPTRACK_AUTH"}, /* a flag: no argument on the command line */
+    {OPT_ADMIN_PASSWORD_FILE, "admin-password-file", "EXPTRACK_ADMIN_PASSWORD_FILE"},
+    {OPT_DEFAULT_PERMISSION, "default-permission", "EXPTRACK_DEFAULT_PERMISSION"},
+    {OPT_ALLOWED_HOSTS, "allowed-hosts", "EXPTRACK_ALLOWED_HOSTS"},
+    {OPT_TLS_CERT, "tls-cert", "EXPTRACK_TLS_CERT"},
+    {OPT_TLS_KEY, "tls-key", "EXPTRACK_TLS_KEY"},
 };
 
 #define N_SETTINGS (sizeof settings / sizeof settings[0])
@@ -128,10 +157,50 @@ static int apply(struct config *cfg, enum opt_id id, const char *value, const ch
             goto bad;
         cfg->max_body = (size_t)n;
         return 0;
+    case OPT_MAX_ARTIFACT:
+        if (parse_long(value, 0, (long long)1 << 50, &n) < 0)
+            goto bad;
+        cfg->max_artifact = n;
+        return 0;
     case OPT_STATEMENT_TIMEOUT:
         if (parse_long(value, 0, INT_MAX, &n) < 0)
             goto bad;
         cfg->statement_timeout_ms = (int)n;
+        return 0;
+    case OPT_GROUP_COMMIT:
+        if (strcmp(value, "on") == 0)
+            cfg->group_commit = 1;
+        else if (strcmp(value, "off") == 0)
+            cfg->group_commit = 0;
+        else
+            goto bad;
+        return 0;
+    case OPT_AUTH:
+        if (strcmp(value, "1") == 0 || strcmp(value, "true") == 0 || strcmp(value, "on") == 0)
+            cfg->auth = 1;
+        else if (strcmp(value, "0") == 0 || strcmp(value, "false") == 0 ||
+                 strcmp(value, "off") == 0 || value[0] == '\0')
+            cfg->auth = 0;
+        else
+            goto bad;
+        return 0;
+    case OPT_ADMIN_PASSWORD_FILE:
+        replace_string(&cfg->admin_password_file, value);
+        return 0;
+    case OPT_DEFAULT_PERMISSION:
+        if (strcmp(value, "READ") != 0 && strcmp(value, "EDIT") != 0 &&
+            strcmp(value, "MANAGE") != 0 && strcmp(value, "NO_PERMISSIONS") != 0)
+            goto bad;
+        replace_string(&cfg->default_permission, value);
+        return 0;
+    case OPT_ALLOWED_HOSTS:
+        replace_string(&cfg->allowed_hosts, value);
+        return 0;
+    case OPT_TLS_CERT:
+        replace_string(&cfg->tls_cert, value);
+        return 0;
+    case OPT_TLS_KEY:
+        replace_string(&cfg->tls_key, value);
         return 0;
     }
 bad:
@@ -150,7 +219,10 @@ static void set_defaults(struct config *cfg)
     cfg->threads = cores > 2 ? (int)(2 * cores) : 4;
     cfg->log_format = LOG_FORMAT_TEXT;
     cfg->max_body = 16u << 20;
+    cfg->max_artifact = 5LL << 30;
     cfg->statement_timeout_ms = 30000;
+    cfg->default_permission = xstrdup("READ");
+    cfg->group_commit = 1;
 }
 
 enum config_result config_load(struct config *cfg, int argc, char **argv)
@@ -164,7 +236,9 @@ enum config_result config_load(struct config *cfg, int argc, char **argv)
         const char *v = getenv(settings[i].env);
         if (v != NULL && apply(cfg, settings[i].id, v, settings[i].env) < 0)
             bad = 1;
-        longopts[i] = (struct option){settings[i].flag, required_argument, NULL, settings[i].id};
+        longopts[i] = (struct option){settings[i].flag,
+                                      settings[i].id == OPT_AUTH ? no_argument : required_argument,
+                                      NULL, settings[i].id};
     }
     longopts[N_SETTINGS] = (struct option){"help", no_argument, NULL, 'h'};
     longopts[N_SETTINGS + 1] = (struct option){"version", no_argument, NULL, 'V'};
@@ -186,8 +260,12 @@ enum config_result config_load(struct config *cfg, int argc, char **argv)
         }
         char source[64];
         snprintf(source, sizeof source, "--%s", longopts[c - 1].name);
-        if (apply(cfg, (enum opt_id)c, optarg, source) < 0)
+        if (apply(cfg, (enum opt_id)c, optarg ? optarg : "1", source) < 0)
             bad = 1;
+    }
+    if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+        fprintf(stderr, "exptrackd: --tls-cert and --tls-key go together\n");
+        bad = 1;
     }
     if (optind < argc) {
         fprintf(stderr, "exptrackd: unexpected argument \"%s\" (see --help)\n", argv[optind]);
@@ -202,5 +280,10 @@ void config_cleanup(struct config *cfg)
     free(cfg->database_url);
     free(cfg->data_dir);
     free(cfg->web_dir);
+    free(cfg->admin_password_file);
+    free(cfg->default_permission);
+    free(cfg->allowed_hosts);
+    free(cfg->tls_cert);
+    free(cfg->tls_key);
     memset(cfg, 0, sizeof *cfg);
 }

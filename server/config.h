@@ -16,7 +16,15 @@ struct config {
     char *web_dir;              /* --web-dir, EXPTRACK_WEB_DIR (NULL: embedded assets) */
     enum log_format log_format; /* --log-format, EXPTRACK_LOG_FORMAT (text|json) */
     size_t max_body;            /* --max-body-size, EXPTRACK_MAX_BODY_SIZE (16 MiB) */
+    long long max_artifact;     /* --max-artifact-size, EXPTRACK_MAX_ARTIFACT_SIZE (5 GiB) */
     int statement_timeout_ms;   /* --statement-timeout, EXPTRACK_STATEMENT_TIMEOUT (30000) */
+    int group_commit;           /* --group-commit, EXPTRACK_GROUP_COMMIT (on) */
+    int auth;                   /* --auth, EXPTRACK_AUTH (off) */
+    char *admin_password_file;  /* --admin-password-file, EXPTRACK_ADMIN_PASSWORD_FILE */
+    char *default_permission;   /* --default-permission, EXPTRACK_DEFAULT_PERMISSION (READ) */
+    char *allowed_hosts;        /* --allowed-hosts, EXPTRACK_ALLOWED_HOSTS (NULL: default) */
+    char *tls_cert;             /* --tls-cert, EXPTRACK_TLS_CERT (NULL: plain HTTP) */
+    char *tls_key;              /* --tls-key, EXPTRACK_TLS_KEY */
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_EXIT_USAGE };

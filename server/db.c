@@ -2,6 +2,7 @@
  * that maps libpq failures (SQLSTATE, broken connections) onto db_status. */
 #include "db.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,22 @@ struct thread_db {
 };
 
 static __thread struct thread_db tdb;
+
+/* A thread that opened a connection closes it when it exits (the HTTP
+ * pool's threads at shutdown), through this key's destructor. */
+static pthread_key_t close_key;
+static pthread_once_t close_key_once = PTHREAD_ONCE_INIT;
+
+static void close_at_exit(void *conn)
+{
+    PQfinish(conn);
+    tdb.conn = NULL;
+}
+
+static void make_close_key(void)
+{
+    pthread_key_create(&close_key, close_at_exit);
+}
 
 void db_configure(const char *conninfo, int statement_timeout_ms)
 {
@@ -76,6 +93,8 @@ PGconn *db_conn(void)
     if (tdb.conn != NULL) {
         PQfinish(tdb.conn);
         tdb.conn = NULL;
+        pthread_once(&close_key_once, make_close_key);
+        pthread_setspecific(close_key, NULL);
     }
     long long now = now_ms();
     if (now < tdb.retry_at_ms)
@@ -90,6 +109,8 @@ PGconn *db_conn(void)
     }
     tdb.backoff_ms = 0;
     tdb.retry_at_ms = 0;
+    pthread_once(&close_key_once, make_close_key);
+    pthread_setspecific(close_key, tdb.conn);
     return tdb.conn;
 }
 
@@ -98,6 +119,8 @@ void db_thread_close(void)
     if (tdb.conn != NULL)
         PQfinish(tdb.conn);
     tdb.conn = NULL;
+    pthread_once(&close_key_once, make_close_key);
+    pthread_setspecific(close_key, NULL);
 }
 
 enum db_status db_ping(void)

@@ -14,4 +14,9 @@ struct embedded_file {
 extern const struct embedded_file schema_files[];
 extern const size_t schema_files_count;
 
+/* The dashboard, web/ plus the vendored uPlot files, each text file followed
+ * by its build-time "<path>.gz" (see cmake/web.cmake and assets.c). */
+extern const struct embedded_file web_files[];
+extern const size_t web_files_count;
+
 #endif

@@ -4,6 +4,8 @@
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <stdatomic.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -12,13 +14,19 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "auth.h"
+#include "jsonalloc.h"
 #include "jsonx.h"
 #include "log.h"
+#include "metrics.h"
 #include "reply.h"
 #include "routes.h"
 #include "sbuf.h"
 #include "xalloc.h"
+
+#define REQUEST_ID_MAX 128
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -37,6 +45,8 @@ struct req_ctx {
     json_t *query;      /* BODY_STREAM routes: the query string as input */
     void *upload;       /* BODY_STREAM routes: the handler's state while accepting */
     int upload_refused; /* begin() or data() said no: the reply holds why */
+    char request_id[REQUEST_ID_MAX + 1]; /* X-Request-Id: the client's, or made here */
+    size_t streamed_in;                  /* BODY_STREAM routes: body bytes received */
 };
 
 const char *request_header(const struct request *req, const char *name)
@@ -116,6 +126,10 @@ static json_t *decode_input(struct MHD_Connection *conn, const char *method,
             return NULL;
         }
     }
+    /* the common case, a JSON object, parses into the thread's arena */
+    json_t *obj = ctx->body.len > 0 ? jsonalloc_parse_object(ctx->body.data, ctx->body.len) : NULL;
+    if (obj != NULL)
+        return obj;
     return jx_parse_body(ctx->body.data ? ctx->body.data : "", ctx->body.len, r);
 }
 
@@ -148,9 +162,16 @@ static void dispatch(struct http_server *srv, struct MHD_Connection *conn, const
         reply_cleanup(r);
         reply_init(r);
     }
-    struct request req = {method, url, input, from_query, conn};
-    ctx->route->handler(&req, r);
+    struct request req = {
+        .method = method, .path = url, .input = input, .from_query = from_query, .conn = conn};
+    if (auth_request(&req, ctx->route, r) == 0) { /* hosts, origins, credentials, rules */
+        ctx->route->handler(&req, r);
+        auth_after(&req, ctx->route, r);
+    } else {
+        why[0] = '\0';
+    }
     json_decref(input);
+    jsonalloc_reset(); /* the input tree is gone: nothing else points into the arena */
     if (why[0] != '\0')
         reply_prefix_message(r, why);
 }
@@ -220,14 +241,18 @@ static void begin_upload(struct MHD_Connection *conn, const char *url, const cha
                          struct req_ctx *ctx)
 {
     ctx->query = query_input(conn);
-    struct request req = {method, url, ctx->query, 1, conn};
-    ctx->upload = ctx->route->upload->begin(&req, &ctx->reply);
+    struct request req = {
+        .method = method, .path = url, .input = ctx->query, .from_query = 1, .conn = conn};
+    ctx->upload = auth_request(&req, ctx->route, &ctx->reply) == 0
+                      ? ctx->route->upload->begin(&req, &ctx->reply)
+                      : NULL;
     ctx->upload_refused = ctx->upload == NULL;
 }
 
 /* Passes a piece of body to the handler; a refusal ends the upload now. */
 static void feed_upload(struct req_ctx *ctx, const char *data, size_t len)
 {
+    ctx->streamed_in += len;
     if (ctx->upload == NULL)
         return;
     if (ctx->route->upload->data(ctx->upload, data, len, &ctx->reply) < 0) {
@@ -238,6 +263,35 @@ static void feed_upload(struct req_ctx *ctx, const char *data, size_t len)
         ctx->upload = NULL;
         ctx->upload_refused = 1;
     }
+}
+
+/* The request's id: a sane incoming X-Request-Id (1..REQUEST_ID_MAX of
+ * [A-Za-z0-9._:-]), else 16 hex digits unique within this process and
+ * unlikely to repeat across processes. */
+static void set_request_id(struct MHD_Connection *conn, char *out)
+{
+    static atomic_ullong counter;
+    static unsigned long long seed;
+    const char *in = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    size_t n = 0;
+
+    if (in != NULL) {
+        while (in[n] != '\0' && n <= REQUEST_ID_MAX &&
+               (isalnum((unsigned char)in[n]) || strchr("._:-", in[n]) != NULL))
+            n++;
+        if (n > 0 && n <= REQUEST_ID_MAX && in[n] == '\0') {
+            memcpy(out, in, n + 1);
+            return;
+        }
+    }
+    if (seed == 0) { /* a benign race: every thread computes the same kind of value */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        seed = ((unsigned long long)ts.tv_nsec << 20 ^ (unsigned long long)getpid()) | 1;
+    }
+    unsigned long long v = seed * 0x9E3779B97F4A7C15ULL + atomic_fetch_add(&counter, 1);
+    v ^= v >> 29;
+    snprintf(out, REQUEST_ID_MAX + 1, "%016llx", v * 0xBF58476D1CE4E5B9ULL);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -251,6 +305,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (ctx == NULL) {
         ctx = xcalloc(1, sizeof *ctx);
         clock_gettime(CLOCK_MONOTONIC, &ctx->start);
+        set_request_id(conn, ctx->request_id);
         sbuf_init(&ctx->body);
         reply_init(&ctx->reply);
         ctx->match = routes_match(method, url, &ctx->route);
@@ -284,8 +339,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     size_t sent = r->stream ? (size_t)(r->stream_size < 0 ? 0 : r->stream_size) : r->body_len;
     int status = r->status;
+    reply_header(r, "X-Request-Id", ctx->request_id);
     enum MHD_Result ret = send_reply(conn, r);
-    log_info("%s %s %d %zu %.1fms", method, url, status, sent, elapsed_ms(&ctx->start));
+    double ms = elapsed_ms(&ctx->start);
+    log_access(method, url, status, sent, ms, ctx->request_id);
+    metrics_request(ctx->match == ROUTE_FOUND ? ctx->route : NULL, method, status, ms / 1e3,
+                    ctx->body.len + ctx->streamed_in, sent);
     return ret;
 }
 
@@ -325,6 +384,39 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
     log_warn("http: %s", msg);
 }
 
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+        return (c | 0x20) - 'a' + 10;
+    return -1;
+}
+
+/* Percent-decodes the URL path and query values in place, like
+ * libmicrohttpd's own decoder, except that "%00" stays as it is: decoded,
+ * it would cut the C string short, and "a.txt%00.png" would quietly become
+ * "a.txt". Kept literal, handlers see it and refuse it (artifact paths). */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    char *out = s;
+    int hi, lo;
+
+    (void)cls;
+    (void)conn;
+    for (const char *in = s; *in;) {
+        if (in[0] == '%' && (hi = hex_digit(in[1])) >= 0 && (lo = hex_digit(in[2])) >= 0 &&
+            (hi | lo) != 0) {
+            *out++ = (char)(hi * 16 + lo);
+            in += 3;
+        } else {
+            *out++ = *in++;
+        }
+    }
+    *out = '\0';
+    return (size_t)(out - s);
+}
+
 /* Resolves host:port to a socket address (numeric or a name like localhost). */
 static int resolve(const char *host, int port, struct sockaddr_storage *out, socklen_t *len)
 {
@@ -357,6 +449,13 @@ struct http_server *http_start(const struct http_options *opts)
         return NULL;
     if (addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    struct MHD_OptionItem tls[] = {{MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)opts->tls_key_pem},
+                                   {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)opts->tls_cert_pem},
+                                   {MHD_OPTION_END, 0, NULL}};
+    if (opts->tls_cert_pem != NULL)
+        flags |= MHD_USE_TLS;
+    else
+        tls[0].option = MHD_OPTION_END;
 
     struct http_server *srv = xcalloc(1, sizeof *srv);
     srv->max_body = opts->max_body;
@@ -364,7 +463,11 @@ struct http_server *http_start(const struct http_options *opts)
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)opts->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_UNESCAPE_CALLBACK, unescape,
+        /* request line + headers must fit here (431 past it); per-IP cap on
+         * connections so one client cannot take every socket */
+        NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (srv->daemon == NULL) {
         log_error("cannot listen on %s port %d (address in use, or not allowed)", opts->host,
                   opts->port);

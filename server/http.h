@@ -14,6 +14,8 @@ struct http_options {
     int port;         /* 0: any free port */
     int threads;
     size_t max_body;
+    const char *tls_cert_pem; /* PEM certificate chain; NULL: plain HTTP */
+    const char *tls_key_pem;  /* PEM private key, with tls_cert_pem */
 };
 
 /* Starts listening and serving on a thread pool. Returns NULL (logged) when

@@ -73,3 +73,29 @@ void log_msg(const char *level, const char *fmt, ...)
     ssize_t rc = write(STDERR_FILENO, line, n);
     (void)rc; /* nowhere left to report a failed log write */
 }
+
+void log_access(const char *method, const char *path, int status, size_t bytes, double ms,
+                const char *request_id)
+{
+    if (current_format != LOG_FORMAT_JSON) {
+        log_msg("info", "%s %s %d %zu %.1fms rid=%s", method, path, status, bytes, ms, request_id);
+        return;
+    }
+    char line[4608], ts[40];
+    format_time(ts, sizeof ts);
+    size_t n = (size_t)snprintf(line, sizeof line,
+                                "{\"ts\":\"%s\",\"level\":\"info\",\"msg\":\"access\","
+                                "\"method\":\"",
+                                ts);
+    n = json_escape(line, sizeof line - 256, n, method);
+    n += (size_t)snprintf(line + n, sizeof line - n, "\",\"path\":\"");
+    n = json_escape(line, sizeof line - 200, n, path);
+    n += (size_t)snprintf(line + n, sizeof line - n,
+                          "\",\"status\":%d,\"bytes\":%zu,\"ms\":%.3f,\"request_id\":\"", status,
+                          bytes, ms);
+    n = json_escape(line, sizeof line - 4, n, request_id);
+    memcpy(line + n, "\"}\n", 3);
+    n += 3;
+    ssize_t rc = write(STDERR_FILENO, line, n);
+    (void)rc;
+}

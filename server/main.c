@@ -1,19 +1,28 @@
 /* exptrackd: settings -> database (embedded or external) -> migrations ->
  * HTTP -> wait for SIGINT/SIGTERM -> stop HTTP (in-flight requests finish)
  * -> stop the embedded database. */
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "assets.h"
+#include "auth.h"
 #include "config.h"
+#include "api.h"
 #include "db.h"
+#include "gc.h"
+#include "group_commit.h"
 #include "http.h"
+#include "jsonalloc.h"
 #include "log.h"
+#include "metrics.h"
 #include "pg_embedded.h"
 #include "store_schema.h"
 #include "version.h"
+#include "xalloc.h"
 
 #define STARTUP_DB_WAIT_SECONDS 60
 
@@ -35,6 +44,60 @@ static int prepare_database(void)
     }
 }
 
+/* The whole of a PEM file (--tls-cert, --tls-key), or NULL (logged). */
+static char *read_pem(const char *path)
+{
+    char *text = NULL;
+    FILE *f = fopen(path, "r");
+    if (f == NULL || fseek(f, 0, SEEK_END) != 0)
+        goto fail;
+    long size = ftell(f);
+    if (size <= 0 || size > (1L << 20) || fseek(f, 0, SEEK_SET) != 0)
+        goto fail;
+    text = xmalloc((size_t)size + 1);
+    if (fread(text, 1, (size_t)size, f) != (size_t)size)
+        goto fail;
+    text[size] = '\0';
+    fclose(f);
+    return text;
+fail:
+    log_error("cannot read the PEM file %s", path);
+    free(text);
+    if (f != NULL)
+        fclose(f);
+    return NULL;
+}
+
+/* 1 for a loopback address or name (the default, safe without --auth). */
+static int is_loopback(const char *host)
+{
+    return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
+           strcmp(host, "::1") == 0;
+}
+
+/* Authentication and the Host allow-list; the first admin when --auth is on. */
+static int start_auth(const struct config *cfg)
+{
+    enum store_perm def = STORE_PERM_READ;
+    int loopback = is_loopback(cfg->host);
+
+    (void)auth_perm_parse(cfg->default_permission, &def);
+    struct auth_options ao = {cfg->auth, def, cfg->allowed_hosts, loopback, cfg->tls_cert != NULL};
+    if (auth_configure(&ao) < 0)
+        return -1;
+    if (!cfg->auth && !loopback)
+        log_warn("\n"
+                 "*** WARNING: listening on %s WITHOUT AUTHENTICATION: anyone who can reach\n"
+                 "*** this address can read, change and delete every experiment.\n"
+                 "*** Start with --auth (EXPTRACK_AUTH=1) on any shared network.",
+                 cfg->host);
+    if (!cfg->auth)
+        return 0;
+    int rc = auth_bootstrap(cfg->admin_password_file);
+    db_thread_close();
+    return rc;
+}
+
 static int wait_for_signal(void)
 {
     sigset_t set;
@@ -52,15 +115,19 @@ int main(int argc, char **argv)
     struct config cfg;
     char *embedded_conninfo = NULL;
     struct http_server *server = NULL;
+    char *tls_cert = NULL, *tls_key = NULL;
     int status = 1;
     sigset_t set;
 
+    if (argc > 1 && strcmp(argv[1], "gc") == 0) /* subcommand: exptrackd gc [flags] */
+        return gc_main(argc - 1, argv + 1);
     enum config_result cr = config_load(&cfg, argc, argv);
     if (cr != CONFIG_OK) {
         config_cleanup(&cfg);
         return cr == CONFIG_EXIT_OK ? 0 : 2;
     }
     log_set_format(cfg.log_format);
+    jsonalloc_install();
 
     /* Every thread started from here on inherits this mask, so only
      * sigwait() in main sees the shutdown signals. */
@@ -71,6 +138,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     log_info("exptrackd %s starting", EXPTRACK_VERSION);
+    if (assets_configure(cfg.web_dir) < 0)
+        goto out;
     const char *conninfo = cfg.database_url;
     if (conninfo == NULL) {
         if (pg_embedded_start(cfg.data_dir, &embedded_conninfo) < 0)
@@ -82,15 +151,23 @@ int main(int argc, char **argv)
         goto out;
     db_thread_close();
 
-    struct http_options opts = {cfg.host, cfg.port, cfg.threads, cfg.max_body};
+    api_artifacts_configure(cfg.max_artifact);
+    if (start_auth(&cfg) < 0)
+        goto out;
+    (void)group_commit_start(cfg.group_commit);
+    metrics_init();
+    if (cfg.tls_cert != NULL &&
+        ((tls_cert = read_pem(cfg.tls_cert)) == NULL || (tls_key = read_pem(cfg.tls_key)) == NULL))
+        goto out;
+    struct http_options opts = {cfg.host, cfg.port, cfg.threads, cfg.max_body, tls_cert, tls_key};
     server = http_start(&opts);
     if (server == NULL)
         goto out;
     const char *open_bracket = strchr(cfg.host, ':') ? "[" : "";
     const char *close_bracket = strchr(cfg.host, ':') ? "]" : "";
     /* The exact line tests and scripts wait for. */
-    fprintf(stderr, "listening on http://%s%s%s:%d\n", open_bracket, cfg.host, close_bracket,
-            http_port(server));
+    fprintf(stderr, "listening on %s://%s%s%s:%d\n", tls_cert ? "https" : "http", open_bracket,
+            cfg.host, close_bracket, http_port(server));
     fflush(stderr);
 
     int sig = wait_for_signal();
@@ -98,9 +175,15 @@ int main(int argc, char **argv)
     status = 0;
 out:
     http_stop(server);
+    group_commit_stop();
     if (embedded_conninfo != NULL)
         pg_embedded_stop();
     free(embedded_conninfo);
+    free(tls_cert);
+    if (tls_key != NULL)
+        OPENSSL_cleanse(tls_key, strlen(tls_key));
+    free(tls_key);
+    assets_cleanup();
     config_cleanup(&cfg);
     return status;
 }

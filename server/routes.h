@@ -4,6 +4,7 @@
 #define ET_SERVER_ROUTES_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "reply.h"
 
@@ -13,6 +14,11 @@ struct request {
     const json_t *input; /* the JSON body, or the query string as {name: [values]} */
     int from_query;      /* input came from the query string */
     void *conn;          /* the HTTP layer's connection; use request_header() */
+    struct request_user {
+        int64_t id;   /* users.id; 0: anonymous (authentication off, or a public route) */
+        int is_admin; /* admins bypass permission checks */
+        char name[256];
+    } user; /* set by auth_request() (auth.h) before the handler runs */
 };
 
 /* A request header's value (case-insensitive name), or NULL. Valid during
@@ -51,6 +57,31 @@ enum route_mount {
     MOUNT_API_PREFIX,  /* like MOUNT_API, but a prefix ("/mlflow-artifacts/artifacts/") */
 };
 
+/* Who may call a route (checked by auth_request() when --auth is on). */
+enum route_perm {
+    PERM_UNSET = 0, /* no rule: refused when authentication is on, and tests fail */
+    PERM_PUBLIC,    /* anyone, signed in or not: /health, the dashboard's files */
+    PERM_USER,      /* any signed-in user (search results are filtered by the handler) */
+    PERM_READ,      /* READ on the target experiment */
+    PERM_EDIT,      /* EDIT on the target experiment */
+    PERM_MANAGE,    /* MANAGE on the target experiment */
+    PERM_SELF,      /* the user named by the "username" field, or an admin */
+    PERM_ADMIN,     /* admins only */
+};
+
+/* Where the experiment a PERM_READ/EDIT/MANAGE route acts on is named. */
+enum route_target {
+    TARGET_NONE = 0,        /* no experiment */
+    TARGET_EXPERIMENT_ID,   /* "experiment_id" */
+    TARGET_EXPERIMENT_IDS,  /* every id of "experiment_id" and "experiment_ids" */
+    TARGET_EXPERIMENT_NAME, /* "experiment_name" */
+    TARGET_RUN_ID,          /* the experiment of "run_id" (or "run_uuid") */
+    TARGET_RUN_IDS,         /* the experiments of every "run_id" and "run_ids" */
+    TARGET_ARTIFACT_PATH,   /* "<experiment_id>/<run_id>/..." after the route's path */
+    TARGET_ARTIFACT_QUERY,  /* the same, from the "path" field */
+    TARGET_NEW_EXPERIMENT,  /* creates one: its creator gets MANAGE */
+};
+
 struct route {
     const char *method;
     enum route_mount mount;
@@ -58,6 +89,8 @@ struct route {
     route_handler handler; /* NULL for BODY_STREAM routes */
     enum route_body body;
     const struct upload_ops *upload; /* BODY_STREAM only */
+    enum route_perm perm;            /* who may call it */
+    enum route_target target;        /* which experiment perm applies to */
 };
 
 /* Outcome of matching a request line against the table. */

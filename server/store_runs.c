@@ -2,6 +2,7 @@
  * addressed by its uuid from outside and by its bigint id inside. */
 #include "store_runs.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,15 +274,53 @@ static int write_params(int64_t internal_id, const struct kv *params_in, size_t 
     return rc;
 }
 
-static int log_batch_once(const char *run_id, const struct metric *metrics, size_t nmetrics,
-                          const struct kv *params, size_t nparams, const struct kv *tags,
-                          size_t ntags, struct arena *arena, struct param_conflict *conflict)
+/* Records idem_key in the open transaction. *replayed = 1 when it was
+ * already there (a concurrent twin waits on the row lock, then sees it). */
+static int claim_idempotency_key(const char *idem_key, int *replayed)
+{
+    const char *params[] = {idem_key};
+    PGresult *res = NULL;
+    int rc = db_exec("INSERT INTO idempotency_keys (key) VALUES ($1)"
+                     " ON CONFLICT (key) DO NOTHING RETURNING 1",
+                     1, params, &res);
+    if (rc != DB_OK)
+        return rc;
+    *replayed = PQntuples(res) == 0;
+    PQclear(res);
+    return DB_OK;
+}
+
+/* Deletes keys older than a day on every 1000th keyed batch: cleanup rides
+ * on the write path (no extra thread), costs one indexed range delete per
+ * 1000 batches, and runs after the batch committed, outside its transaction.
+ * Failure only delays the cleanup. */
+static void expire_idempotency_keys(void)
+{
+    static atomic_uint counter;
+    if (atomic_fetch_add(&counter, 1) % 1000 != 999)
+        return;
+    (void)db_exec("DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'", 0,
+                  NULL, NULL);
+}
+
+static int log_batch_once(const char *run_id, const char *idem_key, int *replayed,
+                          const struct metric *metrics, size_t nmetrics, const struct kv *params,
+                          size_t nparams, const struct kv *tags, size_t ntags, struct arena *arena,
+                          struct param_conflict *conflict)
 {
     int64_t internal_id = 0;
     int rc;
 
     if ((rc = db_begin()) != DB_OK)
         return rc;
+    if (idem_key != NULL) {
+        if ((rc = claim_idempotency_key(idem_key, replayed)) != DB_OK)
+            goto fail;
+        if (*replayed) {
+            db_rollback(); /* applied before: write nothing */
+            return DB_OK;
+        }
+    }
     if ((rc = resolve(run_id, &internal_id)) != DB_OK)
         goto fail;
     if ((rc = write_params(internal_id, params, nparams, arena, conflict)) != DB_OK)
@@ -300,10 +339,24 @@ int store_run_log_batch(const char *run_id, const struct metric *metrics, size_t
                         const struct kv *params, size_t nparams, const struct kv *tags,
                         size_t ntags, struct arena *arena, struct param_conflict *conflict)
 {
-    int rc = DB_RETRY;
+    return store_run_log_batch_idem(run_id, NULL, NULL, metrics, nmetrics, params, nparams, tags,
+                                    ntags, arena, conflict);
+}
+
+int store_run_log_batch_idem(const char *run_id, const char *idem_key, int *replayed,
+                             const struct metric *metrics, size_t nmetrics, const struct kv *params,
+                             size_t nparams, const struct kv *tags, size_t ntags,
+                             struct arena *arena, struct param_conflict *conflict)
+{
+    int rc = DB_RETRY, dummy = 0;
+    if (replayed == NULL)
+        replayed = &dummy;
+    *replayed = 0;
     for (int attempt = 0; attempt < MAX_TX_RETRIES && rc == DB_RETRY; attempt++)
-        rc = log_batch_once(run_id, metrics, nmetrics, params, nparams, tags, ntags, arena,
-                            conflict);
+        rc = log_batch_once(run_id, idem_key, replayed, metrics, nmetrics, params, nparams, tags,
+                            ntags, arena, conflict);
+    if (rc == DB_OK && idem_key != NULL && !*replayed)
+        expire_idempotency_keys();
     return rc;
 }
 
@@ -361,44 +414,6 @@ int store_run_log_inputs(const char *run_id, const struct dataset_input *inputs,
 fail:
     db_rollback();
     return rc;
-}
-
-int store_run_search(const int64_t *experiment_ids, size_t nexp, enum view_type view,
-                     int64_t offset, int64_t limit, struct arena *arena, struct run **out,
-                     size_t *n)
-{
-    struct sbuf ids;
-    char off[24], lim[24];
-    PGresult *res = NULL;
-    const char *stage = view == VIEW_ACTIVE_ONLY    ? "active"
-                        : view == VIEW_DELETED_ONLY ? "deleted"
-                                                    : NULL;
-
-    *out = NULL;
-    *n = 0;
-    sbuf_init(&ids);
-    sbuf_addc(&ids, '{');
-    for (size_t i = 0; i < nexp; i++)
-        su_array_int64(&ids, experiment_ids[i], i == 0);
-    sbuf_addc(&ids, '}');
-    const char *params[] = {ids.data, stage, su_i64(off, offset), su_i64(lim, limit)};
-    int rc = db_exec("SELECT " RUN_COLUMNS " FROM runs r"
-                     " WHERE r.experiment_id = ANY($1::bigint[])"
-                     "   AND ($2::text IS NULL OR r.lifecycle_stage = $2)"
-                     " ORDER BY r.start_time DESC, r.run_uuid ASC OFFSET $3 LIMIT $4",
-                     4, params, &res);
-    sbuf_cleanup(&ids);
-    if (rc != DB_OK)
-        return rc;
-    int rows = PQntuples(res);
-    if (rows > 0) {
-        *out = arena_alloc(arena, (size_t)rows * sizeof **out);
-        for (int r = 0; r < rows; r++)
-            read_info(res, r, arena, &(*out)[r].info);
-    }
-    *n = (size_t)rows;
-    PQclear(res);
-    return load_children(*out, *n, arena);
 }
 
 /* ---- loading params, tags, metrics and inputs for a set of runs ---- */

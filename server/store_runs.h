@@ -55,14 +55,17 @@ int store_run_log_batch(const char *run_id, const struct metric *metrics, size_t
                         const struct kv *params, size_t nparams, const struct kv *tags,
                         size_t ntags, struct arena *arena, struct param_conflict *conflict);
 
+/* store_run_log_batch guarded by an Idempotency-Key (NULL: none). The key is
+ * inserted in the batch's own transaction, so it is stored iff the batch is;
+ * when it was already stored nothing is written, *replayed is set to 1 and
+ * DB_OK returned. Keys are kept at least 24 hours. replayed may be NULL. */
+int store_run_log_batch_idem(const char *run_id, const char *idem_key, int *replayed,
+                             const struct metric *metrics, size_t nmetrics, const struct kv *params,
+                             size_t nparams, const struct kv *tags, size_t ntags,
+                             struct arena *arena, struct param_conflict *conflict);
+
 /* Links datasets to a run (deduplicated per experiment by name and digest);
  * input tags are stored only when the link is new. */
 int store_run_log_inputs(const char *run_id, const struct dataset_input *inputs, size_t n);
-
-/* Runs of the given experiments in view, start_time DESC then run id ASC,
- * skipping offset, at most limit, fully loaded into *out (arena). */
-int store_run_search(const int64_t *experiment_ids, size_t nexp, enum view_type view,
-                     int64_t offset, int64_t limit, struct arena *arena, struct run **out,
-                     size_t *n);
 
 #endif

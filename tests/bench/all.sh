@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# make bench: every benchmark, one after another, each starting its own
+# PostgreSQL and exptrackd and printing its figures next to a baseline
+# measured in the same run. BENCH_ONLY="ingest search" picks some.
+#
+#   ingest     log-batch and log-metric vs binary/text COPY     (run.sh)
+#   search     100k-run searches, 1M-point history              (search.sh)
+#   artifacts  1 GiB up/down vs psql large objects, RSS         (artifacts.sh)
+#   client     ns per et_log_metric, end-to-end points/s        (client.sh)
+#   browser    runs table of 10k runs, 1M-point chart           (browser.sh)
+set -uo pipefail
+
+build=${1:?usage: tests/bench/all.sh BUILD_DIR}
+here=$(cd "$(dirname "$0")" && pwd)
+only=${BENCH_ONLY:-ingest search artifacts client browser}
+failed=()
+
+run() {
+    local name=$1 script=$2
+    case " $only " in *" $name "*) ;; *) return 0 ;; esac
+    echo "==== bench: $name ===="
+    if ! "$here/$script" "$build"; then
+        failed+=("$name")
+    fi
+    echo
+}
+
+run ingest run.sh
+run search search.sh
+run artifacts artifacts.sh
+run client client.sh
+run browser browser.sh
+
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "bench: failed: ${failed[*]}"
+    exit 1
+fi
+echo "bench: all done"
