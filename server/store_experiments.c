@@ -54,60 +54,6 @@ int store_experiment_create(const char *name, const char *artifact_location, con
     return rc;
 }
 
-static void read_experiment(const PGresult *res, int row, struct arena *arena,
-                            struct experiment *out)
-{
-    memset(out, 0, sizeof *out);
-    out->id = su_int64(res, row, 0);
-    out->name = su_str(res, row, 1, arena);
-    out->artifact_location = su_str(res, row, 2, arena);
-    out->deleted = strcmp(PQgetvalue(res, row, 3), "deleted") == 0;
-    out->creation_time = su_int64(res, row, 4);
-    out->last_update_time = su_int64(res, row, 5);
-}
-
-/* Attaches tags to the experiments in exps (all of them, one query). */
-static int read_tags(struct experiment *exps, size_t n, struct arena *arena)
-{
-    struct sbuf ids;
-    PGresult *res = NULL;
-    int rc;
-
-    if (n == 0)
-        return DB_OK;
-    sbuf_init(&ids);
-    sbuf_addc(&ids, '{');
-    for (size_t i = 0; i < n; i++)
-        su_array_int64(&ids, exps[i].id, i == 0);
-    sbuf_addc(&ids, '}');
-    const char *params[] = {ids.data};
-    rc = db_exec("SELECT experiment_id, key, value FROM experiment_tags"
-                 " WHERE experiment_id = ANY($1::bigint[]) ORDER BY experiment_id, key",
-                 1, params, &res);
-    sbuf_cleanup(&ids);
-    if (rc != DB_OK)
-        return rc;
-    int rows = PQntuples(res);
-    for (size_t i = 0; i < n; i++) {
-        size_t count = 0;
-        for (int r = 0; r < rows; r++)
-            if (su_int64(res, r, 0) == exps[i].id)
-                count++;
-        if (count == 0)
-            continue;
-        exps[i].tags = arena_alloc(arena, count * sizeof *exps[i].tags);
-        for (int r = 0; r < rows; r++) {
-            if (su_int64(res, r, 0) != exps[i].id)
-                continue;
-            struct kv *t = &exps[i].tags[exps[i].ntags++];
-            t->key = su_str(res, r, 1, arena);
-            t->value = su_str(res, r, 2, arena);
-        }
-    }
-    PQclear(res);
-    return DB_OK;
-}
-
 static int get_one(const char *sql, const char *param, struct arena *arena, struct experiment *out)
 {
     PGresult *res = NULL;
@@ -119,9 +65,9 @@ static int get_one(const char *sql, const char *param, struct arena *arena, stru
         PQclear(res);
         return DB_NOT_FOUND;
     }
-    read_experiment(res, 0, arena, out);
+    su_experiment(res, 0, arena, out);
     PQclear(res);
-    return read_tags(out, 1, arena);
+    return su_experiment_tags(out, 1, arena);
 }
 
 int store_experiment_get(int64_t id, struct arena *arena, struct experiment *out)

@@ -373,45 +373,6 @@ int store_metrics_write(int64_t run_internal_id, const struct metric *metrics, s
     return rc;
 }
 
-int store_metrics_latest(const int64_t *run_ids, size_t nruns, struct arena *arena,
-                         void (*each)(void *ctx, size_t run_index, const struct metric *m),
-                         void *ctx)
-{
-    struct sbuf ids;
-    PGresult *res = NULL;
-    int rc;
-
-    if (nruns == 0)
-        return DB_OK;
-    sbuf_init(&ids);
-    sbuf_addc(&ids, '{');
-    for (size_t i = 0; i < nruns; i++)
-        su_array_int64(&ids, run_ids[i], i == 0);
-    sbuf_addc(&ids, '}');
-    const char *params[] = {ids.data};
-    /* ord maps each row back to the caller's index without a search */
-    rc = db_exec("SELECT r.ord, k.name, l.value, l.timestamp, l.step"
-                 " FROM unnest($1::bigint[]) WITH ORDINALITY AS r(id, ord)"
-                 " JOIN latest_metrics l ON l.run_id = r.id"
-                 " JOIN metric_keys k ON k.id = l.key_id"
-                 " ORDER BY r.ord, k.name",
-                 1, params, &res);
-    sbuf_cleanup(&ids);
-    if (rc != DB_OK)
-        return rc;
-    for (int r = 0; r < PQntuples(res); r++) {
-        struct metric m = {
-            .key = su_str(res, r, 1, arena),
-            .value = su_double(res, r, 2),
-            .timestamp = su_int64(res, r, 3),
-            .step = su_int64(res, r, 4),
-        };
-        each(ctx, (size_t)(su_int64(res, r, 0) - 1), &m);
-    }
-    PQclear(res);
-    return DB_OK;
-}
-
 int store_metric_history(const char *run_id, const char *key, int64_t offset, int64_t limit,
                          struct arena *arena, struct metric **out, size_t *n)
 {

@@ -26,12 +26,6 @@ struct metrics_write {
  * value. Retries serialization failures a few times. */
 int store_metrics_write_group(struct metrics_write *items, size_t n);
 
-/* Reads the latest metrics of the given runs (internal ids), ordered by run
- * then key; calls back per row (row index in ids, metric). */
-int store_metrics_latest(const int64_t *run_ids, size_t nruns, struct arena *arena,
-                         void (*each)(void *ctx, size_t run_index, const struct metric *m),
-                         void *ctx);
-
 /* Reads a run's history of one key in (step, timestamp, value) order,
  * skipping offset, at most limit (limit < 0: all). DB_OK with *n = 0 for an
  * unknown run or key. */

@@ -9,6 +9,7 @@
 
 #include "sbuf.h"
 #include "store_metrics.h"
+#include "store_search.h"
 #include "store_util.h"
 
 #define RUN_TAG_NAME "mlflow.runName"
@@ -17,22 +18,6 @@
 #define RUN_COLUMNS                                                                                \
     "r.id, r.run_uuid, r.experiment_id, r.name, r.user_id, r.status, r.start_time,"                \
     " r.end_time, r.lifecycle_stage, r.artifact_uri"
-
-static void read_info(const PGresult *res, int row, struct arena *arena, struct run_info *out)
-{
-    memset(out, 0, sizeof *out);
-    out->internal_id = su_int64(res, row, 0);
-    su_run_id(PQgetvalue(res, row, 1), out->run_id);
-    out->experiment_id = su_int64(res, row, 2);
-    out->name = su_str(res, row, 3, arena);
-    out->user_id = su_str(res, row, 4, arena);
-    out->status = (int)su_int64(res, row, 5);
-    out->start_time = su_int64(res, row, 6);
-    out->has_end_time = !PQgetisnull(res, row, 7);
-    out->end_time = su_int64(res, row, 7);
-    out->deleted = strcmp(PQgetvalue(res, row, 8), "deleted") == 0;
-    out->artifact_uri = su_str(res, row, 9, arena);
-}
 
 /* Finds a run: its internal id, and DB_STATE when it is deleted. */
 static int resolve(const char *run_id, int64_t *internal_id)
@@ -92,9 +77,6 @@ static int write_tags(int64_t internal_id, const struct kv *tags, size_t n)
     return rc;
 }
 
-/* Loads params, tags, latest metrics and inputs of runs[0..n). */
-static int load_children(struct run *runs, size_t n, struct arena *arena);
-
 int store_run_create(const struct run_create *in, struct arena *arena, struct run *out)
 {
     char exp[24], start[24];
@@ -151,9 +133,9 @@ int store_run_get(const char *run_id, struct arena *arena, struct run *out)
         PQclear(res);
         return DB_NOT_FOUND;
     }
-    read_info(res, 0, arena, &out->info);
+    su_run_info(res, 0, arena, &out->info);
     PQclear(res);
-    return load_children(out, 1, arena);
+    return store_search_load_children(out, 1, NULL, arena);
 }
 
 int store_run_update(const char *run_id, int status, int has_end_time, int64_t end_time,
@@ -178,7 +160,7 @@ int store_run_update(const char *run_id, int status, int has_end_time, int64_t e
                  4, params, &res);
     if (rc != DB_OK)
         goto fail;
-    read_info(res, 0, arena, out);
+    su_run_info(res, 0, arena, out);
     PQclear(res);
     res = NULL;
     if (params[3] != NULL) {
@@ -413,171 +395,5 @@ int store_run_log_inputs(const char *run_id, const struct dataset_input *inputs,
     return db_commit();
 fail:
     db_rollback();
-    return rc;
-}
-
-/* ---- loading params, tags, metrics and inputs for a set of runs ---- */
-
-struct child_rows {
-    struct run *runs;
-    struct arena *arena;
-};
-
-static void add_metric(void *ctx, size_t i, const struct metric *m)
-{
-    struct child_rows *c = ctx;
-    struct run *run = &c->runs[i];
-    /* rows arrive grouped per run; grow by doubling inside the arena */
-    if ((run->nmetrics & (run->nmetrics - 1)) == 0) {
-        size_t cap = run->nmetrics ? run->nmetrics * 2 : 4;
-        struct metric *grown = arena_alloc(c->arena, cap * sizeof *grown);
-        if (run->nmetrics)
-            memcpy(grown, run->metrics, run->nmetrics * sizeof *grown);
-        run->metrics = grown;
-    }
-    run->metrics[run->nmetrics++] = *m;
-}
-
-/* Reads (ord, key, value) rows and appends each to runs[ord-1] in *field. */
-static int load_kv(const char *sql, const char *ids, struct run *runs, size_t n,
-                   struct arena *arena, size_t kv_offset, size_t count_offset)
-{
-    const char *params[] = {ids};
-    PGresult *res = NULL;
-    int rc = db_exec(sql, 1, params, &res);
-    if (rc != DB_OK)
-        return rc;
-    int rows = PQntuples(res);
-    size_t *counts = calloc(n, sizeof *counts);
-    if (counts == NULL)
-        abort();
-    for (int r = 0; r < rows; r++)
-        counts[su_int64(res, r, 0) - 1]++;
-    for (size_t i = 0; i < n; i++) {
-        struct kv **slot = (struct kv **)((char *)&runs[i] + kv_offset);
-        *slot = counts[i] ? arena_alloc(arena, counts[i] * sizeof **slot) : NULL;
-    }
-    for (int r = 0; r < rows; r++) {
-        size_t i = (size_t)(su_int64(res, r, 0) - 1);
-        struct kv **slot = (struct kv **)((char *)&runs[i] + kv_offset);
-        size_t *count = (size_t *)((char *)&runs[i] + count_offset);
-        (*slot)[*count].key = su_str(res, r, 1, arena);
-        (*slot)[*count].value = su_str(res, r, 2, arena);
-        (*count)++;
-    }
-    free(counts);
-    PQclear(res);
-    return DB_OK;
-}
-
-/* Reads the dataset inputs of runs, then their tags, and attaches both. */
-static int load_inputs(const char *ids, struct run *runs, size_t n, struct arena *arena)
-{
-    const char *params[] = {ids};
-    PGresult *res = NULL;
-    int rc =
-        db_exec("SELECT r.ord, d.name, d.digest, d.source_type, d.source, d.schema,"
-                "  d.profile, (SELECT count(*) FROM input_tags t"
-                "   WHERE t.run_id = r.id AND t.dataset_id = d.id)"
-                " FROM unnest($1::bigint[]) WITH ORDINALITY AS r(id, ord)"
-                " JOIN run_inputs ri ON ri.run_id = r.id JOIN datasets d ON d.id = ri.dataset_id"
-                " ORDER BY r.ord, d.id",
-                1, params, &res);
-    if (rc != DB_OK)
-        return rc;
-    int rows = PQntuples(res);
-    for (int r = 0; r < rows; r++) {
-        struct run *run = &runs[su_int64(res, r, 0) - 1];
-        if (run->inputs == NULL) {
-            size_t cap = 0;
-            for (int q = r; q < rows && su_int64(res, q, 0) == su_int64(res, r, 0); q++)
-                cap++;
-            run->inputs = arena_alloc(arena, cap * sizeof *run->inputs);
-        }
-        struct dataset_input *in = &run->inputs[run->ninputs++];
-        in->dataset.name = su_str(res, r, 1, arena);
-        in->dataset.digest = su_str(res, r, 2, arena);
-        in->dataset.source_type = su_str(res, r, 3, arena);
-        in->dataset.source = su_str(res, r, 4, arena);
-        in->dataset.schema = su_str(res, r, 5, arena);
-        in->dataset.profile = su_str(res, r, 6, arena);
-        size_t ntags = (size_t)su_int64(res, r, 7);
-        in->tags = ntags ? arena_alloc(arena, ntags * sizeof *in->tags) : NULL;
-    }
-    PQclear(res);
-    if (rows == 0)
-        return DB_OK;
-
-    /* Same order as above (run, dataset), so tags fill inputs front to back. */
-    rc = db_exec("SELECT r.ord, t.key, t.value, t.dataset_id"
-                 " FROM unnest($1::bigint[]) WITH ORDINALITY AS r(id, ord)"
-                 " JOIN input_tags t ON t.run_id = r.id ORDER BY r.ord, t.dataset_id, t.key",
-                 1, params, &res);
-    if (rc != DB_OK)
-        return rc;
-    size_t run_i = (size_t)-1, input_i = 0;
-    int64_t last_dataset = -1;
-    for (int r = 0; r < PQntuples(res); r++) {
-        size_t i = (size_t)(su_int64(res, r, 0) - 1);
-        int64_t dataset = su_int64(res, r, 3);
-        if (i != run_i) {
-            run_i = i;
-            input_i = 0;
-            last_dataset = dataset;
-        } else if (dataset != last_dataset) {
-            input_i++;
-            last_dataset = dataset;
-        }
-        struct run *run = &runs[i];
-        /* skip inputs that have no tags: their slots were sized zero */
-        while (input_i < run->ninputs && run->inputs[input_i].tags == NULL)
-            input_i++;
-        if (input_i >= run->ninputs)
-            continue;
-        struct dataset_input *in = &run->inputs[input_i];
-        in->tags[in->ntags].key = su_str(res, r, 1, arena);
-        in->tags[in->ntags].value = su_str(res, r, 2, arena);
-        in->ntags++;
-    }
-    PQclear(res);
-    (void)n;
-    return DB_OK;
-}
-
-static int load_children(struct run *runs, size_t n, struct arena *arena)
-{
-    struct sbuf ids;
-    int rc;
-
-    if (n == 0)
-        return DB_OK;
-    sbuf_init(&ids);
-    sbuf_addc(&ids, '{');
-    for (size_t i = 0; i < n; i++)
-        su_array_int64(&ids, runs[i].info.internal_id, i == 0);
-    sbuf_addc(&ids, '}');
-
-    rc = load_kv(
-        "SELECT r.ord, p.key, p.value FROM unnest($1::bigint[]) WITH ORDINALITY AS r(id, ord)"
-        " JOIN params p ON p.run_id = r.id ORDER BY r.ord, p.key",
-        ids.data, runs, n, arena, offsetof(struct run, params), offsetof(struct run, nparams));
-    if (rc != DB_OK)
-        goto out;
-    rc = load_kv(
-        "SELECT r.ord, t.key, t.value FROM unnest($1::bigint[]) WITH ORDINALITY AS r(id, ord)"
-        " JOIN tags t ON t.run_id = r.id ORDER BY r.ord, t.key",
-        ids.data, runs, n, arena, offsetof(struct run, tags), offsetof(struct run, ntags));
-    if (rc != DB_OK)
-        goto out;
-    int64_t *internal = arena_alloc(arena, n * sizeof *internal);
-    for (size_t i = 0; i < n; i++)
-        internal[i] = runs[i].info.internal_id;
-    struct child_rows ctx = {runs, arena};
-    rc = store_metrics_latest(internal, n, arena, add_metric, &ctx);
-    if (rc != DB_OK)
-        goto out;
-    rc = load_inputs(ids.data, runs, n, arena);
-out:
-    sbuf_cleanup(&ids);
     return rc;
 }

@@ -16,22 +16,6 @@
     " s.end_time, s.lifecycle_stage, s.artifact_uri"
 #define SEARCH_NCOLUMNS 10
 
-static void read_info(const PGresult *res, int row, struct arena *arena, struct run_info *out)
-{
-    memset(out, 0, sizeof *out);
-    out->internal_id = su_int64(res, row, 0);
-    su_run_id(PQgetvalue(res, row, 1), out->run_id);
-    out->experiment_id = su_int64(res, row, 2);
-    out->name = su_str(res, row, 3, arena);
-    out->user_id = su_str(res, row, 4, arena);
-    out->status = (int)su_int64(res, row, 5);
-    out->start_time = su_int64(res, row, 6);
-    out->has_end_time = !PQgetisnull(res, row, 7);
-    out->end_time = su_int64(res, row, 7);
-    out->deleted = strcmp(PQgetvalue(res, row, 8), "deleted") == 0;
-    out->artifact_uri = su_str(res, row, 9, arena);
-}
-
 static const char *stage_of(enum view_type view)
 {
     return view == VIEW_ACTIVE_ONLY ? "active" : view == VIEW_DELETED_ONLY ? "deleted" : NULL;
@@ -249,7 +233,7 @@ int store_run_search(const struct run_search *rs, struct arena *arena, struct ru
     if (rows > 0) {
         *out = arena_alloc(arena, (size_t)rows * sizeof **out);
         for (int r = 0; r < rows; r++)
-            read_info(res, r, arena, &(*out)[r].info);
+            su_run_info(res, r, arena, &(*out)[r].info);
         read_cursor(res, rows - 1, nkeys, arena, last);
     }
     *n = (size_t)rows;
@@ -262,56 +246,6 @@ int store_run_search(const struct run_search *rs, struct arena *arena, struct ru
 #define EXPERIMENT_COLUMNS                                                                         \
     "e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage, e.creation_time,"            \
     " e.last_update_time"
-
-static void read_experiment(const PGresult *res, int row, struct arena *arena,
-                            struct experiment *out)
-{
-    memset(out, 0, sizeof *out);
-    out->id = su_int64(res, row, 0);
-    out->name = su_str(res, row, 1, arena);
-    out->artifact_location = su_str(res, row, 2, arena);
-    out->deleted = strcmp(PQgetvalue(res, row, 3), "deleted") == 0;
-    out->creation_time = su_int64(res, row, 4);
-    out->last_update_time = su_int64(res, row, 5);
-}
-
-/* Attaches the tags of exps[0..n) (one statement, rows in list order). */
-static int experiment_tags(struct experiment *exps, size_t n, struct arena *arena)
-{
-    struct sbuf ids;
-    PGresult *res = NULL;
-
-    if (n == 0)
-        return DB_OK;
-    sbuf_init(&ids);
-    sbuf_addc(&ids, '{');
-    for (size_t i = 0; i < n; i++)
-        su_array_int64(&ids, exps[i].id, i == 0);
-    sbuf_addc(&ids, '}');
-    const char *params[] = {ids.data};
-    int rc = db_exec("SELECT x.ord, t.key, t.value"
-                     " FROM unnest($1::bigint[]) WITH ORDINALITY AS x(id, ord)"
-                     " JOIN experiment_tags t ON t.experiment_id = x.id ORDER BY x.ord, t.key",
-                     1, params, &res);
-    sbuf_cleanup(&ids);
-    if (rc != DB_OK)
-        return rc;
-    int rows = PQntuples(res), r = 0;
-    for (size_t i = 0; i < n; i++) {
-        int begin = r;
-        while (r < rows && (size_t)su_int64(res, r, 0) == i + 1)
-            r++;
-        if (r == begin)
-            continue;
-        exps[i].tags = arena_alloc(arena, (size_t)(r - begin) * sizeof *exps[i].tags);
-        for (int k = begin; k < r; k++) {
-            exps[i].tags[exps[i].ntags].key = su_str(res, k, 1, arena);
-            exps[i].tags[exps[i].ntags++].value = su_str(res, k, 2, arena);
-        }
-    }
-    PQclear(res);
-    return DB_OK;
-}
 
 static void experiment_order(struct sql_query *q, const struct experiment_search *es)
 {
@@ -361,9 +295,9 @@ int store_experiment_search(const struct experiment_search *es, struct arena *ar
     if (rows > 0) {
         *out = arena_alloc(arena, (size_t)rows * sizeof **out);
         for (int r = 0; r < rows; r++)
-            read_experiment(res, r, arena, &(*out)[r]);
+            su_experiment(res, r, arena, &(*out)[r]);
     }
     *n = (size_t)rows;
     PQclear(res);
-    return experiment_tags(*out, *n, arena);
+    return su_experiment_tags(*out, *n, arena);
 }

@@ -4,6 +4,7 @@
 #define ET_SERVER_STORE_UTIL_H
 
 #include <libpq-fe.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "arena.h"
@@ -29,5 +30,17 @@ void su_array_int64(struct sbuf *b, int64_t v, int first);
 
 /* Formats a run's uuid column text (with dashes) as 32 hex digits into out. */
 void su_run_id(const char *uuid_text, char out[33]);
+
+/* Row readers shared by the store files. A run row has the columns
+ * id, run_uuid, experiment_id, name, user_id, status, start_time, end_time,
+ * lifecycle_stage, artifact_uri; an experiment row experiment_id, name,
+ * artifact_location, lifecycle_stage, creation_time, last_update_time. */
+struct run_info;
+struct experiment;
+void su_run_info(const PGresult *res, int row, struct arena *arena, struct run_info *out);
+void su_experiment(const PGresult *res, int row, struct arena *arena, struct experiment *out);
+
+/* Attaches the tags of exps[0..n) (one statement). Returns a db_status. */
+int su_experiment_tags(struct experiment *exps, size_t n, struct arena *arena);
 
 #endif
