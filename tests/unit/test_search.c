@@ -148,7 +148,11 @@ static int field(const char *line, const char *name, char *out, size_t size)
     const char *v = line + n + 1;
     if (*v == ' ')
         v++;
-    snprintf(out, size, "%s", v);
+    size_t len = strlen(v);
+    if (len >= size)
+        len = size - 1; /* a case longer than the record's field is cut, and then fails */
+    memcpy(out, v, len);
+    out[len] = '\0';
     return 1;
 }
 
