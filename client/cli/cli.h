@@ -34,6 +34,10 @@ et_client *cli_client(struct cli *c);
 int cli_fail(const char *what, int rc);
 /* Prints a usage message to stderr; returns EXIT_USAGE. */
 int cli_usage(const char *text);
+/* Takes the subcommand word off c->argv. NULL when there is none to run:
+ * --help printed usage to stdout (*rc = 0), or the word is missing (usage
+ * on stderr, *rc = EXIT_USAGE). */
+const char *cli_subcommand(struct cli *c, const char *usage, int *rc);
 
 /* Tables: rows of ncols strings printed with aligned columns. */
 struct table;

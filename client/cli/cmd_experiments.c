@@ -129,20 +129,10 @@ static int change(struct cli *c, int is_rename)
 
 int cmd_experiments(struct cli *c)
 {
-    if (c->argc < 1) {
-        if (c->help) {
-            fputs(usage, stdout);
-            return 0;
-        }
-        return cli_usage(usage);
-    }
-    const char *sub = c->argv[0];
-    c->argc--;
-    c->argv++;
-    if (c->help) {
-        fputs(usage, stdout);
-        return 0;
-    }
+    int rc = EXIT_USAGE;
+    const char *sub = cli_subcommand(c, usage, &rc);
+    if (sub == NULL)
+        return rc;
     if (strcmp(sub, "list") == 0)
         return list(c);
     if (strcmp(sub, "create") == 0)

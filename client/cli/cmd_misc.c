@@ -19,21 +19,6 @@ static const char artifacts_usage[] =
 static const char sync_usage[] = "usage: exptrack sync DIR\n";
 
 /* Shifts the subcommand word off; NULL (usage printed or help shown) if none. */
-static const char *subcommand(struct cli *c, const char *usage, int *rc)
-{
-    if (c->help) {
-        fputs(usage, stdout);
-        *rc = 0;
-        return NULL;
-    }
-    if (c->argc < 1) {
-        *rc = cli_usage(usage);
-        return NULL;
-    }
-    c->argc--;
-    return *c->argv++;
-}
-
 static int parse_i64(const char *s, int64_t *out)
 {
     char *end;
@@ -78,7 +63,7 @@ static int log_metric(struct cli *c, et_run *run, double v, int64_t step)
 int cmd_log(struct cli *c)
 {
     int rc = EXIT_USAGE;
-    const char *sub = subcommand(c, log_usage, &rc), *step_s = NULL;
+    const char *sub = cli_subcommand(c, log_usage, &rc), *step_s = NULL;
     int64_t step = 0;
     et_run *run = NULL;
 
@@ -205,7 +190,7 @@ static int artifacts_ls(struct cli *c)
 int cmd_artifacts(struct cli *c)
 {
     int rc = EXIT_USAGE;
-    const char *sub = subcommand(c, artifacts_usage, &rc);
+    const char *sub = cli_subcommand(c, artifacts_usage, &rc);
     if (sub == NULL)
         return rc;
     if (strcmp(sub, "ls") == 0)

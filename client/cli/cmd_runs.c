@@ -219,20 +219,10 @@ static int delete_or_restore(struct cli *c, int del)
 
 int cmd_runs(struct cli *c)
 {
-    if (c->argc < 1) {
-        if (c->help) {
-            fputs(usage, stdout);
-            return 0;
-        }
-        return cli_usage(usage);
-    }
-    const char *sub = c->argv[0];
-    c->argc--;
-    c->argv++;
-    if (c->help) {
-        fputs(usage, stdout);
-        return 0;
-    }
+    int rc = EXIT_USAGE;
+    const char *sub = cli_subcommand(c, usage, &rc);
+    if (sub == NULL)
+        return rc;
     if (strcmp(sub, "create") == 0)
         return create(c);
     if (strcmp(sub, "get") == 0)

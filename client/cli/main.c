@@ -27,6 +27,21 @@ int cli_usage(const char *text)
     return EXIT_USAGE;
 }
 
+const char *cli_subcommand(struct cli *c, const char *usage, int *rc)
+{
+    if (c->help) {
+        fputs(usage, stdout);
+        *rc = 0;
+        return NULL;
+    }
+    if (c->argc < 1) {
+        *rc = cli_usage(usage);
+        return NULL;
+    }
+    c->argc--;
+    return *c->argv++;
+}
+
 int cli_fail(const char *what, int rc)
 {
     const char *detail = et_last_error();
