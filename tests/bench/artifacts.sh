@@ -30,86 +30,19 @@ server_flags=${BENCH_SERVER_FLAGS:-}
 server_bin=$build/bin/exptrackd
 [ -x "$server_bin" ] || { echo "bench: $server_bin not found; build first" >&2; exit 1; }
 command -v curl >/dev/null || { echo "bench: curl is needed" >&2; exit 1; }
-pgbin=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-[ -x "$pgbin/postgres" ] || { echo "bench: no PostgreSQL in /usr/lib/postgresql" >&2; exit 1; }
-
-tmp=$(mktemp -d /tmp/exptrack-artbench.XXXXXX)
-pgdata=$tmp/pgdata
-server_pid=""
+# shellcheck source=tests/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_setup bench
+BENCH_PSQL_TIMEOUT=900
 sampler_pid=""
-pg_started=0
+bench_extra_cleanup() { stop_pid "$sampler_pid"; }
 
-log() { printf 'bench: %s\n' "$*" >&2; }
-
-as_pg() {
-    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-
-wait_gone() {
-    local pid=$1 limit=$2 i
-    for ((i = 0; i < limit * 10; i++)); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-stop_pid() {
-    local pid=$1
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    wait_gone "$pid" 15 || kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    stop_pid "$sampler_pid"
-    stop_pid "$server_pid"
-    if [ "$pg_started" = 1 ]; then
-        as_pg "$pgbin/pg_ctl" -D "$pgdata" -m fast -t 30 -w stop >/dev/null 2>&1 || {
-            pmpid=$(head -n 1 "$pgdata/postmaster.pid" 2>/dev/null || true)
-            if [ -n "$pmpid" ]; then kill -KILL "$pmpid" 2>/dev/null || true; fi
-        }
-    fi
-    if [ "$rc" -ne 0 ]; then
-        for f in "$tmp"/exptrackd.log "$tmp"/pg.log; do
-            [ -s "$f" ] && { log "last lines of $(basename "$f"):"; tail -n 20 "$f" >&2; }
-        done
-    fi
-    rm -rf "$tmp"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-psql_() { timeout 900 "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 -h "$tmp" -U postgres "$@"; }
-sql() { psql_ -d exptrack -At -c "$1"; }
 now() { date +%s.%N; }
 rate() { awk -v m="$mib" -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", m / (b - a) }'; }
 kib_of() { awk -v k="$2" '$1 == k":" { print $2 }' "/proc/$1/status"; }
 
 # --- PostgreSQL (durable, like tests/bench/run.sh) ----------------------------
-chmod 755 "$tmp"
-if [ "$(id -u)" -eq 0 ]; then chown postgres: "$tmp"; fi
-as_pg "$pgbin/initdb" -D "$pgdata" -U postgres --auth=trust -E UTF8 --no-locale >"$tmp/initdb.log" 2>&1 ||
-    { cat "$tmp/initdb.log" >&2; exit 1; }
-cat >>"$pgdata/postgresql.conf" <<EOF
-listen_addresses = ''
-unix_socket_directories = '$tmp'
-fsync = on
-synchronous_commit = on
-full_page_writes = on
-shared_buffers = 256MB
-max_wal_size = 16GB
-checkpoint_timeout = 1h
-EOF
-log "starting PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') in $tmp"
-pg_started=1
-as_pg "$pgbin/pg_ctl" -D "$pgdata" -l "$tmp/pg.log" -w -t 60 start >/dev/null
-psql_ -d postgres -c "CREATE DATABASE exptrack"
+bench_pg_start
 
 # --- the file ----------------------------------------------------------------
 log "writing $mib MiB of random bytes"
@@ -118,19 +51,7 @@ chmod 644 "$tmp/data.bin"
 sha=$(sha256sum "$tmp/data.bin" | awk '{print $1}')
 
 # --- exptrackd ---------------------------------------------------------------
-# shellcheck disable=SC2086 # server_flags is a list of flags
-"$server_bin" --port 0 --database-url "postgresql:///exptrack?host=$tmp&user=postgres" \
-    --max-artifact-size $((mib * 1048576 + 1)) $server_flags 2>"$tmp/exptrackd.log" &
-server_pid=$!
-url=""
-for ((i = 0; i < 300; i++)); do
-    url=$(grep -m 1 -o 'listening on http://[^ ]*' "$tmp/exptrackd.log" 2>/dev/null | sed 's/^listening on //' || true)
-    [ -n "$url" ] && break
-    kill -0 "$server_pid" 2>/dev/null || { log "exptrackd exited at start"; exit 1; }
-    sleep 0.1
-done
-[ -n "$url" ] || { log "exptrackd did not print 'listening on' within 30 s"; exit 1; }
-log "exptrackd $url (pid $server_pid)"
+bench_server_start --max-artifact-size $((mib * 1048576 + 1))
 
 run_json=$(curl -sS -X POST -H 'Content-Type: application/json' \
     -d '{"experiment_id": "0"}' "$url/api/2.0/mlflow/runs/create")

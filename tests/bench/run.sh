@@ -52,80 +52,20 @@ copybin_bin=$build/bin/copy_bench
 for b in "$server_bin" "$loadgen_bin" "$copybin_bin"; do
     [ -x "$b" ] || { echo "bench: $b not found; build first" >&2; exit 1; }
 done
-pgbin=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-if [ ! -x "$pgbin/postgres" ]; then
-    echo "bench: no PostgreSQL in /usr/lib/postgresql" >&2
-    exit 1
-fi
 clk_tck=$(getconf CLK_TCK)
-
-tmp=$(mktemp -d /tmp/exptrack-bench.XXXXXX)
-pgdata=$tmp/pgdata
-server_pid=""
+# shellcheck source=tests/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_setup bench
 perf_pid=""
-pg_started=0
 declare -a bg_pids=()   # children of the shell that runs them (psql sessions)
 declare -a main_pids=() # background jobs of this shell
 
-log() { printf 'bench: %s\n' "$*" >&2; }
-
-# Runs a command as the PostgreSQL owner: 'postgres' when we are root.
-as_pg() {
-    if [ "$(id -u)" -eq 0 ]; then
-        runuser -u postgres -- "$@"
-    else
-        "$@"
-    fi
-}
-
-# Waits up to $2 seconds for pid $1 to exit; 0 if it did.
-wait_gone() {
-    local pid=$1 limit=$2 i
-    for ((i = 0; i < limit * 10; i++)); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-stop_pid() {
-    local pid=$1
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    wait_gone "$pid" 15 || kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
+bench_extra_cleanup() {
     for p in "${main_pids[@]}" "${bg_pids[@]}"; do
         kill -TERM "$p" 2>/dev/null || true
     done
     stop_pid "$perf_pid"
-    stop_pid "$server_pid"
-    if [ "$pg_started" = 1 ]; then
-        as_pg "$pgbin/pg_ctl" -D "$pgdata" -m fast -t 30 -w stop >/dev/null 2>&1 || {
-            pmpid=$(head -n 1 "$pgdata/postmaster.pid" 2>/dev/null || true)
-            if [ -n "$pmpid" ]; then kill -KILL "$pmpid" 2>/dev/null || true; fi
-        }
-    fi
-    if [ "$rc" -ne 0 ]; then
-        for f in "$tmp"/exptrackd.log "$tmp"/pg.log; do
-            [ -s "$f" ] && { log "last lines of $(basename "$f"):"; tail -n 20 "$f" >&2; }
-        done
-    fi
-    rm -rf "$tmp"
-    exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-psql_() {
-    timeout 300 "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 -h "$tmp" -U postgres "$@"
-}
-sql() { psql_ -d exptrack -At -c "$1"; }
 
 # CPU ticks (user+system) of a process, plus those of its reaped children.
 proc_ticks() {
@@ -168,33 +108,12 @@ wal_lsn() { sql "SELECT pg_current_wal_lsn()"; }
 wal_bytes() { sql "SELECT pg_wal_lsn_diff('$2', '$1')::bigint"; }
 
 # --- PostgreSQL -------------------------------------------------------------
-chmod 755 "$tmp"
-if [ "$(id -u)" -eq 0 ]; then chown postgres: "$tmp"; fi
-as_pg "$pgbin/initdb" -D "$pgdata" -U postgres --auth=trust -E UTF8 --no-locale >"$tmp/initdb.log" 2>&1 ||
-    { cat "$tmp/initdb.log" >&2; exit 1; }
-# Real durability on both sides of the comparison; no checkpoint inside a
-# measured phase (one is forced before each) and no autovacuum worker waking
-# up in one phase and not the other: both only add noise to the comparison.
-cat >>"$pgdata/postgresql.conf" <<EOF
-listen_addresses = ''
-unix_socket_directories = '$tmp'
-fsync = on
-synchronous_commit = on
-full_page_writes = on
-shared_buffers = 256MB
-max_wal_size = 16GB
-checkpoint_timeout = 1h
-max_connections = 200
-autovacuum = off
-EOF
+# No autovacuum worker waking up in one phase and not the other.
+pg_extra=("max_connections = 200" "autovacuum = off")
 if [ "$diag" = 1 ]; then
-    printf '%s\n' "shared_preload_libraries = 'pg_stat_statements'" "track_io_timing = on" \
-        >>"$pgdata/postgresql.conf"
+    pg_extra+=("shared_preload_libraries = 'pg_stat_statements'" "track_io_timing = on")
 fi
-log "starting PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') in $tmp"
-pg_started=1
-as_pg "$pgbin/pg_ctl" -D "$pgdata" -l "$tmp/pg.log" -w -t 60 start >/dev/null
-psql_ -d postgres -c "CREATE DATABASE exptrack"
+bench_pg_start "${pg_extra[@]}"
 if [ "$diag" = 1 ]; then
     psql_ -d exptrack -c "CREATE EXTENSION pg_stat_statements"
     psql_ -d exptrack -c "ALTER SYSTEM SET pg_stat_statements.track_planning = on"
@@ -202,23 +121,7 @@ if [ "$diag" = 1 ]; then
 fi
 
 # --- exptrackd --------------------------------------------------------------
-# Starts exptrackd with the given extra flags; sets server_pid and url.
-start_server() {
-    local i
-    # shellcheck disable=SC2086 # server_flags is a list of flags
-    "$server_bin" --port 0 --database-url "postgresql:///exptrack?host=$tmp&user=postgres" \
-        $server_flags "$@" 2>"$tmp/exptrackd.log" &
-    server_pid=$!
-    url=""
-    for ((i = 0; i < 300; i++)); do
-        url=$(grep -m 1 -o 'listening on http://[^ ]*' "$tmp/exptrackd.log" 2>/dev/null | sed 's/^listening on //' || true)
-        [ -n "$url" ] && break
-        kill -0 "$server_pid" 2>/dev/null || { log "exptrackd exited at start"; exit 1; }
-        sleep 0.1
-    done
-    [ -n "$url" ] || { log "exptrackd did not print 'listening on' within 30 s"; exit 1; }
-    log "exptrackd $url (pid $server_pid) $*"
-}
+start_server() { bench_server_start "$@"; }
 start_server
 
 # --- Phase 1: exptrackd log-batch ---------------------------------------------
