@@ -870,8 +870,9 @@ static size_t target_experiments(const struct request *req, const struct route *
                 continue;
             for (size_t i = 0; i < json_array_size(arr) && n < max; i++) {
                 const char *s;
+                char idbuf[32];
                 int64_t id;
-                if (jx_array_string(arr, i, fields[f], &s, &scratch) != JX_OK)
+                if (jx_array_id(arr, i, fields[f], idbuf, &s, &scratch) != JX_OK)
                     continue;
                 if (runs ? validate_is_run_id(s) && store_auth_run_experiment(s, &id) == DB_OK
                          : s[0] >= '0' && s[0] <= '9' && jx_parse_int64_text(s, &id) == 0)

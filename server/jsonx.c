@@ -244,17 +244,23 @@ int jx_item(const json_t *array, size_t i, const char *key, char *where, size_t 
     return JX_OK;
 }
 
+int jx_array_id(const json_t *array, size_t i, const char *key, char buf[32], const char **out,
+                struct reply *r)
+{
+    const json_t *v = json_array_get(array, i);
+    if (json_is_integer(v)) {
+        /* ids sent as JSON numbers are taken as their decimal text */
+        snprintf(buf, 32, "%lld", (long long)json_integer_value(v));
+        *out = buf;
+        return JX_OK;
+    }
+    return jx_array_string(array, i, key, out, r);
+}
+
 int jx_array_string(const json_t *array, size_t i, const char *key, const char **out,
                     struct reply *r)
 {
     const json_t *v = json_array_get(array, i);
-    if (json_is_integer(v)) {
-        /* experiment ids sent as numbers are taken as their decimal text */
-        static __thread char buf[32];
-        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
-        *out = buf;
-        return JX_OK;
-    }
     if (!json_is_string(v)) {
         char where[96];
         struct input top = {NULL, 0, NULL};

@@ -53,9 +53,16 @@ int jx_array(const struct input *in, const char *key, const json_t **out, struct
 int jx_item(const json_t *array, size_t i, const char *key, char *where, size_t where_len,
             struct input *item, struct reply *r);
 
-/* Reads a string from element i of a string array (query or JSON). */
+/* Reads a string from element i of a string array (query or JSON). *out
+ * points into the array. */
 int jx_array_string(const json_t *array, size_t i, const char *key, const char **out,
                     struct reply *r);
+
+/* Like jx_array_string, but an id given as a JSON integer (the contract lets
+ * clients send experiment ids as numbers) is written as decimal text into
+ * buf, which *out then points to: valid until buf is reused. */
+int jx_array_id(const json_t *array, size_t i, const char *key, char buf[32], const char **out,
+                struct reply *r);
 
 /* Encodes a double for a response: a JSON real, or the strings "NaN",
  * "Infinity", "-Infinity". Returns a new reference. */
