@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "reply.h"
 #include "routes.h"
 #include "sbuf.h"
+#include "wake.h"
 #include "xalloc.h"
 
 #define REQUEST_ID_MAX 128
@@ -32,6 +34,19 @@ struct http_server {
     struct MHD_Daemon *daemon;
     size_t max_body;
     int port;
+    int header_timeout_s;
+    pthread_t reaper;
+    int reaper_running;
+};
+
+/* The wake handle of a request (wake.h). conn is cleared, under mu, when
+ * the request ends, so late wake-ups from other threads do nothing. */
+struct wake {
+    pthread_mutex_t mu;
+    int refs;
+    struct MHD_Connection *conn;
+    int paused;  /* the connection is suspended until wake_up */
+    int pending; /* a wake_up came while the request was not paused */
 };
 
 /* One request in flight. */
@@ -47,7 +62,78 @@ struct req_ctx {
     int upload_refused; /* begin() or data() said no: the reply holds why */
     char request_id[REQUEST_ID_MAX + 1]; /* X-Request-Id: the client's, or made here */
     size_t streamed_in;                  /* BODY_STREAM routes: body bytes received */
+    struct wake *wake;                   /* made by request_wake(); NULL if never asked */
+    int deferred;                        /* paused until the reply's finish can run */
 };
+
+struct wake *request_wake(const struct request *req)
+{
+    struct req_ctx *ctx = req->http_ctx;
+    if (ctx->wake == NULL) {
+        ctx->wake = xcalloc(1, sizeof *ctx->wake);
+        pthread_mutex_init(&ctx->wake->mu, NULL);
+        ctx->wake->refs = 1; /* the request's own */
+        ctx->wake->conn = req->conn;
+    }
+    pthread_mutex_lock(&ctx->wake->mu);
+    ctx->wake->refs++;
+    pthread_mutex_unlock(&ctx->wake->mu);
+    return ctx->wake;
+}
+
+void wake_up(struct wake *w)
+{
+    pthread_mutex_lock(&w->mu);
+    if (w->conn != NULL && w->paused) {
+        w->paused = 0;
+        MHD_resume_connection(w->conn);
+    } else if (w->conn != NULL) {
+        w->pending = 1;
+    }
+    pthread_mutex_unlock(&w->mu);
+}
+
+void wake_unref(struct wake *w)
+{
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&w->mu);
+    int last = --w->refs == 0;
+    pthread_mutex_unlock(&w->mu);
+    if (last) {
+        pthread_mutex_destroy(&w->mu);
+        free(w);
+    }
+}
+
+/* Pauses the request's connection until wake_up, unless a wake-up already
+ * came. Returns 1 when paused, 0 when the caller should go on now. Called
+ * on the connection's worker thread. */
+static int pause_request(struct wake *w)
+{
+    int paused = 0;
+    pthread_mutex_lock(&w->mu);
+    if (w->pending) {
+        w->pending = 0;
+    } else {
+        w->paused = 1;
+        MHD_suspend_connection(w->conn);
+        paused = 1;
+    }
+    pthread_mutex_unlock(&w->mu);
+    return paused;
+}
+
+/* The request is over: later wake-ups must not touch its connection. */
+static void wake_detach(struct wake *w)
+{
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->conn = NULL;
+    pthread_mutex_unlock(&w->mu);
+    wake_unref(w);
+}
 
 const char *request_header(const struct request *req, const char *name)
 {
@@ -162,11 +248,16 @@ static void dispatch(struct http_server *srv, struct MHD_Connection *conn, const
         reply_cleanup(r);
         reply_init(r);
     }
-    struct request req = {
-        .method = method, .path = url, .input = input, .from_query = from_query, .conn = conn};
+    struct request req = {.method = method,
+                          .path = url,
+                          .input = input,
+                          .from_query = from_query,
+                          .conn = conn,
+                          .http_ctx = ctx};
     if (auth_request(&req, ctx->route, r) == 0) { /* hosts, origins, credentials, rules */
         ctx->route->handler(&req, r);
-        auth_after(&req, ctx->route, r);
+        if (r->finish == NULL) /* deferred replies are of unaudited routes */
+            auth_after(&req, ctx->route, r);
     } else {
         why[0] = '\0';
     }
@@ -181,6 +272,7 @@ struct stream_source {
     reply_stream_fn fn;
     void (*free_fn)(void *state);
     void *state;
+    struct wake *wake; /* to pause on REPLY_STREAM_PAUSE; NULL: the handler asked for none */
 };
 
 static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max)
@@ -189,6 +281,12 @@ static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max)
     ssize_t n = src->fn(src->state, pos, buf, max);
     if (n > 0)
         return n;
+    if (n == REPLY_STREAM_PAUSE && src->wake != NULL) {
+        /* Nothing to send yet: libmicrohttpd calls again after the resume
+         * (or at once, if a wake-up came in between). */
+        (void)pause_request(src->wake);
+        return 0;
+    }
     return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
@@ -197,11 +295,12 @@ static void free_stream(void *cls)
     struct stream_source *src = cls;
     if (src->free_fn != NULL)
         src->free_fn(src->state);
+    wake_unref(src->wake);
     free(src);
 }
 
 /* Builds the response; a streamed reply hands its state over to it. */
-static struct MHD_Response *make_response(struct reply *r)
+static struct MHD_Response *make_response(struct reply *r, struct wake *wake)
 {
     if (r->stream == NULL)
         return MHD_create_response_from_buffer(r->body_len, r->body, MHD_RESPMEM_MUST_COPY);
@@ -209,6 +308,13 @@ static struct MHD_Response *make_response(struct reply *r)
     src->fn = r->stream;
     src->free_fn = r->stream_free;
     src->state = r->stream_state;
+    src->wake = NULL;
+    if (wake != NULL) {
+        pthread_mutex_lock(&wake->mu);
+        wake->refs++;
+        pthread_mutex_unlock(&wake->mu);
+        src->wake = wake;
+    }
     r->stream_state = NULL; /* the response owns it now */
     uint64_t size = r->stream_size < 0 ? MHD_SIZE_UNKNOWN : (uint64_t)r->stream_size;
     struct MHD_Response *resp =
@@ -218,9 +324,9 @@ static struct MHD_Response *make_response(struct reply *r)
     return resp;
 }
 
-static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *r)
+static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *r, struct wake *wake)
 {
-    struct MHD_Response *resp = make_response(r);
+    struct MHD_Response *resp = make_response(r, wake);
     if (resp == NULL)
         return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
@@ -241,8 +347,12 @@ static void begin_upload(struct MHD_Connection *conn, const char *url, const cha
                          struct req_ctx *ctx)
 {
     ctx->query = query_input(conn);
-    struct request req = {
-        .method = method, .path = url, .input = ctx->query, .from_query = 1, .conn = conn};
+    struct request req = {.method = method,
+                          .path = url,
+                          .input = ctx->query,
+                          .from_query = 1,
+                          .conn = conn,
+                          .http_ctx = ctx};
     ctx->upload = auth_request(&req, ctx->route, &ctx->reply) == 0
                       ? ctx->route->upload->begin(&req, &ctx->reply)
                       : NULL;
@@ -294,6 +404,130 @@ static void set_request_id(struct MHD_Connection *conn, char *out)
     snprintf(out, REQUEST_ID_MAX + 1, "%016llx", v * 0xBF58476D1CE4E5B9ULL);
 }
 
+/* The header deadline. Every open connection has a guard; while it waits
+ * for a request's headers the guard is armed with a deadline, and the
+ * reaper thread shuts down the socket of a connection past it, so a client
+ * that trickles header bytes (slowloris) cannot hold a connection forever.
+ * libmicrohttpd's own timeout is an idle timeout, which a byte every few
+ * seconds resets. shutdown() makes libmicrohttpd see the end of the stream
+ * and close the connection its usual way; the guard leaves the list (under
+ * guards_mu) before libmicrohttpd closes the descriptor. */
+struct guard {
+    int fd;
+    int armed;                /* waiting for a request's headers */
+    int cut;                  /* already shut down */
+    struct timespec deadline; /* CLOCK_MONOTONIC */
+    struct guard *prev, *next;
+};
+
+static pthread_mutex_t guards_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct guard *guards;
+static int reaper_stop;
+
+/* Idle time allowed between two requests of a kept-alive connection
+ * before the next request's header deadline starts (matches the
+ * connection timeout given to libmicrohttpd). */
+#define KEEPALIVE_IDLE_S 120
+
+static void arm_guard(struct guard *g, int seconds)
+{
+    clock_gettime(CLOCK_MONOTONIC, &g->deadline);
+    g->deadline.tv_sec += seconds;
+    g->armed = 1;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *srv = cls;
+    struct guard *g = *socket_context;
+
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (info == NULL || srv->header_timeout_s <= 0)
+            return;
+        g = xcalloc(1, sizeof *g);
+        g->fd = info->connect_fd;
+        arm_guard(g, srv->header_timeout_s);
+        pthread_mutex_lock(&guards_mu);
+        g->next = guards;
+        if (guards != NULL)
+            guards->prev = g;
+        guards = g;
+        pthread_mutex_unlock(&guards_mu);
+        *socket_context = g;
+        return;
+    }
+    if (g == NULL) /* MHD_CONNECTION_NOTIFY_CLOSED of an unguarded connection */
+        return;
+    pthread_mutex_lock(&guards_mu);
+    if (g->prev != NULL)
+        g->prev->next = g->next;
+    else
+        guards = g->next;
+    if (g->next != NULL)
+        g->next->prev = g->prev;
+    pthread_mutex_unlock(&guards_mu);
+    free(g);
+    *socket_context = NULL;
+}
+
+static struct guard *connection_guard(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info != NULL ? info->socket_context : NULL;
+}
+
+/* A request's headers are complete: its connection is no longer at risk. */
+static void guard_headers_done(struct MHD_Connection *conn)
+{
+    struct guard *g = connection_guard(conn);
+    if (g == NULL)
+        return;
+    pthread_mutex_lock(&guards_mu);
+    g->armed = 0;
+    pthread_mutex_unlock(&guards_mu);
+}
+
+/* A request ended: the connection may carry another, whose headers must
+ * come within the idle allowance plus the header timeout. */
+static void guard_request_done(struct MHD_Connection *conn, struct http_server *srv)
+{
+    struct guard *g = connection_guard(conn);
+    if (g == NULL)
+        return;
+    pthread_mutex_lock(&guards_mu);
+    arm_guard(g, KEEPALIVE_IDLE_S + srv->header_timeout_s);
+    pthread_mutex_unlock(&guards_mu);
+}
+
+static void *reaper_main(void *arg)
+{
+    struct http_server *srv = arg;
+
+    pthread_mutex_lock(&guards_mu);
+    while (!reaper_stop) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        for (struct guard *g = guards; g != NULL; g = g->next) {
+            if (!g->armed || g->cut || now.tv_sec < g->deadline.tv_sec ||
+                (now.tv_sec == g->deadline.tv_sec && now.tv_nsec < g->deadline.tv_nsec))
+                continue;
+            g->cut = 1;
+            shutdown(g->fd, SHUT_RDWR);
+            log_info("http: closed a connection that sent no complete request headers in %d s",
+                     srv->header_timeout_s);
+        }
+        pthread_mutex_unlock(&guards_mu);
+        usleep(250 * 1000);
+        pthread_mutex_lock(&guards_mu);
+    }
+    pthread_mutex_unlock(&guards_mu);
+    return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **con_cls)
@@ -310,6 +544,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         reply_init(&ctx->reply);
         ctx->match = routes_match(method, url, &ctx->route);
         *con_cls = ctx;
+        guard_headers_done(conn);
         if (ctx->match == ROUTE_FOUND && ctx->route->body == BODY_STREAM)
             begin_upload(conn, url, method, ctx);
         return MHD_YES;
@@ -331,16 +566,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
 
     struct reply *r = &ctx->reply;
-    if (streaming && ctx->upload != NULL) {
+    if (ctx->deferred) {
+        /* resumed: the other thread's work is done */
+        ctx->deferred = 0;
+    } else if (streaming && ctx->upload != NULL) {
         ctx->route->upload->end(ctx->upload, 1, r);
         ctx->upload = NULL;
     } else if (!streaming) {
         dispatch(srv, conn, url, method, ctx, r);
+        if (r->finish != NULL && ctx->wake != NULL && pause_request(ctx->wake)) {
+            ctx->deferred = 1; /* no thread held until wake_up */
+            return MHD_YES;
+        }
+    }
+    if (r->finish != NULL) {
+        reply_finish_fn finish = r->finish;
+        r->finish = NULL;
+        finish(r->finish_state, r);
     }
     size_t sent = r->stream ? (size_t)(r->stream_size < 0 ? 0 : r->stream_size) : r->body_len;
     int status = r->status;
     reply_header(r, "X-Request-Id", ctx->request_id);
-    enum MHD_Result ret = send_reply(conn, r);
+    enum MHD_Result ret = send_reply(conn, r, ctx->wake);
     double ms = elapsed_ms(&ctx->start);
     log_access(method, url, status, sent, ms, ctx->request_id);
     metrics_request(ctx->match == ROUTE_FOUND ? ctx->route : NULL, method, status, ms / 1e3,
@@ -353,8 +600,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     struct req_ctx *ctx = *con_cls;
 
-    (void)cls;
-    (void)conn;
     (void)toe;
     if (ctx == NULL)
         return;
@@ -368,6 +613,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     json_decref(ctx->query);
     reply_cleanup(&ctx->reply);
     sbuf_cleanup(&ctx->body);
+    wake_detach(ctx->wake);
+    guard_request_done(conn, (struct http_server *)cls);
     free(ctx);
     *con_cls = NULL;
 }
@@ -443,7 +690,8 @@ struct http_server *http_start(const struct http_options *opts)
 {
     struct sockaddr_storage addr;
     socklen_t addrlen;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME;
 
     if (resolve(opts->host, opts->port, &addr, &addrlen) < 0)
         return NULL;
@@ -459,11 +707,13 @@ struct http_server *http_start(const struct http_options *opts)
 
     struct http_server *srv = xcalloc(1, sizeof *srv);
     srv->max_body = opts->max_body;
+    srv->header_timeout_s = opts->header_timeout_s;
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)opts->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_UNESCAPE_CALLBACK, unescape,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)KEEPALIVE_IDLE_S, MHD_OPTION_UNESCAPE_CALLBACK, unescape,
         /* request line + headers must fit here (431 past it); per-IP cap on
          * connections so one client cannot take every socket */
         NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
@@ -476,6 +726,9 @@ struct http_server *http_start(const struct http_options *opts)
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : opts->port;
+    reaper_stop = 0;
+    if (srv->header_timeout_s > 0)
+        srv->reaper_running = pthread_create(&srv->reaper, NULL, reaper_main, srv) == 0;
     return srv;
 }
 
@@ -488,6 +741,12 @@ void http_stop(struct http_server *s)
 {
     if (s == NULL)
         return;
+    if (s->reaper_running) {
+        pthread_mutex_lock(&guards_mu);
+        reaper_stop = 1;
+        pthread_mutex_unlock(&guards_mu);
+        pthread_join(s->reaper, NULL);
+    }
     MHD_stop_daemon(s->daemon);
     free(s);
 }

@@ -16,6 +16,9 @@ struct http_options {
     size_t max_body;
     const char *tls_cert_pem; /* PEM certificate chain; NULL: plain HTTP */
     const char *tls_key_pem;  /* PEM private key, with tls_cert_pem */
+    int header_timeout_s;     /* close a connection whose request headers are not complete
+                                 this many seconds after it opened or its last request
+                                 ended (plus the idle allowance); 0: never */
 };
 
 /* Starts listening and serving on a thread pool. Returns NULL (logged) when

@@ -63,6 +63,12 @@ void reply_stream(struct reply *r, int status, const char *content_type, int64_t
     r->stream_size = size;
 }
 
+void reply_defer(struct reply *r, reply_finish_fn finish, void *state)
+{
+    r->finish = finish;
+    r->finish_state = state;
+}
+
 void reply_header(struct reply *r, const char *name, const char *value)
 {
     if (r->nheaders >= REPLY_MAX_HEADERS)

@@ -20,8 +20,17 @@ enum api_error {
 
 /* Fills buf with up to max bytes of a streamed body from offset pos.
  * Returns the bytes written (> 0), 0 at the end, -1 on error (the
- * connection is then closed). */
+ * connection is then closed), or REPLY_STREAM_PAUSE: nothing to send right
+ * now. A paused stream holds no thread; it is called again at the same pos
+ * after wake_up() on the request's wake handle (wake.h). */
 typedef ssize_t (*reply_stream_fn)(void *state, uint64_t pos, char *buf, size_t max);
+#define REPLY_STREAM_PAUSE (-2)
+
+struct reply;
+
+/* Completes a deferred reply (see reply_defer): fills r from state, then
+ * frees state. Runs on an HTTP worker thread after wake_up(). */
+typedef void (*reply_finish_fn)(void *state, struct reply *r);
 
 struct reply_header {
     const char *name; /* static string */
@@ -39,7 +48,9 @@ struct reply {
     reply_stream_fn stream; /* when set, the body is streamed instead */
     void (*stream_free)(void *state);
     void *stream_state;
-    int64_t stream_size; /* -1: unknown (chunked) */
+    int64_t stream_size;    /* -1: unknown (chunked) */
+    reply_finish_fn finish; /* when set, the reply is deferred (reply_defer) */
+    void *finish_state;
     struct reply_header headers[REPLY_MAX_HEADERS];
     int nheaders;
     int body_not_json;              /* set by jx_parse_body: the body was not JSON */
@@ -69,6 +80,13 @@ void reply_error(struct reply *r, enum api_error code, const char *fmt, ...)
  * response is done, also when it never started. */
 void reply_stream(struct reply *r, int status, const char *content_type, int64_t size,
                   reply_stream_fn fn, void (*free_fn)(void *), void *state);
+
+/* Defers the reply: the request's connection is paused, holding no
+ * thread, until wake_up() on its wake handle (wake.h); then finish(state,
+ * r) fills the reply. The handler must have handed the wake handle to the
+ * thread that will call wake_up, and that thread must call it exactly
+ * once. Only for routes that are not audited (auth_after skips them). */
+void reply_defer(struct reply *r, reply_finish_fn finish, void *state);
 
 /* Adds a response header (the value is copied). Silently ignores headers
  * past REPLY_MAX_HEADERS: callers add a few known ones. */

@@ -14,6 +14,7 @@ struct request {
     const json_t *input; /* the JSON body, or the query string as {name: [values]} */
     int from_query;      /* input came from the query string */
     void *conn;          /* the HTTP layer's connection; use request_header() */
+    void *http_ctx;      /* the HTTP layer's state of this request (wake.h) */
     struct request_user {
         int64_t id;   /* users.id; 0: anonymous (authentication off, or a public route) */
         int is_admin; /* admins bypass permission checks */

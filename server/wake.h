@@ -1,0 +1,26 @@
+/* Paused requests. A handler that waits for another thread (a group
+ * commit, a live event) need not hold its HTTP worker thread: the HTTP
+ * layer pauses the connection and the other thread resumes it through the
+ * request's wake handle. Implemented by http.c. */
+#ifndef ET_SERVER_WAKE_H
+#define ET_SERVER_WAKE_H
+
+#include "routes.h"
+
+/* A reference-counted handle on one request's connection. */
+struct wake;
+
+/* A new reference to the request's wake handle, made on the first call
+ * (one handle per request). Call from the handler, on the HTTP worker
+ * thread. Drop it with wake_unref. */
+struct wake *request_wake(const struct request *req);
+
+/* From any thread: resumes the request's connection if it is paused, or
+ * remembers the wake-up so that its next pause returns at once. A no-op
+ * once the connection has closed. Takes only a short lock. */
+void wake_up(struct wake *w);
+
+/* Drops a reference; the handle is freed with the last one. NULL is a no-op. */
+void wake_unref(struct wake *w);
+
+#endif
