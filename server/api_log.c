@@ -9,6 +9,8 @@
 #include "api.h"
 #include "api_common.h"
 #include "group_commit.h"
+#include "wake.h"
+#include "xalloc.h"
 #include "metrics.h"
 #include "store_runs.h"
 #include "validate.h"
@@ -195,6 +197,46 @@ void api_runs_log_parameter(const struct request *req, struct reply *r)
     arena_cleanup(&arena);
 }
 
+/* A small metric write handed to the group commit; the reply waits. */
+struct grouped_log {
+    struct group_write *gw;
+    size_t points;
+    char run_id[64];
+};
+
+static void finish_grouped_log(void *state, struct reply *r)
+{
+    struct grouped_log *g = state;
+    int rc = group_commit_result(g->gw);
+    if (rc == DB_OK)
+        metrics_points(g->points);
+    reply_write_result(r, rc, g->run_id, NULL);
+    free(g);
+}
+
+/* Writes a small metric-only request through the group commit, the reply
+ * deferred until its commit; without the group (off, stopping) writes it
+ * in its own transaction at once. */
+static void log_small(const struct request *req, const char *run_id, const struct metric *metrics,
+                      size_t n, struct reply *r)
+{
+    struct wake *w = request_wake(req);
+    struct group_write *gw = group_commit_submit(run_id, metrics, n, w);
+    if (gw == NULL) {
+        wake_unref(w);
+        int rc = store_run_log_batch(run_id, metrics, n, NULL, 0, NULL, 0, NULL, NULL);
+        if (rc == DB_OK)
+            metrics_points(n);
+        reply_write_result(r, rc, run_id, NULL);
+        return;
+    }
+    struct grouped_log *g = xmalloc(sizeof *g);
+    g->gw = gw;
+    g->points = n;
+    snprintf(g->run_id, sizeof g->run_id, "%s", run_id);
+    reply_defer(r, finish_grouped_log, g);
+}
+
 void api_runs_log_metric(const struct request *req, struct reply *r)
 {
     struct input in = api_input(req);
@@ -206,10 +248,10 @@ void api_runs_log_metric(const struct request *req, struct reply *r)
         return;
     if (read_metric(&in, &m, r) != JX_OK)
         return;
-    int rc = exists ? group_commit_write(run_id, &m, 1) : DB_NOT_FOUND;
-    if (rc == DB_OK)
-        metrics_points(1);
-    reply_write_result(r, rc, run_id, NULL);
+    if (exists)
+        log_small(req, run_id, &m, 1, r);
+    else
+        reply_write_result(r, DB_NOT_FOUND, run_id, NULL);
 }
 
 /* Reads a list field of log-batch; absent is an empty list. */
@@ -312,14 +354,14 @@ void api_runs_log_batch(const struct request *req, struct reply *r)
             read_kv(&item, MAX_TAG_VALUE_LENGTH, &arena, &tags[i], r) != JX_OK)
             goto out;
     }
-    int rc;
-    if (!exists)
-        rc = DB_NOT_FOUND;
-    else if (idem_key == NULL && np == 0 && nt == 0 && nm <= GROUP_COMMIT_MAX_POINTS)
-        rc = group_commit_write(run_id, metrics, nm); /* small: shares a commit */
-    else
-        rc = store_run_log_batch_idem(run_id, idem_key, NULL, metrics, nm, params, np, tags, nt,
-                                      &arena, &conflict);
+    if (exists && idem_key == NULL && np == 0 && nt == 0 && nm > 0 &&
+        nm <= GROUP_COMMIT_MAX_POINTS) {
+        log_small(req, run_id, metrics, nm, r); /* small: shares a commit */
+        goto out;
+    }
+    int rc = exists ? store_run_log_batch_idem(run_id, idem_key, NULL, metrics, nm, params, np,
+                                               tags, nt, &arena, &conflict)
+                    : DB_NOT_FOUND;
     if (rc == DB_OK)
         metrics_points(nm);
     reply_write_result(r, rc, run_id, &conflict);

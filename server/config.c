@@ -31,6 +31,9 @@ static const char usage_text[] =
     "  --max-artifact-size BYTES  largest artifact upload [EXPTRACK_MAX_ARTIFACT_SIZE]\n"
     "                           (5368709120)\n"
     "  --statement-timeout MS   longest SQL statement [EXPTRACK_STATEMENT_TIMEOUT] (30000)\n"
+    "  --header-timeout SECS    close connections whose request headers are not complete\n"
+    "                           this long after they opened, 0 = never [EXPTRACK_HEADER_TIMEOUT]\n"
+    "                           (30)\n"
     "  --group-commit on|off    share one commit among concurrent small metric writes\n"
     "                           [EXPTRACK_GROUP_COMMIT] (on)\n"
     "  --auth                   require sign-in (HTTP Basic or bearer token) [EXPTRACK_AUTH]\n"
@@ -56,6 +59,7 @@ enum opt_id {
     OPT_MAX_BODY,
     OPT_MAX_ARTIFACT,
     OPT_STATEMENT_TIMEOUT,
+    OPT_HEADER_TIMEOUT,
     OPT_GROUP_COMMIT,
     OPT_AUTH,
     OPT_ADMIN_PASSWORD_FILE,
@@ -82,6 +86,7 @@ static const struct setting settings[] = {
     {OPT_MAX_BODY, "max-body-size", "EXPTRACK_MAX_BODY_SIZE"},
     {OPT_MAX_ARTIFACT, "max-artifact-size", "EXPTRACK_MAX_ARTIFACT_SIZE"},
     {OPT_STATEMENT_TIMEOUT, "statement-timeout", "EXPTRACK_STATEMENT_TIMEOUT"},
+    {OPT_HEADER_TIMEOUT, "header-timeout", "EXPTRACK_HEADER_TIMEOUT"},
     {OPT_GROUP_COMMIT, "group-commit", "EXPTRACK_GROUP_COMMIT"},
     {OPT_AUTH, "auth", "EXPTRACK_AUTH"}, /* a flag: no argument on the command line */
     {OPT_ADMIN_PASSWORD_FILE, "admin-password-file", "EXPTRACK_ADMIN_PASSWORD_FILE"},
@@ -135,6 +140,11 @@ static int apply(struct config *cfg, enum opt_id id, const char *value, const ch
         if (value[0] == '\0')
             goto bad;
         replace_string(&cfg->data_dir, value);
+        return 0;
+    case OPT_HEADER_TIMEOUT:
+        if (parse_long(value, 0, 3600, &n) < 0)
+            goto bad;
+        cfg->header_timeout_s = (int)n;
         return 0;
     case OPT_THREADS:
         if (parse_long(value, 1, 1024, &n) < 0)
@@ -223,6 +233,7 @@ static void set_defaults(struct config *cfg)
     cfg->statement_timeout_ms = 30000;
     cfg->default_permission = xstrdup("READ");
     cfg->group_commit = 1;
+    cfg->header_timeout_s = 30;
 }
 
 enum config_result config_load(struct config *cfg, int argc, char **argv)

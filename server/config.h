@@ -18,6 +18,7 @@ struct config {
     size_t max_body;            /* --max-body-size, EXPTRACK_MAX_BODY_SIZE (16 MiB) */
     long long max_artifact;     /* --max-artifact-size, EXPTRACK_MAX_ARTIFACT_SIZE (5 GiB) */
     int statement_timeout_ms;   /* --statement-timeout, EXPTRACK_STATEMENT_TIMEOUT (30000) */
+    int header_timeout_s;       /* --header-timeout, EXPTRACK_HEADER_TIMEOUT (30; 0 = none) */
     int group_commit;           /* --group-commit, EXPTRACK_GROUP_COMMIT (on) */
     int auth;                   /* --auth, EXPTRACK_AUTH (off) */
     char *admin_password_file;  /* --admin-password-file, EXPTRACK_ADMIN_PASSWORD_FILE */

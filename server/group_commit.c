@@ -1,40 +1,39 @@
-/* The group-commit writers: a queue of waiting requests, two threads that
- * drain it into store_metrics_write_group, and the wake-ups. The request
- * threads block on a condition variable; a request still queued when its
- * wait runs out leaves the queue and fails with 503, one already taken is
+/* The group-commit writers: a queue of waiting writes, two threads that
+ * drain it into store_metrics_write_group, and the wake-ups. No HTTP
+ * thread waits: each request's connection is paused (wake.h) and resumed
+ * when its write is committed or failed, so every concurrent connection
+ * can be in one group. A write still queued GROUP_COMMIT_QUEUE_WAIT_MS
+ * after it came fails with DB_UNAVAILABLE unwritten; one being written is
  * bounded by the writer's statement timeout. */
 #include "group_commit.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "db.h"
 #include "log.h"
 #include "store_metrics.h"
-#include "store_runs.h"
 #include "xalloc.h"
 
 #define GROUP_MAX_ITEMS 1024
 /* Two writers: while one group waits for its WAL flush, the next is built
  * and sent; PostgreSQL flushes both commits together when it can. */
-#define GROUP_WRITERS 2
+#define GROUP_WRITERS 4
 #define GROUP_COMMIT_QUEUE_WAIT_MS 10000
 
-enum item_state { ITEM_QUEUED, ITEM_TAKEN, ITEM_DONE };
-
-struct item {
+/* One request's write; the run id, points and keys are copied into it. */
+struct group_write {
     struct metrics_write w;
-    enum item_state state;
-    struct item *next;
-    pthread_cond_t done; /* signalled once, when state becomes ITEM_DONE */
+    struct timespec queued_at; /* CLOCK_MONOTONIC */
+    struct wake *wake;
+    struct group_write *next;
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t work_cv = PTHREAD_COND_INITIALIZER;
-static pthread_condattr_t done_attr; /* CLOCK_MONOTONIC for the items' waits */
-static struct item *head, *tail;
+static struct group_write *head, *tail;
 static int running, stopping;
 static pthread_t writers[GROUP_WRITERS];
 static int nwriters;
@@ -52,15 +51,40 @@ static void record_group(size_t n, size_t points)
             stats.size_le[b]++;
 }
 
-/* Takes up to GROUP_MAX_ITEMS queued items; called with mu held. */
-static size_t take(struct item **out)
+static int waited_too_long(const struct group_write *gw, const struct timespec *now)
 {
+    long long ms = (long long)(now->tv_sec - gw->queued_at.tv_sec) * 1000 +
+                   (now->tv_nsec - gw->queued_at.tv_nsec) / 1000000;
+    return ms > GROUP_COMMIT_QUEUE_WAIT_MS;
+}
+
+/* Tells the request its write is done. The wake-up may run the reply on
+ * another thread at once: nothing of gw is touched after it. */
+static void complete(struct group_write *gw, int rc)
+{
+    struct wake *w = gw->wake;
+    gw->w.rc = rc;
+    wake_up(w);
+    wake_unref(w);
+}
+
+/* Takes up to GROUP_MAX_ITEMS queued writes; those queued too long are
+ * failed on the spot, unwritten. Called with mu held. */
+static size_t take(struct group_write **out)
+{
+    struct timespec now;
     size_t n = 0;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
     while (head != NULL && n < GROUP_MAX_ITEMS) {
-        out[n] = head;
-        head->state = ITEM_TAKEN;
+        struct group_write *gw = head;
         head = head->next;
-        n++;
+        if (waited_too_long(gw, &now)) {
+            stats.queue_timeouts++;
+            complete(gw, DB_UNAVAILABLE);
+            continue;
+        }
+        out[n++] = gw;
     }
     if (head == NULL)
         tail = NULL;
@@ -69,7 +93,7 @@ static size_t take(struct item **out)
 
 static void *writer_main(void *arg)
 {
-    struct item **batch = xmalloc(GROUP_MAX_ITEMS * sizeof *batch);
+    struct group_write **batch = xmalloc(GROUP_MAX_ITEMS * sizeof *batch);
     struct metrics_write *writes = xmalloc(GROUP_MAX_ITEMS * sizeof *writes);
 
     (void)arg;
@@ -85,15 +109,13 @@ static void *writer_main(void *arg)
             writes[i] = batch[i]->w;
             points += writes[i].n;
         }
-        (void)store_metrics_write_group(writes, n);
+        if (n > 0)
+            (void)store_metrics_write_group(writes, n);
+        for (size_t i = 0; i < n; i++)
+            complete(batch[i], writes[i].rc);
         pthread_mutex_lock(&mu);
-        /* one wake-up per request, not a broadcast that wakes every waiter */
-        for (size_t i = 0; i < n; i++) {
-            batch[i]->w.rc = writes[i].rc;
-            batch[i]->state = ITEM_DONE;
-            pthread_cond_signal(&batch[i]->done);
-        }
-        record_group(n, points);
+        if (n > 0)
+            record_group(n, points);
     }
     pthread_mutex_unlock(&mu);
     db_thread_close();
@@ -107,8 +129,6 @@ int group_commit_start(int enabled)
     stats.enabled = 0;
     if (!enabled)
         return 0;
-    pthread_condattr_init(&done_attr);
-    pthread_condattr_setclock(&done_attr, CLOCK_MONOTONIC);
     stopping = 0;
     for (nwriters = 0; nwriters < GROUP_WRITERS; nwriters++) {
         if (pthread_create(&writers[nwriters], NULL, writer_main, NULL) != 0)
@@ -118,7 +138,9 @@ int group_commit_start(int enabled)
         log_error("cannot start the group-commit writer; small writes commit one by one");
         return -1;
     }
+    pthread_mutex_lock(&mu);
     running = 1;
+    pthread_mutex_unlock(&mu);
     stats.enabled = 1;
     return 0;
 }
@@ -133,57 +155,59 @@ void group_commit_stop(void)
     pthread_mutex_unlock(&mu);
     for (int i = 0; i < nwriters; i++)
         pthread_join(writers[i], NULL);
+    pthread_mutex_lock(&mu);
     running = 0;
+    pthread_mutex_unlock(&mu);
     stats.enabled = 0;
 }
 
-/* Unlinks a still-queued item; called with mu held. */
-static void unlink_item(struct item *it)
+struct group_write *group_commit_submit(const char *run_id, const struct metric *metrics, size_t n,
+                                        struct wake *wake)
 {
-    struct item **p = &head, *prev = NULL;
-    while (*p != NULL && *p != it) {
-        prev = *p;
-        p = &(*p)->next;
+    size_t keys = 0, id_len = strlen(run_id) + 1;
+    for (size_t i = 0; i < n; i++)
+        keys += strlen(metrics[i].key) + 1;
+    /* one allocation: the write, its points, the run id, then the keys */
+    struct group_write *gw = xmalloc(sizeof *gw + n * sizeof *metrics + id_len + keys);
+    struct metric *copy = (struct metric *)(gw + 1);
+    char *text = (char *)(copy + n);
+    memcpy(text, run_id, id_len);
+    gw->w.run_id = text;
+    text += id_len;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(metrics[i].key) + 1;
+        copy[i] = metrics[i];
+        copy[i].key = memcpy(text, metrics[i].key, len);
+        text += len;
     }
-    if (*p == NULL)
-        return;
-    *p = it->next;
-    if (tail == it)
-        tail = prev;
+    gw->w.metrics = copy;
+    gw->w.n = n;
+    gw->w.rc = DB_OK;
+    gw->wake = wake;
+    gw->next = NULL;
+    clock_gettime(CLOCK_MONOTONIC, &gw->queued_at);
+
+    pthread_mutex_lock(&mu);
+    if (!running || stopping) {
+        pthread_mutex_unlock(&mu);
+        free(gw);
+        return NULL;
+    }
+    if (tail != NULL)
+        tail->next = gw;
+    else
+        head = gw;
+    tail = gw;
+    pthread_cond_signal(&work_cv);
+    pthread_mutex_unlock(&mu);
+    return gw;
 }
 
-int group_commit_write(const char *run_id, const struct metric *metrics, size_t n)
+int group_commit_result(struct group_write *gw)
 {
-    struct item it = {.w = {run_id, metrics, n, DB_OK}, .state = ITEM_QUEUED};
-    struct timespec deadline;
-
-    if (!running || stopping)
-        return store_run_log_batch(run_id, metrics, n, NULL, 0, NULL, 0, NULL, NULL);
-    pthread_cond_init(&it.done, &done_attr);
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += GROUP_COMMIT_QUEUE_WAIT_MS / 1000;
-    pthread_mutex_lock(&mu);
-    if (tail != NULL)
-        tail->next = &it;
-    else
-        head = &it;
-    tail = &it;
-    pthread_cond_signal(&work_cv);
-    while (it.state != ITEM_DONE) {
-        int rc = pthread_cond_timedwait(&it.done, &mu, &deadline);
-        if (rc == ETIMEDOUT && it.state == ITEM_QUEUED) {
-            /* the writer is stuck on an earlier group: give up, untouched */
-            unlink_item(&it);
-            stats.queue_timeouts++;
-            it.w.rc = DB_UNAVAILABLE;
-            break;
-        }
-        if (rc == ETIMEDOUT) /* taken: the writer's statement timeout bounds it */
-            deadline.tv_sec += 1;
-    }
-    pthread_mutex_unlock(&mu);
-    pthread_cond_destroy(&it.done);
-    return it.w.rc;
+    int rc = gw->w.rc;
+    free(gw);
+    return rc;
 }
 
 void group_commit_stats(struct group_commit_stats *out)

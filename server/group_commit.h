@@ -1,19 +1,22 @@
 /* Group commit for small metric writes: concurrent requests queue their
- * points, one writer thread (its own database connection) writes everything
- * queued in one transaction, commits once, then wakes each request with its
- * own outcome. Not for writes with params, tags or an Idempotency-Key. */
+ * points, a writer thread (its own database connection) writes everything
+ * queued in one transaction, commits once, then wakes each request (wake.h)
+ * with its own outcome. The requests' connections are paused meanwhile, so
+ * no HTTP thread waits. Not for writes with params, tags or an
+ * Idempotency-Key. */
 #ifndef ET_SERVER_GROUP_COMMIT_H
 #define ET_SERVER_GROUP_COMMIT_H
 
 #include <stddef.h>
 
 #include "store.h"
+#include "wake.h"
 
 /* Requests with at most this many points go through the group. */
 #define GROUP_COMMIT_MAX_POINTS 100
 
-/* Starts the writer thread when enabled; otherwise group_commit_write
- * writes each request in its own transaction. Call once, after db_configure
+/* Starts the writer threads when enabled; otherwise group_commit_submit
+ * refuses and callers write each request in its own transaction. Call once, after db_configure
  * and before the HTTP server starts. Returns 0, or -1 when the thread could
  * not start (logged; writes then go direct). */
 int group_commit_start(int enabled);
@@ -22,12 +25,21 @@ int group_commit_start(int enabled);
  * started. Call after the HTTP server stopped. */
 void group_commit_stop(void);
 
-/* Writes the points of one request to the run (32-hex id) and returns once
- * they are committed or failed: DB_OK, DB_NOT_FOUND, DB_STATE, or a
- * db_status of the transaction (DB_UNAVAILABLE when the queue did not move
- * for GROUP_COMMIT_QUEUE_WAIT_MS). Copies nothing: metrics must stay valid
- * until it returns. */
-int group_commit_write(const char *run_id, const struct metric *metrics, size_t n);
+/* A write waiting in, or done by, the group. */
+struct group_write;
+
+/* Queues the points of one request for the run (32-hex id), copying the
+ * run id, points and keys, and takes over the reference to wake: once the
+ * write is committed or failed, the writer calls wake_up(wake) and drops
+ * it. Returns the queued write, or NULL when group commit is off or
+ * stopping (nothing queued, wake untouched: write directly). */
+struct group_write *group_commit_submit(const char *run_id, const struct metric *metrics, size_t n,
+                                        struct wake *wake);
+
+/* After the wake-up: the write's outcome (DB_OK, DB_NOT_FOUND, DB_STATE,
+ * or a db_status of the transaction; DB_UNAVAILABLE when it stayed queued
+ * GROUP_COMMIT_QUEUE_WAIT_MS). Frees gw. */
+int group_commit_result(struct group_write *gw);
 
 /* Counters for /metrics: groups committed, requests and points written through them,
  * and a histogram of group sizes (counts of groups with size <= bounds[i]). */
