@@ -8,6 +8,7 @@
 
 #include "api.h"
 #include "api_common.h"
+#include "change_feed.h"
 #include "group_commit.h"
 #include "wake.h"
 #include "xalloc.h"
@@ -153,6 +154,8 @@ void api_runs_set_tag(const struct request *req, struct reply *r)
     arena_init(&arena);
     if (read_kv(&in, MAX_TAG_VALUE_LENGTH, &arena, &tag, r) == JX_OK) {
         int rc = exists ? store_run_set_tag(run_id, tag.key, tag.value) : DB_NOT_FOUND;
+        if (rc == DB_OK)
+            change_feed_run(run_id, "tags");
         reply_write_result(r, rc, run_id, NULL);
     }
     arena_cleanup(&arena);
@@ -169,6 +172,8 @@ void api_runs_delete_tag(const struct request *req, struct reply *r)
     if (jx_required_string(&in, "key", &key, r) != JX_OK)
         return;
     int rc = exists ? store_run_delete_tag(run_id, key, &missing) : DB_NOT_FOUND;
+    if (rc == DB_OK && !missing)
+        change_feed_run(run_id, "tags");
     if (rc == DB_OK && missing)
         reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "No tag with name: %.250s in run with id %s",
                     key, run_id);
@@ -192,6 +197,8 @@ void api_runs_log_parameter(const struct request *req, struct reply *r)
         int rc = exists
                      ? store_run_log_batch(run_id, NULL, 0, &param, 1, NULL, 0, &arena, &conflict)
                      : DB_NOT_FOUND;
+        if (rc == DB_OK)
+            change_feed_run(run_id, "params");
         reply_write_result(r, rc, run_id, &conflict);
     }
     arena_cleanup(&arena);
@@ -208,8 +215,10 @@ static void finish_grouped_log(void *state, struct reply *r)
 {
     struct grouped_log *g = state;
     int rc = group_commit_result(g->gw);
-    if (rc == DB_OK)
+    if (rc == DB_OK) {
         metrics_points(g->points);
+        change_feed_run(g->run_id, "metrics");
+    }
     reply_write_result(r, rc, g->run_id, NULL);
     free(g);
 }
@@ -225,8 +234,10 @@ static void log_small(const struct request *req, const char *run_id, const struc
     if (gw == NULL) {
         wake_unref(w);
         int rc = store_run_log_batch(run_id, metrics, n, NULL, 0, NULL, 0, NULL, NULL);
-        if (rc == DB_OK)
+        if (rc == DB_OK) {
             metrics_points(n);
+            change_feed_run(run_id, "metrics");
+        }
         reply_write_result(r, rc, run_id, NULL);
         return;
     }
@@ -362,8 +373,15 @@ void api_runs_log_batch(const struct request *req, struct reply *r)
     int rc = exists ? store_run_log_batch_idem(run_id, idem_key, NULL, metrics, nm, params, np,
                                                tags, nt, &arena, &conflict)
                     : DB_NOT_FOUND;
-    if (rc == DB_OK)
+    if (rc == DB_OK) {
         metrics_points(nm);
+        if (nm > 0)
+            change_feed_run(run_id, "metrics");
+        if (np > 0)
+            change_feed_run(run_id, "params");
+        if (nt > 0)
+            change_feed_run(run_id, "tags");
+    }
     reply_write_result(r, rc, run_id, &conflict);
 out:
     arena_cleanup(&arena);

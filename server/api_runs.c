@@ -6,6 +6,7 @@
 
 #include "api.h"
 #include "api_common.h"
+#include "change_feed.h"
 #include "ids.h"
 #include "store_runs.h"
 #include "validate.h"
@@ -124,6 +125,7 @@ void api_runs_create(const struct request *req, struct reply *r)
                  (long long)rc_in.experiment_id);
         api_store_error(r, rc, msg);
     } else {
+        change_feed_run(run_id, "created");
         reply_json(r, json_pack("{s:o}", "run", api_run_json(&run)));
     }
 out:
@@ -163,7 +165,8 @@ void api_runs_update(const struct request *req, struct reply *r)
 
     if (api_run_id(&in, &run_id, r) != JX_OK)
         return;
-    if (jx_enum(&in, "status", api_run_status_names, 5, &status, r) == JX_BAD)
+    int has_status = jx_enum(&in, "status", api_run_status_names, 5, &status, r);
+    if (has_status == JX_BAD)
         return;
     int has_end = jx_int64(&in, "end_time", &end_time, r);
     if (has_end == JX_BAD)
@@ -183,10 +186,16 @@ void api_runs_update(const struct request *req, struct reply *r)
     }
     arena_init(&arena);
     int rc = store_run_update(run_id, status, has_end == JX_OK, end_time, run_name, &arena, &info);
-    if (rc != DB_OK)
+    if (rc != DB_OK) {
         api_run_not_found(r, rc, run_id);
-    else
-        reply_json(r, json_pack("{s:o}", "run_info", api_run_info_json(&info)));
+        goto out;
+    }
+    if (has_status == JX_OK || has_end == JX_OK)
+        change_feed_run(run_id, "status");
+    if (run_name != NULL)
+        change_feed_run(run_id, "tags"); /* the name is the mlflow.runName tag too */
+    reply_json(r, json_pack("{s:o}", "run_info", api_run_info_json(&info)));
+out:
     arena_cleanup(&arena);
 }
 
@@ -198,10 +207,12 @@ static void set_deleted(const struct request *req, struct reply *r, int deleted)
     if (api_run_id(&in, &run_id, r) != JX_OK)
         return;
     int rc = validate_is_run_id(run_id) ? store_run_set_deleted(run_id, deleted) : DB_NOT_FOUND;
-    if (rc != DB_OK)
+    if (rc != DB_OK) {
         api_run_not_found(r, rc, run_id);
-    else
-        reply_json(r, json_object());
+        return;
+    }
+    change_feed_run(run_id, deleted ? "deleted" : "restored");
+    reply_json(r, json_object());
 }
 
 void api_runs_delete(const struct request *req, struct reply *r)

@@ -14,6 +14,7 @@
 #include "api.h"
 #include "db.h"
 #include "gc.h"
+#include "change_feed.h"
 #include "group_commit.h"
 #include "http.h"
 #include "jsonalloc.h"
@@ -155,11 +156,13 @@ int main(int argc, char **argv)
     if (start_auth(&cfg) < 0)
         goto out;
     (void)group_commit_start(cfg.group_commit);
+    (void)change_feed_start(); /* live updates: announce changes off the write path */
     metrics_init();
     if (cfg.tls_cert != NULL &&
         ((tls_cert = read_pem(cfg.tls_cert)) == NULL || (tls_key = read_pem(cfg.tls_key)) == NULL))
         goto out;
-    struct http_options opts = {cfg.host, cfg.port, cfg.threads, cfg.max_body, tls_cert, tls_key};
+    struct http_options opts = {cfg.host, cfg.port, cfg.threads,         cfg.max_body,
+                                tls_cert, tls_key,  cfg.header_timeout_s};
     server = http_start(&opts);
     if (server == NULL)
         goto out;
@@ -174,8 +177,11 @@ int main(int argc, char **argv)
     log_info("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
     status = 0;
 out:
-    http_stop(server);
+    /* Paused connections must be resumed before the HTTP server stops:
+     * queued small writes are committed and answered. */
     group_commit_stop();
+    change_feed_stop();
+    http_stop(server);
     if (embedded_conninfo != NULL)
         pg_embedded_stop();
     free(embedded_conninfo);

@@ -6,6 +6,7 @@
 #include "store_metrics.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,32 @@ struct key_cache {
 };
 
 static __thread struct key_cache kcache;
+
+static void cache_clear(struct key_cache *c);
+
+/* A thread that filled its cache frees it when it exits (the HTTP pool's and
+ * the group-commit writers' threads at shutdown), through this key's
+ * destructor, as db.c closes a thread's connection. */
+static pthread_key_t kcache_key;
+static pthread_once_t kcache_key_once = PTHREAD_ONCE_INIT;
+
+static void kcache_free_at_exit(void *cache)
+{
+    cache_clear(cache);
+}
+
+static void make_kcache_key(void)
+{
+    pthread_key_create(&kcache_key, kcache_free_at_exit);
+}
+
+/* Registers this thread's cache for freeing at thread exit (once). */
+static void kcache_register(void)
+{
+    pthread_once(&kcache_key_once, make_kcache_key);
+    if (pthread_getspecific(kcache_key) == NULL)
+        pthread_setspecific(kcache_key, &kcache);
+}
 
 static uint64_t name_hash(const char *s)
 {
@@ -163,8 +190,10 @@ static int resolve_key_ids(const struct metric *metrics, size_t n, int32_t *ids)
         int created = 0;
         for (int m = 0; m < PQntuples(mine) && !created; m++)
             created = strcmp(PQgetvalue(mine, m, 0), name) == 0;
-        if (!created)
+        if (!created) {
+            kcache_register();
             cache_put(&kcache, name, (int32_t)su_int64(res, r, 1));
+        }
     }
     for (size_t i = 0; i < n; i++) {
         if (ids[i] < 0)
@@ -528,6 +557,39 @@ static const char group_sql[] =
     "       > (l.step, l.timestamp, CASE WHEN l.value = 'NaN' THEN 0 ELSE l.value END))"
     " SELECT ord, lifecycle_stage FROM it";
 
+/* The connection (and its backend) on which this thread prepared
+ * group_sql: a reconnect gets a new backend, which needs it again. */
+static __thread PGconn *group_prepared_conn;
+static __thread int group_prepared_pid;
+
+/* Runs group_sql as a prepared statement: a group commit runs it hundreds
+ * of times a second, and planning the statement each time costs about as
+ * much as executing it. */
+static int exec_group(const char *const *params, PGresult **res)
+{
+    PGconn *conn = db_conn();
+    *res = NULL;
+    if (conn == NULL)
+        return DB_UNAVAILABLE;
+    if (conn != group_prepared_conn || PQbackendPID(conn) != group_prepared_pid) {
+        PGresult *p = PQprepare(conn, "exptrack_group_write", group_sql, 6, NULL);
+        int rc = db_result_status(conn, p, group_sql);
+        PQclear(p);
+        if (rc != DB_OK)
+            return rc;
+        group_prepared_conn = conn;
+        group_prepared_pid = PQbackendPID(conn);
+    }
+    PGresult *r = PQexecPrepared(conn, "exptrack_group_write", 6, params, NULL, NULL, 0);
+    int rc = db_result_status(conn, r, group_sql);
+    if (rc != DB_OK) {
+        PQclear(r);
+        return rc;
+    }
+    *res = r;
+    return DB_OK;
+}
+
 static int write_group_fast(struct metrics_write *items, size_t n)
 {
     size_t total = 0, at = 0;
@@ -565,7 +627,7 @@ static int write_group_fast(struct metrics_write *items, size_t n)
     for (size_t c = 0; c < 6; c++)
         sbuf_addc(cols[c], '}');
     const char *params[] = {uuids.data, item.data, k.data, s.data, t.data, v.data};
-    if ((rc = db_exec(group_sql, 6, params, &res)) != DB_OK)
+    if ((rc = exec_group(params, &res)) != DB_OK)
         goto out;
     for (int r = 0; r < PQntuples(res); r++) {
         size_t i = (size_t)(su_int64(res, r, 0) - 1);

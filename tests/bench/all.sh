@@ -4,7 +4,9 @@
 # measured in the same run. BENCH_ONLY="ingest search" picks some.
 #
 #   ingest     log-batch and log-metric vs binary/text COPY     (run.sh)
-#   search     100k-run searches, 1M-point history              (search.sh)
+#   search     searches in a 100k-run experiment                (search.sh)
+#   history    1M-point history read whole and downsampled      (history.sh)
+#   mixed      30 s of mixed traffic from 64 connections        (mixed.sh)
 #   artifacts  1 GiB up/down vs psql large objects, RSS         (artifacts.sh)
 #   client     ns per et_log_metric, end-to-end points/s        (client.sh)
 #   browser    runs table of 10k runs, 1M-point chart           (browser.sh)
@@ -12,7 +14,7 @@ set -uo pipefail
 
 build=${1:?usage: tests/bench/all.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
-only=${BENCH_ONLY:-ingest search artifacts client browser}
+only=${BENCH_ONLY:-ingest search history mixed artifacts client browser}
 failed=()
 
 run() {
@@ -27,6 +29,8 @@ run() {
 
 run ingest run.sh
 run search search.sh
+run history history.sh
+run mixed mixed.sh
 run artifacts artifacts.sh
 run client client.sh
 run browser browser.sh

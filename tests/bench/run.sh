@@ -21,6 +21,7 @@
 #   BENCH_PERF_OUT=BUILD_DIR/bench-perf.data (and .pids: exptrackd and this cluster's processes)
 #   BENCH_DIAG=1           during the load, sample PostgreSQL wait events of active
 #                          sessions and print pg_stat_statements' top statements
+#   BENCH_WIDE_THREADS=64 BENCH_WIDE_DURATION=10   the same log-batch from more clients
 #   BENCH_GC_DURATION=10   seconds of single-point log-metric load, group commit on and off
 #   BENCH_GC_CLIENTS=64    connections of that load (with group commit off, exptrackd
 #                          runs --threads of as many; on, its default pool)
@@ -46,6 +47,8 @@ enforce=${BENCH_ENFORCE:-0}
 diag=${BENCH_DIAG:-0}
 gc_duration=${BENCH_GC_DURATION:-10}
 gc_clients=${BENCH_GC_CLIENTS:-64}
+wide_threads=${BENCH_WIDE_THREADS:-64}
+wide_duration=${BENCH_WIDE_DURATION:-10}
 
 server_bin=$build/bin/exptrackd
 loadgen_bin=$build/bin/loadgen
@@ -196,6 +199,20 @@ fi
 ingest_wal=$(wal_bytes "$lsn0" "$lsn1")
 ingest_srv_cpu=$(awk -v a="$srv0" -v b="$srv1" -v t="$clk_tck" 'BEGIN { printf "%.2f", (b - a) / t }')
 ingest_pg_cpu=$(awk -v a="$pg0" -v b="$pg1" -v t="$clk_tck" 'BEGIN { printf "%.2f", (b - a) / t }')
+
+# --- Phase 1b: the same log-batch from many more clients ------------------------
+log "log-batch: $wide_threads clients, $wide_duration s"
+timeout $((wide_duration + 120)) "$loadgen_bin" --url "$url" --threads "$wide_threads" \
+    --duration "$wide_duration" --keys "$keys" --steps "$steps" >"$tmp/loadgen.wide.out" &
+main_pids=("$!")
+wait "${main_pids[0]}" || { main_pids=(); log "loadgen ($wide_threads clients) failed"; cat "$tmp/loadgen.wide.out" >&2; exit 1; }
+main_pids=()
+wide=$(grep '^RESULT ' "$tmp/loadgen.wide.out")
+wfield() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$wide"; }
+wide_rate=$(wfield points_per_s)
+wide_stored=$(wfield stored_points)
+wide_p50=$(wfield p50_ms)
+wide_p99=$(wfield p99_ms)
 stop_pid "$server_pid"
 server_pid=""
 
@@ -308,8 +325,8 @@ wait "${main_pids[0]}"
 main_pids=()
 read -r bin_secs bin_wal bin_pg_cpu <"$tmp/binary.out"
 rows=$(sql "SELECT count(*) FROM metrics")
-if [ "$rows" != $((stored + 2 * points + binrows)) ]; then
-    log "metrics holds $rows rows, expected $((stored + 2 * points + binrows))"
+if [ "$rows" != $((stored + wide_stored + 2 * points + binrows)) ]; then
+    log "metrics holds $rows rows, expected $((stored + wide_stored + 2 * points + binrows))"
     exit 1
 fi
 
@@ -359,6 +376,7 @@ awk -v X="$ingest_rate" -v xs="$ingest_secs" -v pts="$points" -v stored="$stored
     -v bs="$bin_secs" -v bw="$bin_wal" -v bpc="$bin_pg_cpu" -v brows="$binrows" \
     -v gcc="$gc_clients" -v gon="$gc_on_rps" -v gon50="$gc_on_p50" -v gon99="$gc_on_p99" \
     -v goff="$gc_off_rps" -v goff50="$gc_off_p50" -v goff99="$gc_off_p99" \
+    -v wthr="$wide_threads" -v W="$wide_rate" -v w50="$wide_p50" -v w99="$wide_p99" \
     -v goal="$min_ratio" '
 function row(name, secs, rate, wal, n, pg, cli, note) {
     printf "  %-24s %8.2f %10.0f %10.1f %10.2f %10.2f %10.2f  %s\n", name, secs, rate, wal / n,
@@ -369,6 +387,7 @@ BEGIN {
     printf "\n"
     printf "ingest: exptrackd log-batch (%d pts/req, %d clients): %.0f points/s  (%s req/s, p50 %.1f ms, p99 %.1f ms)\n", ppr, thr, X, reqs, p50, p99
     printf "baseline: C binary COPY (%d sessions, %d rows/tx): %.0f rows/s  ratio: %.2f\n", thr, chunk, B, X / B
+    printf "ingest: exptrackd log-batch (%d pts/req, %d clients): %.0f points/s (p50 %.1f ms, p99 %.1f ms)  ratio to binary COPY: %.2f\n", ppr, wthr, W, w50, w99, W / B
     printf "baseline: psql COPY (%d sessions, %d rows/tx): %.0f rows/s  ratio: %.2f\n", thr, chunk, Y, X / Y
     printf "baseline: psql COPY (%d sessions, one tx each): %.0f rows/s  ratio: %.2f\n", thr, Z, X / Z
     printf "log-metric 1 point, %d connections: group commit %.0f req/s (p50 %.1f ms, p99 %.1f ms), one commit per request %.0f req/s (p50 %.1f ms, p99 %.1f ms)  ratio: %.1f\n", gcc, gon, gon50, gon99, goff, goff50, goff99, gon / goff

@@ -1,0 +1,161 @@
+/* The change feed: a bounded list of (run, kind) changes filled by the
+ * request threads and drained by one sender thread (see change_feed.h). */
+#include "change_feed.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "log.h"
+#include "store_notify.h"
+#include "xalloc.h"
+
+/* Changes held between two sends; past this, changes are dropped (and
+ * counted): a stream that misses one still shows the data on its next
+ * fetch. Thousands of distinct runs changing within 50 ms is rare. */
+#define FEED_MAX 8192
+#define RUN_ID_LEN 32
+
+struct change {
+    char run_id[RUN_ID_LEN + 1];
+    const char *kind;
+};
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static struct change *pending; /* FEED_MAX entries */
+static size_t npending;
+static unsigned long long dropped;
+static int running, stopping;
+static pthread_t sender;
+
+void change_feed_run(const char *run_id, const char *kind)
+{
+    if (strlen(run_id) != RUN_ID_LEN)
+        return;
+    pthread_mutex_lock(&mu);
+    if (!running) {
+        pthread_mutex_unlock(&mu);
+        return;
+    }
+    /* the latest few entries catch the common repeat (one run logging fast) */
+    for (size_t i = npending, seen = 0; i > 0 && seen < 8; i--, seen++) {
+        if (pending[i - 1].kind == kind && memcmp(pending[i - 1].run_id, run_id, RUN_ID_LEN) == 0) {
+            pthread_mutex_unlock(&mu);
+            return;
+        }
+    }
+    if (npending == FEED_MAX) {
+        dropped++;
+    } else {
+        memcpy(pending[npending].run_id, run_id, RUN_ID_LEN + 1);
+        pending[npending].kind = kind;
+        if (npending++ == 0)
+            pthread_cond_signal(&cv);
+    }
+    pthread_mutex_unlock(&mu);
+}
+
+static int compare_changes(const void *a, const void *b)
+{
+    const struct change *x = a, *y = b;
+    int c = memcmp(x->run_id, y->run_id, RUN_ID_LEN);
+    if (c != 0)
+        return c;
+    return strcmp(x->kind, y->kind);
+}
+
+/* Sends a batch, each (run, kind) once. */
+static void send_changes(struct change *batch, size_t n)
+{
+    const char **ids = xmalloc(n * sizeof *ids);
+    const char **kinds = xmalloc(n * sizeof *kinds);
+    size_t m = 0;
+
+    qsort(batch, n, sizeof *batch, compare_changes);
+    for (size_t i = 0; i < n; i++) {
+        if (m > 0 && compare_changes(&batch[i], &batch[i - 1]) == 0)
+            continue;
+        ids[m] = batch[i].run_id;
+        kinds[m] = batch[i].kind;
+        m++;
+    }
+    int rc = store_notify_runs(ids, kinds, m);
+    if (rc != DB_OK) /* db.c logged why; live views catch up at their next fetch */
+        log_warn("live updates: could not announce %zu changes", m);
+    free(ids);
+    free(kinds);
+}
+
+static void *sender_main(void *arg)
+{
+    struct change *batch = xmalloc(FEED_MAX * sizeof *batch);
+    struct timespec pause = {0, CHANGE_FEED_INTERVAL_MS * 1000000L};
+
+    (void)arg;
+    pthread_mutex_lock(&mu);
+    for (;;) {
+        while (npending == 0 && !stopping)
+            pthread_cond_wait(&cv, &mu);
+        if (npending == 0)
+            break; /* stopping, nothing left */
+        if (!stopping) {
+            /* let the changes of the next few milliseconds join this send */
+            pthread_mutex_unlock(&mu);
+            nanosleep(&pause, NULL);
+            pthread_mutex_lock(&mu);
+        }
+        size_t n = npending;
+        memcpy(batch, pending, n * sizeof *batch);
+        npending = 0;
+        if (dropped > 0) {
+            log_warn("live updates: %llu changes dropped (more than %d within %d ms)", dropped,
+                     FEED_MAX, CHANGE_FEED_INTERVAL_MS);
+            dropped = 0;
+        }
+        pthread_mutex_unlock(&mu);
+        send_changes(batch, n);
+        pthread_mutex_lock(&mu);
+    }
+    pthread_mutex_unlock(&mu);
+    db_thread_close();
+    free(batch);
+    return NULL;
+}
+
+int change_feed_start(void)
+{
+    pending = xmalloc(FEED_MAX * sizeof *pending);
+    stopping = 0;
+    if (pthread_create(&sender, NULL, sender_main, NULL) != 0) {
+        log_error("cannot start the live-update sender; live views will not update");
+        free(pending);
+        pending = NULL;
+        return -1;
+    }
+    pthread_mutex_lock(&mu);
+    running = 1;
+    pthread_mutex_unlock(&mu);
+    return 0;
+}
+
+void change_feed_stop(void)
+{
+    pthread_mutex_lock(&mu);
+    if (!running) {
+        pthread_mutex_unlock(&mu);
+        return;
+    }
+    stopping = 1;
+    pthread_cond_signal(&cv);
+    pthread_mutex_unlock(&mu);
+    pthread_join(sender, NULL);
+    pthread_mutex_lock(&mu);
+    running = 0;
+    npending = 0;
+    pthread_mutex_unlock(&mu);
+    free(pending);
+    pending = NULL;
+}

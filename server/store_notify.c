@@ -1,0 +1,39 @@
+/* The SQL of live-update notifications: one statement that resolves each
+ * run's experiment and calls pg_notify for every change. */
+#include "store_notify.h"
+
+#include "db.h"
+#include "sbuf.h"
+#include "store_util.h"
+
+static const char notify_sql[] = "SELECT pg_notify('" STORE_NOTIFY_CHANNEL "',"
+                                 "  '{\"run_id\":\"' || replace(r.run_uuid::text, '-', '') ||"
+                                 "  '\",\"experiment_id\":\"' || r.experiment_id ||"
+                                 "  '\",\"kind\":\"' || c.kind || '\"}')"
+                                 " FROM unnest($1::uuid[], $2::text[]) AS c(uuid, kind)"
+                                 " JOIN runs r ON r.run_uuid = c.uuid";
+
+int store_notify_runs(const char *const *run_ids, const char *const *kinds, size_t n)
+{
+    struct sbuf ids, ks;
+    PGresult *res = NULL;
+
+    if (n == 0)
+        return DB_OK;
+    sbuf_init(&ids);
+    sbuf_init(&ks);
+    sbuf_addc(&ids, '{');
+    sbuf_addc(&ks, '{');
+    for (size_t i = 0; i < n; i++) {
+        su_array_text(&ids, run_ids[i], i == 0);
+        su_array_text(&ks, kinds[i], i == 0);
+    }
+    sbuf_addc(&ids, '}');
+    sbuf_addc(&ks, '}');
+    const char *params[] = {ids.data, ks.data};
+    int rc = db_exec(notify_sql, 2, params, &res);
+    PQclear(res);
+    sbuf_cleanup(&ids);
+    sbuf_cleanup(&ks);
+    return rc;
+}

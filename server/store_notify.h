@@ -1,0 +1,16 @@
+/* Sends live-update notifications (change_feed.h) through PostgreSQL. */
+#ifndef ET_SERVER_STORE_NOTIFY_H
+#define ET_SERVER_STORE_NOTIFY_H
+
+#include <stddef.h>
+
+/* The channel the notification hub listens on. */
+#define STORE_NOTIFY_CHANNEL "exptrack_runs"
+
+/* Sends one notification on STORE_NOTIFY_CHANNEL per (run_ids[i],
+ * kinds[i]) pair whose run exists, in one transaction, with the payload
+ * {"run_id":"<32 hex>","experiment_id":"<id>","kind":"<kind>"}. run_ids
+ * are 32-hex ids. Returns a db_status. */
+int store_notify_runs(const char *const *run_ids, const char *const *kinds, size_t n);
+
+#endif
