@@ -77,6 +77,11 @@ void api_store_error(struct reply *r, int rc, const char *not_found_message)
         reply_error(r, ERR_TEMPORARILY_UNAVAILABLE,
                     "the write conflicted with concurrent writes; retry it");
         return;
+    case DB_DISK_FULL:
+        reply_error(r, ERR_RESOURCE_EXHAUSTED,
+                    "the database is out of disk space; this request changed nothing. Retry "
+                    "once an operator has freed space");
+        return;
     default:
         reply_error(r, ERR_INTERNAL_ERROR, "internal database error");
         return;

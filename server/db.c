@@ -17,15 +17,46 @@
 
 static char *db_conninfo;
 static int db_statement_timeout_ms;
-static atomic_ulong db_errors;
+
+/* Failed statements by status, indexed by -status (DB_DISK_FULL is the lowest). */
+#define NSTATUS (1 - DB_DISK_FULL)
+static atomic_ulong db_errors[NSTATUS];
+static atomic_ulong connect_failures;
+
+/* What a thread's slot of the pool is doing. Only the owning thread moves
+ * its slot; the counts of every state are shared. */
+enum conn_state {
+    CS_NONE,    /* no connection, none wanted yet */
+    CS_IDLE,    /* open, between statements */
+    CS_BUSY,    /* open, running a statement or inside a transaction */
+    CS_BACKOFF, /* the last attempt to connect failed; waiting to retry */
+    CS__COUNT
+};
+static atomic_long state_count[CS__COUNT];
 
 struct thread_db {
     PGconn *conn;
     long long retry_at_ms; /* no reconnect attempt before this time */
     int backoff_ms;
+    enum conn_state state;
 };
 
 static __thread struct thread_db tdb;
+
+static void set_state(enum conn_state s)
+{
+    if (tdb.state == s)
+        return;
+    atomic_fetch_sub_explicit(&state_count[tdb.state], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&state_count[s], 1, memory_order_relaxed);
+    tdb.state = s;
+}
+
+static void count_error(enum db_status st)
+{
+    if (st < 0 && -st < NSTATUS)
+        atomic_fetch_add_explicit(&db_errors[-st], 1, memory_order_relaxed);
+}
 
 /* A thread that opened a connection closes it when it exits (the HTTP
  * pool's threads at shutdown), through this key's destructor. */
@@ -36,6 +67,7 @@ static void close_at_exit(void *conn)
 {
     PQfinish(conn);
     tdb.conn = NULL;
+    set_state(CS_NONE);
 }
 
 static void make_close_key(void)
@@ -88,11 +120,14 @@ static PGconn *open_conn(void)
 
 PGconn *db_conn(void)
 {
-    if (tdb.conn != NULL && PQstatus(tdb.conn) == CONNECTION_OK)
+    if (tdb.conn != NULL && PQstatus(tdb.conn) == CONNECTION_OK) {
+        set_state(CS_BUSY);
         return tdb.conn;
+    }
     if (tdb.conn != NULL) {
         PQfinish(tdb.conn);
         tdb.conn = NULL;
+        set_state(CS_NONE);
         pthread_once(&close_key_once, make_close_key);
         pthread_setspecific(close_key, NULL);
     }
@@ -101,12 +136,15 @@ PGconn *db_conn(void)
         return NULL;
     tdb.conn = open_conn();
     if (tdb.conn == NULL) {
+        atomic_fetch_add_explicit(&connect_failures, 1, memory_order_relaxed);
+        set_state(CS_BACKOFF);
         tdb.backoff_ms = tdb.backoff_ms == 0 ? BACKOFF_MIN_MS : tdb.backoff_ms * 2;
         if (tdb.backoff_ms > BACKOFF_MAX_MS)
             tdb.backoff_ms = BACKOFF_MAX_MS;
         tdb.retry_at_ms = now + tdb.backoff_ms;
         return NULL;
     }
+    set_state(CS_BUSY);
     tdb.backoff_ms = 0;
     tdb.retry_at_ms = 0;
     pthread_once(&close_key_once, make_close_key);
@@ -114,11 +152,23 @@ PGconn *db_conn(void)
     return tdb.conn;
 }
 
+/* After a result on the thread's own connection: idle unless a transaction
+ * (or a COPY) is still open on it. */
+static void settle_state(PGconn *conn)
+{
+    if (conn == NULL || conn != tdb.conn)
+        return;
+    PGTransactionStatusType ts = PQtransactionStatus(conn);
+    set_state(ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR || ts == PQTRANS_ACTIVE ? CS_BUSY
+                                                                                     : CS_IDLE);
+}
+
 void db_thread_close(void)
 {
     if (tdb.conn != NULL)
         PQfinish(tdb.conn);
     tdb.conn = NULL;
+    set_state(CS_NONE);
     pthread_once(&close_key_once, make_close_key);
     pthread_setspecific(close_key, NULL);
 }
@@ -131,20 +181,23 @@ enum db_status db_ping(void)
     return db_exec("SELECT 1", 0, NULL, NULL);
 }
 
-enum db_status db_result_status(PGconn *conn, const PGresult *res, const char *what)
+/* A relation that cannot grow for want of space without the OS saying
+ * ENOSPC: "cannot extend file ... beyond N blocks" (md.c) and a hash index
+ * out of overflow pages, both SQLSTATE 54000. Told apart from the other
+ * 54000 errors (an index row too large for its page: the value's fault) by
+ * the reporting function, which, unlike the message, is never translated. */
+static int relation_cannot_grow(const PGresult *res)
 {
-    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_COPY_IN ||
-        st == PGRES_COPY_OUT)
-        return DB_OK;
+    const char *fn = PQresultErrorField(res, PG_DIAG_SOURCE_FUNCTION);
+    return fn != NULL && (strstr(fn, "extend") != NULL || strcmp(fn, "_hash_getovflpage") == 0);
+}
 
-    atomic_fetch_add(&db_errors, 1);
-    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    if (PQstatus(conn) != CONNECTION_OK || state == NULL) {
-        log_warn("database unavailable during %s: %s", what, PQerrorMessage(conn));
-        return DB_UNAVAILABLE;
-    }
+/* The status of a failed result with a SQLSTATE, logging what needs it. */
+static enum db_status map_sqlstate(const PGresult *res, const char *state, const char *what)
+{
     const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    if (msg == NULL)
+        msg = "";
     if (strcmp(state, "23505") == 0)
         return DB_EXISTS;
     if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
@@ -153,19 +206,43 @@ enum db_status db_result_status(PGconn *conn, const PGresult *res, const char *w
         log_warn("statement timeout during %s", what);
         return DB_TIMEOUT;
     }
+    if (strcmp(state, "53100") == 0 || (strcmp(state, "54000") == 0 && relation_cannot_grow(res))) {
+        log_error("database out of disk space during %s: %s %s", what, state, msg);
+        return DB_DISK_FULL;
+    }
     /* class 08: connection exception; 57P0x: admin shutdown, crash shutdown,
-     * cannot connect now; 53: insufficient resources */
+     * cannot connect now; 53: insufficient resources (memory, connections) */
     if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0 ||
         strncmp(state, "53", 2) == 0) {
-        log_warn("database unavailable during %s: %s %s", what, state, msg ? msg : "");
+        log_warn("database unavailable during %s: %s %s", what, state, msg);
         return DB_UNAVAILABLE;
     }
     if (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0) {
-        log_warn("data rejected during %s: %s %s", what, state, msg ? msg : "");
+        log_warn("data rejected during %s: %s %s", what, state, msg);
         return DB_INVALID;
     }
-    log_error("database error during %s: %s %s", what, state, msg ? msg : "");
+    log_error("database error during %s: %s %s", what, state, msg);
     return DB_ERROR;
+}
+
+enum db_status db_result_status(PGconn *conn, const PGresult *res, const char *what)
+{
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    settle_state(conn);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_COPY_IN ||
+        st == PGRES_COPY_OUT)
+        return DB_OK;
+
+    enum db_status rc;
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (PQstatus(conn) != CONNECTION_OK || state == NULL) {
+        log_warn("database unavailable during %s: %s", what, PQerrorMessage(conn));
+        rc = DB_UNAVAILABLE;
+    } else {
+        rc = map_sqlstate(res, state, what);
+    }
+    count_error(rc);
+    return rc;
 }
 
 enum db_status db_exec_bin(const char *sql, int nparams, const char *const *params,
@@ -174,8 +251,10 @@ enum db_status db_exec_bin(const char *sql, int nparams, const char *const *para
     PGconn *conn = db_conn();
     if (res != NULL)
         *res = NULL;
-    if (conn == NULL)
+    if (conn == NULL) {
+        count_error(DB_UNAVAILABLE);
         return DB_UNAVAILABLE;
+    }
     PGresult *r = PQexecParams(conn, sql, nparams, NULL, params, lengths, formats, 0);
     enum db_status st = db_result_status(conn, r, sql);
     if (st != DB_OK || res == NULL)
@@ -209,9 +288,46 @@ void db_rollback(void)
         return;
     PGresult *r = PQexec(conn, "ROLLBACK");
     PQclear(r);
+    settle_state(conn);
 }
 
-unsigned long db_error_count(void)
+void db_pool_stats(struct db_pool_stats *out)
 {
-    return atomic_load(&db_errors);
+    out->open = atomic_load_explicit(&state_count[CS_IDLE], memory_order_relaxed) +
+                atomic_load_explicit(&state_count[CS_BUSY], memory_order_relaxed);
+    out->in_use = atomic_load_explicit(&state_count[CS_BUSY], memory_order_relaxed);
+    out->backoff = atomic_load_explicit(&state_count[CS_BACKOFF], memory_order_relaxed);
+    out->connect_failures = atomic_load_explicit(&connect_failures, memory_order_relaxed);
+}
+
+unsigned long db_error_count(enum db_status st)
+{
+    if (st >= 0 || -st >= NSTATUS)
+        return 0;
+    return atomic_load_explicit(&db_errors[-st], memory_order_relaxed);
+}
+
+const char *db_status_name(enum db_status st)
+{
+    switch (st) {
+    case DB_OK:
+        return "ok";
+    case DB_NOT_FOUND:
+        return "not_found";
+    case DB_EXISTS:
+        return "exists";
+    case DB_INVALID:
+        return "invalid";
+    case DB_UNAVAILABLE:
+        return "unavailable";
+    case DB_TIMEOUT:
+        return "timeout";
+    case DB_ERROR:
+        return "error";
+    case DB_RETRY:
+        return "retry";
+    case DB_DISK_FULL:
+        return "disk_full";
+    }
+    return "unknown";
 }

@@ -16,6 +16,8 @@ enum db_status {
     DB_TIMEOUT = -5,     /* statement timeout */
     DB_ERROR = -6,       /* anything else; logged with its SQLSTATE */
     DB_RETRY = -7,       /* serialization failure or deadlock: run the transaction again */
+    DB_DISK_FULL = -9,   /* the database ran out of disk space (SQLSTATE 53100, or a
+                          * relation that cannot grow): nothing was written (507) */
 };
 
 /* Sets the conninfo and statement timeout every later connection uses.
@@ -26,8 +28,10 @@ void db_configure(const char *conninfo, int statement_timeout_ms);
  * /health. Returns DB_OK or DB_UNAVAILABLE. */
 enum db_status db_ping(void);
 
-/* The calling thread's connection, opened if needed. NULL while the database
- * is unreachable (the thread then backs off before trying again). */
+/* The calling thread's connection, opened if needed, and counted as in use
+ * (for /metrics) until a result passed to db_result_status (every db_exec
+ * does) leaves it outside any transaction. NULL while the database is
+ * unreachable (the thread then backs off before trying again). */
 PGconn *db_conn(void);
 
 /* Closes the calling thread's connection (at thread exit). */
@@ -52,7 +56,25 @@ void db_rollback(void);
  * runs COPY or pipelines. */
 enum db_status db_result_status(PGconn *conn, const PGresult *res, const char *what);
 
-/* Counts statements that failed for database reasons since start (for /metrics). */
-unsigned long db_error_count(void);
+/* The connection pool as /metrics shows it: one connection per thread that
+ * has talked to the database (request threads, group-commit writer). */
+struct db_pool_stats {
+    long open;                      /* connections held open */
+    long in_use;                    /* of those, running a statement or inside a transaction */
+    long backoff;                   /* threads without a connection, waiting to retry */
+    unsigned long connect_failures; /* connection attempts that failed since start */
+};
+
+/* Fills *out with the current pool gauges and counters. Thread-safe; the
+ * fields are read one by one, so they may be a moment apart. */
+void db_pool_stats(struct db_pool_stats *out);
+
+/* Counts statements that failed with status st (a negative db_status) since
+ * start; 0 for DB_OK and for statuses db_result_status never answers. */
+unsigned long db_error_count(enum db_status st);
+
+/* The lower-case name of a status for logs and /metrics labels
+ * ("unavailable", "disk_full", ...); "unknown" for any other value. */
+const char *db_status_name(enum db_status st);
 
 #endif

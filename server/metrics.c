@@ -18,8 +18,8 @@ static const double bucket_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025
 #define NBUCKETS (sizeof bucket_bounds / sizeof bucket_bounds[0])
 
 /* The statuses the server answers; anything else counts as "other". */
-static const int statuses[] = {200, 201, 204, 206, 304, 400, 401, 403, 404,
-                               405, 409, 413, 416, 429, 500, 503, 0};
+static const int statuses[] = {200, 201, 204, 206, 304, 400, 401, 403, 404, 405,
+                               409, 413, 416, 429, 500, 501, 503, 504, 507, 0};
 #define NSTATUS (sizeof statuses / sizeof statuses[0])
 
 struct series {
@@ -169,6 +169,34 @@ static void render_group_commit(struct sbuf *out)
             "Requests that gave up waiting for the group-commit writer (503).", gs.queue_timeouts);
 }
 
+static void gauge(struct sbuf *out, const char *name, const char *help, long v)
+{
+    sbuf_addf(out, "# HELP %s %s\n# TYPE %s gauge\n%s %ld\n", name, help, name, name, v);
+}
+
+/* The connection pool (one connection per thread that uses the database)
+ * and failed statements by the status they were mapped to. */
+static void render_db(struct sbuf *out)
+{
+    static const enum db_status failures[] = {DB_UNAVAILABLE, DB_TIMEOUT, DB_DISK_FULL, DB_EXISTS,
+                                              DB_INVALID,     DB_RETRY,   DB_ERROR};
+    struct db_pool_stats ps;
+    db_pool_stats(&ps);
+    gauge(out, "exptrack_db_connections_open", "PostgreSQL connections held open.", ps.open);
+    gauge(out, "exptrack_db_connections_in_use",
+          "Open connections running a statement or inside a transaction.", ps.in_use);
+    gauge(out, "exptrack_db_connections_backoff",
+          "Threads whose last connection attempt failed, waiting to retry.", ps.backoff);
+    counter(out, "exptrack_db_connect_failures_total",
+            "Attempts to open a PostgreSQL connection that failed.", ps.connect_failures);
+    sbuf_adds(out, "# HELP exptrack_db_errors_total Database statements that failed, by the "
+                   "status they were answered with.\n"
+                   "# TYPE exptrack_db_errors_total counter\n");
+    for (size_t i = 0; i < sizeof failures / sizeof failures[0]; i++)
+        sbuf_addf(out, "exptrack_db_errors_total{status=\"%s\"} %lu\n", db_status_name(failures[i]),
+                  db_error_count(failures[i]));
+}
+
 void metrics_render(struct sbuf *out)
 {
     sbuf_addf(out,
@@ -188,6 +216,5 @@ void metrics_render(struct sbuf *out)
     counter(out, "exptrack_metric_points_ingested_total", "Metric points committed.",
             load(&points_in));
     render_group_commit(out);
-    counter(out, "exptrack_db_errors_total",
-            "Database statements that failed for database reasons.", db_error_count());
+    render_db(out);
 }

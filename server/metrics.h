@@ -1,7 +1,8 @@
 /* The server's own counters for /metrics (Prometheus text format): requests
  * and their durations by route and status, points and bytes ingested, group
- * commit, database errors, build info. Lock-free counters; no labels beyond
- * the route table's rows, so the series count is bounded. */
+ * commit, database pool state and errors, build info. Lock-free counters; no
+ * labels beyond the route table's rows and fixed sets, so the series count
+ * is bounded. */
 #ifndef ET_SERVER_METRICS_H
 #define ET_SERVER_METRICS_H
 

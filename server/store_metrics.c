@@ -653,7 +653,7 @@ int store_metrics_write_group(struct metrics_write *items, size_t n)
         return DB_OK;
     for (size_t i = 0; i < n; i++) /* the statement failed whole: no item's outcome is known */
         items[i].rc = DB_OK;
-    if (rc != DB_UNAVAILABLE && rc != DB_TIMEOUT) {
+    if (rc != DB_UNAVAILABLE && rc != DB_TIMEOUT && rc != DB_DISK_FULL) {
         /* some item broke the statement (or a deadlock): item by item */
         rc = DB_RETRY;
         int64_t *run_ids = xcalloc(n, sizeof *run_ids);

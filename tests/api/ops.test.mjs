@@ -3,7 +3,12 @@
 // text format; /ready; X-Request-Id; JSON access lines.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { useStack, client, api, assertOk, assertError, uniqueName, startServer } from './harness.mjs';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+    useStack, client, api, assertOk, assertError, uniqueName, startServer, startPostgres, waitUntil, sleep,
+} from './harness.mjs';
 
 const stack = useStack({ before, after });
 
@@ -93,7 +98,8 @@ describe('operator endpoints', () => {
         assert.match(r.text, /exptrack_metric_points_ingested_total [1-9]/);
         assert.match(r.text, /exptrack_group_commit_batch_size_count [1-9]/);
         assert.match(r.text, /exptrack_build_info\{version="[^"]+"\} 1/);
-        assert.match(r.text, /exptrack_db_errors_total \d+/);
+        assert.match(r.text, /^exptrack_db_errors_total\{status="unavailable"\} \d+$/m);
+        assert.match(r.text, /^exptrack_db_connections_open [1-9]\d*$/m);
         for (const line of r.text.split('\n')) {
             if (line === '' || line.startsWith('#')) continue;
             assert.match(line, /^[a-z_]+(\{[^}]*\})? [0-9.e+-]+$/, line);
@@ -184,5 +190,108 @@ describe('streamed get-history', () => {
         const run = (await c.createRun(exp)).info.run_id;
         assert.deepEqual(assertOk(await c.get('/metrics/get-history', { run_id: run, metric_key: 'none' })), {});
         assert.deepEqual(assertOk(await c.get('/metrics/get-history', { run_id: 'f'.repeat(32), metric_key: 'none' })), {});
+    });
+});
+
+// ---------------------------------------------------------------------------
+// database pool state in /metrics
+
+async function scrape(base) {
+    const r = await api(base, 'GET', '/metrics');
+    assert.equal(r.status, 200);
+    const values = new Map();
+    for (const line of r.text.split('\n')) {
+        const m = line.match(/^([a-z_]+(?:\{[^}]*\})?) ([0-9.e+-]+)$/);
+        if (m) values.set(m[1], Number(m[2]));
+    }
+    const get = (series) => {
+        assert.ok(values.has(series), `${series} missing from /metrics:\n${r.text}`);
+        return values.get(series);
+    };
+    return {
+        open: get('exptrack_db_connections_open'),
+        inUse: get('exptrack_db_connections_in_use'),
+        backoff: get('exptrack_db_connections_backoff'),
+        connectFailures: get('exptrack_db_connect_failures_total'),
+        errors: (status) => get(`exptrack_db_errors_total{status="${status}"}`),
+    };
+}
+
+function psqlBin() {
+    const base = '/usr/lib/postgresql';
+    try {
+        const v = fs.readdirSync(base).filter((d) => fs.existsSync(path.join(base, d, 'bin', 'psql')))
+            .sort((a, b) => Number(b) - Number(a));
+        if (v.length) return path.join(base, v[0], 'bin', 'psql');
+    } catch { /* PATH */ }
+    return 'psql';
+}
+
+// Runs sql in a psql session in the background; resolves with its exit code.
+function psqlAsync(pg, sql) {
+    const p = spawn(psqlBin(), ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', pg.socketDir, '-p', String(pg.port),
+        '-U', 'postgres', '-d', 'exptrack', '-c', sql], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d) => { err += d; });
+    return new Promise((resolve) => p.on('exit', (code) => resolve({ code, err })));
+}
+
+describe('database pool in /metrics', () => {
+    test('gauges: connections open after requests, in use while a statement waits, none in use after', async () => {
+        const c = client(stack.base);
+        const exp = await c.createExperiment(uniqueName('pool'));
+        await Promise.all(Array.from({ length: 8 }, () => c.getExperiment(exp)));
+        const idle = await scrape(stack.base);
+        assert.ok(idle.open >= 1, `connections open: ${idle.open}`);
+        assert.ok(idle.inUse >= 0 && idle.inUse <= idle.open, `in use ${idle.inUse} of ${idle.open}`);
+        assert.equal(idle.backoff, 0);
+        assert.equal(idle.connectFailures, 0);
+        for (const st of ['unavailable', 'timeout', 'disk_full', 'exists', 'invalid', 'retry', 'error']) {
+            assert.ok(idle.errors(st) >= 0, st);
+        }
+
+        // a session holds experiments locked: a request's statement waits on it
+        const lock = psqlAsync(stack.pg, 'BEGIN; LOCK TABLE experiments IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;');
+        await waitUntil(() => stack.pg.psql("SELECT count(*) FROM pg_locks WHERE relation = 'experiments'::regclass"
+            + " AND mode = 'AccessExclusiveLock' AND granted").trim() === '1', 5000, 'the lock taken', 50);
+        const blocked = c.getExperiment(exp);
+        const during = await waitUntil(async () => {
+            const s = await scrape(stack.base);
+            return s.inUse >= 1 ? s : null;
+        }, 4000, 'a connection counted in use while its statement waits', 100);
+        assert.ok(during.open >= during.inUse);
+        assert.equal((await blocked).experiment_id, exp);
+        assert.equal((await lock).code, 0);
+        await waitUntil(async () => (await scrape(stack.base)).inUse === 0, 5000, 'no connection in use once requests are done');
+    });
+
+    test('counters: connection failures and unavailable errors grow while PostgreSQL is down; open again after', { timeout: 120000 }, async () => {
+        const pg = await startPostgres();
+        const srv = await startServer({ databaseUrl: pg.url, args: ['--threads', '4'] });
+        try {
+            const c = client(srv.url);
+            const exp = await c.createExperiment(uniqueName('pooldown'));
+            const up = await scrape(srv.url);
+            assert.ok(up.open >= 1);
+
+            await pg.stop();
+            for (let i = 0; i < 12; i++) {
+                assert.equal((await c.get('/experiments/get', { experiment_id: exp })).status, 503);
+            }
+            const down = await scrape(srv.url);
+            assert.ok(down.errors('unavailable') > up.errors('unavailable'),
+                `unavailable errors ${up.errors('unavailable')} -> ${down.errors('unavailable')}`);
+            assert.ok(down.connectFailures > up.connectFailures,
+                `connect failures ${up.connectFailures} -> ${down.connectFailures}`);
+            assert.ok(down.backoff >= 1, `threads in backoff: ${down.backoff}`);
+
+            await pg.start();
+            await waitUntil(async () => (await c.get('/experiments/get', { experiment_id: exp })).status === 200, 30000, 'service back');
+            const back = await scrape(srv.url);
+            assert.ok(back.open >= 1, `connections open after recovery: ${back.open}`);
+        } finally {
+            await srv.stop();
+            await pg.destroy();
+        }
     });
 });
