@@ -164,7 +164,11 @@ static enum MHD_Result add_query_arg(void *cls, enum MHD_ValueKind kind, const c
         return MHD_YES;
     if (values == NULL) {
         values = json_array();
-        json_object_set_new(obj, key, values);
+        if (json_object_set_new(obj, key, values) != 0) {
+            /* the name is not UTF-8: jansson refused it and freed values */
+            json_decref(v);
+            return MHD_YES;
+        }
     }
     json_array_append_new(values, v);
     return MHD_YES;

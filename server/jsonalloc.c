@@ -4,6 +4,7 @@
  * json_dumps may still be released with free(). */
 #include "jsonalloc.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -28,6 +29,42 @@ struct thread_arena {
 
 static __thread struct thread_arena ta;
 
+/* A thread that made chunks frees them when it exits (the HTTP pool's
+ * threads at shutdown), through this key's destructor. */
+static pthread_key_t ta_key;
+static pthread_once_t ta_key_once = PTHREAD_ONCE_INIT;
+
+static void free_chunks(struct chunk *c)
+{
+    while (c != NULL) {
+        struct chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+}
+
+static void arena_free_at_exit(void *arena)
+{
+    struct thread_arena *a = arena;
+    free_chunks(a->live);
+    free_chunks(a->spare);
+    a->live = a->spare = NULL;
+    a->nspare = 0;
+}
+
+static void make_ta_key(void)
+{
+    pthread_key_create(&ta_key, arena_free_at_exit);
+}
+
+/* Registers this thread's arena for freeing at thread exit (once). */
+static void register_arena(void)
+{
+    pthread_once(&ta_key_once, make_ta_key);
+    if (pthread_getspecific(ta_key) == NULL)
+        pthread_setspecific(ta_key, &ta);
+}
+
 static void *arena_malloc(size_t n)
 {
     if (!ta.active)
@@ -41,6 +78,7 @@ static void *arena_malloc(size_t n)
             ta.nspare--;
         } else {
             size_t size = n > CHUNK_SIZE / 4 ? n : CHUNK_SIZE;
+            register_arena();
             c = xmalloc(sizeof *c + size);
             c->size = size;
         }
