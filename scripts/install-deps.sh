@@ -4,7 +4,7 @@
 # warm machine pays nothing. Works as root or as a sudo-capable user.
 set -euo pipefail
 
-usage() { echo "usage: $0 [build|run|test|bench|image]" >&2; exit 2; }
+usage() { echo "usage: $0 [build|run|test|fuzz|bench|image]" >&2; exit 2; }
 what=${1:-build}
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libpq-dev libjansson-dev
@@ -12,11 +12,16 @@ build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libpq-dev libjans
 # npm fetches uPlot for the dashboard (web/package-lock.json), compiled into exptrackd.
 web_pkgs=(nodejs npm)
 test_pkgs=(libcmocka-dev curl nodejs npm chromium)
+# make fuzz-smoke: libFuzzer comes with clang's runtime libraries (only
+# recommended by clang, so named here). make test-sanitize uses gcc, whose
+# ASan/UBSan runtimes come with build-essential.
+fuzz_pkgs=(clang libclang-rt-dev)
 image_pkgs=(podman debootstrap buildah curl nodejs npm)
 
 case "$what" in
 build | run) pkgs=("${build_pkgs[@]}" "${web_pkgs[@]}") ;;
 test | bench) pkgs=("${build_pkgs[@]}" "${web_pkgs[@]}" "${test_pkgs[@]}") ;;
+fuzz) pkgs=("${build_pkgs[@]}" "${web_pkgs[@]}" "${test_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
 image) pkgs=("${build_pkgs[@]}" "${image_pkgs[@]}") ;;
 *) usage ;;
 esac
@@ -54,7 +59,7 @@ if [ "$what" != image ] && [ -f "$top/web/package-lock.json" ]; then
     fi
 fi
 
-if [ "$what" = test ] || [ "$what" = bench ]; then
+if [ "$what" = test ] || [ "$what" = bench ] || [ "$what" = fuzz ]; then
     if [ -f "$top/tests/package-lock.json" ]; then
         stamp="$top/tests/node_modules/.package-lock.json"
         if [ ! -f "$stamp" ] || [ "$top/tests/package-lock.json" -nt "$stamp" ]; then

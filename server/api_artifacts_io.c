@@ -103,11 +103,14 @@ static int upload_data(void *state, const char *buf, size_t len, struct reply *r
         return -1;
     }
     int rc = store_artifact_upload_write(up->u, buf, len);
-    if (rc != DB_OK) {
+    if (rc == DB_NOT_FOUND) /* gc took the pending blob: the upload had stalled */
+        reply_error(r, ERR_RESOURCE_CONFLICT,
+                    "the upload of '%.300s' was discarded after sending nothing for too long "
+                    "(see EXPTRACK_GC_GRACE_SECONDS); send it again",
+                    up->path);
+    else if (rc != DB_OK)
         api_art_store_error(r, rc, up->run_id, up->path);
-        return -1;
-    }
-    return 0;
+    return rc == DB_OK ? 0 : -1;
 }
 
 static void upload_end(void *state, int complete, struct reply *r)

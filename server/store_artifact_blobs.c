@@ -22,9 +22,14 @@
  * file-versus-directory check must see each other. */
 #define RUN_LOCK_SQL "SELECT pg_advisory_xact_lock(1095914566, ($1::bigint % 2147483647)::int)"
 
+/* The chunk buffer starts this small and doubles up to a whole chunk, so an
+ * upload that has sent little (or nothing yet) holds little memory. */
+#define UPLOAD_BUF_MIN (64 * 1024)
+
 struct artifact_upload {
     EVP_MD_CTX *md;
-    char *buf; /* the chunk being filled */
+    char *buf; /* the chunk being filled; NULL until the first byte */
+    size_t cap;
     size_t fill;
     int64_t size;     /* bytes received */
     int64_t blob_id;  /* the pending blob; 0 until the first full chunk */
@@ -39,8 +44,22 @@ struct artifact_upload *store_artifact_upload_new(void)
         log_error("cannot set up SHA-256");
         abort();
     }
-    u->buf = xmalloc(ARTIFACT_CHUNK_SIZE);
     return u;
+}
+
+/* Makes room for fill + n bytes of the current chunk (n keeps it within a
+ * chunk). */
+static void reserve(struct artifact_upload *u, size_t n)
+{
+    size_t need = u->fill + n, cap = u->cap ? u->cap : UPLOAD_BUF_MIN;
+    if (need <= u->cap)
+        return;
+    while (cap < need)
+        cap *= 2;
+    if (cap > ARTIFACT_CHUNK_SIZE)
+        cap = ARTIFACT_CHUNK_SIZE;
+    u->buf = xrealloc(u->buf, cap);
+    u->cap = cap;
 }
 
 static void upload_free(struct artifact_upload *u)
@@ -120,6 +139,7 @@ int store_artifact_upload_write(struct artifact_upload *u, const char *buf, size
         size_t n = ARTIFACT_CHUNK_SIZE - u->fill;
         if (n > len)
             n = len;
+        reserve(u, n);
         memcpy(u->buf + u->fill, buf, n);
         u->fill += n;
         buf += n;

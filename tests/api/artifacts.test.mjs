@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import net from 'node:net';
 import { spawnSync } from 'node:child_process';
-import { useStack, client, PREFIXES, assertOk, assertError, waitUntil, exptrackdPath, sleep } from './harness.mjs';
+import { useStack, client, PREFIXES, assertOk, assertError, waitUntil, exptrackdPath, sleep, sanitizerReport } from './harness.mjs';
 
 const CHUNK = 1024 * 1024;
 const MAX_ARTIFACT = 64 * CHUNK;
@@ -59,6 +59,36 @@ function raw(method, path, { body, headers = {}, cutAfter, beforeCut = () => sle
             resolve({ status, headers: hdrs, text, json });
         });
         sock.setTimeout(30000, () => sock.destroy(new Error('raw request timed out')));
+    });
+}
+
+// Sends a PUT of `body` in two parts: the first `splitAt` bytes, then, once
+// `between()` resolves, the rest. Returns the parsed response like raw().
+function rawTwoParts(path, body, splitAt, between) {
+    const u = new URL(stack.base);
+    return new Promise((resolve, reject) => {
+        const sock = net.connect(Number(u.port), u.hostname);
+        const chunks = [];
+        sock.on('connect', () => {
+            sock.write(`PUT ${path} HTTP/1.1\r\nHost: ${u.host}\r\nConnection: close\r\n` +
+                `Content-Length: ${body.length}\r\n\r\n`);
+            sock.write(body.subarray(0, splitAt), async () => {
+                try { await between(); } catch (e) { sock.destroy(); reject(e); return; }
+                sock.write(body.subarray(splitAt));
+            });
+        });
+        sock.on('data', (c) => chunks.push(c));
+        sock.on('error', reject);
+        sock.on('end', () => {
+            const all = Buffer.concat(chunks);
+            const sep = all.indexOf('\r\n\r\n');
+            const status = Number(all.subarray(0, sep).toString('latin1').split(' ')[1]);
+            const text = all.subarray(sep + 4).toString('utf8');
+            let json;
+            try { json = JSON.parse(text); } catch { /* not JSON */ }
+            resolve({ status, text, json });
+        });
+        sock.setTimeout(60000, () => sock.destroy(new Error('two-part request timed out')));
     });
 }
 
@@ -401,6 +431,92 @@ describe('artifacts', () => {
         assert.equal(JSON.parse(missing.text).error_code, 'RESOURCE_DOES_NOT_EXIST');
     });
 
+    // Size accounting: every named blob holds exactly its size in chunks of
+    // its chunk size, and every file row has its blob's size.
+    const assertSizesConsistent = () => {
+        assert.equal(sql(`SELECT count(*) FROM artifact_blobs b WHERE sha256 IS NOT NULL AND (
+                            size <> (SELECT coalesce(sum(length(data)), 0) FROM artifact_chunks c WHERE c.blob_id = b.id)
+                            OR (SELECT count(*) FROM artifact_chunks c WHERE c.blob_id = b.id) <> (size + chunk_size - 1) / chunk_size)`),
+        '0', 'blob sizes match their chunks');
+        assert.equal(sql(`SELECT count(*) FROM artifact_files f JOIN artifact_blobs b ON b.id = f.blob_id WHERE f.size <> b.size`),
+            '0', 'file sizes match their blobs');
+    };
+    const pendingBlobs = () => sql(`SELECT count(*) FROM artifact_blobs WHERE sha256 IS NULL`);
+
+    test('chunked (streamed) uploads round-trip and sizes are accounted exactly', async () => {
+        const run = await newRun(c);
+        for (const size of [0, 1, CHUNK - 1, CHUNK, 2 * CHUNK + 7]) {
+            const data = crypto.randomBytes(size);
+            let at = 0;
+            const stream = new ReadableStream({
+                pull(ctl) { // odd piece sizes, so chunk boundaries fall mid-piece
+                    if (at >= data.length) return ctl.close();
+                    const n = Math.min(data.length - at, 70001 + (at % 3) * 1000);
+                    ctl.enqueue(new Uint8Array(data.subarray(at, at + n)));
+                    at += n;
+                },
+            });
+            const url = artUrl(PREFIXES[0], `${run.rel}/chunked/f${size}.bin`);
+            const r = await fetch(url, { method: 'PUT', body: stream, duplex: 'half' });
+            assert.equal(r.status, 200, `${size}: ${await r.text()}`);
+            const down = await get(url);
+            assert.equal(down.body.length, size);
+            assert.ok(down.body.equals(data), `${size} bytes round-trip`);
+            assert.equal(down.headers.get('etag'), `"${sha256(data)}"`);
+        }
+        const listed = await list(PREFIXES[0], `${run.rel}/chunked`);
+        assert.deepEqual(listed.files.map((f) => f.file_size).sort((a, b) => a - b), [0, 1, CHUNK - 1, CHUNK, 2 * CHUNK + 7]);
+        assertSizesConsistent();
+        assert.equal(pendingBlobs(), '0');
+    });
+
+    test('a commit that meets a new directory, or a run deleted mid-upload, is refused and leaves nothing', async () => {
+        const run = await newRun(c);
+        const body = crypto.randomBytes(2 * CHUNK + 99);
+        const chunksStored = (n) => () => waitUntil(() => Number(sql(`SELECT count(*) FROM artifact_chunks c JOIN artifact_blobs b
+                                                                      ON b.id = c.blob_id WHERE b.sha256 IS NULL`)) >= n, 20000, `${n} chunks stored`);
+        // "d" passes the check at the start; "d/x" is committed before "d" ends
+        const conflict = await rawTwoParts(`/api/2.0/mlflow-artifacts/artifacts/${run.rel}/mid/d`, body, CHUNK + 10, async () => {
+            await chunksStored(1)();
+            const x = await put(artUrl(PREFIXES[0], `${run.rel}/mid/d/x`), 'x');
+            assert.equal(x.status, 200, x.text);
+        });
+        assertRawError(conflict, 400, 'INVALID_PARAMETER_VALUE', 'file over a new directory');
+        assert.match(conflict.json.message, /a file and a directory cannot share a path/);
+        await waitUntil(() => pendingBlobs() === '0', 10000, 'pending blob dropped');
+        assert.equal((await get(artUrl(PREFIXES[0], `${run.rel}/mid/d/x`))).body.toString(), 'x');
+        // the run is deleted while its upload is in flight
+        const gone = await rawTwoParts(`/api/2.0/mlflow-artifacts/artifacts/${run.rel}/mid/late.bin`, body, CHUNK + 10, async () => {
+            await chunksStored(1)();
+            await c.ok('POST', '/runs/delete', { run_id: run.id });
+        });
+        assertRawError(gone, 400, 'INVALID_PARAMETER_VALUE', 'upload into a run deleted mid-way');
+        assert.match(gone.json.message, /active/);
+        await waitUntil(() => pendingBlobs() === '0', 10000, 'pending blob dropped');
+        assert.equal(sql(`SELECT count(*) FROM artifact_files f JOIN runs r ON r.id = f.run_id
+                          WHERE r.run_uuid = '${run.id}' AND f.path = 'mid/late.bin'`), '0');
+        assertSizesConsistent();
+    });
+
+    test('an upload whose pending blob was collected while it stalled gets 409 and leaves nothing', async () => {
+        const run = await newRun(c);
+        const body = crypto.randomBytes(3 * CHUNK);
+        const r = await rawTwoParts(`/api/2.0/mlflow-artifacts/artifacts/${run.rel}/stalled.bin`, body, CHUNK + 10, async () => {
+            await waitUntil(() => pendingBlobs() === '1', 20000, 'pending blob created');
+            // what exptrackd gc does to a pending blob without a heartbeat
+            sql(`DELETE FROM artifact_blobs WHERE sha256 IS NULL`);
+        });
+        assertRawError(r, 409, 'RESOURCE_CONFLICT', 'stalled upload');
+        assert.match(r.json.message, /send it again/);
+        assert.equal(pendingBlobs(), '0');
+        assert.equal(sql(`SELECT count(*) FROM artifact_chunks c WHERE NOT EXISTS (SELECT 1 FROM artifact_blobs b WHERE b.id = c.blob_id)`), '0');
+        assert.equal((await fetch(artUrl(PREFIXES[0], `${run.rel}/stalled.bin`))).status, 404);
+        // and the same path uploads fine afterwards
+        const again = await put(artUrl(PREFIXES[0], `${run.rel}/stalled.bin`), body);
+        assert.equal(again.status, 200, again.text);
+        assert.ok((await get(artUrl(PREFIXES[0], `${run.rel}/stalled.bin`))).body.equals(body));
+    });
+
     test('multipart endpoints answer 501 so the client falls back to PUT', async () => {
         const run = await newRun(c);
         for (const prefix of PREFIXES) {
@@ -454,6 +570,7 @@ describe('artifacts', () => {
         assert.ok(unreferenced >= 2);
         const gc = spawnSync(exptrackdPath(), ['gc', '--database-url', stack.pg.url], { encoding: 'utf8', timeout: 60000 });
         assert.equal(gc.status, 0, gc.stderr);
+        assert.equal(sanitizerReport(gc.stderr), '', 'exptrackd gc: no sanitizer findings');
         assert.match(gc.stdout, new RegExp(`removed ${unreferenced} unreferenced blobs .* and 1 abandoned uploads`));
         assert.equal(sql(`SELECT count(*) FROM artifact_blobs b WHERE sha256 IS NOT NULL
                           AND NOT EXISTS (SELECT 1 FROM artifact_files f WHERE f.blob_id = b.id)`), '0');
@@ -470,6 +587,7 @@ describe('artifacts', () => {
         sql(`DELETE FROM runs WHERE run_uuid = '${doomed.id}'`);
         const gc2 = spawnSync(exptrackdPath(), ['gc', '--database-url', stack.pg.url], { encoding: 'utf8', timeout: 60000 });
         assert.equal(gc2.status, 0, gc2.stderr);
+        assert.equal(sanitizerReport(gc2.stderr), '', 'exptrackd gc: no sanitizer findings');
         assert.equal(sql(`SELECT count(*) FROM artifact_blobs WHERE sha256 = decode('${sha256(only)}', 'hex')`), '0');
     });
 });

@@ -32,6 +32,21 @@ process.on('exit', () => {
     }
 });
 const tempDirs = new Set();
+// Every exptrackd started here: {srv, err, reported}. A sanitizer report no
+// stop() has thrown yet (a server that crashed, or was never stopped) still
+// fails the test process at exit.
+const servers = new Set();
+process.on('exit', () => {
+    for (const e of servers) {
+        if (e.err.report && !e.reported) {
+            e.reported = true;
+            process.stderr.write(`exptrackd printed a sanitizer report:\n${e.err.report}\n`);
+            process.exitCode = 1;
+        }
+    }
+});
+// Set by make test-sanitize (and anyone running a sanitized build by hand).
+const SANITIZED = /detect_leaks|halt_on_error/.test(`${process.env.ASAN_OPTIONS || ''}${process.env.UBSAN_OPTIONS || ''}`);
 // A test process ended by a signal still tears its children down.
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.once(sig, () => process.exit(128 + (os.constants.signals[sig] || 0)));
@@ -44,16 +59,55 @@ function track(proc, exitSignal) {
     return entry;
 }
 
-// Keeps the last `limit` characters written to a stream.
+// What AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer print
+// when they find something (make test-sanitize builds exptrackd with them).
+export const SANITIZER_RE = /ERROR: (?:AddressSanitizer|LeakSanitizer)|runtime error:/;
+const SANITIZER_REPORT_MAX = 64 * 1024;
+
+/**
+ * The sanitizer findings in a process's output, or '' when there are none:
+ * the text from the first finding on (bounded). For processes run with
+ * spawnSync: `assert.equal(sanitizerReport(r.stderr), '')`.
+ */
+export function sanitizerReport(text) {
+    const m = SANITIZER_RE.exec(text || '');
+    if (!m) return '';
+    const from = text.lastIndexOf('\n', m.index) + 1;
+    return text.slice(from, from + SANITIZER_REPORT_MAX);
+}
+
+// Keeps the last `limit` characters written to a stream, and separately
+// everything from the first sanitizer finding on (c.report), however much
+// output follows it.
 function collector(stream, limit = 256 * 1024) {
-    const c = { text: '', listeners: new Set() };
+    const c = { text: '', report: '', listeners: new Set(), ended: false };
+    let carry = ''; // the end of the previous chunk: a finding may straddle two
     stream.setEncoding('utf8');
     stream.on('data', (chunk) => {
         c.text += chunk;
         if (c.text.length > limit) c.text = c.text.slice(-limit);
+        if (c.report) {
+            if (c.report.length < SANITIZER_REPORT_MAX) c.report += chunk.slice(0, SANITIZER_REPORT_MAX - c.report.length);
+        } else {
+            c.report = sanitizerReport(carry + chunk);
+        }
+        carry = chunk.slice(-256);
         for (const l of c.listeners) l(chunk);
     });
+    stream.once('close', () => { c.ended = true; });
+    stream.once('end', () => { c.ended = true; });
     return c;
+}
+
+// Resolves when the stream has delivered everything (or after ms).
+async function drained(col, stream, ms = 5000) {
+    if (col.ended || stream.destroyed) return;
+    await new Promise((resolve) => {
+        const t = setTimeout(resolve, ms);
+        const done = () => { clearTimeout(t); resolve(); };
+        stream.once('close', done);
+        stream.once('end', done);
+    });
 }
 
 function exited(proc) {
@@ -265,18 +319,35 @@ export async function startServer({ databaseUrl, args = [], env = {}, timeoutMs 
         proc,
         log: () => err.text + (out.text ? `\n[stdout]\n${out.text}` : ''),
     };
-    srv.stop = async () => {
-        if (exited(proc)) return;
-        proc.kill('SIGTERM');
-        if (!(await waitExit(proc, 10000))) {
-            proc.kill('SIGKILL');
-            await waitExit(proc, 5000);
+    const entry = { srv, err, reported: false };
+    servers.add(entry);
+    /** Sanitizer findings printed so far ('' when none). */
+    srv.sanitizerReport = () => err.report;
+    // A finding fails whoever stops the server (the test's after() hook).
+    const check = async (what) => {
+        await drained(err, proc.stderr);
+        if (err.report && !entry.reported) {
+            entry.reported = true;
+            throw new Error(`exptrackd (${what}) printed a sanitizer report:\n${err.report}`);
         }
     };
+    srv.stop = async () => {
+        if (!exited(proc)) {
+            proc.kill('SIGTERM');
+            // LeakSanitizer does its work at exit: give it time before SIGKILL.
+            if (!(await waitExit(proc, SANITIZED ? 60000 : 10000))) {
+                proc.kill('SIGKILL');
+                await waitExit(proc, 5000);
+            }
+        }
+        await check('stopped');
+    };
     srv.kill9 = async () => {
-        if (exited(proc)) return;
-        proc.kill('SIGKILL');
-        await waitExit(proc, 10000);
+        if (!exited(proc)) {
+            proc.kill('SIGKILL');
+            await waitExit(proc, 10000);
+        }
+        await check('killed');
     };
     srv.exited = () => exited(proc);
     try {

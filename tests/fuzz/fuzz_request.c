@@ -118,9 +118,13 @@ static void query(const char *text, size_t len)
             json_t *values = json_object_get(obj, p);
             if (values == NULL) {
                 values = json_array();
-                json_object_set_new(obj, p, values);
+                if (json_object_set_new(obj, p, values) != 0) { /* name not UTF-8: */
+                    json_decref(v);                             /* jansson has freed `values` */
+                    values = NULL;
+                }
             }
-            json_array_append_new(values, v);
+            if (values != NULL)
+                json_array_append_new(values, v);
         }
         p = amp ? amp + 1 : NULL;
     }
