@@ -1,6 +1,6 @@
 /* Metric history reads. A whole series (no max_results, no page token) is
- * streamed as it is read, page by page on the primary key, encoded by hand:
- * memory stays constant however long the series is. */
+ * streamed as it is read by api_history_stream (api_history.c): memory stays
+ * constant however long the series is. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,141 +8,13 @@
 
 #include "api.h"
 #include "api_common.h"
+#include "api_history.h"
 #include "sbuf.h"
 #include "store_metrics.h"
 #include "validate.h"
 #include "xalloc.h"
 
 #define HISTORY_MAX_RESULTS 1000000
-#define HISTORY_PAGE 8192 /* points per database round trip while streaming */
-
-/* A streamed get-history reply: the next page is read when the last one
- * has been sent. */
-struct history_stream {
-    struct metric_series series;
-    char *key_json; /* the key as a JSON string, quotes included */
-    struct metric *page;
-    struct metric last;
-    struct sbuf out; /* encoded, not yet sent */
-    size_t sent;     /* bytes of out already sent */
-    int done;        /* the closing "]}" is in out */
-    int first;       /* no point encoded yet */
-};
-
-/* Appends a double as jansson would write it (a real; NaN and infinities as
- * the contract's strings), in the fewest digits that read back exactly. */
-static void add_double(struct sbuf *b, double v)
-{
-    char num[40];
-    if (isnan(v)) {
-        sbuf_add(b, "\"NaN\"", 5);
-        return;
-    }
-    if (isinf(v)) {
-        sbuf_adds(b, v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-        return;
-    }
-    int n = snprintf(num, sizeof num, "%.15g", v);
-    if (strtod(num, NULL) != v)
-        n = snprintf(num, sizeof num, "%.17g", v);
-    sbuf_add(b, num, (size_t)n);
-    if (strpbrk(num, ".eEn") == NULL)
-        sbuf_add(b, ".0", 2);
-}
-
-static void encode_page(struct history_stream *h, size_t n)
-{
-    char tail[64];
-    for (size_t i = 0; i < n; i++) {
-        const struct metric *m = &h->page[i];
-        sbuf_adds(&h->out, h->first ? "{\"key\":" : ",{\"key\":");
-        h->first = 0;
-        sbuf_adds(&h->out, h->key_json);
-        sbuf_add(&h->out, ",\"value\":", 9);
-        add_double(&h->out, m->value);
-        int len = snprintf(tail, sizeof tail, ",\"timestamp\":%lld,\"step\":%lld}",
-                           (long long)m->timestamp, (long long)m->step);
-        sbuf_add(&h->out, tail, (size_t)len);
-    }
-    if (n > 0)
-        h->last = h->page[n - 1];
-    if (n < HISTORY_PAGE) {
-        sbuf_add(&h->out, "]}", 2);
-        h->done = 1;
-    }
-}
-
-static void history_free(void *state)
-{
-    struct history_stream *h = state;
-    if (h == NULL)
-        return;
-    free(h->key_json);
-    free(h->page);
-    sbuf_cleanup(&h->out);
-    free(h);
-}
-
-static ssize_t history_read(void *state, uint64_t pos, char *buf, size_t max)
-{
-    struct history_stream *h = state;
-    size_t n;
-
-    (void)pos;
-    while (h->sent == h->out.len) {
-        if (h->done)
-            return 0;
-        sbuf_reset(&h->out);
-        h->sent = 0;
-        if (store_metric_series_page(&h->series, &h->last, HISTORY_PAGE, h->page, &n) != DB_OK)
-            return -1; /* the client sees a cut body: a 200 cannot become an error now */
-        encode_page(h, n);
-    }
-    size_t take = h->out.len - h->sent < max ? h->out.len - h->sent : max;
-    memcpy(buf, h->out.data + h->sent, take);
-    h->sent += take;
-    return (ssize_t)take;
-}
-
-/* Answers a whole series: {} when it is empty (MLflow's reply), else a
- * stream that holds one page in memory at a time. */
-static void stream_history(const char *run_id, const char *key, struct reply *r)
-{
-    struct metric_series series;
-    size_t n = 0;
-
-    int rc = store_metric_series(run_id, key, &series);
-    if (rc == DB_NOT_FOUND) {
-        reply_json(r, json_object());
-        return;
-    }
-    if (rc != DB_OK) {
-        api_store_error(r, rc, "metric history not found");
-        return;
-    }
-    struct history_stream *h = xcalloc(1, sizeof *h);
-    h->series = series;
-    h->page = xmalloc(HISTORY_PAGE * sizeof *h->page);
-    h->first = 1;
-    sbuf_init(&h->out);
-    rc = store_metric_series_page(&series, NULL, HISTORY_PAGE, h->page, &n);
-    if (rc != DB_OK || n == 0) {
-        history_free(h);
-        if (rc != DB_OK)
-            api_store_error(r, rc, "metric history not found");
-        else
-            reply_json(r, json_object());
-        return;
-    }
-    json_t *k = json_string(key);
-    h->key_json = k != NULL ? json_dumps(k, JSON_ENCODE_ANY) : NULL;
-    json_decref(k);
-    if (h->key_json == NULL)
-        h->key_json = xstrdup("\"\"");
-    sbuf_add(&h->out, "{\"metrics\":[", 12);
-    encode_page(h, n);
-    reply_stream(r, 200, "application/json", -1, history_read, history_free, h);
-}
 
 void api_metrics_get_history(const struct request *req, struct reply *r)
 {
@@ -182,7 +54,7 @@ void api_metrics_get_history(const struct request *req, struct reply *r)
         return;
     }
     if (max_results == 0 && offset == 0) {
-        stream_history(run_id, key, r);
+        api_history_stream(run_id, key, r);
         return;
     }
     arena_init(&arena);

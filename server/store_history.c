@@ -1,66 +1,369 @@
-/* Bulk and downsampled metric history: several runs (and keys) in one
- * statement, sampling done in SQL so a million-point series never leaves
- * the database whole. Series are read through the metrics primary key
- * (run_id, key_id, step, timestamp, value), index-only. */
+/* Metric history reads: one whole series page by page for get-history's
+ * streamed reply (store_history.h), and the bulk and downsampled history of
+ * several runs (and keys) in one statement each, sampling done in SQL so a
+ * million-point series never leaves the database whole (store_search.h).
+ * Every read goes through the metrics primary key (run_id, key_id, step,
+ * timestamp, value), index-only; schema/0007_history_perf.sql explains why
+ * no other index is needed. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "db.h"
 #include "sbuf.h"
+#include "store_history.h"
 #include "store_search.h"
 #include "store_util.h"
+#include "xalloc.h"
 
-/* Steps shared by all runs are sampled evenly (every ceil(n / max)-th, the
- * last always), each run's first and last step added; then every point at a
- * sampled step, at most per_run per run. Columns: ord, step, ts, value. */
+/* Points per page of a whole-series read: big enough that statement
+ * overhead is small next to the rows, small enough that a page (two are
+ * held) stays a few MiB. */
+#define HISTORY_PAGE 16384
+
+struct history_cursor {
+    int64_t run;
+    int32_t key_id;
+    struct metric *page[2]; /* page[cur] is handed out; the other is being filled */
+    size_t n[2];
+    int cur;
+    int in_flight; /* a page statement was sent and not yet collected */
+    int ended;     /* the last page handed out was short: nothing follows */
+    int error;     /* DB_OK, or the status of the read that failed */
+};
+
+/* Series pages: binary parameters and results (no number text either way).
+ * The row comparison is an index condition on the primary key, so each
+ * page starts where the last one stopped. */
+static const char first_page_sql[] = "SELECT step, timestamp, value FROM metrics"
+                                     " WHERE run_id = $1::bigint AND key_id = $2::integer"
+                                     " ORDER BY step, timestamp, value LIMIT $3::bigint";
+static const char next_page_sql[] =
+    "SELECT step, timestamp, value FROM metrics"
+    " WHERE run_id = $1::bigint AND key_id = $2::integer"
+    "   AND (step, timestamp, value) > ($4::bigint, $5::bigint, $6::float8)"
+    " ORDER BY step, timestamp, value LIMIT $3::bigint";
+
+static void put_be64(char *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (char)(v & 0xff);
+}
+
+static uint64_t get_be64(const char *p)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    return (uint64_t)u[0] << 56 | (uint64_t)u[1] << 48 | (uint64_t)u[2] << 40 |
+           (uint64_t)u[3] << 32 | (uint64_t)u[4] << 24 | (uint64_t)u[5] << 16 |
+           (uint64_t)u[6] << 8 | (uint64_t)u[7];
+}
+
+/* Sends the statement for the page after `after` (NULL: the first). */
+static int send_page(struct history_cursor *c, const struct metric *after)
+{
+    char run[8], key[4], lim[8], step[8], ts[8], val[8];
+    uint64_t bits;
+    PGconn *conn = db_conn();
+    if (conn == NULL)
+        return DB_UNAVAILABLE;
+    put_be64(run, (uint64_t)c->run);
+    uint32_t k = (uint32_t)c->key_id;
+    key[0] = (char)(k >> 24);
+    key[1] = (char)(k >> 16);
+    key[2] = (char)(k >> 8);
+    key[3] = (char)k;
+    put_be64(lim, HISTORY_PAGE);
+    const char *values[] = {run, key, lim, step, ts, val};
+    const int lengths[] = {8, 4, 8, 8, 8, 8};
+    const int formats[] = {1, 1, 1, 1, 1, 1};
+    int nparams = 3;
+    if (after != NULL) {
+        put_be64(step, (uint64_t)after->step);
+        put_be64(ts, (uint64_t)after->timestamp);
+        memcpy(&bits, &after->value, sizeof bits);
+        put_be64(val, bits);
+        nparams = 6;
+    }
+    const char *sql = after != NULL ? next_page_sql : first_page_sql;
+    /* Without statistics (a table loaded and read before autovacuum has
+     * analyzed it) the planner guesses a series has a handful of rows and
+     * would read all that is left of it into a sort for every page: with
+     * sorts off the ordered primary-key scan is its only choice. */
+    int rc = db_begin();
+    if (rc == DB_OK)
+        rc = db_exec("SET LOCAL enable_sort = off", 0, NULL, NULL);
+    if (rc != DB_OK) {
+        db_rollback();
+        return rc;
+    }
+    if (!PQsendQueryParams(conn, sql, nparams, NULL, values, lengths, formats, 1)) {
+        rc = db_result_status(conn, NULL, sql);
+        db_rollback();
+        return rc;
+    }
+    c->in_flight = 1;
+    return DB_OK;
+}
+
+/* Collects the page in flight into page[1 - cur]. */
+static int receive_page(struct history_cursor *c)
+{
+    PGconn *conn = db_conn();
+    PGresult *res = NULL, *r;
+    int slot = 1 - c->cur;
+
+    c->in_flight = 0;
+    c->n[slot] = 0;
+    if (conn == NULL)
+        return DB_UNAVAILABLE;
+    while ((r = PQgetResult(conn)) != NULL) {
+        if (res == NULL)
+            res = r;
+        else
+            PQclear(r);
+    }
+    int rc = db_result_status(conn, res, "metric history page");
+    if (rc == DB_OK) {
+        int rows = PQntuples(res);
+        struct metric *out = c->page[slot];
+        for (int i = 0; i < rows; i++) {
+            uint64_t bits = get_be64(PQgetvalue(res, i, 2));
+            out[i].key = NULL;
+            out[i].step = (int64_t)get_be64(PQgetvalue(res, i, 0));
+            out[i].timestamp = (int64_t)get_be64(PQgetvalue(res, i, 1));
+            memcpy(&out[i].value, &bits, sizeof bits);
+        }
+        c->n[slot] = (size_t)rows;
+    }
+    PQclear(res);
+    if (rc == DB_OK)
+        rc = db_commit();
+    if (rc != DB_OK)
+        db_rollback();
+    return rc;
+}
+
+int store_history_open(const char *run_id, const char *key, struct history_cursor **out)
+{
+    const char *params[] = {run_id, key};
+    PGresult *res = NULL;
+
+    *out = NULL;
+    int rc = db_exec("SELECT (SELECT id FROM runs WHERE run_uuid = $1::uuid),"
+                     "       (SELECT id FROM metric_keys WHERE name = $2)",
+                     2, params, &res);
+    if (rc != DB_OK)
+        return rc;
+    if (PQgetisnull(res, 0, 0) || PQgetisnull(res, 0, 1)) {
+        PQclear(res);
+        return DB_NOT_FOUND;
+    }
+    struct history_cursor *c = xcalloc(1, sizeof *c);
+    c->run = su_int64(res, 0, 0);
+    c->key_id = (int32_t)su_int64(res, 0, 1);
+    PQclear(res);
+    c->page[0] = xmalloc(HISTORY_PAGE * sizeof *c->page[0]);
+    c->page[1] = xmalloc(HISTORY_PAGE * sizeof *c->page[1]);
+    c->cur = 1; /* the first page lands in page[0] */
+    rc = send_page(c, NULL);
+    if (rc == DB_OK)
+        rc = receive_page(c);
+    if (rc != DB_OK) {
+        store_history_close(c);
+        return rc;
+    }
+    *out = c;
+    return DB_OK;
+}
+
+void store_history_next(struct history_cursor *c, const struct metric **points, size_t *n)
+{
+    c->cur = 1 - c->cur;
+    *points = c->page[c->cur];
+    *n = c->ended ? 0 : c->n[c->cur];
+    if (c->ended)
+        return;
+    if (*n < HISTORY_PAGE) {
+        c->ended = 1; /* a short page is the last one */
+        return;
+    }
+    int rc = send_page(c, &c->page[c->cur][*n - 1]);
+    if (rc != DB_OK) {
+        c->error = rc;
+        c->ended = 1;
+    }
+}
+
+int store_history_settle(struct history_cursor *c)
+{
+    if (c->in_flight) {
+        int rc = receive_page(c);
+        if (rc != DB_OK) {
+            c->error = rc;
+            c->ended = 1;
+        }
+    }
+    return c->error;
+}
+
+void store_history_close(struct history_cursor *c)
+{
+    if (c == NULL)
+        return;
+    if (c->in_flight)
+        receive_page(c);
+    free(c->page[0]);
+    free(c->page[1]);
+    free(c);
+}
+
+/* get-history-bulk-interval. The distinct steps of all runs (in the step
+ * range) are counted, then numbered in step order: with one run straight off
+ * the primary key twice (ordered index-only scans, nothing held in memory),
+ * with several through one hash of their steps and a sort. Every
+ * ceil(n / $5)-th step is sampled, the last always, plus each run's first
+ * and last step; then every point at a sampled step, at most $6 per run, by
+ * index probes. The one-run and several-run branches are gated on the run
+ * count when the statement runs. Columns: ord, step, ts, value. */
 static const char bulk_interval_sql[] =
-    "WITH rs AS (SELECT u.ord, r.id FROM unnest($1::uuid[]) WITH ORDINALITY AS u(id, ord)"
+    "WITH rs AS MATERIALIZED (SELECT u.ord, r.id FROM unnest($1::uuid[]) WITH ORDINALITY"
+    "  AS u(id, ord)"
     "   JOIN runs r ON r.run_uuid = u.id),"
-    " pts AS (SELECT rs.ord, m.step, m.timestamp, m.value FROM rs JOIN metrics m"
-    "   ON m.run_id = rs.id AND m.key_id = (SELECT id FROM metric_keys WHERE name = $2)"
-    "   WHERE $3::bigint IS NULL OR m.step BETWEEN $3 AND $4),"
-    " numbered AS (SELECT step, row_number() OVER (ORDER BY step) - 1 AS i, count(*) OVER () AS n"
-    "   FROM (SELECT DISTINCT step FROM pts) d),"
-    " sampled AS ("
-    "   SELECT step FROM numbered"
-    "   WHERE n <= $5 OR i % ceil(n::float8 / $5)::bigint = 0 OR i = n - 1"
-    "   UNION SELECT min(step) FROM pts GROUP BY ord"
-    "   UNION SELECT max(step) FROM pts GROUP BY ord),"
-    " picked AS (SELECT p.*, row_number() OVER (PARTITION BY p.ord"
+    " k AS MATERIALIZED (SELECT id FROM metric_keys WHERE name = $2),"
+    " lim AS MATERIALIZED (SELECT coalesce($3::bigint, '-9223372036854775808'::bigint) AS"
+    "   lo,"
+    "   coalesce($4::bigint, '9223372036854775807'::bigint) AS hi,"
+    "   (SELECT count(*) FROM rs) AS nruns, (SELECT min(id) FROM rs) AS run1),"
+    " one AS NOT MATERIALIZED (SELECT DISTINCT m.step FROM metrics m"
+    "   WHERE m.run_id = (SELECT run1 FROM lim) AND m.key_id = (SELECT id FROM k)"
+    "     AND m.step BETWEEN (SELECT lo FROM lim) AND (SELECT hi FROM lim)"
+    "     AND (SELECT nruns FROM lim) = 1 ORDER BY m.step),"
+    " several AS MATERIALIZED (SELECT DISTINCT m.step FROM rs"
+    "   JOIN metrics m ON m.run_id = rs.id AND m.key_id = (SELECT id FROM k)"
+    "   WHERE m.step BETWEEN (SELECT lo FROM lim) AND (SELECT hi FROM lim)"
+    "     AND (SELECT nruns FROM lim) > 1),"
+    " n AS MATERIALIZED (SELECT (SELECT count(*) FROM one) + (SELECT count(*) FROM"
+    "   several) AS n),"
+    " ends AS MATERIALIZED (SELECT lo.step AS lo, hi.step AS hi FROM rs"
+    "   CROSS JOIN LATERAL (SELECT m.step FROM metrics m WHERE m.run_id = rs.id"
+    "     AND m.key_id = (SELECT id FROM k) AND m.step BETWEEN (SELECT lo FROM lim) AND"
+    "       (SELECT hi FROM lim)"
+    "     ORDER BY m.step LIMIT 1) lo"
+    "   CROSS JOIN LATERAL (SELECT m.step FROM metrics m WHERE m.run_id = rs.id"
+    "     AND m.key_id = (SELECT id FROM k) AND m.step BETWEEN (SELECT lo FROM lim) AND"
+    "       (SELECT hi FROM lim)"
+    "     ORDER BY m.step DESC LIMIT 1) hi),"
+    " sampled AS MATERIALIZED ("
+    "   SELECT x.step FROM (SELECT one.step, row_number() OVER (ORDER BY one.step) - 1 AS"
+    "     i FROM one"
+    "     UNION ALL SELECT several.step, row_number() OVER (ORDER BY several.step) - 1"
+    "       FROM several) x, n"
+    "     WHERE n.n <= $5 OR x.i % ceil(n.n::float8 / $5)::bigint = 0 OR x.i = n.n - 1"
+    "   UNION SELECT lo FROM ends UNION SELECT hi FROM ends),"
+    " picked AS (SELECT rs.ord, p.step, p.timestamp, p.value, row_number() OVER"
+    "   (PARTITION BY rs.ord"
     "     ORDER BY p.step, p.timestamp, p.value) AS rn"
-    "   FROM pts p WHERE p.step IN (SELECT step FROM sampled))"
-    " SELECT ord, step, timestamp, value FROM picked WHERE rn <= $6"
-    " ORDER BY ord, step, timestamp, value";
+    "   FROM rs CROSS JOIN sampled CROSS JOIN LATERAL (SELECT m.step, m.timestamp,"
+    "     m.value FROM metrics m"
+    "     WHERE m.run_id = rs.id AND m.key_id = (SELECT id FROM k) AND m.step ="
+    "       sampled.step) p)"
+    " SELECT ord, step, timestamp, value FROM picked WHERE rn <= $6 ORDER BY ord, step,"
+    "   timestamp, value";
 
-/* Per series: count and step range; series with at most $3 points come
- * whole, the others as first/last/min/max of each of $3/4 step buckets
- * (float8 arrays compare element-wise, so min(ARRAY[step, ts, value]) is
- * the first point and min(ARRAY[value, step, ts]) the lowest). Columns:
- * run ord, key ord, total, step, ts, value. */
+/* Downsampled history. Per series (run x key): the first and last step by
+ * two index probes; with max_points $3 above 20000 also the point count
+ * (one index-only count). Series with at most $3 points come whole. The
+ * others are cut into at most $3 / 4 buckets of equal step width (computed
+ * in numeric, so no int8 overflow whatever the steps); each bucket's count,
+ * lowest and highest value (NaN left out) is one aggregate over an index
+ * range: one pass over the series, no hashing, no sort. Then from each
+ * bucket its first and last point and the first point at its lowest and
+ * highest value, by index probes (at most four points). Columns: run ord,
+ * key ord, total, step, ts, value. */
 static const char downsample_sql[] =
-    "WITH s AS (SELECT ru.ord AS ri, ku.ord AS ki, r.id AS run_id, k.id AS key_id"
+    "WITH s AS MATERIALIZED (SELECT ru.ord AS ri, ku.ord AS ki, r.id AS run_id, k.id AS"
+    "  key_id"
     "   FROM unnest($1::uuid[]) WITH ORDINALITY AS ru(u, ord)"
     "   JOIN runs r ON r.run_uuid = ru.u"
     "   CROSS JOIN unnest($2::text[]) WITH ORDINALITY AS ku(name, ord)"
     "   JOIN metric_keys k ON k.name = ku.name),"
-    " st AS (SELECT s.*, c.n, c.lo, c.hi FROM s CROSS JOIN LATERAL"
-    "   (SELECT count(*) AS n, min(step) AS lo, max(step) AS hi FROM metrics m"
-    "    WHERE m.run_id = s.run_id AND m.key_id = s.key_id) c WHERE c.n > 0),"
-    " whole AS (SELECT st.ri, st.ki, st.n, m.step, m.timestamp AS ts, m.value FROM st"
-    "   JOIN metrics m ON m.run_id = st.run_id AND m.key_id = st.key_id WHERE st.n <= $3),"
-    " b AS (SELECT st.ri, st.ki, st.n,"
-    "     min(ARRAY[m.step, m.timestamp, m.value]::float8[]) AS f,"
-    "     max(ARRAY[m.step, m.timestamp, m.value]::float8[]) AS l,"
-    "     min(ARRAY[m.value, m.step, m.timestamp]::float8[]) FILTER (WHERE m.value <> 'NaN') AS lo,"
-    "     max(ARRAY[m.value, m.step, m.timestamp]::float8[]) FILTER (WHERE m.value <> 'NaN') AS hi"
-    "   FROM st JOIN metrics m ON m.run_id = st.run_id AND m.key_id = st.key_id WHERE st.n > $3"
-    "   GROUP BY st.ri, st.ki, st.n, width_bucket(m.step::float8, st.lo::float8,"
-    "     (st.hi + 1)::float8, greatest($3 / 4, 1)::int)),"
-    " sampled AS (SELECT DISTINCT b.ri, b.ki, b.n, p[1]::bigint AS step, p[2]::bigint AS ts,"
-    "     p[3] AS value FROM b CROSS JOIN LATERAL (VALUES (b.f), (b.l),"
-    "     (ARRAY[b.lo[2], b.lo[3], b.lo[1]]), (ARRAY[b.hi[2], b.hi[3], b.hi[1]])) AS v(p)"
-    "   WHERE p[1] IS NOT NULL)"
-    " SELECT ri, ki, n, step, ts, value FROM whole UNION ALL SELECT * FROM sampled"
+    " st AS MATERIALIZED (SELECT s.*, lo.step AS lo, hi.step AS hi,"
+    "     CASE WHEN $3 > 20000 THEN (SELECT count(*) FROM metrics m"
+    "       WHERE m.run_id = s.run_id AND m.key_id = s.key_id) END AS cnt"
+    "   FROM s"
+    "   CROSS JOIN LATERAL (SELECT m.step FROM metrics m WHERE m.run_id = s.run_id"
+    "     AND m.key_id = s.key_id ORDER BY m.step LIMIT 1) lo"
+    "   CROSS JOIN LATERAL (SELECT m.step FROM metrics m WHERE m.run_id = s.run_id"
+    "     AND m.key_id = s.key_id ORDER BY m.step DESC LIMIT 1) hi),"
+    " bk AS MATERIALIZED (SELECT st.ri, st.ki, st.run_id, st.key_id, g.s0, g.s1, a.n,"
+    "   a.vlo, a.vhi"
+    "   FROM st"
+    "   CROSS JOIN LATERAL (SELECT floor((st.hi::numeric - st.lo) / ($3 / 4)) + 1 AS w)"
+    "     wd"
+    "   CROSS JOIN LATERAL generate_series(0::numeric,"
+    "     least($3 / 4 - 1, floor((st.hi::numeric - st.lo) / wd.w))) AS i"
+    "   CROSS JOIN LATERAL (SELECT (st.lo + i * wd.w)::bigint AS s0,"
+    "     least(st.lo + i * wd.w + wd.w - 1, st.hi)::bigint AS s1) g"
+    "   CROSS JOIN LATERAL (SELECT count(*) AS n, nullif(min(m.value), 'NaN') AS vlo,"
+    "       max(m.value) FILTER (WHERE m.value <> 'NaN') AS vhi"
+    "     FROM metrics m WHERE m.run_id = st.run_id AND m.key_id = st.key_id"
+    "       AND m.step BETWEEN g.s0 AND g.s1) a"
+    "   WHERE st.cnt IS NULL OR st.cnt > $3),"
+    " tot AS MATERIALIZED (SELECT st.ri, st.ki, st.run_id, st.key_id,"
+    "     coalesce(st.cnt, (SELECT sum(bk.n) FROM bk WHERE bk.ri = st.ri AND bk.ki ="
+    "       st.ki))::bigint AS n"
+    "   FROM st)"
+    " SELECT tot.ri, tot.ki, tot.n, m.step, m.timestamp AS ts, m.value FROM tot"
+    "   JOIN metrics m ON m.run_id = tot.run_id AND m.key_id = tot.key_id WHERE tot.n <="
+    "     $3"
+    " UNION ALL"
+    " SELECT bk.ri, bk.ki, tot.n, p.step, p.ts, p.value FROM bk"
+    "   JOIN tot ON tot.ri = bk.ri AND tot.ki = bk.ki"
+    "   CROSS JOIN LATERAL ("
+    "     (SELECT m.step, m.timestamp AS ts, m.value FROM metrics m"
+    "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step >= bk.s0"
+    "       ORDER BY m.step, m.timestamp, m.value LIMIT 1)"
+    "     UNION (SELECT m.step, m.timestamp, m.value FROM metrics m"
+    "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step <= bk.s1"
+    "       ORDER BY m.step DESC, m.timestamp DESC, m.value DESC LIMIT 1)"
+    "     UNION (SELECT m.step, m.timestamp, m.value FROM metrics m"
+    "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step BETWEEN bk.s0"
+    "         AND bk.s1"
+    "         AND m.value = bk.vlo ORDER BY m.step, m.timestamp LIMIT 1)"
+    "     UNION (SELECT m.step, m.timestamp, m.value FROM metrics m"
+    "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step BETWEEN bk.s0"
+    "         AND bk.s1"
+    "         AND m.value = bk.vhi ORDER BY m.step, m.timestamp LIMIT 1)) p"
+    "   WHERE tot.n > $3 AND bk.n > 0"
     " ORDER BY 1, 2, 4, 5, 6";
+
+/* Runs one sampling statement in its own transaction with settings made for
+ * it: no JIT (the planner's cost of these statements passes jit_above_cost,
+ * and compiling them takes far longer than running them); room in memory
+ * for the distinct steps of a million-point series; and sorts only where
+ * no ordered index path exists, so that a table never analyzed yet (a
+ * fresh bulk load) still gets the ordered primary-key scans. */
+static int exec_sampling(const char *sql, int nparams, const char *const *params, PGresult **res)
+{
+    *res = NULL;
+    int rc = db_begin();
+    if (rc == DB_OK)
+        rc = db_exec("SET LOCAL jit = off", 0, NULL, NULL);
+    if (rc == DB_OK)
+        rc = db_exec("SET LOCAL work_mem = '64MB'", 0, NULL, NULL);
+    if (rc == DB_OK)
+        rc = db_exec("SET LOCAL enable_sort = off", 0, NULL, NULL);
+    if (rc == DB_OK)
+        rc = db_exec(sql, nparams, params, res);
+    if (rc == DB_OK)
+        rc = db_commit();
+    if (rc != DB_OK) {
+        db_rollback();
+        PQclear(*res);
+        *res = NULL;
+    }
+    return rc;
+}
 
 static void text_array(struct sbuf *b, const char *const *items, size_t n)
 {
@@ -133,7 +436,7 @@ int store_history_bulk_interval(const char *const *run_ids, size_t nruns, const 
                             has_range ? su_i64(hi, end_step) : NULL,
                             su_i64(mx, max_steps),
                             su_i64(pr, per_run)};
-    int rc = db_exec(bulk_interval_sql, 6, params, &res);
+    int rc = exec_sampling(bulk_interval_sql, 6, params, &res);
     sbuf_cleanup(&ids);
     if (rc != DB_OK)
         return rc;
@@ -158,7 +461,7 @@ int store_history_downsample(const char *const *run_ids, size_t nruns, const cha
     uuid_array(&ids, run_ids, nruns);
     text_array(&names, keys, nkeys);
     const char *params[] = {ids.data, names.data, su_i64(mx, max_points)};
-    int rc = db_exec(downsample_sql, 3, params, &res);
+    int rc = exec_sampling(downsample_sql, 3, params, &res);
     sbuf_cleanup(&ids);
     sbuf_cleanup(&names);
     if (rc != DB_OK)

@@ -32,22 +32,4 @@ int store_metrics_write_group(struct metrics_write *items, size_t n);
 int store_metric_history(const char *run_id, const char *key, int64_t offset, int64_t limit,
                          struct arena *arena, struct metric **out, size_t *n);
 
-/* One run's series of one key, by internal ids, for paged reads. */
-struct metric_series {
-    int64_t run;
-    int64_t key_id;
-};
-
-/* Finds the series of run_id (32 hex) and key. DB_NOT_FOUND when either
- * does not exist. */
-int store_metric_series(const char *run_id, const char *key, struct metric_series *out);
-
-/* Reads up to limit points of a series in (step, timestamp, value) order,
- * starting after *after (NULL: from the first). Fills out[0..*n) with key
- * NULL; *n < limit means the series ended. Each call is its own statement
- * (no cursor, no transaction held between pages), so points committed
- * between pages may appear. */
-int store_metric_series_page(const struct metric_series *series, const struct metric *after,
-                             size_t limit, struct metric *out, size_t *n);
-
 #endif

@@ -1,8 +1,11 @@
 // metrics/get-history: ordering, paging to the end, unknown run/key, errors,
-// and 8 concurrent writers to one run (every point present exactly once).
+// and 8 concurrent writers to one run (every point present exactly once);
+// the streamed whole series across page boundaries with every kind of double,
+// and the downsample and bulk interval at their edges, checked against
+// answers computed here.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { useStack, client, PREFIXES, assertOk, assertError, uniqueName } from './harness.mjs';
+import { useStack, client, api, PREFIXES, assertOk, assertError, uniqueName } from './harness.mjs';
 
 const stack = useStack({ before, after });
 
@@ -155,5 +158,225 @@ describe('concurrency', () => {
         assert.deepEqual(run.data.metrics, [{ key: 'shared', value: maxStep / 2, timestamp: 1700000000000 + maxStep, step: maxStep }], 'latest = max step');
         assert.equal(run.data.params.length, WRITERS * BATCHES);
         assert.equal(run.data.tags.filter((t) => t.key === 'progress').length, 1);
+    });
+});
+
+// The streamed whole-series reply, the downsample and the bulk interval at
+// their edges; expected answers are computed here from the logged points.
+describe('streamed history, downsample and bulk-interval edges', () => {
+    const HIST = '/api/2.0/exptrack/metrics/history';
+    const BULK = '/metrics/get-history-bulk-interval';
+    let c;
+    let exp;
+    before(async () => {
+        c = client(stack.base);
+        exp = await c.createExperiment(uniqueName('edges'));
+    });
+
+    async function logAll(run_id, points) {
+        for (let i = 0; i < points.length; i += 1000) {
+            await c.ok('POST', '/runs/log-batch', { run_id, metrics: points.slice(i, i + 1000) });
+        }
+    }
+
+    // A small deterministic PRNG.
+    function rng(seed) {
+        let s = seed >>> 0;
+        return () => {
+            s = (s * 1664525 + 1013904223) >>> 0;
+            return s / 4294967296;
+        };
+    }
+
+    const toWire = (v) => (Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v);
+    const fromWire = (v) => (v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v);
+    // (step, timestamp, value) order with NaN above everything, as stored
+    const cmpValue = (a, b) => (Number.isNaN(a) ? (Number.isNaN(b) ? 0 : 1) : Number.isNaN(b) ? -1 : a - b);
+    const cmp = (a, b) => (a.step - b.step) || (a.timestamp - b.timestamp) || cmpValue(a.value, b.value);
+
+    test('whole series streamed across page boundaries, every double exact', { timeout: 120000 }, async () => {
+        const special = [NaN, Infinity, -Infinity, 5e-324, 1.7976931348623157e308, -1.7976931348623157e308, 1e21, 1e-7,
+            0.1, 0.30000000000000004, 2 ** 53, -1, 0, 123456789.125, 2.2250738585072014e-308];
+        const rand = rng(7);
+        // 65537 points: several full pages of the reader (16384) and one more point
+        const points = [];
+        for (let i = 0; i < 65537; i++) {
+            const v = i < special.length ? special[i] : (rand() - 0.5) * 10 ** Math.floor(rand() * 40 - 20);
+            points.push({ key: 'big key/with:colons.and-dashes', value: toWire(v), timestamp: 1700000000000 + (i % 3), step: Math.floor(i / 3) });
+        }
+        const id = (await c.createRun(exp)).info.run_id;
+        await logAll(id, points);
+        const r = await c.get('/metrics/get-history', { run_id: id, metric_key: 'big key/with:colons.and-dashes' }, { timeoutMs: 60000 });
+        const got = assertOk(r).metrics;
+        assert.equal(got.length, points.length);
+        const want = points.map((p) => ({ ...p, value: fromWire(p.value) })).sort(cmp);
+        for (let i = 0; i < want.length; i++) {
+            const g = got[i];
+            const w = want[i];
+            assert.ok(g.key === w.key && g.step === w.step && g.timestamp === w.timestamp && Object.is(fromWire(g.value), w.value),
+                `point ${i}: got ${JSON.stringify(g)}, want ${JSON.stringify({ ...w, value: toWire(w.value) })}`);
+        }
+        assert.ok(!/[^"]NaN|[^"]Infinity/.test(r.text.replace(/"-?Infinity"|"NaN"/g, '')), 'NaN and infinities only as strings');
+
+        // a whole number of pages (2 x 16384): the empty page after a full one ends the body
+        for (const n of [32768]) {
+            const run = (await c.createRun(exp)).info.run_id;
+            await logAll(run, Array.from({ length: n }, (_, i) => ({ key: 'p', value: i / 7, timestamp: 5, step: i })));
+            const all = assertOk(await c.get('/metrics/get-history', { run_id: run, metric_key: 'p' }, { timeoutMs: 60000 })).metrics;
+            assert.equal(all.length, n);
+            assert.ok(all.every((p, i) => p.step === i && p.value === i / 7), `${n} points in order`);
+        }
+    });
+
+    // The downsample the server must produce, computed from the points: at
+    // most max_points / 4 buckets of equal step width; from each, its first
+    // and last point and the first point at its lowest and highest non-NaN value.
+    function expectedDownsample(points, maxPoints) {
+        const pts = points.map((p) => ({ ...p, value: fromWire(p.value) })).sort(cmp);
+        if (pts.length <= maxPoints) return pts;
+        const nb = Math.floor(maxPoints / 4);
+        const lo = pts[0].step;
+        const hi = pts.at(-1).step;
+        const w = Math.floor((hi - lo) / nb) + 1;
+        const buckets = new Map();
+        for (const p of pts) {
+            const b = Math.floor((p.step - lo) / w);
+            if (!buckets.has(b)) buckets.set(b, []);
+            buckets.get(b).push(p);
+        }
+        const out = [];
+        for (const b of [...buckets.keys()].sort((x, y) => x - y)) {
+            const bp = buckets.get(b);
+            const pick = new Set([bp[0], bp.at(-1)]);
+            const vals = bp.filter((p) => !Number.isNaN(p.value));
+            if (vals.length) {
+                const min = Math.min(...vals.map((p) => p.value));
+                const max = Math.max(...vals.map((p) => p.value));
+                pick.add(vals.find((p) => p.value === min));
+                pick.add(vals.find((p) => p.value === max));
+            }
+            out.push(...[...pick].sort(cmp));
+        }
+        return out;
+    }
+
+    function seriesPoints(s) {
+        return s.steps.map((step, i) => ({ step, timestamp: s.timestamps[i], value: fromWire(s.values[i]) }));
+    }
+
+    function assertSame(got, want, what) {
+        assert.equal(got.length, want.length, `${what}: ${got.length} points, want ${want.length}`);
+        for (let i = 0; i < want.length; i++) {
+            assert.ok(got[i].step === want[i].step && got[i].timestamp === want[i].timestamp && Object.is(got[i].value, want[i].value),
+                `${what}: point ${i}: got ${JSON.stringify(got[i])}, want ${JSON.stringify(want[i])}`);
+        }
+    }
+
+    test('downsample: buckets match a reference, NaN and infinities, equal steps', { timeout: 60000 }, async () => {
+        const rand = rng(11);
+        const points = [];
+        for (let i = 0; i < 3000; i++) {
+            const step = Math.floor(rand() * 5000) - 1000; // duplicates and negative steps
+            let v = Math.round((rand() - 0.5) * 1000) / 8 || 0; // ties on value (never -0: JSON sends it as 0)
+            if (i % 97 === 0) v = NaN;
+            if (i === 500) v = Infinity;
+            if (i === 1500) v = -Infinity;
+            points.push({ key: 'd', value: toWire(v), timestamp: 1000 + i, step });
+        }
+        // a bucket of NaN only: its first and last point, nothing else
+        for (let i = 0; i < 5; i++) points.push({ key: 'd', value: 'NaN', timestamp: 9000 + i, step: 10000 });
+        const id = (await c.createRun(exp)).info.run_id;
+        await logAll(id, points);
+        for (const maxPoints of [4, 8, 100, 1000, 3005, 5000]) {
+            const r = assertOk(await api(stack.base, 'GET', HIST, { run_id: id, metric_key: 'd', max_points: maxPoints }));
+            assert.equal(r.series.length, 1);
+            assert.equal(r.series[0].total_points, points.length);
+            assert.ok(r.series[0].steps.length <= maxPoints, `max_points ${maxPoints}`);
+            assertSame(seriesPoints(r.series[0]), expectedDownsample(points, maxPoints), `max_points ${maxPoints}`);
+        }
+        const few = assertOk(await api(stack.base, 'GET', HIST, { run_id: id, metric_key: 'd', max_points: 40 })).series[0];
+        assert.ok(few.values.includes('Infinity') && few.values.includes('-Infinity'), 'the extremes are kept');
+
+        // every point at one step: first, last, lowest, highest
+        const eq = (await c.createRun(exp)).info.run_id;
+        const same = Array.from({ length: 100 }, (_, i) => ({ key: 'e', value: ((i + 50) * 37) % 101, timestamp: 500 - i, step: 7 }));
+        await logAll(eq, same);
+        const s = assertOk(await api(stack.base, 'GET', HIST, { run_id: eq, metric_key: 'e', max_points: 4 })).series[0];
+        assertSame(seriesPoints(s), expectedDownsample(same, 4), 'equal steps');
+        assert.equal(s.steps.length, 4);
+    });
+
+    test('downsample: empty, one point, max_points above the series, extreme steps', async () => {
+        const id = (await c.createRun(exp)).info.run_id;
+        const other = (await c.createRun(exp)).info.run_id;
+        await c.ok('POST', '/runs/log-metric', { run_id: other, key: 'only-elsewhere', value: 1, timestamp: 1, step: 1 });
+        assert.deepEqual(assertOk(await api(stack.base, 'GET', HIST, { run_id: id, metric_key: 'only-elsewhere' })), { series: [] });
+        assert.deepEqual(assertOk(await api(stack.base, 'GET', HIST, { run_id: id, metric_key: 'never-logged-anywhere' })), { series: [] });
+
+        await c.ok('POST', '/runs/log-metric', { run_id: id, key: 'one', value: 'NaN', timestamp: 3, step: -4 });
+        const one = assertOk(await api(stack.base, 'GET', HIST, { run_id: id, metric_key: 'one', max_points: 4 })).series;
+        assert.deepEqual(one, [{ run_id: id, key: 'one', total_points: 1, steps: [-4], timestamps: [3], values: ['NaN'] }]);
+
+        const pts = Array.from({ length: 50 }, (_, i) => ({ key: 'small', value: i % 5, timestamp: i, step: i * 3 }));
+        await logAll(id, pts);
+        const whole = assertOk(await api(stack.base, 'GET', HIST, { run_id: id, metric_key: 'small', max_points: 1000000 })).series[0];
+        assertSame(seriesPoints(whole), expectedDownsample(pts, 1000000), 'max_points above the series');
+        const both = assertOk(await api(stack.base, 'GET', HIST, { run_id: [id, other], metric_key: ['small', 'one', 'only-elsewhere'], max_points: 30 })).series;
+        assert.deepEqual(both.map((x) => `${x.run_id === id ? 'id' : 'other'}/${x.key}`), ['id/small', 'id/one', 'other/only-elsewhere'], 'request order');
+
+        // steps at both ends of int64: the bucket width must not overflow
+        const ext = (await c.createRun(exp)).info.run_id;
+        const steps = ['-9223372036854775808', '-4611686018427387904', '-1', '0', '1', '4611686018427387904', '9223372036854775806', '9223372036854775807'];
+        const raw = `{"run_id":"${ext}","metrics":[${steps.map((s, i) => `{"key":"x","value":${i},"timestamp":${i},"step":${s}}`).join(',')}]}`;
+        assertOk(await api(stack.base, 'POST', '/api/2.0/mlflow/runs/log-batch', undefined, { raw, headers: { 'content-type': 'application/json' } }));
+        for (const maxPoints of [4, 8, 16]) {
+            const r = await api(stack.base, 'GET', HIST, { run_id: ext, metric_key: 'x', max_points: maxPoints });
+            const s = assertOk(r).series[0];
+            assert.equal(s.total_points, 8);
+            assert.ok(s.steps.length <= maxPoints && s.steps.length >= Math.min(8, 2));
+            assert.ok(r.text.includes('-9223372036854775808') && r.text.includes('9223372036854775807'), `first and last step kept exactly (${maxPoints})`);
+        }
+        const full = await c.get('/metrics/get-history', { run_id: ext, metric_key: 'x' });
+        for (const s of steps) assert.ok(full.text.includes(`"step":${s}}`), `streamed step ${s}`);
+    });
+
+    // The bulk interval's sampling, computed from the points of all runs.
+    function expectedBulk(runs, maxResults) {
+        const all = [...new Set(runs.flatMap((r) => r.points.map((p) => p.step)))].sort((a, b) => a - b);
+        const n = all.length;
+        const k = Math.ceil(n / maxResults);
+        const sampled = new Set(all.filter((s, i) => n <= maxResults || i % k === 0 || i === n - 1));
+        for (const r of runs) {
+            if (r.points.length === 0) continue;
+            sampled.add(Math.min(...r.points.map((p) => p.step)));
+            sampled.add(Math.max(...r.points.map((p) => p.step)));
+        }
+        return runs.flatMap((r) => r.points.filter((p) => sampled.has(p.step)).sort(cmp).map((p) => ({ ...p, run_id: r.id })));
+    }
+
+    test('bulk interval: one run and several runs sample the same way', async () => {
+        const rand = rng(5);
+        const runs = [];
+        for (let r = 0; r < 3; r++) {
+            const id = (await c.createRun(exp)).info.run_id;
+            const points = [];
+            for (let i = 0; i < 400; i++) points.push({ key: 'b', value: rand(), timestamp: 10 + (i % 2), step: Math.floor(rand() * (300 + r * 200)) + r * 50 });
+            const uniq = [...new Map(points.map((p) => [`${p.step}/${p.timestamp}/${p.value}`, p])).values()];
+            await logAll(id, uniq);
+            runs.push({ id, points: uniq });
+        }
+        for (const subset of [[runs[1]], runs]) {
+            for (const maxResults of [1, 7, 100, 2500]) {
+                const r = assertOk(await c.get(BULK, { run_ids: subset.map((x) => x.id), metric_key: 'b', max_results: maxResults }));
+                const want = expectedBulk(subset, maxResults);
+                assert.deepEqual(r.metrics.map(({ run_id, step, timestamp, value }) => ({ run_id, step, timestamp, value })),
+                    want.map(({ run_id, step, timestamp, value }) => ({ run_id, step, timestamp, value })), `${subset.length} runs, max_results ${maxResults}`);
+            }
+        }
+        // a step range keeps the same rule inside it
+        const inRange = runs.map((x) => ({ ...x, points: x.points.filter((p) => p.step >= 100 && p.step <= 200) }));
+        const r = assertOk(await c.get(BULK, { run_ids: runs.map((x) => x.id), metric_key: 'b', start_step: 100, end_step: 200, max_results: 9 }));
+        assert.deepEqual(r.metrics.map(({ run_id, step, timestamp, value }) => ({ run_id, step, timestamp, value })),
+            expectedBulk(inRange, 9).map(({ run_id, step, timestamp, value }) => ({ run_id, step, timestamp, value })));
     });
 });

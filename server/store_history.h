@@ -1,0 +1,40 @@
+/* Reading one whole metric series (one run, one key) page by page, for
+ * get-history's streamed reply. The other history reads (bulk interval,
+ * downsample) are declared in store_search.h. */
+#ifndef ET_SERVER_STORE_HISTORY_H
+#define ET_SERVER_STORE_HISTORY_H
+
+#include <stddef.h>
+
+#include "store.h"
+
+/* A series being read in (step, timestamp, value) order by keyset pages on
+ * the metrics primary key. While the caller encodes one page, the next one
+ * is already being read by PostgreSQL (one statement in flight on the
+ * thread's connection), so database and encoder work side by side. Each page
+ * is its own statement: no transaction or cursor is held, points committed
+ * between pages may appear. */
+struct history_cursor;
+
+/* Finds the series of run_id (32 hex) and key and reads its first page.
+ * DB_NOT_FOUND when the run or the key does not exist; DB_OK with an empty
+ * first page when the series has no point. *out is set on DB_OK only. */
+int store_history_open(const char *run_id, const char *key, struct history_cursor **out);
+
+/* Hands out the page read last (*n == 0: the series has ended); the points
+ * (key NULL) stay valid until the next call on the cursor. Unless that page
+ * was the last one, starts reading the following page: call
+ * store_history_settle before the thread does anything else with the
+ * database (or returns to the event loop). */
+void store_history_next(struct history_cursor *c, const struct metric **points, size_t *n);
+
+/* Waits for the page started by store_history_next (no-op when none is in
+ * flight) and keeps it for the next store_history_next; the connection is
+ * free again afterwards. DB_OK, or the status of the failed read (the
+ * cursor then reports the end). */
+int store_history_settle(struct history_cursor *c);
+
+/* Settles and frees the cursor (NULL is fine). */
+void store_history_close(struct history_cursor *c);
+
+#endif

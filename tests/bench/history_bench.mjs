@@ -1,0 +1,187 @@
+// History benchmark (issues 3 and 8), driven by tests/bench/history.sh against
+// an exptrackd it started: one series of HISTORY_BENCH_POINTS points (default
+// 1,000,000) logged through runs/log-batch in 1,000-point batches from several
+// concurrent clients, then timed:
+//   - metrics/get-history of the whole series (streamed), median of 3, with
+//     seconds and MiB/s (time to the last byte; the body is parsed and checked
+//     once, outside the timing);
+//   - exptrack/metrics/history max_points=1000, median of 10;
+//   - metrics/get-history-bulk-interval (max_results 2500), median of 10.
+// Every reply is checked (point count, order, first/last/min/max kept), so a
+// fast wrong answer fails the benchmark.
+//
+// usage: node tests/bench/history_bench.mjs BASE_URL
+// environment: HISTORY_BENCH_POINTS=1000000 HISTORY_BENCH_CONCURRENCY=4
+//              HISTORY_BENCH_RUN=<run id> (reuse a run logged before: no load)
+//              HISTORY_BENCH_LOAD_ONLY=1 (log the series, print its run id)
+//              HISTORY_BENCH_COLD=1 (one call of each read, no warm-up, as the
+//              first reader after the load sees them)
+//              HISTORY_BENCH_FULL_GOAL_S=1 HISTORY_BENCH_DOWN_GOAL_MS=300
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+
+const POINTS = Number(process.env.HISTORY_BENCH_POINTS || 1000000);
+const CONC = Number(process.env.HISTORY_BENCH_CONCURRENCY || 4);
+const FULL_GOAL_S = Number(process.env.HISTORY_BENCH_FULL_GOAL_S || 1);
+const DOWN_GOAL_MS = Number(process.env.HISTORY_BENCH_DOWN_GOAL_MS || 300);
+const BATCH = 1000;
+const KEY = 'curve';
+
+const log = (...a) => console.error('history-bench:', ...a);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+function query(q) {
+    const sp = new URLSearchParams();
+    for (const [k, v] of Object.entries(q)) for (const x of Array.isArray(v) ? v : [v]) sp.append(k, String(x));
+    return `?${sp}`;
+}
+
+// One request; resolves with the status and the body as one Buffer.
+function request(base, method, path, body) {
+    return new Promise((resolve, reject) => {
+        const u = new URL(base + path);
+        const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+        const req = http.request({
+            host: u.hostname, port: u.port, path: u.pathname + u.search, method, agent,
+            headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {},
+        }, (res) => {
+            const chunks = [];
+            res.on('data', (c) => chunks.push(c));
+            res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }));
+            res.on('error', reject);
+        });
+        req.on('error', reject);
+        if (data) req.write(data);
+        req.end();
+    });
+}
+
+async function call(base, method, path, body) {
+    const r = await request(base, method, path, body);
+    if (r.status !== 200) throw new Error(`${method} ${path}: HTTP ${r.status} ${r.body.toString().slice(0, 300)}`);
+    return JSON.parse(r.body.toString());
+}
+
+// The value of point i: a slow sine in full double precision, a spike every
+// 7919 points and a dip every 10007 (the downsample must keep both).
+function valueAt(i) {
+    return Math.sin(i / 1000) + (i % 7919 === 4000 ? 5 : 0) - (i % 10007 === 5000 ? 5 : 0);
+}
+
+async function load(base) {
+    const exp = (await call(base, 'POST', '/api/2.0/mlflow/experiments/create', { name: `history-bench-${Date.now()}` })).experiment_id;
+    const run = (await call(base, 'POST', '/api/2.0/mlflow/runs/create', { experiment_id: exp, start_time: 1 })).run.info.run_id;
+    const batches = Math.ceil(POINTS / BATCH);
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: CONC }, async () => {
+        for (let b = next++; b < batches; b = next++) {
+            const metrics = [];
+            for (let i = b * BATCH; i < Math.min(POINTS, (b + 1) * BATCH); i++) {
+                metrics.push({ key: KEY, value: valueAt(i), timestamp: 1700000000000 + i, step: i });
+            }
+            await call(base, 'POST', '/api/2.0/mlflow/runs/log-batch', { run_id: run, metrics });
+        }
+    }));
+    const s = (performance.now() - t0) / 1000;
+    log(`logged ${POINTS} points in ${s.toFixed(1)} s (${Math.round(POINTS / s)} points/s, ${CONC} clients)`);
+    return run;
+}
+
+function median(xs) {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+// Times fn n times after one warm-up call; returns {ms: median, samples, last}.
+async function timed(n, fn) {
+    let last = await fn();
+    const samples = [];
+    for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        last = await fn();
+        samples.push(performance.now() - t0);
+    }
+    return { ms: median(samples), samples, last };
+}
+
+function check(cond, what) {
+    if (!cond) throw new Error(`history-bench: wrong answer: ${what}`);
+}
+
+function checkFull(body) {
+    const j = JSON.parse(body.toString());
+    check(Array.isArray(j.metrics) && j.metrics.length === POINTS, `full read has ${j.metrics?.length} points`);
+    for (let i = 0; i < POINTS; i += 997) {
+        const m = j.metrics[i];
+        check(m.step === i && m.timestamp === 1700000000000 + i && m.value === valueAt(i) && m.key === KEY, `point ${i}: ${JSON.stringify(m)}`);
+    }
+    const m = j.metrics[POINTS - 1];
+    check(m.step === POINTS - 1 && m.value === valueAt(POINTS - 1), 'last point');
+}
+
+function checkDown(j, maxPoints) {
+    const s = j.series?.[0];
+    check(s && s.total_points === POINTS, `total_points ${s?.total_points}`);
+    check(s.steps.length <= maxPoints && s.steps.length >= Math.min(POINTS, maxPoints / 2), `downsample has ${s.steps.length} points`);
+    check(s.steps[0] === 0 && s.steps.at(-1) === POINTS - 1, 'first and last kept');
+    for (let i = 1; i < s.steps.length; i++) check(s.steps[i] > s.steps[i - 1], 'steps ascending');
+    for (let i = 0; i < s.steps.length; i++) check(s.values[i] === valueAt(s.steps[i]), `value at step ${s.steps[i]}`);
+    let lo = Infinity, hi = -Infinity;
+    for (let i = 0; i < POINTS; i++) { const v = valueAt(i); if (v < lo) lo = v; if (v > hi) hi = v; }
+    check(s.values.includes(lo) && s.values.includes(hi), 'global min and max kept');
+}
+
+async function main() {
+    const base = process.argv[2];
+    if (!base) throw new Error('usage: node tests/bench/history_bench.mjs BASE_URL');
+    const run = process.env.HISTORY_BENCH_RUN || await load(base);
+    if (process.env.HISTORY_BENCH_LOAD_ONLY) {
+        console.log(run);
+        return;
+    }
+    if (process.env.HISTORY_BENCH_COLD) {
+        // one call each, as the first reader after the load sees them
+        let t0 = performance.now();
+        const r = await request(base, 'GET', '/api/2.0/mlflow/metrics/get-history' + query({ run_id: run, metric_key: KEY }));
+        const fullS = (performance.now() - t0) / 1000;
+        check(r.status === 200, `get-history: HTTP ${r.status}`);
+        checkFull(r.body);
+        t0 = performance.now();
+        const d = await call(base, 'GET', '/api/2.0/exptrack/metrics/history' + query({ run_id: run, metric_key: KEY, max_points: 1000 }));
+        const downMs = performance.now() - t0;
+        checkDown(d, 1000);
+        console.log(`first reads right after the load (before any VACUUM): get-history ${fullS.toFixed(3)} s, max_points=1000 ${downMs.toFixed(1)} ms`);
+        return;
+    }
+    const full = await timed(3, async () => {
+        const r = await request(base, 'GET', '/api/2.0/mlflow/metrics/get-history' + query({ run_id: run, metric_key: KEY }));
+        check(r.status === 200, `get-history: HTTP ${r.status}`);
+        return r.body;
+    });
+    checkFull(full.last);
+    const mib = full.last.length / 1048576;
+    const down = await timed(10, () => call(base, 'GET', '/api/2.0/exptrack/metrics/history' + query({ run_id: run, metric_key: KEY, max_points: 1000 })));
+    checkDown(down.last, 1000);
+    const bulk = await timed(10, () => call(base, 'GET', '/api/2.0/mlflow/metrics/get-history-bulk-interval' + query({ run_ids: run, metric_key: KEY, max_results: 2500 })));
+    const bm = bulk.last.metrics || [];
+    check(bm.length >= 2 && bm.length <= 2502 && bm[0].step === 0 && bm.at(-1).step === POINTS - 1, `bulk-interval: ${bm.length} points`);
+
+    const s = full.ms / 1000;
+    const fmt = (xs) => xs.map((x) => x.toFixed(0)).join(' ');
+    console.log('');
+    console.log(`history: one series of ${POINTS} points`);
+    console.log(`get-history, every point (median of 3):        ${s.toFixed(3)} s  ${(mib / s).toFixed(1)} MiB/s  (${mib.toFixed(1)} MiB; samples ms: ${fmt(full.samples)})`);
+    console.log(`exptrack/metrics/history max_points=1000 (median of 10): ${down.ms.toFixed(1)} ms  (${down.last.series[0].steps.length} points; samples ms: ${fmt(down.samples)})`);
+    console.log(`get-history-bulk-interval max_results=2500 (median of 10): ${bulk.ms.toFixed(1)} ms  (${bm.length} points)`);
+    console.log('');
+    console.log(`goal: full read < ${FULL_GOAL_S} s: ${s < FULL_GOAL_S ? 'PASS' : 'FAIL'} (${s.toFixed(3)} s)`);
+    console.log(`goal: downsample < ${DOWN_GOAL_MS} ms: ${down.ms < DOWN_GOAL_MS ? 'PASS' : 'FAIL'} (${down.ms.toFixed(1)} ms)`);
+    if (process.env.BENCH_ENFORCE === '1' && (s >= FULL_GOAL_S || down.ms >= DOWN_GOAL_MS)) process.exitCode = 1;
+}
+
+main().then(() => agent.destroy(), (e) => {
+    console.error(e);
+    agent.destroy();
+    process.exit(1);
+});
