@@ -25,6 +25,7 @@
 #include "reply.h"
 #include "routes.h"
 #include "sbuf.h"
+#include "url_query.h"
 #include "wake.h"
 #include "xalloc.h"
 
@@ -155,22 +156,8 @@ static double elapsed_ms(const struct timespec *start)
 static enum MHD_Result add_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
                                      const char *value)
 {
-    json_t *obj = cls;
-    json_t *values = json_object_get(obj, key);
-    json_t *v = json_string(value ? value : "");
-
     (void)kind;
-    if (v == NULL) /* not UTF-8: keep it out; the handler will call the field missing */
-        return MHD_YES;
-    if (values == NULL) {
-        values = json_array();
-        if (json_object_set_new(obj, key, values) != 0) {
-            /* the name is not UTF-8: jansson refused it and freed values */
-            json_decref(v);
-            return MHD_YES;
-        }
-    }
-    json_array_append_new(values, v);
+    url_query_add(cls, key, value);
     return MHD_YES;
 }
 
@@ -635,37 +622,13 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
     log_warn("http: %s", msg);
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-        return (c | 0x20) - 'a' + 10;
-    return -1;
-}
-
-/* Percent-decodes the URL path and query values in place, like
- * libmicrohttpd's own decoder, except that "%00" stays as it is: decoded,
- * it would cut the C string short, and "a.txt%00.png" would quietly become
- * "a.txt". Kept literal, handlers see it and refuse it (artifact paths). */
+/* libmicrohttpd's unescape callback: exptrackd's decoder (url_query.h),
+ * which keeps "%00" literal. */
 static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
 {
-    char *out = s;
-    int hi, lo;
-
     (void)cls;
     (void)conn;
-    for (const char *in = s; *in;) {
-        if (in[0] == '%' && (hi = hex_digit(in[1])) >= 0 && (lo = hex_digit(in[2])) >= 0 &&
-            (hi | lo) != 0) {
-            *out++ = (char)(hi * 16 + lo);
-            in += 3;
-        } else {
-            *out++ = *in++;
-        }
-    }
-    *out = '\0';
-    return (size_t)(out - s);
+    return url_unescape(s);
 }
 
 /* Resolves host:port to a socket address (numeric or a name like localhost). */

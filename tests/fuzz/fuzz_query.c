@@ -1,15 +1,13 @@
 /* libFuzzer target for query strings: the input is a raw query string
  * ("a=1&b=%41&a=3"). It is split the way libmicrohttpd splits it (pairs at
  * '&', the name at the first '=', '+' read as a space), each part is
- * percent-decoded by the rules of exptrackd's URL decoder ("%00" kept
+ * percent-decoded by exptrackd's own decoder (url_query.c: "%00" kept
  * literal), and the values go into the {name: [values]} object http.c hands
- * to handlers (values that are not UTF-8 are dropped). Then every reader a
- * GET handler applies to that object runs on it: the typed getters, run and
- * experiment ids, paging and page tokens, artifact paths, and the filter and
- * order_by parsers of runs/search and experiments/search.
- *
- * The decoder here restates http.c's static unescape(): once http.c exports
- * it (see docs/security.md, "Fuzzing"), this target should call that one. */
+ * to handlers, built by the same url_query_add (values that are not UTF-8
+ * are dropped). Then every reader a GET handler applies to that object
+ * runs on it: the typed getters, run and experiment ids, paging and page
+ * tokens, artifact paths, and the filter and order_by parsers of
+ * runs/search and experiments/search. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,51 +18,9 @@
 #include "jsonx.h"
 #include "reply.h"
 #include "search/search.h"
+#include "url_query.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-        return (c | 0x20) - 'a' + 10;
-    return -1;
-}
-
-/* Percent-decoding in place, "%00" kept as it is (http.c's rule). */
-static void unescape(char *s)
-{
-    char *out = s;
-    int hi, lo;
-    for (const char *in = s; *in;) {
-        if (in[0] == '%' && (hi = hex_digit(in[1])) >= 0 && (lo = hex_digit(in[2])) >= 0 &&
-            (hi | lo) != 0) {
-            *out++ = (char)(hi * 16 + lo);
-            in += 3;
-        } else {
-            *out++ = *in++;
-        }
-    }
-    *out = '\0';
-}
-
-static void add_arg(json_t *obj, const char *key, const char *value)
-{
-    json_t *v = json_string(value);
-    if (v == NULL)
-        return; /* not UTF-8: the handler sees the field as missing */
-    json_t *values = json_object_get(obj, key);
-    if (values == NULL) {
-        values = json_array();
-        if (json_object_set_new(obj, key, values) != 0) {
-            /* a name that is not UTF-8: jansson has freed `values` */
-            json_decref(v);
-            return;
-        }
-    }
-    json_array_append_new(values, v);
-}
 
 static json_t *split(char *q)
 {
@@ -79,10 +35,10 @@ static json_t *split(char *q)
         char *eq = strchr(p, '=');
         if (eq != NULL)
             *eq = '\0';
-        unescape(p);
+        url_unescape(p);
         if (eq != NULL)
-            unescape(eq + 1);
-        add_arg(obj, p, eq ? eq + 1 : "");
+            url_unescape(eq + 1);
+        url_query_add(obj, p, eq ? eq + 1 : "");
         p = amp ? amp + 1 : NULL;
     }
     return obj;
