@@ -35,6 +35,7 @@ struct http_server {
     struct MHD_Daemon *daemon;
     size_t max_body;
     int port;
+    int tls;
     int header_timeout_s;
     pthread_t reaper;
     int reaper_running;
@@ -631,6 +632,45 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
     return url_unescape(s);
 }
 
+/* Query strings past these are refused before libmicrohttpd parses them. */
+#define MAX_QUERY_ARGS 1000
+#define MAX_URI_BYTES (64 * 1024)
+
+/* libmicrohttpd (0.9.75) keeps each query argument in the connection's
+ * memory pool; when they do not fit it cannot even build its own error
+ * reply and the connection hangs until the header deadline. It calls this
+ * with the URI before parsing the arguments, so a URI with too many of
+ * them, or too long, is answered here with the contract's JSON error,
+ * written straight to the socket, and the socket is shut down. (Over TLS
+ * the bytes would have to be encrypted: the socket is only shut down.) */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    static const char body[] =
+        "{\"error_code\": \"INVALID_PARAMETER_VALUE\", \"message\": \"the URL is too long: at "
+        "most 1000 query arguments and 65536 bytes\"}";
+    struct http_server *srv = cls;
+    size_t args = 0, len = 0;
+
+    for (const char *p = uri; *p; p++, len++)
+        args += *p == '&';
+    if (args < MAX_QUERY_ARGS && len <= MAX_URI_BYTES)
+        return NULL;
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (info == NULL)
+        return NULL;
+    if (!srv->tls) {
+        char reply[512];
+        int n = snprintf(reply, sizeof reply,
+                         "HTTP/1.1 414 URI Too Long\r\nContent-Type: application/json\r\n"
+                         "Connection: close\r\nContent-Length: %zu\r\n\r\n%s",
+                         sizeof body - 1, body);
+        (void)send(info->connect_fd, reply, (size_t)n, MSG_NOSIGNAL);
+    }
+    shutdown(info->connect_fd, SHUT_RDWR);
+    return NULL;
+}
+
 /* Resolves host:port to a socket address (numeric or a name like localhost). */
 static int resolve(const char *host, int port, struct sockaddr_storage *out, socklen_t *len)
 {
@@ -675,15 +715,18 @@ struct http_server *http_start(const struct http_options *opts)
     struct http_server *srv = xcalloc(1, sizeof *srv);
     srv->max_body = opts->max_body;
     srv->header_timeout_s = opts->header_timeout_s;
+    srv->tls = opts->tls_cert_pem != NULL;
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)opts->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)KEEPALIVE_IDLE_S, MHD_OPTION_UNESCAPE_CALLBACK, unescape,
-        /* request line + headers must fit here (431 past it); per-IP cap on
-         * connections so one client cannot take every socket */
-        NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)KEEPALIVE_IDLE_S, MHD_OPTION_UNESCAPE_CALLBACK,
+        unescape,
+        /* request line, query arguments and headers must fit here (431 past
+         * it; on_uri refuses what would not); per-IP cap on connections so
+         * one client cannot take every socket */
+        NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (srv->daemon == NULL) {
         log_error("cannot listen on %s port %d (address in use, or not allowed)", opts->host,
