@@ -40,9 +40,48 @@ struct run_search {
     const struct key_select *select; /* NULL: every key */
 };
 
+/* A latest metric value in PostgreSQL's text forms: value as float8 output
+ * prints it (the shortest decimal that reads back exactly, or "NaN",
+ * "Infinity", "-Infinity"), timestamp and step as integers. */
+struct metric_text {
+    const char *key;
+    const char *value;
+    const char *timestamp;
+    const char *step;
+};
+
+/* A run as a search returns it. Each list is sorted by key (bytewise). */
+struct search_run {
+    struct run_info info;
+    struct metric_text *metrics;
+    size_t nmetrics;
+    struct kv *params;
+    size_t nparams;
+    struct kv *tags;
+    size_t ntags;
+    struct dataset_input *inputs;
+    size_t ninputs;
+};
+
+/* The database result a loaded page's params, tags and metrics point into
+ * (they are not copied: a page of 100 wide runs is thousands of strings). */
+struct search_hold {
+    PGresult *res;
+};
+
+/* Frees what hold keeps (the page's strings are gone then). No-op when empty. */
+void store_search_release(struct search_hold *hold);
+
 /* Loads params, tags, latest metrics (only the keys select names; all when
- * select is NULL) and dataset inputs of runs[0..n) into arena memory.
- * Implemented in store_search_load.c. */
+ * select is NULL) and dataset inputs of runs[0..n) (info filled, lists
+ * zero): one statement, two more when a run has inputs. With hold, the
+ * strings of params, tags and metrics stay in the result *hold keeps until
+ * store_search_release; without, they are copied to the arena. Lists and
+ * everything else live in the arena. Implemented in store_search_load.c. */
+int store_search_load_runs(struct search_run *runs, size_t n, const struct key_select *select,
+                           struct arena *arena, struct search_hold *hold);
+
+/* The same for struct run (metric values parsed), as runs/get needs. */
 int store_search_load_children(struct run *runs, size_t n, const struct key_select *select,
                                struct arena *arena);
 
@@ -50,25 +89,32 @@ int store_search_load_children(struct run *runs, size_t n, const struct key_sele
 size_t store_run_search_nkeys(const struct search_order *order, size_t norder);
 
 /* Runs matching q in its order (caller keys, then start_time DESC unless
- * given, then run id ASC), strictly after q->after, at most q->limit, fully
- * loaded into *out (arena). *last gets the cursor of the last row returned
- * (arena; n = 0 when no rows). DB_INVALID: the cursor does not fit. */
-int store_run_search(const struct run_search *q, struct arena *arena, struct run **out, size_t *n,
-                     struct search_cursor *last);
+ * given, then run id ASC), strictly after q->after, at most q->limit, loaded
+ * with the keys q->select names into *out (arena, strings partly in *hold:
+ * call store_search_release after use, also on failure). *last gets the
+ * cursor of the last row returned (arena; n = 0 when no rows). DB_INVALID:
+ * the cursor does not fit. */
+int store_run_search(const struct run_search *q, struct arena *arena, struct search_run **out,
+                     size_t *n, struct search_cursor *last, struct search_hold *hold);
 
 struct experiment_search {
     enum view_type view;
     const struct search_node *filter;
-    const struct search_order *order;
+    const struct search_order *order; /* the caller's keys; tie-breaks are added */
     size_t norder;
-    int64_t offset;
+    const struct search_cursor *after; /* NULL: first page */
     int64_t limit;
 };
 
+/* Number of sort keys (tie-break included) a cursor of this search has. */
+size_t store_experiment_search_nkeys(const struct search_order *order, size_t norder);
+
 /* Experiments matching q in its order (caller keys or creation_time DESC,
- * then experiment id ASC), skipping offset, at most limit, with tags. */
+ * then experiment id ASC unless given), strictly after q->after, at most
+ * q->limit, with tags. cursors[i] (arena) is the position of row i, from
+ * which the next page starts. DB_INVALID: the cursor does not fit. */
 int store_experiment_search(const struct experiment_search *q, struct arena *arena,
-                            struct experiment **out, size_t *n);
+                            struct experiment **out, struct search_cursor **cursors, size_t *n);
 
 /* One series of points, for the history endpoints. */
 struct series {

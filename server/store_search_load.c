@@ -1,7 +1,14 @@
 /* Loading what a search returns for each run: params, tags and latest
  * metrics (optionally only named keys, for wide experiments) and dataset
- * inputs. One statement per kind for the whole page, rows ordered by the
- * run's position so each run's slice is contiguous. */
+ * inputs. One statement reads every param, tag and metric of the whole page
+ * (a UNION ALL of the three tables, each row tagged with the run's position
+ * and its kind) and marks the runs that have inputs; only those runs cost
+ * the dataset statements. Rows are bucketed by run in C and each run's
+ * lists sorted there by key (bytewise), so PostgreSQL never sorts text.
+ * Metric values stay in PostgreSQL's text form: float8 output is already
+ * the shortest decimal that reads back exactly, so the reply copies it
+ * instead of parsing and printing every double again. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,17 +16,20 @@
 #include "store_search.h"
 #include "store_util.h"
 
-#define RUNS_CTE " FROM unnest($1::bigint[]) WITH ORDINALITY AS r(id, ord)"
+#define RUNS_OF " FROM unnest($1::bigint[]) WITH ORDINALITY AS r(id, ord)"
+/* The page's runs as a materialized CTE: a CTE scan is parallel restricted,
+ * so the ~4,000-row statement never pays for starting parallel workers
+ * (which made it ten times slower than running it in one process). */
+#define PAGE_CTE                                                                                   \
+    "WITH r AS MATERIALIZED (SELECT * FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, ord)) "
+#define FROM_PAGE " FROM r"
 
-/* Row range [*begin, *end) of result rows with ord == run + 1 (column 0),
- * continuing from *end of the previous run. */
-static void run_rows(const PGresult *res, size_t run, int *begin, int *end)
-{
-    int rows = PQntuples(res);
-    *begin = *end;
-    while (*end < rows && (size_t)su_int64(res, *end, 0) == run + 1)
-        (*end)++;
-}
+enum child_kind {
+    KIND_PARAM = 0,
+    KIND_TAG = 1,
+    KIND_METRIC = 2,
+    KIND_INPUTS = 3, /* one row per run that has dataset inputs */
+};
 
 static void array_of(struct sbuf *b, const char *const *items, size_t n)
 {
@@ -29,87 +39,158 @@ static void array_of(struct sbuf *b, const char *const *items, size_t n)
     sbuf_addc(b, '}');
 }
 
-/* Runs sql ($1 run ids, $2 key list or NULL) and returns the result. */
-static int query(const char *sql, const char *ids, const char *const *keys, size_t nkeys, int all,
-                 PGresult **res)
+/* Appends " UNION ALL " unless this is the first part. */
+static void next_part(struct sbuf *sql, int *parts)
 {
-    struct sbuf list;
-    sbuf_init(&list);
-    if (!all)
-        array_of(&list, keys, nkeys);
-    const char *params[] = {ids, all ? NULL : list.data};
-    int rc = db_exec(sql, 2, params, res);
-    sbuf_cleanup(&list);
-    return rc;
+    if ((*parts)++ > 0)
+        sbuf_adds(sql, " UNION ALL ");
 }
 
-static int load_kv(const char *table, const char *ids, struct run *runs, size_t n,
-                   const char *const *keys, size_t nkeys, int all, int tags, struct arena *arena)
+/* Binds a key list as the next parameter and returns its number. */
+static int bind_keys(struct sbuf *lists, const char **params, int *nparams, const char *const *keys,
+                     size_t n)
 {
-    char sql[320];
-    PGresult *res = NULL;
-
-    if (!all && nkeys == 0)
-        return DB_OK;
-    snprintf(sql, sizeof sql,
-             "SELECT r.ord, p.key, p.value" RUNS_CTE " JOIN %s p ON p.run_id = r.id"
-             " WHERE $2::text[] IS NULL OR p.key = ANY($2::text[]) ORDER BY r.ord, p.key",
-             table);
-    int rc = query(sql, ids, keys, nkeys, all, &res);
-    if (rc != DB_OK)
-        return rc;
-    int begin, end = 0;
-    for (size_t i = 0; i < n; i++) {
-        run_rows(res, i, &begin, &end);
-        if (end == begin)
-            continue;
-        struct kv *kv = arena_alloc(arena, (size_t)(end - begin) * sizeof *kv);
-        for (int r = begin; r < end; r++) {
-            kv[r - begin].key = su_str(res, r, 1, arena);
-            kv[r - begin].value = su_str(res, r, 2, arena);
-        }
-        if (tags) {
-            runs[i].tags = kv;
-            runs[i].ntags = (size_t)(end - begin);
-        } else {
-            runs[i].params = kv;
-            runs[i].nparams = (size_t)(end - begin);
-        }
-    }
-    PQclear(res);
-    return DB_OK;
+    sbuf_init(&lists[*nparams]);
+    array_of(&lists[*nparams], keys, n);
+    params[*nparams] = lists[*nparams].data;
+    return ++*nparams;
 }
 
-static int load_metrics(const char *ids, struct run *runs, size_t n, const char *const *keys,
-                        size_t nkeys, int all, struct arena *arena)
+/* The statement: rows (ord, kind, key, value, timestamp, step). Parameter
+ * $1 is the run id array; key lists follow as needed. Returns the number of
+ * parameters (lists[1..n) then need sbuf_cleanup). */
+static int build_children_sql(struct sbuf *sql, const struct key_select *s, struct sbuf *lists,
+                              const char **params)
 {
-    PGresult *res = NULL;
+    int nparams = 1, parts = 0, p;
 
-    if (!all && nkeys == 0)
-        return DB_OK;
-    int rc = query("SELECT r.ord, k.name, l.value, l.timestamp, l.step" RUNS_CTE
-                   " JOIN latest_metrics l ON l.run_id = r.id JOIN metric_keys k ON k.id = l.key_id"
-                   " WHERE $2::text[] IS NULL OR k.name = ANY($2::text[]) ORDER BY r.ord, k.name",
-                   ids, keys, nkeys, all, &res);
-    if (rc != DB_OK)
-        return rc;
-    int begin, end = 0;
-    for (size_t i = 0; i < n; i++) {
-        run_rows(res, i, &begin, &end);
-        if (end == begin)
-            continue;
-        struct metric *m = arena_alloc(arena, (size_t)(end - begin) * sizeof *m);
-        for (int r = begin; r < end; r++) {
-            m[r - begin].key = su_str(res, r, 1, arena);
-            m[r - begin].value = su_double(res, r, 2);
-            m[r - begin].timestamp = su_int64(res, r, 3);
-            m[r - begin].step = su_int64(res, r, 4);
+    sbuf_adds(sql, PAGE_CTE);
+
+    if (s->all_params || s->nparams > 0) {
+        next_part(sql, &parts);
+        sbuf_adds(sql, "SELECT r.ord, 0, p.key, p.value, NULL::bigint, NULL::bigint" FROM_PAGE
+                       " JOIN params p ON p.run_id = r.id");
+        if (!s->all_params) {
+            p = bind_keys(lists, params, &nparams, s->params, s->nparams);
+            sbuf_addf(sql, " AND p.key = ANY($%d::text[])", p);
         }
-        runs[i].metrics = m;
-        runs[i].nmetrics = (size_t)(end - begin);
     }
-    PQclear(res);
-    return DB_OK;
+    if (s->all_tags || s->ntags > 0) {
+        next_part(sql, &parts);
+        sbuf_adds(sql, "SELECT r.ord, 1, t.key, t.value, NULL::bigint, NULL::bigint" FROM_PAGE
+                       " JOIN tags t ON t.run_id = r.id");
+        if (!s->all_tags) {
+            p = bind_keys(lists, params, &nparams, s->tags, s->ntags);
+            sbuf_addf(sql, " AND t.key = ANY($%d::text[])", p);
+        }
+    }
+    if (s->all_metrics || s->nmetrics > 0) {
+        next_part(sql, &parts);
+        sbuf_adds(sql, "SELECT r.ord, 2, k.name, l.value::text, l.timestamp, l.step" FROM_PAGE
+                       " JOIN latest_metrics l ON l.run_id = r.id");
+        if (!s->all_metrics) {
+            p = bind_keys(lists, params, &nparams, s->metrics, s->nmetrics);
+            sbuf_addf(sql,
+                      " AND l.key_id = ANY(ARRAY(SELECT id FROM metric_keys"
+                      " WHERE name = ANY($%d::text[])))",
+                      p);
+        }
+        sbuf_adds(sql, " JOIN metric_keys k ON k.id = l.key_id");
+    }
+    next_part(sql, &parts);
+    sbuf_adds(sql, "SELECT r.ord, 3, NULL::text, NULL::text, NULL::bigint, NULL::bigint" FROM_PAGE
+                   " WHERE EXISTS (SELECT 1 FROM run_inputs i WHERE i.run_id = r.id)");
+    return nparams;
+}
+
+static int cmp_kv(const void *a, const void *b)
+{
+    return strcmp(((const struct kv *)a)->key, ((const struct kv *)b)->key);
+}
+
+static int cmp_metric(const void *a, const void *b)
+{
+    return strcmp(((const struct metric_text *)a)->key, ((const struct metric_text *)b)->key);
+}
+
+/* Row r's run index (0-based), or -1 when out of range. */
+static long row_run(const PGresult *res, int r, size_t n)
+{
+    int64_t ord = su_int64(res, r, 0);
+    return ord >= 1 && (size_t)ord <= n ? (long)(ord - 1) : -1;
+}
+
+/* A non-NULL text column: the result's own bytes when the result is kept
+ * (store_search_release frees it), else an arena copy. */
+static const char *text_of(const PGresult *res, int r, int col, struct arena *arena, int keep)
+{
+    return keep ? PQgetvalue(res, r, col) : su_str(res, r, col, arena);
+}
+
+/* Distributes the rows over the runs: counts, allocates, fills, sorts.
+ * *with_inputs gets how many runs have dataset inputs (their ninputs is set
+ * to 1 as a mark, see load_inputs). */
+static void distribute(const PGresult *res, struct search_run *runs, size_t n, struct arena *arena,
+                       int keep, size_t *with_inputs)
+{
+    int rows = PQntuples(res);
+    *with_inputs = 0;
+    for (int r = 0; r < rows; r++) {
+        long i = row_run(res, r, n);
+        if (i < 0)
+            continue;
+        switch (su_int64(res, r, 1)) {
+        case KIND_PARAM:
+            runs[i].nparams++;
+            break;
+        case KIND_TAG:
+            runs[i].ntags++;
+            break;
+        case KIND_METRIC:
+            runs[i].nmetrics++;
+            break;
+        default:
+            runs[i].ninputs = 1;
+            (*with_inputs)++;
+            break;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct search_run *run = &runs[i];
+        run->params = run->nparams ? arena_alloc(arena, run->nparams * sizeof *run->params) : NULL;
+        run->tags = run->ntags ? arena_alloc(arena, run->ntags * sizeof *run->tags) : NULL;
+        run->metrics =
+            run->nmetrics ? arena_alloc(arena, run->nmetrics * sizeof *run->metrics) : NULL;
+        run->nparams = run->ntags = run->nmetrics = 0;
+    }
+    for (int r = 0; r < rows; r++) {
+        long i = row_run(res, r, n);
+        if (i < 0)
+            continue;
+        struct search_run *run = &runs[i];
+        int64_t kind = su_int64(res, r, 1);
+        if (kind == KIND_PARAM || kind == KIND_TAG) {
+            struct kv *kv =
+                kind == KIND_PARAM ? &run->params[run->nparams++] : &run->tags[run->ntags++];
+            kv->key = text_of(res, r, 2, arena, keep);
+            kv->value = text_of(res, r, 3, arena, keep);
+        } else if (kind == KIND_METRIC) {
+            struct metric_text *m = &run->metrics[run->nmetrics++];
+            m->key = text_of(res, r, 2, arena, keep);
+            m->value = text_of(res, r, 3, arena, keep);
+            m->timestamp = text_of(res, r, 4, arena, keep);
+            m->step = text_of(res, r, 5, arena, keep);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct search_run *run = &runs[i];
+        if (run->nparams > 1)
+            qsort(run->params, run->nparams, sizeof *run->params, cmp_kv);
+        if (run->ntags > 1)
+            qsort(run->tags, run->ntags, sizeof *run->tags, cmp_kv);
+        if (run->nmetrics > 1)
+            qsort(run->metrics, run->nmetrics, sizeof *run->metrics, cmp_metric);
+    }
 }
 
 /* Compares (ord, dataset id) of row a in res_a with row b in res_b. */
@@ -123,98 +204,169 @@ static int cmp_pair(const PGresult *ra, int a, const PGresult *rb, int b)
 }
 
 /* Attaches input tags (rows ord, dataset_id, key, value) to the inputs read
- * from `inputs` (rows ord, dataset_id, ...), merging the two sorted lists. */
-static void attach_input_tags(const PGresult *inputs, const PGresult *tags, struct run *runs,
-                              struct arena *arena)
+ * from `inputs` (rows ord, dataset_id, ...; both sorted by ord, dataset_id),
+ * merging the two lists. subset[ord - 1] is the run of that position. */
+static void attach_input_tags(const PGresult *inputs, const PGresult *tags,
+                              struct search_run **subset, struct arena *arena)
 {
     int t = 0, ntags = PQntuples(tags);
+    size_t k = 0;
     for (int i = 0; i < PQntuples(inputs); i++) {
-        struct run *run = &runs[su_int64(inputs, i, 0) - 1];
-        /* inputs of a run arrive in order, so the k-th row of the run is input k */
-        size_t k = 0;
-        while (k < run->ninputs && run->inputs[k].tags != NULL)
-            k++;
+        struct search_run *run = subset[su_int64(inputs, i, 0) - 1];
+        k = i > 0 && su_int64(inputs, i - 1, 0) == su_int64(inputs, i, 0) ? k + 1 : 0;
         while (t < ntags && cmp_pair(tags, t, inputs, i) < 0)
             t++;
         int first = t;
         while (t < ntags && cmp_pair(tags, t, inputs, i) == 0)
             t++;
         struct dataset_input *in = &run->inputs[k];
-        in->tags = arena_alloc(arena, (size_t)(t - first + 1) * sizeof *in->tags);
+        in->ntags = 0;
+        in->tags = t > first ? arena_alloc(arena, (size_t)(t - first) * sizeof *in->tags) : NULL;
         for (int r = first; r < t; r++) {
             in->tags[in->ntags].key = su_str(tags, r, 2, arena);
             in->tags[in->ntags++].value = su_str(tags, r, 3, arena);
         }
     }
-    for (int i = 0; i < PQntuples(inputs); i++) {
-        struct run *run = &runs[su_int64(inputs, i, 0) - 1];
-        for (size_t k = 0; k < run->ninputs; k++)
-            if (run->inputs[k].ntags == 0)
-                run->inputs[k].tags = NULL;
-    }
 }
 
-static int load_inputs(const char *ids, struct run *runs, size_t n, struct arena *arena)
+/* Loads the dataset inputs of the runs marked by distribute (ninputs 1). */
+static int load_inputs(struct search_run *runs, size_t n, size_t marked, struct arena *arena)
 {
-    const char *params[] = {ids};
+    struct search_run **subset = arena_alloc(arena, marked * sizeof *subset);
+    struct sbuf ids;
     PGresult *res = NULL, *tags = NULL;
+    size_t m = 0;
+
+    sbuf_init(&ids);
+    sbuf_addc(&ids, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (runs[i].ninputs == 0)
+            continue;
+        runs[i].ninputs = 0;
+        su_array_int64(&ids, runs[i].info.internal_id, m == 0);
+        subset[m++] = &runs[i];
+    }
+    sbuf_addc(&ids, '}');
+    const char *params[] = {ids.data};
     int rc = db_exec("SELECT r.ord, d.id, d.name, d.digest, d.source_type, d.source, d.schema,"
-                     " d.profile" RUNS_CTE " JOIN run_inputs ri ON ri.run_id = r.id"
+                     " d.profile" RUNS_OF " JOIN run_inputs ri ON ri.run_id = r.id"
                      " JOIN datasets d ON d.id = ri.dataset_id ORDER BY r.ord, d.id",
                      1, params, &res);
-    if (rc != DB_OK || PQntuples(res) == 0)
+    if (rc != DB_OK)
         goto out;
-    rc = db_exec("SELECT r.ord, t.dataset_id, t.key, t.value" RUNS_CTE
+    rc = db_exec("SELECT r.ord, t.dataset_id, t.key, t.value" RUNS_OF
                  " JOIN input_tags t ON t.run_id = r.id ORDER BY r.ord, t.dataset_id, t.key",
                  1, params, &tags);
     if (rc != DB_OK)
         goto out;
-    int begin, end = 0;
-    for (size_t i = 0; i < n; i++) {
-        run_rows(res, i, &begin, &end);
-        if (end == begin)
-            continue;
-        runs[i].inputs = arena_alloc(arena, (size_t)(end - begin) * sizeof *runs[i].inputs);
-        runs[i].ninputs = (size_t)(end - begin);
-        for (int r = begin; r < end; r++) {
-            struct dataset *d = &runs[i].inputs[r - begin].dataset;
-            d->name = su_str(res, r, 2, arena);
-            d->digest = su_str(res, r, 3, arena);
-            d->source_type = su_str(res, r, 4, arena);
-            d->source = su_str(res, r, 5, arena);
-            d->schema = su_str(res, r, 6, arena);
-            d->profile = su_str(res, r, 7, arena);
-        }
+    int rows = PQntuples(res);
+    for (int r = 0; r < rows; r++)
+        subset[su_int64(res, r, 0) - 1]->ninputs++;
+    for (size_t i = 0; i < m; i++) {
+        subset[i]->inputs =
+            arena_alloc(arena, (subset[i]->ninputs + 1) * sizeof(struct dataset_input));
+        subset[i]->ninputs = 0;
     }
-    attach_input_tags(res, tags, runs, arena);
+    for (int r = 0; r < rows; r++) {
+        struct search_run *run = subset[su_int64(res, r, 0) - 1];
+        struct dataset *d = &run->inputs[run->ninputs++].dataset;
+        d->name = su_str(res, r, 2, arena);
+        d->digest = su_str(res, r, 3, arena);
+        d->source_type = su_str(res, r, 4, arena);
+        d->source = su_str(res, r, 5, arena);
+        d->schema = su_str(res, r, 6, arena);
+        d->profile = su_str(res, r, 7, arena);
+    }
+    attach_input_tags(res, tags, subset, arena);
 out:
+    sbuf_cleanup(&ids);
     PQclear(res);
     PQclear(tags);
     return rc;
 }
 
-int store_search_load_children(struct run *runs, size_t n, const struct key_select *select,
-                               struct arena *arena)
+int store_search_load_runs(struct search_run *runs, size_t n, const struct key_select *select,
+                           struct arena *arena, struct search_hold *hold)
 {
-    struct sbuf ids;
-    int rc;
-    const struct key_select all = {.all_metrics = 1, .all_params = 1, .all_tags = 1};
+    static const struct key_select all = {.all_metrics = 1, .all_params = 1, .all_tags = 1};
     const struct key_select *s = select ? select : &all;
+    struct sbuf ids, sql, lists[4];
+    const char *params[4];
+    PGresult *res = NULL;
+    size_t with_inputs = 0;
 
     if (n == 0)
         return DB_OK;
     sbuf_init(&ids);
+    sbuf_init(&sql);
     sbuf_addc(&ids, '{');
     for (size_t i = 0; i < n; i++)
         su_array_int64(&ids, runs[i].info.internal_id, i == 0);
     sbuf_addc(&ids, '}');
-    rc = load_kv("params", ids.data, runs, n, s->params, s->nparams, s->all_params, 0, arena);
-    if (rc == DB_OK)
-        rc = load_kv("tags", ids.data, runs, n, s->tags, s->ntags, s->all_tags, 1, arena);
-    if (rc == DB_OK)
-        rc = load_metrics(ids.data, runs, n, s->metrics, s->nmetrics, s->all_metrics, arena);
-    if (rc == DB_OK)
-        rc = load_inputs(ids.data, runs, n, arena);
+    params[0] = ids.data;
+    int nparams = build_children_sql(&sql, s, lists, params);
+    int rc = db_exec(sql.data, nparams, params, &res);
+    for (int i = 1; i < nparams; i++)
+        sbuf_cleanup(&lists[i]);
+    sbuf_cleanup(&sql);
     sbuf_cleanup(&ids);
-    return rc;
+    if (rc != DB_OK)
+        return rc;
+    distribute(res, runs, n, arena, hold != NULL, &with_inputs);
+    if (hold != NULL)
+        hold->res = res;
+    else
+        PQclear(res);
+    return with_inputs > 0 ? load_inputs(runs, n, with_inputs, arena) : DB_OK;
+}
+
+/* A float8 in PostgreSQL's text form as a double. */
+static double parse_value(const char *s)
+{
+    if (strcmp(s, "NaN") == 0)
+        return NAN;
+    if (strcmp(s, "Infinity") == 0)
+        return INFINITY;
+    if (strcmp(s, "-Infinity") == 0)
+        return -INFINITY;
+    return strtod(s, NULL);
+}
+
+int store_search_load_children(struct run *runs, size_t n, const struct key_select *select,
+                               struct arena *arena)
+{
+    if (n == 0)
+        return DB_OK;
+    struct search_run *found = arena_alloc(arena, n * sizeof *found);
+    memset(found, 0, n * sizeof *found);
+    for (size_t i = 0; i < n; i++)
+        found[i].info = runs[i].info;
+    int rc = store_search_load_runs(found, n, select, arena, NULL);
+    if (rc != DB_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        struct run *run = &runs[i];
+        const struct search_run *f = &found[i];
+        run->params = f->params;
+        run->nparams = f->nparams;
+        run->tags = f->tags;
+        run->ntags = f->ntags;
+        run->inputs = f->inputs;
+        run->ninputs = f->ninputs;
+        run->nmetrics = f->nmetrics;
+        run->metrics = f->nmetrics ? arena_alloc(arena, f->nmetrics * sizeof *run->metrics) : NULL;
+        for (size_t k = 0; k < f->nmetrics; k++) {
+            run->metrics[k].key = f->metrics[k].key;
+            run->metrics[k].value = parse_value(f->metrics[k].value);
+            run->metrics[k].timestamp = strtoll(f->metrics[k].timestamp, NULL, 10);
+            run->metrics[k].step = strtoll(f->metrics[k].step, NULL, 10);
+        }
+    }
+    return DB_OK;
+}
+
+void store_search_release(struct search_hold *hold)
+{
+    PQclear(hold->res);
+    hold->res = NULL;
 }

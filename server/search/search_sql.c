@@ -110,9 +110,51 @@ static void metric_cmp(struct sql_query *q, const struct search_node *n)
     sbuf_addc(&q->text, ')');
 }
 
+/* Characters of a UTF-8 string (bytes that do not continue a sequence). */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* True when every value of an = or IN comparison is shorter than the
+ * prefix the (key, left(value, 200)) indexes of 0002 hold. For such a
+ * value v, left(value, 200) = v holds exactly when value = v (a longer
+ * value's prefix has 200 characters), so the condition can be written on
+ * the indexed expression alone: the index finds the rows and the planner
+ * estimates the match from that expression's statistics. Written as both
+ * value = v AND left(value, 200) = left(v, 200), it multiplied two
+ * selectivities of one fact and guessed 20 times too few rows. */
+static int short_values(const struct search_node *n)
+{
+    if (n->value_kind == SV_STRING)
+        return utf8_chars(n->text) < SEARCH_VALUE_PREFIX;
+    for (size_t i = 0; i < n->nlist; i++)
+        if (utf8_chars(n->list[i]) >= SEARCH_VALUE_PREFIX)
+            return 0;
+    return n->value_kind == SV_LIST;
+}
+
+/* params and run tags: (run_id, key, value) tables with the prefix index. */
+static void run_kv_value(struct sql_query *q, const struct search_node *n)
+{
+    if ((n->op == SO_EQ || n->op == SO_IN) && short_values(n)) {
+        compare(q, "left(f.value, 200)", n, NULL);
+        return;
+    }
+    compare(q, "f.value", n, NULL);
+    if (n->op == SO_EQ) { /* a long value: the prefix finds candidates */
+        sbuf_adds(&q->text, " AND left(f.value, 200) = left(");
+        sq_bind(q, NULL, n->text, "text");
+        sbuf_adds(&q->text, ", 200)");
+    }
+}
+
 /* params, run tags and experiment tags: (owner, key, value) tables. */
 static void kv_cmp(struct sql_query *q, const struct search_node *n, const char *table,
-                   const char *owner)
+                   const char *owner, int prefix_index)
 {
     int is_null = n->op == SO_IS_NULL, presence = is_null || n->op == SO_IS_NOT_NULL;
     sbuf_addf(&q->text, "%sEXISTS (SELECT 1 FROM %s f WHERE %s AND f.key = ", is_null ? "NOT " : "",
@@ -120,13 +162,10 @@ static void kv_cmp(struct sql_query *q, const struct search_node *n, const char 
     sq_bind(q, NULL, n->ident.key, NULL);
     if (!presence) {
         sbuf_adds(&q->text, " AND ");
-        compare(q, "f.value", n, NULL);
-        /* lets the planner use the (key, left(value, 200)) index of 0002 */
-        if (n->op == SO_EQ) {
-            sbuf_adds(&q->text, " AND left(f.value, 200) = left(");
-            sq_bind(q, NULL, n->text, "text");
-            sbuf_adds(&q->text, ", 200)");
-        }
+        if (prefix_index)
+            run_kv_value(q, n);
+        else
+            compare(q, "f.value", n, NULL);
     }
     sbuf_addc(&q->text, ')');
 }
@@ -212,11 +251,65 @@ static const char *attr_expr(enum search_attr a)
     }
 }
 
+/* The RunStatus number (1..5) of a status name, or 0. Case-sensitive, as
+ * the comparison of the name is. */
+static int status_number(const char *name)
+{
+    static const char *const names[] = {"RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"};
+    for (int i = 0; i < 5; i++)
+        if (strcmp(name, names[i]) == 0)
+            return i + 1;
+    return 0;
+}
+
+/* status =, !=, IN, NOT IN on the smallint column itself, so that its
+ * statistics and indexes serve the filter; a name that is no status
+ * matches no run. Other operators (LIKE, ...) compare the name. */
+static int status_cmp(struct sql_query *q, const struct search_node *n)
+{
+    int negate = n->op == SO_NE || n->op == SO_NOT_IN, valid = 0, first = 1;
+    char num[8];
+
+    if (n->op == SO_EQ || n->op == SO_NE)
+        valid = status_number(n->text) != 0;
+    else if (n->op == SO_IN || n->op == SO_NOT_IN)
+        for (size_t i = 0; i < n->nlist; i++)
+            valid += status_number(n->list[i]) != 0;
+    else
+        return 0;
+    if (valid == 0) {
+        sbuf_adds(&q->text, negate ? "true" : "false");
+        return 1;
+    }
+    if (n->value_kind == SV_STRING) {
+        snprintf(num, sizeof num, "%d", status_number(n->text));
+        sbuf_adds(&q->text, negate ? "r.status <> " : "r.status = ");
+        sq_bind(q, NULL, num, "smallint");
+        return 1;
+    }
+    sbuf_adds(&q->text, negate ? "r.status NOT IN (" : "r.status IN (");
+    size_t count = n->nlist;
+    for (size_t i = 0; i < count; i++) {
+        int v = status_number(n->list[i]);
+        if (v == 0)
+            continue;
+        if (!first)
+            sbuf_adds(&q->text, ", ");
+        snprintf(num, sizeof num, "%d", v);
+        sq_bind(q, NULL, num, "smallint");
+        first = 0;
+    }
+    sbuf_addc(&q->text, ')');
+    return 1;
+}
+
 static void attr_cmp(struct sql_query *q, const struct search_node *n)
 {
     const char *expr = attr_expr(n->ident.attr);
     if (n->ident.attr == SA_RUN_ID) {
         run_id_cmp(q, n);
+    } else if (n->ident.attr == SA_STATUS && n->value_kind != SV_NUMBER && status_cmp(q, n)) {
+        return;
     } else if (n->op == SO_IS_NULL || n->op == SO_IS_NOT_NULL) {
         sbuf_addf(&q->text, "%s %s", expr, n->op == SO_IS_NULL ? "IS NULL" : "IS NOT NULL");
     } else if (n->value_kind == SV_NUMBER) {
@@ -235,13 +328,13 @@ static void comparison(struct sql_query *q, enum search_dialect dialect,
         metric_cmp(q, n);
         break;
     case SE_PARAM:
-        kv_cmp(q, n, "params", "f.run_id = r.id");
+        kv_cmp(q, n, "params", "f.run_id = r.id", 1);
         break;
     case SE_TAG:
         if (dialect == SEARCH_EXPERIMENTS)
-            kv_cmp(q, n, "experiment_tags", "f.experiment_id = e.experiment_id");
+            kv_cmp(q, n, "experiment_tags", "f.experiment_id = e.experiment_id", 0);
         else
-            kv_cmp(q, n, "tags", "f.run_id = r.id");
+            kv_cmp(q, n, "tags", "f.run_id = r.id", 1);
         break;
     case SE_DATASET:
         dataset_cmp(q, n);
@@ -286,19 +379,26 @@ static const char *attr_cast(enum search_attr a)
     }
 }
 
+/* An arena copy of a fragment naming join alias o<i> (as o%1$d). */
+#define fmt_alias(q, fmt, i)                                                                       \
+    (snprintf(alias_buf, sizeof alias_buf, fmt, i), arena_strdup((q)->arena, alias_buf))
+
 void search_sql_sort_key(struct sql_query *q, struct sbuf *joins, enum search_dialect dialect,
                          const struct search_order *order, int i, struct search_sort_key *out)
 {
     const struct search_ident *id = &order->ident;
-    char buf[256];
+    char alias_buf[160];
 
     memset(out, 0, sizeof *out);
     out->desc = order->desc;
     if (id->entity == SE_ATTR) {
-        out->value = attr_expr(id->attr);
+        out->value = out->raw = attr_expr(id->attr);
         out->cast = attr_cast(id->attr);
-        if (id->attr == SA_END_TIME)
+        if (id->attr == SA_END_TIME) {
             out->klass = "CASE WHEN r.end_time IS NULL THEN 2 ELSE 0 END";
+            out->cond[0] = "r.end_time IS NOT NULL";
+            out->cond[2] = "r.end_time IS NULL";
+        }
         return;
     }
     if (id->entity == SE_METRIC) {
@@ -308,12 +408,16 @@ void search_sql_sort_key(struct sql_query *q, struct sbuf *joins, enum search_di
                   i, i, i);
         sq_bind(q, joins, id->key, NULL);
         sbuf_addc(joins, ')');
-        snprintf(buf, sizeof buf,
-                 "CASE WHEN o%d.value IS NULL THEN 2 WHEN o%d.value = 'NaN' THEN 1 ELSE 0 END", i,
-                 i);
-        out->klass = arena_strdup(q->arena, buf);
-        snprintf(buf, sizeof buf, "CASE WHEN o%d.value = 'NaN' THEN NULL ELSE o%d.value END", i, i);
-        out->value = arena_strdup(q->arena, buf);
+        out->klass = fmt_alias(
+            q, "CASE WHEN o%1$d.value IS NULL THEN 2 WHEN o%1$d.value = 'NaN' THEN 1 ELSE 0 END",
+            i);
+        out->value =
+            fmt_alias(q, "CASE WHEN o%1$d.value = 'NaN' THEN NULL ELSE o%1$d.value END", i);
+        out->raw = fmt_alias(q, "o%1$d.value", i);
+        /* strict on the joined row, so the planner makes the join an inner one */
+        out->cond[0] = fmt_alias(q, "o%1$d.value <> 'NaN'", i);
+        out->cond[1] = fmt_alias(q, "o%1$d.value = 'NaN'", i);
+        out->cond[2] = fmt_alias(q, "o%1$d.run_id IS NULL", i);
         out->cast = "float8";
         return;
     }
@@ -321,9 +425,9 @@ void search_sql_sort_key(struct sql_query *q, struct sbuf *joins, enum search_di
     (void)dialect; /* experiments cannot order by tags: the parser refused it */
     sbuf_addf(joins, " LEFT JOIN %s o%d ON o%d.run_id = r.id AND o%d.key = ", table, i, i, i);
     sq_bind(q, joins, id->key, NULL);
-    snprintf(buf, sizeof buf, "CASE WHEN o%d.run_id IS NULL THEN 2 ELSE 0 END", i);
-    out->klass = arena_strdup(q->arena, buf);
-    snprintf(buf, sizeof buf, "o%d.value", i);
-    out->value = arena_strdup(q->arena, buf);
+    out->klass = fmt_alias(q, "CASE WHEN o%1$d.run_id IS NULL THEN 2 ELSE 0 END", i);
+    out->value = out->raw = fmt_alias(q, "o%1$d.value", i);
+    out->cond[0] = fmt_alias(q, "o%1$d.run_id IS NOT NULL", i);
+    out->cond[2] = fmt_alias(q, "o%1$d.run_id IS NULL", i);
     out->cast = "text";
 }

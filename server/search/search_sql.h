@@ -9,6 +9,10 @@
 #include "sbuf.h"
 #include "search.h"
 
+/* Characters of a param or tag value the (key, left(value, 200)) indexes
+ * of schema/0002_search.sql hold. */
+#define SEARCH_VALUE_PREFIX 200
+
 /* A statement being built: its text and its text parameters. */
 struct sql_query {
     struct sbuf text;
@@ -40,11 +44,15 @@ void search_sql_filter(struct sql_query *q, enum search_dialect dialect,
 
 /* One ordering key as SQL. Rows sort by (klass ASC, value ASC|DESC): klass
  * is 0 for a value, 1 for NaN, 2 for a missing key, so missing keys go last
- * in both directions and NaN sits between. */
+ * in both directions and NaN sits between. A search may also run one class
+ * at a time (store_search.c): cond[c] selects the rows of class c, and in
+ * class 0 the plain column raw orders them, which an index can deliver. */
 struct search_sort_key {
-    const char *klass; /* int expression; NULL when the value is never missing */
-    const char *value; /* expression; SQL NULL whenever klass != 0 */
-    const char *cast;  /* SQL type to bind cursor values with ("float8", "text", ...) */
+    const char *klass;   /* int expression; NULL when the value is never missing */
+    const char *value;   /* expression; SQL NULL whenever klass != 0 */
+    const char *raw;     /* the column itself, equal to value in class 0 */
+    const char *cond[3]; /* rows of class 0, 1, 2; NULL: the class never occurs */
+    const char *cast;    /* SQL type to bind cursor values with ("float8", "text", ...) */
     int desc;
 };
 

@@ -243,6 +243,32 @@ describe('runs/search filter language, ordering and paging', () => {
         assert.ok(seen.includes(older), 'a run added behind the cursor is reached');
     });
 
+    test('metric-ordered page tokens stay valid while runs are added, across NaN and missing values', async () => {
+        const e = await c.createExperiment(uniqueName('paging-metric'));
+        const make = async (name, value) => {
+            const id = (await c.createRun(e, { run_name: name, start_time: 5000 })).info.run_id;
+            if (value !== undefined) await c.ok('POST', '/runs/log-batch', { run_id: id, metrics: [{ key: 'm', value, timestamp: 1, step: 0 }] });
+            return id;
+        };
+        const values = [5, 4, 4, 3, 'NaN', 'NaN', undefined, undefined, 2, 1];
+        const originals = [];
+        for (let i = 0; i < values.length; i++) originals.push(await make(`o${i}`, values[i]));
+        const seen = [];
+        let r = assertOk(await c.post('/runs/search', { experiment_ids: [e], max_results: 3, order_by: ['metrics.m DESC'] }));
+        let page = 0;
+        for (;;) {
+            seen.push(...(r.runs || []).map((x) => x.info.run_id));
+            if (!r.next_page_token) break;
+            // runs before and behind the cursor in every class
+            if (page++ < 3) for (const v of [9, 0, 'NaN', undefined]) await make(`n${page}`, v);
+            r = assertOk(await c.post('/runs/search', { experiment_ids: [e], max_results: 3, order_by: ['metrics.m DESC'], page_token: r.next_page_token }));
+        }
+        assert.equal(new Set(seen).size, seen.length, 'no run twice');
+        for (const id of originals) assert.ok(seen.includes(id), 'every original run once');
+        const order = (await c.post('/runs/search', { experiment_ids: [e], order_by: ['metrics.m DESC'] })).json.runs.map((x) => x.info.run_id);
+        assert.deepEqual(seen, order.filter((id) => seen.includes(id)), 'pages follow the order');
+    });
+
     test('page tokens: garbage, offset tokens, and tokens of another order_by -> 400', async () => {
         const r = await search({ max_results: 1, order_by: ['metrics.acc DESC'] });
         for (const tok of ['garbage!!', 'eyJvZmZzZXQiOiAxfQ==', 'eyJmb28iOiAxfQ==']) {
@@ -407,6 +433,59 @@ describe('experiments/search filter and order_by', () => {
     test('default order: creation_time DESC', async () => {
         const r = names(await search({ filter: `tags.\`run-key\` = '${tag}'` }));
         assert.deepEqual(r, ['srch-c', 'srch-a', 'srch-b']);
+    });
+
+    // Walks every page of body with max_results size; between pages calls
+    // between(pageNumber). Returns the experiment names seen, in order.
+    async function walk(body, size, between) {
+        const seen = [];
+        let token;
+        for (let page = 0; page < 50; page++) {
+            const r = await search({ ...body, max_results: size, ...(token ? { page_token: token } : {}) });
+            seen.push(...names(r));
+            if (!r.next_page_token) return seen;
+            token = r.next_page_token;
+            await between(page);
+        }
+        throw new Error('paging did not end');
+    }
+
+    for (const order of [[], ['name'], ['name DESC'], ['creation_time', 'name']]) {
+        test(`page tokens (order_by ${JSON.stringify(order)}) stay valid while experiments are created: no repeats, no skips`, async () => {
+            const pre = `${uniqueName('live')}`;
+            const originals = [];
+            for (const n of ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7']) {
+                originals.push(n);
+                await c.createExperiment(`${tag}-${pre}-${n}`);
+            }
+            const added = [];
+            const seen = await walk({ filter: `name LIKE '${tag}-${pre}-%'`, order_by: order }, 2, async (page) => {
+                // names sorting before and after every cursor, and newer creation times
+                if (page >= 3) return;
+                for (const n of [`a${page}`, `z${page}`, `m${page}x`]) {
+                    added.push(n);
+                    await c.createExperiment(`${tag}-${pre}-${n}`);
+                }
+            });
+            const short = seen.map((n) => n.slice(pre.length + 1));
+            assert.equal(new Set(short).size, short.length, `no experiment twice: ${short}`);
+            for (const n of originals) assert.ok(short.includes(n), `${n} reached: ${short}`);
+            // what the walk returned is in the requested order
+            const all = names(await search({ filter: `name LIKE '${tag}-${pre}-%'`, order_by: order })).map((n) => n.slice(pre.length + 1));
+            assert.deepEqual(short, all.filter((n) => short.includes(n)));
+            if (order[0] === 'name') assert.ok(short.includes('z0'), 'a row created behind the cursor is reached');
+        });
+    }
+
+    test('page tokens of runs/search are refused by experiments/search', async () => {
+        const e = await c.createExperiment(uniqueName('tok'));
+        await c.createRun(e, { run_name: 'a' });
+        await c.createRun(e, { run_name: 'b' });
+        const r = assertOk(await c.post('/runs/search', { experiment_ids: [e], max_results: 1 }));
+        assert.ok(r.next_page_token);
+        assertError(await c.post('/experiments/search', { max_results: 1, page_token: r.next_page_token }), 400, 'INVALID_PARAMETER_VALUE', 'page_token');
+        const x = await search({ max_results: 1 });
+        assertError(await c.post('/runs/search', { experiment_ids: [e], max_results: 1, page_token: x.next_page_token }), 400, 'INVALID_PARAMETER_VALUE', 'page_token');
     });
 
     test('malformed filters and orderings -> 400', async () => {

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The search benchmark of `make bench` (issue 3): 100,000 runs x 20 params x
-# 20 metrics generated through log-batch, p50/p99 of five searches, and a
-# 1,000,000-point history read whole and downsampled. The work is in
-# search_bench.mjs, which starts and always stops its own PostgreSQL and
-# exptrackd. Takes several minutes (data generation dominates).
+# 20 metrics generated through the API (runs/create + runs/log-batch, by
+# BUILD_DIR/bin/search_gen over 32 keep-alive connections), then p50/p99 of
+# five searches. The work is in search_bench.mjs, which starts and always
+# stops its own PostgreSQL and exptrackd. Generation dominates: 17 minutes
+# at 100 runs/s on the 2 shared cores (load 10-20; exptrackd and PostgreSQL
+# spend ~6-8 ms of CPU per run); SEARCH_BENCH_RUNS=20000 for a quicker trial.
 #
 # usage: tests/bench/search.sh BUILD_DIR
 # environment: see tests/bench/search_bench.mjs (SEARCH_BENCH_RUNS, ...)
@@ -15,5 +17,6 @@ if [ $# -ne 1 ]; then
 fi
 build=$(cd "$1" && pwd)
 [ -x "$build/bin/exptrackd" ] || { echo "search bench: $build/bin/exptrackd not found; build first" >&2; exit 1; }
+[ -x "$build/bin/search_gen" ] || { echo "search bench: $build/bin/search_gen not found; build first" >&2; exit 1; }
 here=$(cd "$(dirname "$0")" && pwd)
-EXPTRACKD="$build/bin/exptrackd" exec node "$here/search_bench.mjs"
+EXPTRACKD="$build/bin/exptrackd" SEARCH_GEN="$build/bin/search_gen" exec node "$here/search_bench.mjs"

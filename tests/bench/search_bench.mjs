@@ -1,85 +1,46 @@
 // Search benchmark (issue 3): one experiment of SEARCH_BENCH_RUNS runs (default
-// 100,000) x 20 params x 20 metrics, generated through runs/create and
-// runs/log-batch, then p50/p99 of five representative searches, and the
-// history of one 1,000,000-point series read whole and downsampled to 1,000
-// points. Starts its own PostgreSQL and exptrackd (tests/api/harness.mjs) and
-// tears both down whatever happens.
+// 100,000) x 20 params x 20 metrics (+ one tag), generated through the API by
+// bin/search_gen (runs/create with the tag, one runs/log-batch with all 40
+// values, runs/update to FINISHED for every third run; 32 keep-alive
+// connections), then p50/p99 of five representative searches and two more.
+// Starts its own PostgreSQL and exptrackd (tests/api/harness.mjs) and tears
+// both down whatever happens.
 //
 // usage: node tests/bench/search_bench.mjs   (EXPTRACKD=BUILD/bin/exptrackd)
-// environment: SEARCH_BENCH_RUNS=100000 SEARCH_BENCH_POINTS=1000000
-//              SEARCH_BENCH_ITER=30 SEARCH_BENCH_CONCURRENCY=8
+// environment: SEARCH_BENCH_RUNS=100000 SEARCH_BENCH_ITER=30
+//              SEARCH_BENCH_THREADS=32 (generator connections)
 //              SEARCH_BENCH_PAGE=100 (max_results of the timed searches)
-import { spawnSync } from 'node:child_process';
+//              SEARCH_GEN=BUILD/bin/search_gen (default: next to EXPTRACKD)
+//              SEARCH_BENCH_URL=http://... SEARCH_BENCH_EXPERIMENT=ID: time the
+//              searches against an experiment that already exists on a
+//              running server; nothing is started or generated.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startPostgres, startServer } from '../api/harness.mjs';
+import { exptrackdPath, startPostgres, startServer } from '../api/harness.mjs';
 
 const RUNS = Number(process.env.SEARCH_BENCH_RUNS || 100000);
-const POINTS = Number(process.env.SEARCH_BENCH_POINTS || 1000000);
 const ITER = Number(process.env.SEARCH_BENCH_ITER || 30);
-const CONC = Number(process.env.SEARCH_BENCH_CONCURRENCY || 8);
+const THREADS = Number(process.env.SEARCH_BENCH_THREADS || 32);
 const PAGE = Number(process.env.SEARCH_BENCH_PAGE || 100);
 const GOAL_MS = 50;
 
 const log = (...a) => console.error('search-bench:', ...a);
 
-async function call(base, method, path, body) {
-    const url = new URL(base + path);
-    const init = { method, headers: {} };
-    if (method === 'GET') {
-        for (const [k, v] of Object.entries(body || {})) {
-            for (const x of Array.isArray(v) ? v : [v]) url.searchParams.append(k, String(x));
-        }
-    } else {
-        init.body = JSON.stringify(body);
-        init.headers['content-type'] = 'application/json';
-    }
-    const res = await fetch(url, init);
+async function call(base, path_, body) {
+    const res = await fetch(base + path_, {
+        method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' },
+    });
     const text = await res.text();
-    if (res.status !== 200) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
-    return { json: JSON.parse(text), bytes: text.length };
+    if (res.status !== 200) throw new Error(`POST ${path_}: HTTP ${res.status} ${text.slice(0, 300)}`);
+    return { json: JSON.parse(text), bytes: Buffer.byteLength(text) };
 }
 
-// A tiny deterministic PRNG so every run of the benchmark builds the same data.
-function rng(seed) {
-    let s = seed >>> 0;
-    return () => {
-        s = (s * 1664525 + 1013904223) >>> 0;
-        return s / 4294967296;
-    };
-}
-
-async function makeRun(base, exp, i) {
-    const rand = rng(i + 1);
-    const { json } = await call(base, 'POST', '/api/2.0/mlflow/runs/create', {
-        experiment_id: exp, start_time: 1700000000000 + Math.floor(i / 2) * 1000, run_name: `run-${i}`,
-    });
-    const id = json.run.info.run_id;
-    const metrics = [], params = [];
-    for (let k = 0; k < 20; k++) {
-        metrics.push({ key: `m${k}`, value: rand(), timestamp: 1700000000000 + i, step: 0 });
-        params.push({ key: `p${k}`, value: `v${Math.floor(rand() * 20)}` });
-    }
-    const tags = [{ key: 't1', value: `group-${Math.floor(rand() * 100)}` }];
-    await call(base, 'POST', '/api/2.0/mlflow/runs/log-batch', { run_id: id, metrics, params, tags });
-    if (i % 3 === 0) {
-        await call(base, 'POST', '/api/2.0/mlflow/runs/update', { run_id: id, status: 'FINISHED', end_time: 1800000000000 });
-    }
-}
-
-async function pool(n, worker) {
-    let next = 0;
-    let done = 0;
-    const t0 = performance.now();
-    const lanes = Array.from({ length: CONC }, async () => {
-        for (;;) {
-            const i = next++;
-            if (i >= n) return;
-            await worker(i);
-            done++;
-            if (done % 10000 === 0) log(`${done}/${n} (${Math.round(done / ((performance.now() - t0) / 1000))}/s)`);
-        }
-    });
-    await Promise.all(lanes);
+// psql without the harness' 30 s limit (VACUUM ANALYZE of 100k runs takes longer)
+function psql(pg, sql) {
+    const r = spawnSync('psql', [pg.url, '-X', '-q', '-c', sql], { encoding: 'utf8', timeout: 1800000 });
+    if (r.status !== 0) throw new Error(`psql ${sql}: ${r.stderr || r.error}`);
 }
 
 function pct(samples, p) {
@@ -98,16 +59,58 @@ async function timeIt(name, iterations, fn) {
         info = r;
     }
     const row = { name, p50: pct(samples, 50), p99: pct(samples, 99), info };
-    console.log(`${name.padEnd(44)} p50 ${row.p50.toFixed(1).padStart(8)} ms   p99 ${row.p99.toFixed(1).padStart(8)} ms   ${info}`);
+    console.log(`${name.padEnd(46)} p50 ${row.p50.toFixed(1).padStart(7)} ms   p99 ${row.p99.toFixed(1).padStart(7)} ms   ${info}`);
     return row;
 }
 
-function psql(pg, sql) {
-    const r = spawnSync('psql', [pg.url, '-X', '-q', '-c', sql], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
+// Runs bin/search_gen; resolves when it exits 0.
+function generate(base, exp) {
+    const gen = process.env.SEARCH_GEN || path.join(path.dirname(exptrackdPath()), 'search_gen');
+    if (!fs.existsSync(gen)) throw new Error(`${gen} not found: build the search_gen target`);
+    return new Promise((resolve, reject) => {
+        const p = spawn(gen, ['--url', base, '--experiment', String(exp), '--runs', String(RUNS), '--threads', String(THREADS)],
+            { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        p.stdout.on('data', (d) => { out += d; });
+        p.on('error', reject);
+        p.on('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`search_gen exited ${code}: ${out}`))));
+    });
+}
+
+async function searches(base, exp, runs) {
+    const search = (body) => async () => {
+        const { json, bytes } = await call(base, '/api/2.0/mlflow/runs/search', { experiment_ids: [exp], max_results: PAGE, ...body });
+        return `${(json.runs || []).length} runs, ${(bytes / 1024).toFixed(0)} KiB`;
+    };
+    // a token half-way down the default order: walk there with pages that carry no keys
+    const depth = Math.floor(runs / 2 / 1000) * 1000;
+    let token;
+    for (let i = 0; i < depth / 1000; i++) {
+        token = (await call(base, '/api/2.0/mlflow/runs/search', {
+            experiment_ids: [exp], max_results: 1000, metric_keys: [], param_keys: [], tag_keys: [], ...(token ? { page_token: token } : {}),
+        })).json.next_page_token;
+    }
+    console.log(`\nsearch benchmark: ${runs} runs x 20 params x 20 metrics, max_results ${PAGE}, ${ITER} timed calls each`);
+    const rows = [];
+    rows.push(await timeIt('metric threshold (metrics.m3 > 0.9)', ITER, search({ filter: 'metrics.m3 > 0.9' })));
+    rows.push(await timeIt("param = + metric order (p2='v7', m1 DESC)", ITER, search({ filter: "params.p2 = 'v7'", order_by: ['metrics.m1 DESC'] })));
+    rows.push(await timeIt("tag LIKE (tags.t1 LIKE 'group-1%')", ITER, search({ filter: "tags.t1 LIKE 'group-1%'" })));
+    rows.push(await timeIt('status FINISHED + start_time DESC', ITER, search({ filter: "attributes.status = 'FINISHED'", order_by: ['attributes.start_time DESC'] })));
+    rows.push(await timeIt(`page ${depth} runs deep (default order)`, ITER, search(token ? { page_token: token } : {})));
+    const extra = [];
+    extra.push(await timeIt('(extra) metric order, no filter (m5 ASC)', ITER, search({ order_by: ['metrics.m5 ASC'] })));
+    extra.push(await timeIt('(extra) metric threshold, only key m1', ITER, search({ filter: 'metrics.m3 > 0.9', metric_keys: ['m1'], param_keys: [], tag_keys: [] })));
+    const slow = rows.filter((r) => r.p50 >= GOAL_MS);
+    console.log(slow.length ? `\ngoal p50 < ${GOAL_MS} ms missed by: ${slow.map((r) => r.name).join('; ')}` : `\ngoal p50 < ${GOAL_MS} ms met by all five searches`);
 }
 
 async function main() {
+    if (process.env.SEARCH_BENCH_URL) {
+        const exp = process.env.SEARCH_BENCH_EXPERIMENT;
+        if (!exp) throw new Error('SEARCH_BENCH_URL needs SEARCH_BENCH_EXPERIMENT');
+        await searches(process.env.SEARCH_BENCH_URL, exp, Number(process.env.SEARCH_BENCH_RUNS || 0));
+        return;
+    }
     const pg = await startPostgres();
     let srv;
     try {
@@ -118,58 +121,16 @@ async function main() {
         await pg.start();
         srv = await startServer({ databaseUrl: pg.url });
         const base = srv.url;
-        const exp = (await call(base, 'POST', '/api/2.0/mlflow/experiments/create', { name: 'search-bench' })).json.experiment_id;
+        const exp = (await call(base, '/api/2.0/mlflow/experiments/create', { name: 'search-bench' })).json.experiment_id;
 
-        log(`generating ${RUNS} runs x 20 params x 20 metrics through log-batch (${CONC} clients)`);
-        let t0 = performance.now();
-        await pool(RUNS, (i) => makeRun(base, exp, i));
-        log(`generated in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-
-        log(`logging ${POINTS} points of one series`);
-        const hist = (await call(base, 'POST', '/api/2.0/mlflow/runs/create', { experiment_id: exp, start_time: 1 })).json.run.info.run_id;
-        t0 = performance.now();
-        await pool(Math.ceil(POINTS / 1000), async (b) => {
-            const metrics = [];
-            for (let i = b * 1000; i < Math.min(POINTS, (b + 1) * 1000); i++) {
-                metrics.push({ key: 'curve', value: Math.sin(i / 1000) + (i % 7919 === 0 ? 5 : 0), timestamp: 1700000000000 + i, step: i });
-            }
-            await call(base, 'POST', '/api/2.0/mlflow/runs/log-batch', { run_id: hist, metrics });
-        });
-        log(`logged in ${((performance.now() - t0) / 1000).toFixed(0)} s; VACUUM ANALYZE`);
+        log(`generating ${RUNS} runs x 20 params x 20 metrics through runs/create + runs/log-batch (${THREADS} connections)`);
+        const t0 = performance.now();
+        const result = await generate(base, exp);
+        const secs = (performance.now() - t0) / 1000;
+        console.log(`generated ${RUNS} runs in ${secs.toFixed(0)} s (${(RUNS / secs).toFixed(0)} runs/s): ${result}`);
+        log('VACUUM ANALYZE');
         psql(pg, 'VACUUM ANALYZE');
-
-        const search = (body) => async () => {
-            const { json, bytes } = await call(base, 'POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [exp], max_results: PAGE, ...body });
-            return `${(json.runs || []).length} runs, ${(bytes / 1024).toFixed(0)} KiB`;
-        };
-        // a token 50,000 runs deep: walk there with pages that carry no keys
-        let token;
-        for (let i = 0; i < 50; i++) {
-            token = (await call(base, 'POST', '/api/2.0/mlflow/runs/search', {
-                experiment_ids: [exp], max_results: 1000, metric_keys: [], param_keys: [], tag_keys: [], ...(token ? { page_token: token } : {}),
-            })).json.next_page_token;
-        }
-        console.log(`\nsearch benchmark: ${RUNS} runs x 20 params x 20 metrics, max_results ${PAGE}, ${ITER} timed calls each`);
-        const rows = [];
-        rows.push(await timeIt('metric threshold (metrics.m3 > 0.9)', ITER, search({ filter: 'metrics.m3 > 0.9' })));
-        rows.push(await timeIt("param = + metric order (p2='v7', m1 DESC)", ITER, search({ filter: "params.p2 = 'v7'", order_by: ['metrics.m1 DESC'] })));
-        rows.push(await timeIt("tag LIKE (tags.t1 LIKE 'group-1%')", ITER, search({ filter: "tags.t1 LIKE 'group-1%'" })));
-        rows.push(await timeIt("status + start_time order", ITER, search({ filter: "attributes.status = 'FINISHED'", order_by: ['attributes.start_time DESC'] })));
-        rows.push(await timeIt('page 50,000 runs deep (default order)', ITER, search({ page_token: token })));
-        rows.push(await timeIt('metric order, no filter (m5 ASC)', ITER, search({ order_by: ['metrics.m5 ASC'] })));
-        rows.push(await timeIt('wide select (m1 only) + metric threshold', ITER, search({ filter: 'metrics.m3 > 0.9', metric_keys: ['m1'], param_keys: [], tag_keys: [] })));
-
-        console.log(`\nhistory benchmark: one series of ${POINTS} points`);
-        await timeIt('get-history, every point', 3, async () => {
-            const { json, bytes } = await call(base, 'GET', '/api/2.0/mlflow/metrics/get-history', { run_id: hist, metric_key: 'curve' });
-            return `${json.metrics.length} points, ${(bytes / 1048576).toFixed(0)} MiB`;
-        });
-        await timeIt('exptrack/metrics/history max_points=1000', 10, async () => {
-            const { json } = await call(base, 'GET', '/api/2.0/exptrack/metrics/history', { run_id: hist, metric_key: 'curve', max_points: 1000 });
-            return `${json.series[0].steps.length} of ${json.series[0].total_points} points`;
-        });
-        const slow = rows.filter((r) => r.p50 >= GOAL_MS);
-        console.log(slow.length ? `\ngoal p50 < ${GOAL_MS} ms missed by: ${slow.map((r) => r.name).join('; ')}` : `\ngoal p50 < ${GOAL_MS} ms met by every search`);
+        await searches(base, exp, RUNS);
     } finally {
         if (srv) await srv.stop();
         await pg.destroy();
