@@ -100,6 +100,27 @@ void api_signin_page(const struct request *req, struct reply *r);
 void api_session_login(const struct request *req, struct reply *r);
 void api_session_logout(const struct request *req, struct reply *r);
 
+/* GET exptrack/experiments/stats?experiment_id=..: run counts and last
+ * activity of up to 500 experiments; ids the caller may not read, and
+ * unknown ones, are left out (api_experiments.c). */
+void api_exptrack_experiment_stats(const struct request *req, struct reply *r);
+
+/* POST exptrack/runs/purge {run_ids: [...]} or {experiment_id, older_than}:
+ * permanently deletes runs in the deleted lifecycle stage with their
+ * metrics, params, tags, inputs and artifact files (admins only: the
+ * route's rule). Refuses (400, naming them) runs that are not deleted
+ * (api_purge.c). */
+void api_exptrack_runs_purge(const struct request *req, struct reply *r);
+
+/* GET exptrack/stream?run_id=..&experiment_id=..: server-sent events of the
+ * watched runs and experiments, fed by the notification hub (notify.h); at
+ * least one id, at most 100 of each, every one existing and (with --auth)
+ * readable. "retry: 2000", then `event: run` with data {"run_id",
+ * "experiment_id", "kind"} per change, `event: resync` when changes may
+ * have been missed, ": ping" comments while idle. An open stream holds no
+ * HTTP worker thread (api_stream.c). */
+void api_stream(const struct request *req, struct reply *r);
+
 /* Sets the largest artifact an upload may carry (bytes; 413 past it). Call
  * once before the HTTP server starts. */
 void api_artifacts_configure(int64_t max_size);

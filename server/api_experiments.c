@@ -1,5 +1,6 @@
-/* Experiments: create, get, get-by-name, rename, delete, restore and
- * experiment tags (search is in api_search.c). Decode -> store -> encode;
+/* Experiments: create, get, get-by-name, rename, delete, restore,
+ * experiment tags (search is in api_search.c) and the dashboard's stats
+ * extension. Decode -> store -> encode;
  * no SQL here. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 
 #include "api.h"
 #include "api_common.h"
+#include "auth.h"
 #include "store_experiments.h"
 #include "validate.h"
 
@@ -291,4 +293,78 @@ void api_experiments_delete_tag(const struct request *req, struct reply *r)
                     key, (long long)id);
     else
         reply_json(r, json_object());
+}
+
+#define STATS_MAX_EXPERIMENTS 500
+
+/* Reads the repeated experiment_id of exptrack/experiments/stats (1..max
+ * values) into ids; values that are not decimal ids cannot exist and are
+ * dropped. Returns JX_OK or JX_BAD. */
+static int read_stats_ids(const struct input *in, struct arena *arena, int64_t **ids, size_t *n,
+                          struct reply *r)
+{
+    const json_t *arr;
+    int rc = jx_array(in, "experiment_id", &arr, r);
+    if (rc == JX_BAD)
+        return JX_BAD;
+    size_t count = rc == JX_OK ? json_array_size(arr) : 0;
+    if (count == 0 || count > STATS_MAX_EXPERIMENTS) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value for parameter 'experiment_id': give between 1 and %d values",
+                    STATS_MAX_EXPERIMENTS);
+        return JX_BAD;
+    }
+    *ids = arena_alloc(arena, count * sizeof **ids);
+    *n = 0;
+    for (size_t i = 0; i < count; i++) {
+        char buf[32];
+        const char *s;
+        if (jx_array_id(arr, i, "experiment_id", buf, &s, r) != JX_OK)
+            return JX_BAD;
+        if (s[0] >= '0' && s[0] <= '9' && jx_parse_int64_text(s, &(*ids)[*n]) == 0)
+            (*n)++;
+    }
+    return JX_OK;
+}
+
+static json_t *stats_json(const struct experiment_stats *s)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long)s->experiment_id);
+    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "experiment_id", id, "active_runs",
+                     (json_int_t)s->active_runs, "deleted_runs", (json_int_t)s->deleted_runs,
+                     "running_runs", (json_int_t)s->running_runs, "last_run_start_time",
+                     (json_int_t)s->last_run_start, "last_activity_time",
+                     (json_int_t)s->last_activity);
+}
+
+void api_exptrack_experiment_stats(const struct request *req, struct reply *r)
+{
+    struct input in = api_input(req);
+    struct arena arena;
+    int64_t *ids;
+    size_t n, nstats = 0;
+    struct experiment_stats *stats = NULL;
+
+    arena_init(&arena);
+    if (read_stats_ids(&in, &arena, &ids, &n, r) != JX_OK)
+        goto out;
+    /* like search: what the caller may not read is left out, not refused */
+    unsigned char *readable = arena_alloc(&arena, n + 1);
+    auth_can_read_many(req, ids, n, readable);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (readable[i])
+            ids[k++] = ids[i];
+    int rc = k == 0 ? DB_OK : store_experiment_stats(ids, k, &arena, &stats, &nstats);
+    if (rc != DB_OK) {
+        api_store_error(r, rc, "experiment not found");
+        goto out;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < nstats; i++)
+        json_array_append_new(list, stats_json(&stats[i]));
+    reply_json(r, json_pack("{s:o}", "experiments", list));
+out:
+    arena_cleanup(&arena);
 }

@@ -10,6 +10,7 @@
 
 #include "db.h"
 #include "group_commit.h"
+#include "notify.h"
 #include "version.h"
 #include "xalloc.h"
 
@@ -217,4 +218,6 @@ void metrics_render(struct sbuf *out)
             load(&points_in));
     render_group_commit(out);
     render_db(out);
+    gauge(out, "exptrack_live_streams", "Open live-update streams (server-sent events).",
+          (long)notify_subscriber_count());
 }

@@ -71,6 +71,12 @@ static const struct route table[] = {
      PERM_READ, TARGET_RUN_IDS},
     {"GET", MOUNT_API, "/exptrack/experiments/keys", api_exptrack_experiment_keys, BODY_NONE, NULL,
      PERM_READ, TARGET_EXPERIMENT_IDS},
+    /* live updates; the handler checks READ on every watched experiment */
+    {"GET", MOUNT_API, "/exptrack/stream", api_stream, BODY_NONE, NULL, PERM_USER, TARGET_NONE},
+    {"GET", MOUNT_API, "/exptrack/experiments/stats", api_exptrack_experiment_stats, BODY_NONE,
+     NULL, PERM_USER, TARGET_NONE},
+    {"POST", MOUNT_API, "/exptrack/runs/purge", api_exptrack_runs_purge, BODY_JSON, NULL,
+     PERM_ADMIN, TARGET_NONE},
 
     {"GET", MOUNT_API, "/mlflow/artifacts/list", api_artifacts_list_run, BODY_NONE, NULL, PERM_READ,
      TARGET_RUN_ID},

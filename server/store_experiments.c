@@ -177,3 +177,58 @@ int store_experiment_delete_tag(int64_t id, const char *key, int *missing)
     PQclear(res);
     return DB_OK;
 }
+
+int store_experiment_stats(const int64_t *ids, size_t n, struct arena *arena,
+                           struct experiment_stats **out, size_t *nout)
+{
+    struct sbuf list;
+    PGresult *res = NULL;
+
+    *out = NULL;
+    *nout = 0;
+    sbuf_init(&list);
+    sbuf_addc(&list, '{');
+    for (size_t i = 0; i < n; i++)
+        su_array_int64(&list, ids[i], i == 0);
+    sbuf_addc(&list, '}');
+    const char *params[] = {list.data};
+    /* The counts and times come from runs_experiment_stats alone (its key
+     * and INCLUDE columns hold every column read here); the RUNNING runs'
+     * latest points from latest_metrics by run. */
+    int rc = db_exec(
+        "WITH ids AS (SELECT id, min(o) AS o FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, o)"
+        "   GROUP BY id)"
+        " SELECT e.experiment_id, s.active, s.deleted, s.running, s.last_start,"
+        "   greatest(e.last_update_time, s.last_start, s.last_end, m.last_point)"
+        " FROM ids JOIN experiments e ON e.experiment_id = ids.id"
+        " CROSS JOIN LATERAL (SELECT"
+        "     count(*) FILTER (WHERE r.lifecycle_stage = 'active') AS active,"
+        "     count(*) FILTER (WHERE r.lifecycle_stage = 'deleted') AS deleted,"
+        "     count(*) FILTER (WHERE r.lifecycle_stage = 'active' AND r.status = 1) AS running,"
+        "     max(r.start_time) FILTER (WHERE r.lifecycle_stage = 'active') AS last_start,"
+        "     max(r.end_time) FILTER (WHERE r.lifecycle_stage = 'active') AS last_end"
+        "   FROM runs r WHERE r.experiment_id = e.experiment_id) s"
+        " CROSS JOIN LATERAL (SELECT max(lm.timestamp) AS last_point"
+        "   FROM runs r JOIN latest_metrics lm ON lm.run_id = r.id"
+        "   WHERE r.experiment_id = e.experiment_id AND r.lifecycle_stage = 'active'"
+        "     AND r.status = 1) m"
+        " ORDER BY ids.o",
+        1, params, &res);
+    sbuf_cleanup(&list);
+    if (rc != DB_OK)
+        return rc;
+    int rows = PQntuples(res);
+    *out = arena_alloc(arena, ((size_t)rows + 1) * sizeof **out);
+    for (int i = 0; i < rows; i++) {
+        struct experiment_stats *s = &(*out)[i];
+        s->experiment_id = su_int64(res, i, 0);
+        s->active_runs = su_int64(res, i, 1);
+        s->deleted_runs = su_int64(res, i, 2);
+        s->running_runs = su_int64(res, i, 3);
+        s->last_run_start = su_int64(res, i, 4);
+        s->last_activity = su_int64(res, i, 5);
+    }
+    *nout = (size_t)rows;
+    PQclear(res);
+    return DB_OK;
+}

@@ -31,4 +31,25 @@ int store_experiment_set_tag(int64_t id, const char *key, const char *value);
  * set when the experiment is fine but had no such tag. */
 int store_experiment_delete_tag(int64_t id, const char *key, int *missing);
 
+/* Run counts and activity of one experiment (store_experiment_stats). Times
+ * are ms since the epoch, 0 when there is nothing to take them from. */
+struct experiment_stats {
+    int64_t experiment_id;
+    int64_t active_runs;    /* runs in the active lifecycle stage */
+    int64_t deleted_runs;   /* runs in the deleted lifecycle stage */
+    int64_t running_runs;   /* active runs with status RUNNING */
+    int64_t last_run_start; /* newest start_time of an active run */
+    /* the latest of: the experiment's last_update_time, an active run's
+     * start or end time, and the newest point timestamp of an active RUNNING run */
+    int64_t last_activity;
+};
+
+/* Reads the stats of the experiments in ids (n of them, duplicates allowed)
+ * into *out (arena memory), one record per existing experiment, in the order
+ * of ids' first occurrence; unknown ids are left out. One statement: per
+ * experiment an index-only range scan of runs_experiment_stats (migration
+ * 0008), plus the latest points of its RUNNING runs. */
+int store_experiment_stats(const int64_t *ids, size_t n, struct arena *arena,
+                           struct experiment_stats **out, size_t *nout);
+
 #endif

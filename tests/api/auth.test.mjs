@@ -43,6 +43,22 @@ function headersOf(id) {
     return basic(id.name, password(id.name));
 }
 
+// GET of a server-sent-events stream: the status and headers, then the
+// connection is dropped (a 200 stream never ends by itself); error bodies are read.
+async function sseStatus(base, url, query, headers) {
+    const sp = new URLSearchParams(Object.entries(query));
+    const ac = new AbortController();
+    const res = await fetch(`${base}${url}?${sp}`, { headers, signal: ac.signal });
+    if (res.status === 200) {
+        assert.match(res.headers.get('content-type'), /^text\/event-stream/);
+        ac.abort();
+        return { status: 200, text: '', json: undefined, headers: res.headers };
+    }
+    const text = await res.text();
+    let json; try { json = JSON.parse(text); } catch { json = undefined; }
+    return { status: res.status, text, json, headers: res.headers };
+}
+
 async function call(base, method, url, { query, body, raw, headers = {} } = {}) {
     if (raw !== undefined) return api(base, method, url, undefined, { raw, headers: { 'content-type': 'application/octet-stream', ...headers } });
     if (method === 'GET') return api(base, method, url, query, { headers });
@@ -213,6 +229,8 @@ describe('authorization matrix (from the route table)', () => {
         if (route.path.includes('/permissions/')) fields = { experiment_id: exp, username: 'victim', permission: 'READ' };
         if (route.path.endsWith('/tokens/revoke')) fields = { token_id: '999999' };
         if (id.admin && route.path.endsWith('/users/update-password')) fields.password = ADMIN_PASSWORD;
+        // the live-update stream: PERM_USER, READ checked per watched experiment by its handler
+        if (route.path === '/exptrack/stream') return { method: 'GET', url, query: { experiment_id: exp, run_id: run }, sse: true };
         if (route.stream) {
             return { method: route.method, url: route.method === 'POST' ? `${url}?run_id=${run}&path=up.txt` : url, raw: 'data' };
         }
@@ -223,6 +241,7 @@ describe('authorization matrix (from the route table)', () => {
         if (route.perm === 'PUBLIC') return 'allowed';
         if (id.name === 'anonymous') return route.mount === 'ROOT' && route.path === '/' ? 303 : 401;
         if (id.admin) return 'allowed';
+        if (route.path === '/exptrack/stream') return LEVEL[id.grant] >= PERM_LEVEL.READ ? 'allowed' : 403;
         switch (route.perm) {
         case 'USER': case 'SELF': return 'allowed';
         case 'ADMIN': return 403;
@@ -255,6 +274,7 @@ describe('authorization matrix (from the route table)', () => {
                 const want = expected(route, id);
                 const r = route.mount === 'ROOT' && route.path === '/'
                     ? { ...(await rawGet(stack.base, '/', { ...headersOf(id), host: new URL(stack.base).host })), headers: new Headers() }
+                    : req.sse ? await sseStatus(stack.base, req.url, req.query, headersOf(id))
                     : await call(stack.base, req.method, req.url, { query: req.query, body: req.body, raw: req.raw, headers: headersOf(id) });
                 const got = [303, 401, 403].includes(r.status) ? r.status : 'allowed';
                 if (r.status === 200) successes += 1;

@@ -319,3 +319,146 @@ for (const prefix of PREFIXES) {
         });
     });
 }
+
+// Dashboard extensions: exptrack/experiments/stats and exptrack/runs/purge.
+describe('exptrack experiments/stats and runs/purge', () => {
+    const X = '/api/2.0/exptrack';
+    let c;
+    before(() => { c = client(stack.base); });
+    const sql = (q) => stack.pg.psql(q).trim();
+    const getStats = async (ids) => {
+        const r = await client(stack.base, X).get('/experiments/stats', { experiment_id: ids });
+        return assertOk(r, 'stats').experiments;
+    };
+
+    test('stats: run counts by lifecycle and status, newest start, last activity', async () => {
+        const exp = await c.createExperiment(uniqueName('stats'));
+        const empty = await c.createExperiment(uniqueName('stats-empty'));
+        const t0 = 1700000000000;
+        const runs = [];
+        for (let i = 0; i < 5; i++) runs.push((await c.createRun(exp, { start_time: t0 + i * 1000 })).info.run_id);
+        // two finished (one ending late), one deleted, two still RUNNING; one of those logs a late point
+        await c.ok('POST', '/runs/update', { run_id: runs[0], status: 'FINISHED', end_time: t0 + 50000 });
+        await c.ok('POST', '/runs/update', { run_id: runs[1], status: 'FAILED', end_time: t0 + 2000 });
+        await c.ok('POST', '/runs/delete', { run_id: runs[4] });
+        await c.ok('POST', '/runs/log-metric', { run_id: runs[3], key: 'loss', value: 1, timestamp: t0 + 90000, step: 1 });
+        const list = await getStats([exp, empty, '999999', 'not-an-id', exp]);
+        assert.deepEqual(list.map((s) => s.experiment_id), [exp, empty], 'known ids once, in request order');
+        const s = list[0];
+        assert.equal(s.active_runs, 4);
+        assert.equal(s.deleted_runs, 1);
+        assert.equal(s.running_runs, 2);
+        assert.equal(s.last_run_start_time, t0 + 3000, 'newest start of an active run (the deleted one started later)');
+        const e = await c.getExperiment(exp);
+        assert.equal(s.last_activity_time, Math.max(e.last_update_time, t0 + 90000));
+        assert.deepEqual(list[1], { experiment_id: empty, active_runs: 0, deleted_runs: 0, running_runs: 0,
+            last_run_start_time: 0, last_activity_time: (await c.getExperiment(empty)).last_update_time });
+        // the late point counts while its run is RUNNING: move the clock of the experiment far back to see it
+        sql(`UPDATE experiments SET last_update_time = 1 WHERE experiment_id = ${Number(exp)}`);
+        assert.equal((await getStats([exp]))[0].last_activity_time, t0 + 90000);
+        await c.ok('POST', '/runs/update', { run_id: runs[3], status: 'FINISHED' });
+        const after = (await getStats([exp]))[0];
+        assert.equal(after.running_runs, 1);
+        assert.ok(after.last_activity_time >= t0 + 50000, 'end times count');
+    });
+
+    test('stats: the query is an index-only scan of runs_experiment_stats', async () => {
+        const plan = sql(`SET enable_seqscan = off; SET enable_bitmapscan = off; EXPLAIN SELECT count(*) FILTER (WHERE lifecycle_stage = 'active'),
+            max(start_time), max(end_time) FROM runs WHERE experiment_id = 1`);
+        assert.match(plan, /Index Only Scan using runs_experiment_stats/);
+    });
+
+    test('stats: bad input -> 400 naming experiment_id', async () => {
+        const x = client(stack.base, X);
+        assertError(await x.get('/experiments/stats', {}), 400, 'INVALID_PARAMETER_VALUE', 'experiment_id');
+        const many = Array.from({ length: 501 }, (_, i) => String(i));
+        assertError(await x.post('/experiments/stats', {}), 405, 'METHOD_NOT_ALLOWED');
+        assertError(await x.get('/experiments/stats', { experiment_id: many }), 400, 'INVALID_PARAMETER_VALUE', 'experiment_id');
+        assertOk(await x.get('/experiments/stats', { experiment_id: many.slice(0, 500) }));
+    });
+
+    test('purge by run ids: refuses active and unknown runs, removes everything of deleted ones', async () => {
+        const x = client(stack.base, X);
+        const exp = await c.createExperiment(uniqueName('purge'));
+        const keep = (await c.createRun(exp)).info.run_id;
+        const gone = (await c.createRun(exp)).info.run_id;
+        for (const id of [keep, gone]) {
+            await c.ok('POST', '/runs/log-batch', {
+                run_id: id, params: [{ key: 'lr', value: '0.1' }], tags: [{ key: 't', value: 'v' }],
+                metrics: Array.from({ length: 50 }, (_, s) => ({ key: 'loss', value: s, timestamp: 1, step: s })),
+            });
+            await c.ok('POST', '/runs/log-inputs', { run_id: id, datasets: [{ dataset: { name: 'd', digest: 'x', source_type: 'local', source: '/d' } }] });
+        }
+        // an artifact only the purged run has, and one both share (same bytes: one blob)
+        await fetchPut(`${stack.base}/api/2.0/mlflow-artifacts/artifacts/${exp}/${gone}/artifacts/own.txt`, `only in the purged run ${uniqueName()}`);
+        const shared = `shared bytes ${uniqueName()}`;
+        await fetchPut(`${stack.base}/api/2.0/mlflow-artifacts/artifacts/${exp}/${gone}/artifacts/shared.txt`, shared);
+        await fetchPut(`${stack.base}/api/2.0/mlflow-artifacts/artifacts/${exp}/${keep}/artifacts/shared.txt`, shared);
+        const internal = sql(`SELECT id FROM runs WHERE run_uuid = '${gone}'`);
+        const blobsBefore = Number(sql('SELECT count(*) FROM artifact_blobs'));
+
+        // not deleted yet: 400 naming it, nothing removed
+        assertError(await x.post('/runs/purge', { run_ids: [gone] }), 400, 'INVALID_PARAMETER_VALUE', ['run_ids', gone, 'not deleted']);
+        await c.ok('POST', '/runs/delete', { run_id: gone });
+        // one unknown id: 404 naming it, and all or nothing
+        const ghost = 'f'.repeat(32);
+        assertError(await x.post('/runs/purge', { run_ids: [gone, ghost] }), 404, 'RESOURCE_DOES_NOT_EXIST', ghost);
+        assertError(await x.post('/runs/purge', { run_ids: [gone, keep] }), 400, 'INVALID_PARAMETER_VALUE', keep);
+        assert.equal(sql(`SELECT count(*) FROM metrics WHERE run_id = ${internal}`), '50');
+
+        const r = assertOk(await x.post('/runs/purge', { run_ids: [gone, gone] }));
+        assert.deepEqual(r.purged_run_ids, [gone]);
+        assert.equal(r.metric_points, 50);
+        assert.equal(r.artifact_files, 2);
+        assert.equal(r.artifact_blobs, 1, 'the blob only the purged run used');
+        for (const t of ['metrics', 'latest_metrics', 'params', 'tags', 'run_inputs', 'input_tags', 'artifact_files']) {
+            assert.equal(sql(`SELECT count(*) FROM ${t} WHERE run_id = ${internal}`), '0', t);
+        }
+        assert.equal(sql(`SELECT count(*) FROM runs WHERE run_uuid = '${gone}'`), '0');
+        assert.equal(Number(sql('SELECT count(*) FROM artifact_blobs')), blobsBefore - 1);
+        assertError(await c.get('/runs/get', { run_id: gone }), 404, 'RESOURCE_DOES_NOT_EXIST');
+        // the other run is whole, its shared file still readable
+        assert.equal((await c.getRun(keep)).data.metrics.length, 1);
+        const dl = await fetch(`${stack.base}/api/2.0/mlflow-artifacts/artifacts/${exp}/${keep}/artifacts/shared.txt`);
+        assert.equal(await dl.text(), shared);
+        // purging again: the id names no run now
+        assertError(await x.post('/runs/purge', { run_ids: [gone] }), 404, 'RESOURCE_DOES_NOT_EXIST', gone);
+    });
+
+    test('purge by experiment: only deleted runs, older_than respected', async () => {
+        const x = client(stack.base, X);
+        const exp = await c.createExperiment(uniqueName('purge-exp'));
+        const ids = [];
+        for (let i = 0; i < 4; i++) ids.push((await c.createRun(exp)).info.run_id);
+        await c.ok('POST', '/runs/delete', { run_id: ids[0] });
+        await c.ok('POST', '/runs/delete', { run_id: ids[1] });
+        sql(`UPDATE runs SET deleted_time = 1000 WHERE run_uuid = '${ids[0]}'`);
+        const r1 = assertOk(await x.post('/runs/purge', { experiment_id: exp, older_than: 2000 }));
+        assert.deepEqual(r1.purged_run_ids, [ids[0]]);
+        const r2 = assertOk(await x.post('/runs/purge', { experiment_id: exp }));
+        assert.deepEqual(r2.purged_run_ids, [ids[1]]);
+        const r3 = assertOk(await x.post('/runs/purge', { experiment_id: exp }));
+        assert.deepEqual(r3.purged_run_ids, []);
+        const left = (await c.post('/runs/search', { experiment_ids: [exp], run_view_type: 'ALL' })).json.runs.map((r) => r.info.run_id).sort();
+        assert.deepEqual(left, [ids[2], ids[3]].sort());
+        assertError(await x.post('/runs/purge', { experiment_id: '987654321' }), 404, 'RESOURCE_DOES_NOT_EXIST', '987654321');
+    });
+
+    test('purge: bad input -> 400 naming the field', async () => {
+        const x = client(stack.base, X);
+        assertError(await x.post('/runs/purge', {}), 400, 'INVALID_PARAMETER_VALUE', ['run_ids', 'experiment_id']);
+        assertError(await x.post('/runs/purge', { run_ids: ['a'.repeat(32)], experiment_id: '0' }), 400, 'INVALID_PARAMETER_VALUE', 'exactly one');
+        assertError(await x.post('/runs/purge', { run_ids: [] }), 400, 'INVALID_PARAMETER_VALUE', 'run_ids');
+        assertError(await x.post('/runs/purge', { run_ids: 'abc' }), 400, 'INVALID_PARAMETER_VALUE', 'run_ids');
+        assertError(await x.post('/runs/purge', { run_ids: ['XYZ'] }), 400, 'INVALID_PARAMETER_VALUE', ['run_ids', 'XYZ']);
+        assertError(await x.post('/runs/purge', { run_ids: [5] }), 400, 'INVALID_PARAMETER_VALUE', 'run_ids');
+        assertError(await x.post('/runs/purge', { run_ids: Array(1001).fill('a'.repeat(32)) }), 400, 'INVALID_PARAMETER_VALUE', 'run_ids');
+        assertError(await x.post('/runs/purge', { experiment_id: '0', older_than: 'soon' }), 400, 'INVALID_PARAMETER_VALUE', 'older_than');
+        assertError(await x.get('/runs/purge', {}), 405, 'METHOD_NOT_ALLOWED');
+    });
+});
+
+async function fetchPut(url, body) {
+    const r = await fetch(url, { method: 'PUT', body, headers: { 'content-type': 'application/octet-stream' } });
+    assert.equal(r.status, 200, await r.text());
+}

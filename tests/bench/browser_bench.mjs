@@ -65,13 +65,21 @@ try {
         await page.close();
 
         const page2 = await browser.context.newPage();
+        const historyRequests = [];
+        page2.on('request', (q) => { if (/metrics\/(history|get-history)/.test(q.url())) historyRequests.push(q.url()); });
         const start2 = Date.now();
         await page2.goto(`${srv.url}/#/run/${big.info.run_id}`);
         await page2.waitForSelector('.chart-card[data-metric="big"][data-drawn="1"]', { timeout: 60000 });
         chart.push(Date.now() - start2);
-        const timing = await page2.evaluate(() => performance.getEntriesByType('resource')
-            .filter((e) => /metrics\/history|runs\/get|experiments\/get|uPlot|app\.js/.test(e.name))
-            .map((e) => `${e.name.replace(/^.*\/(api\/2\.0|static)\//, '').slice(0, 40)} @${Math.round(e.startTime)}+${Math.round(e.duration)}ms`));
+        // the client's share: one history request, for the chart's pixel width
+        const maxPoints = historyRequests.map((u) => new URL(u).searchParams.get('max_points'));
+        const plotWidth = await page2.$eval('.chart-card[data-metric="big"] .plot', (p) => p.clientWidth);
+        console.log(`  chart page ${r + 1}: ${historyRequests.length} history request(s), max_points ${maxPoints.join(',')} for a ${plotWidth} px wide chart${historyRequests.length === 1 ? '' : ' (REDUNDANT REQUESTS)'}`);
+        const timing = await page2.evaluate(() => [
+            ...performance.getEntriesByType('mark').filter((m) => m.name.startsWith('exptrack:')).map((m) => `${m.name} @${Math.round(m.startTime)}ms`),
+            ...performance.getEntriesByType('resource')
+                .filter((e) => /metrics\/history|runs\/get|experiments\/get|uPlot|app\.js/.test(e.name))
+                .map((e) => `${e.name.replace(/^.*\/(api\/2\.0|static)\//, '').slice(0, 40)} @${Math.round(e.startTime)}+${Math.round(e.duration)}ms`)]);
         if (process.env.BENCH_VERBOSE) console.log(`  chart page: ${timing.join(' | ')}`);
         await page2.close();
     }

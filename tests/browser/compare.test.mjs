@@ -59,10 +59,18 @@ describe('compare view', () => {
         const page = await s.page();
         await page.goto(`${s.base}/#/compare?runs=${data.runs.fast},${data.runs.slow}`);
         await page.waitForSelector('.chart-card[data-metric="loss"][data-points="200"]');
+        const streamed = (await fetch(`${s.base}/static/js/live.js`)).status === 200;
+        const requests = [];
+        page.on('request', (r) => { if (r.url().includes('/metrics/history')) requests.push(decodeURIComponent(r.url())); });
         const metrics = [];
         for (let step = 100; step < 130; step++) metrics.push({ key: 'loss', value: 0.2, timestamp: Date.now(), step });
+        const logged = Date.now();
         await s.api.ok('POST', '/runs/log-batch', { run_id: data.runs.slow, metrics });
         await page.waitForSelector('.chart-card[data-metric="loss"][data-points="230"]', { timeout: 5000 });
+        const took = Date.now() - logged;
+        assert.ok(took < (streamed ? 2000 : 4000), `compare chart updated after ${took} ms`);
+        // only the run that moved had its history read again
+        assert.ok(requests.length >= 1 && requests.every((u) => u.includes(`run_id=${data.runs.slow}`) && !u.includes(data.runs.fast)), `requests: ${requests}`);
         await page.close();
     });
 

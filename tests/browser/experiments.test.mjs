@@ -16,6 +16,12 @@ describe('experiments page', () => {
         assert.deepEqual([...names].sort(), ['Default', 'nlp', 'vision']);
         // the last-run column fills in from the newest run (seeded in January 2024)
         await page.waitForFunction(() => document.querySelector('tr[data-exp="1"] .last-run')?.textContent.includes('2024-01-15'));
+        // run counts from exptrack/experiments/stats: vision has 3 runs, one of them RUNNING
+        const count = (id) => page.$eval(`tr[data-exp="${id}"] .run-count`, (td) => ({ text: td.firstChild?.textContent, running: td.querySelector('.badge')?.textContent ?? null, all: td.textContent }));
+        assert.deepEqual(await count(data.expId), { text: '3', running: '1', all: '31' });
+        assert.deepEqual(await count(data.exp2Id), { text: '1', running: '1', all: '11' }); // bert-base never ended
+        assert.deepEqual(await count('0'), { text: '0', running: null, all: '0' });
+        assert.notEqual((await page.textContent(`tr[data-exp="${data.expId}"] .last-activity`)).trim(), '');
         await screenshot(page, 'experiments');
 
         await page.fill('input[type=search]', 'vis');
@@ -26,6 +32,25 @@ describe('experiments page', () => {
         await page.waitForSelector('table.runs tr[data-run]');
         assert.match(page.url(), new RegExp(`#/runs\\?exp=${data.expId}$`));
         await page.close();
+    });
+
+    test('counts deleted runs; without the stats extension the last run still shows', async () => {
+        const exp = await s.api.createExperiment('counted');
+        const runs = [];
+        for (let i = 0; i < 3; i++) runs.push((await s.api.createRun(exp, { start_time: Date.UTC(2024, 1, 1) + i })).info.run_id);
+        await s.api.ok('POST', '/runs/delete', { run_id: runs[0] });
+        const page = await s.page();
+        await page.goto(`${s.base}/#/experiments?q=counted`);
+        await page.waitForFunction((id) => document.querySelector(`tr[data-exp="${id}"] .deleted-count`), exp);
+        assert.equal(await page.$eval(`tr[data-exp="${exp}"] .run-count`, (td) => td.firstChild.textContent), '2');
+        assert.match(await page.textContent(`tr[data-exp="${exp}"] .deleted-count`), /\+1 deleted/);
+        await page.close();
+
+        const old = await s.page();
+        await old.route('**/api/2.0/exptrack/experiments/stats**', (route) => route.fulfill({ status: 404, contentType: 'application/json', body: JSON.stringify({ error_code: 'ENDPOINT_NOT_FOUND', message: 'no API endpoint' }) }));
+        await old.goto(`${s.base}/#/experiments`);
+        await old.waitForFunction((id) => document.querySelector(`tr[data-exp="${id}"] .last-run`)?.textContent.includes('2024-02-01'), exp);
+        await old.close();
     });
 
     test('creates, renames and deletes an experiment', async () => {

@@ -21,6 +21,13 @@ describe('look and feel', () => {
         await page.goto(`${s.base}/#/runs?exp=${data.expId}`);
         await page.waitForSelector('table.runs tr[data-run]');
         await screenshot(page, 'runs-dark');
+        await page.goto(`${s.base}/#/experiments`);
+        await page.waitForSelector('table.experiments tr[data-exp] .run-count .badge');
+        await screenshot(page, 'experiments-dark');
+        await page.goto(`${s.base}/#/compare?runs=${data.runs.fast},${data.runs.medium},${data.runs.slow}&gb=params.model`);
+        await page.waitForSelector('.chart-card[data-metric="loss"][data-drawn="1"]');
+        assert.ok(await coloredPixels(page, '.chart-card[data-metric="loss"]') > 200);
+        await screenshot(page, 'compare-dark');
         await page.close();
     });
 
@@ -40,6 +47,40 @@ describe('look and feel', () => {
         assert.ok(width <= 390 && width > 300, `chart card width ${width}`);
         assert.ok(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth) <= 1);
         await screenshot(page, 'run-phone');
+        await page.close();
+    });
+
+    test('a phone-sized window shows the experiments and the compare view without overflowing', async () => {
+        const page = await s.page();
+        await page.setViewportSize({ width: 390, height: 844 });
+        const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        await page.goto(`${s.base}/#/experiments`);
+        await page.waitForSelector('table.experiments tr[data-exp] .run-count .badge');
+        assert.ok(await overflow() <= 1, `experiments page scrolls sideways by ${await overflow()}px`);
+        await screenshot(page, 'experiments-phone');
+        await page.goto(`${s.base}/#/compare?runs=${data.runs.fast},${data.runs.medium}`);
+        await page.waitForSelector('.chart-card[data-metric="loss"]');
+        await page.locator('.chart-card[data-metric="loss"]').scrollIntoViewIfNeeded(); // below the table here
+        await page.waitForSelector('.chart-card[data-metric="loss"][data-drawn="1"]');
+        assert.ok(await overflow() <= 1, `compare view scrolls sideways by ${await overflow()}px`);
+        await screenshot(page, 'compare-phone');
+        await page.close();
+    });
+
+    test('keyboard on the experiments page: j/k move, Enter opens the runs', async () => {
+        const page = await s.page();
+        await page.goto(`${s.base}/#/experiments`);
+        await page.waitForSelector('table.experiments tr[data-exp]');
+        const order = await page.$$eval('table.experiments tr[data-exp]', (trs) => trs.map((t) => t.dataset.exp));
+        await page.keyboard.press('/');
+        assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'search experiments');
+        await page.evaluate(() => document.activeElement.blur());
+        await page.keyboard.press('j');
+        await page.keyboard.press('j');
+        await page.keyboard.press('k');
+        assert.equal(await page.$eval('table.experiments tr.cursor', (tr) => tr.dataset.exp), order[0]);
+        await page.keyboard.press('Enter');
+        await page.waitForURL(new RegExp(`#/runs\\?exp=${order[0]}$`));
         await page.close();
     });
 

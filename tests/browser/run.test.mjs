@@ -12,7 +12,7 @@ describe('run page', () => {
     test('shows the overview, params, tags and latest metrics', async () => {
         const page = await s.page();
         await page.goto(`${s.base}/#/run/${data.runs.medium}`);
-        await page.waitForSelector('table.overview');
+        await page.waitForSelector('table.overview a.exp-name[data-loaded="1"]');
         assert.equal(await page.textContent('h1'), 'medium');
         const overview = Object.fromEntries(await page.$$eval('table.overview tr', (trs) => trs.map((tr) => [tr.querySelector('th').textContent, tr.querySelector('td').textContent])));
         assert.equal(overview['Run ID'], data.runs.medium);
@@ -87,6 +87,9 @@ describe('run page', () => {
         if (!(await seedArtifacts(s.base, data.expId, data.runs.slow))) { t.skip('no artifact API on this server'); return; }
         const page = await s.page();
         await page.goto(`${s.base}/#/run/${data.runs.slow}`);
+        // the artifact tree is listed when it comes near the viewport
+        await page.waitForSelector('.artifacts-section');
+        await page.locator('.artifacts-section').scrollIntoViewIfNeeded();
         await page.waitForSelector('.art-tree');
         const top = await page.$$eval('.art-tree > li > button', (bs) => bs.map((b) => b.textContent));
         assert.deepEqual(top, ['▸ eval/', '▸ plots/', 'notes.txt', 'README.md']); // folders first, then by name
@@ -123,25 +126,59 @@ describe('run page', () => {
         await page.close();
     });
 
-    test('a running run updates live while points are logged', async () => {
+    // live.js (the event-stream client) may be missing on older servers: then the page polls
+    const streamExpected = async () => (await fetch(`${s.base}/static/js/live.js`)).status === 200;
+
+    test('a running run updates live while points are logged, fetching only the new points', async () => {
         const page = await s.page();
         await page.goto(`${s.base}/#/run/${data.runs.slow}`);
         await page.waitForSelector('.chart-card[data-metric="loss"][data-points="100"]');
+        await page.waitForSelector('.chart-card[data-metric="acc"][data-points="100"]');
         assert.equal(await page.textContent('.page-head .live'), 'live');
+        await page.waitForSelector('.page-head .live[data-mode]');
+        const mode = await page.getAttribute('.page-head .live', 'data-mode');
+        assert.equal(mode, (await streamExpected()) ? 'stream' : 'poll');
+        const requests = [];
+        page.on('request', (r) => { if (r.url().includes('/api/2.0/')) requests.push(decodeURIComponent(r.url())); });
         const metrics = [];
         for (let step = 100; step < 150; step++) metrics.push({ key: 'loss', value: 0.3 - step / 1000, timestamp: Date.now(), step });
         const logged = Date.now();
         await s.api.ok('POST', '/runs/log-batch', { run_id: data.runs.slow, metrics });
         await page.waitForSelector('.chart-card[data-metric="loss"][data-points="150"]', { timeout: 5000 });
         const took = Date.now() - logged;
-        assert.ok(took < 4000, `chart updated after ${took} ms`);
+        assert.ok(took < (mode === 'stream' ? 2000 : 4000), `chart updated after ${took} ms (${mode})`);
         assert.match(await page.textContent('table.metrics'), /@ step 149/);
         assert.ok(await coloredPixels(page, '.chart-card[data-metric="loss"]') > 200);
+        // only the new points of the metric that moved were read: from step 100 on
+        const delta = requests.filter((u) => u.includes('get-history-bulk-interval'));
+        assert.ok(delta.length >= 1 && delta.every((u) => u.includes('metric_key=loss') && u.includes('start_step=100')), `delta requests: ${delta}`);
+        assert.deepEqual(requests.filter((u) => u.includes('exptrack/metrics/history')), [], 'no full history refetch');
+        assert.equal(await page.getAttribute('.chart-card[data-metric="acc"]', 'data-points'), '100');
         await screenshot(page, 'run-live');
+        // a new param shows in place, and reads no history (nothing else moved since)
+        const seen = requests.length;
+        await s.api.ok('POST', '/runs/log-parameter', { run_id: data.runs.slow, key: 'late_param', value: 'yes' });
+        await page.waitForFunction(() => document.querySelector('table.params')?.textContent.includes('late_paramyes'), null, { timeout: 5000 });
+        assert.doesNotMatch(await page.textContent('.run-grid'), /null|undefined/);
+        assert.deepEqual(requests.slice(seen).filter((u) => /history/.test(u)), [], 'no history read for a param change');
         // the end of the run shows too
         await s.api.ok('POST', '/runs/update', { run_id: data.runs.slow, status: 'FINISHED', end_time: Date.now() });
         await page.waitForSelector('.page-head .badge.status-finished', { timeout: 5000 });
         assert.equal(await page.$('.page-head .live'), null);
+        await page.close();
+    });
+
+    test('without live.js the page falls back to polling', async () => {
+        const run = await s.api.createRun(data.expId, { run_name: 'polled' });
+        const id = run.info.run_id;
+        await s.api.ok('POST', '/runs/log-batch', { run_id: id, metrics: [0, 1, 2].map((step) => ({ key: 'loss', value: 1 / (step + 1), timestamp: Date.now(), step })) });
+        const page = await s.page();
+        await page.route('**/static/js/live.js', (route) => route.fulfill({ status: 404, body: 'no such file' }));
+        await page.goto(`${s.base}/#/run/${id}`);
+        await page.waitForSelector('.chart-card[data-metric="loss"][data-points="3"]');
+        await page.waitForSelector('.page-head .live[data-mode="poll"]');
+        await s.api.ok('POST', '/runs/log-batch', { run_id: id, metrics: [3, 4].map((step) => ({ key: 'loss', value: 0.2, timestamp: Date.now(), step })) });
+        await page.waitForSelector('.chart-card[data-metric="loss"][data-points="5"]', { timeout: 5000 });
         await page.close();
     });
 

@@ -33,9 +33,13 @@ describe('runs table', () => {
 
     test('column picker chooses the columns and keeps them in the URL', async () => {
         const page = await s.page();
+        const searches = [];
+        page.on('request', (r) => { if (r.url().endsWith('/runs/search')) searches.push(r.postDataJSON()); });
         await page.goto(`${s.base}/#/runs?exp=${data.expId}&col=params.model`);
         await page.waitForSelector('table.runs tr[data-run]');
         assert.ok(await headerIndex(page, 'model') > 0);
+        // only the chosen columns' values are asked for
+        assert.deepEqual([searches.at(-1).metric_keys, searches.at(-1).param_keys], [[], ['model']]);
         assert.equal(await headerIndex(page, 'lr'), -1);
         await page.click('button.cols-button');
         await page.click('.picker label:has-text("val/loss") input');
@@ -44,6 +48,7 @@ describe('runs table', () => {
         await page.waitForSelector('table.runs tr[data-run]');
         assert.ok(await headerIndex(page, 'val/loss') > 0);
         assert.ok(await headerIndex(page, 'model') > 0);
+        assert.deepEqual([searches.at(-1).metric_keys, searches.at(-1).param_keys], [['val/loss'], ['model']]);
         await page.close();
     });
 
@@ -136,6 +141,65 @@ describe('runs table', () => {
         await page.click('button:text("Restore")');
         await page.waitForFunction(() => document.querySelectorAll('table.runs tr[data-run]').length === 0);
         assert.equal((await s.api.getRun(data.runs.slow)).info.lifecycle_stage, 'active');
+        await page.close();
+    });
+
+    test('an admin purges deleted runs from the deleted view; others see no Purge', async () => {
+        {
+            const exp = await s.api.createExperiment('to-purge');
+            const ids = [];
+            for (let i = 0; i < 3; i++) {
+                const id = (await s.api.createRun(exp, { run_name: `p${i}`, start_time: 1700000000000 + i })).info.run_id;
+                await s.api.ok('POST', '/runs/log-metric', { run_id: id, key: 'loss', value: i, timestamp: 1, step: 0 });
+                ids.push(id);
+            }
+            for (const id of ids.slice(0, 2)) await s.api.ok('POST', '/runs/delete', { run_id: id });
+            const page = await s.page();
+            page.on('dialog', (d) => d.accept());
+            await page.goto(`${s.base}/#/runs?exp=${exp}&view=deleted`);
+            await page.waitForFunction(() => document.querySelectorAll('table.runs tr[data-run]').length === 2);
+            await page.check('input[aria-label="select all runs"]');
+            await page.waitForSelector('button.purge');
+            await screenshot(page, 'runs-deleted-purge');
+            await page.click('button.purge');
+            await page.waitForSelector('table.runs td.empty');
+            for (const id of ids.slice(0, 2)) {
+                const r = await s.api.get('/runs/get', { run_id: id });
+                assert.equal(r.status, 404, `${id} purged`);
+            }
+            assert.equal((await s.api.getRun(ids[2])).info.lifecycle_stage, 'active');
+            await page.close();
+        }
+        // a non-admin (the admin-only audit listing answers 403): no Purge button
+        const exp = await s.api.createExperiment('not-purgeable');
+        const id = (await s.api.createRun(exp)).info.run_id;
+        await s.api.ok('POST', '/runs/delete', { run_id: id });
+        const page = await s.page();
+        await page.route('**/api/2.0/exptrack/audit**', (route) => route.fulfill({ status: 403, contentType: 'application/json', body: JSON.stringify({ error_code: 'PERMISSION_DENIED', message: 'admins only' }) }));
+        await page.goto(`${s.base}/#/runs?exp=${exp}&view=deleted`);
+        await page.waitForSelector('table.runs tr[data-run]');
+        await page.check('input[aria-label="select all runs"]');
+        await page.waitForSelector('.bulk button:text("Restore")');
+        assert.equal(await page.$('button.purge'), null);
+        await page.close();
+    });
+
+    test('shift-click selects a range of runs; bulk tag applies to each', async () => {
+        const exp = await s.api.createExperiment('ranges');
+        for (let i = 0; i < 6; i++) await s.api.createRun(exp, { run_name: `q${i}`, start_time: 1700000000000 + i });
+        const page = await s.page();
+        await page.goto(`${s.base}/#/runs?exp=${exp}`);
+        await page.waitForFunction(() => document.querySelectorAll('table.runs tr[data-run]').length === 6);
+        const boxes = page.locator('table.runs tbody input[type=checkbox]');
+        await boxes.nth(1).click();
+        await boxes.nth(4).click({ modifiers: ['Shift'] });
+        assert.equal(await page.textContent('.bulk strong'), '4 selected');
+        assert.deepEqual(await page.$$eval('table.runs tr.selected a.run-link', (as) => as.map((a) => a.textContent)), ['q4', 'q3', 'q2', 'q1']);
+        await page.fill('.bulk input[aria-label="tag to set"]', 'batch=b1');
+        await page.click('.bulk button:text("Tag")');
+        await page.waitForFunction(() => !document.querySelector('table.runs tr.selected'));
+        const tagged = (await s.api.post('/runs/search', { experiment_ids: [exp], filter: "tags.batch = 'b1'" })).json.runs || [];
+        assert.deepEqual(tagged.map((r) => r.info.run_name).sort(), ['q1', 'q2', 'q3', 'q4']);
         await page.close();
     });
 });

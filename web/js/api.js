@@ -56,6 +56,7 @@ export const mlflow = {
 
 export const exptrack = {
     get: (p, query, opts = {}) => call('GET', `/exptrack${p}`, { ...opts, query }),
+    post: (p, body, opts = {}) => call('POST', `/exptrack${p}`, { ...opts, body }),
 };
 
 /** True when the error says the endpoint does not exist (an older server). */

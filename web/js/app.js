@@ -8,6 +8,7 @@ import * as run from './run.js';
 import * as compare from './compare.js';
 
 const views = { experiments, runs, run, compare };
+performance.mark('exptrack:modules-ready'); // every static module fetched and evaluated (bench waterfall)
 
 let generation = 0;
 let current = null; // {name, cleanup}
@@ -40,12 +41,16 @@ async function route() {
             h('p', {}, h('a', { href: '#/experiments' }, 'Go to the experiments')));
         return;
     }
+    // loading state: the old page dims (and a bar runs) until the new one is drawn
+    root.setAttribute('aria-busy', 'true');
     try {
         await view.render(root, { parts, params }, ctx);
     } catch (e) {
         if (!ctx.alive() || e?.name === 'AbortError') return;
         console.error(e);
         root.replaceChildren(errorBox(e, 'This page could not be shown'));
+    } finally {
+        if (ctx.alive()) root.removeAttribute('aria-busy');
     }
     if (ctx.alive()) document.body.dataset.view = name;
 }

@@ -55,7 +55,9 @@ function fromExtension(r) {
         const n = x.values?.length ?? 0;
         const pts = new Array(n);
         for (let i = 0; i < n; i++) pts[i] = { step: x.steps[i], timestamp: x.timestamps[i], value: x.values[i] };
-        out.set(x.run_id, toSeries(pts));
+        const series = toSeries(pts);
+        series.total = x.total_points ?? n; // more than n: the server downsampled it
+        out.set(x.run_id, series);
     }
     return out;
 }
@@ -108,12 +110,56 @@ export async function histories(runIds, key, maxPoints = 2000) {
 }
 
 async function fallback(runId, key, maxPoints) {
-    return thin(toSeries(await fetchAll(runId, key)), maxPoints);
+    const all = toSeries(await fetchAll(runId, key));
+    const out = thin(all, maxPoints);
+    out.total = all.value.length;
+    return out;
+}
+
+const STEP_MAX = '9223372036854775807';
+const DELTA_STEPS = 2500; // get-history-bulk-interval's cap on sampled steps
+
+/**
+ * The points of a run's metric at steps after afterStep, for live updates:
+ * Promise<{series, complete}>. complete is false when there were more new
+ * steps than one request returns whole (then draw the downsampled history).
+ */
+export async function historyAfter(runId, key, afterStep) {
+    const r = await mlflow.get('/metrics/get-history-bulk-interval', {
+        run_ids: runId, metric_key: key, start_step: afterStep + 1, end_step: STEP_MAX, max_results: DELTA_STEPS,
+    });
+    const pts = r.metrics || [];
+    const steps = new Set(pts.map((p) => p.step));
+    return { series: toSeries(pts), complete: steps.size < DELTA_STEPS };
+}
+
+/** a followed by b (typed arrays); total counts both. */
+export function concatSeries(a, b) {
+    const cat = (x, y) => { const o = new Float64Array(x.length + y.length); o.set(x); o.set(y, x.length); return o; };
+    const out = { step: cat(a.step, b.step), time: cat(a.time, b.time), value: cat(a.value, b.value) };
+    out.total = (a.total ?? a.value.length) + b.value.length;
+    return out;
+}
+
+/** Points to ask the server for: the chart's width in device pixels. */
+export function chartPoints(el) {
+    const w = el.clientWidth || el.parentElement?.clientWidth || 400;
+    return Math.max(64, Math.round(w * Math.min(2, window.devicePixelRatio || 1)));
+}
+
+/** Replaces the cached history of a run's metric (after a live append). */
+export function remember(runId, key, maxPoints, series) {
+    cache.set(`${runId}\0${key}\0${maxPoints}`, Promise.resolve(series));
 }
 
 /** One run's history of one metric (see histories). */
 export async function history(runId, key, maxPoints = 2000) {
     return (await histories([runId], key, maxPoints)).get(runId);
+}
+
+/** Forgets the cached history of one run's metric (live updates). */
+export function forgetKey(runId, key) {
+    for (const k of cache.keys()) if (k.startsWith(`${runId}\0${key}\0`)) cache.delete(k);
 }
 
 /** Forgets cached histories of a run (live updates). */
@@ -272,23 +318,47 @@ function groupData(aligned, series, groups, smoothed) {
 
 let observer = null;
 const pending = new WeakMap();
+let queued = []; // lazy() calls of the current task, settled together
+const MARGIN = 300; // px around the viewport that count as "near"
 
-/** Calls fn(el) once, when el comes near the viewport. */
+/**
+ * Calls fn(el) once, when el comes near the viewport. Elements already near
+ * it when the current task ends start at once (one layout for all of them,
+ * not one per element, and no wait for the observer's first callback);
+ * the rest wait for an IntersectionObserver.
+ */
 export function lazy(el, fn) {
     if (!('IntersectionObserver' in window)) { fn(el); return; }
+    pending.set(el, fn);
+    if (queued.length === 0) queueMicrotask(settleQueued);
+    queued.push(el);
+}
+
+function settleQueued() {
+    const els = queued;
+    queued = [];
+    const h = window.innerHeight;
+    // read every rect first (one layout), then start the visible ones
+    const near = els.map((el) => {
+        const r = el.getBoundingClientRect();
+        return r.width > 0 && r.bottom >= -MARGIN && r.top <= h + MARGIN;
+    });
     if (!observer) {
         observer = new IntersectionObserver((entries) => {
             for (const e of entries) {
                 if (!e.isIntersecting) continue;
                 observer.unobserve(e.target);
-                const f = pending.get(e.target);
-                pending.delete(e.target);
-                if (f) f(e.target);
+                start(e.target);
             }
-        }, { rootMargin: '300px 0px' });
+        }, { rootMargin: `${MARGIN}px 0px` });
     }
-    pending.set(el, fn);
-    observer.observe(el);
+    els.forEach((el, i) => (near[i] ? start(el) : observer.observe(el)));
+}
+
+function start(el) {
+    const f = pending.get(el);
+    pending.delete(el);
+    if (f) f(el);
 }
 
 /** Groups metric keys by the prefix before the first '/': [[prefix, keys]], '' first. */

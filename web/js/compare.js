@@ -5,8 +5,9 @@
 import uPlot from '../vendor/uplot/uPlot.esm.js';
 import { mlflow, num } from './api.js';
 import { h, href, withParams, fmtNum, fmtTime, fmtDuration, statusBadge, runName, runColor, errorBox } from './util.js';
-import { histories, forget, draw, lazy, groupKeys, chartOptions } from './charts.js';
+import { histories, forgetKey, draw, lazy, groupKeys, chartOptions, chartPoints } from './charts.js';
 import { chartControls } from './run.js';
+import { follow } from './follow.js';
 
 export async function render(root, { params }, ctx) {
     const ids = [...new Set((params.get('runs') || '').split(',').map((s) => s.trim()).filter(Boolean))];
@@ -61,7 +62,7 @@ export async function render(root, { params }, ctx) {
     const keys = [...new Set(runs.flatMap((r) => (r.data?.metrics || []).map((m) => m.key)))];
     if (!keys.length) { chartsBox.append(h('p', { class: 'empty' }, 'These runs have logged no metrics.')); return; }
     const redrawers = new Map();
-    if (runs.some((r) => r.info.status === 'RUNNING')) watchRuns(runs, ctx, redrawers);
+    if (runs.some((r) => r.info.status === 'RUNNING')) followRuns(runs, ctx, redrawers);
     for (const [group, gkeys] of groupKeys(keys)) {
         const grid = h('div', { class: 'chart-grid' });
         chartsBox.append(h('details', { class: 'chart-group', open: true }, h('summary', {}, group || 'Metrics', h('span', { class: 'muted' }, ` (${gkeys.length})`)), grid));
@@ -71,7 +72,7 @@ export async function render(root, { params }, ctx) {
             grid.append(card);
             let u = null;
             const redraw = async () => {
-                const maxPoints = Math.max(400, Math.round((plot.clientWidth || 400) * 2));
+                const maxPoints = chartPoints(plot);
                 const has = runs.filter((r) => (r.data?.metrics || []).some((m) => m.key === key));
                 const datas = await histories(has.map((r) => r.info.run_id), key, maxPoints);
                 if (!ctx.alive()) return;
@@ -92,32 +93,37 @@ export async function render(root, { params }, ctx) {
     }
 }
 
-/** Polls the RUNNING runs every 2 s; charts of metrics that moved are drawn again. */
-function watchRuns(runs, ctx, redrawers) {
+/**
+ * Follows the RUNNING runs (follow.js: the event stream, else a 2 s poll):
+ * each round reads the runs that reported changes, and the drawn charts of
+ * the metrics that moved are drawn again with only those runs' histories
+ * fetched anew (the others come from the cache). Runs that stop running
+ * stay followed until the page is left (their last points still arrive).
+ */
+function followRuns(runs, ctx, redrawers) {
     const sig = (m) => `${m.step}/${m.timestamp}/${m.value}`;
     const last = new Map(runs.map((r) => [r.info.run_id, new Map((r.data?.metrics || []).map((m) => [m.key, sig(m)]))]));
-    let timer;
-    const tick = async () => {
-        if (!ctx.alive()) return;
+    const ids = runs.filter((r) => r.info.status === 'RUNNING').map((r) => r.info.run_id);
+    follow(ids, ctx, async (batch) => {
         const keys = new Set();
-        for (const r of runs.filter((x) => x.info.status === 'RUNNING')) {
+        await Promise.all([...batch.keys()].map(async (id) => {
+            const r = runs.find((x) => x.info.run_id === id);
             try {
-                const fresh = (await mlflow.get('/runs/get', { run_id: r.info.run_id })).run;
-                const before = last.get(r.info.run_id);
-                const changed = (fresh.data?.metrics || []).filter((m) => before.get(m.key) !== sig(m));
-                if (changed.length) {
-                    forget(r.info.run_id);
-                    for (const m of changed) { before.set(m.key, sig(m)); keys.add(m.key); }
+                const fresh = (await mlflow.get('/runs/get', { run_id: id })).run;
+                const before = last.get(id);
+                for (const m of fresh.data?.metrics || []) {
+                    if (before.get(m.key) === sig(m)) continue;
+                    before.set(m.key, sig(m));
+                    forgetKey(id, m.key);
+                    keys.add(m.key);
                 }
                 r.info.status = fresh.info.status;
-            } catch { /* retried at the next tick */ }
-        }
+                r.data = fresh.data;
+            } catch { /* the next round reads it again */ }
+        }));
         if (!ctx.alive()) return;
         await Promise.all([...keys].map((k) => redrawers.get(k)?.().catch(() => {})));
-        if (runs.some((x) => x.info.status === 'RUNNING')) timer = setTimeout(tick, 2000);
-    };
-    timer = setTimeout(tick, 2000);
-    ctx.onCleanup(() => clearTimeout(timer));
+    });
 }
 
 function compareTable(runs, onlyDiff) {

@@ -1,12 +1,19 @@
 // One run: overview, params, tags, latest metrics, datasets, and a chart per
 // metric grouped by the prefix before '/', drawn as they scroll into view.
 // URL: #/run/<id>?x=step|wall|rel&log=1&smooth=0.6
+// While the run is RUNNING the page follows it (follow.js: the server's event
+// stream, else a 2 s poll): new points are fetched per drawn chart from the
+// last step on and appended; params, tags and latest metrics are refreshed
+// in place; a new status or new metric keys render the page again.
 import { mlflow, num } from './api.js';
 import {
     h, href, withParams, fmtTime, relTime, fmtDuration, fmtNum, statusBadge, runName, tagValue, errorBox, runColor,
 } from './util.js';
-import { history, forget, draw, lazy, groupKeys, chartOptions } from './charts.js';
+import {
+    history, forgetKey, draw, lazy, groupKeys, chartOptions, historyAfter, concatSeries, chartPoints, remember,
+} from './charts.js';
 import { artifactBrowser } from './artifacts.js';
+import { follow } from './follow.js';
 
 /** The x-axis / log / smoothing controls, written back to the URL. */
 export function chartControls({ xmode, log, smoothing }) {
@@ -43,15 +50,20 @@ export async function render(root, { parts, params }, ctx) {
     }
     if (!ctx.alive()) return;
     const info = run.info;
-    const exp = await mlflow.get('/experiments/get', { experiment_id: info.experiment_id }).then((r) => r.experiment).catch(() => null);
-    if (!ctx.alive()) return;
+    // the experiment's name arrives while the page (and its first charts) load
+    const expLink = h('a', { href: href('/runs', { exp: info.experiment_id }), class: 'exp-name' }, info.experiment_id);
     const name = runName(run);
-    ctx.crumbs([{ text: 'Experiments', href: '#/experiments' },
-        { text: exp?.name ?? `#${info.experiment_id}`, href: href('/runs', { exp: info.experiment_id }) }, { text: name }]);
+    const crumbs = (expName) => ctx.crumbs([{ text: 'Experiments', href: '#/experiments' },
+        { text: expName, href: href('/runs', { exp: info.experiment_id }) }, { text: name }]);
+    crumbs(`#${info.experiment_id}`);
+    mlflow.get('/experiments/get', { experiment_id: info.experiment_id }).then((r) => {
+        if (!ctx.alive()) return;
+        expLink.textContent = r.experiment.name;
+        expLink.dataset.loaded = '1';
+        crumbs(r.experiment.name);
+    }, () => { expLink.dataset.loaded = '1'; });
     document.title = `${name} · exptrack`;
 
-    const tags = run.data?.tags || [];
-    const params_ = (run.data?.params || []).slice().sort((a, b) => a.key.localeCompare(b.key));
     const metrics = (run.data?.metrics || []).slice().sort((a, b) => a.key.localeCompare(b.key));
     const end = info.end_time || (info.status === 'RUNNING' ? Date.now() : 0);
     const commit = tagValue(run, 'mlflow.source.git.commit');
@@ -62,7 +74,7 @@ export async function render(root, { parts, params }, ctx) {
 
     const overview = kvTable([
         ['Run ID', h('code', {}, info.run_id)],
-        ['Experiment', h('a', { href: href('/runs', { exp: info.experiment_id }) }, exp?.name ?? info.experiment_id)],
+        ['Experiment', expLink],
         ['Status', statusBadge(info.status)],
         ['Started', h('span', {}, fmtTime(info.start_time), ' ', h('span', { class: 'muted' }, `(${relTime(info.start_time)})`))],
         ['Ended', info.end_time ? fmtTime(info.end_time) : h('span', { class: 'muted' }, '—')],
@@ -74,8 +86,10 @@ export async function render(root, { parts, params }, ctx) {
         ['Artifact URI', info.artifact_uri || ''],
     ], 'overview');
     const note = tagValue(run, 'mlflow.note.content');
-    const userTags = tags.filter((t) => !SYSTEM_TAG.test(t.key)).sort((a, b) => a.key.localeCompare(b.key));
-    const sysTags = tags.filter((t) => SYSTEM_TAG.test(t.key)).sort((a, b) => a.key.localeCompare(b.key));
+    const paramsCard = h('section', { class: 'card' });
+    const tagsCard = h('section', { class: 'card' });
+    fillParams(paramsCard, run);
+    fillTags(tagsCard, run);
     const datasets = run.inputs?.dataset_inputs || [];
 
     const latestTable = (ms) => kvTable(ms.map((m) => [m.key, h('span', {}, fmtNum(num(m.value)), h('span', { class: 'muted' }, ` @ step ${m.step ?? 0}`)), `${m.value} at ${fmtTime(m.timestamp)}`]), 'metrics');
@@ -83,33 +97,30 @@ export async function render(root, { parts, params }, ctx) {
     const live = info.status === 'RUNNING' && info.lifecycle_stage !== 'deleted';
     const opts = chartOptions(params);
     const chartsBox = h('div', { class: 'charts' });
-    const artifactsBox = h('div', { class: 'artifacts' }, h('p', { class: 'muted' }, 'Loading…'));
+    const artifactsBox = h('div', { class: 'artifacts' }, h('p', { class: 'muted' }, 'Listed when scrolled into view…'));
     root.replaceChildren(...[
         h('div', { class: 'page-head' }, h('h1', {}, name), statusBadge(info.status),
-            live ? h('span', { class: 'live', title: 'updates every 2 s while the run is running' }, 'live') : null, h('span', { class: 'spacer' }),
+            live ? h('span', { class: 'live', title: 'updates while the run is running' }, 'live') : null, h('span', { class: 'spacer' }),
             h('a', { class: 'button', href: href('/compare', { runs: runId }) }, 'Compare…'), lifecycle),
         msg,
         note ? h('p', { class: 'note' }, note) : null,
         h('div', { class: 'run-grid' },
             h('section', { class: 'card' }, h('h2', {}, 'Overview'), overview),
-            h('section', { class: 'card' }, h('h2', {}, `Parameters (${params_.length})`), kvTable(params_.map((p) => [p.key, p.value]), 'params')),
+            paramsCard,
             h('section', { class: 'card' }, h('h2', {}, `Latest metrics (${metrics.length})`), latestBox),
-            h('section', { class: 'card' }, h('h2', {}, `Tags (${userTags.length})`), kvTable(userTags.map((t) => [t.key, t.value]), 'tags'),
-                sysTags.length ? h('details', {}, h('summary', {}, `System tags (${sysTags.length})`), kvTable(sysTags.map((t) => [t.key, t.value]))) : null),
+            tagsCard,
             datasets.length ? h('section', { class: 'card' }, h('h2', {}, `Datasets (${datasets.length})`),
                 kvTable(datasets.map((d) => [d.dataset?.name ?? '?', `${d.dataset?.digest ?? ''} ${d.dataset?.source_type ?? ''}`,
                     (d.tags || []).map((t) => `${t.key}=${t.value}`).join(', ')]))) : null),
         h('section', { class: 'charts-section' }, h('div', { class: 'section-head' }, h('h2', {}, `Charts (${metrics.length})`), chartControls(opts)), chartsBox),
         h('section', { class: 'card artifacts-section' }, h('h2', {}, 'Artifacts'), artifactsBox),
     ].filter(Boolean));
-    artifactBrowser(artifactsBox, runId, ctx);
 
     if (!metrics.length) chartsBox.append(h('p', { class: 'empty' }, 'This run has logged no metrics.'));
     const color = runColor(runId);
-    const charts = [];
-    const drawn = new Map(); // metric key -> redraw()
+    const charts = new Set();
+    const updaters = new Map(); // metric key -> update() of a drawn chart
     ctx.onCleanup(() => charts.forEach((u) => u.dispose()));
-    if (live) watch(runId, metrics, info.status, ctx, (ms) => latestBox.replaceChildren(latestTable(ms)), drawn);
     for (const [group, keys] of groupKeys(metrics.map((m) => m.key))) {
         const grid = h('div', { class: 'chart-grid' });
         chartsBox.append(h('details', { class: 'chart-group', open: true }, h('summary', {}, group || 'Metrics', h('span', { class: 'muted' }, ` (${keys.length})`)), grid));
@@ -117,59 +128,118 @@ export async function render(root, { parts, params }, ctx) {
             const plot = h('div', { class: 'plot' }, h('div', { class: 'placeholder' }, 'Chart appears when visible…'));
             const card = h('div', { class: 'chart-card', dataset: { metric: key } }, h('div', { class: 'chart-title', title: key }, key), plot);
             grid.append(card);
-            lazy(plot, async () => {
-                if (!ctx.alive()) return;
-                plot.firstChild.textContent = 'Loading…';
-                let u = null;
-                const redraw = async () => {
-                    const maxPoints = Math.max(400, Math.round((plot.clientWidth || 400) * 2));
-                    const data = await history(runId, key, maxPoints);
-                    if (!ctx.alive()) return;
-                    if (!data.value.length) { plot.replaceChildren(h('div', { class: 'placeholder' }, 'No points.')); return; }
-                    if (u) { charts.splice(charts.indexOf(u), 1); u.dispose(); }
-                    u = draw(plot, [{ label: key, color, data }], { ...opts, sync: `run-${runId}` });
-                    charts.push(u);
-                    card.dataset.drawn = '1';
-                    card.dataset.points = String(data.value.length);
-                    card.dataset.x = opts.xmode;
-                };
-                drawn.set(key, redraw);
-                try { await redraw(); } catch (e) { plot.replaceChildren(errorBox(e, 'History')); }
-            });
+            lazy(plot, () => metricChart({ runId, key, plot, card, color, opts, ctx, charts, updaters }));
         }
+    }
+    // below the charts, and registered after them so the first charts' history requests go first
+    lazy(artifactsBox, () => { if (ctx.alive()) artifactBrowser(artifactsBox, runId, ctx); });
+    if (live) {
+        const badge = root.querySelector('.page-head .live');
+        const state = { runId, run, ctx, latestBox, latestTable, paramsCard, tagsCard, updaters }; // run: the last one read
+        const f = follow([runId], ctx, (batch) => liveUpdate(batch.get(runId), state));
+        f.mode.then((m) => { if (badge) { badge.dataset.mode = m; badge.title = m === 'stream' ? 'updates as the server reports them' : 'updates every 2 s'; } });
     }
 }
 
+function fillParams(card, run) {
+    const ps = (run.data?.params || []).slice().sort((a, b) => a.key.localeCompare(b.key));
+    card.replaceChildren(h('h2', {}, `Parameters (${ps.length})`), kvTable(ps.map((p) => [p.key, p.value]), 'params'));
+}
+
+function fillTags(card, run) {
+    const tags = run.data?.tags || [];
+    const userTags = tags.filter((t) => !SYSTEM_TAG.test(t.key)).sort((a, b) => a.key.localeCompare(b.key));
+    const sysTags = tags.filter((t) => SYSTEM_TAG.test(t.key)).sort((a, b) => a.key.localeCompare(b.key));
+    card.replaceChildren(h('h2', {}, `Tags (${userTags.length})`), kvTable(userTags.map((t) => [t.key, t.value]), 'tags'),
+        ...(sysTags.length ? [h('details', {}, h('summary', {}, `System tags (${sysTags.length})`), kvTable(sysTags.map((t) => [t.key, t.value])))] : []));
+}
+
 /**
- * While the run is RUNNING: polls it every interval ms; metrics whose latest
- * point moved have their drawn charts fetched and drawn again, the latest
- * table refreshed; a new status or new metric keys render the page again.
+ * One metric's chart, drawn once when it scrolls into view from the
+ * server's history downsampled to the chart's pixel width. Registers an
+ * update() for live runs that appends the points after the last drawn step
+ * (or, when the series is downsampled or the new points would not fit,
+ * fetches the downsampled history again).
  */
-function watch(runId, metrics, status, ctx, onMetrics, drawn, interval = 2000) {
-    let last = new Map(metrics.map((m) => [m.key, `${m.step}/${m.timestamp}/${m.value}`]));
-    let timer;
-    const tick = async () => {
-        if (!ctx.alive()) return;
-        try {
-            const run = (await mlflow.get('/runs/get', { run_id: runId })).run;
+async function metricChart({ runId, key, plot, card, color, opts, ctx, charts, updaters }) {
+    if (!ctx.alive()) return;
+    const points = chartPoints(plot); // read the width before writing: one layout, not two
+    plot.firstChild.textContent = 'Loading…';
+    let u = null, series = null;
+    const show = (data) => {
+        series = data;
+        if (!data.value.length) { plot.replaceChildren(h('div', { class: 'placeholder' }, 'No points.')); return; }
+        if (u) { charts.delete(u); u.dispose(); }
+        u = draw(plot, [{ label: key, color, data }], { ...opts, sync: `run-${runId}` });
+        charts.add(u);
+        card.dataset.drawn = '1';
+        card.dataset.points = String(data.value.length);
+        card.dataset.x = opts.xmode;
+    };
+    const full = async () => {
+        forgetKey(runId, key);
+        const data = await history(runId, key, points);
+        if (ctx.alive()) show(data);
+    };
+    updaters.set(key, async () => {
+        if (!series) return;
+        const n = series.value.length;
+        if (n && (series.total ?? n) <= n) { // whole: append what came after the last step
+            const d = await historyAfter(runId, key, series.step[n - 1]);
             if (!ctx.alive()) return;
-            const ms = (run.data?.metrics || []).slice().sort((a, b) => a.key.localeCompare(b.key));
-            if (run.info.status !== status || ms.some((m) => !last.has(m.key))) {
-                window.dispatchEvent(new HashChangeEvent('hashchange'));
+            if (d.complete && n + d.series.value.length <= points) {
+                if (!d.series.value.length) return;
+                const next = concatSeries(series, d.series);
+                remember(runId, key, points, next);
+                show(next);
                 return;
             }
-            const changed = ms.filter((m) => last.get(m.key) !== `${m.step}/${m.timestamp}/${m.value}`);
-            if (changed.length) {
-                last = new Map(ms.map((m) => [m.key, `${m.step}/${m.timestamp}/${m.value}`]));
-                onMetrics(ms);
-                forget(runId);
-                await Promise.all(changed.map((m) => drawn.get(m.key)?.().catch(() => {})));
-            }
-        } catch { /* a missed poll is retried at the next tick */ }
-        if (ctx.alive()) timer = setTimeout(tick, interval);
+        }
+        await full();
+    });
+    try {
+        performance.mark(`exptrack:history:${key}`);
+        const data = await history(runId, key, points);
+        if (ctx.alive()) show(data);
+        performance.mark(`exptrack:drawn:${key}`);
+    } catch (e) { plot.replaceChildren(errorBox(e, 'History')); }
+}
+
+const PARALLEL = 4; // chart updates in flight at once
+
+/**
+ * One round of live updates for the run: reads it once, re-renders the page
+ * on a new status or new metric keys, refreshes params, tags and the latest
+ * metrics in place, and updates the drawn charts of metrics that moved.
+ */
+async function liveUpdate(kinds, s) {
+    if (!kinds || !s.ctx.alive()) return;
+    if (kinds.has('deleted') || kinds.has('restored')) { window.dispatchEvent(new HashChangeEvent('hashchange')); return; }
+    const fresh = (await mlflow.get('/runs/get', { run_id: s.runId })).run;
+    if (!s.ctx.alive()) return;
+    const sig = (m) => `${m.step}/${m.timestamp}/${m.value}`;
+    const before = new Map((s.run.data?.metrics || []).map((m) => [m.key, sig(m)]));
+    const ms = (fresh.data?.metrics || []).slice().sort((a, b) => a.key.localeCompare(b.key));
+    if (fresh.info.status !== s.run.info.status || fresh.info.lifecycle_stage !== s.run.info.lifecycle_stage
+        || ms.some((m) => !before.has(m.key))) {
+        window.dispatchEvent(new HashChangeEvent('hashchange'));
+        return;
+    }
+    const kv = (list) => JSON.stringify((list || []).map((x) => [x.key, x.value]).sort());
+    if (kv(fresh.data?.params) !== kv(s.run.data?.params)) fillParams(s.paramsCard, fresh);
+    if (kv(fresh.data?.tags) !== kv(s.run.data?.tags)) fillTags(s.tagsCard, fresh);
+    const changed = ms.filter((m) => before.get(m.key) !== sig(m)).map((m) => m.key);
+    s.run = fresh;
+    if (!changed.length) return;
+    s.latestBox.replaceChildren(s.latestTable(ms));
+    const todo = changed.filter((k) => s.updaters.has(k));
+    const worker = async () => {
+        while (todo.length) {
+            const k = todo.shift();
+            try { await s.updaters.get(k)(); } catch (e) { console.warn(`live update of ${k}`, e); }
+        }
     };
-    timer = setTimeout(tick, interval);
-    ctx.onCleanup(() => clearTimeout(timer));
+    await Promise.all(Array.from({ length: Math.min(PARALLEL, todo.length) }, worker));
 }
 
 async function act(msg, fn) {

@@ -23,6 +23,20 @@ const ATTRS = [
 const tokenTrail = new Map();
 // Keys endpoint availability (null = unknown).
 let keysEndpoint = null;
+// Whether this user may purge (admins; everyone without --auth): a promise, asked once.
+let purgeAllowed = null;
+
+/**
+ * Admins only may purge. The admin-only audit listing answers 200 for them
+ * (and for everyone when the server runs without --auth) and 403 otherwise,
+ * so one tiny read tells the dashboard whether to offer the Purge action.
+ */
+function canPurge() {
+    if (!purgeAllowed) {
+        purgeAllowed = exptrack.get('/audit', { max_results: 1 }).then(() => true, () => false);
+    }
+    return purgeAllowed;
+}
 
 function duration(r) {
     const { start_time: s, end_time: e, status } = r.info;
@@ -96,6 +110,7 @@ export async function render(root, { params }, ctx) {
 
     // experiment names and the distinct keys (column picker) in parallel
     const keysPromise = serverKeys(ids);
+    const purgePromise = viewName === 'deleted' ? canPurge() : Promise.resolve(false);
     const exps = await Promise.all(ids.map((id) => mlflow.get('/experiments/get', { experiment_id: id })
         .then((r) => r.experiment).catch(() => ({ experiment_id: id, name: `#${id}` }))));
     if (!ctx.alive()) return;
@@ -201,14 +216,29 @@ export async function render(root, { params }, ctx) {
         }));
     const tbody = h('tbody');
     const boxes = [];
+    let lastClicked = -1;
+    const setRow = (i, on) => {
+        boxes[i].checked = on;
+        if (on) selected.add(runs[i].info.run_id); else selected.delete(runs[i].info.run_id);
+        boxes[i].closest('tr')?.classList.toggle('selected', on);
+    };
+    const mayPurge = await purgePromise;
+    if (!ctx.alive()) return;
     const updateActions = () => {
-        actions.replaceChildren(...bulkActions([...selected], runs, viewName).filter(Boolean));
+        actions.replaceChildren(...bulkActions([...selected], runs, viewName, mayPurge).filter(Boolean));
         all.checked = runs.length > 0 && selected.size === runs.length;
     };
     for (const r of runs) {
-        const box = h('input', { type: 'checkbox', 'aria-label': `select ${runName(r)}`, onchange: () => {
-            if (box.checked) selected.add(r.info.run_id); else selected.delete(r.info.run_id);
-            tr.classList.toggle('selected', box.checked);
+        const index = boxes.length;
+        const box = h('input', { type: 'checkbox', 'aria-label': `select ${runName(r)}`, onclick: (ev) => {
+            // shift-click: the rows between the last clicked one and this one take this one's state
+            if (ev.shiftKey && lastClicked >= 0 && lastClicked !== index) {
+                const [a, b] = lastClicked < index ? [lastClicked, index] : [index, lastClicked];
+                for (let i = a; i <= b; i++) setRow(i, box.checked);
+            }
+            lastClicked = index;
+        }, onchange: () => {
+            setRow(index, box.checked);
             updateActions();
         } });
         boxes.push(box);
@@ -286,15 +316,38 @@ function buildPicker(picker, button, keys, cols) {
     button.addEventListener('click', () => { picker.hidden = !picker.hidden; if (!picker.hidden) search.focus(); });
 }
 
-function bulkActions(ids, runs, viewName) {
-    if (!ids.length) return [h('span', { class: 'muted' }, 'Select runs to compare, delete, restore or tag them.')];
-    const msg = h('span', { class: 'bulk-msg' });
+const BULK_PARALLEL = 4; // requests in flight for per-run bulk actions
+
+function bulkActions(ids, runs, viewName, mayPurge) {
+    if (!ids.length) {
+        return [h('span', { class: 'muted' }, viewName === 'deleted' && mayPurge
+            ? 'Select runs to compare, restore, tag or purge (delete forever) them.'
+            : 'Select runs to compare, delete, restore or tag them.')];
+    }
+    const msg = h('span', { class: 'bulk-msg', role: 'status' });
+    // one request per run, a few in flight; progress shown; the first error stops it
     const each = async (label, fn) => {
-        msg.textContent = `${label}…`;
+        let done = 0, next = 0, failed = null;
+        msg.textContent = `${label}… 0/${ids.length}`;
+        const worker = async () => {
+            while (next < ids.length && !failed) {
+                const id = ids[next++];
+                try { await fn(id); } catch (e) { failed = failed || e; return; }
+                done++;
+                msg.textContent = `${label}… ${done}/${ids.length}`;
+            }
+        };
+        await Promise.all(Array.from({ length: Math.min(BULK_PARALLEL, ids.length) }, worker));
+        if (failed) msg.replaceChildren(errorBox(failed, `${label} failed after ${done} of ${ids.length}`));
+        else window.dispatchEvent(new HashChangeEvent('hashchange'));
+    };
+    const purge = async () => {
+        if (!confirm(`Purge ${ids.length} deleted run(s)? Their metrics, params, tags and artifacts are removed for good; this cannot be undone.`)) return;
+        msg.textContent = 'Purging…';
         try {
-            for (const id of ids) await fn(id);
+            for (let i = 0; i < ids.length; i += 1000) await exptrack.post('/runs/purge', { run_ids: ids.slice(i, i + 1000) });
             window.dispatchEvent(new HashChangeEvent('hashchange'));
-        } catch (e) { msg.replaceChildren(errorBox(e, `${label} failed`)); }
+        } catch (e) { msg.replaceChildren(errorBox(e, 'Purge failed')); }
     };
     const tagInput = h('input', { type: 'text', placeholder: 'key=value', size: 12, 'aria-label': 'tag to set' });
     return [
@@ -304,6 +357,7 @@ function bulkActions(ids, runs, viewName) {
             if (confirm(`Delete ${ids.length} run(s)? They can be restored.`)) each('Deleting', (id) => mlflow.post('/runs/delete', { run_id: id }));
         } }, 'Delete') : null,
         viewName !== 'active' ? h('button', { onclick: () => each('Restoring', (id) => mlflow.post('/runs/restore', { run_id: id })) }, 'Restore') : null,
+        viewName === 'deleted' && mayPurge ? h('button', { class: 'danger purge', title: 'delete forever (admins)', onclick: purge }, 'Purge') : null,
         h('form', { class: 'inline-form', onsubmit: (ev) => {
             ev.preventDefault();
             const s = tagInput.value; const i = s.indexOf('=');

@@ -1,0 +1,86 @@
+/* The live-update hub: one thread with its own PostgreSQL connection that
+ * LISTENs on NOTIFY_CHANNEL (fed by every exptrackd's change feed,
+ * change_feed.h, so writes through any of them arrive) and hands each
+ * notification to the subscribers watching its run or experiment. Each
+ * subscriber has a small queue that coalesces repeats of one run and kind,
+ * so a fast writer cannot grow it without bound; when it overflows, or the
+ * hub had to reconnect (notifications may have been missed), the subscriber
+ * gets a resync instead. Knows nothing of HTTP. */
+#ifndef ET_SERVER_NOTIFY_H
+#define ET_SERVER_NOTIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store_notify.h"
+
+#define NOTIFY_CHANNEL STORE_NOTIFY_CHANNEL
+#define NOTIFY_QUEUE_MAX 256   /* distinct (run, kind) events a subscriber may have waiting */
+#define NOTIFY_PING_SECONDS 15 /* every subscriber gets a ping this often */
+#define NOTIFY_MAX_SUBS 10000  /* open subscriptions per process */
+
+enum notify_kind {
+    NOTIFY_METRICS,
+    NOTIFY_PARAMS,
+    NOTIFY_TAGS,
+    NOTIFY_STATUS,
+    NOTIFY_CREATED,
+    NOTIFY_DELETED,
+    NOTIFY_RESTORED,
+    NOTIFY_KINDS
+};
+
+/* The kinds' names as in the payloads and on the wire ("metrics", ...). */
+extern const char *const notify_kind_names[NOTIFY_KINDS];
+
+struct notify_event {
+    char run_id[33]; /* 32 lowercase hex digits */
+    int64_t experiment_id;
+    enum notify_kind kind;
+};
+
+/* What notify_next found for a subscriber. */
+enum notify_next_result {
+    NOTIFY_NONE,   /* nothing now: the wake callback runs when something comes */
+    NOTIFY_EVENT,  /* *ev is filled */
+    NOTIFY_RESYNC, /* events may have been lost: the client should reload */
+    NOTIFY_PING,   /* keep-alive time */
+    NOTIFY_CLOSED, /* the hub is stopping: end the stream */
+};
+
+struct notify_sub;
+
+/* Starts the hub on conninfo (the database exptrackd uses): connects and
+ * LISTENs once before returning (so a stream opened as soon as the server
+ * answers sees every later write), then keeps the connection on a thread,
+ * reconnecting with backoff. Returns 0, or -1 (logged) when the thread
+ * cannot start; a database that does not answer yet is not an error. */
+int notify_start(const char *conninfo) __attribute__((warn_unused_result));
+
+/* Ends every subscription (each gets NOTIFY_CLOSED and is woken), refuses
+ * new ones and stops the thread. Call before stopping the HTTP server, so
+ * open streams end instead of holding it up. Safe when never started. */
+void notify_stop(void);
+
+/* Subscribes to the events of nruns runs (32 lowercase hex) and of every
+ * run of nexps experiments. wake(arg) is called (from the hub thread, no
+ * lock held) when the subscriber has something after notify_next last
+ * answered NOTIFY_NONE; release(arg) once the subscriber is freed (may be
+ * NULL). Returns NULL when the hub is not running or is full. */
+struct notify_sub *notify_subscribe(const char *const *run_ids, size_t nruns,
+                                    const int64_t *experiment_ids, size_t nexps,
+                                    void (*wake)(void *arg), void (*release)(void *arg), void *arg);
+
+/* Takes the subscriber's next item: closed first, then a resync (which
+ * replaces every event queued before it), queued events in arrival order,
+ * then a ping. Any thread; never blocks for long. */
+enum notify_next_result notify_next(struct notify_sub *s, struct notify_event *ev);
+
+/* Ends a subscription: no more wake calls start after it returns, and the
+ * subscriber is freed (release called) once none is running. NULL is a no-op. */
+void notify_unsubscribe(struct notify_sub *s);
+
+/* Open subscriptions now (for /metrics). */
+size_t notify_subscriber_count(void);
+
+#endif

@@ -1,0 +1,93 @@
+// Live updates from exptrackd's server-sent-events stream
+// (GET /api/2.0/exptrack/stream), for the run page and the compare view.
+// The server sends {run_id, experiment_id, kind} per change of a watched run
+// (kind: metrics, params, tags, status, created, deleted, restored) and a
+// resync when changes may have been missed; this module adds a resync of its
+// own whenever the stream comes back after a break, and retries a refused
+// stream with backoff (each retry also reports a resync, so a page keeps
+// refreshing, slowly, while the stream is down).
+
+const PATH = '/api/2.0/exptrack/stream';
+const MAX_IDS = 100; // the server's limit per parameter
+const RETRY_MIN_MS = 2000;
+const RETRY_MAX_MS = 10000;
+
+/** The stream's URL for up to 100 run ids and 100 experiment ids. */
+export function streamUrl({ runIds = [], experimentIds = [] } = {}) {
+    const sp = new URLSearchParams();
+    for (const id of runIds) sp.append('run_id', String(id));
+    for (const id of experimentIds) sp.append('experiment_id', String(id));
+    return `${PATH}?${sp}`;
+}
+
+// Splits the ids into groups the server accepts (one stream each).
+function groups(runIds, experimentIds) {
+    const out = [];
+    for (let i = 0; i < Math.max(runIds.length, experimentIds.length); i += MAX_IDS) {
+        out.push({ runIds: runIds.slice(i, i + MAX_IDS), experimentIds: experimentIds.slice(i, i + MAX_IDS) });
+    }
+    return out;
+}
+
+// One EventSource with reconnects; returns its stop().
+function connect(url, deliver) {
+    let es = null, timer = null, stopped = false, broken = false, delay = RETRY_MIN_MS;
+
+    const open = () => {
+        timer = null;
+        if (stopped) return;
+        es = new EventSource(url);
+        es.onopen = () => {
+            delay = RETRY_MIN_MS;
+            if (broken) deliver({ kind: 'resync' }); // whatever happened meanwhile was missed
+            broken = false;
+        };
+        es.addEventListener('run', (e) => {
+            let data;
+            try { data = JSON.parse(e.data); } catch { return; }
+            if (data && typeof data.run_id === 'string') deliver(data);
+        });
+        es.addEventListener('resync', () => deliver({ kind: 'resync' }));
+        es.onerror = () => {
+            broken = true;
+            // CONNECTING: the browser retries by itself (the server's retry: 2000).
+            // CLOSED: refused (HTTP error, not an event stream): retry here, slower each time.
+            if (stopped || es.readyState !== EventSource.CLOSED) return;
+            es.close();
+            es = null;
+            timer = setTimeout(() => {
+                if (!stopped) deliver({ kind: 'resync' });
+                open();
+            }, delay);
+            delay = Math.min(delay * 2, RETRY_MAX_MS);
+        };
+    };
+    open();
+    return () => {
+        stopped = true;
+        clearTimeout(timer);
+        if (es) es.close();
+        es = null;
+    };
+}
+
+/**
+ * Watches runs and experiments (every run of them). onEvent(data) gets the
+ * parsed {run_id, experiment_id, kind} of each change, or {kind: 'resync'}
+ * when changes may have been missed (reload what is shown). Returns stop().
+ */
+export function watch({ runIds = [], experimentIds = [] } = {}, onEvent) {
+    const runs = [...new Set(runIds.map(String))];
+    const exps = [...new Set(experimentIds.map(String))];
+    if (!runs.length && !exps.length) return () => {};
+    let stopped = false;
+    const deliver = (data) => {
+        if (stopped) return;
+        try { onEvent(data); } catch (e) { console.warn('live: onEvent failed', e); }
+    };
+    const stops = groups(runs, exps).map((g) => connect(streamUrl(g), deliver));
+    return () => {
+        stopped = true;
+        for (const s of stops) s();
+    };
+}
