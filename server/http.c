@@ -57,6 +57,7 @@ struct req_ctx {
     enum route_match match;
     struct sbuf body;
     int too_big;
+    int headers_too_big; /* past MAX_HEADER_BYTES: answered 431 */
     struct timespec start;
     struct reply reply;
     json_t *query;      /* BODY_STREAM routes: the query string as input */
@@ -520,6 +521,26 @@ static void *reaper_main(void *arg)
     return NULL;
 }
 
+/* Request headers past this are refused with 431. (libmicrohttpd's own
+ * limit is its connection memory pool, sized larger for query arguments.) */
+#define MAX_HEADER_BYTES (64 * 1024)
+
+static enum MHD_Result add_header_bytes(void *cls, enum MHD_ValueKind kind, const char *key,
+                                        const char *value)
+{
+    size_t *total = cls;
+    (void)kind;
+    *total += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
+    return MHD_YES;
+}
+
+static int headers_too_big(struct MHD_Connection *conn)
+{
+    size_t total = 0;
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, add_header_bytes, &total);
+    return total > MAX_HEADER_BYTES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **con_cls)
@@ -537,11 +558,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         ctx->match = routes_match(method, url, &ctx->route);
         *con_cls = ctx;
         guard_headers_done(conn);
-        if (ctx->match == ROUTE_FOUND && ctx->route->body == BODY_STREAM)
+        ctx->headers_too_big = headers_too_big(conn);
+        if (ctx->match == ROUTE_FOUND && ctx->route->body == BODY_STREAM && !ctx->headers_too_big)
             begin_upload(conn, url, method, ctx);
         return MHD_YES;
     }
-    int streaming = ctx->match == ROUTE_FOUND && ctx->route->body == BODY_STREAM;
+    int streaming =
+        ctx->match == ROUTE_FOUND && ctx->route->body == BODY_STREAM && !ctx->headers_too_big;
     if (*upload_size > 0) {
         if (streaming) {
             feed_upload(ctx, upload_data, *upload_size);
@@ -561,6 +584,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (ctx->deferred) {
         /* resumed: the other thread's work is done */
         ctx->deferred = 0;
+    } else if (ctx->headers_too_big) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE, "request headers exceed %d bytes",
+                    MAX_HEADER_BYTES);
+        r->status = 431; /* no MLflow error code has this status */
     } else if (streaming && ctx->upload != NULL) {
         ctx->route->upload->end(ctx->upload, 1, r);
         ctx->upload = NULL;

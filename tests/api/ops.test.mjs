@@ -251,14 +251,14 @@ describe('database pool in /metrics', () => {
         }
 
         // a session holds experiments locked: a request's statement waits on it
-        const lock = psqlAsync(stack.pg, 'BEGIN; LOCK TABLE experiments IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;');
+        const lock = psqlAsync(stack.pg, 'BEGIN; LOCK TABLE experiments IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(12); COMMIT;');
         await waitUntil(() => stack.pg.psql("SELECT count(*) FROM pg_locks WHERE relation = 'experiments'::regclass"
             + " AND mode = 'AccessExclusiveLock' AND granted").trim() === '1', 5000, 'the lock taken', 50);
         const blocked = c.getExperiment(exp);
         const during = await waitUntil(async () => {
             const s = await scrape(stack.base);
             return s.inUse >= 1 ? s : null;
-        }, 4000, 'a connection counted in use while its statement waits', 100);
+        }, 10000, 'a connection counted in use while its statement waits', 100);
         assert.ok(during.open >= during.inUse);
         assert.equal((await blocked).experiment_id, exp);
         assert.equal((await lock).code, 0);
