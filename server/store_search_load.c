@@ -320,18 +320,6 @@ int store_search_load_runs(struct search_run *runs, size_t n, const struct key_s
     return with_inputs > 0 ? load_inputs(runs, n, with_inputs, arena) : DB_OK;
 }
 
-/* A float8 in PostgreSQL's text form as a double. */
-static double parse_value(const char *s)
-{
-    if (strcmp(s, "NaN") == 0)
-        return NAN;
-    if (strcmp(s, "Infinity") == 0)
-        return INFINITY;
-    if (strcmp(s, "-Infinity") == 0)
-        return -INFINITY;
-    return strtod(s, NULL);
-}
-
 int store_search_load_children(struct run *runs, size_t n, const struct key_select *select,
                                struct arena *arena)
 {
@@ -357,7 +345,7 @@ int store_search_load_children(struct run *runs, size_t n, const struct key_sele
         run->metrics = f->nmetrics ? arena_alloc(arena, f->nmetrics * sizeof *run->metrics) : NULL;
         for (size_t k = 0; k < f->nmetrics; k++) {
             run->metrics[k].key = f->metrics[k].key;
-            run->metrics[k].value = parse_value(f->metrics[k].value);
+            run->metrics[k].value = su_parse_double(f->metrics[k].value);
             run->metrics[k].timestamp = strtoll(f->metrics[k].timestamp, NULL, 10);
             run->metrics[k].step = strtoll(f->metrics[k].step, NULL, 10);
         }

@@ -26,7 +26,11 @@ int64_t su_int64(const PGresult *res, int row, int col)
 
 double su_double(const PGresult *res, int row, int col)
 {
-    const char *s = PQgetvalue(res, row, col);
+    return su_parse_double(PQgetvalue(res, row, col));
+}
+
+double su_parse_double(const char *s)
+{
     if (strcmp(s, "NaN") == 0)
         return NAN;
     if (strcmp(s, "Infinity") == 0)

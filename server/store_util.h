@@ -16,6 +16,10 @@ int64_t su_int64(const PGresult *res, int row, int col);
 /* Column value as double ("NaN", "Infinity", "-Infinity" understood). */
 double su_double(const PGresult *res, int row, int col);
 
+/* A float8 in PostgreSQL's text form ("NaN", "Infinity", "-Infinity" or a
+ * number) as a double. */
+double su_parse_double(const char *text);
+
 /* Column value copied into the arena (NULL when SQL NULL). */
 const char *su_str(const PGresult *res, int row, int col, struct arena *arena);
 

@@ -6,7 +6,7 @@
 // (PostgreSQL LISTEN/NOTIFY).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startPostgres, startServer, client, api, assertOk, uniqueName } from './harness.mjs';
+import { startPostgres, startServer, client, api, assertOk, uniqueName, openStream, isRunEvent } from './harness.mjs';
 
 let pg, a, b;
 before(async () => {
@@ -92,66 +92,31 @@ test('both instances are ready and count their own requests', async () => {
     assert.match((await api(b.url, 'GET', '/metrics')).text, /exptrack_group_commit_enabled 0/);
 });
 
-// Opens GET /api/2.0/exptrack/stream and collects its `event: run` items.
-async function openStream(base, query) {
-    const sp = new URLSearchParams();
-    for (const [k, v] of Object.entries(query)) for (const x of [].concat(v)) sp.append(k, String(x));
-    const ac = new AbortController();
-    const res = await fetch(`${base}/api/2.0/exptrack/stream?${sp}`, { signal: ac.signal });
-    assert.equal(res.status, 200);
-    const s = { events: [], kicks: new Set(), close: () => ac.abort() };
-    (async () => {
-        const dec = new TextDecoder();
-        let buf = '';
-        try {
-            for await (const chunk of res.body) {
-                buf += dec.decode(chunk, { stream: true });
-                let i;
-                while ((i = buf.indexOf('\n\n')) >= 0) {
-                    const block = buf.slice(0, i);
-                    buf = buf.slice(i + 2);
-                    const data = block.split('\n').find((l) => l.startsWith('data: '));
-                    if (block.startsWith('event: run') && data) s.events.push({ ...JSON.parse(data.slice(6)), at: Date.now() });
-                }
-                for (const k of s.kicks) k();
-            }
-        } catch { /* aborted */ }
-    })();
-    s.waitFor = (run, kind, ms = 2000) => new Promise((resolve, reject) => {
-        const check = () => {
-            const e = s.events.find((x) => x.run_id === run && x.kind === kind);
-            if (e) { clearTimeout(t); s.kicks.delete(check); resolve(e); }
-        };
-        const t = setTimeout(() => { s.kicks.delete(check); reject(new Error(`no ${kind} event for ${run} within ${ms} ms: ${JSON.stringify(s.events)}`)); }, ms);
-        s.kicks.add(check);
-        check();
-    });
-    return s;
-}
-
 test('live updates: writes through one instance stream out of the other within 2 s', async () => {
     const ca = client(a.url);
     const cb = client(b.url);
     const exp = await ca.createExperiment(uniqueName('scale-live'));
     const onB = await openStream(b.url, { experiment_id: exp });
+    assert.equal(onB.status, 200);
     let onA;
     try {
         const run = (await ca.createRun(exp)).info.run_id;
-        await onB.waitFor(run, 'created');
+        await onB.waitFor(isRunEvent(run, 'created'));
         onA = await openStream(a.url, { run_id: run });
+        assert.equal(onA.status, 200);
         const t0 = Date.now();
         assertOk(await ca.post('/runs/log-batch', { run_id: run, metrics: [{ key: 'loss', value: 1, timestamp: 1, step: 1 }], params: [{ key: 'lr', value: '0.1' }] }));
-        const m = await onB.waitFor(run, 'metrics');
+        const m = await onB.waitFor(isRunEvent(run, 'metrics'));
         assert.ok(m.at - t0 < 2000, `${m.at - t0} ms`);
-        assert.equal(m.experiment_id, exp);
-        await onB.waitFor(run, 'params');
+        assert.equal(m.data.experiment_id, exp);
+        await onB.waitFor(isRunEvent(run, 'params'));
         // and the other way round, through b (group commit off there)
         assertOk(await cb.post('/runs/set-tag', { run_id: run, key: 'via', value: 'b' }));
-        await onA.waitFor(run, 'tags');
-        await onB.waitFor(run, 'tags');
+        await onA.waitFor(isRunEvent(run, 'tags'));
+        await onB.waitFor(isRunEvent(run, 'tags'));
         assertOk(await cb.post('/runs/update', { run_id: run, status: 'FINISHED', end_time: Date.now() }));
-        await onA.waitFor(run, 'status');
-        await onB.waitFor(run, 'status');
+        await onA.waitFor(isRunEvent(run, 'status'));
+        await onB.waitFor(isRunEvent(run, 'status'));
     } finally {
         onB.close();
         if (onA) onA.close();

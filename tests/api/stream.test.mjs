@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startPostgres, startServer, client, api, assertOk, assertError, uniqueName, sleep, waitUntil, REPO_ROOT } from './harness.mjs';
+import { startPostgres, startServer, client, api, assertOk, assertError, uniqueName, sleep, waitUntil, REPO_ROOT, openStream, isRunEvent as isRun } from './harness.mjs';
 
 const STREAM = '/api/2.0/exptrack/stream';
 let pg, srv, c;
@@ -24,73 +24,6 @@ after(async () => {
     if (pg) await pg.destroy();
 }, { timeout: 60000 });
 
-/**
- * Opens a stream and parses it as it arrives. Returns {status, headers,
- * items: [{event, data, comment, retry}], waitFor(pred, ms), close(), ended}.
- */
-async function openStream(base, query, { path = STREAM, headers = {} } = {}) {
-    const sp = new URLSearchParams();
-    for (const [k, v] of Object.entries(query)) for (const x of [].concat(v)) sp.append(k, String(x));
-    const ac = new AbortController();
-    const res = await fetch(`${base}${path}?${sp}`, { headers: { accept: 'text/event-stream', ...headers }, signal: ac.signal });
-    const s = { status: res.status, headers: res.headers, items: [], ended: false, error: null, waiters: new Set() };
-    if (res.status !== 200) {
-        s.text = await res.text();
-        s.json = JSON.parse(s.text);
-        return s;
-    }
-    const notify = () => { for (const w of s.waiters) w(); };
-    (async () => {
-        const dec = new TextDecoder();
-        let buf = '';
-        try {
-            for await (const chunk of res.body) {
-                buf += dec.decode(chunk, { stream: true });
-                let i;
-                while ((i = buf.indexOf('\n\n')) >= 0) {
-                    const block = buf.slice(0, i);
-                    buf = buf.slice(i + 2);
-                    const item = { at: Date.now() };
-                    for (const line of block.split('\n')) {
-                        if (line.startsWith(':')) item.comment = line.slice(1).trim();
-                        else if (line.startsWith('event: ')) item.event = line.slice(7);
-                        else if (line.startsWith('data: ')) item.data = JSON.parse(line.slice(6));
-                        else if (line.startsWith('retry: ')) item.retry = Number(line.slice(7));
-                    }
-                    s.items.push(item);
-                }
-                notify();
-            }
-        } catch (e) {
-            if (e.name !== 'AbortError') s.error = e;
-        }
-        s.ended = true;
-        notify();
-    })();
-    s.events = () => s.items.filter((x) => x.event === 'run').map((x) => x.data);
-    // Resolves with the first item matching pred (searching from `from`), or throws after ms.
-    s.waitFor = (pred, ms = 2000, from = 0) => new Promise((resolve, reject) => {
-        const check = () => {
-            const hit = s.items.slice(from).find(pred);
-            if (hit) { done(); resolve(hit); } else if (s.ended) { done(); reject(new Error(`stream ended; items: ${JSON.stringify(s.items)}`)); }
-        };
-        const timer = setTimeout(() => { done(); reject(new Error(`no matching item within ${ms} ms; items: ${JSON.stringify(s.items)}`)); }, ms);
-        const done = () => { clearTimeout(timer); s.waiters.delete(check); };
-        s.waiters.add(check);
-        check();
-    });
-    s.waitEnd = (ms) => new Promise((resolve) => {
-        const check = () => { if (s.ended) { done(); resolve(true); } };
-        const timer = setTimeout(() => { done(); resolve(false); }, ms);
-        const done = () => { clearTimeout(timer); s.waiters.delete(check); };
-        s.waiters.add(check);
-        check();
-    });
-    s.close = () => ac.abort();
-    return s;
-}
-
-const isRun = (runId, kind) => (x) => x.event === 'run' && x.data.run_id === runId && x.data.kind === kind;
 
 async function newRun(exp) {
     return (await c.createRun(exp)).info.run_id;
