@@ -1,6 +1,7 @@
 // Group commit and the operator's view: concurrent small writes share
 // commits yet each fails alone with its own error; /metrics in Prometheus
 // text format; /ready; X-Request-Id; JSON access lines.
+import http from 'node:http';
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -196,8 +197,24 @@ describe('streamed get-history', () => {
 // ---------------------------------------------------------------------------
 // database pool state in /metrics
 
-async function scrape(base) {
-    const r = await api(base, 'GET', '/metrics');
+// GET over a new TCP connection: libmicrohttpd gives it to a worker thread
+// that is free, while a kept-alive connection stays with its thread, which
+// may be the one blocked in a statement.
+function getFresh(url) {
+    return new Promise((resolve, reject) => {
+        const req = http.get(url, { agent: false }, (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (d) => { text += d; });
+            res.on('end', () => resolve({ status: res.statusCode, text }));
+        });
+        req.on('error', reject);
+        req.setTimeout(5000, () => req.destroy(new Error('GET /metrics timed out')));
+    });
+}
+
+async function scrape(base, { fresh = false } = {}) {
+    const r = fresh ? await getFresh(`${base}/metrics`) : await api(base, 'GET', '/metrics');
     assert.equal(r.status, 200);
     const values = new Map();
     for (const line of r.text.split('\n')) {
@@ -256,7 +273,7 @@ describe('database pool in /metrics', () => {
             + " AND mode = 'AccessExclusiveLock' AND granted").trim() === '1', 5000, 'the lock taken', 50);
         const blocked = c.getExperiment(exp);
         const during = await waitUntil(async () => {
-            const s = await scrape(stack.base);
+            const s = await scrape(stack.base, { fresh: true });
             return s.inUse >= 1 ? s : null;
         }, 10000, 'a connection counted in use while its statement waits', 100);
         assert.ok(during.open >= during.inUse);
