@@ -21,6 +21,7 @@
 #include "api_artifacts.h"
 #include "api_common.h"
 #include "artifact_path.h"
+#include "ids.h"
 #include "log.h"
 #include "validate.h"
 #include "xalloc.h"
@@ -125,16 +126,6 @@ int auth_configure(const struct auth_options *opts)
 
 /* ---- passwords and tokens ---- */
 
-static void to_hex(const unsigned char *b, size_t n, char *out)
-{
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hex[b[i] >> 4];
-        out[2 * i + 1] = hex[b[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 static int from_hex(const char *s, size_t len, unsigned char *out, size_t max)
 {
     if (len % 2 != 0 || len / 2 > max)
@@ -187,8 +178,8 @@ char *auth_hash_password(const char *password)
     if (RAND_bytes(salt, sizeof salt) != 1 ||
         derive(password, salt, sizeof salt, PBKDF2_ITERATIONS, hash) < 0)
         return NULL;
-    to_hex(salt, sizeof salt, salt_hex);
-    to_hex(hash, sizeof hash, hash_hex);
+    ids_hex(salt, sizeof salt, salt_hex);
+    ids_hex(hash, sizeof hash, hash_hex);
     size_t len = 16 + 12 + sizeof salt_hex + sizeof hash_hex;
     char *out = xmalloc(len);
     snprintf(out, len, "pbkdf2-sha256$%d$%s$%s", PBKDF2_ITERATIONS, salt_hex, hash_hex);
@@ -319,7 +310,7 @@ int auth_new_token(char text[AUTH_TOKEN_LEN + 1], unsigned char digest[32])
     if (RAND_bytes(raw, sizeof raw) != 1)
         return -1;
     memcpy(text, AUTH_TOKEN_PREFIX, 4);
-    to_hex(raw, sizeof raw, text + 4);
+    ids_hex(raw, sizeof raw, text + 4);
     SHA256((const unsigned char *)text, AUTH_TOKEN_LEN, digest);
     OPENSSL_cleanse(raw, sizeof raw);
     return 0;
@@ -383,7 +374,7 @@ int auth_bootstrap(const char *password_file)
         if (RAND_bytes(raw, sizeof raw) != 1)
             goto out;
         password = xmalloc(2 * sizeof raw + 1);
-        to_hex(raw, sizeof raw, password);
+        ids_hex(raw, sizeof raw, password);
         generated = 1;
     }
     hash = auth_hash_password(password);
@@ -543,7 +534,7 @@ static void session_mac(const char *text, char out[65])
     unsigned int len = sizeof mac;
     HMAC(EVP_sha256(), cfg.session_key, sizeof cfg.session_key, (const unsigned char *)text,
          strlen(text), mac, &len);
-    to_hex(mac, sizeof mac, out);
+    ids_hex(mac, sizeof mac, out);
 }
 
 /* The MAC binds the password hash: changing the password ends every session. */

@@ -41,3 +41,13 @@ void ids_random_run_name(char *out, size_t len)
     unsigned n = ((unsigned)u[2] << 8 | u[3]) % 1000;
     snprintf(out, len, "%s-%s-%u", adjectives[a], nouns[b], n);
 }
+
+void ids_hex(const unsigned char *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}

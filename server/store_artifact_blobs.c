@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ids.h"
 #include "log.h"
 #include "sbuf.h"
 #include "store_util.h"
@@ -286,16 +287,6 @@ fail:
     return rc;
 }
 
-static void hex(const unsigned char *in, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 int store_artifact_upload_commit(struct artifact_upload *u, int64_t run, const char *path,
                                  char sha256[65])
 {
@@ -321,7 +312,7 @@ int store_artifact_upload_commit(struct artifact_upload *u, int64_t run, const c
             break;
     }
     if (rc == DB_OK && sha256 != NULL)
-        hex(a.digest, 32, sha256);
+        ids_hex(a.digest, 32, sha256);
 out:
     if (rc != DB_OK || reused)
         drop_pending(u->blob_id);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ids.h"
 #include "store_util.h"
 
 static const char *const perm_names[] = {"NO_PERMISSIONS", "READ", "EDIT", "MANAGE"};
@@ -26,16 +27,6 @@ static int exec_one(const char *sql, int n, const char *const *params)
         rc = DB_NOT_FOUND;
     PQclear(res);
     return rc;
-}
-
-static void hex32(const unsigned char digest[32], char out[65])
-{
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = hex[digest[i] >> 4];
-        out[2 * i + 1] = hex[digest[i] & 15];
-    }
-    out[64] = '\0';
 }
 
 int store_user_create(const char *username, const char *password_hash, int is_admin, int64_t *id)
@@ -216,7 +207,7 @@ int store_token_create(int64_t user_id, const unsigned char digest[32], const ch
     char u[24], now[24], hex[65];
     PGresult *res = NULL;
 
-    hex32(digest, hex);
+    ids_hex(digest, 32, hex);
     const char *params[] = {su_i64(u, user_id), hex, name, su_i64(now, store_now_ms())};
     int rc = db_exec("INSERT INTO api_tokens (user_id, token_sha256, name, created_time)"
                      " VALUES ($1, decode($2, 'hex'), $3, $4) RETURNING id",
@@ -230,7 +221,7 @@ int store_token_create(int64_t user_id, const unsigned char digest[32], const ch
 int store_token_user(const unsigned char digest[32], int64_t *user_id)
 {
     char hex[65];
-    hex32(digest, hex);
+    ids_hex(digest, 32, hex);
     return one_int64("SELECT user_id FROM api_tokens"
                      " WHERE token_sha256 = decode($1, 'hex') AND revoked_time IS NULL",
                      hex, user_id);
@@ -273,7 +264,7 @@ int store_auth_secret(const char *name, const unsigned char candidate[32], unsig
     char hex[65];
     PGresult *res = NULL;
 
-    hex32(candidate, hex);
+    ids_hex(candidate, 32, hex);
     const char *params[] = {name, hex};
     int rc = db_exec("INSERT INTO auth_secrets (name, secret) VALUES ($1, decode($2, 'hex'))"
                      " ON CONFLICT (name) DO NOTHING",

@@ -3,7 +3,6 @@
  * POST runs/log-batch with a fixed number of points per request, and report
  * points/s, requests/s and latency percentiles. It does not read data back;
  * tests/bench/run.sh counts the stored rows afterwards. */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -13,12 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
+
+#include "bench_util.h"
 
 /* Steps and timestamps are written into the request template in fixed-width
  * fields (right-aligned, space-padded: JSON allows whitespace before a value),
@@ -173,23 +173,6 @@ out:
     return ret;
 }
 
-/* Writes v >= 0 right-aligned into a field of exactly width bytes,
- * space-padded. Returns -1 if it does not fit. */
-static int put_fixed(char *dst, int width, long long v)
-{
-    int i = width - 1;
-
-    if (v < 0)
-        return -1;
-    do {
-        dst[i--] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v && i >= 0);
-    while (i >= 0)
-        dst[i--] = ' ';
-    return v ? -1 : 0;
-}
-
 static int buf_append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -297,8 +280,8 @@ static int body_set_steps(struct body *b, int keys, long long first_step)
 {
     for (int p = 0; p < b->npoints; p++) {
         long long step = first_step + p / keys;
-        if (put_fixed(b->buf + b->step_off[p], STEP_WIDTH, step) < 0 ||
-            put_fixed(b->buf + b->ts_off[p], TS_WIDTH, TS_BASE + step) < 0) {
+        if (bench_put_fixed(b->buf + b->step_off[p], STEP_WIDTH, step) < 0 ||
+            bench_put_fixed(b->buf + b->ts_off[p], TS_WIDTH, TS_BASE + step) < 0) {
             fprintf(stderr, "loadgen: step %lld does not fit the request template\n", step);
             return -1;
         }
@@ -441,36 +424,6 @@ out:
     return NULL;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a;
-    double y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double percentile(const double *sorted, size_t n, double q)
-{
-    size_t i;
-
-    if (n == 0)
-        return 0.0;
-    i = (size_t)(q * (double)(n - 1) + 0.5);
-    return sorted[i < n ? i : n - 1];
-}
-
-static int parse_long(const char *s, long min, long max, long *out)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static void usage(FILE *f)
 {
     fprintf(f, "usage: loadgen --url http://HOST:PORT [options]\n"
@@ -509,27 +462,27 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->url = optarg;
             break;
         case 't':
-            if (parse_long(optarg, 1, 1024, &v) < 0)
+            if (bench_parse_long(optarg, 1, 1024, &v) < 0)
                 goto bad;
             o->threads = (int)v;
             break;
         case 'd':
-            if (parse_long(optarg, 0, 86400, &v) < 0)
+            if (bench_parse_long(optarg, 0, 86400, &v) < 0)
                 goto bad;
             o->duration = (double)v;
             break;
         case 'n':
-            if (parse_long(optarg, 0, 100000000, &v) < 0)
+            if (bench_parse_long(optarg, 0, 100000000, &v) < 0)
                 goto bad;
             o->requests = v;
             break;
         case 'k':
-            if (parse_long(optarg, 1, 1000, &v) < 0)
+            if (bench_parse_long(optarg, 1, 1000, &v) < 0)
                 goto bad;
             o->keys = (int)v;
             break;
         case 's':
-            if (parse_long(optarg, 1, 1000, &v) < 0)
+            if (bench_parse_long(optarg, 1, 1000, &v) < 0)
                 goto bad;
             o->steps = (int)v;
             break;
@@ -594,15 +547,6 @@ out:
     return ret;
 }
 
-static double cpu_seconds(void)
-{
-    struct rusage ru;
-
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
 static void report(const struct options *opt, struct worker *w, double cpu)
 {
     unsigned long long points = 0, warmup = 0, requests = 0, errors = 0;
@@ -627,7 +571,7 @@ static void report(const struct options *opt, struct worker *w, double cpu)
             memcpy(all + k, w[i].lat_ms, w[i].nlat * sizeof(*all));
             k += w[i].nlat;
         }
-        qsort(all, nlat, sizeof(*all), cmp_double);
+        qsort(all, nlat, sizeof(*all), bench_cmp_double);
     } else {
         nlat = 0;
     }
@@ -638,14 +582,15 @@ static void report(const struct options *opt, struct worker *w, double cpu)
            requests, errors, points, secs, cpu);
     printf("loadgen: %.0f points/s, %.1f requests/s, latency p50 %.2f ms, p99 %.2f ms, max %.2f "
            "ms\n",
-           (double)points / secs, (double)(requests - errors) / secs, percentile(all, nlat, 0.50),
-           percentile(all, nlat, 0.99), nlat ? all[nlat - 1] : 0.0);
+           (double)points / secs, (double)(requests - errors) / secs,
+           bench_percentile(all, nlat, 0.50), bench_percentile(all, nlat, 0.99),
+           nlat ? all[nlat - 1] : 0.0);
     printf("RESULT points=%llu stored_points=%llu requests=%llu errors=%llu seconds=%.3f "
            "points_per_s=%.0f requests_per_s=%.1f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f "
            "client_cpu_s=%.2f\n",
            points, points + warmup, requests, errors, secs, (double)points / secs,
-           (double)(requests - errors) / secs, percentile(all, nlat, 0.50),
-           percentile(all, nlat, 0.99), nlat ? all[nlat - 1] : 0.0, cpu);
+           (double)(requests - errors) / secs, bench_percentile(all, nlat, 0.50),
+           bench_percentile(all, nlat, 0.99), nlat ? all[nlat - 1] : 0.0, cpu);
     fflush(stdout);
     free(all);
 }
@@ -703,7 +648,7 @@ int main(int argc, char **argv)
         }
     }
     pthread_barrier_wait(&g_ready);
-    cpu0 = cpu_seconds();
+    cpu0 = bench_cpu_seconds();
     now(&g_start);
     pthread_barrier_wait(&g_go);
     for (int i = 0; i < started; i++) {
@@ -714,7 +659,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "loadgen: %d of %d threads failed to set up\n", failed, opt.threads);
         goto out;
     }
-    report(&opt, w, cpu_seconds() - cpu0);
+    report(&opt, w, bench_cpu_seconds() - cpu0);
     ret = 0;
     for (int i = 0; i < opt.threads; i++)
         if (w[i].errors || w[i].requests == 0)

@@ -7,7 +7,6 @@
  * per kind, every error (any non-2xx answer or transport failure) and, with
  * --server-pid, the server's RSS before and after the load. Exits 1 when any
  * request failed. */
-#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -22,6 +21,8 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+
+#include "bench_util.h"
 
 #define KEYS 10       /* metric keys per log-batch */
 #define STEPS 10      /* steps per log-batch: 100 points */
@@ -383,19 +384,6 @@ out:
 }
 
 /* --- the load -------------------------------------------------------------- */
-
-static int put_fixed(char *dst, int width, long long v)
-{
-    int i = width - 1;
-    do {
-        dst[i--] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v && i >= 0);
-    while (i >= 0)
-        dst[i--] = ' ';
-    return v ? -1 : 0;
-}
-
 /* The worker's log-batch body: KEYS x STEPS points into its run, with step
  * and timestamp fields patched per request. */
 static int build_batch(struct worker *w)
@@ -450,8 +438,8 @@ static void one_request(struct worker *w, enum kind k)
     case K_BATCH:
         for (int p = 0; p < KEYS * STEPS; p++) {
             long long step = w->next_step + p / KEYS;
-            put_fixed(w->batch + w->step_off[p], STEP_WIDTH, step);
-            put_fixed(w->batch + w->ts_off[p], TS_WIDTH, TS_BASE + step);
+            bench_put_fixed(w->batch + w->step_off[p], STEP_WIDTH, step);
+            bench_put_fixed(w->batch + w->ts_off[p], TS_WIDTH, TS_BASE + step);
         }
         w->next_step += STEPS;
         snprintf(url, sizeof url, "%s/api/2.0/mlflow/runs/log-batch", opt.url);
@@ -505,20 +493,6 @@ static void *worker_main(void *arg)
 
 /* --- report ---------------------------------------------------------------- */
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double pct(const double *v, size_t n, double q)
-{
-    if (n == 0)
-        return 0;
-    size_t i = (size_t)(q * (double)(n - 1) + 0.5);
-    return v[i < n ? i : n - 1];
-}
-
 /* The server's VmRSS in KiB, or -1. */
 static long rss_kib(void)
 {
@@ -558,18 +532,18 @@ static unsigned long long report(struct worker *w, double secs, const long rss[3
             at += w[i].st[k].nlat;
         }
         if (lat)
-            qsort(lat, at, sizeof *lat, cmp_double);
+            qsort(lat, at, sizeof *lat, bench_cmp_double);
         printf("mixed: %-13s %9llu %9.1f %9.2f %9.2f %9.2f %7llu\n", kind_names[k], all.requests,
-               (double)(all.requests - all.errors) / secs, pct(lat, at, 0.5), pct(lat, at, 0.99),
-               at ? lat[at - 1] : 0.0, all.errors);
+               (double)(all.requests - all.errors) / secs, bench_percentile(lat, at, 0.5),
+               bench_percentile(lat, at, 0.99), at ? lat[at - 1] : 0.0, all.errors);
         printf("RESULT kind=%s requests=%llu errors=%llu req_per_s=%.1f p50_ms=%.3f p99_ms=%.3f "
                "max_ms=%.3f points=%llu bytes=%llu\n",
                k == K_BATCH    ? "log_batch"
                : k == K_SEARCH ? "search"
                                : "artifact",
                all.requests, all.errors, (double)(all.requests - all.errors) / secs,
-               pct(lat, at, 0.5), pct(lat, at, 0.99), at ? lat[at - 1] : 0.0, all.points,
-               all.bytes);
+               bench_percentile(lat, at, 0.5), bench_percentile(lat, at, 0.99),
+               at ? lat[at - 1] : 0.0, all.points, all.bytes);
         free(lat);
         total += all.requests;
         errors += all.errors;
@@ -592,23 +566,11 @@ static unsigned long long report(struct worker *w, double secs, const long rss[3
 }
 
 /* --- main ------------------------------------------------------------------ */
-
-static int parse_int(const char *s, long min, long max, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* Sets *field from optarg when it is an integer in [min, max]. */
 static int set_int(int *field, long min, long max)
 {
     long v;
-    if (parse_int(optarg, min, max, &v) < 0)
+    if (bench_parse_long(optarg, min, max, &v) < 0)
         return -1;
     *field = (int)v;
     return 0;

@@ -18,11 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
+
+#include "bench_util.h"
 
 #define NPARAMS 20
 #define NMETRICS 20
@@ -315,14 +316,6 @@ static int parse_args(int argc, char **argv, struct options *opt)
     return 0;
 }
 
-static double cpu_seconds(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
 int main(int argc, char **argv)
 {
     struct options opt;
@@ -348,7 +341,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < opt.threads; i++)
         if (worker_init(&w[i], &opt) < 0)
             goto out;
-    double cpu0 = cpu_seconds();
+    double cpu0 = bench_cpu_seconds();
     clock_gettime(CLOCK_MONOTONIC, &g_start);
     for (started = 0; started < opt.threads; started++)
         if (pthread_create(&w[started].thread, NULL, worker_main, &w[started]) != 0)
@@ -361,7 +354,7 @@ int main(int argc, char **argv)
     double secs = since(&g_start);
     long done = atomic_load(&g_done);
     printf("RESULT runs=%ld requests=%ld seconds=%.1f runs_per_s=%.0f client_cpu_s=%.1f\n", done,
-           requests, secs, secs > 0 ? (double)done / secs : 0.0, cpu_seconds() - cpu0);
+           requests, secs, secs > 0 ? (double)done / secs : 0.0, bench_cpu_seconds() - cpu0);
     ret = failed || started < opt.threads || done != opt.runs ? 1 : 0;
 out:
     if (w != NULL) {
