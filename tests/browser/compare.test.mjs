@@ -33,7 +33,11 @@ describe('compare view', () => {
 
         await page.check('text=Only differences');
         await page.waitForFunction(() => location.hash.includes('diff=1'));
-        await page.waitForSelector('table.compare');
+        // the hash changes before the table is drawn again: wait for the new one
+        await page.waitForFunction(() => {
+            const ths = [...document.querySelectorAll('table.compare tbody tr:not(.section) th')];
+            return ths.length > 0 && !ths.some((t) => t.textContent === 'batch_size');
+        }, null, { timeout: 10000 }).catch(() => {});
         const keys = await page.$$eval('table.compare tbody tr:not(.section) th', (ths) => ths.map((t) => t.textContent));
         assert.ok(keys.includes('lr') && !keys.includes('batch_size'), `rows: ${keys}`);
         await page.close();
