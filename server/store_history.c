@@ -271,15 +271,21 @@ static const char bulk_interval_sql[] =
     "   timestamp, value";
 
 /* Downsampled history. Per series (run x key): the first and last step by
- * two index probes; with max_points $3 above 20000 also the point count
- * (one index-only count). Series with at most $3 points come whole. The
- * others are cut into at most $3 / 4 buckets of equal step width (computed
- * in numeric, so no int8 overflow whatever the steps); each bucket's count,
- * lowest and highest value (NaN left out) is one aggregate over an index
- * range: one pass over the series, no hashing, no sort. Then from each
- * bucket its first and last point and the first point at its lowest and
- * highest value, by index probes (at most four points). Columns: run ord,
- * key ord, total, step, ts, value. */
+ * two index probes and the point count as the sum of its step blocks
+ * (metric_blocks, schema/0009). Series with at most $3 points come whole.
+ * The others are cut into at most $3 / 4 buckets of equal step width w
+ * (computed in numeric, so no int8 overflow whatever the steps):
+ *   - narrow buckets (w under 1,024 steps) start at the first step; each
+ *     bucket's count, lowest and highest value (NaN left out) is one
+ *     aggregate over an index range of metrics;
+ *   - wider ones start at the first step's block and w is rounded up to
+ *     whole blocks, so a bucket is a run of blocks: one grouped pass over the
+ *     series' blocks gives every bucket's count, lowest and highest value,
+ *     and the first block holding each extreme (one probe per extreme).
+ * Then from each bucket its first and last point and the first point at
+ * its lowest and highest value, by index probes (at most four points); the
+ * extremes' probes start at their first block. Columns: run ord, key ord,
+ * total, step, ts, value. */
 static const char downsample_sql[] =
     "WITH s AS MATERIALIZED (SELECT ru.ord AS ri, ku.ord AS ki, r.id AS run_id, k.id AS"
     "  key_id"
@@ -288,37 +294,59 @@ static const char downsample_sql[] =
     "   CROSS JOIN unnest($2::text[]) WITH ORDINALITY AS ku(name, ord)"
     "   JOIN metric_keys k ON k.name = ku.name),"
     " st AS MATERIALIZED (SELECT s.*, lo.step AS lo, hi.step AS hi,"
-    "     CASE WHEN $3 > 20000 THEN (SELECT count(*) FROM metrics m"
-    "       WHERE m.run_id = s.run_id AND m.key_id = s.key_id) END AS cnt"
+    "     (SELECT sum(b.n) FROM metric_blocks b"
+    "       WHERE b.run_id = s.run_id AND b.key_id = s.key_id)::bigint AS n"
     "   FROM s"
     "   CROSS JOIN LATERAL (SELECT m.step FROM metrics m WHERE m.run_id = s.run_id"
     "     AND m.key_id = s.key_id ORDER BY m.step LIMIT 1) lo"
     "   CROSS JOIN LATERAL (SELECT m.step FROM metrics m WHERE m.run_id = s.run_id"
     "     AND m.key_id = s.key_id ORDER BY m.step DESC LIMIT 1) hi),"
-    " bk AS MATERIALIZED (SELECT st.ri, st.ki, st.run_id, st.key_id, g.s0, g.s1, a.n,"
-    "   a.vlo, a.vhi"
-    "   FROM st"
-    "   CROSS JOIN LATERAL (SELECT floor((st.hi::numeric - st.lo) / ($3 / 4)) + 1 AS w)"
-    "     wd"
+    " ly AS MATERIALIZED (SELECT st.*, x.w >= 1024 AS blocky,"
+    "     CASE WHEN x.w >= 1024 THEN floor(st.lo::numeric / 256) * 256"
+    "       ELSE st.lo::numeric END AS a"
+    "   FROM st CROSS JOIN LATERAL (SELECT floor((st.hi::numeric - st.lo) / ($3 / 4)) + 1"
+    "     AS w) x"
+    "   WHERE st.n > $3),"
+    " lw AS MATERIALIZED (SELECT ly.*, CASE WHEN ly.blocky"
+    "     THEN ceil((floor((ly.hi - ly.a) / ($3 / 4)) + 1) / 256) * 256"
+    "     ELSE floor((ly.hi - ly.a) / ($3 / 4)) + 1 END AS w FROM ly),"
+    " bk AS MATERIALIZED ("
+    "   SELECT lw.ri, lw.ki, lw.run_id, lw.key_id, g.s0, g.s1, a.n, a.vlo, a.vhi,"
+    "     g.s0 AS flo, g.s0 AS fhi"
+    "   FROM lw"
     "   CROSS JOIN LATERAL generate_series(0::numeric,"
-    "     least($3 / 4 - 1, floor((st.hi::numeric - st.lo) / wd.w))) AS i"
-    "   CROSS JOIN LATERAL (SELECT (st.lo + i * wd.w)::bigint AS s0,"
-    "     least(st.lo + i * wd.w + wd.w - 1, st.hi)::bigint AS s1) g"
+    "     least($3 / 4 - 1, floor((lw.hi - lw.a) / lw.w))) AS i"
+    "   CROSS JOIN LATERAL (SELECT (lw.a + i * lw.w)::bigint AS s0,"
+    "     least(lw.a + i * lw.w + lw.w - 1, lw.hi)::bigint AS s1) g"
     "   CROSS JOIN LATERAL (SELECT count(*) AS n, nullif(min(m.value), 'NaN') AS vlo,"
     "       max(m.value) FILTER (WHERE m.value <> 'NaN') AS vhi"
-    "     FROM metrics m WHERE m.run_id = st.run_id AND m.key_id = st.key_id"
+    "     FROM metrics m WHERE m.run_id = lw.run_id AND m.key_id = lw.key_id"
     "       AND m.step BETWEEN g.s0 AND g.s1) a"
-    "   WHERE st.cnt IS NULL OR st.cnt > $3),"
-    " tot AS MATERIALIZED (SELECT st.ri, st.ki, st.run_id, st.key_id,"
-    "     coalesce(st.cnt, (SELECT sum(bk.n) FROM bk WHERE bk.ri = st.ri AND bk.ki ="
-    "       st.ki))::bigint AS n"
-    "   FROM st)"
-    " SELECT tot.ri, tot.ki, tot.n, m.step, m.timestamp AS ts, m.value FROM tot"
-    "   JOIN metrics m ON m.run_id = tot.run_id AND m.key_id = tot.key_id WHERE tot.n <="
-    "     $3"
+    "   WHERE NOT lw.blocky"
+    "   UNION ALL"
+    "   SELECT lw.ri, lw.ki, lw.run_id, lw.key_id, g.s0, g.s1, a.n, a.vlo, a.vhi,"
+    "     greatest(g.s0, fl.block * 256), greatest(g.s0, fh.block * 256)"
+    "   FROM lw"
+    "   CROSS JOIN LATERAL (SELECT floor((b.block::numeric * 256 - lw.a) / lw.w) AS i,"
+    "       sum(b.n) AS n, min(b.vmin) AS vlo, max(b.vmax) AS vhi"
+    "     FROM metric_blocks b WHERE b.run_id = lw.run_id AND b.key_id = lw.key_id"
+    "     GROUP BY 1) a"
+    "   CROSS JOIN LATERAL (SELECT (lw.a + a.i * lw.w)::bigint AS s0,"
+    "     least(lw.a + a.i * lw.w + lw.w - 1, lw.hi)::bigint AS s1) g"
+    "   LEFT JOIN LATERAL (SELECT b.block FROM metric_blocks b"
+    "     WHERE b.run_id = lw.run_id AND b.key_id = lw.key_id"
+    "       AND b.block BETWEEN g.s0 >> 8 AND g.s1 >> 8 AND b.vmin = a.vlo"
+    "     ORDER BY b.block LIMIT 1) fl ON true"
+    "   LEFT JOIN LATERAL (SELECT b.block FROM metric_blocks b"
+    "     WHERE b.run_id = lw.run_id AND b.key_id = lw.key_id"
+    "       AND b.block BETWEEN g.s0 >> 8 AND g.s1 >> 8 AND b.vmax = a.vhi"
+    "     ORDER BY b.block LIMIT 1) fh ON true"
+    "   WHERE lw.blocky)"
+    " SELECT st.ri, st.ki, st.n, m.step, m.timestamp AS ts, m.value FROM st"
+    "   JOIN metrics m ON m.run_id = st.run_id AND m.key_id = st.key_id WHERE st.n <= $3"
     " UNION ALL"
-    " SELECT bk.ri, bk.ki, tot.n, p.step, p.ts, p.value FROM bk"
-    "   JOIN tot ON tot.ri = bk.ri AND tot.ki = bk.ki"
+    " SELECT bk.ri, bk.ki, st.n, p.step, p.ts, p.value FROM bk"
+    "   JOIN st ON st.ri = bk.ri AND st.ki = bk.ki"
     "   CROSS JOIN LATERAL ("
     "     (SELECT m.step, m.timestamp AS ts, m.value FROM metrics m"
     "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step >= bk.s0"
@@ -327,14 +355,14 @@ static const char downsample_sql[] =
     "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step <= bk.s1"
     "       ORDER BY m.step DESC, m.timestamp DESC, m.value DESC LIMIT 1)"
     "     UNION (SELECT m.step, m.timestamp, m.value FROM metrics m"
-    "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step BETWEEN bk.s0"
+    "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step BETWEEN bk.flo"
     "         AND bk.s1"
     "         AND m.value = bk.vlo ORDER BY m.step, m.timestamp LIMIT 1)"
     "     UNION (SELECT m.step, m.timestamp, m.value FROM metrics m"
-    "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step BETWEEN bk.s0"
+    "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step BETWEEN bk.fhi"
     "         AND bk.s1"
     "         AND m.value = bk.vhi ORDER BY m.step, m.timestamp LIMIT 1)) p"
-    "   WHERE tot.n > $3 AND bk.n > 0"
+    "   WHERE bk.n > 0"
     " ORDER BY 1, 2, 4, 5, 6";
 
 /* Runs one sampling statement in its own transaction with settings made for

@@ -1,6 +1,7 @@
 /* Metric points: batch writes by binary COPY (with an INSERT ... ON CONFLICT
- * fallback when a batch repeats stored points), the latest-metrics upsert
- * once per key per batch, and history reads. A per-thread cache maps metric
+ * fallback when a batch repeats stored points), the step blocks the
+ * downsampled history reads and the latest-metrics upsert once per key per
+ * batch, and history reads. A per-thread cache maps metric
  * names to their interned ids; metric_keys is append-only, so an id, once
  * committed, never changes. */
 #include "store_metrics.h"
@@ -27,14 +28,38 @@ static const char intern_sql[] =
 
 static const char lookup_sql[] = "SELECT name, id FROM metric_keys WHERE name = ANY($1::text[])";
 
+/* metric_blocks (schema/0009_metric_blocks.sql) is raised by every write:
+ * a block's count grows by the points inserted into it, its lowest and
+ * highest non-NaN value widen. Rows come sorted by (run, key, block), so
+ * concurrent writes lock blocks in one order. The SQL tail shared by the
+ * statements below. */
+#define BLOCK_SHIFT 8 /* 256 steps a block */
+#define BLOCKS_UPSERT                                                                              \
+    " ON CONFLICT (run_id, key_id, block) DO UPDATE"                                               \
+    "  SET n = b.n + EXCLUDED.n, vmin = least(b.vmin, EXCLUDED.vmin),"                             \
+    "      vmax = greatest(b.vmax, EXCLUDED.vmax)"
+
 /* Points in when COPY met a stored twin (MLflow's idempotency: an identical
- * point is a no-op). */
+ * point is a no-op); the blocks count only the points really inserted. */
 static const char insert_sql[] =
-    "INSERT INTO metrics (run_id, key_id, step, timestamp, value)"
-    " SELECT r, k, s, t, v"
-    " FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::float8[])"
-    "   AS u(r, k, s, t, v)"
-    " ON CONFLICT DO NOTHING";
+    "WITH ins AS (INSERT INTO metrics (run_id, key_id, step, timestamp, value)"
+    "  SELECT r, k, s, t, v"
+    "  FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::float8[])"
+    "    AS u(r, k, s, t, v)"
+    "  ON CONFLICT DO NOTHING RETURNING run_id, key_id, step, value)"
+    " INSERT INTO metric_blocks AS b (run_id, key_id, block, n, vmin, vmax)"
+    " SELECT run_id, key_id, step >> 8, count(*), min(value) FILTER (WHERE value <> 'NaN'),"
+    "   max(value) FILTER (WHERE value <> 'NaN')"
+    " FROM ins GROUP BY 1, 2, 3 ORDER BY 1, 2, 3" BLOCKS_UPSERT;
+
+/* The blocks of points COPY inserted, aggregated by the caller; NaN as
+ * lowest or highest value means the block's points were all NaN. */
+static const char blocks_sql[] =
+    "INSERT INTO metric_blocks AS b (run_id, key_id, block, n, vmin, vmax)"
+    " SELECT r, k, blk, n, nullif(lo, 'NaN'), nullif(hi, 'NaN')"
+    " FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::float8[],"
+    "   $6::float8[]) AS u(r, k, blk, n, lo, hi)"
+    " ORDER BY r, k, blk" BLOCKS_UPSERT;
 
 /* The best point per key of this batch (computed by the caller) raises
  * latest_metrics when it beats the stored one. "Beats" compares (step,
@@ -325,7 +350,81 @@ static int write_latest(const int64_t *runs, const struct metric *metrics, const
     return rc;
 }
 
-/* The slow path: every point through INSERT ... ON CONFLICT DO NOTHING. */
+/* --- step blocks ---------------------------------------------------------- */
+
+struct block_point {
+    int64_t run;
+    int32_t key;
+    int64_t block;
+    double value;
+};
+
+/* The block of a step: floor(step / 256), as step >> 8 in PostgreSQL. */
+static int64_t block_of(int64_t step)
+{
+    return step >= 0 ? step >> BLOCK_SHIFT : -(((-(step + 1)) >> BLOCK_SHIFT) + 1);
+}
+
+static int block_point_cmp(const void *pa, const void *pb)
+{
+    const struct block_point *a = pa, *b = pb;
+    if (a->run != b->run)
+        return a->run < b->run ? -1 : 1;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    if (a->block != b->block)
+        return a->block < b->block ? -1 : 1;
+    return 0;
+}
+
+/* Raises metric_blocks by points that were all inserted (the COPY path):
+ * per run, key and block, the count and the lowest and highest value. */
+static int write_blocks(const int64_t *runs, const struct metric *metrics, const int32_t *ids,
+                        size_t n)
+{
+    struct block_point *pts = xmalloc(n * sizeof *pts);
+    struct sbuf rr, k, blk, cnt, lo, hi;
+    struct sbuf *cols[] = {&rr, &k, &blk, &cnt, &lo, &hi};
+    size_t rows = 0;
+
+    for (size_t i = 0; i < n; i++)
+        pts[i] = (struct block_point){runs[i], ids[i], block_of(metrics[i].step), metrics[i].value};
+    qsort(pts, n, sizeof *pts, block_point_cmp);
+    for (size_t c = 0; c < 6; c++) {
+        sbuf_init(cols[c]);
+        sbuf_addc(cols[c], '{');
+    }
+    for (size_t i = 0; i < n;) {
+        size_t end = i;
+        double vmin = NAN, vmax = NAN;
+        for (; end < n && block_point_cmp(&pts[i], &pts[end]) == 0; end++) {
+            double v = pts[end].value;
+            if (!isnan(v) && (isnan(vmin) || v < vmin))
+                vmin = v;
+            if (!isnan(v) && (isnan(vmax) || v > vmax))
+                vmax = v;
+        }
+        su_array_int64(&rr, pts[i].run, rows == 0);
+        su_array_int64(&k, pts[i].key, rows == 0);
+        su_array_int64(&blk, pts[i].block, rows == 0);
+        su_array_int64(&cnt, (int64_t)(end - i), rows == 0);
+        su_array_double(&lo, vmin, rows == 0);
+        su_array_double(&hi, vmax, rows == 0);
+        rows++;
+        i = end;
+    }
+    for (size_t c = 0; c < 6; c++)
+        sbuf_addc(cols[c], '}');
+    const char *params[] = {rr.data, k.data, blk.data, cnt.data, lo.data, hi.data};
+    int rc = db_exec(blocks_sql, 6, params, NULL);
+    for (size_t c = 0; c < 6; c++)
+        sbuf_cleanup(cols[c]);
+    free(pts);
+    return rc;
+}
+
+/* The slow path: every point through INSERT ... ON CONFLICT DO NOTHING
+ * (which raises the blocks of the points it inserted). */
 static int insert_points(const int64_t *runs, const struct metric *metrics, const int32_t *ids,
                          size_t n)
 {
@@ -352,8 +451,8 @@ static int insert_points(const int64_t *runs, const struct metric *metrics, cons
 }
 
 /* Writes points of one or more runs (runs[i]: point i's run) in the open
- * transaction: binary COPY, or the INSERT that skips stored twins when COPY
- * met one, then the latest-metrics upsert. */
+ * transaction: binary COPY and its blocks, or the INSERT that skips stored
+ * twins when COPY met one, then the latest-metrics upsert. */
 static int write_points(const int64_t *runs, const struct metric *metrics, size_t n)
 {
     struct sbuf data;
@@ -380,6 +479,8 @@ static int write_points(const int64_t *runs, const struct metric *metrics, size_
         if ((rc = db_exec("ROLLBACK TO SAVEPOINT metrics_copy", 0, NULL, NULL)) != DB_OK)
             goto out;
         rc = insert_points(runs, metrics, ids, n);
+    } else if (rc == DB_OK) {
+        rc = write_blocks(runs, metrics, ids, n);
     }
     if (rc != DB_OK)
         goto out;
@@ -529,8 +630,9 @@ fail:
 
 /* A whole group in one statement, outside any explicit transaction (the
  * statement is the transaction: one round trip, one commit): runs resolved
- * by uuid, points of active runs inserted (stored twins skipped), the best
- * point per run and key raising latest_metrics. Answers each item's run. */
+ * by uuid, points of active runs inserted (stored twins skipped) and their
+ * blocks raised, the best point per run and key raising latest_metrics.
+ * Answers each item's run. */
 static const char group_sql[] =
     "WITH it AS ("
     "  SELECT u.ord, r.id, r.lifecycle_stage"
@@ -543,7 +645,13 @@ static const char group_sql[] =
     "  JOIN it ON it.ord = p.item AND it.lifecycle_stage = 'active'),"
     " ins AS ("
     "  INSERT INTO metrics (run_id, key_id, step, timestamp, value)"
-    "  SELECT run_id, k, s, t, v FROM pts ON CONFLICT DO NOTHING),"
+    "  SELECT run_id, k, s, t, v FROM pts ON CONFLICT DO NOTHING"
+    "  RETURNING run_id, key_id, step, value),"
+    " blk AS ("
+    "  INSERT INTO metric_blocks AS b (run_id, key_id, block, n, vmin, vmax)"
+    "  SELECT run_id, key_id, step >> 8, count(*), min(value) FILTER (WHERE value <> 'NaN'),"
+    "    max(value) FILTER (WHERE value <> 'NaN')"
+    "  FROM ins GROUP BY 1, 2, 3 ORDER BY 1, 2, 3" BLOCKS_UPSERT "),"
     " best AS ("
     "  SELECT DISTINCT ON (run_id, k) run_id, k, s, t, v FROM pts"
     "  ORDER BY run_id, k, s DESC, t DESC, CASE WHEN v = 'NaN' THEN 0 ELSE v END DESC, n),"

@@ -1,9 +1,9 @@
-/* Purging deleted runs: lock them, remove their metric points (the metrics
- * table has no foreign key to runs, for ingest speed), delete the run rows
- * (every other child table cascades: latest_metrics, params, tags,
- * run_inputs, input_tags, artifact_files), commit, then let the artifact gc
- * remove the blobs no file points at any more (it is safe against
- * concurrent uploads, see store_artifact_gc). */
+/* Purging deleted runs: lock them, remove their metric points and step
+ * blocks (neither table has a foreign key to runs, for ingest speed),
+ * delete the run rows (every other child table cascades: latest_metrics,
+ * params, tags, run_inputs, input_tags, artifact_files), commit, then let
+ * the artifact gc remove the blobs no file points at any more (it is safe
+ * against concurrent uploads, see store_artifact_gc). */
 #include "store_purge.h"
 
 #include <string.h>
@@ -22,7 +22,8 @@ static void add_id(const char ***list, size_t *n, size_t cap, const char *id, st
 }
 
 /* Removes the locked runs whose internal ids are in the array literal ids:
- * points first, then the rows (children cascade). Inside a transaction. */
+ * points and blocks first, then the rows (children cascade). Inside a
+ * transaction. */
 static int remove_locked(const char *ids, struct purge_result *out)
 {
     const char *params[] = {ids};
@@ -35,6 +36,10 @@ static int remove_locked(const char *ids, struct purge_result *out)
         return rc;
     out->points += su_int64(res, 0, 0);
     PQclear(res);
+    rc = db_exec("DELETE FROM metric_blocks WHERE run_id = ANY($1::bigint[])", 1, params, &res);
+    PQclear(res);
+    if (rc != DB_OK)
+        return rc;
     rc = db_exec("SELECT count(*) FROM artifact_files WHERE run_id = ANY($1::bigint[])", 1, params,
                  &res);
     if (rc != DB_OK)

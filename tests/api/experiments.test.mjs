@@ -405,13 +405,14 @@ describe('exptrack experiments/stats and runs/purge', () => {
         assertError(await x.post('/runs/purge', { run_ids: [gone, ghost] }), 404, 'RESOURCE_DOES_NOT_EXIST', ghost);
         assertError(await x.post('/runs/purge', { run_ids: [gone, keep] }), 400, 'INVALID_PARAMETER_VALUE', keep);
         assert.equal(sql(`SELECT count(*) FROM metrics WHERE run_id = ${internal}`), '50');
+        assert.equal(sql(`SELECT sum(n) FROM metric_blocks WHERE run_id = ${internal}`), '50');
 
         const r = assertOk(await x.post('/runs/purge', { run_ids: [gone, gone] }));
         assert.deepEqual(r.purged_run_ids, [gone]);
         assert.equal(r.metric_points, 50);
         assert.equal(r.artifact_files, 2);
         assert.equal(r.artifact_blobs, 1, 'the blob only the purged run used');
-        for (const t of ['metrics', 'latest_metrics', 'params', 'tags', 'run_inputs', 'input_tags', 'artifact_files']) {
+        for (const t of ['metrics', 'metric_blocks', 'latest_metrics', 'params', 'tags', 'run_inputs', 'input_tags', 'artifact_files']) {
             assert.equal(sql(`SELECT count(*) FROM ${t} WHERE run_id = ${internal}`), '0', t);
         }
         assert.equal(sql(`SELECT count(*) FROM runs WHERE run_uuid = '${gone}'`), '0');

@@ -229,21 +229,30 @@ describe('streamed history, downsample and bulk-interval edges', () => {
     });
 
     // The downsample the server must produce, computed from the points: at
-    // most max_points / 4 buckets of equal step width; from each, its first
-    // and last point and the first point at its lowest and highest non-NaN value.
+    // most max_points / 4 buckets of equal step width w; from each, its first
+    // and last point and the first point at its lowest and highest non-NaN
+    // value. Buckets under 1,024 steps wide start at the first step; wider
+    // ones start at the first step's block of 256 steps and w is rounded up
+    // to whole blocks.
     function expectedDownsample(points, maxPoints) {
         const pts = points.map((p) => ({ ...p, value: fromWire(p.value) })).sort(cmp);
         if (pts.length <= maxPoints) return pts;
         const nb = Math.floor(maxPoints / 4);
         const lo = pts[0].step;
         const hi = pts.at(-1).step;
-        const w = Math.floor((hi - lo) / nb) + 1;
+        let a = lo;
+        let w = Math.floor((hi - lo) / nb) + 1;
+        if (w >= 1024) {
+            a = Math.floor(lo / 256) * 256;
+            w = Math.ceil((Math.floor((hi - a) / nb) + 1) / 256) * 256;
+        }
         const buckets = new Map();
         for (const p of pts) {
-            const b = Math.floor((p.step - lo) / w);
+            const b = Math.floor((p.step - a) / w);
             if (!buckets.has(b)) buckets.set(b, []);
             buckets.get(b).push(p);
         }
+        assert.ok(buckets.size <= nb, `reference: ${buckets.size} buckets for max_points ${maxPoints}`);
         const out = [];
         for (const b of [...buckets.keys()].sort((x, y) => x - y)) {
             const bp = buckets.get(b);
@@ -304,6 +313,43 @@ describe('streamed history, downsample and bulk-interval edges', () => {
         const s = assertOk(await api(stack.base, 'GET', HIST, { run_id: eq, metric_key: 'e', max_points: 4 })).series[0];
         assertSame(seriesPoints(s), expectedDownsample(same, 4), 'equal steps');
         assert.equal(s.steps.length, 4);
+    });
+
+    // The step blocks behind wide buckets are kept exact by every write
+    // path: batches by COPY, a batch that repeats stored points (the INSERT
+    // that skips them), single points through the group commit, and
+    // concurrent writers to one series.
+    test('downsample: wide buckets exact after repeats, single points and concurrent writers', { timeout: 60000 }, async () => {
+        const rand = rng(23);
+        const id = (await c.createRun(exp)).info.run_id;
+        const points = [];
+        for (let i = 0; i < 6000; i++) {
+            let v = Math.round((rand() - 0.5) * 4000) / 4 || 0;
+            if (i % 211 === 0) v = NaN;
+            points.push({ key: 'w', value: toWire(v), timestamp: 7 + (i % 5), step: i * 3 - 2500 });
+        }
+        // every block of steps 20000..20255 is NaN: no lowest or highest value there
+        for (let i = 0; i < 10; i++) points.push({ key: 'w', value: 'NaN', timestamp: i, step: 20000 + i * 20 });
+        // eight writers at once, batches interleaved over the same blocks
+        const batches = Array.from({ length: 8 }, (_, k) => points.filter((_, i) => i % 8 === k));
+        await Promise.all(batches.map((b) => logAll(id, b)));
+        // a repeated batch with new points among stored ones: only the new count
+        const extra = [{ key: 'w', value: -5000, timestamp: 1, step: 4000 }, { key: 'w', value: 5000, timestamp: 1, step: 9001 }];
+        await c.ok('POST', '/runs/log-batch', { run_id: id, metrics: [...points.slice(100, 600), ...extra] });
+        points.push(...extra);
+        // single points (group commit), one of them a repeat
+        for (const p of [{ value: -6000, timestamp: 2, step: 12000 }, { value: 6000, timestamp: 2, step: -2400 }, points[3]]) {
+            await c.ok('POST', '/runs/log-metric', { run_id: id, key: 'w', ...p });
+        }
+        points.push({ key: 'w', value: -6000, timestamp: 2, step: 12000 }, { key: 'w', value: 6000, timestamp: 2, step: -2400 });
+        for (const maxPoints of [4, 8, 16, 40, 400]) {
+            const r = assertOk(await api(stack.base, 'GET', HIST, { run_id: id, metric_key: 'w', max_points: maxPoints }));
+            assert.equal(r.series[0].total_points, points.length, `total_points (${maxPoints})`);
+            assert.ok(r.series[0].steps.length <= maxPoints, `max_points ${maxPoints}`);
+            assertSame(seriesPoints(r.series[0]), expectedDownsample(points, maxPoints), `max_points ${maxPoints}`);
+        }
+        const four = seriesPoints(assertOk(await api(stack.base, 'GET', HIST, { run_id: id, metric_key: 'w', max_points: 4 })).series[0]);
+        assert.ok(four.some((p) => p.value === -6000) && four.some((p) => p.value === 6000), 'the single points are the extremes');
     });
 
     test('downsample: empty, one point, max_points above the series, extreme steps', async () => {
