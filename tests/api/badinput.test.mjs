@@ -103,6 +103,11 @@ add('unterminated filter string of 20 KB', 'POST', `${A}/runs/search`, { json: {
 add('2,000 experiment ids', 'POST', `${A}/runs/search`, { json: { experiment_ids: Array.from({ length: 2000 }, (_, i) => String(i)) } }, 400, 'INVALID_PARAMETER_VALUE', 'experiment_ids');
 add('URL of 100 KB', 'GET', `${A}/experiments/get?experiment_id=${'1'.repeat(100000)}`, {}, 414, null);
 add('a header of 100 KB', 'GET', `${A}/experiments/get?experiment_id=0`, { headers: { 'x-big': 'a'.repeat(100000) } }, 431, null);
+// the limits named in docs/security.md, answered in the contract's shape
+const manyArgs = (n) => Array.from({ length: n }, (_, i) => `a${i}=x`).join('&');
+add('257 query arguments', 'GET', `${A}/experiments/get?${manyArgs(256)}&experiment_id=0`, {}, 414, 'INVALID_PARAMETER_VALUE', '256 query arguments');
+add('URL of 17 KB', 'GET', `${A}/experiments/get?experiment_id=0&pad=${'p'.repeat(17000)}`, {}, 414, 'INVALID_PARAMETER_VALUE', '16384 bytes');
+add('headers of 17 KB', 'GET', `${A}/experiments/get?experiment_id=0`, { headers: { 'x-big': 'a'.repeat(17000) } }, 431, 'INVALID_PARAMETER_VALUE', '16384 bytes');
 
 // --- path tricks
 for (const p of [`${A}/experiments/get/../create`, `${A}/../2.0/mlflow/experiments/create`, '/api/2.0/mlflow//experiments/get', '/API/2.0/mlflow/experiments/get',
@@ -170,6 +175,20 @@ describe('bad input corpus', () => {
             if (c.mention && !r.json.message.toLowerCase().includes(c.mention.toLowerCase())) failures.push(`${where}: should mention ${c.mention}`);
         }
         assert.deepEqual(failures, [], `${failures.length} of ${cases.length} failed`);
+    });
+
+    // The largest request the limits let through is served, not cut off:
+    // 256 query arguments in a 16 KB URL with 15 KB of headers, twice.
+    test('a request just inside every limit is answered', async () => {
+        let url = `${A}/experiments/get?experiment_id=0&${manyArgs(254)}`;
+        url += `&pad=${'p'.repeat(16384 - url.length - 5)}`;
+        assert.equal(url.length, 16384);
+        const headers = { host: new URL(stack.base).host, 'x-big': 'h'.repeat(15000) };
+        for (let i = 0; i < 2; i++) {
+            const r = await raw(stack.base, 'GET', url, { headers });
+            assert.equal(r.status, 200, `request ${i + 1}: HTTP ${r.status} ${r.text.slice(0, 200)}`);
+            assert.equal(r.json.experiment.experiment_id, '0');
+        }
     });
 
     test('the server is alive and the database unchanged', async () => {
