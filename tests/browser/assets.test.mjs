@@ -90,17 +90,22 @@ describe('dashboard assets', () => {
 
     test('every module and stylesheet the page loads is served', async () => {
         const seen = new Set();
-        const queue = ['/static/js/app.js'];
+        // the entry and what index.html preloads, then every static and dynamic import
+        const index = (await get(srv.url, '/')).body.toString('utf8');
+        const queue = [...index.matchAll(/<(?:script type="module" src|link rel="modulepreload" href)="([^"]+)"/g)].map((m) => m[1]);
+        assert.ok(queue.includes('/static/js/app.js'), 'index.html loads app.js');
         while (queue.length) {
             const p = queue.pop();
             if (seen.has(p)) continue;
             seen.add(p);
             const r = await get(srv.url, p);
             assert.equal(r.status, 200, p);
-            for (const m of r.body.toString('utf8').matchAll(/^import [^'"]*['"](\.[^'"]+)['"]/gm)) {
+            const text = r.body.toString('utf8');
+            for (const m of [...text.matchAll(/^import [^'"]*['"](\.[^'"]+)['"]/gm), ...text.matchAll(/\bimport\(\s*['"](\.[^'"]+)['"]\s*\)/g)]) {
                 queue.push(new URL(m[1], `http://x${p}`).pathname);
             }
         }
+        for (const m of ['run', 'runs', 'experiments', 'compare', 'charts', 'live']) assert.ok(seen.has(`/static/js/${m}.js`), m);
         assert.ok(seen.has('/static/vendor/uplot/uPlot.esm.js'));
         for (const css of ['/static/css/app.css', '/static/vendor/uplot/uPlot.min.css']) assert.equal((await get(srv.url, css)).status, 200, css);
     });

@@ -1,14 +1,23 @@
 // The dashboard's entry: a hash router. Every view's state lives in the URL
 // (#/experiments, #/runs?exp=1&filter=..., #/run/<id>, #/compare?runs=a,b),
 // so a link or a reload shows the same thing. Views render into #view.
+// A view's module is imported when it is first shown (index.html preloads
+// them all, in parallel), and the requests a view needs first that depend on
+// the URL alone start here, before its module (and uPlot) is evaluated.
 import { h, parseHash, errorBox } from './util.js';
-import * as experiments from './experiments.js';
-import * as runs from './runs.js';
-import * as run from './run.js';
-import * as compare from './compare.js';
+import { mlflow } from './api.js';
 
-const views = { experiments, runs, run, compare };
-performance.mark('exptrack:modules-ready'); // every static module fetched and evaluated (bench waterfall)
+/** Marks a promise handled (its awaiter still sees the rejection). */
+const quiet = (p) => { p.catch(() => {}); return p; };
+
+const views = {
+    experiments: { load: () => import('./experiments.js') },
+    runs: { load: () => import('./runs.js') },
+    // the run itself: the page's first request, and what its charts wait for
+    run: { load: () => import('./run.js'), early: ({ parts }) => ({ run: quiet(mlflow.get('/runs/get', { run_id: parts[1] })) }) },
+    compare: { load: () => import('./compare.js') },
+};
+performance.mark('exptrack:modules-ready'); // the router's modules fetched and evaluated (bench waterfall)
 
 let generation = 0;
 let current = null; // {name, cleanup}
@@ -25,7 +34,7 @@ async function route() {
     const gen = ++generation;
     const { parts, params } = parseHash();
     const name = parts[0] || 'experiments';
-    const view = views[name];
+    const view = Object.hasOwn(views, name) ? views[name] : null;
     const root = document.getElementById('view');
     const ctx = {
         alive: () => gen === generation,
@@ -44,7 +53,11 @@ async function route() {
     // loading state: the old page dims (and a bar runs) until the new one is drawn
     root.setAttribute('aria-busy', 'true');
     try {
-        await view.render(root, { parts, params }, ctx);
+        const early = view.early?.({ parts, params });
+        const mod = await view.load();
+        if (!ctx.alive()) return;
+        performance.mark(`exptrack:view-ready:${name}`);
+        await mod.render(root, { parts, params, early }, ctx);
     } catch (e) {
         if (!ctx.alive() || e?.name === 'AbortError') return;
         console.error(e);

@@ -2,8 +2,24 @@
 // extension when it exists, else get-history pages thinned here), x axis
 // modes (step, wall time, relative time), log scale, EMA smoothing, charts
 // drawn lazily as they scroll into view, cursor and zoom synced per page.
-import uPlot from '../vendor/uplot/uPlot.esm.js';
+// uPlot is imported on demand (chartsReady), so a page's first history
+// requests need not wait for it to be fetched and evaluated.
 import { mlflow, exptrack, num, isMissingEndpoint } from './api.js';
+
+let uPlot = null;
+let uPlotLoading = null;
+
+/** Loads uPlot once; draw() needs it settled. Promise<void>. */
+export function chartsReady() {
+    uPlotLoading ??= import('../vendor/uplot/uPlot.esm.js').then((m) => {
+        uPlot = m.default;
+        performance.mark('exptrack:uplot-ready');
+    }, (e) => {
+        uPlotLoading = null; // another try on the next chart
+        throw e;
+    });
+    return uPlotLoading;
+}
 
 const cache = new Map(); // "run\0key\0points" -> Promise<series>
 let downsampleEndpoint = null; // null unknown, true/false once tried
@@ -211,9 +227,11 @@ function fmtAxis(mode) {
 
 /**
  * Draws a chart in el. series: [{label, color, data: {step,time,value}}].
- * opts: {xmode: step|wall|rel, log, smoothing, sync (key), height}. Returns the uPlot.
+ * opts: {xmode: step|wall|rel, log, smoothing, sync (key), height}. Returns
+ * the uPlot. Call after chartsReady() has settled.
  */
 export function draw(el, series, { xmode = 'step', log = false, smoothing = 0, sync = 'page', height = 220, groups = null } = {}) {
+    if (!uPlot) throw new Error('draw() before chartsReady()');
     const lines = [];
     const cfg = [{}];
     for (const s of series) {

@@ -5,7 +5,7 @@
 import uPlot from '../vendor/uplot/uPlot.esm.js';
 import { mlflow, num } from './api.js';
 import { h, href, withParams, fmtNum, fmtTime, fmtDuration, statusBadge, runName, runColor, errorBox } from './util.js';
-import { histories, forgetKey, draw, lazy, groupKeys, chartOptions, chartPoints } from './charts.js';
+import { histories, forgetKey, draw, lazy, groupKeys, chartOptions, chartPoints, chartsReady } from './charts.js';
 import { chartControls } from './run.js';
 import { follow } from './follow.js';
 
@@ -74,7 +74,7 @@ export async function render(root, { params }, ctx) {
             const redraw = async () => {
                 const maxPoints = chartPoints(plot);
                 const has = runs.filter((r) => (r.data?.metrics || []).some((m) => m.key === key));
-                const datas = await histories(has.map((r) => r.info.run_id), key, maxPoints);
+                const [datas] = await Promise.all([histories(has.map((r) => r.info.run_id), key, maxPoints), chartsReady()]);
                 if (!ctx.alive()) return;
                 const series = has.map((r) => ({ label: runName(r), color: runColor(r.info.run_id), data: datas.get(r.info.run_id) }));
                 const groups = gb ? { of: (i) => groupOf(has[i]), kind: bandKind, color: (name) => runColor(name) } : null;

@@ -10,7 +10,7 @@ import {
     h, href, withParams, fmtTime, relTime, fmtDuration, fmtNum, statusBadge, runName, tagValue, errorBox, runColor,
 } from './util.js';
 import {
-    history, forgetKey, draw, lazy, groupKeys, chartOptions, historyAfter, concatSeries, chartPoints, remember,
+    history, forgetKey, draw, lazy, groupKeys, chartOptions, historyAfter, concatSeries, chartPoints, remember, chartsReady,
 } from './charts.js';
 import { artifactBrowser } from './artifacts.js';
 import { follow } from './follow.js';
@@ -37,11 +37,12 @@ function kvTable(rows, cls = '') {
 
 const SYSTEM_TAG = /^mlflow\./;
 
-export async function render(root, { parts, params }, ctx) {
+/** early.run: the runs/get request app.js started with the page, if any. */
+export async function render(root, { parts, params, early }, ctx) {
     const runId = parts[1];
     let run;
     try {
-        run = (await mlflow.get('/runs/get', { run_id: runId })).run;
+        run = (await (early?.run ?? mlflow.get('/runs/get', { run_id: runId }))).run;
     } catch (e) {
         if (!ctx.alive()) return;
         ctx.crumbs([{ text: 'Experiments', href: '#/experiments' }, { text: runId }]);
@@ -178,7 +179,7 @@ async function metricChart({ runId, key, plot, card, color, opts, ctx, charts, u
     };
     const full = async () => {
         forgetKey(runId, key);
-        const data = await history(runId, key, points);
+        const [data] = await Promise.all([history(runId, key, points), chartsReady()]);
         if (ctx.alive()) show(data);
     };
     updaters.set(key, async () => {
@@ -199,7 +200,8 @@ async function metricChart({ runId, key, plot, card, color, opts, ctx, charts, u
     });
     try {
         performance.mark(`exptrack:history:${key}`);
-        const data = await history(runId, key, points);
+        // the request first, then uPlot (fetched since the page started) evaluated while it runs
+        const [data] = await Promise.all([history(runId, key, points), chartsReady()]);
         if (ctx.alive()) show(data);
         performance.mark(`exptrack:drawn:${key}`);
     } catch (e) { plot.replaceChildren(errorBox(e, 'History')); }
