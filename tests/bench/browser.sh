@@ -4,7 +4,7 @@
 # in headless chromium against a private PostgreSQL + exptrackd. Goal: < 1 s.
 #
 # usage: tests/bench/browser.sh BUILD_DIR
-# environment: BENCH_RUNS=10000 BENCH_POINTS=1000000 BENCH_CONCURRENCY=8 BENCH_REPEAT=3
+# environment: BENCH_RUNS=10000 BENCH_POINTS=1000000 BENCH_CONCURRENCY=8 BENCH_REPEAT=5
 set -euo pipefail
 if [ $# -ne 1 ]; then
     echo "usage: $0 BUILD_DIR" >&2

@@ -19,7 +19,7 @@ import { CHROMIUM } from '../browser/helpers.mjs';
 const RUNS = Number(process.env.BENCH_RUNS || 10000);
 const POINTS = Number(process.env.BENCH_POINTS || 1000000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY || 8);
-const REPEAT = Number(process.env.BENCH_REPEAT || 3);
+const REPEAT = Number(process.env.BENCH_REPEAT || 5);
 const VERBOSE = !!process.env.BENCH_VERBOSE;
 const GOAL_MS = 1000;
 // as tests/browser/helpers.mjs launches it, but with contexts that can be thrown away

@@ -4,15 +4,22 @@
 // A view's module is imported when it is first shown (index.html preloads
 // them all, in parallel), and the requests a view needs first that depend on
 // the URL alone start here, before its module (and uPlot) is evaluated.
-import { h, parseHash, errorBox } from './util.js';
-import { mlflow } from './api.js';
+import { h, parseHash, errorBox, experimentIds } from './util.js';
+import { mlflow, exptrack } from './api.js';
 
 /** Marks a promise handled (its awaiter still sees the rejection). */
 const quiet = (p) => { p.catch(() => {}); return p; };
 
 const views = {
     experiments: { load: () => import('./experiments.js') },
-    runs: { load: () => import('./runs.js') },
+    // the keys its default columns are picked from: the search waits for them
+    runs: {
+        load: () => import('./runs.js'),
+        early: ({ params }) => {
+            const ids = experimentIds(params);
+            return ids.length ? { keys: quiet(exptrack.get('/experiments/keys', { experiment_id: ids })) } : {};
+        },
+    },
     // the run itself: the page's first request, and what its charts wait for
     run: { load: () => import('./run.js'), early: ({ parts }) => ({ run: quiet(mlflow.get('/runs/get', { run_id: parts[1] })) }) },
     compare: { load: () => import('./compare.js') },

@@ -5,7 +5,7 @@
 // MLflow filter language); its errors are shown under the filter box.
 import { mlflow, exptrack, num, isMissingEndpoint } from './api.js';
 import {
-    h, href, withParams, relTime, fmtTime, fmtDuration, fmtNum, statusBadge, runName, errorBox, ident,
+    h, href, withParams, relTime, fmtTime, fmtDuration, fmtNum, statusBadge, runName, errorBox, ident, experimentIds,
 } from './util.js';
 
 const PAGE_SIZES = [25, 100, 500, 1000];
@@ -45,10 +45,6 @@ function duration(r) {
     return e ? fmtDuration(e - s) : '';
 }
 
-function expIds(params) {
-    return params.getAll('exp').flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
-}
-
 /** "metrics.loss" -> {type: 'metrics', key: 'loss'} */
 export function parseCol(c) {
     const i = c.indexOf('.');
@@ -68,11 +64,14 @@ function colIdent(col) {
     return ident(type, key);
 }
 
-/** Distinct keys of the experiments from the keys endpoint, or null when the server has none. */
-async function serverKeys(ids) {
-    if (keysEndpoint === false) return null;
+/**
+ * Distinct keys of the experiments from the keys endpoint, or null when the
+ * server has none. request: the same request app.js already sent, if any.
+ */
+async function serverKeys(ids, request) {
+    if (keysEndpoint === false && !request) return null;
     try {
-        const k = await exptrack.get('/experiments/keys', { experiment_id: ids });
+        const k = await (request ?? exptrack.get('/experiments/keys', { experiment_id: ids }));
         keysEndpoint = true;
         return { metrics: new Set(k.metrics || []), params: new Set(k.params || []), tags: new Set(k.tags || []) };
     } catch (e) {
@@ -93,8 +92,9 @@ function defaultCols(keys) {
         ...[...keys.params].sort().slice(0, 4).map((k) => `params.${k}`)];
 }
 
-export async function render(root, { params }, ctx) {
-    const ids = expIds(params);
+/** early.keys: the experiments/keys request app.js started with the page, if any. */
+export async function render(root, { params, early }, ctx) {
+    const ids = experimentIds(params);
     if (!ids.length) {
         root.replaceChildren(h('div', { class: 'empty' }, 'No experiment chosen. ', h('a', { href: '#/experiments' }, 'Pick one.')));
         return;
@@ -109,7 +109,7 @@ export async function render(root, { params }, ctx) {
     cols = cols.filter((c) => c.includes('.'));
 
     // experiment names and the distinct keys (column picker) in parallel
-    const keysPromise = serverKeys(ids);
+    const keysPromise = serverKeys(ids, early?.keys);
     const purgePromise = viewName === 'deleted' ? canPurge() : Promise.resolve(false);
     const exps = await Promise.all(ids.map((id) => mlflow.get('/experiments/get', { experiment_id: id })
         .then((r) => r.experiment).catch(() => ({ experiment_id: id, name: `#${id}` }))));

@@ -38,6 +38,11 @@ export function parseHash(hash = location.hash) {
     return { path, parts: path.split('/').filter(Boolean).map(decodeURIComponent), params };
 }
 
+/** The experiment ids of a route's `exp` parameters (repeated or comma-separated). */
+export function experimentIds(params) {
+    return params.getAll('exp').flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+}
+
 /** A hash link: href('/runs', {exp: '1', col: ['a', 'b']}). */
 export function href(path, params = {}) {
     const sp = new URLSearchParams();
