@@ -1,8 +1,10 @@
 /* Load generator for exptrackd's metric ingest: N threads, each with its own
  * keep-alive HTTP/1.1 connection (one libcurl easy handle) and its own run,
  * POST runs/log-batch with a fixed number of points per request, and report
- * points/s, requests/s and latency percentiles. It does not read data back;
- * tests/bench/run.sh counts the stored rows afterwards. */
+ * points/s, requests/s and latency percentiles. With --log-metric, N
+ * connections (one run each) send single points from one thread instead
+ * (metric_loop.c). It does not read data back; tests/bench/run.sh counts
+ * the stored rows afterwards. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -19,6 +21,7 @@
 #include <jansson.h>
 
 #include "bench_util.h"
+#include "metric_loop.h"
 
 /* Steps and timestamps are written into the request template in fixed-width
  * fields (right-aligned, space-padded: JSON allows whitespace before a value),
@@ -203,35 +206,6 @@ static int buf_append(char **buf, size_t *len, size_t *cap, const char *fmt, ...
 /* Builds the request template for one run: keys x steps points, step-major
  * (as a training loop logs every key at each step), with patchable step and
  * timestamp fields. Returns 0 or -1 on out-of-memory. */
-/* The runs/log-metric body: one point, step and timestamp patched per request. */
-static int body_build_metric(struct body *b, const char *run_id)
-{
-    size_t cap = 256, len = 0;
-    char *buf = malloc(cap);
-
-    b->step_off = calloc(1, sizeof(*b->step_off));
-    b->ts_off = calloc(1, sizeof(*b->ts_off));
-    if (!buf || !b->step_off || !b->ts_off ||
-        buf_append(&buf, &len, &cap,
-                   "{\"run_id\":\"%s\",\"key\":\"m0\",\"value\":0.5,"
-                   "\"timestamp\":",
-                   run_id) < 0)
-        goto fail;
-    b->ts_off[0] = len;
-    if (buf_append(&buf, &len, &cap, "%*s,\"step\":", TS_WIDTH, "") < 0)
-        goto fail;
-    b->step_off[0] = len;
-    if (buf_append(&buf, &len, &cap, "%*s}", STEP_WIDTH, "") < 0)
-        goto fail;
-    b->buf = buf;
-    b->len = len;
-    b->npoints = 1;
-    return 0;
-fail:
-    free(buf);
-    return -1;
-}
-
 static int body_build(struct body *b, const char *run_id, int keys, int steps)
 {
     size_t cap = (size_t)keys * (size_t)steps * 96 + 256;
@@ -374,12 +348,10 @@ static int worker_setup(struct worker *w)
             return -1;
         w->step_base = 0;
     }
-    n = snprintf(w->batch_url, sizeof(w->batch_url), "%s/api/2.0/mlflow/runs/%s", opt->url,
-                 opt->log_metric ? "log-metric" : "log-batch");
+    n = snprintf(w->batch_url, sizeof(w->batch_url), "%s/api/2.0/mlflow/runs/log-batch", opt->url);
     if (n < 0 || (size_t)n >= sizeof(w->batch_url))
         return -1;
-    if ((opt->log_metric ? body_build_metric(&w->body, w->run_id)
-                         : body_build(&w->body, w->run_id, opt->keys, opt->steps)) < 0)
+    if (body_build(&w->body, w->run_id, opt->keys, opt->steps) < 0)
         return -1;
     /* Warm-up: connects, and makes the server open its database connection. */
     if (send_batch(w, w->step_base, false) < 0)
@@ -434,7 +406,8 @@ static void usage(FILE *f)
                "  -s, --steps N         steps per request; points = keys x steps (100)\n"
                "  -r, --run-id ID       log into this run (threads use disjoint steps)\n"
                "  -e, --experiment ID   create the runs in this experiment\n"
-               "  -m, --log-metric      one point per request through runs/log-metric\n");
+               "  -m, --log-metric      one point per request through runs/log-metric, every\n"
+               "                        connection driven from one thread (-t: connections)\n");
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -547,13 +520,35 @@ out:
     return ret;
 }
 
+/* Prints the totals (lat: ascending latencies of the timed requests). */
+static void report_totals(unsigned long long points, unsigned long long warmup,
+                          unsigned long long requests, unsigned long long errors, double secs,
+                          const double *all, size_t nlat, double cpu)
+{
+    if (secs <= 0)
+        secs = 1e-9;
+    printf("loadgen: %llu requests (%llu failed), %llu points in %.2f s, client cpu %.2f s\n",
+           requests, errors, points, secs, cpu);
+    printf("loadgen: %.0f points/s, %.1f requests/s, latency p50 %.2f ms, p99 %.2f ms, max %.2f "
+           "ms\n",
+           (double)points / secs, (double)(requests - errors) / secs,
+           bench_percentile(all, nlat, 0.50), bench_percentile(all, nlat, 0.99),
+           nlat ? all[nlat - 1] : 0.0);
+    printf("RESULT points=%llu stored_points=%llu requests=%llu errors=%llu seconds=%.3f "
+           "points_per_s=%.0f requests_per_s=%.1f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f "
+           "client_cpu_s=%.2f\n",
+           points, points + warmup, requests, errors, secs, (double)points / secs,
+           (double)(requests - errors) / secs, bench_percentile(all, nlat, 0.50),
+           bench_percentile(all, nlat, 0.99), nlat ? all[nlat - 1] : 0.0, cpu);
+    fflush(stdout);
+}
+
 static void report(const struct options *opt, struct worker *w, double cpu)
 {
     unsigned long long points = 0, warmup = 0, requests = 0, errors = 0;
     struct timespec end = g_start;
     size_t nlat = 0;
     double *all = NULL;
-    double secs;
 
     for (int i = 0; i < opt->threads; i++) {
         points += w[i].points;
@@ -575,24 +570,59 @@ static void report(const struct options *opt, struct worker *w, double cpu)
     } else {
         nlat = 0;
     }
-    secs = ts_diff(&g_start, &end);
-    if (secs <= 0)
-        secs = 1e-9;
-    printf("loadgen: %llu requests (%llu failed), %llu points in %.2f s, client cpu %.2f s\n",
-           requests, errors, points, secs, cpu);
-    printf("loadgen: %.0f points/s, %.1f requests/s, latency p50 %.2f ms, p99 %.2f ms, max %.2f "
-           "ms\n",
-           (double)points / secs, (double)(requests - errors) / secs,
-           bench_percentile(all, nlat, 0.50), bench_percentile(all, nlat, 0.99),
-           nlat ? all[nlat - 1] : 0.0);
-    printf("RESULT points=%llu stored_points=%llu requests=%llu errors=%llu seconds=%.3f "
-           "points_per_s=%.0f requests_per_s=%.1f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f "
-           "client_cpu_s=%.2f\n",
-           points, points + warmup, requests, errors, secs, (double)points / secs,
-           (double)(requests - errors) / secs, bench_percentile(all, nlat, 0.50),
-           bench_percentile(all, nlat, 0.99), nlat ? all[nlat - 1] : 0.0, cpu);
-    fflush(stdout);
+    report_totals(points, warmup, requests, errors, ts_diff(&g_start, &end), all, nlat, cpu);
     free(all);
+}
+
+/* --log-metric: a run per connection (or the --run-id one for all), then
+ * the single-thread load. Returns main's exit status. */
+static int run_log_metric(const struct options *opt)
+{
+    static const char *const run_path[] = {"run", "info", "run_id", NULL};
+    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+    char **ids = calloc((size_t)opt->threads, sizeof *ids);
+    CURL *curl = curl_easy_init();
+    struct metric_loop_result res = {0};
+    int ret = 2;
+
+    if (!headers || !ids || !curl)
+        goto out;
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+    for (int i = 0; i < opt->threads; i++) {
+        char req[256];
+        if (!(ids[i] = calloc(1, 128)))
+            goto out;
+        if (opt->run_id) {
+            snprintf(ids[i], 128, "%s", opt->run_id);
+            continue;
+        }
+        snprintf(req, sizeof req, "{\"experiment_id\":\"%s\",\"run_name\":\"loadgen-%d\"}",
+                 g_experiment_id, i);
+        if (post_json_get(curl, headers, opt->url, "/api/2.0/mlflow/runs/create", req, run_path,
+                          ids[i], 128) < 0)
+            goto out;
+    }
+    printf("loadgen: %s, %d connections from one thread, 1 point/request (log-metric), %.0f s\n",
+           opt->url, opt->threads, opt->duration);
+    fflush(stdout);
+    double cpu0 = bench_cpu_seconds();
+    int rc = metric_loop_run(opt->url, ids, opt->threads, opt->duration, &res);
+    double cpu = bench_cpu_seconds() - cpu0;
+    if (res.requests == 0 && rc < 0)
+        goto out;
+    qsort(res.lat_ms, res.nlat, sizeof *res.lat_ms, bench_cmp_double);
+    report_totals(res.requests - res.errors, res.warmup, res.requests, res.errors, res.seconds,
+                  res.lat_ms, res.nlat, cpu);
+    ret = rc < 0 || res.errors > 0 || res.requests == 0 ? 1 : 0;
+out:
+    for (int i = 0; ids && i < opt->threads; i++)
+        free(ids[i]);
+    free(ids);
+    free(res.lat_ms);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    return ret;
 }
 
 int main(int argc, char **argv)
@@ -623,6 +653,10 @@ int main(int argc, char **argv)
             goto out;
         }
     } else if (!opt.run_id && create_experiment(&opt) < 0) {
+        goto out;
+    }
+    if (opt.log_metric) {
+        ret = run_log_metric(&opt);
         goto out;
     }
     w = calloc((size_t)opt.threads, sizeof(*w));

@@ -331,8 +331,10 @@ if [ "$rows" != $((stored + wide_stored + 2 * points + binrows)) ]; then
 fi
 
 # --- Phase 5: group commit -------------------------------------------------------
-# Single-point runs/log-metric from many connections, with group commit on
-# and then off. Each side gets its best setting: with group commit the
+# Single-point runs/log-metric from many connections (driven from one
+# loadgen thread by epoll, so the client's own CPU on this machine stays
+# small), with group commit on and then off. Each side gets its best
+# setting: with group commit the
 # connections wait paused, holding no thread, so the default thread pool
 # serves them all; one commit per request blocks a thread per request, so
 # it gets a thread per connection. Prints "requests_per_s p50_ms p99_ms"
