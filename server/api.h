@@ -101,7 +101,7 @@ void api_session_login(const struct request *req, struct reply *r);
 void api_session_logout(const struct request *req, struct reply *r);
 
 /* GET exptrack/experiments/stats?experiment_id=..: run counts and last
- * activity of up to 500 experiments; ids the caller may not read, and
+ * activity of up to 250 experiments; ids the caller may not read, and
  * unknown ones, are left out (api_experiments.c). */
 void api_exptrack_experiment_stats(const struct request *req, struct reply *r);
 

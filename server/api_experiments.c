@@ -295,7 +295,7 @@ void api_experiments_delete_tag(const struct request *req, struct reply *r)
         reply_json(r, json_object());
 }
 
-#define STATS_MAX_EXPERIMENTS 500
+#define STATS_MAX_EXPERIMENTS 250 /* the URL holds at most 256 query arguments (http.c) */
 
 /* Reads the repeated experiment_id of exptrack/experiments/stats (1..max
  * values) into ids; values that are not decimal ids cannot exist and are

@@ -6,7 +6,7 @@
 import { mlflow, exptrack, isMissingEndpoint } from './api.js';
 import { h, href, withParams, relTime, fmtTime, errorBox } from './util.js';
 
-const STATS_CHUNK = 250; // ids per stats request (the server takes up to 500)
+const STATS_CHUNK = 250; // ids per stats request (the most the server takes)
 let statsEndpoint = null; // null unknown, true/false once tried
 
 async function listExperiments(viewType) {
