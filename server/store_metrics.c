@@ -31,42 +31,45 @@ static const char lookup_sql[] = "SELECT name, id FROM metric_keys WHERE name = 
 /* metric_blocks (schema/0009_metric_blocks.sql) is raised by every write:
  * a block's count grows by the points inserted into it, its lowest and
  * highest non-NaN value widen. Rows come sorted by (run, key, block), so
- * concurrent writes lock blocks in one order. The SQL tail shared by the
- * statements below. */
+ * concurrent writes lock blocks in one order. BLOCKS_UPSERT is the conflict
+ * clause of every such insert; BLOCKS_FROM_INS raises the blocks of the
+ * rows a data-modifying CTE named "ins" returned (run_id, key_id, step,
+ * value), so that points that were stored already are not counted. */
 #define BLOCK_SHIFT 8 /* 256 steps a block */
 #define BLOCKS_UPSERT                                                                              \
     " ON CONFLICT (run_id, key_id, block) DO UPDATE"                                               \
     "  SET n = b.n + EXCLUDED.n, vmin = least(b.vmin, EXCLUDED.vmin),"                             \
     "      vmax = greatest(b.vmax, EXCLUDED.vmax)"
+#define BLOCKS_FROM_INS                                                                            \
+    " INSERT INTO metric_blocks AS b (run_id, key_id, block, n, vmin, vmax)"                       \
+    " SELECT run_id, key_id, step >> 8, count(*), min(value) FILTER (WHERE value <> 'NaN'),"       \
+    "   max(value) FILTER (WHERE value <> 'NaN')"                                                  \
+    " FROM ins GROUP BY 1, 2, 3 ORDER BY 1, 2, 3" BLOCKS_UPSERT
 
 /* Points in when COPY met a stored twin (MLflow's idempotency: an identical
- * point is a no-op); the blocks count only the points really inserted. */
+ * point is a no-op), with the blocks of those really inserted. */
 static const char insert_sql[] =
     "WITH ins AS (INSERT INTO metrics (run_id, key_id, step, timestamp, value)"
     "  SELECT r, k, s, t, v"
     "  FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::float8[])"
     "    AS u(r, k, s, t, v)"
-    "  ON CONFLICT DO NOTHING RETURNING run_id, key_id, step, value)"
-    " INSERT INTO metric_blocks AS b (run_id, key_id, block, n, vmin, vmax)"
-    " SELECT run_id, key_id, step >> 8, count(*), min(value) FILTER (WHERE value <> 'NaN'),"
-    "   max(value) FILTER (WHERE value <> 'NaN')"
-    " FROM ins GROUP BY 1, 2, 3 ORDER BY 1, 2, 3" BLOCKS_UPSERT;
+    "  ON CONFLICT DO NOTHING RETURNING run_id, key_id, step, value)" BLOCKS_FROM_INS;
 
-/* The blocks of points COPY inserted, aggregated by the caller; NaN as
- * lowest or highest value means the block's points were all NaN. */
-static const char blocks_sql[] =
-    "INSERT INTO metric_blocks AS b (run_id, key_id, block, n, vmin, vmax)"
-    " SELECT r, k, blk, n, nullif(lo, 'NaN'), nullif(hi, 'NaN')"
-    " FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::float8[],"
-    "   $6::float8[]) AS u(r, k, blk, n, lo, hi)"
-    " ORDER BY r, k, blk" BLOCKS_UPSERT;
-
-/* The best point per key of this batch (computed by the caller) raises
- * latest_metrics when it beats the stored one. "Beats" compares (step,
- * timestamp, value) with NaN counted as 0, MLflow's rule; ties keep what is
- * there. Sorted by key so concurrent batches lock rows in one order. */
+/* The closing statement of a batch, one round trip: the best point per key
+ * of this batch (computed by the caller, $1..$5) raises latest_metrics when
+ * it beats the stored one, and the blocks of the points COPY inserted
+ * ($6..$11, aggregated by the caller; empty after the INSERT path, which
+ * raised its own) are raised. "Beats" compares (step, timestamp, value)
+ * with NaN counted as 0, MLflow's rule; ties keep what is there. A block's
+ * NaN lowest or highest value means its points were all NaN. Sorted by key
+ * so concurrent batches lock rows in one order. */
 static const char latest_sql[] =
-    "INSERT INTO latest_metrics AS l (run_id, key_id, step, timestamp, value)"
+    "WITH blk AS (INSERT INTO metric_blocks AS b (run_id, key_id, block, n, vmin, vmax)"
+    "  SELECT r, k, blk, n, nullif(lo, 'NaN'), nullif(hi, 'NaN')"
+    "  FROM unnest($6::bigint[], $7::int[], $8::bigint[], $9::bigint[], $10::float8[],"
+    "    $11::float8[]) AS u(r, k, blk, n, lo, hi)"
+    "  ORDER BY r, k, blk" BLOCKS_UPSERT ")"
+    " INSERT INTO latest_metrics AS l (run_id, key_id, step, timestamp, value)"
     " SELECT r, k, s, t, v"
     " FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::float8[])"
     "   AS u(r, k, s, t, v) ORDER BY r, k"
@@ -294,60 +297,31 @@ static int copy_points(PGconn *conn, const struct sbuf *data)
     return rc;
 }
 
-/* --- latest points -------------------------------------------------------- */
+/* --- array columns -------------------------------------------------------- */
 
-/* MLflow's order of points: step, then timestamp, then value (NaN as 0). */
-static int point_beats(const struct metric *a, const struct metric *b)
+/* Statements take their rows as parallel arrays, one PostgreSQL array
+ * literal ("{1,2,3}") per column, built in cols[0..n). */
+static void cols_open(struct sbuf *cols, size_t n)
 {
-    if (a->step != b->step)
-        return a->step > b->step;
-    if (a->timestamp != b->timestamp)
-        return a->timestamp > b->timestamp;
-    double av = isnan(a->value) ? 0 : a->value, bv = isnan(b->value) ? 0 : b->value;
-    return av > bv;
+    for (size_t c = 0; c < n; c++) {
+        sbuf_init(&cols[c]);
+        sbuf_addc(&cols[c], '{');
+    }
 }
 
-/* Raises latest_metrics with the best point per run and key of the batch
- * (the first of equal points wins). */
-static int write_latest(const int64_t *runs, const struct metric *metrics, const int32_t *ids,
-                        size_t n)
+/* Closes the literals and points params[0..n) at them. */
+static void cols_close(struct sbuf *cols, size_t n, const char **params)
 {
-    size_t *best = xmalloc(n * sizeof *best);
-    size_t nbest = 0;
-    struct sbuf rr, k, s, t, v;
-    int rc;
+    for (size_t c = 0; c < n; c++) {
+        sbuf_addc(&cols[c], '}');
+        params[c] = cols[c].data;
+    }
+}
 
-    /* batches carry few keys: a linear scan of the winners so far is enough */
-    for (size_t i = 0; i < n; i++) {
-        size_t j = 0;
-        while (j < nbest && (ids[best[j]] != ids[i] || runs[best[j]] != runs[i]))
-            j++;
-        if (j == nbest)
-            best[nbest++] = i;
-        else if (point_beats(&metrics[i], &metrics[best[j]]))
-            best[j] = i;
-    }
-    struct sbuf *cols[] = {&rr, &k, &s, &t, &v};
-    for (size_t c = 0; c < 5; c++) {
-        sbuf_init(cols[c]);
-        sbuf_addc(cols[c], '{');
-    }
-    for (size_t j = 0; j < nbest; j++) {
-        const struct metric *m = &metrics[best[j]];
-        su_array_int64(&rr, runs[best[j]], j == 0);
-        su_array_int64(&k, ids[best[j]], j == 0);
-        su_array_int64(&s, m->step, j == 0);
-        su_array_int64(&t, m->timestamp, j == 0);
-        su_array_double(&v, m->value, j == 0);
-    }
-    for (size_t c = 0; c < 5; c++)
-        sbuf_addc(cols[c], '}');
-    const char *params[] = {rr.data, k.data, s.data, t.data, v.data};
-    rc = db_exec(latest_sql, 5, params, NULL);
-    for (size_t c = 0; c < 5; c++)
-        sbuf_cleanup(cols[c]);
-    free(best);
-    return rc;
+static void cols_cleanup(struct sbuf *cols, size_t n)
+{
+    for (size_t c = 0; c < n; c++)
+        sbuf_cleanup(&cols[c]);
 }
 
 /* --- step blocks ---------------------------------------------------------- */
@@ -377,23 +351,17 @@ static int block_point_cmp(const void *pa, const void *pb)
     return 0;
 }
 
-/* Raises metric_blocks by points that were all inserted (the COPY path):
- * per run, key and block, the count and the lowest and highest value. */
-static int write_blocks(const int64_t *runs, const struct metric *metrics, const int32_t *ids,
-                        size_t n)
+/* Appends to cols[0..6) (run, key, block, count, lowest, highest) the
+ * blocks of points that were all inserted (the COPY path). */
+static void block_rows(const int64_t *runs, const struct metric *metrics, const int32_t *ids,
+                       size_t n, struct sbuf *cols)
 {
     struct block_point *pts = xmalloc(n * sizeof *pts);
-    struct sbuf rr, k, blk, cnt, lo, hi;
-    struct sbuf *cols[] = {&rr, &k, &blk, &cnt, &lo, &hi};
     size_t rows = 0;
 
     for (size_t i = 0; i < n; i++)
         pts[i] = (struct block_point){runs[i], ids[i], block_of(metrics[i].step), metrics[i].value};
     qsort(pts, n, sizeof *pts, block_point_cmp);
-    for (size_t c = 0; c < 6; c++) {
-        sbuf_init(cols[c]);
-        sbuf_addc(cols[c], '{');
-    }
     for (size_t i = 0; i < n;) {
         size_t end = i;
         double vmin = NAN, vmax = NAN;
@@ -404,22 +372,67 @@ static int write_blocks(const int64_t *runs, const struct metric *metrics, const
             if (!isnan(v) && (isnan(vmax) || v > vmax))
                 vmax = v;
         }
-        su_array_int64(&rr, pts[i].run, rows == 0);
-        su_array_int64(&k, pts[i].key, rows == 0);
-        su_array_int64(&blk, pts[i].block, rows == 0);
-        su_array_int64(&cnt, (int64_t)(end - i), rows == 0);
-        su_array_double(&lo, vmin, rows == 0);
-        su_array_double(&hi, vmax, rows == 0);
+        su_array_int64(&cols[0], pts[i].run, rows == 0);
+        su_array_int64(&cols[1], pts[i].key, rows == 0);
+        su_array_int64(&cols[2], pts[i].block, rows == 0);
+        su_array_int64(&cols[3], (int64_t)(end - i), rows == 0);
+        su_array_double(&cols[4], vmin, rows == 0);
+        su_array_double(&cols[5], vmax, rows == 0);
         rows++;
         i = end;
     }
-    for (size_t c = 0; c < 6; c++)
-        sbuf_addc(cols[c], '}');
-    const char *params[] = {rr.data, k.data, blk.data, cnt.data, lo.data, hi.data};
-    int rc = db_exec(blocks_sql, 6, params, NULL);
-    for (size_t c = 0; c < 6; c++)
-        sbuf_cleanup(cols[c]);
     free(pts);
+}
+
+/* --- latest points -------------------------------------------------------- */
+
+/* MLflow's order of points: step, then timestamp, then value (NaN as 0). */
+static int point_beats(const struct metric *a, const struct metric *b)
+{
+    if (a->step != b->step)
+        return a->step > b->step;
+    if (a->timestamp != b->timestamp)
+        return a->timestamp > b->timestamp;
+    double av = isnan(a->value) ? 0 : a->value, bv = isnan(b->value) ? 0 : b->value;
+    return av > bv;
+}
+
+/* Raises latest_metrics with the best point per run and key of the batch
+ * (the first of equal points wins) and, when the points came by COPY
+ * (copied), their blocks: one statement. */
+static int write_latest(const int64_t *runs, const struct metric *metrics, const int32_t *ids,
+                        size_t n, int copied)
+{
+    size_t *best = xmalloc(n * sizeof *best);
+    size_t nbest = 0;
+    struct sbuf cols[11];
+    const char *params[11];
+
+    /* batches carry few keys: a linear scan of the winners so far is enough */
+    for (size_t i = 0; i < n; i++) {
+        size_t j = 0;
+        while (j < nbest && (ids[best[j]] != ids[i] || runs[best[j]] != runs[i]))
+            j++;
+        if (j == nbest)
+            best[nbest++] = i;
+        else if (point_beats(&metrics[i], &metrics[best[j]]))
+            best[j] = i;
+    }
+    cols_open(cols, 11);
+    for (size_t j = 0; j < nbest; j++) {
+        const struct metric *m = &metrics[best[j]];
+        su_array_int64(&cols[0], runs[best[j]], j == 0);
+        su_array_int64(&cols[1], ids[best[j]], j == 0);
+        su_array_int64(&cols[2], m->step, j == 0);
+        su_array_int64(&cols[3], m->timestamp, j == 0);
+        su_array_double(&cols[4], m->value, j == 0);
+    }
+    if (copied)
+        block_rows(runs, metrics, ids, n, &cols[5]);
+    cols_close(cols, 11, params);
+    int rc = db_exec(latest_sql, 11, params, NULL);
+    cols_cleanup(cols, 11);
+    free(best);
     return rc;
 }
 
@@ -428,35 +441,30 @@ static int write_blocks(const int64_t *runs, const struct metric *metrics, const
 static int insert_points(const int64_t *runs, const struct metric *metrics, const int32_t *ids,
                          size_t n)
 {
-    struct sbuf rr, k, s, t, v;
-    struct sbuf *cols[] = {&rr, &k, &s, &t, &v};
-    for (size_t c = 0; c < 5; c++) {
-        sbuf_init(cols[c]);
-        sbuf_addc(cols[c], '{');
-    }
+    struct sbuf cols[5];
+    const char *params[5];
+
+    cols_open(cols, 5);
     for (size_t i = 0; i < n; i++) {
-        su_array_int64(&rr, runs[i], i == 0);
-        su_array_int64(&k, ids[i], i == 0);
-        su_array_int64(&s, metrics[i].step, i == 0);
-        su_array_int64(&t, metrics[i].timestamp, i == 0);
-        su_array_double(&v, metrics[i].value, i == 0);
+        su_array_int64(&cols[0], runs[i], i == 0);
+        su_array_int64(&cols[1], ids[i], i == 0);
+        su_array_int64(&cols[2], metrics[i].step, i == 0);
+        su_array_int64(&cols[3], metrics[i].timestamp, i == 0);
+        su_array_double(&cols[4], metrics[i].value, i == 0);
     }
-    for (size_t c = 0; c < 5; c++)
-        sbuf_addc(cols[c], '}');
-    const char *params[] = {rr.data, k.data, s.data, t.data, v.data};
+    cols_close(cols, 5, params);
     int rc = db_exec(insert_sql, 5, params, NULL);
-    for (size_t c = 0; c < 5; c++)
-        sbuf_cleanup(cols[c]);
+    cols_cleanup(cols, 5);
     return rc;
 }
 
 /* Writes points of one or more runs (runs[i]: point i's run) in the open
- * transaction: binary COPY and its blocks, or the INSERT that skips stored
- * twins when COPY met one, then the latest-metrics upsert. */
+ * transaction: binary COPY, or the INSERT that skips stored twins when COPY
+ * met one, then the latest-metrics and blocks statement. */
 static int write_points(const int64_t *runs, const struct metric *metrics, size_t n)
 {
     struct sbuf data;
-    int rc;
+    int rc, copied = 1;
 
     if (n == 0)
         return DB_OK;
@@ -479,12 +487,11 @@ static int write_points(const int64_t *runs, const struct metric *metrics, size_
         if ((rc = db_exec("ROLLBACK TO SAVEPOINT metrics_copy", 0, NULL, NULL)) != DB_OK)
             goto out;
         rc = insert_points(runs, metrics, ids, n);
-    } else if (rc == DB_OK) {
-        rc = write_blocks(runs, metrics, ids, n);
+        copied = 0;
     }
     if (rc != DB_OK)
         goto out;
-    rc = write_latest(runs, metrics, ids, n);
+    rc = write_latest(runs, metrics, ids, n, copied);
 out:
     sbuf_cleanup(&data);
     free(ids);
@@ -647,11 +654,7 @@ static const char group_sql[] =
     "  INSERT INTO metrics (run_id, key_id, step, timestamp, value)"
     "  SELECT run_id, k, s, t, v FROM pts ON CONFLICT DO NOTHING"
     "  RETURNING run_id, key_id, step, value),"
-    " blk AS ("
-    "  INSERT INTO metric_blocks AS b (run_id, key_id, block, n, vmin, vmax)"
-    "  SELECT run_id, key_id, step >> 8, count(*), min(value) FILTER (WHERE value <> 'NaN'),"
-    "    max(value) FILTER (WHERE value <> 'NaN')"
-    "  FROM ins GROUP BY 1, 2, 3 ORDER BY 1, 2, 3" BLOCKS_UPSERT "),"
+    " blk AS (" BLOCKS_FROM_INS "),"
     " best AS ("
     "  SELECT DISTINCT ON (run_id, k) run_id, k, s, t, v FROM pts"
     "  ORDER BY run_id, k, s DESC, t DESC, CASE WHEN v = 'NaN' THEN 0 ELSE v END DESC, n),"
@@ -701,8 +704,8 @@ static int exec_group(const char *const *params, PGresult **res)
 static int write_group_fast(struct metrics_write *items, size_t n)
 {
     size_t total = 0, at = 0;
-    struct sbuf uuids, item, k, s, t, v;
-    struct sbuf *cols[] = {&uuids, &item, &k, &s, &t, &v};
+    struct sbuf cols[6]; /* run uuids; per point: item, key, step, timestamp, value */
+    const char *params[6];
     PGresult *res = NULL;
     int rc;
 
@@ -710,12 +713,9 @@ static int write_group_fast(struct metrics_write *items, size_t n)
         total += items[i].n;
     struct metric *points = xmalloc((total + 1) * sizeof *points);
     int32_t *ids = xmalloc((total + 1) * sizeof *ids);
-    for (size_t c = 0; c < 6; c++) {
-        sbuf_init(cols[c]);
-        sbuf_addc(cols[c], '{');
-    }
+    cols_open(cols, 6);
     for (size_t i = 0; i < n; i++) {
-        su_array_text(&uuids, items[i].run_id, i == 0);
+        su_array_text(&cols[0], items[i].run_id, i == 0);
         items[i].rc = DB_NOT_FOUND;
         for (size_t p = 0; p < items[i].n; p++)
             points[at++] = items[i].metrics[p];
@@ -725,16 +725,14 @@ static int write_group_fast(struct metrics_write *items, size_t n)
     at = 0;
     for (size_t i = 0; i < n; i++) {
         for (size_t p = 0; p < items[i].n; p++, at++) {
-            su_array_int64(&item, (int64_t)i + 1, at == 0);
-            su_array_int64(&k, ids[at], at == 0);
-            su_array_int64(&s, points[at].step, at == 0);
-            su_array_int64(&t, points[at].timestamp, at == 0);
-            su_array_double(&v, points[at].value, at == 0);
+            su_array_int64(&cols[1], (int64_t)i + 1, at == 0);
+            su_array_int64(&cols[2], ids[at], at == 0);
+            su_array_int64(&cols[3], points[at].step, at == 0);
+            su_array_int64(&cols[4], points[at].timestamp, at == 0);
+            su_array_double(&cols[5], points[at].value, at == 0);
         }
     }
-    for (size_t c = 0; c < 6; c++)
-        sbuf_addc(cols[c], '}');
-    const char *params[] = {uuids.data, item.data, k.data, s.data, t.data, v.data};
+    cols_close(cols, 6, params);
     if ((rc = exec_group(params, &res)) != DB_OK)
         goto out;
     for (int r = 0; r < PQntuples(res); r++) {
@@ -743,8 +741,7 @@ static int write_group_fast(struct metrics_write *items, size_t n)
     }
     PQclear(res);
 out:
-    for (size_t c = 0; c < 6; c++)
-        sbuf_cleanup(cols[c]);
+    cols_cleanup(cols, 6);
     free(points);
     free(ids);
     return rc;

@@ -31,6 +31,11 @@ double bench_percentile(const double *sorted, size_t n, double q)
     return sorted[i < n ? i : n - 1];
 }
 
+double bench_seconds(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
 double bench_cpu_seconds(void)
 {
     struct rusage ru;

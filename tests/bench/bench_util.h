@@ -5,6 +5,13 @@
 #define ET_BENCH_UTIL_H
 
 #include <stddef.h>
+#include <time.h>
+
+/* The metric request templates' fixed-width step and timestamp fields
+ * (bench_put_fixed rewrites them in place) and the timestamp of step 0. */
+#define BENCH_STEP_WIDTH 13
+#define BENCH_TS_WIDTH 14
+#define BENCH_TS_BASE 1700000000000LL
 
 /* Parses a whole decimal number in [min, max] into *out; 0, or -1 when s
  * is not one. */
@@ -15,6 +22,9 @@ int bench_cmp_double(const void *a, const void *b);
 
 /* The q-quantile (0..1, nearest rank) of n ascending values; 0 when n is 0. */
 double bench_percentile(const double *sorted, size_t n, double q);
+
+/* Seconds from a to b (CLOCK_MONOTONIC readings). */
+double bench_seconds(const struct timespec *a, const struct timespec *b);
 
 /* User plus system CPU seconds of this process so far. */
 double bench_cpu_seconds(void);

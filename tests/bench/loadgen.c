@@ -23,12 +23,9 @@
 #include "bench_util.h"
 #include "metric_loop.h"
 
-/* Steps and timestamps are written into the request template in fixed-width
- * fields (right-aligned, space-padded: JSON allows whitespace before a value),
- * so every request is the same prebuilt body with only those digits patched. */
-#define STEP_WIDTH 13
-#define TS_WIDTH 14
-#define TS_BASE 1700000000000LL
+/* Steps and timestamps are written into the request template in the
+ * fixed-width fields of bench_util.h, so every request is the same prebuilt
+ * body with only those digits patched. */
 #define SHARED_RUN_STRIDE 1000000000LL /* step offset per thread on a shared run */
 #define RESPONSE_KEEP 4096             /* bytes of a response body kept for errors */
 
@@ -82,11 +79,6 @@ static pthread_barrier_t g_ready;
 static pthread_barrier_t g_go;
 static struct timespec g_start;
 static char g_experiment_id[64];
-
-static double ts_diff(const struct timespec *a, const struct timespec *b)
-{
-    return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
-}
 
 static void now(struct timespec *ts)
 {
@@ -228,10 +220,10 @@ static int body_build(struct body *b, const char *run_id, int keys, int steps)
                            p ? "," : "", k, value) < 0)
                 goto out;
             b->ts_off[p] = len;
-            if (buf_append(&buf, &len, &cap, "%*s,\"step\":", TS_WIDTH, "") < 0)
+            if (buf_append(&buf, &len, &cap, "%*s,\"step\":", BENCH_TS_WIDTH, "") < 0)
                 goto out;
             b->step_off[p] = len;
-            if (buf_append(&buf, &len, &cap, "%*s}", STEP_WIDTH, "") < 0)
+            if (buf_append(&buf, &len, &cap, "%*s}", BENCH_STEP_WIDTH, "") < 0)
                 goto out;
             p++;
         }
@@ -254,8 +246,8 @@ static int body_set_steps(struct body *b, int keys, long long first_step)
 {
     for (int p = 0; p < b->npoints; p++) {
         long long step = first_step + p / keys;
-        if (bench_put_fixed(b->buf + b->step_off[p], STEP_WIDTH, step) < 0 ||
-            bench_put_fixed(b->buf + b->ts_off[p], TS_WIDTH, TS_BASE + step) < 0) {
+        if (bench_put_fixed(b->buf + b->step_off[p], BENCH_STEP_WIDTH, step) < 0 ||
+            bench_put_fixed(b->buf + b->ts_off[p], BENCH_TS_WIDTH, BENCH_TS_BASE + step) < 0) {
             fprintf(stderr, "loadgen: step %lld does not fit the request template\n", step);
             return -1;
         }
@@ -305,7 +297,7 @@ static int send_batch(struct worker *w, long long first_step, bool timed)
                     resp.data);
         return -1;
     }
-    if (timed && record_latency(w, ts_diff(&t0, &t1) * 1e3) < 0)
+    if (timed && record_latency(w, bench_seconds(&t0, &t1) * 1e3) < 0)
         return -1;
     return 0;
 }
@@ -377,7 +369,7 @@ static void *worker_main(void *arg)
     for (long r = 0; opt->requests == 0 || r < opt->requests; r++) {
         if (opt->duration > 0) {
             now(&t);
-            if (ts_diff(&g_start, &t) >= opt->duration)
+            if (bench_seconds(&g_start, &t) >= opt->duration)
                 break;
         }
         w->requests++;
@@ -556,7 +548,7 @@ static void report(const struct options *opt, struct worker *w, double cpu)
         requests += w[i].requests;
         errors += w[i].errors;
         nlat += w[i].nlat;
-        if (ts_diff(&end, &w[i].end) > 0)
+        if (bench_seconds(&end, &w[i].end) > 0)
             end = w[i].end;
     }
     all = malloc((nlat ? nlat : 1) * sizeof(*all));
@@ -570,7 +562,7 @@ static void report(const struct options *opt, struct worker *w, double cpu)
     } else {
         nlat = 0;
     }
-    report_totals(points, warmup, requests, errors, ts_diff(&g_start, &end), all, nlat, cpu);
+    report_totals(points, warmup, requests, errors, bench_seconds(&g_start, &end), all, nlat, cpu);
     free(all);
 }
 

@@ -21,9 +21,6 @@
 
 #include "bench_util.h"
 
-#define STEP_WIDTH 13
-#define TS_WIDTH 14
-#define TS_BASE 1700000000000LL
 #define REPLY_MAX 8192           /* bytes of one reply: log-metric answers "{}" */
 #define MAX_REPORTS 5            /* failures printed; the rest only counted */
 #define STEP_STRIDE 1000000000LL /* first step of connection i: i x this (runs may be shared) */
@@ -53,11 +50,6 @@ struct loop {
     struct metric_loop_result *out;
     size_t caplat;
 };
-
-static double since(const struct timespec *a, const struct timespec *b)
-{
-    return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
-}
 
 /* Splits "http://HOST:PORT[/...]" into host and port strings. 0 or -1. */
 static int parse_url(const char *url, char *host, size_t hostlen, char *port, size_t portlen)
@@ -108,7 +100,7 @@ static int build_request(struct conn *c, const char *hostport, const char *run_i
     int blen = snprintf(body, sizeof body,
                         "{\"run_id\":\"%s\",\"key\":\"m0\",\"value\":0.5,\"timestamp\":%*s,"
                         "\"step\":%*s}",
-                        run_id, TS_WIDTH, "", STEP_WIDTH, "");
+                        run_id, BENCH_TS_WIDTH, "", BENCH_STEP_WIDTH, "");
     if (blen < 0 || (size_t)blen >= sizeof body)
         return -1;
     char head[512];
@@ -169,8 +161,8 @@ static void push(struct loop *l, struct conn *c)
 
 static void send_next(struct loop *l, struct conn *c, bool timed)
 {
-    if (bench_put_fixed(c->req + c->step_off, STEP_WIDTH, c->step) < 0 ||
-        bench_put_fixed(c->req + c->ts_off, TS_WIDTH, TS_BASE + c->step) < 0) {
+    if (bench_put_fixed(c->req + c->step_off, BENCH_STEP_WIDTH, c->step) < 0 ||
+        bench_put_fixed(c->req + c->ts_off, BENCH_TS_WIDTH, BENCH_TS_BASE + c->step) < 0) {
         fail_conn(l, c, "step outgrew the request template");
         return;
     }
@@ -257,13 +249,13 @@ static void on_readable(struct loop *l, struct conn *c, const struct timespec *s
             l->out->errors++;
         else
             c->dead = true; /* a failed warm-up: this connection is not used */
-    } else if (c->timed && record(l, since(&c->t0, &t) * 1e3) < 0) {
+    } else if (c->timed && record(l, bench_seconds(&c->t0, &t) * 1e3) < 0) {
         fail_conn(l, c, "out of memory");
         return;
     }
     if (c->timed)
         *last = t;
-    if (c->timed && !c->dead && since(start, &t) < duration)
+    if (c->timed && !c->dead && bench_seconds(start, &t) < duration)
         send_next(l, c, true);
 }
 
@@ -275,7 +267,7 @@ static void drain(struct loop *l, const struct timespec *start, double duration,
     while (l->busy > 0) {
         struct timespec t;
         clock_gettime(CLOCK_MONOTONIC, &t);
-        if (since(start, &t) > duration + STALL_SECONDS) {
+        if (bench_seconds(start, &t) > duration + STALL_SECONDS) {
             for (int i = 0; i < l->n; i++)
                 if (l->conns[i].busy)
                     fail_conn(l, &l->conns[i], "no reply");
@@ -349,7 +341,7 @@ int metric_loop_run(const char *url, char *const *run_ids, int nconns, double du
     for (int i = 0; i < nconns; i++)
         send_next(&l, &l.conns[i], true);
     drain(&l, &start, duration, &last);
-    out->seconds = since(&start, &last);
+    out->seconds = bench_seconds(&start, &last);
     ret = 0;
     for (int i = 0; i < nconns; i++)
         if (l.conns[i].dead)

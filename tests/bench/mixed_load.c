@@ -24,11 +24,8 @@
 
 #include "bench_util.h"
 
-#define KEYS 10       /* metric keys per log-batch */
-#define STEPS 10      /* steps per log-batch: 100 points */
-#define STEP_WIDTH 13 /* fixed-width step field in the body template */
-#define TS_WIDTH 14   /* fixed-width timestamp field */
-#define TS_BASE 1700000000000LL
+#define KEYS 10                  /* metric keys per log-batch */
+#define STEPS 10                 /* steps per log-batch: 100 points */
 #define STEP_STRIDE 1000000000LL /* steps of one connection on a shared run */
 #define SETUP_THREADS 32         /* concurrent commits share WAL flushes */
 #define MAX_REPORTS 10           /* error messages printed in full */
@@ -92,7 +89,7 @@ static double seconds_since(const struct timespec *a)
 {
     struct timespec b;
     clock_gettime(CLOCK_MONOTONIC, &b);
-    return (double)(b.tv_sec - a->tv_sec) + (double)(b.tv_nsec - a->tv_nsec) / 1e9;
+    return bench_seconds(a, &b);
 }
 
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -245,13 +242,13 @@ static int make_search_run(CURL *c, struct curl_slist *h, struct response *resp,
              "\"metrics\":[{\"key\":\"loss\",\"value\":%.4f,\"timestamp\":%lld,\"step\":100},"
              "{\"key\":\"acc\",\"value\":%.4f,\"timestamp\":%lld,\"step\":100}]}",
              run_id, models[i % 4], lrs[(i / 4) % 4], 32 << (i % 4), teams[i % 3], loss,
-             TS_BASE + i, acc, TS_BASE + i);
+             BENCH_TS_BASE + i, acc, BENCH_TS_BASE + i);
     if (post_get(c, h, resp, "/api/2.0/mlflow/runs/log-batch", body, NULL, NULL, 0) < 0)
         return -1;
     if (i % 3 == 2)
         return 0;
     snprintf(body, sizeof body, "{\"run_id\":\"%s\",\"status\":\"FINISHED\",\"end_time\":%lld}",
-             run_id, TS_BASE + i + 60000);
+             run_id, BENCH_TS_BASE + i + 60000);
     return post_get(c, h, resp, "/api/2.0/mlflow/runs/update", body, NULL, NULL, 0);
 }
 
@@ -401,9 +398,9 @@ static int build_batch(struct worker *w)
                           "%s{\"key\":\"m%d\",\"value\":%.6f,\"timestamp\":", p ? "," : "", k,
                           1.0 / (1 + s + k));
             w->ts_off[p] = (size_t)n;
-            n += snprintf(w->batch + n, cap - (size_t)n, "%*s,\"step\":", TS_WIDTH, "");
+            n += snprintf(w->batch + n, cap - (size_t)n, "%*s,\"step\":", BENCH_TS_WIDTH, "");
             w->step_off[p] = (size_t)n;
-            n += snprintf(w->batch + n, cap - (size_t)n, "%*s}", STEP_WIDTH, "");
+            n += snprintf(w->batch + n, cap - (size_t)n, "%*s}", BENCH_STEP_WIDTH, "");
         }
     }
     n += snprintf(w->batch + n, cap - (size_t)n, "]}");
@@ -438,8 +435,8 @@ static void one_request(struct worker *w, enum kind k)
     case K_BATCH:
         for (int p = 0; p < KEYS * STEPS; p++) {
             long long step = w->next_step + p / KEYS;
-            bench_put_fixed(w->batch + w->step_off[p], STEP_WIDTH, step);
-            bench_put_fixed(w->batch + w->ts_off[p], TS_WIDTH, TS_BASE + step);
+            bench_put_fixed(w->batch + w->step_off[p], BENCH_STEP_WIDTH, step);
+            bench_put_fixed(w->batch + w->ts_off[p], BENCH_TS_WIDTH, BENCH_TS_BASE + step);
         }
         w->next_step += STEPS;
         snprintf(url, sizeof url, "%s/api/2.0/mlflow/runs/log-batch", opt.url);

@@ -29,7 +29,6 @@
 #define NMETRICS 20
 #define NGROUPS 100      /* distinct values of tag t1: group-0 .. group-99 */
 #define NPARAM_VALUES 20 /* distinct values of each param: v0 .. v19 */
-#define TS_BASE 1700000000000LL
 #define END_TIME 1800000000000LL
 #define RESPONSE_KEEP 8192
 #define PROGRESS_EVERY 10000
@@ -174,7 +173,7 @@ static int create_run(struct worker *w, long i, char *run_id)
     if (body_add(&w->body,
                  "{\"experiment_id\":\"%s\",\"start_time\":%lld,\"run_name\":\"run-%ld\","
                  "\"tags\":[{\"key\":\"t1\",\"value\":\"group-%d\"}]}",
-                 w->opt->experiment, TS_BASE + (long long)(i / 2) * 1000, i,
+                 w->opt->experiment, BENCH_TS_BASE + (long long)(i / 2) * 1000, i,
                  (int)(draw(i, 63) * NGROUPS)) < 0)
         return -1;
     if (post(w, w->create_url) < 0)
@@ -188,7 +187,7 @@ static int log_batch(struct worker *w, long i, const char *run_id)
     int rc = body_add(&w->body, "{\"run_id\":\"%s\",\"metrics\":[", run_id);
     for (int k = 0; k < NMETRICS && rc == 0; k++)
         rc = body_add(&w->body, "%s{\"key\":\"m%d\",\"value\":%.17g,\"timestamp\":%lld,\"step\":0}",
-                      k ? "," : "", k, draw(i, k), TS_BASE + (long long)i);
+                      k ? "," : "", k, draw(i, k), BENCH_TS_BASE + (long long)i);
     if (rc == 0)
         rc = body_add(&w->body, "],\"params\":[");
     for (int k = 0; k < NPARAMS && rc == 0; k++)
