@@ -45,6 +45,8 @@ describe('runs table', () => {
         await page.click('.picker label:has-text("val/loss") input');
         await page.click('.picker button:text("Apply")');
         await page.waitForFunction(() => decodeURIComponent(location.hash).includes('col=metrics.val/loss'));
+        // the old table stays up until the new page of runs arrives: wait for the new header
+        await page.waitForFunction(() => [...document.querySelectorAll('table.runs thead th')].some((th) => th.textContent.includes('val/loss')));
         await page.waitForSelector('table.runs tr[data-run]');
         assert.ok(await headerIndex(page, 'val/loss') > 0);
         assert.ok(await headerIndex(page, 'model') > 0);
