@@ -46,11 +46,20 @@ function median(xs) {
  * Installed in the page before its scripts: records (performance.now()) the
  * first moment the ready condition holds and the end of the frame after it,
  * then tells the bench through a binding (no polling script in the page).
- * kind 'table': n rows of the runs table; 'chart': the big metric drawn.
+ * kind 'table': the runs table's page of n runs, rows filling the viewport;
+ * 'chart': the big metric drawn.
  */
 function watchReady({ kind, n }) {
+    // the table holds the page of n runs and its rows fill the viewport (the
+    // dashboard draws rows as they scroll near it; all n when they fit)
+    const tableReady = () => {
+        const rows = document.querySelectorAll('table.runs[data-rows="' + n + '"] tr[data-run]');
+        if (!rows.length) return false;
+        window.__benchRowsDrawn = rows.length;
+        return rows.length === n || rows[rows.length - 1].getBoundingClientRect().bottom >= innerHeight;
+    };
     const ready = () => (kind === 'table'
-        ? document.querySelectorAll('table.runs tr[data-run]').length === n
+        ? tableReady()
         : !!document.querySelector('.chart-card[data-metric="big"][data-drawn="1"]'));
     const mo = new MutationObserver(() => {
         if (window.__benchReady !== undefined || !ready()) return;
@@ -91,14 +100,15 @@ async function load(ctx, url, kind, n) {
     const end = await Promise.race([shown, new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`${url}: not ready after 60 s`)), 60000);
     })]).finally(() => clearTimeout(timer));
-    const t = await page.evaluate(() => ({ origin: performance.timeOrigin, ready: window.__benchReady, frame: window.__benchFrame }));
+    const t = await page.evaluate(() => ({ origin: performance.timeOrigin, ready: window.__benchReady, frame: window.__benchFrame, rows: window.__benchRowsDrawn }));
     return {
-        page, wall: end - start, preNav: t.origin - start, nav: t.ready, paint: t.frame - t.ready, detect: end - (t.origin + t.frame),
+        rows: t.rows, page, wall: end - start, preNav: t.origin - start, nav: t.ready, paint: t.frame - t.ready, detect: end - (t.origin + t.frame),
     };
 }
 
 const fmt = (x) => Math.round(x);
-const split = (m) => `wall ${m.wall} ms = pre-nav ${fmt(m.preNav)} + nav ${fmt(m.nav)} + paint ${fmt(m.paint)} + detect ${fmt(m.detect)}`;
+const split = (m) => `wall ${m.wall} ms = pre-nav ${fmt(m.preNav)} + nav ${fmt(m.nav)} + paint ${fmt(m.paint)} + detect ${fmt(m.detect)}`
+    + (m.rows ? ` (${m.rows} rows drawn)` : '');
 
 /** The page's performance marks and resource timings, one line. */
 async function waterfall(page) {

@@ -125,6 +125,49 @@ describe('runs table', () => {
         await page.close();
     });
 
+    test('a long page draws the rows near the viewport and keeps widths and selection while scrolling', async () => {
+        const exp = await s.api.createExperiment('long-page');
+        const names = [];
+        for (let i = 0; i < 120; i++) names.push((await s.api.createRun(exp, { run_name: `w${String(i).padStart(3, '0')}`, start_time: 1700000000000 + i })).info.run_name);
+        const page = await s.page();
+        await page.goto(`${s.base}/#/runs?exp=${exp}`); // pages of 100
+        await page.waitForSelector('table.runs[data-rows="100"] tr[data-run]');
+        const drawn = () => page.$$eval('table.runs a.run-link', (as) => as.map((a) => a.textContent));
+        const widths = () => page.$$eval('table.runs thead th', (ths) => ths.map((t) => Math.round(t.getBoundingClientRect().width)));
+        const before = await widths();
+        // after the first frame the rows beyond the viewport's edge follow, not all 100
+        await page.waitForFunction(() => document.querySelectorAll('table.runs tr[data-run]').length > 25);
+        let shown = await drawn();
+        assert.equal(shown[0], 'w119');
+        assert.ok(shown.length < 80, `${shown.length} rows drawn of 100`);
+        // the page is as tall as 100 rows: the scroll bar is honest
+        const rowHeight = await page.$eval('table.runs tr[data-run]', (tr) => tr.getBoundingClientRect().height);
+        const tbodyHeight = await page.$eval('table.runs tbody', (b) => b.getBoundingClientRect().height);
+        assert.ok(Math.abs(tbodyHeight - 100 * rowHeight) < 100 * 2, `tbody ${tbodyHeight}px for 100 rows of ${rowHeight}px`);
+        await page.check('input[aria-label="select all runs"]');
+        assert.equal(await page.textContent('.bulk strong'), '100 selected');
+        // to the bottom: the last rows are drawn, the first ones are gone
+        await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+        await page.waitForFunction(() => [...document.querySelectorAll('table.runs a.run-link')].some((a) => a.textContent === 'w020'));
+        shown = await drawn();
+        assert.ok(!shown.includes('w119'), 'the top rows left the DOM');
+        assert.equal(shown.at(-1), 'w020');
+        assert.ok(await page.$eval('tr[data-run] input[type=checkbox]', (c) => c.checked), 'a row drawn after select all shows it selected');
+        assert.deepEqual(await widths(), before, 'column widths do not move');
+        // j/k bring the cursor's row back into view from anywhere
+        await page.evaluate(() => window.scrollTo(0, 0));
+        await page.waitForFunction(() => [...document.querySelectorAll('table.runs a.run-link')].some((a) => a.textContent === 'w119'));
+        await page.evaluate(() => document.activeElement.blur()); // keys typed in a checkbox are not commands
+        for (let i = 0; i < 70; i++) await page.keyboard.press('j');
+        assert.equal(await page.$eval('tr.cursor a.run-link', (a) => a.textContent), 'w050');
+        const y = await page.$eval('tr.cursor', (tr) => tr.getBoundingClientRect().bottom);
+        assert.ok(y <= await page.evaluate(() => innerHeight) + 1, `cursor row in view (bottom ${y})`);
+        await page.keyboard.press('x');
+        assert.equal(await page.textContent('.bulk strong'), '99 selected');
+        await screenshot(page, 'runs-long-page');
+        await page.close();
+    });
+
     test('selects runs to compare, deletes and restores them', async () => {
         const page = await s.page();
         page.on('dialog', (d) => d.accept());

@@ -1,30 +1,56 @@
 // The dashboard's entry: a hash router. Every view's state lives in the URL
 // (#/experiments, #/runs?exp=1&filter=..., #/run/<id>, #/compare?runs=a,b),
 // so a link or a reload shows the same thing. Views render into #view.
-// A view's module is imported when it is first shown (index.html preloads
-// them all, in parallel), and the requests a view needs first that depend on
-// the URL alone start here, before its module (and uPlot) is evaluated.
+// A view's module is imported when it is first shown, its whole module graph
+// asked for at once (modulepreload) rather than one import level at a time,
+// and the requests a view needs first that depend on the URL alone start
+// here, before its module (and uPlot) is evaluated. The other views' modules
+// are fetched once the first view is drawn, so moving between views is quick.
 import { h, parseHash, errorBox, experimentIds } from './util.js';
 import { mlflow, exptrack } from './api.js';
 
 /** Marks a promise handled (its awaiter still sees the rejection). */
 const quiet = (p) => { p.catch(() => {}); return p; };
 
+const UPLOT = '../vendor/uplot/uPlot.esm.js';
+const CHART_MODULES = ['./charts.js', './follow.js', './artifacts.js', './live.js', UPLOT];
 const views = {
-    experiments: { load: () => import('./experiments.js') },
+    experiments: { load: () => import('./experiments.js'), modules: ['./experiments.js'] },
     // the keys its default columns are picked from: the search waits for them
     runs: {
         load: () => import('./runs.js'),
+        modules: ['./runs.js', './grid.js'],
         early: ({ params }) => {
             const ids = experimentIds(params);
             return ids.length ? { keys: quiet(exptrack.get('/experiments/keys', { experiment_id: ids })) } : {};
         },
     },
     // the run itself: the page's first request, and what its charts wait for
-    run: { load: () => import('./run.js'), early: ({ parts }) => ({ run: quiet(mlflow.get('/runs/get', { run_id: parts[1] })) }) },
-    compare: { load: () => import('./compare.js') },
+    run: {
+        load: () => import('./run.js'),
+        modules: ['./run.js', ...CHART_MODULES],
+        early: ({ parts }) => ({ run: quiet(mlflow.get('/runs/get', { run_id: parts[1] })) }),
+    },
+    compare: { load: () => import('./compare.js'), modules: ['./compare.js', './run.js', ...CHART_MODULES] },
 };
 performance.mark('exptrack:modules-ready'); // the router's modules fetched and evaluated (bench waterfall)
+
+const preloaded = new Set(['./util.js', './api.js', './session.js']); // index.html's
+/** Starts fetching modules (paths relative to this one) not asked for yet. */
+function preload(modules) {
+    for (const m of modules) {
+        if (preloaded.has(m)) continue;
+        preloaded.add(m);
+        document.head.append(h('link', { rel: 'modulepreload', href: new URL(m, import.meta.url).href }));
+    }
+}
+let preloadedAll = false;
+function preloadOtherViews() {
+    if (preloadedAll) return;
+    preloadedAll = true;
+    const all = () => preload(Object.values(views).flatMap((v) => v.modules));
+    if (window.requestIdleCallback) requestIdleCallback(all, { timeout: 2000 }); else setTimeout(all, 500);
+}
 
 let generation = 0;
 let current = null; // {name, cleanup}
@@ -61,6 +87,7 @@ async function route() {
     root.setAttribute('aria-busy', 'true');
     try {
         const early = view.early?.({ parts, params });
+        preload(view.modules);
         const mod = await view.load();
         if (!ctx.alive()) return;
         performance.mark(`exptrack:view-ready:${name}`);
@@ -73,6 +100,7 @@ async function route() {
         if (ctx.alive()) root.removeAttribute('aria-busy');
     }
     if (ctx.alive()) document.body.dataset.view = name;
+    preloadOtherViews();
 }
 
 window.addEventListener('hashchange', route);

@@ -7,16 +7,18 @@ import { mlflow, exptrack, num, isMissingEndpoint } from './api.js';
 import {
     h, href, withParams, relTime, fmtTime, fmtDuration, fmtNum, statusBadge, runName, errorBox, ident, experimentIds,
 } from './util.js';
+import { columnWidths, windowedRows } from './grid.js';
 
 const PAGE_SIZES = [25, 100, 500, 1000];
 const VIEW_TYPES = { active: 'ACTIVE_ONLY', deleted: 'DELETED_ONLY', all: 'ALL' };
-// Attribute columns: [label, order_by identifier or null, cell]
+// Attribute columns: [label, order_by identifier or null, cell, its text
+// (the column's width is measured from it), px the cell adds to its text]
 const ATTRS = [
-    ['Status', 'status', (r) => statusBadge(r.info.status)],
-    ['Run', 'run_name', (r) => h('a', { href: href(`/run/${r.info.run_id}`), class: 'run-link' }, runName(r))],
-    ['Created', 'start_time', (r) => h('span', { title: fmtTime(r.info.start_time) }, relTime(r.info.start_time))],
-    ['Duration', null, (r) => duration(r)],
-    ['User', 'user_id', (r) => r.info.user_id || ''],
+    ['Status', 'status', (r) => statusBadge(r.info.status), (r) => r.info.status || '?', 28],
+    ['Run', 'run_name', (r) => h('a', { href: href(`/run/${r.info.run_id}`), class: 'run-link' }, runName(r)), runName],
+    ['Created', 'start_time', (r) => h('span', { title: fmtTime(r.info.start_time) }, relTime(r.info.start_time)), (r) => relTime(r.info.start_time)],
+    ['Duration', null, (r) => duration(r), (r) => durationText(r)],
+    ['User', 'user_id', (r) => r.info.user_id || '', (r) => r.info.user_id || ''],
 ];
 
 // Page tokens seen on the way, so "previous" works: key = query without tok.
@@ -38,11 +40,17 @@ function canPurge() {
     return purgeAllowed;
 }
 
-function duration(r) {
+function durationText(r) {
     const { start_time: s, end_time: e, status } = r.info;
     if (!s) return '';
-    if (!e && status === 'RUNNING') return h('span', { class: 'muted', title: 'running' }, fmtDuration(Date.now() - s));
+    if (!e && status === 'RUNNING') return fmtDuration(Date.now() - s);
     return e ? fmtDuration(e - s) : '';
+}
+
+function duration(r) {
+    const { end_time: e, status } = r.info;
+    const text = durationText(r);
+    return text && !e && status === 'RUNNING' ? h('span', { class: 'muted', title: 'running' }, text) : text;
 }
 
 /** "metrics.loss" -> {type: 'metrics', key: 'loss'} */
@@ -108,11 +116,30 @@ export async function render(root, { params, early }, ctx) {
     const explicitCols = cols.length > 0; // "col=-" means: no optional columns
     cols = cols.filter((c) => c.includes('.'));
 
-    // experiment names and the distinct keys (column picker) in parallel
-    const keysPromise = serverKeys(ids, early?.keys);
-    const purgePromise = viewName === 'deleted' ? canPurge() : Promise.resolve(false);
-    const exps = await Promise.all(ids.map((id) => mlflow.get('/experiments/get', { experiment_id: id })
+    // the experiments' names, and in parallel the distinct keys (column
+    // picker and default columns) and then the runs with those columns
+    const expsPromise = Promise.all(ids.map((id) => mlflow.get('/experiments/get', { experiment_id: id })
         .then((r) => r.experiment).catch(() => ({ experiment_id: id, name: `#${id}` }))));
+    const purgePromise = viewName === 'deleted' ? canPurge() : Promise.resolve(false);
+    const searched = serverKeys(ids, early?.keys).then(async (keys) => {
+        if (keys && !explicitCols) cols = defaultCols(keys);
+        const req = { experiment_ids: ids, max_results: size, run_view_type: VIEW_TYPES[viewName] };
+        if (filter) req.filter = filter;
+        if (order) req.order_by = [order];
+        if (tok) req.page_token = tok;
+        if (keys) {
+            const pick = (t) => cols.filter((c) => parseCol(c).type === t).map((c) => parseCol(c).key);
+            req.metric_keys = pick('metrics');
+            req.param_keys = pick('params');
+            req.tag_keys = [...pick('tags'), 'mlflow.runName', 'mlflow.user'];
+        }
+        try {
+            return { keys, res: await mlflow.post('/runs/search', req) };
+        } catch (error) {
+            return { keys, error };
+        }
+    });
+    const exps = await expsPromise;
     if (!ctx.alive()) return;
     const title = exps.map((e) => e.name).join(', ');
     ctx.crumbs([{ text: 'Experiments', href: '#/experiments' }, { text: title }]);
@@ -146,27 +173,9 @@ export async function render(root, { params, early }, ctx) {
         filterError, h('div', { class: 'toolbar' }, actions, h('span', { class: 'spacer' }), status),
         tableWrap, pager);
 
-    // --- fetch: keys first (to pick columns), then only those columns' values
-    let keys = await keysPromise;
+    let { keys, res, error: e } = await searched;
     if (!ctx.alive()) return;
-    if (keys && !explicitCols) cols = defaultCols(keys);
-    const req = {
-        experiment_ids: ids, max_results: size, run_view_type: VIEW_TYPES[viewName],
-    };
-    if (filter) req.filter = filter;
-    if (order) req.order_by = [order];
-    if (tok) req.page_token = tok;
-    if (keys) {
-        const pick = (t) => cols.filter((c) => parseCol(c).type === t).map((c) => parseCol(c).key);
-        req.metric_keys = pick('metrics');
-        req.param_keys = pick('params');
-        req.tag_keys = [...pick('tags'), 'mlflow.runName', 'mlflow.user'];
-    }
-    let res;
-    try {
-        res = await mlflow.post('/runs/search', req);
-    } catch (e) {
-        if (!ctx.alive()) return;
+    if (e) {
         filterError.hidden = false;
         const where = filter && order ? 'filter or sort' : filter ? 'filter' : order ? 'sort' : 'search';
         filterError.replaceChildren(h('strong', {}, `The server refused this ${where}: `), h('span', { class: 'server-message' }, e.message),
@@ -181,7 +190,6 @@ export async function render(root, { params, early }, ctx) {
         tableWrap.hidden = true;
         return;
     }
-    if (!ctx.alive()) return;
     const runs = res.runs || [];
     if (!keys) {
         keys = pageKeys(runs);
@@ -192,7 +200,6 @@ export async function render(root, { params, early }, ctx) {
     buildPicker(picker, colsButton, keys, cols);
 
     // --- table
-    const selected = new Set();
     const sortDir = (id) => {
         const m = order.match(/^(.*?)\s+(ASC|DESC)$/i);
         const o = m ? m[1] : order;
@@ -214,59 +221,24 @@ export async function render(root, { params, early }, ctx) {
             const { type, key } = parseCol(c);
             return th(h('span', {}, h('span', { class: `coltype ${type}` }, type === 'metrics' ? 'm' : type === 'params' ? 'p' : 't'), key), colIdent(c), type === 'metrics' ? 'num' : '');
         }));
-    const tbody = h('tbody');
-    const boxes = [];
-    let lastClicked = -1;
-    const setRow = (i, on) => {
-        boxes[i].checked = on;
-        if (on) selected.add(runs[i].info.run_id); else selected.delete(runs[i].info.run_id);
-        boxes[i].closest('tr')?.classList.toggle('selected', on);
-    };
+    const thead = h('thead', {}, head);
+    // the chosen columns' values, as shown
+    const isNum = cols.map((c) => parseCol(c).type === 'metrics');
+    const values = runs.map((r) => cols.map((c, j) => {
+        const v = colValue(r, c);
+        return { title: v === undefined ? '' : String(v), text: isNum[j] ? fmtNum(v) : String(v ?? '') };
+    }));
     const mayPurge = await purgePromise;
     if (!ctx.alive()) return;
-    const updateActions = () => {
-        actions.replaceChildren(...bulkActions([...selected], runs, viewName, mayPurge).filter(Boolean));
-        all.checked = runs.length > 0 && selected.size === runs.length;
-    };
-    for (const r of runs) {
-        const index = boxes.length;
-        const box = h('input', { type: 'checkbox', 'aria-label': `select ${runName(r)}`, onclick: (ev) => {
-            // shift-click: the rows between the last clicked one and this one take this one's state
-            if (ev.shiftKey && lastClicked >= 0 && lastClicked !== index) {
-                const [a, b] = lastClicked < index ? [lastClicked, index] : [index, lastClicked];
-                for (let i = a; i <= b; i++) setRow(i, box.checked);
-            }
-            lastClicked = index;
-        }, onchange: () => {
-            setRow(index, box.checked);
-            updateActions();
-        } });
-        boxes.push(box);
-        const tr = h('tr', { dataset: { run: r.info.run_id }, class: r.info.lifecycle_stage === 'deleted' ? 'deleted' : '' },
-            h('td', { class: 'sel' }, box),
-            ...ATTRS.map(([, , cell]) => h('td', {}, cell(r))),
-            ...cols.map((c) => {
-                const v = colValue(r, c);
-                const isNum = parseCol(c).type === 'metrics';
-                return h('td', { class: isNum ? 'num' : '', title: v === undefined ? '' : String(v) }, isNum ? fmtNum(v) : (v ?? ''));
-            }));
-        tbody.append(tr);
-    }
-    all.addEventListener('change', () => {
-        for (const [i, r] of runs.entries()) {
-            boxes[i].checked = all.checked;
-            if (all.checked) selected.add(r.info.run_id); else selected.delete(r.info.run_id);
-            boxes[i].closest('tr').classList.toggle('selected', all.checked);
-        }
-        updateActions();
-    });
+    table.dataset.rows = String(runs.length);
     if (!runs.length) {
-        tbody.append(h('tr', {}, h('td', { colspan: ATTRS.length + cols.length + 1, class: 'empty' },
-            filter ? 'No run matches this filter.' : tok ? 'No more runs.' : 'No runs in this experiment yet.')));
+        table.replaceChildren(thead, h('tbody', {}, h('tr', {}, h('td', { colspan: ATTRS.length + cols.length + 1, class: 'empty' },
+            filter ? 'No run matches this filter.' : tok ? 'No more runs.' : 'No runs in this experiment yet.'))));
+        actions.replaceChildren(...bulkActions([], runs, viewName, mayPurge));
+        all.disabled = true;
+    } else {
+        drawRows({ table, thead, all, actions, runs, values, cols, isNum, viewName, mayPurge, ctx });
     }
-    table.replaceChildren(h('thead', {}, head), tbody);
-    updateActions();
-    keyboardRows(tbody, ctx);
 
     // --- paging
     const trailKey = JSON.stringify([ids, filter, order, size, viewName]);
@@ -289,6 +261,61 @@ export async function render(root, { params, early }, ctx) {
         h('span', { class: 'spacer' }),
         h('label', {}, 'Rows per page ', h('select', { onchange: (ev) => withParams({ size: ev.target.value, tok: undefined }) },
             ...PAGE_SIZES.map((s) => h('option', { value: s, selected: s === size }, String(s))))));
+}
+
+/**
+ * The runs' rows, drawn as a window over the page (grid.js), with the
+ * selection (checkboxes, shift-click ranges, select all) and the keyboard
+ * cursor kept by index, so rows drawn again show them.
+ */
+function drawRows({ table, thead, all, actions, runs, values, cols, isNum, viewName, mayPurge, ctx }) {
+    const selected = new Set();
+    const keys = { cursor: -1 };
+    let lastClicked = -1;
+    const updateActions = () => {
+        actions.replaceChildren(...bulkActions([...selected], runs, viewName, mayPurge).filter(Boolean));
+        all.checked = selected.size === runs.length;
+    };
+    const setRow = (i, on) => {
+        if (on) selected.add(runs[i].info.run_id); else selected.delete(runs[i].info.run_id);
+        const tr = grid.row(i);
+        if (!tr) return;
+        tr.classList.toggle('selected', on);
+        tr.querySelector('input[type=checkbox]').checked = on;
+    };
+    const row = (i) => {
+        const r = runs[i];
+        const on = selected.has(r.info.run_id);
+        const box = h('input', { type: 'checkbox', checked: on, 'aria-label': `select ${runName(r)}`, onclick: (ev) => {
+            // shift-click: the rows between the last clicked one and this one take this one's state
+            if (ev.shiftKey && lastClicked >= 0 && lastClicked !== i) {
+                const [a, b] = lastClicked < i ? [lastClicked, i] : [i, lastClicked];
+                for (let k = a; k <= b; k++) setRow(k, box.checked);
+            }
+            lastClicked = i;
+        }, onchange: () => {
+            setRow(i, box.checked);
+            updateActions();
+        } });
+        const cls = [r.info.lifecycle_stage === 'deleted' ? 'deleted' : '', on ? 'selected' : '', keys.cursor === i ? 'cursor' : ''];
+        return h('tr', { dataset: { run: r.info.run_id }, class: cls.filter(Boolean).join(' ') },
+            h('td', { class: 'sel' }, box),
+            ...ATTRS.map(([, , cell]) => h('td', {}, cell(r))),
+            ...values[i].map((v, j) => h('td', { class: isNum[j] ? 'num' : '', title: v.title }, v.text)));
+    };
+    table.replaceChildren(thead); // the header's font, for the widths
+    const widths = columnWidths(table, [
+        { fixed: 44 },
+        ...ATTRS.map(([label, , , text, extra]) => ({ head: label, text: (i) => text(runs[i]), extra })),
+        ...cols.map((c, j) => ({ head: parseCol(c).key, text: (i) => values[i][j].text })),
+    ], runs.length);
+    const grid = windowedRows(table, thead, { count: runs.length, row, widths, ctx });
+    all.addEventListener('change', () => {
+        for (let i = 0; i < runs.length; i++) setRow(i, all.checked);
+        updateActions();
+    });
+    updateActions();
+    keyboardRows(grid, runs, keys, ctx);
 }
 
 function buildPicker(picker, button, keys, cols) {
@@ -368,22 +395,23 @@ function bulkActions(ids, runs, viewName, mayPurge) {
     ];
 }
 
-/** j/k move the focus between rows, Enter opens the run, x toggles its selection. */
-function keyboardRows(tbody, ctx) {
-    let cur = -1;
-    const rows = () => [...tbody.querySelectorAll('tr[data-run]')];
+/**
+ * j/k move the cursor between rows (keys.cursor, an index: the grid draws it
+ * on rows it draws again), Enter opens the run, x toggles its selection.
+ */
+function keyboardRows(grid, runs, keys, ctx) {
     const onKey = (ev) => {
         if (/^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement?.tagName)) return;
-        const rs = rows();
-        if (!rs.length) return;
+        const cur = keys.cursor;
         if (ev.key === 'j' || ev.key === 'k') {
-            cur = Math.max(0, Math.min(rs.length - 1, cur + (ev.key === 'j' ? 1 : -1)));
-            rs.forEach((r, i) => r.classList.toggle('cursor', i === cur));
-            rs[cur].scrollIntoView({ block: 'nearest' });
+            const next = Math.max(0, Math.min(runs.length - 1, cur + (ev.key === 'j' ? 1 : -1)));
+            grid.row(cur)?.classList.remove('cursor');
+            keys.cursor = next;
+            grid.reveal(next).classList.add('cursor');
         } else if (ev.key === 'Enter' && cur >= 0) {
-            location.hash = href(`/run/${rs[cur].dataset.run}`);
+            location.hash = href(`/run/${runs[cur].info.run_id}`);
         } else if (ev.key === 'x' && cur >= 0) {
-            rs[cur].querySelector('input[type=checkbox]').click();
+            grid.reveal(cur).querySelector('input[type=checkbox]').click();
         } else if (ev.key === 'c') {
             document.querySelector('.compare-link')?.click();
         }
