@@ -121,19 +121,25 @@ static PGconn *open_conn(void)
     return conn;
 }
 
+/* Closes the thread's connection (broken, or out of step with it): the next
+ * db_conn() opens a fresh one. */
+static void drop_conn(void)
+{
+    PQfinish(tdb.conn);
+    tdb.conn = NULL;
+    set_state(CS_NONE);
+    pthread_once(&close_key_once, make_close_key);
+    pthread_setspecific(close_key, NULL);
+}
+
 PGconn *db_conn(void)
 {
     if (tdb.conn != NULL && PQstatus(tdb.conn) == CONNECTION_OK) {
         set_state(CS_BUSY);
         return tdb.conn;
     }
-    if (tdb.conn != NULL) {
-        PQfinish(tdb.conn);
-        tdb.conn = NULL;
-        set_state(CS_NONE);
-        pthread_once(&close_key_once, make_close_key);
-        pthread_setspecific(close_key, NULL);
-    }
+    if (tdb.conn != NULL)
+        drop_conn();
     long long now = now_ms();
     if (now < tdb.retry_at_ms)
         return NULL;
@@ -168,12 +174,7 @@ static void settle_state(PGconn *conn)
 
 void db_thread_close(void)
 {
-    if (tdb.conn != NULL)
-        PQfinish(tdb.conn);
-    tdb.conn = NULL;
-    set_state(CS_NONE);
-    pthread_once(&close_key_once, make_close_key);
-    pthread_setspecific(close_key, NULL);
+    drop_conn();
 }
 
 enum db_status db_ping(void)
@@ -270,6 +271,74 @@ enum db_status db_exec_bin(const char *sql, int nparams, const char *const *para
 enum db_status db_exec(const char *sql, int nparams, const char *const *params, PGresult **res)
 {
     return db_exec_bin(sql, nparams, params, NULL, NULL, res);
+}
+
+/* Reads the results of one pipelined statement up to its terminating NULL;
+ * keeps the first in *res (if res) when it succeeded. */
+static enum db_status pipeline_result(PGconn *conn, const char *what, PGresult **res)
+{
+    enum db_status rc = DB_OK;
+    PGresult *r;
+    while ((r = PQgetResult(conn)) != NULL) {
+        /* skipped after an earlier statement failed: that failure is the news */
+        int skipped = PQresultStatus(r) == PGRES_PIPELINE_ABORTED;
+        enum db_status st = skipped ? DB_OK : db_result_status(conn, r, what);
+        if (rc == DB_OK)
+            rc = st;
+        if (res != NULL && *res == NULL && st == DB_OK && !skipped)
+            *res = r;
+        else
+            PQclear(r);
+    }
+    return rc;
+}
+
+static void clear_result(PGresult **res)
+{
+    if (res != NULL && *res != NULL) {
+        PQclear(*res);
+        *res = NULL;
+    }
+}
+
+enum db_status db_exec_pair(const char *sql1, int n1, const char *const *p1, PGresult **res1,
+                            const char *sql2, int n2, const char *const *p2, PGresult **res2)
+{
+    PGconn *conn = db_conn();
+    if (res1 != NULL)
+        *res1 = NULL;
+    if (res2 != NULL)
+        *res2 = NULL;
+    if (conn == NULL) {
+        count_error(DB_UNAVAILABLE);
+        return DB_UNAVAILABLE;
+    }
+    if (PQenterPipelineMode(conn) != 1 ||
+        PQsendQueryParams(conn, sql1, n1, NULL, p1, NULL, NULL, 0) != 1 ||
+        PQsendQueryParams(conn, sql2, n2, NULL, p2, NULL, NULL, 0) != 1 ||
+        PQpipelineSync(conn) != 1) {
+        log_warn("database pipeline failed to send: %s", PQerrorMessage(conn));
+        drop_conn();
+        count_error(DB_UNAVAILABLE);
+        return DB_UNAVAILABLE;
+    }
+    enum db_status rc1 = pipeline_result(conn, sql1, res1);
+    enum db_status rc2 = pipeline_result(conn, sql2, res2);
+    PGresult *sync = PQgetResult(conn);
+    int synced = sync != NULL && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+    if (!synced || PQexitPipelineMode(conn) != 1) {
+        log_warn("database pipeline out of step: %s", PQerrorMessage(conn));
+        drop_conn();
+        clear_result(res1);
+        clear_result(res2);
+        count_error(DB_UNAVAILABLE);
+        return DB_UNAVAILABLE;
+    }
+    settle_state(conn);
+    if (rc1 != DB_OK)
+        clear_result(res2);
+    return rc1 != DB_OK ? rc1 : rc2;
 }
 
 enum db_status db_begin(void)

@@ -46,6 +46,14 @@ enum db_status db_exec(const char *sql, int nparams, const char *const *params, 
 enum db_status db_exec_bin(const char *sql, int nparams, const char *const *params,
                            const int *lengths, const int *formats, PGresult **res);
 
+/* Runs two statements in one round trip (a libpq pipeline): sql2 runs only
+ * when sql1 succeeded. Parameters and results as db_exec; on failure neither
+ * result is returned and the status is the first failure's. Used to start a
+ * transaction with its first statement ("BEGIN" first) and to end one with
+ * its last ("COMMIT" second). */
+enum db_status db_exec_pair(const char *sql1, int n1, const char *const *p1, PGresult **res1,
+                            const char *sql2, int n2, const char *const *p2, PGresult **res2);
+
 /* Transaction control on the calling thread's connection. db_rollback is safe
  * after any failure and when no transaction is open. */
 enum db_status db_begin(void);

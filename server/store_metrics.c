@@ -79,8 +79,12 @@ static const char latest_sql[] =
     "         CASE WHEN EXCLUDED.value = 'NaN' THEN 0 ELSE EXCLUDED.value END)"
     "      > (l.step, l.timestamp, CASE WHEN l.value = 'NaN' THEN 0 ELSE l.value END)";
 
+/* COPY has no ON CONFLICT: the savepoint lets a batch that repeats a stored
+ * point fall back to the statement that skips it. One query, one round trip
+ * (no user value in it: the rows go as COPY data). */
 static const char copy_sql[] =
-    "COPY metrics (run_id, key_id, step, timestamp, value) FROM STDIN (FORMAT binary)";
+    "SAVEPOINT metrics_copy;"
+    " COPY metrics (run_id, key_id, step, timestamp, value) FROM STDIN (FORMAT binary)";
 
 /* --- per-thread name -> key id cache ------------------------------------ */
 
@@ -277,7 +281,8 @@ static void copy_rows(struct sbuf *b, const int64_t *runs, const struct metric *
     put_be(b, 0xffff, 2); /* trailer: -1 */
 }
 
-/* Runs the COPY of data on conn. DB_EXISTS when a point is stored already. */
+/* Sets the savepoint metrics_copy and runs the COPY of data on conn.
+ * DB_EXISTS when a point is stored already. */
 static int copy_points(PGconn *conn, const struct sbuf *data)
 {
     PGresult *res = PQexec(conn, copy_sql);
@@ -399,9 +404,10 @@ static int point_beats(const struct metric *a, const struct metric *b)
 
 /* Raises latest_metrics with the best point per run and key of the batch
  * (the first of equal points wins) and, when the points came by COPY
- * (copied), their blocks: one statement. */
+ * (copied), their blocks: one statement, and with commit the COMMIT in the
+ * same round trip. */
 static int write_latest(const int64_t *runs, const struct metric *metrics, const int32_t *ids,
-                        size_t n, int copied)
+                        size_t n, int copied, int commit)
 {
     size_t *best = xmalloc(n * sizeof *best);
     size_t nbest = 0;
@@ -430,7 +436,8 @@ static int write_latest(const int64_t *runs, const struct metric *metrics, const
     if (copied)
         block_rows(runs, metrics, ids, n, &cols[5]);
     cols_close(cols, 11, params);
-    int rc = db_exec(latest_sql, 11, params, NULL);
+    int rc = commit ? db_exec_pair(latest_sql, 11, params, NULL, "COMMIT", 0, NULL, NULL)
+                    : db_exec(latest_sql, 11, params, NULL);
     cols_cleanup(cols, 11);
     free(best);
     return rc;
@@ -460,8 +467,9 @@ static int insert_points(const int64_t *runs, const struct metric *metrics, cons
 
 /* Writes points of one or more runs (runs[i]: point i's run) in the open
  * transaction: binary COPY, or the INSERT that skips stored twins when COPY
- * met one, then the latest-metrics and blocks statement. */
-static int write_points(const int64_t *runs, const struct metric *metrics, size_t n)
+ * met one, then the latest-metrics and blocks statement; with commit, the
+ * transaction's COMMIT rides with that last statement. */
+static int write_points(const int64_t *runs, const struct metric *metrics, size_t n, int commit)
 {
     struct sbuf data;
     int rc, copied = 1;
@@ -478,10 +486,6 @@ static int write_points(const int64_t *runs, const struct metric *metrics, size_
         goto out;
     }
     copy_rows(&data, runs, metrics, ids, n);
-    /* COPY has no ON CONFLICT: a savepoint lets a batch that repeats a
-     * stored point fall back to the statement that skips it */
-    if ((rc = db_exec("SAVEPOINT metrics_copy", 0, NULL, NULL)) != DB_OK)
-        goto out;
     rc = copy_points(conn, &data);
     if (rc == DB_EXISTS) {
         if ((rc = db_exec("ROLLBACK TO SAVEPOINT metrics_copy", 0, NULL, NULL)) != DB_OK)
@@ -491,23 +495,34 @@ static int write_points(const int64_t *runs, const struct metric *metrics, size_
     }
     if (rc != DB_OK)
         goto out;
-    rc = write_latest(runs, metrics, ids, n, copied);
+    rc = write_latest(runs, metrics, ids, n, copied, commit);
 out:
     sbuf_cleanup(&data);
     free(ids);
     return rc;
 }
 
-int store_metrics_write(int64_t run_internal_id, const struct metric *metrics, size_t n)
+static int write_run_points(int64_t run_internal_id, const struct metric *metrics, size_t n,
+                            int commit)
 {
-    if (n == 0)
-        return DB_OK;
     int64_t *runs = xmalloc(n * sizeof *runs);
     for (size_t i = 0; i < n; i++)
         runs[i] = run_internal_id;
-    int rc = write_points(runs, metrics, n);
+    int rc = write_points(runs, metrics, n, commit);
     free(runs);
     return rc;
+}
+
+int store_metrics_write(int64_t run_internal_id, const struct metric *metrics, size_t n)
+{
+    return n == 0 ? DB_OK : write_run_points(run_internal_id, metrics, n, 0);
+}
+
+int store_metrics_write_commit(int64_t run_internal_id, const struct metric *metrics, size_t n)
+{
+    if (n == 0)
+        return db_commit();
+    return write_run_points(run_internal_id, metrics, n, 1);
 }
 
 int store_metric_history(const char *run_id, const char *key, int64_t offset, int64_t limit,
@@ -591,7 +606,7 @@ static int write_group_points(const struct metrics_write *items, size_t n, const
             points[at] = items[i].metrics[p];
         }
     }
-    int rc = write_points(runs, points, total);
+    int rc = write_points(runs, points, total, 0);
     free(runs);
     free(points);
     return rc;

@@ -20,14 +20,12 @@
     " r.end_time, r.lifecycle_stage, r.artifact_uri"
 
 /* Finds a run: its internal id, and DB_STATE when it is deleted. */
-static int resolve(const char *run_id, int64_t *internal_id)
+static const char resolve_sql[] = "SELECT id, lifecycle_stage FROM runs WHERE run_uuid = $1::uuid";
+
+/* The internal id of an active run from the result of resolve_sql. */
+static int resolved(PGresult *res, int64_t *internal_id)
 {
-    const char *params[] = {run_id};
-    PGresult *res = NULL;
-    int rc =
-        db_exec("SELECT id, lifecycle_stage FROM runs WHERE run_uuid = $1::uuid", 1, params, &res);
-    if (rc != DB_OK)
-        return rc;
+    int rc;
     if (PQntuples(res) == 0) {
         rc = DB_NOT_FOUND;
     } else {
@@ -36,6 +34,23 @@ static int resolve(const char *run_id, int64_t *internal_id)
     }
     PQclear(res);
     return rc;
+}
+
+static int resolve(const char *run_id, int64_t *internal_id)
+{
+    const char *params[] = {run_id};
+    PGresult *res = NULL;
+    int rc = db_exec(resolve_sql, 1, params, &res);
+    return rc == DB_OK ? resolved(res, internal_id) : rc;
+}
+
+/* BEGIN and resolve() in one round trip. */
+static int begin_resolve(const char *run_id, int64_t *internal_id)
+{
+    const char *params[] = {run_id};
+    PGresult *res = NULL;
+    int rc = db_exec_pair("BEGIN", 0, NULL, NULL, resolve_sql, 1, params, &res);
+    return rc == DB_OK ? resolved(res, internal_id) : rc;
 }
 
 static void add_kv_arrays(struct sbuf *keys, struct sbuf *vals, const struct kv *kv, size_t n)
@@ -293,20 +308,28 @@ static int log_batch_once(const char *run_id, const char *idem_key, int *replaye
     int64_t internal_id = 0;
     int rc;
 
-    if ((rc = db_begin()) != DB_OK)
-        return rc;
     if (idem_key != NULL) {
+        if ((rc = db_begin()) != DB_OK)
+            return rc;
         if ((rc = claim_idempotency_key(idem_key, replayed)) != DB_OK)
             goto fail;
         if (*replayed) {
             db_rollback(); /* applied before: write nothing */
             return DB_OK;
         }
+        rc = resolve(run_id, &internal_id);
+    } else {
+        rc = begin_resolve(run_id, &internal_id);
     }
-    if ((rc = resolve(run_id, &internal_id)) != DB_OK)
+    if (rc != DB_OK)
         goto fail;
     if ((rc = write_params(internal_id, params, nparams, arena, conflict)) != DB_OK)
         goto fail;
+    if (ntags == 0) { /* the points' last statement carries the COMMIT */
+        if ((rc = store_metrics_write_commit(internal_id, metrics, nmetrics)) != DB_OK)
+            goto fail;
+        return DB_OK;
+    }
     if ((rc = store_metrics_write(internal_id, metrics, nmetrics)) != DB_OK)
         goto fail;
     if ((rc = write_tags(internal_id, tags, ntags)) != DB_OK)
