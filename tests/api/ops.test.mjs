@@ -70,6 +70,32 @@ describe('group commit', () => {
         assert.equal(h.length, 300);
     });
 
+    test('a group stuck behind a row lock does not hold back other small writes', async () => {
+        const held = (await c.createRun(exp)).info.run_id;
+        const free = (await c.createRun(exp)).info.run_id;
+        assertOk(await c.post('/runs/log-metric', { run_id: held, key: 'held', value: 1, timestamp: 1, step: 0 }));
+        // another session holds held's latest-metrics row for 4 s
+        const lock = psqlAsync(stack.pg, `BEGIN; SELECT 1 FROM latest_metrics l JOIN runs r ON r.id = l.run_id
+            JOIN metric_keys k ON k.id = l.key_id WHERE r.run_uuid = '${held}'::uuid AND k.name = 'held' FOR UPDATE;
+            SELECT pg_sleep(4); COMMIT;`);
+        await waitUntil(() => stack.pg.psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'").trim() === '1',
+            5000, 'the row locked', 50);
+        let heldDone = false;
+        const blocked = c.post('/runs/log-metric', { run_id: held, key: 'held', value: 2, timestamp: 2, step: 1 })
+            .then((r) => { heldDone = true; return r; });
+        // the first writer now waits on the lock; a write for another run goes on
+        await waitUntil(() => stack.pg.psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'").trim() === '1',
+            3000, 'the group waiting on the lock', 20);
+        const t0 = Date.now();
+        assertOk(await c.post('/runs/log-metric', { run_id: free, key: 'free', value: 3, timestamp: 3, step: 0 }));
+        const took = Date.now() - t0;
+        assert.ok(took < 2000, `the other write took ${took} ms`);
+        assert.equal(heldDone, false, 'the held write waited for the lock');
+        assertOk(await blocked);
+        assert.equal((await lock).code, 0);
+        assert.equal((await c.getRun(held)).data.metrics.find((m) => m.key === 'held').step, 1);
+    });
+
     test('NaN counts as 0 and the first of equal points wins in latest metrics', async () => {
         const run = (await c.createRun(exp)).info.run_id;
         assertOk(await c.post('/runs/log-batch', {
