@@ -152,6 +152,9 @@ describe('runs table', () => {
         shown = await drawn();
         assert.ok(!shown.includes('w119'), 'the top rows left the DOM');
         assert.equal(shown.at(-1), 'w020');
+        // assistive technology hears of all 100 rows and where a drawn one sits
+        assert.equal(await page.getAttribute('table.runs', 'aria-rowcount'), '101');
+        assert.equal(await page.$$eval('table.runs tbody tr[data-run]', (trs) => trs.at(-1).getAttribute('aria-rowindex')), '101');
         assert.ok(await page.$eval('tr[data-run] input[type=checkbox]', (c) => c.checked), 'a row drawn after select all shows it selected');
         assert.deepEqual(await widths(), before, 'column widths do not move');
         // j/k bring the cursor's row back into view from anywhere

@@ -60,6 +60,8 @@ export function windowedRows(table, thead, { count, row, widths, ctx }) {
     let first = 0, last = 0, rowHeight = ROW_GUESS;
 
     table.classList.add('windowed');
+    table.setAttribute('aria-rowcount', String(count + 1)); // the header row and every row, drawn or not
+    thead.querySelector('tr')?.setAttribute('aria-rowindex', '1');
     table.style.width = `${widths.reduce((a, b) => a + b, 0)}px`;
     table.replaceChildren(h('colgroup', {}, ...widths.map((w) => h('col', { style: `width:${w}px` }))), thead, tbody);
     tbody.append(top, bottom);
@@ -67,6 +69,13 @@ export function windowedRows(table, thead, { count, row, widths, ctx }) {
     const setSpacers = () => {
         top.style.height = `${first * rowHeight}px`;
         bottom.style.height = `${(count - last) * rowHeight}px`;
+    };
+    // row i built, numbered for assistive technology, and kept
+    const make = (i) => {
+        const tr = row(i);
+        tr.setAttribute('aria-rowindex', String(i + 2));
+        rows.set(i, tr);
+        return tr;
     };
     // rows [from, to) drawn, keeping the ones already there
     const show = (from, to) => {
@@ -79,10 +88,10 @@ export function windowedRows(table, thead, { count, row, widths, ctx }) {
         for (; first < from; first++) { rows.get(first).remove(); rows.delete(first); }
         for (; last > to; last--) { rows.get(last - 1).remove(); rows.delete(last - 1); }
         const before = [];
-        for (; first > from; first--) { const tr = row(first - 1); rows.set(first - 1, tr); before.push(tr); }
+        for (; first > from; first--) before.push(make(first - 1));
         top.after(...before.reverse());
         const after = [];
-        for (; last < to; last++) { const tr = row(last); rows.set(last, tr); after.push(tr); }
+        for (; last < to; last++) after.push(make(last));
         bottom.before(...after);
         setSpacers();
     };
