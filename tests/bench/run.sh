@@ -114,6 +114,19 @@ EOF
 }
 wal_lsn() { sql "SELECT pg_current_wal_lsn()"; }
 wal_bytes() { sql "SELECT pg_wal_lsn_diff('$2', '$1')::bigint"; }
+# The value of NAME=... in a "RESULT a=1 b=2" line (loadgen, copy_bench).
+result_field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+# Runs loadgen for SECONDS with the remaining arguments (after --url), its
+# output in OUT, as a waited-for background job (a signal reaches the trap
+# at once); on failure prints that output and exits.
+run_loadgen() {
+    local out=$1 seconds=$2
+    shift 2
+    timeout $((seconds + 120)) "$loadgen_bin" --url "$url" --duration "$seconds" "$@" >"$out" &
+    main_pids=("$!")
+    wait "${main_pids[0]}" || { main_pids=(); log "loadgen $* failed"; cat "$out" >&2; exit 1; }
+    main_pids=()
+}
 
 # --- PostgreSQL -------------------------------------------------------------
 # No autovacuum worker waking up in one phase and not the other.
@@ -155,19 +168,8 @@ if [ "$diag" = 1 ]; then
     sample_waits "$duration" >"$tmp/waits.out" 2>&1 &
     sampler_pid=$!
 fi
-# In the background and waited for, so that a signal reaches the trap at once.
-timeout $((duration + 120)) "$loadgen_bin" --url "$url" --threads "$threads" \
-    --duration "$duration" --keys "$keys" --steps "$steps" >"$tmp/loadgen.out" &
-loadgen_pid=$!
-main_pids+=("$loadgen_pid")
-loadgen_rc=0
-wait "$loadgen_pid" || loadgen_rc=$?
-main_pids=()
+run_loadgen "$tmp/loadgen.out" "$duration" --threads "$threads" --keys "$keys" --steps "$steps"
 cat "$tmp/loadgen.out"
-if [ "$loadgen_rc" -ne 0 ]; then
-    log "loadgen failed (exit $loadgen_rc)"
-    exit 1
-fi
 srv1=$(proc_ticks "$server_pid")
 pg1=$(pg_ticks)
 if [ -n "$perf_mode" ]; then
@@ -194,7 +196,7 @@ if [ "$diag" = 1 ]; then
         FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 10"
 fi
 result=$(grep '^RESULT ' "$tmp/loadgen.out")
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$result"; }
+field() { result_field "$1" "$result"; }
 points=$(field points)
 stored=$(field stored_points)
 ingest_secs=$(field seconds)
@@ -214,13 +216,9 @@ ingest_pg_cpu=$(awk -v a="$pg0" -v b="$pg1" -v t="$clk_tck" 'BEGIN { printf "%.2
 
 # --- Phase 1b: the same log-batch from many more clients ------------------------
 log "log-batch: $wide_threads clients, $wide_duration s"
-timeout $((wide_duration + 120)) "$loadgen_bin" --url "$url" --threads "$wide_threads" \
-    --duration "$wide_duration" --keys "$keys" --steps "$steps" >"$tmp/loadgen.wide.out" &
-main_pids=("$!")
-wait "${main_pids[0]}" || { main_pids=(); log "loadgen ($wide_threads clients) failed"; cat "$tmp/loadgen.wide.out" >&2; exit 1; }
-main_pids=()
+run_loadgen "$tmp/loadgen.wide.out" "$wide_duration" --threads "$wide_threads" --keys "$keys" --steps "$steps"
 wide=$(grep '^RESULT ' "$tmp/loadgen.wide.out")
-wfield() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$wide"; }
+wfield() { result_field "$1" "$wide"; }
 wide_rate=$(wfield points_per_s)
 wide_stored=$(wfield stored_points)
 wide_p50=$(wfield p50_ms)
@@ -327,7 +325,7 @@ run_binary_phase() {
         --rows "$share" --chunk "$chunk" --keys "$keys" --run 2200000000 >"$tmp/copybin.out"
     cpu_b=$(pg_ticks)
     lsn_b=$(wal_lsn)
-    echo "$(sed -n 's/.* seconds=\([^ ]*\).*/\1/p' "$tmp/copybin.out") $(wal_bytes "$lsn_a" "$lsn_b") $(awk -v a="$cpu_a" -v b="$cpu_b" -v t="$clk_tck" 'BEGIN { printf "%.2f", (b - a) / t }')"
+    echo "$(result_field seconds "$(grep '^RESULT ' "$tmp/copybin.out")") $(wal_bytes "$lsn_a" "$lsn_b") $(awk -v a="$cpu_a" -v b="$cpu_b" -v t="$clk_tck" 'BEGIN { printf "%.2f", (b - a) / t }')"
 }
 binrows=$((share * threads))
 log "COPY baseline: binary, $threads sessions, $chunk rows per transaction, $binrows rows"
@@ -351,21 +349,19 @@ fi
 start_server
 pair_points=0 pair_secs=0 pair_rows=0 pair_copy_secs=0 pair_stored=0
 for ((p = 0; p < pairs; p++)); do
-    timeout $((pair_duration + 120)) "$loadgen_bin" --url "$url" --threads "$threads" \
-        --duration "$pair_duration" --keys "$keys" --steps "$steps" >"$tmp/pair.$p.out" &
-    main_pids=("$!")
-    wait "${main_pids[0]}" || { main_pids=(); log "loadgen (pair $p) failed"; cat "$tmp/pair.$p.out" >&2; exit 1; }
-    main_pids=()
+    run_loadgen "$tmp/pair.$p.out" "$pair_duration" --threads "$threads" --keys "$keys" --steps "$steps"
     res=$(grep '^RESULT ' "$tmp/pair.$p.out")
-    n=$(sed -n 's/.* points=\([^ ]*\).*/\1/p' <<<"$res")
-    pair_points=$((pair_points + n))
-    pair_stored=$((pair_stored + $(sed -n 's/.* stored_points=\([^ ]*\).*/\1/p' <<<"$res")))
-    pair_secs=$(awk -v a="$pair_secs" -v b="$(sed -n 's/.* seconds=\([^ ]*\).*/\1/p' <<<"$res")" 'BEGIN { print a + b }')
+    n=$(result_field points "$res")
+    secs=$(result_field seconds "$res")
     "$copybin_bin" --conninfo "host=$tmp user=postgres dbname=exptrack" --threads "$threads" \
         --rows $((n / threads)) --chunk "$chunk" --keys "$keys" --run $((2300000000 + p * 100)) >"$tmp/pair.$p.copy"
+    copy_secs=$(result_field seconds "$(grep '^RESULT ' "$tmp/pair.$p.copy")")
+    pair_points=$((pair_points + n))
+    pair_stored=$((pair_stored + $(result_field stored_points "$res")))
+    pair_secs=$(awk -v a="$pair_secs" -v b="$secs" 'BEGIN { print a + b }')
     pair_rows=$((pair_rows + n / threads * threads))
-    pair_copy_secs=$(awk -v a="$pair_copy_secs" -v b="$(sed -n 's/.* seconds=\([^ ]*\).*/\1/p' "$tmp/pair.$p.copy")" 'BEGIN { print a + b }')
-    log "pair $((p + 1))/$pairs: log-batch $n points in $(sed -n 's/.* seconds=\([^ ]*\).*/\1/p' <<<"$res") s, binary COPY in $(sed -n 's/.* seconds=\([^ ]*\).*/\1/p' "$tmp/pair.$p.copy") s"
+    pair_copy_secs=$(awk -v a="$pair_copy_secs" -v b="$copy_secs" 'BEGIN { print a + b }')
+    log "pair $((p + 1))/$pairs: log-batch $n points in $secs s, binary COPY in $copy_secs s"
 done
 stop_pid "$server_pid"
 server_pid=""
@@ -390,16 +386,12 @@ metric_phase() {
     else
         start_server --threads "$gc_clients" --group-commit off
     fi
-    timeout $((gc_duration + 120)) "$loadgen_bin" --url "$url" --threads "$gc_clients" \
-        --duration "$gc_duration" --log-metric >"$tmp/metric.$1.out" &
-    main_pids=("$!")
-    wait "${main_pids[0]}" || { main_pids=(); log "loadgen --log-metric failed"; cat "$tmp/metric.$1.out" >&2; exit 1; }
-    main_pids=()
+    run_loadgen "$tmp/metric.$1.out" "$gc_duration" --threads "$gc_clients" --log-metric
     stop_pid "$server_pid"
     server_pid=""
     local res
     res=$(grep '^RESULT ' "$tmp/metric.$1.out")
-    echo "$(sed -n 's/.* requests_per_s=\([^ ]*\).*/\1/p' <<<"$res") $(sed -n 's/.* p50_ms=\([^ ]*\).*/\1/p' <<<"$res") $(sed -n 's/.* p99_ms=\([^ ]*\).*/\1/p' <<<"$res")" >"$tmp/gc.$1"
+    echo "$(result_field requests_per_s "$res") $(result_field p50_ms "$res") $(result_field p99_ms "$res")" >"$tmp/gc.$1"
 }
 log "log-metric: $gc_clients connections, group commit on"
 metric_phase on
