@@ -22,7 +22,8 @@
 #   BENCH_DIAG=1           during the load, sample PostgreSQL wait events of active
 #                          sessions and print pg_stat_statements' top statements
 #   BENCH_WIDE_THREADS=64 BENCH_WIDE_DURATION=10   the same log-batch from more clients
-#   BENCH_GC_DURATION=10   seconds of single-point log-metric load, group commit on and off
+#   BENCH_GC_DURATION=12   seconds of single-point log-metric load, group commit on and off
+#                          (each side), in BENCH_GC_SLICES=4 slices taken in turns
 #   BENCH_GC_CLIENTS=64    connections of that load (with group commit off, exptrackd
 #                          runs --threads of as many; on, its default pool)
 #   BENCH_PAIRS=4 BENCH_PAIR_DURATION=5   the ratio again: log-batch slices of 5 s, each
@@ -47,7 +48,8 @@ read -r -a perf_extra <<<"${BENCH_PERF_ARGS:--g}"
 min_ratio=${BENCH_MIN_RATIO:-0.6}
 enforce=${BENCH_ENFORCE:-0}
 diag=${BENCH_DIAG:-0}
-gc_duration=${BENCH_GC_DURATION:-10}
+gc_duration=${BENCH_GC_DURATION:-12}
+gc_slices=${BENCH_GC_SLICES:-4}
 gc_clients=${BENCH_GC_CLIENTS:-64}
 pairs=${BENCH_PAIRS:-4}
 pair_duration=${BENCH_PAIR_DURATION:-5}
@@ -67,12 +69,14 @@ bench_setup bench
 perf_pid=""
 declare -a bg_pids=()   # children of the shell that runs them (psql sessions)
 declare -a main_pids=() # background jobs of this shell
+declare -a gc_pids=()   # the two exptrackd of the group-commit phase
 
 bench_extra_cleanup() {
     for p in "${main_pids[@]}" "${bg_pids[@]}"; do
         kill -TERM "$p" 2>/dev/null || true
     done
     stop_pid "$perf_pid"
+    for p in "${gc_pids[@]}"; do stop_pid "$p"; done
 }
 
 # CPU ticks (user+system) of a process, plus those of its reaped children.
@@ -374,31 +378,48 @@ fi
 # --- Phase 5: group commit -------------------------------------------------------
 # Single-point runs/log-metric from many connections (driven from one
 # loadgen thread by epoll, so the client's own CPU on this machine stays
-# small), with group commit on and then off. Each side gets its best
-# setting: with group commit the
-# connections wait paused, holding no thread, so the default thread pool
-# serves them all; one commit per request blocks a thread per request, so
-# it gets a thread per connection. Prints "requests_per_s p50_ms p99_ms"
-# to $tmp/gc.on|off.
-metric_phase() {
-    if [ "$1" = on ]; then
-        start_server --group-commit on
-    else
-        start_server --threads "$gc_clients" --group-commit off
-    fi
-    run_loadgen "$tmp/metric.$1.out" "$gc_duration" --threads "$gc_clients" --log-metric
-    stop_pid "$server_pid"
+# small), with group commit on and off. Each side gets its best setting:
+# with group commit the connections wait paused, holding no thread, so the
+# default thread pool serves them all; one commit per request blocks a
+# thread per request, so it gets a thread per connection. Both servers run
+# at once on this cluster and take turns in $gc_slices slices, so that a
+# burst of noise from the rest of this machine, or the table growing, falls
+# on both sides alike. Prints "requests seconds p50_ms p99_ms" to
+# $tmp/gc.on|off: sums over the slices, the mean of their p50s and the
+# highest of their p99s.
+start_gc_server() {
+    start_server "$@"
+    gc_pids+=("$server_pid")
+    gc_urls+=("$url")
+    mv "$tmp/exptrackd.log" "$tmp/exptrackd.gc${#gc_pids[@]}.log"
     server_pid=""
-    local res
-    res=$(grep '^RESULT ' "$tmp/metric.$1.out")
-    echo "$(result_field requests_per_s "$res") $(result_field p50_ms "$res") $(result_field p99_ms "$res")" >"$tmp/gc.$1"
 }
-log "log-metric: $gc_clients connections, group commit on"
-metric_phase on
-read -r gc_on_rps gc_on_p50 gc_on_p99 <"$tmp/gc.on"
-log "log-metric: $gc_clients connections, group commit off (one commit per request)"
-metric_phase off
-read -r gc_off_rps gc_off_p50 gc_off_p99 <"$tmp/gc.off"
+gc_urls=()
+start_gc_server --group-commit on
+start_gc_server --threads "$gc_clients" --group-commit off
+psql_ -d exptrack -c CHECKPOINT
+for side in on off; do echo "0 0 0 0" >"$tmp/gc.$side"; done
+slice_secs=$(awk -v d="$gc_duration" -v n="$gc_slices" 'BEGIN { printf "%g", d / n }')
+for ((s = 1; s <= gc_slices; s++)); do
+    for side in on off; do
+        if [ "$side" = on ]; then url=${gc_urls[0]}; else url=${gc_urls[1]}; fi
+        run_loadgen "$tmp/metric.$side.out" "$slice_secs" --threads "$gc_clients" --log-metric
+        res=$(grep '^RESULT ' "$tmp/metric.$side.out")
+        read -r n secs p50 p99 <"$tmp/gc.$side"
+        awk -v n="$n" -v secs="$secs" -v p50="$p50" -v p99="$p99" -v s="$s" \
+            -v rn="$(result_field requests "$res")" -v rs="$(result_field seconds "$res")" \
+            -v r50="$(result_field p50_ms "$res")" -v r99="$(result_field p99_ms "$res")" \
+            'BEGIN { print n + rn, secs + rs, p50 + (r50 - p50) / s, (r99 > p99 ? r99 : p99) }' \
+            >"$tmp/gc.$side"
+        log "log-metric slice $s/$gc_slices, group commit $side: $(result_field requests_per_s "$res") req/s"
+    done
+done
+for p in "${gc_pids[@]}"; do stop_pid "$p"; done
+gc_pids=()
+read -r gc_on_n gc_on_secs gc_on_p50 gc_on_p99 <"$tmp/gc.on"
+read -r gc_off_n gc_off_secs gc_off_p50 gc_off_p99 <"$tmp/gc.off"
+gc_on_rps=$(awk -v n="$gc_on_n" -v s="$gc_on_secs" 'BEGIN { print n / s }')
+gc_off_rps=$(awk -v n="$gc_off_n" -v s="$gc_off_secs" 'BEGIN { print n / s }')
 
 # --- Summary ----------------------------------------------------------------
 printf '\nmachine: %s cores, %s MiB memory, load average %s (at the end)\n' "$(nproc)" \
@@ -413,7 +434,7 @@ awk -v X="$ingest_rate" -v xs="$ingest_secs" -v pts="$points" -v stored="$stored
     -v xpc="$ingest_pg_cpu" -v xsc="$ingest_srv_cpu" -v xcc="$client_cpu" \
     -v cpc="$chunk_pg_cpu" -v ccc="$chunk_cli_cpu" -v wpc="$whole_pg_cpu" -v wcc="$whole_cli_cpu" \
     -v bs="$bin_secs" -v bw="$bin_wal" -v bpc="$bin_pg_cpu" -v brows="$binrows" \
-    -v gcc="$gc_clients" -v gon="$gc_on_rps" -v gon50="$gc_on_p50" -v gon99="$gc_on_p99" \
+    -v gcc="$gc_clients" -v gsl="$gc_slices" -v gon="$gc_on_rps" -v gon50="$gc_on_p50" -v gon99="$gc_on_p99" \
     -v goff="$gc_off_rps" -v goff50="$gc_off_p50" -v goff99="$gc_off_p99" \
     -v wthr="$wide_threads" -v W="$wide_rate" -v w50="$wide_p50" -v w99="$wide_p99" \
     -v goal="$min_ratio" -v npairs="$pairs" -v pp="$pair_points" -v ps="$pair_secs" \
@@ -432,7 +453,7 @@ BEGIN {
     printf "baseline: psql COPY (%d sessions, one tx each): %.0f rows/s  ratio: %.2f\n", thr, Z, X / Z
     PX = pp / ps; PB = pr / pcs
     printf "back-to-back pairs (%d x log-batch %d clients, then binary COPY of as many rows): %.0f points/s vs %.0f rows/s  ratio: %.2f\n", npairs, thr, PX, PB, PX / PB
-    printf "log-metric 1 point, %d connections: group commit %.0f req/s (p50 %.1f ms, p99 %.1f ms), one commit per request %.0f req/s (p50 %.1f ms, p99 %.1f ms)  ratio: %.1f\n", gcc, gon, gon50, gon99, goff, goff50, goff99, gon / goff
+    printf "log-metric 1 point, %d connections, %d slices each in turns: group commit %.0f req/s (p50 %.1f ms, p99 %.1f ms), one commit per request %.0f req/s (p50 %.1f ms, p99 %.1f ms)  ratio: %.1f\n", gcc, gsl, gon, gon50, gon99, goff, goff50, goff99, gon / goff
     printf "\n"
     printf "  %-24s %8s %10s %10s %10s %10s %10s\n", "", "", "", "WAL", "pg cpu", "client cpu", "total cpu"
     printf "  %-24s %8s %10s %10s %10s %10s %10s\n", "phase", "seconds", "rows/s", "B/row", "us/row", "us/row", "us/row"
