@@ -336,8 +336,10 @@ enum db_status db_exec_pair(const char *sql1, int n1, const char *const *p1, PGr
         return DB_UNAVAILABLE;
     }
     settle_state(conn);
-    if (rc1 != DB_OK)
+    if (rc1 != DB_OK || rc2 != DB_OK) {
+        clear_result(res1);
         clear_result(res2);
+    }
     return rc1 != DB_OK ? rc1 : rc2;
 }
 

@@ -1,9 +1,8 @@
 /* The group-commit writers: a queue of waiting writes, a writer thread
  * (and a standby) that drain it into store_metrics_write_group, and the
  * wake-ups. No HTTP thread waits: each request's connection is paused
- * (wake.h) and resumed
- * when its write is committed or failed, so every concurrent connection
- * can be in one group. A write still queued GROUP_COMMIT_QUEUE_WAIT_MS
+ * (wake.h) and resumed when its write is committed or failed, so every
+ * concurrent connection can be in one group. A write still queued GROUP_COMMIT_QUEUE_WAIT_MS
  * after it came fails with DB_UNAVAILABLE unwritten; one being written is
  * bounded by the writer's statement timeout. */
 #include "group_commit.h"

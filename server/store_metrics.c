@@ -502,27 +502,16 @@ out:
     return rc;
 }
 
-static int write_run_points(int64_t run_internal_id, const struct metric *metrics, size_t n,
-                            int commit)
-{
-    int64_t *runs = xmalloc(n * sizeof *runs);
-    for (size_t i = 0; i < n; i++)
-        runs[i] = run_internal_id;
-    int rc = write_points(runs, metrics, n, commit);
-    free(runs);
-    return rc;
-}
-
-int store_metrics_write(int64_t run_internal_id, const struct metric *metrics, size_t n)
-{
-    return n == 0 ? DB_OK : write_run_points(run_internal_id, metrics, n, 0);
-}
-
 int store_metrics_write_commit(int64_t run_internal_id, const struct metric *metrics, size_t n)
 {
     if (n == 0)
         return db_commit();
-    return write_run_points(run_internal_id, metrics, n, 1);
+    int64_t *runs = xmalloc(n * sizeof *runs);
+    for (size_t i = 0; i < n; i++)
+        runs[i] = run_internal_id;
+    int rc = write_points(runs, metrics, n, 1);
+    free(runs);
+    return rc;
 }
 
 int store_metric_history(const char *run_id, const char *key, int64_t offset, int64_t limit,

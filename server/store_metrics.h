@@ -4,16 +4,14 @@
 
 #include "store.h"
 
-/* Writes points for a run (by internal id) inside the caller's open
- * transaction: interns keys, inserts the points (identical ones skipped),
- * and raises latest_metrics where a point beats the stored one by
- * (step, timestamp, value). Two round trips for the points (a savepoint
- * and COPY, then its data) and one for latest_metrics. */
-int store_metrics_write(int64_t run_internal_id, const struct metric *metrics, size_t n);
-
-/* Like store_metrics_write, then commits the transaction, the COMMIT in the
- * same round trip as the last statement. On failure the caller still calls
- * db_rollback() (harmless when the COMMIT itself failed). */
+/* Writes points for a run (by internal id) as the last step of the
+ * caller's open transaction, then commits it: interns keys, inserts the
+ * points (identical ones skipped) and raises latest_metrics where a point
+ * beats the stored one by (step, timestamp, value). Two round trips for
+ * the points (a savepoint and COPY, then its data), and one for
+ * latest_metrics with the COMMIT; with no points, just the COMMIT. On
+ * failure the caller still calls db_rollback() (harmless when the COMMIT
+ * itself failed). */
 int store_metrics_write_commit(int64_t run_internal_id, const struct metric *metrics, size_t n);
 
 /* One request's points in a group write: the caller fills run_id (32 hex),

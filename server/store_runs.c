@@ -325,16 +325,12 @@ static int log_batch_once(const char *run_id, const char *idem_key, int *replaye
         goto fail;
     if ((rc = write_params(internal_id, params, nparams, arena, conflict)) != DB_OK)
         goto fail;
-    if (ntags == 0) { /* the points' last statement carries the COMMIT */
-        if ((rc = store_metrics_write_commit(internal_id, metrics, nmetrics)) != DB_OK)
-            goto fail;
-        return DB_OK;
-    }
-    if ((rc = store_metrics_write(internal_id, metrics, nmetrics)) != DB_OK)
-        goto fail;
     if ((rc = write_tags(internal_id, tags, ntags)) != DB_OK)
         goto fail;
-    return db_commit();
+    /* the points last: their last statement carries the COMMIT */
+    if ((rc = store_metrics_write_commit(internal_id, metrics, nmetrics)) != DB_OK)
+        goto fail;
+    return DB_OK;
 fail:
     db_rollback();
     return rc;

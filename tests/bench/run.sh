@@ -123,6 +123,9 @@ wal_lsn() { sql "SELECT pg_current_wal_lsn()"; }
 wal_bytes() { sql "SELECT pg_wal_lsn_diff('$2', '$1')::bigint"; }
 # The value of NAME=... in a "RESULT a=1 b=2" line (loadgen, copy_bench).
 result_field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+# a + b and the larger of a and b, for decimal numbers.
+fsum() { awk -v a="$1" -v b="$2" 'BEGIN { print a + b }'; }
+fmax() { awk -v a="$1" -v b="$2" 'BEGIN { print (a > b ? a : b) }'; }
 # Runs loadgen for SECONDS with the remaining arguments (after --url), its
 # output in OUT, as a waited-for background job (a signal reaches the trap
 # at once); on failure prints that output and exits.
@@ -365,9 +368,9 @@ for ((p = 0; p < pairs; p++)); do
     copy_secs=$(result_field seconds "$(grep '^RESULT ' "$tmp/pair.$p.copy")")
     pair_points=$((pair_points + n))
     pair_stored=$((pair_stored + $(result_field stored_points "$res")))
-    pair_secs=$(awk -v a="$pair_secs" -v b="$secs" 'BEGIN { print a + b }')
+    pair_secs=$(fsum "$pair_secs" "$secs")
     pair_rows=$((pair_rows + n / threads * threads))
-    pair_copy_secs=$(awk -v a="$pair_copy_secs" -v b="$copy_secs" 'BEGIN { print a + b }')
+    pair_copy_secs=$(fsum "$pair_copy_secs" "$copy_secs")
     log "pair $((p + 1))/$pairs: log-batch $n points in $secs s, binary COPY in $copy_secs s"
 done
 stop_pid "$server_pid"
@@ -387,42 +390,40 @@ fi
 # thread per request, so it gets a thread per connection. Both servers run
 # at once on this cluster and take turns in $gc_slices slices, so that a
 # burst of noise from the rest of this machine, or the table growing, falls
-# on both sides alike. Prints "requests seconds p50_ms p99_ms" to
-# $tmp/gc.on|off: sums over the slices, the mean of their p50s and the
-# highest of their p99s.
+# on both sides alike. The rate of a side is of its summed requests and
+# seconds; its p50 the mean of the slices' p50s, its p99 the highest p99.
+declare -A gc_url gc_n=([on]=0 [off]=0) gc_secs=([on]=0 [off]=0) gc_p50=([on]=0 [off]=0) gc_p99=([on]=0 [off]=0)
 start_gc_server() {
+    local side=$1
+    shift
     start_server "$@"
     gc_pids+=("$server_pid")
-    gc_urls+=("$url")
-    mv "$tmp/exptrackd.log" "$tmp/exptrackd.gc${#gc_pids[@]}.log"
+    gc_url[$side]=$url
+    mv "$tmp/exptrackd.log" "$tmp/exptrackd.gc-$side.log"
     server_pid=""
 }
-gc_urls=()
-start_gc_server --group-commit on
-start_gc_server --threads "$gc_clients" --group-commit off
+start_gc_server on --group-commit on
+start_gc_server off --threads "$gc_clients" --group-commit off
 psql_ -d exptrack -c CHECKPOINT
-for side in on off; do echo "0 0 0 0" >"$tmp/gc.$side"; done
 slice_secs=$(awk -v d="$gc_duration" -v n="$gc_slices" 'BEGIN { printf "%g", d / n }')
 for ((s = 1; s <= gc_slices; s++)); do
     for side in on off; do
-        if [ "$side" = on ]; then url=${gc_urls[0]}; else url=${gc_urls[1]}; fi
+        url=${gc_url[$side]}
         run_loadgen "$tmp/metric.$side.out" "$slice_secs" --threads "$gc_clients" --log-metric
         res=$(grep '^RESULT ' "$tmp/metric.$side.out")
-        read -r n secs p50 p99 <"$tmp/gc.$side"
-        awk -v n="$n" -v secs="$secs" -v p50="$p50" -v p99="$p99" -v s="$s" \
-            -v rn="$(result_field requests "$res")" -v rs="$(result_field seconds "$res")" \
-            -v r50="$(result_field p50_ms "$res")" -v r99="$(result_field p99_ms "$res")" \
-            'BEGIN { print n + rn, secs + rs, p50 + (r50 - p50) / s, (r99 > p99 ? r99 : p99) }' \
-            >"$tmp/gc.$side"
+        gc_n[$side]=$((gc_n[$side] + $(result_field requests "$res")))
+        gc_secs[$side]=$(fsum "${gc_secs[$side]}" "$(result_field seconds "$res")")
+        gc_p50[$side]=$(fsum "${gc_p50[$side]}" "$(result_field p50_ms "$res")")
+        gc_p99[$side]=$(fmax "${gc_p99[$side]}" "$(result_field p99_ms "$res")")
         log "log-metric slice $s/$gc_slices, group commit $side: $(result_field requests_per_s "$res") req/s"
     done
 done
 for p in "${gc_pids[@]}"; do stop_pid "$p"; done
 gc_pids=()
-read -r gc_on_n gc_on_secs gc_on_p50 gc_on_p99 <"$tmp/gc.on"
-read -r gc_off_n gc_off_secs gc_off_p50 gc_off_p99 <"$tmp/gc.off"
-gc_on_rps=$(awk -v n="$gc_on_n" -v s="$gc_on_secs" 'BEGIN { print n / s }')
-gc_off_rps=$(awk -v n="$gc_off_n" -v s="$gc_off_secs" 'BEGIN { print n / s }')
+rate() { awk -v n="${gc_n[$1]}" -v s="${gc_secs[$1]}" 'BEGIN { print n / s }'; }
+mean_p50() { awk -v t="${gc_p50[$1]}" -v n="$gc_slices" 'BEGIN { print t / n }'; }
+gc_on_rps=$(rate on) gc_on_p50=$(mean_p50 on) gc_on_p99=${gc_p99[on]}
+gc_off_rps=$(rate off) gc_off_p50=$(mean_p50 off) gc_off_p99=${gc_p99[off]}
 
 # --- Summary ----------------------------------------------------------------
 printf '\nmachine: %s cores, %s MiB memory, load average %s (at the end)\n' "$(nproc)" \

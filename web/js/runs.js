@@ -270,7 +270,7 @@ export async function render(root, { params, early }, ctx) {
  */
 function drawRows({ table, thead, all, actions, runs, values, cols, isNum, viewName, mayPurge, ctx }) {
     const selected = new Set();
-    const keys = { cursor: -1 };
+    const cursor = { row: -1 }; // the keyboard cursor's row, -1 before j/k
     let lastClicked = -1;
     const updateActions = () => {
         actions.replaceChildren(...bulkActions([...selected], runs, viewName, mayPurge).filter(Boolean));
@@ -297,7 +297,7 @@ function drawRows({ table, thead, all, actions, runs, values, cols, isNum, viewN
             setRow(i, box.checked);
             updateActions();
         } });
-        const cls = [r.info.lifecycle_stage === 'deleted' ? 'deleted' : '', on ? 'selected' : '', keys.cursor === i ? 'cursor' : ''];
+        const cls = [r.info.lifecycle_stage === 'deleted' ? 'deleted' : '', on ? 'selected' : '', cursor.row === i ? 'cursor' : ''];
         return h('tr', { dataset: { run: r.info.run_id }, class: cls.filter(Boolean).join(' ') },
             h('td', { class: 'sel' }, box),
             ...ATTRS.map(([, , cell]) => h('td', {}, cell(r))),
@@ -315,7 +315,7 @@ function drawRows({ table, thead, all, actions, runs, values, cols, isNum, viewN
         updateActions();
     });
     updateActions();
-    keyboardRows(grid, runs, keys, ctx);
+    keyboardRows(grid, runs, cursor, ctx);
 }
 
 function buildPicker(picker, button, keys, cols) {
@@ -396,17 +396,17 @@ function bulkActions(ids, runs, viewName, mayPurge) {
 }
 
 /**
- * j/k move the cursor between rows (keys.cursor, an index: the grid draws it
+ * j/k move the cursor between rows (cursor.row, an index: the grid draws it
  * on rows it draws again), Enter opens the run, x toggles its selection.
  */
-function keyboardRows(grid, runs, keys, ctx) {
+function keyboardRows(grid, runs, cursor, ctx) {
     const onKey = (ev) => {
         if (/^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement?.tagName)) return;
-        const cur = keys.cursor;
+        const cur = cursor.row;
         if (ev.key === 'j' || ev.key === 'k') {
             const next = Math.max(0, Math.min(runs.length - 1, cur + (ev.key === 'j' ? 1 : -1)));
             grid.row(cur)?.classList.remove('cursor');
-            keys.cursor = next;
+            cursor.row = next;
             grid.reveal(next).classList.add('cursor');
         } else if (ev.key === 'Enter' && cur >= 0) {
             location.hash = href(`/run/${runs[cur].info.run_id}`);
