@@ -1,15 +1,35 @@
-/* Server logging to stderr, one write(2) per line so threads never interleave.
- * Text lines look like "2026-11-27T18:00:00.123Z info message"; JSON lines
- * carry the same facts as {"ts":..,"level":..,"msg":..}. */
+/* Server logging to stderr. Text lines look like
+ * "2026-11-27T18:00:00.123Z info message"; JSON lines carry the same facts
+ * as {"ts":..,"level":..,"msg":..}. Lines are written whole, under one
+ * lock, so threads never interleave.
+ *
+ * Access lines are the one kind written in bulk: while the flusher thread
+ * runs they collect in a buffer that it writes out ACCESS_FLUSH_MS after
+ * the first of them came (or at once when the buffer is full). Under
+ * single-point log-metric load one write(2) per request was about an eighth
+ * of exptrackd's CPU. Every other line first writes out the access lines
+ * before it, then itself, so the order of lines is the order of events and
+ * a warning or error is never held back. */
 #include "log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#define ACCESS_FLUSH_MS 10
+#define ACCESS_BUFFER_BYTES (64 * 1024) /* 10 ms of 100-byte lines at 60,000 requests/s */
+
 static enum log_format current_format = LOG_FORMAT_TEXT;
+
+static pthread_mutex_t out_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t flush_cv = PTHREAD_COND_INITIALIZER; /* access lines are waiting */
+static char pending[ACCESS_BUFFER_BYTES];
+static size_t pending_len;
+static int flusher_running, flusher_stopping;
+static pthread_t flusher;
 
 void log_set_format(enum log_format format)
 {
@@ -43,45 +63,147 @@ static size_t json_escape(char *dst, size_t cap, size_t pos, const char *src)
     return pos;
 }
 
+/* Writes all of buf to stderr. Called with out_mu held. */
+static void write_all_locked(const char *buf, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(STDERR_FILENO, buf, n);
+        if (w <= 0)
+            return; /* nowhere left to report a failed log write */
+        buf += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Writes out the buffered access lines. Called with out_mu held. */
+static void flush_locked(void)
+{
+    write_all_locked(pending, pending_len);
+    pending_len = 0;
+}
+
+/* Writes one line that is not an access line: after the access lines
+ * before it, at once. */
+static void write_line(const char *line, size_t n)
+{
+    pthread_mutex_lock(&out_mu);
+    flush_locked();
+    write_all_locked(line, n);
+    pthread_mutex_unlock(&out_mu);
+}
+
+/* Buffers one access line while the flusher runs, else writes it. */
+static void write_access_line(const char *line, size_t n)
+{
+    pthread_mutex_lock(&out_mu);
+    if (!flusher_running) {
+        flush_locked();
+        write_all_locked(line, n);
+    } else {
+        if (pending_len + n > sizeof pending)
+            flush_locked();
+        if (pending_len == 0)
+            pthread_cond_signal(&flush_cv);
+        memcpy(pending + pending_len, line, n);
+        pending_len += n;
+    }
+    pthread_mutex_unlock(&out_mu);
+}
+
+static void *flusher_main(void *arg)
+{
+    const struct timespec delay = {0, ACCESS_FLUSH_MS * 1000000L};
+    (void)arg;
+    pthread_mutex_lock(&out_mu);
+    while (!flusher_stopping) {
+        if (pending_len == 0) {
+            pthread_cond_wait(&flush_cv, &out_mu);
+            continue;
+        }
+        /* let the lines of the next few milliseconds join this write */
+        pthread_mutex_unlock(&out_mu);
+        nanosleep(&delay, NULL);
+        pthread_mutex_lock(&out_mu);
+        flush_locked();
+    }
+    pthread_mutex_unlock(&out_mu);
+    return NULL;
+}
+
+int log_start_flusher(void)
+{
+    pthread_mutex_lock(&out_mu);
+    flusher_stopping = 0;
+    flusher_running = pthread_create(&flusher, NULL, flusher_main, NULL) == 0;
+    int rc = flusher_running ? 0 : -1;
+    pthread_mutex_unlock(&out_mu);
+    return rc;
+}
+
+void log_stop_flusher(void)
+{
+    pthread_mutex_lock(&out_mu);
+    if (!flusher_running) {
+        pthread_mutex_unlock(&out_mu);
+        return;
+    }
+    flusher_stopping = 1;
+    pthread_cond_signal(&flush_cv);
+    pthread_mutex_unlock(&out_mu);
+    pthread_join(flusher, NULL);
+    pthread_mutex_lock(&out_mu);
+    flusher_running = 0;
+    flush_locked();
+    pthread_mutex_unlock(&out_mu);
+}
+
+/* Formats one line of msg at level into line (LINE_BYTES), ending in a
+ * newline; answers its length. */
+#define LINE_BYTES 4608
+static size_t format_line(char *line, const char *level, const char *msg)
+{
+    char ts[40];
+    size_t n;
+
+    format_time(ts, sizeof ts);
+    if (current_format == LOG_FORMAT_JSON) {
+        n = (size_t)snprintf(line, LINE_BYTES, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"", ts,
+                             level);
+        n = json_escape(line, LINE_BYTES - 4, n, msg);
+        memcpy(line + n, "\"}\n", 3);
+        return n + 3;
+    }
+    int w = snprintf(line, LINE_BYTES, "%s %s %s\n", ts, level, msg);
+    n = w < 0 ? 0 : (size_t)w;
+    if (n >= LINE_BYTES) {
+        n = LINE_BYTES - 1;
+        line[n - 1] = '\n';
+    }
+    return n;
+}
+
 void log_msg(const char *level, const char *fmt, ...)
 {
-    char msg[2048];
-    char line[4608];
-    char ts[40];
+    char msg[2048], line[LINE_BYTES];
     va_list ap;
-    size_t n;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    format_time(ts, sizeof ts);
-
-    if (current_format == LOG_FORMAT_JSON) {
-        n = (size_t)snprintf(line, sizeof line, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"", ts,
-                             level);
-        n = json_escape(line, sizeof line - 4, n, msg);
-        memcpy(line + n, "\"}\n", 3);
-        n += 3;
-    } else {
-        int w = snprintf(line, sizeof line, "%s %s %s\n", ts, level, msg);
-        n = w < 0 ? 0 : (size_t)w;
-        if (n >= sizeof line) {
-            n = sizeof line - 1;
-            line[n - 1] = '\n';
-        }
-    }
-    ssize_t rc = write(STDERR_FILENO, line, n);
-    (void)rc; /* nowhere left to report a failed log write */
+    write_line(line, format_line(line, level, msg));
 }
 
 void log_access(const char *method, const char *path, int status, size_t bytes, double ms,
                 const char *request_id)
 {
+    char line[LINE_BYTES], ts[40];
     if (current_format != LOG_FORMAT_JSON) {
-        log_msg("info", "%s %s %d %zu %.1fms rid=%s", method, path, status, bytes, ms, request_id);
+        char msg[2048];
+        snprintf(msg, sizeof msg, "%s %s %d %zu %.1fms rid=%s", method, path, status, bytes, ms,
+                 request_id);
+        write_access_line(line, format_line(line, "info", msg));
         return;
     }
-    char line[4608], ts[40];
     format_time(ts, sizeof ts);
     size_t n = (size_t)snprintf(line, sizeof line,
                                 "{\"ts\":\"%s\",\"level\":\"info\",\"msg\":\"access\","
@@ -96,6 +218,5 @@ void log_access(const char *method, const char *path, int status, size_t bytes, 
     n = json_escape(line, sizeof line - 4, n, request_id);
     memcpy(line + n, "\"}\n", 3);
     n += 3;
-    ssize_t rc = write(STDERR_FILENO, line, n);
-    (void)rc;
+    write_access_line(line, n);
 }

@@ -11,14 +11,26 @@ enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 /* Selects the output format for every later line. Call once at start-up. */
 void log_set_format(enum log_format format);
 
-/* Logs a printf-style message at the given level ("info", "warn", "error").
- * Thread-safe: each line is written with one write(2). */
+/* Logs a printf-style message at the given level ("info", "warn", "error"),
+ * written out at once, after any access lines still buffered. Thread-safe:
+ * lines never interleave. */
 void log_msg(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Logs one access line: text "METHOD PATH STATUS BYTES DURATIONms rid=ID", or
- * a JSON line with the fields method, path, status, bytes, ms, request_id. */
+ * a JSON line with the fields method, path, status, bytes, ms, request_id.
+ * While the flusher runs, the line is buffered and written within about
+ * 10 ms, with the others of that time in one write(2); else at once. */
 void log_access(const char *method, const char *path, int status, size_t bytes, double ms,
                 const char *request_id);
+
+/* Starts the thread that writes out buffered access lines; until it runs,
+ * and after log_stop_flusher, access lines are written at once. Answers 0,
+ * or -1 when the thread cannot start (lines are then written at once). */
+int log_start_flusher(void);
+
+/* Stops the flusher and writes out what it had not written yet. Call before
+ * exit: buffered lines are otherwise lost. No-op when it does not run. */
+void log_stop_flusher(void);
 
 #define log_info(...) log_msg("info", __VA_ARGS__)
 #define log_warn(...) log_msg("warn", __VA_ARGS__)

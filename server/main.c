@@ -147,6 +147,7 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    (void)log_start_flusher(); /* access lines in bulk; the others stay at once */
 
     log_info("exptrackd %s starting", EXPTRACK_VERSION);
     if (assets_configure(cfg.web_dir) < 0)
@@ -204,5 +205,6 @@ out:
     free(tls_key);
     assets_cleanup();
     config_cleanup(&cfg);
+    log_stop_flusher();
     return status;
 }
