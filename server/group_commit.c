@@ -1,8 +1,9 @@
 /* The group-commit writers: a queue of waiting writes, a writer thread
- * (and a standby) that drain it into store_metrics_write_group, and the
- * wake-ups. No HTTP thread waits: each request's connection is paused
- * (wake.h) and resumed when its write is committed or failed, so every
- * concurrent connection can be in one group. A write still queued GROUP_COMMIT_QUEUE_WAIT_MS
+ * (and a standby) that drain it into store_metrics_write_group, and a
+ * completer thread that wakes the requests of each written group. No HTTP
+ * thread waits: each request's connection is paused (wake.h) and resumed
+ * when its write is committed or failed, so every concurrent connection can
+ * be in one group. A write still queued GROUP_COMMIT_QUEUE_WAIT_MS
  * after it came fails with DB_UNAVAILABLE unwritten; one being written is
  * bounded by the writer's statement timeout. */
 #include "group_commit.h"
@@ -50,6 +51,19 @@ static int running, stopping;
 static int first_busy; /* the first writer is writing a group */
 static pthread_t writers[GROUP_WRITERS];
 static int nwriters;
+
+/* Groups written, waiting for the completer to wake their requests. */
+struct done_group {
+    struct done_group *next;
+    size_t n;
+    struct group_write *items[];
+};
+
+static pthread_mutex_t done_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t done_cv = PTHREAD_COND_INITIALIZER;
+static struct done_group *done_head, *done_tail;
+static int completer_running, completer_stopping;
+static pthread_t completer;
 
 const unsigned group_commit_bucket_bounds[GROUP_COMMIT_BUCKETS] = {1, 2, 4, 8, 16, 32, 64, 1024};
 static struct group_commit_stats stats;
@@ -114,6 +128,56 @@ static void complete(struct group_write *gw, int rc)
     wake_unref(w);
 }
 
+/* Hands a written group to the completer, which wakes its requests while
+ * the writer goes on to the next group: waking 30 paused connections takes
+ * about 0.3 ms, a sixth of a writer's cycle under single-point load. Without
+ * a completer the writer wakes them itself. Each item's rc is set. */
+static void complete_group(struct group_write *const *items, size_t n)
+{
+    pthread_mutex_lock(&done_mu);
+    if (!completer_running) {
+        pthread_mutex_unlock(&done_mu);
+        for (size_t i = 0; i < n; i++)
+            complete(items[i], items[i]->w.rc);
+        return;
+    }
+    struct done_group *g = xmalloc(sizeof *g + n * sizeof *items);
+    g->next = NULL;
+    g->n = n;
+    memcpy(g->items, items, n * sizeof *items);
+    if (done_tail != NULL)
+        done_tail->next = g;
+    else
+        done_head = g;
+    done_tail = g;
+    pthread_cond_signal(&done_cv);
+    pthread_mutex_unlock(&done_mu);
+}
+
+/* The completer thread: wakes the requests of written groups, in order. */
+static void *completer_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&done_mu);
+    for (;;) {
+        while (done_head == NULL && !completer_stopping)
+            pthread_cond_wait(&done_cv, &done_mu);
+        struct done_group *g = done_head;
+        if (g == NULL)
+            break; /* stopping, and every group answered */
+        done_head = g->next;
+        if (done_head == NULL)
+            done_tail = NULL;
+        pthread_mutex_unlock(&done_mu);
+        for (size_t i = 0; i < g->n; i++)
+            complete(g->items[i], g->items[i]->w.rc);
+        free(g);
+        pthread_mutex_lock(&done_mu);
+    }
+    pthread_mutex_unlock(&done_mu);
+    return NULL;
+}
+
 /* Takes up to GROUP_MAX_ITEMS queued writes; those queued too long are
  * failed on the spot, unwritten. Called with mu held. */
 static size_t take(struct group_write **out)
@@ -168,7 +232,8 @@ static void *writer_main(void *arg)
         if (n > 0)
             (void)store_metrics_write_group(writes, n);
         for (size_t i = 0; i < n; i++)
-            complete(batch[i], writes[i].rc);
+            batch[i]->w.rc = writes[i].rc;
+        complete_group(batch, n);
         pthread_mutex_lock(&mu);
         if (!standby && head == NULL)
             first_busy = 0; /* idle next: the standby can sleep */
@@ -198,6 +263,10 @@ int group_commit_start(int enabled)
         log_error("cannot start the group-commit writer; small writes commit one by one");
         return -1;
     }
+    pthread_mutex_lock(&done_mu); /* without it, the writers wake their requests */
+    completer_stopping = 0;
+    completer_running = pthread_create(&completer, NULL, completer_main, NULL) == 0;
+    pthread_mutex_unlock(&done_mu);
     pthread_mutex_lock(&mu);
     running = 1;
     pthread_mutex_unlock(&mu);
@@ -216,6 +285,16 @@ void group_commit_stop(void)
     pthread_mutex_unlock(&mu);
     for (int i = 0; i < nwriters; i++)
         pthread_join(writers[i], NULL);
+    pthread_mutex_lock(&done_mu);
+    int join_completer = completer_running;
+    completer_stopping = 1;
+    pthread_cond_signal(&done_cv);
+    pthread_mutex_unlock(&done_mu);
+    if (join_completer) /* it answers every written group before it ends */
+        pthread_join(completer, NULL);
+    pthread_mutex_lock(&done_mu);
+    completer_running = 0;
+    pthread_mutex_unlock(&done_mu);
     pthread_mutex_lock(&mu);
     running = 0;
     pthread_mutex_unlock(&mu);
