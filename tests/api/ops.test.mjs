@@ -68,6 +68,17 @@ describe('group commit', () => {
         assertOk(await c.post('/runs/log-batch', { run_id: run, metrics: big }));
         const h = assertOk(await c.get('/metrics/get-history', { run_id: run, metric_key: 'dup' })).metrics;
         assert.equal(h.length, 300);
+        // twins sent at once (one group, most likely) and again: each stored once,
+        // and the downsampling blocks count only what was stored
+        const twin = { key: 'twin', value: 2, timestamp: 5, step: 7 };
+        const calls = [];
+        for (let i = 0; i < 8; i++) calls.push(c.post('/runs/log-metric', { run_id: run, ...twin }));
+        for (const r of await Promise.all(calls)) assertOk(r);
+        assertOk(await c.post('/runs/log-metric', { run_id: run, ...twin }));
+        const internal = stack.pg.psql(`SELECT id FROM runs WHERE run_uuid = '${run}'`).trim();
+        const counts = stack.pg.psql(`SELECT (SELECT count(*) FROM metrics WHERE run_id = ${internal}),
+            (SELECT sum(n) FROM metric_blocks WHERE run_id = ${internal})`).trim();
+        assert.equal(counts, '301|301');
     });
 
     test('a group stuck behind a row lock does not hold back other small writes', async () => {
