@@ -736,8 +736,8 @@ struct http_server *http_start(const struct http_options *opts)
 {
     struct sockaddr_storage addr;
     socklen_t addrlen;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-                     MHD_ALLOW_SUSPEND_RESUME;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+    flags |= opts->event_loop == HTTP_EVENT_LOOP_EPOLL ? MHD_USE_EPOLL : MHD_USE_POLL;
 
     if (resolve(opts->host, opts->port, &addr, &addrlen) < 0)
         return NULL;

@@ -9,10 +9,18 @@
 
 struct http_server;
 
+/* How the request threads wait on their connections. poll() costs the
+ * fewest system calls per request while a thread has up to a hundred or so
+ * connections open; epoll stays cheap with many more, but pays two
+ * epoll_ctl calls each time a request waits for a group commit or a live
+ * event (libmicrohttpd takes a paused connection out of the set). */
+enum http_event_loop { HTTP_EVENT_LOOP_POLL, HTTP_EVENT_LOOP_EPOLL };
+
 struct http_options {
     const char *host; /* numeric IPv4/IPv6 address or "localhost" */
     int port;         /* 0: any free port */
     int threads;
+    enum http_event_loop event_loop;
     size_t max_body;
     const char *tls_cert_pem; /* PEM certificate chain; NULL: plain HTTP */
     const char *tls_key_pem;  /* PEM private key, with tls_cert_pem */

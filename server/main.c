@@ -174,8 +174,14 @@ int main(int argc, char **argv)
     if (cfg.tls_cert != NULL &&
         ((tls_cert = read_pem(cfg.tls_cert)) == NULL || (tls_key = read_pem(cfg.tls_key)) == NULL))
         goto out;
-    struct http_options opts = {cfg.host, cfg.port, cfg.threads,         cfg.max_body,
-                                tls_cert, tls_key,  cfg.header_timeout_s};
+    struct http_options opts = {.host = cfg.host,
+                                .port = cfg.port,
+                                .threads = cfg.threads,
+                                .event_loop = cfg.event_loop,
+                                .max_body = cfg.max_body,
+                                .tls_cert_pem = tls_cert,
+                                .tls_key_pem = tls_key,
+                                .header_timeout_s = cfg.header_timeout_s};
     server = http_start(&opts);
     if (server == NULL)
         goto out;
