@@ -44,12 +44,6 @@ static const char next_page_sql[] =
     "   AND (step, timestamp, value) > ($4::bigint, $5::bigint, $6::float8)"
     " ORDER BY step, timestamp, value LIMIT $3::bigint";
 
-static void put_be64(char *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (char)(v & 0xff);
-}
-
 static uint64_t get_be64(const char *p)
 {
     const unsigned char *u = (const unsigned char *)p;
@@ -66,22 +60,22 @@ static int send_page(struct history_cursor *c, const struct metric *after)
     PGconn *conn = db_conn();
     if (conn == NULL)
         return DB_UNAVAILABLE;
-    put_be64(run, (uint64_t)c->run);
+    su_put_be64(run, (uint64_t)c->run);
     uint32_t k = (uint32_t)c->key_id;
     key[0] = (char)(k >> 24);
     key[1] = (char)(k >> 16);
     key[2] = (char)(k >> 8);
     key[3] = (char)k;
-    put_be64(lim, HISTORY_PAGE);
+    su_put_be64(lim, HISTORY_PAGE);
     const char *values[] = {run, key, lim, step, ts, val};
     const int lengths[] = {8, 4, 8, 8, 8, 8};
     const int formats[] = {1, 1, 1, 1, 1, 1};
     int nparams = 3;
     if (after != NULL) {
-        put_be64(step, (uint64_t)after->step);
-        put_be64(ts, (uint64_t)after->timestamp);
+        su_put_be64(step, (uint64_t)after->step);
+        su_put_be64(ts, (uint64_t)after->timestamp);
         memcpy(&bits, &after->value, sizeof bits);
-        put_be64(val, bits);
+        su_put_be64(val, bits);
         nparams = 6;
     }
     const char *sql = after != NULL ? next_page_sql : first_page_sql;

@@ -85,6 +85,49 @@ void su_array_int64(struct sbuf *b, int64_t v, int first)
     sbuf_addf(b, "%lld", (long long)v);
 }
 
+void su_put_be64(char *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (char)(v & 0xff);
+}
+
+static void put_be32(struct sbuf *b, uint32_t v)
+{
+    char p[4] = {(char)(v >> 24), (char)(v >> 16), (char)(v >> 8), (char)v};
+    sbuf_add(b, p, sizeof p);
+}
+
+void su_barray_begin(struct sbuf *b, uint32_t elem_oid, size_t n)
+{
+    sbuf_reset(b);
+    put_be32(b, 1);           /* dimensions */
+    put_be32(b, 0);           /* no NULLs */
+    put_be32(b, elem_oid);    /* element type */
+    put_be32(b, (uint32_t)n); /* elements in the dimension */
+    put_be32(b, 1);           /* its lower bound */
+}
+
+void su_barray_int4(struct sbuf *b, int32_t v)
+{
+    put_be32(b, 4);
+    put_be32(b, (uint32_t)v);
+}
+
+void su_barray_int8(struct sbuf *b, int64_t v)
+{
+    char p[8];
+    put_be32(b, 8);
+    su_put_be64(p, (uint64_t)v);
+    sbuf_add(b, p, sizeof p);
+}
+
+void su_barray_float8(struct sbuf *b, double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    su_barray_int8(b, (int64_t)bits);
+}
+
 void su_run_id(const char *uuid_text, char out[33])
 {
     size_t n = 0;
