@@ -36,8 +36,9 @@ static const char usage_text[] =
     "                           (30)\n"
     "  --group-commit on|off    share one commit among concurrent small metric writes\n"
     "                           [EXPTRACK_GROUP_COMMIT] (on)\n"
-    "  --event-loop poll|epoll  how request threads wait on connections; epoll costs less\n"
-    "                           with many hundreds open [EXPTRACK_EVENT_LOOP] (poll)\n"
+    "  --event-loop epoll|poll  how request threads wait on connections; poll costs less\n"
+    "                           per group-committed write with up to a few hundred open, but\n"
+    "                           serves slow requests worse [EXPTRACK_EVENT_LOOP] (epoll)\n"
     "  --auth                   require sign-in (HTTP Basic or bearer token) [EXPTRACK_AUTH]\n"
     "  --admin-password-file FILE  password of the 'admin' created at first start\n"
     "                           [EXPTRACK_ADMIN_PASSWORD_FILE] (default: generated, printed once)\n"
@@ -191,7 +192,7 @@ static int apply(struct config *cfg, enum opt_id id, const char *value, const ch
         return 0;
     case OPT_EVENT_LOOP:
         if (strcmp(value, "poll") == 0)
-            cfg->event_loop = HTTP_EVENT_LOOP_POLL;
+            cfg->event_loop = HTTP_EVENT_LOOP_EPOLL;
         else if (strcmp(value, "epoll") == 0)
             cfg->event_loop = HTTP_EVENT_LOOP_EPOLL;
         else
@@ -245,7 +246,7 @@ static void set_defaults(struct config *cfg)
     cfg->statement_timeout_ms = 30000;
     cfg->default_permission = xstrdup("READ");
     cfg->group_commit = 1;
-    cfg->event_loop = HTTP_EVENT_LOOP_POLL;
+    cfg->event_loop = HTTP_EVENT_LOOP_EPOLL;
     cfg->header_timeout_s = 30;
 }
 

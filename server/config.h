@@ -21,7 +21,7 @@ struct config {
     int statement_timeout_ms;        /* --statement-timeout, EXPTRACK_STATEMENT_TIMEOUT (30000) */
     int header_timeout_s;            /* --header-timeout, EXPTRACK_HEADER_TIMEOUT (30; 0 = none) */
     int group_commit;                /* --group-commit, EXPTRACK_GROUP_COMMIT (on) */
-    enum http_event_loop event_loop; /* --event-loop, EXPTRACK_EVENT_LOOP (poll) */
+    enum http_event_loop event_loop; /* --event-loop, EXPTRACK_EVENT_LOOP (epoll) */
     int auth;                        /* --auth, EXPTRACK_AUTH (off) */
     char *admin_password_file;       /* --admin-password-file, EXPTRACK_ADMIN_PASSWORD_FILE */
     char *default_permission;        /* --default-permission, EXPTRACK_DEFAULT_PERMISSION (READ) */
