@@ -192,7 +192,7 @@ static int apply(struct config *cfg, enum opt_id id, const char *value, const ch
         return 0;
     case OPT_EVENT_LOOP:
         if (strcmp(value, "poll") == 0)
-            cfg->event_loop = HTTP_EVENT_LOOP_EPOLL;
+            cfg->event_loop = HTTP_EVENT_LOOP_POLL;
         else if (strcmp(value, "epoll") == 0)
             cfg->event_loop = HTTP_EVENT_LOOP_EPOLL;
         else

@@ -775,6 +775,8 @@ struct http_server *http_start(const struct http_options *opts)
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : opts->port;
+    log_info("http: %d request threads waiting with %s", opts->threads,
+             opts->event_loop == HTTP_EVENT_LOOP_EPOLL ? "epoll" : "poll");
     reaper_stop = 0;
     if (srv->header_timeout_s > 0)
         srv->reaper_running = pthread_create(&srv->reaper, NULL, reaper_main, srv) == 0;

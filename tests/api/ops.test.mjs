@@ -164,6 +164,18 @@ describe('operator endpoints', () => {
         assert.match(err.headers.get('x-request-id'), /^[0-9a-f]{16}$/);
     });
 
+    test('--event-loop picks how request threads wait (epoll by default)', async () => {
+        for (const [args, want] of [[[], 'epoll'], [['--event-loop', 'poll'], 'poll'], [['--event-loop', 'epoll'], 'epoll']]) {
+            const srv = await startServer({ databaseUrl: stack.pg.url, args });
+            try {
+                assert.equal((await api(srv.url, 'GET', '/health')).status, 200);
+                assert.match(srv.log(), new RegExp(`request threads waiting with ${want}\n`), srv.log());
+            } finally {
+                await srv.stop();
+            }
+        }
+    });
+
     test('--log-format json writes one JSON access line per request with its id', async () => {
         const srv = await startServer({ databaseUrl: stack.pg.url, args: ['--log-format', 'json', '--group-commit', 'off'] });
         try {
