@@ -116,6 +116,15 @@ static int parse_long(const char *s, long long min, long long max, long long *ou
     return 0;
 }
 
+/* Which of two allowed words value is: 0 for first, 1 for second, -1 for
+ * neither. */
+static int pick(const char *value, const char *first, const char *second)
+{
+    if (strcmp(value, first) == 0)
+        return 0;
+    return strcmp(value, second) == 0 ? 1 : -1;
+}
+
 static void replace_string(char **slot, const char *value)
 {
     free(*slot);
@@ -126,6 +135,7 @@ static void replace_string(char **slot, const char *value)
 static int apply(struct config *cfg, enum opt_id id, const char *value, const char *source)
 {
     long long n;
+    int k;
 
     switch (id) {
     case OPT_HOST:
@@ -160,12 +170,9 @@ static int apply(struct config *cfg, enum opt_id id, const char *value, const ch
         replace_string(&cfg->web_dir, value);
         return 0;
     case OPT_LOG_FORMAT:
-        if (strcmp(value, "text") == 0)
-            cfg->log_format = LOG_FORMAT_TEXT;
-        else if (strcmp(value, "json") == 0)
-            cfg->log_format = LOG_FORMAT_JSON;
-        else
+        if ((k = pick(value, "text", "json")) < 0)
             goto bad;
+        cfg->log_format = k == 0 ? LOG_FORMAT_TEXT : LOG_FORMAT_JSON;
         return 0;
     case OPT_MAX_BODY:
         if (parse_long(value, 1024, (long long)1 << 40, &n) < 0)
@@ -183,20 +190,14 @@ static int apply(struct config *cfg, enum opt_id id, const char *value, const ch
         cfg->statement_timeout_ms = (int)n;
         return 0;
     case OPT_GROUP_COMMIT:
-        if (strcmp(value, "on") == 0)
-            cfg->group_commit = 1;
-        else if (strcmp(value, "off") == 0)
-            cfg->group_commit = 0;
-        else
+        if ((k = pick(value, "off", "on")) < 0)
             goto bad;
+        cfg->group_commit = k;
         return 0;
     case OPT_EVENT_LOOP:
-        if (strcmp(value, "poll") == 0)
-            cfg->event_loop = HTTP_EVENT_LOOP_POLL;
-        else if (strcmp(value, "epoll") == 0)
-            cfg->event_loop = HTTP_EVENT_LOOP_EPOLL;
-        else
+        if ((k = pick(value, "epoll", "poll")) < 0)
             goto bad;
+        cfg->event_loop = k == 0 ? HTTP_EVENT_LOOP_EPOLL : HTTP_EVENT_LOOP_POLL;
         return 0;
     case OPT_AUTH:
         if (strcmp(value, "1") == 0 || strcmp(value, "true") == 0 || strcmp(value, "on") == 0)

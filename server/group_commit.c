@@ -118,14 +118,20 @@ static void standby_wait(void)
     pthread_cond_timedwait(&standby_cv, &mu, &until);
 }
 
-/* Tells the request its write is done. The wake-up may run the reply on
- * another thread at once: nothing of gw is touched after it. */
-static void complete(struct group_write *gw, int rc)
+/* Tells the request its write is done, with the outcome in gw->w.rc. The
+ * wake-up may run the reply on another thread at once: nothing of gw is
+ * touched after it. */
+static void complete(struct group_write *gw)
 {
     struct wake *w = gw->wake;
-    gw->w.rc = rc;
     wake_up(w);
     wake_unref(w);
+}
+
+static void complete_all(struct group_write *const *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        complete(items[i]);
 }
 
 /* Hands a written group to the completer, which wakes its requests while
@@ -137,8 +143,7 @@ static void complete_group(struct group_write *const *items, size_t n)
     pthread_mutex_lock(&done_mu);
     if (!completer_running) {
         pthread_mutex_unlock(&done_mu);
-        for (size_t i = 0; i < n; i++)
-            complete(items[i], items[i]->w.rc);
+        complete_all(items, n);
         return;
     }
     struct done_group *g = xmalloc(sizeof *g + n * sizeof *items);
@@ -169,8 +174,7 @@ static void *completer_main(void *arg)
         if (done_head == NULL)
             done_tail = NULL;
         pthread_mutex_unlock(&done_mu);
-        for (size_t i = 0; i < g->n; i++)
-            complete(g->items[i], g->items[i]->w.rc);
+        complete_all(g->items, g->n);
         free(g);
         pthread_mutex_lock(&done_mu);
     }
@@ -191,7 +195,8 @@ static size_t take(struct group_write **out)
         head = head->next;
         if (waited_too_long(gw, &now)) {
             stats.queue_timeouts++;
-            complete(gw, DB_UNAVAILABLE);
+            gw->w.rc = DB_UNAVAILABLE;
+            complete(gw);
             continue;
         }
         out[n++] = gw;

@@ -61,11 +61,7 @@ static int send_page(struct history_cursor *c, const struct metric *after)
     if (conn == NULL)
         return DB_UNAVAILABLE;
     su_put_be64(run, (uint64_t)c->run);
-    uint32_t k = (uint32_t)c->key_id;
-    key[0] = (char)(k >> 24);
-    key[1] = (char)(k >> 16);
-    key[2] = (char)(k >> 8);
-    key[3] = (char)k;
+    su_put_be32(key, (uint32_t)c->key_id);
     su_put_be64(lim, HISTORY_PAGE);
     const char *values[] = {run, key, lim, step, ts, val};
     const int lengths[] = {8, 4, 8, 8, 8, 8};

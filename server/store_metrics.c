@@ -32,19 +32,20 @@ static const char lookup_sql[] = "SELECT name, id FROM metric_keys WHERE name = 
  * a block's count grows by the points inserted into it, its lowest and
  * highest non-NaN value widen. Rows come sorted by (run, key, block), so
  * concurrent writes lock blocks in one order. BLOCKS_UPSERT is the conflict
- * clause of every such insert; BLOCKS_FROM_INS raises the blocks of the
- * rows a data-modifying CTE named "ins" returned (run_id, key_id, step,
- * value), so that points that were stored already are not counted. */
+ * clause of every such insert. BLOCKS_SELECT "FROM src" BLOCKS_GROUP
+ * raises the blocks of the points in src, a CTE with the columns run_id,
+ * key_id, step and value that holds only points really inserted (stored
+ * twins are not counted). */
 #define BLOCK_SHIFT 8 /* 256 steps a block */
 #define BLOCKS_UPSERT                                                                              \
     " ON CONFLICT (run_id, key_id, block) DO UPDATE"                                               \
     "  SET n = b.n + EXCLUDED.n, vmin = least(b.vmin, EXCLUDED.vmin),"                             \
     "      vmax = greatest(b.vmax, EXCLUDED.vmax)"
-#define BLOCKS_FROM_INS                                                                            \
+#define BLOCKS_SELECT                                                                              \
     " INSERT INTO metric_blocks AS b (run_id, key_id, block, n, vmin, vmax)"                       \
     " SELECT run_id, key_id, step >> 8, count(*), min(value) FILTER (WHERE value <> 'NaN'),"       \
-    "   max(value) FILTER (WHERE value <> 'NaN')"                                                  \
-    " FROM ins GROUP BY 1, 2, 3 ORDER BY 1, 2, 3" BLOCKS_UPSERT
+    "   max(value) FILTER (WHERE value <> 'NaN')"
+#define BLOCKS_GROUP " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3" BLOCKS_UPSERT
 
 /* Points in when COPY met a stored twin (MLflow's idempotency: an identical
  * point is a no-op), with the blocks of those really inserted. */
@@ -53,7 +54,8 @@ static const char insert_sql[] =
     "  SELECT r, k, s, t, v"
     "  FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::float8[])"
     "    AS u(r, k, s, t, v)"
-    "  ON CONFLICT DO NOTHING RETURNING run_id, key_id, step, value)" BLOCKS_FROM_INS;
+    "  ON CONFLICT DO NOTHING RETURNING run_id, key_id, step, value)" BLOCKS_SELECT
+    " FROM ins" BLOCKS_GROUP;
 
 /* The closing statement of a batch, one round trip: the best point per key
  * of this batch (computed by the caller, $1..$5) raises latest_metrics when
@@ -655,24 +657,21 @@ static const char group_sql[] =
     "  FROM unnest($1::uuid[]) WITH ORDINALITY AS u(uuid, ord)"
     "  JOIN runs r ON r.run_uuid = u.uuid),"
     " pts AS ("
-    "  SELECT it.id AS run_id, p.k, p.s, p.t, p.v, p.n"
+    "  SELECT it.id AS run_id, p.key_id, p.step, p.timestamp, p.value, p.n"
     "  FROM unnest($2::int[], $3::int[], $4::bigint[], $5::bigint[], $6::float8[])"
-    "       WITH ORDINALITY AS p(item, k, s, t, v, n)"
+    "       WITH ORDINALITY AS p(item, key_id, step, timestamp, value, n)"
     "  JOIN it ON it.ord = p.item AND it.lifecycle_stage = 'active'),"
     " ins AS ("
     "  INSERT INTO metrics (run_id, key_id, step, timestamp, value)"
-    "  SELECT run_id, k, s, t, v FROM pts),"
-    " blk AS ("
-    "  INSERT INTO metric_blocks AS b (run_id, key_id, block, n, vmin, vmax)"
-    "  SELECT run_id, k, s >> 8, count(*), min(v) FILTER (WHERE v <> 'NaN'),"
-    "    max(v) FILTER (WHERE v <> 'NaN')"
-    "  FROM pts GROUP BY 1, 2, 3 ORDER BY 1, 2, 3" BLOCKS_UPSERT "),"
+    "  SELECT run_id, key_id, step, timestamp, value FROM pts),"
+    " blk AS (" BLOCKS_SELECT " FROM pts" BLOCKS_GROUP "),"
     " best AS ("
-    "  SELECT DISTINCT ON (run_id, k) run_id, k, s, t, v FROM pts"
-    "  ORDER BY run_id, k, s DESC, t DESC, CASE WHEN v = 'NaN' THEN 0 ELSE v END DESC, n),"
+    "  SELECT DISTINCT ON (run_id, key_id) run_id, key_id, step, timestamp, value FROM pts"
+    "  ORDER BY run_id, key_id, step DESC, timestamp DESC,"
+    "   CASE WHEN value = 'NaN' THEN 0 ELSE value END DESC, n),"
     " up AS ("
     "  INSERT INTO latest_metrics AS l (run_id, key_id, step, timestamp, value)"
-    "  SELECT run_id, k, s, t, v FROM best ORDER BY run_id, k"
+    "  SELECT run_id, key_id, step, timestamp, value FROM best ORDER BY run_id, key_id"
     "  ON CONFLICT (run_id, key_id) DO UPDATE"
     "   SET step = EXCLUDED.step, timestamp = EXCLUDED.timestamp, value = EXCLUDED.value"
     "   WHERE (EXCLUDED.step, EXCLUDED.timestamp,"
@@ -723,11 +722,12 @@ static int exec_group(const char *const *params, const int *lengths, PGresult **
 static int write_group_fast(struct metrics_write *items, size_t n)
 {
     size_t total = 0, at = 0;
-    /* the run uuids as a text array; per point, binary: item, key, step,
-     * timestamp, value, neither printed here nor parsed by the server (an
-     * interleaved A/B of single-point log-metric: 30.5 against 31.7 us of
-     * exptrackd CPU per request, and 19,400 against 19,100 req/s) */
-    struct sbuf cols[6];
+    /* $1: the run uuids as a text array; $2..$6, per point, binary arrays
+     * of item, key, step, timestamp and value, neither printed here nor
+     * parsed by the server (an interleaved A/B of single-point log-metric:
+     * 30.5 against 31.7 us of exptrackd CPU per request, and 19,400
+     * against 19,100 req/s) */
+    struct sbuf uuids, cols[5];
     const char *params[6];
     int lengths[6] = {0};
     PGresult *res = NULL;
@@ -737,34 +737,38 @@ static int write_group_fast(struct metrics_write *items, size_t n)
         total += items[i].n;
     struct metric *points = xmalloc((total + 1) * sizeof *points);
     int32_t *ids = xmalloc((total + 1) * sizeof *ids);
-    cols_open(cols, 6);
+    sbuf_init(&uuids);
+    for (int c = 0; c < 5; c++)
+        sbuf_init(&cols[c]);
+    sbuf_addc(&uuids, '{');
     for (size_t i = 0; i < n; i++) {
-        su_array_text(&cols[0], items[i].run_id, i == 0);
+        su_array_text(&uuids, items[i].run_id, i == 0);
         items[i].rc = DB_NOT_FOUND;
         for (size_t p = 0; p < items[i].n; p++)
             points[at++] = items[i].metrics[p];
     }
-    sbuf_addc(&cols[0], '}');
+    sbuf_addc(&uuids, '}');
     if ((rc = resolve_key_ids(points, total, ids)) != DB_OK)
         goto out;
+    su_barray_begin(&cols[0], INT4_OID, total);
     su_barray_begin(&cols[1], INT4_OID, total);
-    su_barray_begin(&cols[2], INT4_OID, total);
+    su_barray_begin(&cols[2], INT8_OID, total);
     su_barray_begin(&cols[3], INT8_OID, total);
-    su_barray_begin(&cols[4], INT8_OID, total);
-    su_barray_begin(&cols[5], FLOAT8_OID, total);
+    su_barray_begin(&cols[4], FLOAT8_OID, total);
     at = 0;
     for (size_t i = 0; i < n; i++) {
         for (size_t p = 0; p < items[i].n; p++, at++) {
-            su_barray_int4(&cols[1], (int32_t)i + 1);
-            su_barray_int4(&cols[2], ids[at]);
-            su_barray_int8(&cols[3], points[at].step);
-            su_barray_int8(&cols[4], points[at].timestamp);
-            su_barray_float8(&cols[5], points[at].value);
+            su_barray_int4(&cols[0], (int32_t)i + 1);
+            su_barray_int4(&cols[1], ids[at]);
+            su_barray_int8(&cols[2], points[at].step);
+            su_barray_int8(&cols[3], points[at].timestamp);
+            su_barray_float8(&cols[4], points[at].value);
         }
     }
-    for (int c = 0; c < 6; c++) {
-        params[c] = cols[c].data;
-        lengths[c] = (int)cols[c].len;
+    params[0] = uuids.data;
+    for (int c = 0; c < 5; c++) {
+        params[c + 1] = cols[c].data;
+        lengths[c + 1] = (int)cols[c].len;
     }
     if ((rc = exec_group(params, lengths, &res)) != DB_OK)
         goto out;
@@ -774,7 +778,8 @@ static int write_group_fast(struct metrics_write *items, size_t n)
     }
     PQclear(res);
 out:
-    cols_cleanup(cols, 6);
+    sbuf_cleanup(&uuids);
+    cols_cleanup(cols, 5);
     free(points);
     free(ids);
     return rc;

@@ -85,6 +85,12 @@ void su_array_int64(struct sbuf *b, int64_t v, int first)
     sbuf_addf(b, "%lld", (long long)v);
 }
 
+void su_put_be32(char *p, uint32_t v)
+{
+    for (int i = 3; i >= 0; i--, v >>= 8)
+        p[i] = (char)(v & 0xff);
+}
+
 void su_put_be64(char *p, uint64_t v)
 {
     for (int i = 7; i >= 0; i--, v >>= 8)
@@ -93,7 +99,8 @@ void su_put_be64(char *p, uint64_t v)
 
 static void put_be32(struct sbuf *b, uint32_t v)
 {
-    char p[4] = {(char)(v >> 24), (char)(v >> 16), (char)(v >> 8), (char)v};
+    char p[4];
+    su_put_be32(p, v);
     sbuf_add(b, p, sizeof p);
 }
 

@@ -32,13 +32,14 @@ void su_array_text(struct sbuf *b, const char *s, int first);
 void su_array_double(struct sbuf *b, double v, int first);
 void su_array_int64(struct sbuf *b, int64_t v, int first);
 
-/* Big-endian 64-bit value into p[0..8), as PostgreSQL's binary formats
- * take int8 and float8 (a double's bits). */
+/* Big-endian values into p[0..4) and p[0..8), as PostgreSQL's binary
+ * formats take int4, int8 and float8 (a double's bits). */
+void su_put_be32(char *p, uint32_t v);
 void su_put_be64(char *p, uint64_t v);
 
 /* Builds a binary-format array parameter in b (PostgreSQL's array_send
  * layout: one dimension, no NULLs), sent with format 1 and length b->len.
- * su_barray_begin empties b and writes the header for n elements of the
+ * su_barray_begin empties b (initialised) and writes the header for n elements of the
  * type elem_oid (INT4OID 23, INT8OID 20, FLOAT8OID 701); then append
  * exactly n elements of that type. No printing and parsing of numbers:
  * a float8 goes as its bits, NaN and infinities included. */
