@@ -15,7 +15,7 @@ deps:
 	scripts/install-deps.sh build
 
 build: deps
-	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DEXPTRACK_TESTS=OFF $(CMAKE_FLAGS)
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # Starts exptrackd on 127.0.0.1:5000 with its embedded PostgreSQL in ./exptrack-data.
@@ -25,7 +25,7 @@ run: build
 # Installs, builds with warnings as errors, runs every test. The exit status is the truth.
 test:
 	scripts/install-deps.sh test
-	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DEXPTRACK_WERROR=ON $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DEXPTRACK_WERROR=ON -DEXPTRACK_TESTS=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
@@ -37,7 +37,7 @@ SANITIZE_ENV = ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:stri
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 test-sanitize:
 	scripts/install-deps.sh test
-	cmake -S . -B $(BUILD_DIR)-asan -DCMAKE_BUILD_TYPE=Debug -DEXPTRACK_WERROR=ON -DEXPTRACK_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD_DIR)-asan -DCMAKE_BUILD_TYPE=Debug -DEXPTRACK_WERROR=ON -DEXPTRACK_SANITIZE=ON -DEXPTRACK_TESTS=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD_DIR)-asan -j $(JOBS)
 	$(SANITIZE_ENV) ctest --test-dir $(BUILD_DIR)-asan --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
 
@@ -48,7 +48,7 @@ FUZZ_TARGETS = fuzz_search fuzz_request fuzz_artifact_path fuzz_query
 FUZZ_SECONDS ?= 20
 fuzz-smoke:
 	scripts/install-deps.sh fuzz
-	cmake -S . -B $(BUILD_DIR)-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEXPTRACK_WERROR=ON -DEXPTRACK_FUZZ=ON $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD_DIR)-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEXPTRACK_WERROR=ON -DEXPTRACK_FUZZ=ON -DEXPTRACK_TESTS=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD_DIR)-fuzz -j $(JOBS) --target $(FUZZ_TARGETS)
 	mkdir -p $(BUILD_DIR)-fuzz/crashes
 	set -e; for t in $(FUZZ_TARGETS); do \
@@ -64,7 +64,7 @@ fuzz-smoke:
 
 bench: 
 	scripts/install-deps.sh bench
-	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DEXPTRACK_TESTS=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	tests/bench/all.sh $(BUILD_DIR)
 
