@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 RUN_FLAGS ?=
 
-.PHONY: all deps build run test test-sanitize fuzz-smoke bench image-test format clean
+.PHONY: all deps build run test check test-sanitize fuzz-smoke bench image-test format clean
 
 all: build
 
@@ -28,6 +28,15 @@ test:
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DEXPTRACK_WERROR=ON -DEXPTRACK_TESTS=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+# The structural gates: every scripts/check/*.sh, given the build dir of
+# make test (some read its libraries or compile_commands.json). Each prints
+# what it found and exits non-zero on a violation; all run, then the first
+# failure fails the target.
+check:
+	@rc=0; for s in scripts/check/*.sh; do \
+	    echo "check: $$s"; bash $$s $(BUILD_DIR) || { echo "check: $$s FAILED"; rc=1; }; \
+	done; exit $$rc
 
 # The same suite under AddressSanitizer (with LeakSanitizer) and
 # UndefinedBehaviorSanitizer, in its own build tree. Any report fails: the
