@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "version.h"
-#include "xalloc.h"
+#include "core/xalloc.h"
 
 static const char usage_text[] =
     "usage: exptrackd [options]\n"

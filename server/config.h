@@ -5,8 +5,8 @@
 
 #include <stddef.h>
 
-#include "http.h"
-#include "log.h"
+#include "core/http.h"
+#include "core/log.h"
 
 struct config {
     char *host;                      /* --host, EXPTRACK_HOST (127.0.0.1) */

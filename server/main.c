@@ -9,23 +9,23 @@
 #include <string.h>
 #include <time.h>
 
-#include "assets.h"
-#include "auth.h"
+#include "ops/assets.h"
+#include "auth/auth.h"
 #include "config.h"
 #include "api.h"
-#include "db.h"
-#include "gc.h"
-#include "change_feed.h"
-#include "group_commit.h"
-#include "http.h"
-#include "jsonalloc.h"
-#include "log.h"
-#include "metrics.h"
-#include "notify.h"
-#include "pg_embedded.h"
-#include "store_schema.h"
+#include "db/db.h"
+#include "artifacts/gc.h"
+#include "events/change_feed.h"
+#include "tracking/group_commit.h"
+#include "core/http.h"
+#include "core/jsonalloc.h"
+#include "core/log.h"
+#include "ops/metrics.h"
+#include "events/notify.h"
+#include "db/pg_embedded.h"
+#include "db/store_schema.h"
 #include "version.h"
-#include "xalloc.h"
+#include "core/xalloc.h"
 
 #define STARTUP_DB_WAIT_SECONDS 60
 

@@ -6,7 +6,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "reply.h"
+#include "core/reply.h"
 
 struct request {
     const char *method;

@@ -8,9 +8,9 @@
 
 #include "api.h"
 #include "api_artifacts.h"
-#include "api_common.h"
-#include "validate.h"
-#include "xalloc.h"
+#include "tracking/api_common.h"
+#include "core/validate.h"
+#include "core/xalloc.h"
 
 #define DEFAULT_MAX_ARTIFACT_SIZE ((int64_t)5 << 30)
 

@@ -7,10 +7,10 @@
 
 #include "api.h"
 #include "api_artifacts.h"
-#include "api_common.h"
-#include "sbuf.h"
-#include "validate.h"
-#include "xalloc.h"
+#include "tracking/api_common.h"
+#include "core/sbuf.h"
+#include "core/validate.h"
+#include "core/xalloc.h"
 
 #define UI_UPLOAD_MAX ((int64_t)10 << 20)
 

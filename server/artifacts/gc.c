@@ -9,11 +9,11 @@
 #include <stdlib.h>
 
 #include "config.h"
-#include "db.h"
-#include "log.h"
-#include "pg_embedded.h"
+#include "db/db.h"
+#include "core/log.h"
+#include "db/pg_embedded.h"
 #include "store_artifacts.h"
-#include "store_schema.h"
+#include "db/store_schema.h"
 
 #define DEFAULT_GRACE_SECONDS 3600
 

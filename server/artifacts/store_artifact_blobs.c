@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ids.h"
-#include "log.h"
-#include "sbuf.h"
-#include "store_util.h"
-#include "xalloc.h"
+#include "core/ids.h"
+#include "core/log.h"
+#include "core/sbuf.h"
+#include "db/store_util.h"
+#include "core/xalloc.h"
 
 #define MAX_TX_RETRIES 3
 #define GC_BATCH "200"

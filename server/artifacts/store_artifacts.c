@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sbuf.h"
-#include "store_util.h"
-#include "xalloc.h"
+#include "core/sbuf.h"
+#include "db/store_util.h"
+#include "core/xalloc.h"
 
 int store_artifact_run(const char *run_id, struct arena *arena, struct artifact_run *out)
 {

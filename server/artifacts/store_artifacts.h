@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "store.h"
+#include "db/store.h"
 
 #define ARTIFACT_CHUNK_SIZE (1024 * 1024)
 

@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "api.h"
-#include "api_common.h"
+#include "tracking/api_common.h"
 #include "auth.h"
 #include "store_auth.h"
-#include "xalloc.h"
+#include "core/xalloc.h"
 
 static int read_username(const struct input *in, const char **out, struct reply *r)
 {

@@ -18,13 +18,13 @@
 #include <strings.h>
 #include <time.h>
 
-#include "api_artifacts.h"
-#include "api_common.h"
-#include "artifact_path.h"
-#include "ids.h"
-#include "log.h"
-#include "validate.h"
-#include "xalloc.h"
+#include "artifacts/api_artifacts.h"
+#include "tracking/api_common.h"
+#include "artifacts/artifact_path.h"
+#include "core/ids.h"
+#include "core/log.h"
+#include "core/validate.h"
+#include "core/xalloc.h"
 
 #define PBKDF2_ITERATIONS 210000 /* OWASP's 2023 figure for PBKDF2-HMAC-SHA256 is 600k; */
                                  /* verified logins are cached, so this is paid rarely */

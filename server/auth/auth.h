@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "reply.h"
+#include "core/reply.h"
 #include "routes.h"
 #include "store_auth.h"
 

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ids.h"
-#include "store_util.h"
+#include "core/ids.h"
+#include "db/store_util.h"
 
 static const char *const perm_names[] = {"NO_PERMISSIONS", "READ", "EDIT", "MANAGE"};
 

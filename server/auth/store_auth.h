@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store.h"
+#include "db/store.h"
 
 /* Permission levels, ordered: a higher one includes the lower ones. */
 enum store_perm {

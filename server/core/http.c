@@ -17,11 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "auth.h"
+#include "auth/auth.h"
 #include "jsonalloc.h"
 #include "jsonx.h"
 #include "log.h"
-#include "metrics.h"
+#include "ops/metrics.h"
 #include "reply.h"
 #include "routes.h"
 #include "sbuf.h"

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
-#include "xalloc.h"
+#include "core/log.h"
+#include "core/xalloc.h"
 
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 2000

@@ -30,8 +30,8 @@
 #include <libpq-fe.h>
 #include <openssl/evp.h>
 
-#include "log.h"
-#include "xalloc.h"
+#include "core/log.h"
+#include "core/xalloc.h"
 
 #define PG_PORT 5432
 #define PG_DBNAME "exptrack"

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "arena.h"
+#include "core/arena.h"
 #include "db.h"
 
 /* RunStatus numbers, as on the wire. */

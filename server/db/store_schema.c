@@ -8,7 +8,7 @@
 
 #include "db.h"
 #include "embedded.h"
-#include "log.h"
+#include "core/log.h"
 
 /* Any constant shared by every exptrackd; "exptrack" in ASCII. */
 #define MIGRATE_LOCK_KEY "6878765658727565"

@@ -7,15 +7,15 @@
 #include <string.h>
 
 #include "api.h"
-#include "api_common.h"
-#include "arena.h"
-#include "auth.h"
+#include "tracking/api_common.h"
+#include "core/arena.h"
+#include "auth/auth.h"
 #include "notify.h"
-#include "store_auth.h"
-#include "store_experiments.h"
-#include "validate.h"
-#include "wake.h"
-#include "xalloc.h"
+#include "auth/store_auth.h"
+#include "tracking/store_experiments.h"
+#include "core/validate.h"
+#include "core/wake.h"
+#include "core/xalloc.h"
 
 #define STREAM_MAX_IDS 100 /* run_id and experiment_id values each */
 

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "db.h"
-#include "log.h"
+#include "db/db.h"
+#include "core/log.h"
 #include "store_notify.h"
-#include "xalloc.h"
+#include "core/xalloc.h"
 
 /* Changes held between two sends; past this, changes are dropped (and
  * counted): a stream that misses one still shows the data on its next

@@ -17,9 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "jsonx.h"
-#include "log.h"
-#include "xalloc.h"
+#include "core/jsonx.h"
+#include "core/log.h"
+#include "core/xalloc.h"
 
 #define NBUCKETS 1024 /* per table; chains stay short for thousands of watches */
 #define BACKOFF_MIN_MS 100

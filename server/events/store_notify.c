@@ -2,9 +2,9 @@
  * run's experiment and calls pg_notify for every change. */
 #include "store_notify.h"
 
-#include "db.h"
-#include "sbuf.h"
-#include "store_util.h"
+#include "db/db.h"
+#include "core/sbuf.h"
+#include "db/store_util.h"
 
 static const char notify_sql[] = "SELECT pg_notify('" STORE_NOTIFY_CHANNEL "',"
                                  "  '{\"run_id\":\"' || replace(r.run_uuid::text, '-', '') ||"

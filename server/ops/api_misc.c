@@ -1,6 +1,6 @@
 /* Liveness and version endpoints. */
 #include "api.h"
-#include "db.h"
+#include "db/db.h"
 #include "version.h"
 
 void api_health(const struct request *req, struct reply *r)

@@ -3,10 +3,10 @@
  * GET /api/openapi.json (docs/openapi.json, compiled in). /health, the
  * liveness check, stays in api_misc.c. */
 #include "api.h"
-#include "db.h"
-#include "embedded.h"
+#include "db/db.h"
+#include "db/embedded.h"
 #include "metrics.h"
-#include "sbuf.h"
+#include "core/sbuf.h"
 
 void api_prometheus(const struct request *req, struct reply *r)
 {

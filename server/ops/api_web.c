@@ -7,7 +7,7 @@
 
 #include "api.h"
 #include "assets.h"
-#include "xalloc.h"
+#include "core/xalloc.h"
 
 #define STATIC_PREFIX "/static/"
 

@@ -13,9 +13,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "embedded.h"
-#include "log.h"
-#include "xalloc.h"
+#include "db/embedded.h"
+#include "core/log.h"
+#include "core/xalloc.h"
 
 #define ASSETS_MAX_DISK_FILE (64u * 1024 * 1024)
 #define ASSETS_UPLOT_PREFIX "vendor/uplot/"

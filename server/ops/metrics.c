@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db.h"
-#include "group_commit.h"
-#include "notify.h"
+#include "db/db.h"
+#include "tracking/group_commit.h"
+#include "events/notify.h"
 #include "version.h"
-#include "xalloc.h"
+#include "core/xalloc.h"
 
 static const double bucket_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                        0.1,    0.25,  0.5,    1,     2.5,  5,     10};

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #include "routes.h"
-#include "sbuf.h"
+#include "core/sbuf.h"
 
 /* Allocates the per-route counters. Call once before the HTTP server starts. */
 void metrics_init(void);

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "arena.h"
+#include "core/arena.h"
 
 /* Bounds that keep parsing linear and the generated SQL reasonable. */
 #define SEARCH_MAX_FILTER_BYTES 65536

@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "search.h"
-#include "sbuf.h"
+#include "core/sbuf.h"
 
 static const char *entity_name(enum search_entity e)
 {

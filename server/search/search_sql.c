@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "validate.h"
-#include "xalloc.h"
+#include "core/validate.h"
+#include "core/xalloc.h"
 
 #define RUN_STATUS_NAME "(ARRAY['RUNNING','SCHEDULED','FINISHED','FAILED','KILLED'])[r.status]"
 

@@ -5,8 +5,8 @@
 #ifndef ET_SERVER_SEARCH_SEARCH_SQL_H
 #define ET_SERVER_SEARCH_SEARCH_SQL_H
 
-#include "arena.h"
-#include "sbuf.h"
+#include "core/arena.h"
+#include "core/sbuf.h"
 #include "search.h"
 
 /* Characters of a param or tag value the (key, left(value, 200)) indexes

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "validate.h"
-#include "xalloc.h"
+#include "core/validate.h"
+#include "core/xalloc.h"
 
 const char *const api_run_status_names[5] = {"RUNNING", "SCHEDULED", "FINISHED", "FAILED",
                                              "KILLED"};

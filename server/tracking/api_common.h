@@ -7,9 +7,9 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "jsonx.h"
+#include "core/jsonx.h"
 #include "routes.h"
-#include "store.h"
+#include "db/store.h"
 
 /* The request's input as a jsonx input. */
 struct input api_input(const struct request *req);

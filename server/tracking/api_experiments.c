@@ -8,9 +8,9 @@
 
 #include "api.h"
 #include "api_common.h"
-#include "auth.h"
+#include "auth/auth.h"
 #include "store_experiments.h"
-#include "validate.h"
+#include "core/validate.h"
 
 static void not_found(struct reply *r, int rc, int64_t id)
 {

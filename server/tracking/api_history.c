@@ -12,11 +12,11 @@
 #include "api.h"
 #include "api_common.h"
 #include "api_history.h"
-#include "sbuf.h"
+#include "core/sbuf.h"
 #include "store_history.h"
 #include "store_search.h"
-#include "validate.h"
-#include "xalloc.h"
+#include "core/validate.h"
+#include "core/xalloc.h"
 
 #define BULK_MAX_RUNS 100
 #define BULK_MAX_STEPS 2500

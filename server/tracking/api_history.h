@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "reply.h"
+#include "core/reply.h"
 
 /* Longest text api_history_double writes. */
 #define API_HISTORY_DOUBLE_MAX 32

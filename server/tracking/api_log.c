@@ -8,13 +8,13 @@
 
 #include "api.h"
 #include "api_common.h"
-#include "change_feed.h"
+#include "events/change_feed.h"
 #include "group_commit.h"
-#include "wake.h"
-#include "xalloc.h"
-#include "metrics.h"
+#include "core/wake.h"
+#include "core/xalloc.h"
+#include "ops/metrics.h"
 #include "store_runs.h"
-#include "validate.h"
+#include "core/validate.h"
 
 /* Checks a metric/param/tag key; `field` names it in the message. */
 static int check_key(const char *key, const char *field, struct reply *r)

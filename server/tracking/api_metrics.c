@@ -9,10 +9,10 @@
 #include "api.h"
 #include "api_common.h"
 #include "api_history.h"
-#include "sbuf.h"
+#include "core/sbuf.h"
 #include "store_metrics.h"
-#include "validate.h"
-#include "xalloc.h"
+#include "core/validate.h"
+#include "core/xalloc.h"
 
 #define HISTORY_MAX_RESULTS 1000000
 

@@ -6,9 +6,9 @@
 
 #include "api.h"
 #include "api_common.h"
-#include "sbuf.h"
+#include "core/sbuf.h"
 #include "store_purge.h"
-#include "validate.h"
+#include "core/validate.h"
 
 #define PURGE_MAX_RUNS 1000
 #define PURGE_LIST_SHOWN 20 /* ids named in an error message, at most */

@@ -6,10 +6,10 @@
 
 #include "api.h"
 #include "api_common.h"
-#include "change_feed.h"
-#include "ids.h"
+#include "events/change_feed.h"
+#include "core/ids.h"
 #include "store_runs.h"
-#include "validate.h"
+#include "core/validate.h"
 
 #define RUN_NAME_TAG "mlflow.runName"
 #define USER_TAG "mlflow.user"

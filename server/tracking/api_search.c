@@ -9,12 +9,12 @@
 
 #include "api.h"
 #include "api_common.h"
-#include "auth.h"
-#include "sbuf.h"
+#include "auth/auth.h"
+#include "core/sbuf.h"
 #include "search/search.h"
 #include "store_search.h"
-#include "validate.h"
-#include "xalloc.h"
+#include "core/validate.h"
+#include "core/xalloc.h"
 
 #define SEARCH_RUNS_DEFAULT 1000
 #define SEARCH_RUNS_MAX 50000

@@ -13,10 +13,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "db.h"
-#include "log.h"
+#include "db/db.h"
+#include "core/log.h"
 #include "store_metrics.h"
-#include "xalloc.h"
+#include "core/xalloc.h"
 
 #define GROUP_MAX_ITEMS 1024
 /* One writer takes everything queued: the fewer and larger the groups, the

@@ -9,8 +9,8 @@
 
 #include <stddef.h>
 
-#include "store.h"
-#include "wake.h"
+#include "db/store.h"
+#include "core/wake.h"
 
 /* Requests with at most this many points go through the group. */
 #define GROUP_COMMIT_MAX_POINTS 100

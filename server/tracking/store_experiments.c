@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sbuf.h"
-#include "store_util.h"
+#include "core/sbuf.h"
+#include "db/store_util.h"
 
 #define EXPERIMENT_COLUMNS                                                                         \
     "experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time"

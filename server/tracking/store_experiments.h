@@ -3,7 +3,7 @@
 #ifndef ET_SERVER_STORE_EXPERIMENTS_H
 #define ET_SERVER_STORE_EXPERIMENTS_H
 
-#include "store.h"
+#include "db/store.h"
 
 /* Creates an experiment. artifact_location NULL means "mlflow-artifacts:/<id>".
  * Stores *id. DB_EXISTS when the name is taken (by an active or deleted one). */

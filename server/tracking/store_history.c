@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db.h"
-#include "sbuf.h"
+#include "db/db.h"
+#include "core/sbuf.h"
 #include "store_history.h"
 #include "store_search.h"
-#include "store_util.h"
-#include "xalloc.h"
+#include "db/store_util.h"
+#include "core/xalloc.h"
 
 /* Points per page of a whole-series read: big enough that statement
  * overhead is small next to the rows, small enough that a page (two are

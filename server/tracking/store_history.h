@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "store.h"
+#include "db/store.h"
 
 /* A series being read in (step, timestamp, value) order by keyset pages on
  * the metrics primary key. While the caller encodes one page, the next one

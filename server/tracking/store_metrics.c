@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sbuf.h"
-#include "store_util.h"
-#include "xalloc.h"
+#include "core/sbuf.h"
+#include "db/store_util.h"
+#include "core/xalloc.h"
 
 /* Keys seen for the first time are interned. Only names not yet present are
  * inserted, so the identity sequence is not burned on every batch. Sorted

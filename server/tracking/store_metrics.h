@@ -2,7 +2,7 @@
 #ifndef ET_SERVER_STORE_METRICS_H
 #define ET_SERVER_STORE_METRICS_H
 
-#include "store.h"
+#include "db/store.h"
 
 /* Writes points for a run (by internal id) as the last step of the
  * caller's open transaction, then commits it: interns keys, inserts the

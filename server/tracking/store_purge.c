@@ -8,9 +8,9 @@
 
 #include <string.h>
 
-#include "sbuf.h"
-#include "store_artifacts.h"
-#include "store_util.h"
+#include "core/sbuf.h"
+#include "artifacts/store_artifacts.h"
+#include "db/store_util.h"
 
 #define PURGE_BATCH "100"
 #define PURGE_GC_GRACE_SECONDS 3600 /* pending uploads: as `exptrackd gc` */

@@ -6,7 +6,7 @@
 #ifndef ET_SERVER_STORE_PURGE_H
 #define ET_SERVER_STORE_PURGE_H
 
-#include "store.h"
+#include "db/store.h"
 
 struct purge_result {
     const char **purged; /* 32-hex ids of the runs removed (arena) */

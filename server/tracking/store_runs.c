@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sbuf.h"
+#include "core/sbuf.h"
 #include "store_metrics.h"
 #include "store_search.h"
-#include "store_util.h"
+#include "db/store_util.h"
 
 #define RUN_TAG_NAME "mlflow.runName"
 #define MAX_TX_RETRIES 3

@@ -4,7 +4,7 @@
 #ifndef ET_SERVER_STORE_RUNS_H
 #define ET_SERVER_STORE_RUNS_H
 
-#include "store.h"
+#include "db/store.h"
 
 /* What runs/create stores. The api layer has settled name, user and tags. */
 struct run_create {

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sbuf.h"
+#include "core/sbuf.h"
 #include "search/search_sql.h"
-#include "store_util.h"
+#include "db/store_util.h"
 
 #define SEARCH_COLUMNS                                                                             \
     "s.id, s.run_uuid, s.experiment_id, s.name, s.user_id, s.status, s.start_time,"                \

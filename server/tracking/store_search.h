@@ -5,7 +5,7 @@
 #define ET_SERVER_STORE_SEARCH_H
 
 #include "search/search.h"
-#include "store.h"
+#include "db/store.h"
 
 /* Which keys of run.data a search returns. A NULL list means every key;
  * a list (possibly empty) means only those keys. */

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sbuf.h"
+#include "core/sbuf.h"
 #include "store_search.h"
-#include "store_util.h"
+#include "db/store_util.h"
 
 #define RUNS_OF " FROM unnest($1::bigint[]) WITH ORDINALITY AS r(id, ord)"
 /* The page's runs as a materialized CTE: a CTE scan is parallel restricted,

@@ -13,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_common.h"
-#include "artifact_path.h"
-#include "jsonx.h"
-#include "reply.h"
+#include "tracking/api_common.h"
+#include "artifacts/artifact_path.h"
+#include "core/jsonx.h"
+#include "core/reply.h"
 #include "search/search.h"
-#include "url_query.h"
+#include "core/url_query.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_common.h"
-#include "artifact_path.h"
-#include "jsonx.h"
-#include "reply.h"
+#include "tracking/api_common.h"
+#include "artifacts/artifact_path.h"
+#include "core/jsonx.h"
+#include "core/reply.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

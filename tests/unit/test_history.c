@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_history.h"
+#include "tracking/api_history.h"
 
 static char text[API_HISTORY_DOUBLE_MAX + 1];
 

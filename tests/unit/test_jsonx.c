@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "jsonx.h"
+#include "core/jsonx.h"
 
 static void encode_specials(void **state)
 {

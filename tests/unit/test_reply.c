@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_common.h"
-#include "ids.h"
-#include "reply.h"
-#include "validate.h"
+#include "tracking/api_common.h"
+#include "core/ids.h"
+#include "core/reply.h"
+#include "core/validate.h"
 
 static void error_statuses(void **state)
 {

@@ -4,7 +4,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "validate.h"
+#include "core/validate.h"
 
 static void keys_accepted(void **state)
 {
