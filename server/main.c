@@ -12,7 +12,7 @@
 #include "ops/assets.h"
 #include "auth/auth.h"
 #include "config.h"
-#include "api.h"
+#include "artifacts/api.h"
 #include "db/db.h"
 #include "artifacts/gc.h"
 #include "events/change_feed.h"

@@ -4,7 +4,11 @@
 
 #include <string.h>
 
-#include "api.h"
+#include "artifacts/api.h"
+#include "auth/api.h"
+#include "events/api.h"
+#include "ops/api.h"
+#include "tracking/api.h"
 
 static const struct route table[] = {
     {"GET", MOUNT_ROOT, "/health", api_health, BODY_NONE, NULL, PERM_PUBLIC, TARGET_NONE},

@@ -1,0 +1,26 @@
+/* Handlers of server/artifacts/: MLflow's proxied artifact API. */
+#ifndef ET_SERVER_ARTIFACTS_API_H
+#define ET_SERVER_ARTIFACTS_API_H
+
+#include <stdint.h>
+
+#include "routes.h"
+
+/* api_artifacts.c, api_artifacts_io.c: MLflow's proxied artifact API over
+ * PostgreSQL (mlflow-api.md section 10). Uploads stream through
+ * api_artifacts_upload (PUT .../mlflow-artifacts/artifacts/<path>) and
+ * api_artifacts_ui_upload (POST .../mlflow/upload-artifact). */
+extern const struct upload_ops api_artifacts_upload;
+extern const struct upload_ops api_artifacts_ui_upload;
+void api_artifacts_download(const struct request *req, struct reply *r);
+void api_artifacts_list(const struct request *req, struct reply *r);
+void api_artifacts_delete(const struct request *req, struct reply *r);
+void api_artifacts_mpu(const struct request *req, struct reply *r);
+void api_artifacts_list_run(const struct request *req, struct reply *r);
+void api_artifacts_get_artifact(const struct request *req, struct reply *r);
+
+/* Sets the largest artifact an upload may carry (bytes; 413 past it). Call
+ * once before the HTTP server starts. */
+void api_artifacts_configure(int64_t max_size);
+
+#endif
