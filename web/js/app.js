@@ -13,7 +13,10 @@ import { mlflow, exptrack } from './api.js';
 const quiet = (p) => { p.catch(() => {}); return p; };
 
 const UPLOT = '../vendor/uplot/uPlot.esm.js';
-const CHART_MODULES = ['./charts.js', './follow.js', './artifacts.js', './live.js', UPLOT];
+const CHART_MODULES = [
+    './charts.js', './series.js', './history.js', './chart-options.js', './lazy.js',
+    './follow.js', './artifacts.js', './live.js', UPLOT,
+];
 const views = {
     experiments: { load: () => import('./experiments.js'), modules: ['./experiments.js'] },
     // the keys its default columns are picked from: the search waits for them
