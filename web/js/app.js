@@ -22,7 +22,10 @@ const views = {
     // the keys its default columns are picked from: the search waits for them
     runs: {
         load: () => import('./runs.js'),
-        modules: ['./runs.js', './grid.js'],
+        modules: [
+            './runs.js', './runs-columns.js', './runs-toolbar.js', './runs-table.js', './runs-bulk.js',
+            './runs-keyboard.js', './runs-pager.js', './grid.js',
+        ],
         early: ({ params }) => {
             const ids = experimentIds(params);
             return ids.length ? { keys: quiet(exptrack.get('/experiments/keys', { experiment_id: ids })) } : {};
