@@ -4,14 +4,13 @@
 // one for live updates; and the cache's invalidation.
 import { mlflow, exptrack, isMissingEndpoint } from './api.js';
 import { emptySeries, toSeries, thin } from './series.js';
+import { HISTORY_MAX_RUNS, BULK_INTERVAL_MAX_STEPS } from './limits.js';
 
 const cache = new Map(); // "run\0key\0points" -> Promise<series>
 let downsampleEndpoint = null; // null unknown, true/false once tried
 const HISTORY_PAGE = 25000; // points per get-history request of the fallback path
 const HISTORY_CAP = 2_000_000; // points read through the fallback path, at most
 const STEP_MAX = '9223372036854775807';
-const HISTORY_MAX_RUNS = 100; // run ids per request of the downsampling extension
-const BULK_INTERVAL_MAX_STEPS = 2500; // get-history-bulk-interval's cap on sampled steps
 
 const cacheKey = (runId, key, maxPoints) => `${runId}\0${key}\0${maxPoints}`;
 

@@ -2,9 +2,9 @@
 // restore, tag (one request per run, a few in flight) and purge (admins).
 import { mlflow, exptrack } from './api.js';
 import { h, href, errorBox } from './util.js';
+import { PURGE_MAX_RUNS } from './limits.js';
 
 const BULK_PARALLEL = 4; // requests in flight for per-run bulk actions
-const PURGE_MAX_RUNS = 1000; // run ids per purge request
 // Whether this user may purge (admins; everyone without --auth): a promise, asked once.
 let purgeAllowed = null;
 
