@@ -43,7 +43,7 @@ export function draw(el, series, { xmode = 'step', log = false, smoothing = 0, s
     const cfg = [{}];
     for (const s of series) {
         const x = xValues(s.data, xmode);
-        let order = x.map((_, i) => i);
+        const order = x.map((_, i) => i);
         if (xmode !== 'step') order.sort((a, b) => x[a] - x[b]);
         const xx = order.map((i) => x[i]);
         let y = order.map((i) => {
