@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-    useStack, client, api, assertOk, assertError, uniqueName, startServer, startPostgres, waitUntil, sleep,
+    useStack, client, api, assertOk, assertError, uniqueName, startServer, startPostgres, waitUntil,
 } from './harness.mjs';
 
 const stack = useStack({ before, after });

@@ -13,13 +13,19 @@ import { mlflow, exptrack } from './api.js';
 const quiet = (p) => { p.catch(() => {}); return p; };
 
 const UPLOT = '../vendor/uplot/uPlot.esm.js';
-const CHART_MODULES = ['./charts.js', './follow.js', './artifacts.js', './live.js', UPLOT];
+const CHART_MODULES = [
+    './charts.js', './series.js', './history.js', './chart-options.js', './lazy.js', './limits.js',
+    './follow.js', './artifacts.js', './live.js', UPLOT,
+];
 const views = {
-    experiments: { load: () => import('./experiments.js'), modules: ['./experiments.js'] },
+    experiments: { load: () => import('./experiments.js'), modules: ['./experiments.js', './limits.js'] },
     // the keys its default columns are picked from: the search waits for them
     runs: {
         load: () => import('./runs.js'),
-        modules: ['./runs.js', './grid.js'],
+        modules: [
+            './runs.js', './runs-columns.js', './runs-toolbar.js', './runs-table.js', './runs-bulk.js',
+            './runs-keyboard.js', './runs-pager.js', './grid.js', './limits.js',
+        ],
         early: ({ params }) => {
             const ids = experimentIds(params);
             return ids.length ? { keys: quiet(exptrack.get('/experiments/keys', { experiment_id: ids })) } : {};

@@ -35,7 +35,7 @@ export async function artifactBrowser(box, runId, ctx) {
     }
     if (!ctx.alive()) return;
     if (!files.length) { box.replaceChildren(h('p', { class: 'muted' }, 'No artifacts.')); return; }
-    fillDir(tree, runId, files, preview, ctx);
+    fillDir(tree, runId, files, preview);
     box.replaceChildren(h('div', { class: 'art-layout' }, h('div', { class: 'art-side' }, tree), preview));
 }
 
@@ -44,7 +44,7 @@ async function list(runId, path) {
     return (r.files || []).slice().sort((a, b) => (b.is_dir - a.is_dir) || a.path.localeCompare(b.path));
 }
 
-function fillDir(ul, runId, files, preview, ctx) {
+function fillDir(ul, runId, files, preview) {
     ul.replaceChildren(...files.map((f) => {
         const name = f.path.split('/').pop();
         if (f.is_dir) {
@@ -58,17 +58,17 @@ function fillDir(ul, runId, files, preview, ctx) {
                 if (open && !loaded) {
                     loaded = true;
                     sub.replaceChildren(h('li', { class: 'muted' }, 'Loading…'));
-                    try { fillDir(sub, runId, await list(runId, f.path), preview, ctx); } catch (e) { sub.replaceChildren(h('li', {}, errorBox(e))); }
+                    try { fillDir(sub, runId, await list(runId, f.path), preview); } catch (e) { sub.replaceChildren(h('li', {}, errorBox(e))); }
                 }
             } }, `▸ ${name}/`);
             return h('li', { role: 'treeitem' }, btn, sub);
         }
-        return h('li', { role: 'treeitem' }, h('button', { class: 'art-file', dataset: { path: f.path }, onclick: () => show(preview, runId, f, ctx) }, name),
+        return h('li', { role: 'treeitem' }, h('button', { class: 'art-file', dataset: { path: f.path }, onclick: () => show(preview, runId, f) }, name),
             h('span', { class: 'muted' }, ` ${fmtSize(f.file_size)}`));
     }));
 }
 
-async function show(box, runId, f, ctx) {
+async function show(box, runId, f) {
     const url = artifactUrl(runId, f.path);
     const size = f.file_size ?? 0;
     const head = h('div', { class: 'art-head' }, h('strong', {}, f.path), h('span', { class: 'muted' }, ` ${fmtSize(size)} `),
@@ -84,7 +84,7 @@ async function show(box, runId, f, ctx) {
             const buf = new Uint8Array(await res.arrayBuffer());
             const truncated = size > PREVIEW_CAP || buf.length > PREVIEW_CAP;
             const text = new TextDecoder('utf-8', { fatal: false }).decode(buf.subarray(0, PREVIEW_CAP));
-            if (!TEXT.test(f.path) && /\u0000/.test(text)) body = h('p', { class: 'muted' }, 'Binary file: no preview.');
+            if (!TEXT.test(f.path) && text.includes('\u0000')) body = h('p', { class: 'muted' }, 'Binary file: no preview.');
             else body = render(f.path, text, truncated);
             if (truncated) body = h('div', {}, h('p', { class: 'muted' }, `Showing the first ${fmtSize(PREVIEW_CAP)}.`), body);
         } else {

@@ -5,7 +5,10 @@
 import uPlot from '../vendor/uplot/uPlot.esm.js';
 import { mlflow, num } from './api.js';
 import { h, href, withParams, fmtNum, fmtTime, fmtDuration, statusBadge, runName, runColor, errorBox } from './util.js';
-import { histories, forgetKey, draw, lazy, groupKeys, chartOptions, chartPoints, chartsReady } from './charts.js';
+import { draw, chartPoints, chartsReady } from './charts.js';
+import { histories, forgetKey } from './history.js';
+import { groupKeys, chartOptions } from './chart-options.js';
+import { lazy } from './lazy.js';
 import { chartControls } from './run.js';
 import { follow } from './follow.js';
 

@@ -1,12 +1,12 @@
 // The experiments page: every experiment with its run counts and last
-// activity (GET exptrack/experiments/stats, one request per 250 experiments),
+// activity (GET exptrack/experiments/stats, one request per STATS_MAX_EXPERIMENTS experiments),
 // a name search (?q=), and create / rename / delete / restore
 // (?view=deleted). On a server without the stats extension the "last run"
 // column comes from one small runs/search per experiment instead.
 import { mlflow, exptrack, isMissingEndpoint } from './api.js';
 import { h, href, withParams, relTime, fmtTime, errorBox } from './util.js';
+import { STATS_MAX_EXPERIMENTS } from './limits.js';
 
-const STATS_CHUNK = 250; // ids per stats request (the most the server takes)
 let statsEndpoint = null; // null unknown, true/false once tried
 
 async function listExperiments(viewType) {
@@ -32,7 +32,7 @@ export async function experimentStats(ids) {
     if (statsEndpoint === false || !ids.length) return statsEndpoint === false ? null : new Map();
     const out = new Map();
     const chunks = [];
-    for (let i = 0; i < ids.length; i += STATS_CHUNK) chunks.push(ids.slice(i, i + STATS_CHUNK));
+    for (let i = 0; i < ids.length; i += STATS_MAX_EXPERIMENTS) chunks.push(ids.slice(i, i + STATS_MAX_EXPERIMENTS));
     try {
         const answers = await Promise.all(chunks.map((c) => exptrack.get('/experiments/stats', { experiment_id: c })));
         statsEndpoint = true;

@@ -6,13 +6,13 @@
 // own whenever the stream comes back after a break, and retries a refused
 // stream with backoff (each retry also reports a resync, so a page keeps
 // refreshing, slowly, while the stream is down).
+import { STREAM_MAX_IDS } from './limits.js';
 
 const PATH = '/api/2.0/exptrack/stream';
-const MAX_IDS = 100; // the server's limit per parameter
 const RETRY_MIN_MS = 2000;
 const RETRY_MAX_MS = 10000;
 
-/** The stream's URL for up to 100 run ids and 100 experiment ids. */
+/** The stream's URL for up to STREAM_MAX_IDS run ids and as many experiment ids. */
 export function streamUrl({ runIds = [], experimentIds = [] } = {}) {
     const sp = new URLSearchParams();
     for (const id of runIds) sp.append('run_id', String(id));
@@ -23,8 +23,8 @@ export function streamUrl({ runIds = [], experimentIds = [] } = {}) {
 // Splits the ids into groups the server accepts (one stream each).
 function groups(runIds, experimentIds) {
     const out = [];
-    for (let i = 0; i < Math.max(runIds.length, experimentIds.length); i += MAX_IDS) {
-        out.push({ runIds: runIds.slice(i, i + MAX_IDS), experimentIds: experimentIds.slice(i, i + MAX_IDS) });
+    for (let i = 0; i < Math.max(runIds.length, experimentIds.length); i += STREAM_MAX_IDS) {
+        out.push({ runIds: runIds.slice(i, i + STREAM_MAX_IDS), experimentIds: experimentIds.slice(i, i + STREAM_MAX_IDS) });
     }
     return out;
 }

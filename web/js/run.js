@@ -9,9 +9,11 @@ import { mlflow, num } from './api.js';
 import {
     h, href, withParams, fmtTime, relTime, fmtDuration, fmtNum, statusBadge, runName, tagValue, errorBox, runColor,
 } from './util.js';
-import {
-    history, forgetKey, draw, lazy, groupKeys, chartOptions, historyAfter, concatSeries, chartPoints, remember, chartsReady,
-} from './charts.js';
+import { draw, chartPoints, chartsReady } from './charts.js';
+import { history, historyAfter, remember, forgetKey } from './history.js';
+import { concatSeries } from './series.js';
+import { groupKeys, chartOptions } from './chart-options.js';
+import { lazy } from './lazy.js';
 import { artifactBrowser } from './artifacts.js';
 import { follow } from './follow.js';
 
