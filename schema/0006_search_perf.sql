@@ -12,7 +12,7 @@
 --                                  from the top value of m (the search reads
 --                                  the rows that have the key in a statement
 --                                  of their own, ordered by the plain column,
---                                  see server/tracking/store_search.c), one
+--                                  see server/store_search.c), one
 --                                  params_key_value probe per row: the
 --                                  compiled filter writes a short value as
 --                                  left(value, 200) = v, the index's own
