@@ -22,20 +22,20 @@ static int artifact_url(et_client *c, const char *run_id, const char *path, stru
     if (rc != ET_OK)
         return rc;
     struct et_dbuf r;
-    dbuf_init(&r);
-    rc = dbuf_addf(&r, "%s/%s/artifacts", ri->experiment_id, ri->run_id);
+    et__dbuf_init(&r);
+    rc = et__dbuf_addf(&r, "%s/%s/artifacts", ri->experiment_id, ri->run_id);
     for (const char *p = path ? path : ""; rc == ET_OK && *p == '/'; p++)
         path = p + 1;
     if (rc == ET_OK && path && *path)
-        rc = dbuf_addf(&r, "/%s", path);
+        rc = et__dbuf_addf(&r, "/%s", path);
     if (rc == ET_OK && url != NULL)
-        rc = dbuf_addf(url, "%s" ART_API "/%s", c->url, r.data);
+        rc = et__dbuf_addf(url, "%s" ART_API "/%s", c->url, r.data);
     et_run_info_free(ri);
     if (rc == ET_OK && rel != NULL) {
         *rel = r.data;
         return ET_OK;
     }
-    dbuf_cleanup(&r);
+    et__dbuf_cleanup(&r);
     return rc;
 }
 
@@ -45,19 +45,19 @@ static int perform(et_client *c, CURL *h, struct et_dbuf *errbody)
     long status = 0;
     CURLcode cc = curl_easy_perform(h);
     if (cc != CURLE_OK) {
-        util_set_error("artifact transfer: %s", curl_easy_strerror(cc));
+        et__util_set_error("artifact transfer: %s", curl_easy_strerror(cc));
         return cc == CURLE_WRITE_ERROR || cc == CURLE_READ_ERROR ? ET_EIO : ET_ENETWORK;
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     if (status == 200)
         return ET_OK;
     struct http_reply rep = {status, *errbody};
-    return http_error_code(&rep);
+    return et__http_error_code(&rep);
 }
 
 static size_t to_dbuf(char *p, size_t size, size_t n, void *ud)
 {
-    return dbuf_add(ud, p, size * n) == ET_OK ? size * n : 0;
+    return et__dbuf_add(ud, p, size * n) == ET_OK ? size * n : 0;
 }
 
 int et_artifact_upload(et_client *c, const char *run_id, const char *local_path,
@@ -72,22 +72,22 @@ int et_artifact_upload(et_client *c, const char *run_id, const char *local_path,
         return ET_EINVAL;
     FILE *f = fopen(local_path, "rb");
     if (f == NULL || fstat(fileno(f), &st) != 0) {
-        util_set_error("cannot read %s: %s", local_path, strerror(errno));
+        et__util_set_error("cannot read %s: %s", local_path, strerror(errno));
         if (f)
             fclose(f);
         return ET_EIO;
     }
-    dbuf_init(&url);
-    dbuf_init(&body);
+    et__dbuf_init(&url);
+    et__dbuf_init(&body);
     CURL *h = NULL;
     if ((rc = artifact_url(c, run_id, artifact_path, &url, NULL)) != ET_OK)
         goto out;
     rc = ET_ENOMEM;
-    if ((h = client_get_handle(c)) == NULL)
+    if ((h = et__client_get_handle(c)) == NULL)
         goto out;
     curl_easy_reset(h);
     curl_easy_setopt(h, CURLOPT_URL, url.data);
-    http_auth(h);
+    et__http_auth(h);
     curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(h, CURLOPT_READDATA, f);
     curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)st.st_size);
@@ -97,10 +97,10 @@ int et_artifact_upload(et_client *c, const char *run_id, const char *local_path,
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
     rc = perform(c, h, &body);
 out:
-    client_put_handle(c, h);
+    et__client_put_handle(c, h);
     fclose(f);
-    dbuf_cleanup(&url);
-    dbuf_cleanup(&body);
+    et__dbuf_cleanup(&url);
+    et__dbuf_cleanup(&body);
     return rc;
 }
 
@@ -116,7 +116,7 @@ static size_t on_download(char *p, size_t size, size_t n, void *ud)
     long status = 0;
     curl_easy_getinfo(d->h, CURLINFO_RESPONSE_CODE, &status);
     if (status != 200)
-        return dbuf_add(&d->err, p, size * n) == ET_OK ? size * n : 0;
+        return et__dbuf_add(&d->err, p, size * n) == ET_OK ? size * n : 0;
     return fwrite(p, size, n, d->f) == n ? size * n : 0;
 }
 
@@ -129,24 +129,24 @@ int et_artifact_download(et_client *c, const char *run_id, const char *artifact_
 
     if (c == NULL || run_id == NULL || artifact_path == NULL || local_path == NULL)
         return ET_EINVAL;
-    dbuf_init(&url);
-    dbuf_init(&tmp);
-    dbuf_init(&d.err);
+    et__dbuf_init(&url);
+    et__dbuf_init(&tmp);
+    et__dbuf_init(&d.err);
     if ((rc = artifact_url(c, run_id, artifact_path, &url, NULL)) != ET_OK)
         goto out;
     rc = ET_ENOMEM;
-    if (dbuf_addf(&tmp, "%s.part%d", local_path, (int)getpid()) != ET_OK)
+    if (et__dbuf_addf(&tmp, "%s.part%d", local_path, (int)getpid()) != ET_OK)
         goto out;
     if ((d.f = fopen(tmp.data, "wb")) == NULL) {
-        util_set_error("cannot write %s: %s", tmp.data, strerror(errno));
+        et__util_set_error("cannot write %s: %s", tmp.data, strerror(errno));
         rc = ET_EIO;
         goto out;
     }
-    if ((d.h = client_get_handle(c)) == NULL)
+    if ((d.h = et__client_get_handle(c)) == NULL)
         goto out;
     curl_easy_reset(d.h);
     curl_easy_setopt(d.h, CURLOPT_URL, url.data);
-    http_auth(d.h);
+    et__http_auth(d.h);
     curl_easy_setopt(d.h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(d.h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
     curl_easy_setopt(d.h, CURLOPT_WRITEFUNCTION, on_download);
@@ -156,7 +156,7 @@ int et_artifact_download(et_client *c, const char *run_id, const char *artifact_
         rc = ET_EIO;
     d.f = NULL;
     if (rc == ET_OK && rename(tmp.data, local_path) != 0) {
-        util_set_error("cannot rename to %s: %s", local_path, strerror(errno));
+        et__util_set_error("cannot rename to %s: %s", local_path, strerror(errno));
         rc = ET_EIO;
     }
 out:
@@ -164,10 +164,10 @@ out:
         fclose(d.f);
     if (rc != ET_OK && tmp.data)
         unlink(tmp.data);
-    client_put_handle(c, d.h);
-    dbuf_cleanup(&url);
-    dbuf_cleanup(&tmp);
-    dbuf_cleanup(&d.err);
+    et__client_put_handle(c, d.h);
+    et__dbuf_cleanup(&url);
+    et__dbuf_cleanup(&tmp);
+    et__dbuf_cleanup(&d.err);
     return rc;
 }
 
@@ -188,13 +188,13 @@ int et_artifact_list(et_client *c, const char *run_id, const char *dir, et_file_
 
     if (c == NULL || run_id == NULL || out == NULL || n == NULL)
         return ET_EINVAL;
-    dbuf_init(&q);
+    et__dbuf_init(&q);
     if ((rc = artifact_url(c, run_id, dir, NULL, &rel)) != ET_OK)
         return rc;
-    if ((rc = query_add(&q, "path", rel)) == ET_OK)
-        rc = ctl_call(c, "GET", ART_API, NULL, q.data, &reply);
+    if ((rc = et__query_add(&q, "path", rel)) == ET_OK)
+        rc = et__ctl_call(c, "GET", ART_API, NULL, q.data, &reply);
     free(rel);
-    dbuf_cleanup(&q);
+    et__dbuf_cleanup(&q);
     if (rc != ET_OK)
         return rc;
     const json_t *files = json_object_get(reply, "files");
@@ -204,9 +204,9 @@ int et_artifact_list(et_client *c, const char *run_id, const char *dir, et_file_
         rc = ET_ENOMEM;
     for (size_t i = 0; rc == ET_OK && i < cnt; i++) {
         const json_t *f = json_array_get(files, i);
-        list[i].path = jdup(f, "path");
+        list[i].path = et__jdup(f, "path");
         list[i].is_dir = json_is_true(json_object_get(f, "is_dir"));
-        list[i].size = list[i].is_dir ? -1 : jint(f, "file_size");
+        list[i].size = list[i].is_dir ? -1 : et__jint(f, "file_size");
         if (list[i].path == NULL)
             rc = ET_ENOMEM;
     }
@@ -228,29 +228,29 @@ int et_spool_sync(et_client *c, const char *dir, size_t *records)
 
     if (c == NULL || dir == NULL)
         return ET_EINVAL;
-    if ((rc = spool_open(dir, 0, &s)) != ET_OK)
+    if ((rc = et__spool_open(dir, 0, &s)) != ET_OK)
         return rc;
     for (;;) {
         struct spool_rec r;
-        rc = spool_peek(s, &r);
+        rc = et__spool_peek(s, &r);
         if (rc <= 0)
             break;
-        rc = ctl_post_text(c, r.path, r.body, r.body_len, r.key, c->opt.control_retry_ms);
+        rc = et__ctl_post_text(c, r.path, r.body, r.body_len, r.key, c->opt.control_retry_ms);
         if (rc == ET_ENETWORK || rc == ET_ESERVER || rc == ET_ENOMEM) {
-            spool_rec_cleanup(&r);
+            et__spool_rec_cleanup(&r);
             break;
         }
         /* Delivered, or refused for good (counted as done: resending cannot help). */
-        spool_rec_cleanup(&r);
-        if ((rc = spool_ack(s)) != ET_OK)
+        et__spool_rec_cleanup(&r);
+        if ((rc = et__spool_ack(s)) != ET_OK)
             break;
         done++;
     }
-    if (rc == ET_OK && spool_corrupt_count(s) > 0) {
-        util_set_error("%zu corrupt spool record(s) skipped", spool_corrupt_count(s));
+    if (rc == ET_OK && et__spool_corrupt_count(s) > 0) {
+        et__util_set_error("%zu corrupt spool record(s) skipped", et__spool_corrupt_count(s));
         rc = ET_ECORRUPT;
     }
-    spool_close(s);
+    et__spool_close(s);
     if (records)
         *records = done;
     return rc;

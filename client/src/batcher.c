@@ -23,29 +23,30 @@ struct batcher {
     int replay_attempt;
 };
 
-int batch_encode(struct et_dbuf *b, const char *run_id, const struct et_point_out *pts, size_t n)
+int et__batch_encode(struct et_dbuf *b, const char *run_id, const struct et_point_out *pts,
+                     size_t n)
 {
     int rc = ET_OK;
 
     b->len = 0;
-    rc |= dbuf_add(b, "{\"run_id\":", 10);
-    rc |= dbuf_add_jstr(b, run_id);
-    rc |= dbuf_add(b, ",\"metrics\":[", 12);
+    rc |= et__dbuf_add(b, "{\"run_id\":", 10);
+    rc |= et__dbuf_add_jstr(b, run_id);
+    rc |= et__dbuf_add(b, ",\"metrics\":[", 12);
     for (size_t i = 0; i < n && rc == ET_OK; i++) {
-        rc |= dbuf_add(b, i ? ",{\"key\":" : "{\"key\":", i ? 8 : 7);
-        rc |= dbuf_add_jstr(b, pts[i].key);
-        rc |= dbuf_add(b, ",\"value\":", 9);
-        rc |= dbuf_add_jdouble(b, pts[i].value);
-        rc |= dbuf_addf(b, ",\"timestamp\":%lld,\"step\":%lld}", (long long)pts[i].ts,
-                        (long long)pts[i].step);
+        rc |= et__dbuf_add(b, i ? ",{\"key\":" : "{\"key\":", i ? 8 : 7);
+        rc |= et__dbuf_add_jstr(b, pts[i].key);
+        rc |= et__dbuf_add(b, ",\"value\":", 9);
+        rc |= et__dbuf_add_jdouble(b, pts[i].value);
+        rc |= et__dbuf_addf(b, ",\"timestamp\":%lld,\"step\":%lld}", (long long)pts[i].ts,
+                            (long long)pts[i].step);
     }
-    rc |= dbuf_add(b, "]}", 2);
+    rc |= et__dbuf_add(b, "]}", 2);
     return rc == ET_OK ? ET_OK : ET_ENOMEM;
 }
 
 static int past_close_deadline(et_client *c)
 {
-    return atomic_load(&c->closing) && util_mono_ms() >= atomic_load(&c->close_deadline);
+    return atomic_load(&c->closing) && et__util_mono_ms() >= atomic_load(&c->close_deadline);
 }
 
 static int to_spool(et_client *c, const char *body, size_t len, const char *key, size_t np)
@@ -56,7 +57,7 @@ static int to_spool(et_client *c, const char *body, size_t len, const char *key,
     r.npoints = (uint32_t)np;
     r.body = (char *)body;
     r.body_len = len;
-    int rc = client_spool_append(c, &r);
+    int rc = et__client_spool_append(c, &r);
     if (rc == ET_OK)
         atomic_fetch_add(&c->st_spooled, np);
     return rc;
@@ -66,10 +67,10 @@ static int to_spool(et_client *c, const char *body, size_t len, const char *key,
 static void pause_ms(et_client *c, int64_t ms)
 {
     if (!atomic_load(&c->closing)) {
-        buffer_nap(c->buf, (int)ms);
+        et__buffer_nap(c->buf, (int)ms);
         return;
     }
-    int64_t left = atomic_load(&c->close_deadline) - util_mono_ms();
+    int64_t left = atomic_load(&c->close_deadline) - et__util_mono_ms();
     if (ms > left)
         ms = left;
     if (ms > 0) {
@@ -83,17 +84,17 @@ static void deliver(struct batcher *bt, const struct et_dbuf *body, size_t np, u
 {
     et_client *c = bt->c;
     char key[33];
-    int64_t started = util_mono_ms();
+    int64_t started = et__util_mono_ms();
 
-    util_random_hex32(key);
+    et__util_random_hex32(key);
     for (int attempt = 1;; attempt++) {
-        int spool_now = client_spool_busy(c) || past_close_deadline(c) ||
-                        util_mono_ms() - started >= c->opt.spool_after_ms ||
-                        buffer_take_spool_request(c->buf);
+        int spool_now = et__client_spool_busy(c) || past_close_deadline(c) ||
+                        et__util_mono_ms() - started >= c->opt.spool_after_ms ||
+                        et__buffer_take_spool_request(c->buf);
         if (spool_now) {
             /* Spool in logging order: wait until every earlier batch (other
              * senders') is delivered or spooled. The oldest never waits. */
-            while (buffer_wait_done(c->buf, ticket, 1000) != ET_OK)
+            while (et__buffer_wait_done(c->buf, ticket, 1000) != ET_OK)
                 ;
             if (to_spool(c, body->data, body->len, key, np) == ET_OK)
                 return;
@@ -102,21 +103,21 @@ static void deliver(struct batcher *bt, const struct et_dbuf *body, size_t np, u
                 return;
             }
         } else {
-            int rc = http_request(bt->h, bt->url.data, "POST", body->data, body->len, key,
-                                  c->opt.request_timeout_ms, &bt->rep);
+            int rc = et__http_request(bt->h, bt->url.data, "POST", body->data, body->len, key,
+                                      c->opt.request_timeout_ms, &bt->rep);
             if (rc == ET_OK && bt->rep.status == 200) {
                 atomic_fetch_add(&c->st_delivered, np);
                 atomic_fetch_add(&c->st_requests, 1);
                 return;
             }
-            if (rc == ET_OK && !http_retryable(bt->rep.status)) {
-                (void)http_error_code(&bt->rep);
+            if (rc == ET_OK && !et__http_retryable(bt->rep.status)) {
+                (void)et__http_error_code(&bt->rep);
                 atomic_fetch_add(&c->st_dropped, np);
                 return;
             }
             atomic_fetch_add(&c->st_retries, 1);
         }
-        pause_ms(c, http_backoff_ms(attempt));
+        pause_ms(c, et__http_backoff_ms(attempt));
     }
 }
 
@@ -126,7 +127,7 @@ static int ship(struct batcher *bt, size_t n, uint64_t ticket)
     struct et_dbuf body;
     size_t done = 0;
 
-    dbuf_init(&body);
+    et__dbuf_init(&body);
     while (done < n) {
         const char *run = NULL;
         size_t ng = 0;
@@ -140,12 +141,12 @@ static int ship(struct batcher *bt, size_t n, uint64_t ticket)
                 bt->pts[i].run = NULL;
             }
         }
-        while (batch_encode(&body, run, bt->group, ng) != ET_OK)
-            buffer_nap(bt->c->buf, 100); /* out of memory: wait, never drop */
+        while (et__batch_encode(&body, run, bt->group, ng) != ET_OK)
+            et__buffer_nap(bt->c->buf, 100); /* out of memory: wait, never drop */
         deliver(bt, &body, ng, ticket);
         done += ng;
     }
-    dbuf_cleanup(&body);
+    et__dbuf_cleanup(&body);
     return ET_OK;
 }
 
@@ -158,30 +159,30 @@ static int replay_one(struct batcher *bt)
     struct et_dbuf url;
 
     pthread_mutex_lock(&c->spool_mu);
-    int rc = spool_peek(c->spool, &r);
+    int rc = et__spool_peek(c->spool, &r);
     pthread_mutex_unlock(&c->spool_mu);
     if (rc <= 0)
         return rc == 0 ? 1 : rc;
-    dbuf_init(&url);
-    rc = dbuf_addf(&url, "%s%s", c->url, r.path);
+    et__dbuf_init(&url);
+    rc = et__dbuf_addf(&url, "%s%s", c->url, r.path);
     if (rc == ET_OK)
-        rc = http_request(bt->h, url.data, "POST", r.body, r.body_len, r.key,
-                          c->opt.request_timeout_ms, &bt->rep);
-    if (rc == ET_OK && http_retryable(bt->rep.status))
+        rc = et__http_request(bt->h, url.data, "POST", r.body, r.body_len, r.key,
+                              c->opt.request_timeout_ms, &bt->rep);
+    if (rc == ET_OK && et__http_retryable(bt->rep.status))
         rc = ET_ESERVER;
     if (rc == ET_OK) {
         if (bt->rep.status == 200) {
             atomic_fetch_add(&c->st_replayed, r.npoints);
         } else {
-            (void)http_error_code(&bt->rep);
+            (void)et__http_error_code(&bt->rep);
             atomic_fetch_add(&c->st_dropped, r.npoints);
         }
         pthread_mutex_lock(&c->spool_mu);
-        rc = spool_ack(c->spool);
+        rc = et__spool_ack(c->spool);
         pthread_mutex_unlock(&c->spool_mu);
     }
-    dbuf_cleanup(&url);
-    spool_rec_cleanup(&r);
+    et__dbuf_cleanup(&url);
+    et__spool_rec_cleanup(&r);
     return rc;
 }
 
@@ -190,15 +191,15 @@ static void replay_some(struct batcher *bt)
 {
     et_client *c = bt->c;
 
-    if (util_mono_ms() < bt->next_replay)
+    if (et__util_mono_ms() < bt->next_replay)
         return;
-    while (buffer_count(c->buf) < ET_BATCH_MAX && !past_close_deadline(c)) {
+    while (et__buffer_count(c->buf) < ET_BATCH_MAX && !past_close_deadline(c)) {
         int rc = replay_one(bt);
         if (rc == 1)
             return;
         if (rc != ET_OK) {
             bt->replay_attempt++;
-            bt->next_replay = util_mono_ms() + http_backoff_ms(bt->replay_attempt);
+            bt->next_replay = et__util_mono_ms() + et__http_backoff_ms(bt->replay_attempt);
             return;
         }
         bt->replay_attempt = 0;
@@ -209,13 +210,13 @@ static int batcher_init(struct batcher *bt, et_client *c)
 {
     memset(bt, 0, sizeof *bt);
     bt->c = c;
-    dbuf_init(&bt->url);
-    dbuf_init(&bt->rep.body);
+    et__dbuf_init(&bt->url);
+    et__dbuf_init(&bt->rep.body);
     bt->h = curl_easy_init();
     bt->pts = malloc(ET_BATCH_MAX * sizeof *bt->pts);
     bt->group = malloc(ET_BATCH_MAX * sizeof *bt->group);
     if (bt->h == NULL || bt->pts == NULL || bt->group == NULL ||
-        dbuf_addf(&bt->url, "%s%s", c->url, LOG_BATCH_PATH) != ET_OK)
+        et__dbuf_addf(&bt->url, "%s%s", c->url, LOG_BATCH_PATH) != ET_OK)
         return ET_ENOMEM;
     return ET_OK;
 }
@@ -225,46 +226,47 @@ static void batcher_cleanup(struct batcher *bt)
     curl_easy_cleanup(bt->h);
     free(bt->pts);
     free(bt->group);
-    dbuf_cleanup(&bt->url);
-    dbuf_cleanup(&bt->rep.body);
+    et__dbuf_cleanup(&bt->url);
+    et__dbuf_cleanup(&bt->rep.body);
 }
 
-void *batcher_main(void *arg)
+void *et__batcher_main(void *arg)
 {
     struct batcher bt;
     et_client *c = arg;
-    int64_t last_ship = util_mono_ms();
+    int64_t last_ship = et__util_mono_ms();
     uint64_t ticket = 0;
     /* Sender 0 also replays the spool: one reader keeps replay in order. */
     int replayer = atomic_fetch_add(&c->next_sender, 1) == 0;
 
     while (batcher_init(&bt, c) != ET_OK) {
         batcher_cleanup(&bt);
-        buffer_nap(c->buf, 100);
+        et__buffer_nap(c->buf, 100);
     }
     for (;;) {
-        if (replayer && client_spool_busy(c))
+        if (replayer && et__client_spool_busy(c))
             replay_some(&bt);
-        int64_t now = util_mono_ms();
+        int64_t now = et__util_mono_ms();
         int64_t timeout = c->opt.flush_interval_ms - (now - last_ship);
-        if (replayer && client_spool_busy(c) && bt.next_replay - now < timeout)
+        if (replayer && et__client_spool_busy(c) && bt.next_replay - now < timeout)
             timeout = bt.next_replay - now;
         if (timeout < 0)
             timeout = 0;
-        size_t n = buffer_pop(c->buf, bt.pts, ET_BATCH_MAX, ET_BATCH_MAX, (int)timeout, &ticket);
-        if (n > 0 || util_mono_ms() - last_ship >= c->opt.flush_interval_ms)
-            last_ship = util_mono_ms();
+        size_t n =
+            et__buffer_pop(c->buf, bt.pts, ET_BATCH_MAX, ET_BATCH_MAX, (int)timeout, &ticket);
+        if (n > 0 || et__util_mono_ms() - last_ship >= c->opt.flush_interval_ms)
+            last_ship = et__util_mono_ms();
         if (n > 0) {
             ship(&bt, n, ticket);
-            buffer_done(c->buf, ticket);
-        } else if (atomic_load(&c->closing) && buffer_count(c->buf) == 0) {
+            et__buffer_done(c->buf, ticket);
+        } else if (atomic_load(&c->closing) && et__buffer_count(c->buf) == 0) {
             break;
         }
     }
     /* Last chance to empty the spool before the deadline. */
-    while (replayer && client_spool_busy(c) && !past_close_deadline(c)) {
+    while (replayer && et__client_spool_busy(c) && !past_close_deadline(c)) {
         replay_some(&bt);
-        if (client_spool_busy(c))
+        if (et__client_spool_busy(c))
             pause_ms(c, 50);
     }
     batcher_cleanup(&bt);

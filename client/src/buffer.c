@@ -53,7 +53,7 @@ static int cond_init_mono(pthread_cond_t *cv)
     return rc == 0 ? ET_OK : ET_ENOMEM;
 }
 
-int buffer_new(size_t capacity, struct et_buffer **out)
+int et__buffer_new(size_t capacity, struct et_buffer **out)
 {
     struct et_buffer *b = calloc(1, sizeof *b);
     if (b == NULL)
@@ -76,7 +76,7 @@ fail:
     return ET_ENOMEM;
 }
 
-void buffer_free(struct et_buffer *b)
+void et__buffer_free(struct et_buffer *b)
 {
     if (b == NULL)
         return;
@@ -121,7 +121,7 @@ static int intern_locked(struct et_buffer *b, const char *s, uint32_t *id, int i
             return ET_OK;
         }
     }
-    if (is_key && util_check_key(s) != ET_OK)
+    if (is_key && et__util_check_key(s) != ET_OK)
         return ET_EINVAL;
     if (b->nnames == b->names_cap) {
         size_t cap = b->names_cap ? b->names_cap * 2 : 64;
@@ -131,7 +131,7 @@ static int intern_locked(struct et_buffer *b, const char *s, uint32_t *id, int i
         b->names = names;
         b->names_cap = cap;
     }
-    char *copy = util_strdup(s);
+    char *copy = et__util_strdup(s);
     if (copy == NULL)
         return ET_ENOMEM;
     b->names[b->nnames] = copy;
@@ -142,7 +142,7 @@ static int intern_locked(struct et_buffer *b, const char *s, uint32_t *id, int i
     return ET_OK;
 }
 
-int buffer_intern(struct et_buffer *b, const char *s, uint32_t *id)
+int et__buffer_intern(struct et_buffer *b, const char *s, uint32_t *id)
 {
     pthread_mutex_lock(&b->mu);
     int rc = intern_locked(b, s, id, 0);
@@ -150,8 +150,8 @@ int buffer_intern(struct et_buffer *b, const char *s, uint32_t *id)
     return rc;
 }
 
-int buffer_push(struct et_buffer *b, uint32_t run, const char *key, double value, int64_t step,
-                int64_t ts, et_full_policy policy)
+int et__buffer_push(struct et_buffer *b, uint32_t run, const char *key, double value, int64_t step,
+                    int64_t ts, et_full_policy policy)
 {
     uint32_t kid;
     int rc;
@@ -182,13 +182,13 @@ out:
     return rc;
 }
 
-size_t buffer_pop(struct et_buffer *b, struct et_point_out *out, size_t max, size_t want,
-                  int timeout_ms, uint64_t *ticket)
+size_t et__buffer_pop(struct et_buffer *b, struct et_point_out *out, size_t max, size_t want,
+                      int timeout_ms, uint64_t *ticket)
 {
     struct timespec until;
     size_t n = 0;
 
-    util_deadline(&until, timeout_ms);
+    et__util_deadline(&until, timeout_ms);
     pthread_mutex_lock(&b->mu);
     while (b->count < want && !b->kicked && !b->closed && !b->spool_req) {
         if (pthread_cond_timedwait(&b->wake_consumer, &b->mu, &until) != 0)
@@ -212,7 +212,7 @@ size_t buffer_pop(struct et_buffer *b, struct et_point_out *out, size_t max, siz
     return n;
 }
 
-void buffer_done(struct et_buffer *b, uint64_t ticket)
+void et__buffer_done(struct et_buffer *b, uint64_t ticket)
 {
     pthread_mutex_lock(&b->mu);
     for (int i = 0; i < b->ninflight; i++) {
@@ -236,7 +236,7 @@ static uint64_t handled_locked(const struct et_buffer *b)
     return low;
 }
 
-uint64_t buffer_pushed(struct et_buffer *b)
+uint64_t et__buffer_pushed(struct et_buffer *b)
 {
     pthread_mutex_lock(&b->mu);
     uint64_t n = b->pushed;
@@ -244,12 +244,12 @@ uint64_t buffer_pushed(struct et_buffer *b)
     return n;
 }
 
-int buffer_wait_done(struct et_buffer *b, uint64_t target, int timeout_ms)
+int et__buffer_wait_done(struct et_buffer *b, uint64_t target, int timeout_ms)
 {
     struct timespec until;
     int rc = ET_OK;
 
-    util_deadline(&until, timeout_ms);
+    et__util_deadline(&until, timeout_ms);
     pthread_mutex_lock(&b->mu);
     b->kicked = 1;
     pthread_cond_signal(&b->wake_consumer);
@@ -263,15 +263,7 @@ int buffer_wait_done(struct et_buffer *b, uint64_t target, int timeout_ms)
     return rc;
 }
 
-void buffer_kick(struct et_buffer *b)
-{
-    pthread_mutex_lock(&b->mu);
-    b->kicked = 1;
-    pthread_cond_signal(&b->wake_consumer);
-    pthread_mutex_unlock(&b->mu);
-}
-
-void buffer_close(struct et_buffer *b)
+void et__buffer_close(struct et_buffer *b)
 {
     pthread_mutex_lock(&b->mu);
     b->closed = 1;
@@ -280,7 +272,7 @@ void buffer_close(struct et_buffer *b)
     pthread_mutex_unlock(&b->mu);
 }
 
-int buffer_take_spool_request(struct et_buffer *b)
+int et__buffer_take_spool_request(struct et_buffer *b)
 {
     pthread_mutex_lock(&b->mu);
     int r = b->spool_req;
@@ -289,7 +281,7 @@ int buffer_take_spool_request(struct et_buffer *b)
     return r;
 }
 
-size_t buffer_count(struct et_buffer *b)
+size_t et__buffer_count(struct et_buffer *b)
 {
     pthread_mutex_lock(&b->mu);
     size_t n = b->count;
@@ -297,11 +289,11 @@ size_t buffer_count(struct et_buffer *b)
     return n;
 }
 
-void buffer_nap(struct et_buffer *b, int ms)
+void et__buffer_nap(struct et_buffer *b, int ms)
 {
     struct timespec until;
 
-    util_deadline(&until, ms);
+    et__util_deadline(&until, ms);
     pthread_mutex_lock(&b->mu);
     /* Flush kicks do not cut a retry backoff short; closing and spooling do. */
     while (!b->closed && !b->spool_req) {

@@ -87,7 +87,7 @@ static char *spool_dir_for(const et_options *o, const char *url)
     size_t n = 0;
 
     if (s != NULL && *s)
-        return util_strdup(s);
+        return et__util_strdup(s);
     for (const char *p = strstr(url, "://") + 3; *p && n + 1 < sizeof host; p++)
         host[n++] = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' ? *p : '_';
     host[n] = '\0';
@@ -98,7 +98,7 @@ static char *spool_dir_for(const et_options *o, const char *url)
         snprintf(buf, sizeof buf, "%s/.local/state/exptrack/spool/%s", home, host);
     else
         snprintf(buf, sizeof buf, "/tmp/exptrack-spool-%d/%s", (int)getuid(), host);
-    return util_strdup(buf);
+    return et__util_strdup(buf);
 }
 
 /* The base URL, without trailing slashes. malloc'd or NULL. */
@@ -110,7 +110,7 @@ static char *base_url(const char *url)
         url = getenv("MLFLOW_TRACKING_URI");
     if (url == NULL || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
         return NULL;
-    char *u = util_strdup(url);
+    char *u = et__util_strdup(url);
     if (u != NULL) {
         size_t n = strlen(u);
         while (n > 0 && u[n - 1] == '/')
@@ -150,23 +150,23 @@ int et_client_new_opts(const et_options *opts, et_client **out)
     pthread_mutex_init(&c->spool_mu, NULL);
     c->url = base_url(o.url);
     if (c->url == NULL) {
-        util_set_error("no server URL (pass one, or set EXPTRACK_URL or MLFLOW_TRACKING_URI)");
+        et__util_set_error("no server URL (pass one, or set EXPTRACK_URL or MLFLOW_TRACKING_URI)");
         rc = ET_EINVAL;
         goto fail;
     }
     c->spool_dir = spool_dir_for(&o, c->url);
     c->opt = o;
     c->opt.url = c->opt.spool_dir = NULL;
-    if (c->spool_dir == NULL || buffer_new(o.buffer_points, &c->buf) != ET_OK)
+    if (c->spool_dir == NULL || et__buffer_new(o.buffer_points, &c->buf) != ET_OK)
         goto fail;
-    if ((rc = spool_open(c->spool_dir, 1, &c->spool)) != ET_OK) {
-        util_set_error("cannot open spool directory %s", c->spool_dir);
+    if ((rc = et__spool_open(c->spool_dir, 1, &c->spool)) != ET_OK) {
+        et__util_set_error("cannot open spool directory %s", c->spool_dir);
         goto fail;
     }
     if (c->opt.senders < 1 || c->opt.senders > ET_MAX_SENDERS)
         c->opt.senders = c->opt.senders < 1 ? 1 : ET_MAX_SENDERS;
     for (int i = 0; i < c->opt.senders; i++) {
-        if (pthread_create(&c->threads[i], NULL, batcher_main, c) != 0) {
+        if (pthread_create(&c->threads[i], NULL, et__batcher_main, c) != 0) {
             rc = ET_ENOMEM;
             goto fail;
         }
@@ -184,14 +184,14 @@ void et_client_free(et_client *c)
     if (c == NULL)
         return;
     if (c->nthreads > 0) {
-        atomic_store(&c->close_deadline, util_mono_ms() + c->opt.flush_timeout_ms);
+        atomic_store(&c->close_deadline, et__util_mono_ms() + c->opt.flush_timeout_ms);
         atomic_store(&c->closing, 1);
-        buffer_close(c->buf);
+        et__buffer_close(c->buf);
         for (int i = 0; i < c->nthreads; i++)
             pthread_join(c->threads[i], NULL);
     }
-    spool_close(c->spool);
-    buffer_free(c->buf);
+    et__spool_close(c->spool);
+    et__buffer_free(c->buf);
     for (int i = 0; i < c->npool; i++)
         curl_easy_cleanup(c->pool[i]);
     pthread_mutex_destroy(&c->pool_mu);
@@ -208,7 +208,7 @@ const char *et_client_url(const et_client *c)
 
 void et_client_stats(et_client *c, et_stats *out)
 {
-    out->queued = buffer_pushed(c->buf);
+    out->queued = et__buffer_pushed(c->buf);
     out->delivered = atomic_load(&c->st_delivered);
     out->spooled = atomic_load(&c->st_spooled);
     out->replayed = atomic_load(&c->st_replayed);
@@ -217,7 +217,7 @@ void et_client_stats(et_client *c, et_stats *out)
     out->requests = atomic_load(&c->st_requests);
 }
 
-CURL *client_get_handle(et_client *c)
+CURL *et__client_get_handle(et_client *c)
 {
     CURL *h = NULL;
     pthread_mutex_lock(&c->pool_mu);
@@ -227,7 +227,7 @@ CURL *client_get_handle(et_client *c)
     return h != NULL ? h : curl_easy_init();
 }
 
-void client_put_handle(et_client *c, CURL *h)
+void et__client_put_handle(et_client *c, CURL *h)
 {
     if (h == NULL)
         return;
@@ -252,29 +252,29 @@ static void nap_ms(int64_t ms)
 static int send_retrying(et_client *c, const char *method, const char *url, const char *body,
                          size_t len, const char *idem, int retry_ms, struct http_reply *rep)
 {
-    int64_t until = util_mono_ms() + retry_ms;
-    CURL *h = client_get_handle(c);
+    int64_t until = et__util_mono_ms() + retry_ms;
+    CURL *h = et__client_get_handle(c);
     int rc;
 
     if (h == NULL)
         return ET_ENOMEM;
     for (int attempt = 1;; attempt++) {
-        rc = http_request(h, url, method, body, len, idem, c->opt.request_timeout_ms, rep);
-        if (rc == ET_ENOMEM || (rc == ET_OK && !http_retryable(rep->status)))
+        rc = et__http_request(h, url, method, body, len, idem, c->opt.request_timeout_ms, rep);
+        if (rc == ET_ENOMEM || (rc == ET_OK && !et__http_retryable(rep->status)))
             break;
-        int64_t wait = http_backoff_ms(attempt);
-        if (util_mono_ms() + wait > until || atomic_load(&c->closing))
+        int64_t wait = et__http_backoff_ms(attempt);
+        if (et__util_mono_ms() + wait > until || atomic_load(&c->closing))
             break;
         nap_ms(wait);
     }
-    client_put_handle(c, h);
+    et__client_put_handle(c, h);
     if (rc == ET_OK && rep->status != 200)
-        rc = http_error_code(rep);
+        rc = et__http_error_code(rep);
     return rc;
 }
 
-int ctl_call(et_client *c, const char *method, const char *path, json_t *body, const char *query,
-             json_t **reply)
+int et__ctl_call(et_client *c, const char *method, const char *path, json_t *body,
+                 const char *query, json_t **reply)
 {
     struct http_reply rep = {0};
     struct et_dbuf url;
@@ -283,9 +283,10 @@ int ctl_call(et_client *c, const char *method, const char *path, json_t *body, c
 
     if (reply)
         *reply = NULL;
-    dbuf_init(&url);
-    dbuf_init(&rep.body);
-    if (dbuf_addf(&url, "%s%s%s%s", c->url, path, query ? "?" : "", query ? query : "") != ET_OK)
+    et__dbuf_init(&url);
+    et__dbuf_init(&rep.body);
+    if (et__dbuf_addf(&url, "%s%s%s%s", c->url, path, query ? "?" : "", query ? query : "") !=
+        ET_OK)
         return ET_ENOMEM;
     if (body != NULL && (text = json_dumps(body, JSON_COMPACT)) == NULL) {
         rc = ET_ENOMEM;
@@ -298,7 +299,7 @@ int ctl_call(et_client *c, const char *method, const char *path, json_t *body, c
     json_t *j = json_loadb(rep.body.data ? rep.body.data : "", rep.body.len, 0, NULL);
     if (!json_is_object(j)) {
         json_decref(j);
-        util_set_error("%s %s: reply is not a JSON object", method, path);
+        et__util_set_error("%s %s: reply is not a JSON object", method, path);
         rc = ET_EPROTOCOL;
         goto out;
     }
@@ -308,40 +309,40 @@ int ctl_call(et_client *c, const char *method, const char *path, json_t *body, c
         json_decref(j);
 out:
     free(text);
-    dbuf_cleanup(&url);
-    dbuf_cleanup(&rep.body);
+    et__dbuf_cleanup(&url);
+    et__dbuf_cleanup(&rep.body);
     return rc;
 }
 
-int ctl_post_text(et_client *c, const char *path, const char *body, size_t len,
-                  const char *idem_key, int retry_ms)
+int et__ctl_post_text(et_client *c, const char *path, const char *body, size_t len,
+                      const char *idem_key, int retry_ms)
 {
     struct http_reply rep = {0};
     struct et_dbuf url;
     int rc;
 
-    dbuf_init(&url);
-    dbuf_init(&rep.body);
-    if (dbuf_addf(&url, "%s%s", c->url, path) != ET_OK)
+    et__dbuf_init(&url);
+    et__dbuf_init(&rep.body);
+    if (et__dbuf_addf(&url, "%s%s", c->url, path) != ET_OK)
         return ET_ENOMEM;
     rc = send_retrying(c, "POST", url.data, body, len, idem_key, retry_ms, &rep);
-    dbuf_cleanup(&url);
-    dbuf_cleanup(&rep.body);
+    et__dbuf_cleanup(&url);
+    et__dbuf_cleanup(&rep.body);
     return rc;
 }
 
-int client_spool_append(et_client *c, const struct spool_rec *r)
+int et__client_spool_append(et_client *c, const struct spool_rec *r)
 {
     pthread_mutex_lock(&c->spool_mu);
-    int rc = spool_append(c->spool, r);
+    int rc = et__spool_append(c->spool, r);
     pthread_mutex_unlock(&c->spool_mu);
     return rc;
 }
 
-int client_spool_busy(et_client *c)
+int et__client_spool_busy(et_client *c)
 {
     pthread_mutex_lock(&c->spool_mu);
-    int busy = spool_pending(c->spool, 0) > 0;
+    int busy = et__spool_pending(c->spool, 0) > 0;
     pthread_mutex_unlock(&c->spool_mu);
     return busy;
 }

@@ -10,7 +10,7 @@
 #define API "/api/2.0/mlflow"
 
 /* A copy of obj[key] as a string ("" when absent); NULL only on ENOMEM. */
-char *jdup(const json_t *obj, const char *key)
+char *et__jdup(const json_t *obj, const char *key)
 {
     const json_t *v = json_object_get(obj, key);
     const char *s = json_string_value(v);
@@ -19,10 +19,10 @@ char *jdup(const json_t *obj, const char *key)
         snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
         s = num;
     }
-    return util_strdup(s ? s : "");
+    return et__util_strdup(s ? s : "");
 }
 
-int64_t jint(const json_t *obj, const char *key)
+int64_t et__jint(const json_t *obj, const char *key)
 {
     const json_t *v = json_object_get(obj, key);
     if (json_is_integer(v))
@@ -33,7 +33,7 @@ int64_t jint(const json_t *obj, const char *key)
 }
 
 /* Decodes [{key, value}] into a malloc'd array. */
-int decode_kvs(const json_t *arr, et_kv **out, size_t *n)
+int et__decode_kvs(const json_t *arr, et_kv **out, size_t *n)
 {
     size_t cnt = json_array_size(arr);
     *out = NULL;
@@ -45,8 +45,8 @@ int decode_kvs(const json_t *arr, et_kv **out, size_t *n)
         return ET_ENOMEM;
     for (size_t i = 0; i < cnt; i++) {
         const json_t *it = json_array_get(arr, i);
-        (*out)[i].key = jdup(it, "key");
-        (*out)[i].value = jdup(it, "value");
+        (*out)[i].key = et__jdup(it, "key");
+        (*out)[i].value = et__jdup(it, "value");
         *n = i + 1;
         if ((*out)[i].key == NULL || (*out)[i].value == NULL)
             return ET_ENOMEM;
@@ -54,7 +54,7 @@ int decode_kvs(const json_t *arr, et_kv **out, size_t *n)
     return ET_OK;
 }
 
-void free_kvs(et_kv *kv, size_t n)
+void et__free_kvs(et_kv *kv, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(kv[i].key);
@@ -69,7 +69,7 @@ static void experiment_cleanup(et_experiment *e)
     free(e->name);
     free(e->artifact_location);
     free(e->lifecycle_stage);
-    free_kvs(e->tags, e->ntags);
+    et__free_kvs(e->tags, e->ntags);
     memset(e, 0, sizeof *e);
 }
 
@@ -91,27 +91,27 @@ void et_experiment_list_free(et_experiment *list, size_t n)
 static int decode_experiment(const json_t *j, et_experiment *e)
 {
     memset(e, 0, sizeof *e);
-    e->experiment_id = jdup(j, "experiment_id");
-    e->name = jdup(j, "name");
-    e->artifact_location = jdup(j, "artifact_location");
-    e->lifecycle_stage = jdup(j, "lifecycle_stage");
-    e->creation_time = jint(j, "creation_time");
-    e->last_update_time = jint(j, "last_update_time");
+    e->experiment_id = et__jdup(j, "experiment_id");
+    e->name = et__jdup(j, "name");
+    e->artifact_location = et__jdup(j, "artifact_location");
+    e->lifecycle_stage = et__jdup(j, "lifecycle_stage");
+    e->creation_time = et__jint(j, "creation_time");
+    e->last_update_time = et__jint(j, "last_update_time");
     if (!e->experiment_id || !e->name || !e->artifact_location || !e->lifecycle_stage)
         return ET_ENOMEM;
-    return decode_kvs(json_object_get(j, "tags"), &e->tags, &e->ntags);
+    return et__decode_kvs(json_object_get(j, "tags"), &e->tags, &e->ntags);
 }
 
 /* Percent-encodes s for a query string into b. */
-int query_add(struct et_dbuf *b, const char *name, const char *s)
+int et__query_add(struct et_dbuf *b, const char *name, const char *s)
 {
-    int rc = dbuf_addf(b, "%s%s=", b->len ? "&" : "", name);
+    int rc = et__dbuf_addf(b, "%s%s=", b->len ? "&" : "", name);
     for (const unsigned char *p = (const unsigned char *)s; *p && rc == ET_OK; p++) {
         if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
             *p == '-' || *p == '_' || *p == '.' || *p == '~')
-            rc = dbuf_add(b, p, 1);
+            rc = et__dbuf_add(b, p, 1);
         else
-            rc = dbuf_addf(b, "%%%02X", *p);
+            rc = et__dbuf_addf(b, "%%%02X", *p);
     }
     return rc;
 }
@@ -135,12 +135,12 @@ int et_experiment_get(et_client *c, const char *id_or_name, et_experiment **out)
     if (c == NULL || id_or_name == NULL || out == NULL)
         return ET_EINVAL;
     byid = all_digits(id_or_name);
-    dbuf_init(&q);
-    if (query_add(&q, byid ? "experiment_id" : "experiment_name", id_or_name) != ET_OK)
+    et__dbuf_init(&q);
+    if (et__query_add(&q, byid ? "experiment_id" : "experiment_name", id_or_name) != ET_OK)
         return ET_ENOMEM;
-    rc = ctl_call(c, "GET", byid ? API "/experiments/get" : API "/experiments/get-by-name", NULL,
-                  q.data, &reply);
-    dbuf_cleanup(&q);
+    rc = et__ctl_call(c, "GET", byid ? API "/experiments/get" : API "/experiments/get-by-name",
+                      NULL, q.data, &reply);
+    et__dbuf_cleanup(&q);
     if (rc != ET_OK)
         return rc;
     et_experiment *e = calloc(1, sizeof *e);
@@ -167,11 +167,11 @@ int et_experiment_create(et_client *c, const char *name, char **id_out)
     json_t *body = json_pack("{s:s}", "name", name);
     if (body == NULL)
         return ET_ENOMEM;
-    int rc = ctl_call(c, "POST", API "/experiments/create", body, NULL, &reply);
+    int rc = et__ctl_call(c, "POST", API "/experiments/create", body, NULL, &reply);
     json_decref(body);
     if (rc != ET_OK)
         return rc;
-    *id_out = jdup(reply, "experiment_id");
+    *id_out = et__jdup(reply, "experiment_id");
     json_decref(reply);
     return *id_out ? ET_OK : ET_ENOMEM;
 }
@@ -215,7 +215,7 @@ int et_experiment_list(et_client *c, et_view view, et_experiment **out, size_t *
             rc = ET_ENOMEM;
             break;
         }
-        rc = ctl_call(c, "POST", API "/experiments/search", body, NULL, &reply);
+        rc = et__ctl_call(c, "POST", API "/experiments/search", body, NULL, &reply);
         json_decref(body);
         free(token);
         token = NULL;
@@ -233,7 +233,7 @@ int et_experiment_list(et_client *c, et_view view, et_experiment **out, size_t *
             cnt++;
         }
         if (rc == ET_OK && json_string_value(json_object_get(reply, "next_page_token")))
-            token = jdup(reply, "next_page_token");
+            token = et__jdup(reply, "next_page_token");
         json_decref(reply);
     } while (rc == ET_OK && token != NULL);
     free(token);
@@ -258,7 +258,7 @@ static int post_simple(et_client *c, const char *path, const char *id_field, con
         json_decref(body);
         return ET_ENOMEM;
     }
-    int rc = ctl_call(c, "POST", path, body, NULL, NULL);
+    int rc = et__ctl_call(c, "POST", path, body, NULL, NULL);
     json_decref(body);
     return rc;
 }
@@ -296,11 +296,12 @@ int et_run_update(et_client *c, const char *run_id, et_run_status status, int64_
     static const char *const names[] = {"", "RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"};
     if (c == NULL || run_id == NULL || status < ET_RUN_RUNNING || status > ET_RUN_KILLED)
         return ET_EINVAL;
-    json_t *body = json_pack("{s:s, s:s, s:I}", "run_id", run_id, "status", names[status],
-                             "end_time", (json_int_t)(end_time_ms ? end_time_ms : util_now_ms()));
+    json_t *body =
+        json_pack("{s:s, s:s, s:I}", "run_id", run_id, "status", names[status], "end_time",
+                  (json_int_t)(end_time_ms ? end_time_ms : et__util_now_ms()));
     if (body == NULL)
         return ET_ENOMEM;
-    int rc = ctl_call(c, "POST", API "/runs/update", body, NULL, NULL);
+    int rc = et__ctl_call(c, "POST", API "/runs/update", body, NULL, NULL);
     json_decref(body);
     return rc;
 }

@@ -8,16 +8,16 @@
 
 #include "internal.h"
 
-void dbuf_init(struct et_dbuf *b)
+void et__dbuf_init(struct et_dbuf *b)
 {
     b->data = NULL;
     b->len = b->cap = 0;
 }
 
-void dbuf_cleanup(struct et_dbuf *b)
+void et__dbuf_cleanup(struct et_dbuf *b)
 {
     free(b->data);
-    dbuf_init(b);
+    et__dbuf_init(b);
 }
 
 static int reserve(struct et_dbuf *b, size_t extra)
@@ -35,7 +35,7 @@ static int reserve(struct et_dbuf *b, size_t extra)
     return ET_OK;
 }
 
-int dbuf_add(struct et_dbuf *b, const void *p, size_t n)
+int et__dbuf_add(struct et_dbuf *b, const void *p, size_t n)
 {
     if (reserve(b, n) != ET_OK)
         return ET_ENOMEM;
@@ -46,7 +46,7 @@ int dbuf_add(struct et_dbuf *b, const void *p, size_t n)
     return ET_OK;
 }
 
-int dbuf_addf(struct et_dbuf *b, const char *fmt, ...)
+int et__dbuf_addf(struct et_dbuf *b, const char *fmt, ...)
 {
     va_list ap;
     char small[128];
@@ -57,7 +57,7 @@ int dbuf_addf(struct et_dbuf *b, const char *fmt, ...)
     if (n < 0)
         return ET_EINVAL;
     if ((size_t)n < sizeof small)
-        return dbuf_add(b, small, (size_t)n);
+        return et__dbuf_add(b, small, (size_t)n);
     if (reserve(b, (size_t)n) != ET_OK)
         return ET_ENOMEM;
     va_start(ap, fmt);
@@ -67,7 +67,7 @@ int dbuf_addf(struct et_dbuf *b, const char *fmt, ...)
     return ET_OK;
 }
 
-int dbuf_add_jstr(struct et_dbuf *b, const char *s)
+int et__dbuf_add_jstr(struct et_dbuf *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
 
@@ -96,11 +96,11 @@ int dbuf_add_jstr(struct et_dbuf *b, const char *s)
     return ET_OK;
 }
 
-int dbuf_add_jdouble(struct et_dbuf *b, double v)
+int et__dbuf_add_jdouble(struct et_dbuf *b, double v)
 {
     if (isnan(v))
-        return dbuf_add(b, "\"NaN\"", 5);
+        return et__dbuf_add(b, "\"NaN\"", 5);
     if (isinf(v))
-        return v > 0 ? dbuf_add(b, "\"Infinity\"", 10) : dbuf_add(b, "\"-Infinity\"", 11);
-    return dbuf_addf(b, "%.17g", v);
+        return v > 0 ? et__dbuf_add(b, "\"Infinity\"", 10) : et__dbuf_add(b, "\"-Infinity\"", 11);
+    return et__dbuf_addf(b, "%.17g", v);
 }

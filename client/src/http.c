@@ -9,10 +9,10 @@
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
     struct et_dbuf *b = ud;
-    return dbuf_add(b, p, size * n) == ET_OK ? size * n : 0;
+    return et__dbuf_add(b, p, size * n) == ET_OK ? size * n : 0;
 }
 
-void http_auth(CURL *h)
+void et__http_auth(CURL *h)
 {
     /* The MLflow clients' variables, so one environment serves both. */
     const char *user = getenv("MLFLOW_TRACKING_USERNAME");
@@ -29,8 +29,8 @@ void http_auth(CURL *h)
     }
 }
 
-int http_request(CURL *h, const char *url, const char *method, const char *body, size_t len,
-                 const char *idem_key, int timeout_ms, struct http_reply *rep)
+int et__http_request(CURL *h, const char *url, const char *method, const char *body, size_t len,
+                     const char *idem_key, int timeout_ms, struct http_reply *rep)
 {
     struct curl_slist *hdrs = NULL, *tmp;
     char idem[80];
@@ -60,7 +60,7 @@ int http_request(CURL *h, const char *url, const char *method, const char *body,
         hdrs = tmp;
     }
     curl_easy_setopt(h, CURLOPT_URL, url);
-    http_auth(h);
+    et__http_auth(h);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -75,7 +75,7 @@ int http_request(CURL *h, const char *url, const char *method, const char *body,
     }
     CURLcode cc = curl_easy_perform(h);
     if (cc != CURLE_OK) {
-        util_set_error("%s %s: %s", method, url, curl_easy_strerror(cc));
+        et__util_set_error("%s %s: %s", method, url, curl_easy_strerror(cc));
         rc = cc == CURLE_OUT_OF_MEMORY ? ET_ENOMEM : ET_ENETWORK;
         goto out;
     }
@@ -86,12 +86,12 @@ out:
     return rc;
 }
 
-int http_retryable(long status)
+int et__http_retryable(long status)
 {
     return status == 0 || status == 429 || status >= 500;
 }
 
-int64_t http_backoff_ms(int attempt)
+int64_t et__http_backoff_ms(int attempt)
 {
     int64_t cap = 100;
     for (int i = 1; i < attempt && cap < 10000; i++)
@@ -99,10 +99,10 @@ int64_t http_backoff_ms(int attempt)
     if (cap > 10000)
         cap = 10000;
     /* "Full jitter": uniform in [cap/2, cap] keeps a floor so we do not hammer. */
-    return cap / 2 + (int64_t)util_rand_below((uint64_t)cap / 2 + 1);
+    return cap / 2 + (int64_t)et__util_rand_below((uint64_t)cap / 2 + 1);
 }
 
-int http_error_code(const struct http_reply *rep)
+int et__http_error_code(const struct http_reply *rep)
 {
     const char *code = "", *msg = "";
     json_t *j = NULL;
@@ -115,13 +115,13 @@ int http_error_code(const struct http_reply *rep)
         code = c2 ? c2 : "";
         msg = m2 ? m2 : "";
     }
-    util_set_error("HTTP %ld %s: %.400s", rep->status, code, msg);
+    et__util_set_error("HTTP %ld %s: %.400s", rep->status, code, msg);
     json_decref(j);
     if (rep->status == 404 || strcmp(code, "RESOURCE_DOES_NOT_EXIST") == 0)
         return ET_ENOTFOUND;
     if (strcmp(code, "RESOURCE_ALREADY_EXISTS") == 0)
         return ET_EEXISTS;
-    if (http_retryable(rep->status))
+    if (et__http_retryable(rep->status))
         return ET_ESERVER;
     return ET_EREJECTED;
 }

@@ -1,6 +1,11 @@
 /* libexptrack internals shared by the library's files: the client struct,
  * the HTTP helper, the metric buffer, the spool and the batcher. Nothing
- * here is installed; the public API is include/exptrack.h. */
+ * here is installed; the public API is include/exptrack.h.
+ *
+ * Naming: every global symbol these files define is et__* (double underscore)
+ * so that libexptrack.a, which carries them all, cannot clash with a name in
+ * the program it is linked into; public API functions are et_*. Anything used
+ * by one file only is static. scripts/check/symbols.sh enforces the prefix. */
 #ifndef ET_CLIENT_INTERNAL_H
 #define ET_CLIENT_INTERNAL_H
 
@@ -26,28 +31,29 @@ struct et_dbuf {
     char *data; /* NUL-terminated when non-NULL */
     size_t len, cap;
 };
-void dbuf_init(struct et_dbuf *b);
-void dbuf_cleanup(struct et_dbuf *b);
-int dbuf_add(struct et_dbuf *b, const void *p, size_t n) ET_WUR;
-int dbuf_addf(struct et_dbuf *b, const char *fmt, ...) ET_WUR __attribute__((format(printf, 2, 3)));
+void et__dbuf_init(struct et_dbuf *b);
+void et__dbuf_cleanup(struct et_dbuf *b);
+int et__dbuf_add(struct et_dbuf *b, const void *p, size_t n) ET_WUR;
+int et__dbuf_addf(struct et_dbuf *b, const char *fmt, ...) ET_WUR
+    __attribute__((format(printf, 2, 3)));
 /* Appends s as a JSON string literal (quotes included). */
-int dbuf_add_jstr(struct et_dbuf *b, const char *s) ET_WUR;
+int et__dbuf_add_jstr(struct et_dbuf *b, const char *s) ET_WUR;
 /* Appends a double as JSON (NaN/Infinity as the contract's strings). */
-int dbuf_add_jdouble(struct et_dbuf *b, double v) ET_WUR;
+int et__dbuf_add_jdouble(struct et_dbuf *b, double v) ET_WUR;
 
 /* ---- time and randomness (util.c) ---- */
-int64_t util_now_ms(void);  /* wall clock, ms since the epoch */
-int64_t util_mono_ms(void); /* monotonic, ms */
-void util_deadline(struct timespec *ts, int64_t ms_from_now);
+int64_t et__util_now_ms(void);  /* wall clock, ms since the epoch */
+int64_t et__util_mono_ms(void); /* monotonic, ms */
+void et__util_deadline(struct timespec *ts, int64_t ms_from_now);
 /* 32 lowercase hex chars of randomness + NUL into out[33]. */
-void util_random_hex32(char out[33]);
+void et__util_random_hex32(char out[33]);
 /* Uniform in [0, n). */
-uint64_t util_rand_below(uint64_t n);
+uint64_t et__util_rand_below(uint64_t n);
 /* Thread-local last error message. */
-void util_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void et__util_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* MLflow key rules: 0 when key is valid. */
-int util_check_key(const char *key);
-char *util_strdup(const char *s);
+int et__util_check_key(const char *key);
+char *et__util_strdup(const char *s);
 
 /* ---- HTTP (http.c) ---- */
 struct http_reply {
@@ -57,20 +63,20 @@ struct http_reply {
 /* Sets credentials on h from MLFLOW_TRACKING_USERNAME + MLFLOW_TRACKING_PASSWORD
  * (HTTP Basic) or else MLFLOW_TRACKING_TOKEN (Bearer), as the MLflow clients
  * read them. Call after curl_easy_reset. */
-void http_auth(CURL *h);
+void et__http_auth(CURL *h);
 
 /* One request on h (a reused easy handle: keeps its connection). body may be
  * NULL. idem_key may be NULL. Returns ET_OK when any HTTP answer arrived
  * (check rep->status), ET_ENETWORK otherwise, ET_ENOMEM. rep is reset first. */
-int http_request(CURL *h, const char *url, const char *method, const char *body, size_t len,
-                 const char *idem_key, int timeout_ms, struct http_reply *rep) ET_WUR;
+int et__http_request(CURL *h, const char *url, const char *method, const char *body, size_t len,
+                     const char *idem_key, int timeout_ms, struct http_reply *rep) ET_WUR;
 /* True for answers worth retrying: none (network), 429, 5xx. */
-int http_retryable(long status);
+int et__http_retryable(long status);
 /* Backoff before attempt n (1-based): exponential from 100 ms to 10 s, full jitter. */
-int64_t http_backoff_ms(int attempt);
+int64_t et__http_backoff_ms(int attempt);
 /* Maps a non-200 status and MLflow error body to an ET_E* code, recording the
  * message for et_last_error(). */
-int http_error_code(const struct http_reply *rep);
+int et__http_error_code(const struct http_reply *rep);
 
 /* ---- metric buffer (buffer.c) ---- */
 struct et_point_out {
@@ -82,39 +88,37 @@ struct et_point_out {
 };
 
 struct et_buffer;
-/* capacity points. *out owned by caller (buffer_free). */
-int buffer_new(size_t capacity, struct et_buffer **out) ET_WUR;
-void buffer_free(struct et_buffer *b);
-/* Interns s, returning its id in *id; strings live until buffer_free. */
-int buffer_intern(struct et_buffer *b, const char *s, uint32_t *id) ET_WUR;
+/* capacity points. *out owned by caller (et__buffer_free). */
+int et__buffer_new(size_t capacity, struct et_buffer **out) ET_WUR;
+void et__buffer_free(struct et_buffer *b);
+/* Interns s, returning its id in *id; strings live until et__buffer_free. */
+int et__buffer_intern(struct et_buffer *b, const char *s, uint32_t *id) ET_WUR;
 /* Appends a point, interning key (checked against MLflow's key rules the
  * first time: ET_EINVAL). While full it waits; under ET_FULL_SPOOL it also
  * asks the batcher to spool instead of waiting for the server. ET_ECLOSED
  * once closed. */
-int buffer_push(struct et_buffer *b, uint32_t run, const char *key, double value, int64_t step,
-                int64_t ts, et_full_policy policy) ET_WUR;
+int et__buffer_push(struct et_buffer *b, uint32_t run, const char *key, double value, int64_t step,
+                    int64_t ts, et_full_policy policy) ET_WUR;
 /* Pops up to max points into out, waiting until at least `want` are queued,
  * a flush is requested, the buffer is closed, or timeout_ms pass. Returns the
  * number popped (maybe 0); when > 0, *ticket names the batch for
- * buffer_done(). At most ET_MAX_SENDERS batches may be outstanding. */
-size_t buffer_pop(struct et_buffer *b, struct et_point_out *out, size_t max, size_t want,
-                  int timeout_ms, uint64_t *ticket);
+ * et__buffer_done(). At most ET_MAX_SENDERS batches may be outstanding. */
+size_t et__buffer_pop(struct et_buffer *b, struct et_point_out *out, size_t max, size_t want,
+                      int timeout_ms, uint64_t *ticket);
 /* Marks a popped batch handled (delivered, spooled or dropped). */
-void buffer_done(struct et_buffer *b, uint64_t ticket);
+void et__buffer_done(struct et_buffer *b, uint64_t ticket);
 /* Sequence number of the next point to be pushed (for flush targets). */
-uint64_t buffer_pushed(struct et_buffer *b);
+uint64_t et__buffer_pushed(struct et_buffer *b);
 /* Waits until all points with sequence < target are handled; ET_ETIMEDOUT. */
-int buffer_wait_done(struct et_buffer *b, uint64_t target, int timeout_ms);
-/* Asks the popper to stop waiting for a full batch (flush now). */
-void buffer_kick(struct et_buffer *b);
+int et__buffer_wait_done(struct et_buffer *b, uint64_t target, int timeout_ms);
 /* Closes: pushes fail with ET_ECLOSED; pops stop waiting. */
-void buffer_close(struct et_buffer *b);
+void et__buffer_close(struct et_buffer *b);
 /* True (and clears it) when a producer found the buffer full under ET_FULL_SPOOL. */
-int buffer_take_spool_request(struct et_buffer *b);
+int et__buffer_take_spool_request(struct et_buffer *b);
 /* Points queued and not popped. */
-size_t buffer_count(struct et_buffer *b);
-/* Sleeps up to ms unless kicked/closed/spool-requested. */
-void buffer_nap(struct et_buffer *b, int ms);
+size_t et__buffer_count(struct et_buffer *b);
+/* Sleeps up to ms unless closed or spool-requested (flush kicks do not end it). */
+void et__buffer_nap(struct et_buffer *b, int ms);
 
 /* ---- spool (spool.c) ---- */
 struct spool_rec {
@@ -124,29 +128,29 @@ struct spool_rec {
     char *body;       /* JSON body */
     size_t body_len;
 };
-void spool_rec_cleanup(struct spool_rec *r);
+void et__spool_rec_cleanup(struct spool_rec *r);
 
 struct et_spool;
 /* Opens (creating) dir. own: this process appends to its own segment file
- * there (created at the first append). *out owned by caller (spool_close). */
-int spool_open(const char *dir, int own, struct et_spool **out) ET_WUR;
+ * there (created at the first append). *out owned by caller (et__spool_close). */
+int et__spool_open(const char *dir, int own, struct et_spool **out) ET_WUR;
 /* Closes; an own segment that still has unacked records stays for later. */
-void spool_close(struct et_spool *s);
+void et__spool_close(struct et_spool *s);
 /* Appends one record durably (write + fsync). */
-int spool_append(struct et_spool *s, const struct spool_rec *r) ET_WUR;
+int et__spool_append(struct et_spool *s, const struct spool_rec *r) ET_WUR;
 /* The oldest unacknowledged record (orphaned segments first, then ours).
  * Returns 1 and fills *r (caller cleans up), 0 when nothing is pending, or
  * an error. Corrupt records are counted and skipped. */
-int spool_peek(struct et_spool *s, struct spool_rec *r) ET_WUR;
-/* Acknowledges the record last returned by spool_peek. */
-int spool_ack(struct et_spool *s) ET_WUR;
+int et__spool_peek(struct et_spool *s, struct spool_rec *r) ET_WUR;
+/* Acknowledges the record last returned by et__spool_peek. */
+int et__spool_ack(struct et_spool *s) ET_WUR;
 /* Unacked records known (ours + adopted orphans); rescans orphans when rescan. */
-size_t spool_pending(struct et_spool *s, int rescan);
+size_t et__spool_pending(struct et_spool *s, int rescan);
 /* Records skipped for checksum mismatch so far. */
-size_t spool_corrupt_count(struct et_spool *s);
+size_t et__spool_corrupt_count(struct et_spool *s);
 
 /* Low-level record codec (exposed for unit tests). */
-uint32_t spool_crc32(const void *data, size_t len);
+uint32_t et__spool_crc32(const void *data, size_t len);
 
 /* ---- the client ---- */
 struct et_client {
@@ -160,7 +164,7 @@ struct et_client {
     int nthreads;
     atomic_int next_sender; /* index handed to each starting sender; 0 also replays */
     atomic_int closing;
-    atomic_llong close_deadline; /* util_mono_ms() after which everything spools */
+    atomic_llong close_deadline; /* et__util_mono_ms() after which everything spools */
 
     pthread_mutex_t pool_mu; /* idle curl handles for control calls */
     CURL *pool[8];
@@ -178,40 +182,40 @@ struct et_run {
     pthread_mutex_t mu;
 };
 
-/* Takes an idle curl handle (or makes one); give it back with client_put_handle. */
-CURL *client_get_handle(et_client *c);
-void client_put_handle(et_client *c, CURL *h);
+/* Takes an idle curl handle (or makes one); give it back with et__client_put_handle. */
+CURL *et__client_get_handle(et_client *c);
+void et__client_put_handle(et_client *c, CURL *h);
 
 /* Control request: method, api path (after the base URL), JSON body (POST;
  * borrowed) or query (GET, already encoded, may be NULL). Retries network
  * errors and 429/5xx for control_retry_ms. On success *reply (may be NULL)
  * owns the parsed JSON object. */
-int ctl_call(et_client *c, const char *method, const char *path, json_t *body, const char *query,
-             json_t **reply) ET_WUR;
+int et__ctl_call(et_client *c, const char *method, const char *path, json_t *body,
+                 const char *query, json_t **reply) ET_WUR;
 /* Same, sending a JSON text body once (no retry) with idem_key. */
-int ctl_post_text(et_client *c, const char *path, const char *body, size_t len,
-                  const char *idem_key, int retry_ms) ET_WUR;
+int et__ctl_post_text(et_client *c, const char *path, const char *body, size_t len,
+                      const char *idem_key, int retry_ms) ET_WUR;
 
-/* JSON decoding helpers (control.c). jdup: a malloc'd copy of obj[key] as a
- * string ("" when absent, integers printed), NULL only on ENOMEM. jint:
+/* JSON decoding helpers (control.c). et__jdup: a malloc'd copy of obj[key] as a
+ * string ("" when absent, integers printed), NULL only on ENOMEM. et__jint:
  * obj[key] as an integer (numbers or numeric strings), 0 when absent. */
-char *jdup(const json_t *obj, const char *key);
-int64_t jint(const json_t *obj, const char *key);
+char *et__jdup(const json_t *obj, const char *key);
+int64_t et__jint(const json_t *obj, const char *key);
 /* [{key, value}] -> malloc'd array (*n set even on partial failure). */
-int decode_kvs(const json_t *arr, et_kv **out, size_t *n) ET_WUR;
-void free_kvs(et_kv *kv, size_t n);
+int et__decode_kvs(const json_t *arr, et_kv **out, size_t *n) ET_WUR;
+void et__free_kvs(et_kv *kv, size_t n);
 /* Appends name=percent-encoded(s) (with '&' when b is non-empty). */
-int query_add(struct et_dbuf *b, const char *name, const char *s) ET_WUR;
+int et__query_add(struct et_dbuf *b, const char *name, const char *s) ET_WUR;
 
 /* Builds a log-batch body for n points of one run into b. */
-int batch_encode(struct et_dbuf *b, const char *run_id, const struct et_point_out *pts,
-                 size_t n) ET_WUR;
+int et__batch_encode(struct et_dbuf *b, const char *run_id, const struct et_point_out *pts,
+                     size_t n) ET_WUR;
 
 /* Batcher thread (batcher.c); c->opt.senders of them run. */
-void *batcher_main(void *arg);
+void *et__batcher_main(void *arg);
 /* Appends a record to the client's spool under spool_mu (opening it if needed). */
-int client_spool_append(et_client *c, const struct spool_rec *r) ET_WUR;
+int et__client_spool_append(et_client *c, const struct spool_rec *r) ET_WUR;
 /* True when the client's own spool holds unacked records. */
-int client_spool_busy(et_client *c);
+int et__client_spool_busy(et_client *c);
 
 #endif

@@ -56,10 +56,10 @@ static int decode_metrics(const json_t *arr, et_metric **out, size_t *n, int wit
         const json_t *m = json_array_get(arr, i);
         et_metric *p = &(*out)[i];
         p->value = jdouble(json_object_get(m, "value"));
-        p->timestamp = jint(m, "timestamp");
-        p->step = jint(m, "step");
+        p->timestamp = et__jint(m, "timestamp");
+        p->step = et__jint(m, "step");
         *n = i + 1;
-        if (with_key && (p->key = jdup(m, "key")) == NULL)
+        if (with_key && (p->key = et__jdup(m, "key")) == NULL)
             return ET_ENOMEM;
     }
     return ET_OK;
@@ -78,8 +78,8 @@ void et_run_info_free(et_run_info *ri)
     for (size_t i = 0; i < ri->nmetrics; i++)
         free(ri->metrics[i].key);
     free(ri->metrics);
-    free_kvs(ri->params, ri->nparams);
-    free_kvs(ri->tags, ri->ntags);
+    et__free_kvs(ri->params, ri->nparams);
+    et__free_kvs(ri->tags, ri->ntags);
     free(ri);
 }
 
@@ -91,22 +91,22 @@ static int decode_run(const json_t *run, et_run_info **out)
 
     if (ri == NULL)
         return ET_ENOMEM;
-    ri->run_id = jdup(info, "run_id");
-    ri->experiment_id = jdup(info, "experiment_id");
-    ri->run_name = jdup(info, "run_name");
-    ri->user_id = jdup(info, "user_id");
-    ri->artifact_uri = jdup(info, "artifact_uri");
-    ri->lifecycle_stage = jdup(info, "lifecycle_stage");
-    ri->start_time = jint(info, "start_time");
-    ri->end_time = jint(info, "end_time");
+    ri->run_id = et__jdup(info, "run_id");
+    ri->experiment_id = et__jdup(info, "experiment_id");
+    ri->run_name = et__jdup(info, "run_name");
+    ri->user_id = et__jdup(info, "user_id");
+    ri->artifact_uri = et__jdup(info, "artifact_uri");
+    ri->lifecycle_stage = et__jdup(info, "lifecycle_stage");
+    ri->start_time = et__jint(info, "start_time");
+    ri->end_time = et__jint(info, "end_time");
     const char *st = json_string_value(json_object_get(info, "status"));
     ri->status = status_of(st ? st : "");
     if (!ri->run_id || !ri->experiment_id || !ri->run_name || !ri->user_id || !ri->artifact_uri ||
         !ri->lifecycle_stage)
         goto fail;
     if ((rc = decode_metrics(json_object_get(data, "metrics"), &ri->metrics, &ri->nmetrics, 1)) ||
-        (rc = decode_kvs(json_object_get(data, "params"), &ri->params, &ri->nparams)) ||
-        (rc = decode_kvs(json_object_get(data, "tags"), &ri->tags, &ri->ntags)))
+        (rc = et__decode_kvs(json_object_get(data, "params"), &ri->params, &ri->nparams)) ||
+        (rc = et__decode_kvs(json_object_get(data, "tags"), &ri->tags, &ri->ntags)))
         goto fail;
     *out = ri;
     return ET_OK;
@@ -122,11 +122,11 @@ int et_run_get(et_client *c, const char *run_id, et_run_info **out)
 
     if (c == NULL || run_id == NULL || out == NULL)
         return ET_EINVAL;
-    dbuf_init(&q);
-    if (query_add(&q, "run_id", run_id) != ET_OK)
+    et__dbuf_init(&q);
+    if (et__query_add(&q, "run_id", run_id) != ET_OK)
         return ET_ENOMEM;
-    int rc = ctl_call(c, "GET", API "/runs/get", NULL, q.data, &reply);
-    dbuf_cleanup(&q);
+    int rc = et__ctl_call(c, "GET", API "/runs/get", NULL, q.data, &reply);
+    et__dbuf_cleanup(&q);
     if (rc == ET_OK)
         rc = decode_run(json_object_get(reply, "run"), out);
     json_decref(reply);
@@ -201,7 +201,7 @@ int et_run_search(et_client *c, const et_search *s, et_run_iter **out)
 static int next_page(et_run_iter *it)
 {
     json_t *reply = NULL;
-    int rc = ctl_call(it->c, "POST", API "/runs/search", it->body, NULL, &reply);
+    int rc = et__ctl_call(it->c, "POST", API "/runs/search", it->body, NULL, &reply);
     if (rc != ET_OK)
         return rc;
     json_decref(it->page);
@@ -271,19 +271,19 @@ int et_metric_history(et_client *c, const char *run_id, const char *key, et_metr
     do {
         struct et_dbuf q;
         json_t *reply = NULL;
-        dbuf_init(&q);
-        rc = query_add(&q, "run_id", run_id);
+        et__dbuf_init(&q);
+        rc = et__query_add(&q, "run_id", run_id);
         if (rc == ET_OK)
-            rc = query_add(&q, "metric_key", key);
+            rc = et__query_add(&q, "metric_key", key);
         if (rc == ET_OK)
-            rc = dbuf_addf(&q, "&max_results=25000");
+            rc = et__dbuf_addf(&q, "&max_results=25000");
         if (rc == ET_OK && token)
-            rc = query_add(&q, "page_token", token);
+            rc = et__query_add(&q, "page_token", token);
         free(token);
         token = NULL;
         if (rc == ET_OK)
-            rc = ctl_call(c, "GET", API "/metrics/get-history", NULL, q.data, &reply);
-        dbuf_cleanup(&q);
+            rc = et__ctl_call(c, "GET", API "/metrics/get-history", NULL, q.data, &reply);
+        et__dbuf_cleanup(&q);
         if (rc != ET_OK)
             break;
         et_metric *page = NULL;
@@ -299,7 +299,7 @@ int et_metric_history(et_client *c, const char *run_id, const char *key, et_metr
         }
         free(page);
         if (rc == ET_OK && json_string_value(json_object_get(reply, "next_page_token")))
-            token = jdup(reply, "next_page_token");
+            token = et__jdup(reply, "next_page_token");
         json_decref(reply);
     } while (rc == ET_OK && token != NULL);
     free(token);

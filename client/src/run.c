@@ -15,9 +15,9 @@ static int run_new(et_client *c, const char *run_id, const char *exp_id, et_run 
         return ET_ENOMEM;
     r->c = c;
     snprintf(r->run_id, sizeof r->run_id, "%s", run_id);
-    r->experiment_id = util_strdup(exp_id ? exp_id : "");
+    r->experiment_id = et__util_strdup(exp_id ? exp_id : "");
     pthread_mutex_init(&r->mu, NULL);
-    if (r->experiment_id == NULL || buffer_intern(c->buf, r->run_id, &r->run_sid) != ET_OK) {
+    if (r->experiment_id == NULL || et__buffer_intern(c->buf, r->run_id, &r->run_sid) != ET_OK) {
         free(r->experiment_id);
         pthread_mutex_destroy(&r->mu);
         free(r);
@@ -51,7 +51,7 @@ int et_run_create(et_client *c, const char *experiment_id, const char *run_name,
     if (c == NULL || out == NULL)
         return ET_EINVAL;
     body = json_pack("{s:s, s:I}", "experiment_id", experiment_id ? experiment_id : "0",
-                     "start_time", (json_int_t)util_now_ms());
+                     "start_time", (json_int_t)et__util_now_ms());
     tags = json_array();
     if (body == NULL || tags == NULL)
         goto out;
@@ -67,7 +67,7 @@ int et_run_create(et_client *c, const char *experiment_id, const char *run_name,
         goto out;
     if (ntags > 0 && json_object_set(body, "tags", tags) != 0)
         goto out;
-    if ((rc = ctl_call(c, "POST", "/api/2.0/mlflow/runs/create", body, NULL, &reply)) != ET_OK)
+    if ((rc = et__ctl_call(c, "POST", "/api/2.0/mlflow/runs/create", body, NULL, &reply)) != ET_OK)
         goto out;
     json_t *info = json_object_get(json_object_get(reply, "run"), "info");
     const char *id = json_string_value(json_object_get(info, "run_id"));
@@ -105,15 +105,16 @@ int et_log_metric_ts(et_run *r, const char *key, double value, int64_t step, int
         return ET_EINVAL;
     et_client *c = r->c;
     /* The buffer validates a key when it first interns it. */
-    int rc = buffer_push(c->buf, r->run_sid, key, value, step, timestamp_ms, c->opt.full_policy);
+    int rc =
+        et__buffer_push(c->buf, r->run_sid, key, value, step, timestamp_ms, c->opt.full_policy);
     if (rc == ET_EINVAL)
-        util_set_error("invalid metric key '%.250s'", key);
+        et__util_set_error("invalid metric key '%.250s'", key);
     return rc;
 }
 
 int et_log_metric(et_run *r, const char *key, double value, int64_t step)
 {
-    return et_log_metric_ts(r, key, value, step, util_now_ms());
+    return et_log_metric_ts(r, key, value, step, et__util_now_ms());
 }
 int et_log_params(et_run *r, const char *const *keys, const char *const *values, size_t n)
 {
@@ -127,7 +128,7 @@ int et_log_params(et_run *r, const char *const *keys, const char *const *values,
     if (body == NULL || params == NULL)
         goto out;
     for (size_t i = 0; i < n; i++) {
-        if (keys[i] == NULL || util_check_key(keys[i]) != ET_OK) {
+        if (keys[i] == NULL || et__util_check_key(keys[i]) != ET_OK) {
             rc = ET_EINVAL;
             goto out;
         }
@@ -137,7 +138,7 @@ int et_log_params(et_run *r, const char *const *keys, const char *const *values,
     }
     if (json_object_set(body, "params", params) != 0)
         goto out;
-    rc = ctl_call(r->c, "POST", "/api/2.0/mlflow/runs/log-batch", body, NULL, NULL);
+    rc = et__ctl_call(r->c, "POST", "/api/2.0/mlflow/runs/log-batch", body, NULL, NULL);
 out:
     json_decref(params);
     json_decref(body);
@@ -151,13 +152,13 @@ int et_log_param(et_run *r, const char *key, const char *value)
 
 int et_set_tag(et_run *r, const char *key, const char *value)
 {
-    if (r == NULL || key == NULL || util_check_key(key) != ET_OK)
+    if (r == NULL || key == NULL || et__util_check_key(key) != ET_OK)
         return ET_EINVAL;
     json_t *body =
         json_pack("{s:s, s:s, s:s}", "run_id", r->run_id, "key", key, "value", value ? value : "");
     if (body == NULL)
         return ET_ENOMEM;
-    int rc = ctl_call(r->c, "POST", "/api/2.0/mlflow/runs/set-tag", body, NULL, NULL);
+    int rc = et__ctl_call(r->c, "POST", "/api/2.0/mlflow/runs/set-tag", body, NULL, NULL);
     json_decref(body);
     return rc;
 }
@@ -167,8 +168,9 @@ int et_run_flush(et_run *r, int timeout_ms)
     if (r == NULL)
         return ET_EINVAL;
     et_client *c = r->c;
-    uint64_t target = buffer_pushed(c->buf);
-    return buffer_wait_done(c->buf, target, timeout_ms < 0 ? c->opt.flush_timeout_ms : timeout_ms);
+    uint64_t target = et__buffer_pushed(c->buf);
+    return et__buffer_wait_done(c->buf, target,
+                                timeout_ms < 0 ? c->opt.flush_timeout_ms : timeout_ms);
 }
 
 /* Sets status and end time; spooled behind the points when the server is away. */
@@ -182,18 +184,18 @@ static int end_update(et_run *r, et_run_status status)
                      status == ET_RUN_FAILED   ? "FAILED"
                      : status == ET_RUN_KILLED ? "KILLED"
                                                : "FINISHED",
-                     (long long)util_now_ms());
+                     (long long)et__util_now_ms());
     int rc = ET_ENETWORK;
 
-    if (!client_spool_busy(c))
-        rc = ctl_post_text(c, "/api/2.0/mlflow/runs/update", body, (size_t)n, NULL,
-                           c->opt.control_retry_ms < 10000 ? c->opt.control_retry_ms : 10000);
+    if (!et__client_spool_busy(c))
+        rc = et__ctl_post_text(c, "/api/2.0/mlflow/runs/update", body, (size_t)n, NULL,
+                               c->opt.control_retry_ms < 10000 ? c->opt.control_retry_ms : 10000);
     if (rc != ET_ENETWORK && rc != ET_ESERVER)
         return rc;
     rec.path = (char *)"/api/2.0/mlflow/runs/update";
     rec.body = body;
     rec.body_len = (size_t)n;
-    return client_spool_append(c, &rec) == ET_OK ? ET_OK : rc;
+    return et__client_spool_append(c, &rec) == ET_OK ? ET_OK : rc;
 }
 
 int et_run_end(et_run *r, et_run_status status)

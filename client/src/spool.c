@@ -55,7 +55,7 @@ static void crc_init(void)
     }
 }
 
-uint32_t spool_crc32(const void *data, size_t len)
+uint32_t et__spool_crc32(const void *data, size_t len)
 {
     const unsigned char *p = data;
     uint32_t c = 0xFFFFFFFFu;
@@ -66,7 +66,7 @@ uint32_t spool_crc32(const void *data, size_t len)
     return c ^ 0xFFFFFFFFu;
 }
 
-void spool_rec_cleanup(struct spool_rec *r)
+void et__spool_rec_cleanup(struct spool_rec *r)
 {
     free(r->path);
     free(r->body);
@@ -136,7 +136,7 @@ static int read_record(int fd, uint64_t off, uint64_t fsize, char **out, uint32_
     }
     p[n] = '\0';
     *next = off + 12 + n;
-    if (spool_crc32(p, n) != get32(h + 8)) {
+    if (et__spool_crc32(p, n) != get32(h + 8)) {
         free(p);
         return ET_ECORRUPT;
     }
@@ -272,7 +272,7 @@ static int scan_orphans(struct et_spool *s)
             }
             names = p;
         }
-        if ((names[n] = util_strdup(e->d_name)) == NULL) {
+        if ((names[n] = et__util_strdup(e->d_name)) == NULL) {
             rc = ET_ENOMEM;
             break;
         }
@@ -311,7 +311,7 @@ static int mkdir_p(const char *dir)
     return ET_OK;
 }
 
-int spool_open(const char *dir, int own, struct et_spool **out)
+int et__spool_open(const char *dir, int own, struct et_spool **out)
 {
     struct et_spool *s = calloc(1, sizeof *s);
     int rc;
@@ -320,19 +320,19 @@ int spool_open(const char *dir, int own, struct et_spool **out)
         return ET_ENOMEM;
     s->own = own;
     s->peeked = -1;
-    if ((s->dir = util_strdup(dir)) == NULL) {
+    if ((s->dir = et__util_strdup(dir)) == NULL) {
         free(s);
         return ET_ENOMEM;
     }
     if ((rc = mkdir_p(dir)) != ET_OK || (rc = scan_orphans(s)) != ET_OK) {
-        spool_close(s);
+        et__spool_close(s);
         return rc;
     }
     *out = s;
     return ET_OK;
 }
 
-void spool_close(struct et_spool *s)
+void et__spool_close(struct et_spool *s)
 {
     if (s == NULL)
         return;
@@ -365,7 +365,7 @@ static int create_mine(struct et_spool *s)
     g->fd = -1;
     clock_gettime(CLOCK_REALTIME, &ts);
     char rnd[33];
-    util_random_hex32(rnd);
+    et__util_random_hex32(rnd);
     snprintf(name, sizeof name, "%014lld%09ld-%d-%.8s" SPOOL_SUFFIX, (long long)ts.tv_sec,
              ts.tv_nsec, (int)getpid(), rnd);
     snprintf(tmpname, sizeof tmpname, ".%s.tmp", name);
@@ -397,7 +397,7 @@ static int write_record(struct segment *g, const char *payload, size_t n, int du
     unsigned char h[12];
     put32(h, SPOOL_MAGIC);
     put32(h + 4, (uint32_t)n);
-    put32(h + 8, spool_crc32(payload, n));
+    put32(h + 8, et__spool_crc32(payload, n));
     struct iovec_like {
         const void *p;
         size_t n;
@@ -427,7 +427,7 @@ static int write_record(struct segment *g, const char *payload, size_t n, int du
     return ET_OK;
 }
 
-int spool_append(struct et_spool *s, const struct spool_rec *r)
+int et__spool_append(struct et_spool *s, const struct spool_rec *r)
 {
     struct et_dbuf b;
     int rc;
@@ -436,16 +436,16 @@ int spool_append(struct et_spool *s, const struct spool_rec *r)
         return ET_EINVAL;
     if (s->mine == NULL && (rc = create_mine(s)) != ET_OK)
         return rc;
-    dbuf_init(&b);
-    rc = dbuf_addf(&b, "R\n%s\n%s\n%u\n", r->path, r->key, (unsigned)r->npoints);
+    et__dbuf_init(&b);
+    rc = et__dbuf_addf(&b, "R\n%s\n%s\n%u\n", r->path, r->key, (unsigned)r->npoints);
     if (rc == ET_OK)
-        rc = dbuf_add(&b, r->body, r->body_len);
+        rc = et__dbuf_add(&b, r->body, r->body_len);
     uint64_t off = s->mine->size;
     if (rc == ET_OK)
         rc = write_record(s->mine, b.data, b.len, 1);
     if (rc == ET_OK)
         rc = pending_push(s->mine, off);
-    dbuf_cleanup(&b);
+    et__dbuf_cleanup(&b);
     return rc;
 }
 
@@ -474,7 +474,7 @@ static int parse_request(const char *p, uint32_t n, struct spool_rec *r)
     r->body_len = (size_t)(end - body);
     r->body = malloc(r->body_len + 1);
     if (r->path == NULL || r->body == NULL) {
-        spool_rec_cleanup(r);
+        et__spool_rec_cleanup(r);
         return ET_ENOMEM;
     }
     memcpy(r->path, f[0], plen);
@@ -499,7 +499,7 @@ static struct segment *front(struct et_spool *s, int *index)
     return NULL;
 }
 
-int spool_peek(struct et_spool *s, struct spool_rec *r)
+int et__spool_peek(struct et_spool *s, struct spool_rec *r)
 {
     for (;;) {
         int idx;
@@ -526,7 +526,7 @@ int spool_peek(struct et_spool *s, struct spool_rec *r)
     }
 }
 
-int spool_ack(struct et_spool *s)
+int et__spool_ack(struct et_spool *s)
 {
     struct segment *g = s->peeked == -2 ? s->mine : &s->segs[s->peeked];
     unsigned char a[9];
@@ -554,7 +554,7 @@ int spool_ack(struct et_spool *s)
     return write_record(g, (const char *)a, sizeof a, 0);
 }
 
-size_t spool_pending(struct et_spool *s, int rescan)
+size_t et__spool_pending(struct et_spool *s, int rescan)
 {
     size_t n = 0;
 
@@ -567,7 +567,7 @@ size_t spool_pending(struct et_spool *s, int rescan)
     return n;
 }
 
-size_t spool_corrupt_count(struct et_spool *s)
+size_t et__spool_corrupt_count(struct et_spool *s)
 {
     return s->corrupt;
 }

@@ -14,21 +14,21 @@
 
 static _Thread_local char last_error[512];
 
-int64_t util_now_ms(void)
+int64_t et__util_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME_COARSE, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t util_mono_ms(void)
+int64_t et__util_mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void util_deadline(struct timespec *ts, int64_t ms_from_now)
+void et__util_deadline(struct timespec *ts, int64_t ms_from_now)
 {
     clock_gettime(CLOCK_MONOTONIC, ts);
     ts->tv_sec += ms_from_now / 1000;
@@ -54,7 +54,7 @@ static void random_bytes(unsigned char *buf, size_t n)
     }
     if (got < n) {
         uint64_t x =
-            (uint64_t)util_mono_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)buf;
+            (uint64_t)et__util_mono_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)buf;
         for (size_t i = got; i < n; i++) {
             x ^= x << 13;
             x ^= x >> 7;
@@ -64,7 +64,7 @@ static void random_bytes(unsigned char *buf, size_t n)
     }
 }
 
-void util_random_hex32(char out[33])
+void et__util_random_hex32(char out[33])
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char raw[16];
@@ -77,7 +77,7 @@ void util_random_hex32(char out[33])
     out[32] = '\0';
 }
 
-uint64_t util_rand_below(uint64_t n)
+uint64_t et__util_rand_below(uint64_t n)
 {
     uint64_t x;
     if (n == 0)
@@ -86,7 +86,7 @@ uint64_t util_rand_below(uint64_t n)
     return x % n;
 }
 
-void util_set_error(const char *fmt, ...)
+void et__util_set_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -107,7 +107,7 @@ static int key_char_ok(unsigned char ch)
            ch == ' ' || ch == ':';
 }
 
-int util_check_key(const char *key)
+int et__util_check_key(const char *key)
 {
     size_t n = 0;
     if (key == NULL || key[0] == '\0')
@@ -123,7 +123,7 @@ int util_check_key(const char *key)
     return ET_OK;
 }
 
-char *util_strdup(const char *s)
+char *et__util_strdup(const char *s)
 {
     if (s == NULL)
         return NULL;

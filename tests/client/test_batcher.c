@@ -22,8 +22,8 @@ static void encodes_contract_json(void **state)
                                   {"r", "q\"k", NAN, 2, 11},
                                   {"r", "x", INFINITY, -3, 12},
                                   {"r", "x", -INFINITY, 4, 13}};
-    dbuf_init(&b);
-    assert_int_equal(batch_encode(&b, "abc", pts, 4), ET_OK);
+    et__dbuf_init(&b);
+    assert_int_equal(et__batch_encode(&b, "abc", pts, 4), ET_OK);
     json_error_t err;
     json_t *j = json_loads(b.data, 0, &err);
     assert_non_null(j);
@@ -40,7 +40,7 @@ static void encodes_contract_json(void **state)
     assert_int_equal(json_integer_value(json_object_get(json_array_get(m, 2), "step")), -3);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(m, 3), "timestamp")), 13);
     json_decref(j);
-    dbuf_cleanup(&b);
+    et__dbuf_cleanup(&b);
 }
 
 static void unreachable_server_spools_everything(void **state)
@@ -80,8 +80,8 @@ static void unreachable_server_spools_everything(void **state)
     struct et_spool *s;
     struct spool_rec rec;
     int64_t next_a = 0, next_b = 0;
-    assert_int_equal(spool_open(dir, 0, &s), ET_OK);
-    while (spool_peek(s, &rec) == 1) {
+    assert_int_equal(et__spool_open(dir, 0, &s), ET_OK);
+    while (et__spool_peek(s, &rec) == 1) {
         json_t *j = json_loads(rec.body, 0, NULL);
         json_t *m = json_object_get(j, "metrics");
         assert_true(json_array_size(m) <= 1000 && json_array_size(m) > 0);
@@ -98,12 +98,12 @@ static void unreachable_server_spools_everything(void **state)
             }
         }
         json_decref(j);
-        spool_rec_cleanup(&rec);
-        assert_int_equal(spool_ack(s), ET_OK);
+        et__spool_rec_cleanup(&rec);
+        assert_int_equal(et__spool_ack(s), ET_OK);
     }
     assert_int_equal(next_a, n);
     assert_int_equal(next_b, n);
-    spool_close(s);
+    et__spool_close(s);
     rmdir(dir);
 }
 
