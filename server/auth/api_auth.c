@@ -442,7 +442,7 @@ void api_routes_list(const struct request *req, struct reply *r)
         "RUN_IDS", "ARTIFACT_PATH", "ARTIFACT_QUERY", "NEW_EXPERIMENT"};
     static const char *const mounts[] = {"ROOT", "API", "ROOT_PREFIX", "API_PREFIX"};
     size_t n;
-    const struct route *table = routes_table(&n);
+    const struct route *table = auth_routes(&n);
     json_t *list = json_array();
 
     (void)req;

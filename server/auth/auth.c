@@ -46,6 +46,8 @@ static struct {
     char *hosts[MAX_HOSTS]; /* lower-case names without port; none: any host */
     int nhosts;
     unsigned char session_key[32]; /* signs dashboard cookies; shared through the database */
+    const struct route *routes;    /* the route table, from auth_configure */
+    size_t nroutes;
 } cfg;
 
 /* Verified (stored hash, password) pairs, so Basic auth on every request of
@@ -61,6 +63,12 @@ static struct {
 int auth_enabled(void)
 {
     return cfg.enabled;
+}
+
+const struct route *auth_routes(size_t *count)
+{
+    *count = cfg.nroutes;
+    return cfg.routes;
 }
 
 int auth_perm_parse(const char *name, enum store_perm *out)
@@ -87,8 +95,8 @@ static void add_host(const char *name, size_t len)
 
 int auth_configure(const struct auth_options *opts)
 {
-    size_t n;
-    const struct route *table = routes_table(&n);
+    size_t n = opts->nroutes;
+    const struct route *table = opts->routes;
     int bad = 0;
 
     for (size_t i = 0; i < n; i++) {
@@ -100,6 +108,8 @@ int auth_configure(const struct auth_options *opts)
     }
     if (bad)
         return -1;
+    cfg.routes = table;
+    cfg.nroutes = n;
     cfg.enabled = opts->enabled;
     cfg.default_perm = opts->default_perm;
     cfg.tls = opts->tls;

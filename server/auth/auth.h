@@ -20,13 +20,16 @@
 struct auth_options {
     int enabled;                  /* --auth */
     enum store_perm default_perm; /* --default-permission (READ) */
-    const char *allowed_hosts; /* --allowed-hosts: comma-separated names, "*" any; NULL: default */
-    int loopback;              /* the server listens on a loopback address */
-    int tls;                   /* HTTPS: cookies get the Secure attribute */
+    const char *allowed_hosts;  /* --allowed-hosts: comma-separated names, "*" any; NULL: default */
+    int loopback;               /* the server listens on a loopback address */
+    int tls;                    /* HTTPS: cookies get the Secure attribute */
+    const struct route *routes; /* the route table (routes_table): kept, not copied */
+    size_t nroutes;
 };
 
-/* Sets up authentication before the HTTP server starts; copies what it needs.
- * Returns -1 (logged) when a route of the table has no permission rule. */
+/* Sets up authentication before the HTTP server starts; copies what it
+ * needs, except the route table, which must outlive the server. Returns -1
+ * (logged) when a route of the table has no permission rule. */
 int auth_configure(const struct auth_options *opts) __attribute__((warn_unused_result));
 
 /* Creates the user "admin" when there is none: password from the first line
@@ -55,6 +58,10 @@ void auth_can_read_many(const struct request *req, const int64_t *ids, size_t n,
 
 /* 1 when authentication is on. */
 int auth_enabled(void);
+
+/* The route table given to auth_configure; *count gets its length (0 and
+ * NULL before). For the admin's route listing. */
+const struct route *auth_routes(size_t *count);
 
 /* Checks the password rules; 0, or -1 with a 400 in r. */
 int auth_password_ok(const char *password, struct reply *r);

@@ -34,9 +34,10 @@ static const struct route *routes;
 static size_t nroutes;
 static atomic_ullong bytes_in, bytes_out, points_in, artifact_in, artifact_out;
 
-void metrics_init(void)
+void metrics_init(const struct route *table_routes, size_t n)
 {
-    routes = routes_table(&nroutes);
+    routes = table_routes;
+    nroutes = n;
     table = xcalloc((nroutes + 1) * NSTATUS, sizeof *table);
 }
 

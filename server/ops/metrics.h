@@ -11,11 +11,14 @@
 #include "routes.h"
 #include "core/sbuf.h"
 
-/* Allocates the per-route counters. Call once before the HTTP server starts. */
-void metrics_init(void);
+/* Allocates the per-route counters for the route table routes[0..n-1]
+ * (routes_table), which is kept, not copied, and labels the series. Call
+ * once before the HTTP server starts. */
+void metrics_init(const struct route *routes, size_t n);
 
-/* Counts one answered request: its route (NULL: none matched), method,
- * status, duration and body bytes in and out. Thread-safe. */
+/* Counts one answered request: its route (a row of the table given to
+ * metrics_init; NULL: none matched), method, status, duration and body
+ * bytes in and out. Thread-safe. */
 void metrics_request(const struct route *route, const char *method, int status, double seconds,
                      size_t bytes_in, size_t bytes_out);
 
