@@ -25,6 +25,18 @@ void metrics_request(const struct route *route, const char *method, int status, 
 /* Counts metric points accepted by a write (after its commit). Thread-safe. */
 void metrics_points(size_t points);
 
+/* Group commit (tracking/group_commit.c) reports here as it changes; these
+ * feed the exptrack_group_commit_* series. Thread-safe. */
+
+/* Group commit was started (1) or stopped or is off (0). */
+void metrics_group_commit_enabled(int enabled);
+
+/* One group committed: requests written in it and their points. */
+void metrics_group_commit_group(size_t requests, size_t points);
+
+/* One request gave up waiting in the group-commit queue (answered 503). */
+void metrics_group_commit_timeout(void);
+
 /* Appends the whole exposition (text format 0.0.4) to out. */
 void metrics_render(struct sbuf *out);
 

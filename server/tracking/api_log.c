@@ -223,6 +223,15 @@ static void finish_grouped_log(void *state, struct reply *r)
     free(g);
 }
 
+/* The group commit's completion callback: resumes the paused request,
+ * whose reply then runs finish_grouped_log, and drops the handle. */
+static void wake_grouped_log(void *arg)
+{
+    struct wake *w = arg;
+    wake_up(w);
+    wake_unref(w);
+}
+
 /* Writes a small metric-only request through the group commit, the reply
  * deferred until its commit; without the group (off, stopping) writes it
  * in its own transaction at once. */
@@ -230,7 +239,7 @@ static void log_small(const struct request *req, const char *run_id, const struc
                       size_t n, struct reply *r)
 {
     struct wake *w = request_wake(req);
-    struct group_write *gw = group_commit_submit(run_id, metrics, n, w);
+    struct group_write *gw = group_commit_submit(run_id, metrics, n, wake_grouped_log, w);
     if (gw == NULL) {
         wake_unref(w);
         int rc = store_run_log_batch(run_id, metrics, n, NULL, 0, NULL, 0, NULL, NULL);
