@@ -12,6 +12,8 @@
 #include "ops/assets.h"
 #include "auth/auth.h"
 #include "config.h"
+#include "dispatch.h"
+#include "routes.h"
 #include "artifacts/api.h"
 #include "db/db.h"
 #include "artifacts/gc.h"
@@ -85,7 +87,10 @@ static int start_auth(const struct config *cfg)
     int loopback = is_loopback(cfg->host);
 
     (void)auth_perm_parse(cfg->default_permission, &def);
-    struct auth_options ao = {cfg->auth, def, cfg->allowed_hosts, loopback, cfg->tls_cert != NULL};
+    size_t nroutes;
+    const struct route *routes = routes_table(&nroutes);
+    struct auth_options ao = {
+        cfg->auth, def, cfg->allowed_hosts, loopback, cfg->tls_cert != NULL, routes, nroutes};
     if (auth_configure(&ao) < 0)
         return -1;
     if (!cfg->auth && !loopback)
@@ -170,7 +175,9 @@ int main(int argc, char **argv)
         goto out;
     (void)group_commit_start(cfg.group_commit);
     (void)change_feed_start(); /* live updates: announce changes off the write path */
-    metrics_init();
+    size_t nroutes;
+    const struct route *routes = routes_table(&nroutes);
+    metrics_init(routes, nroutes);
     if (cfg.tls_cert != NULL &&
         ((tls_cert = read_pem(cfg.tls_cert)) == NULL || (tls_key = read_pem(cfg.tls_key)) == NULL))
         goto out;
@@ -181,7 +188,8 @@ int main(int argc, char **argv)
                                 .max_body = cfg.max_body,
                                 .tls_cert_pem = tls_cert,
                                 .tls_key_pem = tls_key,
-                                .header_timeout_s = cfg.header_timeout_s};
+                                .header_timeout_s = cfg.header_timeout_s,
+                                .dispatch = &dispatch_routes};
     server = http_start(&opts);
     if (server == NULL)
         goto out;

@@ -1,30 +1,12 @@
 /* THE route table: every (method, path) the server answers and its handler.
- * Handlers get the request's decoded input and fill a reply. */
+ * Handlers get the request's decoded input (core/request.h) and fill a reply. */
 #ifndef ET_SERVER_ROUTES_H
 #define ET_SERVER_ROUTES_H
 
-#include <jansson.h>
-#include <stdint.h>
+#include <stddef.h>
 
 #include "core/reply.h"
-
-struct request {
-    const char *method;
-    const char *path;
-    const json_t *input; /* the JSON body, or the query string as {name: [values]} */
-    int from_query;      /* input came from the query string */
-    void *conn;          /* the HTTP layer's connection; use request_header() */
-    void *http_ctx;      /* the HTTP layer's state of this request (wake.h) */
-    struct request_user {
-        int64_t id;   /* users.id; 0: anonymous (authentication off, or a public route) */
-        int is_admin; /* admins bypass permission checks */
-        char name[256];
-    } user; /* set by auth_request() (auth.h) before the handler runs */
-};
-
-/* A request header's value (case-insensitive name), or NULL. Valid during
- * the request. Implemented by http.c. */
-const char *request_header(const struct request *req, const char *name);
+#include "core/request.h"
 
 /* Callbacks of a route whose body is streamed to the handler (BODY_STREAM),
  * never held whole in memory. req->input holds the query string. */

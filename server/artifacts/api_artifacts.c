@@ -21,12 +21,6 @@ void api_artifacts_configure(int64_t max_size)
     api_artifacts_max_size = max_size;
 }
 
-const char *api_art_url_path(const struct request *req, const char *route_path)
-{
-    const char *p = strstr(req->path, route_path);
-    return p ? p + strlen(route_path) : NULL;
-}
-
 void api_art_bad_path(struct reply *r, const char *path, const char *why)
 {
     (void)path; /* not echoed: it may be anything, including invalid UTF-8 */
@@ -135,7 +129,7 @@ static int list_target(struct art_target *t, struct arena *arena, json_t **files
 
 void api_artifacts_list(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     struct arena arena;
     struct art_target t;
     const char *path = "";
@@ -164,7 +158,7 @@ out:
 
 void api_artifacts_delete(const struct request *req, struct reply *r)
 {
-    const char *path = api_art_url_path(req, "/mlflow-artifacts/artifacts/");
+    const char *path = input_path_after(req, "/mlflow-artifacts/artifacts/");
     struct arena arena;
     struct art_target t;
     int64_t removed;
@@ -194,7 +188,7 @@ out:
 void api_artifacts_mpu(const struct request *req, struct reply *r)
 {
     static const char *const actions[] = {"create/", "complete/", "abort/"};
-    const char *rest = api_art_url_path(req, "/mlflow-artifacts/mpu/");
+    const char *rest = input_path_after(req, "/mlflow-artifacts/mpu/");
     const char *path = NULL;
     struct arena arena;
     struct art_target t;
@@ -215,7 +209,7 @@ void api_artifacts_mpu(const struct request *req, struct reply *r)
 
 void api_artifacts_list_run(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     struct arena arena;
     struct artifact_run run;
     const char *run_id, *path = "";
@@ -223,7 +217,7 @@ void api_artifacts_list_run(const struct request *req, struct reply *r)
     json_t *files = NULL;
 
     arena_init(&arena);
-    if (api_run_id(&in, &run_id, r) != JX_OK)
+    if (input_run_id(&in, &run_id, r) != JX_OK)
         goto out;
     int rc = jx_string(&in, "path", &path, r);
     if (rc == JX_BAD)

@@ -6,7 +6,8 @@
 
 #include <stdint.h>
 
-#include "artifact_path.h"
+#include "core/artifact_path.h"
+#include "core/input.h"
 #include "routes.h"
 #include "store_artifacts.h"
 
@@ -19,10 +20,6 @@ struct art_target {
     struct artifact_run run;
     char *rel; /* run-relative path, "" for the root; in the arena */
 };
-
-/* The proxy path of a request URL: what follows route_path (e.g.
- * "/mlflow-artifacts/artifacts/"), or NULL when the URL does not hold it. */
-const char *api_art_url_path(const struct request *req, const char *route_path);
 
 /* Checks a proxy path (artifact_path_check flags) and splits it. Returns 0,
  * or -1 with a 400 INVALID_PARAMETER_VALUE in r. */

@@ -70,7 +70,7 @@ static struct upload *upload_start(const struct request *req, const struct artif
 
 static void *proxy_begin(const struct request *req, struct reply *r)
 {
-    const char *path = api_art_url_path(req, "/mlflow-artifacts/artifacts/");
+    const char *path = input_path_after(req, "/mlflow-artifacts/artifacts/");
     struct arena arena;
     struct art_target t;
     struct upload *up = NULL;
@@ -141,10 +141,10 @@ const struct upload_ops api_artifacts_upload = {proxy_begin, upload_data, upload
 static int query_target(const struct request *req, struct arena *arena, struct artifact_run *run,
                         const char **run_id, const char **path, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     size_t len;
 
-    if (api_run_id(&in, run_id, r) != JX_OK || jx_required_string(&in, "path", path, r) != JX_OK)
+    if (input_run_id(&in, run_id, r) != JX_OK || jx_required_string(&in, "path", path, r) != JX_OK)
         return -1;
     const char *why = artifact_path_check(*path, 0, &len);
     if (why != NULL) {
@@ -278,7 +278,7 @@ static void send_file(const struct request *req, int64_t run, const char *run_id
 
 void api_artifacts_download(const struct request *req, struct reply *r)
 {
-    const char *path = api_art_url_path(req, "/mlflow-artifacts/artifacts/");
+    const char *path = input_path_after(req, "/mlflow-artifacts/artifacts/");
     struct arena arena;
     struct art_target t;
 

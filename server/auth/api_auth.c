@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "api.h"
-#include "tracking/api_common.h"
+#include "core/input.h"
 #include "auth.h"
 #include "store_auth.h"
 #include "core/xalloc.h"
@@ -28,7 +28,7 @@ static void user_error(struct reply *r, int rc, const char *username)
         reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "User with username=%.255s not found",
                     username);
     else
-        api_store_error(r, rc, "user not found");
+        auth_store_error(r, rc, "user not found");
 }
 
 static json_t *perm_json(int64_t experiment_id, int64_t user_id, enum store_perm p)
@@ -52,7 +52,7 @@ static json_t *user_json(const struct user *u, const struct experiment_perm *per
 
 void api_users_create(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     const char *username, *password;
     struct user u = {0};
     char *hash = NULL;
@@ -73,7 +73,7 @@ void api_users_create(const struct request *req, struct reply *r)
         return;
     }
     if (rc != DB_OK) {
-        api_store_error(r, rc, "user not found");
+        auth_store_error(r, rc, "user not found");
         return;
     }
     u.username = username;
@@ -82,7 +82,7 @@ void api_users_create(const struct request *req, struct reply *r)
 
 void api_users_get(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     struct arena arena;
     const char *username;
     struct user u;
@@ -106,7 +106,7 @@ out:
 
 void api_users_update_password(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     const char *username, *password;
 
     if (read_username(&in, &username, r) < 0 ||
@@ -128,7 +128,7 @@ void api_users_update_password(const struct request *req, struct reply *r)
 
 void api_users_update_admin(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     const char *username;
     int is_admin = 0;
 
@@ -151,7 +151,7 @@ void api_users_update_admin(const struct request *req, struct reply *r)
 
 void api_users_delete(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     const char *username;
 
     if (read_username(&in, &username, r) < 0)
@@ -172,10 +172,10 @@ static int read_perm_request(const struct request *req, int want_perm, int64_t *
                              struct user *u, enum store_perm *perm, struct arena *arena,
                              struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     const char *username, *name;
 
-    if (api_experiment_id(&in, "experiment_id", exp_id, r) != JX_OK ||
+    if (input_experiment_id(&in, "experiment_id", exp_id, r) != JX_OK ||
         read_username(&in, &username, r) < 0)
         return -1;
     if (want_perm) {
@@ -210,7 +210,7 @@ static void perm_store_error(struct reply *r, int rc, int64_t exp_id, const char
                     "Experiment permission with experiment_id=%lld and username=%.255s not found",
                     (long long)exp_id, username);
     else
-        api_store_error(r, rc, "permission not found");
+        auth_store_error(r, rc, "permission not found");
 }
 
 static void permission_put(const struct request *req, struct reply *r, int create)
@@ -286,7 +286,7 @@ out:
 static int token_owner(const struct request *req, struct arena *arena, struct user *u,
                        struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     const char *username = NULL;
 
     int rc = jx_string(&in, "username", &username, r);
@@ -313,7 +313,7 @@ static int token_owner(const struct request *req, struct arena *arena, struct us
 
 void api_tokens_create(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     struct arena arena;
     struct user u;
     const char *name = "";
@@ -336,7 +336,7 @@ void api_tokens_create(const struct request *req, struct reply *r)
     }
     int rc = store_token_create(u.id, digest, name, &id);
     if (rc != DB_OK) {
-        api_store_error(r, rc, "user not found");
+        auth_store_error(r, rc, "user not found");
         goto out;
     }
     char id_text[24];
@@ -349,7 +349,7 @@ out:
 
 void api_tokens_revoke(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     int64_t id;
 
     int rc = jx_int64(&in, "token_id", &id, r);
@@ -366,7 +366,7 @@ void api_tokens_revoke(const struct request *req, struct reply *r)
     if (rc == DB_NOT_FOUND)
         reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "No active token with id=%lld", (long long)id);
     else if (rc != DB_OK)
-        api_store_error(r, rc, "token not found");
+        auth_store_error(r, rc, "token not found");
     else
         reply_json(r, json_object());
 }
@@ -383,7 +383,7 @@ void api_tokens_list(const struct request *req, struct reply *r)
         goto out;
     int rc = store_token_list(u.id, &arena, &t, &n);
     if (rc != DB_OK) {
-        api_store_error(r, rc, "user not found");
+        auth_store_error(r, rc, "user not found");
         goto out;
     }
     json_t *list = json_array();
@@ -402,7 +402,7 @@ out:
 
 void api_audit_list(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     struct arena arena;
     struct audit_entry *e;
     int64_t before = 0, limit = 100;
@@ -419,7 +419,7 @@ void api_audit_list(const struct request *req, struct reply *r)
     }
     int rc = store_audit_list(before, limit, &arena, &e, &n);
     if (rc != DB_OK) {
-        api_store_error(r, rc, "not found");
+        auth_store_error(r, rc, "not found");
         goto out;
     }
     json_t *list = json_array();
@@ -442,7 +442,7 @@ void api_routes_list(const struct request *req, struct reply *r)
         "RUN_IDS", "ARTIFACT_PATH", "ARTIFACT_QUERY", "NEW_EXPERIMENT"};
     static const char *const mounts[] = {"ROOT", "API", "ROOT_PREFIX", "API_PREFIX"};
     size_t n;
-    const struct route *table = routes_table(&n);
+    const struct route *table = auth_routes(&n);
     json_t *list = json_array();
 
     (void)req;
@@ -488,7 +488,7 @@ void api_signin_page(const struct request *req, struct reply *r)
 
 void api_session_login(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     const char *username, *password;
     char session[400], csrf[200];
 
@@ -512,7 +512,7 @@ void api_session_login(const struct request *req, struct reply *r)
         return;
     }
     if (rc != DB_OK) {
-        api_store_error(r, rc, "user not found");
+        auth_store_error(r, rc, "user not found");
         return;
     }
     reply_json(r, json_pack("{s:s}", "username", username));

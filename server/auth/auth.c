@@ -18,10 +18,9 @@
 #include <strings.h>
 #include <time.h>
 
-#include "artifacts/api_artifacts.h"
-#include "tracking/api_common.h"
-#include "artifacts/artifact_path.h"
+#include "core/artifact_path.h"
 #include "core/ids.h"
+#include "core/input.h"
 #include "core/log.h"
 #include "core/validate.h"
 #include "core/xalloc.h"
@@ -46,6 +45,8 @@ static struct {
     char *hosts[MAX_HOSTS]; /* lower-case names without port; none: any host */
     int nhosts;
     unsigned char session_key[32]; /* signs dashboard cookies; shared through the database */
+    const struct route *routes;    /* the route table, from auth_configure */
+    size_t nroutes;
 } cfg;
 
 /* Verified (stored hash, password) pairs, so Basic auth on every request of
@@ -61,6 +62,43 @@ static struct {
 int auth_enabled(void)
 {
     return cfg.enabled;
+}
+
+void auth_store_error(struct reply *r, int rc, const char *not_found_message)
+{
+    switch (rc) {
+    case DB_NOT_FOUND:
+        reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "%s", not_found_message);
+        return;
+    case DB_UNAVAILABLE:
+        reply_error(r, ERR_TEMPORARILY_UNAVAILABLE,
+                    "the database is unavailable; retry in a moment");
+        return;
+    case DB_TIMEOUT:
+        reply_error(r, ERR_TEMPORARILY_UNAVAILABLE, "the database did not answer in time");
+        return;
+    case DB_INVALID:
+        reply_error(r, ERR_BAD_REQUEST, "a value was rejected by the database");
+        return;
+    case DB_RETRY:
+        reply_error(r, ERR_TEMPORARILY_UNAVAILABLE,
+                    "the write conflicted with concurrent writes; retry it");
+        return;
+    case DB_DISK_FULL:
+        reply_error(r, ERR_RESOURCE_EXHAUSTED,
+                    "the database is out of disk space; this request changed nothing. Retry "
+                    "once an operator has freed space");
+        return;
+    default:
+        reply_error(r, ERR_INTERNAL_ERROR, "internal database error");
+        return;
+    }
+}
+
+const struct route *auth_routes(size_t *count)
+{
+    *count = cfg.nroutes;
+    return cfg.routes;
 }
 
 int auth_perm_parse(const char *name, enum store_perm *out)
@@ -87,8 +125,8 @@ static void add_host(const char *name, size_t len)
 
 int auth_configure(const struct auth_options *opts)
 {
-    size_t n;
-    const struct route *table = routes_table(&n);
+    size_t n = opts->nroutes;
+    const struct route *table = opts->routes;
     int bad = 0;
 
     for (size_t i = 0; i < n; i++) {
@@ -100,6 +138,8 @@ int auth_configure(const struct auth_options *opts)
     }
     if (bad)
         return -1;
+    cfg.routes = table;
+    cfg.nroutes = n;
     cfg.enabled = opts->enabled;
     cfg.default_perm = opts->default_perm;
     cfg.tls = opts->tls;
@@ -633,7 +673,7 @@ static int authenticate_cookie(struct request *req, const char *value, struct ar
     if (rc == DB_NOT_FOUND)
         goto bad;
     if (rc != DB_OK) {
-        api_store_error(r, rc, "user not found");
+        auth_store_error(r, rc, "user not found");
         return -1;
     }
     session_value(u.id, expires, u.password_hash, want, sizeof want);
@@ -708,7 +748,7 @@ static int authenticate_basic(struct request *req, const char *b64, struct arena
         goto fail;
     }
     if (rc != DB_OK) {
-        api_store_error(r, rc, "user not found");
+        auth_store_error(r, rc, "user not found");
         goto fail;
     }
     if (!password_matches(u.password_hash, colon + 1)) {
@@ -741,7 +781,7 @@ static int authenticate_bearer(struct request *req, const char *token, struct ar
         return -1;
     }
     if (rc != DB_OK) {
-        api_store_error(r, rc, "user not found");
+        auth_store_error(r, rc, "user not found");
         return -1;
     }
     set_user(req, &u);
@@ -819,7 +859,7 @@ out:
 static size_t target_experiments(const struct request *req, const struct route *route, int64_t *ids,
                                  size_t max, int *lookup_failed)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     struct reply scratch;
     size_t n = 0;
 
@@ -827,7 +867,7 @@ static size_t target_experiments(const struct request *req, const struct route *
     switch (route->target) {
     case TARGET_EXPERIMENT_ID:
         /* absent or blank means the Default experiment (runs/create) */
-        if (api_experiment_id(&in, "experiment_id", &ids[0], &scratch) != JX_OK)
+        if (input_experiment_id(&in, "experiment_id", &ids[0], &scratch) != JX_OK)
             ids[0] = 0;
         n = 1;
         break;
@@ -840,7 +880,7 @@ static size_t target_experiments(const struct request *req, const struct route *
     }
     case TARGET_RUN_ID: {
         const char *run_id;
-        if (api_run_id(&in, &run_id, &scratch) != JX_OK)
+        if (input_run_id(&in, &run_id, &scratch) != JX_OK)
             break;
         /* an id the store could read some other way (upper case, dashes)
          * but that we cannot check is refused rather than passed on */
@@ -881,7 +921,7 @@ static size_t target_experiments(const struct request *req, const struct route *
             if (jx_string(&in, "path", &path, &scratch) != JX_OK)
                 path = NULL;
         } else {
-            path = api_art_url_path(req, route->path);
+            path = input_path_after(req, route->path);
             /* multipart upload: "<action>/<path>" */
             if (path != NULL && strchr(path, '/') != NULL && !(path[0] >= '0' && path[0] <= '9'))
                 path = strchr(path, '/') + 1;
@@ -921,7 +961,7 @@ static int authorize(const struct request *req, const struct route *route, struc
         reply_error(r, ERR_PERMISSION_DENIED, "permission denied: admins only");
         return -1;
     case PERM_SELF: {
-        struct input in = api_input(req);
+        struct input in = input_from(req);
         struct reply scratch;
         const char *name = NULL;
         reply_init(&scratch);
@@ -955,7 +995,7 @@ static int authorize(const struct request *req, const struct route *route, struc
         enum store_perm have;
         int rc = effective_perm(req, ids[i], &have);
         if (rc != DB_OK) {
-            api_store_error(r, rc, "experiment not found");
+            auth_store_error(r, rc, "experiment not found");
             return -1;
         }
         if (have < need) {

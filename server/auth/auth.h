@@ -20,13 +20,16 @@
 struct auth_options {
     int enabled;                  /* --auth */
     enum store_perm default_perm; /* --default-permission (READ) */
-    const char *allowed_hosts; /* --allowed-hosts: comma-separated names, "*" any; NULL: default */
-    int loopback;              /* the server listens on a loopback address */
-    int tls;                   /* HTTPS: cookies get the Secure attribute */
+    const char *allowed_hosts;  /* --allowed-hosts: comma-separated names, "*" any; NULL: default */
+    int loopback;               /* the server listens on a loopback address */
+    int tls;                    /* HTTPS: cookies get the Secure attribute */
+    const struct route *routes; /* the route table (routes_table): kept, not copied */
+    size_t nroutes;
 };
 
-/* Sets up authentication before the HTTP server starts; copies what it needs.
- * Returns -1 (logged) when a route of the table has no permission rule. */
+/* Sets up authentication before the HTTP server starts; copies what it
+ * needs, except the route table, which must outlive the server. Returns -1
+ * (logged) when a route of the table has no permission rule. */
 int auth_configure(const struct auth_options *opts) __attribute__((warn_unused_result));
 
 /* Creates the user "admin" when there is none: password from the first line
@@ -53,8 +56,18 @@ int auth_can_read(const struct request *req, int64_t experiment_id);
 void auth_can_read_many(const struct request *req, const int64_t *ids, size_t n,
                         unsigned char *readable);
 
+/* Turns a failed store call of the auth tables (store_auth.h) into a reply:
+ * DB_NOT_FOUND answers 404 RESOURCE_DOES_NOT_EXIST with not_found_message,
+ * other codes the same messages as tracking's api_store_error (auth sits
+ * below tracking, so it keeps its own copy of that mapping). */
+void auth_store_error(struct reply *r, int rc, const char *not_found_message);
+
 /* 1 when authentication is on. */
 int auth_enabled(void);
+
+/* The route table given to auth_configure; *count gets its length (0 and
+ * NULL before). For the admin's route listing. */
+const struct route *auth_routes(size_t *count);
 
 /* Checks the password rules; 0, or -1 with a 400 in r. */
 int auth_password_ok(const char *password, struct reply *r);

@@ -1,6 +1,7 @@
-/* libmicrohttpd glue: accept, read a bounded body, decode the input, look up
- * the route, call its handler, send the reply, log one access line. The
- * handlers never see libmicrohttpd. */
+/* libmicrohttpd glue: accept, read a bounded body, decode the input, hand it
+ * to the layers above (http_dispatch: route lookup, checks, handler,
+ * metrics), send the reply, log one access line. The handlers never see
+ * libmicrohttpd: they reach it through request_ops and wake_ops. */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -17,13 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "auth/auth.h"
 #include "jsonalloc.h"
 #include "jsonx.h"
 #include "log.h"
-#include "ops/metrics.h"
 #include "reply.h"
-#include "routes.h"
+#include "request.h"
 #include "sbuf.h"
 #include "url_query.h"
 #include "wake.h"
@@ -33,6 +32,7 @@
 
 struct http_server {
     struct MHD_Daemon *daemon;
+    const struct http_dispatch *dispatch;
     size_t max_body;
     int port;
     int tls;
@@ -43,7 +43,8 @@ struct http_server {
 
 /* The wake handle of a request (wake.h). conn is cleared, under mu, when
  * the request ends, so late wake-ups from other threads do nothing. */
-struct wake {
+struct http_wake {
+    struct wake base; /* first: a struct wake * is a struct http_wake * */
     pthread_mutex_t mu;
     int refs;
     struct MHD_Connection *conn;
@@ -53,8 +54,9 @@ struct wake {
 
 /* One request in flight. */
 struct req_ctx {
-    const struct route *route;
-    enum route_match match;
+    const void *route; /* the dispatch's, when match is HTTP_MATCH_FOUND */
+    unsigned flags;    /* HTTP_ROUTE_* of route */
+    enum http_match match;
     struct sbuf body;
     int too_big;
     int headers_too_big; /* past MAX_HEADER_BYTES: answered 431 */
@@ -65,15 +67,21 @@ struct req_ctx {
     int upload_refused; /* begin() or data() said no: the reply holds why */
     char request_id[REQUEST_ID_MAX + 1]; /* X-Request-Id: the client's, or made here */
     size_t streamed_in;                  /* BODY_STREAM routes: body bytes received */
-    struct wake *wake;                   /* made by request_wake(); NULL if never asked */
+    struct http_wake *wake;              /* made by request_wake(); NULL if never asked */
     int deferred;                        /* paused until the reply's finish can run */
 };
 
-struct wake *request_wake(const struct request *req)
+static void wake_up_http(struct wake *base);
+static void wake_unref_http(struct wake *base);
+static const struct wake_ops http_wake_ops = {wake_up_http, wake_unref_http};
+
+/* request_ops.wake: see request_wake (wake.h). */
+static struct wake *wake_of_request(const struct request *req)
 {
     struct req_ctx *ctx = req->http_ctx;
     if (ctx->wake == NULL) {
         ctx->wake = xcalloc(1, sizeof *ctx->wake);
+        ctx->wake->base.ops = &http_wake_ops;
         pthread_mutex_init(&ctx->wake->mu, NULL);
         ctx->wake->refs = 1; /* the request's own */
         ctx->wake->conn = req->conn;
@@ -81,11 +89,13 @@ struct wake *request_wake(const struct request *req)
     pthread_mutex_lock(&ctx->wake->mu);
     ctx->wake->refs++;
     pthread_mutex_unlock(&ctx->wake->mu);
-    return ctx->wake;
+    return &ctx->wake->base;
 }
 
-void wake_up(struct wake *w)
+/* wake_ops.up: see wake_up (wake.h). */
+static void wake_up_http(struct wake *base)
 {
+    struct http_wake *w = (struct http_wake *)base;
     pthread_mutex_lock(&w->mu);
     if (w->conn != NULL && w->paused) {
         w->paused = 0;
@@ -96,7 +106,8 @@ void wake_up(struct wake *w)
     pthread_mutex_unlock(&w->mu);
 }
 
-void wake_unref(struct wake *w)
+/* Drops a reference to w (NULL: no-op); frees it with the last. */
+static void http_wake_unref(struct http_wake *w)
 {
     if (w == NULL)
         return;
@@ -109,10 +120,16 @@ void wake_unref(struct wake *w)
     }
 }
 
+/* wake_ops.unref: see wake_unref (wake.h). */
+static void wake_unref_http(struct wake *base)
+{
+    http_wake_unref((struct http_wake *)base);
+}
+
 /* Pauses the request's connection until wake_up, unless a wake-up already
  * came. Returns 1 when paused, 0 when the caller should go on now. Called
  * on the connection's worker thread. */
-static int pause_request(struct wake *w)
+static int pause_request(struct http_wake *w)
 {
     int paused = 0;
     pthread_mutex_lock(&w->mu);
@@ -128,22 +145,25 @@ static int pause_request(struct wake *w)
 }
 
 /* The request is over: later wake-ups must not touch its connection. */
-static void wake_detach(struct wake *w)
+static void wake_detach(struct http_wake *w)
 {
     if (w == NULL)
         return;
     pthread_mutex_lock(&w->mu);
     w->conn = NULL;
     pthread_mutex_unlock(&w->mu);
-    wake_unref(w);
+    http_wake_unref(w);
 }
 
-const char *request_header(const struct request *req, const char *name)
+/* request_ops.header: see request_header (request.h). */
+static const char *header_of_request(const struct request *req, const char *name)
 {
     if (req->conn == NULL)
         return NULL;
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
+
+static const struct request_ops http_request_ops = {header_of_request, wake_of_request};
 
 static json_t *query_input(struct MHD_Connection *conn);
 
@@ -180,9 +200,8 @@ static int is_json_type(const char *type)
 
 /* Builds the handler's input per the contract: a GET with a query string
  * reads the query; everything else reads the JSON body. NULL: reply set. */
-static json_t *decode_input(struct MHD_Connection *conn, const char *method,
-                            const struct route *route, struct req_ctx *ctx, int *from_query,
-                            struct reply *r)
+static json_t *decode_input(struct MHD_Connection *conn, const char *method, struct req_ctx *ctx,
+                            int *from_query, struct reply *r)
 {
     *from_query = 0;
     if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
@@ -192,7 +211,7 @@ static json_t *decode_input(struct MHD_Connection *conn, const char *method,
             return query;
         }
         json_decref(query);
-    } else if (route->body == BODY_JSON) {
+    } else if (ctx->flags & HTTP_ROUTE_JSON) {
         const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
         if (type == NULL) {
             reply_error(r, ERR_INVALID_PARAMETER_VALUE,
@@ -215,11 +234,11 @@ static json_t *decode_input(struct MHD_Connection *conn, const char *method,
 static void dispatch(struct http_server *srv, struct MHD_Connection *conn, const char *url,
                      const char *method, struct req_ctx *ctx, struct reply *r)
 {
-    if (ctx->match == ROUTE_NO_PATH) {
+    if (ctx->match == HTTP_MATCH_NO_PATH) {
         reply_error(r, ERR_ENDPOINT_NOT_FOUND, "no API endpoint at %.200s", url);
         return;
     }
-    if (ctx->match == ROUTE_BAD_METHOD) {
+    if (ctx->match == HTTP_MATCH_BAD_METHOD) {
         reply_error(r, ERR_METHOD_NOT_ALLOWED, "method %s is not allowed on %.200s", method, url);
         return;
     }
@@ -229,7 +248,7 @@ static void dispatch(struct http_server *srv, struct MHD_Connection *conn, const
         return;
     }
     int from_query = 0;
-    json_t *input = decode_input(conn, method, ctx->route, ctx, &from_query, r);
+    json_t *input = decode_input(conn, method, ctx, &from_query, r);
     if (input == NULL && !r->body_not_json)
         return;
     char why[300] = "";
@@ -245,15 +264,11 @@ static void dispatch(struct http_server *srv, struct MHD_Connection *conn, const
                           .path = url,
                           .input = input,
                           .from_query = from_query,
+                          .ops = &http_request_ops,
                           .conn = conn,
                           .http_ctx = ctx};
-    if (auth_request(&req, ctx->route, r) == 0) { /* hosts, origins, credentials, rules */
-        ctx->route->handler(&req, r);
-        if (r->finish == NULL) /* deferred replies are of unaudited routes */
-            auth_after(&req, ctx->route, r);
-    } else {
+    if (srv->dispatch->handle(ctx->route, &req, r) < 0) /* refused: hosts, credentials, rules */
         why[0] = '\0';
-    }
     json_decref(input);
     jsonalloc_reset(); /* the input tree is gone: nothing else points into the arena */
     if (why[0] != '\0')
@@ -265,7 +280,7 @@ struct stream_source {
     reply_stream_fn fn;
     void (*free_fn)(void *state);
     void *state;
-    struct wake *wake; /* to pause on REPLY_STREAM_PAUSE; NULL: the handler asked for none */
+    struct http_wake *wake; /* to pause on REPLY_STREAM_PAUSE; NULL: the handler asked for none */
 };
 
 static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max)
@@ -288,12 +303,12 @@ static void free_stream(void *cls)
     struct stream_source *src = cls;
     if (src->free_fn != NULL)
         src->free_fn(src->state);
-    wake_unref(src->wake);
+    http_wake_unref(src->wake);
     free(src);
 }
 
 /* Builds the response; a streamed reply hands its state over to it. */
-static struct MHD_Response *make_response(struct reply *r, struct wake *wake)
+static struct MHD_Response *make_response(struct reply *r, struct http_wake *wake)
 {
     if (r->stream == NULL)
         return MHD_create_response_from_buffer(r->body_len, r->body, MHD_RESPMEM_MUST_COPY);
@@ -317,7 +332,8 @@ static struct MHD_Response *make_response(struct reply *r, struct wake *wake)
     return resp;
 }
 
-static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *r, struct wake *wake)
+static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *r,
+                                  struct http_wake *wake)
 {
     struct MHD_Response *resp = make_response(r, wake);
     if (resp == NULL)
@@ -336,32 +352,31 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *r, 
 }
 
 /* BODY_STREAM routes: hands the handler the request before any body byte. */
-static void begin_upload(struct MHD_Connection *conn, const char *url, const char *method,
-                         struct req_ctx *ctx)
+static void begin_upload(struct http_server *srv, struct MHD_Connection *conn, const char *url,
+                         const char *method, struct req_ctx *ctx)
 {
     ctx->query = query_input(conn);
     struct request req = {.method = method,
                           .path = url,
                           .input = ctx->query,
                           .from_query = 1,
+                          .ops = &http_request_ops,
                           .conn = conn,
                           .http_ctx = ctx};
-    ctx->upload = auth_request(&req, ctx->route, &ctx->reply) == 0
-                      ? ctx->route->upload->begin(&req, &ctx->reply)
-                      : NULL;
+    ctx->upload = srv->dispatch->upload_begin(ctx->route, &req, &ctx->reply);
     ctx->upload_refused = ctx->upload == NULL;
 }
 
 /* Passes a piece of body to the handler; a refusal ends the upload now. */
-static void feed_upload(struct req_ctx *ctx, const char *data, size_t len)
+static void feed_upload(struct http_server *srv, struct req_ctx *ctx, const char *data, size_t len)
 {
     ctx->streamed_in += len;
     if (ctx->upload == NULL)
         return;
-    if (ctx->route->upload->data(ctx->upload, data, len, &ctx->reply) < 0) {
+    if (srv->dispatch->upload_data(ctx->route, ctx->upload, data, len, &ctx->reply) < 0) {
         struct reply scratch;
         reply_init(&scratch);
-        ctx->route->upload->end(ctx->upload, 0, &scratch);
+        srv->dispatch->upload_end(ctx->route, ctx->upload, 0, &scratch);
         reply_cleanup(&scratch);
         ctx->upload = NULL;
         ctx->upload_refused = 1;
@@ -564,25 +579,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         set_request_id(conn, ctx->request_id);
         sbuf_init(&ctx->body);
         reply_init(&ctx->reply);
-        ctx->match = routes_match(method, url, &ctx->route);
+        ctx->match = srv->dispatch->match(method, url, &ctx->route, &ctx->flags);
+        if (ctx->match != HTTP_MATCH_FOUND)
+            ctx->flags = 0;
         *con_cls = ctx;
         guard_headers_done(conn);
         ctx->headers_too_big = headers_too_big(conn);
-        if (ctx->match == ROUTE_FOUND && ctx->route->body == BODY_STREAM && !ctx->headers_too_big)
-            begin_upload(conn, url, method, ctx);
+        if ((ctx->flags & HTTP_ROUTE_STREAM) && !ctx->headers_too_big)
+            begin_upload(srv, conn, url, method, ctx);
         return MHD_YES;
     }
-    int streaming =
-        ctx->match == ROUTE_FOUND && ctx->route->body == BODY_STREAM && !ctx->headers_too_big;
+    int streaming = (ctx->flags & HTTP_ROUTE_STREAM) && !ctx->headers_too_big;
     if (*upload_size > 0) {
         if (streaming) {
-            feed_upload(ctx, upload_data, *upload_size);
+            feed_upload(srv, ctx, upload_data, *upload_size);
         } else if (!ctx->too_big && ctx->body.len + *upload_size > srv->max_body) {
             /* Past the limit the rest is read and dropped, so the client
              * gets a clean 400 rather than a reset connection. */
             ctx->too_big = 1;
             sbuf_cleanup(&ctx->body);
-        } else if (!ctx->too_big && ctx->match == ROUTE_FOUND) {
+        } else if (!ctx->too_big && ctx->match == HTTP_MATCH_FOUND) {
             sbuf_add(&ctx->body, upload_data, *upload_size);
         }
         *upload_size = 0;
@@ -598,7 +614,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                     MAX_HEADER_BYTES);
         r->status = 431; /* no MLflow error code has this status */
     } else if (streaming && ctx->upload != NULL) {
-        ctx->route->upload->end(ctx->upload, 1, r);
+        srv->dispatch->upload_end(ctx->route, ctx->upload, 1, r);
         ctx->upload = NULL;
     } else if (!streaming) {
         dispatch(srv, conn, url, method, ctx, r);
@@ -618,14 +634,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     enum MHD_Result ret = send_reply(conn, r, ctx->wake);
     double ms = elapsed_ms(&ctx->start);
     log_access(method, url, status, sent, ms, ctx->request_id);
-    metrics_request(ctx->match == ROUTE_FOUND ? ctx->route : NULL, method, status, ms / 1e3,
-                    ctx->body.len + ctx->streamed_in, sent);
+    srv->dispatch->observe(ctx->match == HTTP_MATCH_FOUND ? ctx->route : NULL, method, status,
+                           ms / 1e3, ctx->body.len + ctx->streamed_in, sent);
     return ret;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
+    struct http_server *srv = cls;
     struct req_ctx *ctx = *con_cls;
 
     (void)toe;
@@ -635,14 +652,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         /* the client went away mid-upload: the handler undoes it */
         struct reply scratch;
         reply_init(&scratch);
-        ctx->route->upload->end(ctx->upload, 0, &scratch);
+        srv->dispatch->upload_end(ctx->route, ctx->upload, 0, &scratch);
         reply_cleanup(&scratch);
     }
     json_decref(ctx->query);
     reply_cleanup(&ctx->reply);
     sbuf_cleanup(&ctx->body);
     wake_detach(ctx->wake);
-    guard_request_done(conn, (struct http_server *)cls);
+    guard_request_done(conn, srv);
     free(ctx);
     *con_cls = NULL;
 }
@@ -752,6 +769,7 @@ struct http_server *http_start(const struct http_options *opts)
         tls[0].option = MHD_OPTION_END;
 
     struct http_server *srv = xcalloc(1, sizeof *srv);
+    srv->dispatch = opts->dispatch;
     srv->max_body = opts->max_body;
     srv->header_timeout_s = opts->header_timeout_s;
     srv->tls = opts->tls_cert_pem != NULL;

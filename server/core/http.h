@@ -1,13 +1,55 @@
 /* The HTTP server: libmicrohttpd glue. Reads each request (bounded body),
- * decodes its input into a JSON object, dispatches through the route table,
- * sends the reply and writes one access-log line. */
+ * decodes its input into a JSON object, hands it to the layers above
+ * through struct http_dispatch, sends the reply and writes one access-log
+ * line.
+ *
+ * Why a dispatch table: core/ sits below every domain, so http.c may not
+ * call the route table, auth or the metrics module (they call into core).
+ * main.c fills the table (server/dispatch.c ties it to routes, auth and
+ * metrics); to http.c a route is an opaque pointer plus a few flags. */
 #ifndef ET_SERVER_HTTP_H
 #define ET_SERVER_HTTP_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "reply.h"
+#include "request.h"
+
 struct http_server;
+
+/* Outcome of looking a request line up (http_dispatch.match). */
+enum http_match { HTTP_MATCH_FOUND, HTTP_MATCH_NO_PATH, HTTP_MATCH_BAD_METHOD };
+
+/* Flags of a matched route (http_dispatch.match). */
+#define HTTP_ROUTE_JSON 1u   /* a body other than GET's must be Content-Type: application/json */
+#define HTTP_ROUTE_STREAM 2u /* the body goes to upload_* piece by piece, never held whole */
+
+/* What http.c asks of the layers above it. Every callback runs on the
+ * request's worker thread; route is what match returned. All are required. */
+struct http_dispatch {
+    /* Looks method and path up. On HTTP_MATCH_FOUND sets *route (kept for
+     * the request's life) and *flags (HTTP_ROUTE_*). */
+    enum http_match (*match)(const char *method, const char *path, const void **route,
+                             unsigned *flags);
+    /* Runs a whole-body route: screening and permission checks (which may
+     * fill req->user), the handler, then what follows it. Returns 0 when
+     * the handler ran, -1 when the request was refused (reply set). */
+    int (*handle)(const void *route, struct request *req, struct reply *r);
+    /* HTTP_ROUTE_STREAM routes, before any body byte: the checks, then the
+     * upload's state, or NULL with the refusal in r. */
+    void *(*upload_begin)(const void *route, struct request *req, struct reply *r);
+    /* Each piece of the body, in order: 0, or -1 with an error in r. */
+    int (*upload_data)(const void *route, void *state, const char *buf, size_t len,
+                       struct reply *r);
+    /* Exactly once per accepted upload, frees state; complete as in
+     * struct upload_ops (routes.h). */
+    void (*upload_end)(const void *route, void *state, int complete, struct reply *r);
+    /* After each reply is queued: route (NULL when none matched), method,
+     * status, duration and body bytes in and out. */
+    void (*observe)(const void *route, const char *method, int status, double seconds,
+                    size_t bytes_in, size_t bytes_out);
+};
 
 /* How the request threads wait on their connections. epoll, the default,
  * stays cheap with many connections open and served mixed traffic (writes,
@@ -30,6 +72,8 @@ struct http_options {
     int header_timeout_s;     /* close a connection whose request headers are not complete
                                  this many seconds after it opened or its last request
                                  ended (plus the idle allowance); 0: never */
+    const struct http_dispatch *dispatch; /* the layers above; not copied, must outlive the
+                                             server */
 };
 
 /* Starts listening and serving on a thread pool. Returns NULL (logged) when

@@ -137,7 +137,7 @@ static int read_ids(const struct input *in, const char *field, struct arena *are
 static int read_watch_set(const struct request *req, struct arena *arena, struct watch_set *ws,
                           struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     const char **exps;
 
     if (read_ids(&in, "run_id", arena, &ws->runs, &ws->nruns, r) != JX_OK ||

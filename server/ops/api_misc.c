@@ -1,12 +1,12 @@
 /* Liveness and version endpoints. */
 #include "api.h"
-#include "db/db.h"
+#include "db/store_health.h"
 #include "version.h"
 
 void api_health(const struct request *req, struct reply *r)
 {
     (void)req;
-    if (db_ping() == DB_OK)
+    if (store_health_ok())
         reply_text(r, 200, "text/plain; charset=utf-8", "OK");
     else {
         reply_text(r, 503, "text/plain; charset=utf-8", "database unavailable");

@@ -3,8 +3,8 @@
  * GET /api/openapi.json (docs/openapi.json, compiled in). /health, the
  * liveness check, stays in api_misc.c. */
 #include "api.h"
-#include "db/db.h"
 #include "db/embedded.h"
+#include "db/store_health.h"
 #include "metrics.h"
 #include "core/sbuf.h"
 
@@ -22,7 +22,7 @@ void api_prometheus(const struct request *req, struct reply *r)
 void api_ready(const struct request *req, struct reply *r)
 {
     (void)req;
-    if (db_ping() == DB_OK) {
+    if (store_health_ok()) {
         reply_text(r, 200, "text/plain; charset=utf-8", "ready\n");
         return;
     }

@@ -3,13 +3,13 @@
  * request counted in one series a moment before another, never a torn value. */
 #include "metrics.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "db/db.h"
-#include "tracking/group_commit.h"
 #include "events/notify.h"
 #include "version.h"
 #include "core/xalloc.h"
@@ -34,9 +34,23 @@ static const struct route *routes;
 static size_t nroutes;
 static atomic_ullong bytes_in, bytes_out, points_in, artifact_in, artifact_out;
 
-void metrics_init(void)
+/* Group commit's counters, pushed by group_commit.c; one lock so that a
+ * scrape sees a group counted in every series or in none. */
+#define GROUP_COMMIT_BUCKETS 8
+static const unsigned group_bounds[GROUP_COMMIT_BUCKETS] = {1, 2, 4, 8, 16, 32, 64, 1024};
+static pthread_mutex_t group_mu = PTHREAD_MUTEX_INITIALIZER;
+struct group_counters {
+    int enabled;
+    unsigned long long groups, requests, points;
+    unsigned long long size_le[GROUP_COMMIT_BUCKETS]; /* cumulative */
+    unsigned long long queue_timeouts;
+};
+static struct group_counters group_stats;
+
+void metrics_init(const struct route *table_routes, size_t n)
 {
-    routes = routes_table(&nroutes);
+    routes = table_routes;
+    nroutes = n;
     table = xcalloc((nroutes + 1) * NSTATUS, sizeof *table);
 }
 
@@ -75,6 +89,32 @@ void metrics_request(const struct route *route, const char *method, int status, 
 void metrics_points(size_t points)
 {
     atomic_fetch_add_explicit(&points_in, points, memory_order_relaxed);
+}
+
+void metrics_group_commit_enabled(int enabled)
+{
+    pthread_mutex_lock(&group_mu);
+    group_stats.enabled = enabled;
+    pthread_mutex_unlock(&group_mu);
+}
+
+void metrics_group_commit_group(size_t requests, size_t points)
+{
+    pthread_mutex_lock(&group_mu);
+    group_stats.groups++;
+    group_stats.requests += requests;
+    group_stats.points += points;
+    for (int b = 0; b < GROUP_COMMIT_BUCKETS; b++)
+        if (requests <= group_bounds[b])
+            group_stats.size_le[b]++;
+    pthread_mutex_unlock(&group_mu);
+}
+
+void metrics_group_commit_timeout(void)
+{
+    pthread_mutex_lock(&group_mu);
+    group_stats.queue_timeouts++;
+    pthread_mutex_unlock(&group_mu);
 }
 
 static unsigned long long load(atomic_ullong *v)
@@ -148,8 +188,9 @@ static void counter(struct sbuf *out, const char *name, const char *help, unsign
 
 static void render_group_commit(struct sbuf *out)
 {
-    struct group_commit_stats gs;
-    group_commit_stats(&gs);
+    pthread_mutex_lock(&group_mu);
+    struct group_counters gs = group_stats;
+    pthread_mutex_unlock(&group_mu);
     sbuf_addf(out,
               "# HELP exptrack_group_commit_enabled 1 when small writes share commits.\n"
               "# TYPE exptrack_group_commit_enabled gauge\nexptrack_group_commit_enabled %d\n",
@@ -157,8 +198,8 @@ static void render_group_commit(struct sbuf *out)
     sbuf_adds(out, "# HELP exptrack_group_commit_batch_size Requests per group commit.\n"
                    "# TYPE exptrack_group_commit_batch_size histogram\n");
     for (int b = 0; b < GROUP_COMMIT_BUCKETS; b++)
-        sbuf_addf(out, "exptrack_group_commit_batch_size_bucket{le=\"%u\"} %llu\n",
-                  group_commit_bucket_bounds[b], gs.size_le[b]);
+        sbuf_addf(out, "exptrack_group_commit_batch_size_bucket{le=\"%u\"} %llu\n", group_bounds[b],
+                  gs.size_le[b]);
     sbuf_addf(out,
               "exptrack_group_commit_batch_size_bucket{le=\"+Inf\"} %llu\n"
               "exptrack_group_commit_batch_size_sum %llu\n"

@@ -11,16 +11,31 @@
 #include "routes.h"
 #include "core/sbuf.h"
 
-/* Allocates the per-route counters. Call once before the HTTP server starts. */
-void metrics_init(void);
+/* Allocates the per-route counters for the route table routes[0..n-1]
+ * (routes_table), which is kept, not copied, and labels the series. Call
+ * once before the HTTP server starts. */
+void metrics_init(const struct route *routes, size_t n);
 
-/* Counts one answered request: its route (NULL: none matched), method,
- * status, duration and body bytes in and out. Thread-safe. */
+/* Counts one answered request: its route (a row of the table given to
+ * metrics_init; NULL: none matched), method, status, duration and body
+ * bytes in and out. Thread-safe. */
 void metrics_request(const struct route *route, const char *method, int status, double seconds,
                      size_t bytes_in, size_t bytes_out);
 
 /* Counts metric points accepted by a write (after its commit). Thread-safe. */
 void metrics_points(size_t points);
+
+/* Group commit (tracking/group_commit.c) reports here as it changes; these
+ * feed the exptrack_group_commit_* series. Thread-safe. */
+
+/* Group commit was started (1) or stopped or is off (0). */
+void metrics_group_commit_enabled(int enabled);
+
+/* One group committed: requests written in it and their points. */
+void metrics_group_commit_group(size_t requests, size_t points);
+
+/* One request gave up waiting in the group-commit queue (answered 503). */
+void metrics_group_commit_timeout(void);
 
 /* Appends the whole exposition (text format 0.0.4) to out. */
 void metrics_render(struct sbuf *out);

@@ -1,61 +1,15 @@
 /* Shared decoding, encoding and error mapping for the api_* files. */
 #include "api_common.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/validate.h"
-#include "core/xalloc.h"
 
 const char *const api_run_status_names[5] = {"RUNNING", "SCHEDULED", "FINISHED", "FAILED",
                                              "KILLED"};
 const char *const api_view_type_names[3] = {"ACTIVE_ONLY", "DELETED_ONLY", "ALL"};
-
-struct input api_input(const struct request *req)
-{
-    struct input in = {req->input, req->from_query, NULL};
-    return in;
-}
-
-int api_run_id(const struct input *in, const char **out, struct reply *r)
-{
-    int rc = jx_string(in, "run_id", out, r);
-    if (rc == JX_BAD)
-        return JX_BAD;
-    if (rc == JX_OK && (*out)[0] != '\0')
-        return JX_OK;
-    rc = jx_string(in, "run_uuid", out, r);
-    if (rc == JX_BAD)
-        return JX_BAD;
-    if (rc == JX_OK && (*out)[0] != '\0')
-        return JX_OK;
-    reply_error(r, ERR_INVALID_PARAMETER_VALUE, "Missing value for required parameter 'run_id'");
-    return JX_BAD;
-}
-
-int api_experiment_id(const struct input *in, const char *key, int64_t *out, struct reply *r)
-{
-    const json_t *v = json_object_get(in->obj, key);
-    if (in->from_query && json_is_array(v))
-        v = json_array_get(v, 0);
-    if (json_is_integer(v)) {
-        *out = json_integer_value(v);
-        return JX_OK;
-    }
-    const char *s;
-    if (jx_required_string(in, key, &s, r) != JX_OK)
-        return JX_BAD;
-    char *end;
-    long long id = strtoll(s, &end, 10);
-    if (*end != '\0' || id < 0 || s[0] == '-' || s[0] == '+' || s[0] == ' ') {
-        reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "No Experiment with id=%.100s exists", s);
-        return JX_BAD;
-    }
-    *out = id;
-    return JX_OK;
-}
 
 void api_store_error(struct reply *r, int rc, const char *not_found_message)
 {
@@ -174,69 +128,6 @@ json_t *api_run_json(const struct run *run)
         json_object_set_new(data, "tags", kv_array(run->tags, run->ntags));
     return json_pack("{s:o, s:o, s:o}", "info", api_run_info_json(&run->info), "data", data,
                      "inputs", inputs_json(run));
-}
-
-char *api_page_token_encode(int64_t offset)
-{
-    char text[64];
-    unsigned char out[96];
-
-    int n = snprintf(text, sizeof text, "{\"offset\": %lld}", (long long)offset);
-    int len = EVP_EncodeBlock(out, (const unsigned char *)text, n);
-    return xstrndup((const char *)out, (size_t)len);
-}
-
-int api_page_token_decode(const char *token, int64_t *offset)
-{
-    unsigned char raw[192];
-    size_t len = strlen(token);
-    int rc = -1;
-
-    if (len == 0 || len > 128 || len % 4 != 0)
-        return -1;
-    int n = EVP_DecodeBlock(raw, (const unsigned char *)token, (int)len);
-    if (n < 0)
-        return -1;
-    /* EVP_DecodeBlock counts padding as zero bytes; drop them. */
-    while (n > 0 && raw[n - 1] == '\0')
-        n--;
-    json_t *obj = json_loadb((const char *)raw, (size_t)n, 0, NULL);
-    json_t *v = json_object_get(obj, "offset");
-    if (json_is_integer(v) && json_integer_value(v) > 0) {
-        *offset = json_integer_value(v);
-        rc = 0;
-    }
-    json_decref(obj);
-    return rc;
-}
-
-int api_paging(const struct input *in, int64_t default_max, int64_t upper, int64_t *max_results,
-               int64_t *offset, struct reply *r)
-{
-    const char *token;
-    int rc = jx_int64(in, "max_results", max_results, r);
-    if (rc == JX_BAD)
-        return JX_BAD;
-    if (rc == JX_ABSENT)
-        *max_results = default_max;
-    if (*max_results < 1 || *max_results > upper) {
-        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
-                    "Invalid value %lld for parameter 'max_results' supplied: it must be at "
-                    "least 1 and at most %lld",
-                    (long long)*max_results, (long long)upper);
-        return JX_BAD;
-    }
-    *offset = 0;
-    rc = jx_string(in, "page_token", &token, r);
-    if (rc == JX_BAD)
-        return JX_BAD;
-    if (rc == JX_OK && token[0] != '\0' && api_page_token_decode(token, offset) < 0) {
-        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
-                    "Invalid page token for parameter 'page_token': it was not made by this "
-                    "server");
-        return JX_BAD;
-    }
-    return JX_OK;
 }
 
 void api_run_not_found(struct reply *r, int rc, const char *run_id)

@@ -72,7 +72,7 @@ static int read_tags(const struct input *in, struct arena *arena, struct kv **ta
 
 void api_experiments_create(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     struct arena arena;
     const char *name, *location = NULL;
     struct kv *tags;
@@ -129,13 +129,13 @@ static void reply_experiment(struct reply *r, int rc, const struct experiment *e
 
 void api_experiments_get(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     struct arena arena;
     struct experiment e;
     int64_t id;
     char msg[96];
 
-    if (api_experiment_id(&in, "experiment_id", &id, r) != JX_OK)
+    if (input_experiment_id(&in, "experiment_id", &id, r) != JX_OK)
         return;
     arena_init(&arena);
     snprintf(msg, sizeof msg, "No Experiment with id=%lld exists", (long long)id);
@@ -145,7 +145,7 @@ void api_experiments_get(const struct request *req, struct reply *r)
 
 void api_experiments_get_by_name(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     struct arena arena;
     struct experiment e;
     const char *name;
@@ -161,11 +161,11 @@ void api_experiments_get_by_name(const struct request *req, struct reply *r)
 
 void api_experiments_update(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     const char *name;
     int64_t id;
 
-    if (api_experiment_id(&in, "experiment_id", &id, r) != JX_OK)
+    if (input_experiment_id(&in, "experiment_id", &id, r) != JX_OK)
         return;
     if (jx_required_string(&in, "new_name", &name, r) != JX_OK)
         return;
@@ -193,10 +193,10 @@ void api_experiments_update(const struct request *req, struct reply *r)
 
 static void set_deleted(const struct request *req, struct reply *r, int deleted)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     int64_t id;
 
-    if (api_experiment_id(&in, "experiment_id", &id, r) != JX_OK)
+    if (input_experiment_id(&in, "experiment_id", &id, r) != JX_OK)
         return;
     int rc = store_experiment_set_deleted(id, deleted);
     if (rc == DB_NOT_FOUND) {
@@ -249,11 +249,11 @@ static int check_experiment_tag(const char *key, const char *value, struct reply
 
 void api_experiments_set_tag(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     const char *key, *value = "";
     int64_t id;
 
-    if (api_experiment_id(&in, "experiment_id", &id, r) != JX_OK)
+    if (input_experiment_id(&in, "experiment_id", &id, r) != JX_OK)
         return;
     if (jx_required_string(&in, "key", &key, r) != JX_OK)
         return;
@@ -273,12 +273,12 @@ void api_experiments_set_tag(const struct request *req, struct reply *r)
 
 void api_experiments_delete_tag(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     const char *key;
     int64_t id;
     int missing;
 
-    if (api_experiment_id(&in, "experiment_id", &id, r) != JX_OK)
+    if (input_experiment_id(&in, "experiment_id", &id, r) != JX_OK)
         return;
     if (jx_required_string(&in, "key", &key, r) != JX_OK)
         return;
@@ -340,7 +340,7 @@ static json_t *stats_json(const struct experiment_stats *s)
 
 void api_exptrack_experiment_stats(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     struct arena arena;
     int64_t *ids;
     size_t n, nstats = 0;

@@ -99,7 +99,7 @@ static int read_bounded(const struct input *in, const char *field, int64_t def, 
 
 void api_metrics_get_history_bulk_interval(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     struct arena arena;
     const char **run_ids, *key;
     size_t nruns, nseries = 0;
@@ -155,7 +155,7 @@ static json_t *series_json(const struct series *s, const char *run_id, int64_t t
 
 void api_exptrack_metrics_history(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     struct arena arena;
     const char **run_ids, **keys;
     size_t nruns, nkeys, nseries = 0;
@@ -195,7 +195,7 @@ static json_t *string_list(const char **items, size_t n)
 
 void api_exptrack_experiment_keys(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     struct arena arena;
     const char **ids_text, **metrics, **params, **tags;
     size_t nids, nm = 0, np = 0, nt = 0, n = 0;

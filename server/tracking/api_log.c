@@ -128,7 +128,7 @@ static void reply_write_result(struct reply *r, int rc, const char *run_id,
 /* Run id of a write: required, contract pattern, and (being exptrack's) 32 hex. */
 static int write_run_id(const struct input *in, const char **run_id, int *exists, struct reply *r)
 {
-    if (api_run_id(in, run_id, r) != JX_OK)
+    if (input_run_id(in, run_id, r) != JX_OK)
         return JX_BAD;
     if (!validate_run_id_pattern(*run_id)) {
         reply_error(r, ERR_INVALID_PARAMETER_VALUE,
@@ -143,7 +143,7 @@ static int write_run_id(const struct input *in, const char **run_id, int *exists
 
 void api_runs_set_tag(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     struct arena arena;
     struct kv tag;
     const char *run_id;
@@ -163,7 +163,7 @@ void api_runs_set_tag(const struct request *req, struct reply *r)
 
 void api_runs_delete_tag(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     const char *run_id, *key;
     int exists, missing = 0;
 
@@ -183,7 +183,7 @@ void api_runs_delete_tag(const struct request *req, struct reply *r)
 
 void api_runs_log_parameter(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     struct arena arena;
     struct kv param;
     struct param_conflict conflict;
@@ -223,6 +223,15 @@ static void finish_grouped_log(void *state, struct reply *r)
     free(g);
 }
 
+/* The group commit's completion callback: resumes the paused request,
+ * whose reply then runs finish_grouped_log, and drops the handle. */
+static void wake_grouped_log(void *arg)
+{
+    struct wake *w = arg;
+    wake_up(w);
+    wake_unref(w);
+}
+
 /* Writes a small metric-only request through the group commit, the reply
  * deferred until its commit; without the group (off, stopping) writes it
  * in its own transaction at once. */
@@ -230,7 +239,7 @@ static void log_small(const struct request *req, const char *run_id, const struc
                       size_t n, struct reply *r)
 {
     struct wake *w = request_wake(req);
-    struct group_write *gw = group_commit_submit(run_id, metrics, n, w);
+    struct group_write *gw = group_commit_submit(run_id, metrics, n, wake_grouped_log, w);
     if (gw == NULL) {
         wake_unref(w);
         int rc = store_run_log_batch(run_id, metrics, n, NULL, 0, NULL, 0, NULL, NULL);
@@ -250,7 +259,7 @@ static void log_small(const struct request *req, const char *run_id, const struc
 
 void api_runs_log_metric(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     struct metric m;
     const char *run_id;
     int exists;
@@ -313,7 +322,7 @@ static int idempotency_key(const struct request *req, const char **key, struct r
 
 void api_runs_log_batch(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     struct arena arena;
     const json_t *ma = NULL, *pa = NULL, *ta = NULL;
     size_t nm, np, nt;
@@ -459,7 +468,7 @@ static int read_dataset_input(const json_t *arr, size_t i, struct arena *arena,
 
 void api_runs_log_inputs(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     struct arena arena;
     const json_t *arr = NULL;
     const char *run_id;

@@ -18,14 +18,14 @@
 
 void api_metrics_get_history(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     struct arena arena;
     struct metric *points;
     size_t n = 0;
     const char *run_id, *key, *token;
     int64_t max_results = 0, offset = 0;
 
-    if (api_run_id(&in, &run_id, r) != JX_OK)
+    if (input_run_id(&in, &run_id, r) != JX_OK)
         return;
     if (jx_required_string(&in, "metric_key", &key, r) != JX_OK)
         return;
@@ -42,7 +42,7 @@ void api_metrics_get_history(const struct request *req, struct reply *r)
     rc = jx_string(&in, "page_token", &token, r);
     if (rc == JX_BAD)
         return;
-    if (rc == JX_OK && token[0] && api_page_token_decode(token, &offset) < 0) {
+    if (rc == JX_OK && token[0] && input_page_token_decode(token, &offset) < 0) {
         reply_error(r, ERR_INVALID_PARAMETER_VALUE,
                     "Invalid page token for parameter 'page_token': it was not made by this "
                     "server");
@@ -75,7 +75,7 @@ void api_metrics_get_history(const struct request *req, struct reply *r)
         json_object_set_new(obj, "metrics", list);
     }
     if (shown < n) {
-        char *next = api_page_token_encode(offset + max_results);
+        char *next = input_page_token_encode(offset + max_results);
         json_object_set_new(obj, "next_page_token", json_string(next));
         free(next);
     }

@@ -80,7 +80,7 @@ static void purge_experiment(const struct input *in, struct arena *arena, struct
     int64_t exp, older = 0;
     struct purge_result res;
 
-    if (api_experiment_id(in, "experiment_id", &exp, r) != JX_OK)
+    if (input_experiment_id(in, "experiment_id", &exp, r) != JX_OK)
         return;
     int has_older = jx_int64(in, "older_than", &older, r);
     if (has_older == JX_BAD)
@@ -100,7 +100,7 @@ static void purge_experiment(const struct input *in, struct arena *arena, struct
 
 void api_exptrack_runs_purge(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     struct arena arena;
     const json_t *arr;
     const char **ids;

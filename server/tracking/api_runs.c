@@ -50,7 +50,7 @@ static int read_create_tags(const struct input *in, struct arena *arena, struct 
 
 void api_runs_create(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     struct arena arena;
     struct run_create rc_in = {0};
     struct run run;
@@ -69,7 +69,7 @@ void api_runs_create(const struct request *req, struct reply *r)
         if (jx_string(&in, "experiment_id", &exp_text, r) == JX_BAD)
             goto out;
         if (exp_text[0] != '\0' &&
-            api_experiment_id(&in, "experiment_id", &rc_in.experiment_id, r) != JX_OK)
+            input_experiment_id(&in, "experiment_id", &rc_in.experiment_id, r) != JX_OK)
             goto out;
     }
     if (jx_string(&in, "run_name", &run_name, r) == JX_BAD ||
@@ -134,12 +134,12 @@ out:
 
 void api_runs_get(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     struct arena arena;
     struct run run;
     const char *run_id;
 
-    if (api_run_id(&in, &run_id, r) != JX_OK)
+    if (input_run_id(&in, &run_id, r) != JX_OK)
         return;
     if (!validate_is_run_id(run_id)) {
         api_run_not_found(r, DB_NOT_FOUND, run_id);
@@ -156,14 +156,14 @@ void api_runs_get(const struct request *req, struct reply *r)
 
 void api_runs_update(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     struct arena arena;
     struct run_info info;
     const char *run_id, *run_name = NULL;
     int status = 0;
     int64_t end_time = 0;
 
-    if (api_run_id(&in, &run_id, r) != JX_OK)
+    if (input_run_id(&in, &run_id, r) != JX_OK)
         return;
     int has_status = jx_enum(&in, "status", api_run_status_names, 5, &status, r);
     if (has_status == JX_BAD)
@@ -201,10 +201,10 @@ out:
 
 static void set_deleted(const struct request *req, struct reply *r, int deleted)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     const char *run_id;
 
-    if (api_run_id(&in, &run_id, r) != JX_OK)
+    if (input_run_id(&in, &run_id, r) != JX_OK)
         return;
     int rc = validate_is_run_id(run_id) ? store_run_set_deleted(run_id, deleted) : DB_NOT_FOUND;
     if (rc != DB_OK) {

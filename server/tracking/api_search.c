@@ -489,7 +489,7 @@ static void reply_runs(struct reply *r, const struct search_run *runs, size_t n,
 
 void api_runs_search(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     struct arena arena;
     struct run_search q = {.view = VIEW_ACTIVE_ONLY};
     struct search_node *filter;
@@ -572,7 +572,7 @@ static int read_experiment_paging(const struct input *in, uint64_t fp, struct ar
 
 void api_experiments_search(const struct request *req, struct reply *r)
 {
-    struct input in = api_input(req);
+    struct input in = input_from(req);
     struct arena arena;
     struct experiment_search q = {0};
     struct search_node *filter;

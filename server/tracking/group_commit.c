@@ -1,9 +1,10 @@
 /* The group-commit writers: a queue of waiting writes, a writer thread
  * (and a standby) that drain it into store_metrics_write_group, and a
- * completer thread that wakes the requests of each written group. No HTTP
- * thread waits: each request's connection is paused (wake.h) and resumed
- * when its write is committed or failed, so every concurrent connection can
- * be in one group. A write still queued GROUP_COMMIT_QUEUE_WAIT_MS
+ * completer thread that runs the completion callbacks of each written
+ * group. No HTTP thread waits: each request's connection is paused by its
+ * handler and resumed by its callback once its write is committed or
+ * failed, so every concurrent connection can be in one group. Its counters
+ * go to ops/metrics.c as they change. A write still queued GROUP_COMMIT_QUEUE_WAIT_MS
  * after it came fails with DB_UNAVAILABLE unwritten; one being written is
  * bounded by the writer's statement timeout. */
 #include "group_commit.h"
@@ -17,6 +18,7 @@
 #include "core/log.h"
 #include "store_metrics.h"
 #include "core/xalloc.h"
+#include "ops/metrics.h"
 
 #define GROUP_MAX_ITEMS 1024
 /* One writer takes everything queued: the fewer and larger the groups, the
@@ -39,7 +41,8 @@ enum writer_role { FIRST_WRITER, STANDBY_WRITER };
 struct group_write {
     struct metrics_write w;
     struct timespec queued_at; /* CLOCK_MONOTONIC */
-    struct wake *wake;
+    void (*done)(void *arg);   /* the completion callback, and its argument */
+    void *done_arg;
     struct group_write *next;
 };
 
@@ -52,7 +55,7 @@ static int first_busy; /* the first writer is writing a group */
 static pthread_t writers[GROUP_WRITERS];
 static int nwriters;
 
-/* Groups written, waiting for the completer to wake their requests. */
+/* Groups written, waiting for the completer to run their callbacks. */
 struct done_group {
     struct done_group *next;
     size_t n;
@@ -64,19 +67,6 @@ static pthread_cond_t done_cv = PTHREAD_COND_INITIALIZER;
 static struct done_group *done_head, *done_tail;
 static int completer_running, completer_stopping;
 static pthread_t completer;
-
-const unsigned group_commit_bucket_bounds[GROUP_COMMIT_BUCKETS] = {1, 2, 4, 8, 16, 32, 64, 1024};
-static struct group_commit_stats stats;
-
-static void record_group(size_t n, size_t points)
-{
-    stats.groups++;
-    stats.requests += n;
-    stats.points += points;
-    for (int b = 0; b < GROUP_COMMIT_BUCKETS; b++)
-        if (n <= group_commit_bucket_bounds[b])
-            stats.size_le[b]++;
-}
 
 static long long waited_ms(const struct group_write *gw, const struct timespec *now)
 {
@@ -118,14 +108,12 @@ static void standby_wait(void)
     pthread_cond_timedwait(&standby_cv, &mu, &until);
 }
 
-/* Tells the request its write is done, with the outcome in gw->w.rc. The
- * wake-up may run the reply on another thread at once: nothing of gw is
- * touched after it. */
+/* Tells the submitter its write is done, with the outcome in gw->w.rc. The
+ * callback may hand gw to another thread at once: nothing of gw is touched
+ * after it. */
 static void complete(struct group_write *gw)
 {
-    struct wake *w = gw->wake;
-    wake_up(w);
-    wake_unref(w);
+    gw->done(gw->done_arg);
 }
 
 static void complete_all(struct group_write *const *items, size_t n)
@@ -159,7 +147,7 @@ static void complete_group(struct group_write *const *items, size_t n)
     pthread_mutex_unlock(&done_mu);
 }
 
-/* The completer thread: wakes the requests of written groups, in order. */
+/* The completer thread: completes the writes of written groups, in order. */
 static void *completer_main(void *arg)
 {
     (void)arg;
@@ -194,7 +182,7 @@ static size_t take(struct group_write **out)
         struct group_write *gw = head;
         head = head->next;
         if (waited_too_long(gw, &now)) {
-            stats.queue_timeouts++;
+            metrics_group_commit_timeout();
             gw->w.rc = DB_UNAVAILABLE;
             complete(gw);
             continue;
@@ -243,7 +231,7 @@ static void *writer_main(void *arg)
         if (!standby && head == NULL)
             first_busy = 0; /* idle next: the standby can sleep */
         if (n > 0)
-            record_group(n, points);
+            metrics_group_commit_group(n, points);
     }
     pthread_mutex_unlock(&mu);
     db_thread_close();
@@ -254,7 +242,7 @@ static void *writer_main(void *arg)
 
 int group_commit_start(int enabled)
 {
-    stats.enabled = 0;
+    metrics_group_commit_enabled(0);
     if (!enabled)
         return 0;
     stopping = 0;
@@ -275,7 +263,7 @@ int group_commit_start(int enabled)
     pthread_mutex_lock(&mu);
     running = 1;
     pthread_mutex_unlock(&mu);
-    stats.enabled = 1;
+    metrics_group_commit_enabled(1);
     return 0;
 }
 
@@ -303,11 +291,11 @@ void group_commit_stop(void)
     pthread_mutex_lock(&mu);
     running = 0;
     pthread_mutex_unlock(&mu);
-    stats.enabled = 0;
+    metrics_group_commit_enabled(0);
 }
 
 struct group_write *group_commit_submit(const char *run_id, const struct metric *metrics, size_t n,
-                                        struct wake *wake)
+                                        void (*done)(void *arg), void *arg)
 {
     size_t keys = 0, id_len = strlen(run_id) + 1;
     for (size_t i = 0; i < n; i++)
@@ -328,7 +316,8 @@ struct group_write *group_commit_submit(const char *run_id, const struct metric 
     gw->w.metrics = copy;
     gw->w.n = n;
     gw->w.rc = DB_OK;
-    gw->wake = wake;
+    gw->done = done;
+    gw->done_arg = arg;
     gw->next = NULL;
     clock_gettime(CLOCK_MONOTONIC, &gw->queued_at);
 
@@ -353,11 +342,4 @@ int group_commit_result(struct group_write *gw)
     int rc = gw->w.rc;
     free(gw);
     return rc;
-}
-
-void group_commit_stats(struct group_commit_stats *out)
-{
-    pthread_mutex_lock(&mu);
-    *out = stats;
-    pthread_mutex_unlock(&mu);
 }

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "artifacts/artifact_path.h"
+#include "core/artifact_path.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,16 +5,15 @@
  * literal), and the values go into the {name: [values]} object http.c hands
  * to handlers, built by the same url_query_add (values that are not UTF-8
  * are dropped). Then every reader a GET handler applies to that object
- * runs on it: the typed getters, run and experiment ids, paging and page
- * tokens, artifact paths, and the filter and order_by parsers of
- * runs/search and experiments/search. */
+ * runs on it: the typed getters, run and experiment ids, page tokens, artifact paths, and the
+ * filter and order_by parsers of runs/search and experiments/search. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tracking/api_common.h"
-#include "artifacts/artifact_path.h"
+#include "core/artifact_path.h"
+#include "core/input.h"
 #include "core/jsonx.h"
 #include "core/reply.h"
 #include "search/search.h"
@@ -90,7 +89,7 @@ static void read_all(const struct input *in)
     static const char *const views[] = {"ACTIVE_ONLY", "DELETED_ONLY", "ALL"};
     struct reply r;
     const char *s;
-    int64_t v, max, offset;
+    int64_t v, offset;
     double d;
     int b, e;
 
@@ -103,11 +102,10 @@ static void read_all(const struct input *in)
         settle(jx_bool(in, fields[i], &b, &r), &r);
         settle(jx_enum(in, fields[i], views, 3, &e, &r), &r);
     }
-    settle(api_experiment_id(in, "experiment_id", &v, &r), &r);
-    settle(api_run_id(in, &s, &r), &r);
-    settle(api_paging(in, 1000, 50000, &max, &offset, &r), &r);
+    settle(input_experiment_id(in, "experiment_id", &v, &r), &r);
+    settle(input_run_id(in, &s, &r), &r);
     if (jx_string(in, "page_token", &s, &r) == JX_OK && s != NULL)
-        (void)api_page_token_decode(s, &offset);
+        (void)input_page_token_decode(s, &offset);
     settle(JX_OK, &r);
     if (jx_string(in, "path", &s, &r) == JX_OK && s != NULL) {
         size_t len;

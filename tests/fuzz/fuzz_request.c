@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tracking/api_common.h"
-#include "artifacts/artifact_path.h"
+#include "core/artifact_path.h"
+#include "core/input.h"
 #include "core/jsonx.h"
 #include "core/reply.h"
 
@@ -61,7 +61,7 @@ static void read_all(const struct input *in)
     static const char *const names[] = {"ACTIVE_ONLY", "DELETED_ONLY", "ALL"};
     struct reply r;
     const char *s;
-    int64_t v, max, offset;
+    int64_t v;
     double d;
     int b, e;
 
@@ -75,9 +75,8 @@ static void read_all(const struct input *in)
         check_error(jx_enum(in, fields[i], names, 3, &e, &r), &r);
         read_items(in, fields[i], &r);
     }
-    check_error(api_experiment_id(in, "experiment_id", &v, &r), &r);
-    check_error(api_run_id(in, &s, &r), &r);
-    check_error(api_paging(in, 1000, 50000, &max, &offset, &r), &r);
+    check_error(input_experiment_id(in, "experiment_id", &v, &r), &r);
+    check_error(input_run_id(in, &s, &r), &r);
     reply_cleanup(&r);
 }
 
@@ -133,7 +132,7 @@ static void query(const char *text, size_t len)
     int64_t offset;
     char *token = strchr(copy, '\0') == copy ? NULL : copy;
     if (token != NULL)
-        (void)api_page_token_decode(token, &offset);
+        (void)input_page_token_decode(token, &offset);
     free(copy);
     json_decref(obj);
 }

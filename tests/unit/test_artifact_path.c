@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "artifacts/artifact_path.h"
+#include "core/artifact_path.h"
 
 static void good_paths(void **state)
 {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/input.h"
 #include "tracking/api_common.h"
 #include "core/ids.h"
 #include "core/reply.h"
@@ -45,16 +46,16 @@ static void error_body(void **state)
 static void page_tokens(void **state)
 {
     (void)state;
-    char *t = api_page_token_encode(1000);
+    char *t = input_page_token_encode(1000);
     assert_string_equal(t, "eyJvZmZzZXQiOiAxMDAwfQ=="); /* MLflow's own spelling */
     int64_t off = 0;
-    assert_int_equal(api_page_token_decode(t, &off), 0);
+    assert_int_equal(input_page_token_decode(t, &off), 0);
     assert_int_equal(off, 1000);
     free(t);
-    assert_int_equal(api_page_token_decode("garbage!", &off), -1);
-    assert_int_equal(api_page_token_decode("", &off), -1);
-    t = api_page_token_encode(0);
-    assert_int_equal(api_page_token_decode(t, &off), -1); /* offset 0 is not a token */
+    assert_int_equal(input_page_token_decode("garbage!", &off), -1);
+    assert_int_equal(input_page_token_decode("", &off), -1);
+    t = input_page_token_encode(0);
+    assert_int_equal(input_page_token_decode(t, &off), -1); /* offset 0 is not a token */
     free(t);
 }
 

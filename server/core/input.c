@@ -1,0 +1,94 @@
+/* Request field readers shared by handlers and auth (input.h). Reads only:
+ * the one reply they set is the 400/404 of a field they refuse. */
+#include "input.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+struct input input_from(const struct request *req)
+{
+    struct input in = {req->input, req->from_query, NULL};
+    return in;
+}
+
+int input_run_id(const struct input *in, const char **out, struct reply *r)
+{
+    int rc = jx_string(in, "run_id", out, r);
+    if (rc == JX_BAD)
+        return JX_BAD;
+    if (rc == JX_OK && (*out)[0] != '\0')
+        return JX_OK;
+    rc = jx_string(in, "run_uuid", out, r);
+    if (rc == JX_BAD)
+        return JX_BAD;
+    if (rc == JX_OK && (*out)[0] != '\0')
+        return JX_OK;
+    reply_error(r, ERR_INVALID_PARAMETER_VALUE, "Missing value for required parameter 'run_id'");
+    return JX_BAD;
+}
+
+int input_experiment_id(const struct input *in, const char *key, int64_t *out, struct reply *r)
+{
+    const json_t *v = json_object_get(in->obj, key);
+    if (in->from_query && json_is_array(v))
+        v = json_array_get(v, 0);
+    if (json_is_integer(v)) {
+        *out = json_integer_value(v);
+        return JX_OK;
+    }
+    const char *s;
+    if (jx_required_string(in, key, &s, r) != JX_OK)
+        return JX_BAD;
+    char *end;
+    long long id = strtoll(s, &end, 10);
+    if (*end != '\0' || id < 0 || s[0] == '-' || s[0] == '+' || s[0] == ' ') {
+        reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "No Experiment with id=%.100s exists", s);
+        return JX_BAD;
+    }
+    *out = id;
+    return JX_OK;
+}
+
+char *input_page_token_encode(int64_t offset)
+{
+    char text[64];
+    unsigned char out[96];
+
+    int n = snprintf(text, sizeof text, "{\"offset\": %lld}", (long long)offset);
+    int len = EVP_EncodeBlock(out, (const unsigned char *)text, n);
+    return xstrndup((const char *)out, (size_t)len);
+}
+
+int input_page_token_decode(const char *token, int64_t *offset)
+{
+    unsigned char raw[192];
+    size_t len = strlen(token);
+    int rc = -1;
+
+    if (len == 0 || len > 128 || len % 4 != 0)
+        return -1;
+    int n = EVP_DecodeBlock(raw, (const unsigned char *)token, (int)len);
+    if (n < 0)
+        return -1;
+    /* EVP_DecodeBlock counts padding as zero bytes; drop them. */
+    while (n > 0 && raw[n - 1] == '\0')
+        n--;
+    json_t *obj = json_loadb((const char *)raw, (size_t)n, 0, NULL);
+    json_t *v = json_object_get(obj, "offset");
+    if (json_is_integer(v) && json_integer_value(v) > 0) {
+        *offset = json_integer_value(v);
+        rc = 0;
+    }
+    json_decref(obj);
+    return rc;
+}
+
+const char *input_path_after(const struct request *req, const char *route_path)
+{
+    const char *p = strstr(req->path, route_path);
+    return p ? p + strlen(route_path) : NULL;
+}
