@@ -476,7 +476,7 @@ static const char signin_html[] =
 void api_signin_page(const struct request *req, struct reply *r)
 {
     (void)req;
-    reply_text(r, 200, "text/html; charset=utf-8", signin_html);
+    reply_text(r, "text/html; charset=utf-8", signin_html);
     reply_header(r, "Content-Security-Policy",
                  "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; "
                  "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");

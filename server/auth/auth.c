@@ -990,8 +990,7 @@ int auth_request(struct request *req, const struct route *route, struct reply *r
         /* a browser opening the dashboard goes to the sign-in page */
         reply_cleanup(r);
         reply_init(r);
-        reply_text(r, 303, "text/plain; charset=utf-8", "sign in at /signin\n");
-        reply_header(r, "Location", "/signin");
+        reply_see_other(r, "/signin", "sign in at /signin\n");
     }
     arena_cleanup(&arena);
     return rc;

@@ -594,9 +594,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         /* resumed: the other thread's work is done */
         ctx->deferred = 0;
     } else if (ctx->headers_too_big) {
-        reply_error(r, ERR_INVALID_PARAMETER_VALUE, "request headers exceed %d bytes",
-                    MAX_HEADER_BYTES);
-        r->status = 431; /* no MLflow error code has this status */
+        reply_error(r, ERR_HEADERS_TOO_LARGE, "request headers exceed %d bytes", MAX_HEADER_BYTES);
     } else if (streaming && ctx->upload != NULL) {
         ctx->route->upload->end(ctx->upload, 1, r);
         ctx->upload = NULL;
@@ -682,7 +680,6 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
  * the bytes would have to be encrypted: the socket is only shut down.) */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    char body[160];
     struct http_server *srv = cls;
     size_t args = 0, len = 0;
 
@@ -696,15 +693,19 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         return NULL;
     if (!srv->tls) {
         char reply[512];
-        int len_body = snprintf(body, sizeof body,
-                                "{\"error_code\": \"INVALID_PARAMETER_VALUE\", \"message\": \"the "
-                                "URL is too long: at most %d query arguments and %d bytes\"}",
-                                MAX_QUERY_ARGS, MAX_URI_BYTES);
+        struct reply e;
+        reply_init(&e);
+        reply_error(&e, ERR_URI_TOO_LONG,
+                    "the URL is too long: at most %d query arguments and %d bytes", MAX_QUERY_ARGS,
+                    MAX_URI_BYTES);
         int n = snprintf(reply, sizeof reply,
-                         "HTTP/1.1 414 URI Too Long\r\nContent-Type: application/json\r\n"
-                         "Connection: close\r\nContent-Length: %d\r\n\r\n%s",
-                         len_body, body);
-        (void)send(info->connect_fd, reply, (size_t)n, MSG_NOSIGNAL);
+                         "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+                         "Connection: close\r\nContent-Length: %zu\r\n\r\n%s",
+                         e.status, MHD_get_reason_phrase_for((unsigned)e.status), e.content_type,
+                         e.body_len, e.body);
+        reply_cleanup(&e);
+        if (n > 0 && (size_t)n < sizeof reply)
+            (void)send(info->connect_fd, reply, (size_t)n, MSG_NOSIGNAL);
     }
     shutdown(info->connect_fd, SHUT_RDWR);
     return NULL;
