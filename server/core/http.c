@@ -645,6 +645,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* libmicrohttpd's printf-style log callback (so clang checks the format use) */
+static void on_mhd_error(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];
