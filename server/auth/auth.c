@@ -1,7 +1,7 @@
 /* The request hook: Host and Origin screening, JSON depth, credentials (HTTP
  * Basic with PBKDF2 password hashes, bearer tokens stored as SHA-256) and each
  * route's permission rule. Handlers never check permissions themselves,
- * except search results, filtered through auth_can_read. */
+ * except search results, filtered through auth_can_read_many. */
 #include "auth.h"
 
 #include <ctype.h>
@@ -778,14 +778,6 @@ static int effective_perm(const struct request *req, int64_t experiment_id, enum
         return DB_OK;
     }
     return rc;
-}
-
-int auth_can_read(const struct request *req, int64_t experiment_id)
-{
-    enum store_perm p;
-    if (!cfg.enabled || req->user.is_admin)
-        return 1;
-    return effective_perm(req, experiment_id, &p) == DB_OK && p >= STORE_PERM_READ;
 }
 
 void auth_can_read_many(const struct request *req, const int64_t *ids, size_t n,
