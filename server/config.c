@@ -121,6 +121,14 @@ static void replace_string(char **slot, const char *value)
     *slot = value[0] ? xstrdup(value) : NULL;
 }
 
+/* The accepted ranges: past these a value is a typo, not a choice. */
+#define PORT_MAX 65535
+#define HEADER_TIMEOUT_MAX_S 3600
+#define THREADS_MAX 1024
+#define MAX_BODY_MIN 1024 /* bytes: smaller would refuse ordinary API calls */
+#define MAX_BODY_MAX ((long long)1 << 40)
+#define MAX_ARTIFACT_MAX ((long long)1 << 50)
+
 /* Applies one setting; prints an error naming `source` and returns -1 when bad. */
 static int apply(struct config *cfg, enum opt_id id, const char *value, const char *source)
 {
@@ -134,7 +142,7 @@ static int apply(struct config *cfg, enum opt_id id, const char *value, const ch
         replace_string(&cfg->host, value);
         return 0;
     case OPT_PORT:
-        if (parse_long(value, 0, 65535, &n) < 0)
+        if (parse_long(value, 0, PORT_MAX, &n) < 0)
             goto bad;
         cfg->port = (int)n;
         return 0;
@@ -147,12 +155,12 @@ static int apply(struct config *cfg, enum opt_id id, const char *value, const ch
         replace_string(&cfg->data_dir, value);
         return 0;
     case OPT_HEADER_TIMEOUT:
-        if (parse_long(value, 0, 3600, &n) < 0)
+        if (parse_long(value, 0, HEADER_TIMEOUT_MAX_S, &n) < 0)
             goto bad;
         cfg->header_timeout_s = (int)n;
         return 0;
     case OPT_THREADS:
-        if (parse_long(value, 1, 1024, &n) < 0)
+        if (parse_long(value, 1, THREADS_MAX, &n) < 0)
             goto bad;
         cfg->threads = (int)n;
         return 0;
@@ -165,12 +173,12 @@ static int apply(struct config *cfg, enum opt_id id, const char *value, const ch
         cfg->log_format = k == 0 ? LOG_FORMAT_TEXT : LOG_FORMAT_JSON;
         return 0;
     case OPT_MAX_BODY:
-        if (parse_long(value, 1024, (long long)1 << 40, &n) < 0)
+        if (parse_long(value, MAX_BODY_MIN, MAX_BODY_MAX, &n) < 0)
             goto bad;
         cfg->max_body = (size_t)n;
         return 0;
     case OPT_MAX_ARTIFACT:
-        if (parse_long(value, 0, (long long)1 << 50, &n) < 0)
+        if (parse_long(value, 0, MAX_ARTIFACT_MAX, &n) < 0)
             goto bad;
         cfg->max_artifact = n;
         return 0;
