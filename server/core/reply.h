@@ -1,5 +1,6 @@
 /* What a handler answers: a status, a content type and a body. The one place
- * that turns an error code into an HTTP status and the MLflow error body
+ * that picks an HTTP status: a named helper per kind of reply, and for
+ * errors the status of errors.def with the MLflow error body
  * {"error_code": ..., "message": ...}. Knows nothing of libmicrohttpd. */
 #ifndef ET_SERVER_REPLY_H
 #define ET_SERVER_REPLY_H
@@ -66,7 +67,7 @@ void reply_init(struct reply *r);
 void reply_cleanup(struct reply *r);
 
 /* Sets a 200 JSON reply from obj. Steals the reference to obj. NaN and
- * infinities must already be encoded as strings (see jsonx_double). */
+ * infinities must already be encoded as strings (see jx_double_value). */
 void reply_json(struct reply *r, json_t *obj);
 
 /* Sets a 200 JSON reply of an already-encoded body (takes ownership of body). */
