@@ -8,9 +8,8 @@ void api_health(const struct request *req, struct reply *r)
     (void)req;
     if (db_ping() == DB_OK)
         reply_text(r, "text/plain; charset=utf-8", "OK");
-    else {
+    else
         reply_unavailable(r, 1, "database unavailable");
-    }
 }
 
 void api_version(const struct request *req, struct reply *r)
