@@ -11,7 +11,7 @@ build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libpq-dev libjans
             uuid-dev libssl-dev libcurl4-openssl-dev postgresql postgresql-client)
 # npm fetches uPlot for the dashboard (web/package-lock.json), compiled into exptrackd.
 web_pkgs=(nodejs npm)
-test_pkgs=(libcmocka-dev curl nodejs npm chromium python3)
+test_pkgs=(libcmocka-dev curl nodejs npm chromium python3 clang-format)
 # make fuzz-smoke: libFuzzer comes with clang's runtime libraries (only
 # recommended by clang, so named here). make test-sanitize uses gcc, whose
 # ASan/UBSan runtimes come with build-essential.

@@ -13,44 +13,6 @@
 #include "version.h"
 #include "core/xalloc.h"
 
-static const char usage_text[] =
-    "usage: exptrackd [options]\n"
-    "\n"
-    "An MLflow-compatible experiment-tracking server backed by PostgreSQL.\n"
-    "Every option can also be set through the environment variable in brackets.\n"
-    "\n"
-    "  --host ADDR              address to listen on [EXPTRACK_HOST] (127.0.0.1)\n"
-    "  --port N                 TCP port, 0 = any free port [EXPTRACK_PORT] (5000)\n"
-    "  --database-url URL       PostgreSQL to use [EXPTRACK_DATABASE_URL]\n"
-    "                           (default: an embedded cluster in --data-dir)\n"
-    "  --data-dir DIR           embedded database location [EXPTRACK_DATA_DIR] (./exptrack-data)\n"
-    "  --threads N              request threads [EXPTRACK_THREADS] (2 x cores, at least 4)\n"
-    "  --web-dir DIR            serve the dashboard from DIR [EXPTRACK_WEB_DIR]\n"
-    "  --log-format text|json   log line format [EXPTRACK_LOG_FORMAT] (text)\n"
-    "  --max-body-size BYTES    largest JSON request body [EXPTRACK_MAX_BODY_SIZE] (16777216)\n"
-    "  --max-artifact-size BYTES  largest artifact upload [EXPTRACK_MAX_ARTIFACT_SIZE]\n"
-    "                           (5368709120)\n"
-    "  --statement-timeout MS   longest SQL statement [EXPTRACK_STATEMENT_TIMEOUT] (30000)\n"
-    "  --header-timeout SECS    close connections whose request headers are not complete\n"
-    "                           this long after they opened, 0 = never [EXPTRACK_HEADER_TIMEOUT]\n"
-    "                           (30)\n"
-    "  --group-commit on|off    share one commit among concurrent small metric writes\n"
-    "                           [EXPTRACK_GROUP_COMMIT] (on)\n"
-    "  --event-loop epoll|poll  how request threads wait on connections; poll costs less\n"
-    "                           per group-committed write with up to a few hundred open, but\n"
-    "                           serves slow requests worse [EXPTRACK_EVENT_LOOP] (epoll)\n"
-    "  --auth                   require sign-in (HTTP Basic or bearer token) [EXPTRACK_AUTH]\n"
-    "  --admin-password-file FILE  password of the 'admin' created at first start\n"
-    "                           [EXPTRACK_ADMIN_PASSWORD_FILE] (default: generated, printed once)\n"
-    "  --default-permission P   READ|EDIT|MANAGE|NO_PERMISSIONS on experiments without a grant\n"
-    "                           [EXPTRACK_DEFAULT_PERMISSION] (READ)\n"
-    "  --allowed-hosts LIST     Host header names to answer, comma-separated, * = any\n"
-    "                           [EXPTRACK_ALLOWED_HOSTS] (loopback names on loopback, else *)\n"
-    "  --tls-cert FILE          serve HTTPS with this PEM certificate chain [EXPTRACK_TLS_CERT]\n"
-    "  --tls-key FILE           ...and this PEM private key [EXPTRACK_TLS_KEY]\n"
-    "  -h, --help               show this help\n"
-    "  -V, --version            show the version\n";
-
 enum opt_id {
     OPT_HOST = 1,
     OPT_PORT,
@@ -73,32 +35,60 @@ enum opt_id {
     OPT_TLS_KEY,
 };
 
+/* One row per setting, the only place its flag, variable, default and help
+ * are written: set_defaults, the environment, getopt and --help all read
+ * it. A default is a string parsed by apply() like any flag value, so it
+ * obeys the same rules; NULL means unset (or computed: --threads). */
 struct setting {
     enum opt_id id;
-    const char *flag;
-    const char *env;
+    const char *flag;     /* --flag */
+    const char *arg;      /* the value's name in --help; NULL: a switch, no value */
+    const char *env;      /* EXPTRACK_* */
+    const char *def;      /* the default, NULL: none */
+    const char *def_text; /* the default in --help when def alone does not say it */
+    const char *help;     /* one line, or lines separated by \n */
 };
 
 static const struct setting settings[] = {
-    {OPT_HOST, "host", "EXPTRACK_HOST"},
-    {OPT_PORT, "port", "EXPTRACK_PORT"},
-    {OPT_DATABASE_URL, "database-url", "EXPTRACK_DATABASE_URL"},
-    {OPT_DATA_DIR, "data-dir", "EXPTRACK_DATA_DIR"},
-    {OPT_THREADS, "threads", "EXPTRACK_THREADS"},
-    {OPT_WEB_DIR, "web-dir", "EXPTRACK_WEB_DIR"},
-    {OPT_LOG_FORMAT, "log-format", "EXPTRACK_LOG_FORMAT"},
-    {OPT_MAX_BODY, "max-body-size", "EXPTRACK_MAX_BODY_SIZE"},
-    {OPT_MAX_ARTIFACT, "max-artifact-size", "EXPTRACK_MAX_ARTIFACT_SIZE"},
-    {OPT_STATEMENT_TIMEOUT, "statement-timeout", "EXPTRACK_STATEMENT_TIMEOUT"},
-    {OPT_HEADER_TIMEOUT, "header-timeout", "EXPTRACK_HEADER_TIMEOUT"},
-    {OPT_GROUP_COMMIT, "group-commit", "EXPTRACK_GROUP_COMMIT"},
-    {OPT_EVENT_LOOP, "event-loop", "EXPTRACK_EVENT_LOOP"},
-    {OPT_AUTH, "auth", "EXPTRACK_AUTH"}, /* a flag: no argument on the command line */
-    {OPT_ADMIN_PASSWORD_FILE, "admin-password-file", "EXPTRACK_ADMIN_PASSWORD_FILE"},
-    {OPT_DEFAULT_PERMISSION, "default-permission", "EXPTRACK_DEFAULT_PERMISSION"},
-    {OPT_ALLOWED_HOSTS, "allowed-hosts", "EXPTRACK_ALLOWED_HOSTS"},
-    {OPT_TLS_CERT, "tls-cert", "EXPTRACK_TLS_CERT"},
-    {OPT_TLS_KEY, "tls-key", "EXPTRACK_TLS_KEY"},
+    {OPT_HOST, "host", "ADDR", "EXPTRACK_HOST", "127.0.0.1", NULL, "address to listen on"},
+    {OPT_PORT, "port", "N", "EXPTRACK_PORT", "5000", NULL, "TCP port, 0 = any free port"},
+    {OPT_DATABASE_URL, "database-url", "URL", "EXPTRACK_DATABASE_URL", NULL,
+     "an embedded cluster in --data-dir", "PostgreSQL to use"},
+    {OPT_DATA_DIR, "data-dir", "DIR", "EXPTRACK_DATA_DIR", "./exptrack-data", NULL,
+     "embedded database location"},
+    {OPT_THREADS, "threads", "N", "EXPTRACK_THREADS", NULL, "2 x cores, at least 4",
+     "request threads"},
+    {OPT_WEB_DIR, "web-dir", "DIR", "EXPTRACK_WEB_DIR", NULL, "the dashboard compiled in",
+     "serve the dashboard from DIR"},
+    {OPT_LOG_FORMAT, "log-format", "text|json", "EXPTRACK_LOG_FORMAT", "text", NULL,
+     "log line format"},
+    {OPT_MAX_BODY, "max-body-size", "BYTES", "EXPTRACK_MAX_BODY_SIZE", "16777216", NULL,
+     "largest JSON request body"},
+    {OPT_MAX_ARTIFACT, "max-artifact-size", "BYTES", "EXPTRACK_MAX_ARTIFACT_SIZE", "5368709120",
+     NULL, "largest artifact upload"},
+    {OPT_STATEMENT_TIMEOUT, "statement-timeout", "MS", "EXPTRACK_STATEMENT_TIMEOUT", "30000", NULL,
+     "longest SQL statement"},
+    {OPT_HEADER_TIMEOUT, "header-timeout", "SECS", "EXPTRACK_HEADER_TIMEOUT", "30", NULL,
+     "close connections whose request headers are not complete\n"
+     "this long after they opened, 0 = never"},
+    {OPT_GROUP_COMMIT, "group-commit", "on|off", "EXPTRACK_GROUP_COMMIT", "on", NULL,
+     "share one commit among concurrent small metric writes"},
+    {OPT_EVENT_LOOP, "event-loop", "epoll|poll", "EXPTRACK_EVENT_LOOP", "epoll", NULL,
+     "how request threads wait on connections; poll costs less\n"
+     "per group-committed write with up to a few hundred open, but\n"
+     "serves slow requests worse"},
+    {OPT_AUTH, "auth", NULL, "EXPTRACK_AUTH", "off", NULL,
+     "require sign-in (HTTP Basic or bearer token)"},
+    {OPT_ADMIN_PASSWORD_FILE, "admin-password-file", "FILE", "EXPTRACK_ADMIN_PASSWORD_FILE", NULL,
+     "generated, printed once", "password of the 'admin' created at first start"},
+    {OPT_DEFAULT_PERMISSION, "default-permission", "P", "EXPTRACK_DEFAULT_PERMISSION", "READ", NULL,
+     "READ|EDIT|MANAGE|NO_PERMISSIONS on experiments without a grant"},
+    {OPT_ALLOWED_HOSTS, "allowed-hosts", "LIST", "EXPTRACK_ALLOWED_HOSTS", NULL,
+     "loopback names on loopback, else *", "Host header names to answer, comma-separated, * = any"},
+    {OPT_TLS_CERT, "tls-cert", "FILE", "EXPTRACK_TLS_CERT", NULL, "plain HTTP",
+     "serve HTTPS with this PEM certificate chain"},
+    {OPT_TLS_KEY, "tls-key", "FILE", "EXPTRACK_TLS_KEY", NULL, "none",
+     "...and this PEM private key"},
 };
 
 #define N_SETTINGS (sizeof settings / sizeof settings[0])
@@ -131,6 +121,14 @@ static void replace_string(char **slot, const char *value)
     *slot = value[0] ? xstrdup(value) : NULL;
 }
 
+/* The accepted ranges: past these a value is a typo, not a choice. */
+#define PORT_MAX 65535
+#define HEADER_TIMEOUT_MAX_S 3600
+#define THREADS_MAX 1024
+#define MAX_BODY_MIN 1024 /* bytes: smaller would refuse ordinary API calls */
+#define MAX_BODY_MAX ((long long)1 << 40)
+#define MAX_ARTIFACT_MAX ((long long)1 << 50)
+
 /* Applies one setting; prints an error naming `source` and returns -1 when bad. */
 static int apply(struct config *cfg, enum opt_id id, const char *value, const char *source)
 {
@@ -144,7 +142,7 @@ static int apply(struct config *cfg, enum opt_id id, const char *value, const ch
         replace_string(&cfg->host, value);
         return 0;
     case OPT_PORT:
-        if (parse_long(value, 0, 65535, &n) < 0)
+        if (parse_long(value, 0, PORT_MAX, &n) < 0)
             goto bad;
         cfg->port = (int)n;
         return 0;
@@ -157,12 +155,12 @@ static int apply(struct config *cfg, enum opt_id id, const char *value, const ch
         replace_string(&cfg->data_dir, value);
         return 0;
     case OPT_HEADER_TIMEOUT:
-        if (parse_long(value, 0, 3600, &n) < 0)
+        if (parse_long(value, 0, HEADER_TIMEOUT_MAX_S, &n) < 0)
             goto bad;
         cfg->header_timeout_s = (int)n;
         return 0;
     case OPT_THREADS:
-        if (parse_long(value, 1, 1024, &n) < 0)
+        if (parse_long(value, 1, THREADS_MAX, &n) < 0)
             goto bad;
         cfg->threads = (int)n;
         return 0;
@@ -175,12 +173,12 @@ static int apply(struct config *cfg, enum opt_id id, const char *value, const ch
         cfg->log_format = k == 0 ? LOG_FORMAT_TEXT : LOG_FORMAT_JSON;
         return 0;
     case OPT_MAX_BODY:
-        if (parse_long(value, 1024, (long long)1 << 40, &n) < 0)
+        if (parse_long(value, MAX_BODY_MIN, MAX_BODY_MAX, &n) < 0)
             goto bad;
         cfg->max_body = (size_t)n;
         return 0;
     case OPT_MAX_ARTIFACT:
-        if (parse_long(value, 0, (long long)1 << 50, &n) < 0)
+        if (parse_long(value, 0, MAX_ARTIFACT_MAX, &n) < 0)
             goto bad;
         cfg->max_artifact = n;
         return 0;
@@ -232,23 +230,50 @@ bad:
     return -1;
 }
 
-static void set_defaults(struct config *cfg)
+/* Column of the help text in --help. */
+#define USAGE_HELP_COLUMN 30
+
+static void print_usage(void)
+{
+    fputs("usage: exptrackd [options]\n"
+          "\n"
+          "An MLflow-compatible experiment-tracking server backed by PostgreSQL.\n"
+          "Every option can also be set through the environment variable in brackets.\n"
+          "\n",
+          stdout);
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const struct setting *s = &settings[i];
+        int n = printf("  --%s%s%s", s->flag, s->arg ? " " : "", s->arg ? s->arg : "");
+        const char *line = s->help;
+        for (;;) {
+            const char *nl = strchr(line, '\n');
+            int len = nl ? (int)(nl - line) : (int)strlen(line);
+            printf("%*s%.*s\n", n < USAGE_HELP_COLUMN ? USAGE_HELP_COLUMN - n : 1, "", len, line);
+            if (nl == NULL)
+                break;
+            line = nl + 1;
+            n = 0;
+        }
+        printf("%*s[%s] (default: %s)\n", USAGE_HELP_COLUMN, "", s->env,
+               s->def_text ? s->def_text : s->def);
+    }
+    printf("  %-*s%s\n  %-*s%s\n", USAGE_HELP_COLUMN - 2, "-h, --help", "show this help",
+           USAGE_HELP_COLUMN - 2, "-V, --version", "show the version");
+}
+
+/* The defaults of the table, then the computed ones. 0, or -1 when a
+ * default of the table does not parse (a bug, reported like a bad flag). */
+static int set_defaults(struct config *cfg)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int rc = 0;
 
     memset(cfg, 0, sizeof *cfg);
-    cfg->host = xstrdup("127.0.0.1");
-    cfg->port = 5000;
-    cfg->data_dir = xstrdup("./exptrack-data");
+    for (size_t i = 0; i < N_SETTINGS; i++)
+        if (settings[i].def != NULL && apply(cfg, settings[i].id, settings[i].def, "a default") < 0)
+            rc = -1;
     cfg->threads = cores > 2 ? (int)(2 * cores) : 4;
-    cfg->log_format = LOG_FORMAT_TEXT;
-    cfg->max_body = 16u << 20;
-    cfg->max_artifact = 5LL << 30;
-    cfg->statement_timeout_ms = 30000;
-    cfg->default_permission = xstrdup("READ");
-    cfg->group_commit = 1;
-    cfg->event_loop = HTTP_EVENT_LOOP_EPOLL;
-    cfg->header_timeout_s = 30;
+    return rc;
 }
 
 enum config_result config_load(struct config *cfg, int argc, char **argv)
@@ -257,14 +282,15 @@ enum config_result config_load(struct config *cfg, int argc, char **argv)
     int bad = 0;
     int c;
 
-    set_defaults(cfg);
+    if (set_defaults(cfg) < 0)
+        bad = 1;
     for (size_t i = 0; i < N_SETTINGS; i++) {
         const char *v = getenv(settings[i].env);
         if (v != NULL && apply(cfg, settings[i].id, v, settings[i].env) < 0)
             bad = 1;
-        longopts[i] = (struct option){settings[i].flag,
-                                      settings[i].id == OPT_AUTH ? no_argument : required_argument,
-                                      NULL, settings[i].id};
+        longopts[i] =
+            (struct option){settings[i].flag, settings[i].arg ? required_argument : no_argument,
+                            NULL, settings[i].id};
     }
     longopts[N_SETTINGS] = (struct option){"help", no_argument, NULL, 'h'};
     longopts[N_SETTINGS + 1] = (struct option){"version", no_argument, NULL, 'V'};
@@ -273,7 +299,7 @@ enum config_result config_load(struct config *cfg, int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
         if (c == 'h') {
-            fputs(usage_text, stdout);
+            print_usage();
             return CONFIG_EXIT_OK;
         }
         if (c == 'V') {

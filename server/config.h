@@ -1,5 +1,6 @@
 /* exptrackd's configuration: defaults, then EXPTRACK_* environment variables,
- * then command-line flags. Not the place that acts on settings. */
+ * then command-line flags. Not the place that acts on settings. Each field's
+ * flag, variable, default and help are in the settings table of config.c. */
 #ifndef ET_SERVER_CONFIG_H
 #define ET_SERVER_CONFIG_H
 
@@ -9,25 +10,25 @@
 #include "core/log.h"
 
 struct config {
-    char *host;                      /* --host, EXPTRACK_HOST (127.0.0.1) */
-    int port;                        /* --port, EXPTRACK_PORT (5000; 0 = any free port) */
-    char *database_url;              /* --database-url, EXPTRACK_DATABASE_URL (NULL: embedded) */
-    char *data_dir;                  /* --data-dir, EXPTRACK_DATA_DIR (./exptrack-data) */
-    int threads;                     /* --threads, EXPTRACK_THREADS (2 x cores, at least 4) */
-    char *web_dir;                   /* --web-dir, EXPTRACK_WEB_DIR (NULL: embedded assets) */
-    enum log_format log_format;      /* --log-format, EXPTRACK_LOG_FORMAT (text|json) */
-    size_t max_body;                 /* --max-body-size, EXPTRACK_MAX_BODY_SIZE (16 MiB) */
-    long long max_artifact;          /* --max-artifact-size, EXPTRACK_MAX_ARTIFACT_SIZE (5 GiB) */
-    int statement_timeout_ms;        /* --statement-timeout, EXPTRACK_STATEMENT_TIMEOUT (30000) */
-    int header_timeout_s;            /* --header-timeout, EXPTRACK_HEADER_TIMEOUT (30; 0 = none) */
-    int group_commit;                /* --group-commit, EXPTRACK_GROUP_COMMIT (on) */
-    enum http_event_loop event_loop; /* --event-loop, EXPTRACK_EVENT_LOOP (epoll) */
-    int auth;                        /* --auth, EXPTRACK_AUTH (off) */
-    char *admin_password_file;       /* --admin-password-file, EXPTRACK_ADMIN_PASSWORD_FILE */
-    char *default_permission;        /* --default-permission, EXPTRACK_DEFAULT_PERMISSION (READ) */
-    char *allowed_hosts;             /* --allowed-hosts, EXPTRACK_ALLOWED_HOSTS (NULL: default) */
-    char *tls_cert;                  /* --tls-cert, EXPTRACK_TLS_CERT (NULL: plain HTTP) */
-    char *tls_key;                   /* --tls-key, EXPTRACK_TLS_KEY */
+    char *host;                      /* --host */
+    int port;                        /* --port (0 = any free port) */
+    char *database_url;              /* --database-url (NULL: embedded) */
+    char *data_dir;                  /* --data-dir */
+    int threads;                     /* --threads */
+    char *web_dir;                   /* --web-dir (NULL: embedded assets) */
+    enum log_format log_format;      /* --log-format */
+    size_t max_body;                 /* --max-body-size */
+    long long max_artifact;          /* --max-artifact-size */
+    int statement_timeout_ms;        /* --statement-timeout */
+    int header_timeout_s;            /* --header-timeout (0 = none) */
+    int group_commit;                /* --group-commit */
+    enum http_event_loop event_loop; /* --event-loop */
+    int auth;                        /* --auth */
+    char *admin_password_file;       /* --admin-password-file */
+    char *default_permission;        /* --default-permission */
+    char *allowed_hosts;             /* --allowed-hosts (NULL: default) */
+    char *tls_cert;                  /* --tls-cert (NULL: plain HTTP) */
+    char *tls_key;                   /* --tls-key */
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_EXIT_USAGE };

@@ -49,6 +49,9 @@ static int prepare_database(void)
     }
 }
 
+/* Largest PEM file read: a certificate chain is a few KiB. */
+#define PEM_MAX_BYTES (1L << 20)
+
 /* The whole of a PEM file (--tls-cert, --tls-key), or NULL (logged). */
 static char *read_pem(const char *path)
 {
@@ -57,7 +60,7 @@ static char *read_pem(const char *path)
     if (f == NULL || fseek(f, 0, SEEK_END) != 0)
         goto fail;
     long size = ftell(f);
-    if (size <= 0 || size > (1L << 20) || fseek(f, 0, SEEK_SET) != 0)
+    if (size <= 0 || size > PEM_MAX_BYTES || fseek(f, 0, SEEK_SET) != 0)
         goto fail;
     text = xmalloc((size_t)size + 1);
     if (fread(text, 1, (size_t)size, f) != (size_t)size)

@@ -127,7 +127,7 @@ static void upload_end(void *state, int complete, struct reply *r)
         if (rc != DB_OK)
             api_art_store_error(r, rc, up->run_id, up->path);
         else if (up->ui)
-            reply_text(r, 200, "text/plain", "");
+            reply_text(r, "text/plain", "");
         else
             reply_json(r, json_object());
     }
@@ -224,9 +224,7 @@ static void add_disposition(struct reply *r, const char *name)
 static void unsatisfiable(struct reply *r, int64_t size)
 {
     char range[48];
-    reply_text(r, 416, "application/json",
-               "{\"error_code\":\"INVALID_PARAMETER_VALUE\","
-               "\"message\":\"the requested range is outside the file\"}");
+    reply_error(r, ERR_RANGE_NOT_SATISFIABLE, "the requested range is outside the file");
     snprintf(range, sizeof range, "bytes */%lld", (long long)size);
     reply_header(r, "Content-Range", range);
 }
@@ -247,7 +245,7 @@ static void send_file(const struct request *req, int64_t run, const char *run_id
     snprintf(etag, sizeof etag, "\"%s\"", f.sha256);
     const char *inm = request_header(req, "If-None-Match");
     if (inm != NULL && (strcmp(inm, etag) == 0 || strcmp(inm, "*") == 0)) {
-        reply_text(r, 304, artifact_path_content_type(rel), "");
+        reply_not_modified(r, artifact_path_content_type(rel));
         reply_header(r, "ETag", etag);
         return;
     }
@@ -263,8 +261,9 @@ static void send_file(const struct request *req, int64_t run, const char *run_id
     d->rd = store_artifact_reader_new(&f);
     d->start = start;
     d->len = len;
-    reply_stream(r, kind == RANGE_OK ? 206 : 200, artifact_path_content_type(rel), len,
-                 download_read, download_free, d);
+    reply_stream(r, artifact_path_content_type(rel), len, download_read, download_free, d);
+    if (kind == RANGE_OK)
+        reply_partial(r);
     reply_header(r, "ETag", etag);
     reply_header(r, "Accept-Ranges", "bytes");
     reply_header(r, "X-Content-Type-Options", "nosniff");

@@ -16,6 +16,7 @@
 #include "db/store_schema.h"
 
 #define DEFAULT_GRACE_SECONDS 3600
+#define MAX_GRACE_SECONDS (100L * 24 * 3600) /* 100 days: anything longer is a typo */
 
 /* The grace period for silent uploads; far above the HTTP layer's 120 s idle
  * timeout, so a live upload always beats more often than that. */
@@ -28,7 +29,7 @@ static int grace_seconds(void)
         return DEFAULT_GRACE_SECONDS;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v < 0 || v > 100L * 24 * 3600) {
+    if (errno != 0 || *end != '\0' || v < 0 || v > MAX_GRACE_SECONDS) {
         fprintf(stderr, "exptrackd gc: invalid EXPTRACK_GC_GRACE_SECONDS \"%s\"\n", s);
         return -1;
     }

@@ -11,12 +11,17 @@
 #include "store_auth.h"
 #include "core/xalloc.h"
 
+/* Audit log rows per page: max_results' default and upper bound. */
+#define AUDIT_PAGE_DEFAULT 100
+#define AUDIT_PAGE_MAX 1000
+
 static int read_username(const struct input *in, const char **out, struct reply *r)
 {
     if (jx_required_string(in, "username", out, r) != JX_OK)
         return -1;
-    if (strlen(*out) > 255) {
-        reply_error(r, ERR_INVALID_PARAMETER_VALUE, "username must be at most 255 bytes long");
+    if (strlen(*out) > AUTH_MAX_NAME) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE, "username must be at most %d bytes long",
+                    AUTH_MAX_NAME);
         return -1;
     }
     return 0;
@@ -326,8 +331,9 @@ void api_tokens_create(const struct request *req, struct reply *r)
         goto out;
     if (name == NULL)
         name = "";
-    if (strlen(name) > 255) {
-        reply_error(r, ERR_INVALID_PARAMETER_VALUE, "name must be at most 255 bytes long");
+    if (strlen(name) > AUTH_MAX_NAME) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE, "name must be at most %d bytes long",
+                    AUTH_MAX_NAME);
         goto out;
     }
     if (auth_new_token(text, digest) < 0) {
@@ -405,16 +411,16 @@ void api_audit_list(const struct request *req, struct reply *r)
     struct input in = input_from(req);
     struct arena arena;
     struct audit_entry *e;
-    int64_t before = 0, limit = 100;
+    int64_t before = 0, limit = AUDIT_PAGE_DEFAULT;
     size_t n;
 
     arena_init(&arena);
     if (jx_int64(&in, "before_id", &before, r) == JX_BAD ||
         jx_int64(&in, "max_results", &limit, r) == JX_BAD)
         goto out;
-    if (limit < 1 || limit > 1000 || before < 0) {
+    if (limit < 1 || limit > AUDIT_PAGE_MAX || before < 0) {
         reply_error(r, ERR_INVALID_PARAMETER_VALUE,
-                    "max_results must be in [1, 1000] and before_id >= 0");
+                    "max_results must be in [1, %d] and before_id >= 0", AUDIT_PAGE_MAX);
         goto out;
     }
     int rc = store_audit_list(before, limit, &arena, &e, &n);
@@ -476,7 +482,7 @@ static const char signin_html[] =
 void api_signin_page(const struct request *req, struct reply *r)
 {
     (void)req;
-    reply_text(r, 200, "text/html; charset=utf-8", signin_html);
+    reply_text(r, "text/html; charset=utf-8", signin_html);
     reply_header(r, "Content-Security-Policy",
                  "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; "
                  "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
@@ -508,7 +514,7 @@ void api_session_login(const struct request *req, struct reply *r)
     if (rc == DB_RETRY) {
         reply_error(r, ERR_REQUEST_LIMIT_EXCEEDED,
                     "too many failed sign-ins for this user: try again in a minute");
-        r->retry_after = 60;
+        r->retry_after = AUTH_FAIL_WINDOW;
         return;
     }
     if (rc != DB_OK) {

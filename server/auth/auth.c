@@ -1,7 +1,7 @@
 /* The request hook: Host and Origin screening, JSON depth, credentials (HTTP
  * Basic with PBKDF2 password hashes, bearer tokens stored as SHA-256) and each
  * route's permission rule. Handlers never check permissions themselves,
- * except search results, filtered through auth_can_read. */
+ * except search results, filtered through auth_can_read_many. */
 #include "auth.h"
 
 #include <ctype.h>
@@ -28,6 +28,12 @@
 #define PBKDF2_ITERATIONS 210000 /* OWASP's 2023 figure for PBKDF2-HMAC-SHA256 is 600k; */
                                  /* verified logins are cached, so this is paid rarely */
 #define SALT_BYTES 16
+/* PBKDF2 iteration counts accepted in a stored hash: the bounds keep one
+ * sign-in's work finite whatever the users table says. */
+#define PBKDF2_MIN_ITERATIONS 1000
+#define PBKDF2_MAX_ITERATIONS 10000000
+/* Bytes of a request's fields kept in an audit log row. */
+#define AUDIT_MAX_TARGET 2000
 #define CACHE_SLOTS 512
 #define CACHE_TTL_SECONDS 300
 #define MAX_HOSTS 32
@@ -194,8 +200,9 @@ int auth_password_ok(const char *password, struct reply *r)
                     AUTH_MIN_PASSWORD);
         return -1;
     }
-    if (strlen(password) > 1024) {
-        reply_error(r, ERR_INVALID_PARAMETER_VALUE, "password must be at most 1024 bytes long");
+    if (strlen(password) > AUTH_MAX_PASSWORD) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE, "password must be at most %d bytes long",
+                    AUTH_MAX_PASSWORD);
         return -1;
     }
     return 0;
@@ -264,7 +271,7 @@ static void cache_put(const unsigned char key[32])
  * guessing and the CPU an attacker can make the server burn. */
 #define FAIL_SLOTS 256
 #define FAIL_LIMIT 10
-#define FAIL_WINDOW 60
+#define FAIL_WINDOW AUTH_FAIL_WINDOW
 
 static struct {
     pthread_mutex_t lock;
@@ -328,7 +335,7 @@ static int password_matches(const char *stored, const char *password)
         return 0;
     errno = 0;
     long iter = strtol(stored + 14, &end, 10);
-    if (errno != 0 || *end != '$' || iter < 1000 || iter > 10000000)
+    if (errno != 0 || *end != '$' || iter < PBKDF2_MIN_ITERATIONS || iter > PBKDF2_MAX_ITERATIONS)
         return 0;
     const char *salt_hex = end + 1, *hash_hex = strchr(salt_hex, '$');
     if (hash_hex == NULL)
@@ -820,14 +827,6 @@ static int effective_perm(const struct request *req, int64_t experiment_id, enum
     return rc;
 }
 
-int auth_can_read(const struct request *req, int64_t experiment_id)
-{
-    enum store_perm p;
-    if (!cfg.enabled || req->user.is_admin)
-        return 1;
-    return effective_perm(req, experiment_id, &p) == DB_OK && p >= STORE_PERM_READ;
-}
-
 void auth_can_read_many(const struct request *req, const int64_t *ids, size_t n,
                         unsigned char *readable)
 {
@@ -1030,8 +1029,7 @@ int auth_request(struct request *req, const struct route *route, struct reply *r
         /* a browser opening the dashboard goes to the sign-in page */
         reply_cleanup(r);
         reply_init(r);
-        reply_text(r, 303, "text/plain; charset=utf-8", "sign in at /signin\n");
-        reply_header(r, "Location", "/signin");
+        reply_see_other(r, "/signin", "sign in at /signin\n");
     }
     arena_cleanup(&arena);
     return rc;
@@ -1063,8 +1061,8 @@ void auth_after(const struct request *req, const struct route *route, const stru
         compact = json_deep_copy(req->input);
         json_object_del(compact, "password");
         text = json_dumps(compact, JSON_COMPACT | JSON_SORT_KEYS);
-        if (text != NULL && strlen(text) > 2000) {
-            size_t cut = 2000;
+        if (text != NULL && strlen(text) > AUDIT_MAX_TARGET) {
+            size_t cut = AUDIT_MAX_TARGET;
             while (cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80)
                 cut--; /* never split a UTF-8 sequence */
             text[cut] = '\0';

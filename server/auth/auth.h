@@ -14,6 +14,9 @@
 
 #define AUTH_MIN_PASSWORD 12   /* characters, as MLflow's basic-auth app requires */
 #define AUTH_MAX_JSON_DEPTH 64 /* nesting levels a request body may use */
+#define AUTH_MAX_NAME 255      /* bytes of a user name or a token name */
+#define AUTH_MAX_PASSWORD 1024 /* bytes: bounds the PBKDF2 input an attacker may send */
+#define AUTH_FAIL_WINDOW 60    /* seconds a user's failed sign-ins count for (auth.c) */
 #define AUTH_TOKEN_PREFIX "etk_"
 #define AUTH_TOKEN_LEN (4 + 64) /* prefix + 32 random bytes in hex */
 
@@ -47,12 +50,9 @@ int auth_request(struct request *req, const struct route *route, struct reply *r
  * and writes the audit log of state-changing calls. */
 void auth_after(const struct request *req, const struct route *route, const struct reply *r);
 
-/* 1 when the request's user may read the experiment (always with auth off,
- * or for admins), else 0. For search handlers that filter their results. */
-int auth_can_read(const struct request *req, int64_t experiment_id);
-
-/* Sets readable[i] to auth_can_read(req, ids[i]) for n experiments with one
- * query (search results). */
+/* Sets readable[i] to 1 when the request's user may read experiment ids[i]
+ * (always with auth off, or for admins), else 0, for n experiments with one
+ * query. For search handlers that filter their results. */
 void auth_can_read_many(const struct request *req, const int64_t *ids, size_t n,
                         unsigned char *readable);
 

@@ -95,16 +95,6 @@ int store_user_delete(const char *username)
     return exec_one("DELETE FROM users WHERE username = $1", 1, params);
 }
 
-int store_user_count(int64_t *count)
-{
-    PGresult *res = NULL;
-    int rc = db_exec("SELECT count(*) FROM users", 0, NULL, &res);
-    if (rc == DB_OK)
-        *count = su_int64(res, 0, 0);
-    PQclear(res);
-    return rc;
-}
-
 int store_perm_get(int64_t experiment_id, int64_t user_id, enum store_perm *perm)
 {
     char e[24], u[24];

@@ -55,9 +55,6 @@ int store_user_set_admin(const char *username, int is_admin);
 /* Deletes a user with their tokens and permissions. DB_NOT_FOUND when absent. */
 int store_user_delete(const char *username);
 
-/* Counts users (for the first-start bootstrap). */
-int store_user_count(int64_t *count);
-
 /* The user's explicit permission on an experiment: DB_OK with *perm, or
  * DB_NOT_FOUND when none is stored (the default permission applies). */
 int store_perm_get(int64_t experiment_id, int64_t user_id, enum store_perm *perm);

@@ -610,9 +610,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         /* resumed: the other thread's work is done */
         ctx->deferred = 0;
     } else if (ctx->headers_too_big) {
-        reply_error(r, ERR_INVALID_PARAMETER_VALUE, "request headers exceed %d bytes",
-                    MAX_HEADER_BYTES);
-        r->status = 431; /* no MLflow error code has this status */
+        reply_error(r, ERR_HEADERS_TOO_LARGE, "request headers exceed %d bytes", MAX_HEADER_BYTES);
     } else if (streaming && ctx->upload != NULL) {
         srv->dispatch->upload_end(ctx->route, ctx->upload, 1, r);
         ctx->upload = NULL;
@@ -664,6 +662,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* libmicrohttpd's printf-style log callback (so clang checks the format use) */
+static void on_mhd_error(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];
@@ -699,7 +701,6 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
  * the bytes would have to be encrypted: the socket is only shut down.) */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    char body[160];
     struct http_server *srv = cls;
     size_t args = 0, len = 0;
 
@@ -713,15 +714,19 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         return NULL;
     if (!srv->tls) {
         char reply[512];
-        int len_body = snprintf(body, sizeof body,
-                                "{\"error_code\": \"INVALID_PARAMETER_VALUE\", \"message\": \"the "
-                                "URL is too long: at most %d query arguments and %d bytes\"}",
-                                MAX_QUERY_ARGS, MAX_URI_BYTES);
+        struct reply e;
+        reply_init(&e);
+        reply_error(&e, ERR_URI_TOO_LONG,
+                    "the URL is too long: at most %d query arguments and %d bytes", MAX_QUERY_ARGS,
+                    MAX_URI_BYTES);
         int n = snprintf(reply, sizeof reply,
-                         "HTTP/1.1 414 URI Too Long\r\nContent-Type: application/json\r\n"
-                         "Connection: close\r\nContent-Length: %d\r\n\r\n%s",
-                         len_body, body);
-        (void)send(info->connect_fd, reply, (size_t)n, MSG_NOSIGNAL);
+                         "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+                         "Connection: close\r\nContent-Length: %zu\r\n\r\n%s",
+                         e.status, MHD_get_reason_phrase_for((unsigned)e.status), e.content_type,
+                         e.body_len, e.body);
+        reply_cleanup(&e);
+        if (n > 0 && (size_t)n < sizeof reply)
+            (void)send(info->connect_fd, reply, (size_t)n, MSG_NOSIGNAL);
     }
     shutdown(info->connect_fd, SHUT_RDWR);
     return NULL;

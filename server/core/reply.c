@@ -15,7 +15,9 @@ struct error_row {
 
 static const struct error_row error_rows[ERR__COUNT] = {
 #define ERROR_ROW(name, status) {#name, status},
+#define ERROR_ALIAS(name, code, status) {#code, status},
 #include "errors.def"
+#undef ERROR_ALIAS
 #undef ERROR_ROW
 };
 
@@ -47,20 +49,25 @@ void reply_cleanup(struct reply *r)
     r->nheaders = 0;
 }
 
-void reply_stream(struct reply *r, int status, const char *content_type, int64_t size,
-                  reply_stream_fn fn, void (*free_fn)(void *), void *state)
+void reply_stream(struct reply *r, const char *content_type, int64_t size, reply_stream_fn fn,
+                  void (*free_fn)(void *), void *state)
 {
     drop_stream(r);
     free(r->body);
     r->body = NULL;
     r->body_len = 0;
-    r->status = status;
+    r->status = 200;
     r->content_type = content_type;
     r->is_error = 0;
     r->stream = fn;
     r->stream_free = free_fn;
     r->stream_state = state;
     r->stream_size = size;
+}
+
+void reply_partial(struct reply *r)
+{
+    r->status = 206;
 }
 
 void reply_defer(struct reply *r, reply_finish_fn finish, void *state)
@@ -139,12 +146,39 @@ void reply_prefix_message(struct reply *r, const char *prefix)
     json_decref(obj);
 }
 
-void reply_text(struct reply *r, int status, const char *content_type, const char *text)
+static void set_text(struct reply *r, int status, const char *content_type, const char *text)
 {
     r->status = status;
     r->content_type = content_type;
     r->is_error = status >= 400;
     set_body(r, xstrdup(text), strlen(text));
+}
+
+void reply_text(struct reply *r, const char *content_type, const char *text)
+{
+    set_text(r, 200, content_type, text);
+}
+
+void reply_not_modified(struct reply *r, const char *content_type)
+{
+    set_text(r, 304, content_type, "");
+}
+
+void reply_see_other(struct reply *r, const char *location, const char *text)
+{
+    set_text(r, 303, "text/plain; charset=utf-8", text);
+    reply_header(r, "Location", location);
+}
+
+void reply_not_found_text(struct reply *r, const char *text)
+{
+    set_text(r, 404, "text/plain; charset=utf-8", text);
+}
+
+void reply_unavailable(struct reply *r, int retry_after, const char *text)
+{
+    set_text(r, 503, "text/plain; charset=utf-8", text);
+    r->retry_after = retry_after;
 }
 
 const char *reply_error_name(enum api_error code)

@@ -1,5 +1,6 @@
 /* What a handler answers: a status, a content type and a body. The one place
- * that turns an error code into an HTTP status and the MLflow error body
+ * that picks an HTTP status: a named helper per kind of reply, and for
+ * errors the status of errors.def with the MLflow error body
  * {"error_code": ..., "message": ...}. Knows nothing of libmicrohttpd. */
 #ifndef ET_SERVER_REPLY_H
 #define ET_SERVER_REPLY_H
@@ -11,7 +12,9 @@
 
 enum api_error {
 #define ERROR_ROW(name, status) ERR_##name,
+#define ERROR_ALIAS(name, code, status) ERR_##name,
 #include "errors.def"
+#undef ERROR_ALIAS
 #undef ERROR_ROW
     ERR__COUNT
 };
@@ -64,7 +67,7 @@ void reply_init(struct reply *r);
 void reply_cleanup(struct reply *r);
 
 /* Sets a 200 JSON reply from obj. Steals the reference to obj. NaN and
- * infinities must already be encoded as strings (see jsonx_double). */
+ * infinities must already be encoded as strings (see jx_double_value). */
 void reply_json(struct reply *r, json_t *obj);
 
 /* Sets a 200 JSON reply of an already-encoded body (takes ownership of body). */
@@ -75,11 +78,15 @@ void reply_json_text(struct reply *r, char *body, size_t len);
 void reply_error(struct reply *r, enum api_error code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Sets a streamed body of size bytes (-1: unknown) with the given status
- * and type; fn reads it, free_fn (may be NULL) frees state when the
- * response is done, also when it never started. */
-void reply_stream(struct reply *r, int status, const char *content_type, int64_t size,
-                  reply_stream_fn fn, void (*free_fn)(void *), void *state);
+/* Sets a 200 streamed body of size bytes (-1: unknown) with the given
+ * type; fn reads it, free_fn (may be NULL) frees state when the response
+ * is done, also when it never started. */
+void reply_stream(struct reply *r, const char *content_type, int64_t size, reply_stream_fn fn,
+                  void (*free_fn)(void *), void *state);
+
+/* Makes a reply 206 Partial Content: its body is the range the client
+ * asked for (the caller adds Content-Range). */
+void reply_partial(struct reply *r);
 
 /* Defers the reply: the request's connection is paused, holding no
  * thread, until wake_up() on its wake handle (wake.h); then finish(state,
@@ -95,8 +102,22 @@ void reply_header(struct reply *r, const char *name, const char *value);
 /* Puts prefix before the message of an error reply (no-op otherwise). */
 void reply_prefix_message(struct reply *r, const char *prefix);
 
-/* Sets a plain-text reply with the given status (for /health, /version). */
-void reply_text(struct reply *r, int status, const char *content_type, const char *text);
+/* Sets a 200 reply of text with the given type (for /health, /version). */
+void reply_text(struct reply *r, const char *content_type, const char *text);
+
+/* Sets a 304 Not Modified reply: no body, the client's copy is current. */
+void reply_not_modified(struct reply *r, const char *content_type);
+
+/* Sets a 303 See Other reply to location with a short plain-text body. */
+void reply_see_other(struct reply *r, const char *location, const char *text);
+
+/* Sets a 404 plain-text reply, for paths outside the API (the dashboard's
+ * files), where the MLflow error body would mean nothing. */
+void reply_not_found_text(struct reply *r, const char *text);
+
+/* Sets a 503 plain-text reply with Retry-After: retry_after seconds (0:
+ * none), for the probes (/health, /ready) that load balancers read. */
+void reply_unavailable(struct reply *r, int retry_after, const char *text);
 
 /* The MLflow name of an error code ("INVALID_PARAMETER_VALUE"). */
 const char *reply_error_name(enum api_error code);

@@ -14,6 +14,8 @@
 
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 2000
+/* A transaction left open this long (a stuck handler) is ended by the server. */
+#define DB_IDLE_IN_TRANSACTION_MS 60000
 
 static char *db_conninfo;
 static int db_statement_timeout_ms;
@@ -107,8 +109,8 @@ static PGconn *open_conn(void)
      * tables, where the planner's cost threshold turns JIT on and its
      * compile time (0.7-2.9 s measured on history reads) dwarfs any gain. */
     snprintf(timeout, sizeof timeout,
-             "-c statement_timeout=%d -c idle_in_transaction_session_timeout=60000 -c jit=off",
-             db_statement_timeout_ms);
+             "-c statement_timeout=%d -c idle_in_transaction_session_timeout=%d -c jit=off",
+             db_statement_timeout_ms, DB_IDLE_IN_TRANSACTION_MS);
     PGconn *conn = PQconnectdbParams(keys, vals, 1);
     if (conn == NULL)
         return NULL;

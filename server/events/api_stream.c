@@ -227,7 +227,7 @@ void api_stream(const struct request *req, struct reply *r)
         goto out;
     }
     s->out_len = (size_t)snprintf(s->out, sizeof s->out, "retry: %d\n\n", STREAM_RETRY_MS);
-    reply_stream(r, 200, "text/event-stream", -1, stream_read, stream_free, s);
+    reply_stream(r, "text/event-stream", -1, stream_read, stream_free, s);
     reply_header(r, "Cache-Control", "no-store");
     reply_header(r, "X-Accel-Buffering", "no");
 out:

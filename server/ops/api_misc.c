@@ -7,15 +7,13 @@ void api_health(const struct request *req, struct reply *r)
 {
     (void)req;
     if (store_health_ok())
-        reply_text(r, 200, "text/plain; charset=utf-8", "OK");
-    else {
-        reply_text(r, 503, "text/plain; charset=utf-8", "database unavailable");
-        r->retry_after = 1;
-    }
+        reply_text(r, "text/plain; charset=utf-8", "OK");
+    else
+        reply_unavailable(r, 1, "database unavailable");
 }
 
 void api_version(const struct request *req, struct reply *r)
 {
     (void)req;
-    reply_text(r, 200, "text/plain; charset=utf-8", EXPTRACK_VERSION);
+    reply_text(r, "text/plain; charset=utf-8", EXPTRACK_VERSION);
 }

@@ -15,7 +15,7 @@ void api_prometheus(const struct request *req, struct reply *r)
     (void)req;
     sbuf_init(&out);
     metrics_render(&out);
-    reply_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", out.data ? out.data : "");
+    reply_text(r, "text/plain; version=0.0.4; charset=utf-8", out.data ? out.data : "");
     sbuf_cleanup(&out);
 }
 
@@ -23,11 +23,10 @@ void api_ready(const struct request *req, struct reply *r)
 {
     (void)req;
     if (store_health_ok()) {
-        reply_text(r, 200, "text/plain; charset=utf-8", "ready\n");
+        reply_text(r, "text/plain; charset=utf-8", "ready\n");
         return;
     }
-    reply_text(r, 503, "text/plain; charset=utf-8", "database unavailable\n");
-    r->retry_after = 1;
+    reply_unavailable(r, 1, "database unavailable\n");
 }
 
 /* docs/openapi.json, embedded by cmake/embed.cmake (server/CMakeLists.txt). */
@@ -41,5 +40,5 @@ void api_openapi(const struct request *req, struct reply *r)
         reply_error(r, ERR_ENDPOINT_NOT_FOUND, "no OpenAPI document in this build");
         return;
     }
-    reply_text(r, 200, "application/json", (const char *)openapi_files[0].data);
+    reply_text(r, "application/json", (const char *)openapi_files[0].data);
 }

@@ -61,7 +61,7 @@ static void serve(const struct request *req, struct reply *r, const char *path)
     void *owned = NULL;
 
     if (assets_find(path, &a, &owned) < 0) {
-        reply_text(r, 404, "text/plain; charset=utf-8", "not found");
+        reply_not_found_text(r, "not found");
         reply_header(r, "X-Content-Type-Options", "nosniff");
         return;
     }
@@ -77,7 +77,7 @@ static void serve(const struct request *req, struct reply *r, const char *path)
     const char *inm = request_header(req, "If-None-Match");
     if (assets_etag_matches(inm, a.etag) || assets_etag_matches(inm, gz_etag)) {
         free(owned);
-        reply_text(r, 304, a.content_type, "");
+        reply_not_modified(r, a.content_type);
         reply_header(r, "ETag", etag);
         if (a.gz != NULL)
             reply_header(r, "Vary", "Accept-Encoding");
@@ -88,7 +88,7 @@ static void serve(const struct request *req, struct reply *r, const char *path)
     src->data = gzip ? a.gz : a.data;
     src->size = gzip ? a.gz_size : a.size;
     src->owned = owned;
-    reply_stream(r, 200, a.content_type, (int64_t)src->size, read_body, free_body, src);
+    reply_stream(r, a.content_type, (int64_t)src->size, read_body, free_body, src);
     reply_header(r, "ETag", etag);
     if (a.gz != NULL)
         reply_header(r, "Vary", "Accept-Encoding");
@@ -106,7 +106,7 @@ void api_web_static(const struct request *req, struct reply *r)
 {
     size_t n = strlen(STATIC_PREFIX);
     if (strncmp(req->path, STATIC_PREFIX, n) != 0) {
-        reply_text(r, 404, "text/plain; charset=utf-8", "not found");
+        reply_not_found_text(r, "not found");
         return;
     }
     serve(req, r, req->path + n);

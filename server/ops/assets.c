@@ -25,6 +25,8 @@ static struct asset *table;
 static size_t table_len;
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
+static const char *assets_content_type(const char *path);
+
 static uint64_t fnv1a(const unsigned char *p, size_t n)
 {
     uint64_t h = 0xcbf29ce484222325u;
@@ -186,7 +188,9 @@ int assets_find(const char *path, struct asset *out, void **owned)
     return -1;
 }
 
-const char *assets_content_type(const char *path)
+/* The Content-Type for a file name, by extension (application/octet-stream
+ * when unknown). */
+static const char *assets_content_type(const char *path)
 {
     static const struct {
         const char *ext;

@@ -36,10 +36,6 @@ void assets_cleanup(void);
 int assets_find(const char *path, struct asset *out, void **owned)
     __attribute__((warn_unused_result));
 
-/* The Content-Type for a file name, by extension (application/octet-stream
- * when unknown). */
-const char *assets_content_type(const char *path);
-
 /* Whether an Accept-Encoding header value (may be NULL) allows gzip: a
  * "gzip" token whose q is not 0. */
 int assets_accepts_gzip(const char *accept_encoding);

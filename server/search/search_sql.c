@@ -30,7 +30,9 @@ void sq_cleanup(struct sql_query *q)
     q->nparams = q->cap = 0;
 }
 
-int sq_param(struct sql_query *q, const char *value)
+/* Adds a parameter (copied; NULL = SQL NULL) and returns its number n for
+ * "$n". Appends nothing to the text. */
+static int sq_param(struct sql_query *q, const char *value)
 {
     if (q->nparams == q->cap) {
         q->cap = q->cap ? q->cap * 2 : 16;

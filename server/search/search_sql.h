@@ -28,10 +28,6 @@ void sq_init(struct sql_query *q, struct arena *arena);
 /* Frees the text buffer and the parameter vector (not the arena). */
 void sq_cleanup(struct sql_query *q);
 
-/* Adds a parameter (copied; NULL = SQL NULL) and returns its number n for
- * "$n". Appends nothing to the text. */
-int sq_param(struct sql_query *q, const char *value);
-
 /* Adds a parameter and appends "$n" (and "::cast" when cast is non-NULL)
  * to out (q->text when out is NULL). */
 void sq_bind(struct sql_query *q, struct sbuf *out, const char *value, const char *cast);

@@ -679,5 +679,5 @@ void api_history_stream(const char *run_id, const char *key, struct reply *r)
             reply_json(r, json_object());
         return;
     }
-    reply_stream(r, 200, "application/json", -1, history_stream_read, history_stream_free, h);
+    reply_stream(r, "application/json", -1, history_stream_read, history_stream_free, h);
 }

@@ -16,6 +16,9 @@
 #include "store_runs.h"
 #include "core/validate.h"
 
+/* Bytes of an Idempotency-Key header. */
+#define IDEMPOTENCY_KEY_MAX 255
+
 /* Checks a metric/param/tag key; `field` names it in the message. */
 static int check_key(const char *key, const char *field, struct reply *r)
 {
@@ -311,10 +314,11 @@ static int idempotency_key(const struct request *req, const char **key, struct r
         if ((*key)[i] <= ' ' || (*key)[i] > '~')
             n = 0;
     }
-    if (n == 0 || n > 255) {
+    if (n == 0 || n > IDEMPOTENCY_KEY_MAX) {
         reply_error(r, ERR_INVALID_PARAMETER_VALUE,
-                    "Invalid Idempotency-Key header: it must be 1 to 255 visible ASCII "
-                    "characters");
+                    "Invalid Idempotency-Key header: it must be 1 to %d visible ASCII "
+                    "characters",
+                    IDEMPOTENCY_KEY_MAX);
         return JX_BAD;
     }
     return JX_OK;

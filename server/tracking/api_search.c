@@ -22,6 +22,7 @@
 #define SEARCH_EXPERIMENTS_MAX 50000
 #define SEARCH_EXPERIMENTS_DEFAULT 1000
 #define MAX_SELECTED_KEYS 10000
+#define ECHO_MAX_CHARS 200 /* of a bad filter or order_by quoted back in the error */
 #define MAX_TOKEN_BYTES 65536
 #define TOKEN_VERSION 1
 
@@ -35,8 +36,8 @@ static int read_filter(const struct input *in, enum search_dialect dialect, stru
     if (jx_string(in, "filter", text, r) == JX_BAD)
         return JX_BAD;
     if (search_parse_filter(dialect, *text, strlen(*text), arena, out, &err) < 0) {
-        /* echo at most 200 characters, cut on a character boundary */
-        size_t cut = validate_utf8_prefix(*text, 200);
+        /* echo at most ECHO_MAX_CHARS, cut on a character boundary */
+        size_t cut = validate_utf8_prefix(*text, ECHO_MAX_CHARS);
         reply_error(r, ERR_INVALID_PARAMETER_VALUE, "Invalid filter '%.*s%s': %s", (int)cut, *text,
                     (*text)[cut] ? "..." : "", err.message);
         return JX_BAD;
@@ -70,14 +71,14 @@ static int read_order(const struct input *in, enum search_dialect dialect, struc
             return JX_BAD;
         if (search_parse_order(dialect, s, strlen(s), arena, &(*out)[*n], &err) < 0) {
             reply_error(r, ERR_INVALID_PARAMETER_VALUE, "Invalid order_by entry '%.*s': %s",
-                        (int)validate_utf8_prefix(s, 200), s, err.message);
+                        (int)validate_utf8_prefix(s, ECHO_MAX_CHARS), s, err.message);
             return JX_BAD;
         }
         for (size_t j = 0; j < *n; j++) {
             if (search_order_same(&(*out)[j], &(*out)[*n])) {
                 reply_error(r, ERR_INVALID_PARAMETER_VALUE,
                             "Invalid order_by: '%.*s' orders by a field already named",
-                            (int)validate_utf8_prefix(s, 200), s);
+                            (int)validate_utf8_prefix(s, ECHO_MAX_CHARS), s);
                 return JX_BAD;
             }
         }

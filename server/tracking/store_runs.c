@@ -287,17 +287,24 @@ static int claim_idempotency_key(const char *idem_key, int *replayed)
     return DB_OK;
 }
 
-/* Deletes keys older than a day on every 1000th keyed batch: cleanup rides
- * on the write path (no extra thread), costs one indexed range delete per
- * 1000 batches, and runs after the batch committed, outside its transaction.
- * Failure only delays the cleanup. */
+/* How long an Idempotency-Key is remembered (an SQL interval), and how
+ * many keyed batches pass between two cleanups. */
+#define IDEMPOTENCY_KEY_TTL "24 hours"
+#define IDEMPOTENCY_EXPIRE_EVERY 1000
+
+/* Deletes expired keys on every IDEMPOTENCY_EXPIRE_EVERY-th keyed batch:
+ * cleanup rides on the write path (no extra thread), costs one indexed
+ * range delete per that many batches, and runs after the batch committed,
+ * outside its transaction. Failure only delays the cleanup. */
 static void expire_idempotency_keys(void)
 {
     static atomic_uint counter;
-    if (atomic_fetch_add(&counter, 1) % 1000 != 999)
+    if (atomic_fetch_add(&counter, 1) % IDEMPOTENCY_EXPIRE_EVERY != IDEMPOTENCY_EXPIRE_EVERY - 1)
         return;
-    (void)db_exec("DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'", 0,
-                  NULL, NULL);
+    (void)db_exec(
+        "DELETE FROM idempotency_keys WHERE created_at < now() - interval '" IDEMPOTENCY_KEY_TTL
+        "'",
+        0, NULL, NULL);
 }
 
 static int log_batch_once(const char *run_id, const char *idem_key, int *replayed,

@@ -193,7 +193,7 @@ static void distribute(const PGresult *res, struct search_run *runs, size_t n, s
     }
 }
 
-/* Compares (ord, dataset id) of row a in res_a with row b in res_b. */
+/* Compares (ord, dataset id) of row a of ra with row b of rb. */
 static int cmp_pair(const PGresult *ra, int a, const PGresult *rb, int b)
 {
     int64_t oa = su_int64(ra, a, 0), ob = su_int64(rb, b, 0);

@@ -20,6 +20,10 @@ static void error_statuses(void **state)
     assert_int_equal(reply_error_status(ERR_INVALID_STATE), 500);
     assert_int_equal(reply_error_status(ERR_TEMPORARILY_UNAVAILABLE), 503);
     assert_string_equal(reply_error_name(ERR_INVALID_PARAMETER_VALUE), "INVALID_PARAMETER_VALUE");
+    /* transport errors: their own status, an existing code's body */
+    assert_int_equal(reply_error_status(ERR_URI_TOO_LONG), 414);
+    assert_int_equal(reply_error_status(ERR_HEADERS_TOO_LARGE), 431);
+    assert_string_equal(reply_error_name(ERR_HEADERS_TOO_LARGE), "INVALID_PARAMETER_VALUE");
 }
 
 static void error_body(void **state)
