@@ -34,6 +34,7 @@ test:
 # what it found and exits non-zero on a violation; all run, then the first
 # failure fails the target.
 check:
+	scripts/install-deps.sh test
 	@rc=0; for s in scripts/check/*.sh; do \
 	    echo "check: $$s"; bash $$s $(BUILD_DIR) || { echo "check: $$s FAILED"; rc=1; }; \
 	done; exit $$rc
