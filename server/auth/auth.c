@@ -22,6 +22,7 @@
 #include "tracking/api_common.h"
 #include "artifacts/artifact_path.h"
 #include "core/ids.h"
+#include "core/hash.h"
 #include "core/log.h"
 #include "core/validate.h"
 #include "core/xalloc.h"
@@ -235,10 +236,7 @@ static struct {
 
 static uint32_t name_key(const char *name)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        h = (h ^ *p) * 16777619u;
-    return h | 1; /* 0 marks a free slot */
+    return (uint32_t)hash_fnv1a_str(name) | 1; /* 0 marks a free slot */
 }
 
 /* Seconds the name must wait, 0 when it may try. */
