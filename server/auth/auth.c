@@ -21,8 +21,9 @@
 #include "artifacts/api_artifacts.h"
 #include "tracking/api_common.h"
 #include "artifacts/artifact_path.h"
-#include "core/ids.h"
+#include "core/b64.h"
 #include "core/hash.h"
+#include "core/ids.h"
 #include "core/log.h"
 #include "core/validate.h"
 #include "core/xalloc.h"
@@ -652,21 +653,6 @@ bad:
     return -1;
 }
 
-static int base64_decode(const char *in, size_t len, char *out, size_t max)
-{
-    if (len == 0 || len % 4 != 0 || len / 4 * 3 >= max)
-        return -1;
-    int n = EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)in, (int)len);
-    if (n < 0)
-        return -1;
-    if (in[len - 1] == '=')
-        n--;
-    if (in[len - 2] == '=')
-        n--;
-    out[n] = '\0';
-    return n;
-}
-
 static void set_user(struct request *req, const struct user *u)
 {
     req->user.id = u->id;
@@ -681,7 +667,12 @@ static int authenticate_basic(struct request *req, const char *b64, struct arena
     char plain[1400];
     struct user u;
 
-    int n = base64_decode(b64, strlen(b64), plain, sizeof plain);
+    size_t len;
+    int n = -1;
+    if (b64_decode(b64, strlen(b64), plain, sizeof plain - 1, &len) == 0) {
+        plain[len] = '\0';
+        n = (int)len;
+    }
     char *colon = n > 0 ? memchr(plain, ':', (size_t)n) : NULL;
     if (colon == NULL || memchr(plain, '\0', (size_t)n) != NULL) {
         unauthenticated(req, r, "malformed Basic credentials");

@@ -2,7 +2,6 @@
  * order_by (server/search/), call the store, encode runs and page tokens.
  * Run search pages by keyset: the token holds the last row's sort values,
  * so it stays valid while runs are added. No SQL here. */
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "api.h"
 #include "api_common.h"
 #include "auth/auth.h"
+#include "core/b64.h"
 #include "core/hash.h"
 #include "core/sbuf.h"
 #include "search/search.h"
@@ -195,9 +195,7 @@ static char *cursor_token(const struct search_cursor *c, uint64_t fp)
     json_t *obj = json_pack("{s:i, s:s, s:o}", "v", TOKEN_VERSION, "q", fp_text, "k", keys);
     char *text = json_dumps(obj, JSON_COMPACT);
     json_decref(obj);
-    size_t len = strlen(text);
-    char *out = xmalloc(4 * ((len + 2) / 3) + 1);
-    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)text, (int)len);
+    char *out = b64_encode_new(text, strlen(text));
     free(text);
     return out;
 }
@@ -223,17 +221,15 @@ static int cursor_keys(const json_t *keys, struct arena *arena, struct search_cu
 static int cursor_decode(const char *token, uint64_t fp, struct arena *arena,
                          struct search_cursor *c)
 {
-    size_t len = strlen(token);
+    size_t len = strlen(token), n;
     char fp_text[24];
     int rc = -1;
 
-    if (len == 0 || len > MAX_TOKEN_BYTES || len % 4 != 0)
+    if (len == 0 || len > MAX_TOKEN_BYTES)
         return -1;
     unsigned char *raw = xmalloc(len);
-    int n = EVP_DecodeBlock(raw, (const unsigned char *)token, (int)len);
-    while (n > 0 && raw[n - 1] == '\0')
-        n--;
-    json_t *obj = n > 0 ? json_loadb((const char *)raw, (size_t)n, 0, NULL) : NULL;
+    int ok = b64_decode(token, len, raw, len, &n) == 0 && n > 0;
+    json_t *obj = ok ? json_loadb((const char *)raw, n, 0, NULL) : NULL;
     free(raw);
     const json_t *keys = json_object_get(obj, "k");
     const char *q = json_string_value(json_object_get(obj, "q"));
