@@ -198,9 +198,8 @@ static int read_perm_request(const struct request *req, int want_perm, int64_t *
 
 static void perm_store_error(struct reply *r, int rc, int64_t exp_id, const char *username)
 {
-    if (rc == DB_INVALID)
-        reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "No Experiment with id=%lld exists",
-                    (long long)exp_id);
+    if (rc == DB_INVALID) /* the permission row's experiment does not exist */
+        api_experiment_not_found(r, DB_NOT_FOUND, exp_id);
     else if (rc == DB_EXISTS)
         reply_error(r, ERR_RESOURCE_ALREADY_EXISTS,
                     "Experiment permission (experiment_id=%lld, username=%.255s) already exists",

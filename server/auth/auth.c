@@ -944,7 +944,7 @@ static int authorize(const struct request *req, const struct route *route, struc
         enum store_perm have;
         int rc = effective_perm(req, ids[i], &have);
         if (rc != DB_OK) {
-            api_store_error(r, rc, "experiment not found");
+            api_experiment_not_found(r, rc, ids[i]);
             return -1;
         }
         if (have < need) {

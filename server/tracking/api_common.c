@@ -241,3 +241,10 @@ void api_run_not_found(struct reply *r, int rc, const char *run_id)
     else
         api_store_error(r, rc, msg);
 }
+
+void api_experiment_not_found(struct reply *r, int rc, int64_t id)
+{
+    char msg[96];
+    snprintf(msg, sizeof msg, "No Experiment with id=%lld exists", (long long)id);
+    api_store_error(r, rc, msg);
+}

@@ -29,6 +29,11 @@ void api_store_error(struct reply *r, int rc, const char *not_found_message);
  * 400 when it is not active (DB_STATE), or the mapped store error. */
 void api_run_not_found(struct reply *r, int rc, const char *run_id);
 
+/* Replies for an experiment the store could not find or use: 404 "No
+ * Experiment with id=X exists" (MLflow's text) for DB_NOT_FOUND, else the
+ * mapped store error of api_store_error. */
+void api_experiment_not_found(struct reply *r, int rc, int64_t id);
+
 /* JSON encoders following the contract (§3, §4). New references. */
 json_t *api_experiment_json(const struct experiment *e);
 json_t *api_run_info_json(const struct run_info *info);
