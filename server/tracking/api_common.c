@@ -102,7 +102,7 @@ json_t *api_experiment_json(const struct experiment *e)
     snprintf(id, sizeof id, "%lld", (long long)e->id);
     json_t *obj =
         json_pack("{s:s, s:s, s:s, s:s}", "experiment_id", id, "name", e->name, "artifact_location",
-                  e->artifact_location, "lifecycle_stage", e->deleted ? "deleted" : "active");
+                  e->artifact_location, "lifecycle_stage", store_lifecycle_name(e->deleted));
     if (e->last_update_time)
         json_object_set_new(obj, "last_update_time", json_integer(e->last_update_time));
     if (e->creation_time)
@@ -124,7 +124,7 @@ json_t *api_run_info_json(const struct run_info *info)
         json_object_set_new(obj, "end_time", json_integer(info->end_time));
     if (info->artifact_uri && info->artifact_uri[0])
         json_object_set_new(obj, "artifact_uri", json_string(info->artifact_uri));
-    json_object_set_new(obj, "lifecycle_stage", json_string(info->deleted ? "deleted" : "active"));
+    json_object_set_new(obj, "lifecycle_stage", json_string(store_lifecycle_name(info->deleted)));
     return obj;
 }
 

@@ -196,7 +196,7 @@ static void set_deleted(const struct request *req, struct reply *r, int deleted)
     int rc = store_experiment_set_deleted(id, deleted);
     if (rc == DB_NOT_FOUND) {
         reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "No %s experiment with id=%lld exists",
-                    deleted ? "active" : "deleted", (long long)id);
+                    store_lifecycle_name(!deleted), (long long)id);
         return;
     }
     if (rc != DB_OK) {

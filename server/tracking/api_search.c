@@ -392,7 +392,7 @@ static void add_info(struct sbuf *b, const struct run_info *info)
         add_int_field(b, "end_time", info->end_time);
     if (info->artifact_uri && info->artifact_uri[0])
         add_field(b, "artifact_uri", info->artifact_uri, 0);
-    add_field(b, "lifecycle_stage", info->deleted ? "deleted" : "active", 0);
+    add_field(b, "lifecycle_stage", store_lifecycle_name(info->deleted), 0);
     sbuf_addc(b, '}');
 }
 

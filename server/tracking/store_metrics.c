@@ -566,7 +566,7 @@ static int resolve_group_runs(struct metrics_write *items, size_t n, int64_t *ru
     for (int r = 0; r < PQntuples(res); r++) {
         size_t i = (size_t)(su_int64(res, r, 0) - 1);
         run_ids[i] = su_int64(res, r, 1);
-        items[i].rc = strcmp(PQgetvalue(res, r, 2), "active") == 0 ? DB_OK : DB_STATE;
+        items[i].rc = su_active(res, r, 2) ? DB_OK : DB_STATE;
     }
     PQclear(res);
     return DB_OK;
@@ -767,7 +767,7 @@ static int write_group_fast(struct metrics_write *items, size_t n)
         goto out;
     for (int r = 0; r < PQntuples(res); r++) {
         size_t i = (size_t)(su_int64(res, r, 0) - 1);
-        items[i].rc = strcmp(PQgetvalue(res, r, 1), "active") == 0 ? DB_OK : DB_STATE;
+        items[i].rc = su_active(res, r, 1) ? DB_OK : DB_STATE;
     }
     PQclear(res);
 out:

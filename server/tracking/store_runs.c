@@ -30,7 +30,7 @@ static int resolved(PGresult *res, int64_t *internal_id)
         rc = DB_NOT_FOUND;
     } else {
         *internal_id = su_int64(res, 0, 0);
-        rc = strcmp(PQgetvalue(res, 0, 1), "active") == 0 ? DB_OK : DB_STATE;
+        rc = su_active(res, 0, 1) ? DB_OK : DB_STATE;
     }
     PQclear(res);
     return rc;
@@ -116,7 +116,7 @@ int store_run_create(const struct run_create *in, struct arena *arena, struct ru
         rc = DB_NOT_FOUND;
         goto fail;
     }
-    if (strcmp(PQgetvalue(res, 0, 1), "active") != 0) {
+    if (!su_active(res, 0, 1)) {
         rc = DB_STATE;
         goto fail;
     }
@@ -195,7 +195,7 @@ fail:
 int store_run_set_deleted(const char *run_id, int deleted)
 {
     char now[24];
-    const char *params[] = {run_id, deleted ? "deleted" : "active",
+    const char *params[] = {run_id, store_lifecycle_name(deleted),
                             deleted ? su_i64(now, store_now_ms()) : NULL};
     PGresult *res = NULL;
     int rc = db_exec("UPDATE runs SET lifecycle_stage = $2, deleted_time = $3::bigint"
