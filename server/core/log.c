@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json_writer.h"
+
 #define ACCESS_FLUSH_MS 10
 #define ACCESS_BUFFER_BYTES (64 * 1024) /* 10 ms of 100-byte lines at 60,000 requests/s */
 
@@ -45,22 +47,6 @@ static void format_time(char *buf, size_t len)
     gmtime_r(&ts.tv_sec, &tm);
     size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(buf + n, len - n, ".%03ldZ", ts.tv_nsec / 1000000);
-}
-
-/* Appends src to dst as the inside of a JSON string, escaping what JSON requires. */
-static size_t json_escape(char *dst, size_t cap, size_t pos, const char *src)
-{
-    for (const unsigned char *p = (const unsigned char *)src; *p && pos + 7 < cap; p++) {
-        if (*p == '"' || *p == '\\') {
-            dst[pos++] = '\\';
-            dst[pos++] = (char)*p;
-        } else if (*p < 0x20) {
-            pos += (size_t)snprintf(dst + pos, cap - pos, "\\u%04x", *p);
-        } else {
-            dst[pos++] = (char)*p;
-        }
-    }
-    return pos;
 }
 
 /* Writes all of buf to stderr. Called with out_mu held. */
@@ -169,7 +155,7 @@ static size_t format_line(char *line, const char *level, const char *msg)
     if (current_format == LOG_FORMAT_JSON) {
         n = (size_t)snprintf(line, LINE_BYTES, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"", ts,
                              level);
-        n = json_escape(line, LINE_BYTES - 4, n, msg);
+        n = jw_escape_into(line, LINE_BYTES - 4, n, msg);
         memcpy(line + n, "\"}\n", 3);
         return n + 3;
     }
@@ -209,13 +195,13 @@ void log_access(const char *method, const char *path, int status, size_t bytes, 
                                 "{\"ts\":\"%s\",\"level\":\"info\",\"msg\":\"access\","
                                 "\"method\":\"",
                                 ts);
-    n = json_escape(line, sizeof line - 256, n, method);
+    n = jw_escape_into(line, sizeof line - 256, n, method);
     n += (size_t)snprintf(line + n, sizeof line - n, "\",\"path\":\"");
-    n = json_escape(line, sizeof line - 200, n, path);
+    n = jw_escape_into(line, sizeof line - 200, n, path);
     n += (size_t)snprintf(line + n, sizeof line - n,
                           "\",\"status\":%d,\"bytes\":%zu,\"ms\":%.3f,\"request_id\":\"", status,
                           bytes, ms);
-    n = json_escape(line, sizeof line - 4, n, request_id);
+    n = jw_escape_into(line, sizeof line - 4, n, request_id);
     memcpy(line + n, "\"}\n", 3);
     n += 3;
     write_access_line(line, n);

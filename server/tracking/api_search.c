@@ -11,6 +11,7 @@
 #include "auth/auth.h"
 #include "core/b64.h"
 #include "core/hash.h"
+#include "core/json_writer.h"
 #include "core/sbuf.h"
 #include "search/search.h"
 #include "store_search.h"
@@ -284,88 +285,32 @@ static int read_run_paging(const struct input *in, const char *filter, struct ar
  * building them as jansson trees and printing every double again cost more
  * than the whole query. The page is written directly, in the shape and
  * order api_run_json() gives a run, with metric values copied from
- * PostgreSQL's shortest exact text. */
-
-/* Appends s as a JSON string, escaped as jansson does (", \, control
- * characters; UTF-8 is copied as is: the database holds valid UTF-8). */
-static void add_str(struct sbuf *b, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    const char *run = s = s ? s : "";
-    sbuf_addc(b, '"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        sbuf_add(b, run, (size_t)(s - run));
-        run = s + 1;
-        switch (c) {
-        case '"':
-            sbuf_add(b, "\\\"", 2);
-            break;
-        case '\\':
-            sbuf_add(b, "\\\\", 2);
-            break;
-        case '\b':
-            sbuf_add(b, "\\b", 2);
-            break;
-        case '\f':
-            sbuf_add(b, "\\f", 2);
-            break;
-        case '\n':
-            sbuf_add(b, "\\n", 2);
-            break;
-        case '\r':
-            sbuf_add(b, "\\r", 2);
-            break;
-        case '\t':
-            sbuf_add(b, "\\t", 2);
-            break;
-        default: {
-            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            sbuf_add(b, esc, 6);
-        }
-        }
-    }
-    sbuf_add(b, run, (size_t)(s - run));
-    sbuf_addc(b, '"');
-}
+ * PostgreSQL's shortest exact text (core/json_writer escapes and numbers). */
 
 /* Appends "key":<string>; first 0 adds the comma before it. */
 static void add_field(struct sbuf *b, const char *key, const char *value, int first)
 {
     if (!first)
         sbuf_addc(b, ',');
-    add_str(b, key);
+    jw_string(b, key);
     sbuf_addc(b, ':');
-    add_str(b, value);
+    jw_string(b, value);
 }
 
+/* Appends ,"key":<v>; key needs no escaping. */
 static void add_int_field(struct sbuf *b, const char *key, int64_t v)
 {
-    char num[32];
-    int n = snprintf(num, sizeof num, ",\"%s\":%lld", key, (long long)v);
-    sbuf_add(b, num, (size_t)n);
-}
-
-/* A metric value from float8 text: NaN and infinities as the contract's
- * strings, integral values with ".0" as jansson writes reals. */
-static void add_metric_value(struct sbuf *b, const char *v)
-{
-    if (strcmp(v, "NaN") == 0 || strcmp(v, "Infinity") == 0 || strcmp(v, "-Infinity") == 0) {
-        add_str(b, v);
-        return;
-    }
-    sbuf_adds(b, v);
-    if (strpbrk(v, ".eE") == NULL)
-        sbuf_add(b, ".0", 2);
+    sbuf_add(b, ",\"", 2);
+    sbuf_adds(b, key);
+    sbuf_add(b, "\":", 2);
+    jw_int64(b, v);
 }
 
 static void add_kv_list(struct sbuf *b, const char *name, const struct kv *kv, size_t n, int first)
 {
     if (!first)
         sbuf_addc(b, ',');
-    add_str(b, name);
+    jw_string(b, name);
     sbuf_add(b, ":[", 2);
     for (size_t i = 0; i < n; i++) {
         sbuf_add(b, i ? ",{" : "{", i ? 2 : 1);
@@ -403,7 +348,7 @@ static void add_metrics(struct sbuf *b, const struct metric_text *m, size_t n)
         sbuf_add(b, i ? ",{" : "{", i ? 2 : 1);
         add_field(b, "key", m[i].key, 1);
         sbuf_adds(b, ",\"value\":");
-        add_metric_value(b, m[i].value);
+        jw_number_text(b, m[i].value);
         sbuf_adds(b, ",\"timestamp\":");
         sbuf_adds(b, m[i].timestamp);
         sbuf_adds(b, ",\"step\":");
