@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "json_writer.h"
+#include "worker.h"
 
 #define ACCESS_FLUSH_MS 10
 #define ACCESS_BUFFER_BYTES (64 * 1024) /* 10 ms of 100-byte lines at 60,000 requests/s */
@@ -30,8 +31,7 @@ static pthread_mutex_t out_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t flush_cv = PTHREAD_COND_INITIALIZER; /* access lines are waiting */
 static char pending[ACCESS_BUFFER_BYTES];
 static size_t pending_len;
-static int flusher_running, flusher_stopping;
-static pthread_t flusher;
+static struct worker flusher = WORKER_INIT(&out_mu, &flush_cv);
 
 void log_set_format(enum log_format format)
 {
@@ -82,7 +82,7 @@ static void write_line(const char *line, size_t n)
 static void write_access_line(const char *line, size_t n)
 {
     pthread_mutex_lock(&out_mu);
-    if (!flusher_running) {
+    if (!worker_running(&flusher)) {
         flush_locked();
         write_all_locked(line, n);
     } else {
@@ -101,9 +101,9 @@ static void *flusher_main(void *arg)
     const struct timespec delay = {0, ACCESS_FLUSH_MS * 1000000L};
     (void)arg;
     pthread_mutex_lock(&out_mu);
-    while (!flusher_stopping) {
+    while (!worker_stopping(&flusher)) {
         if (pending_len == 0) {
-            pthread_cond_wait(&flush_cv, &out_mu);
+            worker_wait(&flusher, NULL);
             continue;
         }
         /* let the lines of the next few milliseconds join this write */
@@ -119,26 +119,16 @@ static void *flusher_main(void *arg)
 int log_start_flusher(void)
 {
     pthread_mutex_lock(&out_mu);
-    flusher_stopping = 0;
-    flusher_running = pthread_create(&flusher, NULL, flusher_main, NULL) == 0;
-    int rc = flusher_running ? 0 : -1;
+    int rc = worker_start(&flusher, flusher_main, NULL);
     pthread_mutex_unlock(&out_mu);
     return rc;
 }
 
 void log_stop_flusher(void)
 {
-    pthread_mutex_lock(&out_mu);
-    if (!flusher_running) {
-        pthread_mutex_unlock(&out_mu);
+    if (!worker_stop(&flusher))
         return;
-    }
-    flusher_stopping = 1;
-    pthread_cond_signal(&flush_cv);
-    pthread_mutex_unlock(&out_mu);
-    pthread_join(flusher, NULL);
     pthread_mutex_lock(&out_mu);
-    flusher_running = 0;
     flush_locked();
     pthread_mutex_unlock(&out_mu);
 }
