@@ -251,7 +251,7 @@ static int check_run(const struct commit_args *a, int64_t run)
         return rc;
     if (PQntuples(res) == 0)
         rc = DB_NOT_FOUND;
-    else if (strcmp(PQgetvalue(res, 0, 0), "active") != 0)
+    else if (!su_active(res, 0, 0))
         rc = DB_STATE;
     PQclear(res);
     return rc == DB_OK ? store_artifact_check_path(run, a->path) : rc;

@@ -29,7 +29,7 @@ int store_artifact_run(const char *run_id, struct arena *arena, struct artifact_
     }
     out->internal_id = su_int64(res, 0, 0);
     out->experiment_id = su_int64(res, 0, 1);
-    out->deleted = strcmp(PQgetvalue(res, 0, 2), "active") != 0;
+    out->deleted = !su_active(res, 0, 2);
     out->artifact_uri = su_str(res, 0, 3, arena);
     PQclear(res);
     return DB_OK;

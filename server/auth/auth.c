@@ -19,9 +19,12 @@
 #include <time.h>
 
 #include "core/artifact_path.h"
+#include "core/b64.h"
+#include "core/hash.h"
 #include "core/ids.h"
 #include "core/input.h"
 #include "core/log.h"
+#include "core/store_reply.h"
 #include "core/validate.h"
 #include "core/xalloc.h"
 
@@ -68,37 +71,6 @@ static struct {
 int auth_enabled(void)
 {
     return cfg.enabled;
-}
-
-void auth_store_error(struct reply *r, int rc, const char *not_found_message)
-{
-    switch (rc) {
-    case DB_NOT_FOUND:
-        reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "%s", not_found_message);
-        return;
-    case DB_UNAVAILABLE:
-        reply_error(r, ERR_TEMPORARILY_UNAVAILABLE,
-                    "the database is unavailable; retry in a moment");
-        return;
-    case DB_TIMEOUT:
-        reply_error(r, ERR_TEMPORARILY_UNAVAILABLE, "the database did not answer in time");
-        return;
-    case DB_INVALID:
-        reply_error(r, ERR_BAD_REQUEST, "a value was rejected by the database");
-        return;
-    case DB_RETRY:
-        reply_error(r, ERR_TEMPORARILY_UNAVAILABLE,
-                    "the write conflicted with concurrent writes; retry it");
-        return;
-    case DB_DISK_FULL:
-        reply_error(r, ERR_RESOURCE_EXHAUSTED,
-                    "the database is out of disk space; this request changed nothing. Retry "
-                    "once an operator has freed space");
-        return;
-    default:
-        reply_error(r, ERR_INTERNAL_ERROR, "internal database error");
-        return;
-    }
 }
 
 const struct route *auth_routes(size_t *count)
@@ -282,10 +254,7 @@ static struct {
 
 static uint32_t name_key(const char *name)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        h = (h ^ *p) * 16777619u;
-    return h | 1; /* 0 marks a free slot */
+    return (uint32_t)hash_fnv1a_str(name) | 1; /* 0 marks a free slot */
 }
 
 /* Seconds the name must wait, 0 when it may try. */
@@ -680,7 +649,7 @@ static int authenticate_cookie(struct request *req, const char *value, struct ar
     if (rc == DB_NOT_FOUND)
         goto bad;
     if (rc != DB_OK) {
-        auth_store_error(r, rc, "user not found");
+        store_reply_error(r, rc, "user not found");
         return -1;
     }
     session_value(u.id, expires, u.password_hash, want, sizeof want);
@@ -701,21 +670,6 @@ bad:
     return -1;
 }
 
-static int base64_decode(const char *in, size_t len, char *out, size_t max)
-{
-    if (len == 0 || len % 4 != 0 || len / 4 * 3 >= max)
-        return -1;
-    int n = EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)in, (int)len);
-    if (n < 0)
-        return -1;
-    if (in[len - 1] == '=')
-        n--;
-    if (in[len - 2] == '=')
-        n--;
-    out[n] = '\0';
-    return n;
-}
-
 static void set_user(struct request *req, const struct user *u)
 {
     req->user.id = u->id;
@@ -730,7 +684,12 @@ static int authenticate_basic(struct request *req, const char *b64, struct arena
     char plain[1400];
     struct user u;
 
-    int n = base64_decode(b64, strlen(b64), plain, sizeof plain);
+    size_t len;
+    int n = -1;
+    if (b64_decode(b64, strlen(b64), plain, sizeof plain - 1, &len) == 0) {
+        plain[len] = '\0';
+        n = (int)len;
+    }
     char *colon = n > 0 ? memchr(plain, ':', (size_t)n) : NULL;
     if (colon == NULL || memchr(plain, '\0', (size_t)n) != NULL) {
         unauthenticated(req, r, "malformed Basic credentials");
@@ -755,7 +714,7 @@ static int authenticate_basic(struct request *req, const char *b64, struct arena
         goto fail;
     }
     if (rc != DB_OK) {
-        auth_store_error(r, rc, "user not found");
+        store_reply_error(r, rc, "user not found");
         goto fail;
     }
     if (!password_matches(u.password_hash, colon + 1)) {
@@ -788,7 +747,7 @@ static int authenticate_bearer(struct request *req, const char *token, struct ar
         return -1;
     }
     if (rc != DB_OK) {
-        auth_store_error(r, rc, "user not found");
+        store_reply_error(r, rc, "user not found");
         return -1;
     }
     set_user(req, &u);
@@ -994,7 +953,7 @@ static int authorize(const struct request *req, const struct route *route, struc
         enum store_perm have;
         int rc = effective_perm(req, ids[i], &have);
         if (rc != DB_OK) {
-            auth_store_error(r, rc, "experiment not found");
+            store_reply_experiment_not_found(r, rc, ids[i]);
             return -1;
         }
         if (have < need) {

@@ -56,12 +56,6 @@ void auth_after(const struct request *req, const struct route *route, const stru
 void auth_can_read_many(const struct request *req, const int64_t *ids, size_t n,
                         unsigned char *readable);
 
-/* Turns a failed store call of the auth tables (store_auth.h) into a reply:
- * DB_NOT_FOUND answers 404 RESOURCE_DOES_NOT_EXIST with not_found_message,
- * other codes the same messages as tracking's api_store_error (auth sits
- * below tracking, so it keeps its own copy of that mapping). */
-void auth_store_error(struct reply *r, int rc, const char *not_found_message);
-
 /* 1 when authentication is on. */
 int auth_enabled(void);
 

@@ -26,6 +26,7 @@
 #include "sbuf.h"
 #include "url_query.h"
 #include "wake.h"
+#include "worker.h"
 #include "xalloc.h"
 
 #define REQUEST_ID_MAX 128
@@ -37,8 +38,7 @@ struct http_server {
     int port;
     int tls;
     int header_timeout_s;
-    pthread_t reaper;
-    int reaper_running;
+    struct worker reaper; /* cuts connections past their header deadline */
 };
 
 /* The wake handle of a request (wake.h). conn is cleared, under mu, when
@@ -430,7 +430,6 @@ struct guard {
 
 static pthread_mutex_t guards_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct guard *guards;
-static int reaper_stop;
 
 /* Idle time allowed between two requests of a kept-alive connection
  * before the next request's header deadline starts (matches the
@@ -516,7 +515,7 @@ static void *reaper_main(void *arg)
     struct http_server *srv = arg;
 
     pthread_mutex_lock(&guards_mu);
-    while (!reaper_stop) {
+    while (!worker_stopping(&srv->reaper)) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         for (struct guard *g = guards; g != NULL; g = g->next) {
@@ -528,6 +527,10 @@ static void *reaper_main(void *arg)
             log_info("http: closed a connection that sent no complete request headers in %d s",
                      srv->header_timeout_s);
         }
+        /* A plain sleep, not a wait a stop cuts short: http_stop's join thus
+         * takes up to 250 ms, and streams that notify_stop just ended use that
+         * time to send their last chunk before MHD_stop_daemon closes them
+         * (with an immediate join, api.stream saw them cut under load). */
         pthread_mutex_unlock(&guards_mu);
         usleep(250 * 1000);
         pthread_mutex_lock(&guards_mu);
@@ -800,9 +803,13 @@ struct http_server *http_start(const struct http_options *opts)
     srv->port = info ? info->port : opts->port;
     log_info("http: %d request threads waiting with %s", opts->threads,
              opts->event_loop == HTTP_EVENT_LOOP_EPOLL ? "epoll" : "poll");
-    reaper_stop = 0;
-    if (srv->header_timeout_s > 0)
-        srv->reaper_running = pthread_create(&srv->reaper, NULL, reaper_main, srv) == 0;
+    srv->reaper = (struct worker)WORKER_INIT(&guards_mu, NULL);
+    if (srv->header_timeout_s > 0) {
+        pthread_mutex_lock(&guards_mu);
+        if (worker_start(&srv->reaper, reaper_main, srv) != 0)
+            log_warn("http: cannot start the header-deadline thread; slow clients are not cut");
+        pthread_mutex_unlock(&guards_mu);
+    }
     return srv;
 }
 
@@ -815,12 +822,7 @@ void http_stop(struct http_server *s)
 {
     if (s == NULL)
         return;
-    if (s->reaper_running) {
-        pthread_mutex_lock(&guards_mu);
-        reaper_stop = 1;
-        pthread_mutex_unlock(&guards_mu);
-        pthread_join(s->reaper, NULL);
-    }
+    worker_stop(&s->reaper);
     MHD_stop_daemon(s->daemon);
     free(s);
 }

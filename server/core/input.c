@@ -2,11 +2,11 @@
  * the one reply they set is the 400/404 of a field they refuse. */
 #include "input.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "b64.h"
 #include "xalloc.h"
 
 struct input input_from(const struct request *req)
@@ -56,28 +56,20 @@ int input_experiment_id(const struct input *in, const char *key, int64_t *out, s
 char *input_page_token_encode(int64_t offset)
 {
     char text[64];
-    unsigned char out[96];
 
     int n = snprintf(text, sizeof text, "{\"offset\": %lld}", (long long)offset);
-    int len = EVP_EncodeBlock(out, (const unsigned char *)text, n);
-    return xstrndup((const char *)out, (size_t)len);
+    return b64_encode_new(text, (size_t)n);
 }
 
 int input_page_token_decode(const char *token, int64_t *offset)
 {
     unsigned char raw[192];
-    size_t len = strlen(token);
+    size_t len = strlen(token), n;
     int rc = -1;
 
-    if (len == 0 || len > 128 || len % 4 != 0)
+    if (len > 128 || b64_decode(token, len, raw, sizeof raw, &n) < 0)
         return -1;
-    int n = EVP_DecodeBlock(raw, (const unsigned char *)token, (int)len);
-    if (n < 0)
-        return -1;
-    /* EVP_DecodeBlock counts padding as zero bytes; drop them. */
-    while (n > 0 && raw[n - 1] == '\0')
-        n--;
-    json_t *obj = json_loadb((const char *)raw, (size_t)n, 0, NULL);
+    json_t *obj = json_loadb((const char *)raw, n, 0, NULL);
     json_t *v = json_object_get(obj, "offset");
     if (json_is_integer(v) && json_integer_value(v) > 0) {
         *offset = json_integer_value(v);

@@ -19,6 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json_writer.h"
+#include "worker.h"
+
 #define ACCESS_FLUSH_MS 10
 #define ACCESS_BUFFER_BYTES (64 * 1024) /* 10 ms of 100-byte lines at 60,000 requests/s */
 
@@ -28,8 +31,7 @@ static pthread_mutex_t out_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t flush_cv = PTHREAD_COND_INITIALIZER; /* access lines are waiting */
 static char pending[ACCESS_BUFFER_BYTES];
 static size_t pending_len;
-static int flusher_running, flusher_stopping;
-static pthread_t flusher;
+static struct worker flusher = WORKER_INIT(&out_mu, &flush_cv);
 
 void log_set_format(enum log_format format)
 {
@@ -45,22 +47,6 @@ static void format_time(char *buf, size_t len)
     gmtime_r(&ts.tv_sec, &tm);
     size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(buf + n, len - n, ".%03ldZ", ts.tv_nsec / 1000000);
-}
-
-/* Appends src to dst as the inside of a JSON string, escaping what JSON requires. */
-static size_t json_escape(char *dst, size_t cap, size_t pos, const char *src)
-{
-    for (const unsigned char *p = (const unsigned char *)src; *p && pos + 7 < cap; p++) {
-        if (*p == '"' || *p == '\\') {
-            dst[pos++] = '\\';
-            dst[pos++] = (char)*p;
-        } else if (*p < 0x20) {
-            pos += (size_t)snprintf(dst + pos, cap - pos, "\\u%04x", *p);
-        } else {
-            dst[pos++] = (char)*p;
-        }
-    }
-    return pos;
 }
 
 /* Writes all of buf to stderr. Called with out_mu held. */
@@ -96,7 +82,7 @@ static void write_line(const char *line, size_t n)
 static void write_access_line(const char *line, size_t n)
 {
     pthread_mutex_lock(&out_mu);
-    if (!flusher_running) {
+    if (!worker_running(&flusher)) {
         flush_locked();
         write_all_locked(line, n);
     } else {
@@ -115,9 +101,9 @@ static void *flusher_main(void *arg)
     const struct timespec delay = {0, ACCESS_FLUSH_MS * 1000000L};
     (void)arg;
     pthread_mutex_lock(&out_mu);
-    while (!flusher_stopping) {
+    while (!worker_stopping(&flusher)) {
         if (pending_len == 0) {
-            pthread_cond_wait(&flush_cv, &out_mu);
+            worker_wait(&flusher, NULL);
             continue;
         }
         /* let the lines of the next few milliseconds join this write */
@@ -133,26 +119,16 @@ static void *flusher_main(void *arg)
 int log_start_flusher(void)
 {
     pthread_mutex_lock(&out_mu);
-    flusher_stopping = 0;
-    flusher_running = pthread_create(&flusher, NULL, flusher_main, NULL) == 0;
-    int rc = flusher_running ? 0 : -1;
+    int rc = worker_start(&flusher, flusher_main, NULL);
     pthread_mutex_unlock(&out_mu);
     return rc;
 }
 
 void log_stop_flusher(void)
 {
-    pthread_mutex_lock(&out_mu);
-    if (!flusher_running) {
-        pthread_mutex_unlock(&out_mu);
+    if (!worker_stop(&flusher))
         return;
-    }
-    flusher_stopping = 1;
-    pthread_cond_signal(&flush_cv);
-    pthread_mutex_unlock(&out_mu);
-    pthread_join(flusher, NULL);
     pthread_mutex_lock(&out_mu);
-    flusher_running = 0;
     flush_locked();
     pthread_mutex_unlock(&out_mu);
 }
@@ -169,7 +145,7 @@ static size_t format_line(char *line, const char *level, const char *msg)
     if (current_format == LOG_FORMAT_JSON) {
         n = (size_t)snprintf(line, LINE_BYTES, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"", ts,
                              level);
-        n = json_escape(line, LINE_BYTES - 4, n, msg);
+        n = jw_escape_into(line, LINE_BYTES - 4, n, msg);
         memcpy(line + n, "\"}\n", 3);
         return n + 3;
     }
@@ -209,13 +185,13 @@ void log_access(const char *method, const char *path, int status, size_t bytes, 
                                 "{\"ts\":\"%s\",\"level\":\"info\",\"msg\":\"access\","
                                 "\"method\":\"",
                                 ts);
-    n = json_escape(line, sizeof line - 256, n, method);
+    n = jw_escape_into(line, sizeof line - 256, n, method);
     n += (size_t)snprintf(line + n, sizeof line - n, "\",\"path\":\"");
-    n = json_escape(line, sizeof line - 200, n, path);
+    n = jw_escape_into(line, sizeof line - 200, n, path);
     n += (size_t)snprintf(line + n, sizeof line - n,
                           "\",\"status\":%d,\"bytes\":%zu,\"ms\":%.3f,\"request_id\":\"", status,
                           bytes, ms);
-    n = json_escape(line, sizeof line - 4, n, request_id);
+    n = jw_escape_into(line, sizeof line - 4, n, request_id);
     memcpy(line + n, "\"}\n", 3);
     n += 3;
     write_access_line(line, n);

@@ -402,6 +402,8 @@ const char *db_status_name(enum db_status st)
         return "error";
     case DB_RETRY:
         return "retry";
+    case DB_STATE:
+        return "state";
     case DB_DISK_FULL:
         return "disk_full";
     }

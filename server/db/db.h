@@ -6,19 +6,7 @@
 
 #include <libpq-fe.h>
 
-/* Outcome of a database call, mapped by api code onto the wire's errors. */
-enum db_status {
-    DB_OK = 0,
-    DB_NOT_FOUND = -1,   /* the row the caller asked about does not exist */
-    DB_EXISTS = -2,      /* unique violation */
-    DB_INVALID = -3,     /* the data broke a constraint (value too long, bad reference) */
-    DB_UNAVAILABLE = -4, /* no connection, or it broke: retry later (503) */
-    DB_TIMEOUT = -5,     /* statement timeout */
-    DB_ERROR = -6,       /* anything else; logged with its SQLSTATE */
-    DB_RETRY = -7,       /* serialization failure or deadlock: run the transaction again */
-    DB_DISK_FULL = -9,   /* the database ran out of disk space (SQLSTATE 53100, or a
-                          * relation that cannot grow): nothing was written (507) */
-};
+#include "core/store_status.h"
 
 /* Sets the conninfo and statement timeout every later connection uses.
  * Call once before any request thread starts. Copies conninfo. */

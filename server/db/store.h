@@ -27,9 +27,17 @@ enum view_type {
     VIEW_ALL = 3,
 };
 
-/* The store also answers DB_STATE: the row exists but is deleted (or, for a
- * restore, not deleted). */
-#define DB_STATE (-8)
+/* The two lifecycle stages of runs and experiments, spelled as the
+ * lifecycle_stage columns hold them (their CHECK allows only these) and as
+ * the wire carries them. */
+#define STORE_LIFECYCLE_ACTIVE "active"
+#define STORE_LIFECYCLE_DELETED "deleted"
+
+/* The lifecycle stage text of a deleted flag (0: active). */
+static inline const char *store_lifecycle_name(int deleted)
+{
+    return deleted ? STORE_LIFECYCLE_DELETED : STORE_LIFECYCLE_ACTIVE;
+}
 
 struct kv {
     const char *key;

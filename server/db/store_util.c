@@ -135,6 +135,11 @@ void su_barray_float8(struct sbuf *b, double v)
     su_barray_int8(b, (int64_t)bits);
 }
 
+int su_active(const PGresult *res, int row, int col)
+{
+    return strcmp(PQgetvalue(res, row, col), STORE_LIFECYCLE_ACTIVE) == 0;
+}
+
 void su_run_id(const char *uuid_text, char out[33])
 {
     size_t n = 0;
@@ -156,7 +161,7 @@ void su_run_info(const PGresult *res, int row, struct arena *arena, struct run_i
     out->start_time = su_int64(res, row, 6);
     out->has_end_time = !PQgetisnull(res, row, 7);
     out->end_time = su_int64(res, row, 7);
-    out->deleted = strcmp(PQgetvalue(res, row, 8), "deleted") == 0;
+    out->deleted = !su_active(res, row, 8);
     out->artifact_uri = su_str(res, row, 9, arena);
 }
 
@@ -166,7 +171,7 @@ void su_experiment(const PGresult *res, int row, struct arena *arena, struct exp
     out->id = su_int64(res, row, 0);
     out->name = su_str(res, row, 1, arena);
     out->artifact_location = su_str(res, row, 2, arena);
-    out->deleted = strcmp(PQgetvalue(res, row, 3), "deleted") == 0;
+    out->deleted = !su_active(res, row, 3);
     out->creation_time = su_int64(res, row, 4);
     out->last_update_time = su_int64(res, row, 5);
 }

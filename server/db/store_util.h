@@ -20,6 +20,10 @@ double su_double(const PGresult *res, int row, int col);
  * number) as a double. */
 double su_parse_double(const char *text);
 
+/* 1 when the lifecycle_stage column is active, 0 when it is deleted (the
+ * one other value the schema allows). The one reading of that column. */
+int su_active(const PGresult *res, int row, int col);
+
 /* Column value copied into the arena (NULL when SQL NULL). */
 const char *su_str(const PGresult *res, int row, int col, struct arena *arena);
 

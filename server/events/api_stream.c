@@ -174,14 +174,11 @@ static int read_watch_set(const struct request *req, struct arena *arena, struct
 static int check_watch_set(const struct request *req, struct arena *arena, struct watch_set *ws,
                            struct reply *r)
 {
-    char msg[160];
     for (size_t i = 0; i < ws->nexps; i++) {
         struct experiment e;
         int rc = store_experiment_get(ws->experiments[i], arena, &e);
         if (rc != DB_OK) {
-            snprintf(msg, sizeof msg, "No Experiment with id=%lld exists",
-                     (long long)ws->experiments[i]);
-            api_store_error(r, rc, msg);
+            store_reply_experiment_not_found(r, rc, ws->experiments[i]);
             return -1;
         }
     }

@@ -9,6 +9,7 @@
 
 #include "db/db.h"
 #include "core/log.h"
+#include "core/worker.h"
 #include "store_notify.h"
 #include "core/xalloc.h"
 
@@ -28,15 +29,14 @@ static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static struct change *pending; /* FEED_MAX entries */
 static size_t npending;
 static unsigned long long dropped;
-static int running, stopping;
-static pthread_t sender;
+static struct worker sender = WORKER_INIT(&mu, &cv);
 
 void change_feed_run(const char *run_id, const char *kind)
 {
     if (strlen(run_id) != RUN_ID_LEN)
         return;
     pthread_mutex_lock(&mu);
-    if (!running) {
+    if (!worker_running(&sender)) {
         pthread_mutex_unlock(&mu);
         return;
     }
@@ -97,11 +97,11 @@ static void *sender_main(void *arg)
     (void)arg;
     pthread_mutex_lock(&mu);
     for (;;) {
-        while (npending == 0 && !stopping)
-            pthread_cond_wait(&cv, &mu);
+        while (npending == 0 && !worker_stopping(&sender))
+            worker_wait(&sender, NULL);
         if (npending == 0)
             break; /* stopping, nothing left */
-        if (!stopping) {
+        if (!worker_stopping(&sender)) {
             /* let the changes of the next few milliseconds join this send */
             pthread_mutex_unlock(&mu);
             nanosleep(&pause, NULL);
@@ -128,32 +128,23 @@ static void *sender_main(void *arg)
 int change_feed_start(void)
 {
     pending = xmalloc(FEED_MAX * sizeof *pending);
-    stopping = 0;
-    if (pthread_create(&sender, NULL, sender_main, NULL) != 0) {
+    pthread_mutex_lock(&mu);
+    int rc = worker_start(&sender, sender_main, NULL);
+    pthread_mutex_unlock(&mu);
+    if (rc != 0) {
         log_error("cannot start the live-update sender; live views will not update");
         free(pending);
         pending = NULL;
         return -1;
     }
-    pthread_mutex_lock(&mu);
-    running = 1;
-    pthread_mutex_unlock(&mu);
     return 0;
 }
 
 void change_feed_stop(void)
 {
-    pthread_mutex_lock(&mu);
-    if (!running) {
-        pthread_mutex_unlock(&mu);
+    if (!worker_stop(&sender))
         return;
-    }
-    stopping = 1;
-    pthread_cond_signal(&cv);
-    pthread_mutex_unlock(&mu);
-    pthread_join(sender, NULL);
     pthread_mutex_lock(&mu);
-    running = 0;
     npending = 0;
     pthread_mutex_unlock(&mu);
     free(pending);

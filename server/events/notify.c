@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/hash.h"
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/xalloc.h"
@@ -77,14 +78,6 @@ static long long now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint64_t hash_run(const char *run_id)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *run_id; run_id++)
-        h = (h ^ (unsigned char)*run_id) * 1099511628211ULL;
-    return h;
 }
 
 static uint64_t hash_experiment(int64_t id)
@@ -189,7 +182,7 @@ static void dispatch(const struct notify_event *ev)
 {
     struct wake_list wl = {0};
     pthread_mutex_lock(&hub.lock);
-    for (struct watch *w = hub.runs[hash_run(ev->run_id) % NBUCKETS]; w != NULL; w = w->next)
+    for (struct watch *w = hub.runs[hash_fnv1a_str(ev->run_id) % NBUCKETS]; w != NULL; w = w->next)
         if (strcmp(w->run_id, ev->run_id) == 0)
             sub_push(w->sub, ev, &wl);
     for (struct watch *w = hub.experiments[hash_experiment(ev->experiment_id) % NBUCKETS];
@@ -241,7 +234,7 @@ struct notify_sub *notify_subscribe(const char *const *run_ids, size_t nruns,
         if (i < nruns) {
             w->is_run = 1;
             snprintf(w->run_id, sizeof w->run_id, "%s", run_ids[i]);
-            watch_link(w, &hub.runs[hash_run(w->run_id) % NBUCKETS]);
+            watch_link(w, &hub.runs[hash_fnv1a_str(w->run_id) % NBUCKETS]);
         } else {
             w->experiment_id = experiment_ids[i - nruns];
             watch_link(w, &hub.experiments[hash_experiment(w->experiment_id) % NBUCKETS]);

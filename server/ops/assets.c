@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "core/hash.h"
 #include "db/embedded.h"
 #include "core/log.h"
 #include "core/xalloc.h"
@@ -27,19 +28,10 @@ static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
 static const char *assets_content_type(const char *path);
 
-static uint64_t fnv1a(const unsigned char *p, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325u;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3u;
-    }
-    return h;
-}
-
 static void set_etag(struct asset *a)
 {
-    snprintf(a->etag, sizeof a->etag, "\"%016llx\"", (unsigned long long)fnv1a(a->data, a->size));
+    snprintf(a->etag, sizeof a->etag, "\"%016llx\"",
+             (unsigned long long)hash_fnv1a(a->data, a->size));
 }
 
 static int ends_with(const char *s, const char *suffix)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mlflow_tags.h"
 #include "core/validate.h"
 #include "core/xalloc.h"
 
@@ -212,7 +213,7 @@ static void dataset_cmp(struct sql_query *q, const struct search_node *n)
 {
     if (n->ident.attr == SA_DS_CONTEXT) {
         sbuf_adds(&q->text, "EXISTS (SELECT 1 FROM input_tags it WHERE it.run_id = r.id"
-                            " AND it.key = 'mlflow.data.context' AND ");
+                            " AND it.key = '" MLFLOW_TAG_DATA_CONTEXT "' AND ");
         compare(q, "it.value", n, NULL);
     } else {
         sbuf_adds(&q->text, "EXISTS (SELECT 1 FROM run_inputs ri JOIN datasets d"

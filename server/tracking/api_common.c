@@ -11,37 +11,6 @@ const char *const api_run_status_names[5] = {"RUNNING", "SCHEDULED", "FINISHED",
                                              "KILLED"};
 const char *const api_view_type_names[3] = {"ACTIVE_ONLY", "DELETED_ONLY", "ALL"};
 
-void api_store_error(struct reply *r, int rc, const char *not_found_message)
-{
-    switch (rc) {
-    case DB_NOT_FOUND:
-        reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "%s", not_found_message);
-        return;
-    case DB_UNAVAILABLE:
-        reply_error(r, ERR_TEMPORARILY_UNAVAILABLE,
-                    "the database is unavailable; retry in a moment");
-        return;
-    case DB_TIMEOUT:
-        reply_error(r, ERR_TEMPORARILY_UNAVAILABLE, "the database did not answer in time");
-        return;
-    case DB_INVALID:
-        reply_error(r, ERR_BAD_REQUEST, "a value was rejected by the database");
-        return;
-    case DB_RETRY:
-        reply_error(r, ERR_TEMPORARILY_UNAVAILABLE,
-                    "the write conflicted with concurrent writes; retry it");
-        return;
-    case DB_DISK_FULL:
-        reply_error(r, ERR_RESOURCE_EXHAUSTED,
-                    "the database is out of disk space; this request changed nothing. Retry "
-                    "once an operator has freed space");
-        return;
-    default:
-        reply_error(r, ERR_INTERNAL_ERROR, "internal database error");
-        return;
-    }
-}
-
 static json_t *kv_array(const struct kv *kv, size_t n)
 {
     json_t *arr = json_array();
@@ -56,7 +25,7 @@ json_t *api_experiment_json(const struct experiment *e)
     snprintf(id, sizeof id, "%lld", (long long)e->id);
     json_t *obj =
         json_pack("{s:s, s:s, s:s, s:s}", "experiment_id", id, "name", e->name, "artifact_location",
-                  e->artifact_location, "lifecycle_stage", e->deleted ? "deleted" : "active");
+                  e->artifact_location, "lifecycle_stage", store_lifecycle_name(e->deleted));
     if (e->last_update_time)
         json_object_set_new(obj, "last_update_time", json_integer(e->last_update_time));
     if (e->creation_time)
@@ -78,7 +47,7 @@ json_t *api_run_info_json(const struct run_info *info)
         json_object_set_new(obj, "end_time", json_integer(info->end_time));
     if (info->artifact_uri && info->artifact_uri[0])
         json_object_set_new(obj, "artifact_uri", json_string(info->artifact_uri));
-    json_object_set_new(obj, "lifecycle_stage", json_string(info->deleted ? "deleted" : "active"));
+    json_object_set_new(obj, "lifecycle_stage", json_string(store_lifecycle_name(info->deleted)));
     return obj;
 }
 
@@ -138,5 +107,5 @@ void api_run_not_found(struct reply *r, int rc, const char *run_id)
         reply_error(r, ERR_INVALID_PARAMETER_VALUE, "The run %.256s must be in the 'active' state",
                     run_id);
     else
-        api_store_error(r, rc, msg);
+        store_reply_error(r, rc, msg);
 }

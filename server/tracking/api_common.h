@@ -9,12 +9,9 @@
 
 #include "core/input.h"
 #include "core/jsonx.h"
+#include "core/store_reply.h"
 #include "routes.h"
 #include "db/store.h"
-
-/* Turns a store failure into a reply. `what` names the missing thing for
- * DB_NOT_FOUND ("Run with id=..."); other codes get generic messages. */
-void api_store_error(struct reply *r, int rc, const char *not_found_message);
 
 /* Replies for a run the store could not use: 404 "Run with id=X not found",
  * 400 when it is not active (DB_STATE), or the mapped store error. */

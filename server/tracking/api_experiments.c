@@ -12,13 +12,6 @@
 #include "store_experiments.h"
 #include "core/validate.h"
 
-static void not_found(struct reply *r, int rc, int64_t id)
-{
-    char msg[96];
-    snprintf(msg, sizeof msg, "No Experiment with id=%lld exists", (long long)id);
-    api_store_error(r, rc, msg);
-}
-
 /* Checks an artifact_location per the contract: length, no fragment or
  * params, no '..' traversal in a query part. */
 static int check_artifact_location(const char *loc, struct reply *r)
@@ -107,7 +100,7 @@ void api_experiments_create(const struct request *req, struct reply *r)
         goto out;
     }
     if (rc != DB_OK) {
-        api_store_error(r, rc, "experiment not found");
+        store_reply_error(r, rc, "experiment not found");
         goto out;
     }
     char idtext[24];
@@ -117,13 +110,8 @@ out:
     arena_cleanup(&arena);
 }
 
-static void reply_experiment(struct reply *r, int rc, const struct experiment *e,
-                             const char *not_found_message)
+static void reply_experiment(struct reply *r, const struct experiment *e)
 {
-    if (rc != DB_OK) {
-        api_store_error(r, rc, not_found_message);
-        return;
-    }
     reply_json(r, json_pack("{s:o}", "experiment", api_experiment_json(e)));
 }
 
@@ -133,13 +121,15 @@ void api_experiments_get(const struct request *req, struct reply *r)
     struct arena arena;
     struct experiment e;
     int64_t id;
-    char msg[96];
 
     if (input_experiment_id(&in, "experiment_id", &id, r) != JX_OK)
         return;
     arena_init(&arena);
-    snprintf(msg, sizeof msg, "No Experiment with id=%lld exists", (long long)id);
-    reply_experiment(r, store_experiment_get(id, &arena, &e), &e, msg);
+    int rc = store_experiment_get(id, &arena, &e);
+    if (rc != DB_OK)
+        store_reply_experiment_not_found(r, rc, id);
+    else
+        reply_experiment(r, &e);
     arena_cleanup(&arena);
 }
 
@@ -154,8 +144,13 @@ void api_experiments_get_by_name(const struct request *req, struct reply *r)
     if (jx_required_string(&in, "experiment_name", &name, r) != JX_OK)
         return;
     arena_init(&arena);
-    snprintf(msg, sizeof msg, "Could not find experiment with name '%.500s'", name);
-    reply_experiment(r, store_experiment_get_by_name(name, &arena, &e), &e, msg);
+    int rc = store_experiment_get_by_name(name, &arena, &e);
+    if (rc != DB_OK) {
+        snprintf(msg, sizeof msg, "Could not find experiment with name '%.500s'", name);
+        store_reply_error(r, rc, msg);
+    } else {
+        reply_experiment(r, &e);
+    }
     arena_cleanup(&arena);
 }
 
@@ -186,7 +181,7 @@ void api_experiments_update(const struct request *req, struct reply *r)
                     "Invalid value for parameter 'new_name': experiment name '%.500s' is taken",
                     name);
     else if (rc != DB_OK)
-        not_found(r, rc, id);
+        store_reply_experiment_not_found(r, rc, id);
     else
         reply_json(r, json_object());
 }
@@ -201,11 +196,11 @@ static void set_deleted(const struct request *req, struct reply *r, int deleted)
     int rc = store_experiment_set_deleted(id, deleted);
     if (rc == DB_NOT_FOUND) {
         reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "No %s experiment with id=%lld exists",
-                    deleted ? "active" : "deleted", (long long)id);
+                    store_lifecycle_name(!deleted), (long long)id);
         return;
     }
     if (rc != DB_OK) {
-        not_found(r, rc, id);
+        store_reply_experiment_not_found(r, rc, id);
         return;
     }
     reply_json(r, json_object());
@@ -266,7 +261,7 @@ void api_experiments_set_tag(const struct request *req, struct reply *r)
         reply_error(r, ERR_INVALID_PARAMETER_VALUE,
                     "The experiment %lld must be in the 'active' state", (long long)id);
     else if (rc != DB_OK)
-        not_found(r, rc, id);
+        store_reply_experiment_not_found(r, rc, id);
     else
         reply_json(r, json_object());
 }
@@ -287,7 +282,7 @@ void api_experiments_delete_tag(const struct request *req, struct reply *r)
         reply_error(r, ERR_INVALID_PARAMETER_VALUE,
                     "The experiment %lld must be in the 'active' state", (long long)id);
     else if (rc != DB_OK)
-        not_found(r, rc, id);
+        store_reply_experiment_not_found(r, rc, id);
     else if (missing)
         reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "No tag with key '%.250s' on experiment %lld",
                     key, (long long)id);
@@ -358,7 +353,7 @@ void api_exptrack_experiment_stats(const struct request *req, struct reply *r)
             ids[k++] = ids[i];
     int rc = k == 0 ? DB_OK : store_experiment_stats(ids, k, &arena, &stats, &nstats);
     if (rc != DB_OK) {
-        api_store_error(r, rc, "experiment not found");
+        store_reply_error(r, rc, "experiment not found");
         goto out;
     }
     json_t *list = json_array();

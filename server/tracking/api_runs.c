@@ -8,11 +8,9 @@
 #include "api_common.h"
 #include "events/change_feed.h"
 #include "core/ids.h"
+#include "core/mlflow_tags.h"
 #include "store_runs.h"
 #include "core/validate.h"
-
-#define RUN_NAME_TAG "mlflow.runName"
-#define USER_TAG "mlflow.user"
 
 /* Reads runs/create's tags; finds mlflow.runName and mlflow.user among them. */
 static int read_create_tags(const struct input *in, struct arena *arena, struct kv **tags,
@@ -37,9 +35,9 @@ static int read_create_tags(const struct input *in, struct arena *arena, struct 
             jx_required_string(&item, "key", &key, r) != JX_OK ||
             jx_string(&item, "value", &value, r) == JX_BAD)
             return JX_BAD;
-        if (strcmp(key, RUN_NAME_TAG) == 0)
+        if (strcmp(key, MLFLOW_TAG_RUN_NAME) == 0)
             *name_tag = value;
-        if (strcmp(key, USER_TAG) == 0)
+        if (strcmp(key, MLFLOW_TAG_USER) == 0)
             *user_tag = value;
         (*tags)[*n].key = key;
         (*tags)[*n].value = value;
@@ -84,8 +82,9 @@ void api_runs_create(const struct request *req, struct reply *r)
         goto out;
     if (run_name != NULL && run_name[0] && name_tag != NULL && strcmp(run_name, name_tag) != 0) {
         reply_error(r, ERR_INVALID_PARAMETER_VALUE,
-                    "Both 'run_name' parameter and 'mlflow.runName' tag are specified, but "
-                    "with different values (run_name='%.250s', mlflow.runName='%.250s')",
+                    "Both 'run_name' parameter and '" MLFLOW_TAG_RUN_NAME
+                    "' tag are specified, but with different values "
+                    "(run_name='%.250s', " MLFLOW_TAG_RUN_NAME "='%.250s')",
                     run_name, name_tag);
         goto out;
     }
@@ -103,7 +102,7 @@ void api_runs_create(const struct request *req, struct reply *r)
         goto out;
     }
     if (name_tag == NULL) {
-        tags[ntags].key = RUN_NAME_TAG;
+        tags[ntags].key = MLFLOW_TAG_RUN_NAME;
         tags[ntags].value = run_name;
         ntags++;
     }
@@ -120,10 +119,7 @@ void api_runs_create(const struct request *req, struct reply *r)
                     "The experiment %lld must be in the 'active' state to create runs",
                     (long long)rc_in.experiment_id);
     } else if (rc != DB_OK) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "No Experiment with id=%lld exists",
-                 (long long)rc_in.experiment_id);
-        api_store_error(r, rc, msg);
+        store_reply_experiment_not_found(r, rc, rc_in.experiment_id);
     } else {
         change_feed_run(run_id, "created");
         reply_json(r, json_pack("{s:o}", "run", api_run_json(&run)));

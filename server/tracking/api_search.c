@@ -2,7 +2,6 @@
  * order_by (server/search/), call the store, encode runs and page tokens.
  * Run search pages by keyset: the token holds the last row's sort values,
  * so it stays valid while runs are added. No SQL here. */
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,9 @@
 #include "api.h"
 #include "api_common.h"
 #include "auth/auth.h"
+#include "core/b64.h"
+#include "core/hash.h"
+#include "core/json_writer.h"
 #include "core/sbuf.h"
 #include "search/search.h"
 #include "store_search.h"
@@ -164,17 +166,21 @@ static int read_select(const struct input *in, struct arena *arena, struct key_s
     return JX_OK;
 }
 
+/* The fingerprint's seed since the first token format: FNV's offset basis
+ * with its last digit lost. Kept, not fixed, so that tokens handed out by a
+ * running server stay valid across an upgrade; any seed does the job. */
+#define FINGERPRINT_SEED 1469598103934665603ULL
+
 /* FNV-1a of the query parts a cursor depends on, so a token is refused
  * when replayed against another ordering or filter. */
 static uint64_t query_fingerprint(const char *filter, const struct input *in)
 {
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h = FINGERPRINT_SEED;
     const json_t *arr = json_object_get(in->obj, "order_by");
     char *order = arr ? json_dumps(arr, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     const char *parts[] = {filter, "\x1f", order ? order : ""};
     for (size_t i = 0; i < 3; i++)
-        for (const unsigned char *p = (const unsigned char *)parts[i]; *p; p++)
-            h = (h ^ *p) * 1099511628211ULL;
+        h = hash_fnv1a_add_str(h, parts[i]);
     free(order);
     return h;
 }
@@ -191,9 +197,7 @@ static char *cursor_token(const struct search_cursor *c, uint64_t fp)
     json_t *obj = json_pack("{s:i, s:s, s:o}", "v", TOKEN_VERSION, "q", fp_text, "k", keys);
     char *text = json_dumps(obj, JSON_COMPACT);
     json_decref(obj);
-    size_t len = strlen(text);
-    char *out = xmalloc(4 * ((len + 2) / 3) + 1);
-    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)text, (int)len);
+    char *out = b64_encode_new(text, strlen(text));
     free(text);
     return out;
 }
@@ -219,17 +223,15 @@ static int cursor_keys(const json_t *keys, struct arena *arena, struct search_cu
 static int cursor_decode(const char *token, uint64_t fp, struct arena *arena,
                          struct search_cursor *c)
 {
-    size_t len = strlen(token);
+    size_t len = strlen(token), n;
     char fp_text[24];
     int rc = -1;
 
-    if (len == 0 || len > MAX_TOKEN_BYTES || len % 4 != 0)
+    if (len == 0 || len > MAX_TOKEN_BYTES)
         return -1;
     unsigned char *raw = xmalloc(len);
-    int n = EVP_DecodeBlock(raw, (const unsigned char *)token, (int)len);
-    while (n > 0 && raw[n - 1] == '\0')
-        n--;
-    json_t *obj = n > 0 ? json_loadb((const char *)raw, (size_t)n, 0, NULL) : NULL;
+    int ok = b64_decode(token, len, raw, len, &n) == 0 && n > 0;
+    json_t *obj = ok ? json_loadb((const char *)raw, n, 0, NULL) : NULL;
     free(raw);
     const json_t *keys = json_object_get(obj, "k");
     const char *q = json_string_value(json_object_get(obj, "q"));
@@ -284,88 +286,32 @@ static int read_run_paging(const struct input *in, const char *filter, struct ar
  * building them as jansson trees and printing every double again cost more
  * than the whole query. The page is written directly, in the shape and
  * order api_run_json() gives a run, with metric values copied from
- * PostgreSQL's shortest exact text. */
-
-/* Appends s as a JSON string, escaped as jansson does (", \, control
- * characters; UTF-8 is copied as is: the database holds valid UTF-8). */
-static void add_str(struct sbuf *b, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    const char *run = s = s ? s : "";
-    sbuf_addc(b, '"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        sbuf_add(b, run, (size_t)(s - run));
-        run = s + 1;
-        switch (c) {
-        case '"':
-            sbuf_add(b, "\\\"", 2);
-            break;
-        case '\\':
-            sbuf_add(b, "\\\\", 2);
-            break;
-        case '\b':
-            sbuf_add(b, "\\b", 2);
-            break;
-        case '\f':
-            sbuf_add(b, "\\f", 2);
-            break;
-        case '\n':
-            sbuf_add(b, "\\n", 2);
-            break;
-        case '\r':
-            sbuf_add(b, "\\r", 2);
-            break;
-        case '\t':
-            sbuf_add(b, "\\t", 2);
-            break;
-        default: {
-            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            sbuf_add(b, esc, 6);
-        }
-        }
-    }
-    sbuf_add(b, run, (size_t)(s - run));
-    sbuf_addc(b, '"');
-}
+ * PostgreSQL's shortest exact text (core/json_writer escapes and numbers). */
 
 /* Appends "key":<string>; first 0 adds the comma before it. */
 static void add_field(struct sbuf *b, const char *key, const char *value, int first)
 {
     if (!first)
         sbuf_addc(b, ',');
-    add_str(b, key);
+    jw_string(b, key);
     sbuf_addc(b, ':');
-    add_str(b, value);
+    jw_string(b, value);
 }
 
+/* Appends ,"key":<v>; key needs no escaping. */
 static void add_int_field(struct sbuf *b, const char *key, int64_t v)
 {
-    char num[32];
-    int n = snprintf(num, sizeof num, ",\"%s\":%lld", key, (long long)v);
-    sbuf_add(b, num, (size_t)n);
-}
-
-/* A metric value from float8 text: NaN and infinities as the contract's
- * strings, integral values with ".0" as jansson writes reals. */
-static void add_metric_value(struct sbuf *b, const char *v)
-{
-    if (strcmp(v, "NaN") == 0 || strcmp(v, "Infinity") == 0 || strcmp(v, "-Infinity") == 0) {
-        add_str(b, v);
-        return;
-    }
-    sbuf_adds(b, v);
-    if (strpbrk(v, ".eE") == NULL)
-        sbuf_add(b, ".0", 2);
+    sbuf_add(b, ",\"", 2);
+    sbuf_adds(b, key);
+    sbuf_add(b, "\":", 2);
+    jw_int64(b, v);
 }
 
 static void add_kv_list(struct sbuf *b, const char *name, const struct kv *kv, size_t n, int first)
 {
     if (!first)
         sbuf_addc(b, ',');
-    add_str(b, name);
+    jw_string(b, name);
     sbuf_add(b, ":[", 2);
     for (size_t i = 0; i < n; i++) {
         sbuf_add(b, i ? ",{" : "{", i ? 2 : 1);
@@ -392,7 +338,7 @@ static void add_info(struct sbuf *b, const struct run_info *info)
         add_int_field(b, "end_time", info->end_time);
     if (info->artifact_uri && info->artifact_uri[0])
         add_field(b, "artifact_uri", info->artifact_uri, 0);
-    add_field(b, "lifecycle_stage", info->deleted ? "deleted" : "active", 0);
+    add_field(b, "lifecycle_stage", store_lifecycle_name(info->deleted), 0);
     sbuf_addc(b, '}');
 }
 
@@ -403,7 +349,7 @@ static void add_metrics(struct sbuf *b, const struct metric_text *m, size_t n)
         sbuf_add(b, i ? ",{" : "{", i ? 2 : 1);
         add_field(b, "key", m[i].key, 1);
         sbuf_adds(b, ",\"value\":");
-        add_metric_value(b, m[i].value);
+        jw_number_text(b, m[i].value);
         sbuf_adds(b, ",\"timestamp\":");
         sbuf_adds(b, m[i].timestamp);
         sbuf_adds(b, ",\"step\":");
@@ -530,7 +476,7 @@ void api_runs_search(const struct request *req, struct reply *r)
         goto out;
     }
     if (rc != DB_OK) {
-        api_store_error(r, rc, "run not found");
+        store_reply_error(r, rc, "run not found");
         goto out;
     }
     reply_runs(r, runs, n, q.limit, &last, query_fingerprint(filter_text, &in));
@@ -604,7 +550,7 @@ void api_experiments_search(const struct request *req, struct reply *r)
         goto out;
     }
     if (rc != DB_OK) {
-        api_store_error(r, rc, "experiment not found");
+        store_reply_error(r, rc, "experiment not found");
         goto out;
     }
     json_t *obj = json_object();

@@ -16,6 +16,7 @@
 
 #include "db/db.h"
 #include "core/log.h"
+#include "core/worker.h"
 #include "store_metrics.h"
 #include "core/xalloc.h"
 #include "ops/metrics.h"
@@ -52,8 +53,7 @@ static pthread_cond_t standby_cv = PTHREAD_COND_INITIALIZER; /* the standby: the
 static struct group_write *head, *tail;
 static int running, stopping;
 static int first_busy; /* the first writer is writing a group */
-static pthread_t writers[GROUP_WRITERS];
-static int nwriters;
+static struct worker writers = WORKER_INIT(&mu, &work_cv);
 
 /* Groups written, waiting for the completer to run their callbacks. */
 struct done_group {
@@ -65,8 +65,8 @@ struct done_group {
 static pthread_mutex_t done_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t done_cv = PTHREAD_COND_INITIALIZER;
 static struct done_group *done_head, *done_tail;
-static int completer_running, completer_stopping;
-static pthread_t completer;
+static int completer_running; /* the completer answers written groups */
+static struct worker completer = WORKER_INIT(&done_mu, &done_cv);
 
 static long long waited_ms(const struct group_write *gw, const struct timespec *now)
 {
@@ -153,8 +153,8 @@ static void *completer_main(void *arg)
     (void)arg;
     pthread_mutex_lock(&done_mu);
     for (;;) {
-        while (done_head == NULL && !completer_stopping)
-            pthread_cond_wait(&done_cv, &done_mu);
+        while (done_head == NULL && !worker_stopping(&completer))
+            worker_wait(&completer, NULL);
         struct done_group *g = done_head;
         if (g == NULL)
             break; /* stopping, and every group answered */
@@ -247,18 +247,18 @@ int group_commit_start(int enabled)
         return 0;
     stopping = 0;
     static const enum writer_role roles[GROUP_WRITERS] = {FIRST_WRITER, STANDBY_WRITER};
-    for (nwriters = 0; nwriters < GROUP_WRITERS; nwriters++) {
-        void *role = (void *)&roles[nwriters];
-        if (pthread_create(&writers[nwriters], NULL, writer_main, role) != 0)
+    pthread_mutex_lock(&mu);
+    for (int i = 0; i < GROUP_WRITERS; i++)
+        if (worker_start(&writers, writer_main, (void *)&roles[i]) != 0)
             break;
-    }
-    if (nwriters == 0) {
+    int started = worker_running(&writers);
+    pthread_mutex_unlock(&mu);
+    if (!started) {
         log_error("cannot start the group-commit writer; small writes commit one by one");
         return -1;
     }
     pthread_mutex_lock(&done_mu); /* without it, the writers wake their requests */
-    completer_stopping = 0;
-    completer_running = pthread_create(&completer, NULL, completer_main, NULL) == 0;
+    completer_running = worker_start(&completer, completer_main, NULL) == 0;
     pthread_mutex_unlock(&done_mu);
     pthread_mutex_lock(&mu);
     running = 1;
@@ -272,19 +272,11 @@ void group_commit_stop(void)
     if (!running)
         return;
     pthread_mutex_lock(&mu);
-    stopping = 1;
-    pthread_cond_broadcast(&work_cv);
+    stopping = 1; /* no more submissions; the writers drain the queue */
     pthread_cond_broadcast(&standby_cv);
     pthread_mutex_unlock(&mu);
-    for (int i = 0; i < nwriters; i++)
-        pthread_join(writers[i], NULL);
-    pthread_mutex_lock(&done_mu);
-    int join_completer = completer_running;
-    completer_stopping = 1;
-    pthread_cond_signal(&done_cv);
-    pthread_mutex_unlock(&done_mu);
-    if (join_completer) /* it answers every written group before it ends */
-        pthread_join(completer, NULL);
+    worker_stop(&writers);
+    worker_stop(&completer); /* it answers every written group before it ends */
     pthread_mutex_lock(&done_mu);
     completer_running = 0;
     pthread_mutex_unlock(&done_mu);

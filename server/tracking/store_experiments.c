@@ -95,7 +95,7 @@ static int lifecycle(int64_t id)
         return rc;
     if (PQntuples(res) == 0)
         rc = DB_NOT_FOUND;
-    else if (strcmp(PQgetvalue(res, 0, 0), "active") != 0)
+    else if (!su_active(res, 0, 0))
         rc = DB_STATE;
     PQclear(res);
     return rc;
@@ -121,8 +121,8 @@ int store_experiment_rename(int64_t id, const char *new_name)
 int store_experiment_set_deleted(int64_t id, int deleted)
 {
     char buf[24], now[24];
-    const char *params[] = {su_i64(buf, id), deleted ? "deleted" : "active",
-                            deleted ? "active" : "deleted", su_i64(now, store_now_ms())};
+    const char *params[] = {su_i64(buf, id), store_lifecycle_name(deleted),
+                            store_lifecycle_name(!deleted), su_i64(now, store_now_ms())};
     PGresult *res = NULL;
 
     int rc =

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hash.h"
 #include "core/sbuf.h"
 #include "db/store_util.h"
 #include "core/xalloc.h"
@@ -132,14 +133,6 @@ static void kcache_register(void)
         pthread_setspecific(kcache_key, &kcache);
 }
 
-static uint64_t name_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 static void cache_clear(struct key_cache *c)
 {
     for (size_t i = 0; i < c->cap; i++)
@@ -173,7 +166,7 @@ static void cache_put_slot(struct key_cache *c, char *name, uint64_t h, int32_t 
 
 static void cache_put(struct key_cache *c, const char *name, int32_t id)
 {
-    uint64_t h = name_hash(name);
+    uint64_t h = hash_fnv1a_str(name);
     if (cache_get(c, name, h) >= 0)
         return;
     if (c->used >= KEY_CACHE_MAX)
@@ -203,7 +196,7 @@ static int resolve_key_ids(const struct metric *metrics, size_t n, int32_t *ids)
     sbuf_init(&names);
     sbuf_addc(&names, '{');
     for (size_t i = 0; i < n; i++) {
-        ids[i] = cache_get(&kcache, metrics[i].key, name_hash(metrics[i].key));
+        ids[i] = cache_get(&kcache, metrics[i].key, hash_fnv1a_str(metrics[i].key));
         if (ids[i] < 0)
             su_array_text(&names, metrics[i].key, missing++ == 0);
     }
@@ -231,7 +224,7 @@ static int resolve_key_ids(const struct metric *metrics, size_t n, int32_t *ids)
     }
     for (size_t i = 0; i < n; i++) {
         if (ids[i] < 0)
-            ids[i] = cache_get(&local, metrics[i].key, name_hash(metrics[i].key));
+            ids[i] = cache_get(&local, metrics[i].key, hash_fnv1a_str(metrics[i].key));
         if (ids[i] < 0) {
             rc = DB_ERROR; /* interned above: cannot happen */
             break;
@@ -573,7 +566,7 @@ static int resolve_group_runs(struct metrics_write *items, size_t n, int64_t *ru
     for (int r = 0; r < PQntuples(res); r++) {
         size_t i = (size_t)(su_int64(res, r, 0) - 1);
         run_ids[i] = su_int64(res, r, 1);
-        items[i].rc = strcmp(PQgetvalue(res, r, 2), "active") == 0 ? DB_OK : DB_STATE;
+        items[i].rc = su_active(res, r, 2) ? DB_OK : DB_STATE;
     }
     PQclear(res);
     return DB_OK;
@@ -774,7 +767,7 @@ static int write_group_fast(struct metrics_write *items, size_t n)
         goto out;
     for (int r = 0; r < PQntuples(res); r++) {
         size_t i = (size_t)(su_int64(res, r, 0) - 1);
-        items[i].rc = strcmp(PQgetvalue(res, r, 1), "active") == 0 ? DB_OK : DB_STATE;
+        items[i].rc = su_active(res, r, 1) ? DB_OK : DB_STATE;
     }
     PQclear(res);
 out:

@@ -82,7 +82,7 @@ static int lock_named(const char *const *run_ids, size_t n, const char *uuids, s
     out->refused = arena_alloc(arena, (n + 1) * sizeof *out->refused);
     for (int i = 0; i < rows; i++) {
         su_run_id(PQgetvalue(res, i, 1), found[i]);
-        if (strcmp(PQgetvalue(res, i, 2), "deleted") != 0) {
+        if (su_active(res, i, 2)) {
             add_id(&out->refused, &out->nrefused, n, found[i], arena);
             continue;
         }

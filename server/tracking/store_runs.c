@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mlflow_tags.h"
 #include "core/sbuf.h"
 #include "store_metrics.h"
 #include "store_search.h"
 #include "db/store_util.h"
 
-#define RUN_TAG_NAME "mlflow.runName"
 #define MAX_TX_RETRIES 3
 
 #define RUN_COLUMNS                                                                                \
@@ -30,7 +30,7 @@ static int resolved(PGresult *res, int64_t *internal_id)
         rc = DB_NOT_FOUND;
     } else {
         *internal_id = su_int64(res, 0, 0);
-        rc = strcmp(PQgetvalue(res, 0, 1), "active") == 0 ? DB_OK : DB_STATE;
+        rc = su_active(res, 0, 1) ? DB_OK : DB_STATE;
     }
     PQclear(res);
     return rc;
@@ -83,7 +83,7 @@ static int write_tags(int64_t internal_id, const struct kv *tags, size_t n)
                  "  SELECT DISTINCT ON (k) k, v FROM unnest($2::text[], $3::text[])"
                  "  WITH ORDINALITY AS u(k, v, o) ORDER BY k, o DESC),"
                  " up AS (UPDATE runs SET name = t.v FROM t"
-                 "  WHERE runs.id = $1 AND t.k = '" RUN_TAG_NAME "')"
+                 "  WHERE runs.id = $1 AND t.k = '" MLFLOW_TAG_RUN_NAME "')"
                  " INSERT INTO tags (run_id, key, value) SELECT $1, k, v FROM t ORDER BY k"
                  " ON CONFLICT (run_id, key) DO UPDATE SET value = EXCLUDED.value",
                  3, params, NULL);
@@ -116,7 +116,7 @@ int store_run_create(const struct run_create *in, struct arena *arena, struct ru
         rc = DB_NOT_FOUND;
         goto fail;
     }
-    if (strcmp(PQgetvalue(res, 0, 1), "active") != 0) {
+    if (!su_active(res, 0, 1)) {
         rc = DB_STATE;
         goto fail;
     }
@@ -179,7 +179,7 @@ int store_run_update(const char *run_id, int status, int has_end_time, int64_t e
     PQclear(res);
     res = NULL;
     if (params[3] != NULL) {
-        struct kv tag = {RUN_TAG_NAME, name};
+        struct kv tag = {MLFLOW_TAG_RUN_NAME, name};
         if ((rc = write_tags(internal_id, &tag, 1)) != DB_OK)
             goto fail;
     }
@@ -195,7 +195,7 @@ fail:
 int store_run_set_deleted(const char *run_id, int deleted)
 {
     char now[24];
-    const char *params[] = {run_id, deleted ? "deleted" : "active",
+    const char *params[] = {run_id, store_lifecycle_name(deleted),
                             deleted ? su_i64(now, store_now_ms()) : NULL};
     PGresult *res = NULL;
     int rc = db_exec("UPDATE runs SET lifecycle_stage = $2, deleted_time = $3::bigint"

@@ -18,7 +18,9 @@
 
 static const char *stage_of(enum view_type view)
 {
-    return view == VIEW_ACTIVE_ONLY ? "active" : view == VIEW_DELETED_ONLY ? "deleted" : NULL;
+    return view == VIEW_ACTIVE_ONLY    ? STORE_LIFECYCLE_ACTIVE
+           : view == VIEW_DELETED_ONLY ? STORE_LIFECYCLE_DELETED
+                                       : NULL;
 }
 
 static int has_attr(const struct search_order *order, size_t n, enum search_attr a)

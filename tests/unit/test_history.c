@@ -1,4 +1,4 @@
-/* Unit tests for get-history's number encoders (api_history.h): every
+/* Unit tests for the number encoders of core/json_writer.h behind get-history: every
  * double must read back exactly, in at most 17 significant digits and almost
  * always in the fewest; NaN and the infinities are the contract's strings;
  * the text is always a valid JSON value. */
@@ -13,14 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tracking/api_history.h"
+#include "core/json_writer.h"
 
-static char text[API_HISTORY_DOUBLE_MAX + 1];
+static char text[JW_DOUBLE_MAX + 1];
 
 static const char *fmt_double(double v)
 {
-    size_t n = api_history_double(text, v);
-    assert_true(n > 0 && n <= API_HISTORY_DOUBLE_MAX);
+    size_t n = jw_double_text(text, v);
+    assert_true(n > 0 && n <= JW_DOUBLE_MAX);
     text[n] = '\0';
     return text;
 }
@@ -207,7 +207,7 @@ static void integers(void **state)
         0, 1, -1, 9, 10, 99, 100, 12345, -9876543210, 1700000000000, INT64_MAX, INT64_MIN};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char want[24];
-        size_t n = api_history_int64(buf, cases[i]);
+        size_t n = jw_int64_text(buf, cases[i]);
         buf[n] = '\0';
         snprintf(want, sizeof want, "%lld", (long long)cases[i]);
         assert_string_equal(buf, want);
