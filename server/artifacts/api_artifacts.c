@@ -68,7 +68,7 @@ void api_art_store_error(struct reply *r, int rc, const char *run_id, const char
         return;
     }
     snprintf(msg, sizeof msg, "No artifact at '%.300s' in run %.40s", path, run_id);
-    store_reply_error(r, rc, msg);
+    reply_store_error(r, rc, msg);
 }
 
 /* The entries of a directory listing as FileInfo objects, paths prefixed
@@ -147,7 +147,7 @@ void api_artifacts_list(const struct request *req, struct reply *r)
     if (t.proxy.depth >= 2) {
         rc = list_target(&t, &arena, &files);
         if (rc != DB_OK && rc != DB_NOT_FOUND) {
-            store_reply_error(r, rc, "");
+            reply_store_error(r, rc, "");
             goto out;
         }
     }
@@ -237,7 +237,7 @@ void api_artifacts_list_run(const struct request *req, struct reply *r)
     }
     char *rel = arena_strndup(&arena, path, len);
     if ((rc = list_dir(run.internal_id, rel, rel, &arena, &files)) != DB_OK) {
-        store_reply_error(r, rc, "");
+        reply_store_error(r, rc, "");
         goto out;
     }
     json_t *obj = json_pack("{s:s}", "root_uri", run.artifact_uri ? run.artifact_uri : "");

@@ -7,7 +7,7 @@
 
 #include "api.h"
 #include "core/input.h"
-#include "core/store_reply.h"
+#include "core/reply_store.h"
 #include "auth.h"
 #include "store_auth.h"
 #include "core/xalloc.h"
@@ -34,7 +34,7 @@ static void user_error(struct reply *r, int rc, const char *username)
         reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "User with username=%.255s not found",
                     username);
     else
-        store_reply_error(r, rc, "user not found");
+        reply_store_error(r, rc, "user not found");
 }
 
 static json_t *perm_json(int64_t experiment_id, int64_t user_id, enum store_perm p)
@@ -79,7 +79,7 @@ void api_users_create(const struct request *req, struct reply *r)
         return;
     }
     if (rc != DB_OK) {
-        store_reply_error(r, rc, "user not found");
+        reply_store_error(r, rc, "user not found");
         return;
     }
     u.username = username;
@@ -205,7 +205,7 @@ static int read_perm_request(const struct request *req, int want_perm, int64_t *
 static void perm_store_error(struct reply *r, int rc, int64_t exp_id, const char *username)
 {
     if (rc == DB_INVALID) /* the permission row's experiment does not exist */
-        store_reply_experiment_not_found(r, DB_NOT_FOUND, exp_id);
+        reply_store_experiment_not_found(r, DB_NOT_FOUND, exp_id);
     else if (rc == DB_EXISTS)
         reply_error(r, ERR_RESOURCE_ALREADY_EXISTS,
                     "Experiment permission (experiment_id=%lld, username=%.255s) already exists",
@@ -215,7 +215,7 @@ static void perm_store_error(struct reply *r, int rc, int64_t exp_id, const char
                     "Experiment permission with experiment_id=%lld and username=%.255s not found",
                     (long long)exp_id, username);
     else
-        store_reply_error(r, rc, "permission not found");
+        reply_store_error(r, rc, "permission not found");
 }
 
 static void permission_put(const struct request *req, struct reply *r, int create)
@@ -342,7 +342,7 @@ void api_tokens_create(const struct request *req, struct reply *r)
     }
     int rc = store_token_create(u.id, digest, name, &id);
     if (rc != DB_OK) {
-        store_reply_error(r, rc, "user not found");
+        reply_store_error(r, rc, "user not found");
         goto out;
     }
     char id_text[24];
@@ -372,7 +372,7 @@ void api_tokens_revoke(const struct request *req, struct reply *r)
     if (rc == DB_NOT_FOUND)
         reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "No active token with id=%lld", (long long)id);
     else if (rc != DB_OK)
-        store_reply_error(r, rc, "token not found");
+        reply_store_error(r, rc, "token not found");
     else
         reply_json(r, json_object());
 }
@@ -389,7 +389,7 @@ void api_tokens_list(const struct request *req, struct reply *r)
         goto out;
     int rc = store_token_list(u.id, &arena, &t, &n);
     if (rc != DB_OK) {
-        store_reply_error(r, rc, "user not found");
+        reply_store_error(r, rc, "user not found");
         goto out;
     }
     json_t *list = json_array();
@@ -425,7 +425,7 @@ void api_audit_list(const struct request *req, struct reply *r)
     }
     int rc = store_audit_list(before, limit, &arena, &e, &n);
     if (rc != DB_OK) {
-        store_reply_error(r, rc, "not found");
+        reply_store_error(r, rc, "not found");
         goto out;
     }
     json_t *list = json_array();
@@ -518,7 +518,7 @@ void api_session_login(const struct request *req, struct reply *r)
         return;
     }
     if (rc != DB_OK) {
-        store_reply_error(r, rc, "user not found");
+        reply_store_error(r, rc, "user not found");
         return;
     }
     reply_json(r, json_pack("{s:s}", "username", username));

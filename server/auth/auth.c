@@ -24,7 +24,7 @@
 #include "core/ids.h"
 #include "core/input.h"
 #include "core/log.h"
-#include "core/store_reply.h"
+#include "core/reply_store.h"
 #include "core/validate.h"
 #include "core/xalloc.h"
 
@@ -649,7 +649,7 @@ static int authenticate_cookie(struct request *req, const char *value, struct ar
     if (rc == DB_NOT_FOUND)
         goto bad;
     if (rc != DB_OK) {
-        store_reply_error(r, rc, "user not found");
+        reply_store_error(r, rc, "user not found");
         return -1;
     }
     session_value(u.id, expires, u.password_hash, want, sizeof want);
@@ -714,7 +714,7 @@ static int authenticate_basic(struct request *req, const char *b64, struct arena
         goto fail;
     }
     if (rc != DB_OK) {
-        store_reply_error(r, rc, "user not found");
+        reply_store_error(r, rc, "user not found");
         goto fail;
     }
     if (!password_matches(u.password_hash, colon + 1)) {
@@ -747,7 +747,7 @@ static int authenticate_bearer(struct request *req, const char *token, struct ar
         return -1;
     }
     if (rc != DB_OK) {
-        store_reply_error(r, rc, "user not found");
+        reply_store_error(r, rc, "user not found");
         return -1;
     }
     set_user(req, &u);
@@ -953,7 +953,7 @@ static int authorize(const struct request *req, const struct route *route, struc
         enum store_perm have;
         int rc = effective_perm(req, ids[i], &have);
         if (rc != DB_OK) {
-            store_reply_experiment_not_found(r, rc, ids[i]);
+            reply_store_experiment_not_found(r, rc, ids[i]);
             return -1;
         }
         if (have < need) {

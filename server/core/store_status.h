@@ -1,6 +1,6 @@
 /* The outcome codes of the store layer: what db.c and every store_* function
  * return, and what the api layer turns into the wire's errors
- * (store_reply.h). Here in core/ so that auth and every domain share one
+ * (reply_store.h). Here in core/ so that auth and every domain share one
  * mapping without including db/. */
 #ifndef ET_SERVER_STORE_STATUS_H
 #define ET_SERVER_STORE_STATUS_H

@@ -178,7 +178,7 @@ static int check_watch_set(const struct request *req, struct arena *arena, struc
         struct experiment e;
         int rc = store_experiment_get(ws->experiments[i], arena, &e);
         if (rc != DB_OK) {
-            store_reply_experiment_not_found(r, rc, ws->experiments[i]);
+            reply_store_experiment_not_found(r, rc, ws->experiments[i]);
             return -1;
         }
     }

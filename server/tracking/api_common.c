@@ -107,5 +107,5 @@ void api_run_not_found(struct reply *r, int rc, const char *run_id)
         reply_error(r, ERR_INVALID_PARAMETER_VALUE, "The run %.256s must be in the 'active' state",
                     run_id);
     else
-        store_reply_error(r, rc, msg);
+        reply_store_error(r, rc, msg);
 }

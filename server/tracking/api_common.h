@@ -9,7 +9,7 @@
 
 #include "core/input.h"
 #include "core/jsonx.h"
-#include "core/store_reply.h"
+#include "core/reply_store.h"
 #include "routes.h"
 #include "db/store.h"
 

@@ -100,7 +100,7 @@ void api_experiments_create(const struct request *req, struct reply *r)
         goto out;
     }
     if (rc != DB_OK) {
-        store_reply_error(r, rc, "experiment not found");
+        reply_store_error(r, rc, "experiment not found");
         goto out;
     }
     char idtext[24];
@@ -127,7 +127,7 @@ void api_experiments_get(const struct request *req, struct reply *r)
     arena_init(&arena);
     int rc = store_experiment_get(id, &arena, &e);
     if (rc != DB_OK)
-        store_reply_experiment_not_found(r, rc, id);
+        reply_store_experiment_not_found(r, rc, id);
     else
         reply_experiment(r, &e);
     arena_cleanup(&arena);
@@ -147,7 +147,7 @@ void api_experiments_get_by_name(const struct request *req, struct reply *r)
     int rc = store_experiment_get_by_name(name, &arena, &e);
     if (rc != DB_OK) {
         snprintf(msg, sizeof msg, "Could not find experiment with name '%.500s'", name);
-        store_reply_error(r, rc, msg);
+        reply_store_error(r, rc, msg);
     } else {
         reply_experiment(r, &e);
     }
@@ -181,7 +181,7 @@ void api_experiments_update(const struct request *req, struct reply *r)
                     "Invalid value for parameter 'new_name': experiment name '%.500s' is taken",
                     name);
     else if (rc != DB_OK)
-        store_reply_experiment_not_found(r, rc, id);
+        reply_store_experiment_not_found(r, rc, id);
     else
         reply_json(r, json_object());
 }
@@ -200,7 +200,7 @@ static void set_deleted(const struct request *req, struct reply *r, int deleted)
         return;
     }
     if (rc != DB_OK) {
-        store_reply_experiment_not_found(r, rc, id);
+        reply_store_experiment_not_found(r, rc, id);
         return;
     }
     reply_json(r, json_object());
@@ -261,7 +261,7 @@ void api_experiments_set_tag(const struct request *req, struct reply *r)
         reply_error(r, ERR_INVALID_PARAMETER_VALUE,
                     "The experiment %lld must be in the 'active' state", (long long)id);
     else if (rc != DB_OK)
-        store_reply_experiment_not_found(r, rc, id);
+        reply_store_experiment_not_found(r, rc, id);
     else
         reply_json(r, json_object());
 }
@@ -282,7 +282,7 @@ void api_experiments_delete_tag(const struct request *req, struct reply *r)
         reply_error(r, ERR_INVALID_PARAMETER_VALUE,
                     "The experiment %lld must be in the 'active' state", (long long)id);
     else if (rc != DB_OK)
-        store_reply_experiment_not_found(r, rc, id);
+        reply_store_experiment_not_found(r, rc, id);
     else if (missing)
         reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "No tag with key '%.250s' on experiment %lld",
                     key, (long long)id);
@@ -353,7 +353,7 @@ void api_exptrack_experiment_stats(const struct request *req, struct reply *r)
             ids[k++] = ids[i];
     int rc = k == 0 ? DB_OK : store_experiment_stats(ids, k, &arena, &stats, &nstats);
     if (rc != DB_OK) {
-        store_reply_error(r, rc, "experiment not found");
+        reply_store_error(r, rc, "experiment not found");
         goto out;
     }
     json_t *list = json_array();

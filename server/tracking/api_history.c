@@ -119,7 +119,7 @@ void api_metrics_get_history_bulk_interval(const struct request *req, struct rep
                                                       max_steps, BULK_MAX_PER_RUN, &arena, &series,
                                                       &nseries);
     if (rc != DB_OK) {
-        store_reply_error(r, rc, "metric history not found");
+        reply_store_error(r, rc, "metric history not found");
         goto out;
     }
     json_t *obj = json_object();
@@ -173,7 +173,7 @@ void api_exptrack_metrics_history(const struct request *req, struct reply *r)
                         : store_history_downsample(run_ids, nruns, keys, nkeys, max_points, &arena,
                                                    &series, &nseries, &totals);
     if (rc != DB_OK) {
-        store_reply_error(r, rc, "metric history not found");
+        reply_store_error(r, rc, "metric history not found");
         goto out;
     }
     json_t *list = json_array();
@@ -210,7 +210,7 @@ void api_exptrack_experiment_keys(const struct request *req, struct reply *r)
             n++;
     int rc = store_experiment_keys(ids, n, &arena, &metrics, &nm, &params, &np, &tags, &nt);
     if (rc != DB_OK) {
-        store_reply_error(r, rc, "experiment not found");
+        reply_store_error(r, rc, "experiment not found");
         goto out;
     }
     reply_json(r, json_pack("{s:o, s:o, s:o}", "metrics", string_list(metrics, nm), "params",
@@ -335,7 +335,7 @@ void api_history_stream(const char *run_id, const char *key, struct reply *r)
         return;
     }
     if (rc != DB_OK) {
-        store_reply_error(r, rc, "metric history not found");
+        reply_store_error(r, rc, "metric history not found");
         return;
     }
     struct history_stream *h = xcalloc(1, sizeof *h);
@@ -351,7 +351,7 @@ void api_history_stream(const char *run_id, const char *key, struct reply *r)
         rc = store_history_settle(cursor);
         history_stream_free(h);
         if (rc != DB_OK)
-            store_reply_error(r, rc, "metric history not found");
+            reply_store_error(r, rc, "metric history not found");
         else
             reply_json(r, json_object());
         return;

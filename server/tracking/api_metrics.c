@@ -63,7 +63,7 @@ void api_metrics_get_history(const struct request *req, struct reply *r)
     rc = store_metric_history(run_id, key, offset, max_results ? max_results + 1 : -1, &arena,
                               &points, &n);
     if (rc != DB_OK) {
-        store_reply_error(r, rc, "metric history not found");
+        reply_store_error(r, rc, "metric history not found");
         goto out;
     }
     json_t *obj = json_object();

@@ -87,7 +87,7 @@ static void purge_experiment(const struct input *in, struct arena *arena, struct
         return;
     int rc = store_purge_experiment(exp, has_older == JX_OK, older, arena, &res);
     if (rc != DB_OK) {
-        store_reply_experiment_not_found(r, rc, exp);
+        reply_store_experiment_not_found(r, rc, exp);
         return;
     }
     reply_json(r, result_json(&res));
@@ -123,7 +123,7 @@ void api_exptrack_runs_purge(const struct request *req, struct reply *r)
     if (rc == DB_NOT_FOUND || rc == DB_STATE)
         refuse(r, rc, &res);
     else if (rc != DB_OK)
-        store_reply_error(r, rc, "run not found");
+        reply_store_error(r, rc, "run not found");
     else
         reply_json(r, result_json(&res));
 out:

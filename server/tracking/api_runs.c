@@ -119,7 +119,7 @@ void api_runs_create(const struct request *req, struct reply *r)
                     "The experiment %lld must be in the 'active' state to create runs",
                     (long long)rc_in.experiment_id);
     } else if (rc != DB_OK) {
-        store_reply_experiment_not_found(r, rc, rc_in.experiment_id);
+        reply_store_experiment_not_found(r, rc, rc_in.experiment_id);
     } else {
         change_feed_run(run_id, "created");
         reply_json(r, json_pack("{s:o}", "run", api_run_json(&run)));

@@ -476,7 +476,7 @@ void api_runs_search(const struct request *req, struct reply *r)
         goto out;
     }
     if (rc != DB_OK) {
-        store_reply_error(r, rc, "run not found");
+        reply_store_error(r, rc, "run not found");
         goto out;
     }
     reply_runs(r, runs, n, q.limit, &last, query_fingerprint(filter_text, &in));
@@ -550,7 +550,7 @@ void api_experiments_search(const struct request *req, struct reply *r)
         goto out;
     }
     if (rc != DB_OK) {
-        store_reply_error(r, rc, "experiment not found");
+        reply_store_error(r, rc, "experiment not found");
         goto out;
     }
     json_t *obj = json_object();

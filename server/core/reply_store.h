@@ -1,6 +1,6 @@
 /* Replies for failed store calls (store_status.h codes). */
-#ifndef ET_SERVER_STORE_REPLY_H
-#define ET_SERVER_STORE_REPLY_H
+#ifndef ET_SERVER_REPLY_STORE_H
+#define ET_SERVER_REPLY_STORE_H
 
 #include <stdint.h>
 
@@ -11,10 +11,10 @@
  * timeout and retry answer 503 TEMPORARILY_UNAVAILABLE; invalid 400; disk
  * full 507; anything else 500 with a generic message (details are logged
  * by db.c, never sent). */
-void store_reply_error(struct reply *r, int rc, const char *not_found_message);
+void reply_store_error(struct reply *r, int rc, const char *not_found_message);
 
-/* Like store_reply_error, with MLflow's "No Experiment with id=X exists" for
+/* Like reply_store_error, with MLflow's "No Experiment with id=X exists" for
  * DB_NOT_FOUND. */
-void store_reply_experiment_not_found(struct reply *r, int rc, int64_t id);
+void reply_store_experiment_not_found(struct reply *r, int rc, int64_t id);
 
 #endif

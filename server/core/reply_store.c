@@ -1,12 +1,12 @@
 /* Replies for failed store calls: one mapping of the store's outcome codes
  * onto the wire's errors, shared by auth and every domain. */
-#include "store_reply.h"
+#include "reply_store.h"
 
 #include <stdio.h>
 
 #include "store_status.h"
 
-void store_reply_error(struct reply *r, int rc, const char *not_found_message)
+void reply_store_error(struct reply *r, int rc, const char *not_found_message)
 {
     switch (rc) {
     case DB_NOT_FOUND:
@@ -37,9 +37,9 @@ void store_reply_error(struct reply *r, int rc, const char *not_found_message)
     }
 }
 
-void store_reply_experiment_not_found(struct reply *r, int rc, int64_t id)
+void reply_store_experiment_not_found(struct reply *r, int rc, int64_t id)
 {
     char msg[96];
     snprintf(msg, sizeof msg, "No Experiment with id=%lld exists", (long long)id);
-    store_reply_error(r, rc, msg);
+    reply_store_error(r, rc, msg);
 }
