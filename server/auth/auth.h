@@ -16,7 +16,7 @@
 #define AUTH_MAX_JSON_DEPTH 64 /* nesting levels a request body may use */
 #define AUTH_MAX_NAME 255      /* bytes of a user name or a token name */
 #define AUTH_MAX_PASSWORD 1024 /* bytes: bounds the PBKDF2 input an attacker may send */
-#define AUTH_FAIL_WINDOW 60    /* seconds a user's failed sign-ins count for (auth.c) */
+#define AUTH_FAIL_WINDOW 60    /* seconds a user's failed sign-ins count for (auth_password.c) */
 #define AUTH_TOKEN_PREFIX "etk_"
 #define AUTH_TOKEN_LEN (4 + 64) /* prefix + 32 random bytes in hex */
 
