@@ -4,6 +4,8 @@
 #include "filter.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,8 +253,11 @@ static int value(struct lexer *lx, struct reg_cond *c)
         char *end;
         if (t.kind != T_NUMBER && t.kind != T_STRING)
             return fail(lx, "expected a number for version_number, got '%.60s'", t.text);
-        (void)strtod(t.text, &end);
-        if (t.text[0] == '\0' || *end != '\0' || strchr(t.text, 'n') || strchr(t.text, 'N'))
+        errno = 0;
+        double d = strtod(t.text, &end);
+        /* finite decimal numbers only: no inf, nan, hex, or out of range */
+        if (t.text[0] == '\0' || *end != '\0' || errno != 0 || !isfinite(d) ||
+            strpbrk(t.text, "xXnN") != NULL)
             return fail(lx, "expected a number for version_number, got '%.60s'", t.text);
         c->value = t.text;
         return 0;
