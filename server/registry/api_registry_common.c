@@ -157,8 +157,8 @@ int reg_check_alias(const char *alias, int for_set, struct reply *r)
     return JX_OK;
 }
 
-int reg_tags(const struct input *in, size_t max_value, struct arena *arena, struct kv **tags,
-             size_t *n, struct reply *r)
+int reg_tags(const struct input *in, size_t max_value, int null_ok, struct arena *arena,
+             struct kv **tags, size_t *n, struct reply *r)
 {
     const json_t *arr;
     char where[80];
@@ -176,6 +176,11 @@ int reg_tags(const struct input *in, size_t max_value, struct arena *arena, stru
             return JX_BAD;
         if (jx_required_string(&item, "key", &key, r) != JX_OK)
             return JX_BAD;
+        const json_t *raw = json_object_get(item.obj, "value");
+        if (!null_ok && raw != NULL && json_is_null(raw)) {
+            reply_error(r, ERR_INVALID_PARAMETER_VALUE, "%s: Tag value cannot be None", where);
+            return JX_BAD;
+        }
         if (jx_string(&item, "value", &value, r) == JX_BAD)
             return JX_BAD;
         if (reg_check_tag(key, value, max_value, r) != JX_OK) {

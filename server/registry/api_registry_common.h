@@ -47,9 +47,13 @@ int reg_check_length(const char *field, const char *value, size_t max, struct re
 int reg_check_alias(const char *alias, int for_set, struct reply *r);
 
 /* Reads the optional "tags" list ([{key, value}]) into arena memory,
- * each tag checked with value limit max_value. */
-int reg_tags(const struct input *in, size_t max_value, struct arena *arena, struct kv **tags,
-             size_t *n, struct reply *r);
+ * each tag checked with value limit max_value; a null value is "" with
+ * null_ok, else refused ("Tag value cannot be None", version tags). */
+int reg_tags(const struct input *in, size_t max_value, int null_ok, struct arena *arena,
+             struct kv **tags, size_t *n, struct reply *r);
+
+/* The tag that marks a registered model or version as a prompt ([3.x]). */
+#define PROMPT_TAG "mlflow.prompt.is_prompt"
 
 /* Replies for a store failure: not_found text for DB_NOT_FOUND, the
  * database's outcome otherwise. */

@@ -21,10 +21,36 @@ static void reply_model(struct reply *r, const char *name)
     arena_cleanup(&arena);
 }
 
-static void reply_exists(struct reply *r, const char *name)
+static int has_prompt_tag(const struct kv *tags, size_t n)
 {
-    reply_error(r, ERR_RESOURCE_ALREADY_EXISTS, "Registered Model (name=%.300s) already exists.",
-                name);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(tags[i].key, PROMPT_TAG) == 0 && strcasecmp(tags[i].value, "true") == 0)
+            return 1;
+    return 0;
+}
+
+/* The duplicate-name error; when the request or the existing model is a
+ * prompt ([3.x]), MLflow's wording says which side is which. */
+static void reply_exists(struct reply *r, const char *name, int request_is_prompt)
+{
+    struct arena arena;
+    struct registered_model m;
+
+    arena_init(&arena);
+    int taken_by_prompt =
+        store_rm_get(name, &arena, &m) == DB_OK && has_prompt_tag(m.tags, m.ntags);
+    arena_cleanup(&arena);
+    if (request_is_prompt == taken_by_prompt) {
+        reply_error(r, ERR_RESOURCE_ALREADY_EXISTS,
+                    "Registered Model (name=%.300s) already exists.", name);
+        return;
+    }
+    const char *want = request_is_prompt ? "prompt" : "registered model";
+    const char *have = taken_by_prompt ? "prompt" : "registered model";
+    reply_error(r, ERR_RESOURCE_ALREADY_EXISTS,
+                "Tried to create a %s with name '%.300s', but the name is already taken by a %s. "
+                "MLflow does not allow creating a model and a prompt with the same name.",
+                want, name, have);
 }
 
 void api_registry_models_create(const struct request *req, struct reply *r)
@@ -41,11 +67,11 @@ void api_registry_models_create(const struct request *req, struct reply *r)
     if (jx_string(&in, "description", &description, r) == JX_BAD ||
         reg_check_length("description", description, MAX_DESCRIPTION_LENGTH, r) != JX_OK)
         goto out;
-    if (reg_tags(&in, MAX_MODEL_TAG_VALUE_LENGTH, &arena, &tags, &ntags, r) != JX_OK)
+    if (reg_tags(&in, MAX_MODEL_TAG_VALUE_LENGTH, 1, &arena, &tags, &ntags, r) != JX_OK)
         goto out;
     int rc = store_rm_create(name, description, tags, ntags);
     if (rc == DB_EXISTS)
-        reply_exists(r, name);
+        reply_exists(r, name, has_prompt_tag(tags, ntags));
     else if (rc != DB_OK)
         reg_model_not_found(r, rc, name);
     else
@@ -73,7 +99,8 @@ void api_registry_models_rename(const struct request *req, struct reply *r)
         return;
     int rc = store_rm_rename(name, new_name);
     if (rc == DB_EXISTS)
-        reply_exists(r, new_name);
+        reply_error(r, ERR_RESOURCE_ALREADY_EXISTS,
+                    "Registered Model (name=%.300s) already exists.", new_name);
     else if (rc != DB_OK)
         reg_model_not_found(r, rc, name);
     else

@@ -10,8 +10,6 @@
 #include "api.h"
 #include "api_registry_common.h"
 
-#define PROMPT_TAG "mlflow.prompt.is_prompt"
-
 /* Length of s's URI scheme including the ':' ("s3:" -> 3), or 0. */
 static size_t scheme_length(const char *s)
 {
@@ -194,7 +192,7 @@ void api_registry_versions_create(const struct request *req, struct reply *r)
         reg_check_length("run_link", mv.run_link, MAX_RUN_LINK_LENGTH, r) != JX_OK ||
         reg_check_length("description", mv.description, MAX_DESCRIPTION_LENGTH, r) != JX_OK)
         goto out;
-    if (reg_tags(&in, MAX_VERSION_TAG_VALUE_LENGTH, &arena, &tags, &ntags, r) != JX_OK)
+    if (reg_tags(&in, MAX_VERSION_TAG_VALUE_LENGTH, 0, &arena, &tags, &ntags, r) != JX_OK)
         goto out;
     int prompt = 0;
     for (size_t i = 0; i < ntags; i++)

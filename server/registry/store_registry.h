@@ -39,7 +39,8 @@ struct registered_model {
     size_t ntags;
     struct kv *aliases; /* key = alias, value = version as decimal text */
     size_t naliases;
-    struct model_version *latest; /* per stage, the highest version; no aliases */
+    struct model_version *latest; /* per stage, the highest version, as
+                                   * store_rm_latest orders them; no aliases */
     size_t nlatest;
 };
 
@@ -87,7 +88,8 @@ int store_rm_tag(const char *name, const char *key, const char *value)
     __attribute__((warn_unused_result));
 
 /* For each stage of stages[0..n) (canonical names; n = 0: all four), the
- * highest non-deleted version in it, in ascending version order, each with
+ * highest non-deleted version in it, stages in the order their first
+ * version appears (MLflow's order), each with
  * tags and, when with_aliases, aliases. DB_NOT_FOUND for the model. */
 int store_rm_latest(const char *name, const char *const *stages, size_t nstages, int with_aliases,
                     struct arena *arena, struct model_version **out, size_t *n)

@@ -91,10 +91,11 @@ int store_rm_load_children(struct registered_model *models, size_t n, struct are
     PQclear(res);
     res = NULL;
     rc = db_exec("SELECT u.i, " MV_COLUMNS " FROM unnest($1::text[]) WITH ORDINALITY AS u(name, i)"
-                 " CROSS JOIN LATERAL (SELECT DISTINCT ON (current_stage) * FROM model_versions"
+                 " CROSS JOIN LATERAL (SELECT DISTINCT ON (current_stage) *,"
+                 "   min(version) OVER (PARTITION BY current_stage) AS first FROM model_versions"
                  "   WHERE name = u.name AND current_stage <> '" STAGE_DELETED "'"
                  "   ORDER BY current_stage, version DESC) mv"
-                 " ORDER BY u.i, mv.version",
+                 " ORDER BY u.i, mv.first",
                  1, params, &res);
     if (rc != DB_OK)
         goto out;
@@ -213,11 +214,12 @@ int store_rm_latest(const char *name, const char *const *stages, size_t nstages,
     const char *params[] = {name, nstages ? list.data : NULL};
     rc = db_exec("SELECT m.name IS NOT NULL, " MV_COLUMNS
                  " FROM (SELECT name FROM registered_models WHERE name = $1) m"
-                 " LEFT JOIN LATERAL (SELECT DISTINCT ON (current_stage) * FROM model_versions"
+                 " LEFT JOIN LATERAL (SELECT DISTINCT ON (current_stage) *,"
+                 "   min(version) OVER (PARTITION BY current_stage) AS first FROM model_versions"
                  "   WHERE name = m.name AND current_stage <> '" STAGE_DELETED "'"
                  "   AND ($2::text[] IS NULL OR current_stage = ANY ($2::text[]))"
                  "   ORDER BY current_stage, version DESC) mv ON true"
-                 " ORDER BY mv.version",
+                 " ORDER BY mv.first",
                  2, params, &res);
     sbuf_cleanup(&list);
     if (rc != DB_OK)

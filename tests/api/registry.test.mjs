@@ -45,6 +45,12 @@ for (const prefix of PREFIXES) {
         test('create: duplicate -> 400 RESOURCE_ALREADY_EXISTS; bad names -> 400', async () => {
             const { name } = await createModel();
             assertError(await c.post('/registered-models/create', { name }), 400, 'RESOURCE_ALREADY_EXISTS', `Registered Model (name=${name}) already exists.`);
+            const prompt = uniqueName('prompt');
+            await c.ok('POST', '/registered-models/create', { name: prompt, tags: [{ key: 'mlflow.prompt.is_prompt', value: 'true' }] });
+            assertError(await c.post('/registered-models/create', { name: prompt }), 400, 'RESOURCE_ALREADY_EXISTS',
+                `Tried to create a registered model with name '${prompt}', but the name is already taken by a prompt.`);
+            assertError(await c.post('/registered-models/create', { name, tags: [{ key: 'mlflow.prompt.is_prompt', value: 'true' }] }), 400, 'RESOURCE_ALREADY_EXISTS',
+                `Tried to create a prompt with name '${name}', but the name is already taken by a registered model.`);
             assertError(await c.post('/registered-models/create', {}), 400, 'INVALID_PARAMETER_VALUE', `${MISSING} 'name'. See the API docs`);
             assertError(await c.post('/registered-models/create', { name: '' }), 400, 'INVALID_PARAMETER_VALUE', MISSING);
             assertError(await c.post('/registered-models/create', { name: 'x'.repeat(257) }), 400, 'INVALID_PARAMETER_VALUE', '256');
@@ -123,6 +129,7 @@ for (const prefix of PREFIXES) {
             assertError(await c.post('/model-versions/create', { name, source: 's3://b/p', run_id: 'r'.repeat(33) }), 400, 'INVALID_PARAMETER_VALUE', 'run_id');
             assertError(await c.post('/model-versions/create', { name, source: 's3://b/' + 'p'.repeat(500) }), 400, 'INVALID_PARAMETER_VALUE', 'source');
             assertError(await c.post('/model-versions/create', { name, source: 's3://b/p', tags: [{ key: 'k', value: 'v'.repeat(100001) }] }), 400, 'INVALID_PARAMETER_VALUE', '100000');
+            assertError(await c.post('/model-versions/create', { name, source: 's3://b/p', tags: [{ key: 'k', value: null }] }), 400, 'INVALID_PARAMETER_VALUE', 'Tag value cannot be None');
         });
 
         test('create version: source rules and models:/ sources', async () => {
@@ -208,6 +215,11 @@ for (const prefix of PREFIXES) {
             assertError(await c.post('/registered-models/get-latest-versions', { name: 'no-such-model' }), 404, 'RESOURCE_DOES_NOT_EXIST');
             const m = await getModel(name);
             assert.deepEqual(m.latest_versions.map((v) => v.version), ['1', '2', '3']);
+            // stages in the order their first version appears: Staging (1) before Production (2)
+            await c.ok('POST', '/model-versions/transition-stage', { name, version: '3', stage: 'Staging' });
+            const order = assertOk(await c.post('/registered-models/get-latest-versions', { name })).model_versions;
+            assert.deepEqual(order.map((v) => [v.version, v.current_stage]), [['3', 'Staging'], ['2', 'Production']]);
+            assert.deepEqual((await getModel(name)).latest_versions.map((v) => v.version), ['3', '2']);
             assert.ok(m.latest_versions.every((v) => !('aliases' in v)), 'latest_versions carry no aliases');
         });
 
