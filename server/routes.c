@@ -8,6 +8,7 @@
 #include "auth/api.h"
 #include "events/api.h"
 #include "ops/api.h"
+#include "registry/api.h"
 #include "tracking/api.h"
 
 static const struct route table[] = {
@@ -98,6 +99,53 @@ static const struct route table[] = {
      NULL, PERM_MANAGE, TARGET_ARTIFACT_PATH},
     {"POST", MOUNT_API_PREFIX, "/mlflow-artifacts/mpu/", api_artifacts_mpu, BODY_LOOSE, NULL,
      PERM_EDIT, TARGET_ARTIFACT_PATH},
+
+    /* The model registry. Reads need a signed-in user; writes are for admins
+     * until per-model permissions (mlflow-models-api.md 6.1) exist. */
+    {"POST", MOUNT_API, "/mlflow/registered-models/create", api_registry_models_create, BODY_JSON,
+     NULL, PERM_ADMIN, TARGET_NONE},
+    {"GET", MOUNT_API, "/mlflow/registered-models/get", api_registry_models_get, BODY_NONE, NULL,
+     PERM_USER, TARGET_NONE},
+    {"POST", MOUNT_API, "/mlflow/registered-models/rename", api_registry_models_rename, BODY_JSON,
+     NULL, PERM_ADMIN, TARGET_NONE},
+    {"PATCH", MOUNT_API, "/mlflow/registered-models/update", api_registry_models_update, BODY_LOOSE,
+     NULL, PERM_ADMIN, TARGET_NONE},
+    {"DELETE", MOUNT_API, "/mlflow/registered-models/delete", api_registry_models_delete,
+     BODY_LOOSE, NULL, PERM_ADMIN, TARGET_NONE},
+    {"GET", MOUNT_API, "/mlflow/registered-models/search", api_registry_models_search, BODY_NONE,
+     NULL, PERM_USER, TARGET_NONE},
+    {"POST", MOUNT_API, "/mlflow/registered-models/get-latest-versions", api_registry_models_latest,
+     BODY_JSON, NULL, PERM_USER, TARGET_NONE},
+    {"GET", MOUNT_API, "/mlflow/registered-models/get-latest-versions", api_registry_models_latest,
+     BODY_NONE, NULL, PERM_USER, TARGET_NONE},
+    {"POST", MOUNT_API, "/mlflow/registered-models/set-tag", api_registry_models_set_tag, BODY_JSON,
+     NULL, PERM_ADMIN, TARGET_NONE},
+    {"DELETE", MOUNT_API, "/mlflow/registered-models/delete-tag", api_registry_models_delete_tag,
+     BODY_LOOSE, NULL, PERM_ADMIN, TARGET_NONE},
+    {"POST", MOUNT_API, "/mlflow/registered-models/alias", api_registry_alias_set, BODY_JSON, NULL,
+     PERM_ADMIN, TARGET_NONE},
+    {"DELETE", MOUNT_API, "/mlflow/registered-models/alias", api_registry_alias_delete, BODY_LOOSE,
+     NULL, PERM_ADMIN, TARGET_NONE},
+    {"GET", MOUNT_API, "/mlflow/registered-models/alias", api_registry_alias_get, BODY_NONE, NULL,
+     PERM_USER, TARGET_NONE},
+    {"POST", MOUNT_API, "/mlflow/model-versions/create", api_registry_versions_create, BODY_JSON,
+     NULL, PERM_ADMIN, TARGET_NONE},
+    {"GET", MOUNT_API, "/mlflow/model-versions/get", api_registry_versions_get, BODY_NONE, NULL,
+     PERM_USER, TARGET_NONE},
+    {"PATCH", MOUNT_API, "/mlflow/model-versions/update", api_registry_versions_update, BODY_LOOSE,
+     NULL, PERM_ADMIN, TARGET_NONE},
+    {"POST", MOUNT_API, "/mlflow/model-versions/transition-stage", api_registry_versions_transition,
+     BODY_JSON, NULL, PERM_ADMIN, TARGET_NONE},
+    {"DELETE", MOUNT_API, "/mlflow/model-versions/delete", api_registry_versions_delete, BODY_LOOSE,
+     NULL, PERM_ADMIN, TARGET_NONE},
+    {"GET", MOUNT_API, "/mlflow/model-versions/search", api_registry_versions_search, BODY_NONE,
+     NULL, PERM_USER, TARGET_NONE},
+    {"GET", MOUNT_API, "/mlflow/model-versions/get-download-uri",
+     api_registry_versions_download_uri, BODY_NONE, NULL, PERM_USER, TARGET_NONE},
+    {"POST", MOUNT_API, "/mlflow/model-versions/set-tag", api_registry_versions_set_tag, BODY_JSON,
+     NULL, PERM_ADMIN, TARGET_NONE},
+    {"DELETE", MOUNT_API, "/mlflow/model-versions/delete-tag", api_registry_versions_delete_tag,
+     BODY_LOOSE, NULL, PERM_ADMIN, TARGET_NONE},
 
     {"POST", MOUNT_API, "/mlflow/users/create", api_users_create, BODY_JSON, NULL, PERM_ADMIN,
      TARGET_NONE},

@@ -198,6 +198,13 @@ describe('authorization matrix (from the route table)', () => {
             await ok('POST', '/api/2.0/mlflow/experiments/permissions/create', { experiment_id: ctx.exp, username: id.name, permission: id.grant });
         }
         await ok('POST', '/api/2.0/mlflow/users/create', { username: 'victim', password: password('victim') });
+        // the model registry's fixtures: a model with two versions and an alias,
+        // and a model for registered-models/delete to remove
+        ctx.model = uniqueName('registry');
+        await ok('POST', '/api/2.0/mlflow/registered-models/create', { name: ctx.model });
+        await ok('POST', '/api/2.0/mlflow/registered-models/create', { name: `${ctx.model}-doomed` });
+        for (let i = 0; i < 2; i++) await ok('POST', '/api/2.0/mlflow/model-versions/create', { name: ctx.model, source: 's3://b/p' });
+        await ok('POST', '/api/2.0/mlflow/registered-models/alias', { name: ctx.model, alias: 'a1', version: '1' });
         ctx.routes = (await ok('GET', '/api/2.0/exptrack/routes', {})).routes;
     }, { timeout: 120000 });
 
@@ -228,6 +235,14 @@ describe('authorization matrix (from the route table)', () => {
         if (route.path.includes('/users/')) fields = { username: route.perm === 'SELF' ? self : 'victim', password: password(self), is_admin: false };
         if (route.path.includes('/permissions/')) fields = { experiment_id: exp, username: 'victim', permission: 'READ' };
         if (route.path.endsWith('/tokens/revoke')) fields = { token_id: '999999' };
+        if (/^\/mlflow\/(registered-models|model-versions)\//.test(route.path)) {
+            const { model } = ctx;
+            fields = { name: model, new_name: model, version: '1', key: 'k', value: 'v', alias: 'a1', source: 's3://b/p', stage: 'Staging' };
+            if (route.path.endsWith('/registered-models/create')) fields.name = uniqueName('rm');
+            if (route.path.endsWith('/registered-models/delete')) fields.name = `${model}-doomed`;
+            if (route.path.endsWith('/model-versions/delete')) fields.version = '2';
+            if (route.path.endsWith('/registered-models/alias') && route.method === 'DELETE') fields.alias = 'gone';
+        }
         if (id.admin && route.path.endsWith('/users/update-password')) fields.password = ADMIN_PASSWORD;
         // the live-update stream: PERM_USER, READ checked per watched experiment by its handler
         if (route.path === '/exptrack/stream') return { method: 'GET', url, query: { experiment_id: exp, run_id: run }, sse: true };
