@@ -15,4 +15,8 @@
  * search filters as datasets.context. */
 #define MLFLOW_TAG_DATA_CONTEXT "mlflow.data.context"
 
+/* Marks a registered model as a prompt ("true"): prompts are kept out of the
+ * model listings and searches, as MLflow 3 does. */
+#define MLFLOW_TAG_IS_PROMPT "mlflow.prompt.is_prompt"
+
 #endif

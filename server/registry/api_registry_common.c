@@ -194,41 +194,11 @@ int reg_tags(const struct input *in, size_t max_value, int null_ok, struct arena
     return JX_OK;
 }
 
-void reg_store_error(struct reply *r, int rc, const char *not_found)
-{
-    switch (rc) {
-    case DB_NOT_FOUND:
-        reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "%s", not_found);
-        return;
-    case DB_UNAVAILABLE:
-        reply_error(r, ERR_TEMPORARILY_UNAVAILABLE,
-                    "the database is unavailable; retry in a moment");
-        return;
-    case DB_TIMEOUT:
-        reply_error(r, ERR_TEMPORARILY_UNAVAILABLE, "the database did not answer in time");
-        return;
-    case DB_RETRY:
-        reply_error(r, ERR_TEMPORARILY_UNAVAILABLE,
-                    "the write conflicted with concurrent writes; retry it");
-        return;
-    case DB_INVALID:
-        reply_error(r, ERR_BAD_REQUEST, "a value was rejected by the database");
-        return;
-    case DB_DISK_FULL:
-        reply_error(r, ERR_RESOURCE_EXHAUSTED,
-                    "the database is out of disk space; this request changed nothing");
-        return;
-    default:
-        reply_error(r, ERR_INTERNAL_ERROR, "internal database error");
-        return;
-    }
-}
-
 void reg_model_not_found(struct reply *r, int rc, const char *name)
 {
     char msg[400];
     snprintf(msg, sizeof msg, "Registered Model with name=%.300s not found", name);
-    reg_store_error(r, rc, msg);
+    reply_store_error(r, rc, msg);
 }
 
 void reg_version_not_found(struct reply *r, int rc, const char *name, int64_t version)
@@ -236,7 +206,7 @@ void reg_version_not_found(struct reply *r, int rc, const char *name, int64_t ve
     char msg[400];
     snprintf(msg, sizeof msg, "Model Version (name=%.300s, version=%lld) not found", name,
              (long long)version);
-    reg_store_error(r, rc, msg);
+    reply_store_error(r, rc, msg);
 }
 
 static json_t *tags_json(const struct kv *tags, size_t n)

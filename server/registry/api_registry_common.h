@@ -7,8 +7,10 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "core/mlflow_tags.h"
 #include "core/input.h"
 #include "core/jsonx.h"
+#include "core/reply_store.h"
 #include "store_registry.h"
 
 #define MAX_MODEL_NAME_LENGTH 256
@@ -53,11 +55,6 @@ int reg_tags(const struct input *in, size_t max_value, int null_ok, struct arena
              struct kv **tags, size_t *n, struct reply *r);
 
 /* The tag that marks a registered model or version as a prompt ([3.x]). */
-#define PROMPT_TAG "mlflow.prompt.is_prompt"
-
-/* Replies for a store failure: not_found text for DB_NOT_FOUND, the
- * database's outcome otherwise. */
-void reg_store_error(struct reply *r, int rc, const char *not_found);
 
 /* The contract's not-found replies (404). */
 void reg_model_not_found(struct reply *r, int rc, const char *name);

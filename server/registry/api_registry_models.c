@@ -24,7 +24,8 @@ static void reply_model(struct reply *r, const char *name)
 static int has_prompt_tag(const struct kv *tags, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (strcmp(tags[i].key, PROMPT_TAG) == 0 && strcasecmp(tags[i].value, "true") == 0)
+        if (strcmp(tags[i].key, MLFLOW_TAG_IS_PROMPT) == 0 &&
+            strcasecmp(tags[i].value, "true") == 0)
             return 1;
     return 0;
 }

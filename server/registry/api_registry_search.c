@@ -94,7 +94,7 @@ void api_registry_models_search(const struct request *req, struct reply *r)
         goto out;
     int rc = store_rm_search(&s.filter, &s.order, s.max_results + 1, s.offset, &arena, &models, &n);
     if (rc != DB_OK) {
-        reg_store_error(r, rc, "no such model");
+        reply_store_error(r, rc, "no such model");
         goto out;
     }
     json_t *o = json_object();
@@ -125,7 +125,7 @@ void api_registry_versions_search(const struct request *req, struct reply *r)
     int rc =
         store_mv_search(&s.filter, &s.order, s.max_results + 1, s.offset, &arena, &versions, &n);
     if (rc != DB_OK) {
-        reg_store_error(r, rc, "no such version");
+        reply_store_error(r, rc, "no such version");
         goto out;
     }
     json_t *o = json_object();

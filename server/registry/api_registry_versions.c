@@ -196,7 +196,7 @@ void api_registry_versions_create(const struct request *req, struct reply *r)
         goto out;
     int prompt = 0;
     for (size_t i = 0; i < ntags; i++)
-        if (strcmp(tags[i].key, PROMPT_TAG) == 0)
+        if (strcmp(tags[i].key, MLFLOW_TAG_IS_PROMPT) == 0)
             prompt = 1;
     if (check_source(mv.source, prompt, &arena, r) != JX_OK)
         goto out;

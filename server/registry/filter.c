@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#define PROMPT_TAG "mlflow.prompt.is_prompt"
+#include "core/mlflow_tags.h"
+#include <strings.h>
 
 enum tk { T_END, T_IDENT, T_STRING, T_NUMBER, T_OP, T_LPAREN, T_RPAREN, T_COMMA };
 
@@ -279,7 +279,7 @@ static void prompt_rule(struct reg_filter *f)
     size_t kept = 0;
     for (size_t i = 0; i < f->n; i++) {
         struct reg_cond *c = &f->conds[i];
-        if (c->field == RF_TAG && strcmp(c->tag_key, PROMPT_TAG) == 0 &&
+        if (c->field == RF_TAG && strcmp(c->tag_key, MLFLOW_TAG_IS_PROMPT) == 0 &&
             (c->op == RO_EQ || c->op == RO_NE)) {
             int is_true = strcasecmp(c->value, "true") == 0;
             int is_false = strcasecmp(c->value, "false") == 0;

@@ -5,11 +5,12 @@
 
 #include <stdio.h>
 
+#include "core/mlflow_tags.h"
 #include "core/sbuf.h"
 #include "db/store_util.h"
 #include "store_registry_rows.h"
 
-#define PROMPT_TAG "'mlflow.prompt.is_prompt'"
+#define PROMPT_TAG "'" MLFLOW_TAG_IS_PROMPT "'"
 
 struct query {
     struct sbuf sql;
