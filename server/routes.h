@@ -45,14 +45,15 @@ enum route_perm {
     PERM_UNSET = 0, /* no rule: refused when authentication is on, and tests fail */
     PERM_PUBLIC,    /* anyone, signed in or not: /health, the dashboard's files */
     PERM_USER,      /* any signed-in user (search results are filtered by the handler) */
-    PERM_READ,      /* READ on the target experiment */
-    PERM_EDIT,      /* EDIT on the target experiment */
-    PERM_MANAGE,    /* MANAGE on the target experiment */
+    PERM_READ,      /* READ on the target experiment or registered model */
+    PERM_EDIT,      /* EDIT on the target experiment or registered model */
+    PERM_MANAGE,    /* MANAGE on the target experiment or registered model */
     PERM_SELF,      /* the user named by the "username" field, or an admin */
     PERM_ADMIN,     /* admins only */
 };
 
-/* Where the experiment a PERM_READ/EDIT/MANAGE route acts on is named. */
+/* Where the experiment or registered model a PERM_READ/EDIT/MANAGE route
+ * acts on is named. */
 enum route_target {
     TARGET_NONE = 0,        /* no experiment */
     TARGET_EXPERIMENT_ID,   /* "experiment_id" */
@@ -63,6 +64,8 @@ enum route_target {
     TARGET_ARTIFACT_PATH,   /* "<experiment_id>/<run_id>/..." after the route's path */
     TARGET_ARTIFACT_QUERY,  /* the same, from the "path" field */
     TARGET_NEW_EXPERIMENT,  /* creates one: its creator gets MANAGE */
+    TARGET_MODEL_NAME,      /* the registered model "name" (query for GET, else the body) */
+    TARGET_NEW_MODEL,       /* creates a registered model: its creator gets MANAGE */
 };
 
 struct route {
@@ -73,7 +76,7 @@ struct route {
     enum route_body body;
     const struct upload_ops *upload; /* BODY_STREAM only */
     enum route_perm perm;            /* who may call it */
-    enum route_target target;        /* which experiment perm applies to */
+    enum route_target target;        /* which experiment or model perm applies to */
 };
 
 /* Outcome of matching a request line against the table. */

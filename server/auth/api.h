@@ -17,6 +17,12 @@ void api_permissions_create(const struct request *req, struct reply *r);
 void api_permissions_get(const struct request *req, struct reply *r);
 void api_permissions_update(const struct request *req, struct reply *r);
 void api_permissions_delete(const struct request *req, struct reply *r);
+/* registered-models/permissions/{create,get,update,delete} {name, username,
+ * permission}: MANAGE on the model (mlflow-models-api.md 6.1). */
+void api_model_permissions_create(const struct request *req, struct reply *r);
+void api_model_permissions_get(const struct request *req, struct reply *r);
+void api_model_permissions_update(const struct request *req, struct reply *r);
+void api_model_permissions_delete(const struct request *req, struct reply *r);
 void api_tokens_create(const struct request *req, struct reply *r);
 void api_tokens_revoke(const struct request *req, struct reply *r);
 void api_tokens_list(const struct request *req, struct reply *r);

@@ -1,4 +1,5 @@
-/* MLflow's user and experiment-permission API (mlflow-api.md section 12),
+/* MLflow's user, experiment-permission and registered-model-permission API
+ * (mlflow-api.md section 12, mlflow-models-api.md 6.1),
  * bearer tokens, the audit log and the route table's rules. Who may call
  * each of these is the route table's business (auth_request), not theirs. */
 #include <stdio.h>
@@ -45,15 +46,24 @@ static json_t *perm_json(int64_t experiment_id, int64_t user_id, enum store_perm
                      "permission", auth_perm_names[p]);
 }
 
-static json_t *user_json(const struct user *u, const struct experiment_perm *perms, size_t n)
+static json_t *model_perm_json(const char *name, int64_t user_id, enum store_perm p)
 {
-    json_t *list = json_array();
+    return json_pack("{s:s, s:I, s:s}", "name", name, "user_id", (json_int_t)user_id, "permission",
+                     auth_perm_names[p]);
+}
+
+static json_t *user_json(const struct user *u, const struct experiment_perm *perms, size_t n,
+                         const struct model_perm *mperms, size_t nm)
+{
+    json_t *list = json_array(), *models = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(list,
                               perm_json(perms[i].experiment_id, perms[i].user_id, perms[i].perm));
-    return json_pack("{s:{s:I, s:s, s:b, s:o, s:[]}}", "user", "id", (json_int_t)u->id, "username",
+    for (size_t i = 0; i < nm; i++)
+        json_array_append_new(models, model_perm_json(mperms[i].name, u->id, mperms[i].perm));
+    return json_pack("{s:{s:I, s:s, s:b, s:o, s:o}}", "user", "id", (json_int_t)u->id, "username",
                      u->username, "is_admin", u->is_admin, "experiment_permissions", list,
-                     "registered_model_permissions");
+                     "registered_model_permissions", models);
 }
 
 void api_users_create(const struct request *req, struct reply *r)
@@ -83,7 +93,7 @@ void api_users_create(const struct request *req, struct reply *r)
         return;
     }
     u.username = username;
-    reply_json(r, user_json(&u, NULL, 0));
+    reply_json(r, user_json(&u, NULL, 0, NULL, 0));
 }
 
 void api_users_get(const struct request *req, struct reply *r)
@@ -93,7 +103,8 @@ void api_users_get(const struct request *req, struct reply *r)
     const char *username;
     struct user u;
     struct experiment_perm *perms;
-    size_t n;
+    struct model_perm *mperms;
+    size_t n, nm;
 
     arena_init(&arena);
     if (read_username(&in, &username, r) < 0)
@@ -101,11 +112,13 @@ void api_users_get(const struct request *req, struct reply *r)
     int rc = store_user_get(username, &arena, &u);
     if (rc == DB_OK)
         rc = store_perm_list(u.id, &arena, &perms, &n);
+    if (rc == DB_OK)
+        rc = store_model_perm_list(u.id, &arena, &mperms, &nm);
     if (rc != DB_OK) {
         user_error(r, rc, username);
         goto out;
     }
-    reply_json(r, user_json(&u, perms, n));
+    reply_json(r, user_json(&u, perms, n, mperms, nm));
 out:
     arena_cleanup(&arena);
 }
@@ -286,6 +299,122 @@ out:
     arena_cleanup(&arena);
 }
 
+/* Reads the registered model's name and username (and the permission when
+ * want_perm) of a registered-models/permissions call. */
+static int read_model_perm_request(const struct request *req, int want_perm, const char **model,
+                                   struct user *u, enum store_perm *perm, struct arena *arena,
+                                   struct reply *r)
+{
+    struct input in = input_from(req);
+    const char *username, *name;
+
+    if (jx_required_string(&in, "name", model, r) != JX_OK || read_username(&in, &username, r) < 0)
+        return -1;
+    if (want_perm) {
+        if (jx_required_string(&in, "permission", &name, r) != JX_OK)
+            return -1;
+        if (auth_perm_parse(name, perm) < 0) {
+            reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                        "Invalid permission '%.40s': use READ, EDIT, MANAGE or NO_PERMISSIONS",
+                        name);
+            return -1;
+        }
+    }
+    int rc = store_user_get(username, arena, u);
+    if (rc != DB_OK) {
+        user_error(r, rc, username);
+        return -1;
+    }
+    return 0;
+}
+
+static void model_perm_store_error(struct reply *r, int rc, const char *model, const char *username)
+{
+    if (rc == DB_INVALID) /* the permission row's model does not exist */
+        reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "Registered Model with name=%.256s not found",
+                    model);
+    else if (rc == DB_EXISTS)
+        reply_error(r, ERR_RESOURCE_ALREADY_EXISTS,
+                    "Registered model permission (name=%.256s, username=%.255s) already exists",
+                    model, username);
+    else if (rc == DB_NOT_FOUND)
+        reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST,
+                    "Registered model permission with name=%.256s and username=%.255s not found",
+                    model, username);
+    else
+        reply_store_error(r, rc, "permission not found");
+}
+
+static void model_permission_put(const struct request *req, struct reply *r, int create)
+{
+    struct arena arena;
+    struct user u;
+    const char *model;
+    enum store_perm perm;
+
+    arena_init(&arena);
+    if (read_model_perm_request(req, 1, &model, &u, &perm, &arena, r) < 0)
+        goto out;
+    int rc = store_model_perm_put(model, u.id, perm, create);
+    if (rc != DB_OK)
+        model_perm_store_error(r, rc, model, u.username);
+    else if (create)
+        reply_json(r, json_pack("{s:o}", "registered_model_permission",
+                                model_perm_json(model, u.id, perm)));
+    else
+        reply_json(r, json_object());
+out:
+    arena_cleanup(&arena);
+}
+
+void api_model_permissions_create(const struct request *req, struct reply *r)
+{
+    model_permission_put(req, r, 1);
+}
+
+void api_model_permissions_update(const struct request *req, struct reply *r)
+{
+    model_permission_put(req, r, 0);
+}
+
+void api_model_permissions_get(const struct request *req, struct reply *r)
+{
+    struct arena arena;
+    struct user u;
+    const char *model;
+    enum store_perm perm;
+
+    arena_init(&arena);
+    if (read_model_perm_request(req, 0, &model, &u, NULL, &arena, r) < 0)
+        goto out;
+    int rc = store_model_perm_get(model, u.id, &perm);
+    if (rc != DB_OK)
+        model_perm_store_error(r, rc, model, u.username);
+    else
+        reply_json(r, json_pack("{s:o}", "registered_model_permission",
+                                model_perm_json(model, u.id, perm)));
+out:
+    arena_cleanup(&arena);
+}
+
+void api_model_permissions_delete(const struct request *req, struct reply *r)
+{
+    struct arena arena;
+    struct user u;
+    const char *model;
+
+    arena_init(&arena);
+    if (read_model_perm_request(req, 0, &model, &u, NULL, &arena, r) < 0)
+        goto out;
+    int rc = store_model_perm_delete(model, u.id);
+    if (rc != DB_OK)
+        model_perm_store_error(r, rc, model, u.username);
+    else
+        reply_json(r, json_object());
+out:
+    arena_cleanup(&arena);
+}
+
 /* The user a token call acts for: "username" (admins, or oneself), else the
  * caller. 0, or -1 with r set. */
 static int token_owner(const struct request *req, struct arena *arena, struct user *u,
@@ -444,8 +573,9 @@ void api_routes_list(const struct request *req, struct reply *r)
     static const char *const perms[] = {"UNSET", "PUBLIC", "USER", "READ",
                                         "EDIT",  "MANAGE", "SELF", "ADMIN"};
     static const char *const targets[] = {
-        "NONE",    "EXPERIMENT_ID", "EXPERIMENT_IDS", "EXPERIMENT_NAME", "RUN_ID",
-        "RUN_IDS", "ARTIFACT_PATH", "ARTIFACT_QUERY", "NEW_EXPERIMENT"};
+        "NONE",           "EXPERIMENT_ID", "EXPERIMENT_IDS", "EXPERIMENT_NAME",
+        "RUN_ID",         "RUN_IDS",       "ARTIFACT_PATH",  "ARTIFACT_QUERY",
+        "NEW_EXPERIMENT", "MODEL_NAME",    "NEW_MODEL"};
     static const char *const mounts[] = {"ROOT", "API", "ROOT_PREFIX", "API_PREFIX"};
     size_t n;
     const struct route *table = auth_routes(&n);
@@ -458,8 +588,10 @@ void api_routes_list(const struct request *req, struct reply *r)
             list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "method", rt->method, "mount",
                             mounts[rt->mount], "path", rt->path, "perm",
                             (unsigned)rt->perm < 8 ? perms[rt->perm] : "UNSET", "target",
-                            (unsigned)rt->target < 9 ? targets[rt->target] : "NONE", "stream",
-                            rt->body == BODY_STREAM));
+                            (unsigned)rt->target < sizeof targets / sizeof targets[0]
+                                ? targets[rt->target]
+                                : "NONE",
+                            "stream", rt->body == BODY_STREAM));
     }
     reply_json(r, json_pack("{s:o}", "routes", list));
 }

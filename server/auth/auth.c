@@ -84,6 +84,18 @@ void auth_after(const struct request *req, const struct route *route, const stru
             log_warn("auth: could not grant MANAGE on experiment %s to %s", id, req->user.name);
         json_decref(body);
     }
+    if (route->target == TARGET_NEW_MODEL && r->status == 200 && req->user.id != 0 &&
+        r->body != NULL) {
+        /* renames and deletes carry the records along in the database
+         * (schema/0011_registry_permissions.sql) */
+        json_t *body = json_loadb(r->body, r->body_len, 0, NULL);
+        const char *name =
+            json_string_value(json_object_get(json_object_get(body, "registered_model"), "name"));
+        if (name != NULL && store_model_perm_grant(name, req->user.id, STORE_PERM_MANAGE) != DB_OK)
+            log_warn("auth: could not grant MANAGE on registered model %s to %s", name,
+                     req->user.name);
+        json_decref(body);
+    }
     char action[300];
     snprintf(action, sizeof action, "%s %s", req->method, req->path);
     const char *target = "";

@@ -47,7 +47,7 @@ int auth_bootstrap(const char *password_file) __attribute__((warn_unused_result)
 int auth_request(struct request *req, const struct route *route, struct reply *r);
 
 /* The hook after a handler: grants the creator MANAGE on a new experiment
- * and writes the audit log of state-changing calls. */
+ * or registered model and writes the audit log of state-changing calls. */
 void auth_after(const struct request *req, const struct route *route, const struct reply *r);
 
 /* Sets readable[i] to 1 when the request's user may read experiment ids[i]
@@ -55,6 +55,11 @@ void auth_after(const struct request *req, const struct route *route, const stru
  * query. For search handlers that filter their results. */
 void auth_can_read_many(const struct request *req, const int64_t *ids, size_t n,
                         unsigned char *readable);
+
+/* The same for registered models: readable[i] is 1 when the user may read
+ * the model names[i]. */
+void auth_can_read_models(const struct request *req, const char *const *names, size_t n,
+                          unsigned char *readable);
 
 /* 1 when authentication is on. */
 int auth_enabled(void);

@@ -1,7 +1,8 @@
 /* Authorization: a route's permission rule (routes.h) applied to the
- * signed-in user, with the experiments the request names looked up through
- * its target; experiment permissions with the --default-permission
- * fallback; and the filter search results go through. */
+ * signed-in user, with the experiments or the registered model the request
+ * names looked up through its target; experiment and model permissions with
+ * the --default-permission fallback; and the filters search results go
+ * through. */
 #include <stdio.h>
 #include <string.h>
 
@@ -46,6 +47,72 @@ void auth_can_read_many(const struct request *req, const int64_t *ids, size_t n,
     }
 out:
     arena_cleanup(&arena);
+}
+
+static int effective_model_perm(const struct request *req, const char *name, enum store_perm *out)
+{
+    int rc = store_model_perm_get(name, req->user.id, out);
+    if (rc == DB_NOT_FOUND) {
+        *out = auth_cfg.default_perm;
+        return DB_OK;
+    }
+    return rc;
+}
+
+void auth_can_read_models(const struct request *req, const char *const *names, size_t n,
+                          unsigned char *readable)
+{
+    struct arena arena;
+    struct model_perm *perms = NULL;
+    size_t nperms = 0;
+
+    memset(readable, 1, n);
+    if (!auth_cfg.enabled || req->user.is_admin)
+        return;
+    arena_init(&arena);
+    if (store_model_perm_list(req->user.id, &arena, &perms, &nperms) != DB_OK) {
+        memset(readable, 0, n); /* cannot tell: show nothing */
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        enum store_perm p = auth_cfg.default_perm;
+        for (size_t k = 0; k < nperms; k++)
+            if (strcmp(perms[k].name, names[i]) == 0)
+                p = perms[k].perm;
+        readable[i] = p >= STORE_PERM_READ;
+    }
+out:
+    arena_cleanup(&arena);
+}
+
+/* The registered-model rule: the user's permission on the model "name"
+ * names. Without a name there is nothing to check (the handler refuses the
+ * request). Returns 0, or -1 with r set. */
+static int authorize_model(const struct request *req, const struct route *route,
+                           enum store_perm need, struct reply *r)
+{
+    struct input in = input_from(req);
+    struct reply scratch;
+    const char *name = NULL;
+    enum store_perm have;
+
+    reply_init(&scratch);
+    int got = jx_string(&in, "name", &name, &scratch);
+    reply_cleanup(&scratch);
+    if (got != JX_OK)
+        return 0;
+    int rc = effective_model_perm(req, name, &have);
+    if (rc != DB_OK) {
+        reply_store_error(r, rc, "permission not found");
+        return -1;
+    }
+    if (have < need) {
+        reply_error(r, ERR_PERMISSION_DENIED,
+                    "permission denied: %s needs %s on registered model '%.256s'", route->path,
+                    auth_perm_names[need], name);
+        return -1;
+    }
+    return 0;
 }
 
 /* The ids a target names, up to max; unparseable ones are skipped (the
@@ -178,6 +245,8 @@ int auth_authorize(const struct request *req, const struct route *route, struct 
     enum store_perm need = route->perm == PERM_READ   ? STORE_PERM_READ
                            : route->perm == PERM_EDIT ? STORE_PERM_EDIT
                                                       : STORE_PERM_MANAGE;
+    if (route->target == TARGET_MODEL_NAME)
+        return authorize_model(req, route, need, r);
     size_t n = target_experiments(req, route, ids, sizeof ids / sizeof ids[0], &failed);
     if (failed) {
         reply_error(r, ERR_PERMISSION_DENIED,

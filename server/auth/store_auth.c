@@ -1,4 +1,5 @@
-/* Users, tokens, experiment permissions and the audit log: all their SQL.
+/* Users, tokens, experiment and registered-model permissions and the audit
+ * log: all their SQL.
  * Token digests travel as hex text and are decoded in SQL. */
 #include "store_auth.h"
 
@@ -163,6 +164,75 @@ int store_perm_delete(int64_t experiment_id, int64_t user_id)
     const char *params[] = {su_i64(e, experiment_id), su_i64(u, user_id)};
     return exec_one("DELETE FROM experiment_permissions WHERE experiment_id = $1 AND user_id = $2",
                     2, params);
+}
+
+int store_model_perm_get(const char *name, int64_t user_id, enum store_perm *perm)
+{
+    char u[24];
+    PGresult *res = NULL;
+    const char *params[] = {name, su_i64(u, user_id)};
+    int rc = db_exec("SELECT permission FROM registered_model_permissions"
+                     " WHERE name = $1 AND user_id = $2",
+                     2, params, &res);
+    if (rc == DB_OK) {
+        if (PQntuples(res) == 0)
+            rc = DB_NOT_FOUND;
+        else
+            *perm = perm_from_text(PQgetvalue(res, 0, 0));
+    }
+    PQclear(res);
+    return rc;
+}
+
+int store_model_perm_list(int64_t user_id, struct arena *arena, struct model_perm **out, size_t *n)
+{
+    char u[24];
+    PGresult *res = NULL;
+    const char *params[] = {su_i64(u, user_id)};
+    int rc = db_exec("SELECT name, permission FROM registered_model_permissions"
+                     " WHERE user_id = $1 ORDER BY name",
+                     1, params, &res);
+    if (rc != DB_OK)
+        return rc;
+    *n = (size_t)PQntuples(res);
+    *out = arena_alloc(arena, (*n + 1) * sizeof **out);
+    for (size_t i = 0; i < *n; i++) {
+        (*out)[i].name = su_str(res, (int)i, 0, arena);
+        (*out)[i].perm = perm_from_text(PQgetvalue(res, (int)i, 1));
+    }
+    PQclear(res);
+    return DB_OK;
+}
+
+int store_model_perm_put(const char *name, int64_t user_id, enum store_perm perm, int create)
+{
+    char u[24];
+    const char *params[] = {name, su_i64(u, user_id), perm_names[perm]};
+    if (create)
+        return db_exec("INSERT INTO registered_model_permissions (name, user_id, permission)"
+                       " VALUES ($1, $2, $3)",
+                       3, params, NULL);
+    return exec_one("UPDATE registered_model_permissions SET permission = $3"
+                    " WHERE name = $1 AND user_id = $2",
+                    3, params);
+}
+
+int store_model_perm_grant(const char *name, int64_t user_id, enum store_perm perm)
+{
+    char u[24];
+    const char *params[] = {name, su_i64(u, user_id), perm_names[perm]};
+    return db_exec("INSERT INTO registered_model_permissions (name, user_id, permission)"
+                   " VALUES ($1, $2, $3) ON CONFLICT (name, user_id)"
+                   " DO UPDATE SET permission = excluded.permission",
+                   3, params, NULL);
+}
+
+int store_model_perm_delete(const char *name, int64_t user_id)
+{
+    char u[24];
+    const char *params[] = {name, su_i64(u, user_id)};
+    return exec_one("DELETE FROM registered_model_permissions WHERE name = $1 AND user_id = $2", 2,
+                    params);
 }
 
 static int one_int64(const char *sql, const char *param, int64_t *out)

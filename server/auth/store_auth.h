@@ -30,6 +30,11 @@ struct experiment_perm {
     enum store_perm perm;
 };
 
+struct model_perm {
+    const char *name; /* the registered model */
+    enum store_perm perm;
+};
+
 struct token_info {
     int64_t id;
     const char *name;
@@ -72,6 +77,24 @@ int store_perm_grant(int64_t experiment_id, int64_t user_id, enum store_perm per
 
 /* Deletes a permission. DB_NOT_FOUND when none is stored. */
 int store_perm_delete(int64_t experiment_id, int64_t user_id);
+
+/* The user's explicit permission on a registered model: DB_OK with *perm,
+ * or DB_NOT_FOUND when none is stored (the default permission applies). */
+int store_model_perm_get(const char *name, int64_t user_id, enum store_perm *perm);
+
+/* Every explicit registered-model permission of a user, by name, into arena. */
+int store_model_perm_list(int64_t user_id, struct arena *arena, struct model_perm **out, size_t *n);
+
+/* Creates (create=1: DB_EXISTS when one exists) or updates (create=0:
+ * DB_NOT_FOUND when none exists) a model permission. DB_INVALID when the
+ * model does not exist. */
+int store_model_perm_put(const char *name, int64_t user_id, enum store_perm perm, int create);
+
+/* Grants perm on a model, replacing any stored one (creators get MANAGE). */
+int store_model_perm_grant(const char *name, int64_t user_id, enum store_perm perm);
+
+/* Deletes a model permission. DB_NOT_FOUND when none is stored. */
+int store_model_perm_delete(const char *name, int64_t user_id);
 
 /* The experiment a run (32 hex digits) belongs to. DB_NOT_FOUND when absent. */
 int store_auth_run_experiment(const char *run_id, int64_t *experiment_id);

@@ -205,6 +205,13 @@ describe('authorization matrix (from the route table)', () => {
         await ok('POST', '/api/2.0/mlflow/registered-models/create', { name: `${ctx.model}-doomed` });
         for (let i = 0; i < 2; i++) await ok('POST', '/api/2.0/mlflow/model-versions/create', { name: ctx.model, source: 's3://b/p' });
         await ok('POST', '/api/2.0/mlflow/registered-models/alias', { name: ctx.model, alias: 'a1', version: '1' });
+        // each identity has the same level on both models as on the experiment
+        for (const id of IDENTITIES) {
+            if (!id.grant) continue;
+            for (const name of [ctx.model, `${ctx.model}-doomed`]) {
+                await ok('POST', '/api/2.0/mlflow/registered-models/permissions/create', { name, username: id.name, permission: id.grant });
+            }
+        }
         ctx.routes = (await ok('GET', '/api/2.0/exptrack/routes', {})).routes;
     }, { timeout: 120000 });
 
@@ -229,6 +236,8 @@ describe('authorization matrix (from the route table)', () => {
             fields = { upload_id: 'x', path: art };
             break;
         case 'NEW_EXPERIMENT': fields = { name: uniqueName('m') }; break;
+        // the registry's fields are filled below, by path
+        case 'MODEL_NAME': case 'NEW_MODEL': fields = {}; break;
         default: return `unknown target ${route.target}`;
         }
         if (route.mount.endsWith('PREFIX') && route.target !== 'ARTIFACT_PATH') url += route.path === '/static/' ? 'app.js' : '';
@@ -242,6 +251,7 @@ describe('authorization matrix (from the route table)', () => {
             if (route.path.endsWith('/registered-models/delete')) fields.name = `${model}-doomed`;
             if (route.path.endsWith('/model-versions/delete')) fields.version = '2';
             if (route.path.endsWith('/registered-models/alias') && route.method === 'DELETE') fields.alias = 'gone';
+            if (route.path.includes('/registered-models/permissions/')) fields = { name: model, username: 'victim', permission: 'READ' };
         }
         if (id.admin && route.path.endsWith('/users/update-password')) fields.password = ADMIN_PASSWORD;
         // the live-update stream: PERM_USER, READ checked per watched experiment by its handler
@@ -272,7 +282,7 @@ describe('authorization matrix (from the route table)', () => {
             assert.ok(['PUBLIC', 'USER', 'READ', 'EDIT', 'MANAGE', 'SELF', 'ADMIN'].includes(r.perm),
                 `${r.method} ${r.path} has no permission rule (${r.perm}): add one in server/routes.c`);
             if (['READ', 'EDIT', 'MANAGE'].includes(r.perm)) {
-                assert.notEqual(r.target, 'NONE', `${r.method} ${r.path}: an experiment permission needs a target`);
+                assert.notEqual(r.target, 'NONE', `${r.method} ${r.path}: an experiment or model permission needs a target`);
             }
             assert.equal(typeof requestFor(r, IDENTITIES[5]), 'object', `${r.method} ${r.path}: ${requestFor(r, IDENTITIES[5])}`);
         }
