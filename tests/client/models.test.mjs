@@ -2,7 +2,7 @@
 // exptrackd and PostgreSQL: every `exptrack models` subcommand (text and
 // --json), alias and models:/ resolution, stage transitions, downloading a
 // registered version's files byte for byte, and the exit codes (1 for a
-// missing model, 2 for bad usage).
+// missing model, 2 for bad usage), and the exptrack_register example program.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -162,6 +162,24 @@ test('models download: a version\'s files, byte for byte', async (t) => {
 
     assert.equal(cli(['models', 'download', `${name}/9`, path.join(tmp, 'dl-none')]).code, 1);
     assert.equal(cli(['models', 'download', `${name}@nobody`, path.join(tmp, 'dl-none')]).code, 1);
+});
+
+test('example: exptrack_register registers, aliases, resolves and downloads', async (t) => {
+    if (!(await hasArtifacts())) { t.skip('server has no artifact proxy'); return; }
+    const run = await runWithModel();
+    const name = uniqueName('example-model');
+    const dir = path.join(tmp, 'example');
+    const r = spawnSync(path.join(BIN, 'exptrack_register'),
+        [stack.base, run.run_id, name, 'model', 'champion', dir], {
+            encoding: 'utf8', timeout: 60000,
+            env: { ...process.env, EXPTRACK_SPOOL_DIR: path.join(tmp, 'spool') },
+        });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'),
+        [`${name} 1 ${run.run_id} ${run.artifact_uri}/model`, '2']);
+    assert.ok(fs.readFileSync(path.join(dir, 'weights.bin')).equals(weights));
+    assert.ok(fs.readFileSync(path.join(dir, 'sub', 'config.json')).equals(config));
+    assert.equal(cliJson(['models', 'resolve', `${name}@champion`]).version, '1');
 });
 
 test('models: a missing model exits 1, bad usage exits 2, help exits 0', () => {
