@@ -100,7 +100,7 @@ test('models: aliases, resolution, stages', async (t) => {
 
     assert.deepEqual(cliJson(['models', 'alias', name, 'champion', '1']),
         { name, alias: 'champion', version: '1' });
-    let v = cliJson(['models', 'resolve', `${name}@champion`]);
+    const v = cliJson(['models', 'resolve', `${name}@champion`]);
     assert.equal(v.version, '1');
     assert.equal(v.source, `${run.artifact_uri}/model`);
     assert.equal(v.run_id, run.run_id);
