@@ -50,6 +50,9 @@ void table_free(struct table *t);
 void print_json(json_t *j);
 json_t *json_experiment(const et_experiment *e);
 json_t *json_run(const et_run_info *r);
+/* Registry objects; aliases and tags of a model as {alias: version} / {key: value}. */
+json_t *json_model(const et_model *m);
+json_t *json_model_version(const et_model_version *v);
 /* A double as the contract writes it (NaN/Infinity strings). */
 json_t *json_metric_value(double v);
 /* Formats v for humans/CSV into buf. */
@@ -62,5 +65,6 @@ int cmd_log(struct cli *c);
 int cmd_history(struct cli *c);
 int cmd_artifacts(struct cli *c);
 int cmd_sync(struct cli *c);
+int cmd_models(struct cli *c);
 
 #endif

@@ -16,6 +16,7 @@ static const char usage_text[] =
     "  log {metric,param,tag} RUN KEY VALUE\n"
     "  history RUN KEY [--csv]\n"
     "  artifacts {upload,download,ls}\n"
+    "  models {list,get,create,versions,register,resolve,alias,stage,download}\n"
     "  sync DIR\n"
     "\n"
     "The server URL comes from --url, $EXPTRACK_URL or $MLFLOW_TRACKING_URI.\n"
@@ -151,6 +152,7 @@ static const struct {
 } commands[] = {
     {"experiments", cmd_experiments}, {"runs", cmd_runs},           {"log", cmd_log},
     {"history", cmd_history},         {"artifacts", cmd_artifacts}, {"sync", cmd_sync},
+    {"models", cmd_models},
 };
 
 int main(int argc, char **argv)

@@ -141,3 +141,28 @@ json_t *json_run(const et_run_info *r)
                      "params", kv_object(r->params, r->nparams), "tags",
                      kv_object(r->tags, r->ntags));
 }
+
+json_t *json_model_version(const et_model_version *v)
+{
+    json_t *aliases = json_array();
+    for (size_t i = 0; i < v->naliases; i++)
+        json_array_append_new(aliases, json_string(v->aliases[i]));
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:o}", "name", v->name,
+                     "version", v->version, "current_stage", v->stage, "status", v->status,
+                     "source", v->source, "run_id", v->run_id, "description", v->description,
+                     "creation_timestamp", (json_int_t)v->creation_timestamp,
+                     "last_updated_timestamp", (json_int_t)v->last_updated_timestamp, "aliases",
+                     aliases, "tags", kv_object(v->tags, v->ntags));
+}
+
+json_t *json_model(const et_model *m)
+{
+    json_t *latest = json_array();
+    for (size_t i = 0; i < m->nlatest; i++)
+        json_array_append_new(latest, json_model_version(&m->latest_versions[i]));
+    return json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o}", "name", m->name, "description",
+                     m->description, "creation_timestamp", (json_int_t)m->creation_timestamp,
+                     "last_updated_timestamp", (json_int_t)m->last_updated_timestamp,
+                     "latest_versions", latest, "aliases", kv_object(m->aliases, m->naliases),
+                     "tags", kv_object(m->tags, m->ntags));
+}

@@ -306,6 +306,110 @@ ET_API int et_artifact_list(et_client *c, const char *run_id, const char *dir, e
                             size_t *n);
 ET_API void et_file_list_free(et_file_info *list, size_t n);
 
+/* ---- Model Registry (/api/2.0/mlflow/registered-models, model-versions) --
+ * Synchronous like the control calls above: each blocks for its request(s),
+ * retrying network errors and 5xx for control_retry_ms. A missing model,
+ * version or alias is ET_ENOTFOUND; a name already taken is ET_EEXISTS; a
+ * value the server refuses (bad stage, reserved alias) is ET_EREJECTED; the
+ * server's message is in et_last_error(). */
+
+typedef struct et_model_version {
+    char *name;
+    char *version; /* decimal string ("3"), as the contract sends it */
+    char *source;  /* as given at registration */
+    char *run_id;  /* "" when none */
+    char *stage;   /* current_stage: "None", "Staging", "Production" or "Archived" */
+    char *status;  /* "READY", "PENDING_REGISTRATION" or "FAILED_REGISTRATION" */
+    char *description;
+    int64_t creation_timestamp;
+    int64_t last_updated_timestamp;
+    char **aliases; /* only filled by single-version calls (the server omits them in searches) */
+    size_t naliases;
+    et_kv *tags;
+    size_t ntags;
+} et_model_version;
+
+typedef struct et_model {
+    char *name;
+    char *description; /* "" when none */
+    int64_t creation_timestamp;
+    int64_t last_updated_timestamp;
+    et_model_version *latest_versions; /* the highest version per stage */
+    size_t nlatest;
+    et_kv *aliases; /* key = alias, value = version */
+    size_t naliases;
+    et_kv *tags;
+    size_t ntags;
+} et_model;
+
+/* Frees one model / version (and what it points to); NULL is accepted. */
+ET_API void et_model_free(et_model *m);
+ET_API void et_model_version_free(et_model_version *v);
+/* Frees an array returned by et_model_list() / et_model_version_list(). */
+ET_API void et_model_list_free(et_model *list, size_t n);
+ET_API void et_model_version_list_free(et_model_version *list, size_t n);
+
+/* Creates the registered model name. ET_EEXISTS when the name is taken. *out
+ * (may be NULL) gets the new model, owned by the caller (et_model_free). */
+ET_API int et_model_create(et_client *c, const char *name, et_model **out);
+
+/* Reads a registered model; *out owned by the caller (et_model_free). */
+ET_API int et_model_get(et_client *c, const char *name, et_model **out);
+
+/* Every registered model matching filter (the registry's filter language,
+ * e.g. "name LIKE 'iris%'"; NULL = all), every page. *out is an array of *n
+ * models owned by the caller (et_model_list_free). */
+ET_API int et_model_list(et_client *c, const char *filter, et_model **out, size_t *n);
+
+/* Every version of the model name (model-versions/search, name='name'), every
+ * page; an unknown model gives an empty list, not ET_ENOTFOUND. *out owned by
+ * the caller (et_model_version_list_free). ET_EINVAL when name holds both
+ * quote characters (the filter language cannot spell it). */
+ET_API int et_model_version_list(et_client *c, const char *name, et_model_version **out, size_t *n);
+
+/* Registers run_id's artifact_path (a file or directory in the run's
+ * artifacts; NULL or "" = the root) as a new version of the model name, as
+ * mlflow.register_model does: creates the model when missing (a concurrent
+ * creator is fine), then creates a version whose source is the run's
+ * artifact URI + "/" + artifact_path. Not idempotent: each call adds a
+ * version. *out (may be NULL) gets the version (et_model_version_free). */
+ET_API int et_model_register(et_client *c, const char *name, const char *run_id,
+                             const char *artifact_path, et_model_version **out);
+
+/* Points alias of model name at version (moving it if set) / removes it.
+ * Deleting an alias that is not set succeeds. */
+ET_API int et_model_alias_set(et_client *c, const char *name, const char *alias,
+                              const char *version);
+ET_API int et_model_alias_delete(et_client *c, const char *name, const char *alias);
+
+/* Resolves a model reference to one version: "NAME@ALIAS", "NAME/VERSION",
+ * "NAME/latest" (highest version), "NAME/STAGE" (highest version in that
+ * stage), each optionally prefixed "models:/". The alias is split at the
+ * last '@', the version at the last '/'. ET_EINVAL for a reference of none
+ * of these forms; ET_ENOTFOUND for an unknown model, alias or version, or no
+ * version in the stage. *out owned by the caller (et_model_version_free). */
+ET_API int et_model_version_resolve(et_client *c, const char *ref, et_model_version **out);
+
+/* Moves version of model name to stage ("None", "Staging", "Production",
+ * "Archived"; any case). With archive_existing, the model's other versions
+ * in that stage move to "Archived" (stage must be Staging or Production).
+ * *out (may be NULL) gets the updated version (et_model_version_free). */
+ET_API int et_model_version_stage(et_client *c, const char *name, const char *version,
+                                  const char *stage, int archive_existing, et_model_version **out);
+
+/* Downloads the files of the version ref names (any form et_model_version_resolve
+ * accepts) into dir, keeping their relative paths: resolves it, asks the
+ * server for the version's download URI, then lists and fetches every file
+ * through the artifact proxy, one request at a time; each file is written
+ * to a temporary name and renamed into place. dir and subdirectories are
+ * created as needed; existing files are replaced. A version whose source is
+ * a single file yields that file in dir. *nfiles (may be NULL) gets the
+ * number of files written, also on failure. ET_EINVAL when the download URI
+ * is not an mlflow-artifacts: URI (only the proxy is supported); ET_EPROTOCOL
+ * when a listed name is not a plain file name; ET_EIO on local file errors. */
+ET_API int et_model_version_download(et_client *c, const char *ref, const char *dir,
+                                     size_t *nfiles);
+
 /* ---- spool ------------------------------------------------------------- */
 
 /* Replays every spool file in dir that no live process owns, in order,

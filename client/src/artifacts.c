@@ -120,22 +120,17 @@ static size_t on_download(char *p, size_t size, size_t n, void *ud)
     return fwrite(p, size, n, d->f) == n ? size * n : 0;
 }
 
-int et_artifact_download(et_client *c, const char *run_id, const char *artifact_path,
-                         const char *local_path)
+int et__artifact_fetch(et_client *c, const char *rel, const char *local_path)
 {
     struct et_dbuf url, tmp;
     struct download d = {0};
-    int rc;
+    int rc = ET_ENOMEM;
 
-    if (c == NULL || run_id == NULL || artifact_path == NULL || local_path == NULL)
-        return ET_EINVAL;
     et__dbuf_init(&url);
     et__dbuf_init(&tmp);
     et__dbuf_init(&d.err);
-    if ((rc = artifact_url(c, run_id, artifact_path, &url, NULL)) != ET_OK)
-        goto out;
-    rc = ET_ENOMEM;
-    if (et__dbuf_addf(&tmp, "%s.part%d", local_path, (int)getpid()) != ET_OK)
+    if (et__dbuf_addf(&url, "%s" ART_API "/%s", c->url, rel) != ET_OK ||
+        et__dbuf_addf(&tmp, "%s.part%d", local_path, (int)getpid()) != ET_OK)
         goto out;
     if ((d.f = fopen(tmp.data, "wb")) == NULL) {
         et__util_set_error("cannot write %s: %s", tmp.data, strerror(errno));
@@ -171,6 +166,20 @@ out:
     return rc;
 }
 
+int et_artifact_download(et_client *c, const char *run_id, const char *artifact_path,
+                         const char *local_path)
+{
+    char *rel = NULL;
+
+    if (c == NULL || run_id == NULL || artifact_path == NULL || local_path == NULL)
+        return ET_EINVAL;
+    int rc = artifact_url(c, run_id, artifact_path, NULL, &rel);
+    if (rc == ET_OK)
+        rc = et__artifact_fetch(c, rel, local_path);
+    free(rel);
+    return rc;
+}
+
 void et_file_list_free(et_file_info *list, size_t n)
 {
     for (size_t i = 0; list != NULL && i < n; i++)
@@ -178,22 +187,15 @@ void et_file_list_free(et_file_info *list, size_t n)
     free(list);
 }
 
-int et_artifact_list(et_client *c, const char *run_id, const char *dir, et_file_info **out,
-                     size_t *n)
+int et__artifact_ls(et_client *c, const char *rel, et_file_info **out, size_t *n)
 {
     struct et_dbuf q;
-    char *rel = NULL;
     json_t *reply = NULL;
-    int rc;
 
-    if (c == NULL || run_id == NULL || out == NULL || n == NULL)
-        return ET_EINVAL;
     et__dbuf_init(&q);
-    if ((rc = artifact_url(c, run_id, dir, NULL, &rel)) != ET_OK)
-        return rc;
-    if ((rc = et__query_add(&q, "path", rel)) == ET_OK)
+    int rc = et__query_add(&q, "path", rel);
+    if (rc == ET_OK)
         rc = et__ctl_call(c, "GET", ART_API, NULL, q.data, &reply);
-    free(rel);
     et__dbuf_cleanup(&q);
     if (rc != ET_OK)
         return rc;
@@ -218,6 +220,20 @@ int et_artifact_list(et_client *c, const char *run_id, const char *dir, et_file_
     *out = list;
     *n = cnt;
     return ET_OK;
+}
+
+int et_artifact_list(et_client *c, const char *run_id, const char *dir, et_file_info **out,
+                     size_t *n)
+{
+    char *rel = NULL;
+
+    if (c == NULL || run_id == NULL || out == NULL || n == NULL)
+        return ET_EINVAL;
+    int rc = artifact_url(c, run_id, dir, NULL, &rel);
+    if (rc == ET_OK)
+        rc = et__artifact_ls(c, rel, out, n);
+    free(rel);
+    return rc;
 }
 
 int et_spool_sync(et_client *c, const char *dir, size_t *records)

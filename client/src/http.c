@@ -116,12 +116,14 @@ int et__http_error_code(const struct http_reply *rep)
         msg = m2 ? m2 : "";
     }
     et__util_set_error("HTTP %ld %s: %.400s", rep->status, code, msg);
-    json_decref(j);
+    /* code points into j: decide before letting go of it. */
+    int rc = ET_EREJECTED;
     if (rep->status == 404 || strcmp(code, "RESOURCE_DOES_NOT_EXIST") == 0)
-        return ET_ENOTFOUND;
-    if (strcmp(code, "RESOURCE_ALREADY_EXISTS") == 0)
-        return ET_EEXISTS;
-    if (et__http_retryable(rep->status))
-        return ET_ESERVER;
-    return ET_EREJECTED;
+        rc = ET_ENOTFOUND;
+    else if (strcmp(code, "RESOURCE_ALREADY_EXISTS") == 0)
+        rc = ET_EEXISTS;
+    else if (et__http_retryable(rep->status))
+        rc = ET_ESERVER;
+    json_decref(j);
+    return rc;
 }

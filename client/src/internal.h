@@ -207,6 +207,13 @@ void et__free_kvs(et_kv *kv, size_t n);
 /* Appends name=percent-encoded(s) (with '&' when b is non-empty). */
 int et__query_add(struct et_dbuf *b, const char *name, const char *s) ET_WUR;
 
+/* Artifact proxy by path relative to its root (artifacts.c): rel is
+ * "<exp>/<run>/artifacts/..." or any other location under the proxy.
+ * et__artifact_fetch streams one file to local_path (temporary file renamed
+ * into place); et__artifact_ls lists one directory (et_file_list_free). */
+int et__artifact_fetch(et_client *c, const char *rel, const char *local_path) ET_WUR;
+int et__artifact_ls(et_client *c, const char *rel, et_file_info **out, size_t *n) ET_WUR;
+
 /* Builds a log-batch body for n points of one run into b. */
 int et__batch_encode(struct et_dbuf *b, const char *run_id, const struct et_point_out *pts,
                      size_t n) ET_WUR;
