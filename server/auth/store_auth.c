@@ -96,14 +96,14 @@ int store_user_delete(const char *username)
     return exec_one("DELETE FROM users WHERE username = $1", 1, params);
 }
 
-int store_perm_get(int64_t experiment_id, int64_t user_id, enum store_perm *perm)
+/* Runs sql, which selects one permission by ($1 = what, $2 = user), into
+ * *perm: DB_OK, DB_NOT_FOUND (no grant) or the db status. */
+static int perm_select(const char *sql, const char *what, int64_t user_id, enum store_perm *perm)
 {
-    char e[24], u[24];
+    char u[24];
     PGresult *res = NULL;
-    const char *params[] = {su_i64(e, experiment_id), su_i64(u, user_id)};
-    int rc = db_exec("SELECT permission FROM experiment_permissions"
-                     " WHERE experiment_id = $1 AND user_id = $2",
-                     2, params, &res);
+    const char *params[] = {what, su_i64(u, user_id)};
+    int rc = db_exec(sql, 2, params, &res);
     if (rc == DB_OK) {
         if (PQntuples(res) == 0)
             rc = DB_NOT_FOUND;
@@ -112,6 +112,14 @@ int store_perm_get(int64_t experiment_id, int64_t user_id, enum store_perm *perm
     }
     PQclear(res);
     return rc;
+}
+
+int store_perm_get(int64_t experiment_id, int64_t user_id, enum store_perm *perm)
+{
+    char e[24];
+    return perm_select("SELECT permission FROM experiment_permissions"
+                       " WHERE experiment_id = $1 AND user_id = $2",
+                       su_i64(e, experiment_id), user_id, perm);
 }
 
 int store_perm_list(int64_t user_id, struct arena *arena, struct experiment_perm **out, size_t *n)
@@ -168,20 +176,9 @@ int store_perm_delete(int64_t experiment_id, int64_t user_id)
 
 int store_model_perm_get(const char *name, int64_t user_id, enum store_perm *perm)
 {
-    char u[24];
-    PGresult *res = NULL;
-    const char *params[] = {name, su_i64(u, user_id)};
-    int rc = db_exec("SELECT permission FROM registered_model_permissions"
-                     " WHERE name = $1 AND user_id = $2",
-                     2, params, &res);
-    if (rc == DB_OK) {
-        if (PQntuples(res) == 0)
-            rc = DB_NOT_FOUND;
-        else
-            *perm = perm_from_text(PQgetvalue(res, 0, 0));
-    }
-    PQclear(res);
-    return rc;
+    return perm_select("SELECT permission FROM registered_model_permissions"
+                       " WHERE name = $1 AND user_id = $2",
+                       name, user_id, perm);
 }
 
 int store_model_perm_list(int64_t user_id, struct arena *arena, struct model_perm **out, size_t *n)
