@@ -186,18 +186,30 @@ void api_users_delete(const struct request *req, struct reply *r)
         reply_json(r, json_object());
 }
 
-/* Reads experiment_id and username (and the permission when want_perm). */
-static int read_perm_request(const struct request *req, int want_perm, int64_t *exp_id,
+/* What an experiments/permissions or registered-models/permissions call
+ * grants on: an experiment (model NULL) or a registered model by name. */
+struct perm_target {
+    const char *model;
+    int64_t exp_id;
+};
+
+/* Reads the target (experiment_id, or name for a model), then username and,
+ * when perm is non-NULL, the permission, then looks the user up. 0, or -1
+ * with r set. */
+static int read_perm_request(const struct request *req, int for_model, struct perm_target *t,
                              struct user *u, enum store_perm *perm, struct arena *arena,
                              struct reply *r)
 {
     struct input in = input_from(req);
     const char *username, *name;
 
-    if (input_experiment_id(&in, "experiment_id", exp_id, r) != JX_OK ||
-        read_username(&in, &username, r) < 0)
+    t->model = NULL;
+    t->exp_id = 0;
+    int rc = for_model ? jx_required_string(&in, "name", &t->model, r)
+                       : input_experiment_id(&in, "experiment_id", &t->exp_id, r);
+    if (rc != JX_OK || read_username(&in, &username, r) < 0)
         return -1;
-    if (want_perm) {
+    if (perm != NULL) {
         if (jx_required_string(&in, "permission", &name, r) != JX_OK)
             return -1;
         if (auth_perm_parse(name, perm) < 0) {
@@ -207,7 +219,7 @@ static int read_perm_request(const struct request *req, int want_perm, int64_t *
             return -1;
         }
     }
-    int rc = store_user_get(username, arena, u);
+    rc = store_user_get(username, arena, u);
     if (rc != DB_OK) {
         user_error(r, rc, username);
         return -1;
@@ -215,37 +227,73 @@ static int read_perm_request(const struct request *req, int want_perm, int64_t *
     return 0;
 }
 
-static void perm_store_error(struct reply *r, int rc, int64_t exp_id, const char *username)
+static void perm_store_error(struct reply *r, int rc, const struct perm_target *t,
+                             const char *username)
 {
-    if (rc == DB_INVALID) /* the permission row's experiment does not exist */
-        reply_store_experiment_not_found(r, DB_NOT_FOUND, exp_id);
-    else if (rc == DB_EXISTS)
+    if (rc == DB_INVALID && t->model == NULL) /* the permission row's experiment does not exist */
+        reply_store_experiment_not_found(r, DB_NOT_FOUND, t->exp_id);
+    else if (rc == DB_INVALID) /* the permission row's model does not exist */
+        reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "Registered Model with name=%.256s not found",
+                    t->model);
+    else if (rc == DB_EXISTS && t->model == NULL)
         reply_error(r, ERR_RESOURCE_ALREADY_EXISTS,
                     "Experiment permission (experiment_id=%lld, username=%.255s) already exists",
-                    (long long)exp_id, username);
-    else if (rc == DB_NOT_FOUND)
+                    (long long)t->exp_id, username);
+    else if (rc == DB_EXISTS)
+        reply_error(r, ERR_RESOURCE_ALREADY_EXISTS,
+                    "Registered model permission (name=%.256s, username=%.255s) already exists",
+                    t->model, username);
+    else if (rc == DB_NOT_FOUND && t->model == NULL)
         reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST,
                     "Experiment permission with experiment_id=%lld and username=%.255s not found",
-                    (long long)exp_id, username);
+                    (long long)t->exp_id, username);
+    else if (rc == DB_NOT_FOUND)
+        reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST,
+                    "Registered model permission with name=%.256s and username=%.255s not found",
+                    t->model, username);
     else
         reply_store_error(r, rc, "permission not found");
 }
 
-static void permission_put(const struct request *req, struct reply *r, int create)
+/* {"experiment_permission": {...}} or {"registered_model_permission": {...}}. */
+static json_t *perm_reply_json(const struct perm_target *t, int64_t user_id, enum store_perm p)
+{
+    if (t->model != NULL)
+        return json_pack("{s:o}", "registered_model_permission",
+                         model_perm_json(t->model, user_id, p));
+    return json_pack("{s:o}", "experiment_permission", perm_json(t->exp_id, user_id, p));
+}
+
+enum perm_op { PERM_OP_CREATE, PERM_OP_UPDATE, PERM_OP_GET, PERM_OP_DELETE };
+
+/* One permissions call: reads, runs op against the experiment or model
+ * grants, and replies as MLflow does (create and get return the grant,
+ * update and delete {}). */
+static void permission_call(const struct request *req, struct reply *r, int for_model,
+                            enum perm_op op)
 {
     struct arena arena;
+    struct perm_target t;
     struct user u;
-    int64_t exp_id;
-    enum store_perm perm;
+    enum store_perm perm = STORE_PERM_NONE;
+    int writes = op == PERM_OP_CREATE || op == PERM_OP_UPDATE;
+    int rc;
 
     arena_init(&arena);
-    if (read_perm_request(req, 1, &exp_id, &u, &perm, &arena, r) < 0)
+    if (read_perm_request(req, for_model, &t, &u, writes ? &perm : NULL, &arena, r) < 0)
         goto out;
-    int rc = store_perm_put(exp_id, u.id, perm, create);
+    if (writes)
+        rc = for_model ? store_model_perm_put(t.model, u.id, perm, op == PERM_OP_CREATE)
+                       : store_perm_put(t.exp_id, u.id, perm, op == PERM_OP_CREATE);
+    else if (op == PERM_OP_GET)
+        rc = for_model ? store_model_perm_get(t.model, u.id, &perm)
+                       : store_perm_get(t.exp_id, u.id, &perm);
+    else
+        rc = for_model ? store_model_perm_delete(t.model, u.id) : store_perm_delete(t.exp_id, u.id);
     if (rc != DB_OK)
-        perm_store_error(r, rc, exp_id, u.username);
-    else if (create)
-        reply_json(r, json_pack("{s:o}", "experiment_permission", perm_json(exp_id, u.id, perm)));
+        perm_store_error(r, rc, &t, u.username);
+    else if (op == PERM_OP_CREATE || op == PERM_OP_GET)
+        reply_json(r, perm_reply_json(&t, u.id, perm));
     else
         reply_json(r, json_object());
 out:
@@ -254,165 +302,42 @@ out:
 
 void api_permissions_create(const struct request *req, struct reply *r)
 {
-    permission_put(req, r, 1);
+    permission_call(req, r, 0, PERM_OP_CREATE);
 }
 
 void api_permissions_update(const struct request *req, struct reply *r)
 {
-    permission_put(req, r, 0);
+    permission_call(req, r, 0, PERM_OP_UPDATE);
 }
 
 void api_permissions_get(const struct request *req, struct reply *r)
 {
-    struct arena arena;
-    struct user u;
-    int64_t exp_id;
-    enum store_perm perm;
-
-    arena_init(&arena);
-    if (read_perm_request(req, 0, &exp_id, &u, NULL, &arena, r) < 0)
-        goto out;
-    int rc = store_perm_get(exp_id, u.id, &perm);
-    if (rc != DB_OK)
-        perm_store_error(r, rc, exp_id, u.username);
-    else
-        reply_json(r, json_pack("{s:o}", "experiment_permission", perm_json(exp_id, u.id, perm)));
-out:
-    arena_cleanup(&arena);
+    permission_call(req, r, 0, PERM_OP_GET);
 }
 
 void api_permissions_delete(const struct request *req, struct reply *r)
 {
-    struct arena arena;
-    struct user u;
-    int64_t exp_id;
-
-    arena_init(&arena);
-    if (read_perm_request(req, 0, &exp_id, &u, NULL, &arena, r) < 0)
-        goto out;
-    int rc = store_perm_delete(exp_id, u.id);
-    if (rc != DB_OK)
-        perm_store_error(r, rc, exp_id, u.username);
-    else
-        reply_json(r, json_object());
-out:
-    arena_cleanup(&arena);
-}
-
-/* Reads the registered model's name and username (and the permission when
- * want_perm) of a registered-models/permissions call. */
-static int read_model_perm_request(const struct request *req, int want_perm, const char **model,
-                                   struct user *u, enum store_perm *perm, struct arena *arena,
-                                   struct reply *r)
-{
-    struct input in = input_from(req);
-    const char *username, *name;
-
-    if (jx_required_string(&in, "name", model, r) != JX_OK || read_username(&in, &username, r) < 0)
-        return -1;
-    if (want_perm) {
-        if (jx_required_string(&in, "permission", &name, r) != JX_OK)
-            return -1;
-        if (auth_perm_parse(name, perm) < 0) {
-            reply_error(r, ERR_INVALID_PARAMETER_VALUE,
-                        "Invalid permission '%.40s': use READ, EDIT, MANAGE or NO_PERMISSIONS",
-                        name);
-            return -1;
-        }
-    }
-    int rc = store_user_get(username, arena, u);
-    if (rc != DB_OK) {
-        user_error(r, rc, username);
-        return -1;
-    }
-    return 0;
-}
-
-static void model_perm_store_error(struct reply *r, int rc, const char *model, const char *username)
-{
-    if (rc == DB_INVALID) /* the permission row's model does not exist */
-        reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "Registered Model with name=%.256s not found",
-                    model);
-    else if (rc == DB_EXISTS)
-        reply_error(r, ERR_RESOURCE_ALREADY_EXISTS,
-                    "Registered model permission (name=%.256s, username=%.255s) already exists",
-                    model, username);
-    else if (rc == DB_NOT_FOUND)
-        reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST,
-                    "Registered model permission with name=%.256s and username=%.255s not found",
-                    model, username);
-    else
-        reply_store_error(r, rc, "permission not found");
-}
-
-static void model_permission_put(const struct request *req, struct reply *r, int create)
-{
-    struct arena arena;
-    struct user u;
-    const char *model;
-    enum store_perm perm;
-
-    arena_init(&arena);
-    if (read_model_perm_request(req, 1, &model, &u, &perm, &arena, r) < 0)
-        goto out;
-    int rc = store_model_perm_put(model, u.id, perm, create);
-    if (rc != DB_OK)
-        model_perm_store_error(r, rc, model, u.username);
-    else if (create)
-        reply_json(r, json_pack("{s:o}", "registered_model_permission",
-                                model_perm_json(model, u.id, perm)));
-    else
-        reply_json(r, json_object());
-out:
-    arena_cleanup(&arena);
+    permission_call(req, r, 0, PERM_OP_DELETE);
 }
 
 void api_model_permissions_create(const struct request *req, struct reply *r)
 {
-    model_permission_put(req, r, 1);
+    permission_call(req, r, 1, PERM_OP_CREATE);
 }
 
 void api_model_permissions_update(const struct request *req, struct reply *r)
 {
-    model_permission_put(req, r, 0);
+    permission_call(req, r, 1, PERM_OP_UPDATE);
 }
 
 void api_model_permissions_get(const struct request *req, struct reply *r)
 {
-    struct arena arena;
-    struct user u;
-    const char *model;
-    enum store_perm perm;
-
-    arena_init(&arena);
-    if (read_model_perm_request(req, 0, &model, &u, NULL, &arena, r) < 0)
-        goto out;
-    int rc = store_model_perm_get(model, u.id, &perm);
-    if (rc != DB_OK)
-        model_perm_store_error(r, rc, model, u.username);
-    else
-        reply_json(r, json_pack("{s:o}", "registered_model_permission",
-                                model_perm_json(model, u.id, perm)));
-out:
-    arena_cleanup(&arena);
+    permission_call(req, r, 1, PERM_OP_GET);
 }
 
 void api_model_permissions_delete(const struct request *req, struct reply *r)
 {
-    struct arena arena;
-    struct user u;
-    const char *model;
-
-    arena_init(&arena);
-    if (read_model_perm_request(req, 0, &model, &u, NULL, &arena, r) < 0)
-        goto out;
-    int rc = store_model_perm_delete(model, u.id);
-    if (rc != DB_OK)
-        model_perm_store_error(r, rc, model, u.username);
-    else
-        reply_json(r, json_object());
-out:
-    arena_cleanup(&arena);
+    permission_call(req, r, 1, PERM_OP_DELETE);
 }
 
 /* The user a token call acts for: "username" (admins, or oneself), else the
