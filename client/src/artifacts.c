@@ -189,14 +189,9 @@ void et_file_list_free(et_file_info *list, size_t n)
 
 int et__artifact_ls(et_client *c, const char *rel, et_file_info **out, size_t *n)
 {
-    struct et_dbuf q;
     json_t *reply = NULL;
 
-    et__dbuf_init(&q);
-    int rc = et__query_add(&q, "path", rel);
-    if (rc == ET_OK)
-        rc = et__ctl_call(c, "GET", ART_API, NULL, q.data, &reply);
-    et__dbuf_cleanup(&q);
+    int rc = et__ctl_get(c, ART_API, "path", rel, NULL, NULL, &reply);
     if (rc != ET_OK)
         return rc;
     const json_t *files = json_object_get(reply, "files");

@@ -103,6 +103,21 @@ static int decode_experiment(const json_t *j, et_experiment *e)
 }
 
 /* Percent-encodes s for a query string into b. */
+int et__ctl_get(et_client *c, const char *path, const char *k1, const char *v1, const char *k2,
+                const char *v2, json_t **reply)
+{
+    struct et_dbuf q;
+
+    et__dbuf_init(&q);
+    int rc = et__query_add(&q, k1, v1);
+    if (rc == ET_OK && k2 != NULL)
+        rc = et__query_add(&q, k2, v2);
+    if (rc == ET_OK)
+        rc = et__ctl_call(c, "GET", path, NULL, q.data, reply);
+    et__dbuf_cleanup(&q);
+    return rc;
+}
+
 int et__query_add(struct et_dbuf *b, const char *name, const char *s)
 {
     int rc = et__dbuf_addf(b, "%s%s=", b->len ? "&" : "", name);
@@ -128,19 +143,14 @@ static int all_digits(const char *s)
 
 int et_experiment_get(et_client *c, const char *id_or_name, et_experiment **out)
 {
-    struct et_dbuf q;
     json_t *reply = NULL;
     int byid, rc;
 
     if (c == NULL || id_or_name == NULL || out == NULL)
         return ET_EINVAL;
     byid = all_digits(id_or_name);
-    et__dbuf_init(&q);
-    if (et__query_add(&q, byid ? "experiment_id" : "experiment_name", id_or_name) != ET_OK)
-        return ET_ENOMEM;
-    rc = et__ctl_call(c, "GET", byid ? API "/experiments/get" : API "/experiments/get-by-name",
-                      NULL, q.data, &reply);
-    et__dbuf_cleanup(&q);
+    rc = et__ctl_get(c, byid ? API "/experiments/get" : API "/experiments/get-by-name",
+                     byid ? "experiment_id" : "experiment_name", id_or_name, NULL, NULL, &reply);
     if (rc != ET_OK)
         return rc;
     et_experiment *e = calloc(1, sizeof *e);

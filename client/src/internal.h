@@ -192,6 +192,10 @@ void et__client_put_handle(et_client *c, CURL *h);
  * owns the parsed JSON object. */
 int et__ctl_call(et_client *c, const char *method, const char *path, json_t *body,
                  const char *query, json_t **reply) ET_WUR;
+/* A GET of path with the query k1=v1, and k2=v2 unless k2 is NULL (values
+ * percent-encoded here), through et__ctl_call: same retries and *reply. */
+int et__ctl_get(et_client *c, const char *path, const char *k1, const char *v1, const char *k2,
+                const char *v2, json_t **reply) ET_WUR;
 /* Same, sending a JSON text body once (no retry) with idem_key. */
 int et__ctl_post_text(et_client *c, const char *path, const char *body, size_t len,
                       const char *idem_key, int retry_ms) ET_WUR;

@@ -117,16 +117,11 @@ fail:
 
 int et_run_get(et_client *c, const char *run_id, et_run_info **out)
 {
-    struct et_dbuf q;
     json_t *reply = NULL;
 
     if (c == NULL || run_id == NULL || out == NULL)
         return ET_EINVAL;
-    et__dbuf_init(&q);
-    if (et__query_add(&q, "run_id", run_id) != ET_OK)
-        return ET_ENOMEM;
-    int rc = et__ctl_call(c, "GET", API "/runs/get", NULL, q.data, &reply);
-    et__dbuf_cleanup(&q);
+    int rc = et__ctl_get(c, API "/runs/get", "run_id", run_id, NULL, NULL, &reply);
     if (rc == ET_OK)
         rc = decode_run(json_object_get(reply, "run"), out);
     json_decref(reply);

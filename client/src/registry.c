@@ -179,16 +179,9 @@ static int one_model(json_t *reply, et_model **out)
 static int get_version(et_client *c, const char *path, const char *name, const char *k2,
                        const char *v2, et_model_version **out)
 {
-    struct et_dbuf q;
     json_t *reply = NULL;
 
-    et__dbuf_init(&q);
-    int rc = et__query_add(&q, "name", name);
-    if (rc == ET_OK)
-        rc = et__query_add(&q, k2, v2);
-    if (rc == ET_OK)
-        rc = et__ctl_call(c, "GET", path, NULL, q.data, &reply);
-    et__dbuf_cleanup(&q);
+    int rc = et__ctl_get(c, path, "name", name, k2, v2, &reply);
     if (rc == ET_OK)
         rc = one_version(reply, out);
     json_decref(reply);
@@ -265,16 +258,11 @@ int et_model_create(et_client *c, const char *name, et_model **out)
 
 int et_model_get(et_client *c, const char *name, et_model **out)
 {
-    struct et_dbuf q;
     json_t *reply = NULL;
 
     if (c == NULL || name == NULL || out == NULL)
         return ET_EINVAL;
-    et__dbuf_init(&q);
-    int rc = et__query_add(&q, "name", name);
-    if (rc == ET_OK)
-        rc = et__ctl_call(c, "GET", API "/registered-models/get", NULL, q.data, &reply);
-    et__dbuf_cleanup(&q);
+    int rc = et__ctl_get(c, API "/registered-models/get", "name", name, NULL, NULL, &reply);
     if (rc == ET_OK)
         rc = one_model(reply, out);
     json_decref(reply);
@@ -567,16 +555,10 @@ static int fetch_tree(et_client *c, const char *rel, const char *dir, size_t *nf
 /* The download URI of an already resolved version. *out malloc'd. */
 static int download_uri(et_client *c, const et_model_version *v, char **out)
 {
-    struct et_dbuf q;
     json_t *reply = NULL;
 
-    et__dbuf_init(&q);
-    int rc = et__query_add(&q, "name", v->name);
-    if (rc == ET_OK)
-        rc = et__query_add(&q, "version", v->version);
-    if (rc == ET_OK)
-        rc = et__ctl_call(c, "GET", API "/model-versions/get-download-uri", NULL, q.data, &reply);
-    et__dbuf_cleanup(&q);
+    int rc = et__ctl_get(c, API "/model-versions/get-download-uri", "name", v->name, "version",
+                         v->version, &reply);
     if (rc == ET_OK && (*out = et__jdup(reply, "artifact_uri")) == NULL)
         rc = ET_ENOMEM;
     json_decref(reply);

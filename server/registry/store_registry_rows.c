@@ -77,65 +77,72 @@ static void version_keys(const struct model_version *v, size_t n, struct sbuf *n
     sbuf_addc(nums, '}');
 }
 
-int store_mv_load_tags(struct model_version *versions, size_t n, struct arena *arena)
+/* Runs sql, which selects (index, text, text) rows for the (name, version)
+ * pairs of versions[0..n) passed as $1 and $2, grouped per version into
+ * lists and counts (arena memory). */
+static int version_groups(const char *sql, const struct model_version *versions, size_t n,
+                          struct arena *arena, struct kv ***lists, size_t **counts)
 {
     struct sbuf names, nums;
     PGresult *res = NULL;
 
-    if (n == 0)
-        return DB_OK;
     version_keys(versions, n, &names, &nums);
     const char *params[] = {names.data, nums.data};
-    int rc = db_exec("SELECT u.i, t.key, t.value"
-                     " FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS u(name, version, i)"
-                     " JOIN model_version_tags t ON t.name = u.name AND t.version = u.version"
-                     " ORDER BY u.i, t.key",
-                     2, params, &res);
-    if (rc == DB_OK) {
-        struct kv **lists;
-        size_t *counts;
-        rr_kv_groups(res, n, arena, &lists, &counts);
-        for (size_t i = 0; i < n; i++) {
-            versions[i].tags = lists[i];
-            versions[i].ntags = counts[i];
-        }
-    }
+    int rc = db_exec(sql, 2, params, &res);
+    if (rc == DB_OK)
+        rr_kv_groups(res, n, arena, lists, counts);
     PQclear(res);
     sbuf_cleanup(&names);
     sbuf_cleanup(&nums);
     return rc;
 }
 
-int rr_version_aliases(struct model_version *versions, size_t n, struct arena *arena)
+int store_mv_load_tags(struct model_version *versions, size_t n, struct arena *arena)
 {
-    struct sbuf names, nums;
-    PGresult *res = NULL;
+    struct kv **lists;
+    size_t *counts;
 
     if (n == 0)
         return DB_OK;
-    version_keys(versions, n, &names, &nums);
-    const char *params[] = {names.data, nums.data};
-    int rc = db_exec("SELECT u.i, a.alias, ''"
-                     " FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS u(name, version, i)"
-                     " JOIN registered_model_aliases a"
-                     "   ON a.name = u.name AND a.version = u.version"
-                     " ORDER BY u.i, a.alias",
-                     2, params, &res);
-    if (rc == DB_OK) {
-        struct kv **lists;
-        size_t *counts;
-        rr_kv_groups(res, n, arena, &lists, &counts);
-        for (size_t i = 0; i < n; i++) {
-            versions[i].naliases = counts[i];
-            versions[i].aliases = arena_alloc(arena, (counts[i] + 1) * sizeof(char *));
-            for (size_t j = 0; j < counts[i]; j++)
-                versions[i].aliases[j] = lists[i][j].key;
-        }
+    int rc =
+        version_groups("SELECT u.i, t.key, t.value"
+                       " FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY"
+                       "   AS u(name, version, i)"
+                       " JOIN model_version_tags t ON t.name = u.name AND t.version = u.version"
+                       " ORDER BY u.i, t.key",
+                       versions, n, arena, &lists, &counts);
+    if (rc != DB_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        versions[i].tags = lists[i];
+        versions[i].ntags = counts[i];
     }
-    PQclear(res);
-    sbuf_cleanup(&names);
-    sbuf_cleanup(&nums);
-    return rc;
+    return DB_OK;
+}
+
+int rr_version_aliases(struct model_version *versions, size_t n, struct arena *arena)
+{
+    struct kv **lists;
+    size_t *counts;
+
+    if (n == 0)
+        return DB_OK;
+    int rc = version_groups("SELECT u.i, a.alias, ''"
+                            " FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY"
+                            "   AS u(name, version, i)"
+                            " JOIN registered_model_aliases a"
+                            "   ON a.name = u.name AND a.version = u.version"
+                            " ORDER BY u.i, a.alias",
+                            versions, n, arena, &lists, &counts);
+    if (rc != DB_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        versions[i].naliases = counts[i];
+        versions[i].aliases = arena_alloc(arena, (counts[i] + 1) * sizeof(char *));
+        for (size_t j = 0; j < counts[i]; j++)
+            versions[i].aliases[j] = lists[i][j].key;
+    }
+    return DB_OK;
 }
 
 /* Array literals of the keys and of the values of tags. */

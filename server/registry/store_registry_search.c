@@ -115,25 +115,39 @@ static void query_init(struct query *q, const struct reg_filter *f, struct arena
     q->arena = arena;
 }
 
+/* Finishes q, whose SELECT ... WHERE is written: the filter's conditions for
+ * kind, unless the filter asks for prompts the exclusion of names tagged as
+ * prompts in tags_table, the order and page; then runs it into *res. */
+static int search_run(struct query *q, const struct reg_filter *f, enum reg_kind kind,
+                      const char *tags_table, const struct reg_order *order, int64_t limit,
+                      int64_t offset, PGresult **res)
+{
+    char lim[24], off[24];
+
+    for (size_t i = 0; i < f->n; i++)
+        condition(q, kind, &f->conds[i]);
+    if (!f->with_prompts) {
+        sbuf_adds(&q->sql, " AND NOT EXISTS (SELECT 1 FROM ");
+        sbuf_adds(&q->sql, tags_table);
+        sbuf_adds(&q->sql,
+                  " p WHERE p.name = x.name AND p.key = " PROMPT_TAG " AND p.value = 'true')");
+    }
+    order_and_page(q, order, limit, offset, lim, off);
+    int rc = db_exec(q->sql.data, q->n, q->params, res);
+    sbuf_cleanup(&q->sql);
+    return rc;
+}
+
 int store_rm_search(const struct reg_filter *f, const struct reg_order *order, int64_t limit,
                     int64_t offset, struct arena *arena, struct registered_model **out, size_t *n)
 {
     struct query q;
     PGresult *res = NULL;
-    char lim[24], off[24];
 
     query_init(&q, f, arena);
     sbuf_adds(&q.sql, "SELECT x.name, x.creation_time, x.last_updated_time, x.description"
                       " FROM registered_models x WHERE true");
-    for (size_t i = 0; i < f->n; i++)
-        condition(&q, REG_MODELS, &f->conds[i]);
-    if (!f->with_prompts)
-        sbuf_adds(&q.sql,
-                  " AND NOT EXISTS (SELECT 1 FROM registered_model_tags p"
-                  " WHERE p.name = x.name AND p.key = " PROMPT_TAG " AND p.value = 'true')");
-    order_and_page(&q, order, limit, offset, lim, off);
-    int rc = db_exec(q.sql.data, q.n, q.params, &res);
-    sbuf_cleanup(&q.sql);
+    int rc = search_run(&q, f, REG_MODELS, "registered_model_tags", order, limit, offset, &res);
     *out = NULL;
     *n = 0;
     if (rc != DB_OK)
@@ -151,22 +165,13 @@ int store_mv_search(const struct reg_filter *f, const struct reg_order *order, i
 {
     struct query q;
     PGresult *res = NULL;
-    char lim[24], off[24];
 
     query_init(&q, f, arena);
     sbuf_adds(&q.sql, "SELECT x.name, x.version, x.creation_time, x.last_updated_time,"
                       " x.current_stage, x.description, x.source, x.run_id, x.run_link,"
                       " x.status, x.status_message"
                       " FROM model_versions x WHERE x.current_stage <> '" STAGE_DELETED "'");
-    for (size_t i = 0; i < f->n; i++)
-        condition(&q, REG_VERSIONS, &f->conds[i]);
-    if (!f->with_prompts)
-        sbuf_adds(&q.sql,
-                  " AND NOT EXISTS (SELECT 1 FROM model_version_tags p"
-                  " WHERE p.name = x.name AND p.key = " PROMPT_TAG " AND p.value = 'true')");
-    order_and_page(&q, order, limit, offset, lim, off);
-    int rc = db_exec(q.sql.data, q.n, q.params, &res);
-    sbuf_cleanup(&q.sql);
+    int rc = search_run(&q, f, REG_VERSIONS, "model_version_tags", order, limit, offset, &res);
     *out = NULL;
     *n = 0;
     if (rc != DB_OK)
