@@ -67,6 +67,19 @@ static int compare_changes(const void *a, const void *b)
     return strcmp(x->kind, y->kind);
 }
 
+/* Tries of a batch after the database was unavailable, waiting
+ * SEND_RETRY_FIRST_MS and doubling: 100 + 200 + 400 + 800 ms at most. */
+#define SEND_RETRIES 4
+#define SEND_RETRY_FIRST_MS 100L
+
+static int stop_asked(void)
+{
+    pthread_mutex_lock(&mu);
+    int stop = worker_stopping(&sender);
+    pthread_mutex_unlock(&mu);
+    return stop;
+}
+
 /* Sends a batch, each (run, kind) once. */
 static void send_changes(struct change *batch, size_t n)
 {
@@ -82,7 +95,17 @@ static void send_changes(struct change *batch, size_t n)
         kinds[m] = batch[i].kind;
         m++;
     }
+    /* A restarted database breaks this thread's connection while request
+     * threads already write again; db.c reopens it after a short backoff,
+     * so an unavailable database is tried a few more times before the
+     * batch is given up. */
     int rc = store_notify_runs(ids, kinds, m);
+    for (int attempt = 0; rc == DB_UNAVAILABLE && attempt < SEND_RETRIES && !stop_asked();
+         attempt++) {
+        struct timespec wait = {0, (SEND_RETRY_FIRST_MS << attempt) * 1000000L};
+        nanosleep(&wait, NULL);
+        rc = store_notify_runs(ids, kinds, m);
+    }
     if (rc != DB_OK) /* db.c logged why; live views catch up at their next fetch */
         log_warn("live updates: could not announce %zu changes", m);
     free(ids);
