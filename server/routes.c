@@ -67,6 +67,9 @@ static const struct route table[] = {
      TARGET_RUN_ID},
     {"POST", MOUNT_API, "/mlflow/runs/log-inputs", api_runs_log_inputs, BODY_JSON, NULL, PERM_EDIT,
      TARGET_RUN_ID},
+    /* [3.x] logged models a run produced; EDIT on the run's experiment */
+    {"POST", MOUNT_API, "/mlflow/runs/outputs", api_runs_log_outputs, BODY_JSON, NULL, PERM_EDIT,
+     TARGET_RUN_ID},
 
     {"GET", MOUNT_API, "/mlflow/metrics/get-history", api_metrics_get_history, BODY_NONE, NULL,
      PERM_READ, TARGET_RUN_ID},

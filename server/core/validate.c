@@ -87,3 +87,8 @@ int validate_run_id_pattern(const char *s)
     }
     return i >= 1 && i <= 256;
 }
+
+int validate_is_logged_model_id(const char *s)
+{
+    return s[0] == 'm' && s[1] == '-' && validate_is_run_id(s + 2);
+}

@@ -43,4 +43,8 @@ int validate_is_run_id(const char *s);
  * ^[a-zA-Z0-9][\w\-]{0,255}$ (ASCII word characters). */
 int validate_run_id_pattern(const char *s);
 
+/* True when s is a logged model id as exptrack makes them: "m-" and 32
+ * lowercase hex digits. */
+int validate_is_logged_model_id(const char *s);
+
 #endif

@@ -55,10 +55,26 @@ struct experiment {
     size_t ntags;
 };
 
+/* What ties a metric point to an MLflow 3 logged model (log-metric and
+ * log-batch points with a model_id). */
+struct metric_link {
+    const char *model_id;       /* "m-" + 32 lowercase hex */
+    const char *dataset_name;   /* "" when none */
+    const char *dataset_digest; /* "" when none */
+};
+
 struct metric {
     const char *key;
     double value;
     int64_t timestamp;
+    int64_t step;
+    const struct metric_link *link; /* NULL: the point is the run's only */
+};
+
+/* A run's link to a logged model: runs/outputs (with the step) and
+ * runs/log-inputs "models" (step unused). */
+struct model_link {
+    const char *model_id;
     int64_t step;
 };
 
@@ -101,6 +117,10 @@ struct run {
     size_t ntags;
     struct dataset_input *inputs;
     size_t ninputs;
+    struct model_link *model_outputs; /* in the order they were logged */
+    size_t nmodel_outputs;
+    struct model_link *model_inputs;
+    size_t nmodel_inputs;
 };
 
 /* Milliseconds since the Unix epoch, from the server's clock. */

@@ -9,6 +9,7 @@
 
 #include "api.h"
 #include "api_registry_common.h"
+#include "core/validate.h"
 
 /* Length of s's URI scheme including the ':' ("s3:" -> 3), or 0. */
 static size_t scheme_length(const char *s)
@@ -124,21 +125,33 @@ static int check_source(const char *source, int prompt, struct arena *arena, str
     return JX_OK;
 }
 
-/* Resolves where a version's files are (1.5): models:/<name>/<version> is
- * that version's location; other models:/ forms are refused. */
-static int storage_location(const char *source, struct arena *arena, const char **out,
-                            struct reply *r)
+static void logged_model_not_found(struct reply *r, const char *model_id)
 {
+    reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "Logged model with ID '%.300s' not found.",
+                model_id);
+}
+
+/* Resolves where a version's files are (1.5): models:/<name>/<version> is
+ * that version's location; models:/<model_id> sets mv->source_model_id
+ * (the store reads that logged model's location); other models:/ forms
+ * are refused. */
+static int storage_location(struct model_version_new *mv, struct arena *arena, struct reply *r)
+{
+    const char *source = mv->source;
+    const char **out = &mv->storage_location;
     *out = source;
     if (strncmp(source, "models:/", 8) != 0)
         return JX_OK;
     const char *rest = source + 8;
     const char *slash = strchr(rest, '/');
     if (strchr(rest, '@') == NULL && slash == NULL && rest[0] != '\0') {
-        /* [3.x] a logged model id; exptrack has no logged models yet */
-        reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "Logged model with id '%.300s' not found",
-                    rest);
-        return JX_BAD;
+        /* [3.x] a logged model id; only ids of exptrack's shape can exist */
+        if (!validate_is_logged_model_id(rest)) {
+            logged_model_not_found(r, rest);
+            return JX_BAD;
+        }
+        mv->source_model_id = rest;
+        return JX_OK;
     }
     int64_t version;
     if (slash != NULL && slash > rest && strchr(rest, '@') == NULL &&
@@ -168,6 +181,28 @@ static void reply_version(struct reply *r, const char *name, int64_t version)
     else
         reply_json(r, json_pack("{s:o}", "model_version", reg_version_json(&v, 1)));
     arena_cleanup(&arena);
+}
+
+/* The optional model_id field of create ([3.x]): absent or "" is none;
+ * else a logged model id of exptrack's shape. */
+static int request_model_id(const struct input *in, const char **out, struct reply *r)
+{
+    *out = NULL;
+    int rc = jx_string(in, "model_id", out, r);
+    if (rc == JX_BAD)
+        return JX_BAD;
+    if (rc == JX_ABSENT || (*out)[0] == '\0') {
+        *out = NULL;
+        return JX_OK;
+    }
+    if (!validate_is_logged_model_id(*out)) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value '%.100s' for parameter 'model_id' supplied: a model id is 'm-' "
+                    "followed by 32 lowercase hex digits",
+                    *out);
+        return JX_BAD;
+    }
+    return JX_OK;
 }
 
 void api_registry_versions_create(const struct request *req, struct reply *r)
@@ -200,12 +235,18 @@ void api_registry_versions_create(const struct request *req, struct reply *r)
             prompt = 1;
     if (check_source(mv.source, prompt, &arena, r) != JX_OK)
         goto out;
-    if (storage_location(mv.source, &arena, &mv.storage_location, r) != JX_OK)
+    if (storage_location(&mv, &arena, r) != JX_OK)
+        goto out;
+    if (request_model_id(&in, &mv.model_id, r) != JX_OK)
         goto out;
     mv.tags = tags;
     mv.ntags = ntags;
-    int rc = store_mv_create(&mv, &version);
-    if (rc != DB_OK)
+    mv.link_model = !prompt; /* 1.3 step 8: not for prompts */
+    const char *missing_model = NULL;
+    int rc = store_mv_create(&mv, &version, &missing_model);
+    if (rc == DB_NOT_FOUND && missing_model != NULL)
+        logged_model_not_found(r, missing_model);
+    else if (rc != DB_OK)
         reg_model_not_found(r, rc, mv.name);
     else
         reply_version(r, mv.name, version);

@@ -54,6 +54,14 @@ struct model_version_new {
     const char *description;
     const struct kv *tags;
     size_t ntags;
+    /* [3.x] logged models (NULL: none). source_model_id: the source was
+     * models:/<id>, so the location (and a missing run id) come from that
+     * model; model_id: the request's model_id field, a missing run id comes
+     * from it. With link_model, the mlflow.modelVersions tag of model_id
+     * (else source_model_id) gains the new version. */
+    const char *source_model_id;
+    const char *model_id;
+    int link_model;
 };
 
 /* store_registry_models.c */
@@ -111,9 +119,13 @@ int store_alias_get(const char *name, const char *alias, struct arena *arena,
 
 /* Creates the model's next version (number taken under the model row's
  * lock, so concurrent creates get distinct consecutive numbers) and bumps
- * the model's update time; *version gets the number. DB_NOT_FOUND. */
-int store_mv_create(const struct model_version_new *in, int64_t *version)
-    __attribute__((warn_unused_result));
+ * the model's update time; *version gets the number. With logged models
+ * (see struct model_version_new) they are read under their row lock, and
+ * the tag written, in the version's transaction. DB_NOT_FOUND: no such
+ * registered model, or *missing_model (else NULL) names the logged model
+ * that is absent or deleted. */
+int store_mv_create(const struct model_version_new *in, int64_t *version,
+                    const char **missing_model) __attribute__((warn_unused_result));
 
 /* Reads a live version with tags and aliases. DB_NOT_FOUND (absent or
  * deleted). */

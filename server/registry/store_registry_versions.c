@@ -4,10 +4,14 @@
  * so that the number is never reused. */
 #include "store_registry.h"
 
+#include <string.h>
+
 #include "db/store_util.h"
 #include "store_registry_rows.h"
 
-int store_mv_create(const struct model_version_new *in, int64_t *version)
+/* The version's row, tags and the model's counter, in one statement. */
+static int insert_version(const struct model_version_new *in, const char *storage_location,
+                          const char *run_id, int64_t *version)
 {
     struct sbuf keys, vals;
     PGresult *res = NULL;
@@ -16,8 +20,8 @@ int store_mv_create(const struct model_version_new *in, int64_t *version)
     rr_kv_arrays(&keys, &vals, in->tags, in->ntags);
     const char *params[] = {in->name,
                             in->source,
-                            in->storage_location,
-                            in->run_id ? in->run_id : "",
+                            storage_location,
+                            run_id ? run_id : "",
                             in->run_link ? in->run_link : "",
                             in->description ? in->description : "",
                             keys.data,
@@ -45,6 +49,105 @@ int store_mv_create(const struct model_version_new *in, int64_t *version)
     sbuf_cleanup(&keys);
     sbuf_cleanup(&vals);
     return rc;
+}
+
+/* What a version takes from a logged model. */
+struct logged_model_ref {
+    const char *artifact_location;
+    const char *source_run_id;
+};
+
+/* Reads a live logged model, locking its row until the transaction ends
+ * (so concurrent registrations of one model update its tag in turn).
+ * DB_NOT_FOUND when absent or deleted. */
+static int lock_logged_model(const char *model_id, struct arena *arena,
+                             struct logged_model_ref *out)
+{
+    const char *params[] = {model_id};
+    PGresult *res = NULL;
+    int rc = db_exec("SELECT artifact_location, source_run_id FROM logged_models"
+                     " WHERE model_id = $1 AND lifecycle_stage = 'active' FOR UPDATE",
+                     1, params, &res);
+    if (rc == DB_OK && PQntuples(res) == 0)
+        rc = DB_NOT_FOUND;
+    if (rc == DB_OK) {
+        out->artifact_location = su_str(res, 0, 0, arena);
+        out->source_run_id = su_str(res, 0, 1, arena);
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* Adds (name, version) to the logged model's mlflow.modelVersions tag
+ * (schema/0016_model_version_links.sql builds the value). */
+static int link_version(const char *model_id, const char *name, int64_t version)
+{
+    char v[24];
+    const char *params[] = {model_id, name, su_i64(v, version)};
+    return db_exec("INSERT INTO logged_model_tags (model_id, key, value)"
+                   " SELECT $1, 'mlflow.modelVersions', exptrack_model_versions_tag("
+                   "   (SELECT value FROM logged_model_tags"
+                   "    WHERE model_id = $1 AND key = 'mlflow.modelVersions'), $2, $3)"
+                   " ON CONFLICT (model_id, key) DO UPDATE SET value = EXCLUDED.value",
+                   3, params, NULL);
+}
+
+/* store_mv_create from logged models, in one transaction. */
+static int create_from_models(const struct model_version_new *in, int64_t *version,
+                              const char **missing_model)
+{
+    struct arena arena;
+    struct logged_model_ref src = {0}, req = {0};
+    const char *location = in->storage_location;
+    const char *run_id = in->run_id && in->run_id[0] ? in->run_id : NULL;
+    int rc;
+
+    arena_init(&arena);
+    if ((rc = db_begin()) != DB_OK)
+        goto out;
+    if (in->source_model_id != NULL) {
+        if ((rc = lock_logged_model(in->source_model_id, &arena, &src)) != DB_OK) {
+            *missing_model = rc == DB_NOT_FOUND ? in->source_model_id : NULL;
+            goto fail;
+        }
+        location = src.artifact_location;
+        if (run_id == NULL)
+            run_id = src.source_run_id;
+    }
+    if (in->model_id != NULL &&
+        (in->source_model_id == NULL || strcmp(in->model_id, in->source_model_id) != 0)) {
+        if ((rc = lock_logged_model(in->model_id, &arena, &req)) != DB_OK) {
+            *missing_model = rc == DB_NOT_FOUND ? in->model_id : NULL;
+            goto fail;
+        }
+        if (run_id == NULL)
+            run_id = req.source_run_id;
+    }
+    if ((rc = insert_version(in, location, run_id, version)) != DB_OK)
+        goto fail;
+    if (in->link_model) {
+        const char *target = in->model_id ? in->model_id : in->source_model_id;
+        if ((rc = link_version(target, in->name, *version)) != DB_OK)
+            goto fail;
+    }
+    rc = db_commit();
+    if (rc != DB_OK)
+        goto fail;
+    goto out;
+fail:
+    db_rollback();
+out:
+    arena_cleanup(&arena);
+    return rc;
+}
+
+int store_mv_create(const struct model_version_new *in, int64_t *version,
+                    const char **missing_model)
+{
+    *missing_model = NULL;
+    if (in->source_model_id == NULL && in->model_id == NULL)
+        return insert_version(in, in->storage_location, in->run_id, version);
+    return create_from_models(in, version, missing_model);
 }
 
 /* Reads version (or, with latest, the highest live one) of name. */

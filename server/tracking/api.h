@@ -30,6 +30,7 @@ void api_runs_log_parameter(const struct request *req, struct reply *r);
 void api_runs_log_metric(const struct request *req, struct reply *r);
 void api_runs_log_batch(const struct request *req, struct reply *r);
 void api_runs_log_inputs(const struct request *req, struct reply *r);
+void api_runs_log_outputs(const struct request *req, struct reply *r);
 
 /* api_metrics.c */
 void api_metrics_get_history(const struct request *req, struct reply *r);

@@ -57,9 +57,25 @@ json_t *api_metric_json(const struct metric *m)
                      "timestamp", (json_int_t)m->timestamp, "step", (json_int_t)m->step);
 }
 
+/* [{"model_id"[, "step"]}] of a run's logged-model links. */
+static json_t *model_links_json(const struct model_link *l, size_t n, int with_step)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *item = json_pack("{s:s}", "model_id", l[i].model_id);
+        if (with_step)
+            json_object_set_new(item, "step", json_integer(l[i].step));
+        json_array_append_new(list, item);
+    }
+    return list;
+}
+
 static json_t *inputs_json(const struct run *run)
 {
     json_t *inputs = json_object();
+    if (run->nmodel_inputs)
+        json_object_set_new(inputs, "model_inputs",
+                            model_links_json(run->model_inputs, run->nmodel_inputs, 0));
     if (run->ninputs == 0)
         return inputs;
     json_t *list = json_array();
@@ -95,8 +111,14 @@ json_t *api_run_json(const struct run *run)
         json_object_set_new(data, "params", kv_array(run->params, run->nparams));
     if (run->ntags)
         json_object_set_new(data, "tags", kv_array(run->tags, run->ntags));
-    return json_pack("{s:o, s:o, s:o}", "info", api_run_info_json(&run->info), "data", data,
-                     "inputs", inputs_json(run));
+    json_t *obj = json_pack("{s:o, s:o, s:o}", "info", api_run_info_json(&run->info), "data", data,
+                            "inputs", inputs_json(run));
+    if (run->nmodel_outputs) /* [3.x]; omitted when empty */
+        json_object_set_new(
+            obj, "outputs",
+            json_pack("{s:o}", "model_outputs",
+                      model_links_json(run->model_outputs, run->nmodel_outputs, 1)));
+    return obj;
 }
 
 void api_run_not_found(struct reply *r, int rc, const char *run_id)

@@ -47,8 +47,76 @@ static const char *truncated(const char *value, size_t max, struct arena *arena)
     return arena_strndup(arena, value, bytes);
 }
 
-/* Reads one metric object: key, value, timestamp required; step defaults to 0. */
-static int read_metric(const struct input *in, struct metric *m, struct reply *r)
+/* Reads the optional logged-model id field `key` of in: absent or "" is
+ * none (*out NULL), anything else must be "m-" and 32 lowercase hex. */
+static int read_model_id(const struct input *in, const char *key, const char **out, struct reply *r)
+{
+    *out = NULL;
+    int rc = jx_string(in, key, out, r);
+    if (rc == JX_BAD)
+        return JX_BAD;
+    if (rc == JX_ABSENT || (*out)[0] == '\0') {
+        *out = NULL;
+        return JX_OK;
+    }
+    if (!validate_is_logged_model_id(*out)) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value '%.100s' for parameter '%s%s%s' supplied: a model id is 'm-' "
+                    "followed by 32 lowercase hex digits",
+                    *out, in->where ? in->where : "", in->where ? "." : "", key);
+        return JX_BAD;
+    }
+    return JX_OK;
+}
+
+/* Reads an optional string of a metric for a logged model, at most max
+ * code points; absent is "". */
+static int read_link_text(const struct input *in, const char *key, size_t max, const char **out,
+                          struct reply *r)
+{
+    *out = "";
+    int rc = jx_string(in, key, out, r);
+    if (rc == JX_BAD)
+        return JX_BAD;
+    if (rc == JX_ABSENT) {
+        *out = "";
+        return JX_OK;
+    }
+    if (validate_utf8_length(*out) > max) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value for parameter '%s%s%s' supplied: it exceeds the maximum "
+                    "length of %zu characters",
+                    in->where ? in->where : "", in->where ? "." : "", key, max);
+        return JX_BAD;
+    }
+    return JX_OK;
+}
+
+/* Reads what ties a point to a logged model (mlflow-models-api.md 2.4):
+ * model_id, dataset_name, dataset_digest, and run_id, which is checked for
+ * its type and otherwise ignored (the request's run wins, as in MLflow).
+ * m->link is link when the point has a model id, else NULL. */
+static int read_metric_link(const struct input *in, struct metric *m, struct metric_link *link,
+                            struct reply *r)
+{
+    const char *ignored;
+    m->link = NULL;
+    if (read_model_id(in, "model_id", &link->model_id, r) != JX_OK ||
+        read_link_text(in, "dataset_name", MAX_DATASET_NAME_LENGTH, &link->dataset_name, r) !=
+            JX_OK ||
+        read_link_text(in, "dataset_digest", MAX_DATASET_DIGEST_LENGTH, &link->dataset_digest, r) !=
+            JX_OK ||
+        jx_string(in, "run_id", &ignored, r) == JX_BAD)
+        return JX_BAD;
+    if (link->model_id != NULL)
+        m->link = link;
+    return JX_OK;
+}
+
+/* Reads one metric object: key, value, timestamp required; step defaults to
+ * 0; the logged-model fields go to *link (see read_metric_link). */
+static int read_metric(const struct input *in, struct metric *m, struct metric_link *link,
+                       struct reply *r)
 {
     char field[160];
     const char *prefix = in->where ? in->where : "";
@@ -83,7 +151,9 @@ static int read_metric(const struct input *in, struct metric *m, struct reply *r
         return JX_BAD;
     }
     m->step = 0;
-    return jx_int64(in, "step", &m->step, r) == JX_BAD ? JX_BAD : JX_OK;
+    if (jx_int64(in, "step", &m->step, r) == JX_BAD)
+        return JX_BAD;
+    return read_metric_link(in, m, link, r);
 }
 
 /* Reads a {key, value} item of params or tags, validating and truncating. */
@@ -264,12 +334,13 @@ void api_runs_log_metric(const struct request *req, struct reply *r)
 {
     struct input in = input_from(req);
     struct metric m;
+    struct metric_link link;
     const char *run_id;
     int exists;
 
     if (write_run_id(&in, &run_id, &exists, r) != JX_OK)
         return;
-    if (read_metric(&in, &m, r) != JX_OK)
+    if (read_metric(&in, &m, &link, r) != JX_OK)
         return;
     if (exists)
         log_small(req, run_id, &m, 1, r);
@@ -349,12 +420,13 @@ void api_runs_log_batch(const struct request *req, struct reply *r)
 
     arena_init(&arena);
     struct metric *metrics = arena_alloc(&arena, (nm + 1) * sizeof *metrics);
+    struct metric_link *links = arena_alloc(&arena, (nm + 1) * sizeof *links);
     struct kv *params = arena_alloc(&arena, (np + 1) * sizeof *params);
     struct kv *tags = arena_alloc(&arena, (nt + 1) * sizeof *tags);
     for (size_t i = 0; i < nm; i++) {
         struct input item;
         if (jx_item(ma, i, "metrics", where, sizeof where, &item, r) != JX_OK ||
-            read_metric(&item, &metrics[i], r) != JX_OK)
+            read_metric(&item, &metrics[i], &links[i], r) != JX_OK)
             goto out;
     }
     for (size_t i = 0; i < np; i++) {
@@ -470,6 +542,47 @@ static int read_dataset_input(const json_t *arr, size_t i, struct arena *arena,
     return JX_OK;
 }
 
+/* Most logged models one runs/outputs or runs/log-inputs request links. */
+#define MAX_MODEL_LINKS 1000
+
+/* Reads the list `key` of {model_id[, step]} objects (model_id required and
+ * well formed; step, with_step only, an int64 defaulting to 0) into *out
+ * (arena). Absent is an empty list. */
+static int read_model_links(const struct input *in, const char *key, int with_step,
+                            struct arena *arena, struct model_link **out, size_t *n,
+                            struct reply *r)
+{
+    const json_t *arr = NULL;
+    char where[80];
+
+    if (batch_list(in, key, &arr, n, r) != JX_OK)
+        return JX_BAD;
+    if (*n > MAX_MODEL_LINKS) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value for parameter '%s' supplied: at most %d models per request, "
+                    "got %zu",
+                    key, MAX_MODEL_LINKS, *n);
+        return JX_BAD;
+    }
+    *out = arena_alloc(arena, (*n + 1) * sizeof **out);
+    for (size_t i = 0; i < *n; i++) {
+        struct input item;
+        struct model_link *l = &(*out)[i];
+        if (jx_item(arr, i, key, where, sizeof where, &item, r) != JX_OK ||
+            read_model_id(&item, "model_id", &l->model_id, r) != JX_OK)
+            return JX_BAD;
+        if (l->model_id == NULL) {
+            reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                        "Missing value for required parameter '%s.model_id'", where);
+            return JX_BAD;
+        }
+        l->step = 0;
+        if (with_step && jx_int64(&item, "step", &l->step, r) == JX_BAD)
+            return JX_BAD;
+    }
+    return JX_OK;
+}
+
 void api_runs_log_inputs(const struct request *req, struct reply *r)
 {
     struct input in = input_from(req);
@@ -477,7 +590,8 @@ void api_runs_log_inputs(const struct request *req, struct reply *r)
     const json_t *arr = NULL;
     const char *run_id;
     int exists;
-    size_t n;
+    size_t n, nmodels = 0;
+    struct model_link *models = NULL;
 
     if (write_run_id(&in, &run_id, &exists, r) != JX_OK)
         return;
@@ -488,7 +602,34 @@ void api_runs_log_inputs(const struct request *req, struct reply *r)
     for (size_t i = 0; i < n; i++)
         if (read_dataset_input(arr, i, &arena, &inputs[i], r) != JX_OK)
             goto out;
-    int rc = exists ? store_run_log_inputs(run_id, inputs, n) : DB_NOT_FOUND;
+    if (read_model_links(&in, "models", 0, &arena, &models, &nmodels, r) != JX_OK)
+        goto out;
+    int rc = exists ? store_run_log_inputs(run_id, inputs, n, models, nmodels) : DB_NOT_FOUND;
+    reply_write_result(r, rc, run_id, NULL);
+out:
+    arena_cleanup(&arena);
+}
+
+void api_runs_log_outputs(const struct request *req, struct reply *r)
+{
+    struct input in = input_from(req);
+    struct arena arena;
+    const char *run_id;
+    int exists;
+    size_t n = 0;
+    struct model_link *models = NULL;
+
+    if (write_run_id(&in, &run_id, &exists, r) != JX_OK)
+        return;
+    arena_init(&arena);
+    if (read_model_links(&in, "models", 1, &arena, &models, &n, r) != JX_OK)
+        goto out;
+    if (n == 0) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Missing value for required parameter 'models'");
+        goto out;
+    }
+    int rc = exists ? store_run_log_outputs(run_id, models, n) : DB_NOT_FOUND;
     reply_write_result(r, rc, run_id, NULL);
 out:
     arena_cleanup(&arena);

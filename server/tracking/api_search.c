@@ -359,9 +359,31 @@ static void add_metrics(struct sbuf *b, const struct metric_text *m, size_t n)
     sbuf_addc(b, ']');
 }
 
-static void add_inputs(struct sbuf *b, const struct dataset_input *in, size_t n)
+/* "key":[{"model_id"[, "step"]}] of a run's logged-model links. */
+static void add_model_links(struct sbuf *b, const char *key, const struct model_link *l, size_t n,
+                            int with_step)
 {
+    sbuf_addf(b, "\"%s\":[", key);
+    for (size_t i = 0; i < n; i++) {
+        sbuf_add(b, i ? ",{" : "{", i ? 2 : 1);
+        add_field(b, "model_id", l[i].model_id, 1);
+        if (with_step)
+            sbuf_addf(b, ",\"step\":%lld", (long long)l[i].step);
+        sbuf_addc(b, '}');
+    }
+    sbuf_addc(b, ']');
+}
+
+static void add_inputs(struct sbuf *b, const struct search_run *run)
+{
+    const struct dataset_input *in = run->inputs;
+    size_t n = run->ninputs;
     sbuf_adds(b, "\"inputs\":{");
+    if (run->nmodel_inputs) {
+        add_model_links(b, "model_inputs", run->model_inputs, run->nmodel_inputs, 0);
+        if (n > 0)
+            sbuf_addc(b, ',');
+    }
     if (n > 0) {
         sbuf_adds(b, "\"dataset_inputs\":[");
         for (size_t i = 0; i < n; i++) {
@@ -404,7 +426,12 @@ static void add_run(struct sbuf *b, const struct search_run *run)
     if (run->ntags)
         add_kv_list(b, "tags", run->tags, run->ntags, first);
     sbuf_adds(b, "},");
-    add_inputs(b, run->inputs, run->ninputs);
+    add_inputs(b, run);
+    if (run->nmodel_outputs) { /* [3.x]; omitted when empty */
+        sbuf_adds(b, ",\"outputs\":{");
+        add_model_links(b, "model_outputs", run->model_outputs, run->nmodel_outputs, 1);
+        sbuf_addc(b, '}');
+    }
     sbuf_addc(b, '}');
 }
 

@@ -38,7 +38,8 @@ enum writer_role { FIRST_WRITER, STANDBY_WRITER };
 #define STANDBY_AFTER_MS 25
 #define GROUP_COMMIT_QUEUE_WAIT_MS 10000
 
-/* One request's write; the run id, points and keys are copied into it. */
+/* One request's write; the run id, points, keys and model links are
+ * copied into it. */
 struct group_write {
     struct metrics_write w;
     struct timespec queued_at; /* CLOCK_MONOTONIC */
@@ -286,24 +287,45 @@ void group_commit_stop(void)
     metrics_group_commit_enabled(0);
 }
 
+/* Copies s to *text and moves *text past it; returns the copy. */
+static const char *copy_text(char **text, const char *s)
+{
+    size_t len = strlen(s) + 1;
+    char *out = memcpy(*text, s, len);
+    *text += len;
+    return out;
+}
+
 struct group_write *group_commit_submit(const char *run_id, const struct metric *metrics, size_t n,
                                         void (*done)(void *arg), void *arg)
 {
-    size_t keys = 0, id_len = strlen(run_id) + 1;
-    for (size_t i = 0; i < n; i++)
-        keys += strlen(metrics[i].key) + 1;
-    /* one allocation: the write, its points, the run id, then the keys */
-    struct group_write *gw = xmalloc(sizeof *gw + n * sizeof *metrics + id_len + keys);
-    struct metric *copy = (struct metric *)(gw + 1);
-    char *text = (char *)(copy + n);
-    memcpy(text, run_id, id_len);
-    gw->w.run_id = text;
-    text += id_len;
+    size_t text_len = strlen(run_id) + 1, links = 0;
     for (size_t i = 0; i < n; i++) {
-        size_t len = strlen(metrics[i].key) + 1;
+        const struct metric_link *l = metrics[i].link;
+        text_len += strlen(metrics[i].key) + 1;
+        if (l != NULL) {
+            links++;
+            text_len +=
+                strlen(l->model_id) + strlen(l->dataset_name) + strlen(l->dataset_digest) + 3;
+        }
+    }
+    /* one allocation: the write, its points, their model links, then the
+     * run id, keys and link strings */
+    struct group_write *gw =
+        xmalloc(sizeof *gw + n * sizeof *metrics + links * sizeof(struct metric_link) + text_len);
+    struct metric *copy = (struct metric *)(gw + 1);
+    struct metric_link *link = (struct metric_link *)(copy + n);
+    char *text = (char *)(link + links);
+    gw->w.run_id = copy_text(&text, run_id);
+    for (size_t i = 0; i < n; i++) {
         copy[i] = metrics[i];
-        copy[i].key = memcpy(text, metrics[i].key, len);
-        text += len;
+        copy[i].key = copy_text(&text, metrics[i].key);
+        if (metrics[i].link != NULL) {
+            link->model_id = copy_text(&text, metrics[i].link->model_id);
+            link->dataset_name = copy_text(&text, metrics[i].link->dataset_name);
+            link->dataset_digest = copy_text(&text, metrics[i].link->dataset_digest);
+            copy[i].link = link++;
+        }
     }
     gw->w.metrics = copy;
     gw->w.n = n;

@@ -89,6 +89,20 @@ static const char copy_sql[] =
     "SAVEPOINT metrics_copy;"
     " COPY metrics (run_id, key_id, step, timestamp, value) FROM STDIN (FORMAT binary)";
 
+/* Points that carry a model id are written a second time, for the logged
+ * model (mlflow-models-api.md 2.4): with the run's 32-hex id and its
+ * experiment, identical points skipped. Sorted so concurrent writes lock
+ * rows in one order. Only runs when some point has a model id. */
+static const char model_points_sql[] =
+    "INSERT INTO logged_model_metrics (model_id, key, timestamp, step, run_id, value,"
+    "   experiment_id, dataset_name, dataset_digest)"
+    " SELECT u.m, u.k, u.t, u.s, replace(r.run_uuid::text, '-', ''), u.v, r.experiment_id,"
+    "   u.dn, u.dd"
+    " FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[],"
+    "   $6::float8[], $7::text[], $8::text[]) AS u(run, m, k, t, s, v, dn, dd)"
+    " JOIN runs r ON r.id = u.run"
+    " ORDER BY 1, 2, 3, 4, 5, 8, 9 ON CONFLICT DO NOTHING";
+
 /* --- per-thread name -> key id cache ------------------------------------ */
 
 #define KEY_CACHE_MAX 65536 /* entries; past it the cache starts over */
@@ -460,6 +474,40 @@ static int insert_points(const int64_t *runs, const struct metric *metrics, cons
     return rc;
 }
 
+/* The model side of the points that carry a model id, in the open
+ * transaction; nothing (no statement) when none does. */
+static int write_model_points(const int64_t *runs, const struct metric *metrics, size_t n)
+{
+    struct sbuf cols[8];
+    const char *params[8];
+    size_t linked = 0;
+
+    for (size_t i = 0; i < n; i++)
+        linked += metrics[i].link != NULL;
+    if (linked == 0)
+        return DB_OK;
+    cols_open(cols, 8);
+    size_t row = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct metric *m = &metrics[i];
+        if (m->link == NULL)
+            continue;
+        su_array_int64(&cols[0], runs[i], row == 0);
+        su_array_text(&cols[1], m->link->model_id, row == 0);
+        su_array_text(&cols[2], m->key, row == 0);
+        su_array_int64(&cols[3], m->timestamp, row == 0);
+        su_array_int64(&cols[4], m->step, row == 0);
+        su_array_double(&cols[5], m->value, row == 0);
+        su_array_text(&cols[6], m->link->dataset_name, row == 0);
+        su_array_text(&cols[7], m->link->dataset_digest, row == 0);
+        row++;
+    }
+    cols_close(cols, 8, params);
+    int rc = db_exec(model_points_sql, 8, params, NULL);
+    cols_cleanup(cols, 8);
+    return rc;
+}
+
 /* Writes points of one or more runs (runs[i]: point i's run) in the open
  * transaction: binary COPY, or the INSERT that skips stored twins when COPY
  * met one, then the latest-metrics and blocks statement; with commit, the
@@ -489,6 +537,8 @@ static int write_points(const int64_t *runs, const struct metric *metrics, size_
         copied = 0;
     }
     if (rc != DB_OK)
+        goto out;
+    if ((rc = write_model_points(runs, metrics, n)) != DB_OK)
         goto out;
     rc = write_latest(runs, metrics, ids, n, copied, commit);
 out:
@@ -778,7 +828,8 @@ out:
     return rc;
 }
 
-int store_metrics_write_group(struct metrics_write *items, size_t n)
+/* Items without a point for a logged model: one statement when it can. */
+static int write_group_plain(struct metrics_write *items, size_t n)
 {
     int rc;
     if (n == 0)
@@ -804,4 +855,67 @@ int store_metrics_write_group(struct metrics_write *items, size_t n)
                 items[i].rc = rc;
     }
     return rc;
+}
+
+/* Items with a point for a logged model: the transaction path, which writes
+ * the model side in the same commit. */
+static int write_group_linked(struct metrics_write *items, size_t n)
+{
+    int rc = DB_RETRY;
+    if (n == 0)
+        return DB_OK;
+    for (size_t i = 0; i < n; i++)
+        items[i].rc = DB_OK;
+    int64_t *run_ids = xcalloc(n, sizeof *run_ids);
+    for (int attempt = 0; attempt < 3 && rc == DB_RETRY; attempt++)
+        rc = write_group_once(items, n, run_ids);
+    free(run_ids);
+    if (rc != DB_OK) {
+        for (size_t i = 0; i < n; i++)
+            if (items[i].rc == DB_OK)
+                items[i].rc = rc;
+    }
+    return rc;
+}
+
+static int item_linked(const struct metrics_write *item)
+{
+    for (size_t p = 0; p < item->n; p++)
+        if (item->metrics[p].link != NULL)
+            return 1;
+    return 0;
+}
+
+int store_metrics_write_group(struct metrics_write *items, size_t n)
+{
+    size_t linked = 0;
+    for (size_t i = 0; i < n; i++)
+        linked += item_linked(&items[i]);
+    if (linked == 0)
+        return write_group_plain(items, n); /* the hot path, untouched */
+    /* split: plain items keep their one-statement write, linked ones go
+     * through a transaction of their own; each item is acknowledged only
+     * after the commit that holds it */
+    struct metrics_write *split = xmalloc(n * sizeof *split);
+    size_t *from = xmalloc(n * sizeof *from);
+    size_t nplain = 0, nlinked = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!item_linked(&items[i])) {
+            from[nplain] = i;
+            split[nplain++] = items[i];
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (item_linked(&items[i])) {
+            from[nplain + nlinked] = i;
+            split[nplain + nlinked++] = items[i];
+        }
+    }
+    int rc_plain = write_group_plain(split, nplain);
+    int rc_linked = write_group_linked(split + nplain, nlinked);
+    for (size_t k = 0; k < n; k++)
+        items[from[k]].rc = split[k].rc;
+    free(split);
+    free(from);
+    return rc_plain != DB_OK ? rc_plain : rc_linked;
 }

@@ -406,7 +406,43 @@ static int write_input(int64_t internal_id, const struct dataset_input *in)
     return rc;
 }
 
-int store_run_log_inputs(const char *run_id, const struct dataset_input *inputs, size_t n)
+/* The model id and step columns of links as array literals. */
+static void model_link_arrays(struct sbuf *ids, struct sbuf *steps, const struct model_link *l,
+                              size_t n)
+{
+    sbuf_init(ids);
+    sbuf_init(steps);
+    sbuf_addc(ids, '{');
+    sbuf_addc(steps, '{');
+    for (size_t i = 0; i < n; i++) {
+        su_array_text(ids, l[i].model_id, i == 0);
+        su_array_int64(steps, l[i].step, i == 0);
+    }
+    sbuf_addc(ids, '}');
+    sbuf_addc(steps, '}');
+}
+
+/* Links logged models used by a run inside the caller's transaction. */
+static int write_model_inputs(int64_t internal_id, const struct model_link *models, size_t n)
+{
+    struct sbuf ids, steps;
+    char id[24];
+
+    if (n == 0)
+        return DB_OK;
+    model_link_arrays(&ids, &steps, models, n);
+    const char *params[] = {su_i64(id, internal_id), ids.data};
+    int rc = db_exec("INSERT INTO run_model_inputs (run_id, model_id)"
+                     " SELECT DISTINCT $1::bigint, m FROM unnest($2::text[]) AS u(m) ORDER BY 2"
+                     " ON CONFLICT DO NOTHING",
+                     2, params, NULL);
+    sbuf_cleanup(&ids);
+    sbuf_cleanup(&steps);
+    return rc;
+}
+
+int store_run_log_inputs(const char *run_id, const struct dataset_input *inputs, size_t n,
+                         const struct model_link *models, size_t nmodels)
 {
     int64_t internal_id = 0;
     int rc;
@@ -418,8 +454,34 @@ int store_run_log_inputs(const char *run_id, const struct dataset_input *inputs,
     for (size_t i = 0; i < n; i++)
         if ((rc = write_input(internal_id, &inputs[i])) != DB_OK)
             goto fail;
+    if ((rc = write_model_inputs(internal_id, models, nmodels)) != DB_OK)
+        goto fail;
     return db_commit();
 fail:
     db_rollback();
+    return rc;
+}
+
+int store_run_log_outputs(const char *run_id, const struct model_link *models, size_t n)
+{
+    struct sbuf ids, steps;
+    PGresult *res = NULL;
+
+    model_link_arrays(&ids, &steps, models, n);
+    const char *params[] = {run_id, ids.data, steps.data};
+    /* one statement: the run looked up, the rows appended in request order
+     * (seq is an identity, so the insert's order is their order) */
+    int rc = db_exec("WITH run AS (SELECT id, lifecycle_stage FROM runs WHERE run_uuid = $1::uuid),"
+                     " ins AS (INSERT INTO run_model_outputs (run_id, model_id, step)"
+                     "   SELECT run.id, u.m, u.s FROM run,"
+                     "     unnest($2::text[], $3::bigint[]) WITH ORDINALITY AS u(m, s, o)"
+                     "   WHERE run.lifecycle_stage = 'active' ORDER BY u.o)"
+                     " SELECT lifecycle_stage FROM run",
+                     3, params, &res);
+    if (rc == DB_OK)
+        rc = PQntuples(res) == 0 ? DB_NOT_FOUND : su_active(res, 0, 0) ? DB_OK : DB_STATE;
+    PQclear(res);
+    sbuf_cleanup(&ids);
+    sbuf_cleanup(&steps);
     return rc;
 }

@@ -64,8 +64,16 @@ int store_run_log_batch_idem(const char *run_id, const char *idem_key, int *repl
                              size_t nparams, const struct kv *tags, size_t ntags,
                              struct arena *arena, struct param_conflict *conflict);
 
-/* Links datasets to a run (deduplicated per experiment by name and digest);
- * input tags are stored only when the link is new. */
-int store_run_log_inputs(const char *run_id, const struct dataset_input *inputs, size_t n);
+/* Links datasets to a run (deduplicated per experiment by name and digest;
+ * input tags are stored only when the link is new) and logged models used
+ * by it (models[i].model_id; a model linked again is a no-op), in one
+ * transaction. DB_NOT_FOUND, DB_STATE (run deleted). */
+int store_run_log_inputs(const char *run_id, const struct dataset_input *inputs, size_t n,
+                         const struct model_link *models, size_t nmodels);
+
+/* Appends the logged models a run produced (runs/outputs), in order; a
+ * repeat adds a repeated row. Model ids are not checked. DB_NOT_FOUND,
+ * DB_STATE (run deleted). */
+int store_run_log_outputs(const char *run_id, const struct model_link *models, size_t n);
 
 #endif

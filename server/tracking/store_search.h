@@ -61,6 +61,10 @@ struct search_run {
     size_t ntags;
     struct dataset_input *inputs;
     size_t ninputs;
+    struct model_link *model_outputs; /* runs/outputs, in the order logged */
+    size_t nmodel_outputs;
+    struct model_link *model_inputs; /* runs/log-inputs "models", by id */
+    size_t nmodel_inputs;
 };
 
 /* The database result a loaded page's params, tags and metrics point into
@@ -73,8 +77,9 @@ struct search_hold {
 void store_search_release(struct search_hold *hold);
 
 /* Loads params, tags, latest metrics (only the keys select names; all when
- * select is NULL) and dataset inputs of runs[0..n) (info filled, lists
- * zero): one statement, two more when a run has inputs. With hold, the
+ * select is NULL), dataset inputs and logged-model outputs and inputs of
+ * runs[0..n) (info filled, lists zero): one statement, two more when a run
+ * has inputs, one more when a run has model links. With hold, the
  * strings of params, tags and metrics stay in the result *hold keeps until
  * store_search_release; without, they are copied to the arena. Lists and
  * everything else live in the arena. Implemented in store_search_load.c. */

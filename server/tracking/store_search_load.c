@@ -1,13 +1,12 @@
 /* Loading what a search returns for each run: params, tags and latest
- * metrics (optionally only named keys, for wide experiments) and dataset
- * inputs. One statement reads every param, tag and metric of the whole page
- * (a UNION ALL of the three tables, each row tagged with the run's position
- * and its kind) and marks the runs that have inputs; only those runs cost
- * the dataset statements. Rows are bucketed by run in C and each run's
- * lists sorted there by key (bytewise), so PostgreSQL never sorts text.
- * Metric values stay in PostgreSQL's text form: float8 output is already
- * the shortest decimal that reads back exactly, so the reply copies it
- * instead of parsing and printing every double again. */
+ * metrics (optionally only named keys, for wide experiments), dataset
+ * inputs and logged-model outputs and inputs. One statement reads every param, tag and metric of
+ * the whole page (a UNION ALL of the three tables, each row tagged with the run's position and its
+ * kind) and marks the runs that have inputs or model links; only those runs cost the dataset
+ * statements or the model statement. Rows are bucketed by run in C and each run's lists sorted
+ * there by key (bytewise), so PostgreSQL never sorts text. Metric values stay in PostgreSQL's text
+ * form: float8 output is already the shortest decimal that reads back exactly, so the reply copies
+ * it instead of parsing and printing every double again. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +28,7 @@ enum child_kind {
     KIND_TAG = 1,
     KIND_METRIC = 2,
     KIND_INPUTS = 3, /* one row per run that has dataset inputs */
+    KIND_MODELS = 4, /* one row per run linked to logged models */
 };
 
 static void array_of(struct sbuf *b, const char *const *items, size_t n)
@@ -100,6 +100,10 @@ static int build_children_sql(struct sbuf *sql, const struct key_select *s, stru
     next_part(sql, &parts);
     sbuf_adds(sql, "SELECT r.ord, 3, NULL::text, NULL::text, NULL::bigint, NULL::bigint" FROM_PAGE
                    " WHERE EXISTS (SELECT 1 FROM run_inputs i WHERE i.run_id = r.id)");
+    next_part(sql, &parts);
+    sbuf_adds(sql, "SELECT r.ord, 4, NULL::text, NULL::text, NULL::bigint, NULL::bigint" FROM_PAGE
+                   " WHERE EXISTS (SELECT 1 FROM run_model_outputs o WHERE o.run_id = r.id)"
+                   " OR EXISTS (SELECT 1 FROM run_model_inputs i WHERE i.run_id = r.id)");
     return nparams;
 }
 
@@ -129,12 +133,14 @@ static const char *text_of(const PGresult *res, int r, int col, struct arena *ar
 
 /* Distributes the rows over the runs: counts, allocates, fills, sorts.
  * *with_inputs gets how many runs have dataset inputs (their ninputs is set
- * to 1 as a mark, see load_inputs). */
+ * to 1 as a mark, see load_inputs), *with_models how many are linked to
+ * logged models (nmodel_outputs 1, see load_models). */
 static void distribute(const PGresult *res, struct search_run *runs, size_t n, struct arena *arena,
-                       int keep, size_t *with_inputs)
+                       int keep, size_t *with_inputs, size_t *with_models)
 {
     int rows = PQntuples(res);
     *with_inputs = 0;
+    *with_models = 0;
     for (int r = 0; r < rows; r++) {
         long i = row_run(res, r, n);
         if (i < 0)
@@ -148,6 +154,10 @@ static void distribute(const PGresult *res, struct search_run *runs, size_t n, s
             break;
         case KIND_METRIC:
             runs[i].nmetrics++;
+            break;
+        case KIND_MODELS:
+            runs[i].nmodel_outputs = 1; /* a mark, see load_models */
+            (*with_models)++;
             break;
         default:
             runs[i].ninputs = 1;
@@ -285,6 +295,63 @@ out:
     return rc;
 }
 
+/* Loads the logged-model outputs (in seq order) and inputs (by model id)
+ * of the runs marked by distribute (nmodel_outputs 1), in one statement. */
+static int load_models(struct search_run *runs, size_t n, size_t marked, struct arena *arena)
+{
+    struct search_run **subset = arena_alloc(arena, marked * sizeof *subset);
+    struct sbuf ids;
+    PGresult *res = NULL;
+    size_t m = 0;
+
+    sbuf_init(&ids);
+    sbuf_addc(&ids, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (runs[i].nmodel_outputs == 0)
+            continue;
+        runs[i].nmodel_outputs = 0;
+        su_array_int64(&ids, runs[i].info.internal_id, m == 0);
+        subset[m++] = &runs[i];
+    }
+    sbuf_addc(&ids, '}');
+    const char *params[] = {ids.data};
+    int rc = db_exec("SELECT r.ord, 0 AS kind, o.model_id, o.step, o.seq" RUNS_OF
+                     " JOIN run_model_outputs o ON o.run_id = r.id"
+                     " UNION ALL SELECT r.ord, 1, i.model_id, 0, 0" RUNS_OF
+                     " JOIN run_model_inputs i ON i.run_id = r.id"
+                     " ORDER BY 1, 2, 5, 3",
+                     1, params, &res);
+    if (rc != DB_OK)
+        goto out;
+    int rows = PQntuples(res);
+    for (int r = 0; r < rows; r++) {
+        struct search_run *run = subset[su_int64(res, r, 0) - 1];
+        if (su_int64(res, r, 1) == 0)
+            run->nmodel_outputs++;
+        else
+            run->nmodel_inputs++;
+    }
+    for (size_t i = 0; i < m; i++) {
+        struct search_run *run = subset[i];
+        run->model_outputs =
+            arena_alloc(arena, (run->nmodel_outputs + 1) * sizeof(struct model_link));
+        run->model_inputs =
+            arena_alloc(arena, (run->nmodel_inputs + 1) * sizeof(struct model_link));
+        run->nmodel_outputs = run->nmodel_inputs = 0;
+    }
+    for (int r = 0; r < rows; r++) {
+        struct search_run *run = subset[su_int64(res, r, 0) - 1];
+        struct model_link *l = su_int64(res, r, 1) == 0 ? &run->model_outputs[run->nmodel_outputs++]
+                                                        : &run->model_inputs[run->nmodel_inputs++];
+        l->model_id = su_str(res, r, 2, arena);
+        l->step = su_int64(res, r, 3);
+    }
+out:
+    sbuf_cleanup(&ids);
+    PQclear(res);
+    return rc;
+}
+
 int store_search_load_runs(struct search_run *runs, size_t n, const struct key_select *select,
                            struct arena *arena, struct search_hold *hold)
 {
@@ -293,7 +360,7 @@ int store_search_load_runs(struct search_run *runs, size_t n, const struct key_s
     struct sbuf ids, sql, lists[4];
     const char *params[4];
     PGresult *res = NULL;
-    size_t with_inputs = 0;
+    size_t with_inputs = 0, with_models = 0;
 
     if (n == 0)
         return DB_OK;
@@ -312,12 +379,15 @@ int store_search_load_runs(struct search_run *runs, size_t n, const struct key_s
     sbuf_cleanup(&ids);
     if (rc != DB_OK)
         return rc;
-    distribute(res, runs, n, arena, hold != NULL, &with_inputs);
+    distribute(res, runs, n, arena, hold != NULL, &with_inputs, &with_models);
     if (hold != NULL)
         hold->res = res;
     else
         PQclear(res);
-    return with_inputs > 0 ? load_inputs(runs, n, with_inputs, arena) : DB_OK;
+    rc = with_inputs > 0 ? load_inputs(runs, n, with_inputs, arena) : DB_OK;
+    if (rc == DB_OK && with_models > 0)
+        rc = load_models(runs, n, with_models, arena);
+    return rc;
 }
 
 int store_search_load_children(struct run *runs, size_t n, const struct key_select *select,
@@ -341,6 +411,10 @@ int store_search_load_children(struct run *runs, size_t n, const struct key_sele
         run->ntags = f->ntags;
         run->inputs = f->inputs;
         run->ninputs = f->ninputs;
+        run->model_outputs = f->model_outputs;
+        run->nmodel_outputs = f->nmodel_outputs;
+        run->model_inputs = f->model_inputs;
+        run->nmodel_inputs = f->nmodel_inputs;
         run->nmetrics = f->nmetrics;
         run->metrics = f->nmetrics ? arena_alloc(arena, f->nmetrics * sizeof *run->metrics) : NULL;
         for (size_t k = 0; k < f->nmetrics; k++) {

@@ -39,6 +39,7 @@ struct options {
     const char *run_id;     /* log into this run instead of creating runs */
     const char *experiment; /* create runs in this experiment id instead of a new one */
     bool log_metric;        /* POST runs/log-metric with one point instead of log-batch */
+    const char *model_id;   /* every log-batch point also carries this logged model id */
 };
 
 struct response {
@@ -198,9 +199,9 @@ static int buf_append(char **buf, size_t *len, size_t *cap, const char *fmt, ...
 /* Builds the request template for one run: keys x steps points, step-major
  * (as a training loop logs every key at each step), with patchable step and
  * timestamp fields. Returns 0 or -1 on out-of-memory. */
-static int body_build(struct body *b, const char *run_id, int keys, int steps)
+static int body_build(struct body *b, const char *run_id, int keys, int steps, const char *model_id)
 {
-    size_t cap = (size_t)keys * (size_t)steps * 96 + 256;
+    size_t cap = (size_t)keys * (size_t)steps * (model_id ? 160 : 96) + 256;
     size_t len = 0;
     char *buf = malloc(cap);
     int npoints = keys * steps;
@@ -223,7 +224,11 @@ static int body_build(struct body *b, const char *run_id, int keys, int steps)
             if (buf_append(&buf, &len, &cap, "%*s,\"step\":", BENCH_TS_WIDTH, "") < 0)
                 goto out;
             b->step_off[p] = len;
-            if (buf_append(&buf, &len, &cap, "%*s}", BENCH_STEP_WIDTH, "") < 0)
+            if (buf_append(&buf, &len, &cap, "%*s", BENCH_STEP_WIDTH, "") < 0)
+                goto out;
+            if (model_id && buf_append(&buf, &len, &cap, ",\"model_id\":\"%s\"", model_id) < 0)
+                goto out;
+            if (buf_append(&buf, &len, &cap, "}") < 0)
                 goto out;
             p++;
         }
@@ -343,7 +348,7 @@ static int worker_setup(struct worker *w)
     n = snprintf(w->batch_url, sizeof(w->batch_url), "%s/api/2.0/mlflow/runs/log-batch", opt->url);
     if (n < 0 || (size_t)n >= sizeof(w->batch_url))
         return -1;
-    if (body_build(&w->body, w->run_id, opt->keys, opt->steps) < 0)
+    if (body_build(&w->body, w->run_id, opt->keys, opt->steps, opt->model_id) < 0)
         return -1;
     /* Warm-up: connects, and makes the server open its database connection. */
     if (send_batch(w, w->step_base, false) < 0)
@@ -399,29 +404,25 @@ static void usage(FILE *f)
                "  -r, --run-id ID       log into this run (threads use disjoint steps)\n"
                "  -e, --experiment ID   create the runs in this experiment\n"
                "  -m, --log-metric      one point per request through runs/log-metric, every\n"
-               "                        connection driven from one thread (-t: connections)\n");
+               "                        connection driven from one thread (-t: connections)\n"
+               "  -M, --model-id ID     log-batch points also carry model_id ID (MLflow 3)\n");
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
-        {"url", required_argument, NULL, 'u'},
-        {"threads", required_argument, NULL, 't'},
-        {"duration", required_argument, NULL, 'd'},
-        {"requests", required_argument, NULL, 'n'},
-        {"keys", required_argument, NULL, 'k'},
-        {"steps", required_argument, NULL, 's'},
-        {"run-id", required_argument, NULL, 'r'},
-        {"experiment", required_argument, NULL, 'e'},
-        {"help", no_argument, NULL, 'h'},
-        {"log-metric", no_argument, NULL, 'm'},
-        {NULL, 0, NULL, 0},
+        {"url", required_argument, NULL, 'u'},      {"threads", required_argument, NULL, 't'},
+        {"duration", required_argument, NULL, 'd'}, {"requests", required_argument, NULL, 'n'},
+        {"keys", required_argument, NULL, 'k'},     {"steps", required_argument, NULL, 's'},
+        {"run-id", required_argument, NULL, 'r'},   {"experiment", required_argument, NULL, 'e'},
+        {"help", no_argument, NULL, 'h'},           {"log-metric", no_argument, NULL, 'm'},
+        {"model-id", required_argument, NULL, 'M'}, {NULL, 0, NULL, 0},
     };
     long v;
     int c;
 
     *o = (struct options){.threads = 8, .duration = 20, .keys = 10, .steps = 100};
-    while ((c = getopt_long(argc, argv, "u:t:d:n:k:s:r:e:hm", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "u:t:d:n:k:s:r:e:hmM:", longopts, NULL)) != -1) {
         switch (c) {
         case 'u':
             o->url = optarg;
@@ -459,6 +460,9 @@ static int parse_args(int argc, char **argv, struct options *o)
             break;
         case 'm':
             o->log_metric = true;
+            break;
+        case 'M':
+            o->model_id = optarg;
             break;
         case 'h':
             usage(stdout);

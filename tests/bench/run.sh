@@ -3,8 +3,9 @@
 # exptrackd, drives runs/log-batch with bin/loadgen, then measures the physical
 # limit on the same table: binary COPY by a small C program (bin/copy_bench,
 # the goal's yardstick) and parallel psql COPY text; then single-point
-# runs/log-metric from many connections with group commit on and off; and
-# prints the rates and ratios. Not a correctness test beyond "every request
+# runs/log-metric from many connections with group commit on and off; then
+# log-batch whose points carry a logged model's id; and prints the rates
+# and ratios. Not a correctness test beyond "every request
 # got 200 and every point was stored". Cleans up every process and file it
 # made, whatever happens.
 #
@@ -428,6 +429,32 @@ mean_p50() { awk -v t="${gc_p50[$1]}" -v n="$gc_slices" 'BEGIN { print t / n }';
 gc_on_rps=$(rate on) gc_on_p50=$(mean_p50 on) gc_on_p99=${gc_p99[on]}
 gc_off_rps=$(rate off) gc_off_p50=$(mean_p50 off) gc_off_p99=${gc_p99[off]}
 
+# --- Phase 6: log-batch whose points carry a model_id -----------------------------
+# MLflow 3 links metrics to logged models: each such point is written to the
+# run and to logged_model_metrics in one commit (docs/architecture.md). Last,
+# so that the phases before it run on the same tables as they always did.
+# The model row is made here directly (its endpoints are not what is measured).
+model_id=m-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+sql "INSERT INTO logged_models (model_id, experiment_id, name, status, artifact_location,
+     creation_time, last_updated_time) VALUES ('$model_id', 0, 'bench', 1,
+     'mlflow-artifacts:/0/models/$model_id/artifacts', 0, 0)" >/dev/null
+start_server
+log "log-batch with model_id: $threads clients, $wide_duration s"
+run_loadgen "$tmp/loadgen.model.out" "$wide_duration" --threads "$threads" --keys "$keys" \
+    --steps "$steps" --model-id "$model_id"
+stop_pid "$server_pid"
+server_pid=""
+linked=$(grep '^RESULT ' "$tmp/loadgen.model.out")
+linked_rate=$(result_field points_per_s "$linked")
+linked_p50=$(result_field p50_ms "$linked")
+linked_p99=$(result_field p99_ms "$linked")
+linked_stored=$(result_field stored_points "$linked")
+model_rows=$(sql "SELECT count(*) FROM logged_model_metrics WHERE model_id = '$model_id'")
+if [ "$model_rows" != "$linked_stored" ]; then
+    log "logged_model_metrics holds $model_rows rows but exptrackd acknowledged $linked_stored points"
+    exit 1
+fi
+
 # --- Summary ----------------------------------------------------------------
 printf '\nmachine: %s cores, %s MiB memory, load average %s (at the end)\n' "$(nproc)" \
     "$(awk '/^MemTotal/ { printf "%d", $2 / 1024 }' /proc/meminfo)" "$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -445,7 +472,8 @@ awk -v X="$ingest_rate" -v xs="$ingest_secs" -v pts="$points" -v stored="$stored
     -v goff="$gc_off_rps" -v goff50="$gc_off_p50" -v goff99="$gc_off_p99" \
     -v wthr="$wide_threads" -v W="$wide_rate" -v w50="$wide_p50" -v w99="$wide_p99" \
     -v goal="$min_ratio" -v gcgoal="$min_gc_ratio" -v npairs="$pairs" -v pp="$pair_points" -v ps="$pair_secs" \
-    -v pr="$pair_rows" -v pcs="$pair_copy_secs" '
+    -v pr="$pair_rows" -v pcs="$pair_copy_secs" \
+    -v LX="$linked_rate" -v l50="$linked_p50" -v l99="$linked_p99" '
 function row(name, secs, rate, wal, n, pg, cli, note) {
     printf "  %-24s %8.2f %10.0f %10.1f %10.2f %10.2f %10.2f  %s\n", name, secs, rate, wal / n,
         pg * 1e6 / n, cli * 1e6 / n, (pg + cli) * 1e6 / n, note
@@ -461,6 +489,7 @@ BEGIN {
     PX = pp / ps; PB = pr / pcs
     printf "back-to-back pairs (%d x log-batch %d clients, then binary COPY of as many rows): %.0f points/s vs %.0f rows/s  ratio: %.2f\n", npairs, thr, PX, PB, PX / PB
     printf "log-metric 1 point, %d connections, %d slices each in turns: group commit %.0f req/s (p50 %.1f ms, p99 %.1f ms), one commit per request %.0f req/s (p50 %.1f ms, p99 %.1f ms)  ratio: %.1f\n", gcc, gsl, gon, gon50, gon99, goff, goff50, goff99, gon / goff
+    printf "ingest with model_id: exptrackd log-batch (%d pts/req, %d clients, every point also for a logged model): %.0f points/s (p50 %.1f ms, p99 %.1f ms)  vs without: %.2f\n", ppr, thr, LX, l50, l99, LX / X
     printf "\n"
     printf "  %-24s %8s %10s %10s %10s %10s %10s\n", "", "", "", "WAL", "pg cpu", "client cpu", "total cpu"
     printf "  %-24s %8s %10s %10s %10s %10s %10s\n", "phase", "seconds", "rows/s", "B/row", "us/row", "us/row", "us/row"
