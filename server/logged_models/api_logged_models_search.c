@@ -188,7 +188,9 @@ static int token_decode(const char *token, const json_t *bound, int64_t *offset,
     if (len > 0 && b64_decode(token, len, buf, B64_DECODED_MAX(len), &n) == 0)
         t = json_loadb(buf, n, 0, NULL);
     json_t *off = json_object_get(t, "offset");
-    if (!json_is_object(t) || !json_is_integer(off) || json_integer_value(off) < 0) {
+    /* offsets past 2^50 are no page this server made (and keep offset + limit in range) */
+    if (!json_is_object(t) || !json_is_integer(off) || json_integer_value(off) < 0 ||
+        json_integer_value(off) > ((json_int_t)1 << 50)) {
         reply_error(r, ERR_INVALID_PARAMETER_VALUE, "Invalid page token");
         goto out;
     }

@@ -229,8 +229,25 @@ int store_lm_search(const struct lm_search *s, struct arena *arena, struct logge
     for (size_t i = 0; i < s->nexperiments; i++)
         su_array_int64(&ids, s->experiment_ids[i], i == 0);
     sbuf_addc(&ids, '}');
-    sbuf_adds(&q.sql, "SELECT " LM_COLUMNS " FROM logged_models m WHERE m.experiment_id = ANY (");
-    bind(&q, ids.data, "::bigint[])");
+    /* The default order over several experiments: the first offset + limit
+     * + 1 rows of each (an index scan apiece), merged; "= ANY" would read
+     * and sort every model of the experiments. */
+    int per_experiment = s->nexperiments > 1 && s->norder == 0;
+    char top[24];
+    if (per_experiment) {
+        sbuf_adds(&q.sql, "SELECT " LM_COLUMNS " FROM unnest(");
+        bind(&q, ids.data, "::bigint[]");
+        sbuf_adds(&q.sql, ") AS e(id) CROSS JOIN LATERAL (SELECT m.* FROM logged_models m"
+                          " WHERE m.experiment_id = e.id");
+    } else if (s->nexperiments == 1) {
+        /* one experiment: "=" lets the index give the default order */
+        sbuf_adds(&q.sql, "SELECT " LM_COLUMNS " FROM logged_models m WHERE m.experiment_id = ");
+        bind(&q, su_i64(top, s->experiment_ids[0]), "::bigint");
+    } else {
+        sbuf_adds(&q.sql,
+                  "SELECT " LM_COLUMNS " FROM logged_models m WHERE m.experiment_id = ANY (");
+        bind(&q, ids.data, "::bigint[])");
+    }
     sbuf_adds(&q.sql, " AND m.lifecycle_stage = '" STORE_LIFECYCLE_ACTIVE "'");
     for (size_t i = 0; i < nconds; i++)
         condition(&q, s, &s->filter->conds[i]);
@@ -240,6 +257,11 @@ int store_lm_search(const struct lm_search *s, struct arena *arena, struct logge
                           " WHERE mm.model_id = m.model_id");
         dataset_match(&q, s);
         sbuf_addc(&q.sql, ')');
+    }
+    if (per_experiment) {
+        sbuf_adds(&q.sql, " ORDER BY m.creation_time DESC, m.model_id ASC LIMIT ");
+        bind(&q, arena_strdup(arena, su_i64(top, s->offset + s->limit + 1)), "");
+        sbuf_adds(&q.sql, ") m");
     }
     for (size_t i = 0; i < s->norder; i++) {
         order_key(&q, &s->order[i], i == 0);

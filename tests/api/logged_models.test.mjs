@@ -244,6 +244,18 @@ for (const prefix of PREFIXES) {
             assertError(await s({ max_results: 2, order_by: [{ field_name: 'name' }], page_token: p1.next_page_token }), 400, 'INVALID_PARAMETER_VALUE', 'Order by in the page token');
             assertError(await s({ page_token: 'garbage!' }), 400, 'INVALID_PARAMETER_VALUE', 'page token');
             assertError(await s({ page_token: Buffer.from('{"offset": -1}').toString('base64') }), 400, 'INVALID_PARAMETER_VALUE', 'page token');
+            assertError(await s({ page_token: Buffer.from(`{"experiment_ids": [${e}], "offset": 9223372036854775807}`).toString('base64') }), 400, 'INVALID_PARAMETER_VALUE', 'page token');
+            // several experiments in the default order: merged per experiment, paged alike
+            const e2 = await c.createExperiment(uniqueName('lms2'));
+            const z = await create({ name: 'zeta' }, e2);
+            const both = async (body) => (assertOk(await c.post('/logged-models/search', { experiment_ids: [e, e2], ...body })).models || []).map((m) => m.info.name);
+            assert.deepEqual(await both({}), ['zeta', 'gamma', 'beta', 'alpha']);
+            const q1 = assertOk(await c.post('/logged-models/search', { experiment_ids: [e, e2], max_results: 3 }));
+            assert.deepEqual(q1.models.map((m) => m.info.name), ['zeta', 'gamma', 'beta']);
+            const q2 = assertOk(await c.post('/logged-models/search', { experiment_ids: [e, e2], max_results: 3, page_token: q1.next_page_token }));
+            assert.deepEqual(q2.models.map((m) => m.info.name), ['alpha']);
+            assert.deepEqual(await both({ filter: "name != 'gamma'", order_by: [{ field_name: 'name', ascending: false }] }), ['zeta', 'beta', 'alpha']);
+            assert.equal(z.experiment_id, e2);
             assert.equal((assertOk(await s({ max_results: 0 })).models || []).length, 3, '0 means 100');
             assertError(await s({ max_results: 1001 }), 400, 'INVALID_PARAMETER_VALUE', 'max_results');
             assertError(await s({ max_results: -1 }), 400, 'INVALID_PARAMETER_VALUE', 'max_results');
