@@ -146,10 +146,13 @@ void api_logged_models_create(const struct request *req, struct reply *r)
     if ((m.model_type && check_length("model_type", m.model_type, MAX_LM_FIELD_LENGTH, r)) ||
         (m.source_run_id && check_length("source_run_id", m.source_run_id, MAX_LM_FIELD_LENGTH, r)))
         goto out;
-    if (read_kv(&in, "params", &arena, (struct kv **)&m.params, &m.nparams, r) != JX_OK ||
-        distinct_keys(m.params, m.nparams, r) != JX_OK ||
-        read_kv(&in, "tags", &arena, (struct kv **)&m.tags, &m.ntags, r) != JX_OK)
+    struct kv *params, *tags;
+    if (read_kv(&in, "params", &arena, &params, &m.nparams, r) != JX_OK ||
+        distinct_keys(params, m.nparams, r) != JX_OK ||
+        read_kv(&in, "tags", &arena, &tags, &m.ntags, r) != JX_OK)
         goto out;
+    m.params = params;
+    m.tags = tags;
     ids_new_run_id(run_hex);
     snprintf(model_id, sizeof model_id, "m-%s", run_hex);
     m.model_id = model_id;
@@ -168,9 +171,9 @@ out:
 }
 
 /* The path after the prefix split at its first '/': the model id (copied
- * into id) and what follows ("" when nothing). Returns 0, or -1 when the
- * id is too long to be one (then not found). */
-static int split_path(const struct request *req, char id[64], const char **rest)
+ * into id, cut to 63 bytes: a longer one is no id and will not be found)
+ * and what follows ("" when nothing). */
+static void split_path(const struct request *req, char id[64], const char **rest)
 {
     const char *p = input_path_after(req, LM_ROUTE_PREFIX);
     if (p == NULL)
@@ -182,7 +185,6 @@ static int split_path(const struct request *req, char id[64], const char **rest)
         n = 63;
     memcpy(id, p, n);
     id[n] = '\0';
-    return 0;
 }
 
 static void no_endpoint(const struct request *req, struct reply *r)
