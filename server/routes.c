@@ -7,6 +7,7 @@
 #include "artifacts/api.h"
 #include "auth/api.h"
 #include "events/api.h"
+#include "logged_models/api.h"
 #include "ops/api.h"
 #include "registry/api.h"
 #include "tracking/api.h"
@@ -150,6 +151,22 @@ static const struct route table[] = {
      NULL, PERM_EDIT, TARGET_MODEL_NAME},
     {"DELETE", MOUNT_API, "/mlflow/model-versions/delete-tag", api_registry_versions_delete_tag,
      BODY_LOOSE, NULL, PERM_MANAGE, TARGET_MODEL_NAME},
+
+    /* MLflow 3 logged models: permissions of the model's experiment
+     * (mlflow-models-api.md 6.2). The routes with a model id in the path
+     * are prefix routes, one per method; search filters by experiment. */
+    {"POST", MOUNT_API, "/mlflow/logged-models", api_logged_models_create, BODY_JSON, NULL,
+     PERM_EDIT, TARGET_EXPERIMENT_ID},
+    {"POST", MOUNT_API, "/mlflow/logged-models/search", api_logged_models_search, BODY_JSON, NULL,
+     PERM_USER, TARGET_NONE},
+    {"GET", MOUNT_API_PREFIX, "/mlflow/logged-models/", api_logged_models_get_path, BODY_NONE, NULL,
+     PERM_READ, TARGET_LOGGED_MODEL},
+    {"PATCH", MOUNT_API_PREFIX, "/mlflow/logged-models/", api_logged_models_patch_path, BODY_LOOSE,
+     NULL, PERM_EDIT, TARGET_LOGGED_MODEL},
+    {"POST", MOUNT_API_PREFIX, "/mlflow/logged-models/", api_logged_models_post_path, BODY_JSON,
+     NULL, PERM_EDIT, TARGET_LOGGED_MODEL},
+    {"DELETE", MOUNT_API_PREFIX, "/mlflow/logged-models/", api_logged_models_delete_path,
+     BODY_LOOSE, NULL, PERM_MANAGE, TARGET_LOGGED_MODEL},
     {"POST", MOUNT_API, "/mlflow/users/create", api_users_create, BODY_JSON, NULL, PERM_ADMIN,
      TARGET_NONE},
     {"GET", MOUNT_API, "/mlflow/users/get", api_users_get, BODY_NONE, NULL, PERM_SELF, TARGET_NONE},

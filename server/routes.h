@@ -66,6 +66,8 @@ enum route_target {
     TARGET_NEW_EXPERIMENT,  /* creates one: its creator gets MANAGE */
     TARGET_MODEL_NAME,      /* the registered model "name" (query for GET, else the body) */
     TARGET_NEW_MODEL,       /* creates a registered model: its creator gets MANAGE */
+    TARGET_LOGGED_MODEL, /* the experiment of the logged model "<model_id>" after the route's path
+                          */
 };
 
 struct route {

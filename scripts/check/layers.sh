@@ -21,7 +21,7 @@ set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 server=$root/server
-domains='auth|db|tracking|search|artifacts|events|ops|registry'
+domains='auth|db|tracking|search|artifacts|events|ops|registry|logged_models'
 bad=0
 
 violation() {

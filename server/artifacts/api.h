@@ -19,6 +19,16 @@ void api_artifacts_mpu(const struct request *req, struct reply *r);
 void api_artifacts_list_run(const struct request *req, struct reply *r);
 void api_artifacts_get_artifact(const struct request *req, struct reply *r);
 
+/* The artifact routes of a logged model (mlflow-models-api.md 2.1, 2.6),
+ * called by server/logged_models/ with the model id of the path:
+ * logged-models/{id}/artifacts/directories (query artifact_directory_path,
+ * optional) answers {root_uri, files?} with paths relative to the model's
+ * root; logged-models/{id}/artifacts/files (query artifact_file_path,
+ * required) streams one file. An unknown model is a 404. */
+void api_artifacts_model_directories(const struct request *req, const char *model_id,
+                                     struct reply *r);
+void api_artifacts_model_file(const struct request *req, const char *model_id, struct reply *r);
+
 /* Sets the largest artifact an upload may carry (bytes; 413 past it). Call
  * once before the HTTP server starts. */
 void api_artifacts_configure(int64_t max_size);

@@ -48,10 +48,29 @@ int api_art_parse(const char *path, int flags, struct arena *arena, struct art_t
 
 int api_art_resolve(struct art_target *t, struct arena *arena)
 {
-    int rc = store_artifact_run(t->proxy.run_id, arena, &t->run);
+    int rc = t->proxy.model_id[0] ? store_artifact_model(t->proxy.model_id, arena, &t->run)
+                                  : store_artifact_run(t->proxy.run_id, arena, &t->run);
     if (rc == DB_OK && t->run.experiment_id != t->proxy.experiment_id)
         rc = DB_NOT_FOUND; /* auth derives the experiment from the path: it must be the run's */
     return rc;
+}
+
+const char *api_art_owner_id(const struct art_target *t)
+{
+    return t->proxy.model_id[0] ? t->proxy.model_id : t->proxy.run_id;
+}
+
+void api_art_owner_not_found(struct reply *r, int rc, const struct art_target *t)
+{
+    char msg[200];
+
+    if (t->proxy.model_id[0] == '\0') {
+        api_run_not_found(r, rc, t->proxy.run_id);
+        return;
+    }
+    snprintf(msg, sizeof msg, "Logged model with ID '%s' not found in experiment %lld.",
+             t->proxy.model_id, (long long)t->proxy.experiment_id);
+    reply_store_error(r, rc, msg);
 }
 
 void api_art_store_error(struct reply *r, int rc, const char *run_id, const char *path)
@@ -67,7 +86,8 @@ void api_art_store_error(struct reply *r, int rc, const char *run_id, const char
                     "Invalid path '%.300s': a file and a directory cannot share a path", path);
         return;
     }
-    snprintf(msg, sizeof msg, "No artifact at '%.300s' in run %.40s", path, run_id);
+    snprintf(msg, sizeof msg, "No artifact at '%.300s' in %s %.40s", path,
+             run_id[0] == 'm' ? "logged model" : "run", run_id);
     reply_store_error(r, rc, msg);
 }
 
@@ -92,18 +112,18 @@ static json_t *file_infos(const struct artifact_entry *e, size_t n, const char *
 
 /* Lists directory rel of a run: *files stays NULL for a file, a missing
  * path or an empty directory (the client reads "nothing" as "a file"). */
-static int list_dir(int64_t run, const char *rel, const char *prefix, struct arena *arena,
-                    json_t **files)
+static int list_dir(const struct artifact_owner *owner, const char *rel, const char *prefix,
+                    struct arena *arena, json_t **files)
 {
     struct artifact_file f;
     struct artifact_entry *e;
     size_t n;
 
     *files = NULL;
-    int rc = rel[0] ? store_artifact_stat(run, rel, &f) : DB_NOT_FOUND;
+    int rc = rel[0] ? store_artifact_stat(owner, rel, &f) : DB_NOT_FOUND;
     if (rc != DB_NOT_FOUND)
         return rc; /* DB_OK: a file lists as nothing */
-    rc = store_artifact_list(run, rel, arena, &e, &n);
+    rc = store_artifact_list(owner, rel, arena, &e, &n);
     if (rc == DB_OK)
         *files = file_infos(e, n, prefix);
     return rc;
@@ -117,10 +137,10 @@ static int list_target(struct art_target *t, struct arena *arena, json_t **files
     if (rc != DB_OK)
         return rc;
     if (t->proxy.depth == 3)
-        return list_dir(t->run.internal_id, t->rel, "", arena, files);
+        return list_dir(&t->run.owner, t->rel, "", arena, files);
     /* "<exp>/<run>": the run's one directory, when it holds anything */
     json_t *inside = NULL;
-    rc = list_dir(t->run.internal_id, "", "", arena, &inside);
+    rc = list_dir(&t->run.owner, "", "", arena, &inside);
     if (rc == DB_OK && inside != NULL)
         *files = json_pack("[{s:s, s:b}]", "path", "artifacts", "is_dir", 1);
     json_decref(inside);
@@ -168,19 +188,20 @@ void api_artifacts_delete(const struct request *req, struct reply *r)
         goto out;
     if (t.proxy.depth != 3) {
         api_art_bad_path(r, path,
-                         "deletes reach only into a run's artifacts "
-                         "(<experiment_id>/<run_id>/artifacts/...)");
+                         "deletes reach only into a run's or a logged model's artifacts "
+                         "(<experiment_id>/<run_id>/artifacts/..., "
+                         "<experiment_id>/models/<model_id>/artifacts/...)");
         goto out;
     }
     int rc = api_art_resolve(&t, &arena);
     if (rc == DB_OK && t.run.deleted)
         rc = DB_STATE;
     if (rc == DB_OK)
-        rc = store_artifact_delete(t.run.internal_id, t.rel, &removed);
+        rc = store_artifact_delete(&t.run.owner, t.rel, &removed);
     if (rc == DB_OK || rc == DB_NOT_FOUND) /* nothing there: still done */
         reply_json(r, json_object());
     else
-        api_art_store_error(r, rc, t.proxy.run_id, t.rel);
+        api_art_store_error(r, rc, api_art_owner_id(&t), t.rel);
 out:
     arena_cleanup(&arena);
 }
@@ -236,11 +257,54 @@ void api_artifacts_list_run(const struct request *req, struct reply *r)
         goto out;
     }
     char *rel = arena_strndup(&arena, path, len);
-    if ((rc = list_dir(run.internal_id, rel, rel, &arena, &files)) != DB_OK) {
+    if ((rc = list_dir(&run.owner, rel, rel, &arena, &files)) != DB_OK) {
         reply_store_error(r, rc, "");
         goto out;
     }
     json_t *obj = json_pack("{s:s}", "root_uri", run.artifact_uri ? run.artifact_uri : "");
+    if (files != NULL)
+        json_object_set_new(obj, "files", files);
+    reply_json(r, obj);
+out:
+    arena_cleanup(&arena);
+}
+
+void api_artifacts_model_directories(const struct request *req, const char *model_id,
+                                     struct reply *r)
+{
+    struct input in = input_from(req);
+    struct arena arena;
+    struct artifact_run model;
+    const char *path = "";
+    size_t len;
+    json_t *files = NULL;
+    char msg[120];
+
+    arena_init(&arena);
+    int rc = jx_string(&in, "artifact_directory_path", &path, r);
+    if (rc == JX_BAD)
+        goto out;
+    if (rc == JX_ABSENT)
+        path = "";
+    const char *why =
+        artifact_path_check(path, ARTIFACT_PATH_EMPTY_OK | ARTIFACT_PATH_TRAILING_SLASH, &len);
+    if (why != NULL) {
+        api_art_bad_path(r, path, why);
+        goto out;
+    }
+    rc = strlen(model_id) == 34 ? store_artifact_model(model_id, &arena, &model) : DB_NOT_FOUND;
+    if (rc != DB_OK) {
+        snprintf(msg, sizeof msg, "Logged model with ID '%.40s' not found.",
+                 strlen(model_id) == 34 ? model_id : "?");
+        reply_store_error(r, rc, msg);
+        goto out;
+    }
+    char *rel = arena_strndup(&arena, path, len);
+    if ((rc = list_dir(&model.owner, rel, rel, &arena, &files)) != DB_OK) {
+        reply_store_error(r, rc, "");
+        goto out;
+    }
+    json_t *obj = json_pack("{s:s}", "root_uri", model.artifact_uri ? model.artifact_uri : "");
     if (files != NULL)
         json_object_set_new(obj, "files", files);
     reply_json(r, obj);

@@ -17,11 +17,11 @@
 /* An upload being received. */
 struct upload {
     struct artifact_upload *u;
-    int64_t run;
+    struct artifact_owner owner;
     int64_t max;
     int ui;              /* the UI's upload-artifact: an empty body is refused, success is empty */
     enum api_error over; /* what a body over max is: 413, or 400 for the UI (as MLflow) */
-    char run_id[33];
+    char run_id[40];     /* or the model's id */
     char *path;
 };
 
@@ -46,7 +46,7 @@ static int length_ok(const struct request *req, enum api_error code, int64_t max
 static struct upload *upload_start(const struct request *req, const struct artifact_run *run,
                                    const char *run_id, const char *path, int ui, struct reply *r)
 {
-    int rc = run->deleted ? DB_STATE : store_artifact_check_path(run->internal_id, path);
+    int rc = run->deleted ? DB_STATE : store_artifact_check_path(&run->owner, path);
     if (rc != DB_OK) {
         api_art_store_error(r, rc, run_id, path);
         return NULL;
@@ -58,7 +58,7 @@ static struct upload *upload_start(const struct request *req, const struct artif
     if (!length_ok(req, over, max, r))
         return NULL;
     struct upload *up = xcalloc(1, sizeof *up);
-    up->run = run->internal_id;
+    up->owner = run->owner;
     up->max = max;
     up->over = over;
     up->ui = ui;
@@ -80,16 +80,17 @@ static void *proxy_begin(const struct request *req, struct reply *r)
         goto out;
     if (t.proxy.depth != 3 || t.rel[0] == '\0') {
         api_art_bad_path(r, path,
-                         "uploads go to a file in a run's artifacts "
-                         "(<experiment_id>/<run_id>/artifacts/<path>)");
+                         "uploads go to a file in a run's or a logged model's artifacts "
+                         "(<experiment_id>/<run_id>/artifacts/<path>, "
+                         "<experiment_id>/models/<model_id>/artifacts/<path>)");
         goto out;
     }
     int rc = api_art_resolve(&t, &arena);
     if (rc != DB_OK) {
-        api_run_not_found(r, rc, t.proxy.run_id);
+        api_art_owner_not_found(r, rc, &t);
         goto out;
     }
-    up = upload_start(req, &t.run, t.proxy.run_id, t.rel, 0, r);
+    up = upload_start(req, &t.run, api_art_owner_id(&t), t.rel, 0, r);
 out:
     arena_cleanup(&arena);
     return up;
@@ -123,7 +124,7 @@ static void upload_end(void *state, int complete, struct reply *r)
         store_artifact_upload_abort(up->u);
         reply_error(r, ERR_INVALID_PARAMETER_VALUE, "Empty artifact: the request body is empty");
     } else {
-        int rc = store_artifact_upload_commit(up->u, up->run, up->path, NULL);
+        int rc = store_artifact_upload_commit(up->u, &up->owner, up->path, NULL);
         if (rc != DB_OK)
             api_art_store_error(r, rc, up->run_id, up->path);
         else if (up->ui)
@@ -230,14 +231,14 @@ static void unsatisfiable(struct reply *r, int64_t size)
 }
 
 /* Streams the file at rel of a run, honouring Range and If-None-Match. */
-static void send_file(const struct request *req, int64_t run, const char *run_id, const char *rel,
-                      struct reply *r)
+static void send_file(const struct request *req, const struct artifact_owner *owner,
+                      const char *run_id, const char *rel, struct reply *r)
 {
     struct artifact_file f;
     char etag[72], range[96];
     int64_t start = 0, len;
 
-    int rc = store_artifact_stat(run, rel, &f);
+    int rc = store_artifact_stat(owner, rel, &f);
     if (rc != DB_OK) {
         api_art_store_error(r, rc, run_id, rel);
         return;
@@ -286,9 +287,9 @@ void api_artifacts_download(const struct request *req, struct reply *r)
         goto out;
     int rc = t.proxy.depth == 3 && t.rel[0] ? api_art_resolve(&t, &arena) : DB_NOT_FOUND;
     if (rc == DB_OK)
-        send_file(req, t.run.internal_id, t.proxy.run_id, t.rel, r);
+        send_file(req, &t.run.owner, api_art_owner_id(&t), t.rel, r);
     else
-        api_art_store_error(r, rc, t.proxy.depth >= 2 ? t.proxy.run_id : "", path);
+        api_art_store_error(r, rc, t.proxy.depth >= 2 ? api_art_owner_id(&t) : "", path);
 out:
     arena_cleanup(&arena);
 }
@@ -301,6 +302,41 @@ void api_artifacts_get_artifact(const struct request *req, struct reply *r)
 
     arena_init(&arena);
     if (query_target(req, &arena, &run, &run_id, &path, r) == 0)
-        send_file(req, run.internal_id, run_id, path, r);
+        send_file(req, &run.owner, run_id, path, r);
+    arena_cleanup(&arena);
+}
+
+void api_artifacts_model_file(const struct request *req, const char *model_id, struct reply *r)
+{
+    struct input in = input_from(req);
+    struct arena arena;
+    struct artifact_run model;
+    const char *path = NULL;
+    size_t len;
+    char msg[120];
+
+    arena_init(&arena);
+    int rc = jx_string(&in, "artifact_file_path", &path, r);
+    if (rc == JX_BAD)
+        goto out;
+    if (rc == JX_ABSENT || path[0] == '\0') {
+        reply_error(r, ERR_BAD_REQUEST,
+                    "Request must include the \"artifact_file_path\" query parameter.");
+        goto out;
+    }
+    const char *why = artifact_path_check(path, 0, &len);
+    if (why != NULL) {
+        api_art_bad_path(r, path, why);
+        goto out;
+    }
+    rc = strlen(model_id) == 34 ? store_artifact_model(model_id, &arena, &model) : DB_NOT_FOUND;
+    if (rc != DB_OK) {
+        snprintf(msg, sizeof msg, "Logged model with ID '%.40s' not found.",
+                 strlen(model_id) == 34 ? model_id : "?");
+        reply_store_error(r, rc, msg);
+        goto out;
+    }
+    send_file(req, &model.owner, model_id, path, r);
+out:
     arena_cleanup(&arena);
 }

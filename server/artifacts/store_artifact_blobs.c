@@ -18,10 +18,11 @@
 #define MAX_TX_RETRIES 3
 #define GC_BATCH "200"
 
-/* Serialises commits to one run's files (two-key advisory lock, so it never
- * meets the one-key lock of migrations): replacing a path and the
- * file-versus-directory check must see each other. */
+/* Serialises commits to one run's (or model's) files (two-key advisory
+ * lock, so it never meets the one-key lock of migrations): replacing a path
+ * and the file-versus-directory check must see each other. */
 #define RUN_LOCK_SQL "SELECT pg_advisory_xact_lock(1095914566, ($1::bigint % 2147483647)::int)"
+#define MODEL_LOCK_SQL "SELECT pg_advisory_xact_lock(1095914567, hashtext($1))"
 
 /* The chunk buffer starts this small and doubles up to a whole chunk, so an
  * upload that has sent little (or nothing yet) holds little memory. */
@@ -178,7 +179,7 @@ void store_artifact_upload_abort(struct artifact_upload *u)
 /* Commit-time inputs that stay the same across retries. */
 struct commit_args {
     struct artifact_upload *u;
-    const char *run; /* decimal internal id */
+    const struct artifact_owner *owner;
     const char *path;
     unsigned char digest[32];
     char size[24];
@@ -238,15 +239,19 @@ static int name_blob(const struct commit_args *a, int64_t *blob_id)
     return rc;
 }
 
-/* Checks that the run is active and the path free, under the run's lock. */
-static int check_run(const struct commit_args *a, int64_t run)
+/* Checks that the run is active (a model: that it exists) and the path
+ * free, under the owner's lock. */
+static int check_owner(const struct commit_args *a)
 {
-    const char *params[] = {a->run};
+    const char *params[] = {a->owner->key};
+    int model = a->owner->kind == ARTIFACT_OWNER_MODEL;
     PGresult *res = NULL;
 
-    int rc = db_exec(RUN_LOCK_SQL, 1, params, NULL);
+    int rc = db_exec(model ? MODEL_LOCK_SQL : RUN_LOCK_SQL, 1, params, NULL);
     if (rc == DB_OK)
-        rc = db_exec("SELECT lifecycle_stage FROM runs WHERE id = $1", 1, params, &res);
+        rc = db_exec(model ? "SELECT 'active' FROM logged_models WHERE model_id = $1"
+                           : "SELECT lifecycle_stage FROM runs WHERE id = $1",
+                     1, params, &res);
     if (rc != DB_OK)
         return rc;
     if (PQntuples(res) == 0)
@@ -254,31 +259,36 @@ static int check_run(const struct commit_args *a, int64_t run)
     else if (!su_active(res, 0, 0))
         rc = DB_STATE;
     PQclear(res);
-    return rc == DB_OK ? store_artifact_check_path(run, a->path) : rc;
+    return rc == DB_OK ? store_artifact_check_path(a->owner, a->path) : rc;
 }
 
 /* One attempt at the commit transaction. *reused: an existing blob was
  * linked, so the pending one is to be dropped. */
-static int commit_once(const struct commit_args *a, int64_t run, int *reused)
+static int commit_once(const struct commit_args *a, int *reused)
 {
     int64_t blob_id = 0;
+    char sql[512];
     int rc;
 
     *reused = 0;
     if ((rc = db_begin()) != DB_OK)
         return rc;
-    if ((rc = check_run(a, run)) != DB_OK || (rc = find_blob(a, &blob_id)) != DB_OK)
+    if ((rc = check_owner(a)) != DB_OK || (rc = find_blob(a, &blob_id)) != DB_OK)
         goto fail;
     *reused = blob_id != 0;
     if (blob_id == 0 && (rc = name_blob(a, &blob_id)) != DB_OK)
         goto fail;
     char blob[24];
-    const char *params[] = {a->run, a->path, su_i64(blob, blob_id), a->size, a->now};
-    rc = db_exec("INSERT INTO artifact_files (run_id, path, blob_id, size, created)"
-                 " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (run_id, path) DO UPDATE"
-                 " SET blob_id = EXCLUDED.blob_id, size = EXCLUDED.size,"
-                 "   created = EXCLUDED.created",
-                 5, params, NULL);
+    const char *params[] = {a->owner->key, a->path, su_i64(blob, blob_id), a->size, a->now};
+    const char *table = store_artifact_files_table(a->owner);
+    const char *column = store_artifact_files_column(a->owner);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO %s (%s, path, blob_id, size, created)"
+             " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (%s, path) DO UPDATE"
+             " SET blob_id = EXCLUDED.blob_id, size = EXCLUDED.size,"
+             "   created = EXCLUDED.created",
+             table, column, column);
+    rc = db_exec(sql, 5, params, NULL);
     if (rc != DB_OK)
         goto fail;
     return db_commit();
@@ -287,11 +297,10 @@ fail:
     return rc;
 }
 
-int store_artifact_upload_commit(struct artifact_upload *u, int64_t run, const char *path,
-                                 char sha256[65])
+int store_artifact_upload_commit(struct artifact_upload *u, const struct artifact_owner *owner,
+                                 const char *path, char sha256[65])
 {
-    struct commit_args a = {.u = u, .path = path};
-    char run_text[24];
+    struct commit_args a = {.u = u, .owner = owner, .path = path};
     unsigned int dlen = 0;
     int reused = 0;
     int rc = DB_OK;
@@ -303,11 +312,10 @@ int store_artifact_upload_commit(struct artifact_upload *u, int64_t run, const c
         rc = DB_ERROR;
         goto out;
     }
-    a.run = su_i64(run_text, run);
     su_i64(a.size, u->size);
     su_i64(a.now, store_now_ms());
     for (int attempt = 0; attempt < MAX_TX_RETRIES; attempt++) {
-        rc = commit_once(&a, run, &reused);
+        rc = commit_once(&a, &reused);
         if (rc != DB_EXISTS && rc != DB_RETRY)
             break;
     }
@@ -423,6 +431,8 @@ static int gc_batch(struct artifact_gc_stats *out, int *more)
     rc = db_exec("SELECT coalesce(array_agg(id), '{}') FROM (SELECT id FROM artifact_blobs b"
                  "   WHERE sha256 IS NOT NULL AND NOT EXISTS"
                  "     (SELECT 1 FROM artifact_files f WHERE f.blob_id = b.id)"
+                 "   AND NOT EXISTS"
+                 "     (SELECT 1 FROM logged_model_artifact_files f WHERE f.blob_id = b.id)"
                  "   LIMIT " GC_BATCH " FOR UPDATE SKIP LOCKED) c",
                  0, NULL, &res);
     if (rc != DB_OK)
@@ -432,6 +442,8 @@ static int gc_batch(struct artifact_gc_stats *out, int *more)
     PGresult *del = NULL;
     rc = db_exec("WITH d AS (DELETE FROM artifact_blobs b WHERE id = ANY($1::bigint[])"
                  "   AND NOT EXISTS (SELECT 1 FROM artifact_files f WHERE f.blob_id = b.id)"
+                 "   AND NOT EXISTS"
+                 "     (SELECT 1 FROM logged_model_artifact_files f WHERE f.blob_id = b.id)"
                  "   RETURNING size)"
                  " SELECT count(*), coalesce(sum(size), 0) FROM d",
                  1, params, &del);

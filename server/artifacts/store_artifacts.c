@@ -1,4 +1,4 @@
-/* Artifact files of runs: lookups, listings, deletions and the file/directory
+/* Artifact files of runs and logged models: lookups, listings, deletions and the file/directory
  * conflict rule. Directories are implicit: a directory "d" is the key range
  * ['d/', 'd0') of the bytewise-ordered path column ('0' follows '/'). Blob
  * and chunk SQL lives in store_artifact_blobs.c. */
@@ -11,6 +11,39 @@
 #include "core/sbuf.h"
 #include "db/store_util.h"
 #include "core/xalloc.h"
+
+const char *store_artifact_files_table(const struct artifact_owner *owner)
+{
+    return owner->kind == ARTIFACT_OWNER_MODEL ? "logged_model_artifact_files" : "artifact_files";
+}
+
+const char *store_artifact_files_column(const struct artifact_owner *owner)
+{
+    return owner->kind == ARTIFACT_OWNER_MODEL ? "model_id" : "run_id";
+}
+
+int store_artifact_model(const char *model_id, struct arena *arena, struct artifact_run *out)
+{
+    const char *params[] = {model_id};
+    PGresult *res = NULL;
+
+    memset(out, 0, sizeof *out);
+    int rc = db_exec("SELECT experiment_id, artifact_location FROM logged_models"
+                     " WHERE model_id = $1",
+                     1, params, &res);
+    if (rc != DB_OK)
+        return rc;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return DB_NOT_FOUND;
+    }
+    out->owner.kind = ARTIFACT_OWNER_MODEL;
+    snprintf(out->owner.key, sizeof out->owner.key, "%s", model_id);
+    out->experiment_id = su_int64(res, 0, 0);
+    out->artifact_uri = su_str(res, 0, 1, arena);
+    PQclear(res);
+    return DB_OK;
+}
 
 int store_artifact_run(const char *run_id, struct arena *arena, struct artifact_run *out)
 {
@@ -27,7 +60,8 @@ int store_artifact_run(const char *run_id, struct arena *arena, struct artifact_
         PQclear(res);
         return DB_NOT_FOUND;
     }
-    out->internal_id = su_int64(res, 0, 0);
+    out->owner.kind = ARTIFACT_OWNER_RUN;
+    snprintf(out->owner.key, sizeof out->owner.key, "%lld", (long long)su_int64(res, 0, 0));
     out->experiment_id = su_int64(res, 0, 1);
     out->deleted = !su_active(res, 0, 2);
     out->artifact_uri = su_str(res, 0, 3, arena);
@@ -35,17 +69,20 @@ int store_artifact_run(const char *run_id, struct arena *arena, struct artifact_
     return DB_OK;
 }
 
-int store_artifact_stat(int64_t run, const char *path, struct artifact_file *out)
+int store_artifact_stat(const struct artifact_owner *owner, const char *path,
+                        struct artifact_file *out)
 {
-    char id[24];
-    const char *params[] = {su_i64(id, run), path};
+    const char *params[] = {owner->key, path};
+    char sql[512];
     PGresult *res = NULL;
 
     memset(out, 0, sizeof *out);
-    int rc = db_exec("SELECT f.blob_id, f.size, f.created, b.chunk_size, encode(b.sha256, 'hex')"
-                     " FROM artifact_files f JOIN artifact_blobs b ON b.id = f.blob_id"
-                     " WHERE f.run_id = $1 AND f.path = $2",
-                     2, params, &res);
+    snprintf(sql, sizeof sql,
+             "SELECT f.blob_id, f.size, f.created, b.chunk_size, encode(b.sha256, 'hex')"
+             " FROM %s f JOIN artifact_blobs b ON b.id = f.blob_id"
+             " WHERE f.%s = $1 AND f.path = $2",
+             store_artifact_files_table(owner), store_artifact_files_column(owner));
+    int rc = db_exec(sql, 2, params, &res);
     if (rc != DB_OK)
         return rc;
     if (PQntuples(res) == 0) {
@@ -74,24 +111,25 @@ static void dir_range(const char *dir, char **lo, char **hi)
     *hi = xasprintf("%s0", dir);
 }
 
-int store_artifact_list(int64_t run, const char *dir, struct arena *arena,
+int store_artifact_list(const struct artifact_owner *owner, const char *dir, struct arena *arena,
                         struct artifact_entry **out, size_t *n)
 {
-    char id[24];
-    char *lo, *hi;
+    char *lo, *hi, sql[512];
     PGresult *res = NULL;
 
     *out = NULL;
     *n = 0;
     dir_range(dir, &lo, &hi);
-    const char *params[] = {su_i64(id, run), lo, hi};
-    int rc = db_exec("SELECT split_part(substr(path, char_length($2) + 1), '/', 1) AS name,"
-                     "   bool_or(strpos(substr(path, char_length($2) + 1), '/') > 0), max(size)"
-                     " FROM artifact_files"
-                     " WHERE run_id = $1 AND path >= $2 COLLATE \"C\""
-                     "   AND ($3::text IS NULL OR path < $3 COLLATE \"C\")"
-                     " GROUP BY 1 ORDER BY 1",
-                     3, params, &res);
+    const char *params[] = {owner->key, lo, hi};
+    snprintf(sql, sizeof sql,
+             "SELECT split_part(substr(path, char_length($2) + 1), '/', 1) AS name,"
+             "   bool_or(strpos(substr(path, char_length($2) + 1), '/') > 0), max(size)"
+             " FROM %s"
+             " WHERE %s = $1 AND path >= $2 COLLATE \"C\""
+             "   AND ($3::text IS NULL OR path < $3 COLLATE \"C\")"
+             " GROUP BY 1 ORDER BY 1",
+             store_artifact_files_table(owner), store_artifact_files_column(owner));
+    int rc = db_exec(sql, 3, params, &res);
     free(lo);
     free(hi);
     if (rc != DB_OK)
@@ -108,20 +146,21 @@ int store_artifact_list(int64_t run, const char *dir, struct arena *arena,
     return DB_OK;
 }
 
-int store_artifact_delete(int64_t run, const char *path, int64_t *removed)
+int store_artifact_delete(const struct artifact_owner *owner, const char *path, int64_t *removed)
 {
-    char id[24];
-    char *lo, *hi;
+    char *lo, *hi, sql[512];
     PGresult *res = NULL;
 
     *removed = 0;
     dir_range(path, &lo, &hi);
-    const char *params[] = {su_i64(id, run), path, lo, hi};
-    int rc = db_exec("WITH d AS (DELETE FROM artifact_files WHERE run_id = $1 AND ($2 = ''"
-                     "   OR path = $2 OR (path >= $3 COLLATE \"C\" AND path < $4 COLLATE \"C\"))"
-                     "   RETURNING 1)"
-                     " SELECT count(*) FROM d",
-                     4, params, &res);
+    const char *params[] = {owner->key, path, lo, hi};
+    snprintf(sql, sizeof sql,
+             "WITH d AS (DELETE FROM %s WHERE %s = $1 AND ($2 = ''"
+             "   OR path = $2 OR (path >= $3 COLLATE \"C\" AND path < $4 COLLATE \"C\"))"
+             "   RETURNING 1)"
+             " SELECT count(*) FROM d",
+             store_artifact_files_table(owner), store_artifact_files_column(owner));
+    int rc = db_exec(sql, 4, params, &res);
     free(lo);
     free(hi);
     if (rc != DB_OK)
@@ -146,20 +185,21 @@ static void parents_array(const char *path, struct sbuf *b)
     sbuf_addc(b, '}');
 }
 
-int store_artifact_check_path(int64_t run, const char *path)
+int store_artifact_check_path(const struct artifact_owner *owner, const char *path)
 {
-    char id[24];
-    char *lo, *hi;
+    char *lo, *hi, sql[512];
     struct sbuf parents;
     PGresult *res = NULL;
 
     sbuf_init(&parents);
     parents_array(path, &parents);
     dir_range(path, &lo, &hi);
-    const char *params[] = {su_i64(id, run), parents.data, lo, hi};
-    int rc = db_exec("SELECT 1 FROM artifact_files WHERE run_id = $1 AND (path = ANY($2::text[])"
-                     "   OR (path >= $3 COLLATE \"C\" AND path < $4 COLLATE \"C\")) LIMIT 1",
-                     4, params, &res);
+    const char *params[] = {owner->key, parents.data, lo, hi};
+    snprintf(sql, sizeof sql,
+             "SELECT 1 FROM %s WHERE %s = $1 AND (path = ANY($2::text[])"
+             "   OR (path >= $3 COLLATE \"C\" AND path < $4 COLLATE \"C\")) LIMIT 1",
+             store_artifact_files_table(owner), store_artifact_files_column(owner));
+    int rc = db_exec(sql, 4, params, &res);
     free(lo);
     free(hi);
     sbuf_cleanup(&parents);

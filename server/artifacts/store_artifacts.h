@@ -18,16 +18,34 @@
  * be written, or "a/b" exists and "a" is to be written. */
 #define DB_ARTIFACT_CONFLICT (-20)
 
-/* What artifact code needs to know of a run. */
+/* Whose files: a run's (artifact_files) or a logged model's
+ * (logged_model_artifact_files). Both share the blobs. */
+enum artifact_owner_kind { ARTIFACT_OWNER_RUN, ARTIFACT_OWNER_MODEL };
+
+struct artifact_owner {
+    enum artifact_owner_kind kind;
+    char key[40]; /* a run's internal id in decimal, or a model's "m-..." id */
+};
+
+/* What artifact code needs to know of a run or a logged model. */
 struct artifact_run {
-    int64_t internal_id;
+    struct artifact_owner owner;
     int64_t experiment_id;
-    int deleted;
+    int deleted;              /* runs only: a deleted model's files stay writable, as in MLflow */
     const char *artifact_uri; /* in the arena */
 };
 
+/* The table holding owner's files and its owner column: SQL identifiers
+ * (constants, never user text) for the statements of the artifact store. */
+const char *store_artifact_files_table(const struct artifact_owner *owner);
+const char *store_artifact_files_column(const struct artifact_owner *owner);
+
 /* Looks a run up by its 32-hex id. DB_NOT_FOUND when there is none. */
 int store_artifact_run(const char *run_id, struct arena *arena, struct artifact_run *out);
+
+/* Looks a logged model up by its id (deleted ones too). DB_NOT_FOUND when
+ * there is none. */
+int store_artifact_model(const char *model_id, struct arena *arena, struct artifact_run *out);
 
 /* A stored file. */
 struct artifact_file {
@@ -40,7 +58,8 @@ struct artifact_file {
 
 /* Reads the file at path ("" is never a file). DB_NOT_FOUND when no file has
  * that path (it may still be a directory). */
-int store_artifact_stat(int64_t run, const char *path, struct artifact_file *out);
+int store_artifact_stat(const struct artifact_owner *owner, const char *path,
+                        struct artifact_file *out);
 
 /* One entry of a directory listing. */
 struct artifact_entry {
@@ -52,18 +71,18 @@ struct artifact_entry {
 /* Lists the direct children of directory dir ("" for the run's root) sorted
  * bytewise by name, into *out (arena). A missing directory and a file list as
  * nothing (*n = 0). */
-int store_artifact_list(int64_t run, const char *dir, struct arena *arena,
+int store_artifact_list(const struct artifact_owner *owner, const char *dir, struct arena *arena,
                         struct artifact_entry **out, size_t *n);
 
 /* Deletes the file at path, or every file under directory path ("" = all of
  * the run's files). *removed gets the number of files deleted (0 when the
  * path names nothing). Blobs are left to store_artifact_gc. */
-int store_artifact_delete(int64_t run, const char *path, int64_t *removed);
+int store_artifact_delete(const struct artifact_owner *owner, const char *path, int64_t *removed);
 
 /* DB_OK when a file may be written at path now, DB_ARTIFACT_CONFLICT when a
  * directory has that path or a file has the path of one of its parents.
  * Uploads check again when they commit; this is for refusing early. */
-int store_artifact_check_path(int64_t run, const char *path);
+int store_artifact_check_path(const struct artifact_owner *owner, const char *path);
 
 /* An upload in flight: bytes are hashed as they come and written chunk by
  * chunk, each chunk in its own short transaction, under a pending blob whose
@@ -85,12 +104,12 @@ int64_t store_artifact_upload_size(const struct artifact_upload *u);
 
 /* Writes the last chunk and, in one transaction, names the blob by its hash
  * (or, when a blob with that hash exists, uses that one and drops the
- * upload's chunks) and links run/path to it, replacing any file there.
+ * upload's chunks) and links owner/path to it, replacing any file there.
  * DB_STATE: the run is deleted; DB_ARTIFACT_CONFLICT: see above;
  * DB_NOT_FOUND: the run vanished, or gc removed the pending blob. On success
  * sha256 (may be NULL) gets the content hash in hex. Frees u either way. */
-int store_artifact_upload_commit(struct artifact_upload *u, int64_t run, const char *path,
-                                 char sha256[65]);
+int store_artifact_upload_commit(struct artifact_upload *u, const struct artifact_owner *owner,
+                                 const char *path, char sha256[65]);
 
 /* Drops the upload and everything it wrote (best effort: what a broken
  * connection leaves behind is gc's). Frees u; NULL is fine. */

@@ -195,9 +195,25 @@ static size_t target_experiments(const struct request *req, const struct route *
             artifact_path_split(path, len, &pp) < 0 || pp.depth < 1)
             break;
         ids[n++] = pp.experiment_id;
-        if (pp.depth >= 2 && store_auth_run_experiment(pp.run_id, &ids[n]) == DB_OK &&
+        if (pp.depth >= 2 &&
+            (pp.model_id[0] ? store_auth_logged_model_experiment(pp.model_id, &ids[n])
+                            : store_auth_run_experiment(pp.run_id, &ids[n])) == DB_OK &&
             ids[n] != ids[0])
             n++;
+        break;
+    }
+    case TARGET_LOGGED_MODEL: {
+        /* "<model_id>[/...]" after the route's path; an unknown model is
+         * the handler's 404 */
+        const char *rest = input_path_after(req, route->path);
+        char model_id[35];
+        size_t len = rest ? strcspn(rest, "/") : 0;
+        if (len != 34)
+            break;
+        memcpy(model_id, rest, 34);
+        model_id[34] = '\0';
+        if (store_auth_logged_model_experiment(model_id, &ids[0]) == DB_OK)
+            n = 1;
         break;
     }
     default:

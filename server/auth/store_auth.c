@@ -253,6 +253,12 @@ int store_auth_run_experiment(const char *run_id, int64_t *experiment_id)
                      experiment_id);
 }
 
+int store_auth_logged_model_experiment(const char *model_id, int64_t *experiment_id)
+{
+    return one_int64("SELECT experiment_id FROM logged_models WHERE model_id = $1", model_id,
+                     experiment_id);
+}
+
 int store_auth_experiment_by_name(const char *name, int64_t *experiment_id)
 {
     return one_int64("SELECT experiment_id FROM experiments WHERE name = $1", name, experiment_id);

@@ -99,6 +99,10 @@ int store_model_perm_delete(const char *name, int64_t user_id);
 /* The experiment a run (32 hex digits) belongs to. DB_NOT_FOUND when absent. */
 int store_auth_run_experiment(const char *run_id, int64_t *experiment_id);
 
+/* The experiment a logged model ("m-" + 32 hex) belongs to, deleted models
+ * included. DB_NOT_FOUND when absent. */
+int store_auth_logged_model_experiment(const char *model_id, int64_t *experiment_id);
+
 /* The id of the experiment with this exact name. DB_NOT_FOUND when absent. */
 int store_auth_experiment_by_name(const char *name, int64_t *experiment_id);
 

@@ -191,32 +191,53 @@ static int is_run_id(const char *s, size_t n)
     return 1;
 }
 
+/* True when s[0..len) is "m-" and 32 lowercase hex digits. */
+static int is_model_id(const char *s, size_t len)
+{
+    return len == 34 && s[0] == 'm' && s[1] == '-' && is_run_id(s + 2, 32);
+}
+
 int artifact_path_split(const char *path, size_t len, struct artifact_proxy_path *out)
 {
-    const char *parts[3];
-    size_t lens[3];
+    const char *parts[4];
+    size_t lens[4];
     size_t pos = 0;
+    int nparts = 0;
 
     memset(out, 0, sizeof *out);
     out->rel = "";
-    for (int i = 0; i < 3 && pos < len; i++) {
+    /* a logged model's path has one part more: "<exp>/models/<model_id>/artifacts" */
+    for (int i = 0; i < 4 && pos < len; i++) {
         const char *slash = memchr(path + pos, '/', len - pos);
         size_t end = slash ? (size_t)(slash - path) : len;
         parts[i] = path + pos;
         lens[i] = end - pos;
-        out->depth = i + 1;
+        nparts = i + 1;
         pos = end + 1;
+        if (i == 2 && !(lens[1] == 6 && memcmp(parts[1], "models", 6) == 0))
+            break; /* a run's path: the rest is the relative path */
     }
-    if (out->depth >= 1 && parse_experiment(parts[0], lens[0], &out->experiment_id) < 0)
+    if (nparts >= 1 && parse_experiment(parts[0], lens[0], &out->experiment_id) < 0)
         return -1;
-    if (out->depth >= 2) {
+    out->depth = nparts > 3 ? 3 : nparts;
+    int first = 1; /* the part holding the run or model id */
+    if (nparts >= 2 && lens[1] == 6 && memcmp(parts[1], "models", 6) == 0) {
+        if (nparts < 3 || !is_model_id(parts[2], lens[2]))
+            return -1;
+        memcpy(out->model_id, parts[2], 34);
+        out->model_id[34] = '\0';
+        out->depth = nparts - 1;
+        first = 2;
+    } else if (nparts >= 2) {
         if (!is_run_id(parts[1], lens[1]))
             return -1;
         memcpy(out->run_id, parts[1], 32);
         out->run_id[32] = '\0';
     }
-    if (out->depth >= 3) {
-        if (lens[2] != strlen("artifacts") || memcmp(parts[2], "artifacts", lens[2]) != 0)
+    if (nparts > first + 1) {
+        const char *a = parts[first + 1];
+        size_t alen = lens[first + 1];
+        if (alen != strlen("artifacts") || memcmp(a, "artifacts", alen) != 0)
             return -1;
         if (pos < len) {
             out->rel = path + pos;

@@ -28,19 +28,23 @@ enum {
  * slash (may be NULL). */
 const char *artifact_path_check(const char *path, int flags, size_t *len);
 
-/* A proxy path "<experiment_id>/<run_id>/artifacts/<rel>" taken apart. */
+/* A proxy path "<experiment_id>/<run_id>/artifacts/<rel>", or a logged
+ * model's "<experiment_id>/models/<model_id>/artifacts/<rel>", taken apart.
+ * For a model, "models/<model_id>" counts as one part. */
 struct artifact_proxy_path {
     int depth;             /* leading parts present: 0 root .. 3 (artifacts root or below) */
     int64_t experiment_id; /* depth >= 1 */
-    char run_id[33];       /* depth >= 2; 32 lowercase hex digits */
+    char run_id[33];       /* depth >= 2 of a run's path; 32 lowercase hex digits, else "" */
+    char model_id[35];     /* depth >= 2 of a model's path; "m-" + 32 hex digits, else "" */
     const char *rel;       /* depth 3: points into the input; "" for the run's root */
     size_t rel_len;
 };
 
 /* Splits a proxy path that passed artifact_path_check (trailing slash
  * dropped: pass the checked length). Returns 0, or -1 when the path is not
- * shaped like a run's artifact path (a non-numeric experiment id, a run id
- * that is not 32 lowercase hex digits, a third part other than "artifacts"). */
+ * shaped like a run's or a model's artifact path (a non-numeric experiment
+ * id, a run id that is not 32 lowercase hex digits, "models" not followed by
+ * a model id, a part other than "artifacts" after the id). */
 int artifact_path_split(const char *path, size_t len, struct artifact_proxy_path *out);
 
 /* The last segment of a path (the path itself when it has no '/'). */

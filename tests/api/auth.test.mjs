@@ -212,6 +212,8 @@ describe('authorization matrix (from the route table)', () => {
                 await ok('POST', '/api/2.0/mlflow/registered-models/permissions/create', { name, username: id.name, permission: id.grant });
             }
         }
+        // a logged model in the experiment (the identities' level on it is the experiment's)
+        ctx.loggedModel = (await ok('POST', '/api/2.0/mlflow/logged-models', { experiment_id: ctx.exp, tags: [{ key: 't', value: 'v' }] })).model.info.model_id;
         ctx.routes = (await ok('GET', '/api/2.0/exptrack/routes', {})).routes;
     }, { timeout: 120000 });
 
@@ -238,9 +240,14 @@ describe('authorization matrix (from the route table)', () => {
         case 'NEW_EXPERIMENT': fields = { name: uniqueName('m') }; break;
         // the registry's fields are filled below, by path
         case 'MODEL_NAME': case 'NEW_MODEL': fields = {}; break;
+        // logged models: the id in the path; DELETE removes a tag (the model stays for the others)
+        case 'LOGGED_MODEL':
+            url += { GET: ctx.loggedModel, PATCH: ctx.loggedModel, POST: `${ctx.loggedModel}/params`, DELETE: `${ctx.loggedModel}/tags/t` }[route.method];
+            fields = { status: 'LOGGED_MODEL_READY', params: [{ key: uniqueName('p'), value: '1' }] };
+            break;
         default: return `unknown target ${route.target}`;
         }
-        if (route.mount.endsWith('PREFIX') && route.target !== 'ARTIFACT_PATH') url += route.path === '/static/' ? 'app.js' : '';
+        if (route.mount.endsWith('PREFIX') && route.target !== 'ARTIFACT_PATH' && route.target !== 'LOGGED_MODEL') url += route.path === '/static/' ? 'app.js' : '';
         if (route.path.includes('/users/')) fields = { username: route.perm === 'SELF' ? self : 'victim', password: password(self), is_admin: false };
         if (route.path.includes('/permissions/')) fields = { experiment_id: exp, username: 'victim', permission: 'READ' };
         if (route.path.endsWith('/tokens/revoke')) fields = { token_id: '999999' };

@@ -108,6 +108,43 @@ static void split(void **state)
     assert_int_equal(artifact_path_split("1/ABC", 5, &p), -1);
 }
 
+/* A logged model's path: "<exp>/models/<model_id>/artifacts/<rel>". */
+static void split_model(void **state)
+{
+    (void)state;
+    struct artifact_proxy_path p;
+    const char *model = "m-0123456789abcdef0123456789abcdef";
+    char buf[160];
+
+    snprintf(buf, sizeof buf, "7/models/%s/artifacts/sub/MLmodel", model);
+    assert_int_equal(artifact_path_split(buf, strlen(buf), &p), 0);
+    assert_int_equal(p.depth, 3);
+    assert_int_equal(p.experiment_id, 7);
+    assert_string_equal(p.model_id, model);
+    assert_string_equal(p.run_id, "");
+    assert_int_equal(p.rel_len, 11);
+    assert_memory_equal(p.rel, "sub/MLmodel", 11);
+    snprintf(buf, sizeof buf, "7/models/%s/artifacts", model);
+    assert_int_equal(artifact_path_split(buf, strlen(buf), &p), 0);
+    assert_int_equal(p.depth, 3);
+    assert_int_equal(p.rel_len, 0);
+    snprintf(buf, sizeof buf, "7/models/%s", model);
+    assert_int_equal(artifact_path_split(buf, strlen(buf), &p), 0);
+    assert_int_equal(p.depth, 2);
+    assert_string_equal(p.model_id, model);
+    assert_int_equal(artifact_path_split("7/models", 8, &p), -1);
+    snprintf(buf, sizeof buf, "7/models/%s/other/x", model);
+    assert_int_equal(artifact_path_split(buf, strlen(buf), &p), -1);
+    assert_int_equal(artifact_path_split("7/models/m-123/artifacts", 24, &p), -1);
+    snprintf(buf, sizeof buf, "7/models/M-0123456789ABCDEF0123456789abcdef/artifacts");
+    assert_int_equal(artifact_path_split(buf, strlen(buf), &p), -1);
+    /* a run's relative path may hold "models" anywhere */
+    snprintf(buf, sizeof buf, "7/0123456789abcdef0123456789abcdef/artifacts/models/x");
+    assert_int_equal(artifact_path_split(buf, strlen(buf), &p), 0);
+    assert_string_equal(p.model_id, "");
+    assert_memory_equal(p.rel, "models/x", 8);
+}
+
 static void ranges(void **state)
 {
     (void)state;
@@ -148,8 +185,9 @@ static void content_types(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(good_paths), cmocka_unit_test(bad_paths), cmocka_unit_test(flags),
-        cmocka_unit_test(split),      cmocka_unit_test(ranges),    cmocka_unit_test(content_types),
+        cmocka_unit_test(good_paths),    cmocka_unit_test(bad_paths),   cmocka_unit_test(flags),
+        cmocka_unit_test(split),         cmocka_unit_test(split_model), cmocka_unit_test(ranges),
+        cmocka_unit_test(content_types),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
