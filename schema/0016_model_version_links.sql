@@ -6,7 +6,8 @@
 -- joined the list `old` (NULL: no tag yet). Entries a client wrote with the
 -- version as a number are rewritten with a string and count as the same
 -- entry; an old value that is not a JSON list starts a new list, and list
--- items that are not {name, version} objects are dropped. SQL's jsonb does
+-- items that are not {name, version} objects stay as they are (as the
+-- PATCH path's lm_model_versions_normalize keeps them). SQL's jsonb does
 -- the JSON so that the store code in C stays free of a JSON library.
 CREATE FUNCTION exptrack_model_versions_tag(old text, name text, version text)
 RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
@@ -37,6 +38,8 @@ BEGIN
                 result := result || jsonb_build_array(
                     jsonb_build_object('name', e ->> 'name', 'version', e ->> 'version'));
             END IF;
+        ELSE
+            result := result || jsonb_build_array(e);
         END IF;
     END LOOP;
     RETURN result::text;

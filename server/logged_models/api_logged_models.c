@@ -217,7 +217,7 @@ void api_logged_models_get_path(const struct request *req, struct reply *r)
 
     split_path(req, id, &rest);
     if (strcmp(rest, "artifacts/directories") == 0 || strcmp(rest, "artifacts/files") == 0) {
-        if (!lm_is_model_id(id))
+        if (!validate_is_logged_model_id(id))
             lm_not_found(r, DB_NOT_FOUND, id);
         else if (rest[10] == 'd')
             api_artifacts_model_directories(req, id, r);
@@ -231,7 +231,7 @@ void api_logged_models_get_path(const struct request *req, struct reply *r)
     }
     if (jx_bool(&in, "allow_deleted", &allow_deleted, r) == JX_BAD)
         return;
-    if (!lm_is_model_id(id)) {
+    if (!validate_is_logged_model_id(id)) {
         lm_not_found(r, DB_NOT_FOUND, id);
         return;
     }
@@ -261,7 +261,7 @@ static void finalize(const struct request *req, const char *id, struct reply *r)
                     "LOGGED_MODEL_UPLOAD_FAILED (or 0-3)");
         return;
     }
-    int rc = lm_is_model_id(id) ? store_lm_finalize(id, status) : DB_NOT_FOUND;
+    int rc = validate_is_logged_model_id(id) ? store_lm_finalize(id, status) : DB_NOT_FOUND;
     if (rc != DB_OK)
         lm_not_found(r, rc, id);
     else
@@ -278,7 +278,7 @@ static void set_tags(const struct request *req, const char *id, struct reply *r)
     arena_init(&arena);
     if (read_kv(&in, "tags", &arena, &tags, &n, r) != JX_OK)
         goto out;
-    int rc = lm_is_model_id(id) ? store_lm_set_tags(id, tags, n) : DB_NOT_FOUND;
+    int rc = validate_is_logged_model_id(id) ? store_lm_set_tags(id, tags, n) : DB_NOT_FOUND;
     if (rc != DB_OK)
         lm_not_found(r, rc, id);
     else
@@ -320,7 +320,7 @@ void api_logged_models_delete_path(const struct request *req, struct reply *r)
 
     split_path(req, id, &rest);
     if (rest[0] == '\0') {
-        int rc = lm_is_model_id(id) ? store_lm_delete(id) : DB_NOT_FOUND;
+        int rc = validate_is_logged_model_id(id) ? store_lm_delete(id) : DB_NOT_FOUND;
         if (rc != DB_OK)
             lm_not_found(r, rc, id);
         else
@@ -336,7 +336,8 @@ void api_logged_models_delete_path(const struct request *req, struct reply *r)
     json_decref(valid);
     /* a key that is not UTF-8 cannot be stored, so it is absent: ask with
      * "" (never a key) to tell a missing tag from a missing model */
-    int rc = lm_is_model_id(id) ? store_lm_delete_tag(id, valid ? key : "") : DB_NOT_FOUND;
+    int rc =
+        validate_is_logged_model_id(id) ? store_lm_delete_tag(id, valid ? key : "") : DB_NOT_FOUND;
     if (rc == DB_LM_NO_TAG) {
         if (printable(key) && strlen(key) <= 300)
             reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST,
@@ -370,7 +371,7 @@ void api_logged_models_post_path(const struct request *req, struct reply *r)
         read_kv(&in, "params", &arena, &params, &n, r) != JX_OK ||
         distinct_keys(params, n, r) != JX_OK)
         goto out;
-    int rc = lm_is_model_id(id) ? store_lm_log_params(id, params, n) : DB_NOT_FOUND;
+    int rc = validate_is_logged_model_id(id) ? store_lm_log_params(id, params, n) : DB_NOT_FOUND;
     if (rc == DB_EXISTS)
         reply_error(r, ERR_BAD_REQUEST,
                     "A param of model '%s' already has one of these keys; params cannot be changed",

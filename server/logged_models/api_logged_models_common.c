@@ -4,21 +4,13 @@
 #include <stdio.h>
 #include <string.h>
 
-int lm_is_model_id(const char *s)
-{
-    if (strncmp(s, "m-", 2) != 0 || strlen(s) != 34)
-        return 0;
-    for (const char *p = s + 2; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-            return 0;
-    return 1;
-}
+#include "core/validate.h"
 
 void lm_not_found(struct reply *r, int rc, const char *model_id)
 {
     char msg[200];
     /* only an id this server could have made is echoed (the path may hold anything) */
-    if (lm_is_model_id(model_id))
+    if (validate_is_logged_model_id(model_id))
         snprintf(msg, sizeof msg, "Logged model with ID '%s' not found.", model_id);
     else
         snprintf(msg, sizeof msg, "Logged model not found: not an id this server makes.");

@@ -10,9 +10,6 @@
 #include "core/reply_store.h"
 #include "store_logged_models.h"
 
-/* True when s is "m-" and 32 lowercase hex digits (the ids the server makes). */
-int lm_is_model_id(const char *s);
-
 /* Replies for a failed store call on model_id: DB_NOT_FOUND is 404
  * "Logged model with ID '...' not found.". */
 void lm_not_found(struct reply *r, int rc, const char *model_id);
