@@ -97,7 +97,7 @@ FROM generate_series(0, 999) i, generate_series(1, 100) v, unnest(ARRAY['team', 
 INSERT INTO registered_model_aliases (name, alias, version)
 SELECT 'm' || i, 'champion', 90 + i % 10 FROM generate_series(0, 999) i;
 COMMIT;
-ANALYZE;
+VACUUM ANALYZE;
 SQL
 t1=$(date +%s.%N)
 echo "registry: seeded 1000 models, $(sql "SELECT count(*) FROM model_versions") versions in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s"
