@@ -147,6 +147,12 @@ static const struct route table[] = {
      NULL, PERM_EDIT, TARGET_MODEL_NAME},
     {"DELETE", MOUNT_API, "/mlflow/model-versions/delete-tag", api_registry_versions_delete_tag,
      BODY_LOOSE, NULL, PERM_MANAGE, TARGET_MODEL_NAME},
+    /* The UI's one file of a version: MLflow serves it at the static
+     * prefix (like /get-artifact); the /ajax-api form too, for the UI. */
+    {"GET", MOUNT_ROOT, "/model-versions/get-artifact", api_registry_versions_artifact, BODY_NONE,
+     NULL, PERM_READ, TARGET_MODEL_NAME},
+    {"GET", MOUNT_API, "/mlflow/model-versions/get-artifact", api_registry_versions_artifact,
+     BODY_NONE, NULL, PERM_READ, TARGET_MODEL_NAME},
     {"POST", MOUNT_API, "/mlflow/users/create", api_users_create, BODY_JSON, NULL, PERM_ADMIN,
      TARGET_NONE},
     {"GET", MOUNT_API, "/mlflow/users/get", api_users_get, BODY_NONE, NULL, PERM_SELF, TARGET_NONE},
