@@ -74,6 +74,37 @@ load() {
 
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
+# CPU seconds (user + system) used so far by the processes $@ (pids).
+cpu_of() {
+    local pid sum=0 t
+    for pid in "$@"; do
+        t=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)
+        sum=$((sum + t))
+    done
+    awk -v t="$sum" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.2f", t / hz}'
+}
+pg_pids() {
+    local pm
+    pm=$(head -n 1 "$pgdata/postmaster.pid")
+    echo "$pm" $(pgrep -P "$pm")
+}
+# Runs load "$@" and prints its RESULT line, then the CPU exptrackd and
+# PostgreSQL (all of the cluster's processes) spent on it per request.
+load_cpu() {
+    local s0 p0 s1 p1 out
+    s0=$(cpu_of "$server_pid")
+    p0=$(cpu_of $(pg_pids))
+    out=$(load "$@")
+    s1=$(cpu_of "$server_pid")
+    p1=$(cpu_of $(pg_pids))
+    echo "$out"
+    awk -v n="$(field requests "$out")" -v w="$(field label "$out")" -v d="$duration" \
+        -v ds="$(awk -v a="$s0" -v b="$s1" 'BEGIN{print b-a}')" \
+        -v dp="$(awk -v a="$p0" -v b="$p1" 'BEGIN{print b-a}')" 'BEGIN {
+        n = n * (d + 2) / d # the 2 s warmup ran at about the same rate
+        if (n > 0) printf "registry: %s CPU per request: exptrackd %.0f us, PostgreSQL %.0f us\n", w, ds * 1e6 / n, dp * 1e6 / n }'
+}
+
 # ---- seed: the server made the schema at start ----
 log "seeding 1000 models x 100 versions"
 t0=$(date +%s.%N)
@@ -109,10 +140,12 @@ printf 'GET\t/version\n' >"$tmp/floor.req"
 for ((i = 0; i < 1000; i += 7)); do
     printf 'GET\t%s/registered-models/alias?name=m%d&alias=champion\n' "$api" "$i" >>"$tmp/alias.req"
 done
-floor=$(load --requests "$tmp/floor.req" --threads "$conns" --duration "$duration" --label version)
-alias=$(load --requests "$tmp/alias.req" --threads "$conns" --duration "$duration" --label get_by_alias)
-echo "$floor"
-echo "$alias"
+floor_out=$(load_cpu --requests "$tmp/floor.req" --threads "$conns" --duration "$duration" --label version)
+alias_out=$(load_cpu --requests "$tmp/alias.req" --threads "$conns" --duration "$duration" --label get_by_alias)
+echo "$floor_out"
+echo "$alias_out"
+floor=$(grep '^RESULT' <<<"$floor_out")
+alias=$(grep '^RESULT' <<<"$alias_out")
 frps=$(field rps "$floor")
 arps=$(field rps "$alias")
 ap50=$(field p50_ms "$alias")
