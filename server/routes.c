@@ -152,6 +152,13 @@ static const struct route table[] = {
     {"DELETE", MOUNT_API, "/mlflow/model-versions/delete-tag", api_registry_versions_delete_tag,
      BODY_LOOSE, NULL, PERM_MANAGE, TARGET_MODEL_NAME},
 
+    /* The UI's one file of a version: MLflow serves it at the static
+     * prefix (like /get-artifact); the /ajax-api form too, for the UI. */
+    {"GET", MOUNT_ROOT, "/model-versions/get-artifact", api_registry_versions_artifact, BODY_NONE,
+     NULL, PERM_READ, TARGET_MODEL_NAME},
+    {"GET", MOUNT_API, "/mlflow/model-versions/get-artifact", api_registry_versions_artifact,
+     BODY_NONE, NULL, PERM_READ, TARGET_MODEL_NAME},
+
     /* MLflow 3 logged models: permissions of the model's experiment
      * (mlflow-models-api.md 6.2). The routes with a model id in the path
      * are prefix routes, one per method; search filters by experiment. */
@@ -167,6 +174,7 @@ static const struct route table[] = {
      NULL, PERM_EDIT, TARGET_LOGGED_MODEL},
     {"DELETE", MOUNT_API_PREFIX, "/mlflow/logged-models/", api_logged_models_delete_path,
      BODY_LOOSE, NULL, PERM_MANAGE, TARGET_LOGGED_MODEL},
+
     {"POST", MOUNT_API, "/mlflow/users/create", api_users_create, BODY_JSON, NULL, PERM_ADMIN,
      TARGET_NONE},
     {"GET", MOUNT_API, "/mlflow/users/get", api_users_get, BODY_NONE, NULL, PERM_SELF, TARGET_NONE},

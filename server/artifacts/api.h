@@ -29,6 +29,12 @@ void api_artifacts_model_directories(const struct request *req, const char *mode
                                      struct reply *r);
 void api_artifacts_model_file(const struct request *req, const char *model_id, struct reply *r);
 
+/* Streams the file at path, a proxy path as it follows
+ * .../mlflow-artifacts/artifacts/ (checked and resolved as a download
+ * there is), into r. For handlers that map a location of their own onto
+ * the proxy (the registry's model-versions/get-artifact). */
+void api_artifacts_send_path(const struct request *req, const char *path, struct reply *r);
+
 /* Sets the largest artifact an upload may carry (bytes; 413 past it). Call
  * once before the HTTP server starts. */
 void api_artifacts_configure(int64_t max_size);

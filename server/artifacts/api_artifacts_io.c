@@ -279,11 +279,16 @@ static void send_file(const struct request *req, const struct artifact_owner *ow
 void api_artifacts_download(const struct request *req, struct reply *r)
 {
     const char *path = input_path_after(req, "/mlflow-artifacts/artifacts/");
+    api_artifacts_send_path(req, path ? path : "", r);
+}
+
+void api_artifacts_send_path(const struct request *req, const char *path, struct reply *r)
+{
     struct arena arena;
     struct art_target t;
 
     arena_init(&arena);
-    if (api_art_parse(path ? path : "", 0, &arena, &t, r) < 0)
+    if (api_art_parse(path, 0, &arena, &t, r) < 0)
         goto out;
     int rc = t.proxy.depth == 3 && t.rel[0] ? api_art_resolve(&t, &arena) : DB_NOT_FOUND;
     if (rc == DB_OK)

@@ -17,6 +17,9 @@
 /* A transaction left open this long (a stuck handler) is ended by the server. */
 #define DB_IDLE_IN_TRANSACTION_MS 60000
 
+/* Statements one connection keeps prepared (db_exec_prepared). */
+#define DB_MAX_PREPARED 16
+
 static char *db_conninfo;
 static int db_statement_timeout_ms;
 
@@ -41,6 +44,10 @@ struct thread_db {
     long long retry_at_ms; /* no reconnect attempt before this time */
     int backoff_ms;
     enum conn_state state;
+    /* statements prepared on conn (db_exec_prepared): their names, by
+     * pointer; emptied whenever a new connection is opened */
+    const char *prepared[DB_MAX_PREPARED];
+    int nprepared;
 };
 
 static __thread struct thread_db tdb;
@@ -158,6 +165,7 @@ PGconn *db_conn(void)
     set_state(CS_BUSY);
     tdb.backoff_ms = 0;
     tdb.retry_at_ms = 0;
+    tdb.nprepared = 0;
     pthread_once(&close_key_once, make_close_key);
     pthread_setspecific(close_key, tdb.conn);
     return tdb.conn;
@@ -273,6 +281,44 @@ enum db_status db_exec_bin(const char *sql, int nparams, const char *const *para
 enum db_status db_exec(const char *sql, int nparams, const char *const *params, PGresult **res)
 {
     return db_exec_bin(sql, nparams, params, NULL, NULL, res);
+}
+
+/* Whether name is prepared on the thread's current connection. */
+static int is_prepared(const char *name)
+{
+    for (int i = 0; i < tdb.nprepared; i++)
+        if (tdb.prepared[i] == name)
+            return 1;
+    return 0;
+}
+
+enum db_status db_exec_prepared(const char *name, const char *sql, int nparams,
+                                const char *const *params, PGresult **res)
+{
+    if (res != NULL)
+        *res = NULL;
+    if (tdb.nprepared >= DB_MAX_PREPARED && !is_prepared(name))
+        return db_exec(sql, nparams, params, res);
+    PGconn *conn = db_conn();
+    if (conn == NULL) {
+        count_error(DB_UNAVAILABLE);
+        return DB_UNAVAILABLE;
+    }
+    if (!is_prepared(name)) {
+        PGresult *p = PQprepare(conn, name, sql, nparams, NULL);
+        enum db_status st = db_result_status(conn, p, sql);
+        PQclear(p);
+        if (st != DB_OK)
+            return st;
+        tdb.prepared[tdb.nprepared++] = name;
+    }
+    PGresult *r = PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0);
+    enum db_status st = db_result_status(conn, r, sql);
+    if (st != DB_OK || res == NULL)
+        PQclear(r);
+    else
+        *res = r;
+    return st;
 }
 
 /* Reads the results of one pipelined statement up to its terminating NULL;

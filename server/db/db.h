@@ -34,6 +34,13 @@ enum db_status db_exec(const char *sql, int nparams, const char *const *params, 
 enum db_status db_exec_bin(const char *sql, int nparams, const char *const *params,
                            const int *lengths, const int *formats, PGresult **res);
 
+/* Like db_exec for a hot statement: prepares sql under name once per
+ * connection (parse and plan once) and then only executes it. name must
+ * be a string constant (it is remembered by address) and always go with
+ * the same sql; a few names per process (over the limit, db_exec). */
+enum db_status db_exec_prepared(const char *name, const char *sql, int nparams,
+                                const char *const *params, PGresult **res);
+
 /* Runs two statements in one round trip (a libpq pipeline): sql2 runs only
  * when sql1 succeeded. Parameters and results as db_exec; on failure neither
  * result is returned and the status is the first failure's. Used to start a

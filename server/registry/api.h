@@ -30,6 +30,9 @@ void api_registry_versions_set_tag(const struct request *req, struct reply *r);
 void api_registry_versions_delete_tag(const struct request *req, struct reply *r);
 void api_registry_versions_download_uri(const struct request *req, struct reply *r);
 
+/* api_registry_artifact.c: the UI's model-versions/get-artifact */
+void api_registry_versions_artifact(const struct request *req, struct reply *r);
+
 /* api_registry_search.c */
 void api_registry_models_search(const struct request *req, struct reply *r);
 void api_registry_versions_search(const struct request *req, struct reply *r);

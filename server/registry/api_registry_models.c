@@ -253,15 +253,9 @@ void api_registry_alias_get(const struct request *req, struct reply *r)
         return;
     arena_init(&arena);
     if (strcasecmp(alias, "latest") == 0) {
-        /* [3.10] "latest": the highest live version; the model is checked first */
-        struct registered_model m;
-        rc = store_rm_get(name, &arena, &m);
-        if (rc != DB_OK) {
-            reg_model_not_found(r, rc, name);
-            goto out;
-        }
+        /* [3.10] "latest": the highest live version; no model is a 404 first */
         rc = store_mv_get_latest(name, &arena, &v);
-        if (rc == DB_NOT_FOUND)
+        if (rc == DB_STATE)
             reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST,
                         "Latest version not found for model %.300s.", name);
         else if (rc != DB_OK)

@@ -133,7 +133,7 @@ int store_mv_get(const char *name, int64_t version, struct arena *arena, struct 
     __attribute__((warn_unused_result));
 
 /* Like store_mv_get, for the model's highest live version ("latest").
- * DB_NOT_FOUND when it has none (or does not exist). */
+ * DB_NOT_FOUND for the model, DB_STATE when it has no live version. */
 int store_mv_get_latest(const char *name, struct arena *arena, struct model_version *out)
     __attribute__((warn_unused_result));
 

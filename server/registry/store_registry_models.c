@@ -265,27 +265,3 @@ int store_alias_delete(const char *name, const char *alias)
                       " SELECT 1 FROM registered_models WHERE name = $1",
                       2, params);
 }
-
-int store_alias_get(const char *name, const char *alias, struct arena *arena,
-                    struct model_version *out)
-{
-    PGresult *res = NULL;
-    const char *params[] = {name, alias};
-    int rc = db_exec("SELECT (SELECT a.version FROM registered_model_aliases a"
-                     "   JOIN model_versions mv ON mv.name = a.name AND mv.version = a.version"
-                     "   WHERE a.name = m.name AND a.alias = $2"
-                     "   AND mv.current_stage <> '" STAGE_DELETED "')"
-                     " FROM registered_models m WHERE m.name = $1",
-                     2, params, &res);
-    if (rc != DB_OK)
-        return rc;
-    if (PQntuples(res) == 0)
-        rc = DB_NOT_FOUND;
-    else if (PQgetisnull(res, 0, 0))
-        rc = DB_STATE;
-    int64_t version = rc == DB_OK ? su_int64(res, 0, 0) : 0;
-    PQclear(res);
-    if (rc != DB_OK)
-        return rc;
-    return store_mv_get(name, version, arena, out);
-}

@@ -92,8 +92,7 @@ static void condition(struct query *q, enum reg_kind kind, const struct reg_cond
     bind(q, c->value, c->field == RF_VERSION ? "::numeric" : "");
 }
 
-static void order_and_page(struct query *q, const struct reg_order *order, int64_t limit,
-                           int64_t offset, char *lim, char *off)
+static void order_by(struct query *q, const struct reg_order *order)
 {
     static const char *const columns[] = {"x.name", "x.version", "x.creation_time",
                                           "x.last_updated_time"};
@@ -101,6 +100,12 @@ static void order_and_page(struct query *q, const struct reg_order *order, int64
     for (size_t i = 0; i < order->n; i++)
         sbuf_addf(&q->sql, "%s%s %s", i ? ", " : "", columns[order->key[i]],
                   order->desc[i] ? "DESC NULLS LAST" : "ASC NULLS FIRST");
+}
+
+static void order_and_page(struct query *q, const struct reg_order *order, int64_t limit,
+                           int64_t offset, char *lim, char *off)
+{
+    order_by(q, order);
     sbuf_adds(&q->sql, " LIMIT ");
     bind(q, su_i64(lim, limit), "::bigint");
     sbuf_adds(&q->sql, " OFFSET ");
@@ -115,24 +120,27 @@ static void query_init(struct query *q, const struct reg_filter *f, struct arena
     q->arena = arena;
 }
 
-/* Finishes q, whose SELECT ... WHERE is written: the filter's conditions for
- * kind, unless the filter asks for prompts the exclusion of names tagged as
- * prompts in tags_table, the order and page; then runs it into *res. */
-static int search_run(struct query *q, const struct reg_filter *f, enum reg_kind kind,
-                      const char *tags_table, const struct reg_order *order, int64_t limit,
-                      int64_t offset, PGresult **res)
+/* Appends to q, whose SELECT ... WHERE is written: the filter's conditions
+ * for kind, unless the filter asks for prompts the exclusion of names
+ * tagged as prompts in tags_table, the order and page. */
+static void search_where(struct query *q, const struct reg_filter *f, enum reg_kind kind,
+                         const char *tags_table, const struct reg_order *order, int64_t limit,
+                         int64_t offset, char *lim, char *off)
 {
-    char lim[24], off[24];
-
     for (size_t i = 0; i < f->n; i++)
         condition(q, kind, &f->conds[i]);
     if (!f->with_prompts) {
-        sbuf_adds(&q->sql, " AND NOT EXISTS (SELECT 1 FROM ");
+        /* NOT IN: the few prompt names hashed once, not a probe per row */
+        sbuf_adds(&q->sql, " AND x.name NOT IN (SELECT p.name FROM ");
         sbuf_adds(&q->sql, tags_table);
-        sbuf_adds(&q->sql,
-                  " p WHERE p.name = x.name AND p.key = " PROMPT_TAG " AND p.value = 'true')");
+        sbuf_adds(&q->sql, " p WHERE p.key = " PROMPT_TAG " AND p.value = 'true')");
     }
     order_and_page(q, order, limit, offset, lim, off);
+}
+
+/* Runs q into *res and frees its text. */
+static int search_exec(struct query *q, PGresult **res)
+{
     int rc = db_exec(q->sql.data, q->n, q->params, res);
     sbuf_cleanup(&q->sql);
     return rc;
@@ -147,7 +155,9 @@ int store_rm_search(const struct reg_filter *f, const struct reg_order *order, i
     query_init(&q, f, arena);
     sbuf_adds(&q.sql, "SELECT x.name, x.creation_time, x.last_updated_time, x.description"
                       " FROM registered_models x WHERE true");
-    int rc = search_run(&q, f, REG_MODELS, "registered_model_tags", order, limit, offset, &res);
+    char lim[24], off[24];
+    search_where(&q, f, REG_MODELS, "registered_model_tags", order, limit, offset, lim, off);
+    int rc = search_exec(&q, &res);
     *out = NULL;
     *n = 0;
     if (rc != DB_OK)
@@ -167,11 +177,20 @@ int store_mv_search(const struct reg_filter *f, const struct reg_order *order, i
     PGresult *res = NULL;
 
     query_init(&q, f, arena);
+    /* The page's keys first (for the default order an index-only scan
+     * that skips the offset in the index), then their rows. */
+    char lim[24], off[24];
     sbuf_adds(&q.sql, "SELECT x.name, x.version, x.creation_time, x.last_updated_time,"
                       " x.current_stage, x.description, x.source, x.run_id, x.run_link,"
                       " x.status, x.status_message"
+                      " FROM (SELECT x.name, x.version"
                       " FROM model_versions x WHERE x.current_stage <> '" STAGE_DELETED "'");
-    int rc = search_run(&q, f, REG_VERSIONS, "model_version_tags", order, limit, offset, &res);
+    search_where(&q, f, REG_VERSIONS, "model_version_tags", order, limit, offset, lim, off);
+    /* LATERAL: one primary-key probe per row of the page */
+    sbuf_adds(&q.sql, ") k CROSS JOIN LATERAL (SELECT * FROM model_versions v"
+                      " WHERE v.name = k.name AND v.version = k.version) x");
+    order_by(&q, order);
+    int rc = search_exec(&q, &res);
     *out = NULL;
     *n = 0;
     if (rc != DB_OK)

@@ -150,42 +150,6 @@ int store_mv_create(const struct model_version_new *in, int64_t *version,
     return create_from_models(in, version, missing_model);
 }
 
-/* Reads version (or, with latest, the highest live one) of name. */
-static int get_version(const char *name, int64_t version, int latest, struct arena *arena,
-                       struct model_version *out)
-{
-    PGresult *res = NULL;
-    char v[24];
-    const char *params[] = {name, latest ? NULL : su_i64(v, version)};
-    int rc = db_exec("SELECT " MV_COLUMNS " FROM model_versions mv"
-                     " WHERE mv.name = $1 AND ($2::bigint IS NULL OR mv.version = $2::bigint)"
-                     " AND mv.current_stage <> '" STAGE_DELETED "'"
-                     " ORDER BY mv.version DESC LIMIT 1",
-                     2, params, &res);
-    if (rc != DB_OK)
-        return rc;
-    if (PQntuples(res) == 0) {
-        PQclear(res);
-        return DB_NOT_FOUND;
-    }
-    rr_model_version(res, 0, 0, arena, out);
-    PQclear(res);
-    rc = store_mv_load_tags(out, 1, arena);
-    if (rc == DB_OK)
-        rc = rr_version_aliases(out, 1, arena);
-    return rc;
-}
-
-int store_mv_get(const char *name, int64_t version, struct arena *arena, struct model_version *out)
-{
-    return get_version(name, version, 0, arena, out);
-}
-
-int store_mv_get_latest(const char *name, struct arena *arena, struct model_version *out)
-{
-    return get_version(name, 0, 1, arena, out);
-}
-
 /* Runs sql, whose result has a row when the live version was there. */
 static int exec_found(const char *sql, int nparams, const char *const *params)
 {

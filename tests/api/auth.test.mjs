@@ -251,9 +251,9 @@ describe('authorization matrix (from the route table)', () => {
         if (route.path.includes('/users/')) fields = { username: route.perm === 'SELF' ? self : 'victim', password: password(self), is_admin: false };
         if (route.path.includes('/permissions/')) fields = { experiment_id: exp, username: 'victim', permission: 'READ' };
         if (route.path.endsWith('/tokens/revoke')) fields = { token_id: '999999' };
-        if (/^\/mlflow\/(registered-models|model-versions)\//.test(route.path)) {
+        if (/^(\/mlflow)?\/(registered-models|model-versions)\//.test(route.path)) {
             const { model } = ctx;
-            fields = { name: model, new_name: model, version: '1', key: 'k', value: 'v', alias: 'a1', source: 's3://b/p', stage: 'Staging' };
+            fields = { name: model, new_name: model, version: '1', key: 'k', value: 'v', alias: 'a1', source: 's3://b/p', stage: 'Staging', path: 'MLmodel' };
             if (route.path.endsWith('/registered-models/create')) fields.name = uniqueName('rm');
             if (route.path.endsWith('/registered-models/delete')) fields.name = `${model}-doomed`;
             if (route.path.endsWith('/model-versions/delete')) fields.version = '2';

@@ -145,3 +145,34 @@ describe('registered-model permissions', () => {
         assert.equal(allv.model_versions.length, 6);
     });
 });
+
+describe('model-versions/get-artifact needs READ on the model (6.1)', () => {
+    test('NO_PERMISSIONS -> 403, READ -> the file, no credentials -> 401', async () => {
+        const b = stack.base;
+        const owner = await newUser('artowner');
+        const reader = await newUser('artreader');
+        const O = owner.headers;
+        const exp = assertOk(await api(b, 'POST', '/api/2.0/mlflow/experiments/create', { name: uniqueName('mvart') }, { headers: O })).experiment_id;
+        const run = assertOk(await api(b, 'POST', '/api/2.0/mlflow/runs/create', { experiment_id: exp, start_time: Date.now() }, { headers: O })).run;
+        const root = run.info.artifact_uri;
+        const up = await fetch(`${b}/api/2.0/mlflow-artifacts/artifacts/${root.slice('mlflow-artifacts:/'.length)}/model/MLmodel`,
+            { method: 'PUT', body: 'flavors: {}\n', headers: O });
+        assert.equal(up.status, 200, await up.text());
+        const name = uniqueName('artmodel');
+        assertOk(await api(b, 'POST', `${RM}/create`, { name }, { headers: O }));
+        assertOk(await api(b, 'POST', `${MV}/create`, { name, source: `${root}/model` }, { headers: O }));
+        const query = { name, version: '1', path: 'MLmodel' };
+        for (const mount of ['/model-versions/get-artifact', '/ajax-api/2.0/mlflow/model-versions/get-artifact']) {
+            const ok = await api(b, 'GET', mount, query, { headers: O });
+            assert.equal(ok.status, 200, ok.text);
+            assert.equal(ok.text, 'flavors: {}\n');
+            assert.equal((await api(b, 'GET', mount, query)).status, 401);
+        }
+        assertOk(await api(b, 'POST', `${RM}/permissions/create`, { name, username: reader.name, permission: 'NO_PERMISSIONS' }, { headers: O }));
+        assertError(await api(b, 'GET', '/ajax-api/2.0/mlflow/model-versions/get-artifact', query, { headers: reader.headers }), 403, 'PERMISSION_DENIED');
+        assertOk(await api(b, 'PATCH', `${RM}/permissions/update`, { name, username: reader.name, permission: 'READ' }, { headers: O }));
+        const read = await api(b, 'GET', '/model-versions/get-artifact', query, { headers: reader.headers });
+        assert.equal(read.status, 200, read.text);
+        assert.equal(read.text, 'flavors: {}\n');
+    });
+});
