@@ -131,6 +131,10 @@ describe('the MLflow 3 model lifecycle, call by call', () => {
         const byNumber = (await c.ok('GET', '/model-versions/get-download-uri', { name: registered, version: '1' })).artifact_uri;
         assert.equal(byNumber, `mlflow-artifacts:/${exp}/models/${modelId}/artifacts`);
         await check(byNumber, 'models:/name/1');
+        // the UI reads one file of the version through its storage location
+        const one = await fetch(`${stack.base}/ajax-api/2.0/mlflow/model-versions/get-artifact?name=${encodeURIComponent(registered)}&version=1&path=model.pkl`);
+        assert.equal(one.status, 200, 'model-versions/get-artifact of a logged model\'s version');
+        assert.deepEqual(Buffer.from(await one.arrayBuffer()), Buffer.from(FILES['model.pkl']));
         // models:/name@champion
         const alias = (await c.ok('GET', '/registered-models/alias', { name: registered, alias: 'champion' })).model_version;
         assert.equal(alias.version, '1');
