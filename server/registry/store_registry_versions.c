@@ -4,10 +4,14 @@
  * so that the number is never reused. */
 #include "store_registry.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "db/store_util.h"
+#include "store_registry_journal.h"
 #include "store_registry_rows.h"
 
-int store_mv_create(const struct model_version_new *in, int64_t *version)
+int store_mv_create(const struct model_version_new *in, int64_t *version, const char *actor)
 {
     struct sbuf keys, vals;
     PGresult *res = NULL;
@@ -23,25 +27,36 @@ int store_mv_create(const struct model_version_new *in, int64_t *version)
                             keys.data,
                             vals.data,
                             su_i64(now, store_now_ms())};
-    int rc =
-        db_exec("WITH m AS (UPDATE registered_models"
-                "   SET next_version = next_version + 1, last_updated_time = $9"
-                "   WHERE name = $1 RETURNING name, next_version - 1 AS v),"
-                " mv AS (INSERT INTO model_versions (name, version, creation_time,"
-                "   last_updated_time, source, storage_location, run_id, run_link, description)"
-                "   SELECT name, v, $9, $9, $2, $3, $4, $5, $6 FROM m"
-                "   RETURNING name, version),"
-                " t AS (INSERT INTO model_version_tags (name, version, key, value)"
-                "   SELECT DISTINCT ON (k) mv.name, mv.version, k, val"
-                "   FROM mv, unnest($7::text[], $8::text[]) WITH ORDINALITY AS u(k, val, o)"
-                "   ORDER BY k, o DESC)"
-                " SELECT version FROM mv",
-                9, params, &res);
+    int rc = rj_begin();
+    if (rc == DB_OK)
+        rc =
+            db_exec("WITH m AS (UPDATE registered_models"
+                    "   SET next_version = next_version + 1, last_updated_time = $9"
+                    "   WHERE name = $1 RETURNING name, next_version - 1 AS v),"
+                    " mv AS (INSERT INTO model_versions (name, version, creation_time,"
+                    "   last_updated_time, source, storage_location, run_id, run_link, description)"
+                    "   SELECT name, v, $9, $9, $2, $3, $4, $5, $6 FROM m"
+                    "   RETURNING name, version),"
+                    " t AS (INSERT INTO model_version_tags (name, version, key, value)"
+                    "   SELECT DISTINCT ON (k) mv.name, mv.version, k, val"
+                    "   FROM mv, unnest($7::text[], $8::text[]) WITH ORDINALITY AS u(k, val, o)"
+                    "   ORDER BY k, o DESC)"
+                    " SELECT version FROM mv",
+                    9, params, &res);
     if (rc == DB_OK && PQntuples(res) == 0)
         rc = DB_NOT_FOUND;
     if (rc == DB_OK)
         *version = su_int64(res, 0, 0);
     PQclear(res);
+    if (rc == DB_OK)
+        rc = rj_record(&(struct rj_change){.actor = actor,
+                                           .action = "version.create",
+                                           .model = in->name,
+                                           .version = *version,
+                                           .field = "source",
+                                           .new_value = in->source,
+                                           .event = WEBHOOK_VERSION_CREATED});
+    rc = rj_end(rc);
     sbuf_cleanup(&keys);
     sbuf_cleanup(&vals);
     return rc;
@@ -94,56 +109,139 @@ static int exec_found(const char *sql, int nparams, const char *const *params)
     return rc;
 }
 
-int store_mv_update(const char *name, int64_t version, const char *description)
+/* The column (an SQL expression) of a live version, under its row lock. */
+static int old_value(const char *name, const char *v, const char *column, char **old)
 {
-    char v[24], now[24];
-    const char *params[] = {name, su_i64(v, version), description, su_i64(now, store_now_ms())};
-    return exec_found("UPDATE model_versions SET description = $3, last_updated_time = $4"
-                      " WHERE name = $1 AND version = $2::bigint"
-                      " AND current_stage <> '" STAGE_DELETED "' RETURNING 1",
-                      4, params);
+    char sql[300];
+    const char *params[] = {name, v};
+    snprintf(sql, sizeof sql,
+             "SELECT %s FROM model_versions WHERE name = $1 AND version = $2::bigint"
+             " AND current_stage <> '" STAGE_DELETED "' FOR NO KEY UPDATE",
+             column);
+    return rj_old(sql, 2, params, old);
 }
 
-int store_mv_transition(const char *name, int64_t version, const char *stage, int archive)
+int store_mv_update(const char *name, int64_t version, const char *description, const char *actor)
 {
-    char v[24], now[24];
+    char v[24], now[24], *old = NULL;
+    const char *params[] = {name, su_i64(v, version), description, su_i64(now, store_now_ms())};
+    int rc = rj_begin();
+    if (rc == DB_OK)
+        rc = old_value(name, v, "description", &old);
+    if (rc == DB_OK)
+        rc = exec_found("UPDATE model_versions SET description = $3, last_updated_time = $4"
+                        " WHERE name = $1 AND version = $2::bigint"
+                        " AND current_stage <> '" STAGE_DELETED "' RETURNING 1",
+                        4, params);
+    if (rc == DB_OK)
+        rc = rj_record(&(struct rj_change){.actor = actor,
+                                           .action = "version.update",
+                                           .model = name,
+                                           .version = version,
+                                           .field = "description",
+                                           .old_value = old,
+                                           .new_value = description});
+    free(old);
+    return rj_end(rc);
+}
+
+int store_mv_transition(const char *name, int64_t version, const char *stage, int archive,
+                        const char *actor)
+{
+    char v[24], now[24], *old = NULL;
+    PGresult *res = NULL;
     const char *params[] = {name, su_i64(v, version), stage, archive ? "true" : "false",
                             su_i64(now, store_now_ms())};
-    return exec_found(
-        "WITH t AS (UPDATE model_versions SET current_stage = $3, last_updated_time = $5"
-        "   WHERE name = $1 AND version = $2::bigint"
-        "   AND current_stage <> '" STAGE_DELETED "' RETURNING name),"
-        " a AS (UPDATE model_versions SET current_stage = 'Archived', last_updated_time = $5"
-        "   WHERE $4::boolean AND name IN (SELECT name FROM t) AND version <> $2::bigint"
-        "   AND current_stage = $3),"
-        " m AS (UPDATE registered_models SET last_updated_time = $5"
-        "   WHERE name IN (SELECT name FROM t))"
-        " SELECT 1 FROM t",
-        5, params);
+    int rc = rj_begin();
+    if (rc == DB_OK)
+        rc = old_value(name, v, "current_stage", &old);
+    /* rows: the version itself (NULL), then each version archived with it */
+    if (rc == DB_OK)
+        rc = db_exec(
+            "WITH t AS (UPDATE model_versions SET current_stage = $3, last_updated_time = $5"
+            "   WHERE name = $1 AND version = $2::bigint"
+            "   AND current_stage <> '" STAGE_DELETED "' RETURNING name),"
+            " a AS (UPDATE model_versions SET current_stage = 'Archived', last_updated_time = $5"
+            "   WHERE $4::boolean AND name IN (SELECT name FROM t) AND version <> $2::bigint"
+            "   AND current_stage = $3 RETURNING version),"
+            " m AS (UPDATE registered_models SET last_updated_time = $5"
+            "   WHERE name IN (SELECT name FROM t))"
+            " SELECT NULL::bigint FROM t UNION ALL SELECT version FROM a",
+            5, params, &res);
+    if (rc == DB_OK && PQntuples(res) == 0)
+        rc = DB_NOT_FOUND;
+    if (rc == DB_OK)
+        rc = rj_record(&(struct rj_change){.actor = actor,
+                                           .action = "version.stage",
+                                           .model = name,
+                                           .version = version,
+                                           .field = "stage",
+                                           .old_value = old,
+                                           .new_value = stage});
+    for (int i = 1; rc == DB_OK && i < PQntuples(res); i++)
+        rc = rj_record(&(struct rj_change){.actor = actor,
+                                           .action = "version.stage",
+                                           .model = name,
+                                           .version = su_int64(res, i, 0),
+                                           .field = "stage",
+                                           .old_value = stage,
+                                           .new_value = "Archived"});
+    PQclear(res);
+    free(old);
+    return rj_end(rc);
 }
 
-int store_mv_delete(const char *name, int64_t version)
+int store_mv_delete(const char *name, int64_t version, const char *actor)
 {
-    char v[24], now[24];
+    char v[24], now[24], *old = NULL;
+    PGresult *res = NULL;
     const char *params[] = {name, su_i64(v, version), su_i64(now, store_now_ms())};
-    return exec_found("WITH d AS (UPDATE model_versions SET current_stage = '" STAGE_DELETED "',"
-                      "   description = NULL, status_message = NULL, storage_location = NULL,"
-                      "   source = 'REDACTED-SOURCE-PATH', run_id = 'REDACTED-RUN-ID',"
-                      "   run_link = 'REDACTED-RUN-LINK', last_updated_time = $3"
-                      "   WHERE name = $1 AND version = $2::bigint"
-                      "   AND current_stage <> '" STAGE_DELETED "' RETURNING name, version),"
-                      " a AS (DELETE FROM registered_model_aliases"
-                      "   WHERE (name, version) IN (SELECT name, version FROM d)),"
-                      " m AS (UPDATE registered_models SET last_updated_time = $3"
-                      "   WHERE name IN (SELECT name FROM d))"
-                      " SELECT 1 FROM d",
-                      3, params);
+    int rc = rj_begin();
+    if (rc == DB_OK)
+        rc = old_value(name, v, "current_stage", &old);
+    /* rows: the version (NULL), then each alias dropped with it */
+    if (rc == DB_OK)
+        rc = db_exec("WITH d AS (UPDATE model_versions SET current_stage = '" STAGE_DELETED "',"
+                     "   description = NULL, status_message = NULL, storage_location = NULL,"
+                     "   source = 'REDACTED-SOURCE-PATH', run_id = 'REDACTED-RUN-ID',"
+                     "   run_link = 'REDACTED-RUN-LINK', last_updated_time = $3"
+                     "   WHERE name = $1 AND version = $2::bigint"
+                     "   AND current_stage <> '" STAGE_DELETED "' RETURNING name, version),"
+                     " a AS (DELETE FROM registered_model_aliases"
+                     "   WHERE (name, version) IN (SELECT name, version FROM d) RETURNING alias),"
+                     " m AS (UPDATE registered_models SET last_updated_time = $3"
+                     "   WHERE name IN (SELECT name FROM d))"
+                     " SELECT NULL::text FROM d UNION ALL SELECT alias FROM a",
+                     3, params, &res);
+    if (rc == DB_OK && PQntuples(res) == 0)
+        rc = DB_NOT_FOUND;
+    if (rc == DB_OK)
+        rc = rj_record(&(struct rj_change){.actor = actor,
+                                           .action = "version.delete",
+                                           .model = name,
+                                           .version = version,
+                                           .field = "stage",
+                                           .old_value = old,
+                                           .new_value = NULL});
+    for (int i = 1; rc == DB_OK && i < PQntuples(res); i++) {
+        char field[300];
+        snprintf(field, sizeof field, "aliases.%s", PQgetvalue(res, i, 0));
+        rc = rj_record(&(struct rj_change){.actor = actor,
+                                           .action = "alias.delete",
+                                           .model = name,
+                                           .version = version,
+                                           .field = field,
+                                           .old_value = v});
+    }
+    PQclear(res);
+    free(old);
+    return rj_end(rc);
 }
 
-int store_mv_tag(const char *name, int64_t version, const char *key, const char *value)
+/* Writes or deletes (value NULL) a version tag; the caller's transaction. */
+static int write_version_tag(const char *name, const char *v, const char *key, const char *value)
 {
-    char v[24];
-    const char *params[] = {name, su_i64(v, version), key, value};
+    const char *params[] = {name, v, key, value};
     if (value == NULL)
         return exec_found("WITH v AS (SELECT name, version FROM model_versions"
                           "   WHERE name = $1 AND version = $2::bigint"
@@ -159,6 +257,38 @@ int store_mv_tag(const char *name, int64_t version, const char *key, const char 
                       " ON CONFLICT (name, version, key) DO UPDATE SET value = EXCLUDED.value"
                       " RETURNING 1",
                       4, params);
+}
+
+int store_mv_tag(const char *name, int64_t version, const char *key, const char *value,
+                 const char *actor)
+{
+    char v[24], *old = NULL, *lock = NULL, field[300];
+    const char *params[] = {name, su_i64(v, version), key};
+    int rc = rj_begin();
+    if (rc == DB_OK)
+        rc = old_value(name, v, "1", &lock);
+    if (rc == DB_OK)
+        rc = rj_old("SELECT (SELECT value FROM model_version_tags"
+                    "   WHERE name = $1 AND version = $2::bigint AND key = $3)",
+                    3, params, &old);
+    if (rc == DB_OK)
+        rc = write_version_tag(name, v, key, value);
+    snprintf(field, sizeof field, "tags.%s", key);
+    if (rc == DB_OK)
+        rc = rj_record(&(struct rj_change){
+            .actor = actor,
+            .action = value ? "version.tag.set" : "version.tag.delete",
+            .model = name,
+            .version = version,
+            .field = field,
+            .old_value = old,
+            .new_value = value,
+            .event = value ? WEBHOOK_VERSION_TAG_SET : WEBHOOK_VERSION_TAG_DELETED,
+            .key = key,
+            .value = value});
+    free(old);
+    free(lock);
+    return rj_end(rc);
 }
 
 int store_mv_download_uri(const char *name, int64_t version, struct arena *arena, const char **uri)
