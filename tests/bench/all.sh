@@ -10,11 +10,12 @@
 #   artifacts  1 GiB up/down vs psql large objects, RSS         (artifacts.sh)
 #   client     ns per et_log_metric, end-to-end points/s        (client.sh)
 #   browser    runs table of 10k runs, 1M-point chart           (browser.sh)
+#   webhooks   webhook delivery lag after commit, p50/p99       (webhooks.sh)
 set -uo pipefail
 
 build=${1:?usage: tests/bench/all.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
-only=${BENCH_ONLY:-ingest search history mixed artifacts client browser}
+only=${BENCH_ONLY:-ingest search history mixed artifacts client browser webhooks}
 failed=()
 
 run() {
@@ -34,6 +35,7 @@ run mixed mixed.sh
 run artifacts artifacts.sh
 run client client.sh
 run browser browser.sh
+run webhooks webhooks.sh
 
 if [ ${#failed[@]} -gt 0 ]; then
     echo "bench: failed: ${failed[*]}"
