@@ -109,11 +109,19 @@ static int exec_found(const char *sql, int nparams, const char *const *params)
     return rc;
 }
 
-/* The column (an SQL expression) of a live version, under its row lock. */
+/* The column (an SQL expression) of a live version, under its model's and
+ * its own row lock. */
 static int old_value(const char *name, const char *v, const char *column, char **old)
 {
-    char sql[300];
+    char sql[300], *locked = NULL;
     const char *params[] = {name, v};
+    /* the model row first, as every registry change does: one lock order,
+     * no deadlock with alias changes (which lock the model, then the version) */
+    int rc = rj_old("SELECT 1 FROM registered_models WHERE name = $1 FOR NO KEY UPDATE", 1, params,
+                    &locked);
+    free(locked);
+    if (rc != DB_OK)
+        return rc;
     snprintf(sql, sizeof sql,
              "SELECT %s FROM model_versions WHERE name = $1 AND version = $2::bigint"
              " AND current_stage <> '" STAGE_DELETED "' FOR NO KEY UPDATE",
