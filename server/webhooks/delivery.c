@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +28,16 @@
 
 #define POLL_MS 1000
 #define BACKOFF_CAP_S 60
-#define LEASE_EXTRA_S 30 /* beyond the request timeout, before a claimed row is due again */
+#define LEASE_EXTRA_S 30  /* beyond the request timeout, before a claimed row is due again */
+#define PRUNE_EVERY_S 600 /* how often delivered rows past their keeping time are removed */
+#define KEEP_DELIVERED_DAYS 7
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static struct worker workers = WORKER_INIT(&mu, &cv);
 static unsigned long long kicks; /* generation: raised by every kick */
+static time_t last_prune;        /* under mu */
+static atomic_int shutting_down; /* aborts requests in flight */
 static int timeout_s = 30;
 static int max_retries = 3;
 static __thread unsigned jitter_seed; /* per thread: rand_r */
@@ -73,6 +78,18 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
     c->len += take;
     c->out->body[c->len] = '\0';
     return n;
+}
+
+/* libcurl's progress callback: a non-zero answer aborts the transfer. */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)arg;
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    return atomic_load(&shutting_down) ? 1 : 0;
 }
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
@@ -140,6 +157,8 @@ void webhook_send(const char *url, const char *secret, const char *body, struct 
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &cap);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &cap);
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
     CURLcode cc = curl_easy_perform(curl);
     if (cc == CURLE_OK) {
         out->sent = 1;
@@ -225,6 +244,20 @@ static void drain(void)
     }
 }
 
+/* Removes delivered rows past their keeping time, every PRUNE_EVERY_S (one
+ * thread does it). Failed rows stay for inspection. */
+static void maybe_prune(void)
+{
+    time_t now = time(NULL);
+    pthread_mutex_lock(&mu);
+    int due = now - last_prune >= PRUNE_EVERY_S;
+    if (due)
+        last_prune = now;
+    pthread_mutex_unlock(&mu);
+    if (due && store_webhook_prune(KEEP_DELIVERED_DAYS) != DB_OK)
+        log_warn("webhooks: could not remove old delivered outbox rows");
+}
+
 static void *run(void *arg)
 {
     (void)arg;
@@ -233,6 +266,7 @@ static void *run(void *arg)
         unsigned long long seen = kicks;
         pthread_mutex_unlock(&mu);
         drain();
+        maybe_prune();
         pthread_mutex_lock(&mu);
         if (kicks != seen)
             continue;
@@ -251,6 +285,7 @@ int webhook_delivery_start(const struct webhook_options *o)
 
     webhook_url_configure(o->allowed_schemes, o->allow_private_ips);
     timeout_s = o->timeout_s;
+    atomic_store(&shutting_down, 0);
     max_retries = o->max_retries;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     pthread_mutex_lock(&mu);
@@ -266,6 +301,7 @@ int webhook_delivery_start(const struct webhook_options *o)
 
 void webhook_delivery_stop(void)
 {
+    atomic_store(&shutting_down, 1); /* requests in flight end now; their rows are retried */
     if (worker_stop(&workers))
         curl_global_cleanup();
 }

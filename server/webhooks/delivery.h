@@ -21,8 +21,9 @@ struct webhook_options {
  * -1 (logged) when a thread cannot start. */
 int webhook_delivery_start(const struct webhook_options *o) __attribute__((warn_unused_result));
 
-/* Stops the delivery threads after the request each has in flight (rows
- * left pending are sent by the next start). Safe when never started. */
+/* Stops the delivery threads: requests in flight are aborted and their
+ * rows scheduled again (sent by the next start, of this or another
+ * exptrackd); also aborts a test send in flight. Safe when never started. */
 void webhook_delivery_stop(void);
 
 /* Tells the delivery threads that outbox rows were committed (n of them),

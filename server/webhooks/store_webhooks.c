@@ -180,8 +180,13 @@ int store_webhook_delete(const char *id)
     PGresult *res = NULL;
     char now[24];
     const char *params[] = {id, su_i64(now, store_now_ms())};
-    int rc = db_exec("UPDATE webhooks SET deleted_time = $2, last_updated_time = $2"
-                     " WHERE id = $1::uuid AND deleted_time IS NULL RETURNING 1",
+    /* its deliveries not made yet are given up with it */
+    int rc = db_exec("WITH w AS (UPDATE webhooks SET deleted_time = $2, last_updated_time = $2"
+                     "   WHERE id = $1::uuid AND deleted_time IS NULL RETURNING id),"
+                     " o AS (UPDATE webhook_outbox SET state = 'failed',"
+                     "   last_error = 'webhook deleted', finished_time = clock_timestamp()"
+                     "   WHERE webhook_id IN (SELECT id FROM w) AND state = 'pending')"
+                     " SELECT 1 FROM w",
                      2, params, &res);
     if (rc == DB_OK && PQntuples(res) == 0)
         rc = DB_NOT_FOUND;
@@ -341,4 +346,13 @@ int store_webhook_finish(int64_t id, enum webhook_outcome outcome, int http_stat
                    " finished_time = CASE WHEN $2 = 'pending' THEN NULL ELSE clock_timestamp() END"
                    " WHERE id = $1::bigint",
                    5, params, NULL);
+}
+
+int store_webhook_prune(int days)
+{
+    char d[24];
+    const char *params[] = {su_i64(d, days)};
+    return db_exec("DELETE FROM webhook_outbox WHERE state = 'delivered'"
+                   " AND finished_time < clock_timestamp() - make_interval(days => $1::int)",
+                   1, params, NULL);
 }

@@ -47,7 +47,8 @@ int store_webhook_list(int64_t limit, int64_t offset, struct arena *arena, struc
 int store_webhook_update(const char *id, const struct webhook *patch)
     __attribute__((warn_unused_result));
 
-/* Marks a live webhook deleted (soft delete). DB_NOT_FOUND. */
+/* Marks a live webhook deleted (soft delete) and gives up its pending
+ * deliveries (failed, "webhook deleted"). DB_NOT_FOUND. */
 int store_webhook_delete(const char *id) __attribute__((warn_unused_result));
 
 /* The registry changes that may fire an event; whether the model or the
@@ -97,5 +98,8 @@ enum webhook_outcome { WEBHOOK_DELIVERED, WEBHOOK_RETRY, WEBHOOK_FAILED };
  * or due again retry_ms from now. http_status 0: none; error may be NULL. */
 int store_webhook_finish(int64_t id, enum webhook_outcome outcome, int http_status,
                          const char *error, int64_t retry_ms) __attribute__((warn_unused_result));
+
+/* Removes delivered outbox rows finished more than days days ago. */
+int store_webhook_prune(int days) __attribute__((warn_unused_result));
 
 #endif
