@@ -27,22 +27,26 @@ int store_mv_create(const struct model_version_new *in, int64_t *version, const 
                             keys.data,
                             vals.data,
                             su_i64(now, store_now_ms())};
-    int rc = rj_begin();
-    if (rc == DB_OK)
-        rc =
-            db_exec("WITH m AS (UPDATE registered_models"
-                    "   SET next_version = next_version + 1, last_updated_time = $9"
-                    "   WHERE name = $1 RETURNING name, next_version - 1 AS v),"
-                    " mv AS (INSERT INTO model_versions (name, version, creation_time,"
-                    "   last_updated_time, source, storage_location, run_id, run_link, description)"
-                    "   SELECT name, v, $9, $9, $2, $3, $4, $5, $6 FROM m"
-                    "   RETURNING name, version),"
-                    " t AS (INSERT INTO model_version_tags (name, version, key, value)"
-                    "   SELECT DISTINCT ON (k) mv.name, mv.version, k, val"
-                    "   FROM mv, unnest($7::text[], $8::text[]) WITH ORDINALITY AS u(k, val, o)"
-                    "   ORDER BY k, o DESC)"
-                    " SELECT version FROM mv",
-                    9, params, &res);
+    int begun = rj_begin();
+    if (begun != DB_OK) {
+        sbuf_cleanup(&keys);
+        sbuf_cleanup(&vals);
+        return rj_end(begun);
+    }
+    int rc =
+        db_exec("WITH m AS (UPDATE registered_models"
+                "   SET next_version = next_version + 1, last_updated_time = $9"
+                "   WHERE name = $1 RETURNING name, next_version - 1 AS v),"
+                " mv AS (INSERT INTO model_versions (name, version, creation_time,"
+                "   last_updated_time, source, storage_location, run_id, run_link, description)"
+                "   SELECT name, v, $9, $9, $2, $3, $4, $5, $6 FROM m"
+                "   RETURNING name, version),"
+                " t AS (INSERT INTO model_version_tags (name, version, key, value)"
+                "   SELECT DISTINCT ON (k) mv.name, mv.version, k, val"
+                "   FROM mv, unnest($7::text[], $8::text[]) WITH ORDINALITY AS u(k, val, o)"
+                "   ORDER BY k, o DESC)"
+                " SELECT version FROM mv",
+                9, params, &res);
     if (rc == DB_OK && PQntuples(res) == 0)
         rc = DB_NOT_FOUND;
     if (rc == DB_OK)
