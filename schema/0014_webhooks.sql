@@ -14,8 +14,10 @@ CREATE TABLE webhooks (
     name              text NOT NULL,
     description       text NOT NULL DEFAULT '',
     url               text NOT NULL,
-    -- write-only through the API; stored as given (docs/security.md)
+    -- write-only through the API; sealed (AES-256-GCM, secret_sealed) when
+    -- the server has --webhook-secret-key-file, else as given (docs/security.md)
     secret            text NOT NULL DEFAULT '',
+    secret_sealed     boolean NOT NULL DEFAULT false,
     status            text NOT NULL CHECK (status IN ('ACTIVE', 'DISABLED')),
     creation_time     bigint NOT NULL,
     last_updated_time bigint NOT NULL,

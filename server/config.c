@@ -38,6 +38,7 @@ enum opt_id {
     OPT_WEBHOOK_TIMEOUT,
     OPT_WEBHOOK_RETRIES,
     OPT_WEBHOOK_WORKERS,
+    OPT_WEBHOOK_KEY_FILE,
 };
 
 /* One row per setting, the only place its flag, variable, default and help
@@ -104,6 +105,8 @@ static const struct setting settings[] = {
      "webhook delivery attempts after the first (429, 5xx, connection errors)"},
     {OPT_WEBHOOK_WORKERS, "webhook-workers", "N", "EXPTRACK_WEBHOOK_WORKERS", "2", NULL,
      "webhook delivery threads, 1 to 4"},
+    {OPT_WEBHOOK_KEY_FILE, "webhook-secret-key-file", "FILE", "EXPTRACK_WEBHOOK_SECRET_KEY_FILE",
+     NULL, "none: secrets stored as given", "seal webhook secrets with a key derived from FILE"},
 };
 
 #define N_SETTINGS (sizeof settings / sizeof settings[0])
@@ -267,6 +270,9 @@ static int apply(struct config *cfg, enum opt_id id, const char *value, const ch
             goto bad;
         cfg->webhook_max_retries = (int)n;
         return 0;
+    case OPT_WEBHOOK_KEY_FILE:
+        replace_string(&cfg->webhook_key_file, value);
+        return 0;
     case OPT_WEBHOOK_WORKERS:
         if (parse_long(value, 1, WEBHOOK_WORKERS_MAX, &n) < 0)
             goto bad;
@@ -386,5 +392,6 @@ void config_cleanup(struct config *cfg)
     free(cfg->tls_cert);
     free(cfg->tls_key);
     free(cfg->webhook_schemes);
+    free(cfg->webhook_key_file);
     memset(cfg, 0, sizeof *cfg);
 }

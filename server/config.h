@@ -34,6 +34,7 @@ struct config {
     int webhook_timeout_s;           /* --webhook-timeout */
     int webhook_max_retries;         /* --webhook-max-retries */
     int webhook_workers;             /* --webhook-workers */
+    char *webhook_key_file;          /* --webhook-secret-key-file (NULL: none) */
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_EXIT_USAGE };

@@ -183,7 +183,8 @@ int main(int argc, char **argv)
                                  .allow_private_ips = cfg.webhook_allow_private,
                                  .timeout_s = cfg.webhook_timeout_s,
                                  .max_retries = cfg.webhook_max_retries,
-                                 .workers = cfg.webhook_workers};
+                                 .workers = cfg.webhook_workers,
+                                 .secret_key_file = cfg.webhook_key_file};
     if (webhook_delivery_start(&wo) < 0) /* the outbox: registry webhooks */
         goto out;
     size_t nroutes;

@@ -4,6 +4,7 @@
 #include "api.h"
 
 #include <ctype.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "core/reply_store.h"
 #include "core/store_status.h"
 #include "delivery.h"
+#include "secret_box.h"
 #include "store_webhooks.h"
 #include "webhook_url.h"
 
@@ -250,6 +252,28 @@ static int path_id(const struct request *req, const char *suffix, char id[37], s
     return JX_OK;
 }
 
+/* With a key (--webhook-secret-key-file), replaces a non-empty w->secret by
+ * its sealed form (a new string: free it with sealed_text) bound to w->id. */
+static int seal_secret(struct webhook *w, struct reply *r)
+{
+    char *sealed;
+    if (w->secret == NULL || w->secret[0] == '\0' || !secret_box_enabled())
+        return JX_OK;
+    if (secret_box_seal(w->secret, w->id, &sealed) != 0) {
+        reply_store_error(r, DB_ERROR, "webhook not found");
+        return JX_BAD;
+    }
+    w->secret = sealed;
+    w->secret_sealed = 1;
+    return JX_OK;
+}
+
+/* The string seal_secret allocated, or NULL. */
+static char *sealed_text(const struct webhook *w)
+{
+    return w->secret_sealed ? (char *)w->secret : NULL;
+}
+
 void api_webhooks_create(const struct request *req, struct reply *r)
 {
     struct input in = input_from(req);
@@ -272,6 +296,8 @@ void api_webhooks_create(const struct request *req, struct reply *r)
     uuid_generate_random(u);
     uuid_unparse_lower(u, id);
     w.id = id;
+    if (seal_secret(&w, r) != JX_OK)
+        goto out;
     w.creation_time = w.last_updated_time = now_ms();
     int rc = store_webhook_create(&w);
     if (rc != DB_OK)
@@ -279,6 +305,7 @@ void api_webhooks_create(const struct request *req, struct reply *r)
     else
         reply_webhook(r, id);
 out:
+    free(sealed_text(&w));
     arena_cleanup(&arena);
 }
 
@@ -363,12 +390,16 @@ void api_webhooks_update(const struct request *req, struct reply *r)
         read_status(&in, &patch.status, r) == JX_BAD ||
         read_events(&in, 0, &arena, &patch, r) == JX_BAD)
         goto out;
+    patch.id = id;
+    if (seal_secret(&patch, r) != JX_OK)
+        goto out;
     int rc = store_webhook_update(id, &patch);
     if (rc != DB_OK)
         not_found(r, rc, id);
     else
         reply_webhook(r, id);
 out:
+    free(sealed_text(&patch));
     arena_cleanup(&arena);
 }
 
@@ -478,7 +509,19 @@ void api_webhooks_test(const struct request *req, struct reply *r)
                              "timestamp", when, "data", example_payload(&ev));
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
-    webhook_send(w.url, w.secret, text ? text : "{}", &res);
+    char *secret = NULL;
+    if (w.secret_sealed && secret_box_open(w.secret, w.id, &secret) != 0) {
+        memset(&res, 0, sizeof res);
+        snprintf(
+            res.error, sizeof res.error,
+            "the webhook's secret cannot be decrypted (is --webhook-secret-key-file the key it "
+            "was stored with?)");
+    } else {
+        webhook_send(w.url, secret ? secret : w.secret, text ? text : "{}", &res);
+    }
+    if (secret != NULL)
+        OPENSSL_cleanse(secret, strlen(secret));
+    free(secret);
     free(text);
     json_t *result;
     if (res.sent) {

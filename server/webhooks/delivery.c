@@ -6,6 +6,7 @@
 #include "delivery.h"
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <pthread.h>
@@ -23,6 +24,7 @@
 #include "core/worker.h"
 #include "db/db.h"
 #include "ops/metrics.h"
+#include "secret_box.h"
 #include "store_webhooks.h"
 #include "webhook_url.h"
 
@@ -174,7 +176,7 @@ void webhook_send(const char *url, const char *secret, const char *body, struct 
 static int retryable(const struct webhook_result *r)
 {
     if (!r->sent)
-        return 1;
+        return r->status != -1;
     return r->status == 429 || r->status == 500 || r->status == 502 || r->status == 503 ||
            r->status == 504;
 }
@@ -200,7 +202,20 @@ static void deliver(const struct webhook_delivery *d)
     int64_t retry = 0;
     char error[600] = "";
 
-    webhook_send(d->url, d->secret, d->body, &res);
+    char *secret = NULL;
+    if (d->secret_sealed && secret_box_open(d->secret, d->webhook_id, &secret) != 0) {
+        memset(&res, 0, sizeof res);
+        snprintf(
+            res.error, sizeof res.error,
+            "the webhook's secret cannot be decrypted (is --webhook-secret-key-file the key it "
+            "was stored with?)");
+        res.status = -1; /* not retryable: no attempt can succeed */
+    } else {
+        webhook_send(d->url, secret ? secret : d->secret, d->body, &res);
+    }
+    if (secret != NULL)
+        OPENSSL_cleanse(secret, strlen(secret));
+    free(secret);
     if (res.sent && res.status >= 200 && res.status < 300) {
         outcome = WEBHOOK_DELIVERED;
     } else if (retryable(&res) && d->attempts <= max_retries) {
@@ -283,6 +298,8 @@ int webhook_delivery_start(const struct webhook_options *o)
 {
     int rc = 0;
 
+    if (secret_box_configure(o->secret_key_file) < 0)
+        return -1;
     webhook_url_configure(o->allowed_schemes, o->allow_private_ips);
     timeout_s = o->timeout_s;
     atomic_store(&shutting_down, 0);

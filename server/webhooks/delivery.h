@@ -15,10 +15,12 @@ struct webhook_options {
     int timeout_s;               /* per request */
     int max_retries;             /* attempts after the first */
     int workers;                 /* delivery threads, 1..WEBHOOK_MAX_WORKERS */
+    const char *secret_key_file; /* seals secrets at rest (secret_box.h); NULL: none */
 };
 
-/* Configures the URL checks and starts the delivery threads. Returns 0, or
- * -1 (logged) when a thread cannot start. */
+/* Configures the URL checks and the secrets' key and starts the delivery
+ * threads. Returns 0, or -1 (logged) when the key file is bad or a thread
+ * cannot start. */
 int webhook_delivery_start(const struct webhook_options *o) __attribute__((warn_unused_result));
 
 /* Stops the delivery threads: requests in flight are aborted and their

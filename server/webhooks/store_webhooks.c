@@ -11,7 +11,8 @@
 
 #define WEBHOOK_COLUMNS                                                                            \
     "w.id::text, w.name, w.description, w.url, w.secret, w.status, w.creation_time,"               \
-    " w.last_updated_time, (SELECT coalesce(string_agg(e.entity || '.' || e.action, ','"           \
+    " w.last_updated_time, w.secret_sealed, (SELECT coalesce(string_agg(e.entity || '.' || "       \
+    "e.action, ','"                                                                                \
     " ORDER BY e.position), '') FROM webhook_events e WHERE e.webhook_id = w.id)"
 
 /* Splits "entity.action,..." (arena copy) into pairs. */
@@ -43,7 +44,8 @@ static void read_row(const PGresult *res, int row, struct arena *arena, struct w
     out->status = su_str(res, row, 5, arena);
     out->creation_time = su_int64(res, row, 6);
     out->last_updated_time = su_int64(res, row, 7);
-    parse_events(PQgetvalue(res, row, 8), arena, out);
+    out->secret_sealed = PQgetvalue(res, row, 8)[0] == 't';
+    parse_events(PQgetvalue(res, row, 9), arena, out);
 }
 
 /* Array literals of the entities and actions of w's events (initialised here). */
@@ -75,15 +77,16 @@ int store_webhook_create(const struct webhook *w)
                             w->status,
                             su_i64(t, w->creation_time),
                             entities.data,
-                            actions.data};
+                            actions.data,
+                            w->secret_sealed ? "true" : "false"};
     int rc = db_exec("WITH w AS (INSERT INTO webhooks (id, name, description, url, secret, status,"
-                     "   creation_time, last_updated_time)"
-                     "   VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $7) RETURNING id)"
+                     "   creation_time, last_updated_time, secret_sealed)"
+                     "   VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $7, $10) RETURNING id)"
                      " INSERT INTO webhook_events (webhook_id, entity, action, position)"
                      " SELECT w.id, u.e, u.a, u.o FROM w,"
                      "   unnest($8::text[], $9::text[]) WITH ORDINALITY AS u(e, a, o)"
                      " ON CONFLICT DO NOTHING",
-                     9, params, NULL);
+                     10, params, NULL);
     sbuf_cleanup(&entities);
     sbuf_cleanup(&actions);
     return rc;
@@ -141,15 +144,19 @@ int store_webhook_update(const char *id, const struct webhook *patch)
                             patch->status,
                             su_i64(now, store_now_ms()),
                             patch->nevents ? entities.data : NULL,
-                            patch->nevents ? actions.data : NULL};
+                            patch->nevents ? actions.data : NULL,
+                            patch->secret_sealed ? "true" : "false"};
+    const char *upd[] = {params[0], params[1], params[2], params[3],
+                         params[4], params[5], params[6], params[9]};
     if ((rc = db_begin()) != DB_OK)
         goto out;
     rc = db_exec("UPDATE webhooks SET name = coalesce($2, name),"
                  " description = coalesce($3, description), url = coalesce($4, url),"
                  " secret = coalesce($5, secret), status = coalesce($6, status),"
+                 " secret_sealed = CASE WHEN $5 IS NULL THEN secret_sealed ELSE $8::boolean END,"
                  " last_updated_time = $7"
                  " WHERE id = $1::uuid AND deleted_time IS NULL RETURNING 1",
-                 7, params, &res);
+                 8, upd, &res);
     if (rc == DB_OK && PQntuples(res) == 0)
         rc = DB_NOT_FOUND;
     PQclear(res);
@@ -313,7 +320,7 @@ int store_webhook_claim(int lease_s, struct arena *arena, struct webhook_deliver
         " WHERE o.id = (SELECT id FROM webhook_outbox WHERE state = 'pending'"
         "   AND next_attempt <= clock_timestamp() ORDER BY next_attempt, id"
         "   LIMIT 1 FOR UPDATE SKIP LOCKED) AND w.id = o.webhook_id"
-        " RETURNING o.id, o.attempts, w.url, w.secret,"
+        " RETURNING o.id, o.attempts, w.url, w.secret, w.secret_sealed, w.id::text,"
         "   jsonb_build_object('entity', o.entity, 'action', o.action, 'timestamp',"
         "   to_char(o.event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '+00:00',"
         "   'data', o.payload)::text",
@@ -328,7 +335,9 @@ int store_webhook_claim(int lease_s, struct arena *arena, struct webhook_deliver
     out->attempts = (int)su_int64(res, 0, 1);
     out->url = su_str(res, 0, 2, arena);
     out->secret = su_str(res, 0, 3, arena);
-    out->body = su_str(res, 0, 4, arena);
+    out->secret_sealed = PQgetvalue(res, 0, 4)[0] == 't';
+    out->webhook_id = su_str(res, 0, 5, arena);
+    out->body = su_str(res, 0, 6, arena);
     PQclear(res);
     return DB_OK;
 }

@@ -23,6 +23,7 @@ struct webhook {
     const char *description; /* "" when unset */
     const char *url;
     const char *secret; /* "" when none; never leaves the server */
+    int secret_sealed;  /* secret is secret_box_seal()'s output */
     const char *status; /* "ACTIVE" or "DISABLED" */
     int64_t creation_time;
     int64_t last_updated_time;
@@ -78,9 +79,11 @@ int store_webhook_enqueue(enum webhook_change change, const char *name, int64_t 
 /* A delivery taken from the outbox. */
 struct webhook_delivery {
     int64_t id;
+    const char *webhook_id;
     int attempts; /* including this one */
     const char *url;
     const char *secret; /* "" when none */
+    int secret_sealed;  /* secret is secret_box_seal()'s output */
     const char *body;   /* the exact JSON text to send and sign */
 };
 

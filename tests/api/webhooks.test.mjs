@@ -475,6 +475,61 @@ describe('shutdown', () => {
     });
 });
 
+describe('secrets at rest (--webhook-secret-key-file)', () => {
+    test('sealed in the database, signing with the plain secret; unusable under another key', async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exptrack-hookkey-'));
+        const keyFile = path.join(dir, 'key'), otherKey = path.join(dir, 'other');
+        fs.writeFileSync(keyFile, `${crypto.randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+        fs.writeFileSync(otherKey, `${crypto.randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+        fs.writeFileSync(path.join(dir, 'short'), 'short\n');
+        const rec = await startReceiver();
+        let srv = await startServer({ databaseUrl: stack.pg.url, args: [...LOOPBACK_ARGS, '--webhook-secret-key-file', keyFile] });
+        let hookId;
+        try {
+            const SECRET = 'sealed-secret-\u00fc-123';
+            const h = assertOk(await api(srv.url, 'POST', W, { name: 'sealed', url: rec.url, secret: SECRET, events: ALL_EVENTS.slice(0, 1) })).webhook;
+            hookId = h.webhook_id;
+            const row = sql(`SELECT secret_sealed || ' ' || secret FROM webhooks WHERE id = '${hookId}'`);
+            assert.match(row, /^true v1:[A-Za-z0-9+/=]+$/);
+            assert.ok(!row.includes('sealed-secret'), 'the plain secret is not stored');
+            const name = uniqueName('sealed');
+            assertOk(await api(srv.url, 'POST', `${RM}/create`, { name }));
+            await waitUntil(() => forModel(rec, name).length >= 1, 10000, 'delivery');
+            const g = forModel(rec, name)[0];
+            assert.equal(g.headers['x-mlflow-signature'], expectedSignature(SECRET, g.headers, g.body));
+            // a sealed secret copied onto another webhook does not open there
+            const copy = assertOk(await api(srv.url, 'POST', W, { name: 'copy', url: rec.url, events: ALL_EVENTS.slice(0, 1) })).webhook;
+            sql(`UPDATE webhooks SET secret = (SELECT secret FROM webhooks WHERE id = '${hookId}'), secret_sealed = true WHERE id = '${copy.webhook_id}'`);
+            const tc = assertOk(await api(srv.url, 'POST', `${W}/${copy.webhook_id}/test`, {})).result;
+            assert.equal(tc.success, false);
+            assert.match(tc.error_message, /cannot be decrypted/);
+            assertOk(await api(srv.url, 'DELETE', `${W}/${copy.webhook_id}`));
+            // a PATCHed secret is sealed too
+            assertOk(await api(srv.url, 'PATCH', `${W}/${hookId}`, { secret: 'second-secret' }));
+            assert.ok(!sql(`SELECT secret FROM webhooks WHERE id = '${hookId}'`).includes('second-secret'));
+            await srv.stop();
+            // another key: deliveries fail for good (no retry can help), the test endpoint says why
+            srv = await startServer({ databaseUrl: stack.pg.url, args: [...LOOPBACK_ARGS, '--webhook-secret-key-file', otherKey] });
+            const t = assertOk(await api(srv.url, 'POST', `${W}/${hookId}/test`, {})).result;
+            assert.equal(t.success, false);
+            assert.match(t.error_message, /^Failed to test webhook: the webhook's secret cannot be decrypted/);
+            const name2 = uniqueName('wrongkey');
+            assertOk(await api(srv.url, 'POST', `${RM}/create`, { name: name2 }));
+            await waitUntil(() => sql(`SELECT state FROM webhook_outbox WHERE webhook_id = '${hookId}' AND payload->>'name' = '${name2}'`) === 'failed', 10000, 'failed');
+            assert.equal(forModel(rec, name2).length, 0);
+            await srv.stop();
+            // a key file that is too short keeps the server from starting
+            await assert.rejects(startServer({ databaseUrl: stack.pg.url, args: [...LOOPBACK_ARGS, '--webhook-secret-key-file', path.join(dir, 'short')], timeoutMs: 10000 }));
+            srv = null;
+        } finally {
+            if (srv) await srv.stop();
+            if (hookId) sql(`UPDATE webhooks SET deleted_time = 1 WHERE id = '${hookId}'`);
+            await rec.close();
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
+
 describe('admin only (--auth)', () => {
     test('non-admins get 403 on all six endpoints; admins manage webhooks', async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exptrack-hooks-'));
