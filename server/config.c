@@ -33,6 +33,12 @@ enum opt_id {
     OPT_ALLOWED_HOSTS,
     OPT_TLS_CERT,
     OPT_TLS_KEY,
+    OPT_WEBHOOK_SCHEMES,
+    OPT_WEBHOOK_PRIVATE,
+    OPT_WEBHOOK_TIMEOUT,
+    OPT_WEBHOOK_RETRIES,
+    OPT_WEBHOOK_WORKERS,
+    OPT_WEBHOOK_KEY_FILE,
 };
 
 /* One row per setting, the only place its flag, variable, default and help
@@ -89,6 +95,18 @@ static const struct setting settings[] = {
      "serve HTTPS with this PEM certificate chain"},
     {OPT_TLS_KEY, "tls-key", "FILE", "EXPTRACK_TLS_KEY", NULL, "none",
      "...and this PEM private key"},
+    {OPT_WEBHOOK_SCHEMES, "webhook-allowed-schemes", "LIST", "EXPTRACK_WEBHOOK_ALLOWED_SCHEMES",
+     "https", NULL, "URL schemes webhooks may use, comma-separated (http,https)"},
+    {OPT_WEBHOOK_PRIVATE, "webhook-allow-private-ips", NULL, "EXPTRACK_WEBHOOK_ALLOW_PRIVATE_IPS",
+     "off", NULL, "let webhook URLs resolve to loopback and private addresses"},
+    {OPT_WEBHOOK_TIMEOUT, "webhook-timeout", "SECS", "EXPTRACK_WEBHOOK_TIMEOUT", "30", NULL,
+     "longest webhook delivery request"},
+    {OPT_WEBHOOK_RETRIES, "webhook-max-retries", "N", "EXPTRACK_WEBHOOK_MAX_RETRIES", "3", NULL,
+     "webhook delivery attempts after the first (429, 5xx, connection errors)"},
+    {OPT_WEBHOOK_WORKERS, "webhook-workers", "N", "EXPTRACK_WEBHOOK_WORKERS", "2", NULL,
+     "webhook delivery threads, 1 to 4"},
+    {OPT_WEBHOOK_KEY_FILE, "webhook-secret-key-file", "FILE", "EXPTRACK_WEBHOOK_SECRET_KEY_FILE",
+     NULL, "none: secrets stored as given", "seal webhook secrets with a key derived from FILE"},
 };
 
 #define N_SETTINGS (sizeof settings / sizeof settings[0])
@@ -128,6 +146,10 @@ static void replace_string(char **slot, const char *value)
 #define MAX_BODY_MIN 1024 /* bytes: smaller would refuse ordinary API calls */
 #define MAX_BODY_MAX ((long long)1 << 40)
 #define MAX_ARTIFACT_MAX ((long long)1 << 50)
+#define WEBHOOK_SCHEMES_MAX 200
+#define WEBHOOK_TIMEOUT_MAX_S 300
+#define WEBHOOK_RETRIES_MAX 20
+#define WEBHOOK_WORKERS_MAX 4 /* webhooks/delivery.h WEBHOOK_MAX_WORKERS */
 
 /* Applies one setting; prints an error naming `source` and returns -1 when bad. */
 static int apply(struct config *cfg, enum opt_id id, const char *value, const char *source)
@@ -223,6 +245,38 @@ static int apply(struct config *cfg, enum opt_id id, const char *value, const ch
         return 0;
     case OPT_TLS_KEY:
         replace_string(&cfg->tls_key, value);
+        return 0;
+    case OPT_WEBHOOK_SCHEMES:
+        if (value[0] == '\0' || strlen(value) > WEBHOOK_SCHEMES_MAX)
+            goto bad;
+        replace_string(&cfg->webhook_schemes, value);
+        return 0;
+    case OPT_WEBHOOK_PRIVATE:
+        if (strcmp(value, "1") == 0 || strcmp(value, "true") == 0 || strcmp(value, "on") == 0)
+            cfg->webhook_allow_private = 1;
+        else if (strcmp(value, "0") == 0 || strcmp(value, "false") == 0 ||
+                 strcmp(value, "off") == 0 || value[0] == '\0')
+            cfg->webhook_allow_private = 0;
+        else
+            goto bad;
+        return 0;
+    case OPT_WEBHOOK_TIMEOUT:
+        if (parse_long(value, 1, WEBHOOK_TIMEOUT_MAX_S, &n) < 0)
+            goto bad;
+        cfg->webhook_timeout_s = (int)n;
+        return 0;
+    case OPT_WEBHOOK_RETRIES:
+        if (parse_long(value, 0, WEBHOOK_RETRIES_MAX, &n) < 0)
+            goto bad;
+        cfg->webhook_max_retries = (int)n;
+        return 0;
+    case OPT_WEBHOOK_KEY_FILE:
+        replace_string(&cfg->webhook_key_file, value);
+        return 0;
+    case OPT_WEBHOOK_WORKERS:
+        if (parse_long(value, 1, WEBHOOK_WORKERS_MAX, &n) < 0)
+            goto bad;
+        cfg->webhook_workers = (int)n;
         return 0;
     }
 bad:
@@ -337,5 +391,7 @@ void config_cleanup(struct config *cfg)
     free(cfg->allowed_hosts);
     free(cfg->tls_cert);
     free(cfg->tls_key);
+    free(cfg->webhook_schemes);
+    free(cfg->webhook_key_file);
     memset(cfg, 0, sizeof *cfg);
 }

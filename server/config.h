@@ -29,6 +29,12 @@ struct config {
     char *allowed_hosts;             /* --allowed-hosts (NULL: default) */
     char *tls_cert;                  /* --tls-cert (NULL: plain HTTP) */
     char *tls_key;                   /* --tls-key */
+    char *webhook_schemes;           /* --webhook-allowed-schemes */
+    int webhook_allow_private;       /* --webhook-allow-private-ips */
+    int webhook_timeout_s;           /* --webhook-timeout */
+    int webhook_max_retries;         /* --webhook-max-retries */
+    int webhook_workers;             /* --webhook-workers */
+    char *webhook_key_file;          /* --webhook-secret-key-file (NULL: none) */
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_EXIT_USAGE };

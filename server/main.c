@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "ops/metrics.h"
 #include "events/notify.h"
+#include "webhooks/delivery.h"
 #include "db/pg_embedded.h"
 #include "db/store_schema.h"
 #include "version.h"
@@ -178,6 +179,14 @@ int main(int argc, char **argv)
         goto out;
     (void)group_commit_start(cfg.group_commit);
     (void)change_feed_start(); /* live updates: announce changes off the write path */
+    struct webhook_options wo = {.allowed_schemes = cfg.webhook_schemes,
+                                 .allow_private_ips = cfg.webhook_allow_private,
+                                 .timeout_s = cfg.webhook_timeout_s,
+                                 .max_retries = cfg.webhook_max_retries,
+                                 .workers = cfg.webhook_workers,
+                                 .secret_key_file = cfg.webhook_key_file};
+    if (webhook_delivery_start(&wo) < 0) /* the outbox: registry webhooks */
+        goto out;
     size_t nroutes;
     const struct route *routes = routes_table(&nroutes);
     metrics_init(routes, nroutes);
@@ -211,6 +220,7 @@ out:
      * queued small writes are committed and answered, open streams end. */
     group_commit_stop();
     change_feed_stop();
+    webhook_delivery_stop();
     notify_stop(); /* ends open streams, so the HTTP server can stop */
     http_stop(server);
     if (embedded_conninfo != NULL)

@@ -11,6 +11,7 @@
 #include "ops/api.h"
 #include "registry/api.h"
 #include "tracking/api.h"
+#include "webhooks/api.h"
 
 static const struct route table[] = {
     {"GET", MOUNT_ROOT, "/health", api_health, BODY_NONE, NULL, PERM_PUBLIC, TARGET_NONE},
@@ -213,6 +214,24 @@ static const struct route table[] = {
      TARGET_NONE},
     {"POST", MOUNT_API, "/exptrack/session/logout", api_session_logout, BODY_JSON, NULL,
      PERM_PUBLIC, TARGET_NONE},
+
+    /* Registry webhooks (mlflow-models-api.md 5, 6.4): admins only. The
+     * exact paths come before the /webhooks/{webhook_id} prefixes. */
+    {"POST", MOUNT_API, "/mlflow/webhooks", api_webhooks_create, BODY_JSON, NULL, PERM_ADMIN,
+     TARGET_NONE},
+    {"GET", MOUNT_API, "/mlflow/webhooks", api_webhooks_list, BODY_NONE, NULL, PERM_ADMIN,
+     TARGET_NONE},
+    {"GET", MOUNT_API_PREFIX, "/mlflow/webhooks/", api_webhooks_get, BODY_NONE, NULL, PERM_ADMIN,
+     TARGET_NONE},
+    {"PATCH", MOUNT_API_PREFIX, "/mlflow/webhooks/", api_webhooks_update, BODY_LOOSE, NULL,
+     PERM_ADMIN, TARGET_NONE},
+    {"DELETE", MOUNT_API_PREFIX, "/mlflow/webhooks/", api_webhooks_delete, BODY_LOOSE, NULL,
+     PERM_ADMIN, TARGET_NONE},
+    {"POST", MOUNT_API_PREFIX, "/mlflow/webhooks/", api_webhooks_test, BODY_LOOSE, NULL, PERM_ADMIN,
+     TARGET_NONE},
+    /* a registered model's audit trail: READ on the model */
+    {"GET", MOUNT_API, "/exptrack/registered-models/audit", api_registry_audit, BODY_NONE, NULL,
+     PERM_READ, TARGET_MODEL_NAME},
 };
 
 /* Every API route is mounted twice: REST clients use /api, MLflow's web UI /ajax-api. */

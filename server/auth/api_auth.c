@@ -483,11 +483,23 @@ void api_audit_list(const struct request *req, struct reply *r)
         goto out;
     }
     json_t *list = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, json_pack("{s:I, s:I, s:s, s:s, s:s, s:i}", "id",
-                                              (json_int_t)e[i].id, "time", (json_int_t)e[i].time,
-                                              "username", e[i].username, "action", e[i].action,
-                                              "target", e[i].target, "status", e[i].status));
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:i}", "id", (json_int_t)e[i].id, "time",
+                              (json_int_t)e[i].time, "username", e[i].username, "action",
+                              e[i].action, "target", e[i].target, "status", e[i].status);
+        /* registry changes: what changed, from what to what */
+        if (e[i].model != NULL)
+            json_object_set_new(o, "model", json_string(e[i].model));
+        if (e[i].version > 0)
+            json_object_set_new(o, "version", json_integer((json_int_t)e[i].version));
+        if (e[i].field != NULL)
+            json_object_set_new(o, "field", json_string(e[i].field));
+        if (e[i].old_value != NULL)
+            json_object_set_new(o, "old_value", json_string(e[i].old_value));
+        if (e[i].new_value != NULL)
+            json_object_set_new(o, "new_value", json_string(e[i].new_value));
+        json_array_append_new(list, o);
+    }
     reply_json(r, json_pack("{s:o}", "entries", list));
 out:
     arena_cleanup(&arena);

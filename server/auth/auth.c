@@ -96,6 +96,13 @@ void auth_after(const struct request *req, const struct route *route, const stru
                      req->user.name);
         json_decref(body);
     }
+    /* a registry change that succeeded wrote its own, finer row (model,
+     * version, field, old and new value) in its transaction
+     * (registry/store_registry_journal.h); refusals and failures still get
+     * this one */
+    if ((route->target == TARGET_MODEL_NAME || route->target == TARGET_NEW_MODEL) &&
+        strstr(route->path, "/permissions/") == NULL && r->status == 200)
+        return;
     char action[300];
     snprintf(action, sizeof action, "%s %s", req->method, req->path);
     const char *target = "";

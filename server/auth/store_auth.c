@@ -368,7 +368,8 @@ int store_audit_list(int64_t before, int64_t limit, struct arena *arena, struct 
     char b[24], l[24];
     PGresult *res = NULL;
     const char *params[] = {su_i64(b, before), su_i64(l, limit)};
-    int rc = db_exec("SELECT id, time, username, action, target, status FROM audit_log"
+    int rc = db_exec("SELECT id, time, username, action, target, status, model, version, field,"
+                     " old_value, new_value FROM audit_log"
                      " WHERE $1::bigint = 0 OR id < $1::bigint ORDER BY id DESC LIMIT $2",
                      2, params, &res);
     if (rc != DB_OK)
@@ -383,6 +384,11 @@ int store_audit_list(int64_t before, int64_t limit, struct arena *arena, struct 
         e->action = su_str(res, (int)i, 3, arena);
         e->target = su_str(res, (int)i, 4, arena);
         e->status = (int)su_int64(res, (int)i, 5);
+        e->model = su_str(res, (int)i, 6, arena);
+        e->version = su_int64(res, (int)i, 7);
+        e->field = su_str(res, (int)i, 8, arena);
+        e->old_value = su_str(res, (int)i, 9, arena);
+        e->new_value = su_str(res, (int)i, 10, arena);
     }
     PQclear(res);
     return DB_OK;

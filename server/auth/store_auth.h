@@ -134,6 +134,12 @@ struct audit_entry {
     const char *action;
     const char *target;
     int status;
+    /* registry changes (schema/0015_registry_audit.sql); NULL / 0 otherwise */
+    const char *model;
+    int64_t version;
+    const char *field;
+    const char *old_value;
+    const char *new_value;
 };
 
 /* Reads up to limit audit records with id < before (0: newest), newest first. */

@@ -33,6 +33,8 @@ static struct series *table; /* [route or unmatched][status] */
 static const struct route *routes;
 static size_t nroutes;
 static atomic_ullong bytes_in, bytes_out, points_in, artifact_in, artifact_out;
+/* Webhook outbox rows committed, and delivery attempts by outcome. */
+static atomic_ullong webhook_queued, webhook_outcomes[3];
 
 /* Group commit's counters, pushed by group_commit.c; one lock so that a
  * scrape sees a group counted in every series or in none. */
@@ -239,6 +241,17 @@ static void render_db(struct sbuf *out)
                   db_error_count(failures[i]));
 }
 
+void metrics_webhook_queued(size_t n)
+{
+    atomic_fetch_add(&webhook_queued, n);
+}
+
+void metrics_webhook_delivery(int outcome)
+{
+    if (outcome >= 0 && outcome < 3)
+        atomic_fetch_add(&webhook_outcomes[outcome], 1);
+}
+
 void metrics_render(struct sbuf *out)
 {
     sbuf_addf(out,
@@ -258,6 +271,16 @@ void metrics_render(struct sbuf *out)
     counter(out, "exptrack_metric_points_ingested_total", "Metric points committed.",
             load(&points_in));
     render_group_commit(out);
+    counter(out, "exptrack_webhook_events_queued_total",
+            "Webhook deliveries written to the outbox by this process.", load(&webhook_queued));
+    counter(out, "exptrack_webhook_deliveries_total",
+            "Webhook deliveries that reached a 2xx answer.", load(&webhook_outcomes[0]));
+    counter(out, "exptrack_webhook_retries_total",
+            "Webhook delivery attempts that failed and were scheduled again.",
+            load(&webhook_outcomes[1]));
+    counter(out, "exptrack_webhook_failures_total",
+            "Webhook deliveries given up (final failure, kept in the outbox).",
+            load(&webhook_outcomes[2]));
     render_db(out);
     gauge(out, "exptrack_live_streams", "Open live-update streams (server-sent events).",
           (long)notify_subscriber_count());

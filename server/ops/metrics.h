@@ -37,6 +37,13 @@ void metrics_group_commit_group(size_t requests, size_t points);
 /* One request gave up waiting in the group-commit queue (answered 503). */
 void metrics_group_commit_timeout(void);
 
+/* Webhooks (webhooks/delivery.c): n outbox rows were committed. Thread-safe. */
+void metrics_webhook_queued(size_t n);
+
+/* Webhooks: one delivery attempt ended: 0 delivered, 1 to be retried, 2
+ * failed for good. Thread-safe. */
+void metrics_webhook_delivery(int outcome);
+
 /* Appends the whole exposition (text format 0.0.4) to out. */
 void metrics_render(struct sbuf *out);
 

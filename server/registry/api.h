@@ -37,4 +37,7 @@ void api_registry_versions_artifact(const struct request *req, struct reply *r);
 void api_registry_models_search(const struct request *req, struct reply *r);
 void api_registry_versions_search(const struct request *req, struct reply *r);
 
+/* api_registry_audit.c: GET /api/2.0/exptrack/registered-models/audit */
+void api_registry_audit(const struct request *req, struct reply *r);
+
 #endif

@@ -70,7 +70,7 @@ void api_registry_models_create(const struct request *req, struct reply *r)
         goto out;
     if (reg_tags(&in, MAX_MODEL_TAG_VALUE_LENGTH, 1, &arena, &tags, &ntags, r) != JX_OK)
         goto out;
-    int rc = store_rm_create(name, description, tags, ntags);
+    int rc = store_rm_create(name, description, tags, ntags, req->user.name);
     if (rc == DB_EXISTS)
         reply_exists(r, name, has_prompt_tag(tags, ntags));
     else if (rc != DB_OK)
@@ -98,7 +98,7 @@ void api_registry_models_rename(const struct request *req, struct reply *r)
     if (reg_name(&in, "name", 0, &name, r) != JX_OK ||
         reg_name(&in, "new_name", 1, &new_name, r) != JX_OK)
         return;
-    int rc = store_rm_rename(name, new_name);
+    int rc = store_rm_rename(name, new_name, req->user.name);
     if (rc == DB_EXISTS)
         reply_error(r, ERR_RESOURCE_ALREADY_EXISTS,
                     "Registered Model (name=%.300s) already exists.", new_name);
@@ -119,7 +119,7 @@ void api_registry_models_update(const struct request *req, struct reply *r)
     if (jx_string(&in, "description", &description, r) == JX_BAD ||
         reg_check_length("description", description, MAX_DESCRIPTION_LENGTH, r) != JX_OK)
         return;
-    int rc = store_rm_update(name, description);
+    int rc = store_rm_update(name, description, req->user.name);
     if (rc != DB_OK)
         reg_model_not_found(r, rc, name);
     else
@@ -133,7 +133,7 @@ void api_registry_models_delete(const struct request *req, struct reply *r)
 
     if (reg_name(&in, "name", 0, &name, r) != JX_OK)
         return;
-    int rc = store_rm_delete(name);
+    int rc = store_rm_delete(name, req->user.name);
     if (rc != DB_OK)
         reg_model_not_found(r, rc, name);
     else
@@ -151,7 +151,7 @@ static void tag(const struct request *req, struct reply *r, int set)
         return;
     if (reg_check_tag(key, set ? value : "", MAX_MODEL_TAG_VALUE_LENGTH, r) != JX_OK)
         return;
-    int rc = store_rm_tag(name, key, set ? value : NULL);
+    int rc = store_rm_tag(name, key, set ? value : NULL, req->user.name);
     if (rc != DB_OK)
         reg_model_not_found(r, rc, name);
     else
@@ -218,7 +218,7 @@ void api_registry_alias_set(const struct request *req, struct reply *r)
         reg_required(&in, "alias", &alias, r) != JX_OK || reg_check_alias(alias, 1, r) != JX_OK ||
         reg_version(&in, &version, r) != JX_OK)
         return;
-    int rc = store_alias_set(name, alias, version);
+    int rc = store_alias_set(name, alias, version, req->user.name);
     if (rc != DB_OK)
         reg_version_not_found(r, rc, name, version);
     else
@@ -233,7 +233,7 @@ void api_registry_alias_delete(const struct request *req, struct reply *r)
     if (reg_name(&in, "name", 0, &name, r) != JX_OK ||
         reg_required(&in, "alias", &alias, r) != JX_OK || reg_check_alias(alias, 0, r) != JX_OK)
         return;
-    int rc = store_alias_delete(name, alias);
+    int rc = store_alias_delete(name, alias, req->user.name);
     if (rc != DB_OK)
         reg_model_not_found(r, rc, name);
     else

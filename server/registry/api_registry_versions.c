@@ -243,7 +243,7 @@ void api_registry_versions_create(const struct request *req, struct reply *r)
     mv.ntags = ntags;
     mv.link_model = !prompt; /* 1.3 step 8: not for prompts */
     const char *missing_model = NULL;
-    int rc = store_mv_create(&mv, &version, &missing_model);
+    int rc = store_mv_create(&mv, &version, req->user.name, &missing_model);
     if (rc == DB_NOT_FOUND && missing_model != NULL)
         logged_model_not_found(r, missing_model);
     else if (rc != DB_OK)
@@ -285,7 +285,7 @@ void api_registry_versions_update(const struct request *req, struct reply *r)
     if (jx_string(&in, "description", &description, r) == JX_BAD ||
         reg_check_length("description", description, MAX_DESCRIPTION_LENGTH, r) != JX_OK)
         return;
-    int rc = store_mv_update(name, version, description);
+    int rc = store_mv_update(name, version, description, req->user.name);
     if (rc != DB_OK)
         reg_version_not_found(r, rc, name, version);
     else
@@ -310,7 +310,7 @@ void api_registry_versions_transition(const struct request *req, struct reply *r
                     stage);
         return;
     }
-    int rc = store_mv_transition(name, version, stage, archive);
+    int rc = store_mv_transition(name, version, stage, archive, req->user.name);
     if (rc != DB_OK)
         reg_version_not_found(r, rc, name, version);
     else
@@ -325,7 +325,7 @@ void api_registry_versions_delete(const struct request *req, struct reply *r)
 
     if (name_version(&in, &name, &version, r) != JX_OK)
         return;
-    int rc = store_mv_delete(name, version);
+    int rc = store_mv_delete(name, version, req->user.name);
     if (rc != DB_OK)
         reg_version_not_found(r, rc, name, version);
     else
@@ -352,7 +352,7 @@ static void tag(const struct request *req, struct reply *r, int set)
     }
     if (reg_check_tag(key, value, MAX_VERSION_TAG_VALUE_LENGTH, r) != JX_OK)
         return;
-    int rc = store_mv_tag(name, version, key, set ? value : NULL);
+    int rc = store_mv_tag(name, version, key, set ? value : NULL, req->user.name);
     if (rc != DB_OK)
         reg_version_not_found(r, rc, name, version);
     else

@@ -64,12 +64,17 @@ struct model_version_new {
     int link_model;
 };
 
+/* store_registry_models.c and store_registry_versions.c: every change
+ * below takes actor (the signed-in user's name, "" or NULL when anonymous)
+ * and writes, in its own transaction, its audit row and the outbox rows of
+ * the webhook event it fires (store_registry_journal.h). */
+
 /* store_registry_models.c */
 
 /* Creates a model with its tags (last value wins for a repeated key).
  * DB_EXISTS when the name is taken. */
-int store_rm_create(const char *name, const char *description, const struct kv *tags, size_t ntags)
-    __attribute__((warn_unused_result));
+int store_rm_create(const char *name, const char *description, const struct kv *tags, size_t ntags,
+                    const char *actor) __attribute__((warn_unused_result));
 
 /* Reads a model with tags, aliases and latest versions. DB_NOT_FOUND. */
 int store_rm_get(const char *name, struct arena *arena, struct registered_model *out)
@@ -82,17 +87,19 @@ int store_rm_load_children(struct registered_model *models, size_t n, struct are
 /* Renames a model; versions (tombstones too), tags and aliases follow, and
  * the model and its versions get last_updated_time = now, in one
  * transaction. DB_NOT_FOUND, DB_EXISTS (new name taken). */
-int store_rm_rename(const char *name, const char *new_name) __attribute__((warn_unused_result));
+int store_rm_rename(const char *name, const char *new_name, const char *actor)
+    __attribute__((warn_unused_result));
 
 /* Sets the description (NULL stores "") and bumps the update time. DB_NOT_FOUND. */
-int store_rm_update(const char *name, const char *description) __attribute__((warn_unused_result));
+int store_rm_update(const char *name, const char *description, const char *actor)
+    __attribute__((warn_unused_result));
 
 /* Deletes a model and everything under it. DB_NOT_FOUND. */
-int store_rm_delete(const char *name) __attribute__((warn_unused_result));
+int store_rm_delete(const char *name, const char *actor) __attribute__((warn_unused_result));
 
 /* Upserts or deletes (value NULL) a model tag. DB_NOT_FOUND for the model;
  * deleting a missing key succeeds. */
-int store_rm_tag(const char *name, const char *key, const char *value)
+int store_rm_tag(const char *name, const char *key, const char *value, const char *actor)
     __attribute__((warn_unused_result));
 
 /* For each stage of stages[0..n) (canonical names; n = 0: all four), the
@@ -104,11 +111,12 @@ int store_rm_latest(const char *name, const char *const *stages, size_t nstages,
     __attribute__((warn_unused_result));
 
 /* Points alias at a live version (upsert). DB_NOT_FOUND: no such version. */
-int store_alias_set(const char *name, const char *alias, int64_t version)
+int store_alias_set(const char *name, const char *alias, int64_t version, const char *actor)
     __attribute__((warn_unused_result));
 
 /* Deletes an alias. DB_NOT_FOUND for the model; a missing alias succeeds. */
-int store_alias_delete(const char *name, const char *alias) __attribute__((warn_unused_result));
+int store_alias_delete(const char *name, const char *alias, const char *actor)
+    __attribute__((warn_unused_result));
 
 /* The version an alias points to, with tags and aliases. DB_NOT_FOUND for
  * the model, DB_STATE when the alias does not exist. */
@@ -121,10 +129,10 @@ int store_alias_get(const char *name, const char *alias, struct arena *arena,
  * lock, so concurrent creates get distinct consecutive numbers) and bumps
  * the model's update time; *version gets the number. With logged models
  * (see struct model_version_new) they are read under their row lock, and
- * the tag written, in the version's transaction. DB_NOT_FOUND: no such
- * registered model, or *missing_model (else NULL) names the logged model
- * that is absent or deleted. */
-int store_mv_create(const struct model_version_new *in, int64_t *version,
+ * the tag written, in the version's transaction, with the journal's rows
+ * (actor: who). DB_NOT_FOUND: no such registered model, or *missing_model
+ * (else NULL) names the logged model that is absent or deleted. */
+int store_mv_create(const struct model_version_new *in, int64_t *version, const char *actor,
                     const char **missing_model) __attribute__((warn_unused_result));
 
 /* Reads a live version with tags and aliases. DB_NOT_FOUND (absent or
@@ -138,20 +146,21 @@ int store_mv_get_latest(const char *name, struct arena *arena, struct model_vers
     __attribute__((warn_unused_result));
 
 /* Sets (NULL: nulls) the description, bumps the version's update time. */
-int store_mv_update(const char *name, int64_t version, const char *description)
+int store_mv_update(const char *name, int64_t version, const char *description, const char *actor)
     __attribute__((warn_unused_result));
 
 /* Moves a live version to stage; with archive, the model's other live
  * versions in that stage go to Archived. One statement. DB_NOT_FOUND. */
-int store_mv_transition(const char *name, int64_t version, const char *stage, int archive)
-    __attribute__((warn_unused_result));
+int store_mv_transition(const char *name, int64_t version, const char *stage, int archive,
+                        const char *actor) __attribute__((warn_unused_result));
 
 /* Turns a live version into a tombstone and drops its aliases. DB_NOT_FOUND. */
-int store_mv_delete(const char *name, int64_t version) __attribute__((warn_unused_result));
+int store_mv_delete(const char *name, int64_t version, const char *actor)
+    __attribute__((warn_unused_result));
 
 /* Upserts or deletes (value NULL) a tag of a live version. DB_NOT_FOUND. */
-int store_mv_tag(const char *name, int64_t version, const char *key, const char *value)
-    __attribute__((warn_unused_result));
+int store_mv_tag(const char *name, int64_t version, const char *key, const char *value,
+                 const char *actor) __attribute__((warn_unused_result));
 
 /* The storage location (else source) of a live version. DB_NOT_FOUND. */
 int store_mv_download_uri(const char *name, int64_t version, struct arena *arena, const char **uri)

@@ -4,10 +4,12 @@
 #include "store_registry.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/sbuf.h"
 #include "db/store_util.h"
+#include "store_registry_journal.h"
 #include "store_registry_rows.h"
 
 /* Array literal of texts into b (initialised here). */
@@ -20,7 +22,8 @@ static void text_array(struct sbuf *b, const char *const *items, size_t n)
     sbuf_addc(b, '}');
 }
 
-int store_rm_create(const char *name, const char *description, const struct kv *tags, size_t ntags)
+int store_rm_create(const char *name, const char *description, const struct kv *tags, size_t ntags,
+                    const char *actor)
 {
     struct sbuf keys, vals;
     char now[24];
@@ -30,7 +33,9 @@ int store_rm_create(const char *name, const char *description, const struct kv *
                             keys.data, vals.data};
     /* The model and its tags in one statement; a repeated key keeps its
      * last value. */
-    int rc = db_exec("WITH m AS (INSERT INTO registered_models"
+    int rc = rj_begin();
+    if (rc == DB_OK)
+        rc = db_exec("WITH m AS (INSERT INTO registered_models"
                      "   (name, description, creation_time, last_updated_time)"
                      "   VALUES ($1, $2, $3, $3) RETURNING name)"
                      " INSERT INTO registered_model_tags (name, key, value)"
@@ -38,6 +43,14 @@ int store_rm_create(const char *name, const char *description, const struct kv *
                      " FROM m, unnest($4::text[], $5::text[]) WITH ORDINALITY AS u(k, v, o)"
                      " ORDER BY k, o DESC",
                      5, params, NULL);
+    if (rc == DB_OK)
+        rc = rj_record(&(struct rj_change){.actor = actor,
+                                           .action = "model.create",
+                                           .model = name,
+                                           .field = "name",
+                                           .new_value = name,
+                                           .event = WEBHOOK_MODEL_CREATED});
+    rc = rj_end(rc);
     sbuf_cleanup(&keys);
     sbuf_cleanup(&vals);
     return rc;
@@ -134,15 +147,15 @@ int store_rm_get(const char *name, struct arena *arena, struct registered_model 
     return store_rm_load_children(out, 1, arena);
 }
 
-int store_rm_rename(const char *name, const char *new_name)
+int store_rm_rename(const char *name, const char *new_name, const char *actor)
 {
     char now[24];
     PGresult *res = NULL;
     const char *params[] = {name, new_name, su_i64(now, store_now_ms())};
     int rc;
 
-    if ((rc = db_begin()) != DB_OK)
-        return rc;
+    if ((rc = rj_begin()) != DB_OK)
+        return rj_end(rc);
     rc = db_exec("UPDATE registered_models SET name = $2, last_updated_time = $3"
                  " WHERE name = $1 RETURNING name",
                  3, params, &res);
@@ -153,10 +166,15 @@ int store_rm_rename(const char *name, const char *new_name)
         rc = db_exec("UPDATE model_versions SET last_updated_time = $2 WHERE name = $1", 2,
                      params + 1, NULL);
     if (rc == DB_OK)
-        rc = db_commit();
-    if (rc != DB_OK)
-        db_rollback();
-    return rc;
+        rc = rj_rename(name, new_name);
+    if (rc == DB_OK)
+        rc = rj_record(&(struct rj_change){.actor = actor,
+                                           .action = "model.rename",
+                                           .model = new_name,
+                                           .field = "name",
+                                           .old_value = name,
+                                           .new_value = new_name});
+    return rj_end(rc);
 }
 
 /* Runs sql, whose result has a row when the model was there. */
@@ -170,22 +188,47 @@ static int exec_found(const char *sql, int nparams, const char *const *params)
     return rc;
 }
 
-int store_rm_update(const char *name, const char *description)
+int store_rm_update(const char *name, const char *description, const char *actor)
 {
-    char now[24];
+    char now[24], *old = NULL;
     const char *params[] = {name, description ? description : "", su_i64(now, store_now_ms())};
-    return exec_found("UPDATE registered_models SET description = $2, last_updated_time = $3"
-                      " WHERE name = $1 RETURNING 1",
-                      3, params);
+    int rc = rj_begin();
+    if (rc == DB_OK)
+        rc = rj_old("SELECT description FROM registered_models WHERE name = $1"
+                    " FOR NO KEY UPDATE",
+                    1, params, &old);
+    if (rc == DB_OK)
+        rc = exec_found("UPDATE registered_models SET description = $2, last_updated_time = $3"
+                        " WHERE name = $1 RETURNING 1",
+                        3, params);
+    if (rc == DB_OK)
+        rc = rj_record(&(struct rj_change){.actor = actor,
+                                           .action = "model.update",
+                                           .model = name,
+                                           .field = "description",
+                                           .old_value = old,
+                                           .new_value = params[1]});
+    free(old);
+    return rj_end(rc);
 }
 
-int store_rm_delete(const char *name)
+int store_rm_delete(const char *name, const char *actor)
 {
     const char *params[] = {name};
-    return exec_found("DELETE FROM registered_models WHERE name = $1 RETURNING 1", 1, params);
+    int rc = rj_begin();
+    if (rc == DB_OK)
+        rc = exec_found("DELETE FROM registered_models WHERE name = $1 RETURNING 1", 1, params);
+    if (rc == DB_OK)
+        rc = rj_record(&(struct rj_change){.actor = actor,
+                                           .action = "model.delete",
+                                           .model = name,
+                                           .field = "name",
+                                           .old_value = name});
+    return rj_end(rc);
 }
 
-int store_rm_tag(const char *name, const char *key, const char *value)
+/* Writes or deletes (value NULL) a model tag; the caller's transaction. */
+static int write_model_tag(const char *name, const char *key, const char *value)
 {
     const char *params[] = {name, key, value};
     if (value == NULL)
@@ -199,6 +242,33 @@ int store_rm_tag(const char *name, const char *key, const char *value)
                       " ON CONFLICT (name, key) DO UPDATE SET value = EXCLUDED.value"
                       " RETURNING 1",
                       3, params);
+}
+
+int store_rm_tag(const char *name, const char *key, const char *value, const char *actor)
+{
+    char *old = NULL, field[300];
+    const char *params[] = {name, key};
+    int rc = rj_begin();
+    if (rc == DB_OK)
+        rc = rj_old("SELECT (SELECT value FROM registered_model_tags WHERE name = $1 AND key = $2)"
+                    " FROM registered_models WHERE name = $1 FOR NO KEY UPDATE",
+                    2, params, &old);
+    if (rc == DB_OK)
+        rc = write_model_tag(name, key, value);
+    snprintf(field, sizeof field, "tags.%s", key);
+    if (rc == DB_OK)
+        rc = rj_record(
+            &(struct rj_change){.actor = actor,
+                                .action = value ? "model.tag.set" : "model.tag.delete",
+                                .model = name,
+                                .field = field,
+                                .old_value = old,
+                                .new_value = value,
+                                .event = value ? WEBHOOK_MODEL_TAG_SET : WEBHOOK_MODEL_TAG_DELETED,
+                                .key = key,
+                                .value = value});
+    free(old);
+    return rj_end(rc);
 }
 
 int store_rm_latest(const char *name, const char *const *stages, size_t nstages, int with_aliases,
@@ -243,25 +313,72 @@ int store_rm_latest(const char *name, const char *const *stages, size_t nstages,
     return rc;
 }
 
-int store_alias_set(const char *name, const char *alias, int64_t version)
-{
-    char v[24];
-    const char *params[] = {name, alias, su_i64(v, version)};
-    /* FOR SHARE: a concurrent delete of the version waits, then sees the alias. */
-    return exec_found("INSERT INTO registered_model_aliases (name, alias, version)"
-                      " SELECT name, $2, version FROM model_versions"
-                      " WHERE name = $1 AND version = $3::bigint"
-                      "   AND current_stage <> '" STAGE_DELETED "' FOR SHARE"
-                      " ON CONFLICT (name, alias) DO UPDATE SET version = EXCLUDED.version"
-                      " RETURNING 1",
-                      3, params);
-}
-
-int store_alias_delete(const char *name, const char *alias)
+/* The version alias points to now (NULL: none), under the model row's lock. */
+static int old_alias(const char *name, const char *alias, char **old)
 {
     const char *params[] = {name, alias};
-    return exec_found("WITH d AS (DELETE FROM registered_model_aliases"
-                      "   WHERE name = $1 AND alias = $2)"
-                      " SELECT 1 FROM registered_models WHERE name = $1",
-                      2, params);
+    return rj_old("SELECT (SELECT version::text FROM registered_model_aliases"
+                  "   WHERE name = $1 AND alias = $2)"
+                  " FROM registered_models WHERE name = $1 FOR NO KEY UPDATE",
+                  2, params, old);
+}
+
+int store_alias_set(const char *name, const char *alias, int64_t version, const char *actor)
+{
+    char v[24], *old = NULL, field[300];
+    const char *params[] = {name, alias, su_i64(v, version)};
+    int rc = rj_begin();
+    if (rc == DB_OK)
+        rc = old_alias(name, alias, &old);
+    /* FOR SHARE: a concurrent delete of the version waits, then sees the alias. */
+    if (rc == DB_OK)
+        rc = exec_found("INSERT INTO registered_model_aliases (name, alias, version)"
+                        " SELECT name, $2, version FROM model_versions"
+                        " WHERE name = $1 AND version = $3::bigint"
+                        "   AND current_stage <> '" STAGE_DELETED "' FOR SHARE"
+                        " ON CONFLICT (name, alias) DO UPDATE SET version = EXCLUDED.version"
+                        " RETURNING 1",
+                        3, params);
+    snprintf(field, sizeof field, "aliases.%s", alias);
+    if (rc == DB_OK)
+        rc = rj_record(&(struct rj_change){.actor = actor,
+                                           .action = "alias.set",
+                                           .model = name,
+                                           .version = version,
+                                           .field = field,
+                                           .old_value = old,
+                                           .new_value = params[2],
+                                           .event = WEBHOOK_ALIAS_CREATED,
+                                           .key = alias});
+    free(old);
+    return rj_end(rc);
+}
+
+int store_alias_delete(const char *name, const char *alias, const char *actor)
+{
+    char *old = NULL, field[300];
+    const char *params[] = {name, alias};
+    int rc = rj_begin();
+    if (rc == DB_OK)
+        rc = old_alias(name, alias, &old);
+    if (rc == DB_OK)
+        rc = exec_found("WITH d AS (DELETE FROM registered_model_aliases"
+                        "   WHERE name = $1 AND alias = $2)"
+                        " SELECT 1 FROM registered_models WHERE name = $1",
+                        2, params);
+    snprintf(field, sizeof field, "aliases.%s", alias);
+    int64_t version = 0;
+    if (old != NULL)
+        version = strtoll(old, NULL, 10);
+    if (rc == DB_OK)
+        rc = rj_record(&(struct rj_change){.actor = actor,
+                                           .action = "alias.delete",
+                                           .model = name,
+                                           .version = version,
+                                           .field = field,
+                                           .old_value = old,
+                                           .event = WEBHOOK_ALIAS_DELETED,
+                                           .key = alias});
+    free(old);
+    return rj_end(rc);
 }

@@ -214,6 +214,10 @@ describe('authorization matrix (from the route table)', () => {
         }
         // a logged model in the experiment (the identities' level on it is the experiment's)
         ctx.loggedModel = (await ok('POST', '/api/2.0/mlflow/logged-models', { experiment_id: ctx.exp, tags: [{ key: 't', value: 'v' }] })).model.info.model_id;
+        // a webhook for the /webhooks/{id} routes (DISABLED: it never delivers)
+        ctx.webhook = (await ok('POST', '/api/2.0/mlflow/webhooks', {
+            name: 'matrix', url: 'https://93.184.216.34/', status: 'DISABLED', events: [{ entity: 'MODEL_VERSION', action: 'CREATED' }],
+        })).webhook.webhook_id;
         ctx.routes = (await ok('GET', '/api/2.0/exptrack/routes', {})).routes;
     }, { timeout: 120000 });
 
@@ -251,7 +255,13 @@ describe('authorization matrix (from the route table)', () => {
         if (route.path.includes('/users/')) fields = { username: route.perm === 'SELF' ? self : 'victim', password: password(self), is_admin: false };
         if (route.path.includes('/permissions/')) fields = { experiment_id: exp, username: 'victim', permission: 'READ' };
         if (route.path.endsWith('/tokens/revoke')) fields = { token_id: '999999' };
-        if (/^(\/mlflow)?\/(registered-models|model-versions)\//.test(route.path)) {
+        if (route.path.startsWith('/mlflow/webhooks')) {
+            fields = { name: uniqueName('hook'), url: 'https://93.184.216.34/', status: 'DISABLED', events: [{ entity: 'MODEL_VERSION', action: 'CREATED' }] };
+            if (route.mount.endsWith('PREFIX')) url += route.method === 'POST' ? `${ctx.webhook}/test` : ctx.webhook;
+            // test: an invalid event, answered 400 before anything is sent
+            if (route.mount.endsWith('PREFIX') && route.method === 'POST') fields = { event: { entity: 'MODEL_VERSION', action: 'SET' } };
+        }
+        if (/^(\/(mlflow|exptrack))?\/(registered-models|model-versions)\//.test(route.path)) {
             const { model } = ctx;
             fields = { name: model, new_name: model, version: '1', key: 'k', value: 'v', alias: 'a1', source: 's3://b/p', stage: 'Staging', path: 'MLmodel' };
             if (route.path.endsWith('/registered-models/create')) fields.name = uniqueName('rm');

@@ -11,11 +11,12 @@
 #   client     ns per et_log_metric, end-to-end points/s        (client.sh)
 #   browser    runs table of 10k runs, 1M-point chart           (browser.sh)
 #   registry   get-by-alias, version searches and creates       (registry.sh)
+#   webhooks   webhook delivery lag after commit, p50/p99       (webhooks.sh)
 set -uo pipefail
 
 build=${1:?usage: tests/bench/all.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
-only=${BENCH_ONLY:-ingest search history mixed artifacts client browser registry}
+only=${BENCH_ONLY:-ingest search history mixed artifacts client browser registry webhooks}
 failed=()
 
 run() {
@@ -36,6 +37,7 @@ run artifacts artifacts.sh
 run client client.sh
 run browser browser.sh
 run registry registry.sh
+run webhooks webhooks.sh
 
 if [ ${#failed[@]} -gt 0 ]; then
     echo "bench: failed: ${failed[*]}"
