@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "b64.h"
+#include "validate.h"
 #include "xalloc.h"
 
 struct input input_from(const struct request *req)
@@ -15,18 +16,30 @@ struct input input_from(const struct request *req)
     return in;
 }
 
+/* A GET's run id must be one this server could have made: else a 400,
+ * not an empty answer or a 404 for something that cannot exist. */
+static int check_query_run_id(const struct input *in, const char *key, const char *id,
+                              struct reply *r)
+{
+    if (!in->from_query || validate_is_run_id(id))
+        return JX_OK;
+    reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                "Invalid value for parameter '%s': a run id is 32 lowercase hex digits", key);
+    return JX_BAD;
+}
+
 int input_run_id(const struct input *in, const char **out, struct reply *r)
 {
     int rc = jx_string(in, "run_id", out, r);
     if (rc == JX_BAD)
         return JX_BAD;
     if (rc == JX_OK && (*out)[0] != '\0')
-        return JX_OK;
+        return check_query_run_id(in, "run_id", *out, r);
     rc = jx_string(in, "run_uuid", out, r);
     if (rc == JX_BAD)
         return JX_BAD;
     if (rc == JX_OK && (*out)[0] != '\0')
-        return JX_OK;
+        return check_query_run_id(in, "run_uuid", *out, r);
     reply_error(r, ERR_INVALID_PARAMETER_VALUE, "Missing value for required parameter 'run_id'");
     return JX_BAD;
 }

@@ -17,7 +17,8 @@ struct input input_from(const struct request *req);
 
 /* Reads the required run id: run_id, or its deprecated alias run_uuid.
  * *out points into the input. Returns JX_OK, or JX_BAD with a 400
- * INVALID_PARAMETER_VALUE in r (not a string, or missing/empty). */
+ * INVALID_PARAMETER_VALUE in r (not a string, or missing/empty, or, read
+ * from a query string, not 32 lowercase hex digits). */
 int input_run_id(const struct input *in, const char **out, struct reply *r);
 
 /* Reads a required experiment id (string or number) as an int64. Returns
