@@ -44,6 +44,28 @@ int input_run_id(const struct input *in, const char **out, struct reply *r)
     return JX_BAD;
 }
 
+int input_check_key(const char *key, const char *field, size_t max, struct reply *r)
+{
+    const char *rule = validate_key_rule(key);
+    if (rule != NULL) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value '%.250s' for parameter '%s' supplied: %s", key, field, rule);
+        return JX_BAD;
+    }
+    return input_check_length(key, field, max, r);
+}
+
+int input_check_length(const char *value, const char *field, size_t max, struct reply *r)
+{
+    if (validate_utf8_length(value) <= max)
+        return JX_OK;
+    reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                "Invalid value for parameter '%s' supplied: it exceeds the maximum length of %zu "
+                "characters",
+                field, max);
+    return JX_BAD;
+}
+
 int input_experiment_id(const struct input *in, const char *key, int64_t *out, struct reply *r)
 {
     const json_t *v = json_object_get(in->obj, key);

@@ -27,6 +27,15 @@ int input_run_id(const struct input *in, const char **out, struct reply *r);
  * RESOURCE_DOES_NOT_EXIST (it cannot exist). */
 int input_experiment_id(const struct input *in, const char *key, int64_t *out, struct reply *r);
 
+/* Checks a metric, param or tag key (validate_key_rule) and its length in
+ * code points (at most max); field names it in the message. Returns JX_OK,
+ * or JX_BAD with a 400 INVALID_PARAMETER_VALUE in r. */
+int input_check_key(const char *key, const char *field, size_t max, struct reply *r);
+
+/* Checks that a string field holds at most max code points. Returns JX_OK,
+ * or JX_BAD with a 400 INVALID_PARAMETER_VALUE naming field and max in r. */
+int input_check_length(const char *value, const char *field, size_t max, struct reply *r);
+
 /* Offset page tokens: base64 of {"offset": N}, like MLflow's. Encode
  * returns a new string (caller free()s; aborts on out-of-memory). Decode
  * returns 0 and sets *offset (> 0), or -1 for a token this server did not

@@ -49,14 +49,14 @@ static int read_list(const struct input *in, const char *field, size_t max, stru
 
 /* Refuses, with a 400, a run id that cannot exist (not 32 lowercase hex):
  * it would otherwise match nothing, silently. */
-static int check_run_ids(const char **ids, size_t n, struct reply *r)
+static int check_run_ids(const char **ids, size_t n, const char *field, struct reply *r)
 {
     for (size_t i = 0; i < n; i++)
         if (!validate_is_run_id(ids[i])) {
             reply_error(r, ERR_INVALID_PARAMETER_VALUE,
-                        "Invalid value for parameter 'run_ids': a run id is 32 lowercase hex "
+                        "Invalid value for parameter '%s': a run id is 32 lowercase hex "
                         "digits (item %zu)",
-                        i);
+                        field, i);
             return JX_BAD;
         }
     return JX_OK;
@@ -118,7 +118,7 @@ void api_metrics_get_history_bulk_interval(const struct request *req, struct rep
         read_step_range(&in, &has_range, &start, &end, r) != JX_OK ||
         read_bounded(&in, "max_results", BULK_MAX_STEPS, 1, BULK_MAX_STEPS, &max_steps, r) != JX_OK)
         goto out;
-    if (check_run_ids(run_ids, nruns, r) != JX_OK)
+    if (check_run_ids(run_ids, nruns, "run_ids", r) != JX_OK)
         goto out;
     int rc = nruns == 0 ? DB_OK
                         : store_history_bulk_interval(run_ids, nruns, key, has_range, start, end,
@@ -174,7 +174,7 @@ void api_exptrack_metrics_history(const struct request *req, struct reply *r)
         read_bounded(&in, "max_points", HISTORY_DEFAULT_POINTS, 4, HISTORY_MAX_POINTS, &max_points,
                      r) != JX_OK)
         goto out;
-    if (check_run_ids(run_ids, nruns, r) != JX_OK)
+    if (check_run_ids(run_ids, nruns, "run_id", r) != JX_OK)
         goto out;
     int rc = nruns == 0 ? DB_OK
                         : store_history_downsample(run_ids, nruns, keys, nkeys, max_points, &arena,

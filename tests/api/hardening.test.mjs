@@ -102,3 +102,118 @@ describe('query strings', () => {
         assertError(await api(stack.base, 'GET', `/api/2.0/mlflow-artifacts/artifacts/${exp}/x?p=%ff`), 400, 'INVALID_PARAMETER_VALUE');
     });
 });
+
+/** POST with a raw JSON text (for escapes JSON.stringify would not write). */
+const rawPost = (p, text) => c.post(p, undefined, { raw: text, headers: JSON_H });
+
+describe('every field of every write is validated where it is accepted', () => {
+    before(setup);
+    const BAD_KEYS = [['k'.repeat(251), '250'], ['a/../b', 'key'], ['../a', 'key'], ['/a', 'key'], ['a//b', 'key'], ['.', 'key'],
+        ['emoji\u{1F600}', 'key'], ['semi;colon', 'key'], ['a/', 'key']];
+    test('tags given to runs/create: key rules and lengths', async () => {
+        for (const [key, mention] of BAD_KEYS) {
+            const r = await c.post('/runs/create', { experiment_id: exp, tags: [{ key, value: 'v' }] });
+            assertError(r, 400, 'INVALID_PARAMETER_VALUE', mention ? [mention] : [], `runs/create tag key ${JSON.stringify(key)}`);
+        }
+        // a value past 8000 is truncated as set-tag does, never a 500
+        const long = assertOk(await c.post('/runs/create', { experiment_id: exp, tags: [{ key: 'long', value: 'v'.repeat(9000) }] })).run;
+        assert.equal(long.data.tags.find((t) => t.key === 'long').value.length, 8000);
+    });
+    test('tags given to experiments/create: key rules and lengths', async () => {
+        for (const [key, mention] of BAD_KEYS) {
+            const r = await c.post('/experiments/create', { name: uniqueName('t'), tags: [{ key, value: 'v' }] });
+            assertError(r, 400, 'INVALID_PARAMETER_VALUE', mention ? [mention] : [], `experiments/create tag key ${JSON.stringify(key)}`);
+        }
+        assertError(await c.post('/experiments/create', { name: uniqueName('t'), tags: [{ key: 'k', value: 'v'.repeat(5001) }] }), 400, 'INVALID_PARAMETER_VALUE', '5000');
+    });
+    test('user_id and run_name lengths on runs/create and runs/update', async () => {
+        assertError(await c.post('/runs/create', { experiment_id: exp, user_id: 'u'.repeat(257) }), 400, 'INVALID_PARAMETER_VALUE', 'user_id');
+        assertError(await c.post('/runs/create', { experiment_id: exp, run_name: 'n'.repeat(251) }), 400, 'INVALID_PARAMETER_VALUE', 'run_name');
+        assertError(await c.post('/runs/update', { run_id: run, run_name: 'n'.repeat(251) }), 400, 'INVALID_PARAMETER_VALUE', 'run_name');
+        assertOk(await c.post('/runs/create', { experiment_id: exp, user_id: 'u'.repeat(256), run_name: 'n'.repeat(250) }));
+    });
+    test('a NUL or a lone surrogate in any string is a 400', async () => {
+        for (const esc of ['a\\u0000b', '\\uD800', 'x\\uDFFFy', '\\uDC00\\uD800']) {
+            const cases = [
+                ['/runs/create', `{"experiment_id": "${exp}", "run_name": "${esc}"}`, 'run_name'],
+                ['/runs/create', `{"experiment_id": "${exp}", "user_id": "${esc}"}`, 'user_id'],
+                ['/runs/update', `{"run_id": "${run}", "run_name": "${esc}"}`, 'run_name'],
+                ['/runs/set-tag', `{"run_id": "${run}", "key": "k", "value": "${esc}"}`, 'value'],
+                ['/runs/log-parameter', `{"run_id": "${run}", "key": "p${Math.random()}", "value": "${esc}"}`, 'value'],
+                ['/experiments/create', `{"name": "n${esc}"}`, 'name'],
+                ['/experiments/set-experiment-tag', `{"experiment_id": "${exp}", "key": "k", "value": "${esc}"}`, 'value'],
+            ];
+            for (const [p, body, field] of cases) {
+                const r = await rawPost(p, body);
+                assertError(r, 400, undefined, [], `${p} ${field}=${esc}`);
+            }
+        }
+    });
+    test('keys outside MLflow\'s charset are refused on every endpoint; Unicode word characters are accepted', async () => {
+        for (const key of ['emoji\u{1F600}', 'a;b', 'a\tb', 'a*b']) {
+            assertError(await c.post('/runs/log-metric', { run_id: run, key, value: 1, timestamp: 1 }), 400, 'INVALID_PARAMETER_VALUE', [], `metric ${key}`);
+            assertError(await c.post('/runs/log-parameter', { run_id: run, key, value: '1' }), 400, 'INVALID_PARAMETER_VALUE', [], `param ${key}`);
+            assertError(await c.post('/runs/set-tag', { run_id: run, key, value: '1' }), 400, 'INVALID_PARAMETER_VALUE', [], `tag ${key}`);
+            assertError(await c.post('/runs/log-batch', { run_id: run, metrics: [{ key, value: 1, timestamp: 1 }] }), 400, 'INVALID_PARAMETER_VALUE', [], `batch ${key}`);
+        }
+        for (const key of ['größe', 'точность', '精度', 'a-b.c/d e:f_1', 'α_β']) {
+            assertOk(await c.post('/runs/log-metric', { run_id: run, key, value: 1, timestamp: 1 }), `metric ${key}`);
+        }
+    });
+    test('times and steps beyond int64, fractional or overflowing are a 400', async () => {
+        const nums = ['9223372036854775808', '-9223372036854775809', '1e400', '-1e400', '1.5', '1e19', '99999999999999999999999'];
+        for (const n of nums) {
+            const cases = [
+                ['/runs/log-metric', `{"run_id": "${run}", "key": "m", "value": 1, "timestamp": ${n}}`, 'timestamp'],
+                ['/runs/log-metric', `{"run_id": "${run}", "key": "m", "value": 1, "timestamp": 1, "step": ${n}}`, 'step'],
+                ['/runs/create', `{"experiment_id": "${exp}", "start_time": ${n}}`, 'start_time'],
+                ['/runs/update', `{"run_id": "${run}", "end_time": ${n}}`, 'end_time'],
+                ['/runs/log-batch', `{"run_id": "${run}", "metrics": [{"key": "m", "value": 1, "timestamp": ${n}}]}`, 'timestamp'],
+            ];
+            for (const [p, body, field] of cases) {
+                const e = assertError(await rawPost(p, body), 400, 'INVALID_PARAMETER_VALUE', [], `${p} ${field}=${n}`);
+                // past what a JSON number can hold the parser refuses it, naming the number
+                assert.ok(e.message.includes(field) || /too big (negative )?integer|overflow/.test(e.message), `${p} ${field}=${n}: ${e.message}`);
+            }
+        }
+    });
+    test('a metric value of 1e400 is a 400, not infinity', async () => {
+        assertError(await rawPost('/runs/log-metric', `{"run_id": "${run}", "key": "m", "value": 1e400, "timestamp": 1}`), 400, 'INVALID_PARAMETER_VALUE', 'overflow');
+    });
+    test('max_results beyond the limit or not an integer is a 400 on every search and history endpoint', async () => {
+        const bads = ['9223372036854775808', '1e30', '1e400', '1.5', '-1', '0', '"x"'];
+        const posts = [['/runs/search', `"experiment_ids": ["${exp}"]`], ['/experiments/search', '"view_type": "ALL"']];
+        for (const v of bads) {
+            for (const [p, rest] of posts) {
+                const e = assertError(await rawPost(p, `{${rest}, "max_results": ${v}}`), 400, 'INVALID_PARAMETER_VALUE', [], `${p} ${v}`);
+                assert.ok(e.message.includes('max_results') || /too big (negative )?integer|overflow/.test(e.message), `${p} ${v}: ${e.message}`);
+            }
+        }
+        const gets = [
+            `/api/2.0/mlflow/metrics/get-history?run_id=${run}&metric_key=m`,
+            `/api/2.0/mlflow/metrics/get-history-bulk-interval?run_ids=${run}&metric_key=m`,
+            '/api/2.0/mlflow/experiments/search?view_type=ALL',
+            '/api/2.0/mlflow/registered-models/search?filter=',
+            '/api/2.0/mlflow/model-versions/search?filter=',
+        ];
+        for (const v of ['9223372036854775808', '1e30', '1e400', '1.5', '-1', 'x', '100000000000000000000']) {
+            for (const g of gets) {
+                assertError(await api(stack.base, 'GET', `${g}&max_results=${v}`), 400, 'INVALID_PARAMETER_VALUE', 'max_results', `${g} ${v}`);
+            }
+        }
+        assertError(await rawPost('/runs/search', `{"experiment_ids": ["${exp}"], "max_results": 50001}`), 400, 'INVALID_PARAMETER_VALUE', 'max_results');
+    });
+});
+
+describe('answers that match MLflow', () => {
+    before(setup);
+    test('a run created without user_id keeps an empty user_id, and attributes.user_id = \'\' finds it', async () => {
+        const e = await c.createExperiment(uniqueName('nouser'));
+        const anon = assertOk(await c.post('/runs/create', { experiment_id: e })).run;
+        const named = assertOk(await c.post('/runs/create', { experiment_id: e, user_id: 'ada' })).run;
+        assert.equal(anon.info.user_id ?? '', '', 'no "unknown" user');
+        assert.equal(named.info.user_id, 'ada');
+        const found = assertOk(await c.post('/runs/search', { experiment_ids: [e], filter: "attributes.user_id = ''" })).runs || [];
+        assert.deepEqual(found.map((x) => x.info.run_id), [anon.info.run_id]);
+    });
+});
