@@ -177,7 +177,7 @@ void api_experiments_update(const struct request *req, struct reply *r)
     }
     int rc = store_experiment_rename(id, name);
     if (rc == DB_STATE)
-        reply_error(r, ERR_INVALID_STATE,
+        reply_error(r, ERR_STATE_REFUSED,
                     "Cannot rename a non-active experiment: experiment %lld is deleted",
                     (long long)id);
     else if (rc == DB_EXISTS)

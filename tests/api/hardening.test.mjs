@@ -217,3 +217,59 @@ describe('answers that match MLflow', () => {
         assert.deepEqual(found.map((x) => x.info.run_id), [anon.info.run_id]);
     });
 });
+
+describe('no 500 for a request that can never succeed', () => {
+    before(setup);
+    test('renaming a deleted experiment is a 400 INVALID_STATE, not a 500 clients retry', async () => {
+        const id = await c.createExperiment(uniqueName('gone'));
+        assertOk(await c.post('/experiments/delete', { experiment_id: id }));
+        assertError(await c.post('/experiments/update', { experiment_id: id, new_name: uniqueName('x') }), 400, 'INVALID_STATE');
+    });
+    test('filters, orderings and tokens at the edges of their types are 4xx or 200, never 5xx', async () => {
+        const filters = ['metrics.m > 1e400', 'metrics.m > -1e400', 'metrics.m < 1e308', 'attributes.start_time > 99999999999999999999',
+            'attributes.start_time > 1e30', 'attributes.end_time < -9223372036854775809', "params.p LIKE '%\\\\'", "tags.t ILIKE '\\\\'",
+            "params.p = '\u0000'", "attributes.run_name LIKE '%%%%%%%%%%%%%%%%%%%%%%%%'", 'metrics.m = 9223372036854775808',
+            "attributes.status = 'NOPE'", "attributes.run_id IN ('x')", "datasets.digest = 'x'", 'metrics.m > 0.0000000000000000000000000000001e-400'];
+        for (const filter of filters) {
+            const r = await c.post('/runs/search', { experiment_ids: [exp], filter });
+            assert.ok(r.status < 500, `runs/search ${filter}: ${r.status} ${r.text.slice(0, 200)}`);
+        }
+        for (const order of ['metrics.m DESC', 'attributes.start_time ASC', 'params.`x y`', 'tags.t', 'attributes.nope']) {
+            const r = await c.post('/runs/search', { experiment_ids: [exp], order_by: [order] });
+            assert.ok(r.status < 500, `order ${order}: ${r.status} ${r.text.slice(0, 200)}`);
+        }
+        for (const filter of ['creation_time > 1e400', 'creation_time > 99999999999999999999', "name LIKE '\\\\'", "tags.x = 'y'"]) {
+            const r = await c.post('/experiments/search', { filter });
+            assert.ok(r.status < 500, `experiments/search ${filter}: ${r.status} ${r.text.slice(0, 200)}`);
+        }
+        for (const filter of ["name LIKE '\\\\'", 'version_number > 99999999999999999999', "run_id = 'x'"]) {
+            for (const p of ['/registered-models/search', '/model-versions/search']) {
+                const r = await c.get(p, { filter });
+                assert.ok(r.status < 500, `${p} ${filter}: ${r.status} ${r.text.slice(0, 200)}`);
+            }
+        }
+        const tokens = ['eyJvZmZzZXQiOiAtMX0=', 'eyJvZmZzZXQiOiA5OTk5OTk5OTk5OTk5OTk5OTk5OTl9', 'eyJvZmZzZXQiOiAxZTQwMH0=', '!!!', 'e30='];
+        for (const page_token of tokens) {
+            for (const [p, body] of [['/runs/search', { experiment_ids: [exp], page_token }], ['/experiments/search', { page_token }]]) {
+                const r = await c.post(p, body);
+                assert.ok(r.status < 500, `${p} token ${page_token}: ${r.status} ${r.text.slice(0, 200)}`);
+            }
+            const h = await c.get('/metrics/get-history', { run_id: run, metric_key: 'm', page_token, max_results: 10 });
+            assert.ok(h.status < 500, `get-history token ${page_token}: ${h.status} ${h.text.slice(0, 200)}`);
+        }
+    });
+});
+
+describe('filters', () => {
+    before(setup);
+    test('a back-quoted entity type is accepted as MLflow accepts it', async () => {
+        const e = await c.createExperiment(uniqueName('bq'));
+        const r1 = assertOk(await c.post('/runs/create', { experiment_id: e })).run.info.run_id;
+        assertOk(await c.post('/runs/log-parameter', { run_id: r1, key: 'lr', value: '0.1' }));
+        for (const filter of ["`params`.lr = '0.1'", "`params`.`lr` = '0.1'", "`params`.\"lr\" = '0.1'"]) {
+            const s = assertOk(await c.post('/runs/search', { experiment_ids: [e], filter }), filter);
+            assert.deepEqual((s.runs || []).map((x) => x.info.run_id), [r1], filter);
+        }
+        assertError(await c.post('/runs/search', { experiment_ids: [e], filter: "`nope`.lr = '0.1'" }), 400, 'INVALID_PARAMETER_VALUE', 'nope');
+    });
+});
