@@ -62,6 +62,8 @@ struct req_ctx {
     int too_big;
     int headers_too_big; /* past MAX_HEADER_BYTES: answered 431 */
     int refused;         /* framing_check said no: answered at once, then closed */
+    uint64_t declared;   /* Content-Length; UINT64_MAX when chunked or absent */
+    uint64_t received;   /* body bytes seen so far */
     struct timespec start;
     struct reply reply;
     json_t *query;      /* BODY_STREAM routes: the query string as input */
@@ -699,6 +701,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return respond(srv, conn, url, method, ctx);
         }
         ctx->headers_too_big = headers_too_big(conn);
+        const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        ctx->declared = length != NULL ? strtoull(length, NULL, 10) : UINT64_MAX;
         if ((ctx->flags & HTTP_ROUTE_STREAM) && !ctx->headers_too_big)
             begin_upload(srv, conn, url, method, ctx);
         return MHD_YES;
@@ -709,6 +713,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_size > 0) {
+        ctx->received += *upload_size;
+        if (ctx->received >= ctx->declared) /* all on hand: a slow handler is not cut */
+            guard_body_done(conn);
         if (streaming) {
             feed_upload(srv, ctx, upload_data, *upload_size);
         } else if (!ctx->too_big && ctx->body.len + *upload_size > srv->max_body) {
