@@ -2,6 +2,7 @@
  * the one reply they set is the 400/404 of a field they refuse. */
 #include "input.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,8 +80,18 @@ int input_experiment_id(const struct input *in, const char *key, int64_t *out, s
     if (jx_required_string(in, key, &s, r) != JX_OK)
         return JX_BAD;
     char *end;
+    errno = 0;
     long long id = strtoll(s, &end, 10);
-    if (*end != '\0' || id < 0 || s[0] == '-' || s[0] == '+' || s[0] == ' ') {
+    int bad = *end != '\0' || id < 0 || s[0] == '-' || s[0] == '+' || s[0] == ' ' || s[0] == '\0';
+    if (in->from_query && (bad || errno == ERANGE)) {
+        /* a GET's id that cannot be one: a 400, as for run ids */
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value for parameter '%s': an experiment id is a decimal number "
+                    "below 2^63",
+                    key);
+        return JX_BAD;
+    }
+    if (bad) {
         reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST, "No Experiment with id=%.100s exists", s);
         return JX_BAD;
     }

@@ -24,7 +24,8 @@ int input_run_id(const struct input *in, const char **out, struct reply *r);
 /* Reads a required experiment id (string or number) as an int64. Returns
  * JX_OK, or JX_BAD with the error in r: a missing or non-string field is a
  * 400; an id that is not a decimal number is reported as 404
- * RESOURCE_DOES_NOT_EXIST (it cannot exist). */
+ * RESOURCE_DOES_NOT_EXIST (it cannot exist), except in a query string
+ * (GET), where it is a 400 INVALID_PARAMETER_VALUE. */
 int input_experiment_id(const struct input *in, const char *key, int64_t *out, struct reply *r);
 
 /* Checks a metric, param or tag key (validate_key_rule) and its length in

@@ -72,7 +72,7 @@ for (const v of ['BOGUS', 0, 9, {}]) add(`experiments/search view_type=${JSON.st
 for (const v of ['x', {}, 5, [1, {}]]) add(`runs/search experiment_ids=${JSON.stringify(v)}`, 'POST', `${A}/runs/search`, { json: { experiment_ids: v } }, 400, 'INVALID_PARAMETER_VALUE', 'experiment_ids');
 
 // --- huge numbers
-add('experiment_id beyond int64', 'GET', `${A}/experiments/get?experiment_id=99999999999999999999999`, {}, 404, 'RESOURCE_DOES_NOT_EXIST');
+add('experiment_id beyond int64', 'GET', `${A}/experiments/get?experiment_id=99999999999999999999999`, {}, 400, 'INVALID_PARAMETER_VALUE', 'experiment_id');
 add('step beyond int64', 'POST', `${A}/runs/log-metric`, { json: { run_id: '0'.repeat(32), key: 'k', value: 1, timestamp: 1, step: '9223372036854775808' } }, 400, 'INVALID_PARAMETER_VALUE', 'step');
 add('timestamp 1e400', 'POST', `${A}/runs/log-metric`, { body: `{"run_id":"${'0'.repeat(32)}","key":"k","value":1,"timestamp":1e400}`, headers: JSON_CT }, 400);
 add('max_results 1e20', 'POST', `${A}/experiments/search`, { body: '{"max_results": 1e20}', headers: JSON_CT }, 400, 'INVALID_PARAMETER_VALUE', 'max_results');
@@ -135,7 +135,7 @@ add('Sec-Fetch-Site cross-site on a POST', 'POST', `${A}/experiments/create`, { 
 const SQL = ["' OR '1'='1", "x'; DROP TABLE experiments; --", '1; DELETE FROM runs', "\\'; SELECT pg_sleep(10); --", '1 OR 1=1', "Default' --"];
 for (const s of SQL) {
     add(`get-by-name ${s}`, 'GET', `${A}/experiments/get-by-name?experiment_name=${encodeURIComponent(s)}`, {}, 404, 'RESOURCE_DOES_NOT_EXIST');
-    add(`experiments/get id ${s}`, 'GET', `${A}/experiments/get?experiment_id=${encodeURIComponent(s)}`, {}, 404, 'RESOURCE_DOES_NOT_EXIST');
+    add(`experiments/get id ${s}`, 'GET', `${A}/experiments/get?experiment_id=${encodeURIComponent(s)}`, {}, 400, 'INVALID_PARAMETER_VALUE', 'experiment_id'); // cannot be an id: 400 on GET (issue 18)
     add(`runs/get run_id ${s}`, 'GET', `${A}/runs/get?run_id=${encodeURIComponent(s)}`, {}, 400, 'INVALID_PARAMETER_VALUE', 'run_id'); // cannot be a run id: 400 (issue 18)
 }
 for (const f of ["name = 'a'; DROP TABLE experiments", "metrics.m > 0 OR 1=1", "params.a = 'x' UNION SELECT * FROM users", "tags.`a` = 'b') OR ('1'='1", '1=1', "attributes.run_id IN (SELECT run_uuid FROM runs)"]) {

@@ -87,6 +87,15 @@ describe('query strings', () => {
             assertError(b, 400, 'INVALID_PARAMETER_VALUE', 'run_ids', `bulk ${JSON.stringify(id)}`);
         }
     });
+    test('an experiment id that cannot be one is a 400 on GET; a well-formed unknown one a 404', async () => {
+        for (const id of ['abc', '1.5', '-1', '%00', '1%00', '99999999999999999999', '0x10', '+1', '']) {
+            const q = id.includes('%') ? id : encodeURIComponent(id);
+            for (const p of ['/api/2.0/mlflow/experiments/get', '/ajax-api/2.0/mlflow/experiments/get']) {
+                assertError(await api(stack.base, 'GET', `${p}?experiment_id=${q}`), 400, 'INVALID_PARAMETER_VALUE', 'experiment_id', `${p} ${JSON.stringify(id)}`);
+            }
+        }
+        assertError(await c.get('/experiments/get', { experiment_id: '987654321' }), 404, 'RESOURCE_DOES_NOT_EXIST');
+    });
     test('a real run id still works, and an unknown well-formed one is a 404', async () => {
         assertOk(await c.get('/metrics/get-history', { run_id: run, metric_key: 'm' }));
         assertError(await c.get('/runs/get', { run_id: 'f'.repeat(32) }), 404, 'RESOURCE_DOES_NOT_EXIST');
