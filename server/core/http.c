@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "framing.h"
 #include "jsonalloc.h"
 #include "jsonx.h"
 #include "log.h"
@@ -60,6 +61,9 @@ struct req_ctx {
     struct sbuf body;
     int too_big;
     int headers_too_big; /* past MAX_HEADER_BYTES: answered 431 */
+    int refused;         /* framing_check said no: answered at once, then closed */
+    uint64_t declared;   /* Content-Length; UINT64_MAX when chunked or absent */
+    uint64_t received;   /* body bytes seen so far */
     struct timespec start;
     struct reply reply;
     json_t *query;      /* BODY_STREAM routes: the query string as input */
@@ -165,7 +169,7 @@ static const char *header_of_request(const struct request *req, const char *name
 
 static const struct request_ops http_request_ops = {header_of_request, wake_of_request};
 
-static json_t *query_input(struct MHD_Connection *conn);
+static json_t *query_input(struct MHD_Connection *conn, struct reply *r);
 
 static double elapsed_ms(const struct timespec *start)
 {
@@ -175,19 +179,41 @@ static double elapsed_ms(const struct timespec *start)
            (double)(now.tv_nsec - start->tv_nsec) / 1e6;
 }
 
+/* A query string being read into its {name: [values]} object. */
+struct query_build {
+    json_t *query;
+    char bad[64]; /* the printable ASCII of the first name with a value that is not UTF-8 */
+    int has_bad;
+};
+
 static enum MHD_Result add_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
                                      const char *value)
 {
+    struct query_build *b = cls;
     (void)kind;
-    url_query_add(cls, key, value);
+    if (url_query_add(b->query, key, value) == 0 || b->has_bad)
+        return MHD_YES;
+    b->has_bad = 1;
+    size_t n = 0;
+    for (const char *p = key; *p && n + 1 < sizeof b->bad; p++)
+        if (*p >= 0x20 && *p < 0x7f)
+            b->bad[n++] = *p;
+    b->bad[n] = '\0';
     return MHD_YES;
 }
 
-static json_t *query_input(struct MHD_Connection *conn)
+/* The query string as the handler's input; NULL with a 400 in r when a name
+ * or a value is not UTF-8 (a handler would else see the field as missing). */
+static json_t *query_input(struct MHD_Connection *conn, struct reply *r)
 {
-    json_t *query = json_object();
-    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_query_arg, query);
-    return query;
+    struct query_build b = {.query = json_object()};
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_query_arg, &b);
+    if (!b.has_bad)
+        return b.query;
+    json_decref(b.query);
+    reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                "query parameter '%s' is not UTF-8 once percent-decoded", b.bad);
+    return NULL;
 }
 
 /* Checks "application/json" ignoring parameters such as "; charset=utf-8". */
@@ -205,7 +231,9 @@ static json_t *decode_input(struct MHD_Connection *conn, const char *method, str
 {
     *from_query = 0;
     if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
-        json_t *query = query_input(conn);
+        json_t *query = query_input(conn, r);
+        if (query == NULL)
+            return NULL;
         if (json_object_size(query) > 0 || ctx->body.len == 0) {
             *from_query = 1;
             return query;
@@ -248,18 +276,12 @@ static void dispatch(struct http_server *srv, struct MHD_Connection *conn, const
         return;
     }
     int from_query = 0;
+    /* A body that is not a JSON object is a 400 on every route (MLflow reads
+     * it as {}, so a truncated search body found everything: docs/api.md).
+     * An empty body still reads as {}. */
     json_t *input = decode_input(conn, method, ctx, &from_query, r);
-    if (input == NULL && !r->body_not_json)
+    if (input == NULL)
         return;
-    char why[300] = "";
-    if (input == NULL) {
-        /* The contract reads a body that is not JSON as {}: the handler's
-         * own checks then name the missing fields; the reply says both. */
-        snprintf(why, sizeof why, "%s; ", r->body_not_json_reason);
-        input = json_object();
-        reply_cleanup(r);
-        reply_init(r);
-    }
     struct request req = {.method = method,
                           .path = url,
                           .input = input,
@@ -267,12 +289,9 @@ static void dispatch(struct http_server *srv, struct MHD_Connection *conn, const
                           .ops = &http_request_ops,
                           .conn = conn,
                           .http_ctx = ctx};
-    if (srv->dispatch->handle(ctx->route, &req, r) < 0) /* refused: hosts, credentials, rules */
-        why[0] = '\0';
+    (void)srv->dispatch->handle(ctx->route, &req, r);
     json_decref(input);
     jsonalloc_reset(); /* the input tree is gone: nothing else points into the arena */
-    if (why[0] != '\0')
-        reply_prefix_message(r, why);
 }
 
 /* Owns a streamed body's callbacks for as long as libmicrohttpd sends it. */
@@ -355,7 +374,11 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *r,
 static void begin_upload(struct http_server *srv, struct MHD_Connection *conn, const char *url,
                          const char *method, struct req_ctx *ctx)
 {
-    ctx->query = query_input(conn);
+    ctx->query = query_input(conn, &ctx->reply);
+    if (ctx->query == NULL) {
+        ctx->upload_refused = 1;
+        return;
+    }
     struct request req = {.method = method,
                           .path = url,
                           .input = ctx->query,
@@ -419,10 +442,22 @@ static void set_request_id(struct MHD_Connection *conn, char *out)
  * libmicrohttpd's own timeout is an idle timeout, which a byte every few
  * seconds resets. shutdown() makes libmicrohttpd see the end of the stream
  * and close the connection its usual way; the guard leaves the list (under
- * guards_mu) before libmicrohttpd closes the descriptor. */
+ * guards_mu) before libmicrohttpd closes the descriptor.
+ *
+ * The reaper also cuts a connection whose client ended its side (EOF) in
+ * the middle of a request, in its headers or its body: such a request can
+ * never complete. libmicrohttpd 0.9.75 notices that EOF itself with poll,
+ * but with epoll (edge-triggered) it misses an EOF that arrives together
+ * with the request's last bytes and holds the connection until its idle
+ * timeout. The reaper peeks at the socket: 0 bytes means every byte sent
+ * was read and the stream is over. It cuts on the second such look in a
+ * row, so a request whose last bytes libmicrohttpd has read but not yet
+ * handed over is not cut. */
 struct guard {
     int fd;
     int armed;                /* waiting for a request's headers */
+    int in_body;              /* between a request's headers and its last body byte */
+    int eof_looks;            /* reaper passes in a row that saw the client's EOF */
     int cut;                  /* already shut down */
     struct timespec deadline; /* CLOCK_MONOTONIC */
     struct guard *prev, *next;
@@ -495,6 +530,19 @@ static void guard_headers_done(struct MHD_Connection *conn)
         return;
     pthread_mutex_lock(&guards_mu);
     g->armed = 0;
+    g->in_body = 1;
+    g->eof_looks = 0;
+    pthread_mutex_unlock(&guards_mu);
+}
+
+/* A request's body is complete: an EOF from now on is a normal close. */
+static void guard_body_done(struct MHD_Connection *conn)
+{
+    struct guard *g = connection_guard(conn);
+    if (g == NULL)
+        return;
+    pthread_mutex_lock(&guards_mu);
+    g->in_body = 0;
     pthread_mutex_unlock(&guards_mu);
 }
 
@@ -507,7 +555,22 @@ static void guard_request_done(struct MHD_Connection *conn, struct http_server *
         return;
     pthread_mutex_lock(&guards_mu);
     arm_guard(g, KEEPALIVE_IDLE_S + srv->header_timeout_s);
+    g->in_body = 0;
+    g->eof_looks = 0;
     pthread_mutex_unlock(&guards_mu);
+}
+
+/* True on the second reaper pass in a row that finds the client's side of
+ * g's connection ended with every byte it sent already read. */
+static int client_ended(struct guard *g)
+{
+    char c;
+    ssize_t n = recv(g->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n != 0) {
+        g->eof_looks = 0;
+        return 0;
+    }
+    return ++g->eof_looks >= 2;
 }
 
 static void *reaper_main(void *arg)
@@ -519,6 +582,11 @@ static void *reaper_main(void *arg)
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         for (struct guard *g = guards; g != NULL; g = g->next) {
+            if (!g->cut && (g->armed || g->in_body) && client_ended(g)) {
+                g->cut = 1;
+                shutdown(g->fd, SHUT_RDWR);
+                continue;
+            }
             if (!g->armed || g->cut || now.tv_sec < g->deadline.tv_sec ||
                 (now.tv_sec == g->deadline.tv_sec && now.tv_nsec < g->deadline.tv_nsec))
                 continue;
@@ -568,6 +636,46 @@ static int headers_too_big(struct MHD_Connection *conn)
     return total > MAX_HEADER_BYTES;
 }
 
+/* The header fields of a request, in order, for framing_check. */
+struct field_list {
+    struct http_field *items;
+    size_t n, cap;
+};
+
+static enum MHD_Result add_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    struct field_list *list = cls;
+    (void)kind;
+    if (list->n == list->cap) {
+        list->cap = list->cap ? list->cap * 2 : 32;
+        list->items = xrealloc(list->items, list->cap * sizeof *list->items);
+    }
+    list->items[list->n].name = key;
+    list->items[list->n].value = value;
+    list->n++;
+    return MHD_YES;
+}
+
+/* Checks the request's framing before any handler sees it (framing.h).
+ * Returns -1 when refused: the reply holds why and asks to close. */
+static int check_framing(struct http_server *srv, struct MHD_Connection *conn, const char *version,
+                         struct req_ctx *ctx)
+{
+    struct field_list list = {0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, add_field, &list);
+    size_t limit = (ctx->flags & HTTP_ROUTE_STREAM) ? SIZE_MAX : srv->max_body;
+    int rc = framing_check(version, list.items, list.n, limit, &ctx->reply);
+    free(list.items);
+    if (rc == 0)
+        return 0;
+    reply_header(&ctx->reply, "Connection", "close");
+    return -1;
+}
+
+static enum MHD_Result respond(struct http_server *srv, struct MHD_Connection *conn,
+                               const char *url, const char *method, struct req_ctx *ctx);
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **con_cls)
@@ -575,7 +683,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct http_server *srv = cls;
     struct req_ctx *ctx = *con_cls;
 
-    (void)version;
     if (ctx == NULL) {
         ctx = xcalloc(1, sizeof *ctx);
         clock_gettime(CLOCK_MONOTONIC, &ctx->start);
@@ -587,13 +694,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             ctx->flags = 0;
         *con_cls = ctx;
         guard_headers_done(conn);
+        if (check_framing(srv, conn, version, ctx) < 0) {
+            /* answered before the body: libmicrohttpd sends no 100
+             * Continue, reads nothing more and closes the connection */
+            ctx->refused = 1;
+            return respond(srv, conn, url, method, ctx);
+        }
         ctx->headers_too_big = headers_too_big(conn);
+        const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        ctx->declared = length != NULL ? strtoull(length, NULL, 10) : UINT64_MAX;
         if ((ctx->flags & HTTP_ROUTE_STREAM) && !ctx->headers_too_big)
             begin_upload(srv, conn, url, method, ctx);
         return MHD_YES;
     }
     int streaming = (ctx->flags & HTTP_ROUTE_STREAM) && !ctx->headers_too_big;
+    if (ctx->refused) { /* already answered */
+        *upload_size = 0;
+        return MHD_YES;
+    }
     if (*upload_size > 0) {
+        ctx->received += *upload_size;
+        if (ctx->received >= ctx->declared) /* all on hand: a slow handler is not cut */
+            guard_body_done(conn);
         if (streaming) {
             feed_upload(srv, ctx, upload_data, *upload_size);
         } else if (!ctx->too_big && ctx->body.len + *upload_size > srv->max_body) {
@@ -609,6 +731,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
 
     struct reply *r = &ctx->reply;
+    guard_body_done(conn);
     if (ctx->deferred) {
         /* resumed: the other thread's work is done */
         ctx->deferred = 0;
@@ -624,6 +747,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_YES;
         }
     }
+    return respond(srv, conn, url, method, ctx);
+}
+
+/* Sends the request's reply and logs it. */
+static enum MHD_Result respond(struct http_server *srv, struct MHD_Connection *conn,
+                               const char *url, const char *method, struct req_ctx *ctx)
+{
+    struct reply *r = &ctx->reply;
     if (r->finish != NULL) {
         reply_finish_fn finish = r->finish;
         r->finish = NULL;

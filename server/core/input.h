@@ -17,14 +17,25 @@ struct input input_from(const struct request *req);
 
 /* Reads the required run id: run_id, or its deprecated alias run_uuid.
  * *out points into the input. Returns JX_OK, or JX_BAD with a 400
- * INVALID_PARAMETER_VALUE in r (not a string, or missing/empty). */
+ * INVALID_PARAMETER_VALUE in r (not a string, or missing/empty, or, read
+ * from a query string, not 32 lowercase hex digits). */
 int input_run_id(const struct input *in, const char **out, struct reply *r);
 
 /* Reads a required experiment id (string or number) as an int64. Returns
  * JX_OK, or JX_BAD with the error in r: a missing or non-string field is a
  * 400; an id that is not a decimal number is reported as 404
- * RESOURCE_DOES_NOT_EXIST (it cannot exist). */
+ * RESOURCE_DOES_NOT_EXIST (it cannot exist), except in a query string
+ * (GET), where it is a 400 INVALID_PARAMETER_VALUE. */
 int input_experiment_id(const struct input *in, const char *key, int64_t *out, struct reply *r);
+
+/* Checks a metric, param or tag key (validate_key_rule) and its length in
+ * code points (at most max); field names it in the message. Returns JX_OK,
+ * or JX_BAD with a 400 INVALID_PARAMETER_VALUE in r. */
+int input_check_key(const char *key, const char *field, size_t max, struct reply *r);
+
+/* Checks that a string field holds at most max code points. Returns JX_OK,
+ * or JX_BAD with a 400 INVALID_PARAMETER_VALUE naming field and max in r. */
+int input_check_length(const char *value, const char *field, size_t max, struct reply *r);
 
 /* Offset page tokens: base64 of {"offset": N}, like MLflow's. Encode
  * returns a new string (caller free()s; aborts on out-of-memory). Decode

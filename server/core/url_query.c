@@ -28,19 +28,20 @@ size_t url_unescape(char *s)
     return (size_t)(out - s);
 }
 
-void url_query_add(json_t *query, const char *key, const char *value)
+int url_query_add(json_t *query, const char *key, const char *value)
 {
     json_t *v = json_string(value ? value : "");
     if (v == NULL) /* not UTF-8 */
-        return;
+        return -1;
     json_t *values = json_object_get(query, key);
     if (values == NULL) {
         values = json_array();
         if (json_object_set_new(query, key, values) != 0) {
             /* the name is not UTF-8: jansson refused it and freed values */
             json_decref(v);
-            return;
+            return -1;
         }
     }
     json_array_append_new(values, v);
+    return 0;
 }

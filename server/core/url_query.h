@@ -13,9 +13,9 @@
  * not followed by two hex digits is kept as it is. */
 size_t url_unescape(char *s);
 
-/* Appends value to query[key] (an array, created on first use). A value
- * that is not UTF-8 is dropped, so the handler sees the field as missing;
- * so is the whole pair when the name is not UTF-8. */
-void url_query_add(json_t *query, const char *key, const char *value);
+/* Appends value to query[key] (an array, created on first use). Returns 0,
+ * or -1 when the name or the value is not UTF-8: the pair is then left
+ * out, and the HTTP layer refuses the request with a 400. */
+int url_query_add(json_t *query, const char *key, const char *value);
 
 #endif

@@ -1,7 +1,10 @@
 /* Name and value rules of the MLflow contract, as pure functions. */
 #include "validate.h"
 
+#include <locale.h>
+#include <pthread.h>
 #include <string.h>
+#include <wctype.h>
 
 size_t validate_utf8_length(const char *s)
 {
@@ -28,19 +31,60 @@ size_t validate_utf8_prefix(const char *s, size_t max)
     return i;
 }
 
-static int is_key_char(unsigned char c)
+static locale_t utf8_locale;
+static pthread_once_t utf8_locale_once = PTHREAD_ONCE_INIT;
+
+static void open_utf8_locale(void)
 {
-    if (c >= 0x80) /* part of a non-ASCII code point: letters of other scripts */
+    utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+/* Decodes the UTF-8 code point at *p and moves *p past it; -1 when the
+ * bytes are not UTF-8 (the JSON reader lets none of those through). */
+static long next_code_point(const unsigned char **p)
+{
+    const unsigned char *s = *p;
+    int extra = s[0] < 0x80             ? 0
+                : (s[0] & 0xE0) == 0xC0 ? 1
+                : (s[0] & 0xF0) == 0xE0 ? 2
+                : (s[0] & 0xF8) == 0xF0 ? 3
+                                        : -1;
+    if (extra < 0) {
+        (*p)++;
+        return -1;
+    }
+    long cp = extra == 0 ? s[0] : s[0] & (0x3F >> extra);
+    for (int i = 1; i <= extra; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            *p += i;
+            return -1;
+        }
+        cp = cp << 6 | (s[i] & 0x3F);
+    }
+    *p += extra + 1;
+    return cp;
+}
+
+/* MLflow's key charset: Python's \w (letters and digits of any script,
+ * and '_') plus '/', '.', '-', ' ' and ':'. Outside ASCII, letters and
+ * digits are what the C.UTF-8 locale classifies as alphanumeric: an emoji
+ * or a symbol is refused, as MLflow refuses it. */
+static int is_key_char(long cp)
+{
+    if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9'))
         return 1;
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return 1;
-    return c == '_' || c == '/' || c == '.' || c == '-' || c == ' ' || c == ':';
+    if (cp < 0x80)
+        return cp == '_' || cp == '/' || cp == '.' || cp == '-' || cp == ' ' || cp == ':';
+    pthread_once(&utf8_locale_once, open_utf8_locale);
+    if (utf8_locale == (locale_t)0)
+        return 1; /* no C.UTF-8 locale: every non-ASCII character, as before */
+    return iswalnum_l((wint_t)cp, utf8_locale) != 0;
 }
 
 const char *validate_key_rule(const char *key)
 {
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-        if (!is_key_char(*p))
+    for (const unsigned char *p = (const unsigned char *)key; *p;)
+        if (!is_key_char(next_code_point(&p)))
             return "names may only contain alphanumerics, underscores (_), dashes (-), "
                    "periods (.), spaces ( ), colons (:) and slashes (/)";
     if (key[0] == '/')

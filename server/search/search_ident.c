@@ -163,7 +163,15 @@ int ident_parse(const char *src, const struct token_list *toks, int *pos,
     memset(out, 0, sizeof *out);
     out->offset = t->offset;
     out->entity = SE_ATTR;
-    if (t->kind == TK_BACKTICK || t->kind == TK_DQSTRING) {
+    const struct token *next = t->kind != TK_EOF ? &toks->tok[*pos + 1] : t;
+    if (t->kind == TK_BACKTICK && next->kind == TK_WORD && next->body[0] == '.' &&
+        next->offset == t->offset + t->len) {
+        /* `params`.lr or `params`.`lr`: MLflow takes a backquoted type too */
+        *pos += 2;
+        if (resolve_type(src, dialect, t, (size_t)t->body_len, out, err) < 0 ||
+            read_key(src, toks, pos, next->body, next, arena, out, err) < 0)
+            return -1;
+    } else if (t->kind == TK_BACKTICK || t->kind == TK_DQSTRING) {
         (*pos)++;
         out->key = arena_strndup(arena, t->body, (size_t)t->body_len);
     } else if (t->kind == TK_WORD && !is_reserved(t)) {

@@ -34,7 +34,10 @@ static int check_artifact_location(const char *loc, struct reply *r)
     return JX_OK;
 }
 
-/* Reads the optional tags list of experiments/create into arena memory. */
+static int check_experiment_tag(const char *key, const char *value, struct reply *r);
+
+/* Reads the optional tags list of experiments/create into arena memory,
+ * each checked as experiments/set-experiment-tag checks one. */
 static int read_tags(const struct input *in, struct arena *arena, struct kv **tags, size_t *n,
                      struct reply *r)
 {
@@ -54,7 +57,8 @@ static int read_tags(const struct input *in, struct arena *arena, struct kv **ta
         const char *key, *value = "";
         if (jx_required_string(&item, "key", &key, r) != JX_OK)
             return JX_BAD;
-        if (jx_string(&item, "value", &value, r) == JX_BAD)
+        if (jx_string(&item, "value", &value, r) == JX_BAD ||
+            check_experiment_tag(key, value, r) != JX_OK)
             return JX_BAD;
         (*tags)[*n].key = arena_strdup(arena, key);
         (*tags)[*n].value = arena_strdup(arena, value);
@@ -173,7 +177,7 @@ void api_experiments_update(const struct request *req, struct reply *r)
     }
     int rc = store_experiment_rename(id, name);
     if (rc == DB_STATE)
-        reply_error(r, ERR_INVALID_STATE,
+        reply_error(r, ERR_STATE_REFUSED,
                     "Cannot rename a non-active experiment: experiment %lld is deleted",
                     (long long)id);
     else if (rc == DB_EXISTS)

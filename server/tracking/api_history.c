@@ -47,14 +47,19 @@ static int read_list(const struct input *in, const char *field, size_t max, stru
     return JX_OK;
 }
 
-/* Keeps only ids that can exist (32 lowercase hex); others match nothing. */
-static size_t keep_run_ids(const char **ids, size_t n)
+/* Refuses, with a 400, a run id that cannot exist (not 32 lowercase hex):
+ * it would otherwise match nothing, silently. */
+static int check_run_ids(const char **ids, size_t n, const char *field, struct reply *r)
 {
-    size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (validate_is_run_id(ids[i]))
-            ids[k++] = ids[i];
-    return k;
+        if (!validate_is_run_id(ids[i])) {
+            reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                        "Invalid value for parameter '%s': a run id is 32 lowercase hex "
+                        "digits (item %zu)",
+                        field, i);
+            return JX_BAD;
+        }
+    return JX_OK;
 }
 
 static int read_step_range(const struct input *in, int *has, int64_t *start, int64_t *end,
@@ -113,7 +118,8 @@ void api_metrics_get_history_bulk_interval(const struct request *req, struct rep
         read_step_range(&in, &has_range, &start, &end, r) != JX_OK ||
         read_bounded(&in, "max_results", BULK_MAX_STEPS, 1, BULK_MAX_STEPS, &max_steps, r) != JX_OK)
         goto out;
-    nruns = keep_run_ids(run_ids, nruns);
+    if (check_run_ids(run_ids, nruns, "run_ids", r) != JX_OK)
+        goto out;
     int rc = nruns == 0 ? DB_OK
                         : store_history_bulk_interval(run_ids, nruns, key, has_range, start, end,
                                                       max_steps, BULK_MAX_PER_RUN, &arena, &series,
@@ -168,7 +174,8 @@ void api_exptrack_metrics_history(const struct request *req, struct reply *r)
         read_bounded(&in, "max_points", HISTORY_DEFAULT_POINTS, 4, HISTORY_MAX_POINTS, &max_points,
                      r) != JX_OK)
         goto out;
-    nruns = keep_run_ids(run_ids, nruns);
+    if (check_run_ids(run_ids, nruns, "run_id", r) != JX_OK)
+        goto out;
     int rc = nruns == 0 ? DB_OK
                         : store_history_downsample(run_ids, nruns, keys, nkeys, max_points, &arena,
                                                    &series, &nseries, &totals);

@@ -31,10 +31,18 @@ static int read_create_tags(const struct input *in, struct arena *arena, struct 
     for (size_t i = 0; i < count; i++) {
         struct input item;
         const char *key, *value = "";
+        char field[96];
         if (jx_item(arr, i, "tags", where, sizeof where, &item, r) != JX_OK ||
             jx_required_string(&item, "key", &key, r) != JX_OK ||
             jx_string(&item, "value", &value, r) == JX_BAD)
             return JX_BAD;
+        /* the rules of runs/set-tag: key checked, value cut to its limit */
+        snprintf(field, sizeof field, "%s.key", where);
+        if (input_check_key(key, field, MAX_ENTITY_KEY_LENGTH, r) != JX_OK)
+            return JX_BAD;
+        size_t keep = validate_utf8_prefix(value, MAX_TAG_VALUE_LENGTH);
+        if (value[keep] != '\0')
+            value = arena_strndup(arena, value, keep);
         if (strcmp(key, MLFLOW_TAG_RUN_NAME) == 0)
             *name_tag = value;
         if (strcmp(key, MLFLOW_TAG_USER) == 0)
@@ -109,7 +117,10 @@ void api_runs_create(const struct request *req, struct reply *r)
     ids_new_run_id(run_id);
     rc_in.run_id = run_id;
     rc_in.name = run_name;
-    rc_in.user_id = user_id && user_id[0] ? user_id : user_tag ? user_tag : "unknown";
+    /* no user: "" as MLflow stores it, so attributes.user_id = '' finds it */
+    rc_in.user_id = user_id && user_id[0] ? user_id : user_tag ? user_tag : "";
+    if (input_check_length(rc_in.user_id, "user_id", MAX_USER_ID_LENGTH, r) != JX_OK)
+        goto out;
     rc_in.start_time = start_time;
     rc_in.tags = tags;
     rc_in.ntags = ntags;

@@ -49,12 +49,12 @@ function add(name, method, path, opts, status, code = 'INVALID_PARAMETER_VALUE',
     cases.push({ name, method, path, opts, status, code, mention });
 }
 
-// --- broken JSON: read as {} and the missing field named, with the parser's reason
+// --- broken JSON: a 400 with the parser's reason, before any handler (docs/api.md deviations)
 const BROKEN = ['{', '{"name":', '{"name": "a",}', 'nul', '{"name": "a"', "{'name': 'a'}", '{"name": "a"}}', 'tru',
     '{"name":"a" "b":1}', '{"name": NaN}', '{"name": 0x10}', '{"name": "\\x41"}', '{"name": "a\\"}', '{name: "a"}',
     '{"name": "a"} trailing', '\u0000', ',', '{"name": Infinity}', '{"name": 01}', '{"name": "a"\n,\n}'];
-for (const b of BROKEN) add(`broken JSON ${JSON.stringify(b)} on experiments/create`, 'POST', `${A}/experiments/create`, { body: b, headers: JSON_CT }, 400, 'INVALID_PARAMETER_VALUE', 'name');
-for (const b of BROKEN.slice(0, 10)) add(`broken JSON ${JSON.stringify(b)} on runs/log-batch`, 'POST', `${A}/runs/log-batch`, { body: b, headers: JSON_CT }, 400, 'INVALID_PARAMETER_VALUE', 'run_id');
+for (const b of BROKEN) add(`broken JSON ${JSON.stringify(b)} on experiments/create`, 'POST', `${A}/experiments/create`, { body: b, headers: JSON_CT }, 400, 'INVALID_PARAMETER_VALUE', 'not valid JSON');
+for (const b of BROKEN.slice(0, 10)) add(`broken JSON ${JSON.stringify(b)} on runs/log-batch`, 'POST', `${A}/runs/log-batch`, { body: b, headers: JSON_CT }, 400, 'INVALID_PARAMETER_VALUE', 'not valid JSON');
 for (const b of ['[1,2]', '"str"', '123', 'true', 'null', '[]']) add(`non-object JSON ${b}`, 'POST', `${A}/experiments/create`, { body: b, headers: JSON_CT }, 400);
 
 // --- wrong types
@@ -72,7 +72,7 @@ for (const v of ['BOGUS', 0, 9, {}]) add(`experiments/search view_type=${JSON.st
 for (const v of ['x', {}, 5, [1, {}]]) add(`runs/search experiment_ids=${JSON.stringify(v)}`, 'POST', `${A}/runs/search`, { json: { experiment_ids: v } }, 400, 'INVALID_PARAMETER_VALUE', 'experiment_ids');
 
 // --- huge numbers
-add('experiment_id beyond int64', 'GET', `${A}/experiments/get?experiment_id=99999999999999999999999`, {}, 404, 'RESOURCE_DOES_NOT_EXIST');
+add('experiment_id beyond int64', 'GET', `${A}/experiments/get?experiment_id=99999999999999999999999`, {}, 400, 'INVALID_PARAMETER_VALUE', 'experiment_id');
 add('step beyond int64', 'POST', `${A}/runs/log-metric`, { json: { run_id: '0'.repeat(32), key: 'k', value: 1, timestamp: 1, step: '9223372036854775808' } }, 400, 'INVALID_PARAMETER_VALUE', 'step');
 add('timestamp 1e400', 'POST', `${A}/runs/log-metric`, { body: `{"run_id":"${'0'.repeat(32)}","key":"k","value":1,"timestamp":1e400}`, headers: JSON_CT }, 400);
 add('max_results 1e20', 'POST', `${A}/experiments/search`, { body: '{"max_results": 1e20}', headers: JSON_CT }, 400, 'INVALID_PARAMETER_VALUE', 'max_results');
@@ -88,7 +88,7 @@ for (const d of [65, 100, 1000, 5000]) {
 // --- invalid UTF-8
 for (const bytes of [[0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xe2, 0x82]]) {
     const body = Buffer.concat([Buffer.from('{"name":"bad'), Buffer.from(bytes), Buffer.from('"}')]);
-    add(`invalid UTF-8 ${Buffer.from(bytes).toString('hex')} in a JSON body`, 'POST', `${A}/experiments/create`, { body, headers: JSON_CT }, 400, 'INVALID_PARAMETER_VALUE', 'name');
+    add(`invalid UTF-8 ${Buffer.from(bytes).toString('hex')} in a JSON body`, 'POST', `${A}/experiments/create`, { body, headers: JSON_CT }, 400, 'INVALID_PARAMETER_VALUE', 'not valid JSON');
 }
 add('invalid UTF-8 in a query value', 'GET', `${A}/experiments/get-by-name?experiment_name=%FF%FE`, {}, 400, 'INVALID_PARAMETER_VALUE', 'experiment_name');
 add('overlong UTF-8 in a query value', 'GET', `${A}/experiments/get?experiment_id=%C0%B1`, {}, 400, 'INVALID_PARAMETER_VALUE', 'experiment_id');
@@ -135,8 +135,8 @@ add('Sec-Fetch-Site cross-site on a POST', 'POST', `${A}/experiments/create`, { 
 const SQL = ["' OR '1'='1", "x'; DROP TABLE experiments; --", '1; DELETE FROM runs', "\\'; SELECT pg_sleep(10); --", '1 OR 1=1', "Default' --"];
 for (const s of SQL) {
     add(`get-by-name ${s}`, 'GET', `${A}/experiments/get-by-name?experiment_name=${encodeURIComponent(s)}`, {}, 404, 'RESOURCE_DOES_NOT_EXIST');
-    add(`experiments/get id ${s}`, 'GET', `${A}/experiments/get?experiment_id=${encodeURIComponent(s)}`, {}, 404, 'RESOURCE_DOES_NOT_EXIST');
-    add(`runs/get run_id ${s}`, 'GET', `${A}/runs/get?run_id=${encodeURIComponent(s)}`, {}, 404, 'RESOURCE_DOES_NOT_EXIST');
+    add(`experiments/get id ${s}`, 'GET', `${A}/experiments/get?experiment_id=${encodeURIComponent(s)}`, {}, 400, 'INVALID_PARAMETER_VALUE', 'experiment_id'); // cannot be an id: 400 on GET (issue 18)
+    add(`runs/get run_id ${s}`, 'GET', `${A}/runs/get?run_id=${encodeURIComponent(s)}`, {}, 400, 'INVALID_PARAMETER_VALUE', 'run_id'); // cannot be a run id: 400 (issue 18)
 }
 for (const f of ["name = 'a'; DROP TABLE experiments", "metrics.m > 0 OR 1=1", "params.a = 'x' UNION SELECT * FROM users", "tags.`a` = 'b') OR ('1'='1", '1=1', "attributes.run_id IN (SELECT run_uuid FROM runs)"]) {
     add(`runs/search filter ${f}`, 'POST', `${A}/runs/search`, { json: { experiment_ids: ['0'], filter: f } }, 400, 'INVALID_PARAMETER_VALUE', 'filter');

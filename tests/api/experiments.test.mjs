@@ -176,8 +176,9 @@ for (const prefix of PREFIXES) {
             assert.equal((await c.getExperiment(id)).name, newName, 'failed rename changed nothing');
 
             await c.ok('POST', '/experiments/delete', { experiment_id: id });
-            // contract: renaming a deleted experiment is INVALID_STATE (HTTP 500, as MLflow)
-            assertError(await c.post('/experiments/update', { experiment_id: id, new_name: uniqueName('x') }), 500, 'INVALID_STATE');
+            // renaming a deleted experiment is INVALID_STATE, as MLflow, but 400 rather
+            // than MLflow's 500, which clients retry for minutes (docs/api.md)
+            assertError(await c.post('/experiments/update', { experiment_id: id, new_name: uniqueName('x') }), 400, 'INVALID_STATE');
         });
 
         test('set-experiment-tag: upsert, empty and UTF-8 values, limits 250/5000', async () => {

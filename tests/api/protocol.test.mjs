@@ -1,5 +1,5 @@
 // Transport rules of the contract: /health, /version, routing (404/405 JSON),
-// Content-Type rules, lenient body parsing, GET query parsing (repeated params,
+// Content-Type rules, body parsing (empty = {}, broken = 400), GET query parsing (repeated params,
 // GET with a JSON body), int64/enum encodings, the error body shape.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -91,12 +91,12 @@ for (const prefix of PREFIXES) {
             }
         });
 
-        test('body parsed leniently: invalid JSON or empty body = {} (required-field error names the field)', async () => {
+        test('an empty body = {} (required-field error names the field); invalid JSON or a non-object is a 400 of its own', async () => {
             const h = { 'content-type': 'application/json' };
-            assertError(await c.post('/experiments/create', undefined, { raw: '{"name": ', headers: h }), 400, 'INVALID_PARAMETER_VALUE', 'name');
+            assertError(await c.post('/experiments/create', undefined, { raw: '{"name": ', headers: h }), 400, 'INVALID_PARAMETER_VALUE', 'not valid JSON');
             assertError(await c.post('/experiments/create', undefined, { raw: '', headers: h }), 400, 'INVALID_PARAMETER_VALUE', 'name');
-            assertError(await c.post('/experiments/create', undefined, { raw: '[1,2]', headers: h }), 400, 'INVALID_PARAMETER_VALUE', 'name');
-            assertError(await c.post('/runs/log-metric', undefined, { raw: 'not json', headers: h }), 400, 'INVALID_PARAMETER_VALUE', 'run_id');
+            assertError(await c.post('/experiments/create', undefined, { raw: '[1,2]', headers: h }), 400, 'INVALID_PARAMETER_VALUE', 'not a JSON object');
+            assertError(await c.post('/runs/log-metric', undefined, { raw: 'not json', headers: h }), 400, 'INVALID_PARAMETER_VALUE', 'not valid JSON');
         });
 
         test('double-encoded JSON body (a JSON string holding JSON) is decoded again', async () => {

@@ -89,9 +89,9 @@ for (const prefix of PREFIXES) {
             assertError(await c.get('/runs/get', {}), 400, 'INVALID_PARAMETER_VALUE', 'run_id');
             assertError(await c.get('/runs/get', { run_id: '' }), 400, 'INVALID_PARAMETER_VALUE', 'run_id');
             assertError(await c.get('/runs/get', { run_id: UNKNOWN_RUN }), 404, 'RESOURCE_DOES_NOT_EXIST', UNKNOWN_RUN);
-            // ids that are not 32 lowercase hex are simply not found
+            // ids that are not 32 lowercase hex cannot exist: a 400 on GET (issue 18)
             for (const bad of [id.toUpperCase(), 'not-a-run', id.slice(0, 31), id + '0', `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`]) {
-                assertError(await c.get('/runs/get', { run_id: bad }), 404, 'RESOURCE_DOES_NOT_EXIST', undefined, `run_id ${bad}`);
+                assertError(await c.get('/runs/get', { run_id: bad }), 400, 'INVALID_PARAMETER_VALUE', 'run_id', `run_id ${bad}`);
             }
         });
 

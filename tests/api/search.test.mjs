@@ -563,7 +563,9 @@ describe('bulk and downsampled history', () => {
         assertError(await api(stack.base, 'GET', HIST, { run_id: big }), 400, 'INVALID_PARAMETER_VALUE', 'metric_key');
         assertError(await api(stack.base, 'GET', HIST, { run_id: big, metric_key: 'loss', max_points: 2 }), 400, 'INVALID_PARAMETER_VALUE', 'max_points');
         assertError(await api(stack.base, 'GET', HIST, { run_id: Array(101).fill(big), metric_key: 'loss' }), 400, 'INVALID_PARAMETER_VALUE', 'run_id');
-        assert.deepEqual(assertOk(await api(stack.base, 'GET', HIST, { run_id: ['f'.repeat(32), 'nope'], metric_key: 'loss' })), { series: [] });
+        assert.deepEqual(assertOk(await api(stack.base, 'GET', HIST, { run_id: ['f'.repeat(32)], metric_key: 'loss' })), { series: [] });
+        // an id that cannot be a run is refused, not matched to nothing (issue 18)
+        assertError(await api(stack.base, 'GET', HIST, { run_id: ['f'.repeat(32), 'nope'], metric_key: 'loss' }), 400, 'INVALID_PARAMETER_VALUE', 'run_id');
     });
 
     const BULK = '/metrics/get-history-bulk-interval';

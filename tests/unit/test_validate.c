@@ -9,8 +9,9 @@
 static void keys_accepted(void **state)
 {
     (void)state;
-    const char *good[] = {"loss",  "a/b",     "train/loss:step", "with space", "dash-ed",
-                          "x.y_z", "ünïcödé", "日本語",          "a..b",       "a/.b"};
+    const char *good[] = {
+        "loss", "a/b",  "train/loss:step", "with space", "dash-ed", "x.y_z", "ünïcödé", "日本語",
+        "a..b", "a/.b", "точность",        "α_β",        "٣"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         assert_null(validate_key_rule(good[i]));
 }
@@ -18,9 +19,25 @@ static void keys_accepted(void **state)
 static void keys_rejected(void **state)
 {
     (void)state;
-    const char *bad[] = {"/abs",       "a//b",   "a/",          "./a", "a/../b",
-                         "a/./b",      ".",      "..",          "..a", "tab\there",
-                         "semi;colon", "quote'", "back\\slash", "pct%"};
+    const char *bad[] = {"/abs",
+                         "a//b",
+                         "a/",
+                         "./a",
+                         "a/../b",
+                         "a/./b",
+                         ".",
+                         "..",
+                         "..a",
+                         "tab\there",
+                         "semi;colon",
+                         "quote'",
+                         "back\\slash",
+                         "pct%",
+                         "emoji\xF0\x9F\x98\x80",
+                         "arrow\xE2\x86\x92",
+                         "\xFF"
+                         "bad",
+                         "cut\xE6\x97"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_non_null(validate_key_rule(bad[i]));
 }
