@@ -11,7 +11,7 @@
 //     (issue 8 quotes MLflow at 5.4 s for that; 50 times faster is 108 ms);
 //   - the same series read as the MLflow client reads it (issue 21):
 //     max_results=25000 and page tokens until none comes back, total time,
-//     median of 5, each sample taken right after an unpaged read of the
+//     median of 9, each sample taken right after an unpaged read of the
 //     same series so the two see the same machine; the ratio of the medians.
 // Every reply is checked (point count, order, first/last/min/max kept), so a
 // fast wrong answer fails the benchmark.
@@ -35,6 +35,7 @@ const BATCH = 1000;
 const KEY = 'curve';
 const SMALL = 100000; // points of the second series
 const SMALL_GOAL_MS = 108; // 50x MLflow's 5.4 s (issue 8)
+const PAGED_SAMPLES = 9; // pairs of paged and unpaged reads, alternately
 const PAGE = 25000; // the MLflow client's max_results for get-history
 const PAGED_GOAL_MS = Number(process.env.HISTORY_BENCH_PAGED_GOAL_MS || 60);
 const PAGED_GOAL_RATIO = Number(process.env.HISTORY_BENCH_PAGED_GOAL_RATIO || 1.2);
@@ -219,7 +220,7 @@ async function main() {
     // paged and unpaged reads of the same series, alternately, one warm-up each
     checkPaged(await getHistoryPaged(base, smallRun), SMALL);
     const unpagedMs = [], pagedMs = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < PAGED_SAMPLES; i++) {
         let t0 = performance.now();
         await getHistory(base, smallRun);
         unpagedMs.push(performance.now() - t0);
@@ -237,8 +238,8 @@ async function main() {
     console.log(`exptrack/metrics/history max_points=1000 (median of 10): ${down.ms.toFixed(1)} ms  (${down.last.series[0].steps.length} points; samples ms: ${fmt(down.samples)})`);
     console.log(`get-history-bulk-interval max_results=2500 (median of 10): ${bulk.ms.toFixed(1)} ms  (${bm.length} points)`);
     console.log(`get-history, a series of ${SMALL} points (median of 5): ${small.ms.toFixed(1)} ms  (samples ms: ${fmt(small.samples)})`);
-    console.log(`get-history of the same ${SMALL} points as the MLflow client reads it, max_results=${PAGE} and page tokens (median of 5): ${paged.toFixed(1)} ms total  (${Math.ceil(SMALL / PAGE)} requests; samples ms: ${fmt(pagedMs)})`);
-    console.log(`  unpaged read of that series, taken alternately with it (median of 5): ${unpaged.toFixed(1)} ms  (samples ms: ${fmt(unpagedMs)}); paged / unpaged: ${ratio.toFixed(2)}`);
+    console.log(`get-history of the same ${SMALL} points as the MLflow client reads it, max_results=${PAGE} and page tokens (median of ${PAGED_SAMPLES}): ${paged.toFixed(1)} ms total  (${Math.ceil(SMALL / PAGE)} requests; samples ms: ${fmt(pagedMs)})`);
+    console.log(`  unpaged read of that series, taken alternately with it (median of ${PAGED_SAMPLES}): ${unpaged.toFixed(1)} ms  (samples ms: ${fmt(unpagedMs)}); paged / unpaged: ${ratio.toFixed(2)}`);
     console.log('');
     console.log(`goal: full read < ${FULL_GOAL_S} s: ${s < FULL_GOAL_S ? 'PASS' : 'FAIL'} (${s.toFixed(3)} s)`);
     console.log(`goal: downsample < ${DOWN_GOAL_MS} ms: ${down.ms < DOWN_GOAL_MS ? 'PASS' : 'FAIL'} (${down.ms.toFixed(1)} ms)`);
