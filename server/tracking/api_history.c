@@ -11,6 +11,7 @@
 #include "api.h"
 #include "api_common.h"
 #include "api_history.h"
+#include "core/b64.h"
 #include "core/json_writer.h"
 #include "core/sbuf.h"
 #include "store_history.h"
@@ -225,14 +226,80 @@ void api_exptrack_experiment_keys(const struct request *req, struct reply *r)
 out:
     arena_cleanup(&arena);
 }
+/* ---- get-history page tokens ---- */
+
+/* A keyset page token: base64 of {"step":S,"timestamp":T,"value":"<the
+ * 16 hex digits of the double's bits>"}, the last point of the page. Bits,
+ * not a decimal, so NaN and every double come back exactly. */
+static char *history_token_encode(const struct metric *last)
+{
+    char text[128];
+    uint64_t bits;
+    memcpy(&bits, &last->value, sizeof bits);
+    int n = snprintf(text, sizeof text, "{\"step\":%lld,\"timestamp\":%lld,\"value\":\"%016llx\"}",
+                     (long long)last->step, (long long)last->timestamp, (unsigned long long)bits);
+    return b64_encode_new(text, (size_t)n);
+}
+
+/* 16 lowercase hex digits to their value; -1 when text is not that. */
+static int parse_bits(const char *text, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (strlen(text) != 16)
+        return -1;
+    for (int i = 0; i < 16; i++) {
+        char c = text[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0)
+            return -1;
+        v = v << 4 | (uint64_t)d;
+    }
+    *out = v;
+    return 0;
+}
+
+int api_history_token_decode(const char *token, struct history_start *from)
+{
+    unsigned char raw[192];
+    size_t len = strlen(token), n;
+    uint64_t bits;
+    int rc = -1;
+
+    memset(from, 0, sizeof *from);
+    if (input_page_token_decode(token, &from->offset) == 0)
+        return 0; /* an offset token of an earlier version: still served */
+    if (len > 200 || b64_decode(token, len, raw, sizeof raw, &n) < 0)
+        return -1;
+    json_t *obj = json_loadb((const char *)raw, n, JSON_REJECT_DUPLICATES, NULL);
+    json_t *step = json_object_get(obj, "step"), *ts = json_object_get(obj, "timestamp");
+    json_t *value = json_object_get(obj, "value");
+    if (json_is_object(obj) && json_object_size(obj) == 3 && json_is_integer(step) &&
+        json_is_integer(ts) && json_is_string(value) &&
+        parse_bits(json_string_value(value), &bits) == 0) {
+        from->has_after = 1;
+        from->step = json_integer_value(step);
+        from->timestamp = json_integer_value(ts);
+        memcpy(&from->value, &bits, sizeof bits);
+        rc = 0;
+    }
+    json_decref(obj);
+    return rc;
+}
+
 /* ---- get-history of a whole series, streamed ---- */
 
 /* A streamed get-history reply: while one page is encoded the next is read
  * (store_history.h); the encoded text is sent in the pieces libmicrohttpd
- * asks for. Memory: two pages of points and one of text. */
+ * asks for. Memory: two pages of points and one of text. A paged reply
+ * (max_results) reads one point more than it shows: if it comes, the reply
+ * ends with a token made of the last point shown. */
 struct history_stream {
     struct history_cursor *cursor;
-    char *prefix; /* ",{\"key\":<key as JSON>,\"value\":" */
+    int64_t max;        /* points to show at most (0: all) */
+    int64_t shown;      /* points encoded so far */
+    struct metric last; /* the last point encoded */
+    int more;           /* a point past max was read: give a next_page_token */
+    char *prefix;       /* ",{\"key\":<key as JSON>,\"value\":" */
     size_t prefix_len;
     char *out; /* encoded, not yet sent: out[sent..len) */
     size_t len, sent, cap;
@@ -244,9 +311,18 @@ struct history_stream {
 /* Longest text of one point after its prefix: value, two integers, names. */
 #define POINT_MAX_TEXT 112
 
-/* Appends the points of one page to out (grown once per page). */
+/* Appends the points of one page to out (grown once per page), no more
+ * than the reply's max. */
 static void encode_points(struct history_stream *h, const struct metric *pts, size_t n)
 {
+    if (h->max > 0 && (int64_t)n > h->max - h->shown) {
+        n = (size_t)(h->max - h->shown);
+        h->more = 1;
+    }
+    if (n > 0) {
+        h->last = pts[n - 1];
+        h->shown += (int64_t)n;
+    }
     size_t need = h->len + n * (h->prefix_len + POINT_MAX_TEXT) + 16;
     if (need > h->cap) {
         h->cap = need;
@@ -271,6 +347,25 @@ static void encode_points(struct history_stream *h, const struct metric *pts, si
     h->len = (size_t)(p - h->out);
 }
 
+/* Appends "],\"next_page_token\":\"...\"}" (when more) or "]}" to out. */
+static void close_reply(struct history_stream *h)
+{
+    char *token = h->more ? history_token_encode(&h->last) : NULL;
+    size_t tlen = token ? strlen(token) : 0;
+    size_t need = h->len + tlen + 32;
+    if (need > h->cap) {
+        h->cap = need;
+        h->out = xrealloc(h->out, h->cap);
+    }
+    if (token) {
+        h->len += (size_t)sprintf(h->out + h->len, "],\"next_page_token\":\"%s\"}", token);
+        free(token);
+        return;
+    }
+    memcpy(h->out + h->len, "]}", 2);
+    h->len += 2;
+}
+
 /* Encodes the next page while the one after it is read; at the end of the
  * series closes the JSON. */
 static void encode_next_page(struct history_stream *h)
@@ -284,8 +379,7 @@ static void encode_next_page(struct history_stream *h)
         return;
     }
     if (n == 0) {
-        memcpy(h->out + h->len, "]}", 2);
-        h->len += 2;
+        close_reply(h);
         h->done = 1;
     }
 }
@@ -332,11 +426,13 @@ static char *point_prefix(const char *key, size_t *len)
     return sbuf_take(&b);
 }
 
-void api_history_stream(const char *run_id, const char *key, struct reply *r)
+void api_history_stream(const char *run_id, const char *key, const struct history_start *from,
+                        int64_t max_results, struct reply *r)
 {
     struct history_cursor *cursor = NULL;
 
-    int rc = store_history_open(run_id, key, &cursor);
+    /* one point past a page tells whether another page exists */
+    int rc = store_history_open(run_id, key, from, max_results > 0 ? max_results + 1 : 0, &cursor);
     if (rc == DB_NOT_FOUND) {
         reply_json(r, json_object()); /* MLflow's answer for an unknown run or key */
         return;
@@ -347,6 +443,7 @@ void api_history_stream(const char *run_id, const char *key, struct reply *r)
     }
     struct history_stream *h = xcalloc(1, sizeof *h);
     h->cursor = cursor;
+    h->max = max_results > 0 ? max_results : 0;
     h->first = 1;
     h->prefix = point_prefix(key, &h->prefix_len);
     h->cap = 64;

@@ -1,29 +1,22 @@
-/* Metric history reads. A whole series (no max_results, no page token) is
+/* metrics/get-history. Every read, whole series or a page of it, is
  * streamed as it is read by api_history_stream (api_history.c): memory stays
- * constant however long the series is. */
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+ * constant however long the series is, and a page of N points costs what N
+ * points of the whole-series read cost. */
+#include <stdint.h>
 
 #include "api.h"
 #include "api_common.h"
 #include "api_history.h"
-#include "core/sbuf.h"
-#include "store_metrics.h"
 #include "core/validate.h"
-#include "core/xalloc.h"
 
 #define HISTORY_MAX_RESULTS 1000000
 
 void api_metrics_get_history(const struct request *req, struct reply *r)
 {
     struct input in = input_from(req);
-    struct arena arena;
-    struct metric *points;
-    size_t n = 0;
+    struct history_start from = {0};
     const char *run_id, *key, *token;
-    int64_t max_results = 0, offset = 0;
+    int64_t max_results = 0;
 
     if (input_run_id(&in, &run_id, r) != JX_OK)
         return;
@@ -42,7 +35,7 @@ void api_metrics_get_history(const struct request *req, struct reply *r)
     rc = jx_string(&in, "page_token", &token, r);
     if (rc == JX_BAD)
         return;
-    if (rc == JX_OK && token[0] && input_page_token_decode(token, &offset) < 0) {
+    if (rc == JX_OK && token[0] && api_history_token_decode(token, &from) < 0) {
         reply_error(r, ERR_INVALID_PARAMETER_VALUE,
                     "Invalid page token for parameter 'page_token': it was not made by this "
                     "server");
@@ -53,33 +46,6 @@ void api_metrics_get_history(const struct request *req, struct reply *r)
         reply_json(r, json_object());
         return;
     }
-    if (max_results == 0 && offset == 0) {
-        api_history_stream(run_id, key, r);
-        return;
-    }
-    arena_init(&arena);
-    /* absent or 0: every point (MLflow 2.x behaviour); else a page plus one
-     * row to tell whether another page exists */
-    rc = store_metric_history(run_id, key, offset, max_results ? max_results + 1 : -1, &arena,
-                              &points, &n);
-    if (rc != DB_OK) {
-        reply_store_error(r, rc, "metric history not found");
-        goto out;
-    }
-    json_t *obj = json_object();
-    size_t shown = max_results && n > (size_t)max_results ? (size_t)max_results : n;
-    if (shown > 0) {
-        json_t *list = json_array();
-        for (size_t i = 0; i < shown; i++)
-            json_array_append_new(list, api_metric_json(&points[i]));
-        json_object_set_new(obj, "metrics", list);
-    }
-    if (shown < n) {
-        char *next = input_page_token_encode(offset + max_results);
-        json_object_set_new(obj, "next_page_token", json_string(next));
-        free(next);
-    }
-    reply_json(r, obj);
-out:
-    arena_cleanup(&arena);
+    /* max_results absent or 0: every point left (MLflow 2.x behaviour) */
+    api_history_stream(run_id, key, &from, max_results, r);
 }

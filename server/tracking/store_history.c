@@ -26,18 +26,27 @@ struct history_cursor {
     int32_t key_id;
     struct metric *page[2]; /* page[cur] is handed out; the other is being filled */
     size_t n[2];
+    size_t want[2]; /* the LIMIT each page was read with: fewer rows means the end */
     int cur;
-    int in_flight; /* a page statement was sent and not yet collected */
-    int ended;     /* the last page handed out was short: nothing follows */
-    int error;     /* DB_OK, or the status of the read that failed */
+    int64_t left;   /* points still to read (-1: no limit) */
+    int64_t offset; /* points to skip before the first page (old offset tokens) */
+    int in_flight;  /* a page statement was sent and not yet collected */
+    int ended;      /* the last page handed out was short: nothing follows */
+    int error;      /* DB_OK, or the status of the read that failed */
 };
 
 /* Series pages: binary parameters and results (no number text either way).
  * The row comparison is an index condition on the primary key, so each
- * page starts where the last one stopped. */
+ * page starts where the last one stopped; a point logged meanwhile before
+ * that place is not read, one after it is, and nothing read moves. The
+ * OFFSET form only serves the first page after an old offset token. */
 static const char first_page_sql[] = "SELECT step, timestamp, value FROM metrics"
                                      " WHERE run_id = $1::bigint AND key_id = $2::integer"
                                      " ORDER BY step, timestamp, value LIMIT $3::bigint";
+static const char offset_page_sql[] = "SELECT step, timestamp, value FROM metrics"
+                                      " WHERE run_id = $1::bigint AND key_id = $2::integer"
+                                      " ORDER BY step, timestamp, value"
+                                      " OFFSET $4::bigint LIMIT $3::bigint";
 static const char next_page_sql[] =
     "SELECT step, timestamp, value FROM metrics"
     " WHERE run_id = $1::bigint AND key_id = $2::integer"
@@ -52,29 +61,38 @@ static uint64_t get_be64(const char *p)
            (uint64_t)u[6] << 8 | (uint64_t)u[7];
 }
 
-/* Sends the statement for the page after `after` (NULL: the first). */
+/* Sends the statement for the page after `after` (NULL: the first, after
+ * the cursor's offset if it has one), at most HISTORY_PAGE points and no
+ * more than are left of the cursor's limit. */
 static int send_page(struct history_cursor *c, const struct metric *after)
 {
-    char run[8], key[4], lim[8], step[8], ts[8], val[8];
+    char run[8], key[4], lim[8], step[8], ts[8], val[8], off[8];
     uint64_t bits;
     PGconn *conn = db_conn();
     if (conn == NULL)
         return DB_UNAVAILABLE;
+    int64_t want = c->left >= 0 && c->left < HISTORY_PAGE ? c->left : HISTORY_PAGE;
     su_put_be64(run, (uint64_t)c->run);
     su_put_be32(key, (uint32_t)c->key_id);
-    su_put_be64(lim, HISTORY_PAGE);
+    su_put_be64(lim, (uint64_t)want);
     const char *values[] = {run, key, lim, step, ts, val};
     const int lengths[] = {8, 4, 8, 8, 8, 8};
     const int formats[] = {1, 1, 1, 1, 1, 1};
     int nparams = 3;
+    const char *sql = first_page_sql;
     if (after != NULL) {
         su_put_be64(step, (uint64_t)after->step);
         su_put_be64(ts, (uint64_t)after->timestamp);
         memcpy(&bits, &after->value, sizeof bits);
         su_put_be64(val, bits);
         nparams = 6;
+        sql = next_page_sql;
+    } else if (c->offset > 0) {
+        su_put_be64(off, (uint64_t)c->offset);
+        values[3] = off;
+        nparams = 4;
+        sql = offset_page_sql;
     }
-    const char *sql = after != NULL ? next_page_sql : first_page_sql;
     /* Without statistics (a table loaded and read before autovacuum has
      * analyzed it) the planner guesses a series has a handful of rows and
      * would read all that is left of it into a sort for every page: with
@@ -92,6 +110,9 @@ static int send_page(struct history_cursor *c, const struct metric *after)
         return rc;
     }
     c->in_flight = 1;
+    c->want[1 - c->cur] = (size_t)want;
+    if (c->left >= 0)
+        c->left -= want;
     return DB_OK;
 }
 
@@ -133,7 +154,8 @@ static int receive_page(struct history_cursor *c)
     return rc;
 }
 
-int store_history_open(const char *run_id, const char *key, struct history_cursor **out)
+int store_history_open(const char *run_id, const char *key, const struct history_start *from,
+                       int64_t limit, struct history_cursor **out)
 {
     const char *params[] = {run_id, key};
     PGresult *res = NULL;
@@ -152,10 +174,19 @@ int store_history_open(const char *run_id, const char *key, struct history_curso
     c->run = su_int64(res, 0, 0);
     c->key_id = (int32_t)su_int64(res, 0, 1);
     PQclear(res);
+    c->left = limit > 0 ? limit : -1;
     c->page[0] = xmalloc(HISTORY_PAGE * sizeof *c->page[0]);
     c->page[1] = xmalloc(HISTORY_PAGE * sizeof *c->page[1]);
     c->cur = 1; /* the first page lands in page[0] */
-    rc = send_page(c, NULL);
+    struct metric after = {0};
+    if (from != NULL && from->has_after) {
+        after.step = from->step;
+        after.timestamp = from->timestamp;
+        after.value = from->value;
+    } else if (from != NULL) {
+        c->offset = from->offset;
+    }
+    rc = send_page(c, from != NULL && from->has_after ? &after : NULL);
     if (rc == DB_OK)
         rc = receive_page(c);
     if (rc != DB_OK) {
@@ -173,8 +204,8 @@ void store_history_next(struct history_cursor *c, const struct metric **points, 
     *n = c->ended ? 0 : c->n[c->cur];
     if (c->ended)
         return;
-    if (*n < HISTORY_PAGE) {
-        c->ended = 1; /* a short page is the last one */
+    if (*n < c->want[c->cur] || c->left == 0) {
+        c->ended = 1; /* a short page is the last one, and so is the limit's */
         return;
     }
     int rc = send_page(c, &c->page[c->cur][*n - 1]);

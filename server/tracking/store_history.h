@@ -5,8 +5,19 @@
 #define ET_SERVER_STORE_HISTORY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "db/store.h"
+
+/* Where a read starts: after the point (step, timestamp, value) when
+ * has_after (a NaN value is past every number, as PostgreSQL orders it),
+ * else after skipping offset points (0: from the first). */
+struct history_start {
+    int has_after;
+    int64_t step, timestamp;
+    double value;
+    int64_t offset;
+};
 
 /* A series being read in (step, timestamp, value) order by keyset pages on
  * the metrics primary key. While the caller encodes one page, the next one
@@ -16,10 +27,13 @@
  * between pages may appear. */
 struct history_cursor;
 
-/* Finds the series of run_id (32 hex) and key and reads its first page.
- * DB_NOT_FOUND when the run or the key does not exist; DB_OK with an empty
- * first page when the series has no point. *out is set on DB_OK only. */
-int store_history_open(const char *run_id, const char *key, struct history_cursor **out);
+/* Finds the series of run_id (32 hex) and key and reads its first page,
+ * starting at from (NULL: the first point); the cursor hands out at most
+ * limit points in all (limit <= 0: to the end of the series). DB_NOT_FOUND
+ * when the run or the key does not exist; DB_OK with an empty first page
+ * when nothing is left to read. *out is set on DB_OK only. */
+int store_history_open(const char *run_id, const char *key, const struct history_start *from,
+                       int64_t limit, struct history_cursor **out);
 
 /* Hands out the page read last (*n == 0: the series has ended); the points
  * (key NULL) stay valid until the next call on the cursor. Unless that page

@@ -559,39 +559,6 @@ int store_metrics_write_commit(int64_t run_internal_id, const struct metric *met
     return rc;
 }
 
-int store_metric_history(const char *run_id, const char *key, int64_t offset, int64_t limit,
-                         struct arena *arena, struct metric **out, size_t *n)
-{
-    char off[24], lim[24];
-    const char *params[] = {run_id, key, su_i64(off, offset),
-                            limit < 0 ? NULL : su_i64(lim, limit)};
-    PGresult *res = NULL;
-
-    *out = NULL;
-    *n = 0;
-    int rc = db_exec("SELECT m.value, m.timestamp, m.step FROM metrics m"
-                     " WHERE m.run_id = (SELECT id FROM runs WHERE run_uuid = $1::uuid)"
-                     "   AND m.key_id = (SELECT id FROM metric_keys WHERE name = $2)"
-                     " ORDER BY m.step, m.timestamp, m.value OFFSET $3 LIMIT $4",
-                     4, params, &res);
-    if (rc != DB_OK)
-        return rc;
-    int rows = PQntuples(res);
-    if (rows > 0) {
-        *out = arena_alloc(arena, (size_t)rows * sizeof **out);
-        const char *k = arena_strdup(arena, key);
-        for (int r = 0; r < rows; r++) {
-            (*out)[r].key = k;
-            (*out)[r].value = su_double(res, r, 0);
-            (*out)[r].timestamp = su_int64(res, r, 1);
-            (*out)[r].step = su_int64(res, r, 2);
-        }
-    }
-    *n = (size_t)rows;
-    PQclear(res);
-    return DB_OK;
-}
-
 /* Marks each item's run: its internal id, or rc DB_NOT_FOUND / DB_STATE. */
 static int resolve_group_runs(struct metrics_write *items, size_t n, int64_t *run_ids)
 {

@@ -30,10 +30,4 @@ struct metrics_write {
  * value. Retries serialization failures a few times. */
 int store_metrics_write_group(struct metrics_write *items, size_t n);
 
-/* Reads a run's history of one key in (step, timestamp, value) order,
- * skipping offset, at most limit (limit < 0: all). DB_OK with *n = 0 for an
- * unknown run or key. */
-int store_metric_history(const char *run_id, const char *key, int64_t offset, int64_t limit,
-                         struct arena *arena, struct metric **out, size_t *n);
-
 #endif
