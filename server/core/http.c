@@ -329,8 +329,17 @@ static void free_stream(void *cls)
 /* Builds the response; a streamed reply hands its state over to it. */
 static struct MHD_Response *make_response(struct reply *r, struct http_wake *wake)
 {
-    if (r->stream == NULL)
-        return MHD_create_response_from_buffer(r->body_len, r->body, MHD_RESPMEM_MUST_COPY);
+    if (r->stream == NULL) {
+        /* the response takes the body over (a search page is megabytes:
+         * copying it cost a fresh allocation and its page faults) */
+        struct MHD_Response *resp =
+            MHD_create_response_from_buffer(r->body_len, r->body, MHD_RESPMEM_MUST_FREE);
+        if (resp != NULL) {
+            r->body = NULL;
+            r->body_len = 0;
+        }
+        return resp;
+    }
     struct stream_source *src = xmalloc(sizeof *src);
     src->fn = r->stream;
     src->free_fn = r->stream_free;

@@ -313,10 +313,11 @@ static void add_kv_list(struct sbuf *b, const char *name, const struct kv *kv, s
         sbuf_addc(b, ',');
     jw_string(b, name);
     sbuf_add(b, ":[", 2);
-    for (size_t i = 0; i < n; i++) {
-        sbuf_add(b, i ? ",{" : "{", i ? 2 : 1);
-        add_field(b, "key", kv[i].key, 1);
-        add_field(b, "value", kv[i].value, 0);
+    for (size_t i = 0; i < n; i++) { /* the keys' names need no escaping */
+        sbuf_adds(b, i ? ",{\"key\":" : "{\"key\":");
+        jw_string(b, kv[i].key);
+        sbuf_adds(b, ",\"value\":");
+        jw_string(b, kv[i].value);
         sbuf_addc(b, '}');
     }
     sbuf_addc(b, ']');
@@ -346,8 +347,8 @@ static void add_metrics(struct sbuf *b, const struct metric_text *m, size_t n)
 {
     sbuf_adds(b, "\"metrics\":[");
     for (size_t i = 0; i < n; i++) {
-        sbuf_add(b, i ? ",{" : "{", i ? 2 : 1);
-        add_field(b, "key", m[i].key, 1);
+        sbuf_adds(b, i ? ",{\"key\":" : "{\"key\":");
+        jw_string(b, m[i].key);
         sbuf_adds(b, ",\"value\":");
         jw_number_text(b, m[i].value);
         sbuf_adds(b, ",\"timestamp\":");

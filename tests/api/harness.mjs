@@ -203,7 +203,7 @@ function runAs(account) {
  *  - start(): starts it again on the same data and socket
  *  - destroy(): stop and remove the directory
  */
-export async function startPostgres({ fsync = false, timeoutMs = 60000 } = {}) {
+export async function startPostgres({ fsync = false, timeoutMs = 60000, sharedBuffers = '32MB' } = {}) {
     const account = pgAccount();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exptrack-pg-'));
     tempDirs.add(dir);
@@ -238,7 +238,7 @@ export async function startPostgres({ fsync = false, timeoutMs = 60000 } = {}) {
             '-c', `full_page_writes=${fsync ? 'on' : 'off'}`,
             '-c', 'synchronous_commit=on',
             '-c', 'max_connections=100',
-            '-c', 'shared_buffers=32MB',
+            '-c', `shared_buffers=${sharedBuffers}`,
             '-c', 'logging_collector=off',
         ], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], ...runAs(account) });
         track(proc, 'SIGQUIT'); // immediate shutdown if the test process dies
