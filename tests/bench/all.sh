@@ -12,11 +12,12 @@
 #   browser    runs table of 10k runs, 1M-point chart           (browser.sh)
 #   registry   get-by-alias, version searches and creates       (registry.sh)
 #   webhooks   webhook delivery lag after commit, p50/p99       (webhooks.sh)
+#   setup      run setup (create, log-batch, update), 8 clients  (setup.sh)
 set -uo pipefail
 
 build=${1:?usage: tests/bench/all.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
-only=${BENCH_ONLY:-ingest search history mixed artifacts client browser registry webhooks}
+only=${BENCH_ONLY:-ingest search history mixed artifacts client browser registry webhooks setup}
 failed=()
 
 run() {
@@ -38,6 +39,7 @@ run client client.sh
 run browser browser.sh
 run registry registry.sh
 run webhooks webhooks.sh
+run setup setup.sh
 
 if [ ${#failed[@]} -gt 0 ]; then
     echo "bench: failed: ${failed[*]}"
