@@ -6,7 +6,8 @@
 # runs/update to FINISHED. Prints runs/s and the ratio of its requests/s to
 # that of single-point runs/log-metric from the same 8 clients, measured in
 # the same run in alternating slices (the machine may be shared: the ratio
-# is the figure to trust). Goal: >= 2,000 runs/s and a ratio >= 0.5.
+# is the figure to trust), and the transactions committed and WAL flushes
+# (fsyncs, pg_stat_wal) per run of the setup phase. Goal: >= 2,000 runs/s and a ratio >= 0.5.
 #
 # usage: tests/bench/setup.sh BUILD_DIR   (a Release build)
 # environment:
@@ -52,12 +53,21 @@ load() {
     printf '%s\n' "$out"
 }
 
-s_runs=0 s_req=0 s_sec=0 m_req=0 m_sec=0
+# Transactions committed and WAL flushes (fsyncs) so far, cluster-wide.
+counters() {
+    sql "SELECT (SELECT sum(xact_commit) FROM pg_stat_database) || ' ' || wal_sync FROM pg_stat_wal"
+}
+
+s_runs=0 s_req=0 s_sec=0 m_req=0 m_sec=0 s_commits=0 s_syncs=0
 for ((i = 1; i <= slices; i++)); do
     m=$(load metric)
     echo "slice $i: $m"
+    read -r c0 w0 <<<"$(counters)"
     s=$(load setup)
+    read -r c1 w1 <<<"$(counters)"
     echo "slice $i: $s"
+    s_commits=$((s_commits + c1 - c0))
+    s_syncs=$((s_syncs + w1 - w0))
     m_req=$((m_req + $(field requests "$m")))
     m_sec=$(awk -v a="$m_sec" -v b="$(field seconds "$m")" 'BEGIN { print a + b }')
     s_runs=$((s_runs + $(field runs "$s")))
@@ -68,11 +78,12 @@ stored=$(sql "SELECT count(*) FROM runs WHERE end_time IS NOT NULL")
 [ "$stored" -ge "$s_runs" ] || { log "only $stored finished runs stored of $s_runs"; exit 1; }
 
 awk -v sr="$s_runs" -v sq="$s_req" -v ss="$s_sec" -v mq="$m_req" -v ms="$m_sec" \
-    -v c="$clients" -v gr="$goal_runs" -v gq="$goal_ratio" 'BEGIN {
+    -v c="$clients" -v tc="$s_commits" -v ws="$s_syncs" -v gr="$goal_runs" -v gq="$goal_ratio" 'BEGIN {
     runs = sr / ss; srps = sq / ss; mrps = mq / ms; ratio = srps / mrps
     printf "run setup (create + log-batch 10p/10m/5t + update FINISHED), %d clients: %.0f runs/s, %.0f requests/s\n", c, runs, srps
     printf "single-point log-metric, same %d clients, same run: %.0f requests/s\n", c, mrps
     printf "ratio run-setup requests/s / log-metric requests/s: %.2f\n", ratio
+    printf "run setup: %.2f transactions committed and %.2f WAL flushes per run (3 requests)\n", tc / sr, ws / sr
     ok = runs >= gr && ratio >= gq
     printf "goal: >= %d runs/s and ratio >= %.2f: %s\n", gr, gq, ok ? "MET" : "NOT MET"
     exit ok ? 0 : 3 }' && met=1 || met=0
