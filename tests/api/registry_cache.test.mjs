@@ -5,6 +5,9 @@
 // answer after deletes, renames and tag changes, and --registry-cache off.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startPostgres, startServer, client, api, assertOk, assertError, uniqueName, sleep, waitUntil } from './harness.mjs';
 
 let pg, a, b, off, solo;
@@ -250,4 +253,47 @@ test('--registry-cache off: reads are right and never counted', async () => {
     assert.equal(await counter(off, 'exptrack_registry_cache_misses_total'), 0);
     const h = await api(off.url, 'GET', '/version');
     assert.equal(h.status, 200);
+});
+
+test('--auth: the permission check runs before every cached read', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exptrack-cache-auth-'));
+    const pwFile = path.join(dir, 'admin-password');
+    fs.writeFileSync(pwFile, 'admin-password-for-tests\n', { mode: 0o600 });
+    const srv = await startServer({ databaseUrl: pg.url,
+        args: ['--auth', '--admin-password-file', pwFile, '--default-permission', 'NO_PERMISSIONS'] });
+    try {
+        const basic = (u, p) => ({ authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
+        const admin = basic('admin', 'admin-password-for-tests');
+        const as = (h) => ({
+            get: (p, q) => api(srv.url, 'GET', `/api/2.0/mlflow${p}`, q, { headers: h }),
+            post: (p, b) => api(srv.url, 'POST', `/api/2.0/mlflow${p}`, b, { headers: h }),
+            req: (m, p, b) => api(srv.url, m, `/api/2.0/mlflow${p}`, b, { headers: h }),
+        });
+        const ca = as(admin);
+        const name = await modelWithVersions(ca, 1);
+        assertOk(await setAlias(ca, name, 'p', 1));
+        const users = {};
+        for (const u of ['reader', 'outsider']) {
+            users[u] = basic(`${u}-${process.pid}`, `${u}-password-123`);
+            assertOk(await ca.post('/users/create', { username: `${u}-${process.pid}`, password: `${u}-password-123` }));
+        }
+        assertOk(await ca.post('/registered-models/permissions/create', { name, username: `reader-${process.pid}`, permission: 'READ' }));
+        // the admin fills the cache
+        assert.equal(await untilHit(srv, () => versionOf(ca, name, 'p')), '1');
+        const reader = as(users.reader);
+        const outsider = as(users.outsider);
+        for (let i = 0; i < 3; i++) {
+            assert.equal(assertOk(await byAlias(reader, name, 'p')).model_version.version, '1');
+            assertError(await byAlias(outsider, name, 'p'), 403, 'PERMISSION_DENIED');
+            assertError(await outsider.get('/model-versions/get', { name, version: '1' }), 403, 'PERMISSION_DENIED');
+            assertError(await outsider.get('/registered-models/get', { name }), 403, 'PERMISSION_DENIED');
+            assertError(await byAlias(as({}), name, 'p'), 401, 'UNAUTHENTICATED');
+        }
+        assertOk(await ca.req('DELETE', '/registered-models/permissions/delete', { name, username: `reader-${process.pid}` }));
+        assertError(await byAlias(reader, name, 'p'), 403, 'PERMISSION_DENIED');
+        assert.equal(await versionOf(ca, name, 'p'), '1');
+    } finally {
+        await srv.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
 });
