@@ -39,6 +39,7 @@ enum opt_id {
     OPT_WEBHOOK_RETRIES,
     OPT_WEBHOOK_WORKERS,
     OPT_WEBHOOK_KEY_FILE,
+    OPT_REGISTRY_CACHE,
 };
 
 /* One row per setting, the only place its flag, variable, default and help
@@ -107,6 +108,9 @@ static const struct setting settings[] = {
      "webhook delivery threads, 1 to 4"},
     {OPT_WEBHOOK_KEY_FILE, "webhook-secret-key-file", "FILE", "EXPTRACK_WEBHOOK_SECRET_KEY_FILE",
      NULL, "none: secrets stored as given", "seal webhook secrets with a key derived from FILE"},
+    {OPT_REGISTRY_CACHE, "registry-cache", "on|off", "EXPTRACK_REGISTRY_CACHE", "on", NULL,
+     "keep registry reads (get-by-alias, model and version get) in\n"
+     "memory, invalidated by every registry change (NOTIFY)"},
 };
 
 #define N_SETTINGS (sizeof settings / sizeof settings[0])
@@ -213,6 +217,11 @@ static int apply(struct config *cfg, enum opt_id id, const char *value, const ch
         if ((k = pick(value, "off", "on")) < 0)
             goto bad;
         cfg->group_commit = k;
+        return 0;
+    case OPT_REGISTRY_CACHE:
+        if ((k = pick(value, "off", "on")) < 0)
+            goto bad;
+        cfg->registry_cache = k;
         return 0;
     case OPT_EVENT_LOOP:
         if ((k = pick(value, "epoll", "poll")) < 0)

@@ -22,6 +22,7 @@ struct config {
     int statement_timeout_ms;        /* --statement-timeout */
     int header_timeout_s;            /* --header-timeout (0 = none) */
     int group_commit;                /* --group-commit */
+    int registry_cache;              /* --registry-cache */
     enum http_event_loop event_loop; /* --event-loop */
     int auth;                        /* --auth */
     char *admin_password_file;       /* --admin-password-file */

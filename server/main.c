@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "ops/metrics.h"
 #include "events/notify.h"
+#include "registry/read_cache.h"
 #include "webhooks/delivery.h"
 #include "db/pg_embedded.h"
 #include "db/store_schema.h"
@@ -171,7 +172,11 @@ int main(int argc, char **argv)
     if (prepare_database() < 0)
         goto out;
     db_thread_close();
-    if (notify_start(conninfo) < 0) /* live updates: LISTEN on its own connection */
+    read_cache_configure(cfg.registry_cache);
+    struct notify_registry_hooks hooks = {.listening = read_cache_listening,
+                                          .changed = read_cache_invalidate};
+    notify_set_registry_hooks(&hooks); /* the read cache is used only while they are heard */
+    if (notify_start(conninfo) < 0)    /* live updates: LISTEN on its own connection */
         goto out;
 
     api_artifacts_configure(cfg.max_artifact);

@@ -71,6 +71,7 @@ static struct {
     int stop_pipe[2];
     char *conninfo;
     PGconn *conn; /* the hub thread's only */
+    struct notify_registry_hooks reg;
 } hub = {.lock = PTHREAD_MUTEX_INITIALIZER, .stop_pipe = {-1, -1}};
 
 static long long now_ms(void)
@@ -303,6 +304,17 @@ size_t notify_subscriber_count(void)
 
 /* ---- the LISTEN connection ---- */
 
+void notify_set_registry_hooks(const struct notify_registry_hooks *hooks)
+{
+    hub.reg = *hooks;
+}
+
+static void registry_listening(int on)
+{
+    if (hub.reg.listening != NULL)
+        hub.reg.listening(on);
+}
+
 /* Parses a payload of store_notify_runs(). Returns 0, or -1. */
 static int parse_payload(const char *payload, struct notify_event *ev)
 {
@@ -338,7 +350,7 @@ static PGconn *hub_connect(char *why, size_t max)
 
     if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
         goto fail;
-    res = PQexec(conn, "LISTEN " NOTIFY_CHANNEL);
+    res = PQexec(conn, "LISTEN " NOTIFY_CHANNEL "; LISTEN " NOTIFY_REGISTRY_CHANNEL);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         goto fail;
     PQclear(res);
@@ -359,7 +371,10 @@ static int hub_read(void)
     PGnotify *n;
     while ((n = PQnotifies(hub.conn)) != NULL) {
         struct notify_event ev;
-        if (parse_payload(n->extra, &ev) == 0)
+        if (strcmp(n->relname, NOTIFY_REGISTRY_CHANNEL) == 0) {
+            if (hub.reg.changed != NULL)
+                hub.reg.changed();
+        } else if (parse_payload(n->extra, &ev) == 0)
             dispatch(&ev);
         PQfreemem(n);
     }
@@ -380,6 +395,7 @@ static void *hub_main(void *unused)
             if (hub.conn != NULL) {
                 log_info("notify: listening again on %s", NOTIFY_CHANNEL);
                 backoff = warned = 0;
+                registry_listening(1);
                 broadcast(NOTIFY_RESYNC); /* whatever came meanwhile was missed */
             } else {
                 if (!warned++)
@@ -400,6 +416,7 @@ static void *hub_main(void *unused)
             break;
         if (hub.conn != NULL && fds[1].revents != 0 && hub_read() < 0) {
             log_warn("notify: lost the LISTEN connection: %s", PQerrorMessage(hub.conn));
+            registry_listening(0);
             PQfinish(hub.conn);
             hub.conn = NULL;
             retry_at = 0;
@@ -426,6 +443,8 @@ int notify_start(const char *conninfo)
     hub.conn = hub_connect(why, sizeof why);
     if (hub.conn == NULL)
         log_warn("notify: cannot listen yet (%s); retrying", why);
+    else
+        registry_listening(1);
     hub.running = 1;
     if (pthread_create(&hub.thread, NULL, hub_main, NULL) != 0) {
         log_error("notify: cannot start the hub thread");
@@ -442,6 +461,7 @@ void notify_stop(void)
     hub.running = 0;
     pthread_mutex_unlock(&hub.lock);
     broadcast(NOTIFY_CLOSED);
+    registry_listening(0);
     if (hub.started) {
         ssize_t w = write(hub.stop_pipe[1], "x", 1);
         (void)w;

@@ -5,7 +5,9 @@
  * subscriber has a small queue that coalesces repeats of one run and kind,
  * so a fast writer cannot grow it without bound; when it overflows, or the
  * hub had to reconnect (notifications may have been missed), the subscriber
- * gets a resync instead. Knows nothing of HTTP. */
+ * gets a resync instead. It also LISTENs on NOTIFY_REGISTRY_CHANNEL and
+ * tells registered hooks (notify_set_registry_hooks) about registry
+ * changes and about whether it is listening. Knows nothing of HTTP. */
 #ifndef ET_SERVER_NOTIFY_H
 #define ET_SERVER_NOTIFY_H
 
@@ -15,6 +17,7 @@
 #include "store_notify.h"
 
 #define NOTIFY_CHANNEL STORE_NOTIFY_CHANNEL
+#define NOTIFY_REGISTRY_CHANNEL STORE_REGISTRY_CHANNEL
 #define NOTIFY_QUEUE_MAX 256   /* distinct (run, kind) events a subscriber may have waiting */
 #define NOTIFY_PING_SECONDS 15 /* every subscriber gets a ping this often */
 #define NOTIFY_MAX_SUBS 10000  /* open subscriptions per process */
@@ -49,6 +52,16 @@ enum notify_next_result {
 };
 
 struct notify_sub;
+
+/* What the hub tells the registry's read cache; both called on the hub's
+ * thread (listening also on the caller's of notify_start and notify_stop). */
+struct notify_registry_hooks {
+    void (*listening)(int on); /* 1: LISTEN just succeeded; 0: the connection is gone */
+    void (*changed)(void);     /* a registry change was committed (any process) */
+};
+
+/* Sets the hooks (copied). Call once before notify_start. */
+void notify_set_registry_hooks(const struct notify_registry_hooks *hooks);
 
 /* Starts the hub on conninfo (the database exptrackd uses): connects and
  * LISTENs once before returning (so a stream opened as soon as the server

@@ -7,6 +7,10 @@
 /* The channel the notification hub listens on. */
 #define STORE_NOTIFY_CHANNEL "exptrack_runs"
 
+/* The channel every registry change notifies in its transaction (the
+ * registry journal sends it; the hub listens on it too). Empty payload. */
+#define STORE_REGISTRY_CHANNEL "exptrack_registry"
+
 /* Sends one notification on STORE_NOTIFY_CHANNEL per (run_ids[i],
  * kinds[i]) pair whose run exists, in one transaction, with the payload
  * {"run_id":"<32 hex>","experiment_id":"<id>","kind":"<kind>"}. run_ids

@@ -35,6 +35,7 @@ static size_t nroutes;
 static atomic_ullong bytes_in, bytes_out, points_in, artifact_in, artifact_out;
 /* Webhook outbox rows committed, and delivery attempts by outcome. */
 static atomic_ullong webhook_queued, webhook_outcomes[3];
+static atomic_ullong read_cache_events[METRICS_CACHE_EVENTS];
 
 /* Group commit's counters, pushed by group_commit.c; one lock so that a
  * scrape sees a group counted in every series or in none. */
@@ -252,6 +253,12 @@ void metrics_webhook_delivery(int outcome)
         atomic_fetch_add(&webhook_outcomes[outcome], 1);
 }
 
+void metrics_read_cache(enum metrics_cache_event what)
+{
+    if (what >= 0 && what < METRICS_CACHE_EVENTS)
+        atomic_fetch_add_explicit(&read_cache_events[what], 1, memory_order_relaxed);
+}
+
 void metrics_render(struct sbuf *out)
 {
     sbuf_addf(out,
@@ -281,6 +288,18 @@ void metrics_render(struct sbuf *out)
     counter(out, "exptrack_webhook_failures_total",
             "Webhook deliveries given up (final failure, kept in the outbox).",
             load(&webhook_outcomes[2]));
+    counter(out, "exptrack_registry_cache_hits_total",
+            "Registry reads answered from the in-process cache.",
+            load(&read_cache_events[METRICS_CACHE_HIT]));
+    counter(out, "exptrack_registry_cache_misses_total",
+            "Registry reads the cache could hold that went to the database.",
+            load(&read_cache_events[METRICS_CACHE_MISS]));
+    counter(out, "exptrack_registry_cache_bypassed_total",
+            "Registry reads that skipped the cache while change notifications were not heard.",
+            load(&read_cache_events[METRICS_CACHE_BYPASS]));
+    counter(out, "exptrack_registry_cache_invalidations_total",
+            "Registry read cache invalidations (changes here or notified by other processes).",
+            load(&read_cache_events[METRICS_CACHE_INVALIDATION]));
     render_db(out);
     gauge(out, "exptrack_live_streams", "Open live-update streams (server-sent events).",
           (long)notify_subscriber_count());

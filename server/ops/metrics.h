@@ -44,6 +44,19 @@ void metrics_webhook_queued(size_t n);
  * failed for good. Thread-safe. */
 void metrics_webhook_delivery(int outcome);
 
+/* The registry read cache (registry/read_cache.c): what one lookup or
+ * invalidation did. */
+enum metrics_cache_event {
+    METRICS_CACHE_HIT,
+    METRICS_CACHE_MISS,
+    METRICS_CACHE_BYPASS, /* the LISTEN hub was not listening */
+    METRICS_CACHE_INVALIDATION,
+    METRICS_CACHE_EVENTS
+};
+
+/* Counts one registry read cache event. Thread-safe. */
+void metrics_read_cache(enum metrics_cache_event what);
+
 /* Appends the whole exposition (text format 0.0.4) to out. */
 void metrics_render(struct sbuf *out);
 

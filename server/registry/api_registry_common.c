@@ -276,3 +276,22 @@ json_t *reg_model_json(const struct registered_model *m)
     }
     return o;
 }
+
+int reg_cache_reply(enum read_cache_kind kind, const char *a, const char *b, struct reply *r,
+                    uint64_t *gen)
+{
+    char *body;
+    size_t len;
+
+    if (!read_cache_get(kind, a, b, &body, &len, gen))
+        return 0;
+    reply_json_text(r, body, len);
+    return 1;
+}
+
+void reg_cache_store(enum read_cache_kind kind, const char *a, const char *b, uint64_t gen,
+                     const struct reply *r)
+{
+    if (gen != 0 && !r->is_error && r->status == 200 && r->body != NULL && r->stream == NULL)
+        read_cache_put(kind, a, b, gen, r->body, r->body_len);
+}

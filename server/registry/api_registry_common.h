@@ -11,6 +11,7 @@
 #include "core/input.h"
 #include "core/jsonx.h"
 #include "core/reply_store.h"
+#include "read_cache.h"
 #include "store_registry.h"
 
 #define MAX_MODEL_NAME_LENGTH 256
@@ -63,5 +64,15 @@ void reg_version_not_found(struct reply *r, int rc, const char *name, int64_t ve
 /* JSON of a registered model and of a model version (new references). */
 json_t *reg_model_json(const struct registered_model *m);
 json_t *reg_version_json(const struct model_version *v, int with_aliases);
+
+/* Answers r from the registry read cache when it holds (kind, a, b) and
+ * returns 1; else returns 0 and sets *gen for reg_cache_store. */
+int reg_cache_reply(enum read_cache_kind kind, const char *a, const char *b, struct reply *r,
+                    uint64_t *gen);
+
+/* Keeps r's body under (kind, a, b) when r is a 200 JSON reply (errors are
+ * never kept) and gen (from reg_cache_reply) is still current. */
+void reg_cache_store(enum read_cache_kind kind, const char *a, const char *b, uint64_t gen,
+                     const struct reply *r);
 
 #endif

@@ -85,9 +85,13 @@ void api_registry_models_get(const struct request *req, struct reply *r)
 {
     struct input in = input_from(req);
     const char *name;
+    uint64_t gen;
 
-    if (reg_name(&in, "name", 0, &name, r) == JX_OK)
-        reply_model(r, name);
+    if (reg_name(&in, "name", 0, &name, r) != JX_OK ||
+        reg_cache_reply(READ_CACHE_MODEL, name, "", r, &gen))
+        return;
+    reply_model(r, name);
+    reg_cache_store(READ_CACHE_MODEL, name, "", gen, r);
 }
 
 void api_registry_models_rename(const struct request *req, struct reply *r)
@@ -246,10 +250,12 @@ void api_registry_alias_get(const struct request *req, struct reply *r)
     struct arena arena;
     struct model_version v;
     const char *name, *alias;
+    uint64_t gen;
     int rc;
 
     if (reg_name(&in, "name", 0, &name, r) != JX_OK ||
-        reg_required(&in, "alias", &alias, r) != JX_OK || reg_check_alias(alias, 0, r) != JX_OK)
+        reg_required(&in, "alias", &alias, r) != JX_OK || reg_check_alias(alias, 0, r) != JX_OK ||
+        reg_cache_reply(READ_CACHE_ALIAS, name, alias, r, &gen))
         return;
     arena_init(&arena);
     if (strcasecmp(alias, "latest") == 0) {
@@ -273,5 +279,6 @@ void api_registry_alias_get(const struct request *req, struct reply *r)
     else
         reply_json(r, json_pack("{s:o}", "model_version", reg_version_json(&v, 1)));
 out:
+    reg_cache_store(READ_CACHE_ALIAS, name, alias, gen, r);
     arena_cleanup(&arena);
 }

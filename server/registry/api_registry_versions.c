@@ -268,9 +268,16 @@ void api_registry_versions_get(const struct request *req, struct reply *r)
     struct input in = input_from(req);
     const char *name;
     int64_t version;
+    char key[24];
+    uint64_t gen;
 
-    if (name_version(&in, &name, &version, r) == JX_OK)
-        reply_version(r, name, version);
+    if (name_version(&in, &name, &version, r) != JX_OK)
+        return;
+    snprintf(key, sizeof key, "%lld", (long long)version);
+    if (reg_cache_reply(READ_CACHE_VERSION, name, key, r, &gen))
+        return;
+    reply_version(r, name, version);
+    reg_cache_store(READ_CACHE_VERSION, name, key, gen, r);
 }
 
 void api_registry_versions_update(const struct request *req, struct reply *r)

@@ -7,6 +7,8 @@
 
 #include "db/store.h"
 #include "db/store_util.h"
+#include "events/store_notify.h"
+#include "read_cache.h"
 #include "webhooks/delivery.h"
 
 /* Outbox rows written by the calling thread's open transaction. */
@@ -48,11 +50,17 @@ int rj_rename(const char *name, const char *new_name)
 
 int rj_end(int rc)
 {
+    /* The notification goes out at commit, to every exptrackd's read cache
+     * (this one's too); one round trip with the COMMIT. */
     if (rc == DB_OK)
-        rc = db_commit();
+        rc = db_exec_pair("SELECT pg_notify('" STORE_REGISTRY_CHANNEL "', '')", 0, NULL, NULL,
+                          "COMMIT", 0, NULL, NULL);
     if (rc != DB_OK)
         db_rollback();
-    else if (queued > 0)
+    /* Before the reply: a read that starts after it sees this change.
+     * Also after a failed commit, whose outcome may be unknown. */
+    read_cache_invalidate();
+    if (rc == DB_OK && queued > 0)
         webhook_delivery_kick(queued);
     queued = 0;
     return rc;

@@ -37,8 +37,10 @@ int rj_record(const struct rj_change *c) __attribute__((warn_unused_result));
 int rj_rename(const char *name, const char *new_name) __attribute__((warn_unused_result));
 
 /* Ends the transaction: commits when rc is DB_OK (returning the commit's
- * status), else rolls back and returns rc; after a commit that wrote
- * outbox rows, wakes the delivery threads. */
+ * status), with a notification on STORE_REGISTRY_CHANNEL in the same
+ * transaction, else rolls back and returns rc; then invalidates this
+ * process's registry read cache (read_cache.h) whatever happened; after a
+ * commit that wrote outbox rows, wakes the delivery threads. */
 int rj_end(int rc);
 
 /* Runs sql (which locks what it reads) and takes its first column of its
