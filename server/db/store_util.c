@@ -85,6 +85,20 @@ void su_array_int64(struct sbuf *b, int64_t v, int first)
     sbuf_addf(b, "%lld", (long long)v);
 }
 
+void su_kv_arrays(struct sbuf *keys, struct sbuf *vals, const struct kv *kv, size_t n)
+{
+    sbuf_init(keys);
+    sbuf_init(vals);
+    sbuf_addc(keys, '{');
+    sbuf_addc(vals, '{');
+    for (size_t i = 0; i < n; i++) {
+        su_array_text(keys, kv[i].key, i == 0);
+        su_array_text(vals, kv[i].value, i == 0);
+    }
+    sbuf_addc(keys, '}');
+    sbuf_addc(vals, '}');
+}
+
 void su_put_be32(char *p, uint32_t v)
 {
     for (int i = 3; i >= 0; i--, v >>= 8)

@@ -36,6 +36,13 @@ void su_array_text(struct sbuf *b, const char *s, int first);
 void su_array_double(struct sbuf *b, double v, int first);
 void su_array_int64(struct sbuf *b, int64_t v, int first);
 
+struct kv;
+
+/* Initializes keys and vals and fills them with the array literals of
+ * kv[0..n)'s keys and values, in order (for unnest($k::text[], $v::text[])).
+ * The caller cleans both up. */
+void su_kv_arrays(struct sbuf *keys, struct sbuf *vals, const struct kv *kv, size_t n);
+
 /* Big-endian values into p[0..4) and p[0..8), as PostgreSQL's binary
  * formats take int4, int8 and float8 (a double's bits). */
 void su_put_be32(char *p, uint32_t v);

@@ -16,8 +16,8 @@ int store_lm_create(const struct logged_model_new *in)
     PGresult *res = NULL;
     int rc;
 
-    lm_kv_arrays(&pkeys, &pvals, in->params, in->nparams);
-    lm_kv_arrays(&tkeys, &tvals, in->tags, in->ntags);
+    su_kv_arrays(&pkeys, &pvals, in->params, in->nparams);
+    su_kv_arrays(&tkeys, &tvals, in->tags, in->ntags);
     const char *params[] = {in->model_id,
                             su_i64(exp, in->experiment_id),
                             in->name,
@@ -129,7 +129,7 @@ int store_lm_set_tags(const char *model_id, const struct kv *tags, size_t n)
     struct sbuf keys, vals;
     PGresult *res = NULL;
 
-    lm_kv_arrays(&keys, &vals, tags, n);
+    su_kv_arrays(&keys, &vals, tags, n);
     const char *params[] = {model_id, keys.data, vals.data};
     /* The model row is locked so a concurrent create of the same tag
      * cannot slip between; one statement either way. */
@@ -176,7 +176,7 @@ int store_lm_log_params(const char *model_id, const struct kv *params, size_t n)
     struct sbuf keys, vals;
     PGresult *res = NULL;
 
-    lm_kv_arrays(&keys, &vals, params, n);
+    su_kv_arrays(&keys, &vals, params, n);
     const char *p[] = {model_id, keys.data, vals.data};
     /* a key logged already violates the primary key: DB_EXISTS, nothing written */
     int rc = db_exec("WITH m AS (SELECT model_id FROM logged_models WHERE model_id = $1"

@@ -22,20 +22,6 @@ void lm_row(const PGresult *res, int row, struct arena *arena, struct logged_mod
     out->last_updated_time = su_int64(res, row, 9);
 }
 
-void lm_kv_arrays(struct sbuf *keys, struct sbuf *vals, const struct kv *kv, size_t n)
-{
-    sbuf_init(keys);
-    sbuf_init(vals);
-    sbuf_addc(keys, '{');
-    sbuf_addc(vals, '{');
-    for (size_t i = 0; i < n; i++) {
-        su_array_text(keys, kv[i].key, i == 0);
-        su_array_text(vals, kv[i].value, i == 0);
-    }
-    sbuf_addc(keys, '}');
-    sbuf_addc(vals, '}');
-}
-
 /* The row's model index (1-based in SQL) as a 0-based index below n, or -1. */
 static long row_model(const PGresult *res, int row, size_t n)
 {

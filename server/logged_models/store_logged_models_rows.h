@@ -19,7 +19,4 @@ void lm_row(const PGresult *res, int row, struct arena *arena, struct logged_mod
 int lm_load_children(struct logged_model *models, size_t n, struct arena *arena)
     __attribute__((warn_unused_result));
 
-/* Array literals (initialised here) of the keys and of the values. */
-void lm_kv_arrays(struct sbuf *keys, struct sbuf *vals, const struct kv *kv, size_t n);
-
 #endif

@@ -28,7 +28,7 @@ int store_rm_create(const char *name, const char *description, const struct kv *
     struct sbuf keys, vals;
     char now[24];
 
-    rr_kv_arrays(&keys, &vals, tags, ntags);
+    su_kv_arrays(&keys, &vals, tags, ntags);
     const char *params[] = {name, description ? description : "", su_i64(now, store_now_ms()),
                             keys.data, vals.data};
     /* The model and its tags in one statement; a repeated key keeps its

@@ -148,18 +148,3 @@ int rr_version_aliases(struct model_version *versions, size_t n, struct arena *a
     }
     return DB_OK;
 }
-
-/* Array literals of the keys and of the values of tags. */
-void rr_kv_arrays(struct sbuf *keys, struct sbuf *vals, const struct kv *tags, size_t n)
-{
-    sbuf_init(keys);
-    sbuf_init(vals);
-    sbuf_addc(keys, '{');
-    sbuf_addc(vals, '{');
-    for (size_t i = 0; i < n; i++) {
-        su_array_text(keys, tags[i].key, i == 0);
-        su_array_text(vals, tags[i].value, i == 0);
-    }
-    sbuf_addc(keys, '}');
-    sbuf_addc(vals, '}');
-}

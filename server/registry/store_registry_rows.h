@@ -36,7 +36,4 @@ void rr_kv_groups(const PGresult *res, size_t n, struct arena *arena, struct kv 
 int rr_version_aliases(struct model_version *versions, size_t n, struct arena *arena)
     __attribute__((warn_unused_result));
 
-/* Array literals (initialised here) of the keys and of the values of tags. */
-void rr_kv_arrays(struct sbuf *keys, struct sbuf *vals, const struct kv *tags, size_t n);
-
 #endif

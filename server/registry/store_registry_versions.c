@@ -21,7 +21,7 @@ static int insert_version(const struct model_version_new *in, const char *storag
     PGresult *res = NULL;
     char now[24];
 
-    rr_kv_arrays(&keys, &vals, in->tags, in->ntags);
+    su_kv_arrays(&keys, &vals, in->tags, in->ntags);
     const char *params[] = {in->name,
                             in->source,
                             storage_location,

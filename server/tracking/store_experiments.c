@@ -19,16 +19,7 @@ int store_experiment_create(const char *name, const char *artifact_location, con
     char now[24];
     int rc;
 
-    sbuf_init(&keys);
-    sbuf_init(&vals);
-    sbuf_addc(&keys, '{');
-    sbuf_addc(&vals, '{');
-    for (size_t i = 0; i < ntags; i++) {
-        su_array_text(&keys, tags[i].key, i == 0);
-        su_array_text(&vals, tags[i].value, i == 0);
-    }
-    sbuf_addc(&keys, '}');
-    sbuf_addc(&vals, '}');
+    su_kv_arrays(&keys, &vals, tags, ntags);
 
     const char *params[] = {name, artifact_location, su_i64(now, store_now_ms()), keys.data,
                             vals.data};
