@@ -1,8 +1,11 @@
 /* The batching thread: pops points from the buffer, groups them per run into
  * log-batch requests (<= 1000 metrics, the contract's limit), each with its
  * own Idempotency-Key, and sends them in order, retrying network errors, 429
- * and 5xx with backoff. A batch failing past spool_after_ms, or when a
- * producer asks for room under ET_FULL_SPOOL, or at shutdown past the
+ * and 5xx with backoff. A pop waits for a full request's worth of points per
+ * run that the previous pop held (at most ET_POP_MAX points, at most
+ * flush_interval_ms): a process logging to many runs at once then sends a
+ * few large requests per run and second instead of many small ones. A batch failing past
+ * spool_after_ms, or when a producer asks for room under ET_FULL_SPOOL, or at shutdown past the
  * deadline, goes to the disk spool; while the spool holds anything, new
  * batches go there too, so replay keeps the logging order. */
 #include <stdlib.h>
@@ -13,12 +16,23 @@
 
 #define LOG_BATCH_PATH "/api/2.0/mlflow/runs/log-batch"
 
+/* Most points one pop takes: 32 runs' full requests. */
+#define ET_POP_MAX (32 * ET_BATCH_MAX)
+
+/* A popped point's run and position, sorted to group points per run. */
+struct run_slot {
+    const char *run;
+    size_t index;
+};
+
 struct batcher {
     et_client *c;
     CURL *h;
     struct et_dbuf url;
     struct http_reply rep;
     struct et_point_out *pts, *group;
+    struct run_slot *slots;
+    size_t runs_last_pop; /* distinct runs in the previous pop */
     int64_t next_replay;
     int replay_attempt;
 };
@@ -121,32 +135,39 @@ static void deliver(struct batcher *bt, const struct et_dbuf *body, size_t np, u
     }
 }
 
-/* Splits popped points per run (keeping order within a run) and delivers. */
+static int cmp_run_slot(const void *a, const void *b)
+{
+    const struct run_slot *x = a, *y = b;
+    if (x->run != y->run)
+        return x->run < y->run ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Splits popped points per run (keeping order within a run) into requests
+ * of at most ET_BATCH_MAX points and delivers them. Runs are interned, so
+ * their pointers identify them. */
 static int ship(struct batcher *bt, size_t n, uint64_t ticket)
 {
     struct et_dbuf body;
-    size_t done = 0;
+    size_t runs = 0;
 
+    for (size_t i = 0; i < n; i++)
+        bt->slots[i] = (struct run_slot){bt->pts[i].run, i};
+    qsort(bt->slots, n, sizeof *bt->slots, cmp_run_slot);
     et__dbuf_init(&body);
-    while (done < n) {
-        const char *run = NULL;
+    for (size_t i = 0; i < n;) {
+        const char *run = bt->slots[i].run;
         size_t ng = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (bt->pts[i].run == NULL)
-                continue;
-            if (run == NULL)
-                run = bt->pts[i].run;
-            if (bt->pts[i].run == run) {
-                bt->group[ng++] = bt->pts[i];
-                bt->pts[i].run = NULL;
-            }
-        }
+        while (i < n && bt->slots[i].run == run && ng < ET_BATCH_MAX)
+            bt->group[ng++] = bt->pts[bt->slots[i++].index];
+        if (i == n || bt->slots[i].run != run)
+            runs++;
         while (et__batch_encode(&body, run, bt->group, ng) != ET_OK)
             et__buffer_nap(bt->c->buf, 100); /* out of memory: wait, never drop */
         deliver(bt, &body, ng, ticket);
-        done += ng;
     }
     et__dbuf_cleanup(&body);
+    bt->runs_last_pop = runs;
     return ET_OK;
 }
 
@@ -213,9 +234,10 @@ static int batcher_init(struct batcher *bt, et_client *c)
     et__dbuf_init(&bt->url);
     et__dbuf_init(&bt->rep.body);
     bt->h = curl_easy_init();
-    bt->pts = malloc(ET_BATCH_MAX * sizeof *bt->pts);
+    bt->pts = malloc(ET_POP_MAX * sizeof *bt->pts);
     bt->group = malloc(ET_BATCH_MAX * sizeof *bt->group);
-    if (bt->h == NULL || bt->pts == NULL || bt->group == NULL ||
+    bt->slots = malloc(ET_POP_MAX * sizeof *bt->slots);
+    if (bt->h == NULL || bt->pts == NULL || bt->group == NULL || bt->slots == NULL ||
         et__dbuf_addf(&bt->url, "%s%s", c->url, LOG_BATCH_PATH) != ET_OK)
         return ET_ENOMEM;
     return ET_OK;
@@ -226,6 +248,7 @@ static void batcher_cleanup(struct batcher *bt)
     curl_easy_cleanup(bt->h);
     free(bt->pts);
     free(bt->group);
+    free(bt->slots);
     et__dbuf_cleanup(&bt->url);
     et__dbuf_cleanup(&bt->rep.body);
 }
@@ -252,8 +275,10 @@ void *et__batcher_main(void *arg)
             timeout = bt.next_replay - now;
         if (timeout < 0)
             timeout = 0;
-        size_t n =
-            et__buffer_pop(c->buf, bt.pts, ET_BATCH_MAX, ET_BATCH_MAX, (int)timeout, &ticket);
+        size_t want = bt.runs_last_pop > 1 ? bt.runs_last_pop * ET_BATCH_MAX : ET_BATCH_MAX;
+        if (want > ET_POP_MAX)
+            want = ET_POP_MAX;
+        size_t n = et__buffer_pop(c->buf, bt.pts, ET_POP_MAX, want, (int)timeout, &ticket);
         if (n > 0 || et__util_mono_ms() - last_ship >= c->opt.flush_interval_ms)
             last_ship = et__util_mono_ms();
         if (n > 0) {
