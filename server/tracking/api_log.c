@@ -287,8 +287,9 @@ struct grouped_log {
 static void finish_grouped_log(void *state, struct reply *r)
 {
     struct grouped_log *g = state;
-    int rc = group_commit_result(g->gw);
-    if (rc == DB_OK) {
+    int replayed = 0;
+    int rc = group_commit_result(g->gw, &replayed);
+    if (rc == DB_OK && !replayed) {
         metrics_points(g->points);
         change_feed_run(g->run_id, "metrics");
     }
@@ -305,18 +306,20 @@ static void wake_grouped_log(void *arg)
     wake_unref(w);
 }
 
-/* Writes a small metric-only request through the group commit, the reply
- * deferred until its commit; without the group (off, stopping) writes it
- * in its own transaction at once. */
-static void log_small(const struct request *req, const char *run_id, const struct metric *metrics,
-                      size_t n, struct reply *r)
+/* Writes a small metric-only request (with its Idempotency-Key, or NULL)
+ * through the group commit, the reply deferred until its commit; without
+ * the group (off, stopping) writes it in its own transaction at once. */
+static void log_small(const struct request *req, const char *run_id, const char *idem_key,
+                      const struct metric *metrics, size_t n, struct reply *r)
 {
     struct wake *w = request_wake(req);
-    struct group_write *gw = group_commit_submit(run_id, metrics, n, wake_grouped_log, w);
+    struct group_write *gw = group_commit_submit(run_id, idem_key, metrics, n, wake_grouped_log, w);
     if (gw == NULL) {
         wake_unref(w);
-        int rc = store_run_log_batch(run_id, metrics, n, NULL, 0, NULL, 0, NULL, NULL);
-        if (rc == DB_OK) {
+        int replayed = 0;
+        int rc = store_run_log_batch_idem(run_id, idem_key, &replayed, metrics, n, NULL, 0, NULL, 0,
+                                          NULL, NULL);
+        if (rc == DB_OK && !replayed) {
             metrics_points(n);
             change_feed_run(run_id, "metrics");
         }
@@ -343,7 +346,7 @@ void api_runs_log_metric(const struct request *req, struct reply *r)
     if (read_metric(&in, &m, &link, r) != JX_OK)
         return;
     if (exists)
-        log_small(req, run_id, &m, 1, r);
+        log_small(req, run_id, NULL, &m, 1, r);
     else
         reply_write_result(r, DB_NOT_FOUND, run_id, NULL);
 }
@@ -450,15 +453,15 @@ void api_runs_log_batch(const struct request *req, struct reply *r)
             read_kv(&item, MAX_TAG_VALUE_LENGTH, &arena, &tags[i], r) != JX_OK)
             goto out;
     }
-    if (exists && idem_key == NULL && np == 0 && nt == 0 && nm > 0 &&
-        nm <= GROUP_COMMIT_MAX_POINTS) {
-        log_small(req, run_id, metrics, nm, r); /* small: shares a commit */
+    if (exists && np == 0 && nt == 0 && nm > 0 && nm <= GROUP_COMMIT_MAX_POINTS) {
+        log_small(req, run_id, idem_key, metrics, nm, r); /* small: shares a commit */
         goto out;
     }
-    int rc = exists ? store_run_log_batch_idem(run_id, idem_key, NULL, metrics, nm, params, np,
+    int replayed = 0;
+    int rc = exists ? store_run_log_batch_idem(run_id, idem_key, &replayed, metrics, nm, params, np,
                                                tags, nt, &arena, &conflict)
                     : DB_NOT_FOUND;
-    if (rc == DB_OK) {
+    if (rc == DB_OK && !replayed) {
         metrics_points(nm);
         if (nm > 0)
             change_feed_run(run_id, "metrics");

@@ -225,8 +225,10 @@ static void *writer_main(void *arg)
         }
         if (n > 0)
             (void)store_metrics_write_group(writes, n);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             batch[i]->w.rc = writes[i].rc;
+            batch[i]->w.replayed = writes[i].replayed;
+        }
         complete_group(batch, n);
         pthread_mutex_lock(&mu);
         if (!standby && head == NULL)
@@ -296,10 +298,11 @@ static const char *copy_text(char **text, const char *s)
     return out;
 }
 
-struct group_write *group_commit_submit(const char *run_id, const struct metric *metrics, size_t n,
+struct group_write *group_commit_submit(const char *run_id, const char *idem_key,
+                                        const struct metric *metrics, size_t n,
                                         void (*done)(void *arg), void *arg)
 {
-    size_t text_len = strlen(run_id) + 1, links = 0;
+    size_t text_len = strlen(run_id) + 1 + (idem_key != NULL ? strlen(idem_key) + 1 : 0), links = 0;
     for (size_t i = 0; i < n; i++) {
         const struct metric_link *l = metrics[i].link;
         text_len += strlen(metrics[i].key) + 1;
@@ -310,13 +313,15 @@ struct group_write *group_commit_submit(const char *run_id, const struct metric 
         }
     }
     /* one allocation: the write, its points, their model links, then the
-     * run id, keys and link strings */
+     * run id, Idempotency-Key, metric keys and link strings */
     struct group_write *gw =
         xmalloc(sizeof *gw + n * sizeof *metrics + links * sizeof(struct metric_link) + text_len);
     struct metric *copy = (struct metric *)(gw + 1);
     struct metric_link *link = (struct metric_link *)(copy + n);
     char *text = (char *)(link + links);
     gw->w.run_id = copy_text(&text, run_id);
+    gw->w.idem_key = idem_key != NULL ? copy_text(&text, idem_key) : NULL;
+    gw->w.replayed = 0;
     for (size_t i = 0; i < n; i++) {
         copy[i] = metrics[i];
         copy[i].key = copy_text(&text, metrics[i].key);
@@ -351,9 +356,10 @@ struct group_write *group_commit_submit(const char *run_id, const struct metric 
     return gw;
 }
 
-int group_commit_result(struct group_write *gw)
+int group_commit_result(struct group_write *gw, int *replayed)
 {
     int rc = gw->w.rc;
+    *replayed = gw->w.replayed;
     free(gw);
     return rc;
 }

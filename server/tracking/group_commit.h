@@ -3,7 +3,7 @@
  * queued in one transaction, commits once, then calls each write's
  * completion callback with its own outcome ready (a handler's callback
  * resumes its paused request, so no HTTP thread waits). Knows nothing of
- * HTTP. Not for writes with params, tags or an Idempotency-Key. */
+ * HTTP. Not for writes with params or tags. */
 #ifndef ET_SERVER_GROUP_COMMIT_H
 #define ET_SERVER_GROUP_COMMIT_H
 
@@ -11,8 +11,11 @@
 
 #include "db/store.h"
 
-/* Requests with at most this many points go through the group. */
-#define GROUP_COMMIT_MAX_POINTS 100
+/* Requests with at most this many points go through the group; larger
+ * ones are cheaper alone (binary COPY). libexptrack's batches from a
+ * process logging to many runs carry about a second of each run's points,
+ * 100 to 200 at 100 points/s (the fleet benchmark, tests/bench/fleet.sh). */
+#define GROUP_COMMIT_MAX_POINTS 256
 
 /* Starts the writer threads when enabled; otherwise group_commit_submit
  * refuses and callers write each request in its own transaction. Call once, after db_configure
@@ -27,19 +30,20 @@ void group_commit_stop(void);
 /* A write waiting in, or done by, the group. */
 struct group_write;
 
-/* Queues the points of one request for the run (32-hex id), copying the
- * run id, points and keys. Once the write is committed or failed, a group
- * commit thread calls done(arg) exactly once; from then on the outcome is
- * ready for group_commit_result, possibly on another thread at once, and
- * the group commit touches the write no more. Returns the queued write, or
- * NULL when group commit is off or stopping (nothing queued, done never
- * called: write directly). */
-struct group_write *group_commit_submit(const char *run_id, const struct metric *metrics, size_t n,
+/* Queues the points of one request for the run (32-hex id) with its
+ * Idempotency-Key (NULL: none), copying the run id, points and keys. Once the write is committed or
+ * failed, a group commit thread calls done(arg) exactly once; from then on the outcome is ready for
+ * group_commit_result, possibly on another thread at once, and the group commit touches the write
+ * no more. Returns the queued write, or NULL when group commit is off or stopping (nothing queued,
+ * done never called: write directly). */
+struct group_write *group_commit_submit(const char *run_id, const char *idem_key,
+                                        const struct metric *metrics, size_t n,
                                         void (*done)(void *arg), void *arg);
 
 /* After done(arg): the write's outcome (DB_OK, DB_NOT_FOUND, DB_STATE,
  * or a db_status of the transaction; DB_UNAVAILABLE when it stayed queued
- * GROUP_COMMIT_QUEUE_WAIT_MS). Frees gw. */
-int group_commit_result(struct group_write *gw);
+ * GROUP_COMMIT_QUEUE_WAIT_MS), and *replayed = 1 when it was DB_OK only
+ * because its Idempotency-Key was applied before (nothing written). Frees gw. */
+int group_commit_result(struct group_write *gw, int *replayed);
 
 #endif

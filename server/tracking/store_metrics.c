@@ -15,6 +15,7 @@
 #include "core/hash.h"
 #include "core/sbuf.h"
 #include "db/store_util.h"
+#include "store_idempotency.h"
 #include "core/xalloc.h"
 
 /* Keys seen for the first time are interned. Only names not yet present are
@@ -615,36 +616,66 @@ static int write_group_points(const struct metrics_write *items, size_t n, const
 
 /* One attempt of a group: runs, then every point at once; when that fails,
  * item by item under savepoints so that a bad item fails alone. */
+static int group_keyed(const struct metrics_write *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (items[i].idem_key != NULL)
+            return 1;
+    return 0;
+}
+
+/* Item by item, each under a savepoint, in the open transaction: a keyed
+ * item first claims its key (a replay writes nothing), and a failing item
+ * is rolled back with its key. */
+static int write_group_items(struct metrics_write *items, size_t n, const int64_t *run_ids)
+{
+    int rc;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].rc != DB_OK)
+            continue;
+        if ((rc = db_exec("SAVEPOINT metrics_item", 0, NULL, NULL)) != DB_OK)
+            return rc;
+        if (items[i].idem_key != NULL) {
+            if ((rc = store_idempotency_claim(items[i].idem_key, &items[i].replayed)) != DB_OK)
+                return rc;
+            if (items[i].replayed)
+                continue;
+        }
+        rc = write_group_points(&items[i], 1, &run_ids[i]);
+        if (rc == DB_UNAVAILABLE || rc == DB_RETRY || rc == DB_TIMEOUT)
+            return rc;
+        if (rc != DB_OK) {
+            items[i].rc = rc;
+            if ((rc = db_exec("ROLLBACK TO SAVEPOINT metrics_item", 0, NULL, NULL)) != DB_OK)
+                return rc;
+        }
+    }
+    return DB_OK;
+}
+
 static int write_group_once(struct metrics_write *items, size_t n, int64_t *run_ids)
 {
     int rc;
+    for (size_t i = 0; i < n; i++)
+        items[i].replayed = 0;
     if ((rc = db_begin()) != DB_OK)
         return rc;
     if ((rc = resolve_group_runs(items, n, run_ids)) != DB_OK)
         goto fail;
-    if ((rc = db_exec("SAVEPOINT metrics_group", 0, NULL, NULL)) != DB_OK)
-        goto fail;
-    rc = write_group_points(items, n, run_ids);
-    if (rc == DB_UNAVAILABLE || rc == DB_RETRY || rc == DB_TIMEOUT)
-        goto fail;
-    if (rc != DB_OK) {
+    if (!group_keyed(items, n)) {
+        /* all points at once; item by item only when that fails */
+        if ((rc = db_exec("SAVEPOINT metrics_group", 0, NULL, NULL)) != DB_OK)
+            goto fail;
+        rc = write_group_points(items, n, run_ids);
+        if (rc == DB_UNAVAILABLE || rc == DB_RETRY || rc == DB_TIMEOUT)
+            goto fail;
+        if (rc == DB_OK)
+            return db_commit();
         if ((rc = db_exec("ROLLBACK TO SAVEPOINT metrics_group", 0, NULL, NULL)) != DB_OK)
             goto fail;
-        for (size_t i = 0; i < n; i++) {
-            if (items[i].rc != DB_OK)
-                continue;
-            if ((rc = db_exec("SAVEPOINT metrics_item", 0, NULL, NULL)) != DB_OK)
-                goto fail;
-            rc = write_group_points(&items[i], 1, &run_ids[i]);
-            if (rc == DB_UNAVAILABLE || rc == DB_RETRY || rc == DB_TIMEOUT)
-                goto fail;
-            if (rc != DB_OK) {
-                items[i].rc = rc;
-                if ((rc = db_exec("ROLLBACK TO SAVEPOINT metrics_item", 0, NULL, NULL)) != DB_OK)
-                    goto fail;
-            }
-        }
     }
+    if ((rc = write_group_items(items, n, run_ids)) != DB_OK)
+        goto fail;
     return db_commit();
 fail:
     db_rollback();
@@ -687,6 +718,11 @@ static const char group_sql[] =
     "   WHERE (EXCLUDED.step, EXCLUDED.timestamp,"
     "          CASE WHEN EXCLUDED.value = 'NaN' THEN 0 ELSE EXCLUDED.value END)"
     "       > (l.step, l.timestamp, CASE WHEN l.value = 'NaN' THEN 0 ELSE l.value END))"
+    " ik AS ("
+    "  INSERT INTO idempotency_keys (key)"
+    "  SELECT k.key FROM unnest($7::text[]) WITH ORDINALITY AS k(key, ord)"
+    "  JOIN it ON it.ord = k.ord AND it.lifecycle_stage = 'active'"
+    "  WHERE k.key IS NOT NULL)"
     " SELECT ord, lifecycle_stage FROM it";
 
 /* The connection (and its backend) on which this thread prepared
@@ -696,8 +732,8 @@ static __thread int group_prepared_pid;
 
 /* Runs group_sql as a prepared statement: a group commit runs it hundreds
  * of times a second, and planning the statement each time costs about as
- * much as executing it. params[0] is text, the others binary arrays of
- * lengths[1..6). */
+ * much as executing it. params[0] and params[6] are text, the others binary
+ * arrays of lengths[1..6). */
 static int exec_group(const char *const *params, const int *lengths, PGresult **res)
 {
     PGconn *conn = db_conn();
@@ -705,7 +741,7 @@ static int exec_group(const char *const *params, const int *lengths, PGresult **
     if (conn == NULL)
         return DB_UNAVAILABLE;
     if (conn != group_prepared_conn || PQbackendPID(conn) != group_prepared_pid) {
-        PGresult *p = PQprepare(conn, "exptrack_group_write", group_sql, 6, NULL);
+        PGresult *p = PQprepare(conn, "exptrack_group_write", group_sql, 7, NULL);
         int rc = db_result_status(conn, p, group_sql);
         PQclear(p);
         if (rc != DB_OK)
@@ -713,8 +749,8 @@ static int exec_group(const char *const *params, const int *lengths, PGresult **
         group_prepared_conn = conn;
         group_prepared_pid = PQbackendPID(conn);
     }
-    static const int formats[6] = {0, 1, 1, 1, 1, 1};
-    PGresult *r = PQexecPrepared(conn, "exptrack_group_write", 6, params, lengths, formats, 0);
+    static const int formats[7] = {0, 1, 1, 1, 1, 1, 0};
+    PGresult *r = PQexecPrepared(conn, "exptrack_group_write", 7, params, lengths, formats, 0);
     int rc = db_result_status(conn, r, group_sql);
     if (rc != DB_OK) {
         PQclear(r);
@@ -737,9 +773,9 @@ static int write_group_fast(struct metrics_write *items, size_t n)
      * parsed by the server (an interleaved A/B of single-point log-metric:
      * 30.5 against 31.7 us of exptrackd CPU per request, and 19,400
      * against 19,100 req/s) */
-    struct sbuf uuids, cols[5];
-    const char *params[6];
-    int lengths[6] = {0};
+    struct sbuf uuids, keys, cols[5];
+    const char *params[7];
+    int lengths[7] = {0};
     PGresult *res = NULL;
     int rc;
 
@@ -748,16 +784,24 @@ static int write_group_fast(struct metrics_write *items, size_t n)
     struct metric *points = xmalloc((total + 1) * sizeof *points);
     int32_t *ids = xmalloc((total + 1) * sizeof *ids);
     sbuf_init(&uuids);
+    sbuf_init(&keys);
     for (int c = 0; c < 5; c++)
         sbuf_init(&cols[c]);
     sbuf_addc(&uuids, '{');
+    sbuf_addc(&keys, '{');
     for (size_t i = 0; i < n; i++) {
         su_array_text(&uuids, items[i].run_id, i == 0);
+        if (items[i].idem_key != NULL)
+            su_array_text(&keys, items[i].idem_key, i == 0);
+        else
+            sbuf_adds(&keys, i == 0 ? "NULL" : ",NULL");
         items[i].rc = DB_NOT_FOUND;
+        items[i].replayed = 0;
         for (size_t p = 0; p < items[i].n; p++)
             points[at++] = items[i].metrics[p];
     }
     sbuf_addc(&uuids, '}');
+    sbuf_addc(&keys, '}');
     if ((rc = resolve_key_ids(points, total, ids)) != DB_OK)
         goto out;
     su_barray_begin(&cols[0], INT4_OID, total);
@@ -780,6 +824,7 @@ static int write_group_fast(struct metrics_write *items, size_t n)
         params[c + 1] = cols[c].data;
         lengths[c + 1] = (int)cols[c].len;
     }
+    params[6] = keys.data;
     if ((rc = exec_group(params, lengths, &res)) != DB_OK)
         goto out;
     for (int r = 0; r < PQntuples(res); r++) {
@@ -789,6 +834,7 @@ static int write_group_fast(struct metrics_write *items, size_t n)
     PQclear(res);
 out:
     sbuf_cleanup(&uuids);
+    sbuf_cleanup(&keys);
     cols_cleanup(cols, 5);
     free(points);
     free(ids);
@@ -853,13 +899,25 @@ static int item_linked(const struct metrics_write *item)
     return 0;
 }
 
+/* Counts the keys the group stored, for their cleanup. */
+static void expire_group_keys(const struct metrics_write *items, size_t n)
+{
+    size_t stored = 0;
+    for (size_t i = 0; i < n; i++)
+        stored += items[i].idem_key != NULL && items[i].rc == DB_OK && !items[i].replayed;
+    store_idempotency_expire_tick(stored);
+}
+
 int store_metrics_write_group(struct metrics_write *items, size_t n)
 {
     size_t linked = 0;
     for (size_t i = 0; i < n; i++)
         linked += item_linked(&items[i]);
-    if (linked == 0)
-        return write_group_plain(items, n); /* the hot path, untouched */
+    if (linked == 0) {
+        int rc = write_group_plain(items, n); /* the hot path */
+        expire_group_keys(items, n);
+        return rc;
+    }
     /* split: plain items keep their one-statement write, linked ones go
      * through a transaction of their own; each item is acknowledged only
      * after the commit that holds it */
@@ -882,7 +940,10 @@ int store_metrics_write_group(struct metrics_write *items, size_t n)
     int rc_linked = write_group_linked(split + nplain, nlinked);
     for (size_t k = 0; k < n; k++)
         items[from[k]].rc = split[k].rc;
+    for (size_t k = 0; k < n; k++)
+        items[from[k]].replayed = split[k].replayed;
     free(split);
     free(from);
+    expire_group_keys(items, n);
     return rc_plain != DB_OK ? rc_plain : rc_linked;
 }

@@ -15,17 +15,22 @@
 int store_metrics_write_commit(int64_t run_internal_id, const struct metric *metrics, size_t n);
 
 /* One request's points in a group write: the caller fills run_id (32 hex),
- * metrics and n; store_metrics_write_group sets rc. */
+ * metrics, n and idem_key (the request's Idempotency-Key, or NULL);
+ * store_metrics_write_group sets rc and replayed. */
 struct metrics_write {
     const char *run_id;
     const struct metric *metrics;
     size_t n;
-    int rc; /* DB_OK, or this item's own failure (DB_NOT_FOUND, DB_STATE, ...) */
+    const char *idem_key;
+    int rc;       /* DB_OK, or this item's own failure (DB_NOT_FOUND, DB_STATE, ...) */
+    int replayed; /* DB_OK without writing: its key was applied before */
 };
 
 /* Writes the points of many requests in one transaction and commits it
- * (group commit). Items that fail on their own (unknown or deleted run, bad
- * data) get their rc and leave the others untouched; a failure of the whole
+ * (group commit), with the Idempotency-Key of each keyed item: an item
+ * whose key was stored already is answered DB_OK and replayed, unwritten;
+ * a failed item's key is not stored. Items that fail on their own (unknown
+ * or deleted run, bad data) get their rc and leave the others untouched; a failure of the whole
  * transaction (unavailable, timeout) is every item's rc and the return
  * value. Retries serialization failures a few times. */
 int store_metrics_write_group(struct metrics_write *items, size_t n);

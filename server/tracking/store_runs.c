@@ -2,13 +2,13 @@
  * addressed by its uuid from outside and by its bigint id inside. */
 #include "store_runs.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/mlflow_tags.h"
 #include "core/sbuf.h"
+#include "store_idempotency.h"
 #include "store_metrics.h"
 #include "store_search.h"
 #include "db/store_util.h"
@@ -271,42 +271,6 @@ static int write_params(int64_t internal_id, const struct kv *params_in, size_t 
     return rc;
 }
 
-/* Records idem_key in the open transaction. *replayed = 1 when it was
- * already there (a concurrent twin waits on the row lock, then sees it). */
-static int claim_idempotency_key(const char *idem_key, int *replayed)
-{
-    const char *params[] = {idem_key};
-    PGresult *res = NULL;
-    int rc = db_exec("INSERT INTO idempotency_keys (key) VALUES ($1)"
-                     " ON CONFLICT (key) DO NOTHING RETURNING 1",
-                     1, params, &res);
-    if (rc != DB_OK)
-        return rc;
-    *replayed = PQntuples(res) == 0;
-    PQclear(res);
-    return DB_OK;
-}
-
-/* How long an Idempotency-Key is remembered (an SQL interval), and how
- * many keyed batches pass between two cleanups. */
-#define IDEMPOTENCY_KEY_TTL "24 hours"
-#define IDEMPOTENCY_EXPIRE_EVERY 1000
-
-/* Deletes expired keys on every IDEMPOTENCY_EXPIRE_EVERY-th keyed batch:
- * cleanup rides on the write path (no extra thread), costs one indexed
- * range delete per that many batches, and runs after the batch committed,
- * outside its transaction. Failure only delays the cleanup. */
-static void expire_idempotency_keys(void)
-{
-    static atomic_uint counter;
-    if (atomic_fetch_add(&counter, 1) % IDEMPOTENCY_EXPIRE_EVERY != IDEMPOTENCY_EXPIRE_EVERY - 1)
-        return;
-    (void)db_exec(
-        "DELETE FROM idempotency_keys WHERE created_at < now() - interval '" IDEMPOTENCY_KEY_TTL
-        "'",
-        0, NULL, NULL);
-}
-
 static int log_batch_once(const char *run_id, const char *idem_key, int *replayed,
                           const struct metric *metrics, size_t nmetrics, const struct kv *params,
                           size_t nparams, const struct kv *tags, size_t ntags, struct arena *arena,
@@ -318,7 +282,7 @@ static int log_batch_once(const char *run_id, const char *idem_key, int *replaye
     if (idem_key != NULL) {
         if ((rc = db_begin()) != DB_OK)
             return rc;
-        if ((rc = claim_idempotency_key(idem_key, replayed)) != DB_OK)
+        if ((rc = store_idempotency_claim(idem_key, replayed)) != DB_OK)
             goto fail;
         if (*replayed) {
             db_rollback(); /* applied before: write nothing */
@@ -364,7 +328,7 @@ int store_run_log_batch_idem(const char *run_id, const char *idem_key, int *repl
         rc = log_batch_once(run_id, idem_key, replayed, metrics, nmetrics, params, nparams, tags,
                             ntags, arena, conflict);
     if (rc == DB_OK && idem_key != NULL && !*replayed)
-        expire_idempotency_keys();
+        store_idempotency_expire_tick(1);
     return rc;
 }
 
