@@ -53,29 +53,33 @@ exp=$(curl -sf -H 'Content-Type: application/json' -d '{"name":"fleet"}' \
     "$url/api/2.0/mlflow/experiments/create" | sed -n 's/.*"experiment_id":"\([0-9]*\)".*/\1/p')
 [ -n "$exp" ] || { log "experiments/create failed"; exit 1; }
 
-# CPU seconds (user + system) of a process, and of every process of a user.
+# CPU seconds (user + system) of a process, and of this cluster's postmaster
+# with its children (other clusters may run as the same user).
 cpu_of_pid() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
-cpu_of_user() {
-    local uid total=0 p
-    uid=$(id -u "$1")
+pg_pids() {
+    local pm p
+    pm=$(head -n 1 "$pgdata/postmaster.pid")
+    echo "$pm"
     for p in /proc/[0-9]*; do
-        [ "$(stat -c %u "$p" 2>/dev/null)" = "$uid" ] || continue
+        [ "$(awk '/^PPid:/ { print $2 }' "$p/status" 2>/dev/null)" = "$pm" ] && echo "${p#/proc/}"
+    done
+}
+cpu_of_pg() {
+    local total=0 p
+    for p in $(pg_pids); do
         total=$(awk -v t="$total" -v hz="$(getconf CLK_TCK)" '{ print t + ($14 + $15) / hz }' \
-            "$p/stat" 2>/dev/null || echo "$total")
+            "/proc/$p/stat" 2>/dev/null || echo "$total")
     done
     echo "$total"
 }
-# Proportional set size of every process of a user (shared buffers counted once), MiB.
-pss_of_user() {
-    local uid total=0 p
-    uid=$(id -u "$1")
-    for p in /proc/[0-9]*; do
-        [ "$(stat -c %u "$p" 2>/dev/null)" = "$uid" ] || continue
-        total=$((total + $(awk '/^Pss:/ { print $2 }' "$p/smaps_rollup" 2>/dev/null || echo 0)))
+# Proportional set size of the cluster's processes (shared buffers counted once), MiB.
+pss_of_pg() {
+    local total=0 p
+    for p in $(pg_pids); do
+        total=$((total + $(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)))
     done
     echo $((total / 1024))
 }
-pg_user=$(stat -c %U "$pgdata")
 
 per_proc=$(((runs + procs - 1) / procs))
 log "$runs runs in $procs processes, $rate points/s each, $watchers watchers, $searchers searchers, ${seconds} s"
@@ -97,18 +101,18 @@ sleep 3 # the watchers' streams open and their probe runs exist
 
 lsn0=$(sql "SELECT pg_current_wal_lsn()")
 cpu_s0=$(cpu_of_pid "$server_pid")
-cpu_p0=$(cpu_of_user "$pg_user")
+cpu_p0=$(cpu_of_pg)
 touch "$tmp/go"
 t0=$(date +%s.%N)
 sleep "$((seconds / 2))"
 rss_mid=$(awk '/^VmRSS:/ { print int($2 / 1024) }' "/proc/$server_pid/status")
-pss_mid=$(pss_of_user "$pg_user")
+pss_mid=$(pss_of_pg)
 failed=0
 for p in "${load_pids[@]}"; do wait "$p" || failed=1; done
 load_pids=()
 t1=$(date +%s.%N)
 cpu_s1=$(cpu_of_pid "$server_pid")
-cpu_p1=$(cpu_of_user "$pg_user")
+cpu_p1=$(cpu_of_pg)
 hwm=$(awk '/^VmHWM:/ { print int($2 / 1024) }' "/proc/$server_pid/status")
 [ "$failed" = 0 ] || { log "a load process failed"; cat "$tmp"/log.* "$tmp/watch.out" >&2; exit 1; }
 
@@ -146,8 +150,8 @@ awk -v calls="$calls" -v del="$delivered" -v drop="$dropped" -v spool="$spooled"
     printf "points logged: %d (%.0f points/s over the %d s), acknowledged %d, stored %d, refused %d, spooled %d, doubled %d\n", calls, calls / secs, secs, del, stored, drop, spool, doubled
     printf "live lag (et_log_metric -> watcher event): p50 %.0f ms, p99 %.0f ms (%d of %d probes seen; %d events, %d streams lost)\n", lag50, lag99, lagn, probes * 10, events, lost
     printf "searches (100 runs, metric filter and order): %d, p50 %.1f ms, p99 %.1f ms, %d failed\n", sn, s50, s99, sf
-    printf "exptrackd: %.2f CPU cores, RSS %d MiB (mid-run), peak %d MiB\n", (cs1 - cs0) / wall, rss, hwm
-    printf "postgresql: %.2f CPU cores, PSS %d MiB (mid-run)\n", (cp1 - cp0) / wall, pss
+    printf "exptrackd: %.2f CPU cores, %.1f us CPU per point, RSS %d MiB (mid-run), peak %d MiB\n", (cs1 - cs0) / wall, (cs1 - cs0) * 1e6 / calls, rss, hwm
+    printf "postgresql: %.2f CPU cores, %.1f us CPU per point (searches included), PSS %d MiB (mid-run)\n", (cp1 - cp0) / wall, (cp1 - cp0) * 1e6 / calls, pss
     printf "WAL: %.1f bytes per point\n", (stored > 0 ? wal / stored : 0)
     ok = stored == calls && doubled == 0 && drop == 0 && calls / secs >= 100000 && lag99 < 2000 && blocked < 100000
     printf "goal: 100,000 points/s, every point stored once, live lag p99 < 2 s, no call blocked (worst call %.0f us): %s\n", blocked, ok ? "MET" : "NOT MET"
