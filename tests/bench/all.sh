@@ -14,11 +14,12 @@
 #   webhooks   webhook delivery lag after commit, p50/p99       (webhooks.sh)
 #   setup      run setup (create, log-batch, update), 8 clients  (setup.sh)
 #   fleet      1,000 runs logging, 100 live watchers, searches    (fleet.sh)
+#   storage    bytes per metric point, exptrack vs MLflow schema  (storage.sh)
 set -uo pipefail
 
 build=${1:?usage: tests/bench/all.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
-only=${BENCH_ONLY:-ingest search history mixed artifacts client browser registry webhooks setup fleet}
+only=${BENCH_ONLY:-ingest search history mixed artifacts client browser registry webhooks setup fleet storage}
 failed=()
 
 run() {
@@ -42,6 +43,7 @@ run registry registry.sh
 run webhooks webhooks.sh
 run setup setup.sh
 run fleet fleet.sh
+run storage storage.sh
 
 if [ ${#failed[@]} -gt 0 ]; then
     echo "bench: failed: ${failed[*]}"
