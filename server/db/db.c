@@ -50,6 +50,7 @@ struct conn_slot {
      * pointer; emptied whenever a new connection is opened */
     const char *prepared[DB_MAX_PREPARED];
     int nprepared;
+    int stale; /* its server went away under a statement: reopen before reuse */
 };
 
 /* A thread's connections, and where its statements go now. */
@@ -166,6 +167,10 @@ static void drop_conn(PGconn *conn)
 static PGconn *slot_conn(int i)
 {
     struct conn_slot *s = &tdb.slots[i];
+    if (s->stale) {
+        close_slot(s);
+        s->stale = 0;
+    }
     if (s->conn != NULL && PQstatus(s->conn) == CONNECTION_OK) {
         set_state(s, CS_BUSY);
         return s->conn;
@@ -310,6 +315,18 @@ enum db_status db_write_lsn(char *out, size_t n)
     return st;
 }
 
+/* The current replica's connection failed under a statement: the replica
+ * leaves rotation, the connection is closed before its next use, and the
+ * rest of the request goes to the primary. */
+static void replica_broke(struct conn_slot *s)
+{
+    set_state(s, CS_IDLE);
+    s->stale = 1;
+    db_replica_mark_down(tdb.cur - 1);
+    tdb.broke = 1;
+    tdb.cur = 0;
+}
+
 /* After a result on the thread's own connection: idle unless a transaction
  * (or a COPY) is still open on it. A replica's broken connection takes it
  * out of rotation and sends the rest of the request to the primary. */
@@ -319,10 +336,7 @@ static void settle_state(PGconn *conn)
     if (conn == NULL || conn != s->conn)
         return;
     if (tdb.cur > 0 && PQstatus(conn) != CONNECTION_OK) {
-        set_state(s, CS_IDLE); /* closed by the next slot_conn() of this replica */
-        db_replica_mark_down(tdb.cur - 1);
-        tdb.broke = 1;
-        tdb.cur = 0;
+        replica_broke(s);
         return;
     }
     PGTransactionStatusType ts = PQtransactionStatus(conn);
@@ -403,6 +417,9 @@ enum db_status db_result_status(PGconn *conn, const PGresult *res, const char *w
     } else {
         rc = map_sqlstate(res, state, what);
     }
+    /* a replica shutting down answers 57P0x before its socket closes */
+    if (rc == DB_UNAVAILABLE && tdb.cur > 0 && conn == tdb.slots[tdb.cur].conn)
+        replica_broke(&tdb.slots[tdb.cur]);
     count_error(rc);
     return rc;
 }
