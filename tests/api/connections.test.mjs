@@ -4,9 +4,10 @@
 // without an answer, and the refusals are counted in /metrics.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 
-import { api, openStream, startPostgres, startServer, waitUntil } from './harness.mjs';
+import { api, exptrackdPath, openStream, startPostgres, startServer, waitUntil } from './harness.mjs';
 
 // One HTTP/1.1 exchange on an open socket: resolves {status, headers, body}
 // once a whole response (Content-Length framed) arrived, or {closed: true}
@@ -161,4 +162,17 @@ describe('connection limits', () => {
             await srv.stop();
         }
     });
+});
+
+test('bad connection limits are refused at start, naming the flag', () => {
+    for (const [flag, value] of [['--max-connections', '0'], ['--max-connections', '-1'], ['--max-connections', 'many'],
+        ['--max-connections', '99999999999999999999'], ['--max-connections', ''], ['--max-connections-per-ip', '0'],
+        ['--max-connections-per-ip', '1000001'], ['--max-connections-per-ip', '12abc']]) {
+        const r = spawnSync(exptrackdPath(), ['--port', '0', flag, value], { encoding: 'utf8', timeout: 10000 });
+        assert.equal(r.status, 2, `${flag} ${JSON.stringify(value)}: ${r.stderr}`);
+        assert.ok(r.stderr.includes(flag), r.stderr);
+    }
+    const env = spawnSync(exptrackdPath(), ['--port', '0'], { encoding: 'utf8', timeout: 10000, env: { ...process.env, EXPTRACK_MAX_CONNECTIONS_PER_IP: 'x' } });
+    assert.equal(env.status, 2);
+    assert.ok(env.stderr.includes('EXPTRACK_MAX_CONNECTIONS_PER_IP'), env.stderr);
 });

@@ -6,8 +6,9 @@
 // back into rotation by itself once restarted.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 
-import { api, assertError, assertOk, client, sleep, startPostgres, startServer, uniqueName, waitUntil } from './harness.mjs';
+import { api, assertError, exptrackdPath, assertOk, client, sleep, startPostgres, startServer, uniqueName, waitUntil } from './harness.mjs';
 
 const P = '/api/2.0/mlflow';
 
@@ -175,4 +176,21 @@ describe('read replicas', () => {
         assert.deepEqual(failures, []);
         assert.ok(reads > 50 && writes > 10, `${reads} reads, ${writes} writes`);
     });
+});
+
+test('bad replica settings are refused at start, naming the flag', () => {
+    const nine = Array.from({ length: 9 }, (_, i) => ['--read-database-url', `postgresql:///r${i}`]).flat();
+    for (const args of [['--read-database-url', ''], nine, ['--read-wait', '-1'], ['--read-wait', '10001'],
+        ['--replica-max-lag', '-5'], ['--replica-max-lag', '1e9'], ['--replica-check-interval', '5'],
+        ['--replica-check-interval', '60001']]) {
+        const r = spawnSync(exptrackdPath(), ['--port', '0', ...args], { encoding: 'utf8', timeout: 10000 });
+        assert.equal(r.status, 2, `${args.slice(0, 2).join(' ')}: ${r.stderr}`);
+        assert.ok(r.stderr.includes(args[0]), r.stderr);
+    }
+    const env = spawnSync(exptrackdPath(), ['--port', '0'], {
+        encoding: 'utf8', timeout: 10000,
+        env: { ...process.env, EXPTRACK_READ_DATABASE_URL: Array.from({ length: 9 }, (_, i) => `postgresql:///r${i}`).join(' ') },
+    });
+    assert.equal(env.status, 2);
+    assert.ok(env.stderr.includes('EXPTRACK_READ_DATABASE_URL'), env.stderr);
 });
