@@ -104,14 +104,15 @@ describe('connection limits', () => {
             const kept = socks.filter((_, i) => answers[i].status === 200);
             const again = await Promise.all(kept.map((s) => exchange(s, '/health')));
             assert.deepEqual(again.map((a) => a.status), kept.map(() => 200));
-            const text = await waitUntil(async () => {
-                const t = await metrics(srv.url);
-                return metric(t, 'exptrack_http_connections_refused_total{limit="per_ip"}') >= refused.length ? t : null;
-            }, 10000, 'refusals counted');
-            assert.equal(metric(text, 'exptrack_http_connections_refused_total{limit="per_ip"}'), refused.length);
             for (const s of socks) s.destroy();
-            // closed connections leave the count: a fresh burst is admitted again
+            // closed connections leave the count (a scrape made while they
+            // close may itself be refused: waitUntil asks again)
             await waitUntil(async () => metric(await metrics(srv.url), 'exptrack_http_connections_open') <= 2, 10000, 'connections released');
+            // every refusal counted (and any scrape refused on the way)
+            const counted = metric(await metrics(srv.url), 'exptrack_http_connections_refused_total{limit="per_ip"}');
+            assert.ok(counted >= refused.length && counted < refused.length + 100, `${counted} counted, ${refused.length} seen`);
+            assert.equal(metric(await metrics(srv.url), 'exptrack_http_connections_refused_total{limit="total"}'), 0);
+            // a fresh burst is admitted again
             const second = await burst(srv.url, 100);
             assert.deepEqual(second.answers.map((a) => a.status), second.answers.map(() => 200));
             for (const s of second.socks) s.destroy();
@@ -131,7 +132,8 @@ describe('connection limits', () => {
             for (const s of socks) s.destroy();
             await waitUntil(async () => metric(await metrics(srv.url), 'exptrack_http_connections_open') <= 2, 10000, 'released');
             const text = await metrics(srv.url);
-            assert.equal(metric(text, 'exptrack_http_connections_refused_total{limit="total"}'), refused.length);
+            const counted = metric(text, 'exptrack_http_connections_refused_total{limit="total"}');
+            assert.ok(counted >= refused.length && counted < refused.length + 100, `${counted} counted, ${refused.length} seen`);
             assert.equal(metric(text, 'exptrack_http_connections_refused_total{limit="per_ip"}'), 0);
         } finally {
             await srv.stop();
