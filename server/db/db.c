@@ -240,12 +240,16 @@ static int pick_read_slot(void)
     if (tdb.min_lsn != 0) {
         long long deadline = now_ms() + db_replica_read_wait_ms();
         for (;;) {
+            int up = 0;
             for (int k = 0; k < n; k++) {
                 int i = (int)((start + (unsigned)k) % (unsigned)n);
-                if (db_replica_up(i) && slot_conn(1 + i) != NULL && replica_has_replayed(i))
+                if (!db_replica_up(i) || slot_conn(1 + i) == NULL)
+                    continue;
+                up++;
+                if (replica_has_replayed(i))
                     return 1 + i;
             }
-            if (now_ms() >= deadline)
+            if (up == 0 || now_ms() >= deadline) /* none to wait for, or waited enough */
                 break;
             struct timespec pause = {0, 2 * 1000 * 1000};
             nanosleep(&pause, NULL);
