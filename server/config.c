@@ -40,6 +40,12 @@ enum opt_id {
     OPT_WEBHOOK_WORKERS,
     OPT_WEBHOOK_KEY_FILE,
     OPT_REGISTRY_CACHE,
+    OPT_READ_DATABASE_URL,
+    OPT_READ_WAIT,
+    OPT_REPLICA_MAX_LAG,
+    OPT_REPLICA_CHECK,
+    OPT_MAX_CONNECTIONS,
+    OPT_MAX_CONNECTIONS_PER_IP,
 };
 
 /* One row per setting, the only place its flag, variable, default and help
@@ -111,6 +117,22 @@ static const struct setting settings[] = {
     {OPT_REGISTRY_CACHE, "registry-cache", "on|off", "EXPTRACK_REGISTRY_CACHE", "on", NULL,
      "keep registry reads (get-by-alias, model and version get) in\n"
      "memory, invalidated by every registry change (NOTIFY)"},
+    {OPT_READ_DATABASE_URL, "read-database-url", "URL", "EXPTRACK_READ_DATABASE_URL", NULL,
+     "none: every read on the primary",
+     "a hot standby of --database-url to serve reads (searches, gets,\n"
+     "history); repeat for more (the variable: URLs separated by spaces)"},
+    {OPT_READ_WAIT, "read-wait", "MS", "EXPTRACK_READ_WAIT", "200", NULL,
+     "how long a read carrying its client's last write position waits\n"
+     "for a replica to replay it before the primary serves it"},
+    {OPT_REPLICA_MAX_LAG, "replica-max-lag", "BYTES", "EXPTRACK_REPLICA_MAX_LAG", "16777216", NULL,
+     "a replica further behind the primary's WAL leaves rotation"},
+    {OPT_REPLICA_CHECK, "replica-check-interval", "MS", "EXPTRACK_REPLICA_CHECK_INTERVAL", "500",
+     NULL, "how often each replica's health and lag are polled"},
+    {OPT_MAX_CONNECTIONS, "max-connections", "N", "EXPTRACK_MAX_CONNECTIONS", "4096", NULL,
+     "open client connections answered; past it a request gets 503\n"
+     "with Retry-After and the connection is closed"},
+    {OPT_MAX_CONNECTIONS_PER_IP, "max-connections-per-ip", "N", "EXPTRACK_MAX_CONNECTIONS_PER_IP",
+     "2048", NULL, "the same, per client address (a proxy or NAT is one address)"},
 };
 
 #define N_SETTINGS (sizeof settings / sizeof settings[0])
@@ -154,6 +176,31 @@ static void replace_string(char **slot, const char *value)
 #define WEBHOOK_TIMEOUT_MAX_S 300
 #define WEBHOOK_RETRIES_MAX 20
 #define WEBHOOK_WORKERS_MAX 4 /* webhooks/delivery.h WEBHOOK_MAX_WORKERS */
+#define READ_WAIT_MAX_MS 10000
+#define REPLICA_CHECK_MIN_MS 10
+#define REPLICA_CHECK_MAX_MS 60000
+#define CONNECTIONS_MAX 1000000
+
+/* Adds one --read-database-url; the variable may hold several, separated
+ * by spaces. 0, or -1 when empty or past CONFIG_MAX_READ_URLS. */
+static int add_read_urls(struct config *cfg, const char *value, int split)
+{
+    const char *p = value;
+    int added = 0;
+    while (*p != '\0') {
+        size_t n = split ? strcspn(p, " \t") : strlen(p);
+        if (n > 0) {
+            if (cfg->n_read_database_urls >= CONFIG_MAX_READ_URLS)
+                return -1;
+            cfg->read_database_urls[cfg->n_read_database_urls++] = xstrndup(p, n);
+            added++;
+        }
+        p += n;
+        while (split && (*p == ' ' || *p == '\t'))
+            p++;
+    }
+    return added > 0 ? 0 : -1;
+}
 
 /* Applies one setting; prints an error naming `source` and returns -1 when bad. */
 static int apply(struct config *cfg, enum opt_id id, const char *value, const char *source)
@@ -282,6 +329,35 @@ static int apply(struct config *cfg, enum opt_id id, const char *value, const ch
     case OPT_WEBHOOK_KEY_FILE:
         replace_string(&cfg->webhook_key_file, value);
         return 0;
+    case OPT_READ_DATABASE_URL:
+        if (add_read_urls(cfg, value, strncmp(source, "--", 2) != 0) < 0)
+            goto bad;
+        return 0;
+    case OPT_READ_WAIT:
+        if (parse_long(value, 0, READ_WAIT_MAX_MS, &n) < 0)
+            goto bad;
+        cfg->read_wait_ms = (int)n;
+        return 0;
+    case OPT_REPLICA_MAX_LAG:
+        if (parse_long(value, 0, LLONG_MAX, &n) < 0)
+            goto bad;
+        cfg->replica_max_lag = n;
+        return 0;
+    case OPT_REPLICA_CHECK:
+        if (parse_long(value, REPLICA_CHECK_MIN_MS, REPLICA_CHECK_MAX_MS, &n) < 0)
+            goto bad;
+        cfg->replica_check_ms = (int)n;
+        return 0;
+    case OPT_MAX_CONNECTIONS:
+        if (parse_long(value, 1, CONNECTIONS_MAX, &n) < 0)
+            goto bad;
+        cfg->max_connections = (int)n;
+        return 0;
+    case OPT_MAX_CONNECTIONS_PER_IP:
+        if (parse_long(value, 1, CONNECTIONS_MAX, &n) < 0)
+            goto bad;
+        cfg->max_connections_per_ip = (int)n;
+        return 0;
     case OPT_WEBHOOK_WORKERS:
         if (parse_long(value, 1, WEBHOOK_WORKERS_MAX, &n) < 0)
             goto bad;
@@ -402,5 +478,7 @@ void config_cleanup(struct config *cfg)
     free(cfg->tls_key);
     free(cfg->webhook_schemes);
     free(cfg->webhook_key_file);
+    for (int i = 0; i < cfg->n_read_database_urls; i++)
+        free(cfg->read_database_urls[i]);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -4,9 +4,22 @@
  * or the handler's. */
 #include "dispatch.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "auth/auth.h"
+#include "core/xalloc.h"
+#include "db/db.h"
+#include "db/replicas.h"
 #include "ops/metrics.h"
 #include "routes.h"
+
+/* The header and cookie that carry a client's last write's WAL position
+ * (docs/api-extensions.md): a read that carries one is served by a replica
+ * that has replayed it, else by the primary. */
+#define LSN_HEADER "X-Exptrack-Lsn"
+#define LSN_COOKIE "exptrack_lsn"
 
 static enum http_match match(const char *method, const char *path, const void **route,
                              unsigned *flags)
@@ -23,14 +36,121 @@ static enum http_match match(const char *method, const char *path, const void **
     return HTTP_MATCH_FOUND;
 }
 
+/* The WAL position in the request's Cookie header, if it holds a sane one. */
+static uint64_t lsn_of_cookie(const struct request *req)
+{
+    const char *cookies = request_header(req, "Cookie");
+    uint64_t lsn = 0;
+    for (const char *p = cookies; p != NULL && *p != '\0';) {
+        while (*p == ' ' || *p == ';')
+            p++;
+        size_t n = strcspn(p, ";");
+        size_t name = strlen(LSN_COOKIE);
+        if (n > name + 1 && n < name + 1 + DB_LSN_TEXT_MAX && strncmp(p, LSN_COOKIE, name) == 0 &&
+            p[name] == '=') {
+            char value[DB_LSN_TEXT_MAX];
+            memcpy(value, p + name + 1, n - name - 1);
+            value[n - name - 1] = '\0';
+            if (db_lsn_parse(value, &lsn) < 0)
+                lsn = 0; /* a stale or foreign cookie: no wait, any replica */
+        }
+        p += n;
+    }
+    return lsn;
+}
+
+/* The WAL position a read must see: the header's (a bad one is refused),
+ * else the cookie's, else 0. -1 with r set when the header is bad. */
+static int read_position(const struct request *req, struct reply *r, uint64_t *lsn)
+{
+    const char *h = request_header(req, LSN_HEADER);
+    *lsn = 0;
+    if (h == NULL) {
+        *lsn = lsn_of_cookie(req);
+        return 0;
+    }
+    if (strlen(h) >= DB_LSN_TEXT_MAX || db_lsn_parse(h, lsn) < 0) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "header %s must be a WAL position such as 0/16B3748 (two hex numbers of at "
+                    "most 8 digits), got '%.40s'",
+                    LSN_HEADER, h);
+        return -1;
+    }
+    return 0;
+}
+
+/* Runs a READS_REPLICA route's handler with its statements on a replica
+ * (db.h picks one); a read a replica broke under runs again on the primary. */
+static void run_read(const struct route *rt, const struct request *req, struct reply *r)
+{
+    uint64_t lsn;
+    if (read_position(req, r, &lsn) < 0)
+        return;
+    db_route_read(lsn);
+    rt->handler(req, r);
+    if (db_route_failed() && r->status >= 500 && r->finish == NULL && r->stream == NULL) {
+        reply_cleanup(r);
+        reply_init(r);
+        db_route_primary();
+        rt->handler(req, r);
+    }
+    db_route_primary();
+}
+
+/* Tells the client the WAL position its acknowledged write reached, as a
+ * header and a cookie (docs/api-extensions.md). */
+static void tell_position(struct reply *r)
+{
+    char lsn[DB_LSN_TEXT_MAX], cookie[DB_LSN_TEXT_MAX + 64];
+    if (r->status < 200 || r->status >= 300 || db_write_lsn(lsn, sizeof lsn) != DB_OK)
+        return;
+    reply_header(r, LSN_HEADER, lsn);
+    snprintf(cookie, sizeof cookie, "%s=%s; Path=/; Max-Age=300; SameSite=Lax; HttpOnly",
+             LSN_COOKIE, lsn);
+    reply_header(r, "Set-Cookie", cookie);
+}
+
+/* A deferred write's own finish, then its position. */
+struct position_finish {
+    reply_finish_fn finish;
+    void *state;
+};
+
+static void finish_then_tell(void *state, struct reply *r)
+{
+    struct position_finish *pf = state;
+    pf->finish(pf->state, r);
+    free(pf);
+    tell_position(r);
+}
+
+static int is_write(const char *method)
+{
+    return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
 static int handle(const void *route, struct request *req, struct reply *r)
 {
     const struct route *rt = route;
     if (auth_request(req, rt, r) != 0) /* hosts, origins, credentials, rules */
         return -1;
-    rt->handler(req, r);
+    if (rt->reads == READS_REPLICA && db_replicas_in_use())
+        run_read(rt, req, r);
+    else
+        rt->handler(req, r);
     if (r->finish == NULL) /* deferred replies are of unaudited routes */
         auth_after(req, rt, r);
+    if (rt->reads == READS_PRIMARY && db_replicas_in_use() && is_write(req->method)) {
+        if (r->finish == NULL) {
+            tell_position(r);
+        } else { /* the write commits later: its position is known after */
+            struct position_finish *pf = xmalloc(sizeof *pf);
+            pf->finish = r->finish;
+            pf->state = r->finish_state;
+            r->finish = finish_then_tell;
+            r->finish_state = pf;
+        }
+    }
     return 0;
 }
 

@@ -16,6 +16,7 @@
 #include "routes.h"
 #include "artifacts/api.h"
 #include "db/db.h"
+#include "db/replicas.h"
 #include "artifacts/gc.h"
 #include "events/change_feed.h"
 #include "tracking/group_commit.h"
@@ -169,9 +170,19 @@ int main(int argc, char **argv)
         conninfo = embedded_conninfo;
     }
     db_configure(conninfo, cfg.statement_timeout_ms);
+    struct db_replica_options ro = {.urls = (const char *const *)cfg.read_database_urls,
+                                    .n = cfg.n_read_database_urls,
+                                    .max_lag_bytes = cfg.replica_max_lag,
+                                    .read_wait_ms = cfg.read_wait_ms,
+                                    .check_interval_ms = cfg.replica_check_ms,
+                                    .primary_conn = conninfo};
+    if (db_replicas_configure(&ro) < 0)
+        goto out;
     if (prepare_database() < 0)
         goto out;
     db_thread_close();
+    if (db_replicas_start() < 0) /* reads: the replicas' health and lag */
+        goto out;
     read_cache_configure(cfg.registry_cache);
     struct notify_registry_hooks hooks = {.listening = read_cache_listening,
                                           .changed = read_cache_invalidate};
@@ -206,6 +217,8 @@ int main(int argc, char **argv)
                                 .tls_cert_pem = tls_cert,
                                 .tls_key_pem = tls_key,
                                 .header_timeout_s = cfg.header_timeout_s,
+                                .max_connections = cfg.max_connections,
+                                .max_connections_per_ip = cfg.max_connections_per_ip,
                                 .dispatch = &dispatch_routes};
     server = http_start(&opts);
     if (server == NULL)
@@ -228,6 +241,7 @@ out:
     webhook_delivery_stop();
     notify_stop(); /* ends open streams, so the HTTP server can stop */
     http_stop(server);
+    db_replicas_stop();
     if (embedded_conninfo != NULL)
         pg_embedded_stop();
     free(embedded_conninfo);

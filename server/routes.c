@@ -13,6 +13,10 @@
 #include "tracking/api.h"
 #include "webhooks/api.h"
 
+/* A row may leave out its last fields (reads: READS_PRIMARY), so that
+ * adding a field does not touch every row. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 static const struct route table[] = {
     {"GET", MOUNT_ROOT, "/health", api_health, BODY_NONE, NULL, PERM_PUBLIC, TARGET_NONE},
     {"GET", MOUNT_ROOT, "/version", api_version, BODY_NONE, NULL, PERM_USER, TARGET_NONE},
@@ -28,9 +32,9 @@ static const struct route table[] = {
     {"POST", MOUNT_API, "/mlflow/experiments/create", api_experiments_create, BODY_JSON, NULL,
      PERM_USER, TARGET_NEW_EXPERIMENT},
     {"GET", MOUNT_API, "/mlflow/experiments/get", api_experiments_get, BODY_NONE, NULL, PERM_READ,
-     TARGET_EXPERIMENT_ID},
+     TARGET_EXPERIMENT_ID, READS_REPLICA},
     {"GET", MOUNT_API, "/mlflow/experiments/get-by-name", api_experiments_get_by_name, BODY_NONE,
-     NULL, PERM_READ, TARGET_EXPERIMENT_NAME},
+     NULL, PERM_READ, TARGET_EXPERIMENT_NAME, READS_REPLICA},
     {"POST", MOUNT_API, "/mlflow/experiments/update", api_experiments_update, BODY_JSON, NULL,
      PERM_EDIT, TARGET_EXPERIMENT_ID},
     {"POST", MOUNT_API, "/mlflow/experiments/delete", api_experiments_delete, BODY_JSON, NULL,
@@ -38,9 +42,9 @@ static const struct route table[] = {
     {"POST", MOUNT_API, "/mlflow/experiments/restore", api_experiments_restore, BODY_JSON, NULL,
      PERM_MANAGE, TARGET_EXPERIMENT_ID},
     {"POST", MOUNT_API, "/mlflow/experiments/search", api_experiments_search, BODY_JSON, NULL,
-     PERM_USER, TARGET_NONE},
+     PERM_USER, TARGET_NONE, READS_REPLICA},
     {"GET", MOUNT_API, "/mlflow/experiments/search", api_experiments_search, BODY_NONE, NULL,
-     PERM_USER, TARGET_NONE},
+     PERM_USER, TARGET_NONE, READS_REPLICA},
     {"POST", MOUNT_API, "/mlflow/experiments/set-experiment-tag", api_experiments_set_tag,
      BODY_JSON, NULL, PERM_EDIT, TARGET_EXPERIMENT_ID},
     {"POST", MOUNT_API, "/mlflow/experiments/delete-experiment-tag", api_experiments_delete_tag,
@@ -48,7 +52,8 @@ static const struct route table[] = {
 
     {"POST", MOUNT_API, "/mlflow/runs/create", api_runs_create, BODY_JSON, NULL, PERM_EDIT,
      TARGET_EXPERIMENT_ID},
-    {"GET", MOUNT_API, "/mlflow/runs/get", api_runs_get, BODY_NONE, NULL, PERM_READ, TARGET_RUN_ID},
+    {"GET", MOUNT_API, "/mlflow/runs/get", api_runs_get, BODY_NONE, NULL, PERM_READ, TARGET_RUN_ID,
+     READS_REPLICA},
     {"POST", MOUNT_API, "/mlflow/runs/update", api_runs_update, BODY_JSON, NULL, PERM_EDIT,
      TARGET_RUN_ID},
     {"POST", MOUNT_API, "/mlflow/runs/delete", api_runs_delete, BODY_JSON, NULL, PERM_MANAGE,
@@ -56,7 +61,7 @@ static const struct route table[] = {
     {"POST", MOUNT_API, "/mlflow/runs/restore", api_runs_restore, BODY_JSON, NULL, PERM_MANAGE,
      TARGET_RUN_ID},
     {"POST", MOUNT_API, "/mlflow/runs/search", api_runs_search, BODY_JSON, NULL, PERM_USER,
-     TARGET_NONE},
+     TARGET_NONE, READS_REPLICA},
     {"POST", MOUNT_API, "/mlflow/runs/set-tag", api_runs_set_tag, BODY_JSON, NULL, PERM_EDIT,
      TARGET_RUN_ID},
     {"POST", MOUNT_API, "/mlflow/runs/delete-tag", api_runs_delete_tag, BODY_JSON, NULL, PERM_EDIT,
@@ -74,17 +79,18 @@ static const struct route table[] = {
      TARGET_RUN_ID},
 
     {"GET", MOUNT_API, "/mlflow/metrics/get-history", api_metrics_get_history, BODY_NONE, NULL,
-     PERM_READ, TARGET_RUN_ID},
+     PERM_READ, TARGET_RUN_ID, READS_REPLICA},
     {"GET", MOUNT_API, "/mlflow/metrics/get-history-bulk-interval",
-     api_metrics_get_history_bulk_interval, BODY_NONE, NULL, PERM_READ, TARGET_RUN_IDS},
+     api_metrics_get_history_bulk_interval, BODY_NONE, NULL, PERM_READ, TARGET_RUN_IDS,
+     READS_REPLICA},
     {"GET", MOUNT_API, "/exptrack/metrics/history", api_exptrack_metrics_history, BODY_NONE, NULL,
-     PERM_READ, TARGET_RUN_IDS},
+     PERM_READ, TARGET_RUN_IDS, READS_REPLICA},
     {"GET", MOUNT_API, "/exptrack/experiments/keys", api_exptrack_experiment_keys, BODY_NONE, NULL,
-     PERM_READ, TARGET_EXPERIMENT_IDS},
+     PERM_READ, TARGET_EXPERIMENT_IDS, READS_REPLICA},
     /* live updates; the handler checks READ on every watched experiment */
     {"GET", MOUNT_API, "/exptrack/stream", api_stream, BODY_NONE, NULL, PERM_USER, TARGET_NONE},
     {"GET", MOUNT_API, "/exptrack/experiments/stats", api_exptrack_experiment_stats, BODY_NONE,
-     NULL, PERM_USER, TARGET_NONE},
+     NULL, PERM_USER, TARGET_NONE, READS_REPLICA},
     {"POST", MOUNT_API, "/exptrack/runs/purge", api_exptrack_runs_purge, BODY_JSON, NULL,
      PERM_ADMIN, TARGET_NONE},
 

@@ -70,6 +70,13 @@ enum route_target {
                           */
 };
 
+/* Where a route's statements run when replicas are configured
+ * (--read-database-url). Rows that leave the field out read the primary. */
+enum route_reads {
+    READS_PRIMARY = 0, /* writes, and anything that must see a write at once */
+    READS_REPLICA,     /* a pure read: a replica that has replayed the client's last write */
+};
+
 struct route {
     const char *method;
     enum route_mount mount;
@@ -79,6 +86,7 @@ struct route {
     const struct upload_ops *upload; /* BODY_STREAM only */
     enum route_perm perm;            /* who may call it */
     enum route_target target;        /* which experiment or model perm applies to */
+    enum route_reads reads;          /* left out (READS_PRIMARY) by most rows */
 };
 
 /* Outcome of matching a request line against the table. */

@@ -14,10 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "conn_limit.h"
 #include "framing.h"
 #include "jsonalloc.h"
 #include "jsonx.h"
@@ -39,8 +41,12 @@ struct http_server {
     int port;
     int tls;
     int header_timeout_s;
+    int max_connections, max_connections_per_ip;
     struct worker reaper; /* cuts connections past their header deadline */
 };
+
+/* Requests refused because their connection was past a limit. */
+static atomic_ulong refused_total, refused_per_ip;
 
 /* The wake handle of a request (wake.h). conn is cleared, under mu, when
  * the request ends, so late wake-ups from other threads do nothing. */
@@ -464,11 +470,13 @@ static void set_request_id(struct MHD_Connection *conn, char *out)
  * handed over is not cut. */
 struct guard {
     int fd;
-    int armed;                /* waiting for a request's headers */
-    int in_body;              /* between a request's headers and its last body byte */
-    int eof_looks;            /* reaper passes in a row that saw the client's EOF */
-    int cut;                  /* already shut down */
-    struct timespec deadline; /* CLOCK_MONOTONIC */
+    int armed;                 /* waiting for a request's headers */
+    int in_body;               /* between a request's headers and its last body byte */
+    int eof_looks;             /* reaper passes in a row that saw the client's EOF */
+    int cut;                   /* already shut down */
+    struct timespec deadline;  /* CLOCK_MONOTONIC */
+    struct conn_addr addr;     /* the client's, for the per-address count */
+    enum conn_verdict verdict; /* admitted (counted), or which limit it is past */
     struct guard *prev, *next;
 };
 
@@ -496,11 +504,18 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *info =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        if (info == NULL || srv->header_timeout_s <= 0)
+        if (info == NULL)
             return;
         g = xcalloc(1, sizeof *g);
         g->fd = info->connect_fd;
-        arm_guard(g, srv->header_timeout_s);
+        const union MHD_ConnectionInfo *peer =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        conn_addr_of(peer != NULL ? peer->client_addr : NULL, &g->addr);
+        /* past a limit the connection is still served, with a 503 to its
+         * first request (a close here would leave the client guessing) */
+        g->verdict = conn_limit_enter(&g->addr);
+        if (srv->header_timeout_s > 0)
+            arm_guard(g, srv->header_timeout_s);
         pthread_mutex_lock(&guards_mu);
         g->next = guards;
         if (guards != NULL)
@@ -520,6 +535,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     if (g->next != NULL)
         g->next->prev = g->prev;
     pthread_mutex_unlock(&guards_mu);
+    if (g->verdict == CONN_ADMITTED)
+        conn_limit_leave(&g->addr);
     free(g);
     *socket_context = NULL;
 }
@@ -563,7 +580,8 @@ static void guard_request_done(struct MHD_Connection *conn, struct http_server *
     if (g == NULL)
         return;
     pthread_mutex_lock(&guards_mu);
-    arm_guard(g, KEEPALIVE_IDLE_S + srv->header_timeout_s);
+    if (srv->header_timeout_s > 0)
+        arm_guard(g, KEEPALIVE_IDLE_S + srv->header_timeout_s);
     g->in_body = 0;
     g->eof_looks = 0;
     pthread_mutex_unlock(&guards_mu);
@@ -685,6 +703,28 @@ static int check_framing(struct http_server *srv, struct MHD_Connection *conn, c
 static enum MHD_Result respond(struct http_server *srv, struct MHD_Connection *conn,
                                const char *url, const char *method, struct req_ctx *ctx);
 
+/* A connection opened past a limit: its request gets 503 with Retry-After
+ * in the contract's error shape, and the connection is closed after it
+ * (libexptrack and most clients retry those). Returns -1 when refused. */
+static int refuse_over_limit(struct http_server *srv, struct MHD_Connection *conn,
+                             struct req_ctx *ctx)
+{
+    struct guard *g = connection_guard(conn);
+    if (g == NULL || g->verdict == CONN_ADMITTED)
+        return 0;
+    int per_ip = g->verdict == CONN_OVER_PER_IP;
+    atomic_fetch_add_explicit(per_ip ? &refused_per_ip : &refused_total, 1, memory_order_relaxed);
+    reply_error(&ctx->reply, ERR_TEMPORARILY_UNAVAILABLE,
+                "too many open connections (%s limit %d, --max-connections%s): close idle ones "
+                "or retry later",
+                per_ip ? "per-address" : "server",
+                per_ip ? srv->max_connections_per_ip : srv->max_connections,
+                per_ip ? "-per-ip" : "");
+    ctx->reply.retry_after = 1;
+    reply_header(&ctx->reply, "Connection", "close");
+    return -1;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **con_cls)
@@ -703,6 +743,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             ctx->flags = 0;
         *con_cls = ctx;
         guard_headers_done(conn);
+        if (refuse_over_limit(srv, conn, ctx) < 0) {
+            ctx->refused = 1;
+            return respond(srv, conn, url, method, ctx);
+        }
         if (check_framing(srv, conn, version, ctx) < 0) {
             /* answered before the body: libmicrohttpd sends no 100
              * Continue, reads nothing more and closes the connection */
@@ -897,6 +941,44 @@ static int resolve(const char *host, int port, struct sockaddr_storage *out, soc
     return 0;
 }
 
+/* Descriptors kept for everything but client connections: PostgreSQL
+ * connections, artifact files, the log, libmicrohttpd's own. */
+#define FD_RESERVE 256
+#define DEFAULT_MAX_CONNECTIONS 4096
+#define DEFAULT_MAX_CONNECTIONS_PER_IP 2048
+
+/* How many client sockets libmicrohttpd may hold: the open-file limit
+ * (raised to its hard limit first) less the reserve. exptrackd's own
+ * limits sit at most at half of it, so connections past them still get a
+ * socket and their 503 instead of libmicrohttpd's silent close. */
+static unsigned socket_budget(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 1024 - FD_RESERVE;
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit up = {rl.rlim_max, rl.rlim_max};
+        if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 1048576)
+            up.rlim_cur = 1048576;
+        if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+            rl.rlim_cur = up.rlim_cur;
+    }
+    rlim_t cur = rl.rlim_cur == RLIM_INFINITY ? 1048576 : rl.rlim_cur;
+    if (cur <= 2 * FD_RESERVE)
+        return (unsigned)(cur / 2);
+    return (unsigned)(cur - FD_RESERVE);
+}
+
+/* Caps a configured limit at half the socket budget, saying so. */
+static int fit_limit(int want, unsigned budget, const char *flag)
+{
+    if ((unsigned)want <= budget / 2)
+        return want;
+    log_warn("http: %s %d lowered to %u by the open-file limit (ulimit -n)", flag, want,
+             budget / 2);
+    return (int)(budget / 2);
+}
+
 struct http_server *http_start(const struct http_options *opts)
 {
     struct sockaddr_storage addr;
@@ -921,6 +1003,15 @@ struct http_server *http_start(const struct http_options *opts)
     srv->max_body = opts->max_body;
     srv->header_timeout_s = opts->header_timeout_s;
     srv->tls = opts->tls_cert_pem != NULL;
+    unsigned budget = socket_budget();
+    srv->max_connections =
+        fit_limit(opts->max_connections > 0 ? opts->max_connections : DEFAULT_MAX_CONNECTIONS,
+                  budget, "--max-connections");
+    srv->max_connections_per_ip =
+        fit_limit(opts->max_connections_per_ip > 0 ? opts->max_connections_per_ip
+                                                   : DEFAULT_MAX_CONNECTIONS_PER_IP,
+                  budget, "--max-connections-per-ip");
+    conn_limit_configure(srv->max_connections, srv->max_connections_per_ip);
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
@@ -929,10 +1020,11 @@ struct http_server *http_start(const struct http_options *opts)
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)KEEPALIVE_IDLE_S, MHD_OPTION_UNESCAPE_CALLBACK,
         unescape,
         /* request line, query arguments and headers must fit here (431 past
-         * it; on_uri refuses what would not); per-IP cap on connections so
-         * one client cannot take every socket */
+         * it; on_uri refuses what would not). libmicrohttpd's connection
+         * limit is the whole socket budget and it has no per-IP limit: the
+         * limits are exptrackd's own (conn_limit.h), answered with 503. */
         NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_POOL_BYTES,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, budget, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (srv->daemon == NULL) {
         log_error("cannot listen on %s port %d (address in use, or not allowed)", opts->host,
                   opts->port);
@@ -956,6 +1048,13 @@ struct http_server *http_start(const struct http_options *opts)
 int http_port(const struct http_server *s)
 {
     return s->port;
+}
+
+void http_conn_stats(struct http_conn_stats *out)
+{
+    out->open = conn_limit_open();
+    out->refused_total = atomic_load_explicit(&refused_total, memory_order_relaxed);
+    out->refused_per_ip = atomic_load_explicit(&refused_per_ip, memory_order_relaxed);
 }
 
 void http_stop(struct http_server *s)

@@ -67,11 +67,14 @@ struct http_options {
     int threads;
     enum http_event_loop event_loop;
     size_t max_body;
-    const char *tls_cert_pem; /* PEM certificate chain; NULL: plain HTTP */
-    const char *tls_key_pem;  /* PEM private key, with tls_cert_pem */
-    int header_timeout_s;     /* close a connection whose request headers are not complete
-                                 this many seconds after it opened or its last request
-                                 ended (plus the idle allowance); 0: never */
+    const char *tls_cert_pem;   /* PEM certificate chain; NULL: plain HTTP */
+    const char *tls_key_pem;    /* PEM private key, with tls_cert_pem */
+    int header_timeout_s;       /* close a connection whose request headers are not complete
+                                   this many seconds after it opened or its last request
+                                   ended (plus the idle allowance); 0: never */
+    int max_connections;        /* open connections answered; a request on one past it gets
+                                   503 + Retry-After and a close (0: the default, 4096) */
+    int max_connections_per_ip; /* the same per client address (0: the default, 2048) */
     const struct http_dispatch *dispatch; /* the layers above; not copied, must outlive the
                                              server */
 };
@@ -85,5 +88,17 @@ int http_port(const struct http_server *s);
 
 /* Stops accepting, lets in-flight requests finish, frees the server. */
 void http_stop(struct http_server *s);
+
+/* The connection limits as /metrics shows them: connections open and
+ * counted against the limits, and requests refused with 503 because their
+ * connection was past the total or the per-address limit, since start. */
+struct http_conn_stats {
+    long open;
+    unsigned long refused_total;
+    unsigned long refused_per_ip;
+};
+
+/* Fills *out. Thread-safe. */
+void http_conn_stats(struct http_conn_stats *out);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "replicas.h"
 
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 2000
@@ -39,7 +40,8 @@ enum conn_state {
 };
 static atomic_long state_count[CS__COUNT];
 
-struct thread_db {
+/* One connection of a thread: to the primary (slot 0) or a replica. */
+struct conn_slot {
     PGconn *conn;
     long long retry_at_ms; /* no reconnect attempt before this time */
     int backoff_ms;
@@ -48,17 +50,30 @@ struct thread_db {
      * pointer; emptied whenever a new connection is opened */
     const char *prepared[DB_MAX_PREPARED];
     int nprepared;
+    int stale; /* its server went away under a statement: reopen before reuse */
+};
+
+/* A thread's connections, and where its statements go now. */
+struct thread_db {
+    struct conn_slot slots[1 + DB_MAX_REPLICAS]; /* 0: the primary; 1 + i: replica i */
+    int cur;                                     /* the slot statements use */
+    int read_mode;    /* db_route_read: the next db_conn() may pick a replica */
+    int chosen;       /* the read's slot is picked */
+    int broke;        /* a replica's connection broke during this read */
+    uint64_t min_lsn; /* the read must see at least this WAL position */
+    unsigned rotor;   /* spreads this thread's reads over the replicas */
+    int key_set;      /* close_at_exit is registered for this thread */
 };
 
 static __thread struct thread_db tdb;
 
-static void set_state(enum conn_state s)
+static void set_state(struct conn_slot *s, enum conn_state st)
 {
-    if (tdb.state == s)
+    if (s->state == st)
         return;
-    atomic_fetch_sub_explicit(&state_count[tdb.state], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&state_count[s], 1, memory_order_relaxed);
-    tdb.state = s;
+    atomic_fetch_sub_explicit(&state_count[s->state], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&state_count[st], 1, memory_order_relaxed);
+    s->state = st;
 }
 
 static void count_error(enum db_status st)
@@ -72,11 +87,19 @@ static void count_error(enum db_status st)
 static pthread_key_t close_key;
 static pthread_once_t close_key_once = PTHREAD_ONCE_INIT;
 
-static void close_at_exit(void *conn)
+static void close_slot(struct conn_slot *s)
 {
-    PQfinish(conn);
-    tdb.conn = NULL;
-    set_state(CS_NONE);
+    PQfinish(s->conn);
+    s->conn = NULL;
+    set_state(s, CS_NONE);
+}
+
+static void close_at_exit(void *arg)
+{
+    struct thread_db *t = arg;
+    for (size_t i = 0; i < sizeof t->slots / sizeof t->slots[0]; i++)
+        close_slot(&t->slots[i]);
+    t->key_set = 0;
 }
 
 static void make_close_key(void)
@@ -106,11 +129,11 @@ static void ignore_notice(void *arg, const char *message)
 }
 
 /* Opens a connection with the session settings every statement relies on. */
-static PGconn *open_conn(void)
+static PGconn *open_conn(const char *conninfo)
 {
     char timeout[128];
     const char *keys[] = {"dbname", "connect_timeout", "application_name", "options", NULL};
-    const char *vals[] = {db_conninfo, "5", "exptrackd", timeout, NULL};
+    const char *vals[] = {conninfo, "5", "exptrackd", timeout, NULL};
 
     /* jit off: exptrackd's statements are short reads and writes on large
      * tables, where the planner's cost threshold turns JIT on and its
@@ -130,61 +153,204 @@ static PGconn *open_conn(void)
     return conn;
 }
 
-/* Closes the thread's connection (broken, or out of step with it): the next
- * db_conn() opens a fresh one. */
-static void drop_conn(void)
+/* Closes conn, one of the thread's connections (broken, or out of step
+ * with it): the next db_conn() for its server opens a fresh one. */
+static void drop_conn(PGconn *conn)
 {
-    PQfinish(tdb.conn);
-    tdb.conn = NULL;
-    set_state(CS_NONE);
-    pthread_once(&close_key_once, make_close_key);
-    pthread_setspecific(close_key, NULL);
+    for (size_t i = 0; i < sizeof tdb.slots / sizeof tdb.slots[0]; i++)
+        if (tdb.slots[i].conn == conn && conn != NULL)
+            close_slot(&tdb.slots[i]);
+}
+
+/* The connection of slot i, opened if needed (with backoff); NULL while
+ * its server is unreachable. */
+static PGconn *slot_conn(int i)
+{
+    struct conn_slot *s = &tdb.slots[i];
+    if (s->stale) {
+        close_slot(s);
+        s->stale = 0;
+    }
+    if (s->conn != NULL && PQstatus(s->conn) == CONNECTION_OK) {
+        set_state(s, CS_BUSY);
+        return s->conn;
+    }
+    if (s->conn != NULL)
+        close_slot(s);
+    long long now = now_ms();
+    if (now < s->retry_at_ms)
+        return NULL;
+    s->conn = open_conn(i == 0 ? db_conninfo : db_replica_conninfo(i - 1));
+    if (s->conn == NULL) {
+        atomic_fetch_add_explicit(&connect_failures, 1, memory_order_relaxed);
+        set_state(s, CS_BACKOFF);
+        s->backoff_ms = s->backoff_ms == 0 ? BACKOFF_MIN_MS : s->backoff_ms * 2;
+        if (s->backoff_ms > BACKOFF_MAX_MS)
+            s->backoff_ms = BACKOFF_MAX_MS;
+        s->retry_at_ms = now + s->backoff_ms;
+        return NULL;
+    }
+    set_state(s, CS_BUSY);
+    s->backoff_ms = 0;
+    s->retry_at_ms = 0;
+    s->nprepared = 0;
+    if (!tdb.key_set) {
+        pthread_once(&close_key_once, make_close_key);
+        pthread_setspecific(close_key, &tdb);
+        tdb.key_set = 1;
+    }
+    return s->conn;
+}
+
+/* Whether replica i (connected on its slot) has replayed tdb.min_lsn. */
+static int replica_has_replayed(int i)
+{
+    char lsn[DB_LSN_TEXT_MAX];
+    db_lsn_format(tdb.min_lsn, lsn);
+    const char *params[] = {lsn};
+    PGconn *c = tdb.slots[1 + i].conn;
+    PGresult *r = PQexecParams(c, "SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", 1, NULL, params,
+                               NULL, NULL, 0);
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+             strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    if (PQstatus(c) != CONNECTION_OK) {
+        close_slot(&tdb.slots[1 + i]);
+        db_replica_mark_down(i);
+    } else {
+        set_state(&tdb.slots[1 + i], CS_IDLE);
+    }
+    return ok;
+}
+
+/* The slot a read goes to: a replica in rotation that has replayed the
+ * read's WAL position (waiting up to the configured bound for one to get
+ * there), else the primary. */
+static int pick_read_slot(void)
+{
+    int n = db_replica_count();
+    if (n == 0)
+        return 0;
+    unsigned start = tdb.rotor++;
+    for (int k = 0; k < n; k++) {
+        int i = (int)((start + (unsigned)k) % (unsigned)n);
+        if (db_replica_usable(i, tdb.min_lsn) && slot_conn(1 + i) != NULL)
+            return 1 + i;
+    }
+    if (tdb.min_lsn != 0) {
+        long long deadline = now_ms() + db_replica_read_wait_ms();
+        for (;;) {
+            int up = 0;
+            for (int k = 0; k < n; k++) {
+                int i = (int)((start + (unsigned)k) % (unsigned)n);
+                if (!db_replica_up(i) || slot_conn(1 + i) == NULL)
+                    continue;
+                up++;
+                if (replica_has_replayed(i))
+                    return 1 + i;
+            }
+            if (up == 0 || now_ms() >= deadline) /* none to wait for, or waited enough */
+                break;
+            struct timespec pause = {0, 2 * 1000 * 1000};
+            nanosleep(&pause, NULL);
+        }
+    }
+    return 0;
+}
+
+/* Whether slot i has no statement or transaction open. */
+static int slot_idle(int i)
+{
+    PGconn *c = tdb.slots[i].conn;
+    return c == NULL || PQstatus(c) != CONNECTION_OK || PQtransactionStatus(c) == PQTRANS_IDLE;
 }
 
 PGconn *db_conn(void)
 {
-    if (tdb.conn != NULL && PQstatus(tdb.conn) == CONNECTION_OK) {
-        set_state(CS_BUSY);
-        return tdb.conn;
+    /* A read that ended on a replica with a transaction still open (a
+     * streamed history reply reads its pages after the handler returned)
+     * stays there until it closes; then the thread is the primary's again. */
+    if (!tdb.read_mode && tdb.cur != 0 && slot_idle(tdb.cur))
+        tdb.cur = 0;
+    if (tdb.read_mode && !tdb.chosen) {
+        tdb.chosen = 1;
+        tdb.cur = pick_read_slot();
+        db_replica_count_read(tdb.cur - 1);
     }
-    if (tdb.conn != NULL)
-        drop_conn();
-    long long now = now_ms();
-    if (now < tdb.retry_at_ms)
-        return NULL;
-    tdb.conn = open_conn();
-    if (tdb.conn == NULL) {
-        atomic_fetch_add_explicit(&connect_failures, 1, memory_order_relaxed);
-        set_state(CS_BACKOFF);
-        tdb.backoff_ms = tdb.backoff_ms == 0 ? BACKOFF_MIN_MS : tdb.backoff_ms * 2;
-        if (tdb.backoff_ms > BACKOFF_MAX_MS)
-            tdb.backoff_ms = BACKOFF_MAX_MS;
-        tdb.retry_at_ms = now + tdb.backoff_ms;
-        return NULL;
-    }
-    set_state(CS_BUSY);
-    tdb.backoff_ms = 0;
-    tdb.retry_at_ms = 0;
-    tdb.nprepared = 0;
-    pthread_once(&close_key_once, make_close_key);
-    pthread_setspecific(close_key, tdb.conn);
-    return tdb.conn;
+    return slot_conn(tdb.cur);
+}
+
+void db_route_read(uint64_t min_lsn)
+{
+    tdb.read_mode = 1;
+    tdb.chosen = 0;
+    tdb.broke = 0;
+    tdb.min_lsn = min_lsn;
+}
+
+void db_route_primary(void)
+{
+    tdb.read_mode = 0;
+    tdb.chosen = 0;
+    if (slot_idle(tdb.cur))
+        tdb.cur = 0;
+}
+
+int db_route_failed(void)
+{
+    return tdb.broke;
+}
+
+int db_replicas_in_use(void)
+{
+    return db_replica_count() > 0;
+}
+
+enum db_status db_write_lsn(char *out, size_t n)
+{
+    PGresult *res = NULL;
+    int saved = tdb.cur;
+    tdb.cur = 0;
+    enum db_status st = db_exec("SELECT pg_current_wal_lsn()::text", 0, NULL, &res);
+    tdb.cur = saved;
+    if (st == DB_OK)
+        snprintf(out, n, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return st;
+}
+
+/* The current replica's connection failed under a statement: the replica
+ * leaves rotation, the connection is closed before its next use, and the
+ * rest of the request goes to the primary. */
+static void replica_broke(struct conn_slot *s)
+{
+    set_state(s, CS_IDLE);
+    s->stale = 1;
+    db_replica_mark_down(tdb.cur - 1);
+    tdb.broke = 1;
+    tdb.cur = 0;
 }
 
 /* After a result on the thread's own connection: idle unless a transaction
- * (or a COPY) is still open on it. */
+ * (or a COPY) is still open on it. A replica's broken connection takes it
+ * out of rotation and sends the rest of the request to the primary. */
 static void settle_state(PGconn *conn)
 {
-    if (conn == NULL || conn != tdb.conn)
+    struct conn_slot *s = &tdb.slots[tdb.cur];
+    if (conn == NULL || conn != s->conn)
         return;
+    if (tdb.cur > 0 && PQstatus(conn) != CONNECTION_OK) {
+        replica_broke(s);
+        return;
+    }
     PGTransactionStatusType ts = PQtransactionStatus(conn);
-    set_state(ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR || ts == PQTRANS_ACTIVE ? CS_BUSY
-                                                                                     : CS_IDLE);
+    set_state(s, ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR || ts == PQTRANS_ACTIVE ? CS_BUSY
+                                                                                        : CS_IDLE);
 }
 
 void db_thread_close(void)
 {
-    drop_conn();
+    close_at_exit(&tdb);
 }
 
 enum db_status db_ping(void)
@@ -255,6 +421,9 @@ enum db_status db_result_status(PGconn *conn, const PGresult *res, const char *w
     } else {
         rc = map_sqlstate(res, state, what);
     }
+    /* a replica shutting down answers 57P0x before its socket closes */
+    if (rc == DB_UNAVAILABLE && tdb.cur > 0 && conn == tdb.slots[tdb.cur].conn)
+        replica_broke(&tdb.slots[tdb.cur]);
     count_error(rc);
     return rc;
 }
@@ -286,8 +455,9 @@ enum db_status db_exec(const char *sql, int nparams, const char *const *params, 
 /* Whether name is prepared on the thread's current connection. */
 static int is_prepared(const char *name)
 {
-    for (int i = 0; i < tdb.nprepared; i++)
-        if (tdb.prepared[i] == name)
+    const struct conn_slot *s = &tdb.slots[tdb.cur];
+    for (int i = 0; i < s->nprepared; i++)
+        if (s->prepared[i] == name)
             return 1;
     return 0;
 }
@@ -297,9 +467,10 @@ enum db_status db_exec_prepared(const char *name, const char *sql, int nparams,
 {
     if (res != NULL)
         *res = NULL;
-    if (tdb.nprepared >= DB_MAX_PREPARED && !is_prepared(name))
-        return db_exec(sql, nparams, params, res);
     PGconn *conn = db_conn();
+    struct conn_slot *slot = &tdb.slots[tdb.cur];
+    if (conn != NULL && slot->nprepared >= DB_MAX_PREPARED && !is_prepared(name))
+        return db_exec(sql, nparams, params, res);
     if (conn == NULL) {
         count_error(DB_UNAVAILABLE);
         return DB_UNAVAILABLE;
@@ -310,7 +481,7 @@ enum db_status db_exec_prepared(const char *name, const char *sql, int nparams,
         PQclear(p);
         if (st != DB_OK)
             return st;
-        tdb.prepared[tdb.nprepared++] = name;
+        slot->prepared[slot->nprepared++] = name;
     }
     PGresult *r = PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0);
     enum db_status st = db_result_status(conn, r, sql);
@@ -366,7 +537,7 @@ enum db_status db_exec_pair(const char *sql1, int n1, const char *const *p1, PGr
         PQsendQueryParams(conn, sql2, n2, NULL, p2, NULL, NULL, 0) != 1 ||
         PQpipelineSync(conn) != 1) {
         log_warn("database pipeline failed to send: %s", PQerrorMessage(conn));
-        drop_conn();
+        drop_conn(conn);
         count_error(DB_UNAVAILABLE);
         return DB_UNAVAILABLE;
     }
@@ -377,7 +548,7 @@ enum db_status db_exec_pair(const char *sql1, int n1, const char *const *p1, PGr
     PQclear(sync);
     if (!synced || PQexitPipelineMode(conn) != 1) {
         log_warn("database pipeline out of step: %s", PQerrorMessage(conn));
-        drop_conn();
+        drop_conn(conn);
         clear_result(res1);
         clear_result(res2);
         count_error(DB_UNAVAILABLE);
@@ -403,7 +574,7 @@ enum db_status db_commit(void)
 
 void db_rollback(void)
 {
-    PGconn *conn = tdb.conn;
+    PGconn *conn = tdb.slots[tdb.cur].conn;
     if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
         return;
     if (PQtransactionStatus(conn) == PQTRANS_IDLE)

@@ -5,6 +5,8 @@
 #define ET_SERVER_DB_H
 
 #include <libpq-fe.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "core/store_status.h"
 
@@ -22,8 +24,31 @@ enum db_status db_ping(void);
  * unreachable (the thread then backs off before trying again). */
 PGconn *db_conn(void);
 
-/* Closes the calling thread's connection (at thread exit). */
+/* Closes the calling thread's connections (at thread exit). */
 void db_thread_close(void);
+
+/* Read routing (replicas.h names the replicas). After db_route_read the
+ * calling thread's next db_conn() picks where the request's statements go:
+ * a replica in rotation that has replayed min_lsn (0: any; waiting up to
+ * the configured bound for one), else the primary. Without replicas every
+ * statement goes to the primary. Call db_route_primary when the request
+ * is over: later statements of the thread go to the primary again. */
+void db_route_read(uint64_t min_lsn);
+void db_route_primary(void);
+
+/* Whether, since db_route_read, a replica's connection broke under the
+ * read (the replica is out of rotation and the thread is back on the
+ * primary): the caller may run the read again, now on the primary. */
+int db_route_failed(void);
+
+/* Whether any replica is configured (reads may be routed, writes must tell
+ * their WAL position to the client). */
+int db_replicas_in_use(void);
+
+/* The primary's current WAL position ("X/Y") into out (n bytes): a read
+ * that must see the writes acknowledged so far waits for it. Runs on the
+ * primary whatever the routing. DB_OK or the failure's status. */
+enum db_status db_write_lsn(char *out, size_t n);
 
 /* Runs one statement with text parameters (NULL = SQL NULL). On success
  * returns DB_OK and, when res is non-NULL, the result (caller PQclear()s).

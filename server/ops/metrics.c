@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/http.h"
 #include "db/db.h"
+#include "db/replicas.h"
 #include "events/notify.h"
 #include "version.h"
 #include "core/xalloc.h"
@@ -242,6 +244,58 @@ static void render_db(struct sbuf *out)
                   db_error_count(failures[i]));
 }
 
+/* Client connections against --max-connections(-per-ip), and what was
+ * refused past them. */
+static void render_connections(struct sbuf *out)
+{
+    struct http_conn_stats cs;
+    http_conn_stats(&cs);
+    gauge(out, "exptrack_http_connections_open",
+          "Client connections open and counted against the connection limits.", cs.open);
+    sbuf_addf(out,
+              "# HELP exptrack_http_connections_refused_total Requests answered 503 because "
+              "their connection was past a connection limit.\n"
+              "# TYPE exptrack_http_connections_refused_total counter\n"
+              "exptrack_http_connections_refused_total{limit=\"total\"} %lu\n"
+              "exptrack_http_connections_refused_total{limit=\"per_ip\"} %lu\n",
+              cs.refused_total, cs.refused_per_ip);
+}
+
+/* Each read replica's state and lag, and the reads it served. */
+static void render_replicas(struct sbuf *out)
+{
+    static const char *const heads[] = {
+        "exptrack_replica_up",
+        "1 while the replica is in rotation for reads.",
+        "gauge",
+        "exptrack_replica_lag_bytes",
+        "WAL bytes the replica's replay is behind the primary (-1: unknown).",
+        "gauge",
+        "exptrack_replica_reads_total",
+        "Reads the replica served.",
+        "counter",
+        "exptrack_replica_taken_out_total",
+        "Times the replica left rotation.",
+        "counter"};
+    int n = db_replica_count();
+    struct db_replica_stats st[DB_MAX_REPLICAS];
+    for (int i = 0; i < n; i++)
+        db_replica_stats(i, &st[i]);
+    for (int m = 0; m < 4; m++) {
+        sbuf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", heads[3 * m], heads[3 * m + 1], heads[3 * m],
+                  heads[3 * m + 2]);
+        for (int i = 0; i < n; i++) {
+            long long v = m == 0   ? st[i].up
+                          : m == 1 ? st[i].lag_bytes
+                          : m == 2 ? (long long)st[i].reads
+                                   : (long long)st[i].taken_out;
+            sbuf_addf(out, "%s{replica=\"%d\"} %lld\n", heads[3 * m], i, v);
+        }
+    }
+    counter(out, "exptrack_replica_read_fallbacks_total",
+            "Reads meant for a replica that the primary served.", db_replica_fallbacks());
+}
+
 void metrics_webhook_queued(size_t n)
 {
     atomic_fetch_add(&webhook_queued, n);
@@ -301,6 +355,8 @@ void metrics_render(struct sbuf *out)
             "Registry read cache invalidations (changes here or notified by other processes).",
             load(&read_cache_events[METRICS_CACHE_INVALIDATION]));
     render_db(out);
+    render_connections(out);
+    render_replicas(out);
     gauge(out, "exptrack_live_streams", "Open live-update streams (server-sent events).",
           (long)notify_subscriber_count());
 }

@@ -277,6 +277,9 @@ export async function startPostgres({ fsync = false, timeoutMs = 60000, sharedBu
         return r.stdout;
     };
 
+    /** A streaming hot standby of this cluster (startStandby below). */
+    pg.startStandby = () => startStandby(pg, { account, env, fsync, sharedBuffers, timeoutMs });
+
     try {
         await pg.start();
         const c = spawnSync(pgBin('createdb'), ['-h', dir, '-p', String(pg.port), '-U', 'postgres', '-E', 'UTF8', 'exptrack'],
@@ -287,6 +290,81 @@ export async function startPostgres({ fsync = false, timeoutMs = 60000, sharedBu
         throw e;
     }
     return pg;
+}
+
+/**
+ * Starts a hot standby of `primary` (a startPostgres cluster, running): a
+ * base backup taken with `pg_basebackup -R` (so it streams from the
+ * primary), in its own temporary directory and socket, as the account the
+ * primary runs as. Returns {url, dir, start(), stop(), kill(), destroy(),
+ * psql(sql), log()}: kill() is an immediate shutdown (SIGQUIT: no
+ * checkpoint, connections cut), start() starts it again on the same data.
+ */
+async function startStandby(primary, { account, env, fsync, sharedBuffers, timeoutMs }) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exptrack-pg-standby-'));
+    tempDirs.add(dir);
+    if (account) fs.chownSync(dir, account.uid, account.gid);
+    const dataDir = path.join(dir, 'data');
+    const b = spawnSync(pgBin('pg_basebackup'),
+        ['-h', primary.dir, '-p', String(primary.port), '-U', 'postgres', '-D', dataDir, '-R', '-X', 'stream', '-c', 'fast', '--no-sync'],
+        { env, cwd: dir, encoding: 'utf8', timeout: timeoutMs, ...runAs(account) });
+    if (b.status !== 0) {
+        throw new Error(`pg_basebackup failed (status ${b.status}, ${b.error ?? ''}):\n${b.stdout}\n${b.stderr}`);
+    }
+    const sb = {
+        dir, dataDir, port: 5432, proc: null, out: null,
+        url: `postgresql:///exptrack?host=${encodeURIComponent(dir)}&user=postgres`,
+        log: () => (sb.out ? sb.out.text : ''),
+    };
+    sb.start = async () => {
+        if (sb.proc && !exited(sb.proc)) throw new Error('standby already running');
+        const proc = spawn(pgBin('postgres'), [
+            '-D', dataDir, '-k', dir, '-p', String(sb.port),
+            '-c', 'listen_addresses=',
+            '-c', `fsync=${fsync ? 'on' : 'off'}`,
+            '-c', 'hot_standby=on',
+            '-c', 'max_connections=100',
+            '-c', `shared_buffers=${sharedBuffers}`,
+            '-c', 'logging_collector=off',
+            '-c', 'wal_receiver_status_interval=1s',
+        ], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], ...runAs(account) });
+        track(proc, 'SIGQUIT');
+        sb.proc = proc;
+        const col = collector(proc.stderr);
+        proc.stdout.resume();
+        sb.out = col;
+        await waitFor(col, proc, /ready to accept read-only connections/, timeoutMs, 'standby');
+    };
+    const halt = async (sig) => {
+        const proc = sb.proc;
+        if (!proc || exited(proc)) return;
+        proc.kill(sig);
+        if (!(await waitExit(proc, 20000))) {
+            proc.kill('SIGKILL');
+            await waitExit(proc, 5000);
+        }
+    };
+    sb.stop = () => halt('SIGINT');
+    sb.kill = () => halt('SIGQUIT');
+    sb.destroy = async () => {
+        await sb.stop();
+        try { fs.rmSync(dir, { recursive: true, force: true }); } catch { /* best effort */ }
+        tempDirs.delete(dir);
+    };
+    sb.psql = (sql, db = 'exptrack') => {
+        const r = spawnSync(pgBin('psql'),
+            ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', dir, '-p', String(sb.port), '-U', 'postgres', '-d', db, '-c', sql],
+            { env, encoding: 'utf8', timeout: 30000 });
+        if (r.status !== 0) throw new Error(`psql failed: ${r.stderr || r.error}`);
+        return r.stdout;
+    };
+    try {
+        await sb.start();
+    } catch (e) {
+        await sb.destroy();
+        throw e;
+    }
+    return sb;
 }
 
 // ---------------------------------------------------------------------------
