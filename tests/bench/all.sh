@@ -15,11 +15,12 @@
 #   setup      run setup (create, log-batch, update), 8 clients  (setup.sh)
 #   fleet      1,000 runs logging, 100 live watchers, searches    (fleet.sh)
 #   storage    bytes per metric point, exptrack vs MLflow schema  (storage.sh)
+#   traces     OTLP span ingest vs COPY, trace search and get  (traces.sh)
 set -uo pipefail
 
 build=${1:?usage: tests/bench/all.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
-only=${BENCH_ONLY:-ingest search history mixed artifacts client browser registry webhooks setup fleet storage}
+only=${BENCH_ONLY:-ingest search history mixed artifacts client browser registry webhooks setup fleet storage traces}
 failed=()
 
 run() {
@@ -44,6 +45,7 @@ run webhooks webhooks.sh
 run setup setup.sh
 run fleet fleet.sh
 run storage storage.sh
+run traces traces.sh
 
 if [ ${#failed[@]} -gt 0 ]; then
     echo "bench: failed: ${failed[*]}"
