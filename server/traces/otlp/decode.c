@@ -4,6 +4,8 @@
 #include "otlp.h"
 
 #include <math.h>
+#include <stdalign.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,47 +24,40 @@ typedef Opentelemetry__Proto__Trace__V1__Span__Link pb_link;
 typedef Opentelemetry__Proto__Common__V1__KeyValue pb_key_value;
 typedef Opentelemetry__Proto__Common__V1__AnyValue pb_any_value;
 
-/* Bytes protobuf-c may hold per field occurrence the scan counted: the
+/* Bytes protobuf-c may ask for per field occurrence the scan counted: the
  * message struct or unknown-field record it makes, its slot in a repeated
- * array, and the scratch records of the parse (the largest struct, Span, is
- * about 200 bytes but needs at least two fields). Strings and bytes are
- * copied, so the body's length counts twice. */
+ * array, and the scratch records of the parse, which an arena does not
+ * give back (the largest struct, Span, is about 200 bytes but needs at
+ * least two fields). Strings and bytes are copied, so the body's length
+ * counts twice. tests/unit/test_otlp.c decodes the densest shapes. */
 #define BUDGET_PER_FIELD 192
 #define BUDGET_SLACK (1u << 20)
 
-/* A malloc with a ceiling: protobuf-c's allocations for one unpack. */
+/* protobuf-c's allocations for one unpack: bump allocation in one block of
+ * the budget's size, reserved up front (the pages never touched cost no
+ * memory), freed whole at the end instead of once per message. */
 struct budget {
+    unsigned char *base;
     size_t limit;
     size_t used;
-};
-
-/* Each block carries its size in front, so a free can give it back. */
-struct block {
-    size_t size;
-    max_align_t align[];
 };
 
 static void *budget_alloc(void *data, size_t size)
 {
     struct budget *b = data;
+    const size_t align = alignof(max_align_t);
+    size = (size + align - 1) & ~(align - 1);
     if (size > b->limit - b->used)
         return NULL;
-    struct block *blk = malloc(sizeof *blk + size);
-    if (blk == NULL)
-        return NULL;
-    blk->size = size;
+    void *p = b->base + b->used;
     b->used += size;
-    return blk->align;
+    return p;
 }
 
 static void budget_free(void *data, void *ptr)
 {
-    struct budget *b = data;
-    if (ptr == NULL)
-        return;
-    struct block *blk = (struct block *)((char *)ptr - offsetof(struct block, align));
-    b->used -= blk->size;
-    free(blk);
+    (void)data;
+    (void)ptr; /* everything goes with the arena */
 }
 
 static json_t *hex_string(const uint8_t *p, size_t n)
@@ -273,6 +268,11 @@ int otlp_protobuf_to_json(const uint8_t *body, size_t len, json_t **out, char *e
     struct budget budget = {
         .limit = BUDGET_SLACK + 2 * len + BUDGET_PER_FIELD * counts.fields,
     };
+    budget.base = malloc(budget.limit);
+    if (budget.base == NULL) {
+        snprintf(err, errlen, "out of memory decoding %zu bytes of protobuf", len);
+        return -1;
+    }
     ProtobufCAllocator allocator = {
         .alloc = budget_alloc,
         .free = budget_free,
@@ -283,14 +283,14 @@ int otlp_protobuf_to_json(const uint8_t *body, size_t len, json_t **out, char *e
         opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
             &allocator, len, len > 0 ? body : empty);
     if (req == NULL) {
+        free(budget.base);
         snprintf(err, errlen, "malformed protobuf: not an ExportTraceServiceRequest");
         return -1;
     }
     json_t *list = json_array();
     for (size_t i = 0; i < req->n_resource_spans; i++)
         json_array_append_new(list, resource_spans(req->resource_spans[i]));
-    opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
-        req, &allocator);
+    free(budget.base); /* the unpacked request, whole */
     *out = json_object();
     json_object_set_new_nocheck(*out, "resourceSpans", list);
     return 0;
