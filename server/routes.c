@@ -11,6 +11,7 @@
 #include "ops/api.h"
 #include "registry/api.h"
 #include "tracking/api.h"
+#include "traces/api.h"
 #include "webhooks/api.h"
 
 static const struct route table[] = {
@@ -175,6 +176,69 @@ static const struct route table[] = {
      NULL, PERM_EDIT, TARGET_LOGGED_MODEL},
     {"DELETE", MOUNT_API_PREFIX, "/mlflow/logged-models/", api_logged_models_delete_path,
      BODY_LOOSE, NULL, PERM_MANAGE, TARGET_LOGGED_MODEL},
+
+    /* MLflow 3 GenAI traces (mlflow-models-api.md 3, 6.3): permissions of the
+     * trace's experiment. V2 under /api/2.0; V3 under /api/3.0 and
+     * /ajax-api/3.0 (root mounts, each path twice). Literal paths come
+     * before the /traces/{trace_id} prefixes. */
+    {"POST", MOUNT_API, "/mlflow/traces", api_traces_v2_start, BODY_JSON, NULL, PERM_EDIT,
+     TARGET_EXPERIMENT_ID},
+    {"GET", MOUNT_API, "/mlflow/traces", api_traces_v2_search, BODY_NONE, NULL, PERM_READ,
+     TARGET_EXPERIMENT_IDS},
+    {"POST", MOUNT_API, "/mlflow/traces/delete-traces", api_traces_delete_traces, BODY_JSON, NULL,
+     PERM_MANAGE, TARGET_EXPERIMENT_ID},
+    {"POST", MOUNT_API, "/mlflow/traces/link-to-run", api_traces_link_to_run, BODY_JSON, NULL,
+     PERM_EDIT, TARGET_TRACE},
+    {"POST", MOUNT_API, "/mlflow/traces/link-prompts", api_traces_link_prompts, BODY_JSON, NULL,
+     PERM_EDIT, TARGET_TRACE},
+    {"GET", MOUNT_API, "/mlflow/get-trace-artifact", api_traces_get_artifact, BODY_NONE, NULL,
+     PERM_READ, TARGET_TRACE},
+    {"GET", MOUNT_API_PREFIX, "/mlflow/traces/", api_traces_v2_get_path, BODY_NONE, NULL, PERM_READ,
+     TARGET_TRACE},
+    {"PATCH", MOUNT_API_PREFIX, "/mlflow/traces/", api_traces_patch_path, BODY_LOOSE, NULL,
+     PERM_EDIT, TARGET_TRACE},
+    {"DELETE", MOUNT_API_PREFIX, "/mlflow/traces/", api_traces_delete_path, BODY_LOOSE, NULL,
+     PERM_EDIT, TARGET_TRACE},
+    {"GET", MOUNT_API, "/exptrack/traces/stats", api_traces_stats, BODY_NONE, NULL, PERM_READ,
+     TARGET_EXPERIMENT_ID},
+    {"POST", MOUNT_ROOT, "/v1/traces", NULL, BODY_STREAM, &api_traces_otlp_upload, PERM_EDIT,
+     TARGET_OTLP_HEADER},
+    {"POST", MOUNT_ROOT, "/api/3.0/mlflow/traces", api_traces_v3_create, BODY_JSON, NULL, PERM_EDIT,
+     TARGET_TRACE_LOCATION},
+    {"POST", MOUNT_ROOT, "/api/3.0/mlflow/traces/search", api_traces_v3_search, BODY_JSON, NULL,
+     PERM_READ, TARGET_TRACE_LOCATION},
+    {"POST", MOUNT_ROOT, "/api/3.0/mlflow/traces/delete-traces", api_traces_delete_traces,
+     BODY_JSON, NULL, PERM_MANAGE, TARGET_EXPERIMENT_ID},
+    {"GET", MOUNT_ROOT, "/api/3.0/mlflow/traces/get", api_traces_v3_get_trace, BODY_NONE, NULL,
+     PERM_READ, TARGET_TRACE},
+    {"GET", MOUNT_ROOT, "/api/3.0/mlflow/traces/batchGet", api_traces_v3_batch_get, BODY_NONE, NULL,
+     PERM_READ, TARGET_TRACE},
+    {"GET", MOUNT_ROOT_PREFIX, "/api/3.0/mlflow/traces/", api_traces_v3_get_path, BODY_NONE, NULL,
+     PERM_READ, TARGET_TRACE},
+    {"POST", MOUNT_ROOT_PREFIX, "/api/3.0/mlflow/traces/", api_traces_v3_post_path, BODY_JSON, NULL,
+     PERM_EDIT, TARGET_TRACE},
+    {"PATCH", MOUNT_ROOT_PREFIX, "/api/3.0/mlflow/traces/", api_traces_patch_path, BODY_LOOSE, NULL,
+     PERM_EDIT, TARGET_TRACE},
+    {"DELETE", MOUNT_ROOT_PREFIX, "/api/3.0/mlflow/traces/", api_traces_delete_path, BODY_LOOSE,
+     NULL, PERM_EDIT, TARGET_TRACE},
+    {"POST", MOUNT_ROOT, "/ajax-api/3.0/mlflow/traces", api_traces_v3_create, BODY_JSON, NULL,
+     PERM_EDIT, TARGET_TRACE_LOCATION},
+    {"POST", MOUNT_ROOT, "/ajax-api/3.0/mlflow/traces/search", api_traces_v3_search, BODY_JSON,
+     NULL, PERM_READ, TARGET_TRACE_LOCATION},
+    {"POST", MOUNT_ROOT, "/ajax-api/3.0/mlflow/traces/delete-traces", api_traces_delete_traces,
+     BODY_JSON, NULL, PERM_MANAGE, TARGET_EXPERIMENT_ID},
+    {"GET", MOUNT_ROOT, "/ajax-api/3.0/mlflow/traces/get", api_traces_v3_get_trace, BODY_NONE, NULL,
+     PERM_READ, TARGET_TRACE},
+    {"GET", MOUNT_ROOT, "/ajax-api/3.0/mlflow/traces/batchGet", api_traces_v3_batch_get, BODY_NONE,
+     NULL, PERM_READ, TARGET_TRACE},
+    {"GET", MOUNT_ROOT_PREFIX, "/ajax-api/3.0/mlflow/traces/", api_traces_v3_get_path, BODY_NONE,
+     NULL, PERM_READ, TARGET_TRACE},
+    {"POST", MOUNT_ROOT_PREFIX, "/ajax-api/3.0/mlflow/traces/", api_traces_v3_post_path, BODY_JSON,
+     NULL, PERM_EDIT, TARGET_TRACE},
+    {"PATCH", MOUNT_ROOT_PREFIX, "/ajax-api/3.0/mlflow/traces/", api_traces_patch_path, BODY_LOOSE,
+     NULL, PERM_EDIT, TARGET_TRACE},
+    {"DELETE", MOUNT_ROOT_PREFIX, "/ajax-api/3.0/mlflow/traces/", api_traces_delete_path,
+     BODY_LOOSE, NULL, PERM_EDIT, TARGET_TRACE},
 
     {"POST", MOUNT_API, "/mlflow/users/create", api_users_create, BODY_JSON, NULL, PERM_ADMIN,
      TARGET_NONE},

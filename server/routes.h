@@ -66,8 +66,14 @@ enum route_target {
     TARGET_NEW_EXPERIMENT,  /* creates one: its creator gets MANAGE */
     TARGET_MODEL_NAME,      /* the registered model "name" (query for GET, else the body) */
     TARGET_NEW_MODEL,       /* creates a registered model: its creator gets MANAGE */
-    TARGET_LOGGED_MODEL, /* the experiment of the logged model "<model_id>" after the route's path
-                          */
+    TARGET_LOGGED_MODEL,   /* the experiment of the logged model "<model_id>" after the route's path
+                            */
+    TARGET_TRACE,          /* the experiments of the traces named by "<trace_id>" after
+                            * "/mlflow/traces/" (prefix routes) and by the fields trace_id,
+                            * request_id, trace_ids, request_ids */
+    TARGET_TRACE_LOCATION, /* "experiment_id" of trace.trace_info.trace_location or of
+                            * every locations[] entry (V3 create and search) */
+    TARGET_OTLP_HEADER,    /* the x-mlflow-experiment-id header (POST /v1/traces) */
 };
 
 struct route {

@@ -510,9 +510,9 @@ void api_routes_list(const struct request *req, struct reply *r)
     static const char *const perms[] = {"UNSET", "PUBLIC", "USER", "READ",
                                         "EDIT",  "MANAGE", "SELF", "ADMIN"};
     static const char *const targets[] = {
-        "NONE",           "EXPERIMENT_ID", "EXPERIMENT_IDS", "EXPERIMENT_NAME",
-        "RUN_ID",         "RUN_IDS",       "ARTIFACT_PATH",  "ARTIFACT_QUERY",
-        "NEW_EXPERIMENT", "MODEL_NAME",    "NEW_MODEL",      "LOGGED_MODEL"};
+        "NONE",      "EXPERIMENT_ID", "EXPERIMENT_IDS", "EXPERIMENT_NAME", "RUN_ID",
+        "RUN_IDS",   "ARTIFACT_PATH", "ARTIFACT_QUERY", "NEW_EXPERIMENT",  "MODEL_NAME",
+        "NEW_MODEL", "LOGGED_MODEL",  "TRACE",          "TRACE_LOCATION",  "OTLP_HEADER"};
     static const char *const mounts[] = {"ROOT", "API", "ROOT_PREFIX", "API_PREFIX"};
     size_t n;
     const struct route *table = auth_routes(&n);

@@ -117,6 +117,86 @@ static int authorize_model(const struct request *req, const struct route *route,
 
 /* The ids a target names, up to max; unparseable ones are skipped (the
  * handler then refuses them). Returns the count. */
+/* Adds the experiment of one trace id to ids (unknown ids add nothing:
+ * the handler answers 404). */
+static void add_trace(const char *id, int64_t *ids, size_t *n, size_t max)
+{
+    int64_t exp;
+    size_t len = strlen(id);
+    if (*n >= max || !(len == 32 || (len == 35 && strncmp(id, "tr-", 3) == 0)))
+        return;
+    if (store_auth_trace_experiment(id, &exp) == DB_OK)
+        ids[(*n)++] = exp;
+}
+
+/* The experiments of the traces a trace route names: in the path (prefix
+ * routes) and in the fields trace_id, request_id, trace_ids, request_ids. */
+static size_t trace_experiments(const struct request *req, const struct route *route,
+                                const struct input *in, int64_t *ids, size_t max,
+                                int *lookup_failed)
+{
+    static const char *const scalars[] = {"trace_id", "request_id"};
+    static const char *const lists[] = {"trace_ids", "request_ids"};
+    struct reply scratch;
+    size_t n = 0;
+
+    reply_init(&scratch);
+    if (route->mount == MOUNT_ROOT_PREFIX || route->mount == MOUNT_API_PREFIX) {
+        const char *rest = input_path_after(req, "/mlflow/traces/");
+        char id[40];
+        size_t len = rest ? strcspn(rest, "/") : 0;
+        if (len > 0 && len < sizeof id) {
+            memcpy(id, rest, len);
+            id[len] = '\0';
+            add_trace(id, ids, &n, max);
+        }
+    }
+    for (int f = 0; f < 2; f++) {
+        const char *s;
+        if (jx_string(in, scalars[f], &s, &scratch) == JX_OK)
+            add_trace(s, ids, &n, max);
+        const json_t *arr;
+        if (jx_array(in, lists[f], &arr, &scratch) != JX_OK)
+            continue;
+        if (json_array_size(arr) > max) {
+            *lookup_failed = 1; /* more than we can check: refuse */
+            continue;
+        }
+        for (size_t i = 0; i < json_array_size(arr); i++)
+            if (jx_array_string(arr, i, lists[f], &s, &scratch) == JX_OK)
+                add_trace(s, ids, &n, max);
+    }
+    reply_cleanup(&scratch);
+    return n;
+}
+
+/* The experiments of a V3 create (trace.trace_info.trace_location) or
+ * search (locations[]). */
+static size_t location_experiments(const struct request *req, int64_t *ids, size_t max,
+                                   int *lookup_failed)
+{
+    const json_t *info = json_object_get(json_object_get(req->input, "trace"), "trace_info");
+    const json_t *one = json_object_get(info, "trace_location");
+    const json_t *list = json_object_get(req->input, "locations");
+    size_t count = json_is_array(list) ? json_array_size(list) : 0, n = 0;
+    struct reply scratch;
+
+    if (count > max) {
+        *lookup_failed = 1;
+        return 0;
+    }
+    reply_init(&scratch);
+    for (size_t i = 0; i < count + 1; i++) {
+        const json_t *loc = i < count ? json_array_get(list, i) : one;
+        struct input exp = {json_object_get(loc, "mlflow_experiment"), 0, NULL};
+        if (n < max && json_is_object(exp.obj) &&
+            input_experiment_id(&exp, "experiment_id", &ids[n], &scratch) == JX_OK)
+            n++;
+    }
+    reply_cleanup(&scratch);
+    return n;
+}
+
 static size_t target_experiments(const struct request *req, const struct route *route, int64_t *ids,
                                  size_t max, int *lookup_failed)
 {
@@ -213,6 +293,19 @@ static size_t target_experiments(const struct request *req, const struct route *
         memcpy(model_id, rest, 34);
         model_id[34] = '\0';
         if (store_auth_logged_model_experiment(model_id, &ids[0]) == DB_OK)
+            n = 1;
+        break;
+    }
+    case TARGET_TRACE:
+        n = trace_experiments(req, route, &in, ids, max, lookup_failed);
+        break;
+    case TARGET_TRACE_LOCATION:
+        n = location_experiments(req, ids, max, lookup_failed);
+        break;
+    case TARGET_OTLP_HEADER: {
+        /* a missing or malformed header is the handler's 400 */
+        const char *h = request_header(req, "x-mlflow-experiment-id");
+        if (h != NULL && h[0] >= '0' && h[0] <= '9' && jx_parse_int64_text(h, &ids[0]) == 0)
             n = 1;
         break;
     }

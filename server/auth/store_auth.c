@@ -259,6 +259,12 @@ int store_auth_logged_model_experiment(const char *model_id, int64_t *experiment
                      experiment_id);
 }
 
+int store_auth_trace_experiment(const char *trace_id, int64_t *experiment_id)
+{
+    return one_int64("SELECT experiment_id FROM traces WHERE trace_id = $1", trace_id,
+                     experiment_id);
+}
+
 int store_auth_experiment_by_name(const char *name, int64_t *experiment_id)
 {
     return one_int64("SELECT experiment_id FROM experiments WHERE name = $1", name, experiment_id);

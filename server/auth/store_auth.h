@@ -103,6 +103,10 @@ int store_auth_run_experiment(const char *run_id, int64_t *experiment_id);
  * included. DB_NOT_FOUND when absent. */
 int store_auth_logged_model_experiment(const char *model_id, int64_t *experiment_id);
 
+/* The experiment a trace (32 hex, or "tr-" + 32 hex) belongs to.
+ * DB_NOT_FOUND when absent. */
+int store_auth_trace_experiment(const char *trace_id, int64_t *experiment_id);
+
 /* The id of the experiment with this exact name. DB_NOT_FOUND when absent. */
 int store_auth_experiment_by_name(const char *name, int64_t *experiment_id);
 

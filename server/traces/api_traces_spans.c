@@ -1,0 +1,749 @@
+/* OTLP/JSON spans in, OTLP span JSON and traces.json out
+ * (api_traces_spans.h). */
+#include "api_traces_spans.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_traces_common.h"
+#include "core/b64.h"
+#include "core/jsonx.h"
+#include "core/validate.h"
+
+struct dec {
+    struct arena *arena;
+    char *err;
+    size_t errlen;
+    char where[96]; /* "resourceSpans[i].scopeSpans[j].spans[k]" */
+};
+
+__attribute__((format(printf, 2, 3))) static int fail(struct dec *d, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(d->err, d->errlen, "%s%s%s", d->where, d->where[0] ? ": " : "", msg);
+    return -1;
+}
+
+/* A member by its camelCase or snake_case name. */
+static const json_t *member(const json_t *o, const char *camel, const char *snake)
+{
+    const json_t *v = json_object_get(o, camel);
+    if (v == NULL && snake != NULL)
+        v = json_object_get(o, snake);
+    return json_is_null(v) ? NULL : v;
+}
+
+/* An array member (absent: NULL and 0); not an array is an error. */
+static int array_member(struct dec *d, const json_t *o, const char *camel, const char *snake,
+                        const json_t **out)
+{
+    *out = member(o, camel, snake);
+    if (*out != NULL && !json_is_array(*out))
+        return fail(d, "'%s' must be an array", camel);
+    return 0;
+}
+
+/* An id as lowercase hex of nbytes bytes, from hex (any case) or base64. */
+static int read_id(struct dec *d, const json_t *v, const char *field, size_t nbytes, char *hex)
+{
+    unsigned char raw[16];
+    size_t len, got;
+
+    if (!json_is_string(v))
+        return fail(d, "'%s' must be a string of %zu hex digits", field, nbytes * 2);
+    const char *s = json_string_value(v);
+    len = json_string_length(v);
+    if (len == nbytes * 2) {
+        for (size_t i = 0; i < len; i++) {
+            if (!isxdigit((unsigned char)s[i]))
+                return fail(d, "'%s' must be %zu hex digits", field, nbytes * 2);
+            hex[i] = (char)tolower((unsigned char)s[i]);
+        }
+        hex[len] = '\0';
+    } else if (len == B64_ENCODED_LEN(nbytes) && b64_decode(s, len, raw, sizeof raw, &got) == 0 &&
+               got == nbytes) {
+        for (size_t i = 0; i < nbytes; i++)
+            snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+    } else {
+        return fail(d, "'%s' must be %zu hex digits (%zu bytes)", field, nbytes * 2, nbytes);
+    }
+    for (size_t i = 0; i < nbytes * 2; i++)
+        if (hex[i] != '0')
+            return 0;
+    return fail(d, "'%s' must not be all zeros", field);
+}
+
+/* A fixed64 nanosecond time: a JSON integer or decimal string, >= 0 and
+ * within int64. Absent: 0. */
+static int read_nanos(struct dec *d, const json_t *v, const char *field, int64_t *out)
+{
+    *out = 0;
+    if (v == NULL)
+        return 0;
+    if (json_is_integer(v) && json_integer_value(v) >= 0) {
+        *out = json_integer_value(v);
+        return 0;
+    }
+    if (json_is_string(v) && json_string_length(v) == strlen(json_string_value(v)) &&
+        jx_parse_int64_text(json_string_value(v), out) == 0 && *out >= 0)
+        return 0;
+    return fail(d, "'%s' must be a non-negative integer of nanoseconds below 2^63", field);
+}
+
+/* A small enum given as a number or a name ending with one of names. */
+static int read_enum(struct dec *d, const json_t *v, const char *field, const char *prefix,
+                     const char *const *names, int count, int *out)
+{
+    *out = 0;
+    if (v == NULL)
+        return 0;
+    if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) < count) {
+        *out = (int)json_integer_value(v);
+        return 0;
+    }
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        size_t plen = strlen(prefix);
+        if (strncmp(s, prefix, plen) == 0)
+            s += plen;
+        for (int i = 0; i < count; i++)
+            if (strcmp(s, names[i]) == 0) {
+                *out = i;
+                return 0;
+            }
+    }
+    return fail(d, "'%s' is not a valid %.20s value", field, prefix);
+}
+
+static json_t *any_value(struct dec *d, const json_t *v, int depth);
+
+/* [{key, value}] -> {key: native}; NULL with err set on bad input. */
+static json_t *key_values(struct dec *d, const json_t *list, int depth, const char *field)
+{
+    if (list != NULL && !json_is_array(list)) {
+        fail(d, "'%s' must be an array of {key, value}", field);
+        return NULL;
+    }
+    if (json_array_size(list) > SPAN_MAX_ATTRS) {
+        fail(d, "'%s' holds more than %d entries", field, SPAN_MAX_ATTRS);
+        return NULL;
+    }
+    json_t *o = json_object();
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const json_t *kv = json_array_get(list, i);
+        const json_t *k = json_object_get(kv, "key");
+        if (!json_is_string(k) || json_string_length(k) == 0 ||
+            json_string_length(k) != strlen(json_string_value(k))) {
+            fail(d, "'%s[%zu].key' must be a non-empty string without NUL", field, i);
+            json_decref(o);
+            return NULL;
+        }
+        json_t *val = any_value(d, json_object_get(kv, "value"), depth + 1);
+        if (val == NULL) {
+            json_decref(o);
+            return NULL;
+        }
+        json_object_set_new(o, json_string_value(k), val);
+    }
+    return o;
+}
+
+/* An AnyValue as its native JSON value (bytes stay base64 text). */
+static json_t *any_value(struct dec *d, const json_t *v, int depth)
+{
+    const json_t *x;
+    if (depth > SPAN_MAX_DEPTH) {
+        fail(d, "attribute values nest deeper than %d levels", SPAN_MAX_DEPTH);
+        return NULL;
+    }
+    if (v == NULL || json_is_null(v))
+        return json_null();
+    if (!json_is_object(v)) {
+        fail(d, "an attribute value must be an AnyValue object");
+        return NULL;
+    }
+    if ((x = member(v, "stringValue", "string_value")) != NULL) {
+        if (!json_is_string(x)) {
+            fail(d, "stringValue must be a string");
+            return NULL;
+        }
+        return json_incref((json_t *)x);
+    }
+    if ((x = member(v, "boolValue", "bool_value")) != NULL) {
+        if (!json_is_boolean(x)) {
+            fail(d, "boolValue must be true or false");
+            return NULL;
+        }
+        return json_incref((json_t *)x);
+    }
+    if ((x = member(v, "intValue", "int_value")) != NULL) {
+        int64_t n;
+        if (json_is_integer(x))
+            return json_incref((json_t *)x);
+        if (json_is_string(x) && jx_parse_int64_text(json_string_value(x), &n) == 0)
+            return json_integer(n);
+        fail(d, "intValue must be an int64 (number or decimal string)");
+        return NULL;
+    }
+    if ((x = member(v, "doubleValue", "double_value")) != NULL) {
+        double n;
+        if (json_is_number(x))
+            return json_real(json_number_value(x));
+        if (json_is_string(x) && jx_parse_double_text(json_string_value(x), &n) == 0)
+            return json_string(json_string_value(x)); /* NaN and infinities stay text */
+        fail(d, "doubleValue must be a number");
+        return NULL;
+    }
+    if ((x = member(v, "bytesValue", "bytes_value")) != NULL) {
+        if (!json_is_string(x)) {
+            fail(d, "bytesValue must be a base64 string");
+            return NULL;
+        }
+        return json_incref((json_t *)x);
+    }
+    if ((x = member(v, "arrayValue", "array_value")) != NULL) {
+        const json_t *vals = json_object_get(x, "values");
+        if (vals != NULL && !json_is_array(vals)) {
+            fail(d, "arrayValue.values must be an array");
+            return NULL;
+        }
+        if (json_array_size(vals) > SPAN_MAX_ATTRS) {
+            fail(d, "arrayValue holds more than %d values", SPAN_MAX_ATTRS);
+            return NULL;
+        }
+        json_t *arr = json_array();
+        for (size_t i = 0; i < json_array_size(vals); i++) {
+            json_t *e = any_value(d, json_array_get(vals, i), depth + 1);
+            if (e == NULL) {
+                json_decref(arr);
+                return NULL;
+            }
+            json_array_append_new(arr, e);
+        }
+        return arr;
+    }
+    if ((x = member(v, "kvlistValue", "kvlist_value")) != NULL)
+        return key_values(d, json_object_get(x, "values"), depth + 1, "kvlistValue.values");
+    return json_null();
+}
+
+/* The JSON text of v in the arena (v is released). */
+static const char *dump(struct arena *arena, json_t *v, size_t *len)
+{
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_decref(v);
+    if (s == NULL)
+        s = strdup("null");
+    *len = strlen(s);
+    const char *out = arena_strdup(arena, s);
+    free(s);
+    return out;
+}
+
+/* A value that MLflow stores JSON-encoded in a string ("\"LLM\"",
+ * "{\"input_tokens\": 1}"): the decoded value, or a new reference to v
+ * itself when it is not such a string. */
+static json_t *json_decoded(const json_t *v)
+{
+    if (json_is_string(v)) {
+        json_t *inner = json_loads(json_string_value(v), JSON_DECODE_ANY, NULL);
+        if (inner != NULL)
+            return inner;
+    }
+    return json_incref((json_t *)v);
+}
+
+/* A token count from a JSON number or decimal text; -1 otherwise. */
+static int64_t token_count(const json_t *v)
+{
+    int64_t n;
+    if (json_is_integer(v) && json_integer_value(v) >= 0)
+        return json_integer_value(v);
+    if (json_is_real(v) && json_real_value(v) >= 0 && json_real_value(v) < 9e18)
+        return (int64_t)json_real_value(v);
+    if (json_is_string(v) && jx_parse_int64_text(json_string_value(v), &n) == 0 && n >= 0)
+        return n;
+    return -1;
+}
+
+/* Fills the derived fields of s from its attributes object. */
+static void derive(struct dec *d, struct trace_span *s, const json_t *attrs, const char **session,
+                   const char **inputs, const char **outputs)
+{
+    const json_t *v;
+    s->span_type = NULL;
+    s->input_tokens = s->output_tokens = -1;
+    if ((v = json_object_get(attrs, "mlflow.spanType")) != NULL) {
+        json_t *t = json_decoded(v);
+        if (json_is_string(t))
+            s->span_type = arena_strdup(d->arena, json_string_value(t));
+        json_decref(t);
+    }
+    if ((v = json_object_get(attrs, "mlflow.chat.tokenUsage")) != NULL) {
+        json_t *u = json_decoded(v);
+        s->input_tokens = token_count(json_object_get(u, "input_tokens"));
+        s->output_tokens = token_count(json_object_get(u, "output_tokens"));
+        json_decref(u);
+    } else {
+        if ((v = json_object_get(attrs, "gen_ai.usage.input_tokens")) != NULL)
+            s->input_tokens = token_count(v);
+        if ((v = json_object_get(attrs, "gen_ai.usage.output_tokens")) != NULL)
+            s->output_tokens = token_count(v);
+    }
+    *session = NULL;
+    if ((v = json_object_get(attrs, "session.id")) != NULL && json_is_string(v))
+        *session = trace_cut(arena_strdup(d->arena, json_string_value(v)), 8000, d->arena);
+    *inputs = *outputs = NULL;
+    const char *keys[2] = {"mlflow.spanInputs", "mlflow.spanOutputs"};
+    const char **dst[2] = {inputs, outputs};
+    for (int i = 0; i < 2; i++) {
+        if ((v = json_object_get(attrs, keys[i])) == NULL)
+            continue;
+        size_t len;
+        const char *text = json_is_string(v) ? arena_strdup(d->arena, json_string_value(v))
+                                             : dump(d->arena, json_incref((json_t *)v), &len);
+        *dst[i] = trace_cut(text, TRACE_MAX_PREVIEW, d->arena);
+    }
+}
+
+static const char *const kinds[] = {"UNSPECIFIED", "INTERNAL", "SERVER",
+                                    "CLIENT",      "PRODUCER", "CONSUMER"};
+static const char *const codes[] = {"UNSET", "OK", "ERROR"};
+
+/* Per-span extras kept until the batch is grouped. */
+struct extra {
+    const char *session, *inputs, *outputs;
+};
+
+static int read_events(struct dec *d, const json_t *events, struct trace_span *s)
+{
+    if (events != NULL && !json_is_array(events))
+        return fail(d, "'events' must be an array");
+    if (json_array_size(events) > SPAN_MAX_EVENTS)
+        return fail(d, "'events' holds more than %d events", SPAN_MAX_EVENTS);
+    json_t *out = json_array();
+    for (size_t i = 0; i < json_array_size(events); i++) {
+        const json_t *e = json_array_get(events, i);
+        const json_t *name = json_object_get(e, "name");
+        int64_t t;
+        if (!json_is_object(e) || (name != NULL && !json_is_string(name))) {
+            json_decref(out);
+            return fail(d, "events[%zu] must be an object with a string name", i);
+        }
+        if (read_nanos(d, member(e, "timeUnixNano", "time_unix_nano"), "timeUnixNano", &t) < 0) {
+            json_decref(out);
+            return -1;
+        }
+        json_t *attrs = key_values(d, member(e, "attributes", NULL), 0, "events.attributes");
+        if (attrs == NULL) {
+            json_decref(out);
+            return -1;
+        }
+        json_array_append_new(out, json_pack("{s:s,s:I,s:o}", "name",
+                                             name ? json_string_value(name) : "", "time_unix_nano",
+                                             (json_int_t)t, "attributes", attrs));
+    }
+    size_t len;
+    s->events = dump(d->arena, out, &len);
+    if (len > SPAN_MAX_ATTR_BYTES)
+        return fail(d, "events take more than %d bytes", SPAN_MAX_ATTR_BYTES);
+    return 0;
+}
+
+static int read_span(struct dec *d, const json_t *sp, struct trace_span *s, struct extra *x)
+{
+    char tid[33], sid[17], pid[17];
+    const json_t *v;
+
+    if (!json_is_object(sp))
+        return fail(d, "a span must be an object");
+    memset(s, 0, sizeof *s);
+    if (read_id(d, member(sp, "traceId", "trace_id"), "traceId", 16, tid) < 0 ||
+        read_id(d, member(sp, "spanId", "span_id"), "spanId", 8, sid) < 0)
+        return -1;
+    char *trace_id = arena_alloc(d->arena, 36);
+    snprintf(trace_id, 36, "tr-%s", tid);
+    s->trace_id = trace_id;
+    s->span_id = arena_strdup(d->arena, sid);
+    v = member(sp, "parentSpanId", "parent_span_id");
+    if (v != NULL && !(json_is_string(v) && json_string_length(v) == 0)) {
+        if (read_id(d, v, "parentSpanId", 8, pid) < 0)
+            return -1;
+        if (strcmp(pid, sid) == 0)
+            return fail(d, "a span cannot be its own parent");
+        s->parent_span_id = arena_strdup(d->arena, pid);
+    }
+    v = member(sp, "name", NULL);
+    if (v != NULL && !json_is_string(v))
+        return fail(d, "'name' must be a string");
+    s->name = v ? json_string_value(v) : "";
+    if (strlen(s->name) != (v ? json_string_length(v) : 0))
+        return fail(d, "'name' must not contain NUL");
+    if (validate_utf8_length(s->name) > SPAN_MAX_NAME)
+        return fail(d, "'name' is longer than %d characters", SPAN_MAX_NAME);
+    v = member(sp, "traceState", "trace_state");
+    if (v != NULL && (!json_is_string(v) || json_string_length(v) > 8000 ||
+                      strlen(json_string_value(v)) != json_string_length(v)))
+        return fail(d, "'traceState' must be a string of at most 8000 bytes");
+    s->trace_state = v && json_string_length(v) ? json_string_value(v) : NULL;
+    if (read_enum(d, member(sp, "kind", NULL), "kind", "SPAN_KIND_", kinds, 6, &s->kind) < 0 ||
+        read_nanos(d, member(sp, "startTimeUnixNano", "start_time_unix_nano"), "startTimeUnixNano",
+                   &s->start_ns) < 0 ||
+        read_nanos(d, member(sp, "endTimeUnixNano", "end_time_unix_nano"), "endTimeUnixNano",
+                   &s->end_ns) < 0)
+        return -1;
+    if (s->end_ns == 0)
+        s->end_ns = s->start_ns;
+    if (s->end_ns < s->start_ns)
+        return fail(d, "'endTimeUnixNano' is before 'startTimeUnixNano'");
+    const json_t *status = member(sp, "status", NULL);
+    if (status != NULL) {
+        if (!json_is_object(status))
+            return fail(d, "'status' must be an object");
+        if (read_enum(d, member(status, "code", NULL), "status.code", "STATUS_CODE_", codes, 3,
+                      &s->status_code) < 0)
+            return -1;
+        v = member(status, "message", NULL);
+        if (v != NULL &&
+            (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)))
+            return fail(d, "'status.message' must be a string without NUL");
+        s->status_message = v && json_string_length(v) ? json_string_value(v) : NULL;
+        if (s->status_message && validate_utf8_length(s->status_message) > 8000)
+            s->status_message = trace_cut(s->status_message, 8000, d->arena);
+    }
+    json_t *attrs = key_values(d, member(sp, "attributes", NULL), 0, "attributes");
+    if (attrs == NULL)
+        return -1;
+    derive(d, s, attrs, &x->session, &x->inputs, &x->outputs);
+    size_t len;
+    s->attributes = dump(d->arena, attrs, &len);
+    if (len > SPAN_MAX_ATTR_BYTES)
+        return fail(d, "attributes take more than %d bytes (the cap of one span)",
+                    SPAN_MAX_ATTR_BYTES);
+    return read_events(d, member(sp, "events", NULL), s);
+}
+
+/* Sort order of spans: trace, then span id. */
+struct slot {
+    struct trace_span span;
+    struct extra x;
+};
+
+static int cmp_slot(const void *a, const void *b)
+{
+    const struct slot *x = a, *y = b;
+    int c = strcmp(x->span.trace_id, y->span.trace_id);
+    return c ? c : strcmp(x->span.span_id, y->span.span_id);
+}
+
+/* The index of span_id within slots[lo, hi), or -1. */
+static long find_span(const struct slot *slots, size_t lo, size_t hi, const char *span_id)
+{
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(slots[mid].span.span_id, span_id);
+        if (c == 0)
+            return (long)mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+/* Refuses a parent cycle among slots[lo, hi) (one trace): walks up from
+ * every span, marking the walk; meeting the walk's own mark is a cycle. */
+static int check_cycles(struct dec *d, const struct slot *slots, size_t lo, size_t hi, size_t *mark)
+{
+    for (size_t i = lo; i < hi; i++) {
+        size_t cur = i;
+        while (mark[cur] == 0) {
+            mark[cur] = i + 1;
+            const char *p = slots[cur].span.parent_span_id;
+            long up = p ? find_span(slots, lo, hi, p) : -1;
+            if (up < 0)
+                break;
+            cur = (size_t)up;
+            if (mark[cur] == i + 1)
+                return fail(d, "the spans of trace %s form a parent cycle (through span %s)",
+                            slots[cur].span.trace_id, slots[cur].span.span_id);
+        }
+    }
+    return 0;
+}
+
+/* Fills the trace summary of slots[lo, hi). */
+static void summarize(const struct slot *slots, size_t lo, size_t hi, struct span_trace *t)
+{
+    memset(t, 0, sizeof *t);
+    t->trace_id = slots[lo].span.trace_id;
+    t->start_ns = slots[lo].span.start_ns;
+    t->end_ns = slots[lo].span.end_ns;
+    for (size_t i = lo; i < hi; i++) {
+        const struct trace_span *s = &slots[i].span;
+        if (s->start_ns < t->start_ns)
+            t->start_ns = s->start_ns;
+        if (s->end_ns > t->end_ns)
+            t->end_ns = s->end_ns;
+        if (t->session == NULL)
+            t->session = slots[i].x.session;
+        if (s->parent_span_id == NULL && !t->has_root) {
+            t->has_root = 1;
+            t->root_state = s->status_code == 2 ? TRACE_STATE_ERROR : TRACE_STATE_OK;
+            t->request_preview = slots[i].x.inputs;
+            t->response_preview = slots[i].x.outputs;
+            t->trace_name = s->name[0] ? s->name : NULL; /* <= SPAN_MAX_NAME */
+        }
+    }
+}
+
+int span_batch_decode(const json_t *request, struct arena *arena, struct span_batch *out, char *err,
+                      size_t errlen)
+{
+    struct dec d = {arena, err, errlen, ""};
+    const json_t *rs, *ss, *spans;
+    size_t total = 0, n = 0;
+
+    memset(out, 0, sizeof *out);
+    if (!json_is_object(request))
+        return fail(&d, "the body must be an ExportTraceServiceRequest object");
+    if (array_member(&d, request, "resourceSpans", "resource_spans", &rs) < 0)
+        return -1;
+    if (rs == NULL)
+        return fail(&d, "'resourceSpans' is missing: nothing to ingest");
+    /* count first, so the slots are one allocation */
+    for (size_t i = 0; i < json_array_size(rs); i++) {
+        snprintf(d.where, sizeof d.where, "resourceSpans[%zu]", i);
+        if (array_member(&d, json_array_get(rs, i), "scopeSpans", "scope_spans", &ss) < 0)
+            return -1;
+        for (size_t j = 0; j < json_array_size(ss); j++) {
+            snprintf(d.where, sizeof d.where, "resourceSpans[%zu].scopeSpans[%zu]", i, j);
+            if (array_member(&d, json_array_get(ss, j), "spans", NULL, &spans) < 0)
+                return -1;
+            total += json_array_size(spans);
+        }
+    }
+    d.where[0] = '\0';
+    if (total > SPAN_MAX_BATCH)
+        return fail(&d, "a request may carry at most %d spans", SPAN_MAX_BATCH);
+    struct slot *slots = arena_alloc(arena, (total + 1) * sizeof *slots);
+    for (size_t i = 0; i < json_array_size(rs); i++) {
+        ss = member(json_array_get(rs, i), "scopeSpans", "scope_spans");
+        for (size_t j = 0; j < json_array_size(ss); j++) {
+            spans = json_object_get(json_array_get(ss, j), "spans");
+            for (size_t k = 0; k < json_array_size(spans); k++) {
+                snprintf(d.where, sizeof d.where, "resourceSpans[%zu].scopeSpans[%zu].spans[%zu]",
+                         i, j, k);
+                if (read_span(&d, json_array_get(spans, k), &slots[n].span, &slots[n].x) < 0)
+                    return -1;
+                n++;
+            }
+        }
+    }
+    d.where[0] = '\0';
+    qsort(slots, n, sizeof *slots, cmp_slot);
+    size_t *mark = calloc(n + 1, sizeof *mark);
+    size_t ntraces = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (i > 0 && cmp_slot(&slots[i - 1], &slots[i]) == 0)
+            rc = fail(&d, "span %s of trace %s appears twice in the request", slots[i].span.span_id,
+                      slots[i].span.trace_id);
+        if (i == 0 || strcmp(slots[i - 1].span.trace_id, slots[i].span.trace_id) != 0)
+            ntraces++;
+    }
+    out->traces = arena_alloc(arena, (ntraces + 1) * sizeof *out->traces);
+    for (size_t lo = 0; lo < n && rc == 0;) {
+        size_t hi = lo + 1;
+        while (hi < n && strcmp(slots[hi].span.trace_id, slots[lo].span.trace_id) == 0)
+            hi++;
+        rc = check_cycles(&d, slots, lo, hi, mark);
+        if (rc == 0)
+            summarize(slots, lo, hi, &out->traces[out->ntraces++]);
+        lo = hi;
+    }
+    free(mark);
+    if (rc < 0)
+        return -1;
+    out->spans = arena_alloc(arena, (n + 1) * sizeof *out->spans);
+    for (size_t i = 0; i < n; i++)
+        out->spans[i] = slots[i].span;
+    out->nspans = n;
+    return 0;
+}
+
+/* ---- out: stored spans as JSON ---- */
+
+/* base64 of the bytes of a hex id. */
+static json_t *b64_id(const char *hex)
+{
+    unsigned char raw[16];
+    char out[B64_ENCODED_LEN(16) + 1];
+    size_t n = strlen(hex) / 2;
+    if (n > sizeof raw)
+        n = sizeof raw;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        sscanf(hex + 2 * i, "%2x", &v);
+        raw[i] = (unsigned char)v;
+    }
+    b64_encode(out, raw, n);
+    return json_string(out);
+}
+
+/* A native JSON value as an OTLP AnyValue (snake_case). */
+static json_t *otlp_value(const json_t *v)
+{
+    if (json_is_string(v))
+        return json_pack("{s:O}", "string_value", v);
+    if (json_is_integer(v))
+        return json_pack("{s:O}", "int_value", v);
+    if (json_is_real(v))
+        return json_pack("{s:O}", "double_value", v);
+    if (json_is_boolean(v))
+        return json_pack("{s:O}", "bool_value", v);
+    if (json_is_array(v)) {
+        json_t *vals = json_array();
+        for (size_t i = 0; i < json_array_size(v); i++)
+            json_array_append_new(vals, otlp_value(json_array_get(v, i)));
+        return json_pack("{s:{s:o}}", "array_value", "values", vals);
+    }
+    if (json_is_object(v)) {
+        json_t *vals = json_array();
+        const char *k;
+        json_t *x;
+        json_object_foreach((json_t *)v, k, x)
+        {
+            json_array_append_new(vals, json_pack("{s:s,s:o}", "key", k, "value", otlp_value(x)));
+        }
+        return json_pack("{s:{s:o}}", "kvlist_value", "values", vals);
+    }
+    return json_object();
+}
+
+static json_t *otlp_attrs(const json_t *obj)
+{
+    json_t *arr = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)obj, k, v)
+    {
+        json_array_append_new(arr, json_pack("{s:s,s:o}", "key", k, "value", otlp_value(v)));
+    }
+    return arr;
+}
+
+static json_t *load(const char *text)
+{
+    json_t *v = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+    return v ? v : json_object();
+}
+
+/* The 64-bit trace id part: the stored id without "tr-". */
+static const char *hex_trace(const char *trace_id)
+{
+    return strncmp(trace_id, "tr-", 3) == 0 ? trace_id + 3 : trace_id;
+}
+
+json_t *trace_spans_otlp_json(const struct trace_span *spans, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct trace_span *s = &spans[i];
+        json_t *o = json_pack("{s:o,s:o,s:s}", "trace_id", b64_id(hex_trace(s->trace_id)),
+                              "span_id", b64_id(s->span_id), "name", s->name);
+        if (s->parent_span_id)
+            json_object_set_new(o, "parent_span_id", b64_id(s->parent_span_id));
+        if (s->trace_state)
+            json_object_set_new(o, "trace_state", json_string(s->trace_state));
+        if (s->kind > 0 && s->kind < 6) {
+            char k[32];
+            snprintf(k, sizeof k, "SPAN_KIND_%s", kinds[s->kind]);
+            json_object_set_new(o, "kind", json_string(k));
+        }
+        json_object_set_new(o, "start_time_unix_nano", json_integer(s->start_ns));
+        json_object_set_new(o, "end_time_unix_nano", json_integer(s->end_ns < 0 ? 0 : s->end_ns));
+        json_t *attrs = load(s->attributes);
+        if (json_object_size(attrs) > 0)
+            json_object_set_new(o, "attributes", otlp_attrs(attrs));
+        json_decref(attrs);
+        json_t *events = load(s->events), *ev = json_array();
+        for (size_t e = 0; e < json_array_size(events); e++) {
+            const json_t *x = json_array_get(events, e);
+            json_t *eo =
+                json_pack("{s:O,s:O}", "time_unix_nano", json_object_get(x, "time_unix_nano"),
+                          "name", json_object_get(x, "name"));
+            if (json_object_size(json_object_get(x, "attributes")) > 0)
+                json_object_set_new(eo, "attributes", otlp_attrs(json_object_get(x, "attributes")));
+            json_array_append_new(ev, eo);
+        }
+        json_decref(events);
+        if (json_array_size(ev) > 0)
+            json_object_set_new(o, "events", ev);
+        else
+            json_decref(ev);
+        char code[32];
+        snprintf(code, sizeof code, "STATUS_CODE_%s",
+                 codes[s->status_code >= 0 && s->status_code < 3 ? s->status_code : 0]);
+        json_t *st = json_pack("{s:s}", "code", code);
+        if (s->status_message)
+            json_object_set_new(st, "message", json_string(s->status_message));
+        json_object_set_new(o, "status", st);
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+/* An attribute as traces.json holds it: JSON-encoded text. A string that
+ * already is JSON text (MLflow's own attributes) is kept as it is. */
+static json_t *file_attr(const json_t *v)
+{
+    if (json_is_string(v)) {
+        json_t *inner = json_loads(json_string_value(v), JSON_DECODE_ANY, NULL);
+        if (inner != NULL) {
+            json_decref(inner);
+            return json_incref((json_t *)v);
+        }
+    }
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_t *out = json_string(text ? text : "null");
+    free(text);
+    return out;
+}
+
+json_t *trace_spans_file_json(const struct trace_span *spans, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct trace_span *s = &spans[i];
+        json_t *attrs = load(s->attributes), *fa = json_object();
+        const char *k;
+        json_t *v;
+        json_object_foreach(attrs, k, v)
+        {
+            json_object_set_new(fa, k, file_attr(v));
+        }
+        json_decref(attrs);
+        char code[32];
+        snprintf(code, sizeof code, "STATUS_CODE_%s",
+                 codes[s->status_code >= 0 && s->status_code < 3 ? s->status_code : 0]);
+        json_t *o = json_pack(
+            "{s:o,s:o,s:o,s:s,s:s,s:I,s:I,s:o,s:{s:s,s:s},s:o}", "trace_id",
+            b64_id(hex_trace(s->trace_id)), "span_id", b64_id(s->span_id), "parent_span_id",
+            s->parent_span_id ? b64_id(s->parent_span_id) : json_null(), "trace_state",
+            s->trace_state ? s->trace_state : "", "name", s->name, "start_time_unix_nano",
+            (json_int_t)s->start_ns, "end_time_unix_nano",
+            (json_int_t)(s->end_ns < 0 ? 0 : s->end_ns), "events", load(s->events), "status",
+            "code", code, "message", s->status_message ? s->status_message : "", "attributes", fa);
+        json_array_append_new(arr, o);
+    }
+    return json_pack("{s:o}", "spans", arr);
+}

@@ -1,0 +1,48 @@
+/* Spans between their JSON forms and the store's records: the OTLP/JSON
+ * request of POST /v1/traces (and the protobuf one once decoded to the
+ * same shape) into span rows grouped by trace, and stored spans out as the
+ * OTLP span JSON of traces/get and batchGet (mlflow-models-api.md 3.11)
+ * and as the traces.json file (3.3). No SQL. */
+#ifndef ET_SERVER_TRACES_API_TRACES_SPANS_H
+#define ET_SERVER_TRACES_API_TRACES_SPANS_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "core/arena.h"
+#include "store_traces.h"
+
+/* Caps of one span (larger input is refused with 400): */
+#define SPAN_MAX_ATTR_BYTES (1024 * 1024) /* attributes as stored JSON */
+#define SPAN_MAX_ATTRS 1000               /* attributes of a span or event */
+#define SPAN_MAX_EVENTS 1000              /* events of a span */
+#define SPAN_MAX_NAME 8000                /* characters of a span name */
+#define SPAN_MAX_DEPTH 32                 /* nesting of array/kvlist values */
+#define SPAN_MAX_BATCH 100000             /* spans of one request */
+
+/* A decoded batch: spans sorted by (trace_id, span_id), and one summary
+ * per trace (in the same order). Memory in the caller's arena. */
+struct span_batch {
+    struct trace_span *spans;
+    size_t nspans;
+    struct span_trace *traces;
+    size_t ntraces;
+};
+
+/* Decodes an ExportTraceServiceRequest in OTLP/JSON form (camelCase or
+ * snake_case keys; ids as hex, or base64 of the raw bytes) into *out.
+ * Refuses the whole batch (returns -1, err names the span and the rule)
+ * for a bad id, a bad time, an oversized span, a repeated span id or a
+ * parent cycle within a trace; a parent missing from the batch is fine. */
+int span_batch_decode(const json_t *request, struct arena *arena, struct span_batch *out, char *err,
+                      size_t errlen);
+
+/* The spans of one trace as an array of OTLP Span JSON objects
+ * (snake_case, base64 ids, numbers for times). New reference. */
+json_t *trace_spans_otlp_json(const struct trace_span *spans, size_t n);
+
+/* The traces.json document {"spans": [...]} of the 3.x clients. New
+ * reference. */
+json_t *trace_spans_file_json(const struct trace_span *spans, size_t n);
+
+#endif

@@ -1,0 +1,287 @@
+/* Spans: the batch ingest of POST /v1/traces (and traces.json) and the
+ * read of one trace's spans. One transaction per batch; the spans go in
+ * one multi-row statement over unnest()ed arrays. */
+#include "store_traces.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "db/store_util.h"
+
+/* Appends s (NULL: SQL NULL) to an array literal. */
+static void arr_text(struct sbuf *b, const char *s, int first)
+{
+    if (s != NULL) {
+        su_array_text(b, s, first);
+        return;
+    }
+    if (!first)
+        sbuf_addc(b, ',');
+    sbuf_adds(b, "NULL");
+}
+
+/* Appends v (negative: NULL when nullable) to an array literal. */
+static void arr_i64(struct sbuf *b, int64_t v, int nullable, int first)
+{
+    if (nullable && v < 0) {
+        arr_text(b, NULL, first);
+        return;
+    }
+    su_array_int64(b, v, first);
+}
+
+enum {
+    C_TRACE,
+    C_SPAN,
+    C_PARENT,
+    C_NAME,
+    C_TYPE,
+    C_KIND,
+    C_STATE,
+    C_CODE,
+    C_MSG,
+    C_START,
+    C_END,
+    C_ATTRS,
+    C_EVENTS,
+    C_IN,
+    C_OUT,
+    NCOLS
+};
+
+static int write_traces(int64_t experiment_id, const struct span_trace *tr, size_t n,
+                        PGresult **res)
+{
+    struct sbuf a[9];
+    char exp[24], now[24];
+
+    for (int i = 0; i < 9; i++) {
+        sbuf_init(&a[i]);
+        sbuf_addc(&a[i], '{');
+    }
+    for (size_t i = 0; i < n; i++) {
+        int f = i == 0;
+        su_array_text(&a[0], tr[i].trace_id, f);
+        /* ns -> ms, rounded down for the start and up for the end */
+        su_array_int64(&a[1], tr[i].start_ns / 1000000, f);
+        su_array_int64(&a[2], (tr[i].end_ns + 999999) / 1000000, f);
+        su_array_int64(&a[3], tr[i].has_root ? tr[i].root_state : TRACE_STATE_IN_PROGRESS, f);
+        su_array_text(&a[4], tr[i].has_root ? "t" : "f", f);
+        arr_text(&a[5], tr[i].request_preview, f);
+        arr_text(&a[6], tr[i].response_preview, f);
+        arr_text(&a[7], tr[i].trace_name, f);
+        arr_text(&a[8], tr[i].session, f);
+    }
+    for (int i = 0; i < 9; i++)
+        sbuf_addc(&a[i], '}');
+    const char *params[] = {su_i64(exp, experiment_id),
+                            a[0].data,
+                            a[1].data,
+                            a[2].data,
+                            a[3].data,
+                            a[4].data,
+                            a[5].data,
+                            a[6].data,
+                            a[7].data,
+                            a[8].data,
+                            su_i64(now, store_now_ms())};
+    /* Creates or widens each trace: the time range grows to cover the
+     * batch, the root's state wins once the root arrives, previews are
+     * kept once set. A trace of another experiment is not touched (the
+     * count tells). */
+    int rc = db_exec(
+        "WITH e AS (SELECT experiment_id, lifecycle_stage, artifact_location FROM experiments"
+        "   WHERE experiment_id = $1::bigint FOR KEY SHARE),"
+        " b AS (SELECT * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::smallint[],"
+        "   $6::boolean[], $7::text[], $8::text[], $9::text[], $10::text[])"
+        "   AS u(id, s, en, st, root, rq, rs, nm, se)),"
+        " u AS (INSERT INTO traces AS t (trace_id, experiment_id, request_time,"
+        "   execution_duration, state, request_preview, response_preview, created, updated)"
+        "   SELECT b.id, e.experiment_id, b.s, b.en - b.s, b.st, b.rq, b.rs, $11, $11"
+        "   FROM b, e WHERE e.lifecycle_stage = 'active'"
+        "   ON CONFLICT (trace_id) DO UPDATE SET"
+        "     request_time = least(t.request_time, EXCLUDED.request_time),"
+        "     execution_duration = greatest(t.request_time + coalesce(t.execution_duration, 0),"
+        "       EXCLUDED.request_time + EXCLUDED.execution_duration)"
+        "       - least(t.request_time, EXCLUDED.request_time),"
+        "     state = CASE WHEN EXCLUDED.state <> 3 THEN EXCLUDED.state ELSE t.state END,"
+        "     request_preview = coalesce(t.request_preview, EXCLUDED.request_preview),"
+        "     response_preview = coalesce(t.response_preview, EXCLUDED.response_preview),"
+        "     updated = EXCLUDED.updated"
+        "   WHERE t.experiment_id = EXCLUDED.experiment_id"
+        "   RETURNING t.trace_id),"
+        " tg AS (INSERT INTO trace_tags (trace_id, key, value)"
+        "   SELECT u.trace_id, k.key, k.value FROM u JOIN b ON b.id = u.trace_id, e,"
+        "   LATERAL (VALUES ('mlflow.trace.spansLocation', 'TRACKING_STORE'),"
+        "     ('mlflow.artifactLocation',"
+        "      e.artifact_location || '/traces/' || u.trace_id || '/artifacts'),"
+        "     ('mlflow.traceName', b.nm)) AS k(key, value)"
+        "   WHERE k.value IS NOT NULL"
+        "   ON CONFLICT (trace_id, key) DO NOTHING),"
+        " md AS (INSERT INTO trace_metadata (trace_id, key, value)"
+        "   SELECT u.trace_id, 'mlflow.trace.session', b.se FROM u JOIN b ON b.id = u.trace_id"
+        "   WHERE b.se IS NOT NULL ON CONFLICT (trace_id, key) DO NOTHING)"
+        " SELECT e.lifecycle_stage, (SELECT count(*) FROM u) FROM e",
+        11, params, res);
+    for (int i = 0; i < 9; i++)
+        sbuf_cleanup(&a[i]);
+    return rc;
+}
+
+static int write_spans(int64_t experiment_id, const struct trace_span *sp, size_t n)
+{
+    struct sbuf a[NCOLS];
+    char exp[24];
+
+    for (int i = 0; i < NCOLS; i++) {
+        sbuf_init(&a[i]);
+        sbuf_addc(&a[i], '{');
+    }
+    for (size_t i = 0; i < n; i++) {
+        int f = i == 0;
+        su_array_text(&a[C_TRACE], sp[i].trace_id, f);
+        su_array_text(&a[C_SPAN], sp[i].span_id, f);
+        arr_text(&a[C_PARENT], sp[i].parent_span_id, f);
+        su_array_text(&a[C_NAME], sp[i].name, f);
+        arr_text(&a[C_TYPE], sp[i].span_type, f);
+        su_array_int64(&a[C_KIND], sp[i].kind, f);
+        arr_text(&a[C_STATE], sp[i].trace_state, f);
+        su_array_int64(&a[C_CODE], sp[i].status_code, f);
+        arr_text(&a[C_MSG], sp[i].status_message, f);
+        su_array_int64(&a[C_START], sp[i].start_ns, f);
+        arr_i64(&a[C_END], sp[i].end_ns, 1, f);
+        su_array_text(&a[C_ATTRS], sp[i].attributes, f);
+        su_array_text(&a[C_EVENTS], sp[i].events, f);
+        arr_i64(&a[C_IN], sp[i].input_tokens, 1, f);
+        arr_i64(&a[C_OUT], sp[i].output_tokens, 1, f);
+    }
+    for (int i = 0; i < NCOLS; i++)
+        sbuf_addc(&a[i], '}');
+    const char *params[NCOLS + 1];
+    for (int i = 0; i < NCOLS; i++)
+        params[i] = a[i].data;
+    params[NCOLS] = su_i64(exp, experiment_id);
+    int rc = db_exec(
+        "INSERT INTO trace_spans AS s (trace_id, span_id, parent_span_id, experiment_id, name,"
+        "   span_type, kind, trace_state, status_code, status_message, start_ns, end_ns,"
+        "   attributes, events, input_tokens, output_tokens)"
+        " SELECT t, sp, pa, $16::bigint, nm, ty, ki, ts, co, ms, st, en, at, ev, i, o"
+        " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
+        "   $6::smallint[], $7::text[], $8::smallint[], $9::text[], $10::bigint[],"
+        "   $11::bigint[], $12::jsonb[], $13::jsonb[], $14::bigint[], $15::bigint[])"
+        "   AS u(t, sp, pa, nm, ty, ki, ts, co, ms, st, en, at, ev, i, o)"
+        " ON CONFLICT (trace_id, span_id) DO UPDATE SET"
+        "   parent_span_id = EXCLUDED.parent_span_id, name = EXCLUDED.name,"
+        "   span_type = EXCLUDED.span_type, kind = EXCLUDED.kind,"
+        "   trace_state = EXCLUDED.trace_state, status_code = EXCLUDED.status_code,"
+        "   status_message = EXCLUDED.status_message, start_ns = EXCLUDED.start_ns,"
+        "   end_ns = EXCLUDED.end_ns, attributes = EXCLUDED.attributes,"
+        "   events = EXCLUDED.events, input_tokens = EXCLUDED.input_tokens,"
+        "   output_tokens = EXCLUDED.output_tokens",
+        NCOLS + 1, params, NULL);
+    for (int i = 0; i < NCOLS; i++)
+        sbuf_cleanup(&a[i]);
+    return rc;
+}
+
+/* Token columns and mlflow.trace.tokenUsage from the stored spans of the
+ * batch's traces (a re-sent span is counted once). */
+static int roll_up_tokens(const struct span_trace *tr, size_t n)
+{
+    struct sbuf ids;
+    sbuf_init(&ids);
+    sbuf_addc(&ids, '{');
+    for (size_t i = 0; i < n; i++)
+        su_array_text(&ids, tr[i].trace_id, i == 0);
+    sbuf_addc(&ids, '}');
+    const char *params[] = {ids.data};
+    int rc =
+        db_exec("WITH s AS (SELECT trace_id, sum(input_tokens) AS i, sum(output_tokens) AS o"
+                "   FROM trace_spans WHERE trace_id = ANY($1::text[])"
+                "   AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL) GROUP BY trace_id),"
+                " u AS (UPDATE traces t SET input_tokens = s.i, output_tokens = s.o,"
+                "   total_tokens = coalesce(s.i, 0) + coalesce(s.o, 0)"
+                "   FROM s WHERE t.trace_id = s.trace_id RETURNING t.trace_id, t.input_tokens,"
+                "   t.output_tokens, t.total_tokens)"
+                " INSERT INTO trace_metadata (trace_id, key, value)"
+                " SELECT trace_id, 'mlflow.trace.tokenUsage', json_build_object('input_tokens',"
+                "   coalesce(input_tokens, 0), 'output_tokens', coalesce(output_tokens, 0),"
+                "   'total_tokens', total_tokens)::text FROM u"
+                " ON CONFLICT (trace_id, key) DO UPDATE SET value = EXCLUDED.value",
+                1, params, NULL);
+    sbuf_cleanup(&ids);
+    return rc;
+}
+
+int store_spans_ingest(int64_t experiment_id, const struct span_trace *traces, size_t ntraces,
+                       const struct trace_span *spans, size_t nspans)
+{
+    PGresult *res = NULL;
+    int rc;
+
+    if ((rc = db_begin()) != DB_OK)
+        return rc;
+    if ((rc = write_traces(experiment_id, traces, ntraces, &res)) != DB_OK)
+        goto fail;
+    if (PQntuples(res) == 0) {
+        rc = DB_NOT_FOUND;
+        goto fail;
+    }
+    if (!su_active(res, 0, 0)) {
+        rc = DB_STATE;
+        goto fail;
+    }
+    if ((size_t)su_int64(res, 0, 1) != ntraces) {
+        rc = DB_TRACE_OTHER_EXPERIMENT;
+        goto fail;
+    }
+    if ((rc = write_spans(experiment_id, spans, nspans)) != DB_OK ||
+        (rc = roll_up_tokens(traces, ntraces)) != DB_OK)
+        goto fail;
+    PQclear(res);
+    return db_commit();
+fail:
+    PQclear(res);
+    db_rollback();
+    return rc;
+}
+
+int store_spans_get(const char *trace_id, struct arena *arena, struct trace_span **out, size_t *n)
+{
+    const char *params[] = {trace_id};
+    PGresult *res = NULL;
+
+    *out = NULL;
+    *n = 0;
+    int rc = db_exec("SELECT trace_id, span_id, parent_span_id, name, span_type, kind,"
+                     "   trace_state, status_code, status_message, start_ns, end_ns,"
+                     "   attributes::text, events::text, input_tokens, output_tokens"
+                     " FROM trace_spans WHERE trace_id = $1"
+                     " ORDER BY parent_span_id IS NOT NULL, start_ns, span_id",
+                     1, params, &res);
+    if (rc != DB_OK)
+        return rc;
+    int rows = PQntuples(res);
+    struct trace_span *s = arena_alloc(arena, ((size_t)rows + 1) * sizeof *s);
+    for (int r = 0; r < rows; r++) {
+        s[r].trace_id = su_str(res, r, 0, arena);
+        s[r].span_id = su_str(res, r, 1, arena);
+        s[r].parent_span_id = su_str(res, r, 2, arena);
+        s[r].name = su_str(res, r, 3, arena);
+        s[r].span_type = su_str(res, r, 4, arena);
+        s[r].kind = (int)su_int64(res, r, 5);
+        s[r].trace_state = su_str(res, r, 6, arena);
+        s[r].status_code = (int)su_int64(res, r, 7);
+        s[r].status_message = su_str(res, r, 8, arena);
+        s[r].start_ns = su_int64(res, r, 9);
+        s[r].end_ns = PQgetisnull(res, r, 10) ? -1 : su_int64(res, r, 10);
+        s[r].attributes = su_str(res, r, 11, arena);
+        s[r].events = su_str(res, r, 12, arena);
+        s[r].input_tokens = PQgetisnull(res, r, 13) ? -1 : su_int64(res, r, 13);
+        s[r].output_tokens = PQgetisnull(res, r, 14) ? -1 : su_int64(res, r, 14);
+    }
+    *out = s;
+    *n = (size_t)rows;
+    PQclear(res);
+    return DB_OK;
+}
