@@ -53,7 +53,7 @@ static int array_member(struct dec *d, const json_t *o, const char *camel, const
 /* An id as lowercase hex of nbytes bytes, from hex (any case) or base64. */
 static int read_id(struct dec *d, const json_t *v, const char *field, size_t nbytes, char *hex)
 {
-    unsigned char raw[16];
+    unsigned char raw[B64_DECODED_MAX(B64_ENCODED_LEN(16))];
     size_t len, got;
 
     if (!json_is_string(v))

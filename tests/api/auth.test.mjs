@@ -218,6 +218,10 @@ describe('authorization matrix (from the route table)', () => {
         ctx.webhook = (await ok('POST', '/api/2.0/mlflow/webhooks', {
             name: 'matrix', url: 'https://93.184.216.34/', status: 'DISABLED', events: [{ entity: 'MODEL_VERSION', action: 'CREATED' }],
         })).webhook.webhook_id;
+        // a trace in the experiment (its routes follow the experiment's permissions)
+        ctx.location = { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: ctx.exp } };
+        ctx.trace = `tr-${'7'.repeat(32)}`;
+        await ok('POST', '/api/3.0/mlflow/traces', { trace: { trace_info: { trace_id: ctx.trace, trace_location: ctx.location } } });
         ctx.routes = (await ok('GET', '/api/2.0/exptrack/routes', {})).routes;
     }, { timeout: 120000 });
 
@@ -249,6 +253,25 @@ describe('authorization matrix (from the route table)', () => {
             url += { GET: ctx.loggedModel, PATCH: ctx.loggedModel, POST: `${ctx.loggedModel}/params`, DELETE: `${ctx.loggedModel}/tags/t` }[route.method];
             fields = { status: 'LOGGED_MODEL_READY', params: [{ key: uniqueName('p'), value: '1' }] };
             break;
+        // traces: the id in the path for the prefix routes, else in the fields
+        case 'TRACE': {
+            const t = ctx.trace;
+            if (route.mount.endsWith('PREFIX')) {
+                const v3 = route.path.includes('/3.0/');
+                url += { GET: v3 ? t : `${t}/info`, PATCH: `${t}/tags`, POST: `${t}/assessments`, DELETE: `${t}/tags` }[route.method];
+            }
+            fields = { trace_id: t, request_id: t, trace_ids: [t], run_id: run, key: 'k', value: 'v', prompt_versions: [{ name: 'p', version: '1' }],
+                assessment: { assessment_name: 'a', feedback: { value: 1 } } };
+            break;
+        }
+        case 'TRACE_LOCATION':
+            fields = { trace: { trace_info: { trace_id: `tr-${'8'.repeat(32)}`, trace_location: ctx.location } }, locations: [ctx.location] };
+            break;
+        case 'OTLP_HEADER': {
+            const span = { traceId: '9'.repeat(32), spanId: '9'.repeat(16), name: 'm', startTimeUnixNano: 1, endTimeUnixNano: 2 };
+            return { method: 'POST', url, raw: JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] }),
+                headers: { 'content-type': 'application/json', 'x-mlflow-experiment-id': exp } };
+        }
         default: return `unknown target ${route.target}`;
         }
         if (route.mount.endsWith('PREFIX') && route.target !== 'ARTIFACT_PATH' && route.target !== 'LOGGED_MODEL') url += route.path === '/static/' ? 'app.js' : '';
@@ -273,7 +296,7 @@ describe('authorization matrix (from the route table)', () => {
         if (id.admin && route.path.endsWith('/users/update-password')) fields.password = ADMIN_PASSWORD;
         // the live-update stream: PERM_USER, READ checked per watched experiment by its handler
         if (route.path === '/exptrack/stream') return { method: 'GET', url, query: { experiment_id: exp, run_id: run }, sse: true };
-        if (route.stream) {
+        if (route.stream && route.target !== 'OTLP_HEADER') {
             return { method: route.method, url: route.method === 'POST' ? `${url}?run_id=${run}&path=up.txt` : url, raw: 'data' };
         }
         return route.method === 'GET' ? { method: 'GET', url, query: fields } : { method: route.method, url, body: fields };
@@ -317,7 +340,7 @@ describe('authorization matrix (from the route table)', () => {
                 const r = route.mount === 'ROOT' && route.path === '/'
                     ? { ...(await rawGet(stack.base, '/', { ...headersOf(id), host: new URL(stack.base).host })), headers: new Headers() }
                     : req.sse ? await sseStatus(stack.base, req.url, req.query, headersOf(id))
-                    : await call(stack.base, req.method, req.url, { query: req.query, body: req.body, raw: req.raw, headers: headersOf(id) });
+                    : await call(stack.base, req.method, req.url, { query: req.query, body: req.body, raw: req.raw, headers: { ...headersOf(id), ...req.headers } });
                 const got = [303, 401, 403].includes(r.status) ? r.status : 'allowed';
                 if (r.status === 200) successes += 1;
                 if (got !== want) failures.push(`${route.method} ${req.url} [${route.perm}/${route.target}]: want ${want}, got HTTP ${r.status} ${r.text.slice(0, 160)}`);

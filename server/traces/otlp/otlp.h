@@ -11,8 +11,8 @@
 #include <stdint.h>
 
 /* Limits of one decoded request; a body over any of them is refused whole. */
-#define OTLP_MAX_SPANS 20000    /* spans in one request */
-#define OTLP_MAX_FIELDS 1000000 /* protobuf fields in one request, at every level */
+#define OTLP_MAX_SPANS 100000   /* spans in one request (the OTLP/JSON path's cap too) */
+#define OTLP_MAX_FIELDS 2000000 /* protobuf fields in one request, at every level */
 #define OTLP_MAX_DEPTH 32       /* AnyValue levels (arrays and kvlists inside values) */
 
 /* Decodes the ExportTraceServiceRequest of len bytes at body into a new

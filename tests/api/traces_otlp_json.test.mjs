@@ -1,0 +1,253 @@
+// OTLP/HTTP span ingest at POST /v1/traces in its JSON form
+// (mlflow-models-api.md 3.10, 3.11): spans grouped by trace, the trace row
+// created and widened, previews and token usage from the spans, the
+// TRACKING_STORE tag; traces/get and batchGet in the OTLP span JSON shape;
+// a 10,000-span trace; deletion by age while ingest runs; the rollups of
+// /api/2.0/exptrack/traces/stats; refused input stores nothing.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { useStack, client, api, assertOk, assertError, uniqueName } from './harness.mjs';
+
+const stack = useStack({ before, after });
+const sql = (q) => stack.pg.psql(q).trim();
+const hex = (n) => crypto.randomBytes(n).toString('hex');
+const b64 = (h) => Buffer.from(h, 'hex').toString('base64');
+const str = (v) => ({ stringValue: v });
+
+function span(traceId, spanId, parent, { name = 's', start = 1000, end = 2000, attrs = [], status, events } = {}) {
+    const s = { traceId, spanId, name, kind: 1, startTimeUnixNano: String(start), endTimeUnixNano: end, attributes: attrs };
+    if (parent) s.parentSpanId = parent;
+    if (status) s.status = status;
+    if (events) s.events = events;
+    return s;
+}
+const body = (spans) => ({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: str('t') }] }, scopeSpans: [{ scope: { name: 'test' }, spans }] }] });
+
+describe('OTLP/JSON ingest', () => {
+    let c, exp;
+    const post = (b, exp_ = exp, headers = {}) => api(stack.base, 'POST', '/v1/traces', b, { headers: { 'x-mlflow-experiment-id': exp_, ...headers } });
+    const getTrace = (id, q = {}) => api(stack.base, 'GET', '/api/3.0/mlflow/traces/get', { trace_id: id, ...q });
+
+    before(async () => {
+        c = client(stack.base);
+        exp = await c.createExperiment(uniqueName('otlp'));
+    });
+
+    test('a trace arrives in two batches: row created, widened, completed by the root; spans served root first', async () => {
+        const t = hex(16), root = hex(8), child = hex(8), grand = hex(8);
+        const ms = 1750000000000;
+        const ns = (x) => BigInt(ms + x) * 1000000n;
+        // the child batch first: no root yet -> IN_PROGRESS
+        assertOk(await post(body([
+            span(t, child, root, { name: 'llm', start: String(ns(100)), end: String(ns(400)), attrs: [
+                { key: 'mlflow.spanType', value: str('"LLM"') },
+                { key: 'mlflow.chat.tokenUsage', value: str('{"input_tokens": 10, "output_tokens": 20, "total_tokens": 30}') },
+                { key: 'n', value: { intValue: '7' } }, { key: 'd', value: { doubleValue: 0.5 } }, { key: 'b', value: { boolValue: true } },
+                { key: 'arr', value: { arrayValue: { values: [str('x'), { intValue: 1 }] } } },
+                { key: 'kv', value: { kvlistValue: { values: [{ key: 'inner', value: str('y') }] } } },
+            ], events: [{ name: 'ev', timeUnixNano: String(ns(200)), attributes: [{ key: 'e', value: str('1') }] }] }),
+            span(t, grand, child, { name: 'tool', start: String(ns(150)), end: String(ns(300)), attrs: [
+                { key: 'gen_ai.usage.input_tokens', value: { intValue: 5 } }, { key: 'gen_ai.usage.output_tokens', value: { intValue: '6' } },
+                { key: 'session.id', value: str('sess-1') },
+            ] }),
+        ])));
+        const id = `tr-${t}`;
+        let info = assertOk(await api(stack.base, 'GET', `/api/3.0/mlflow/traces/${id}`)).trace.trace_info;
+        assert.equal(info.state, 'IN_PROGRESS');
+        assert.equal(info.tags['mlflow.trace.spansLocation'], 'TRACKING_STORE');
+        assert.match(info.tags['mlflow.artifactLocation'], new RegExp(`/traces/${id}/artifacts$`));
+        assert.equal(info.request_time, new Date(ms + 100).toISOString());
+        assert.equal(info.trace_metadata['mlflow.trace.session'], 'sess-1');
+        assert.deepEqual(JSON.parse(info.trace_metadata['mlflow.trace.tokenUsage']), { input_tokens: 15, output_tokens: 26, total_tokens: 41 });
+        // the root: wider time range, previews, state
+        assertOk(await post(body([span(t, root, null, { name: 'predict', start: String(ns(0)), end: String(ns(1500)),
+            status: { code: 2, message: 'boom' }, attrs: [
+                { key: 'mlflow.spanInputs', value: str('{"q": "hi"}') }, { key: 'mlflow.spanOutputs', value: str('"hello"') },
+            ] })])));
+        info = assertOk(await api(stack.base, 'GET', `/api/3.0/mlflow/traces/${id}`)).trace.trace_info;
+        assert.equal(info.state, 'ERROR');
+        assert.equal(info.request_time, new Date(ms).toISOString());
+        assert.equal(info.execution_duration, '1.500s');
+        assert.equal(info.request_preview, '{"q": "hi"}');
+        assert.equal(info.response_preview, '"hello"');
+        assert.equal(info.tags['mlflow.traceName'], 'predict');
+        assert.equal(sql(`SELECT input_tokens || '/' || output_tokens || '/' || total_tokens FROM traces WHERE trace_id = '${id}'`), '15/26/41');
+        // re-sending a span replaces it and does not count tokens twice
+        assertOk(await post(body([span(t, grand, child, { name: 'tool2', start: String(ns(150)), end: String(ns(300)), attrs: [
+            { key: 'gen_ai.usage.input_tokens', value: { intValue: 5 } }, { key: 'gen_ai.usage.output_tokens', value: { intValue: 6 } }] })])));
+        assert.equal(sql(`SELECT total_tokens FROM traces WHERE trace_id = '${id}'`), '41');
+        // the V3 create that follows merges and keeps the span-made fields
+        const merged = assertOk(await api(stack.base, 'POST', '/api/3.0/mlflow/traces', { trace: { trace_info: {
+            trace_id: id, trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: exp } },
+            request_time: new Date(ms).toISOString(), execution_duration: '1.500s', state: 'ERROR',
+            trace_metadata: { 'mlflow.trace.sizeStats': JSON.stringify({ num_spans: 3 }) }, tags: { user: 'x' } } } })).trace.trace_info;
+        assert.equal(merged.tags['mlflow.trace.spansLocation'], 'TRACKING_STORE');
+        assert.equal(merged.request_preview, '{"q": "hi"}');
+        // get: the OTLP span JSON, root first, then by start time
+        const tr = assertOk(await getTrace(id, { allow_partial: 'False' })).trace;
+        assert.equal(tr.trace_info.trace_id, id);
+        assert.deepEqual(tr.spans.map((s) => s.name), ['predict', 'llm', 'tool2']);
+        const [r0, s1] = tr.spans;
+        assert.equal(r0.trace_id, b64(t));
+        assert.equal(r0.span_id, b64(root));
+        assert.equal(r0.parent_span_id, undefined);
+        assert.equal(s1.parent_span_id, b64(root));
+        assert.equal(r0.start_time_unix_nano, Number(ns(0)));
+        assert.deepEqual(r0.status, { code: 'STATUS_CODE_ERROR', message: 'boom' });
+        assert.equal(s1.kind, 'SPAN_KIND_INTERNAL');
+        const attrs = Object.fromEntries(s1.attributes.map((a) => [a.key, a.value]));
+        assert.deepEqual(attrs['mlflow.spanType'], { string_value: '"LLM"' });
+        assert.deepEqual(attrs.n, { int_value: 7 });
+        assert.deepEqual(attrs.d, { double_value: 0.5 });
+        assert.deepEqual(attrs.b, { bool_value: true });
+        assert.deepEqual(attrs.arr, { array_value: { values: [{ string_value: 'x' }, { int_value: 1 }] } });
+        assert.deepEqual(attrs.kv, { kvlist_value: { values: [{ key: 'inner', value: { string_value: 'y' } }] } });
+        assert.deepEqual(s1.events, [{ time_unix_nano: Number(ns(200)), name: 'ev', attributes: [{ key: 'e', value: { string_value: '1' } }] }]);
+        assert.equal(sql(`SELECT span_type FROM trace_spans WHERE span_id = '${child}'`), 'LLM');
+        // batchGet: only complete traces, in request order; the UI's traces.json
+        const partial = `tr-${hex(16)}`;
+        assertOk(await post(body([span(partial.slice(3), hex(8), null, { name: 'p' })])));
+        assertOk(await api(stack.base, 'POST', '/api/3.0/mlflow/traces', { trace: { trace_info: {
+            trace_id: partial, trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: exp } },
+            trace_metadata: { 'mlflow.trace.sizeStats': JSON.stringify({ num_spans: 5 }) } } } }));
+        assertError(await getTrace(partial), 404, 'RESOURCE_DOES_NOT_EXIST', 'not fully exported');
+        assert.equal(assertOk(await getTrace(partial, { allow_partial: 'true' })).trace.spans.length, 1);
+        const batch = assertOk(await api(stack.base, 'GET', '/api/3.0/mlflow/traces/batchGet', { trace_ids: [partial, id, `tr-${hex(16)}`] })).traces;
+        assert.deepEqual(batch.map((x) => x.trace_info.trace_id), [id]);
+        const file = await api(stack.base, 'GET', '/ajax-api/2.0/mlflow/get-trace-artifact', { request_id: id });
+        assert.equal(file.status, 200);
+        assert.match(file.headers.get('content-disposition'), /traces\.json/);
+        assert.equal(file.json.spans.length, 3);
+        assert.equal(file.json.spans[0].parent_span_id, null);
+        assert.equal(file.json.spans[1].attributes['mlflow.spanType'], '"LLM"');
+        assert.equal(file.json.spans[1].attributes.n, '7');
+        assert.equal(file.json.spans[1].status.code, 'STATUS_CODE_UNSET');
+    });
+
+    test('snake_case keys and base64 ids are read too; trace ids are lowercased', async () => {
+        const t = hex(16), s = hex(8);
+        assertOk(await post({ resource_spans: [{ scope_spans: [{ spans: [{ trace_id: b64(t), span_id: s.toUpperCase(), name: 'snake', start_time_unix_nano: 5, end_time_unix_nano: 6, status: { code: 'STATUS_CODE_OK' }, kind: 'SPAN_KIND_SERVER' }] }] }] }));
+        const tr = assertOk(await getTrace(`tr-${t}`)).trace;
+        assert.equal(tr.spans[0].span_id, b64(s));
+        assert.equal(tr.spans[0].kind, 'SPAN_KIND_SERVER');
+        assert.equal(tr.trace_info.state, 'OK');
+    });
+
+    test('refused input stores nothing: header, ids, cycles, duplicates, caps, types, media types', async () => {
+        const before_ = sql('SELECT count(*) FROM trace_spans');
+        const t = hex(16);
+        const bad = async (b, status, ...mentions) => assertError(await post(b), status, 'INVALID_PARAMETER_VALUE', mentions);
+        assertError(await api(stack.base, 'POST', '/v1/traces', body([span(t, hex(8))])), 400, 'INVALID_PARAMETER_VALUE', 'x-mlflow-experiment-id');
+        assertError(await post(body([span(t, hex(8))]), 'abc'), 400, 'INVALID_PARAMETER_VALUE', 'x-mlflow-experiment-id');
+        assertError(await post(body([span(t, hex(8))]), '99999999'), 404, 'RESOURCE_DOES_NOT_EXIST');
+        await bad({}, 400, 'resourceSpans');
+        await bad({ resourceSpans: [] }, 400, 'no spans');
+        await bad({ resourceSpans: {} }, 400, 'array');
+        await bad(body([span('abc', hex(8))]), 400, 'traceId');
+        await bad(body([span('0'.repeat(32), hex(8))]), 400, 'zeros');
+        await bad(body([span(t, 'zz' + hex(7))]), 400, 'spanId');
+        await bad(body([span(t, hex(8), 'short')]), 400, 'parentSpanId');
+        await bad(body([span(t, hex(8), null, { start: '-5' })]), 400, 'startTimeUnixNano');
+        await bad(body([span(t, hex(8), null, { start: '99999999999999999999' })]), 400, 'startTimeUnixNano');
+        await bad(body([span(t, hex(8), null, { start: 10, end: 5 })]), 400, 'before');
+        await bad(body([{ ...span(t, hex(8)), name: 5 }]), 400, 'name');
+        await bad(body([span(t, hex(8), null, { attrs: [{ key: 'a', value: { intValue: 'x' } }] })]), 400, 'intValue');
+        await bad(body([span(t, hex(8), null, { attrs: [{ key: '', value: str('x') }] })]), 400, 'key');
+        await bad(body([span(t, hex(8), null, { attrs: [{ key: 'big', value: str('x'.repeat(1100000)) }] })]), 400, 'cap');
+        await bad(body([span(t, hex(8), null, { status: { code: 7 } })]), 400, 'status.code');
+        const a = hex(8), b = hex(8), d = hex(8);
+        await bad(body([span(t, a, b), span(t, b, d), span(t, d, a)]), 400, 'cycle');
+        await bad(body([span(t, a, a)]), 400, 'own parent');
+        await bad(body([span(t, a), span(t, a)]), 400, 'twice');
+        let deep = { stringValue: 'x' };
+        for (let i = 0; i < 40; i++) deep = { arrayValue: { values: [deep] } };
+        await bad(body([span(t, hex(8), null, { attrs: [{ key: 'deep', value: deep }] })]), 400, 'deeper');
+        const raw = (text, headers = {}) => api(stack.base, 'POST', '/v1/traces', undefined, { raw: text, headers: { 'content-type': 'application/json', 'x-mlflow-experiment-id': exp, ...headers } });
+        assertError(await raw('{"resourceSpans": ['), 400, 'INVALID_PARAMETER_VALUE', 'JSON');
+        assertError(await raw(JSON.stringify(body([span(t, hex(8))])).replace('"s"', '"a\\u0000b"')), 400, 'INVALID_PARAMETER_VALUE');
+        assertError(await raw(JSON.stringify(body([span(t, hex(8))])).replace('"s"', '"\\udc00"')), 400, 'INVALID_PARAMETER_VALUE');
+        assertError(await raw('\x0a\x00', { 'content-type': 'application/x-protobuf' }), 415, 'INVALID_PARAMETER_VALUE', 'protobuf');
+        assertError(await raw('x', { 'content-type': 'text/plain' }), 415, 'INVALID_PARAMETER_VALUE', 'Content-Type');
+        assertError(await raw('x', { 'content-encoding': 'br' }), 415, 'INVALID_PARAMETER_VALUE', 'Content-Encoding');
+        // a trace id of another experiment is refused whole
+        const other = await c.createExperiment(uniqueName('other'));
+        const owned = hex(16);
+        assertOk(await post(body([span(owned, hex(8))]), other));
+        await bad(body([span(t, hex(8)), span(owned, hex(8))]), 400, 'another experiment');
+        assert.equal(sql('SELECT count(*) FROM trace_spans'), String(Number(before_) + 1));
+        assert.equal(sql(`SELECT count(*) FROM traces WHERE trace_id = 'tr-${t}'`), '0');
+    });
+
+    test('a trace of 10,000 spans in 512-span batches; get serves it whole', async () => {
+        const t = hex(16), rootId = hex(8);
+        const spans = [span(t, rootId, null, { name: 'root', start: 0, end: 10_000_000 })];
+        for (let i = 1; i < 10000; i++)
+            spans.push(span(t, hex(8), rootId, { name: `s${i}`, start: i * 1000, end: i * 1000 + 500, attrs: [{ key: 'i', value: { intValue: i } }] }));
+        for (let i = 0; i < spans.length; i += 512)
+            assertOk(await post(body(spans.slice(i, i + 512))));
+        const t0 = Date.now();
+        const tr = assertOk(await getTrace(`tr-${t}`, { allow_partial: 'true' })).trace;
+        const ms = Date.now() - t0;
+        assert.equal(tr.spans.length, 10000);
+        assert.equal(tr.spans[0].name, 'root');
+        assert.equal(tr.spans[1].name, 's1');
+        assert.equal(tr.spans[9999].name, 's9999');
+        assert.ok(ms < 10000, `get took ${ms} ms`);
+    });
+
+    test('delete by age while ingest runs: every acknowledged young span survives', async () => {
+        const e = await c.createExperiment(uniqueName('race'));
+        const old = [];
+        for (let i = 0; i < 20; i++) {
+            const t = hex(16);
+            old.push(t);
+            assertOk(await post(body([span(t, hex(8), null, { start: 1000 + i, end: 2000 + i })]), e));
+        }
+        const young = [];
+        const now = BigInt(Date.now()) * 1000000n;
+        const ingest = (async () => {
+            for (let i = 0; i < 20; i++) {
+                const t = hex(16);
+                const r = await post(body([span(t, hex(8), null, { start: String(now), end: String(now + 1000n) }), span(t, hex(8), null, { start: String(now), end: String(now + 5n) })]), e);
+                if (r.status === 200) young.push(t);
+            }
+        })();
+        let deleted = 0;
+        for (let i = 0; i < 5; i++)
+            deleted += assertOk(await api(stack.base, 'POST', '/api/2.0/mlflow/traces/delete-traces', { experiment_id: e, max_timestamp_millis: 100000, max_traces: 5 })).traces_deleted;
+        await ingest;
+        deleted += assertOk(await api(stack.base, 'POST', '/api/2.0/mlflow/traces/delete-traces', { experiment_id: e, max_timestamp_millis: 100000 })).traces_deleted;
+        assert.equal(deleted, 20);
+        assert.equal(young.length, 20);
+        assert.equal(sql(`SELECT count(*) FROM traces WHERE experiment_id = ${e}`), '20');
+        assert.equal(sql(`SELECT count(*) FROM trace_spans WHERE experiment_id = ${e}`), '40');
+    });
+
+    test('stats: counts, errors, token sums and latency percentiles, grouped by a tag', async () => {
+        const e = await c.createExperiment(uniqueName('stats'));
+        for (let i = 0; i < 10; i++) {
+            const t = hex(16);
+            assertOk(await post(body([span(t, hex(8), null, {
+                start: 0, end: (i + 1) * 100_000_000, status: { code: i === 0 ? 2 : 1 },
+                attrs: [{ key: 'mlflow.chat.tokenUsage', value: { kvlistValue: { values: [{ key: 'input_tokens', value: { intValue: 1 } }, { key: 'output_tokens', value: { intValue: 2 } }] } } }],
+            })]), e));
+            assertOk(await api(stack.base, 'PATCH', `/api/2.0/mlflow/traces/tr-${t}/tags`, { key: 'prompt', value: i < 5 ? 'v1' : 'v2' }));
+        }
+        const s = assertOk(await api(stack.base, 'GET', '/api/2.0/exptrack/traces/stats', { experiment_id: e }));
+        assert.equal(s.groups.length, 1);
+        const g = s.groups[0];
+        assert.equal(g.trace_count, 10);
+        assert.equal(g.error_count, 1);
+        assert.equal(g.input_tokens, 10);
+        assert.equal(g.output_tokens, 20);
+        assert.equal(g.total_tokens, 30);
+        assert.equal(g.latency_ms.p50, 550);
+        assert.ok(Math.abs(g.latency_ms.p90 - 910) < 1e-6);
+        const by = assertOk(await api(stack.base, 'GET', '/api/2.0/exptrack/traces/stats', { experiment_id: e, group_by: 'tag.prompt', filter: "status = 'OK'" }));
+        assert.deepEqual(by.groups.map((x) => [x.group, x.trace_count, x.total_tokens]), [['v1', 4, 12], ['v2', 5, 15]]);
+        assertError(await api(stack.base, 'GET', '/api/2.0/exptrack/traces/stats', { experiment_id: e, group_by: 'params.x' }), 400, 'INVALID_PARAMETER_VALUE', 'group_by');
+        assertError(await api(stack.base, 'GET', '/api/2.0/exptrack/traces/stats', { experiment_id: e, filter: 'span.x = 1' }), 400, 'INVALID_PARAMETER_VALUE', 'span');
+        assertError(await api(stack.base, 'GET', '/api/2.0/exptrack/traces/stats', {}), 400, 'INVALID_PARAMETER_VALUE', 'experiment_id');
+    });
+});

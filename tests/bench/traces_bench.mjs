@@ -1,0 +1,179 @@
+// The figures of tests/bench/traces.sh (see there). Prints one line per
+// figure; exits non-zero when a request fails.
+import { spawn, execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const base = process.argv[2];
+const only = ` ${process.env.TRACES_ONLY || 'ingest client search get'} `;
+const BATCHES = Number(process.env.TRACES_BATCHES || 20);
+const CLIENT_SECONDS = Number(process.env.TRACES_CLIENT_SECONDS || 5);
+const SEARCH_N = Number(process.env.TRACES_SEARCH_N || 100000);
+const psqlArgs = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', process.env.PSQL_HOST, '-U', 'postgres', '-d', 'exptrack'];
+const sql = (q) => execFileSync(process.env.PSQL, [...psqlArgs, '-At', '-c', q], { encoding: 'utf8', maxBuffer: 1 << 26 }).trim();
+const hex = (n) => crypto.randomBytes(n).toString('hex');
+const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
+
+async function call(method, p, body, headers = {}) {
+    const r = await fetch(base + p, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await r.text();
+    if (r.status !== 200) throw new Error(`${method} ${p}: HTTP ${r.status} ${text.slice(0, 300)}`);
+    return JSON.parse(text);
+}
+const experiment = async (name) => (await call('POST', '/api/2.0/mlflow/experiments/create', { name })).experiment_id;
+
+// One trace of n spans: a root and its children, MLflow-like attributes.
+function traceSpans(n, t = hex(16)) {
+    const root = hex(8);
+    const now = BigInt(Date.now()) * 1000000n;
+    const spans = [];
+    for (let i = 0; i < n; i++) {
+        const s = { traceId: t, spanId: i === 0 ? root : hex(8), name: i === 0 ? 'predict' : `step-${i}`, kind: 1,
+            startTimeUnixNano: String(now + BigInt(i) * 1000n), endTimeUnixNano: String(now + BigInt(i) * 1000n + 500n),
+            status: { code: 1 }, attributes: [
+                { key: 'mlflow.spanType', value: { stringValue: i === 0 ? '"CHAIN"' : '"LLM"' } },
+                { key: 'mlflow.spanInputs', value: { stringValue: JSON.stringify({ messages: [{ role: 'user', content: `question ${i} `.repeat(8) }] }) } },
+                { key: 'mlflow.spanOutputs', value: { stringValue: JSON.stringify({ content: `answer ${i} `.repeat(8) }) } },
+                { key: 'mlflow.chat.tokenUsage', value: { stringValue: '{"input_tokens": 12, "output_tokens": 30, "total_tokens": 42}' } },
+                { key: 'mlflow.traceRequestId', value: { stringValue: `"tr-${t}"` } },
+            ] };
+        if (i > 0) s.parentSpanId = root;
+        spans.push(s);
+    }
+    return { traceId: t, spans };
+}
+const otlpBody = (spans) => ({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 'bench' }, spans }] }] });
+
+// PGCOPY binary rows of trace_spans for the spans of a batch.
+function copyRows(exp, batch) {
+    const parts = [];
+    const field = (buf) => { const l = Buffer.alloc(4); l.writeInt32BE(buf === null ? -1 : buf.length); parts.push(l); if (buf) parts.push(buf); };
+    const text = (s) => field(s === null ? null : Buffer.from(s, 'utf8'));
+    const i64 = (v) => { const b = Buffer.alloc(8); b.writeBigInt64BE(BigInt(v)); field(b); };
+    const i16 = (v) => { const b = Buffer.alloc(2); b.writeInt16BE(v); field(b); };
+    const jsonb = (s) => field(Buffer.concat([Buffer.from([1]), Buffer.from(s, 'utf8')]));
+    for (const s of batch.spans) {
+        const c = Buffer.alloc(2); c.writeInt16BE(13); parts.push(c);
+        text(`tr-${s.traceId}`); text(s.spanId); text(s.parentSpanId || null); i64(exp); text(s.name); text('LLM');
+        i16(1); i16(1); i64(s.startTimeUnixNano); i64(s.endTimeUnixNano);
+        jsonb(JSON.stringify(Object.fromEntries(s.attributes.map((a) => [a.key, a.value.stringValue]))));
+        i64(12); i64(30);
+    }
+    return parts;
+}
+
+function psqlCopy(file) {
+    return new Promise((resolve, reject) => {
+        const p = spawn(process.env.PSQL, [...psqlArgs, '-c',
+            `\\copy trace_spans (trace_id, span_id, parent_span_id, experiment_id, name, span_type, kind, status_code, start_ns, end_ns, attributes, input_tokens, output_tokens) FROM '${file}' WITH (FORMAT binary)`], { stdio: ['ignore', 'ignore', 'inherit'] });
+        p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`psql COPY exited ${code}`))));
+    });
+}
+
+async function ingest() {
+    const exp = await experiment(`bench-ingest-${hex(4)}`);
+    const clients = 8;
+    const batches = Array.from({ length: clients }, () => Array.from({ length: BATCHES }, () => traceSpans(512)));
+    const t0 = performance.now();
+    await Promise.all(batches.map(async (mine) => {
+        for (const b of mine) await call('POST', '/v1/traces', otlpBody(b.spans), { 'x-mlflow-experiment-id': exp });
+    }));
+    const secs = (performance.now() - t0) / 1000;
+    const spans = clients * BATCHES * 512;
+    const rate = spans / secs;
+    console.log(`ingest: OTLP/JSON, ${clients} clients x ${BATCHES} batches of 512 spans: ${Math.round(rate)} spans/s (${secs.toFixed(2)} s)`);
+    // the same span rows by binary COPY (fresh trace ids; the trace rows are made first, untimed)
+    const copyExp = await experiment(`bench-copy-${hex(4)}`);
+    const files = [];
+    const traceIds = [];
+    for (let c = 0; c < clients; c++) {
+        const parts = [Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)];
+        for (const b of batches[c]) {
+            const fresh = { ...b, traceId: hex(16) };
+            fresh.spans = b.spans.map((s) => ({ ...s, traceId: fresh.traceId }));
+            traceIds.push(fresh.traceId);
+            parts.push(...copyRows(copyExp, fresh));
+        }
+        const end = Buffer.alloc(2); end.writeInt16BE(-1); parts.push(end);
+        const f = path.join(process.env.BENCH_TMP, `spans-${c}.copy`);
+        fs.writeFileSync(f, Buffer.concat(parts));
+        fs.chmodSync(f, 0o644);
+        files.push(f);
+    }
+    sql(`INSERT INTO traces (trace_id, experiment_id, request_time, state, created, updated)
+         SELECT 'tr-' || id, ${copyExp}, 0, 1, 0, 0 FROM unnest('{${traceIds.join(',')}}'::text[]) AS id`);
+    const c0 = performance.now();
+    await Promise.all(files.map(psqlCopy));
+    const csecs = (performance.now() - c0) / 1000;
+    const crate = spans / csecs;
+    console.log(`ingest: binary COPY of the same ${spans} span rows, ${clients} psql sessions: ${Math.round(crate)} rows/s (${csecs.toFixed(2)} s)`);
+    console.log(`ingest: ratio OTLP/COPY = ${(rate / crate).toFixed(2)} (goal >= 0.5)`);
+}
+
+async function clientShaped() {
+    const exp = await experiment(`bench-client-${hex(4)}`);
+    const conns = 64;
+    const lat = [];
+    let traces = 0;
+    const stop = performance.now() + CLIENT_SECONDS * 1000;
+    await Promise.all(Array.from({ length: conns }, async () => {
+        while (performance.now() < stop) {
+            const { traceId, spans } = traceSpans(20);
+            const t0 = performance.now();
+            await call('POST', '/v1/traces', otlpBody(spans), { 'x-mlflow-experiment-id': exp });
+            await call('POST', '/api/3.0/mlflow/traces', { trace: { trace_info: {
+                trace_id: `tr-${traceId}`, trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: exp } },
+                request_time: new Date().toISOString(), execution_duration: '0.010s', state: 'OK',
+                trace_metadata: { 'mlflow.trace_schema.version': '3', 'mlflow.trace.sizeStats': '{"num_spans": 20}' }, tags: { 'mlflow.traceName': 'predict' } } } });
+            lat.push(performance.now() - t0);
+            traces++;
+        }
+    }));
+    console.log(`client: 64 connections, one trace = OTLP post of 20 spans + V3 create: ${Math.round(traces / CLIENT_SECONDS)} traces/s, p50 ${pct(lat, 0.5).toFixed(1)} ms, p99 ${pct(lat, 0.99).toFixed(1)} ms`);
+}
+
+async function search() {
+    const exp = await experiment(`bench-search-${hex(4)}`);
+    const t0 = performance.now();
+    sql(`INSERT INTO traces (trace_id, experiment_id, request_time, execution_duration, state, created, updated)
+         SELECT 'tr-' || lpad(to_hex(g), 32, '0'), ${exp}, 1700000000000 + g * 1000, g % 5000, CASE WHEN g % 10 = 0 THEN 2 ELSE 1 END, 0, 0
+         FROM generate_series(1, ${SEARCH_N}) g;
+         INSERT INTO trace_tags (trace_id, key, value)
+         SELECT 'tr-' || lpad(to_hex(g), 32, '0'), k, v FROM generate_series(1, ${SEARCH_N}) g,
+           LATERAL (VALUES ('mlflow.traceName', 'chain-' || (g % 20)), ('env', CASE WHEN g % 3 = 0 THEN 'prod' ELSE 'dev' END)) AS x(k, v);
+         INSERT INTO trace_metadata (trace_id, key, value)
+         SELECT 'tr-' || lpad(to_hex(g), 32, '0'), 'mlflow.user', 'user-' || (g % 50) FROM generate_series(1, ${SEARCH_N}) g;
+         ANALYZE traces; ANALYZE trace_tags; ANALYZE trace_metadata;`);
+    console.log(`search: seeded ${SEARCH_N} traces in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const filter = "status = 'OK' AND name = 'chain-7' AND tag.env = 'prod' AND metadata.`mlflow.user` != 'user-3' AND timestamp_ms > 1700000000000";
+    const lat = [];
+    let rows = 0;
+    for (let i = 0; i < 30; i++) {
+        const s0 = performance.now();
+        const r = await call('POST', '/api/3.0/mlflow/traces/search', { locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: exp } }], filter, max_results: 100 });
+        lat.push(performance.now() - s0);
+        rows = (r.traces || []).length;
+    }
+    console.log(`search: ${SEARCH_N} traces, 5 filters, max_results 100 (${rows} rows): p50 ${pct(lat, 0.5).toFixed(1)} ms, p99 ${pct(lat, 0.99).toFixed(1)} ms (goal p50 < 50 ms at 1,000,000)`);
+}
+
+async function getBig() {
+    const exp = await experiment(`bench-get-${hex(4)}`);
+    const { traceId, spans } = traceSpans(10000);
+    for (let i = 0; i < spans.length; i += 512)
+        await call('POST', '/v1/traces', otlpBody(spans.slice(i, i + 512)), { 'x-mlflow-experiment-id': exp });
+    const lat = [];
+    for (let i = 0; i < 10; i++) {
+        const t0 = performance.now();
+        const r = await call('GET', `/api/3.0/mlflow/traces/get?trace_id=tr-${traceId}&allow_partial=true`);
+        lat.push(performance.now() - t0);
+        if (r.trace.spans.length !== 10000) throw new Error(`got ${r.trace.spans.length} spans`);
+    }
+    console.log(`get: one trace of 10,000 spans: p50 ${pct(lat, 0.5).toFixed(1)} ms, max ${Math.max(...lat).toFixed(1)} ms (goal < 100 ms)`);
+}
+
+if (only.includes(' ingest ')) await ingest();
+if (only.includes(' client ')) await clientShaped();
+if (only.includes(' search ')) await search();
+if (only.includes(' get ')) await getBig();
