@@ -547,7 +547,7 @@ static void limits(void **state)
 static void budget_fits_dense_input(void **state)
 {
     (void)state;
-    size_t n = 400000;
+    size_t n = 120000;
     pb_kv *kvs = calloc(n, sizeof *kvs);
     pb_kv **ptrs = calloc(n, sizeof *ptrs);
     for (size_t i = 0; i < n; i++) {
@@ -568,7 +568,7 @@ static void budget_fits_dense_input(void **state)
     free(buf);
 
     /* an array of empty values, and a span of empty events */
-    n = 300000;
+    n = 100000;
     pb_any *vals = calloc(n, sizeof *vals);
     pb_any **val_ptrs = calloc(n, sizeof *val_ptrs);
     pb_event *evs = calloc(n, sizeof *evs);
@@ -738,8 +738,8 @@ static void inflate_codings(void **state)
 static void inflate_bomb(void **state)
 {
     (void)state;
-    /* 256 MiB of zeros compress to about 256 KiB; a 1 MiB cap stops it */
-    size_t huge = 256u << 20;
+    /* 64 MiB of zeros compress to about 64 KiB; a 1 MiB cap stops it */
+    size_t huge = 64u << 20;
     z_stream zs;
     memset(&zs, 0, sizeof zs);
     assert_int_equal(deflateInit2(&zs, 9, Z_DEFLATED, 31, 9, Z_DEFAULT_STRATEGY), Z_OK);
