@@ -48,8 +48,9 @@ int api_art_parse(const char *path, int flags, struct arena *arena, struct art_t
 
 int api_art_resolve(struct art_target *t, struct arena *arena)
 {
-    int rc = t->proxy.model_id[0] ? store_artifact_model(t->proxy.model_id, arena, &t->run)
-                                  : store_artifact_run(t->proxy.run_id, arena, &t->run);
+    int rc = t->proxy.model_id[0]   ? store_artifact_model(t->proxy.model_id, arena, &t->run)
+             : t->proxy.trace_id[0] ? store_artifact_trace(t->proxy.trace_id, arena, &t->run)
+                                    : store_artifact_run(t->proxy.run_id, arena, &t->run);
     if (rc == DB_OK && t->run.experiment_id != t->proxy.experiment_id)
         rc = DB_NOT_FOUND; /* auth derives the experiment from the path: it must be the run's */
     return rc;
@@ -57,13 +58,21 @@ int api_art_resolve(struct art_target *t, struct arena *arena)
 
 const char *api_art_owner_id(const struct art_target *t)
 {
-    return t->proxy.model_id[0] ? t->proxy.model_id : t->proxy.run_id;
+    return t->proxy.model_id[0]   ? t->proxy.model_id
+           : t->proxy.trace_id[0] ? t->proxy.trace_id
+                                  : t->proxy.run_id;
 }
 
 void api_art_owner_not_found(struct reply *r, int rc, const struct art_target *t)
 {
     char msg[200];
 
+    if (t->proxy.trace_id[0] != '\0') {
+        snprintf(msg, sizeof msg, "Trace with ID '%s' not found in experiment %lld.",
+                 t->proxy.trace_id, (long long)t->proxy.experiment_id);
+        reply_store_error(r, rc, msg);
+        return;
+    }
     if (t->proxy.model_id[0] == '\0') {
         api_run_not_found(r, rc, t->proxy.run_id);
         return;

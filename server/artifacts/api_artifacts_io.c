@@ -7,6 +7,7 @@
 
 #include "api.h"
 #include "api_artifacts.h"
+#include "traces/api.h"
 #include "tracking/api_common.h"
 #include "core/sbuf.h"
 #include "core/validate.h"
@@ -23,6 +24,8 @@ struct upload {
     enum api_error over; /* what a body over max is: 413, or 400 for the UI (as MLflow) */
     char run_id[40];     /* or the model's id */
     char *path;
+    int span_file; /* a trace's traces.json: kept whole (copy) to store its spans */
+    struct sbuf copy;
 };
 
 static void too_large(struct reply *r, enum api_error code, int64_t max)
@@ -65,6 +68,8 @@ static struct upload *upload_start(const struct request *req, const struct artif
     snprintf(up->run_id, sizeof up->run_id, "%s", run_id);
     up->path = xstrdup(path);
     up->u = store_artifact_upload_new();
+    up->span_file = run->owner.kind == ARTIFACT_OWNER_TRACE && strcmp(path, "traces.json") == 0;
+    sbuf_init(&up->copy);
     return up;
 }
 
@@ -103,6 +108,12 @@ static int upload_data(void *state, const char *buf, size_t len, struct reply *r
         too_large(r, up->over, up->max);
         return -1;
     }
+    if (up->span_file) {
+        if (up->copy.len + len > TRACE_FILE_MAX_BYTES)
+            up->span_file = 0; /* stored as a file only */
+        else
+            sbuf_add(&up->copy, buf, len);
+    }
     int rc = store_artifact_upload_write(up->u, buf, len);
     if (rc == DB_NOT_FOUND) /* gc took the pending blob: the upload had stalled */
         reply_error(r, ERR_RESOURCE_CONFLICT,
@@ -125,13 +136,21 @@ static void upload_end(void *state, int complete, struct reply *r)
         reply_error(r, ERR_INVALID_PARAMETER_VALUE, "Empty artifact: the request body is empty");
     } else {
         int rc = store_artifact_upload_commit(up->u, &up->owner, up->path, NULL);
-        if (rc != DB_OK)
+        if (rc != DB_OK) {
             api_art_store_error(r, rc, up->run_id, up->path);
-        else if (up->ui)
-            reply_text(r, "text/plain", "");
-        else
-            reply_json(r, json_object());
+        } else {
+            /* a trace's traces.json: its spans become rows too (a file
+             * that does not parse stays a file, the upload still succeeds) */
+            if (up->span_file)
+                api_traces_span_file(up->owner.key, up->copy.data ? up->copy.data : "",
+                                     up->copy.len);
+            if (up->ui)
+                reply_text(r, "text/plain", "");
+            else
+                reply_json(r, json_object());
+        }
     }
+    sbuf_cleanup(&up->copy);
     free(up->path);
     free(up);
 }

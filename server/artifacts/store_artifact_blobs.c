@@ -244,13 +244,18 @@ static int name_blob(const struct commit_args *a, int64_t *blob_id)
 static int check_owner(const struct commit_args *a)
 {
     const char *params[] = {a->owner->key};
-    int model = a->owner->kind == ARTIFACT_OWNER_MODEL;
+    enum artifact_owner_kind kind = a->owner->kind;
     PGresult *res = NULL;
 
-    int rc = db_exec(model ? MODEL_LOCK_SQL : RUN_LOCK_SQL, 1, params, NULL);
+    /* models and traces share the text-keyed lock space (their ids differ) */
+    int rc = db_exec(kind == ARTIFACT_OWNER_RUN ? RUN_LOCK_SQL : MODEL_LOCK_SQL, 1, params, NULL);
     if (rc == DB_OK)
-        rc = db_exec(model ? "SELECT 'active' FROM logged_models WHERE model_id = $1"
-                           : "SELECT lifecycle_stage FROM runs WHERE id = $1",
+        rc = db_exec(kind == ARTIFACT_OWNER_MODEL ? "SELECT 'active' FROM logged_models"
+                                                    " WHERE model_id = $1"
+                     : kind == ARTIFACT_OWNER_TRACE
+                         ? "SELECT 'active' FROM traces"
+                           " WHERE trace_id = $1 FOR KEY SHARE"
+                         : "SELECT lifecycle_stage FROM runs WHERE id = $1",
                      1, params, &res);
     if (rc != DB_OK)
         return rc;
@@ -433,6 +438,8 @@ static int gc_batch(struct artifact_gc_stats *out, int *more)
                  "     (SELECT 1 FROM artifact_files f WHERE f.blob_id = b.id)"
                  "   AND NOT EXISTS"
                  "     (SELECT 1 FROM logged_model_artifact_files f WHERE f.blob_id = b.id)"
+                 "   AND NOT EXISTS"
+                 "     (SELECT 1 FROM trace_artifact_files f WHERE f.blob_id = b.id)"
                  "   LIMIT " GC_BATCH " FOR UPDATE SKIP LOCKED) c",
                  0, NULL, &res);
     if (rc != DB_OK)
@@ -444,6 +451,8 @@ static int gc_batch(struct artifact_gc_stats *out, int *more)
                  "   AND NOT EXISTS (SELECT 1 FROM artifact_files f WHERE f.blob_id = b.id)"
                  "   AND NOT EXISTS"
                  "     (SELECT 1 FROM logged_model_artifact_files f WHERE f.blob_id = b.id)"
+                 "   AND NOT EXISTS"
+                 "     (SELECT 1 FROM trace_artifact_files f WHERE f.blob_id = b.id)"
                  "   RETURNING size)"
                  " SELECT count(*), coalesce(sum(size), 0) FROM d",
                  1, params, &del);

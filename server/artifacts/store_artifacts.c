@@ -14,12 +14,16 @@
 
 const char *store_artifact_files_table(const struct artifact_owner *owner)
 {
-    return owner->kind == ARTIFACT_OWNER_MODEL ? "logged_model_artifact_files" : "artifact_files";
+    return owner->kind == ARTIFACT_OWNER_MODEL   ? "logged_model_artifact_files"
+           : owner->kind == ARTIFACT_OWNER_TRACE ? "trace_artifact_files"
+                                                 : "artifact_files";
 }
 
 const char *store_artifact_files_column(const struct artifact_owner *owner)
 {
-    return owner->kind == ARTIFACT_OWNER_MODEL ? "model_id" : "run_id";
+    return owner->kind == ARTIFACT_OWNER_MODEL   ? "model_id"
+           : owner->kind == ARTIFACT_OWNER_TRACE ? "trace_id"
+                                                 : "run_id";
 }
 
 int store_artifact_model(const char *model_id, struct arena *arena, struct artifact_run *out)
@@ -39,6 +43,31 @@ int store_artifact_model(const char *model_id, struct arena *arena, struct artif
     }
     out->owner.kind = ARTIFACT_OWNER_MODEL;
     snprintf(out->owner.key, sizeof out->owner.key, "%s", model_id);
+    out->experiment_id = su_int64(res, 0, 0);
+    out->artifact_uri = su_str(res, 0, 1, arena);
+    PQclear(res);
+    return DB_OK;
+}
+
+int store_artifact_trace(const char *trace_id, struct arena *arena, struct artifact_run *out)
+{
+    const char *params[] = {trace_id};
+    PGresult *res = NULL;
+
+    memset(out, 0, sizeof *out);
+    int rc = db_exec("SELECT t.experiment_id, e.artifact_location || '/traces/' || t.trace_id"
+                     "   || '/artifacts'"
+                     " FROM traces t JOIN experiments e USING (experiment_id)"
+                     " WHERE t.trace_id = $1",
+                     1, params, &res);
+    if (rc != DB_OK)
+        return rc;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return DB_NOT_FOUND;
+    }
+    out->owner.kind = ARTIFACT_OWNER_TRACE;
+    snprintf(out->owner.key, sizeof out->owner.key, "%s", trace_id);
     out->experiment_id = su_int64(res, 0, 0);
     out->artifact_uri = su_str(res, 0, 1, arena);
     PQclear(res);

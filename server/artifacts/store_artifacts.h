@@ -18,13 +18,14 @@
  * be written, or "a/b" exists and "a" is to be written. */
 #define DB_ARTIFACT_CONFLICT (-20)
 
-/* Whose files: a run's (artifact_files) or a logged model's
- * (logged_model_artifact_files). Both share the blobs. */
-enum artifact_owner_kind { ARTIFACT_OWNER_RUN, ARTIFACT_OWNER_MODEL };
+/* Whose files: a run's (artifact_files), a logged model's
+ * (logged_model_artifact_files) or a trace's (trace_artifact_files). All
+ * share the blobs. */
+enum artifact_owner_kind { ARTIFACT_OWNER_RUN, ARTIFACT_OWNER_MODEL, ARTIFACT_OWNER_TRACE };
 
 struct artifact_owner {
     enum artifact_owner_kind kind;
-    char key[40]; /* a run's internal id in decimal, or a model's "m-..." id */
+    char key[40]; /* a run's internal id in decimal, a model's "m-..." id, a trace's id */
 };
 
 /* What artifact code needs to know of a run or a logged model. */
@@ -46,6 +47,9 @@ int store_artifact_run(const char *run_id, struct arena *arena, struct artifact_
 /* Looks a logged model up by its id (deleted ones too). DB_NOT_FOUND when
  * there is none. */
 int store_artifact_model(const char *model_id, struct arena *arena, struct artifact_run *out);
+
+/* Looks a trace up by its id. DB_NOT_FOUND when there is none. */
+int store_artifact_trace(const char *trace_id, struct arena *arena, struct artifact_run *out);
 
 /* A stored file. */
 struct artifact_file {

@@ -276,8 +276,9 @@ static size_t target_experiments(const struct request *req, const struct route *
             break;
         ids[n++] = pp.experiment_id;
         if (pp.depth >= 2 &&
-            (pp.model_id[0] ? store_auth_logged_model_experiment(pp.model_id, &ids[n])
-                            : store_auth_run_experiment(pp.run_id, &ids[n])) == DB_OK &&
+            (pp.model_id[0]   ? store_auth_logged_model_experiment(pp.model_id, &ids[n])
+             : pp.trace_id[0] ? store_auth_trace_experiment(pp.trace_id, &ids[n])
+                              : store_auth_run_experiment(pp.run_id, &ids[n])) == DB_OK &&
             ids[n] != ids[0])
             n++;
         break;

@@ -197,6 +197,21 @@ static int is_model_id(const char *s, size_t len)
     return len == 34 && s[0] == 'm' && s[1] == '-' && is_run_id(s + 2, 32);
 }
 
+/* True when s[0..len) is a trace id: 32 lowercase hex digits, or "tr-"
+ * and 32 of them. */
+static int is_trace_id(const char *s, size_t len)
+{
+    if (len == 35 && memcmp(s, "tr-", 3) == 0)
+        return is_run_id(s + 3, 32);
+    return is_run_id(s, len);
+}
+
+/* True when part is the word w. */
+static int part_is(const char *part, size_t len, const char *w)
+{
+    return len == strlen(w) && memcmp(part, w, len) == 0;
+}
+
 int artifact_path_split(const char *path, size_t len, struct artifact_proxy_path *out)
 {
     const char *parts[4];
@@ -214,7 +229,8 @@ int artifact_path_split(const char *path, size_t len, struct artifact_proxy_path
         lens[i] = end - pos;
         nparts = i + 1;
         pos = end + 1;
-        if (i == 2 && !(lens[1] == 6 && memcmp(parts[1], "models", 6) == 0))
+        if (i == 2 && !part_is(parts[1], lens[1], "models") &&
+            !part_is(parts[1], lens[1], "traces"))
             break; /* a run's path: the rest is the relative path */
     }
     if (nparts >= 1 && parse_experiment(parts[0], lens[0], &out->experiment_id) < 0)
@@ -226,6 +242,13 @@ int artifact_path_split(const char *path, size_t len, struct artifact_proxy_path
             return -1;
         memcpy(out->model_id, parts[2], 34);
         out->model_id[34] = '\0';
+        out->depth = nparts - 1;
+        first = 2;
+    } else if (nparts >= 2 && part_is(parts[1], lens[1], "traces")) {
+        if (nparts < 3 || !is_trace_id(parts[2], lens[2]))
+            return -1;
+        memcpy(out->trace_id, parts[2], lens[2]);
+        out->trace_id[lens[2]] = '\0';
         out->depth = nparts - 1;
         first = 2;
     } else if (nparts >= 2) {

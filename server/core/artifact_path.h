@@ -28,14 +28,17 @@ enum {
  * slash (may be NULL). */
 const char *artifact_path_check(const char *path, int flags, size_t *len);
 
-/* A proxy path "<experiment_id>/<run_id>/artifacts/<rel>", or a logged
- * model's "<experiment_id>/models/<model_id>/artifacts/<rel>", taken apart.
- * For a model, "models/<model_id>" counts as one part. */
+/* A proxy path "<experiment_id>/<run_id>/artifacts/<rel>", a logged
+ * model's "<experiment_id>/models/<model_id>/artifacts/<rel>", or a
+ * trace's "<experiment_id>/traces/<trace_id>/artifacts/<rel>", taken apart.
+ * For a model or a trace, "models/<model_id>" ("traces/<trace_id>") counts
+ * as one part. */
 struct artifact_proxy_path {
     int depth;             /* leading parts present: 0 root .. 3 (artifacts root or below) */
     int64_t experiment_id; /* depth >= 1 */
     char run_id[33];       /* depth >= 2 of a run's path; 32 lowercase hex digits, else "" */
     char model_id[35];     /* depth >= 2 of a model's path; "m-" + 32 hex digits, else "" */
+    char trace_id[36];     /* depth >= 2 of a trace's path; [tr-] + 32 hex digits, else "" */
     const char *rel;       /* depth 3: points into the input; "" for the run's root */
     size_t rel_len;
 };

@@ -50,6 +50,16 @@ void api_traces_v3_get_trace(const struct request *req, struct reply *r);
 /* GET /api/3.0/mlflow/traces/batchGet?trace_ids=... */
 void api_traces_v3_batch_get(const struct request *req, struct reply *r);
 
+/* api_traces_file.c */
+/* Largest traces.json whose spans are stored (a larger one is a file only). */
+#define TRACE_FILE_MAX_BYTES (64 * 1024 * 1024)
+/* Called by the artifact proxy after it stored a trace's traces.json
+ * (text[0..len)): parses the spans (the 3.x shape and the older 2.x one)
+ * and replaces the trace's stored spans with them in one transaction.
+ * Best effort: a file that does not parse, or names more than one trace,
+ * leaves the stored spans as they were (logged). */
+void api_traces_span_file(const char *trace_id, const char *text, size_t len);
+
 /* api_traces_otlp.c */
 /* POST /v1/traces: OTLP/HTTP span ingest (streamed body). */
 extern const struct upload_ops api_traces_otlp_upload;

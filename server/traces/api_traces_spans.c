@@ -17,7 +17,7 @@ struct dec {
     struct arena *arena;
     char *err;
     size_t errlen;
-    char where[96]; /* "resourceSpans[i].scopeSpans[j].spans[k]" */
+    char where[160]; /* "resourceSpans[i].scopeSpans[j].spans[k]" */
 };
 
 __attribute__((format(printf, 2, 3))) static int fail(struct dec *d, const char *fmt, ...)

@@ -246,6 +246,36 @@ fail:
     return rc;
 }
 
+int store_spans_replace(const char *trace_id, const struct trace_span *spans, size_t n)
+{
+    const char *params[] = {trace_id};
+    struct span_trace one = {.trace_id = trace_id};
+    PGresult *res = NULL;
+    int rc;
+
+    if ((rc = db_begin()) != DB_OK)
+        return rc;
+    rc = db_exec("SELECT experiment_id FROM traces WHERE trace_id = $1 FOR KEY SHARE", 1, params,
+                 &res);
+    if (rc != DB_OK)
+        goto fail;
+    if (PQntuples(res) == 0) {
+        rc = DB_NOT_FOUND;
+        goto fail;
+    }
+    int64_t exp = su_int64(res, 0, 0);
+    if ((rc = db_exec("DELETE FROM trace_spans WHERE trace_id = $1", 1, params, NULL)) != DB_OK ||
+        (n > 0 && (rc = write_spans(exp, spans, n)) != DB_OK) ||
+        (rc = roll_up_tokens(&one, 1)) != DB_OK)
+        goto fail;
+    PQclear(res);
+    return db_commit();
+fail:
+    PQclear(res);
+    db_rollback();
+    return rc;
+}
+
 int store_spans_get(const char *trace_id, struct arena *arena, struct trace_span **out, size_t *n)
 {
     const char *params[] = {trace_id};

@@ -180,6 +180,11 @@ struct span_trace {
 int store_spans_ingest(int64_t experiment_id, const struct span_trace *traces, size_t ntraces,
                        const struct trace_span *spans, size_t nspans);
 
+/* Replaces the stored spans of one trace with spans[0..n) (their trace_id
+ * is trace_id) and recomputes its token columns and mlflow.trace.tokenUsage,
+ * in one transaction (the traces.json upload). DB_NOT_FOUND: no trace. */
+int store_spans_replace(const char *trace_id, const struct trace_span *spans, size_t n);
+
 /* The spans of a trace: the roots first, then by start time. */
 int store_spans_get(const char *trace_id, struct arena *arena, struct trace_span **out, size_t *n);
 

@@ -57,6 +57,58 @@ for (const prefix of PREFIXES) {
             assert.equal(v3.trace_metadata['mlflow.traceOutputs'], '"hello"');
         });
 
+        test('traces.json through the artifact proxy: stored, downloadable, and its spans stored (3.x and 2.x shapes)', async () => {
+            const info = await start();
+            const loc = asMap(info.tags)['mlflow.artifactLocation'];
+            assert.match(loc, /^mlflow-artifacts:\//);
+            const art = `/api/2.0/mlflow-artifacts/artifacts/${loc.replace('mlflow-artifacts:/', '')}/traces.json`;
+            const b64 = (h) => Buffer.from(h, 'hex').toString('base64');
+            const otelTrace = 'ab'.repeat(16);
+            const file = { spans: [
+                { trace_id: b64(otelTrace), span_id: b64('01'.repeat(8)), parent_span_id: null, trace_state: '', name: 'predict',
+                  start_time_unix_nano: 1000, end_time_unix_nano: 5000, events: [], status: { code: 'STATUS_CODE_OK', message: '' },
+                  attributes: { 'mlflow.spanType': '"CHAIN"', 'mlflow.spanInputs': '{"question": "hi"}', 'mlflow.traceRequestId': `"${info.request_id}"` } },
+                { trace_id: b64(otelTrace), span_id: b64('02'.repeat(8)), parent_span_id: b64('01'.repeat(8)), name: 'llm',
+                  start_time_unix_nano: 2000, end_time_unix_nano: 3000, events: [{ name: 'e', time_unix_nano: 2500, attributes: { a: 1 } }],
+                  status: { code: 'STATUS_CODE_ERROR', message: 'x' },
+                  attributes: { 'mlflow.spanType': '"LLM"', 'mlflow.chat.tokenUsage': '{"input_tokens": 3, "output_tokens": 4, "total_tokens": 7}' } },
+            ] };
+            const text = JSON.stringify(file);
+            assertOk(await api(stack.base, 'PUT', art, undefined, { raw: text, headers: { 'content-type': 'application/json' } }));
+            const down = await api(stack.base, 'GET', art);
+            assert.equal(down.status, 200);
+            assert.equal(down.text, text, 'the file comes back byte for byte');
+            assertOk(await c.req('PATCH', `/traces/${info.request_id}`, { timestamp_ms: 1748000000100, status: 'OK' }));
+            assert.equal(sql(`SELECT string_agg(name || ':' || coalesce(parent_span_id, '-') || ':' || status_code, ',' ORDER BY start_ns) FROM trace_spans WHERE trace_id = '${info.request_id}'`),
+                `predict:-:1,llm:${'01'.repeat(8)}:2`);
+            assert.equal(sql(`SELECT total_tokens FROM traces WHERE trace_id = '${info.request_id}'`), '7');
+            const ui = await c.get('/get-trace-artifact', { request_id: info.request_id });
+            assert.equal(ui.status, 200);
+            assert.deepEqual(ui.json.spans.map((x) => x.name), ['predict', 'llm']);
+            assert.equal(ui.json.spans[0].attributes['mlflow.spanInputs'], '{"question": "hi"}');
+            // the 2.x shape replaces the spans
+            const old = { spans: [{ name: 'root2', context: { trace_id: '0x' + otelTrace, span_id: '0x' + '0a'.repeat(8) }, parent_id: null,
+                start_time: 10, end_time: 20, status_code: 'OK', status_message: '', attributes: { 'mlflow.spanType': '"AGENT"' }, events: [] }] };
+            assertOk(await api(stack.base, 'PUT', art, undefined, { raw: JSON.stringify(old), headers: { 'content-type': 'application/json' } }));
+            assert.equal(sql(`SELECT string_agg(name || ':' || span_type, ',') FROM trace_spans WHERE trace_id = '${info.request_id}'`), 'root2:AGENT');
+            // a file that does not parse is stored, and the spans stay
+            assertOk(await api(stack.base, 'PUT', art, undefined, { raw: '{"spans": [', headers: { 'content-type': 'application/json' } }));
+            assert.equal((await api(stack.base, 'GET', art)).text, '{"spans": [');
+            assert.equal(sql(`SELECT count(*) FROM trace_spans WHERE trace_id = '${info.request_id}'`), '1');
+            // a cycle in the file: stored as a file only
+            const cyc = { spans: [{ trace_id: b64(otelTrace), span_id: b64('03'.repeat(8)), parent_span_id: b64('04'.repeat(8)), name: 'a', start_time_unix_nano: 1, end_time_unix_nano: 2 },
+                { trace_id: b64(otelTrace), span_id: b64('04'.repeat(8)), parent_span_id: b64('03'.repeat(8)), name: 'b', start_time_unix_nano: 1, end_time_unix_nano: 2 }] };
+            assertOk(await api(stack.base, 'PUT', art, undefined, { raw: JSON.stringify(cyc), headers: { 'content-type': 'application/json' } }));
+            assert.equal(sql(`SELECT count(*) FROM trace_spans WHERE trace_id = '${info.request_id}'`), '1');
+            // other files of a trace are plain files; unknown traces and malformed ids are refused
+            assertOk(await api(stack.base, 'PUT', art.replace('traces.json', 'notes/x.txt'), undefined, { raw: 'x', headers: { 'content-type': 'text/plain' } }));
+            const list = assertOk(await api(stack.base, 'GET', '/api/2.0/mlflow-artifacts/artifacts', { path: loc.replace('mlflow-artifacts:/', '') }));
+            assert.deepEqual(list.files.map((f) => f.path).sort(), ['notes', 'traces.json']);
+            assertError(await api(stack.base, 'PUT', art.replace(info.request_id, 'f'.repeat(32)), undefined, { raw: 'x', headers: { 'content-type': 'text/plain' } }), 404, 'RESOURCE_DOES_NOT_EXIST', 'Trace');
+            const bad = await api(stack.base, 'PUT', art.replace(info.request_id, 'nothex'), undefined, { raw: 'x', headers: { 'content-type': 'text/plain' } });
+            assert.equal(bad.status, 400, bad.text);
+        });
+
         test('search (GET): V2 shapes, filters, order, tokens; delete-traces and tags on V2 paths', async () => {
             const e = await c.createExperiment(uniqueName('s2'));
             const ids = [];

@@ -138,6 +138,19 @@ static void split_model(void **state)
     assert_int_equal(artifact_path_split("7/models/m-123/artifacts", 24, &p), -1);
     snprintf(buf, sizeof buf, "7/models/M-0123456789ABCDEF0123456789abcdef/artifacts");
     assert_int_equal(artifact_path_split(buf, strlen(buf), &p), -1);
+    /* a trace's path: "<exp>/traces/<trace_id>/artifacts/<rel>", both id forms */
+    snprintf(buf, sizeof buf, "7/traces/tr-0123456789abcdef0123456789abcdef/artifacts/traces.json");
+    assert_int_equal(artifact_path_split(buf, strlen(buf), &p), 0);
+    assert_int_equal(p.depth, 3);
+    assert_string_equal(p.trace_id, "tr-0123456789abcdef0123456789abcdef");
+    assert_string_equal(p.model_id, "");
+    assert_memory_equal(p.rel, "traces.json", 11);
+    snprintf(buf, sizeof buf, "7/traces/0123456789abcdef0123456789abcdef");
+    assert_int_equal(artifact_path_split(buf, strlen(buf), &p), 0);
+    assert_int_equal(p.depth, 2);
+    assert_string_equal(p.trace_id, "0123456789abcdef0123456789abcdef");
+    assert_int_equal(artifact_path_split("7/traces/tr-0123/artifacts", 26, &p), -1);
+    assert_int_equal(artifact_path_split("7/traces", 8, &p), -1);
     /* a run's relative path may hold "models" anywhere */
     snprintf(buf, sizeof buf, "7/0123456789abcdef0123456789abcdef/artifacts/models/x");
     assert_int_equal(artifact_path_split(buf, strlen(buf), &p), 0);
