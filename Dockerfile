@@ -49,6 +49,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
         build-essential cmake pkg-config \
         libmicrohttpd-dev libpq-dev libjansson-dev uuid-dev libssl-dev libcurl4-openssl-dev \
+        libprotobuf-c-dev protobuf-c-compiler zlib1g-dev \
  && apt-get clean && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -72,6 +73,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
         libmicrohttpd12 libpq5 libjansson4 libuuid1 libssl3 libcurl4 \
+        libprotobuf-c1 zlib1g \
         ca-certificates curl \
  && apt-get clean && rm -rf /var/lib/apt/lists/*
 

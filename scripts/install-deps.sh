@@ -8,7 +8,8 @@ usage() { echo "usage: $0 [build|run|test|fuzz|bench|image]" >&2; exit 2; }
 what=${1:-build}
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libpq-dev libjansson-dev
-            uuid-dev libssl-dev libcurl4-openssl-dev postgresql postgresql-client)
+            uuid-dev libssl-dev libcurl4-openssl-dev postgresql postgresql-client
+            libprotobuf-c-dev protobuf-c-compiler zlib1g-dev)
 # npm fetches uPlot for the dashboard (web/package-lock.json), compiled into exptrackd.
 web_pkgs=(nodejs npm)
 test_pkgs=(libcmocka-dev curl nodejs npm chromium python3 clang-format)

@@ -1,8 +1,9 @@
 /* POST /v1/traces: OTLP/HTTP span ingest (mlflow-models-api.md 3.10,
- * 3.11). The body is streamed into a buffer (capped), then decoded:
- * application/json as OTLP/JSON here; application/x-protobuf through
- * server/traces/otlp/ into the same JSON shape (wired at the merge of that
- * branch: until then it is answered 415). One transaction per request
+ * 3.11). The body is streamed into a buffer (capped), inflated when it has
+ * a Content-Encoding (gzip, deflate; the inflated size has the same cap),
+ * then decoded: application/json as OTLP/JSON here; application/x-protobuf
+ * through server/traces/otlp/ into the same JSON shape, so both go through
+ * one span decoder. One transaction per request
  * (store_spans_ingest); a bad span refuses the whole batch, so the
  * response never reports rejected spans. */
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "core/reply_store.h"
 #include "core/sbuf.h"
 #include "core/xalloc.h"
+#include "traces/otlp/otlp.h"
 
 /* Largest request body read (before any decompression). */
 #define OTLP_MAX_BODY (64 * 1024 * 1024)
@@ -23,7 +25,22 @@
 struct otlp_upload {
     struct sbuf body;
     int64_t experiment_id;
+    int protobuf;         /* application/x-protobuf, else OTLP/JSON */
+    const char *encoding; /* a static coding name for otlp_inflate ("identity": none) */
 };
+
+/* The Content-Encoding names otlp_inflate knows, as static strings; NULL
+ * for anything else. "identity" and absent come back as "identity". */
+static const char *known_encoding(const char *encoding)
+{
+    static const char *const names[] = {"identity", "gzip", "x-gzip", "deflate"};
+    if (encoding == NULL || encoding[0] == '\0')
+        return names[0];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcasecmp(encoding, names[i]) == 0)
+            return names[i];
+    return NULL;
+}
 
 /* 1 when the Content-Type's media type (before ';') is type. */
 static int media_is(const char *content_type, const char *type)
@@ -54,23 +71,19 @@ static void *otlp_begin(const struct request *req, struct reply *r)
                     exp);
         return NULL;
     }
-    if (media_is(type, "application/x-protobuf")) {
-        /* MERGE(otlp): otlp_inflate() + otlp_protobuf_to_json() go here and
-         * in otlp_end; until then the protobuf form is not read. */
+    int protobuf = media_is(type, "application/x-protobuf");
+    if (!protobuf && !media_is(type, "application/json")) {
         reply_error(r, ERR_UNSUPPORTED_MEDIA_TYPE,
-                    "Content-Type application/x-protobuf is not supported by this build yet; "
-                    "send OTLP/JSON (application/json)");
-        return NULL;
-    }
-    if (!media_is(type, "application/json")) {
-        reply_error(r, ERR_UNSUPPORTED_MEDIA_TYPE,
-                    "Unsupported Content-Type '%.100s': send application/json (OTLP/JSON)",
+                    "Unsupported Content-Type '%.100s': send application/x-protobuf or "
+                    "application/json (OTLP/HTTP)",
                     type ? type : "");
         return NULL;
     }
-    if (encoding != NULL && strcasecmp(encoding, "identity") != 0) {
+    const char *coding = known_encoding(encoding);
+    if (coding == NULL) {
         reply_error(r, ERR_UNSUPPORTED_MEDIA_TYPE,
-                    "Unsupported Content-Encoding '%.40s': send the body uncompressed", encoding);
+                    "Unsupported Content-Encoding '%.40s': send gzip, deflate or identity",
+                    encoding);
         return NULL;
     }
     if (length != NULL && strtoll(length, NULL, 10) > OTLP_MAX_BODY) {
@@ -81,6 +94,8 @@ static void *otlp_begin(const struct request *req, struct reply *r)
     struct otlp_upload *up = xcalloc(1, sizeof *up);
     sbuf_init(&up->body);
     up->experiment_id = id;
+    up->protobuf = protobuf;
+    up->encoding = coding;
     return up;
 }
 
@@ -104,12 +119,35 @@ static void ingest(struct otlp_upload *up, struct reply *r)
     char err[600];
     json_error_t jerr;
 
+    json_t *doc = NULL;
+    uint8_t *plain = NULL;
+    const uint8_t *body = (const uint8_t *)(up->body.data ? up->body.data : "");
+    size_t len = up->body.len;
+
     arena_init(&arena);
-    json_t *doc = json_loadb(up->body.data ? up->body.data : "", up->body.len, 0, &jerr);
-    if (doc == NULL) {
-        reply_error(r, ERR_INVALID_PARAMETER_VALUE, "The body is not valid JSON: %s (at %d:%d)",
-                    jerr.text, jerr.line, jerr.column);
-        goto out;
+    if (strcmp(up->encoding, "identity") != 0) {
+        if (otlp_inflate(up->encoding, body, len, OTLP_MAX_BODY, &plain, &len) != 0) {
+            reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                        "The body could not be decoded as Content-Encoding %s: corrupt, "
+                        "truncated, or over %d bytes once inflated",
+                        up->encoding, OTLP_MAX_BODY);
+            goto out;
+        }
+        body = plain;
+    }
+    if (up->protobuf) {
+        if (otlp_protobuf_to_json(body, len, &doc, err, sizeof err) != 0) {
+            reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                        "Invalid OTLP request (ExportTraceServiceRequest protobuf): %s", err);
+            goto out;
+        }
+    } else {
+        doc = json_loadb((const char *)body, len, 0, &jerr);
+        if (doc == NULL) {
+            reply_error(r, ERR_INVALID_PARAMETER_VALUE, "The body is not valid JSON: %s (at %d:%d)",
+                        jerr.text, jerr.line, jerr.column);
+            goto out;
+        }
     }
     if (span_batch_decode(doc, &arena, &batch, err, sizeof err) != 0) {
         reply_error(r, ERR_INVALID_PARAMETER_VALUE, "Invalid OTLP request: %s", err);
@@ -127,10 +165,15 @@ static void ingest(struct otlp_upload *up, struct reply *r)
                     (long long)up->experiment_id);
     else if (rc != DB_OK)
         trace_write_error(r, rc, up->experiment_id, "");
+    else if (up->protobuf)
+        /* ExportTraceServiceResponse, all accepted: every field at its
+         * default, so the empty message (otlp_response_protobuf(0, NULL)) */
+        reply_text(r, "application/x-protobuf", "");
     else
         reply_json(r, json_object()); /* ExportTraceServiceResponse: all accepted */
 out:
     json_decref(doc);
+    free(plain);
     arena_cleanup(&arena);
 }
 
