@@ -15,5 +15,5 @@ void api_health(const struct request *req, struct reply *r)
 void api_version(const struct request *req, struct reply *r)
 {
     (void)req;
-    reply_text(r, "text/plain; charset=utf-8", EXPTRACK_VERSION);
+    reply_text(r, "text/plain; charset=utf-8", MLFLOW_API_VERSION);
 }

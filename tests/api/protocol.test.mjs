@@ -20,6 +20,9 @@ describe('health and version', () => {
         assert.equal(r.status, 200);
         assert.match(r.text.trim(), /^\d+\.\d+\.\d+\S*$/);
         assert.ok(!r.text.trim().startsWith('{'), 'not JSON');
+        // MLflow 3 clients send spans to /v1/traces only from 3.4 on
+        const [major, minor] = r.text.trim().split('.').map(Number);
+        assert.ok(major > 3 || (major === 3 && minor >= 4), `reports >= 3.4: ${r.text}`);
     });
 });
 
