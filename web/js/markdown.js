@@ -22,8 +22,11 @@ function inline(escaped) {
     return parts.map((p, i) => {
         if (i % 2) return `<code>${p.slice(1, -1)}</code>`;
         return p
-            .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (m, text, url) => (safeHref(url)
-                ? `<a href="${url}" rel="noopener noreferrer" target="_blank">${text}</a>` : m))
+            .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (m, text, url) => {
+                if (!safeHref(url)) return m;
+                const away = url.startsWith('#') ? '' : ' rel="noopener noreferrer" target="_blank"'; // a hash route stays in the tab
+                return `<a href="${url}"${away}>${text}</a>`;
+            })
             .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>')
             .replace(/(^|[^*])\*([^*\s][^*]*)\*/g, '$1<em>$2</em>');
     }).join('');
