@@ -55,7 +55,8 @@ describe('model page with --auth', () => {
         await page.click('dialog.confirm button:has-text("Cancel")');
         assert.equal(await page.locator('tr[data-version]').count(), 2);
         assert.equal(await page.textContent('tr[data-version="1"] .badge.alias'), '@champion');
-        await page.selectOption('tr[data-version="1"] select', 'Staging');
+        await page.click('tr[data-version="1"] button.set-stage');
+        await page.selectOption('dialog.confirm select', 'Staging');
         await page.click('dialog.confirm button.primary');
         await page.waitForSelector('dialog.confirm .error');
         assert.match(await page.textContent('dialog.confirm .error'), /^You do not have permission to change stages of secured\./);

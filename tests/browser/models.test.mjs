@@ -100,11 +100,17 @@ describe('models, versions, prompts, logged models', () => {
     test('stage transition: the confirmation names both stages and can archive the others', async () => {
         const page = await s.page();
         await page.goto(`${s.base}/#/model/churn`);
-        await page.waitForSelector('tr[data-version="2"] select');
-        await page.selectOption('tr[data-version="2"] select', 'Production');
+        await page.waitForSelector('tr[data-version="2"] button.set-stage');
+        await page.click('tr[data-version="2"] button.set-stage');
         await page.waitForSelector('dialog.confirm[open]');
+        // the current stage is not offered; the text follows the choice
+        assert.deepEqual(await page.$$eval('dialog.confirm select option', (os) => os.map((o) => o.value)), ['Staging', 'Production', 'Archived']);
+        assert.equal(await page.textContent('dialog.confirm .change'), 'Version 2 of churn moves from None to Staging.');
+        await page.selectOption('dialog.confirm select', 'Archived');
+        assert.ok(await page.locator('dialog.confirm label.archive').isHidden(), 'no archiving offered for Archived');
+        await page.selectOption('dialog.confirm select', 'Production');
         assert.equal(await page.textContent('dialog.confirm .change'), 'Version 2 of churn moves from None to Production.');
-        assert.match(await page.textContent('dialog.confirm'), /on this page: v1/);
+        assert.match(await page.textContent('dialog.confirm label.archive'), /on this page: v1/);
         await page.check('dialog.confirm input[type=checkbox]');
         await page.click('dialog.confirm button.primary');
         await page.waitForFunction(() => document.querySelector('tr[data-version="2"] .badge.stage')?.textContent === 'Production');

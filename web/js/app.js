@@ -43,6 +43,17 @@ const views = {
     models: { load: () => import('./models.js'), modules: REGISTRY_MODULES },
     model: {
         load: ({ parts }) => (parts.length > 2 ? import('./model-version.js') : import('./model.js')),
+        // the model page's two reads (the model, its first page of versions): asked for with the page
+        early: ({ parts, params }) => {
+            if (parts.length !== 2 || params.get('tab') === 'audit' || (parts[1].includes("'") && parts[1].includes('"'))) return {};
+            const name = parts[1], q = name.includes("'") ? '"' : "'";
+            return {
+                model: quiet(mlflow.get('/registered-models/get', { name })),
+                versions: quiet(mlflow.get('/model-versions/search', {
+                    filter: `name = ${q}${name}${q}`, order_by: ['version_number DESC'], max_results: 100, page_token: params.get('page') || undefined,
+                })),
+            };
+        },
         modules: [...REGISTRY_MODULES, './model.js', './model-version.js', './mlmodel.js', './diff.js'],
     },
     prompts: { load: () => import('./prompts.js'), modules: [...REGISTRY_MODULES, './prompts.js'] },

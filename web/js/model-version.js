@@ -237,18 +237,12 @@ export async function render(root, { parts, params }, ctx) {
         const picker = h('select', { 'aria-label': 'compare with version', onchange: (ev) => withParams({ diff: ev.target.value || undefined }) },
             h('option', { value: '' }, '—'),
             siblings.filter((v) => v.version !== mv.version).map((v) => h('option', { value: v.version, selected: v.version === other }, `v${v.version}`)));
-        const stageSel = h('select', { 'aria-label': 'stage' }, ['None', 'Staging', 'Production', 'Archived'].map((s) => h('option', { value: s, selected: s === mv.current_stage }, s)));
-        stageSel.addEventListener('change', () => {
-            const to = stageSel.value;
-            stageSel.value = mv.current_stage;
-            transitionStage(model, mv.version, mv.current_stage, to, siblings, refresh);
-        });
         const diffBox = h('div', { class: 'diff-box' }, other ? h('p', { class: 'loading' }, `Comparing with v${other}…`) : null);
         fill(root,
             h('div', { class: 'page-head' }, h('h1', {}, `${name} `, h('span', { class: 'muted' }, `v${mv.version}`)),
                 (mv.aliases || []).map((a) => aliasBadge(a)), stageBadge(mv.current_stage),
                 h('span', { class: 'spacer' }),
-                h('label', {}, 'Stage ', stageSel),
+                h('button', { type: 'button', class: 'set-stage', onclick: () => transitionStage(model, mv.version, mv.current_stage, null, siblings, refresh) }, 'Stage…'),
                 h('button', { type: 'button', class: 'set-alias', onclick: () => moveAlias(model, mv.version, refresh) }, 'Set alias…')),
             h('div', { class: 'model-meta' },
                 h('span', { class: 'muted' }, `created ${fmtTime(mv.creation_timestamp)} (${relTime(mv.creation_timestamp)}) · status ${mv.status}`),

@@ -51,21 +51,32 @@ export function moveAlias(model, v, after) {
     }).then((done) => { if (done) after?.(); return done; });
 }
 
-/** Asks for a stage and moves version v there (confirmation names the move). */
+/**
+ * Asks for a stage (to, or chosen in the dialog when to is null) and moves
+ * version v there; the confirmation names the move and, for Staging and
+ * Production, offers to archive the versions already there.
+ */
 export function transitionStage(model, v, from, to, versions, after) {
-    const others = versions.filter((x) => x.version !== v && x.current_stage === to).map((x) => x.version);
+    const choices = STAGES.filter((s) => s !== from);
+    const select = h('select', { 'aria-label': 'new stage' }, choices.map((s) => h('option', { value: s, selected: s === to }, s)));
     const archive = h('input', { type: 'checkbox', 'aria-label': 'archive existing versions' });
-    const body = [
-        h('p', { class: 'change' }, `Version ${v} of ${model.name} moves from ${from} to ${to}.`),
-        to === 'Staging' || to === 'Production' ? h('label', {}, archive,
-            ` Also archive the other versions in ${to}${others.length ? ` (on this page: ${others.map((x) => `v${x}`).join(', ')})` : ''}`) : null,
-    ];
+    const what = h('p', { class: 'change' });
+    const archiveLabel = h('label', { class: 'archive' }, archive, h('span', {}));
+    const explain = () => {
+        const dest = select.value;
+        const others = versions.filter((x) => x.version !== v && x.current_stage === dest).map((x) => x.version);
+        what.textContent = `Version ${v} of ${model.name} moves from ${from} to ${dest}.`;
+        archiveLabel.hidden = dest !== 'Staging' && dest !== 'Production';
+        archiveLabel.lastChild.textContent = ` Also archive the other versions in ${dest}${others.length ? ` (on this page: ${others.map((x) => `v${x}`).join(', ')})` : ''}`;
+    };
+    select.addEventListener('change', explain);
+    explain();
     return confirmChange({
         title: `Change the stage of version ${v}`,
-        body,
-        confirmText: `Move to ${to}`,
+        body: [h('label', {}, 'New stage ', select), what, archiveLabel],
+        confirmText: 'Change stage',
         action: () => mlflow.post('/model-versions/transition-stage', {
-            name: model.name, version: String(v), stage: to, archive_existing_versions: archive.checked,
+            name: model.name, version: String(v), stage: select.value, archive_existing_versions: !archiveLabel.hidden && archive.checked,
         }),
         errorText: (e) => changeError(e, `change stages of ${model.name}`),
     }).then((done) => { if (done) after?.(); return done; });
@@ -75,13 +86,6 @@ function versionsTable(model, versions, creators, refresh) {
     const { byVersion } = aliasMaps(model);
     const link = (v) => href(`/model/${encodeURIComponent(model.name)}/${v.version}`);
     const row = (v) => {
-        const stageSel = h('select', { 'aria-label': `stage of version ${v.version}` },
-            STAGES.map((s) => h('option', { value: s, selected: s === v.current_stage }, s)));
-        stageSel.addEventListener('change', () => {
-            const to = stageSel.value;
-            stageSel.value = v.current_stage;
-            transitionStage(model, v.version, v.current_stage, to, versions, refresh);
-        });
         const desc = v.description ? markdownBlock(v.description, 'markdown compact') : '';
         return h('tr', { dataset: { version: v.version } },
             h('td', { class: 'num' }, h('a', { href: link(v) }, `v${v.version}`)),
@@ -93,7 +97,8 @@ function versionsTable(model, versions, creators, refresh) {
             h('td', { title: fmtTime(v.creation_timestamp) }, relTime(v.creation_timestamp)),
             h('td', { class: 'tags' }, tagChips(v.tags)),
             h('td', { class: 'desc' }, desc),
-            h('td', { class: 'actions' }, stageSel,
+            h('td', { class: 'actions' },
+                h('button', { type: 'button', class: 'set-stage', onclick: () => transitionStage(model, v.version, v.current_stage, null, versions, refresh) }, 'Stage…'),
                 h('button', { type: 'button', class: 'set-alias', onclick: () => moveAlias(model, v.version, refresh) }, 'Set alias…')));
     };
     return h('div', { class: 'table-wrap' }, h('table', { class: 'grid versions' },
@@ -120,7 +125,8 @@ async function auditTable(name, token) {
     return { node, next: res.next_page_token };
 }
 
-export async function render(root, { parts, params }, ctx) {
+/** early: the reads app.js started with the page (model, versions), used for the first draw. */
+export async function render(root, { parts, params, early }, ctx) {
     const name = parts[1];
     const tab = params.get('tab') === 'audit' ? 'audit' : 'versions';
     const token = params.get('page') || '';
@@ -138,9 +144,11 @@ export async function render(root, { parts, params }, ctx) {
     const load = async () => {
         let versions;
         try {
+            const first = early?.model && early?.versions ? early : null;
+            early = null; // live reloads read afresh
             [model, versions] = await Promise.all([
-                mlflow.get('/registered-models/get', { name }).then((r) => r.registered_model),
-                tab === 'versions' ? mlflow.get('/model-versions/search', {
+                (first?.model ?? mlflow.get('/registered-models/get', { name })).then((r) => r.registered_model),
+                tab === 'versions' ? first?.versions ?? mlflow.get('/model-versions/search', {
                     filter: `name = ${quote(name)}`, order_by: ['version_number DESC'], max_results: PAGE, page_token: token || undefined,
                 }) : null,
             ]);
