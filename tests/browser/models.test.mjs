@@ -43,9 +43,19 @@ describe('models, versions, prompts, logged models', () => {
         assert.equal(await churn.locator('.badge.alias').textContent(), '@champion');
         assert.match(await churn.locator('td.tags').textContent(), /team=growth/);
         await screenshot(page, 'models-list');
-        await page.fill('input[type=search]', 'chu');
-        await page.waitForFunction(() => location.hash.includes('q=chu'));
+        // typed key by key: the list follows, the box keeps the focus
+        await page.click('input[type=search]');
+        await page.keyboard.type('ch', { delay: 30 });
+        await page.waitForFunction(() => location.hash.includes('q=ch'));
         await page.waitForFunction(() => document.querySelectorAll('table.models tr[data-model]').length === 1);
+        await page.keyboard.type('u');
+        await page.waitForFunction(() => location.hash.includes('q=chu'));
+        assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'search models by name');
+        assert.equal(await page.inputValue('input[type=search]'), 'chu');
+        // the URL holds the query: a reload shows the same list
+        await page.reload();
+        await page.waitForFunction(() => document.querySelectorAll('table.models tr[data-model]').length === 1);
+        assert.equal(await page.inputValue('input[type=search]'), 'chu');
         await page.fill('input[type=search]', 'zzz-none');
         await page.waitForSelector('.empty');
         assert.match(await page.textContent('.empty'), /zzz-none/);

@@ -21,14 +21,22 @@ export async function searchModels({ q, token, prompts = false, max = PAGE }) {
     });
 }
 
-/** The search box and the pager shared by the models and prompts lists. */
-export function listToolbar({ q, label, placeholder }) {
+/**
+ * The search box shared by the models and prompts lists. Typing records
+ * the query in the URL (first page) without drawing the page again, so the
+ * box keeps its focus, and calls onQuery(q) to list again.
+ */
+export function listToolbar({ q, label, placeholder, onQuery }) {
     const input = h('input', {
         type: 'search', value: q, placeholder, 'aria-label': label, 'data-hotkey': '/', class: 'grow',
     });
-    const go = debounce(() => withParams({ q: input.value.trim() || undefined, page: undefined }, { replace: true }), 300);
+    const go = debounce(() => {
+        const next = input.value.trim();
+        withParams({ q: next || undefined, page: undefined }, { silent: true });
+        onQuery(next);
+    }, 300);
     input.addEventListener('input', go);
-    return h('div', { class: 'toolbar' }, input);
+    return h('div', { class: 'toolbar', role: 'search' }, input);
 }
 
 export function pager({ token, next }) {
@@ -52,25 +60,27 @@ function aliasesCell(m) {
 }
 
 export async function render(root, { params }, ctx) {
-    const q = params.get('q') || '';
-    const token = params.get('page') || '';
+    let q = params.get('q') || '';
+    let token = params.get('page') || '';
     ctx.crumbs([{ text: 'Models' }]);
     document.title = 'Models · exptrack';
     const body = h('div', {}, h('p', { class: 'loading' }, 'Loading…'));
     root.replaceChildren(
         h('div', { class: 'page-head' }, h('h1', {}, 'Models'), h('span', { class: 'spacer' }),
             h('span', { class: 'live', title: 'new models, versions and aliases appear without a reload' }, 'live')),
-        listToolbar({ q, label: 'search models by name', placeholder: 'Search models by name  ( / )' }),
+        listToolbar({ q, label: 'search models by name', placeholder: 'Search models by name  ( / )', onQuery: (next) => { q = next; token = ''; load(); } }),
         body);
+    let loads = 0; // only the newest listing is drawn (typing starts several)
     const load = async () => {
+        const seq = ++loads;
         let res;
         try {
             res = await searchModels({ q, token });
         } catch (e) {
-            if (ctx.alive()) body.replaceChildren(errorBox(e, 'Could not list the models'));
+            if (ctx.alive() && seq === loads) body.replaceChildren(errorBox(e, 'Could not list the models'));
             return;
         }
-        if (!ctx.alive()) return;
+        if (!ctx.alive() || seq !== loads) return;
         const models = res.registered_models || [];
         if (!models.length) {
             body.replaceChildren(h('p', { class: 'empty' }, q ? `No model's name contains "${q}".`

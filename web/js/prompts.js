@@ -7,24 +7,26 @@ import { searchModels, listToolbar, pager } from './models.js';
 import { watchRegistry } from './live.js';
 
 export async function render(root, { params }, ctx) {
-    const q = params.get('q') || '';
-    const token = params.get('page') || '';
+    let q = params.get('q') || '';
+    let token = params.get('page') || '';
     ctx.crumbs([{ text: 'Prompts' }]);
     document.title = 'Prompts · exptrack';
     const body = h('div', {}, h('p', { class: 'loading' }, 'Loading…'));
     root.replaceChildren(
         h('div', { class: 'page-head' }, h('h1', {}, 'Prompts')),
-        listToolbar({ q, label: 'search prompts by name', placeholder: 'Search prompts by name  ( / )' }),
+        listToolbar({ q, label: 'search prompts by name', placeholder: 'Search prompts by name  ( / )', onQuery: (next) => { q = next; token = ''; load(); } }),
         body);
+    let loads = 0; // only the newest listing is drawn (typing starts several)
     const load = async () => {
+        const seq = ++loads;
         let res;
         try {
             res = await searchModels({ q, token, prompts: true });
         } catch (e) {
-            if (ctx.alive()) body.replaceChildren(errorBox(e, 'Could not list the prompts'));
+            if (ctx.alive() && seq === loads) body.replaceChildren(errorBox(e, 'Could not list the prompts'));
             return;
         }
-        if (!ctx.alive()) return;
+        if (!ctx.alive() || seq !== loads) return;
         const list = res.registered_models || [];
         if (!list.length) {
             body.replaceChildren(h('p', { class: 'empty' }, q ? `No prompt's name contains "${q}".`
