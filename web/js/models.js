@@ -62,7 +62,7 @@ function aliasesCell(m) {
 export async function render(root, { params }, ctx) {
     let q = params.get('q') || '';
     let token = params.get('page') || '';
-    ctx.crumbs([{ text: 'Models' }]);
+    ctx.crumbs([]); // the top bar's Models link is the crumb
     document.title = 'Models · exptrack';
     const body = h('div', {}, h('p', { class: 'loading' }, 'Loading…'));
     root.replaceChildren(

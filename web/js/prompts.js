@@ -9,7 +9,7 @@ import { watchRegistry } from './live.js';
 export async function render(root, { params }, ctx) {
     let q = params.get('q') || '';
     let token = params.get('page') || '';
-    ctx.crumbs([{ text: 'Prompts' }]);
+    ctx.crumbs([]); // the top bar's Prompts link is the crumb
     document.title = 'Prompts · exptrack';
     const body = h('div', {}, h('p', { class: 'loading' }, 'Loading…'));
     root.replaceChildren(
