@@ -36,6 +36,7 @@ struct watch_set {
     size_t nruns;
     int64_t *experiments; /* the requested ones, then the runs' own */
     size_t nexps, nrun_exps;
+    int registry; /* registry=true: registry changes too */
 };
 
 static void wake_cb(void *arg)
@@ -63,6 +64,9 @@ static int next_frame(struct stream *s)
         break;
     case NOTIFY_RESYNC:
         n = snprintf(s->out, sizeof s->out, "event: resync\ndata: {\"kind\": \"resync\"}\n\n");
+        break;
+    case NOTIFY_REGISTRY:
+        n = snprintf(s->out, sizeof s->out, "event: registry\ndata: {\"kind\": \"registry\"}\n\n");
         break;
     case NOTIFY_PING:
         n = snprintf(s->out, sizeof s->out, ": ping\n\n");
@@ -141,12 +145,13 @@ static int read_watch_set(const struct request *req, struct arena *arena, struct
     const char **exps;
 
     if (read_ids(&in, "run_id", arena, &ws->runs, &ws->nruns, r) != JX_OK ||
-        read_ids(&in, "experiment_id", arena, &exps, &ws->nexps, r) != JX_OK)
+        read_ids(&in, "experiment_id", arena, &exps, &ws->nexps, r) != JX_OK ||
+        jx_bool(&in, "registry", &ws->registry, r) == JX_BAD)
         return -1;
-    if (ws->nruns + ws->nexps == 0) {
+    if (ws->nruns + ws->nexps == 0 && !ws->registry) {
         reply_error(r, ERR_INVALID_PARAMETER_VALUE,
                     "Missing value for required parameter 'run_id' or 'experiment_id': give "
-                    "the runs or experiments to watch");
+                    "the runs or experiments to watch, or registry=true");
         return -1;
     }
     ws->experiments = arena_alloc(arena, (ws->nexps + ws->nruns + 1) * sizeof *ws->experiments);
@@ -223,6 +228,8 @@ void api_stream(const struct request *req, struct reply *r)
         r->retry_after = 5;
         goto out;
     }
+    if (ws.registry)
+        notify_watch_registry(s->sub);
     s->out_len = (size_t)snprintf(s->out, sizeof s->out, "retry: %d\n\n", STREAM_RETRY_MS);
     reply_stream(r, "text/event-stream", -1, stream_read, stream_free, s);
     reply_header(r, "Cache-Control", "no-store");

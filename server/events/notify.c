@@ -42,7 +42,8 @@ struct watch {
 struct notify_sub {
     atomic_int refs; /* the subscriber's own, plus one per wake call running */
     int closed, resync, ping;
-    int waiting; /* notify_next answered NOTIFY_NONE: wake on the next item */
+    int waiting;                    /* notify_next answered NOTIFY_NONE: wake on the next item */
+    int registry, registry_changed; /* wants registry changes; one is waiting */
     struct notify_event *queue;
     size_t qhead, qlen, qcap; /* ring buffer */
     struct watch *watches;
@@ -178,6 +179,20 @@ static void broadcast(enum notify_next_result what)
     wake_all(&wl);
 }
 
+/* Tells every subscriber that watches the registry about a change. */
+static void dispatch_registry(void)
+{
+    struct wake_list wl = {0};
+    pthread_mutex_lock(&hub.lock);
+    for (struct notify_sub *s = hub.subs; s != NULL; s = s->next)
+        if (s->registry && !s->closed) {
+            s->registry_changed = 1;
+            sub_signal(s, &wl);
+        }
+    pthread_mutex_unlock(&hub.lock);
+    wake_all(&wl);
+}
+
 /* Hands ev to every subscriber watching its run or its experiment. */
 static void dispatch(const struct notify_event *ev)
 {
@@ -250,6 +265,13 @@ struct notify_sub *notify_subscribe(const char *const *run_ids, size_t nruns,
     return s;
 }
 
+void notify_watch_registry(struct notify_sub *s)
+{
+    pthread_mutex_lock(&hub.lock);
+    s->registry = 1;
+    pthread_mutex_unlock(&hub.lock);
+}
+
 enum notify_next_result notify_next(struct notify_sub *s, struct notify_event *ev)
 {
     enum notify_next_result res = NOTIFY_NONE;
@@ -265,6 +287,9 @@ enum notify_next_result notify_next(struct notify_sub *s, struct notify_event *e
         s->qhead = (s->qhead + 1) % s->qcap;
         s->qlen--;
         res = NOTIFY_EVENT;
+    } else if (s->registry_changed) {
+        s->registry_changed = 0;
+        res = NOTIFY_REGISTRY;
     } else if (s->ping) {
         s->ping = 0;
         res = NOTIFY_PING;
@@ -374,6 +399,7 @@ static int hub_read(void)
         if (strcmp(n->relname, NOTIFY_REGISTRY_CHANNEL) == 0) {
             if (hub.reg.changed != NULL)
                 hub.reg.changed();
+            dispatch_registry();
         } else if (parse_payload(n->extra, &ev) == 0)
             dispatch(&ev);
         PQfreemem(n);

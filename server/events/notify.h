@@ -44,11 +44,12 @@ struct notify_event {
 
 /* What notify_next found for a subscriber. */
 enum notify_next_result {
-    NOTIFY_NONE,   /* nothing now: the wake callback runs when something comes */
-    NOTIFY_EVENT,  /* *ev is filled */
-    NOTIFY_RESYNC, /* events may have been lost: the client should reload */
-    NOTIFY_PING,   /* keep-alive time */
-    NOTIFY_CLOSED, /* the hub is stopping: end the stream */
+    NOTIFY_NONE,     /* nothing now: the wake callback runs when something comes */
+    NOTIFY_EVENT,    /* *ev is filled */
+    NOTIFY_RESYNC,   /* events may have been lost: the client should reload */
+    NOTIFY_PING,     /* keep-alive time */
+    NOTIFY_REGISTRY, /* a registry change was committed (subscribers of notify_watch_registry) */
+    NOTIFY_CLOSED,   /* the hub is stopping: end the stream */
 };
 
 struct notify_sub;
@@ -84,9 +85,14 @@ struct notify_sub *notify_subscribe(const char *const *run_ids, size_t nruns,
                                     const int64_t *experiment_ids, size_t nexps,
                                     void (*wake)(void *arg), void (*release)(void *arg), void *arg);
 
+/* Also tells s about registry changes (NOTIFY_REGISTRY from notify_next;
+ * repeats coalesce into one while it is not read). Call right after
+ * notify_subscribe. */
+void notify_watch_registry(struct notify_sub *s);
+
 /* Takes the subscriber's next item: closed first, then a resync (which
  * replaces every event queued before it), queued events in arrival order,
- * then a ping. Any thread; never blocks for long. */
+ * a registry change, then a ping. Any thread; never blocks for long. */
 enum notify_next_result notify_next(struct notify_sub *s, struct notify_event *ev);
 
 /* Ends a subscription: no more wake calls start after it returns, and the

@@ -208,6 +208,36 @@ test('50 open streams hold no worker thread (--threads 2): the API answers, ever
     assert.equal((await c.getRun(run)).info.run_id, run);
 });
 
+test('registry=true: a registry change (new version, alias move) is a registry event; other streams get none', async () => {
+    const name = uniqueName('livereg');
+    const reg = await openStream(srv.url, { registry: 'true' });
+    const exp = await c.createExperiment(uniqueName('liveregexp'));
+    const runOnly = await openStream(srv.url, { experiment_id: exp });
+    try {
+        assert.equal(reg.status, 200);
+        await reg.waitFor((x) => x.retry === 2000);
+        const isReg = (x) => x.event === 'registry';
+        let n = reg.items.length;
+        assertOk(await c.post('/registered-models/create', { name }));
+        assertOk(await c.post('/model-versions/create', { name, source: 's3://b/m' }));
+        const ev = await reg.waitFor(isReg, 3000, n);
+        assert.deepEqual(ev.data, { kind: 'registry' });
+        n = reg.items.length;
+        assertOk(await c.post('/registered-models/alias', { name, alias: 'champion', version: '1' }));
+        await reg.waitFor(isReg, 3000, n);
+        await sleep(200);
+        assert.ok(!runOnly.items.some(isReg), 'a run stream carries no registry events');
+    } finally {
+        reg.close();
+        runOnly.close();
+    }
+    // bad values of the flag are a 400 naming it
+    const bad = await openStream(srv.url, { registry: 'maybe' });
+    assertError({ status: bad.status, json: bad.json, text: bad.text, headers: bad.headers }, 400, 'INVALID_PARAMETER_VALUE', 'registry');
+    const off = await openStream(srv.url, { registry: 'false' });
+    assertError({ status: off.status, json: off.json, text: off.text, headers: off.headers }, 400, 'INVALID_PARAMETER_VALUE', 'run_id');
+});
+
 test('exptrackd stops promptly with streams open, ending them', { timeout: 60000 }, async () => {
     const other = await startServer({ databaseUrl: pg.url, args: ['--threads', '2'] });
     try {
@@ -247,3 +277,4 @@ test('a PostgreSQL restart turns into a resync, then events flow again', { timeo
         s.close();
     }
 });
+

@@ -16,11 +16,12 @@
 #   fleet      1,000 runs logging, 100 live watchers, searches    (fleet.sh)
 #   storage    bytes per metric point, exptrack vs MLflow schema  (storage.sh)
 #   traces     OTLP span ingest vs COPY, trace search and get  (traces.sh)
+#   browser-models  model page with 500 versions, cold load      (browser_models.sh)
 set -uo pipefail
 
 build=${1:?usage: tests/bench/all.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
-only=${BENCH_ONLY:-ingest search history mixed artifacts client browser registry webhooks setup fleet storage traces}
+only=${BENCH_ONLY:-ingest search history mixed artifacts client browser registry webhooks setup fleet storage traces browser-models}
 failed=()
 
 run() {
@@ -46,6 +47,7 @@ run setup setup.sh
 run fleet fleet.sh
 run storage storage.sh
 run traces traces.sh
+run browser-models browser_models.sh
 
 if [ ${#failed[@]} -gt 0 ]; then
     echo "bench: failed: ${failed[*]}"

@@ -17,6 +17,7 @@ const CHART_MODULES = [
     './charts.js', './series.js', './history.js', './chart-options.js', './lazy.js', './limits.js',
     './follow.js', './artifacts.js', './live.js', UPLOT,
 ];
+const REGISTRY_MODULES = ['./models.js', './registry.js', './markdown.js', './live.js', './limits.js'];
 const views = {
     experiments: { load: () => import('./experiments.js'), modules: ['./experiments.js', './limits.js'] },
     // the keys its default columns are picked from: the search waits for them
@@ -38,6 +39,26 @@ const views = {
         early: ({ parts }) => ({ run: quiet(mlflow.get('/runs/get', { run_id: parts[1] })) }),
     },
     compare: { load: () => import('./compare.js'), modules: ['./compare.js', './run.js', ...CHART_MODULES] },
+    // the model registry, prompts and logged models (#/model/<name>/<version> is the version page)
+    models: { load: () => import('./models.js'), modules: REGISTRY_MODULES },
+    model: {
+        load: ({ parts }) => (parts.length > 2 ? import('./model-version.js') : import('./model.js')),
+        // the model page's two reads (the model, its first page of versions): asked for with the page
+        early: ({ parts, params }) => {
+            if (parts.length !== 2 || params.get('tab') === 'audit' || (parts[1].includes("'") && parts[1].includes('"'))) return {};
+            const name = parts[1], q = name.includes("'") ? '"' : "'";
+            return {
+                model: quiet(mlflow.get('/registered-models/get', { name })),
+                versions: quiet(mlflow.get('/model-versions/search', {
+                    filter: `name = ${q}${name}${q}`, order_by: ['version_number DESC'], max_results: 100, page_token: params.get('page') || undefined,
+                })),
+            };
+        },
+        modules: [...REGISTRY_MODULES, './model.js', './model-version.js', './mlmodel.js', './diff.js'],
+    },
+    prompts: { load: () => import('./prompts.js'), modules: [...REGISTRY_MODULES, './prompts.js'] },
+    prompt: { load: () => import('./prompt.js'), modules: [...REGISTRY_MODULES, './prompt.js', './model.js', './diff.js'] },
+    'logged-models': { load: () => import('./logged-models.js'), modules: ['./logged-models.js', './registry.js', './markdown.js'] },
 };
 performance.mark('exptrack:modules-ready'); // the router's modules fetched and evaluated (bench waterfall)
 
@@ -69,6 +90,23 @@ function setCrumbs(items) {
     ]).filter(Boolean));
 }
 
+// The top bar's section links (current one marked) and, on an experiment's
+// runs and models pages, the Runs | Models tabs above the view.
+const SECTIONS = { experiments: 'experiments', runs: 'experiments', run: 'experiments', compare: 'experiments',
+    'logged-models': 'experiments', models: 'models', model: 'models', prompts: 'prompts', prompt: 'prompts' };
+function topNav(name, params) {
+    for (const a of document.querySelectorAll('#mainnav a')) {
+        if (a.dataset.section === SECTIONS[name]) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+    }
+    const sub = document.getElementById('subnav');
+    if (!sub) return;
+    const exps = experimentIds(params);
+    if ((name !== 'runs' && name !== 'logged-models') || exps.length !== 1) { sub.replaceChildren(); sub.hidden = true; return; }
+    const tab = (text, view) => h('a', { href: `#/${view}?exp=${encodeURIComponent(exps[0])}`, 'aria-current': view === name ? 'page' : null }, text);
+    sub.replaceChildren(h('nav', { class: 'tabs exp-tabs', 'aria-label': 'experiment sections' }, tab('Runs', 'runs'), tab('Models', 'logged-models')));
+    sub.hidden = false;
+}
+
 async function route() {
     const gen = ++generation;
     const { parts, params } = parseHash();
@@ -81,6 +119,7 @@ async function route() {
         onCleanup: (fn) => cleanups.push(fn),
     };
     const cleanups = [];
+    topNav(name, params);
     if (current?.cleanup) for (const fn of current.cleanup) { try { fn(); } catch { /* ignore */ } }
     current = { name, cleanup: cleanups };
     if (!view) {
@@ -94,7 +133,7 @@ async function route() {
     try {
         const early = view.early?.({ parts, params });
         preload(view.modules);
-        const mod = await view.load();
+        const mod = await view.load({ parts, params });
         if (!ctx.alive()) return;
         performance.mark(`exptrack:view-ready:${name}`);
         await mod.render(root, { parts, params, early }, ctx);

@@ -48,6 +48,7 @@ function connect(url, deliver) {
             if (data && typeof data.run_id === 'string') deliver(data);
         });
         es.addEventListener('resync', () => deliver({ kind: 'resync' }));
+        es.addEventListener('registry', () => deliver({ kind: 'registry' }));
         es.onerror = () => {
             broken = true;
             // CONNECTING: the browser retries by itself (the server's retry: 2000).
@@ -90,4 +91,18 @@ export function watch({ runIds = [], experimentIds = [] } = {}, onEvent) {
         stopped = true;
         for (const s of stops) s();
     };
+}
+
+/**
+ * Watches the model registry (GET stream?registry=true): onEvent gets
+ * {kind: 'registry'} after a committed registry change (which model is not
+ * said: reload what is shown) or {kind: 'resync'}. Returns stop().
+ */
+export function watchRegistry(onEvent) {
+    let stopped = false;
+    const stop = connect(`${PATH}?registry=true`, (data) => {
+        if (stopped) return;
+        try { onEvent(data); } catch (e) { console.warn('live: onEvent failed', e); }
+    });
+    return () => { stopped = true; stop(); };
 }

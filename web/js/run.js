@@ -94,6 +94,7 @@ export async function render(root, { parts, params, early }, ctx) {
     fillParams(paramsCard, run);
     fillTags(tagsCard, run);
     const datasets = run.inputs?.dataset_inputs || [];
+    const modelsCard = h('section', { class: 'card run-models' }, h('h2', {}, 'Models'), h('p', { class: 'muted' }, 'Loading…'));
 
     const latestTable = (ms) => kvTable(ms.map((m) => [m.key, h('span', {}, fmtNum(num(m.value)), h('span', { class: 'muted' }, ` @ step ${m.step ?? 0}`)), `${m.value} at ${fmtTime(m.timestamp)}`]), 'metrics');
     const latestBox = h('div', {}, latestTable(metrics));
@@ -114,7 +115,8 @@ export async function render(root, { parts, params, early }, ctx) {
             tagsCard,
             datasets.length ? h('section', { class: 'card' }, h('h2', {}, `Datasets (${datasets.length})`),
                 kvTable(datasets.map((d) => [d.dataset?.name ?? '?', `${d.dataset?.digest ?? ''} ${d.dataset?.source_type ?? ''}`,
-                    (d.tags || []).map((t) => `${t.key}=${t.value}`).join(', ')]))) : null),
+                    (d.tags || []).map((t) => `${t.key}=${t.value}`).join(', ')]))) : null,
+            modelsCard),
         h('section', { class: 'charts-section' }, h('div', { class: 'section-head' }, h('h2', {}, `Charts (${metrics.length})`), chartControls(opts)), chartsBox),
         h('section', { class: 'card artifacts-section' }, h('h2', {}, 'Artifacts'), artifactsBox),
     ].filter(Boolean));
@@ -134,6 +136,10 @@ export async function render(root, { parts, params, early }, ctx) {
             lazy(plot, () => metricChart({ runId, key, plot, card, color, opts, ctx, charts, updaters }));
         }
     }
+    // the run's logged models and registered versions (logged-models.js), after the first charts
+    lazy(modelsCard, () => import('./logged-models.js').then((m) => m.runModelsCard(modelsCard, run, ctx)).catch((e) => {
+        if (ctx.alive()) modelsCard.replaceChildren(h('h2', {}, 'Models'), errorBox(e, 'Models'));
+    }));
     // below the charts, and registered after them so the first charts' history requests go first
     lazy(artifactsBox, () => { if (ctx.alive()) artifactBrowser(artifactsBox, runId, ctx); });
     if (live) {
