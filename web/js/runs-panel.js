@@ -167,7 +167,11 @@ function chartsPanel(box, { shown, keys, params, link, ctx }) {
                     link.pin(plot.querySelector('.sweep-tip:not([hidden])') ? link.lastHover() : null);
                 });
                 charts.set(key, { chart, maxPoints });
-                link.add({ highlight: (id) => chart.highlight(id), setHidden: (hid) => chart.setHidden(hid) });
+                // the state on the card too, for tests and for styles
+                link.add({
+                    highlight: (id) => { chart.highlight(id); card.dataset.lit = id && series.some((x) => x.id === id) ? id : ''; },
+                    setHidden: (hid) => { chart.setHidden(hid); card.dataset.hidden = String(series.filter((x) => hid.has(x.id)).length); },
+                });
                 card.dataset.drawn = '1';
                 card.dataset.series = String(series.length);
                 card.dataset.points = String(series.reduce((a, s) => a + s.data.value.length, 0));
@@ -221,5 +225,5 @@ function parcoordsPanel(box, { runs, keys, params, brushes, link }) {
         },
     });
     plot.dataset.axes = axisKeys.join(',');
-    link.add({ highlight: (id) => pc.highlight(id) });
+    link.add({ highlight: (id) => { pc.highlight(id); plot.dataset.lit = id || ''; } });
 }
