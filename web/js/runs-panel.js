@@ -11,7 +11,6 @@ import { chartPoints } from './charts.js';
 import { histories, forgetKey } from './history.js';
 import { overlay } from './sweep-chart.js';
 import { parcoords, makeAxis, brushParam } from './parcoords.js';
-import { lazy } from './lazy.js';
 import { follow } from './follow.js';
 
 /** The panels, by URL name. */
@@ -147,38 +146,42 @@ function chartsPanel(box, { shown, keys, params, link, ctx }) {
     const byId = new Map(shown.map((r) => [r.info.run_id, r]));
     const charts = new Map(); // key -> {chart, maxPoints}
     ctx.onCleanup(() => { for (const c of charts.values()) c.chart.dispose(); });
-    for (const key of metrics) {
+    // the panel is at the top of the page: every chart's histories are asked
+    // for at once (one request per metric and 100 runs), before the table is drawn
+    const cards = metrics.map((key) => {
         const plot = h('div', { class: 'plot' }, h('div', { class: 'placeholder' }, 'Loading…'));
         const card = h('div', { class: 'chart-card', dataset: { metric: key } }, h('div', { class: 'chart-title', title: key }, key), plot);
         grid.append(card);
-        lazy(plot, async () => {
+        return { key, plot, card };
+    });
+    const widths = cards.map(({ plot }) => chartPoints(plot)); // one layout for all of them
+    cards.forEach(({ key, plot, card }, i) => {
+        const maxPoints = Math.max(64, Math.min(widths[i], Math.round(POINT_BUDGET / ids.length)));
+        performance.mark(`exptrack:sweep-start:${key}`);
+        histories(ids, key, maxPoints).then((datas) => {
+            performance.mark(`exptrack:sweep-history:${key}`);
             if (!ctx.alive()) return;
-            const maxPoints = Math.max(64, Math.min(chartPoints(plot), Math.round(POINT_BUDGET / ids.length)));
-            try {
-                const datas = await histories(ids, key, maxPoints);
-                if (!ctx.alive()) return;
-                const series = ids.filter((id) => datas.get(id)?.value.length).map((id) => ({
-                    id, label: runName(byId.get(id)), color: runColor(id), data: datas.get(id),
-                }));
-                if (!series.length) { plot.replaceChildren(h('div', { class: 'placeholder' }, 'No points.')); return; }
-                const chart = overlay(plot, series, { xmode, log, onHover: (id) => link.hover(id) });
-                chart.u.over.addEventListener('click', () => {
-                    if (chart.u.select?.width) return; // the end of a zoom drag
-                    link.pin(plot.querySelector('.sweep-tip:not([hidden])') ? link.lastHover() : null);
-                });
-                charts.set(key, { chart, maxPoints });
-                // the state on the card too, for tests and for styles
-                link.add({
-                    highlight: (id) => { chart.highlight(id); card.dataset.lit = id && series.some((x) => x.id === id) ? id : ''; },
-                    setHidden: (hid) => { chart.setHidden(hid); card.dataset.hidden = String(series.filter((x) => hid.has(x.id)).length); },
-                });
-                card.dataset.drawn = '1';
-                card.dataset.series = String(series.length);
-                card.dataset.points = String(series.reduce((a, s) => a + s.data.value.length, 0));
-                performance.mark(`exptrack:sweep-drawn:${key}`);
-            } catch (e) { plot.replaceChildren(errorBox(e, 'History')); }
-        });
-    }
+            const series = ids.filter((id) => datas.get(id)?.value.length).map((id) => ({
+                id, label: runName(byId.get(id)), color: runColor(id), data: datas.get(id),
+            }));
+            if (!series.length) { plot.replaceChildren(h('div', { class: 'placeholder' }, 'No points.')); return; }
+            const chart = overlay(plot, series, { xmode, log, onHover: (id) => link.hover(id) });
+            chart.u.over.addEventListener('click', () => {
+                if (chart.u.select?.width) return; // the end of a zoom drag
+                link.pin(plot.querySelector('.sweep-tip:not([hidden])') ? link.lastHover() : null);
+            });
+            charts.set(key, { chart, maxPoints });
+            // the state on the card too, for tests and for styles
+            link.add({
+                highlight: (id) => { chart.highlight(id); card.dataset.lit = id && series.some((x) => x.id === id) ? id : ''; },
+                setHidden: (hid) => { chart.setHidden(hid); card.dataset.hidden = String(series.filter((x) => hid.has(x.id)).length); },
+            });
+            card.dataset.drawn = '1';
+            card.dataset.series = String(series.length);
+            card.dataset.points = String(series.reduce((a, x) => a + x.data.value.length, 0));
+            performance.mark(`exptrack:sweep-drawn:${key}`);
+        }).catch((e) => { if (ctx.alive()) plot.replaceChildren(errorBox(e, 'History')); });
+    });
     const running = shown.filter((r) => r.info.status === 'RUNNING').map((r) => r.info.run_id);
     if (running.length) followCharts(running, charts, ctx);
 }
