@@ -138,6 +138,7 @@ export async function render(root, { params, early }, ctx) {
         if (!filter && !tok && !brushes.size && viewName === 'active') {
             tableWrap.before(firstRun({ origin: location.origin, experiment: exps.length === 1 ? exps[0].name : '' }));
             panelBox.hidden = true;
+            actions.replaceChildren(); // nothing to select yet
         }
     } else {
         drawRows({ table, thead, all, actions, runs: shown, values, cols, isNum, viewName, mayPurge, ctx, link });

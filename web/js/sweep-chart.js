@@ -63,7 +63,7 @@ export function overlay(el, series, { xmode = 'step', log = false, height = 240,
         }))],
     };
     el.replaceChildren();
-    const tip = h('div', { class: 'sweep-tip', hidden: true, role: 'status' });
+    const tip = h('div', { class: 'sweep-tip', hidden: true, 'aria-hidden': 'true' }); // the pointer's run (the table names them all)
     const u = new uPlot(opts, data, el);
     u.over.append(tip);
     let hidden = new Set();
@@ -76,7 +76,7 @@ export function overlay(el, series, { xmode = 'step', log = false, height = 240,
             s.alpha = lit === null || id === lit ? 1 : DIM;
             s.width = id === lit ? 2.5 : width(id);
         });
-        u.redraw(true);
+        u.redraw(false); // alpha and width are read when the paths are stroked: no new paths
     };
 
     // the run whose line passes nearest the pointer, within NEAR_PX
