@@ -13,8 +13,6 @@ import { overlay } from './sweep-chart.js';
 import { parcoords, makeAxis, brushParam } from './parcoords.js';
 import { follow } from './follow.js';
 
-/** The panels, by URL name. */
-export const PANELS = { charts: 'Charts', parcoords: 'Parallel coordinates' };
 const DEFAULT_METRICS = 3; // charts when the URL chooses none
 const MAX_AXES = 12; // param axes of the parallel coordinates, at most
 const POINT_BUDGET = 120000; // points per chart, all runs together (the server downsamples to it)
@@ -64,16 +62,6 @@ export function panelLink(params, runs) {
     return link;
 }
 
-/** The tabs that open a panel (or none: the table alone). */
-export function panelTabs(current) {
-    const tab = (name, label) => h('a', {
-        href: '#', class: `tab${name === current ? ' current' : ''}`, 'aria-current': name === current ? 'page' : null,
-        onclick: (ev) => { ev.preventDefault(); withParams({ panel: name || undefined }); },
-    }, label);
-    return h('nav', { class: 'panel-tabs', 'aria-label': 'runs views' },
-        tab('', 'Table'), ...Object.entries(PANELS).map(([n, l]) => tab(n, l)));
-}
-
 /** The metric keys the charts show: the URL's cm= that exist, else the first few. */
 export function chartMetrics(params, keys) {
     const all = [...keys.metrics].sort();
@@ -109,7 +97,7 @@ export function axesFor(keysList, runs) {
  * shown: those the brushes pass (the table's rows). Returns nothing; the
  * panel registers itself with link.
  */
-export async function renderPanel(box, { panel, runs, shown, keys, params, brushes, link, ctx }) {
+export function renderPanel(box, { panel, runs, shown, keys, params, brushes, link, ctx }) {
     if (panel === 'charts') chartsPanel(box, { shown, keys, params, link, ctx });
     else if (panel === 'parcoords') parcoordsPanel(box, { runs, keys, params, brushes, link });
 }

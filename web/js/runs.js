@@ -22,7 +22,7 @@ import { firstRun } from './first-run.js';
 
 const PAGE_SIZES = [25, 100, 500, 1000];
 const PANEL_SIZE = 500; // runs per page when a panel is open and the URL names no size
-const PANELS = ['charts', 'parcoords'];
+const PANELS = { charts: 'Charts', parcoords: 'Parallel coordinates' }; // panel= -> tab label
 
 /** early.keys: the experiments/keys request app.js started with the page, if any. */
 export async function render(root, { params, early }, ctx) {
@@ -33,7 +33,7 @@ export async function render(root, { params, early }, ctx) {
     }
     const filter = params.get('filter') || '';
     const order = params.get('order') || '';
-    const panel = PANELS.includes(params.get('panel')) ? params.get('panel') : '';
+    const panel = Object.hasOwn(PANELS, params.get('panel') || '') ? params.get('panel') : '';
     const size = PAGE_SIZES.includes(Number(params.get('size'))) ? Number(params.get('size')) : panel ? PANEL_SIZE : 100;
     const brushes = new Map(params.getAll('brush').map(parseBrush).filter(Boolean));
     const panelMod = panel ? import('./runs-panel.js') : null;
@@ -95,10 +95,9 @@ export async function render(root, { params, early }, ctx) {
         h('div', { class: 'toolbar' }, bar.filterForm, h('div', { class: 'picker-wrap' }, bar.colsButton, bar.picker)),
         bar.filterError, brushBar, panelBox, h('div', { class: 'toolbar' }, actions, h('span', { class: 'spacer' }), status),
         tableWrap, pager);
+    tabs.replaceChildren(panelTabs(panel));
     const pm = await panelMod;
     if (!ctx.alive()) return;
-    // the tabs come with the panel module (loaded only when a panel is open)
-    tabs.replaceChildren(pm ? pm.panelTabs(panel) : panelTabsLite());
 
     let { keys, res, error: e } = await searched;
     if (!ctx.alive()) return;
@@ -151,14 +150,14 @@ export async function render(root, { params, early }, ctx) {
     status.textContent = brushes.size && runs.length ? `${range}, ${shown.length} in the brushed ranges` : range;
 }
 
-/** The tabs without the panel module: plain links (the module comes when one is opened). */
-function panelTabsLite() {
-    const link = (name, label) => h('a', {
-        href: '#', class: `tab${name ? '' : ' current'}`, 'aria-current': name ? null : 'page',
+/** The tabs that open a panel above the table, or none (current: the URL's panel, '' for none). */
+function panelTabs(current) {
+    const tab = (name, label) => h('a', {
+        href: '#', class: `tab${name === current ? ' current' : ''}`, 'aria-current': name === current ? 'page' : null,
         onclick: (ev) => { ev.preventDefault(); withParams({ panel: name || undefined }); },
     }, label);
     return h('nav', { class: 'panel-tabs', 'aria-label': 'runs views' },
-        link('', 'Table'), link('charts', 'Charts'), link('parcoords', 'Parallel coordinates'));
+        tab('', 'Table'), ...Object.entries(PANELS).map(([n, l]) => tab(n, l)));
 }
 
 /** A run's value of a brushed key ("params.lr", "metrics.loss"). */
