@@ -204,7 +204,14 @@ try {
                         console.log(`    ${historyRequests.length} history request(s), max_points ${maxPoints.join(',')} for a ${plotWidth} px wide chart${historyRequests.length === 1 ? '' : ' (REDUNDANT REQUESTS)'}`);
                     }
                     if (kind === 'sweep') {
-                        // the client's share: one history request per metric and 100 runs
+                        // drawn from the coarse read first (300 runs): then the detail, ms after navigation start
+                        m.detail = await m.page.evaluate((count) => new Promise((resolve) => {
+                            const check = () => (document.querySelectorAll('.runs-panel .chart-card[data-detail="1"]').length === count
+                                ? resolve(performance.now()) : setTimeout(check, 20));
+                            check();
+                        }), n);
+                        console.log(`    every chart in detail ${fmt(m.detail)} ms after navigation start`);
+                        // the client's share: requests per metric and 100 runs (coarse, then detailed)
                         const series = await m.page.$$eval('.runs-panel .chart-card', (cs) => cs.map((c) => `${c.dataset.metric} ${c.dataset.series} runs ${c.dataset.points} points`));
                         console.log(`    ${historyRequests.length} history request(s); ${series.join('; ')}`);
                     }
@@ -239,6 +246,10 @@ try {
     summary(`chart of ${POINTS} points (warm: second tab, same browser context)`, res.chart.warm, false);
     summary(`experiment chart view (${SWEEP_RUNS} runs x ${SWEEP_METRICS} metrics x ${SWEEP_STEPS} steps, cold page load)`, res.sweep.cold, true, SWEEP_GOAL_MS);
     summary(`experiment chart view (warm: second tab, same browser context)`, res.sweep.warm, false, SWEEP_GOAL_MS);
+    if (res.sweep.cold.length) {
+        const d = res.sweep.cold.map((m) => fmt(m.detail));
+        console.log(`experiment chart view in detail (cold): navigation start to every chart detailed median ${median(d)} ms of [${d.join(', ')}]`);
+    }
 } finally {
     if (browser) await browser.close();
     if (srv) await srv.stop();

@@ -194,6 +194,24 @@ describe('runs views: first run, experiment charts, parallel coordinates, baseli
         await page.close();
     });
 
+    test('a sweep of 60 runs is drawn from a coarse read first, then in detail', async () => {
+        const big = await seedSweep(s.api, { name: 'wide-sweep', runs: 60, steps: 200, live: 0, keys: ['loss'], concurrency: 6 });
+        const page = await s.page();
+        const sizes = [];
+        page.on('request', (r) => { if (r.url().includes('/metrics/history')) sizes.push(new URL(r.url()).searchParams.get('max_points')); });
+        await page.goto(`${s.base}/#/runs?exp=${big.expId}&panel=charts`);
+        const card = '.runs-panel .chart-card[data-metric="loss"]';
+        await page.waitForSelector(`${card}[data-detail="1"]`);
+        assert.equal(await page.getAttribute(card, 'data-series'), '60');
+        // one coarse request of 36 points a run per 100 runs, then the detailed one
+        assert.equal(sizes[0], '36');
+        assert.equal(sizes.length, 2);
+        assert.ok(Number(sizes[1]) > 36, `max_points ${sizes}`);
+        assert.equal(Number(await page.getAttribute(card, 'data-points')), 60 * 200);
+        assert.ok(await coloredPixels(page, card) > 2000);
+        await page.close();
+    });
+
     test('phone width: the panels stack and nothing overflows the page', async () => {
         await seeded();
         const page = await s.page();

@@ -16,6 +16,14 @@ import { follow } from './follow.js';
 const DEFAULT_METRICS = 3; // charts when the URL chooses none
 const MAX_AXES = 12; // param axes of the parallel coordinates, at most
 const POINT_BUDGET = 120000; // points per chart, all runs together (the server downsamples to it)
+// From this many runs on, each chart is first drawn from a coarse read and
+// then again in detail. With COARSE_POINTS points a series of 10,000 steps
+// or more has buckets of at least 1,024 steps, which the server answers from
+// its 256-step block summaries instead of reading every point
+// (docs/api-extensions.md, metrics/history): hundreds of runs show at once,
+// their detail follows.
+const COARSE_RUNS = 50;
+const COARSE_POINTS = 36;
 
 /** A run id's short form in the URL (hide=, hl=). */
 export const idPrefix = (id) => id.slice(0, 8);
@@ -146,14 +154,21 @@ function chartsPanel(box, { shown, keys, params, link, ctx }) {
     cards.forEach(({ key, plot, card }, i) => {
         const maxPoints = Math.max(64, Math.min(widths[i], Math.round(POINT_BUDGET / ids.length)));
         performance.mark(`exptrack:sweep-start:${key}`);
-        histories(ids, key, maxPoints).then((datas) => {
-            performance.mark(`exptrack:sweep-history:${key}`);
+        let chart = null;
+        const show = (datas, detailed) => {
+            performance.mark(`exptrack:sweep-history:${key}${detailed ? '' : ':coarse'}`);
             if (!ctx.alive()) return;
+            if (chart) { // the detail of a chart drawn from the coarse read
+                chart.replaceAll(datas);
+                card.dataset.points = String(ids.reduce((a, id) => a + (datas.get(id)?.value.length ?? 0), 0));
+                card.dataset.detail = '1';
+                return;
+            }
             const series = ids.filter((id) => datas.get(id)?.value.length).map((id) => ({
                 id, label: runName(byId.get(id)), color: runColor(id), data: datas.get(id),
             }));
             if (!series.length) { plot.replaceChildren(h('div', { class: 'placeholder' }, 'No points.')); return; }
-            const chart = overlay(plot, series, { xmode, log, onHover: (id) => link.hover(id) });
+            chart = overlay(plot, series, { xmode, log, onHover: (id) => link.hover(id) });
             chart.u.over.addEventListener('click', () => {
                 if (chart.u.select?.width) return; // the end of a zoom drag
                 link.pin(plot.querySelector('.sweep-tip:not([hidden])') ? link.lastHover() : null);
@@ -167,8 +182,17 @@ function chartsPanel(box, { shown, keys, params, link, ctx }) {
             card.dataset.drawn = '1';
             card.dataset.series = String(series.length);
             card.dataset.points = String(series.reduce((a, x) => a + x.data.value.length, 0));
+            if (detailed) card.dataset.detail = '1';
             performance.mark(`exptrack:sweep-drawn:${key}`);
-        }).catch((e) => { if (ctx.alive()) plot.replaceChildren(errorBox(e, 'History')); });
+        };
+        const coarse = ids.length >= COARSE_RUNS && maxPoints > COARSE_POINTS;
+        (coarse ? histories(ids, key, COARSE_POINTS).then((d) => show(d, false)) : Promise.resolve())
+            .then(() => (ctx.alive() ? histories(ids, key, maxPoints) : null))
+            .then((d) => { if (d) show(d, true); })
+            .catch((e) => {
+                if (!ctx.alive()) return;
+                if (chart) plot.append(errorBox(e, 'History in detail')); else plot.replaceChildren(errorBox(e, 'History'));
+            });
     });
     const running = shown.filter((r) => r.info.status === 'RUNNING').map((r) => r.info.run_id);
     if (running.length) followCharts(running, charts, ctx);

@@ -144,6 +144,12 @@ export function overlay(el, series, { xmode = 'step', log = false, height = 240,
             next[i] = points(d, xmode, log);
             u.setData(next, !u.select?.width);
         },
+        /** Replaces the points of every run in datas (Map id -> series) at once: one redraw. */
+        replaceAll(datas) {
+            const next = u.data.slice();
+            series.forEach((s, i) => { if (datas.get(s.id)?.value.length) next[i + 1] = points(datas.get(s.id), xmode, log); });
+            u.setData(next, !u.select?.width);
+        },
         hidden: () => hidden,
         dispose() { ro.disconnect(); u.destroy(); },
     };
