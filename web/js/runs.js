@@ -118,6 +118,9 @@ export async function render(root, { params, early }, ctx) {
     const passing = new Set(brushFilter(brushAxes, brushes, runs.map((r) => r.info.run_id)));
     const shown = brushes.size ? runs.filter((r) => passing.has(r.info.run_id)) : runs;
     drawBrushBar(brushBar, brushes, brushAxes);
+    // the panel first: its history requests go out before the table is laid out
+    const link = pm ? pm.panelLink(params, shown) : null;
+    if (pm) pm.renderPanel(panelBox, { panel, runs, shown, keys, params, brushes, link, ctx });
 
     buildPicker(bar.picker, bar.colsButton, keys, cols);
 
@@ -126,8 +129,6 @@ export async function render(root, { params, early }, ctx) {
     const { values, isNum } = cellValues(shown, cols);
     const mayPurge = await purgePromise;
     if (!ctx.alive()) return;
-    const link = pm ? pm.panelLink(params, shown) : null;
-    if (pm) pm.renderPanel(panelBox, { panel, runs, shown, keys, params, brushes, link, ctx });
     table.dataset.rows = String(shown.length);
     if (!shown.length) {
         drawEmpty({ table, thead, cols, filter: filter || brushes.size, tok });
