@@ -1,6 +1,10 @@
 // Browser timing benchmark: time to a populated runs table for an experiment
 // of BENCH_RUNS runs, and to a drawn chart of a BENCH_POINTS-point metric,
 // in headless chromium against a real exptrackd + PostgreSQL. Goal: < 1 s each.
+// Then the experiment chart view (the runs page's panel=charts): every run
+// of a sweep of BENCH_SWEEP_RUNS runs x BENCH_SWEEP_METRICS metrics x
+// BENCH_SWEEP_STEPS steps overlaid, one chart per metric. Goal: < 1.5 s.
+// BENCH_PARTS (default "table,chart,sweep") chooses what is measured.
 // Data is created through the API (log-batch), in parallel.
 //
 // Every cold load runs in a fresh browser context (empty HTTP cache, no
@@ -15,13 +19,19 @@
 import { chromium } from 'playwright-core';
 import { startPostgres, startServer, client } from '../api/harness.mjs';
 import { CHROMIUM } from '../browser/helpers.mjs';
+import { seedSweep } from '../browser/sweep.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS || 10000);
 const POINTS = Number(process.env.BENCH_POINTS || 1000000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY || 8);
 const REPEAT = Number(process.env.BENCH_REPEAT || 5);
 const VERBOSE = !!process.env.BENCH_VERBOSE;
+const SWEEP_RUNS = Number(process.env.BENCH_SWEEP_RUNS || 300);
+const SWEEP_METRICS = Number(process.env.BENCH_SWEEP_METRICS || 3);
+const SWEEP_STEPS = Number(process.env.BENCH_SWEEP_STEPS || 10000);
+const PARTS = new Set((process.env.BENCH_PARTS || 'table,chart,sweep').split(','));
 const GOAL_MS = 1000;
+const SWEEP_GOAL_MS = 1500;
 // as tests/browser/helpers.mjs launches it, but with contexts that can be thrown away
 const CHROMIUM_ARGS = [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -60,7 +70,9 @@ function watchReady({ kind, n }) {
     };
     const ready = () => (kind === 'table'
         ? tableReady()
-        : !!document.querySelector('.chart-card[data-metric="big"][data-drawn="1"]'));
+        : kind === 'sweep' // the chart view: its n charts drawn
+            ? document.querySelectorAll('.runs-panel .chart-card[data-drawn="1"]').length === n
+            : !!document.querySelector('.chart-card[data-metric="big"][data-drawn="1"]'));
     const mo = new MutationObserver(() => {
         if (window.__benchReady !== undefined || !ready()) return;
         window.__benchReady = performance.now();
@@ -134,7 +146,9 @@ try {
     const api = client(srv.url);
     const t0 = Date.now();
     const exp = await api.createExperiment('bench-wide');
-    await pool(CONCURRENCY, RUNS, async (i) => {
+    const runs = PARTS.has('table') || PARTS.has('chart') ? RUNS : 0;
+    const points = PARTS.has('chart') ? POINTS : 0;
+    await pool(CONCURRENCY, runs, async (i) => {
         const run = await api.createRun(exp, { run_name: `run-${i}`, start_time: 1700000000000 + i * 1000 });
         await api.ok('POST', '/runs/log-batch', {
             run_id: run.info.run_id,
@@ -142,12 +156,12 @@ try {
             metrics: ['loss', 'acc', 'val/loss', 'val/acc', 'lr'].map((key, k) => ({ key, value: Math.sin(i + k), timestamp: 1700000000000 + i, step: 100 })),
         });
     });
-    console.log(`created ${RUNS} runs in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    if (runs) console.log(`created ${RUNS} runs in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     const t1 = Date.now();
     const big = await api.createRun(exp, { run_name: 'million', start_time: 1600000000000 });
     const per = 1000;
-    await pool(CONCURRENCY, Math.ceil(POINTS / per), async (b) => {
+    await pool(CONCURRENCY, Math.ceil(points / per), async (b) => {
         const metrics = [];
         for (let j = 0; j < per && b * per + j < POINTS; j++) {
             const step = b * per + j;
@@ -155,21 +169,31 @@ try {
         }
         await api.ok('POST', '/runs/log-batch', { run_id: big.info.run_id, metrics });
     });
-    console.log(`logged ${POINTS} points in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+    if (points) console.log(`logged ${POINTS} points in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
 
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60000 });
     const rows = Math.min(100, RUNS + 1); // a full page: 100 rows, or every run (+ the million-point one)
     const tableUrl = `${srv.url}/#/runs?exp=${exp}&size=100`;
     const chartUrl = `${srv.url}/#/run/${big.info.run_id}`;
-    const res = { table: { cold: [], warm: [] }, chart: { cold: [], warm: [] } };
+    const res = { table: { cold: [], warm: [] }, chart: { cold: [], warm: [] }, sweep: { cold: [], warm: [] } };
+    let sweepUrl = null;
+    const metricKeys = ['loss', 'acc', 'val_loss', 'val_acc', 'lr'].slice(0, SWEEP_METRICS);
+    if (PARTS.has('sweep')) {
+        const t2 = Date.now();
+        const sweep = await seedSweep(api, { name: 'bench-sweep', runs: SWEEP_RUNS, steps: SWEEP_STEPS, live: 0, keys: metricKeys, concurrency: CONCURRENCY });
+        console.log(`created a sweep of ${SWEEP_RUNS} runs x ${SWEEP_METRICS} metrics x ${SWEEP_STEPS} steps in ${((Date.now() - t2) / 1000).toFixed(1)} s`);
+        sweepUrl = `${srv.url}/#/runs?exp=${sweep.expId}&panel=charts${metricKeys.map((k) => `&cm=${k}`).join('')}`;
+    }
+    const parts = [['table', tableUrl, 'table', rows], ['chart', chartUrl, 'chart', rows], ['sweep', sweepUrl, 'sweep', metricKeys.length]]
+        .filter(([what]) => PARTS.has(what));
     for (let r = 0; r < REPEAT; r++) {
-        for (const [what, url, kind] of [['table', tableUrl, 'table'], ['chart', chartUrl, 'chart']]) {
+        for (const [what, url, kind, n] of parts) {
             const ctx = await browser.newContext({ viewport: VIEWPORT });
             try {
                 for (const temp of ['cold', 'warm']) {
                     const historyRequests = [];
                     ctx.on('request', (q) => { if (/metrics\/(history|get-history)/.test(q.url())) historyRequests.push(q.url()); });
-                    const m = await load(ctx, url, kind, rows);
+                    const m = await load(ctx, url, kind, n);
                     ctx.removeAllListeners('request');
                     res[what][temp].push(m);
                     console.log(`  ${what} ${r + 1} ${temp}: ${split(m)}`);
@@ -178,6 +202,18 @@ try {
                         const maxPoints = historyRequests.map((u) => new URL(u).searchParams.get('max_points'));
                         const plotWidth = await m.page.$eval('.chart-card[data-metric="big"] .plot', (p) => p.clientWidth);
                         console.log(`    ${historyRequests.length} history request(s), max_points ${maxPoints.join(',')} for a ${plotWidth} px wide chart${historyRequests.length === 1 ? '' : ' (REDUNDANT REQUESTS)'}`);
+                    }
+                    if (kind === 'sweep') {
+                        // drawn from the coarse read first (300 runs): then the detail, ms after navigation start
+                        m.detail = await m.page.evaluate((count) => new Promise((resolve) => {
+                            const check = () => (document.querySelectorAll('.runs-panel .chart-card[data-detail="1"]').length === count
+                                ? resolve(performance.now()) : setTimeout(check, 20));
+                            check();
+                        }), n);
+                        console.log(`    every chart in detail ${fmt(m.detail)} ms after navigation start`);
+                        // the client's share: requests per metric and 100 runs (coarse, then detailed)
+                        const series = await m.page.$$eval('.runs-panel .chart-card', (cs) => cs.map((c) => `${c.dataset.metric} ${c.dataset.series} runs ${c.dataset.points} points`));
+                        console.log(`    ${historyRequests.length} history request(s); ${series.join('; ')}`);
                     }
                     if (VERBOSE) console.log(`    ${await waterfall(m.page)}`);
                     await m.page.close();
@@ -189,16 +225,17 @@ try {
     }
     // the server's share of the chart: the downsampled history request alone
     const apiMs = [];
-    for (let r = 0; r < REPEAT; r++) {
+    for (let r = 0; r < (PARTS.has('chart') ? REPEAT : 0); r++) {
         const s0 = Date.now();
         const resp = await fetch(`${srv.url}/api/2.0/exptrack/metrics/history?run_id=${big.info.run_id}&metric_key=big&max_points=1200`);
         await resp.text();
         apiMs.push(resp.ok ? Date.now() - s0 : NaN);
     }
-    console.log(`downsampled history request alone (${POINTS} -> 1200 points): median ${median(apiMs)} ms of [${apiMs.join(', ')}]`);
-    const summary = (label, ms, headline) => {
+    if (apiMs.length) console.log(`downsampled history request alone (${POINTS} -> 1200 points): median ${median(apiMs)} ms of [${apiMs.join(', ')}]`);
+    const summary = (label, ms, headline, goal = GOAL_MS) => {
+        if (!ms.length) return;
         const w = median(ms.map((m) => m.wall));
-        const verdict = headline ? ` ${w < GOAL_MS ? 'OK' : 'SLOWER THAN GOAL'} (goal ${GOAL_MS} ms)` : '';
+        const verdict = headline ? ` ${w < goal ? 'OK' : 'SLOWER THAN GOAL'} (goal ${goal} ms)` : '';
         console.log(`${label}: median ${w} ms of [${ms.map((m) => m.wall).join(', ')}]${verdict}; `
             + `navigation start to ready median ${fmt(median(ms.map((m) => m.nav)))} ms [${ms.map((m) => fmt(m.nav)).join(', ')}]; `
             + `medians pre-nav ${fmt(median(ms.map((m) => m.preNav)))}, paint ${fmt(median(ms.map((m) => m.paint)))}, detect ${fmt(median(ms.map((m) => m.detect)))} ms`);
@@ -207,6 +244,12 @@ try {
     summary(`runs table (warm: second tab, same browser context)`, res.table.warm, false);
     summary(`chart of ${POINTS} points (cold page load)`, res.chart.cold, true);
     summary(`chart of ${POINTS} points (warm: second tab, same browser context)`, res.chart.warm, false);
+    summary(`experiment chart view (${SWEEP_RUNS} runs x ${SWEEP_METRICS} metrics x ${SWEEP_STEPS} steps, cold page load)`, res.sweep.cold, true, SWEEP_GOAL_MS);
+    summary(`experiment chart view (warm: second tab, same browser context)`, res.sweep.warm, false, SWEEP_GOAL_MS);
+    if (res.sweep.cold.length) {
+        const d = res.sweep.cold.map((m) => fmt(m.detail));
+        console.log(`experiment chart view in detail (cold): navigation start to every chart detailed median ${median(d)} ms of [${d.join(', ')}]`);
+    }
 } finally {
     if (browser) await browser.close();
     if (srv) await srv.stop();

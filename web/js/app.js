@@ -19,14 +19,16 @@ const CHART_MODULES = [
 ];
 const REGISTRY_MODULES = ['./models.js', './registry.js', './markdown.js', './live.js', './limits.js'];
 const views = {
-    experiments: { load: () => import('./experiments.js'), modules: ['./experiments.js', './limits.js'] },
+    experiments: { load: () => import('./experiments.js'), modules: ['./experiments.js', './limits.js', './first-run.js'] },
     // the keys its default columns are picked from: the search waits for them
     runs: {
         load: () => import('./runs.js'),
         modules: [
             './runs.js', './runs-columns.js', './runs-toolbar.js', './runs-table.js', './runs-bulk.js',
-            './runs-keyboard.js', './runs-pager.js', './grid.js', './limits.js',
+            './runs-keyboard.js', './runs-pager.js', './grid.js', './limits.js', './parcoords.js', './first-run.js',
         ],
+        // what an open panel (panel=charts|parcoords) needs, fetched with the page's modules
+        panelModules: ['./runs-panel.js', './sweep-chart.js', ...CHART_MODULES],
         early: ({ params }) => {
             const ids = experimentIds(params);
             return ids.length ? { keys: quiet(exptrack.get('/experiments/keys', { experiment_id: ids })) } : {};
@@ -133,6 +135,7 @@ async function route() {
     try {
         const early = view.early?.({ parts, params });
         preload(view.modules);
+        if (view.panelModules && params.get('panel')) preload(view.panelModules);
         const mod = await view.load({ parts, params });
         if (!ctx.alive()) return;
         performance.mark(`exptrack:view-ready:${name}`);

@@ -33,7 +33,8 @@ function fmtAxis(mode) {
 }
 
 /**
- * Draws a chart in el. series: [{label, color, data: {step,time,value}}].
+ * Draws a chart in el. series: [{label, color, data: {step,time,value},
+ * emphasis (drawn wide: compare's baseline)}].
  * opts: {xmode: step|wall|rel, log, smoothing, sync (key), height}. Returns
  * the uPlot. Call after chartsReady() has settled.
  */
@@ -56,7 +57,7 @@ export function draw(el, series, { xmode = 'step', log = false, smoothing = 0, s
             y = smooth(y, smoothing);
         }
         lines.push({ x: xx, y });
-        cfg.push({ label: s.label, stroke: s.color, width: 1.5, spanGaps: true, points: { show: xx.length < 40 } });
+        cfg.push({ label: s.label, stroke: s.color, width: s.emphasis ? 3.5 : 1.5, spanGaps: true, points: { show: xx.length < 40 } });
     }
     let data = align(lines);
     let bands;

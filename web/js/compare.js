@@ -1,7 +1,10 @@
 // Compare runs: a table of attributes, params and latest metrics (rows whose
 // values differ are highlighted), one chart per metric with every run
 // overlaid (each run keeps its color), and a param-vs-metric scatter plot.
-// URL: #/compare?runs=a,b,c&x=..&log=1&smooth=..&diff=1&sx=<param>&sy=<metric>
+// A run can be pinned as the baseline (base=<run id>): the table then shows
+// every other run's numbers with their difference from the baseline's, and
+// the charts draw the baseline's line wide.
+// URL: #/compare?runs=a,b,c&x=..&log=1&smooth=..&diff=1&sx=<param>&sy=<metric>&base=<run id>
 import uPlot from '../vendor/uplot/uPlot.esm.js';
 import { mlflow, num } from './api.js';
 import { h, href, withParams, fmtNum, fmtTime, fmtDuration, statusBadge, runName, runColor, errorBox } from './util.js';
@@ -28,6 +31,7 @@ export async function render(root, { params }, ctx) {
     if (expId !== undefined) ctx.crumbs([{ text: 'Experiments', href: '#/experiments' }, { text: 'Runs', href: href('/runs', { exp: expId }) }, { text: `Compare ${runs.length}` }]);
 
     const onlyDiff = params.get('diff') === '1';
+    const baseId = runs.some((r) => r.info.run_id === params.get('base')) ? params.get('base') : null;
     const opts = chartOptions(params);
     const charts = [];
     ctx.onCleanup(() => charts.forEach((u) => u.dispose()));
@@ -56,7 +60,7 @@ export async function render(root, { params }, ctx) {
         h('div', { class: 'page-head' }, h('h1', {}, `Comparing ${runs.length} runs`), h('span', { class: 'spacer' }),
             h('label', {}, h('input', { type: 'checkbox', checked: onlyDiff, onchange: (ev) => withParams({ diff: ev.target.checked ? 1 : undefined }, { replace: true }) }), ' Only differences')),
         ...errors,
-        h('div', { class: 'table-wrap' }, compareTable(runs, onlyDiff)),
+        h('div', { class: 'table-wrap' }, compareTable(runs, onlyDiff, baseId)),
         h('section', { class: 'card' }, h('h2', {}, 'Scatter'), scatterBox),
         h('section', { class: 'charts-section' }, h('div', { class: 'section-head' }, h('h2', {}, 'Metrics'), chartControls(opts), groupControls), chartsBox));
     if (!runs.length) return;
@@ -79,7 +83,10 @@ export async function render(root, { params }, ctx) {
                 const has = runs.filter((r) => (r.data?.metrics || []).some((m) => m.key === key));
                 const [datas] = await Promise.all([histories(has.map((r) => r.info.run_id), key, maxPoints), chartsReady()]);
                 if (!ctx.alive()) return;
-                const series = has.map((r) => ({ label: runName(r), color: runColor(r.info.run_id), data: datas.get(r.info.run_id) }));
+                const series = has.map((r) => ({
+                    label: r.info.run_id === baseId ? `${runName(r)} (baseline)` : runName(r), color: runColor(r.info.run_id),
+                    data: datas.get(r.info.run_id), emphasis: r.info.run_id === baseId,
+                }));
                 const groups = gb ? { of: (i) => groupOf(has[i]), kind: bandKind, color: (name) => runColor(name) } : null;
                 if (u) { charts.splice(charts.indexOf(u), 1); u.dispose(); }
                 u = draw(plot, series, { ...opts, sync: 'compare', groups });
@@ -129,30 +136,57 @@ function followRuns(runs, ctx, redrawers) {
     });
 }
 
-function compareTable(runs, onlyDiff) {
-    const head = h('tr', {}, h('th', {}, ''), ...runs.map((r) => h('th', {},
+/** "+0.0123 (+4.5%)": v's difference from the baseline's b, or '' when either is not a finite number. */
+export function deltaText(v, b) {
+    const x = Number(v), y = Number(b);
+    if (v === undefined || b === undefined || v === '' || b === '' || !Number.isFinite(x) || !Number.isFinite(y)) return '';
+    const d = x - y;
+    const sign = d > 0 ? '+' : d < 0 ? '−' : '±';
+    const pct = y !== 0 ? ` (${sign}${fmtNum(Math.abs(d / y) * 100 < 1e-4 ? 0 : Number((Math.abs(d / y) * 100).toPrecision(3)))}%)` : '';
+    return `${sign}${fmtNum(Math.abs(d))}${pct}`;
+}
+
+function compareTable(runs, onlyDiff, baseId = null) {
+    const baseIdx = runs.findIndex((r) => r.info.run_id === baseId);
+    const pin = (r) => {
+        const on = r.info.run_id === baseId;
+        return h('button', {
+            type: 'button', class: 'pin', 'aria-pressed': String(on), title: on ? 'unpin the baseline' : 'compare the others with this run',
+            'aria-label': on ? `unpin ${runName(r)} as the baseline` : `pin ${runName(r)} as the baseline`,
+            onclick: () => withParams({ base: on ? undefined : r.info.run_id }, { replace: true }),
+        }, on ? 'baseline' : 'pin');
+    };
+    const head = h('tr', {}, h('th', {}, ''), ...runs.map((r, i) => h('th', { class: i === baseIdx ? 'baseline' : '' },
         h('span', { class: 'swatch', style: `background:${runColor(r.info.run_id)}` }),
-        h('a', { href: href(`/run/${r.info.run_id}`) }, runName(r)))));
+        h('a', { href: href(`/run/${r.info.run_id}`) }, runName(r)), pin(r))));
     const rows = [];
     const section = (title) => rows.push(h('tr', { class: 'section' }, h('th', { colspan: runs.length + 1 }, title)));
-    const add = (label, values, display = (v) => v ?? '') => {
+    // numeric rows show each run's difference from the baseline after its value
+    const add = (label, values, display = (v) => v ?? '', numeric = false) => {
         const distinct = new Set(values.map((v) => (v === undefined ? '\u0000none' : String(v))));
         const differs = distinct.size > 1;
         if (onlyDiff && !differs) return;
-        rows.push(h('tr', { class: differs ? 'diff' : '' }, h('th', {}, label), ...values.map((v) => h('td', {}, display(v)))));
+        rows.push(h('tr', { class: differs ? 'diff' : '' }, h('th', {}, label), ...values.map((v, i) => {
+            const delta = numeric && baseIdx >= 0 && i !== baseIdx ? deltaText(v, values[baseIdx]) : '';
+            return h('td', { class: i === baseIdx ? 'baseline' : '' }, display(v), delta ? h('span', { class: 'delta' }, delta) : null);
+        })));
     };
     section('Run');
     add('Status', runs.map((r) => r.info.status), (v) => statusBadge(v));
     add('Started', runs.map((r) => r.info.start_time), fmtTime);
     add('Duration', runs.map((r) => (r.info.end_time ? r.info.end_time - r.info.start_time : undefined)), fmtDuration);
+    const isNumber = (v) => v !== undefined && String(v).trim() !== '' && Number.isFinite(Number(v));
     const keysOf = (t) => [...new Set(runs.flatMap((r) => (r.data?.[t] || []).map((x) => x.key)))].sort();
     const val = (r, t, k) => (r.data?.[t] || []).find((x) => x.key === k)?.value;
     const pk = keysOf('params');
     if (pk.length) section('Parameters');
-    for (const k of pk) add(k, runs.map((r) => val(r, 'params', k)));
+    for (const k of pk) {
+        const vs = runs.map((r) => val(r, 'params', k));
+        add(k, vs, undefined, vs.every((v) => v === undefined || isNumber(v)));
+    }
     const mk = keysOf('metrics');
     if (mk.length) section('Metrics (latest)');
-    for (const k of mk) add(k, runs.map((r) => { const v = val(r, 'metrics', k); return v === undefined ? undefined : num(v); }), fmtNum);
+    for (const k of mk) add(k, runs.map((r) => { const v = val(r, 'metrics', k); return v === undefined ? undefined : num(v); }), fmtNum, true);
     const tk = keysOf('tags').filter((k) => !k.startsWith('mlflow.'));
     if (tk.length) section('Tags');
     for (const k of tk) add(k, runs.map((r) => val(r, 'tags', k)));

@@ -2,10 +2,12 @@
 // activity (GET exptrack/experiments/stats, one request per STATS_MAX_EXPERIMENTS experiments),
 // a name search (?q=), and create / rename / delete / restore
 // (?view=deleted). On a server without the stats extension the "last run"
-// column comes from one small runs/search per experiment instead.
+// column comes from one small runs/search per experiment instead. A server
+// without active runs also shows how to log the first one (first-run.js).
 import { mlflow, exptrack, isMissingEndpoint } from './api.js';
 import { h, href, withParams, relTime, fmtTime, errorBox } from './util.js';
 import { STATS_MAX_EXPERIMENTS } from './limits.js';
+import { firstRun } from './first-run.js';
 
 let statsEndpoint = null; // null unknown, true/false once tried
 
@@ -100,6 +102,14 @@ export async function render(root, { params }, ctx) {
         fillStats(body, ctx, status, statsPromise);
     };
     draw(ql);
+    // a server without a single active run: how to send it the first one
+    if (view === 'ACTIVE_ONLY') {
+        statsPromise.then((stats) => {
+            if (!ctx.alive() || !stats || !exps.length || [...stats.values()].some((s) => s.active_runs > 0)) return;
+            const only = exps.length === 1 ? exps[0].name : '';
+            root.querySelector('.toolbar')?.before(firstRun({ origin: location.origin, experiment: only }));
+        }, () => {});
+    }
     keyboardRows(body, ctx);
     search.addEventListener('input', () => {
         draw(search.value.trim().toLowerCase());

@@ -2,7 +2,7 @@
 // header that sorts by a column, and the rows, drawn as a window over the
 // page (grid.js) with the selection and keyboard cursor kept by index.
 import {
-    h, href, withParams, relTime, fmtTime, fmtDuration, fmtNum, statusBadge, runName,
+    h, href, withParams, relTime, fmtTime, fmtDuration, fmtNum, statusBadge, runName, runColor,
 } from './util.js';
 import { columnWidths, windowedRows } from './grid.js';
 import { parseCol, colValue, colIdent } from './runs-columns.js';
@@ -78,7 +78,7 @@ export function drawEmpty({ table, thead, cols, filter, tok }) {
  * selection (checkboxes, shift-click ranges, select all) and the keyboard
  * cursor kept by index, so rows drawn again show them.
  */
-export function drawRows({ table, thead, all, actions, runs, values, cols, isNum, viewName, mayPurge, ctx }) {
+export function drawRows({ table, thead, all, actions, runs, values, cols, isNum, viewName, mayPurge, ctx, link = null }) {
     const selected = new Set();
     const cursor = { row: -1 }; // the keyboard cursor's row, -1 before j/k
     let lastClicked = -1;
@@ -107,16 +107,23 @@ export function drawRows({ table, thead, all, actions, runs, values, cols, isNum
             setRow(i, box.checked);
             updateActions();
         } });
-        const cls = [r.info.lifecycle_stage === 'deleted' ? 'deleted' : '', on ? 'selected' : '', cursor.row === i ? 'cursor' : ''];
-        return h('tr', { dataset: { run: r.info.run_id }, class: cls.filter(Boolean).join(' ') },
+        const id = r.info.run_id;
+        const cls = [r.info.lifecycle_stage === 'deleted' ? 'deleted' : '', on ? 'selected' : '', cursor.row === i ? 'cursor' : '',
+            link?.isHidden(id) ? 'hidden-run' : '', link?.pinned() === id ? 'lit' : ''];
+        const tr = h('tr', { dataset: { run: id }, class: cls.filter(Boolean).join(' ') },
             h('td', { class: 'sel' }, box),
-            ...ATTRS.map(([, , cell]) => h('td', {}, cell(r))),
+            ...ATTRS.map(([, , cell], k) => h('td', {}, k === 1 && link ? [swatchToggle(r, link), cell(r)] : cell(r))),
             ...values[i].map((v, j) => h('td', { class: isNum[j] ? 'num' : '', title: v.title }, v.text)));
+        if (link) {
+            tr.addEventListener('mouseenter', () => link.hover(id));
+            tr.addEventListener('mouseleave', () => link.hover(null));
+        }
+        return tr;
     };
     table.replaceChildren(thead); // the header's font, for the widths
     const widths = columnWidths(table, [
         { fixed: 44 },
-        ...ATTRS.map(([label, , , text, extra]) => ({ head: label, text: (i) => text(runs[i]), extra })),
+        ...ATTRS.map(([label, , , text, extra], k) => ({ head: label, text: (i) => text(runs[i]), extra: (extra || 0) + (k === 1 && link ? 24 : 0) })),
         ...cols.map((c, j) => ({ head: parseCol(c).key, text: (i) => values[i][j].text })),
     ], runs.length);
     const grid = windowedRows(table, thead, { count: runs.length, row, widths, ctx });
@@ -126,4 +133,29 @@ export function drawRows({ table, thead, all, actions, runs, values, cols, isNum
     });
     updateActions();
     keyboardRows(grid, runs, cursor, ctx);
+}
+
+/**
+ * The run's color as a button that hides the run from the panel's charts
+ * and shows it again (link: runs-panel.js's panelLink); focusing it
+ * highlights the run, as hovering its row does.
+ */
+function swatchToggle(r, link) {
+    const id = r.info.run_id;
+    const label = () => `${link.isHidden(id) ? 'show' : 'hide'} ${runName(r)} in the charts`;
+    const b = h('button', {
+        type: 'button', class: 'swatch-toggle', style: `--c:${runColor(id)}`, 'aria-pressed': String(!link.isHidden(id)),
+        'aria-label': label(), title: label(),
+        onclick: (ev) => {
+            ev.stopPropagation();
+            link.toggle(id);
+            b.setAttribute('aria-pressed', String(!link.isHidden(id)));
+            b.setAttribute('aria-label', label());
+            b.title = label();
+            b.closest('tr')?.classList.toggle('hidden-run', link.isHidden(id));
+        },
+        onfocus: () => link.hover(id),
+        onblur: () => link.hover(null),
+    });
+    return b;
 }
