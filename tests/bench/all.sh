@@ -13,11 +13,12 @@
 #   registry   get-by-alias, version searches and creates       (registry.sh)
 #   webhooks   webhook delivery lag after commit, p50/p99       (webhooks.sh)
 #   setup      run setup (create, log-batch, update), 8 clients  (setup.sh)
+#   import     import mlflow / export of 1,000 runs x 10k points (import.sh)
 set -uo pipefail
 
 build=${1:?usage: tests/bench/all.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
-only=${BENCH_ONLY:-ingest search history mixed artifacts client browser registry webhooks setup}
+only=${BENCH_ONLY:-ingest search history mixed artifacts client browser registry webhooks setup import}
 failed=()
 
 run() {
@@ -40,6 +41,7 @@ run browser browser.sh
 run registry registry.sh
 run webhooks webhooks.sh
 run setup setup.sh
+run import import.sh
 
 if [ ${#failed[@]} -gt 0 ]; then
     echo "bench: failed: ${failed[*]}"
