@@ -84,7 +84,7 @@ static void fold(char **acc, const char *more)
 int ymap_load(const char *path, struct ymap *m)
 {
     FILE *f = fopen(path, "r");
-    char *line = NULL, *pending = NULL, key[512] = "", parent[256] = "";
+    char *line = NULL, *pending = NULL, key[512] = "", parent[512] = "";
     size_t cap = 0;
     ssize_t len;
 
@@ -125,9 +125,9 @@ int ymap_load(const char *path, struct ymap *m)
             continue;
         }
         if (indented && parent[0]) {
-            char full[512];
+            char full[1024];
             size_t pl = strlen(parent);
-            if (pl + 1 + strlen(key) < sizeof full) {
+            if (pl + 1 + strlen(key) < sizeof key) {
                 memcpy(full, parent, pl);
                 full[pl] = '.';
                 strcpy(full + pl + 1, key);

@@ -105,6 +105,13 @@ function writeFixture(root) {
         },
         files: { 'model/weights.bin': F.bin, 'model/sub/deep/readme.txt': 'hello\n', 'top.txt': '' },
     });
+    // a dataset input of run 1: the input names a dataset of the experiment
+    put(path.join(e, 'datasets', 'ds1', 'meta.yaml'), meta({
+        digest: "'abc123'", name: 'iris', profile: "'{\"num_rows\": 150}'", schema: "''",
+        source: "'{\"uri\": \"s3://b/iris.csv\"}'", source_type: 'http',
+    }));
+    put(path.join(e, F.run1, 'inputs', 'in1', 'meta.yaml'),
+        `destination_id: ${F.run1}\ndestination_type: RUN\nsource_id: ds1\nsource_type: DATASET\ntags:\n  mlflow.data.context: train\n`);
     writeRun(e, F.expId, F.run2, {
         name: 'long', start: T0 + 30, status: 4, user: 'bob',
         metrics: { big: history(100000) },
@@ -183,6 +190,13 @@ test('import mlruns: every field of the fixture arrives, and a rerun adds nothin
     assert.equal(String(run.info.end_time), String(T0 + 20));
     assert.deepEqual(kv(run.data.params), { lr: '0.01', multi: 'line one\nline two\n' });
     assert.equal(kv(run.data.tags).note, 'x: "quoted"');
+    const din = run.inputs.dataset_inputs;
+    assert.equal(din.length, 1);
+    assert.equal(din[0].dataset.name, 'iris');
+    assert.equal(din[0].dataset.digest, 'abc123');
+    assert.equal(din[0].dataset.source, '{"uri": "s3://b/iris.csv"}');
+    assert.equal(din[0].dataset.profile, '{"num_rows": 150}');
+    assert.equal(kv(din[0].tags)['mlflow.data.context'], 'train');
     const loss = await historyOf(stack.base, F.run1, 'loss');
     assert.deepEqual(loss.map((m) => String(m.value)), ['1.5', 'NaN', 'Infinity', '-Infinity']);
     assert.deepEqual(loss.map((m) => Number(m.step)), [0, 1, 2, 3]);
@@ -281,6 +295,34 @@ test('import mlruns: kill -9 mid-import, then a rerun completes with exact count
     }
 });
 
+test('import into a server where the ids are taken: new ids, listed in the mapping file', { timeout: 300000 }, async () => {
+    const srv = await secondServer('exptrack_remap');
+    assertOk(await api(srv.url, 'POST', '/api/2.0/exptrack/import/experiments', { experiment_id: F.expId, name: `squatter-${hex()}` }));
+    assertOk(await api(srv.url, 'POST', '/api/2.0/exptrack/import/runs', { run_id: F.run1, experiment_id: '0', start_time: 1 }));
+    const mapping = path.join(tmp, 'remap.tsv');
+    const r = await cliOk(srv.url, ['--json', 'import', 'mlruns', path.join(tmp, 'mlruns'), '--state', path.join(tmp, 'remap-state'),
+        '--mapping', mapping]);
+    assert.equal(JSON.parse(r.out).import.remapped, 2);
+    const lines = fs.readFileSync(mapping, 'utf8').trim().split('\n').map((l) => l.split('\t'));
+    const expLine = lines.find((l) => l[0] === 'experiment');
+    const runLine = lines.find((l) => l[0] === 'run');
+    assert.equal(expLine[1], F.expId);
+    assert.notEqual(expLine[2], F.expId);
+    assert.equal(runLine[1], F.run1);
+    assert.match(runLine[2], /^[0-9a-f]{32}$/);
+    assert.notEqual(runLine[2], F.run1);
+    const moved = await getRun(srv.url, runLine[2]);
+    assert.equal(moved.info.experiment_id, expLine[2]);
+    assert.equal(moved.info.run_name, 'first');
+    assert.equal((await historyOf(srv.url, runLine[2], 'loss')).length, 4);
+    assert.equal((await getRun(srv.url, F.run2)).info.experiment_id, expLine[2], 'a free run id is kept');
+    // the squatter's run is untouched
+    assert.equal((await getRun(srv.url, F.run1)).info.experiment_id, '0');
+    // the registry follows the remapped run
+    const v = await api(srv.url, 'GET', '/api/2.0/mlflow/model-versions/get', { name: `${F.expName}-model`, version: '1' });
+    assert.equal(v.json.model_version.run_id, runLine[2]);
+});
+
 async function compareServers(a, b, expIds) {
     for (const e of expIds) {
         const runsA = (await api(a, 'POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [e], max_results: 1000 })).json.runs || [];
@@ -294,6 +336,8 @@ async function compareServers(a, b, expIds) {
                 assert.equal(String(rb.info[f]), String(ra.info[f]), f);
             assert.deepEqual(kv(rb.data.params), kv(ra.data.params));
             assert.deepEqual(kv(rb.data.tags), kv(ra.data.tags));
+            const ds = (r) => (r.inputs?.dataset_inputs || []).map((d) => JSON.stringify([d.dataset, kv(d.tags)])).sort();
+            assert.deepEqual(ds(rb), ds(ra), 'dataset inputs');
             for (const m of ra.data.metrics || []) {
                 const ha = await historyOf(a, ra.info.run_id, m.key);
                 const hb = await historyOf(b, ra.info.run_id, m.key);
