@@ -7,6 +7,7 @@
 #include "artifacts/api.h"
 #include "auth/api.h"
 #include "events/api.h"
+#include "importer/api.h"
 #include "logged_models/api.h"
 #include "ops/api.h"
 #include "registry/api.h"
@@ -94,6 +95,11 @@ static const struct route table[] = {
      NULL, PERM_USER, TARGET_NONE, READS_REPLICA},
     {"POST", MOUNT_API, "/exptrack/runs/purge", api_exptrack_runs_purge, BODY_JSON, NULL,
      PERM_ADMIN, TARGET_NONE},
+    /* `exptrack import` keeps a source's ids (docs/api-extensions.md) */
+    {"POST", MOUNT_API, "/exptrack/import/experiments", api_import_experiment, BODY_JSON, NULL,
+     PERM_ADMIN, TARGET_NONE},
+    {"POST", MOUNT_API, "/exptrack/import/runs", api_import_run, BODY_JSON, NULL, PERM_ADMIN,
+     TARGET_NONE},
 
     {"GET", MOUNT_API, "/mlflow/artifacts/list", api_artifacts_list_run, BODY_NONE, NULL, PERM_READ,
      TARGET_RUN_ID},

@@ -66,5 +66,7 @@ int cmd_history(struct cli *c);
 int cmd_artifacts(struct cli *c);
 int cmd_sync(struct cli *c);
 int cmd_models(struct cli *c);
+int cmd_import(struct cli *c);
+int cmd_export(struct cli *c);
 
 #endif

@@ -18,6 +18,8 @@ static const char usage_text[] =
     "  artifacts {upload,download,ls}\n"
     "  models {list,get,create,versions,register,resolve,alias,stage,download}\n"
     "  sync DIR\n"
+    "  import {mlruns DIR,mlflow --from URL}\n"
+    "  export DIR\n"
     "\n"
     "The server URL comes from --url, $EXPTRACK_URL or $MLFLOW_TRACKING_URI.\n"
     "--json prints JSON instead of aligned tables; COMMAND --help shows its usage.\n";
@@ -152,7 +154,7 @@ static const struct {
 } commands[] = {
     {"experiments", cmd_experiments}, {"runs", cmd_runs},           {"log", cmd_log},
     {"history", cmd_history},         {"artifacts", cmd_artifacts}, {"sync", cmd_sync},
-    {"models", cmd_models},
+    {"models", cmd_models},           {"import", cmd_import},       {"export", cmd_export},
 };
 
 int main(int argc, char **argv)

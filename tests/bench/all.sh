@@ -17,11 +17,12 @@
 #   storage    bytes per metric point, exptrack vs MLflow schema  (storage.sh)
 #   traces     OTLP span ingest vs COPY, trace search and get  (traces.sh)
 #   browser-models  model page with 500 versions, cold load      (browser_models.sh)
+#   import     import mlflow / export of 1,000 runs x 10k points (import.sh)
 set -uo pipefail
 
 build=${1:?usage: tests/bench/all.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
-only=${BENCH_ONLY:-ingest search history mixed artifacts client browser registry webhooks setup fleet storage traces browser-models}
+only=${BENCH_ONLY:-ingest search history mixed artifacts client browser registry webhooks setup fleet storage traces browser-models import}
 failed=()
 
 run() {
@@ -48,6 +49,7 @@ run fleet fleet.sh
 run storage storage.sh
 run traces traces.sh
 run browser-models browser_models.sh
+run import import.sh
 
 if [ ${#failed[@]} -gt 0 ]; then
     echo "bench: failed: ${failed[*]}"
