@@ -14,6 +14,10 @@
 # environment:
 #   FLEET_SECONDS=30 (the soak: 600)  FLEET_RUNS=1000  FLEET_RATE=100
 #   FLEET_PROCS=4  FLEET_WATCHERS=100  FLEET_SEARCHERS=5
+#   FLEET_SEARCH_INTERVAL_MS=1000   each searcher starts one search this often
+#                                   (0: back to back)
+#   FLEET_SENDERS=                  et_options.senders of each logging process
+#                                   (default: libexptrack's, 4)
 #   BENCH_SERVER_FLAGS=    extra exptrackd flags
 #   BENCH_ENFORCE=1        exit non-zero when a goal is missed
 # goals (issue 20): 100,000 points/s sustained, live lag p99 < 2 s, zero
@@ -37,6 +41,7 @@ rate=${FLEET_RATE:-100}
 procs=${FLEET_PROCS:-4}
 watchers=${FLEET_WATCHERS:-100}
 searchers=${FLEET_SEARCHERS:-5}
+search_interval=${FLEET_SEARCH_INTERVAL_MS:-1000}
 enforce=${BENCH_ENFORCE:-0}
 # shellcheck source=tests/bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -95,9 +100,9 @@ done
 "$load_bin" watch "$url" "$exp" "$watchers" "$seconds" "$tmp" >"$tmp/watch.out" &
 watch_pid=$!
 load_pids+=("$watch_pid")
-"$load_bin" search "$url" "$exp" "$searchers" "$seconds" "$tmp" >"$tmp/search.out" &
+"$load_bin" search "$url" "$exp" "$searchers" "$seconds" "$tmp" "$search_interval" >"$tmp/search.out" &
 load_pids+=($!)
-sleep 3 # the watchers' streams open and their probe runs exist
+sleep 3 # the watchers' streams open
 
 lsn0=$(sql "SELECT pg_current_wal_lsn()")
 cpu_s0=$(cpu_of_pid "$server_pid")
@@ -118,12 +123,13 @@ hwm=$(awk '/^VmHWM:/ { print int($2 / 1024) }' "/proc/$server_pid/status")
 
 field() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
 sum_field() { cat "$tmp"/log.* | awk -v k="$1" '$1 == k { s += $2 } END { printf "%.0f", s }'; }
+sum_float() { cat "$tmp"/log.* | awk -v k="$1" '$1 == k { s += $2 } END { printf "%.2f", s }'; }
 max_field() { cat "$tmp"/log.* | awk -v k="$1" '$1 == k && $2 > m { m = $2 } END { printf "%.3f", m }'; }
 calls=$(sum_field calls)
 delivered=$(sum_field delivered)
 dropped=$(sum_field dropped)
 spooled=$(sum_field spooled)
-probes=$(field probes "$tmp/watch.out")
+probes=$(sum_field probes)
 lsn1=$(sql "SELECT pg_current_wal_lsn()")
 wal=$(sql "SELECT pg_wal_lsn_diff('$lsn1', '$lsn0')::bigint")
 stored=$(sql "SELECT count(*) FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.name LIKE 'fleet-%'")
@@ -143,14 +149,15 @@ awk -v calls="$calls" -v del="$delivered" -v drop="$dropped" -v spool="$spooled"
     -v lost="$(field lost_streams "$tmp/watch.out")" -v events="$(field events "$tmp/watch.out")" \
     -v s50="$(field search_ms_p50 "$tmp/search.out")" -v s99="$(field search_ms_p99 "$tmp/search.out")" \
     -v sn="$(field search_ms_count "$tmp/search.out")" \
-    -v sf="$(field search_failures "$tmp/search.out")" \
-    -v blocked="$(max_field call_us_worst)" 'BEGIN {
+    -v sf="$(field search_failures "$tmp/search.out")" -v si="$search_interval" \
+    -v blocked="$(max_field call_us_worst)" -v ccpu="$(sum_float cpu_seconds)" 'BEGIN {
     wall = t1 - t0
     printf "fleet: %d runs x %d points/s for %d s (%.1f s with the final flush)\n", runs, rate, secs, wall
     printf "points logged: %d (%.0f points/s over the %d s), acknowledged %d, stored %d, refused %d, spooled %d, doubled %d\n", calls, calls / secs, secs, del, stored, drop, spool, doubled
-    printf "live lag (et_log_metric -> watcher event): p50 %.0f ms, p99 %.0f ms (%d of %d probes seen; %d events, %d streams lost)\n", lag50, lag99, lagn, probes * 10, events, lost
-    printf "searches (100 runs, metric filter and order): %d, p50 %.1f ms, p99 %.1f ms, %d failed\n", sn, s50, s99, sf
+    printf "live lag (et_log_metric -> watcher event, probe points logged among the fleet'"'"'s): p50 %.0f ms, p99 %.0f ms (%d of %d probes seen; %d events, %d streams lost)\n", lag50, lag99, lagn, probes, events, lost
+    printf "searches (100 runs, metric filter and order, one per client every %d ms): %d, p50 %.1f ms, p99 %.1f ms, %d failed\n", si, sn, s50, s99, sf
     printf "exptrackd: %.2f CPU cores, %.1f us CPU per point, RSS %d MiB (mid-run), peak %d MiB\n", (cs1 - cs0) / wall, (cs1 - cs0) * 1e6 / calls, rss, hwm
+    printf "logging processes (libexptrack): %.2f CPU cores, %.1f us CPU per point\n", ccpu / wall, ccpu * 1e6 / calls
     printf "postgresql: %.2f CPU cores, %.1f us CPU per point (searches included), PSS %d MiB (mid-run)\n", (cp1 - cp0) / wall, (cp1 - cp0) * 1e6 / calls, pss
     printf "WAL: %.1f bytes per point\n", (stored > 0 ? wal / stored : 0)
     ok = stored == calls && doubled == 0 && drop == 0 && calls / secs >= 100000 && lag99 < 2000 && blocked < 100000

@@ -3,26 +3,31 @@
  * the live stream open, and clients searching, all at once.
  *
  *   fleet_load log URL EXPERIMENT RUNS RATE SECONDS DIR INDEX
- *       Creates RUNS runs in EXPERIMENT with one libexptrack client, writes
- *       their ids to DIR/runs.INDEX, waits for DIR/go, then logs RATE points
- *       per second to every run ("loss", steps 0, 1, ...) for SECONDS, the
- *       way a training loop does: et_log_metric() and nothing else. Ends
- *       every run FINISHED (flushing) and prints what it measured: calls,
- *       how long et_log_metric() took (the caller must never block), how
- *       long a point waited for the server's acknowledgement, and the
- *       client's delivery counters.
+ *       Creates RUNS runs in EXPERIMENT and one probe run with one
+ *       libexptrack client, writes the probe's id to DIR/probe.INDEX and
+ *       the runs' ids to DIR/runs.INDEX, waits for DIR/go, then logs RATE
+ *       points per second to every run ("loss", steps 0, 1, ...) for
+ *       SECONDS, the way a training loop does: et_log_metric() and nothing
+ *       else. Every 200 ms it also logs the wall-clock time (ms) as the
+ *       probe run's "probe" metric, through the same client, so a probe
+ *       point waits behind the fleet's points like any other. Ends every
+ *       run FINISHED (flushing) and prints what it measured: calls, how long
+ *       et_log_metric() took (the caller must never block), how long a point
+ *       waited for the server's acknowledgement, and the client's delivery
+ *       counters.
  *
  *   fleet_load watch URL EXPERIMENT WATCHERS SECONDS DIR
  *       Opens WATCHERS live streams (GET /api/2.0/exptrack/stream), each on
- *       ten runs read from DIR/runs.* plus one probe run of its own client,
- *       waits for DIR/go, and for SECONDS logs one point to a probe run
- *       every 200 ms (cycling through them). A probe run gets no other
- *       points, so every "metrics" event on it answers the last probe: the
- *       live lag is the time from et_log_metric() to that event.
+ *       ten runs read from DIR/runs.* and one probe run (DIR/probe.*), and
+ *       reads them for SECONDS after DIR/go (plus 5 s). The first watcher of
+ *       each probe run, on every "metrics" event for it, reads the run's
+ *       latest "probe" value (runs/get): the live lag is the time from that
+ *       et_log_metric() call to the event that announced it.
  *
- *   fleet_load search URL EXPERIMENT CLIENTS SECONDS DIR
- *       After DIR/go, CLIENTS threads loop runs/search (100 runs, a metric
- *       filter, ordered by the metric) for SECONDS.
+ *   fleet_load search URL EXPERIMENT CLIENTS SECONDS DIR [INTERVAL_MS]
+ *       After DIR/go, CLIENTS threads run runs/search (100 runs, a metric
+ *       filter, ordered by the metric) for SECONDS, each starting one search
+ *       every INTERVAL_MS (default 1000; 0: back to back).
  *
  * Every mode prints "name value" lines on stdout. */
 #include <errno.h>
@@ -41,13 +46,15 @@
 
 #include <curl/curl.h>
 #include <exptrack.h>
+#include <jansson.h>
 
 #include "bench_util.h"
 
 #define KEY "loss"
 #define RUNS_PER_WATCHER 10
-#define PROBE_RUNS 10
+#define PROBE_KEY "probe"
 #define PROBE_INTERVAL_MS 200
+#define MAX_PROBES 64
 #define SAMPLE_INTERVAL_MS 20
 #define MAX_SAMPLES 200000
 
@@ -56,6 +63,13 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
 static void sleep_ms(long ms)
@@ -130,10 +144,10 @@ out:
     return NULL;
 }
 
-static int write_run_ids(const char *dir, long index, et_run **runs, long n)
+static int write_run_ids(const char *dir, const char *name, long index, et_run **runs, long n)
 {
     char path[4096], tmp[4200];
-    snprintf(path, sizeof path, "%s/runs.%ld", dir, index);
+    snprintf(path, sizeof path, "%s/%s.%ld", dir, name, index);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
     if (f == NULL)
@@ -151,6 +165,8 @@ static int mode_log(const char *url, const char *experiment, long nruns, long ra
     et_options o;
     et_client *c = NULL;
     et_run **runs = calloc((size_t)nruns, sizeof *runs);
+    et_run *probe = NULL;
+    int64_t probes = 0;
     int64_t *steps = calloc((size_t)nruns, sizeof *steps);
     size_t call_cap = (size_t)(nruns * rate * seconds) / 64 + 1024;
     double *call_us = malloc(call_cap * sizeof *call_us);
@@ -171,8 +187,18 @@ static int mode_log(const char *url, const char *experiment, long nruns, long ra
      * never fills the buffer: the caller must not block */
     o.buffer_points = (size_t)(nruns * rate * 4 > 262144 ? nruns * rate * 4 : 262144);
     o.flush_timeout_ms = 120000;
+    const char *senders = getenv("FLEET_SENDERS");
+    if (senders != NULL)
+        o.senders = atoi(senders);
     if (et_client_new_opts(&o, &c) != ET_OK) {
         fprintf(stderr, "fleet_load log: client: %s\n", et_last_error());
+        goto out;
+    }
+    char probe_name[32];
+    snprintf(probe_name, sizeof probe_name, "probe-%ld", index);
+    if (et_run_create(c, experiment, probe_name, NULL, NULL, 0, &probe) != ET_OK ||
+        write_run_ids(dir, "probe", index, &probe, 1) != 0) {
+        fprintf(stderr, "fleet_load log: probe run: %s\n", et_last_error());
         goto out;
     }
     for (long i = 0; i < nruns; i++) {
@@ -183,7 +209,7 @@ static int mode_log(const char *url, const char *experiment, long nruns, long ra
             goto out;
         }
     }
-    if (write_run_ids(dir, index, runs, nruns) != 0) {
+    if (write_run_ids(dir, "runs", index, runs, nruns) != 0) {
         fprintf(stderr, "fleet_load log: cannot write run ids to %s\n", dir);
         goto out;
     }
@@ -198,6 +224,10 @@ static int mode_log(const char *url, const char *experiment, long nruns, long ra
         double t = now_s();
         if (t >= end)
             break;
+        if ((t - start) * 1000.0 >= (double)(probes * PROBE_INTERVAL_MS)) {
+            (void)et_log_metric(probe, PROBE_KEY, wall_ms(), probes);
+            probes++;
+        }
         int64_t due = (int64_t)((t - start) * (double)rate) + 1;
         for (long i = 0; i < nruns; i++) {
             while (steps[i] < due) {
@@ -216,6 +246,9 @@ static int mode_log(const char *url, const char *experiment, long nruns, long ra
         sleep_ms(5);
     }
     double logged_s = now_s() - start;
+    if (et_run_end(probe, ET_RUN_FINISHED) != ET_OK)
+        fprintf(stderr, "fleet_load log: end probe run: %s\n", et_last_error());
+    probe = NULL;
     for (long i = 0; i < nruns; i++) {
         if (et_run_end(runs[i], ET_RUN_FINISHED) != ET_OK)
             fprintf(stderr, "fleet_load log: end run: %s\n", et_last_error());
@@ -228,6 +261,8 @@ static int mode_log(const char *url, const char *experiment, long nruns, long ra
     et_stats st;
     et_client_stats(c, &st);
     printf("runs %ld\n", nruns);
+    printf("probes %" PRId64 "\n", probes);
+    printf("cpu_seconds %.2f\n", bench_cpu_seconds());
     printf("calls %" PRIu64 "\n", calls);
     printf("failed_calls %" PRIu64 "\n", failed);
     printf("seconds %.3f\n", logged_s);
@@ -246,6 +281,8 @@ out:
         sampler.stop = true;
         pthread_join(sampler_thread, NULL);
     }
+    if (probe != NULL)
+        et_run_detach(probe);
     if (runs != NULL)
         for (long i = 0; i < nruns; i++)
             if (runs[i] != NULL)
@@ -260,6 +297,11 @@ out:
 
 /* ---- watch ------------------------------------------------------------ */
 
+struct watch_body {
+    char data[65536];
+    size_t len;
+};
+
 struct watcher {
     int fd;
     char probe_id[33];
@@ -268,15 +310,15 @@ struct watcher {
     bool open;
 };
 
-/* Reads every run id from DIR/runs.* (one per line) into a new array. */
-static char (*read_run_ids(const char *dir, size_t *n))[33]
+/* Reads every run id from DIR/NAME.* (one per line) into a new array. */
+static char (*read_run_ids(const char *dir, const char *name, size_t *n))[33]
 {
     char(*ids)[33] = NULL;
     size_t cap = 0;
     *n = 0;
     for (int index = 0; index < 1000; index++) {
         char path[4096], line[128];
-        snprintf(path, sizeof path, "%s/runs.%d", dir, index);
+        snprintf(path, sizeof path, "%s/%s.%d", dir, name, index);
         FILE *f = fopen(path, "r");
         if (f == NULL)
             continue;
@@ -353,40 +395,80 @@ static int open_stream(const char *host, const char *port, const char *probe_id,
     return fd;
 }
 
-static int mode_watch(const char *url, const char *experiment, long nwatchers, long seconds,
-                      const char *dir)
+/* Appends the body of a runs/get answer. */
+static size_t collect(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct watch_body *b = userdata;
+    size_t n = size * nmemb;
+    if (b->len + n + 1 > sizeof b->data)
+        return 0;
+    memcpy(b->data + b->len, ptr, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return n;
+}
+
+/* The latest "probe" value of a run (the wall-clock ms it was logged at),
+ * or -1. */
+static double latest_probe(CURL *h, const char *url, const char *run_id)
+{
+    struct watch_body body = {0};
+    char target[512];
+    long status = 0;
+    double v = -1;
+    snprintf(target, sizeof target, "%s/api/2.0/mlflow/runs/get?run_id=%s", url, run_id);
+    curl_easy_setopt(h, CURLOPT_URL, target);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+    if (curl_easy_perform(h) != CURLE_OK ||
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status != 200)
+        return -1;
+    json_t *root = json_loads(body.data, 0, NULL);
+    json_t *metrics =
+        json_object_get(json_object_get(json_object_get(root, "run"), "data"), "metrics");
+    size_t i;
+    json_t *m;
+    json_array_foreach(metrics, i, m)
+    {
+        const char *key = json_string_value(json_object_get(m, "key"));
+        if (key != NULL && strcmp(key, PROBE_KEY) == 0)
+            v = json_number_value(json_object_get(m, "value"));
+    }
+    json_decref(root);
+    return v;
+}
+
+static int mode_watch(const char *url, long nwatchers, long seconds, const char *dir)
 {
     char host[256], port[16];
-    size_t nruns = 0;
+    size_t nruns = 0, nprobes = 0;
     char(*runs)[33] = NULL;
+    char(*probes)[33] = NULL;
     struct watcher *w = calloc((size_t)nwatchers, sizeof *w);
     struct pollfd *pfd = calloc((size_t)nwatchers, sizeof *pfd);
-    et_client *c = NULL;
-    et_run *probes[PROBE_RUNS] = {0};
-    double sent_at[PROBE_RUNS] = {0};
-    bool *seen = calloc((size_t)nwatchers * PROBE_RUNS, sizeof *seen);
-    size_t lag_cap = (size_t)nwatchers * (size_t)(seconds * 1000 / PROBE_INTERVAL_MS + 16);
+    double last_probe[MAX_PROBES];
+    size_t lag_cap = MAX_PROBES * (size_t)(seconds * 1000 / PROBE_INTERVAL_MS + 16);
     double *lag_ms = malloc(lag_cap * sizeof *lag_ms);
     size_t nlag = 0;
-    uint64_t events = 0, probes_sent = 0, lost_streams = 0;
+    uint64_t events = 0, lost_streams = 0;
+    CURL *h = curl_easy_init();
     int rc = 1;
 
-    if (w == NULL || pfd == NULL || seen == NULL || lag_ms == NULL ||
+    if (w == NULL || pfd == NULL || lag_ms == NULL || h == NULL ||
         parse_url(url, host, sizeof host, port, sizeof port) != 0)
         goto out;
-    runs = read_run_ids(dir, &nruns);
-    if (et_client_new(url, &c) != ET_OK)
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+    runs = read_run_ids(dir, "runs", &nruns);
+    probes = read_run_ids(dir, "probe", &nprobes);
+    if (nprobes == 0 || nprobes > MAX_PROBES) {
+        fprintf(stderr, "fleet_load watch: %zu probe runs in %s\n", nprobes, dir);
         goto out;
-    for (int p = 0; p < PROBE_RUNS; p++) {
-        char name[32];
-        snprintf(name, sizeof name, "probe-%d", p);
-        if (et_run_create(c, experiment, name, NULL, NULL, 0, &probes[p]) != ET_OK) {
-            fprintf(stderr, "fleet_load watch: probe run: %s\n", et_last_error());
-            goto out;
-        }
     }
+    for (size_t p = 0; p < nprobes; p++)
+        last_probe[p] = -1;
     for (long i = 0; i < nwatchers; i++) {
-        snprintf(w[i].probe_id, sizeof w[i].probe_id, "%s", et_run_id(probes[i % PROBE_RUNS]));
+        snprintf(w[i].probe_id, sizeof w[i].probe_id, "%s", probes[(size_t)i % nprobes]);
         w[i].fd = open_stream(host, port, w[i].probe_id, runs, nruns, (size_t)i * RUNS_PER_WATCHER);
         if (w[i].fd < 0) {
             fprintf(stderr, "fleet_load watch: stream %ld: %s\n", i, strerror(errno));
@@ -395,27 +477,14 @@ static int mode_watch(const char *url, const char *experiment, long nwatchers, l
         w[i].open = true;
     }
     wait_for_file(dir, "go");
-    double start = now_s(), end = start + (double)seconds, next_probe = start;
-    int next = 0;
-    while (now_s() < end + 3.0) {
-        double t = now_s();
-        if (t >= next_probe && t < end) {
-            int p = next;
-            next = (next + 1) % PROBE_RUNS;
-            sent_at[p] = now_s();
-            for (long i = p; i < nwatchers; i += PROBE_RUNS)
-                seen[(size_t)i * PROBE_RUNS + (size_t)p] = false;
-            (void)et_log_metric(probes[p], KEY, sent_at[p], (int64_t)probes_sent);
-            probes_sent++;
-            next_probe += PROBE_INTERVAL_MS / 1000.0;
-        }
+    double end = now_s() + (double)seconds + 5.0;
+    while (now_s() < end) {
         for (long i = 0; i < nwatchers; i++) {
             pfd[i].fd = w[i].open ? w[i].fd : -1;
             pfd[i].events = POLLIN;
         }
         if (poll(pfd, (nfds_t)nwatchers, 10) < 0 && errno != EINTR)
             break;
-        double got = now_s();
         for (long i = 0; i < nwatchers; i++) {
             if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
@@ -433,12 +502,14 @@ static int mode_watch(const char *url, const char *experiment, long nwatchers, l
                 *nl = '\0';
                 if (strncmp(line, "data:", 5) == 0 && strstr(line, "\"metrics\"") != NULL) {
                     events++;
-                    int p = (int)((i) % PROBE_RUNS);
-                    size_t slot = (size_t)i * PROBE_RUNS + (size_t)p;
-                    if (strstr(line, w[i].probe_id) != NULL && sent_at[p] > 0 && !seen[slot] &&
-                        nlag < lag_cap) {
-                        lag_ms[nlag++] = (got - sent_at[p]) * 1000.0;
-                        seen[slot] = true;
+                    size_t p = (size_t)i % nprobes;
+                    if ((size_t)i < nprobes && strstr(line, w[i].probe_id) != NULL) {
+                        double got = wall_ms();
+                        double sent = latest_probe(h, url, w[i].probe_id);
+                        if (sent > 0 && sent != last_probe[p] && nlag < lag_cap) {
+                            lag_ms[nlag++] = got - sent;
+                            last_probe[p] = sent;
+                        }
                     }
                 }
                 line = nl + 1;
@@ -450,11 +521,7 @@ static int mode_watch(const char *url, const char *experiment, long nwatchers, l
         }
     }
     printf("watchers %ld\n", nwatchers);
-    printf("watched_runs %zu\n", nruns < (size_t)nwatchers * RUNS_PER_WATCHER
-                                     ? nruns
-                                     : (size_t)nwatchers * RUNS_PER_WATCHER);
     printf("events %" PRIu64 "\n", events);
-    printf("probes %" PRIu64 "\n", probes_sent);
     printf("lost_streams %" PRIu64 "\n", lost_streams);
     print_quantiles("lag_ms", lag_ms, nlag);
     rc = 0;
@@ -462,14 +529,11 @@ out:
     for (long i = 0; w != NULL && i < nwatchers; i++)
         if (w[i].fd > 0)
             close(w[i].fd);
-    for (int p = 0; p < PROBE_RUNS; p++)
-        if (probes[p] != NULL)
-            et_run_end(probes[p], ET_RUN_FINISHED);
-    et_client_free(c);
+    curl_easy_cleanup(h);
     free(runs);
+    free(probes);
     free(w);
     free(pfd);
-    free(seen);
     free(lag_ms);
     return rc;
 }
@@ -480,6 +544,7 @@ struct searcher {
     pthread_t thread;
     const char *url, *experiment;
     double end;
+    long interval_ms;
     double *lat_ms;
     size_t n, cap;
     unsigned long failures;
@@ -511,7 +576,14 @@ static void *searcher_main(void *arg)
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    double next = now_s();
     while (now_s() < s->end) {
+        if (s->interval_ms > 0) {
+            double wait = next - now_s();
+            if (wait > 0)
+                sleep_ms((long)(wait * 1000.0));
+            next += (double)s->interval_ms / 1000.0;
+        }
         double t0 = now_s();
         long status = 0;
         CURLcode rc = curl_easy_perform(c);
@@ -531,7 +603,7 @@ out:
 }
 
 static int mode_search(const char *url, const char *experiment, long clients, long seconds,
-                       const char *dir)
+                       long interval_ms, const char *dir)
 {
     struct searcher *s = calloc((size_t)clients, sizeof *s);
     int rc = 1;
@@ -543,6 +615,7 @@ static int mode_search(const char *url, const char *experiment, long clients, lo
         s[i].url = url;
         s[i].experiment = experiment;
         s[i].end = end;
+        s[i].interval_ms = interval_ms;
         s[i].cap = (size_t)seconds * 2000;
         s[i].lat_ms = malloc(s[i].cap * sizeof *s[i].lat_ms);
         if (s[i].lat_ms == NULL || pthread_create(&s[i].thread, NULL, searcher_main, &s[i]) != 0) {
@@ -580,7 +653,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: fleet_load log URL EXPERIMENT RUNS RATE SECONDS DIR INDEX\n"
                     "       fleet_load watch URL EXPERIMENT WATCHERS SECONDS DIR\n"
-                    "       fleet_load search URL EXPERIMENT CLIENTS SECONDS DIR\n");
+                    "       fleet_load search URL EXPERIMENT CLIENTS SECONDS DIR [INTERVAL_MS]\n");
     return 2;
 }
 
@@ -596,9 +669,11 @@ int main(int argc, char **argv)
     if (argc == 7 && strcmp(argv[1], "watch") == 0 &&
         bench_parse_long(argv[4], 1, 10000, &a) == 0 &&
         bench_parse_long(argv[5], 1, 86400, &b) == 0)
-        return mode_watch(argv[2], argv[3], a, b, argv[6]);
-    if (argc == 7 && strcmp(argv[1], "search") == 0 &&
-        bench_parse_long(argv[4], 1, 1000, &a) == 0 && bench_parse_long(argv[5], 1, 86400, &b) == 0)
-        return mode_search(argv[2], argv[3], a, b, argv[6]);
+        return mode_watch(argv[2], a, b, argv[6]);
+    if ((argc == 7 || argc == 8) && strcmp(argv[1], "search") == 0 &&
+        bench_parse_long(argv[4], 1, 1000, &a) == 0 &&
+        bench_parse_long(argv[5], 1, 86400, &b) == 0 &&
+        (argc == 7 || bench_parse_long(argv[7], 0, 600000, &c) == 0))
+        return mode_search(argv[2], argv[3], a, b, argc == 8 ? c : 1000, argv[6]);
     return usage();
 }
