@@ -104,9 +104,18 @@ static void full_buffer_blocks_and_requests_spool(void **state)
 
     assert_int_equal(et__buffer_new(16, &p.b), ET_OK);
     assert_int_equal(pthread_create(&t, NULL, produce, &p), 0);
-    usleep(50000);
-    assert_int_equal(__atomic_load_n(&p.pushed, __ATOMIC_SEQ_CST), 16); /* blocked when full */
-    assert_true(et__buffer_take_spool_request(p.b));                    /* ET_FULL_SPOOL asked */
+    /* the producer fills the buffer and then asks for the spool (ET_FULL_SPOOL);
+     * a loaded machine may take its time to get there: wait up to 10 s */
+    int asked = 0;
+    for (int i = 0; i < 10000 && !asked; i++) {
+        asked = et__buffer_take_spool_request(p.b);
+        if (!asked)
+            usleep(1000);
+    }
+    assert_true(asked);
+    assert_int_equal(__atomic_load_n(&p.pushed, __ATOMIC_SEQ_CST), 16);
+    usleep(20000);
+    assert_int_equal(__atomic_load_n(&p.pushed, __ATOMIC_SEQ_CST), 16); /* still blocked */
     while (total < 100) {
         size_t n = et__buffer_pop(p.b, out, 16, 1, 1000, &tk);
         if (n > 0)
