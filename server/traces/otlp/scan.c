@@ -325,7 +325,10 @@ static int scan_message(struct scan_ctx *ctx, enum msg type, const uint8_t *p, c
 
     while (p < end) {
         uint64_t tag;
-        if (read_varint(&p, end, &tag) < 0)
+        const uint8_t *tag_at = p;
+        /* protobuf-c reads a tag in at most 5 bytes (32 bits), also when a
+         * longer, non-minimal encoding holds a valid field number */
+        if (read_varint(&p, end, &tag) < 0 || p - tag_at > 5)
             return fail(ctx, "malformed protobuf: truncated or overlong field tag in %s", m->name);
         uint64_t number = tag >> 3;
         int wire = (int)(tag & 7);
