@@ -158,7 +158,10 @@ describe('read replicas', () => {
             const readsBeforeKill = await replicaReads();
             assert.ok(readsBeforeKill > 0);
             await sb.kill();
-            await waitUntil(async () => (await replicaUp()) === 0, 10000, 'replica out of rotation');
+            // the health thread marks the replica down, then records its lag as
+            // unknown: wait for both before reading them
+            await waitUntil(async () => (await replicaUp()) === 0 &&
+                metric(await metrics(), 'exptrack_replica_lag_bytes{replica="0"}') === -1, 10000, 'replica out of rotation');
             const m = await metrics();
             assert.equal(metric(m, 'exptrack_replica_lag_bytes{replica="0"}'), -1);
             assert.ok(metric(m, 'exptrack_replica_taken_out_total{replica="0"}') >= 1);
