@@ -1,8 +1,7 @@
-/* Spans between their JSON forms and the store's records: the OTLP/JSON
+/* Spans from their JSON form into the store's records: the OTLP/JSON
  * request of POST /v1/traces (and the protobuf one once decoded to the
- * same shape) into span rows grouped by trace, and stored spans out as the
- * OTLP span JSON of traces/get and batchGet (mlflow-models-api.md 3.11)
- * and as the traces.json file (3.3). No SQL. */
+ * same shape) into span rows grouped by trace. The way out (OTLP span
+ * JSON and traces.json) is span_writer.h. No SQL. */
 #ifndef ET_SERVER_TRACES_API_TRACES_SPANS_H
 #define ET_SERVER_TRACES_API_TRACES_SPANS_H
 
@@ -37,12 +36,8 @@ struct span_batch {
 int span_batch_decode(const json_t *request, struct arena *arena, struct span_batch *out, char *err,
                       size_t errlen);
 
-/* The spans of one trace as an array of OTLP Span JSON objects
- * (snake_case, base64 ids, numbers for times). New reference. */
-json_t *trace_spans_otlp_json(const struct trace_span *spans, size_t n);
-
-/* The traces.json document {"spans": [...]} of the 3.x clients. New
- * reference. */
-json_t *trace_spans_file_json(const struct trace_span *spans, size_t n);
+/* The names after SPAN_KIND_ and STATUS_CODE_ of the OTLP enums, by number. */
+extern const char *const span_kind_names[6];
+extern const char *const span_status_names[3];
 
 #endif

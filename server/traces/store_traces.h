@@ -185,8 +185,14 @@ int store_spans_ingest(int64_t experiment_id, const struct span_trace *traces, s
  * in one transaction (the traces.json upload). DB_NOT_FOUND: no trace. */
 int store_spans_replace(const char *trace_id, const struct trace_span *spans, size_t n);
 
-/* The spans of a trace: the roots first, then by start time. */
-int store_spans_get(const char *trace_id, struct arena *arena, struct trace_span **out, size_t *n);
+/* Called by store_spans_each with one span whose strings point into the
+ * store's result and live only until fn returns. Non-zero stops the walk. */
+typedef int (*store_span_fn)(void *ctx, const struct trace_span *s);
+
+/* Calls fn for each stored span of a trace, the roots first, then by start
+ * time and span id, from one statement (no copy of the rows); *n counts
+ * the calls. DB_OK also when the trace has no spans. */
+int store_spans_each(const char *trace_id, store_span_fn fn, void *ctx, size_t *n);
 
 /* Trace search (filter.h). */
 struct trace_search {
