@@ -505,9 +505,40 @@ static void summarize(const struct slot *slots, size_t lo, size_t hi, struct spa
     }
 }
 
+/* Counts count spans as rejected for the rule d->err names (the first
+ * such text is kept as the batch's reason). */
+static void reject(struct dec *d, struct span_batch *out, size_t count)
+{
+    if (out->nrejected == 0)
+        out->reject_reason = arena_strdup(d->arena, d->err);
+    out->nrejected += count;
+}
+
+/* Rejects every copy of a span id that appears more than once (which copy
+ * is meant cannot be told); returns how many slots are left, compacted. */
+static size_t drop_duplicates(struct dec *d, struct slot *slots, size_t n, struct span_batch *out)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && cmp_slot(&slots[i], &slots[j]) == 0)
+            j++;
+        if (j - i > 1) {
+            fail(d, "span %s of trace %s appears twice or more in the request (%zu copies)",
+                 slots[i].span.span_id, slots[i].span.trace_id, j - i);
+            reject(d, out, j - i);
+        } else {
+            slots[kept++] = slots[i];
+        }
+        i = j;
+    }
+    return kept;
+}
+
 int span_batch_decode(const json_t *request, struct arena *arena, struct span_batch *out, char *err,
                       size_t errlen)
 {
+    char span_err[600];
     struct dec d = {arena, err, errlen, ""};
     const json_t *rs, *ss, *spans;
     size_t total = 0, n = 0;
@@ -534,6 +565,10 @@ int span_batch_decode(const json_t *request, struct arena *arena, struct span_ba
     d.where[0] = '\0';
     if (total > SPAN_MAX_BATCH)
         return fail(&d, "a request may carry at most %d spans", SPAN_MAX_BATCH);
+    /* from here on a rule one span breaks rejects that span (or the spans
+     * of its trace, for a cycle), not the request */
+    d.err = span_err;
+    d.errlen = sizeof span_err;
     struct slot *slots = arena_alloc(arena, (total + 1) * sizeof *slots);
     for (size_t i = 0; i < json_array_size(rs); i++) {
         ss = member(json_array_get(rs, i), "scopeSpans", "scope_spans");
@@ -543,39 +578,44 @@ int span_batch_decode(const json_t *request, struct arena *arena, struct span_ba
                 snprintf(d.where, sizeof d.where, "resourceSpans[%zu].scopeSpans[%zu].spans[%zu]",
                          i, j, k);
                 if (read_span(&d, json_array_get(spans, k), &slots[n].span, &slots[n].x) < 0)
-                    return -1;
-                n++;
+                    reject(&d, out, 1);
+                else
+                    n++;
             }
         }
     }
     d.where[0] = '\0';
     qsort(slots, n, sizeof *slots, cmp_slot);
+    n = drop_duplicates(&d, slots, n, out);
     size_t *mark = calloc(n + 1, sizeof *mark);
-    size_t ntraces = 0;
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        if (i > 0 && cmp_slot(&slots[i - 1], &slots[i]) == 0)
-            rc = fail(&d, "span %s of trace %s appears twice in the request", slots[i].span.span_id,
-                      slots[i].span.trace_id);
+    size_t ntraces = 0, kept = 0;
+    for (size_t i = 0; i < n; i++)
         if (i == 0 || strcmp(slots[i - 1].span.trace_id, slots[i].span.trace_id) != 0)
             ntraces++;
-    }
     out->traces = arena_alloc(arena, (ntraces + 1) * sizeof *out->traces);
-    for (size_t lo = 0; lo < n && rc == 0;) {
+    out->spans = arena_alloc(arena, (n + 1) * sizeof *out->spans);
+    for (size_t lo = 0; lo < n;) {
         size_t hi = lo + 1;
         while (hi < n && strcmp(slots[hi].span.trace_id, slots[lo].span.trace_id) == 0)
             hi++;
-        rc = check_cycles(&d, slots, lo, hi, mark);
-        if (rc == 0)
+        if (check_cycles(&d, slots, lo, hi, mark) < 0) {
+            reject(&d, out, hi - lo); /* the tree of this trace is broken */
+        } else {
             summarize(slots, lo, hi, &out->traces[out->ntraces++]);
+            for (size_t i = lo; i < hi; i++)
+                out->spans[kept++] = slots[i].span;
+        }
         lo = hi;
     }
     free(mark);
-    if (rc < 0)
+    out->nspans = kept;
+    if (kept == 0 && out->nrejected > 0) {
+        if (out->nrejected == 1)
+            snprintf(err, errlen, "%s", out->reject_reason);
+        else
+            snprintf(err, errlen, "all %zu spans were rejected; the first: %s", out->nrejected,
+                     out->reject_reason);
         return -1;
-    out->spans = arena_alloc(arena, (n + 1) * sizeof *out->spans);
-    for (size_t i = 0; i < n; i++)
-        out->spans[i] = slots[i].span;
-    out->nspans = n;
+    }
     return 0;
 }

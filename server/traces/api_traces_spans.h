@@ -26,13 +26,21 @@ struct span_batch {
     size_t nspans;
     struct span_trace *traces;
     size_t ntraces;
+    size_t nrejected;          /* spans left out for breaking a rule */
+    const char *reject_reason; /* the first rule broken, naming the span */
 };
 
 /* Decodes an ExportTraceServiceRequest in OTLP/JSON form (camelCase or
  * snake_case keys; ids as hex, or base64 of the raw bytes) into *out.
- * Refuses the whole batch (returns -1, err names the span and the rule)
- * for a bad id, a bad time, an oversized span, a repeated span id or a
- * parent cycle within a trace; a parent missing from the batch is fine. */
+ * A span that breaks a rule of its own (a bad id, time, name, kind,
+ * status, attribute or event, a cap of one span, being its own parent) is
+ * rejected alone; every copy of a span id given twice is rejected; a
+ * parent cycle rejects the spans of that trace in the batch. Rejected
+ * spans are counted in out->nrejected with the first reason; the others
+ * are kept (a parent missing from the batch is fine). Returns -1 with err
+ * set when the request itself is malformed (not an object, no
+ * resourceSpans, a list that is not an array, more than SPAN_MAX_BATCH
+ * spans) or when every span was rejected (err then gives the reason). */
 int span_batch_decode(const json_t *request, struct arena *arena, struct span_batch *out, char *err,
                       size_t errlen);
 
