@@ -254,18 +254,28 @@ int jt_string(struct jt *t, struct sbuf *out)
     return scan_string(t, out, 0);
 }
 
+/* The bytes a string scan stops at: control characters, '"' and '\\'. */
+static const unsigned char string_stop[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,         1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, ['"'] = 1, ['\\'] = 1,
+};
+
 int jt_string_text(struct jt *t, const char **start, size_t *len, int *plain)
 {
     if (jt_peek(t) != '"')
         return -1;
     const char *p = t->p + 1, *e = t->end;
     *plain = 1;
-    for (; p < e && *p != '"'; p++) {
-        if ((unsigned char)*p < 0x20)
+    for (;; p++) {
+        while (p < e && !string_stop[(unsigned char)*p])
+            p++;
+        if (p >= e || *p == '"')
+            break;
+        if ((unsigned char)*p < 0x20) {
             *plain = 0;
-        if (*p != '\\')
             continue;
-        if (p + 1 >= e)
+        }
+        if (p + 1 >= e) /* a backslash: the escaped byte is skipped */
             return -1;
         p++;
         if (*p == 'u' || *p == '/')

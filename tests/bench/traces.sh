@@ -14,7 +14,9 @@
 #      client's JSON.parse apart). Goal: traces/get < 100 ms. Baselines in
 #      the same run: psql reading the same rows, and, with
 #      TRACES_BASELINE_BIN, another exptrackd (e.g. a build of an older
-#      commit) on the same database, its reads alternated with ours.
+#      commit) on the same database, its reads alternated with ours. Also
+#      the CPU per read of exptrackd and of PostgreSQL (from /proc), which
+#      a loaded machine inflates far less than the wall time.
 #
 # usage: tests/bench/traces.sh BUILD_DIR   (a Release build)
 # environment:
@@ -63,6 +65,7 @@ if [ -n "${TRACES_BASELINE_BIN:-}" ]; then
 fi
 
 # The bench runs psql itself (COPY baseline, seeding) with these arguments.
-PSQL="$pgbin/psql" PSQL_HOST=$tmp BENCH_TMP=$tmp node "$here/traces_bench.mjs" "$url" $baseline_url
+SERVER_PID=$server_pid BASELINE_PID=$baseline_pid PG_PID=$(head -n 1 "$pgdata/postmaster.pid") \
+    PSQL="$pgbin/psql" PSQL_HOST=$tmp BENCH_TMP=$tmp node "$here/traces_bench.mjs" "$url" $baseline_url
 printf 'machine: %s cores, %s MiB memory, load average %s (at the end)\n' "$(nproc)" \
     "$(awk '/^MemTotal/ { printf "%d", $2 / 1024 }' /proc/meminfo)" "$(cut -d' ' -f1-3 /proc/loadavg)"

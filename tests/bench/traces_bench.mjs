@@ -159,6 +159,31 @@ async function search() {
     console.log(`search: ${SEARCH_N} traces, 5 filters, max_results 100 (${rows} rows): p50 ${pct(lat, 0.5).toFixed(1)} ms, p99 ${pct(lat, 0.99).toFixed(1)} ms (goal p50 < 50 ms at 1,000,000)`);
 }
 
+// CPU time (user + system, ms) of the given processes, from /proc.
+const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+function cpuMs(pids) {
+    let total = 0;
+    for (const pid of pids) {
+        try {
+            const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+            const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+            total += (Number(f[11]) + Number(f[12])) * TICK_MS; // utime, stime
+        } catch { /* gone */ }
+    }
+    return total;
+}
+// The postmaster and its children (backends, background processes).
+function pgPids() {
+    const pm = process.env.PG_PID;
+    const kids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+        try {
+            const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+            return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] === pm;
+        } catch { return false; }
+    });
+    return [pm, ...kids];
+}
+
 // GET of one trace: ms to the last byte of the reply, and ms to parse it
 // (the client's share, reported apart so the server's figure is clear).
 async function timedGet(url) {
@@ -204,6 +229,22 @@ async function getBig() {
         }
         if (baseline)
             console.log(`get: ${name}: ratio new/baseline reply p50 ${(pct(lat.new.reply, 0.5) / pct(lat.baseline.reply, 0.5)).toFixed(3)}`);
+        // CPU per read, which a loaded machine does not inflate as it does
+        // the wall time: the server's and PostgreSQL's (every process of
+        // the private cluster), one server at a time.
+        if (process.env.SERVER_PID && process.env.PG_PID) {
+            const cpu = {};
+            for (const [k, url] of servers) {
+                const pid = k === 'new' ? process.env.SERVER_PID : process.env.BASELINE_PID;
+                if (!pid) continue;
+                const s0 = cpuMs([pid]), p0 = cpuMs(pgPids());
+                for (let i = 0; i < runs; i++) await timedGet(url + p);
+                cpu[k] = { server: (cpuMs([pid]) - s0) / runs, pg: (cpuMs(pgPids()) - p0) / runs };
+                console.log(`get: ${name} (${k}): CPU per read: exptrackd ${cpu[k].server.toFixed(1)} ms + PostgreSQL ${cpu[k].pg.toFixed(1)} ms = ${(cpu[k].server + cpu[k].pg).toFixed(1)} ms`);
+            }
+            if (cpu.new && cpu.baseline)
+                console.log(`get: ${name}: ratio new/baseline CPU per read: exptrackd ${(cpu.new.server / cpu.baseline.server).toFixed(3)}, total ${((cpu.new.server + cpu.new.pg) / (cpu.baseline.server + cpu.baseline.pg)).toFixed(3)}`);
+        }
     }
     // The floor: psql reading the same span rows as text (what the server
     // reads before it writes a byte), median of 3.
