@@ -279,7 +279,9 @@ int jt_string_text(struct jt *t, const char **start, size_t *len, int *plain)
             return -1;
         p++;
         if (*p == 'u' || *p == '/')
-            *plain = 0;
+            *plain = 0; /* the decoding path checks and rewrites these */
+        else if (*p == '\0' || strchr("\"\\bfnrt", *p) == NULL)
+            return -1;
     }
     if (p >= e)
         return -1;
