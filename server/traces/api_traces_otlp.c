@@ -6,8 +6,9 @@
  * one span decoder. One transaction per request (store_spans_ingest).
  * A span that breaks a rule of its own is rejected and the others are
  * stored: the 200 then carries OTLP's partial_success (rejected count and
- * the first reason); a request that is malformed as a whole, or whose
- * spans were all rejected, is a 400 and stores nothing. */
+ * the first reason). So are the spans of a trace stored in another
+ * experiment. A request that is malformed as a whole, or whose spans were
+ * all rejected, is a 400 and stores nothing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,32 @@ static int otlp_data(void *state, const char *buf, size_t len, struct reply *r)
     return 0;
 }
 
+/* Counts the spans of the traces the store left alone (stored in another
+ * experiment) as rejected, with a reason naming the first such trace. */
+static void reject_foreign(struct span_batch *b, int64_t experiment_id, struct arena *arena)
+{
+    for (size_t t = 0, i = 0; t < b->ntraces; t++) {
+        size_t n = 0;
+        while (i < b->nspans && strcmp(b->spans[i].trace_id, b->traces[t].trace_id) < 0)
+            i++;
+        while (i < b->nspans && strcmp(b->spans[i].trace_id, b->traces[t].trace_id) == 0) {
+            i++;
+            n++;
+        }
+        if (!b->traces[t].foreign || n == 0)
+            continue;
+        if (b->nrejected == 0) {
+            char why[200];
+            snprintf(why, sizeof why,
+                     "trace %s is stored in another experiment than %lld (a trace never moves "
+                     "between experiments)",
+                     b->traces[t].trace_id, (long long)experiment_id);
+            b->reject_reason = arena_strdup(arena, why);
+        }
+        b->nrejected += n;
+    }
+}
+
 /* The partial_success error_message: the first reason, with the count
  * when more than one span was rejected. */
 static void reject_message(const struct span_batch *b, char *out, size_t len)
@@ -206,12 +233,15 @@ static void ingest(struct otlp_upload *up, struct reply *r)
                                 batch.nspans);
     if (rc == DB_TRACE_OTHER_EXPERIMENT)
         reply_error(r, ERR_INVALID_PARAMETER_VALUE,
-                    "A trace of this request is stored in another experiment than %lld",
+                    "Every trace of this request is stored in another experiment than %lld "
+                    "(a trace never moves between experiments)",
                     (long long)up->experiment_id);
     else if (rc != DB_OK)
         trace_write_error(r, rc, up->experiment_id, "");
-    else
+    else {
+        reject_foreign(&batch, up->experiment_id, &arena);
         reply_accepted(r, up->protobuf, &batch);
+    }
 out:
     json_decref(doc);
     free(plain);

@@ -123,7 +123,8 @@ static int write_traces(int64_t experiment_id, const struct span_trace *tr, size
         " md AS (INSERT INTO trace_metadata (trace_id, key, value)"
         "   SELECT u.trace_id, 'mlflow.trace.session', b.se FROM u JOIN b ON b.id = u.trace_id"
         "   WHERE b.se IS NOT NULL ON CONFLICT (trace_id, key) DO NOTHING)"
-        " SELECT e.lifecycle_stage, (SELECT count(*) FROM u) FROM e",
+        " SELECT e.lifecycle_stage, (SELECT count(*) FROM u),"
+        "   (SELECT array_agg(trace_id ORDER BY trace_id COLLATE \"C\") FROM u) FROM e",
         11, params, res);
     for (int i = 0; i < 9; i++)
         sbuf_cleanup(&a[i]);
@@ -215,10 +216,45 @@ static int roll_up_tokens(const struct span_trace *tr, size_t n)
     return rc;
 }
 
-int store_spans_ingest(int64_t experiment_id, const struct span_trace *traces, size_t ntraces,
+/* Marks the traces the statement did not take (stored in another
+ * experiment): accepted holds the taken ids as a sorted array literal
+ * ("{a,b}"), traces are sorted by id too. Returns how many were marked. */
+static size_t mark_foreign(struct span_trace *traces, size_t ntraces, const char *accepted)
+{
+    size_t marked = 0;
+    const char *p = accepted && accepted[0] == '{' ? accepted + 1 : "";
+    for (size_t i = 0; i < ntraces; i++) {
+        size_t len = strlen(traces[i].trace_id);
+        traces[i].foreign =
+            !(strncmp(p, traces[i].trace_id, len) == 0 && (p[len] == ',' || p[len] == '}'));
+        if (traces[i].foreign)
+            marked++;
+        else
+            p += len + (p[len] == ',');
+    }
+    return marked;
+}
+
+/* The spans whose trace is not foreign, copied into *kept (malloc). */
+static size_t own_spans(const struct span_trace *traces, size_t ntraces,
+                        const struct trace_span *spans, size_t nspans, struct trace_span **kept)
+{
+    size_t n = 0, t = 0;
+    *kept = xmalloc((nspans + 1) * sizeof **kept);
+    for (size_t i = 0; i < nspans; i++) {
+        while (t < ntraces && strcmp(traces[t].trace_id, spans[i].trace_id) < 0)
+            t++;
+        if (t < ntraces && strcmp(traces[t].trace_id, spans[i].trace_id) == 0 && !traces[t].foreign)
+            (*kept)[n++] = spans[i];
+    }
+    return n;
+}
+
+int store_spans_ingest(int64_t experiment_id, struct span_trace *traces, size_t ntraces,
                        const struct trace_span *spans, size_t nspans)
 {
     PGresult *res = NULL;
+    struct trace_span *kept = NULL;
     int rc;
 
     if ((rc = db_begin()) != DB_OK)
@@ -233,16 +269,28 @@ int store_spans_ingest(int64_t experiment_id, const struct span_trace *traces, s
         rc = DB_STATE;
         goto fail;
     }
-    if ((size_t)su_int64(res, 0, 1) != ntraces) {
+    size_t taken = (size_t)su_int64(res, 0, 1), n = nspans;
+    for (size_t i = 0; i < ntraces; i++)
+        traces[i].foreign = 0;
+    if (taken == 0) {
         rc = DB_TRACE_OTHER_EXPERIMENT;
         goto fail;
     }
-    if ((rc = write_spans(experiment_id, spans, nspans)) != DB_OK ||
+    if (taken != ntraces) {
+        if (mark_foreign(traces, ntraces, PQgetvalue(res, 0, 2)) != ntraces - taken) {
+            rc = DB_ERROR; /* the statement and the batch disagree: store nothing */
+            goto fail;
+        }
+        n = own_spans(traces, ntraces, spans, nspans, &kept);
+    }
+    if ((rc = write_spans(experiment_id, kept ? kept : spans, n)) != DB_OK ||
         (rc = roll_up_tokens(traces, ntraces)) != DB_OK)
         goto fail;
+    free(kept);
     PQclear(res);
     return db_commit();
 fail:
+    free(kept);
     PQclear(res);
     db_rollback();
     return rc;

@@ -169,15 +169,19 @@ struct span_trace {
     const char *response_preview; /* root's outputs, or NULL */
     const char *trace_name;       /* root's name, or NULL */
     const char *session;          /* first session.id, or NULL */
+    int foreign;                  /* set by store_spans_ingest: stored in another experiment */
 };
 
 /* Stores a span batch in one transaction: trace rows created or widened,
  * tags mlflow.trace.spansLocation and mlflow.artifactLocation, spans
  * upserted by (trace_id, span_id) in one statement, token columns and
  * metadata mlflow.trace.tokenUsage recomputed from the stored spans.
- * DB_NOT_FOUND: no experiment; DB_STATE: deleted;
- * DB_TRACE_OTHER_EXPERIMENT: a trace lives in another experiment. */
-int store_spans_ingest(int64_t experiment_id, const struct span_trace *traces, size_t ntraces,
+ * traces and spans are sorted by trace id (spans then by span id). A trace
+ * stored in another experiment is left alone: its foreign flag is set and
+ * its spans are not written; the rest is stored. DB_NOT_FOUND: no
+ * experiment; DB_STATE: deleted; DB_TRACE_OTHER_EXPERIMENT: every trace
+ * lives in another experiment (nothing stored). */
+int store_spans_ingest(int64_t experiment_id, struct span_trace *traces, size_t ntraces,
                        const struct trace_span *spans, size_t nspans);
 
 /* Replaces the stored spans of one trace with spans[0..n) (their trace_id

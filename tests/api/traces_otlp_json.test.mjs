@@ -135,7 +135,7 @@ describe('OTLP/JSON ingest', () => {
         assert.equal(tr.trace_info.state, 'OK');
     });
 
-    test('refused input stores nothing: header, ids, cycles, duplicates, caps, types, media types', async () => {
+    test('refused input stores nothing: header, ids, cycles, duplicates, caps, types, media types, other experiments', async () => {
         const before_ = sql('SELECT count(*) FROM trace_spans');
         const t = hex(16);
         const bad = async (b, status, ...mentions) => assertError(await post(b), status, 'INVALID_PARAMETER_VALUE', mentions);
@@ -172,13 +172,18 @@ describe('OTLP/JSON ingest', () => {
         assertError(await raw('\x0a\x00', { 'content-type': 'application/x-protobuf' }), 400, 'INVALID_PARAMETER_VALUE', 'no spans');
         assertError(await raw('x', { 'content-type': 'text/plain' }), 415, 'INVALID_PARAMETER_VALUE', 'Content-Type');
         assertError(await raw('x', { 'content-encoding': 'br' }), 415, 'INVALID_PARAMETER_VALUE', 'Content-Encoding');
-        // a trace id of another experiment is refused whole
+        // a request whose traces all live in another experiment is refused whole
         const other = await c.createExperiment(uniqueName('other'));
         const owned = hex(16);
         assertOk(await post(body([span(owned, hex(8))]), other));
-        await bad(body([span(t, hex(8)), span(owned, hex(8))]), 400, 'another experiment');
+        await bad(body([span(owned, hex(8)), span(owned, hex(8), null, { name: 'again' })]), 400, 'another experiment');
         assert.equal(sql('SELECT count(*) FROM trace_spans'), String(Number(before_) + 1));
-        assert.equal(sql(`SELECT count(*) FROM traces WHERE trace_id = 'tr-${t}'`), '0');
+        // with a trace of this experiment beside it: that trace is stored, the other's spans rejected
+        const r = assertOk(await post(body([span(t, hex(8)), span(owned, hex(8)), span(owned, hex(8))])));
+        assert.equal(r.partialSuccess.rejectedSpans, '2');
+        assert.match(r.partialSuccess.errorMessage, new RegExp(`^2 spans rejected; the first: trace tr-${owned} is stored in another experiment`));
+        assert.equal(sql(`SELECT experiment_id || '/' || (SELECT count(*) FROM trace_spans WHERE trace_id = 'tr-${t}') FROM traces WHERE trace_id = 'tr-${t}'`), `${exp}/1`);
+        assert.equal(sql(`SELECT experiment_id || '/' || (SELECT count(*) FROM trace_spans WHERE trace_id = 'tr-${owned}') FROM traces WHERE trace_id = 'tr-${owned}'`), `${other}/1`);
     });
 
     test('partial success: spans that break a rule of their own are rejected, the rest stored, 200 with partialSuccess', async () => {
