@@ -212,9 +212,11 @@ static int otlp_value(struct span_writer *w, struct jt *t, int depth)
  * any; nothing when it is empty or does not parse. */
 static void otlp_attributes(struct span_writer *w, const char *text, size_t len)
 {
+    if (text == NULL)
+        return;
     struct jt t = {text, text + len};
     size_t mark = w->out->len;
-    if (text == NULL || jt_peek(&t) != '{')
+    if (jt_peek(&t) != '{')
         return;
     struct jt probe = t;
     probe.p++;
