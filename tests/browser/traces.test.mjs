@@ -148,7 +148,7 @@ describe('traces views', () => {
         const time = await box(`.span-row[data-span="${chat.spans.llm}"] .span-time`);
         assert.ok(time.x >= label.x + label.w - 1, 'the timeline is beside the tree');
         // the error span stands out, and says what went wrong
-        assert.deepEqual(await page.$$eval('.span-row.error', (rs) => rs.map((r) => r.dataset.span)), [chat.spans.tool]);
+        assert.deepEqual(await page.$$eval('.span-row.span-error', (rs) => rs.map((r) => r.dataset.span)), [chat.spans.tool]);
         const color = (sid) => page.$eval(`.span-row[data-span="${sid}"] .span-bar`, (b) => getComputedStyle(b).backgroundColor);
         assert.notEqual(await color(chat.spans.tool), await color(chat.spans.llm), 'the error bar has its own colour');
         assert.equal(await page.$eval(`.span-row[data-span="${chat.spans.tool}"] .span-name`, (e) => getComputedStyle(e).fontWeight), '600');
@@ -213,7 +213,7 @@ describe('traces views', () => {
         await page.fill('.feedback-form textarea', 'the tool timed out');
         await page.click('.feedback-form button[type=submit]');
         await page.waitForSelector('.feedback-msg:has-text("Feedback saved.")');
-        assert.equal(await page.textContent('.assessment-list tbody tr td.value'), '👎');
+        assert.equal(await page.textContent('.assessment-list tbody tr td.value'), '👎 no');
         const info = assertOk(await api(s.base, 'GET', `/api/3.0/mlflow/traces/${chat.id}`)).trace.trace_info;
         assert.equal(info.assessments.length, 1);
         const a = info.assessments[0];
@@ -224,7 +224,7 @@ describe('traces views', () => {
         // the table shows it too
         await page.goto(`${s.base}/#/traces?exp=${exp}`);
         await page.waitForSelector(`tr[data-trace="${chat.id}"] td.col-assessments .chip`);
-        assert.equal(await page.textContent(`tr[data-trace="${chat.id}"] td.col-assessments`), 'user_feedback 👎');
+        assert.equal(await page.textContent(`tr[data-trace="${chat.id}"] td.col-assessments`), 'user_feedback 👎 no');
         await page.close();
     });
 
@@ -257,6 +257,26 @@ describe('traces views', () => {
         await page.click('.span-row[data-index="5000"]');
         await page.waitForSelector('.span-detail h2:has-text("step-5000")');
         assert.ok(Date.now() - t1 < 2000);
+        await page.close();
+    });
+
+    test('phone width and the dark theme: no sideways scroll, the error span still marked', async () => {
+        const page = await s.page();
+        await page.setViewportSize({ width: 390, height: 844 });
+        await page.emulateMedia({ colorScheme: 'dark' });
+        const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        await page.goto(`${s.base}/#/traces?exp=${exp}`);
+        await page.waitForSelector('table.traces tbody tr[data-trace]');
+        assert.ok(await overflow() <= 1, `the traces page scrolls sideways by ${await overflow()}px`);
+        await screenshot(page, 'traces-phone-dark');
+        await page.goto(`${s.base}/#/trace/${chat.id}?span=${chat.spans.tool}`);
+        await page.waitForSelector(`.span-detail[data-span="${chat.spans.tool}"]`);
+        assert.ok(await overflow() <= 1, `the trace page scrolls sideways by ${await overflow()}px`);
+        const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+        assert.ok(bg.match(/\d+/g).slice(0, 3).map(Number).reduce((a, b) => a + b) < 150, `dark background, got ${bg}`);
+        const pane = await page.$eval('.span-pane', (e) => e.getBoundingClientRect().width);
+        assert.ok(pane <= 390 && pane > 300, `the span pane is ${pane}px wide`);
+        await screenshot(page, 'trace-phone-dark');
         await page.close();
     });
 

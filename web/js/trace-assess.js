@@ -78,7 +78,7 @@ export function assessmentsCard(box, info, { spanId }) {
             submit.disabled = false;
         }
     } },
-    h('div', { class: 'feedback-row' }, thumb(true, 'thumbs up', '👍'), thumb(false, 'thumbs down', '👎'), name,
+    h('div', { class: 'feedback-row' }, thumb(true, 'thumbs up', '👍 Yes'), thumb(false, 'thumbs down', '👎 No'), name,
         h('label', { class: 'muted' }, onSpan, ' about the selected span')),
     comment, h('div', { class: 'feedback-row' }, submit, msg));
     box.dataset.count = String(list.length);

@@ -31,6 +31,7 @@ export function spanTree(box, tree, { folded, selected, onSelect, onFold }) {
         rows = visibleRows(tree, folded);
         index = new Map(rows.map((r, i) => [r.span.id, i]));
         canvas.style.height = `${rows.length * ROW_H}px`;
+        scroller.style.height = `min(70vh, ${Math.max(rows.length * ROW_H + 2, 120)}px)`;
         scroller.dataset.rows = String(rows.length);
     };
     const rowEl = (i) => {
@@ -41,7 +42,7 @@ export function spanTree(box, tree, { folded, selected, onSelect, onFold }) {
         const width = Math.max(((s.end - s.start) / total) * 100, 0.2);
         const dur = fmtDuration(s.end - s.start) || '0 ms';
         return h('div', {
-            class: `span-row${s.error ? ' error' : ''}${s.id === sel ? ' selected' : ''}`, role: 'treeitem', id: `span-${s.id}`,
+            class: `span-row${s.error ? ' span-error' : ''}${s.id === sel ? ' selected' : ''}`, role: 'treeitem', id: `span-${s.id}`,
             'aria-level': depth + 1, 'aria-selected': String(s.id === sel), 'aria-expanded': kids ? String(!isFolded) : null,
             style: `top:${i * ROW_H}px`, dataset: { span: s.id, index: i },
         },

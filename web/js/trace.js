@@ -141,7 +141,7 @@ function showSpan(detail, s, tree, pick) {
     const section = (title, cls, content, open = true) => h('details', { class: `span-section ${cls}`, open }, h('summary', {}, title), content);
     const exc = s.events.filter((e) => e.name === 'exception');
     detail.dataset.span = s.id;
-    detail.replaceChildren(
+    detail.replaceChildren(...[
         h('div', { class: 'span-head' }, h('h2', {}, s.name), s.type ? h('span', { class: 'span-type' }, s.type) : null,
             s.error ? h('span', { class: 'badge state-error' }, 'ERROR') : null),
         s.error ? h('div', { class: 'error span-error-msg', role: 'note' }, s.message || 'This span ended with an error.',
@@ -157,5 +157,6 @@ function showSpan(detail, s, tree, pick) {
         section('Outputs', 'span-outputs', has('mlflow.spanOutputs') ? jsonView(decodeAttr('mlflow.spanOutputs', s.attrs['mlflow.spanOutputs'])) : h('p', { class: 'muted' }, 'None.')),
         section(`Attributes (${Object.keys(attrs).length})`, 'span-attributes', jsonView(attrs)),
         section(`Events (${s.events.length})`, 'span-events', s.events.length ? h('ol', { class: 'span-event-list' }, s.events.map((e) => h('li', { class: e.name === 'exception' ? 'exception' : null },
-            h('strong', {}, e.name), h('span', { class: 'muted' }, ` +${fmtDuration(e.time - tree.t0) || '0 ms'}`), jsonView(e.attrs, { open: 0 })))) : h('p', { class: 'muted' }, 'None.'), s.events.length > 0));
+            h('strong', {}, e.name), h('span', { class: 'muted' }, ` +${fmtDuration(e.time - tree.t0) || '0 ms'}`), jsonView(e.attrs, { open: 0 })))) : h('p', { class: 'muted' }, 'None.'), s.events.length > 0),
+    ].filter(Boolean));
 }
