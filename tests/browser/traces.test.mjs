@@ -57,6 +57,13 @@ describe('traces views', () => {
         assert.equal(await page.getAttribute(`${row} td.col-run a`, 'href'), `#/run/${runId}`);
         assert.equal(await page.textContent(`tr[data-trace="${many[3]}"] td.col-tags`), 'env=prod');
         await screenshot(page, 'traces-table');
+        // keyboard: j j Enter opens the second trace
+        await page.keyboard.press('j');
+        await page.keyboard.press('j');
+        assert.deepEqual(await page.$$eval('table.traces tr.cursor', (trs) => trs.map((t) => t.dataset.trace)), [ids[1]]);
+        await page.keyboard.press('Enter');
+        await page.waitForSelector('#view[data-ready="1"]');
+        assert.match(page.url(), new RegExp(`#/trace/${ids[1]}$`));
         await page.close();
     });
 

@@ -38,6 +38,9 @@ async function load(id, early) {
 /** early.trace: the traces/get request app.js started with the page, if any. */
 export async function render(root, { parts, params, early }, ctx) {
     const id = parts[1] || '';
+    // data-ready on #view: the span rows are drawn (tests and the bench wait for it)
+    delete root.dataset.ready;
+    ctx.onCleanup(() => delete root.dataset.ready);
     let trace;
     try {
         trace = await load(id, early?.trace);
@@ -94,7 +97,7 @@ export async function render(root, { parts, params, early }, ctx) {
         h('details', {}, h('summary', {}, `Metadata (${metaRows.length})`), kvTable(metaRows.map(([k, v]) => [k, v]))));
     const assessBox = h('section', { class: 'card trace-assessments' });
     const treeBox = h('div', { class: 'span-pane' });
-    const detail = h('section', { class: 'span-detail', 'aria-live': 'polite', 'aria-label': 'selected span' });
+    const detail = h('section', { class: 'span-detail', 'aria-label': 'selected span' });
 
     root.replaceChildren(
         h('div', { class: 'page-head' }, h('h1', {}, name), stateBadge(info.state), h('span', { class: 'spacer' }),

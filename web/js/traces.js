@@ -2,6 +2,7 @@
 // API), searched with the trace search language, sorted by the server,
 // paged by its tokens, with a choice of columns. URL state:
 // #/traces?exp=<id>&filter=...&order=<key ASC|DESC>&col=<id>(repeated)&size=&tok=
+// Keyboard: / focuses the search, j/k move between rows, Enter opens one.
 // The event stream carries no trace events, so the first page is read again
 // every POLL_MS while the tab is visible (not while hidden, not on later
 // pages), and new traces are drawn in, marked as new.
@@ -87,6 +88,7 @@ export async function render(root, { params }, ctx) {
     buildTracePicker(picker, colsButton, pageKeys(traces), cols, (c) => withParams({ col: c }));
     const seen = new Set(traces.map((t) => t.trace_id));
     drawTable(table, traces, shown, order, new Set(), { filter, tok });
+    keyboardRows(table, ctx);
     const firstNo = drawPager(pager, { query: [exp, filter, order, size], tok, next: res.next_page_token, shown: traces.length, size, sizes: PAGE_SIZES });
     const count = () => {
         status.textContent = traces.length ? (firstNo ? `Traces ${firstNo}–${firstNo + traces.length - 1}` : `${traces.length} traces`) : '';
@@ -141,6 +143,33 @@ function sortHead(label, id, order, cls) {
     return h('th', { scope: 'col', class: `${cls || ''} sortable ${dir ? `sorted-${dir.toLowerCase()}` : ''}`, 'aria-sort': dir === 'ASC' ? 'ascending' : dir === 'DESC' ? 'descending' : 'none' },
         h('a', { href: '#', title: `sort by ${id}`, onclick: (ev) => { ev.preventDefault(); withParams({ order: next, tok: undefined }); } },
             label, h('span', { class: 'arrow' }, dir === 'ASC' ? ' ▲' : dir === 'DESC' ? ' ▼' : '')));
+}
+
+/**
+ * j/k move a cursor between the table's rows (kept by trace id, so a row
+ * drawn again by the poll keeps it), Enter opens the trace.
+ */
+function keyboardRows(table, ctx) {
+    let cur = '';
+    const onKey = (ev) => {
+        if (/^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(document.activeElement?.tagName) || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+        const rows = [...table.querySelectorAll('tbody tr[data-trace]')];
+        if (!rows.length) return;
+        const i = rows.findIndex((r) => r.dataset.trace === cur);
+        if (ev.key === 'j' || ev.key === 'k') {
+            const next = rows[Math.max(0, Math.min(rows.length - 1, i < 0 ? 0 : i + (ev.key === 'j' ? 1 : -1)))];
+            for (const r of rows) r.classList.toggle('cursor', r === next);
+            cur = next.dataset.trace;
+            next.scrollIntoView({ block: 'nearest' });
+        } else if (ev.key === 'Enter' && i >= 0) {
+            rows[i].querySelector('a.trace-link')?.click();
+        }
+    };
+    document.addEventListener('keydown', onKey);
+    ctx.onCleanup(() => document.removeEventListener('keydown', onKey));
+    // the poll draws the rows again: put the cursor back on its trace
+    new MutationObserver(() => table.querySelector(`tbody tr[data-trace="${CSS.escape(cur)}"]`)?.classList.add('cursor'))
+        .observe(table, { childList: true });
 }
 
 /** A column id as a class name part: "tag.env" -> "tag_env". */
