@@ -8,6 +8,7 @@
 // are fetched once the first view is drawn, so moving between views is quick.
 import { h, parseHash, errorBox, experimentIds } from './util.js';
 import { mlflow, mlflow3, exptrack } from './api.js';
+import { tracesRequest } from './traces-query.js';
 
 /** Marks a promise handled (its awaiter still sees the rejection). */
 const quiet = (p) => { p.catch(() => {}); return p; };
@@ -62,7 +63,15 @@ const views = {
     prompt: { load: () => import('./prompt.js'), modules: [...REGISTRY_MODULES, './prompt.js', './model.js', './diff.js'] },
     'logged-models': { load: () => import('./logged-models.js'), modules: ['./logged-models.js', './registry.js', './markdown.js'] },
     // GenAI traces: an experiment's traces tab and one trace
-    traces: { load: () => import('./traces.js'), modules: ['./traces.js', './traces-columns.js', './trace-spans.js', './runs-toolbar.js', './runs-pager.js'] },
+    traces: {
+        load: () => import('./traces.js'),
+        modules: ['./traces.js', './traces-columns.js', './trace-spans.js', './runs-toolbar.js', './runs-pager.js'],
+        // the table's page of traces, asked for with the page
+        early: ({ params }) => {
+            const ids = experimentIds(params);
+            return ids.length ? { search: quiet(mlflow3.post('/traces/search', tracesRequest(ids[0], params))) } : {};
+        },
+    },
     trace: {
         load: () => import('./trace.js'),
         modules: ['./trace.js', './trace-spans.js', './trace-tree.js', './trace-assess.js', './json-view.js', './traces-columns.js'],
@@ -71,7 +80,7 @@ const views = {
 };
 performance.mark('exptrack:modules-ready'); // the router's modules fetched and evaluated (bench waterfall)
 
-const preloaded = new Set(['./util.js', './api.js', './session.js']); // index.html's
+const preloaded = new Set(['./util.js', './api.js', './session.js', './traces-query.js']); // index.html's
 /** Starts fetching modules (paths relative to this one) not asked for yet. */
 function preload(modules) {
     for (const m of modules) {

@@ -73,7 +73,7 @@ export async function render(root, { parts, params, early }, ctx) {
     const overview = h('section', { class: 'card trace-overview' }, h('h2', {}, 'Overview'), kvTable([
         ['Trace ID', h('code', {}, info.trace_id)],
         ['Status', stateBadge(info.state)],
-        ['Started', h('span', {}, fmtTime(start), ' ', h('span', { class: 'muted' }, `(${relTime(start)})`))],
+        ['Started', h('span', {}, fmtTime(start), fmtTime(start).startsWith(relTime(start)) ? '' : h('span', { class: 'muted' }, ` (${relTime(start)})`))],
         ['Latency', latency === null ? '' : fmtDuration(latency)],
         ['Run', run ? h('a', { class: 'source-run', href: href(`/run/${run}`) }, run) : h('span', { class: 'muted' }, 'none')],
         info.client_request_id ? ['Client request', h('code', {}, info.client_request_id)] : null,

@@ -11,8 +11,8 @@ import { h, href, withParams, experimentIds, errorBox } from './util.js';
 import { showSearchError } from './runs-toolbar.js';
 import { drawPager } from './runs-pager.js';
 import { FIXED, DEFAULT_COLS, column, nameCell, pageKeys, buildTracePicker } from './traces-columns.js';
+import { TRACE_PAGE_SIZES, tracesRequest } from './traces-query.js';
 
-const PAGE_SIZES = [25, 100, 500]; // traces/search takes at most 500
 const POLL_MS = 5000;
 
 /** The words for a refused read of the traces. */
@@ -24,7 +24,8 @@ function readError(e) {
     return errorBox(e, 'The traces could not be read');
 }
 
-export async function render(root, { params }, ctx) {
+/** early.search: the same traces/search app.js started with the page, if any. */
+export async function render(root, { params, early }, ctx) {
     const exp = experimentIds(params)[0];
     if (!exp) {
         root.replaceChildren(h('div', { class: 'empty' }, 'No experiment chosen. ', h('a', { href: '#/experiments' }, 'Pick one.')));
@@ -33,7 +34,8 @@ export async function render(root, { params }, ctx) {
     const filter = params.get('filter') || '';
     const order = params.get('order') || '';
     const tok = params.get('tok') || '';
-    const size = PAGE_SIZES.includes(Number(params.get('size'))) ? Number(params.get('size')) : 100;
+    const req = tracesRequest(exp, params);
+    const size = req.max_results;
     const urlCols = params.getAll('col');
     const cols = (urlCols.length ? urlCols : DEFAULT_COLS).filter((c) => column(c));
     const crumbs = (name) => ctx.crumbs([{ text: 'Experiments', href: '#/experiments' }, { text: name, href: href('/runs', { exp }) }, { text: 'Traces' }]);
@@ -41,12 +43,8 @@ export async function render(root, { params }, ctx) {
     document.title = 'Traces · exptrack';
     mlflow.get('/experiments/get', { experiment_id: exp }).then((r) => { if (ctx.alive()) crumbs(r.experiment.name); }, () => {});
 
-    const req = { locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: exp } }], max_results: size };
-    if (filter) req.filter = filter;
-    if (order) req.order_by = [order];
-    if (tok) req.page_token = tok;
     const search = () => mlflow3.post('/traces/search', req);
-    const first = search();
+    const first = early?.search ?? search();
     first.catch(() => {});
 
     const filterInput = h('input', {
@@ -89,7 +87,7 @@ export async function render(root, { params }, ctx) {
     const seen = new Set(traces.map((t) => t.trace_id));
     drawTable(table, traces, shown, order, new Set(), { filter, tok });
     keyboardRows(table, ctx);
-    const firstNo = drawPager(pager, { query: [exp, filter, order, size], tok, next: res.next_page_token, shown: traces.length, size, sizes: PAGE_SIZES });
+    const firstNo = drawPager(pager, { query: [exp, filter, order, size], tok, next: res.next_page_token, shown: traces.length, size, sizes: TRACE_PAGE_SIZES });
     const count = () => {
         status.textContent = traces.length ? (firstNo ? `Traces ${firstNo}–${firstNo + traces.length - 1}` : `${traces.length} traces`) : '';
     };
