@@ -60,6 +60,13 @@ async function coldLoad(browser, url, selector, n) {
     return { wall: end - start, painted: Math.round(await page.evaluate(() => window.__benchFrame)), page, ctx };
 }
 
+/** BENCH_VERBOSE: the page's requests, its exptrack:* marks and the ready time, in ms from navigation start. */
+function waterfall(page) {
+    return page.evaluate(() => ['    document', ...performance.getEntriesByType('navigation').map((e) => `    html @0+${Math.round(e.responseEnd)} dcl @${Math.round(e.domContentLoadedEventEnd)}`),
+        ...performance.getEntriesByType('resource').map((e) => `    ${e.name.replace(/^.*\/(api\/[23]\.0|static)\//, '').slice(0, 60)} @${Math.round(e.startTime)}+${Math.round(e.duration)} ${e.encodedBodySize}B`),
+        ...performance.getEntriesByType('mark').map((m) => `    ${m.name} @${Math.round(m.startTime)}`), `    ready @${Math.round(window.__benchReady)}`].join('\n'));
+}
+
 const pg = await startPostgres();
 let srv, browser;
 try {
@@ -107,14 +114,12 @@ try {
     for (let r = 0; r < REPEAT; r++) {
         const t = await coldLoad(browser, `${srv.url}/#/traces?exp=${exp}`, 'table.traces tbody tr[data-trace]', 100);
         table.push(t.wall);
+        if (process.env.BENCH_VERBOSE) console.log(await waterfall(t.page));
         console.log(`  traces table ${r + 1} cold: wall ${t.wall} ms (navigation start to painted ${t.painted} ms)`);
         await t.ctx.close();
         const p = await coldLoad(browser, `${srv.url}/#/trace/${big}`, '#view[data-ready="1"] .span-row', 1);
         trace.push(p.wall);
-        if (process.env.BENCH_VERBOSE) {
-            console.log(await p.page.evaluate(() => performance.getEntriesByType('resource').map((e) => `${e.name.replace(/^.*\/(api\/[23]\.0|static)\//, '').slice(0, 60)} @${Math.round(e.startTime)}+${Math.round(e.duration)} ${e.encodedBodySize}B`)
-                .concat(performance.getEntriesByType('mark').map((m) => `${m.name} @${Math.round(m.startTime)}`), [`ready @${Math.round(window.__benchReady)}`]).join('\n    ')));
-        }
+        if (process.env.BENCH_VERBOSE) console.log(await waterfall(p.page));
         // a span: the click's handler draws the details; then one frame
         const ms = await p.page.evaluate(async (i) => {
             const row = document.querySelectorAll('.span-row')[i];
