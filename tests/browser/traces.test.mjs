@@ -300,7 +300,7 @@ const basic = (u, p) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
 describe('traces views with --auth', () => {
     const s = useBrowserStack({ before, after }, { serverArgs: ['--auth', '--admin-password-file', path.join(dir, 'pw')] });
     const users = {};
-    let exp, secret, chat;
+    let exp, secret, chat, hidden;
     before(async () => {
         const admin = { authorization: basic('admin', PW) };
         for (const u of ['owner', 'reader']) {
@@ -312,7 +312,7 @@ describe('traces views with --auth', () => {
         secret = assertOk(await api(s.base, 'POST', '/api/2.0/mlflow/experiments/create', { name: 'secret-genai' }, O)).experiment_id;
         assertOk(await api(s.base, 'POST', '/api/2.0/mlflow/experiments/permissions/create', { experiment_id: secret, username: 'reader', permission: 'NO_PERMISSIONS' }, O));
         chat = await chatTrace(s.base, exp, { headers: users.owner, bigChars: 10 });
-        await createTrace(s.base, secret, { name: 'hidden', headers: users.owner });
+        hidden = await createTrace(s.base, secret, { name: 'hidden', headers: users.owner });
     }, { timeout: 60000 });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -342,6 +342,9 @@ describe('traces views with --auth', () => {
         await page.goto(`${s.base}/#/traces?exp=${secret}`);
         await page.waitForSelector('.error[role=alert]');
         assert.match(await page.textContent('.error[role=alert]'), /^You do not have permission to read the traces of this experiment\./);
+        await page.goto(`${s.base}/#/trace/${hidden}`);
+        await page.waitForFunction(() => /permission to read this trace/.test(document.querySelector('.error[role=alert]')?.textContent || ''));
+        assert.match(await page.textContent('.error[role=alert]'), /^You do not have permission to read this trace\. Ask the owner of its experiment for READ on it\. \(.+\)$/);
         await page.close();
     });
 
@@ -359,6 +362,6 @@ describe('traces views with --auth', () => {
     test('no console errors besides the refused requests', () => {
         const rest = s.errors.filter((e) => !/status of 403/.test(e));
         assert.deepEqual(rest, []);
-        assert.ok(s.errors.length >= 2, 'the two refusals were seen');
+        assert.ok(s.errors.length >= 3, 'the three refusals were seen');
     });
 });
