@@ -92,7 +92,8 @@ static int cmd_import_mlflow(struct cli *c)
     if (ih_open(&src, from, getenv("MLFLOW_TRACKING_USERNAME"), getenv("MLFLOW_TRACKING_PASSWORD"),
                 getenv("MLFLOW_TRACKING_TOKEN")) != 0)
         return 1;
-    struct export_opts e = {.dir = work, .include_deleted = o.include_deleted, .json = 0};
+    struct export_opts e = {
+        .dir = work, .include_deleted = o.include_deleted, .json = 0, .jobs = o.jobs};
     memcpy(e.experiments, o.experiments, sizeof e.experiments);
     e.nexperiments = o.nexperiments;
     int rc = export_mlruns(&src, &e);

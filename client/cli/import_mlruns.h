@@ -21,4 +21,17 @@ int import_mlruns(const struct import_opts *o);
  * 0 or -1. */
 int import_mlruns_registry(const struct import_opts *o, struct iw *w);
 
+/* Imports the MLflow 3 logged models under exp_dir/models (metadata,
+ * params, tags, metric rows, artifacts) into the destination experiment
+ * dst_exp; deleted ones only with include_deleted. Run ids inside are
+ * mapped through the state, a taken model id is derived anew and listed in
+ * the mapping file; finished models are recorded as "lm". 0 or -1. */
+int import_mlruns_logged_models(struct iw *w, const char *exp_dir, const char *dst_exp,
+                                int include_deleted);
+
+/* Links the imported run src_run (its folder run_dir) to its logged models:
+ * runs/outputs entries the destination lacks, and model inputs. Recorded as
+ * "links" in the state. 0 or -1. */
+int import_mlruns_model_links(struct iw *w, const char *run_dir, const char *src_run);
+
 #endif
