@@ -13,6 +13,7 @@ struct ex {
     char root[4096];    /* absolute */
     json_t *pending;    /* runs queued for the --jobs threads */
     const char *pending_dir;
+    struct istate *done; /* logged models recorded there ("lm") are left out; may be NULL */
 };
 
 /* mkdir -p of the folder part of path (of path itself when whole). 0/-1. */
@@ -37,6 +38,10 @@ int ex_paged(struct ex *x, const char *path, json_t *body, const char *field,
 /* Downloads every artifact under the proxy path rel into the folder local,
  * streamed. 0 or -1 (a listing refused is a skip). */
 int ex_artifacts(struct ex *x, const char *rel, const char *local);
+
+/* Writes the registered models, their versions, tags and aliases under
+ * root/models/. 0 or -1. */
+int export_registry(struct ex *x);
 
 /* Writes the experiment's MLflow 3 logged models (active ones: search
  * does not list deleted models) under exp_dir/models/<model id>/. 0/-1. */

@@ -86,7 +86,7 @@ static int export_model(struct ex *x, const json_t *model, void *ctx)
     const json_t *info = json_object_get(model, "info"), *data = json_object_get(model, "data");
     const char *id = ex_jstr(info, "model_id");
     char dir[4400], path[8192];
-    if (!safe_name(id))
+    if (!safe_name(id) || (x->done != NULL && istate_get(x->done, "lm", id) != NULL))
         return 0;
     ipathf(dir, sizeof dir, "%s/models/%s", exp_dir, id);
     ipathf(path, sizeof path, "%s/meta.yaml", dir);

@@ -593,10 +593,12 @@ static int export_model(struct ex *x, const json_t *m, void *ctx)
     return paged_get(x, url, "model_versions", export_version, dir);
 }
 
-static int export_model_get(struct ex *x, const json_t *m, void *ctx)
+int export_registry(struct ex *x)
 {
-    /* Search results carry aliases for models; versions come from a search. */
-    return export_model(x, m, ctx);
+    /* Search results carry a model's aliases; its versions come from a
+     * search of their own (export_model). */
+    return paged_get(x, API "/registered-models/search?max_results=1000", "registered_models",
+                     export_model, NULL);
 }
 
 int export_mlruns(struct ih *src, const struct export_opts *o)
@@ -613,8 +615,7 @@ int export_mlruns(struct ih *src, const struct export_opts *o)
                              "max_results", 1000);
     int rc = ex_paged(&x, API "/experiments/search", body, "experiments", export_experiment, NULL);
     if (rc == 0)
-        rc = paged_get(&x, API "/registered-models/search?max_results=1000", "registered_models",
-                       export_model_get, NULL);
+        rc = export_registry(&x);
     iprog_summary(&prog, "export", 0, o->json);
     json_decref(x.pending);
     return rc == 0 ? 0 : 1;

@@ -16,6 +16,12 @@ struct import_opts {
 /* Imports the file store at o->dir into o->url. Returns the exit status. */
 int import_mlruns(const struct import_opts *o);
 
+/* `import mlflow --from`: copies the server src reads into o->url, run by
+ * run (--jobs threads), staging logged models, the registry and run links
+ * in work (NULL: a temporary folder, removed at the end). Returns the exit
+ * status. */
+int import_rest(const struct import_opts *o, struct ih *src, const char *work);
+
 /* Imports the file-based registry (o->dir/models) through w: models,
  * versions (their run ids mapped through the state), stages, tags, aliases.
  * 0 or -1. */

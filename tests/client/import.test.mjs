@@ -312,6 +312,7 @@ test('import mlruns: every field of the fixture arrives, and a rerun adds nothin
     assert.equal((await api(stack.base, 'GET', `/api/2.0/mlflow/logged-models/${F.model2}`)).status, 404, 'and deleted');
 });
 
+let killSource = null; // the server the kill test filled: 6 runs x 80,000 points
 test('import mlruns: kill -9 mid-import, then a rerun completes with exact counts; RSS bounded', { timeout: 600000 }, async () => {
     const root = path.join(tmp, 'kill');
     const expDir = path.join(root, '21');
@@ -330,6 +331,7 @@ test('import mlruns: kill -9 mid-import, then a rerun completes with exact count
         });
     }
     const srv = await secondServer('exptrack_kill');
+    killSource = { url: srv.url, runs };
     const child = spawn(path.join(BIN, 'exptrack'), ['--url', srv.url, 'import', 'mlruns', root, '--jobs', '1'],
         { stdio: ['ignore', 'pipe', 'pipe'] });
     let hwm = 0;
@@ -362,6 +364,59 @@ test('import mlruns: kill -9 mid-import, then a rerun completes with exact count
         assert.equal(h.length, 40000);
         assert.equal(new Set(h.map((m) => m.step)).size, 40000);
     }
+});
+
+test('import mlflow streams server to server: kill -9 mid-import, a rerun resends nothing finished', { timeout: 600000 }, async () => {
+    assert.ok(killSource, 'runs after the kill test');
+    const dst = await secondServer('exptrack_stream');
+    const state = path.join(tmp, 'stream-state');
+    const work = path.join(tmp, 'stream-work');
+    const args = ['--url', dst.url, '--json', 'import', 'mlflow', '--from', killSource.url, '--state', state,
+        '--work-dir', work, '--jobs', '2'];
+    const child = spawn(path.join(BIN, 'exptrack'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let hwm = 0;
+    const poll = setInterval(() => {
+        try {
+            const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+            if (m) hwm = Math.max(hwm, Number(m[1]));
+        } catch { /* exited */ }
+    }, 20);
+    // Kill once one run is finished and more points are in, before the end.
+    for (let i = 0; i < 1200; i++) {
+        const n = Number(sqlIn('exptrack_stream', 'SELECT count(*) FROM metrics'));
+        const done = fs.existsSync(state) ? fs.readFileSync(state, 'utf8').split('\n').filter((l) => l.startsWith('run\t')).length : 0;
+        if (done >= 1 && n > 200000) break;
+        await sleep(25);
+    }
+    child.kill('SIGKILL');
+    await new Promise((res) => child.on('exit', res));
+    clearInterval(poll);
+    const partial = Number(sqlIn('exptrack_stream', 'SELECT count(*) FROM metrics'));
+    assert.ok(partial > 0 && partial < 480000, `killed mid-import (${partial} points)`);
+    assert.ok(hwm > 0 && hwm < RSS_LIMIT_KIB, `peak RSS ${hwm} kB < ${RSS_LIMIT_KIB} kB`);
+    assert.ok(!fs.existsSync(path.join(work, '21')) || fs.readdirSync(path.join(work, '21')).every((d) => d === 'models'),
+        'runs are streamed, not exported to the work directory');
+    const finished = fs.readFileSync(state, 'utf8').split('\n').filter((l) => l.startsWith('run\t')).length;
+    assert.ok(finished >= 1 && finished < 6, `${finished} runs finished before the kill`);
+
+    // Only unfinished runs are read and written again.
+    const r = JSON.parse((await cliOk(dst.url, args.slice(2))).out).import;
+    assert.equal(r.runs_skipped, finished, JSON.stringify(r));
+    assert.equal(r.runs, 6 - finished);
+    assert.ok(r.points <= (6 - finished) * 80000, `rerun sent ${r.points} points`);
+    assert.equal(Number(sqlIn('exptrack_stream', 'SELECT count(*) FROM metrics')), 6 * 80000);
+    assert.equal(Number(sqlIn('exptrack_stream', 'SELECT count(*) FROM runs')), 6);
+    assert.equal(Number(sqlIn('exptrack_stream', 'SELECT count(*) FROM params')), 6);
+    for (const id of killSource.runs) {
+        const h = await historyOf(dst.url, id, 'a');
+        assert.equal(h.length, 40000);
+        assert.equal(new Set(h.map((m) => m.step)).size, 40000);
+        const rel = `21/${id}/artifacts/f.bin`;
+        assert.deepEqual(await download(dst.url, rel), await download(killSource.url, rel));
+    }
+    const third = JSON.parse((await cliOk(dst.url, args.slice(2))).out).import;
+    assert.equal(third.runs_skipped, 6);
+    assert.equal(third.points, 0, 'nothing read or sent again');
 });
 
 test('import into a server where the ids are taken: new ids, listed in the mapping file', { timeout: 300000 }, async () => {
