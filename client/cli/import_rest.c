@@ -294,6 +294,9 @@ static int queue_run(struct ex *x, const json_t *run, void *ctx)
 {
     struct rest *r = ctx;
     (void)x;
+    pthread_mutex_lock(&r->prog->mu);
+    r->prog->runs_total++; /* the runs listed so far: MLflow has no count */
+    pthread_mutex_unlock(&r->prog->mu);
     json_array_append(r->runs, (json_t *)run);
     return json_array_size(r->runs) >= PAGE_RUNS ? flush_runs(r) : 0;
 }
