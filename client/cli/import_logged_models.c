@@ -208,12 +208,17 @@ static int import_model(struct iw *w, const char *dir, const char *dst_exp, int 
     pthread_mutex_lock(&w->prog->mu);
     w->prog->logged_models++;
     pthread_mutex_unlock(&w->prog->mu);
-    if (w->dry_run)
-        goto out;
     if (is_model_id(src))
         ipathf(dst_id, sizeof dst_id, "%s", src);
     else
         derive_model_id(src, dst_exp, dst_id);
+    char prefix[128];
+    ipathf(prefix, sizeof prefix, "%s/models/%s/artifacts", dst_exp, dst_id);
+    if (w->dry_run) { /* count the files, send nothing */
+        ipathf(path, sizeof path, "%s/artifacts", dir);
+        rc = iw_artifact_dir(w, path, prefix, "");
+        goto out;
+    }
     int64_t created = ymap_int(&meta, "creation_timestamp", 0);
     struct lm_send s = {.w = w, .metrics = json_array()};
     s.head = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:I,s:I}", "model_id", dst_id, "experiment_id",
@@ -248,7 +253,6 @@ static int import_model(struct iw *w, const char *dir, const char *dst_exp, int 
         rc = send_metrics(&s, path, "");
     if (rc == 0 && json_array_size(s.metrics) > 0)
         rc = send_call(&s, NULL, NULL) == 0 ? 0 : -1;
-    char prefix[128];
     ipathf(prefix, sizeof prefix, "%s/models/%s/artifacts", dst_exp, dst_id);
     ipathf(path, sizeof path, "%s/artifacts", dir);
     if (rc == 0)

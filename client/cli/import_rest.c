@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -408,7 +409,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 int import_rest(const struct import_opts *o, struct ih *src, const char *work)
 {
     struct rest r = {.o = o, .runs = json_array()};
-    struct iprog prog;
+    struct iprog prog, stage_prog;
     struct exps exps = {0};
     struct iw w;
     int rc = 1, made_stage = work == NULL, opened = 0;
@@ -425,7 +426,11 @@ int import_rest(const struct import_opts *o, struct ih *src, const char *work)
         made_stage = 0;
         goto out;
     }
-    r.x = (struct ex){.src = src, .o = &r.eo, .prog = &prog, .pending = NULL};
+    /* The staging export counts in a progress of its own (never printed),
+     * so files and models are counted once, by the import. */
+    iprog_init(&stage_prog);
+    stage_prog.last_print_ms = INT64_MAX / 2;
+    r.x = (struct ex){.src = src, .o = &r.eo, .prog = &stage_prog, .pending = NULL};
     ipathf(r.x.root, sizeof r.x.root, "%s", r.stage);
     r.state = istate_open(o->dry_run ? NULL : o->state_path);
     if (r.state == NULL)
@@ -456,6 +461,11 @@ int import_rest(const struct import_opts *o, struct ih *src, const char *work)
     }
     for (size_t i = 0; i < exps.n && !failed; i++)
         failed = iw_experiment_finish(&w, &exps.e[i], exps.dst[i]) != 0;
+    for (char *line = stage_prog.skips, *end; *line; line = end + 1) {
+        if ((end = strchr(line, '\n')) == NULL)
+            break;
+        iprog_skip(&prog, "%.*s", (int)(end - line), line);
+    }
     iprog_summary(&prog, "import", o->dry_run, o->json);
     rc = failed || prog.failed ? 1 : 0;
 out:

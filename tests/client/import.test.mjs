@@ -203,6 +203,7 @@ test('import mlruns: every field of the fixture arrives, and a rerun adds nothin
     assert.equal(dry.import.runs, 2, 'deleted run and trashed experiment skipped');
     assert.equal(dry.import.points, 100006);
     assert.equal(dry.import.logged_models, 1, 'the deleted model skipped');
+    assert.equal(dry.import.files, 5, "three files of runs, two of the model");
     assert.equal((await api(stack.base, 'GET', '/api/2.0/mlflow/runs/get', { run_id: F.run1 })).status, 404,
         'dry run wrote nothing');
 
@@ -541,9 +542,18 @@ test('export -> import mlruns into a fresh server: every run, point and file the
 
 test('import mlflow --from another exptrackd (REST)', { timeout: 600000 }, async () => {
     const srv = await secondServer('exptrack_rest');
+    const dry = JSON.parse((await cliOk(srv.url, ['--json', 'import', 'mlflow', '--from', stack.base, '--experiment', F.expName,
+        '--dry-run'])).out).import;
+    assert.equal(dry.runs, 2);
+    assert.equal(dry.points, 100006);
+    assert.equal(dry.files, 5);
+    assert.equal(sqlIn('exptrack_rest', 'SELECT count(*) FROM runs'), '0', 'a dry run writes nothing');
     const r = await cliOk(srv.url, ['--json', 'import', 'mlflow', '--from', stack.base, '--experiment', F.expName,
         '--work-dir', path.join(tmp, 'rest-work')]);
-    assert.equal(JSON.parse(r.out.trim().split('\n').pop()).import.runs, 2);
+    const got = JSON.parse(r.out.trim().split('\n').pop()).import;
+    assert.equal(got.runs, 2);
+    assert.equal(got.files, 5, 'each file counted once');
+    assert.equal(got.logged_models, 1);
     await compareServers(stack.base, srv.url, [F.expId]);
 });
 
