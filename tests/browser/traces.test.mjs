@@ -126,13 +126,16 @@ describe('traces views', () => {
         await page.close();
     });
 
-    test('a new trace appears while the tab is open', async () => {
+    test('a new trace appears while the tab is open, driven by the stream\'s trace events', async () => {
         const page = await s.page();
+        const streams = [];
+        page.on('request', (r) => { if (r.url().includes('/api/2.0/exptrack/stream')) streams.push(new URL(r.url()).searchParams); });
         await page.goto(`${s.base}/#/traces?exp=${exp}`);
         await page.waitForSelector('table.traces tbody tr[data-trace]');
         assert.equal(await page.isVisible('.page-head .live'), true);
+        assert.ok(streams.some((q) => q.get('experiment_id') === exp && q.get('traces') === 'true'), 'the tab watches its experiment with traces=true');
         const id = await createTrace(s.base, exp, { name: 'fresh', when: Date.now(), ms: 5 });
-        await page.waitForSelector(`table.traces tr[data-trace="${id}"].new-trace`, { timeout: 20000 });
+        await page.waitForSelector(`table.traces tr[data-trace="${id}"].new-trace`, { timeout: 10000 });
         assert.equal((await rowIds(page))[0], id);
         await page.close();
     });

@@ -3,17 +3,19 @@
 // paged by its tokens, with a choice of columns. URL state:
 // #/traces?exp=<id>&filter=...&order=<key ASC|DESC>&col=<id>(repeated)&size=&tok=
 // Keyboard: / focuses the search, j/k move between rows, Enter opens one.
-// The event stream carries no trace events, so the first page is read again
-// every POLL_MS while the tab is visible (not while hidden, not on later
-// pages), and new traces are drawn in, marked as new.
+// The first page follows the experiment's trace events on the live stream
+// (traces=true): after one, it is read again (at most every REFRESH_MS, and
+// not while the browser tab is hidden: then once it is shown again), and new
+// traces are drawn in, marked as new. Later pages stay as they were read.
 import { mlflow, mlflow3 } from './api.js';
+import { watchTraces } from './live.js';
 import { h, href, withParams, experimentIds, errorBox } from './util.js';
 import { showSearchError } from './runs-toolbar.js';
 import { drawPager } from './runs-pager.js';
 import { FIXED, DEFAULT_COLS, column, nameCell, pageKeys, buildTracePicker } from './traces-columns.js';
 import { TRACE_PAGE_SIZES, tracesRequest } from './traces-query.js';
 
-const POLL_MS = 5000;
+const REFRESH_MS = 1000;
 
 /** The words for a refused read of the traces. */
 function readError(e) {
@@ -60,7 +62,7 @@ export async function render(root, { params, early }, ctx) {
     const colsButton = h('button', { type: 'button', 'aria-haspopup': 'true', class: 'cols-button' }, 'Columns');
     const picker = h('div', { class: 'picker', hidden: true });
     const status = h('div', { class: 'status-line', role: 'status' }, 'Loading traces…');
-    const liveBadge = h('span', { class: 'live', hidden: true, title: `the first page is read again every ${POLL_MS / 1000} s while this tab is visible` }, 'live');
+    const liveBadge = h('span', { class: 'live', hidden: true, title: 'new traces appear as they are logged' }, 'live');
     const table = h('table', { class: 'grid traces' });
     const tableWrap = h('div', { class: 'table-wrap' }, table);
     const pager = h('div', { class: 'pager' });
@@ -94,12 +96,15 @@ export async function render(root, { params, early }, ctx) {
     count();
     if (tok) return;
 
-    // the first page follows new traces while the tab is visible
+    // the first page follows the experiment's trace events
     liveBadge.hidden = false;
-    let timer = null, stopped = false, sig = signature(traces);
+    let timer = null, stopped = false, dirty = false, last = 0, sig = signature(traces);
     const tick = async () => {
         timer = null;
-        if (stopped || !ctx.alive() || document.hidden) return;
+        if (stopped || !ctx.alive()) return;
+        if (document.hidden) { dirty = true; return; }
+        dirty = false;
+        last = Date.now();
         try {
             const r = await search();
             if (stopped || !ctx.alive()) return;
@@ -114,21 +119,22 @@ export async function render(root, { params, early }, ctx) {
                 count();
             }
         } catch (e) {
-            console.warn('traces: poll failed', e);
+            console.warn('traces: refresh failed', e);
         }
-        schedule();
     };
-    const schedule = () => { if (!stopped && !timer && !document.hidden) timer = setTimeout(tick, POLL_MS); };
-    const onVisible = () => { if (document.hidden) { clearTimeout(timer); timer = null; } else tick(); };
+    // events come in bursts (a trace's start, its spans, its end): one read per REFRESH_MS
+    const schedule = () => { if (!stopped && !timer) timer = setTimeout(tick, Math.max(0, last + REFRESH_MS - Date.now())); };
+    const onEvent = (ev) => { if (ev.kind === 'traces' || ev.kind === 'resync') schedule(); };
+    const onVisible = () => { if (!document.hidden && dirty) schedule(); };
+    const stopWatch = watchTraces(exp, onEvent);
     document.addEventListener('visibilitychange', onVisible);
-    ctx.onCleanup(() => { stopped = true; clearTimeout(timer); document.removeEventListener('visibilitychange', onVisible); });
-    schedule();
+    ctx.onCleanup(() => { stopped = true; clearTimeout(timer); stopWatch(); document.removeEventListener('visibilitychange', onVisible); });
 }
 
 const FIXED_ORDER = Object.keys(FIXED);
 const rank = (c) => (FIXED_ORDER.includes(c) ? FIXED_ORDER.indexOf(c) : FIXED_ORDER.length);
 
-/** What the poll compares: the ids, states, durations and assessment counts shown. */
+/** What a refresh compares: the ids, states, durations and assessment counts shown. */
 function signature(traces) {
     return traces.map((t) => `${t.trace_id}:${t.state}:${t.execution_duration}:${(t.assessments || []).length}:${Object.keys(t.tags || {}).length}`).join(',');
 }
@@ -145,7 +151,7 @@ function sortHead(label, id, order, cls) {
 
 /**
  * j/k move a cursor between the table's rows (kept by trace id, so a row
- * drawn again by the poll keeps it), Enter opens the trace.
+ * drawn again by a refresh keeps it), Enter opens the trace.
  */
 function keyboardRows(table, ctx) {
     let cur = '';
@@ -165,7 +171,7 @@ function keyboardRows(table, ctx) {
     };
     document.addEventListener('keydown', onKey);
     ctx.onCleanup(() => document.removeEventListener('keydown', onKey));
-    // the poll draws the rows again: put the cursor back on its trace
+    // a refresh draws the rows again: put the cursor back on its trace
     new MutationObserver(() => table.querySelector(`tbody tr[data-trace="${CSS.escape(cur)}"]`)?.classList.add('cursor'))
         .observe(table, { childList: true });
 }
