@@ -428,8 +428,11 @@ enum db_status db_result_status(PGconn *conn, const PGresult *res, const char *w
     return rc;
 }
 
-enum db_status db_exec_bin(const char *sql, int nparams, const char *const *params,
-                           const int *lengths, const int *formats, PGresult **res)
+/* PQexecParams on the thread's connection with the given result format
+ * (0 text, 1 binary). */
+static enum db_status exec_params(const char *sql, int nparams, const char *const *params,
+                                  const int *lengths, const int *formats, int result_format,
+                                  PGresult **res)
 {
     PGconn *conn = db_conn();
     if (res != NULL)
@@ -438,7 +441,7 @@ enum db_status db_exec_bin(const char *sql, int nparams, const char *const *para
         count_error(DB_UNAVAILABLE);
         return DB_UNAVAILABLE;
     }
-    PGresult *r = PQexecParams(conn, sql, nparams, NULL, params, lengths, formats, 0);
+    PGresult *r = PQexecParams(conn, sql, nparams, NULL, params, lengths, formats, result_format);
     enum db_status st = db_result_status(conn, r, sql);
     if (st != DB_OK || res == NULL)
         PQclear(r);
@@ -447,9 +450,21 @@ enum db_status db_exec_bin(const char *sql, int nparams, const char *const *para
     return st;
 }
 
+enum db_status db_exec_bin(const char *sql, int nparams, const char *const *params,
+                           const int *lengths, const int *formats, PGresult **res)
+{
+    return exec_params(sql, nparams, params, lengths, formats, 0, res);
+}
+
 enum db_status db_exec(const char *sql, int nparams, const char *const *params, PGresult **res)
 {
-    return db_exec_bin(sql, nparams, params, NULL, NULL, res);
+    return exec_params(sql, nparams, params, NULL, NULL, 0, res);
+}
+
+enum db_status db_query_binary(const char *sql, int nparams, const char *const *params,
+                               PGresult **res)
+{
+    return exec_params(sql, nparams, params, NULL, NULL, 1, res);
 }
 
 /* Whether name is prepared on the thread's current connection. */
@@ -462,15 +477,16 @@ static int is_prepared(const char *name)
     return 0;
 }
 
-enum db_status db_exec_prepared(const char *name, const char *sql, int nparams,
-                                const char *const *params, PGresult **res)
+/* db_exec_prepared with the given result format (0 text, 1 binary). */
+static enum db_status exec_prepared(const char *name, const char *sql, int nparams,
+                                    const char *const *params, int result_format, PGresult **res)
 {
     if (res != NULL)
         *res = NULL;
     PGconn *conn = db_conn();
     struct conn_slot *slot = &tdb.slots[tdb.cur];
     if (conn != NULL && slot->nprepared >= DB_MAX_PREPARED && !is_prepared(name))
-        return db_exec(sql, nparams, params, res);
+        return exec_params(sql, nparams, params, NULL, NULL, result_format, res);
     if (conn == NULL) {
         count_error(DB_UNAVAILABLE);
         return DB_UNAVAILABLE;
@@ -483,13 +499,25 @@ enum db_status db_exec_prepared(const char *name, const char *sql, int nparams,
             return st;
         slot->prepared[slot->nprepared++] = name;
     }
-    PGresult *r = PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0);
+    PGresult *r = PQexecPrepared(conn, name, nparams, params, NULL, NULL, result_format);
     enum db_status st = db_result_status(conn, r, sql);
     if (st != DB_OK || res == NULL)
         PQclear(r);
     else
         *res = r;
     return st;
+}
+
+enum db_status db_exec_prepared(const char *name, const char *sql, int nparams,
+                                const char *const *params, PGresult **res)
+{
+    return exec_prepared(name, sql, nparams, params, 0, res);
+}
+
+enum db_status db_exec_prepared_binary(const char *name, const char *sql, int nparams,
+                                       const char *const *params, PGresult **res)
+{
+    return exec_prepared(name, sql, nparams, params, 1, res);
 }
 
 /* Reads the results of one pipelined statement up to its terminating NULL;

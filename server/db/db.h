@@ -66,6 +66,14 @@ enum db_status db_exec_bin(const char *sql, int nparams, const char *const *para
 enum db_status db_exec_prepared(const char *name, const char *sql, int nparams,
                                 const char *const *params, PGresult **res);
 
+/* db_exec and db_exec_prepared with every result column in binary form
+ * (PQgetvalue gives the type's send format: big-endian numbers, arrays as
+ * array_send writes them), for reads too large to spend time on text. */
+enum db_status db_query_binary(const char *sql, int nparams, const char *const *params,
+                               PGresult **res);
+enum db_status db_exec_prepared_binary(const char *name, const char *sql, int nparams,
+                                       const char *const *params, PGresult **res);
+
 /* Runs two statements in one round trip (a libpq pipeline): sql2 runs only
  * when sql1 succeeded. Parameters and results as db_exec; on failure neither
  * result is returned and the status is the first failure's. Used to start a
