@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/validate.h"
+
 static int is_ws(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -354,45 +356,10 @@ int jt_skip(struct jt *t, const char **start, size_t *len)
     return 0;
 }
 
-/* 1 when s[0..len) is valid UTF-8 (no overlong forms, no surrogates). */
-static int utf8_ok(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = s[i];
-        size_t n;
-        unsigned cp, min;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if ((c & 0xE0) == 0xC0) {
-            n = 2, cp = c & 0x1F, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            n = 3, cp = c & 0x0F, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            n = 4, cp = c & 0x07, min = 0x10000;
-        } else {
-            return 0;
-        }
-        if (len - i < n)
-            return 0;
-        for (size_t k = 1; k < n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += n;
-    }
-    return 1;
-}
-
 int jt_valid(const char *s, size_t len)
 {
     struct jt t = {s, s + len};
-    if (!utf8_ok((const unsigned char *)s, len) || memchr(s, '\0', len) != NULL)
+    if (!validate_utf8(s, len) || memchr(s, '\0', len) != NULL)
         return 0;
     if (skip_value(&t, 0, 1) < 0)
         return 0;
