@@ -268,9 +268,10 @@ static int slot_idle(int i)
 
 PGconn *db_conn(void)
 {
-    /* A read that ended on a replica with a transaction still open (a
-     * streamed history reply reads its pages after the handler returned)
-     * stays there until it closes; then the thread is the primary's again. */
+    /* A read that ended on a replica with a transaction still open stays
+     * there until it closes; then the thread is the primary's again. (A
+     * streamed history reply leaves none open: its later pages, read in
+     * libmicrohttpd's callbacks, go to the primary.) */
     if (!tdb.read_mode && tdb.cur != 0 && slot_idle(tdb.cur))
         tdb.cur = 0;
     if (tdb.read_mode && !tdb.chosen) {
