@@ -63,6 +63,7 @@ struct thread_db {
     uint64_t min_lsn; /* the read must see at least this WAL position */
     unsigned rotor;   /* spreads this thread's reads over the replicas */
     int key_set;      /* close_at_exit is registered for this thread */
+    int read_setup;   /* db_read_send sent a setup statement ahead of its read */
 };
 
 static __thread struct thread_db tdb;
@@ -267,9 +268,10 @@ static int slot_idle(int i)
 
 PGconn *db_conn(void)
 {
-    /* A read that ended on a replica with a transaction still open (a
-     * streamed history reply reads its pages after the handler returned)
-     * stays there until it closes; then the thread is the primary's again. */
+    /* A read that ended on a replica with a transaction still open stays
+     * there until it closes; then the thread is the primary's again. (A
+     * streamed history reply leaves none open: its later pages, read in
+     * libmicrohttpd's callbacks, go to the primary.) */
     if (!tdb.read_mode && tdb.cur != 0 && slot_idle(tdb.cur))
         tdb.cur = 0;
     if (tdb.read_mode && !tdb.chosen) {
@@ -588,6 +590,58 @@ enum db_status db_exec_pair(const char *sql1, int n1, const char *const *p1, PGr
         clear_result(res2);
     }
     return rc1 != DB_OK ? rc1 : rc2;
+}
+
+enum db_status db_read_send(const char *setup, const char *sql, int nparams,
+                            const char *const *values, const int *lengths, const int *formats,
+                            int result_format)
+{
+    PGconn *conn = db_conn();
+    if (conn == NULL) {
+        count_error(DB_UNAVAILABLE);
+        return DB_UNAVAILABLE;
+    }
+    if (PQenterPipelineMode(conn) != 1 ||
+        (setup != NULL && PQsendQueryParams(conn, setup, 0, NULL, NULL, NULL, NULL, 0) != 1) ||
+        PQsendQueryParams(conn, sql, nparams, NULL, values, lengths, formats, result_format) != 1 ||
+        PQpipelineSync(conn) != 1) {
+        log_warn("database pipeline failed to send: %s", PQerrorMessage(conn));
+        drop_conn(conn);
+        count_error(DB_UNAVAILABLE);
+        return DB_UNAVAILABLE;
+    }
+    tdb.read_setup = setup != NULL;
+    return DB_OK;
+}
+
+enum db_status db_read_collect(const char *what, PGresult **res)
+{
+    PGconn *conn = tdb.slots[tdb.cur].conn;
+    enum db_status rc = DB_OK;
+    *res = NULL;
+    if (conn == NULL || PQpipelineStatus(conn) == PQ_PIPELINE_OFF) {
+        count_error(DB_UNAVAILABLE);
+        return DB_UNAVAILABLE; /* the connection was dropped since the send */
+    }
+    if (tdb.read_setup)
+        rc = pipeline_result(conn, what, NULL);
+    enum db_status st = pipeline_result(conn, what, res);
+    if (rc == DB_OK)
+        rc = st;
+    PGresult *sync = PQgetResult(conn);
+    int synced = sync != NULL && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+    if (!synced || PQexitPipelineMode(conn) != 1) {
+        log_warn("database pipeline out of step: %s", PQerrorMessage(conn));
+        drop_conn(conn);
+        clear_result(res);
+        count_error(DB_UNAVAILABLE);
+        return DB_UNAVAILABLE;
+    }
+    settle_state(conn);
+    if (rc != DB_OK)
+        clear_result(res);
+    return rc;
 }
 
 enum db_status db_begin(void)

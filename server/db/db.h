@@ -82,6 +82,24 @@ enum db_status db_exec_prepared_binary(const char *name, const char *sql, int np
 enum db_status db_exec_pair(const char *sql1, int n1, const char *const *p1, PGresult **res1,
                             const char *sql2, int n2, const char *const *p2, PGresult **res2);
 
+/* Sends setup and then sql (PQsendQueryParams's parameters; result_format
+ * 1 for binary rows) as one libpq pipeline, one implicit transaction, and
+ * returns without waiting: one round trip in all, so the caller can work
+ * while PostgreSQL runs them. setup is a statement run first in the same
+ * transaction, such as "SELECT set_config('enable_sort', 'off', true)" for
+ * a setting of sql's own (NULL: none). The thread must call db_read_collect
+ * before any other statement and before its callback returns to the event
+ * loop: the connection is busy until then. DB_OK or DB_UNAVAILABLE. */
+enum db_status db_read_send(const char *setup, const char *sql, int nparams,
+                            const char *const *values, const int *lengths, const int *formats,
+                            int result_format);
+
+/* Waits for what db_read_send sent. DB_OK with sql's result in *res (the
+ * caller PQclear()s), or the first failure's status with *res NULL (the
+ * transaction rolled back). The connection is idle afterwards. what names
+ * the read in logs. */
+enum db_status db_read_collect(const char *what, PGresult **res);
+
 /* Transaction control on the calling thread's connection. db_rollback is safe
  * after any failure and when no transaction is open. */
 enum db_status db_begin(void);
