@@ -1,5 +1,6 @@
-/* The change feed: a bounded list of (run, kind) changes filled by the
- * request threads and drained by one sender thread (see change_feed.h). */
+/* The change feed: a bounded list of (run, kind) changes and a smaller one
+ * of experiments whose traces were written, filled by the request threads
+ * and drained by one sender thread (see change_feed.h). */
 #include "change_feed.h"
 
 #include <pthread.h>
@@ -18,6 +19,8 @@
  * fetch. Thousands of distinct runs changing within 50 ms is rare. */
 #define FEED_MAX 8192
 #define RUN_ID_LEN 32
+/* Experiments with trace writes held between two sends (each once). */
+#define TRACES_MAX 1024
 
 struct change {
     char run_id[RUN_ID_LEN + 1];
@@ -28,6 +31,8 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static struct change *pending; /* FEED_MAX entries */
 static size_t npending;
+static int64_t *trace_exps; /* TRACES_MAX entries, distinct */
+static size_t ntraces;
 static unsigned long long dropped;
 static struct worker sender = WORKER_INIT(&mu, &cv);
 
@@ -52,7 +57,29 @@ void change_feed_run(const char *run_id, const char *kind)
     } else {
         memcpy(pending[npending].run_id, run_id, RUN_ID_LEN + 1);
         pending[npending].kind = kind;
-        if (npending++ == 0)
+        if (npending++ == 0 && ntraces == 0)
+            pthread_cond_signal(&cv);
+    }
+    pthread_mutex_unlock(&mu);
+}
+
+void change_feed_traces(int64_t experiment_id)
+{
+    pthread_mutex_lock(&mu);
+    if (!worker_running(&sender)) {
+        pthread_mutex_unlock(&mu);
+        return;
+    }
+    for (size_t i = 0; i < ntraces; i++)
+        if (trace_exps[i] == experiment_id) {
+            pthread_mutex_unlock(&mu);
+            return;
+        }
+    if (ntraces == TRACES_MAX) {
+        dropped++;
+    } else {
+        trace_exps[ntraces] = experiment_id;
+        if (ntraces++ == 0 && npending == 0)
             pthread_cond_signal(&cv);
     }
     pthread_mutex_unlock(&mu);
@@ -78,6 +105,20 @@ static int stop_asked(void)
     int stop = worker_stopping(&sender);
     pthread_mutex_unlock(&mu);
     return stop;
+}
+
+/* Sends the experiments whose traces were written, retried as runs are. */
+static void send_traces(const int64_t *exps, size_t n)
+{
+    int rc = store_notify_traces(exps, n);
+    for (int attempt = 0; rc == DB_UNAVAILABLE && attempt < SEND_RETRIES && !stop_asked();
+         attempt++) {
+        struct timespec wait = {0, (SEND_RETRY_FIRST_MS << attempt) * 1000000L};
+        nanosleep(&wait, NULL);
+        rc = store_notify_traces(exps, n);
+    }
+    if (rc != DB_OK)
+        log_warn("live updates: could not announce trace writes of %zu experiments", n);
 }
 
 /* Sends a batch, each (run, kind) once. */
@@ -115,14 +156,15 @@ static void send_changes(struct change *batch, size_t n)
 static void *sender_main(void *arg)
 {
     struct change *batch = xmalloc(FEED_MAX * sizeof *batch);
+    int64_t *exps = xmalloc(TRACES_MAX * sizeof *exps);
     struct timespec pause = {0, CHANGE_FEED_INTERVAL_MS * 1000000L};
 
     (void)arg;
     pthread_mutex_lock(&mu);
     for (;;) {
-        while (npending == 0 && !worker_stopping(&sender))
+        while (npending + ntraces == 0 && !worker_stopping(&sender))
             worker_wait(&sender, NULL);
-        if (npending == 0)
+        if (npending + ntraces == 0)
             break; /* stopping, nothing left */
         if (!worker_stopping(&sender)) {
             /* let the changes of the next few milliseconds join this send */
@@ -130,34 +172,42 @@ static void *sender_main(void *arg)
             nanosleep(&pause, NULL);
             pthread_mutex_lock(&mu);
         }
-        size_t n = npending;
+        size_t n = npending, nexps = ntraces;
         memcpy(batch, pending, n * sizeof *batch);
-        npending = 0;
+        memcpy(exps, trace_exps, nexps * sizeof *exps);
+        npending = ntraces = 0;
         if (dropped > 0) {
             log_warn("live updates: %llu changes dropped (more than %d within %d ms)", dropped,
                      FEED_MAX, CHANGE_FEED_INTERVAL_MS);
             dropped = 0;
         }
         pthread_mutex_unlock(&mu);
-        send_changes(batch, n);
+        if (n > 0)
+            send_changes(batch, n);
+        if (nexps > 0)
+            send_traces(exps, nexps);
         pthread_mutex_lock(&mu);
     }
     pthread_mutex_unlock(&mu);
     db_thread_close();
     free(batch);
+    free(exps);
     return NULL;
 }
 
 int change_feed_start(void)
 {
     pending = xmalloc(FEED_MAX * sizeof *pending);
+    trace_exps = xmalloc(TRACES_MAX * sizeof *trace_exps);
     pthread_mutex_lock(&mu);
     int rc = worker_start(&sender, sender_main, NULL);
     pthread_mutex_unlock(&mu);
     if (rc != 0) {
         log_error("cannot start the live-update sender; live views will not update");
         free(pending);
+        free(trace_exps);
         pending = NULL;
+        trace_exps = NULL;
         return -1;
     }
     return 0;
@@ -168,8 +218,10 @@ void change_feed_stop(void)
     if (!worker_stop(&sender))
         return;
     pthread_mutex_lock(&mu);
-    npending = 0;
+    npending = ntraces = 0;
     pthread_mutex_unlock(&mu);
     free(pending);
+    free(trace_exps);
     pending = NULL;
+    trace_exps = NULL;
 }

@@ -1,4 +1,5 @@
-/* Announcing changes to runs for live updates, off the write path.
+/* Announcing changes to runs, and trace writes per experiment, for live
+ * updates, off the write path.
  *
  * PostgreSQL's NOTIFY takes a database-wide lock at commit and holds it
  * through the commit's WAL flush, so a NOTIFY inside every write
@@ -14,6 +15,8 @@
 /* Longest time between a change and its notification being sent. */
 #define CHANGE_FEED_INTERVAL_MS 50
 
+#include <stdint.h>
+
 /* Starts the sending thread. Call once, after db_configure. Returns 0, or
  * -1 when the thread could not start (logged; changes are then dropped). */
 int change_feed_start(void);
@@ -25,5 +28,9 @@ void change_feed_stop(void);
  * "metrics", "params", "tags", "status", "created", "deleted", "restored".
  * Never blocks on the database; repeats before the next send coalesce. */
 void change_feed_run(const char *run_id, const char *kind);
+
+/* Records that traces of the experiment were written (started, created,
+ * ended, spans sent). Never blocks on the database; repeats coalesce. */
+void change_feed_traces(int64_t experiment_id);
 
 #endif

@@ -1,6 +1,6 @@
 /* The SQL of live-update notifications: one statement that resolves each
- * run's experiment and calls pg_notify for every change, and the trace
- * writes' notification of their experiment. */
+ * run's experiment and calls pg_notify for every change, and one that
+ * announces the experiments whose traces were written. */
 #include "store_notify.h"
 
 #include "db/db.h"
@@ -39,9 +39,27 @@ int store_notify_runs(const char *const *run_ids, const char *const *kinds, size
     return rc;
 }
 
-int store_notify_traces(int64_t experiment_id)
+int store_notify_traces(const int64_t *experiment_ids, size_t n)
 {
-    char exp[24];
-    const char *params[] = {su_i64(exp, experiment_id)};
-    return db_exec("SELECT pg_notify('" STORE_TRACES_CHANNEL "', $1)", 1, params, NULL);
+    struct sbuf ids;
+    PGresult *res = NULL;
+    char one[24];
+
+    if (n == 0)
+        return DB_OK;
+    sbuf_init(&ids);
+    sbuf_addc(&ids, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            sbuf_addc(&ids, ',');
+        sbuf_adds(&ids, su_i64(one, experiment_ids[i]));
+    }
+    sbuf_addc(&ids, '}');
+    const char *params[] = {ids.data};
+    int rc = db_exec("SELECT pg_notify('" STORE_TRACES_CHANNEL "', e::text)"
+                     " FROM unnest($1::bigint[]) AS e",
+                     1, params, &res);
+    PQclear(res);
+    sbuf_cleanup(&ids);
+    return rc;
 }

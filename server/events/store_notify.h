@@ -12,8 +12,8 @@
  * registry journal sends it; the hub listens on it too). Empty payload. */
 #define STORE_REGISTRY_CHANNEL "exptrack_registry"
 
-/* The channel every trace write notifies in its transaction, with the
- * trace's experiment id as the payload (the hub listens on it too). */
+/* The channel that announces trace writes, with the trace's experiment id as
+ * the payload (sent by the change feed; the hub listens on it too). */
 #define STORE_TRACES_CHANNEL "exptrack_traces"
 
 /* Sends one notification on STORE_NOTIFY_CHANNEL per (run_ids[i],
@@ -22,9 +22,9 @@
  * are 32-hex ids. Returns a db_status. */
 int store_notify_runs(const char *const *run_ids, const char *const *kinds, size_t n);
 
-/* Notifies STORE_TRACES_CHANNEL that traces of experiment_id changed. Call
- * inside the write's transaction: PostgreSQL delivers it on commit only, and
- * once per transaction however often it is called. Returns a db_status. */
-int store_notify_traces(int64_t experiment_id);
+/* Sends one notification on STORE_TRACES_CHANNEL per experiment id of
+ * experiment_ids[0..n), in one transaction, with the id as the payload.
+ * Returns a db_status. */
+int store_notify_traces(const int64_t *experiment_ids, size_t n);
 
 #endif

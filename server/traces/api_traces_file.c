@@ -11,6 +11,7 @@
 
 #include "api.h"
 #include "api_traces_spans.h"
+#include "events/change_feed.h"
 #include "core/log.h"
 
 /* An attribute value of the file as an OTLP AnyValue. */
@@ -143,9 +144,12 @@ void api_traces_span_file(const char *trace_id, const char *text, size_t len)
     size_t n = json_array_size(list) > 0 ? batch.nspans : 0;
     for (size_t i = 0; i < n; i++)
         batch.spans[i].trace_id = trace_id;
-    int rc = store_spans_replace(trace_id, n ? batch.spans : NULL, n);
+    int64_t exp;
+    int rc = store_spans_replace(trace_id, n ? batch.spans : NULL, n, &exp);
     if (rc != DB_OK)
         log_info("traces.json of trace %s: spans not stored (store status %d)", trace_id, rc);
+    else
+        change_feed_traces(exp);
 out:
     json_decref(otlp);
     json_decref(doc);

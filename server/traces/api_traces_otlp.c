@@ -17,6 +17,7 @@
 #include "api.h"
 #include "api_traces_common.h"
 #include "api_traces_spans.h"
+#include "events/change_feed.h"
 #include "core/reply_store.h"
 #include "core/sbuf.h"
 #include "core/xalloc.h"
@@ -239,6 +240,7 @@ static void ingest(struct otlp_upload *up, struct reply *r)
     else if (rc != DB_OK)
         trace_write_error(r, rc, up->experiment_id, "");
     else {
+        change_feed_traces(up->experiment_id);
         reject_foreign(&batch, up->experiment_id, &arena);
         reply_accepted(r, up->protobuf, &batch);
     }

@@ -8,6 +8,7 @@
 #include "api_traces_assess.h"
 #include "api_traces_common.h"
 #include "api_traces_spans.h"
+#include "events/change_feed.h"
 #include "core/ids.h"
 #include "core/reply_store.h"
 #include "core/validate.h"
@@ -91,10 +92,12 @@ void api_traces_v2_start(const struct request *req, struct reply *r)
     w.execution_duration = -1;
     w.state = TRACE_STATE_IN_PROGRESS;
     int rc = store_trace_write(&w, 0);
-    if (rc != DB_OK)
+    if (rc != DB_OK) {
         trace_write_error(r, rc, w.experiment_id, id);
-    else
+    } else {
+        change_feed_traces(w.experiment_id);
         reply_v2(r, id);
+    }
 out:
     arena_cleanup(&arena);
 }
@@ -151,11 +154,14 @@ static void end_trace(const struct request *req, const char *id, struct reply *r
         trace_not_found(r, DB_NOT_FOUND, id);
         goto out;
     }
-    rc = store_trace_end(id, end_ms, state, meta, nmeta, tags, ntags);
-    if (rc != DB_OK)
+    int64_t exp;
+    rc = store_trace_end(id, end_ms, state, meta, nmeta, tags, ntags, &exp);
+    if (rc != DB_OK) {
         trace_not_found(r, rc, id);
-    else
+    } else {
+        change_feed_traces(exp);
         reply_v2(r, id);
+    }
 out:
     arena_cleanup(&arena);
 }

@@ -9,6 +9,7 @@
 #include "api.h"
 #include "api_traces_assess.h"
 #include "api_traces_common.h"
+#include "events/change_feed.h"
 #include "core/ids.h"
 #include "core/reply_store.h"
 #include "core/validate.h"
@@ -230,10 +231,12 @@ void api_traces_v3_create(const struct request *req, struct reply *r)
     if (w.state == TRACE_STATE_UNSPECIFIED)
         w.state = TRACE_STATE_OK;
     int rc = store_trace_write(&w, 1);
-    if (rc != DB_OK)
+    if (rc != DB_OK) {
         trace_write_error(r, rc, w.experiment_id, w.trace_id);
-    else
+    } else {
+        change_feed_traces(w.experiment_id);
         reply_info(r, w.trace_id);
+    }
 out:
     arena_cleanup(&arena);
 }

@@ -9,7 +9,6 @@
 
 #include "core/xalloc.h"
 #include "db/store_util.h"
-#include "events/store_notify.h"
 
 /* Appends s (NULL: SQL NULL) to an array literal. */
 static void arr_text(struct sbuf *b, const char *s, int first)
@@ -285,8 +284,7 @@ int store_spans_ingest(int64_t experiment_id, struct span_trace *traces, size_t 
         n = own_spans(traces, ntraces, spans, nspans, &kept);
     }
     if ((rc = write_spans(experiment_id, kept ? kept : spans, n)) != DB_OK ||
-        (rc = roll_up_tokens(traces, ntraces)) != DB_OK ||
-        (rc = store_notify_traces(experiment_id)) != DB_OK)
+        (rc = roll_up_tokens(traces, ntraces)) != DB_OK)
         goto fail;
     free(kept);
     PQclear(res);
@@ -298,7 +296,8 @@ fail:
     return rc;
 }
 
-int store_spans_replace(const char *trace_id, const struct trace_span *spans, size_t n)
+int store_spans_replace(const char *trace_id, const struct trace_span *spans, size_t n,
+                        int64_t *experiment_id)
 {
     const char *params[] = {trace_id};
     struct span_trace one = {.trace_id = trace_id};
@@ -318,8 +317,9 @@ int store_spans_replace(const char *trace_id, const struct trace_span *spans, si
     int64_t exp = su_int64(res, 0, 0);
     if ((rc = db_exec("DELETE FROM trace_spans WHERE trace_id = $1", 1, params, NULL)) != DB_OK ||
         (n > 0 && (rc = write_spans(exp, spans, n)) != DB_OK) ||
-        (rc = roll_up_tokens(&one, 1)) != DB_OK || (rc = store_notify_traces(exp)) != DB_OK)
+        (rc = roll_up_tokens(&one, 1)) != DB_OK)
         goto fail;
+    *experiment_id = exp;
     PQclear(res);
     return db_commit();
 fail:

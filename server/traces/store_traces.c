@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "db/store_util.h"
-#include "events/store_notify.h"
 #include "store_traces_rows.h"
 
 /* Decimal text of v into buf, or NULL for a negative (absent) value. */
@@ -151,8 +150,6 @@ int store_trace_write(const struct trace_write *w, int merge)
     for (size_t i = 0; i < w->nassessments; i++)
         if ((rc = insert_assessment(&w->assessments[i], store_now_ms())) != DB_OK)
             goto fail;
-    if ((rc = store_notify_traces(w->experiment_id)) != DB_OK)
-        goto fail;
     PQclear(res);
     return db_commit();
 fail:
@@ -162,7 +159,7 @@ fail:
 }
 
 int store_trace_end(const char *trace_id, int64_t end_ms, int state, const struct kv *metadata,
-                    size_t nmetadata, const struct kv *tags, size_t ntags)
+                    size_t nmetadata, const struct kv *tags, size_t ntags, int64_t *experiment_id)
 {
     char end[24], st[8], now[24];
     PGresult *res = NULL;
@@ -182,9 +179,9 @@ int store_trace_end(const char *trace_id, int64_t end_ms, int state, const struc
         goto fail;
     }
     if ((rc = upsert_kv(trace_id, tags, ntags, 0)) != DB_OK ||
-        (rc = upsert_kv(trace_id, metadata, nmetadata, 1)) != DB_OK ||
-        (rc = store_notify_traces(su_int64(res, 0, 0))) != DB_OK)
+        (rc = upsert_kv(trace_id, metadata, nmetadata, 1)) != DB_OK)
         goto fail;
+    *experiment_id = su_int64(res, 0, 0);
     PQclear(res);
     return db_commit();
 fail:

@@ -91,9 +91,10 @@ struct trace_write {
 int store_trace_write(const struct trace_write *w, int merge);
 
 /* V2 end: execution_duration = end_ms - request_time, the state, and the
- * tags and metadata upserted. DB_NOT_FOUND when absent. */
+ * tags and metadata upserted; *experiment_id is the trace's experiment.
+ * DB_NOT_FOUND when absent. */
 int store_trace_end(const char *trace_id, int64_t end_ms, int state, const struct kv *metadata,
-                    size_t nmetadata, const struct kv *tags, size_t ntags);
+                    size_t nmetadata, const struct kv *tags, size_t ntags, int64_t *experiment_id);
 
 /* Reads a trace info with tags, metadata and assessments. */
 int store_trace_get(const char *trace_id, struct arena *arena, struct trace_info *out);
@@ -186,8 +187,10 @@ int store_spans_ingest(int64_t experiment_id, struct span_trace *traces, size_t 
 
 /* Replaces the stored spans of one trace with spans[0..n) (their trace_id
  * is trace_id) and recomputes its token columns and mlflow.trace.tokenUsage,
- * in one transaction (the traces.json upload). DB_NOT_FOUND: no trace. */
-int store_spans_replace(const char *trace_id, const struct trace_span *spans, size_t n);
+ * in one transaction (the traces.json upload); *experiment_id is the trace's
+ * experiment. DB_NOT_FOUND: no trace. */
+int store_spans_replace(const char *trace_id, const struct trace_span *spans, size_t n,
+                        int64_t *experiment_id);
 
 /* Called by store_spans_each with one span whose strings point into the
  * store's result and live only until fn returns. Non-zero stops the walk. */
