@@ -276,17 +276,18 @@ static const char bulk_interval_sql[] =
  * (metric_blocks, schema/0009). Series with at most $3 points come whole.
  * The others are cut into at most $3 / 4 buckets of equal step width w
  * (computed in numeric, so no int8 overflow whatever the steps):
- *   - narrow buckets (w under one 256-step block) start at the first step;
- *     each bucket's count, lowest and highest value (NaN left out) is one
- *     aggregate over an index range of metrics: every point is read, as
- *     nothing finer than a block is kept;
+ *   - narrow buckets (w under 1,024 steps) start at the first step; each
+ *     bucket's count, lowest and highest value (NaN left out) is one
+ *     aggregate over an index range of metrics: every point is read. Block
+ *     runs would serve buckets from 256 steps on, but rounding w up to whole
+ *     blocks there can halve the buckets (257 becomes 512): the caller asked
+ *     for that resolution, so it is kept;
  *   - wider ones start at the first step's block and w is rounded up to
  *     whole blocks, so a bucket is a run of blocks: one grouped pass over the
  *     series' blocks gives every bucket's count, lowest and highest value,
  *     and the first block holding each extreme (one probe per extreme). The
- *     rounding keeps at least half the buckets (w of 257 becomes 512), at
- *     least 80% from w = 1,024 on; each bucket still reads at most its
- *     extremes' blocks of points instead of all of its points.
+ *     rounding keeps at least 80% of the buckets; each bucket reads at most
+ *     its extremes' blocks of points instead of all of its points.
  * Then from each bucket its first and last point and the first point at
  * its lowest and highest value, by index probes (at most four points); the
  * extremes' probes start at their first block. Columns: run ord, key ord,
@@ -306,8 +307,8 @@ static const char downsample_sql[] =
     "     AND m.key_id = s.key_id ORDER BY m.step LIMIT 1) lo"
     "   CROSS JOIN LATERAL (SELECT m.step FROM metrics m WHERE m.run_id = s.run_id"
     "     AND m.key_id = s.key_id ORDER BY m.step DESC LIMIT 1) hi),"
-    " ly AS MATERIALIZED (SELECT st.*, x.w >= 256 AS blocky,"
-    "     CASE WHEN x.w >= 256 THEN floor(st.lo::numeric / 256) * 256"
+    " ly AS MATERIALIZED (SELECT st.*, x.w >= 1024 AS blocky,"
+    "     CASE WHEN x.w >= 1024 THEN floor(st.lo::numeric / 256) * 256"
     "       ELSE st.lo::numeric END AS a"
     "   FROM st CROSS JOIN LATERAL (SELECT floor((st.hi::numeric - st.lo) / ($3 / 4)) + 1"
     "     AS w) x"
