@@ -282,6 +282,13 @@ describe('models, versions, prompts, logged models', () => {
         // the registered version made from it, linked
         assert.equal(await page.getAttribute('.lm-versions li[data-version="churn/1"] a', 'href'), '#/model/churn/1');
         await screenshot(page, 'logged-model');
+        // the other model's version carries its alias and stage
+        await page.goto(`${s.base}/#/logged-model/${data.models[1]}`);
+        await page.waitForSelector('#view[data-ready="1"] .lm-versions li[data-version="churn/2"]');
+        assert.equal(await page.textContent('.lm-versions li[data-version="churn/2"] .badge.alias'), '@champion');
+        assert.equal(await page.textContent('.lm-versions li[data-version="churn/2"] .badge.stage'), 'Production');
+        await page.goto(`${s.base}/#/logged-model/${id}`);
+        await page.waitForSelector('#view[data-ready="1"] .lm-overview a.source-run');
         // by keyboard: the source run link is reachable and opens the run
         await page.focus('.lm-overview a.source-run');
         await page.keyboard.press('Enter');

@@ -11,6 +11,7 @@ import { filesCard } from './model-version.js';
 
 const FILES_MAX = 500; // files listed per model
 const TEXT_MAX = 256 * 1024; // bytes of MLmodel / requirements shown
+const VERSIONS_MAX = 50; // registered versions listed (each may cost a read)
 
 function base(id) {
     return `/api/2.0/mlflow/logged-models/${encodeURIComponent(id)}/artifacts`;
@@ -66,7 +67,8 @@ async function filesData(id) {
 /**
  * The registered versions made from the model: those its mlflow.modelVersions
  * tag names, and the versions of its source run whose source or model_id is
- * this model (those carry stage and aliases). [{name, version, mv?}].
+ * this model; up to VERSIONS_MAX, each with its stage and its aliases (from
+ * the registered model). [{name, version, mv (null when not readable), aliases}].
  */
 async function versionsOf(model) {
     const id = model.info.model_id;
@@ -81,7 +83,19 @@ async function versionsOf(model) {
             out.set(`${mv.name}/${mv.version}`, { name: mv.name, version: String(mv.version), mv });
         }
     }
-    return [...out.values()].sort((a, b) => a.name.localeCompare(b.name) || Number(b.version) - Number(a.version));
+    const list = [...out.values()].sort((a, b) => a.name.localeCompare(b.name) || Number(b.version) - Number(a.version)).slice(0, VERSIONS_MAX);
+    // the stage of versions known from the tag alone, and every version's aliases (search results carry none)
+    const names = [...new Set(list.map((v) => v.name))];
+    const [models] = await Promise.all([
+        Promise.all(names.map((name) => mlflow.get('/registered-models/get', { name }).then((r) => r.registered_model, () => null))),
+        Promise.all(list.filter((v) => !v.mv).map(async (v) => {
+            v.mv = await mlflow.get('/model-versions/get', { name: v.name, version: v.version }).then((r) => r.model_version, () => null);
+        })),
+    ]);
+    const aliases = new Map();
+    for (const m of models.filter(Boolean)) for (const a of m.aliases || []) aliases.set(`${m.name}/${a.version}`, [...(aliases.get(`${m.name}/${a.version}`) || []), a.alias]);
+    for (const v of list) v.aliases = (aliases.get(`${v.name}/${v.version}`) || []).sort();
+    return list;
 }
 
 function kv(rows, cls = '') {
@@ -174,7 +188,8 @@ export async function render(root, { parts, early }, ctx) {
     fill(versionsBox, h('h2', {}, `Registered versions (${versions.length})`),
         versions.length ? h('ul', { class: 'run-versions' }, versions.map((v) => h('li', { dataset: { version: `${v.name}/${v.version}` } },
             h('a', { href: href(`/model/${encodeURIComponent(v.name)}/${v.version}`) }, `${v.name} v${v.version}`),
-            v.mv ? [' ', stageBadge(v.mv.current_stage), (v.mv.aliases || []).map((a) => [' ', aliasBadge(a)])] : null)))
+            v.mv ? [' ', stageBadge(v.mv.current_stage)] : h('span', { class: 'muted' }, ' (not readable)'),
+            v.aliases.map((a) => [' ', aliasBadge(a)]))))
             : h('p', { class: 'muted' }, 'None: this model has not been registered.'));
     root.dataset.ready = '1';
 }
