@@ -1,7 +1,9 @@
 // The model page with --auth: a user with READ on a model (the default) sees
 // it, and an alias move or stage transition refused with 403 is shown in the
 // dialog as a permission message while the page stays whole; the owner's
-// move goes through. No console errors besides the refused requests.
+// move goes through; an alias delete is refused the same way; a logged model
+// of an experiment the user may not read is refused in words. No console
+// errors besides the refused requests.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -61,12 +63,44 @@ describe('model page with --auth', () => {
         await page.waitForSelector('dialog.confirm .error');
         assert.match(await page.textContent('dialog.confirm .error'), /^You do not have permission to change stages of secured\./);
         await page.keyboard.press('Escape');
+        // deleting the alias is refused the same way
+        await page.click('tr[data-version="1"] button.set-alias');
+        await page.fill('dialog.confirm input[type=text]', 'champion');
+        await page.check('dialog.confirm input.delete-alias');
+        assert.equal(await page.textContent('dialog.confirm .change'), '@champion is deleted: version 1 of secured loses it; the version itself stays.');
+        await page.click('dialog.confirm button.primary');
+        await page.waitForSelector('dialog.confirm .error');
+        assert.match(await page.textContent('dialog.confirm .error'), /^You do not have permission to delete aliases of secured\./);
+        await page.keyboard.press('Escape');
+        assert.equal(await page.textContent('tr[data-version="1"] .badge.alias'), '@champion');
         const r = assertOk(await api(s.base, 'GET', '/api/2.0/mlflow/registered-models/alias', { name: 'secured', alias: 'champion' }, { headers: users.owner }));
         assert.equal(r.model_version.version, '1', 'nothing moved');
         const refused = s.errors.filter((e) => /status of 403/.test(e));
-        assert.equal(refused.length, 2, s.errors.join('\n'));
+        assert.equal(refused.length, 3, s.errors.join('\n'));
         for (const e of refused) s.errors.splice(s.errors.indexOf(e), 1);
         await page.close();
+    });
+
+    test("a logged model in an experiment the user may not read: the page says so in words", async () => {
+        const O = { headers: users.owner };
+        const exp = assertOk(await api(s.base, 'POST', '/api/2.0/mlflow/experiments/create', { name: 'secret-models' }, O)).experiment_id;
+        assertOk(await api(s.base, 'POST', '/api/2.0/mlflow/experiments/permissions/create', { experiment_id: exp, username: 'reader', permission: 'NO_PERMISSIONS' }, O));
+        const id = assertOk(await api(s.base, 'POST', '/api/2.0/mlflow/logged-models', { experiment_id: exp, name: 'hidden-model' }, O)).model.info.model_id;
+        const page = await pageAs('reader');
+        await page.goto(`${s.base}/#/logged-model/${id}`);
+        await page.waitForSelector('#view .error[role=alert]');
+        assert.match(await page.textContent('#view .error'), /^You do not have permission to read this logged model\./);
+        await screenshot(page, 'logged-model-403');
+        const refused = s.errors.filter((e) => /status of 403/.test(e));
+        assert.equal(refused.length, 1, s.errors.join('\n'));
+        s.errors.splice(s.errors.indexOf(refused[0]), 1);
+        // the owner sees it
+        const mine = await pageAs('owner');
+        await mine.goto(`${s.base}/#/logged-model/${id}`);
+        await mine.waitForSelector('#view[data-ready="1"] .lm-overview');
+        assert.equal(await mine.textContent('.page-head h1'), 'hidden-model');
+        await page.close();
+        await mine.close();
     });
 
     test('the owner moves the alias', async () => {

@@ -130,6 +130,36 @@ describe('models, versions, prompts, logged models', () => {
         await page.close();
     });
 
+    test('alias delete: the confirmation names the version that loses it; confirmed, the badge goes', async () => {
+        const page = await s.page();
+        await page.goto(`${s.base}/#/model/churn`);
+        await page.waitForSelector('tr[data-version="2"] .badge.alias');
+        await page.click('tr[data-version="2"] button.set-alias');
+        await page.waitForSelector('dialog.confirm[open]');
+        // an alias the model does not have cannot be deleted
+        await page.fill('dialog.confirm input[type=text]', 'no-such-alias');
+        assert.equal(await page.isDisabled('dialog.confirm input.delete-alias'), true);
+        await page.fill('dialog.confirm input[type=text]', 'champion');
+        assert.equal(await page.isDisabled('dialog.confirm input.delete-alias'), false);
+        assert.equal(await page.textContent('dialog.confirm button.primary'), 'Move alias');
+        // chosen by keyboard: the text and the button say what happens
+        await page.focus('dialog.confirm input.delete-alias');
+        await page.keyboard.press('Space');
+        assert.equal(await page.textContent('dialog.confirm .change'), '@champion is deleted: version 2 of churn loses it; the version itself stays.');
+        assert.equal(await page.textContent('dialog.confirm button.primary'), 'Delete alias');
+        await screenshot(page, 'alias-delete');
+        await page.click('dialog.confirm button.primary');
+        await page.waitForFunction(() => !document.querySelector('dialog.confirm') && !document.querySelector('tr[data-version="2"] .badge.alias'));
+        const r = await s.api.get('/registered-models/alias', { name: 'churn', alias: 'champion' });
+        assert.equal(r.status, 400, 'the alias is gone');
+        assert.match(r.json.message, /alias champion not found/);
+        const v2 = await s.api.ok('GET', '/model-versions/get', { name: 'churn', version: '2' });
+        assert.equal(v2.model_version.version, '2', 'the version stays');
+        // put it back for the tests that follow
+        await s.api.ok('POST', '/registered-models/alias', { name: 'churn', alias: 'champion', version: '2' });
+        await page.close();
+    });
+
     test('the history tab shows the audit trail, newest first', async () => {
         const page = await s.page();
         await page.goto(`${s.base}/#/model/churn?tab=audit`);
@@ -213,6 +243,72 @@ describe('models, versions, prompts, logged models', () => {
         assert.equal(await page.getAttribute('.run-models table tr[data-model]', 'data-model'), data.models[0]);
         assert.match(await page.textContent('.run-models table'), /accuracy=0\.81/);
         assert.equal(await page.locator('.run-models li[data-version="churn/1"] a').getAttribute('href'), '#/model/churn/1');
+        await page.close();
+    });
+
+    test("a logged model's page: overview, params, tags, metrics with dataset and step, files, versions", async () => {
+        const id = data.models[0];
+        await s.api.ok('PATCH', `/logged-models/${id}/tags`, { tags: [{ key: 'owner', value: 'growth-team' }] });
+        const page = await s.page();
+        // reached from the experiment's Models tab
+        await page.goto(`${s.base}/#/logged-models?exp=${data.expId}`);
+        await page.click(`table.logged-models tr[data-model="${id}"] a.lm-link`);
+        await page.waitForSelector('#view[data-ready="1"] .lm-overview');
+        assert.equal(await page.evaluate(() => location.hash), `#/logged-model/${id}`);
+        assert.equal(await page.textContent('.page-head h1'), 'run-a-model');
+        assert.equal(await page.textContent('.page-head .lm-status'), 'READY');
+        const overview = Object.fromEntries(await page.$$eval('.lm-overview table.kv tr', (trs) => trs.map((t) => [t.cells[0].textContent, t.cells[1].textContent])));
+        assert.equal(overview['Model ID'], id);
+        assert.equal(overview.Type, 'sklearn');
+        assert.equal(overview['Source run'], data.runs[0]);
+        assert.match(overview.Created, /^\d{4}-\d\d-\d\d /);
+        assert.equal(await page.getAttribute('.lm-overview a.source-run', 'href'), `#/run/${data.runs[0]}`);
+        await page.waitForFunction(() => document.querySelector('.lm-overview a.exp-name')?.textContent === 'churn-training');
+        assert.equal(await page.getAttribute('#mainnav a[data-section=experiments]', 'aria-current'), 'page');
+        assert.deepEqual(await page.$$eval('.lm-params table.kv tr', (trs) => trs.map((t) => t.textContent)), ['C1.0']);
+        assert.match(await page.textContent('.lm-tags'), /ownergrowth-team/);
+        const metrics = await page.$$eval('table.lm-metrics tbody tr', (trs) => trs.map((t) => [...t.cells].slice(0, 4).map((c) => c.textContent)));
+        assert.deepEqual(metrics, [['accuracy', '0.81', '0', 'churn-eval (d1)'], ['f1', '0.76', '0', '—']]);
+        // files as on the version page: the list, the signature, the MLmodel text, requirements
+        const files = await page.$$eval('.file-list tbody td:first-child', (tds) => tds.map((t) => t.textContent));
+        assert.deepEqual(files, ['MLmodel', 'model.pkl', 'requirements.txt']);
+        const inputs = await page.$$eval('table.signature[data-part=inputs] tbody tr td:first-child', (tds) => tds.map((t) => t.textContent));
+        assert.deepEqual(inputs, ['tenure', 'plan']);
+        assert.deepEqual(await page.$$eval('ul.requirements li', (lis) => lis.map((l) => l.textContent)), ['mlflow==3.1.0', 'scikit-learn==1.4.2', 'numpy<2']);
+        await page.click('details.mlmodel summary');
+        assert.match(await page.textContent('details.mlmodel pre'), new RegExp(`model_id: ${id}`));
+        const fileHref = await page.getAttribute('.file-list a:has-text("model.pkl")', 'href');
+        assert.equal(await page.evaluate(async (u) => (await fetch(u)).text(), fileHref), 'pickle-bytes-a');
+        // the registered version made from it, linked
+        assert.equal(await page.getAttribute('.lm-versions li[data-version="churn/1"] a', 'href'), '#/model/churn/1');
+        await screenshot(page, 'logged-model');
+        // the other model's version carries its alias and stage
+        await page.goto(`${s.base}/#/logged-model/${data.models[1]}`);
+        await page.waitForSelector('#view[data-ready="1"] .lm-versions li[data-version="churn/2"]');
+        assert.equal(await page.textContent('.lm-versions li[data-version="churn/2"] .badge.alias'), '@champion');
+        assert.equal(await page.textContent('.lm-versions li[data-version="churn/2"] .badge.stage'), 'Production');
+        await page.goto(`${s.base}/#/logged-model/${id}`);
+        await page.waitForSelector('#view[data-ready="1"] .lm-overview a.source-run');
+        // by keyboard: the source run link is reachable and opens the run
+        await page.focus('.lm-overview a.source-run');
+        await page.keyboard.press('Enter');
+        await page.waitForFunction((r) => location.hash === `#/run/${r}`, data.runs[0]);
+        // and the run page's logged models card links back
+        await page.locator('.run-models').scrollIntoViewIfNeeded();
+        await page.waitForSelector('.run-models[data-loaded="1"]');
+        assert.equal(await page.getAttribute(`.run-models tr[data-model="${id}"] a.lm-link`, 'href'), `#/logged-model/${id}`);
+        await page.close();
+    });
+
+    test('a logged model that does not exist: the page says so in words', async () => {
+        const page = await s.page();
+        const missing = `m-${'0'.repeat(32)}`;
+        await page.goto(`${s.base}/#/logged-model/${missing}`);
+        await page.waitForSelector('#view .error[role=alert]');
+        assert.match(await page.textContent('#view .error'), new RegExp(`^There is no logged model ${missing}`));
+        const refused = s.errors.filter((e) => /status of 404/.test(e));
+        assert.equal(refused.length, 1, s.errors.join('\n'));
+        s.errors.splice(s.errors.indexOf(refused[0]), 1);
         await page.close();
     });
 
@@ -303,7 +399,8 @@ describe('models, versions, prompts, logged models', () => {
         await page.emulateMedia({ colorScheme: 'dark' });
         for (const [hash, sel, name] of [['#/models', 'tr[data-model]', 'models-list'], ['#/model/churn', 'tr[data-version]', 'model-page'],
             ['#/model/churn/2', '.card.files table.signature', 'version-page'], ['#/prompt/qa-prompt', '.prompt-page', 'prompt-page'],
-            [`#/logged-models?exp=${data.expId}`, '.lm-body[data-loaded="1"]', 'logged-models']]) {
+            [`#/logged-models?exp=${data.expId}`, '.lm-body[data-loaded="1"]', 'logged-models'],
+            [`#/logged-model/${data.models[1]}`, '#view[data-ready="1"] .lm-overview', 'logged-model']]) {
             await page.goto(`${s.base}/${hash}`);
             await page.waitForSelector(sel);
             const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);

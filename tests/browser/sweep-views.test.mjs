@@ -167,6 +167,42 @@ describe('runs views: first run, experiment charts, parallel coordinates, baseli
         await page.close();
     });
 
+    test('parallel coordinates by keyboard: Tab to an axis, arrows brush it, Escape clears', async () => {
+        await seeded();
+        const page = await s.page();
+        await page.goto(`${s.base}/#/runs?exp=${sweep.expId}&panel=parcoords&pm=loss`);
+        await page.waitForSelector('.parcoords canvas');
+        await page.waitForFunction(() => document.querySelectorAll('table.runs tr[data-run]').length === 24);
+        const active = () => page.evaluate(() => document.activeElement?.dataset?.axis || document.activeElement?.tagName);
+        // the axes follow the canvas in the tab order: batch, dropout, lr
+        await page.focus('.parcoords canvas');
+        for (let i = 0; i < 3; i++) await page.keyboard.press('Tab');
+        assert.equal(await active(), 'params.lr');
+        assert.match(await page.getAttribute('.pc-axis[data-axis="params.lr"]', 'aria-label'), /^axis lr: no brush\. Arrow keys/);
+        // ArrowDown starts at the top value: lr 0.1, 6 runs; the focus stays on the axis after the page applies it
+        await page.keyboard.press('ArrowDown');
+        await page.waitForFunction(() => location.hash.includes('brush=params.lr%3A0.1%3A0.1'));
+        await page.waitForFunction(() => document.querySelectorAll('table.runs tr[data-run]').length === 6);
+        const only = sweep.runIds.filter((_, i) => sweepParams(i).lr === '0.1');
+        assert.deepEqual(new Set(await page.$$eval('table.runs tr[data-run]', (rs) => rs.map((r) => r.dataset.run))), new Set(only));
+        await page.waitForFunction(() => document.activeElement?.dataset?.axis === 'params.lr');
+        assert.match(await page.getAttribute('.pc-axis[data-axis="params.lr"]', 'aria-label'), /^axis lr: 0\.1\./);
+        // Shift+ArrowDown widens it down to 0.03: 12 runs; ArrowDown then moves the pair to 0.01 – 0.03
+        await page.keyboard.press('Shift+ArrowDown');
+        await page.waitForFunction(() => document.querySelectorAll('table.runs tr[data-run]').length === 12);
+        await page.waitForFunction(() => document.activeElement?.dataset?.axis === 'params.lr');
+        await page.keyboard.press('ArrowDown');
+        await page.waitForFunction(() => location.hash.includes('brush=params.lr%3A0.01%3A0.03'));
+        await page.waitForFunction(() => document.activeElement?.dataset?.axis === 'params.lr');
+        assert.match(await page.getAttribute('.pc-axis[data-axis="params.lr"]', 'aria-label'), /: 0\.01 – 0\.03\./);
+        await screenshot(page, 'sweep-parcoords-keyboard');
+        // Escape clears the brush: every run again
+        await page.keyboard.press('Escape');
+        await page.waitForFunction(() => !location.hash.includes('brush='));
+        await page.waitForFunction(() => document.querySelectorAll('table.runs tr[data-run]').length === 24);
+        await page.close();
+    });
+
     test('compare: a pinned baseline, deltas in the table, its line drawn wide', async () => {
         await seeded();
         const page = await s.page();

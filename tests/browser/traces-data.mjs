@@ -21,7 +21,7 @@ export async function createTrace(base, exp, { name, when = T0, ms = 100, state 
 }
 
 /** OTLP/JSON of spans [{id, parent, name, start, end (ms from when), attrs: {k: string}, error, events}]. */
-function otlpBody(traceHex, when, spans) {
+export function otlpBody(traceHex, when, spans) {
     const ns = (x) => String(BigInt(when + x) * 1000000n);
     return { resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: str('browser-test') }] }, scopeSpans: [{ scope: { name: 'test' }, spans: spans.map((s) => {
         const o = { traceId: traceHex, spanId: s.id, name: s.name, kind: 1, startTimeUnixNano: ns(s.start), endTimeUnixNano: ns(s.end),

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { test, describe, before, after } from 'node:test';
 import { useBrowserStack, screenshot, assert } from './helpers.mjs';
 import { api, assertOk } from '../api/harness.mjs';
-import { createTrace, chatTrace, wideTrace } from './traces-data.mjs';
+import { createTrace, chatTrace, wideTrace, otlpBody, hex } from './traces-data.mjs';
 
 const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
 /** The parameters of the page's hash route. */
@@ -186,6 +186,41 @@ describe('traces views', () => {
         assert.match(await page.textContent('.span-inputs .json-view'), /"query": "exptrack"/);
         assert.match(await page.textContent('.span-outputs .json-view'), /1 item/);
         await screenshot(page, 'trace-page');
+        await page.close();
+    });
+
+    test('an IN_PROGRESS trace is followed live until it ends, then the page stops watching', async () => {
+        const t = hex(16), id = `tr-${t}`, when = Date.now();
+        const root = hex(8), child = hex(8);
+        assertOk(await api(s.base, 'POST', '/api/3.0/mlflow/traces', { trace: { trace_info: {
+            trace_id: id, trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: exp } },
+            request_time: new Date(when).toISOString(), execution_duration: '0s', state: 'IN_PROGRESS', tags: { 'mlflow.traceName': 'agent' },
+        } } }));
+        const spans = async (list) => assertOk(await api(s.base, 'POST', '/v1/traces', otlpBody(t, when, list), { headers: { 'x-mlflow-experiment-id': exp } }));
+        const page = await s.page();
+        const streams = [];
+        let closed = 0; // streams the page closed (an EventSource's close() aborts its request)
+        page.on('request', (r) => { if (r.url().includes('/api/2.0/exptrack/stream')) streams.push(r.url()); });
+        page.on('requestfailed', (r) => { if (r.url().includes('/api/2.0/exptrack/stream')) closed++; });
+        await page.goto(`${s.base}/#/trace/${id}`);
+        await page.waitForSelector('#view[data-ready="1"] .page-head .live');
+        await page.evaluate(() => { window.__sameDocument = 1; });
+        assert.ok(streams.some((u) => new URL(u).searchParams.get('traces') === 'true' && new URL(u).searchParams.get('experiment_id') === exp), streams.join(' '));
+        assert.match(await page.textContent('.page-head'), /IN_PROGRESS|in progress/i);
+        // spans arrive as OpenTelemetry exports them, children first: the tree grows without a reload
+        await spans([{ id: child, parent: root, name: 'plan', start: 10, end: 200 }]);
+        await page.waitForSelector(`.span-row[data-span="${child}"]`, { timeout: 10000 });
+        assert.equal(await page.isVisible('.page-head .live'), true, 'still followed while IN_PROGRESS');
+        await page.click(`.span-row[data-span="${child}"]`);
+        await page.waitForFunction((c) => location.hash.includes(`span=${c}`), child);
+        // the root span ends the trace: its state shows it, the selection stays, the live marker goes
+        await spans([{ id: root, name: 'agent', start: 0, end: 500 }]);
+        await page.waitForFunction(() => !document.querySelector('.page-head .live') && /OK/.test(document.querySelector('.page-head')?.textContent || ''), null, { timeout: 10000 });
+        await page.waitForSelector(`.span-row[data-span="${root}"]`);
+        assert.equal(await page.getAttribute('.span-detail', 'data-span'), child);
+        for (let i = 0; i < 50 && closed < streams.length; i++) await page.waitForTimeout(100);
+        assert.equal(closed, streams.length, 'the page stopped watching once the trace ended');
+        assert.equal(await page.evaluate(() => window.__sameDocument), 1, 'no reload');
         await page.close();
     });
 

@@ -1,9 +1,10 @@
 // The parallel coordinates' pure parts (web/js/parcoords.js): axes from
-// values, brushes in the URL and the runs a set of brushes keeps; and the
-// first-run panel's shell quoting (web/js/first-run.js).
+// values, brushes in the URL and the runs a set of brushes keeps, the
+// keyboard's stops and moves; and the first-run panel's shell quoting
+// (web/js/first-run.js).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeAxis, brushFilter, parseBrush, brushParam } from '../../web/js/parcoords.js';
+import { makeAxis, brushFilter, parseBrush, brushParam, keyStops, keyBrush } from '../../web/js/parcoords.js';
 import { shellWord } from '../../web/js/first-run.js';
 
 const values = (obj) => new Map(Object.entries(obj));
@@ -57,4 +58,42 @@ test('shellWord quotes what the shell would split or expand', () => {
     assert.equal(shellWord('two words'), "'two words'");
     assert.equal(shellWord("it's"), "'it'\\''s'");
     assert.equal(shellWord('$HOME;rm'), "'$HOME;rm'");
+});
+
+test('keyboard stops: each value of a sweep axis, each category, or ten slices of a long axis', () => {
+    const lr = makeAxis('params.lr', 'lr', values({ a: '0.1', b: '0.03', c: '0.01', d: '0.003', e: '0.1' }));
+    const st = keyStops(lr);
+    assert.equal(st.n, 4);
+    assert.deepEqual(st.brush(2, 3), [0.03, 0.1]);
+    assert.deepEqual(st.of([0.02, 0.1]), [2, 3]);
+    assert.deepEqual(st.of([0.04, 0.05]), null, 'a brush between two values holds no stop');
+    assert.deepEqual(brushFilter([lr], new Map([['params.lr', st.brush(3, 3)]]), ['a', 'b', 'c', 'd', 'e']), ['a', 'e']);
+    const model = keyStops(makeAxis('params.model', 'model', values({ a: 'vit', b: 'cnn', c: 'resnet' })));
+    assert.equal(model.n, 3);
+    assert.deepEqual(model.brush(1, 1), [1, 1]);
+    assert.deepEqual(model.of([0.5, 2]), [1, 2]);
+    const many = {};
+    for (let i = 0; i <= 100; i++) many[`r${i}`] = String(i);
+    const loss = makeAxis('metrics.loss', 'loss', values(many));
+    const ls = keyStops(loss);
+    assert.equal(ls.n, 10);
+    assert.deepEqual(ls.brush(0, 0), [0, 10]);
+    assert.deepEqual(ls.brush(9, 9), [90, 100]);
+    assert.deepEqual(ls.of([0, 10]), [0, 0]);
+    assert.deepEqual(ls.of([25, 55]), [2, 5]);
+});
+
+test('keyboard moves: arrows start at an end and move, Shift widens, Escape clears, the ends hold', () => {
+    assert.deepEqual(keyBrush('ArrowUp', false, null, 4), [0, 0]);
+    assert.deepEqual(keyBrush('ArrowDown', false, null, 4), [3, 3]);
+    assert.deepEqual(keyBrush('ArrowUp', false, [0, 0], 4), [1, 1]);
+    assert.deepEqual(keyBrush('ArrowDown', false, [1, 2], 4), [0, 1]);
+    assert.deepEqual(keyBrush('ArrowUp', false, [2, 3], 4), [2, 3], 'the top holds');
+    assert.deepEqual(keyBrush('ArrowDown', false, [0, 1], 4), [0, 1], 'the bottom holds');
+    assert.deepEqual(keyBrush('ArrowUp', true, [1, 1], 4), [1, 2]);
+    assert.deepEqual(keyBrush('ArrowDown', true, [1, 2], 4), [0, 2]);
+    assert.deepEqual(keyBrush('ArrowUp', true, [0, 3], 4), [0, 3]);
+    assert.equal(keyBrush('Escape', false, [1, 2], 4), null);
+    assert.equal(keyBrush('Enter', false, [1, 2], 4), undefined);
+    assert.equal(keyBrush('ArrowLeft', false, null, 4), undefined);
 });

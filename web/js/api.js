@@ -52,6 +52,7 @@ export async function call(method, path, { query, body, signal, base = '/api/2.0
 export const mlflow = {
     get: (p, query, opts = {}) => call('GET', `/mlflow${p}`, { ...opts, query }),
     post: (p, body, opts = {}) => call('POST', `/mlflow${p}`, { ...opts, body }),
+    del: (p, body, opts = {}) => call('DELETE', `/mlflow${p}`, { ...opts, body }),
 };
 
 /** MLflow 3's V3 API (traces, assessments): /api/3.0/mlflow. */

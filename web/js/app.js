@@ -62,6 +62,12 @@ const views = {
     prompts: { load: () => import('./prompts.js'), modules: [...REGISTRY_MODULES, './prompts.js'] },
     prompt: { load: () => import('./prompt.js'), modules: [...REGISTRY_MODULES, './prompt.js', './model.js', './diff.js'] },
     'logged-models': { load: () => import('./logged-models.js'), modules: ['./logged-models.js', './registry.js', './markdown.js'] },
+    // one logged model: its read is asked for with the page
+    'logged-model': {
+        load: () => import('./logged-model.js'),
+        modules: ['./logged-model.js', './logged-models.js', './model-version.js', './model.js', './models.js', './mlmodel.js', './diff.js', ...REGISTRY_MODULES],
+        early: ({ parts }) => (/^m-[0-9a-f]{32}$/.test(parts[1] || '') ? { model: quiet(mlflow.get(`/logged-models/${parts[1]}`)) } : {}),
+    },
     // GenAI traces: an experiment's traces tab and one trace
     traces: {
         load: () => import('./traces.js'),
@@ -111,7 +117,7 @@ function setCrumbs(items) {
 // The top bar's section links (current one marked) and, on an experiment's
 // runs, models and traces pages, the Runs | Models | Traces tabs above the view.
 const SECTIONS = { experiments: 'experiments', runs: 'experiments', run: 'experiments', compare: 'experiments',
-    'logged-models': 'experiments', traces: 'experiments', trace: 'experiments', models: 'models', model: 'models', prompts: 'prompts', prompt: 'prompts' };
+    'logged-models': 'experiments', 'logged-model': 'experiments', traces: 'experiments', trace: 'experiments', models: 'models', model: 'models', prompts: 'prompts', prompt: 'prompts' };
 function topNav(name, params) {
     for (const a of document.querySelectorAll('#mainnav a')) {
         if (a.dataset.section === SECTIONS[name]) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');

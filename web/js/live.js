@@ -30,9 +30,11 @@ function groups(runIds, experimentIds) {
     return out;
 }
 
-// One EventSource with reconnects; returns its stop().
-function connect(url, deliver) {
-    let es = null, timer = null, stopped = false, broken = false, delay = RETRY_MIN_MS;
+// One EventSource with reconnects; returns its stop(). openResync: also
+// report a resync when the stream first opens (what was written between the
+// page's read and the stream's start is not sent).
+function connect(url, deliver, { openResync = false } = {}) {
+    let es = null, timer = null, stopped = false, broken = openResync, delay = RETRY_MIN_MS;
 
     const open = () => {
         timer = null;
@@ -117,15 +119,15 @@ export function watchRegistry(onEvent) {
  * Watches the traces of one experiment (GET stream?experiment_id=&traces=true):
  * onEvent gets {experiment_id, kind: 'traces'} after a committed trace write
  * (a trace started, ended or its spans sent; which one is not said: reload
- * what is shown), run events of the experiment's runs, or {kind: 'resync'}.
- * Returns stop().
+ * what is shown), run events of the experiment's runs, or {kind: 'resync'}
+ * (with openResync, also once the stream has opened). Returns stop().
  */
-export function watchTraces(experimentId, onEvent) {
+export function watchTraces(experimentId, onEvent, { openResync = false } = {}) {
     let stopped = false;
     const sp = new URLSearchParams({ experiment_id: String(experimentId), traces: 'true' });
     const stop = connect(`${PATH}?${sp}`, (data) => {
         if (stopped) return;
         try { onEvent(data); } catch (e) { console.warn('live: onEvent failed', e); }
-    });
+    }, { openResync });
     return () => { stopped = true; stop(); };
 }

@@ -33,7 +33,12 @@ function versionLinks(list) {
     return list.map((x) => h('a', { class: 'version-chip', href: href(`/model/${encodeURIComponent(x.name)}/${x.version}`) }, `${x.name} v${x.version}`));
 }
 
-const STATUS = { LOGGED_MODEL_READY: 'READY', LOGGED_MODEL_PENDING: 'PENDING', LOGGED_MODEL_UPLOAD_FAILED: 'FAILED' };
+/** A link to a logged model's own page, named by its name. */
+function modelLink(m) {
+    return h('a', { class: 'lm-link', href: href(`/logged-model/${m.info.model_id}`) }, m.info.name || m.info.model_id);
+}
+
+export const STATUS = { LOGGED_MODEL_READY: 'READY', LOGGED_MODEL_PENDING: 'PENDING', LOGGED_MODEL_UPLOAD_FAILED: 'FAILED' };
 
 export async function render(root, { params }, ctx) {
     const exp = experimentIds(params)[0];
@@ -84,7 +89,7 @@ export async function render(root, { params }, ctx) {
             h('th', { scope: 'col' }, 'Source run'), h('th', { scope: 'col' }, 'Registered as'),
             keys.map((k) => sortHead(k, `metrics.${k}`)))),
         h('tbody', {}, models.map((m, i) => h('tr', { dataset: { model: m.info.model_id } },
-            h('td', { title: m.info.model_id }, m.info.name || m.info.model_id),
+            h('td', { title: m.info.model_id }, modelLink(m)),
             h('td', {}, STATUS[m.info.status] || m.info.status || ''),
             h('td', { title: fmtTime(m.info.creation_timestamp_ms) }, relTime(m.info.creation_timestamp_ms)),
             h('td', {}, m.info.source_run_id ? h('a', { href: href(`/run/${m.info.source_run_id}`) }, m.info.source_run_id.slice(0, 8)) : ''),
@@ -120,7 +125,7 @@ export async function runModelsCard(box, run, ctx) {
         models.length ? h('table', { class: 'grid run-logged-models' },
             h('thead', {}, h('tr', {}, ['Name', 'Status', 'Metrics', 'Registered as'].map((t) => h('th', { scope: 'col' }, t)))),
             h('tbody', {}, models.map((m) => h('tr', { dataset: { model: m.info.model_id } },
-                h('td', { title: m.info.model_id }, m.info.name || m.info.model_id),
+                h('td', { title: m.info.model_id }, modelLink(m)),
                 h('td', {}, STATUS[m.info.status] || m.info.status || ''),
                 h('td', {}, [...latestMetrics(m)].map(([k, x]) => `${k}=${fmtNum(num(x.value))}`).join(', ')),
                 h('td', {}, versionLinks(registeredFrom(m))))))) : h('p', { class: 'muted' }, 'None.'),

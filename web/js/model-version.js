@@ -140,7 +140,7 @@ function loggedModelCard(d) {
         h('h3', {}, 'Parameters'), kv((lm.data?.params || []).map((p) => [p.key, p.value])));
 }
 
-function signatureTables(sig) {
+export function signatureTables(sig) {
     if (!sig) return h('p', { class: 'muted' }, 'The MLmodel file has no signature.');
     const table = (title, cols) => (cols ? [h('h3', {}, title), h('table', { class: 'grid signature', dataset: { part: title.toLowerCase() } },
         h('thead', {}, h('tr', {}, ['Name', 'Type', 'Shape', 'Required', 'Default'].map((t) => h('th', { scope: 'col' }, t)))),
@@ -148,14 +148,18 @@ function signatureTables(sig) {
     return h('div', {}, table('Inputs', sig.inputs), table('Outputs', sig.outputs), table('Params', sig.params));
 }
 
-function filesCard(d) {
-    const { mv } = d;
+/**
+ * The files card of a model's files d ({files, filesError, mlmodel,
+ * requirements}): the list (urlOf(path) downloads one), the signature, the
+ * MLmodel text and requirements.txt. Shared with the logged model page.
+ */
+export function filesCard(d, urlOf) {
     const card = h('section', { class: 'card files' }, h('h2', {}, 'Files'));
     if (d.filesError) { card.append(h('p', { class: 'muted' }, d.filesError)); return card; }
     card.append(h('table', { class: 'grid file-list' },
         h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Path'), h('th', { scope: 'col', class: 'num' }, 'Size'))),
         h('tbody', {}, d.files.map((f) => h('tr', {},
-            h('td', {}, h('a', { href: fileUrl(mv.name, mv.version, f.path), download: f.path.split('/').pop() }, f.path)),
+            h('td', {}, h('a', { href: urlOf(f.path), download: f.path.split('/').pop() }, f.path)),
             h('td', { class: 'num' }, fmtBytes(f.size)))))));
     const parsed = d.mlmodel !== null ? parseMLmodel(d.mlmodel) : null;
     card.append(h('h3', {}, 'Signature'), parsed ? signatureTables(parsed.signature) : h('p', { class: 'muted' }, 'No MLmodel file.'));
@@ -250,7 +254,7 @@ export async function render(root, { parts, params }, ctx) {
             h('p', { class: 'muted source' }, 'Source: ', h('code', {}, mv.source || '')),
             mv.description ? markdownBlock(mv.description, 'markdown description') : null,
             h('div', { class: 'run-grid lineage' }, runCard(d), loggedModelCard(d)),
-            filesCard(d),
+            filesCard(d, (p) => fileUrl(mv.name, mv.version, p)),
             h('section', { class: 'card' }, h('div', { class: 'section-head' }, h('h2', {}, 'Compare'), h('label', {}, `v${mv.version} against `, picker)), diffBox));
         if (other) {
             try {

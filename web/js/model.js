@@ -26,29 +26,51 @@ export function aliasMaps(model) {
     return { byAlias, byVersion };
 }
 
-/** Asks for an alias and moves it to version v (confirmation names the move). */
+/**
+ * Asks for an alias and either moves it to version v or deletes it (the
+ * confirmation names the change: where the alias goes, or which version
+ * loses it).
+ */
 export function moveAlias(model, v, after) {
     const { byAlias } = aliasMaps(model);
     const list = `aliases-${Math.random().toString(36).slice(2)}`;
-    const input = h('input', { type: 'text', list, required: true, 'aria-label': 'alias', placeholder: 'champion', value: [...byAlias.keys()][0] || '' });
+    const group = `alias-action-${Math.random().toString(36).slice(2)}`;
+    const own = [...byAlias].filter(([, x]) => x === v).map(([a]) => a);
+    const input = h('input', { type: 'text', list, required: true, 'aria-label': 'alias', placeholder: 'champion', value: own[0] || [...byAlias.keys()][0] || '' });
+    const moveRadio = h('input', { type: 'radio', name: group, value: 'move', checked: true });
+    const deleteRadio = h('input', { type: 'radio', name: group, value: 'delete', class: 'delete-alias' });
     const what = h('p', { class: 'change' });
+    const deleting = () => deleteRadio.checked && !deleteRadio.disabled;
     const explain = () => {
         const a = input.value.trim();
         const from = byAlias.get(a);
+        deleteRadio.disabled = !from;
+        const ok = what.closest('dialog')?.querySelector('button.primary');
+        if (ok) ok.textContent = deleting() ? 'Delete alias' : 'Move alias';
         what.textContent = !a ? 'Type an alias.'
-            : from === v ? `@${a} already points to version ${v}.`
-                : from ? `@${a} moves from version ${from} to version ${v} of ${model.name}.`
-                    : `New alias @${a} will point to version ${v} of ${model.name}.`;
+            : deleting() ? `@${a} is deleted: version ${from} of ${model.name} loses it; the version itself stays.`
+                : from === v ? `@${a} already points to version ${v}.`
+                    : from ? `@${a} moves from version ${from} to version ${v} of ${model.name}.`
+                        : `New alias @${a} will point to version ${v} of ${model.name}.`;
     };
     input.addEventListener('input', explain);
-    explain();
-    return confirmChange({
-        title: `Set an alias on version ${v}`,
-        body: [h('label', {}, 'Alias ', input), h('datalist', { id: list }, [...byAlias.keys()].map((a) => h('option', { value: a }))), what],
+    moveRadio.addEventListener('change', explain);
+    deleteRadio.addEventListener('change', explain);
+    const done = confirmChange({
+        title: `Set or delete an alias (version ${v})`,
+        body: [h('label', {}, 'Alias ', input), h('datalist', { id: list }, [...byAlias.keys()].map((a) => h('option', { value: a }))),
+            h('fieldset', { class: 'alias-action' }, h('legend', {}, 'Change'),
+                h('label', {}, moveRadio, ` Point it at version ${v}`), ' ',
+                h('label', {}, deleteRadio, ' Delete it')),
+            what],
         confirmText: 'Move alias',
-        action: () => mlflow.post('/registered-models/alias', { name: model.name, alias: input.value.trim(), version: String(v) }),
-        errorText: (e) => changeError(e, `move aliases of ${model.name}`),
-    }).then((done) => { if (done) after?.(); return done; });
+        action: () => (deleting()
+            ? mlflow.del('/registered-models/alias', { name: model.name, alias: input.value.trim() })
+            : mlflow.post('/registered-models/alias', { name: model.name, alias: input.value.trim(), version: String(v) })),
+        errorText: (e) => changeError(e, deleting() ? `delete aliases of ${model.name}` : `move aliases of ${model.name}`),
+    });
+    explain(); // the dialog is open now: the button's text follows the choice
+    return done.then((ok) => { if (ok) after?.(); return ok; });
 }
 
 /**

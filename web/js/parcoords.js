@@ -5,11 +5,83 @@
 // sorted order. Dragging along an axis brushes a range of it; runs outside
 // any brush are drawn gray, and onBrush() hands the brushes to the page,
 // which filters the table with them (brushFilter). A click on an axis
-// without a drag clears its brush.
+// without a drag clears its brush. Each axis is also a focusable button over
+// the canvas: arrow keys move a brush along it (keyStops, keyBrush), Shift
+// with an arrow widens it, Escape clears it.
 import { h, fmtNum } from './util.js';
 
 const TOP = 34, BOTTOM = 26, SIDE = 56; // px around the axes
 const HIT = 16; // px either side of an axis that start a brush there
+const KEY_COMMIT_MS = 350; // arrow keys redraw at once; the page filters after a pause
+const KEY_INTERVALS = 10; // keyboard stops of a numeric axis with many values
+const KEY_VALUES_MAX = 12; // up to this many distinct values, each is a stop
+
+// The axis the keyboard brushed last, focused again when the page draws the
+// plot anew after the brush is applied (the URL changed).
+let refocus = null; // {key, until}
+
+/**
+ * The keyboard stops of an axis: {n, brush(i0, i1) -> [lo, hi], of([lo, hi])
+ * -> [i0, i1] | null}. Categories and numeric axes of few distinct values
+ * stop at each value; other numeric axes at KEY_INTERVALS equal slices.
+ */
+export function keyStops(axis) {
+    if (!axis.numeric) {
+        const n = axis.cats.length;
+        return {
+            n,
+            brush: (i0, i1) => [i0, i1],
+            of: ([lo, hi]) => { const i0 = Math.max(0, Math.ceil(lo)), i1 = Math.min(n - 1, Math.floor(hi)); return i0 <= i1 ? [i0, i1] : null; },
+        };
+    }
+    const vals = [...new Set([...axis.values.values()].filter((v) => v !== undefined && v !== null && v !== '').map(Number))].sort((a, b) => a - b);
+    if (vals.length <= KEY_VALUES_MAX) {
+        return {
+            n: vals.length,
+            brush: (i0, i1) => [vals[i0], vals[i1]],
+            of: ([lo, hi]) => {
+                const i0 = vals.findIndex((v) => v >= lo);
+                const i1 = vals.findLastIndex((v) => v <= hi);
+                return i0 >= 0 && i1 >= i0 ? [i0, i1] : null;
+            },
+        };
+    }
+    const k = KEY_INTERVALS;
+    return {
+        n: k,
+        brush: (i0, i1) => [axis.valueAt(i0 / k), axis.valueAt((i1 + 1) / k)],
+        of: ([lo, hi]) => {
+            const clamp = (v) => Math.min(axis.max, Math.max(axis.min, v));
+            const t0 = axis.pos(clamp(lo)), t1 = axis.pos(clamp(hi));
+            const i0 = Math.min(k - 1, Math.floor(t0 * k + 1e-9)), i1 = Math.max(i0, Math.ceil(t1 * k - 1e-9) - 1);
+            return [i0, Math.min(k - 1, i1)];
+        },
+    };
+}
+
+/**
+ * The stop range [i0, i1] after a key on an axis of n stops, from cur (null:
+ * no brush): ArrowUp / ArrowDown move it one stop (with none, they start at
+ * the bottom / top stop), Shift widens it up / down, Escape clears it (null).
+ * Returns undefined for other keys.
+ */
+export function keyBrush(key, shift, cur, n) {
+    if (key === 'Escape') return null;
+    if (key !== 'ArrowUp' && key !== 'ArrowDown') return undefined;
+    if (n < 1) return cur;
+    const up = key === 'ArrowUp';
+    if (!cur) return up ? [0, 0] : [n - 1, n - 1];
+    const [i0, i1] = cur;
+    if (shift) return up ? [i0, Math.min(n - 1, i1 + 1)] : [Math.max(0, i0 - 1), i1];
+    const d = up ? Math.min(1, n - 1 - i1) : -Math.min(1, i0);
+    return [i0 + d, i1 + d];
+}
+
+function brushText(axis, b) {
+    if (!b) return 'no brush';
+    if (!axis.numeric) return b[0] === b[1] ? axis.cats[b[0]] : `${axis.cats[b[0]]} – ${axis.cats[b[1]]}`;
+    return b[0] === b[1] ? fmtNum(b[0]) : `${fmtNum(b[0])} – ${fmtNum(b[1])}`;
+}
 
 /**
  * An axis of values (Map run_id -> string or number): {key, label, numeric,
@@ -83,9 +155,12 @@ export function brushParam(key, [lo, hi]) {
 export function parcoords(el, { runs, axes, brushes, onBrush, height = 300 }) {
     const canvas = h('canvas', {
         class: 'parcoords-canvas', role: 'img', tabindex: '0',
-        'aria-label': `parallel coordinates of ${runs.length} runs over ${axes.map((a) => a.label).join(', ')}; drag along an axis to brush it`,
+        'aria-label': `parallel coordinates of ${runs.length} runs over ${axes.map((a) => a.label).join(', ')}; drag along an axis to brush it, or focus an axis and use the arrow keys`,
     });
-    el.replaceChildren(canvas);
+    const axisButtons = axes.map((a) => h('button', {
+        type: 'button', class: 'pc-axis', dataset: { axis: a.key }, 'aria-keyshortcuts': 'ArrowUp ArrowDown Shift+ArrowUp Shift+ArrowDown Escape',
+    }));
+    el.replaceChildren(canvas, ...axisButtons);
     const g = canvas.getContext('2d');
     let lit = null, drag = null, width = 0;
     const ids = runs.map((r) => r.id);
@@ -109,6 +184,19 @@ export function parcoords(el, { runs, axes, brushes, onBrush, height = 300 }) {
         });
         g.stroke();
     };
+
+    const labelAxes = () => axes.forEach((a, i) => {
+        const b = axisButtons[i];
+        b.setAttribute('aria-label', `axis ${a.label}: ${brushText(a, brushes.get(a.key))}. Arrow keys move a brush, Shift+arrows widen it, Escape clears it.`);
+        b.dataset.brush = brushes.has(a.key) ? brushes.get(a.key).join(':') : '';
+    });
+    const placeAxes = () => axes.forEach((a, i) => {
+        const s = axisButtons[i].style;
+        s.left = `${x(i) - HIT}px`;
+        s.top = `${TOP - 4}px`;
+        s.width = `${2 * HIT}px`;
+        s.height = `${height - TOP - BOTTOM + 8}px`;
+    });
 
     const draw = () => {
         const style = getComputedStyle(el);
@@ -158,6 +246,7 @@ export function parcoords(el, { runs, axes, brushes, onBrush, height = 300 }) {
                 g.strokeRect(ax - 8, y(t1), 16, Math.max(2, y(t0) - y(t1)));
             }
         });
+        placeAxes();
     };
 
     // a brush [lo, hi] in axis values -> [t0, t1] positions
@@ -206,13 +295,48 @@ export function parcoords(el, { runs, axes, brushes, onBrush, height = 300 }) {
         brushes = next;
         passing = new Set(brushFilter(axes, brushes, ids));
         draw();
+        labelAxes();
         onBrush?.(next);
     });
+    // the keyboard: each axis button moves its brush by stops; applied after a pause
+    let commit = null;
+    axes.forEach((a, i) => {
+        const stops = keyStops(a);
+        axisButtons[i].addEventListener('keydown', (ev) => {
+            const cur = brushes.has(a.key) ? stops.of(brushes.get(a.key)) : null;
+            const next = keyBrush(ev.key, ev.shiftKey, cur, stops.n);
+            if (next === undefined || (next === null && !cur)) return;
+            ev.preventDefault();
+            const map = new Map(brushes);
+            if (next) map.set(a.key, stops.brush(next[0], next[1])); else map.delete(a.key);
+            brushes = map;
+            passing = new Set(brushFilter(axes, brushes, ids));
+            draw();
+            labelAxes();
+            clearTimeout(commit);
+            commit = setTimeout(() => {
+                if (!canvas.isConnected) return; // the page moved on
+                refocus = { key: a.key, until: Date.now() + 5000 };
+                onBrush?.(brushes);
+            }, KEY_COMMIT_MS);
+        });
+    });
+    labelAxes();
     draw();
+    // the plot drawn again after a keyboard brush: the same axis has the focus back
+    if (refocus && refocus.until > Date.now()) {
+        const i = axes.findIndex((a) => a.key === refocus.key);
+        refocus = null;
+        const focusWhenShown = (tries) => {
+            if (axisButtons[i].isConnected) axisButtons[i].focus({ preventScroll: true });
+            else if (tries > 0) setTimeout(() => focusWhenShown(tries - 1), 50);
+        };
+        if (i >= 0) setTimeout(() => focusWhenShown(20), 0);
+    }
     const ro = new ResizeObserver(() => { if (Math.abs(el.clientWidth - width) > 2) draw(); });
     ro.observe(el);
     return {
         highlight(id) { if (id !== lit) { lit = id; draw(); } },
-        dispose() { ro.disconnect(); },
+        dispose() { ro.disconnect(); clearTimeout(commit); },
     };
 }

@@ -223,7 +223,7 @@ function parcoordsPanel(box, { runs, keys, params, brushes, link }) {
     const controls = h('div', { class: 'chart-controls' },
         h('label', {}, 'Metric ', h('select', { 'aria-label': 'parallel coordinates metric', onchange: (ev) => withParams({ pm: ev.target.value }, { replace: true }) },
             ...[...keys.metrics].sort().map((k) => h('option', { value: k, selected: k === metric }, k)))),
-        h('span', { class: 'muted' }, 'Drag along an axis to keep the runs in that range; click an axis to clear its brush.'));
+        h('span', { class: 'muted' }, 'Drag along an axis to keep the runs in that range; click an axis to clear its brush. By keyboard: Tab to an axis, arrow keys move a brush, Shift+arrows widen it, Escape clears it.'));
     const plot = h('div', { class: 'parcoords' });
     box.replaceChildren(controls, plot);
     if (axisKeys.length < 2) {

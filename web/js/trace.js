@@ -5,8 +5,13 @@
 // URL: #/trace/<trace_id>?span=<span id>&fold=<span id>,<span id>
 // The trace links to its source run (metadata mlflow.sourceRun); the run
 // page links back to the run's traces.
+// While the trace is IN_PROGRESS the page follows it: the trace writes of its
+// experiment (live.js watchTraces) reload it, debounced, and a changed trace
+// is drawn again (selection and folds kept, from the URL); once it is OK or
+// ERROR the page stops watching.
 import { mlflow, mlflow3 } from './api.js';
-import { h, href, withParams, fmtTime, relTime, fmtDuration, errorBox } from './util.js';
+import { h, href, withParams, parseHash, fmtTime, relTime, fmtDuration, errorBox, debounce } from './util.js';
+import { watchTraces } from './live.js';
 import {
     normalizeSpans, buildTree, rollups, traceTokens, durationMs, traceName, traceExperiment, decodeAttr, spanTokens,
 } from './trace-spans.js';
@@ -108,6 +113,7 @@ export async function render(root, { parts, params, early }, ctx) {
 
     let selected = params.get('span') || '';
     assessmentsCard(assessBox, info, { spanId: () => selected });
+    if (info.state === 'IN_PROGRESS') follow(root, id, trace, { parts }, ctx);
     if (!spans.length) {
         treeBox.replaceChildren(h('p', { class: 'empty' }, 'No spans are stored for this trace.'));
         detail.hidden = true;
@@ -128,6 +134,38 @@ export async function render(root, { parts, params, early }, ctx) {
     const pick = (sid) => view.select(sid);
     showSpan(detail, tree.byId.get(selected), tree, pick);
     root.dataset.ready = '1';
+}
+
+const FOLLOW_DEBOUNCE_MS = 300;
+
+/** What a reload compares: a trace that differs in these is drawn again. */
+function fingerprint(t) {
+    const i = t.trace_info;
+    return JSON.stringify([i.state, i.execution_duration, i.response_preview, (t.spans || []).length, Object.keys(i.tags || {}).length, (i.assessments || []).length]);
+}
+
+/**
+ * Follows an IN_PROGRESS trace: each trace write of its experiment reloads
+ * it (debounced); a changed trace renders the page again in the same view
+ * (which follows on while it is still IN_PROGRESS). A reload waits while the
+ * user types in the page (the feedback form). Stops with the view.
+ */
+function follow(root, id, trace, { parts }, ctx) {
+    const exp = traceExperiment(trace.trace_info);
+    const seen = fingerprint(trace);
+    let stop = () => {};
+    const reload = debounce(async () => {
+        if (!ctx.alive()) return;
+        if (root.contains(document.activeElement) && /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName)) { reload(); return; }
+        let next;
+        try { next = await load(id); } catch { return; } // a failed reload keeps what is shown; the next event retries
+        if (!ctx.alive() || fingerprint(next) === seen) return;
+        stop();
+        render(root, { parts, params: parseHash().params, early: { trace: Promise.resolve({ trace: next }) } }, ctx);
+    }, FOLLOW_DEBOUNCE_MS);
+    stop = watchTraces(exp, reload, { openResync: true }); // a write before the stream opened is read then
+    ctx.onCleanup(() => stop());
+    root.querySelector('.page-head')?.append(h('span', { class: 'live', title: 'this trace is in progress: its spans update without a reload' }, 'live'));
 }
 
 function figure(label, value, cls, title = '') {

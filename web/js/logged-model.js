@@ -1,0 +1,195 @@
+// One logged model (MLflow 3): name, id, status, type, source run,
+// experiment, times; its params, tags and metrics (with dataset and step);
+// its files (the MLmodel rendered as on the version page: signature tables,
+// the text, requirements.txt); and the registered versions made from it.
+// URL: #/logged-model/<model_id>
+import { mlflow, num } from './api.js';
+import { h, href, fmtTime, relTime, fmtNum, errorBox } from './util.js';
+import { quote, aliasBadge, stageBadge, fill } from './registry.js';
+import { registeredFrom, STATUS } from './logged-models.js';
+import { filesCard } from './model-version.js';
+
+const FILES_MAX = 500; // files listed per model
+const TEXT_MAX = 256 * 1024; // bytes of MLmodel / requirements shown
+const VERSIONS_MAX = 50; // registered versions listed (each may cost a read)
+
+function base(id) {
+    return `/api/2.0/mlflow/logged-models/${encodeURIComponent(id)}/artifacts`;
+}
+
+/** The URL that downloads one of the model's files. */
+export function modelFileUrl(id, path) {
+    return `${base(id)}/files?${new URLSearchParams({ artifact_file_path: path })}`;
+}
+
+/** Every file of the model (breadth first, up to FILES_MAX): [{path, size}]. */
+async function listFiles(id) {
+    const out = [];
+    const queue = [''];
+    while (queue.length && out.length < FILES_MAX) {
+        const dir = queue.shift();
+        const q = dir ? `?${new URLSearchParams({ artifact_directory_path: dir })}` : '';
+        const res = await fetch(`${base(id)}/directories${q}`, { headers: { accept: 'application/json' } });
+        if (!res.ok) { if (!dir) throw new Error(`listing the model's files: HTTP ${res.status}`); continue; }
+        const json = await res.json();
+        for (const f of json.files || []) {
+            const leaf = f.path.split('/').pop();
+            const rel = dir ? `${dir}/${leaf}` : leaf;
+            if (f.is_dir) queue.push(rel); else out.push({ path: rel, size: f.file_size ?? 0 });
+        }
+    }
+    return out.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** The first TEXT_MAX bytes of one of the model's files as text, or null when missing. */
+async function fileText(id, path) {
+    const res = await fetch(modelFileUrl(id, path), { headers: { range: `bytes=0-${TEXT_MAX - 1}` } });
+    if (res.status === 404) return null;
+    if (!res.ok && res.status !== 206) throw new Error(`${path}: HTTP ${res.status}`);
+    return (await res.text()).slice(0, TEXT_MAX);
+}
+
+/** The files card's data: {files, filesError, mlmodel, requirements}. */
+async function filesData(id) {
+    const d = { files: null, filesError: null, mlmodel: null, requirements: null };
+    try {
+        d.files = await listFiles(id);
+        const has = (p) => d.files.some((f) => f.path === p);
+        [d.mlmodel, d.requirements] = await Promise.all([
+            has('MLmodel') ? fileText(id, 'MLmodel') : null,
+            has('requirements.txt') ? fileText(id, 'requirements.txt') : null,
+        ]);
+    } catch (e) { d.filesError = e.message; }
+    if (d.files && !d.files.length && !d.filesError) d.filesError = 'No files were uploaded for this model.';
+    return d;
+}
+
+/**
+ * The registered versions made from the model: those its mlflow.modelVersions
+ * tag names, and the versions of its source run whose source or model_id is
+ * this model; up to VERSIONS_MAX, each with its stage and its aliases (from
+ * the registered model). [{name, version, mv (null when not readable), aliases}].
+ */
+async function versionsOf(model) {
+    const id = model.info.model_id;
+    const out = new Map();
+    for (const x of registeredFrom(model)) out.set(`${x.name}/${x.version}`, { name: x.name, version: String(x.version), mv: null });
+    const run = model.info.source_run_id;
+    if (run) {
+        const found = await mlflow.get('/model-versions/search', { filter: `run_id = ${quote(run)}`, order_by: ['name ASC', 'version_number DESC'], max_results: 1000 })
+            .then((r) => r.model_versions || [], () => []);
+        for (const mv of found) {
+            if (mv.model_id !== id && mv.source !== `models:/${id}`) continue;
+            out.set(`${mv.name}/${mv.version}`, { name: mv.name, version: String(mv.version), mv });
+        }
+    }
+    const list = [...out.values()].sort((a, b) => a.name.localeCompare(b.name) || Number(b.version) - Number(a.version)).slice(0, VERSIONS_MAX);
+    // the stage of versions known from the tag alone, and every version's aliases (search results carry none)
+    const names = [...new Set(list.map((v) => v.name))];
+    const [models] = await Promise.all([
+        Promise.all(names.map((name) => mlflow.get('/registered-models/get', { name }).then((r) => r.registered_model, () => null))),
+        Promise.all(list.filter((v) => !v.mv).map(async (v) => {
+            v.mv = await mlflow.get('/model-versions/get', { name: v.name, version: v.version }).then((r) => r.model_version, () => null);
+        })),
+    ]);
+    const aliases = new Map();
+    for (const m of models.filter(Boolean)) for (const a of m.aliases || []) aliases.set(`${m.name}/${a.version}`, [...(aliases.get(`${m.name}/${a.version}`) || []), a.alias]);
+    for (const v of list) v.aliases = (aliases.get(`${v.name}/${v.version}`) || []).sort();
+    return list;
+}
+
+function kv(rows, cls = '') {
+    if (!rows.length) return h('p', { class: 'muted' }, 'None.');
+    return h('table', { class: `kv ${cls}` }, h('tbody', {}, rows.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, v)))));
+}
+
+function metricsTable(metrics) {
+    if (!metrics.length) return h('p', { class: 'muted' }, 'None.');
+    const rows = metrics.slice().sort((a, b) => a.key.localeCompare(b.key) || (a.dataset_name || '').localeCompare(b.dataset_name || '') || a.step - b.step);
+    return h('div', { class: 'table-wrap' }, h('table', { class: 'grid lm-metrics' },
+        h('thead', {}, h('tr', {}, ['Metric', 'Value', 'Step', 'Dataset', 'Logged'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, rows.map((m) => h('tr', { dataset: { metric: m.key } },
+            h('td', {}, m.key),
+            h('td', { class: 'num' }, fmtNum(num(m.value))),
+            h('td', { class: 'num' }, String(m.step ?? 0)),
+            h('td', { class: 'dataset' }, m.dataset_name ? [m.dataset_name, m.dataset_digest ? h('span', { class: 'muted' }, ` (${m.dataset_digest})`) : null] : h('span', { class: 'muted' }, '—')),
+            h('td', { title: fmtTime(m.timestamp) }, relTime(m.timestamp)))))));
+}
+
+/** A refused or failed read in words a user can act on. */
+function refusal(e, id) {
+    if (e?.status === 404 || e?.code === 'RESOURCE_DOES_NOT_EXIST') {
+        return h('div', { class: 'error', role: 'alert' }, `There is no logged model ${id} (it may have been deleted). (${e.message})`);
+    }
+    if (e?.status === 403 || e?.code === 'PERMISSION_DENIED') {
+        return h('div', { class: 'error', role: 'alert' }, `You do not have permission to read this logged model. Ask an owner of its experiment for READ on it. (${e.message})`);
+    }
+    return errorBox(e, 'Could not load the logged model');
+}
+
+/** early.model: the logged-models/<id> read app.js started with the page, if any. */
+export async function render(root, { parts, early }, ctx) {
+    const id = parts[1] || '';
+    // data-ready on #view: the files and versions are drawn (tests wait for it)
+    delete root.dataset.ready;
+    ctx.onCleanup(() => delete root.dataset.ready);
+    let model;
+    try {
+        model = (await (early?.model ?? mlflow.get(`/logged-models/${encodeURIComponent(id)}`))).model;
+    } catch (e) {
+        if (!ctx.alive()) return;
+        ctx.crumbs([{ text: 'Experiments', href: '#/experiments' }, { text: id }]);
+        document.title = 'Logged model · exptrack';
+        root.replaceChildren(refusal(e, id));
+        return;
+    }
+    if (!ctx.alive()) return;
+    const info = model.info;
+    const exp = info.experiment_id;
+    const name = info.name || info.model_id;
+    const crumbs = (expName) => ctx.crumbs([{ text: 'Experiments', href: '#/experiments' }, { text: expName, href: href('/runs', { exp }) },
+        { text: 'Models', href: href('/logged-models', { exp }) }, { text: name }]);
+    crumbs(`#${exp}`);
+    const expLink = h('a', { href: href('/logged-models', { exp }), class: 'exp-name' }, exp);
+    mlflow.get('/experiments/get', { experiment_id: exp }).then((r) => {
+        if (!ctx.alive()) return;
+        crumbs(r.experiment.name);
+        expLink.textContent = r.experiment.name;
+    }, () => {});
+    document.title = `${name} · logged model · exptrack`;
+
+    const status = STATUS[info.status] || info.status || '';
+    const params = (model.data?.params || []).slice().sort((a, b) => a.key.localeCompare(b.key));
+    const tags = (info.tags || []).slice().sort((a, b) => a.key.localeCompare(b.key));
+    const filesBox = h('div', { class: 'lm-files' }, h('section', { class: 'card files' }, h('h2', {}, 'Files'), h('p', { class: 'loading' }, 'Loading…')));
+    const versionsBox = h('section', { class: 'card lm-versions' }, h('h2', {}, 'Registered versions'), h('p', { class: 'loading' }, 'Loading…'));
+    fill(root,
+        h('div', { class: 'page-head' }, h('h1', {}, name), h('span', { class: `badge lm-status lm-status-${status.toLowerCase()}` }, status)),
+        h('div', { class: 'run-grid lm-page' },
+            h('section', { class: 'card lm-overview' }, h('h2', {}, 'Overview'), kv([
+                ['Model ID', h('code', {}, info.model_id)],
+                ['Name', info.name || ''],
+                ['Status', status],
+                ['Type', info.model_type || h('span', { class: 'muted' }, '—')],
+                ['Source run', info.source_run_id ? h('a', { class: 'source-run', href: href(`/run/${info.source_run_id}`) }, info.source_run_id) : h('span', { class: 'muted' }, 'none')],
+                ['Experiment', expLink],
+                ['Created', h('span', {}, fmtTime(info.creation_timestamp_ms), ' ', h('span', { class: 'muted' }, `(${relTime(info.creation_timestamp_ms)})`))],
+                ['Updated', info.last_updated_timestamp_ms ? fmtTime(info.last_updated_timestamp_ms) : h('span', { class: 'muted' }, '—')],
+                ['Artifact location', h('code', {}, info.artifact_uri || '')],
+            ], 'overview')),
+            versionsBox,
+            h('section', { class: 'card lm-params' }, h('h2', {}, `Parameters (${params.length})`), kv(params.map((p) => [p.key, p.value]), 'params')),
+            h('section', { class: 'card lm-tags' }, h('h2', {}, `Tags (${tags.length})`), kv(tags.map((t) => [t.key, t.value]), 'tags'))),
+        h('section', { class: 'card lm-metrics-card' }, h('h2', {}, `Metrics (${(model.data?.metrics || []).length})`), metricsTable(model.data?.metrics || [])),
+        filesBox);
+    const [files, versions] = await Promise.all([filesData(info.model_id), versionsOf(model)]);
+    if (!ctx.alive()) return;
+    filesBox.replaceChildren(filesCard(files, (p) => modelFileUrl(info.model_id, p)));
+    fill(versionsBox, h('h2', {}, `Registered versions (${versions.length})`),
+        versions.length ? h('ul', { class: 'run-versions' }, versions.map((v) => h('li', { dataset: { version: `${v.name}/${v.version}` } },
+            h('a', { href: href(`/model/${encodeURIComponent(v.name)}/${v.version}`) }, `${v.name} v${v.version}`),
+            v.mv ? [' ', stageBadge(v.mv.current_stage)] : h('span', { class: 'muted' }, ' (not readable)'),
+            v.aliases.map((a) => [' ', aliasBadge(a)]))))
+            : h('p', { class: 'muted' }, 'None: this model has not been registered.'));
+    root.dataset.ready = '1';
+}
