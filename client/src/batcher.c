@@ -1,13 +1,23 @@
 /* The batching thread: pops points from the buffer, groups them per run into
  * log-batch requests (<= 1000 metrics, the contract's limit), each with its
- * own Idempotency-Key, and sends them in order, retrying network errors, 429
- * and 5xx with backoff. A pop waits for a full request's worth of points per
- * run that the previous pop held (at most ET_POP_MAX points, at most
- * flush_interval_ms): a process logging to many runs at once then sends a
- * few large requests per run and second instead of many small ones. A batch failing past
- * spool_after_ms, or when a producer asks for room under ET_FULL_SPOOL, or at shutdown past the
- * deadline, goes to the disk spool; while the spool holds anything, new
- * batches go there too, so replay keeps the logging order. */
+ * own Idempotency-Key, and keeps up to opt.senders of them in flight at once
+ * on one curl multi handle, retrying network errors, 429 and 5xx with
+ * backoff under the same key. A run's requests go one at a time in logging
+ * order (the next starts once the one before is acknowledged, spooled or
+ * dropped), so a run's points reach the server in order while the requests
+ * of many runs share the connections.
+ *
+ * A pop waits for a full request's worth of points per run that the
+ * previous pop held (at most ET_POP_MAX points, at most flush_interval_ms):
+ * a process logging to many runs at once then sends a few large requests
+ * per run and second instead of many small ones. The next pop comes once
+ * fewer than opt.senders requests wait to be sent, so points that cannot be
+ * sent stay in the buffer, where the full policy applies.
+ *
+ * A batch failing past spool_after_ms, or when a producer asks for room
+ * under ET_FULL_SPOOL, or at shutdown past the deadline, goes to the disk
+ * spool; while the spool holds anything, new batches go there too, so
+ * replay keeps each run's logging order. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +28,9 @@
 
 /* Most points one pop takes: 32 runs' full requests. */
 #define ET_POP_MAX (32 * ET_BATCH_MAX)
+/* How long the thread waits on its transfers before it looks at the buffer
+ * again while requests are queued or in flight. */
+#define POLL_MS 5
 
 /* A popped point's run and position, sorted to group points per run. */
 struct run_slot {
@@ -25,14 +38,48 @@ struct run_slot {
     size_t index;
 };
 
+/* One log-batch request, from its pop until it is handled. */
+struct req {
+    struct req *next_of_run; /* the run's next request: starts after this one */
+    int after_prev;          /* an earlier request of the same run is unhandled */
+    int handled;             /* delivered, spooled or dropped */
+    uint32_t run_sid;
+    uint64_t ticket; /* the pop it came from */
+    size_t np;
+    char key[33];
+    struct et_dbuf body;
+    int attempt;
+    int64_t started;    /* first attempt (mono ms), 0 before */
+    int64_t not_before; /* the next attempt waits until then (mono ms) */
+    CURL *h;            /* while in flight */
+    struct curl_slist *hdrs;
+    struct et_dbuf reply;
+};
+
+/* A pop's requests not yet handled; the pop is done when none are left. */
+struct pop_left {
+    uint64_t ticket;
+    size_t left;
+};
+
 struct batcher {
     et_client *c;
-    CURL *h;
+    CURLM *multi;
+    CURL *h; /* replay's handle */
+    CURL **idle;
+    int nidle;
     struct et_dbuf url;
     struct http_reply rep;
     struct et_point_out *pts, *group;
     struct run_slot *slots;
     size_t runs_last_pop; /* distinct runs in the previous pop */
+    struct req **q;       /* unhandled requests, oldest first */
+    size_t nq, capq;
+    struct req **last; /* per run intern id: its newest unhandled request */
+    size_t nlast;
+    struct pop_left pops[ET_MAX_POPS];
+    int npops;
+    int inflight;
     int64_t next_replay;
     int replay_attempt;
 };
@@ -93,48 +140,6 @@ static void pause_ms(et_client *c, int64_t ms)
     }
 }
 
-/* Delivers one encoded batch: sent, spooled, or (refused by the server) dropped. */
-static void deliver(struct batcher *bt, const struct et_dbuf *body, size_t np, uint64_t ticket)
-{
-    et_client *c = bt->c;
-    char key[33];
-    int64_t started = et__util_mono_ms();
-
-    et__util_random_hex32(key);
-    for (int attempt = 1;; attempt++) {
-        int spool_now = et__client_spool_busy(c) || past_close_deadline(c) ||
-                        et__util_mono_ms() - started >= c->opt.spool_after_ms ||
-                        et__buffer_take_spool_request(c->buf);
-        if (spool_now) {
-            /* Spool in logging order: wait until every earlier batch (other
-             * senders') is delivered or spooled. The oldest never waits. */
-            while (et__buffer_wait_done(c->buf, ticket, 1000) != ET_OK)
-                ;
-            if (to_spool(c, body->data, body->len, key, np) == ET_OK)
-                return;
-            if (past_close_deadline(c)) {
-                atomic_fetch_add(&c->st_dropped, np);
-                return;
-            }
-        } else {
-            int rc = et__http_request(bt->h, bt->url.data, "POST", body->data, body->len, key,
-                                      c->opt.request_timeout_ms, &bt->rep);
-            if (rc == ET_OK && bt->rep.status == 200) {
-                atomic_fetch_add(&c->st_delivered, np);
-                atomic_fetch_add(&c->st_requests, 1);
-                return;
-            }
-            if (rc == ET_OK && !et__http_retryable(bt->rep.status)) {
-                (void)et__http_error_code(&bt->rep);
-                atomic_fetch_add(&c->st_dropped, np);
-                return;
-            }
-            atomic_fetch_add(&c->st_retries, 1);
-        }
-        pause_ms(c, et__http_backoff_ms(attempt));
-    }
-}
-
 static int cmp_run_slot(const void *a, const void *b)
 {
     const struct run_slot *x = a, *y = b;
@@ -143,32 +148,255 @@ static int cmp_run_slot(const void *a, const void *b)
     return x->index < y->index ? -1 : x->index > y->index;
 }
 
-/* Splits popped points per run (keeping order within a run) into requests
- * of at most ET_BATCH_MAX points and delivers them. Runs are interned, so
- * their pointers identify them. */
-static int ship(struct batcher *bt, size_t n, uint64_t ticket)
+/* Grows bt->last to cover run intern id sid. */
+static int cover_run(struct batcher *bt, uint32_t sid)
 {
-    struct et_dbuf body;
+    if (sid < bt->nlast)
+        return ET_OK;
+    size_t n = bt->nlast ? bt->nlast : 64;
+    while (n <= sid)
+        n *= 2;
+    struct req **last = realloc(bt->last, n * sizeof *last);
+    if (last == NULL)
+        return ET_ENOMEM;
+    memset(last + bt->nlast, 0, (n - bt->nlast) * sizeof *last);
+    bt->last = last;
+    bt->nlast = n;
+    return ET_OK;
+}
+
+static void req_free(struct req *r)
+{
+    if (r == NULL)
+        return;
+    et__dbuf_cleanup(&r->body);
+    et__dbuf_cleanup(&r->reply);
+    free(r);
+}
+
+/* Queues one request of ng points of one run (bt->group) behind the run's
+ * earlier ones. */
+static int enqueue(struct batcher *bt, const char *run, uint32_t sid, size_t ng, uint64_t ticket)
+{
+    struct req *r = calloc(1, sizeof *r);
+    if (r == NULL || cover_run(bt, sid) != ET_OK)
+        goto fail;
+    et__dbuf_init(&r->body);
+    et__dbuf_init(&r->reply);
+    if (et__batch_encode(&r->body, run, bt->group, ng) != ET_OK)
+        goto fail;
+    if (bt->nq == bt->capq) {
+        size_t cap = bt->capq ? bt->capq * 2 : 256;
+        struct req **q = realloc(bt->q, cap * sizeof *q);
+        if (q == NULL)
+            goto fail;
+        bt->q = q;
+        bt->capq = cap;
+    }
+    et__util_random_hex32(r->key);
+    r->run_sid = sid;
+    r->ticket = ticket;
+    r->np = ng;
+    if (bt->last[sid] != NULL) {
+        bt->last[sid]->next_of_run = r;
+        r->after_prev = 1;
+    }
+    bt->last[sid] = r;
+    bt->q[bt->nq++] = r;
+    for (int i = 0; i < bt->npops; i++)
+        if (bt->pops[i].ticket == ticket)
+            bt->pops[i].left++;
+    return ET_OK;
+fail:
+    req_free(r);
+    return ET_ENOMEM;
+}
+
+/* Marks r handled: the run's next request may start, and a pop whose
+ * requests are all handled is done. r stays queued until compact(). */
+static void handled(struct batcher *bt, struct req *r)
+{
+    r->handled = 1;
+    if (r->next_of_run != NULL)
+        r->next_of_run->after_prev = 0;
+    else if (bt->last[r->run_sid] == r)
+        bt->last[r->run_sid] = NULL;
+    for (int i = 0; i < bt->npops; i++) {
+        if (bt->pops[i].ticket == r->ticket && --bt->pops[i].left == 0) {
+            et__buffer_done(bt->c->buf, r->ticket);
+            bt->pops[i] = bt->pops[--bt->npops];
+            break;
+        }
+    }
+}
+
+/* Splits popped points per run (keeping order within a run) into requests
+ * of at most ET_BATCH_MAX points and queues them. Runs are interned, so
+ * their pointers identify them. */
+static void split(struct batcher *bt, size_t n, uint64_t ticket)
+{
     size_t runs = 0;
 
+    bt->pops[bt->npops++] = (struct pop_left){ticket, 0};
     for (size_t i = 0; i < n; i++)
         bt->slots[i] = (struct run_slot){bt->pts[i].run, i};
     qsort(bt->slots, n, sizeof *bt->slots, cmp_run_slot);
-    et__dbuf_init(&body);
     for (size_t i = 0; i < n;) {
         const char *run = bt->slots[i].run;
+        uint32_t sid = bt->pts[bt->slots[i].index].run_sid;
         size_t ng = 0;
         while (i < n && bt->slots[i].run == run && ng < ET_BATCH_MAX)
             bt->group[ng++] = bt->pts[bt->slots[i++].index];
         if (i == n || bt->slots[i].run != run)
             runs++;
-        while (et__batch_encode(&body, run, bt->group, ng) != ET_OK)
+        while (enqueue(bt, run, sid, ng, ticket) != ET_OK)
             et__buffer_nap(bt->c->buf, 100); /* out of memory: wait, never drop */
-        deliver(bt, &body, ng, ticket);
     }
-    et__dbuf_cleanup(&body);
     bt->runs_last_pop = runs;
+    /* a pop with no request left (cannot happen with n > 0) is done at once */
+    if (bt->pops[bt->npops - 1].left == 0) {
+        et__buffer_done(bt->c->buf, ticket);
+        bt->npops--;
+    }
+}
+
+/* Moves r to the spool when it must go there now: the spool already holds
+ * something (*spool_busy), the shutdown deadline passed, r has failed for
+ * spool_after_ms, or a producer waits for room under ET_FULL_SPOOL. Returns
+ * 1 when r was dealt with (spooled, dropped, or to be retried later). */
+static int maybe_spool(struct batcher *bt, struct req *r, int64_t now, int *spool_busy)
+{
+    et_client *c = bt->c;
+
+    if (!*spool_busy && !past_close_deadline(c) &&
+        !(r->started > 0 && now - r->started >= c->opt.spool_after_ms) &&
+        !et__buffer_take_spool_request(c->buf))
+        return 0;
+    if (to_spool(c, r->body.data, r->body.len, r->key, r->np) == ET_OK) {
+        *spool_busy = 1;
+        handled(bt, r);
+    } else if (past_close_deadline(c)) {
+        atomic_fetch_add(&c->st_dropped, r->np);
+        handled(bt, r);
+    } else {
+        r->not_before = now + et__http_backoff_ms(++r->attempt);
+    }
+    return 1;
+}
+
+/* Starts r's transfer on the multi handle. */
+static int start(struct batcher *bt, struct req *r, int64_t now)
+{
+    et_client *c = bt->c;
+    CURL *h = bt->nidle > 0 ? bt->idle[--bt->nidle] : curl_easy_init();
+
+    if (h == NULL)
+        return ET_ENOMEM;
+    if (et__http_setup(h, bt->url.data, "POST", r->body.data, r->body.len, r->key,
+                       c->opt.request_timeout_ms, &r->reply, &r->hdrs) != ET_OK)
+        goto fail;
+    curl_easy_setopt(h, CURLOPT_PRIVATE, (void *)r);
+    if (curl_multi_add_handle(bt->multi, h) != CURLM_OK) {
+        curl_slist_free_all(r->hdrs);
+        r->hdrs = NULL;
+        goto fail;
+    }
+    r->h = h;
+    if (r->started == 0)
+        r->started = now;
+    bt->inflight++;
     return ET_OK;
+fail:
+    bt->idle[bt->nidle++] = h;
+    return ET_ENOMEM;
+}
+
+/* Starts (or spools) every queued request that may go now, oldest first:
+ * not in flight, not behind an unhandled request of its run, past its
+ * backoff, within opt.senders in flight. */
+static void schedule(struct batcher *bt)
+{
+    et_client *c = bt->c;
+    int64_t now = et__util_mono_ms();
+    int spool_busy = et__client_spool_busy(c);
+
+    for (size_t i = 0; i < bt->nq; i++) {
+        struct req *r = bt->q[i];
+        if (r->handled || r->h != NULL || r->after_prev)
+            continue;
+        if (maybe_spool(bt, r, now, &spool_busy))
+            continue;
+        if (now < r->not_before || bt->inflight >= c->opt.senders)
+            continue;
+        if (start(bt, r, now) != ET_OK)
+            r->not_before = now + 100; /* out of memory: try again soon */
+    }
+}
+
+/* Takes the answers of finished transfers: delivered, refused for good
+ * (dropped, as the server will never take it), or retried after backoff. */
+static void reap(struct batcher *bt)
+{
+    et_client *c = bt->c;
+    CURLMsg *msg;
+    int left;
+
+    while ((msg = curl_multi_info_read(bt->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        CURL *h = msg->easy_handle;
+        CURLcode cc = msg->data.result;
+        char *priv = NULL;
+        struct http_reply rep = {0};
+        curl_easy_getinfo(h, CURLINFO_PRIVATE, &priv);
+        struct req *r = (struct req *)(void *)priv;
+        curl_multi_remove_handle(bt->multi, h);
+        int rc = et__http_outcome(h, cc, "POST", bt->url.data, &rep.status);
+        curl_slist_free_all(r->hdrs);
+        r->hdrs = NULL;
+        r->h = NULL;
+        bt->idle[bt->nidle++] = h;
+        bt->inflight--;
+        if (rc == ET_OK && rep.status == 200) {
+            atomic_fetch_add(&c->st_delivered, r->np);
+            atomic_fetch_add(&c->st_requests, 1);
+            handled(bt, r);
+        } else if (rc == ET_OK && !et__http_retryable(rep.status)) {
+            rep.body = r->reply;
+            (void)et__http_error_code(&rep);
+            atomic_fetch_add(&c->st_dropped, r->np);
+            handled(bt, r);
+        } else {
+            atomic_fetch_add(&c->st_retries, 1);
+            r->not_before = et__util_mono_ms() + et__http_backoff_ms(++r->attempt);
+        }
+    }
+}
+
+/* Frees handled requests, keeping the order of the rest. */
+static void compact(struct batcher *bt)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < bt->nq; i++) {
+        if (bt->q[i]->handled)
+            req_free(bt->q[i]);
+        else
+            bt->q[k++] = bt->q[i];
+    }
+    bt->nq = k;
+}
+
+/* Drives the transfers for up to POLL_MS. */
+static void run_transfers(struct batcher *bt)
+{
+    int running;
+
+    curl_multi_perform(bt->multi, &running);
+    reap(bt);
+    curl_multi_poll(bt->multi, NULL, 0, POLL_MS, NULL);
+    curl_multi_perform(bt->multi, &running);
+    reap(bt);
+    compact(bt);
 }
 
 /* Sends the oldest spooled record once. ET_OK when acknowledged (or refused
@@ -234,10 +462,13 @@ static int batcher_init(struct batcher *bt, et_client *c)
     et__dbuf_init(&bt->url);
     et__dbuf_init(&bt->rep.body);
     bt->h = curl_easy_init();
+    bt->multi = curl_multi_init();
+    bt->idle = calloc((size_t)c->opt.senders, sizeof *bt->idle);
     bt->pts = malloc(ET_POP_MAX * sizeof *bt->pts);
     bt->group = malloc(ET_BATCH_MAX * sizeof *bt->group);
     bt->slots = malloc(ET_POP_MAX * sizeof *bt->slots);
-    if (bt->h == NULL || bt->pts == NULL || bt->group == NULL || bt->slots == NULL ||
+    if (bt->h == NULL || bt->multi == NULL || bt->idle == NULL || bt->pts == NULL ||
+        bt->group == NULL || bt->slots == NULL ||
         et__dbuf_addf(&bt->url, "%s%s", c->url, LOG_BATCH_PATH) != ET_OK)
         return ET_ENOMEM;
     return ET_OK;
@@ -245,12 +476,34 @@ static int batcher_init(struct batcher *bt, et_client *c)
 
 static void batcher_cleanup(struct batcher *bt)
 {
+    for (size_t i = 0; i < bt->nq; i++) {
+        if (bt->q[i]->h != NULL) {
+            curl_multi_remove_handle(bt->multi, bt->q[i]->h);
+            curl_easy_cleanup(bt->q[i]->h);
+            curl_slist_free_all(bt->q[i]->hdrs);
+        }
+        req_free(bt->q[i]);
+    }
+    for (int i = 0; i < bt->nidle; i++)
+        curl_easy_cleanup(bt->idle[i]);
+    if (bt->multi != NULL)
+        curl_multi_cleanup(bt->multi);
     curl_easy_cleanup(bt->h);
+    free(bt->idle);
+    free(bt->q);
+    free(bt->last);
     free(bt->pts);
     free(bt->group);
     free(bt->slots);
     et__dbuf_cleanup(&bt->url);
     et__dbuf_cleanup(&bt->rep.body);
+}
+
+/* Points one pop waits for: a full request per run the previous pop held. */
+static size_t pop_want(const struct batcher *bt)
+{
+    size_t want = bt->runs_last_pop > 1 ? bt->runs_last_pop * ET_BATCH_MAX : ET_BATCH_MAX;
+    return want > ET_POP_MAX ? ET_POP_MAX : want;
 }
 
 void *et__batcher_main(void *arg)
@@ -259,37 +512,41 @@ void *et__batcher_main(void *arg)
     et_client *c = arg;
     int64_t last_ship = et__util_mono_ms();
     uint64_t ticket = 0;
-    /* Sender 0 also replays the spool: one reader keeps replay in order. */
-    int replayer = atomic_fetch_add(&c->next_sender, 1) == 0;
 
     while (batcher_init(&bt, c) != ET_OK) {
         batcher_cleanup(&bt);
         et__buffer_nap(c->buf, 100);
     }
     for (;;) {
-        if (replayer && et__client_spool_busy(c))
+        if (et__client_spool_busy(c))
             replay_some(&bt);
         int64_t now = et__util_mono_ms();
         int64_t timeout = c->opt.flush_interval_ms - (now - last_ship);
-        if (replayer && et__client_spool_busy(c) && bt.next_replay - now < timeout)
-            timeout = bt.next_replay - now;
-        if (timeout < 0)
-            timeout = 0;
-        size_t want = bt.runs_last_pop > 1 ? bt.runs_last_pop * ET_BATCH_MAX : ET_BATCH_MAX;
-        if (want > ET_POP_MAX)
-            want = ET_POP_MAX;
-        size_t n = et__buffer_pop(c->buf, bt.pts, ET_POP_MAX, want, (int)timeout, &ticket);
-        if (n > 0 || et__util_mono_ms() - last_ship >= c->opt.flush_interval_ms)
-            last_ship = et__util_mono_ms();
-        if (n > 0) {
-            ship(&bt, n, ticket);
-            et__buffer_done(c->buf, ticket);
-        } else if (atomic_load(&c->closing) && et__buffer_count(c->buf) == 0) {
-            break;
+        size_t n = 0;
+        if (bt.nq == 0) {
+            /* Nothing queued: wait in the buffer for a pop's worth. */
+            if (et__client_spool_busy(c) && bt.next_replay - now < timeout)
+                timeout = bt.next_replay - now;
+            n = et__buffer_pop(c->buf, bt.pts, ET_POP_MAX, pop_want(&bt),
+                               (int)(timeout < 0 ? 0 : timeout), &ticket);
+            if (n > 0 || et__util_mono_ms() - last_ship >= c->opt.flush_interval_ms)
+                last_ship = et__util_mono_ms();
+            if (n == 0 && atomic_load(&c->closing) && et__buffer_count(c->buf) == 0)
+                break;
+        } else if ((int)(bt.nq - (size_t)bt.inflight) < c->opt.senders && bt.npops < ET_MAX_POPS &&
+                   (timeout <= 0 || et__buffer_ready(c->buf, pop_want(&bt)))) {
+            /* Requests in flight, room for more: pop without waiting. */
+            n = et__buffer_pop(c->buf, bt.pts, ET_POP_MAX, 0, 0, &ticket);
+            last_ship = now;
         }
+        if (n > 0)
+            split(&bt, n, ticket);
+        schedule(&bt);
+        if (bt.nq > 0)
+            run_transfers(&bt);
     }
     /* Last chance to empty the spool before the deadline. */
-    while (replayer && et__client_spool_busy(c) && !past_close_deadline(c)) {
+    while (et__client_spool_busy(c) && !past_close_deadline(c)) {
         replay_some(&bt);
         if (et__client_spool_busy(c))
             pause_ms(c, 50);

@@ -1,0 +1,302 @@
+/* Unit tests of the batcher's requests in flight, against a small fake
+ * log-batch server on loopback (a thread here) that answers each request
+ * after a random delay, sometimes with 503, sometimes by closing the
+ * connection without an answer, and sometimes only after "committing" it
+ * (an answer lost after the commit). Like exptrackd, it keeps the
+ * Idempotency-Keys it committed and answers a repeat 200 without storing it
+ * again. It checks that several requests were in flight at once, that each
+ * run's points were committed in logging order, and that every point was
+ * committed exactly once. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "internal.h"
+
+#define RUNS 12
+#define POINTS 6000 /* per run */
+#define MAX_CONNS 64
+#define MAX_KEYS 65536
+
+enum fate { ANSWER_200, ANSWER_503, CLOSE_UNANSWERED, COMMIT_THEN_CLOSE };
+
+struct conn {
+    int fd;
+    char *buf;
+    size_t len, cap;
+    int64_t answer_at; /* ms: the parsed request is answered then; 0: reading */
+    enum fate fate;
+    size_t body_off, body_len;
+};
+
+struct fake {
+    int lfd, port;
+    volatile int stop;
+    pthread_t thread;
+    struct conn conns[MAX_CONNS];
+    int peak_pending;        /* most requests read and not yet answered at once */
+    int64_t next_step[RUNS]; /* per run: the step the next committed point must carry */
+    long committed, refused, disorder, faults; /* faults: the fake's own checks */
+    char keys[MAX_KEYS][33];
+    int nkeys;
+    unsigned seed;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int key_seen(struct fake *f, const char *key)
+{
+    for (int i = 0; i < f->nkeys; i++)
+        if (strcmp(f->keys[i], key) == 0)
+            return 1;
+    return 0;
+}
+
+/* Stores a log-batch body: checks each point's step against its run's next. */
+static void commit(struct fake *f, const char *body, size_t len, const char *key)
+{
+    if (key_seen(f, key))
+        return; /* a retry of a committed request: answered, not stored */
+    if (f->nkeys < MAX_KEYS)
+        snprintf(f->keys[f->nkeys++], 33, "%s", key);
+    json_t *j = json_loadb(body, len, 0, NULL);
+    const char *run = json_string_value(json_object_get(j, "run_id"));
+    int r = run != NULL ? atoi(run + 24) : -1; /* run ids end in their index */
+    json_t *m = json_object_get(j, "metrics");
+    for (size_t i = 0; i < json_array_size(m) && r >= 0 && r < RUNS; i++) {
+        int64_t step = json_integer_value(json_object_get(json_array_get(m, i), "step"));
+        if (step != f->next_step[r])
+            f->disorder++;
+        f->next_step[r] = step + 1;
+        f->committed++;
+    }
+    json_decref(j);
+}
+
+/* When c->buf holds a whole request, picks its fate and answer time. */
+static void parse(struct fake *f, struct conn *c)
+{
+    c->buf[c->len] = '\0';
+    char *end = strstr(c->buf, "\r\n\r\n");
+    if (end == NULL)
+        return;
+    char *cl = strstr(c->buf, "Content-Length:");
+    size_t body_len = cl != NULL && cl < end ? strtoul(cl + 15, NULL, 10) : 0;
+    c->body_off = (size_t)(end + 4 - c->buf);
+    if (c->len < c->body_off + body_len)
+        return;
+    c->body_len = body_len;
+    int roll = (int)(rand_r(&f->seed) % 100);
+    c->fate = roll < 8    ? ANSWER_503
+              : roll < 12 ? CLOSE_UNANSWERED
+              : roll < 16 ? COMMIT_THEN_CLOSE
+                          : ANSWER_200;
+    c->answer_at = now_ms() + 1 + rand_r(&f->seed) % 20;
+}
+
+static void drop(struct conn *c)
+{
+    close(c->fd);
+    c->fd = -1;
+    c->len = 0;
+    c->answer_at = 0;
+}
+
+static void answer(struct fake *f, struct conn *c)
+{
+    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                             "Content-Length: 2\r\n\r\n{}";
+    static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: "
+                               "application/json\r\nContent-Length: 2\r\n\r\n{}";
+    char key[33] = "";
+    char *k = strstr(c->buf, "Idempotency-Key: ");
+    if (k != NULL)
+        snprintf(key, sizeof key, "%.32s", k + 17);
+    if (strlen(key) != 32)
+        f->faults++; /* every batch carries one */
+    if (c->fate == ANSWER_200 || c->fate == COMMIT_THEN_CLOSE)
+        commit(f, c->buf + c->body_off, c->body_len, key);
+    if (c->fate == ANSWER_503)
+        f->refused++;
+    if (c->fate == CLOSE_UNANSWERED || c->fate == COMMIT_THEN_CLOSE) {
+        drop(c);
+        return;
+    }
+    const char *reply = c->fate == ANSWER_200 ? ok : busy;
+    size_t n = strlen(reply);
+    if (send(c->fd, reply, n, MSG_NOSIGNAL) != (ssize_t)n)
+        f->faults++;
+    size_t used = c->body_off + c->body_len; /* keep a pipelined next request */
+    memmove(c->buf, c->buf + used, c->len - used);
+    c->len -= used;
+    c->answer_at = 0;
+    parse(f, c);
+}
+
+static void *fake_main(void *arg)
+{
+    struct fake *f = arg;
+    struct pollfd pfd[MAX_CONNS + 1];
+
+    while (!f->stop) {
+        int pending = 0;
+        pfd[0] = (struct pollfd){.fd = f->lfd, .events = POLLIN};
+        for (int i = 0; i < MAX_CONNS; i++) {
+            struct conn *c = &f->conns[i];
+            pfd[i + 1] = (struct pollfd){.fd = c->answer_at ? -1 : c->fd, .events = POLLIN};
+            pending += c->fd >= 0 && c->answer_at != 0;
+        }
+        if (pending > f->peak_pending)
+            f->peak_pending = pending;
+        poll(pfd, MAX_CONNS + 1, 1);
+        if (pfd[0].revents & POLLIN) {
+            int fd = accept(f->lfd, NULL, NULL);
+            for (int i = 0; fd >= 0 && i < MAX_CONNS; i++) {
+                if (f->conns[i].fd < 0) {
+                    f->conns[i].fd = fd;
+                    fd = -1;
+                }
+            }
+            if (fd >= 0)
+                close(fd); /* full: the client retries */
+        }
+        for (int i = 0; i < MAX_CONNS; i++) {
+            struct conn *c = &f->conns[i];
+            if (c->fd >= 0 && c->answer_at == 0 && (pfd[i + 1].revents & (POLLIN | POLLHUP))) {
+                if (c->cap - c->len < 65536) {
+                    c->cap = c->cap * 2 + 65536;
+                    char *grown = realloc(c->buf, c->cap + 1);
+                    if (grown == NULL) {
+                        f->faults++;
+                        drop(c);
+                        continue;
+                    }
+                    c->buf = grown;
+                }
+                ssize_t r = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
+                if (r <= 0) {
+                    drop(c);
+                    continue;
+                }
+                c->len += (size_t)r;
+                parse(f, c);
+            }
+            if (c->fd >= 0 && c->answer_at != 0 && now_ms() >= c->answer_at)
+                answer(f, c);
+        }
+    }
+    return NULL;
+}
+
+static void fake_start(struct fake *f)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sa;
+    memset(f, 0, sizeof *f);
+    f->seed = 12345;
+    for (int i = 0; i < MAX_CONNS; i++)
+        f->conns[i].fd = -1;
+    f->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(f->lfd >= 0);
+    assert_int_equal(bind(f->lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(f->lfd, 128), 0);
+    assert_int_equal(getsockname(f->lfd, (struct sockaddr *)&sa, &sl), 0);
+    f->port = ntohs(sa.sin_port);
+    assert_int_equal(pthread_create(&f->thread, NULL, fake_main, f), 0);
+}
+
+static void fake_stop(struct fake *f)
+{
+    f->stop = 1;
+    pthread_join(f->thread, NULL);
+    for (int i = 0; i < MAX_CONNS; i++) {
+        if (f->conns[i].fd >= 0)
+            close(f->conns[i].fd);
+        free(f->conns[i].buf);
+    }
+    close(f->lfd);
+}
+
+/* Logs RUNS runs' points interleaved and checks what the fake committed. */
+static void runs_stay_in_order_with_requests_in_flight(void **state)
+{
+    char dir[] = "/tmp/et-inflight-test-XXXXXX", url[64];
+    struct fake *f = calloc(1, sizeof *f);
+    et_options o;
+    et_client *c;
+    et_run *runs[RUNS];
+    et_stats st;
+
+    assert_non_null(f);
+    assert_non_null(mkdtemp(dir));
+    fake_start(f);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", f->port);
+    et_options_init(&o);
+    o.url = url;
+    o.spool_dir = dir;
+    o.flush_interval_ms = 20;
+    o.senders = 8;
+    o.buffer_points = 4096; /* small: the buffer fills, the loop waits */
+    assert_int_equal(et_client_new_opts(&o, &c), ET_OK);
+    for (int r = 0; r < RUNS; r++) {
+        char id[33];
+        snprintf(id, sizeof id, "0123456789abcdef01234567%08d", r);
+        assert_int_equal(et_run_attach(c, id, &runs[r]), ET_OK);
+    }
+    /* uneven rates: run r logs r + 1 points per round, in rounds */
+    int64_t step[RUNS] = {0};
+    for (int done = 0; !done;) {
+        done = 1;
+        for (int r = 0; r < RUNS; r++) {
+            for (int k = 0; k <= r && step[r] < POINTS; k++, step[r]++)
+                assert_int_equal(et_log_metric(runs[r], "m", (double)step[r], step[r]), ET_OK);
+            done &= step[r] == POINTS;
+        }
+    }
+    for (int r = 0; r < RUNS; r++)
+        assert_int_equal(et_run_flush(runs[r], 60000), ET_OK);
+    et_client_stats(c, &st);
+    for (int r = 0; r < RUNS; r++)
+        et_run_detach(runs[r]);
+    et_client_free(c);
+    fake_stop(f);
+
+    assert_int_equal(st.queued, RUNS * POINTS);
+    assert_int_equal(st.delivered, RUNS * POINTS);
+    assert_int_equal(st.spooled + st.dropped, 0);
+    assert_true(st.retries > 0); /* the fake refused and hung up some */
+    assert_true(f->refused > 0);
+    assert_true(f->peak_pending > 1); /* several requests were in flight */
+    assert_int_equal(f->faults, 0);
+    assert_int_equal(f->disorder, 0);
+    assert_int_equal(f->committed, RUNS * POINTS); /* each point once */
+    for (int r = 0; r < RUNS; r++)
+        assert_int_equal(f->next_step[r], POINTS);
+    free(f);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(runs_stay_in_order_with_requests_in_flight),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
