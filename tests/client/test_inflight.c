@@ -5,8 +5,9 @@
  * (an answer lost after the commit). Like exptrackd, it keeps the
  * Idempotency-Keys it committed and answers a repeat 200 without storing it
  * again. It checks that several requests were in flight at once, that each
- * run's points were committed in logging order, and that every point was
- * committed exactly once. */
+ * run's points were committed in logging order (unless one run logs faster
+ * than one request at a time carries), and that every point was committed
+ * exactly once. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -48,7 +49,8 @@ struct fake {
     struct conn conns[MAX_CONNS];
     int peak_pending;        /* most requests read and not yet answered at once */
     int64_t next_step[RUNS]; /* per run: the step the next committed point must carry */
-    long committed, refused, disorder, faults; /* faults: the fake's own checks */
+    long committed, refused, disorder, doubled, faults; /* faults: the fake's own checks */
+    unsigned char seen[RUNS * POINTS];                  /* steps committed: [run * POINTS + step] */
     char keys[MAX_KEYS][33];
     int nkeys;
     unsigned seed;
@@ -84,6 +86,9 @@ static void commit(struct fake *f, const char *body, size_t len, const char *key
         int64_t step = json_integer_value(json_object_get(json_array_get(m, i), "step"));
         if (step != f->next_step[r])
             f->disorder++;
+        int64_t at = (int64_t)r * POINTS + step;
+        if (at >= 0 && at < RUNS * POINTS && f->seen[at]++)
+            f->doubled++;
         f->next_step[r] = step + 1;
         f->committed++;
     }
@@ -209,7 +214,6 @@ static void fake_start(struct fake *f)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t sl = sizeof sa;
-    memset(f, 0, sizeof *f);
     f->seed = 12345;
     for (int i = 0; i < MAX_CONNS; i++)
         f->conns[i].fd = -1;
@@ -234,69 +238,103 @@ static void fake_stop(struct fake *f)
     close(f->lfd);
 }
 
-/* Logs RUNS runs' points interleaved and checks what the fake committed. */
-static void runs_stay_in_order_with_requests_in_flight(void **state)
+/* Logs points points to each of nruns runs through a client with buffer
+ * room for buffer_points, run r logging r + 1 points per round, and
+ * flushes; *st gets the client's counters. */
+static void log_runs(struct fake *f, int nruns, int64_t points, size_t buffer_points, et_stats *st)
 {
     char dir[] = "/tmp/et-inflight-test-XXXXXX", url[64];
-    struct fake *f = calloc(1, sizeof *f);
     et_options o;
     et_client *c;
     et_run *runs[RUNS];
-    et_stats st;
+    int64_t step[RUNS] = {0};
 
-    assert_non_null(f);
     assert_non_null(mkdtemp(dir));
-    fake_start(f);
+    unsetenv("EXPTRACK_SENDERS"); /* the options below hold */
+    unsetenv("EXPTRACK_FLUSH_MS");
     snprintf(url, sizeof url, "http://127.0.0.1:%d", f->port);
     et_options_init(&o);
     o.url = url;
     o.spool_dir = dir;
     o.flush_interval_ms = 20;
     o.senders = 8;
-    o.buffer_points = 4096; /* small: the buffer fills, the loop waits */
+    o.buffer_points = buffer_points;
     assert_int_equal(et_client_new_opts(&o, &c), ET_OK);
-    for (int r = 0; r < RUNS; r++) {
+    for (int r = 0; r < nruns; r++) {
         char id[33];
         snprintf(id, sizeof id, "0123456789abcdef01234567%08d", r);
         assert_int_equal(et_run_attach(c, id, &runs[r]), ET_OK);
     }
-    /* uneven rates: run r logs r + 1 points per round, in rounds */
-    int64_t step[RUNS] = {0};
     for (int done = 0; !done;) {
         done = 1;
-        for (int r = 0; r < RUNS; r++) {
-            for (int k = 0; k <= r && step[r] < POINTS; k++, step[r]++)
+        for (int r = 0; r < nruns; r++) {
+            for (int k = 0; k <= r && step[r] < points; k++, step[r]++)
                 assert_int_equal(et_log_metric(runs[r], "m", (double)step[r], step[r]), ET_OK);
-            done &= step[r] == POINTS;
+            done &= step[r] == points;
         }
     }
-    for (int r = 0; r < RUNS; r++)
+    for (int r = 0; r < nruns; r++)
         assert_int_equal(et_run_flush(runs[r], 60000), ET_OK);
-    et_client_stats(c, &st);
-    for (int r = 0; r < RUNS; r++)
+    et_client_stats(c, st);
+    for (int r = 0; r < nruns; r++)
         et_run_detach(runs[r]);
     et_client_free(c);
-    fake_stop(f);
+    rmdir(dir);
+}
 
-    assert_int_equal(st.queued, RUNS * POINTS);
-    assert_int_equal(st.delivered, RUNS * POINTS);
-    assert_int_equal(st.spooled + st.dropped, 0);
-    assert_true(st.retries > 0); /* the fake refused and hung up some */
+/* Checks that the fake committed all n points once, after refusals and
+ * hang-ups, with several requests in flight. */
+static void check_each_once(const struct fake *f, int64_t n, const et_stats *st)
+{
+    assert_int_equal(st->queued, n);
+    assert_int_equal(st->delivered, n);
+    assert_int_equal(st->spooled + st->dropped, 0);
+    assert_true(st->retries > 0); /* the fake refused and hung up some */
     assert_true(f->refused > 0);
     assert_true(f->peak_pending > 1); /* several requests were in flight */
     assert_int_equal(f->faults, 0);
+    assert_int_equal(f->doubled, 0);
+    assert_int_equal(f->committed, n); /* each point once */
+}
+
+/* Twelve runs at uneven rates through a buffer smaller than one full
+ * request: each run's points are committed in logging order. */
+static void runs_stay_in_order_with_requests_in_flight(void **state)
+{
+    struct fake *f = calloc(1, sizeof *f);
+    et_stats st;
+
+    assert_non_null(f);
+    fake_start(f);
+    log_runs(f, RUNS, POINTS, 512, &st);
+    fake_stop(f);
+    check_each_once(f, RUNS * POINTS, &st);
     assert_int_equal(f->disorder, 0);
-    assert_int_equal(f->committed, RUNS * POINTS); /* each point once */
     for (int r = 0; r < RUNS; r++)
         assert_int_equal(f->next_step[r], POINTS);
     free(f);
-    rmdir(dir);
+}
+
+/* One run logging as fast as it can: its full requests travel several at
+ * once (their order is the server's), and each point is committed once. */
+static void a_hot_run_has_full_requests_in_flight(void **state)
+{
+    struct fake *f = calloc(1, sizeof *f);
+    et_stats st;
+
+    assert_non_null(f);
+    fake_start(f);
+    log_runs(f, 1, RUNS * POINTS, 262144, &st);
+    fake_stop(f);
+    check_each_once(f, RUNS * POINTS, &st);
+    free(f);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(runs_stay_in_order_with_requests_in_flight),
+        cmocka_unit_test(a_hot_run_has_full_requests_in_flight),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
