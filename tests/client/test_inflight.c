@@ -261,7 +261,7 @@ static void log_runs(struct fake *f, int nruns, int64_t points, size_t buffer_po
     o.buffer_points = buffer_points;
     assert_int_equal(et_client_new_opts(&o, &c), ET_OK);
     for (int r = 0; r < nruns; r++) {
-        char id[33];
+        char id[48]; /* 32 characters: r < RUNS */
         snprintf(id, sizeof id, "0123456789abcdef01234567%08d", r);
         assert_int_equal(et_run_attach(c, id, &runs[r]), ET_OK);
     }
