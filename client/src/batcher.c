@@ -36,9 +36,11 @@
  * one request at a time got 33,000 points/s end to end against 76,000 with
  * the 4 senders, on a loaded machine. */
 #define RUN_FULL_INFLIGHT 4
-/* How long the thread waits on its transfers before it looks at the buffer
- * again while requests are queued or in flight. */
-#define POLL_MS 5
+/* How long the thread waits on its transfers (a finished one wakes it at
+ * once) before it looks at the buffer, flush requests and retry times again
+ * while requests are queued or in flight: a flush request or a full pop
+ * waits at most this long. */
+#define POLL_MS 20
 
 /* A popped point's run and position, sorted to group points per run. */
 struct run_slot {
@@ -90,6 +92,10 @@ struct batcher {
     int inflight;
     int64_t next_replay;
     int replay_attempt;
+    int replaying; /* replay's record is in flight on bt->h */
+    struct spool_rec replay_rec;
+    struct curl_slist *replay_hdrs;
+    struct et_dbuf replay_url;
 };
 
 int et__batch_encode(struct et_dbuf *b, const char *run_id, const struct et_point_out *pts,
@@ -273,22 +279,33 @@ static void split(struct batcher *bt, size_t n, uint64_t ticket)
     }
 }
 
+/* What schedule() knows about spooling while it walks the queue once. */
+struct spool_view {
+    int busy;     /* the spool holds something: everything goes there */
+    int deadline; /* past the shutdown deadline */
+    int asked;    /* a producer asked for room (ET_FULL_SPOOL); -1: not looked yet */
+};
+
 /* Moves r to the spool when it must go there now: the spool already holds
- * something (*spool_busy), the shutdown deadline passed, r has failed for
- * spool_after_ms, or a producer waits for room under ET_FULL_SPOOL. Returns
- * 1 when r was dealt with (spooled, dropped, or to be retried later). */
-static int maybe_spool(struct batcher *bt, struct req *r, int64_t now, int *spool_busy)
+ * something, the shutdown deadline passed, r has failed for spool_after_ms,
+ * or a producer waits for room under ET_FULL_SPOOL (that request is taken,
+ * under the buffer's lock, only when no other reason holds). Returns 1 when
+ * r was dealt with (spooled, dropped, or to be retried later). */
+static int maybe_spool(struct batcher *bt, struct req *r, int64_t now, struct spool_view *v)
 {
     et_client *c = bt->c;
 
-    if (!*spool_busy && !past_close_deadline(c) &&
-        !(r->started > 0 && now - r->started >= c->opt.spool_after_ms) &&
-        !et__buffer_take_spool_request(c->buf))
-        return 0;
+    if (!v->busy && !v->deadline &&
+        !(r->started > 0 && now - r->started >= c->opt.spool_after_ms)) {
+        if (v->asked < 0)
+            v->asked = et__buffer_take_spool_request(c->buf);
+        if (!v->asked)
+            return 0;
+    }
     if (to_spool(c, r->body.data, r->body.len, r->key, r->np) == ET_OK) {
-        *spool_busy = 1;
+        v->busy = 1;
         handled(bt, r);
-    } else if (past_close_deadline(c)) {
+    } else if (v->deadline) {
         atomic_fetch_add(&c->st_dropped, r->np);
         handled(bt, r);
     } else {
@@ -332,20 +349,89 @@ static void schedule(struct batcher *bt)
 {
     et_client *c = bt->c;
     int64_t now = et__util_mono_ms();
-    int spool_busy = et__client_spool_busy(c);
+    struct spool_view v = {et__client_spool_busy(c), past_close_deadline(c), -1};
 
     for (size_t i = 0; i < bt->nq; i++) {
         struct req *r = bt->q[i];
         if (r->handled || r->h != NULL ||
             r->ahead >= (r->np == ET_BATCH_MAX ? RUN_FULL_INFLIGHT : 1))
             continue;
-        if (maybe_spool(bt, r, now, &spool_busy))
+        if (maybe_spool(bt, r, now, &v))
             continue;
         if (now < r->not_before || bt->inflight >= c->opt.senders)
             continue;
         if (start(bt, r, now) != ET_OK)
             r->not_before = now + 100; /* out of memory: try again soon */
     }
+}
+
+/* Ends the replay of the oldest spooled record (bt->replay_rec), whose
+ * transfer finished with cc: acknowledged in the spool when the server
+ * answered for good (200, or a refusal: dropped), else retried after
+ * backoff. */
+static void replay_done(struct batcher *bt, CURLcode cc)
+{
+    et_client *c = bt->c;
+    struct spool_rec *r = &bt->replay_rec;
+
+    int rc = et__http_outcome(bt->h, cc, "POST", bt->replay_url.data, &bt->rep.status);
+    if (rc == ET_OK && et__http_retryable(bt->rep.status))
+        rc = ET_ESERVER;
+    if (rc == ET_OK) {
+        if (bt->rep.status == 200) {
+            atomic_fetch_add(&c->st_replayed, r->npoints);
+        } else {
+            (void)et__http_error_code(&bt->rep);
+            atomic_fetch_add(&c->st_dropped, r->npoints);
+        }
+        pthread_mutex_lock(&c->spool_mu);
+        rc = et__spool_ack(c->spool);
+        pthread_mutex_unlock(&c->spool_mu);
+    }
+    if (rc == ET_OK) {
+        bt->replay_attempt = 0;
+    } else {
+        bt->replay_attempt++;
+        bt->next_replay = et__util_mono_ms() + et__http_backoff_ms(bt->replay_attempt);
+    }
+    curl_slist_free_all(bt->replay_hdrs);
+    bt->replay_hdrs = NULL;
+    et__spool_rec_cleanup(r);
+    bt->replaying = 0;
+}
+
+/* Starts replaying the oldest spooled record on the multi handle, beside
+ * the new requests, when the spool holds one, its backoff is over and the
+ * buffer is not filling up. One record at a time keeps the spool's order. */
+static void replay_kick(struct batcher *bt)
+{
+    et_client *c = bt->c;
+
+    if (bt->replaying || et__util_mono_ms() < bt->next_replay || !et__client_spool_busy(c) ||
+        et__buffer_count(c->buf) >= ET_BATCH_MAX || past_close_deadline(c))
+        return;
+    pthread_mutex_lock(&c->spool_mu);
+    int rc = et__spool_peek(c->spool, &bt->replay_rec);
+    pthread_mutex_unlock(&c->spool_mu);
+    if (rc <= 0)
+        return; /* empty, or unreadable now: looked at again next time */
+    bt->replay_url.len = 0;
+    if (et__dbuf_addf(&bt->replay_url, "%s%s", c->url, bt->replay_rec.path) != ET_OK ||
+        et__http_setup(bt->h, bt->replay_url.data, "POST", bt->replay_rec.body,
+                       bt->replay_rec.body_len, bt->replay_rec.key, c->opt.request_timeout_ms,
+                       &bt->rep.body, &bt->replay_hdrs) != ET_OK)
+        goto retry;
+    curl_easy_setopt(bt->h, CURLOPT_PRIVATE, NULL);
+    if (curl_multi_add_handle(bt->multi, bt->h) != CURLM_OK) {
+        curl_slist_free_all(bt->replay_hdrs);
+        bt->replay_hdrs = NULL;
+        goto retry;
+    }
+    bt->replaying = 1;
+    return;
+retry:
+    et__spool_rec_cleanup(&bt->replay_rec);
+    bt->next_replay = et__util_mono_ms() + 100;
 }
 
 /* Takes the answers of finished transfers: delivered, refused for good
@@ -366,6 +452,10 @@ static void reap(struct batcher *bt)
         curl_easy_getinfo(h, CURLINFO_PRIVATE, &priv);
         struct req *r = (struct req *)(void *)priv;
         curl_multi_remove_handle(bt->multi, h);
+        if (r == NULL) {
+            replay_done(bt, cc);
+            continue;
+        }
         int rc = et__http_outcome(h, cc, "POST", bt->url.data, &rep.status);
         curl_slist_free_all(r->hdrs);
         r->hdrs = NULL;
@@ -476,6 +566,7 @@ static int batcher_init(struct batcher *bt, et_client *c)
     bt->c = c;
     et__dbuf_init(&bt->url);
     et__dbuf_init(&bt->rep.body);
+    et__dbuf_init(&bt->replay_url);
     bt->h = curl_easy_init();
     bt->multi = curl_multi_init();
     bt->idle = calloc((size_t)c->opt.senders, sizeof *bt->idle);
@@ -499,6 +590,11 @@ static void batcher_cleanup(struct batcher *bt)
         }
         req_free(bt->q[i]);
     }
+    if (bt->replaying) {
+        curl_multi_remove_handle(bt->multi, bt->h);
+        curl_slist_free_all(bt->replay_hdrs);
+        et__spool_rec_cleanup(&bt->replay_rec);
+    }
     for (int i = 0; i < bt->nidle; i++)
         curl_easy_cleanup(bt->idle[i]);
     if (bt->multi != NULL)
@@ -512,6 +608,7 @@ static void batcher_cleanup(struct batcher *bt)
     free(bt->slots);
     et__dbuf_cleanup(&bt->url);
     et__dbuf_cleanup(&bt->rep.body);
+    et__dbuf_cleanup(&bt->replay_url);
 }
 
 /* Points one pop waits for: a full request per run the previous pop held. */
@@ -533,12 +630,11 @@ void *et__batcher_main(void *arg)
         et__buffer_nap(c->buf, 100);
     }
     for (;;) {
-        if (et__client_spool_busy(c))
-            replay_some(&bt);
+        replay_kick(&bt);
         int64_t now = et__util_mono_ms();
         int64_t timeout = c->opt.flush_interval_ms - (now - last_ship);
         size_t n = 0;
-        if (bt.nq == 0) {
+        if (bt.nq == 0 && !bt.replaying) {
             /* Nothing queued: wait in the buffer for a pop's worth. */
             if (et__client_spool_busy(c) && bt.next_replay - now < timeout)
                 timeout = bt.next_replay - now;
@@ -550,14 +646,14 @@ void *et__batcher_main(void *arg)
                 break;
         } else if ((int)(bt.nq - (size_t)bt.inflight) < c->opt.senders && bt.npops < ET_MAX_POPS &&
                    (timeout <= 0 || et__buffer_ready(c->buf, pop_want(&bt)))) {
-            /* Requests in flight, room for more: pop without waiting. */
+            /* Transfers in flight, room for more requests: pop without waiting. */
             n = et__buffer_pop(c->buf, bt.pts, ET_POP_MAX, 0, 0, &ticket);
             last_ship = now;
         }
         if (n > 0)
             split(&bt, n, ticket);
         schedule(&bt);
-        if (bt.nq > 0)
+        if (bt.nq > 0 || bt.replaying)
             run_transfers(&bt);
     }
     /* Last chance to empty the spool before the deadline. */

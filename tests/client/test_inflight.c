@@ -54,6 +54,7 @@ struct fake {
     char keys[MAX_KEYS][33];
     int nkeys;
     unsigned seed;
+    int hang; /* read requests and never answer them */
 };
 
 static int64_t now_ms(void)
@@ -113,7 +114,7 @@ static void parse(struct fake *f, struct conn *c)
               : roll < 12 ? CLOSE_UNANSWERED
               : roll < 16 ? COMMIT_THEN_CLOSE
                           : ANSWER_200;
-    c->answer_at = now_ms() + 1 + rand_r(&f->seed) % 20;
+    c->answer_at = now_ms() + 1 + rand_r(&f->seed) % 20 + (f->hang ? 3600000 : 0);
 }
 
 static void drop(struct conn *c)
@@ -330,11 +331,86 @@ static void a_hot_run_has_full_requests_in_flight(void **state)
     free(f);
 }
 
+/* A server that takes requests and never answers, a tiny buffer and
+ * ET_FULL_SPOOL: the calls wait at most for a request's timeout, the points
+ * go to the spool, each run's in logging order, none lost. */
+static void full_buffer_spools_while_requests_hang(void **state)
+{
+    char dir[] = "/tmp/et-inflight-test-XXXXXX", url[64];
+    struct fake *f = calloc(1, sizeof *f);
+    et_options o;
+    et_client *c;
+    et_run *runs[3];
+    const int n = 3000; /* per run */
+    int64_t worst_ms = 0;
+
+    assert_non_null(f);
+    assert_non_null(mkdtemp(dir));
+    unsetenv("EXPTRACK_SENDERS");
+    unsetenv("EXPTRACK_FLUSH_MS");
+    f->hang = 1;
+    fake_start(f);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", f->port);
+    et_options_init(&o);
+    o.url = url;
+    o.spool_dir = dir;
+    o.flush_interval_ms = 20;
+    o.senders = 2;
+    o.buffer_points = 64;
+    o.full_policy = ET_FULL_SPOOL;
+    o.request_timeout_ms = 1000; /* the hung requests fail, then spool at shutdown */
+    o.flush_timeout_ms = 500;
+    assert_int_equal(et_client_new_opts(&o, &c), ET_OK);
+    for (int r = 0; r < 3; r++) {
+        char id[48]; /* 32 characters */
+        snprintf(id, sizeof id, "fedcba9876543210fedcba98%08d", r);
+        assert_int_equal(et_run_attach(c, id, &runs[r]), ET_OK);
+    }
+    for (int i = 0; i < n; i++) {
+        for (int r = 0; r < 3; r++) {
+            int64_t t0 = et__util_mono_ms();
+            assert_int_equal(et_log_metric(runs[r], "m", i, i), ET_OK);
+            if (et__util_mono_ms() - t0 > worst_ms)
+                worst_ms = et__util_mono_ms() - t0;
+        }
+    }
+    for (int r = 0; r < 3; r++)
+        et_run_detach(runs[r]);
+    et_client_free(c);
+    fake_stop(f);
+    free(f);
+    /* A run's later batches wait for its hung request (their order), up to
+     * request_timeout_ms, as the senders before did; never for the server. */
+    assert_true(worst_ms < 5000);
+
+    /* Everything is in the spool: per run, steps 0..n-1 in order. */
+    struct et_spool *s;
+    struct spool_rec rec;
+    int64_t next[3] = {0};
+    assert_int_equal(et__spool_open(dir, 0, &s), ET_OK);
+    while (et__spool_peek(s, &rec) == 1) {
+        json_t *j = json_loads(rec.body, 0, NULL);
+        json_t *m = json_object_get(j, "metrics");
+        int r = atoi(json_string_value(json_object_get(j, "run_id")) + 24);
+        for (size_t i = 0; i < json_array_size(m); i++)
+            assert_int_equal(json_integer_value(json_object_get(json_array_get(m, i), "step")),
+                             next[r]++);
+        json_decref(j);
+        et__spool_rec_cleanup(&rec);
+        assert_int_equal(et__spool_ack(s), ET_OK);
+    }
+    et__spool_close(s);
+    for (int r = 0; r < 3; r++)
+        assert_int_equal(next[r], n);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(runs_stay_in_order_with_requests_in_flight),
         cmocka_unit_test(a_hot_run_has_full_requests_in_flight),
+        cmocka_unit_test(full_buffer_spools_while_requests_hang),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
