@@ -413,8 +413,12 @@ static void replay_kick(struct batcher *bt)
     pthread_mutex_lock(&c->spool_mu);
     int rc = et__spool_peek(c->spool, &bt->replay_rec);
     pthread_mutex_unlock(&c->spool_mu);
-    if (rc <= 0)
-        return; /* empty, or unreadable now: looked at again next time */
+    if (rc <= 0) {
+        /* empty after all, or unreadable now: look again after a backoff */
+        bt->replay_attempt++;
+        bt->next_replay = et__util_mono_ms() + et__http_backoff_ms(bt->replay_attempt);
+        return;
+    }
     bt->replay_url.len = 0;
     if (et__dbuf_addf(&bt->replay_url, "%s%s", c->url, bt->replay_rec.path) != ET_OK ||
         et__http_setup(bt->h, bt->replay_url.data, "POST", bt->replay_rec.body,
