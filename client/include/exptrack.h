@@ -78,7 +78,7 @@ typedef struct et_options {
     int spool_after_ms;     /* a batch failing this long goes to the spool (30000) */
     int request_timeout_ms; /* one HTTP request (30000) */
     int control_retry_ms;   /* control calls retry network errors/5xx this long (60000) */
-    int senders;            /* log-batch requests in flight, 1..16 (4) */
+    int senders;            /* log-batch requests in flight, 1..256 (32; $EXPTRACK_SENDERS) */
     et_full_policy full_policy;
     const char *spool_dir; /* NULL: $EXPTRACK_SPOOL_DIR, else
                               $XDG_STATE_HOME or ~/.local/state + /exptrack/spool */

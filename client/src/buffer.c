@@ -22,7 +22,7 @@ struct et_buffer {
     struct point *ring;
     size_t cap, head, count;
     uint64_t pushed, popped;
-    uint64_t inflight[ET_MAX_SENDERS]; /* first sequence number of each popped, unhandled batch */
+    uint64_t inflight[ET_MAX_POPS]; /* first sequence number of each popped, unhandled batch */
     int ninflight;
     int kicked, closed, spool_req;
     /* interned strings: names[id]; open-addressing table of ids (id + 1, 0 = empty) */
@@ -195,10 +195,10 @@ size_t et__buffer_pop(struct et_buffer *b, struct et_point_out *out, size_t max,
             break;
     }
     b->kicked = 0;
-    while (n < max && b->count > 0 && b->ninflight < ET_MAX_SENDERS) {
+    while (n < max && b->count > 0 && b->ninflight < ET_MAX_POPS) {
         const struct point *p = &b->ring[b->head];
-        out[n++] =
-            (struct et_point_out){b->names[p->run], b->names[p->key], p->value, p->step, p->ts};
+        out[n++] = (struct et_point_out){
+            b->names[p->run], b->names[p->key], p->value, p->step, p->ts, p->run};
         b->head = b->head + 1 == b->cap ? 0 : b->head + 1;
         b->count--;
     }
@@ -208,6 +208,22 @@ size_t et__buffer_pop(struct et_buffer *b, struct et_point_out *out, size_t max,
         b->popped += n;
         pthread_cond_broadcast(&b->not_full);
     }
+    pthread_mutex_unlock(&b->mu);
+    return n;
+}
+
+int et__buffer_ready(struct et_buffer *b, size_t want)
+{
+    pthread_mutex_lock(&b->mu);
+    int ready = b->count >= want || b->kicked || b->closed || b->spool_req;
+    pthread_mutex_unlock(&b->mu);
+    return ready;
+}
+
+int et__buffer_pops_out(struct et_buffer *b)
+{
+    pthread_mutex_lock(&b->mu);
+    int n = b->ninflight;
     pthread_mutex_unlock(&b->mu);
     return n;
 }
@@ -226,7 +242,7 @@ void et__buffer_done(struct et_buffer *b, uint64_t ticket)
 }
 
 /* Every point below this sequence number is handled (with b->mu held):
- * batches finish out of order when several senders run. */
+ * batches finish out of order when requests of several run in parallel. */
 static uint64_t handled_locked(const struct et_buffer *b)
 {
     uint64_t low = b->popped;

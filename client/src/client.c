@@ -27,7 +27,7 @@ void et_options_init(et_options *o)
     o->spool_after_ms = 30000;
     o->request_timeout_ms = 30000;
     o->control_retry_ms = 60000;
-    o->senders = 4;
+    o->senders = 32;
     o->full_policy = ET_FULL_BLOCK;
 }
 
@@ -140,6 +140,7 @@ int et_client_new_opts(const et_options *opts, et_client **out)
     else
         o = *opts;
     env_int("EXPTRACK_FLUSH_MS", &o.flush_interval_ms);
+    env_int("EXPTRACK_SENDERS", &o.senders);
     pthread_once(&curl_once, curl_init_once);
     if (!curl_ok)
         return ET_ENOMEM;
@@ -163,15 +164,13 @@ int et_client_new_opts(const et_options *opts, et_client **out)
         et__util_set_error("cannot open spool directory %s", c->spool_dir);
         goto fail;
     }
-    if (c->opt.senders < 1 || c->opt.senders > ET_MAX_SENDERS)
-        c->opt.senders = c->opt.senders < 1 ? 1 : ET_MAX_SENDERS;
-    for (int i = 0; i < c->opt.senders; i++) {
-        if (pthread_create(&c->threads[i], NULL, et__batcher_main, c) != 0) {
-            rc = ET_ENOMEM;
-            goto fail;
-        }
-        c->nthreads++;
+    if (c->opt.senders < 1 || c->opt.senders > ET_MAX_INFLIGHT)
+        c->opt.senders = c->opt.senders < 1 ? 1 : ET_MAX_INFLIGHT;
+    if (pthread_create(&c->thread, NULL, et__batcher_main, c) != 0) {
+        rc = ET_ENOMEM;
+        goto fail;
     }
+    c->started = 1;
     *out = c;
     return ET_OK;
 fail:
@@ -183,12 +182,11 @@ void et_client_free(et_client *c)
 {
     if (c == NULL)
         return;
-    if (c->nthreads > 0) {
+    if (c->started) {
         atomic_store(&c->close_deadline, et__util_mono_ms() + c->opt.flush_timeout_ms);
         atomic_store(&c->closing, 1);
         et__buffer_close(c->buf);
-        for (int i = 0; i < c->nthreads; i++)
-            pthread_join(c->threads[i], NULL);
+        pthread_join(c->thread, NULL);
     }
     et__spool_close(c->spool);
     et__buffer_free(c->buf);

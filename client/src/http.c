@@ -29,34 +29,34 @@ void et__http_auth(CURL *h)
     }
 }
 
-int et__http_request(CURL *h, const char *url, const char *method, const char *body, size_t len,
-                     const char *idem_key, int timeout_ms, struct http_reply *rep)
+int et__http_setup(CURL *h, const char *url, const char *method, const char *body, size_t len,
+                   const char *idem_key, int timeout_ms, struct et_dbuf *reply,
+                   struct curl_slist **hdrs_out)
 {
     struct curl_slist *hdrs = NULL, *tmp;
     char idem[80];
-    int rc = ET_ENOMEM;
 
-    rep->status = 0;
-    rep->body.len = 0;
-    if (rep->body.data)
-        rep->body.data[0] = '\0';
+    *hdrs_out = NULL;
+    reply->len = 0;
+    if (reply->data)
+        reply->data[0] = '\0';
     curl_easy_reset(h);
     hdrs = curl_slist_append(NULL, "Accept: application/json");
     if (hdrs == NULL)
         return ET_ENOMEM;
     if (body != NULL) {
         if ((tmp = curl_slist_append(hdrs, "Content-Type: application/json")) == NULL)
-            goto out;
+            goto fail;
         hdrs = tmp;
         /* No "Expect: 100-continue" round trip before each batch body. */
         if ((tmp = curl_slist_append(hdrs, "Expect:")) == NULL)
-            goto out;
+            goto fail;
         hdrs = tmp;
     }
     if (idem_key != NULL && idem_key[0]) {
         snprintf(idem, sizeof idem, "Idempotency-Key: %s", idem_key);
         if ((tmp = curl_slist_append(hdrs, idem)) == NULL)
-            goto out;
+            goto fail;
         hdrs = tmp;
     }
     curl_easy_setopt(h, CURLOPT_URL, url);
@@ -68,20 +68,39 @@ int et__http_request(CURL *h, const char *url, const char *method, const char *b
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &rep->body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, reply);
     if (body != NULL) {
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     }
-    CURLcode cc = curl_easy_perform(h);
+    *hdrs_out = hdrs;
+    return ET_OK;
+fail:
+    curl_slist_free_all(hdrs);
+    return ET_ENOMEM;
+}
+
+int et__http_outcome(CURL *h, CURLcode cc, const char *method, const char *url, long *status)
+{
+    *status = 0;
     if (cc != CURLE_OK) {
         et__util_set_error("%s %s: %s", method, url, curl_easy_strerror(cc));
-        rc = cc == CURLE_OUT_OF_MEMORY ? ET_ENOMEM : ET_ENETWORK;
-        goto out;
+        return cc == CURLE_OUT_OF_MEMORY ? ET_ENOMEM : ET_ENETWORK;
     }
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &rep->status);
-    rc = ET_OK;
-out:
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+    return ET_OK;
+}
+
+int et__http_request(CURL *h, const char *url, const char *method, const char *body, size_t len,
+                     const char *idem_key, int timeout_ms, struct http_reply *rep)
+{
+    struct curl_slist *hdrs;
+
+    rep->status = 0;
+    int rc = et__http_setup(h, url, method, body, len, idem_key, timeout_ms, &rep->body, &hdrs);
+    if (rc != ET_OK)
+        return rc;
+    rc = et__http_outcome(h, curl_easy_perform(h), method, url, &rep->status);
     curl_slist_free_all(hdrs);
     return rc;
 }

@@ -23,8 +23,10 @@
 
 /* The contract's log-batch limit on metrics per request. */
 #define ET_BATCH_MAX 1000
-/* Upper bound of sender threads (log-batch requests in flight). */
-#define ET_MAX_SENDERS 16
+/* Upper bound of et_options.senders: log-batch requests in flight at once. */
+#define ET_MAX_INFLIGHT 256
+/* Popped batches (pops) not yet handled at once, at most. */
+#define ET_MAX_POPS 16
 
 /* ---- growable byte buffer (dbuf.c) ---- */
 struct et_dbuf {
@@ -70,6 +72,18 @@ void et__http_auth(CURL *h);
  * (check rep->status), ET_ENETWORK otherwise, ET_ENOMEM. rep is reset first. */
 int et__http_request(CURL *h, const char *url, const char *method, const char *body, size_t len,
                      const char *idem_key, int timeout_ms, struct http_reply *rep) ET_WUR;
+/* The two halves of et__http_request for a transfer run elsewhere (a curl
+ * multi handle): et__http_setup resets h and sets it up for one request
+ * whose answer body goes to reply (emptied first); *hdrs (free with
+ * curl_slist_free_all once the transfer is over) is set on ET_OK, the only
+ * other answer being ET_ENOMEM. body must live until then. et__http_outcome
+ * reads the result cc of the transfer on h: ET_OK with *status the HTTP
+ * status when an answer arrived, else ET_ENETWORK or ET_ENOMEM (*status 0),
+ * recording the message for et_last_error(). */
+int et__http_setup(CURL *h, const char *url, const char *method, const char *body, size_t len,
+                   const char *idem_key, int timeout_ms, struct et_dbuf *reply,
+                   struct curl_slist **hdrs) ET_WUR;
+int et__http_outcome(CURL *h, CURLcode cc, const char *method, const char *url, long *status);
 /* True for answers worth retrying: none (network), 429, 5xx. */
 int et__http_retryable(long status);
 /* Backoff before attempt n (1-based): exponential from 100 ms to 10 s, full jitter. */
@@ -85,6 +99,7 @@ struct et_point_out {
     double value;
     int64_t step;
     int64_t ts;
+    uint32_t run_sid; /* the run's intern id (dense: indexes per-run tables) */
 };
 
 struct et_buffer;
@@ -102,9 +117,14 @@ int et__buffer_push(struct et_buffer *b, uint32_t run, const char *key, double v
 /* Pops up to max points into out, waiting until at least `want` are queued,
  * a flush is requested, the buffer is closed, or timeout_ms pass. Returns the
  * number popped (maybe 0); when > 0, *ticket names the batch for
- * et__buffer_done(). At most ET_MAX_SENDERS batches may be outstanding. */
+ * et__buffer_done(). At most ET_MAX_POPS batches may be outstanding. */
 size_t et__buffer_pop(struct et_buffer *b, struct et_point_out *out, size_t max, size_t want,
                       int timeout_ms, uint64_t *ticket);
+/* True when a pop would not wait: at least want points are queued, or a
+ * flush is requested, the buffer is closed or a producer asks to spool. */
+int et__buffer_ready(struct et_buffer *b, size_t want);
+/* Popped batches not yet marked handled. */
+int et__buffer_pops_out(struct et_buffer *b);
 /* Marks a popped batch handled (delivered, spooled or dropped). */
 void et__buffer_done(struct et_buffer *b, uint64_t ticket);
 /* Sequence number of the next point to be pushed (for flush targets). */
@@ -160,9 +180,8 @@ struct et_client {
     struct et_buffer *buf;
     struct et_spool *spool; /* own segment; batcher + run_end append */
     pthread_mutex_t spool_mu;
-    pthread_t threads[ET_MAX_SENDERS];
-    int nthreads;
-    atomic_int next_sender; /* index handed to each starting sender; 0 also replays */
+    pthread_t thread; /* the batcher */
+    int started;      /* the batcher thread runs */
     atomic_int closing;
     atomic_llong close_deadline; /* et__util_mono_ms() after which everything spools */
 
@@ -222,7 +241,8 @@ int et__artifact_ls(et_client *c, const char *rel, et_file_info **out, size_t *n
 int et__batch_encode(struct et_dbuf *b, const char *run_id, const struct et_point_out *pts,
                      size_t n) ET_WUR;
 
-/* Batcher thread (batcher.c); c->opt.senders of them run. */
+/* The batcher thread (batcher.c): one per client, with up to
+ * c->opt.senders log-batch requests in flight. */
 void *et__batcher_main(void *arg);
 /* Appends a record to the client's spool under spool_mu (opening it if needed). */
 int et__client_spool_append(et_client *c, const struct spool_rec *r) ET_WUR;

@@ -16,8 +16,9 @@
 #   FLEET_PROCS=4  FLEET_WATCHERS=100  FLEET_SEARCHERS=5
 #   FLEET_SEARCH_INTERVAL_MS=1000   each searcher starts one search this often
 #                                   (0: back to back)
-#   FLEET_SENDERS=                  et_options.senders of each logging process
-#                                   (default: libexptrack's, 4)
+#   FLEET_SENDERS=                  et_options.senders (log-batch requests in
+#                                   flight) of each logging process (default:
+#                                   libexptrack's, 32)
 #   BENCH_SERVER_FLAGS=    extra exptrackd flags
 #   BENCH_ENFORCE=1        exit non-zero when a goal is missed
 # goals (issue 20): 100,000 points/s sustained, live lag p99 < 2 s, zero
@@ -104,6 +105,20 @@ load_pids+=("$watch_pid")
 load_pids+=($!)
 sleep 3 # the watchers' streams open
 
+# Where a point waits on the server: log-batch requests (count and seconds,
+# from the request line to the queued reply, which includes the group-commit
+# queue and the commit) and the group commits (groups, requests, points), from
+# /metrics before and after.
+server_waits() {
+    curl -sf "$url/metrics" | awk '
+        /^http_server_request_duration_seconds_count\{method="POST",route="\/api\/2.0\/mlflow\/runs\/log-batch"/ { n += $2 }
+        /^http_server_request_duration_seconds_sum\{method="POST",route="\/api\/2.0\/mlflow\/runs\/log-batch"/ { s += $2 }
+        /^exptrack_group_commit_batch_size_count / { g = $2 }
+        /^exptrack_group_commit_batch_size_sum / { gr = $2 }
+        /^exptrack_group_commit_points_total / { gp = $2 }
+        END { printf "%d %.6f %d %d %d\n", n, s, g, gr, gp }'
+}
+waits0=$(server_waits)
 lsn0=$(sql "SELECT pg_current_wal_lsn()")
 cpu_s0=$(cpu_of_pid "$server_pid")
 cpu_p0=$(cpu_of_pg)
@@ -119,6 +134,7 @@ t1=$(date +%s.%N)
 cpu_s1=$(cpu_of_pid "$server_pid")
 cpu_p1=$(cpu_of_pg)
 hwm=$(awk '/^VmHWM:/ { print int($2 / 1024) }' "/proc/$server_pid/status")
+waits1=$(server_waits)
 [ "$failed" = 0 ] || { log "a load process failed"; cat "$tmp"/log.* "$tmp/watch.out" >&2; exit 1; }
 
 field() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
@@ -163,6 +179,13 @@ awk -v calls="$calls" -v del="$delivered" -v drop="$dropped" -v spool="$spooled"
     ok = stored == calls && doubled == 0 && drop == 0 && calls / secs >= 100000 && lag99 < 2000 && blocked < 100000
     printf "goal: 100,000 points/s, every point stored once, live lag p99 < 2 s, no call blocked (worst call %.0f us): %s\n", blocked, ok ? "MET" : "NOT MET"
     exit ok ? 0 : 3 }' && met=1 || met=0
+requests=$(sum_field requests)
+read -r n0 s0 g0 gr0 gp0 <<<"$waits0"
+read -r n1 s1 g1 gr1 gp1 <<<"$waits1"
+awk -v n="$((n1 - n0))" -v s="$(awk -v a="$s1" -v b="$s0" 'BEGIN { print a - b }')" \
+    -v g="$((g1 - g0))" -v gr="$((gr1 - gr0))" -v gp="$((gp1 - gp0))" -v req="$requests" \
+    -v del="$delivered" 'BEGIN {
+    printf "where points wait: %d log-batch requests (%.0f points each), in exptrackd %.1f ms each on average (group-commit queue and commit included); %d group commits of %.1f requests and %.0f points on average\n", n, (req > 0 ? del / req : 0), (n > 0 ? s * 1000 / n : 0), g, (g > 0 ? gr / g : 0), (g > 0 ? gp / g : 0) }'
 printf 'machine: %s cores, load average %s (at the end)\n' "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$stored" != "$calls" ] || [ "$doubled" != 0 ]; then
     log "points lost or doubled: logged $calls, stored $stored, doubled $doubled"

@@ -1,6 +1,8 @@
 // Exactly-once delivery under faults, with real processes: exptrackd is
 // kill -9'd and restarted twice and PostgreSQL restarted once while one
-// process logs 100,000 points; a run started while the server is down
+// process logs 100,000 points; the same with 8 runs, so that several
+// requests are in flight when exptrackd dies, and down long enough that
+// batches go to the spool and are replayed; a run started while the server is down
 // completes once it comes up; a spool left by a kill -9'd logger is replayed
 // by `exptrack sync`.
 import { test, before, after } from 'node:test';
@@ -81,6 +83,35 @@ test('100,000 points, exptrackd killed twice, PostgreSQL restarted once: each po
         assert.equal(status, '3'); // FINISHED
         const stats = JSON.parse(lg.out.text.match(/^ended (.*)$/m)[1]);
         assert.equal(stats.dropped, 0);
+        assert.ok(stats.retries > 0, 'the faults were seen by the client');
+    });
+
+test('8 runs with requests in flight: exptrackd killed mid-flight, then down past spool_after_ms: each point once',
+    { timeout: 600000 }, async () => {
+        const N = 15000; // per run
+        const RUNS = 8;
+        const spool = path.join(tmp, 'spool-inflight');
+        const lg = startLogger([url(), uniqueName('inflight'), String(N), '12000', spool, '1500', 'end',
+            String(RUNS)]);
+        const runIds = () => [...lg.out.text.matchAll(/^run ([0-9a-f]{32})$/gm)].map((m) => m[1]);
+        await waitUntil(() => runIds().length === RUNS, 30000, 'run ids');
+        await sleep(2500);
+        await srv.kill9(); // requests of several runs in flight: retried with their keys
+        await sleep(300);
+        await restartServer();
+        await sleep(2500);
+        await srv.kill9(); // down past spool_after_ms: in-flight and queued batches spool
+        await sleep(4000);
+        await restartServer();
+        const res = await Promise.race([lg.done, deadline(240000)]);
+        assert.equal(res.code, 0, `logger: ${JSON.stringify(res)}\n${lg.out.text}\n${lg.out.err}`);
+        for (const id of runIds())
+            assert.deepEqual(points(id), { total: N, distinct: N, min: 0, max: N - 1 }, id);
+        const stats = JSON.parse(lg.out.text.match(/^ended (.*)$/m)[1]);
+        assert.equal(stats.dropped, 0);
+        // printed after et_run_end, before et_client_free replays the rest of the spool
+        assert.equal(stats.delivered + stats.spooled, N * RUNS, JSON.stringify(stats));
+        assert.ok(stats.spooled > 0 && stats.replayed > 0, JSON.stringify(stats));
         assert.ok(stats.retries > 0, 'the faults were seen by the client');
     });
 

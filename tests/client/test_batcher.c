@@ -18,10 +18,10 @@
 static void encodes_contract_json(void **state)
 {
     struct et_dbuf b;
-    struct et_point_out pts[4] = {{"r", "loss", 0.5, 1, 10},
-                                  {"r", "q\"k", NAN, 2, 11},
-                                  {"r", "x", INFINITY, -3, 12},
-                                  {"r", "x", -INFINITY, 4, 13}};
+    struct et_point_out pts[4] = {{"r", "loss", 0.5, 1, 10, 0},
+                                  {"r", "q\"k", NAN, 2, 11, 0},
+                                  {"r", "x", INFINITY, -3, 12, 0},
+                                  {"r", "x", -INFINITY, 4, 13, 0}};
     et__dbuf_init(&b);
     assert_int_equal(et__batch_encode(&b, "abc", pts, 4), ET_OK);
     json_error_t err;
