@@ -717,7 +717,7 @@ static const char group_sql[] =
     "   SET step = EXCLUDED.step, timestamp = EXCLUDED.timestamp, value = EXCLUDED.value"
     "   WHERE (EXCLUDED.step, EXCLUDED.timestamp,"
     "          CASE WHEN EXCLUDED.value = 'NaN' THEN 0 ELSE EXCLUDED.value END)"
-    "       > (l.step, l.timestamp, CASE WHEN l.value = 'NaN' THEN 0 ELSE l.value END))"
+    "       > (l.step, l.timestamp, CASE WHEN l.value = 'NaN' THEN 0 ELSE l.value END)),"
     " ik AS ("
     "  INSERT INTO idempotency_keys (key)"
     "  SELECT k.key FROM unnest($7::text[]) WITH ORDINALITY AS k(key, ord)"
