@@ -19,7 +19,7 @@
 #define DB_IDLE_IN_TRANSACTION_MS 60000
 
 /* Statements one connection keeps prepared (db_exec_prepared). */
-#define DB_MAX_PREPARED 16
+#define DB_MAX_PREPARED 32
 
 static char *db_conninfo;
 static int db_statement_timeout_ms;

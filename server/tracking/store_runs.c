@@ -8,6 +8,8 @@
 
 #include "core/mlflow_tags.h"
 #include "core/sbuf.h"
+#include "core/xalloc.h"
+#include "store_batch.h"
 #include "store_idempotency.h"
 #include "store_metrics.h"
 #include "store_search.h"
@@ -92,45 +94,83 @@ static int write_tags(int64_t internal_id, const struct kv *tags, size_t n)
     return rc;
 }
 
+/* runs/create in one statement (its own transaction): the run inserted
+ * only into an active experiment, with its tags (the last of a repeated
+ * key wins). One row when the experiment exists: the run's RUN_COLUMNS
+ * (NULL when none was inserted), then the experiment's stage. */
+static const char create_sql[] =
+    "WITH e AS (SELECT experiment_id, lifecycle_stage, artifact_location FROM experiments"
+    "   WHERE experiment_id = $2),"
+    " r AS (INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time,"
+    "   artifact_uri)"
+    "   SELECT $1::uuid, e.experiment_id, $3, $4, 1, $5,"
+    "     e.artifact_location || '/' || $6::text || '/artifacts'"
+    "   FROM e WHERE e.lifecycle_stage = 'active' RETURNING *),"
+    " t AS (INSERT INTO tags (run_id, key, value)"
+    "   SELECT r.id, u.k, u.v FROM r, (SELECT DISTINCT ON (k) k, v"
+    "     FROM unnest($7::text[], $8::text[]) WITH ORDINALITY AS u(k, v, o) ORDER BY k, o DESC) u"
+    "   ORDER BY 2)"
+    " SELECT " RUN_COLUMNS ", e.lifecycle_stage FROM e LEFT JOIN r ON true";
+
+/* A tag and its position in the request. */
+struct tag_at {
+    struct kv kv;
+    size_t at;
+};
+
+static int cmp_tag_at(const void *pa, const void *pb)
+{
+    const struct tag_at *a = pa, *b = pb;
+    int c = strcmp(a->kv.key, b->kv.key);
+    return c != 0 ? c : (a->at > b->at) - (a->at < b->at);
+}
+
+/* The tags a create stored, as a read lists them: one per key (the last
+ * given wins), sorted by key bytewise. */
+static void created_tags(const struct kv *tags, size_t n, struct arena *arena, struct run *out)
+{
+    struct tag_at *all = xmalloc((n + 1) * sizeof *all);
+    for (size_t i = 0; i < n; i++)
+        all[i] = (struct tag_at){tags[i], i};
+    qsort(all, n, sizeof *all, cmp_tag_at);
+    out->tags = arena_alloc(arena, (n + 1) * sizeof *out->tags);
+    out->ntags = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i + 1 == n || strcmp(all[i].kv.key, all[i + 1].kv.key) != 0)
+            out->tags[out->ntags++] = all[i].kv; /* the last of its key */
+    free(all);
+}
+
 int store_run_create(const struct run_create *in, struct arena *arena, struct run *out)
 {
     char exp[24], start[24];
-    const char *params[] = {in->run_id,  su_i64(exp, in->experiment_id), in->name,
-                            in->user_id, su_i64(start, in->start_time),  in->run_id};
+    struct sbuf keys, vals;
     PGresult *res = NULL;
-    int rc;
 
-    if ((rc = db_begin()) != DB_OK)
-        return rc;
-    rc =
-        db_exec("INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time,"
-                "   artifact_uri)"
-                " SELECT $1::uuid, e.experiment_id, $3, $4, 1, $5,"
-                "   e.artifact_location || '/' || $6::text || '/artifacts'"
-                " FROM experiments e WHERE e.experiment_id = $2"
-                " RETURNING id, (SELECT lifecycle_stage FROM experiments WHERE experiment_id = $2)",
-                6, params, &res);
+    su_kv_arrays(&keys, &vals, in->tags, in->ntags);
+    const char *params[] = {in->run_id,
+                            su_i64(exp, in->experiment_id),
+                            in->name,
+                            in->user_id,
+                            su_i64(start, in->start_time),
+                            in->run_id,
+                            keys.data,
+                            vals.data};
+    int rc = db_exec_prepared("run_create", create_sql, 8, params, &res);
+    sbuf_cleanup(&keys);
+    sbuf_cleanup(&vals);
     if (rc != DB_OK)
-        goto fail;
-    if (PQntuples(res) == 0) {
+        return rc;
+    memset(out, 0, sizeof *out);
+    if (PQntuples(res) == 0)
         rc = DB_NOT_FOUND;
-        goto fail;
-    }
-    if (!su_active(res, 0, 1)) {
+    else if (!su_active(res, 0, 10) || PQgetisnull(res, 0, 0))
         rc = DB_STATE;
-        goto fail;
-    }
-    int64_t internal_id = su_int64(res, 0, 0);
+    else
+        su_run_info(res, 0, arena, &out->info);
     PQclear(res);
-    res = NULL;
-    if ((rc = write_tags(internal_id, in->tags, in->ntags)) != DB_OK)
-        goto fail;
-    if ((rc = db_commit()) != DB_OK)
-        goto fail;
-    return store_run_get(in->run_id, arena, out);
-fail:
-    PQclear(res);
-    db_rollback();
+    if (rc == DB_OK)
+        created_tags(in->tags, in->ntags, arena, out); /* a new run has nothing else */
     return rc;
 }
 
@@ -153,42 +193,47 @@ int store_run_get(const char *run_id, struct arena *arena, struct run *out)
     return store_search_load_children(out, 1, NULL, arena);
 }
 
+/* runs/update in one statement (its own transaction): the fields given
+ * ($2 status, $3 end time, $4 name; NULL: unchanged) of an active run. One
+ * row when the run exists: its RUN_COLUMNS after the update (NULL when it
+ * is deleted), then its stage. */
+#define UPDATE_RUN                                                                                 \
+    "WITH cur AS (SELECT id, lifecycle_stage FROM runs WHERE run_uuid = $1::uuid),"                \
+    " r AS (UPDATE runs u SET status = coalesce($2::smallint, u.status),"                          \
+    "   end_time = CASE WHEN $3::bigint IS NULL THEN u.end_time ELSE $3 END,"                      \
+    "   name = coalesce($4, u.name)"                                                               \
+    "   FROM cur WHERE u.id = cur.id AND cur.lifecycle_stage = 'active' RETURNING u.*)"
+#define UPDATE_ANSWER " SELECT " RUN_COLUMNS ", cur.lifecycle_stage FROM cur LEFT JOIN r ON true"
+static const char update_sql[] = UPDATE_RUN UPDATE_ANSWER;
+/* With a new name, which is mirrored into the mlflow.runName tag. */
+static const char update_named_sql[] =
+    UPDATE_RUN ", t AS (INSERT INTO tags (run_id, key, value)"
+               "   SELECT id, '" MLFLOW_TAG_RUN_NAME "', $4 FROM r"
+               "   ON CONFLICT (run_id, key) DO UPDATE SET value = EXCLUDED.value)" UPDATE_ANSWER;
+
 int store_run_update(const char *run_id, int status, int has_end_time, int64_t end_time,
                      const char *name, struct arena *arena, struct run_info *out)
 {
     char st[8], end[24];
-    int64_t internal_id = 0;
     PGresult *res = NULL;
     int rc;
 
-    if ((rc = db_begin()) != DB_OK)
-        return rc;
-    if ((rc = resolve(run_id, &internal_id)) != DB_OK)
-        goto fail;
     snprintf(st, sizeof st, "%d", status);
     const char *params[] = {run_id, status ? st : NULL, has_end_time ? su_i64(end, end_time) : NULL,
                             name != NULL && name[0] ? name : NULL};
-    rc = db_exec("UPDATE runs r SET status = coalesce($2::smallint, r.status),"
-                 "   end_time = CASE WHEN $3::bigint IS NULL THEN r.end_time ELSE $3 END,"
-                 "   name = coalesce($4, r.name)"
-                 " WHERE r.run_uuid = $1::uuid RETURNING " RUN_COLUMNS,
-                 4, params, &res);
+    if (params[3] != NULL)
+        rc = db_exec_prepared("run_update_named", update_named_sql, 4, params, &res);
+    else
+        rc = db_exec_prepared("run_update", update_sql, 4, params, &res);
     if (rc != DB_OK)
-        goto fail;
-    su_run_info(res, 0, arena, out);
+        return rc;
+    if (PQntuples(res) == 0)
+        rc = DB_NOT_FOUND;
+    else if (!su_active(res, 0, 10) || PQgetisnull(res, 0, 0))
+        rc = DB_STATE;
+    else
+        su_run_info(res, 0, arena, out);
     PQclear(res);
-    res = NULL;
-    if (params[3] != NULL) {
-        struct kv tag = {MLFLOW_TAG_RUN_NAME, name};
-        if ((rc = write_tags(internal_id, &tag, 1)) != DB_OK)
-            goto fail;
-    }
-    if ((rc = db_commit()) != DB_OK)
-        goto fail;
-    return DB_OK;
-fail:
-    PQclear(res);
-    db_rollback();
     return rc;
 }
 
@@ -315,6 +360,19 @@ int store_run_log_batch(const char *run_id, const struct metric *metrics, size_t
                                     ntags, arena, conflict);
 }
 
+/* Whether a batch's points allow the one-statement write: few enough, and
+ * none for a logged model (those are written twice, on the transaction
+ * path). */
+static int one_statement(const struct metric *metrics, size_t n)
+{
+    if (n > STORE_BATCH_MAX_POINTS)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (metrics[i].link != NULL)
+            return 0;
+    return 1;
+}
+
 int store_run_log_batch_idem(const char *run_id, const char *idem_key, int *replayed,
                              const struct metric *metrics, size_t nmetrics, const struct kv *params,
                              size_t nparams, const struct kv *tags, size_t ntags,
@@ -324,6 +382,9 @@ int store_run_log_batch_idem(const char *run_id, const char *idem_key, int *repl
     if (replayed == NULL)
         replayed = &dummy;
     *replayed = 0;
+    if (idem_key == NULL && one_statement(metrics, nmetrics))
+        return store_batch_write(run_id, metrics, nmetrics, params, nparams, tags, ntags, arena,
+                                 conflict);
     for (int attempt = 0; attempt < MAX_TX_RETRIES && rc == DB_RETRY; attempt++)
         rc = log_batch_once(run_id, idem_key, replayed, metrics, nmetrics, params, nparams, tags,
                             ntags, arena, conflict);
