@@ -19,6 +19,7 @@
 #include "core/worker.h"
 #include "store_metrics.h"
 #include "core/xalloc.h"
+#include "db/store_call.h"
 #include "ops/metrics.h"
 
 #define GROUP_MAX_ITEMS 1024
@@ -38,10 +39,11 @@ enum writer_role { FIRST_WRITER, STANDBY_WRITER };
 #define STANDBY_AFTER_MS 25
 #define GROUP_COMMIT_QUEUE_WAIT_MS 10000
 
-/* One request's write; the run id, points, keys and model links are
- * copied into it. */
+/* One request's write: points (the run id, points, keys and model links
+ * are copied into it), or a call (the submitter's, which it keeps). */
 struct group_write {
     struct metrics_write w;
+    struct store_call *call;   /* NULL: a metric write */
     struct timespec queued_at; /* CLOCK_MONOTONIC */
     void (*done)(void *arg);   /* the completion callback, and its argument */
     void *done_arg;
@@ -185,6 +187,8 @@ static size_t take(struct group_write **out)
         if (waited_too_long(gw, &now)) {
             metrics_group_commit_timeout();
             gw->w.rc = DB_UNAVAILABLE;
+            if (gw->call != NULL)
+                gw->call->rc = DB_UNAVAILABLE;
             complete(gw);
             continue;
         }
@@ -195,11 +199,40 @@ static size_t take(struct group_write **out)
     return n;
 }
 
+/* Writes a group: the metric writes in one transaction, the calls in
+ * another; sets each item's outcome. */
+static size_t write_group(struct group_write *const *batch, size_t n, struct metrics_write *writes,
+                          struct store_call **calls)
+{
+    size_t nw = 0, nc = 0, points = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (batch[i]->call != NULL) {
+            calls[nc++] = batch[i]->call;
+            continue;
+        }
+        writes[nw++] = batch[i]->w;
+        points += batch[i]->w.n;
+    }
+    if (nw > 0)
+        (void)store_metrics_write_group(writes, nw);
+    if (nc > 0)
+        store_call_group(calls, nc);
+    nw = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (batch[i]->call != NULL)
+            continue;
+        batch[i]->w.rc = writes[nw].rc;
+        batch[i]->w.replayed = writes[nw++].replayed;
+    }
+    return points;
+}
+
 /* A writer thread; arg points at its enum writer_role. */
 static void *writer_main(void *arg)
 {
     struct group_write **batch = xmalloc(GROUP_MAX_ITEMS * sizeof *batch);
     struct metrics_write *writes = xmalloc(GROUP_MAX_ITEMS * sizeof *writes);
+    struct store_call **calls = xmalloc(GROUP_MAX_ITEMS * sizeof *calls);
     int standby = *(const enum writer_role *)arg == STANDBY_WRITER;
 
     pthread_mutex_lock(&mu);
@@ -213,22 +246,13 @@ static void *writer_main(void *arg)
         }
         if (head == NULL)
             break; /* stopping, and nothing left to write */
-        size_t n = take(batch), points = 0;
+        size_t n = take(batch);
         if (!standby && !first_busy) {
             first_busy = 1;
             pthread_cond_signal(&standby_cv);
         }
         pthread_mutex_unlock(&mu);
-        for (size_t i = 0; i < n; i++) {
-            writes[i] = batch[i]->w;
-            points += writes[i].n;
-        }
-        if (n > 0)
-            (void)store_metrics_write_group(writes, n);
-        for (size_t i = 0; i < n; i++) {
-            batch[i]->w.rc = writes[i].rc;
-            batch[i]->w.replayed = writes[i].replayed;
-        }
+        size_t points = write_group(batch, n, writes, calls);
         complete_group(batch, n);
         pthread_mutex_lock(&mu);
         if (!standby && head == NULL)
@@ -240,6 +264,7 @@ static void *writer_main(void *arg)
     db_thread_close();
     free(batch);
     free(writes);
+    free(calls);
     return NULL;
 }
 
@@ -298,6 +323,30 @@ static const char *copy_text(char **text, const char *s)
     return out;
 }
 
+/* Queues gw with its completion callback; NULL (gw freed) when the group
+ * is off or stopping. */
+static struct group_write *enqueue(struct group_write *gw, void (*done)(void *arg), void *arg)
+{
+    gw->done = done;
+    gw->done_arg = arg;
+    gw->next = NULL;
+    clock_gettime(CLOCK_MONOTONIC, &gw->queued_at);
+    pthread_mutex_lock(&mu);
+    if (!running || stopping) {
+        pthread_mutex_unlock(&mu);
+        free(gw);
+        return NULL;
+    }
+    if (tail != NULL)
+        tail->next = gw;
+    else
+        head = gw;
+    tail = gw;
+    pthread_cond_signal(&work_cv);
+    pthread_mutex_unlock(&mu);
+    return gw;
+}
+
 struct group_write *group_commit_submit(const char *run_id, const char *idem_key,
                                         const struct metric *metrics, size_t n,
                                         void (*done)(void *arg), void *arg)
@@ -335,25 +384,22 @@ struct group_write *group_commit_submit(const char *run_id, const char *idem_key
     gw->w.metrics = copy;
     gw->w.n = n;
     gw->w.rc = DB_OK;
-    gw->done = done;
-    gw->done_arg = arg;
-    gw->next = NULL;
-    clock_gettime(CLOCK_MONOTONIC, &gw->queued_at);
+    gw->call = NULL;
+    return enqueue(gw, done, arg);
+}
 
-    pthread_mutex_lock(&mu);
-    if (!running || stopping) {
-        pthread_mutex_unlock(&mu);
-        free(gw);
-        return NULL;
-    }
-    if (tail != NULL)
-        tail->next = gw;
-    else
-        head = gw;
-    tail = gw;
-    pthread_cond_signal(&work_cv);
-    pthread_mutex_unlock(&mu);
-    return gw;
+struct group_write *group_commit_submit_call(struct store_call *call, void (*done)(void *arg),
+                                             void *arg)
+{
+    struct group_write *gw = xmalloc(sizeof *gw);
+    memset(&gw->w, 0, sizeof gw->w);
+    gw->call = call;
+    return enqueue(gw, done, arg);
+}
+
+void group_commit_call_done(struct group_write *gw)
+{
+    free(gw);
 }
 
 int group_commit_result(struct group_write *gw, int *replayed)

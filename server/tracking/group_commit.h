@@ -3,7 +3,8 @@
  * queued in one transaction, commits once, then calls each write's
  * completion callback with its own outcome ready (a handler's callback
  * resumes its paused request, so no HTTP thread waits). Knows nothing of
- * HTTP. Not for writes with params or tags. */
+ * HTTP. Control-plane writes (runs/create, runs/update, small log-batch)
+ * queue as calls: one statement each, run in their own shared transaction. */
 #ifndef ET_SERVER_GROUP_COMMIT_H
 #define ET_SERVER_GROUP_COMMIT_H
 
@@ -39,6 +40,21 @@ struct group_write;
 struct group_write *group_commit_submit(const char *run_id, const char *idem_key,
                                         const struct metric *metrics, size_t n,
                                         void (*done)(void *arg), void *arg);
+
+struct store_call;
+
+/* Queues a call (db/store_call.h), which stays the caller's and must stay
+ * valid until done(arg): the group runs it in a transaction shared with
+ * the other calls queued with it and commits once (a call that fails is run
+ * again alone: it fails alone). Once call->rc and call->res are set (and
+ * the transaction committed), done(arg) is called exactly once, as for
+ * group_commit_submit; then free the handle with group_commit_call_done.
+ * NULL when group commit is off or stopping (run the call directly). */
+struct group_write *group_commit_submit_call(struct store_call *call, void (*done)(void *arg),
+                                             void *arg);
+
+/* After done(arg) of a call: frees the handle (not the call). */
+void group_commit_call_done(struct group_write *gw);
 
 /* After done(arg): the write's outcome (DB_OK, DB_NOT_FOUND, DB_STATE,
  * or a db_status of the transaction; DB_UNAVAILABLE when it stayed queued

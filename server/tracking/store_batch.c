@@ -14,11 +14,10 @@
 #include "core/mlflow_tags.h"
 #include "core/sbuf.h"
 #include "core/xalloc.h"
+#include "db/store_call.h"
 #include "db/store_util.h"
 #include "store_metrics.h"
 #include "store_metrics_sql.h"
-
-#define MAX_TX_RETRIES 3
 
 /* The reads: $1 run uuid, $2/$3 param keys and values, $4/$5 tag keys and
  * values (the last of a repeated key wins), $6..$9 the points' key ids,
@@ -103,9 +102,37 @@ static void point_arrays(const struct metric *metrics, const int32_t *ids, size_
         sbuf_addc(&cols[c], '}');
 }
 
-/* The outcome from the answer row. */
-static int answer(PGresult *res, struct arena *arena, struct param_conflict *conflict)
+int store_batch_call(const char *run_id, const struct metric *metrics, size_t nmetrics,
+                     const struct kv *params, size_t nparams, const struct kv *tags, size_t ntags,
+                     struct store_call *c)
 {
+    struct sbuf pk, pv, tk, tv, pc[4];
+    int32_t *ids = xmalloc((nmetrics + 1) * sizeof *ids);
+    int rc = nmetrics > 0 ? store_metrics_key_ids(metrics, nmetrics, ids) : DB_OK;
+    int mix = (nparams > 0 ? HAS_PARAMS : 0) | (ntags > 0 ? HAS_TAGS : 0) |
+              (nmetrics > 0 ? HAS_POINTS : 0);
+
+    store_call_init(c, batch_names[mix], batch_sql[mix], 9);
+    store_call_param(c, 0, run_id);
+    su_kv_arrays(&pk, &pv, params, nparams);
+    su_kv_arrays(&tk, &tv, tags, ntags);
+    point_arrays(metrics, ids, rc == DB_OK ? nmetrics : 0, pc);
+    store_call_param_sbuf(c, 1, &pk);
+    store_call_param_sbuf(c, 2, &pv);
+    store_call_param_sbuf(c, 3, &tk);
+    store_call_param_sbuf(c, 4, &tv);
+    for (int i = 0; i < 4; i++)
+        store_call_param_sbuf(c, 5 + i, &pc[i]);
+    free(ids);
+    return rc;
+}
+
+int store_batch_answer(const struct store_call *c, struct arena *arena,
+                       struct param_conflict *conflict)
+{
+    const PGresult *res = c->res;
+    if (c->rc != DB_OK)
+        return c->rc;
     if (PQntuples(res) == 0)
         return DB_NOT_FOUND;
     if (!su_active(res, 0, 0))
@@ -124,38 +151,12 @@ int store_batch_write(const char *run_id, const struct metric *metrics, size_t n
                       const struct kv *params, size_t nparams, const struct kv *tags, size_t ntags,
                       struct arena *arena, struct param_conflict *conflict)
 {
-    struct sbuf pk, pv, tk, tv, pc[4];
-    int32_t *ids = xmalloc((nmetrics + 1) * sizeof *ids);
-    int rc = DB_OK;
-
-    su_kv_arrays(&pk, &pv, params, nparams);
-    su_kv_arrays(&tk, &tv, tags, ntags);
-    if (nmetrics > 0)
-        rc = store_metrics_key_ids(metrics, nmetrics, ids);
-    point_arrays(metrics, ids, rc == DB_OK ? nmetrics : 0, pc);
-    if (rc != DB_OK)
-        goto out;
-    int mix = (nparams > 0 ? HAS_PARAMS : 0) | (ntags > 0 ? HAS_TAGS : 0) |
-              (nmetrics > 0 ? HAS_POINTS : 0);
-    const char *values[] = {run_id,     pk.data,    pv.data,    tk.data,   tv.data,
-                            pc[0].data, pc[1].data, pc[2].data, pc[3].data};
-    rc = DB_RETRY;
-    for (int attempt = 0; attempt < MAX_TX_RETRIES && rc == DB_RETRY; attempt++) {
-        PGresult *res = NULL;
-        rc = db_exec_prepared(batch_names[mix], batch_sql[mix], 9, values, &res);
-        if (rc == DB_OK)
-            rc = answer(res, arena, conflict);
-        else if (rc == DB_EXISTS)
-            rc = DB_ERROR; /* a unique violation no clause above absorbs: not a param's */
-        PQclear(res);
+    struct store_call c;
+    int rc = store_batch_call(run_id, metrics, nmetrics, params, nparams, tags, ntags, &c);
+    if (rc == DB_OK) {
+        store_call_run(&c);
+        rc = store_batch_answer(&c, arena, conflict);
     }
-out:
-    sbuf_cleanup(&pk);
-    sbuf_cleanup(&pv);
-    sbuf_cleanup(&tk);
-    sbuf_cleanup(&tv);
-    for (int c = 0; c < 4; c++)
-        sbuf_cleanup(&pc[c]);
-    free(ids);
+    store_call_cleanup(&c);
     return rc;
 }

@@ -13,6 +13,7 @@
 #include "store_idempotency.h"
 #include "store_metrics.h"
 #include "store_search.h"
+#include "db/store_call.h"
 #include "db/store_util.h"
 
 #define MAX_TX_RETRIES 3
@@ -141,36 +142,47 @@ static void created_tags(const struct kv *tags, size_t n, struct arena *arena, s
     free(all);
 }
 
-int store_run_create(const struct run_create *in, struct arena *arena, struct run *out)
+void store_run_create_call(const struct run_create *in, struct store_call *c)
 {
     char exp[24], start[24];
     struct sbuf keys, vals;
-    PGresult *res = NULL;
 
+    store_call_init(c, "run_create", create_sql, 8);
+    store_call_param(c, 0, in->run_id);
+    store_call_param(c, 1, su_i64(exp, in->experiment_id));
+    store_call_param(c, 2, in->name);
+    store_call_param(c, 3, in->user_id);
+    store_call_param(c, 4, su_i64(start, in->start_time));
+    store_call_param(c, 5, in->run_id);
     su_kv_arrays(&keys, &vals, in->tags, in->ntags);
-    const char *params[] = {in->run_id,
-                            su_i64(exp, in->experiment_id),
-                            in->name,
-                            in->user_id,
-                            su_i64(start, in->start_time),
-                            in->run_id,
-                            keys.data,
-                            vals.data};
-    int rc = db_exec_prepared("run_create", create_sql, 8, params, &res);
-    sbuf_cleanup(&keys);
-    sbuf_cleanup(&vals);
-    if (rc != DB_OK)
-        return rc;
+    store_call_param_sbuf(c, 6, &keys);
+    store_call_param_sbuf(c, 7, &vals);
+}
+
+int store_run_create_answer(const struct store_call *c, const struct run_create *in,
+                            struct arena *arena, struct run *out)
+{
+    const PGresult *res = c->res;
     memset(out, 0, sizeof *out);
+    if (c->rc != DB_OK)
+        return c->rc;
     if (PQntuples(res) == 0)
-        rc = DB_NOT_FOUND;
-    else if (!su_active(res, 0, 10) || PQgetisnull(res, 0, 0))
-        rc = DB_STATE;
-    else
-        su_run_info(res, 0, arena, &out->info);
-    PQclear(res);
-    if (rc == DB_OK)
-        created_tags(in->tags, in->ntags, arena, out); /* a new run has nothing else */
+        return DB_NOT_FOUND;
+    if (!su_active(res, 0, 10) || PQgetisnull(res, 0, 0))
+        return DB_STATE;
+    su_run_info(res, 0, arena, &out->info);
+    created_tags(in->tags, in->ntags, arena, out); /* a new run has nothing else */
+    return DB_OK;
+}
+
+int store_run_create(const struct run_create *in, struct arena *arena, struct run *out)
+{
+    struct store_call c;
+
+    store_run_create_call(in, &c);
+    store_call_run(&c);
+    int rc = store_run_create_answer(&c, in, arena, out);
+    store_call_cleanup(&c);
     return rc;
 }
 
@@ -211,29 +223,45 @@ static const char update_named_sql[] =
                "   SELECT id, '" MLFLOW_TAG_RUN_NAME "', $4 FROM r"
                "   ON CONFLICT (run_id, key) DO UPDATE SET value = EXCLUDED.value)" UPDATE_ANSWER;
 
+void store_run_update_call(const char *run_id, int status, int has_end_time, int64_t end_time,
+                           const char *name, struct store_call *c)
+{
+    char st[8], end[24];
+    int named = name != NULL && name[0];
+
+    snprintf(st, sizeof st, "%d", status);
+    if (named)
+        store_call_init(c, "run_update_named", update_named_sql, 4);
+    else
+        store_call_init(c, "run_update", update_sql, 4);
+    store_call_param(c, 0, run_id);
+    store_call_param(c, 1, status ? st : NULL);
+    store_call_param(c, 2, has_end_time ? su_i64(end, end_time) : NULL);
+    store_call_param(c, 3, named ? name : NULL);
+}
+
+int store_run_update_answer(const struct store_call *c, struct arena *arena, struct run_info *out)
+{
+    const PGresult *res = c->res;
+    if (c->rc != DB_OK)
+        return c->rc;
+    if (PQntuples(res) == 0)
+        return DB_NOT_FOUND;
+    if (!su_active(res, 0, 10) || PQgetisnull(res, 0, 0))
+        return DB_STATE;
+    su_run_info(res, 0, arena, out);
+    return DB_OK;
+}
+
 int store_run_update(const char *run_id, int status, int has_end_time, int64_t end_time,
                      const char *name, struct arena *arena, struct run_info *out)
 {
-    char st[8], end[24];
-    PGresult *res = NULL;
-    int rc;
+    struct store_call c;
 
-    snprintf(st, sizeof st, "%d", status);
-    const char *params[] = {run_id, status ? st : NULL, has_end_time ? su_i64(end, end_time) : NULL,
-                            name != NULL && name[0] ? name : NULL};
-    if (params[3] != NULL)
-        rc = db_exec_prepared("run_update_named", update_named_sql, 4, params, &res);
-    else
-        rc = db_exec_prepared("run_update", update_sql, 4, params, &res);
-    if (rc != DB_OK)
-        return rc;
-    if (PQntuples(res) == 0)
-        rc = DB_NOT_FOUND;
-    else if (!su_active(res, 0, 10) || PQgetisnull(res, 0, 0))
-        rc = DB_STATE;
-    else
-        su_run_info(res, 0, arena, out);
-    PQclear(res);
+    store_run_update_call(run_id, status, has_end_time, end_time, name, &c);
+    store_call_run(&c);
+    int rc = store_run_update_answer(&c, arena, out);
+    store_call_cleanup(&c);
     return rc;
 }
 
@@ -371,6 +399,21 @@ static int one_statement(const struct metric *metrics, size_t n)
         if (metrics[i].link != NULL)
             return 0;
     return 1;
+}
+
+int store_run_log_batch_call(const char *run_id, const char *idem_key, const struct metric *metrics,
+                             size_t nmetrics, const struct kv *params, size_t nparams,
+                             const struct kv *tags, size_t ntags, struct store_call *c)
+{
+    if (idem_key != NULL || !one_statement(metrics, nmetrics))
+        return STORE_NO_CALL;
+    return store_batch_call(run_id, metrics, nmetrics, params, nparams, tags, ntags, c);
+}
+
+int store_run_log_batch_answer(const struct store_call *c, struct arena *arena,
+                               struct param_conflict *conflict)
+{
+    return store_batch_answer(c, arena, conflict);
 }
 
 int store_run_log_batch_idem(const char *run_id, const char *idem_key, int *replayed,

@@ -8,9 +8,11 @@
 // would fall back silently and only show up as database errors).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { useStack, client, assertOk, assertError, uniqueName } from './harness.mjs';
+import { useStack, client, startServer, assertOk, assertError, uniqueName, waitUntil } from './harness.mjs';
 
 const stack = useStack({ before, after });
+let victim;
+after(async () => { if (victim) await victim.stop(); });
 
 const kv = (list) => Object.fromEntries((list || []).map((t) => [t.key, t.value]));
 
@@ -148,6 +150,51 @@ describe('run setup', () => {
         for (const id of ids) {
             const h = assertOk(await c.get('/metrics/get-history', { run_id: id, metric_key: 'acc' })).metrics;
             assert.equal(h.length, 10);
+        }
+    });
+
+    test('kill -9 under run-setup load: every acknowledged create, batch and update is there', { timeout: 120000 }, async () => {
+        victim = await startServer({ databaseUrl: stack.pg.url });
+        const v = client(victim.url);
+        const acked = []; // {id, i, batch, update}
+        let stopped = 0;
+        const writer = async (w) => {
+            for (let i = 0; ; i++) {
+                const n = w * 100000 + i;
+                const step = { i: n, id: null, batch: false, update: false };
+                try {
+                    const cr = await v.post('/runs/create', { experiment_id: exp, run_name: `kill-${n}` }, { timeoutMs: 10000 });
+                    if (cr.status !== 200) break;
+                    step.id = cr.json.run.info.run_id;
+                    acked.push(step);
+                    const b = await v.post('/runs/log-batch', { run_id: step.id, ...setupBatch(n, 1) }, { timeoutMs: 10000 });
+                    if (b.status !== 200) break;
+                    step.batch = true;
+                    const u = await v.post('/runs/update', { run_id: step.id, status: 'FINISHED', end_time: 2 }, { timeoutMs: 10000 });
+                    if (u.status !== 200) break;
+                    step.update = true;
+                } catch {
+                    break; // the server is gone
+                }
+            }
+            stopped += 1;
+        };
+        const writers = Array.from({ length: 8 }, (_, w) => writer(w));
+        await waitUntil(() => acked.filter((s) => s.update).length >= 60 || victim.exited(), 60000, '60 runs set up', 20);
+        assert.ok(!victim.exited(), `exptrackd died on its own:\n${victim.log()}`);
+        await victim.kill9();
+        await Promise.all(writers);
+        assert.equal(stopped, 8);
+        for (const s of acked) {
+            const g = await c.getRun(s.id); // through the other server
+            assert.equal(g.info.run_name, `kill-${s.i}`);
+            if (s.batch) {
+                assert.deepEqual(kv(g.data.params), kv(setupBatch(s.i, 1).params), `acknowledged batch of ${s.i}`);
+                assert.equal(g.data.metrics.length, 10);
+            } else {
+                assert.ok(g.data.params === undefined || Object.keys(kv(g.data.params)).length === 10, `batch of ${s.i} whole or absent`);
+            }
+            if (s.update) assert.equal(g.info.status, 'FINISHED', `acknowledged update of ${s.i}`);
         }
     });
 });
