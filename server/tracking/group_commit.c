@@ -55,7 +55,8 @@ static pthread_cond_t work_cv = PTHREAD_COND_INITIALIZER;    /* the first writer
 static pthread_cond_t standby_cv = PTHREAD_COND_INITIALIZER; /* the standby: the first got busy */
 static struct group_write *head, *tail;
 static int running, stopping;
-static int first_busy; /* the first writer is writing a group */
+static int calls_enabled; /* group_commit_submit_call queues (else refuses) */
+static int first_busy;    /* the first writer is writing a group */
 static struct worker writers = WORKER_INIT(&mu, &work_cv);
 
 /* Groups written, waiting for the completer to run their callbacks. */
@@ -89,6 +90,8 @@ static int standby_needed(void)
     struct timespec now;
     if (head == NULL || !first_busy)
         return 0;
+    if (head->call != NULL)
+        return 1; /* calls: the standby writes while the first waits for its commit */
     clock_gettime(CLOCK_MONOTONIC, &now);
     return waited_ms(head, &now) >= STANDBY_AFTER_MS;
 }
@@ -268,8 +271,9 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-int group_commit_start(int enabled)
+int group_commit_start(int enabled, int with_calls)
 {
+    calls_enabled = with_calls;
     metrics_group_commit_enabled(0);
     if (!enabled)
         return 0;
@@ -343,6 +347,8 @@ static struct group_write *enqueue(struct group_write *gw, void (*done)(void *ar
         head = gw;
     tail = gw;
     pthread_cond_signal(&work_cv);
+    if (gw->call != NULL && first_busy)
+        pthread_cond_signal(&standby_cv);
     pthread_mutex_unlock(&mu);
     return gw;
 }
@@ -391,6 +397,8 @@ struct group_write *group_commit_submit(const char *run_id, const char *idem_key
 struct group_write *group_commit_submit_call(struct store_call *call, void (*done)(void *arg),
                                              void *arg)
 {
+    if (!calls_enabled)
+        return NULL;
     struct group_write *gw = xmalloc(sizeof *gw);
     memset(&gw->w, 0, sizeof gw->w);
     gw->call = call;

@@ -19,10 +19,11 @@
 #define GROUP_COMMIT_MAX_POINTS 256
 
 /* Starts the writer threads when enabled; otherwise group_commit_submit
- * refuses and callers write each request in its own transaction. Call once, after db_configure
+ * refuses and callers write each request in its own transaction. Without
+ * with_calls, group_commit_submit_call refuses (metric writes only). Call once, after db_configure
  * and before the HTTP server starts. Returns 0, or -1 when the thread could
  * not start (logged; writes then go direct). */
-int group_commit_start(int enabled);
+int group_commit_start(int enabled, int with_calls);
 
 /* Lets the writer finish what is queued, then stops it. Safe when never
  * started. Call after the HTTP server stopped. */

@@ -197,4 +197,25 @@ describe('run setup', () => {
             if (s.update) assert.equal(g.info.status, 'FINISHED', `acknowledged update of ${s.i}`);
         }
     });
+
+    test('--group-commit metrics: the same answers with each control-plane write in its own commit', async () => {
+        const solo = await startServer({ databaseUrl: stack.pg.url, args: ['--group-commit', 'metrics'] });
+        try {
+            const v = client(solo.url);
+            const runs = await Promise.all(Array.from({ length: 6 }, (_, i) => v.createRun(exp, { run_name: `solo-${i}` })));
+            await v.ok('POST', '/runs/log-parameter', { run_id: runs[2].info.run_id, key: 'p4', value: 'already' });
+            const out = await Promise.all(runs.map((r, i) => v.post('/runs/log-batch', { run_id: r.info.run_id, ...setupBatch(i, 7) })));
+            for (let i = 0; i < runs.length; i++) {
+                if (i === 2) assertError(out[i], 400, 'INVALID_PARAMETER_VALUE', 'p4');
+                else assertOk(out[i], `batch ${i}`);
+            }
+            const g = await v.getRun(runs[3].info.run_id);
+            assert.deepEqual(kv(g.data.params), kv(setupBatch(3, 7).params));
+            assert.deepEqual(kv((await v.getRun(runs[2].info.run_id)).data.params), { p4: 'already' });
+            const u = assertOk(await v.post('/runs/update', { run_id: runs[0].info.run_id, status: 'FINISHED' }));
+            assert.equal(u.run_info.status, 'FINISHED');
+        } finally {
+            await solo.stop();
+        }
+    });
 });
