@@ -21,10 +21,12 @@ static void finish_call(void *state, struct reply *r)
 
 void api_call_run(const struct request *req, struct api_call *c, struct reply *r)
 {
-    struct wake *w = request_wake(req);
-    c->gw = group_commit_submit_call(&c->call, wake_call, w);
+    /* a journaled request's outcome is needed before the handler returns */
+    struct wake *w = req->journaled || req->ops == NULL ? NULL : request_wake(req);
+    c->gw = w != NULL ? group_commit_submit_call(&c->call, wake_call, w) : NULL;
     if (c->gw == NULL) {
-        wake_unref(w);
+        if (w != NULL)
+            wake_unref(w);
         store_call_run(&c->call);
         c->answer(c, r);
         return;
