@@ -1,5 +1,6 @@
 /* The group-commit writers: a queue of waiting writes, a writer thread
- * (and a standby) that drain it into store_metrics_write_group, and a
+ * (and a standby) that drain it into store_metrics_write_group (metric
+ * writes) and store_call_group (control-plane calls), and a
  * completer thread that runs the completion callbacks of each written
  * group. No HTTP thread waits: each request's connection is paused by its
  * handler and resumed by its callback once its write is committed or
@@ -31,7 +32,11 @@
  * per-request path lost three round trips). A second, standby writer takes
  * over only while the first has been busy for STANDBY_AFTER_MS with writes
  * waiting (a group stuck behind a row lock, say), so that one slow group
- * does not hold back every small write. (Holding a writer back for up to
+ * does not hold back every small write; it takes queued calls at once, so
+ * that while the first writer waits for a group's COMMIT the statements of
+ * the next group already run (with one writer, under load, grouping
+ * control-plane writes was slower than not grouping them: one backend ran
+ * every statement in turn). (Holding a writer back for up to
  * 1 ms while another is busy, as PostgreSQL's commit_delay does, halved the
  * number of groups with 4 writers but did not raise the request rate.) */
 enum writer_role { FIRST_WRITER, STANDBY_WRITER };
