@@ -100,6 +100,8 @@ static const struct route table[] = {
      PERM_ADMIN, TARGET_NONE},
     {"POST", MOUNT_API, "/exptrack/import/runs", api_import_run, BODY_JSON, NULL, PERM_ADMIN,
      TARGET_NONE},
+    {"POST", MOUNT_API, "/exptrack/import/logged-models", api_import_logged_model, BODY_JSON, NULL,
+     PERM_ADMIN, TARGET_NONE},
 
     {"GET", MOUNT_API, "/mlflow/artifacts/list", api_artifacts_list_run, BODY_NONE, NULL, PERM_READ,
      TARGET_RUN_ID},

@@ -8,7 +8,7 @@
 #include "export_mlruns.h"
 
 static const char usage[] = "usage: exptrack export DIR [--experiment NAME|ID]... "
-                            "[--include-deleted]\n"
+                            "[--include-deleted] [--jobs N]\n"
                             "Writes MLflow's file-store layout: `mlflow ui --backend-store-uri "
                             "DIR` and `exptrack import mlruns DIR` read it.\n";
 
@@ -25,6 +25,15 @@ int cmd_export(struct cli *c)
     o.nexperiments = n;
     o.include_deleted = cli_take_flag(c, "--include-deleted");
     o.json = c->json;
+    o.jobs = 4;
+    const char *jobs;
+    int rc = cli_take_opt(c, "--jobs", &jobs);
+    if (rc < 0)
+        return EXIT_USAGE;
+    if (rc == 1 && ((o.jobs = atoi(jobs)) < 1 || o.jobs > 64)) {
+        fprintf(stderr, "exptrack export: --jobs must be 1..64\n");
+        return EXIT_USAGE;
+    }
     if (cli_positional(c, 1, 1, usage) != 0)
         return EXIT_USAGE;
     o.dir = c->argv[0];
@@ -45,7 +54,7 @@ int cmd_export(struct cli *c)
     struct ih src;
     if (ih_open(&src, url, user, pass, token) != 0)
         return 1;
-    int rc = export_mlruns(&src, &o);
+    rc = export_mlruns(&src, &o);
     ih_close(&src);
     return rc;
 }

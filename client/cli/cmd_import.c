@@ -1,13 +1,11 @@
 /* exptrack import {mlruns DIR, mlflow --from URL}: brings an MLflow file
  * store or a running MLflow server into exptrackd (import_*.c do the work).
- * `import mlflow` exports the source to a local mlruns directory first
- * (export_mlruns.c, streamed, kept with --keep-dir) and imports that. */
+ * `import mlflow` copies run by run from server to server (import_rest.c). */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
-#include "export_mlruns.h"
 #include "import_mlruns.h"
 
 static const char usage[] =
@@ -18,7 +16,8 @@ static const char usage[] =
     "  --include-deleted      also deleted experiments and runs\n"
     "  --jobs N               runs written in parallel (default 4)\n"
     "  --dry-run              count what would be imported, write nothing\n"
-    "  --state FILE           resume file (default DIR/.exptrack-import-state)\n"
+    "  --state FILE           resume file (default DIR/.exptrack-import-state; for mlflow\n"
+    "                         --work-dir/.exptrack-import-state or ./.exptrack-import-<hash>)\n"
     "  --mapping FILE         where source ids that had to change are listed\n"
     "The destination is --url, $EXPTRACK_URL or $MLFLOW_TRACKING_URI (mlruns only);\n"
     "its credentials $EXPTRACK_USERNAME/$EXPTRACK_PASSWORD or $EXPTRACK_TOKEN (else the\n"
@@ -76,7 +75,7 @@ static int cmd_import_mlflow(struct cli *c)
 {
     struct import_opts o = {0};
     const char *from = NULL, *work = NULL;
-    char tmpl[] = "/tmp/exptrack-import-XXXXXX", state[4200];
+    char state[4200];
     if (common_opts(c, &o) != 0 || cli_take_opt(c, "--from", &from) < 0 ||
         cli_take_opt(c, "--work-dir", &work) < 0 || cli_positional(c, 0, 0, usage) != 0)
         return EXIT_USAGE;
@@ -84,23 +83,24 @@ static int cmd_import_mlflow(struct cli *c)
         return cli_usage(usage);
     if ((o.url = dest_url(c, 0)) == NULL)
         return EXIT_USAGE;
-    if (work == NULL && (work = mkdtemp(tmpl)) == NULL) {
-        perror("mkdtemp");
-        return 1;
+    if (o.state_path == NULL) {
+        /* the same source and destination find the same state file again */
+        uint64_t h = ifnv(ifnv(1469598103934665603ULL, from), o.url);
+        if (work != NULL)
+            snprintf(state, sizeof state, "%s/.exptrack-import-state", work);
+        else
+            snprintf(state, sizeof state, ".exptrack-import-%016llx", (unsigned long long)h);
+        o.state_path = state;
+        if (!o.dry_run && !o.json)
+            fprintf(stderr, "exptrack import: state file %s (rerun to resume)\n", state);
     }
     struct ih src;
     if (ih_open(&src, from, getenv("MLFLOW_TRACKING_USERNAME"), getenv("MLFLOW_TRACKING_PASSWORD"),
                 getenv("MLFLOW_TRACKING_TOKEN")) != 0)
         return 1;
-    struct export_opts e = {.dir = work, .include_deleted = o.include_deleted, .json = 0};
-    memcpy(e.experiments, o.experiments, sizeof e.experiments);
-    e.nexperiments = o.nexperiments;
-    int rc = export_mlruns(&src, &e);
+    int rc = import_rest(&o, &src, work);
     ih_close(&src);
-    if (rc != 0)
-        return rc;
-    o.dir = work;
-    return run_mlruns(c, &o, state, sizeof state);
+    return rc;
 }
 
 static int cmd_import_mlruns(struct cli *c)

@@ -9,20 +9,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "export_mlruns.h"
+#include "export_internal.h"
 #include "import_yaml.h"
 
 #define API "/api/2.0/mlflow"
 
-struct ex {
-    struct ih *src;
-    const struct export_opts *o;
-    struct iprog prog;
-    char root[4096]; /* absolute */
-};
-
 /* mkdir -p of the directory part of path (or of path itself when whole). */
-static int mkdirs(const char *path, int whole)
+int ex_mkdirs(const char *path, int whole)
 {
     char tmp[4096];
     ipathf(tmp, sizeof tmp, "%s", path);
@@ -42,28 +35,28 @@ static int mkdirs(const char *path, int whole)
     return mkdir(tmp, 0755) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-static FILE *create(const char *path)
+FILE *ex_create(const char *path)
 {
-    if (mkdirs(path, 0) != 0)
+    if (ex_mkdirs(path, 0) != 0)
         return NULL;
     return fopen(path, "wb");
 }
 
 /* Writes value to dir/<key> (keys with '/' make subdirectories). */
-static int write_value(const char *dir, const char *key, const char *value)
+int ex_write_value(const char *dir, const char *key, const char *value)
 {
     char path[8192];
     if (strstr(key, "..") != NULL || key[0] == '/')
         return 0;
     ipathf(path, sizeof path, "%s/%s", dir, key);
-    FILE *f = create(path);
+    FILE *f = ex_create(path);
     if (f == NULL)
         return -1;
     fputs(value, f);
     return fclose(f);
 }
 
-static int64_t jint(const json_t *o, const char *key, int64_t fallback)
+int64_t ex_jint(const json_t *o, const char *key, int64_t fallback)
 {
     const json_t *v = json_object_get(o, key);
     if (json_is_integer(v))
@@ -73,7 +66,7 @@ static int64_t jint(const json_t *o, const char *key, int64_t fallback)
     return fallback;
 }
 
-static const char *jstr(const json_t *o, const char *key)
+const char *ex_jstr(const json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));
     return s ? s : "";
@@ -81,8 +74,8 @@ static const char *jstr(const json_t *o, const char *key)
 
 /* POSTs body to path page after page; calls each(ctx, item) for every
  * element of the reply's list field. 0 or -1. */
-static int paged(struct ex *x, const char *path, json_t *body, const char *field,
-                 int (*each)(struct ex *, const json_t *, void *), void *ctx)
+int ex_paged(struct ex *x, const char *path, json_t *body, const char *field,
+             int (*each)(struct ex *, const json_t *, void *), void *ctx)
 {
     int rc = 0;
     for (;;) {
@@ -109,7 +102,7 @@ static int paged(struct ex *x, const char *path, json_t *body, const char *field
     return rc;
 }
 
-static void put_double(FILE *f, double v)
+void ex_put_double(FILE *f, double v)
 {
     if (isnan(v))
         fputs("nan", f);
@@ -119,7 +112,7 @@ static void put_double(FILE *f, double v)
         fprintf(f, "%.17g", v);
 }
 
-static double jdouble(const json_t *v)
+double ex_jdouble(const json_t *v)
 {
     if (json_is_number(v))
         return json_number_value(v);
@@ -139,7 +132,7 @@ static int export_history(struct ex *x, const char *run_id, const char *key, con
     char esc[1200], url[2048];
     char *token = NULL;
     int rc = 0;
-    FILE *f = create(path);
+    FILE *f = ex_create(path);
     if (f == NULL || ih_escape(esc, sizeof esc, key, 0) != 0) {
         if (f)
             fclose(f);
@@ -164,11 +157,11 @@ static int export_history(struct ex *x, const char *run_id, const char *key, con
         const json_t *ms = json_object_get(reply, "metrics");
         for (size_t i = 0; i < json_array_size(ms); i++) {
             const json_t *m = json_array_get(ms, i);
-            fprintf(f, "%lld ", (long long)jint(m, "timestamp", 0));
-            put_double(f, jdouble(json_object_get(m, "value")));
-            fprintf(f, " %lld\n", (long long)jint(m, "step", 0));
+            fprintf(f, "%lld ", (long long)ex_jint(m, "timestamp", 0));
+            ex_put_double(f, ex_jdouble(json_object_get(m, "value")));
+            fprintf(f, " %lld\n", (long long)ex_jint(m, "step", 0));
         }
-        iprog_add(&x->prog, 0, (int64_t)json_array_size(ms), 0, 0);
+        iprog_add(x->prog, 0, (int64_t)json_array_size(ms), 0, 0);
         const char *t = json_string_value(json_object_get(reply, "next_page_token"));
         if (t != NULL && t[0])
             token = strdup(t);
@@ -181,7 +174,7 @@ static int export_history(struct ex *x, const char *run_id, const char *key, con
 
 /* Lists and downloads every artifact under rel ("<exp>/<run>/artifacts[/d]")
  * into local. */
-static int export_artifacts(struct ex *x, const char *rel, const char *local)
+int ex_artifacts(struct ex *x, const char *rel, const char *local)
 {
     char esc[4096], url[4400];
     json_t *reply = NULL;
@@ -190,26 +183,26 @@ static int export_artifacts(struct ex *x, const char *rel, const char *local)
         return -1;
     ipathf(url, sizeof url, "/api/2.0/mlflow-artifacts/artifacts?path=%s", esc);
     if (ih_json(x->src, "GET", url, NULL, NULL, &reply) != 200) {
-        iprog_skip(&x->prog, "artifacts %s: %s", rel, x->src->err);
+        iprog_skip(x->prog, "artifacts %s: %s", rel, x->src->err);
         json_decref(reply);
         return 0;
     }
     const json_t *files = json_object_get(reply, "files");
     for (size_t i = 0; rc == 0 && i < json_array_size(files); i++) {
         const json_t *fi = json_array_get(files, i);
-        const char *name = jstr(fi, "path");
+        const char *name = ex_jstr(fi, "path");
         char sub[4096], dst[4400];
         if (!name[0] || strchr(name, '/') || strcmp(name, "..") == 0 || strcmp(name, ".") == 0)
             continue;
         ipathf(sub, sizeof sub, "%s/%s", rel, name);
         ipathf(dst, sizeof dst, "%s/%s", local, name);
         if (json_is_true(json_object_get(fi, "is_dir"))) {
-            rc = export_artifacts(x, sub, dst);
+            rc = ex_artifacts(x, sub, dst);
             continue;
         }
         char tmp[4500];
         ipathf(tmp, sizeof tmp, "%s.part", dst);
-        FILE *f = create(tmp);
+        FILE *f = ex_create(tmp);
         if (f == NULL || ih_escape(esc, sizeof esc, sub, 1) != 0) {
             if (f)
                 fclose(f);
@@ -224,7 +217,7 @@ static int export_artifacts(struct ex *x, const char *rel, const char *local)
             rc = -1;
             break;
         }
-        iprog_add(&x->prog, 0, 0, 1, size);
+        iprog_add(x->prog, 0, 0, 1, size);
     }
     json_decref(reply);
     return rc;
@@ -236,11 +229,11 @@ static int export_inputs(const json_t *inputs, const char *exp_dir, const char *
         const json_t *in = json_array_get(inputs, i);
         const json_t *d = json_object_get(in, "dataset");
         char id[40], path[8192];
-        uint64_t h = ifnv(ifnv(1469598103934665603ULL, jstr(d, "name")), jstr(d, "digest"));
+        uint64_t h = ifnv(ifnv(1469598103934665603ULL, ex_jstr(d, "name")), ex_jstr(d, "digest"));
         ipathf(id, sizeof id, "%016llx%016llx", (unsigned long long)h,
                (unsigned long long)ifnv(h, "dataset"));
         ipathf(path, sizeof path, "%s/datasets/%s/meta.yaml", exp_dir, id);
-        FILE *f = create(path);
+        FILE *f = ex_create(path);
         if (f == NULL)
             return -1;
         static const char *const fields[] = {"digest", "name",   "profile",
@@ -251,7 +244,7 @@ static int export_inputs(const json_t *inputs, const char *exp_dir, const char *
         }
         fclose(f);
         ipathf(path, sizeof path, "%s/inputs/%s%04zu/meta.yaml", run_dir, id, i);
-        if ((f = create(path)) == NULL)
+        if ((f = ex_create(path)) == NULL)
             return -1;
         yaml_put_str(f, "destination_id", strrchr(run_dir, '/') + 1);
         yaml_put_str(f, "destination_type", "RUN");
@@ -265,8 +258,8 @@ static int export_inputs(const json_t *inputs, const char *exp_dir, const char *
             for (size_t k = 0; k < json_array_size(tags); k++) {
                 const json_t *t = json_array_get(tags, k);
                 char key[600];
-                ipathf(key, sizeof key, "  %s", jstr(t, "key"));
-                yaml_put_str(f, key, jstr(t, "value"));
+                ipathf(key, sizeof key, "  %s", ex_jstr(t, "key"));
+                yaml_put_str(f, key, ex_jstr(t, "value"));
             }
         }
         fclose(f);
@@ -289,53 +282,53 @@ static int export_run(struct ex *x, const json_t *run, void *ctx)
 {
     const char *exp_dir = ctx;
     const json_t *info = json_object_get(run, "info"), *data = json_object_get(run, "data");
-    const char *id = jstr(info, "run_id");
+    const char *id = ex_jstr(info, "run_id");
     char dir[4400], path[8192];
     int rc = 0;
     if (strlen(id) == 0 || strchr(id, '/') || strchr(id, '.'))
         return 0;
     ipathf(dir, sizeof dir, "%s/%s", exp_dir, id);
     ipathf(path, sizeof path, "%s/meta.yaml", dir);
-    FILE *f = create(path);
+    FILE *f = ex_create(path);
     if (f == NULL)
         return -1;
     ipathf(path, sizeof path, "file://%s/artifacts", dir);
     yaml_put_str(f, "artifact_uri", path);
     if (json_object_get(info, "end_time") != NULL)
-        yaml_put_int(f, "end_time", jint(info, "end_time", 0));
+        yaml_put_int(f, "end_time", ex_jint(info, "end_time", 0));
     else
         fputs("end_time: null\n", f);
     yaml_put_str(f, "entry_point_name", "");
-    yaml_put_str(f, "experiment_id", jstr(info, "experiment_id"));
-    yaml_put_str(f, "lifecycle_stage", jstr(info, "lifecycle_stage"));
+    yaml_put_str(f, "experiment_id", ex_jstr(info, "experiment_id"));
+    yaml_put_str(f, "lifecycle_stage", ex_jstr(info, "lifecycle_stage"));
     yaml_put_str(f, "run_id", id);
-    yaml_put_str(f, "run_name", jstr(info, "run_name"));
+    yaml_put_str(f, "run_name", ex_jstr(info, "run_name"));
     yaml_put_str(f, "run_uuid", id);
     yaml_put_str(f, "source_name", "");
     yaml_put_int(f, "source_type", 4);
     yaml_put_str(f, "source_version", "");
-    yaml_put_int(f, "start_time", jint(info, "start_time", 0));
-    fprintf(f, "status: %s\n", status_number(jstr(info, "status")));
+    yaml_put_int(f, "start_time", ex_jint(info, "start_time", 0));
+    fprintf(f, "status: %s\n", status_number(ex_jstr(info, "status")));
     fputs("tags: []\n", f);
-    yaml_put_str(f, "user_id", jstr(info, "user_id"));
+    yaml_put_str(f, "user_id", ex_jstr(info, "user_id"));
     if (fclose(f) != 0)
         return -1;
-    mkdirs(dir, 1);
+    ex_mkdirs(dir, 1);
     const char *kinds[] = {"params", "tags"};
     for (int k = 0; k < 2 && rc == 0; k++) {
         const json_t *arr = json_object_get(data, kinds[k]);
         ipathf(path, sizeof path, "%s/%s", dir, kinds[k]);
-        mkdirs(path, 1);
+        ex_mkdirs(path, 1);
         for (size_t i = 0; rc == 0 && i < json_array_size(arr); i++) {
             const json_t *kv = json_array_get(arr, i);
-            rc = write_value(path, jstr(kv, "key"), jstr(kv, "value"));
+            rc = ex_write_value(path, ex_jstr(kv, "key"), ex_jstr(kv, "value"));
         }
     }
     const json_t *ms = json_object_get(data, "metrics");
     ipathf(path, sizeof path, "%s/metrics", dir);
-    mkdirs(path, 1);
+    ex_mkdirs(path, 1);
     for (size_t i = 0; rc == 0 && i < json_array_size(ms); i++) {
-        const char *key = jstr(json_array_get(ms, i), "key");
+        const char *key = ex_jstr(json_array_get(ms, i), "key");
         char file[8500];
         if (strstr(key, "..") || key[0] == '/')
             continue;
@@ -343,23 +336,94 @@ static int export_run(struct ex *x, const json_t *run, void *ctx)
         rc = export_history(x, id, key, file);
     }
     if (rc == 0)
+        rc = export_model_links(run, dir);
+    if (rc == 0)
         rc = export_inputs(json_object_get(json_object_get(run, "inputs"), "dataset_inputs"),
                            exp_dir, dir);
     ipathf(path, sizeof path, "%s/artifacts", dir);
-    mkdirs(path, 1);
-    const char *uri = jstr(info, "artifact_uri");
+    ex_mkdirs(path, 1);
+    const char *uri = ex_jstr(info, "artifact_uri");
     if (rc == 0 && strncmp(uri, "mlflow-artifacts:", 17) == 0) {
         const char *rel = uri + 17;
         if (strncmp(rel, "//", 2) == 0)
             rel = strchr(rel + 2, '/') ?: "";
         while (*rel == '/')
             rel++;
-        rc = export_artifacts(x, rel, path);
+        rc = ex_artifacts(x, rel, path);
     } else if (rc == 0 && uri[0]) {
-        iprog_skip(&x->prog, "artifacts of run %s: %s is not an mlflow-artifacts: URI", id, uri);
+        iprog_skip(x->prog, "artifacts of run %s: %s is not an mlflow-artifacts: URI", id, uri);
     }
-    iprog_add(&x->prog, 1, 0, 0, 0);
+    iprog_add(x->prog, 1, 0, 0, 0);
     return rc;
+}
+
+/* One page of runs shared by the --jobs threads. */
+struct page {
+    struct ex *x;
+    const json_t *runs;
+    const char *exp_dir;
+    size_t next;
+    int failed;
+    pthread_mutex_t mu;
+};
+
+static void *page_worker(void *arg)
+{
+    struct page *p = arg;
+    struct ih src;
+    struct ex x = *p->x;
+    if (ih_open(&src, p->x->src->base, p->x->src->user, p->x->src->pass, p->x->src->token) != 0) {
+        pthread_mutex_lock(&p->mu);
+        p->failed = 1;
+        pthread_mutex_unlock(&p->mu);
+        return NULL;
+    }
+    x.src = &src;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        size_t i = p->failed ? json_array_size(p->runs) : p->next++;
+        pthread_mutex_unlock(&p->mu);
+        if (i >= json_array_size(p->runs))
+            break;
+        if (export_run(&x, json_array_get(p->runs, i), (void *)p->exp_dir) != 0) {
+            pthread_mutex_lock(&p->mu);
+            p->failed = 1;
+            pthread_mutex_unlock(&p->mu);
+        }
+    }
+    ih_close(&src);
+    return NULL;
+}
+
+/* Exports the queued runs with --jobs threads, each with its own
+ * connection, and empties the queue. 0 or -1. */
+static int export_flush(struct ex *x)
+{
+    size_t n = json_array_size(x->pending);
+    pthread_t th[64];
+    int started = 0, jobs = x->o->jobs > 64 ? 64 : x->o->jobs;
+    if (n == 0)
+        return 0;
+    struct page p = {.x = x, .runs = x->pending, .exp_dir = x->pending_dir};
+    pthread_mutex_init(&p.mu, NULL);
+    for (int i = 0; i < jobs && (size_t)i < n; i++)
+        started += pthread_create(&th[started], NULL, page_worker, &p) == 0;
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&p.mu);
+    json_array_clear(x->pending);
+    return p.failed || started == 0 ? -1 : 0;
+}
+
+/* Each run of a search page: exported at once with one job, else queued
+ * and exported in parallel a page (1,000 runs) at a time. */
+static int export_page(struct ex *x, const json_t *run, void *ctx)
+{
+    if (x->o->jobs <= 1)
+        return export_run(x, run, ctx);
+    json_array_append(x->pending, (json_t *)run);
+    x->pending_dir = ctx;
+    return json_array_size(x->pending) >= 1000 ? export_flush(x) : 0;
 }
 
 static int wanted(const struct export_opts *o, const char *id, const char *name)
@@ -376,39 +440,43 @@ static int wanted(const struct export_opts *o, const char *id, const char *name)
 static int export_experiment(struct ex *x, const json_t *e, void *ctx)
 {
     (void)ctx;
-    const char *id = jstr(e, "experiment_id"), *stage = jstr(e, "lifecycle_stage");
+    const char *id = ex_jstr(e, "experiment_id"), *stage = ex_jstr(e, "lifecycle_stage");
     char dir[4400], path[8192];
-    if (!id[0] || strchr(id, '/') || strchr(id, '.') || !wanted(x->o, id, jstr(e, "name")))
+    if (!id[0] || strchr(id, '/') || strchr(id, '.') || !wanted(x->o, id, ex_jstr(e, "name")))
         return 0;
     int deleted = strcmp(stage, "deleted") == 0;
     ipathf(dir, sizeof dir, "%s%s/%s", x->root, deleted ? "/.trash" : "", id);
     ipathf(path, sizeof path, "%s/meta.yaml", dir);
-    FILE *f = create(path);
+    FILE *f = ex_create(path);
     if (f == NULL)
         return -1;
     ipathf(path, sizeof path, "file://%s", dir);
     yaml_put_str(f, "artifact_location", path);
-    yaml_put_int(f, "creation_time", jint(e, "creation_time", 0));
+    yaml_put_int(f, "creation_time", ex_jint(e, "creation_time", 0));
     yaml_put_str(f, "experiment_id", id);
-    yaml_put_int(f, "last_update_time", jint(e, "last_update_time", 0));
+    yaml_put_int(f, "last_update_time", ex_jint(e, "last_update_time", 0));
     yaml_put_str(f, "lifecycle_stage", stage);
-    yaml_put_str(f, "name", jstr(e, "name"));
+    yaml_put_str(f, "name", ex_jstr(e, "name"));
     if (fclose(f) != 0)
         return -1;
     const json_t *tags = json_object_get(e, "tags");
     ipathf(path, sizeof path, "%s/tags", dir);
-    mkdirs(path, 1);
+    ex_mkdirs(path, 1);
     for (size_t i = 0; i < json_array_size(tags); i++) {
         const json_t *t = json_array_get(tags, i);
-        if (write_value(path, jstr(t, "key"), jstr(t, "value")) != 0)
+        if (ex_write_value(path, ex_jstr(t, "key"), ex_jstr(t, "value")) != 0)
             return -1;
     }
-    pthread_mutex_lock(&x->prog.mu);
-    x->prog.experiments++;
-    pthread_mutex_unlock(&x->prog.mu);
+    pthread_mutex_lock(&x->prog->mu);
+    x->prog->experiments++;
+    pthread_mutex_unlock(&x->prog->mu);
     json_t *body = json_pack("{s:[s],s:s,s:i}", "experiment_ids", id, "run_view_type",
                              x->o->include_deleted ? "ALL" : "ACTIVE_ONLY", "max_results", 1000);
-    return paged(x, API "/runs/search", body, "runs", export_run, dir);
+    int rc = ex_paged(x, API "/runs/search", body, "runs", export_page, dir);
+    if (rc == 0)
+        rc = export_flush(x);
+    json_array_clear(x->pending);
+    return rc == 0 ? export_logged_models(x, id, dir) : rc;
 }
 
 /* ---- registry ---- */
@@ -453,30 +521,32 @@ static int export_version(struct ex *x, const json_t *v, void *ctx)
 {
     const char *mdir = ctx;
     char dir[4400], path[4600];
-    ipathf(dir, sizeof dir, "%s/version-%s", mdir, jstr(v, "version"));
+    ipathf(dir, sizeof dir, "%s/version-%s", mdir, ex_jstr(v, "version"));
     ipathf(path, sizeof path, "%s/meta.yaml", dir);
-    FILE *f = create(path);
+    FILE *f = ex_create(path);
     if (f == NULL)
         return -1;
-    yaml_put_int(f, "creation_timestamp", jint(v, "creation_timestamp", 0));
-    yaml_put_str(f, "current_stage", jstr(v, "current_stage"));
-    yaml_put_str(f, "description", jstr(v, "description"));
-    yaml_put_int(f, "last_updated_timestamp", jint(v, "last_updated_timestamp", 0));
-    yaml_put_str(f, "name", jstr(v, "name"));
-    yaml_put_str(f, "run_id", jstr(v, "run_id"));
-    yaml_put_str(f, "run_link", jstr(v, "run_link"));
-    yaml_put_str(f, "source", jstr(v, "source"));
-    yaml_put_str(f, "status", jstr(v, "status"));
-    yaml_put_str(f, "status_message", jstr(v, "status_message"));
-    yaml_put_str(f, "user_id", jstr(v, "user_id"));
-    yaml_put_int(f, "version", jint(v, "version", 0));
+    yaml_put_int(f, "creation_timestamp", ex_jint(v, "creation_timestamp", 0));
+    yaml_put_str(f, "current_stage", ex_jstr(v, "current_stage"));
+    yaml_put_str(f, "description", ex_jstr(v, "description"));
+    yaml_put_int(f, "last_updated_timestamp", ex_jint(v, "last_updated_timestamp", 0));
+    yaml_put_str(f, "name", ex_jstr(v, "name"));
+    yaml_put_str(f, "run_id", ex_jstr(v, "run_id"));
+    yaml_put_str(f, "run_link", ex_jstr(v, "run_link"));
+    yaml_put_str(f, "source", ex_jstr(v, "source"));
+    yaml_put_str(f, "status", ex_jstr(v, "status"));
+    yaml_put_str(f, "status_message", ex_jstr(v, "status_message"));
+    yaml_put_str(f, "user_id", ex_jstr(v, "user_id"));
+    yaml_put_int(f, "version", ex_jint(v, "version", 0));
+    if (ex_jstr(v, "model_id")[0]) /* MLflow 3: the version of a logged model */
+        yaml_put_str(f, "model_id", ex_jstr(v, "model_id"));
     if (fclose(f) != 0)
         return -1;
     const json_t *tags = json_object_get(v, "tags");
     ipathf(path, sizeof path, "%s/tags", dir);
     for (size_t i = 0; i < json_array_size(tags); i++) {
         const json_t *t = json_array_get(tags, i);
-        if (write_value(path, jstr(t, "key"), jstr(t, "value")) != 0)
+        if (ex_write_value(path, ex_jstr(t, "key"), ex_jstr(t, "value")) != 0)
             return -1;
     }
     (void)x;
@@ -486,19 +556,19 @@ static int export_version(struct ex *x, const json_t *v, void *ctx)
 static int export_model(struct ex *x, const json_t *m, void *ctx)
 {
     (void)ctx;
-    const char *name = jstr(m, "name");
+    const char *name = ex_jstr(m, "name");
     char dir[4400], path[4600], filter[1200];
     if (!name[0] || strchr(name, '/') || strcmp(name, "..") == 0 || strcmp(name, ".") == 0 ||
         strchr(name, '\''))
         return 0;
     ipathf(dir, sizeof dir, "%s/models/%s", x->root, name);
     ipathf(path, sizeof path, "%s/meta.yaml", dir);
-    FILE *f = create(path);
+    FILE *f = ex_create(path);
     if (f == NULL)
         return -1;
-    yaml_put_int(f, "creation_timestamp", jint(m, "creation_timestamp", 0));
-    yaml_put_str(f, "description", jstr(m, "description"));
-    yaml_put_int(f, "last_updated_timestamp", jint(m, "last_updated_timestamp", 0));
+    yaml_put_int(f, "creation_timestamp", ex_jint(m, "creation_timestamp", 0));
+    yaml_put_str(f, "description", ex_jstr(m, "description"));
+    yaml_put_int(f, "last_updated_timestamp", ex_jint(m, "last_updated_timestamp", 0));
     yaml_put_str(f, "name", name);
     if (fclose(f) != 0)
         return -1;
@@ -506,13 +576,13 @@ static int export_model(struct ex *x, const json_t *m, void *ctx)
     ipathf(path, sizeof path, "%s/tags", dir);
     for (size_t i = 0; i < json_array_size(tags); i++) {
         const json_t *t = json_array_get(tags, i);
-        if (write_value(path, jstr(t, "key"), jstr(t, "value")) != 0)
+        if (ex_write_value(path, ex_jstr(t, "key"), ex_jstr(t, "value")) != 0)
             return -1;
     }
     ipathf(path, sizeof path, "%s/aliases", dir);
     for (size_t i = 0; i < json_array_size(aliases); i++) {
         const json_t *a = json_array_get(aliases, i);
-        if (write_value(path, jstr(a, "alias"), jstr(a, "version")) != 0)
+        if (ex_write_value(path, ex_jstr(a, "alias"), ex_jstr(a, "version")) != 0)
             return -1;
     }
     char esc[4000], url[4200];
@@ -523,26 +593,30 @@ static int export_model(struct ex *x, const json_t *m, void *ctx)
     return paged_get(x, url, "model_versions", export_version, dir);
 }
 
-static int export_model_get(struct ex *x, const json_t *m, void *ctx)
+int export_registry(struct ex *x)
 {
-    /* Search results carry aliases for models; versions come from a search. */
-    return export_model(x, m, ctx);
+    /* Search results carry a model's aliases; its versions come from a
+     * search of their own (export_model). */
+    return paged_get(x, API "/registered-models/search?max_results=1000", "registered_models",
+                     export_model, NULL);
 }
 
 int export_mlruns(struct ih *src, const struct export_opts *o)
 {
-    struct ex x = {.src = src, .o = o};
-    iprog_init(&x.prog);
-    if (mkdirs(o->dir, 1) != 0 || realpath(o->dir, x.root) == NULL) {
+    struct iprog prog;
+    struct ex x = {.src = src, .o = o, .prog = &prog, .pending = json_array()};
+    iprog_init(&prog);
+    if (ex_mkdirs(o->dir, 1) != 0 || realpath(o->dir, x.root) == NULL) {
         fprintf(stderr, "exptrack export: cannot create %s: %s\n", o->dir, strerror(errno));
+        json_decref(x.pending);
         return 1;
     }
     json_t *body = json_pack("{s:s,s:i}", "view_type", o->include_deleted ? "ALL" : "ACTIVE_ONLY",
                              "max_results", 1000);
-    int rc = paged(&x, API "/experiments/search", body, "experiments", export_experiment, NULL);
+    int rc = ex_paged(&x, API "/experiments/search", body, "experiments", export_experiment, NULL);
     if (rc == 0)
-        rc = paged_get(&x, API "/registered-models/search?max_results=1000", "registered_models",
-                       export_model_get, NULL);
-    iprog_summary(&x.prog, "export", 0, o->json);
+        rc = export_registry(&x);
+    iprog_summary(&prog, "export", 0, o->json);
+    json_decref(x.pending);
     return rc == 0 ? 0 : 1;
 }

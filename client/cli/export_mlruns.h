@@ -10,6 +10,7 @@ struct export_opts {
     const char *experiments[64];
     int nexperiments;
     int include_deleted, json, quiet;
+    int jobs; /* runs exported in parallel (0 or 1: one at a time) */
 };
 
 /* Writes every (selected) experiment, run, param, tag, metric point,

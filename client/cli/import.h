@@ -29,7 +29,7 @@ void istate_close(struct istate *s);
 struct iprog {
     pthread_mutex_t mu;
     int64_t experiments, runs, runs_total, points, params, tags, files, bytes;
-    int64_t runs_skipped, files_skipped, remapped, failed;
+    int64_t runs_skipped, files_skipped, remapped, failed, logged_models;
     int64_t started_ms, last_print_ms;
     int tty;
     char skips[4096]; /* "reason" lines for the summary (truncated) */
@@ -60,6 +60,13 @@ struct irun {
     int status;                   /* 1..5 */
     int64_t start_time, end_time; /* end_time -1: unset */
 };
+
+/* Reads every file under dir as key (its path below dir, with prefix) and
+ * value (its content), appended to *kv / *n; subfolders make keys with
+ * '/'. Unreadable entries are left out. */
+void ikv_read_dir(const char *dir, const char *prefix, struct ikv **kv, size_t *n);
+/* Frees what ikv_read_dir made and zeroes *kv and *n. */
+void ikv_free(struct ikv **kv, size_t *n);
 
 /* ---- the writer: one per thread ---- */
 struct iw {
@@ -104,6 +111,12 @@ int iw_input(struct iw *w, const json_t *dataset, const struct ikv *tags, size_t
 /* Uploads a local file as artifact rel unless the destination already holds
  * the same bytes (size + sha256). */
 int iw_artifact(struct iw *w, const char *local, const char *rel);
+/* The same for any artifact folder: uploads local as prefix/rel, where
+ * prefix is a proxy path such as "<exp>/models/<model id>/artifacts". */
+int iw_artifact_at(struct iw *w, const char *local, const char *prefix, const char *rel);
+/* Uploads every file under the local folder dir (recursively) as
+ * prefix/<rel><path> (prefix NULL: the current run's artifacts). 0 or -1. */
+int iw_artifact_dir(struct iw *w, const char *dir, const char *prefix, const char *rel);
 /* Flushes points, deletes the run when the source had it deleted, records
  * it as done. */
 int iw_run_end(struct iw *w, const struct irun *run);
@@ -112,6 +125,10 @@ int iw_run_end(struct iw *w, const struct irun *run);
 int iw_model(struct iw *w, json_t *model);
 int iw_model_version(struct iw *w, const char *name, json_t *version);
 int iw_model_alias(struct iw *w, const char *name, const char *alias, const char *version);
+
+/* A metric value as the API takes it: a number, or "NaN", "Infinity",
+ * "-Infinity" (a new reference). */
+json_t *ijson_double(double v);
 
 /* vsnprintf into buf (paths and URLs); 0, or -1 when it was cut short. */
 int ipathf(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

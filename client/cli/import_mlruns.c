@@ -86,12 +86,11 @@ struct kvlist {
     size_t n;
 };
 
-/* Reads every file under dir (keys with '/' are subdirectories). */
-static void read_kv_dir(const char *dir, const char *prefix, struct kvlist *l)
+void ikv_read_dir(const char *dir, const char *prefix, struct ikv **kv, size_t *n)
 {
     struct dirent **ents;
-    int n = list_dir(dir, &ents);
-    for (int i = 0; i < n; i++) {
+    int count = list_dir(dir, &ents);
+    for (int i = 0; i < count; i++) {
         const char *name = ents[i]->d_name;
         char path[4096], key[1024];
         if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
@@ -101,33 +100,43 @@ static void read_kv_dir(const char *dir, const char *prefix, struct kvlist *l)
         if (is_dir(path)) {
             char sub[1100];
             ipathf(sub, sizeof sub, "%s/", key);
-            read_kv_dir(path, sub, l);
+            ikv_read_dir(path, sub, kv, n);
             continue;
         }
         char *v = slurp(path);
-        struct ikv *kv = realloc(l->kv, (l->n + 1) * sizeof *kv);
-        if (v == NULL || kv == NULL) {
+        struct ikv *grown = realloc(*kv, (*n + 1) * sizeof *grown);
+        if (v == NULL || grown == NULL) {
             free(v);
             continue;
         }
-        l->kv = kv;
-        l->kv[l->n].key = strdup(key);
-        l->kv[l->n].value = v;
-        l->n++;
+        *kv = grown;
+        (*kv)[*n].key = strdup(key);
+        (*kv)[*n].value = v;
+        (*n)++;
     }
-    if (n > 0)
-        free_list(ents, n);
+    if (count > 0)
+        free_list(ents, count);
+}
+
+void ikv_free(struct ikv **kv, size_t *n)
+{
+    for (size_t i = 0; i < *n; i++) {
+        free((*kv)[i].key);
+        free((*kv)[i].value);
+    }
+    free(*kv);
+    *kv = NULL;
+    *n = 0;
+}
+
+static void read_kv_dir(const char *dir, const char *prefix, struct kvlist *l)
+{
+    ikv_read_dir(dir, prefix, &l->kv, &l->n);
 }
 
 static void free_kv(struct kvlist *l)
 {
-    for (size_t i = 0; i < l->n; i++) {
-        free(l->kv[i].key);
-        free(l->kv[i].value);
-    }
-    free(l->kv);
-    l->kv = NULL;
-    l->n = 0;
+    ikv_free(&l->kv, &l->n);
 }
 
 /* Streams one metric file: "timestamp value [step]" per line. */
@@ -176,30 +185,6 @@ static int send_metrics(struct iw *w, const char *dir, const char *prefix)
             rc = send_metrics(w, path, sub);
         } else {
             rc = send_metric_file(w, path, key);
-        }
-    }
-    if (n > 0)
-        free_list(ents, n);
-    return rc;
-}
-
-static int send_artifacts(struct iw *w, const char *dir, const char *prefix)
-{
-    struct dirent **ents;
-    int n = list_dir(dir, &ents), rc = 0;
-    for (int i = 0; i < n && rc == 0; i++) {
-        const char *name = ents[i]->d_name;
-        char path[4096], rel[2048];
-        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-            continue;
-        ipathf(path, sizeof path, "%s/%s", dir, name);
-        ipathf(rel, sizeof rel, "%s%s", prefix, name);
-        if (is_dir(path)) {
-            char sub[2100];
-            ipathf(sub, sizeof sub, "%s/", rel);
-            rc = send_artifacts(w, path, sub);
-        } else {
-            rc = iw_artifact(w, path, rel);
         }
     }
     if (n > 0)
@@ -308,7 +293,7 @@ static int import_run(struct mlruns *m, struct iw *w, const struct job *j)
         rc = send_inputs(w, j->dir, x->dir);
     ipathf(path, sizeof path, "%s/artifacts", j->dir);
     if (rc == 0 && is_dir(path))
-        rc = send_artifacts(w, path, "");
+        rc = iw_artifact_dir(w, path, NULL, "");
     if (rc == 0)
         rc = iw_run_end(w, &run);
 out:
@@ -341,6 +326,20 @@ static void *worker(void *arg)
     }
     iw_close(&w);
     return NULL;
+}
+
+/* Links one imported run to its logged models (import_logged_models.c). */
+static int link_run(struct iw *w, const struct job *j)
+{
+    struct ymap meta;
+    char path[4400], id[300];
+    ipathf(path, sizeof path, "%s/meta.yaml", j->dir);
+    if (ymap_load(path, &meta) != 0)
+        return 0;
+    const char *src = ymap_get(&meta, "run_id") ?: ymap_get(&meta, "run_uuid");
+    ipathf(id, sizeof id, "%s", src ? src : strrchr(j->dir, '/') + 1);
+    ymap_free(&meta);
+    return import_mlruns_model_links(w, j->dir, id);
 }
 
 static int wanted(const struct import_opts *o, const struct iexperiment *e)
@@ -482,6 +481,13 @@ int import_mlruns(const struct import_opts *o)
         for (int i = 0; i < started; i++)
             pthread_join(th[i], NULL);
     }
+    for (size_t i = 0; i < m.nxps && !m.failed; i++) {
+        if (!m.xps[i].skip &&
+            import_mlruns_logged_models(&w, m.xps[i].dir, m.xps[i].dst, o->include_deleted) != 0)
+            m.failed = 1;
+    }
+    for (size_t i = 0; i < m.njobs && !m.failed; i++)
+        m.failed = link_run(&w, &m.jobs[i]) != 0;
     if (!m.failed)
         m.failed = import_mlruns_registry(o, &w) != 0;
     for (size_t i = 0; i < m.nxps && !m.failed; i++) {

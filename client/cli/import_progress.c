@@ -89,23 +89,25 @@ void iprog_summary(struct iprog *p, const char *verb, int dry_run, int json)
     print_line(p, 1);
     double secs = (double)(iprog_now_ms() - p->started_ms) / 1000.0;
     if (json) {
-        printf("{\"%s\": {\"dry_run\": %s, \"experiments\": %lld, \"runs\": %lld, "
-               "\"runs_skipped\": %lld, \"points\": %lld, \"params\": %lld, \"tags\": %lld, "
-               "\"files\": %lld, \"files_skipped\": %lld, \"bytes\": %lld, \"remapped\": %lld, "
-               "\"failed\": %lld, \"seconds\": %.3f}}\n",
-               verb, dry_run ? "true" : "false", (long long)p->experiments, (long long)p->runs,
-               (long long)p->runs_skipped, (long long)p->points, (long long)p->params,
-               (long long)p->tags, (long long)p->files, (long long)p->files_skipped,
-               (long long)p->bytes, (long long)p->remapped, (long long)p->failed, secs);
+        printf(
+            "{\"%s\": {\"dry_run\": %s, \"experiments\": %lld, \"runs\": %lld, "
+            "\"runs_skipped\": %lld, \"points\": %lld, \"params\": %lld, \"tags\": %lld, "
+            "\"files\": %lld, \"files_skipped\": %lld, \"bytes\": %lld, \"logged_models\": %lld, "
+            "\"remapped\": %lld, \"failed\": %lld, \"seconds\": %.3f}}\n",
+            verb, dry_run ? "true" : "false", (long long)p->experiments, (long long)p->runs,
+            (long long)p->runs_skipped, (long long)p->points, (long long)p->params,
+            (long long)p->tags, (long long)p->files, (long long)p->files_skipped,
+            (long long)p->bytes, (long long)p->logged_models, (long long)p->remapped,
+            (long long)p->failed, secs);
     } else {
         printf("%s%s: %lld experiments, %lld runs (%lld already done), %lld points, %lld "
-               "params, %lld tags, %lld files (%lld already present), %lld bytes, %lld ids "
-               "remapped, %lld failed, %.1f s\n",
+               "params, %lld tags, %lld files (%lld already present), %lld bytes, %lld logged "
+               "models, %lld ids remapped, %lld failed, %.1f s\n",
                dry_run ? "dry run: would " : "", verb, (long long)p->experiments,
                (long long)p->runs, (long long)p->runs_skipped, (long long)p->points,
                (long long)p->params, (long long)p->tags, (long long)p->files,
-               (long long)p->files_skipped, (long long)p->bytes, (long long)p->remapped,
-               (long long)p->failed, secs);
+               (long long)p->files_skipped, (long long)p->bytes, (long long)p->logged_models,
+               (long long)p->remapped, (long long)p->failed, secs);
     }
     if (p->skips[0])
         fprintf(stderr, "skipped:\n%s", p->skips);

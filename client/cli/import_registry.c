@@ -106,6 +106,17 @@ static int import_version(struct iw *w, const char *name, const char *dir)
                              ymap_get(&m, "description") ?: "", "tags", tag_array(dir));
     if (src_run != NULL && src_run[0])
         json_object_set_new(body, "run_id", json_string(dst_run ?: src_run));
+    const char *src_model = ymap_get(&m, "model_id");
+    if (src_model != NULL && src_model[0]) { /* an MLflow 3 version of a logged model */
+        const char *dst_model = istate_get(w->state, "lm", src_model) ?: src_model;
+        char mapped[64];
+        json_object_set_new(body, "model_id", json_string(dst_model));
+        ipathf(mapped, sizeof mapped, "models:/%s", src_model);
+        if (strcmp(json_string_value(json_object_get(body, "source")), mapped) == 0) {
+            ipathf(mapped, sizeof mapped, "models:/%s", dst_model);
+            json_object_set_new(body, "source", json_string(mapped));
+        }
+    }
     json_t *reply = NULL;
     long st = ih_json(&w->dst, "POST", API "/model-versions/create", body, NULL, &reply);
     json_decref(body);

@@ -5,6 +5,7 @@
  * params and tags are upserts of the same values, artifacts are compared by
  * size and sha256 first). */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <openssl/evp.h>
@@ -313,15 +314,18 @@ static int flush_points(struct iw *w)
     return 0;
 }
 
+json_t *ijson_double(double v)
+{
+    if (isnan(v))
+        return json_string("NaN");
+    if (isinf(v))
+        return json_string(v > 0 ? "Infinity" : "-Infinity");
+    return json_real(v);
+}
+
 int iw_point(struct iw *w, const char *key, double value, int64_t timestamp, int64_t step)
 {
-    json_t *v;
-    if (isnan(value))
-        v = json_string("NaN");
-    else if (isinf(value))
-        v = json_string(value > 0 ? "Infinity" : "-Infinity");
-    else
-        v = json_real(value);
+    json_t *v = ijson_double(value);
     json_array_append_new(w->batch,
                           json_pack("{s:s,s:o,s:I,s:I}", "key", key, "value", v, "timestamp",
                                     (json_int_t)timestamp, "step", (json_int_t)step));
@@ -367,19 +371,19 @@ out:
     return rc;
 }
 
-int iw_artifact(struct iw *w, const char *local, const char *rel)
+int iw_artifact_at(struct iw *w, const char *local, const char *prefix, const char *rel)
 {
-    char hex[65], esc[4096], path[4300];
+    char hex[65], esc[4096], path[4400];
     int64_t size;
     FILE *f = fopen(local, "rb");
     if (f == NULL) {
-        iprog_skip(w->prog, "artifact %s of run %s: %s", rel, w->src_run, strerror(errno));
+        iprog_skip(w->prog, "artifact %s of %s: %s", rel, prefix, strerror(errno));
         return 0;
     }
     int rc = file_sha256(f, hex, &size);
     if (rc != 0 || ih_escape(esc, sizeof esc, rel, 1) != 0) {
         fclose(f);
-        iprog_skip(w->prog, "artifact %s of run %s: unreadable or path too long", rel, w->src_run);
+        iprog_skip(w->prog, "artifact %s of %s: unreadable or path too long", rel, prefix);
         return 0;
     }
     if (w->dry_run) {
@@ -387,7 +391,7 @@ int iw_artifact(struct iw *w, const char *local, const char *rel)
         iprog_add(w->prog, 0, 0, 1, size);
         return 0;
     }
-    ipathf(path, sizeof path, ART "%s/%s/artifacts/%s", w->dst_exp, w->dst_run, esc);
+    ipathf(path, sizeof path, ART "%s/%s", prefix, esc);
     if (ih_if_none_match(&w->dst, path, hex) == 304) {
         fclose(f);
         pthread_mutex_lock(&w->prog->mu);
@@ -402,6 +406,41 @@ int iw_artifact(struct iw *w, const char *local, const char *rel)
         return fail(w, "artifact upload");
     iprog_add(w->prog, 0, 0, 1, size);
     return 0;
+}
+
+int iw_artifact(struct iw *w, const char *local, const char *rel)
+{
+    char prefix[128];
+    ipathf(prefix, sizeof prefix, "%s/%s/artifacts", w->dst_exp, w->dst_run);
+    return iw_artifact_at(w, local, prefix, rel);
+}
+
+int iw_artifact_dir(struct iw *w, const char *dir, const char *prefix, const char *rel)
+{
+    struct dirent **ents;
+    int n = scandir(dir, &ents, NULL, alphasort), rc = 0;
+    for (int i = 0; i < n; i++) {
+        const char *name = ents[i]->d_name;
+        char path[4096], sub[2100];
+        struct stat st;
+        if (rc != 0 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+            ipathf(path, sizeof path, "%s/%s", dir, name) != 0 ||
+            ipathf(sub, sizeof sub, "%s%s", rel, name) != 0 || stat(path, &st) != 0) {
+            free(ents[i]);
+            continue;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            char deeper[2200];
+            ipathf(deeper, sizeof deeper, "%s/", sub);
+            rc = iw_artifact_dir(w, path, prefix, deeper);
+        } else {
+            rc = prefix ? iw_artifact_at(w, path, prefix, sub) : iw_artifact(w, path, sub);
+        }
+        free(ents[i]);
+    }
+    if (n >= 0)
+        free(ents);
+    return rc;
 }
 
 int iw_run_end(struct iw *w, const struct irun *run)

@@ -26,6 +26,11 @@
 #define MAX_INPUT_TAG_KEY_LENGTH 255
 #define MAX_INPUT_TAG_VALUE_LENGTH 500
 
+/* 1 when s[0..len) is well-formed UTF-8: no overlong forms, no UTF-16
+ * surrogates, nothing past U+10FFFF, no truncated sequence. NUL bytes are
+ * well-formed; callers that refuse them check for them. */
+int validate_utf8(const char *s, size_t len);
+
 /* Number of code points in a valid UTF-8 string (what Python's len() says). */
 size_t validate_utf8_length(const char *s);
 

@@ -63,6 +63,7 @@ struct thread_db {
     uint64_t min_lsn; /* the read must see at least this WAL position */
     unsigned rotor;   /* spreads this thread's reads over the replicas */
     int key_set;      /* close_at_exit is registered for this thread */
+    int read_setup;   /* db_read_send sent a setup statement ahead of its read */
 };
 
 static __thread struct thread_db tdb;
@@ -267,9 +268,10 @@ static int slot_idle(int i)
 
 PGconn *db_conn(void)
 {
-    /* A read that ended on a replica with a transaction still open (a
-     * streamed history reply reads its pages after the handler returned)
-     * stays there until it closes; then the thread is the primary's again. */
+    /* A read that ended on a replica with a transaction still open stays
+     * there until it closes; then the thread is the primary's again. (A
+     * streamed history reply leaves none open: its later pages, read in
+     * libmicrohttpd's callbacks, go to the primary.) */
     if (!tdb.read_mode && tdb.cur != 0 && slot_idle(tdb.cur))
         tdb.cur = 0;
     if (tdb.read_mode && !tdb.chosen) {
@@ -428,8 +430,11 @@ enum db_status db_result_status(PGconn *conn, const PGresult *res, const char *w
     return rc;
 }
 
-enum db_status db_exec_bin(const char *sql, int nparams, const char *const *params,
-                           const int *lengths, const int *formats, PGresult **res)
+/* PQexecParams on the thread's connection with the given result format
+ * (0 text, 1 binary). */
+static enum db_status exec_params(const char *sql, int nparams, const char *const *params,
+                                  const int *lengths, const int *formats, int result_format,
+                                  PGresult **res)
 {
     PGconn *conn = db_conn();
     if (res != NULL)
@@ -438,7 +443,7 @@ enum db_status db_exec_bin(const char *sql, int nparams, const char *const *para
         count_error(DB_UNAVAILABLE);
         return DB_UNAVAILABLE;
     }
-    PGresult *r = PQexecParams(conn, sql, nparams, NULL, params, lengths, formats, 0);
+    PGresult *r = PQexecParams(conn, sql, nparams, NULL, params, lengths, formats, result_format);
     enum db_status st = db_result_status(conn, r, sql);
     if (st != DB_OK || res == NULL)
         PQclear(r);
@@ -447,9 +452,21 @@ enum db_status db_exec_bin(const char *sql, int nparams, const char *const *para
     return st;
 }
 
+enum db_status db_exec_bin(const char *sql, int nparams, const char *const *params,
+                           const int *lengths, const int *formats, PGresult **res)
+{
+    return exec_params(sql, nparams, params, lengths, formats, 0, res);
+}
+
 enum db_status db_exec(const char *sql, int nparams, const char *const *params, PGresult **res)
 {
-    return db_exec_bin(sql, nparams, params, NULL, NULL, res);
+    return exec_params(sql, nparams, params, NULL, NULL, 0, res);
+}
+
+enum db_status db_query_binary(const char *sql, int nparams, const char *const *params,
+                               PGresult **res)
+{
+    return exec_params(sql, nparams, params, NULL, NULL, 1, res);
 }
 
 /* Whether name is prepared on the thread's current connection. */
@@ -477,15 +494,16 @@ static enum db_status prepare_once(PGconn *conn, const char *name, const char *s
     return st;
 }
 
-enum db_status db_exec_prepared(const char *name, const char *sql, int nparams,
-                                const char *const *params, PGresult **res)
+/* db_exec_prepared with the given result format (0 text, 1 binary). */
+static enum db_status exec_prepared(const char *name, const char *sql, int nparams,
+                                    const char *const *params, int result_format, PGresult **res)
 {
     if (res != NULL)
         *res = NULL;
     PGconn *conn = db_conn();
     struct conn_slot *slot = &tdb.slots[tdb.cur];
     if (conn != NULL && slot->nprepared >= DB_MAX_PREPARED && !is_prepared(name))
-        return db_exec(sql, nparams, params, res);
+        return exec_params(sql, nparams, params, NULL, NULL, result_format, res);
     if (conn == NULL) {
         count_error(DB_UNAVAILABLE);
         return DB_UNAVAILABLE;
@@ -493,13 +511,25 @@ enum db_status db_exec_prepared(const char *name, const char *sql, int nparams,
     enum db_status prep = prepare_once(conn, name, sql, nparams);
     if (prep != DB_OK)
         return prep;
-    PGresult *r = PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0);
+    PGresult *r = PQexecPrepared(conn, name, nparams, params, NULL, NULL, result_format);
     enum db_status st = db_result_status(conn, r, sql);
     if (st != DB_OK || res == NULL)
         PQclear(r);
     else
         *res = r;
     return st;
+}
+
+enum db_status db_exec_prepared(const char *name, const char *sql, int nparams,
+                                const char *const *params, PGresult **res)
+{
+    return exec_prepared(name, sql, nparams, params, 0, res);
+}
+
+enum db_status db_exec_prepared_binary(const char *name, const char *sql, int nparams,
+                                       const char *const *params, PGresult **res)
+{
+    return exec_prepared(name, sql, nparams, params, 1, res);
 }
 
 /* Reads the results of one pipelined statement up to its terminating NULL;
@@ -570,6 +600,58 @@ enum db_status db_exec_pair(const char *sql1, int n1, const char *const *p1, PGr
         clear_result(res2);
     }
     return rc1 != DB_OK ? rc1 : rc2;
+}
+
+enum db_status db_read_send(const char *setup, const char *sql, int nparams,
+                            const char *const *values, const int *lengths, const int *formats,
+                            int result_format)
+{
+    PGconn *conn = db_conn();
+    if (conn == NULL) {
+        count_error(DB_UNAVAILABLE);
+        return DB_UNAVAILABLE;
+    }
+    if (PQenterPipelineMode(conn) != 1 ||
+        (setup != NULL && PQsendQueryParams(conn, setup, 0, NULL, NULL, NULL, NULL, 0) != 1) ||
+        PQsendQueryParams(conn, sql, nparams, NULL, values, lengths, formats, result_format) != 1 ||
+        PQpipelineSync(conn) != 1) {
+        log_warn("database pipeline failed to send: %s", PQerrorMessage(conn));
+        drop_conn(conn);
+        count_error(DB_UNAVAILABLE);
+        return DB_UNAVAILABLE;
+    }
+    tdb.read_setup = setup != NULL;
+    return DB_OK;
+}
+
+enum db_status db_read_collect(const char *what, PGresult **res)
+{
+    PGconn *conn = tdb.slots[tdb.cur].conn;
+    enum db_status rc = DB_OK;
+    *res = NULL;
+    if (conn == NULL || PQpipelineStatus(conn) == PQ_PIPELINE_OFF) {
+        count_error(DB_UNAVAILABLE);
+        return DB_UNAVAILABLE; /* the connection was dropped since the send */
+    }
+    if (tdb.read_setup)
+        rc = pipeline_result(conn, what, NULL);
+    enum db_status st = pipeline_result(conn, what, res);
+    if (rc == DB_OK)
+        rc = st;
+    PGresult *sync = PQgetResult(conn);
+    int synced = sync != NULL && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+    if (!synced || PQexitPipelineMode(conn) != 1) {
+        log_warn("database pipeline out of step: %s", PQerrorMessage(conn));
+        drop_conn(conn);
+        clear_result(res);
+        count_error(DB_UNAVAILABLE);
+        return DB_UNAVAILABLE;
+    }
+    settle_state(conn);
+    if (rc != DB_OK)
+        clear_result(res);
+    return rc;
 }
 
 /* Whether the thread's current connection can prepare every statement of

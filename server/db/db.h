@@ -66,6 +66,14 @@ enum db_status db_exec_bin(const char *sql, int nparams, const char *const *para
 enum db_status db_exec_prepared(const char *name, const char *sql, int nparams,
                                 const char *const *params, PGresult **res);
 
+/* db_exec and db_exec_prepared with every result column in binary form
+ * (PQgetvalue gives the type's send format: big-endian numbers, arrays as
+ * array_send writes them), for reads too large to spend time on text. */
+enum db_status db_query_binary(const char *sql, int nparams, const char *const *params,
+                               PGresult **res);
+enum db_status db_exec_prepared_binary(const char *name, const char *sql, int nparams,
+                                       const char *const *params, PGresult **res);
+
 /* Runs two statements in one round trip (a libpq pipeline): sql2 runs only
  * when sql1 succeeded. Parameters and results as db_exec; on failure neither
  * result is returned and the status is the first failure's. Used to start a
@@ -73,6 +81,24 @@ enum db_status db_exec_prepared(const char *name, const char *sql, int nparams,
  * its last ("COMMIT" second). */
 enum db_status db_exec_pair(const char *sql1, int n1, const char *const *p1, PGresult **res1,
                             const char *sql2, int n2, const char *const *p2, PGresult **res2);
+
+/* Sends setup and then sql (PQsendQueryParams's parameters; result_format
+ * 1 for binary rows) as one libpq pipeline, one implicit transaction, and
+ * returns without waiting: one round trip in all, so the caller can work
+ * while PostgreSQL runs them. setup is a statement run first in the same
+ * transaction, such as "SELECT set_config('enable_sort', 'off', true)" for
+ * a setting of sql's own (NULL: none). The thread must call db_read_collect
+ * before any other statement and before its callback returns to the event
+ * loop: the connection is busy until then. DB_OK or DB_UNAVAILABLE. */
+enum db_status db_read_send(const char *setup, const char *sql, int nparams,
+                            const char *const *values, const int *lengths, const int *formats,
+                            int result_format);
+
+/* Waits for what db_read_send sent. DB_OK with sql's result in *res (the
+ * caller PQclear()s), or the first failure's status with *res NULL (the
+ * transaction rolled back). The connection is idle afterwards. what names
+ * the read in logs. */
+enum db_status db_read_collect(const char *what, PGresult **res);
 
 /* One prepared statement of a group (db_exec_group): name and sql as for
  * db_exec_prepared, text parameters (NULL = SQL NULL). */

@@ -102,6 +102,9 @@ static void set_up(int i, int up, const char *why)
 
 void db_replica_mark_down(int i)
 {
+    /* Lag first: whoever sees the replica out of rotation also sees its lag
+       as unknown, as the health thread records it. */
+    atomic_store(&replicas[i].lag, -1);
     set_up(i, 0, "its connection broke during a read");
 }
 
@@ -115,8 +118,10 @@ void db_replica_count_read(int i)
 
 void db_replica_stats(int i, struct db_replica_stats *out)
 {
-    out->up = db_replica_up(i);
-    out->lag_bytes = atomic_load_explicit(&replicas[i].lag, memory_order_relaxed);
+    /* Ordered loads: lag is stored before up changes, so a replica seen out of
+       rotation is never reported with a stale lag. */
+    out->up = atomic_load(&replicas[i].up);
+    out->lag_bytes = atomic_load(&replicas[i].lag);
     out->reads = atomic_load_explicit(&replicas[i].reads, memory_order_relaxed);
     out->taken_out = atomic_load_explicit(&replicas[i].taken_out, memory_order_relaxed);
 }

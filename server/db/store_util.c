@@ -111,6 +111,17 @@ void su_put_be64(char *p, uint64_t v)
         p[i] = (char)(v & 0xff);
 }
 
+uint32_t su_get_be32(const char *p)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | (uint32_t)u[3];
+}
+
+uint64_t su_get_be64(const char *p)
+{
+    return (uint64_t)su_get_be32(p) << 32 | su_get_be32(p + 4);
+}
+
 static void put_be32(struct sbuf *b, uint32_t v)
 {
     char p[4];

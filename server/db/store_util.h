@@ -48,6 +48,11 @@ void su_kv_arrays(struct sbuf *keys, struct sbuf *vals, const struct kv *kv, siz
 void su_put_be32(char *p, uint32_t v);
 void su_put_be64(char *p, uint64_t v);
 
+/* The big-endian values at p[0..4) and p[0..8): a binary result's int4
+ * and int8 (and a float8's bits). */
+uint32_t su_get_be32(const char *p);
+uint64_t su_get_be64(const char *p);
+
 /* Builds a binary-format array parameter in b (PostgreSQL's array_send
  * layout: one dimension, no NULLs), sent with format 1 and length b->len.
  * su_barray_begin empties b (initialised) and writes the header for n elements of the

@@ -27,7 +27,7 @@
 #define BACKOFF_MAX_MS 2000
 
 const char *const notify_kind_names[NOTIFY_KINDS] = {
-    "metrics", "params", "tags", "status", "created", "deleted", "restored",
+    "metrics", "params", "tags", "status", "created", "deleted", "restored", "traces",
 };
 
 /* One watched run or experiment of one subscriber, in a hash chain. */
@@ -44,6 +44,7 @@ struct notify_sub {
     int closed, resync, ping;
     int waiting;                    /* notify_next answered NOTIFY_NONE: wake on the next item */
     int registry, registry_changed; /* wants registry changes; one is waiting */
+    int traces;                     /* wants its experiments' trace events */
     struct notify_event *queue;
     size_t qhead, qlen, qcap; /* ring buffer */
     struct watch *watches;
@@ -127,15 +128,16 @@ static void wake_all(struct wake_list *wl)
     wl->n = wl->cap = 0;
 }
 
-/* Queues ev unless the same run and kind is already waiting; a full queue
- * turns into a resync. */
+/* Queues ev unless the same run (or, for trace events, experiment) and kind
+ * is already waiting; a full queue turns into a resync. */
 static void sub_push(struct notify_sub *s, const struct notify_event *ev, struct wake_list *wl)
 {
     if (s->closed || s->resync)
         return;
     for (size_t i = 0; i < s->qlen; i++) {
         const struct notify_event *q = &s->queue[(s->qhead + i) % s->qcap];
-        if (q->kind == ev->kind && strcmp(q->run_id, ev->run_id) == 0)
+        if (q->kind == ev->kind && strcmp(q->run_id, ev->run_id) == 0 &&
+            q->experiment_id == ev->experiment_id)
             return;
     }
     if (s->qlen == NOTIFY_QUEUE_MAX) {
@@ -193,17 +195,21 @@ static void dispatch_registry(void)
     wake_all(&wl);
 }
 
-/* Hands ev to every subscriber watching its run or its experiment. */
+/* Hands ev to every subscriber watching its run or its experiment; a trace
+ * event only to those watching its experiment that asked for traces. */
 static void dispatch(const struct notify_event *ev)
 {
     struct wake_list wl = {0};
+    int traces = ev->kind == NOTIFY_TRACES;
     pthread_mutex_lock(&hub.lock);
-    for (struct watch *w = hub.runs[hash_fnv1a_str(ev->run_id) % NBUCKETS]; w != NULL; w = w->next)
-        if (strcmp(w->run_id, ev->run_id) == 0)
-            sub_push(w->sub, ev, &wl);
+    if (!traces)
+        for (struct watch *w = hub.runs[hash_fnv1a_str(ev->run_id) % NBUCKETS]; w != NULL;
+             w = w->next)
+            if (strcmp(w->run_id, ev->run_id) == 0)
+                sub_push(w->sub, ev, &wl);
     for (struct watch *w = hub.experiments[hash_experiment(ev->experiment_id) % NBUCKETS];
          w != NULL; w = w->next)
-        if (w->experiment_id == ev->experiment_id)
+        if (w->experiment_id == ev->experiment_id && (!traces || w->sub->traces))
             sub_push(w->sub, ev, &wl);
     pthread_mutex_unlock(&hub.lock);
     wake_all(&wl);
@@ -269,6 +275,13 @@ void notify_watch_registry(struct notify_sub *s)
 {
     pthread_mutex_lock(&hub.lock);
     s->registry = 1;
+    pthread_mutex_unlock(&hub.lock);
+}
+
+void notify_watch_traces(struct notify_sub *s)
+{
+    pthread_mutex_lock(&hub.lock);
+    s->traces = 1;
     pthread_mutex_unlock(&hub.lock);
 }
 
@@ -354,13 +367,20 @@ static int parse_payload(const char *payload, struct notify_event *ev)
         goto out;
     memcpy(ev->run_id, run, 33);
     for (int k = 0; k < NOTIFY_KINDS; k++)
-        if (strcmp(kind, notify_kind_names[k]) == 0) {
+        if (k != NOTIFY_TRACES && strcmp(kind, notify_kind_names[k]) == 0) {
             ev->kind = (enum notify_kind)k;
             rc = 0;
         }
 out:
     json_decref(obj);
     return rc;
+}
+
+/* A trace notification's payload: the experiment id. */
+static int parse_traces_payload(const char *payload, struct notify_event *ev)
+{
+    *ev = (struct notify_event){.kind = NOTIFY_TRACES};
+    return jx_parse_int64_text(payload, &ev->experiment_id);
 }
 
 /* A new connection that LISTENs, or NULL (logged once per outage by the caller). */
@@ -375,7 +395,8 @@ static PGconn *hub_connect(char *why, size_t max)
 
     if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
         goto fail;
-    res = PQexec(conn, "LISTEN " NOTIFY_CHANNEL "; LISTEN " NOTIFY_REGISTRY_CHANNEL);
+    res = PQexec(conn, "LISTEN " NOTIFY_CHANNEL "; LISTEN " NOTIFY_REGISTRY_CHANNEL
+                       "; LISTEN " NOTIFY_TRACES_CHANNEL);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         goto fail;
     PQclear(res);
@@ -400,6 +421,9 @@ static int hub_read(void)
             if (hub.reg.changed != NULL)
                 hub.reg.changed();
             dispatch_registry();
+        } else if (strcmp(n->relname, NOTIFY_TRACES_CHANNEL) == 0) {
+            if (parse_traces_payload(n->extra, &ev) == 0)
+                dispatch(&ev);
         } else if (parse_payload(n->extra, &ev) == 0)
             dispatch(&ev);
         PQfreemem(n);

@@ -7,7 +7,9 @@
  * hub had to reconnect (notifications may have been missed), the subscriber
  * gets a resync instead. It also LISTENs on NOTIFY_REGISTRY_CHANNEL and
  * tells registered hooks (notify_set_registry_hooks) about registry
- * changes and about whether it is listening. Knows nothing of HTTP. */
+ * changes and about whether it is listening, and on NOTIFY_TRACES_CHANNEL,
+ * whose experiment-wide trace events go to the subscribers that asked for
+ * them (notify_watch_traces). Knows nothing of HTTP. */
 #ifndef ET_SERVER_NOTIFY_H
 #define ET_SERVER_NOTIFY_H
 
@@ -18,6 +20,7 @@
 
 #define NOTIFY_CHANNEL STORE_NOTIFY_CHANNEL
 #define NOTIFY_REGISTRY_CHANNEL STORE_REGISTRY_CHANNEL
+#define NOTIFY_TRACES_CHANNEL STORE_TRACES_CHANNEL
 #define NOTIFY_QUEUE_MAX 256   /* distinct (run, kind) events a subscriber may have waiting */
 #define NOTIFY_PING_SECONDS 15 /* every subscriber gets a ping this often */
 #define NOTIFY_MAX_SUBS 10000  /* open subscriptions per process */
@@ -30,6 +33,7 @@ enum notify_kind {
     NOTIFY_CREATED,
     NOTIFY_DELETED,
     NOTIFY_RESTORED,
+    NOTIFY_TRACES, /* traces of the experiment changed: no run */
     NOTIFY_KINDS
 };
 
@@ -37,7 +41,7 @@ enum notify_kind {
 extern const char *const notify_kind_names[NOTIFY_KINDS];
 
 struct notify_event {
-    char run_id[33]; /* 32 lowercase hex digits */
+    char run_id[33]; /* 32 lowercase hex digits; "" for NOTIFY_TRACES */
     int64_t experiment_id;
     enum notify_kind kind;
 };
@@ -89,6 +93,11 @@ struct notify_sub *notify_subscribe(const char *const *run_ids, size_t nruns,
  * repeats coalesce into one while it is not read). Call right after
  * notify_subscribe. */
 void notify_watch_registry(struct notify_sub *s);
+
+/* Also tells s about trace changes in the experiments it watches
+ * (NOTIFY_EVENT with kind NOTIFY_TRACES, one per experiment while unread).
+ * Call right after notify_subscribe. */
+void notify_watch_traces(struct notify_sub *s);
 
 /* Takes the subscriber's next item: closed first, then a resync (which
  * replaces every event queued before it), queued events in arrival order,

@@ -1,5 +1,6 @@
 /* The SQL of live-update notifications: one statement that resolves each
- * run's experiment and calls pg_notify for every change. */
+ * run's experiment and calls pg_notify for every change, and the trace
+ * writes' notification of their experiment. */
 #include "store_notify.h"
 
 #include "db/db.h"
@@ -36,4 +37,11 @@ int store_notify_runs(const char *const *run_ids, const char *const *kinds, size
     sbuf_cleanup(&ids);
     sbuf_cleanup(&ks);
     return rc;
+}
+
+int store_notify_traces(int64_t experiment_id)
+{
+    char exp[24];
+    const char *params[] = {su_i64(exp, experiment_id)};
+    return db_exec("SELECT pg_notify('" STORE_TRACES_CHANNEL "', $1)", 1, params, NULL);
 }

@@ -16,4 +16,12 @@ void api_import_experiment(const struct request *req, struct reply *r);
  * RESOURCE_ALREADY_EXISTS; an unknown experiment RESOURCE_DOES_NOT_EXIST. */
 void api_import_run(const struct request *req, struct reply *r);
 
+/* POST /api/2.0/exptrack/import/logged-models: creates an MLflow 3 logged
+ * model with the given id, experiment, name, status, lifecycle and times,
+ * with params, tags and metric rows (at most 1,000 of each per call). A
+ * repeated call for the same model (id, experiment, creation time) adds
+ * what is missing and answers "created": false; an id held by another
+ * model is RESOURCE_ALREADY_EXISTS. */
+void api_import_logged_model(const struct request *req, struct reply *r);
+
 #endif

@@ -1,6 +1,6 @@
-/* The logged-model filter parser (filter.h): a small lexer and a loop over
- * "comparison (AND comparison)*". Values stay text or a double; the store
- * binds each one as a parameter. No SQL here. */
+/* The logged-model filter parser (filter.h): the shared filter lexer
+ * (search/filter_lex.h) and a loop over "comparison (AND comparison)*". Values stay text or a
+ * double; the store binds each one as a parameter. No SQL here. */
 #include "filter.h"
 
 #include <ctype.h>
@@ -11,18 +11,11 @@
 #include <strings.h>
 
 #include "core/jsonx.h"
-
-enum tk { T_END, T_WORD, T_STRING, T_NUMBER, T_OP, T_LPAREN, T_RPAREN, T_COMMA };
-
-struct tok {
-    enum tk kind;
-    const char *text; /* arena copy: the word, string content, number or operator */
-    const char *key;  /* T_WORD: a backticked key after "entity." (NULL otherwise) */
-};
+#include "search/filter_lex.h"
 
 struct parser {
+    struct flt_lexer flt;
     const char *src;
-    size_t pos;
     struct arena *arena;
     char *err;
     size_t errlen;
@@ -46,81 +39,22 @@ static int fail_grammar(struct parser *p)
                 p->src);
 }
 
-static int is_word_char(unsigned char c)
+/* The next token. A double-quoted string keeps its quotes: only single
+ * quotes make a string value here, "x" compares as the text "x" with them. */
+static int next(struct parser *p, struct flt_token *t)
 {
-    return isalnum(c) || c == '_' || c == '.' || c == '-' || c >= 0x80;
-}
-
-/* Reads the text between the quote at src[pos] and the next one. */
-static int quoted(struct parser *p, const char **out, int keep_quotes)
-{
-    char q = p->src[p->pos];
-    const char *start = p->src + p->pos + 1;
-    const char *end = strchr(start, q);
-    if (end == NULL)
+    if (flt_next(&p->flt, t) < 0)
         return fail_grammar(p);
-    if (keep_quotes)
-        *out = arena_strndup(p->arena, start - 1, (size_t)(end - start) + 2);
-    else
-        *out = arena_strndup(p->arena, start, (size_t)(end - start));
-    p->pos = (size_t)(end - p->src) + 1;
+    if (t->kind == FLT_STRING && t->quote == '"') {
+        size_t n = strlen(t->text);
+        char *kept = arena_alloc(p->arena, n + 3);
+        kept[0] = '"';
+        memcpy(kept + 1, t->text, n);
+        kept[n + 1] = '"';
+        kept[n + 2] = '\0';
+        t->text = kept;
+    }
     return 0;
-}
-
-static int next(struct parser *p, struct tok *t)
-{
-    const char *s = p->src;
-    while (s[p->pos] == ' ' || s[p->pos] == '\t' || s[p->pos] == '\n' || s[p->pos] == '\r')
-        p->pos++;
-    *t = (struct tok){T_END, "", NULL};
-    unsigned char c = (unsigned char)s[p->pos];
-    if (c == '\0')
-        return 0;
-    if (c == '\'' || c == '"') {
-        /* only single quotes are stripped; "x" is the text with its quotes */
-        t->kind = T_STRING;
-        return quoted(p, &t->text, c == '"');
-    }
-    if (c == '(' || c == ')' || c == ',') {
-        t->kind = c == '(' ? T_LPAREN : c == ')' ? T_RPAREN : T_COMMA;
-        t->text = c == '(' ? "(" : c == ')' ? ")" : ",";
-        p->pos++;
-        return 0;
-    }
-    if (strchr("<>=!", c) != NULL) {
-        size_t n = (s[p->pos + 1] == '=' || (c == '<' && s[p->pos + 1] == '>')) ? 2 : 1;
-        t->kind = T_OP;
-        t->text = arena_strndup(p->arena, s + p->pos, n);
-        p->pos += n;
-        return 0;
-    }
-    if (isdigit(c) || ((c == '-' || c == '+' || c == '.') &&
-                       (isdigit((unsigned char)s[p->pos + 1]) || s[p->pos + 1] == '.'))) {
-        size_t start = p->pos++;
-        while (isalnum((unsigned char)s[p->pos]) || s[p->pos] == '.' ||
-               ((s[p->pos] == '-' || s[p->pos] == '+') &&
-                (s[p->pos - 1] == 'e' || s[p->pos - 1] == 'E')))
-            p->pos++;
-        t->kind = T_NUMBER;
-        t->text = arena_strndup(p->arena, s + start, p->pos - start);
-        return 0;
-    }
-    if (c == '`' || is_word_char(c)) {
-        size_t start = p->pos;
-        while (is_word_char((unsigned char)s[p->pos]))
-            p->pos++;
-        t->kind = T_WORD;
-        t->text = arena_strndup(p->arena, s + start, p->pos - start);
-        if (s[p->pos] == '`') {
-            /* "metrics.`a key`" or a whole "`name`" */
-            if (p->pos > start && s[p->pos - 1] != '.')
-                return fail_grammar(p);
-            if (quoted(p, &t->key, 0) < 0)
-                return -1;
-        }
-        return 0;
-    }
-    return fail_grammar(p);
 }
 
 struct attr_name {
@@ -177,7 +111,7 @@ const char *lm_status_name(int s)
 }
 
 /* Splits an identifier into entity, attribute or key. */
-static int identifier(struct parser *p, const struct tok *t, struct lm_cond *c)
+static int identifier(struct parser *p, const struct flt_token *t, struct lm_cond *c)
 {
     const char *dot = strchr(t->text, '.');
     if (dot == NULL) {
@@ -218,7 +152,7 @@ static int identifier(struct parser *p, const struct tok *t, struct lm_cond *c)
 }
 
 /* Reads the operator starting with t. */
-static int operator(struct parser *p, const struct tok *t, struct lm_cond *c)
+static int operator(struct parser *p, const struct flt_token *t, struct lm_cond *c)
 {
     static const struct {
         const char *text;
@@ -226,24 +160,24 @@ static int operator(struct parser *p, const struct tok *t, struct lm_cond *c)
     } ops[] = {{"=", LMO_EQ},  {"!=", LMO_NE}, {"<", LMO_LT},      {"<=", LMO_LE},
                {">", LMO_GT},  {">=", LMO_GE}, {"LIKE", LMO_LIKE}, {"ILIKE", LMO_ILIKE},
                {"IN", LMO_IN}, {"<>", LMO_NE}};
-    if (t->kind == T_WORD && strcmp(t->text, "NOT") == 0) {
-        struct tok in;
+    if (t->kind == FLT_WORD && strcmp(t->text, "NOT") == 0) {
+        struct flt_token in;
         if (next(p, &in) < 0)
             return -1;
-        if (in.kind == T_WORD && strcmp(in.text, "IN") == 0) {
+        if (in.kind == FLT_WORD && strcmp(in.text, "IN") == 0) {
             c->op = LMO_NOT_IN;
             return 0;
         }
         return fail(p, "Invalid comparison operator 'NOT %.50s' in filter string '%.300s'", in.text,
                     p->src);
     }
-    if (t->kind == T_OP || t->kind == T_WORD)
+    if (t->kind == FLT_OP || t->kind == FLT_WORD)
         for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
             if (strcmp(t->text, ops[i].text) == 0) {
                 c->op = ops[i].op;
                 return 0;
             }
-    if (t->kind == T_END)
+    if (t->kind == FLT_END)
         return fail_grammar(p);
     return fail(p, "Invalid comparison operator '%.50s' in filter string '%.300s'", t->text,
                 p->src);
@@ -273,18 +207,18 @@ static int status_value(struct parser *p, const char *text, const char **out)
 /* Reads "('a', 'b', ...)" after IN / NOT IN. */
 static int value_list(struct parser *p, struct lm_cond *c)
 {
-    struct tok t;
+    struct flt_token t;
     size_t cap = 8;
 
     if (next(p, &t) < 0)
         return -1;
-    if (t.kind != T_LPAREN)
+    if (t.kind != FLT_LPAREN)
         return fail(p, "Invalid filter string '%.300s': IN expects a list like ('a', 'b')", p->src);
     c->values = arena_alloc(p->arena, cap * sizeof *c->values);
     for (;;) {
         if (next(p, &t) < 0)
             return -1;
-        if (t.kind != T_STRING && t.kind != T_NUMBER)
+        if (t.kind != FLT_STRING && t.kind != FLT_NUMBER)
             return fail(p, "Invalid filter string '%.300s': IN expects a list like ('a', 'b')",
                         p->src);
         if (c->nvalues == cap) {
@@ -299,17 +233,17 @@ static int value_list(struct parser *p, struct lm_cond *c)
         c->values[c->nvalues++] = v;
         if (next(p, &t) < 0)
             return -1;
-        if (t.kind == T_RPAREN)
+        if (t.kind == FLT_RPAREN)
             return 0;
-        if (t.kind != T_COMMA)
+        if (t.kind != FLT_COMMA)
             return fail(p, "Invalid filter string '%.300s': IN expects a list like ('a', 'b')",
                         p->src);
     }
 }
 
-static int comparison(struct parser *p, const struct tok *ident, struct lm_cond *c)
+static int comparison(struct parser *p, const struct flt_token *ident, struct lm_cond *c)
 {
-    struct tok t;
+    struct flt_token t;
 
     memset(c, 0, sizeof *c);
     if (identifier(p, ident, c) < 0 || next(p, &t) < 0 || operator(p, &t, c) < 0)
@@ -323,7 +257,7 @@ static int comparison(struct parser *p, const struct tok *ident, struct lm_cond 
                         p->src);
         if (next(p, &t) < 0)
             return -1;
-        if ((t.kind != T_NUMBER && t.kind != T_STRING) ||
+        if ((t.kind != FLT_NUMBER && t.kind != FLT_STRING) ||
             jx_parse_double_text(t.text, &c->number) != 0)
             return fail(p, "Invalid numeric value '%.100s' in filter string '%.300s'", t.text,
                         p->src);
@@ -338,7 +272,7 @@ static int comparison(struct parser *p, const struct tok *ident, struct lm_cond 
         return value_list(p, c);
     if (next(p, &t) < 0)
         return -1;
-    if (t.kind != T_STRING && t.kind != T_NUMBER)
+    if (t.kind != FLT_STRING && t.kind != FLT_NUMBER)
         return fail_grammar(p);
     c->value = t.text;
     if (c->entity == LME_ATTR && c->attr == LMA_STATUS) {
@@ -353,18 +287,19 @@ static int comparison(struct parser *p, const struct tok *ident, struct lm_cond 
 int lm_filter_parse(const char *src, struct arena *arena, struct lm_filter *out, char *err,
                     size_t errlen)
 {
-    struct parser p = {src ? src : "", 0, arena, err, errlen};
-    struct tok t;
+    struct parser p = {.src = src ? src : "", .arena = arena, .err = err, .errlen = errlen};
+    flt_init(&p.flt, p.src, arena);
+    struct flt_token t;
     size_t cap = 4;
 
     memset(out, 0, sizeof *out);
     out->conds = arena_alloc(arena, cap * sizeof *out->conds);
     if (next(&p, &t) < 0)
         return -1;
-    if (t.kind == T_END)
+    if (t.kind == FLT_END)
         return 0;
     for (;;) {
-        if (t.kind != T_WORD)
+        if (t.kind != FLT_WORD)
             return fail_grammar(&p);
         if (out->n == cap) {
             struct lm_cond *grown = arena_alloc(arena, 2 * cap * sizeof *grown);
@@ -379,10 +314,10 @@ int lm_filter_parse(const char *src, struct arena *arena, struct lm_filter *out,
         out->has_metric |= c->entity == LME_METRIC;
         if (next(&p, &t) < 0)
             return -1;
-        if (t.kind == T_END)
+        if (t.kind == FLT_END)
             return 0;
-        if (t.kind != T_WORD || strcasecmp(t.text, "AND") != 0 || next(&p, &t) < 0)
-            return t.kind == T_WORD && strcasecmp(t.text, "AND") == 0 ? -1 : fail_grammar(&p);
+        if (t.kind != FLT_WORD || strcasecmp(t.text, "AND") != 0 || next(&p, &t) < 0)
+            return t.kind == FLT_WORD && strcasecmp(t.text, "AND") == 0 ? -1 : fail_grammar(&p);
     }
 }
 

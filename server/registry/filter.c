@@ -1,6 +1,6 @@
-/* The registry's filter and order_by parser (filter.h): a small lexer and
- * a loop over "comparison (AND comparison)*". Values stay text; the store
- * binds each one as a parameter. No SQL here. */
+/* The registry's filter and order_by parser (filter.h): the shared filter
+ * lexer (search/filter_lex.h) and a loop over "comparison (AND comparison)*". Values stay text; the
+ * store binds each one as a parameter. No SQL here. */
 #include "filter.h"
 
 #include <ctype.h>
@@ -10,21 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "core/mlflow_tags.h"
 #include <strings.h>
 
-enum tk { T_END, T_IDENT, T_STRING, T_NUMBER, T_OP, T_LPAREN, T_RPAREN, T_COMMA };
-
-struct tok {
-    enum tk kind;
-    const char *text; /* arena copy: the word, string content, or operator */
-    const char *key;  /* T_IDENT: a quoted key after "entity." (NULL otherwise) */
-};
+#include "core/mlflow_tags.h"
+#include "search/filter_lex.h"
 
 struct lexer {
-    const char *src;
-    size_t pos;
+    struct flt_lexer flt;
     struct arena *arena;
     char *err;
     size_t errlen;
@@ -41,81 +33,23 @@ __attribute__((format(printf, 2, 3))) static int fail(struct lexer *lx, const ch
     return -1;
 }
 
-static int is_word_char(unsigned char c)
+/* The next token, with the lexer's refusals and malformed numbers worded
+ * in the registry's style. */
+static int next(struct lexer *lx, struct flt_token *t)
 {
-    return isalnum(c) || c == '_' || c == '.' || c >= 0x80;
-}
-
-/* Reads a quoted run starting at src[pos] (the quote) into *out. */
-static int quoted(struct lexer *lx, const char **out)
-{
-    char q = lx->src[lx->pos];
-    const char *start = lx->src + lx->pos + 1;
-    const char *end = strchr(start, q);
-    if (end == NULL)
-        return fail(lx, "unterminated %s", q == '`' ? "backtick" : "string");
-    *out = arena_strndup(lx->arena, start, (size_t)(end - start));
-    lx->pos = (size_t)(end - lx->src) + 1;
-    return 0;
-}
-
-static int next(struct lexer *lx, struct tok *t)
-{
-    const char *s = lx->src;
-    while (s[lx->pos] == ' ' || s[lx->pos] == '\t' || s[lx->pos] == '\n' || s[lx->pos] == '\r')
-        lx->pos++;
-    *t = (struct tok){T_END, "", NULL};
-    unsigned char c = (unsigned char)s[lx->pos];
-    if (c == '\0')
-        return 0;
-    if (c == '\'' || c == '"') {
-        t->kind = T_STRING;
-        return quoted(lx, &t->text);
+    if (flt_next(&lx->flt, t) < 0) {
+        if (lx->flt.error == FLT_UNTERMINATED)
+            return fail(lx, "unterminated %s", lx->flt.bad == '`' ? "backtick" : "string");
+        char bad[2] = {lx->flt.bad, '\0'};
+        return fail(lx, "unexpected character '%s'", bad);
     }
-    if (c == '`') {
-        t->kind = T_IDENT;
-        return quoted(lx, &t->text);
-    }
-    if (c == '(' || c == ')' || c == ',') {
-        t->kind = c == '(' ? T_LPAREN : c == ')' ? T_RPAREN : T_COMMA;
-        t->text = c == '(' ? "(" : c == ')' ? ")" : ",";
-        lx->pos++;
-        return 0;
-    }
-    if (strchr("=!<>", (int)c)) {
-        size_t n = (s[lx->pos + 1] == '=' || (c == '<' && s[lx->pos + 1] == '>')) ? 2 : 1;
-        if (c == '!' && n == 1)
-            return fail(lx, "unexpected character '%s'", "!");
-        t->kind = T_OP;
-        t->text = arena_strndup(lx->arena, s + lx->pos, n);
-        lx->pos += n;
-        return 0;
-    }
-    if (isdigit(c) ||
-        ((c == '-' || c == '+' || c == '.') && isdigit((unsigned char)s[lx->pos + 1]))) {
+    if (t->kind == FLT_NUMBER) {
         char *end;
-        (void)strtod(s + lx->pos, &end);
-        t->kind = T_NUMBER;
-        t->text = arena_strndup(lx->arena, s + lx->pos, (size_t)(end - (s + lx->pos)));
-        lx->pos = (size_t)(end - s);
-        if (is_word_char((unsigned char)*end))
+        (void)strtod(t->text, &end);
+        if (*end != '\0')
             return fail(lx, "malformed number near '%.40s'", t->text);
-        return 0;
     }
-    if (is_word_char(c)) {
-        size_t start = lx->pos;
-        while (is_word_char((unsigned char)s[lx->pos]))
-            lx->pos++;
-        t->kind = T_IDENT;
-        t->text = arena_strndup(lx->arena, s + start, lx->pos - start);
-        /* tags.`key with dots` and tags."key": the quoted key is part of it */
-        if (s[lx->pos - 1] == '.' && (s[lx->pos] == '`' || s[lx->pos] == '"'))
-            return quoted(lx, &t->key);
-        return 0;
-    }
-    char bad[8];
-    snprintf(bad, sizeof bad, "%c", c);
-    return fail(lx, "unexpected character '%s'", bad);
+    return 0;
 }
 
 __attribute__((format(printf, 3, 4))) static int set_err(char *err, size_t errlen, const char *fmt,
@@ -129,7 +63,7 @@ __attribute__((format(printf, 3, 4))) static int set_err(char *err, size_t errle
 }
 
 /* Resolves an identifier into field and tag key. */
-static int identifier(enum reg_kind kind, const struct tok *t, struct reg_cond *c, char *err,
+static int identifier(enum reg_kind kind, const struct flt_token *t, struct reg_cond *c, char *err,
                       size_t errlen)
 {
     const char *dot = strchr(t->text, '.');
@@ -179,21 +113,21 @@ static int identifier(enum reg_kind kind, const struct tok *t, struct reg_cond *
     return 0;
 }
 
-static int comparator(const struct tok *t, struct lexer *lx, enum reg_op *op)
+static int comparator(const struct flt_token *t, struct lexer *lx, enum reg_op *op)
 {
     static const struct {
         const char *text;
         enum reg_op op;
     } ops[] = {{"=", RO_EQ}, {"!=", RO_NE}, {"<>", RO_NE},     {"<", RO_LT},        {"<=", RO_LE},
                {">", RO_GT}, {">=", RO_GE}, {"LIKE", RO_LIKE}, {"ILIKE", RO_ILIKE}, {"IN", RO_IN}};
-    if (t->kind == T_OP || t->kind == T_IDENT)
+    if (t->kind == FLT_OP || t->kind == FLT_WORD)
         for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
             if (strcasecmp(t->text, ops[i].text) == 0) {
                 *op = ops[i].op;
                 return 0;
             }
     return fail(lx, "expected a comparison operator, got '%.60s'",
-                t->kind == T_END ? "end of input" : t->text);
+                t->kind == FLT_END ? "end of input" : t->text);
 }
 
 static int op_allowed(enum reg_field f, enum reg_op op)
@@ -216,20 +150,20 @@ static int has_upper(const char *s)
 /* Reads the value of c after its comparator. */
 static int value(struct lexer *lx, struct reg_cond *c)
 {
-    struct tok t;
+    struct flt_token t;
     if (next(lx, &t) != 0)
         return -1;
     if (c->op == RO_IN) {
-        if (t.kind != T_LPAREN)
+        if (t.kind != FLT_LPAREN)
             return fail(lx, "expected '(' after IN, got '%.60s'", t.text);
         size_t cap = 8;
         c->values = arena_alloc(lx->arena, cap * sizeof *c->values);
         for (int first = 1;; first = 0) {
             if (next(lx, &t) != 0)
                 return -1;
-            if (first && t.kind == T_RPAREN)
+            if (first && t.kind == FLT_RPAREN)
                 return fail(lx, "an IN list must not be empty%s", "");
-            if (t.kind != T_STRING)
+            if (t.kind != FLT_STRING)
                 return fail(lx, "expected a quoted string in the IN list, got '%.60s'", t.text);
             /* MLflow drops run ids with uppercase letters silently */
             if (!has_upper(t.text)) {
@@ -243,15 +177,15 @@ static int value(struct lexer *lx, struct reg_cond *c)
             }
             if (next(lx, &t) != 0)
                 return -1;
-            if (t.kind == T_RPAREN)
+            if (t.kind == FLT_RPAREN)
                 return 0;
-            if (t.kind != T_COMMA)
+            if (t.kind != FLT_COMMA)
                 return fail(lx, "expected ',' or ')' in the IN list, got '%.60s'", t.text);
         }
     }
     if (c->field == RF_VERSION) {
         char *end;
-        if (t.kind != T_NUMBER && t.kind != T_STRING)
+        if (t.kind != FLT_NUMBER && t.kind != FLT_STRING)
             return fail(lx, "expected a number for version_number, got '%.60s'", t.text);
         errno = 0;
         double d = strtod(t.text, &end);
@@ -262,10 +196,10 @@ static int value(struct lexer *lx, struct reg_cond *c)
         c->value = t.text;
         return 0;
     }
-    if (t.kind != T_STRING) {
+    if (t.kind != FLT_STRING) {
         snprintf(lx->err, lx->errlen,
                  "Expected a quoted string value for attributes. Got value '%.60s'",
-                 t.kind == T_END ? "end of input" : t.text);
+                 t.kind == FLT_END ? "end of input" : t.text);
         return -1;
     }
     c->value = t.text;
@@ -296,25 +230,26 @@ static void prompt_rule(struct reg_filter *f)
 int filter_parse(enum reg_kind kind, const char *src, struct arena *arena, struct reg_filter *out,
                  char *err, size_t errlen)
 {
-    struct lexer lx = {src ? src : "", 0, arena, err, errlen};
+    struct lexer lx = {.arena = arena, .err = err, .errlen = errlen};
+    flt_init(&lx.flt, src, arena);
     size_t cap = 4;
-    struct tok t;
+    struct flt_token t;
 
     *out = (struct reg_filter){0};
     out->conds = arena_alloc(arena, cap * sizeof *out->conds);
     if (next(&lx, &t) != 0)
         return -1;
-    if (t.kind == T_END)
+    if (t.kind == FLT_END)
         return 0;
     for (;;) {
         struct reg_cond c = {0};
-        if (t.kind != T_IDENT)
+        if (t.kind != FLT_WORD)
             return fail(&lx, "expected an identifier, got '%.60s'", t.text);
         if (identifier(kind, &t, &c, err, errlen) != 0)
             return -1;
         if (next(&lx, &t) != 0)
             return -1;
-        if (t.kind == T_IDENT && strcasecmp(t.text, "NOT") == 0)
+        if (t.kind == FLT_WORD && strcasecmp(t.text, "NOT") == 0)
             return fail(&lx, "the NOT %s comparator is not supported", "IN");
         if (comparator(&t, &lx, &c.op) != 0)
             return -1;
@@ -331,9 +266,9 @@ int filter_parse(enum reg_kind kind, const char *src, struct arena *arena, struc
         out->conds[out->n++] = c;
         if (next(&lx, &t) != 0)
             return -1;
-        if (t.kind == T_END)
+        if (t.kind == FLT_END)
             break;
-        if (t.kind != T_IDENT || strcasecmp(t.text, "AND") != 0)
+        if (t.kind != FLT_WORD || strcasecmp(t.text, "AND") != 0)
             return fail(&lx, "expected AND, got '%.60s'", t.text);
         if (next(&lx, &t) != 0)
             return -1;

@@ -130,6 +130,11 @@ void api_traces_span_file(const char *trace_id, const char *text, size_t len)
         log_info("traces.json of trace %s: spans not stored: %s", trace_id, err);
         goto out;
     }
+    /* the file replaces the trace's spans: all of them or none */
+    if (json_array_size(list) > 0 && batch.nrejected > 0) {
+        log_info("traces.json of trace %s: spans not stored: %s", trace_id, batch.reject_reason);
+        goto out;
+    }
     if (json_array_size(list) > 0 && batch.ntraces != 1) {
         log_info("traces.json of trace %s: spans of %zu traces; not stored", trace_id,
                  batch.ntraces);

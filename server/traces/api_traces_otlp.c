@@ -3,9 +3,12 @@
  * a Content-Encoding (gzip, deflate; the inflated size has the same cap),
  * then decoded: application/json as OTLP/JSON here; application/x-protobuf
  * through server/traces/otlp/ into the same JSON shape, so both go through
- * one span decoder. One transaction per request
- * (store_spans_ingest); a bad span refuses the whole batch, so the
- * response never reports rejected spans. */
+ * one span decoder. One transaction per request (store_spans_ingest).
+ * A span that breaks a rule of its own is rejected and the others are
+ * stored: the 200 then carries OTLP's partial_success (rejected count and
+ * the first reason). So are the spans of a trace stored in another
+ * experiment. A request that is malformed as a whole, or whose spans were
+ * all rejected, is a 400 and stores nothing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +114,75 @@ static int otlp_data(void *state, const char *buf, size_t len, struct reply *r)
     return 0;
 }
 
+/* Counts the spans of the traces the store left alone (stored in another
+ * experiment) as rejected, with a reason naming the first such trace. */
+static void reject_foreign(struct span_batch *b, int64_t experiment_id, struct arena *arena)
+{
+    for (size_t t = 0, i = 0; t < b->ntraces; t++) {
+        size_t n = 0;
+        while (i < b->nspans && strcmp(b->spans[i].trace_id, b->traces[t].trace_id) < 0)
+            i++;
+        while (i < b->nspans && strcmp(b->spans[i].trace_id, b->traces[t].trace_id) == 0) {
+            i++;
+            n++;
+        }
+        if (!b->traces[t].foreign || n == 0)
+            continue;
+        if (b->nrejected == 0) {
+            char why[200];
+            snprintf(why, sizeof why,
+                     "trace %s is stored in another experiment than %lld (a trace never moves "
+                     "between experiments)",
+                     b->traces[t].trace_id, (long long)experiment_id);
+            b->reject_reason = arena_strdup(arena, why);
+        }
+        b->nrejected += n;
+    }
+}
+
+/* The partial_success error_message: the first reason, with the count
+ * when more than one span was rejected. */
+static void reject_message(const struct span_batch *b, char *out, size_t len)
+{
+    if (b->nrejected == 1)
+        snprintf(out, len, "1 span rejected: %s", b->reject_reason);
+    else
+        snprintf(out, len, "%zu spans rejected; the first: %s", b->nrejected, b->reject_reason);
+}
+
+/* The 200 ExportTraceServiceResponse: empty when every span was stored,
+ * else with partial_success {rejected_spans, error_message}; protobuf or
+ * OTLP/JSON (lowerCamelCase, the int64 as a decimal string) as the
+ * request was. */
+static void reply_accepted(struct reply *r, int protobuf, const struct span_batch *b)
+{
+    char msg[700];
+    msg[0] = '\0';
+    if (b->nrejected > 0)
+        reject_message(b, msg, sizeof msg);
+    if (protobuf) {
+        uint8_t *buf;
+        size_t len;
+        if (otlp_response_protobuf((int64_t)b->nrejected, msg, &buf, &len) != 0) {
+            reply_error(r, ERR_INTERNAL_ERROR, "could not encode the response");
+            return;
+        }
+        /* the body is bytes: reply_json_text stores it with its length;
+         * the type is then set to what it is */
+        reply_json_text(r, buf ? (char *)buf : xstrdup(""), len);
+        r->content_type = "application/x-protobuf";
+        return;
+    }
+    if (b->nrejected == 0) {
+        reply_json(r, json_object());
+        return;
+    }
+    char count[24];
+    snprintf(count, sizeof count, "%zu", b->nrejected);
+    reply_json(r, json_pack("{s:{s:s,s:s}}", "partialSuccess", "rejectedSpans", count,
+                            "errorMessage", msg));
+}
+
 /* Decodes and stores the batch; the reply says how it went. */
 static void ingest(struct otlp_upload *up, struct reply *r)
 {
@@ -161,16 +233,15 @@ static void ingest(struct otlp_upload *up, struct reply *r)
                                 batch.nspans);
     if (rc == DB_TRACE_OTHER_EXPERIMENT)
         reply_error(r, ERR_INVALID_PARAMETER_VALUE,
-                    "A trace of this request is stored in another experiment than %lld",
+                    "Every trace of this request is stored in another experiment than %lld "
+                    "(a trace never moves between experiments)",
                     (long long)up->experiment_id);
     else if (rc != DB_OK)
         trace_write_error(r, rc, up->experiment_id, "");
-    else if (up->protobuf)
-        /* ExportTraceServiceResponse, all accepted: every field at its
-         * default, so the empty message (otlp_response_protobuf(0, NULL)) */
-        reply_text(r, "application/x-protobuf", "");
-    else
-        reply_json(r, json_object()); /* ExportTraceServiceResponse: all accepted */
+    else {
+        reject_foreign(&batch, up->experiment_id, &arena);
+        reply_accepted(r, up->protobuf, &batch);
+    }
 out:
     json_decref(doc);
     free(plain);

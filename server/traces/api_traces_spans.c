@@ -1,5 +1,4 @@
-/* OTLP/JSON spans in, OTLP span JSON and traces.json out
- * (api_traces_spans.h). */
+/* OTLP/JSON spans in (api_traces_spans.h); span_writer.c writes them out. */
 #include "api_traces_spans.h"
 
 #include <ctype.h>
@@ -313,9 +312,9 @@ static void derive(struct dec *d, struct trace_span *s, const json_t *attrs, con
     }
 }
 
-static const char *const kinds[] = {"UNSPECIFIED", "INTERNAL", "SERVER",
-                                    "CLIENT",      "PRODUCER", "CONSUMER"};
-static const char *const codes[] = {"UNSET", "OK", "ERROR"};
+const char *const span_kind_names[6] = {"UNSPECIFIED", "INTERNAL", "SERVER",
+                                        "CLIENT",      "PRODUCER", "CONSUMER"};
+const char *const span_status_names[3] = {"UNSET", "OK", "ERROR"};
 
 /* Per-span extras kept until the batch is grouped. */
 struct extra {
@@ -393,7 +392,8 @@ static int read_span(struct dec *d, const json_t *sp, struct trace_span *s, stru
                       strlen(json_string_value(v)) != json_string_length(v)))
         return fail(d, "'traceState' must be a string of at most 8000 bytes");
     s->trace_state = v && json_string_length(v) ? json_string_value(v) : NULL;
-    if (read_enum(d, member(sp, "kind", NULL), "kind", "SPAN_KIND_", kinds, 6, &s->kind) < 0 ||
+    if (read_enum(d, member(sp, "kind", NULL), "kind", "SPAN_KIND_", span_kind_names, 6, &s->kind) <
+            0 ||
         read_nanos(d, member(sp, "startTimeUnixNano", "start_time_unix_nano"), "startTimeUnixNano",
                    &s->start_ns) < 0 ||
         read_nanos(d, member(sp, "endTimeUnixNano", "end_time_unix_nano"), "endTimeUnixNano",
@@ -407,8 +407,8 @@ static int read_span(struct dec *d, const json_t *sp, struct trace_span *s, stru
     if (status != NULL) {
         if (!json_is_object(status))
             return fail(d, "'status' must be an object");
-        if (read_enum(d, member(status, "code", NULL), "status.code", "STATUS_CODE_", codes, 3,
-                      &s->status_code) < 0)
+        if (read_enum(d, member(status, "code", NULL), "status.code", "STATUS_CODE_",
+                      span_status_names, 3, &s->status_code) < 0)
             return -1;
         v = member(status, "message", NULL);
         if (v != NULL &&
@@ -505,9 +505,40 @@ static void summarize(const struct slot *slots, size_t lo, size_t hi, struct spa
     }
 }
 
+/* Counts count spans as rejected for the rule d->err names (the first
+ * such text is kept as the batch's reason). */
+static void reject(struct dec *d, struct span_batch *out, size_t count)
+{
+    if (out->nrejected == 0)
+        out->reject_reason = arena_strdup(d->arena, d->err);
+    out->nrejected += count;
+}
+
+/* Rejects every copy of a span id that appears more than once (which copy
+ * is meant cannot be told); returns how many slots are left, compacted. */
+static size_t drop_duplicates(struct dec *d, struct slot *slots, size_t n, struct span_batch *out)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && cmp_slot(&slots[i], &slots[j]) == 0)
+            j++;
+        if (j - i > 1) {
+            fail(d, "span %s of trace %s appears twice or more in the request (%zu copies)",
+                 slots[i].span.span_id, slots[i].span.trace_id, j - i);
+            reject(d, out, j - i);
+        } else {
+            slots[kept++] = slots[i];
+        }
+        i = j;
+    }
+    return kept;
+}
+
 int span_batch_decode(const json_t *request, struct arena *arena, struct span_batch *out, char *err,
                       size_t errlen)
 {
+    char span_err[600];
     struct dec d = {arena, err, errlen, ""};
     const json_t *rs, *ss, *spans;
     size_t total = 0, n = 0;
@@ -534,6 +565,10 @@ int span_batch_decode(const json_t *request, struct arena *arena, struct span_ba
     d.where[0] = '\0';
     if (total > SPAN_MAX_BATCH)
         return fail(&d, "a request may carry at most %d spans", SPAN_MAX_BATCH);
+    /* from here on a rule one span breaks rejects that span (or the spans
+     * of its trace, for a cycle), not the request */
+    d.err = span_err;
+    d.errlen = sizeof span_err;
     struct slot *slots = arena_alloc(arena, (total + 1) * sizeof *slots);
     for (size_t i = 0; i < json_array_size(rs); i++) {
         ss = member(json_array_get(rs, i), "scopeSpans", "scope_spans");
@@ -543,207 +578,44 @@ int span_batch_decode(const json_t *request, struct arena *arena, struct span_ba
                 snprintf(d.where, sizeof d.where, "resourceSpans[%zu].scopeSpans[%zu].spans[%zu]",
                          i, j, k);
                 if (read_span(&d, json_array_get(spans, k), &slots[n].span, &slots[n].x) < 0)
-                    return -1;
-                n++;
+                    reject(&d, out, 1);
+                else
+                    n++;
             }
         }
     }
     d.where[0] = '\0';
     qsort(slots, n, sizeof *slots, cmp_slot);
+    n = drop_duplicates(&d, slots, n, out);
     size_t *mark = calloc(n + 1, sizeof *mark);
-    size_t ntraces = 0;
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        if (i > 0 && cmp_slot(&slots[i - 1], &slots[i]) == 0)
-            rc = fail(&d, "span %s of trace %s appears twice in the request", slots[i].span.span_id,
-                      slots[i].span.trace_id);
+    size_t ntraces = 0, kept = 0;
+    for (size_t i = 0; i < n; i++)
         if (i == 0 || strcmp(slots[i - 1].span.trace_id, slots[i].span.trace_id) != 0)
             ntraces++;
-    }
     out->traces = arena_alloc(arena, (ntraces + 1) * sizeof *out->traces);
-    for (size_t lo = 0; lo < n && rc == 0;) {
+    out->spans = arena_alloc(arena, (n + 1) * sizeof *out->spans);
+    for (size_t lo = 0; lo < n;) {
         size_t hi = lo + 1;
         while (hi < n && strcmp(slots[hi].span.trace_id, slots[lo].span.trace_id) == 0)
             hi++;
-        rc = check_cycles(&d, slots, lo, hi, mark);
-        if (rc == 0)
+        if (check_cycles(&d, slots, lo, hi, mark) < 0) {
+            reject(&d, out, hi - lo); /* the tree of this trace is broken */
+        } else {
             summarize(slots, lo, hi, &out->traces[out->ntraces++]);
+            for (size_t i = lo; i < hi; i++)
+                out->spans[kept++] = slots[i].span;
+        }
         lo = hi;
     }
     free(mark);
-    if (rc < 0)
-        return -1;
-    out->spans = arena_alloc(arena, (n + 1) * sizeof *out->spans);
-    for (size_t i = 0; i < n; i++)
-        out->spans[i] = slots[i].span;
-    out->nspans = n;
-    return 0;
-}
-
-/* ---- out: stored spans as JSON ---- */
-
-/* base64 of the bytes of a hex id. */
-static json_t *b64_id(const char *hex)
-{
-    unsigned char raw[16];
-    char out[B64_ENCODED_LEN(16) + 1];
-    size_t n = strlen(hex) / 2;
-    if (n > sizeof raw)
-        n = sizeof raw;
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        sscanf(hex + 2 * i, "%2x", &v);
-        raw[i] = (unsigned char)v;
-    }
-    b64_encode(out, raw, n);
-    return json_string(out);
-}
-
-/* A native JSON value as an OTLP AnyValue (snake_case). */
-static json_t *otlp_value(const json_t *v)
-{
-    if (json_is_string(v))
-        return json_pack("{s:O}", "string_value", v);
-    if (json_is_integer(v))
-        return json_pack("{s:O}", "int_value", v);
-    if (json_is_real(v))
-        return json_pack("{s:O}", "double_value", v);
-    if (json_is_boolean(v))
-        return json_pack("{s:O}", "bool_value", v);
-    if (json_is_array(v)) {
-        json_t *vals = json_array();
-        for (size_t i = 0; i < json_array_size(v); i++)
-            json_array_append_new(vals, otlp_value(json_array_get(v, i)));
-        return json_pack("{s:{s:o}}", "array_value", "values", vals);
-    }
-    if (json_is_object(v)) {
-        json_t *vals = json_array();
-        const char *k;
-        json_t *x;
-        json_object_foreach((json_t *)v, k, x)
-        {
-            json_array_append_new(vals, json_pack("{s:s,s:o}", "key", k, "value", otlp_value(x)));
-        }
-        return json_pack("{s:{s:o}}", "kvlist_value", "values", vals);
-    }
-    return json_object();
-}
-
-static json_t *otlp_attrs(const json_t *obj)
-{
-    json_t *arr = json_array();
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)obj, k, v)
-    {
-        json_array_append_new(arr, json_pack("{s:s,s:o}", "key", k, "value", otlp_value(v)));
-    }
-    return arr;
-}
-
-static json_t *load(const char *text)
-{
-    json_t *v = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
-    return v ? v : json_object();
-}
-
-/* The 64-bit trace id part: the stored id without "tr-". */
-static const char *hex_trace(const char *trace_id)
-{
-    return strncmp(trace_id, "tr-", 3) == 0 ? trace_id + 3 : trace_id;
-}
-
-json_t *trace_spans_otlp_json(const struct trace_span *spans, size_t n)
-{
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) {
-        const struct trace_span *s = &spans[i];
-        json_t *o = json_pack("{s:o,s:o,s:s}", "trace_id", b64_id(hex_trace(s->trace_id)),
-                              "span_id", b64_id(s->span_id), "name", s->name);
-        if (s->parent_span_id)
-            json_object_set_new(o, "parent_span_id", b64_id(s->parent_span_id));
-        if (s->trace_state)
-            json_object_set_new(o, "trace_state", json_string(s->trace_state));
-        if (s->kind > 0 && s->kind < 6) {
-            char k[32];
-            snprintf(k, sizeof k, "SPAN_KIND_%s", kinds[s->kind]);
-            json_object_set_new(o, "kind", json_string(k));
-        }
-        json_object_set_new(o, "start_time_unix_nano", json_integer(s->start_ns));
-        json_object_set_new(o, "end_time_unix_nano", json_integer(s->end_ns < 0 ? 0 : s->end_ns));
-        json_t *attrs = load(s->attributes);
-        if (json_object_size(attrs) > 0)
-            json_object_set_new(o, "attributes", otlp_attrs(attrs));
-        json_decref(attrs);
-        json_t *events = load(s->events), *ev = json_array();
-        for (size_t e = 0; e < json_array_size(events); e++) {
-            const json_t *x = json_array_get(events, e);
-            json_t *eo =
-                json_pack("{s:O,s:O}", "time_unix_nano", json_object_get(x, "time_unix_nano"),
-                          "name", json_object_get(x, "name"));
-            if (json_object_size(json_object_get(x, "attributes")) > 0)
-                json_object_set_new(eo, "attributes", otlp_attrs(json_object_get(x, "attributes")));
-            json_array_append_new(ev, eo);
-        }
-        json_decref(events);
-        if (json_array_size(ev) > 0)
-            json_object_set_new(o, "events", ev);
+    out->nspans = kept;
+    if (kept == 0 && out->nrejected > 0) {
+        if (out->nrejected == 1)
+            snprintf(err, errlen, "%s", out->reject_reason);
         else
-            json_decref(ev);
-        char code[32];
-        snprintf(code, sizeof code, "STATUS_CODE_%s",
-                 codes[s->status_code >= 0 && s->status_code < 3 ? s->status_code : 0]);
-        json_t *st = json_pack("{s:s}", "code", code);
-        if (s->status_message)
-            json_object_set_new(st, "message", json_string(s->status_message));
-        json_object_set_new(o, "status", st);
-        json_array_append_new(arr, o);
+            snprintf(err, errlen, "all %zu spans were rejected; the first: %s", out->nrejected,
+                     out->reject_reason);
+        return -1;
     }
-    return arr;
-}
-
-/* An attribute as traces.json holds it: JSON-encoded text. A string that
- * already is JSON text (MLflow's own attributes) is kept as it is. */
-static json_t *file_attr(const json_t *v)
-{
-    if (json_is_string(v)) {
-        json_t *inner = json_loads(json_string_value(v), JSON_DECODE_ANY, NULL);
-        if (inner != NULL) {
-            json_decref(inner);
-            return json_incref((json_t *)v);
-        }
-    }
-    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    json_t *out = json_string(text ? text : "null");
-    free(text);
-    return out;
-}
-
-json_t *trace_spans_file_json(const struct trace_span *spans, size_t n)
-{
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) {
-        const struct trace_span *s = &spans[i];
-        json_t *attrs = load(s->attributes), *fa = json_object();
-        const char *k;
-        json_t *v;
-        json_object_foreach(attrs, k, v)
-        {
-            json_object_set_new(fa, k, file_attr(v));
-        }
-        json_decref(attrs);
-        char code[32];
-        snprintf(code, sizeof code, "STATUS_CODE_%s",
-                 codes[s->status_code >= 0 && s->status_code < 3 ? s->status_code : 0]);
-        json_t *o = json_pack(
-            "{s:o,s:o,s:o,s:s,s:s,s:I,s:I,s:o,s:{s:s,s:s},s:o}", "trace_id",
-            b64_id(hex_trace(s->trace_id)), "span_id", b64_id(s->span_id), "parent_span_id",
-            s->parent_span_id ? b64_id(s->parent_span_id) : json_null(), "trace_state",
-            s->trace_state ? s->trace_state : "", "name", s->name, "start_time_unix_nano",
-            (json_int_t)s->start_ns, "end_time_unix_nano",
-            (json_int_t)(s->end_ns < 0 ? 0 : s->end_ns), "events", load(s->events), "status",
-            "code", code, "message", s->status_message ? s->status_message : "", "attributes", fa);
-        json_array_append_new(arr, o);
-    }
-    return json_pack("{s:o}", "spans", arr);
+    return 0;
 }

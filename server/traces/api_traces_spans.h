@@ -1,8 +1,7 @@
-/* Spans between their JSON forms and the store's records: the OTLP/JSON
+/* Spans from their JSON form into the store's records: the OTLP/JSON
  * request of POST /v1/traces (and the protobuf one once decoded to the
- * same shape) into span rows grouped by trace, and stored spans out as the
- * OTLP span JSON of traces/get and batchGet (mlflow-models-api.md 3.11)
- * and as the traces.json file (3.3). No SQL. */
+ * same shape) into span rows grouped by trace. The way out (OTLP span
+ * JSON and traces.json) is span_writer.h. No SQL. */
 #ifndef ET_SERVER_TRACES_API_TRACES_SPANS_H
 #define ET_SERVER_TRACES_API_TRACES_SPANS_H
 
@@ -27,22 +26,26 @@ struct span_batch {
     size_t nspans;
     struct span_trace *traces;
     size_t ntraces;
+    size_t nrejected;          /* spans left out for breaking a rule */
+    const char *reject_reason; /* the first rule broken, naming the span */
 };
 
 /* Decodes an ExportTraceServiceRequest in OTLP/JSON form (camelCase or
  * snake_case keys; ids as hex, or base64 of the raw bytes) into *out.
- * Refuses the whole batch (returns -1, err names the span and the rule)
- * for a bad id, a bad time, an oversized span, a repeated span id or a
- * parent cycle within a trace; a parent missing from the batch is fine. */
+ * A span that breaks a rule of its own (a bad id, time, name, kind,
+ * status, attribute or event, a cap of one span, being its own parent) is
+ * rejected alone; every copy of a span id given twice is rejected; a
+ * parent cycle rejects the spans of that trace in the batch. Rejected
+ * spans are counted in out->nrejected with the first reason; the others
+ * are kept (a parent missing from the batch is fine). Returns -1 with err
+ * set when the request itself is malformed (not an object, no
+ * resourceSpans, a list that is not an array, more than SPAN_MAX_BATCH
+ * spans) or when every span was rejected (err then gives the reason). */
 int span_batch_decode(const json_t *request, struct arena *arena, struct span_batch *out, char *err,
                       size_t errlen);
 
-/* The spans of one trace as an array of OTLP Span JSON objects
- * (snake_case, base64 ids, numbers for times). New reference. */
-json_t *trace_spans_otlp_json(const struct trace_span *spans, size_t n);
-
-/* The traces.json document {"spans": [...]} of the 3.x clients. New
- * reference. */
-json_t *trace_spans_file_json(const struct trace_span *spans, size_t n);
+/* The names after SPAN_KIND_ and STATUS_CODE_ of the OTLP enums, by number. */
+extern const char *const span_kind_names[6];
+extern const char *const span_status_names[3];
 
 #endif

@@ -12,6 +12,7 @@
 #include "core/reply_store.h"
 #include "core/validate.h"
 #include "filter.h"
+#include "span_writer.h"
 
 #define MAX_DELETE_IDS 10000
 #define MAX_LINK_IDS 100
@@ -407,12 +408,12 @@ out:
 void api_traces_get_artifact(const struct request *req, struct reply *r)
 {
     struct input in = input_from(req);
-    struct arena arena;
+    struct span_list list = {.otlp = 0};
+    struct sbuf b;
     const char *id;
-    struct trace_span *spans;
     size_t n;
 
-    arena_init(&arena);
+    sbuf_init(&b);
     if (jx_string(&in, "request_id", &id, r) != JX_OK) {
         if (!r->is_error)
             reply_error(r, ERR_BAD_REQUEST, "Missing value for required parameter 'request_id'");
@@ -424,14 +425,20 @@ void api_traces_get_artifact(const struct request *req, struct reply *r)
     }
     int64_t exp;
     int rc = store_trace_experiment(id, &exp);
-    if (rc == DB_OK)
-        rc = store_spans_get(id, &arena, &spans, &n);
+    if (rc == DB_OK) {
+        sbuf_adds(&b, "{\"spans\":[");
+        span_writer_init(&list.w, &b);
+        rc = store_spans_each(id, span_list_add, &list, &n);
+        span_writer_cleanup(&list.w);
+        sbuf_adds(&b, "]}");
+    }
     if (rc != DB_OK) {
         trace_not_found(r, rc, id);
         goto out;
     }
-    reply_json(r, trace_spans_file_json(spans, n));
+    size_t len = b.len;
+    reply_json_text(r, sbuf_take(&b), len);
     reply_header(r, "Content-Disposition", "attachment; filename=traces.json");
 out:
-    arena_cleanup(&arena);
+    sbuf_cleanup(&b);
 }

@@ -9,11 +9,11 @@
 #include "api.h"
 #include "api_traces_assess.h"
 #include "api_traces_common.h"
-#include "api_traces_spans.h"
 #include "core/ids.h"
 #include "core/reply_store.h"
 #include "core/validate.h"
 #include "filter.h"
+#include "span_writer.h"
 
 #define MAX_BATCH_GET 100
 #define MAX_INLINE_ASSESSMENTS 100
@@ -283,25 +283,42 @@ static int64_t expected_spans(const struct trace_info *t)
     return -1;
 }
 
-/* The Trace object {trace_info, spans}; NULL when absent or, with
- * complete set, not fully stored yet (*rc tells). */
-static json_t *trace_json(const char *id, int complete, struct arena *arena, int *rc, int *partial)
+/* Appends the Trace object {"trace_info":..., "spans":[...]} of id to b,
+ * the spans streamed from the store (span_writer.h). Returns DB_OK with
+ * *partial 0; DB_OK with *partial 1 and b unchanged when complete is set
+ * and fewer spans than mlflow.trace.sizeStats.num_spans are stored; or the
+ * store's status (b unchanged). */
+static int write_trace(struct sbuf *b, const char *id, int complete, struct arena *arena,
+                       int *partial)
 {
     struct trace_info t;
-    struct trace_span *spans;
-    size_t n;
+    struct span_list list = {.otlp = 1};
+    size_t mark = b->len, n;
+    int rc;
+
     *partial = 0;
-    if ((*rc = store_trace_get(id, arena, &t)) != DB_OK)
-        return NULL;
-    if ((*rc = store_spans_get(id, arena, &spans, &n)) != DB_OK)
-        return NULL;
+    if ((rc = store_trace_get(id, arena, &t)) != DB_OK)
+        return rc;
+    json_t *info = trace_info_v3_json(&t);
+    char *text = json_dumps(info, JSON_COMPACT);
+    json_decref(info);
+    sbuf_adds(b, "{\"trace_info\":");
+    sbuf_adds(b, text ? text : "{}");
+    free(text);
+    sbuf_adds(b, ",\"spans\":[");
+    span_writer_init(&list.w, b);
+    rc = store_spans_each(id, span_list_add, &list, &n);
+    span_writer_cleanup(&list.w);
+    sbuf_adds(b, "]}");
     int64_t want = expected_spans(&t);
-    if (complete && want >= 0 && (int64_t)n < want) {
+    if (rc == DB_OK && complete && want >= 0 && (int64_t)n < want)
         *partial = 1;
-        return NULL;
+    if (rc != DB_OK || *partial) {
+        b->len = mark;
+        if (b->data != NULL)
+            b->data[mark] = '\0';
     }
-    return json_pack("{s:o,s:o}", "trace_info", trace_info_v3_json(&t), "spans",
-                     trace_spans_otlp_json(spans, n));
+    return rc;
 }
 
 /* allow_partial: true/false in any case, 1/0 (a JSON body may carry a
@@ -335,10 +352,12 @@ void api_traces_v3_get_trace(const struct request *req, struct reply *r)
 {
     struct input in = input_from(req);
     struct arena arena;
+    struct sbuf b;
     const char *id;
     int allow_partial, rc, partial;
 
     arena_init(&arena);
+    sbuf_init(&b);
     if (jx_required_string(&in, "trace_id", &id, r) != JX_OK ||
         read_partial(&in, &allow_partial, r) != JX_OK)
         goto out;
@@ -346,15 +365,20 @@ void api_traces_v3_get_trace(const struct request *req, struct reply *r)
         trace_not_found(r, DB_NOT_FOUND, id);
         goto out;
     }
-    json_t *t = trace_json(id, !allow_partial, &arena, &rc, &partial);
+    sbuf_adds(&b, "{\"trace\":");
+    rc = write_trace(&b, id, !allow_partial, &arena, &partial);
     if (partial)
         reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST,
                     "Trace with ID %s is not fully exported yet, please try again later.", id);
-    else if (t == NULL)
+    else if (rc != DB_OK)
         trace_not_found(r, rc, id);
-    else
-        reply_json(r, json_pack("{s:o}", "trace", t));
+    else {
+        sbuf_addc(&b, '}');
+        size_t len = b.len;
+        reply_json_text(r, sbuf_take(&b), len);
+    }
 out:
+    sbuf_cleanup(&b);
     arena_cleanup(&arena);
 }
 
@@ -362,9 +386,12 @@ void api_traces_v3_batch_get(const struct request *req, struct reply *r)
 {
     struct input in = input_from(req);
     struct arena arena;
+    struct sbuf b;
     const json_t *arr;
+    size_t written = 0;
 
     arena_init(&arena);
+    sbuf_init(&b);
     int rc = jx_array(&in, "trace_ids", &arr, r);
     if (rc == JX_BAD)
         goto out;
@@ -378,26 +405,33 @@ void api_traces_v3_batch_get(const struct request *req, struct reply *r)
                     MAX_BATCH_GET);
         goto out;
     }
-    json_t *traces = json_array();
+    sbuf_adds(&b, "{\"traces\":[");
     for (size_t i = 0; i < json_array_size(arr); i++) {
         const char *id;
         int partial;
-        if (jx_array_string(arr, i, "trace_ids", &id, r) != JX_OK) {
-            json_decref(traces);
+        if (jx_array_string(arr, i, "trace_ids", &id, r) != JX_OK)
             goto out;
-        }
         if (!trace_id_valid(id))
             continue;
-        json_t *t = trace_json(id, 1, &arena, &rc, &partial);
-        if (t != NULL)
-            json_array_append_new(traces, t);
-        else if (rc != DB_OK && rc != DB_NOT_FOUND) {
-            json_decref(traces);
+        size_t before = b.len;
+        if (written > 0)
+            sbuf_addc(&b, ',');
+        rc = write_trace(&b, id, 1, &arena, &partial);
+        if (rc == DB_OK && !partial) {
+            written++;
+            continue;
+        }
+        b.len = before; /* absent or not complete: left out */
+        b.data[before] = '\0';
+        if (rc != DB_OK && rc != DB_NOT_FOUND) {
             trace_not_found(r, rc, id);
             goto out;
         }
     }
-    reply_json(r, json_pack("{s:o}", "traces", traces));
+    sbuf_adds(&b, "]}");
+    size_t len = b.len;
+    reply_json_text(r, sbuf_take(&b), len);
 out:
+    sbuf_cleanup(&b);
     arena_cleanup(&arena);
 }

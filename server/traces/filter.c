@@ -1,6 +1,6 @@
-/* The trace filter parser (filter.h): a lexer and a loop over
- * "comparison (AND comparison)*". Values stay text or an int64; the store
- * binds each one as a parameter. No SQL here. */
+/* The trace filter parser (filter.h): the shared filter lexer
+ * (search/filter_lex.h) and a loop over "comparison (AND comparison)*". Values stay text or an
+ * int64; the store binds each one as a parameter. No SQL here. */
 #include "filter.h"
 
 #include <ctype.h>
@@ -10,18 +10,11 @@
 #include <strings.h>
 
 #include "core/jsonx.h"
-
-enum tk { T_END, T_WORD, T_STRING, T_NUMBER, T_OP, T_LPAREN, T_RPAREN, T_COMMA };
-
-struct tok {
-    enum tk kind;
-    const char *text; /* arena copy */
-    const char *key;  /* T_WORD: the backticked part ("tag.`a.b`" or "`name`"), else NULL */
-};
+#include "search/filter_lex.h"
 
 struct parser {
+    struct flt_lexer flt;
     const char *src;
-    size_t pos;
     struct arena *arena;
     char *err;
     size_t errlen;
@@ -44,74 +37,17 @@ static int fail_grammar(struct parser *p)
                 p->src);
 }
 
-static int is_word_char(unsigned char c)
+/* The next token, with the lexer's refusals worded for traces. */
+static int next(struct parser *p, struct flt_token *t)
 {
-    return isalnum(c) || c == '_' || c == '.' || c == '-' || c >= 0x80;
-}
-
-/* The text between the quote at src[pos] and the next one. */
-static int quoted(struct parser *p, const char **out)
-{
-    char q = p->src[p->pos];
-    const char *start = p->src + p->pos + 1;
-    const char *end = strchr(start, q);
-    if (end == NULL)
-        return fail(p, "Invalid filter string '%.300s': unterminated %c", p->src, q);
-    *out = arena_strndup(p->arena, start, (size_t)(end - start));
-    p->pos = (size_t)(end - p->src) + 1;
-    return 0;
-}
-
-static int next(struct parser *p, struct tok *t)
-{
-    const char *s = p->src;
-    while (s[p->pos] == ' ' || s[p->pos] == '\t' || s[p->pos] == '\n' || s[p->pos] == '\r')
-        p->pos++;
-    *t = (struct tok){T_END, "", NULL};
-    unsigned char c = (unsigned char)s[p->pos];
-    if (c == '\0')
+    if (flt_next(&p->flt, t) == 0)
         return 0;
-    if (c == '\'' || c == '"') {
-        t->kind = T_STRING;
-        return quoted(p, &t->text);
-    }
-    if (c == '(' || c == ')' || c == ',') {
-        t->kind = c == '(' ? T_LPAREN : c == ')' ? T_RPAREN : T_COMMA;
-        t->text = c == '(' ? "(" : c == ')' ? ")" : ",";
-        p->pos++;
-        return 0;
-    }
-    if (strchr("<>=!", c) != NULL) {
-        size_t n = (s[p->pos + 1] == '=' || (c == '<' && s[p->pos + 1] == '>')) ? 2 : 1;
-        t->kind = T_OP;
-        t->text = arena_strndup(p->arena, s + p->pos, n);
-        p->pos += n;
-        return 0;
-    }
-    if (isdigit(c) || (c == '-' && isdigit((unsigned char)s[p->pos + 1]))) {
-        size_t start = p->pos++;
-        while (isalnum((unsigned char)s[p->pos]) || s[p->pos] == '.')
-            p->pos++;
-        t->kind = T_NUMBER;
-        t->text = arena_strndup(p->arena, s + start, p->pos - start);
-        return 0;
-    }
-    if (c == '`' || is_word_char(c)) {
-        size_t start = p->pos;
-        while (is_word_char((unsigned char)s[p->pos]))
-            p->pos++;
-        t->kind = T_WORD;
-        t->text = arena_strndup(p->arena, s + start, p->pos - start);
-        if (s[p->pos] == '`') {
-            if (p->pos > start && s[p->pos - 1] != '.')
-                return fail_grammar(p);
-            if (quoted(p, &t->key) < 0)
-                return -1;
-        }
-        return 0;
-    }
+    if (p->flt.error == FLT_UNTERMINATED)
+        return fail(p, "Invalid filter string '%.300s': unterminated %c", p->src, p->flt.bad);
+    if (p->flt.error == FLT_BAD_BACKTICK)
+        return fail_grammar(p);
     return fail(p, "Invalid filter string '%.300s': unexpected character at offset %zu", p->src,
-                p->pos);
+                p->flt.pos);
 }
 
 static const struct {
@@ -177,7 +113,7 @@ static int prefix_is(const char *text, size_t plen, const char *s)
 
 /* Splits "entity.key", "`key`" or "attr" into entity and attribute/key.
  */
-static int identifier(struct parser *p, const struct tok *t, enum trace_entity *entity,
+static int identifier(struct parser *p, const struct flt_token *t, enum trace_entity *entity,
                       enum trace_attr *attr, const char **key)
 {
     const char *dot = strchr(t->text, '.');
@@ -217,7 +153,7 @@ static int identifier(struct parser *p, const struct tok *t, enum trace_entity *
     return 0;
 }
 
-static int operator(struct parser *p, const struct tok *t, struct trace_cond *c)
+static int operator(struct parser *p, const struct flt_token *t, struct trace_cond *c)
 {
     static const struct {
         const char *text;
@@ -225,23 +161,23 @@ static int operator(struct parser *p, const struct tok *t, struct trace_cond *c)
     } ops[] = {{"=", TO_EQ},      {"!=", TO_NE},       {"<>", TO_NE}, {"<", TO_LT},
                {"<=", TO_LE},     {">", TO_GT},        {">=", TO_GE}, {"==", TO_EQ},
                {"LIKE", TO_LIKE}, {"ILIKE", TO_ILIKE}, {"IN", TO_IN}, {"IS", TO_IS_NULL}};
-    if (t->kind == T_WORD && strcasecmp(t->text, "NOT") == 0) {
-        struct tok in;
+    if (t->kind == FLT_WORD && strcasecmp(t->text, "NOT") == 0) {
+        struct flt_token in;
         if (next(p, &in) < 0)
             return -1;
-        if (in.kind == T_WORD && strcasecmp(in.text, "IN") == 0) {
+        if (in.kind == FLT_WORD && strcasecmp(in.text, "IN") == 0) {
             c->op = TO_NOT_IN;
             return 0;
         }
         return fail(p, "Invalid comparison operator 'NOT %.50s' in '%.300s'", in.text, p->src);
     }
-    if (t->kind == T_OP || t->kind == T_WORD)
+    if (t->kind == FLT_OP || t->kind == FLT_WORD)
         for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
             if (strcasecmp(t->text, ops[i].text) == 0) {
                 c->op = ops[i].op;
                 return 0;
             }
-    if (t->kind == T_END)
+    if (t->kind == FLT_END)
         return fail_grammar(p);
     return fail(p, "Invalid comparison operator '%.50s' in '%.300s'", t->text, p->src);
 }
@@ -249,15 +185,15 @@ static int operator(struct parser *p, const struct tok *t, struct trace_cond *c)
 /* "IS NULL" / "IS NOT NULL" after IS. */
 static int null_test(struct parser *p, struct trace_cond *c)
 {
-    struct tok t;
+    struct flt_token t;
     if (next(p, &t) < 0)
         return -1;
-    if (t.kind == T_WORD && strcasecmp(t.text, "NOT") == 0) {
+    if (t.kind == FLT_WORD && strcasecmp(t.text, "NOT") == 0) {
         c->op = TO_IS_NOT_NULL;
         if (next(p, &t) < 0)
             return -1;
     }
-    if (t.kind != T_WORD || strcasecmp(t.text, "NULL") != 0)
+    if (t.kind != FLT_WORD || strcasecmp(t.text, "NULL") != 0)
         return fail(p, "Invalid filter string '%.300s': IS must be followed by NULL or NOT NULL",
                     p->src);
     if (c->entity == TE_ATTR)
@@ -290,7 +226,7 @@ static int in_allowed(const struct trace_cond *c)
 
 static int value_list(struct parser *p, struct trace_cond *c)
 {
-    struct tok t;
+    struct flt_token t;
     size_t cap = 8;
 
     if (!in_allowed(c))
@@ -298,13 +234,13 @@ static int value_list(struct parser *p, struct trace_cond *c)
                     p->src);
     if (next(p, &t) < 0)
         return -1;
-    if (t.kind != T_LPAREN)
+    if (t.kind != FLT_LPAREN)
         return fail(p, "Invalid filter string '%.300s': IN expects a list like ('a', 'b')", p->src);
     c->values = arena_alloc(p->arena, cap * sizeof *c->values);
     for (;;) {
         if (next(p, &t) < 0)
             return -1;
-        if (t.kind != T_STRING && t.kind != T_NUMBER)
+        if (t.kind != FLT_STRING && t.kind != FLT_NUMBER)
             return fail(p, "Invalid filter string '%.300s': IN expects a list like ('a', 'b')",
                         p->src);
         if (c->nvalues == cap) {
@@ -319,17 +255,17 @@ static int value_list(struct parser *p, struct trace_cond *c)
         c->values[c->nvalues++] = v;
         if (next(p, &t) < 0)
             return -1;
-        if (t.kind == T_RPAREN)
+        if (t.kind == FLT_RPAREN)
             return 0;
-        if (t.kind != T_COMMA)
+        if (t.kind != FLT_COMMA)
             return fail(p, "Invalid filter string '%.300s': IN expects a list like ('a', 'b')",
                         p->src);
     }
 }
 
-static int comparison(struct parser *p, const struct tok *ident, struct trace_cond *c)
+static int comparison(struct parser *p, const struct flt_token *ident, struct trace_cond *c)
 {
-    struct tok t;
+    struct flt_token t;
 
     memset(c, 0, sizeof *c);
     if (identifier(p, ident, &c->entity, &c->attr, &c->key) < 0)
@@ -353,7 +289,7 @@ static int comparison(struct parser *p, const struct tok *ident, struct trace_co
                         p->src);
         if (next(p, &t) < 0)
             return -1;
-        if ((t.kind != T_NUMBER && t.kind != T_STRING) ||
+        if ((t.kind != FLT_NUMBER && t.kind != FLT_STRING) ||
             jx_parse_int64_text(t.text, &c->number) != 0)
             return fail(p, "Invalid numeric value '%.100s' in '%.300s' (an integer is expected)",
                         t.text, p->src);
@@ -368,7 +304,7 @@ static int comparison(struct parser *p, const struct tok *ident, struct trace_co
         return value_list(p, c);
     if (next(p, &t) < 0)
         return -1;
-    if (t.kind != T_STRING && t.kind != T_NUMBER)
+    if (t.kind != FLT_STRING && t.kind != FLT_NUMBER)
         return fail_grammar(p);
     c->value = t.text;
     if (c->entity == TE_ATTR && c->attr == TA_STATUS) {
@@ -383,18 +319,19 @@ static int comparison(struct parser *p, const struct tok *ident, struct trace_co
 int trace_filter_parse(const char *src, struct arena *arena, struct trace_filter *out, char *err,
                        size_t errlen)
 {
-    struct parser p = {src ? src : "", 0, arena, err, errlen};
-    struct tok t;
+    struct parser p = {.src = src ? src : "", .arena = arena, .err = err, .errlen = errlen};
+    flt_init(&p.flt, p.src, arena);
+    struct flt_token t;
     size_t cap = 4;
 
     memset(out, 0, sizeof *out);
     out->conds = arena_alloc(arena, cap * sizeof *out->conds);
     if (next(&p, &t) < 0)
         return -1;
-    if (t.kind == T_END)
+    if (t.kind == FLT_END)
         return 0;
     for (;;) {
-        if (t.kind != T_WORD)
+        if (t.kind != FLT_WORD)
             return fail_grammar(&p);
         if (out->n == 64)
             return fail(&p, "Invalid filter string '%.300s': more than 64 comparisons", p.src);
@@ -409,9 +346,9 @@ int trace_filter_parse(const char *src, struct arena *arena, struct trace_filter
         out->n++;
         if (next(&p, &t) < 0)
             return -1;
-        if (t.kind == T_END)
+        if (t.kind == FLT_END)
             return 0;
-        if (t.kind != T_WORD || strcasecmp(t.text, "AND") != 0)
+        if (t.kind != FLT_WORD || strcasecmp(t.text, "AND") != 0)
             return fail_grammar(&p);
         if (next(&p, &t) < 0)
             return -1;
@@ -421,14 +358,15 @@ int trace_filter_parse(const char *src, struct arena *arena, struct trace_filter
 int trace_order_parse(const char *src, struct arena *arena, struct trace_order *out, char *err,
                       size_t errlen)
 {
-    struct parser p = {src ? src : "", 0, arena, err, errlen};
-    struct tok t, dir;
+    struct parser p = {.src = src ? src : "", .arena = arena, .err = err, .errlen = errlen};
+    flt_init(&p.flt, p.src, arena);
+    struct flt_token t, dir;
 
     memset(out, 0, sizeof *out);
     out->ascending = 1;
     if (next(&p, &t) < 0)
         return -1;
-    if (t.kind != T_WORD)
+    if (t.kind != FLT_WORD)
         return fail(&p, "Invalid order_by clause '%.300s'", p.src);
     if (identifier(&p, &t, &out->entity, &out->attr, &out->key) < 0)
         return -1;
@@ -437,12 +375,12 @@ int trace_order_parse(const char *src, struct arena *arena, struct trace_order *
                     p.src);
     if (next(&p, &dir) < 0)
         return -1;
-    if (dir.kind == T_WORD && strcasecmp(dir.text, "DESC") == 0)
+    if (dir.kind == FLT_WORD && strcasecmp(dir.text, "DESC") == 0)
         out->ascending = 0;
-    else if (!(dir.kind == T_END || (dir.kind == T_WORD && strcasecmp(dir.text, "ASC") == 0)))
+    else if (!(dir.kind == FLT_END || (dir.kind == FLT_WORD && strcasecmp(dir.text, "ASC") == 0)))
         return fail(&p, "Invalid order_by clause '%.300s': expected ASC or DESC after the key",
                     p.src);
-    if (dir.kind != T_END && (next(&p, &t) < 0 || t.kind != T_END))
+    if (dir.kind != FLT_END && (next(&p, &t) < 0 || t.kind != FLT_END))
         return fail(&p, "Invalid order_by clause '%.300s'", p.src);
     return 0;
 }

@@ -4,9 +4,12 @@
 #include "store_traces.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/xalloc.h"
 #include "db/store_util.h"
+#include "events/store_notify.h"
 
 /* Appends s (NULL: SQL NULL) to an array literal. */
 static void arr_text(struct sbuf *b, const char *s, int first)
@@ -121,7 +124,8 @@ static int write_traces(int64_t experiment_id, const struct span_trace *tr, size
         " md AS (INSERT INTO trace_metadata (trace_id, key, value)"
         "   SELECT u.trace_id, 'mlflow.trace.session', b.se FROM u JOIN b ON b.id = u.trace_id"
         "   WHERE b.se IS NOT NULL ON CONFLICT (trace_id, key) DO NOTHING)"
-        " SELECT e.lifecycle_stage, (SELECT count(*) FROM u) FROM e",
+        " SELECT e.lifecycle_stage, (SELECT count(*) FROM u),"
+        "   (SELECT array_agg(trace_id ORDER BY trace_id COLLATE \"C\") FROM u) FROM e",
         11, params, res);
     for (int i = 0; i < 9; i++)
         sbuf_cleanup(&a[i]);
@@ -213,10 +217,45 @@ static int roll_up_tokens(const struct span_trace *tr, size_t n)
     return rc;
 }
 
-int store_spans_ingest(int64_t experiment_id, const struct span_trace *traces, size_t ntraces,
+/* Marks the traces the statement did not take (stored in another
+ * experiment): accepted holds the taken ids as a sorted array literal
+ * ("{a,b}"), traces are sorted by id too. Returns how many were marked. */
+static size_t mark_foreign(struct span_trace *traces, size_t ntraces, const char *accepted)
+{
+    size_t marked = 0;
+    const char *p = accepted && accepted[0] == '{' ? accepted + 1 : "";
+    for (size_t i = 0; i < ntraces; i++) {
+        size_t len = strlen(traces[i].trace_id);
+        traces[i].foreign =
+            !(strncmp(p, traces[i].trace_id, len) == 0 && (p[len] == ',' || p[len] == '}'));
+        if (traces[i].foreign)
+            marked++;
+        else
+            p += len + (p[len] == ',');
+    }
+    return marked;
+}
+
+/* The spans whose trace is not foreign, copied into *kept (malloc). */
+static size_t own_spans(const struct span_trace *traces, size_t ntraces,
+                        const struct trace_span *spans, size_t nspans, struct trace_span **kept)
+{
+    size_t n = 0, t = 0;
+    *kept = xmalloc((nspans + 1) * sizeof **kept);
+    for (size_t i = 0; i < nspans; i++) {
+        while (t < ntraces && strcmp(traces[t].trace_id, spans[i].trace_id) < 0)
+            t++;
+        if (t < ntraces && strcmp(traces[t].trace_id, spans[i].trace_id) == 0 && !traces[t].foreign)
+            (*kept)[n++] = spans[i];
+    }
+    return n;
+}
+
+int store_spans_ingest(int64_t experiment_id, struct span_trace *traces, size_t ntraces,
                        const struct trace_span *spans, size_t nspans)
 {
     PGresult *res = NULL;
+    struct trace_span *kept = NULL;
     int rc;
 
     if ((rc = db_begin()) != DB_OK)
@@ -231,16 +270,29 @@ int store_spans_ingest(int64_t experiment_id, const struct span_trace *traces, s
         rc = DB_STATE;
         goto fail;
     }
-    if ((size_t)su_int64(res, 0, 1) != ntraces) {
+    size_t taken = (size_t)su_int64(res, 0, 1), n = nspans;
+    for (size_t i = 0; i < ntraces; i++)
+        traces[i].foreign = 0;
+    if (taken == 0) {
         rc = DB_TRACE_OTHER_EXPERIMENT;
         goto fail;
     }
-    if ((rc = write_spans(experiment_id, spans, nspans)) != DB_OK ||
-        (rc = roll_up_tokens(traces, ntraces)) != DB_OK)
+    if (taken != ntraces) {
+        if (mark_foreign(traces, ntraces, PQgetvalue(res, 0, 2)) != ntraces - taken) {
+            rc = DB_ERROR; /* the statement and the batch disagree: store nothing */
+            goto fail;
+        }
+        n = own_spans(traces, ntraces, spans, nspans, &kept);
+    }
+    if ((rc = write_spans(experiment_id, kept ? kept : spans, n)) != DB_OK ||
+        (rc = roll_up_tokens(traces, ntraces)) != DB_OK ||
+        (rc = store_notify_traces(experiment_id)) != DB_OK)
         goto fail;
+    free(kept);
     PQclear(res);
     return db_commit();
 fail:
+    free(kept);
     PQclear(res);
     db_rollback();
     return rc;
@@ -266,7 +318,7 @@ int store_spans_replace(const char *trace_id, const struct trace_span *spans, si
     int64_t exp = su_int64(res, 0, 0);
     if ((rc = db_exec("DELETE FROM trace_spans WHERE trace_id = $1", 1, params, NULL)) != DB_OK ||
         (n > 0 && (rc = write_spans(exp, spans, n)) != DB_OK) ||
-        (rc = roll_up_tokens(&one, 1)) != DB_OK)
+        (rc = roll_up_tokens(&one, 1)) != DB_OK || (rc = store_notify_traces(exp)) != DB_OK)
         goto fail;
     PQclear(res);
     return db_commit();
@@ -276,42 +328,79 @@ fail:
     return rc;
 }
 
-int store_spans_get(const char *trace_id, struct arena *arena, struct trace_span **out, size_t *n)
+/* A text column of row r, NULL when SQL NULL (points into res). */
+static const char *text_or_null(const PGresult *res, int r, int c)
+{
+    return PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
+}
+
+/* The read order of a span row: roots first, then start time, span id. */
+struct span_order {
+    int row;
+    int child;
+    int64_t start_ns;
+    const char *span_id;
+};
+
+static int cmp_order(const void *a, const void *b)
+{
+    const struct span_order *x = a, *y = b;
+    if (x->child != y->child)
+        return x->child - y->child;
+    if (x->start_ns != y->start_ns)
+        return x->start_ns < y->start_ns ? -1 : 1;
+    return strcmp(x->span_id, y->span_id);
+}
+
+int store_spans_each(const char *trace_id, store_span_fn fn, void *ctx, size_t *n)
 {
     const char *params[] = {trace_id};
     PGresult *res = NULL;
 
-    *out = NULL;
     *n = 0;
+    /* Unordered: PostgreSQL would sort the wide rows (their JSON text
+     * included) and spill them to disk for a large trace; the order is
+     * made below over four small fields. */
     int rc = db_exec("SELECT trace_id, span_id, parent_span_id, name, span_type, kind,"
                      "   trace_state, status_code, status_message, start_ns, end_ns,"
                      "   attributes::text, events::text, input_tokens, output_tokens"
-                     " FROM trace_spans WHERE trace_id = $1"
-                     " ORDER BY parent_span_id IS NOT NULL, start_ns, span_id",
+                     " FROM trace_spans WHERE trace_id = $1",
                      1, params, &res);
     if (rc != DB_OK)
         return rc;
     int rows = PQntuples(res);
-    struct trace_span *s = arena_alloc(arena, ((size_t)rows + 1) * sizeof *s);
+    struct span_order *order = xmalloc(((size_t)rows + 1) * sizeof *order);
     for (int r = 0; r < rows; r++) {
-        s[r].trace_id = su_str(res, r, 0, arena);
-        s[r].span_id = su_str(res, r, 1, arena);
-        s[r].parent_span_id = su_str(res, r, 2, arena);
-        s[r].name = su_str(res, r, 3, arena);
-        s[r].span_type = su_str(res, r, 4, arena);
-        s[r].kind = (int)su_int64(res, r, 5);
-        s[r].trace_state = su_str(res, r, 6, arena);
-        s[r].status_code = (int)su_int64(res, r, 7);
-        s[r].status_message = su_str(res, r, 8, arena);
-        s[r].start_ns = su_int64(res, r, 9);
-        s[r].end_ns = PQgetisnull(res, r, 10) ? -1 : su_int64(res, r, 10);
-        s[r].attributes = su_str(res, r, 11, arena);
-        s[r].events = su_str(res, r, 12, arena);
-        s[r].input_tokens = PQgetisnull(res, r, 13) ? -1 : su_int64(res, r, 13);
-        s[r].output_tokens = PQgetisnull(res, r, 14) ? -1 : su_int64(res, r, 14);
+        order[r].row = r;
+        order[r].child = !PQgetisnull(res, r, 2);
+        order[r].start_ns = su_int64(res, r, 9);
+        order[r].span_id = PQgetvalue(res, r, 1);
     }
-    *out = s;
-    *n = (size_t)rows;
+    qsort(order, (size_t)rows, sizeof *order, cmp_order);
+    for (int i = 0; i < rows; i++) {
+        int r = order[i].row;
+        struct trace_span s = {
+            .trace_id = PQgetvalue(res, r, 0),
+            .span_id = PQgetvalue(res, r, 1),
+            .parent_span_id = text_or_null(res, r, 2),
+            .name = PQgetvalue(res, r, 3),
+            .span_type = text_or_null(res, r, 4),
+            .kind = (int)su_int64(res, r, 5),
+            .trace_state = text_or_null(res, r, 6),
+            .status_code = (int)su_int64(res, r, 7),
+            .status_message = text_or_null(res, r, 8),
+            .start_ns = order[i].start_ns,
+            .end_ns = PQgetisnull(res, r, 10) ? -1 : su_int64(res, r, 10),
+            .attributes = text_or_null(res, r, 11),
+            .events = text_or_null(res, r, 12),
+            .input_tokens = PQgetisnull(res, r, 13) ? -1 : su_int64(res, r, 13),
+            .output_tokens = PQgetisnull(res, r, 14) ? -1 : su_int64(res, r, 14),
+        };
+        (*n)++;
+        if (fn(ctx, &s) != 0)
+            break;
+    }
+    free(order);
     PQclear(res);
     return DB_OK;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "db/store_util.h"
+#include "events/store_notify.h"
 #include "store_traces_rows.h"
 
 /* Decimal text of v into buf, or NULL for a negative (absent) value. */
@@ -150,6 +151,8 @@ int store_trace_write(const struct trace_write *w, int merge)
     for (size_t i = 0; i < w->nassessments; i++)
         if ((rc = insert_assessment(&w->assessments[i], store_now_ms())) != DB_OK)
             goto fail;
+    if ((rc = store_notify_traces(w->experiment_id)) != DB_OK)
+        goto fail;
     PQclear(res);
     return db_commit();
 fail:
@@ -170,7 +173,7 @@ int store_trace_end(const char *trace_id, int64_t end_ms, int state, const struc
     if ((rc = db_begin()) != DB_OK)
         return rc;
     rc = db_exec("UPDATE traces SET execution_duration = $2::bigint - request_time, state = $3,"
-                 "   updated = $4 WHERE trace_id = $1 RETURNING 1",
+                 "   updated = $4 WHERE trace_id = $1 RETURNING experiment_id",
                  4, params, &res);
     if (rc != DB_OK)
         goto fail;
@@ -179,7 +182,8 @@ int store_trace_end(const char *trace_id, int64_t end_ms, int state, const struc
         goto fail;
     }
     if ((rc = upsert_kv(trace_id, tags, ntags, 0)) != DB_OK ||
-        (rc = upsert_kv(trace_id, metadata, nmetadata, 1)) != DB_OK)
+        (rc = upsert_kv(trace_id, metadata, nmetadata, 1)) != DB_OK ||
+        (rc = store_notify_traces(su_int64(res, 0, 0))) != DB_OK)
         goto fail;
     PQclear(res);
     return db_commit();

@@ -169,15 +169,19 @@ struct span_trace {
     const char *response_preview; /* root's outputs, or NULL */
     const char *trace_name;       /* root's name, or NULL */
     const char *session;          /* first session.id, or NULL */
+    int foreign;                  /* set by store_spans_ingest: stored in another experiment */
 };
 
 /* Stores a span batch in one transaction: trace rows created or widened,
  * tags mlflow.trace.spansLocation and mlflow.artifactLocation, spans
  * upserted by (trace_id, span_id) in one statement, token columns and
  * metadata mlflow.trace.tokenUsage recomputed from the stored spans.
- * DB_NOT_FOUND: no experiment; DB_STATE: deleted;
- * DB_TRACE_OTHER_EXPERIMENT: a trace lives in another experiment. */
-int store_spans_ingest(int64_t experiment_id, const struct span_trace *traces, size_t ntraces,
+ * traces and spans are sorted by trace id (spans then by span id). A trace
+ * stored in another experiment is left alone: its foreign flag is set and
+ * its spans are not written; the rest is stored. DB_NOT_FOUND: no
+ * experiment; DB_STATE: deleted; DB_TRACE_OTHER_EXPERIMENT: every trace
+ * lives in another experiment (nothing stored). */
+int store_spans_ingest(int64_t experiment_id, struct span_trace *traces, size_t ntraces,
                        const struct trace_span *spans, size_t nspans);
 
 /* Replaces the stored spans of one trace with spans[0..n) (their trace_id
@@ -185,8 +189,14 @@ int store_spans_ingest(int64_t experiment_id, const struct span_trace *traces, s
  * in one transaction (the traces.json upload). DB_NOT_FOUND: no trace. */
 int store_spans_replace(const char *trace_id, const struct trace_span *spans, size_t n);
 
-/* The spans of a trace: the roots first, then by start time. */
-int store_spans_get(const char *trace_id, struct arena *arena, struct trace_span **out, size_t *n);
+/* Called by store_spans_each with one span whose strings point into the
+ * store's result and live only until fn returns. Non-zero stops the walk. */
+typedef int (*store_span_fn)(void *ctx, const struct trace_span *s);
+
+/* Calls fn for each stored span of a trace, the roots first, then by start
+ * time and span id, from one statement (no copy of the rows); *n counts
+ * the calls. DB_OK also when the trace has no spans. */
+int store_spans_each(const char *trace_id, store_span_fn fn, void *ctx, size_t *n);
 
 /* Trace search (filter.h). */
 struct trace_search {

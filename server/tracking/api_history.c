@@ -460,5 +460,18 @@ void api_history_stream(const char *run_id, const char *key, const struct histor
             reply_json(r, json_object());
         return;
     }
+    /* The rest of the series is read in libmicrohttpd's callbacks, after
+     * this handler returned, on this thread's database connection, and the
+     * same thread serves its other connections between those callbacks. It
+     * cannot collide with them: a libmicrohttpd worker runs its
+     * connections' handlers and reply callbacks one at a time, and each
+     * callback that reads (encode_next_page) collects the page it sent
+     * before it returns, so between callbacks the connection has no
+     * statement in flight and no transaction open (a page is one implicit
+     * transaction, ended by its own sync). Pages after the first go to the
+     * primary even when the handler's read was routed to a replica (the
+     * routing ends with the handler); the primary has every point the
+     * replica had. tests/api/history_threads.test.mjs holds a reply
+     * mid-way on a one-thread server while other requests run. */
     reply_stream(r, "application/json", -1, history_stream_read, history_stream_free, h);
 }

@@ -343,18 +343,18 @@ static void add_info(struct sbuf *b, const struct run_info *info)
     sbuf_addc(b, '}');
 }
 
-static void add_metrics(struct sbuf *b, const struct metric_text *m, size_t n)
+static void add_metrics(struct sbuf *b, const struct metric *m, size_t n)
 {
     sbuf_adds(b, "\"metrics\":[");
     for (size_t i = 0; i < n; i++) {
         sbuf_adds(b, i ? ",{\"key\":" : "{\"key\":");
         jw_string(b, m[i].key);
         sbuf_adds(b, ",\"value\":");
-        jw_number_text(b, m[i].value);
+        jw_double(b, m[i].value);
         sbuf_adds(b, ",\"timestamp\":");
-        sbuf_adds(b, m[i].timestamp);
+        jw_int64(b, m[i].timestamp);
         sbuf_adds(b, ",\"step\":");
-        sbuf_adds(b, m[i].step);
+        jw_int64(b, m[i].step);
         sbuf_addc(b, '}');
     }
     sbuf_addc(b, ']');
@@ -472,7 +472,6 @@ void api_runs_search(const struct request *req, struct reply *r)
     struct search_cursor after, last;
     struct key_select select;
     struct search_run *runs;
-    struct search_hold hold = {NULL};
     int64_t *exp_ids;
     size_t n = 0;
     int view = VIEW_ACTIVE_ONLY;
@@ -498,7 +497,7 @@ void api_runs_search(const struct request *req, struct reply *r)
     q.order = order;
     if (read_run_paging(&in, filter_text, &arena, &q, &after, r) != JX_OK)
         goto out;
-    int rc = store_run_search(&q, &arena, &runs, &n, &last, &hold);
+    int rc = store_run_search(&q, &arena, &runs, &n, &last);
     if (rc == DB_INVALID && q.after != NULL) {
         bad_token(r);
         goto out;
@@ -509,7 +508,6 @@ void api_runs_search(const struct request *req, struct reply *r)
     }
     reply_runs(r, runs, n, q.limit, &last, query_fingerprint(filter_text, &in));
 out:
-    store_search_release(&hold);
     arena_cleanup(&arena);
 }
 

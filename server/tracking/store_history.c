@@ -18,16 +18,22 @@
 
 /* Points per page of a whole-series read: big enough that statement
  * overhead is small next to the rows, small enough that a page (two are
- * held) stays a few MiB. */
+ * held) stays a few MiB. A read starts with a small page and grows it four
+ * times a page up to that size: the reply's first bytes go out once a small
+ * page is in, and from then on every page is read while the one before it
+ * is encoded (a 25,000-point page of the MLflow client waited for 16,384
+ * points before its first byte, four times per 100,000). */
 #define HISTORY_PAGE 16384
+#define HISTORY_FIRST_PAGE 1024
 
 struct history_cursor {
-    int64_t run;
-    int32_t key_id;
+    char run_id[33]; /* 32 hex */
+    char *key;
     struct metric *page[2]; /* page[cur] is handed out; the other is being filled */
     size_t n[2];
     size_t want[2]; /* the LIMIT each page was read with: fewer rows means the end */
     int cur;
+    int64_t size;   /* the LIMIT of the next page, before the cursor's own limit */
     int64_t left;   /* points still to read (-1: no limit) */
     int64_t offset; /* points to skip before the first page (old offset tokens) */
     int in_flight;  /* a page statement was sent and not yet collected */
@@ -35,23 +41,35 @@ struct history_cursor {
     int error;      /* DB_OK, or the status of the read that failed */
 };
 
-/* Series pages: binary parameters and results (no number text either way).
- * The row comparison is an index condition on the primary key, so each
- * page starts where the last one stopped; a point logged meanwhile before
- * that place is not read, one after it is, and nothing read moves. The
- * OFFSET form only serves the first page after an old offset token. */
-static const char first_page_sql[] = "SELECT step, timestamp, value FROM metrics"
-                                     " WHERE run_id = $1::bigint AND key_id = $2::integer"
-                                     " ORDER BY step, timestamp, value LIMIT $3::bigint";
-static const char offset_page_sql[] = "SELECT step, timestamp, value FROM metrics"
-                                      " WHERE run_id = $1::bigint AND key_id = $2::integer"
-                                      " ORDER BY step, timestamp, value"
-                                      " OFFSET $4::bigint LIMIT $3::bigint";
+/* Series pages: the run and key by name (two index probes, so a page needs
+ * no lookup of its own), binary limit and keyset, binary rows. The row
+ * comparison is an index condition on the primary key, so each page starts
+ * where the last one stopped; a point logged meanwhile before that place
+ * is not read, one after it is, and nothing read moves. The OFFSET form
+ * only serves the first page after an old offset token. */
+static const char first_page_sql[] =
+    "SELECT step, timestamp, value FROM metrics"
+    " WHERE run_id = (SELECT id FROM runs WHERE run_uuid = $1::uuid)"
+    "   AND key_id = (SELECT id FROM metric_keys WHERE name = $2::text)"
+    " ORDER BY step, timestamp, value LIMIT $3::bigint";
+static const char offset_page_sql[] =
+    "SELECT step, timestamp, value FROM metrics"
+    " WHERE run_id = (SELECT id FROM runs WHERE run_uuid = $1::uuid)"
+    "   AND key_id = (SELECT id FROM metric_keys WHERE name = $2::text)"
+    " ORDER BY step, timestamp, value OFFSET $4::bigint LIMIT $3::bigint";
 static const char next_page_sql[] =
     "SELECT step, timestamp, value FROM metrics"
-    " WHERE run_id = $1::bigint AND key_id = $2::integer"
+    " WHERE run_id = (SELECT id FROM runs WHERE run_uuid = $1::uuid)"
+    "   AND key_id = (SELECT id FROM metric_keys WHERE name = $2::text)"
     "   AND (step, timestamp, value) > ($4::bigint, $5::bigint, $6::float8)"
     " ORDER BY step, timestamp, value LIMIT $3::bigint";
+
+/* Without statistics (a table loaded and read before autovacuum has
+ * analyzed it) the planner guesses a series has a handful of rows and would
+ * read all that is left of it into a sort for every page: with sorts off
+ * the ordered primary-key scan is its only choice. Local to the page's own
+ * (implicit) transaction. */
+static const char page_setup_sql[] = "SELECT set_config('enable_sort', 'off', true)";
 
 static uint64_t get_be64(const char *p)
 {
@@ -62,22 +80,18 @@ static uint64_t get_be64(const char *p)
 }
 
 /* Sends the statement for the page after `after` (NULL: the first, after
- * the cursor's offset if it has one), at most HISTORY_PAGE points and no
- * more than are left of the cursor's limit. */
+ * the cursor's offset if it has one), at most c->size points and no more
+ * than are left of the cursor's limit; the setting and the statement go in
+ * one round trip (db_read_send). */
 static int send_page(struct history_cursor *c, const struct metric *after)
 {
-    char run[8], key[4], lim[8], step[8], ts[8], val[8], off[8];
+    char lim[8], step[8], ts[8], val[8], off[8];
     uint64_t bits;
-    PGconn *conn = db_conn();
-    if (conn == NULL)
-        return DB_UNAVAILABLE;
-    int64_t want = c->left >= 0 && c->left < HISTORY_PAGE ? c->left : HISTORY_PAGE;
-    su_put_be64(run, (uint64_t)c->run);
-    su_put_be32(key, (uint32_t)c->key_id);
+    int64_t want = c->left >= 0 && c->left < c->size ? c->left : c->size;
     su_put_be64(lim, (uint64_t)want);
-    const char *values[] = {run, key, lim, step, ts, val};
-    const int lengths[] = {8, 4, 8, 8, 8, 8};
-    const int formats[] = {1, 1, 1, 1, 1, 1};
+    const char *values[] = {c->run_id, c->key, lim, step, ts, val};
+    const int lengths[] = {0, 0, 8, 8, 8, 8};
+    const int formats[] = {0, 0, 1, 1, 1, 1};
     int nparams = 3;
     const char *sql = first_page_sql;
     if (after != NULL) {
@@ -93,88 +107,53 @@ static int send_page(struct history_cursor *c, const struct metric *after)
         nparams = 4;
         sql = offset_page_sql;
     }
-    /* Without statistics (a table loaded and read before autovacuum has
-     * analyzed it) the planner guesses a series has a handful of rows and
-     * would read all that is left of it into a sort for every page: with
-     * sorts off the ordered primary-key scan is its only choice. */
-    int rc = db_begin();
-    if (rc == DB_OK)
-        rc = db_exec("SET LOCAL enable_sort = off", 0, NULL, NULL);
-    if (rc != DB_OK) {
-        db_rollback();
+    int rc = db_read_send(page_setup_sql, sql, nparams, values, lengths, formats, 1);
+    if (rc != DB_OK)
         return rc;
-    }
-    if (!PQsendQueryParams(conn, sql, nparams, NULL, values, lengths, formats, 1)) {
-        rc = db_result_status(conn, NULL, sql);
-        db_rollback();
-        return rc;
-    }
     c->in_flight = 1;
     c->want[1 - c->cur] = (size_t)want;
     if (c->left >= 0)
         c->left -= want;
+    c->size = c->size * 4 < HISTORY_PAGE ? c->size * 4 : HISTORY_PAGE;
     return DB_OK;
 }
 
 /* Collects the page in flight into page[1 - cur]. */
 static int receive_page(struct history_cursor *c)
 {
-    PGconn *conn = db_conn();
-    PGresult *res = NULL, *r;
+    PGresult *res = NULL;
     int slot = 1 - c->cur;
 
     c->in_flight = 0;
     c->n[slot] = 0;
-    if (conn == NULL)
-        return DB_UNAVAILABLE;
-    while ((r = PQgetResult(conn)) != NULL) {
-        if (res == NULL)
-            res = r;
-        else
-            PQclear(r);
-    }
-    int rc = db_result_status(conn, res, "metric history page");
-    if (rc == DB_OK) {
-        int rows = PQntuples(res);
-        struct metric *out = c->page[slot];
-        for (int i = 0; i < rows; i++) {
-            uint64_t bits = get_be64(PQgetvalue(res, i, 2));
-            out[i].key = NULL;
-            out[i].step = (int64_t)get_be64(PQgetvalue(res, i, 0));
-            out[i].timestamp = (int64_t)get_be64(PQgetvalue(res, i, 1));
-            memcpy(&out[i].value, &bits, sizeof bits);
-        }
-        c->n[slot] = (size_t)rows;
-    }
-    PQclear(res);
-    if (rc == DB_OK)
-        rc = db_commit();
+    int rc = db_read_collect("metric history page", &res);
     if (rc != DB_OK)
-        db_rollback();
-    return rc;
+        return rc;
+    int rows = PQntuples(res);
+    struct metric *out = c->page[slot];
+    for (int i = 0; i < rows; i++) {
+        uint64_t bits = get_be64(PQgetvalue(res, i, 2));
+        out[i].key = NULL;
+        out[i].step = (int64_t)get_be64(PQgetvalue(res, i, 0));
+        out[i].timestamp = (int64_t)get_be64(PQgetvalue(res, i, 1));
+        memcpy(&out[i].value, &bits, sizeof bits);
+    }
+    c->n[slot] = (size_t)rows;
+    PQclear(res);
+    return DB_OK;
 }
 
 int store_history_open(const char *run_id, const char *key, const struct history_start *from,
                        int64_t limit, struct history_cursor **out)
 {
-    const char *params[] = {run_id, key};
-    PGresult *res = NULL;
-
     *out = NULL;
-    int rc = db_exec("SELECT (SELECT id FROM runs WHERE run_uuid = $1::uuid),"
-                     "       (SELECT id FROM metric_keys WHERE name = $2)",
-                     2, params, &res);
-    if (rc != DB_OK)
-        return rc;
-    if (PQgetisnull(res, 0, 0) || PQgetisnull(res, 0, 1)) {
-        PQclear(res);
+    if (strlen(run_id) != 32)
         return DB_NOT_FOUND;
-    }
     struct history_cursor *c = xcalloc(1, sizeof *c);
-    c->run = su_int64(res, 0, 0);
-    c->key_id = (int32_t)su_int64(res, 0, 1);
-    PQclear(res);
+    memcpy(c->run_id, run_id, 33);
+    c->key = xstrdup(key);
     c->left = limit > 0 ? limit : -1;
+    c->size = HISTORY_FIRST_PAGE;
     c->page[0] = xmalloc(HISTORY_PAGE * sizeof *c->page[0]);
     c->page[1] = xmalloc(HISTORY_PAGE * sizeof *c->page[1]);
     c->cur = 1; /* the first page lands in page[0] */
@@ -186,7 +165,7 @@ int store_history_open(const char *run_id, const char *key, const struct history
     } else if (from != NULL) {
         c->offset = from->offset;
     }
-    rc = send_page(c, from != NULL && from->has_after ? &after : NULL);
+    int rc = send_page(c, from != NULL && from->has_after ? &after : NULL);
     if (rc == DB_OK)
         rc = receive_page(c);
     if (rc != DB_OK) {
@@ -233,6 +212,7 @@ void store_history_close(struct history_cursor *c)
         return;
     if (c->in_flight)
         receive_page(c);
+    free(c->key);
     free(c->page[0]);
     free(c->page[1]);
     free(c);
@@ -296,13 +276,17 @@ static const char bulk_interval_sql[] =
  * (metric_blocks, schema/0009). Series with at most $3 points come whole.
  * The others are cut into at most $3 / 4 buckets of equal step width w
  * (computed in numeric, so no int8 overflow whatever the steps):
- *   - narrow buckets (w under 1,024 steps) start at the first step; each
- *     bucket's count, lowest and highest value (NaN left out) is one
- *     aggregate over an index range of metrics;
+ *   - narrow buckets (w under one 256-step block) start at the first step;
+ *     each bucket's count, lowest and highest value (NaN left out) is one
+ *     aggregate over an index range of metrics: every point is read, as
+ *     nothing finer than a block is kept;
  *   - wider ones start at the first step's block and w is rounded up to
  *     whole blocks, so a bucket is a run of blocks: one grouped pass over the
  *     series' blocks gives every bucket's count, lowest and highest value,
- *     and the first block holding each extreme (one probe per extreme).
+ *     and the first block holding each extreme (one probe per extreme). The
+ *     rounding keeps at least half the buckets (w of 257 becomes 512), at
+ *     least 80% from w = 1,024 on; each bucket still reads at most its
+ *     extremes' blocks of points instead of all of its points.
  * Then from each bucket its first and last point and the first point at
  * its lowest and highest value, by index probes (at most four points); the
  * extremes' probes start at their first block. Columns: run ord, key ord,
@@ -322,8 +306,8 @@ static const char downsample_sql[] =
     "     AND m.key_id = s.key_id ORDER BY m.step LIMIT 1) lo"
     "   CROSS JOIN LATERAL (SELECT m.step FROM metrics m WHERE m.run_id = s.run_id"
     "     AND m.key_id = s.key_id ORDER BY m.step DESC LIMIT 1) hi),"
-    " ly AS MATERIALIZED (SELECT st.*, x.w >= 1024 AS blocky,"
-    "     CASE WHEN x.w >= 1024 THEN floor(st.lo::numeric / 256) * 256"
+    " ly AS MATERIALIZED (SELECT st.*, x.w >= 256 AS blocky,"
+    "     CASE WHEN x.w >= 256 THEN floor(st.lo::numeric / 256) * 256"
     "       ELSE st.lo::numeric END AS a"
     "   FROM st CROSS JOIN LATERAL (SELECT floor((st.hi::numeric - st.lo) / ($3 / 4)) + 1"
     "     AS w) x"

@@ -24,14 +24,18 @@ struct history_start {
  * is already being read by PostgreSQL (one statement in flight on the
  * thread's connection), so database and encoder work side by side. Each page
  * is its own statement: no transaction or cursor is held, points committed
- * between pages may appear. */
+ * between pages may appear. Nothing is left in flight between the calls of
+ * one store_history_next + store_history_settle pair and the next: the
+ * thread's connection is free for other requests in between. */
 struct history_cursor;
 
-/* Finds the series of run_id (32 hex) and key and reads its first page,
- * starting at from (NULL: the first point); the cursor hands out at most
- * limit points in all (limit <= 0: to the end of the series). DB_NOT_FOUND
- * when the run or the key does not exist; DB_OK with an empty first page
- * when nothing is left to read. *out is set on DB_OK only. */
+/* Reads the first page of the series of run_id (32 hex) and key, starting
+ * at from (NULL: the first point); the cursor hands out at most limit
+ * points in all (limit <= 0: to the end of the series). DB_OK with an empty
+ * first page when the run, the key or the series does not exist or nothing
+ * is left to read (the run and key are found by the page statements
+ * themselves: one round trip per page, none to look them up). *out is set
+ * on DB_OK only. */
 int store_history_open(const char *run_id, const char *key, const struct history_start *from,
                        int64_t limit, struct history_cursor **out);
 

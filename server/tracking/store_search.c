@@ -307,7 +307,7 @@ static int run_statements(const struct run_search *rs, struct arena *arena, PGre
 }
 
 int store_run_search(const struct run_search *rs, struct arena *arena, struct search_run **out,
-                     size_t *n, struct search_cursor *last, struct search_hold *hold)
+                     size_t *n, struct search_cursor *last)
 {
     PGresult *res[3] = {NULL, NULL, NULL};
     int nres = 0;
@@ -316,7 +316,6 @@ int store_run_search(const struct run_search *rs, struct arena *arena, struct se
     *out = NULL;
     *n = 0;
     memset(last, 0, sizeof *last);
-    hold->res = NULL;
     if (rs->nexp == 0)
         return DB_OK;
     int rc = begin_search();
@@ -336,7 +335,7 @@ int store_run_search(const struct run_search *rs, struct arena *arena, struct se
     for (int i = 0; i < nres; i++)
         PQclear(res[i]);
     if (rc == DB_OK)
-        rc = store_search_load_runs(*out, *n, rs->select, arena, hold);
+        rc = store_search_load_runs(*out, *n, rs->select, arena);
     if (rc == DB_OK)
         rc = db_commit();
     if (rc != DB_OK)

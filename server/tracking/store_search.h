@@ -40,20 +40,10 @@ struct run_search {
     const struct key_select *select; /* NULL: every key */
 };
 
-/* A latest metric value in PostgreSQL's text forms: value as float8 output
- * prints it (the shortest decimal that reads back exactly, or "NaN",
- * "Infinity", "-Infinity"), timestamp and step as integers. */
-struct metric_text {
-    const char *key;
-    const char *value;
-    const char *timestamp;
-    const char *step;
-};
-
 /* A run as a search returns it. Each list is sorted by key (bytewise). */
 struct search_run {
     struct run_info info;
-    struct metric_text *metrics;
+    struct metric *metrics; /* latest value per key */
     size_t nmetrics;
     struct kv *params;
     size_t nparams;
@@ -67,26 +57,15 @@ struct search_run {
     size_t nmodel_inputs;
 };
 
-/* The database result a loaded page's params, tags and metrics point into
- * (they are not copied: a page of 100 wide runs is thousands of strings). */
-struct search_hold {
-    PGresult *res;
-};
-
-/* Frees what hold keeps (the page's strings are gone then). No-op when empty. */
-void store_search_release(struct search_hold *hold);
-
 /* Loads params, tags, latest metrics (only the keys select names; all when
  * select is NULL), dataset inputs and logged-model outputs and inputs of
  * runs[0..n) (info filled, lists zero): one statement, two more when a run
- * has inputs, one more when a run has model links. With hold, the
- * strings of params, tags and metrics stay in the result *hold keeps until
- * store_search_release; without, they are copied to the arena. Lists and
- * everything else live in the arena. Implemented in store_search_load.c. */
+ * has inputs, one more when a run has model links. Everything lives in the
+ * arena. Implemented in store_search_load.c. */
 int store_search_load_runs(struct search_run *runs, size_t n, const struct key_select *select,
-                           struct arena *arena, struct search_hold *hold);
+                           struct arena *arena);
 
-/* The same for struct run (metric values parsed), as runs/get needs. */
+/* The same for struct run, as runs/get needs. */
 int store_search_load_children(struct run *runs, size_t n, const struct key_select *select,
                                struct arena *arena);
 
@@ -95,12 +74,11 @@ size_t store_run_search_nkeys(const struct search_order *order, size_t norder);
 
 /* Runs matching q in its order (caller keys, then start_time DESC unless
  * given, then run id ASC), strictly after q->after, at most q->limit, loaded
- * with the keys q->select names into *out (arena, strings partly in *hold:
- * call store_search_release after use, also on failure). *last gets the
- * cursor of the last row returned (arena; n = 0 when no rows). DB_INVALID:
- * the cursor does not fit. */
+ * with the keys q->select names into *out (arena). *last gets the cursor
+ * of the last row returned (arena; n = 0 when no rows). DB_INVALID: the
+ * cursor does not fit. */
 int store_run_search(const struct run_search *q, struct arena *arena, struct search_run **out,
-                     size_t *n, struct search_cursor *last, struct search_hold *hold);
+                     size_t *n, struct search_cursor *last);
 
 struct experiment_search {
     enum view_type view;

@@ -1,13 +1,12 @@
 /* Loading what a search returns for each run: params, tags and latest
  * metrics (optionally only named keys, for wide experiments), dataset
- * inputs and logged-model outputs and inputs. One statement reads every param, tag and metric of
- * the whole page (a UNION ALL of the three tables, each row tagged with the run's position and its
- * kind) and marks the runs that have inputs or model links; only those runs cost the dataset
- * statements or the model statement. Rows are bucketed by run in C and each run's lists sorted
- * there by key (bytewise), so PostgreSQL never sorts text. Metric values stay in PostgreSQL's text
- * form: float8 output is already the shortest decimal that reads back exactly, so the reply copies
- * it instead of parsing and printing every double again. */
-#include <math.h>
+ * inputs and logged-model outputs and inputs. One statement reads the whole
+ * page, one row per run: its params, tags and latest metrics as arrays, in
+ * binary form (a 1,000-run page is 41,000 values; one row per value cost
+ * PostgreSQL and libpq more than the values themselves), and whether the run
+ * has inputs or model links; only those runs cost the dataset statements or
+ * the model statement. Each run's lists are sorted by key (bytewise) in C
+ * when the index did not already deliver them so. No JSON here. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,19 +15,20 @@
 #include "db/store_util.h"
 
 #define RUNS_OF " FROM unnest($1::bigint[]) WITH ORDINALITY AS r(id, ord)"
-/* The page's runs as a materialized CTE: a CTE scan is parallel restricted,
- * so the ~4,000-row statement never pays for starting parallel workers
- * (which made it ten times slower than running it in one process). */
-#define PAGE_CTE                                                                                   \
-    "WITH r AS MATERIALIZED (SELECT * FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, ord)) "
-#define FROM_PAGE " FROM r"
 
-enum child_kind {
-    KIND_PARAM = 0,
-    KIND_TAG = 1,
-    KIND_METRIC = 2,
-    KIND_INPUTS = 3, /* one row per run that has dataset inputs */
-    KIND_MODELS = 4, /* one row per run linked to logged models */
+/* Columns of the page statement, one row per run. */
+enum page_col {
+    COL_ORD,
+    COL_PARAM_KEYS,
+    COL_PARAM_VALUES,
+    COL_TAG_KEYS,
+    COL_TAG_VALUES,
+    COL_METRIC_KEYS,
+    COL_METRIC_VALUES,
+    COL_METRIC_TIMES,
+    COL_METRIC_STEPS,
+    COL_HAS_INPUTS,
+    COL_HAS_MODELS,
 };
 
 static void array_of(struct sbuf *b, const char *const *items, size_t n)
@@ -37,13 +37,6 @@ static void array_of(struct sbuf *b, const char *const *items, size_t n)
     for (size_t i = 0; i < n; i++)
         su_array_text(b, items[i], i == 0);
     sbuf_addc(b, '}');
-}
-
-/* Appends " UNION ALL " unless this is the first part. */
-static void next_part(struct sbuf *sql, int *parts)
-{
-    if ((*parts)++ > 0)
-        sbuf_adds(sql, " UNION ALL ");
 }
 
 /* Binds a key list as the next parameter and returns its number. */
@@ -56,54 +49,72 @@ static int bind_keys(struct sbuf *lists, const char **params, int *nparams, cons
     return ++*nparams;
 }
 
-/* The statement: rows (ord, kind, key, value, timestamp, step). Parameter
- * $1 is the run id array; key lists follow as needed. Returns the number of
+/* Appends the lateral subquery of one child table (alias a): its keys and
+ * values of the run as arrays, in the table's key order, NULL when the run
+ * has none. Without the table (want 0) the arrays are NULL constants. */
+static void kv_lateral(struct sbuf *sql, const char *table, const char *alias, int want,
+                       int keys_param)
+{
+    if (!want) {
+        sbuf_addf(sql, " CROSS JOIN LATERAL (SELECT NULL::text[] AS k, NULL::text[] AS v) %s",
+                  alias);
+        return;
+    }
+    sbuf_addf(sql,
+              " CROSS JOIN LATERAL (SELECT array_agg(c.key) AS k, array_agg(c.value) AS v"
+              " FROM %s c WHERE c.run_id = r.id",
+              table);
+    if (keys_param > 0)
+        sbuf_addf(sql, " AND c.key = ANY($%d::text[])", keys_param);
+    sbuf_addf(sql, ") %s", alias);
+}
+
+/* The statement: one row per run of the page (columns: enum page_col), its
+ * params, tags and latest metrics as parallel arrays read by binary result
+ * (no text of any number, and 1 row per run instead of one per value).
+ * Parameter $1 is the run id array; key lists follow as needed. Each child
+ * table is read by its lateral subquery through its (run_id, key) index, a
+ * plan that does not depend on the page's size. Returns the number of
  * parameters (lists[1..n) then need sbuf_cleanup). */
 static int build_children_sql(struct sbuf *sql, const struct key_select *s, struct sbuf *lists,
                               const char **params)
 {
-    int nparams = 1, parts = 0, p;
+    int nparams = 1;
+    /* a list is bound only when non-empty: an empty one reads nothing */
+    int pk = s->nparams && !s->all_params
+                 ? bind_keys(lists, params, &nparams, s->params, s->nparams)
+                 : 0;
+    int tk = s->ntags && !s->all_tags ? bind_keys(lists, params, &nparams, s->tags, s->ntags) : 0;
+    int mk = s->nmetrics && !s->all_metrics
+                 ? bind_keys(lists, params, &nparams, s->metrics, s->nmetrics)
+                 : 0;
 
-    sbuf_adds(sql, PAGE_CTE);
-
-    if (s->all_params || s->nparams > 0) {
-        next_part(sql, &parts);
-        sbuf_adds(sql, "SELECT r.ord, 0, p.key, p.value, NULL::bigint, NULL::bigint" FROM_PAGE
-                       " JOIN params p ON p.run_id = r.id");
-        if (!s->all_params) {
-            p = bind_keys(lists, params, &nparams, s->params, s->nparams);
-            sbuf_addf(sql, " AND p.key = ANY($%d::text[])", p);
-        }
+    /* The page's runs as a materialized CTE: a CTE scan is parallel
+     * restricted, so the statement never pays for starting workers. */
+    sbuf_adds(sql, "WITH r AS MATERIALIZED (SELECT * FROM unnest($1::bigint[])"
+                   " WITH ORDINALITY AS u(id, ord))"
+                   " SELECT r.ord, p.k, p.v, t.k, t.v, m.k, m.v, m.t, m.s,"
+                   " EXISTS (SELECT 1 FROM run_inputs i WHERE i.run_id = r.id),"
+                   " EXISTS (SELECT 1 FROM run_model_outputs o WHERE o.run_id = r.id)"
+                   " OR EXISTS (SELECT 1 FROM run_model_inputs i WHERE i.run_id = r.id)"
+                   " FROM r");
+    kv_lateral(sql, "params", "p", s->all_params || s->nparams > 0, pk);
+    kv_lateral(sql, "tags", "t", s->all_tags || s->ntags > 0, tk);
+    if (!s->all_metrics && s->nmetrics == 0) {
+        sbuf_adds(sql, " CROSS JOIN LATERAL (SELECT NULL::text[] AS k, NULL::float8[] AS v,"
+                       " NULL::bigint[] AS t, NULL::bigint[] AS s) m");
+        return nparams;
     }
-    if (s->all_tags || s->ntags > 0) {
-        next_part(sql, &parts);
-        sbuf_adds(sql, "SELECT r.ord, 1, t.key, t.value, NULL::bigint, NULL::bigint" FROM_PAGE
-                       " JOIN tags t ON t.run_id = r.id");
-        if (!s->all_tags) {
-            p = bind_keys(lists, params, &nparams, s->tags, s->ntags);
-            sbuf_addf(sql, " AND t.key = ANY($%d::text[])", p);
-        }
-    }
-    if (s->all_metrics || s->nmetrics > 0) {
-        next_part(sql, &parts);
-        sbuf_adds(sql, "SELECT r.ord, 2, k.name, l.value::text, l.timestamp, l.step" FROM_PAGE
-                       " JOIN latest_metrics l ON l.run_id = r.id");
-        if (!s->all_metrics) {
-            p = bind_keys(lists, params, &nparams, s->metrics, s->nmetrics);
-            sbuf_addf(sql,
-                      " AND l.key_id = ANY(ARRAY(SELECT id FROM metric_keys"
-                      " WHERE name = ANY($%d::text[])))",
-                      p);
-        }
-        sbuf_adds(sql, " JOIN metric_keys k ON k.id = l.key_id");
-    }
-    next_part(sql, &parts);
-    sbuf_adds(sql, "SELECT r.ord, 3, NULL::text, NULL::text, NULL::bigint, NULL::bigint" FROM_PAGE
-                   " WHERE EXISTS (SELECT 1 FROM run_inputs i WHERE i.run_id = r.id)");
-    next_part(sql, &parts);
-    sbuf_adds(sql, "SELECT r.ord, 4, NULL::text, NULL::text, NULL::bigint, NULL::bigint" FROM_PAGE
-                   " WHERE EXISTS (SELECT 1 FROM run_model_outputs o WHERE o.run_id = r.id)"
-                   " OR EXISTS (SELECT 1 FROM run_model_inputs i WHERE i.run_id = r.id)");
+    sbuf_adds(sql, " CROSS JOIN LATERAL (SELECT array_agg(k.name) AS k, array_agg(l.value) AS v,"
+                   " array_agg(l.timestamp) AS t, array_agg(l.step) AS s"
+                   " FROM latest_metrics l JOIN metric_keys k ON k.id = l.key_id"
+                   " WHERE l.run_id = r.id");
+    if (mk > 0)
+        sbuf_addf(sql,
+                  " AND l.key_id = ANY(ARRAY(SELECT id FROM metric_keys"
+                  " WHERE name = ANY($%d::text[])))",
+                  mk);
+    sbuf_adds(sql, ") m");
     return nparams;
 }
 
@@ -114,93 +125,175 @@ static int cmp_kv(const void *a, const void *b)
 
 static int cmp_metric(const void *a, const void *b)
 {
-    return strcmp(((const struct metric_text *)a)->key, ((const struct metric_text *)b)->key);
+    return strcmp(((const struct metric *)a)->key, ((const struct metric *)b)->key);
 }
 
-/* Row r's run index (0-based), or -1 when out of range. */
-static long row_run(const PGresult *res, int r, size_t n)
+/* Whether list[0..n) of elements of size `size`, each starting with its key,
+ * is already in bytewise key order (the usual case: an index on (run_id,
+ * key) in a "C" collation delivers it so), which spares the sort. */
+static int sorted_by_key(const void *list, size_t n, size_t size)
 {
-    int64_t ord = su_int64(res, r, 0);
-    return ord >= 1 && (size_t)ord <= n ? (long)(ord - 1) : -1;
+    const char *p = list;
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(*(const char *const *)(p + (i - 1) * size),
+                   *(const char *const *)(p + i * size)) > 0)
+            return 0;
+    return 1;
 }
 
-/* A non-NULL text column: the result's own bytes when the result is kept
- * (store_search_release frees it), else an arena copy. */
-static const char *text_of(const PGresult *res, int r, int col, struct arena *arena, int keep)
+/* A one-dimensional array in PostgreSQL's binary form (array_send):
+ * header, then for each element its length (-1: NULL) and its bytes. */
+struct barray {
+    const char *p, *end;
+    size_t n;
+};
+
+/* Opens column col of row r as an array of elements of elem_size bytes (0:
+ * any); a NULL column is an empty array. -1 when it is not such an array. */
+static int barray_open(const PGresult *res, int r, int col, struct barray *a)
 {
-    return keep ? PQgetvalue(res, r, col) : su_str(res, r, col, arena);
+    a->n = 0;
+    a->p = a->end = NULL;
+    if (PQgetisnull(res, r, col))
+        return 0;
+    const char *v = PQgetvalue(res, r, col);
+    size_t len = (size_t)PQgetlength(res, r, col);
+    if (len < 12)
+        return -1;
+    uint32_t ndim = su_get_be32(v);
+    if (ndim == 0)
+        return 0;
+    if (ndim != 1 || len < 20)
+        return -1;
+    a->n = su_get_be32(v + 12);
+    a->p = v + 20;
+    a->end = v + len;
+    return 0;
 }
 
-/* Distributes the rows over the runs: counts, allocates, fills, sorts.
- * *with_inputs gets how many runs have dataset inputs (their ninputs is set
- * to 1 as a mark, see load_inputs), *with_models how many are linked to
- * logged models (nmodel_outputs 1, see load_models). */
-static void distribute(const PGresult *res, struct search_run *runs, size_t n, struct arena *arena,
-                       int keep, size_t *with_inputs, size_t *with_models)
+/* The next element: its bytes and length; -1 when the array is exhausted,
+ * malformed or the element is NULL (array_agg of NOT NULL columns has none). */
+static int barray_next(struct barray *a, const char **elem, size_t *len)
 {
-    int rows = PQntuples(res);
+    if (a->end - a->p < 4)
+        return -1;
+    uint32_t l = su_get_be32(a->p);
+    if (l == 0xffffffffu || (size_t)(a->end - a->p - 4) < l)
+        return -1;
+    *elem = a->p + 4;
+    *len = l;
+    a->p += 4 + (size_t)l;
+    return 0;
+}
+
+/* Reads a key array and a value array of the same length into a kv list
+ * (arena copies). -1 on a malformed pair. */
+static int read_kv(const PGresult *res, int r, int kcol, struct arena *arena, struct kv **out,
+                   size_t *n)
+{
+    struct barray keys, values;
+    const char *e;
+    size_t len;
+
+    *out = NULL;
+    *n = 0;
+    if (barray_open(res, r, kcol, &keys) < 0 || barray_open(res, r, kcol + 1, &values) < 0 ||
+        keys.n != values.n)
+        return -1;
+    if (keys.n == 0)
+        return 0;
+    struct kv *kv = arena_alloc(arena, keys.n * sizeof *kv);
+    for (size_t i = 0; i < keys.n; i++) {
+        if (barray_next(&keys, &e, &len) < 0)
+            return -1;
+        kv[i].key = arena_strndup(arena, e, len);
+        if (barray_next(&values, &e, &len) < 0)
+            return -1;
+        kv[i].value = arena_strndup(arena, e, len);
+    }
+    if (!sorted_by_key(kv, keys.n, sizeof *kv))
+        qsort(kv, keys.n, sizeof *kv, cmp_kv);
+    *out = kv;
+    *n = keys.n;
+    return 0;
+}
+
+/* Reads the metric arrays (names, float8 values, int8 timestamps and
+ * steps) into a metric list. -1 when they are malformed. */
+static int read_metrics(const PGresult *res, int r, struct arena *arena, struct metric **out,
+                        size_t *n)
+{
+    struct barray a[4];
+    const char *e;
+    size_t len;
+
+    *out = NULL;
+    *n = 0;
+    for (int i = 0; i < 4; i++)
+        if (barray_open(res, r, COL_METRIC_KEYS + i, &a[i]) < 0 || a[i].n != a[0].n)
+            return -1;
+    if (a[0].n == 0)
+        return 0;
+    struct metric *m = arena_alloc(arena, a[0].n * sizeof *m);
+    for (size_t i = 0; i < a[0].n; i++) {
+        if (barray_next(&a[0], &e, &len) < 0)
+            return -1;
+        m[i].key = arena_strndup(arena, e, len);
+        int64_t num[3];
+        for (int j = 0; j < 3; j++) {
+            if (barray_next(&a[1 + j], &e, &len) < 0 || len != 8)
+                return -1;
+            num[j] = (int64_t)su_get_be64(e);
+        }
+        uint64_t bits = (uint64_t)num[0];
+        memcpy(&m[i].value, &bits, sizeof m[i].value);
+        m[i].timestamp = num[1];
+        m[i].step = num[2];
+    }
+    if (!sorted_by_key(m, a[0].n, sizeof *m))
+        qsort(m, a[0].n, sizeof *m, cmp_metric);
+    *out = m;
+    *n = a[0].n;
+    return 0;
+}
+
+/* A bool column of the binary result. */
+static int bool_at(const PGresult *res, int r, int col)
+{
+    return !PQgetisnull(res, r, col) && PQgetlength(res, r, col) == 1 &&
+           PQgetvalue(res, r, col)[0] != 0;
+}
+
+/* Fills each run's lists from its row. *with_inputs gets how many runs have
+ * dataset inputs (their ninputs is set to 1 as a mark, see load_inputs),
+ * *with_models how many are linked to logged models (nmodel_outputs 1, see
+ * load_models). DB_ERROR when a row is not what the statement returns. */
+static int distribute(const PGresult *res, struct search_run *runs, size_t n, struct arena *arena,
+                      size_t *with_inputs, size_t *with_models)
+{
     *with_inputs = 0;
     *with_models = 0;
-    for (int r = 0; r < rows; r++) {
-        long i = row_run(res, r, n);
-        if (i < 0)
-            continue;
-        switch (su_int64(res, r, 1)) {
-        case KIND_PARAM:
-            runs[i].nparams++;
-            break;
-        case KIND_TAG:
-            runs[i].ntags++;
-            break;
-        case KIND_METRIC:
-            runs[i].nmetrics++;
-            break;
-        case KIND_MODELS:
-            runs[i].nmodel_outputs = 1; /* a mark, see load_models */
-            (*with_models)++;
-            break;
-        default:
-            runs[i].ninputs = 1;
+    for (int r = 0; r < PQntuples(res); r++) {
+        if (PQgetlength(res, r, COL_ORD) != 8)
+            return DB_ERROR;
+        uint64_t ord = su_get_be64(PQgetvalue(res, r, COL_ORD));
+        if (ord < 1 || ord > n)
+            return DB_ERROR;
+        struct search_run *run = &runs[ord - 1];
+        if (read_kv(res, r, COL_PARAM_KEYS, arena, &run->params, &run->nparams) < 0 ||
+            read_kv(res, r, COL_TAG_KEYS, arena, &run->tags, &run->ntags) < 0 ||
+            read_metrics(res, r, arena, &run->metrics, &run->nmetrics) < 0)
+            return DB_ERROR;
+        if (bool_at(res, r, COL_HAS_INPUTS)) {
+            run->ninputs = 1; /* a mark, see load_inputs */
             (*with_inputs)++;
-            break;
+        }
+        if (bool_at(res, r, COL_HAS_MODELS)) {
+            run->nmodel_outputs = 1; /* a mark, see load_models */
+            (*with_models)++;
         }
     }
-    for (size_t i = 0; i < n; i++) {
-        struct search_run *run = &runs[i];
-        run->params = run->nparams ? arena_alloc(arena, run->nparams * sizeof *run->params) : NULL;
-        run->tags = run->ntags ? arena_alloc(arena, run->ntags * sizeof *run->tags) : NULL;
-        run->metrics =
-            run->nmetrics ? arena_alloc(arena, run->nmetrics * sizeof *run->metrics) : NULL;
-        run->nparams = run->ntags = run->nmetrics = 0;
-    }
-    for (int r = 0; r < rows; r++) {
-        long i = row_run(res, r, n);
-        if (i < 0)
-            continue;
-        struct search_run *run = &runs[i];
-        int64_t kind = su_int64(res, r, 1);
-        if (kind == KIND_PARAM || kind == KIND_TAG) {
-            struct kv *kv =
-                kind == KIND_PARAM ? &run->params[run->nparams++] : &run->tags[run->ntags++];
-            kv->key = text_of(res, r, 2, arena, keep);
-            kv->value = text_of(res, r, 3, arena, keep);
-        } else if (kind == KIND_METRIC) {
-            struct metric_text *m = &run->metrics[run->nmetrics++];
-            m->key = text_of(res, r, 2, arena, keep);
-            m->value = text_of(res, r, 3, arena, keep);
-            m->timestamp = text_of(res, r, 4, arena, keep);
-            m->step = text_of(res, r, 5, arena, keep);
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        struct search_run *run = &runs[i];
-        if (run->nparams > 1)
-            qsort(run->params, run->nparams, sizeof *run->params, cmp_kv);
-        if (run->ntags > 1)
-            qsort(run->tags, run->ntags, sizeof *run->tags, cmp_kv);
-        if (run->nmetrics > 1)
-            qsort(run->metrics, run->nmetrics, sizeof *run->metrics, cmp_metric);
-    }
+    return DB_OK;
 }
 
 /* Compares (ord, dataset id) of row a of ra with row b of rb. */
@@ -353,7 +446,7 @@ out:
 }
 
 int store_search_load_runs(struct search_run *runs, size_t n, const struct key_select *select,
-                           struct arena *arena, struct search_hold *hold)
+                           struct arena *arena)
 {
     static const struct key_select all = {.all_metrics = 1, .all_params = 1, .all_tags = 1};
     const struct key_select *s = select ? select : &all;
@@ -374,21 +467,20 @@ int store_search_load_runs(struct search_run *runs, size_t n, const struct key_s
     int nparams = build_children_sql(&sql, s, lists, params);
     /* Every key (searches without the select extension, runs/get) is one
      * fixed statement: prepared, it is planned once per connection instead
-     * of on every page (planning cost as much as a third of running it). */
-    int rc = s == &all ? db_exec_prepared("search_children_all", sql.data, nparams, params, &res)
-                       : db_exec(sql.data, nparams, params, &res);
+     * of on every page. */
+    int rc = s == &all
+                 ? db_exec_prepared_binary("search_children_all", sql.data, nparams, params, &res)
+                 : db_query_binary(sql.data, nparams, params, &res);
     for (int i = 1; i < nparams; i++)
         sbuf_cleanup(&lists[i]);
     sbuf_cleanup(&sql);
     sbuf_cleanup(&ids);
     if (rc != DB_OK)
         return rc;
-    distribute(res, runs, n, arena, hold != NULL, &with_inputs, &with_models);
-    if (hold != NULL)
-        hold->res = res;
-    else
-        PQclear(res);
-    rc = with_inputs > 0 ? load_inputs(runs, n, with_inputs, arena) : DB_OK;
+    rc = distribute(res, runs, n, arena, &with_inputs, &with_models);
+    PQclear(res);
+    if (rc == DB_OK && with_inputs > 0)
+        rc = load_inputs(runs, n, with_inputs, arena);
     if (rc == DB_OK && with_models > 0)
         rc = load_models(runs, n, with_models, arena);
     return rc;
@@ -400,10 +492,9 @@ int store_search_load_children(struct run *runs, size_t n, const struct key_sele
     if (n == 0)
         return DB_OK;
     struct search_run *found = arena_alloc(arena, n * sizeof *found);
-    memset(found, 0, n * sizeof *found);
     for (size_t i = 0; i < n; i++)
         found[i].info = runs[i].info;
-    int rc = store_search_load_runs(found, n, select, arena, NULL);
+    int rc = store_search_load_runs(found, n, select, arena);
     if (rc != DB_OK)
         return rc;
     for (size_t i = 0; i < n; i++) {
@@ -419,20 +510,8 @@ int store_search_load_children(struct run *runs, size_t n, const struct key_sele
         run->nmodel_outputs = f->nmodel_outputs;
         run->model_inputs = f->model_inputs;
         run->nmodel_inputs = f->nmodel_inputs;
+        run->metrics = f->metrics;
         run->nmetrics = f->nmetrics;
-        run->metrics = f->nmetrics ? arena_alloc(arena, f->nmetrics * sizeof *run->metrics) : NULL;
-        for (size_t k = 0; k < f->nmetrics; k++) {
-            run->metrics[k].key = f->metrics[k].key;
-            run->metrics[k].value = su_parse_double(f->metrics[k].value);
-            run->metrics[k].timestamp = strtoll(f->metrics[k].timestamp, NULL, 10);
-            run->metrics[k].step = strtoll(f->metrics[k].step, NULL, 10);
-        }
     }
     return DB_OK;
-}
-
-void store_search_release(struct search_hold *hold)
-{
-    PQclear(hold->res);
-    hold->res = NULL;
 }

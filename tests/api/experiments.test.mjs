@@ -407,6 +407,13 @@ describe('exptrack experiments/stats and runs/purge', () => {
         assertError(await x.post('/runs/purge', { run_ids: [gone, keep] }), 400, 'INVALID_PARAMETER_VALUE', keep);
         assert.equal(sql(`SELECT count(*) FROM metrics WHERE run_id = ${internal}`), '50');
         assert.equal(sql(`SELECT sum(n) FROM metric_blocks WHERE run_id = ${internal}`), '50');
+        // metrics is hash-partitioned by run (schema 0020): the run's points sit in
+        // one of the 16 partitions, and a read naming the run is pruned to it
+        assert.equal(sql("SELECT count(*) FROM pg_partition_tree('metrics') WHERE isleaf"), '16');
+        const home = sql(`SELECT DISTINCT tableoid::regclass FROM metrics WHERE run_id = ${internal}`);
+        assert.match(home, /^metrics_p\d\d$/);
+        const plan = sql(`EXPLAIN (COSTS OFF) SELECT step FROM metrics WHERE run_id = ${internal} AND key_id = 1`);
+        assert.deepEqual([...new Set(plan.match(/metrics_p\d\d/g))], [home], plan);
 
         const r = assertOk(await x.post('/runs/purge', { run_ids: [gone, gone] }));
         assert.deepEqual(r.purged_run_ids, [gone]);

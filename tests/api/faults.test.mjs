@@ -162,11 +162,15 @@ describe('database disk full', () => {
             try {
                 const psql = (sql) => stack.pg.psql(sql);
                 psql(`CREATE TABLESPACE ${TABLESPACE} LOCATION '${disk.location}'`);
-                psql(`ALTER TABLE metrics SET TABLESPACE ${TABLESPACE}`);
-                psql(`ALTER INDEX metrics_pkey SET TABLESPACE ${TABLESPACE}`);
+                // metrics is partitioned (schema 0020): every partition and its
+                // primary key index move, whichever one holds the run's points
+                const parts = psql("SELECT string_agg(relid::regclass::text, ' ') FROM pg_partition_tree('metrics') WHERE isleaf").trim().split(' ');
+                assert.equal(parts.length, 16, 'metrics has its 16 partitions');
+                const moveMetrics = (space) => psql(parts.map((p) => `ALTER TABLE ${p} SET TABLESPACE ${space}; ALTER INDEX ${p}_pkey SET TABLESPACE ${space};`).join(' '));
+                moveMetrics(TABLESPACE);
                 moved = true;
-                assert.equal(psql(`SELECT count(*) FROM pg_class WHERE relname IN ('metrics', 'metrics_pkey')
-                    AND reltablespace = (SELECT oid FROM pg_tablespace WHERE spcname = '${TABLESPACE}')`).trim(), '2');
+                assert.equal(psql(`SELECT count(*) FROM pg_class WHERE relname LIKE 'metrics\\_p%'
+                    AND reltablespace = (SELECT oid FROM pg_tablespace WHERE spcname = '${TABLESPACE}')`).trim(), '32');
 
                 const c = client(stack.base);
                 const exp = await c.createExperiment(uniqueName('diskfull'));
@@ -197,8 +201,7 @@ describe('database disk full', () => {
                 await L.check('while full');
 
                 // free space: the table goes back to the main disk; same exptrackd process
-                psql('ALTER TABLE metrics SET TABLESPACE pg_default');
-                psql('ALTER INDEX metrics_pkey SET TABLESPACE pg_default');
+                moveMetrics('pg_default');
                 moved = false;
                 psql(`DROP TABLESPACE ${TABLESPACE}`);
                 assert.ok(!stack.srv.exited(), 'exptrackd kept running');
@@ -216,13 +219,21 @@ describe('database disk full', () => {
                     checked = true;
                 } catch { /* contrib not installed: the row counts above are the check */ }
                 if (checked) {
-                    psql("SELECT bt_index_parent_check('metrics_pkey'::regclass, true)");
-                    assert.equal(psql("SELECT count(*) FROM verify_heapam('metrics'::regclass)").trim(), '0', 'heap check');
+                    for (const p of parts) {
+                        psql(`SELECT bt_index_parent_check('${p}_pkey'::regclass, true)`);
+                        assert.equal(psql(`SELECT count(*) FROM verify_heapam('${p}'::regclass)`).trim(), '0', `heap check of ${p}`);
+                    }
                 }
             } finally {
                 if (moved) {
-                    try { stack.pg.psql('ALTER TABLE metrics SET TABLESPACE pg_default'); } catch { /* full, or PostgreSQL gone */ }
-                    try { stack.pg.psql('ALTER INDEX metrics_pkey SET TABLESPACE pg_default'); } catch { /* same */ }
+                    let leaves = [];
+                    try {
+                        leaves = stack.pg.psql("SELECT string_agg(relid::regclass::text, ' ') FROM pg_partition_tree('metrics') WHERE isleaf").trim().split(' ');
+                    } catch { /* PostgreSQL gone */ }
+                    for (const p of leaves) {
+                        try { stack.pg.psql(`ALTER TABLE ${p} SET TABLESPACE pg_default`); } catch { /* full, or PostgreSQL gone */ }
+                        try { stack.pg.psql(`ALTER INDEX ${p}_pkey SET TABLESPACE pg_default`); } catch { /* same */ }
+                    }
                 }
                 try { stack.pg.psql(`DROP TABLESPACE IF EXISTS ${TABLESPACE}`); } catch { /* still in use: the unmount is lazy then */ }
                 unmount(disk.dir);

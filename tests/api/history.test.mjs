@@ -231,9 +231,9 @@ describe('streamed history, downsample and bulk-interval edges', () => {
     // The downsample the server must produce, computed from the points: at
     // most max_points / 4 buckets of equal step width w; from each, its first
     // and last point and the first point at its lowest and highest non-NaN
-    // value. Buckets under 1,024 steps wide start at the first step; wider
-    // ones start at the first step's block of 256 steps and w is rounded up
-    // to whole blocks.
+    // value. Buckets under 256 steps wide (one block) start at the first
+    // step; wider ones start at the first step's block of 256 steps and w is
+    // rounded up to whole blocks.
     function expectedDownsample(points, maxPoints) {
         const pts = points.map((p) => ({ ...p, value: fromWire(p.value) })).sort(cmp);
         if (pts.length <= maxPoints) return pts;
@@ -242,7 +242,7 @@ describe('streamed history, downsample and bulk-interval edges', () => {
         const hi = pts.at(-1).step;
         let a = lo;
         let w = Math.floor((hi - lo) / nb) + 1;
-        if (w >= 1024) {
+        if (w >= 256) {
             a = Math.floor(lo / 256) * 256;
             w = Math.ceil((Math.floor((hi - a) / nb) + 1) / 256) * 256;
         }
@@ -350,6 +350,39 @@ describe('streamed history, downsample and bulk-interval edges', () => {
         }
         const four = seriesPoints(assertOk(await api(stack.base, 'GET', HIST, { run_id: id, metric_key: 'w', max_points: 4 })).series[0]);
         assert.ok(four.some((p) => p.value === -6000) && four.some((p) => p.value === 6000), 'the single points are the extremes');
+    });
+
+    // Bucket widths from one block (256 steps) to four, where the layout
+    // turns from every point to block runs: 255 reads points, 256 and up
+    // read blocks with w rounded up to whole blocks (257 -> 512, 513 ->
+    // 768, 1000 -> 1024); the series starts and ends inside blocks, has a
+    // block of NaN only, negative steps, ties on value and a block whose
+    // extremes sit at its first and last step.
+    test('downsample: buckets of 256 to 1,024 steps from blocks, and just under a block from points', { timeout: 60000 }, async () => {
+        const rand = rng(31);
+        const id = (await c.createRun(exp)).info.run_id;
+        const points = [];
+        for (let step = -3001; step < 22700; step += 3) {
+            let v = Math.round((rand() - 0.5) * 200) / 4 || 0;
+            if (step % 127 === 0) v = NaN;
+            if (step >= 5120 && step < 5376) v = NaN; // block 20: NaN only
+            points.push({ key: 'm', value: toWire(v), timestamp: 1 + (step & 3), step });
+        }
+        points.push({ key: 'm', value: 1e6, timestamp: 0, step: 7680 }, { key: 'm', value: -1e6, timestamp: 9, step: 7935 });
+        await logAll(id, points);
+        const span = 22699 - -3001; // last step - first step
+        // bucket widths 255 (points), 258 and 402 (512 in blocks), 515 (768), 1029 (1280)
+        const sizes = [404, 400, 256, 200, 100];
+        for (const maxPoints of sizes) {
+            const nb = Math.floor(maxPoints / 4);
+            const w = Math.floor(span / nb) + 1;
+            const r = assertOk(await api(stack.base, 'GET', HIST, { run_id: id, metric_key: 'm', max_points: maxPoints }));
+            assert.equal(r.series[0].total_points, points.length);
+            assert.ok(r.series[0].steps.length <= maxPoints, `max_points ${maxPoints}`);
+            assertSame(seriesPoints(r.series[0]), expectedDownsample(points, maxPoints), `max_points ${maxPoints} (w ${w})`);
+        }
+        const widths = sizes.map((m) => Math.floor(span / Math.floor(m / 4)) + 1);
+        assert.deepEqual(widths, [255, 258, 402, 515, 1029], 'the widths this test means to cover');
     });
 
     test('downsample: empty, one point, max_points above the series, extreme steps', async () => {

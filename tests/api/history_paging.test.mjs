@@ -1,6 +1,6 @@
 // metrics/get-history in pages (issue 21): keyset page tokens. Every point
 // comes exactly once across pages and in (step, timestamp, value) order, for
-// every page size around the server's internal read size (16384), with
+// every page size around the server's internal read sizes, with
 // NaN, infinities, ties and duplicate writes; points logged between pages
 // neither shift nor repeat what was paged past; old offset tokens still
 // work; tampered tokens and out-of-range max_results are 400s naming the
@@ -93,17 +93,21 @@ describe('metrics/get-history page tokens', () => {
         }
     });
 
-    test('pages across the internal read size (16384) and the client page of 25000', { timeout: 120000 }, async () => {
+    test('pages across the internal read sizes (1024, then 4096, then 16384) and the client page of 25000', { timeout: 180000 }, async () => {
         const n = 40000;
         const points = Array.from({ length: n }, (_, i) => ({ key: 'big', value: i % 1000 === 0 ? 'NaN' : i / 3, timestamp: 1000 + (i % 2), step: i >> 1 }));
         const id = (await c.createRun(exp)).info.run_id;
         await logAll(id, points);
         const want = points.map((p) => ({ step: p.step, timestamp: p.timestamp, value: fromWire(p.value) })).sort(cmp);
-        for (const size of [16383, 16384, 16385, 25000, 39999]) {
+        // a read's pages are 1024, 4096, then 16384 points (ends at 1024,
+        // 5120, 21504, 37888); a page of max_results reads one point more
+        for (const size of [1023, 1024, 1025, 5119, 5120, 16383, 16384, 16385, 21503, 21504, 25000, 37887, 39999]) {
             const { got, pages } = await readAll(id, 'big', size);
             assertSeries(got, want, `max_results ${size}`);
             assert.equal(pages, Math.ceil(n / size));
         }
+        const whole = assertOk(await c.get('/metrics/get-history', { run_id: id, metric_key: 'big' }, { timeoutMs: 60000 }));
+        assertSeries(whole.metrics.map((m) => ({ step: m.step, timestamp: m.timestamp, value: fromWire(m.value) })), want, 'unpaged');
     });
 
     test('points logged between pages neither shift nor repeat what was paged past', async () => {

@@ -141,3 +141,81 @@ describe('runs/search pages of 1,000 runs', () => {
         }
     });
 });
+
+// The page's values are read as binary arrays, one row per run: runs with
+// nothing logged (NULL arrays), awkward doubles read back bit for bit, values
+// that are special in array literals or SQL, keys logged out of order, runs
+// with inputs among runs without, and key lists of the select extension with
+// such text (bound as one array parameter, never spliced into the statement).
+describe('runs/search page values: binary arrays, awkward values, hostile keys', () => {
+    let c;
+    let exp;
+    const DOUBLES = { zero: 0, tiny: 5e-324, huge: 1.7976931348623157e308, third: 1 / 3,
+        sum: 0.1 + 0.2, big: 1e21, int: 2 ** 53 + 2, neg: -123.456, ninf: '-Infinity', inf: 'Infinity', nan: 'NaN' };
+    const VALUES = ['NULL', 'a,b', '{x}', 'q"\\', "o'; DROP TABLE runs; --", '', ' ', 'é\u0001\t', '$1'];
+    // allowed key characters, logged out of bytewise order ('B' < 'a')
+    const KEYS = ['z', 'NULL', 'k a', 'k:b', 'k/c', 'k.d', 'a', 'B', '$'.replace('$', 'k-e')];
+    const PARAMS = KEYS.map((key, i) => ({ key, value: VALUES[i] }));
+    const bytewise = (a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key));
+
+    before(async () => {
+        c = client(stack.base);
+        exp = await c.createExperiment(uniqueName('pagevals'));
+        await c.createRun(exp, { run_name: 'empty', start_time: 10 });
+        const full = await c.createRun(exp, { run_name: 'full', start_time: 20 });
+        await c.ok('POST', '/runs/log-batch', {
+            run_id: full.info.run_id,
+            metrics: Object.entries(DOUBLES).map(([key, value]) => ({ key, value, timestamp: 2 ** 45, step: -(2 ** 40) })),
+            params: PARAMS,
+            tags: [{ key: 'z', value: '' }, { key: 'a', value: 'x'.repeat(5000) }],
+        });
+        const withInput = await c.createRun(exp, { run_name: 'input', start_time: 30 });
+        await c.ok('POST', '/runs/log-inputs', { run_id: withInput.info.run_id, datasets: [{ dataset: { name: 'd', digest: 'x', source_type: 'local', source: '/d' } }] });
+        await c.ok('POST', '/runs/log-parameter', { run_id: withInput.info.run_id, key: 'only', value: 'one' });
+    });
+
+    const page = async (body = {}) => assertOk(await c.post('/runs/search', { experiment_ids: [exp], ...body }));
+
+    test('runs with nothing logged, with inputs, and with many values, in one page', async () => {
+        const { runs } = await page();
+        assert.deepEqual(runs.map((r) => r.info.run_name), ['input', 'full', 'empty']);
+        assert.deepEqual(runs[0].data.params, [{ key: 'only', value: 'one' }]);
+        assert.ok(!('metrics' in runs[0].data));
+        assert.equal(runs[0].inputs.dataset_inputs[0].dataset.name, 'd');
+        assert.ok(!('metrics' in runs[2].data) && !('params' in runs[2].data));
+        assert.deepEqual(runs[2].inputs, {});
+        for (const run of runs) assert.deepEqual(run, await c.getRun(run.info.run_id));
+    });
+
+    test('metric values read back exactly (subnormal, extremes, non-finite), with int64 times and steps', async () => {
+        const { runs } = await page({ filter: "attributes.run_name = 'full'" });
+        const metrics = runs[0].data.metrics;
+        assert.deepEqual(metrics.map((m) => m.key), Object.keys(DOUBLES).sort());
+        for (const m of metrics) {
+            assert.ok(Object.is(m.value, DOUBLES[m.key]), `${m.key}: ${m.value} is ${DOUBLES[m.key]}`);
+            assert.equal(m.timestamp, 2 ** 45);
+            assert.equal(m.step, -(2 ** 40));
+        }
+    });
+
+    test('params and tags keep every byte and come sorted by key (bytewise)', async () => {
+        const { runs } = await page({ filter: "attributes.run_name = 'full'" });
+        assert.deepEqual(runs[0].data.params, [...PARAMS].sort(bytewise));
+        assert.deepEqual(runs[0].data.tags.filter((t) => t.key === 'a' || t.key === 'z'),
+            [{ key: 'a', value: 'x'.repeat(5000) }, { key: 'z', value: '' }]);
+    });
+
+    test('select lists with hostile text match exactly those keys; hostile filter values stay values', async () => {
+        const pick = ['NULL', 'k:b', 'B', 'absent', 'a,b', '{x}', 'q"\\', "'); DROP TABLE runs; --"];
+        const { runs } = await page({ filter: "attributes.run_name = 'full'", param_keys: pick, metric_keys: ['nan', 'NULL', '{nan}'], tag_keys: ['z'] });
+        assert.deepEqual(runs[0].data.params, PARAMS.filter((p) => pick.includes(p.key)).sort(bytewise));
+        assert.deepEqual(runs[0].data.metrics.map((m) => m.key), ['nan']);
+        assert.deepEqual(runs[0].data.tags, [{ key: 'z', value: '' }]);
+        for (const { key, value } of PARAMS.filter((p) => !p.value.includes('\\'))) { // backslash: search.test's
+            const quoted = value.includes("'") ? `"${value}"` : `'${value}'`;
+            const r = await page({ filter: `params.\`${key}\` = ${quoted}` });
+            assert.deepEqual((r.runs || []).map((x) => x.info.run_name), ['full'], `param ${key} = ${JSON.stringify(value)}`);
+        }
+        assert.deepEqual(await page({ filter: "params.only = 'one'' OR ''1''=''1'" }), {});
+    });
+});

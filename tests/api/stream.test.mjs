@@ -238,6 +238,54 @@ test('registry=true: a registry change (new version, alias move) is a registry e
     assertError({ status: off.status, json: off.json, text: off.text, headers: off.headers }, 400, 'INVALID_PARAMETER_VALUE', 'run_id');
 });
 
+test('traces=true: a trace created, ended or sent over OTLP is a traces event of its experiment only', async () => {
+    const exp = await c.createExperiment(uniqueName('livetraces'));
+    const other = await c.createExperiment(uniqueName('livetraces-other'));
+    const tr = await openStream(srv.url, { experiment_id: exp, traces: 'true' });
+    const plain = await openStream(srv.url, { experiment_id: exp });
+    const elsewhere = await openStream(srv.url, { experiment_id: other, traces: 'true' });
+    const isTraces = (x) => x.event === 'traces';
+    try {
+        for (const s of [tr, plain, elsewhere]) {
+            assert.equal(s.status, 200);
+            await s.waitFor((x) => x.retry === 2000);
+        }
+        // V2 start, then end: one event each
+        let n = tr.items.length;
+        const started = assertOk(await c.post('/traces', { experiment_id: exp, timestamp_ms: Date.now(), request_metadata: [], tags: [] }));
+        const ev = await tr.waitFor(isTraces, 3000, n);
+        assert.deepEqual(ev.data, { experiment_id: exp, kind: 'traces' });
+        n = tr.items.length;
+        const id = started.trace_info.request_id;
+        assertOk(await c.req('PATCH', `/traces/${id}`, { request_id: id, timestamp_ms: Date.now(), status: 'OK' }));
+        await tr.waitFor(isTraces, 3000, n);
+        // OTLP spans into the experiment
+        n = tr.items.length;
+        const now = BigInt(Date.now()) * 1000000n;
+        const otlp = await fetch(`${srv.url}/v1/traces`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json', 'x-mlflow-experiment-id': exp },
+            body: JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{
+                traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', name: 'root',
+                startTimeUnixNano: String(now), endTimeUnixNano: String(now + 1000000n) }] }] }] }),
+        });
+        assert.equal(otlp.status, 200, await otlp.text());
+        await tr.waitFor(isTraces, 3000, n);
+        await sleep(200);
+        assert.ok(!plain.items.some(isTraces), 'a stream without traces=true carries no trace events');
+        assert.ok(!elsewhere.items.some(isTraces), 'another experiment\'s stream carries none');
+    } finally {
+        tr.close();
+        plain.close();
+        elsewhere.close();
+    }
+    // trace events are per experiment: the flag needs one, and a bad value is a 400 naming it
+    for (const [query, mention] of [[{ traces: 'true' }, 'traces'], [{ run_id: '0'.repeat(32), traces: 'true' }, 'traces'], [{ experiment_id: exp, traces: 'maybe' }, 'traces']]) {
+        const bad = await openStream(srv.url, query);
+        assertError({ status: bad.status, json: bad.json, text: bad.text, headers: bad.headers }, 400, 'INVALID_PARAMETER_VALUE', mention);
+    }
+});
+
 test('exptrackd stops promptly with streams open, ending them', { timeout: 60000 }, async () => {
     const other = await startServer({ databaseUrl: pg.url, args: ['--threads', '2'] });
     try {

@@ -3,7 +3,8 @@
 // created and widened, previews and token usage from the spans, the
 // TRACKING_STORE tag; traces/get and batchGet in the OTLP span JSON shape;
 // a 10,000-span trace; deletion by age while ingest runs; the rollups of
-// /api/2.0/exptrack/traces/stats; refused input stores nothing.
+// /api/2.0/exptrack/traces/stats; refused input stores nothing; partial
+// success (rejected spans counted, the others stored).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -134,7 +135,7 @@ describe('OTLP/JSON ingest', () => {
         assert.equal(tr.trace_info.state, 'OK');
     });
 
-    test('refused input stores nothing: header, ids, cycles, duplicates, caps, types, media types', async () => {
+    test('refused input stores nothing: header, ids, cycles, duplicates, caps, types, media types, other experiments', async () => {
         const before_ = sql('SELECT count(*) FROM trace_spans');
         const t = hex(16);
         const bad = async (b, status, ...mentions) => assertError(await post(b), status, 'INVALID_PARAMETER_VALUE', mentions);
@@ -171,13 +172,58 @@ describe('OTLP/JSON ingest', () => {
         assertError(await raw('\x0a\x00', { 'content-type': 'application/x-protobuf' }), 400, 'INVALID_PARAMETER_VALUE', 'no spans');
         assertError(await raw('x', { 'content-type': 'text/plain' }), 415, 'INVALID_PARAMETER_VALUE', 'Content-Type');
         assertError(await raw('x', { 'content-encoding': 'br' }), 415, 'INVALID_PARAMETER_VALUE', 'Content-Encoding');
-        // a trace id of another experiment is refused whole
+        // a request whose traces all live in another experiment is refused whole
         const other = await c.createExperiment(uniqueName('other'));
         const owned = hex(16);
         assertOk(await post(body([span(owned, hex(8))]), other));
-        await bad(body([span(t, hex(8)), span(owned, hex(8))]), 400, 'another experiment');
+        await bad(body([span(owned, hex(8)), span(owned, hex(8), null, { name: 'again' })]), 400, 'another experiment');
         assert.equal(sql('SELECT count(*) FROM trace_spans'), String(Number(before_) + 1));
-        assert.equal(sql(`SELECT count(*) FROM traces WHERE trace_id = 'tr-${t}'`), '0');
+        // with a trace of this experiment beside it: that trace is stored, the other's spans rejected
+        const r = assertOk(await post(body([span(t, hex(8)), span(owned, hex(8)), span(owned, hex(8))])));
+        assert.equal(r.partialSuccess.rejectedSpans, '2');
+        assert.match(r.partialSuccess.errorMessage, new RegExp(`^2 spans rejected; the first: trace tr-${owned} is stored in another experiment`));
+        assert.equal(sql(`SELECT experiment_id || '/' || (SELECT count(*) FROM trace_spans WHERE trace_id = 'tr-${t}') FROM traces WHERE trace_id = 'tr-${t}'`), `${exp}/1`);
+        assert.equal(sql(`SELECT experiment_id || '/' || (SELECT count(*) FROM trace_spans WHERE trace_id = 'tr-${owned}') FROM traces WHERE trace_id = 'tr-${owned}'`), `${other}/1`);
+    });
+
+    test('partial success: spans that break a rule of their own are rejected, the rest stored, 200 with partialSuccess', async () => {
+        const t1 = hex(16), t2 = hex(16), t3 = hex(16), t4 = hex(16);
+        const root = hex(8), child = hex(8), dup = hex(8), a = hex(8), b = hex(8);
+        const spanRows = (t) => sql(`SELECT coalesce(string_agg(span_id, ',' ORDER BY span_id), '') FROM trace_spans WHERE trace_id = 'tr-${t}'`);
+        const r = await post(body([
+            span(t1, hex(8), root, { start: 10, end: 5 }), // end before start: rejected alone
+            span(t1, root, null, { name: 'root', start: 1, end: 100 }),
+            span(t1, child, root, { name: 'child', start: 2, end: 50 }),
+            span(t2, hex(8), null, { name: 'kept', start: 1, end: 2 }),
+            span(t2, dup, null, { start: 1, end: 2 }), span(t2, dup, null, { start: 1, end: 3 }), // twice: both rejected
+            span(t3, a, b), span(t3, b, a), // a cycle: that trace's spans rejected
+            span('abc', hex(8)), // a bad trace id
+            span(t4, hex(8), null, { attrs: [{ key: '', value: str('x') }] }), // an empty attribute key
+        ]));
+        const got = assertOk(r);
+        assert.deepEqual(Object.keys(got), ['partialSuccess']);
+        assert.equal(got.partialSuccess.rejectedSpans, '7');
+        assert.match(got.partialSuccess.errorMessage, /^7 spans rejected; the first: resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]: .*before/);
+        // the accepted spans are stored, the rejected ones are not
+        assert.equal(spanRows(t1), [root, child].sort().join(','));
+        assert.equal(sql(`SELECT count(*) FROM trace_spans WHERE trace_id = 'tr-${t2}'`), '1');
+        assert.equal(sql(`SELECT count(*) FROM trace_spans WHERE trace_id = 'tr-${t2}' AND span_id = '${dup}'`), '0');
+        for (const t of [t3, t4]) assert.equal(sql(`SELECT count(*) FROM traces WHERE trace_id = 'tr-${t}'`), '0', `trace ${t} has no row`);
+        const tr = assertOk(await getTrace(`tr-${t1}`)).trace;
+        assert.deepEqual(tr.spans.map((x) => x.name), ['root', 'child']);
+        assert.equal(tr.trace_info.state, 'OK');
+        // one rejected span: the count and its reason
+        const one = assertOk(await post(body([span(t2, hex(8)), span(t2, hex(8), null, { status: { code: 9 } })])));
+        assert.deepEqual(one, { partialSuccess: { rejectedSpans: '1', errorMessage: one.partialSuccess.errorMessage } });
+        assert.match(one.partialSuccess.errorMessage, /^1 span rejected: resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[1\]: 'status\.code'/);
+        assert.equal(sql(`SELECT count(*) FROM trace_spans WHERE trace_id = 'tr-${t2}'`), '2');
+        // every span rejected: a 400 that says so, nothing stored
+        const none = hex(16);
+        assertError(await post(body([span(none, hex(8), null, { start: 9, end: 1 }), span(none, a, a)])), 400,
+            'INVALID_PARAMETER_VALUE', ['all 2 spans were rejected', 'before']);
+        assert.equal(sql(`SELECT count(*) FROM traces WHERE trace_id = 'tr-${none}'`), '0');
+        // an all-good request still answers the empty response
+        assert.deepEqual(assertOk(await post(body([span(t2, hex(8))]))), {});
     });
 
     test('a trace of 10,000 spans in 512-span batches; get serves it whole', async () => {

@@ -6,6 +6,7 @@
 // content type or coding): each a 4xx that stores nothing.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import { context, trace, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -179,6 +180,47 @@ describe('OTLP ingest from the OpenTelemetry SDK', () => {
         r = await post(zlib.deflateRawSync(body), { 'content-encoding': 'deflate' });
         assert.equal(r.status, 200, r.text);
         assert.equal((await getTrace(t.traceId)).spans.length, 2);
+    });
+
+    test('partial success in protobuf: rejected spans counted in ExportTraceServiceResponse.partial_success, the rest stored', async () => {
+        const fixed64 = (field, n) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(n)); return Buffer.concat([varint((field << 3) | 1), b]); };
+        const t1 = crypto.randomBytes(16), t2 = crypto.randomBytes(16);
+        const good = crypto.randomBytes(8), late = crypto.randomBytes(8), self = crypto.randomBytes(8);
+        const pbSpan = (trace, id, name, start, end, parent) => ld(2, Buffer.concat([ld(1, trace), ld(2, id),
+            ...(parent ? [ld(4, parent)] : []), str(5, name), fixed64(7, start), fixed64(8, end)]));
+        // one ScopeSpans with three spans: a good root, one that ends before it starts, one that is its own parent
+        const body = ld(1, ld(2, Buffer.concat([
+            pbSpan(t1, good, 'good', 1000, 2000),
+            pbSpan(t1, late, 'late', 5000, 4000, good),
+            pbSpan(t2, self, 'self', 1000, 2000, self),
+        ])));
+        const res = await fetch(url(), { method: 'POST', body,
+            headers: { 'content-type': 'application/x-protobuf', 'x-mlflow-experiment-id': exp } });
+        assert.equal(res.status, 200);
+        assert.equal(res.headers.get('content-type'), 'application/x-protobuf');
+        const bytes = Buffer.from(await res.arrayBuffer());
+        // ExportTraceServiceResponse { partial_success (1) { rejected_spans (1) varint, error_message (2) } }
+        const readVarint = (buf, pos) => { let v = 0n, shift = 0n; for (;;) { const b = buf[pos++]; v |= BigInt(b & 0x7f) << shift; shift += 7n; if (!(b & 0x80)) return [v, pos]; } };
+        assert.equal(bytes[0], 0x0a, 'field 1, length-delimited');
+        const [len, at] = readVarint(bytes, 1);
+        const partial = bytes.subarray(at, at + Number(len));
+        assert.equal(at + Number(len), bytes.length);
+        const fields = {};
+        for (let p = 0; p < partial.length;) {
+            const [tag, q] = readVarint(partial, p);
+            if (Number(tag) === 8) { const [v, r] = readVarint(partial, q); fields.rejected = Number(v); p = r; }
+            else if (Number(tag) === 18) { const [l, r] = readVarint(partial, q); fields.message = partial.subarray(r, r + Number(l)).toString('utf8'); p = r + Number(l); }
+            else assert.fail(`unexpected tag ${tag}`);
+        }
+        assert.equal(fields.rejected, 2);
+        assert.match(fields.message, /^2 spans rejected; the first: resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[1\]: .*before/);
+        const stored = await getTrace(t1.toString('hex'));
+        assert.deepEqual(stored.spans.map((x) => x.name), ['good']);
+        assert.equal(sql(`SELECT count(*) FROM trace_spans WHERE span_id IN ('${late.toString('hex')}', '${self.toString('hex')}')`), '0');
+        assert.equal(sql(`SELECT count(*) FROM traces WHERE trace_id = 'tr-${t2.toString('hex')}'`), '0');
+        // every span rejected: 400, nothing stored
+        assertError(await post(ld(1, ld(2, pbSpan(t2, self, 'self', 1000, 2000, self)))), 400, 'INVALID_PARAMETER_VALUE', ['own parent']);
+        assert.equal(sql(`SELECT count(*) FROM traces WHERE trace_id = 'tr-${t2.toString('hex')}'`), '0');
     });
 
     test('hostile protobuf bodies: a 4xx naming the problem, nothing stored', async () => {

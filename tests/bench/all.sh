@@ -17,12 +17,13 @@
 #   storage    bytes per metric point, exptrack vs MLflow schema  (storage.sh)
 #   traces     OTLP span ingest vs COPY, trace search and get  (traces.sh)
 #   browser-models  model page with 500 versions, cold load      (browser_models.sh)
+#   browser-traces  traces tab of 1M traces, trace of 10k spans  (browser_traces.sh)
 #   import     import mlflow / export of 1,000 runs x 10k points (import.sh)
 set -uo pipefail
 
 build=${1:?usage: tests/bench/all.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
-only=${BENCH_ONLY:-ingest search history mixed artifacts client browser registry webhooks setup fleet storage traces browser-models import}
+only=${BENCH_ONLY:-ingest search history mixed artifacts client browser registry webhooks setup fleet storage traces browser-models browser-traces import}
 failed=()
 
 run() {
@@ -49,6 +50,7 @@ run fleet fleet.sh
 run storage storage.sh
 run traces traces.sh
 run browser-models browser_models.sh
+run browser-traces browser_traces.sh
 run import import.sh
 
 if [ ${#failed[@]} -gt 0 ]; then

@@ -6,7 +6,8 @@
 # 1,000-point downsample of exptrack/metrics/history (median of 10) and
 # metrics/get-history-bulk-interval (median of 10), a 100,000-point series
 # unpaged and in the MLflow client's pages of 25,000 (issue 21), after a VACUUM ANALYZE
-# (what autovacuum leaves); and once each right after the load. The work is
+# (what autovacuum leaves); and once each right after the load; then the
+# experiment chart view's reads of 900 series (issue 17). The work is
 # in history_bench.mjs, which also checks every answer. Baseline in the same run:
 # psql COPY of the same rows, in the same order, out of the same cluster.
 # Cleans up every process and file it made, whatever happens.
@@ -22,6 +23,8 @@
 #   HISTORY_BENCH_FULL_GOAL_S=1 HISTORY_BENCH_DOWN_GOAL_MS=300  goals
 #   HISTORY_BENCH_PAGED_GOAL_MS=60 HISTORY_BENCH_PAGED_GOAL_RATIO=1.2  goals of
 #                                  the 100,000-point read in pages of 25,000
+#   HISTORY_BENCH_CHART_RUNS=300 HISTORY_BENCH_CHART_STEPS=10000  the chart
+#                                  view's runs (x 3 metrics); 0 runs: skipped
 #   BENCH_ENFORCE=1                exit non-zero when a goal is missed
 #   BENCH_SERVER_FLAGS=            extra exptrackd flags
 set -euo pipefail
@@ -46,9 +49,10 @@ bench_server_start
 run_id=$(HISTORY_BENCH_LOAD_ONLY=1 node "$here/history_bench.mjs" "$url")
 [[ "$run_id" =~ ^[0-9a-f]{32}$ ]] || { log "loading the series failed: $run_id"; exit 1; }
 
-log "metrics table: $(sql "SELECT format('%s rows; last autovacuum %s, last autoanalyze %s',
-    n_live_tup, coalesce(last_autovacuum::text, 'never'), coalesce(last_autoanalyze::text, 'never'))
-    FROM pg_stat_user_tables WHERE relname = 'metrics'")"
+# The series lives in one partition of metrics (schema 0020): the one that holds rows.
+log "metrics table: $(sql "SELECT format('%s rows in %s; last autovacuum %s, last autoanalyze %s',
+    n_live_tup, relname, coalesce(last_autovacuum::text, 'never'), coalesce(last_autoanalyze::text, 'never'))
+    FROM pg_stat_user_tables WHERE relname LIKE 'metrics\\_p%' ORDER BY n_live_tup DESC LIMIT 1")"
 cold=$(HISTORY_BENCH_RUN=$run_id HISTORY_BENCH_COLD=1 node "$here/history_bench.mjs" "$url")
 # The timed reads are of the settled table, as autovacuum leaves it (visibility
 # map set, statistics taken); the line above is what the first reader sees.
@@ -72,7 +76,8 @@ done
 # the first was a warm-up; the median of the other three
 copy_s=$(printf '%s\n' "${copy_times[@]:1}" | sort -n | sed -n 2p)
 
-HISTORY_BENCH_RUN=$run_id node "$here/history_bench.mjs" "$url"
+HISTORY_BENCH_RUN=$run_id HISTORY_BENCH_PIDS="$server_pid $(head -n 1 "$pgdata/postmaster.pid")" \
+    node "$here/history_bench.mjs" "$url"
 echo "$cold"
 awk -v s="$copy_s" -v b="$bytes" 'BEGIN {
     printf "baseline: psql COPY (text) of the same rows in step order (median of 3): %.3f s  %.1f MiB/s  (%.1f MiB)\n",

@@ -13,6 +13,16 @@
 //     max_results=25000 and page tokens until none comes back, total time,
 //     median of 9, each sample taken right after an unpaged read of the
 //     same series so the two see the same machine; the ratio of the medians.
+//   - the experiment chart view's reads (issue 17): HISTORY_BENCH_CHART_RUNS
+//     runs (300) x 3 metrics x HISTORY_BENCH_CHART_STEPS steps (10,000)
+//     logged, then exptrack/metrics/history as the dashboard asks for it
+//     (one request per metric and 100 runs, all at once) at 36 points a run
+//     (its coarse read), at the most points whose buckets are still whole
+//     256-step blocks (156 for 10,000 steps) and at 400 (its detailed read
+//     at 300 runs, buckets of 100 steps: every point read); median of 3
+//     each, wall time and the CPU time of exptrackd and PostgreSQL
+//     (HISTORY_BENCH_PIDS: their pids, from history.sh). Read right after
+//     the load, as the dashboard would after a sweep. 0 runs: skipped.
 // Every reply is checked (point count, order, first/last/min/max kept), so a
 // fast wrong answer fails the benchmark.
 //
@@ -24,6 +34,9 @@
 //              first reader after the load sees them)
 //              HISTORY_BENCH_FULL_GOAL_S=1 HISTORY_BENCH_DOWN_GOAL_MS=300
 //              HISTORY_BENCH_PAGED_GOAL_MS=60 HISTORY_BENCH_PAGED_GOAL_RATIO=1.2
+//              HISTORY_BENCH_CHART_RUNS=300 HISTORY_BENCH_CHART_STEPS=10000
+//              HISTORY_BENCH_PIDS="<pid> ..." (processes whose CPU time is summed)
+import fs from 'node:fs';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 
@@ -39,6 +52,10 @@ const PAGED_SAMPLES = 9; // pairs of paged and unpaged reads, alternately
 const PAGE = 25000; // the MLflow client's max_results for get-history
 const PAGED_GOAL_MS = Number(process.env.HISTORY_BENCH_PAGED_GOAL_MS || 60);
 const PAGED_GOAL_RATIO = Number(process.env.HISTORY_BENCH_PAGED_GOAL_RATIO || 1.2);
+const CHART_RUNS = Number(process.env.HISTORY_BENCH_CHART_RUNS ?? 300);
+const CHART_STEPS = Number(process.env.HISTORY_BENCH_CHART_STEPS || 10000);
+const CHART_KEYS = ['loss', 'acc', 'lr'];
+const CHART_PER_REQUEST = 100; // run_id values per request, as the dashboard sends them
 
 const log = (...a) => console.error('history-bench:', ...a);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
@@ -173,10 +190,78 @@ function checkPaged(bodies, points) {
     checkFull(Buffer.from(JSON.stringify({ metrics })), points);
 }
 
+// CPU time (ms) used so far by the processes in HISTORY_BENCH_PIDS and
+// their children (PostgreSQL's backends); null when none are given.
+function cpuMs() {
+    const pids = (process.env.HISTORY_BENCH_PIDS || '').split(/\s+/).filter(Boolean);
+    if (!pids.length) return null;
+    const all = new Set(pids);
+    for (const p of pids) {
+        try {
+            for (const c of fs.readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').split(/\s+/).filter(Boolean)) all.add(c);
+        } catch { /* gone, or no such file here */ }
+    }
+    let ticks = 0;
+    for (const p of all) {
+        try {
+            const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+            const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+            ticks += Number(f[11]) + Number(f[12]); // utime, stime
+        } catch { /* exited */ }
+    }
+    return ticks * 10; // USER_HZ is 100 on Linux
+}
+
+const chartValue = (r, k, s) => Math.sin(s / 300 + r) + ((s * 7919 + k) % 1000) / 5000;
+
+// The chart phase's runs: CHART_RUNS runs x CHART_KEYS x CHART_STEPS steps.
+async function loadChart(base) {
+    const exp = (await call(base, 'POST', '/api/2.0/mlflow/experiments/create', { name: `history-chart-${Date.now()}` })).experiment_id;
+    const runs = [];
+    for (let r = 0; r < CHART_RUNS; r++) runs.push((await call(base, 'POST', '/api/2.0/mlflow/runs/create', { experiment_id: exp, start_time: 1 })).run.info.run_id);
+    const jobs = [];
+    for (let r = 0; r < runs.length; r++) for (let k = 0; k < CHART_KEYS.length; k++) for (let s = 0; s < CHART_STEPS; s += BATCH) jobs.push([r, k, s]);
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: CONC }, async () => {
+        for (let j = next++; j < jobs.length; j = next++) {
+            const [r, k, s0] = jobs[j];
+            const metrics = [];
+            for (let s = s0; s < Math.min(CHART_STEPS, s0 + BATCH); s++) metrics.push({ key: CHART_KEYS[k], value: chartValue(r, k, s), timestamp: 1700000000000 + s, step: s });
+            await call(base, 'POST', '/api/2.0/mlflow/runs/log-batch', { run_id: runs[r], metrics });
+        }
+    }));
+    const s = (performance.now() - t0) / 1000;
+    log(`chart: logged ${runs.length} runs x ${CHART_KEYS.length} metrics x ${CHART_STEPS} steps in ${s.toFixed(1)} s`);
+    return runs;
+}
+
+// The dashboard's read of every chart: per metric, one request per 100
+// runs, all sent at once. Resolves with the replies (checked).
+async function chartRead(base, runs, maxPoints) {
+    const reqs = [];
+    for (const key of CHART_KEYS) {
+        for (let c = 0; c < runs.length; c += CHART_PER_REQUEST) {
+            reqs.push(call(base, 'GET', '/api/2.0/exptrack/metrics/history' + query({ run_id: runs.slice(c, c + CHART_PER_REQUEST), metric_key: key, max_points: maxPoints })));
+        }
+    }
+    const replies = await Promise.all(reqs);
+    let series = 0;
+    for (const j of replies) {
+        for (const x of j.series) {
+            series++;
+            check(x.total_points === CHART_STEPS, `chart: total_points ${x.total_points}`);
+            check(x.steps.length <= maxPoints && x.steps[0] === 0 && x.steps.at(-1) === CHART_STEPS - 1, `chart: ${x.steps.length} points, first ${x.steps[0]}, last ${x.steps.at(-1)}`);
+        }
+    }
+    check(series === runs.length * CHART_KEYS.length, `chart: ${series} series`);
+    return replies;
+}
+
 function checkDown(j, maxPoints) {
     const s = j.series?.[0];
     check(s && s.total_points === POINTS, `total_points ${s?.total_points}`);
-    check(s.steps.length <= maxPoints && s.steps.length >= Math.min(POINTS, maxPoints / 2), `downsample has ${s.steps.length} points`);
+    check(s.steps.length <= maxPoints && s.steps.length >= Math.min(POINTS, maxPoints / 4), `downsample has ${s.steps.length} points`);
     check(s.steps[0] === 0 && s.steps.at(-1) === POINTS - 1, 'first and last kept');
     for (let i = 1; i < s.steps.length; i++) check(s.steps[i] > s.steps[i - 1], 'steps ascending');
     for (let i = 0; i < s.steps.length; i++) check(s.values[i] === valueAt(s.steps[i]), `value at step ${s.steps[i]}`);
@@ -230,6 +315,29 @@ async function main() {
     }
     const paged = median(pagedMs), unpaged = median(unpagedMs), ratio = paged / unpaged;
 
+    // the experiment chart view (issue 17)
+    const chart = [];
+    if (CHART_RUNS > 0) {
+        const runs = await loadChart(base);
+        const span = CHART_STEPS - 1;
+        const fromBlocks = 4 * Math.max(1, Math.floor(span / 255)); // buckets of 256 steps or more
+        for (const maxPoints of [36, fromBlocks, 400]) {
+            await chartRead(base, runs, maxPoints); // warm-up
+            const wall = [], cpu = [];
+            let points = 0;
+            for (let i = 0; i < 3; i++) {
+                const c0 = cpuMs();
+                const t0 = performance.now();
+                const replies = await chartRead(base, runs, maxPoints);
+                wall.push(performance.now() - t0);
+                if (c0 !== null) cpu.push(cpuMs() - c0);
+                points = replies.reduce((a, j) => a + j.series.reduce((b, x) => b + x.steps.length, 0), 0);
+            }
+            const w = Math.floor(span / Math.floor(maxPoints / 4)) + 1;
+            chart.push({ maxPoints, w, wall, cpu, points });
+        }
+    }
+
     const s = full.ms / 1000;
     const fmt = (xs) => xs.map((x) => x.toFixed(0)).join(' ');
     console.log('');
@@ -240,6 +348,10 @@ async function main() {
     console.log(`get-history, a series of ${SMALL} points (median of 5): ${small.ms.toFixed(1)} ms  (samples ms: ${fmt(small.samples)})`);
     console.log(`get-history of the same ${SMALL} points as the MLflow client reads it, max_results=${PAGE} and page tokens (median of ${PAGED_SAMPLES}): ${paged.toFixed(1)} ms total  (${Math.ceil(SMALL / PAGE)} requests; samples ms: ${fmt(pagedMs)})`);
     console.log(`  unpaged read of that series, taken alternately with it (median of ${PAGED_SAMPLES}): ${unpaged.toFixed(1)} ms  (samples ms: ${fmt(unpagedMs)}); paged / unpaged: ${ratio.toFixed(2)}`);
+    for (const x of chart) {
+        const cpu = x.cpu.length ? `; exptrackd + PostgreSQL CPU ${median(x.cpu).toFixed(0)} ms (samples ${fmt(x.cpu)})` : '';
+        console.log(`chart view: ${CHART_RUNS * CHART_KEYS.length} series of ${CHART_STEPS} steps at max_points=${x.maxPoints} (buckets of ${x.w} steps, ${x.w >= 256 ? 'from blocks' : 'every point read'}; median of 3): ${median(x.wall).toFixed(0)} ms  (${x.points} points; samples ms: ${fmt(x.wall)}${cpu})`);
+    }
     console.log('');
     console.log(`goal: full read < ${FULL_GOAL_S} s: ${s < FULL_GOAL_S ? 'PASS' : 'FAIL'} (${s.toFixed(3)} s)`);
     console.log(`goal: downsample < ${DOWN_GOAL_MS} ms: ${down.ms < DOWN_GOAL_MS ? 'PASS' : 'FAIL'} (${down.ms.toFixed(1)} ms)`);

@@ -4,15 +4,19 @@
 # STEPS points into the first through runs/log-batch (the log-batch rate,
 # baseline), then times `exptrack import mlflow --from <first>` into the
 # second (points/s; the goal is >= 0.5 of the log-batch rate) and
-# `exptrack export` of the first (points/s against a get-history read of
-# every series in pages of 25,000, one client like the exporter; goal >=
-# 0.5), and the peak RSS of each CLI process (goal < 64 MiB). Checks the
-# destination holds every point. Cleans up whatever happens.
+# `exptrack export --jobs N` of the first (points/s against a get-history
+# read of every series in pages of 25,000 by N clients, as many as the
+# exporter's threads; goal >= 0.5), and the peak RSS of each CLI process
+# (goal < 64 MiB). Checks the destination holds every point and the export
+# every metric line. Cleans up whatever happens.
 #
 # usage: tests/bench/import.sh BUILD_DIR
 # environment:
-#   IMPORT_BENCH_RUNS=1000 IMPORT_BENCH_METRICS=10 IMPORT_BENCH_STEPS=1000
-#   IMPORT_BENCH_JOBS=4        --jobs of the import, and loader clients
+#   IMPORT_BENCH_SIZE=full     the issue's size, 1,000 runs x 10 metrics x
+#                              1,000 steps (the default); "small" is 100 runs
+#                              (1M points, a few minutes on 2 cores)
+#   IMPORT_BENCH_RUNS IMPORT_BENCH_METRICS IMPORT_BENCH_STEPS  override the size
+#   IMPORT_BENCH_JOBS=4        --jobs of import and export, loader and reader clients
 #   BENCH_ENFORCE=1            exit non-zero when a goal is missed
 #   BENCH_SERVER_FLAGS=        extra exptrackd flags
 set -euo pipefail
@@ -23,7 +27,12 @@ if [ $# -ne 1 ]; then
 fi
 build=$(cd "$1" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
-runs=${IMPORT_BENCH_RUNS:-1000}
+case ${IMPORT_BENCH_SIZE:-full} in
+full) default_runs=1000 ;;
+small) default_runs=100 ;;
+*) echo "bench: IMPORT_BENCH_SIZE is full or small" >&2; exit 2 ;;
+esac
+runs=${IMPORT_BENCH_RUNS:-$default_runs}
 metrics=${IMPORT_BENCH_METRICS:-10}
 steps=${IMPORT_BENCH_STEPS:-1000}
 jobs=${IMPORT_BENCH_JOBS:-4}
@@ -59,30 +68,35 @@ log "loading $runs runs x $metrics metrics x $steps steps ($total points) into $
 load=$(node "$here/import_bench.mjs" load "$src" "$runs" "$metrics" "$steps" "$jobs")
 batch_rate=$(node -e 'console.log(JSON.parse(process.argv[1]).points_per_s.toFixed(0))' "$load")
 
-# Runs $@ and prints "<seconds> <peak RSS KiB>" (GNU time's %e %M).
+# Runs $@ and prints "<seconds> <peak RSS KiB> <CPU seconds>" (GNU time's
+# %e %M, and %U + %S).
 timed() {
-    /usr/bin/time -f '%e %M' -o "$tmp/time.out" "$@" >"$tmp/cmd.out" 2>"$tmp/cmd.err" ||
+    /usr/bin/time -f '%e %M %U %S' -o "$tmp/time.out" "$@" >"$tmp/cmd.out" 2>"$tmp/cmd.err" ||
         { cat "$tmp/cmd.err" >&2; exit 1; }
-    cat "$tmp/time.out"
+    awk '{ print $1, $2, $3 + $4 }' "$tmp/time.out"
 }
 
 log "import mlflow --from the source, --jobs $jobs"
-read -r imp_s imp_kib < <(timed "$cli_bin" --url "$dst" import mlflow --from "$src" \
+read -r imp_s imp_kib imp_cpu < <(timed "$cli_bin" --url "$dst" import mlflow --from "$src" \
     --work-dir "$tmp/work" --jobs "$jobs")
 got=$(psql_ -d exptrack_dst -At -c "SELECT count(*) FROM metrics")
 [ "$got" = "$total" ] || { log "destination holds $got points, expected $total"; exit 1; }
 
-log "get-history read of every series (1 client), then export"
-read_json=$(node "$here/import_bench.mjs" read "$src" 1)
+log "get-history read of every series ($jobs clients), then export --jobs $jobs"
+read_json=$(node "$here/import_bench.mjs" read "$src" "$jobs")
 read_rate=$(node -e 'console.log(JSON.parse(process.argv[1]).points_per_s.toFixed(0))' "$read_json")
-read -r exp_s exp_kib < <(timed "$cli_bin" --url "$src" export "$tmp/export")
+read -r exp_s exp_kib exp_cpu < <(timed "$cli_bin" --url "$src" export "$tmp/export" --jobs "$jobs")
+lines=$(find "$tmp/export" -path '*/metrics/*' -type f -exec cat {} + | wc -l)
+[ "$lines" = "$total" ] || { log "the export holds $lines metric lines, expected $total"; exit 1; }
 
 awk -v t="$total" -v br="$batch_rate" -v is="$imp_s" -v ik="$imp_kib" -v rr="$read_rate" \
-    -v es="$exp_s" -v ek="$exp_kib" -v enforce="$enforce" 'BEGIN {
+    -v es="$exp_s" -v ek="$exp_kib" -v ic="$imp_cpu" -v ec="$exp_cpu" -v enforce="$enforce" -v load="$(cut -d ' ' -f 1-3 /proc/loadavg)" 'BEGIN {
     ir = t / is; er = t / es
     printf "import: %d points in %.1f s = %.0f points/s; log-batch %d points/s; ratio %.2f (goal >= 0.5)\n", t, is, ir, br, ir / br
     printf "export: %.0f points/s; get-history %d points/s; ratio %.2f (goal >= 0.5)\n", er, rr, er / rr
     printf "peak RSS: import %.1f MiB, export %.1f MiB (goal < 64)\n", ik / 1024, ek / 1024
+    printf "CLI CPU: import %.1f s (%.1f us/point), export %.1f s (%.1f us/point)\n", ic, ic * 1e6 / t, ec, ec * 1e6 / t
+    printf "machine: load average %s at the end\n", load
     miss = (ir / br < 0.5) || (er / rr < 0.5) || (ik >= 65536) || (ek >= 65536)
     if (miss) print "goal missed"
     exit (miss && enforce == 1) ? 1 : 0

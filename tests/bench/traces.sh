@@ -9,7 +9,14 @@
 #      post of 20 spans then the V3 create: traces/s, p50/p99.
 #   c. search: N traces in one experiment (seeded with SQL), V3 search
 #      with 5 filters: p50, p99. Goal at 1,000,000: p50 < 50 ms.
-#   d. get of one trace of 10,000 spans (traces/get): p50 ms. Goal < 100 ms.
+#   d. get of one trace of 10,000 spans: traces/get, batchGet and the
+#      traces.json of get-trace-artifact: p50 ms to the last byte (the
+#      client's JSON.parse apart). Goal: traces/get < 100 ms. Baselines in
+#      the same run: psql reading the same rows, and, with
+#      TRACES_BASELINE_BIN, another exptrackd (e.g. a build of an older
+#      commit) on the same database, its reads alternated with ours. Also
+#      the CPU per read of exptrackd and of PostgreSQL (from /proc), which
+#      a loaded machine inflates far less than the wall time.
 #
 # usage: tests/bench/traces.sh BUILD_DIR   (a Release build)
 # environment:
@@ -17,6 +24,8 @@
 #   TRACES_CLIENT_SECONDS=5  seconds of load (b)
 #   TRACES_SEARCH_N=100000   traces seeded for (c); the issue's size is 1000000
 #   TRACES_ONLY="ingest client search get"  the phases to run
+#   TRACES_GET_RUNS=10       reads of each kind in (d)
+#   TRACES_BASELINE_BIN=     an exptrackd to compare with in (d)
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -35,7 +44,28 @@ bench_setup traces
 bench_pg_start
 bench_server_start
 
+# An older exptrackd on the same database for (d), started second so the
+# schema is already ours; stopped by the cleanup.
+baseline_url=""
+baseline_pid=""
+bench_extra_cleanup() { stop_pid "$baseline_pid"; }
+if [ -n "${TRACES_BASELINE_BIN:-}" ]; then
+    "$TRACES_BASELINE_BIN" --port 0 --database-url "postgresql:///exptrack?host=$tmp&user=postgres" \
+        2>"$tmp/baseline.log" &
+    baseline_pid=$!
+    for ((i = 0; i < 300; i++)); do
+        baseline_url=$(grep -m 1 -o 'listening on http://[^ ]*' "$tmp/baseline.log" 2>/dev/null |
+            sed 's/^listening on //' || true)
+        [ -n "$baseline_url" ] && break
+        kill -0 "$baseline_pid" 2>/dev/null || { log "the baseline exptrackd exited at start"; exit 1; }
+        sleep 0.1
+    done
+    [ -n "$baseline_url" ] || { log "the baseline exptrackd did not start"; exit 1; }
+    log "baseline exptrackd $baseline_url (pid $baseline_pid)"
+fi
+
 # The bench runs psql itself (COPY baseline, seeding) with these arguments.
-PSQL="$pgbin/psql" PSQL_HOST=$tmp BENCH_TMP=$tmp node "$here/traces_bench.mjs" "$url"
+SERVER_PID=$server_pid BASELINE_PID=$baseline_pid PG_PID=$(head -n 1 "$pgdata/postmaster.pid") \
+    PSQL="$pgbin/psql" PSQL_HOST=$tmp BENCH_TMP=$tmp node "$here/traces_bench.mjs" "$url" $baseline_url
 printf 'machine: %s cores, %s MiB memory, load average %s (at the end)\n' "$(nproc)" \
     "$(awk '/^MemTotal/ { printf "%d", $2 / 1024 }' /proc/meminfo)" "$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const base = process.argv[2];
+const baseline = process.argv[3] || '';
 const only = ` ${process.env.TRACES_ONLY || 'ingest client search get'} `;
 const BATCHES = Number(process.env.TRACES_BATCHES || 20);
 const CLIENT_SECONDS = Number(process.env.TRACES_CLIENT_SECONDS || 5);
@@ -158,19 +159,103 @@ async function search() {
     console.log(`search: ${SEARCH_N} traces, 5 filters, max_results 100 (${rows} rows): p50 ${pct(lat, 0.5).toFixed(1)} ms, p99 ${pct(lat, 0.99).toFixed(1)} ms (goal p50 < 50 ms at 1,000,000)`);
 }
 
+// CPU time (user + system, ms) of the given processes, from /proc.
+const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+function cpuMs(pids) {
+    let total = 0;
+    for (const pid of pids) {
+        try {
+            const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+            const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+            total += (Number(f[11]) + Number(f[12])) * TICK_MS; // utime, stime
+        } catch { /* gone */ }
+    }
+    return total;
+}
+// The postmaster and its children (backends, background processes).
+function pgPids() {
+    const pm = process.env.PG_PID;
+    const kids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+        try {
+            const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+            return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] === pm;
+        } catch { return false; }
+    });
+    return [pm, ...kids];
+}
+
+// GET of one trace: ms to the last byte of the reply, and ms to parse it
+// (the client's share, reported apart so the server's figure is clear).
+async function timedGet(url) {
+    const t0 = performance.now();
+    const r = await fetch(url);
+    const text = await r.text();
+    const t1 = performance.now();
+    if (r.status !== 200) throw new Error(`GET ${url}: HTTP ${r.status} ${text.slice(0, 300)}`);
+    const body = JSON.parse(text);
+    return { reply: t1 - t0, parse: performance.now() - t1, bytes: text.length, body };
+}
+
+// d. One trace of 10,000 spans read three ways (V3 traces/get, batchGet and
+// the traces.json download of get-trace-artifact); with a baseline server
+// (TRACES_BASELINE_BIN in traces.sh) the same reads of it, alternated.
 async function getBig() {
     const exp = await experiment(`bench-get-${hex(4)}`);
     const { traceId, spans } = traceSpans(10000);
     for (let i = 0; i < spans.length; i += 512)
         await call('POST', '/v1/traces', otlpBody(spans.slice(i, i + 512)), { 'x-mlflow-experiment-id': exp });
-    const lat = [];
-    for (let i = 0; i < 10; i++) {
-        const t0 = performance.now();
-        const r = await call('GET', `/api/3.0/mlflow/traces/get?trace_id=tr-${traceId}&allow_partial=true`);
-        lat.push(performance.now() - t0);
-        if (r.trace.spans.length !== 10000) throw new Error(`got ${r.trace.spans.length} spans`);
+    const reads = [
+        ['traces/get', `/api/3.0/mlflow/traces/get?trace_id=tr-${traceId}&allow_partial=true`, (b) => b.trace.spans.length],
+        ['batchGet', `/api/3.0/mlflow/traces/batchGet?trace_ids=tr-${traceId}`, (b) => b.traces[0].spans.length],
+        ['get-trace-artifact', `/ajax-api/2.0/mlflow/get-trace-artifact?request_id=tr-${traceId}`, (b) => b.spans.length],
+    ];
+    const servers = [['new', base]];
+    if (baseline) servers.push(['baseline', baseline]);
+    const runs = Number(process.env.TRACES_GET_RUNS || 10);
+    for (const [name, p, count] of reads) {
+        const lat = Object.fromEntries(servers.map(([k]) => [k, { reply: [], parse: [], bytes: 0 }]));
+        for (let i = 0; i < runs; i++) {
+            for (const [k, url] of servers) {
+                const g = await timedGet(url + p);
+                if (count(g.body) !== 10000) throw new Error(`${k} ${name}: got ${count(g.body)} spans`);
+                lat[k].reply.push(g.reply);
+                lat[k].parse.push(g.parse);
+                lat[k].bytes = g.bytes;
+            }
+        }
+        for (const [k] of servers) {
+            const l = lat[k];
+            console.log(`get: one trace of 10,000 spans, ${name} (${k}, ${(l.bytes / 1048576).toFixed(1)} MiB): reply p50 ${pct(l.reply, 0.5).toFixed(1)} ms, max ${Math.max(...l.reply).toFixed(1)} ms; client JSON.parse p50 ${pct(l.parse, 0.5).toFixed(1)} ms${name === 'traces/get' && k === 'new' ? ' (goal: reply < 100 ms)' : ''}`);
+        }
+        if (baseline)
+            console.log(`get: ${name}: ratio new/baseline reply p50 ${(pct(lat.new.reply, 0.5) / pct(lat.baseline.reply, 0.5)).toFixed(3)}`);
+        // CPU per read, which a loaded machine does not inflate as it does
+        // the wall time: the server's and PostgreSQL's (every process of
+        // the private cluster), one server at a time.
+        if (process.env.SERVER_PID && process.env.PG_PID) {
+            const cpu = {};
+            for (const [k, url] of servers) {
+                const pid = k === 'new' ? process.env.SERVER_PID : process.env.BASELINE_PID;
+                if (!pid) continue;
+                const s0 = cpuMs([pid]), p0 = cpuMs(pgPids());
+                for (let i = 0; i < runs; i++) await timedGet(url + p);
+                cpu[k] = { server: (cpuMs([pid]) - s0) / runs, pg: (cpuMs(pgPids()) - p0) / runs };
+                console.log(`get: ${name} (${k}): CPU per read: exptrackd ${cpu[k].server.toFixed(1)} ms + PostgreSQL ${cpu[k].pg.toFixed(1)} ms = ${(cpu[k].server + cpu[k].pg).toFixed(1)} ms`);
+            }
+            if (cpu.new && cpu.baseline)
+                console.log(`get: ${name}: ratio new/baseline CPU per read: exptrackd ${(cpu.new.server / cpu.baseline.server).toFixed(3)}, total ${((cpu.new.server + cpu.new.pg) / (cpu.baseline.server + cpu.baseline.pg)).toFixed(3)}`);
+        }
     }
-    console.log(`get: one trace of 10,000 spans: p50 ${pct(lat, 0.5).toFixed(1)} ms, max ${Math.max(...lat).toFixed(1)} ms (goal < 100 ms)`);
+    // The floor: psql reading the same span rows as text (what the server
+    // reads before it writes a byte), median of 3.
+    const q = `SELECT trace_id, span_id, parent_span_id, name, span_type, kind, trace_state, status_code, status_message, start_ns, end_ns, attributes::text, events::text, input_tokens, output_tokens FROM trace_spans WHERE trace_id = 'tr-${traceId}' ORDER BY parent_span_id IS NOT NULL, start_ns, span_id`;
+    const floor = [];
+    for (let i = 0; i < 3; i++) {
+        const t0 = performance.now();
+        execFileSync(process.env.PSQL, [...psqlArgs, '-At', '-o', '/dev/null', '-c', q]);
+        floor.push(performance.now() - t0);
+    }
+    console.log(`get: baseline: psql reading the same 10,000 span rows (process start included): p50 ${pct(floor, 0.5).toFixed(1)} ms`);
 }
 
 if (only.includes(' ingest ')) await ingest();

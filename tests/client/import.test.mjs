@@ -4,8 +4,9 @@
 // history, the file registry) imported and checked value by value; a rerun
 // and a kill -9 mid-import resumed with exact counts; export -> import into
 // a second server compared run by run, point by point, file by file; the
-// REST import from one exptrackd into another; peak RSS; and the admin
-// import API's hostile input.
+// REST import from one exptrackd into another; peak RSS; MLflow 3 logged
+// models (metadata, params, tags, metric rows, artifacts, run links) in
+// both directions; and the admin import API's hostile input.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -91,7 +92,22 @@ const F = {
     expId: '7', expName: `imp-${hex().slice(0, 8)}`, trashId: '8',
     run1: hex(), run2: hex(), run3: hex(), trashRun: hex(),
     bin: crypto.randomBytes(300000),
+    model1: `m-${hex()}`, model2: `m-${hex()}`, pkl: crypto.randomBytes(70000),
 };
+// An MLflow 3 logged model in the file store's layout (<exp>/models/<id>/).
+function writeModel(e, id, o) {
+    const d = path.join(e, 'models', id);
+    put(path.join(d, 'meta.yaml'), meta({
+        artifact_location: `file://${d}/artifacts`, creation_timestamp: o.created,
+        experiment_id: `'${F.expId}'`, last_updated_timestamp: o.created + 1,
+        lifecycle_stage: o.stage ?? 'active', model_id: id, model_type: "''", name: o.name,
+        source_run_id: o.run ?? "''", status: o.status ?? 2, status_message: 'null',
+    }));
+    for (const [k, v] of Object.entries(o.params || {})) put(path.join(d, 'params', k), v);
+    for (const [k, v] of Object.entries(o.tags || {})) put(path.join(d, 'tags', k), v);
+    for (const [k, v] of Object.entries(o.metrics || {})) put(path.join(d, 'metrics', k), v);
+    for (const [k, v] of Object.entries(o.files || {})) put(path.join(d, 'artifacts', k), v);
+}
 function writeFixture(root) {
     const e = path.join(root, F.expId);
     put(path.join(e, 'meta.yaml'), meta({
@@ -121,6 +137,22 @@ function writeFixture(root) {
         metrics: { big: history(100000) },
     });
     writeRun(e, F.expId, F.run3, { name: 'gone', start: T0 + 40, stage: 'deleted' });
+    // logged models: one produced by run 1 (its output at step 0) and used by
+    // run 2 (a model input), one deleted
+    writeModel(e, F.model1, {
+        name: 'model', created: T0 + 60, run: F.run1, params: { C: '1.0' },
+        tags: { 'mlflow.user': 'alice', note: 'two words' },
+        metrics: {
+            accuracy: `${T0 + 1} 0.97 0 ${F.run1} iris-train a1b2c3d4\n${T0 + 2} 0.98 1 ${F.run1}\n`,
+            'eval/loss': `${T0 + 3} nan 0 None\n`,
+        },
+        files: { MLmodel: 'artifact_path: model\n', 'sub/model.pkl': F.pkl },
+    });
+    writeModel(e, F.model2, { name: 'dropped', created: T0 + 70, stage: 'deleted', status: 3 });
+    put(path.join(e, F.run1, 'outputs', F.model1, 'meta.yaml'),
+        `destination_id: ${F.model1}\ndestination_type: MODEL_OUTPUT\nsource_id: ${F.model1}\nsource_type: RUN_OUTPUT\nstep: 0\ntags: {}\n`);
+    put(path.join(e, F.run2, 'inputs', 'mi1', 'meta.yaml'),
+        `destination_id: ${F.run2}\ndestination_type: RUN\nsource_id: ${F.model1}\nsource_type: MODEL\ntags: {}\n`);
     const t = path.join(root, '.trash', F.trashId);
     put(path.join(t, 'meta.yaml'), meta({
         artifact_location: `file://${t}`, creation_time: T0, experiment_id: `'${F.trashId}'`,
@@ -170,6 +202,8 @@ test('import mlruns: every field of the fixture arrives, and a rerun adds nothin
     const dry = JSON.parse((await cliOk(stack.base, ['--json', 'import', 'mlruns', root, '--dry-run'])).out);
     assert.equal(dry.import.runs, 2, 'deleted run and trashed experiment skipped');
     assert.equal(dry.import.points, 100006);
+    assert.equal(dry.import.logged_models, 1, 'the deleted model skipped');
+    assert.equal(dry.import.files, 5, "three files of runs, two of the model");
     assert.equal((await api(stack.base, 'GET', '/api/2.0/mlflow/runs/get', { run_id: F.run1 })).status, 404,
         'dry run wrote nothing');
 
@@ -177,7 +211,8 @@ test('import mlruns: every field of the fixture arrives, and a rerun adds nothin
     const sum = JSON.parse(r.out).import;
     assert.equal(sum.runs, 2);
     assert.equal(sum.points, 100006);
-    assert.equal(sum.files, 3);
+    assert.equal(sum.files, 5);
+    assert.equal(sum.logged_models, 1);
     assert.match(r.err, /deleted \(use --include-deleted\)/);
 
     const exp = (await api(stack.base, 'GET', '/api/2.0/mlflow/experiments/get', { experiment_id: F.expId })).json.experiment;
@@ -214,6 +249,31 @@ test('import mlruns: every field of the fixture arrives, and a rerun adds nothin
     assert.equal((await historyOf(stack.base, F.run2, 'big')).length, 100000);
     assert.equal((await api(stack.base, 'GET', '/api/2.0/mlflow/runs/get', { run_id: F.run3 })).status, 404);
 
+    // the logged model, its metric rows, artifacts and run links
+    const lm = await api(stack.base, 'GET', `/api/2.0/mlflow/logged-models/${F.model1}`);
+    assertOk(lm, 'logged model');
+    const li = lm.json.model.info;
+    assert.equal(li.experiment_id, F.expId);
+    assert.equal(li.name, 'model');
+    assert.equal(li.status, 'LOGGED_MODEL_READY');
+    assert.equal(li.source_run_id, F.run1);
+    assert.equal(String(li.creation_timestamp_ms), String(T0 + 60));
+    assert.equal(String(li.last_updated_timestamp_ms), String(T0 + 61));
+    assert.equal(li.artifact_uri, `mlflow-artifacts:/${F.expId}/models/${F.model1}/artifacts`);
+    assert.deepEqual(kv(li.tags), { 'mlflow.user': 'alice', note: 'two words' });
+    assert.deepEqual(kv(lm.json.model.data.params), { C: '1.0' });
+    const rows = lm.json.model.data.metrics.map((m) => `${m.key} ${m.value} ${m.step} ${m.timestamp} ${m.run_id ?? ''} ${m.dataset_name ?? ''} ${m.dataset_digest ?? ''}`).sort();
+    assert.deepEqual(rows, [
+        `accuracy 0.97 0 ${T0 + 1} ${F.run1} iris-train a1b2c3d4`,
+        `accuracy 0.98 1 ${T0 + 2} ${F.run1}  `,
+        `eval/loss NaN 0 ${T0 + 3}   `,
+    ]);
+    assert.deepEqual(await download(stack.base, `${F.expId}/models/${F.model1}/artifacts/sub/model.pkl`), F.pkl);
+    assert.equal((await download(stack.base, `${F.expId}/models/${F.model1}/artifacts/MLmodel`)).toString(), 'artifact_path: model\n');
+    assert.equal((await api(stack.base, 'GET', `/api/2.0/mlflow/logged-models/${F.model2}`, { allow_deleted: 'true' })).status, 404);
+    assert.deepEqual((await getRun(stack.base, F.run1)).outputs.model_outputs.map((o) => [o.model_id, Number(o.step)]), [[F.model1, 0]]);
+    assert.deepEqual((await getRun(stack.base, F.run2)).inputs.model_inputs, [{ model_id: F.model1 }]);
+
     // registry
     const mname = `${F.expName}-model`;
     const v2 = await api(stack.base, 'GET', '/api/2.0/mlflow/registered-models/alias', { name: mname, alias: 'champion' });
@@ -235,8 +295,10 @@ test('import mlruns: every field of the fixture arrives, and a rerun adds nothin
     fs.rmSync(path.join(root, '.exptrack-import-state'));
     const third = JSON.parse((await cliOk(stack.base, ['--json', 'import', 'mlruns', root])).out).import;
     assert.equal(third.runs, 2);
-    assert.equal(third.files_skipped, 3, 'same size + sha256: not uploaded again');
+    assert.equal(third.files_skipped, 5, 'same size + sha256: not uploaded again');
     assert.equal(count(), before);
+    assert.equal(sqlIn('exptrack', `SELECT count(*) FROM logged_model_metrics WHERE model_id = '${F.model1}'`), '3');
+    assert.equal(sqlIn('exptrack', `SELECT count(*) FROM run_model_outputs WHERE model_id = '${F.model1}'`), '1', 'no link twice');
     assert.equal((await api(stack.base, 'GET', '/api/2.0/mlflow/model-versions/search', { filter: `name='${mname}'` })).json.model_versions.length, 2);
 
     // --include-deleted brings the trashed experiment and the deleted run, deleted.
@@ -245,8 +307,13 @@ test('import mlruns: every field of the fixture arrives, and a rerun adds nothin
     assert.equal(t.lifecycle_stage, 'deleted');
     assert.equal((await getRun(stack.base, F.run3)).info.lifecycle_stage, 'deleted');
     assert.equal(kv((await getRun(stack.base, F.trashRun)).data.params).a, '1');
+    const gone = await api(stack.base, 'GET', `/api/2.0/mlflow/logged-models/${F.model2}`, { allow_deleted: 'true' });
+    assertOk(gone, 'deleted model imported');
+    assert.equal(gone.json.model.info.status, 'LOGGED_MODEL_UPLOAD_FAILED');
+    assert.equal((await api(stack.base, 'GET', `/api/2.0/mlflow/logged-models/${F.model2}`)).status, 404, 'and deleted');
 });
 
+let killSource = null; // the server the kill test filled: 6 runs x 80,000 points
 test('import mlruns: kill -9 mid-import, then a rerun completes with exact counts; RSS bounded', { timeout: 600000 }, async () => {
     const root = path.join(tmp, 'kill');
     const expDir = path.join(root, '21');
@@ -265,6 +332,7 @@ test('import mlruns: kill -9 mid-import, then a rerun completes with exact count
         });
     }
     const srv = await secondServer('exptrack_kill');
+    killSource = { url: srv.url, runs };
     const child = spawn(path.join(BIN, 'exptrack'), ['--url', srv.url, 'import', 'mlruns', root, '--jobs', '1'],
         { stdio: ['ignore', 'pipe', 'pipe'] });
     let hwm = 0;
@@ -299,14 +367,68 @@ test('import mlruns: kill -9 mid-import, then a rerun completes with exact count
     }
 });
 
+test('import mlflow streams server to server: kill -9 mid-import, a rerun resends nothing finished', { timeout: 600000 }, async () => {
+    assert.ok(killSource, 'runs after the kill test');
+    const dst = await secondServer('exptrack_stream');
+    const state = path.join(tmp, 'stream-state');
+    const work = path.join(tmp, 'stream-work');
+    const args = ['--url', dst.url, '--json', 'import', 'mlflow', '--from', killSource.url, '--state', state,
+        '--work-dir', work, '--jobs', '2'];
+    const child = spawn(path.join(BIN, 'exptrack'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let hwm = 0;
+    const poll = setInterval(() => {
+        try {
+            const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+            if (m) hwm = Math.max(hwm, Number(m[1]));
+        } catch { /* exited */ }
+    }, 20);
+    // Kill once one run is finished and more points are in, before the end.
+    for (let i = 0; i < 1200; i++) {
+        const n = Number(sqlIn('exptrack_stream', 'SELECT count(*) FROM metrics'));
+        const done = fs.existsSync(state) ? fs.readFileSync(state, 'utf8').split('\n').filter((l) => l.startsWith('run\t')).length : 0;
+        if (done >= 1 && n > 200000) break;
+        await sleep(25);
+    }
+    child.kill('SIGKILL');
+    await new Promise((res) => child.on('exit', res));
+    clearInterval(poll);
+    const partial = Number(sqlIn('exptrack_stream', 'SELECT count(*) FROM metrics'));
+    assert.ok(partial > 0 && partial < 480000, `killed mid-import (${partial} points)`);
+    assert.ok(hwm > 0 && hwm < RSS_LIMIT_KIB, `peak RSS ${hwm} kB < ${RSS_LIMIT_KIB} kB`);
+    assert.ok(!fs.existsSync(path.join(work, '21')) || fs.readdirSync(path.join(work, '21')).every((d) => d === 'models'),
+        'runs are streamed, not exported to the work directory');
+    const finished = fs.readFileSync(state, 'utf8').split('\n').filter((l) => l.startsWith('run\t')).length;
+    assert.ok(finished >= 1 && finished < 6, `${finished} runs finished before the kill`);
+
+    // Only unfinished runs are read and written again.
+    const r = JSON.parse((await cliOk(dst.url, args.slice(2))).out).import;
+    assert.equal(r.runs_skipped, finished, JSON.stringify(r));
+    assert.equal(r.runs, 6 - finished);
+    assert.ok(r.points <= (6 - finished) * 80000, `rerun sent ${r.points} points`);
+    assert.equal(Number(sqlIn('exptrack_stream', 'SELECT count(*) FROM metrics')), 6 * 80000);
+    assert.equal(Number(sqlIn('exptrack_stream', 'SELECT count(*) FROM runs')), 6);
+    assert.equal(Number(sqlIn('exptrack_stream', 'SELECT count(*) FROM params')), 6);
+    for (const id of killSource.runs) {
+        const h = await historyOf(dst.url, id, 'a');
+        assert.equal(h.length, 40000);
+        assert.equal(new Set(h.map((m) => m.step)).size, 40000);
+        const rel = `21/${id}/artifacts/f.bin`;
+        assert.deepEqual(await download(dst.url, rel), await download(killSource.url, rel));
+    }
+    const third = JSON.parse((await cliOk(dst.url, args.slice(2))).out).import;
+    assert.equal(third.runs_skipped, 6);
+    assert.equal(third.points, 0, 'nothing read or sent again');
+});
+
 test('import into a server where the ids are taken: new ids, listed in the mapping file', { timeout: 300000 }, async () => {
     const srv = await secondServer('exptrack_remap');
     assertOk(await api(srv.url, 'POST', '/api/2.0/exptrack/import/experiments', { experiment_id: F.expId, name: `squatter-${hex()}` }));
     assertOk(await api(srv.url, 'POST', '/api/2.0/exptrack/import/runs', { run_id: F.run1, experiment_id: '0', start_time: 1 }));
+    assertOk(await api(srv.url, 'POST', '/api/2.0/exptrack/import/logged-models', { model_id: F.model1, experiment_id: '0', name: 'squatter' }));
     const mapping = path.join(tmp, 'remap.tsv');
     const r = await cliOk(srv.url, ['--json', 'import', 'mlruns', path.join(tmp, 'mlruns'), '--state', path.join(tmp, 'remap-state'),
         '--mapping', mapping]);
-    assert.equal(JSON.parse(r.out).import.remapped, 2);
+    assert.equal(JSON.parse(r.out).import.remapped, 3);
     const lines = fs.readFileSync(mapping, 'utf8').trim().split('\n').map((l) => l.split('\t'));
     const expLine = lines.find((l) => l[0] === 'experiment');
     const runLine = lines.find((l) => l[0] === 'run');
@@ -322,13 +444,44 @@ test('import into a server where the ids are taken: new ids, listed in the mappi
     assert.equal((await getRun(srv.url, F.run2)).info.experiment_id, expLine[2], 'a free run id is kept');
     // the squatter's run is untouched
     assert.equal((await getRun(srv.url, F.run1)).info.experiment_id, '0');
+    // the logged model got a new id; its run ids and the run's link follow
+    const lmLine = lines.find((l) => l[0] === 'logged_model');
+    assert.equal(lmLine[1], F.model1);
+    assert.match(lmLine[2], /^m-[0-9a-f]{32}$/);
+    const lm = (await api(srv.url, 'GET', `/api/2.0/mlflow/logged-models/${lmLine[2]}`)).json.model;
+    assert.equal(lm.info.experiment_id, expLine[2]);
+    assert.equal(lm.info.source_run_id, runLine[2]);
+    assert.ok(lm.data.metrics.some((m) => m.run_id === runLine[2]));
+    assert.deepEqual(moved.outputs.model_outputs.map((o) => o.model_id), [lmLine[2]]);
+    assert.equal((await api(srv.url, 'GET', `/api/2.0/mlflow/logged-models/${F.model1}`)).json.model.info.name, 'squatter');
     // the registry follows the remapped run
     const v = await api(srv.url, 'GET', '/api/2.0/mlflow/model-versions/get', { name: `${F.expName}-model`, version: '1' });
     assert.equal(v.json.model_version.run_id, runLine[2]);
 });
 
+async function compareModels(a, b, e) {
+    const search = async (base) => (await api(base, 'POST', '/api/2.0/mlflow/logged-models/search', { experiment_ids: [e], max_results: 100 })).json.models || [];
+    const ma = await search(a), mb = await search(b);
+    assert.equal(mb.length, ma.length, `logged models of experiment ${e}`);
+    const byId = Object.fromEntries(mb.map((m) => [m.info.model_id, m]));
+    const rows = (m) => (m.data.metrics || []).map((x) => `${x.key} ${x.value} ${x.step} ${x.timestamp} ${x.run_id ?? ''} ${x.dataset_name ?? ''} ${x.dataset_digest ?? ''}`).sort();
+    for (const x of ma) {
+        const y = byId[x.info.model_id];
+        assert.ok(y, `model ${x.info.model_id}`);
+        for (const f of ['name', 'status', 'source_run_id', 'model_type', 'creation_timestamp_ms', 'last_updated_timestamp_ms', 'artifact_uri'])
+            assert.equal(String(y.info[f]), String(x.info[f]), f);
+        assert.deepEqual(kv(y.info.tags), kv(x.info.tags));
+        assert.deepEqual(kv(y.data.params), kv(x.data.params));
+        assert.deepEqual(rows(y), rows(x));
+        const l = async (base) => (await api(base, 'GET', '/api/2.0/mlflow-artifacts/artifacts', { path: `${e}/models/${x.info.model_id}/artifacts/sub` })).json.files;
+        assert.deepEqual(await l(b), await l(a));
+    }
+    return ma.length;
+}
+
 async function compareServers(a, b, expIds) {
     for (const e of expIds) {
+        assert.ok(await compareModels(a, b, e) > 0, 'the fixture has a logged model');
         const runsA = (await api(a, 'POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [e], max_results: 1000 })).json.runs || [];
         const runsB = (await api(b, 'POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [e], max_results: 1000 })).json.runs || [];
         assert.equal(runsB.length, runsA.length, `runs of experiment ${e}`);
@@ -342,6 +495,8 @@ async function compareServers(a, b, expIds) {
             assert.deepEqual(kv(rb.data.tags), kv(ra.data.tags));
             const ds = (r) => (r.inputs?.dataset_inputs || []).map((d) => JSON.stringify([d.dataset, kv(d.tags)])).sort();
             assert.deepEqual(ds(rb), ds(ra), 'dataset inputs');
+            assert.deepEqual(rb.outputs?.model_outputs, ra.outputs?.model_outputs, 'model outputs');
+            assert.deepEqual(rb.inputs?.model_inputs, ra.inputs?.model_inputs, 'model inputs');
             for (const m of ra.data.metrics || []) {
                 const ha = await historyOf(a, ra.info.run_id, m.key);
                 const hb = await historyOf(b, ra.info.run_id, m.key);
@@ -365,12 +520,19 @@ async function compareServers(a, b, expIds) {
 
 test('export -> import mlruns into a fresh server: every run, point and file the same', { timeout: 600000 }, async () => {
     const out = path.join(tmp, 'export');
-    const e = JSON.parse((await cliOk(stack.base, ['--json', 'export', out])).out).export;
+    const e = JSON.parse((await cliOk(stack.base, ['--json', 'export', out, '--jobs', '3'])).out).export;
+    assert.equal(e.logged_models, 1);
     assert.ok(e.points >= 100006, `exported ${e.points} points`);
     assert.ok(fs.existsSync(path.join(out, F.expId, F.run1, 'metrics', 'train', 'acc')));
     assert.equal(fs.readFileSync(path.join(out, F.expId, F.run1, 'params', 'multi'), 'utf8'), 'line one\nline two\n');
     assert.match(fs.readFileSync(path.join(out, F.expId, F.run1, 'metrics', 'loss'), 'utf8'), / nan 1\n.* inf 2\n.* -inf 3\n/s);
     assert.ok(fs.existsSync(path.join(out, 'models', `${F.expName}-model`, 'version-2', 'meta.yaml')));
+    const md = path.join(out, F.expId, 'models', F.model1);
+    assert.match(fs.readFileSync(path.join(md, 'meta.yaml'), 'utf8'), new RegExp(`model_id: "${F.model1}"[\\s\\S]*status: 2`));
+    assert.equal(fs.readFileSync(path.join(md, 'metrics', 'eval', 'loss'), 'utf8'), `${T0 + 3} nan 0 None\n`);
+    assert.match(fs.readFileSync(path.join(md, 'metrics', 'accuracy'), 'utf8'), new RegExp(`${T0 + 1} 0.96999999999999997 0 ${F.run1} iris-train a1b2c3d4\n`));
+    assert.deepEqual(fs.readFileSync(path.join(md, 'artifacts', 'sub', 'model.pkl')), F.pkl);
+    assert.match(fs.readFileSync(path.join(out, F.expId, F.run1, 'outputs', F.model1, 'meta.yaml'), 'utf8'), /step: 0/);
     const srv = await secondServer('exptrack_roundtrip');
     await cliOk(srv.url, ['import', 'mlruns', out]);
     await compareServers(stack.base, srv.url, [F.expId]);
@@ -380,9 +542,18 @@ test('export -> import mlruns into a fresh server: every run, point and file the
 
 test('import mlflow --from another exptrackd (REST)', { timeout: 600000 }, async () => {
     const srv = await secondServer('exptrack_rest');
+    const dry = JSON.parse((await cliOk(srv.url, ['--json', 'import', 'mlflow', '--from', stack.base, '--experiment', F.expName,
+        '--dry-run'])).out).import;
+    assert.equal(dry.runs, 2);
+    assert.equal(dry.points, 100006);
+    assert.equal(dry.files, 5);
+    assert.equal(sqlIn('exptrack_rest', 'SELECT count(*) FROM runs'), '0', 'a dry run writes nothing');
     const r = await cliOk(srv.url, ['--json', 'import', 'mlflow', '--from', stack.base, '--experiment', F.expName,
         '--work-dir', path.join(tmp, 'rest-work')]);
-    assert.equal(JSON.parse(r.out.trim().split('\n').pop()).import.runs, 2);
+    const got = JSON.parse(r.out.trim().split('\n').pop()).import;
+    assert.equal(got.runs, 2);
+    assert.equal(got.files, 5, 'each file counted once');
+    assert.equal(got.logged_models, 1);
     await compareServers(stack.base, srv.url, [F.expId]);
 });
 
@@ -440,11 +611,81 @@ test('import API: admin only, collisions, hostile input', async () => {
     ];
     for (const [body, field] of runBad)
         assertError(await api(stack.base, 'POST', `${P}/runs`, body), 400, 'INVALID_PARAMETER_VALUE', [field], JSON.stringify(body));
+    // logged models: ids, times, status and lifecycle kept; a repeat adds
+    // only what is missing; hostile input named
+    const LM = `${P}/logged-models`;
+    const mid = `m-${hex()}`;
+    const full = {
+        model_id: mid, experiment_id: '900', name: 'net', model_type: 'sklearn', source_run_id: id,
+        status: 'LOGGED_MODEL_UPLOAD_FAILED', creation_timestamp_ms: 11, last_updated_timestamp_ms: 12,
+        params: [{ key: 'C', value: '1' }], tags: [{ key: 't', value: 'a' }, { key: 't', value: 'b' }],
+        metrics: [{ key: 'acc', value: 'NaN', timestamp: 3, step: 2, run_id: id, dataset_name: 'd', dataset_digest: 'x' },
+            { key: 'acc', value: 0.5, timestamp: '4' }],
+    };
+    const lmOk = await api(stack.base, 'POST', LM, full);
+    assertOk(lmOk, 'import logged model');
+    assert.deepEqual(lmOk.json, { model_id: mid, created: true });
+    const got = (await api(stack.base, 'GET', `/api/2.0/mlflow/logged-models/${mid}`)).json.model;
+    assert.equal(got.info.status, 'LOGGED_MODEL_UPLOAD_FAILED');
+    assert.equal(String(got.info.creation_timestamp_ms), '11');
+    assert.equal(String(got.info.last_updated_timestamp_ms), '12');
+    assert.equal(got.info.model_type, 'sklearn');
+    assert.equal(got.info.source_run_id, id);
+    assert.equal(got.info.artifact_uri, `mlflow-artifacts:/900/models/${mid}/artifacts`);
+    assert.deepEqual(kv(got.info.tags), { t: 'b' }, 'a repeated tag keeps its last value');
+    assert.equal(got.data.metrics.length, 2);
+    const again = await api(stack.base, 'POST', LM, { ...full, params: [{ key: 'C', value: '1' }, { key: 'D', value: '2' }],
+        metrics: [...full.metrics, { key: 'acc', value: 1, timestamp: 5, step: 3 }] });
+    assert.deepEqual(again.json, { model_id: mid, created: false });
+    const got2 = (await api(stack.base, 'GET', `/api/2.0/mlflow/logged-models/${mid}`)).json.model;
+    assert.deepEqual(kv(got2.data.params), { C: '1', D: '2' });
+    assert.equal(got2.data.metrics.length, 3, 'identical rows not doubled');
+    // the same id in another experiment or with another creation time is taken
+    assertError(await api(stack.base, 'POST', LM, { ...full, creation_timestamp_ms: 99 }), 400, 'RESOURCE_ALREADY_EXISTS', [mid]);
+    assertError(await api(stack.base, 'POST', LM, { model_id: `m-${hex()}`, experiment_id: '123456', name: 'x' }), 404, 'RESOURCE_DOES_NOT_EXIST');
+    const status0 = await api(stack.base, 'POST', LM, { model_id: `m-${hex()}`, experiment_id: '900', name: 'x', status: 0, lifecycle_stage: 'deleted' });
+    assertOk(status0, 'status 0, deleted');
+    assert.equal((await api(stack.base, 'GET', `/api/2.0/mlflow/logged-models/${status0.json.model_id}`)).status, 404, 'imported deleted');
+    const lmBad = [
+        [{ experiment_id: '900', name: 'x' }, 'model_id'],
+        [{ model_id: hex(), experiment_id: '900', name: 'x' }, 'model_id'],
+        [{ model_id: `m-${hex().toUpperCase()}`, experiment_id: '900', name: 'x' }, 'model_id'],
+        [{ model_id: `m-${hex()}0`, experiment_id: '900', name: 'x' }, 'model_id'],
+        [{ model_id: `m-${hex()}`, name: 'x' }, 'experiment_id'],
+        [{ model_id: `m-${hex()}`, experiment_id: '900' }, 'name'],
+        [{ model_id: `m-${hex()}`, experiment_id: '900', name: 'a/b' }, 'name'],
+        [{ model_id: `m-${hex()}`, experiment_id: '900', name: 'x'.repeat(501) }, 'name'],
+        [{ model_id: `m-${hex()}`, experiment_id: '900', name: 'x', status: 'DONE' }, 'status'],
+        [{ model_id: `m-${hex()}`, experiment_id: '900', name: 'x', status: 7 }, 'status'],
+        [{ model_id: `m-${hex()}`, experiment_id: '900', name: 'x', lifecycle_stage: 'gone' }, 'lifecycle_stage'],
+        [{ model_id: `m-${hex()}`, experiment_id: '900', name: 'x', creation_timestamp_ms: -1 }, 'creation_timestamp_ms'],
+        [{ model_id: `m-${hex()}`, experiment_id: '900', name: 'x', last_updated_timestamp_ms: 'later' }, 'last_updated_timestamp_ms'],
+        [{ model_id: `m-${hex()}`, experiment_id: '900', name: 'x', model_type: 'm'.repeat(501) }, 'model_type'],
+        [{ model_id: `m-${hex()}`, experiment_id: '900', name: 'x', params: [{ key: 'a' }, { key: 'a' }] }, 'params'],
+        [{ model_id: `m-${hex()}`, experiment_id: '900', name: 'x', params: [{ value: 'v' }] }, 'key'],
+        [{ model_id: `m-${hex()}`, experiment_id: '900', name: 'x', tags: [{ key: 'k'.repeat(256) }] }, 'key'],
+        [{ model_id: `m-${hex()}`, experiment_id: '900', name: 'x', tags: {} }, 'tags'],
+        [{ model_id: `m-${hex()}`, experiment_id: '900', name: 'x', params: Array.from({ length: 1001 }, (_, i) => ({ key: `k${i}`, value: 'v' })) }, 'params'],
+        [{ model_id: `m-${hex()}`, experiment_id: '900', name: 'x', metrics: [{ key: 'a', timestamp: 1 }] }, 'metrics[0]'],
+        [{ model_id: `m-${hex()}`, experiment_id: '900', name: 'x', metrics: [{ key: 'a', value: 'much', timestamp: 1 }] }, 'value'],
+        [{ model_id: `m-${hex()}`, experiment_id: '900', name: 'x', metrics: [{ key: 'a', value: 1, timestamp: 1, step: 'x' }] }, 'step'],
+        [{ model_id: `m-${hex()}`, experiment_id: '900', name: 'x', metrics: [{ key: 'a', value: 1, timestamp: 1, run_id: 'r'.repeat(33) }] }, 'run_id'],
+        [{ model_id: `m-${hex()}`, experiment_id: '900', name: 'x', metrics: [{ key: 'a', value: 1, timestamp: 1, dataset_digest: 'd'.repeat(37) }] }, 'dataset_digest'],
+        [{ model_id: `m-${hex()}`, experiment_id: '900', name: 'x', metrics: [7] }, 'metrics'],
+    ];
+    for (const [body, field] of lmBad)
+        assertError(await api(stack.base, 'POST', LM, body), 400, 'INVALID_PARAMETER_VALUE', [field], JSON.stringify(body).slice(0, 200));
+    const nulName = await api(stack.base, 'POST', LM, null, { raw: `{"model_id":"m-${hex()}","experiment_id":"900","name":"a\\u0000b"}` });
+    assert.equal(nulName.status, 400);
+    assert.equal(Number(stack.pg.psql("SELECT count(*) FROM logged_models WHERE experiment_id = 900").trim()), 2, 'nothing written by a refusal');
     // a deleted experiment takes no runs
     assertOk(await api(stack.base, 'POST', '/api/2.0/mlflow/experiments/delete', { experiment_id: '900' }));
     const del = await api(stack.base, 'POST', `${P}/runs`, { run_id: hex(), experiment_id: '900', start_time: 1 });
     assert.equal(del.status, 400);
     assert.equal(del.json.error_code, 'INVALID_STATE');
+    const delLm = await api(stack.base, 'POST', LM, { model_id: `m-${hex()}`, experiment_id: '900', name: 'x' });
+    assert.equal(delLm.status, 400);
+    assert.equal(delLm.json.error_code, 'INVALID_STATE');
 });
 
 test('with --auth: the import API is for admins; the CLI signs in with $EXPTRACK_USERNAME', { timeout: 300000 }, async () => {
@@ -459,7 +700,8 @@ test('with --auth: the import API is for admins; the CLI signs in with $EXPTRACK
     const ADMIN = basic('admin', pw);
     assertOk(await api(srv.url, 'POST', '/api/2.0/mlflow/users/create', { username: 'bob', password: 'bob-password-123' }, { headers: ADMIN }));
     const BOB = basic('bob', 'bob-password-123');
-    for (const [p, body] of [['experiments', { experiment_id: '55', name: 'x' }], ['runs', { run_id: hex(), experiment_id: '0', start_time: 1 }]]) {
+    for (const [p, body] of [['experiments', { experiment_id: '55', name: 'x' }], ['runs', { run_id: hex(), experiment_id: '0', start_time: 1 }],
+        ['logged-models', { model_id: `m-${hex()}`, experiment_id: '0', name: 'x' }]]) {
         assert.equal((await api(srv.url, 'POST', `/api/2.0/exptrack/import/${p}`, body, { headers: BOB })).status, 403, p);
         assert.equal((await api(srv.url, 'POST', `/api/2.0/exptrack/import/${p}`, body)).status, 401, p);
     }

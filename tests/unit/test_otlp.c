@@ -14,7 +14,9 @@
 #include <zlib.h>
 
 #include "collector/trace/v1/trace_service.pb-c.h"
+#include "traces/json_text.h"
 #include "traces/otlp/otlp.h"
+#include "traces/span_writer.h"
 
 typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest pb_request;
 typedef Opentelemetry__Proto__Trace__V1__ResourceSpans pb_resource_spans;
@@ -657,6 +659,136 @@ static void response(void **state)
     free(out);
 }
 
+/* jt_valid says what jansson's json_loads(JSON_DECODE_ANY) would accept:
+ * it decides which traces.json attribute strings are kept as JSON text. */
+static void json_text_valid(void **state)
+{
+    (void)state;
+    static const char *const good[] = {
+        "1",
+        "-0",
+        "1.5e-3",
+        "\"x\"",
+        " [1, {\"a\": null}] ",
+        "true",
+        "{}",
+        "\"\\ud83c\\udf89 \\u00e9 \\\" \\/\"",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "{\"messages\": [{\"role\": \"user\"}]}",
+        "\"h\xc3\xa9llo\"",
+    };
+    static const char *const bad[] = {
+        "",
+        " ",
+        "LLM",
+        "01",
+        "1.",
+        ".5",
+        "-",
+        "+1",
+        "1e",
+        "[1,]",
+        "{\"a\" 1}",
+        "{a: 1}",
+        "[1] [2]",
+        "\"\\u0000\"",
+        "\"\\ud800\"",
+        "\"\\udc00x\"",
+        "\"\\x\"",
+        "\"tab\tinside\"",
+        "9223372036854775808",
+        "-9223372036854775809",
+        "1e400",
+        "NaN",
+        "nul",
+        "\"\xc3\"",
+        "\"\xed\xa0\x80\"",
+        "\"unterminated",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        assert_true(jt_valid(good[i], strlen(good[i])));
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false(jt_valid(bad[i], strlen(bad[i])));
+    char deep[2 * JT_MAX_DEPTH + 8];
+    memset(deep, '[', JT_MAX_DEPTH + 1);
+    memset(deep + JT_MAX_DEPTH + 1, ']', JT_MAX_DEPTH + 1);
+    assert_false(jt_valid(deep, 2 * JT_MAX_DEPTH + 2));
+    assert_true(jt_valid(deep + 1, 2 * JT_MAX_DEPTH));
+}
+
+/* span_writer on stored text as PostgreSQL prints jsonb, and on text that
+ * does not parse (attributes or events left out, never broken JSON). */
+static void span_writer_text(void **state)
+{
+    (void)state;
+    struct sbuf out;
+    struct span_writer w;
+    struct trace_span s = {
+        .trace_id = "tr-000102030405060708090a0b0c0d0e0f",
+        .span_id = "0001020304050607",
+        .name = "n\"1",
+        .kind = 2,
+        .status_code = 2,
+        .status_message = "m",
+        .start_ns = 5,
+        .end_ns = -1,
+        .attributes = "{\"a\": \"x\\u0001y\", \"b\": [1, 2.50, true, null], \"k\": {\"z\": {}}, "
+                      "\"big\": 100000000000000000000, \"s\": \"\\\"q\\\"\"}",
+        .events = "[{\"name\": \"e\", \"attributes\": {}, \"time_unix_nano\": 7}, {\"name\": \"no "
+                  "time\"}]",
+    };
+    sbuf_init(&out);
+    span_writer_init(&w, &out);
+    span_writer_otlp(&w, &s);
+    assert_string_equal(
+        out.data,
+        "{\"trace_id\":\"AAECAwQFBgcICQoLDA0ODw==\",\"span_id\":\"AAECAwQFBgc=\",\"name\":"
+        "\"n\\\"1\","
+        "\"kind\":\"SPAN_KIND_SERVER\",\"start_time_unix_nano\":5,\"end_time_unix_nano\":0,"
+        "\"attributes\":[{\"key\":\"a\",\"value\":{\"string_value\":\"x\\u0001y\"}},"
+        "{\"key\":\"b\",\"value\":{\"array_value\":{\"values\":[{\"int_value\":1},"
+        "{\"double_value\":2.50},{\"bool_value\":true},{}]}}},"
+        "{\"key\":\"k\",\"value\":{\"kvlist_value\":{\"values\":[{\"key\":\"z\",\"value\":"
+        "{\"kvlist_value\":{\"values\":[]}}}]}}},"
+        "{\"key\":\"big\",\"value\":{\"double_value\":100000000000000000000}},"
+        "{\"key\":\"s\",\"value\":{\"string_value\":\"\\\"q\\\"\"}}],"
+        "\"events\":[{\"time_unix_nano\":7,\"name\":\"e\"}],"
+        "\"status\":{\"code\":\"STATUS_CODE_ERROR\",\"message\":\"m\"}}");
+    sbuf_reset(&out);
+    span_writer_file(&w, &s);
+    assert_string_equal(
+        out.data,
+        "{\"trace_id\":\"AAECAwQFBgcICQoLDA0ODw==\",\"span_id\":\"AAECAwQFBgc=\",\"parent_span_"
+        "id\":"
+        "null,\"trace_state\":\"\",\"name\":\"n\\\"1\",\"start_time_unix_nano\":5,"
+        "\"end_time_unix_nano\":0,\"events\":[{\"name\":\"e\",\"attributes\":{},\"time_unix_nano\":"
+        "7},"
+        "{\"name\":\"no time\"}],\"status\":{\"code\":\"STATUS_CODE_ERROR\",\"message\":\"m\"},"
+        "\"attributes\":{\"a\":\"\\\"x\\\\u0001y\\\"\",\"b\":\"[1,2.50,true,null]\","
+        "\"k\":\"{\\\"z\\\":{}}\",\"big\":\"100000000000000000000\",\"s\":\"\\\"q\\\"\"}}");
+
+    /* text that does not parse: left out (OTLP) or {} (traces.json) */
+    static const char *const broken[] = {"{\"a\": ",     "{\"a\" 1}",        "[1]",
+                                         "{\"a\": tru}", "{\"a\": \"\\q\"}", "{\"a\": 1,}"};
+    for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++) {
+        struct trace_span b = s;
+        b.attributes = broken[i];
+        b.events = "[{\"name\": 1, \"time_unix_nano\": 2}";
+        sbuf_reset(&out);
+        span_writer_otlp(&w, &b);
+        assert_null(strstr(out.data, "attributes"));
+        assert_null(strstr(out.data, "events"));
+        assert_non_null(strstr(out.data, "\"end_time_unix_nano\":0,\"status\""));
+        sbuf_reset(&out);
+        span_writer_file(&w, &b);
+        assert_non_null(strstr(out.data, "\"events\":{},"));
+        assert_non_null(strstr(out.data, "\"attributes\":{}}"));
+    }
+    span_writer_cleanup(&w);
+    sbuf_cleanup(&out);
+}
+
 /* Compresses n bytes at in with zlib's window bits wb into a new buffer. */
 static uint8_t *compress_with(int wb, const uint8_t *in, size_t n, size_t *out_len)
 {
@@ -776,6 +908,8 @@ int main(void)
         cmocka_unit_test(limits),
         cmocka_unit_test(budget_fits_dense_input),
         cmocka_unit_test(response),
+        cmocka_unit_test(json_text_valid),
+        cmocka_unit_test(span_writer_text),
         cmocka_unit_test(inflate_codings),
         cmocka_unit_test(inflate_bomb),
     };

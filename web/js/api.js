@@ -22,8 +22,8 @@ function encodeQuery(query) {
     return s ? `?${s}` : '';
 }
 
-/** Calls path (under /api/2.0) and returns the decoded JSON, or throws ApiError. */
-export async function call(method, path, { query, body, signal } = {}) {
+/** Calls path (under base, /api/2.0 unless given) and returns the decoded JSON, or throws ApiError. */
+export async function call(method, path, { query, body, signal, base = '/api/2.0' } = {}) {
     const init = { method, headers: { accept: 'application/json', ...sessionHeaders(method) }, signal };
     if (body !== undefined) {
         init.headers['content-type'] = 'application/json';
@@ -31,7 +31,7 @@ export async function call(method, path, { query, body, signal } = {}) {
     }
     let res;
     try {
-        res = await fetch(`/api/2.0${path}${encodeQuery(query)}`, init);
+        res = await fetch(`${base}${path}${encodeQuery(query)}`, init);
     } catch (e) {
         if (e.name === 'AbortError') throw e;
         throw new ApiError(0, 'NETWORK_ERROR', `cannot reach the server: ${e.message}`);
@@ -52,6 +52,12 @@ export async function call(method, path, { query, body, signal } = {}) {
 export const mlflow = {
     get: (p, query, opts = {}) => call('GET', `/mlflow${p}`, { ...opts, query }),
     post: (p, body, opts = {}) => call('POST', `/mlflow${p}`, { ...opts, body }),
+};
+
+/** MLflow 3's V3 API (traces, assessments): /api/3.0/mlflow. */
+export const mlflow3 = {
+    get: (p, query, opts = {}) => call('GET', `/mlflow${p}`, { ...opts, query, base: '/api/3.0' }),
+    post: (p, body, opts = {}) => call('POST', `/mlflow${p}`, { ...opts, body, base: '/api/3.0' }),
 };
 
 export const exptrack = {

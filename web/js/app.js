@@ -7,7 +7,8 @@
 // here, before its module (and uPlot) is evaluated. The other views' modules
 // are fetched once the first view is drawn, so moving between views is quick.
 import { h, parseHash, errorBox, experimentIds } from './util.js';
-import { mlflow, exptrack } from './api.js';
+import { mlflow, mlflow3, exptrack } from './api.js';
+import { tracesRequest } from './traces-query.js';
 
 /** Marks a promise handled (its awaiter still sees the rejection). */
 const quiet = (p) => { p.catch(() => {}); return p; };
@@ -61,10 +62,25 @@ const views = {
     prompts: { load: () => import('./prompts.js'), modules: [...REGISTRY_MODULES, './prompts.js'] },
     prompt: { load: () => import('./prompt.js'), modules: [...REGISTRY_MODULES, './prompt.js', './model.js', './diff.js'] },
     'logged-models': { load: () => import('./logged-models.js'), modules: ['./logged-models.js', './registry.js', './markdown.js'] },
+    // GenAI traces: an experiment's traces tab and one trace
+    traces: {
+        load: () => import('./traces.js'),
+        modules: ['./traces.js', './traces-columns.js', './trace-spans.js', './runs-toolbar.js', './runs-pager.js'],
+        // the table's page of traces, asked for with the page
+        early: ({ params }) => {
+            const ids = experimentIds(params);
+            return ids.length ? { search: quiet(mlflow3.post('/traces/search', tracesRequest(ids[0], params))) } : {};
+        },
+    },
+    trace: {
+        load: () => import('./trace.js'),
+        modules: ['./trace.js', './trace-spans.js', './trace-tree.js', './trace-assess.js', './json-view.js', './traces-columns.js'],
+        early: ({ parts }) => ({ trace: quiet(mlflow3.get('/traces/get', { trace_id: parts[1] || '', allow_partial: 'true' })) }),
+    },
 };
 performance.mark('exptrack:modules-ready'); // the router's modules fetched and evaluated (bench waterfall)
 
-const preloaded = new Set(['./util.js', './api.js', './session.js']); // index.html's
+const preloaded = new Set(['./util.js', './api.js', './session.js', './traces-query.js']); // index.html's
 /** Starts fetching modules (paths relative to this one) not asked for yet. */
 function preload(modules) {
     for (const m of modules) {
@@ -93,9 +109,9 @@ function setCrumbs(items) {
 }
 
 // The top bar's section links (current one marked) and, on an experiment's
-// runs and models pages, the Runs | Models tabs above the view.
+// runs, models and traces pages, the Runs | Models | Traces tabs above the view.
 const SECTIONS = { experiments: 'experiments', runs: 'experiments', run: 'experiments', compare: 'experiments',
-    'logged-models': 'experiments', models: 'models', model: 'models', prompts: 'prompts', prompt: 'prompts' };
+    'logged-models': 'experiments', traces: 'experiments', trace: 'experiments', models: 'models', model: 'models', prompts: 'prompts', prompt: 'prompts' };
 function topNav(name, params) {
     for (const a of document.querySelectorAll('#mainnav a')) {
         if (a.dataset.section === SECTIONS[name]) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
@@ -103,9 +119,9 @@ function topNav(name, params) {
     const sub = document.getElementById('subnav');
     if (!sub) return;
     const exps = experimentIds(params);
-    if ((name !== 'runs' && name !== 'logged-models') || exps.length !== 1) { sub.replaceChildren(); sub.hidden = true; return; }
+    if (!['runs', 'logged-models', 'traces'].includes(name) || exps.length !== 1) { sub.replaceChildren(); sub.hidden = true; return; }
     const tab = (text, view) => h('a', { href: `#/${view}?exp=${encodeURIComponent(exps[0])}`, 'aria-current': view === name ? 'page' : null }, text);
-    sub.replaceChildren(h('nav', { class: 'tabs exp-tabs', 'aria-label': 'experiment sections' }, tab('Runs', 'runs'), tab('Models', 'logged-models')));
+    sub.replaceChildren(h('nav', { class: 'tabs exp-tabs', 'aria-label': 'experiment sections' }, tab('Runs', 'runs'), tab('Models', 'logged-models'), tab('Traces', 'traces')));
     sub.hidden = false;
 }
 

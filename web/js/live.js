@@ -1,8 +1,9 @@
 // Live updates from exptrackd's server-sent-events stream
 // (GET /api/2.0/exptrack/stream), for the run page and the compare view.
 // The server sends {run_id, experiment_id, kind} per change of a watched run
-// (kind: metrics, params, tags, status, created, deleted, restored) and a
-// resync when changes may have been missed; this module adds a resync of its
+// (kind: metrics, params, tags, status, created, deleted, restored), trace
+// and registry events to the pages that ask for them, and a resync when
+// changes may have been missed; this module adds a resync of its
 // own whenever the stream comes back after a break, and retries a refused
 // stream with backoff (each retry also reports a resync, so a page keeps
 // refreshing, slowly, while the stream is down).
@@ -49,6 +50,11 @@ function connect(url, deliver) {
         });
         es.addEventListener('resync', () => deliver({ kind: 'resync' }));
         es.addEventListener('registry', () => deliver({ kind: 'registry' }));
+        es.addEventListener('traces', (e) => {
+            let data;
+            try { data = JSON.parse(e.data); } catch { return; }
+            if (data && typeof data.experiment_id === 'string') deliver(data);
+        });
         es.onerror = () => {
             broken = true;
             // CONNECTING: the browser retries by itself (the server's retry: 2000).
@@ -101,6 +107,23 @@ export function watch({ runIds = [], experimentIds = [] } = {}, onEvent) {
 export function watchRegistry(onEvent) {
     let stopped = false;
     const stop = connect(`${PATH}?registry=true`, (data) => {
+        if (stopped) return;
+        try { onEvent(data); } catch (e) { console.warn('live: onEvent failed', e); }
+    });
+    return () => { stopped = true; stop(); };
+}
+
+/**
+ * Watches the traces of one experiment (GET stream?experiment_id=&traces=true):
+ * onEvent gets {experiment_id, kind: 'traces'} after a committed trace write
+ * (a trace started, ended or its spans sent; which one is not said: reload
+ * what is shown), run events of the experiment's runs, or {kind: 'resync'}.
+ * Returns stop().
+ */
+export function watchTraces(experimentId, onEvent) {
+    let stopped = false;
+    const sp = new URLSearchParams({ experiment_id: String(experimentId), traces: 'true' });
+    const stop = connect(`${PATH}?${sp}`, (data) => {
         if (stopped) return;
         try { onEvent(data); } catch (e) { console.warn('live: onEvent failed', e); }
     });

@@ -1,5 +1,6 @@
 // One run: overview, params, tags, latest metrics, datasets, and a chart per
-// metric grouped by the prefix before '/', drawn as they scroll into view.
+// metric grouped by the prefix before '/', drawn as they scroll into view;
+// a link to the run's traces (the Traces tab filtered by run_id).
 // URL: #/run/<id>?x=step|wall|rel&log=1&smooth=0.6
 // While the run is RUNNING the page follows it (follow.js: the server's event
 // stream, else a 2 s poll): new points are fetched per drawn chart from the
@@ -105,6 +106,7 @@ export async function render(root, { parts, params, early }, ctx) {
     root.replaceChildren(...[
         h('div', { class: 'page-head' }, h('h1', {}, name), statusBadge(info.status),
             live ? h('span', { class: 'live', title: 'updates while the run is running' }, 'live') : null, h('span', { class: 'spacer' }),
+            h('a', { class: 'button run-traces', href: href('/traces', { exp: info.experiment_id, filter: `run_id = '${runId}'` }) }, 'Traces'),
             h('a', { class: 'button', href: href('/compare', { runs: runId }) }, 'Compare…'), lifecycle),
         msg,
         note ? h('p', { class: 'note' }, note) : null,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/validate.h"
 #include "otlp.h"
 
 /* The messages of the schema (proto/). */
@@ -211,42 +212,6 @@ static int read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
     return -1;
 }
 
-int otlp_utf8_ok(const uint8_t *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        uint8_t c = s[i];
-        if (c == 0)
-            return 0;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        uint32_t cp, min;
-        if ((c & 0xe0) == 0xc0) {
-            n = 2, cp = c & 0x1f, min = 0x80;
-        } else if ((c & 0xf0) == 0xe0) {
-            n = 3, cp = c & 0x0f, min = 0x800;
-        } else if ((c & 0xf8) == 0xf0) {
-            n = 4, cp = c & 0x07, min = 0x10000;
-        } else {
-            return 0;
-        }
-        if (len - i < n)
-            return 0;
-        for (size_t k = 1; k < n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += n;
-    }
-    return 1;
-}
-
 static const struct field_rule *find_rule(const struct msg_rule *m, uint32_t number)
 {
     for (size_t i = 0; i < m->n_fields; i++)
@@ -286,7 +251,7 @@ static int scan_delimited(struct scan_ctx *ctx, const struct field_rule *rule, c
 {
     switch (rule->kind) {
     case K_STRING:
-        if (!otlp_utf8_ok(p, n))
+        if (memchr(p, 0, n) != NULL || !validate_utf8((const char *)p, n))
             return fail(ctx, "string is not valid UTF-8 or contains NUL");
         return 0;
     case K_ID:

@@ -22,8 +22,4 @@ struct otlp_scan {
 int otlp_scan_request(const uint8_t *body, size_t len, struct otlp_scan *out, char *err,
                       size_t errlen);
 
-/* 1 when the len bytes at s are UTF-8 (no overlong forms, no surrogates,
- * nothing above U+10FFFF) without a NUL, else 0. */
-int otlp_utf8_ok(const uint8_t *s, size_t len);
-
 #endif

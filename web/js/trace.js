@@ -1,0 +1,165 @@
+// One trace: its overview, token and latency rollups, tags and metadata,
+// assessments (and a feedback form), and the span tree beside its timeline
+// (trace-tree.js); the selected span's inputs, outputs, attributes and
+// events in collapsible JSON viewers (json-view.js) built when chosen.
+// URL: #/trace/<trace_id>?span=<span id>&fold=<span id>,<span id>
+// The trace links to its source run (metadata mlflow.sourceRun); the run
+// page links back to the run's traces.
+import { mlflow, mlflow3 } from './api.js';
+import { h, href, withParams, fmtTime, relTime, fmtDuration, errorBox } from './util.js';
+import {
+    normalizeSpans, buildTree, rollups, traceTokens, durationMs, traceName, traceExperiment, decodeAttr, spanTokens,
+} from './trace-spans.js';
+import { stateBadge } from './traces-columns.js';
+import { spanTree } from './trace-tree.js';
+import { jsonView } from './json-view.js';
+import { assessmentsCard } from './trace-assess.js';
+
+const IO_KEYS = new Set(['mlflow.spanInputs', 'mlflow.spanOutputs']);
+
+function kvTable(rows) {
+    return h('table', { class: 'kv' }, h('tbody', {}, rows.filter(Boolean).map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, v)))));
+}
+
+/**
+ * The trace and its spans: traces/get (early: the same request app.js
+ * started with the page), or the info alone when the spans cannot be read.
+ */
+async function load(id, early) {
+    try {
+        return (await (early ?? mlflow3.get('/traces/get', { trace_id: id, allow_partial: 'true' }))).trace;
+    } catch (e) {
+        if (e.status !== 404) throw e;
+        const info = (await mlflow3.get(`/traces/${encodeURIComponent(id)}`)).trace.trace_info;
+        return { trace_info: info, spans: [] };
+    }
+}
+
+/** early.trace: the traces/get request app.js started with the page, if any. */
+export async function render(root, { parts, params, early }, ctx) {
+    const id = parts[1] || '';
+    // data-ready on #view: the span rows are drawn (tests and the bench wait for it)
+    delete root.dataset.ready;
+    ctx.onCleanup(() => delete root.dataset.ready);
+    let trace;
+    try {
+        trace = await load(id, early?.trace);
+    } catch (e) {
+        if (!ctx.alive()) return;
+        ctx.crumbs([{ text: 'Experiments', href: '#/experiments' }, { text: id }]);
+        root.replaceChildren(e?.status === 403 || e?.code === 'PERMISSION_DENIED'
+            ? h('div', { class: 'error', role: 'alert' }, `You do not have permission to read this trace. Ask the owner of its experiment for READ on it. (${e.message})`)
+            : errorBox(e, 'Could not load the trace'));
+        return;
+    }
+    if (!ctx.alive()) return;
+    const info = trace.trace_info;
+    const exp = traceExperiment(info);
+    const name = traceName(info);
+    const crumbs = (expName) => ctx.crumbs([{ text: 'Experiments', href: '#/experiments' }, { text: expName, href: href('/runs', { exp }) },
+        { text: 'Traces', href: href('/traces', { exp }) }, { text: name }]);
+    crumbs(`#${exp}`);
+    mlflow.get('/experiments/get', { experiment_id: exp }).then((r) => { if (ctx.alive()) crumbs(r.experiment.name); }, () => {});
+    document.title = `${name} · trace · exptrack`;
+
+    const spans = normalizeSpans(trace.spans);
+    const tree = buildTree(spans);
+    const roll = rollups(spans);
+    const tokens = traceTokens(info) || (roll.tokens.total ? roll.tokens : null);
+    const start = Date.parse(info.request_time);
+    const latency = durationMs(info.execution_duration);
+    const run = info.trace_metadata?.['mlflow.sourceRun'];
+
+    const overview = h('section', { class: 'card trace-overview' }, h('h2', {}, 'Overview'), kvTable([
+        ['Trace ID', h('code', {}, info.trace_id)],
+        ['Status', stateBadge(info.state)],
+        ['Started', h('span', {}, fmtTime(start), fmtTime(start).startsWith(relTime(start)) ? '' : h('span', { class: 'muted' }, ` (${relTime(start)})`))],
+        ['Latency', latency === null ? '' : fmtDuration(latency)],
+        ['Run', run ? h('a', { class: 'source-run', href: href(`/run/${run}`) }, run) : h('span', { class: 'muted' }, 'none')],
+        info.client_request_id ? ['Client request', h('code', {}, info.client_request_id)] : null,
+        ['Request', h('span', { class: 'preview-text' }, info.request_preview || '')],
+        ['Response', h('span', { class: 'preview-text' }, info.response_preview || '')],
+    ]));
+    const rollCard = h('section', { class: 'card trace-rollups' }, h('h2', {}, 'Tokens and latency'),
+        h('div', { class: 'rollup-figures' },
+            figure('Latency', latency === null ? '—' : fmtDuration(latency), 'latency'),
+            figure('Tokens', tokens ? tokens.total.toLocaleString() : '—', 'tokens', tokens ? `input ${tokens.input.toLocaleString()}, output ${tokens.output.toLocaleString()}` : ''),
+            figure('Spans', roll.count.toLocaleString(), 'spans'),
+            figure('Errors', roll.errors.toLocaleString(), `errors${roll.errors ? ' has-errors' : ''}`)),
+        roll.types.length ? h('table', { class: 'grid span-types' },
+            h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Span type'), h('th', { scope: 'col', class: 'num' }, 'Spans'),
+                h('th', { scope: 'col', class: 'num' }, 'Time (sum)'), h('th', { scope: 'col', class: 'num' }, 'Errors'))),
+            h('tbody', {}, roll.types.slice(0, 12).map((t) => h('tr', { dataset: { type: t.type } }, h('td', {}, t.type), h('td', { class: 'num' }, t.count.toLocaleString()),
+                h('td', { class: 'num' }, fmtDuration(t.ms) || '0 ms'), h('td', { class: `num${t.errors ? ' error-text' : ''}` }, String(t.errors)))))) : null);
+    const tagRows = Object.entries(info.tags || {}).sort(([a], [b]) => a.localeCompare(b));
+    const metaRows = Object.entries(info.trace_metadata || {}).sort(([a], [b]) => a.localeCompare(b));
+    const tagsCard = h('section', { class: 'card trace-tags' }, h('h2', {}, `Tags (${tagRows.length})`), kvTable(tagRows.map(([k, v]) => [k, v])),
+        h('details', {}, h('summary', {}, `Metadata (${metaRows.length})`), kvTable(metaRows.map(([k, v]) => [k, v]))));
+    const assessBox = h('section', { class: 'card trace-assessments' });
+    const treeBox = h('div', { class: 'span-pane' });
+    const detail = h('section', { class: 'span-detail', 'aria-label': 'selected span' });
+
+    root.replaceChildren(
+        h('div', { class: 'page-head' }, h('h1', {}, name), stateBadge(info.state), h('span', { class: 'spacer' }),
+            run ? h('a', { class: 'button', href: href(`/run/${run}`) }, 'Source run') : null,
+            h('a', { class: 'button', href: href('/traces', { exp }) }, 'All traces')),
+        h('div', { class: 'run-grid trace-grid' }, overview, rollCard, tagsCard, assessBox),
+        h('div', { class: 'trace-layout' }, treeBox, detail));
+
+    let selected = params.get('span') || '';
+    assessmentsCard(assessBox, info, { spanId: () => selected });
+    if (!spans.length) {
+        treeBox.replaceChildren(h('p', { class: 'empty' }, 'No spans are stored for this trace.'));
+        detail.hidden = true;
+        root.dataset.ready = '1';
+        return;
+    }
+    if (!tree.byId.has(selected)) selected = tree.roots[0]?.id || '';
+    const folded = new Set((params.get('fold') || '').split(',').filter((x) => tree.byId.has(x)));
+    const view = spanTree(treeBox, tree, {
+        folded, selected,
+        onSelect: (sid) => {
+            selected = sid;
+            withParams({ span: sid }, { silent: true });
+            showSpan(detail, tree.byId.get(sid), tree, pick);
+        },
+        onFold: (f) => withParams({ fold: [...f].join(',') || undefined }, { silent: true }),
+    });
+    const pick = (sid) => view.select(sid);
+    showSpan(detail, tree.byId.get(selected), tree, pick);
+    root.dataset.ready = '1';
+}
+
+function figure(label, value, cls, title = '') {
+    return h('div', { class: `figure ${cls}`, title }, h('div', { class: 'figure-value' }, value), h('div', { class: 'figure-label muted' }, label));
+}
+
+/** The selected span (pick(id) selects another): what it is, then its inputs, outputs, attributes and events, each in a JSON viewer. */
+function showSpan(detail, s, tree, pick) {
+    if (!s) { detail.replaceChildren(); return; }
+    const attrs = {};
+    for (const [k, v] of Object.entries(s.attrs)) if (!IO_KEYS.has(k)) attrs[k] = decodeAttr(k, v);
+    const has = (k) => Object.hasOwn(s.attrs, k);
+    const tok = spanTokens(s);
+    const section = (title, cls, content, open = true) => h('details', { class: `span-section ${cls}`, open }, h('summary', {}, title), content);
+    const exc = s.events.filter((e) => e.name === 'exception');
+    detail.dataset.span = s.id;
+    detail.replaceChildren(...[
+        h('div', { class: 'span-head' }, h('h2', {}, s.name), s.type ? h('span', { class: 'span-type' }, s.type) : null,
+            s.error ? h('span', { class: 'badge state-error' }, 'ERROR') : null),
+        s.error ? h('div', { class: 'error span-error-msg', role: 'note' }, s.message || 'This span ended with an error.',
+            exc.length ? h('div', {}, String(exc[0].attrs['exception.type'] || ''), ' ', String(exc[0].attrs['exception.message'] || '')) : null) : null,
+        kvTable([
+            ['Span ID', h('code', {}, s.id)],
+            ['Parent', s.parent ? h('a', { href: '#', onclick: (ev) => { ev.preventDefault(); pick(s.parent); } }, h('code', {}, s.parent)) : h('span', { class: 'muted' }, 'root')],
+            ['Starts at', `+${fmtDuration(s.start - tree.t0) || '0 ms'}`],
+            ['Duration', fmtDuration(s.end - s.start) || '0 ms'],
+            tok ? ['Tokens', `${tok.total.toLocaleString()} (input ${tok.input.toLocaleString()}, output ${tok.output.toLocaleString()})`] : null,
+        ]),
+        section('Inputs', 'span-inputs', has('mlflow.spanInputs') ? jsonView(decodeAttr('mlflow.spanInputs', s.attrs['mlflow.spanInputs'])) : h('p', { class: 'muted' }, 'None.')),
+        section('Outputs', 'span-outputs', has('mlflow.spanOutputs') ? jsonView(decodeAttr('mlflow.spanOutputs', s.attrs['mlflow.spanOutputs'])) : h('p', { class: 'muted' }, 'None.')),
+        section(`Attributes (${Object.keys(attrs).length})`, 'span-attributes', jsonView(attrs)),
+        section(`Events (${s.events.length})`, 'span-events', s.events.length ? h('ol', { class: 'span-event-list' }, s.events.map((e) => h('li', { class: e.name === 'exception' ? 'exception' : null },
+            h('strong', {}, e.name), h('span', { class: 'muted' }, ` +${fmtDuration(e.time - tree.t0) || '0 ms'}`), jsonView(e.attrs, { open: 0 })))) : h('p', { class: 'muted' }, 'None.'), s.events.length > 0),
+    ].filter(Boolean));
+}
