@@ -84,8 +84,10 @@ static const struct setting settings[] = {
     {OPT_HEADER_TIMEOUT, "header-timeout", "SECS", "EXPTRACK_HEADER_TIMEOUT", "30", NULL,
      "close connections whose request headers are not complete\n"
      "this long after they opened, 0 = never"},
-    {OPT_GROUP_COMMIT, "group-commit", "on|off", "EXPTRACK_GROUP_COMMIT", "on", NULL,
-     "share one commit among concurrent small metric writes"},
+    {OPT_GROUP_COMMIT, "group-commit", "on|metrics|off", "EXPTRACK_GROUP_COMMIT", "on", NULL,
+     "share one commit among concurrent small writes: on = metric\n"
+     "writes and runs/create, runs/update, log-batch, log-parameter,\n"
+     "set-tag; metrics = small metric writes only"},
     {OPT_EVENT_LOOP, "event-loop", "epoll|poll", "EXPTRACK_EVENT_LOOP", "epoll", NULL,
      "how request threads wait on connections; poll costs less\n"
      "per group-committed write with up to a few hundred open, but\n"
@@ -261,8 +263,12 @@ static int apply(struct config *cfg, enum opt_id id, const char *value, const ch
         cfg->statement_timeout_ms = (int)n;
         return 0;
     case OPT_GROUP_COMMIT:
-        if ((k = pick(value, "off", "on")) < 0)
+        if (strcmp(value, "metrics") == 0)
+            k = GROUP_COMMIT_METRICS;
+        else if ((k = pick(value, "off", "on")) < 0)
             goto bad;
+        else
+            k = k ? GROUP_COMMIT_ALL : GROUP_COMMIT_OFF;
         cfg->group_commit = k;
         return 0;
     case OPT_REGISTRY_CACHE:

@@ -12,6 +12,13 @@
 /* Most --read-database-url flags (db/replicas.h DB_MAX_REPLICAS). */
 #define CONFIG_MAX_READ_URLS 8
 
+/* What --group-commit lets share commits. */
+enum group_commit_mode {
+    GROUP_COMMIT_OFF,     /* nothing: a commit per request */
+    GROUP_COMMIT_METRICS, /* small metric writes */
+    GROUP_COMMIT_ALL,     /* those and the control-plane writes (calls) */
+};
+
 struct config {
     char *host;                                     /* --host */
     int port;                                       /* --port (0 = any free port) */
@@ -24,7 +31,7 @@ struct config {
     long long max_artifact;                         /* --max-artifact-size */
     int statement_timeout_ms;                       /* --statement-timeout */
     int header_timeout_s;                           /* --header-timeout (0 = none) */
-    int group_commit;                               /* --group-commit */
+    enum group_commit_mode group_commit;            /* --group-commit */
     int registry_cache;                             /* --registry-cache */
     enum http_event_loop event_loop;                /* --event-loop */
     int auth;                                       /* --auth */

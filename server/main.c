@@ -193,7 +193,8 @@ int main(int argc, char **argv)
     api_artifacts_configure(cfg.max_artifact);
     if (start_auth(&cfg) < 0)
         goto out;
-    (void)group_commit_start(cfg.group_commit);
+    (void)group_commit_start(cfg.group_commit != GROUP_COMMIT_OFF,
+                             cfg.group_commit == GROUP_COMMIT_ALL);
     (void)change_feed_start(); /* live updates: announce changes off the write path */
     struct webhook_options wo = {.allowed_schemes = cfg.webhook_schemes,
                                  .allow_private_ips = cfg.webhook_allow_private,

@@ -40,12 +40,21 @@ static int authenticate(struct request *req, struct arena *arena, struct reply *
     return -1;
 }
 
+/* Whether auth_after journals this request: writes, but for searches (POSTs
+ * too) and the high-volume logging calls, while authentication is on. */
+static int journaled(const struct request *req, const struct route *route)
+{
+    return auth_cfg.enabled && !auth_is_safe_method(req->method) &&
+           strstr(route->path, "/log-") == NULL && strstr(route->path, "/search") == NULL;
+}
+
 int auth_request(struct request *req, const struct route *route, struct reply *r)
 {
     struct arena arena;
     int rc = -1;
 
     memset(&req->user, 0, sizeof req->user);
+    req->journaled = journaled(req, route);
     if (auth_screen_origin(req, r) < 0)
         return -1;
     if (auth_json_depth(req->input, AUTH_MAX_JSON_DEPTH) > AUTH_MAX_JSON_DEPTH) {
@@ -70,9 +79,7 @@ int auth_request(struct request *req, const struct route *route, struct reply *r
 
 void auth_after(const struct request *req, const struct route *route, const struct reply *r)
 {
-    /* reads (searches are POSTs too) and the high-volume logging calls are not audited */
-    if (!auth_cfg.enabled || auth_is_safe_method(req->method) ||
-        strstr(route->path, "/log-") != NULL || strstr(route->path, "/search") != NULL)
+    if (!journaled(req, route))
         return;
     if (route->target == TARGET_NEW_EXPERIMENT && r->status == 200 && req->user.id != 0 &&
         r->body != NULL) {

@@ -42,7 +42,7 @@ int auth_bootstrap(const char *password_file) __attribute__((warn_unused_result)
 
 /* The hook before every handler: Host allow-list, cross-site refusal, JSON
  * depth, then (with --auth) credentials and the route's permission rule.
- * Fills req->user. Returns 0 to run the handler, or -1 with the reply set
+ * Fills req->user and req->journaled. Returns 0 to run the handler, or -1 with the reply set
  * (400, 401 with WWW-Authenticate, 403, 503). */
 int auth_request(struct request *req, const struct route *route, struct reply *r);
 

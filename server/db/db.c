@@ -19,7 +19,7 @@
 #define DB_IDLE_IN_TRANSACTION_MS 60000
 
 /* Statements one connection keeps prepared (db_exec_prepared). */
-#define DB_MAX_PREPARED 16
+#define DB_MAX_PREPARED 32
 
 static char *db_conninfo;
 static int db_statement_timeout_ms;
@@ -479,6 +479,21 @@ static int is_prepared(const char *name)
     return 0;
 }
 
+/* Prepares sql as name on conn (the thread's current connection) unless
+ * it is already; the caller checked that a slot is free or name is known. */
+static enum db_status prepare_once(PGconn *conn, const char *name, const char *sql, int nparams)
+{
+    struct conn_slot *slot = &tdb.slots[tdb.cur];
+    if (is_prepared(name))
+        return DB_OK;
+    PGresult *p = PQprepare(conn, name, sql, nparams, NULL);
+    enum db_status st = db_result_status(conn, p, sql);
+    PQclear(p);
+    if (st == DB_OK)
+        slot->prepared[slot->nprepared++] = name;
+    return st;
+}
+
 /* db_exec_prepared with the given result format (0 text, 1 binary). */
 static enum db_status exec_prepared(const char *name, const char *sql, int nparams,
                                     const char *const *params, int result_format, PGresult **res)
@@ -493,14 +508,9 @@ static enum db_status exec_prepared(const char *name, const char *sql, int npara
         count_error(DB_UNAVAILABLE);
         return DB_UNAVAILABLE;
     }
-    if (!is_prepared(name)) {
-        PGresult *p = PQprepare(conn, name, sql, nparams, NULL);
-        enum db_status st = db_result_status(conn, p, sql);
-        PQclear(p);
-        if (st != DB_OK)
-            return st;
-        slot->prepared[slot->nprepared++] = name;
-    }
+    enum db_status prep = prepare_once(conn, name, sql, nparams);
+    if (prep != DB_OK)
+        return prep;
     PGresult *r = PQexecPrepared(conn, name, nparams, params, NULL, NULL, result_format);
     enum db_status st = db_result_status(conn, r, sql);
     if (st != DB_OK || res == NULL)
@@ -641,6 +651,77 @@ enum db_status db_read_collect(const char *what, PGresult **res)
     settle_state(conn);
     if (rc != DB_OK)
         clear_result(res);
+    return rc;
+}
+
+/* Whether the thread's current connection can prepare every statement of
+ * stmts[0..n) (known ones, plus new ones within DB_MAX_PREPARED). */
+static int group_fits(const struct db_stmt *stmts, size_t n)
+{
+    int fresh = 0;
+    for (size_t i = 0; i < n; i++) {
+        int seen = is_prepared(stmts[i].name);
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = stmts[j].name == stmts[i].name;
+        fresh += !seen;
+    }
+    return tdb.slots[tdb.cur].nprepared + fresh <= DB_MAX_PREPARED;
+}
+
+enum db_status db_exec_group(const struct db_stmt *stmts, size_t n, PGresult **results)
+{
+    PGconn *conn = db_conn();
+    enum db_status rc = DB_OK;
+    for (size_t i = 0; i < n; i++)
+        results[i] = NULL;
+    if (conn == NULL) {
+        count_error(DB_UNAVAILABLE);
+        return DB_UNAVAILABLE;
+    }
+    if (!group_fits(stmts, n))
+        return DB_ERROR;
+    for (size_t i = 0; i < n && rc == DB_OK; i++)
+        rc = prepare_once(conn, stmts[i].name, stmts[i].sql, stmts[i].nparams);
+    if (rc != DB_OK)
+        return rc;
+    int sent = PQenterPipelineMode(conn) == 1 &&
+               PQsendQueryParams(conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) == 1;
+    for (size_t i = 0; i < n && sent; i++)
+        sent = PQsendQueryPrepared(conn, stmts[i].name, stmts[i].nparams, stmts[i].params, NULL,
+                                   NULL, 0) == 1;
+    if (!sent || PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
+        PQpipelineSync(conn) != 1) {
+        log_warn("database pipeline failed to send: %s", PQerrorMessage(conn));
+        drop_conn(conn);
+        count_error(DB_UNAVAILABLE);
+        return DB_UNAVAILABLE;
+    }
+    rc = pipeline_result(conn, "BEGIN", NULL);
+    for (size_t i = 0; i < n; i++) {
+        enum db_status st = pipeline_result(conn, stmts[i].sql, &results[i]);
+        if (rc == DB_OK)
+            rc = st;
+    }
+    enum db_status st = pipeline_result(conn, "COMMIT", NULL);
+    if (rc == DB_OK)
+        rc = st;
+    PGresult *sync = PQgetResult(conn);
+    int synced = sync != NULL && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+    if (!synced || PQexitPipelineMode(conn) != 1) {
+        log_warn("database pipeline out of step: %s", PQerrorMessage(conn));
+        drop_conn(conn);
+        rc = DB_UNAVAILABLE;
+        count_error(rc);
+    } else if (rc != DB_OK) {
+        db_rollback(); /* a failed statement left the transaction open and aborted */
+    } else {
+        settle_state(conn);
+    }
+    if (rc != DB_OK) {
+        for (size_t i = 0; i < n; i++)
+            clear_result(&results[i]);
+    }
     return rc;
 }
 

@@ -100,6 +100,23 @@ enum db_status db_read_send(const char *setup, const char *sql, int nparams,
  * the read in logs. */
 enum db_status db_read_collect(const char *what, PGresult **res);
 
+/* One prepared statement of a group (db_exec_group): name and sql as for
+ * db_exec_prepared, text parameters (NULL = SQL NULL). */
+struct db_stmt {
+    const char *name;
+    const char *sql;
+    int nparams;
+    const char *const *params;
+};
+
+/* Runs stmts[0..n) in one transaction and one round trip (a pipeline of
+ * BEGIN, the statements prepared as needed, COMMIT): DB_OK once committed,
+ * with results[i] the result of stmts[i] (caller PQclear()s each). On any
+ * failure nothing is committed, no result is returned, and the status is the
+ * first failure's (DB_ERROR, unlogged, when the connection cannot keep that
+ * many prepared statements). Used by the group commit. */
+enum db_status db_exec_group(const struct db_stmt *stmts, size_t n, PGresult **results);
+
 /* Transaction control on the calling thread's connection. db_rollback is safe
  * after any failure and when no transaction is open. */
 enum db_status db_begin(void);

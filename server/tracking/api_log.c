@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "api_call.h"
 #include "api_common.h"
 #include "events/change_feed.h"
 #include "group_commit.h"
@@ -198,6 +199,62 @@ static void reply_write_result(struct reply *r, int rc, const char *run_id,
     reply_json(r, json_object());
 }
 
+/* A log-batch, log-parameter or set-tag waiting for its commit. */
+struct batch_state {
+    struct api_call c; /* first: the answer gets it back from c */
+    struct arena arena;
+    char run_id[64];
+    size_t nmetrics, nparams, ntags;
+};
+
+static void batch_answer(struct api_call *c, struct reply *r)
+{
+    struct batch_state *s = (struct batch_state *)c;
+    struct param_conflict conflict;
+    int rc = store_run_log_batch_answer(&c->call, &s->arena, &conflict);
+    if (rc == DB_OK) {
+        metrics_points(s->nmetrics);
+        if (s->nmetrics > 0)
+            change_feed_run(s->run_id, "metrics");
+        if (s->nparams > 0)
+            change_feed_run(s->run_id, "params");
+        if (s->ntags > 0)
+            change_feed_run(s->run_id, "tags");
+    }
+    reply_write_result(r, rc, s->run_id, &conflict);
+    store_call_cleanup(&c->call);
+    arena_cleanup(&s->arena);
+    free(s);
+}
+
+/* Writes a batch to an existing-looking run (32 hex) without an
+ * Idempotency-Key through the group commit when it can be one call, the
+ * reply deferred; returns 0 when it cannot (the caller writes it). */
+static int write_batch_grouped(const struct request *req, const char *run_id,
+                               const struct metric *metrics, size_t nm, const struct kv *params,
+                               size_t np, const struct kv *tags, size_t nt, struct reply *r)
+{
+    struct batch_state *s = xcalloc(1, sizeof *s);
+    int rc = store_run_log_batch_call(run_id, NULL, metrics, nm, params, np, tags, nt, &s->c.call);
+    if (rc == STORE_NO_CALL) {
+        free(s);
+        return 0;
+    }
+    arena_init(&s->arena);
+    snprintf(s->run_id, sizeof s->run_id, "%s", run_id);
+    s->nmetrics = nm;
+    s->nparams = np;
+    s->ntags = nt;
+    s->c.answer = batch_answer;
+    if (rc != DB_OK) { /* interning its metric names failed */
+        s->c.call.rc = rc;
+        batch_answer(&s->c, r);
+        return 1;
+    }
+    api_call_run(req, &s->c, r);
+    return 1;
+}
+
 /* Run id of a write: required, contract pattern, and (being exptrack's) 32 hex. */
 static int write_run_id(const struct input *in, const char **run_id, int *exists, struct reply *r)
 {
@@ -225,7 +282,8 @@ void api_runs_set_tag(const struct request *req, struct reply *r)
     if (write_run_id(&in, &run_id, &exists, r) != JX_OK)
         return;
     arena_init(&arena);
-    if (read_kv(&in, MAX_TAG_VALUE_LENGTH, &arena, &tag, r) == JX_OK) {
+    if (read_kv(&in, MAX_TAG_VALUE_LENGTH, &arena, &tag, r) == JX_OK &&
+        !(exists && write_batch_grouped(req, run_id, NULL, 0, NULL, 0, &tag, 1, r))) {
         int rc = exists ? store_run_set_tag(run_id, tag.key, tag.value) : DB_NOT_FOUND;
         if (rc == DB_OK)
             change_feed_run(run_id, "tags");
@@ -266,7 +324,8 @@ void api_runs_log_parameter(const struct request *req, struct reply *r)
     if (write_run_id(&in, &run_id, &exists, r) != JX_OK)
         return;
     arena_init(&arena);
-    if (read_kv(&in, MAX_PARAM_VALUE_LENGTH, &arena, &param, r) == JX_OK) {
+    if (read_kv(&in, MAX_PARAM_VALUE_LENGTH, &arena, &param, r) == JX_OK &&
+        !(exists && write_batch_grouped(req, run_id, NULL, 0, &param, 1, NULL, 0, r))) {
         int rc = exists
                      ? store_run_log_batch(run_id, NULL, 0, &param, 1, NULL, 0, &arena, &conflict)
                      : DB_NOT_FOUND;
@@ -457,6 +516,9 @@ void api_runs_log_batch(const struct request *req, struct reply *r)
         log_small(req, run_id, idem_key, metrics, nm, r); /* small: shares a commit */
         goto out;
     }
+    if (exists && idem_key == NULL &&
+        write_batch_grouped(req, run_id, metrics, nm, params, np, tags, nt, r))
+        goto out; /* one statement, sharing a commit */
     int replayed = 0;
     int rc = exists ? store_run_log_batch_idem(run_id, idem_key, &replayed, metrics, nm, params, np,
                                                tags, nt, &arena, &conflict)

@@ -5,12 +5,14 @@
 #include <string.h>
 
 #include "api.h"
+#include "api_call.h"
 #include "api_common.h"
 #include "events/change_feed.h"
 #include "core/ids.h"
 #include "core/mlflow_tags.h"
 #include "store_runs.h"
 #include "core/validate.h"
+#include "core/xalloc.h"
 
 /* Reads runs/create's tags; finds mlflow.runName and mlflow.user among them. */
 static int read_create_tags(const struct input *in, struct arena *arena, struct kv **tags,
@@ -54,47 +56,74 @@ static int read_create_tags(const struct input *in, struct arena *arena, struct 
     return JX_OK;
 }
 
+/* A runs/create waiting for its commit. */
+struct create_state {
+    struct api_call c; /* first: the answer gets it back from c */
+    struct arena arena;
+    struct run_create in; /* its tags copied into the arena */
+    char run_id[33];
+};
+
+static void create_answer(struct api_call *c, struct reply *r)
+{
+    struct create_state *s = (struct create_state *)c;
+    struct run run;
+    int rc = store_run_create_answer(&c->call, &s->in, &s->arena, &run);
+    if (rc == DB_STATE) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "The experiment %lld must be in the 'active' state to create runs",
+                    (long long)s->in.experiment_id);
+    } else if (rc != DB_OK) {
+        reply_store_experiment_not_found(r, rc, s->in.experiment_id);
+    } else {
+        change_feed_run(s->run_id, "created");
+        reply_json(r, json_pack("{s:o}", "run", api_run_json(&run)));
+    }
+    store_call_cleanup(&c->call);
+    arena_cleanup(&s->arena);
+    free(s);
+}
+
 void api_runs_create(const struct request *req, struct reply *r)
 {
     struct input in = input_from(req);
-    struct arena arena;
-    struct run_create rc_in = {0};
-    struct run run;
+    struct create_state *s = xcalloc(1, sizeof *s);
+    struct run_create *rc_in = &s->in;
     const char *exp_text = "", *run_name = NULL, *user_id = NULL;
     const char *name_tag = NULL, *user_tag = NULL;
     struct kv *tags;
     size_t ntags;
-    char run_id[33], random_name[32];
+    char random_name[32];
     int64_t start_time;
 
-    arena_init(&arena);
+    arena_init(&s->arena);
     const json_t *exp_value = json_object_get(in.obj, "experiment_id");
     if (json_is_integer(exp_value)) {
-        rc_in.experiment_id = json_integer_value(exp_value);
+        rc_in->experiment_id = json_integer_value(exp_value);
     } else {
         if (jx_string(&in, "experiment_id", &exp_text, r) == JX_BAD)
-            goto out;
+            goto fail;
         if (exp_text[0] != '\0' &&
-            input_experiment_id(&in, "experiment_id", &rc_in.experiment_id, r) != JX_OK)
-            goto out;
+            input_experiment_id(&in, "experiment_id", &rc_in->experiment_id, r) != JX_OK)
+            goto fail;
     }
     if (jx_string(&in, "run_name", &run_name, r) == JX_BAD ||
         jx_string(&in, "user_id", &user_id, r) == JX_BAD)
-        goto out;
+        goto fail;
     int rc = jx_int64(&in, "start_time", &start_time, r);
     if (rc == JX_BAD)
-        goto out;
+        goto fail;
     if (rc == JX_ABSENT)
         start_time = store_now_ms();
-    if (read_create_tags(&in, &arena, &tags, &ntags, &name_tag, &user_tag, r) != JX_OK)
-        goto out;
+    if (read_create_tags(&in, &s->arena, &tags, &ntags, &name_tag, &user_tag, r) != JX_OK)
+        goto fail;
     if (run_name != NULL && run_name[0] && name_tag != NULL && strcmp(run_name, name_tag) != 0) {
         reply_error(r, ERR_INVALID_PARAMETER_VALUE,
                     "Both 'run_name' parameter and '" MLFLOW_TAG_RUN_NAME
                     "' tag are specified, but with different values "
                     "(run_name='%.250s', " MLFLOW_TAG_RUN_NAME "='%.250s')",
                     run_name, name_tag);
-        goto out;
+        goto fail;
     }
     if (run_name == NULL || run_name[0] == '\0')
         run_name = name_tag;
@@ -107,36 +136,36 @@ void api_runs_create(const struct request *req, struct reply *r)
                     "Invalid value for parameter 'run_name': it exceeds the maximum length of "
                     "%d characters",
                     MAX_RUN_NAME_LENGTH);
-        goto out;
+        goto fail;
     }
+    run_name = arena_strdup(&s->arena, run_name);
     if (name_tag == NULL) {
         tags[ntags].key = MLFLOW_TAG_RUN_NAME;
         tags[ntags].value = run_name;
         ntags++;
     }
-    ids_new_run_id(run_id);
-    rc_in.run_id = run_id;
-    rc_in.name = run_name;
+    ids_new_run_id(s->run_id);
+    rc_in->run_id = s->run_id;
+    rc_in->name = run_name;
     /* no user: "" as MLflow stores it, so attributes.user_id = '' finds it */
-    rc_in.user_id = user_id && user_id[0] ? user_id : user_tag ? user_tag : "";
-    if (input_check_length(rc_in.user_id, "user_id", MAX_USER_ID_LENGTH, r) != JX_OK)
-        goto out;
-    rc_in.start_time = start_time;
-    rc_in.tags = tags;
-    rc_in.ntags = ntags;
-    rc = store_run_create(&rc_in, &arena, &run);
-    if (rc == DB_STATE) {
-        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
-                    "The experiment %lld must be in the 'active' state to create runs",
-                    (long long)rc_in.experiment_id);
-    } else if (rc != DB_OK) {
-        reply_store_experiment_not_found(r, rc, rc_in.experiment_id);
-    } else {
-        change_feed_run(run_id, "created");
-        reply_json(r, json_pack("{s:o}", "run", api_run_json(&run)));
+    rc_in->user_id = user_id && user_id[0] ? user_id : user_tag ? user_tag : "";
+    if (input_check_length(rc_in->user_id, "user_id", MAX_USER_ID_LENGTH, r) != JX_OK)
+        goto fail;
+    rc_in->start_time = start_time;
+    /* the answer reads the tags after the request's body may be gone */
+    for (size_t i = 0; i < ntags; i++) {
+        tags[i].key = arena_strdup(&s->arena, tags[i].key);
+        tags[i].value = arena_strdup(&s->arena, tags[i].value);
     }
-out:
-    arena_cleanup(&arena);
+    rc_in->tags = tags;
+    rc_in->ntags = ntags;
+    store_run_create_call(rc_in, &s->c.call);
+    s->c.answer = create_answer;
+    api_call_run(req, &s->c, r);
+    return;
+fail:
+    arena_cleanup(&s->arena);
+    free(s);
 }
 
 void api_runs_get(const struct request *req, struct reply *r)
@@ -161,11 +190,37 @@ void api_runs_get(const struct request *req, struct reply *r)
     arena_cleanup(&arena);
 }
 
+/* A runs/update waiting for its commit. */
+struct update_state {
+    struct api_call c; /* first: the answer gets it back from c */
+    struct arena arena;
+    char run_id[64];
+    int feed_status; /* status or end time changed */
+    int feed_name;   /* renamed */
+};
+
+static void update_answer(struct api_call *c, struct reply *r)
+{
+    struct update_state *s = (struct update_state *)c;
+    struct run_info info;
+    int rc = store_run_update_answer(&c->call, &s->arena, &info);
+    if (rc != DB_OK) {
+        api_run_not_found(r, rc, s->run_id);
+    } else {
+        if (s->feed_status)
+            change_feed_run(s->run_id, "status");
+        if (s->feed_name)
+            change_feed_run(s->run_id, "tags"); /* the name is the mlflow.runName tag too */
+        reply_json(r, json_pack("{s:o}", "run_info", api_run_info_json(&info)));
+    }
+    store_call_cleanup(&c->call);
+    arena_cleanup(&s->arena);
+    free(s);
+}
+
 void api_runs_update(const struct request *req, struct reply *r)
 {
     struct input in = input_from(req);
-    struct arena arena;
-    struct run_info info;
     const char *run_id, *run_name = NULL;
     int status = 0;
     int64_t end_time = 0;
@@ -191,19 +246,14 @@ void api_runs_update(const struct request *req, struct reply *r)
         api_run_not_found(r, DB_NOT_FOUND, run_id);
         return;
     }
-    arena_init(&arena);
-    int rc = store_run_update(run_id, status, has_end == JX_OK, end_time, run_name, &arena, &info);
-    if (rc != DB_OK) {
-        api_run_not_found(r, rc, run_id);
-        goto out;
-    }
-    if (has_status == JX_OK || has_end == JX_OK)
-        change_feed_run(run_id, "status");
-    if (run_name != NULL)
-        change_feed_run(run_id, "tags"); /* the name is the mlflow.runName tag too */
-    reply_json(r, json_pack("{s:o}", "run_info", api_run_info_json(&info)));
-out:
-    arena_cleanup(&arena);
+    struct update_state *s = xcalloc(1, sizeof *s);
+    arena_init(&s->arena);
+    snprintf(s->run_id, sizeof s->run_id, "%s", run_id);
+    s->feed_status = has_status == JX_OK || has_end == JX_OK;
+    s->feed_name = run_name != NULL;
+    store_run_update_call(run_id, status, has_end == JX_OK, end_time, run_name, &s->c.call);
+    s->c.answer = update_answer;
+    api_call_run(req, &s->c, r);
 }
 
 static void set_deleted(const struct request *req, struct reply *r, int deleted)

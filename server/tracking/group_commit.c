@@ -1,5 +1,6 @@
 /* The group-commit writers: a queue of waiting writes, a writer thread
- * (and a standby) that drain it into store_metrics_write_group, and a
+ * (and a standby) that drain it into store_metrics_write_group (metric
+ * writes) and store_call_group (control-plane calls), and a
  * completer thread that runs the completion callbacks of each written
  * group. No HTTP thread waits: each request's connection is paused by its
  * handler and resumed by its callback once its write is committed or
@@ -19,6 +20,7 @@
 #include "core/worker.h"
 #include "store_metrics.h"
 #include "core/xalloc.h"
+#include "db/store_call.h"
 #include "ops/metrics.h"
 
 #define GROUP_MAX_ITEMS 1024
@@ -30,7 +32,11 @@
  * per-request path lost three round trips). A second, standby writer takes
  * over only while the first has been busy for STANDBY_AFTER_MS with writes
  * waiting (a group stuck behind a row lock, say), so that one slow group
- * does not hold back every small write. (Holding a writer back for up to
+ * does not hold back every small write; it takes queued calls at once, so
+ * that while the first writer waits for a group's COMMIT the statements of
+ * the next group already run (with one writer, under load, grouping
+ * control-plane writes was slower than not grouping them: one backend ran
+ * every statement in turn). (Holding a writer back for up to
  * 1 ms while another is busy, as PostgreSQL's commit_delay does, halved the
  * number of groups with 4 writers but did not raise the request rate.) */
 enum writer_role { FIRST_WRITER, STANDBY_WRITER };
@@ -38,10 +44,11 @@ enum writer_role { FIRST_WRITER, STANDBY_WRITER };
 #define STANDBY_AFTER_MS 25
 #define GROUP_COMMIT_QUEUE_WAIT_MS 10000
 
-/* One request's write; the run id, points, keys and model links are
- * copied into it. */
+/* One request's write: points (the run id, points, keys and model links
+ * are copied into it), or a call (the submitter's, which it keeps). */
 struct group_write {
     struct metrics_write w;
+    struct store_call *call;   /* NULL: a metric write */
     struct timespec queued_at; /* CLOCK_MONOTONIC */
     void (*done)(void *arg);   /* the completion callback, and its argument */
     void *done_arg;
@@ -53,7 +60,8 @@ static pthread_cond_t work_cv = PTHREAD_COND_INITIALIZER;    /* the first writer
 static pthread_cond_t standby_cv = PTHREAD_COND_INITIALIZER; /* the standby: the first got busy */
 static struct group_write *head, *tail;
 static int running, stopping;
-static int first_busy; /* the first writer is writing a group */
+static int calls_enabled; /* group_commit_submit_call queues (else refuses) */
+static int first_busy;    /* the first writer is writing a group */
 static struct worker writers = WORKER_INIT(&mu, &work_cv);
 
 /* Groups written, waiting for the completer to run their callbacks. */
@@ -87,6 +95,8 @@ static int standby_needed(void)
     struct timespec now;
     if (head == NULL || !first_busy)
         return 0;
+    if (head->call != NULL)
+        return 1; /* calls: the standby writes while the first waits for its commit */
     clock_gettime(CLOCK_MONOTONIC, &now);
     return waited_ms(head, &now) >= STANDBY_AFTER_MS;
 }
@@ -185,6 +195,8 @@ static size_t take(struct group_write **out)
         if (waited_too_long(gw, &now)) {
             metrics_group_commit_timeout();
             gw->w.rc = DB_UNAVAILABLE;
+            if (gw->call != NULL)
+                gw->call->rc = DB_UNAVAILABLE;
             complete(gw);
             continue;
         }
@@ -195,11 +207,40 @@ static size_t take(struct group_write **out)
     return n;
 }
 
+/* Writes a group: the metric writes in one transaction, the calls in
+ * another; sets each item's outcome. */
+static size_t write_group(struct group_write *const *batch, size_t n, struct metrics_write *writes,
+                          struct store_call **calls)
+{
+    size_t nw = 0, nc = 0, points = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (batch[i]->call != NULL) {
+            calls[nc++] = batch[i]->call;
+            continue;
+        }
+        writes[nw++] = batch[i]->w;
+        points += batch[i]->w.n;
+    }
+    if (nw > 0)
+        (void)store_metrics_write_group(writes, nw);
+    if (nc > 0)
+        store_call_group(calls, nc);
+    nw = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (batch[i]->call != NULL)
+            continue;
+        batch[i]->w.rc = writes[nw].rc;
+        batch[i]->w.replayed = writes[nw++].replayed;
+    }
+    return points;
+}
+
 /* A writer thread; arg points at its enum writer_role. */
 static void *writer_main(void *arg)
 {
     struct group_write **batch = xmalloc(GROUP_MAX_ITEMS * sizeof *batch);
     struct metrics_write *writes = xmalloc(GROUP_MAX_ITEMS * sizeof *writes);
+    struct store_call **calls = xmalloc(GROUP_MAX_ITEMS * sizeof *calls);
     int standby = *(const enum writer_role *)arg == STANDBY_WRITER;
 
     pthread_mutex_lock(&mu);
@@ -213,22 +254,13 @@ static void *writer_main(void *arg)
         }
         if (head == NULL)
             break; /* stopping, and nothing left to write */
-        size_t n = take(batch), points = 0;
+        size_t n = take(batch);
         if (!standby && !first_busy) {
             first_busy = 1;
             pthread_cond_signal(&standby_cv);
         }
         pthread_mutex_unlock(&mu);
-        for (size_t i = 0; i < n; i++) {
-            writes[i] = batch[i]->w;
-            points += writes[i].n;
-        }
-        if (n > 0)
-            (void)store_metrics_write_group(writes, n);
-        for (size_t i = 0; i < n; i++) {
-            batch[i]->w.rc = writes[i].rc;
-            batch[i]->w.replayed = writes[i].replayed;
-        }
+        size_t points = write_group(batch, n, writes, calls);
         complete_group(batch, n);
         pthread_mutex_lock(&mu);
         if (!standby && head == NULL)
@@ -240,11 +272,13 @@ static void *writer_main(void *arg)
     db_thread_close();
     free(batch);
     free(writes);
+    free(calls);
     return NULL;
 }
 
-int group_commit_start(int enabled)
+int group_commit_start(int enabled, int with_calls)
 {
+    calls_enabled = with_calls;
     metrics_group_commit_enabled(0);
     if (!enabled)
         return 0;
@@ -298,6 +332,32 @@ static const char *copy_text(char **text, const char *s)
     return out;
 }
 
+/* Queues gw with its completion callback; NULL (gw freed) when the group
+ * is off or stopping. */
+static struct group_write *enqueue(struct group_write *gw, void (*done)(void *arg), void *arg)
+{
+    gw->done = done;
+    gw->done_arg = arg;
+    gw->next = NULL;
+    clock_gettime(CLOCK_MONOTONIC, &gw->queued_at);
+    pthread_mutex_lock(&mu);
+    if (!running || stopping) {
+        pthread_mutex_unlock(&mu);
+        free(gw);
+        return NULL;
+    }
+    if (tail != NULL)
+        tail->next = gw;
+    else
+        head = gw;
+    tail = gw;
+    pthread_cond_signal(&work_cv);
+    if (gw->call != NULL && first_busy)
+        pthread_cond_signal(&standby_cv);
+    pthread_mutex_unlock(&mu);
+    return gw;
+}
+
 struct group_write *group_commit_submit(const char *run_id, const char *idem_key,
                                         const struct metric *metrics, size_t n,
                                         void (*done)(void *arg), void *arg)
@@ -335,25 +395,24 @@ struct group_write *group_commit_submit(const char *run_id, const char *idem_key
     gw->w.metrics = copy;
     gw->w.n = n;
     gw->w.rc = DB_OK;
-    gw->done = done;
-    gw->done_arg = arg;
-    gw->next = NULL;
-    clock_gettime(CLOCK_MONOTONIC, &gw->queued_at);
+    gw->call = NULL;
+    return enqueue(gw, done, arg);
+}
 
-    pthread_mutex_lock(&mu);
-    if (!running || stopping) {
-        pthread_mutex_unlock(&mu);
-        free(gw);
+struct group_write *group_commit_submit_call(struct store_call *call, void (*done)(void *arg),
+                                             void *arg)
+{
+    if (!calls_enabled)
         return NULL;
-    }
-    if (tail != NULL)
-        tail->next = gw;
-    else
-        head = gw;
-    tail = gw;
-    pthread_cond_signal(&work_cv);
-    pthread_mutex_unlock(&mu);
-    return gw;
+    struct group_write *gw = xmalloc(sizeof *gw);
+    memset(&gw->w, 0, sizeof gw->w);
+    gw->call = call;
+    return enqueue(gw, done, arg);
+}
+
+void group_commit_call_done(struct group_write *gw)
+{
+    free(gw);
 }
 
 int group_commit_result(struct group_write *gw, int *replayed)

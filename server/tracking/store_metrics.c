@@ -16,6 +16,7 @@
 #include "core/sbuf.h"
 #include "db/store_util.h"
 #include "store_idempotency.h"
+#include "store_metrics_sql.h"
 #include "core/xalloc.h"
 
 /* Keys seen for the first time are interned. Only names not yet present are
@@ -30,24 +31,7 @@ static const char intern_sql[] =
 
 static const char lookup_sql[] = "SELECT name, id FROM metric_keys WHERE name = ANY($1::text[])";
 
-/* metric_blocks (schema/0009_metric_blocks.sql) is raised by every write:
- * a block's count grows by the points inserted into it, its lowest and
- * highest non-NaN value widen. Rows come sorted by (run, key, block), so
- * concurrent writes lock blocks in one order. BLOCKS_UPSERT is the conflict
- * clause of every such insert. BLOCKS_SELECT "FROM src" BLOCKS_GROUP
- * raises the blocks of the points in src, a CTE with the columns run_id,
- * key_id, step and value that holds only points really inserted (stored
- * twins are not counted). */
-#define BLOCK_SHIFT 8 /* 256 steps a block */
-#define BLOCKS_UPSERT                                                                              \
-    " ON CONFLICT (run_id, key_id, block) DO UPDATE"                                               \
-    "  SET n = b.n + EXCLUDED.n, vmin = least(b.vmin, EXCLUDED.vmin),"                             \
-    "      vmax = greatest(b.vmax, EXCLUDED.vmax)"
-#define BLOCKS_SELECT                                                                              \
-    " INSERT INTO metric_blocks AS b (run_id, key_id, block, n, vmin, vmax)"                       \
-    " SELECT run_id, key_id, step >> 8, count(*), min(value) FILTER (WHERE value <> 'NaN'),"       \
-    "   max(value) FILTER (WHERE value <> 'NaN')"
-#define BLOCKS_GROUP " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3" BLOCKS_UPSERT
+#define BLOCK_SHIFT 8 /* 256 steps a block (step >> 8 in store_metrics_sql.h) */
 
 /* Points in when COPY met a stored twin (MLflow's idempotency: an identical
  * point is a no-op), with the blocks of those really inserted. */
@@ -76,12 +60,7 @@ static const char latest_sql[] =
     " INSERT INTO latest_metrics AS l (run_id, key_id, step, timestamp, value)"
     " SELECT r, k, s, t, v"
     " FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::float8[])"
-    "   AS u(r, k, s, t, v) ORDER BY r, k"
-    " ON CONFLICT (run_id, key_id) DO UPDATE"
-    "  SET step = EXCLUDED.step, timestamp = EXCLUDED.timestamp, value = EXCLUDED.value"
-    "  WHERE (EXCLUDED.step, EXCLUDED.timestamp,"
-    "         CASE WHEN EXCLUDED.value = 'NaN' THEN 0 ELSE EXCLUDED.value END)"
-    "      > (l.step, l.timestamp, CASE WHEN l.value = 'NaN' THEN 0 ELSE l.value END)";
+    "   AS u(r, k, s, t, v) ORDER BY r, k" LATEST_UPSERT;
 
 /* COPY has no ON CONFLICT: the savepoint lets a batch that repeats a stored
  * point fall back to the statement that skips it. One query, one round trip
@@ -198,10 +177,7 @@ static void cache_put(struct key_cache *c, const char *name, int32_t id)
     cache_put_slot(c, xstrdup(name), h, id);
 }
 
-/* Fills ids[i] for every point: from the cache, else interned and looked up
- * in two statements. Ids this transaction created itself are used but not
- * cached: a rollback would take them back. */
-static int resolve_key_ids(const struct metric *metrics, size_t n, int32_t *ids)
+int store_metrics_key_ids(const struct metric *metrics, size_t n, int32_t *ids)
 {
     struct sbuf names;
     PGresult *res = NULL, *mine = NULL;
@@ -522,7 +498,7 @@ static int write_points(const int64_t *runs, const struct metric *metrics, size_
         return DB_OK;
     int32_t *ids = xmalloc(n * sizeof *ids);
     sbuf_init(&data);
-    if ((rc = resolve_key_ids(metrics, n, ids)) != DB_OK)
+    if ((rc = store_metrics_key_ids(metrics, n, ids)) != DB_OK)
         goto out;
     PGconn *conn = db_conn();
     if (conn == NULL) {
@@ -712,12 +688,8 @@ static const char group_sql[] =
     "   CASE WHEN value = 'NaN' THEN 0 ELSE value END DESC, n),"
     " up AS ("
     "  INSERT INTO latest_metrics AS l (run_id, key_id, step, timestamp, value)"
-    "  SELECT run_id, key_id, step, timestamp, value FROM best ORDER BY run_id, key_id"
-    "  ON CONFLICT (run_id, key_id) DO UPDATE"
-    "   SET step = EXCLUDED.step, timestamp = EXCLUDED.timestamp, value = EXCLUDED.value"
-    "   WHERE (EXCLUDED.step, EXCLUDED.timestamp,"
-    "          CASE WHEN EXCLUDED.value = 'NaN' THEN 0 ELSE EXCLUDED.value END)"
-    "       > (l.step, l.timestamp, CASE WHEN l.value = 'NaN' THEN 0 ELSE l.value END))"
+    "  SELECT run_id, key_id, step, timestamp, value FROM best"
+    "  ORDER BY run_id, key_id" LATEST_UPSERT "),"
     " ik AS ("
     "  INSERT INTO idempotency_keys (key)"
     "  SELECT k.key FROM unnest($7::text[]) WITH ORDINALITY AS k(key, ord)"
@@ -802,7 +774,7 @@ static int write_group_fast(struct metrics_write *items, size_t n)
     }
     sbuf_addc(&uuids, '}');
     sbuf_addc(&keys, '}');
-    if ((rc = resolve_key_ids(points, total, ids)) != DB_OK)
+    if ((rc = store_metrics_key_ids(points, total, ids)) != DB_OK)
         goto out;
     su_barray_begin(&cols[0], INT4_OID, total);
     su_barray_begin(&cols[1], INT4_OID, total);

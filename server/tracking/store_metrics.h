@@ -14,6 +14,12 @@
  * itself failed). */
 int store_metrics_write_commit(int64_t run_internal_id, const struct metric *metrics, size_t n);
 
+/* Fills ids[i] with the interned id of metrics[i].key: from this thread's
+ * cache, else interned and looked up in two statements (in the caller's
+ * transaction if one is open, else each its own). Ids made by an open
+ * transaction are used but not cached: a rollback would take them back. */
+int store_metrics_key_ids(const struct metric *metrics, size_t n, int32_t *ids);
+
 /* One request's points in a group write: the caller fills run_id (32 hex),
  * metrics, n and idem_key (the request's Idempotency-Key, or NULL);
  * store_metrics_write_group sets rc and replayed. */

@@ -8,9 +8,12 @@
 
 #include "core/mlflow_tags.h"
 #include "core/sbuf.h"
+#include "core/xalloc.h"
+#include "store_batch.h"
 #include "store_idempotency.h"
 #include "store_metrics.h"
 #include "store_search.h"
+#include "db/store_call.h"
 #include "db/store_util.h"
 
 #define MAX_TX_RETRIES 3
@@ -92,45 +95,94 @@ static int write_tags(int64_t internal_id, const struct kv *tags, size_t n)
     return rc;
 }
 
-int store_run_create(const struct run_create *in, struct arena *arena, struct run *out)
+/* runs/create in one statement (its own transaction): the run inserted
+ * only into an active experiment, with its tags (the last of a repeated
+ * key wins). One row when the experiment exists: the run's RUN_COLUMNS
+ * (NULL when none was inserted), then the experiment's stage. */
+static const char create_sql[] =
+    "WITH e AS (SELECT experiment_id, lifecycle_stage, artifact_location FROM experiments"
+    "   WHERE experiment_id = $2),"
+    " r AS (INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time,"
+    "   artifact_uri)"
+    "   SELECT $1::uuid, e.experiment_id, $3, $4, 1, $5,"
+    "     e.artifact_location || '/' || $6::text || '/artifacts'"
+    "   FROM e WHERE e.lifecycle_stage = 'active' RETURNING *),"
+    " t AS (INSERT INTO tags (run_id, key, value)"
+    "   SELECT r.id, u.k, u.v FROM r, (SELECT DISTINCT ON (k) k, v"
+    "     FROM unnest($7::text[], $8::text[]) WITH ORDINALITY AS u(k, v, o) ORDER BY k, o DESC) u"
+    "   ORDER BY 2)"
+    " SELECT " RUN_COLUMNS ", e.lifecycle_stage FROM e LEFT JOIN r ON true";
+
+/* A tag and its position in the request. */
+struct tag_at {
+    struct kv kv;
+    size_t at;
+};
+
+static int cmp_tag_at(const void *pa, const void *pb)
+{
+    const struct tag_at *a = pa, *b = pb;
+    int c = strcmp(a->kv.key, b->kv.key);
+    return c != 0 ? c : (a->at > b->at) - (a->at < b->at);
+}
+
+/* The tags a create stored, as a read lists them: one per key (the last
+ * given wins), sorted by key bytewise. */
+static void created_tags(const struct kv *tags, size_t n, struct arena *arena, struct run *out)
+{
+    struct tag_at *all = xmalloc((n + 1) * sizeof *all);
+    for (size_t i = 0; i < n; i++)
+        all[i] = (struct tag_at){tags[i], i};
+    qsort(all, n, sizeof *all, cmp_tag_at);
+    out->tags = arena_alloc(arena, (n + 1) * sizeof *out->tags);
+    out->ntags = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i + 1 == n || strcmp(all[i].kv.key, all[i + 1].kv.key) != 0)
+            out->tags[out->ntags++] = all[i].kv; /* the last of its key */
+    free(all);
+}
+
+void store_run_create_call(const struct run_create *in, struct store_call *c)
 {
     char exp[24], start[24];
-    const char *params[] = {in->run_id,  su_i64(exp, in->experiment_id), in->name,
-                            in->user_id, su_i64(start, in->start_time),  in->run_id};
-    PGresult *res = NULL;
-    int rc;
+    struct sbuf keys, vals;
 
-    if ((rc = db_begin()) != DB_OK)
-        return rc;
-    rc =
-        db_exec("INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time,"
-                "   artifact_uri)"
-                " SELECT $1::uuid, e.experiment_id, $3, $4, 1, $5,"
-                "   e.artifact_location || '/' || $6::text || '/artifacts'"
-                " FROM experiments e WHERE e.experiment_id = $2"
-                " RETURNING id, (SELECT lifecycle_stage FROM experiments WHERE experiment_id = $2)",
-                6, params, &res);
-    if (rc != DB_OK)
-        goto fail;
-    if (PQntuples(res) == 0) {
-        rc = DB_NOT_FOUND;
-        goto fail;
-    }
-    if (!su_active(res, 0, 1)) {
-        rc = DB_STATE;
-        goto fail;
-    }
-    int64_t internal_id = su_int64(res, 0, 0);
-    PQclear(res);
-    res = NULL;
-    if ((rc = write_tags(internal_id, in->tags, in->ntags)) != DB_OK)
-        goto fail;
-    if ((rc = db_commit()) != DB_OK)
-        goto fail;
-    return store_run_get(in->run_id, arena, out);
-fail:
-    PQclear(res);
-    db_rollback();
+    store_call_init(c, "run_create", create_sql, 8);
+    store_call_param(c, 0, in->run_id);
+    store_call_param(c, 1, su_i64(exp, in->experiment_id));
+    store_call_param(c, 2, in->name);
+    store_call_param(c, 3, in->user_id);
+    store_call_param(c, 4, su_i64(start, in->start_time));
+    store_call_param(c, 5, in->run_id);
+    su_kv_arrays(&keys, &vals, in->tags, in->ntags);
+    store_call_param_sbuf(c, 6, &keys);
+    store_call_param_sbuf(c, 7, &vals);
+}
+
+int store_run_create_answer(const struct store_call *c, const struct run_create *in,
+                            struct arena *arena, struct run *out)
+{
+    const PGresult *res = c->res;
+    memset(out, 0, sizeof *out);
+    if (c->rc != DB_OK)
+        return c->rc;
+    if (PQntuples(res) == 0)
+        return DB_NOT_FOUND;
+    if (!su_active(res, 0, 10) || PQgetisnull(res, 0, 0))
+        return DB_STATE;
+    su_run_info(res, 0, arena, &out->info);
+    created_tags(in->tags, in->ntags, arena, out); /* a new run has nothing else */
+    return DB_OK;
+}
+
+int store_run_create(const struct run_create *in, struct arena *arena, struct run *out)
+{
+    struct store_call c;
+
+    store_run_create_call(in, &c);
+    store_call_run(&c);
+    int rc = store_run_create_answer(&c, in, arena, out);
+    store_call_cleanup(&c);
     return rc;
 }
 
@@ -153,42 +205,63 @@ int store_run_get(const char *run_id, struct arena *arena, struct run *out)
     return store_search_load_children(out, 1, NULL, arena);
 }
 
+/* runs/update in one statement (its own transaction): the fields given
+ * ($2 status, $3 end time, $4 name; NULL: unchanged) of an active run. One
+ * row when the run exists: its RUN_COLUMNS after the update (NULL when it
+ * is deleted), then its stage. */
+#define UPDATE_RUN                                                                                 \
+    "WITH cur AS (SELECT id, lifecycle_stage FROM runs WHERE run_uuid = $1::uuid),"                \
+    " r AS (UPDATE runs u SET status = coalesce($2::smallint, u.status),"                          \
+    "   end_time = CASE WHEN $3::bigint IS NULL THEN u.end_time ELSE $3 END,"                      \
+    "   name = coalesce($4, u.name)"                                                               \
+    "   FROM cur WHERE u.id = cur.id AND cur.lifecycle_stage = 'active' RETURNING u.*)"
+#define UPDATE_ANSWER " SELECT " RUN_COLUMNS ", cur.lifecycle_stage FROM cur LEFT JOIN r ON true"
+static const char update_sql[] = UPDATE_RUN UPDATE_ANSWER;
+/* With a new name, which is mirrored into the mlflow.runName tag. */
+static const char update_named_sql[] =
+    UPDATE_RUN ", t AS (INSERT INTO tags (run_id, key, value)"
+               "   SELECT id, '" MLFLOW_TAG_RUN_NAME "', $4 FROM r"
+               "   ON CONFLICT (run_id, key) DO UPDATE SET value = EXCLUDED.value)" UPDATE_ANSWER;
+
+void store_run_update_call(const char *run_id, int status, int has_end_time, int64_t end_time,
+                           const char *name, struct store_call *c)
+{
+    char st[8], end[24];
+    int named = name != NULL && name[0];
+
+    snprintf(st, sizeof st, "%d", status);
+    if (named)
+        store_call_init(c, "run_update_named", update_named_sql, 4);
+    else
+        store_call_init(c, "run_update", update_sql, 4);
+    store_call_param(c, 0, run_id);
+    store_call_param(c, 1, status ? st : NULL);
+    store_call_param(c, 2, has_end_time ? su_i64(end, end_time) : NULL);
+    store_call_param(c, 3, named ? name : NULL);
+}
+
+int store_run_update_answer(const struct store_call *c, struct arena *arena, struct run_info *out)
+{
+    const PGresult *res = c->res;
+    if (c->rc != DB_OK)
+        return c->rc;
+    if (PQntuples(res) == 0)
+        return DB_NOT_FOUND;
+    if (!su_active(res, 0, 10) || PQgetisnull(res, 0, 0))
+        return DB_STATE;
+    su_run_info(res, 0, arena, out);
+    return DB_OK;
+}
+
 int store_run_update(const char *run_id, int status, int has_end_time, int64_t end_time,
                      const char *name, struct arena *arena, struct run_info *out)
 {
-    char st[8], end[24];
-    int64_t internal_id = 0;
-    PGresult *res = NULL;
-    int rc;
+    struct store_call c;
 
-    if ((rc = db_begin()) != DB_OK)
-        return rc;
-    if ((rc = resolve(run_id, &internal_id)) != DB_OK)
-        goto fail;
-    snprintf(st, sizeof st, "%d", status);
-    const char *params[] = {run_id, status ? st : NULL, has_end_time ? su_i64(end, end_time) : NULL,
-                            name != NULL && name[0] ? name : NULL};
-    rc = db_exec("UPDATE runs r SET status = coalesce($2::smallint, r.status),"
-                 "   end_time = CASE WHEN $3::bigint IS NULL THEN r.end_time ELSE $3 END,"
-                 "   name = coalesce($4, r.name)"
-                 " WHERE r.run_uuid = $1::uuid RETURNING " RUN_COLUMNS,
-                 4, params, &res);
-    if (rc != DB_OK)
-        goto fail;
-    su_run_info(res, 0, arena, out);
-    PQclear(res);
-    res = NULL;
-    if (params[3] != NULL) {
-        struct kv tag = {MLFLOW_TAG_RUN_NAME, name};
-        if ((rc = write_tags(internal_id, &tag, 1)) != DB_OK)
-            goto fail;
-    }
-    if ((rc = db_commit()) != DB_OK)
-        goto fail;
-    return DB_OK;
-fail:
-    PQclear(res);
-    db_rollback();
+    store_run_update_call(run_id, status, has_end_time, end_time, name, &c);
+    store_call_run(&c);
+    int rc = store_run_update_answer(&c, arena, out);
+    store_call_cleanup(&c);
     return rc;
 }
 
@@ -315,6 +388,34 @@ int store_run_log_batch(const char *run_id, const struct metric *metrics, size_t
                                     ntags, arena, conflict);
 }
 
+/* Whether a batch's points allow the one-statement write: few enough, and
+ * none for a logged model (those are written twice, on the transaction
+ * path). */
+static int one_statement(const struct metric *metrics, size_t n)
+{
+    if (n > STORE_BATCH_MAX_POINTS)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (metrics[i].link != NULL)
+            return 0;
+    return 1;
+}
+
+int store_run_log_batch_call(const char *run_id, const char *idem_key, const struct metric *metrics,
+                             size_t nmetrics, const struct kv *params, size_t nparams,
+                             const struct kv *tags, size_t ntags, struct store_call *c)
+{
+    if (idem_key != NULL || !one_statement(metrics, nmetrics))
+        return STORE_NO_CALL;
+    return store_batch_call(run_id, metrics, nmetrics, params, nparams, tags, ntags, c);
+}
+
+int store_run_log_batch_answer(const struct store_call *c, struct arena *arena,
+                               struct param_conflict *conflict)
+{
+    return store_batch_answer(c, arena, conflict);
+}
+
 int store_run_log_batch_idem(const char *run_id, const char *idem_key, int *replayed,
                              const struct metric *metrics, size_t nmetrics, const struct kv *params,
                              size_t nparams, const struct kv *tags, size_t ntags,
@@ -324,6 +425,9 @@ int store_run_log_batch_idem(const char *run_id, const char *idem_key, int *repl
     if (replayed == NULL)
         replayed = &dummy;
     *replayed = 0;
+    if (idem_key == NULL && one_statement(metrics, nmetrics))
+        return store_batch_write(run_id, metrics, nmetrics, params, nparams, tags, ntags, arena,
+                                 conflict);
     for (int attempt = 0; attempt < MAX_TX_RETRIES && rc == DB_RETRY; attempt++)
         rc = log_batch_once(run_id, idem_key, replayed, metrics, nmetrics, params, nparams, tags,
                             ntags, arena, conflict);

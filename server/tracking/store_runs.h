@@ -6,6 +6,8 @@
 
 #include "db/store.h"
 
+struct store_call;
+
 /* What runs/create stores. The api layer has settled name, user and tags. */
 struct run_create {
     int64_t experiment_id;
@@ -21,6 +23,14 @@ struct run_create {
  * DB_NOT_FOUND: no such experiment; DB_STATE: the experiment is deleted. */
 int store_run_create(const struct run_create *in, struct arena *arena, struct run *out);
 
+/* store_run_create as a call (db/store_call.h), for the group commit: the
+ * statement, with copies of in's values, into *c (store_call_cleanup it);
+ * once c has run, store_run_create_answer gives what store_run_create
+ * gives (in->tags must still be valid then). */
+void store_run_create_call(const struct run_create *in, struct store_call *c);
+int store_run_create_answer(const struct store_call *c, const struct run_create *in,
+                            struct arena *arena, struct run *out);
+
 /* Reads a run with its latest metrics, params, tags and inputs. */
 int store_run_get(const char *run_id, struct arena *arena, struct run *out);
 
@@ -29,6 +39,11 @@ int store_run_get(const char *run_id, struct arena *arena, struct run *out);
  * the info back into *out. DB_NOT_FOUND, DB_STATE (run deleted). */
 int store_run_update(const char *run_id, int status, int has_end_time, int64_t end_time,
                      const char *name, struct arena *arena, struct run_info *out);
+
+/* store_run_update as a call, and the reading of its outcome once run. */
+void store_run_update_call(const char *run_id, int status, int has_end_time, int64_t end_time,
+                           const char *name, struct store_call *c);
+int store_run_update_answer(const struct store_call *c, struct arena *arena, struct run_info *out);
 
 /* Soft-deletes (deleted=1) or restores (0) a run; no state check. */
 int store_run_set_deleted(const char *run_id, int deleted);
@@ -63,6 +78,22 @@ int store_run_log_batch_idem(const char *run_id, const char *idem_key, int *repl
                              const struct metric *metrics, size_t nmetrics, const struct kv *params,
                              size_t nparams, const struct kv *tags, size_t ntags,
                              struct arena *arena, struct param_conflict *conflict);
+
+/* What store_run_log_batch_call answers for a batch that is no call (it
+ * has an Idempotency-Key, points for a logged model or more than
+ * STORE_BATCH_MAX_POINTS points): write it with store_run_log_batch_idem. */
+#define STORE_NO_CALL 1
+
+/* store_run_log_batch_idem as a call (db/store_call.h), for the group
+ * commit: DB_OK with the statement, holding copies of every value, in *c;
+ * STORE_NO_CALL (c untouched); or the failure of interning new metric
+ * names (c then needs store_call_cleanup but is not to be run). Once c has run,
+ * store_run_log_batch_answer gives what store_run_log_batch gives. */
+int store_run_log_batch_call(const char *run_id, const char *idem_key, const struct metric *metrics,
+                             size_t nmetrics, const struct kv *params, size_t nparams,
+                             const struct kv *tags, size_t ntags, struct store_call *c);
+int store_run_log_batch_answer(const struct store_call *c, struct arena *arena,
+                               struct param_conflict *conflict);
 
 /* Links datasets to a run (deduplicated per experiment by name and digest;
  * input tags are stored only when the link is new) and logged models used

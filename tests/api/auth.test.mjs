@@ -384,6 +384,21 @@ describe('filtering and grants', () => {
         assert.ok(audit.entries.some((e) => e.username === owner && e.action.endsWith('/experiments/permissions/create')));
         assert.ok(!JSON.stringify(audit).includes(password(owner)), 'no passwords in the audit log');
     });
+
+    test('run writes that share the group commit are still in the audit log', async () => {
+        const b = stack.base;
+        const owner = uniqueName('auditor');
+        assertOk(await api(b, 'POST', '/api/2.0/mlflow/users/create', { username: owner, password: password(owner) }, { headers: ADMIN }));
+        const O = basic(owner, password(owner));
+        const exp = assertOk(await api(b, 'POST', '/api/2.0/mlflow/experiments/create', { name: uniqueName('audited') }, { headers: O })).experiment_id;
+        const run = assertOk(await api(b, 'POST', '/api/2.0/mlflow/runs/create', { experiment_id: exp }, { headers: O })).run.info.run_id;
+        assertOk(await api(b, 'POST', '/api/2.0/mlflow/runs/set-tag', { run_id: run, key: 'k', value: 'v' }, { headers: O }));
+        assertOk(await api(b, 'POST', '/api/2.0/mlflow/runs/update', { run_id: run, status: 'FINISHED' }, { headers: O }));
+        const audit = assertOk(await api(b, 'GET', '/api/2.0/exptrack/audit', {}, { headers: ADMIN }));
+        for (const path of ['/runs/create', '/runs/set-tag', '/runs/update']) {
+            assert.ok(audit.entries.some((e) => e.username === owner && e.action.endsWith(path)), `audited ${path}`);
+        }
+    });
 });
 
 describe('dashboard sessions', () => {

@@ -8,6 +8,9 @@
 # the same run in alternating slices (the machine may be shared: the ratio
 # is the figure to trust), and the transactions committed and WAL flushes
 # (fsyncs, pg_stat_wal) per run of the setup phase. Goal: >= 2,000 runs/s and a ratio >= 0.5.
+# A second exptrackd on the same database runs with --group-commit metrics
+# (each control-plane write its own commit); its setup slices are taken in
+# the same turns and printed as the comparison for the default (grouped).
 #
 # usage: tests/bench/setup.sh BUILD_DIR   (a Release build)
 # environment:
@@ -40,6 +43,11 @@ enforce=${BENCH_ENFORCE:-0}
 bench_setup setup
 bench_pg_start "autovacuum = off"
 bench_server_start
+main_url=$url main_pid=$server_pid
+bench_server_start --group-commit metrics
+solo_url=$url solo_pid=$server_pid
+url=$main_url server_pid=$main_pid
+bench_extra_cleanup() { stop_pid "$solo_pid"; }
 
 exp=$(curl -sf -H 'Content-Type: application/json' -d '{"name":"run-setup"}' \
     "$url/api/2.0/mlflow/experiments/create" | sed -n 's/.*"experiment_id":"\([0-9]*\)".*/\1/p')
@@ -48,7 +56,7 @@ exp=$(curl -sf -H 'Content-Type: application/json' -d '{"name":"run-setup"}' \
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 load() {
     local out
-    out=$("$load_bin" --url "$url" --experiment "$exp" --threads "$clients" \
+    out=$("$load_bin" --url "${2:-$url}" --experiment "$exp" --threads "$clients" \
         --duration "$duration" --mode "$1") || { log "setup_load --mode $1 failed"; exit 1; }
     printf '%s\n' "$out"
 }
@@ -59,6 +67,7 @@ counters() {
 }
 
 s_runs=0 s_req=0 s_sec=0 m_req=0 m_sec=0 s_commits=0 s_syncs=0
+o_runs=0 o_sec=0 o_commits=0 o_syncs=0
 for ((i = 1; i <= slices; i++)); do
     m=$(load metric)
     echo "slice $i: $m"
@@ -73,10 +82,20 @@ for ((i = 1; i <= slices; i++)); do
     s_runs=$((s_runs + $(field runs "$s")))
     s_req=$((s_req + $(field requests "$s")))
     s_sec=$(awk -v a="$s_sec" -v b="$(field seconds "$s")" 'BEGIN { print a + b }')
+    read -r c0 w0 <<<"$(counters)"
+    o=$(load setup "$solo_url")
+    read -r c1 w1 <<<"$(counters)"
+    echo "slice $i, --group-commit metrics: $o"
+    o_commits=$((o_commits + c1 - c0))
+    o_syncs=$((o_syncs + w1 - w0))
+    o_runs=$((o_runs + $(field runs "$o")))
+    o_sec=$(awk -v a="$o_sec" -v b="$(field seconds "$o")" 'BEGIN { print a + b }')
 done
 stored=$(sql "SELECT count(*) FROM runs WHERE end_time IS NOT NULL")
-[ "$stored" -ge "$s_runs" ] || { log "only $stored finished runs stored of $s_runs"; exit 1; }
+[ "$stored" -ge $((s_runs + o_runs)) ] || { log "only $stored finished runs stored of $s_runs"; exit 1; }
 
+awk -v or="$o_runs" -v os="$o_sec" -v oc="$o_commits" -v ow="$o_syncs" -v c="$clients" 'BEGIN {
+    printf "run setup with --group-commit metrics (a commit per control-plane write), same run: %.0f runs/s, %.2f transactions committed and %.2f WAL flushes per run\n", or / os, oc / or, ow / or }'
 awk -v sr="$s_runs" -v sq="$s_req" -v ss="$s_sec" -v mq="$m_req" -v ms="$m_sec" \
     -v c="$clients" -v tc="$s_commits" -v ws="$s_syncs" -v gr="$goal_runs" -v gq="$goal_ratio" 'BEGIN {
     runs = sr / ss; srps = sq / ss; mrps = mq / ms; ratio = srps / mrps
