@@ -126,7 +126,7 @@ export async function render(root, { params, early }, ctx) {
     const schedule = () => { if (!stopped && !timer) timer = setTimeout(tick, Math.max(0, last + REFRESH_MS - Date.now())); };
     const onEvent = (ev) => { if (ev.kind === 'traces' || ev.kind === 'resync') schedule(); };
     const onVisible = () => { if (!document.hidden && dirty) schedule(); };
-    const stopWatch = watchTraces(exp, onEvent);
+    const stopWatch = watchTraces(exp, onEvent, { openResync: true }); // a trace written before the stream opened is read then
     document.addEventListener('visibilitychange', onVisible);
     ctx.onCleanup(() => { stopped = true; clearTimeout(timer); stopWatch(); document.removeEventListener('visibilitychange', onVisible); });
 }
