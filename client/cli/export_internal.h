@@ -35,6 +35,13 @@ void ex_put_double(FILE *f, double v);
  * for every element of the reply's list field. 0 or -1. */
 int ex_paged(struct ex *x, const char *path, json_t *body, const char *field,
              int (*each)(struct ex *, const json_t *, void *), void *ctx);
+/* Reads the whole history of metric key of run_id from src as the MLflow
+ * client does (get-history, max_results=25000, page tokens), calling
+ * page(ctx, metrics) with each page's "metrics" list. Returns 0; -1 when a
+ * read failed (src->err says why; the caller words the message); or the
+ * first non-zero return of page, which stops the reading. */
+int ex_history_pages(struct ih *src, const char *run_id, const char *key,
+                     int (*page)(void *ctx, const json_t *metrics), void *ctx);
 /* Downloads every artifact under the proxy path rel into the folder local,
  * streamed. 0 or -1 (a listing refused is a skip). */
 int ex_artifacts(struct ex *x, const char *rel, const char *local);

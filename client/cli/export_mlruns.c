@@ -126,16 +126,14 @@ double ex_jdouble(const json_t *v)
     return strtod(s, NULL);
 }
 
-/* Every point of one metric, paged 25,000 at a time, appended to path. */
-static int export_history(struct ex *x, const char *run_id, const char *key, const char *path)
+int ex_history_pages(struct ih *src, const char *run_id, const char *key,
+                     int (*page)(void *ctx, const json_t *metrics), void *ctx)
 {
-    char esc[1200], url[2048];
+    char esc[1200], url[2400];
     char *token = NULL;
     int rc = 0;
-    FILE *f = ex_create(path);
-    if (f == NULL || ih_escape(esc, sizeof esc, key, 0) != 0) {
-        if (f)
-            fclose(f);
+    if (ih_escape(esc, sizeof esc, key, 0) != 0) {
+        snprintf(src->err, sizeof src->err, "metric key '%.60s...' is too long for a URL", key);
         return -1;
     }
     do {
@@ -143,31 +141,53 @@ static int export_history(struct ex *x, const char *run_id, const char *key, con
         if (token != NULL)
             ih_escape(tesc, sizeof tesc, token, 0);
         ipathf(url, sizeof url,
-               API "/metrics/get-history?run_id=%s&metric_key=%s&max_results=25000%s%s", run_id,
-               esc, token ? "&page_token=" : "", tesc);
+               "/api/2.0/mlflow/metrics/get-history?run_id=%s&metric_key=%s&max_results=25000%s%s",
+               run_id, esc, token ? "&page_token=" : "", tesc);
         free(token);
         token = NULL;
         json_t *reply = NULL;
-        if (ih_json(x->src, "GET", url, NULL, NULL, &reply) != 200) {
-            fprintf(stderr, "exptrack export: %s\n", x->src->err);
+        if (ih_json(src, "GET", url, NULL, NULL, &reply) != 200) {
             json_decref(reply);
-            rc = -1;
-            break;
+            return -1;
         }
-        const json_t *ms = json_object_get(reply, "metrics");
-        for (size_t i = 0; i < json_array_size(ms); i++) {
-            const json_t *m = json_array_get(ms, i);
-            fprintf(f, "%lld ", (long long)ex_jint(m, "timestamp", 0));
-            ex_put_double(f, ex_jdouble(json_object_get(m, "value")));
-            fprintf(f, " %lld\n", (long long)ex_jint(m, "step", 0));
-        }
-        iprog_add(x->prog, 0, (int64_t)json_array_size(ms), 0, 0);
+        rc = page(ctx, json_object_get(reply, "metrics"));
         const char *t = json_string_value(json_object_get(reply, "next_page_token"));
-        if (t != NULL && t[0])
+        if (rc == 0 && t != NULL && t[0])
             token = strdup(t);
         json_decref(reply);
     } while (token != NULL);
-    if (fclose(f) != 0)
+    return rc;
+}
+
+struct history_file {
+    struct ex *x;
+    FILE *f;
+};
+
+/* One page of points as the metric file's "timestamp value step" lines. */
+static int write_history_page(void *ctx, const json_t *metrics)
+{
+    struct history_file *hf = ctx;
+    for (size_t i = 0; i < json_array_size(metrics); i++) {
+        const json_t *m = json_array_get(metrics, i);
+        fprintf(hf->f, "%lld ", (long long)ex_jint(m, "timestamp", 0));
+        ex_put_double(hf->f, ex_jdouble(json_object_get(m, "value")));
+        fprintf(hf->f, " %lld\n", (long long)ex_jint(m, "step", 0));
+    }
+    iprog_add(hf->x->prog, 0, (int64_t)json_array_size(metrics), 0, 0);
+    return 0;
+}
+
+/* Every point of one metric, paged 25,000 at a time, appended to path. */
+static int export_history(struct ex *x, const char *run_id, const char *key, const char *path)
+{
+    struct history_file hf = {x, ex_create(path)};
+    if (hf.f == NULL)
+        return -1;
+    int rc = ex_history_pages(x->src, run_id, key, write_history_page, &hf);
+    if (rc != 0)
+        fprintf(stderr, "exptrack export: %s\n", x->src->err);
+    if (fclose(hf.f) != 0)
         rc = -1;
     return rc;
 }

@@ -65,40 +65,34 @@ static struct ikv *kv_of(const json_t *arr, size_t *n)
     return kv;
 }
 
+struct history_copy {
+    struct iw *w;
+    const char *key;
+    int write_failed;
+};
+
+/* One page of points handed to the writer. */
+static int copy_history_page(void *ctx, const json_t *metrics)
+{
+    struct history_copy *hc = ctx;
+    for (size_t i = 0; i < json_array_size(metrics); i++) {
+        const json_t *m = json_array_get(metrics, i);
+        if (iw_point(hc->w, hc->key, ex_jdouble(json_object_get(m, "value")),
+                     ex_jint(m, "timestamp", 0), ex_jint(m, "step", 0)) != 0) {
+            hc->write_failed = 1;
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Every point of one metric, read 25,000 at a time, handed to the writer. */
 static int copy_history(struct ih *src, struct iw *w, const char *run_id, const char *key)
 {
-    char esc[1200], url[2400];
-    char *token = NULL;
-    int rc = 0;
-    if (ih_escape(esc, sizeof esc, key, 0) != 0)
-        return -1;
-    do {
-        char tesc[1024] = "";
-        if (token != NULL)
-            ih_escape(tesc, sizeof tesc, token, 0);
-        ipathf(url, sizeof url,
-               API "/metrics/get-history?run_id=%s&metric_key=%s&max_results=25000%s%s", run_id,
-               esc, token ? "&page_token=" : "", tesc);
-        free(token);
-        token = NULL;
-        json_t *reply = NULL;
-        if (ih_json(src, "GET", url, NULL, NULL, &reply) != 200) {
-            fprintf(stderr, "exptrack import: history %s of run %s: %s\n", key, run_id, src->err);
-            json_decref(reply);
-            return -1;
-        }
-        const json_t *ms = json_object_get(reply, "metrics");
-        for (size_t i = 0; rc == 0 && i < json_array_size(ms); i++) {
-            const json_t *m = json_array_get(ms, i);
-            rc = iw_point(w, key, ex_jdouble(json_object_get(m, "value")),
-                          ex_jint(m, "timestamp", 0), ex_jint(m, "step", 0));
-        }
-        const char *t = json_string_value(json_object_get(reply, "next_page_token"));
-        if (rc == 0 && t != NULL && t[0])
-            token = strdup(t);
-        json_decref(reply);
-    } while (token != NULL);
+    struct history_copy hc = {w, key, 0};
+    int rc = ex_history_pages(src, run_id, key, copy_history_page, &hc);
+    if (rc != 0 && !hc.write_failed)
+        fprintf(stderr, "exptrack import: history %s of run %s: %s\n", key, run_id, src->err);
     return rc;
 }
 
