@@ -261,12 +261,14 @@ static void *writer_main(void *arg)
         }
         pthread_mutex_unlock(&mu);
         size_t points = write_group(batch, n, writes, calls);
+        /* counted before its requests are answered: a client that reads
+           /metrics after its reply sees its group */
+        if (n > 0)
+            metrics_group_commit_group(n, points);
         complete_group(batch, n);
         pthread_mutex_lock(&mu);
         if (!standby && head == NULL)
             first_busy = 0; /* idle next: the standby can sleep */
-        if (n > 0)
-            metrics_group_commit_group(n, points);
     }
     pthread_mutex_unlock(&mu);
     db_thread_close();
