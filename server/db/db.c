@@ -560,6 +560,32 @@ static void clear_result(PGresult **res)
     }
 }
 
+/* Gives up a pipeline that could not be sent whole: the connection is
+ * dropped (db.c reopens it). Returns DB_UNAVAILABLE. */
+static enum db_status pipeline_send_failed(PGconn *conn)
+{
+    log_warn("database pipeline failed to send: %s", PQerrorMessage(conn));
+    drop_conn(conn);
+    count_error(DB_UNAVAILABLE);
+    return DB_UNAVAILABLE;
+}
+
+/* Reads a pipeline's closing sync and leaves pipeline mode. Returns 0, or
+ * -1 when the pipeline was out of step (the connection is then dropped and
+ * the error counted). */
+static int pipeline_end(PGconn *conn)
+{
+    PGresult *sync = PQgetResult(conn);
+    int synced = sync != NULL && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+    if (synced && PQexitPipelineMode(conn) == 1)
+        return 0;
+    log_warn("database pipeline out of step: %s", PQerrorMessage(conn));
+    drop_conn(conn);
+    count_error(DB_UNAVAILABLE);
+    return -1;
+}
+
 enum db_status db_exec_pair(const char *sql1, int n1, const char *const *p1, PGresult **res1,
                             const char *sql2, int n2, const char *const *p2, PGresult **res2)
 {
@@ -576,22 +602,13 @@ enum db_status db_exec_pair(const char *sql1, int n1, const char *const *p1, PGr
         PQsendQueryParams(conn, sql1, n1, NULL, p1, NULL, NULL, 0) != 1 ||
         PQsendQueryParams(conn, sql2, n2, NULL, p2, NULL, NULL, 0) != 1 ||
         PQpipelineSync(conn) != 1) {
-        log_warn("database pipeline failed to send: %s", PQerrorMessage(conn));
-        drop_conn(conn);
-        count_error(DB_UNAVAILABLE);
-        return DB_UNAVAILABLE;
+        return pipeline_send_failed(conn);
     }
     enum db_status rc1 = pipeline_result(conn, sql1, res1);
     enum db_status rc2 = pipeline_result(conn, sql2, res2);
-    PGresult *sync = PQgetResult(conn);
-    int synced = sync != NULL && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
-    PQclear(sync);
-    if (!synced || PQexitPipelineMode(conn) != 1) {
-        log_warn("database pipeline out of step: %s", PQerrorMessage(conn));
-        drop_conn(conn);
+    if (pipeline_end(conn) < 0) {
         clear_result(res1);
         clear_result(res2);
-        count_error(DB_UNAVAILABLE);
         return DB_UNAVAILABLE;
     }
     settle_state(conn);
@@ -615,10 +632,7 @@ enum db_status db_read_send(const char *setup, const char *sql, int nparams,
         (setup != NULL && PQsendQueryParams(conn, setup, 0, NULL, NULL, NULL, NULL, 0) != 1) ||
         PQsendQueryParams(conn, sql, nparams, NULL, values, lengths, formats, result_format) != 1 ||
         PQpipelineSync(conn) != 1) {
-        log_warn("database pipeline failed to send: %s", PQerrorMessage(conn));
-        drop_conn(conn);
-        count_error(DB_UNAVAILABLE);
-        return DB_UNAVAILABLE;
+        return pipeline_send_failed(conn);
     }
     tdb.read_setup = setup != NULL;
     return DB_OK;
@@ -638,14 +652,8 @@ enum db_status db_read_collect(const char *what, PGresult **res)
     enum db_status st = pipeline_result(conn, what, res);
     if (rc == DB_OK)
         rc = st;
-    PGresult *sync = PQgetResult(conn);
-    int synced = sync != NULL && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
-    PQclear(sync);
-    if (!synced || PQexitPipelineMode(conn) != 1) {
-        log_warn("database pipeline out of step: %s", PQerrorMessage(conn));
-        drop_conn(conn);
+    if (pipeline_end(conn) < 0) {
         clear_result(res);
-        count_error(DB_UNAVAILABLE);
         return DB_UNAVAILABLE;
     }
     settle_state(conn);
@@ -691,10 +699,7 @@ enum db_status db_exec_group(const struct db_stmt *stmts, size_t n, PGresult **r
                                    NULL, 0) == 1;
     if (!sent || PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
         PQpipelineSync(conn) != 1) {
-        log_warn("database pipeline failed to send: %s", PQerrorMessage(conn));
-        drop_conn(conn);
-        count_error(DB_UNAVAILABLE);
-        return DB_UNAVAILABLE;
+        return pipeline_send_failed(conn);
     }
     rc = pipeline_result(conn, "BEGIN", NULL);
     for (size_t i = 0; i < n; i++) {
@@ -705,14 +710,8 @@ enum db_status db_exec_group(const struct db_stmt *stmts, size_t n, PGresult **r
     enum db_status st = pipeline_result(conn, "COMMIT", NULL);
     if (rc == DB_OK)
         rc = st;
-    PGresult *sync = PQgetResult(conn);
-    int synced = sync != NULL && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
-    PQclear(sync);
-    if (!synced || PQexitPipelineMode(conn) != 1) {
-        log_warn("database pipeline out of step: %s", PQerrorMessage(conn));
-        drop_conn(conn);
+    if (pipeline_end(conn) < 0) {
         rc = DB_UNAVAILABLE;
-        count_error(rc);
     } else if (rc != DB_OK) {
         db_rollback(); /* a failed statement left the transaction open and aborted */
     } else {
