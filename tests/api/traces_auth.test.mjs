@@ -73,7 +73,7 @@ describe('trace permissions', () => {
         assertOk(await api(b, 'DELETE', `${V2}/${id}/tags`, { key: 'k' }, { headers: X }));
         assertError(await api(b, 'POST', `${V2}/delete-traces`, { experiment_id: exp, request_ids: [id] }, { headers: X }), 403, 'PERMISSION_DENIED');
         assertOk(await regrant(exp, 'MANAGE'));
-        assert.deepEqual(assertOk(await api(b, 'POST', `${V3}/delete-traces`, { experiment_id: exp, request_ids: [id] }, { headers: X })), { traces_deleted: 1 });
+        assert.deepEqual(assertOk(await api(b, 'POST', '/api/3.0/mlflow/traces/delete-traces', { experiment_id: exp, request_ids: [id] }, { headers: X })), { traces_deleted: 1 });
     });
 
     test('the UI mount (/ajax-api/3.0/mlflow) applies the same rules to every trace route', async () => {
@@ -81,17 +81,17 @@ describe('trace permissions', () => {
         const UI = '/ajax-api/3.0/mlflow/traces';
         const hidden = assertOk(await api(b, 'POST', UI, { trace: { trace_info: { trace_id: `tr-${hex(16)}`, trace_location: loc(secret) } } }, { headers: O })).trace.trace_info.trace_id;
         assertError(await api(b, 'POST', UI, { trace: { trace_info: { trace_id: `tr-${hex(16)}`, trace_location: loc(secret) } } }, { headers: X }), 403, 'PERMISSION_DENIED');
-        assertError(await api(b, 'GET', `${UI}/${hidden}`, undefined, { headers: X }), 403, 'PERMISSION_DENIED');
-        assertError(await api(b, 'GET', `${UI}/get`, { trace_id: hidden, allow_partial: 'true' }, { headers: X }), 403, 'PERMISSION_DENIED');
-        assertError(await api(b, 'GET', `${UI}/batchGet`, { trace_ids: [hidden] }, { headers: X }), 403, 'PERMISSION_DENIED');
-        assertError(await api(b, 'POST', `${UI}/search`, { locations: [loc(secret)] }, { headers: X }), 403, 'PERMISSION_DENIED');
-        assertError(await api(b, 'POST', `${UI}/delete-traces`, { experiment_id: secret, request_ids: [hidden] }, { headers: X }), 403, 'PERMISSION_DENIED');
-        assertError(await api(b, 'GET', `${UI}/${hidden}`), 401, 'UNAUTHENTICATED');
+        assertError(await api(b, 'GET', `/ajax-api/3.0/mlflow/traces/${hidden}`, undefined, { headers: X }), 403, 'PERMISSION_DENIED');
+        assertError(await api(b, 'GET', '/ajax-api/3.0/mlflow/traces/get', { trace_id: hidden, allow_partial: 'true' }, { headers: X }), 403, 'PERMISSION_DENIED');
+        assertError(await api(b, 'GET', '/ajax-api/3.0/mlflow/traces/batchGet', { trace_ids: [hidden] }, { headers: X }), 403, 'PERMISSION_DENIED');
+        assertError(await api(b, 'POST', '/ajax-api/3.0/mlflow/traces/search', { locations: [loc(secret)] }, { headers: X }), 403, 'PERMISSION_DENIED');
+        assertError(await api(b, 'POST', '/ajax-api/3.0/mlflow/traces/delete-traces', { experiment_id: secret, request_ids: [hidden] }, { headers: X }), 403, 'PERMISSION_DENIED');
+        assertError(await api(b, 'GET', `/ajax-api/3.0/mlflow/traces/${hidden}`), 401, 'UNAUTHENTICATED');
         // hostile input on the same mount: a malformed id and a NUL in the experiment id
-        assertError(await api(b, 'GET', `${UI}/not-a-trace-id`, undefined, { headers: O }), 404, 'RESOURCE_DOES_NOT_EXIST');
-        assertError(await api(b, 'POST', `${UI}/delete-traces`, { experiment_id: '1\u0000', request_ids: [hidden] }, { headers: O }), 400);
-        assertOk(await api(b, 'GET', `${UI}/${hidden}`, undefined, { headers: O }));
-        assert.deepEqual(assertOk(await api(b, 'POST', `${UI}/delete-traces`, { experiment_id: secret, request_ids: [hidden] }, { headers: O })), { traces_deleted: 1 });
+        assertError(await api(b, 'GET', '/ajax-api/3.0/mlflow/traces/not-a-trace-id', undefined, { headers: O }), 404, 'RESOURCE_DOES_NOT_EXIST');
+        assertError(await api(b, 'POST', '/ajax-api/3.0/mlflow/traces/delete-traces', { experiment_id: '1\u0000', request_ids: [hidden] }, { headers: O }), 400);
+        assertOk(await api(b, 'GET', `/ajax-api/3.0/mlflow/traces/${hidden}`, undefined, { headers: O }));
+        assert.deepEqual(assertOk(await api(b, 'POST', '/ajax-api/3.0/mlflow/traces/delete-traces', { experiment_id: secret, request_ids: [hidden] }, { headers: O })), { traces_deleted: 1 });
     });
 
     test('a trace of an unreadable experiment stays hidden, however it is named', async () => {
