@@ -102,7 +102,13 @@ static void check_split(const char *path, size_t n)
         return;
     if (pp.depth < 0 || pp.depth > 3 || pp.experiment_id < 0)
         abort();
-    if (pp.depth >= 2 && strlen(pp.run_id) != 32)
+    /* from the id on, the path is a run's, a logged model's or a trace's:
+       exactly one of the three ids is set, in its own shape */
+    size_t run = strlen(pp.run_id), model = strlen(pp.model_id), trace = strlen(pp.trace_id);
+    if (pp.depth >= 2 && (run != 0) + (model != 0) + (trace != 0) != 1)
+        abort();
+    if ((run != 0 && run != 32) || (model != 0 && model != 34) ||
+        (trace != 0 && trace != 32 && trace != 35))
         abort();
     if (pp.depth == 3 && pp.rel_len > 0 &&
         (pp.rel < path || pp.rel + pp.rel_len != path + n || pp.rel[0] == '/'))
