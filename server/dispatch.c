@@ -124,6 +124,22 @@ static void finish_then_tell(void *state, struct reply *r)
     tell_position(r);
 }
 
+/* A deferred write's own finish, then its audit row (auth_after for a
+ * reply that is final only now). */
+struct audit_finish {
+    reply_finish_fn finish;
+    void *state;
+    struct auth_pending *pending;
+};
+
+static void finish_then_audit(void *state, struct reply *r)
+{
+    struct audit_finish *af = state;
+    af->finish(af->state, r);
+    auth_after_finish(af->pending, r);
+    free(af);
+}
+
 static int is_write(const char *method)
 {
     return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
@@ -138,8 +154,19 @@ static int handle(const void *route, struct request *req, struct reply *r)
         run_read(rt, req, r);
     else
         rt->handler(req, r);
-    if (r->finish == NULL) /* deferred replies are of unaudited routes */
+    if (r->finish == NULL) {
         auth_after(req, rt, r);
+    } else {
+        struct auth_pending *pending = auth_after_prepare(req, rt);
+        if (pending != NULL) { /* audited once the deferred write committed */
+            struct audit_finish *af = xmalloc(sizeof *af);
+            af->finish = r->finish;
+            af->state = r->finish_state;
+            af->pending = pending;
+            r->finish = finish_then_audit;
+            r->finish_state = af;
+        }
+    }
     if (rt->reads == READS_PRIMARY && db_replicas_in_use() && is_write(req->method)) {
         if (r->finish == NULL) {
             tell_position(r);

@@ -83,6 +83,15 @@ enum route_reads {
     READS_REPLICA,     /* a pure read: a replica that has replayed the client's last write */
 };
 
+/* What the audit log (auth_after, with --auth) records of a route's calls
+ * that are not GET or HEAD. Rows that leave the field out get JOURNAL_CALLS. */
+enum route_journal {
+    JOURNAL_CALLS = 0, /* every call: who, what, the fields, the status */
+    JOURNAL_NEVER,     /* none: high-volume logging, and reads sent as POST */
+    JOURNAL_FAILURES,  /* refusals and failures only: a success wrote its own,
+                        * finer row in its transaction (the registry's journal) */
+};
+
 struct route {
     const char *method;
     enum route_mount mount;
@@ -93,6 +102,7 @@ struct route {
     enum route_perm perm;            /* who may call it */
     enum route_target target;        /* which experiment or model perm applies to */
     enum route_reads reads;          /* left out (READS_PRIMARY) by most rows */
+    enum route_journal journal;      /* left out (JOURNAL_CALLS) by most rows */
 };
 
 /* Outcome of matching a request line against the table. */

@@ -14,6 +14,7 @@
 #include "auth_internal.h"
 #include "core/jsonx.h"
 #include "core/log.h"
+#include "core/xalloc.h"
 
 /* Bytes of a request's fields kept in an audit log row. */
 #define AUDIT_MAX_TARGET 2000
@@ -40,12 +41,11 @@ static int authenticate(struct request *req, struct arena *arena, struct reply *
     return -1;
 }
 
-/* Whether auth_after journals this request: writes, but for searches (POSTs
- * too) and the high-volume logging calls, while authentication is on. */
+/* Whether auth_after journals this request: with authentication on, every
+ * call that is not GET or HEAD, unless its route says otherwise. */
 static int journaled(const struct request *req, const struct route *route)
 {
-    return auth_cfg.enabled && !auth_is_safe_method(req->method) &&
-           strstr(route->path, "/log-") == NULL && strstr(route->path, "/search") == NULL;
+    return auth_cfg.enabled && !auth_is_safe_method(req->method) && route->journal != JOURNAL_NEVER;
 }
 
 int auth_request(struct request *req, const struct route *route, struct reply *r)
@@ -54,7 +54,6 @@ int auth_request(struct request *req, const struct route *route, struct reply *r
     int rc = -1;
 
     memset(&req->user, 0, sizeof req->user);
-    req->journaled = journaled(req, route);
     if (auth_screen_origin(req, r) < 0)
         return -1;
     if (auth_json_depth(req->input, AUTH_MAX_JSON_DEPTH) > AUTH_MAX_JSON_DEPTH) {
@@ -77,59 +76,86 @@ int auth_request(struct request *req, const struct route *route, struct reply *r
     return rc;
 }
 
-void auth_after(const struct request *req, const struct route *route, const struct reply *r)
+/* What auth_after_finish needs of a request, copied while it is alive: a
+ * deferred reply completes after the request's input is gone. */
+struct auth_pending {
+    const struct route *route;
+    struct request_user user;
+    char action[300]; /* "METHOD /path" */
+    char *target;     /* the request's fields, without secrets; never NULL */
+};
+
+/* The request's JSON fields without "password", compact, cut to
+ * AUDIT_MAX_TARGET bytes on a UTF-8 boundary; "" for a query string. */
+static char *audit_target(const struct request *req)
 {
-    if (!journaled(req, route))
-        return;
-    if (route->target == TARGET_NEW_EXPERIMENT && r->status == 200 && req->user.id != 0 &&
-        r->body != NULL) {
-        json_t *body = json_loadb(r->body, r->body_len, 0, NULL);
-        const char *id = json_string_value(json_object_get(body, "experiment_id"));
-        int64_t eid;
-        if (id != NULL && jx_parse_int64_text(id, &eid) == 0 &&
-            store_perm_grant(eid, req->user.id, STORE_PERM_MANAGE) != DB_OK)
-            log_warn("auth: could not grant MANAGE on experiment %s to %s", id, req->user.name);
-        json_decref(body);
-    }
-    if (route->target == TARGET_NEW_MODEL && r->status == 200 && req->user.id != 0 &&
-        r->body != NULL) {
-        /* renames and deletes carry the records along in the database
-         * (schema/0011_registry_permissions.sql) */
-        json_t *body = json_loadb(r->body, r->body_len, 0, NULL);
-        const char *name =
-            json_string_value(json_object_get(json_object_get(body, "registered_model"), "name"));
-        if (name != NULL && store_model_perm_grant(name, req->user.id, STORE_PERM_MANAGE) != DB_OK)
-            log_warn("auth: could not grant MANAGE on registered model %s to %s", name,
-                     req->user.name);
-        json_decref(body);
-    }
-    /* a registry change that succeeded wrote its own, finer row (model,
-     * version, field, old and new value) in its transaction
-     * (registry/store_registry_journal.h); refusals and failures still get
-     * this one */
-    if ((route->target == TARGET_MODEL_NAME || route->target == TARGET_NEW_MODEL) &&
-        strstr(route->path, "/permissions/") == NULL && r->status == 200)
-        return;
-    char action[300];
-    snprintf(action, sizeof action, "%s %s", req->method, req->path);
-    const char *target = "";
-    json_t *compact = NULL;
     char *text = NULL;
     if (req->input != NULL && !req->from_query) {
-        /* the request's fields, without secrets */
-        compact = json_deep_copy(req->input);
+        json_t *compact = json_deep_copy(req->input);
         json_object_del(compact, "password");
         text = json_dumps(compact, JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref(compact);
         if (text != NULL && strlen(text) > AUDIT_MAX_TARGET) {
             size_t cut = AUDIT_MAX_TARGET;
             while (cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80)
                 cut--; /* never split a UTF-8 sequence */
             text[cut] = '\0';
         }
-        target = text ? text : "";
     }
-    if (store_audit_add(req->user.name, action, target, r->status) != DB_OK)
-        log_warn("auth: could not write the audit log for %s", action);
-    free(text);
-    json_decref(compact);
+    return text != NULL ? text : xstrdup("");
+}
+
+struct auth_pending *auth_after_prepare(const struct request *req, const struct route *route)
+{
+    if (!journaled(req, route))
+        return NULL;
+    struct auth_pending *p = xmalloc(sizeof *p);
+    p->route = route;
+    p->user = req->user;
+    snprintf(p->action, sizeof p->action, "%s %s", req->method, req->path);
+    p->target = audit_target(req);
+    return p;
+}
+
+void auth_after_finish(struct auth_pending *p, const struct reply *r)
+{
+    if (p == NULL)
+        return;
+    const struct route *route = p->route;
+    if (route->target == TARGET_NEW_EXPERIMENT && r->status == 200 && p->user.id != 0 &&
+        r->body != NULL) {
+        json_t *body = json_loadb(r->body, r->body_len, 0, NULL);
+        const char *id = json_string_value(json_object_get(body, "experiment_id"));
+        int64_t eid;
+        if (id != NULL && jx_parse_int64_text(id, &eid) == 0 &&
+            store_perm_grant(eid, p->user.id, STORE_PERM_MANAGE) != DB_OK)
+            log_warn("auth: could not grant MANAGE on experiment %s to %s", id, p->user.name);
+        json_decref(body);
+    }
+    if (route->target == TARGET_NEW_MODEL && r->status == 200 && p->user.id != 0 &&
+        r->body != NULL) {
+        /* renames and deletes carry the records along in the database
+         * (schema/0011_registry_permissions.sql) */
+        json_t *body = json_loadb(r->body, r->body_len, 0, NULL);
+        const char *name =
+            json_string_value(json_object_get(json_object_get(body, "registered_model"), "name"));
+        if (name != NULL && store_model_perm_grant(name, p->user.id, STORE_PERM_MANAGE) != DB_OK)
+            log_warn("auth: could not grant MANAGE on registered model %s to %s", name,
+                     p->user.name);
+        json_decref(body);
+    }
+    /* a registry change that succeeded wrote its own, finer row (model,
+     * version, field, old and new value) in its transaction
+     * (registry/store_registry_journal.h); refusals and failures still get
+     * this one */
+    if (!(route->journal == JOURNAL_FAILURES && r->status == 200) &&
+        store_audit_add(p->user.name, p->action, p->target, r->status) != DB_OK)
+        log_warn("auth: could not write the audit log for %s", p->action);
+    free(p->target);
+    free(p);
+}
+
+void auth_after(const struct request *req, const struct route *route, const struct reply *r)
+{
+    auth_after_finish(auth_after_prepare(req, route), r);
 }

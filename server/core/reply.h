@@ -92,7 +92,7 @@ void reply_partial(struct reply *r);
  * thread, until wake_up() on its wake handle (wake.h); then finish(state,
  * r) fills the reply. The handler must have handed the wake handle to the
  * thread that will call wake_up, and that thread must call it exactly
- * once. Only for routes that are not audited (auth_after skips them). */
+ * once. */
 void reply_defer(struct reply *r, reply_finish_fn finish, void *state);
 
 /* Adds a response header (the value is copied). Silently ignores headers

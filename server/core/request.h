@@ -31,9 +31,7 @@ struct request {
         int64_t id;   /* users.id; 0: anonymous (authentication off, or a public route) */
         int is_admin; /* admins bypass permission checks */
         char name[256];
-    } user;        /* set by auth_request() (auth.h) before the handler runs */
-    int journaled; /* set by auth_request(): auth_after() journals the outcome, so the
-                    * reply must not be deferred (deferred replies skip it) */
+    } user; /* set by auth_request() (auth.h) before the handler runs */
 };
 
 /* A request header's value (case-insensitive name), or NULL when absent or

@@ -21,8 +21,7 @@ static void finish_call(void *state, struct reply *r)
 
 void api_call_run(const struct request *req, struct api_call *c, struct reply *r)
 {
-    /* a journaled request's outcome is needed before the handler returns */
-    struct wake *w = req->journaled || req->ops == NULL ? NULL : request_wake(req);
+    struct wake *w = req->ops == NULL ? NULL : request_wake(req);
     c->gw = w != NULL ? group_commit_submit_call(&c->call, wake_call, w) : NULL;
     if (c->gw == NULL) {
         if (w != NULL)

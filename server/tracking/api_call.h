@@ -19,9 +19,9 @@ struct api_call {
 };
 
 /* Runs c->call through the group commit, the reply deferred until it is
- * committed; without the group (off, stopping), or for a request whose
- * outcome auth journals (req->journaled), runs it at once. Either
- * way c->answer(c, r) fills the reply and frees c. */
+ * committed; without the group (off, stopping) or without an HTTP layer
+ * (req->ops NULL), runs it at once. Either way c->answer(c, r) fills the
+ * reply and frees c. */
 void api_call_run(const struct request *req, struct api_call *c, struct reply *r);
 
 #endif
