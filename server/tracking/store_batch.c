@@ -36,10 +36,15 @@
     "   unnest($6::int[], $7::bigint[], $8::bigint[], $9::float8[])"                               \
     "   WITH ORDINALITY AS p(key_id, step, timestamp, value, n))"
 
-/* Params are write-once: a stored equal one is skipped. */
+/* Params are write-once: a stored equal one is skipped. One that another
+ * transaction stored with another value after this statement's snapshot
+ * was taken (so bad missed it) is returned with that value: the statement
+ * then fails as a whole (BATCH_CLASH). */
 #define BATCH_PARAMS                                                                               \
-    ", pw AS (INSERT INTO params (run_id, key, value) SELECT ok.id, pin.k, pin.v FROM ok, pin"     \
-    "   ORDER BY 2 ON CONFLICT (run_id, key) DO NOTHING)"
+    ", pw AS (INSERT INTO params AS p (run_id, key, value) SELECT ok.id, pin.k, pin.v FROM ok, "   \
+    "pin"                                                                                          \
+    "   ORDER BY 2 ON CONFLICT (run_id, key) DO UPDATE SET value = p.value"                        \
+    "   WHERE p.value <> EXCLUDED.value RETURNING p.key, p.value)"
 
 /* Tags are upserted; mlflow.runName renames the run too. */
 #define BATCH_TAGS                                                                                 \
@@ -66,18 +71,25 @@
 #define BATCH_ANSWER                                                                               \
     " SELECT run.lifecycle_stage, bad.key, bad.value, bad.v FROM run LEFT JOIN bad ON true"
 
+/* With params: a clash found by the insert raises unique_violation
+ * (schema/0026_param_clash.sql), which undoes the statement's writes;
+ * store_call_run runs it again, and the new snapshot's bad answers. */
+#define BATCH_CLASH                                                                                \
+    " WHERE NOT EXISTS (SELECT FROM pw JOIN pin ON pin.k = pw.key"                                 \
+    "   WHERE CASE WHEN pw.value <> pin.v THEN exptrack_param_clash(pw.key) ELSE false END)"
+
 enum { HAS_PARAMS = 1, HAS_TAGS = 2, HAS_POINTS = 4 };
 
 /* Indexed by the HAS_* bits of a batch. */
 static const char *const batch_sql[8] = {
     BATCH_READS BATCH_ANSWER,
-    BATCH_READS BATCH_PARAMS BATCH_ANSWER,
+    BATCH_READS BATCH_PARAMS BATCH_ANSWER BATCH_CLASH,
     BATCH_READS BATCH_TAGS BATCH_ANSWER,
-    BATCH_READS BATCH_PARAMS BATCH_TAGS BATCH_ANSWER,
+    BATCH_READS BATCH_PARAMS BATCH_TAGS BATCH_ANSWER BATCH_CLASH,
     BATCH_READS BATCH_POINTS BATCH_ANSWER,
-    BATCH_READS BATCH_PARAMS BATCH_POINTS BATCH_ANSWER,
+    BATCH_READS BATCH_PARAMS BATCH_POINTS BATCH_ANSWER BATCH_CLASH,
     BATCH_READS BATCH_TAGS BATCH_POINTS BATCH_ANSWER,
-    BATCH_READS BATCH_PARAMS BATCH_TAGS BATCH_POINTS BATCH_ANSWER,
+    BATCH_READS BATCH_PARAMS BATCH_TAGS BATCH_POINTS BATCH_ANSWER BATCH_CLASH,
 };
 static const char *const batch_names[8] = {
     "run_batch_none", "run_batch_p",  "run_batch_t",  "run_batch_pt",

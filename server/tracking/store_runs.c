@@ -307,7 +307,10 @@ int store_run_delete_tag(const char *run_id, const char *key, int *missing)
 }
 
 /* Inserts params not yet stored; DB_EXISTS with *conflict when a stored one
- * differs. The conflict check reads the snapshot from before the insert. */
+ * differs (the caller rolls back). The insert finds the stored value, also
+ * one a concurrent transaction committed after this statement began (ON
+ * CONFLICT reads the latest row, where a SELECT would read the snapshot):
+ * such a row is "updated" to itself and returned. */
 static int write_params(int64_t internal_id, const struct kv *params_in, size_t n,
                         struct arena *arena, struct param_conflict *conflict)
 {
@@ -323,10 +326,12 @@ static int write_params(int64_t internal_id, const struct kv *params_in, size_t 
     add_kv_arrays(&keys, &vals, params_in, n);
     const char *params[] = {su_i64(id, internal_id), keys.data, vals.data};
     rc = db_exec("WITH i AS (SELECT * FROM unnest($2::text[], $3::text[]) AS u(k, v)),"
-                 " ins AS (INSERT INTO params (run_id, key, value)"
-                 "   SELECT $1, k, v FROM i ORDER BY k ON CONFLICT (run_id, key) DO NOTHING)"
-                 " SELECT p.key, p.value, i.v FROM i JOIN params p ON p.run_id = $1 AND p.key = i.k"
-                 " WHERE p.value <> i.v LIMIT 1",
+                 " ins AS (INSERT INTO params AS p (run_id, key, value)"
+                 "   SELECT $1, k, v FROM i ORDER BY k ON CONFLICT (run_id, key)"
+                 "   DO UPDATE SET value = p.value WHERE p.value <> EXCLUDED.value"
+                 "   RETURNING p.key, p.value)"
+                 " SELECT ins.key, ins.value, i.v FROM ins JOIN i ON i.k = ins.key"
+                 " WHERE ins.value <> i.v LIMIT 1",
                  3, params, &res);
     sbuf_cleanup(&keys);
     sbuf_cleanup(&vals);

@@ -3,7 +3,7 @@
 // idempotency, atomic log-batch, errors — under both prefixes.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { useStack, client, PREFIXES, assertOk, assertError, uniqueName } from './harness.mjs';
+import { useStack, client, PREFIXES, assertOk, assertError, uniqueName, api } from './harness.mjs';
 
 const stack = useStack({ before, after });
 
@@ -459,3 +459,47 @@ for (const prefix of PREFIXES) {
         });
     });
 }
+
+// Params are write-once. A write checks the stored value in its statement's
+// snapshot, which cannot see a concurrent write of the same key that
+// commits after the statement began: both used to be answered 200 while
+// only one value was stored. Many writers race on fresh keys, through
+// log-parameter and log-batch (grouped and alone, with and without an
+// Idempotency-Key); for every key exactly the writers of the stored value
+// succeed, and every other writer gets the param-change error.
+describe('params stay write-once under concurrent writers', () => {
+    let c;
+    let run;
+    before(async () => {
+        c = client(stack.base);
+        const exp = await c.createExperiment(uniqueName('param-race'));
+        run = (await c.createRun(exp)).info.run_id;
+    });
+
+    const write = (key, value, how) => {
+        if (how === 'param') return c.post('/runs/log-parameter', { run_id: run, key, value });
+        const body = { run_id: run, params: [{ key, value }] };
+        if (how === 'keyed') {
+            return api(stack.base, 'POST', '/api/2.0/mlflow/runs/log-batch', body, { headers: { 'Idempotency-Key': `race-${key}-${value}` } });
+        }
+        return c.post('/runs/log-batch', body);
+    };
+
+    test('exactly the writers of the stored value succeed', async () => {
+        const hows = ['param', 'batch', 'keyed'];
+        for (let round = 0; round < 30; round++) {
+            const key = `race${round}`;
+            const writers = Array.from({ length: 12 }, (_, i) => ({ value: `v${i % 4}`, how: hows[i % 3] }));
+            const answers = await Promise.all(writers.map((w) => write(key, w.value, w.how)));
+            const stored = kv(assertOk(await c.get('/runs/get', { run_id: run })).run.data.params)[key];
+            assert.ok(stored !== undefined, `${key} is stored`);
+            answers.forEach((a, i) => {
+                if (writers[i].value === stored) {
+                    assertOk(a, `${key}: writer ${i} of the stored value ${stored}`);
+                } else {
+                    assertError(a, 400, 'INVALID_PARAMETER_VALUE', ['Changing param values is not allowed'], `${key}: writer ${i} of ${writers[i].value} (stored ${stored})`);
+                }
+            });
+        }
+    });
+});
