@@ -210,6 +210,52 @@ static struct dfp dfp_normalize(struct dfp x)
     return (struct dfp){x.f << s, x.e - s};
 }
 
+/* 10^0 .. 10^19. */
+static const uint64_t p10_64[] = {1,
+                                  10,
+                                  100,
+                                  1000,
+                                  10000,
+                                  100000,
+                                  1000000,
+                                  10000000,
+                                  100000000,
+                                  1000000000,
+                                  10000000000u,
+                                  100000000000u,
+                                  1000000000000u,
+                                  10000000000000u,
+                                  100000000000000u,
+                                  1000000000000000u,
+                                  10000000000000000u,
+                                  100000000000000000u,
+                                  1000000000000000000u,
+                                  10000000000000000000u};
+
+/* Writes the decimal digits of u backwards, ending just before end;
+ * returns where they start. */
+static char *u64_digits(uint64_t u, char *end)
+{
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
+    char *p = end;
+    while (u >= 100) {
+        unsigned d = (unsigned)(u % 100) * 2;
+        u /= 100;
+        *--p = pairs[d + 1];
+        *--p = pairs[d];
+    }
+    if (u >= 10) {
+        *--p = pairs[u * 2 + 1];
+        *--p = pairs[u * 2];
+    } else {
+        *--p = (char)('0' + u);
+    }
+    return p;
+}
+
 /* Strips digits from the end of buf while the shorter number is still
  * inside the interval and closer to the true value (Grisu's weeding). */
 static void round_digits(char *buf, int len, uint64_t delta, uint64_t rest, uint64_t ten_kappa,
@@ -230,26 +276,6 @@ static int gen_digits(struct dfp w, struct dfp hi, uint64_t delta, char *buf, in
 {
     static const uint32_t p10[] = {1,      10,      100,      1000,      10000,
                                    100000, 1000000, 10000000, 100000000, 1000000000};
-    static const uint64_t p10_64[] = {1,
-                                      10,
-                                      100,
-                                      1000,
-                                      10000,
-                                      100000,
-                                      1000000,
-                                      10000000,
-                                      100000000,
-                                      1000000000,
-                                      10000000000u,
-                                      100000000000u,
-                                      1000000000000u,
-                                      10000000000000u,
-                                      100000000000000u,
-                                      1000000000000000u,
-                                      10000000000000000u,
-                                      100000000000000000u,
-                                      1000000000000000000u,
-                                      10000000000000000000u};
     int shift = -hi.e;
     uint64_t one = (uint64_t)1 << shift, wp_w = hi.f - w.f;
     uint32_t p1 = (uint32_t)(hi.f >> shift);
@@ -257,6 +283,15 @@ static int gen_digits(struct dfp w, struct dfp hi, uint64_t delta, char *buf, in
     int kappa = 10, len = 0;
     while (kappa > 0 && p1 < p10[kappa - 1])
         kappa--;
+    if (p2 > delta) {
+        /* Whatever the digit, what is left after it is at least p2: no
+         * stop inside the integral part, so its digits go out at once
+         * (17-digit values, the common case, skip ten divisions). */
+        char tmp[20], *end = tmp + sizeof tmp, *d = u64_digits(p1, end);
+        len = p1 != 0 ? (int)(end - d) : 0;
+        memcpy(buf, d, (size_t)len);
+        kappa = 0;
+    }
     while (kappa > 0) {
         uint32_t d = p1 / p10[kappa - 1];
         p1 %= p10[kappa - 1];
@@ -318,39 +353,23 @@ static int shortest_digits(double v, char *buf, int *k)
     return gen_digits(sw, shi, shi.f - slo.f, buf, k);
 }
 
-/* Decimal digits of u into the end of a 20-byte scratch; returns the start. */
-static char *u64_digits(uint64_t u, char *end)
+/* The number of decimal digits of u (1 for 0). */
+static int u64_len(uint64_t u)
 {
-    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
-                                "25262728293031323334353637383940414243444546474849"
-                                "50515253545556575859606162636465666768697071727374"
-                                "75767778798081828384858687888990919293949596979899";
-    char *p = end;
-    while (u >= 100) {
-        unsigned d = (unsigned)(u % 100) * 2;
-        u /= 100;
-        *--p = pairs[d + 1];
-        *--p = pairs[d];
-    }
-    if (u >= 10) {
-        *--p = pairs[u * 2 + 1];
-        *--p = pairs[u * 2];
-    } else {
-        *--p = (char)('0' + u);
-    }
-    return p;
+    u |= 1;
+    int t = (64 - __builtin_clzll(u)) * 1233 >> 12; /* about log10(2^bits) */
+    return t - (u < p10_64[t]) + 1;
 }
 
 size_t jw_int64_text(char *out, int64_t v)
 {
-    char tmp[20], *end = tmp + sizeof tmp;
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    char *p = u64_digits(u, end);
     size_t n = 0;
     if (v < 0)
         out[n++] = '-';
-    memcpy(out + n, p, (size_t)(end - p));
-    return n + (size_t)(end - p);
+    n += (size_t)u64_len(u);
+    (void)u64_digits(u, out + n); /* straight into place: no scratch, no copy */
+    return n;
 }
 
 size_t jw_double_text(char *out, double v)

@@ -619,8 +619,26 @@ enum db_status db_exec_pair(const char *sql1, int n1, const char *const *p1, PGr
     return rc1 != DB_OK ? rc1 : rc2;
 }
 
-enum db_status db_read_send(const char *setup, const char *sql, int nparams,
-                            const char *const *values, const int *lengths, const int *formats,
+/* Prepares s on conn when it has a name and room is left (prepare_once). */
+static enum db_status read_prepare(PGconn *conn, const struct db_read_stmt *s)
+{
+    if (s == NULL || s->name == NULL || is_prepared(s->name) ||
+        tdb.slots[tdb.cur].nprepared >= DB_MAX_PREPARED)
+        return DB_OK;
+    return prepare_once(conn, s->name, s->sql, s->nparams);
+}
+
+/* Queues s in conn's pipeline, prepared if read_prepare could. 1 when sent. */
+static int read_queue(PGconn *conn, const struct db_read_stmt *s, int result_format)
+{
+    if (s->name != NULL && is_prepared(s->name))
+        return PQsendQueryPrepared(conn, s->name, s->nparams, s->values, s->lengths, s->formats,
+                                   result_format);
+    return PQsendQueryParams(conn, s->sql, s->nparams, NULL, s->values, s->lengths, s->formats,
+                             result_format);
+}
+
+enum db_status db_read_send(const struct db_read_stmt *setup, const struct db_read_stmt *stmt,
                             int result_format)
 {
     PGconn *conn = db_conn();
@@ -628,10 +646,13 @@ enum db_status db_read_send(const char *setup, const char *sql, int nparams,
         count_error(DB_UNAVAILABLE);
         return DB_UNAVAILABLE;
     }
-    if (PQenterPipelineMode(conn) != 1 ||
-        (setup != NULL && PQsendQueryParams(conn, setup, 0, NULL, NULL, NULL, NULL, 0) != 1) ||
-        PQsendQueryParams(conn, sql, nparams, NULL, values, lengths, formats, result_format) != 1 ||
-        PQpipelineSync(conn) != 1) {
+    enum db_status rc = read_prepare(conn, setup);
+    if (rc == DB_OK)
+        rc = read_prepare(conn, stmt);
+    if (rc != DB_OK)
+        return rc;
+    if (PQenterPipelineMode(conn) != 1 || (setup != NULL && read_queue(conn, setup, 0) != 1) ||
+        read_queue(conn, stmt, result_format) != 1 || PQpipelineSync(conn) != 1) {
         return pipeline_send_failed(conn);
     }
     tdb.read_setup = setup != NULL;

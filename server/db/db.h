@@ -82,19 +82,33 @@ enum db_status db_exec_prepared_binary(const char *name, const char *sql, int np
 enum db_status db_exec_pair(const char *sql1, int n1, const char *const *p1, PGresult **res1,
                             const char *sql2, int n2, const char *const *p2, PGresult **res2);
 
-/* Sends setup and then sql (PQsendQueryParams's parameters; result_format
- * 1 for binary rows) as one libpq pipeline, one implicit transaction, and
- * returns without waiting: one round trip in all, so the caller can work
- * while PostgreSQL runs them. setup is a statement run first in the same
- * transaction, such as "SELECT set_config('enable_sort', 'off', true)" for
- * a setting of sql's own (NULL: none). The thread must call db_read_collect
- * before any other statement and before its callback returns to the event
- * loop: the connection is busy until then. DB_OK or DB_UNAVAILABLE. */
-enum db_status db_read_send(const char *setup, const char *sql, int nparams,
-                            const char *const *values, const int *lengths, const int *formats,
+/* One statement of db_read_send: PQsendQueryParams's parameters (binary
+ * ones allowed). With a name (a string constant always going with the same
+ * sql, as for db_exec_prepared) it is prepared once per connection, so that
+ * later sends skip PostgreSQL's parse and plan; NULL, or no room left for
+ * another prepared statement: sent as text each time. */
+struct db_read_stmt {
+    const char *name;
+    const char *sql;
+    int nparams;
+    const char *const *values;
+    const int *lengths;
+    const int *formats;
+};
+
+/* Sends setup (NULL: none) and then stmt (result_format 1 for binary rows)
+ * as one libpq pipeline, one implicit transaction, and returns without
+ * waiting: one round trip in all, so the caller can work while PostgreSQL
+ * runs them. setup is a statement run first in the same transaction, such
+ * as "SELECT set_config('enable_sort', 'off', true)" for a setting of
+ * stmt's own. The thread must call db_read_collect before any other
+ * statement and before its callback returns to the event loop: the
+ * connection is busy until then. DB_OK, or the failed preparation's status,
+ * or DB_UNAVAILABLE. */
+enum db_status db_read_send(const struct db_read_stmt *setup, const struct db_read_stmt *stmt,
                             int result_format);
 
-/* Waits for what db_read_send sent. DB_OK with sql's result in *res (the
+/* Waits for what db_read_send sent. DB_OK with stmt's result in *res (the
  * caller PQclear()s), or the first failure's status with *res NULL (the
  * transaction rolled back). The connection is idle afterwards. what names
  * the read in logs. */

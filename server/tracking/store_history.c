@@ -27,8 +27,7 @@
 #define HISTORY_FIRST_PAGE 1024
 
 struct history_cursor {
-    char run_id[33]; /* 32 hex */
-    char *key;
+    char run[8], key[4];    /* the run's and the key's ids, binary parameters */
     struct metric *page[2]; /* page[cur] is handed out; the other is being filled */
     size_t n[2];
     size_t want[2]; /* the LIMIT each page was read with: fewer rows means the end */
@@ -41,35 +40,46 @@ struct history_cursor {
     int error;      /* DB_OK, or the status of the read that failed */
 };
 
-/* Series pages: the run and key by name (two index probes, so a page needs
- * no lookup of its own), binary limit and keyset, binary rows. The row
+/* The series' run and key ids, looked up once per read (one small round
+ * trip): the pages then name the run's partition of metrics by value, so
+ * a prepared page statement is planned once per connection and pruned to
+ * one partition as it starts. A page that found the run and key by
+ * subquery could do neither: every page planned, and started, the
+ * primary-key scans of all sixteen partitions (about half of
+ * PostgreSQL's time on a page). Columns: run id, key id (binary). */
+static const char series_ids_sql[] = "SELECT r.id, k.id FROM runs r, metric_keys k"
+                                     " WHERE r.run_uuid = $1::uuid AND k.name = $2::text";
+
+/* Series pages: binary ids, limit and keyset, binary rows. The row
  * comparison is an index condition on the primary key, so each page starts
  * where the last one stopped; a point logged meanwhile before that place
  * is not read, one after it is, and nothing read moves. The OFFSET form
- * only serves the first page after an old offset token. */
-static const char first_page_sql[] =
-    "SELECT step, timestamp, value FROM metrics"
-    " WHERE run_id = (SELECT id FROM runs WHERE run_uuid = $1::uuid)"
-    "   AND key_id = (SELECT id FROM metric_keys WHERE name = $2::text)"
-    " ORDER BY step, timestamp, value LIMIT $3::bigint";
+ * only serves the first page after an old offset token (not prepared). */
+static const char first_page_sql[] = "SELECT step, timestamp, value FROM metrics"
+                                     " WHERE run_id = $1::bigint AND key_id = $2::integer"
+                                     " ORDER BY step, timestamp, value LIMIT $3::bigint";
 static const char offset_page_sql[] =
     "SELECT step, timestamp, value FROM metrics"
-    " WHERE run_id = (SELECT id FROM runs WHERE run_uuid = $1::uuid)"
-    "   AND key_id = (SELECT id FROM metric_keys WHERE name = $2::text)"
+    " WHERE run_id = $1::bigint AND key_id = $2::integer"
     " ORDER BY step, timestamp, value OFFSET $4::bigint LIMIT $3::bigint";
 static const char next_page_sql[] =
     "SELECT step, timestamp, value FROM metrics"
-    " WHERE run_id = (SELECT id FROM runs WHERE run_uuid = $1::uuid)"
-    "   AND key_id = (SELECT id FROM metric_keys WHERE name = $2::text)"
+    " WHERE run_id = $1::bigint AND key_id = $2::integer"
     "   AND (step, timestamp, value) > ($4::bigint, $5::bigint, $6::float8)"
     " ORDER BY step, timestamp, value LIMIT $3::bigint";
 
-/* Without statistics (a table loaded and read before autovacuum has
- * analyzed it) the planner guesses a series has a handful of rows and would
- * read all that is left of it into a sort for every page: with sorts off
- * the ordered primary-key scan is its only choice. Local to the page's own
- * (implicit) transaction. */
-static const char page_setup_sql[] = "SELECT set_config('enable_sort', 'off', true)";
+/* Settings of a page, local to its own (implicit) transaction. Without
+ * statistics (a table loaded and read before autovacuum has analyzed it)
+ * the planner guesses a series has a handful of rows and would read all
+ * that is left of it into a sort for every page: with sorts off the
+ * ordered primary-key scan is its only choice. The generic plan is taken
+ * from the first execution on: it prunes the partitions as it starts, and
+ * PostgreSQL would otherwise plan every page anew (it costs a generic plan
+ * of sixteen partitions above the custom plan of one). Sent with every
+ * page, as PostgreSQL plans a prepared statement again whenever it drops
+ * the plan (after an ANALYZE of metrics). */
+static const char page_setup_sql[] = "SELECT set_config('enable_sort', 'off', true),"
+                                     " set_config('plan_cache_mode', 'force_generic_plan', true)";
 
 static uint64_t get_be64(const char *p)
 {
@@ -85,29 +95,29 @@ static uint64_t get_be64(const char *p)
  * one round trip (db_read_send). */
 static int send_page(struct history_cursor *c, const struct metric *after)
 {
+    static const struct db_read_stmt setup = {
+        "history_page_setup", page_setup_sql, 0, NULL, NULL, NULL};
     char lim[8], step[8], ts[8], val[8], off[8];
     uint64_t bits;
     int64_t want = c->left >= 0 && c->left < c->size ? c->left : c->size;
     su_put_be64(lim, (uint64_t)want);
-    const char *values[] = {c->run_id, c->key, lim, step, ts, val};
-    const int lengths[] = {0, 0, 8, 8, 8, 8};
-    const int formats[] = {0, 0, 1, 1, 1, 1};
-    int nparams = 3;
-    const char *sql = first_page_sql;
+    const char *values[] = {c->run, c->key, lim, step, ts, val};
+    const int lengths[] = {8, 4, 8, 8, 8, 8};
+    const int formats[] = {1, 1, 1, 1, 1, 1};
+    struct db_read_stmt page = {"history_first_page", first_page_sql, 3, values, lengths, formats};
     if (after != NULL) {
         su_put_be64(step, (uint64_t)after->step);
         su_put_be64(ts, (uint64_t)after->timestamp);
         memcpy(&bits, &after->value, sizeof bits);
         su_put_be64(val, bits);
-        nparams = 6;
-        sql = next_page_sql;
+        page =
+            (struct db_read_stmt){"history_next_page", next_page_sql, 6, values, lengths, formats};
     } else if (c->offset > 0) {
         su_put_be64(off, (uint64_t)c->offset);
         values[3] = off;
-        nparams = 4;
-        sql = offset_page_sql;
+        page = (struct db_read_stmt){NULL, offset_page_sql, 4, values, lengths, formats};
     }
-    int rc = db_read_send(page_setup_sql, sql, nparams, values, lengths, formats, 1);
+    int rc = db_read_send(&setup, &page, 1);
     if (rc != DB_OK)
         return rc;
     c->in_flight = 1;
@@ -143,6 +153,25 @@ static int receive_page(struct history_cursor *c)
     return DB_OK;
 }
 
+/* Finds the run's and the key's ids for c. DB_NOT_FOUND when either is
+ * unknown. */
+static int find_series(struct history_cursor *c, const char *run_id, const char *key)
+{
+    const char *params[] = {run_id, key};
+    PGresult *res = NULL;
+    int rc = db_exec_prepared_binary("history_series_ids", series_ids_sql, 2, params, &res);
+    if (rc != DB_OK)
+        return rc;
+    if (PQntuples(res) != 1 || PQgetlength(res, 0, 0) != 8 || PQgetlength(res, 0, 1) != 4) {
+        PQclear(res);
+        return DB_NOT_FOUND;
+    }
+    memcpy(c->run, PQgetvalue(res, 0, 0), 8);
+    memcpy(c->key, PQgetvalue(res, 0, 1), 4);
+    PQclear(res);
+    return DB_OK;
+}
+
 int store_history_open(const char *run_id, const char *key, const struct history_start *from,
                        int64_t limit, struct history_cursor **out)
 {
@@ -150,8 +179,6 @@ int store_history_open(const char *run_id, const char *key, const struct history
     if (strlen(run_id) != 32)
         return DB_NOT_FOUND;
     struct history_cursor *c = xcalloc(1, sizeof *c);
-    memcpy(c->run_id, run_id, 33);
-    c->key = xstrdup(key);
     c->left = limit > 0 ? limit : -1;
     c->size = HISTORY_FIRST_PAGE;
     c->page[0] = xmalloc(HISTORY_PAGE * sizeof *c->page[0]);
@@ -165,7 +192,14 @@ int store_history_open(const char *run_id, const char *key, const struct history
     } else if (from != NULL) {
         c->offset = from->offset;
     }
-    int rc = send_page(c, from != NULL && from->has_after ? &after : NULL);
+    int rc = find_series(c, run_id, key);
+    if (rc == DB_NOT_FOUND) { /* an empty first page: the series has no points */
+        c->want[0] = 1;
+        *out = c;
+        return DB_OK;
+    }
+    if (rc == DB_OK)
+        rc = send_page(c, from != NULL && from->has_after ? &after : NULL);
     if (rc == DB_OK)
         rc = receive_page(c);
     if (rc != DB_OK) {
@@ -212,7 +246,6 @@ void store_history_close(struct history_cursor *c)
         return;
     if (c->in_flight)
         receive_page(c);
-    free(c->key);
     free(c->page[0]);
     free(c->page[1]);
     free(c);

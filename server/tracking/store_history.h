@@ -33,9 +33,8 @@ struct history_cursor;
  * at from (NULL: the first point); the cursor hands out at most limit
  * points in all (limit <= 0: to the end of the series). DB_OK with an empty
  * first page when the run, the key or the series does not exist or nothing
- * is left to read (the run and key are found by the page statements
- * themselves: one round trip per page, none to look them up). *out is set
- * on DB_OK only. */
+ * is left to read. Two round trips: the run's and key's ids, then the
+ * page; later pages take one each. *out is set on DB_OK only. */
 int store_history_open(const char *run_id, const char *key, const struct history_start *from,
                        int64_t limit, struct history_cursor **out);
 

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# A/B of get-history between two builds (issue 21): one private PostgreSQL,
+# one series of HISTORY_AB_POINTS points logged and VACUUM ANALYZEd, an
+# exptrackd of each build on it, then history_ab.mjs alternates the two
+# servers' reads (unpaged, then in the MLflow client's pages of 25,000) and
+# prints per build the medians, their ratio, and the CPU time per read of
+# exptrackd and of PostgreSQL's backends. Not part of `make bench`: for
+# comparing a change with its base on a shared machine, where only reads
+# taken in turns (and CPU times) can be compared.
+#
+# usage: tests/bench/history_ab.sh OLD_BUILD_DIR NEW_BUILD_DIR
+# environment: HISTORY_AB_POINTS=100000 HISTORY_AB_ROUNDS=15
+set -euo pipefail
+
+if [ $# -ne 2 ]; then
+    echo "usage: $0 OLD_BUILD_DIR NEW_BUILD_DIR" >&2
+    exit 2
+fi
+old_bin=$(cd "$1" && pwd)/bin/exptrackd
+new_bin=$(cd "$2" && pwd)/bin/exptrackd
+here=$(cd "$(dirname "$0")" && pwd)
+for b in "$old_bin" "$new_bin"; do
+    [ -x "$b" ] || { echo "history-ab: $b not found; build first" >&2; exit 1; }
+done
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
+bench_setup history-ab
+old_pid=""
+bench_extra_cleanup() { stop_pid "$old_pid"; }
+
+bench_pg_start
+server_bin=$old_bin
+bench_server_start
+old_pid=$server_pid old_url=$url
+server_pid=""
+server_bin=$new_bin
+bench_server_start
+
+run_id=$(HISTORY_BENCH_POINTS=${HISTORY_AB_POINTS:-100000} HISTORY_BENCH_LOAD_ONLY=1 \
+    node "$here/history_bench.mjs" "$old_url")
+[[ "$run_id" =~ ^[0-9a-f]{32}$ ]] || { log "loading the series failed: $run_id"; exit 1; }
+psql_ -d exptrack -c "VACUUM ANALYZE metrics"
+HISTORY_AB_POSTMASTER=$(head -n 1 "$pgdata/postmaster.pid") \
+    node "$here/history_ab.mjs" "$run_id" "${HISTORY_AB_ROUNDS:-15}" \
+    "old=$old_url,$old_pid" "new=$url,$server_pid"
