@@ -309,18 +309,21 @@ static const char bulk_interval_sql[] =
  * (metric_blocks, schema/0009). Series with at most $3 points come whole.
  * The others are cut into at most $3 / 4 buckets of equal step width w
  * (computed in numeric, so no int8 overflow whatever the steps):
- *   - narrow buckets (w under 1,024 steps) start at the first step; each
- *     bucket's count, lowest and highest value (NaN left out) is one
- *     aggregate over an index range of metrics: every point is read. Block
- *     runs would serve buckets from 256 steps on, but rounding w up to whole
- *     blocks there can halve the buckets (257 becomes 512): the caller asked
- *     for that resolution, so it is kept;
- *   - wider ones start at the first step's block and w is rounded up to
- *     whole blocks, so a bucket is a run of blocks: one grouped pass over the
- *     series' blocks gives every bucket's count, lowest and highest value,
- *     and the first block holding each extreme (one probe per extreme). The
- *     rounding keeps at least 80% of the buckets; each bucket reads at most
- *     its extremes' blocks of points instead of all of its points.
+ *   - narrow buckets (w under one 256-step block) start at the first step;
+ *     each bucket's count, lowest and highest value (NaN left out) is one
+ *     aggregate over an index range of metrics: every point is read, as
+ *     nothing finer than a block is kept;
+ *   - wider ones start at the first step's block and are runs of whole
+ *     blocks: one grouped pass over the series' blocks gives every bucket's
+ *     count, lowest and highest value, and the first block holding each
+ *     extreme (one probe per extreme); each bucket reads at most its
+ *     extremes' blocks of points instead of all of its points. From 1,024
+ *     steps w is rounded up to whole blocks (at least 80% of the buckets,
+ *     boundaries that stay put while a run grows). Under it, rounding would
+ *     halve the buckets (257 becomes 512), so a block goes to the bucket of
+ *     width w (from the first block's start) that its first step falls in:
+ *     bucket i is blocks ceil(i w / 256) to ceil((i + 1) w / 256) - 1, one or
+ *     more since w >= 256, and there are as many buckets as with width w.
  * Then from each bucket its first and last point and the first point at
  * its lowest and highest value, by index probes (at most four points); the
  * extremes' probes start at their first block. Columns: run ord, key ord,
@@ -340,13 +343,13 @@ static const char downsample_sql[] =
     "     AND m.key_id = s.key_id ORDER BY m.step LIMIT 1) lo"
     "   CROSS JOIN LATERAL (SELECT m.step FROM metrics m WHERE m.run_id = s.run_id"
     "     AND m.key_id = s.key_id ORDER BY m.step DESC LIMIT 1) hi),"
-    " ly AS MATERIALIZED (SELECT st.*, x.w >= 1024 AS blocky,"
-    "     CASE WHEN x.w >= 1024 THEN floor(st.lo::numeric / 256) * 256"
+    " ly AS MATERIALIZED (SELECT st.*, x.w >= 256 AS blocky, x.w >= 1024 AS whole,"
+    "     CASE WHEN x.w >= 256 THEN floor(st.lo::numeric / 256) * 256"
     "       ELSE st.lo::numeric END AS a"
     "   FROM st CROSS JOIN LATERAL (SELECT floor((st.hi::numeric - st.lo) / ($3 / 4)) + 1"
     "     AS w) x"
     "   WHERE st.n > $3),"
-    " lw AS MATERIALIZED (SELECT ly.*, CASE WHEN ly.blocky"
+    " lw AS MATERIALIZED (SELECT ly.*, CASE WHEN ly.whole"
     "     THEN ceil((floor((ly.hi - ly.a) / ($3 / 4)) + 1) / 256) * 256"
     "     ELSE floor((ly.hi - ly.a) / ($3 / 4)) + 1 END AS w FROM ly),"
     " bk AS MATERIALIZED ("
@@ -370,8 +373,8 @@ static const char downsample_sql[] =
     "       sum(b.n) AS n, min(b.vmin) AS vlo, max(b.vmax) AS vhi"
     "     FROM metric_blocks b WHERE b.run_id = lw.run_id AND b.key_id = lw.key_id"
     "     GROUP BY 1) a"
-    "   CROSS JOIN LATERAL (SELECT (lw.a + a.i * lw.w)::bigint AS s0,"
-    "     least(lw.a + a.i * lw.w + lw.w - 1, lw.hi)::bigint AS s1) g"
+    "   CROSS JOIN LATERAL (SELECT (lw.a + ceil(a.i * lw.w / 256) * 256)::bigint AS s0,"
+    "     least(lw.a + ceil((a.i + 1) * lw.w / 256) * 256 - 1, lw.hi)::bigint AS s1) g"
     "   LEFT JOIN LATERAL (SELECT b.block FROM metric_blocks b"
     "     WHERE b.run_id = lw.run_id AND b.key_id = lw.key_id"
     "       AND b.block BETWEEN g.s0 >> 8 AND g.s1 >> 8 AND b.vmin = a.vlo"

@@ -231,9 +231,11 @@ describe('streamed history, downsample and bulk-interval edges', () => {
     // The downsample the server must produce, computed from the points: at
     // most max_points / 4 buckets of equal step width w; from each, its first
     // and last point and the first point at its lowest and highest non-NaN
-    // value. Buckets under 1,024 steps wide start at the first step; wider
-    // ones start at the first step's block of 256 steps and w is rounded up
-    // to whole blocks.
+    // value. Buckets under 256 steps wide start at the first step; wider
+    // ones start at the first step's block of 256 steps and are made of
+    // whole blocks: from 1,024 steps on w is rounded up to whole blocks,
+    // under it a block goes to the bucket of width w its first step falls in
+    // (so the buckets are as many as with width w, one block wider or not).
     function expectedDownsample(points, maxPoints) {
         const pts = points.map((p) => ({ ...p, value: fromWire(p.value) })).sort(cmp);
         if (pts.length <= maxPoints) return pts;
@@ -242,13 +244,16 @@ describe('streamed history, downsample and bulk-interval edges', () => {
         const hi = pts.at(-1).step;
         let a = lo;
         let w = Math.floor((hi - lo) / nb) + 1;
-        if (w >= 1024) {
+        const blocks = w >= 256;
+        if (blocks) {
+            const whole = w >= 1024;
             a = Math.floor(lo / 256) * 256;
-            w = Math.ceil((Math.floor((hi - a) / nb) + 1) / 256) * 256;
+            w = Math.floor((hi - a) / nb) + 1;
+            if (whole) w = Math.ceil(w / 256) * 256;
         }
         const buckets = new Map();
         for (const p of pts) {
-            const b = Math.floor((p.step - a) / w);
+            const b = Math.floor(((blocks ? Math.floor(p.step / 256) * 256 : p.step) - a) / w);
             if (!buckets.has(b)) buckets.set(b, []);
             buckets.get(b).push(p);
         }
@@ -353,11 +358,12 @@ describe('streamed history, downsample and bulk-interval edges', () => {
     });
 
     // Bucket widths on both sides of where the layout turns from every point
-    // to block runs (1,024 steps, w then rounded up to whole 256-step blocks:
-    // 1029 -> 1280); the series starts and ends inside blocks, has a block of
-    // NaN only, negative steps, ties on value and a block whose extremes sit
-    // at its first and last step.
-    test('downsample: buckets of 255 to 1,029 steps, every point read under 1,024 and block runs from it', { timeout: 60000 }, async () => {
+    // to block runs (256 steps: 258, 402 and 515 become runs of one to three
+    // blocks, as many buckets as asked for; from 1,024 steps w is rounded up
+    // to whole 256-step blocks: 1029 -> 1280); the series starts and ends
+    // inside blocks, has a block of NaN only, negative steps, ties on value
+    // and a block whose extremes sit at its first and last step.
+    test('downsample: buckets of 255 to 1,029 steps, every point read under 256 and block runs from it', { timeout: 60000 }, async () => {
         const rand = rng(31);
         const id = (await c.createRun(exp)).info.run_id;
         const points = [];
@@ -370,7 +376,7 @@ describe('streamed history, downsample and bulk-interval edges', () => {
         points.push({ key: 'm', value: 1e6, timestamp: 0, step: 7680 }, { key: 'm', value: -1e6, timestamp: 9, step: 7935 });
         await logAll(id, points);
         const span = 22699 - -3001; // last step - first step
-        // bucket widths 255, 258, 402 and 515 (every point), 1029 (blocks: 1280)
+        // bucket widths 255 (every point), 258, 402 and 515 (block runs), 1029 (blocks: 1280)
         const sizes = [404, 400, 256, 200, 100];
         for (const maxPoints of sizes) {
             const nb = Math.floor(maxPoints / 4);
@@ -378,6 +384,7 @@ describe('streamed history, downsample and bulk-interval edges', () => {
             const r = assertOk(await api(stack.base, 'GET', HIST, { run_id: id, metric_key: 'm', max_points: maxPoints }));
             assert.equal(r.series[0].total_points, points.length);
             assert.ok(r.series[0].steps.length <= maxPoints, `max_points ${maxPoints}`);
+            assert.ok(r.series[0].steps.length >= maxPoints / 2, `max_points ${maxPoints}: ${r.series[0].steps.length} points, not even half`);
             assertSame(seriesPoints(r.series[0]), expectedDownsample(points, maxPoints), `max_points ${maxPoints} (w ${w})`);
         }
         const widths = sizes.map((m) => Math.floor(span / Math.floor(m / 4)) + 1);

@@ -7,6 +7,7 @@
 # usage: tests/bench/browser.sh BUILD_DIR
 # environment: BENCH_RUNS=10000 BENCH_POINTS=1000000 BENCH_CONCURRENCY=8 BENCH_REPEAT=5
 #   BENCH_SWEEP_RUNS=300 BENCH_SWEEP_METRICS=3 BENCH_SWEEP_STEPS=10000 BENCH_PARTS=table,chart,sweep
+#   BENCH_BASELINE=<another exptrackd, e.g. a Release build of main>: A/B on the same data
 set -euo pipefail
 if [ $# -ne 1 ]; then
     echo "usage: $0 BUILD_DIR" >&2

@@ -6,6 +6,10 @@
 // BENCH_SWEEP_STEPS steps overlaid, one chart per metric. Goal: < 1.5 s.
 // BENCH_PARTS (default "table,chart,sweep") chooses what is measured.
 // Data is created through the API (log-batch), in parallel.
+// BENCH_BASELINE=<another exptrackd binary> (e.g. a Release build of main)
+// measures it too, A/B in one sitting: a second server of that binary on the
+// same PostgreSQL and data (its own dashboard is compiled into it), each
+// part's loads alternating between the two, and a summary for each.
 //
 // Every cold load runs in a fresh browser context (empty HTTP cache, no
 // compiled-code cache, new connections); a warm load follows in the same
@@ -30,6 +34,7 @@ const SWEEP_RUNS = Number(process.env.BENCH_SWEEP_RUNS || 300);
 const SWEEP_METRICS = Number(process.env.BENCH_SWEEP_METRICS || 3);
 const SWEEP_STEPS = Number(process.env.BENCH_SWEEP_STEPS || 10000);
 const PARTS = new Set((process.env.BENCH_PARTS || 'table,chart,sweep').split(','));
+const BASELINE = process.env.BENCH_BASELINE || '';
 const GOAL_MS = 1000;
 const SWEEP_GOAL_MS = 1500;
 // as tests/browser/helpers.mjs launches it, but with contexts that can be thrown away
@@ -140,9 +145,19 @@ async function waterfall(page) {
 }
 
 const pg = await startPostgres();
-let srv, browser;
+let srv, base, browser;
 try {
     srv = await startServer({ databaseUrl: pg.url });
+    if (BASELINE) {
+        const own = process.env.EXPTRACKD;
+        process.env.EXPTRACKD = BASELINE;
+        try {
+            base = await startServer({ databaseUrl: pg.url });
+        } finally {
+            if (own === undefined) delete process.env.EXPTRACKD; else process.env.EXPTRACKD = own;
+        }
+        console.log(`A/B: this build at ${srv.url}, the baseline (${BASELINE}) at ${base.url}, loads alternated`);
+    }
     const api = client(srv.url);
     const t0 = Date.now();
     const exp = await api.createExperiment('bench-wide');
@@ -175,7 +190,8 @@ try {
     const rows = Math.min(100, RUNS + 1); // a full page: 100 rows, or every run (+ the million-point one)
     const tableUrl = `${srv.url}/#/runs?exp=${exp}&size=100`;
     const chartUrl = `${srv.url}/#/run/${big.info.run_id}`;
-    const res = { table: { cold: [], warm: [] }, chart: { cold: [], warm: [] }, sweep: { cold: [], warm: [] } };
+    const res = {};
+    for (const what of ['table', 'chart', 'sweep']) for (const side of ['', '@baseline']) res[what + side] = { cold: [], warm: [] };
     let sweepUrl = null;
     const metricKeys = ['loss', 'acc', 'val_loss', 'val_acc', 'lr'].slice(0, SWEEP_METRICS);
     if (PARTS.has('sweep')) {
@@ -185,7 +201,8 @@ try {
         sweepUrl = `${srv.url}/#/runs?exp=${sweep.expId}&panel=charts${metricKeys.map((k) => `&cm=${k}`).join('')}`;
     }
     const parts = [['table', tableUrl, 'table', rows], ['chart', chartUrl, 'chart', rows], ['sweep', sweepUrl, 'sweep', metricKeys.length]]
-        .filter(([what]) => PARTS.has(what));
+        .filter(([what]) => PARTS.has(what))
+        .flatMap((p) => (base ? [p, [`${p[0]}@baseline`, base.url + p[1].slice(srv.url.length), ...p.slice(2)]] : [p]));
     for (let r = 0; r < REPEAT; r++) {
         for (const [what, url, kind, n] of parts) {
             const ctx = await browser.newContext({ viewport: VIEWPORT });
@@ -240,18 +257,23 @@ try {
             + `navigation start to ready median ${fmt(median(ms.map((m) => m.nav)))} ms [${ms.map((m) => fmt(m.nav)).join(', ')}]; `
             + `medians pre-nav ${fmt(median(ms.map((m) => m.preNav)))}, paint ${fmt(median(ms.map((m) => m.paint)))}, detect ${fmt(median(ms.map((m) => m.detect)))} ms`);
     };
-    summary(`runs table (${RUNS} runs, page of 100, cold page load)`, res.table.cold, true);
-    summary(`runs table (warm: second tab, same browser context)`, res.table.warm, false);
-    summary(`chart of ${POINTS} points (cold page load)`, res.chart.cold, true);
-    summary(`chart of ${POINTS} points (warm: second tab, same browser context)`, res.chart.warm, false);
-    summary(`experiment chart view (${SWEEP_RUNS} runs x ${SWEEP_METRICS} metrics x ${SWEEP_STEPS} steps, cold page load)`, res.sweep.cold, true, SWEEP_GOAL_MS);
-    summary(`experiment chart view (warm: second tab, same browser context)`, res.sweep.warm, false, SWEEP_GOAL_MS);
-    if (res.sweep.cold.length) {
-        const d = res.sweep.cold.map((m) => fmt(m.detail));
-        console.log(`experiment chart view in detail (cold): navigation start to every chart detailed median ${median(d)} ms of [${d.join(', ')}]`);
+    for (const side of base ? ['', '@baseline'] : ['']) {
+        if (base) console.log(side ? `baseline (${BASELINE}):` : 'this build:');
+        const r = (what) => res[what + side];
+        summary(`runs table (${RUNS} runs, page of 100, cold page load)`, r('table').cold, true);
+        summary(`runs table (warm: second tab, same browser context)`, r('table').warm, false);
+        summary(`chart of ${POINTS} points (cold page load)`, r('chart').cold, true);
+        summary(`chart of ${POINTS} points (warm: second tab, same browser context)`, r('chart').warm, false);
+        summary(`experiment chart view (${SWEEP_RUNS} runs x ${SWEEP_METRICS} metrics x ${SWEEP_STEPS} steps, cold page load)`, r('sweep').cold, true, SWEEP_GOAL_MS);
+        summary(`experiment chart view (warm: second tab, same browser context)`, r('sweep').warm, false, SWEEP_GOAL_MS);
+        if (r('sweep').cold.length) {
+            const d = r('sweep').cold.map((m) => fmt(m.detail));
+            console.log(`experiment chart view in detail (cold): navigation start to every chart detailed median ${median(d)} ms of [${d.join(', ')}]`);
+        }
     }
 } finally {
     if (browser) await browser.close();
+    if (base) await base.stop();
     if (srv) await srv.stop();
     await pg.destroy();
 }

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
     emptySeries, toSeries, thin, concatSeries, smooth, xValues, align, withAlpha, groupData,
+    overlayPoints, lastStep,
 } from '../../web/js/series.js';
 
 /** A series from plain arrays (typed arrays inside, as the module makes them). */
@@ -138,4 +139,31 @@ test('groupData with smoothing uses each run\'s smoothed column, not its raw one
     const aligned = [[1], [100], [2], [100], [4]];
     const g = groupData(aligned, [{}, {}], { of: () => 'g', kind: 'minmax', color }, true);
     assert.deepEqual(g.data, [[1], [4], [2], [3]]);
+});
+
+test('overlayPoints: buckets of at least one 256-step block, within the budget', () => {
+    // 10,000 steps (0..9999): 39 buckets, of floor(9999 / 39) + 1 = 257 steps
+    assert.equal(overlayPoints(400, 9999), 156);
+    assert.ok(Math.floor(9999 / (156 / 4)) + 1 >= 256);
+    // one bucket more would be narrower than a block
+    assert.ok(Math.floor(9999 / (160 / 4)) + 1 < 256);
+    for (const last of [16320, 25000, 99999, 1e6]) {
+        const p = overlayPoints(1e9, last);
+        assert.ok(Math.floor(last / (p / 4)) + 1 >= 256, `last step ${last}: ${p} points`);
+        assert.ok(Math.floor(last / (p / 4 + 1)) + 1 < 256, `last step ${last}: ${p} points is the most`);
+    }
+    assert.equal(overlayPoints(120, 1e6), 120, 'the budget when it is smaller');
+    assert.equal(overlayPoints(400, 199), 400, 'a short series: the budget');
+    assert.equal(overlayPoints(400, 4079), 400, 'under 64 points: the budget');
+    assert.equal(overlayPoints(400, 4080), 64);
+    assert.equal(overlayPoints(400, 0), 400);
+});
+
+test('lastStep: the highest latest step of a key among runs', () => {
+    const run = (metrics) => ({ info: {}, data: { metrics } });
+    const runs = [run([{ key: 'loss', value: 1, step: 9999 }, { key: 'acc', value: 1, step: 5 }]), run([{ key: 'loss', value: 1, step: '12000' }]), run(undefined), { info: {} }];
+    assert.equal(lastStep(runs, 'loss'), 12000);
+    assert.equal(lastStep(runs, 'acc'), 5);
+    assert.equal(lastStep(runs, 'none'), 0);
+    assert.equal(lastStep([], 'loss'), 0);
 });

@@ -9,6 +9,7 @@
 import { h, withParams, runName, runColor, errorBox } from './util.js';
 import { chartPoints } from './charts.js';
 import { histories, forgetKey } from './history.js';
+import { overlayPoints, lastStep } from './series.js';
 import { overlay } from './sweep-chart.js';
 import { parcoords, makeAxis, brushParam } from './parcoords.js';
 import { follow } from './follow.js';
@@ -21,7 +22,8 @@ const POINT_BUDGET = 120000; // points per chart, all runs together (the server 
 // or more has buckets of at least 1,024 steps, which the server answers from
 // its 256-step block summaries instead of reading every point
 // (docs/api-extensions.md, metrics/history): hundreds of runs show at once,
-// their detail follows.
+// their detail follows, at most 4 points a run per 256 steps
+// (series.js overlayPoints), also from the block summaries.
 const COARSE_RUNS = 50;
 const COARSE_POINTS = 36;
 
@@ -151,8 +153,14 @@ function chartsPanel(box, { shown, keys, params, link, ctx }) {
         return { key, plot, card };
     });
     const widths = cards.map(({ plot }) => chartPoints(plot)); // one layout for all of them
+    // every chart's coarse read is drawn before any detailed read is sent: the
+    // detailed ones would take the browser's connections, the server's threads
+    // and its cores from the coarse reads of the charts still waiting
+    const coarseReads = [];
+    const coarseDrawn = () => Promise.allSettled(coarseReads);
     cards.forEach(({ key, plot, card }, i) => {
-        const maxPoints = Math.max(64, Math.min(widths[i], Math.round(POINT_BUDGET / ids.length)));
+        const budget = Math.max(64, Math.min(widths[i], Math.round(POINT_BUDGET / ids.length)));
+        const maxPoints = ids.length >= COARSE_RUNS ? overlayPoints(budget, lastStep(shown, key)) : budget;
         performance.mark(`exptrack:sweep-start:${key}`);
         let chart = null;
         const show = (datas, detailed) => {
@@ -186,7 +194,9 @@ function chartsPanel(box, { shown, keys, params, link, ctx }) {
             performance.mark(`exptrack:sweep-drawn:${key}`);
         };
         const coarse = ids.length >= COARSE_RUNS && maxPoints > COARSE_POINTS;
-        (coarse ? histories(ids, key, COARSE_POINTS).then((d) => show(d, false)) : Promise.resolve())
+        const first = coarse ? histories(ids, key, COARSE_POINTS).then((d) => show(d, false)) : Promise.resolve();
+        coarseReads.push(first);
+        first.then(coarseDrawn)
             .then(() => (ctx.alive() ? histories(ids, key, maxPoints) : null))
             .then((d) => { if (d) show(d, true); })
             .catch((e) => {

@@ -135,3 +135,31 @@ export function groupData(aligned, series, groups, smoothed) {
     }
     return { data, cfg, bands };
 }
+
+const BLOCK_STEPS = 256; // the server's block summaries (schema/0009_metric_blocks.sql)
+const OVERLAY_MIN = 64; // points a run below which a series is read as the budget says
+
+/**
+ * Points a run to ask for in an overlay of many runs whose longest series
+ * reaches step last (from step 0), within budget: at most 4 per 255 steps,
+ * so that the server's buckets (w = floor(span / (points / 4)) + 1 steps)
+ * are at least one 256-step block wide and come from its block summaries
+ * instead of every point (docs/api-extensions.md); a chart of hundreds of
+ * runs cannot show more distinct points a run anyway. A short series (cap
+ * under OVERLAY_MIN) keeps the budget: read whole, it is cheap.
+ */
+export function overlayPoints(budget, last) {
+    const cap = 4 * Math.floor(last / (BLOCK_STEPS - 1));
+    return cap >= OVERLAY_MIN ? Math.min(budget, cap) : budget;
+}
+
+/** The highest step of metric key among runs (MLflow runs: their latest values'), or 0. */
+export function lastStep(runs, key) {
+    let last = 0;
+    for (const r of runs) {
+        const m = (r.data?.metrics || []).find((x) => x.key === key);
+        const step = Number(m?.step ?? 0);
+        if (Number.isFinite(step) && step > last) last = step;
+    }
+    return last;
+}
