@@ -80,7 +80,7 @@ const views = {
     },
     trace: {
         load: () => import('./trace.js'),
-        modules: ['./trace.js', './trace-spans.js', './trace-tree.js', './trace-assess.js', './json-view.js', './traces-columns.js'],
+        modules: ['./trace.js', './trace-spans.js', './trace-tree.js', './trace-assess.js', './json-view.js', './traces-columns.js', './registry.js', './markdown.js'],
         early: ({ parts }) => ({ trace: quiet(mlflow3.get('/traces/get', { trace_id: parts[1] || '', allow_partial: 'true' })) }),
     },
 };
