@@ -65,7 +65,8 @@ const views = {
     // one logged model: its read is asked for with the page
     'logged-model': {
         load: () => import('./logged-model.js'),
-        modules: ['./logged-model.js', './logged-models.js', './model-version.js', './model.js', './models.js', './mlmodel.js', './diff.js', ...REGISTRY_MODULES],
+        modules: ['./logged-model.js', './logged-models.js', './model-version.js', './model.js', './models.js', './mlmodel.js', './diff.js', ...REGISTRY_MODULES,
+            './charts.js', './series.js', UPLOT],
         early: ({ parts }) => (/^m-[0-9a-f]{32}$/.test(parts[1] || '') ? { model: quiet(mlflow.get(`/logged-models/${parts[1]}`)) } : {}),
     },
     // GenAI traces: an experiment's traces tab and one trace
