@@ -389,6 +389,9 @@ describe('traces views', () => {
         assert.ok(await overflow() <= 1, `the trace page scrolls sideways by ${await overflow()}px`);
         const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
         assert.ok(bg.match(/\d+/g).slice(0, 3).map(Number).reduce((a, b) => a + b) < 150, `dark background, got ${bg}`);
+        // the assessments stack, so their actions are in view without scrolling sideways
+        const edit = await page.locator('.assessment-list button.edit-assessment').first().boundingBox();
+        assert.ok(edit && edit.x >= 0 && edit.x + edit.width <= 390, `the Edit button at ${JSON.stringify(edit)}`);
         const pane = await page.$eval('.span-pane', (e) => e.getBoundingClientRect().width);
         assert.ok(pane <= 390 && pane > 300, `the span pane is ${pane}px wide`);
         await screenshot(page, 'trace-phone-dark');

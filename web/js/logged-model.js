@@ -166,7 +166,8 @@ function fillMetrics(card, metrics, plots, ctx) {
     const grid = charts.length ? h('div', { class: 'chart-grid lm-charts' }, charts.map((c) => {
         const last = c.series.map((x) => x.data.value[x.data.value.length - 1]);
         return h('div', { class: 'chart-card lm-chart', dataset: { metric: c.key, steps: String(Math.max(...c.series.map((x) => x.data.step.length))) } },
-            h('div', { class: 'chart-title', title: c.key }, c.key, h('span', { class: 'muted' }, ` ${last.map((v) => fmtNum(v)).join(' / ')}`)),
+            h('div', { class: 'chart-title', title: `${c.key}, last: ${c.series.map((x, j) => `${c.series.length > 1 ? `${x.label} ` : ''}${fmtNum(last[j])}`).join(', ')}` },
+                c.key, c.series.length === 1 ? h('span', { class: 'muted' }, ` ${fmtNum(last[0])}`) : null),
             h('div', { class: 'plot', role: 'img', 'aria-label': `${c.key} over steps${c.series.length > 1 ? `, one line per dataset: ${c.series.map((x) => x.label).join(', ')}` : ''}` }, h('div', { class: 'placeholder' }, 'Loading…')));
     })) : null;
     fill(card, h('h2', {}, `Metrics (${metrics.length})`),

@@ -120,7 +120,7 @@ export async function render(root, { parts, params, early }, ctx) {
         h('div', { class: 'page-head' }, h('h1', {}, name), stateBadge(info.state), h('span', { class: 'spacer' }),
             run ? h('a', { class: 'button source-run-button', href: href(`/run/${run}`), title: `the run that made this trace (${run})` }, 'Source run') : null,
             h('a', { class: 'button', href: href('/traces', { exp }) }, 'All traces')),
-        h('div', { class: 'run-grid trace-grid' }, overview, rollCard, tagsCard, assessBox),
+        h('div', { class: 'run-grid trace-grid' }, overview, rollCard, tagsCard), assessBox,
         h('div', { class: 'trace-layout' }, treeBox, detail));
 
     let selected = params.get('span') || '';
