@@ -286,6 +286,8 @@ static const struct route table[] = {
     {"GET", MOUNT_API, "/exptrack/tokens/list", api_tokens_list, BODY_NONE, NULL, PERM_USER,
      TARGET_NONE},
     {"GET", MOUNT_API, "/exptrack/audit", api_audit_list, BODY_NONE, NULL, PERM_ADMIN, TARGET_NONE},
+    {"GET", MOUNT_API, "/exptrack/users/current", api_users_current, BODY_NONE, NULL, PERM_USER,
+     TARGET_NONE},
     {"GET", MOUNT_API, "/exptrack/routes", api_routes_list, BODY_NONE, NULL, PERM_USER,
      TARGET_NONE},
     {"POST", MOUNT_API, "/exptrack/session/login", api_session_login, BODY_JSON, NULL, PERM_PUBLIC,

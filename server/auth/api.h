@@ -34,5 +34,10 @@ void api_routes_list(const struct request *req, struct reply *r);
 void api_signin_page(const struct request *req, struct reply *r);
 void api_session_login(const struct request *req, struct reply *r);
 void api_session_logout(const struct request *req, struct reply *r);
+/* GET exptrack/users/current: who the request's sender is, for the dashboard
+ * (its name on the feedback it records). {"authentication": true, "user":
+ * {"username", "is_admin"}} with --auth; {"authentication": false} without
+ * (every request is anonymous then). Takes no parameters. */
+void api_users_current(const struct request *req, struct reply *r);
 
 #endif

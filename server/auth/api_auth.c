@@ -596,6 +596,17 @@ void api_session_login(const struct request *req, struct reply *r)
     reply_header(r, "Cache-Control", "no-store");
 }
 
+void api_users_current(const struct request *req, struct reply *r)
+{
+    if (!auth_enabled() || req->user.id == 0) {
+        reply_json(r, json_pack("{s:b}", "authentication", 0));
+        return;
+    }
+    reply_json(r, json_pack("{s:b, s:{s:s, s:b}}", "authentication", 1, "user", "username",
+                            req->user.name, "is_admin", req->user.is_admin));
+    reply_header(r, "Cache-Control", "no-store");
+}
+
 void api_session_logout(const struct request *req, struct reply *r)
 {
     (void)req;

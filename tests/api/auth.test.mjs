@@ -454,6 +454,26 @@ describe('dashboard sessions', () => {
             { headers: { cookie: 'exptrack_session=1.99999999999.' + '0'.repeat(64) } }), 401, 'UNAUTHENTICATED');
     });
 
+    test('users/current names the sender, however it signed in; anonymous is 401; stray input is ignored', async () => {
+        const user = uniqueName('who');
+        assertOk(await api(stack.base, 'POST', '/api/2.0/mlflow/users/create', { username: user, password: password(user) }, { headers: ADMIN }));
+        const cur = (headers, query = {}) => api(stack.base, 'GET', '/api/2.0/exptrack/users/current', query, { headers });
+        const cookie = cookiesOf(await login({ username: user, password: password(user) })).join('; ');
+        const bySession = assertOk(await cur({ cookie }));
+        assert.deepEqual(bySession, { authentication: true, user: { username: user, is_admin: false } });
+        assert.equal((await cur({ cookie })).headers.get('cache-control'), 'no-store');
+        assert.deepEqual(assertOk(await cur(basic(user, password(user)))).user, { username: user, is_admin: false });
+        assert.deepEqual(assertOk(await cur(ADMIN)).user, { username: 'admin', is_admin: true });
+        const t = assertOk(await api(stack.base, 'POST', '/api/2.0/exptrack/tokens/create', { name: 'who' }, { headers: basic(user, password(user)) }));
+        assert.equal(assertOk(await cur(bearer(t.token))).user.username, user);
+        // the query cannot make it name someone else
+        assert.equal(assertOk(await cur(basic(user, password(user)), { username: 'admin', user: 'admin' })).user.username, user);
+        assert.equal(assertOk(await api(stack.base, 'GET', '/ajax-api/2.0/exptrack/users/current', {}, { headers: { cookie } })).user.username, user);
+        assertError(await cur({}), 401, 'UNAUTHENTICATED');
+        assertError(await cur(basic(user, 'wrong-password-1')), 401, 'UNAUTHENTICATED');
+        assertError(await cur({ cookie: 'exptrack_session=1.99999999999.' + '0'.repeat(64) }), 401, 'UNAUTHENTICATED');
+    });
+
     test('changing the password ends the sessions made with the old one', async () => {
         const user = uniqueName('sess');
         assertOk(await api(stack.base, 'POST', '/api/2.0/mlflow/users/create', { username: user, password: password(user) }, { headers: ADMIN }));

@@ -6,7 +6,7 @@
 // experiment's Models tab, prompts (versions, aliases, a line diff), live
 // updates, keyboard and phone width; and no console errors anywhere.
 import { test, describe, before, after } from 'node:test';
-import { useBrowserStack, screenshot, assert } from './helpers.mjs';
+import { useBrowserStack, screenshot, coloredPixels, assert } from './helpers.mjs';
 import { seedModels } from './models-data.mjs';
 
 describe('models, versions, prompts, logged models', () => {
@@ -413,6 +413,49 @@ describe('models, versions, prompts, logged models', () => {
         assert.ok(box.x >= 0 && box.x + box.width <= 390, JSON.stringify(box));
         await page.keyboard.press('Escape');
         assert.equal(await page.locator('dialog.confirm').count(), 0);
+        await page.close();
+    });
+
+    test('logged model page: metrics over steps as charts, single values as rows, followed live', async () => {
+        const run = (await s.api.createRun(data.expId, { run_name: 'curve-run', start_time: Date.now() })).info.run_id;
+        const model = (await s.api.ok('POST', '/logged-models', { experiment_id: data.expId, name: 'curve-model', source_run_id: run })).model.info.model_id;
+        const t = Date.now();
+        const point = (key, step, value, dataset) => ({ key, value, timestamp: t + step, step, model_id: model, ...(dataset ? { dataset_name: dataset, dataset_digest: 'e1' } : {}) });
+        const metrics = [];
+        for (let step = 0; step < 10; step++) {
+            metrics.push(point('val_loss', step, 1 / (step + 1), 'eval'), point('val_loss', step, 1.2 / (step + 1), 'holdout'));
+        }
+        metrics.push(point('auc', 0, 0.91));
+        await s.api.ok('POST', '/runs/log-batch', { run_id: run, metrics });
+        const page = await s.page();
+        await page.goto(`${s.base}/#/logged-model/${model}`);
+        await page.waitForSelector('#view[data-ready="1"] .lm-chart[data-metric="val_loss"][data-drawn="1"]');
+        await page.evaluate(() => { window.__sameDocument = 1; });
+        assert.equal(await page.getAttribute('.lm-metrics-card', 'data-charts'), '1');
+        assert.equal(await page.getAttribute('.lm-chart[data-metric="val_loss"]', 'data-steps'), '10');
+        assert.ok(await coloredPixels(page, '.lm-chart[data-metric="val_loss"]') > 200, 'the lines are drawn');
+        // one line per dataset, named in the legend and in the plot's label
+        const legend = await page.$$eval('.lm-chart[data-metric="val_loss"] .u-legend .u-series th', (ths) => ths.map((t) => t.textContent.trim()).filter(Boolean));
+        assert.deepEqual(legend.slice(-2), ['eval (e1)', 'holdout (e1)']);
+        assert.match(await page.getAttribute('.lm-chart[data-metric="val_loss"] .plot', 'aria-label'), /one line per dataset: eval \(e1\), holdout \(e1\)/);
+        // a key logged once stays a row
+        assert.deepEqual(await page.$$eval('table.lm-metrics tbody tr', (trs) => trs.map((r) => r.dataset.metric)), ['auc']);
+        await screenshot(page, 'logged-model-charts');
+        // live: a new step redraws the chart, a new key adds a row, no reload
+        await s.api.ok('POST', '/runs/log-batch', { run_id: run, metrics: [point('val_loss', 10, 0.05, 'eval'), point('precision', 0, 0.77)] });
+        await page.waitForSelector('.lm-chart[data-metric="val_loss"][data-steps="11"][data-drawn="1"]', { timeout: 10000 });
+        await page.waitForSelector('table.lm-metrics tr[data-metric="precision"]');
+        assert.match(await page.textContent('.lm-metrics-card h2'), /Metrics \(23\)/);
+        // a registered version made from it shows up (a registry event)
+        await s.api.ok('POST', '/registered-models/create', { name: 'curve' });
+        await s.api.ok('POST', '/model-versions/create', { name: 'curve', source: `models:/${model}`, run_id: run, model_id: model });
+        await page.waitForSelector('.lm-versions li[data-version="curve/1"]', { timeout: 10000 });
+        // a status change (no stream event of its own) shows with the next event of the experiment
+        await s.api.ok('PATCH', `/logged-models/${model}`, { model_id: model, status: 'LOGGED_MODEL_READY' });
+        await s.api.ok('POST', '/runs/set-tag', { run_id: run, key: 'note', value: 'finalized' });
+        await page.waitForFunction(() => document.querySelector('.page-head .lm-status')?.textContent === 'READY', null, { timeout: 10000 });
+        assert.equal(await page.isVisible('.page-head .live'), true);
+        assert.equal(await page.evaluate(() => window.__sameDocument), 1, 'no reload');
         await page.close();
     });
 });

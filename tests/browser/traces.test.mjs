@@ -273,9 +273,79 @@ describe('traces views', () => {
         await page.close();
     });
 
+    test('assessments: edited in place, overridden, deleted after a confirmation', async () => {
+        const page = await s.page();
+        await page.goto(`${s.base}/#/trace/${chat.id}`);
+        await page.waitForSelector('.assessment-list tbody tr[data-assessment]');
+        const stored = async () => (assertOk(await api(s.base, 'GET', `/api/3.0/mlflow/traces/${chat.id}`)).trace.trace_info.assessments || [])
+            .slice().sort((a, b) => a.create_time.localeCompare(b.create_time));
+        const [first] = await stored();
+        assert.equal(first.source.source_id, 'exptrack dashboard', 'without --auth the dashboard names itself');
+        const row = (aid) => `.assessment-list tr[data-assessment="${aid}"]`;
+        // edit: thumbs up instead of down, a new comment; the same assessment changes
+        await page.click(`${row(first.assessment_id)} button.edit-assessment`);
+        await page.waitForSelector(`tr.assessment-editor[data-editing="${first.assessment_id}"]`);
+        assert.equal(await page.getAttribute(`${row(first.assessment_id)} button.edit-assessment`, 'aria-expanded'), 'true');
+        assert.equal(await page.getAttribute('tr.assessment-editor button.thumb-down', 'aria-pressed'), 'true', 'the editor starts from the stored value');
+        assert.equal(await page.inputValue('tr.assessment-editor textarea'), 'the tool timed out');
+        await page.click('tr.assessment-editor button.thumb-up');
+        await page.fill('tr.assessment-editor textarea', 'fine after the retry');
+        await page.click('tr.assessment-editor button.save-assessment');
+        await page.waitForSelector('.assess-msg:has-text("user_feedback changed.")');
+        assert.equal(await page.locator('tr.assessment-editor').count(), 0, 'the editor closes');
+        assert.equal(await page.textContent(`${row(first.assessment_id)} td.value`), '👍 yes');
+        assert.equal(await page.textContent(`${row(first.assessment_id)} td.rationale`), 'fine after the retry');
+        let list = await stored();
+        assert.equal(list.length, 1);
+        assert.equal(list[0].assessment_id, first.assessment_id);
+        assert.deepEqual(list[0].feedback, { value: true });
+        assert.equal(list[0].rationale, 'fine after the retry');
+        // Escape closes an editor without saving
+        await page.click(`${row(first.assessment_id)} button.edit-assessment`);
+        await page.fill('tr.assessment-editor textarea', 'not saved');
+        await page.keyboard.press('Escape');
+        assert.equal(await page.locator('tr.assessment-editor').count(), 0);
+        assert.equal((await stored())[0].rationale, 'fine after the retry');
+        // override: a new assessment replaces it; the old one stays, marked
+        await page.click(`${row(first.assessment_id)} button.edit-assessment`);
+        await page.click('tr.assessment-editor button.thumb-down');
+        await page.fill('tr.assessment-editor textarea', 'second opinion: wrong');
+        await page.click('tr.assessment-editor button.override-assessment');
+        await page.waitForSelector('.assess-msg:has-text("user_feedback overridden.")');
+        list = await stored();
+        assert.equal(list.length, 2);
+        const second = list.find((a) => a.assessment_id !== first.assessment_id);
+        assert.equal(list.find((a) => a.assessment_id === first.assessment_id).valid, false);
+        assert.deepEqual(second.feedback, { value: false });
+        assert.equal(second.rationale, 'second opinion: wrong');
+        assert.equal(second.source.source_type, 'HUMAN');
+        assert.match(await page.getAttribute(row(first.assessment_id), 'class'), /overridden/);
+        assert.equal(await page.textContent(`${row(second.assessment_id)} td.value`), '👎 no');
+        // delete: a dialog names what goes; Cancel keeps it, Delete removes it
+        await page.click(`${row(second.assessment_id)} button.delete-assessment`);
+        await page.waitForSelector('dialog.confirm[open]');
+        assert.match(await page.textContent('dialog.confirm .dialog-body'), /^user_feedback \(👎 no, by exptrack dashboard\) is removed from this trace for good\./);
+        await page.click('dialog.confirm button:has-text("Cancel")');
+        assert.equal((await stored()).length, 2);
+        await page.click(`${row(second.assessment_id)} button.delete-assessment`);
+        await page.click('dialog.confirm button:has-text("Delete")');
+        await page.waitForSelector('.assess-msg:has-text("user_feedback deleted.")');
+        assert.equal(await page.locator(row(second.assessment_id)).count(), 0);
+        list = await stored();
+        assert.deepEqual(list.map((a) => a.assessment_id), [first.assessment_id]);
+        assert.equal(await page.getAttribute('.trace-assessments', 'data-count'), '1');
+        await screenshot(page, 'trace-assessments');
+        await page.close();
+    });
+
     test('links: trace -> its run -> the run\'s traces', async () => {
         const page = await s.page();
         await page.goto(`${s.base}/#/trace/${chat.id}`);
+        // the source run by its name, its id in the title
+        await page.waitForSelector('a.source-run[data-run-name="rag-eval"]');
+        assert.equal(await page.textContent('a.source-run'), `rag-eval (${runId.slice(0, 8)})`);
+        assert.equal(await page.getAttribute('a.source-run', 'title'), runId);
+        assert.equal(await page.textContent('.page-head a.source-run-button'), 'Run: rag-eval');
         await page.click('a.source-run');
         await page.waitForSelector('a.run-traces');
         assert.match(page.url(), new RegExp(`#/run/${runId}$`));
@@ -319,6 +389,9 @@ describe('traces views', () => {
         assert.ok(await overflow() <= 1, `the trace page scrolls sideways by ${await overflow()}px`);
         const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
         assert.ok(bg.match(/\d+/g).slice(0, 3).map(Number).reduce((a, b) => a + b) < 150, `dark background, got ${bg}`);
+        // the assessments stack, so their actions are in view without scrolling sideways
+        const edit = await page.locator('.assessment-list button.edit-assessment').first().boundingBox();
+        assert.ok(edit && edit.x >= 0 && edit.x + edit.width <= 390, `the Edit button at ${JSON.stringify(edit)}`);
         const pane = await page.$eval('.span-pane', (e) => e.getBoundingClientRect().width);
         assert.ok(pane <= 390 && pane > 300, `the span pane is ${pane}px wide`);
         await screenshot(page, 'trace-phone-dark');
@@ -392,14 +465,36 @@ describe('traces views with --auth', () => {
         await page.click('button.thumb-up');
         await page.click('.feedback-form button[type=submit]');
         await page.waitForSelector('.feedback-msg:has-text("Feedback saved.")');
+        assert.equal(await page.textContent('.feedback-form .feedback-as'), 'as owner');
         const info = assertOk(await api(s.base, 'GET', `/api/3.0/mlflow/traces/${chat.id}`, undefined, { headers: users.owner })).trace.trace_info;
         assert.deepEqual(info.assessments.map((a) => a.feedback.value), [true]);
+        assert.deepEqual(info.assessments[0].source, { source_type: 'HUMAN', source_id: 'owner' }, 'recorded as the signed-in user');
+        assert.equal(await page.textContent('.assessment-list tbody tr td.source'), 'owner');
+        await page.close();
+    });
+
+    test('a reader may not edit or delete the owner\'s feedback: refused in words, nothing changes', async () => {
+        const page = await pageAs('reader');
+        await page.goto(`${s.base}/#/trace/${chat.id}`);
+        await page.waitForSelector('.assessment-list tbody tr[data-assessment]');
+        await page.click('.assessment-list button.delete-assessment');
+        await page.click('dialog.confirm button:has-text("Delete")');
+        await page.waitForSelector('dialog.confirm .dialog-msg .error');
+        assert.match(await page.textContent('dialog.confirm .dialog-msg'), /^You do not have permission to change the assessments of this trace\. Ask the experiment's owner for EDIT on it\. \(.+\)$/);
+        await page.click('dialog.confirm button:has-text("Cancel")');
+        await page.click('.assessment-list button.edit-assessment');
+        await page.click('tr.assessment-editor button.thumb-down');
+        await page.click('tr.assessment-editor button.save-assessment');
+        await page.waitForSelector('tr.assessment-editor .assess-msg.error');
+        assert.match(await page.textContent('tr.assessment-editor .assess-msg'), /^You do not have permission to change the assessments of this trace\./);
+        const info = assertOk(await api(s.base, 'GET', `/api/3.0/mlflow/traces/${chat.id}`, undefined, { headers: users.owner })).trace.trace_info;
+        assert.deepEqual(info.assessments.map((a) => [a.feedback.value, a.valid]), [[true, true]]);
         await page.close();
     });
 
     test('no console errors besides the refused requests', () => {
         const rest = s.errors.filter((e) => !/status of 403/.test(e));
         assert.deepEqual(rest, []);
-        assert.ok(s.errors.length >= 3, 'the three refusals were seen');
+        assert.ok(s.errors.length >= 5, 'the five refusals were seen');
     });
 });

@@ -65,7 +65,8 @@ const views = {
     // one logged model: its read is asked for with the page
     'logged-model': {
         load: () => import('./logged-model.js'),
-        modules: ['./logged-model.js', './logged-models.js', './model-version.js', './model.js', './models.js', './mlmodel.js', './diff.js', ...REGISTRY_MODULES],
+        modules: ['./logged-model.js', './logged-models.js', './model-version.js', './model.js', './models.js', './mlmodel.js', './diff.js', ...REGISTRY_MODULES,
+            './charts.js', './series.js', UPLOT],
         early: ({ parts }) => (/^m-[0-9a-f]{32}$/.test(parts[1] || '') ? { model: quiet(mlflow.get(`/logged-models/${parts[1]}`)) } : {}),
     },
     // GenAI traces: an experiment's traces tab and one trace
@@ -80,7 +81,7 @@ const views = {
     },
     trace: {
         load: () => import('./trace.js'),
-        modules: ['./trace.js', './trace-spans.js', './trace-tree.js', './trace-assess.js', './json-view.js', './traces-columns.js'],
+        modules: ['./trace.js', './trace-spans.js', './trace-tree.js', './trace-assess.js', './json-view.js', './traces-columns.js', './registry.js', './markdown.js'],
         early: ({ parts }) => ({ trace: quiet(mlflow3.get('/traces/get', { trace_id: parts[1] || '', allow_partial: 'true' })) }),
     },
 };

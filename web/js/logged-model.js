@@ -1,17 +1,25 @@
 // One logged model (MLflow 3): name, id, status, type, source run,
-// experiment, times; its params, tags and metrics (with dataset and step);
-// its files (the MLmodel rendered as on the version page: signature tables,
-// the text, requirements.txt); and the registered versions made from it.
+// experiment, times; its params, tags and metrics (a metric logged at
+// several steps as a small chart per key, one line per dataset; the others
+// as table rows with dataset and step); its files (the MLmodel rendered as
+// on the version page: signature tables, the text, requirements.txt); and
+// the registered versions made from it. Live: run events of its experiment
+// (a metric logged to the model comes through a run) read the model again
+// and redraw what changed; registry events read its versions again.
 // URL: #/logged-model/<model_id>
 import { mlflow, num } from './api.js';
-import { h, href, fmtTime, relTime, fmtNum, errorBox } from './util.js';
-import { quote, aliasBadge, stageBadge, fill } from './registry.js';
+import { h, href, fmtTime, relTime, fmtNum, errorBox, debounce, runColor } from './util.js';
+import { quote, aliasBadge, stageBadge, fill, tag } from './registry.js';
 import { registeredFrom, STATUS } from './logged-models.js';
 import { filesCard } from './model-version.js';
+import { watch, watchRegistry } from './live.js';
+import { draw, chartsReady } from './charts.js';
 
 const FILES_MAX = 500; // files listed per model
 const TEXT_MAX = 256 * 1024; // bytes of MLmodel / requirements shown
 const VERSIONS_MAX = 50; // registered versions listed (each may cost a read)
+const LIVE_DEBOUNCE_MS = 400; // events of the experiment's runs coalesced into one read of the model
+const CHARTS_MAX = 24; // metric keys drawn as charts; the rest stay table rows
 
 function base(id) {
     return `/api/2.0/mlflow/logged-models/${encodeURIComponent(id)}/artifacts`;
@@ -103,8 +111,38 @@ function kv(rows, cls = '') {
     return h('table', { class: `kv ${cls}` }, h('tbody', {}, rows.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, v)))));
 }
 
+/**
+ * Splits the model's metric rows: keys logged at more than one step become
+ * charts ({key, series: [{label, data: {step, time, value}}]}, one series
+ * per dataset, sorted by step), the rest table rows.
+ */
+export function splitMetrics(metrics) {
+    const byKey = new Map();
+    for (const m of metrics) {
+        if (!byKey.has(m.key)) byKey.set(m.key, []);
+        byKey.get(m.key).push(m);
+    }
+    const charts = [], rows = [];
+    for (const key of [...byKey.keys()].sort()) {
+        const list = byKey.get(key);
+        const steps = new Set(list.map((m) => Number(m.step ?? 0)));
+        if (steps.size < 2 || charts.length >= CHARTS_MAX) { rows.push(...list); continue; }
+        const bySet = new Map();
+        for (const m of list) {
+            const ds = m.dataset_name ? `${m.dataset_name}${m.dataset_digest ? ` (${m.dataset_digest})` : ''}` : '';
+            if (!bySet.has(ds)) bySet.set(ds, []);
+            bySet.get(ds).push(m);
+        }
+        const series = [...bySet.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([ds, pts]) => {
+            pts.sort((a, b) => Number(a.step ?? 0) - Number(b.step ?? 0) || Number(a.timestamp) - Number(b.timestamp));
+            return { label: ds || key, dataset: ds, data: { step: pts.map((p) => Number(p.step ?? 0)), time: pts.map((p) => Number(p.timestamp)), value: pts.map((p) => num(p.value)) } };
+        });
+        charts.push({ key, series, points: list.length });
+    }
+    return { charts, rows };
+}
+
 function metricsTable(metrics) {
-    if (!metrics.length) return h('p', { class: 'muted' }, 'None.');
     const rows = metrics.slice().sort((a, b) => a.key.localeCompare(b.key) || (a.dataset_name || '').localeCompare(b.dataset_name || '') || a.step - b.step);
     return h('div', { class: 'table-wrap' }, h('table', { class: 'grid lm-metrics' },
         h('thead', {}, h('tr', {}, ['Metric', 'Value', 'Step', 'Dataset', 'Logged'].map((t) => h('th', { scope: 'col' }, t)))),
@@ -114,6 +152,39 @@ function metricsTable(metrics) {
             h('td', { class: 'num' }, String(m.step ?? 0)),
             h('td', { class: 'dataset' }, m.dataset_name ? [m.dataset_name, m.dataset_digest ? h('span', { class: 'muted' }, ` (${m.dataset_digest})`) : null] : h('span', { class: 'muted' }, '—')),
             h('td', { title: fmtTime(m.timestamp) }, relTime(m.timestamp)))))));
+}
+
+/**
+ * Fills card with the model's metrics: a chart per key logged at several
+ * steps (drawn once uPlot is there; plots collects them for disposal), a
+ * table of the others.
+ */
+function fillMetrics(card, metrics, plots, ctx) {
+    for (const u of plots) u.dispose();
+    plots.clear();
+    const { charts, rows } = splitMetrics(metrics);
+    const grid = charts.length ? h('div', { class: 'chart-grid lm-charts' }, charts.map((c) => {
+        const last = c.series.map((x) => x.data.value[x.data.value.length - 1]);
+        return h('div', { class: 'chart-card lm-chart', dataset: { metric: c.key, steps: String(Math.max(...c.series.map((x) => x.data.step.length))) } },
+            h('div', { class: 'chart-title', title: `${c.key}, last: ${c.series.map((x, j) => `${c.series.length > 1 ? `${x.label} ` : ''}${fmtNum(last[j])}`).join(', ')}` },
+                c.key, c.series.length === 1 ? h('span', { class: 'muted' }, ` ${fmtNum(last[0])}`) : null),
+            h('div', { class: 'plot', role: 'img', 'aria-label': `${c.key} over steps${c.series.length > 1 ? `, one line per dataset: ${c.series.map((x) => x.label).join(', ')}` : ''}` }, h('div', { class: 'placeholder' }, 'Loading…')));
+    })) : null;
+    fill(card, h('h2', {}, `Metrics (${metrics.length})`),
+        !metrics.length ? h('p', { class: 'muted' }, 'None.') : null,
+        grid, rows.length ? metricsTable(rows) : null);
+    card.dataset.charts = String(charts.length);
+    if (!charts.length) return;
+    chartsReady().then(() => {
+        if (!ctx.alive() || !grid.isConnected) return;
+        charts.forEach((c, i) => {
+            const el = grid.children[i];
+            const plot = el.querySelector('.plot');
+            const series = c.series.map((x, j) => ({ label: x.label, color: runColor(`${c.key}\u0000${x.dataset || j}`), data: x.data }));
+            plots.add(draw(plot, series, { xmode: 'step', sync: 'logged-model', height: 180 }));
+            el.dataset.drawn = '1';
+        });
+    }, (e) => { for (const p of grid.querySelectorAll('.plot')) p.replaceChildren(h('div', { class: 'placeholder' }, `Charts unavailable: ${e.message}`)); });
 }
 
 /** A refused or failed read in words a user can act on. */
@@ -158,38 +229,101 @@ export async function render(root, { parts, early }, ctx) {
     }, () => {});
     document.title = `${name} · logged model · exptrack`;
 
-    const status = STATUS[info.status] || info.status || '';
-    const params = (model.data?.params || []).slice().sort((a, b) => a.key.localeCompare(b.key));
-    const tags = (info.tags || []).slice().sort((a, b) => a.key.localeCompare(b.key));
+    const head = h('div', { class: 'page-head' });
+    const overview = h('section', { class: 'card lm-overview' });
+    const paramsCard = h('section', { class: 'card lm-params' });
+    const tagsCard = h('section', { class: 'card lm-tags' });
+    const metricsCard = h('section', { class: 'card lm-metrics-card' });
+    const plots = new Set();
+    ctx.onCleanup(() => { for (const u of plots) u.dispose(); plots.clear(); });
+    // the parts that follow the model's read (drawn again when it changes)
+    const show = (m) => {
+        const i = m.info;
+        const status = STATUS[i.status] || i.status || '';
+        const params = (m.data?.params || []).slice().sort((a, b) => a.key.localeCompare(b.key));
+        const tags = (i.tags || []).slice().sort((a, b) => a.key.localeCompare(b.key));
+        fill(head, h('h1', {}, name), h('span', { class: `badge lm-status lm-status-${status.toLowerCase()}` }, status), live);
+        fill(overview, h('h2', {}, 'Overview'), kv([
+            ['Model ID', h('code', {}, i.model_id)],
+            ['Name', i.name || ''],
+            ['Status', status],
+            ['Type', i.model_type || h('span', { class: 'muted' }, '—')],
+            ['Source run', i.source_run_id ? h('a', { class: 'source-run', href: href(`/run/${i.source_run_id}`) }, i.source_run_id) : h('span', { class: 'muted' }, 'none')],
+            ['Experiment', expLink],
+            ['Created', h('span', {}, fmtTime(i.creation_timestamp_ms), ' ', h('span', { class: 'muted' }, `(${relTime(i.creation_timestamp_ms)})`))],
+            ['Updated', i.last_updated_timestamp_ms ? fmtTime(i.last_updated_timestamp_ms) : h('span', { class: 'muted' }, '—')],
+            ['Artifact location', h('code', {}, i.artifact_uri || '')],
+        ], 'overview'));
+        fill(paramsCard, h('h2', {}, `Parameters (${params.length})`), kv(params.map((p) => [p.key, p.value]), 'params'));
+        fill(tagsCard, h('h2', {}, `Tags (${tags.length})`), kv(tags.map((t) => [t.key, t.value]), 'tags'));
+        fillMetrics(metricsCard, m.data?.metrics || [], plots, ctx);
+    };
+    const live = h('span', { class: 'live', title: 'this page follows the model: metrics logged to it and new registered versions show without a reload' }, 'live');
     const filesBox = h('div', { class: 'lm-files' }, h('section', { class: 'card files' }, h('h2', {}, 'Files'), h('p', { class: 'loading' }, 'Loading…')));
     const versionsBox = h('section', { class: 'card lm-versions' }, h('h2', {}, 'Registered versions'), h('p', { class: 'loading' }, 'Loading…'));
-    fill(root,
-        h('div', { class: 'page-head' }, h('h1', {}, name), h('span', { class: `badge lm-status lm-status-${status.toLowerCase()}` }, status)),
-        h('div', { class: 'run-grid lm-page' },
-            h('section', { class: 'card lm-overview' }, h('h2', {}, 'Overview'), kv([
-                ['Model ID', h('code', {}, info.model_id)],
-                ['Name', info.name || ''],
-                ['Status', status],
-                ['Type', info.model_type || h('span', { class: 'muted' }, '—')],
-                ['Source run', info.source_run_id ? h('a', { class: 'source-run', href: href(`/run/${info.source_run_id}`) }, info.source_run_id) : h('span', { class: 'muted' }, 'none')],
-                ['Experiment', expLink],
-                ['Created', h('span', {}, fmtTime(info.creation_timestamp_ms), ' ', h('span', { class: 'muted' }, `(${relTime(info.creation_timestamp_ms)})`))],
-                ['Updated', info.last_updated_timestamp_ms ? fmtTime(info.last_updated_timestamp_ms) : h('span', { class: 'muted' }, '—')],
-                ['Artifact location', h('code', {}, info.artifact_uri || '')],
-            ], 'overview')),
-            versionsBox,
-            h('section', { class: 'card lm-params' }, h('h2', {}, `Parameters (${params.length})`), kv(params.map((p) => [p.key, p.value]), 'params')),
-            h('section', { class: 'card lm-tags' }, h('h2', {}, `Tags (${tags.length})`), kv(tags.map((t) => [t.key, t.value]), 'tags'))),
-        h('section', { class: 'card lm-metrics-card' }, h('h2', {}, `Metrics (${(model.data?.metrics || []).length})`), metricsTable(model.data?.metrics || [])),
-        filesBox);
-    const [files, versions] = await Promise.all([filesData(info.model_id), versionsOf(model)]);
-    if (!ctx.alive()) return;
-    filesBox.replaceChildren(filesCard(files, (p) => modelFileUrl(info.model_id, p)));
-    fill(versionsBox, h('h2', {}, `Registered versions (${versions.length})`),
+    const showVersions = (versions) => fill(versionsBox, h('h2', {}, `Registered versions (${versions.length})`),
         versions.length ? h('ul', { class: 'run-versions' }, versions.map((v) => h('li', { dataset: { version: `${v.name}/${v.version}` } },
             h('a', { href: href(`/model/${encodeURIComponent(v.name)}/${v.version}`) }, `${v.name} v${v.version}`),
             v.mv ? [' ', stageBadge(v.mv.current_stage)] : h('span', { class: 'muted' }, ' (not readable)'),
             v.aliases.map((a) => [' ', aliasBadge(a)]))))
             : h('p', { class: 'muted' }, 'None: this model has not been registered.'));
+    fill(root, head, h('div', { class: 'run-grid lm-page' }, overview, versionsBox, paramsCard, tagsCard), metricsCard, filesBox);
+    show(model);
+    follow(model, { show, showVersions, filesBox, ctx });
+    const [files, versions] = await Promise.all([filesData(info.model_id), versionsOf(model)]);
+    if (!ctx.alive()) return;
+    filesBox.replaceChildren(filesCard(files, (p) => modelFileUrl(info.model_id, p)));
+    showVersions(versions);
     root.dataset.ready = '1';
+}
+
+/** What a live read compares: a model that differs in these is drawn again. */
+function fingerprint(m) {
+    const i = m.info;
+    return JSON.stringify([i.status, i.name, i.model_type, i.last_updated_timestamp_ms, i.tags, m.data?.params, m.data?.metrics]);
+}
+
+/**
+ * Follows the model while the page is open: an event of a run of its
+ * experiment (metrics logged to the model come through a run; the source
+ * run's status and tags too) reads the model again, debounced, and draws the
+ * changed parts again; a new status also lists the files again. A registry
+ * event (or a changed mlflow.modelVersions tag) reads the versions again.
+ * A resync does both. Stops with the view.
+ */
+function follow(model, { show, showVersions, filesBox, ctx }) {
+    const id = model.info.model_id;
+    let seen = fingerprint(model), status = model.info.status, versionsTag = tag(model.info.tags, 'mlflow.modelVersions');
+    let current = model;
+    const versions = debounce(async () => {
+        const list = await versionsOf(current).catch(() => null);
+        if (list && ctx.alive()) showVersions(list);
+    }, LIVE_DEBOUNCE_MS);
+    const reread = debounce(async () => {
+        if (!ctx.alive()) return;
+        let next;
+        try { next = (await mlflow.get(`/logged-models/${encodeURIComponent(id)}`)).model; } catch { return; } // kept as shown; the next event retries
+        if (!ctx.alive() || fingerprint(next) === seen) return;
+        seen = fingerprint(next);
+        current = next;
+        show(next);
+        if (next.info.status !== status) {
+            status = next.info.status;
+            const files = await filesData(id);
+            if (ctx.alive()) filesBox.replaceChildren(filesCard(files, (p) => modelFileUrl(id, p)));
+        }
+        const vt = tag(next.info.tags, 'mlflow.modelVersions');
+        if (vt !== versionsTag) { versionsTag = vt; versions(); }
+    }, LIVE_DEBOUNCE_MS);
+    const stops = [
+        watch({ experimentIds: [model.info.experiment_id] }, (ev) => {
+            reread();
+            if (ev.kind === 'resync') versions();
+        }),
+        watchRegistry((ev) => {
+            versions();
+            if (ev.kind === 'resync') reread();
+        }),
+    ];
+    ctx.onCleanup(() => { for (const s of stops) s(); });
 }

@@ -3,8 +3,8 @@
 // (trace-tree.js); the selected span's inputs, outputs, attributes and
 // events in collapsible JSON viewers (json-view.js) built when chosen.
 // URL: #/trace/<trace_id>?span=<span id>&fold=<span id>,<span id>
-// The trace links to its source run (metadata mlflow.sourceRun); the run
-// page links back to the run's traces.
+// The trace links to its source run (metadata mlflow.sourceRun), named by
+// its run name; the run page links back to the run's traces.
 // While the trace is IN_PROGRESS the page follows it: the trace writes of its
 // experiment (live.js watchTraces) reload it, debounced, and a changed trace
 // is drawn again (selection and folds kept, from the URL); once it is OK or
@@ -75,12 +75,24 @@ export async function render(root, { parts, params, early }, ctx) {
     const latency = durationMs(info.execution_duration);
     const run = info.trace_metadata?.['mlflow.sourceRun'];
 
+    // the source run by name (runs/get), its id kept in the title; the id alone until then or when unreadable
+    const runLink = run ? h('a', { class: 'source-run', href: href(`/run/${run}`), title: run }, h('code', {}, run)) : null;
+    if (run) {
+        mlflow.get('/runs/get', { run_id: run }).then((r) => {
+            if (!ctx.alive()) return;
+            const rn = r.run?.info?.run_name || '';
+            if (rn) runLink.replaceChildren(rn, h('span', { class: 'muted' }, ` (${run.slice(0, 8)})`));
+            runLink.dataset.runName = rn;
+            const button = root.querySelector('.page-head a.source-run-button');
+            if (button && rn) button.textContent = `Run: ${rn}`;
+        }, () => {});
+    }
     const overview = h('section', { class: 'card trace-overview' }, h('h2', {}, 'Overview'), kvTable([
         ['Trace ID', h('code', {}, info.trace_id)],
         ['Status', stateBadge(info.state)],
         ['Started', h('span', {}, fmtTime(start), fmtTime(start).startsWith(relTime(start)) ? '' : h('span', { class: 'muted' }, ` (${relTime(start)})`))],
         ['Latency', latency === null ? '' : fmtDuration(latency)],
-        ['Run', run ? h('a', { class: 'source-run', href: href(`/run/${run}`) }, run) : h('span', { class: 'muted' }, 'none')],
+        ['Run', run ? runLink : h('span', { class: 'muted' }, 'none')],
         info.client_request_id ? ['Client request', h('code', {}, info.client_request_id)] : null,
         ['Request', h('span', { class: 'preview-text' }, info.request_preview || '')],
         ['Response', h('span', { class: 'preview-text' }, info.response_preview || '')],
@@ -106,9 +118,9 @@ export async function render(root, { parts, params, early }, ctx) {
 
     root.replaceChildren(
         h('div', { class: 'page-head' }, h('h1', {}, name), stateBadge(info.state), h('span', { class: 'spacer' }),
-            run ? h('a', { class: 'button', href: href(`/run/${run}`) }, 'Source run') : null,
+            run ? h('a', { class: 'button source-run-button', href: href(`/run/${run}`), title: `the run that made this trace (${run})` }, 'Source run') : null,
             h('a', { class: 'button', href: href('/traces', { exp }) }, 'All traces')),
-        h('div', { class: 'run-grid trace-grid' }, overview, rollCard, tagsCard, assessBox),
+        h('div', { class: 'run-grid trace-grid' }, overview, rollCard, tagsCard), assessBox,
         h('div', { class: 'trace-layout' }, treeBox, detail));
 
     let selected = params.get('span') || '';
