@@ -1,7 +1,7 @@
 -- Trace search at 1,000,000 traces per experiment (issue 16, issue 17),
 -- and the LLM cost of the traces/stats rollup (issue 16, point 4).
 --
--- Every trace search is "the first page (100 rows) in the order of
+-- The common trace search is "a page (100 rows) in the order of
 -- traces_search (experiment_id, request_time DESC, trace_id)": the plan
 -- walks that index from the top (or from the page token's keyset) and
 -- stops once the page is full, probing the tag and metadata primary keys
