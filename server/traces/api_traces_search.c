@@ -9,6 +9,7 @@
 
 #include "api.h"
 #include "api_traces_common.h"
+#include "core/b64.h"
 #include "core/reply_store.h"
 #include "filter.h"
 
@@ -16,6 +17,65 @@
 #define DEFAULT_SEARCH_RESULTS 100
 #define MAX_ORDER_KEYS 10
 #define MAX_EXPERIMENTS 100
+
+/* Page tokens: base64 of {"offset": N} and, in the default order, the
+ * keyset of the page's last row {"offset": N, "time": T, "id": "..."}; the
+ * store walks on from the keyset (never past skipped rows) and falls back
+ * to the offset when the order is another one. */
+static char *token_encode(int64_t offset, const struct trace_info *last)
+{
+    char text[160];
+    int n;
+    if (last != NULL)
+        n = snprintf(text, sizeof text, "{\"offset\": %lld, \"time\": %lld, \"id\": \"%s\"}",
+                     (long long)offset, (long long)last->request_time, last->trace_id);
+    else
+        n = snprintf(text, sizeof text, "{\"offset\": %lld}", (long long)offset);
+    if (n < 0 || (size_t)n >= sizeof text)
+        n = snprintf(text, sizeof text, "{\"offset\": %lld}", (long long)offset);
+    return b64_encode_new(text, (size_t)n);
+}
+
+/* A trace id as the traces table holds them: "tr-" or not, 32 lowercase hex. */
+static int trace_id_shape(const char *id)
+{
+    size_t i = strncmp(id, "tr-", 3) == 0 ? 3 : 0;
+    if (strlen(id) != i + 32)
+        return 0;
+    for (; id[i]; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+/* 0 with q->offset (and the keyset, when present) set; -1 for a token this
+ * server did not make. */
+static int token_decode(const char *token, struct arena *arena, struct trace_search *q)
+{
+    unsigned char raw[192];
+    size_t len = strlen(token), n;
+    int rc = -1;
+
+    if (len > 240 || b64_decode(token, len, raw, sizeof raw, &n) < 0)
+        return -1;
+    json_t *obj = json_loadb((const char *)raw, n, 0, NULL);
+    json_t *off = json_object_get(obj, "offset");
+    json_t *time = json_object_get(obj, "time");
+    json_t *id = json_object_get(obj, "id");
+    if (!json_is_integer(off) || json_integer_value(off) <= 0)
+        goto out;
+    if (time != NULL || id != NULL) {
+        if (!json_is_integer(time) || !json_is_string(id) || !trace_id_shape(json_string_value(id)))
+            goto out;
+        q->after_time = json_integer_value(time);
+        q->after_id = arena_strdup(arena, json_string_value(id));
+    }
+    q->offset = json_integer_value(off);
+    rc = 0;
+out:
+    json_decref(obj);
+    return rc;
+}
 
 /* filter, order_by, max_results, page_token into q. */
 static int read_common(const struct input *in, struct arena *arena, struct trace_filter *filter,
@@ -44,7 +104,7 @@ static int read_common(const struct input *in, struct arena *arena, struct trace
     q->filter = filter;
     q->limit = max;
     q->offset = 0;
-    if (token && token[0] && input_page_token_decode(token, &q->offset) != 0) {
+    if (token && token[0] && token_decode(token, arena, q) != 0) {
         reply_error(r, ERR_INVALID_PARAMETER_VALUE, "Invalid page token '%.100s'", token);
         return JX_BAD;
     }
@@ -98,7 +158,8 @@ static void run_search(const struct trace_search *q, int v3, struct arena *arena
         json_object_set_new(o, "traces", arr);
     }
     if (more) {
-        char *token = input_page_token_encode(q->offset + q->limit);
+        int keyset = trace_search_keyset_order(q);
+        char *token = token_encode(q->offset + q->limit, keyset ? &infos[n - 1] : NULL);
         json_object_set_new(o, "next_page_token", json_string(token));
         free(token);
     }
@@ -245,6 +306,9 @@ void api_traces_stats(const struct request *req, struct reply *r)
             (json_int_t)rows[i].input_tokens, "output_tokens", (json_int_t)rows[i].output_tokens,
             "total_tokens", (json_int_t)rows[i].total_tokens, "latency_ms", "p50",
             ms_value(rows[i].p50), "p90", ms_value(rows[i].p90), "p99", ms_value(rows[i].p99));
+        json_object_set_new(g, "input_cost", json_real(rows[i].input_cost));
+        json_object_set_new(g, "output_cost", json_real(rows[i].output_cost));
+        json_object_set_new(g, "total_cost", json_real(rows[i].total_cost));
         if (kind != 0)
             json_object_set_new(g, "group",
                                 rows[i].group ? json_string(rows[i].group) : json_null());

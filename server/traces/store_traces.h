@@ -210,12 +210,21 @@ struct trace_search {
     size_t norder;
     int64_t offset;
     int64_t limit;
+    /* Keyset of the previous page's last row (after_id non-NULL): used
+     * instead of offset when the order is the default one. */
+    const char *after_id;
+    int64_t after_time;
 };
+
+/* Whether q orders by the default keys only (request_time DESC, trace_id
+ * ASC), so that a keyset page token applies. */
+int trace_search_keyset_order(const struct trace_search *q);
 
 /* One statement: traces of the experiments matching every condition,
  * ordered (request_time DESC, trace_id ASC appended), up to limit + 1
- * rows from offset; *more tells whether a next page exists. Infos come
- * with tags, metadata and assessments. */
+ * rows after the keyset (default order) or from offset; *more tells
+ * whether a next page exists. Infos come with tags, metadata and
+ * assessments (loaded for the page's rows only). */
 int store_trace_search(const struct trace_search *q, struct arena *arena, struct trace_info **out,
                        size_t *n, int *more);
 
@@ -228,6 +237,9 @@ struct trace_stats_row {
     int64_t output_tokens;
     int64_t total_tokens;
     double p50, p90, p99; /* ms; NaN when no finished trace */
+    /* USD: per trace its metadata mlflow.trace.cost, else the sum of its
+     * spans' mlflow.llm.cost; 0 when none recorded */
+    double input_cost, output_cost, total_cost;
 };
 
 /* Rollups of one experiment's traces matching filter, grouped by a tag

@@ -9,7 +9,7 @@
 #include "db/store_util.h"
 #include "store_traces_rows.h"
 
-#define MAX_PARAMS 160
+#define MAX_PARAMS 200
 
 struct q {
     struct sbuf sql;
@@ -232,33 +232,79 @@ static const char *experiment_list(struct q *q, const int64_t *ids, size_t n)
     return ref;
 }
 
+int trace_search_keyset_order(const struct trace_search *q)
+{
+    if (q->norder == 0)
+        return 1;
+    const struct trace_order *o = &q->order[0];
+    return q->norder == 1 && o->entity == TE_ATTR && o->attr == TA_TIMESTAMP && !o->ascending;
+}
+
+/* The filter and, with keyset, the condition "after the previous page's
+ * last row" in the default order (request_time DESC, trace_id ASC); the
+ * first conjunct lets the index scan start there. */
+static void render_where(struct q *q, const struct trace_search *s, int keyset)
+{
+    render_filter(q, s->filter);
+    if (!keyset)
+        return;
+    const char *ts = arena_strdup(q->arena, bind_i64(q, s->after_time));
+    sbuf_addf(&q->sql, " AND t.request_time <= %s::bigint AND (t.request_time < %s::bigint", ts,
+              ts);
+    sbuf_addf(&q->sql, " OR t.trace_id > %s)", bind(q, s->after_id));
+}
+
+/* " ORDER BY <keys>, request_time DESC, trace_id LIMIT limit". */
+static void render_order(struct q *q, const struct trace_search *s, int64_t limit)
+{
+    int has_time = 0, has_id = 0;
+    sbuf_adds(&q->sql, " ORDER BY ");
+    for (size_t i = 0; i < s->norder; i++) {
+        const struct trace_order *o = &s->order[i];
+        order_expr(q, o);
+        sbuf_addf(&q->sql, " %s NULLS LAST, ", o->ascending ? "ASC" : "DESC");
+        has_time |= o->entity == TE_ATTR && o->attr == TA_TIMESTAMP;
+        has_id |= o->entity == TE_ATTR && o->attr == TA_TRACE_ID;
+    }
+    if (!has_time)
+        sbuf_adds(&q->sql, "t.request_time DESC, ");
+    sbuf_adds(&q->sql, has_id ? "t.trace_id" : "t.trace_id ASC");
+    sbuf_addf(&q->sql, " LIMIT %s::bigint", bind_i64(q, limit));
+}
+
 int store_trace_search(const struct trace_search *s, struct arena *arena, struct trace_info **out,
                        size_t *n, int *more)
 {
     struct q q = {.n = 0, .arena = arena};
     PGresult *res = NULL;
-    int has_time = 0, has_id = 0;
+    int keyset = s->after_id != NULL && trace_search_keyset_order(s);
+    int64_t offset = keyset ? 0 : s->offset;
 
     *out = NULL;
     *n = 0;
     *more = 0;
     sbuf_init(&q.sql);
-    sbuf_adds(&q.sql, "SELECT " TRACE_COLUMNS " FROM traces t WHERE t.experiment_id = ANY(");
-    sbuf_addf(&q.sql, "%s::bigint[])", experiment_list(&q, s->experiment_ids, s->nexperiments));
-    render_filter(&q, s->filter);
-    sbuf_adds(&q.sql, " ORDER BY ");
-    for (size_t i = 0; i < s->norder; i++) {
-        const struct trace_order *o = &s->order[i];
-        order_expr(&q, o);
-        sbuf_addf(&q.sql, " %s NULLS LAST, ", o->ascending ? "ASC" : "DESC");
-        has_time |= o->entity == TE_ATTR && o->attr == TA_TIMESTAMP;
-        has_id |= o->entity == TE_ATTR && o->attr == TA_TRACE_ID;
+    if (s->nexperiments == 1) {
+        /* An equality, so that the index (experiment_id, request_time
+         * DESC, trace_id) yields the default order and the scan stops at
+         * the page's last row. */
+        sbuf_addf(&q.sql, "SELECT " TRACE_COLUMNS " FROM traces t WHERE t.experiment_id = %s",
+                  bind_i64(&q, s->experiment_ids[0]));
+        render_where(&q, s, keyset);
+    } else {
+        /* Each experiment's first rows in index order, then merged: never
+         * a sort of every matching trace. */
+        sbuf_addf(&q.sql,
+                  "SELECT " TRACE_COLUMNS " FROM (SELECT DISTINCT unnest(%s::bigint[]) AS id) e"
+                  " CROSS JOIN LATERAL (SELECT t.* FROM traces t WHERE t.experiment_id = e.id",
+                  experiment_list(&q, s->experiment_ids, s->nexperiments));
+        render_where(&q, s, keyset);
+        render_order(&q, s, offset + s->limit + 1);
+        sbuf_adds(&q.sql, ") t");
     }
-    if (!has_time)
-        sbuf_adds(&q.sql, "t.request_time DESC, ");
-    sbuf_adds(&q.sql, has_id ? "t.trace_id" : "t.trace_id ASC");
-    sbuf_addf(&q.sql, " LIMIT %s::bigint", bind_i64(&q, s->limit + 1));
-    sbuf_addf(&q.sql, " OFFSET %s::bigint", bind_i64(&q, s->offset));
+    render_order(&q, s, s->limit + 1);
+    if (offset > 0)
+        sbuf_addf(&q.sql, " OFFSET %s::bigint", bind_i64(&q, offset));
     int rc = db_exec(q.sql.data, q.n, q.params, &res);
     sbuf_cleanup(&q.sql);
     if (rc != DB_OK)
@@ -287,6 +333,7 @@ int store_trace_stats(int64_t experiment_id, const struct trace_filter *filter, 
     *out = NULL;
     *n = 0;
     sbuf_init(&q.sql);
+    bind_i64(&q, experiment_id); /* $1, used twice below */
     sbuf_adds(&q.sql, "SELECT ");
     if (group_kind != 0) {
         sbuf_addf(&q.sql, "(SELECT value FROM %s x WHERE x.trace_id = t.trace_id AND x.key = ",
@@ -295,14 +342,31 @@ int store_trace_stats(int64_t experiment_id, const struct trace_filter *filter, 
     } else {
         sbuf_adds(&q.sql, "NULL::text AS g,");
     }
-    sbuf_adds(&q.sql, " count(*), count(*) FILTER (WHERE t.state = 2),"
-                      " coalesce(sum(t.input_tokens), 0), coalesce(sum(t.output_tokens), 0),"
-                      " coalesce(sum(t.total_tokens), 0),"
-                      " percentile_cont(0.5) WITHIN GROUP (ORDER BY t.execution_duration),"
-                      " percentile_cont(0.9) WITHIN GROUP (ORDER BY t.execution_duration),"
-                      " percentile_cont(0.99) WITHIN GROUP (ORDER BY t.execution_duration)"
-                      " FROM traces t WHERE t.experiment_id = ");
-    sbuf_addf(&q.sql, "%s::bigint", bind_i64(&q, experiment_id));
+    sbuf_adds(&q.sql,
+              " count(*), count(*) FILTER (WHERE t.state = 2),"
+              " coalesce(sum(t.input_tokens), 0), coalesce(sum(t.output_tokens), 0),"
+              " coalesce(sum(t.total_tokens), 0),"
+              " percentile_cont(0.5) WITHIN GROUP (ORDER BY t.execution_duration),"
+              " percentile_cont(0.9) WITHIN GROUP (ORDER BY t.execution_duration),"
+              " percentile_cont(0.99) WITHIN GROUP (ORDER BY t.execution_duration),"
+              " sum(CASE WHEN mc.trace_id IS NULL THEN sc.input_cost ELSE mc.input_cost END),"
+              " sum(CASE WHEN mc.trace_id IS NULL THEN sc.output_cost ELSE mc.output_cost END),"
+              " sum(CASE WHEN mc.trace_id IS NULL THEN sc.total_cost ELSE mc.total_cost END)"
+              " FROM traces t"
+              /* A trace's cost: its metadata mlflow.trace.cost when
+               * the client rolled it up, else the sum of its spans'
+               * mlflow.llm.cost (never both). Both sides read only
+               * the rows that hold a cost (the key index, the
+               * partial index trace_spans_cost), hash-joined. */
+              " LEFT JOIN (SELECT x.trace_id, c.input_cost, c.output_cost, c.total_cost"
+              "   FROM trace_metadata x, trace_costs(to_jsonb(x.value)) c"
+              "   WHERE x.key = 'mlflow.trace.cost') mc ON mc.trace_id = t.trace_id"
+              " LEFT JOIN (SELECT s.trace_id, sum(c.input_cost) AS input_cost,"
+              "   sum(c.output_cost) AS output_cost, sum(c.total_cost) AS total_cost"
+              "   FROM trace_spans s, trace_costs(s.attributes -> 'mlflow.llm.cost') c"
+              "   WHERE s.experiment_id = $1::bigint AND s.attributes ? 'mlflow.llm.cost'"
+              "   GROUP BY s.trace_id) sc ON sc.trace_id = t.trace_id"
+              " WHERE t.experiment_id = $1::bigint");
     render_filter(&q, filter);
     sbuf_adds(&q.sql, " GROUP BY g ORDER BY g NULLS LAST LIMIT 1000");
     int rc = db_exec(q.sql.data, q.n, q.params, &res);
@@ -321,6 +385,9 @@ int store_trace_stats(int64_t experiment_id, const struct trace_filter *filter, 
         s[r].p50 = PQgetisnull(res, r, 6) ? NAN : su_double(res, r, 6);
         s[r].p90 = PQgetisnull(res, r, 7) ? NAN : su_double(res, r, 7);
         s[r].p99 = PQgetisnull(res, r, 8) ? NAN : su_double(res, r, 8);
+        s[r].input_cost = PQgetisnull(res, r, 9) ? 0 : su_double(res, r, 9);
+        s[r].output_cost = PQgetisnull(res, r, 10) ? 0 : su_double(res, r, 10);
+        s[r].total_cost = PQgetisnull(res, r, 11) ? 0 : su_double(res, r, 11);
     }
     PQclear(res);
     *out = s;

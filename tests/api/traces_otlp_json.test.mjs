@@ -297,4 +297,42 @@ describe('OTLP/JSON ingest', () => {
         assertError(await api(stack.base, 'GET', '/api/2.0/exptrack/traces/stats', { experiment_id: e, filter: 'span.x = 1' }), 400, 'INVALID_PARAMETER_VALUE', 'span');
         assertError(await api(stack.base, 'GET', '/api/2.0/exptrack/traces/stats', {}), 400, 'INVALID_PARAMETER_VALUE', 'experiment_id');
     });
+
+    test('stats: cost sums the spans\' mlflow.llm.cost, or the trace\'s mlflow.trace.cost when the client sent one', async () => {
+        const e = await c.createExperiment(uniqueName('cost'));
+        const cost = (v) => ({ key: 'mlflow.llm.cost', value: typeof v === 'string' ? str(v) : v });
+        const kv = (o) => ({ kvlistValue: { values: Object.entries(o).map(([key, d]) => ({ key, value: { doubleValue: d } })) } });
+        const trace = async (prompt, costs) => {
+            const t = hex(16), root = hex(8);
+            assertOk(await post(body([span(t, root, null, { start: 0, end: 1000 }),
+                ...costs.map((v) => span(t, hex(8), root, { start: 10, end: 20, attrs: [cost(v)] }))]), e));
+            assertOk(await api(stack.base, 'PATCH', `/api/2.0/mlflow/traces/tr-${t}/tags`, { key: 'prompt', value: prompt }));
+            return `tr-${t}`;
+        };
+        // as the MLflow client sends it (a JSON string), and as a kvlist without total_cost
+        await trace('v1', ['{"input_cost": 0.001, "output_cost": 0.002, "total_cost": 0.003}', kv({ input_cost: 0.01, output_cost: 0.02 })]);
+        // values that are not costs count as absent, not as an error
+        await trace('v1', ['not json', '{"total_cost": "x"}', '{"total_cost": 1e400}', '[1, 2]', '"{}"', kv({ other: 5 })]);
+        // the client's own rollup wins over the spans (not added to them)
+        const b = await trace('v2', ['{"input_cost": 50, "output_cost": 50, "total_cost": 100}']);
+        assertOk(await api(stack.base, 'POST', '/api/3.0/mlflow/traces', { trace: { trace_info: {
+            trace_id: b, trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: e } },
+            request_time: new Date(0).toISOString(), execution_duration: '0.001s', state: 'OK',
+            trace_metadata: { 'mlflow.trace.cost': '{"input_cost": 1, "output_cost": 2, "total_cost": 3}' } } } }));
+        await trace('v3', []);
+        const near = (x, y) => assert.ok(Math.abs(x - y) < 1e-9, `${x} vs ${y}`);
+        const all = assertOk(await api(stack.base, 'GET', '/api/2.0/exptrack/traces/stats', { experiment_id: e })).groups[0];
+        assert.equal(all.trace_count, 4);
+        near(all.input_cost, 1.011);
+        near(all.output_cost, 2.022);
+        near(all.total_cost, 3.033);
+        const by = assertOk(await api(stack.base, 'GET', '/api/2.0/exptrack/traces/stats', { experiment_id: e, group_by: 'tag.prompt' })).groups;
+        assert.deepEqual(by.map((g) => [g.group, g.trace_count]), [['v1', 2], ['v2', 1], ['v3', 1]]);
+        near(by[0].total_cost, 0.033);
+        near(by[0].input_cost, 0.011);
+        near(by[1].total_cost, 3);
+        assert.equal(by[2].total_cost, 0);
+        const filtered = assertOk(await api(stack.base, 'GET', '/api/2.0/exptrack/traces/stats', { experiment_id: e, filter: "tag.prompt = 'v2'" })).groups[0];
+        near(filtered.output_cost, 2);
+    });
 });

@@ -301,3 +301,90 @@ for (const v3 of V3) {
         });
     });
 }
+
+// Page tokens in the default order carry the last row's keyset (issue 16):
+// a later page starts right after that row whatever was written meanwhile,
+// ties on request_time go by trace id, and a search of several experiments
+// merges their newest traces in one order.
+describe('V3 trace search paging by keyset', () => {
+    const v3 = '/api/3.0/mlflow';
+    const req = (method, p, body) => api(stack.base, method, v3 + p, body);
+    const loc = (...exps) => exps.map((e) => ({ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: e } }));
+    const at = (exp, ms, name = 'k') => ({ ...traceInfo(exp), request_time: iso(ms), tags: { 'mlflow.traceName': name } });
+    const create = async (info) => assertOk(await req('POST', '/traces', { trace: { trace_info: info } })).trace.trace_info.trace_id;
+    const search = async (body) => assertOk(await req('POST', '/traces/search', body));
+    const token = (obj) => Buffer.from(JSON.stringify(obj)).toString('base64');
+    let c, e1, e2;
+
+    before(async () => {
+        c = client(stack.base, '/api/2.0/mlflow');
+        e1 = await c.createExperiment(uniqueName('keyset1'));
+        e2 = await c.createExperiment(uniqueName('keyset2'));
+    });
+
+    test('pages continue after the last row while newer traces arrive; ties go by trace id', async () => {
+        const rows = [];
+        for (let i = 0; i < 4; i++) rows.push({ id: await create(at(e1, 1760000000000)), t: 1760000000000 });
+        for (let i = 1; i <= 4; i++) rows.push({ id: await create(at(e1, 1760000000000 - i * 1000)), t: 1760000000000 - i * 1000 });
+        const want = rows.sort((a, b) => b.t - a.t || (a.id < b.id ? -1 : 1)).map((r) => r.id);
+        const seen = [];
+        let tok;
+        for (let page = 0; page < 10; page++) {
+            const r = await search({ locations: loc(e1), max_results: 3, page_token: tok });
+            seen.push(...r.traces.map((t) => t.trace_id));
+            tok = r.next_page_token;
+            if (!tok) break;
+            // newer traces between the pages: an offset would repeat rows
+            await create(at(e1, 1770000000000 + page));
+        }
+        assert.deepEqual(seen.slice(0, 3), want.slice(0, 3));
+        assert.deepEqual(seen.slice(3), want.slice(3), 'later pages start right after the previous page');
+        const decoded = JSON.parse(Buffer.from((await search({ locations: loc(e1), max_results: 2 })).next_page_token, 'base64'));
+        assert.equal(typeof decoded.offset, 'number');
+        assert.match(decoded.id, /^tr-[0-9a-f]{32}$/);
+        // "timestamp_ms DESC" is the default order: the same walk
+        const r1 = await search({ locations: loc(e1), max_results: 4, order_by: ['timestamp_ms DESC'], filter: 'timestamp_ms < 1770000000000' });
+        const r2 = await search({ locations: loc(e1), max_results: 4, order_by: ['timestamp_ms DESC'], filter: 'timestamp_ms < 1770000000000', page_token: r1.next_page_token });
+        assert.deepEqual([...r1.traces, ...r2.traces].map((t) => t.trace_id), want);
+        // another order pages by offset, every row once
+        const byDuration = [];
+        tok = undefined;
+        for (let page = 0; page < 10; page++) {
+            const r = await search({ locations: loc(e1), max_results: 5, order_by: ['execution_time ASC'], filter: 'timestamp_ms < 1770000000000', page_token: tok });
+            byDuration.push(...r.traces.map((t) => t.trace_id));
+            tok = r.next_page_token;
+            if (!tok) break;
+        }
+        assert.deepEqual([...byDuration].sort(), [...want].sort());
+    });
+
+    test('several experiments merge in the default order and page by keyset', async () => {
+        const ids = [];
+        for (let i = 0; i < 6; i++) ids.push(await create(at(i % 2 ? e2 : e1, 1740000000000 + i * 1000, 'merge')));
+        const filter = "name = 'merge'";
+        const all = await search({ locations: loc(e1, e2, e1), filter, max_results: 100 });
+        assert.deepEqual(all.traces.map((t) => t.trace_id), [...ids].reverse(), 'newest first across both, each once');
+        const p1 = await search({ locations: loc(e2, e1), filter, max_results: 4 });
+        const p2 = await search({ locations: loc(e2, e1), filter, max_results: 4, page_token: p1.next_page_token });
+        assert.deepEqual([...p1.traces, ...p2.traces].map((t) => t.trace_id), [...ids].reverse());
+        assert.equal(p2.next_page_token, undefined);
+        const asc = await search({ locations: loc(e1, e2), filter, max_results: 3, order_by: ['timestamp_ms ASC'] });
+        const asc2 = await search({ locations: loc(e1, e2), filter, max_results: 3, order_by: ['timestamp_ms ASC'], page_token: asc.next_page_token });
+        assert.deepEqual([...asc.traces, ...asc2.traces].map((t) => t.trace_id), ids);
+    });
+
+    test('a token this server did not make is refused and reads nothing', async () => {
+        const bad = async (page_token) => assertError(await req('POST', '/traces/search', { locations: loc(e1), page_token }), 400, 'INVALID_PARAMETER_VALUE', 'token');
+        await bad(token({ offset: 3, time: 1, id: "tr-0'; DROP TABLE traces; --" }));
+        await bad(token({ offset: 3, time: 1, id: 'tr-' + 'A'.repeat(32) }));
+        await bad(token({ offset: 3, time: 'now', id: 'tr-' + 'a'.repeat(32) }));
+        await bad(token({ offset: 3, id: 'tr-' + 'a'.repeat(32) }));
+        await bad(token({ offset: 0, time: 1, id: 'tr-' + 'a'.repeat(32) }));
+        await bad(token({ offset: 3, time: 1, id: 'tr-' + 'a'.repeat(32), pad: 'x'.repeat(300) }));
+        await bad('!!!!');
+        assert.equal(sql('SELECT count(*) > 0 FROM traces'), 't');
+        // a well-formed keyset past every row: an empty page
+        const r = await search({ locations: loc(e1), page_token: token({ offset: 1, time: 0, id: 'tr-' + '0'.repeat(32) }) });
+        assert.equal(r.traces, undefined);
+    });
+});
