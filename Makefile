@@ -55,7 +55,7 @@ test-sanitize:
 # committed corpus (read only: new inputs go to $(BUILD_DIR)-fuzz/work).
 # Crashes are kept in $(BUILD_DIR)-fuzz/crashes and fail the target.
 FUZZ_TARGETS = fuzz_search fuzz_request fuzz_artifact_path fuzz_query fuzz_registry_filter \
-	fuzz_logged_models_filter fuzz_http_head fuzz_traces_filter fuzz_otlp
+	fuzz_logged_models_filter fuzz_http_head fuzz_traces_filter fuzz_otlp fuzz_span_writer
 FUZZ_SECONDS ?= 20
 fuzz-smoke:
 	scripts/install-deps.sh fuzz

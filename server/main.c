@@ -15,6 +15,7 @@
 #include "dispatch.h"
 #include "routes.h"
 #include "artifacts/api.h"
+#include "traces/api.h"
 #include "db/db.h"
 #include "db/replicas.h"
 #include "artifacts/gc.h"
@@ -191,6 +192,7 @@ int main(int argc, char **argv)
         goto out;
 
     api_artifacts_configure(cfg.max_artifact);
+    api_traces_otlp_configure(cfg.max_body);
     if (start_auth(&cfg) < 0)
         goto out;
     (void)group_commit_start(cfg.group_commit != GROUP_COMMIT_OFF,

@@ -64,4 +64,9 @@ void api_traces_span_file(const char *trace_id, const char *text, size_t len);
 /* POST /v1/traces: OTLP/HTTP span ingest (streamed body). */
 extern const struct upload_ops api_traces_otlp_upload;
 
+/* Sets the largest body POST /v1/traces takes, raw and once inflated
+ * (bytes; --max-body-size, as the other routes' bodies). Call once before
+ * the HTTP server starts; the default is 16 MiB. */
+void api_traces_otlp_configure(size_t max_body);
+
 #endif

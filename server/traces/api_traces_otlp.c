@@ -23,8 +23,14 @@
 #include "core/xalloc.h"
 #include "traces/otlp/otlp.h"
 
-/* Largest request body read (before any decompression). */
-#define OTLP_MAX_BODY (64 * 1024 * 1024)
+/* Largest request body read, and largest once inflated: --max-body-size,
+ * as for every other route's body (api_traces_otlp_configure). */
+static size_t otlp_max_body = 16 * 1024 * 1024;
+
+void api_traces_otlp_configure(size_t max_body)
+{
+    otlp_max_body = max_body;
+}
 
 struct otlp_upload {
     struct sbuf body;
@@ -90,9 +96,10 @@ static void *otlp_begin(const struct request *req, struct reply *r)
                     encoding);
         return NULL;
     }
-    if (length != NULL && strtoll(length, NULL, 10) > OTLP_MAX_BODY) {
-        reply_error(r, ERR_PAYLOAD_TOO_LARGE, "the request body exceeds the limit of %d bytes",
-                    OTLP_MAX_BODY);
+    if (length != NULL && strtoull(length, NULL, 10) > otlp_max_body) {
+        reply_error(r, ERR_PAYLOAD_TOO_LARGE,
+                    "the request body exceeds the limit of %zu bytes (--max-body-size)",
+                    otlp_max_body);
         return NULL;
     }
     struct otlp_upload *up = xcalloc(1, sizeof *up);
@@ -106,9 +113,10 @@ static void *otlp_begin(const struct request *req, struct reply *r)
 static int otlp_data(void *state, const char *buf, size_t len, struct reply *r)
 {
     struct otlp_upload *up = state;
-    if (up->body.len + len > OTLP_MAX_BODY) {
-        reply_error(r, ERR_PAYLOAD_TOO_LARGE, "the request body exceeds the limit of %d bytes",
-                    OTLP_MAX_BODY);
+    if (len > otlp_max_body - up->body.len) {
+        reply_error(r, ERR_PAYLOAD_TOO_LARGE,
+                    "the request body exceeds the limit of %zu bytes (--max-body-size)",
+                    otlp_max_body);
         return -1;
     }
     sbuf_add(&up->body, buf, len);
@@ -199,11 +207,11 @@ static void ingest(struct otlp_upload *up, struct reply *r)
 
     arena_init(&arena);
     if (strcmp(up->encoding, "identity") != 0) {
-        if (otlp_inflate(up->encoding, body, len, OTLP_MAX_BODY, &plain, &len) != 0) {
+        if (otlp_inflate(up->encoding, body, len, otlp_max_body, &plain, &len) != 0) {
             reply_error(r, ERR_INVALID_PARAMETER_VALUE,
                         "The body could not be decoded as Content-Encoding %s: corrupt, "
-                        "truncated, or over %d bytes once inflated",
-                        up->encoding, OTLP_MAX_BODY);
+                        "truncated, or over %zu bytes once inflated (--max-body-size)",
+                        up->encoding, otlp_max_body);
             goto out;
         }
         body = plain;

@@ -11,6 +11,7 @@
 #include "core/b64.h"
 #include "core/jsonx.h"
 #include "core/validate.h"
+#include "core/xalloc.h"
 
 struct dec {
     struct arena *arena;
@@ -246,6 +247,46 @@ static const char *dump(struct arena *arena, json_t *v, size_t *len)
     return out;
 }
 
+/* jsonb's order of object keys: shorter first, then bytewise. */
+static int cmp_jsonb_key(const void *a, const void *b)
+{
+    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+    size_t lx = strlen(x), ly = strlen(y);
+    if (lx != ly)
+        return lx < ly ? -1 : 1;
+    return memcmp(x, y, lx);
+}
+
+/* A copy of v whose objects (at every level) list their keys in jsonb's
+ * order, so the stored text reads back as the jsonb column it replaced
+ * did (schema/0023_span_text.sql). v is released. */
+static json_t *jsonb_order(json_t *v)
+{
+    if (json_is_array(v)) {
+        json_t *out = json_array();
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) json_array_append_new(out, jsonb_order(json_incref(x)));
+        json_decref(v);
+        return out;
+    }
+    if (!json_is_object(v) || json_object_size(v) == 0)
+        return v;
+    size_t n = json_object_size(v), i = 0;
+    const char **keys = xmalloc(n * sizeof *keys);
+    const char *k;
+    json_t *x;
+    json_object_foreach(v, k, x) keys[i++] = k;
+    qsort(keys, n, sizeof *keys, cmp_jsonb_key);
+    json_t *out = json_object();
+    for (i = 0; i < n; i++)
+        json_object_set_new_nocheck(out, keys[i],
+                                    jsonb_order(json_incref(json_object_get(v, keys[i]))));
+    free(keys);
+    json_decref(v);
+    return out;
+}
+
 /* A value that MLflow stores JSON-encoded in a string ("\"LLM\"",
  * "{\"input_tokens\": 1}"): the decoded value, or a new reference to v
  * itself when it is not such a string. */
@@ -350,7 +391,7 @@ static int read_events(struct dec *d, const json_t *events, struct trace_span *s
                                              (json_int_t)t, "attributes", attrs));
     }
     size_t len;
-    s->events = dump(d->arena, out, &len);
+    s->events = dump(d->arena, jsonb_order(out), &len);
     if (len > SPAN_MAX_ATTR_BYTES)
         return fail(d, "events take more than %d bytes", SPAN_MAX_ATTR_BYTES);
     return 0;
@@ -423,7 +464,7 @@ static int read_span(struct dec *d, const json_t *sp, struct trace_span *s, stru
         return -1;
     derive(d, s, attrs, &x->session, &x->inputs, &x->outputs);
     size_t len;
-    s->attributes = dump(d->arena, attrs, &len);
+    s->attributes = dump(d->arena, jsonb_order(attrs), &len);
     if (len > SPAN_MAX_ATTR_BYTES)
         return fail(d, "attributes take more than %d bytes (the cap of one span)",
                     SPAN_MAX_ATTR_BYTES);

@@ -1,6 +1,8 @@
 /* Spans: the batch ingest of POST /v1/traces (and traces.json) and the
  * read of one trace's spans. One transaction per batch; the spans go in
- * one multi-row statement over unnest()ed arrays. */
+ * one multi-row statement over unnest()ed arrays. Attributes and events
+ * are stored as the JSON text the caller made (schema 0023: text, not
+ * jsonb), so neither the write nor the read converts them. */
 #include "store_traces.h"
 
 #include <stdio.h>
@@ -171,7 +173,7 @@ static int write_spans(int64_t experiment_id, const struct trace_span *sp, size_
         " SELECT t, sp, pa, $16::bigint, nm, ty, ki, ts, co, ms, st, en, at, ev, i, o"
         " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
         "   $6::smallint[], $7::text[], $8::smallint[], $9::text[], $10::bigint[],"
-        "   $11::bigint[], $12::jsonb[], $13::jsonb[], $14::bigint[], $15::bigint[])"
+        "   $11::bigint[], $12::text[], $13::text[], $14::bigint[], $15::bigint[])"
         "   AS u(t, sp, pa, nm, ty, ki, ts, co, ms, st, en, at, ev, i, o)"
         " ON CONFLICT (trace_id, span_id) DO UPDATE SET"
         "   parent_span_id = EXCLUDED.parent_span_id, name = EXCLUDED.name,"
@@ -363,7 +365,7 @@ int store_spans_each(const char *trace_id, store_span_fn fn, void *ctx, size_t *
      * made below over four small fields. */
     int rc = db_exec("SELECT trace_id, span_id, parent_span_id, name, span_type, kind,"
                      "   trace_state, status_code, status_message, start_ns, end_ns,"
-                     "   attributes::text, events::text, input_tokens, output_tokens"
+                     "   attributes, events, input_tokens, output_tokens"
                      " FROM trace_spans WHERE trace_id = $1",
                      1, params, &res);
     if (rc != DB_OK)

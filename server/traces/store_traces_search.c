@@ -357,14 +357,17 @@ int store_trace_stats(int64_t experiment_id, const struct trace_filter *filter, 
                * the client rolled it up, else the sum of its spans'
                * mlflow.llm.cost (never both). Both sides read only
                * the rows that hold a cost (the key index, the
-               * partial index trace_spans_cost), hash-joined. */
+               * partial index trace_spans_cost, whose predicate the
+               * strpos repeats; only those spans' text is cast to
+               * jsonb), hash-joined. */
               " LEFT JOIN (SELECT x.trace_id, c.input_cost, c.output_cost, c.total_cost"
               "   FROM trace_metadata x, trace_costs(to_jsonb(x.value)) c"
               "   WHERE x.key = 'mlflow.trace.cost') mc ON mc.trace_id = t.trace_id"
               " LEFT JOIN (SELECT s.trace_id, sum(c.input_cost) AS input_cost,"
               "   sum(c.output_cost) AS output_cost, sum(c.total_cost) AS total_cost"
-              "   FROM trace_spans s, trace_costs(s.attributes -> 'mlflow.llm.cost') c"
-              "   WHERE s.experiment_id = $1::bigint AND s.attributes ? 'mlflow.llm.cost'"
+              "   FROM trace_spans s, trace_costs(s.attributes::jsonb -> 'mlflow.llm.cost') c"
+              "   WHERE s.experiment_id = $1::bigint"
+              "   AND strpos(s.attributes, '\"mlflow.llm.cost\"') > 0"
               "   GROUP BY s.trace_id) sc ON sc.trace_id = t.trace_id"
               " WHERE t.experiment_id = $1::bigint");
     render_filter(&q, filter);

@@ -8,7 +8,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { useStack, client, api, assertOk, assertError, uniqueName } from './harness.mjs';
+import zlib from 'node:zlib';
+import { useStack, client, api, startServer, assertOk, assertError, uniqueName } from './harness.mjs';
 
 const stack = useStack({ before, after });
 const sql = (q) => stack.pg.psql(q).trim();
@@ -24,6 +25,48 @@ function span(traceId, spanId, parent, { name = 's', start = 1000, end = 2000, a
     return s;
 }
 const body = (spans) => ({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: str('t') }] }, scopeSpans: [{ scope: { name: 'test' }, spans }] }] });
+
+// /v1/traces streams its body, but it has the --max-body-size cap of every
+// other route, raw and once inflated (it had a 64 MiB cap of its own).
+describe('OTLP body limit follows --max-body-size', () => {
+    const LIMIT = 65536;
+    let small, exp;
+    before(async () => {
+        small = await startServer({ databaseUrl: stack.pg.url, args: ['--max-body-size', String(LIMIT)] });
+        exp = await client(small.url).createExperiment(uniqueName('otlp-limit'));
+    });
+    after(async () => { if (small) await small.stop(); });
+    const send = (raw, headers = {}) => api(small.url, 'POST', '/v1/traces', undefined,
+        { raw, headers: { 'content-type': 'application/json', 'x-mlflow-experiment-id': exp, ...headers } });
+    const filler = (n) => [{ key: 'pad', value: str('x'.repeat(n)) }];
+    const count = (t) => sql(`SELECT count(*) FROM trace_spans WHERE trace_id = 'tr-${t}'`);
+
+    test('a body under the limit is stored; over it 413 naming the flag, nothing stored', async () => {
+        const t = hex(16);
+        const fits = JSON.stringify(body([span(t, hex(8), null, { attrs: filler(LIMIT - 1000) })]));
+        assert.ok(fits.length < LIMIT);
+        assertOk(await send(fits));
+        assert.equal(count(t), '1');
+        const u = hex(16);
+        const over = JSON.stringify(body([span(u, hex(8), null, { attrs: filler(LIMIT + 10) })]));
+        assertError(await send(over), 413, 'INVALID_PARAMETER_VALUE', ['limit', '--max-body-size']);
+        assert.equal(count(u), '0');
+        assert.ok(!small.exited(), 'server still up');
+    });
+
+    test('a small gzip body that inflates past the limit is refused, nothing stored', async () => {
+        const t = hex(16);
+        const big = JSON.stringify(body([span(t, hex(8), null, { attrs: filler(4 * LIMIT) })]));
+        const gz = zlib.gzipSync(Buffer.from(big));
+        assert.ok(gz.length < LIMIT, 'the compressed body fits');
+        assertError(await send(gz, { 'content-encoding': 'gzip' }), 400, 'INVALID_PARAMETER_VALUE', ['Content-Encoding', `${LIMIT} bytes`]);
+        assert.equal(count(t), '0');
+        // the same spans, inflating under the limit, go in
+        const ok = JSON.stringify(body([span(t, hex(8), null, { attrs: filler(LIMIT / 2) })]));
+        assertOk(await send(zlib.gzipSync(Buffer.from(ok)), { 'content-encoding': 'gzip' }));
+        assert.equal(count(t), '1');
+    });
+});
 
 describe('OTLP/JSON ingest', () => {
     let c, exp;

@@ -53,12 +53,12 @@ function copyRows(exp, batch) {
     const text = (s) => field(s === null ? null : Buffer.from(s, 'utf8'));
     const i64 = (v) => { const b = Buffer.alloc(8); b.writeBigInt64BE(BigInt(v)); field(b); };
     const i16 = (v) => { const b = Buffer.alloc(2); b.writeInt16BE(v); field(b); };
-    const jsonb = (s) => field(Buffer.concat([Buffer.from([1]), Buffer.from(s, 'utf8')]));
+    const jsonText = (s) => text(s); // schema 0023: attributes and events are text
     for (const s of batch.spans) {
         const c = Buffer.alloc(2); c.writeInt16BE(13); parts.push(c);
         text(`tr-${s.traceId}`); text(s.spanId); text(s.parentSpanId || null); i64(exp); text(s.name); text('LLM');
         i16(1); i16(1); i64(s.startTimeUnixNano); i64(s.endTimeUnixNano);
-        jsonb(JSON.stringify(Object.fromEntries(s.attributes.map((a) => [a.key, a.value.stringValue]))));
+        jsonText(JSON.stringify(Object.fromEntries(s.attributes.map((a) => [a.key, a.value.stringValue]))));
         i64(12); i64(30);
     }
     return parts;

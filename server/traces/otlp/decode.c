@@ -33,31 +33,75 @@ typedef Opentelemetry__Proto__Common__V1__AnyValue pb_any_value;
 #define BUDGET_PER_FIELD 192
 #define BUDGET_SLACK (1u << 20)
 
-/* protobuf-c's allocations for one unpack: bump allocation in one block of
- * the budget's size, reserved up front (the pages never touched cost no
- * memory), freed whole at the end instead of once per message. */
-struct budget {
-    unsigned char *base;
-    size_t limit;
+/* protobuf-c's allocations for one unpack: bump allocation from blocks
+ * malloc'ed as the unpack needs them (the first 256 KiB, each next one
+ * twice the last, at most 8 MiB, or the one allocation when it is bigger),
+ * all freed at the end instead of once per message. What is reserved
+ * follows what the request really needs; the limit (the estimate from the
+ * scan, never more than OTLP_MAX_DECODE) bounds the blocks' total. */
+#define BLOCK_FIRST (256u << 10)
+#define BLOCK_MAX (8u << 20)
+
+struct block {
+    struct block *prev;
+    size_t size; /* usable bytes after the header */
     size_t used;
+    max_align_t data[];
+};
+
+struct budget {
+    struct block *top;
+    size_t limit;    /* the most the blocks may hold in all */
+    size_t reserved; /* what they hold */
+    int over;        /* an allocation was refused: past the limit, or out of memory */
 };
 
 static void *budget_alloc(void *data, size_t size)
 {
     struct budget *b = data;
     const size_t align = alignof(max_align_t);
-    size = (size + align - 1) & ~(align - 1);
-    if (size > b->limit - b->used)
+    if (size > b->limit) {
+        b->over = 1;
         return NULL;
-    void *p = b->base + b->used;
-    b->used += size;
+    }
+    size = (size + align - 1) & ~(align - 1);
+    struct block *t = b->top;
+    if (t == NULL || size > t->size - t->used) {
+        size_t want = t == NULL ? BLOCK_FIRST : (t->size < BLOCK_MAX ? 2 * t->size : BLOCK_MAX);
+        if (want < size)
+            want = size;
+        if (want > b->limit - b->reserved)
+            want = b->limit - b->reserved;
+        struct block *n = want < size ? NULL : malloc(sizeof *n + want);
+        if (n == NULL) {
+            b->over = 1;
+            return NULL;
+        }
+        n->prev = t;
+        n->size = want;
+        n->used = 0;
+        b->top = t = n;
+        b->reserved += want;
+    }
+    void *p = (unsigned char *)t->data + t->used;
+    t->used += size;
     return p;
 }
 
 static void budget_free(void *data, void *ptr)
 {
     (void)data;
-    (void)ptr; /* everything goes with the arena */
+    (void)ptr; /* everything goes with the blocks */
+}
+
+static void budget_release(struct budget *b)
+{
+    while (b->top != NULL) {
+        struct block *prev = b->top->prev;
+        free(b->top);
+        b->top = prev;
+    }
+    b->reserved = 0;
 }
 
 static json_t *hex_string(const uint8_t *p, size_t n)
@@ -268,11 +312,8 @@ int otlp_protobuf_to_json(const uint8_t *body, size_t len, json_t **out, char *e
     struct budget budget = {
         .limit = BUDGET_SLACK + 2 * len + BUDGET_PER_FIELD * counts.fields,
     };
-    budget.base = malloc(budget.limit);
-    if (budget.base == NULL) {
-        snprintf(err, errlen, "out of memory decoding %zu bytes of protobuf", len);
-        return -1;
-    }
+    if (budget.limit > OTLP_MAX_DECODE)
+        budget.limit = OTLP_MAX_DECODE;
     ProtobufCAllocator allocator = {
         .alloc = budget_alloc,
         .free = budget_free,
@@ -283,14 +324,20 @@ int otlp_protobuf_to_json(const uint8_t *body, size_t len, json_t **out, char *e
         opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
             &allocator, len, len > 0 ? body : empty);
     if (req == NULL) {
-        free(budget.base);
-        snprintf(err, errlen, "malformed protobuf: not an ExportTraceServiceRequest");
+        budget_release(&budget);
+        if (budget.over)
+            snprintf(err, errlen,
+                     "the request needs more than %zu bytes of memory to decode (too many "
+                     "small fields for its size; the most is %d MiB)",
+                     budget.limit, OTLP_MAX_DECODE >> 20);
+        else
+            snprintf(err, errlen, "malformed protobuf: not an ExportTraceServiceRequest");
         return -1;
     }
     json_t *list = json_array();
     for (size_t i = 0; i < req->n_resource_spans; i++)
         json_array_append_new(list, resource_spans(req->resource_spans[i]));
-    free(budget.base); /* the unpacked request, whole */
+    budget_release(&budget); /* the unpacked request, whole */
     *out = json_object();
     json_object_set_new_nocheck(*out, "resourceSpans", list);
     return 0;

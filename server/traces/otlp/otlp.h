@@ -14,6 +14,10 @@
 #define OTLP_MAX_SPANS 100000   /* spans in one request (the OTLP/JSON path's cap too) */
 #define OTLP_MAX_FIELDS 2000000 /* protobuf fields in one request, at every level */
 #define OTLP_MAX_DEPTH 32       /* AnyValue levels (arrays and kvlists inside values) */
+/* The most the protobuf unpack of one request may allocate (bytes). The
+ * densest legitimate shapes (tests/unit/test_otlp.c) need far less; a body
+ * of millions of empty messages is refused instead of costing more. */
+#define OTLP_MAX_DECODE (128 * 1024 * 1024)
 
 /* Decodes the ExportTraceServiceRequest of len bytes at body into a new
  * OTLP/JSON object (*out, json_decref it), shaped as an exporter posts it:
@@ -35,8 +39,10 @@
  * malformed protobuf (truncated, bad wire type, unsupported groups), an id of
  * the wrong length or all zeros, values nested deeper than OTLP_MAX_DEPTH,
  * more than OTLP_MAX_SPANS spans or OTLP_MAX_FIELDS fields, a string field
- * that is not UTF-8 or holds a NUL. Memory used while decoding is bounded by
- * a budget computed from the body. *out is NULL on -1. */
+ * that is not UTF-8 or holds a NUL, or an unpack that would need more memory
+ * than its budget (estimated from the body, at most OTLP_MAX_DECODE; the
+ * memory is reserved as the unpack uses it, not up front). *out is NULL on
+ * -1. */
 int otlp_protobuf_to_json(const uint8_t *body, size_t len, json_t **out, char *err, size_t errlen);
 
 /* Encodes an ExportTraceServiceResponse into a new buffer (*out, free()) of
