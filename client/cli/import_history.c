@@ -121,6 +121,20 @@ static int scan_value(const char **p, double *v)
     return 0;
 }
 
+/* An object member's name and its colon at *p, leaving *p at the value.
+ * 0 or -1. */
+static int member_name(const char **p, const char **s, size_t *n)
+{
+    const char *q = *p;
+    if (plain_string(&q, s, n) != 0)
+        return -1;
+    q = skip_ws(q);
+    if (*q++ != ':')
+        return -1;
+    *p = skip_ws(q);
+    return 0;
+}
+
 static int name_is(const char *s, size_t n, const char *want)
 {
     return strlen(want) == n && memcmp(s, want, n) == 0;
@@ -141,12 +155,8 @@ static int scan_point(const char **p, struct ipoint *pt)
         return 0;
     }
     for (;;) {
-        if (plain_string(&q, &s, &n) != 0)
+        if (member_name(&q, &s, &n) != 0)
             return -1;
-        q = skip_ws(q);
-        if (*q++ != ':')
-            return -1;
-        q = skip_ws(q);
         const char *ignored;
         size_t ignored_len;
         int rc = name_is(s, n, "value")       ? scan_value(&q, &pt->value)
@@ -191,12 +201,8 @@ static int scan_page(const char *text, struct ipoints *pp, char **token)
         return -1;
     q = skip_ws(q);
     while (*q != '}') {
-        if (plain_string(&q, &s, &n) != 0)
+        if (member_name(&q, &s, &n) != 0)
             return -1;
-        q = skip_ws(q);
-        if (*q++ != ':')
-            return -1;
-        q = skip_ws(q);
         if (name_is(s, n, "next_page_token")) {
             const char *t;
             size_t tn;
