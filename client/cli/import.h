@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 #include "import_http.h"
-#include "sbuf.h"
+#include "core/sbuf.h"
 
 /* ---- state file: finished work, one line each, appended and flushed ---- */
 struct istate;
