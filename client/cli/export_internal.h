@@ -35,13 +35,33 @@ void ex_put_double(FILE *f, double v);
  * for every element of the reply's list field. 0 or -1. */
 int ex_paged(struct ex *x, const char *path, json_t *body, const char *field,
              int (*each)(struct ex *, const json_t *, void *), void *ctx);
+/* One metric point as a history page gives it. */
+struct ipoint {
+    double value;
+    int64_t timestamp, step;
+};
+
+/* A growable array of points (zero-initialise; free pts). */
+struct ipoints {
+    struct ipoint *pts;
+    size_t n, cap;
+};
+
+/* Parses a get-history reply text into pp (emptied first; its array
+ * reused) and *token (the next_page_token, NULL when none or empty; the
+ * caller frees). A scanner reads the shape servers send; any other text
+ * goes through jansson with the same defaults (a missing value is NaN, a
+ * missing timestamp or step 0). 0, or -1 when the text is not JSON or
+ * memory ran out. */
+int ihist_parse(const char *text, struct ipoints *pp, char **token);
 /* Reads the whole history of metric key of run_id from src as the MLflow
  * client does (get-history, max_results=25000, page tokens), calling
- * page(ctx, metrics) with each page's "metrics" list. Returns 0; -1 when a
- * read failed (src->err says why; the caller words the message); or the
- * first non-zero return of page, which stops the reading. */
+ * page(ctx, pts, n) with each page's points. Returns 0; -1 when a read
+ * failed or a reply was not a history (src->err says why; the caller words
+ * the message); or the first non-zero return of page, which stops the
+ * reading. */
 int ex_history_pages(struct ih *src, const char *run_id, const char *key,
-                     int (*page)(void *ctx, const json_t *metrics), void *ctx);
+                     int (*page)(void *ctx, const struct ipoint *pts, size_t n), void *ctx);
 /* Downloads every artifact under the proxy path rel into the folder local,
  * streamed. 0 or -1 (a listing refused is a skip). */
 int ex_artifacts(struct ex *x, const char *rel, const char *local);

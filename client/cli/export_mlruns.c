@@ -126,55 +126,21 @@ double ex_jdouble(const json_t *v)
     return strtod(s, NULL);
 }
 
-int ex_history_pages(struct ih *src, const char *run_id, const char *key,
-                     int (*page)(void *ctx, const json_t *metrics), void *ctx)
-{
-    char esc[1200], url[2400];
-    char *token = NULL;
-    int rc = 0;
-    if (ih_escape(esc, sizeof esc, key, 0) != 0) {
-        snprintf(src->err, sizeof src->err, "metric key '%.60s...' is too long for a URL", key);
-        return -1;
-    }
-    do {
-        char tesc[1024] = "";
-        if (token != NULL)
-            ih_escape(tesc, sizeof tesc, token, 0);
-        ipathf(url, sizeof url,
-               "/api/2.0/mlflow/metrics/get-history?run_id=%s&metric_key=%s&max_results=25000%s%s",
-               run_id, esc, token ? "&page_token=" : "", tesc);
-        free(token);
-        token = NULL;
-        json_t *reply = NULL;
-        if (ih_json(src, "GET", url, NULL, NULL, &reply) != 200) {
-            json_decref(reply);
-            return -1;
-        }
-        rc = page(ctx, json_object_get(reply, "metrics"));
-        const char *t = json_string_value(json_object_get(reply, "next_page_token"));
-        if (rc == 0 && t != NULL && t[0])
-            token = strdup(t);
-        json_decref(reply);
-    } while (token != NULL);
-    return rc;
-}
-
 struct history_file {
     struct ex *x;
     FILE *f;
 };
 
 /* One page of points as the metric file's "timestamp value step" lines. */
-static int write_history_page(void *ctx, const json_t *metrics)
+static int write_history_page(void *ctx, const struct ipoint *pts, size_t n)
 {
     struct history_file *hf = ctx;
-    for (size_t i = 0; i < json_array_size(metrics); i++) {
-        const json_t *m = json_array_get(metrics, i);
-        fprintf(hf->f, "%lld ", (long long)ex_jint(m, "timestamp", 0));
-        ex_put_double(hf->f, ex_jdouble(json_object_get(m, "value")));
-        fprintf(hf->f, " %lld\n", (long long)ex_jint(m, "step", 0));
+    for (size_t i = 0; i < n; i++) {
+        fprintf(hf->f, "%lld ", (long long)pts[i].timestamp);
+        ex_put_double(hf->f, pts[i].value);
+        fprintf(hf->f, " %lld\n", (long long)pts[i].step);
     }
-    iprog_add(hf->x->prog, 0, (int64_t)json_array_size(metrics), 0, 0);
+    iprog_add(hf->x->prog, 0, (int64_t)n, 0, 0);
     return 0;
 }
 

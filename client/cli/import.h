@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "import_http.h"
+#include "core/sbuf.h"
 
 /* ---- state file: finished work, one line each, appended and flushed ---- */
 struct istate;
@@ -78,7 +79,8 @@ struct iw {
     /* the run being written */
     char src_run[300], dst_run[40], dst_exp[32];
     uint64_t run_hash;
-    json_t *batch; /* pending metrics */
+    struct sbuf batch; /* pending metrics: a log-batch body without its "]}" */
+    size_t batch_n;    /* points in it */
     int batch_index;
     int64_t run_points;
 };

@@ -100,15 +100,16 @@ const char *ih_error_code(const json_t *reply)
     return s ? s : "";
 }
 
-long ih_json(struct ih *c, const char *method, const char *path, json_t *body, const char *idem_key,
-             json_t **out)
+long ih_text(struct ih *c, const char *method, const char *path, const char *text,
+             const char *idem_key, json_t **out, char **raw)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     long status = -1, wait = 200;
     char idem[320];
 
     if (out)
         *out = NULL;
+    if (raw)
+        *raw = NULL;
     for (int attempt = 0; attempt < 12; attempt++) {
         struct membuf mb = {0};
         struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
@@ -137,6 +138,10 @@ long ih_json(struct ih *c, const char *method, const char *path, json_t *body, c
             snprintf(c->err, sizeof c->err, "%s %s: %s", method, path, curl_easy_strerror(cc));
         int retry = status == -1 || status == 429 || status >= 500;
         if (!retry || attempt == 11) {
+            if (status == 200 && raw != NULL) {
+                *raw = mb.data ? mb.data : strdup("");
+                break;
+            }
             json_t *j = mb.data ? json_loads(mb.data, 0, NULL) : NULL;
             if (status != 200) {
                 const char *msg = json_string_value(json_object_get(j, "message"));
@@ -155,6 +160,14 @@ long ih_json(struct ih *c, const char *method, const char *path, json_t *body, c
         sleep_ms(wait);
         wait = wait < 5000 ? wait * 2 : 5000;
     }
+    return status;
+}
+
+long ih_json(struct ih *c, const char *method, const char *path, json_t *body, const char *idem_key,
+             json_t **out)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    long status = ih_text(c, method, path, text, idem_key, out, NULL);
     free(text);
     return status;
 }

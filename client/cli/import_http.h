@@ -33,6 +33,13 @@ void ih_close(struct ih *c);
 long ih_json(struct ih *c, const char *method, const char *path, json_t *body, const char *idem_key,
              json_t **out);
 
+/* ih_json with the body as JSON text (borrowed, may be NULL), for bodies
+ * built without jansson. When raw is not NULL and the status is 200, *raw
+ * gets the reply text unparsed (caller frees; *out stays NULL); on any other
+ * status the reply is parsed into *out as ih_json does. */
+long ih_text(struct ih *c, const char *method, const char *path, const char *text,
+             const char *idem_key, json_t **out, char **raw);
+
 /* Streams GET path into f. Returns the HTTP status or -1. */
 long ih_download(struct ih *c, const char *path, FILE *f);
 

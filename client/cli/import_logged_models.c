@@ -97,15 +97,11 @@ static int send_metric_file(struct lm_send *s, const char *path, const char *key
     if (f == NULL)
         return 0;
     while (rc == 0 && getline(&line, &cap, f) > 0) {
-        char *p = line, *end, *tok[3] = {"", "", ""};
-        long long ts = strtoll(p, &end, 10);
-        if (end == p)
+        char *p = line, *tok[3] = {"", "", ""};
+        int64_t ts, step;
+        double v;
+        if (imlruns_metric_line(&p, &ts, &v, &step) != 0)
             continue;
-        double v = strtod(p = end, &end);
-        if (end == p)
-            continue;
-        long long step = strtoll(p = end, &end, 10);
-        p = end;
         for (int i = 0; i < 3; i++) {
             p += strspn(p, " \t\r\n");
             if (*p == '\0')

@@ -139,6 +139,22 @@ static void free_kv(struct kvlist *l)
     ikv_free(&l->kv, &l->n);
 }
 
+int imlruns_metric_line(char **p, int64_t *ts, double *v, int64_t *step)
+{
+    char *end;
+    *ts = strtoll(*p, &end, 10);
+    if (end == *p)
+        return -1;
+    *p = end;
+    *v = strtod(*p, &end);
+    if (end == *p)
+        return -1;
+    *p = end;
+    *step = strtoll(*p, &end, 10); /* 0 when absent */
+    *p = end;
+    return 0;
+}
+
 /* Streams one metric file: "timestamp value [step]" per line. */
 static int send_metric_file(struct iw *w, const char *path, const char *key)
 {
@@ -149,19 +165,11 @@ static int send_metric_file(struct iw *w, const char *path, const char *key)
     if (f == NULL)
         return 0;
     while (rc == 0 && getline(&line, &cap, f) > 0) {
-        char *p = line, *end;
-        long long ts = strtoll(p, &end, 10);
-        if (end == p)
-            continue;
-        p = end;
-        double v = strtod(p, &end);
-        if (end == p)
-            continue;
-        p = end;
-        long long step = strtoll(p, &end, 10);
-        if (end == p)
-            step = 0;
-        rc = iw_point(w, key, v, ts, step);
+        char *p = line;
+        int64_t ts, step;
+        double v;
+        if (imlruns_metric_line(&p, &ts, &v, &step) == 0)
+            rc = iw_point(w, key, v, ts, step);
     }
     free(line);
     fclose(f);

@@ -13,6 +13,12 @@ struct import_opts {
     int include_deleted, dry_run, jobs, json;
 };
 
+/* Reads the head of a metric file line, "timestamp value [step]" (value as
+ * strtod reads MLflow's nan, inf and -inf; a missing step is 0), and moves
+ * *p past it, to what follows (the run id and dataset of a logged model's
+ * metric). 0, or -1 when the line has no timestamp or value. */
+int imlruns_metric_line(char **p, int64_t *ts, double *v, int64_t *step);
+
 /* Imports the file store at o->dir into o->url. Returns the exit status. */
 int import_mlruns(const struct import_opts *o);
 

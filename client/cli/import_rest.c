@@ -72,13 +72,11 @@ struct history_copy {
 };
 
 /* One page of points handed to the writer. */
-static int copy_history_page(void *ctx, const json_t *metrics)
+static int copy_history_page(void *ctx, const struct ipoint *pts, size_t n)
 {
     struct history_copy *hc = ctx;
-    for (size_t i = 0; i < json_array_size(metrics); i++) {
-        const json_t *m = json_array_get(metrics, i);
-        if (iw_point(hc->w, hc->key, ex_jdouble(json_object_get(m, "value")),
-                     ex_jint(m, "timestamp", 0), ex_jint(m, "step", 0)) != 0) {
+    for (size_t i = 0; i < n; i++) {
+        if (iw_point(hc->w, hc->key, pts[i].value, pts[i].timestamp, pts[i].step) != 0) {
             hc->write_failed = 1;
             return -1;
         }

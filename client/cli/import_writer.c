@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "import.h"
+#include "core/json_writer.h"
 
 #define BATCH_POINTS 1000
 #define BATCH_KV 100
@@ -51,8 +52,7 @@ int iw_open(struct iw *w, const char *url, struct istate *st, struct iprog *p, F
 
 void iw_close(struct iw *w)
 {
-    json_decref(w->batch);
-    w->batch = NULL;
+    sbuf_cleanup(&w->batch);
     ih_close(&w->dst);
 }
 
@@ -231,8 +231,8 @@ static int create_run(struct iw *w, const struct irun *run, const char *dst_exp)
 int iw_run_begin(struct iw *w, const struct irun *run, const char *dst_exp)
 {
     const char *done = istate_get(w->state, "run", run->run_id);
-    json_decref(w->batch);
-    w->batch = json_array();
+    sbuf_reset(&w->batch);
+    w->batch_n = 0;
     w->batch_index = 0;
     w->run_points = 0;
     ipathf(w->src_run, sizeof w->src_run, "%s", run->run_id);
@@ -295,21 +295,24 @@ int iw_tags(struct iw *w, const struct ikv *kv, size_t n)
     return send_kv(w, "tags", kv, n);
 }
 
+/* Appends a string literal. */
+#define add_lit(b, lit) sbuf_add((b), (lit), sizeof(lit) - 1)
+
 static int flush_points(struct iw *w)
 {
-    size_t n = json_array_size(w->batch);
+    size_t n = w->batch_n;
     char key[64];
     if (n == 0)
         return 0;
     ipathf(key, sizeof key, "import-%016llx-%d", (unsigned long long)w->run_hash, w->batch_index++);
     if (!w->dry_run) {
-        json_t *body = json_pack("{s:s,s:O}", "run_id", w->dst_run, "metrics", w->batch);
-        long st = ih_json(&w->dst, "POST", API "/runs/log-batch", body, key, NULL);
-        json_decref(body);
+        add_lit(&w->batch, "]}");
+        long st = ih_text(&w->dst, "POST", API "/runs/log-batch", w->batch.data, key, NULL, NULL);
         if (st != 200)
             return fail(w, "log-batch");
     }
-    json_array_clear(w->batch);
+    sbuf_reset(&w->batch);
+    w->batch_n = 0;
     iprog_add(w->prog, 0, (int64_t)n, 0, 0);
     return 0;
 }
@@ -325,12 +328,27 @@ json_t *ijson_double(double v)
 
 int iw_point(struct iw *w, const char *key, double value, int64_t timestamp, int64_t step)
 {
-    json_t *v = ijson_double(value);
-    json_array_append_new(w->batch,
-                          json_pack("{s:s,s:o,s:I,s:I}", "key", key, "value", v, "timestamp",
-                                    (json_int_t)timestamp, "step", (json_int_t)step));
+    struct sbuf *b = &w->batch;
+    char num[JW_DOUBLE_MAX > JW_INT64_MAX ? JW_DOUBLE_MAX : JW_INT64_MAX];
+    /* The body as text, as log-batch reads it: no jansson tree per point. */
+    if (w->batch_n == 0) {
+        add_lit(b, "{\"run_id\":");
+        jw_string(b, w->dst_run);
+        add_lit(b, ",\"metrics\":[{\"key\":");
+    } else {
+        add_lit(b, ",{\"key\":");
+    }
+    jw_string(b, key);
+    add_lit(b, ",\"value\":");
+    sbuf_add(b, num, jw_double_text(num, value));
+    add_lit(b, ",\"timestamp\":");
+    sbuf_add(b, num, jw_int64_text(num, timestamp));
+    add_lit(b, ",\"step\":");
+    sbuf_add(b, num, jw_int64_text(num, step));
+    sbuf_addc(b, '}');
+    w->batch_n++;
     w->run_points++;
-    return json_array_size(w->batch) >= BATCH_POINTS ? flush_points(w) : 0;
+    return w->batch_n >= BATCH_POINTS ? flush_points(w) : 0;
 }
 
 int iw_input(struct iw *w, const json_t *dataset, const struct ikv *tags, size_t ntags)

@@ -2,7 +2,6 @@
  * times, statuses and users, so that `exptrack import` keeps them. Decode
  * and validate -> store_import.c -> encode; no SQL here. */
 #include <stdio.h>
-#include <time.h>
 
 #include "api.h"
 #include "core/input.h"
@@ -10,56 +9,16 @@
 #include "core/reply_store.h"
 #include "core/store_status.h"
 #include "core/validate.h"
+#include "import_fields.h"
 #include "store_import.h"
 
 static const char *const status_names[5] = {"RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"};
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Reads an optional time field (ms since the epoch, >= 0); absent gives
- * fallback. Returns JX_OK or JX_BAD with the error in r. */
-static int read_time(const struct input *in, const char *key, int64_t fallback, int64_t *out,
-                     struct reply *r)
-{
-    int rc = jx_int64(in, key, out, r);
-    if (rc == JX_BAD)
-        return JX_BAD;
-    if (rc == JX_ABSENT) {
-        *out = fallback;
-        return JX_OK;
-    }
-    if (*out < 0) {
-        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
-                    "Invalid value %lld for parameter '%s': a time must not be negative",
-                    (long long)*out, key);
-        return JX_BAD;
-    }
-    return JX_OK;
-}
-
-/* Reads an optional string of at most max code points ("" when absent). */
-static int read_text(const struct input *in, const char *key, size_t max, const char **out,
-                     struct reply *r)
-{
-    *out = "";
-    int rc = jx_string(in, key, out, r);
-    if (rc == JX_BAD)
-        return JX_BAD;
-    if (rc == JX_ABSENT)
-        *out = "";
-    return input_check_length(*out, key, max, r);
-}
 
 void api_import_experiment(const struct request *req, struct reply *r)
 {
     struct input in = input_from(req);
     struct import_experiment e;
-    int64_t now = now_ms();
+    int64_t now = import_fields_now_ms();
 
     int rc = jx_int64(&in, "experiment_id", &e.experiment_id, r);
     if (rc == JX_BAD)
@@ -74,8 +33,9 @@ void api_import_experiment(const struct request *req, struct reply *r)
         return;
     if (input_check_length(e.name, "name", MAX_EXPERIMENT_NAME_LENGTH, r) != JX_OK)
         return;
-    if (read_time(&in, "creation_time", now, &e.creation_time, r) != JX_OK ||
-        read_time(&in, "last_update_time", e.creation_time, &e.last_update_time, r) != JX_OK)
+    if (import_fields_time(&in, "creation_time", now, &e.creation_time, r) != JX_OK ||
+        import_fields_time(&in, "last_update_time", e.creation_time, &e.last_update_time, r) !=
+            JX_OK)
         return;
     rc = store_import_experiment(&e);
     if (rc == DB_EXISTS) {
@@ -109,8 +69,8 @@ void api_import_run(const struct request *req, struct reply *r)
     }
     if (input_experiment_id(&in, "experiment_id", &run.experiment_id, r) != JX_OK)
         return;
-    if (read_text(&in, "run_name", MAX_RUN_NAME_LENGTH, &run.name, r) != JX_OK ||
-        read_text(&in, "user_id", MAX_USER_ID_LENGTH, &run.user_id, r) != JX_OK)
+    if (import_fields_text(&in, "run_name", MAX_RUN_NAME_LENGTH, &run.name, r) != JX_OK ||
+        import_fields_text(&in, "user_id", MAX_USER_ID_LENGTH, &run.user_id, r) != JX_OK)
         return;
     if (jx_enum(&in, "status", status_names, 5, &status, r) == JX_BAD)
         return;
@@ -124,7 +84,7 @@ void api_import_run(const struct request *req, struct reply *r)
                     "required");
         return;
     }
-    if (read_time(&in, "end_time", -1, &run.end_time, r) != JX_OK)
+    if (import_fields_time(&in, "end_time", -1, &run.end_time, r) != JX_OK)
         return;
     rc = store_import_run(&run);
     if (rc == DB_EXISTS) {

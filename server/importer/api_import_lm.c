@@ -5,7 +5,6 @@
  * no SQL here. */
 #include <ctype.h>
 #include <string.h>
-#include <time.h>
 
 #include "api.h"
 #include "core/arena.h"
@@ -13,6 +12,7 @@
 #include "core/reply.h"
 #include "core/reply_store.h"
 #include "core/validate.h"
+#include "import_fields.h"
 #include "store_import_lm.h"
 
 #define MAX_LM_NAME 500
@@ -22,13 +22,6 @@
 
 static const char *const lm_status_names[3] = {"LOGGED_MODEL_PENDING", "LOGGED_MODEL_READY",
                                                "LOGGED_MODEL_UPLOAD_FAILED"};
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int bad(struct reply *r, const char *field, const char *rule)
 {
@@ -46,33 +39,6 @@ static int is_model_id(const char *s)
             return 0;
     }
     return 1;
-}
-
-/* An optional string of at most max code points ("" when absent). */
-static int text(const struct input *in, const char *key, size_t max, const char **out,
-                struct reply *r)
-{
-    *out = "";
-    int rc = jx_string(in, key, out, r);
-    if (rc == JX_BAD)
-        return JX_BAD;
-    if (rc == JX_ABSENT)
-        *out = "";
-    return input_check_length(*out, key, max, r);
-}
-
-/* An optional time in ms (>= 0); absent gives fallback. */
-static int time_field(const struct input *in, const char *key, int64_t fallback, int64_t *out,
-                      struct reply *r)
-{
-    int rc = jx_int64(in, key, out, r);
-    if (rc == JX_BAD)
-        return JX_BAD;
-    if (rc == JX_ABSENT) {
-        *out = fallback;
-        return JX_OK;
-    }
-    return *out < 0 ? bad(r, key, "a time must not be negative") : JX_OK;
 }
 
 /* status: a LoggedModelStatus name or number 0..3; absent is READY. */
@@ -161,10 +127,11 @@ static int read_metrics(const struct input *in, struct arena *arena, struct impo
             rc = jx_int64(&item, "timestamp", &p->timestamp, r);
         if (rc == JX_ABSENT)
             return bad(r, where, "value and timestamp are required");
-        if (rc == JX_BAD || text(&item, "run_id", 32, &p->run_id, r) != JX_OK ||
-            text(&item, "dataset_name", MAX_DATASET_NAME_LENGTH, &p->dataset_name, r) != JX_OK ||
-            text(&item, "dataset_digest", MAX_DATASET_DIGEST_LENGTH, &p->dataset_digest, r) !=
-                JX_OK)
+        if (rc == JX_BAD || import_fields_text(&item, "run_id", 32, &p->run_id, r) != JX_OK ||
+            import_fields_text(&item, "dataset_name", MAX_DATASET_NAME_LENGTH, &p->dataset_name,
+                               r) != JX_OK ||
+            import_fields_text(&item, "dataset_digest", MAX_DATASET_DIGEST_LENGTH,
+                               &p->dataset_digest, r) != JX_OK)
             return JX_BAD;
         p->step = 0;
         if (jx_int64(&item, "step", &p->step, r) == JX_BAD)
@@ -190,16 +157,18 @@ static int read_model(const struct input *in, struct arena *arena, struct import
         return JX_BAD;
     if (strpbrk(m->name, "/:.%\"'") != NULL)
         return bad(r, "name", "a model name cannot contain / : . % \" or '");
-    if (text(in, "model_type", MAX_LM_FIELD, &m->model_type, r) != JX_OK ||
-        text(in, "source_run_id", MAX_LM_FIELD, &m->source_run_id, r) != JX_OK ||
-        text(in, "lifecycle_stage", 16, &stage, r) != JX_OK || read_status(in, &m->status, r))
+    if (import_fields_text(in, "model_type", MAX_LM_FIELD, &m->model_type, r) != JX_OK ||
+        import_fields_text(in, "source_run_id", MAX_LM_FIELD, &m->source_run_id, r) != JX_OK ||
+        import_fields_text(in, "lifecycle_stage", 16, &stage, r) != JX_OK ||
+        read_status(in, &m->status, r))
         return JX_BAD;
     if (stage[0] && strcmp(stage, "active") != 0 && strcmp(stage, "deleted") != 0)
         return bad(r, "lifecycle_stage", "'active' or 'deleted' is required");
     m->deleted = strcmp(stage, "deleted") == 0;
-    if (time_field(in, "creation_timestamp_ms", now_ms(), &m->creation_time, r) != JX_OK ||
-        time_field(in, "last_updated_timestamp_ms", m->creation_time, &m->last_updated_time, r) !=
-            JX_OK)
+    if (import_fields_time(in, "creation_timestamp_ms", import_fields_now_ms(), &m->creation_time,
+                           r) != JX_OK ||
+        import_fields_time(in, "last_updated_timestamp_ms", m->creation_time, &m->last_updated_time,
+                           r) != JX_OK)
         return JX_BAD;
     if (read_kv(in, "params", arena, &params, &m->nparams, r) != JX_OK ||
         distinct_keys(params, m->nparams, r) != JX_OK ||

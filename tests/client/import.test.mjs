@@ -122,6 +122,10 @@ function writeFixture(root) {
         metrics: {
             loss: '1700000000000 1.5 0\n1700000000001 nan 1\n1700000000002 inf 2\n1700000000003 -inf 3\n',
             'train/acc': '1700000000000 0.25 0\n1700000000000 0.5 1\n',
+            // int64 ends and doubles at the edges: read back exactly, not through a JS number
+            'edge/extremes': '0 5e-324 9223372036854775807\n' +
+                '9223372036854775807 1.7976931348623157e+308 -9223372036854775808\n' +
+                '1 -0 2\n2 0.1 3\n3 -2.2250738585072014e-308 4\n',
         },
         files: { 'model/weights.bin': F.bin, 'model/sub/deep/readme.txt': 'hello\n', 'top.txt': '' },
     });
@@ -201,7 +205,7 @@ test('import mlruns: every field of the fixture arrives, and a rerun adds nothin
     writeFixture(root);
     const dry = JSON.parse((await cliOk(stack.base, ['--json', 'import', 'mlruns', root, '--dry-run'])).out);
     assert.equal(dry.import.runs, 2, 'deleted run and trashed experiment skipped');
-    assert.equal(dry.import.points, 100006);
+    assert.equal(dry.import.points, 100011);
     assert.equal(dry.import.logged_models, 1, 'the deleted model skipped');
     assert.equal(dry.import.files, 5, "three files of runs, two of the model");
     assert.equal((await api(stack.base, 'GET', '/api/2.0/mlflow/runs/get', { run_id: F.run1 })).status, 404,
@@ -210,7 +214,7 @@ test('import mlruns: every field of the fixture arrives, and a rerun adds nothin
     const r = await cliOk(stack.base, ['--json', 'import', 'mlruns', root, '--jobs', '2']);
     const sum = JSON.parse(r.out).import;
     assert.equal(sum.runs, 2);
-    assert.equal(sum.points, 100006);
+    assert.equal(sum.points, 100011);
     assert.equal(sum.files, 5);
     assert.equal(sum.logged_models, 1);
     assert.match(r.err, /deleted \(use --include-deleted\)/);
@@ -522,7 +526,7 @@ test('export -> import mlruns into a fresh server: every run, point and file the
     const out = path.join(tmp, 'export');
     const e = JSON.parse((await cliOk(stack.base, ['--json', 'export', out, '--jobs', '3'])).out).export;
     assert.equal(e.logged_models, 1);
-    assert.ok(e.points >= 100006, `exported ${e.points} points`);
+    assert.ok(e.points >= 100011, `exported ${e.points} points`);
     assert.ok(fs.existsSync(path.join(out, F.expId, F.run1, 'metrics', 'train', 'acc')));
     assert.equal(fs.readFileSync(path.join(out, F.expId, F.run1, 'params', 'multi'), 'utf8'), 'line one\nline two\n');
     assert.match(fs.readFileSync(path.join(out, F.expId, F.run1, 'metrics', 'loss'), 'utf8'), / nan 1\n.* inf 2\n.* -inf 3\n/s);
@@ -545,7 +549,7 @@ test('import mlflow --from another exptrackd (REST)', { timeout: 600000 }, async
     const dry = JSON.parse((await cliOk(srv.url, ['--json', 'import', 'mlflow', '--from', stack.base, '--experiment', F.expName,
         '--dry-run'])).out).import;
     assert.equal(dry.runs, 2);
-    assert.equal(dry.points, 100006);
+    assert.equal(dry.points, 100011);
     assert.equal(dry.files, 5);
     assert.equal(sqlIn('exptrack_rest', 'SELECT count(*) FROM runs'), '0', 'a dry run writes nothing');
     const r = await cliOk(srv.url, ['--json', 'import', 'mlflow', '--from', stack.base, '--experiment', F.expName,
@@ -555,6 +559,12 @@ test('import mlflow --from another exptrackd (REST)', { timeout: 600000 }, async
     assert.equal(got.files, 5, 'each file counted once');
     assert.equal(got.logged_models, 1);
     await compareServers(stack.base, srv.url, [F.expId]);
+    // PostgreSQL's text of every point: exact int64 ends and shortest doubles
+    const edge = `SELECT string_agg(m.step || ' ' || m.timestamp || ' ' || m.value::text, ',' ORDER BY m.step)
+        FROM metrics m JOIN metric_keys k ON k.id = m.key_id WHERE k.name = 'edge/extremes'`;
+    assert.equal(sqlIn('exptrack', edge), '-9223372036854775808 9223372036854775807 1.7976931348623157e+308,' +
+        '2 1 -0,3 2 0.1,4 3 -2.2250738585072014e-308,9223372036854775807 0 5e-324');
+    assert.equal(sqlIn('exptrack_rest', edge), sqlIn('exptrack', edge));
 });
 
 test('import API: admin only, collisions, hostile input', async () => {
