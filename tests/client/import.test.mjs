@@ -424,6 +424,45 @@ test('import mlflow streams server to server: kill -9 mid-import, a rerun resend
     assert.equal(third.points, 0, 'nothing read or sent again');
 });
 
+test('import mlflow: the destination exptrackd killed mid-import and restarted; a rerun completes with exact counts', { timeout: 600000 }, async () => {
+    assert.ok(killSource, 'runs after the kill test');
+    stack.pg.psql('CREATE DATABASE exptrack_restart');
+    const dbUrl = stack.pg.url.replace('/exptrack?', '/exptrack_restart?');
+    let dst = await startServer({ databaseUrl: dbUrl });
+    extra.push(dst);
+    const state = path.join(tmp, 'restart-state');
+    const common = ['--json', 'import', 'mlflow', '--from', killSource.url, '--state', state,
+        '--work-dir', path.join(tmp, 'restart-work'), '--jobs', '2'];
+    const child = spawn(path.join(BIN, 'exptrack'), ['--url', dst.url, ...common], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exit = new Promise((res) => child.on('exit', (code, signal) => res({ code, signal })));
+    for (let i = 0; i < 1200; i++) {
+        if (Number(sqlIn('exptrack_restart', 'SELECT count(*) FROM metrics')) > 100000) break;
+        await sleep(25);
+    }
+    await dst.kill9(); // the server goes away under the import's open requests
+    const partial = Number(sqlIn('exptrack_restart', 'SELECT count(*) FROM metrics'));
+    assert.ok(partial > 0 && partial < 480000, `killed mid-import (${partial} points)`);
+    // The import cannot finish without its destination: it fails (or, while
+    // it retries, is stopped as a lost network would leave it).
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60000);
+    const ended = await exit;
+    clearTimeout(timer);
+    assert.ok(ended.code !== 0, `the import did not report success without its server (${JSON.stringify(ended)})`);
+
+    dst = await startServer({ databaseUrl: dbUrl });
+    extra.push(dst);
+    const r = JSON.parse((await cliOk(dst.url, common)).out).import;
+    assert.equal(r.runs + r.runs_skipped, 6, JSON.stringify(r));
+    assert.equal(Number(sqlIn('exptrack_restart', 'SELECT count(*) FROM metrics')), 6 * 80000, 'every point once');
+    assert.equal(Number(sqlIn('exptrack_restart', 'SELECT count(*) FROM runs')), 6);
+    assert.equal(Number(sqlIn('exptrack_restart', 'SELECT count(*) FROM params')), 6);
+    for (const id of killSource.runs) {
+        const h = await historyOf(dst.url, id, 'a');
+        assert.equal(h.length, 40000);
+        assert.equal(new Set(h.map((m) => m.step)).size, 40000, 'no step twice');
+    }
+});
+
 test('import into a server where the ids are taken: new ids, listed in the mapping file', { timeout: 300000 }, async () => {
     const srv = await secondServer('exptrack_remap');
     assertOk(await api(srv.url, 'POST', '/api/2.0/exptrack/import/experiments', { experiment_id: F.expId, name: `squatter-${hex()}` }));
