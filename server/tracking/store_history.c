@@ -326,8 +326,12 @@ static const char bulk_interval_sql[] =
  *     more since w >= 256, and there are as many buckets as with width w.
  * Then from each bucket its first and last point and the first point at
  * its lowest and highest value, by index probes (at most four points); the
- * extremes' probes start at their first block. Columns: run ord, key ord,
- * total, step, ts, value. */
+ * extremes' probes start at their first block. Whole series are read
+ * through a lateral subquery (its ORDER BY, the primary key's, keeps the
+ * planner from making it a join again), so by the primary key of their
+ * run's partition: as a join, the plan hashed them and scanned every
+ * partition of metrics whole as soon as one series came whole. Columns:
+ * run ord, key ord, total, step, ts, value. */
 static const char downsample_sql[] =
     "WITH s AS MATERIALIZED (SELECT ru.ord AS ri, ku.ord AS ki, r.id AS run_id, k.id AS"
     "  key_id"
@@ -385,7 +389,9 @@ static const char downsample_sql[] =
     "     ORDER BY b.block LIMIT 1) fh ON true"
     "   WHERE lw.blocky)"
     " SELECT st.ri, st.ki, st.n, m.step, m.timestamp AS ts, m.value FROM st"
-    "   JOIN metrics m ON m.run_id = st.run_id AND m.key_id = st.key_id WHERE st.n <= $3"
+    "   CROSS JOIN LATERAL (SELECT m.step, m.timestamp, m.value FROM metrics m"
+    "     WHERE m.run_id = st.run_id AND m.key_id = st.key_id"
+    "     ORDER BY m.step, m.timestamp, m.value) m WHERE st.n <= $3"
     " UNION ALL"
     " SELECT bk.ri, bk.ki, st.n, p.step, p.ts, p.value FROM bk"
     "   JOIN st ON st.ri = bk.ri AND st.ki = bk.ki"
