@@ -419,12 +419,13 @@ static const char downsample_sql[] =
  * room in memory for the distinct steps of a million-point series; sorts
  * only where no ordered index path exists, so that a table never analyzed
  * yet (a fresh bulk load) still gets the ordered primary-key scans; and the
- * generic plan from the first execution on. Planning these statements,
- * which reach every partition of metrics, took 260-360 ms of PostgreSQL's
- * CPU per request; their runs and keys come from joins, so a custom plan
- * prunes nothing a generic one does not (the partitions are chosen per
- * series as the plan runs either way). Sent with every read, as PostgreSQL
- * plans a prepared statement again whenever it drops the plan. */
+ * generic plan from the first execution on, for a prepared statement.
+ * The downsample reaches every partition of metrics: planned per request it
+ * took 4-28 ms to plan (EXPLAIN, 100 runs), its generic plan 0.1 ms; its
+ * runs and keys come from joins, so a custom plan prunes nothing a generic
+ * one does not (the partitions are chosen per series as the plan runs
+ * either way). Sent with every read, as PostgreSQL plans a prepared
+ * statement again whenever it drops the plan. */
 static const char sampling_setup_sql[] =
     "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true),"
     " set_config('enable_sort', 'off', true),"

@@ -425,7 +425,7 @@ describe('streamed history, downsample and bulk-interval edges', () => {
                 assertSame(seriesPoints(x), expectedDownsample(pts, maxPoints), `round ${round}: ${x.run_id}/${x.key}`);
             }
         }
-        // the bulk interval, prepared the same way, again and again
+        // the bulk interval again and again (its settings ride in the same pipeline)
         const first = assertOk(await c.get(BULK, { run_ids: runs.slice(0, 10), metric_key: 'pa', max_results: 30 }));
         for (let round = 0; round < 7; round++) {
             assert.deepEqual(assertOk(await c.get(BULK, { run_ids: runs.slice(0, 10), metric_key: 'pa', max_results: 30 })), first, `bulk round ${round}`);
