@@ -326,8 +326,12 @@ static const char bulk_interval_sql[] =
  *     more since w >= 256, and there are as many buckets as with width w.
  * Then from each bucket its first and last point and the first point at
  * its lowest and highest value, by index probes (at most four points); the
- * extremes' probes start at their first block. Columns: run ord, key ord,
- * total, step, ts, value. */
+ * extremes' probes start at their first block. Whole series are read
+ * through a lateral subquery (its ORDER BY, the primary key's, keeps the
+ * planner from making it a join again), so by the primary key of their
+ * run's partition: as a join, the plan hashed them and scanned every
+ * partition of metrics whole as soon as one series came whole. Columns:
+ * run ord, key ord, total, step, ts, value. */
 static const char downsample_sql[] =
     "WITH s AS MATERIALIZED (SELECT ru.ord AS ri, ku.ord AS ki, r.id AS run_id, k.id AS"
     "  key_id"
@@ -385,7 +389,9 @@ static const char downsample_sql[] =
     "     ORDER BY b.block LIMIT 1) fh ON true"
     "   WHERE lw.blocky)"
     " SELECT st.ri, st.ki, st.n, m.step, m.timestamp AS ts, m.value FROM st"
-    "   JOIN metrics m ON m.run_id = st.run_id AND m.key_id = st.key_id WHERE st.n <= $3"
+    "   CROSS JOIN LATERAL (SELECT m.step, m.timestamp, m.value FROM metrics m"
+    "     WHERE m.run_id = st.run_id AND m.key_id = st.key_id"
+    "     ORDER BY m.step, m.timestamp, m.value) m WHERE st.n <= $3"
     " UNION ALL"
     " SELECT bk.ri, bk.ki, st.n, p.step, p.ts, p.value FROM bk"
     "   JOIN st ON st.ri = bk.ri AND st.ki = bk.ki"
@@ -407,32 +413,44 @@ static const char downsample_sql[] =
     "   WHERE bk.n > 0"
     " ORDER BY 1, 2, 4, 5, 6";
 
-/* Runs one sampling statement in its own transaction with settings made for
- * it: no JIT (the planner's cost of these statements passes jit_above_cost,
- * and compiling them takes far longer than running them); room in memory
- * for the distinct steps of a million-point series; and sorts only where
- * no ordered index path exists, so that a table never analyzed yet (a
- * fresh bulk load) still gets the ordered primary-key scans. */
-static int exec_sampling(const char *sql, int nparams, const char *const *params, PGresult **res)
+/* Settings of a sampling statement, local to its own (implicit)
+ * transaction: no JIT (the planner's cost of these statements passes
+ * jit_above_cost, and compiling them takes far longer than running them);
+ * room in memory for the distinct steps of a million-point series; sorts
+ * only where no ordered index path exists, so that a table never analyzed
+ * yet (a fresh bulk load) still gets the ordered primary-key scans; and the
+ * generic plan from the first execution on, for a prepared statement.
+ * The downsample reaches every partition of metrics: planned per request it
+ * took 4-28 ms to plan (EXPLAIN, 100 runs), its generic plan 0.1 ms; its
+ * runs and keys come from joins, so a custom plan prunes nothing a generic
+ * one does not (the partitions are chosen per series as the plan runs
+ * either way). Sent with every read, as PostgreSQL plans a prepared
+ * statement again whenever it drops the plan. */
+static const char sampling_setup_sql[] =
+    "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true),"
+    " set_config('enable_sort', 'off', true),"
+    " set_config('plan_cache_mode', 'force_generic_plan', true)";
+
+/* The downsample's prepared name (db_read_stmt). The bulk interval is not
+ * prepared: on its generic plan (which assumes ten runs) it took 15-20%
+ * more of PostgreSQL's CPU for ten runs than its custom plan, whose
+ * planning costs about 4 ms (tests/bench/history_chart_ab.sh). */
+static const char downsample_name[] = "history_downsample";
+
+/* Runs one sampling statement, prepared once per connection under name
+ * (NULL: sent as text, planned each time), text parameters and rows, after
+ * its settings: one round trip. */
+static int exec_sampling(const char *name, const char *sql, int nparams, const char *const *params,
+                         PGresult **res)
 {
+    static const struct db_read_stmt setup = {
+        "history_sampling_setup", sampling_setup_sql, 0, NULL, NULL, NULL};
+    const struct db_read_stmt stmt = {name, sql, nparams, params, NULL, NULL};
     *res = NULL;
-    int rc = db_begin();
-    if (rc == DB_OK)
-        rc = db_exec("SET LOCAL jit = off", 0, NULL, NULL);
-    if (rc == DB_OK)
-        rc = db_exec("SET LOCAL work_mem = '64MB'", 0, NULL, NULL);
-    if (rc == DB_OK)
-        rc = db_exec("SET LOCAL enable_sort = off", 0, NULL, NULL);
-    if (rc == DB_OK)
-        rc = db_exec(sql, nparams, params, res);
-    if (rc == DB_OK)
-        rc = db_commit();
-    if (rc != DB_OK) {
-        db_rollback();
-        PQclear(*res);
-        *res = NULL;
-    }
-    return rc;
+    int rc = db_read_send(&setup, &stmt, 0);
+    if (rc != DB_OK)
+        return rc;
+    return db_read_collect(name != NULL ? name : "history sampling", res);
 }
 
 static void text_array(struct sbuf *b, const char *const *items, size_t n)
@@ -506,7 +524,7 @@ int store_history_bulk_interval(const char *const *run_ids, size_t nruns, const 
                             has_range ? su_i64(hi, end_step) : NULL,
                             su_i64(mx, max_steps),
                             su_i64(pr, per_run)};
-    int rc = exec_sampling(bulk_interval_sql, 6, params, &res);
+    int rc = exec_sampling(NULL, bulk_interval_sql, 6, params, &res);
     sbuf_cleanup(&ids);
     if (rc != DB_OK)
         return rc;
@@ -531,7 +549,7 @@ int store_history_downsample(const char *const *run_ids, size_t nruns, const cha
     uuid_array(&ids, run_ids, nruns);
     text_array(&names, keys, nkeys);
     const char *params[] = {ids.data, names.data, su_i64(mx, max_points)};
-    int rc = exec_sampling(downsample_sql, 3, params, &res);
+    int rc = exec_sampling(downsample_name, downsample_sql, 3, params, &res);
     sbuf_cleanup(&ids);
     sbuf_cleanup(&names);
     if (rc != DB_OK)

@@ -391,6 +391,49 @@ describe('streamed history, downsample and bulk-interval edges', () => {
         assert.deepEqual(widths, [255, 258, 402, 515, 1029], 'the widths this test means to cover');
     });
 
+    // The downsample is a prepared statement on a generic plan, cached per
+    // connection and reused from its first execution: the same request again
+    // and again (past PostgreSQL's five custom plans), with series in many of
+    // metrics' sixteen partitions, whole and sampled series in one answer, an
+    // unknown run and an unknown key, must keep giving the reference answer.
+    test('downsample: many runs over the partitions, repeated, unknown run and key', { timeout: 60000 }, async () => {
+        const runs = [];
+        const logged = new Map(); // run/key -> points
+        for (let r = 0; r < 24; r++) {
+            const id = (await c.createRun(exp)).info.run_id;
+            runs.push(id);
+            for (const key of ['pa', 'pb']) {
+                if (key === 'pb' && r % 3 === 0) continue; // some runs lack a key
+                const n = 50 + ((r * 37) % 7) * 60; // 50 (whole) to 410 points
+                const pts = Array.from({ length: n }, (_, i) => ({ key, value: Math.sin(i / 9 + r) * (key === 'pa' ? 1 : 3), timestamp: 10 + i, step: i * (r + 1) }));
+                await logAll(id, pts);
+                logged.set(`${id}/${key}`, pts);
+            }
+        }
+        const unknownRun = 'f'.repeat(32);
+        const ask = [runs[0], unknownRun, ...runs.slice(1)];
+        const keys = ['pa', 'no-such-key-anywhere', 'pb'];
+        for (let round = 0; round < 8; round++) {
+            const maxPoints = round % 2 ? 100 : 200;
+            const r = assertOk(await api(stack.base, 'GET', HIST, { run_id: ask, metric_key: keys, max_points: maxPoints }));
+            const want = [];
+            for (const id of runs) for (const key of ['pa', 'pb']) if (logged.has(`${id}/${key}`)) want.push([id, key]);
+            assert.deepEqual(r.series.map((x) => `${x.run_id}/${x.key}`), want.map(([id, key]) => `${id}/${key}`), `round ${round}: series in request order`);
+            for (const x of r.series) {
+                const pts = logged.get(`${x.run_id}/${x.key}`);
+                assert.equal(x.total_points, pts.length);
+                assertSame(seriesPoints(x), expectedDownsample(pts, maxPoints), `round ${round}: ${x.run_id}/${x.key}`);
+            }
+        }
+        // the bulk interval again and again (its settings ride in the same pipeline)
+        const first = assertOk(await c.get(BULK, { run_ids: runs.slice(0, 10), metric_key: 'pa', max_results: 30 }));
+        for (let round = 0; round < 7; round++) {
+            assert.deepEqual(assertOk(await c.get(BULK, { run_ids: runs.slice(0, 10), metric_key: 'pa', max_results: 30 })), first, `bulk round ${round}`);
+        }
+        assert.deepEqual(new Set(first.metrics.map((m) => m.run_id)), new Set(runs.slice(0, 10)), 'every run in the bulk interval');
+        assert.deepEqual(assertOk(await c.get(BULK, { run_ids: [unknownRun], metric_key: 'pa' })), {});
+    });
+
     test('downsample: empty, one point, max_points above the series, extreme steps', async () => {
         const id = (await c.createRun(exp)).info.run_id;
         const other = (await c.createRun(exp)).info.run_id;
