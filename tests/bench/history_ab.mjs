@@ -10,48 +10,19 @@
 //
 // usage: node tests/bench/history_ab.mjs RUN_ID ROUNDS name=URL,PID ...
 import fs from 'node:fs';
-import http from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { get, cpuOf, pgCpu as pgCpuOf, closeConnections } from './ab_util.mjs';
 
 const [run, roundsArg, ...specs] = process.argv.slice(2);
 const ROUNDS = Number(roundsArg);
 const PAGE = 25000;
 const PM = process.env.HISTORY_AB_POSTMASTER;
-const agent = new http.Agent({ keepAlive: true });
+const pgCpu = () => pgCpuOf(PM);
 const servers = specs.map((s) => {
     const [name, rest] = s.split('=');
     const [url, pid] = rest.split(',');
     return { name, url, pid, unpaged: [], paged: [], cpu: { unpaged: 0, paged: 0 }, pg: { unpaged: 0, paged: 0 } };
 });
-
-function get(base, path) {
-    return new Promise((resolve, reject) => {
-        const u = new URL(base + path);
-        http.get({ host: u.hostname, port: u.port, path: u.pathname + u.search, agent }, (res) => {
-            const chunks = [];
-            res.on('data', (c) => chunks.push(c));
-            res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`HTTP ${res.statusCode}`))));
-            res.on('error', reject);
-        }).on('error', reject);
-    });
-}
-
-// CPU ms (utime + stime) of a pid; 0 when it is gone.
-function cpuOf(pid) {
-    try {
-        const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-        return (Number(f[11]) + Number(f[12])) * 10;
-    } catch {
-        return 0;
-    }
-}
-
-function pgCpu() {
-    if (!PM) return 0;
-    const kids = fs.readFileSync(`/proc/${PM}/task/${PM}/children`, 'utf8').split(/\s+/).filter(Boolean);
-    return kids.reduce((t, p) => t + cpuOf(p), 0);
-}
 
 const history = `/api/2.0/mlflow/metrics/get-history?run_id=${run}&metric_key=curve`;
 const unpaged = async (s) => [await get(s.url, history)];
@@ -103,4 +74,4 @@ for (const s of servers) {
         `PostgreSQL ${(s.pg.unpaged / ROUNDS).toFixed(1)} / ${(s.pg.paged / ROUNDS).toFixed(1)} (unpaged / paged)`);
 }
 console.log(`load average ${fs.readFileSync('/proc/loadavg', 'utf8').trim().split(' ').slice(0, 3).join(' ')}`);
-agent.destroy();
+closeConnections();

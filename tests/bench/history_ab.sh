@@ -12,29 +12,15 @@
 # environment: HISTORY_AB_POINTS=100000 HISTORY_AB_ROUNDS=15
 set -euo pipefail
 
-if [ $# -ne 2 ]; then
-    echo "usage: $0 OLD_BUILD_DIR NEW_BUILD_DIR" >&2
-    exit 2
-fi
-old_bin=$(cd "$1" && pwd)/bin/exptrackd
-new_bin=$(cd "$2" && pwd)/bin/exptrackd
 here=$(cd "$(dirname "$0")" && pwd)
-for b in "$old_bin" "$new_bin"; do
-    [ -x "$b" ] || { echo "history-ab: $b not found; build first" >&2; exit 1; }
-done
 # shellcheck source=tests/bench/lib.sh
 . "$here/lib.sh"
 bench_setup history-ab
+bench_ab_bins "$@"
 old_pid=""
 bench_extra_cleanup() { stop_pid "$old_pid"; }
 
-bench_pg_start
-server_bin=$old_bin
-bench_server_start
-old_pid=$server_pid old_url=$url
-server_pid=""
-server_bin=$new_bin
-bench_server_start
+bench_ab_servers_start
 
 run_id=$(HISTORY_BENCH_POINTS=${HISTORY_AB_POINTS:-100000} HISTORY_BENCH_LOAD_ONLY=1 \
     node "$here/history_bench.mjs" "$old_url")

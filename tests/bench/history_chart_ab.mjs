@@ -11,8 +11,8 @@
 //
 // usage: node tests/bench/history_chart_ab.mjs ROUNDS STEPS name=URL,PID ... RUN_ID...
 import fs from 'node:fs';
-import http from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { get, cpuOf, pgCpu as pgCpuOf, closeConnections } from './ab_util.mjs';
 
 const args = process.argv.slice(2);
 const ROUNDS = Number(args[0]);
@@ -20,43 +20,14 @@ const STEPS = Number(args[1]);
 const specs = args.slice(2).filter((a) => a.includes('='));
 const runs = args.slice(2).filter((a) => !a.includes('='));
 const PM = process.env.HISTORY_AB_POSTMASTER;
+const pgCpu = () => pgCpuOf(PM);
 const KEYS = ['loss', 'acc', 'lr'];
 const PER_REQUEST = 100;
-const agent = new http.Agent({ keepAlive: true });
 const servers = specs.map((s) => {
     const [name, rest] = s.split('=');
     const [url, pid] = rest.split(',');
     return { name, url, pid, wall: {}, cpu: {}, pg: {}, n: {} };
 });
-
-function get(base, path) {
-    return new Promise((resolve, reject) => {
-        const u = new URL(base + path);
-        http.get({ host: u.hostname, port: u.port, path: u.pathname + u.search, agent }, (res) => {
-            const chunks = [];
-            res.on('data', (c) => chunks.push(c));
-            res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`HTTP ${res.statusCode}: ${Buffer.concat(chunks)}`))));
-            res.on('error', reject);
-        }).on('error', reject);
-    });
-}
-
-// CPU ms (utime + stime) of a pid; 0 when it is gone.
-function cpuOf(pid) {
-    try {
-        const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-        return (Number(f[11]) + Number(f[12])) * 10;
-    } catch {
-        return 0;
-    }
-}
-
-function pgCpu() {
-    if (!PM) return 0;
-    const kids = fs.readFileSync(`/proc/${PM}/task/${PM}/children`, 'utf8').split(/\s+/).filter(Boolean);
-    return kids.reduce((t, p) => t + cpuOf(p), 0);
-}
 
 const query = (o) => '?' + Object.entries(o).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${k}=${encodeURIComponent(x)}`)).join('&');
 
@@ -112,4 +83,4 @@ for (const name of Object.keys(reads)) {
     }
 }
 console.log(`load average ${fs.readFileSync('/proc/loadavg', 'utf8').trim().split(' ').slice(0, 3).join(' ')}`);
-agent.destroy();
+closeConnections();

@@ -20,31 +20,17 @@
 #                uuid array literal
 set -euo pipefail
 
-if [ $# -ne 2 ]; then
-    echo "usage: $0 OLD_BUILD_DIR NEW_BUILD_DIR" >&2
-    exit 2
-fi
-old_bin=$(cd "$1" && pwd)/bin/exptrackd
-new_bin=$(cd "$2" && pwd)/bin/exptrackd
 here=$(cd "$(dirname "$0")" && pwd)
-for b in "$old_bin" "$new_bin"; do
-    [ -x "$b" ] || { echo "history-chart-ab: $b not found; build first" >&2; exit 1; }
-done
 runs=${HISTORY_CHART_AB_RUNS:-300}
 steps=${HISTORY_CHART_AB_STEPS:-10000}
 # shellcheck source=tests/bench/lib.sh
 . "$here/lib.sh"
 bench_setup history-chart-ab
+bench_ab_bins "$@"
 old_pid=""
 bench_extra_cleanup() { stop_pid "$old_pid"; }
 
-bench_pg_start
-server_bin=$old_bin
-bench_server_start
-old_pid=$server_pid old_url=$url
-server_pid=""
-server_bin=$new_bin
-bench_server_start
+bench_ab_servers_start
 
 post() {
     curl -sf -H 'Content-Type: application/json' --data-binary "$2" "$old_url/api/2.0/mlflow/$1"

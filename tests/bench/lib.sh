@@ -124,3 +124,32 @@ bench_server_start() {
     [ -n "$url" ] || { log "exptrackd did not print 'listening on' within 30 s"; exit 1; }
     log "exptrackd $url (pid $server_pid) $*"
 }
+
+# For the A/B scripts (history_ab.sh, history_chart_ab.sh), after
+# bench_setup: takes OLD_BUILD_DIR NEW_BUILD_DIR as "$@" into old_bin and
+# new_bin (exits 2 on a wrong count, 1 when a binary is missing).
+bench_ab_bins() {
+    local b
+    if [ $# -ne 2 ]; then
+        echo "usage: $0 OLD_BUILD_DIR NEW_BUILD_DIR" >&2
+        exit 2
+    fi
+    old_bin=$(cd "$1" && pwd)/bin/exptrackd
+    new_bin=$(cd "$2" && pwd)/bin/exptrackd
+    for b in "$old_bin" "$new_bin"; do
+        [ -x "$b" ] || { log "$b not found; build first"; exit 1; }
+    done
+}
+
+# PostgreSQL, then a server of old_bin (old_pid, old_url) and one of
+# new_bin (server_pid, url) on its database. The cleanup stops the second;
+# the caller's bench_extra_cleanup stops old_pid.
+bench_ab_servers_start() {
+    bench_pg_start
+    server_bin=$old_bin
+    bench_server_start
+    old_pid=$server_pid old_url=$url
+    server_pid=""
+    server_bin=$new_bin
+    bench_server_start
+}

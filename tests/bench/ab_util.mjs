@@ -1,0 +1,43 @@
+// What the A/B read scripts (history_ab.mjs, history_chart_ab.mjs) share: a
+// keep-alive GET that answers the body or fails on anything but 200, and
+// the CPU time of a server's process and of PostgreSQL's backends.
+import fs from 'node:fs';
+import http from 'node:http';
+
+const agent = new http.Agent({ keepAlive: true });
+
+/** GET base + path on a keep-alive connection: the body, or a rejection naming the status. */
+export function get(base, path) {
+    return new Promise((resolve, reject) => {
+        const u = new URL(base + path);
+        http.get({ host: u.hostname, port: u.port, path: u.pathname + u.search, agent }, (res) => {
+            const chunks = [];
+            res.on('data', (c) => chunks.push(c));
+            res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`HTTP ${res.statusCode}: ${Buffer.concat(chunks)}`))));
+            res.on('error', reject);
+        }).on('error', reject);
+    });
+}
+
+/** CPU ms (utime + stime) of a pid; 0 when it is gone. */
+export function cpuOf(pid) {
+    try {
+        const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+        return (Number(f[11]) + Number(f[12])) * 10;
+    } catch {
+        return 0;
+    }
+}
+
+/** CPU ms of the postmaster's children (the backends); 0 without a postmaster pid. */
+export function pgCpu(postmaster) {
+    if (!postmaster) return 0;
+    const kids = fs.readFileSync(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8').split(/\s+/).filter(Boolean);
+    return kids.reduce((t, p) => t + cpuOf(p), 0);
+}
+
+/** Closes the keep-alive connections, so that the script can exit. */
+export function closeConnections() {
+    agent.destroy();
+}
