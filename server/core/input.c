@@ -107,15 +107,20 @@ char *input_page_token_encode(int64_t offset)
     return b64_encode_new(text, (size_t)n);
 }
 
-int input_page_token_decode(const char *token, int64_t *offset)
+json_t *input_page_token_object(const char *token, size_t max_len)
 {
     unsigned char raw[192];
     size_t len = strlen(token), n;
-    int rc = -1;
 
-    if (len > 128 || b64_decode(token, len, raw, sizeof raw, &n) < 0)
-        return -1;
-    json_t *obj = json_loadb((const char *)raw, n, 0, NULL);
+    if (len > max_len || b64_decode(token, len, raw, sizeof raw, &n) < 0)
+        return NULL;
+    return json_loadb((const char *)raw, n, 0, NULL);
+}
+
+int input_page_token_decode(const char *token, int64_t *offset)
+{
+    int rc = -1;
+    json_t *obj = input_page_token_object(token, 128);
     json_t *v = json_object_get(obj, "offset");
     if (json_is_integer(v) && json_integer_value(v) > 0) {
         *offset = json_integer_value(v);

@@ -44,6 +44,13 @@ int input_check_length(const char *value, const char *field, size_t max, struct 
 char *input_page_token_encode(int64_t offset);
 int input_page_token_decode(const char *token, int64_t *offset);
 
+/* The JSON object a page token holds, for tokens that carry more than an
+ * offset (a keyset): the base64 of at most max_len characters decoded and
+ * parsed. Returns a new reference (json_decref it), or NULL for a token
+ * that is not one: too long, not base64, not JSON. Its fields are the
+ * caller's to check. */
+json_t *input_page_token_object(const char *token, size_t max_len);
+
 /* What follows route_path (e.g. "/mlflow-artifacts/artifacts/") in the
  * request's URL path, pointing into req->path; NULL when the path does not
  * hold it. */

@@ -52,13 +52,8 @@ static int trace_id_shape(const char *id)
  * server did not make. */
 static int token_decode(const char *token, struct arena *arena, struct trace_search *q)
 {
-    unsigned char raw[192];
-    size_t len = strlen(token), n;
     int rc = -1;
-
-    if (len > 240 || b64_decode(token, len, raw, sizeof raw, &n) < 0)
-        return -1;
-    json_t *obj = json_loadb((const char *)raw, n, 0, NULL);
+    json_t *obj = input_page_token_object(token, 240);
     json_t *off = json_object_get(obj, "offset");
     json_t *time = json_object_get(obj, "time");
     json_t *id = json_object_get(obj, "id");
