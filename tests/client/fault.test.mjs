@@ -109,9 +109,11 @@ test('8 runs with requests in flight: exptrackd killed mid-flight, then down pas
             assert.deepEqual(points(id), { total: N, distinct: N, min: 0, max: N - 1 }, id);
         const stats = JSON.parse(lg.out.text.match(/^ended (.*)$/m)[1]);
         assert.equal(stats.dropped, 0);
-        // printed after et_run_end, before et_client_free replays the rest of the spool
+        // printed after et_run_end, before et_client_free replays the rest of
+        // the spool: the replay may all come after it (replayed 0 here), and
+        // the spooled points are in the database above only if it replayed
         assert.equal(stats.delivered + stats.spooled, N * RUNS, JSON.stringify(stats));
-        assert.ok(stats.spooled > 0 && stats.replayed > 0, JSON.stringify(stats));
+        assert.ok(stats.spooled > 0, JSON.stringify(stats));
         assert.ok(stats.retries > 0, 'the faults were seen by the client');
     });
 
