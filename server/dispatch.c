@@ -110,34 +110,29 @@ static void tell_position(struct reply *r)
     reply_header(r, "Set-Cookie", cookie);
 }
 
-/* A deferred write's own finish, then its position. */
-struct position_finish {
-    reply_finish_fn finish;
-    void *state;
-};
-
-static void finish_then_tell(void *state, struct reply *r)
-{
-    struct position_finish *pf = state;
-    pf->finish(pf->state, r);
-    free(pf);
-    tell_position(r);
-}
-
-/* A deferred write's own finish, then its audit row (auth_after for a
- * reply that is final only now). */
-struct audit_finish {
+/* What runs once a reply is final: the audit row of the call (auth.h;
+ * NULL: not journaled), then, with replicas, the WAL position its write
+ * reached. For a deferred reply, also the handler's own finish, first. */
+struct after_reply {
     reply_finish_fn finish;
     void *state;
     struct auth_pending *pending;
+    int tell;
 };
 
-static void finish_then_audit(void *state, struct reply *r)
+static void after_reply_run(struct after_reply *a, struct reply *r)
 {
-    struct audit_finish *af = state;
-    af->finish(af->state, r);
-    auth_after_finish(af->pending, r);
-    free(af);
+    auth_after_finish(a->pending, r);
+    if (a->tell)
+        tell_position(r);
+}
+
+static void finish_then_after(void *state, struct reply *r)
+{
+    struct after_reply *a = state;
+    a->finish(a->state, r);
+    after_reply_run(a, r);
+    free(a);
 }
 
 static int is_write(const char *method)
@@ -154,29 +149,19 @@ static int handle(const void *route, struct request *req, struct reply *r)
         run_read(rt, req, r);
     else
         rt->handler(req, r);
+    struct after_reply after = {
+        .pending = auth_after_prepare(req, rt),
+        .tell = rt->reads == READS_PRIMARY && db_replicas_in_use() && is_write(req->method),
+    };
     if (r->finish == NULL) {
-        auth_after(req, rt, r);
-    } else {
-        struct auth_pending *pending = auth_after_prepare(req, rt);
-        if (pending != NULL) { /* audited once the deferred write committed */
-            struct audit_finish *af = xmalloc(sizeof *af);
-            af->finish = r->finish;
-            af->state = r->finish_state;
-            af->pending = pending;
-            r->finish = finish_then_audit;
-            r->finish_state = af;
-        }
-    }
-    if (rt->reads == READS_PRIMARY && db_replicas_in_use() && is_write(req->method)) {
-        if (r->finish == NULL) {
-            tell_position(r);
-        } else { /* the write commits later: its position is known after */
-            struct position_finish *pf = xmalloc(sizeof *pf);
-            pf->finish = r->finish;
-            pf->state = r->finish_state;
-            r->finish = finish_then_tell;
-            r->finish_state = pf;
-        }
+        after_reply_run(&after, r);
+    } else if (after.pending != NULL || after.tell) { /* the write commits later */
+        struct after_reply *a = xmalloc(sizeof *a);
+        *a = after;
+        a->finish = r->finish;
+        a->state = r->finish_state;
+        r->finish = finish_then_after;
+        r->finish_state = a;
     }
     return 0;
 }

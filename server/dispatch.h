@@ -7,7 +7,7 @@
 
 #include "core/http.h"
 
-/* The route table (routes.c) behind auth_request/auth_after (auth.h), with
+/* The route table (routes.c) behind auth_request/auth_after_finish (auth.h), with
  * metrics_request (ops/metrics.h) as the observer. Static; never freed. */
 extern const struct http_dispatch dispatch_routes;
 

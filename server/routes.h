@@ -83,7 +83,7 @@ enum route_reads {
     READS_REPLICA,     /* a pure read: a replica that has replayed the client's last write */
 };
 
-/* What the audit log (auth_after, with --auth) records of a route's calls
+/* What the audit log (auth_after_finish, with --auth) records of a route's calls
  * that are not GET or HEAD. Rows that leave the field out get JOURNAL_CALLS. */
 enum route_journal {
     JOURNAL_CALLS = 0, /* every call: who, what, the fields, the status */

@@ -41,7 +41,7 @@ static int authenticate(struct request *req, struct arena *arena, struct reply *
     return -1;
 }
 
-/* Whether auth_after journals this request: with authentication on, every
+/* Whether auth_after_finish journals this request: with authentication on, every
  * call that is not GET or HEAD, unless its route says otherwise. */
 static int journaled(const struct request *req, const struct route *route)
 {
@@ -153,9 +153,4 @@ void auth_after_finish(struct auth_pending *p, const struct reply *r)
         log_warn("auth: could not write the audit log for %s", p->action);
     free(p->target);
     free(p);
-}
-
-void auth_after(const struct request *req, const struct route *route, const struct reply *r)
-{
-    auth_after_finish(auth_after_prepare(req, route), r);
 }

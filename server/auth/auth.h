@@ -46,17 +46,14 @@ int auth_bootstrap(const char *password_file) __attribute__((warn_unused_result)
  * (400, 401 with WWW-Authenticate, 403, 503). */
 int auth_request(struct request *req, const struct route *route, struct reply *r);
 
-/* The hook after a handler, once its reply is final: grants the creator
- * MANAGE on a new experiment or registered model and writes the audit log
- * of state-changing calls, as the route's journal field says (routes.h). */
-void auth_after(const struct request *req, const struct route *route, const struct reply *r);
-
-/* auth_after in two halves, for a deferred reply (reply_defer), which is
- * final only after the request's input is gone. auth_after_prepare copies
- * what the audit needs of req (user, method, path, the fields without
- * secrets) and returns it, or NULL when the call is not journaled.
- * auth_after_finish(p, r) then does what auth_after does with the final
- * reply and frees p; it accepts NULL. */
+/* The hook after a handler, in two halves, because a deferred reply
+ * (reply_defer) is final only after the request's input is gone.
+ * auth_after_prepare copies what the audit needs of req (user, method,
+ * path, the fields without secrets) and returns it, or NULL when the call
+ * is not journaled (the route's journal field, routes.h). Once the reply
+ * is final, auth_after_finish(p, r) grants the creator MANAGE on a new
+ * experiment or registered model, writes the audit row, and frees p; it
+ * accepts NULL. */
 struct auth_pending;
 struct auth_pending *auth_after_prepare(const struct request *req, const struct route *route);
 void auth_after_finish(struct auth_pending *p, const struct reply *r);

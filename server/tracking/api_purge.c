@@ -1,6 +1,6 @@
 /* POST /api/2.0/exptrack/runs/purge: permanent deletion of runs that are in
  * the deleted lifecycle stage (admins only, by its route rule; audited by
- * auth_after like every state change). Decode -> store -> encode; no SQL. */
+ * auth_after_finish like every state change). Decode -> store -> encode; no SQL. */
 #include <stdio.h>
 #include <string.h>
 
