@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,7 +43,10 @@ struct http_server {
     int tls;
     int header_timeout_s;
     int max_connections, max_connections_per_ip;
-    struct worker reaper; /* cuts connections past their header deadline */
+    int epoll;                         /* the request threads wait with epoll */
+    struct sockaddr_storage wake_addr; /* where a loopback connect reaches us */
+    socklen_t wake_addrlen;
+    struct worker reaper; /* cuts connections past their header deadline, wakes stalled threads */
 };
 
 /* Requests refused because their connection was past a limit. */
@@ -467,12 +471,17 @@ static void set_request_id(struct MHD_Connection *conn, char *out)
  * timeout. The reaper peeks at the socket: 0 bytes means every byte sent
  * was read and the stream is over. It cuts on the second such look in a
  * row, so a request whose last bytes libmicrohttpd has read but not yet
- * handed over is not cut. */
+ * handed over is not cut.
+ *
+ * The same peek finds headers that lie unread on a connection for two
+ * passes in a row, which libmicrohttpd's epoll loop can leave there (see
+ * wake_request_threads); the reaper then wakes the request threads. */
 struct guard {
     int fd;
     int armed;                 /* waiting for a request's headers */
     int in_body;               /* between a request's headers and its last body byte */
     int eof_looks;             /* reaper passes in a row that saw the client's EOF */
+    int unread_looks;          /* reaper passes in a row that saw headers left unread */
     int cut;                   /* already shut down */
     struct timespec deadline;  /* CLOCK_MONOTONIC */
     struct conn_addr addr;     /* the client's, for the per-address count */
@@ -488,11 +497,17 @@ static struct guard *guards;
  * connection timeout given to libmicrohttpd). */
 #define KEEPALIVE_IDLE_S 120
 
-static void arm_guard(struct guard *g, int seconds)
+/* g now waits for a request's headers, for at most header_timeout_s
+ * (no deadline when it is 0) after an allowance of extra_s. */
+static void arm_guard(struct guard *g, const struct http_server *srv, int extra_s)
 {
     clock_gettime(CLOCK_MONOTONIC, &g->deadline);
-    g->deadline.tv_sec += seconds;
+    if (srv->header_timeout_s > 0)
+        g->deadline.tv_sec += extra_s + srv->header_timeout_s;
+    else
+        g->deadline.tv_sec = (time_t)INT64_MAX;
     g->armed = 1;
+    g->unread_looks = 0;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -514,8 +529,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         /* past a limit the connection is still served, with a 503 to its
          * first request (a close here would leave the client guessing) */
         g->verdict = conn_limit_enter(&g->addr);
-        if (srv->header_timeout_s > 0)
-            arm_guard(g, srv->header_timeout_s);
+        arm_guard(g, srv, 0);
         pthread_mutex_lock(&guards_mu);
         g->next = guards;
         if (guards != NULL)
@@ -580,24 +594,58 @@ static void guard_request_done(struct MHD_Connection *conn, struct http_server *
     if (g == NULL)
         return;
     pthread_mutex_lock(&guards_mu);
-    if (srv->header_timeout_s > 0)
-        arm_guard(g, KEEPALIVE_IDLE_S + srv->header_timeout_s);
+    arm_guard(g, srv, KEEPALIVE_IDLE_S);
     g->in_body = 0;
     g->eof_looks = 0;
     pthread_mutex_unlock(&guards_mu);
 }
 
-/* True on the second reaper pass in a row that finds the client's side of
- * g's connection ended with every byte it sent already read. */
-static int client_ended(struct guard *g)
+/* What one reaper pass saw on a connection waiting for a request. */
+enum guard_look {
+    LOOK_QUIET,   /* nothing to say */
+    LOOK_ENDED,   /* the client ended its side, everything it sent was read */
+    LOOK_STALLED, /* bytes of the next request's headers lie unread */
+};
+
+/* Peeks at g's socket. ENDED on the second pass in a row that finds the
+ * client's EOF with every byte read; STALLED on the second pass in a row
+ * that finds bytes waiting while g still waits for a request's headers:
+ * libmicrohttpd should have read them within a pass. */
+static enum guard_look look_at(struct guard *g)
 {
     char c;
     ssize_t n = recv(g->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n != 0) {
-        g->eof_looks = 0;
-        return 0;
+    if (n == 0) {
+        g->unread_looks = 0;
+        return ++g->eof_looks >= 2 ? LOOK_ENDED : LOOK_QUIET;
     }
-    return ++g->eof_looks >= 2;
+    g->eof_looks = 0;
+    if (n > 0 && g->armed)
+        return ++g->unread_looks >= 2 ? LOOK_STALLED : LOOK_QUIET;
+    g->unread_looks = 0;
+    return LOOK_QUIET;
+}
+
+/* Wakes every request thread blocked in epoll_wait: one connection to our
+ * own listening socket, closed at once, makes the listening socket readable
+ * in each thread's epoll set.
+ *
+ * libmicrohttpd 0.9.75 (Debian 12's) drains epoll in batches of 128 events
+ * and calls epoll_wait again, with the full timeout, whenever a batch was
+ * full; the connections of that batch are served only after the second
+ * call returns. When exactly 128 requests arrive together (a burst from a
+ * fleet on one host) and nothing follows, they wait for the next event on
+ * that thread, up to the idle timeout, or until their header deadline cuts
+ * them. The reaper sees their headers lying unread and wakes the threads. */
+static void wake_request_threads(const struct http_server *srv)
+{
+    int fd = socket(srv->wake_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    struct timeval limit = {.tv_sec = 1, .tv_usec = 0}; /* bounds a blocking connect */
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+    (void)connect(fd, (const struct sockaddr *)&srv->wake_addr, srv->wake_addrlen);
+    close(fd);
 }
 
 static void *reaper_main(void *arg)
@@ -608,12 +656,18 @@ static void *reaper_main(void *arg)
     while (!worker_stopping(&srv->reaper)) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
+        int stalled = 0;
         for (struct guard *g = guards; g != NULL; g = g->next) {
-            if (!g->cut && (g->armed || g->in_body) && client_ended(g)) {
+            enum guard_look look = LOOK_QUIET;
+            if (!g->cut && (g->armed || g->in_body))
+                look = look_at(g);
+            if (look == LOOK_ENDED) {
                 g->cut = 1;
                 shutdown(g->fd, SHUT_RDWR);
                 continue;
             }
+            if (look == LOOK_STALLED)
+                stalled = 1;
             if (!g->armed || g->cut || now.tv_sec < g->deadline.tv_sec ||
                 (now.tv_sec == g->deadline.tv_sec && now.tv_nsec < g->deadline.tv_nsec))
                 continue;
@@ -627,6 +681,8 @@ static void *reaper_main(void *arg)
          * time to send their last chunk before MHD_stop_daemon closes them
          * (with an immediate join, api.stream saw them cut under load). */
         pthread_mutex_unlock(&guards_mu);
+        if (stalled && srv->epoll)
+            wake_request_threads(srv);
         usleep(250 * 1000);
         pthread_mutex_lock(&guards_mu);
     }
@@ -941,6 +997,27 @@ static int resolve(const char *host, int port, struct sockaddr_storage *out, soc
     return 0;
 }
 
+/* The address a loopback connect reaches the server at: the listening one
+ * with its bound port, the loopback address for a wildcard. */
+static void wake_address(const struct sockaddr_storage *listen_addr, int port,
+                         struct sockaddr_storage *out, socklen_t *len)
+{
+    memcpy(out, listen_addr, sizeof *out);
+    if (out->ss_family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)out;
+        if (IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr))
+            a->sin6_addr = in6addr_loopback;
+        a->sin6_port = htons((uint16_t)port);
+        *len = sizeof *a;
+        return;
+    }
+    struct sockaddr_in *a = (struct sockaddr_in *)out;
+    if (a->sin_addr.s_addr == htonl(INADDR_ANY))
+        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a->sin_port = htons((uint16_t)port);
+    *len = sizeof *a;
+}
+
 /* Descriptors kept for everything but client connections: PostgreSQL
  * connections, artifact files, the log, libmicrohttpd's own. */
 #define FD_RESERVE 256
@@ -1003,6 +1080,7 @@ struct http_server *http_start(const struct http_options *opts)
     srv->max_body = opts->max_body;
     srv->header_timeout_s = opts->header_timeout_s;
     srv->tls = opts->tls_cert_pem != NULL;
+    srv->epoll = opts->event_loop == HTTP_EVENT_LOOP_EPOLL;
     unsigned budget = socket_budget();
     srv->max_connections =
         fit_limit(opts->max_connections > 0 ? opts->max_connections : DEFAULT_MAX_CONNECTIONS,
@@ -1035,13 +1113,12 @@ struct http_server *http_start(const struct http_options *opts)
     srv->port = info ? info->port : opts->port;
     log_info("http: %d request threads waiting with %s", opts->threads,
              opts->event_loop == HTTP_EVENT_LOOP_EPOLL ? "epoll" : "poll");
+    wake_address(&addr, srv->port, &srv->wake_addr, &srv->wake_addrlen);
     srv->reaper = (struct worker)WORKER_INIT(&guards_mu, NULL);
-    if (srv->header_timeout_s > 0) {
-        pthread_mutex_lock(&guards_mu);
-        if (worker_start(&srv->reaper, reaper_main, srv) != 0)
-            log_warn("http: cannot start the header-deadline thread; slow clients are not cut");
-        pthread_mutex_unlock(&guards_mu);
-    }
+    pthread_mutex_lock(&guards_mu);
+    if (worker_start(&srv->reaper, reaper_main, srv) != 0)
+        log_warn("http: cannot start the connection reaper; slow clients are not cut");
+    pthread_mutex_unlock(&guards_mu);
     return srv;
 }
 
