@@ -66,11 +66,12 @@ void ih_close(struct ih *c)
 /* Resets the handle and sets what every request shares. */
 static void prepare(struct ih *c, const char *path)
 {
-    char *url = malloc(strlen(c->base) + strlen(path) + 1);
+    size_t base_len = strlen(c->base), path_len = strlen(path);
+    char *url = malloc(base_len + path_len + 1);
     curl_easy_reset(c->h);
     if (url != NULL) {
-        strcpy(url, c->base);
-        strcat(url, path);
+        memcpy(url, c->base, base_len);
+        memcpy(url + base_len, path, path_len + 1);
         curl_easy_setopt(c->h, CURLOPT_URL, url);
         free(url);
     }

@@ -52,8 +52,7 @@ void store_call_cleanup(struct store_call *c)
 int store_call_run(struct store_call *c)
 {
     int rc = DB_RETRY;
-    for (int attempt = 0; attempt < MAX_ATTEMPTS && (rc == DB_RETRY || rc == DB_EXISTS);
-         attempt++) {
+    for (int attempt = 0; attempt < MAX_ATTEMPTS && rc == DB_RETRY; attempt++) {
         PQclear(c->res);
         c->res = NULL;
         rc = db_exec_prepared(c->name, c->sql, c->nparams, c->params, &c->res);

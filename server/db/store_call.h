@@ -38,12 +38,12 @@ void store_call_param_sbuf(struct store_call *c, int i, struct sbuf *b);
 /* Frees the copies and the result. */
 void store_call_cleanup(struct store_call *c);
 
-/* Runs c in its own implicit transaction, again on a deadlock, a
- * serialization failure or a unique violation (up to 3 attempts); sets and
- * returns c->rc. The statements answer their expected conflicts in rows;
- * a unique violation means a concurrent write committed after the
- * statement's snapshot was taken (e.g. a param, schema/0026), which the
- * next attempt reads. One that persists is DB_ERROR. */
+/* Runs c in its own implicit transaction, again on a deadlock or a
+ * serialization failure (up to 3 attempts); sets and returns c->rc. A
+ * serialization failure also says that a concurrent write committed after
+ * the statement's snapshot was taken (a param clash, schema/0026 and 0033),
+ * which the next attempt reads. The statements answer their expected
+ * conflicts in rows, so a unique violation is a bug: DB_ERROR, not retried. */
 int store_call_run(struct store_call *c);
 
 /* Runs calls[0..n) in one transaction with one commit (db_exec_group);

@@ -71,8 +71,8 @@
 #define BATCH_ANSWER                                                                               \
     " SELECT run.lifecycle_stage, bad.key, bad.value, bad.v FROM run LEFT JOIN bad ON true"
 
-/* With params: a clash found by the insert raises unique_violation
- * (schema/0026_param_clash.sql), which undoes the statement's writes;
+/* With params: a clash found by the insert raises serialization_failure
+ * (schema/0026_param_clash.sql, 0033), which undoes the statement's writes;
  * store_call_run runs it again, and the new snapshot's bad answers. */
 #define BATCH_CLASH                                                                                \
     " WHERE NOT EXISTS (SELECT FROM pw JOIN pin ON pin.k = pw.key"                                 \
