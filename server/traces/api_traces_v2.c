@@ -435,9 +435,9 @@ void api_traces_get_artifact(const struct request *req, struct reply *r)
         return;
     }
     struct span_stream *st = span_stream_new();
-    span_stream_text(st, "{\"spans\":[", 10);
+    span_stream_text(st, "{\"spans\":[");
     span_stream_spans(st, spans, 0);
-    span_stream_text(st, "]}", 2);
+    span_stream_text(st, "]}");
     reply_stream(r, "application/json", -1, span_stream_read, span_stream_free, st);
     reply_header(r, "Content-Disposition", "attachment; filename=traces.json");
 }

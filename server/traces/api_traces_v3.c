@@ -313,13 +313,13 @@ static int add_trace(struct span_stream *st, const char *id, int complete, int c
     char *text = json_dumps(info, JSON_COMPACT);
     json_decref(info);
     if (comma)
-        span_stream_text(st, ",", 1);
-    span_stream_text(st, "{\"trace_info\":", 14);
-    span_stream_text(st, text ? text : "{}", text ? strlen(text) : 2);
+        span_stream_text(st, ",");
+    span_stream_text(st, "{\"trace_info\":");
+    span_stream_text(st, text ? text : "{}");
     free(text);
-    span_stream_text(st, ",\"spans\":[", 10);
+    span_stream_text(st, ",\"spans\":[");
     span_stream_spans(st, spans, 1);
-    span_stream_text(st, "]}", 2);
+    span_stream_text(st, "]}");
     return DB_OK;
 }
 
@@ -367,7 +367,7 @@ void api_traces_v3_get_trace(const struct request *req, struct reply *r)
         goto out;
     }
     st = span_stream_new();
-    span_stream_text(st, "{\"trace\":", 9);
+    span_stream_text(st, "{\"trace\":");
     rc = add_trace(st, id, !allow_partial, 0, &arena, &partial);
     if (partial)
         reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST,
@@ -375,7 +375,7 @@ void api_traces_v3_get_trace(const struct request *req, struct reply *r)
     else if (rc != DB_OK)
         trace_not_found(r, rc, id);
     else {
-        span_stream_text(st, "}", 1);
+        span_stream_text(st, "}");
         reply_stream(r, "application/json", -1, span_stream_read, span_stream_free, st);
         st = NULL; /* the reply owns it */
     }
@@ -407,7 +407,7 @@ void api_traces_v3_batch_get(const struct request *req, struct reply *r)
         goto out;
     }
     st = span_stream_new();
-    span_stream_text(st, "{\"traces\":[", 11);
+    span_stream_text(st, "{\"traces\":[");
     for (size_t i = 0; i < json_array_size(arr); i++) {
         const char *id;
         int partial;
@@ -425,7 +425,7 @@ void api_traces_v3_batch_get(const struct request *req, struct reply *r)
             goto out;
         }
     }
-    span_stream_text(st, "]}", 2);
+    span_stream_text(st, "]}");
     reply_stream(r, "application/json", -1, span_stream_read, span_stream_free, st);
     st = NULL; /* the reply owns it */
 out:

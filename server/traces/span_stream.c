@@ -46,8 +46,9 @@ static struct segment *push(struct span_stream *s)
     return g;
 }
 
-void span_stream_text(struct span_stream *s, const char *text, size_t len)
+void span_stream_text(struct span_stream *s, const char *text)
 {
+    size_t len = strlen(text);
     struct segment *last = s->nsegs > 0 ? &s->segs[s->nsegs - 1] : NULL;
     if (last != NULL && last->cursor == NULL) {
         last->len += len; /* texts are contiguous: widen the last piece */

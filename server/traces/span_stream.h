@@ -20,7 +20,7 @@ struct span_stream;
 struct span_stream *span_stream_new(void);
 
 /* Appends literal text (copied) to the body. */
-void span_stream_text(struct span_stream *s, const char *text, size_t len);
+void span_stream_text(struct span_stream *s, const char *text);
 
 /* Appends the spans of c, comma-separated, as OTLP span JSON (otlp 1) or
  * traces.json span objects (otlp 0); the stream takes c over (and closes
