@@ -13,7 +13,7 @@
 #include "core/reply_store.h"
 #include "core/validate.h"
 #include "filter.h"
-#include "span_writer.h"
+#include "span_stream.h"
 
 #define MAX_DELETE_IDS 10000
 #define MAX_LINK_IDS 100
@@ -414,37 +414,30 @@ out:
 void api_traces_get_artifact(const struct request *req, struct reply *r)
 {
     struct input in = input_from(req);
-    struct span_list list = {.otlp = 0};
-    struct sbuf b;
+    struct span_cursor *spans = NULL;
     const char *id;
-    size_t n;
 
-    sbuf_init(&b);
     if (jx_string(&in, "request_id", &id, r) != JX_OK) {
         if (!r->is_error)
             reply_error(r, ERR_BAD_REQUEST, "Missing value for required parameter 'request_id'");
-        goto out;
+        return;
     }
     if (!trace_id_valid(id)) {
         trace_not_found(r, DB_NOT_FOUND, id);
-        goto out;
+        return;
     }
     int64_t exp;
     int rc = store_trace_experiment(id, &exp);
-    if (rc == DB_OK) {
-        sbuf_adds(&b, "{\"spans\":[");
-        span_writer_init(&list.w, &b);
-        rc = store_spans_each(id, span_list_add, &list, &n);
-        span_writer_cleanup(&list.w);
-        sbuf_adds(&b, "]}");
-    }
+    if (rc == DB_OK)
+        rc = store_spans_open(id, &spans);
     if (rc != DB_OK) {
         trace_not_found(r, rc, id);
-        goto out;
+        return;
     }
-    size_t len = b.len;
-    reply_json_text(r, sbuf_take(&b), len);
+    struct span_stream *st = span_stream_new();
+    span_stream_text(st, "{\"spans\":[");
+    span_stream_spans(st, spans, 0);
+    span_stream_text(st, "]}");
+    reply_stream(r, "application/json", -1, span_stream_read, span_stream_free, st);
     reply_header(r, "Content-Disposition", "attachment; filename=traces.json");
-out:
-    sbuf_cleanup(&b);
 }

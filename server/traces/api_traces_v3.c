@@ -14,7 +14,7 @@
 #include "core/reply_store.h"
 #include "core/validate.h"
 #include "filter.h"
-#include "span_writer.h"
+#include "span_stream.h"
 
 #define MAX_BATCH_GET 100
 #define MAX_INLINE_ASSESSMENTS 100
@@ -286,42 +286,41 @@ static int64_t expected_spans(const struct trace_info *t)
     return -1;
 }
 
-/* Appends the Trace object {"trace_info":..., "spans":[...]} of id to b,
- * the spans streamed from the store (span_writer.h). Returns DB_OK with
- * *partial 0; DB_OK with *partial 1 and b unchanged when complete is set
- * and fewer spans than mlflow.trace.sizeStats.num_spans are stored; or the
- * store's status (b unchanged). */
-static int write_trace(struct sbuf *b, const char *id, int complete, struct arena *arena,
-                       int *partial)
+/* Appends the Trace object {"trace_info":..., "spans":[...]} of id to st
+ * (after a comma when comma is set), its spans to be rendered as the reply
+ * is sent (span_stream.h). Returns DB_OK with *partial 0; DB_OK with
+ * *partial 1 and st unchanged when complete is set and fewer spans than
+ * mlflow.trace.sizeStats.num_spans are stored; or the store's status (st
+ * unchanged). */
+static int add_trace(struct span_stream *st, const char *id, int complete, int comma,
+                     struct arena *arena, int *partial)
 {
     struct trace_info t;
-    struct span_list list = {.otlp = 1};
-    size_t mark = b->len, n;
+    struct span_cursor *spans = NULL;
     int rc;
 
     *partial = 0;
-    if ((rc = store_trace_get(id, arena, &t)) != DB_OK)
+    if ((rc = store_trace_get(id, arena, &t)) != DB_OK ||
+        (rc = store_spans_open(id, &spans)) != DB_OK)
         return rc;
+    int64_t want = expected_spans(&t);
+    if (complete && want >= 0 && (int64_t)store_spans_count(spans) < want) {
+        *partial = 1;
+        store_spans_close(spans);
+        return DB_OK;
+    }
     json_t *info = trace_info_v3_json(&t);
     char *text = json_dumps(info, JSON_COMPACT);
     json_decref(info);
-    sbuf_adds(b, "{\"trace_info\":");
-    sbuf_adds(b, text ? text : "{}");
+    if (comma)
+        span_stream_text(st, ",");
+    span_stream_text(st, "{\"trace_info\":");
+    span_stream_text(st, text ? text : "{}");
     free(text);
-    sbuf_adds(b, ",\"spans\":[");
-    span_writer_init(&list.w, b);
-    rc = store_spans_each(id, span_list_add, &list, &n);
-    span_writer_cleanup(&list.w);
-    sbuf_adds(b, "]}");
-    int64_t want = expected_spans(&t);
-    if (rc == DB_OK && complete && want >= 0 && (int64_t)n < want)
-        *partial = 1;
-    if (rc != DB_OK || *partial) {
-        b->len = mark;
-        if (b->data != NULL)
-            b->data[mark] = '\0';
-    }
-    return rc;
+    span_stream_text(st, ",\"spans\":[");
+    span_stream_spans(st, spans, 1);
+    span_stream_text(st, "]}");
+    return DB_OK;
 }
 
 /* allow_partial: true/false in any case, 1/0 (a JSON body may carry a
@@ -355,12 +354,11 @@ void api_traces_v3_get_trace(const struct request *req, struct reply *r)
 {
     struct input in = input_from(req);
     struct arena arena;
-    struct sbuf b;
+    struct span_stream *st = NULL;
     const char *id;
     int allow_partial, rc, partial;
 
     arena_init(&arena);
-    sbuf_init(&b);
     if (jx_required_string(&in, "trace_id", &id, r) != JX_OK ||
         read_partial(&in, &allow_partial, r) != JX_OK)
         goto out;
@@ -368,20 +366,21 @@ void api_traces_v3_get_trace(const struct request *req, struct reply *r)
         trace_not_found(r, DB_NOT_FOUND, id);
         goto out;
     }
-    sbuf_adds(&b, "{\"trace\":");
-    rc = write_trace(&b, id, !allow_partial, &arena, &partial);
+    st = span_stream_new();
+    span_stream_text(st, "{\"trace\":");
+    rc = add_trace(st, id, !allow_partial, 0, &arena, &partial);
     if (partial)
         reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST,
                     "Trace with ID %s is not fully exported yet, please try again later.", id);
     else if (rc != DB_OK)
         trace_not_found(r, rc, id);
     else {
-        sbuf_addc(&b, '}');
-        size_t len = b.len;
-        reply_json_text(r, sbuf_take(&b), len);
+        span_stream_text(st, "}");
+        reply_stream(r, "application/json", -1, span_stream_read, span_stream_free, st);
+        st = NULL; /* the reply owns it */
     }
 out:
-    sbuf_cleanup(&b);
+    span_stream_free(st);
     arena_cleanup(&arena);
 }
 
@@ -389,12 +388,11 @@ void api_traces_v3_batch_get(const struct request *req, struct reply *r)
 {
     struct input in = input_from(req);
     struct arena arena;
-    struct sbuf b;
+    struct span_stream *st = NULL;
     const json_t *arr;
     size_t written = 0;
 
     arena_init(&arena);
-    sbuf_init(&b);
     int rc = jx_array(&in, "trace_ids", &arr, r);
     if (rc == JX_BAD)
         goto out;
@@ -408,7 +406,8 @@ void api_traces_v3_batch_get(const struct request *req, struct reply *r)
                     MAX_BATCH_GET);
         goto out;
     }
-    sbuf_adds(&b, "{\"traces\":[");
+    st = span_stream_new();
+    span_stream_text(st, "{\"traces\":[");
     for (size_t i = 0; i < json_array_size(arr); i++) {
         const char *id;
         int partial;
@@ -416,25 +415,20 @@ void api_traces_v3_batch_get(const struct request *req, struct reply *r)
             goto out;
         if (!trace_id_valid(id))
             continue;
-        size_t before = b.len;
-        if (written > 0)
-            sbuf_addc(&b, ',');
-        rc = write_trace(&b, id, 1, &arena, &partial);
+        rc = add_trace(st, id, 1, written > 0, &arena, &partial);
         if (rc == DB_OK && !partial) {
             written++;
             continue;
         }
-        b.len = before; /* absent or not complete: left out */
-        b.data[before] = '\0';
-        if (rc != DB_OK && rc != DB_NOT_FOUND) {
+        if (rc != DB_OK && rc != DB_NOT_FOUND) { /* absent or not complete: left out */
             trace_not_found(r, rc, id);
             goto out;
         }
     }
-    sbuf_adds(&b, "]}");
-    size_t len = b.len;
-    reply_json_text(r, sbuf_take(&b), len);
+    span_stream_text(st, "]}");
+    reply_stream(r, "application/json", -1, span_stream_read, span_stream_free, st);
+    st = NULL; /* the reply owns it */
 out:
-    sbuf_cleanup(&b);
+    span_stream_free(st);
     arena_cleanup(&arena);
 }

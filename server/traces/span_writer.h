@@ -46,7 +46,7 @@ struct span_list {
     size_t written;
 };
 
-/* A store_spans_each callback (ctx: a struct span_list): appends s to the
+/* A span list callback (ctx: a struct span_list): appends s to the
  * list's output, after a comma from the second span on. Returns 0. */
 int span_list_add(void *ctx, const struct trace_span *s);
 

@@ -192,14 +192,23 @@ int store_spans_ingest(int64_t experiment_id, struct span_trace *traces, size_t 
 int store_spans_replace(const char *trace_id, const struct trace_span *spans, size_t n,
                         int64_t *experiment_id);
 
-/* Called by store_spans_each with one span whose strings point into the
- * store's result and live only until fn returns. Non-zero stops the walk. */
-typedef int (*store_span_fn)(void *ctx, const struct trace_span *s);
+/* The stored spans of one trace, read by one statement and handed out
+ * one at a time: the roots first, then by start time and span id. */
+struct span_cursor;
 
-/* Calls fn for each stored span of a trace, the roots first, then by start
- * time and span id, from one statement (no copy of the rows); *n counts
- * the calls. DB_OK also when the trace has no spans. */
-int store_spans_each(const char *trace_id, store_span_fn fn, void *ctx, size_t *n);
+/* Reads the spans of trace_id into a new cursor (*out; DB_OK also when the
+ * trace has no spans). On failure *out is NULL. */
+int store_spans_open(const char *trace_id, struct span_cursor **out);
+
+/* How many spans the cursor holds in all. */
+size_t store_spans_count(const struct span_cursor *c);
+
+/* Fills *s with the next span and returns 1, or returns 0 at the end. The
+ * strings point into the cursor and live until store_spans_close. */
+int store_spans_next(struct span_cursor *c, struct trace_span *s);
+
+/* Frees the cursor and its rows (NULL is fine). */
+void store_spans_close(struct span_cursor *c);
 
 /* Trace search (filter.h). */
 struct trace_search {

@@ -1,7 +1,7 @@
 /* libFuzzer target for the span writer (server/traces/span_writer.c and
  * the JSON text reader under it, json_text.c): arbitrary span rows, as
- * store_spans_each hands them over, written as a list of OTLP spans
- * (traces/get, batchGet) and as a list of traces.json spans. Checks that
+ * the store's span cursor hands them over, written as a list of OTLP
+ * spans (traces/get, batchGet) and as a list of traces.json spans. Checks that
  * both outputs are one JSON value (RFC 8259 syntax, checked here), and,
  * when the stored texts are strict JSON, one to jansson and jt_valid too,
  * holding every span written with its name and ids as given.
