@@ -39,6 +39,15 @@ static void reserve(struct sbuf *b, size_t extra)
     b->cap = cap;
 }
 
+void sbuf_reserve(struct sbuf *b, size_t extra)
+{
+    if (b->len + extra + 1 <= b->cap)
+        return;
+    b->cap = b->len + extra + 1;
+    b->data = xrealloc(b->data, b->cap);
+    b->data[b->len] = '\0';
+}
+
 void sbuf_add(struct sbuf *b, const char *s, size_t len)
 {
     reserve(b, len);

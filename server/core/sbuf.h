@@ -19,6 +19,11 @@ void sbuf_cleanup(struct sbuf *b);
 /* Empties the buffer, keeping its memory. */
 void sbuf_reset(struct sbuf *b);
 
+/* Makes room for `extra` more bytes (and the NUL) in one allocation, so
+ * that a body whose size is known in advance is not copied by the doubling
+ * growth of the appends. Abort on OOM. */
+void sbuf_reserve(struct sbuf *b, size_t extra);
+
 /* Appends bytes, a string, one character, or printf output. Abort on OOM. */
 void sbuf_add(struct sbuf *b, const char *s, size_t len);
 void sbuf_adds(struct sbuf *b, const char *s);

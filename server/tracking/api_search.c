@@ -436,11 +436,45 @@ static void add_run(struct sbuf *b, const struct search_run *run)
     sbuf_addc(b, '}');
 }
 
+/* Bytes of a string's JSON text when nothing in it needs escaping, plus
+ * the per-field framing given. */
+static size_t text_size(const char *s, size_t framing)
+{
+    return (s ? strlen(s) : 0) + framing;
+}
+
+/* An estimate of the JSON of a page of runs, a little above the usual
+ * exact size (escapes, big steps and rare fields can exceed it; the buffer
+ * then grows as usual). Reserving it once spares the reply the copies of
+ * the doubling growth: for a 1,000-run page (~2.4 MB) those were ~14% of
+ * exptrackd's CPU for the page. Framing: a metric's
+ * {"key":"","value":,"timestamp":,"step":}, plus up to 24 bytes for the
+ * value, 13 for a millisecond timestamp and a few for the step, is 80; a
+ * param's or tag's {"key":"","value":}, 22; a run's info with its field
+ * names, two run ids, status, times and the list framing, 300. */
+static size_t page_size_estimate(const struct search_run *runs, size_t n)
+{
+    size_t size = 64;
+    for (size_t i = 0; i < n; i++) {
+        const struct search_run *run = &runs[i];
+        size += 300 + text_size(run->info.name, 0) + text_size(run->info.user_id, 0) +
+                text_size(run->info.artifact_uri, 0);
+        for (size_t k = 0; k < run->nmetrics; k++)
+            size += text_size(run->metrics[k].key, 80);
+        for (size_t k = 0; k < run->nparams; k++)
+            size += text_size(run->params[k].key, 22) + text_size(run->params[k].value, 0);
+        for (size_t k = 0; k < run->ntags; k++)
+            size += text_size(run->tags[k].key, 22) + text_size(run->tags[k].value, 0);
+    }
+    return size;
+}
+
 static void reply_runs(struct reply *r, const struct search_run *runs, size_t n, int64_t limit,
                        const struct search_cursor *last, uint64_t fp)
 {
     struct sbuf b;
     sbuf_init(&b);
+    sbuf_reserve(&b, page_size_estimate(runs, n));
     sbuf_addc(&b, '{');
     if (n > 0) {
         sbuf_adds(&b, "\"runs\":[");

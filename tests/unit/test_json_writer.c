@@ -104,6 +104,32 @@ static void numbers_into_sbuf(void **state)
     sbuf_cleanup(&b);
 }
 
+/* sbuf_reserve: one allocation of exactly the room asked for, appends
+ * within it keep the same memory, an append past it still grows, and an
+ * empty reserved buffer reads as "". */
+static void reserve_then_append(void **state)
+{
+    struct sbuf b;
+    (void)state;
+    sbuf_init(&b);
+    sbuf_reserve(&b, 10);
+    assert_int_equal(b.cap, 11);
+    assert_string_equal(b.data, "");
+    char *first = b.data;
+    sbuf_adds(&b, "0123456789");
+    assert_ptr_equal(b.data, first);
+    assert_int_equal(b.cap, 11);
+    sbuf_reserve(&b, 0);
+    assert_int_equal(b.cap, 11);
+    sbuf_addc(&b, 'x');
+    assert_true(b.cap >= 12);
+    assert_string_equal(b.data, "0123456789x");
+    sbuf_reserve(&b, 1000);
+    assert_true(b.cap >= b.len + 1001);
+    assert_string_equal(b.data, "0123456789x");
+    sbuf_cleanup(&b);
+}
+
 static void float8_text(void **state)
 {
     struct sbuf b;
@@ -122,9 +148,8 @@ static void float8_text(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(strings_as_jansson),
-        cmocka_unit_test(bounded_escape),
-        cmocka_unit_test(numbers_into_sbuf),
+        cmocka_unit_test(strings_as_jansson), cmocka_unit_test(bounded_escape),
+        cmocka_unit_test(numbers_into_sbuf),  cmocka_unit_test(reserve_then_append),
         cmocka_unit_test(float8_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
