@@ -92,6 +92,7 @@ export async function render(root, { parts, params, early }, ctx) {
     mlflow.get('/experiments/get', { experiment_id: exp }).then((r) => { if (ctx.alive()) crumbs(r.experiment.name); }, () => {});
     document.title = `${name} · trace · exptrack`;
 
+    performance.mark('exptrack:trace-data'); // bench waterfall: the trace read and parsed
     const spans = normalizeSpans(trace.spans);
     const tree = buildTree(spans);
     const roll = rollups(spans);
@@ -176,7 +177,9 @@ export async function render(root, { parts, params, early }, ctx) {
         onFold: (f) => withParams({ fold: [...f].join(',') || undefined }, { silent: true }),
     });
     const pick = (sid) => view.select(sid);
+    performance.mark('exptrack:trace-tree'); // the tree's rows drawn
     showSpan(detail, tree.byId.get(selected), tree, pick);
+    performance.mark('exptrack:trace-ready');
     root.dataset.ready = '1';
 }
 
