@@ -97,7 +97,7 @@ export async function render(root, { parts, params, early }, ctx) {
     fillTags(tagsCard, run);
     const datasets = run.inputs?.dataset_inputs || [];
     const modelsCard = h('section', { class: 'card run-models' }, h('h2', {}, 'Models'), h('p', { class: 'muted' }, 'Loading…'));
-    const tracesCard = h('section', { class: 'card run-trace-list' }, h('h2', {}, 'Traces'), h('p', { class: 'muted' }, 'Loading…'));
+    const tracesCard = h('section', { class: 'card run-trace-list', hidden: true }, h('h2', {}, 'Traces'), h('p', { class: 'muted' }, 'Loading…'));
 
     const latestTable = (ms) => kvTable(ms.map((m) => [m.key, h('span', {}, fmtNum(num(m.value)), h('span', { class: 'muted' }, ` @ step ${m.step ?? 0}`)), `${m.value} at ${fmtTime(m.timestamp)}`]), 'metrics');
     const latestBox = h('div', {}, latestTable(metrics));
@@ -176,7 +176,8 @@ async function runTraces(card, info, ctx) {
     if (!ctx.alive()) return;
     const traces = res.traces || [];
     card.dataset.count = String(traces.length);
-    card.replaceChildren(h('h2', {}, 'Traces'), traces.length ? h('table', { class: 'kv run-traces-table' }, h('tbody', {}, traces.map((t) => {
+    card.hidden = !traces.length; // most runs have none: no empty card in the grid
+    card.replaceChildren(...[h('h2', {}, 'Traces'), traces.length ? h('table', { class: 'kv run-traces-table' }, h('tbody', {}, traces.map((t) => {
         const when = Date.parse(t.request_time);
         const source = t.trace_metadata?.['mlflow.sourceRun'] === runId;
         return h('tr', { dataset: { trace: t.trace_id } },
@@ -185,7 +186,7 @@ async function runTraces(card, info, ctx) {
                 ' ', h('span', { class: 'muted', title: fmtTime(when) }, relTime(when)),
                 ' ', h('span', { class: 'muted trace-kind' }, source ? 'source run' : 'linked')));
     }))) : h('p', { class: 'muted' }, 'No traces name this run.'),
-    res.next_page_token || traces.length ? h('p', {}, h('a', { href: all }, res.next_page_token ? 'All traces of this run →' : 'In the Traces tab →')) : null);
+    res.next_page_token || traces.length ? h('p', {}, h('a', { href: all }, res.next_page_token ? 'All traces of this run →' : 'In the Traces tab →')) : null].filter(Boolean));
 }
 
 function fillParams(card, run) {
