@@ -213,6 +213,8 @@ static const struct route table[] = {
      PERM_EDIT, TARGET_TRACE},
     {"DELETE", MOUNT_API_PREFIX, "/mlflow/traces/", api_traces_delete_path, BODY_LOOSE, NULL,
      PERM_EDIT, TARGET_TRACE},
+    {"GET", MOUNT_API, "/exptrack/traces/runs", api_traces_runs, BODY_NONE, NULL, PERM_READ,
+     TARGET_TRACE},
     {"GET", MOUNT_API, "/exptrack/traces/stats", api_traces_stats, BODY_NONE, NULL, PERM_READ,
      TARGET_EXPERIMENT_ID},
     {"POST", MOUNT_ROOT, "/v1/traces", NULL, BODY_STREAM, &api_traces_otlp_upload, PERM_EDIT,

@@ -38,6 +38,7 @@ struct watch_set {
     size_t nexps, nrun_exps;
     int registry; /* registry=true: registry changes too */
     int traces;   /* traces=true: trace changes in the watched experiments too */
+    int models;   /* models=true: logged-model changes in the watched experiments too */
 };
 
 static void wake_cb(void *arg)
@@ -58,11 +59,12 @@ static int next_frame(struct stream *s)
 
     switch (notify_next(s->sub, &ev)) {
     case NOTIFY_EVENT:
-        if (ev.kind == NOTIFY_TRACES) {
+        if (ev.kind == NOTIFY_TRACES || ev.kind == NOTIFY_MODELS) {
+            const char *k = notify_kind_names[ev.kind];
             n = snprintf(s->out, sizeof s->out,
-                         "event: traces\ndata: {\"experiment_id\": \"%lld\", \"kind\": "
-                         "\"traces\"}\n\n",
-                         (long long)ev.experiment_id);
+                         "event: %s\ndata: {\"experiment_id\": \"%lld\", \"kind\": "
+                         "\"%s\"}\n\n",
+                         k, (long long)ev.experiment_id, k);
             break;
         }
         n = snprintf(s->out, sizeof s->out,
@@ -155,8 +157,15 @@ static int read_watch_set(const struct request *req, struct arena *arena, struct
     if (read_ids(&in, "run_id", arena, &ws->runs, &ws->nruns, r) != JX_OK ||
         read_ids(&in, "experiment_id", arena, &exps, &ws->nexps, r) != JX_OK ||
         jx_bool(&in, "registry", &ws->registry, r) == JX_BAD ||
-        jx_bool(&in, "traces", &ws->traces, r) == JX_BAD)
+        jx_bool(&in, "traces", &ws->traces, r) == JX_BAD ||
+        jx_bool(&in, "models", &ws->models, r) == JX_BAD)
         return -1;
+    if (ws->models && ws->nexps == 0) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value for parameter 'models': logged-model events are per "
+                    "experiment; give the experiment_id to watch");
+        return -1;
+    }
     if (ws->traces && ws->nexps == 0) {
         reply_error(r, ERR_INVALID_PARAMETER_VALUE,
                     "Invalid value for parameter 'traces': trace events are per experiment; "
@@ -247,6 +256,8 @@ void api_stream(const struct request *req, struct reply *r)
         notify_watch_registry(s->sub);
     if (ws.traces)
         notify_watch_traces(s->sub);
+    if (ws.models)
+        notify_watch_models(s->sub);
     s->out_len = (size_t)snprintf(s->out, sizeof s->out, "retry: %d\n\n", STREAM_RETRY_MS);
     reply_stream(r, "text/event-stream", -1, stream_read, stream_free, s);
     reply_header(r, "Cache-Control", "no-store");

@@ -33,6 +33,8 @@ static struct change *pending; /* FEED_MAX entries */
 static size_t npending;
 static int64_t *trace_exps; /* TRACES_MAX entries, distinct */
 static size_t ntraces;
+static int64_t *model_exps; /* TRACES_MAX entries, distinct: logged-model changes */
+static size_t nmodels;
 static unsigned long long dropped;
 static struct worker sender = WORKER_INIT(&mu, &cv);
 
@@ -57,31 +59,41 @@ void change_feed_run(const char *run_id, const char *kind)
     } else {
         memcpy(pending[npending].run_id, run_id, RUN_ID_LEN + 1);
         pending[npending].kind = kind;
-        if (npending++ == 0 && ntraces == 0)
+        if (npending++ == 0 && ntraces + nmodels == 0)
             pthread_cond_signal(&cv);
     }
     pthread_mutex_unlock(&mu);
 }
 
+/* Adds experiment_id to one of the experiment sets (once); the caller
+ * holds mu. */
+static void add_experiment(int64_t *set, size_t *n, int64_t experiment_id)
+{
+    if (!worker_running(&sender))
+        return;
+    for (size_t i = 0; i < *n; i++)
+        if (set[i] == experiment_id)
+            return;
+    if (*n == TRACES_MAX) {
+        dropped++;
+        return;
+    }
+    set[(*n)++] = experiment_id;
+    if (npending + ntraces + nmodels == 1)
+        pthread_cond_signal(&cv);
+}
+
 void change_feed_traces(int64_t experiment_id)
 {
     pthread_mutex_lock(&mu);
-    if (!worker_running(&sender)) {
-        pthread_mutex_unlock(&mu);
-        return;
-    }
-    for (size_t i = 0; i < ntraces; i++)
-        if (trace_exps[i] == experiment_id) {
-            pthread_mutex_unlock(&mu);
-            return;
-        }
-    if (ntraces == TRACES_MAX) {
-        dropped++;
-    } else {
-        trace_exps[ntraces] = experiment_id;
-        if (ntraces++ == 0 && npending == 0)
-            pthread_cond_signal(&cv);
-    }
+    add_experiment(trace_exps, &ntraces, experiment_id);
+    pthread_mutex_unlock(&mu);
+}
+
+void change_feed_models(int64_t experiment_id)
+{
+    pthread_mutex_lock(&mu);
+    add_experiment(model_exps, &nmodels, experiment_id);
     pthread_mutex_unlock(&mu);
 }
 
@@ -107,18 +119,20 @@ static int stop_asked(void)
     return stop;
 }
 
-/* Sends the experiments whose traces were written, retried as runs are. */
-static void send_traces(const int64_t *exps, size_t n)
+/* Sends the experiments whose traces (models 0) or logged models (1)
+ * changed, retried as runs are. */
+static void send_experiments(const int64_t *exps, size_t n, int models)
 {
-    int rc = store_notify_traces(exps, n);
+    int rc = store_notify_experiments(exps, n, models);
     for (int attempt = 0; rc == DB_UNAVAILABLE && attempt < SEND_RETRIES && !stop_asked();
          attempt++) {
         struct timespec wait = {0, (SEND_RETRY_FIRST_MS << attempt) * 1000000L};
         nanosleep(&wait, NULL);
-        rc = store_notify_traces(exps, n);
+        rc = store_notify_experiments(exps, n, models);
     }
     if (rc != DB_OK)
-        log_warn("live updates: could not announce trace writes of %zu experiments", n);
+        log_warn("live updates: could not announce %s changes of %zu experiments",
+                 models ? "logged-model" : "trace", n);
 }
 
 /* Sends a batch, each (run, kind) once. */
@@ -157,14 +171,15 @@ static void *sender_main(void *arg)
 {
     struct change *batch = xmalloc(FEED_MAX * sizeof *batch);
     int64_t *exps = xmalloc(TRACES_MAX * sizeof *exps);
+    int64_t *mexps = xmalloc(TRACES_MAX * sizeof *mexps);
     struct timespec pause = {0, CHANGE_FEED_INTERVAL_MS * 1000000L};
 
     (void)arg;
     pthread_mutex_lock(&mu);
     for (;;) {
-        while (npending + ntraces == 0 && !worker_stopping(&sender))
+        while (npending + ntraces + nmodels == 0 && !worker_stopping(&sender))
             worker_wait(&sender, NULL);
-        if (npending + ntraces == 0)
+        if (npending + ntraces + nmodels == 0)
             break; /* stopping, nothing left */
         if (!worker_stopping(&sender)) {
             /* let the changes of the next few milliseconds join this send */
@@ -172,10 +187,11 @@ static void *sender_main(void *arg)
             nanosleep(&pause, NULL);
             pthread_mutex_lock(&mu);
         }
-        size_t n = npending, nexps = ntraces;
+        size_t n = npending, nexps = ntraces, nmexps = nmodels;
         memcpy(batch, pending, n * sizeof *batch);
         memcpy(exps, trace_exps, nexps * sizeof *exps);
-        npending = ntraces = 0;
+        memcpy(mexps, model_exps, nmexps * sizeof *mexps);
+        npending = ntraces = nmodels = 0;
         if (dropped > 0) {
             log_warn("live updates: %llu changes dropped (more than %d within %d ms)", dropped,
                      FEED_MAX, CHANGE_FEED_INTERVAL_MS);
@@ -185,13 +201,16 @@ static void *sender_main(void *arg)
         if (n > 0)
             send_changes(batch, n);
         if (nexps > 0)
-            send_traces(exps, nexps);
+            send_experiments(exps, nexps, 0);
+        if (nmexps > 0)
+            send_experiments(mexps, nmexps, 1);
         pthread_mutex_lock(&mu);
     }
     pthread_mutex_unlock(&mu);
     db_thread_close();
     free(batch);
     free(exps);
+    free(mexps);
     return NULL;
 }
 
@@ -199,6 +218,7 @@ int change_feed_start(void)
 {
     pending = xmalloc(FEED_MAX * sizeof *pending);
     trace_exps = xmalloc(TRACES_MAX * sizeof *trace_exps);
+    model_exps = xmalloc(TRACES_MAX * sizeof *model_exps);
     pthread_mutex_lock(&mu);
     int rc = worker_start(&sender, sender_main, NULL);
     pthread_mutex_unlock(&mu);
@@ -206,8 +226,10 @@ int change_feed_start(void)
         log_error("cannot start the live-update sender; live views will not update");
         free(pending);
         free(trace_exps);
+        free(model_exps);
         pending = NULL;
         trace_exps = NULL;
+        model_exps = NULL;
         return -1;
     }
     return 0;
@@ -218,10 +240,12 @@ void change_feed_stop(void)
     if (!worker_stop(&sender))
         return;
     pthread_mutex_lock(&mu);
-    npending = ntraces = 0;
+    npending = ntraces = nmodels = 0;
     pthread_mutex_unlock(&mu);
     free(pending);
     free(trace_exps);
+    free(model_exps);
     pending = NULL;
     trace_exps = NULL;
+    model_exps = NULL;
 }

@@ -33,4 +33,9 @@ void change_feed_run(const char *run_id, const char *kind);
  * ended, spans sent). Never blocks on the database; repeats coalesce. */
 void change_feed_traces(int64_t experiment_id);
 
+/* Records that logged models of the experiment changed (created,
+ * finalized, tags set or deleted, deleted). Never blocks on the database;
+ * repeats coalesce. */
+void change_feed_models(int64_t experiment_id);
+
 #endif

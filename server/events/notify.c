@@ -27,7 +27,7 @@
 #define BACKOFF_MAX_MS 2000
 
 const char *const notify_kind_names[NOTIFY_KINDS] = {
-    "metrics", "params", "tags", "status", "created", "deleted", "restored", "traces",
+    "metrics", "params", "tags", "status", "created", "deleted", "restored", "traces", "models",
 };
 
 /* One watched run or experiment of one subscriber, in a hash chain. */
@@ -45,6 +45,7 @@ struct notify_sub {
     int waiting;                    /* notify_next answered NOTIFY_NONE: wake on the next item */
     int registry, registry_changed; /* wants registry changes; one is waiting */
     int traces;                     /* wants its experiments' trace events */
+    int models;                     /* wants its experiments' logged-model events */
     struct notify_event *queue;
     size_t qhead, qlen, qcap; /* ring buffer */
     struct watch *watches;
@@ -196,20 +197,22 @@ static void dispatch_registry(void)
 }
 
 /* Hands ev to every subscriber watching its run or its experiment; a trace
- * event only to those watching its experiment that asked for traces. */
+ * (logged-model) event only to those watching its experiment that asked for
+ * traces (models). */
 static void dispatch(const struct notify_event *ev)
 {
     struct wake_list wl = {0};
-    int traces = ev->kind == NOTIFY_TRACES;
+    int traces = ev->kind == NOTIFY_TRACES, models = ev->kind == NOTIFY_MODELS;
     pthread_mutex_lock(&hub.lock);
-    if (!traces)
+    if (!traces && !models)
         for (struct watch *w = hub.runs[hash_fnv1a_str(ev->run_id) % NBUCKETS]; w != NULL;
              w = w->next)
             if (strcmp(w->run_id, ev->run_id) == 0)
                 sub_push(w->sub, ev, &wl);
     for (struct watch *w = hub.experiments[hash_experiment(ev->experiment_id) % NBUCKETS];
          w != NULL; w = w->next)
-        if (w->experiment_id == ev->experiment_id && (!traces || w->sub->traces))
+        if (w->experiment_id == ev->experiment_id && (!traces || w->sub->traces) &&
+            (!models || w->sub->models))
             sub_push(w->sub, ev, &wl);
     pthread_mutex_unlock(&hub.lock);
     wake_all(&wl);
@@ -282,6 +285,13 @@ void notify_watch_traces(struct notify_sub *s)
 {
     pthread_mutex_lock(&hub.lock);
     s->traces = 1;
+    pthread_mutex_unlock(&hub.lock);
+}
+
+void notify_watch_models(struct notify_sub *s)
+{
+    pthread_mutex_lock(&hub.lock);
+    s->models = 1;
     pthread_mutex_unlock(&hub.lock);
 }
 
@@ -367,7 +377,7 @@ static int parse_payload(const char *payload, struct notify_event *ev)
         goto out;
     memcpy(ev->run_id, run, 33);
     for (int k = 0; k < NOTIFY_KINDS; k++)
-        if (k != NOTIFY_TRACES && strcmp(kind, notify_kind_names[k]) == 0) {
+        if (k != NOTIFY_TRACES && k != NOTIFY_MODELS && strcmp(kind, notify_kind_names[k]) == 0) {
             ev->kind = (enum notify_kind)k;
             rc = 0;
         }
@@ -376,10 +386,16 @@ out:
     return rc;
 }
 
-/* A trace notification's payload: the experiment id. */
+/* An experiment-wide notification's payload: the experiment id (trace
+ * writes) or "models:" and the id (logged-model changes). */
 static int parse_traces_payload(const char *payload, struct notify_event *ev)
 {
+    static const char models[] = "models:";
     *ev = (struct notify_event){.kind = NOTIFY_TRACES};
+    if (strncmp(payload, models, sizeof models - 1) == 0) {
+        ev->kind = NOTIFY_MODELS;
+        payload += sizeof models - 1;
+    }
     return jx_parse_int64_text(payload, &ev->experiment_id);
 }
 

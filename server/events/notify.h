@@ -34,6 +34,7 @@ enum notify_kind {
     NOTIFY_DELETED,
     NOTIFY_RESTORED,
     NOTIFY_TRACES, /* traces of the experiment changed: no run */
+    NOTIFY_MODELS, /* logged models of the experiment changed: no run */
     NOTIFY_KINDS
 };
 
@@ -41,7 +42,7 @@ enum notify_kind {
 extern const char *const notify_kind_names[NOTIFY_KINDS];
 
 struct notify_event {
-    char run_id[33]; /* 32 lowercase hex digits; "" for NOTIFY_TRACES */
+    char run_id[33]; /* 32 lowercase hex digits; "" for NOTIFY_TRACES and NOTIFY_MODELS */
     int64_t experiment_id;
     enum notify_kind kind;
 };
@@ -98,6 +99,11 @@ void notify_watch_registry(struct notify_sub *s);
  * (NOTIFY_EVENT with kind NOTIFY_TRACES, one per experiment while unread).
  * Call right after notify_subscribe. */
 void notify_watch_traces(struct notify_sub *s);
+
+/* Also tells s about logged-model changes in the experiments it watches
+ * (NOTIFY_EVENT with kind NOTIFY_MODELS, one per experiment while unread).
+ * Call right after notify_subscribe. */
+void notify_watch_models(struct notify_sub *s);
 
 /* Takes the subscriber's next item: closed first, then a resync (which
  * replaces every event queued before it), queued events in arrival order,

@@ -1,6 +1,6 @@
 /* The SQL of live-update notifications: one statement that resolves each
  * run's experiment and calls pg_notify for every change, and one that
- * announces the experiments whose traces were written. */
+ * announces the experiments whose traces or logged models changed. */
 #include "store_notify.h"
 
 #include "db/db.h"
@@ -39,7 +39,7 @@ int store_notify_runs(const char *const *run_ids, const char *const *kinds, size
     return rc;
 }
 
-int store_notify_traces(const int64_t *experiment_ids, size_t n)
+int store_notify_experiments(const int64_t *experiment_ids, size_t n, int models)
 {
     struct sbuf ids;
     PGresult *res = NULL;
@@ -55,10 +55,10 @@ int store_notify_traces(const int64_t *experiment_ids, size_t n)
         sbuf_adds(&ids, su_i64(one, experiment_ids[i]));
     }
     sbuf_addc(&ids, '}');
-    const char *params[] = {ids.data};
-    int rc = db_exec("SELECT pg_notify('" STORE_TRACES_CHANNEL "', e::text)"
+    const char *params[] = {ids.data, models ? "models:" : ""};
+    int rc = db_exec("SELECT pg_notify('" STORE_TRACES_CHANNEL "', $2 || e::text)"
                      " FROM unnest($1::bigint[]) AS e",
-                     1, params, &res);
+                     2, params, &res);
     PQclear(res);
     sbuf_cleanup(&ids);
     return rc;

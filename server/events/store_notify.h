@@ -12,8 +12,9 @@
  * registry journal sends it; the hub listens on it too). Empty payload. */
 #define STORE_REGISTRY_CHANNEL "exptrack_registry"
 
-/* The channel that announces trace writes, with the trace's experiment id as
- * the payload (sent by the change feed; the hub listens on it too). */
+/* The channel of experiment-wide changes (sent by the change feed; the hub
+ * listens on it too): trace writes with the experiment id as the payload,
+ * logged-model changes with "models:<experiment id>". */
 #define STORE_TRACES_CHANNEL "exptrack_traces"
 
 /* Sends one notification on STORE_NOTIFY_CHANNEL per (run_ids[i],
@@ -23,8 +24,9 @@
 int store_notify_runs(const char *const *run_ids, const char *const *kinds, size_t n);
 
 /* Sends one notification on STORE_TRACES_CHANNEL per experiment id of
- * experiment_ids[0..n), in one transaction, with the id as the payload.
- * Returns a db_status. */
-int store_notify_traces(const int64_t *experiment_ids, size_t n);
+ * experiment_ids[0..n), in one transaction, with the id as the payload
+ * (models 0: trace writes) or "models:<id>" (models 1: logged-model
+ * changes). Returns a db_status. */
+int store_notify_experiments(const int64_t *experiment_ids, size_t n, int models);
 
 #endif

@@ -9,6 +9,7 @@
 #include "api_logged_models_common.h"
 #include "artifacts/api.h"
 #include "core/ids.h"
+#include "events/change_feed.h"
 #include "core/validate.h"
 #include "filter.h"
 #include "model_versions.h"
@@ -108,6 +109,15 @@ static int check_name(const char *name, struct reply *r)
     return check_length("name", name, MAX_LM_NAME_LENGTH, r);
 }
 
+/* Announces a committed change of the model to live views (its
+ * experiment's "models" event); a failed look-up only skips that. */
+static void announce(const char *model_id)
+{
+    int64_t exp;
+    if (store_lm_experiment(model_id, &exp) == DB_OK)
+        change_feed_models(exp);
+}
+
 static void reply_model(struct reply *r, const char *model_id, int allow_deleted)
 {
     struct arena arena;
@@ -164,8 +174,10 @@ void api_logged_models_create(const struct request *req, struct reply *r)
                     (long long)m.experiment_id);
     else if (rc != DB_OK)
         reply_store_experiment_not_found(r, rc, m.experiment_id);
-    else
+    else {
+        change_feed_models(m.experiment_id);
         reply_model(r, model_id, 0);
+    }
 out:
     arena_cleanup(&arena);
 }
@@ -262,10 +274,12 @@ static void finalize(const struct request *req, const char *id, struct reply *r)
         return;
     }
     int rc = validate_is_logged_model_id(id) ? store_lm_finalize(id, status) : DB_NOT_FOUND;
-    if (rc != DB_OK)
+    if (rc != DB_OK) {
         lm_not_found(r, rc, id);
-    else
+    } else {
+        announce(id);
         reply_model(r, id, 1);
+    }
 }
 
 static void set_tags(const struct request *req, const char *id, struct reply *r)
@@ -279,10 +293,12 @@ static void set_tags(const struct request *req, const char *id, struct reply *r)
     if (read_kv(&in, "tags", &arena, &tags, &n, r) != JX_OK)
         goto out;
     int rc = validate_is_logged_model_id(id) ? store_lm_set_tags(id, tags, n) : DB_NOT_FOUND;
-    if (rc != DB_OK)
+    if (rc != DB_OK) {
         lm_not_found(r, rc, id);
-    else
+    } else {
+        announce(id);
         reply_json(r, json_object());
+    }
 out:
     arena_cleanup(&arena);
 }
@@ -321,10 +337,12 @@ void api_logged_models_delete_path(const struct request *req, struct reply *r)
     split_path(req, id, &rest);
     if (rest[0] == '\0') {
         int rc = validate_is_logged_model_id(id) ? store_lm_delete(id) : DB_NOT_FOUND;
-        if (rc != DB_OK)
+        if (rc != DB_OK) {
             lm_not_found(r, rc, id);
-        else
+        } else {
+            announce(id);
             reply_json(r, json_object());
+        }
         return;
     }
     if (strncmp(rest, "tags/", 5) != 0 || rest[5] == '\0' || strchr(rest + 5, '/') != NULL) {
@@ -348,6 +366,7 @@ void api_logged_models_delete_path(const struct request *req, struct reply *r)
     } else if (rc != DB_OK) {
         lm_not_found(r, rc, id);
     } else {
+        announce(id);
         reply_json(r, json_object());
     }
 }

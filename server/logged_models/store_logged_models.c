@@ -193,3 +193,19 @@ int store_lm_log_params(const char *model_id, const struct kv *params, size_t n)
     PQclear(res);
     return rc;
 }
+
+int store_lm_experiment(const char *model_id, int64_t *experiment_id)
+{
+    const char *params[] = {model_id};
+    PGresult *res = NULL;
+    int rc =
+        db_exec("SELECT experiment_id FROM logged_models WHERE model_id = $1", 1, params, &res);
+    if (rc != DB_OK)
+        return rc;
+    if (PQntuples(res) == 0)
+        rc = DB_NOT_FOUND;
+    else
+        *experiment_id = su_int64(res, 0, 0);
+    PQclear(res);
+    return rc;
+}

@@ -81,6 +81,10 @@ int store_lm_delete(const char *model_id);
  * model is absent. */
 int store_lm_set_tags(const char *model_id, const struct kv *tags, size_t n);
 
+/* The experiment of a model (deleted ones too), for the live-update
+ * announcement after a change. DB_NOT_FOUND when absent. */
+int store_lm_experiment(const char *model_id, int64_t *experiment_id);
+
 /* Deletes one tag. DB_NOT_FOUND: no model; DB_LM_NO_TAG: no such key. */
 int store_lm_delete_tag(const char *model_id, const char *key);
 

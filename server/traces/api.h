@@ -25,6 +25,9 @@ void api_traces_delete_path(const struct request *req, struct reply *r);
 void api_traces_delete_traces(const struct request *req, struct reply *r);
 /* POST /mlflow/traces/link-to-run. */
 void api_traces_link_to_run(const struct request *req, struct reply *r);
+/* GET /api/2.0/exptrack/traces/runs?trace_id=: the runs a trace names (its
+ * source run and the runs linked by link-to-run), for the dashboard. */
+void api_traces_runs(const struct request *req, struct reply *r);
 /* POST /mlflow/traces/link-prompts. */
 void api_traces_link_prompts(const struct request *req, struct reply *r);
 /* GET /mlflow/get-trace-artifact?request_id=: the spans as traces.json. */

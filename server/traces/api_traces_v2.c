@@ -441,3 +441,44 @@ void api_traces_get_artifact(const struct request *req, struct reply *r)
     reply_stream(r, "application/json", -1, span_stream_read, span_stream_free, st);
     reply_header(r, "Content-Disposition", "attachment; filename=traces.json");
 }
+
+void api_traces_runs(const struct request *req, struct reply *r)
+{
+    struct input in = input_from(req);
+    struct arena arena;
+    struct trace_run_row *rows;
+    const char *id;
+    size_t n;
+
+    arena_init(&arena);
+    if (jx_required_string(&in, "trace_id", &id, r) != JX_OK)
+        goto out;
+    if (!trace_id_valid(id)) { /* an extension: a malformed id is the caller's error */
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid value for parameter 'trace_id': expected \"tr-\" and 32 lowercase "
+                    "hex digits, or 32 hex digits");
+        goto out;
+    }
+    int rc = store_trace_runs(id, &arena, &rows, &n);
+    if (rc != DB_OK) {
+        trace_not_found(r, rc, id);
+        goto out;
+    }
+    json_t *runs = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_pack("{s:s,s:b,s:b}", "run_id", rows[i].run_id, "source", rows[i].source,
+                              "linked", rows[i].linked);
+        if (rows[i].experiment_id >= 0) {
+            char e[24];
+            snprintf(e, sizeof e, "%lld", (long long)rows[i].experiment_id);
+            json_object_set_new(o, "experiment_id", json_string(e));
+            json_object_set_new(o, "lifecycle_stage", json_string(rows[i].lifecycle_stage));
+        }
+        if (rows[i].name)
+            json_object_set_new(o, "run_name", json_string(rows[i].name));
+        json_array_append_new(runs, o);
+    }
+    reply_json(r, json_pack("{s:s,s:o}", "trace_id", id, "runs", runs));
+out:
+    arena_cleanup(&arena);
+}

@@ -485,3 +485,53 @@ int store_assessment_delete(const char *trace_id, const char *assessment_id)
     PQclear(res);
     return rc;
 }
+
+int store_trace_runs(const char *trace_id, struct arena *arena, struct trace_run_row **out,
+                     size_t *n)
+{
+    const char *params[] = {trace_id};
+    PGresult *res = NULL;
+
+    *out = NULL;
+    *n = 0;
+    /* The first row is the trace (NULL run) so that an unknown trace is
+     * told from one without runs; a name only for runs of the trace's own
+     * experiment (the route checked read on that one alone). */
+    int rc =
+        db_exec("WITH t AS (SELECT trace_id, experiment_id FROM traces WHERE trace_id = $1),"
+                " l AS (SELECT m.value AS run_id, 1 AS src FROM trace_metadata m"
+                "   JOIN t USING (trace_id) WHERE m.key = 'mlflow.sourceRun'"
+                "   UNION ALL SELECT k.run_id, 0 FROM trace_run_links k JOIN t USING (trace_id)),"
+                " g AS (SELECT run_id, max(src) AS src, min(src) = 0 AS linked FROM l"
+                "   GROUP BY run_id)"
+                " SELECT NULL, NULL, NULL, NULL, NULL, NULL, 0 AS o FROM t"
+                " UNION ALL SELECT g.run_id, g.src = 1, g.linked, r.experiment_id,"
+                "   CASE WHEN r.experiment_id = t.experiment_id THEN r.name END,"
+                "   r.lifecycle_stage, 1"
+                " FROM t CROSS JOIN g LEFT JOIN runs r ON r.run_uuid ="
+                "   CASE WHEN g.run_id ~ '^[0-9a-fA-F]{32}$' THEN g.run_id::uuid END"
+                " ORDER BY 7, 2 DESC, 1 LIMIT 1001",
+                1, params, &res);
+    if (rc != DB_OK)
+        return rc;
+    int rows = PQntuples(res);
+    if (rows == 0) {
+        rc = DB_NOT_FOUND;
+        goto out;
+    }
+    struct trace_run_row *s = arena_alloc(arena, (size_t)rows * sizeof *s);
+    for (int r = 1; r < rows; r++) {
+        struct trace_run_row *x = &s[r - 1];
+        x->run_id = su_str(res, r, 0, arena);
+        x->source = PQgetvalue(res, r, 1)[0] == 't';
+        x->linked = PQgetvalue(res, r, 2)[0] == 't';
+        x->experiment_id = PQgetisnull(res, r, 3) ? -1 : su_int64(res, r, 3);
+        x->name = PQgetisnull(res, r, 4) ? NULL : su_str(res, r, 4, arena);
+        x->lifecycle_stage = PQgetisnull(res, r, 5) ? NULL : su_str(res, r, 5, arena);
+    }
+    *out = s;
+    *n = (size_t)rows - 1;
+out:
+    PQclear(res);
+    return rc;
+}

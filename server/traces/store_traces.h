@@ -257,4 +257,20 @@ int store_trace_stats(int64_t experiment_id, const struct trace_filter *filter, 
                       const char *group_key, struct arena *arena, struct trace_stats_row **out,
                       size_t *n);
 
+/* A run the trace names: its source run (metadata mlflow.sourceRun) or a
+ * run linked by link-to-run, or both. */
+struct trace_run_row {
+    const char *run_id;          /* as stored (the link's text) */
+    int source;                  /* 1: the trace's mlflow.sourceRun */
+    int linked;                  /* 1: linked by link-to-run */
+    int64_t experiment_id;       /* -1: no such run (deleted for good) */
+    const char *name;            /* NULL unless the run is in the trace's experiment */
+    const char *lifecycle_stage; /* "active", "deleted"; NULL: no such run */
+};
+
+/* The runs trace_id names (source first, then by id; at most 1,000),
+ * allocated in arena. DB_NOT_FOUND when the trace is absent. */
+int store_trace_runs(const char *trace_id, struct arena *arena, struct trace_run_row **out,
+                     size_t *n);
+
 #endif

@@ -286,6 +286,53 @@ test('traces=true: a trace created, ended or sent over OTLP is a traces event of
     }
 });
 
+test('models=true: a logged model created, finalized, tagged, untagged or deleted is a models event of its experiment only', async () => {
+    const exp = await c.createExperiment(uniqueName('livemodels'));
+    const other = await c.createExperiment(uniqueName('livemodels-other'));
+    const st = await openStream(srv.url, { experiment_id: exp, models: 'true' });
+    const plain = await openStream(srv.url, { experiment_id: exp, traces: 'true' });
+    const elsewhere = await openStream(srv.url, { experiment_id: other, models: 'true' });
+    const isModels = (x) => x.event === 'models';
+    try {
+        for (const s of [st, plain, elsewhere]) {
+            assert.equal(s.status, 200);
+            await s.waitFor((x) => x.retry === 2000);
+        }
+        const step = async (what, call) => {
+            const n = st.items.length;
+            assertOk(await call(), what);
+            const ev = await st.waitFor(isModels, 3000, n);
+            assert.deepEqual(ev.data, { experiment_id: exp, kind: 'models' }, what);
+        };
+        let id;
+        await step('create', async () => {
+            const r = await c.post('/logged-models', { experiment_id: exp, name: 'live-model' });
+            id = r.json?.model?.info?.model_id;
+            return r;
+        });
+        const m = `/logged-models/${id}`;
+        await step('finalize', () => c.req('PATCH', m, { status: 'LOGGED_MODEL_READY' }));
+        await step('set tags', () => c.req('PATCH', `${m}/tags`, { tags: [{ key: 'stage', value: 'candidate' }] }));
+        await step('delete tag', () => c.req('DELETE', `${m}/tags/stage`));
+        await step('delete', () => c.req('DELETE', m));
+        // a refused change announces nothing
+        const n = st.items.length;
+        assert.equal((await c.req('PATCH', `/logged-models/m-${'0'.repeat(32)}`, { status: 'LOGGED_MODEL_READY' })).status, 404);
+        await sleep(300);
+        assert.ok(!st.items.slice(n).some(isModels), 'a 404 sends no event');
+        assert.ok(!plain.items.some(isModels), 'a stream without models=true carries no model events');
+        assert.ok(!elsewhere.items.some(isModels), 'another experiment\'s stream carries none');
+    } finally {
+        st.close();
+        plain.close();
+        elsewhere.close();
+    }
+    for (const [query, mention] of [[{ models: 'true' }, 'models'], [{ run_id: '0'.repeat(32), models: 'true' }, 'models'], [{ experiment_id: exp, models: 'maybe' }, 'models']]) {
+        const bad = await openStream(srv.url, query);
+        assertError({ status: bad.status, json: bad.json, text: bad.text, headers: bad.headers }, 400, 'INVALID_PARAMETER_VALUE', mention);
+    }
+});
+
 test('exptrackd stops promptly with streams open, ending them', { timeout: 60000 }, async () => {
     const other = await startServer({ databaseUrl: pg.url, args: ['--threads', '2'] });
     try {

@@ -50,6 +50,28 @@ describe('look and feel', () => {
         await page.close();
     });
 
+    test('long breadcrumbs at phone width end in an ellipsis, whole in their title', async () => {
+        const long = `a-very-long-experiment-name-that-cannot-fit-${'x'.repeat(60)}`;
+        const exp = await s.api.createExperiment(long);
+        const run = (await s.api.createRun(exp, { run_name: `an-equally-long-run-name-${'y'.repeat(60)}` })).info.run_id;
+        const page = await s.page();
+        await page.setViewportSize({ width: 390, height: 844 });
+        await page.goto(`${s.base}/#/run/${run}`);
+        await page.waitForFunction((n) => document.querySelector(`#crumbs a.crumb[title="${n}"]`), long);
+        const crumbs = await page.$$eval('#crumbs .crumb', (els) => els.map((e) => ({
+            text: e.textContent, title: e.title, cut: e.scrollWidth > e.clientWidth, ellipsis: getComputedStyle(e).textOverflow, right: e.getBoundingClientRect().right,
+        })));
+        const exCrumb = crumbs.find((c) => c.title === long);
+        assert.equal(exCrumb.text, long, 'the text is whole; CSS cuts it');
+        assert.ok(exCrumb.cut, 'the long crumb is cut');
+        assert.equal(exCrumb.ellipsis, 'ellipsis');
+        const box = await page.$eval('#crumbs', (e) => e.getBoundingClientRect().right);
+        for (const c of crumbs) assert.ok(c.right <= box + 1, `${c.title.slice(0, 20)} ends inside the bar`);
+        assert.ok(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth) <= 1);
+        await screenshot(page, 'crumbs-phone');
+        await page.close();
+    });
+
     test('a phone-sized window shows the experiments and the compare view without overflowing', async () => {
         const page = await s.page();
         await page.setViewportSize({ width: 390, height: 844 });

@@ -55,6 +55,9 @@ describe('traces views', () => {
         assert.equal(await page.textContent(`${row} td.col-tokens`), '42', 'token usage computed from the spans');
         assert.equal(await page.textContent(`${row} td.col-request`), '{"question": "What is exptrack?"}');
         assert.equal(await page.getAttribute(`${row} td.col-run a`, 'href'), `#/run/${runId}`);
+        // the Run column names the run (one runs/search for the page), its id in the title
+        await page.waitForSelector(`${row} td.col-run a:text-is("rag-eval")`);
+        assert.equal(await page.getAttribute(`${row} td.col-run a`, 'title'), runId);
         assert.equal(await page.textContent(`tr[data-trace="${many[3]}"] td.col-tags`), 'env=prod');
         await screenshot(page, 'traces-table');
         // keyboard: j j Enter opens the second trace
@@ -258,7 +261,7 @@ describe('traces views', () => {
         await page.fill('.feedback-form textarea', 'the tool timed out');
         await page.click('.feedback-form button[type=submit]');
         await page.waitForSelector('.feedback-msg:has-text("Feedback saved.")');
-        assert.equal(await page.textContent('.assessment-list tbody tr td.value'), '👎 no');
+        assert.equal(await page.textContent('.assessment-list tbody tr td.value'), '✗ no');
         const info = assertOk(await api(s.base, 'GET', `/api/3.0/mlflow/traces/${chat.id}`)).trace.trace_info;
         assert.equal(info.assessments.length, 1);
         const a = info.assessments[0];
@@ -269,7 +272,7 @@ describe('traces views', () => {
         // the table shows it too
         await page.goto(`${s.base}/#/traces?exp=${exp}`);
         await page.waitForSelector(`tr[data-trace="${chat.id}"] td.col-assessments .chip`);
-        assert.equal(await page.textContent(`tr[data-trace="${chat.id}"] td.col-assessments`), 'user_feedback 👎 no');
+        assert.equal(await page.textContent(`tr[data-trace="${chat.id}"] td.col-assessments`), 'user_feedback ✗ no');
         await page.close();
     });
 
@@ -293,7 +296,7 @@ describe('traces views', () => {
         await page.click('tr.assessment-editor button.save-assessment');
         await page.waitForSelector('.assess-msg:has-text("user_feedback changed.")');
         assert.equal(await page.locator('tr.assessment-editor').count(), 0, 'the editor closes');
-        assert.equal(await page.textContent(`${row(first.assessment_id)} td.value`), '👍 yes');
+        assert.equal(await page.textContent(`${row(first.assessment_id)} td.value`), '✓ yes');
         assert.equal(await page.textContent(`${row(first.assessment_id)} td.rationale`), 'fine after the retry');
         let list = await stored();
         assert.equal(list.length, 1);
@@ -320,11 +323,11 @@ describe('traces views', () => {
         assert.equal(second.rationale, 'second opinion: wrong');
         assert.equal(second.source.source_type, 'HUMAN');
         assert.match(await page.getAttribute(row(first.assessment_id), 'class'), /overridden/);
-        assert.equal(await page.textContent(`${row(second.assessment_id)} td.value`), '👎 no');
+        assert.equal(await page.textContent(`${row(second.assessment_id)} td.value`), '✗ no');
         // delete: a dialog names what goes; Cancel keeps it, Delete removes it
         await page.click(`${row(second.assessment_id)} button.delete-assessment`);
         await page.waitForSelector('dialog.confirm[open]');
-        assert.match(await page.textContent('dialog.confirm .dialog-body'), /^user_feedback \(👎 no, by exptrack dashboard\) is removed from this trace for good\./);
+        assert.match(await page.textContent('dialog.confirm .dialog-body'), /^user_feedback \(✗ no, by exptrack dashboard\) is removed from this trace for good\./);
         await page.click('dialog.confirm button:has-text("Cancel")');
         assert.equal((await stored()).length, 2);
         await page.click(`${row(second.assessment_id)} button.delete-assessment`);
@@ -339,7 +342,23 @@ describe('traces views', () => {
     });
 
     test('links: trace -> its run -> the run\'s traces', async () => {
+        // runs linked by link-to-run: one of this experiment, one of another (named by runs/get), the source run too
+        const judge = (await s.api.createRun(exp, { run_name: 'judge-run', start_time: T0 })).info.run_id;
+        const otherExp = await s.api.createExperiment('genai-elsewhere');
+        const far = (await s.api.createRun(otherExp, { run_name: 'far-run', start_time: T0 })).info.run_id;
+        for (const r of [judge, far, runId]) assertOk(await api(s.base, 'POST', '/api/2.0/mlflow/traces/link-to-run', { trace_ids: [chat.id], run_id: r }));
         const page = await s.page();
+        const requests = [];
+        page.on('request', (r) => requests.push(r.url()));
+        await page.goto(`${s.base}/#/trace/${chat.id}`);
+        await page.waitForSelector('.linked-runs[data-count="2"]');
+        const linked = await page.$$eval('.linked-runs a.linked-run', (as) => as.map((a) => [a.textContent, a.getAttribute('href')]));
+        assert.deepEqual(linked.sort(), [['far-run', `#/run/${far}`], ['judge-run', `#/run/${judge}`]]);
+        assert.equal(requests.filter((u) => u.includes('/runs/get')).length, 1, 'only the run of the other experiment is read by runs/get');
+        // the linked run's page lists the trace as linked, the source run's as its source
+        await page.click('.linked-runs a.linked-run:text-is("judge-run")');
+        await page.waitForSelector(`.run-trace-list tr[data-trace="${chat.id}"]`);
+        assert.equal(await page.textContent(`.run-trace-list tr[data-trace="${chat.id}"] .trace-kind`), 'linked');
         await page.goto(`${s.base}/#/trace/${chat.id}`);
         // the source run by its name, its id in the title
         await page.waitForSelector('a.source-run[data-run-name="rag-eval"]');
@@ -349,6 +368,9 @@ describe('traces views', () => {
         await page.click('a.source-run');
         await page.waitForSelector('a.run-traces');
         assert.match(page.url(), new RegExp(`#/run/${runId}$`));
+        await page.waitForSelector(`.run-trace-list tr[data-trace="${chat.id}"]`);
+        assert.equal(await page.textContent(`.run-trace-list tr[data-trace="${chat.id}"] .trace-kind`), 'source run');
+        assert.equal(await page.getAttribute('.run-trace-list', 'data-count'), '1');
         await page.click('a.run-traces');
         await page.waitForFunction(() => document.querySelector('table.traces')?.dataset.rows === '1');
         assert.deepEqual(await rowIds(page), [chat.id]);

@@ -75,7 +75,7 @@ test('trace info helpers', () => {
     assert.equal(traceTokens({ trace_metadata: {} }), null);
     assert.equal(durationMs('1.500s'), 1500);
     assert.equal(durationMs(undefined), null);
-    assert.equal(assessmentValue({ feedback: { value: true } }), '👍 yes');
-    assert.equal(assessmentValue({ feedback: { value: false } }), '👎 no');
+    assert.equal(assessmentValue({ feedback: { value: true } }), '✓ yes');
+    assert.equal(assessmentValue({ feedback: { value: false } }), '✗ no');
     assert.equal(assessmentValue({ expectation: { value: { a: 1 } } }), '{"a":1}');
 });

@@ -111,7 +111,8 @@ function setCrumbs(items) {
     const nav = document.getElementById('crumbs');
     nav.replaceChildren(...items.flatMap((c, i) => [
         i ? h('span', { class: 'sep' }, '›') : null,
-        c.href ? h('a', { href: c.href }, c.text) : h('span', {}, c.text),
+        // each crumb may shrink, cut with an ellipsis (app.css); its whole text stays in the title
+        c.href ? h('a', { class: 'crumb', href: c.href, title: c.text }, c.text) : h('span', { class: 'crumb', title: c.text, 'aria-current': 'page' }, c.text),
     ]).filter(Boolean));
 }
 

@@ -1,8 +1,8 @@
 // Live updates from exptrackd's server-sent-events stream
 // (GET /api/2.0/exptrack/stream), for the run page and the compare view.
 // The server sends {run_id, experiment_id, kind} per change of a watched run
-// (kind: metrics, params, tags, status, created, deleted, restored), trace
-// and registry events to the pages that ask for them, and a resync when
+// (kind: metrics, params, tags, status, created, deleted, restored), trace,
+// logged-model and registry events to the pages that ask for them, and a resync when
 // changes may have been missed; this module adds a resync of its
 // own whenever the stream comes back after a break, and retries a refused
 // stream with backoff (each retry also reports a resync, so a page keeps
@@ -52,11 +52,13 @@ function connect(url, deliver, { openResync = false } = {}) {
         });
         es.addEventListener('resync', () => deliver({ kind: 'resync' }));
         es.addEventListener('registry', () => deliver({ kind: 'registry' }));
-        es.addEventListener('traces', (e) => {
+        const perExperiment = (e) => {
             let data;
             try { data = JSON.parse(e.data); } catch { return; }
             if (data && typeof data.experiment_id === 'string') deliver(data);
-        });
+        };
+        es.addEventListener('traces', perExperiment);
+        es.addEventListener('models', perExperiment);
         es.onerror = () => {
             broken = true;
             // CONNECTING: the browser retries by itself (the server's retry: 2000).
@@ -125,6 +127,24 @@ export function watchRegistry(onEvent) {
 export function watchTraces(experimentId, onEvent, { openResync = false } = {}) {
     let stopped = false;
     const sp = new URLSearchParams({ experiment_id: String(experimentId), traces: 'true' });
+    const stop = connect(`${PATH}?${sp}`, (data) => {
+        if (stopped) return;
+        try { onEvent(data); } catch (e) { console.warn('live: onEvent failed', e); }
+    }, { openResync });
+    return () => { stopped = true; stop(); };
+}
+
+/**
+ * Watches the logged models of one experiment (GET
+ * stream?experiment_id=&models=true): onEvent gets {experiment_id, kind:
+ * 'models'} after a committed logged-model change (created, finalized, tags
+ * set or deleted, deleted; which model is not said: reload what is shown),
+ * run events of the experiment's runs (ignore them), or {kind: 'resync'}
+ * (with openResync, also once the stream has opened). Returns stop().
+ */
+export function watchModels(experimentId, onEvent, { openResync = false } = {}) {
+    let stopped = false;
+    const sp = new URLSearchParams({ experiment_id: String(experimentId), models: 'true' });
     const stop = connect(`${PATH}?${sp}`, (data) => {
         if (stopped) return;
         try { onEvent(data); } catch (e) { console.warn('live: onEvent failed', e); }

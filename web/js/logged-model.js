@@ -3,16 +3,16 @@
 // several steps as a small chart per key, one line per dataset; the others
 // as table rows with dataset and step); its files (the MLmodel rendered as
 // on the version page: signature tables, the text, requirements.txt); and
-// the registered versions made from it. Live: run events of its experiment
-// (a metric logged to the model comes through a run) read the model again
-// and redraw what changed; registry events read its versions again.
+// the registered versions made from it. Live: logged-model and run events of
+// its experiment (finalized, tags; a metric logged to the model comes through
+// a run) read the model again and redraw what changed; registry events read its versions again.
 // URL: #/logged-model/<model_id>
 import { mlflow, num } from './api.js';
 import { h, href, fmtTime, relTime, fmtNum, errorBox, debounce, runColor } from './util.js';
 import { quote, aliasBadge, stageBadge, fill, tag } from './registry.js';
 import { registeredFrom, STATUS } from './logged-models.js';
 import { filesCard } from './model-version.js';
-import { watch, watchRegistry } from './live.js';
+import { watchModels, watchRegistry } from './live.js';
 import { draw, chartsReady } from './charts.js';
 
 const FILES_MAX = 500; // files listed per model
@@ -284,9 +284,10 @@ function fingerprint(m) {
 }
 
 /**
- * Follows the model while the page is open: an event of a run of its
- * experiment (metrics logged to the model come through a run; the source
- * run's status and tags too) reads the model again, debounced, and draws the
+ * Follows the model while the page is open: a logged-model event of its
+ * experiment (a model finalized, tagged, deleted) or an event of a run of
+ * it (metrics logged to the model come through a run; the source run's
+ * status and tags too) reads the model again, debounced, and draws the
  * changed parts again; a new status also lists the files again. A registry
  * event (or a changed mlflow.modelVersions tag) reads the versions again.
  * A resync does both. Stops with the view.
@@ -316,7 +317,7 @@ function follow(model, { show, showVersions, filesBox, ctx }) {
         if (vt !== versionsTag) { versionsTag = vt; versions(); }
     }, LIVE_DEBOUNCE_MS);
     const stops = [
-        watch({ experimentIds: [model.info.experiment_id] }, (ev) => {
+        watchModels(model.info.experiment_id, (ev) => {
             reread();
             if (ev.kind === 'resync') versions();
         }),

@@ -2,9 +2,12 @@
 // logged models with their latest metrics, sorted and filtered by the
 // server (logged-models/search), 100 a page; and the run page's card of the
 // models a run logged and the registered versions that came from it.
+// Live: the first page follows the experiment's logged-model events (a model
+// created, finalized, tagged or deleted) and reads the page again.
 // URL: #/logged-models?exp=<id>&filter=<logged-model filter>&sort=<field>&asc=1&page=<token>
 import { mlflow, num } from './api.js';
-import { h, href, withParams, fmtTime, relTime, fmtNum, experimentIds } from './util.js';
+import { h, href, withParams, fmtTime, relTime, fmtNum, experimentIds, debounce } from './util.js';
+import { watchModels } from './live.js';
 import { quote, aliasBadge, stageBadge, fill } from './registry.js';
 
 const PAGE = 100;
@@ -57,7 +60,24 @@ export async function render(root, { params }, ctx) {
     const form = h('form', { class: 'filter-form grow', role: 'search', onsubmit: (ev) => { ev.preventDefault(); withParams({ filter: input.value.trim() || undefined, page: undefined }); } },
         input, h('button', { type: 'submit' }, 'Apply'));
     const body = h('div', { class: 'lm-body' }, h('p', { class: 'loading' }, 'Loading…'));
-    root.replaceChildren(h('div', { class: 'page-head' }, h('h1', {}, 'Logged models')), h('div', { class: 'toolbar' }, form), body);
+    const liveBadge = h('span', { class: 'live', hidden: true, title: 'models update as they are logged, finalized and tagged' }, 'live');
+    root.replaceChildren(h('div', { class: 'page-head' }, h('h1', {}, 'Logged models'), liveBadge), h('div', { class: 'toolbar' }, form), body);
+    if (!token) {
+        let reads = 0;
+        const again = debounce(async () => {
+            if (!ctx.alive()) return;
+            await drawModels(body, { exp, filter, sort, asc, token, input }, ctx);
+            body.dataset.reads = String(++reads);
+        }, 300);
+        const stop = watchModels(exp, (ev) => { if (ev.kind === 'models' || ev.kind === 'resync') again(); });
+        ctx.onCleanup(stop);
+        liveBadge.hidden = false;
+    }
+    await drawModels(body, { exp, filter, sort, asc, token, input }, ctx);
+}
+
+/** One page of the experiment's logged models (search, then the table) into body. */
+async function drawModels(body, { exp, filter, sort, asc, token, input }, ctx) {
     let res;
     try {
         res = await mlflow.post('/logged-models/search', {

@@ -1,12 +1,13 @@
 // One run: overview, params, tags, latest metrics, datasets, and a chart per
 // metric grouped by the prefix before '/', drawn as they scroll into view;
-// a link to the run's traces (the Traces tab filtered by run_id).
+// the run's traces (source run or linked by link-to-run) and a link to all of
+// them (the Traces tab filtered by run_id).
 // URL: #/run/<id>?x=step|wall|rel&log=1&smooth=0.6
 // While the run is RUNNING the page follows it (follow.js: the server's event
 // stream, else a 2 s poll): new points are fetched per drawn chart from the
 // last step on and appended; params, tags and latest metrics are refreshed
 // in place; a new status or new metric keys render the page again.
-import { mlflow, num } from './api.js';
+import { mlflow, mlflow3, num } from './api.js';
 import {
     h, href, withParams, fmtTime, relTime, fmtDuration, fmtNum, statusBadge, runName, tagValue, errorBox, runColor,
 } from './util.js';
@@ -96,6 +97,7 @@ export async function render(root, { parts, params, early }, ctx) {
     fillTags(tagsCard, run);
     const datasets = run.inputs?.dataset_inputs || [];
     const modelsCard = h('section', { class: 'card run-models' }, h('h2', {}, 'Models'), h('p', { class: 'muted' }, 'Loading…'));
+    const tracesCard = h('section', { class: 'card run-trace-list', hidden: true }, h('h2', {}, 'Traces'), h('p', { class: 'muted' }, 'Loading…'));
 
     const latestTable = (ms) => kvTable(ms.map((m) => [m.key, h('span', {}, fmtNum(num(m.value)), h('span', { class: 'muted' }, ` @ step ${m.step ?? 0}`)), `${m.value} at ${fmtTime(m.timestamp)}`]), 'metrics');
     const latestBox = h('div', {}, latestTable(metrics));
@@ -118,7 +120,7 @@ export async function render(root, { parts, params, early }, ctx) {
             datasets.length ? h('section', { class: 'card' }, h('h2', {}, `Datasets (${datasets.length})`),
                 kvTable(datasets.map((d) => [d.dataset?.name ?? '?', `${d.dataset?.digest ?? ''} ${d.dataset?.source_type ?? ''}`,
                     (d.tags || []).map((t) => `${t.key}=${t.value}`).join(', ')]))) : null,
-            modelsCard),
+            modelsCard, tracesCard),
         h('section', { class: 'charts-section' }, h('div', { class: 'section-head' }, h('h2', {}, `Charts (${metrics.length})`), chartControls(opts)), chartsBox),
         h('section', { class: 'card artifacts-section' }, h('h2', {}, 'Artifacts'), artifactsBox),
     ].filter(Boolean));
@@ -142,6 +144,7 @@ export async function render(root, { parts, params, early }, ctx) {
     lazy(modelsCard, () => import('./logged-models.js').then((m) => m.runModelsCard(modelsCard, run, ctx)).catch((e) => {
         if (ctx.alive()) modelsCard.replaceChildren(h('h2', {}, 'Models'), errorBox(e, 'Models'));
     }));
+    runTraces(tracesCard, info, ctx); // one small search; not lazy: the card is in the first screen's grid
     // below the charts, and registered after them so the first charts' history requests go first
     lazy(artifactsBox, () => { if (ctx.alive()) artifactBrowser(artifactsBox, runId, ctx); });
     if (live) {
@@ -150,6 +153,40 @@ export async function render(root, { parts, params, early }, ctx) {
         const f = follow([runId], ctx, (batch) => liveUpdate(batch.get(runId), state));
         f.mode.then((m) => { if (badge) { badge.dataset.mode = m; badge.title = m === 'stream' ? 'updates as the server reports them' : 'updates every 2 s'; } });
     }
+}
+
+const RUN_TRACES = 10;
+
+/**
+ * The run's newest traces in its experiment (traces/search, filter
+ * run_id = '<run>': the traces it is the source run of and those linked to
+ * it by link-to-run), each marked as which, and a link to all of them.
+ */
+async function runTraces(card, info, ctx) {
+    const runId = info.run_id;
+    const all = href('/traces', { exp: info.experiment_id, filter: `run_id = '${runId}'` });
+    let res;
+    try {
+        res = await mlflow3.post('/traces/search', { locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: info.experiment_id } }],
+            filter: `run_id = '${runId}'`, max_results: RUN_TRACES });
+    } catch (e) {
+        if (ctx.alive()) card.replaceChildren(h('h2', {}, 'Traces'), errorBox(e, 'The run\'s traces could not be read'));
+        return;
+    }
+    if (!ctx.alive()) return;
+    const traces = res.traces || [];
+    card.dataset.count = String(traces.length);
+    card.hidden = !traces.length; // most runs have none: no empty card in the grid
+    card.replaceChildren(...[h('h2', {}, 'Traces'), traces.length ? h('table', { class: 'kv run-traces-table' }, h('tbody', {}, traces.map((t) => {
+        const when = Date.parse(t.request_time);
+        const source = t.trace_metadata?.['mlflow.sourceRun'] === runId;
+        return h('tr', { dataset: { trace: t.trace_id } },
+            h('th', {}, h('a', { class: 'trace-link', href: href(`/trace/${t.trace_id}`) }, t.tags?.['mlflow.traceName'] || t.trace_id)),
+            h('td', {}, h('span', { class: `badge trace-state state-${(t.state || 'STATE_UNSPECIFIED').toLowerCase()}` }, t.state === 'IN_PROGRESS' ? 'IN PROGRESS' : t.state || '?'),
+                ' ', h('span', { class: 'muted', title: fmtTime(when) }, relTime(when)),
+                ' ', h('span', { class: 'muted trace-kind' }, source ? 'source run' : 'linked')));
+    }))) : h('p', { class: 'muted' }, 'No traces name this run.'),
+    res.next_page_token || traces.length ? h('p', {}, h('a', { href: all }, res.next_page_token ? 'All traces of this run →' : 'In the Traces tab →')) : null].filter(Boolean));
 }
 
 function fillParams(card, run) {

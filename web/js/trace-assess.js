@@ -69,7 +69,7 @@ function thumbs(current, pick) {
             pick(v);
             for (const b of ev.currentTarget.parentElement.querySelectorAll('button.thumb')) b.setAttribute('aria-pressed', String(b === ev.currentTarget));
         } }, text);
-    return [mk(true, 'thumbs up', '👍 Yes'), mk(false, 'thumbs down', '👎 No')];
+    return [mk(true, 'thumbs up', '✓ Yes'), mk(false, 'thumbs down', '✗ No')];
 }
 
 /**

@@ -212,13 +212,13 @@ export function traceExperiment(info) {
     return info?.trace_location?.mlflow_experiment?.experiment_id || '';
 }
 
-/** An assessment's value in words: "👍 yes" / "👎 no" for boolean feedback, else the JSON value. */
+/** An assessment's value in words: "✓ yes" / "✗ no" for boolean feedback, else the JSON value. */
 export function assessmentValue(a) {
     if (a?.feedback) {
         if (a.feedback.error) return `error: ${a.feedback.error.error_message || a.feedback.error.error_code || '?'}`;
         const v = a.feedback.value;
-        if (v === true) return '👍 yes';
-        if (v === false) return '👎 no';
+        if (v === true) return '✓ yes';
+        if (v === false) return '✗ no';
         return typeof v === 'string' ? v : JSON.stringify(v);
     }
     if (a?.expectation) {

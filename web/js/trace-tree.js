@@ -56,8 +56,11 @@ export function spanTree(box, tree, { folded, selected, onSelect, onFold }) {
             h('span', { class: 'span-dur', style: left > 70 ? `right:${100 - left}%` : `left:${Math.min(left + width, 99)}%` }, dur)));
     };
     let drawn = '';
-    const draw = (force = false) => {
-        const top = scroller.scrollTop, height = scroller.clientHeight || 600;
+    // first: the box is new (scrolled to 0) and its height is its CSS min(70vh, rows): no layout
+    // is forced while the page is still being built
+    const draw = (force = false, first = false) => {
+        const top = first ? 0 : scroller.scrollTop;
+        const height = first ? Math.min(window.innerHeight * 0.7, rows.length * ROW_H + 2) : scroller.clientHeight || 600;
         const a = Math.max(0, Math.floor(top / ROW_H) - OVERSCAN);
         const b = Math.min(rows.length, Math.ceil((top + height) / ROW_H) + OVERSCAN);
         const key = `${a}:${b}`;
@@ -68,6 +71,16 @@ export function spanTree(box, tree, { folded, selected, onSelect, onFold }) {
         canvas.replaceChildren(frag);
         if (sel && index.has(sel)) scroller.setAttribute('aria-activedescendant', `span-${sel}`);
         else scroller.removeAttribute('aria-activedescendant');
+    };
+    // a new selection among the drawn rows: two rows change, not all of them
+    const mark = () => {
+        for (const el of canvas.children) {
+            const on = el.dataset.span === sel;
+            if (on === el.classList.contains('selected')) continue;
+            el.classList.toggle('selected', on);
+            el.setAttribute('aria-selected', String(on));
+        }
+        if (sel && index.has(sel)) scroller.setAttribute('aria-activedescendant', `span-${sel}`);
     };
     let frame = 0;
     scroller.addEventListener('scroll', () => {
@@ -96,7 +109,8 @@ export function spanTree(box, tree, { folded, selected, onSelect, onFold }) {
         if (changed) { relayout(); onFold(folded); }
         sel = id;
         reveal(id);
-        draw(true);
+        if (changed) draw(true);
+        else { draw(); mark(); } // draws only when reveal moved past the drawn rows
         if (focus) scroller.focus();
         onSelect(id);
     };
@@ -125,7 +139,7 @@ export function spanTree(box, tree, { folded, selected, onSelect, onFold }) {
         }
     });
     relayout();
-    draw(true);
+    draw(true, true);
     if (sel && index.has(sel)) requestAnimationFrame(() => { reveal(sel); draw(); });
     return { select, rows: () => rows };
 }

@@ -3,13 +3,14 @@
 // (trace-tree.js); the selected span's inputs, outputs, attributes and
 // events in collapsible JSON viewers (json-view.js) built when chosen.
 // URL: #/trace/<trace_id>?span=<span id>&fold=<span id>,<span id>
-// The trace links to its source run (metadata mlflow.sourceRun), named by
-// its run name; the run page links back to the run's traces.
+// The trace links to its source run (metadata mlflow.sourceRun) and to the
+// runs linked to it by link-to-run (exptrack/traces/runs), named by their run
+// names; the run page lists the run's traces (both kinds).
 // While the trace is IN_PROGRESS the page follows it: the trace writes of its
 // experiment (live.js watchTraces) reload it, debounced, and a changed trace
 // is drawn again (selection and folds kept, from the URL); once it is OK or
 // ERROR the page stops watching.
-import { mlflow, mlflow3 } from './api.js';
+import { mlflow, mlflow3, exptrack } from './api.js';
 import { h, href, withParams, parseHash, fmtTime, relTime, fmtDuration, errorBox, debounce } from './util.js';
 import { watchTraces } from './live.js';
 import {
@@ -40,6 +41,30 @@ async function load(id, early) {
     }
 }
 
+/**
+ * The runs a trace names (exptrack/traces/runs): {source, linked[]}, each
+ * {run_id, name, gone}; names the server leaves out (runs of other
+ * experiments) are read with runs/get, which checks their experiment.
+ * On an older server or a refused read: the source run by runs/get alone.
+ */
+async function linkedRuns(traceId, sourceId) {
+    let rows;
+    try {
+        rows = (await exptrack.get('/traces/runs', { trace_id: traceId })).runs || [];
+    } catch {
+        rows = sourceId ? [{ run_id: sourceId, source: true, linked: false, experiment_id: '?' }] : [];
+    }
+    const named = await Promise.all(rows.map(async (x) => {
+        let name = x.run_name || '';
+        if (!name && x.experiment_id) {
+            try { name = (await mlflow.get('/runs/get', { run_id: x.run_id })).run?.info?.run_name || ''; } catch { /* the id stands in */ }
+        }
+        const gone = !x.experiment_id ? ' (no such run)' : x.lifecycle_stage === 'deleted' ? ' (deleted)' : '';
+        return { ...x, name, gone };
+    }));
+    return { source: named.find((x) => x.source) || null, linked: named.filter((x) => x.linked && !x.source) };
+}
+
 /** early.trace: the traces/get request app.js started with the page, if any. */
 export async function render(root, { parts, params, early }, ctx) {
     const id = parts[1] || '';
@@ -67,6 +92,7 @@ export async function render(root, { parts, params, early }, ctx) {
     mlflow.get('/experiments/get', { experiment_id: exp }).then((r) => { if (ctx.alive()) crumbs(r.experiment.name); }, () => {});
     document.title = `${name} · trace · exptrack`;
 
+    performance.mark('exptrack:trace-data'); // bench waterfall: the trace read and parsed
     const spans = normalizeSpans(trace.spans);
     const tree = buildTree(spans);
     const roll = rollups(spans);
@@ -75,24 +101,31 @@ export async function render(root, { parts, params, early }, ctx) {
     const latency = durationMs(info.execution_duration);
     const run = info.trace_metadata?.['mlflow.sourceRun'];
 
-    // the source run by name (runs/get), its id kept in the title; the id alone until then or when unreadable
+    // the source run by name, its id kept in the title; the id alone until then or when unreadable
     const runLink = run ? h('a', { class: 'source-run', href: href(`/run/${run}`), title: run }, h('code', {}, run)) : null;
-    if (run) {
-        mlflow.get('/runs/get', { run_id: run }).then((r) => {
-            if (!ctx.alive()) return;
-            const rn = r.run?.info?.run_name || '';
-            if (rn) runLink.replaceChildren(rn, h('span', { class: 'muted' }, ` (${run.slice(0, 8)})`));
-            runLink.dataset.runName = rn;
+    const linkedBox = h('span', { class: 'linked-runs muted' }, '…');
+    linkedRuns(info.trace_id, run).then(({ source, linked }) => {
+        if (!ctx.alive()) return;
+        if (runLink && source?.name) {
+            runLink.replaceChildren(source.name, h('span', { class: 'muted' }, ` (${run.slice(0, 8)})`));
             const button = root.querySelector('.page-head a.source-run-button');
-            if (button && rn) button.textContent = `Run: ${rn}`;
-        }, () => {});
-    }
+            if (button) button.textContent = `Run: ${source.name}`;
+        }
+        if (runLink) runLink.dataset.runName = source?.name || '';
+        linkedBox.classList.toggle('muted', !linked.length);
+        linkedBox.dataset.count = String(linked.length);
+        linkedBox.replaceChildren(...(linked.length ? [h('ul', { class: 'run-list' }, linked.map((x) => h('li', {},
+            h('a', { class: 'linked-run', href: href(`/run/${x.run_id}`), title: x.run_id, dataset: { runId: x.run_id } },
+                x.name || h('code', {}, x.run_id.slice(0, 8))),
+            x.gone ? h('span', { class: 'muted' }, x.gone) : null)))] : ['none']));
+    });
     const overview = h('section', { class: 'card trace-overview' }, h('h2', {}, 'Overview'), kvTable([
         ['Trace ID', h('code', {}, info.trace_id)],
         ['Status', stateBadge(info.state)],
         ['Started', h('span', {}, fmtTime(start), fmtTime(start).startsWith(relTime(start)) ? '' : h('span', { class: 'muted' }, ` (${relTime(start)})`))],
         ['Latency', latency === null ? '' : fmtDuration(latency)],
         ['Run', run ? runLink : h('span', { class: 'muted' }, 'none')],
+        ['Linked runs', linkedBox],
         info.client_request_id ? ['Client request', h('code', {}, info.client_request_id)] : null,
         ['Request', h('span', { class: 'preview-text' }, info.request_preview || '')],
         ['Response', h('span', { class: 'preview-text' }, info.response_preview || '')],
@@ -144,7 +177,9 @@ export async function render(root, { parts, params, early }, ctx) {
         onFold: (f) => withParams({ fold: [...f].join(',') || undefined }, { silent: true }),
     });
     const pick = (sid) => view.select(sid);
+    performance.mark('exptrack:trace-tree'); // the tree's rows drawn
     showSpan(detail, tree.byId.get(selected), tree, pick);
+    performance.mark('exptrack:trace-ready');
     root.dataset.ready = '1';
 }
 

@@ -23,7 +23,7 @@ function preview(text) {
 
 const userTags = (info) => Object.entries(info.tags || {}).filter(([k]) => !k.startsWith('mlflow.'));
 
-/** The assessments of a trace as chips: "name 👍" (valid ones; overridden ones left out). */
+/** The assessments of a trace as chips: "name ✓" (valid ones; overridden ones left out). */
 export function assessmentChips(list) {
     return (list || []).filter((a) => a.valid !== false).slice(0, 4).map((a) => {
         const v = assessmentValue(a);
@@ -46,7 +46,8 @@ export const FIXED = {
     assessments: { label: 'Assessments', order: null, cell: (t) => assessmentChips(t.assessments) },
     run: { label: 'Run', order: null, cell: (t) => {
         const r = t.trace_metadata?.['mlflow.sourceRun'];
-        return r ? h('a', { class: 'run-link', href: href(`/run/${r}`) }, r.slice(0, 8)) : '';
+        // the short id until traces.js names the page's runs (one runs/search)
+        return r ? h('a', { class: 'run-link', href: href(`/run/${r}`), title: r, dataset: { run: r } }, h('code', {}, r.slice(0, 8))) : '';
     } },
 };
 export const DEFAULT_COLS = ['time', 'status', 'latency', 'tokens', 'request', 'response', 'tags', 'assessments', 'run'];

@@ -87,7 +87,9 @@ export async function render(root, { params, early }, ctx) {
     const shown = [...cols].sort((a, b) => rank(a) - rank(b));
     buildTracePicker(picker, colsButton, pageKeys(traces), cols, (c) => withParams({ col: c }));
     const seen = new Set(traces.map((t) => t.trace_id));
+    const runNames = new Map(); // run id -> name, '' (unnamed) or null (not in this experiment)
     drawTable(table, traces, shown, order, new Set(), { filter, tok });
+    nameRuns(table, exp, runNames, ctx);
     keyboardRows(table, ctx);
     const firstNo = drawPager(pager, { query: [exp, filter, order, size], tok, next: res.next_page_token, shown: traces.length, size, sizes: TRACE_PAGE_SIZES });
     const count = () => {
@@ -116,6 +118,7 @@ export async function render(root, { params, early }, ctx) {
                 for (const id of fresh) seen.add(id);
                 traces = next;
                 drawTable(table, traces, shown, order, fresh, { filter, tok });
+                nameRuns(table, exp, runNames, ctx);
                 count();
             }
         } catch (e) {
@@ -174,6 +177,35 @@ function keyboardRows(table, ctx) {
     // a refresh draws the rows again: put the cursor back on its trace
     new MutationObserver(() => table.querySelector(`tbody tr[data-trace="${CSS.escape(cur)}"]`)?.classList.add('cursor'))
         .observe(table, { childList: true });
+}
+
+/**
+ * Writes run names into the Run column's links: one runs/search (filter
+ * attributes.run_id IN (...), deleted runs too) for the ids of the page not
+ * named yet; names are kept in `names` across refreshes. A run of another
+ * experiment keeps its short id. Sets table.dataset.runsNamed when done.
+ */
+async function nameRuns(table, exp, names, ctx) {
+    const links = [...table.querySelectorAll('a.run-link[data-run]')];
+    const want = [...new Set(links.map((a) => a.dataset.run))].filter((id) => !names.has(id) && /^[0-9a-f]{32}$/.test(id));
+    if (want.length) {
+        try {
+            const r = await mlflow.post('/runs/search', {
+                experiment_ids: [exp], filter: `attributes.run_id IN (${want.map((id) => `'${id}'`).join(', ')})`,
+                run_view_type: 'ALL', max_results: want.length,
+            });
+            for (const run of r.runs || []) names.set(run.info.run_id, run.info.run_name || '');
+            for (const id of want) if (!names.has(id)) names.set(id, null);
+        } catch (e) {
+            console.warn('traces: run names not read', e);
+        }
+    }
+    if (!ctx.alive()) return;
+    for (const a of table.querySelectorAll('a.run-link[data-run]')) {
+        const n = names.get(a.dataset.run);
+        if (n) a.replaceChildren(n);
+    }
+    table.dataset.runsNamed = '1';
 }
 
 /** A column id as a class name part: "tag.env" -> "tag_env". */
