@@ -234,16 +234,22 @@ static json_t *any_value(struct dec *d, const json_t *v, int depth)
     return json_null();
 }
 
-/* The JSON text of v in the arena (v is released). */
+/* The JSON text of v in the arena (v is released). json_dumps' text
+ * comes from jansson's allocator (the request's jsonalloc arena while the
+ * OTLP decode runs), so it goes back through jansson's free. */
 static const char *dump(struct arena *arena, json_t *v, size_t *len)
 {
+    json_free_t json_free;
     char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     json_decref(v);
-    if (s == NULL)
-        s = strdup("null");
+    if (s == NULL) {
+        *len = 4;
+        return "null";
+    }
     *len = strlen(s);
     const char *out = arena_strdup(arena, s);
-    free(s);
+    json_get_alloc_funcs(NULL, &json_free);
+    json_free(s);
     return out;
 }
 
