@@ -24,7 +24,10 @@ struct thread_arena {
     struct chunk *live;  /* chunks in use since the last reset, newest first */
     struct chunk *spare; /* standard chunks kept for reuse */
     int nspare;
-    int active; /* allocate from the arena */
+    int active;  /* allocate from the arena */
+    size_t held; /* bytes of the live chunks' data */
+    size_t cap;  /* in a bounded scope: the most held may reach; else 0 */
+    int refused; /* the bounded scope refused an allocation */
 };
 
 static __thread struct thread_arena ta;
@@ -72,6 +75,11 @@ static void *arena_malloc(size_t n)
     n = (n + 15) & ~(size_t)15;
     struct chunk *c = ta.live;
     if (c == NULL || c->size - c->used < n) {
+        size_t want = n > CHUNK_SIZE / 4 ? n : CHUNK_SIZE;
+        if (ta.cap != 0 && (want > ta.cap || ta.held > ta.cap - want)) {
+            ta.refused = 1;
+            return NULL;
+        }
         if (n <= CHUNK_SIZE / 4 && ta.spare != NULL) {
             c = ta.spare;
             ta.spare = c->next;
@@ -83,6 +91,7 @@ static void *arena_malloc(size_t n)
             c->size = size;
         }
         c->used = 0;
+        ta.held += c->size;
         c->next = ta.live;
         ta.live = c;
     }
@@ -124,8 +133,25 @@ json_t *jsonalloc_parse_object(const char *body, size_t len)
     return v;
 }
 
+void jsonalloc_scope_begin(size_t cap)
+{
+    ta.active = 1;
+    ta.cap = cap;
+    ta.refused = 0;
+}
+
+int jsonalloc_scope_end(void)
+{
+    int refused = ta.refused;
+    ta.active = 0;
+    ta.cap = 0;
+    ta.refused = 0;
+    return refused;
+}
+
 void jsonalloc_reset(void)
 {
+    ta.held = 0;
     while (ta.live != NULL) {
         struct chunk *c = ta.live;
         ta.live = c->next;

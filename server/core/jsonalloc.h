@@ -18,6 +18,18 @@ void jsonalloc_install(void);
  * tree must be released, and must not be used, after jsonalloc_reset(). */
 json_t *jsonalloc_parse_object(const char *body, size_t len);
 
+/* Starts a bounded scope on the calling thread: until jsonalloc_scope_end
+ * every jansson allocation of the thread (parses, built trees, dumps) comes
+ * from its arena, and an allocation that would make the arena hold more
+ * than cap bytes in all (counted since the last jsonalloc_reset) fails, so
+ * jansson answers NULL or an error instead of growing. Trees made in the
+ * scope live until jsonalloc_reset(). Scopes do not nest. */
+void jsonalloc_scope_begin(size_t cap);
+
+/* Ends the calling thread's scope. Returns 1 when an allocation was
+ * refused in it (what was built is incomplete), else 0. */
+int jsonalloc_scope_end(void);
+
 /* Rewinds the calling thread's arena: every tree parsed since the last reset
  * is dead. Keeps a little memory for the next request. */
 void jsonalloc_reset(void);

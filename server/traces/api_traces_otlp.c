@@ -18,6 +18,7 @@
 #include "api_traces_common.h"
 #include "api_traces_spans.h"
 #include "events/change_feed.h"
+#include "core/jsonalloc.h"
 #include "core/reply_store.h"
 #include "core/sbuf.h"
 #include "core/xalloc.h"
@@ -30,6 +31,24 @@ static size_t otlp_max_body = 16 * 1024 * 1024;
 void api_traces_otlp_configure(size_t max_body)
 {
     otlp_max_body = max_body;
+}
+
+/* The most memory the JSON tree of one request may take: the tree parsed
+ * from an OTLP/JSON body or built from a protobuf one, with the span
+ * decode's own JSON work, all in the thread's jsonalloc arena. The bench's
+ * 512-span batch (465 KB of OTLP/JSON) takes 5.5 MB, 12 times its body,
+ * with the decode; a body of tiny objects takes 40 times its size and more
+ * and is refused with 413 instead of costing hundreds of MB. */
+#define OTLP_TREE_PER_BYTE 32
+#define OTLP_TREE_SLACK (8u << 20)
+#define OTLP_TREE_MAX (256u << 20)
+
+/* The JSON tree budget of a body of len (decoded) bytes. */
+static size_t tree_budget(size_t len)
+{
+    if (len > (OTLP_TREE_MAX - OTLP_TREE_SLACK) / OTLP_TREE_PER_BYTE)
+        return OTLP_TREE_MAX;
+    return OTLP_TREE_SLACK + OTLP_TREE_PER_BYTE * len;
 }
 
 struct otlp_upload {
@@ -192,7 +211,20 @@ static void reply_accepted(struct reply *r, int protobuf, const struct span_batc
                             "errorMessage", msg));
 }
 
-/* Decodes and stores the batch; the reply says how it went. */
+/* The 413 of a body whose JSON tree would pass its budget. */
+static void reply_tree_too_big(struct reply *r, size_t budget)
+{
+    reply_error(r, ERR_PAYLOAD_TOO_LARGE,
+                "the request's JSON tree would take more than %zu bytes of memory (the limit "
+                "for a body of this size: %u MiB plus %d bytes per body byte, at most %u MiB); "
+                "send fewer or smaller values per request",
+                budget, OTLP_TREE_SLACK >> 20, OTLP_TREE_PER_BYTE, OTLP_TREE_MAX >> 20);
+}
+
+/* Decodes and stores the batch; the reply says how it went. The request's
+ * JSON tree and the decode's JSON work live in the thread's jsonalloc
+ * arena, bounded by tree_budget() and rewound at the end; the span records
+ * point into the tree, so it lives until the store is done. */
 static void ingest(struct otlp_upload *up, struct reply *r)
 {
     struct arena arena;
@@ -204,6 +236,7 @@ static void ingest(struct otlp_upload *up, struct reply *r)
     uint8_t *plain = NULL;
     const uint8_t *body = (const uint8_t *)(up->body.data ? up->body.data : "");
     size_t len = up->body.len;
+    int refused, decoded;
 
     arena_init(&arena);
     if (strcmp(up->encoding, "identity") != 0) {
@@ -216,21 +249,40 @@ static void ingest(struct otlp_upload *up, struct reply *r)
         }
         body = plain;
     }
+    size_t budget = tree_budget(len);
+    jsonalloc_scope_begin(budget);
     if (up->protobuf) {
-        if (otlp_protobuf_to_json(body, len, &doc, err, sizeof err) != 0) {
-            reply_error(r, ERR_INVALID_PARAMETER_VALUE,
-                        "Invalid OTLP request (ExportTraceServiceRequest protobuf): %s", err);
-            goto out;
-        }
+        decoded = otlp_protobuf_to_json(body, len, &doc, err, sizeof err) == 0;
     } else {
         doc = json_loadb((const char *)body, len, 0, &jerr);
-        if (doc == NULL) {
-            reply_error(r, ERR_INVALID_PARAMETER_VALUE, "The body is not valid JSON: %s (at %d:%d)",
-                        jerr.text, jerr.line, jerr.column);
-            goto out;
-        }
+        decoded = doc != NULL;
     }
-    if (span_batch_decode(doc, &arena, &batch, err, sizeof err) != 0) {
+    if (jsonalloc_scope_end()) {
+        reply_tree_too_big(r, budget);
+        goto out;
+    }
+    if (!decoded && up->protobuf) {
+        /* 400 as MLflow answers it (its 422 is for a span that parses but
+         * fails conversion) and as OTLP/HTTP specifies for a body that
+         * cannot be decoded; exporters retry only 429, 502, 503 and 504,
+         * so they drop it instead of sending it again (docs/api.md) */
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                    "Invalid OTLP request (ExportTraceServiceRequest protobuf): %s", err);
+        goto out;
+    }
+    if (!decoded) {
+        reply_error(r, ERR_INVALID_PARAMETER_VALUE, "The body is not valid JSON: %s (at %d:%d)",
+                    jerr.text, jerr.line, jerr.column);
+        goto out;
+    }
+    jsonalloc_scope_begin(budget);
+    int bad = span_batch_decode(doc, &arena, &batch, err, sizeof err);
+    refused = jsonalloc_scope_end();
+    if (refused) {
+        reply_tree_too_big(r, budget);
+        goto out;
+    }
+    if (bad != 0) {
         reply_error(r, ERR_INVALID_PARAMETER_VALUE, "Invalid OTLP request: %s", err);
         goto out;
     }
@@ -254,6 +306,7 @@ static void ingest(struct otlp_upload *up, struct reply *r)
     }
 out:
     json_decref(doc);
+    jsonalloc_reset(); /* the tree is gone: nothing points into the arena now */
     free(plain);
     arena_cleanup(&arena);
 }

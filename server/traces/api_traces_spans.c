@@ -124,34 +124,66 @@ static int read_enum(struct dec *d, const json_t *v, const char *field, const ch
 
 static json_t *any_value(struct dec *d, const json_t *v, int depth);
 
-/* [{key, value}] -> {key: native}; NULL with err set on bad input. */
+/* One {key, value} of a list, with its place in the list. */
+struct entry {
+    const char *key;
+    size_t len;
+    size_t at;
+    json_t *value;
+};
+
+/* jsonb's order of object keys (shorter first, then bytewise), then the
+ * list's order, so a key given twice keeps its last value. */
+static int cmp_entry(const void *a, const void *b)
+{
+    const struct entry *x = a, *y = b;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    int c = memcmp(x->key, y->key, x->len);
+    if (c != 0)
+        return c;
+    return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* [{key, value}] -> {key: native}; NULL with err set on bad input. The
+ * keys go in in jsonb's order, so the stored text reads back as the
+ * jsonb column it replaced did (schema/0023_span_text.sql) without a
+ * sorted copy of the tree. */
 static json_t *key_values(struct dec *d, const json_t *list, int depth, const char *field)
 {
     if (list != NULL && !json_is_array(list)) {
         fail(d, "'%s' must be an array of {key, value}", field);
         return NULL;
     }
-    if (json_array_size(list) > SPAN_MAX_ATTRS) {
+    size_t n = json_array_size(list), got = 0;
+    if (n > SPAN_MAX_ATTRS) {
         fail(d, "'%s' holds more than %d entries", field, SPAN_MAX_ATTRS);
         return NULL;
     }
-    json_t *o = json_object();
-    for (size_t i = 0; i < json_array_size(list); i++) {
+    json_t *o = NULL;
+    struct entry *e = xmalloc((n + 1) * sizeof *e);
+    for (size_t i = 0; i < n; i++) {
         const json_t *kv = json_array_get(list, i);
         const json_t *k = json_object_get(kv, "key");
         if (!json_is_string(k) || json_string_length(k) == 0 ||
             json_string_length(k) != strlen(json_string_value(k))) {
             fail(d, "'%s[%zu].key' must be a non-empty string without NUL", field, i);
-            json_decref(o);
-            return NULL;
+            goto out;
         }
         json_t *val = any_value(d, json_object_get(kv, "value"), depth + 1);
-        if (val == NULL) {
-            json_decref(o);
-            return NULL;
-        }
-        json_object_set_new(o, json_string_value(k), val);
+        if (val == NULL)
+            goto out;
+        e[got++] = (struct entry){json_string_value(k), json_string_length(k), i, val};
     }
+    qsort(e, got, sizeof *e, cmp_entry);
+    o = json_object();
+    for (size_t i = 0; i < got; i++)
+        json_object_set_new(o, e[i].key, e[i].value);
+    got = 0;
+out:
+    for (size_t i = 0; i < got; i++)
+        json_decref(e[i].value);
+    free(e);
     return o;
 }
 
@@ -234,56 +266,22 @@ static json_t *any_value(struct dec *d, const json_t *v, int depth)
     return json_null();
 }
 
-/* The JSON text of v in the arena (v is released). */
+/* The JSON text of v in the arena (v is released). json_dumps' text
+ * comes from jansson's allocator (the request's jsonalloc arena while the
+ * OTLP decode runs), so it goes back through jansson's free. */
 static const char *dump(struct arena *arena, json_t *v, size_t *len)
 {
+    json_free_t json_free;
     char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     json_decref(v);
-    if (s == NULL)
-        s = strdup("null");
+    if (s == NULL) {
+        *len = 4;
+        return "null";
+    }
     *len = strlen(s);
     const char *out = arena_strdup(arena, s);
-    free(s);
-    return out;
-}
-
-/* jsonb's order of object keys: shorter first, then bytewise. */
-static int cmp_jsonb_key(const void *a, const void *b)
-{
-    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-    size_t lx = strlen(x), ly = strlen(y);
-    if (lx != ly)
-        return lx < ly ? -1 : 1;
-    return memcmp(x, y, lx);
-}
-
-/* A copy of v whose objects (at every level) list their keys in jsonb's
- * order, so the stored text reads back as the jsonb column it replaced
- * did (schema/0023_span_text.sql). v is released. */
-static json_t *jsonb_order(json_t *v)
-{
-    if (json_is_array(v)) {
-        json_t *out = json_array();
-        size_t i;
-        json_t *x;
-        json_array_foreach(v, i, x) json_array_append_new(out, jsonb_order(json_incref(x)));
-        json_decref(v);
-        return out;
-    }
-    if (!json_is_object(v) || json_object_size(v) == 0)
-        return v;
-    size_t n = json_object_size(v), i = 0;
-    const char **keys = xmalloc(n * sizeof *keys);
-    const char *k;
-    json_t *x;
-    json_object_foreach(v, k, x) keys[i++] = k;
-    qsort(keys, n, sizeof *keys, cmp_jsonb_key);
-    json_t *out = json_object();
-    for (i = 0; i < n; i++)
-        json_object_set_new_nocheck(out, keys[i],
-                                    jsonb_order(json_incref(json_object_get(v, keys[i]))));
-    free(keys);
-    json_decref(v);
+    json_get_alloc_funcs(NULL, &json_free);
+    json_free(s);
     return out;
 }
 
@@ -386,12 +384,13 @@ static int read_events(struct dec *d, const json_t *events, struct trace_span *s
             json_decref(out);
             return -1;
         }
-        json_array_append_new(out, json_pack("{s:s,s:I,s:o}", "name",
-                                             name ? json_string_value(name) : "", "time_unix_nano",
-                                             (json_int_t)t, "attributes", attrs));
+        /* keys in jsonb's order, as key_values makes the attributes' */
+        json_array_append_new(out, json_pack("{s:s,s:o,s:I}", "name",
+                                             name ? json_string_value(name) : "", "attributes",
+                                             attrs, "time_unix_nano", (json_int_t)t));
     }
     size_t len;
-    s->events = dump(d->arena, jsonb_order(out), &len);
+    s->events = dump(d->arena, out, &len);
     if (len > SPAN_MAX_ATTR_BYTES)
         return fail(d, "events take more than %d bytes", SPAN_MAX_ATTR_BYTES);
     return 0;
@@ -464,7 +463,7 @@ static int read_span(struct dec *d, const json_t *sp, struct trace_span *s, stru
         return -1;
     derive(d, s, attrs, &x->session, &x->inputs, &x->outputs);
     size_t len;
-    s->attributes = dump(d->arena, jsonb_order(attrs), &len);
+    s->attributes = dump(d->arena, attrs, &len);
     if (len > SPAN_MAX_ATTR_BYTES)
         return fail(d, "attributes take more than %d bytes (the cap of one span)",
                     SPAN_MAX_ATTR_BYTES);

@@ -1,10 +1,13 @@
 /* Spans: the batch ingest of POST /v1/traces (and traces.json) and the
- * read of one trace's spans. One transaction per batch; the spans go in
- * one multi-row statement over unnest()ed arrays. Attributes and events
- * are stored as the JSON text the caller made (schema 0023: text, not
- * jsonb), so neither the write nor the read converts them. */
+ * read of one trace's spans. One transaction per batch. The spans of the
+ * traces the batch creates go in by binary COPY (no stored span can clash
+ * with them); the others are upserted in one multi-row statement over
+ * unnest()ed arrays. Attributes and events are stored as the JSON text the
+ * caller made (schema 0023: text, not jsonb), so neither the write nor the
+ * read converts them. */
 #include "store_traces.h"
 
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,7 +116,7 @@ static int write_traces(int64_t experiment_id, const struct span_trace *tr, size
         "     response_preview = coalesce(t.response_preview, EXCLUDED.response_preview),"
         "     updated = EXCLUDED.updated"
         "   WHERE t.experiment_id = EXCLUDED.experiment_id"
-        "   RETURNING t.trace_id),"
+        "   RETURNING t.trace_id, t.xmax = 0 AS fresh),"
         " tg AS (INSERT INTO trace_tags (trace_id, key, value)"
         "   SELECT u.trace_id, k.key, k.value FROM u JOIN b ON b.id = u.trace_id, e,"
         "   LATERAL (VALUES ('mlflow.trace.spansLocation', 'TRACKING_STORE'),"
@@ -126,7 +129,9 @@ static int write_traces(int64_t experiment_id, const struct span_trace *tr, size
         "   SELECT u.trace_id, 'mlflow.trace.session', b.se FROM u JOIN b ON b.id = u.trace_id"
         "   WHERE b.se IS NOT NULL ON CONFLICT (trace_id, key) DO NOTHING)"
         " SELECT e.lifecycle_stage, (SELECT count(*) FROM u),"
-        "   (SELECT array_agg(trace_id ORDER BY trace_id COLLATE \"C\") FROM u) FROM e",
+        "   (SELECT array_agg(trace_id ORDER BY trace_id COLLATE \"C\") FROM u),"
+        "   (SELECT array_agg(trace_id ORDER BY trace_id COLLATE \"C\") FROM u WHERE fresh)"
+        " FROM e",
         11, params, res);
     for (int i = 0; i < 9; i++)
         sbuf_cleanup(&a[i]);
@@ -189,6 +194,114 @@ static int write_spans(int64_t experiment_id, const struct trace_span *sp, size_
     return rc;
 }
 
+/* --- binary COPY of the spans of new traces -------------------------------- */
+
+static const char copy_sql[] =
+    "COPY trace_spans (trace_id, span_id, parent_span_id, experiment_id, name, span_type, kind,"
+    " trace_state, status_code, status_message, start_ns, end_ns, attributes, events,"
+    " input_tokens, output_tokens) FROM STDIN (FORMAT binary)";
+
+static void put_be(struct sbuf *b, uint64_t v, int bytes)
+{
+    char out[8];
+    for (int i = 0; i < bytes; i++)
+        out[i] = (char)(v >> (8 * (bytes - 1 - i)));
+    sbuf_add(b, out, (size_t)bytes);
+}
+
+/* A text field (NULL: SQL NULL). The text is UTF-8 without NUL (the
+ * decoder's rule); the server checks the encoding again. */
+static void put_text(struct sbuf *b, const char *s)
+{
+    if (s == NULL) {
+        put_be(b, 0xffffffffu, 4);
+        return;
+    }
+    size_t n = strlen(s);
+    put_be(b, n, 4);
+    sbuf_add(b, s, n);
+}
+
+static void put_i64(struct sbuf *b, int64_t v, int nullable)
+{
+    if (nullable && v < 0) {
+        put_text(b, NULL);
+        return;
+    }
+    put_be(b, 8, 4);
+    put_be(b, (uint64_t)v, 8);
+}
+
+static void put_i16(struct sbuf *b, int v)
+{
+    put_be(b, 2, 4);
+    put_be(b, (uint16_t)v, 2);
+}
+
+/* The COPY BINARY stream of spans[0..n): header, rows, trailer. */
+static void copy_rows(struct sbuf *b, int64_t experiment_id, const struct trace_span *sp, size_t n)
+{
+    static const char signature[] = "PGCOPY\n\377\r\n";
+    sbuf_add(b, signature, sizeof signature); /* 11 bytes with its NUL */
+    put_be(b, 0, 4);                          /* flags */
+    put_be(b, 0, 4);                          /* header extension length */
+    for (size_t i = 0; i < n; i++) {
+        put_be(b, 16, 2);
+        put_text(b, sp[i].trace_id);
+        put_text(b, sp[i].span_id);
+        put_text(b, sp[i].parent_span_id);
+        put_i64(b, experiment_id, 0);
+        put_text(b, sp[i].name);
+        put_text(b, sp[i].span_type);
+        put_i16(b, sp[i].kind);
+        put_text(b, sp[i].trace_state);
+        put_i16(b, sp[i].status_code);
+        put_text(b, sp[i].status_message);
+        put_i64(b, sp[i].start_ns, 0);
+        put_i64(b, sp[i].end_ns, 1);
+        put_text(b, sp[i].attributes);
+        put_text(b, sp[i].events);
+        put_i64(b, sp[i].input_tokens, 1);
+        put_i64(b, sp[i].output_tokens, 1);
+    }
+    put_be(b, 0xffff, 2); /* trailer: -1 */
+}
+
+/* Writes spans[0..n), all of traces this transaction created, by binary
+ * COPY on the transaction's connection. */
+static int copy_spans(int64_t experiment_id, const struct trace_span *sp, size_t n)
+{
+    struct sbuf data;
+    PGconn *conn = db_conn();
+    if (conn == NULL)
+        return DB_UNAVAILABLE;
+    sbuf_init(&data);
+    copy_rows(&data, experiment_id, sp, n);
+    int rc = DB_OK;
+    if (data.len > INT32_MAX) {
+        rc = DB_ERROR;
+        goto out;
+    }
+    PGresult *res = PQexec(conn, copy_sql);
+    rc = db_result_status(conn, res, "COPY trace_spans");
+    PQclear(res);
+    if (rc != DB_OK)
+        goto out;
+    if (PQputCopyData(conn, data.data, (int)data.len) != 1 || PQputCopyEnd(conn, NULL) != 1) {
+        rc = db_result_status(conn, NULL, "COPY trace_spans data");
+        goto out;
+    }
+    while ((res = PQgetResult(conn)) != NULL) {
+        int st = db_result_status(conn, res, "COPY trace_spans");
+        if (rc == DB_OK)
+            rc = st;
+        PQclear(res);
+    }
+out:
+    sbuf_cleanup(&data);
+    return rc;
+}
+
 /* Token columns and mlflow.trace.tokenUsage from the stored spans of the
  * batch's traces (a re-sent span is counted once). */
 static int roll_up_tokens(const struct span_trace *tr, size_t n)
@@ -218,45 +331,107 @@ static int roll_up_tokens(const struct span_trace *tr, size_t n)
     return rc;
 }
 
-/* Marks the traces the statement did not take (stored in another
- * experiment): accepted holds the taken ids as a sorted array literal
- * ("{a,b}"), traces are sorted by id too. Returns how many were marked. */
-static size_t mark_foreign(struct span_trace *traces, size_t ntraces, const char *accepted)
+/* Whether a span's attributes name mlflow.llm.cost (the test of the
+ * partial index trace_spans_cost, schema 0023). */
+static int has_cost(const struct trace_span *s)
 {
-    size_t marked = 0;
-    const char *p = accepted && accepted[0] == '{' ? accepted + 1 : "";
-    for (size_t i = 0; i < ntraces; i++) {
-        size_t len = strlen(traces[i].trace_id);
-        traces[i].foreign =
-            !(strncmp(p, traces[i].trace_id, len) == 0 && (p[len] == ',' || p[len] == '}'));
-        if (traces[i].foreign)
-            marked++;
-        else
-            p += len + (p[len] == ',');
-    }
-    return marked;
+    return s->attributes != NULL && strstr(s->attributes, "\"mlflow.llm.cost\"") != NULL;
 }
 
-/* The spans whose trace is not foreign, copied into *kept (malloc). */
-static size_t own_spans(const struct span_trace *traces, size_t ntraces,
-                        const struct trace_span *spans, size_t nspans, struct trace_span **kept)
+/* Metadata mlflow.trace.cost ({"input_cost", "output_cost", "total_cost"},
+ * mlflow-models-api.md 3.11) summed from the stored spans' mlflow.llm.cost
+ * by trace_costs() (schema 0022), for the batch's traces that may hold a
+ * cost: a trace the batch created only when one of its spans here names
+ * one, any other trace always (a re-sent span may carry a new cost). A
+ * trace whose spans hold no readable cost gets no entry. traces and spans
+ * are sorted by trace id. */
+static int roll_up_costs(const struct span_trace *tr, size_t n, const struct trace_span *spans,
+                         size_t nspans)
 {
-    size_t n = 0, t = 0;
-    *kept = xmalloc((nspans + 1) * sizeof **kept);
+    struct sbuf ids;
+    size_t listed = 0;
+    sbuf_init(&ids);
+    sbuf_addc(&ids, '{');
+    for (size_t i = 0, s = 0; i < n; i++) {
+        int want = !tr[i].fresh;
+        while (s < nspans && strcmp(spans[s].trace_id, tr[i].trace_id) < 0)
+            s++;
+        for (; s < nspans && strcmp(spans[s].trace_id, tr[i].trace_id) == 0; s++)
+            want = want || has_cost(&spans[s]);
+        if (want && !tr[i].foreign)
+            su_array_text(&ids, tr[i].trace_id, listed++ == 0);
+    }
+    sbuf_addc(&ids, '}');
+    int rc = DB_OK;
+    if (listed > 0) {
+        const char *params[] = {ids.data};
+        rc = db_exec(
+            "WITH c AS (SELECT s.trace_id, sum(c.input_cost) AS i, sum(c.output_cost) AS o,"
+            "   sum(c.total_cost) AS t"
+            "   FROM trace_spans s, trace_costs(s.attributes::jsonb -> 'mlflow.llm.cost') c"
+            "   WHERE s.trace_id = ANY($1::text[])"
+            "   AND strpos(s.attributes, '\"mlflow.llm.cost\"') > 0"
+            "   GROUP BY s.trace_id HAVING count(c.total_cost) > 0)"
+            " INSERT INTO trace_metadata (trace_id, key, value)"
+            " SELECT trace_id, 'mlflow.trace.cost', json_build_object('input_cost',"
+            "   coalesce(i, 0), 'output_cost', coalesce(o, 0), 'total_cost', t)::text FROM c"
+            " ON CONFLICT (trace_id, key) DO UPDATE SET value = EXCLUDED.value",
+            1, params, NULL);
+    }
+    sbuf_cleanup(&ids);
+    return rc;
+}
+
+/* Sets flag(i) of each trace to whether its id is in list, a sorted array
+ * literal of ids ("{a,b}"; NULL or "" for none); traces are sorted by id
+ * too. Returns how many are in it. */
+static size_t in_list(struct span_trace *traces, size_t ntraces, const char *list, int foreign)
+{
+    size_t found = 0;
+    const char *p = list && list[0] == '{' ? list + 1 : "";
+    for (size_t i = 0; i < ntraces; i++) {
+        size_t len = strlen(traces[i].trace_id);
+        int in = strncmp(p, traces[i].trace_id, len) == 0 && (p[len] == ',' || p[len] == '}');
+        if (in) {
+            p += len + (p[len] == ',');
+            found++;
+        }
+        if (foreign)
+            traces[i].foreign = !in;
+        else
+            traces[i].fresh = in;
+    }
+    return found;
+}
+
+/* The spans of the traces that are not foreign, split by whether their
+ * trace is fresh: *fresh (nfresh) and *old (nold), malloc'ed. */
+static void split_spans(const struct span_trace *traces, size_t ntraces,
+                        const struct trace_span *spans, size_t nspans, struct trace_span **fresh,
+                        size_t *nfresh, struct trace_span **old, size_t *nold)
+{
+    size_t t = 0;
+    *nfresh = *nold = 0;
+    *fresh = xmalloc((nspans + 1) * sizeof **fresh);
+    *old = xmalloc((nspans + 1) * sizeof **old);
     for (size_t i = 0; i < nspans; i++) {
         while (t < ntraces && strcmp(traces[t].trace_id, spans[i].trace_id) < 0)
             t++;
-        if (t < ntraces && strcmp(traces[t].trace_id, spans[i].trace_id) == 0 && !traces[t].foreign)
-            (*kept)[n++] = spans[i];
+        if (t >= ntraces || strcmp(traces[t].trace_id, spans[i].trace_id) != 0 || traces[t].foreign)
+            continue;
+        if (traces[t].fresh)
+            (*fresh)[(*nfresh)++] = spans[i];
+        else
+            (*old)[(*nold)++] = spans[i];
     }
-    return n;
 }
 
 int store_spans_ingest(int64_t experiment_id, struct span_trace *traces, size_t ntraces,
                        const struct trace_span *spans, size_t nspans)
 {
     PGresult *res = NULL;
-    struct trace_span *kept = NULL;
+    struct trace_span *fresh = NULL, *old = NULL;
+    size_t nfresh = 0, nold = 0;
     int rc;
 
     if ((rc = db_begin()) != DB_OK)
@@ -271,28 +446,31 @@ int store_spans_ingest(int64_t experiment_id, struct span_trace *traces, size_t 
         rc = DB_STATE;
         goto fail;
     }
-    size_t taken = (size_t)su_int64(res, 0, 1), n = nspans;
+    size_t taken = (size_t)su_int64(res, 0, 1);
     for (size_t i = 0; i < ntraces; i++)
-        traces[i].foreign = 0;
+        traces[i].foreign = traces[i].fresh = 0;
     if (taken == 0) {
         rc = DB_TRACE_OTHER_EXPERIMENT;
         goto fail;
     }
-    if (taken != ntraces) {
-        if (mark_foreign(traces, ntraces, PQgetvalue(res, 0, 2)) != ntraces - taken) {
-            rc = DB_ERROR; /* the statement and the batch disagree: store nothing */
-            goto fail;
-        }
-        n = own_spans(traces, ntraces, spans, nspans, &kept);
-    }
-    if ((rc = write_spans(experiment_id, kept ? kept : spans, n)) != DB_OK ||
-        (rc = roll_up_tokens(traces, ntraces)) != DB_OK)
+    if (taken != ntraces && in_list(traces, ntraces, PQgetvalue(res, 0, 2), 1) != taken) {
+        rc = DB_ERROR; /* the statement and the batch disagree: store nothing */
         goto fail;
-    free(kept);
+    }
+    in_list(traces, ntraces, PQgetvalue(res, 0, 3), 0);
+    split_spans(traces, ntraces, spans, nspans, &fresh, &nfresh, &old, &nold);
+    if ((nfresh > 0 && (rc = copy_spans(experiment_id, fresh, nfresh)) != DB_OK) ||
+        (nold > 0 && (rc = write_spans(experiment_id, old, nold)) != DB_OK) ||
+        (rc = roll_up_tokens(traces, ntraces)) != DB_OK ||
+        (rc = roll_up_costs(traces, ntraces, spans, nspans)) != DB_OK)
+        goto fail;
+    free(fresh);
+    free(old);
     PQclear(res);
     return db_commit();
 fail:
-    free(kept);
+    free(fresh);
+    free(old);
     PQclear(res);
     db_rollback();
     return rc;
@@ -319,7 +497,7 @@ int store_spans_replace(const char *trace_id, const struct trace_span *spans, si
     int64_t exp = su_int64(res, 0, 0);
     if ((rc = db_exec("DELETE FROM trace_spans WHERE trace_id = $1", 1, params, NULL)) != DB_OK ||
         (n > 0 && (rc = write_spans(exp, spans, n)) != DB_OK) ||
-        (rc = roll_up_tokens(&one, 1)) != DB_OK)
+        (rc = roll_up_tokens(&one, 1)) != DB_OK || (rc = roll_up_costs(&one, 1, spans, n)) != DB_OK)
         goto fail;
     *experiment_id = exp;
     PQclear(res);

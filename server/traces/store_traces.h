@@ -171,13 +171,17 @@ struct span_trace {
     const char *trace_name;       /* root's name, or NULL */
     const char *session;          /* first session.id, or NULL */
     int foreign;                  /* set by store_spans_ingest: stored in another experiment */
+    int fresh;                    /* set by store_spans_ingest: created by this batch */
 };
 
 /* Stores a span batch in one transaction: trace rows created or widened,
  * tags mlflow.trace.spansLocation and mlflow.artifactLocation, spans
- * upserted by (trace_id, span_id) in one statement, token columns and
- * metadata mlflow.trace.tokenUsage recomputed from the stored spans.
- * traces and spans are sorted by trace id (spans then by span id). A trace
+ * upserted by (trace_id, span_id) (those of the traces the batch creates
+ * by binary COPY, the others in one statement; span ids must be unique in
+ * the batch), token columns and metadata mlflow.trace.tokenUsage and
+ * mlflow.trace.cost recomputed from the stored spans. Sets fresh on the
+ * traces the batch created. traces and spans are sorted by trace id
+ * (spans then by span id). A trace
  * stored in another experiment is left alone: its foreign flag is set and
  * its spans are not written; the rest is stored. DB_NOT_FOUND: no
  * experiment; DB_STATE: deleted; DB_TRACE_OTHER_EXPERIMENT: every trace

@@ -379,3 +379,106 @@ describe('OTLP/JSON ingest', () => {
         near(filtered.output_cost, 2);
     });
 });
+
+// Issue 16's ingest leftovers: the trace's cost rolled up from its spans,
+// the spans of new traces written by binary COPY (the same rows as the
+// upsert of spans of existing traces), and a bound on the JSON tree a
+// request may build.
+describe('OTLP ingest: cost rollup, COPY and upsert rows, JSON tree budget', () => {
+    let exp;
+    const post = (b, headers = {}) => api(stack.base, 'POST', '/v1/traces', b, { headers: { 'x-mlflow-experiment-id': exp, ...headers } });
+    const raw = (data, type) => api(stack.base, 'POST', '/v1/traces', undefined, { raw: data, headers: { 'content-type': type, 'x-mlflow-experiment-id': exp } });
+    const meta = (id, key) => sql(`SELECT value FROM trace_metadata WHERE trace_id = '${id}' AND key = '${key}'`);
+    const cost = (v) => ({ key: 'mlflow.llm.cost', value: typeof v === 'string' ? str(v) : v });
+    const near = (x, y) => assert.ok(Math.abs(x - y) < 1e-9, `${x} vs ${y}`);
+
+    before(async () => {
+        exp = await client(stack.base).createExperiment(uniqueName('otlp-ingest'));
+    });
+
+    test('mlflow.trace.cost sums the spans\' mlflow.llm.cost, across batches, a re-sent span counted once', async () => {
+        const t = hex(16), root = hex(8), a = hex(8), b = hex(8), id = `tr-${t}`;
+        const kv = (o) => ({ kvlistValue: { values: Object.entries(o).map(([key, d]) => ({ key, value: { doubleValue: d } })) } });
+        // a new trace: a cost as the MLflow client sends it, one as a kvlist without total_cost, one unreadable
+        assertOk(await post(body([span(t, root, null),
+            span(t, a, root, { attrs: [cost('{"input_cost": 0.5, "output_cost": 1.5, "total_cost": 2}')] }),
+            span(t, b, root, { attrs: [cost(kv({ input_cost: 0.25, output_cost: 0.75 }))] }),
+            span(t, hex(8), root, { attrs: [cost('not json')] })])));
+        let c = JSON.parse(meta(id, 'mlflow.trace.cost'));
+        near(c.input_cost, 0.75);
+        near(c.output_cost, 2.25);
+        near(c.total_cost, 3);
+        // a later batch of the same trace (the upsert path) adds its span's cost
+        const late = hex(8);
+        assertOk(await post(body([span(t, late, root, { attrs: [cost('{"input_cost": 10, "output_cost": 20, "total_cost": 30}')] })])));
+        near(JSON.parse(meta(id, 'mlflow.trace.cost')).total_cost, 33);
+        // re-sending a span replaces its cost, it is not added again
+        assertOk(await post(body([span(t, late, root, { attrs: [cost('{"input_cost": 1, "output_cost": 1, "total_cost": 2}')] })])));
+        c = JSON.parse(meta(id, 'mlflow.trace.cost'));
+        near(c.total_cost, 5);
+        near(c.input_cost, 1.75);
+        // a trace without costs, or with none readable, gets no entry
+        const plain = hex(16), junk = hex(16);
+        assertOk(await post(body([span(plain, hex(8), null, { attrs: [str('x')].map((v) => ({ key: 'k', value: v })) })])));
+        assertOk(await post(body([span(junk, hex(8), null, { attrs: [cost('[1, 2]')] }), span(junk, hex(8), null, { attrs: [cost('{"total_cost": "x"}')] })])));
+        assert.equal(meta(`tr-${plain}`, 'mlflow.trace.cost'), '');
+        assert.equal(meta(`tr-${junk}`, 'mlflow.trace.cost'), '');
+        // the V3 get shows it with the token usage
+        const info = assertOk(await api(stack.base, 'GET', `/api/3.0/mlflow/traces/${id}`)).trace.trace_info;
+        near(JSON.parse(info.trace_metadata['mlflow.trace.cost']).total_cost, 5);
+    });
+
+    test('the spans of a new trace (COPY) are stored as the same spans sent to an existing trace (upsert)', async () => {
+        const mk = (t, ids) => [
+            span(t, ids[0], null, { name: 'rööt ✓ "q" \\ \t', start: 5, end: 10, status: { code: 2, message: 'bad \u00e9' },
+                attrs: [{ key: 'mlflow.spanType', value: str('"LLM"') }, { key: 'mlflow.chat.tokenUsage', value: str('{"input_tokens": 3, "output_tokens": 4}') },
+                    { key: 'z', value: { doubleValue: 1.5 } }, { key: 'a', value: { kvlistValue: { values: [{ key: 'bb', value: { intValue: '9' } }, { key: 'a', value: { boolValue: false } }] } } }],
+                events: [{ name: 'e', timeUnixNano: '7', attributes: [{ key: 'x', value: str('y') }] }] }),
+            { ...span(t, ids[1], ids[0], { name: '', start: 6 }), traceState: 'k=v', kind: 'SPAN_KIND_CLIENT', endTimeUnixNano: undefined },
+        ];
+        const ids = [hex(8), hex(8)];
+        const fresh = hex(16), old = hex(16);
+        assertOk(await post(body(mk(fresh, ids))));
+        assertOk(await post(body([span(old, hex(8), null, { name: 'first' })])));
+        assertOk(await post(body(mk(old, ids))));
+        const cols = 'span_id, parent_span_id, experiment_id, name, span_type, kind, trace_state, status_code, status_message, start_ns, end_ns, attributes, events, input_tokens, output_tokens';
+        const rows = (t) => sql(`SELECT ${cols} FROM trace_spans WHERE trace_id = 'tr-${t}' AND span_id IN ('${ids[0]}', '${ids[1]}') ORDER BY span_id`);
+        assert.equal(rows(fresh), rows(old));
+        const got = rows(fresh).split('\n');
+        assert.equal(got.length, 2);
+        assert.ok(got.some((r) => r.includes('rööt ✓ "q" \\ \t|LLM|')), got.join('\n'));
+        assert.equal(sql(`SELECT count(*) FILTER (WHERE end_ns IS NULL) || '/' || count(*) FILTER (WHERE input_tokens IS NULL) FROM trace_spans WHERE trace_id = 'tr-${fresh}'`), '0/1');
+        assert.equal(sql(`SELECT total_tokens FROM traces WHERE trace_id = 'tr-${fresh}'`), '7');
+        // the same span twice in one batch of a new trace is still refused, the COPY never sees a clash
+        const d = hex(16), s = hex(8);
+        assertError(await post(body([span(d, s), span(d, s)])), 400, 'INVALID_PARAMETER_VALUE', 'twice');
+    });
+
+    test('a body under the size cap whose JSON tree would pass its budget is 413 naming the limit, nothing stored', async () => {
+        const before_ = sql('SELECT count(*) FROM trace_spans');
+        // 2.4 MB of tiny objects beside one valid span: dozens of times its size as a tree
+        const t = hex(16);
+        const tiny = JSON.stringify({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 'x' }, spans: [span(t, hex(8))] }], pad: Array.from({ length: 800000 }, () => ({})) }] });
+        assert.ok(tiny.length < 16 * 1024 * 1024);
+        assertError(await raw(tiny, 'application/json'), 413, 'INVALID_PARAMETER_VALUE', ['JSON tree', 'bytes of memory', 'limit']);
+        // the same in protobuf: a resource of 150,000 tiny attributes ({key "a", value {bool_value true}})
+        const varint = (n) => { const out = []; while (n > 127) { out.push((n & 127) | 128); n >>>= 7; } out.push(n); return Buffer.from(out); };
+        const field = (num, buf) => Buffer.concat([varint((num << 3) | 2), varint(buf.length), buf]);
+        const kv = field(1, Buffer.concat([field(1, Buffer.from('a')), field(2, Buffer.from([0x10, 0x01]))]));
+        const resource = field(1, Buffer.concat(Array.from({ length: 150000 }, () => kv)));
+        const pbSpan = field(2, Buffer.concat([field(1, Buffer.from(hex(16), 'hex')), field(2, Buffer.from(hex(8), 'hex')), field(5, Buffer.from('s'))]));
+        const pb = field(1, Buffer.concat([resource, field(2, pbSpan)]));
+        assertError(await raw(pb, 'application/x-protobuf'), 413, 'INVALID_PARAMETER_VALUE', ['JSON tree', 'limit']);
+        // a few of those attributes are fine
+        const small = field(1, Buffer.concat([field(1, Buffer.concat(Array.from({ length: 100 }, () => kv))), field(2, pbSpan)]));
+        assert.equal((await raw(small, 'application/x-protobuf')).status, 200);
+        assert.equal(sql('SELECT count(*) FROM trace_spans'), String(Number(before_) + 1));
+        // and a batch of 512 MLflow-shaped spans, the bench's, goes in
+        const u = hex(16), root = hex(8);
+        const spans = Array.from({ length: 512 }, (_, i) => span(u, i === 0 ? root : hex(8), i === 0 ? null : root, { attrs: [
+            { key: 'mlflow.spanInputs', value: str(JSON.stringify({ messages: [{ role: 'user', content: `question ${i} `.repeat(8) }] })) },
+            { key: 'mlflow.chat.tokenUsage', value: str('{"input_tokens": 12, "output_tokens": 30, "total_tokens": 42}') }] }));
+        assertOk(await post(body(spans)));
+        assert.equal(sql(`SELECT count(*) FROM trace_spans WHERE trace_id = 'tr-${u}'`), '512');
+    });
+});
