@@ -44,9 +44,12 @@ COMMENT ON INDEX metric_chunks_pkey IS
 
 -- Every point of series (run, key) with lo <= step <= hi, narrow rows and
 -- chunks alike, in no particular order (callers sort). lim (NULL: no limit)
--- is the number of points a caller will read past its keyset at step lo:
--- only the chunks needed for that many are unpacked, so a page of a
--- compacted series does not unpack the rest of it. An SQL function the
+-- is the number of points a caller will read from the start of the range
+-- (past its keyset at step lo), or with a minus sign from its end (the last
+-- point at or before hi): only the chunks needed for that many are
+-- unpacked, so a page of a compacted series, or its first or last step,
+-- does not unpack the rest of it. Chunks whose steps are consecutive are
+-- sliced to the range rather than unpacked whole. An SQL function the
 -- planner inlines: its conditions reach the metrics primary key as before.
 CREATE FUNCTION metric_points(bigint, integer, bigint, bigint, bigint)
 RETURNS TABLE (step bigint, "timestamp" bigint, value float8)
@@ -58,7 +61,10 @@ SELECT coalesce(u.sr, c.first_step + coalesce(u.so, r.a + u.j - 2)),
        coalesce(u.tr, c.t0 + u.tof), u.v
   FROM (SELECT c.*, coalesce(sum(CASE WHEN c.first_step > $3 THEN c.n ELSE 0 END)
                  OVER (ORDER BY c.chunk ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
-                 AS before
+                 AS before,
+               coalesce(sum(CASE WHEN c.last_step < $4 THEN c.n ELSE 0 END)
+                 OVER (ORDER BY c.chunk ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), 0)
+                 AS behind
           FROM metric_chunks c
          WHERE c.run_id = $1 AND c.key_id = $2 AND c.last_step >= $3 AND c.first_step <= $4) c
  CROSS JOIN LATERAL (SELECT
@@ -68,6 +74,6 @@ SELECT coalesce(u.sr, c.first_step + coalesce(u.so, r.a + u.j - 2)),
              THEN (least($4, c.last_step) - c.first_step + 1)::integer ELSE c.n END AS b) r
  CROSS JOIN LATERAL unnest(c.soff[r.a:r.b], c.sraw[r.a:r.b], c.toff[r.a:r.b], c.traw[r.a:r.b],
                            c.vals[r.a:r.b]) WITH ORDINALITY AS u(so, sr, tof, tr, v, j)
- WHERE ($5 IS NULL OR c.before < $5)
+ WHERE ($5 IS NULL OR ($5 >= 0 AND c.before < $5) OR ($5 < 0 AND c.behind < -$5))
    AND coalesce(u.sr, c.first_step + coalesce(u.so, r.a + u.j - 2)) BETWEEN $3 AND $4
 $$;

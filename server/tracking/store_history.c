@@ -2,9 +2,10 @@
  * streamed reply (store_history.h), and the bulk and downsampled history of
  * several runs (and keys) in one statement each, sampling done in SQL so a
  * million-point series never leaves the database whole (store_search.h).
- * Every read goes through the metrics primary key (run_id, key_id, step,
- * timestamp, value), index-only; schema/0007_history_perf.sql explains why
- * no other index is needed. */
+ * Every read takes its points from metric_points() (schema 0027): the
+ * narrow rows through the metrics primary key (run_id, key_id, step,
+ * timestamp, value), index-only (schema/0007_history_perf.sql explains why
+ * no other index is needed), and the chunks of a compacted series. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,10 +281,10 @@ static const char bulk_interval_sql[] =
     "   several) AS n),"
     " ends AS MATERIALIZED (SELECT lo.step AS lo, hi.step AS hi FROM rs"
     "   CROSS JOIN LATERAL (SELECT m.step FROM metric_points(rs.id, (SELECT id FROM k),"
-    "     (SELECT lo FROM lim), (SELECT hi FROM lim), NULL) m"
+    "     (SELECT lo FROM lim), (SELECT hi FROM lim), 1) m"
     "     ORDER BY m.step LIMIT 1) lo"
     "   CROSS JOIN LATERAL (SELECT m.step FROM metric_points(rs.id, (SELECT id FROM k),"
-    "     (SELECT lo FROM lim), (SELECT hi FROM lim), NULL) m"
+    "     (SELECT lo FROM lim), (SELECT hi FROM lim), -1) m"
     "     ORDER BY m.step DESC LIMIT 1) hi),"
     " sampled AS MATERIALIZED ("
     "   SELECT x.step FROM (SELECT one.step, row_number() OVER (ORDER BY one.step) - 1 AS"
@@ -341,11 +342,11 @@ static const char downsample_sql[] =
     "       WHERE b.run_id = s.run_id AND b.key_id = s.key_id)::bigint AS n"
     "   FROM s"
     "   CROSS JOIN LATERAL (SELECT m.step FROM metric_points(s.run_id, s.key_id,"
-    "     '-9223372036854775808'::bigint, '9223372036854775807'::bigint, NULL) m ORDER BY m.step "
-    "LIMIT 1) lo"
+    "     '-9223372036854775808'::bigint, '9223372036854775807'::bigint, 1) m"
+    "     ORDER BY m.step LIMIT 1) lo"
     "   CROSS JOIN LATERAL (SELECT m.step FROM metric_points(s.run_id, s.key_id,"
-    "     '-9223372036854775808'::bigint, '9223372036854775807'::bigint, NULL) m ORDER BY m.step "
-    "DESC LIMIT 1) hi),"
+    "     '-9223372036854775808'::bigint, '9223372036854775807'::bigint, -1) m"
+    "     ORDER BY m.step DESC LIMIT 1) hi),"
     " ly AS MATERIALIZED (SELECT st.*, x.w >= 256 AS blocky, x.w >= 1024 AS whole,"
     "     CASE WHEN x.w >= 256 THEN floor(st.lo::numeric / 256) * 256"
     "       ELSE st.lo::numeric END AS a"
@@ -395,10 +396,10 @@ static const char downsample_sql[] =
     "   JOIN st ON st.ri = bk.ri AND st.ki = bk.ki"
     "   CROSS JOIN LATERAL ("
     "     (SELECT m.step, m.timestamp AS ts, m.value"
-    "       FROM metric_points(bk.run_id, bk.key_id, bk.s0, '9223372036854775807'::bigint, NULL) m"
+    "       FROM metric_points(bk.run_id, bk.key_id, bk.s0, bk.s1, 1) m"
     "       ORDER BY m.step, m.timestamp, m.value LIMIT 1)"
     "     UNION (SELECT m.step, m.timestamp, m.value"
-    "       FROM metric_points(bk.run_id, bk.key_id, '-9223372036854775808'::bigint, bk.s1, NULL) m"
+    "       FROM metric_points(bk.run_id, bk.key_id, bk.s0, bk.s1, -1) m"
     "       ORDER BY m.step DESC, m.timestamp DESC, m.value DESC LIMIT 1)"
     "     UNION (SELECT m.step, m.timestamp, m.value"
     "       FROM metric_points(bk.run_id, bk.key_id, bk.flo, bk.s1, NULL) m"
