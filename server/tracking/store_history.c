@@ -33,12 +33,15 @@ struct history_cursor {
     size_t n[2];
     size_t want[2]; /* the LIMIT each page was read with: fewer rows means the end */
     int cur;
-    int64_t size;   /* the LIMIT of the next page, before the cursor's own limit */
-    int64_t left;   /* points still to read (-1: no limit) */
-    int64_t offset; /* points to skip before the first page (old offset tokens) */
-    int in_flight;  /* a page statement was sent and not yet collected */
-    int ended;      /* the last page handed out was short: nothing follows */
-    int error;      /* DB_OK, or the status of the read that failed */
+    int64_t size;       /* the LIMIT of the next page, before the cursor's own limit */
+    int64_t left;       /* points still to read (-1: no limit) */
+    int64_t offset;     /* points to skip before the first page (old offset tokens) */
+    int in_flight;      /* a page statement was sent and not yet collected */
+    int ended;          /* the last page handed out was short: nothing follows */
+    int error;          /* DB_OK, or the status of the read that failed */
+    int chunked;        /* the series has chunks (schema 0027): read through metric_points */
+    struct metric last; /* the last point handed out, or the start's keyset */
+    int has_last;
 };
 
 /* The series' run and key ids, looked up once per read (one small round
@@ -48,23 +51,46 @@ struct history_cursor {
  * subquery could do neither: every page planned, and started, the
  * primary-key scans of all sixteen partitions (about half of
  * PostgreSQL's time on a page). Columns: run id, key id (binary). */
-static const char series_ids_sql[] = "SELECT r.id, k.id FROM runs r, metric_keys k"
-                                     " WHERE r.run_uuid = $1::uuid AND k.name = $2::text";
+static const char series_ids_sql[] =
+    "SELECT r.id, k.id, EXISTS (SELECT 1 FROM metric_chunks c"
+    "   WHERE c.run_id = r.id AND c.key_id = k.id)"
+    " FROM runs r, metric_keys k WHERE r.run_uuid = $1::uuid AND k.name = $2::text";
+
+/* Whether a series has chunks now: asked when a read of narrow rows comes
+ * to its end, in case a compaction moved the rest of it meanwhile. */
+static const char has_chunks_sql[] = "SELECT EXISTS (SELECT 1 FROM metric_chunks WHERE run_id = "
+                                     "$1::bigint AND key_id = $2::integer)";
 
 /* Series pages: binary ids, limit and keyset, binary rows. The row
  * comparison is an index condition on the primary key, so each page starts
  * where the last one stopped; a point logged meanwhile before that place
  * is not read, one after it is, and nothing read moves. The OFFSET form
  * only serves the first page after an old offset token (not prepared). */
-static const char first_page_sql[] =
+static const char first_page_sql[] = "SELECT step, timestamp, value FROM metrics"
+                                     " WHERE run_id = $1::bigint AND key_id = $2::integer"
+                                     " ORDER BY step, timestamp, value LIMIT $3::bigint";
+static const char offset_page_sql[] =
+    "SELECT step, timestamp, value FROM metrics"
+    " WHERE run_id = $1::bigint AND key_id = $2::integer"
+    " ORDER BY step, timestamp, value OFFSET $4::bigint LIMIT $3::bigint";
+static const char next_page_sql[] =
+    "SELECT step, timestamp, value FROM metrics"
+    " WHERE run_id = $1::bigint AND key_id = $2::integer"
+    "   AND (step, timestamp, value) > ($4::bigint, $5::bigint, $6::float8)"
+    " ORDER BY step, timestamp, value LIMIT $3::bigint";
+
+/* The same pages of a series with chunks: narrow rows and chunks through
+ * metric_points, which unpacks only the chunks the page needs. Only these
+ * pay for the union and its sort; a live run's pages stay as above. */
+static const char first_chunked_sql[] =
     "SELECT step, timestamp, value FROM metric_points($1::bigint, $2::integer,"
     "   '-9223372036854775808', '9223372036854775807', $3::bigint)"
     " ORDER BY step, timestamp, value LIMIT $3::bigint";
-static const char offset_page_sql[] =
+static const char offset_chunked_sql[] =
     "SELECT step, timestamp, value FROM metric_points($1::bigint, $2::integer,"
     "   '-9223372036854775808', '9223372036854775807', $4::bigint + $3::bigint)"
     " ORDER BY step, timestamp, value OFFSET $4::bigint LIMIT $3::bigint";
-static const char next_page_sql[] =
+static const char next_chunked_sql[] =
     "SELECT step, timestamp, value FROM metric_points($1::bigint, $2::integer, $4::bigint,"
     "   '9223372036854775807', $3::bigint)"
     " WHERE (step, timestamp, value) > ($4::bigint, $5::bigint, $6::float8)"
@@ -107,17 +133,27 @@ static int send_page(struct history_cursor *c, const struct metric *after)
     const int lengths[] = {8, 4, 8, 8, 8, 8};
     const int formats[] = {1, 1, 1, 1, 1, 1};
     struct db_read_stmt page = {"history_first_page", first_page_sql, 3, values, lengths, formats};
+    if (c->chunked)
+        page = (struct db_read_stmt){
+            "history_first_chunked", first_chunked_sql, 3, values, lengths, formats};
     if (after != NULL) {
         su_put_be64(step, (uint64_t)after->step);
         su_put_be64(ts, (uint64_t)after->timestamp);
         memcpy(&bits, &after->value, sizeof bits);
         su_put_be64(val, bits);
-        page =
-            (struct db_read_stmt){"history_next_page", next_page_sql, 6, values, lengths, formats};
+        page = c->chunked ? (struct db_read_stmt){"history_next_chunked",
+                                                  next_chunked_sql,
+                                                  6,
+                                                  values,
+                                                  lengths,
+                                                  formats}
+                          : (struct db_read_stmt){
+                                "history_next_page", next_page_sql, 6, values, lengths, formats};
     } else if (c->offset > 0) {
         su_put_be64(off, (uint64_t)c->offset);
         values[3] = off;
-        page = (struct db_read_stmt){NULL, offset_page_sql, 4, values, lengths, formats};
+        page = (struct db_read_stmt){
+            NULL, c->chunked ? offset_chunked_sql : offset_page_sql, 4, values, lengths, formats};
     }
     int rc = db_read_send(&setup, &page, 1);
     if (rc != DB_OK)
@@ -164,12 +200,14 @@ static int find_series(struct history_cursor *c, const char *run_id, const char 
     int rc = db_exec_prepared_binary("history_series_ids", series_ids_sql, 2, params, &res);
     if (rc != DB_OK)
         return rc;
-    if (PQntuples(res) != 1 || PQgetlength(res, 0, 0) != 8 || PQgetlength(res, 0, 1) != 4) {
+    if (PQntuples(res) != 1 || PQgetlength(res, 0, 0) != 8 || PQgetlength(res, 0, 1) != 4 ||
+        PQgetlength(res, 0, 2) != 1) {
         PQclear(res);
         return DB_NOT_FOUND;
     }
     memcpy(c->run, PQgetvalue(res, 0, 0), 8);
     memcpy(c->key, PQgetvalue(res, 0, 1), 4);
+    c->chunked = PQgetvalue(res, 0, 2)[0] != 0;
     PQclear(res);
     return DB_OK;
 }
@@ -191,6 +229,8 @@ int store_history_open(const char *run_id, const char *key, const struct history
         after.step = from->step;
         after.timestamp = from->timestamp;
         after.value = from->value;
+        c->last = after;
+        c->has_last = 1;
     } else if (from != NULL) {
         c->offset = from->offset;
     }
@@ -212,6 +252,28 @@ int store_history_open(const char *run_id, const char *key, const struct history
     return DB_OK;
 }
 
+/* At the short page that ends a read of narrow rows: whether the series
+ * has chunks now (a compaction committed during the read moved the rest of
+ * it). Then the cursor reads on through metric_points from its keyset; a
+ * failed check ends the read as it would have. */
+static int compacted_meanwhile(struct history_cursor *c)
+{
+    const char *values[] = {c->run, c->key};
+    const int lengths[] = {8, 4};
+    const int formats[] = {1, 1};
+    const struct db_read_stmt check = {
+        "history_has_chunks", has_chunks_sql, 2, values, lengths, formats};
+    PGresult *res = NULL;
+
+    if (db_read_send(NULL, &check, 1) != DB_OK || db_read_collect("history chunks", &res) != DB_OK)
+        return 0;
+    int yes = PQntuples(res) == 1 && PQgetlength(res, 0, 0) == 1 && PQgetvalue(res, 0, 0)[0] != 0;
+    PQclear(res);
+    if (yes)
+        c->chunked = 1;
+    return yes;
+}
+
 void store_history_next(struct history_cursor *c, const struct metric **points, size_t *n)
 {
     c->cur = 1 - c->cur;
@@ -219,11 +281,21 @@ void store_history_next(struct history_cursor *c, const struct metric **points, 
     *n = c->ended ? 0 : c->n[c->cur];
     if (c->ended)
         return;
-    if (*n < c->want[c->cur] || c->left == 0) {
-        c->ended = 1; /* a short page is the last one, and so is the limit's */
+    if (*n > 0) {
+        c->last = c->page[c->cur][*n - 1];
+        c->has_last = 1;
+    }
+    if (c->left == 0) {
+        c->ended = 1; /* the limit's page is the last one */
         return;
     }
-    int rc = send_page(c, &c->page[c->cur][*n - 1]);
+    if (*n < c->want[c->cur] && (c->chunked || !compacted_meanwhile(c))) {
+        c->ended = 1; /* a short page is the last one */
+        return;
+    }
+    if (*n < c->want[c->cur] && c->left >= 0)
+        c->left += (int64_t)(c->want[c->cur] - *n); /* the short page's unread share */
+    int rc = send_page(c, c->has_last ? &c->last : NULL);
     if (rc != DB_OK) {
         c->error = rc;
         c->ended = 1;
