@@ -46,6 +46,7 @@ enum opt_id {
     OPT_REPLICA_CHECK,
     OPT_MAX_CONNECTIONS,
     OPT_MAX_CONNECTIONS_PER_IP,
+    OPT_COMPACT_DELAY,
 };
 
 /* One row per setting, the only place its flag, variable, default and help
@@ -135,6 +136,9 @@ static const struct setting settings[] = {
      "with Retry-After and the connection is closed"},
     {OPT_MAX_CONNECTIONS_PER_IP, "max-connections-per-ip", "N", "EXPTRACK_MAX_CONNECTIONS_PER_IP",
      "2048", NULL, "the same, per client address (a proxy or NAT is one address)"},
+    {OPT_COMPACT_DELAY, "compact-delay", "SECS", "EXPTRACK_COMPACT_DELAY", "300", NULL,
+     "pack the metric points of runs that ended this long ago into\n"
+     "chunks (a background thread; -1 = never, `exptrackd compact` still does)"},
 };
 
 #define N_SETTINGS (sizeof settings / sizeof settings[0])
@@ -177,7 +181,8 @@ static void replace_string(char **slot, const char *value)
 #define WEBHOOK_SCHEMES_MAX 200
 #define WEBHOOK_TIMEOUT_MAX_S 300
 #define WEBHOOK_RETRIES_MAX 20
-#define WEBHOOK_WORKERS_MAX 4 /* webhooks/delivery.h WEBHOOK_MAX_WORKERS */
+#define WEBHOOK_WORKERS_MAX 4                  /* webhooks/delivery.h WEBHOOK_MAX_WORKERS */
+#define COMPACT_DELAY_MAX_S (366L * 24 * 3600) /* a year: anything longer is a typo */
 #define READ_WAIT_MAX_MS 10000
 #define REPLICA_CHECK_MIN_MS 10
 #define REPLICA_CHECK_MAX_MS 60000
@@ -368,6 +373,11 @@ static int apply(struct config *cfg, enum opt_id id, const char *value, const ch
         if (parse_long(value, 1, WEBHOOK_WORKERS_MAX, &n) < 0)
             goto bad;
         cfg->webhook_workers = (int)n;
+        return 0;
+    case OPT_COMPACT_DELAY:
+        if (parse_long(value, -1, COMPACT_DELAY_MAX_S, &n) < 0)
+            goto bad;
+        cfg->compact_delay_s = n;
         return 0;
     }
 bad:

@@ -53,6 +53,7 @@ struct config {
     int replica_check_ms;       /* --replica-check-interval */
     int max_connections;        /* --max-connections */
     int max_connections_per_ip; /* --max-connections-per-ip */
+    long compact_delay_s;       /* --compact-delay (-1: no compaction thread) */
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_EXIT_USAGE };

@@ -19,6 +19,7 @@
 #include "db/db.h"
 #include "db/replicas.h"
 #include "artifacts/gc.h"
+#include "storage/compact.h"
 #include "events/change_feed.h"
 #include "tracking/group_commit.h"
 #include "core/http.h"
@@ -136,6 +137,8 @@ int main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "gc") == 0) /* subcommand: exptrackd gc [flags] */
         return gc_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "compact") == 0) /* exptrackd compact [flags] */
+        return compact_main(argc - 1, argv + 1);
     /* Keep freed memory for the next request instead of handing it back to
      * the kernel after each one: replies of a few hundred KiB were mmap'd
      * and unmapped per request, and the page faults of refilling them cost
@@ -198,6 +201,8 @@ int main(int argc, char **argv)
     (void)group_commit_start(cfg.group_commit != GROUP_COMMIT_OFF,
                              cfg.group_commit == GROUP_COMMIT_ALL);
     (void)change_feed_start(); /* live updates: announce changes off the write path */
+    if (compact_start(cfg.compact_delay_s) < 0) /* finished runs' points into chunks */
+        log_warn("compact: the compaction thread did not start");
     struct webhook_options wo = {.allowed_schemes = cfg.webhook_schemes,
                                  .allow_private_ips = cfg.webhook_allow_private,
                                  .timeout_s = cfg.webhook_timeout_s,
@@ -241,6 +246,7 @@ out:
      * queued small writes are committed and answered, open streams end. */
     group_commit_stop();
     change_feed_stop();
+    compact_stop();
     webhook_delivery_stop();
     notify_stop(); /* ends open streams, so the HTTP server can stop */
     http_stop(server);

@@ -1,5 +1,6 @@
-/* Purging deleted runs: lock them, remove their metric points and step
- * blocks (neither table has a foreign key to runs, for ingest speed),
+/* Purging deleted runs: lock them, remove their metric points (narrow rows
+ * and compacted chunks) and step blocks (none of those tables has a foreign
+ * key to runs, for ingest speed),
  * delete the run rows (every other child table cascades: latest_metrics,
  * params, tags, run_inputs, input_tags, artifact_files), commit, then let
  * the artifact gc remove the blobs no file points at any more (it is safe
@@ -22,7 +23,7 @@ static void add_id(const char ***list, size_t *n, size_t cap, const char *id, st
 }
 
 /* Removes the locked runs whose internal ids are in the array literal ids:
- * points and blocks first, then the rows (children cascade). Inside a
+ * points, chunks and blocks first, then the rows (children cascade). Inside a
  * transaction. */
 static int remove_locked(const char *ids, struct purge_result *out)
 {
@@ -32,6 +33,14 @@ static int remove_locked(const char *ids, struct purge_result *out)
     int rc = db_exec("WITH d AS (DELETE FROM metrics WHERE run_id = ANY($1::bigint[]) RETURNING 1)"
                      " SELECT count(*) FROM d",
                      1, params, &res);
+    if (rc != DB_OK)
+        return rc;
+    out->points += su_int64(res, 0, 0);
+    PQclear(res);
+    rc =
+        db_exec("WITH d AS (DELETE FROM metric_chunks WHERE run_id = ANY($1::bigint[]) RETURNING n)"
+                " SELECT coalesce(sum(n), 0) FROM d",
+                1, params, &res);
     if (rc != DB_OK)
         return rc;
     out->points += su_int64(res, 0, 0);

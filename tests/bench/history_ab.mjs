@@ -8,7 +8,10 @@
 // and of PostgreSQL's backends (children of HISTORY_AB_POSTMASTER; all
 // reads of all servers share them, so each read's own delta is taken).
 //
-// usage: node tests/bench/history_ab.mjs RUN_ID ROUNDS name=URL,PID ...
+// usage: node tests/bench/history_ab.mjs RUN_ID ROUNDS name=URL,PID[,RUN] ...
+// (a server's RUN, if given, is read instead of RUN_ID: the same points in
+// another run, as storage.sh compares a compacted run with a narrow one;
+// HISTORY_AB_KEY names the series' key, curve by default)
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { get, cpuOf, pgCpu as pgCpuOf, closeConnections } from './ab_util.mjs';
@@ -20,17 +23,18 @@ const PM = process.env.HISTORY_AB_POSTMASTER;
 const pgCpu = () => pgCpuOf(PM);
 const servers = specs.map((s) => {
     const [name, rest] = s.split('=');
-    const [url, pid] = rest.split(',');
-    return { name, url, pid, unpaged: [], paged: [], cpu: { unpaged: 0, paged: 0 }, pg: { unpaged: 0, paged: 0 } };
+    const [url, pid, own] = rest.split(',');
+    return { name, url, pid, run: own || run, unpaged: [], paged: [], cpu: { unpaged: 0, paged: 0 }, pg: { unpaged: 0, paged: 0 } };
 });
 
-const history = `/api/2.0/mlflow/metrics/get-history?run_id=${run}&metric_key=curve`;
-const unpaged = async (s) => [await get(s.url, history)];
+const KEY = encodeURIComponent(process.env.HISTORY_AB_KEY || 'curve');
+const historyOf = (s) => `/api/2.0/mlflow/metrics/get-history?run_id=${s.run}&metric_key=${KEY}`;
+const unpaged = async (s) => [await get(s.url, historyOf(s))];
 async function paged(s) {
     const bodies = [];
     let token;
     do {
-        const b = await get(s.url, `${history}&max_results=${PAGE}` + (token ? `&page_token=${encodeURIComponent(token)}` : ''));
+        const b = await get(s.url, `${historyOf(s)}&max_results=${PAGE}` + (token ? `&page_token=${encodeURIComponent(token)}` : ''));
         bodies.push(b);
         // the token closes the body: taken from its tail, not by parsing it
         const tail = b.subarray(Math.max(0, b.length - 512)).toString();

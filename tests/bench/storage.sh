@@ -6,9 +6,15 @@
 # key) in the same PostgreSQL, and prints the table plus index bytes per
 # point of each after VACUUM. exptrack's figure counts the metrics table and
 # its primary key, and separately the per-256-step metric_blocks rows.
+# Then the same points go to a second run that stays live (narrow rows), the
+# first run is finished and compacted (`exptrackd compact`, schema 0027),
+# and the chunks' bytes per point are printed; last, reads of the compacted
+# run and of the narrow one are timed in turns: get-history unpaged and in
+# the MLflow client's pages (history_ab.mjs, which also requires equal
+# bodies), the dashboard's downsample and the bulk interval.
 #
 # usage: tests/bench/storage.sh BUILD_DIR
-# environment: STORAGE_POINTS=100000
+# environment: STORAGE_POINTS=100000 STORAGE_AB_ROUNDS=15
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -35,6 +41,8 @@ run=$(echo "{\"experiment_id\":\"$exp\"}" | post runs/create |
     sed -n 's/.*"run_id":"\([0-9a-f]*\)".*/\1/p')
 [ -n "$run" ] || { log "runs/create failed"; exit 1; }
 
+log_points() {
+local run=$1
 log "logging $points points of one key to run $run"
 for ((first = 0; first < points; first += 1000)); do
     awk -v run="$run" -v first="$first" -v n="$points" 'BEGIN {
@@ -44,6 +52,8 @@ for ((first = 0; first < points; first += 1000)); do
             printf "%s{\"key\":\"train/loss\",\"value\":%.17g,\"timestamp\":%.0f,\"step\":%.0f}", (s > first ? "," : ""), 1 / (s + 1) + sin(s) / 100, 1700000000000 + s * 37, s
         printf "]}" }' | post runs/log-batch >/dev/null
 done
+}
+log_points "$run"
 stored=$(sql "SELECT count(*) FROM metrics")
 [ "$stored" = "$points" ] || { log "stored $stored points, expected $points"; exit 1; }
 
@@ -79,3 +89,47 @@ printf '  exptrack metric_blocks (per 256 steps):   %s\n' "$blocks"
 printf '  MLflow metrics (table + primary key):     %s (table %s)\n' "$theirs" "$theirs_heap"
 awk -v a="$ours" -v b="$blocks" -v m="$theirs" 'BEGIN {
     printf "  exptrack / MLflow: %.2f (with blocks %.2f); goal for finished runs: <= 22 B/point (%.2f of MLflow)\n", a / m, (a + b) / m, 22 / m }'
+
+# The same points in a run that stays live, then the first run compacted.
+run2=$(echo "{\"experiment_id\":\"$exp\"}" | post runs/create |
+    sed -n 's/.*"run_id":"\([0-9a-f]*\)".*/\1/p')
+log_points "$run2"
+echo "{\"run_id\":\"$run\",\"status\":\"FINISHED\",\"end_time\":1}" | post runs/update >/dev/null
+"$server_bin" compact --database-url "postgresql:///exptrack?host=$tmp&user=postgres" \
+    --compact-delay 0 >&2
+left=$(sql "SELECT count(*) FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.run_uuid = '$run'")
+[ "$left" = 0 ] || { log "compaction left $left narrow rows"; exit 1; }
+psql_ -d exptrack -c "VACUUM (ANALYZE) metrics, metric_chunks, metric_blocks"
+chunks=$(per_point "pg_total_relation_size('metric_chunks')")
+chunks_heap=$(per_point "pg_relation_size('metric_chunks')")
+echo "after compaction of that run (metric_chunks, 4,096 points a row):"
+printf '  exptrack metric_chunks (table + TOAST + key): %s (main table %s)\n' "$chunks" "$chunks_heap"
+awk -v c="$chunks" -v a="$ours" -v m="$theirs" 'BEGIN {
+    printf "  chunks / narrow: %.3f, chunks / MLflow: %.3f; goal <= 22 B/point: %s\n", c / a, c / m, (c <= 22 ? "met" : "NOT met") }'
+
+# Reads of the compacted run (chunks) and the live one (narrow), in turns.
+here=$(cd "$(dirname "$0")" && pwd)
+HISTORY_AB_KEY=train/loss HISTORY_AB_POSTMASTER=$(head -n 1 "$pgdata/postmaster.pid") \
+    node "$here/history_ab.mjs" "$run" "${STORAGE_AB_ROUNDS:-15}" \
+    "chunks=$url,$server_pid,$run" "narrow=$url,$server_pid,$run2"
+timed() { curl -sf -o /dev/null -w '%{time_total}\n' "$url$1"; }
+median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) * 1000 }'; }
+for what in downsample bulk; do
+    : >"$tmp/t_chunks"
+    : >"$tmp/t_narrow"
+    for ((i = 0; i < ${STORAGE_AB_ROUNDS:-15}; i++)); do
+        for side in chunks narrow; do
+            r=$run
+            [ "$side" = narrow ] && r=$run2
+            if [ "$what" = downsample ]; then
+                timed "/api/2.0/exptrack/metrics/history?run_id=$r&metric_key=train/loss&max_points=1000" >>"$tmp/t_$side"
+            else
+                timed "/api/2.0/mlflow/metrics/get-history-bulk-interval?run_ids=$r&metric_key=train/loss&max_results=1000" >>"$tmp/t_$side"
+            fi
+        done
+    done
+    c=$(median <"$tmp/t_chunks")
+    n=$(median <"$tmp/t_narrow")
+    awk -v w="$what" -v c="$c" -v n="$n" 'BEGIN { printf "%s: chunks %.1f ms, narrow %.1f ms (medians), chunks / narrow %.2f\n", w, c, n, c / n }'
+done
+echo "load average $(cut -d ' ' -f 1-3 /proc/loadavg)"

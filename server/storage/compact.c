@@ -1,0 +1,147 @@
+/* When to compact: the background thread (a pass a minute) and the
+ * `exptrackd compact` subcommand over store_chunks.c. Compaction is safe
+ * beside live writes and other compactors (store_chunks_compact_run), so
+ * any number of servers may run the thread against one database. */
+#include "compact.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "core/log.h"
+#include "core/worker.h"
+#include "db/db.h"
+#include "db/pg_embedded.h"
+#include "db/store_schema.h"
+#include "store_chunks.h"
+
+#define COMPACT_BATCH 64                /* runs looked up per query */
+#define COMPACT_INTERVAL_MS (60 * 1000) /* between the thread's passes */
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static struct worker thread = WORKER_INIT(&mu, &cv);
+static int64_t thread_delay_s;
+
+static int stopping(void)
+{
+    pthread_mutex_lock(&mu);
+    int stop = worker_stopping(&thread);
+    pthread_mutex_unlock(&mu);
+    return stop;
+}
+
+int compact_pass(int64_t delay_s, int64_t *runs, int64_t *points)
+{
+    int64_t ids[COMPACT_BATCH], last = -1;
+    size_t n;
+    int64_t nruns = 0, npoints = 0;
+    int status = 0;
+
+    for (;;) {
+        if (store_chunks_due(delay_s, last, ids, COMPACT_BATCH, &n) != DB_OK) {
+            status = -1;
+            break;
+        }
+        /* A run skipped (another compactor has it) or written again while
+         * this pass ran is left to the next pass. */
+        for (size_t i = 0; i < n && !stopping(); i++) {
+            int64_t moved;
+            if (store_chunks_compact_run(ids[i], &moved, NULL) != DB_OK) {
+                status = -1;
+                goto out;
+            }
+            last = ids[i];
+            nruns += moved > 0;
+            npoints += moved;
+        }
+        if (stopping() || n < COMPACT_BATCH)
+            break;
+    }
+out:
+    if (runs != NULL)
+        *runs = nruns;
+    if (points != NULL)
+        *points = npoints;
+    return status;
+}
+
+static void *compact_thread(void *arg)
+{
+    struct timespec deadline;
+    (void)arg;
+
+    for (;;) {
+        int64_t runs, points;
+        if (compact_pass(thread_delay_s, &runs, &points) < 0)
+            log_warn("compact: a pass failed; the next one retries");
+        else if (runs > 0)
+            log_info("compact: packed %lld points of %lld runs", (long long)points,
+                     (long long)runs);
+        pthread_mutex_lock(&mu);
+        worker_deadline(&deadline, COMPACT_INTERVAL_MS);
+        int stop = worker_wait(&thread, &deadline); /* early wake-ups: an early pass */
+        pthread_mutex_unlock(&mu);
+        if (stop)
+            break;
+    }
+    db_thread_close();
+    return NULL;
+}
+
+int compact_start(long delay_s)
+{
+    if (delay_s < 0)
+        return 0;
+    pthread_mutex_lock(&mu);
+    thread_delay_s = delay_s;
+    int rc = worker_start(&thread, compact_thread, NULL);
+    pthread_mutex_unlock(&mu);
+    return rc;
+}
+
+void compact_stop(void)
+{
+    (void)worker_stop(&thread);
+}
+
+int compact_main(int argc, char **argv)
+{
+    struct config cfg;
+    char *embedded = NULL;
+    int status = 1;
+
+    enum config_result cr = config_load(&cfg, argc, argv);
+    if (cr != CONFIG_OK) {
+        config_cleanup(&cfg);
+        return cr == CONFIG_EXIT_OK ? 0 : 2;
+    }
+    log_set_format(cfg.log_format);
+    const char *conninfo = cfg.database_url;
+    if (conninfo == NULL) {
+        if (pg_embedded_start(cfg.data_dir, &embedded) < 0)
+            goto out; /* a running exptrackd holds it: use --database-url instead */
+        conninfo = embedded;
+    }
+    db_configure(conninfo, 0); /* no statement timeout: a big run takes long */
+    if (db_ping() != DB_OK || store_schema_migrate() < 0) {
+        log_error("compact: the database is not usable");
+        goto out;
+    }
+    int64_t runs, points;
+    if (compact_pass(cfg.compact_delay_s < 0 ? 0 : cfg.compact_delay_s, &runs, &points) < 0) {
+        log_error("compact: failed");
+        goto out;
+    }
+    printf("compact: packed %lld points of %lld runs into chunks\n", (long long)points,
+           (long long)runs);
+    status = 0;
+out:
+    db_thread_close();
+    if (embedded != NULL)
+        pg_embedded_stop();
+    free(embedded);
+    config_cleanup(&cfg);
+    return status;
+}
