@@ -20,9 +20,10 @@
 -- a block filled by several requests, in any order, ends the same.
 --
 -- The blocks are rebuilt from metrics in one statement: one scan of metrics
--- and a sort by (run, key, block) (9,000,000 points: see
--- docs/benchmarks.md, "Block points"), with metric_blocks locked against
--- writes for that time. Adding the columns alone is a catalog change.
+-- and a sort by (run, key, block), with metric_blocks locked against writes
+-- for that time (9,000,000 points took 45 s on a loaded 2-core machine:
+-- docs/benchmarks.md, "Experiment chart view, round 3"). Adding the columns
+-- alone is a catalog change.
 ALTER TABLE metric_blocks
     ADD COLUMN min_step    bigint,
     ADD COLUMN min_ts      bigint,
