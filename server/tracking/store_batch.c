@@ -58,7 +58,7 @@
 #define BATCH_POINTS                                                                               \
     ", mw AS (INSERT INTO metrics (run_id, key_id, step, timestamp, value)"                        \
     "   SELECT run_id, key_id, step, timestamp, value FROM pts ON CONFLICT DO NOTHING"             \
-    "   RETURNING run_id, key_id, step, value),"                                                   \
+    "   RETURNING run_id, key_id, step, timestamp, value),"                                        \
     " blk AS (" BLOCKS_SELECT " FROM mw" BLOCKS_GROUP "),"                                         \
     " best AS (SELECT DISTINCT ON (key_id) run_id, key_id, step, timestamp, value FROM pts"        \
     "   ORDER BY key_id, step DESC, timestamp DESC,"                                               \

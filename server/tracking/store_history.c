@@ -374,34 +374,36 @@ static const char bulk_interval_sql[] =
     " SELECT ord, step, timestamp, value FROM picked WHERE rn <= $6 ORDER BY ord, step,"
     "   timestamp, value";
 
-/* Downsampled history. Per series (run x key): the first and last step by
- * two index probes and the point count as the sum of its step blocks
- * (metric_blocks, schema/0009). Series with at most $3 points come whole.
+/* Downsampled history. Per series (run x key): the first and last step and
+ * the point count from its step blocks (metric_blocks, schema/0009 and
+ * 0028: the first block's first point, the last block's last point, the sum
+ * of the blocks' counts). Series with at most $3 points come whole.
  * The others are cut into at most $3 / 4 buckets of equal step width w
  * (computed in numeric, so no int8 overflow whatever the steps):
  *   - narrow buckets (w under one 256-step block) start at the first step;
  *     each bucket's count, lowest and highest value (NaN left out) is one
  *     aggregate over an index range of metrics: every point is read, as
- *     nothing finer than a block is kept;
+ *     nothing finer than a block is kept; then its first and last point and
+ *     the first point at its lowest and highest value, by index probes;
  *   - wider ones start at the first step's block and are runs of whole
  *     blocks: one grouped pass over the series' blocks gives every bucket's
- *     count, lowest and highest value, and the first block holding each
- *     extreme (one probe per extreme); each bucket reads at most its
- *     extremes' blocks of points instead of all of its points. From 1,024
- *     steps w is rounded up to whole blocks (at least 80% of the buckets,
- *     boundaries that stay put while a run grows). Under it, rounding would
- *     halve the buckets (257 becomes 512), so a block goes to the bucket of
- *     width w (from the first block's start) that its first step falls in:
- *     bucket i is blocks ceil(i w / 256) to ceil((i + 1) w / 256) - 1, one or
- *     more since w >= 256, and there are as many buckets as with width w.
- * Then from each bucket its first and last point and the first point at
- * its lowest and highest value, by index probes (at most four points); the
- * extremes' probes start at their first block. Whole series are read
- * through a lateral subquery (its ORDER BY, the primary key's, keeps the
- * planner from making it a join again), so by the primary key of their
- * run's partition: as a join, the plan hashed them and scanned every
- * partition of metrics whole as soon as one series came whole. Columns:
- * run ord, key ord, total, step, ts, value. */
+ *     first and last block and its lowest and highest value, and the four
+ *     points come from block rows alone (the first block's first point, the
+ *     last block's last point, and the point kept with the value by the
+ *     first block that holds each extreme): no point of metrics is read.
+ *     From 1,024 steps w is rounded up to whole blocks (at least 80% of the
+ *     buckets, boundaries that stay put while a run grows). Under it,
+ *     rounding would halve the buckets (257 becomes 512), so a block goes to
+ *     the bucket of width w (from the first block's start) that its first
+ *     step falls in: bucket i is blocks ceil(i w / 256) to
+ *     ceil((i + 1) w / 256) - 1, one or more since w >= 256, and there are
+ *     as many buckets as with width w.
+ * A bucket's points are at most four (UNION drops a point picked twice).
+ * Whole series are read through a lateral subquery (its ORDER BY, the
+ * primary key's, keeps the planner from making it a join again), so by the
+ * primary key of their run's partition: as a join, the plan hashed them and
+ * scanned every partition of metrics whole as soon as one series came
+ * whole. Columns: run ord, key ord, total, step, ts, value. */
 static const char downsample_sql[] =
     "WITH s AS MATERIALIZED (SELECT ru.ord AS ri, ku.ord AS ki, r.id AS run_id, k.id AS"
     "  key_id"
@@ -409,14 +411,14 @@ static const char downsample_sql[] =
     "   JOIN runs r ON r.run_uuid = ru.u"
     "   CROSS JOIN unnest($2::text[]) WITH ORDINALITY AS ku(name, ord)"
     "   JOIN metric_keys k ON k.name = ku.name),"
-    " st AS MATERIALIZED (SELECT s.*, lo.step AS lo, hi.step AS hi,"
+    " st AS MATERIALIZED (SELECT s.*, lo.first_step AS lo, hi.last_step AS hi,"
     "     (SELECT sum(b.n) FROM metric_blocks b"
     "       WHERE b.run_id = s.run_id AND b.key_id = s.key_id)::bigint AS n"
     "   FROM s"
-    "   CROSS JOIN LATERAL (SELECT m.step FROM metrics m WHERE m.run_id = s.run_id"
-    "     AND m.key_id = s.key_id ORDER BY m.step LIMIT 1) lo"
-    "   CROSS JOIN LATERAL (SELECT m.step FROM metrics m WHERE m.run_id = s.run_id"
-    "     AND m.key_id = s.key_id ORDER BY m.step DESC LIMIT 1) hi),"
+    "   CROSS JOIN LATERAL (SELECT b.first_step FROM metric_blocks b WHERE b.run_id = s.run_id"
+    "     AND b.key_id = s.key_id ORDER BY b.block LIMIT 1) lo"
+    "   CROSS JOIN LATERAL (SELECT b.last_step FROM metric_blocks b WHERE b.run_id = s.run_id"
+    "     AND b.key_id = s.key_id ORDER BY b.block DESC LIMIT 1) hi),"
     " ly AS MATERIALIZED (SELECT st.*, x.w >= 256 AS blocky, x.w >= 1024 AS whole,"
     "     CASE WHEN x.w >= 256 THEN floor(st.lo::numeric / 256) * 256"
     "       ELSE st.lo::numeric END AS a"
@@ -427,8 +429,7 @@ static const char downsample_sql[] =
     "     THEN ceil((floor((ly.hi - ly.a) / ($3 / 4)) + 1) / 256) * 256"
     "     ELSE floor((ly.hi - ly.a) / ($3 / 4)) + 1 END AS w FROM ly),"
     " bk AS MATERIALIZED ("
-    "   SELECT lw.ri, lw.ki, lw.run_id, lw.key_id, g.s0, g.s1, a.n, a.vlo, a.vhi,"
-    "     g.s0 AS flo, g.s0 AS fhi"
+    "   SELECT lw.ri, lw.ki, lw.run_id, lw.key_id, g.s0, g.s1, a.n, a.vlo, a.vhi"
     "   FROM lw"
     "   CROSS JOIN LATERAL generate_series(0::numeric,"
     "     least($3 / 4 - 1, floor((lw.hi - lw.a) / lw.w))) AS i"
@@ -438,25 +439,14 @@ static const char downsample_sql[] =
     "       max(m.value) FILTER (WHERE m.value <> 'NaN') AS vhi"
     "     FROM metrics m WHERE m.run_id = lw.run_id AND m.key_id = lw.key_id"
     "       AND m.step BETWEEN g.s0 AND g.s1) a"
-    "   WHERE NOT lw.blocky"
-    "   UNION ALL"
-    "   SELECT lw.ri, lw.ki, lw.run_id, lw.key_id, g.s0, g.s1, a.n, a.vlo, a.vhi,"
-    "     greatest(g.s0, fl.block * 256), greatest(g.s0, fh.block * 256)"
+    "   WHERE NOT lw.blocky),"
+    " bb AS MATERIALIZED ("
+    "   SELECT lw.ri, lw.ki, lw.run_id, lw.key_id, a.b0, a.b1, a.vlo, a.vhi"
     "   FROM lw"
     "   CROSS JOIN LATERAL (SELECT floor((b.block::numeric * 256 - lw.a) / lw.w) AS i,"
-    "       sum(b.n) AS n, min(b.vmin) AS vlo, max(b.vmax) AS vhi"
+    "       min(b.block) AS b0, max(b.block) AS b1, min(b.vmin) AS vlo, max(b.vmax) AS vhi"
     "     FROM metric_blocks b WHERE b.run_id = lw.run_id AND b.key_id = lw.key_id"
     "     GROUP BY 1) a"
-    "   CROSS JOIN LATERAL (SELECT (lw.a + ceil(a.i * lw.w / 256) * 256)::bigint AS s0,"
-    "     least(lw.a + ceil((a.i + 1) * lw.w / 256) * 256 - 1, lw.hi)::bigint AS s1) g"
-    "   LEFT JOIN LATERAL (SELECT b.block FROM metric_blocks b"
-    "     WHERE b.run_id = lw.run_id AND b.key_id = lw.key_id"
-    "       AND b.block BETWEEN g.s0 >> 8 AND g.s1 >> 8 AND b.vmin = a.vlo"
-    "     ORDER BY b.block LIMIT 1) fl ON true"
-    "   LEFT JOIN LATERAL (SELECT b.block FROM metric_blocks b"
-    "     WHERE b.run_id = lw.run_id AND b.key_id = lw.key_id"
-    "       AND b.block BETWEEN g.s0 >> 8 AND g.s1 >> 8 AND b.vmax = a.vhi"
-    "     ORDER BY b.block LIMIT 1) fh ON true"
     "   WHERE lw.blocky)"
     " SELECT st.ri, st.ki, st.n, m.step, m.timestamp AS ts, m.value FROM st"
     "   CROSS JOIN LATERAL (SELECT m.step, m.timestamp, m.value FROM metrics m"
@@ -473,14 +463,31 @@ static const char downsample_sql[] =
     "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step <= bk.s1"
     "       ORDER BY m.step DESC, m.timestamp DESC, m.value DESC LIMIT 1)"
     "     UNION (SELECT m.step, m.timestamp, m.value FROM metrics m"
-    "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step BETWEEN bk.flo"
+    "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step BETWEEN bk.s0"
     "         AND bk.s1"
     "         AND m.value = bk.vlo ORDER BY m.step, m.timestamp LIMIT 1)"
     "     UNION (SELECT m.step, m.timestamp, m.value FROM metrics m"
-    "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step BETWEEN bk.fhi"
+    "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step BETWEEN bk.s0"
     "         AND bk.s1"
     "         AND m.value = bk.vhi ORDER BY m.step, m.timestamp LIMIT 1)) p"
     "   WHERE bk.n > 0"
+    " UNION ALL"
+    " SELECT bb.ri, bb.ki, st.n, p.step, p.ts, p.value FROM bb"
+    "   JOIN st ON st.ri = bb.ri AND st.ki = bb.ki"
+    "   CROSS JOIN LATERAL ("
+    "     (SELECT b.first_step AS step, b.first_ts AS ts, b.first_value AS value"
+    "       FROM metric_blocks b"
+    "       WHERE b.run_id = bb.run_id AND b.key_id = bb.key_id AND b.block = bb.b0)"
+    "     UNION (SELECT b.last_step, b.last_ts, b.last_value FROM metric_blocks b"
+    "       WHERE b.run_id = bb.run_id AND b.key_id = bb.key_id AND b.block = bb.b1)"
+    "     UNION (SELECT b.min_step, b.min_ts, b.vmin FROM metric_blocks b"
+    "       WHERE b.run_id = bb.run_id AND b.key_id = bb.key_id"
+    "         AND b.block BETWEEN bb.b0 AND bb.b1 AND b.vmin = bb.vlo"
+    "       ORDER BY b.block LIMIT 1)"
+    "     UNION (SELECT b.max_step, b.max_ts, b.vmax FROM metric_blocks b"
+    "       WHERE b.run_id = bb.run_id AND b.key_id = bb.key_id"
+    "         AND b.block BETWEEN bb.b0 AND bb.b1 AND b.vmax = bb.vhi"
+    "       ORDER BY b.block LIMIT 1)) p"
     " ORDER BY 1, 2, 4, 5, 6";
 
 /* The same downsample for series of which some have chunks (schema 0027):

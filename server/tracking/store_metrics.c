@@ -40,22 +40,29 @@ static const char insert_sql[] =
     "  SELECT r, k, s, t, v"
     "  FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::float8[])"
     "    AS u(r, k, s, t, v)"
-    "  ON CONFLICT DO NOTHING RETURNING run_id, key_id, step, value)" BLOCKS_SELECT
+    "  ON CONFLICT DO NOTHING RETURNING run_id, key_id, step, timestamp, value)" BLOCKS_SELECT
     " FROM ins" BLOCKS_GROUP;
 
 /* The closing statement of a batch, one round trip: the best point per key
  * of this batch (computed by the caller, $1..$5) raises latest_metrics when
  * it beats the stored one, and the blocks of the points COPY inserted
- * ($6..$11, aggregated by the caller; empty after the INSERT path, which
- * raised its own) are raised. "Beats" compares (step, timestamp, value)
- * with NaN counted as 0, MLflow's rule; ties keep what is there. A block's
- * NaN lowest or highest value means its points were all NaN. Sorted by key
- * so concurrent batches lock rows in one order. */
+ * ($6..$21, aggregated by the caller as BLOCKS_SELECT does; empty after the
+ * INSERT path, which raised its own) are raised. "Beats" compares (step,
+ * timestamp, value) with NaN counted as 0, MLflow's rule; ties keep what is
+ * there. A block's NaN lowest or highest value means its points were all
+ * NaN (its points at them are then NULL too). Sorted by key so concurrent
+ * batches lock rows in one order. */
 static const char latest_sql[] =
-    "WITH blk AS (INSERT INTO metric_blocks AS b (run_id, key_id, block, n, vmin, vmax)"
-    "  SELECT r, k, blk, n, nullif(lo, 'NaN'), nullif(hi, 'NaN')"
+    "WITH blk AS (INSERT INTO metric_blocks AS b" BLOCKS_COLUMNS
+    "  SELECT r, k, blk, n, nullif(lo, 'NaN'), nullif(hi, 'NaN'),"
+    "    CASE WHEN lo <> 'NaN' THEN los END, CASE WHEN lo <> 'NaN' THEN lot END,"
+    "    CASE WHEN hi <> 'NaN' THEN his END, CASE WHEN hi <> 'NaN' THEN hit END,"
+    "    fs, ft, fv, ls, lt, lv"
     "  FROM unnest($6::bigint[], $7::int[], $8::bigint[], $9::bigint[], $10::float8[],"
-    "    $11::float8[]) AS u(r, k, blk, n, lo, hi)"
+    "    $11::float8[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[],"
+    "    $16::bigint[], $17::bigint[], $18::float8[], $19::bigint[], $20::bigint[],"
+    "    $21::float8[])"
+    "    AS u(r, k, blk, n, lo, hi, los, lot, his, hit, fs, ft, fv, ls, lt, lv)"
     "  ORDER BY r, k, blk" BLOCKS_UPSERT ")"
     " INSERT INTO latest_metrics AS l (run_id, key_id, step, timestamp, value)"
     " SELECT r, k, s, t, v"
@@ -321,7 +328,7 @@ struct block_point {
     int64_t run;
     int32_t key;
     int64_t block;
-    double value;
+    const struct metric *m;
 };
 
 /* The block of a step: floor(step / 256), as step >> 8 in PostgreSQL. */
@@ -342,8 +349,44 @@ static int block_point_cmp(const void *pa, const void *pb)
     return 0;
 }
 
-/* Appends to cols[0..6) (run, key, block, count, lowest, highest) the
- * blocks of points that were all inserted (the COPY path). */
+/* PostgreSQL's order of float8: NaN above every number and equal to
+ * itself, -0 equal to 0. */
+static int value_cmp(double a, double b)
+{
+    if (isnan(a) || isnan(b))
+        return isnan(a) - isnan(b);
+    return (a > b) - (a < b);
+}
+
+static int i64_cmp(int64_t a, int64_t b)
+{
+    return (a > b) - (a < b);
+}
+
+/* The primary key's order of points: step, timestamp, value. */
+static int point_cmp(const struct metric *a, const struct metric *b)
+{
+    int c = i64_cmp(a->step, b->step);
+    if (c == 0)
+        c = i64_cmp(a->timestamp, b->timestamp);
+    return c != 0 ? c : value_cmp(a->value, b->value);
+}
+
+/* The order of a block's lowest point (dir 1) or highest (dir -1): by
+ * value, then the first by step and timestamp. NaN never compares. */
+static int extreme_cmp(const struct metric *a, const struct metric *b, int dir)
+{
+    int c = dir * value_cmp(a->value, b->value);
+    if (c == 0)
+        c = i64_cmp(a->step, b->step);
+    return c != 0 ? c : i64_cmp(a->timestamp, b->timestamp);
+}
+
+/* Appends to cols[0..16) the blocks of points that were all inserted (the
+ * COPY path), the columns of latest_sql's $6..$21: run, key, block, count,
+ * lowest and highest value (NaN: none) with each one's step and timestamp,
+ * first and last point (step, timestamp, value). Picks what BLOCKS_SELECT
+ * picks in SQL. */
 static void block_rows(const int64_t *runs, const struct metric *metrics, const int32_t *ids,
                        size_t n, struct sbuf *cols)
 {
@@ -351,24 +394,41 @@ static void block_rows(const int64_t *runs, const struct metric *metrics, const 
     size_t rows = 0;
 
     for (size_t i = 0; i < n; i++)
-        pts[i] = (struct block_point){runs[i], ids[i], block_of(metrics[i].step), metrics[i].value};
+        pts[i] = (struct block_point){runs[i], ids[i], block_of(metrics[i].step), &metrics[i]};
     qsort(pts, n, sizeof *pts, block_point_cmp);
     for (size_t i = 0; i < n;) {
         size_t end = i;
-        double vmin = NAN, vmax = NAN;
+        const struct metric *lo = NULL, *hi = NULL, *first = pts[i].m, *last = pts[i].m;
         for (; end < n && block_point_cmp(&pts[i], &pts[end]) == 0; end++) {
-            double v = pts[end].value;
-            if (!isnan(v) && (isnan(vmin) || v < vmin))
-                vmin = v;
-            if (!isnan(v) && (isnan(vmax) || v > vmax))
-                vmax = v;
+            const struct metric *m = pts[end].m;
+            if (point_cmp(m, first) < 0)
+                first = m;
+            if (point_cmp(m, last) > 0)
+                last = m;
+            if (isnan(m->value))
+                continue;
+            if (lo == NULL || extreme_cmp(m, lo, 1) < 0)
+                lo = m;
+            if (hi == NULL || extreme_cmp(m, hi, -1) < 0)
+                hi = m;
         }
-        su_array_int64(&cols[0], pts[i].run, rows == 0);
-        su_array_int64(&cols[1], pts[i].key, rows == 0);
-        su_array_int64(&cols[2], pts[i].block, rows == 0);
-        su_array_int64(&cols[3], (int64_t)(end - i), rows == 0);
-        su_array_double(&cols[4], vmin, rows == 0);
-        su_array_double(&cols[5], vmax, rows == 0);
+        int f = rows == 0;
+        su_array_int64(&cols[0], pts[i].run, f);
+        su_array_int64(&cols[1], pts[i].key, f);
+        su_array_int64(&cols[2], pts[i].block, f);
+        su_array_int64(&cols[3], (int64_t)(end - i), f);
+        su_array_double(&cols[4], lo != NULL ? lo->value : NAN, f);
+        su_array_double(&cols[5], hi != NULL ? hi->value : NAN, f);
+        su_array_int64(&cols[6], lo != NULL ? lo->step : 0, f);
+        su_array_int64(&cols[7], lo != NULL ? lo->timestamp : 0, f);
+        su_array_int64(&cols[8], hi != NULL ? hi->step : 0, f);
+        su_array_int64(&cols[9], hi != NULL ? hi->timestamp : 0, f);
+        su_array_int64(&cols[10], first->step, f);
+        su_array_int64(&cols[11], first->timestamp, f);
+        su_array_double(&cols[12], first->value, f);
+        su_array_int64(&cols[13], last->step, f);
+        su_array_int64(&cols[14], last->timestamp, f);
+        su_array_double(&cols[15], last->value, f);
         rows++;
         i = end;
     }
@@ -397,8 +457,8 @@ static int write_latest(const int64_t *runs, const struct metric *metrics, const
 {
     size_t *best = xmalloc(n * sizeof *best);
     size_t nbest = 0;
-    struct sbuf cols[11];
-    const char *params[11];
+    struct sbuf cols[21];
+    const char *params[21];
 
     /* batches carry few keys: a linear scan of the winners so far is enough */
     for (size_t i = 0; i < n; i++) {
@@ -410,7 +470,7 @@ static int write_latest(const int64_t *runs, const struct metric *metrics, const
         else if (point_beats(&metrics[i], &metrics[best[j]]))
             best[j] = i;
     }
-    cols_open(cols, 11);
+    cols_open(cols, 21);
     for (size_t j = 0; j < nbest; j++) {
         const struct metric *m = &metrics[best[j]];
         su_array_int64(&cols[0], runs[best[j]], j == 0);
@@ -421,10 +481,10 @@ static int write_latest(const int64_t *runs, const struct metric *metrics, const
     }
     if (copied)
         block_rows(runs, metrics, ids, n, &cols[5]);
-    cols_close(cols, 11, params);
-    int rc = commit ? db_exec_pair(latest_sql, 11, params, NULL, "COMMIT", 0, NULL, NULL)
-                    : db_exec(latest_sql, 11, params, NULL);
-    cols_cleanup(cols, 11);
+    cols_close(cols, 21, params);
+    int rc = commit ? db_exec_pair(latest_sql, 21, params, NULL, "COMMIT", 0, NULL, NULL)
+                    : db_exec(latest_sql, 21, params, NULL);
+    cols_cleanup(cols, 21);
     free(best);
     return rc;
 }

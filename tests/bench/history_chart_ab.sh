@@ -3,7 +3,7 @@
 # one private PostgreSQL, HISTORY_CHART_AB_RUNS runs x 3 metrics x
 # HISTORY_CHART_AB_STEPS steps seeded directly in SQL (a point per series
 # through log-batch, so keys and runs are the server's own; the rest by
-# generate_series, then the series' metric_blocks rebuilt as schema/0009
+# generate_series, then the series' metric_blocks rebuilt as schema/0028
 # builds them) and VACUUM ANALYZEd, an exptrackd of each build on it, then
 # history_chart_ab.mjs alternates the two servers' chart reads (downsampled
 # exptrack/metrics/history, 100 runs a request, and MLflow's
@@ -33,7 +33,7 @@ bench_extra_cleanup() { stop_pid "$old_pid"; }
 bench_ab_servers_start
 
 post() {
-    curl -sf -H 'Content-Type: application/json' --data-binary "$2" "$old_url/api/2.0/mlflow/$1"
+    curl -sf -H 'Content-Type: application/json' --data-binary "$2" "$url/api/2.0/mlflow/$1"
 }
 exp=$(post experiments/create '{"name":"chart-ab"}' |
     sed -n 's/.*"experiment_id":"\([0-9]*\)".*/\1/p')
@@ -56,10 +56,24 @@ FROM runs r CROSS JOIN metric_keys k CROSS JOIN generate_series(1, $steps - 1) s
 WHERE k.name IN ('loss', 'acc', 'lr')
 ON CONFLICT DO NOTHING;
 DELETE FROM metric_blocks;
-INSERT INTO metric_blocks (run_id, key_id, block, n, vmin, vmax)
-SELECT run_id, key_id, step >> 8, count(*),
-       min(value) FILTER (WHERE value <> 'NaN'), max(value) FILTER (WHERE value <> 'NaN')
-FROM metrics GROUP BY 1, 2, 3;
+INSERT INTO metric_blocks (run_id, key_id, block, n, vmin, vmax, min_step, min_ts,
+                           max_step, max_ts, first_step, first_ts, first_value,
+                           last_step, last_ts, last_value)
+SELECT run_id, key_id, block, n, lo[1], hi[1],
+       (block << 8) + lo[2]::bigint, (lo[3]::bigint << 32) + lo[4]::bigint,
+       (block << 8) + (-hi[2])::bigint, ((-hi[3])::bigint << 32) + (-hi[4])::bigint,
+       (block << 8) + f[1]::bigint, (f[2]::bigint << 32) + f[3]::bigint, f[4],
+       (block << 8) + l[1]::bigint, (l[2]::bigint << 32) + l[3]::bigint, l[4]
+FROM (SELECT run_id, key_id, step >> 8 AS block, count(*) AS n,
+             min(ARRAY[value, (step & 255)::float8, (timestamp >> 32)::float8,
+                       (timestamp & 4294967295)::float8]) FILTER (WHERE value <> 'NaN') AS lo,
+             max(ARRAY[value, -(step & 255)::float8, -(timestamp >> 32)::float8,
+                       -(timestamp & 4294967295)::float8]) FILTER (WHERE value <> 'NaN') AS hi,
+             min(ARRAY[(step & 255)::float8, (timestamp >> 32)::float8,
+                       (timestamp & 4294967295)::float8, value]) AS f,
+             max(ARRAY[(step & 255)::float8, (timestamp >> 32)::float8,
+                       (timestamp & 4294967295)::float8, value]) AS l
+      FROM metrics GROUP BY 1, 2, 3) g;
 VACUUM ANALYZE metrics, metric_blocks;
 SQL
 if [ -n "${HISTORY_CHART_AB_PSQL:-}" ]; then
