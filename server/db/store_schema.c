@@ -1,5 +1,8 @@
 /* Schema migrations: embedded SQL files applied in order under an advisory
- * lock, so two servers starting on one empty database both come up. */
+ * lock, so two servers starting on one empty database both come up. A
+ * database that a newer build has migrated past what this build knows is
+ * refused: this build's statements would write rows without what the newer
+ * schema's readers expect (schema 0028's block points, for one). */
 #include "store_schema.h"
 
 #include <stdio.h>
@@ -9,6 +12,7 @@
 #include "db.h"
 #include "embedded.h"
 #include "core/log.h"
+#include "core/sbuf.h"
 
 /* Any constant shared by every exptrackd; "exptrack" in ASCII. */
 #define MIGRATE_LOCK_KEY "6878765658727565"
@@ -65,6 +69,39 @@ fail:
     return -1;
 }
 
+/* Fails with a message naming the first applied migration that this
+ * build has no file for (a newer build applied it). */
+static int check_not_newer(void)
+{
+    struct sbuf known;
+    PGresult *res = NULL;
+    int rc = -1;
+
+    sbuf_init(&known);
+    sbuf_addc(&known, '{');
+    for (size_t i = 0; i < schema_files_count; i++)
+        sbuf_addf(&known, "%s%d", i ? "," : "", file_version(schema_files[i].path));
+    sbuf_addc(&known, '}');
+    const char *params[] = {known.data};
+    if (db_exec("SELECT version, name FROM schema_migrations WHERE version <> ALL($1::integer[])"
+                " ORDER BY version LIMIT 1",
+                1, params, &res) != DB_OK)
+        goto out;
+    if (PQntuples(res) > 0) {
+        log_error(
+            "the database has migration %s (%s), which this exptrackd does not know: a newer "
+            "exptrackd has migrated it. Run that build or a newer one; stop every server of an "
+            "older build before starting a newer one on the same database",
+            PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+        goto out;
+    }
+    rc = 0;
+out:
+    PQclear(res);
+    sbuf_cleanup(&known);
+    return rc;
+}
+
 int store_schema_migrate(void)
 {
     int rc = -1;
@@ -90,6 +127,8 @@ int store_schema_migrate(void)
         if (!applied && apply_one(&schema_files[i], version) < 0)
             goto out;
     }
+    if (check_not_newer() < 0)
+        goto out;
     rc = 0;
 out:
     if (locked)
