@@ -10,10 +10,12 @@
 // sideways overflow of the page and console errors.
 //
 // usage: EXPTRACKD=build/bin/exptrackd node tests/browser/screens.mjs [OUT]
-//        (OUT defaults to /tmp/exptrack-screens; ONLY=<view,view> limits it)
+//        (OUT defaults to /tmp/exptrack-screens; ONLY=<view,view> limits it;
+//        KEEP=1 keeps the server up afterwards and writes OUT/env.json, and
+//        ATTACH=<that env.json> shoots again on it without seeding)
 import fs from 'node:fs';
-import { chromium } from 'playwright-core';
 import path from 'node:path';
+import { chromium } from 'playwright-core';
 import { startPostgres, startServer, client, REPO_ROOT } from '../api/harness.mjs';
 import { CHROMIUM, seed, seedArtifacts } from './helpers.mjs';
 import { seedSweep } from './sweep.mjs';
