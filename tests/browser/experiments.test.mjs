@@ -17,11 +17,17 @@ describe('experiments page', () => {
         // the last-run column fills in from the newest run (seeded in January 2024)
         await page.waitForFunction(() => document.querySelector('tr[data-exp="1"] .last-run')?.textContent.includes('2024-01-15'));
         // run counts from exptrack/experiments/stats: vision has 3 runs, one of them RUNNING
-        const count = (id) => page.$eval(`tr[data-exp="${id}"] .run-count`, (td) => ({ text: td.firstChild?.textContent, running: td.querySelector('.badge')?.textContent ?? null, all: td.textContent }));
-        assert.deepEqual(await count(data.expId), { text: '3', running: '1', all: '31' });
+        const count = (id) => page.$eval(`tr[data-exp="${id}"] .run-count`, (td) => ({ text: td.querySelector('.active-count')?.textContent, running: td.querySelector('.badge')?.textContent ?? null, all: td.textContent }));
+        assert.deepEqual(await count(data.expId), { text: '3', running: '1', all: '13' });
         assert.deepEqual(await count(data.exp2Id), { text: '1', running: '1', all: '11' }); // bert-base never ended
         assert.deepEqual(await count('0'), { text: '0', running: null, all: '0' });
         assert.notEqual((await page.textContent(`tr[data-exp="${data.expId}"] .last-activity`)).trim(), '');
+        // the counts line up on the right whether or not a running badge stands beside them
+        const rights = await page.$$eval('table.experiments tr[data-exp] .active-count', (els) => els.map((e) => e.getBoundingClientRect().right));
+        assert.equal(rights.length, 3);
+        assert.ok(Math.max(...rights) - Math.min(...rights) <= 1, `count right edges ${rights}`);
+        // the top bar's Experiments link is the page's crumb: no second "Experiments" beside it
+        assert.equal(await page.$$eval('#crumbs .crumb', (cs) => cs.length), 0);
         await screenshot(page, 'experiments');
 
         await page.fill('input[type=search]', 'vis');
@@ -42,7 +48,7 @@ describe('experiments page', () => {
         const page = await s.page();
         await page.goto(`${s.base}/#/experiments?q=counted`);
         await page.waitForFunction((id) => document.querySelector(`tr[data-exp="${id}"] .deleted-count`), exp);
-        assert.equal(await page.$eval(`tr[data-exp="${exp}"] .run-count`, (td) => td.firstChild.textContent), '2');
+        assert.equal(await page.$eval(`tr[data-exp="${exp}"] .run-count .active-count`, (td) => td.textContent), '2');
         assert.match(await page.textContent(`tr[data-exp="${exp}"] .deleted-count`), /\+1 deleted/);
         await page.close();
 

@@ -89,6 +89,28 @@ describe('look and feel', () => {
         await page.close();
     });
 
+    test('phone width: search and filter boxes get a whole line, the panel tabs one line each', async () => {
+        const page = await s.page();
+        await page.setViewportSize({ width: 390, height: 844 });
+        await page.goto(`${s.base}/#/experiments`);
+        await page.waitForSelector('table.experiments tr[data-exp]');
+        const width = (sel) => page.$eval(sel, (e) => e.getBoundingClientRect().width);
+        assert.ok(await width('input[aria-label="search experiments"]') > 300, 'the experiment search box is wide enough to read');
+        assert.ok(await width('input[aria-label="new experiment name"]') > 200, 'the new-name box too');
+        await page.goto(`${s.base}/#/runs?exp=${data.expId}&panel=parcoords`);
+        await page.waitForSelector('table.runs tr[data-run]');
+        assert.ok(await width('.filter-form .filter') > 250, 'the filter box is wide enough to read a filter');
+        const tabs = await page.$$eval('.panel-tabs .tab', (ts) => ts.map((t) => { const r = t.getBoundingClientRect(); return { h: r.height, right: r.right, text: t.textContent }; }));
+        assert.equal(tabs.length, 3);
+        for (const t of tabs) {
+            assert.ok(t.h < 30, `tab "${t.text}" on one line (${t.h}px high)`);
+            assert.ok(t.right <= 390, `tab "${t.text}" inside the window`);
+        }
+        assert.ok(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth) <= 1);
+        await screenshot(page, 'runs-tabs-phone');
+        await page.close();
+    });
+
     test('keyboard on the experiments page: j/k move, Enter opens the runs', async () => {
         const page = await s.page();
         await page.goto(`${s.base}/#/experiments`);

@@ -222,11 +222,20 @@ describe('models, versions, prompts, logged models', () => {
         await page.selectOption('select[aria-label="compare with version"]', '1');
         await page.waitForSelector('.diff-box[data-ready="1"]');
         assert.match(await page.evaluate(() => location.hash), /diff=1/);
+        // the version's tag chip is even on both sides (the brush chips' room for a × is theirs alone)
+        const pad = await page.$eval('.chip[title="validated=yes"]', (e) => [getComputedStyle(e).paddingLeft, getComputedStyle(e).paddingRight]);
+        assert.equal(pad[0], pad[1]);
         const row = (part, key) => page.locator(`.diff-section[data-part="${part}"] tr[data-key="${key}"]`);
         assert.equal(await row('parameters', 'C').getAttribute('class'), 'change-changed');
         assert.equal(await row('parameters', 'penalty').getAttribute('class'), 'change-same');
         assert.equal(await row('metrics', 'accuracy').getAttribute('class'), 'change-changed');
         assert.equal(await row('signature', 'inputs.region').getAttribute('class'), 'change-removed');
+        // in words by version: region is new in v2, so "only in v2", not "removed"
+        assert.equal(await row('signature', 'inputs.region').locator('td').nth(3).textContent(), 'only in v2');
+        // the four tables keep their columns at the same places
+        const lefts = await page.$$eval('.diff-section table.diff thead th:nth-child(2)', (ths) => ths.map((t) => Math.round(t.getBoundingClientRect().left)));
+        assert.equal(lefts.length, 4);
+        assert.equal(new Set(lefts).size, 1, `v2 columns start at ${lefts}`);
         assert.equal(await row('files', 'model.pkl').getAttribute('class'), 'change-changed');
         assert.equal(await row('files', 'requirements.txt').getAttribute('class'), 'change-same');
         // the hashes are the files' SHA-256 (first 12 hex digits shown)

@@ -167,6 +167,15 @@ describe('runs views: first run, experiment charts, parallel coordinates, baseli
         await page.close();
     });
 
+    test('parallel coordinates at desktop width keep full tick labels', async () => {
+        await seeded();
+        const page = await s.page();
+        await page.goto(`${s.base}/#/runs?exp=${sweep.expId}&panel=parcoords`);
+        await page.waitForSelector('.parcoords canvas');
+        assert.equal(await page.getAttribute('.parcoords canvas', 'data-narrow'), '');
+        await page.close();
+    });
+
     test('parallel coordinates by keyboard: Tab to an axis, arrows brush it, Escape clears', async () => {
         await seeded();
         const page = await s.page();
@@ -217,6 +226,8 @@ describe('runs views: first run, experiment charts, parallel coordinates, baseli
             (tr) => [...tr.querySelectorAll('td')].map((td) => td.querySelector('.delta')?.textContent ?? null));
         // lr: 0.1 and 0.01 against the baseline's 0.03
         assert.deepEqual(await row('lr'), ['+0.07 (+233%)', null, '−0.02 (−66.7%)']);
+        // an equal value gets no "±0 (±0%)": dropout is 0 in all three
+        assert.deepEqual(await row('dropout'), [null, null, null]);
         assert.equal((await row('loss'))[1], null);
         assert.ok((await row('loss'))[0].startsWith('+'));
         assert.equal(await page.getAttribute('button[aria-label="unpin sweep-001 as the baseline"]', 'aria-pressed'), 'true');
@@ -245,6 +256,12 @@ describe('runs views: first run, experiment charts, parallel coordinates, baseli
         assert.ok(Number(sizes[1]) > 36, `max_points ${sizes}`);
         assert.equal(Number(await page.getAttribute(card, 'data-points')), 60 * 200);
         assert.ok(await coloredPixels(page, card) > 2000);
+        // the coarse read went out with the page (runs-query.js, from app.js), before the chart view was set up
+        const t = await page.evaluate(() => ({
+            sent: performance.getEntriesByType('resource').find((e) => e.name.includes('/metrics/history'))?.startTime,
+            panel: performance.getEntriesByName('exptrack:sweep-start:loss')[0]?.startTime,
+        }));
+        assert.ok(t.sent < t.panel, `coarse read sent at ${t.sent} ms, the chart view set up at ${t.panel} ms`);
         await page.close();
     });
 
@@ -257,6 +274,8 @@ describe('runs views: first run, experiment charts, parallel coordinates, baseli
             await page.waitForSelector(panel === 'charts' ? '.runs-panel .chart-card[data-drawn="1"]' : '.parcoords canvas');
             const overflow = await page.evaluate(() => document.querySelector('.runs-panel').scrollWidth - document.querySelector('.runs-panel').clientWidth);
             assert.ok(overflow <= 1, `${panel} panel overflows by ${overflow}px`);
+            // the axes are close together here: their tick labels are cut to 3 digits, the last axis's on its right
+            if (panel === 'parcoords') assert.equal(await page.getAttribute('.parcoords canvas', 'data-narrow'), '1');
             await screenshot(page, `sweep-${panel}-phone`);
         }
         await page.close();

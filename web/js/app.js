@@ -21,18 +21,22 @@ const CHART_MODULES = [
 const REGISTRY_MODULES = ['./models.js', './registry.js', './markdown.js', './live.js', './limits.js'];
 const views = {
     experiments: { load: () => import('./experiments.js'), modules: ['./experiments.js', './limits.js', './first-run.js'] },
-    // the keys its default columns are picked from: the search waits for them
     runs: {
         load: () => import('./runs.js'),
         modules: [
-            './runs.js', './runs-columns.js', './runs-toolbar.js', './runs-table.js', './runs-bulk.js',
+            './runs.js', './runs-query.js', './history.js', './series.js', './runs-columns.js', './runs-toolbar.js', './runs-table.js', './runs-bulk.js',
             './runs-keyboard.js', './runs-pager.js', './grid.js', './limits.js', './parcoords.js', './first-run.js',
         ],
         // what an open panel (panel=charts|parcoords) needs, fetched with the page's modules
         panelModules: ['./runs-panel.js', './sweep-chart.js', ...CHART_MODULES],
+        // the keys its default columns are picked from, the search once they
+        // are in and the chart view's coarse history reads once it is in, all
+        // before runs.js and its graph are evaluated (runs-query.js)
         early: ({ params }) => {
             const ids = experimentIds(params);
-            return ids.length ? { keys: quiet(exptrack.get('/experiments/keys', { experiment_id: ids })) } : {};
+            if (!ids.length) return {};
+            const keys = quiet(exptrack.get('/experiments/keys', { experiment_id: ids }));
+            return { keys, runs: quiet(import('./runs-query.js').then((q) => q.searchRuns(params, keys))) };
         },
     },
     // the run itself: the page's first request, and what its charts wait for

@@ -136,12 +136,17 @@ function followRuns(runs, ctx, redrawers) {
     });
 }
 
-/** "+0.0123 (+4.5%)": v's difference from the baseline's b, or '' when either is not a finite number. */
+/**
+ * "+0.0123 (+4.5%)": v's difference from the baseline's b, or '' when either
+ * is not a finite number or they are equal (a row of "±0 (±0%)" only hides
+ * the differences).
+ */
 export function deltaText(v, b) {
     const x = Number(v), y = Number(b);
     if (v === undefined || b === undefined || v === '' || b === '' || !Number.isFinite(x) || !Number.isFinite(y)) return '';
     const d = x - y;
-    const sign = d > 0 ? '+' : d < 0 ? '−' : '±';
+    if (d === 0) return '';
+    const sign = d > 0 ? '+' : '−';
     const pct = y !== 0 ? ` (${sign}${fmtNum(Math.abs(d / y) * 100 < 1e-4 ? 0 : Number((Math.abs(d / y) * 100).toPrecision(3)))}%)` : '';
     return `${sign}${fmtNum(Math.abs(d))}${pct}`;
 }

@@ -49,7 +49,7 @@ export async function experimentStats(ids) {
 export async function render(root, { params }, ctx) {
     const q = params.get('q') || '';
     const view = params.get('view') === 'deleted' ? 'DELETED_ONLY' : 'ACTIVE_ONLY';
-    ctx.crumbs([{ text: 'Experiments' }]);
+    ctx.crumbs([]); // the top bar's Experiments link is the crumb
 
     const status = h('div', { class: 'status-line', role: 'status' });
     const search = h('input', {
@@ -174,9 +174,11 @@ async function fillStats(body, ctx, status, statsPromise) {
         const s = stats.get(tr.dataset.exp);
         const count = tr.querySelector('.run-count');
         if (!s) { count.textContent = ''; continue; }
-        count.replaceChildren(...[String(s.active_runs),
+        // the running badge and the deleted count before the number: the counts stay aligned on the right
+        count.replaceChildren(...[
+            s.deleted_runs ? h('span', { class: 'muted deleted-count', title: `${s.deleted_runs} deleted runs` }, `+${s.deleted_runs} deleted `) : null,
             s.running_runs ? h('span', { class: 'badge status-running', title: `${s.running_runs} running` }, `${s.running_runs}`) : null,
-            s.deleted_runs ? h('span', { class: 'muted deleted-count', title: `${s.deleted_runs} deleted runs` }, ` +${s.deleted_runs} deleted`) : null,
+            h('span', { class: 'active-count' }, String(s.active_runs)),
         ].filter(Boolean));
         tr.querySelector('.last-activity').replaceChildren(time(s.last_activity_time, ''));
         tr.querySelector('.last-run').replaceChildren(time(s.last_run_start_time, 'no runs'));

@@ -177,6 +177,18 @@ export function fmtBytes(n) {
     return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
+/**
+ * A row's change in words: "only in v1" rather than mapDiff's added /
+ * removed, which read backwards beside "v2 against v1" (a key only in v2 is
+ * new in v2, not removed).
+ */
+function changeText(change, a, b) {
+    if (change === 'same') return '';
+    if (change === 'added') return `only in v${b}`;
+    if (change === 'removed') return `only in v${a}`;
+    return change;
+}
+
 /** A diff table of rows from mapDiff; unchanged rows hidden behind a toggle. */
 function diffTable(title, rows, a, b, fmt = (x) => x ?? '') {
     const changed = rows.filter((r) => r.change !== 'same');
@@ -186,7 +198,7 @@ function diffTable(title, rows, a, b, fmt = (x) => x ?? '') {
     section.append(h('table', { class: 'grid diff' },
         h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Key'), h('th', { scope: 'col' }, `v${a}`), h('th', { scope: 'col' }, `v${b}`), h('th', { scope: 'col' }, ''))),
         h('tbody', {}, rows.map((r) => h('tr', { class: `change-${r.change}`, dataset: { key: r.key } },
-            h('td', {}, r.key), h('td', {}, fmt(r.a)), h('td', {}, fmt(r.b)), h('td', { class: 'muted' }, r.change === 'same' ? '' : r.change))))));
+            h('td', {}, r.key), h('td', {}, fmt(r.a)), h('td', {}, fmt(r.b)), h('td', { class: 'muted' }, changeText(r.change, a, b)))))));
     return section;
 }
 

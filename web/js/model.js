@@ -125,7 +125,7 @@ function versionsTable(model, versions, creators, refresh) {
     };
     return h('div', { class: 'table-wrap' }, h('table', { class: 'grid versions' },
         h('thead', {}, h('tr', {}, ...['Version', 'Aliases', 'Stage', 'Status', 'Source run', 'Created by', 'Created', 'Tags', 'Description', 'Actions']
-            .map((t) => h('th', { scope: 'col' }, t)))),
+            .map((t) => h('th', { scope: 'col', class: t === 'Version' ? 'num' : null }, t)))), // over its right-aligned numbers
         h('tbody', {}, versions.map(row))));
 }
 

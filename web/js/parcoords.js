@@ -12,6 +12,7 @@ import { h, fmtNum } from './util.js';
 
 const TOP = 34, BOTTOM = 26, SIDE = 56; // px around the axes
 const HIT = 16; // px either side of an axis that start a brush there
+const NARROW_GAP = 130; // px between axes below which tick labels are cut to 3 digits
 const KEY_COMMIT_MS = 350; // arrow keys redraw at once; the page filters after a pause
 const KEY_INTERVALS = 10; // keyboard stops of a numeric axis with many values
 const KEY_VALUES_MAX = 12; // up to this many distinct values, each is a stop
@@ -115,10 +116,10 @@ export function makeAxis(key, label, values) {
 }
 
 /** Tick marks [position, text] of a numeric axis: every value when there are few (a sweep's grid), else the ends. */
-function numericTicks(a) {
+function numericTicks(a, short = false) {
     const distinct = [...new Set([...a.values.values()].filter((v) => v !== undefined && v !== null && v !== '').map(Number))];
     const vals = distinct.length <= 8 ? distinct : [a.min, a.max];
-    return vals.map((v) => [a.pos(v), fmtNum(v)]);
+    return vals.map((v) => [a.pos(v), fmtNum(short && Number.isFinite(v) ? Number(v.toPrecision(3)) : v)]);
 }
 
 /** Whether a run's value v lies in brush [lo, hi] (category indices for category axes). */
@@ -208,6 +209,7 @@ export function parcoords(el, { runs, axes, brushes, onBrush, height = 300 }) {
         canvas.height = Math.round(height * dpr);
         canvas.style.width = `${width}px`;
         canvas.style.height = `${height}px`;
+        canvas.dataset.narrow = axes.length > 1 && (width - 2 * SIDE) / (axes.length - 1) < NARROW_GAP ? '1' : '';
         g.setTransform(dpr, 0, 0, dpr, 0, 0);
         g.clearRect(0, 0, width, height);
         g.lineJoin = 'round';
@@ -222,6 +224,7 @@ export function parcoords(el, { runs, axes, brushes, onBrush, height = 300 }) {
         // axes, names, ticks, brushes
         g.font = '12px system-ui, sans-serif';
         g.textAlign = 'center';
+        const narrow = axes.length > 1 && (width - 2 * SIDE) / (axes.length - 1) < NARROW_GAP;
         axes.forEach((a, i) => {
             const ax = x(i);
             g.strokeStyle = muted;
@@ -232,9 +235,13 @@ export function parcoords(el, { runs, axes, brushes, onBrush, height = 300 }) {
             g.fillText(a.label.length > 22 ? `${a.label.slice(0, 21)}…` : a.label, ax, 14);
             g.font = '11px system-ui, sans-serif';
             g.fillStyle = muted;
-            const ticks = a.numeric ? numericTicks(a) : a.cats.map((c) => [a.pos(c), c.length > 12 ? `${c.slice(0, 11)}…` : c]);
-            g.textAlign = i === axes.length - 1 ? 'right' : 'left';
-            for (const [t, text] of ticks.slice(0, 12)) g.fillText(text, ax + (i === axes.length - 1 ? -5 : 5), y(t) + 4);
+            const ticks = a.numeric ? numericTicks(a, narrow) : a.cats.map((c) => [a.pos(c), c.length > 12 ? `${c.slice(0, 11)}…` : c]);
+            // the last axis's labels sit left of it, unless the axes are close
+            // together (a phone): then in the margin on its right, 3 digits,
+            // so they do not run into the labels of the axis before it
+            const left = i === axes.length - 1 && !narrow;
+            g.textAlign = left ? 'right' : 'left';
+            for (const [t, text] of ticks.slice(0, 12)) g.fillText(text, ax + (left ? -5 : 5), y(t) + 4);
             g.textAlign = 'center';
             if (a.log) g.fillText('log', ax, height - 8);
             const b = drag?.axis === i ? [drag.t0, drag.t1] : brushes.has(a.key) ? brushT(a, brushes.get(a.key)) : null;

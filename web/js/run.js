@@ -81,7 +81,8 @@ export async function render(root, { parts, params, early }, ctx) {
         ['Run ID', h('code', {}, info.run_id)],
         ['Experiment', expLink],
         ['Status', statusBadge(info.status)],
-        ['Started', h('span', {}, fmtTime(info.start_time), ' ', h('span', { class: 'muted' }, `(${relTime(info.start_time)})`))],
+        // "(3 h ago)" beside the time; a month or more ago relTime gives the date, already there
+        ['Started', h('span', {}, fmtTime(info.start_time), /ago$|now$/.test(relTime(info.start_time)) ? [' ', h('span', { class: 'muted' }, `(${relTime(info.start_time)})`)] : null)],
         ['Ended', info.end_time ? fmtTime(info.end_time) : h('span', { class: 'muted' }, '—')],
         ['Duration', info.start_time && end ? fmtDuration(end - info.start_time) : ''],
         ['User', info.user_id || tagValue(run, 'mlflow.user') || ''],

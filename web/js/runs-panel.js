@@ -13,19 +13,14 @@ import { overlayPoints, lastStep } from './series.js';
 import { overlay } from './sweep-chart.js';
 import { parcoords, makeAxis, brushParam } from './parcoords.js';
 import { follow } from './follow.js';
+import { COARSE_RUNS, COARSE_POINTS, chartMetrics, parcoordsParams, parcoordsMetric } from './runs-query.js';
 
-const DEFAULT_METRICS = 3; // charts when the URL chooses none
 const MAX_AXES = 12; // param axes of the parallel coordinates, at most
 const POINT_BUDGET = 120000; // points per chart, all runs together (the server downsamples to it)
-// From this many runs on, each chart is first drawn from a coarse read and
-// then again in detail. With COARSE_POINTS points a series of 10,000 steps
-// or more has buckets of at least 1,024 steps, which the server answers from
-// its 256-step block summaries instead of reading every point
-// (docs/api-extensions.md, metrics/history): hundreds of runs show at once,
-// their detail follows, at most 4 points a run per 256 steps
-// (series.js overlayPoints), also from the block summaries.
-const COARSE_RUNS = 50;
-const COARSE_POINTS = 36;
+// From COARSE_RUNS runs on (runs-query.js), each chart is first drawn from a
+// coarse read of COARSE_POINTS points a run (app.js has usually sent it with
+// the page) and then again in detail, at most 4 points a run per 256 steps
+// (series.js overlayPoints), from the server's block summaries too.
 
 /** A run id's short form in the URL (hide=, hl=). */
 export const idPrefix = (id) => id.slice(0, 8);
@@ -72,23 +67,7 @@ export function panelLink(params, runs) {
     return link;
 }
 
-/** The metric keys the charts show: the URL's cm= that exist, else the first few. */
-export function chartMetrics(params, keys) {
-    const all = [...keys.metrics].sort();
-    const chosen = params.getAll('cm').filter((k) => keys.metrics.has(k));
-    return chosen.length ? chosen : all.slice(0, DEFAULT_METRICS);
-}
-
-/** The param keys the parallel coordinates may use (the search asks for them). */
-export function parcoordsParams(keys) {
-    return [...keys.params].sort().slice(0, 40);
-}
-
-/** The metric of the parallel coordinates' last axis: pm=, else the first chart metric. */
-export function parcoordsMetric(params, keys) {
-    const pm = params.get('pm');
-    return pm && keys.metrics.has(pm) ? pm : chartMetrics(params, keys)[0];
-}
+export { chartMetrics, parcoordsParams, parcoordsMetric };
 
 /** A run's value of "params.k" / "metrics.k" as the axes read it. */
 export function axisValue(run, key) {

@@ -11,69 +11,31 @@
 // This module reads the URL, sends the requests and lays the page out; the
 // toolbar, table, bulk actions, keyboard and pager are modules of their own.
 import { mlflow } from './api.js';
-import { h, experimentIds, withParams, fmtNum } from './util.js';
-import { parseCol, serverKeys, pageKeys, defaultCols } from './runs-columns.js';
-import { VIEW_TYPES, toolbar, showSearchError, buildPicker } from './runs-toolbar.js';
+import { h, withParams, fmtNum } from './util.js';
+import { pageKeys, defaultCols } from './runs-columns.js';
+import { PAGE_SIZES, PANELS, pageState, searchRuns } from './runs-query.js';
+import { toolbar, showSearchError, buildPicker } from './runs-toolbar.js';
 import { tableHead, cellValues, drawEmpty, drawRows } from './runs-table.js';
 import { canPurge, bulkActions } from './runs-bulk.js';
 import { drawPager } from './runs-pager.js';
-import { parseBrush, brushFilter, makeAxis, brushParam } from './parcoords.js';
+import { brushFilter, makeAxis, brushParam } from './parcoords.js';
 import { firstRun } from './first-run.js';
 
-const PAGE_SIZES = [25, 100, 500, 1000];
-const PANEL_SIZE = 500; // runs per page when a panel is open and the URL names no size
-const PANELS = { charts: 'Charts', parcoords: 'Parallel coordinates' }; // panel= -> tab label
-
-/** early.keys: the experiments/keys request app.js started with the page, if any. */
+/** early.runs: the search app.js started with the page (runs-query.js), if any; early.keys: its keys request. */
 export async function render(root, { params, early }, ctx) {
-    const ids = experimentIds(params);
+    const { ids, filter, order, panel, size, brushes, tok, viewName, explicitCols } = pageState(params);
     if (!ids.length) {
         root.replaceChildren(h('div', { class: 'empty' }, 'No experiment chosen. ', h('a', { href: '#/experiments' }, 'Pick one.')));
         return;
     }
-    const filter = params.get('filter') || '';
-    const order = params.get('order') || '';
-    const panel = Object.hasOwn(PANELS, params.get('panel') || '') ? params.get('panel') : '';
-    const size = PAGE_SIZES.includes(Number(params.get('size'))) ? Number(params.get('size')) : panel ? PANEL_SIZE : 100;
-    const brushes = new Map(params.getAll('brush').map(parseBrush).filter(Boolean));
     const panelMod = panel ? import('./runs-panel.js') : null;
-    const tok = params.get('tok') || '';
-    const viewName = VIEW_TYPES[params.get('view')] ? params.get('view') : 'active';
-    let cols = params.getAll('col');
-    const explicitCols = cols.length > 0; // "col=-" means: no optional columns
-    cols = cols.filter((c) => c.includes('.'));
 
     // the experiments' names, and in parallel the distinct keys (column
     // picker and default columns) and then the runs with those columns
     const expsPromise = Promise.all(ids.map((id) => mlflow.get('/experiments/get', { experiment_id: id })
         .then((r) => r.experiment).catch(() => ({ experiment_id: id, name: `#${id}` }))));
     const purgePromise = viewName === 'deleted' ? canPurge() : Promise.resolve(false);
-    const searched = serverKeys(ids, early?.keys).then(async (keys) => {
-        if (keys && !explicitCols) cols = defaultCols(keys);
-        const req = { experiment_ids: ids, max_results: size, run_view_type: VIEW_TYPES[viewName] };
-        if (filter) req.filter = filter;
-        if (order) req.order_by = [order];
-        if (tok) req.page_token = tok;
-        if (keys) {
-            // the columns', the brushes' and the parallel coordinates' keys
-            const extra = [...brushes.keys()];
-            if (panel === 'parcoords') {
-                const pm = await panelMod;
-                extra.push(...pm.parcoordsParams(keys).map((k) => `params.${k}`));
-                const metric = pm.parcoordsMetric(params, keys);
-                if (metric) extra.push(`metrics.${metric}`);
-            }
-            const pick = (t) => [...new Set([...cols, ...extra].filter((c) => parseCol(c).type === t).map((c) => parseCol(c).key))];
-            req.metric_keys = pick('metrics');
-            req.param_keys = pick('params');
-            req.tag_keys = [...pick('tags'), 'mlflow.runName', 'mlflow.user'];
-        }
-        try {
-            return { keys, res: await mlflow.post('/runs/search', req) };
-        } catch (error) {
-            return { keys, error };
-        }
-    });
+    const searched = early?.runs ?? searchRuns(params, early?.keys);
     const exps = await expsPromise;
     if (!ctx.alive()) return;
     const title = exps.map((e) => e.name).join(', ');
@@ -99,7 +61,7 @@ export async function render(root, { params, early }, ctx) {
     const pm = await panelMod;
     if (!ctx.alive()) return;
 
-    let { keys, res, error: e } = await searched;
+    let { keys, cols, res, error: e } = await searched;
     if (!ctx.alive()) return;
     if (e) {
         showSearchError(bar, e, { filter, order });
