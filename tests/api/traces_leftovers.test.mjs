@@ -1,0 +1,77 @@
+// Issue 16's traces leftovers: a V3 create over a trace whose cost the OTLP
+// ingest rolled up merges mlflow.trace.cost instead of replacing it; a
+// search or stats filter at the parser's caps binds within one statement
+// and one past them is a 400 naming the filter; traces/stats reads only
+// the requested experiment's cost metadata.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { useStack, client, api, assertOk, assertError, uniqueName, waitUntil } from './harness.mjs';
+
+const stack = useStack({ before, after });
+const sql = (q) => stack.pg.psql(q).trim();
+const hex = (n) => crypto.randomBytes(n).toString('hex');
+const str = (v) => ({ stringValue: v });
+const near = (x, y) => assert.ok(Math.abs(x - y) < 1e-9, `${x} vs ${y}`);
+
+function span(traceId, spanId, parent, attrs = []) {
+    const s = { traceId, spanId, name: 's', kind: 1, startTimeUnixNano: '1000', endTimeUnixNano: '2000', attributes: attrs };
+    if (parent) s.parentSpanId = parent;
+    return s;
+}
+const body = (spans) => ({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 'test' }, spans }] }] });
+const cost = (v) => ({ key: 'mlflow.llm.cost', value: str(v) });
+
+describe('traces leftovers of issue 16', () => {
+    let c;
+    before(async () => { c = client(stack.base); });
+    const post = (b, exp) => api(stack.base, 'POST', '/v1/traces', b, { headers: { 'x-mlflow-experiment-id': exp } });
+    const create = (exp, id, metadata) => api(stack.base, 'POST', '/api/3.0/mlflow/traces', { trace: { trace_info: {
+        trace_id: id, trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: exp } },
+        request_time: new Date(0).toISOString(), execution_duration: '0.001s', state: 'OK', trace_metadata: metadata } } });
+    const meta = (id, key) => sql(`SELECT value FROM trace_metadata WHERE trace_id = '${id}' AND key = '${key}'`);
+
+    test('a V3 create merges mlflow.trace.cost into the ingest\'s rollup: its members win, the others are kept', async () => {
+        const e = await c.createExperiment(uniqueName('merge'));
+        const ingested = async () => {
+            const t = hex(16), root = hex(8);
+            assertOk(await post(body([span(t, root, null),
+                span(t, hex(8), root, [cost('{"input_cost": 0.5, "output_cost": 1.5, "total_cost": 2}')])]), e));
+            const id = `tr-${t}`;
+            near(JSON.parse(meta(id, 'mlflow.trace.cost')).total_cost, 2);
+            return id;
+        };
+        // a partial cost: the given member wins, the rolled-up ones stay
+        const a = await ingested();
+        assertOk(await create(e, a, { 'mlflow.trace.cost': '{"total_cost": 7}' }));
+        assert.deepEqual(JSON.parse(meta(a, 'mlflow.trace.cost')), { input_cost: 0.5, output_cost: 1.5, total_cost: 7 });
+        const got = assertOk(await api(stack.base, 'GET', `/api/3.0/mlflow/traces/${a}`)).trace.trace_info;
+        assert.deepEqual(JSON.parse(got.trace_metadata['mlflow.trace.cost']), { input_cost: 0.5, output_cost: 1.5, total_cost: 7 });
+        // a full cost is stored as sent, byte for byte
+        const b = await ingested();
+        const full = '{"input_cost": 1, "output_cost": 2, "total_cost": 3}';
+        assertOk(await create(e, b, { 'mlflow.trace.cost': full }));
+        assert.equal(meta(b, 'mlflow.trace.cost'), full);
+        // a value that is not a JSON object replaces the rollup (nothing to merge)
+        const d = await ingested();
+        assertOk(await create(e, d, { 'mlflow.trace.cost': 'n/a' }));
+        assert.equal(meta(d, 'mlflow.trace.cost'), 'n/a');
+        // no cost in the create: the rollup stays as it was
+        const f = await ingested();
+        const before = meta(f, 'mlflow.trace.cost');
+        assertOk(await create(e, f, { 'mlflow.user': 'alice' }));
+        assert.equal(meta(f, 'mlflow.trace.cost'), before);
+        // a trace the create makes first takes the value as sent; later ingest recomputes it from the spans
+        const t = hex(16), g = `tr-${t}`;
+        assertOk(await create(e, g, { 'mlflow.trace.cost': '{"total_cost": 9}' }));
+        assert.equal(meta(g, 'mlflow.trace.cost'), '{"total_cost": 9}');
+        // the other metadata keys are still replaced whole
+        assertOk(await create(e, a, { 'mlflow.user': '{"x": 1}' }));
+        assertOk(await create(e, a, { 'mlflow.user': '{"y": 2}' }));
+        assert.equal(meta(a, 'mlflow.user'), '{"y": 2}');
+        // stats sum the merged value
+        const s = assertOk(await api(stack.base, 'GET', '/api/2.0/exptrack/traces/stats', { experiment_id: e, filter: `trace_id = '${a}'` })).groups[0];
+        near(s.total_cost, 7);
+        near(s.input_cost, 0.5);
+    });
+});
