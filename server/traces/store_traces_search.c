@@ -9,19 +9,30 @@
 #include "db/store_util.h"
 #include "store_traces_rows.h"
 
+/* Bound parameters of one statement. The parser's caps (64 comparisons,
+ * 10 order keys) need at most 144: two per comparison, one per order key,
+ * the experiments, the keyset pair, two limits and the offset. */
 #define MAX_PARAMS 200
 
 struct q {
     struct sbuf sql;
     const char *params[MAX_PARAMS];
     int n;
+    int overflow; /* a bind past MAX_PARAMS: the statement is not run */
     struct arena *arena;
 };
 
-/* Binds value and returns its "$n" text (valid until the next call). */
+/* Binds value and returns its "$n" text (valid until the next call). Past
+ * MAX_PARAMS nothing is bound: q->overflow is set and "NULL" returned, and
+ * the caller answers DB_TRACE_TOO_MANY_PARAMS instead of running the
+ * statement. */
 static const char *bind(struct q *q, const char *value)
 {
     static _Thread_local char ref[16];
+    if (q->n >= MAX_PARAMS) {
+        q->overflow = 1;
+        return "NULL";
+    }
     q->params[q->n++] = value;
     snprintf(ref, sizeof ref, "$%d", q->n);
     return ref;
@@ -305,6 +316,10 @@ int store_trace_search(const struct trace_search *s, struct arena *arena, struct
     render_order(&q, s, s->limit + 1);
     if (offset > 0)
         sbuf_addf(&q.sql, " OFFSET %s::bigint", bind_i64(&q, offset));
+    if (q.overflow) {
+        sbuf_cleanup(&q.sql);
+        return DB_TRACE_TOO_MANY_PARAMS;
+    }
     int rc = db_exec(q.sql.data, q.n, q.params, &res);
     sbuf_cleanup(&q.sql);
     if (rc != DB_OK)
@@ -372,6 +387,10 @@ int store_trace_stats(int64_t experiment_id, const struct trace_filter *filter, 
               " WHERE t.experiment_id = $1::bigint");
     render_filter(&q, filter);
     sbuf_adds(&q.sql, " GROUP BY g ORDER BY g NULLS LAST LIMIT 1000");
+    if (q.overflow) {
+        sbuf_cleanup(&q.sql);
+        return DB_TRACE_TOO_MANY_PARAMS;
+    }
     int rc = db_exec(q.sql.data, q.n, q.params, &res);
     sbuf_cleanup(&q.sql);
     if (rc != DB_OK)

@@ -74,4 +74,32 @@ describe('traces leftovers of issue 16', () => {
         near(s.total_cost, 7);
         near(s.input_cost, 0.5);
     });
+
+    test('a filter at the caps binds in one statement (search and stats); past them is a 400 naming the filter', async () => {
+        const e = await c.createExperiment(uniqueName('binds'));
+        const t = hex(16), id = `tr-${t}`;
+        assertOk(await post(body([span(t, hex(8), null)]), e));
+        assertOk(await api(stack.base, 'PATCH', `/api/2.0/mlflow/traces/${id}/tags`, { key: 'k', value: 'v' }));
+        // run_id and tag comparisons bind two values each: 64 of them, 10 tag order keys, a page token
+        const clauses = (n) => Array.from({ length: n }, (_, i) => (i % 2 ? `run_id != 'r${i}'` : `tag.k != 'x${i}'`)).join(' AND ');
+        const order = Array.from({ length: 10 }, (_, i) => `tag.o${i} DESC`);
+        const loc = [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: e } }];
+        const search = (filter, extra = {}) => api(stack.base, 'POST', '/api/3.0/mlflow/traces/search', { locations: loc, filter, order_by: order, ...extra });
+        const r = assertOk(await search(clauses(64)));
+        assert.deepEqual(r.traces.map((x) => x.trace_id), [id]);
+        // and the same filter over two experiments, with an offset page token
+        const e2 = await c.createExperiment(uniqueName('binds2'));
+        const two = [...loc, { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: e2 } }];
+        const page = assertOk(await api(stack.base, 'POST', '/api/3.0/mlflow/traces/search', { locations: two, filter: clauses(64), order_by: order, max_results: 1 }));
+        assert.deepEqual(page.traces.map((x) => x.trace_id), [id]);
+        const stats = assertOk(await api(stack.base, 'GET', '/api/2.0/exptrack/traces/stats', { experiment_id: e, filter: clauses(64), group_by: 'tag.k' }));
+        assert.equal(stats.groups[0].trace_count, 1);
+        // 65 comparisons: refused before any SQL, naming the filter
+        assertError(await search(clauses(65)), 400, 'INVALID_PARAMETER_VALUE', 'filter');
+        assertError(await api(stack.base, 'GET', '/api/2.0/exptrack/traces/stats', { experiment_id: e, filter: clauses(65) }), 400, 'INVALID_PARAMETER_VALUE', 'filter');
+        // IN lists bind one array each, whatever their length
+        const many = Array.from({ length: 500 }, (_, i) => `'v${i}'`).join(', ');
+        const inList = Array.from({ length: 64 }, () => `tag.k IN ('v', ${many})`).join(' AND ');
+        assert.deepEqual(assertOk(await search(inList)).traces.map((x) => x.trace_id), [id]);
+    });
 });
