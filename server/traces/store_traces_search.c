@@ -370,14 +370,18 @@ int store_trace_stats(int64_t experiment_id, const struct trace_filter *filter, 
               " FROM traces t"
               /* A trace's cost: its metadata mlflow.trace.cost when
                * the client rolled it up, else the sum of its spans'
-               * mlflow.llm.cost (never both). Both sides read only
-               * the rows that hold a cost (the key index, the
-               * partial index trace_spans_cost, whose predicate the
-               * strpos repeats; only those spans' text is cast to
+               * mlflow.llm.cost (never both). Both sides read this
+               * experiment's rows only: the metadata by one primary
+               * key probe per trace of the experiment (the LIMIT keeps
+               * the planner from flattening it into a join that would
+               * read every experiment's cost rows), the spans through
+               * the partial index trace_spans_cost, whose predicate
+               * the strpos repeats (only those spans' text is cast to
                * jsonb), hash-joined. */
-              " LEFT JOIN (SELECT x.trace_id, c.input_cost, c.output_cost, c.total_cost"
+              " LEFT JOIN LATERAL (SELECT x.trace_id, c.input_cost, c.output_cost, c.total_cost"
               "   FROM trace_metadata x, trace_costs(to_jsonb(x.value)) c"
-              "   WHERE x.key = 'mlflow.trace.cost') mc ON mc.trace_id = t.trace_id"
+              "   WHERE x.trace_id = t.trace_id AND x.key = 'mlflow.trace.cost' LIMIT 1) mc"
+              "   ON true"
               " LEFT JOIN (SELECT s.trace_id, sum(c.input_cost) AS input_cost,"
               "   sum(c.output_cost) AS output_cost, sum(c.total_cost) AS total_cost"
               "   FROM trace_spans s, trace_costs(s.attributes::jsonb -> 'mlflow.llm.cost') c"

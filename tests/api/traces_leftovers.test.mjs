@@ -102,4 +102,47 @@ describe('traces leftovers of issue 16', () => {
         const inList = Array.from({ length: 64 }, () => `tag.k IN ('v', ${many})`).join(' AND ');
         assert.deepEqual(assertOk(await search(inList)).traces.map((x) => x.trace_id), [id]);
     });
+
+    // Reads of trace_metadata rows by the server's backends, from the
+    // statistics collector (flushed at a backend's commit at most once a
+    // second, else when it idles: up to 10 s later).
+    const metadataReads = () => Number(sql(`SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)
+        FROM pg_stat_user_tables WHERE relname = 'trace_metadata'`));
+    const settled = async () => {
+        let last = metadataReads();
+        await waitUntil(async () => {
+            await new Promise((r) => setTimeout(r, 1500));
+            const now = metadataReads();
+            const same = now === last;
+            last = now;
+            return same;
+        }, 30000, 'trace_metadata read counters settle', 0);
+        return last;
+    };
+
+    test('stats read the cost metadata of the requested experiment only', async () => {
+        const mine = await c.createExperiment(uniqueName('stats-mine'));
+        const other = await c.createExperiment(uniqueName('stats-other'));
+        const t = hex(16), id = `tr-${t}`;
+        assertOk(await post(body([span(t, hex(8), null, [cost('{"input_cost": 1, "output_cost": 2, "total_cost": 3}')])]), mine));
+        // 2,000 more traces without a cost here; 20,000 traces with a cost in another experiment
+        sql(`INSERT INTO traces (trace_id, experiment_id, request_time, state, created, updated)
+             SELECT 'tr-dd' || lpad(to_hex(g), 30, '0'), ${mine}, 0, 1, 0, 0 FROM generate_series(1, 2000) g;
+             INSERT INTO traces (trace_id, experiment_id, request_time, state, created, updated)
+             SELECT 'tr-ee' || lpad(to_hex(g), 30, '0'), ${other}, 0, 1, 0, 0 FROM generate_series(1, 20000) g;
+             INSERT INTO trace_metadata (trace_id, key, value)
+             SELECT 'tr-ee' || lpad(to_hex(g), 30, '0'), 'mlflow.trace.cost', '{"total_cost": 1000}' FROM generate_series(1, 20000) g;
+             ANALYZE traces; ANALYZE trace_metadata;`);
+        const base = await settled();
+        const s = assertOk(await api(stack.base, 'GET', '/api/2.0/exptrack/traces/stats', { experiment_id: mine })).groups[0];
+        assert.equal(s.trace_count, 2001);
+        near(s.total_cost, 3);
+        const after = await settled();
+        assert.ok(after - base < 5000, `stats of 2,001 traces read ${after - base} trace_metadata rows (20,000 cost rows belong to another experiment)`);
+        // the other experiment's own stats still see all of its costs
+        const o = assertOk(await api(stack.base, 'GET', '/api/2.0/exptrack/traces/stats', { experiment_id: other })).groups[0];
+        assert.equal(o.trace_count, 20000);
+        near(o.total_cost, 20000000);
+        assert.equal(id.length, 35);
+    });
 });
