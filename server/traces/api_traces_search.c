@@ -133,6 +133,15 @@ static int read_common(const struct input *in, struct arena *arena, struct trace
     return JX_OK;
 }
 
+/* The 400 of a filter and order_by that need more bound values than one
+ * statement takes (the parser's caps keep them below it today). */
+static void reply_too_many_params(struct reply *r)
+{
+    reply_error(r, ERR_INVALID_PARAMETER_VALUE,
+                "Invalid 'filter': the filter and 'order_by' together need more values than one "
+                "search takes; split it into fewer comparisons");
+}
+
 /* Runs q and replies {traces, next_page_token} with V2 or V3 infos. */
 static void run_search(const struct trace_search *q, int v3, struct arena *arena, struct reply *r)
 {
@@ -140,6 +149,10 @@ static void run_search(const struct trace_search *q, int v3, struct arena *arena
     size_t n;
     int more;
     int rc = store_trace_search(q, arena, &infos, &n, &more);
+    if (rc == DB_TRACE_TOO_MANY_PARAMS) {
+        reply_too_many_params(r);
+        return;
+    }
     if (rc != DB_OK) {
         reply_store_error(r, rc, "no such experiment");
         return;
@@ -289,6 +302,10 @@ void api_traces_stats(const struct request *req, struct reply *r)
     struct trace_stats_row *rows;
     size_t n;
     int rc = store_trace_stats(exp, &filter, kind, key, &arena, &rows, &n);
+    if (rc == DB_TRACE_TOO_MANY_PARAMS) {
+        reply_too_many_params(r);
+        goto out;
+    }
     if (rc != DB_OK) {
         reply_store_experiment_not_found(r, rc, exp);
         goto out;

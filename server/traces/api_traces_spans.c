@@ -8,16 +8,43 @@
 #include <string.h>
 
 #include "api_traces_common.h"
+#include "json_text.h"
 #include "core/b64.h"
 #include "core/jsonx.h"
+#include "core/sbuf.h"
 #include "core/validate.h"
 #include "core/xalloc.h"
+
+/* Nesting levels of kvlists a value may hold (SPAN_MAX_DEPTH bounds the
+ * depth; each kvlist takes two of it) plus the top level. */
+#define KV_LEVELS (SPAN_MAX_DEPTH / 2 + 3)
+
+/* One {key, value} of a list, with its place in the list and its value's
+ * native JSON text at [off, end) of its level's buffer. */
+struct entry {
+    const char *key;
+    size_t len;
+    size_t at;
+    const json_t *any; /* the AnyValue */
+    size_t off, end;
+};
+
+/* Scratch of one list level, reused from list to list and span to span:
+ * the values' text in list order, and the entries. */
+struct level {
+    struct sbuf text;
+    struct entry *ents;
+    size_t cap;
+};
 
 struct dec {
     struct arena *arena;
     char *err;
     size_t errlen;
     char where[160]; /* "resourceSpans[i].scopeSpans[j].spans[k]" */
+    struct level lvl[KV_LEVELS];
+    struct sbuf out; /* one span's attributes or events text */
+    struct sbuf key; /* a decoded key */
 };
 
 __attribute__((format(printf, 2, 3))) static int fail(struct dec *d, const char *fmt, ...)
@@ -122,15 +149,88 @@ static int read_enum(struct dec *d, const json_t *v, const char *field, const ch
     return fail(d, "'%s' is not a valid %.20s value", field, prefix);
 }
 
-static json_t *any_value(struct dec *d, const json_t *v, int depth);
+/* Appends s (len bytes, valid UTF-8) as a JSON string, escaped as
+ * jansson's json_dumps escapes it without flags: \\ \" \b \f \n \r \t,
+ * other control bytes as \u00XX (upper-case hex), everything else as it
+ * is. */
+static void put_string(struct sbuf *b, const char *s, size_t len)
+{
+    static const char hexd[] = "0123456789ABCDEF";
+    size_t run = 0;
+    sbuf_addc(b, '"');
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        sbuf_add(b, s + run, i - run);
+        run = i + 1;
+        char esc[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t n = 2;
+        switch (c) {
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hexd[c >> 4];
+            esc[5] = hexd[c & 15];
+            n = 6;
+            break;
+        }
+        sbuf_add(b, esc, n);
+    }
+    sbuf_add(b, s + run, len - run);
+    sbuf_addc(b, '"');
+}
 
-/* One {key, value} of a list, with its place in the list. */
-struct entry {
-    const char *key;
-    size_t len;
-    size_t at;
-    json_t *value;
-};
+/* Appends a JSON string value as put_string writes it. */
+static void put_json_string(struct sbuf *b, const json_t *v)
+{
+    put_string(b, json_string_value(v), json_string_length(v));
+}
+
+/* Appends v as a real: jansson's own text of it, so that the stored text
+ * stays what json_dumps wrote (reals are rare in span attributes). */
+static void put_real(struct sbuf *b, double v)
+{
+    char buf[64];
+    json_t *r = json_real(v);
+    size_t n = r ? json_dumpb(r, buf, sizeof buf, JSON_ENCODE_ANY | JSON_COMPACT) : 0;
+    json_decref(r);
+    if (n == 0 || n > sizeof buf)
+        sbuf_adds(b, "null");
+    else
+        sbuf_add(b, buf, n);
+}
+
+static void put_int(struct sbuf *b, int64_t v)
+{
+    char buf[24];
+    int n = snprintf(buf, sizeof buf, "%lld", (long long)v);
+    sbuf_add(b, buf, (size_t)n);
+}
+
+static int put_any_value(struct dec *d, const json_t *v, int depth, int level, struct sbuf *out);
 
 /* jsonb's order of object keys (shorter first, then bytewise), then the
  * list's order, so a key given twice keeps its last value. */
@@ -145,144 +245,150 @@ static int cmp_entry(const void *a, const void *b)
     return x->at < y->at ? -1 : x->at > y->at;
 }
 
-/* [{key, value}] -> {key: native}; NULL with err set on bad input. The
- * keys go in in jsonb's order, so the stored text reads back as the
- * jsonb column it replaced did (schema/0023_span_text.sql) without a
- * sorted copy of the tree. */
-static json_t *key_values(struct dec *d, const json_t *list, int depth, const char *field)
+/* [{key, value}] -> the text of {key: native, ...} appended to out, the
+ * keys in jsonb's order (a key given twice keeps its last value), so the
+ * stored text reads back as the jsonb column it replaced did (schema
+ * 0023) and as json_dumps of the object the decode once built. The
+ * values are written in list order into the level's buffer (a bad one
+ * stops the list at the same place and with the same message as before),
+ * then copied out sorted. The level's entries (sorted, one per key) and
+ * their text stay until the next list of this level: *nents of them.
+ * Returns 0, or -1 with err set. */
+static int put_key_values(struct dec *d, const json_t *list, int depth, int level,
+                          const char *field, struct sbuf *out, size_t *nents)
 {
-    if (list != NULL && !json_is_array(list)) {
-        fail(d, "'%s' must be an array of {key, value}", field);
-        return NULL;
+    if (list != NULL && !json_is_array(list))
+        return fail(d, "'%s' must be an array of {key, value}", field);
+    size_t n = json_array_size(list);
+    if (n > SPAN_MAX_ATTRS)
+        return fail(d, "'%s' holds more than %d entries", field, SPAN_MAX_ATTRS);
+    if (level >= KV_LEVELS)
+        return fail(d, "attribute values nest deeper than %d levels", SPAN_MAX_DEPTH);
+    struct level *l = &d->lvl[level];
+    if (l->cap < n + 1) {
+        l->cap = n + 16;
+        l->ents = xrealloc(l->ents, l->cap * sizeof *l->ents);
     }
-    size_t n = json_array_size(list), got = 0;
-    if (n > SPAN_MAX_ATTRS) {
-        fail(d, "'%s' holds more than %d entries", field, SPAN_MAX_ATTRS);
-        return NULL;
-    }
-    json_t *o = NULL;
-    struct entry *e = xmalloc((n + 1) * sizeof *e);
+    sbuf_reset(&l->text);
     for (size_t i = 0; i < n; i++) {
         const json_t *kv = json_array_get(list, i);
         const json_t *k = json_object_get(kv, "key");
         if (!json_is_string(k) || json_string_length(k) == 0 ||
-            json_string_length(k) != strlen(json_string_value(k))) {
-            fail(d, "'%s[%zu].key' must be a non-empty string without NUL", field, i);
-            goto out;
-        }
-        json_t *val = any_value(d, json_object_get(kv, "value"), depth + 1);
-        if (val == NULL)
-            goto out;
-        e[got++] = (struct entry){json_string_value(k), json_string_length(k), i, val};
+            json_string_length(k) != strlen(json_string_value(k)))
+            return fail(d, "'%s[%zu].key' must be a non-empty string without NUL", field, i);
+        const json_t *any = json_object_get(kv, "value");
+        size_t off = l->text.len;
+        if (put_any_value(d, any, depth + 1, level, &l->text) < 0)
+            return -1;
+        l->ents[i] =
+            (struct entry){json_string_value(k), json_string_length(k), i, any, off, l->text.len};
     }
-    qsort(e, got, sizeof *e, cmp_entry);
-    o = json_object();
-    for (size_t i = 0; i < got; i++)
-        json_object_set_new(o, e[i].key, e[i].value);
-    got = 0;
-out:
-    for (size_t i = 0; i < got; i++)
-        json_decref(e[i].value);
-    free(e);
-    return o;
+    qsort(l->ents, n, sizeof *l->ents, cmp_entry);
+    size_t kept = 0;
+    sbuf_addc(out, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (i + 1 < n && l->ents[i + 1].len == l->ents[i].len &&
+            memcmp(l->ents[i + 1].key, l->ents[i].key, l->ents[i].len) == 0)
+            continue; /* a later copy of this key follows */
+        if (kept > 0)
+            sbuf_addc(out, ',');
+        put_string(out, l->ents[i].key, l->ents[i].len);
+        sbuf_addc(out, ':');
+        sbuf_add(out, l->text.data + l->ents[i].off, l->ents[i].end - l->ents[i].off);
+        l->ents[kept++] = l->ents[i];
+    }
+    sbuf_addc(out, '}');
+    if (nents != NULL)
+        *nents = kept;
+    return 0;
 }
 
-/* An AnyValue as its native JSON value (bytes stay base64 text). */
-static json_t *any_value(struct dec *d, const json_t *v, int depth)
+/* An AnyValue as the text of its native JSON value appended to out
+ * (bytes stay base64 text; NaN and the infinities given as doubleValue
+ * text stay strings; a value of no known kind is null). level: the
+ * kvlist level of the list the value is in. */
+static int put_any_value(struct dec *d, const json_t *v, int depth, int level, struct sbuf *out)
 {
     const json_t *x;
-    if (depth > SPAN_MAX_DEPTH) {
-        fail(d, "attribute values nest deeper than %d levels", SPAN_MAX_DEPTH);
-        return NULL;
+    if (depth > SPAN_MAX_DEPTH)
+        return fail(d, "attribute values nest deeper than %d levels", SPAN_MAX_DEPTH);
+    if (v == NULL || json_is_null(v)) {
+        sbuf_adds(out, "null");
+        return 0;
     }
-    if (v == NULL || json_is_null(v))
-        return json_null();
-    if (!json_is_object(v)) {
-        fail(d, "an attribute value must be an AnyValue object");
-        return NULL;
-    }
+    if (!json_is_object(v))
+        return fail(d, "an attribute value must be an AnyValue object");
     if ((x = member(v, "stringValue", "string_value")) != NULL) {
-        if (!json_is_string(x)) {
-            fail(d, "stringValue must be a string");
-            return NULL;
-        }
-        return json_incref((json_t *)x);
+        if (!json_is_string(x))
+            return fail(d, "stringValue must be a string");
+        put_json_string(out, x);
+        return 0;
     }
     if ((x = member(v, "boolValue", "bool_value")) != NULL) {
-        if (!json_is_boolean(x)) {
-            fail(d, "boolValue must be true or false");
-            return NULL;
-        }
-        return json_incref((json_t *)x);
+        if (!json_is_boolean(x))
+            return fail(d, "boolValue must be true or false");
+        sbuf_adds(out, json_is_true(x) ? "true" : "false");
+        return 0;
     }
     if ((x = member(v, "intValue", "int_value")) != NULL) {
         int64_t n;
-        if (json_is_integer(x))
-            return json_incref((json_t *)x);
-        if (json_is_string(x) && jx_parse_int64_text(json_string_value(x), &n) == 0)
-            return json_integer(n);
-        fail(d, "intValue must be an int64 (number or decimal string)");
-        return NULL;
+        if (json_is_integer(x)) {
+            put_int(out, json_integer_value(x));
+            return 0;
+        }
+        if (json_is_string(x) && jx_parse_int64_text(json_string_value(x), &n) == 0) {
+            put_int(out, n);
+            return 0;
+        }
+        return fail(d, "intValue must be an int64 (number or decimal string)");
     }
     if ((x = member(v, "doubleValue", "double_value")) != NULL) {
         double n;
-        if (json_is_number(x))
-            return json_real(json_number_value(x));
-        if (json_is_string(x) && jx_parse_double_text(json_string_value(x), &n) == 0)
-            return json_string(json_string_value(x)); /* NaN and infinities stay text */
-        fail(d, "doubleValue must be a number");
-        return NULL;
+        if (json_is_number(x)) {
+            put_real(out, json_number_value(x));
+            return 0;
+        }
+        if (json_is_string(x) && jx_parse_double_text(json_string_value(x), &n) == 0) {
+            /* NaN and infinities stay text (up to a NUL, as a C string) */
+            put_string(out, json_string_value(x), strlen(json_string_value(x)));
+            return 0;
+        }
+        return fail(d, "doubleValue must be a number");
     }
     if ((x = member(v, "bytesValue", "bytes_value")) != NULL) {
-        if (!json_is_string(x)) {
-            fail(d, "bytesValue must be a base64 string");
-            return NULL;
-        }
-        return json_incref((json_t *)x);
+        if (!json_is_string(x))
+            return fail(d, "bytesValue must be a base64 string");
+        put_json_string(out, x);
+        return 0;
     }
     if ((x = member(v, "arrayValue", "array_value")) != NULL) {
         const json_t *vals = json_object_get(x, "values");
-        if (vals != NULL && !json_is_array(vals)) {
-            fail(d, "arrayValue.values must be an array");
-            return NULL;
-        }
-        if (json_array_size(vals) > SPAN_MAX_ATTRS) {
-            fail(d, "arrayValue holds more than %d values", SPAN_MAX_ATTRS);
-            return NULL;
-        }
-        json_t *arr = json_array();
+        if (vals != NULL && !json_is_array(vals))
+            return fail(d, "arrayValue.values must be an array");
+        if (json_array_size(vals) > SPAN_MAX_ATTRS)
+            return fail(d, "arrayValue holds more than %d values", SPAN_MAX_ATTRS);
+        sbuf_addc(out, '[');
         for (size_t i = 0; i < json_array_size(vals); i++) {
-            json_t *e = any_value(d, json_array_get(vals, i), depth + 1);
-            if (e == NULL) {
-                json_decref(arr);
-                return NULL;
-            }
-            json_array_append_new(arr, e);
+            if (i > 0)
+                sbuf_addc(out, ',');
+            if (put_any_value(d, json_array_get(vals, i), depth + 1, level, out) < 0)
+                return -1;
         }
-        return arr;
+        sbuf_addc(out, ']');
+        return 0;
     }
     if ((x = member(v, "kvlistValue", "kvlist_value")) != NULL)
-        return key_values(d, json_object_get(x, "values"), depth + 1, "kvlistValue.values");
-    return json_null();
+        return put_key_values(d, json_object_get(x, "values"), depth + 1, level + 1,
+                              "kvlistValue.values", out, NULL);
+    sbuf_adds(out, "null");
+    return 0;
 }
 
-/* The JSON text of v in the arena (v is released). json_dumps' text
- * comes from jansson's allocator (the request's jsonalloc arena while the
- * OTLP decode runs), so it goes back through jansson's free. */
-static const char *dump(struct arena *arena, json_t *v, size_t *len)
+/* The text of d->out in the arena. */
+static const char *out_text(struct dec *d, size_t *len)
 {
-    json_free_t json_free;
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    json_decref(v);
-    if (s == NULL) {
-        *len = 4;
-        return "null";
-    }
-    *len = strlen(s);
-    const char *out = arena_strdup(arena, s);
-    json_get_alloc_funcs(NULL, &json_free);
-    json_free(s);
-    return out;
+    *len = d->out.len;
+    return arena_strndup(d->arena, d->out.data ? d->out.data : "", d->out.len);
 }
 
 /* A value that MLflow stores JSON-encoded in a string ("\"LLM\"",
@@ -311,43 +417,161 @@ static int64_t token_count(const json_t *v)
     return -1;
 }
 
-/* Fills the derived fields of s from its attributes object. */
-static void derive(struct dec *d, struct trace_span *s, const json_t *attrs, const char **session,
-                   const char **inputs, const char **outputs)
+/* The entry of attribute key among the n sorted, deduplicated entries
+ * of the top level, or NULL. */
+static const struct entry *attr_find(const struct entry *e, size_t n, const char *key)
 {
-    const json_t *v;
+    size_t len = strlen(key);
+    for (size_t i = 0; i < n; i++)
+        if (e[i].len == len && memcmp(e[i].key, key, len) == 0)
+            return &e[i];
+    return NULL;
+}
+
+/* The native JSON value of a top-level attribute (a new reference): its
+ * stringValue as it came, else its text parsed back. */
+static json_t *attr_native(struct dec *d, const struct entry *e)
+{
+    const json_t *x = member(e->any, "stringValue", "string_value");
+    if (json_is_string(x))
+        return json_incref((json_t *)x);
+    return json_loadb(d->lvl[0].text.data + e->off, e->end - e->off, JSON_DECODE_ANY, NULL);
+}
+
+/* The string inside a JSON-encoded string value ("\"LLM\"" -> "LLM") when
+ * it needs no decoding (no escape, no control byte), into the arena;
+ * NULL when it does or is no such string. */
+static const char *plain_quoted(struct dec *d, const char *s)
+{
+    size_t len = strlen(s);
+    if (len < 2 || s[0] != '"' || s[len - 1] != '"')
+        return NULL;
+    for (size_t i = 1; i + 1 < len; i++)
+        if (s[i] == '"' || s[i] == '\\' || (unsigned char)s[i] < 0x20)
+            return NULL;
+    return arena_strndup(d->arena, s + 1, len - 2);
+}
+
+/* The token counts of a JSON-encoded usage object ("{\"input_tokens\": 12,
+ * ...}") read from its text, as json_decoded and token_count read them
+ * from a tree, when that is simple: valid JSON text of an object whose
+ * input_tokens and output_tokens (the last of each, as jansson keeps) are
+ * absent or integers. Returns 0 with both set, or -1 when the text needs
+ * the tree (anything else). key: scratch. */
+static int usage_from_text(const char *s, struct sbuf *key, int64_t *in, int64_t *out)
+{
+    size_t len = strlen(s);
+    struct jt t = {s, s + len};
+    *in = *out = -1;
+    if (!jt_valid(s, len) || jt_expect(&t, '{') < 0)
+        return -1;
+    if (jt_peek(&t) == '}')
+        return 0;
+    for (;;) {
+        const char *start;
+        size_t n;
+        sbuf_reset(key);
+        if (jt_string(&t, key) < 0 || jt_expect(&t, ':') < 0)
+            return -1;
+        int64_t *dst = strcmp(key->data, "input_tokens") == 0    ? in
+                       : strcmp(key->data, "output_tokens") == 0 ? out
+                                                                 : NULL;
+        enum jt_kind kind = jt_kind(&t);
+        if (jt_skip(&t, &start, &n) < 0)
+            return -1;
+        if (dst != NULL) {
+            char num[24];
+            int64_t v;
+            if (kind != JT_INT || n >= sizeof num)
+                return -1;
+            memcpy(num, start, n);
+            num[n] = '\0';
+            if (jx_parse_int64_text(num, &v) != 0)
+                return -1;
+            *dst = v >= 0 ? v : -1;
+        }
+        int c = jt_peek(&t);
+        t.p++;
+        if (c == '}')
+            return 0;
+        if (c != ',')
+            return -1;
+    }
+}
+
+/* Fills the derived fields of s from its attributes (the n entries of the
+ * top level, d->lvl[0]); the previews only for a root span (its parent
+ * already read). */
+static void derive(struct dec *d, struct trace_span *s, const struct entry *attrs, size_t n,
+                   const char **session, const char **inputs, const char **outputs)
+{
+    const struct entry *e;
+    json_t *v;
     s->span_type = NULL;
     s->input_tokens = s->output_tokens = -1;
-    if ((v = json_object_get(attrs, "mlflow.spanType")) != NULL) {
-        json_t *t = json_decoded(v);
-        if (json_is_string(t))
-            s->span_type = arena_strdup(d->arena, json_string_value(t));
-        json_decref(t);
+    if ((e = attr_find(attrs, n, "mlflow.spanType")) != NULL && (v = attr_native(d, e)) != NULL) {
+        const char *quick = json_is_string(v) ? plain_quoted(d, json_string_value(v)) : NULL;
+        if (quick != NULL) {
+            s->span_type = quick;
+        } else {
+            json_t *t = json_decoded(v);
+            if (json_is_string(t))
+                s->span_type = arena_strdup(d->arena, json_string_value(t));
+            json_decref(t);
+        }
+        json_decref(v);
     }
-    if ((v = json_object_get(attrs, "mlflow.chat.tokenUsage")) != NULL) {
+    if ((e = attr_find(attrs, n, "mlflow.chat.tokenUsage")) != NULL) {
+        const json_t *x = member(e->any, "stringValue", "string_value");
+        if (json_is_string(x) && json_string_length(x) == strlen(json_string_value(x)) &&
+            usage_from_text(json_string_value(x), &d->key, &s->input_tokens, &s->output_tokens) ==
+                0)
+            goto session;
+        v = attr_native(d, e);
         json_t *u = json_decoded(v);
         s->input_tokens = token_count(json_object_get(u, "input_tokens"));
         s->output_tokens = token_count(json_object_get(u, "output_tokens"));
         json_decref(u);
+        json_decref(v);
     } else {
-        if ((v = json_object_get(attrs, "gen_ai.usage.input_tokens")) != NULL)
+        if ((e = attr_find(attrs, n, "gen_ai.usage.input_tokens")) != NULL) {
+            v = attr_native(d, e);
             s->input_tokens = token_count(v);
-        if ((v = json_object_get(attrs, "gen_ai.usage.output_tokens")) != NULL)
+            json_decref(v);
+        }
+        if ((e = attr_find(attrs, n, "gen_ai.usage.output_tokens")) != NULL) {
+            v = attr_native(d, e);
             s->output_tokens = token_count(v);
+            json_decref(v);
+        }
     }
+session:
     *session = NULL;
-    if ((v = json_object_get(attrs, "session.id")) != NULL && json_is_string(v))
-        *session = trace_cut(arena_strdup(d->arena, json_string_value(v)), 8000, d->arena);
+    if ((e = attr_find(attrs, n, "session.id")) != NULL && (v = attr_native(d, e)) != NULL) {
+        if (json_is_string(v))
+            *session = trace_cut(arena_strdup(d->arena, json_string_value(v)), 8000, d->arena);
+        json_decref(v);
+    }
     *inputs = *outputs = NULL;
+    if (s->parent_span_id != NULL)
+        return; /* previews come from a root span only (summarize) */
     const char *keys[2] = {"mlflow.spanInputs", "mlflow.spanOutputs"};
     const char **dst[2] = {inputs, outputs};
     for (int i = 0; i < 2; i++) {
-        if ((v = json_object_get(attrs, keys[i])) == NULL)
+        if ((e = attr_find(attrs, n, keys[i])) == NULL)
             continue;
-        size_t len;
-        const char *text = json_is_string(v) ? arena_strdup(d->arena, json_string_value(v))
-                                             : dump(d->arena, json_incref((json_t *)v), &len);
-        *dst[i] = trace_cut(text, TRACE_MAX_PREVIEW, d->arena);
+        const json_t *x = member(e->any, "stringValue", "string_value");
+        const char *text = NULL;
+        if (json_is_string(x)) {
+            text = arena_strdup(d->arena, json_string_value(x));
+        } else if ((v = attr_native(d, e)) != NULL) {
+            text = json_is_string(v)
+                       ? arena_strdup(d->arena, json_string_value(v))
+                       : arena_strndup(d->arena, d->lvl[0].text.data + e->off, e->end - e->off);
+            json_decref(v);
+        }
+        if (text != NULL)
+            *dst[i] = trace_cut(text, TRACE_MAX_PREVIEW, d->arena);
     }
 }
 
@@ -366,31 +590,32 @@ static int read_events(struct dec *d, const json_t *events, struct trace_span *s
         return fail(d, "'events' must be an array");
     if (json_array_size(events) > SPAN_MAX_EVENTS)
         return fail(d, "'events' holds more than %d events", SPAN_MAX_EVENTS);
-    json_t *out = json_array();
+    struct sbuf *out = &d->out;
+    sbuf_reset(out);
+    sbuf_addc(out, '[');
     for (size_t i = 0; i < json_array_size(events); i++) {
         const json_t *e = json_array_get(events, i);
         const json_t *name = json_object_get(e, "name");
         int64_t t;
-        if (!json_is_object(e) || (name != NULL && !json_is_string(name))) {
-            json_decref(out);
+        if (!json_is_object(e) || (name != NULL && !json_is_string(name)))
             return fail(d, "events[%zu] must be an object with a string name", i);
-        }
-        if (read_nanos(d, member(e, "timeUnixNano", "time_unix_nano"), "timeUnixNano", &t) < 0) {
-            json_decref(out);
+        if (read_nanos(d, member(e, "timeUnixNano", "time_unix_nano"), "timeUnixNano", &t) < 0)
             return -1;
-        }
-        json_t *attrs = key_values(d, member(e, "attributes", NULL), 0, "events.attributes");
-        if (attrs == NULL) {
-            json_decref(out);
+        /* keys in jsonb's order, as put_key_values writes the attributes' */
+        const char *nm = name ? json_string_value(name) : "";
+        sbuf_adds(out, i > 0 ? ",{\"name\":" : "{\"name\":");
+        put_string(out, nm, strlen(nm));
+        sbuf_adds(out, ",\"attributes\":");
+        if (put_key_values(d, member(e, "attributes", NULL), 0, 0, "events.attributes", out, NULL) <
+            0)
             return -1;
-        }
-        /* keys in jsonb's order, as key_values makes the attributes' */
-        json_array_append_new(out, json_pack("{s:s,s:o,s:I}", "name",
-                                             name ? json_string_value(name) : "", "attributes",
-                                             attrs, "time_unix_nano", (json_int_t)t));
+        sbuf_adds(out, ",\"time_unix_nano\":");
+        put_int(out, t);
+        sbuf_addc(out, '}');
     }
+    sbuf_addc(out, ']');
     size_t len;
-    s->events = dump(d->arena, out, &len);
+    s->events = out_text(d, &len);
     if (len > SPAN_MAX_ATTR_BYTES)
         return fail(d, "events take more than %d bytes", SPAN_MAX_ATTR_BYTES);
     return 0;
@@ -458,12 +683,12 @@ static int read_span(struct dec *d, const json_t *sp, struct trace_span *s, stru
         if (s->status_message && validate_utf8_length(s->status_message) > 8000)
             s->status_message = trace_cut(s->status_message, 8000, d->arena);
     }
-    json_t *attrs = key_values(d, member(sp, "attributes", NULL), 0, "attributes");
-    if (attrs == NULL)
+    size_t nattrs, len;
+    sbuf_reset(&d->out);
+    if (put_key_values(d, member(sp, "attributes", NULL), 0, 0, "attributes", &d->out, &nattrs) < 0)
         return -1;
-    derive(d, s, attrs, &x->session, &x->inputs, &x->outputs);
-    size_t len;
-    s->attributes = dump(d->arena, attrs, &len);
+    derive(d, s, d->lvl[0].ents, nattrs, &x->session, &x->inputs, &x->outputs);
+    s->attributes = out_text(d, &len);
     if (len > SPAN_MAX_ATTR_BYTES)
         return fail(d, "attributes take more than %d bytes (the cap of one span)",
                     SPAN_MAX_ATTR_BYTES);
@@ -575,58 +800,83 @@ static size_t drop_duplicates(struct dec *d, struct slot *slots, size_t n, struc
     return kept;
 }
 
+static int decode(struct dec *d, const json_t *request, struct arena *arena, struct span_batch *out,
+                  char *err, size_t errlen);
+
 int span_batch_decode(const json_t *request, struct arena *arena, struct span_batch *out, char *err,
                       size_t errlen)
 {
+    struct dec d;
+    memset(&d, 0, sizeof d);
+    d.arena = arena;
+    d.err = err;
+    d.errlen = errlen;
+    for (int i = 0; i < KV_LEVELS; i++)
+        sbuf_init(&d.lvl[i].text);
+    sbuf_init(&d.out);
+    sbuf_init(&d.key);
+    int rc = decode(&d, request, arena, out, err, errlen);
+    for (int i = 0; i < KV_LEVELS; i++) {
+        sbuf_cleanup(&d.lvl[i].text);
+        free(d.lvl[i].ents);
+    }
+    sbuf_cleanup(&d.out);
+    sbuf_cleanup(&d.key);
+    return rc;
+}
+
+/* span_batch_decode with its scratch in *d. */
+static int decode(struct dec *d, const json_t *request, struct arena *arena, struct span_batch *out,
+                  char *err, size_t errlen)
+{
     char span_err[600];
-    struct dec d = {arena, err, errlen, ""};
     const json_t *rs, *ss, *spans;
     size_t total = 0, n = 0;
 
     memset(out, 0, sizeof *out);
     if (!json_is_object(request))
-        return fail(&d, "the body must be an ExportTraceServiceRequest object");
-    if (array_member(&d, request, "resourceSpans", "resource_spans", &rs) < 0)
+        return fail(d, "the body must be an ExportTraceServiceRequest object");
+    if (array_member(d, request, "resourceSpans", "resource_spans", &rs) < 0)
         return -1;
     if (rs == NULL)
-        return fail(&d, "'resourceSpans' is missing: nothing to ingest");
+        return fail(d, "'resourceSpans' is missing: nothing to ingest");
     /* count first, so the slots are one allocation */
     for (size_t i = 0; i < json_array_size(rs); i++) {
-        snprintf(d.where, sizeof d.where, "resourceSpans[%zu]", i);
-        if (array_member(&d, json_array_get(rs, i), "scopeSpans", "scope_spans", &ss) < 0)
+        snprintf(d->where, sizeof d->where, "resourceSpans[%zu]", i);
+        if (array_member(d, json_array_get(rs, i), "scopeSpans", "scope_spans", &ss) < 0)
             return -1;
         for (size_t j = 0; j < json_array_size(ss); j++) {
-            snprintf(d.where, sizeof d.where, "resourceSpans[%zu].scopeSpans[%zu]", i, j);
-            if (array_member(&d, json_array_get(ss, j), "spans", NULL, &spans) < 0)
+            snprintf(d->where, sizeof d->where, "resourceSpans[%zu].scopeSpans[%zu]", i, j);
+            if (array_member(d, json_array_get(ss, j), "spans", NULL, &spans) < 0)
                 return -1;
             total += json_array_size(spans);
         }
     }
-    d.where[0] = '\0';
+    d->where[0] = '\0';
     if (total > SPAN_MAX_BATCH)
-        return fail(&d, "a request may carry at most %d spans", SPAN_MAX_BATCH);
+        return fail(d, "a request may carry at most %d spans", SPAN_MAX_BATCH);
     /* from here on a rule one span breaks rejects that span (or the spans
      * of its trace, for a cycle), not the request */
-    d.err = span_err;
-    d.errlen = sizeof span_err;
+    d->err = span_err;
+    d->errlen = sizeof span_err;
     struct slot *slots = arena_alloc(arena, (total + 1) * sizeof *slots);
     for (size_t i = 0; i < json_array_size(rs); i++) {
         ss = member(json_array_get(rs, i), "scopeSpans", "scope_spans");
         for (size_t j = 0; j < json_array_size(ss); j++) {
             spans = json_object_get(json_array_get(ss, j), "spans");
             for (size_t k = 0; k < json_array_size(spans); k++) {
-                snprintf(d.where, sizeof d.where, "resourceSpans[%zu].scopeSpans[%zu].spans[%zu]",
+                snprintf(d->where, sizeof d->where, "resourceSpans[%zu].scopeSpans[%zu].spans[%zu]",
                          i, j, k);
-                if (read_span(&d, json_array_get(spans, k), &slots[n].span, &slots[n].x) < 0)
-                    reject(&d, out, 1);
+                if (read_span(d, json_array_get(spans, k), &slots[n].span, &slots[n].x) < 0)
+                    reject(d, out, 1);
                 else
                     n++;
             }
         }
     }
-    d.where[0] = '\0';
+    d->where[0] = '\0';
     qsort(slots, n, sizeof *slots, cmp_slot);
-    n = drop_duplicates(&d, slots, n, out);
+    n = drop_duplicates(d, slots, n, out);
     size_t *mark = calloc(n + 1, sizeof *mark);
     size_t ntraces = 0, kept = 0;
     for (size_t i = 0; i < n; i++)
@@ -638,8 +888,8 @@ int span_batch_decode(const json_t *request, struct arena *arena, struct span_ba
         size_t hi = lo + 1;
         while (hi < n && strcmp(slots[hi].span.trace_id, slots[lo].span.trace_id) == 0)
             hi++;
-        if (check_cycles(&d, slots, lo, hi, mark) < 0) {
-            reject(&d, out, hi - lo); /* the tree of this trace is broken */
+        if (check_cycles(d, slots, lo, hi, mark) < 0) {
+            reject(d, out, hi - lo); /* the tree of this trace is broken */
         } else {
             summarize(slots, lo, hi, &out->traces[out->ntraces++]);
             for (size_t i = lo; i < hi; i++)

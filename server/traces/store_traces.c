@@ -17,7 +17,9 @@ static const char *opt_i64(char *buf, int64_t v)
 }
 
 /* Upserts tags (meta 0) or metadata (meta 1) of one trace; a repeated key
- * keeps its last value. */
+ * keeps its last value. A new mlflow.trace.cost is merged into the one
+ * stored (trace_cost_merge, schema 0035): the ingest's rollup keeps the
+ * members the request leaves out. */
 static int upsert_kv(const char *trace_id, const struct kv *kv, size_t n, int meta)
 {
     struct sbuf keys, vals;
@@ -29,7 +31,10 @@ static int upsert_kv(const char *trace_id, const struct kv *kv, size_t n, int me
                             " SELECT DISTINCT ON (k) $1, k, v"
                             " FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(k, v, o)"
                             " ORDER BY k, o DESC"
-                            " ON CONFLICT (trace_id, key) DO UPDATE SET value = EXCLUDED.value"
+                            " ON CONFLICT (trace_id, key) DO UPDATE SET value ="
+                            "   CASE WHEN EXCLUDED.key = 'mlflow.trace.cost'"
+                            "   THEN trace_cost_merge(trace_metadata.value, EXCLUDED.value)"
+                            "   ELSE EXCLUDED.value END"
                           : "INSERT INTO trace_tags (trace_id, key, value)"
                             " SELECT DISTINCT ON (k) $1, k, v"
                             " FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(k, v, o)"

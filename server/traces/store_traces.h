@@ -18,6 +18,9 @@
 #define DB_TRACE_NO_RUN (-42)
 /* a span batch names a trace stored in another experiment */
 #define DB_TRACE_OTHER_EXPERIMENT (-41)
+/* search, stats: the filter and order need more bound parameters than one
+ * statement takes (nothing was run) */
+#define DB_TRACE_TOO_MANY_PARAMS (-43)
 
 /* State numbers, as on the wire (V2 TraceStatus uses the same numbers). */
 enum trace_state {
@@ -237,7 +240,9 @@ int trace_search_keyset_order(const struct trace_search *q);
  * ordered (request_time DESC, trace_id ASC appended), up to limit + 1
  * rows after the keyset (default order) or from offset; *more tells
  * whether a next page exists. Infos come with tags, metadata and
- * assessments (loaded for the page's rows only). */
+ * assessments (loaded for the page's rows only). DB_TRACE_TOO_MANY_PARAMS
+ * when the filter and order need more parameters than the statement
+ * takes. */
 int store_trace_search(const struct trace_search *q, struct arena *arena, struct trace_info **out,
                        size_t *n, int *more);
 
@@ -256,7 +261,8 @@ struct trace_stats_row {
 };
 
 /* Rollups of one experiment's traces matching filter, grouped by a tag
- * (group_kind 1) or metadata (2) key, or not at all (0). */
+ * (group_kind 1) or metadata (2) key, or not at all (0).
+ * DB_TRACE_TOO_MANY_PARAMS as store_trace_search. */
 int store_trace_stats(int64_t experiment_id, const struct trace_filter *filter, int group_kind,
                       const char *group_key, struct arena *arena, struct trace_stats_row **out,
                       size_t *n);

@@ -9,19 +9,30 @@
 #include "db/store_util.h"
 #include "store_traces_rows.h"
 
+/* Bound parameters of one statement. The parser's caps (64 comparisons,
+ * 10 order keys) need at most 144: two per comparison, one per order key,
+ * the experiments, the keyset pair, two limits and the offset. */
 #define MAX_PARAMS 200
 
 struct q {
     struct sbuf sql;
     const char *params[MAX_PARAMS];
     int n;
+    int overflow; /* a bind past MAX_PARAMS: the statement is not run */
     struct arena *arena;
 };
 
-/* Binds value and returns its "$n" text (valid until the next call). */
+/* Binds value and returns its "$n" text (valid until the next call). Past
+ * MAX_PARAMS nothing is bound: q->overflow is set and "NULL" returned, and
+ * the caller answers DB_TRACE_TOO_MANY_PARAMS instead of running the
+ * statement. */
 static const char *bind(struct q *q, const char *value)
 {
     static _Thread_local char ref[16];
+    if (q->n >= MAX_PARAMS) {
+        q->overflow = 1;
+        return "NULL";
+    }
     q->params[q->n++] = value;
     snprintf(ref, sizeof ref, "$%d", q->n);
     return ref;
@@ -305,6 +316,10 @@ int store_trace_search(const struct trace_search *s, struct arena *arena, struct
     render_order(&q, s, s->limit + 1);
     if (offset > 0)
         sbuf_addf(&q.sql, " OFFSET %s::bigint", bind_i64(&q, offset));
+    if (q.overflow) {
+        sbuf_cleanup(&q.sql);
+        return DB_TRACE_TOO_MANY_PARAMS;
+    }
     int rc = db_exec(q.sql.data, q.n, q.params, &res);
     sbuf_cleanup(&q.sql);
     if (rc != DB_OK)
@@ -355,14 +370,18 @@ int store_trace_stats(int64_t experiment_id, const struct trace_filter *filter, 
               " FROM traces t"
               /* A trace's cost: its metadata mlflow.trace.cost when
                * the client rolled it up, else the sum of its spans'
-               * mlflow.llm.cost (never both). Both sides read only
-               * the rows that hold a cost (the key index, the
-               * partial index trace_spans_cost, whose predicate the
-               * strpos repeats; only those spans' text is cast to
+               * mlflow.llm.cost (never both). Both sides read this
+               * experiment's rows only: the metadata by one primary
+               * key probe per trace of the experiment (the LIMIT keeps
+               * the planner from flattening it into a join that would
+               * read every experiment's cost rows), the spans through
+               * the partial index trace_spans_cost, whose predicate
+               * the strpos repeats (only those spans' text is cast to
                * jsonb), hash-joined. */
-              " LEFT JOIN (SELECT x.trace_id, c.input_cost, c.output_cost, c.total_cost"
+              " LEFT JOIN LATERAL (SELECT x.trace_id, c.input_cost, c.output_cost, c.total_cost"
               "   FROM trace_metadata x, trace_costs(to_jsonb(x.value)) c"
-              "   WHERE x.key = 'mlflow.trace.cost') mc ON mc.trace_id = t.trace_id"
+              "   WHERE x.trace_id = t.trace_id AND x.key = 'mlflow.trace.cost' LIMIT 1) mc"
+              "   ON true"
               " LEFT JOIN (SELECT s.trace_id, sum(c.input_cost) AS input_cost,"
               "   sum(c.output_cost) AS output_cost, sum(c.total_cost) AS total_cost"
               "   FROM trace_spans s, trace_costs(s.attributes::jsonb -> 'mlflow.llm.cost') c"
@@ -372,6 +391,10 @@ int store_trace_stats(int64_t experiment_id, const struct trace_filter *filter, 
               " WHERE t.experiment_id = $1::bigint");
     render_filter(&q, filter);
     sbuf_adds(&q.sql, " GROUP BY g ORDER BY g NULLS LAST LIMIT 1000");
+    if (q.overflow) {
+        sbuf_cleanup(&q.sql);
+        return DB_TRACE_TOO_MANY_PARAMS;
+    }
     int rc = db_exec(q.sql.data, q.n, q.params, &res);
     sbuf_cleanup(&q.sql);
     if (rc != DB_OK)

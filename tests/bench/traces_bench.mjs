@@ -76,6 +76,8 @@ async function ingest() {
     const exp = await experiment(`bench-ingest-${hex(4)}`);
     const clients = 8;
     const batches = Array.from({ length: clients }, () => Array.from({ length: BATCHES }, () => traceSpans(512)));
+    const server = [process.env.SERVER_PID];
+    const s0 = cpuMs(server), p0 = pgCpuMs();
     const t0 = performance.now();
     await Promise.all(batches.map(async (mine) => {
         for (const b of mine) await call('POST', '/v1/traces', otlpBody(b.spans), { 'x-mlflow-experiment-id': exp });
@@ -83,7 +85,9 @@ async function ingest() {
     const secs = (performance.now() - t0) / 1000;
     const spans = clients * BATCHES * 512;
     const rate = spans / secs;
+    const usServer = ((cpuMs(server) - s0) * 1000) / spans, usPg = ((pgCpuMs() - p0) * 1000) / spans;
     console.log(`ingest: OTLP/JSON, ${clients} clients x ${BATCHES} batches of 512 spans: ${Math.round(rate)} spans/s (${secs.toFixed(2)} s)`);
+    console.log(`ingest: CPU per span: exptrackd ${usServer.toFixed(1)} us + PostgreSQL ${usPg.toFixed(1)} us = ${(usServer + usPg).toFixed(1)} us`);
     // the same span rows by binary COPY (fresh trace ids; the trace rows are made first, untimed)
     const copyExp = await experiment(`bench-copy-${hex(4)}`);
     const files = [];
@@ -104,12 +108,14 @@ async function ingest() {
     }
     sql(`INSERT INTO traces (trace_id, experiment_id, request_time, state, created, updated)
          SELECT 'tr-' || id, ${copyExp}, 0, 1, 0, 0 FROM unnest('{${traceIds.join(',')}}'::text[]) AS id`);
-    const c0 = performance.now();
+    const c0 = performance.now(), cp0 = pgCpuMs();
     await Promise.all(files.map(psqlCopy));
     const csecs = (performance.now() - c0) / 1000;
     const crate = spans / csecs;
+    const usCopy = ((pgCpuMs() - cp0) * 1000) / spans;
     console.log(`ingest: binary COPY of the same ${spans} span rows, ${clients} psql sessions: ${Math.round(crate)} rows/s (${csecs.toFixed(2)} s)`);
-    console.log(`ingest: ratio OTLP/COPY = ${(rate / crate).toFixed(2)} (goal >= 0.5)`);
+    console.log(`ingest: CPU per row of the COPY: PostgreSQL ${usCopy.toFixed(1)} us`);
+    console.log(`ingest: ratio OTLP/COPY = ${(rate / crate).toFixed(2)} (goal >= 0.5); by server CPU ${(usCopy / (usServer + usPg)).toFixed(2)}`);
 }
 
 async function clientShaped() {
@@ -182,6 +188,19 @@ function pgPids() {
         } catch { return false; }
     });
     return [pm, ...kids];
+}
+
+// CPU time (ms) of the whole cluster: the postmaster, its live children,
+// and the children it has reaped (the COPY's backends exit with psql).
+function pgCpuMs() {
+    const pm = process.env.PG_PID;
+    let reaped = 0;
+    try {
+        const stat = fs.readFileSync(`/proc/${pm}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        reaped = (Number(f[13]) + Number(f[14])) * TICK_MS; // cutime, cstime
+    } catch { /* gone */ }
+    return cpuMs(pgPids()) + reaped;
 }
 
 // GET of one trace: ms to the last byte of the reply, and ms to parse it

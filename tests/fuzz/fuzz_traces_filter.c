@@ -3,7 +3,11 @@
  * first byte picks what the rest is: a filter (0), an order_by string (1)
  * or an ExportTraceServiceRequest in JSON (2). Checks that every accepted
  * comparison is complete, that an error always comes with a message, and
- * that a decoded batch is sorted, grouped and holds only valid ids. */
+ * that a decoded batch is sorted, grouped and holds only valid ids, with
+ * attributes and events text that is exactly what jansson's compact dump
+ * of it writes (the decoder writes that text itself, without a tree, and
+ * must keep the bytes the tree's dump stored before). */
+#include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +45,19 @@ static int hex_id(const char *s, size_t n)
     return 1;
 }
 
+/* Aborts unless text parses and dumps back to itself, byte for byte. */
+static void check_canonical(const char *text)
+{
+    json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+    if (v == NULL)
+        abort();
+    char *again = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (again == NULL || strcmp(again, text) != 0)
+        abort();
+    free(again);
+    json_decref(v);
+}
+
 static void check_batch(const struct span_batch *b)
 {
     size_t traces = 0;
@@ -51,6 +68,8 @@ static void check_batch(const struct span_batch *b)
             abort();
         if (s->end_ns < s->start_ns || s->attributes == NULL || s->events == NULL)
             abort();
+        check_canonical(s->attributes);
+        check_canonical(s->events);
         if (i > 0) {
             int c = strcmp(b->spans[i - 1].trace_id, s->trace_id);
             if (c > 0 || (c == 0 && strcmp(b->spans[i - 1].span_id, s->span_id) >= 0))
