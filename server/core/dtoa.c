@@ -303,6 +303,29 @@ static int frac_digits(uint32_t p1, uint64_t p2, int shift, uint64_t delta, uint
     uint64_t f = (uint64_t)(x >> shift); /* the j fraction digits */
     uint64_t rest = (uint64_t)x & (one - 1);
     uint64_t dl = delta * p10_64[j];
+    /* A zero last digit always makes the stop one earlier (the rest and
+     * the width both divide by ten exactly): short decimals (0.0375) have
+     * many, so they go in blocks; one test when there are none. */
+    if (j > 2 && f % 100 == 0) {
+        while (j > 8 && f % 100000000 == 0) {
+            f /= 100000000;
+            rest /= 100000000;
+            dl /= 100000000;
+            j -= 8;
+        }
+        if (j > 4 && f % 10000 == 0) {
+            f /= 10000;
+            rest /= 10000;
+            dl /= 10000;
+            j -= 4;
+        }
+        if (j > 2 && f % 100 == 0) {
+            f /= 100;
+            rest /= 100;
+            dl /= 100;
+            j -= 2;
+        }
+    }
     /* Earlier stops: at j - 1 the rest is (rest + last digit * one) / 10,
      * exactly, and the width dl / 10; the loop stops at the first j whose
      * rest is below the width, and a stop at j - 1 implies one at j. */
@@ -338,6 +361,18 @@ static int frac_digits(uint32_t p1, uint64_t p2, int shift, uint64_t delta, uint
 static int int_digits(uint32_t p1, char *buf, int *k)
 {
     int tz = 0;
+    if (p1 % 10000 == 0) {
+        p1 /= 10000;
+        tz += 4;
+    }
+    if (p1 % 10000 == 0) {
+        p1 /= 10000;
+        tz += 4;
+    }
+    if (p1 % 100 == 0) {
+        p1 /= 100;
+        tz += 2;
+    }
     while (p1 % 10 == 0) {
         p1 /= 10;
         tz++;
