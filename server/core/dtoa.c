@@ -10,9 +10,10 @@
  * then lowers the last digit while that brings it closer to v ("weeding").
  * The old loop did that a digit at a time. Here the stop position is
  * computed from the interval's width (the first fraction position whose unit
- * fits in it always qualifies; one or two positions before it are tried),
- * the fraction digits up to it come out of one 128-bit product, and the
- * weeding runs on the digits as one integer. Every comparison is the loop's
+ * fits in it always qualifies; earlier ones are tried while they qualify,
+ * usually one or two, trailing zeros in blocks), the fraction digits up to
+ * it come out of one 128-bit product, the weeding runs on the digits as one
+ * integer, and the digits are written eight at a time. Every comparison is the loop's
  * own, on the same exact integers, so the digits are the same; the rare
  * case the shortcut does not cover (a subnormal whose interval is wider
  * than one unit of the integral part) still runs the loop. */
