@@ -30,11 +30,13 @@ void jw_string(struct sbuf *b, const char *s);
 size_t jw_escape_into(char *dst, size_t cap, size_t pos, const char *s);
 
 /* Writes v as a JSON value into out (>= JW_DOUBLE_MAX bytes, not
- * NUL-terminated) and returns its length: NaN and the infinities as the
+ * NUL-terminated; the bytes after the text, up to JW_DOUBLE_MAX, may be
+ * overwritten) and returns its length: NaN and the infinities as the
  * contract's strings "NaN", "Infinity", "-Infinity"; any other value as a
- * number in the fewest digits (Grisu2: shortest in all but rare cases, never
- * more than 17) that read back as exactly v, with ".0" on integers in plain
- * notation (1.0, -0.0, 1e+300 as "1e300"). No allocation, no locale. */
+ * number in the fewest digits (Grisu2, core/dtoa.h: shortest in all but rare
+ * cases, never more than 17) that read back as exactly v, with ".0" on
+ * integers in plain notation (1.0, -0.0, 1e+300 as "1e300"). No allocation,
+ * no locale. */
 size_t jw_double_text(char *out, double v);
 
 /* Writes v in decimal into out (>= JW_INT64_MAX bytes, not NUL-terminated);
