@@ -262,11 +262,10 @@ static json_t *decode_input(struct MHD_Connection *conn, const char *method, str
             return NULL;
         }
     }
-    /* the common case, a JSON object, parses into the thread's arena */
-    json_t *obj = ctx->body.len > 0 ? jsonalloc_parse_object(ctx->body.data, ctx->body.len) : NULL;
-    if (obj != NULL)
-        return obj;
-    return jx_parse_body(ctx->body.data ? ctx->body.data : "", ctx->body.len, r);
+    /* into the thread's arena, bounded: a body under the size cap may still
+     * make a tree of gigabytes (millions of empty objects) */
+    return jx_parse_body(ctx->body.data ? ctx->body.data : "", ctx->body.len,
+                         jx_body_tree_budget(ctx->body.len), r);
 }
 
 static void dispatch(struct http_server *srv, struct MHD_Connection *conn, const char *url,
@@ -290,8 +289,10 @@ static void dispatch(struct http_server *srv, struct MHD_Connection *conn, const
      * it as {}, so a truncated search body found everything: docs/api.md).
      * An empty body still reads as {}. */
     json_t *input = decode_input(conn, method, ctx, &from_query, r);
-    if (input == NULL)
+    if (input == NULL) {
+        jsonalloc_reset(); /* a refused parse's nodes, or the next request's cap is spent */
         return;
+    }
     struct request req = {.method = method,
                           .path = url,
                           .input = input,

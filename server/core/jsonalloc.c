@@ -121,18 +121,6 @@ void jsonalloc_install(void)
     json_set_alloc_funcs(arena_malloc, arena_free);
 }
 
-json_t *jsonalloc_parse_object(const char *body, size_t len)
-{
-    ta.active = 1;
-    json_t *v = json_loadb(body, len, 0, NULL);
-    ta.active = 0;
-    if (v != NULL && !json_is_object(v)) {
-        json_decref(v);
-        v = NULL;
-    }
-    return v;
-}
-
 void jsonalloc_scope_begin(size_t cap)
 {
     ta.active = 1;
