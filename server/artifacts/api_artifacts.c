@@ -237,43 +237,61 @@ void api_artifacts_mpu(const struct request *req, struct reply *r)
     arena_cleanup(&arena);
 }
 
+/* Reads the optional directory field of a listing ("" when absent) and
+ * checks it; on JX_OK *path and *len are the directory. JX_BAD: r says why. */
+static int listing_path(struct input *in, const char *field, const char **path, size_t *len,
+                        struct reply *r)
+{
+    int rc = jx_string(in, field, path, r);
+    if (rc == JX_BAD)
+        return JX_BAD;
+    if (rc == JX_ABSENT)
+        *path = "";
+    const char *why =
+        artifact_path_check(*path, ARTIFACT_PATH_EMPTY_OK | ARTIFACT_PATH_TRAILING_SLASH, len);
+    if (why != NULL) {
+        api_art_bad_path(r, *path, why);
+        return JX_BAD;
+    }
+    return JX_OK;
+}
+
+/* Replies {"root_uri": ..., "files": [...]} for the directory path[0..len)
+ * of owner's files. */
+static void reply_listing(const struct artifact_run *owner, const char *path, size_t len,
+                          struct arena *arena, struct reply *r)
+{
+    json_t *files = NULL;
+    char *rel = arena_strndup(arena, path, len);
+    int rc = list_dir(&owner->owner, rel, rel, arena, &files);
+    if (rc != DB_OK) {
+        reply_store_error(r, rc, "");
+        return;
+    }
+    json_t *obj = json_pack("{s:s}", "root_uri", owner->artifact_uri ? owner->artifact_uri : "");
+    if (files != NULL)
+        json_object_set_new(obj, "files", files);
+    reply_json(r, obj);
+}
+
 void api_artifacts_list_run(const struct request *req, struct reply *r)
 {
     struct input in = input_from(req);
     struct arena arena;
     struct artifact_run run;
-    const char *run_id, *path = "";
+    const char *run_id, *path;
     size_t len;
-    json_t *files = NULL;
 
     arena_init(&arena);
-    if (input_run_id(&in, &run_id, r) != JX_OK)
+    if (input_run_id(&in, &run_id, r) != JX_OK ||
+        listing_path(&in, "path", &path, &len, r) != JX_OK)
         goto out;
-    int rc = jx_string(&in, "path", &path, r);
-    if (rc == JX_BAD)
-        goto out;
-    if (rc == JX_ABSENT)
-        path = "";
-    const char *why =
-        artifact_path_check(path, ARTIFACT_PATH_EMPTY_OK | ARTIFACT_PATH_TRAILING_SLASH, &len);
-    if (why != NULL) {
-        api_art_bad_path(r, path, why);
-        goto out;
-    }
-    rc = validate_is_run_id(run_id) ? store_artifact_run(run_id, &arena, &run) : DB_NOT_FOUND;
+    int rc = validate_is_run_id(run_id) ? store_artifact_run(run_id, &arena, &run) : DB_NOT_FOUND;
     if (rc != DB_OK) {
         api_run_not_found(r, rc, run_id);
         goto out;
     }
-    char *rel = arena_strndup(&arena, path, len);
-    if ((rc = list_dir(&run.owner, rel, rel, &arena, &files)) != DB_OK) {
-        reply_store_error(r, rc, "");
-        goto out;
-    }
-    json_t *obj = json_pack("{s:s}", "root_uri", run.artifact_uri ? run.artifact_uri : "");
-    if (files != NULL)
-        json_object_set_new(obj, "files", files);
-    reply_json(r, obj);
+    reply_listing(&run, path, len, &arena, r);
 out:
     arena_cleanup(&arena);
 }
@@ -284,39 +302,21 @@ void api_artifacts_model_directories(const struct request *req, const char *mode
     struct input in = input_from(req);
     struct arena arena;
     struct artifact_run model;
-    const char *path = "";
+    const char *path;
     size_t len;
-    json_t *files = NULL;
     char msg[120];
 
     arena_init(&arena);
-    int rc = jx_string(&in, "artifact_directory_path", &path, r);
-    if (rc == JX_BAD)
+    if (listing_path(&in, "artifact_directory_path", &path, &len, r) != JX_OK)
         goto out;
-    if (rc == JX_ABSENT)
-        path = "";
-    const char *why =
-        artifact_path_check(path, ARTIFACT_PATH_EMPTY_OK | ARTIFACT_PATH_TRAILING_SLASH, &len);
-    if (why != NULL) {
-        api_art_bad_path(r, path, why);
-        goto out;
-    }
-    rc = strlen(model_id) == 34 ? store_artifact_model(model_id, &arena, &model) : DB_NOT_FOUND;
+    int rc = strlen(model_id) == 34 ? store_artifact_model(model_id, &arena, &model) : DB_NOT_FOUND;
     if (rc != DB_OK) {
         snprintf(msg, sizeof msg, "Logged model with ID '%.40s' not found.",
                  strlen(model_id) == 34 ? model_id : "?");
         reply_store_error(r, rc, msg);
         goto out;
     }
-    char *rel = arena_strndup(&arena, path, len);
-    if ((rc = list_dir(&model.owner, rel, rel, &arena, &files)) != DB_OK) {
-        reply_store_error(r, rc, "");
-        goto out;
-    }
-    json_t *obj = json_pack("{s:s}", "root_uri", model.artifact_uri ? model.artifact_uri : "");
-    if (files != NULL)
-        json_object_set_new(obj, "files", files);
-    reply_json(r, obj);
+    reply_listing(&model, path, len, &arena, r);
 out:
     arena_cleanup(&arena);
 }

@@ -8,12 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "config.h"
 #include "db/db.h"
 #include "core/log.h"
-#include "db/pg_embedded.h"
+#include "db/db_cli.h"
 #include "store_artifacts.h"
-#include "db/store_schema.h"
 
 #define DEFAULT_GRACE_SECONDS 3600
 #define MAX_GRACE_SECONDS (100L * 24 * 3600) /* 100 days: anything longer is a typo */
@@ -38,31 +36,16 @@ static int grace_seconds(void)
 
 int gc_main(int argc, char **argv)
 {
-    struct config cfg;
-    char *embedded = NULL;
+    struct db_cli cli;
     struct artifact_gc_stats st;
-    int status = 1;
+    int status;
 
-    enum config_result cr = config_load(&cfg, argc, argv);
-    if (cr != CONFIG_OK) {
-        config_cleanup(&cfg);
-        return cr == CONFIG_EXIT_OK ? 0 : 2;
-    }
-    log_set_format(cfg.log_format);
+    if (db_cli_open(&cli, "gc", argc, argv, &status) < 0)
+        goto out;
+    status = 1;
     int grace = grace_seconds();
     if (grace < 0)
         goto out;
-    const char *conninfo = cfg.database_url;
-    if (conninfo == NULL) {
-        if (pg_embedded_start(cfg.data_dir, &embedded) < 0)
-            goto out; /* a running exptrackd holds it: use --database-url instead */
-        conninfo = embedded;
-    }
-    db_configure(conninfo, 0); /* no statement timeout: big collections take long */
-    if (db_ping() != DB_OK || store_schema_migrate() < 0) {
-        log_error("gc: the database is not usable");
-        goto out;
-    }
     int rc = store_artifact_gc(grace, &st);
     if (rc != DB_OK) {
         log_error("gc: failed (%d)", rc);
@@ -72,10 +55,6 @@ int gc_main(int argc, char **argv)
            (long long)st.blobs, (long long)st.bytes, (long long)st.pending);
     status = 0;
 out:
-    db_thread_close();
-    if (embedded != NULL)
-        pg_embedded_stop();
-    free(embedded);
-    config_cleanup(&cfg);
+    db_cli_close(&cli);
     return status;
 }

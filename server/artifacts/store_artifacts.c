@@ -26,52 +26,44 @@ const char *store_artifact_files_column(const struct artifact_owner *owner)
                                                  : "run_id";
 }
 
-int store_artifact_model(const char *model_id, struct arena *arena, struct artifact_run *out)
+/* Reads the (experiment_id, artifact URI) row sql selects for key into
+ * *out as the files of owner kind; DB_NOT_FOUND when it finds none. */
+static int owner_lookup(const char *sql, enum artifact_owner_kind kind, const char *key,
+                        struct arena *arena, struct artifact_run *out)
 {
-    const char *params[] = {model_id};
+    const char *params[] = {key};
     PGresult *res = NULL;
 
     memset(out, 0, sizeof *out);
-    int rc = db_exec("SELECT experiment_id, artifact_location FROM logged_models"
-                     " WHERE model_id = $1",
-                     1, params, &res);
+    int rc = db_exec(sql, 1, params, &res);
     if (rc != DB_OK)
         return rc;
     if (PQntuples(res) == 0) {
         PQclear(res);
         return DB_NOT_FOUND;
     }
-    out->owner.kind = ARTIFACT_OWNER_MODEL;
-    snprintf(out->owner.key, sizeof out->owner.key, "%s", model_id);
+    out->owner.kind = kind;
+    snprintf(out->owner.key, sizeof out->owner.key, "%s", key);
     out->experiment_id = su_int64(res, 0, 0);
     out->artifact_uri = su_str(res, 0, 1, arena);
     PQclear(res);
     return DB_OK;
 }
 
+int store_artifact_model(const char *model_id, struct arena *arena, struct artifact_run *out)
+{
+    return owner_lookup("SELECT experiment_id, artifact_location FROM logged_models"
+                        " WHERE model_id = $1",
+                        ARTIFACT_OWNER_MODEL, model_id, arena, out);
+}
+
 int store_artifact_trace(const char *trace_id, struct arena *arena, struct artifact_run *out)
 {
-    const char *params[] = {trace_id};
-    PGresult *res = NULL;
-
-    memset(out, 0, sizeof *out);
-    int rc = db_exec("SELECT t.experiment_id, e.artifact_location || '/traces/' || t.trace_id"
-                     "   || '/artifacts'"
-                     " FROM traces t JOIN experiments e USING (experiment_id)"
-                     " WHERE t.trace_id = $1",
-                     1, params, &res);
-    if (rc != DB_OK)
-        return rc;
-    if (PQntuples(res) == 0) {
-        PQclear(res);
-        return DB_NOT_FOUND;
-    }
-    out->owner.kind = ARTIFACT_OWNER_TRACE;
-    snprintf(out->owner.key, sizeof out->owner.key, "%s", trace_id);
-    out->experiment_id = su_int64(res, 0, 0);
-    out->artifact_uri = su_str(res, 0, 1, arena);
-    PQclear(res);
-    return DB_OK;
+    return owner_lookup("SELECT t.experiment_id, e.artifact_location || '/traces/' || t.trace_id"
+                        "   || '/artifacts'"
+                        " FROM traces t JOIN experiments e USING (experiment_id)"
+                        " WHERE t.trace_id = $1",
+                        ARTIFACT_OWNER_TRACE, trace_id, arena, out);
 }
 
 int store_artifact_run(const char *run_id, struct arena *arena, struct artifact_run *out)

@@ -262,11 +262,10 @@ static json_t *decode_input(struct MHD_Connection *conn, const char *method, str
             return NULL;
         }
     }
-    /* the common case, a JSON object, parses into the thread's arena */
-    json_t *obj = ctx->body.len > 0 ? jsonalloc_parse_object(ctx->body.data, ctx->body.len) : NULL;
-    if (obj != NULL)
-        return obj;
-    return jx_parse_body(ctx->body.data ? ctx->body.data : "", ctx->body.len, r);
+    /* into the thread's arena, bounded: a body under the size cap may still
+     * make a tree of gigabytes (millions of empty objects) */
+    return jx_parse_body(ctx->body.data ? ctx->body.data : "", ctx->body.len,
+                         jx_body_tree_budget(ctx->body.len), r);
 }
 
 static void dispatch(struct http_server *srv, struct MHD_Connection *conn, const char *url,
@@ -290,8 +289,10 @@ static void dispatch(struct http_server *srv, struct MHD_Connection *conn, const
      * it as {}, so a truncated search body found everything: docs/api.md).
      * An empty body still reads as {}. */
     json_t *input = decode_input(conn, method, ctx, &from_query, r);
-    if (input == NULL)
+    if (input == NULL) {
+        jsonalloc_reset(); /* a refused parse's nodes, or the next request's cap is spent */
         return;
+    }
     struct request req = {.method = method,
                           .path = url,
                           .input = input,
@@ -304,20 +305,38 @@ static void dispatch(struct http_server *srv, struct MHD_Connection *conn, const
     jsonalloc_reset(); /* the input tree is gone: nothing else points into the arena */
 }
 
-/* Owns a streamed body's callbacks for as long as libmicrohttpd sends it. */
+/* What a request's access line says besides the bytes sent. */
+struct access_info {
+    const char *method;
+    const char *path;
+    int status;
+    const struct timespec *start;
+    const char *request_id;
+};
+
+/* Owns a streamed body's callbacks for as long as libmicrohttpd sends it,
+ * and writes the request's access line when it lets go of them: only then
+ * is it known how many bytes went out (a chunked reply has no size). */
 struct stream_source {
     reply_stream_fn fn;
     void (*free_fn)(void *state);
     void *state;
     struct http_wake *wake; /* to pause on REPLY_STREAM_PAUSE; NULL: the handler asked for none */
+    uint64_t sent;          /* body bytes handed to libmicrohttpd */
+    char *method, *path;    /* the access line's */
+    int status;
+    struct timespec start;
+    char request_id[REQUEST_ID_MAX + 1];
 };
 
 static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max)
 {
     struct stream_source *src = cls;
     ssize_t n = src->fn(src->state, pos, buf, max);
-    if (n > 0)
+    if (n > 0) {
+        src->sent += (uint64_t)n;
         return n;
+    }
     if (n == REPLY_STREAM_PAUSE && src->wake != NULL) {
         /* Nothing to send yet: libmicrohttpd calls again after the resume
          * (or at once, if a wake-up came in between). */
@@ -333,11 +352,17 @@ static void free_stream(void *cls)
     if (src->free_fn != NULL)
         src->free_fn(src->state);
     http_wake_unref(src->wake);
+    log_access(src->method, src->path, src->status, (size_t)src->sent, elapsed_ms(&src->start),
+               src->request_id);
+    free(src->method);
+    free(src->path);
     free(src);
 }
 
-/* Builds the response; a streamed reply hands its state over to it. */
-static struct MHD_Response *make_response(struct reply *r, struct http_wake *wake)
+/* Builds the response; a streamed reply hands its state over to it, and
+ * its access line is written when the response is freed (free_stream). */
+static struct MHD_Response *make_response(struct reply *r, struct http_wake *wake,
+                                          const struct access_info *acc)
 {
     if (r->stream == NULL) {
         /* the response takes the body over (a search page is megabytes:
@@ -355,6 +380,12 @@ static struct MHD_Response *make_response(struct reply *r, struct http_wake *wak
     src->free_fn = r->stream_free;
     src->state = r->stream_state;
     src->wake = NULL;
+    src->sent = 0;
+    src->method = xstrdup(acc->method);
+    src->path = xstrdup(acc->path);
+    src->status = acc->status;
+    src->start = *acc->start;
+    snprintf(src->request_id, sizeof src->request_id, "%s", acc->request_id);
     if (wake != NULL) {
         pthread_mutex_lock(&wake->mu);
         wake->refs++;
@@ -371,9 +402,9 @@ static struct MHD_Response *make_response(struct reply *r, struct http_wake *wak
 }
 
 static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *r,
-                                  struct http_wake *wake)
+                                  struct http_wake *wake, const struct access_info *acc)
 {
-    struct MHD_Response *resp = make_response(r, wake);
+    struct MHD_Response *resp = make_response(r, wake, acc);
     if (resp == NULL)
         return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
@@ -869,12 +900,15 @@ static enum MHD_Result respond(struct http_server *srv, struct MHD_Connection *c
         r->finish = NULL;
         finish(r->finish_state, r);
     }
-    size_t sent = r->stream ? (size_t)(r->stream_size < 0 ? 0 : r->stream_size) : r->body_len;
+    int streamed = r->stream != NULL;
+    size_t sent = streamed ? (size_t)(r->stream_size < 0 ? 0 : r->stream_size) : r->body_len;
     int status = r->status;
     reply_header(r, "X-Request-Id", ctx->request_id);
-    enum MHD_Result ret = send_reply(conn, r, ctx->wake);
+    struct access_info acc = {method, url, status, &ctx->start, ctx->request_id};
+    enum MHD_Result ret = send_reply(conn, r, ctx->wake, &acc);
     double ms = elapsed_ms(&ctx->start);
-    log_access(method, url, status, sent, ms, ctx->request_id);
+    if (!streamed) /* a streamed reply's line waits for its end: free_stream */
+        log_access(method, url, status, sent, ms, ctx->request_id);
     srv->dispatch->observe(ctx->match == HTTP_MATCH_FOUND ? ctx->route : NULL, method, status,
                            ms / 1e3, ctx->body.len + ctx->streamed_in, sent);
     return ret;

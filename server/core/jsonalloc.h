@@ -12,12 +12,6 @@
  * before any thread uses jansson. */
 void jsonalloc_install(void);
 
-/* Parses body as a JSON object into the calling thread's arena. Returns the
- * object (json_decref it as usual), or NULL when body is not a JSON object
- * (the caller then parses it the usual way for the error message). The
- * tree must be released, and must not be used, after jsonalloc_reset(). */
-json_t *jsonalloc_parse_object(const char *body, size_t len);
-
 /* Starts a bounded scope on the calling thread: until jsonalloc_scope_end
  * every jansson allocation of the thread (parses, built trees, dumps) comes
  * from its arena, and an allocation that would make the arena hold more

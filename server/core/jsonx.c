@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "jsonalloc.h"
+
 /* Writes the field's full name ("metrics[3].key" or "run_id") into buf. */
 static const char *field_name(const struct input *in, const char *key, char *buf, size_t len)
 {
@@ -280,7 +282,24 @@ json_t *jx_double_value(double v)
     return json_real(v);
 }
 
-json_t *jx_parse_body(const char *body, size_t len, struct reply *r)
+size_t jx_body_tree_budget(size_t len)
+{
+    if (len > (JX_TREE_MAX - JX_TREE_SLACK) / JX_TREE_PER_BYTE)
+        return JX_TREE_MAX;
+    return JX_TREE_SLACK + JX_TREE_PER_BYTE * len;
+}
+
+/* The 413 of a body whose JSON tree would pass its budget. */
+static void reply_tree_too_big(struct reply *r, size_t budget)
+{
+    reply_error(r, ERR_PAYLOAD_TOO_LARGE,
+                "the request body's JSON tree would take more than %zu bytes of memory (the "
+                "limit for a body of this size: %u MiB plus %u bytes per body byte, at most "
+                "%u MiB); send fewer or smaller values per request",
+                budget, JX_TREE_SLACK >> 20, JX_TREE_PER_BYTE, JX_TREE_MAX >> 20);
+}
+
+json_t *jx_parse_body(const char *body, size_t len, size_t cap, struct reply *r)
 {
     json_error_t err;
     size_t i = 0;
@@ -289,11 +308,19 @@ json_t *jx_parse_body(const char *body, size_t len, struct reply *r)
         i++;
     if (i == len)
         return json_object();
+    /* no reply is built in the scope: its text would live in the arena */
+    if (cap > 0)
+        jsonalloc_scope_begin(cap);
     json_t *v = json_loadb(body, len, JSON_DECODE_ANY, &err);
     if (v != NULL && json_is_string(v)) {
         json_t *inner = json_loads(json_string_value(v), JSON_DECODE_ANY, &err);
         json_decref(v);
         v = inner;
+    }
+    if (cap > 0 && jsonalloc_scope_end()) {
+        json_decref(v);
+        reply_tree_too_big(r, cap);
+        return NULL;
     }
     if (v == NULL) {
         snprintf(r->body_not_json_reason, sizeof r->body_not_json_reason,

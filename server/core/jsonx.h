@@ -68,11 +68,25 @@ int jx_array_id(const json_t *array, size_t i, const char *key, char buf[32], co
  * "Infinity", "-Infinity". Returns a new reference. */
 json_t *jx_double_value(double v);
 
+/* The bound of a request body's JSON tree: the memory jansson may take to
+ * parse a body of len bytes (jx_parse_body's cap). A body of ordinary
+ * values takes a few times its size; one of millions of tiny members or
+ * empty objects takes 20 to 70 times, and is refused instead of costing
+ * hundreds of MB. */
+#define JX_TREE_PER_BYTE 32u
+#define JX_TREE_SLACK (8u << 20)
+#define JX_TREE_MAX (256u << 20)
+size_t jx_body_tree_budget(size_t len);
+
 /* Parses a request body: "" is {}, a JSON string holding JSON is decoded again
  * (old clients double-encode), anything but an object is an error. Returns a
  * new reference or NULL with the reply set; when the body was not JSON at
- * all, r->body_not_json is also set (callers may read it as {}). */
-json_t *jx_parse_body(const char *body, size_t len, struct reply *r);
+ * all, r->body_not_json is also set (callers may read it as {}).
+ * cap > 0 parses in a bounded jsonalloc scope (jsonalloc.h): the tree lives
+ * in the thread's arena (release it before jsonalloc_reset), and a body
+ * whose tree would take more than cap bytes is refused with 413
+ * (ERR_PAYLOAD_TOO_LARGE) naming the limit. cap 0: on the heap, unbounded. */
+json_t *jx_parse_body(const char *body, size_t len, size_t cap, struct reply *r);
 
 /* Parses a numeric string the way the contract's int64 fields allow
  * ("123", "-5"; not "1.0"). Returns 0 on success. */

@@ -109,15 +109,6 @@ static int check_name(const char *name, struct reply *r)
     return check_length("name", name, MAX_LM_NAME_LENGTH, r);
 }
 
-/* Announces a committed change of the model to live views (its
- * experiment's "models" event); a failed look-up only skips that. */
-static void announce(const char *model_id)
-{
-    int64_t exp;
-    if (store_lm_experiment(model_id, &exp) == DB_OK)
-        change_feed_models(exp);
-}
-
 static void reply_model(struct reply *r, const char *model_id, int allow_deleted)
 {
     struct arena arena;
@@ -255,6 +246,7 @@ static void finalize(const struct request *req, const char *id, struct reply *r)
     struct input in = input_from(req);
     const json_t *v = json_object_get(in.obj, "status");
     int status = -1;
+    int64_t exp;
 
     if (body_model_id(&in, id, r) != JX_OK)
         return;
@@ -273,11 +265,11 @@ static void finalize(const struct request *req, const char *id, struct reply *r)
                     "LOGGED_MODEL_UPLOAD_FAILED (or 0-3)");
         return;
     }
-    int rc = validate_is_logged_model_id(id) ? store_lm_finalize(id, status) : DB_NOT_FOUND;
+    int rc = validate_is_logged_model_id(id) ? store_lm_finalize(id, status, &exp) : DB_NOT_FOUND;
     if (rc != DB_OK) {
         lm_not_found(r, rc, id);
     } else {
-        announce(id);
+        change_feed_models(exp);
         reply_model(r, id, 1);
     }
 }
@@ -288,15 +280,16 @@ static void set_tags(const struct request *req, const char *id, struct reply *r)
     struct arena arena;
     struct kv *tags;
     size_t n;
+    int64_t exp;
 
     arena_init(&arena);
     if (read_kv(&in, "tags", &arena, &tags, &n, r) != JX_OK)
         goto out;
-    int rc = validate_is_logged_model_id(id) ? store_lm_set_tags(id, tags, n) : DB_NOT_FOUND;
+    int rc = validate_is_logged_model_id(id) ? store_lm_set_tags(id, tags, n, &exp) : DB_NOT_FOUND;
     if (rc != DB_OK) {
         lm_not_found(r, rc, id);
     } else {
-        announce(id);
+        change_feed_models(exp);
         reply_json(r, json_object());
     }
 out:
@@ -333,14 +326,15 @@ void api_logged_models_delete_path(const struct request *req, struct reply *r)
 {
     char id[64];
     const char *rest;
+    int64_t exp;
 
     split_path(req, id, &rest);
     if (rest[0] == '\0') {
-        int rc = validate_is_logged_model_id(id) ? store_lm_delete(id) : DB_NOT_FOUND;
+        int rc = validate_is_logged_model_id(id) ? store_lm_delete(id, &exp) : DB_NOT_FOUND;
         if (rc != DB_OK) {
             lm_not_found(r, rc, id);
         } else {
-            announce(id);
+            change_feed_models(exp);
             reply_json(r, json_object());
         }
         return;
@@ -354,8 +348,8 @@ void api_logged_models_delete_path(const struct request *req, struct reply *r)
     json_decref(valid);
     /* a key that is not UTF-8 cannot be stored, so it is absent: ask with
      * "" (never a key) to tell a missing tag from a missing model */
-    int rc =
-        validate_is_logged_model_id(id) ? store_lm_delete_tag(id, valid ? key : "") : DB_NOT_FOUND;
+    int rc = validate_is_logged_model_id(id) ? store_lm_delete_tag(id, valid ? key : "", &exp)
+                                             : DB_NOT_FOUND;
     if (rc == DB_LM_NO_TAG) {
         if (printable(key) && strlen(key) <= 300)
             reply_error(r, ERR_RESOURCE_DOES_NOT_EXIST,
@@ -366,7 +360,7 @@ void api_logged_models_delete_path(const struct request *req, struct reply *r)
     } else if (rc != DB_OK) {
         lm_not_found(r, rc, id);
     } else {
-        announce(id);
+        change_feed_models(exp);
         reply_json(r, json_object());
     }
 }

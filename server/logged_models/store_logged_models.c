@@ -90,41 +90,44 @@ int store_lm_get(const char *model_id, int allow_deleted, struct arena *arena,
     return lm_load_children(out, 1, arena);
 }
 
-/* Runs an UPDATE or DELETE of one model's rows; DB_NOT_FOUND when it
- * touched none. */
-static int exec_one(const char *sql, int n, const char *const *params)
+/* Runs an UPDATE of one model's row that returns its experiment_id, stored
+ * in *experiment_id; DB_NOT_FOUND when it touched none. */
+static int exec_one(const char *sql, int n, const char *const *params, int64_t *experiment_id)
 {
     PGresult *res = NULL;
     int rc = db_exec(sql, n, params, &res);
     if (rc != DB_OK)
         return rc;
-    rc = PQntuples(res) > 0 ? DB_OK : DB_NOT_FOUND;
+    if (PQntuples(res) > 0)
+        *experiment_id = su_int64(res, 0, 0);
+    else
+        rc = DB_NOT_FOUND;
     PQclear(res);
     return rc;
 }
 
-int store_lm_finalize(const char *model_id, int status)
+int store_lm_finalize(const char *model_id, int status, int64_t *experiment_id)
 {
     char st[8], now[24];
     snprintf(st, sizeof st, "%d", status);
     const char *params[] = {model_id, st, su_i64(now, store_now_ms())};
     return exec_one("UPDATE logged_models SET status = $2, last_updated_time = $3"
-                    " WHERE model_id = $1 RETURNING 1",
-                    3, params);
+                    " WHERE model_id = $1 RETURNING experiment_id",
+                    3, params, experiment_id);
 }
 
-int store_lm_delete(const char *model_id)
+int store_lm_delete(const char *model_id, int64_t *experiment_id)
 {
     char now[24];
     const char *params[] = {model_id, su_i64(now, store_now_ms())};
     return exec_one("UPDATE logged_models SET lifecycle_stage = '" STORE_LIFECYCLE_DELETED "',"
                     "   last_updated_time = $2"
                     " WHERE model_id = $1 AND lifecycle_stage = '" STORE_LIFECYCLE_ACTIVE "'"
-                    " RETURNING 1",
-                    2, params);
+                    " RETURNING experiment_id",
+                    2, params, experiment_id);
 }
 
-int store_lm_set_tags(const char *model_id, const struct kv *tags, size_t n)
+int store_lm_set_tags(const char *model_id, const struct kv *tags, size_t n, int64_t *experiment_id)
 {
     struct sbuf keys, vals;
     PGresult *res = NULL;
@@ -133,25 +136,28 @@ int store_lm_set_tags(const char *model_id, const struct kv *tags, size_t n)
     const char *params[] = {model_id, keys.data, vals.data};
     /* The model row is locked so a concurrent create of the same tag
      * cannot slip between; one statement either way. */
-    int rc = db_exec("WITH m AS (SELECT model_id FROM logged_models WHERE model_id = $1"
-                     "   FOR KEY SHARE),"
+    int rc = db_exec("WITH m AS (SELECT model_id, experiment_id FROM logged_models"
+                     "   WHERE model_id = $1 FOR KEY SHARE),"
                      " t AS (INSERT INTO logged_model_tags (model_id, key, value)"
                      "   SELECT DISTINCT ON (k) m.model_id, k, v"
                      "   FROM m, unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(k, v, o)"
                      "   ORDER BY k, o DESC"
                      "   ON CONFLICT (model_id, key) DO UPDATE SET value = EXCLUDED.value)"
-                     " SELECT count(*) FROM m",
+                     " SELECT experiment_id FROM m",
                      3, params, &res);
     sbuf_cleanup(&keys);
     sbuf_cleanup(&vals);
     if (rc != DB_OK)
         return rc;
-    rc = su_int64(res, 0, 0) > 0 ? DB_OK : DB_NOT_FOUND;
+    if (PQntuples(res) > 0)
+        *experiment_id = su_int64(res, 0, 0);
+    else
+        rc = DB_NOT_FOUND;
     PQclear(res);
     return rc;
 }
 
-int store_lm_delete_tag(const char *model_id, const char *key)
+int store_lm_delete_tag(const char *model_id, const char *key, int64_t *experiment_id)
 {
     const char *params[] = {model_id, key};
     PGresult *res = NULL;
@@ -159,14 +165,16 @@ int store_lm_delete_tag(const char *model_id, const char *key)
     int rc = db_exec("WITH d AS (DELETE FROM logged_model_tags WHERE model_id = $1 AND key = $2"
                      "   RETURNING 1)"
                      " SELECT (SELECT count(*) FROM d),"
-                     "   EXISTS (SELECT 1 FROM logged_models WHERE model_id = $1)",
+                     "   (SELECT experiment_id FROM logged_models WHERE model_id = $1)",
                      2, params, &res);
     if (rc != DB_OK)
         return rc;
-    if (PQgetvalue(res, 0, 1)[0] != 't')
+    if (PQgetisnull(res, 0, 1))
         rc = DB_NOT_FOUND;
     else if (su_int64(res, 0, 0) == 0)
         rc = DB_LM_NO_TAG;
+    else
+        *experiment_id = su_int64(res, 0, 1);
     PQclear(res);
     return rc;
 }
@@ -190,22 +198,6 @@ int store_lm_log_params(const char *model_id, const struct kv *params, size_t n)
     if (rc != DB_OK)
         return rc;
     rc = su_int64(res, 0, 0) > 0 ? DB_OK : DB_NOT_FOUND;
-    PQclear(res);
-    return rc;
-}
-
-int store_lm_experiment(const char *model_id, int64_t *experiment_id)
-{
-    const char *params[] = {model_id};
-    PGresult *res = NULL;
-    int rc =
-        db_exec("SELECT experiment_id FROM logged_models WHERE model_id = $1", 1, params, &res);
-    if (rc != DB_OK)
-        return rc;
-    if (PQntuples(res) == 0)
-        rc = DB_NOT_FOUND;
-    else
-        *experiment_id = su_int64(res, 0, 0);
     PQclear(res);
     return rc;
 }

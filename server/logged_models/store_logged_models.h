@@ -70,23 +70,22 @@ int store_lm_get(const char *model_id, int allow_deleted, struct arena *arena,
                  struct logged_model *out);
 
 /* Sets the status (any of 0..3) and bumps the update time; deleted models
- * too. DB_NOT_FOUND when absent. */
-int store_lm_finalize(const char *model_id, int status);
+ * too. On DB_OK stores the model's experiment in *experiment_id (for the
+ * live-update announcement). DB_NOT_FOUND when absent. */
+int store_lm_finalize(const char *model_id, int status, int64_t *experiment_id);
 
-/* Marks the model deleted and bumps its update time. DB_NOT_FOUND when
- * absent or already deleted. */
-int store_lm_delete(const char *model_id);
+/* Marks the model deleted and bumps its update time; on DB_OK stores its
+ * experiment in *experiment_id. DB_NOT_FOUND when absent or already deleted. */
+int store_lm_delete(const char *model_id, int64_t *experiment_id);
 
-/* Upserts tags (a repeated key keeps its last value). DB_NOT_FOUND when the
- * model is absent. */
-int store_lm_set_tags(const char *model_id, const struct kv *tags, size_t n);
+/* Upserts tags (a repeated key keeps its last value); on DB_OK stores the
+ * model's experiment in *experiment_id. DB_NOT_FOUND when the model is absent. */
+int store_lm_set_tags(const char *model_id, const struct kv *tags, size_t n,
+                      int64_t *experiment_id);
 
-/* The experiment of a model (deleted ones too), for the live-update
- * announcement after a change. DB_NOT_FOUND when absent. */
-int store_lm_experiment(const char *model_id, int64_t *experiment_id);
-
-/* Deletes one tag. DB_NOT_FOUND: no model; DB_LM_NO_TAG: no such key. */
-int store_lm_delete_tag(const char *model_id, const char *key);
+/* Deletes one tag; on DB_OK stores the model's experiment in
+ * *experiment_id. DB_NOT_FOUND: no model; DB_LM_NO_TAG: no such key. */
+int store_lm_delete_tag(const char *model_id, const char *key, int64_t *experiment_id);
 
 /* Inserts params (keys distinct). DB_NOT_FOUND: no model; DB_EXISTS: a key
  * is already logged. Nothing is written on failure. */

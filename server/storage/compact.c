@@ -6,14 +6,11 @@
 
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
 
-#include "config.h"
 #include "core/log.h"
 #include "core/worker.h"
 #include "db/db.h"
-#include "db/pg_embedded.h"
-#include "db/store_schema.h"
+#include "db/db_cli.h"
 #include "store_chunks.h"
 
 #define COMPACT_BATCH 64                /* runs looked up per query */
@@ -108,29 +105,15 @@ void compact_stop(void)
 
 int compact_main(int argc, char **argv)
 {
-    struct config cfg;
-    char *embedded = NULL;
-    int status = 1;
+    struct db_cli cli;
+    int status;
 
-    enum config_result cr = config_load(&cfg, argc, argv);
-    if (cr != CONFIG_OK) {
-        config_cleanup(&cfg);
-        return cr == CONFIG_EXIT_OK ? 0 : 2;
-    }
-    log_set_format(cfg.log_format);
-    const char *conninfo = cfg.database_url;
-    if (conninfo == NULL) {
-        if (pg_embedded_start(cfg.data_dir, &embedded) < 0)
-            goto out; /* a running exptrackd holds it: use --database-url instead */
-        conninfo = embedded;
-    }
-    db_configure(conninfo, 0); /* no statement timeout: a big run takes long */
-    if (db_ping() != DB_OK || store_schema_migrate() < 0) {
-        log_error("compact: the database is not usable");
+    if (db_cli_open(&cli, "compact", argc, argv, &status) < 0)
         goto out;
-    }
+    status = 1;
     int64_t runs, points;
-    if (compact_pass(cfg.compact_delay_s < 0 ? 0 : cfg.compact_delay_s, &runs, &points) < 0) {
+    int64_t delay = cli.cfg.compact_delay_s < 0 ? 0 : cli.cfg.compact_delay_s;
+    if (compact_pass(delay, &runs, &points) < 0) {
         log_error("compact: failed");
         goto out;
     }
@@ -138,10 +121,6 @@ int compact_main(int argc, char **argv)
            (long long)runs);
     status = 0;
 out:
-    db_thread_close();
-    if (embedded != NULL)
-        pg_embedded_stop();
-    free(embedded);
-    config_cleanup(&cfg);
+    db_cli_close(&cli);
     return status;
 }

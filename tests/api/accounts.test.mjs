@@ -6,21 +6,10 @@
 // call it, and hostile input (never a 500, the server keeps answering).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { useStack, api, assertOk, assertError, uniqueName } from './harness.mjs';
+import { useAuthStack, api, assertOk, assertError, uniqueName } from './harness.mjs';
 
-const ADMIN_PASSWORD = 'admin-password-for-tests';
-const pwDir = fs.mkdtempSync(path.join(os.tmpdir(), 'exptrack-accounts-'));
-const pwFile = path.join(pwDir, 'admin-password');
-fs.writeFileSync(pwFile, `${ADMIN_PASSWORD}\n`, { mode: 0o600 });
-process.on('exit', () => fs.rmSync(pwDir, { recursive: true, force: true }));
-
-const stack = useStack({ before, after }, { server: { args: ['--auth', '--admin-password-file', pwFile] } });
-
-const basic = (u, p) => ({ authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
-const ADMIN = basic('admin', ADMIN_PASSWORD);
+const stack = useAuthStack({ before, after });
+const ADMIN = stack.admin;
 
 const LOGIN = '/api/2.0/exptrack/session/login';
 const LOGOUT = '/api/2.0/exptrack/session/logout';
@@ -36,14 +25,7 @@ const USERS_DELETE = '/api/2.0/mlflow/users/delete';
 const USERS_UPDATE_ADMIN = '/api/2.0/mlflow/users/update-admin';
 const USERS_GET = '/api/2.0/mlflow/users/get';
 
-const passwordOf = (name) => `${name}-password-123`;
-
-async function newUser(prefix) {
-    const name = uniqueName(prefix);
-    const pw = passwordOf(name);
-    const u = assertOk(await api(stack.base, 'POST', '/api/2.0/mlflow/users/create', { username: name, password: pw }, { headers: ADMIN })).user;
-    return { name, id: u.id, headers: basic(name, pw) };
-}
+const newUser = stack.newUser;
 
 const call = (method, p, body, headers) => api(stack.base, method, p, body, headers ? { headers } : {});
 
@@ -55,7 +37,7 @@ async function assertHealthy() {
 describe('POST /api/2.0/exptrack/session/logout', () => {
     test('after a login, logout answers {} and clears both cookies', async () => {
         const u = await newUser('logout');
-        const login = await call('POST', LOGIN, { username: u.name, password: passwordOf(u.name) });
+        const login = await call('POST', LOGIN, { username: u.name, password: u.password });
         assert.deepEqual(assertOk(login), { username: u.name });
         const set = login.headers.getSetCookie();
         const cookie = set.map((c) => c.split(';')[0]).join('; ');
@@ -265,7 +247,7 @@ describe('DELETE /api/2.0/mlflow/users/delete', () => {
         assert.deepEqual(assertOk(await call('DELETE', USERS_DELETE, { username: u.name }, ADMIN)), {});
         assertError(await call('GET', USERS_GET, { username: u.name }, u.headers), 401, 'UNAUTHENTICATED');
         assertError(await call('GET', '/api/2.0/mlflow/experiments/get', { experiment_id: '0' }, u.headers), 401, 'UNAUTHENTICATED');
-        assertError(await call('POST', LOGIN, { username: u.name, password: passwordOf(u.name) }), 401, 'UNAUTHENTICATED');
+        assertError(await call('POST', LOGIN, { username: u.name, password: u.password }), 401, 'UNAUTHENTICATED');
         assertError(await call('GET', USERS_GET, { username: u.name }, ADMIN), 404, 'RESOURCE_DOES_NOT_EXIST', u.name);
         assertError(await call('DELETE', USERS_DELETE, { username: u.name }, ADMIN), 404, 'RESOURCE_DOES_NOT_EXIST', u.name);
     });

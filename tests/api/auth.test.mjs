@@ -10,19 +10,13 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { useStack, api, assertOk, assertError, uniqueName } from './harness.mjs';
+import { useAuthStack, ADMIN_PASSWORD, basicAuth as basic, api, assertOk, assertError, uniqueName } from './harness.mjs';
 
-const ADMIN_PASSWORD = 'admin-password-for-tests';
-const pwDir = fs.mkdtempSync(path.join(os.tmpdir(), 'exptrack-auth-'));
-const pwFile = path.join(pwDir, 'admin-password');
-fs.writeFileSync(pwFile, `${ADMIN_PASSWORD}\n`, { mode: 0o600 });
-process.on('exit', () => fs.rmSync(pwDir, { recursive: true, force: true }));
+const stack = useAuthStack({ before, after });
+const pwFile = stack.pwFile;
 
-const stack = useStack({ before, after }, { server: { args: ['--auth', '--admin-password-file', pwFile] } });
-
-const basic = (u, p) => ({ authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
 const bearer = (t) => ({ authorization: `Bearer ${t}` });
-const ADMIN = basic('admin', ADMIN_PASSWORD);
+const ADMIN = stack.admin;
 
 // Who the matrix asks, weakest first, with their level on the target experiment.
 const LEVEL = { NO_PERMISSIONS: 0, READ: 1, EDIT: 2, MANAGE: 3 };

@@ -282,3 +282,41 @@ describe('filters', () => {
         assertError(await c.post('/runs/search', { experiment_ids: [e], filter: "`nope`.lr = '0.1'" }), 400, 'INVALID_PARAMETER_VALUE', 'nope');
     });
 });
+
+// A body under the 16 MiB size cap can still parse into a tree of
+// gigabytes (millions of empty objects or numbers, each a jansson node of
+// 30 to 200 bytes). Every route's body parse is bounded (jx_body_tree_budget:
+// 8 MiB plus 32 bytes per body byte, at most 256 MiB): such a body is a 413
+// naming the limit, and the server keeps answering.
+describe('JSON bodies whose tree would dwarf their size', () => {
+    const post = (p, body) => api(stack.base, 'POST', p, undefined, { raw: body, headers: JSON_H, timeoutMs: 120000 });
+    const ROUTES = ['/api/2.0/mlflow/experiments/create', '/api/2.0/mlflow/runs/log-batch', '/api/3.0/mlflow/traces'];
+
+    test('millions of empty objects or numbers: 413 naming the limit, on every kind of route', { timeout: 600000 }, async () => {
+        const objects = `{"name":"x","a":[${'{},'.repeat(4_000_000)}{}]}`;
+        const numbers = `{"name":"x","a":[${'1,'.repeat(7_000_000)}1]}`;
+        const wrapped = JSON.stringify(objects); // a JSON string holding JSON is decoded again: bounded too
+        for (const [what, body] of [['empty objects', objects], ['numbers', numbers], ['a string of empty objects', wrapped]]) {
+            assert.ok(body.length < 16 * 1024 * 1024, `${what}: under the size cap`);
+            for (const p of ROUTES) {
+                assertError(await post(p, body), 413, 'INVALID_PARAMETER_VALUE', ['JSON tree', 'MiB'], `${what} to ${p}`);
+            }
+        }
+    });
+
+    test('millions of tiny members and deep nesting: a clean 4xx', { timeout: 600000 }, async () => {
+        const members = `{${Array.from({ length: 1_500_000 }, (_, i) => `"k${i}":1`).join(',')}}`;
+        const r = await post('/api/2.0/mlflow/experiments/create', members);
+        assert.ok(r.status === 400 || r.status === 413, `HTTP ${r.status} ${r.text.slice(0, 200)}`);
+        assertError(r, r.status, 'INVALID_PARAMETER_VALUE');
+        const deep = `{"a":${'['.repeat(6_000_000)}${']'.repeat(6_000_000)}}`;
+        assertError(await post('/api/2.0/mlflow/experiments/create', deep), 400, 'INVALID_PARAMETER_VALUE', 'not valid JSON');
+    });
+
+    test('the server is alive and an ordinary body still works', async () => {
+        assert.equal((await api(stack.base, 'GET', '/health')).status, 200);
+        await setup();
+        const metrics = Array.from({ length: 1000 }, (_, i) => ({ key: `m${i % 10}`, value: i, timestamp: i, step: i }));
+        assertOk(await api(stack.base, 'POST', '/api/2.0/mlflow/runs/log-batch', { run_id: run, metrics }));
+    });
+});

@@ -456,6 +456,44 @@ export function useStack({ before, after }, opts = {}) {
     return stack;
 }
 
+/** The admin password useAuthStack gives the server. */
+export const ADMIN_PASSWORD = 'admin-password-for-tests';
+
+/** An Authorization header for HTTP basic authentication. */
+export const basicAuth = (user, password) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+
+/**
+ * useStack with --auth: writes ADMIN_PASSWORD to a private file (removed when
+ * the process exits) and starts exptrackd with --auth --admin-password-file
+ * plus opts.server.args. The returned stack also has
+ *  - pwFile: the password file's path,
+ *  - admin: the admin's basic-auth headers,
+ *  - newUser(prefix): creates a user named uniqueName(prefix) with the
+ *    password `${name}-password-123` (as the admin); resolves
+ *    { name, id, password, headers } with the user's basic-auth headers.
+ */
+export function useAuthStack(hooks, opts = {}) {
+    const pwDir = fs.mkdtempSync(path.join(os.tmpdir(), 'exptrack-auth-'));
+    const pwFile = path.join(pwDir, 'admin-password');
+    fs.writeFileSync(pwFile, `${ADMIN_PASSWORD}\n`, { mode: 0o600 });
+    process.on('exit', () => fs.rmSync(pwDir, { recursive: true, force: true }));
+    const server = opts.server || {};
+    const stack = useStack(hooks, {
+        ...opts,
+        server: { ...server, args: ['--auth', '--admin-password-file', pwFile, ...(server.args || [])] },
+    });
+    stack.pwFile = pwFile;
+    stack.admin = basicAuth('admin', ADMIN_PASSWORD);
+    stack.newUser = async (prefix) => {
+        const name = uniqueName(prefix);
+        const password = `${name}-password-123`;
+        const r = await api(stack.base, 'POST', '/api/2.0/mlflow/users/create', { username: name, password }, { headers: stack.admin });
+        const u = assertOk(r, `create user ${name}`).user;
+        return { name, id: u.id, password, headers: basicAuth(name, password) };
+    };
+    return stack;
+}
+
 // ---------------------------------------------------------------------------
 // HTTP client
 

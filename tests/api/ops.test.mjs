@@ -203,6 +203,30 @@ describe('operator endpoints', () => {
             await srv.stop();
         }
     });
+
+    test('a streamed (chunked) reply\'s access line counts the bytes sent', async () => {
+        const srv = await startServer({ databaseUrl: stack.pg.url, args: ['--log-format', 'json'] });
+        try {
+            const c = client(srv.url);
+            const exp = await c.createExperiment(uniqueName('acc'));
+            const run = (await c.createRun(exp)).info.run_id;
+            const metrics = Array.from({ length: 1000 }, (_, i) => ({ key: 'loss', value: i / 7, timestamp: 1000 + i, step: i }));
+            assertOk(await c.post('/runs/log-batch', { run_id: run, metrics }));
+            const r = await api(srv.url, 'GET', '/api/2.0/mlflow/metrics/get-history', { run_id: run, metric_key: 'loss' },
+                { headers: { 'x-request-id': 'stream-7' } });
+            assert.equal(r.status, 200);
+            assert.equal(r.headers.get('content-length'), null, 'the reply is chunked');
+            assert.equal(r.json.metrics.length, 1000);
+            let line;
+            await waitUntil(() => (line = srv.log().split('\n').find((l) => l.includes('"request_id":"stream-7"'))), 10000, 'the access line');
+            const j = JSON.parse(line);
+            assert.equal(j.status, 200);
+            assert.equal(j.path, '/api/2.0/mlflow/metrics/get-history');
+            assert.equal(j.bytes, Buffer.byteLength(r.text), 'the body\'s bytes, not 0');
+        } finally {
+            await srv.stop();
+        }
+    });
 });
 
 describe('streamed get-history', () => {

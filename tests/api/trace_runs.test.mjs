@@ -5,20 +5,10 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { useStack, api, client, assertOk, assertError, uniqueName } from './harness.mjs';
+import { useAuthStack, basicAuth as basic, api, client, assertOk, assertError, uniqueName } from './harness.mjs';
 
-const ADMIN_PASSWORD = 'admin-password-for-tests';
-const pwDir = fs.mkdtempSync(path.join(os.tmpdir(), 'exptrack-trruns-'));
-const pwFile = path.join(pwDir, 'admin-password');
-fs.writeFileSync(pwFile, `${ADMIN_PASSWORD}\n`, { mode: 0o600 });
-process.on('exit', () => fs.rmSync(pwDir, { recursive: true, force: true }));
-
-const stack = useStack({ before, after }, { server: { args: ['--auth', '--admin-password-file', pwFile] } });
-const basic = (u, p) => ({ authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
-const ADMIN = basic('admin', ADMIN_PASSWORD);
+const stack = useAuthStack({ before, after });
+const ADMIN = stack.admin;
 const PATH = '/api/2.0/exptrack/traces/runs';
 const hex = (n) => crypto.randomBytes(n).toString('hex');
 

@@ -6,30 +6,14 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { useStack, api, assertOk, assertError, uniqueName } from './harness.mjs';
+import { useAuthStack, api, assertOk, assertError, uniqueName } from './harness.mjs';
 
-const ADMIN_PASSWORD = 'admin-password-for-tests';
-const pwDir = fs.mkdtempSync(path.join(os.tmpdir(), 'exptrack-trauth-'));
-const pwFile = path.join(pwDir, 'admin-password');
-fs.writeFileSync(pwFile, `${ADMIN_PASSWORD}\n`, { mode: 0o600 });
-process.on('exit', () => fs.rmSync(pwDir, { recursive: true, force: true }));
-
-const stack = useStack({ before, after }, { server: { args: ['--auth', '--admin-password-file', pwFile] } });
-const basic = (u, p) => ({ authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
-const ADMIN = basic('admin', ADMIN_PASSWORD);
+const stack = useAuthStack({ before, after });
 const V3 = '/api/3.0/mlflow/traces';
 const V2 = '/api/2.0/mlflow/traces';
 const hex = (n) => crypto.randomBytes(n).toString('hex');
 
-async function newUser(prefix) {
-    const name = uniqueName(prefix);
-    const pw = `${name}-password-123`;
-    assertOk(await api(stack.base, 'POST', '/api/2.0/mlflow/users/create', { username: name, password: pw }, { headers: ADMIN }));
-    return { name, headers: basic(name, pw) };
-}
+const newUser = stack.newUser;
 
 describe('trace permissions', () => {
     let owner, other, exp, secret;

@@ -84,7 +84,7 @@ static void body(const char *text, size_t len)
 {
     struct reply r;
     reply_init(&r);
-    json_t *obj = jx_parse_body(text, len, &r);
+    json_t *obj = jx_parse_body(text, len, 0, &r);
     if (obj == NULL) {
         if (!r.is_error)
             abort(); /* a refused body always says why */

@@ -6,7 +6,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/jsonalloc.h"
 #include "core/jsonx.h"
+#include "core/sbuf.h"
 
 static void encode_specials(void **state)
 {
@@ -116,28 +118,67 @@ static void bodies(void **state)
     (void)state;
     struct reply r;
     reply_init(&r);
-    json_t *v = jx_parse_body("", 0, &r);
+    json_t *v = jx_parse_body("", 0, 0, &r);
     assert_non_null(v);
     assert_int_equal(json_object_size(v), 0);
     json_decref(v);
     const char *twice = "\"{\\\"a\\\": 1}\"";
-    v = jx_parse_body(twice, strlen(twice), &r);
+    v = jx_parse_body(twice, strlen(twice), 0, &r);
     assert_non_null(v);
     assert_int_equal(json_integer_value(json_object_get(v, "a")), 1);
     json_decref(v);
-    assert_null(jx_parse_body("{bad", 4, &r));
+    assert_null(jx_parse_body("{bad", 4, 0, &r));
     assert_int_equal(r.status, 400);
-    assert_null(jx_parse_body("[1]", 3, &r));
+    assert_null(jx_parse_body("[1]", 3, 0, &r));
     assert_int_equal(r.status, 400);
     reply_cleanup(&r);
 }
 
+/* A body of n empty objects in an array: ~3 bytes each, ~200 as a tree. */
+static void empty_objects(struct sbuf *b, int n, int as_string)
+{
+    sbuf_init(b);
+    sbuf_adds(b, as_string ? "\"{\\\"a\\\":[" : "{\"a\":[");
+    for (int i = 0; i < n; i++)
+        sbuf_adds(b, i ? ",{}" : "{}");
+    sbuf_adds(b, as_string ? "]}\"" : "]}");
+}
+
+static void bounded_bodies(void **state)
+{
+    (void)state;
+    struct reply r;
+    struct sbuf b;
+
+    assert_int_equal(jx_body_tree_budget(0), JX_TREE_SLACK);
+    assert_int_equal(jx_body_tree_budget(1000), JX_TREE_SLACK + 1000 * JX_TREE_PER_BYTE);
+    assert_int_equal(jx_body_tree_budget((size_t)1 << 40), JX_TREE_MAX);
+    for (int as_string = 0; as_string < 2; as_string++) {
+        empty_objects(&b, 2000, as_string);
+        reply_init(&r);
+        assert_null(jx_parse_body(b.data, b.len, 64 * 1024, &r));
+        assert_int_equal(r.status, 413);
+        assert_non_null(strstr(r.body, "JSON tree would take more than 65536 bytes"));
+        reply_cleanup(&r);
+        jsonalloc_reset();
+        reply_init(&r);
+        json_t *v = jx_parse_body(b.data, b.len, jx_body_tree_budget(b.len), &r);
+        assert_non_null(v);
+        assert_int_equal(json_array_size(json_object_get(v, "a")), 2000);
+        json_decref(v);
+        jsonalloc_reset();
+        reply_cleanup(&r);
+        sbuf_cleanup(&b);
+    }
+}
+
 int main(void)
 {
+    jsonalloc_install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(encode_specials), cmocka_unit_test(parse_doubles),
         cmocka_unit_test(parse_int64s),    cmocka_unit_test(typed_reads),
-        cmocka_unit_test(bodies),
+        cmocka_unit_test(bodies),          cmocka_unit_test(bounded_bodies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
