@@ -289,8 +289,7 @@ size_t jx_body_tree_budget(size_t len)
     return JX_TREE_SLACK + JX_TREE_PER_BYTE * len;
 }
 
-/* The 413 of a body whose JSON tree would pass its budget. */
-static void reply_tree_too_big(struct reply *r, size_t budget)
+void jx_reply_tree_too_big(struct reply *r, size_t budget)
 {
     reply_error(r, ERR_PAYLOAD_TOO_LARGE,
                 "the request body's JSON tree would take more than %zu bytes of memory (the "
@@ -319,7 +318,7 @@ json_t *jx_parse_body(const char *body, size_t len, size_t cap, struct reply *r)
     }
     if (cap > 0 && jsonalloc_scope_end()) {
         json_decref(v);
-        reply_tree_too_big(r, cap);
+        jx_reply_tree_too_big(r, cap);
         return NULL;
     }
     if (v == NULL) {

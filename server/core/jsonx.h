@@ -78,6 +78,11 @@ json_t *jx_double_value(double v);
 #define JX_TREE_MAX (256u << 20)
 size_t jx_body_tree_budget(size_t len);
 
+/* Sets r to the 413 (ERR_PAYLOAD_TOO_LARGE) of a body whose JSON tree would
+ * take more than budget bytes, naming the limit's rule. For callers that
+ * bound a parse of their own (OTLP's protobuf-built tree). */
+void jx_reply_tree_too_big(struct reply *r, size_t budget);
+
 /* Parses a request body: "" is {}, a JSON string holding JSON is decoded again
  * (old clients double-encode), anything but an object is an error. Returns a
  * new reference or NULL with the reply set; when the body was not JSON at

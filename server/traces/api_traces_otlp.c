@@ -33,25 +33,14 @@ void api_traces_otlp_configure(size_t max_body)
     otlp_max_body = max_body;
 }
 
-/* The most memory the JSON tree of one request may take: the tree parsed
- * from an OTLP/JSON body or built from a protobuf one, with the span
- * decode's own JSON work (a few small parses of derived values; the
- * attribute text is written without a tree), all in the thread's
- * jsonalloc arena. The bench's 512-span batch (465 KB of OTLP/JSON) took
- * 5.5 MB, 12 times its body, when the decode still built a tree per
- * span's attributes; a body of tiny objects takes 40 times its size and
- * more and is refused with 413 instead of costing hundreds of MB. */
-#define OTLP_TREE_PER_BYTE 32
-#define OTLP_TREE_SLACK (8u << 20)
-#define OTLP_TREE_MAX (256u << 20)
-
-/* The JSON tree budget of a body of len (decoded) bytes. */
-static size_t tree_budget(size_t len)
-{
-    if (len > (OTLP_TREE_MAX - OTLP_TREE_SLACK) / OTLP_TREE_PER_BYTE)
-        return OTLP_TREE_MAX;
-    return OTLP_TREE_SLACK + OTLP_TREE_PER_BYTE * len;
-}
+/* The JSON tree of one request, parsed from an OTLP/JSON body or built
+ * from a protobuf one, with the span decode's own JSON work (a few small
+ * parses of derived values; the attribute text is written without a tree),
+ * lives in the thread's jsonalloc arena under the budget every request
+ * body has (jx_body_tree_budget). The bench's 512-span batch (465 KB of
+ * OTLP/JSON) took 5.5 MB, 12 times its body, when the decode still built a
+ * tree per span's attributes; a body of tiny objects takes 40 times its
+ * size and more and is refused with 413 instead of costing hundreds of MB. */
 
 struct otlp_upload {
     struct sbuf body;
@@ -213,19 +202,9 @@ static void reply_accepted(struct reply *r, int protobuf, const struct span_batc
                             "errorMessage", msg));
 }
 
-/* The 413 of a body whose JSON tree would pass its budget. */
-static void reply_tree_too_big(struct reply *r, size_t budget)
-{
-    reply_error(r, ERR_PAYLOAD_TOO_LARGE,
-                "the request's JSON tree would take more than %zu bytes of memory (the limit "
-                "for a body of this size: %u MiB plus %d bytes per body byte, at most %u MiB); "
-                "send fewer or smaller values per request",
-                budget, OTLP_TREE_SLACK >> 20, OTLP_TREE_PER_BYTE, OTLP_TREE_MAX >> 20);
-}
-
 /* Decodes and stores the batch; the reply says how it went. The request's
  * JSON tree and the decode's JSON work live in the thread's jsonalloc
- * arena, bounded by tree_budget() and rewound at the end; the span records
+ * arena, bounded by jx_body_tree_budget() and rewound at the end; the span records
  * point into the tree, so it lives until the store is done. */
 static void ingest(struct otlp_upload *up, struct reply *r)
 {
@@ -251,7 +230,7 @@ static void ingest(struct otlp_upload *up, struct reply *r)
         }
         body = plain;
     }
-    size_t budget = tree_budget(len);
+    size_t budget = jx_body_tree_budget(len);
     jsonalloc_scope_begin(budget);
     if (up->protobuf) {
         decoded = otlp_protobuf_to_json(body, len, &doc, err, sizeof err) == 0;
@@ -260,7 +239,7 @@ static void ingest(struct otlp_upload *up, struct reply *r)
         decoded = doc != NULL;
     }
     if (jsonalloc_scope_end()) {
-        reply_tree_too_big(r, budget);
+        jx_reply_tree_too_big(r, budget);
         goto out;
     }
     if (!decoded && up->protobuf) {
@@ -281,7 +260,7 @@ static void ingest(struct otlp_upload *up, struct reply *r)
     int bad = span_batch_decode(doc, &arena, &batch, err, sizeof err);
     refused = jsonalloc_scope_end();
     if (refused) {
-        reply_tree_too_big(r, budget);
+        jx_reply_tree_too_big(r, budget);
         goto out;
     }
     if (bad != 0) {
