@@ -25,6 +25,17 @@ async function dbErrors(base, status) {
     return Number(m[1]);
 }
 
+// Requests and groups the group commit has written so far (/metrics).
+async function groupCounts(base) {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const get = (name) => {
+        const m = text.match(new RegExp(`^exptrack_group_commit_batch_size_${name} (\\d+)$`, 'm'));
+        assert.ok(m, `exptrack_group_commit_batch_size_${name} missing from /metrics`);
+        return Number(m[1]);
+    };
+    return { requests: get('sum'), groups: get('count') };
+}
+
 function setupBatch(i, ts) {
     return {
         params: Array.from({ length: 10 }, (_, p) => ({ key: `p${p}`, value: `v${i}-${p}` })),
@@ -92,6 +103,46 @@ describe('run setup', () => {
             assert.equal(tags['mlflow.runName'], `setup-${i}`);
             assert.deepEqual(g.data.metrics.map((m) => [m.key, m.value]).sort(),
                 want.metrics.map((m) => [m.key, m.value]).sort(), `run ${i}: latest metrics`);
+        }
+    });
+
+    test('a statement that fails inside a group fails alone; its peers are written', async () => {
+        // A failure that only the database sees, on one param key of this test.
+        const boom = uniqueName('explode').replace(/-/g, '_');
+        const psql = (sql) => stack.pg.psql(sql);
+        psql(`CREATE FUNCTION ${boom}() RETURNS trigger LANGUAGE plpgsql AS $f$
+            BEGIN RAISE EXCEPTION 'test failure' USING ERRCODE = 'check_violation'; END $f$`);
+        psql(`CREATE TRIGGER ${boom} BEFORE INSERT ON params FOR EACH ROW
+            WHEN (NEW.key = '${boom}') EXECUTE FUNCTION ${boom}()`);
+        try {
+            const ts = Date.now();
+            const n = 24;
+            const failing = new Set([2, 7, 13, 19]);
+            const ids = (await Promise.all(Array.from({ length: n }, () => c.createRun(exp)))).map((r) => r.info.run_id);
+            const g0 = await groupCounts(stack.base);
+            const out = await Promise.all(ids.map((id, i) => {
+                const b = setupBatch(i, ts);
+                if (failing.has(i)) b.params.push({ key: boom, value: 'x' });
+                return c.post('/runs/log-batch', { run_id: id, ...b });
+            }));
+            const g1 = await groupCounts(stack.base);
+            for (let i = 0; i < n; i++) {
+                const g = await c.getRun(ids[i]);
+                if (failing.has(i)) {
+                    assert.notEqual(out[i].status, 200, `batch ${i} fails`);
+                    assert.equal(g.data.params, undefined, `run ${i}: nothing of its batch`);
+                    assert.equal(g.data.metrics, undefined, `run ${i}: no metric`);
+                    assert.ok(!('t0' in kv(g.data.tags)), `run ${i}: no tag`);
+                    continue;
+                }
+                assertOk(out[i], `batch ${i}`);
+                assert.deepEqual(kv(g.data.params), kv(setupBatch(i, ts).params), `run ${i}: params`);
+                assert.equal(g.data.metrics.length, 10, `run ${i}: metrics`);
+            }
+            assert.equal(g1.requests - g0.requests, n, 'every batch went through the group commit');
+            assert.ok(g1.groups - g0.groups < n, `${n} batches in ${g1.groups - g0.groups} groups: some shared one`);
+        } finally {
+            psql(`DROP TRIGGER ${boom} ON params; DROP FUNCTION ${boom}()`);
         }
     });
 
