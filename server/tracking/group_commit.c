@@ -54,8 +54,12 @@ enum writer_role { FIRST_WRITER, STANDBY_WRITER };
  * queued while the first writer was busy: with 8 clients nearly every group
  * held one or two requests, 1.98 WAL flushes a run of 3 requests, and
  * the rate fell below a commit per request.) One writer at a time in its
- * statements also means no two groups wait for each other's row locks. */
+ * statements also means no two groups wait for each other's row locks.
+ * A group still in its statements CALL_TURN_STUCK_MS after it took the
+ * turn (behind a row lock of another transaction, say) no longer holds
+ * the others back: the next writer may take the queued calls beside it. */
 #define CALL_WRITERS 3
+#define CALL_TURN_STUCK_MS 100
 
 /* One request's write: points (the run id, points, keys and model links
  * are copied into it), or a call (the submitter's, which it keeps). */
@@ -75,9 +79,10 @@ static pthread_cond_t call_cv = PTHREAD_COND_INITIALIZER;    /* call writers: ca
 static struct group_write *head, *tail;                      /* metric writes */
 static struct group_write *chead, *ctail;                    /* calls */
 static int running, stopping;
-static int calls_enabled;   /* group_commit_submit_call queues (else refuses) */
-static int first_busy;      /* the first writer is writing a group */
-static int call_turn_taken; /* a call writer is running statements */
+static int calls_enabled;             /* group_commit_submit_call queues (else refuses) */
+static int first_busy;                /* the first writer is writing a group */
+static int calls_in_statements;       /* call writers running statements */
+static struct timespec turn_taken_at; /* CLOCK_MONOTONIC: when a call writer last took the turn */
 static struct worker writers = WORKER_INIT(&mu, &work_cv);
 static struct worker call_writers = WORKER_INIT(&mu, &call_cv);
 
@@ -94,10 +99,14 @@ static struct done_group *done_head, *done_tail;
 static int completer_running; /* the completer answers written groups */
 static struct worker completer = WORKER_INIT(&done_mu, &done_cv);
 
+static long long ms_between(const struct timespec *from, const struct timespec *to)
+{
+    return (long long)(to->tv_sec - from->tv_sec) * 1000 + (to->tv_nsec - from->tv_nsec) / 1000000;
+}
+
 static long long waited_ms(const struct group_write *gw, const struct timespec *now)
 {
-    return (long long)(now->tv_sec - gw->queued_at.tv_sec) * 1000 +
-           (now->tv_nsec - gw->queued_at.tv_nsec) / 1000000;
+    return ms_between(&gw->queued_at, now);
 }
 
 static int waited_too_long(const struct group_write *gw, const struct timespec *now)
@@ -288,10 +297,24 @@ static void pass_call_turn(void *arg)
 {
     (void)arg;
     pthread_mutex_lock(&mu);
-    call_turn_taken = 0;
+    calls_in_statements--;
     if (chead != NULL || stopping)
         pthread_cond_broadcast(&call_cv);
     pthread_mutex_unlock(&mu);
+}
+
+/* Whether a call writer may take the queued calls: some are queued, and
+ * no writer is in its statements or the last to take the turn has been in
+ * them CALL_TURN_STUCK_MS. Called with mu held. */
+static int call_turn_free(void)
+{
+    struct timespec now;
+    if (chead == NULL)
+        return 0;
+    if (calls_in_statements == 0)
+        return 1;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return ms_between(&turn_taken_at, &now) >= CALL_TURN_STUCK_MS;
 }
 
 /* A call writer thread: waits for calls and the turn, takes every queued
@@ -305,14 +328,23 @@ static void *call_writer_main(void *arg)
 
     pthread_mutex_lock(&mu);
     for (;;) {
-        while ((chead == NULL || call_turn_taken) && !(stopping && chead == NULL))
-            pthread_cond_wait(&call_cv, &mu);
+        while (!call_turn_free() && !(stopping && chead == NULL)) {
+            struct timespec until;
+            if (chead == NULL) {
+                pthread_cond_wait(&call_cv, &mu);
+                continue;
+            }
+            /* calls wait for the turn: look again when it would count as stuck */
+            worker_deadline(&until, CALL_TURN_STUCK_MS);
+            pthread_cond_timedwait(&call_cv, &mu, &until);
+        }
         if (chead == NULL)
             break; /* stopping, and nothing left to write */
         size_t n = take(&chead, &ctail, batch);
         if (n == 0)
             continue; /* all timed out, answered already */
-        call_turn_taken = 1;
+        calls_in_statements++;
+        clock_gettime(CLOCK_MONOTONIC, &turn_taken_at);
         pthread_mutex_unlock(&mu);
         for (size_t i = 0; i < n; i++)
             calls[i] = batch[i]->call;
@@ -411,8 +443,7 @@ static struct group_write *enqueue(struct group_write *gw, void (*done)(void *ar
         else
             chead = gw;
         ctail = gw;
-        if (!call_turn_taken)
-            pthread_cond_signal(&call_cv);
+        pthread_cond_signal(&call_cv); /* the turn may be free, or stuck */
     } else {
         if (tail != NULL)
             tail->next = gw;

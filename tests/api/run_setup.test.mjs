@@ -8,7 +8,8 @@
 // would fall back silently and only show up as database errors).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { useStack, client, startServer, assertOk, assertError, uniqueName, waitUntil } from './harness.mjs';
+import { useStack, client, startServer, assertOk, assertError, uniqueName, waitUntil, sleep } from './harness.mjs';
+import { spawn } from 'node:child_process';
 
 const stack = useStack({ before, after });
 let victim;
@@ -144,6 +145,29 @@ describe('run setup', () => {
         } finally {
             psql(`DROP TRIGGER ${boom} ON params; DROP FUNCTION ${boom}()`);
         }
+    });
+
+    test('a call stuck behind a row lock does not hold back the calls queued after it', { timeout: 60000 }, async () => {
+        const id = (await c.createRun(exp)).info.run_id;
+        // another transaction inserts the param the batch will write, and keeps it 3 s
+        const holder = spawn('psql', ['-X', '-q', '-h', stack.pg.dir, '-p', String(stack.pg.port), '-U', 'postgres',
+            '-d', 'exptrack', '-c', `BEGIN; INSERT INTO params (run_id, key, value) SELECT id, 'held', 'x' FROM runs
+                WHERE run_uuid = '${id}'; SELECT pg_sleep(3); COMMIT;`], { stdio: 'ignore' });
+        const held = new Promise((resolve) => holder.on('exit', resolve));
+        await waitUntil(() => stack.pg.psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'").trim() === '1',
+            10000, 'the lock holder sleeping', 20);
+        const t0 = Date.now();
+        const blocked = c.post('/runs/log-batch', { run_id: id, params: [{ key: 'held', value: 'y' }] })
+            .then((r) => ({ r, ms: Date.now() - t0 }));
+        await sleep(200); // its group is in its statements, waiting for the lock
+        const others = await Promise.all(Array.from({ length: 4 }, (_, i) => c.createRun(exp, { run_name: `after-${i}` })));
+        const othersMs = Date.now() - t0;
+        const b = await blocked;
+        await held;
+        assert.equal(others.length, 4);
+        assert.ok(othersMs < 2000, `the creates queued behind the stuck batch took ${othersMs} ms`);
+        assert.ok(b.ms >= 2000, `the batch waited for the lock (${b.ms} ms)`);
+        assertError(b.r, 400, 'INVALID_PARAMETER_VALUE', 'held', 'the batch meets the committed param');
     });
 
     test('create answers what a read sees: tags deduplicated (last wins) and sorted by key', async () => {
