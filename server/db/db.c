@@ -699,8 +699,16 @@ static int group_fits(const struct db_stmt *stmts, size_t n)
 
 enum db_status db_exec_group(const struct db_stmt *stmts, size_t n, PGresult **results)
 {
+    size_t failed_at;
+    return db_exec_group_split(stmts, n, results, &failed_at, NULL, NULL);
+}
+
+enum db_status db_exec_group_split(const struct db_stmt *stmts, size_t n, PGresult **results,
+                                   size_t *failed_at, void (*executed)(void *arg), void *arg)
+{
     PGconn *conn = db_conn();
     enum db_status rc = DB_OK;
+    *failed_at = n;
     for (size_t i = 0; i < n; i++)
         results[i] = NULL;
     if (conn == NULL) {
@@ -725,9 +733,14 @@ enum db_status db_exec_group(const struct db_stmt *stmts, size_t n, PGresult **r
     rc = pipeline_result(conn, "BEGIN", NULL);
     for (size_t i = 0; i < n; i++) {
         enum db_status st = pipeline_result(conn, stmts[i].sql, &results[i]);
+        if (rc == DB_OK && st != DB_OK)
+            *failed_at = i;
         if (rc == DB_OK)
             rc = st;
     }
+    /* every statement ran well: the server is at the COMMIT (its WAL flush) */
+    if (executed != NULL && rc == DB_OK)
+        executed(arg);
     enum db_status st = pipeline_result(conn, "COMMIT", NULL);
     if (rc == DB_OK)
         rc = st;

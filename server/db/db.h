@@ -131,6 +131,16 @@ struct db_stmt {
  * many prepared statements). Used by the group commit. */
 enum db_status db_exec_group(const struct db_stmt *stmts, size_t n, PGresult **results);
 
+/* db_exec_group that also says which statement failed and when the
+ * statements are done: *failed_at is the index of the first statement that
+ * failed (n when none did, or the failure was not a statement's: the
+ * connection, BEGIN, COMMIT). executed(arg), when not NULL, is called once
+ * every statement has succeeded and the server is at the COMMIT, before its
+ * WAL flush is waited for; when a statement failed, or the pipeline could
+ * not be sent, it is not called. */
+enum db_status db_exec_group_split(const struct db_stmt *stmts, size_t n, PGresult **results,
+                                   size_t *failed_at, void (*executed)(void *arg), void *arg);
+
 /* Transaction control on the calling thread's connection. db_rollback is safe
  * after any failure and when no transaction is open. */
 enum db_status db_begin(void);

@@ -2,6 +2,7 @@
 #include "store_call.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/xalloc.h"
 #include "db/db.h"
@@ -61,23 +62,68 @@ int store_call_run(struct store_call *c)
     return c->rc;
 }
 
-void store_call_group(struct store_call *const *calls, size_t n)
+/* Calls executed(arg) the first time only. */
+struct once {
+    void (*fn)(void *arg);
+    void *arg;
+    int done;
+};
+
+static void call_once(void *p)
+{
+    struct once *o = p;
+    if (o->done || o->fn == NULL)
+        return;
+    o->done = 1;
+    o->fn(o->arg);
+}
+
+/* Whether a group that failed with rc failed for all of its calls alike:
+ * the database unreachable, full, or out of time. */
+static int fails_all(int rc)
+{
+    return rc == DB_UNAVAILABLE || rc == DB_TIMEOUT || rc == DB_DISK_FULL;
+}
+
+void store_call_group(struct store_call *const *calls, size_t n, void (*executed)(void *arg),
+                      void *arg)
 {
     struct db_stmt *stmts = xmalloc((n + 1) * sizeof *stmts);
     PGresult **results = xmalloc((n + 1) * sizeof *results);
+    struct store_call **left = xmalloc((n + 1) * sizeof *left);
+    struct once once = {executed, arg, 0};
+    size_t m = n;
+
     for (size_t i = 0; i < n; i++)
-        stmts[i] =
-            (struct db_stmt){calls[i]->name, calls[i]->sql, calls[i]->nparams, calls[i]->params};
-    int rc = db_exec_group(stmts, n, results);
-    for (size_t i = 0; i < n; i++) {
-        PQclear(calls[i]->res);
-        calls[i]->res = results[i];
-        calls[i]->rc = rc;
+        left[i] = calls[i];
+    while (m > 0) {
+        size_t failed_at;
+        for (size_t i = 0; i < m; i++)
+            stmts[i] =
+                (struct db_stmt){left[i]->name, left[i]->sql, left[i]->nparams, left[i]->params};
+        int rc = db_exec_group_split(stmts, m, results, &failed_at, call_once, &once);
+        for (size_t i = 0; i < m; i++) {
+            PQclear(left[i]->res);
+            left[i]->res = results[i];
+            left[i]->rc = rc;
+        }
+        if (rc == DB_OK || fails_all(rc))
+            break;
+        /* Nothing was committed. The statement that failed runs again
+           alone (retried when it can be, failing alone when not); its peers
+           before it ran well and those after it did not run: they go again
+           as a group. A failure that was no statement's: each alone. */
+        if (failed_at >= m) {
+            for (size_t i = 0; i < m; i++)
+                store_call_run(left[i]);
+            break;
+        }
+        store_call_run(left[failed_at]);
+        memmove(&left[failed_at], &left[failed_at + 1], (m - failed_at - 1) * sizeof *left);
+        m--;
     }
+    call_once(&once);
+    free(left);
     free(stmts);
     free(results);
-    if (rc == DB_OK || rc == DB_UNAVAILABLE || rc == DB_TIMEOUT || rc == DB_DISK_FULL)
-        return;
-    for (size_t i = 0; i < n; i++) /* a bad call fails alone */
-        store_call_run(calls[i]);
 }

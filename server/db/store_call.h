@@ -46,10 +46,19 @@ void store_call_cleanup(struct store_call *c);
  * conflicts in rows, so a unique violation is a bug: DB_ERROR, not retried. */
 int store_call_run(struct store_call *c);
 
-/* Runs calls[0..n) in one transaction with one commit (db_exec_group);
- * when that fails for anything but an unreachable or full database, each
- * call again on its own (store_call_run), so that a bad call fails alone.
- * Sets every call's rc (and res). */
-void store_call_group(struct store_call *const *calls, size_t n);
+/* Runs calls[0..n) in one transaction with one commit (a pipeline of
+ * BEGIN, the statements and COMMIT: db_exec_group_split). When a statement
+ * fails, nothing is committed: that call runs again alone (store_call_run:
+ * retried on a serialization failure or deadlock, else failing alone) and
+ * the others again as a group, so that a bad call fails alone and its
+ * peers still share a commit; a failure that is no statement's (BEGIN,
+ * COMMIT, prepared statements) runs each call alone, and an unreachable or
+ * full database or a timeout fails them all. Sets every call's rc (and res).
+ * executed(arg), when not NULL, is called exactly once: when a group's
+ * statements all ran and its COMMIT is being flushed, else before
+ * returning. The caller may let another connection run its statements from
+ * then on (until then this one may hold row locks it still needs). */
+void store_call_group(struct store_call *const *calls, size_t n, void (*executed)(void *arg),
+                      void *arg);
 
 #endif

@@ -8,7 +8,8 @@
 // would fall back silently and only show up as database errors).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { useStack, client, startServer, assertOk, assertError, uniqueName, waitUntil } from './harness.mjs';
+import { useStack, client, startServer, assertOk, assertError, uniqueName, waitUntil, sleep } from './harness.mjs';
+import { spawn } from 'node:child_process';
 
 const stack = useStack({ before, after });
 let victim;
@@ -23,6 +24,17 @@ async function dbErrors(base, status) {
     const m = text.match(new RegExp(`^exptrack_db_errors_total\\{status="${status}"\\} (\\d+)$`, 'm'));
     assert.ok(m, `exptrack_db_errors_total{status="${status}"} missing from /metrics`);
     return Number(m[1]);
+}
+
+// Requests and groups the group commit has written so far (/metrics).
+async function groupCounts(base) {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const get = (name) => {
+        const m = text.match(new RegExp(`^exptrack_group_commit_batch_size_${name} (\\d+)$`, 'm'));
+        assert.ok(m, `exptrack_group_commit_batch_size_${name} missing from /metrics`);
+        return Number(m[1]);
+    };
+    return { requests: get('sum'), groups: get('count') };
 }
 
 function setupBatch(i, ts) {
@@ -93,6 +105,69 @@ describe('run setup', () => {
             assert.deepEqual(g.data.metrics.map((m) => [m.key, m.value]).sort(),
                 want.metrics.map((m) => [m.key, m.value]).sort(), `run ${i}: latest metrics`);
         }
+    });
+
+    test('a statement that fails inside a group fails alone; its peers are written', async () => {
+        // A failure that only the database sees, on one param key of this test.
+        const boom = uniqueName('explode').replace(/-/g, '_');
+        const psql = (sql) => stack.pg.psql(sql);
+        psql(`CREATE FUNCTION ${boom}() RETURNS trigger LANGUAGE plpgsql AS $f$
+            BEGIN RAISE EXCEPTION 'test failure' USING ERRCODE = 'check_violation'; END $f$`);
+        psql(`CREATE TRIGGER ${boom} BEFORE INSERT ON params FOR EACH ROW
+            WHEN (NEW.key = '${boom}') EXECUTE FUNCTION ${boom}()`);
+        try {
+            const ts = Date.now();
+            const n = 24;
+            const failing = new Set([2, 7, 13, 19]);
+            const ids = (await Promise.all(Array.from({ length: n }, () => c.createRun(exp)))).map((r) => r.info.run_id);
+            const g0 = await groupCounts(stack.base);
+            const out = await Promise.all(ids.map((id, i) => {
+                const b = setupBatch(i, ts);
+                if (failing.has(i)) b.params.push({ key: boom, value: 'x' });
+                return c.post('/runs/log-batch', { run_id: id, ...b });
+            }));
+            const g1 = await groupCounts(stack.base);
+            for (let i = 0; i < n; i++) {
+                const g = await c.getRun(ids[i]);
+                if (failing.has(i)) {
+                    assert.notEqual(out[i].status, 200, `batch ${i} fails`);
+                    assert.equal(g.data.params, undefined, `run ${i}: nothing of its batch`);
+                    assert.equal(g.data.metrics, undefined, `run ${i}: no metric`);
+                    assert.ok(!('t0' in kv(g.data.tags)), `run ${i}: no tag`);
+                    continue;
+                }
+                assertOk(out[i], `batch ${i}`);
+                assert.deepEqual(kv(g.data.params), kv(setupBatch(i, ts).params), `run ${i}: params`);
+                assert.equal(g.data.metrics.length, 10, `run ${i}: metrics`);
+            }
+            assert.equal(g1.requests - g0.requests, n, 'every batch went through the group commit');
+            assert.ok(g1.groups - g0.groups < n, `${n} batches in ${g1.groups - g0.groups} groups: some shared one`);
+        } finally {
+            psql(`DROP TRIGGER ${boom} ON params; DROP FUNCTION ${boom}()`);
+        }
+    });
+
+    test('a call stuck behind a row lock does not hold back the calls queued after it', { timeout: 60000 }, async () => {
+        const id = (await c.createRun(exp)).info.run_id;
+        // another transaction inserts the param the batch will write, and keeps it 3 s
+        const holder = spawn('psql', ['-X', '-q', '-h', stack.pg.dir, '-p', String(stack.pg.port), '-U', 'postgres',
+            '-d', 'exptrack', '-c', `BEGIN; INSERT INTO params (run_id, key, value) SELECT id, 'held', 'x' FROM runs
+                WHERE run_uuid = '${id}'; SELECT pg_sleep(3); COMMIT;`], { stdio: 'ignore' });
+        const held = new Promise((resolve) => holder.on('exit', resolve));
+        await waitUntil(() => stack.pg.psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'").trim() === '1',
+            10000, 'the lock holder sleeping', 20);
+        const t0 = Date.now();
+        const blocked = c.post('/runs/log-batch', { run_id: id, params: [{ key: 'held', value: 'y' }] })
+            .then((r) => ({ r, ms: Date.now() - t0 }));
+        await sleep(200); // its group is in its statements, waiting for the lock
+        const others = await Promise.all(Array.from({ length: 4 }, (_, i) => c.createRun(exp, { run_name: `after-${i}` })));
+        const othersMs = Date.now() - t0;
+        const b = await blocked;
+        await held;
+        assert.equal(others.length, 4);
+        assert.ok(othersMs < 2000, `the creates queued behind the stuck batch took ${othersMs} ms`);
+        assert.ok(b.ms >= 2000, `the batch waited for the lock (${b.ms} ms)`);
+        assertError(b.r, 400, 'INVALID_PARAMETER_VALUE', 'held', 'the batch meets the committed param');
     });
 
     test('create answers what a read sees: tags deduplicated (last wins) and sorted by key', async () => {
