@@ -61,10 +61,13 @@ static const char bulk_interval_sql[] =
     " SELECT ord, step, timestamp, value FROM picked WHERE rn <= $6 ORDER BY ord, step,"
     "   timestamp, value";
 
-/* Downsampled history. Per series (run x key): the first and last step and
- * the point count from its step blocks (metric_blocks, schema/0009 and
- * 0028: the first block's first point, the last block's last point, the sum
- * of the blocks' counts). Series with at most $3 points come whole.
+/* Downsampled history, one statement whether or not the series are
+ * packed. Per series (run x key): whether it has chunks (schema 0027; such
+ * a series may have narrow rows too, logged since its last compaction),
+ * and the first and last step and the point count from its step blocks
+ * (metric_blocks, schema/0009 and 0028: the first block's first point, the
+ * last block's last point, the sum of the blocks' counts), which
+ * compaction keeps as they are. Series with at most $3 points come whole.
  * The others are cut into at most $3 / 4 buckets of equal step width w
  * (computed in numeric, so no int8 overflow whatever the steps):
  *   - narrow buckets (w under one 256-step block) start at the first step;
@@ -77,8 +80,8 @@ static const char bulk_interval_sql[] =
  *     first and last block and its lowest and highest value, and the four
  *     points come from block rows alone (the first block's first point, the
  *     last block's last point, and the point kept with the value by the
- *     first block that holds each extreme): no point of metrics is read.
- *     From 1,024 steps w is rounded up to whole blocks (at least 80% of the
+ *     first block that holds each extreme): no point is read, packed or
+ *     not. From 1,024 steps w is rounded up to whole blocks (at least 80% of the
  *     buckets, boundaries that stay put while a run grows). Under it,
  *     rounding would halve the buckets (257 becomes 512), so a block goes to
  *     the bucket of width w (from the first block's start) that its first
@@ -90,43 +93,79 @@ static const char bulk_interval_sql[] =
  * primary key's, keeps the planner from making it a join again), so by the
  * primary key of their run's partition: as a join, the plan hashed them and
  * scanned every partition of metrics whole as soon as one series came
- * whole. Columns: run ord, key ord, total, step, ts, value. */
-static const char downsample_sql[] =
-    "WITH s AS MATERIALIZED (SELECT ru.ord AS ri, ku.ord AS ki, r.id AS run_id, k.id AS"
-    "  key_id"
-    "   FROM unnest($1::uuid[]) WITH ORDINALITY AS ru(u, ord)"
-    "   JOIN runs r ON r.run_uuid = ru.u"
-    "   CROSS JOIN unnest($2::text[]) WITH ORDINALITY AS ku(name, ord)"
-    "   JOIN metric_keys k ON k.name = ku.name),"
-    " st AS MATERIALIZED (SELECT s.*, lo.first_step AS lo, hi.last_step AS hi,"
-    "     (SELECT sum(b.n) FROM metric_blocks b"
-    "       WHERE b.run_id = s.run_id AND b.key_id = s.key_id)::bigint AS n"
-    "   FROM s"
-    "   CROSS JOIN LATERAL (SELECT b.first_step FROM metric_blocks b WHERE b.run_id = s.run_id"
-    "     AND b.key_id = s.key_id ORDER BY b.block LIMIT 1) lo"
-    "   CROSS JOIN LATERAL (SELECT b.last_step FROM metric_blocks b WHERE b.run_id = s.run_id"
-    "     AND b.key_id = s.key_id ORDER BY b.block DESC LIMIT 1) hi),"
-    " ly AS MATERIALIZED (SELECT st.*, x.w >= 256 AS blocky, x.w >= 1024 AS whole,"
-    "     CASE WHEN x.w >= 256 THEN floor(st.lo::numeric / 256) * 256"
-    "       ELSE st.lo::numeric END AS a"
-    "   FROM st CROSS JOIN LATERAL (SELECT floor((st.hi::numeric - st.lo) / ($3 / 4)) + 1"
-    "     AS w) x"
-    "   WHERE st.n > $3),"
-    " lw AS MATERIALIZED (SELECT ly.*, CASE WHEN ly.whole"
-    "     THEN ceil((floor((ly.hi - ly.a) / ($3 / 4)) + 1) / 256) * 256"
+ * whole.
+ * Where points are read (whole series, narrow buckets), a packed series
+ * reads them through metric_points() and the others straight from metrics
+ * (a chart of live runs took 2-3 times the PostgreSQL CPU through
+ * metric_points): each such part is two branches filtered on the series'
+ * flag, so a series runs one of them. Being one statement (one snapshot),
+ * a compaction that commits meanwhile cannot hide a series' points from it.
+ * The fragments below are the text the branches share.
+ * Columns: run ord, key ord, total, step, ts, value. */
+#define DS_MIN "'-9223372036854775808'::bigint"
+#define DS_MAX "'9223372036854775807'::bigint"
+
+/* The series, their step range and count, and their buckets' layout (a,
+ * the first bucket's start; w, the width; blocky, whole blocks). */
+#define DS_SERIES                                                                                  \
+    "WITH s AS MATERIALIZED (SELECT ru.ord AS ri, ku.ord AS ki, r.id AS run_id, k.id AS"           \
+    "  key_id, EXISTS (SELECT 1 FROM metric_chunks c"                                              \
+    "     WHERE c.run_id = r.id AND c.key_id = k.id) AS packed"                                    \
+    "   FROM unnest($1::uuid[]) WITH ORDINALITY AS ru(u, ord)"                                     \
+    "   JOIN runs r ON r.run_uuid = ru.u"                                                          \
+    "   CROSS JOIN unnest($2::text[]) WITH ORDINALITY AS ku(name, ord)"                            \
+    "   JOIN metric_keys k ON k.name = ku.name),"                                                  \
+    " st AS MATERIALIZED (SELECT s.*, lo.first_step AS lo, hi.last_step AS hi,"                    \
+    "     (SELECT sum(b.n) FROM metric_blocks b"                                                   \
+    "       WHERE b.run_id = s.run_id AND b.key_id = s.key_id)::bigint AS n"                       \
+    "   FROM s"                                                                                    \
+    "   CROSS JOIN LATERAL (SELECT b.first_step FROM metric_blocks b WHERE b.run_id = s.run_id"    \
+    "     AND b.key_id = s.key_id ORDER BY b.block LIMIT 1) lo"                                    \
+    "   CROSS JOIN LATERAL (SELECT b.last_step FROM metric_blocks b WHERE b.run_id = s.run_id"     \
+    "     AND b.key_id = s.key_id ORDER BY b.block DESC LIMIT 1) hi),"                             \
+    " ly AS MATERIALIZED (SELECT st.*, x.w >= 256 AS blocky, x.w >= 1024 AS whole,"                \
+    "     CASE WHEN x.w >= 256 THEN floor(st.lo::numeric / 256) * 256"                             \
+    "       ELSE st.lo::numeric END AS a"                                                          \
+    "   FROM st CROSS JOIN LATERAL (SELECT floor((st.hi::numeric - st.lo) / ($3 / 4)) + 1"         \
+    "     AS w) x"                                                                                 \
+    "   WHERE st.n > $3),"                                                                         \
+    " lw AS MATERIALIZED (SELECT ly.*, CASE WHEN ly.whole"                                         \
+    "     THEN ceil((floor((ly.hi - ly.a) / ($3 / 4)) + 1) / 256) * 256"                           \
     "     ELSE floor((ly.hi - ly.a) / ($3 / 4)) + 1 END AS w FROM ly),"
-    " bk AS MATERIALIZED ("
-    "   SELECT lw.ri, lw.ki, lw.run_id, lw.key_id, g.s0, g.s1, a.n, a.vlo, a.vhi"
-    "   FROM lw"
-    "   CROSS JOIN LATERAL generate_series(0::numeric,"
-    "     least($3 / 4 - 1, floor((lw.hi - lw.a) / lw.w))) AS i"
-    "   CROSS JOIN LATERAL (SELECT (lw.a + i * lw.w)::bigint AS s0,"
-    "     least(lw.a + i * lw.w + lw.w - 1, lw.hi)::bigint AS s1) g"
-    "   CROSS JOIN LATERAL (SELECT count(*) AS n, nullif(min(m.value), 'NaN') AS vlo,"
+
+/* A narrow bucket's range [s0, s1] and its count, lowest and highest value
+ * over the points m that the text following it gives. */
+#define DS_NARROW_BUCKET                                                                           \
+    "   SELECT lw.ri, lw.ki, lw.run_id, lw.key_id, g.s0, g.s1, a.n, a.vlo, a.vhi"                  \
+    "   FROM lw"                                                                                   \
+    "   CROSS JOIN LATERAL generate_series(0::numeric,"                                            \
+    "     least($3 / 4 - 1, floor((lw.hi - lw.a) / lw.w))) AS i"                                   \
+    "   CROSS JOIN LATERAL (SELECT (lw.a + i * lw.w)::bigint AS s0,"                               \
+    "     least(lw.a + i * lw.w + lw.w - 1, lw.hi)::bigint AS s1) g"                               \
+    "   CROSS JOIN LATERAL (SELECT count(*) AS n, nullif(min(m.value), 'NaN') AS vlo,"             \
     "       max(m.value) FILTER (WHERE m.value <> 'NaN') AS vhi"
+
+/* The start of a whole series' branch and of a narrow bucket's four
+ * points' branch; the point sources follow each. */
+#define DS_WHOLE                                                                                   \
+    " SELECT st.ri, st.ki, st.n, m.step, m.timestamp AS ts, m.value FROM st"                       \
+    "   CROSS JOIN LATERAL (SELECT m.step, m.timestamp, m.value FROM"
+#define DS_WHOLE_END " ORDER BY m.step, m.timestamp, m.value) m WHERE st.n <= $3"
+#define DS_FOUR                                                                                    \
+    " SELECT bk.ri, bk.ki, st.n, p.step, p.ts, p.value FROM bk"                                    \
+    "   JOIN st ON st.ri = bk.ri AND st.ki = bk.ki"                                                \
+    "   CROSS JOIN LATERAL ("
+#define DS_FIRST_ORDER " ORDER BY m.step, m.timestamp, m.value LIMIT 1)"
+#define DS_LAST_ORDER " ORDER BY m.step DESC, m.timestamp DESC, m.value DESC LIMIT 1)"
+
+static const char downsample_sql[] = DS_SERIES
+    " bk AS MATERIALIZED (" DS_NARROW_BUCKET
     "     FROM metrics m WHERE m.run_id = lw.run_id AND m.key_id = lw.key_id"
     "       AND m.step BETWEEN g.s0 AND g.s1) a"
-    "   WHERE NOT lw.blocky),"
+    "   WHERE NOT lw.blocky AND NOT lw.packed"
+    "   UNION ALL" DS_NARROW_BUCKET
+    "     FROM metric_points(lw.run_id, lw.key_id, g.s0, g.s1, NULL) m) a"
+    "   WHERE NOT lw.blocky AND lw.packed),"
     " bb AS MATERIALIZED ("
     "   SELECT lw.ri, lw.ki, lw.run_id, lw.key_id, a.b0, a.b1, a.vlo, a.vhi"
     "   FROM lw"
@@ -134,21 +173,15 @@ static const char downsample_sql[] =
     "       min(b.block) AS b0, max(b.block) AS b1, min(b.vmin) AS vlo, max(b.vmax) AS vhi"
     "     FROM metric_blocks b WHERE b.run_id = lw.run_id AND b.key_id = lw.key_id"
     "     GROUP BY 1) a"
-    "   WHERE lw.blocky)"
-    " SELECT st.ri, st.ki, st.n, m.step, m.timestamp AS ts, m.value FROM st"
-    "   CROSS JOIN LATERAL (SELECT m.step, m.timestamp, m.value FROM metrics m"
-    "     WHERE m.run_id = st.run_id AND m.key_id = st.key_id"
-    "     ORDER BY m.step, m.timestamp, m.value) m WHERE st.n <= $3"
-    " UNION ALL"
-    " SELECT bk.ri, bk.ki, st.n, p.step, p.ts, p.value FROM bk"
-    "   JOIN st ON st.ri = bk.ri AND st.ki = bk.ki"
-    "   CROSS JOIN LATERAL ("
-    "     (SELECT m.step, m.timestamp AS ts, m.value FROM metrics m"
-    "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step >= bk.s0"
-    "       ORDER BY m.step, m.timestamp, m.value LIMIT 1)"
+    "   WHERE lw.blocky)" DS_WHOLE
+    "     metrics m WHERE m.run_id = st.run_id AND m.key_id = st.key_id" DS_WHOLE_END
+    " AND NOT st.packed"
+    " UNION ALL" DS_WHOLE "     metric_points(st.run_id, st.key_id, " DS_MIN ", " DS_MAX
+    ", NULL) m" DS_WHOLE_END " AND st.packed"
+    " UNION ALL" DS_FOUR "     (SELECT m.step, m.timestamp AS ts, m.value FROM metrics m"
+    "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step >= bk.s0" DS_FIRST_ORDER
     "     UNION (SELECT m.step, m.timestamp, m.value FROM metrics m"
-    "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step <= bk.s1"
-    "       ORDER BY m.step DESC, m.timestamp DESC, m.value DESC LIMIT 1)"
+    "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step <= bk.s1" DS_LAST_ORDER
     "     UNION (SELECT m.step, m.timestamp, m.value FROM metrics m"
     "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step BETWEEN bk.s0"
     "         AND bk.s1"
@@ -157,7 +190,18 @@ static const char downsample_sql[] =
     "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step BETWEEN bk.s0"
     "         AND bk.s1"
     "         AND m.value = bk.vhi ORDER BY m.step, m.timestamp LIMIT 1)) p"
-    "   WHERE bk.n > 0"
+    "   WHERE bk.n > 0 AND NOT st.packed"
+    " UNION ALL" DS_FOUR "     (SELECT m.step, m.timestamp AS ts, m.value"
+    "       FROM metric_points(bk.run_id, bk.key_id, bk.s0, bk.s1, 1) m" DS_FIRST_ORDER
+    "     UNION (SELECT m.step, m.timestamp, m.value"
+    "       FROM metric_points(bk.run_id, bk.key_id, bk.s0, bk.s1, -1) m" DS_LAST_ORDER
+    "     UNION (SELECT m.step, m.timestamp, m.value"
+    "       FROM metric_points(bk.run_id, bk.key_id, bk.s0, bk.s1, NULL) m"
+    "       WHERE m.value = bk.vlo ORDER BY m.step, m.timestamp LIMIT 1)"
+    "     UNION (SELECT m.step, m.timestamp, m.value"
+    "       FROM metric_points(bk.run_id, bk.key_id, bk.s0, bk.s1, NULL) m"
+    "       WHERE m.value = bk.vhi ORDER BY m.step, m.timestamp LIMIT 1)) p"
+    "   WHERE bk.n > 0 AND st.packed"
     " UNION ALL"
     " SELECT bb.ri, bb.ki, st.n, p.step, p.ts, p.value FROM bb"
     "   JOIN st ON st.ri = bb.ri AND st.ki = bb.ki"
@@ -175,90 +219,6 @@ static const char downsample_sql[] =
     "       WHERE b.run_id = bb.run_id AND b.key_id = bb.key_id"
     "         AND b.block BETWEEN bb.b0 AND bb.b1 AND b.vmax = bb.vhi"
     "       ORDER BY b.block LIMIT 1)) p"
-    " ORDER BY 1, 2, 4, 5, 6";
-
-/* The same downsample for series of which some have chunks (schema 0027):
- * every point source is metric_points. Only such reads pay for its unions
- * and sorts (a chart of live runs took 2-3 times the PostgreSQL CPU through
- * it); downsample_has_chunks_sql picks. */
-static const char downsample_chunked_sql[] =
-    "WITH s AS MATERIALIZED (SELECT ru.ord AS ri, ku.ord AS ki, r.id AS run_id, k.id AS"
-    "  key_id"
-    "   FROM unnest($1::uuid[]) WITH ORDINALITY AS ru(u, ord)"
-    "   JOIN runs r ON r.run_uuid = ru.u"
-    "   CROSS JOIN unnest($2::text[]) WITH ORDINALITY AS ku(name, ord)"
-    "   JOIN metric_keys k ON k.name = ku.name),"
-    " st AS MATERIALIZED (SELECT s.*, lo.step AS lo, hi.step AS hi,"
-    "     (SELECT sum(b.n) FROM metric_blocks b"
-    "       WHERE b.run_id = s.run_id AND b.key_id = s.key_id)::bigint AS n"
-    "   FROM s"
-    "   CROSS JOIN LATERAL (SELECT m.step FROM metric_points(s.run_id, s.key_id,"
-    "     '-9223372036854775808'::bigint, '9223372036854775807'::bigint, 1) m"
-    "     ORDER BY m.step LIMIT 1) lo"
-    "   CROSS JOIN LATERAL (SELECT m.step FROM metric_points(s.run_id, s.key_id,"
-    "     '-9223372036854775808'::bigint, '9223372036854775807'::bigint, -1) m"
-    "     ORDER BY m.step DESC LIMIT 1) hi),"
-    " ly AS MATERIALIZED (SELECT st.*, x.w >= 256 AS blocky, x.w >= 1024 AS whole,"
-    "     CASE WHEN x.w >= 256 THEN floor(st.lo::numeric / 256) * 256"
-    "       ELSE st.lo::numeric END AS a"
-    "   FROM st CROSS JOIN LATERAL (SELECT floor((st.hi::numeric - st.lo) / ($3 / 4)) + 1"
-    "     AS w) x"
-    "   WHERE st.n > $3),"
-    " lw AS MATERIALIZED (SELECT ly.*, CASE WHEN ly.whole"
-    "     THEN ceil((floor((ly.hi - ly.a) / ($3 / 4)) + 1) / 256) * 256"
-    "     ELSE floor((ly.hi - ly.a) / ($3 / 4)) + 1 END AS w FROM ly),"
-    " bk AS MATERIALIZED ("
-    "   SELECT lw.ri, lw.ki, lw.run_id, lw.key_id, g.s0, g.s1, a.n, a.vlo, a.vhi,"
-    "     g.s0 AS flo, g.s0 AS fhi"
-    "   FROM lw"
-    "   CROSS JOIN LATERAL generate_series(0::numeric,"
-    "     least($3 / 4 - 1, floor((lw.hi - lw.a) / lw.w))) AS i"
-    "   CROSS JOIN LATERAL (SELECT (lw.a + i * lw.w)::bigint AS s0,"
-    "     least(lw.a + i * lw.w + lw.w - 1, lw.hi)::bigint AS s1) g"
-    "   CROSS JOIN LATERAL (SELECT count(*) AS n, nullif(min(m.value), 'NaN') AS vlo,"
-    "       max(m.value) FILTER (WHERE m.value <> 'NaN') AS vhi"
-    "     FROM metric_points(lw.run_id, lw.key_id, g.s0, g.s1, NULL) m) a"
-    "   WHERE NOT lw.blocky"
-    "   UNION ALL"
-    "   SELECT lw.ri, lw.ki, lw.run_id, lw.key_id, g.s0, g.s1, a.n, a.vlo, a.vhi,"
-    "     greatest(g.s0, fl.block * 256), greatest(g.s0, fh.block * 256)"
-    "   FROM lw"
-    "   CROSS JOIN LATERAL (SELECT floor((b.block::numeric * 256 - lw.a) / lw.w) AS i,"
-    "       sum(b.n) AS n, min(b.vmin) AS vlo, max(b.vmax) AS vhi"
-    "     FROM metric_blocks b WHERE b.run_id = lw.run_id AND b.key_id = lw.key_id"
-    "     GROUP BY 1) a"
-    "   CROSS JOIN LATERAL (SELECT (lw.a + ceil(a.i * lw.w / 256) * 256)::bigint AS s0,"
-    "     least(lw.a + ceil((a.i + 1) * lw.w / 256) * 256 - 1, lw.hi)::bigint AS s1) g"
-    "   LEFT JOIN LATERAL (SELECT b.block FROM metric_blocks b"
-    "     WHERE b.run_id = lw.run_id AND b.key_id = lw.key_id"
-    "       AND b.block BETWEEN g.s0 >> 8 AND g.s1 >> 8 AND b.vmin = a.vlo"
-    "     ORDER BY b.block LIMIT 1) fl ON true"
-    "   LEFT JOIN LATERAL (SELECT b.block FROM metric_blocks b"
-    "     WHERE b.run_id = lw.run_id AND b.key_id = lw.key_id"
-    "       AND b.block BETWEEN g.s0 >> 8 AND g.s1 >> 8 AND b.vmax = a.vhi"
-    "     ORDER BY b.block LIMIT 1) fh ON true"
-    "   WHERE lw.blocky)"
-    " SELECT st.ri, st.ki, st.n, m.step, m.timestamp AS ts, m.value FROM st"
-    "   CROSS JOIN LATERAL (SELECT m.step, m.timestamp, m.value FROM metric_points(st.run_id,"
-    "     st.key_id, '-9223372036854775808'::bigint, '9223372036854775807'::bigint, NULL) m"
-    "     ORDER BY m.step, m.timestamp, m.value) m WHERE st.n <= $3"
-    " UNION ALL"
-    " SELECT bk.ri, bk.ki, st.n, p.step, p.ts, p.value FROM bk"
-    "   JOIN st ON st.ri = bk.ri AND st.ki = bk.ki"
-    "   CROSS JOIN LATERAL ("
-    "     (SELECT m.step, m.timestamp AS ts, m.value"
-    "       FROM metric_points(bk.run_id, bk.key_id, bk.s0, bk.s1, 1) m"
-    "       ORDER BY m.step, m.timestamp, m.value LIMIT 1)"
-    "     UNION (SELECT m.step, m.timestamp, m.value"
-    "       FROM metric_points(bk.run_id, bk.key_id, bk.s0, bk.s1, -1) m"
-    "       ORDER BY m.step DESC, m.timestamp DESC, m.value DESC LIMIT 1)"
-    "     UNION (SELECT m.step, m.timestamp, m.value"
-    "       FROM metric_points(bk.run_id, bk.key_id, bk.flo, bk.s1, NULL) m"
-    "       WHERE m.value = bk.vlo ORDER BY m.step, m.timestamp LIMIT 1)"
-    "     UNION (SELECT m.step, m.timestamp, m.value"
-    "       FROM metric_points(bk.run_id, bk.key_id, bk.fhi, bk.s1, NULL) m"
-    "       WHERE m.value = bk.vhi ORDER BY m.step, m.timestamp LIMIT 1)) p"
-    "   WHERE bk.n > 0"
     " ORDER BY 1, 2, 4, 5, 6";
 
 /* Settings of a sampling statement, local to its own (implicit)
@@ -284,14 +244,6 @@ static const char sampling_setup_sql[] =
  * more of PostgreSQL's CPU for ten runs than its custom plan, whose
  * planning costs about 4 ms (tests/bench/history_chart_ab.sh). */
 static const char downsample_name[] = "history_downsample";
-static const char downsample_chunked_name[] = "history_downsample_chunked";
-
-/* Whether any of the runs ($1, uuids) has chunks: then the downsample
- * reads through metric_points. A compaction committed between this and
- * the downsample leaves that request one empty series; the next sees it. */
-static const char downsample_has_chunks_sql[] =
-    "SELECT EXISTS (SELECT 1 FROM runs r JOIN metric_chunks c ON c.run_id = r.id"
-    " WHERE r.run_uuid = ANY($1::uuid[]))";
 
 /* Runs one sampling statement, prepared once per connection under name
  * (NULL: sent as text, planned each time), text parameters and rows, after
@@ -405,17 +357,7 @@ int store_history_downsample(const char *const *run_ids, size_t nruns, const cha
     uuid_array(&ids, run_ids, nruns);
     text_array(&names, keys, nkeys);
     const char *params[] = {ids.data, names.data, su_i64(mx, max_points)};
-    int chunked = 0;
-    int rc = db_exec_prepared("history_downsample_has_chunks", downsample_has_chunks_sql, 1, params,
-                              &res);
-    if (rc == DB_OK)
-        chunked = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
-    PQclear(res);
-    res = NULL;
-    if (rc == DB_OK)
-        rc = chunked
-                 ? exec_sampling(downsample_chunked_name, downsample_chunked_sql, 3, params, &res)
-                 : exec_sampling(downsample_name, downsample_sql, 3, params, &res);
+    int rc = exec_sampling(downsample_name, downsample_sql, 3, params, &res);
     sbuf_cleanup(&ids);
     sbuf_cleanup(&names);
     if (rc != DB_OK)
@@ -424,4 +366,3 @@ int store_history_downsample(const char *const *run_ids, size_t nruns, const cha
     PQclear(res);
     return DB_OK;
 }
-
