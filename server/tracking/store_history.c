@@ -280,6 +280,10 @@ static int unpack_row(struct history_cursor *c, const PGresult *res, int row, si
         return -1;
     if (r.n == 0) /* the narrow rows' row when there are none; a chunk is never empty */
         return be_int32(res, row, 0) < 0 ? 0 : -1;
+    /* the values' bytes must be n elements' before n sizes anything: a
+     * damaged n cannot make the cursor allocate more than the row holds */
+    if (r.vals == NULL || r.vals_len != 20 + (size_t)r.n * 12)
+        return -1;
     reserve(&c->scratch, &c->scratch_cap, at + (size_t)r.n);
     if (chunk_unpack(&r, c->scratch + at, (size_t)r.n) != r.n)
         return -1;
@@ -569,6 +573,8 @@ void store_history_next(struct history_cursor *c, const struct metric **points, 
             c->ended = 1; /* a short page is the last one */
             return;
         }
+        if (!c->has_last)
+            c->skip = c->offset; /* read from the start: an offset token's points skipped */
         if (c->left >= 0)
             c->left += (int64_t)(c->want[c->cur] - *n); /* the short page's unread share */
     }

@@ -236,6 +236,7 @@ describe('compacted metric series', () => {
             'a NULL step offset': 'soff = (SELECT array_agg(CASE WHEN i = 3 THEN NULL ELSE i END ORDER BY i) FROM generate_series(0, n - 1) i)',
             'no timestamps': 'toff = NULL, traw = NULL',
             'n above the arrays': 'n = n + 1',
+            'n far above the arrays': 'n = 2000000000',
             'steps not spanning n': 'last_step = last_step + 1',
             'steps out of order': 'soff = (SELECT array_agg(n - 1 - i ORDER BY i) FROM generate_series(0, n - 1) i)',
             'timestamps overflowing': 't0 = 9223372036854775000',
