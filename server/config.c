@@ -136,10 +136,11 @@ static const struct setting settings[] = {
      "with Retry-After and the connection is closed"},
     {OPT_MAX_CONNECTIONS_PER_IP, "max-connections-per-ip", "N", "EXPTRACK_MAX_CONNECTIONS_PER_IP",
      "2048", NULL, "the same, per client address (a proxy or NAT is one address)"},
-    {OPT_COMPACT_DELAY, "compact-delay", "SECS", "EXPTRACK_COMPACT_DELAY", "-1", NULL,
+    {OPT_COMPACT_DELAY, "compact-delay", "SECS", "EXPTRACK_COMPACT_DELAY", "600", NULL,
      "pack the metric points of runs that ended this long ago into\n"
-     "chunks: 14 bytes a point instead of 128, read back 3-6x slower\n"
-     "(a background thread; -1 = never, `exptrackd compact` still does)"},
+     "chunks: 14 bytes a point instead of 128, read back as fast\n"
+     "(a background thread, a pass a minute; -1 = never, `exptrackd\n"
+     "compact` still does)"},
 };
 
 #define N_SETTINGS (sizeof settings / sizeof settings[0])

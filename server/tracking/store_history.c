@@ -1,21 +1,23 @@
 /* Metric history reads: one whole series page by page for get-history's
- * streamed reply (store_history.h), and the bulk and downsampled history of
- * several runs (and keys) in one statement each, sampling done in SQL so a
- * million-point series never leaves the database whole (store_search.h).
- * Every read takes its points from metric_points() (schema 0027): the
- * narrow rows through the metrics primary key (run_id, key_id, step,
- * timestamp, value), index-only (schema/0007_history_perf.sql explains why
- * no other index is needed), and the chunks of a compacted series. */
+ * streamed reply (store_history.h). A live series' pages are narrow rows
+ * read through the metrics primary key (run_id, key_id, step, timestamp,
+ * value), index-only (schema/0007_history_perf.sql explains why no other
+ * index is needed); a packed series' pages are its chunk rows
+ * (schema/0027) in binary, unpacked here (storage/chunk_codec.h) and merged
+ * with the narrow rows logged since its compaction. The sampled reads of
+ * several series are store_downsample.c's. The experiments' key lists too. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "db/db.h"
+#include "core/log.h"
 #include "core/sbuf.h"
 #include "store_history.h"
 #include "store_search.h"
 #include "db/store_util.h"
 #include "core/xalloc.h"
+#include "storage/chunk_codec.h"
 
 /* Points per page of a whole-series read: big enough that statement
  * overhead is small next to the rows, small enough that a page (two are
@@ -31,7 +33,10 @@ struct history_cursor {
     char run[8], key[4];    /* the run's and the key's ids, binary parameters */
     struct metric *page[2]; /* page[cur] is handed out; the other is being filled */
     size_t n[2];
+    size_t cap[2];  /* points page[slot] has room for */
     size_t want[2]; /* the LIMIT each page was read with: fewer rows means the end */
+    int packed[2];  /* the page was read from chunks (then more[] says whether it ends) */
+    int more[2];
     int cur;
     int64_t size;       /* the LIMIT of the next page, before the cursor's own limit */
     int64_t left;       /* points still to read (-1: no limit) */
@@ -39,9 +44,17 @@ struct history_cursor {
     int in_flight;      /* a page statement was sent and not yet collected */
     int ended;          /* the last page handed out was short: nothing follows */
     int error;          /* DB_OK, or the status of the read that failed */
-    int chunked;        /* the series has chunks (schema 0027): read through metric_points */
+    int chunked;        /* the series has chunks (schema 0027): pages of chunk rows */
     struct metric last; /* the last point handed out, or the start's keyset */
     int has_last;
+    /* a page of chunk rows in flight: its keyset, how many chunk rows and
+     * narrow rows it asked for, the points it may still hand out, and the
+     * points still to skip (an offset token on a packed series) */
+    struct metric from;
+    int has_from;
+    int64_t chunk_rows, narrow_rows, skip;
+    struct metric *scratch; /* the page's unpacked chunks, then its narrow rows */
+    size_t scratch_cap;
 };
 
 /* The series' run and key ids, looked up once per read (one small round
@@ -79,22 +92,32 @@ static const char next_page_sql[] =
     "   AND (step, timestamp, value) > ($4::bigint, $5::bigint, $6::float8)"
     " ORDER BY step, timestamp, value LIMIT $3::bigint";
 
-/* The same pages of a series with chunks: narrow rows and chunks through
- * metric_points, which unpacks only the chunks the page needs. Only these
- * pay for the union and its sort; a live run's pages stay as above. */
-static const char first_chunked_sql[] =
-    "SELECT step, timestamp, value FROM metric_points($1::bigint, $2::integer,"
-    "   '-9223372036854775808', '9223372036854775807', $3::bigint)"
-    " ORDER BY step, timestamp, value LIMIT $3::bigint";
-static const char offset_chunked_sql[] =
-    "SELECT step, timestamp, value FROM metric_points($1::bigint, $2::integer,"
-    "   '-9223372036854775808', '9223372036854775807', $4::bigint + $3::bigint)"
-    " ORDER BY step, timestamp, value OFFSET $4::bigint LIMIT $3::bigint";
-static const char next_chunked_sql[] =
-    "SELECT step, timestamp, value FROM metric_points($1::bigint, $2::integer, $4::bigint,"
-    "   '9223372036854775807', $3::bigint)"
-    " WHERE (step, timestamp, value) > ($4::bigint, $5::bigint, $6::float8)"
-    " ORDER BY step, timestamp, value LIMIT $3::bigint";
+/* The pages of a series with chunks, one statement each (one snapshot:
+ * a compaction committing meanwhile moves narrow rows into chunks
+ * together, so no point is missed or read twice): up to $4 of its chunk
+ * rows in chunk order (the first that can hold a point after the keyset,
+ * the step $5, and those after it), then one row holding up to $3 of its
+ * narrow rows after the keyset as arrays (chunk -1; n 0 and NULL arrays
+ * when there are none), all in binary. The chunks are unpacked and merged
+ * with the narrow rows in C (receive_chunks). */
+#define CHUNK_ROWS                                                                                 \
+    "(SELECT c.chunk, c.first_step, c.last_step, c.n::bigint, c.t0, c.soff, c.sraw, c.toff,"       \
+    "   c.traw, c.vals FROM metric_chunks c WHERE c.run_id = $1::bigint AND c.key_id = "           \
+    "$2::integer"
+#define NARROW_ROWS                                                                                \
+    " ORDER BY c.chunk LIMIT $4::bigint)"                                                          \
+    " UNION ALL"                                                                                   \
+    " SELECT -1, 0::bigint, 0::bigint, count(*), 0::bigint, NULL::integer[],"                      \
+    "   array_agg(m.step ORDER BY m.step, m.timestamp, m.value), NULL::integer[],"                 \
+    "   array_agg(m.timestamp ORDER BY m.step, m.timestamp, m.value),"                             \
+    "   array_agg(m.value ORDER BY m.step, m.timestamp, m.value)"                                  \
+    " FROM (SELECT step, timestamp, value FROM metrics"                                            \
+    "   WHERE run_id = $1::bigint AND key_id = $2::integer"
+#define NARROW_END " ORDER BY step, timestamp, value LIMIT $3::bigint) m"
+static const char first_chunks_sql[] = CHUNK_ROWS NARROW_ROWS NARROW_END;
+static const char next_chunks_sql[] =
+    CHUNK_ROWS " AND c.last_step >= $5::bigint" NARROW_ROWS
+               "   AND (step, timestamp, value) > ($5::bigint, $6::bigint, $7::float8)" NARROW_END;
 
 /* Settings of a page, local to its own (implicit) transaction. Without
  * statistics (a table loaded and read before autovacuum has analyzed it)
@@ -117,10 +140,45 @@ static uint64_t get_be64(const char *p)
            (uint64_t)u[6] << 8 | (uint64_t)u[7];
 }
 
+/* Sends the chunk-row statement for the page after c->from (when
+ * has_from, else from the first point), asking for c->chunk_rows chunks
+ * and c->narrow_rows narrow rows. */
+static int send_chunks(struct history_cursor *c)
+{
+    static const struct db_read_stmt setup = {
+        "history_page_setup", page_setup_sql, 0, NULL, NULL, NULL};
+    char nlim[8], clim[8], step[8], ts[8], val[8];
+    uint64_t bits;
+    su_put_be64(nlim, (uint64_t)c->narrow_rows);
+    su_put_be64(clim, (uint64_t)c->chunk_rows);
+    su_put_be64(step, (uint64_t)c->from.step);
+    su_put_be64(ts, (uint64_t)c->from.timestamp);
+    memcpy(&bits, &c->from.value, sizeof bits);
+    su_put_be64(val, bits);
+    const char *values[] = {c->run, c->key, nlim, clim, step, ts, val};
+    const int lengths[] = {8, 4, 8, 8, 8, 8, 8};
+    const int formats[] = {1, 1, 1, 1, 1, 1, 1};
+    const struct db_read_stmt page =
+        c->has_from ? (struct db_read_stmt){"history_next_chunks",
+                                            next_chunks_sql,
+                                            7,
+                                            values,
+                                            lengths,
+                                            formats}
+                    : (struct db_read_stmt){
+                          "history_first_chunks", first_chunks_sql, 4, values, lengths, formats};
+    int rc = db_read_send(&setup, &page, 1);
+    if (rc == DB_OK)
+        c->in_flight = 1;
+    return rc;
+}
+
 /* Sends the statement for the page after `after` (NULL: the first, after
  * the cursor's offset if it has one), at most c->size points and no more
  * than are left of the cursor's limit; the setting and the statement go in
- * one round trip (db_read_send). */
+ * one round trip (db_read_send). A packed series' page asks for as many
+ * chunk rows as hold c->size points and hands out every point they hold
+ * (up to the limit): its page is not cut at c->size. */
 static int send_page(struct history_cursor *c, const struct metric *after)
 {
     static const struct db_read_stmt setup = {
@@ -128,50 +186,212 @@ static int send_page(struct history_cursor *c, const struct metric *after)
     char lim[8], step[8], ts[8], val[8], off[8];
     uint64_t bits;
     int64_t want = c->left >= 0 && c->left < c->size ? c->left : c->size;
+    int slot = 1 - c->cur;
+    if (c->chunked) {
+        c->packed[slot] = 1;
+        c->has_from = after != NULL;
+        if (after != NULL)
+            c->from = *after;
+        c->narrow_rows = c->size;
+        c->chunk_rows = (c->size + 4095) / 4096;
+        int rc = send_chunks(c);
+        if (rc == DB_OK)
+            c->size = c->size * 4 < HISTORY_PAGE ? c->size * 4 : HISTORY_PAGE;
+        return rc;
+    }
+    c->packed[slot] = 0;
     su_put_be64(lim, (uint64_t)want);
     const char *values[] = {c->run, c->key, lim, step, ts, val};
     const int lengths[] = {8, 4, 8, 8, 8, 8};
     const int formats[] = {1, 1, 1, 1, 1, 1};
     struct db_read_stmt page = {"history_first_page", first_page_sql, 3, values, lengths, formats};
-    if (c->chunked)
-        page = (struct db_read_stmt){
-            "history_first_chunked", first_chunked_sql, 3, values, lengths, formats};
     if (after != NULL) {
         su_put_be64(step, (uint64_t)after->step);
         su_put_be64(ts, (uint64_t)after->timestamp);
         memcpy(&bits, &after->value, sizeof bits);
         su_put_be64(val, bits);
-        page = c->chunked ? (struct db_read_stmt){"history_next_chunked",
-                                                  next_chunked_sql,
-                                                  6,
-                                                  values,
-                                                  lengths,
-                                                  formats}
-                          : (struct db_read_stmt){
-                                "history_next_page", next_page_sql, 6, values, lengths, formats};
+        page =
+            (struct db_read_stmt){"history_next_page", next_page_sql, 6, values, lengths, formats};
     } else if (c->offset > 0) {
         su_put_be64(off, (uint64_t)c->offset);
         values[3] = off;
-        page = (struct db_read_stmt){
-            NULL, c->chunked ? offset_chunked_sql : offset_page_sql, 4, values, lengths, formats};
+        page = (struct db_read_stmt){NULL, offset_page_sql, 4, values, lengths, formats};
     }
     int rc = db_read_send(&setup, &page, 1);
     if (rc != DB_OK)
         return rc;
     c->in_flight = 1;
-    c->want[1 - c->cur] = (size_t)want;
+    c->want[slot] = (size_t)want;
     if (c->left >= 0)
         c->left -= want;
     c->size = c->size * 4 < HISTORY_PAGE ? c->size * 4 : HISTORY_PAGE;
     return DB_OK;
 }
 
+/* Room for n points in *buf (capacity *cap). */
+static void reserve(struct metric **buf, size_t *cap, size_t n)
+{
+    if (n <= *cap)
+        return;
+    *buf = xrealloc(*buf, n * sizeof **buf);
+    *cap = n;
+}
+
+static int64_t be_int64(const PGresult *res, int row, int col)
+{
+    return (int64_t)get_be64(PQgetvalue(res, row, col));
+}
+
+/* Reads one row of a chunk page (columns as CHUNK_ROWS) into *r; -1 when
+ * a scalar column is not the width of its type. */
+static int chunk_row_of(const PGresult *res, int row, struct chunk_row *r)
+{
+    for (int col = 1; col <= 4; col++)
+        if (PQgetisnull(res, row, col) || PQgetlength(res, row, col) != 8)
+            return -1;
+    r->first_step = be_int64(res, row, 1);
+    r->last_step = be_int64(res, row, 2);
+    r->n = be_int64(res, row, 3);
+    r->t0 = be_int64(res, row, 4);
+    const char **arrays[] = {&r->soff, &r->sraw, &r->toff, &r->traw, &r->vals};
+    size_t *lens[] = {&r->soff_len, &r->sraw_len, &r->toff_len, &r->traw_len, &r->vals_len};
+    for (int i = 0; i < 5; i++) {
+        int isnull = PQgetisnull(res, row, 5 + i);
+        *arrays[i] = isnull ? NULL : PQgetvalue(res, row, 5 + i);
+        *lens[i] = isnull ? 0 : (size_t)PQgetlength(res, row, 5 + i);
+    }
+    return 0;
+}
+
+static int32_t be_int32(const PGresult *res, int row, int col)
+{
+    const unsigned char *u = (const unsigned char *)PQgetvalue(res, row, col);
+    return (int32_t)((uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | u[3]);
+}
+
+/* Unpacks row `row` of a chunk page at c->scratch + at (room made); *n
+ * gets its points. -1 on a row that does not unpack (chunk_unpack). */
+static int unpack_row(struct history_cursor *c, const PGresult *res, int row, size_t at, size_t *n)
+{
+    struct chunk_row r;
+
+    *n = 0;
+    if (chunk_row_of(res, row, &r) < 0 || r.n < 0 || r.n > (1 << 24))
+        return -1;
+    if (r.n == 0) /* the narrow rows' row when there are none; a chunk is never empty */
+        return be_int32(res, row, 0) < 0 ? 0 : -1;
+    /* the values' bytes must be n elements' before n sizes anything: a
+     * damaged n cannot make the cursor allocate more than the row holds */
+    if (r.vals == NULL || r.vals_len != 20 + (size_t)r.n * 12)
+        return -1;
+    reserve(&c->scratch, &c->scratch_cap, at + (size_t)r.n);
+    if (chunk_unpack(&r, c->scratch + at, (size_t)r.n) != r.n)
+        return -1;
+    *n = (size_t)r.n;
+    return 0;
+}
+
+/* Unpacks a chunk page's rows into c->scratch: the chunks' points in
+ * chunk order (*nc of them), then the narrow rows' (*nn). *rows gets the
+ * number of chunk rows. -1 on a row that does not unpack. */
+static int unpack_rows(struct history_cursor *c, const PGresult *res, size_t *nc, size_t *nn,
+                       int64_t *rows)
+{
+    int nrows = PQntuples(res), narrow = -1, k = 0, rc = 0;
+    int *order = xmalloc((size_t)(nrows + 1) * sizeof *order);
+
+    *nc = *nn = 0;
+    *rows = 0;
+    /* chunk rows by chunk number: UNION ALL keeps its branches' order in
+     * practice, and sorting the few rows makes it not matter */
+    for (int i = 0; i < nrows && rc == 0; i++) {
+        if (PQgetisnull(res, i, 0) || PQgetlength(res, i, 0) != 4) {
+            rc = -1;
+            break;
+        }
+        int32_t chunk = be_int32(res, i, 0);
+        if (chunk < 0) {
+            rc = narrow < 0 ? 0 : -1;
+            narrow = i;
+            continue;
+        }
+        int j = k++;
+        for (; j > 0 && be_int32(res, order[j - 1], 0) > chunk; j--)
+            order[j] = order[j - 1];
+        order[j] = i;
+    }
+    for (int i = 0; i < k && rc == 0; i++) {
+        size_t n;
+        rc = unpack_row(c, res, order[i], *nc, &n);
+        *nc += n;
+    }
+    if (rc == 0 && narrow >= 0)
+        rc = unpack_row(c, res, narrow, *nc, nn);
+    free(order);
+    *rows = k;
+    return rc;
+}
+
+/* Merges a chunk page's points (c->scratch: nc chunk points, then nn
+ * narrow ones, each ascending) into page[slot]: those after the page's
+ * keyset, a point in both kept once (as the primary key of metrics would),
+ * up to the first point that a source not read to its end may still have
+ * something before (its last point read), and no more than the cursor's
+ * limit; the first c->skip of them skipped. *ended when both sources were
+ * read to their end and every point handed on. *consumed and *lastp: the
+ * points taken (skipped ones included) and the last of them. */
+static size_t merge_page(struct history_cursor *c, int slot, size_t nc, size_t nn, int chunks_end,
+                         int narrow_end, int *ended, size_t *consumed, struct metric *lastp)
+{
+    const struct metric *a = c->scratch, *b = c->scratch + nc;
+    const struct metric *bound = NULL;
+    size_t i = 0, j = 0, out = 0;
+    int64_t cap = c->left >= 0 ? c->left : INT64_MAX;
+
+    if (!chunks_end && nc > 0)
+        bound = &a[nc - 1];
+    if (!narrow_end && nn > 0 && (bound == NULL || chunk_point_cmp(&b[nn - 1], bound) < 0))
+        bound = &b[nn - 1];
+    if (c->has_from) {
+        while (i < nc && chunk_point_cmp(&a[i], &c->from) <= 0)
+            i++;
+        while (j < nn && chunk_point_cmp(&b[j], &c->from) <= 0)
+            j++;
+    }
+    reserve(&c->page[slot], &c->cap[slot], nc + nn);
+    *consumed = 0;
+    while ((i < nc || j < nn) && (int64_t)out < cap) {
+        const struct metric *p;
+        if (j == nn || (i < nc && chunk_point_cmp(&a[i], &b[j]) <= 0)) {
+            p = &a[i];
+            if (j < nn && chunk_point_cmp(&a[i], &b[j]) == 0)
+                j++; /* the narrow copy of a packed point */
+            i++;
+        } else {
+            p = &b[j++];
+        }
+        if (bound != NULL && chunk_point_cmp(p, bound) > 0)
+            break; /* the point is not consumed: it was read, but is left for the next page */
+        *lastp = *p;
+        ++*consumed;
+        if (c->skip > 0)
+            c->skip--;
+        else
+            c->page[slot][out++] = *p;
+    }
+    *ended = chunks_end && narrow_end && i == nc && j == nn;
+    return out;
+}
 /* Collects the page in flight into page[1 - cur]. */
+static int receive_chunks(struct history_cursor *c, int slot);
+
 static int receive_page(struct history_cursor *c)
 {
     PGresult *res = NULL;
     int slot = 1 - c->cur;
 
+    if (c->packed[slot])
+        return receive_chunks(c, slot);
     c->in_flight = 0;
     c->n[slot] = 0;
     int rc = db_read_collect("metric history page", &res);
@@ -189,6 +409,57 @@ static int receive_page(struct history_cursor *c)
     c->n[slot] = (size_t)rows;
     PQclear(res);
     return DB_OK;
+}
+
+/* Collects a page of chunk rows into page[slot]. When nothing of it can
+ * be handed out yet (every point it read lies before the keyset or is
+ * skipped: many points at one step, an offset token), asks again from
+ * further on, or for twice the chunk rows, until something can or the
+ * series ends: each turn moves the keyset or reads more. A row that does
+ * not unpack fails the read (DB_ERROR, logged), never the process. */
+static int receive_chunks(struct history_cursor *c, int slot)
+{
+    c->n[slot] = 0;
+    c->more[slot] = 0;
+    for (;;) {
+        PGresult *res = NULL;
+        size_t nc, nn, consumed = 0, out;
+        int64_t rows;
+        int ended;
+        struct metric lastp;
+
+        c->in_flight = 0;
+        int rc = db_read_collect("metric history chunks", &res);
+        if (rc != DB_OK)
+            return rc;
+        rc = unpack_rows(c, res, &nc, &nn, &rows);
+        PQclear(res);
+        if (rc < 0) {
+            const unsigned char *k = (const unsigned char *)c->key;
+            log_error("history: a chunk of run %lld, key %lu does not unpack",
+                      (long long)get_be64(c->run),
+                      (unsigned long)k[0] << 24 | (unsigned long)k[1] << 16 |
+                          (unsigned long)k[2] << 8 | k[3]);
+            return DB_ERROR;
+        }
+        out = merge_page(c, slot, nc, nn, rows < c->chunk_rows, (int64_t)nn < c->narrow_rows,
+                         &ended, &consumed, &lastp);
+        c->n[slot] = out;
+        c->more[slot] = !ended;
+        if (c->left >= 0)
+            c->left -= (int64_t)out;
+        if (out > 0 || ended || c->left == 0)
+            return DB_OK;
+        if (consumed > 0) {
+            c->from = lastp;
+            c->has_from = 1;
+        } else {
+            c->chunk_rows *= 2;
+        }
+        rc = send_chunks(c);
+        if (rc != DB_OK)
+            return rc;
+    }
 }
 
 /* Finds the run's and the key's ids for c. DB_NOT_FOUND when either is
@@ -223,6 +494,7 @@ int store_history_open(const char *run_id, const char *key, const struct history
     c->size = HISTORY_FIRST_PAGE;
     c->page[0] = xmalloc(HISTORY_PAGE * sizeof *c->page[0]);
     c->page[1] = xmalloc(HISTORY_PAGE * sizeof *c->page[1]);
+    c->cap[0] = c->cap[1] = HISTORY_PAGE;
     c->cur = 1; /* the first page lands in page[0] */
     struct metric after = {0};
     if (from != NULL && from->has_after) {
@@ -240,6 +512,8 @@ int store_history_open(const char *run_id, const char *key, const struct history
         *out = c;
         return DB_OK;
     }
+    if (rc == DB_OK && c->chunked && !c->has_last)
+        c->skip = c->offset; /* an offset token: its points are skipped as they are merged */
     if (rc == DB_OK)
         rc = send_page(c, from != NULL && from->has_after ? &after : NULL);
     if (rc == DB_OK)
@@ -289,12 +563,21 @@ void store_history_next(struct history_cursor *c, const struct metric **points, 
         c->ended = 1; /* the limit's page is the last one */
         return;
     }
-    if (*n < c->want[c->cur] && (c->chunked || !compacted_meanwhile(c))) {
-        c->ended = 1; /* a short page is the last one */
-        return;
+    if (c->packed[c->cur]) {
+        if (!c->more[c->cur]) {
+            c->ended = 1;
+            return;
+        }
+    } else if (*n < c->want[c->cur]) {
+        if (c->chunked || !compacted_meanwhile(c)) {
+            c->ended = 1; /* a short page is the last one */
+            return;
+        }
+        if (!c->has_last)
+            c->skip = c->offset; /* read from the start: an offset token's points skipped */
+        if (c->left >= 0)
+            c->left += (int64_t)(c->want[c->cur] - *n); /* the short page's unread share */
     }
-    if (*n < c->want[c->cur] && c->left >= 0)
-        c->left += (int64_t)(c->want[c->cur] - *n); /* the short page's unread share */
     int rc = send_page(c, c->has_last ? &c->last : NULL);
     if (rc != DB_OK) {
         c->error = rc;
@@ -322,420 +605,8 @@ void store_history_close(struct history_cursor *c)
         receive_page(c);
     free(c->page[0]);
     free(c->page[1]);
+    free(c->scratch);
     free(c);
-}
-
-/* get-history-bulk-interval. The distinct steps of all runs (in the step
- * range) are counted, then numbered in step order: with one run straight off
- * the primary key twice (ordered index-only scans, nothing held in memory),
- * with several through one hash of their steps and a sort. Every
- * ceil(n / $5)-th step is sampled, the last always, plus each run's first
- * and last step; then every point at a sampled step, at most $6 per run, by
- * index probes. The one-run and several-run branches are gated on the run
- * count when the statement runs. Columns: ord, step, ts, value. */
-static const char bulk_interval_sql[] =
-    "WITH rs AS MATERIALIZED (SELECT u.ord, r.id FROM unnest($1::uuid[]) WITH ORDINALITY"
-    "  AS u(id, ord)"
-    "   JOIN runs r ON r.run_uuid = u.id),"
-    " k AS MATERIALIZED (SELECT id FROM metric_keys WHERE name = $2),"
-    " lim AS MATERIALIZED (SELECT coalesce($3::bigint, '-9223372036854775808'::bigint) AS"
-    "   lo,"
-    "   coalesce($4::bigint, '9223372036854775807'::bigint) AS hi,"
-    "   (SELECT count(*) FROM rs) AS nruns, (SELECT min(id) FROM rs) AS run1),"
-    " one AS NOT MATERIALIZED (SELECT DISTINCT m.step FROM metric_points((SELECT run1 FROM"
-    "   lim), (SELECT id FROM k), (SELECT lo FROM lim), (SELECT hi FROM lim), NULL) m"
-    "   WHERE (SELECT nruns FROM lim) = 1 ORDER BY m.step),"
-    " several AS MATERIALIZED (SELECT DISTINCT m.step FROM rs"
-    "   CROSS JOIN LATERAL metric_points(rs.id, (SELECT id FROM k), (SELECT lo FROM lim),"
-    "     (SELECT hi FROM lim), NULL) m"
-    "   WHERE (SELECT nruns FROM lim) > 1),"
-    " n AS MATERIALIZED (SELECT (SELECT count(*) FROM one) + (SELECT count(*) FROM"
-    "   several) AS n),"
-    " ends AS MATERIALIZED (SELECT lo.step AS lo, hi.step AS hi FROM rs"
-    "   CROSS JOIN LATERAL (SELECT m.step FROM metric_points(rs.id, (SELECT id FROM k),"
-    "     (SELECT lo FROM lim), (SELECT hi FROM lim), 1) m"
-    "     ORDER BY m.step LIMIT 1) lo"
-    "   CROSS JOIN LATERAL (SELECT m.step FROM metric_points(rs.id, (SELECT id FROM k),"
-    "     (SELECT lo FROM lim), (SELECT hi FROM lim), -1) m"
-    "     ORDER BY m.step DESC LIMIT 1) hi),"
-    " sampled AS MATERIALIZED ("
-    "   SELECT x.step FROM (SELECT one.step, row_number() OVER (ORDER BY one.step) - 1 AS"
-    "     i FROM one"
-    "     UNION ALL SELECT several.step, row_number() OVER (ORDER BY several.step) - 1"
-    "       FROM several) x, n"
-    "     WHERE n.n <= $5 OR x.i % ceil(n.n::float8 / $5)::bigint = 0 OR x.i = n.n - 1"
-    "   UNION SELECT lo FROM ends UNION SELECT hi FROM ends),"
-    " picked AS (SELECT rs.ord, p.step, p.timestamp, p.value, row_number() OVER"
-    "   (PARTITION BY rs.ord"
-    "     ORDER BY p.step, p.timestamp, p.value) AS rn"
-    "   FROM rs CROSS JOIN sampled CROSS JOIN LATERAL (SELECT m.step, m.timestamp,"
-    "     m.value FROM metric_points(rs.id, (SELECT id FROM k), sampled.step, sampled.step,"
-    "       NULL) m) p)"
-    " SELECT ord, step, timestamp, value FROM picked WHERE rn <= $6 ORDER BY ord, step,"
-    "   timestamp, value";
-
-/* Downsampled history. Per series (run x key): the first and last step and
- * the point count from its step blocks (metric_blocks, schema/0009 and
- * 0028: the first block's first point, the last block's last point, the sum
- * of the blocks' counts). Series with at most $3 points come whole.
- * The others are cut into at most $3 / 4 buckets of equal step width w
- * (computed in numeric, so no int8 overflow whatever the steps):
- *   - narrow buckets (w under one 256-step block) start at the first step;
- *     each bucket's count, lowest and highest value (NaN left out) is one
- *     aggregate over an index range of metrics: every point is read, as
- *     nothing finer than a block is kept; then its first and last point and
- *     the first point at its lowest and highest value, by index probes;
- *   - wider ones start at the first step's block and are runs of whole
- *     blocks: one grouped pass over the series' blocks gives every bucket's
- *     first and last block and its lowest and highest value, and the four
- *     points come from block rows alone (the first block's first point, the
- *     last block's last point, and the point kept with the value by the
- *     first block that holds each extreme): no point of metrics is read.
- *     From 1,024 steps w is rounded up to whole blocks (at least 80% of the
- *     buckets, boundaries that stay put while a run grows). Under it,
- *     rounding would halve the buckets (257 becomes 512), so a block goes to
- *     the bucket of width w (from the first block's start) that its first
- *     step falls in: bucket i is blocks ceil(i w / 256) to
- *     ceil((i + 1) w / 256) - 1, one or more since w >= 256, and there are
- *     as many buckets as with width w.
- * A bucket's points are at most four (UNION drops a point picked twice).
- * Whole series are read through a lateral subquery (its ORDER BY, the
- * primary key's, keeps the planner from making it a join again), so by the
- * primary key of their run's partition: as a join, the plan hashed them and
- * scanned every partition of metrics whole as soon as one series came
- * whole. Columns: run ord, key ord, total, step, ts, value. */
-static const char downsample_sql[] =
-    "WITH s AS MATERIALIZED (SELECT ru.ord AS ri, ku.ord AS ki, r.id AS run_id, k.id AS"
-    "  key_id"
-    "   FROM unnest($1::uuid[]) WITH ORDINALITY AS ru(u, ord)"
-    "   JOIN runs r ON r.run_uuid = ru.u"
-    "   CROSS JOIN unnest($2::text[]) WITH ORDINALITY AS ku(name, ord)"
-    "   JOIN metric_keys k ON k.name = ku.name),"
-    " st AS MATERIALIZED (SELECT s.*, lo.first_step AS lo, hi.last_step AS hi,"
-    "     (SELECT sum(b.n) FROM metric_blocks b"
-    "       WHERE b.run_id = s.run_id AND b.key_id = s.key_id)::bigint AS n"
-    "   FROM s"
-    "   CROSS JOIN LATERAL (SELECT b.first_step FROM metric_blocks b WHERE b.run_id = s.run_id"
-    "     AND b.key_id = s.key_id ORDER BY b.block LIMIT 1) lo"
-    "   CROSS JOIN LATERAL (SELECT b.last_step FROM metric_blocks b WHERE b.run_id = s.run_id"
-    "     AND b.key_id = s.key_id ORDER BY b.block DESC LIMIT 1) hi),"
-    " ly AS MATERIALIZED (SELECT st.*, x.w >= 256 AS blocky, x.w >= 1024 AS whole,"
-    "     CASE WHEN x.w >= 256 THEN floor(st.lo::numeric / 256) * 256"
-    "       ELSE st.lo::numeric END AS a"
-    "   FROM st CROSS JOIN LATERAL (SELECT floor((st.hi::numeric - st.lo) / ($3 / 4)) + 1"
-    "     AS w) x"
-    "   WHERE st.n > $3),"
-    " lw AS MATERIALIZED (SELECT ly.*, CASE WHEN ly.whole"
-    "     THEN ceil((floor((ly.hi - ly.a) / ($3 / 4)) + 1) / 256) * 256"
-    "     ELSE floor((ly.hi - ly.a) / ($3 / 4)) + 1 END AS w FROM ly),"
-    " bk AS MATERIALIZED ("
-    "   SELECT lw.ri, lw.ki, lw.run_id, lw.key_id, g.s0, g.s1, a.n, a.vlo, a.vhi"
-    "   FROM lw"
-    "   CROSS JOIN LATERAL generate_series(0::numeric,"
-    "     least($3 / 4 - 1, floor((lw.hi - lw.a) / lw.w))) AS i"
-    "   CROSS JOIN LATERAL (SELECT (lw.a + i * lw.w)::bigint AS s0,"
-    "     least(lw.a + i * lw.w + lw.w - 1, lw.hi)::bigint AS s1) g"
-    "   CROSS JOIN LATERAL (SELECT count(*) AS n, nullif(min(m.value), 'NaN') AS vlo,"
-    "       max(m.value) FILTER (WHERE m.value <> 'NaN') AS vhi"
-    "     FROM metrics m WHERE m.run_id = lw.run_id AND m.key_id = lw.key_id"
-    "       AND m.step BETWEEN g.s0 AND g.s1) a"
-    "   WHERE NOT lw.blocky),"
-    " bb AS MATERIALIZED ("
-    "   SELECT lw.ri, lw.ki, lw.run_id, lw.key_id, a.b0, a.b1, a.vlo, a.vhi"
-    "   FROM lw"
-    "   CROSS JOIN LATERAL (SELECT floor((b.block::numeric * 256 - lw.a) / lw.w) AS i,"
-    "       min(b.block) AS b0, max(b.block) AS b1, min(b.vmin) AS vlo, max(b.vmax) AS vhi"
-    "     FROM metric_blocks b WHERE b.run_id = lw.run_id AND b.key_id = lw.key_id"
-    "     GROUP BY 1) a"
-    "   WHERE lw.blocky)"
-    " SELECT st.ri, st.ki, st.n, m.step, m.timestamp AS ts, m.value FROM st"
-    "   CROSS JOIN LATERAL (SELECT m.step, m.timestamp, m.value FROM metrics m"
-    "     WHERE m.run_id = st.run_id AND m.key_id = st.key_id"
-    "     ORDER BY m.step, m.timestamp, m.value) m WHERE st.n <= $3"
-    " UNION ALL"
-    " SELECT bk.ri, bk.ki, st.n, p.step, p.ts, p.value FROM bk"
-    "   JOIN st ON st.ri = bk.ri AND st.ki = bk.ki"
-    "   CROSS JOIN LATERAL ("
-    "     (SELECT m.step, m.timestamp AS ts, m.value FROM metrics m"
-    "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step >= bk.s0"
-    "       ORDER BY m.step, m.timestamp, m.value LIMIT 1)"
-    "     UNION (SELECT m.step, m.timestamp, m.value FROM metrics m"
-    "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step <= bk.s1"
-    "       ORDER BY m.step DESC, m.timestamp DESC, m.value DESC LIMIT 1)"
-    "     UNION (SELECT m.step, m.timestamp, m.value FROM metrics m"
-    "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step BETWEEN bk.s0"
-    "         AND bk.s1"
-    "         AND m.value = bk.vlo ORDER BY m.step, m.timestamp LIMIT 1)"
-    "     UNION (SELECT m.step, m.timestamp, m.value FROM metrics m"
-    "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step BETWEEN bk.s0"
-    "         AND bk.s1"
-    "         AND m.value = bk.vhi ORDER BY m.step, m.timestamp LIMIT 1)) p"
-    "   WHERE bk.n > 0"
-    " UNION ALL"
-    " SELECT bb.ri, bb.ki, st.n, p.step, p.ts, p.value FROM bb"
-    "   JOIN st ON st.ri = bb.ri AND st.ki = bb.ki"
-    "   CROSS JOIN LATERAL ("
-    "     (SELECT b.first_step AS step, b.first_ts AS ts, b.first_value AS value"
-    "       FROM metric_blocks b"
-    "       WHERE b.run_id = bb.run_id AND b.key_id = bb.key_id AND b.block = bb.b0)"
-    "     UNION (SELECT b.last_step, b.last_ts, b.last_value FROM metric_blocks b"
-    "       WHERE b.run_id = bb.run_id AND b.key_id = bb.key_id AND b.block = bb.b1)"
-    "     UNION (SELECT b.min_step, b.min_ts, b.vmin FROM metric_blocks b"
-    "       WHERE b.run_id = bb.run_id AND b.key_id = bb.key_id"
-    "         AND b.block BETWEEN bb.b0 AND bb.b1 AND b.vmin = bb.vlo"
-    "       ORDER BY b.block LIMIT 1)"
-    "     UNION (SELECT b.max_step, b.max_ts, b.vmax FROM metric_blocks b"
-    "       WHERE b.run_id = bb.run_id AND b.key_id = bb.key_id"
-    "         AND b.block BETWEEN bb.b0 AND bb.b1 AND b.vmax = bb.vhi"
-    "       ORDER BY b.block LIMIT 1)) p"
-    " ORDER BY 1, 2, 4, 5, 6";
-
-/* The same downsample for series of which some have chunks (schema 0027):
- * every point source is metric_points. Only such reads pay for its unions
- * and sorts (a chart of live runs took 2-3 times the PostgreSQL CPU through
- * it); downsample_has_chunks_sql picks. */
-static const char downsample_chunked_sql[] =
-    "WITH s AS MATERIALIZED (SELECT ru.ord AS ri, ku.ord AS ki, r.id AS run_id, k.id AS"
-    "  key_id"
-    "   FROM unnest($1::uuid[]) WITH ORDINALITY AS ru(u, ord)"
-    "   JOIN runs r ON r.run_uuid = ru.u"
-    "   CROSS JOIN unnest($2::text[]) WITH ORDINALITY AS ku(name, ord)"
-    "   JOIN metric_keys k ON k.name = ku.name),"
-    " st AS MATERIALIZED (SELECT s.*, lo.step AS lo, hi.step AS hi,"
-    "     (SELECT sum(b.n) FROM metric_blocks b"
-    "       WHERE b.run_id = s.run_id AND b.key_id = s.key_id)::bigint AS n"
-    "   FROM s"
-    "   CROSS JOIN LATERAL (SELECT m.step FROM metric_points(s.run_id, s.key_id,"
-    "     '-9223372036854775808'::bigint, '9223372036854775807'::bigint, 1) m"
-    "     ORDER BY m.step LIMIT 1) lo"
-    "   CROSS JOIN LATERAL (SELECT m.step FROM metric_points(s.run_id, s.key_id,"
-    "     '-9223372036854775808'::bigint, '9223372036854775807'::bigint, -1) m"
-    "     ORDER BY m.step DESC LIMIT 1) hi),"
-    " ly AS MATERIALIZED (SELECT st.*, x.w >= 256 AS blocky, x.w >= 1024 AS whole,"
-    "     CASE WHEN x.w >= 256 THEN floor(st.lo::numeric / 256) * 256"
-    "       ELSE st.lo::numeric END AS a"
-    "   FROM st CROSS JOIN LATERAL (SELECT floor((st.hi::numeric - st.lo) / ($3 / 4)) + 1"
-    "     AS w) x"
-    "   WHERE st.n > $3),"
-    " lw AS MATERIALIZED (SELECT ly.*, CASE WHEN ly.whole"
-    "     THEN ceil((floor((ly.hi - ly.a) / ($3 / 4)) + 1) / 256) * 256"
-    "     ELSE floor((ly.hi - ly.a) / ($3 / 4)) + 1 END AS w FROM ly),"
-    " bk AS MATERIALIZED ("
-    "   SELECT lw.ri, lw.ki, lw.run_id, lw.key_id, g.s0, g.s1, a.n, a.vlo, a.vhi,"
-    "     g.s0 AS flo, g.s0 AS fhi"
-    "   FROM lw"
-    "   CROSS JOIN LATERAL generate_series(0::numeric,"
-    "     least($3 / 4 - 1, floor((lw.hi - lw.a) / lw.w))) AS i"
-    "   CROSS JOIN LATERAL (SELECT (lw.a + i * lw.w)::bigint AS s0,"
-    "     least(lw.a + i * lw.w + lw.w - 1, lw.hi)::bigint AS s1) g"
-    "   CROSS JOIN LATERAL (SELECT count(*) AS n, nullif(min(m.value), 'NaN') AS vlo,"
-    "       max(m.value) FILTER (WHERE m.value <> 'NaN') AS vhi"
-    "     FROM metric_points(lw.run_id, lw.key_id, g.s0, g.s1, NULL) m) a"
-    "   WHERE NOT lw.blocky"
-    "   UNION ALL"
-    "   SELECT lw.ri, lw.ki, lw.run_id, lw.key_id, g.s0, g.s1, a.n, a.vlo, a.vhi,"
-    "     greatest(g.s0, fl.block * 256), greatest(g.s0, fh.block * 256)"
-    "   FROM lw"
-    "   CROSS JOIN LATERAL (SELECT floor((b.block::numeric * 256 - lw.a) / lw.w) AS i,"
-    "       sum(b.n) AS n, min(b.vmin) AS vlo, max(b.vmax) AS vhi"
-    "     FROM metric_blocks b WHERE b.run_id = lw.run_id AND b.key_id = lw.key_id"
-    "     GROUP BY 1) a"
-    "   CROSS JOIN LATERAL (SELECT (lw.a + ceil(a.i * lw.w / 256) * 256)::bigint AS s0,"
-    "     least(lw.a + ceil((a.i + 1) * lw.w / 256) * 256 - 1, lw.hi)::bigint AS s1) g"
-    "   LEFT JOIN LATERAL (SELECT b.block FROM metric_blocks b"
-    "     WHERE b.run_id = lw.run_id AND b.key_id = lw.key_id"
-    "       AND b.block BETWEEN g.s0 >> 8 AND g.s1 >> 8 AND b.vmin = a.vlo"
-    "     ORDER BY b.block LIMIT 1) fl ON true"
-    "   LEFT JOIN LATERAL (SELECT b.block FROM metric_blocks b"
-    "     WHERE b.run_id = lw.run_id AND b.key_id = lw.key_id"
-    "       AND b.block BETWEEN g.s0 >> 8 AND g.s1 >> 8 AND b.vmax = a.vhi"
-    "     ORDER BY b.block LIMIT 1) fh ON true"
-    "   WHERE lw.blocky)"
-    " SELECT st.ri, st.ki, st.n, m.step, m.timestamp AS ts, m.value FROM st"
-    "   CROSS JOIN LATERAL (SELECT m.step, m.timestamp, m.value FROM metric_points(st.run_id,"
-    "     st.key_id, '-9223372036854775808'::bigint, '9223372036854775807'::bigint, NULL) m"
-    "     ORDER BY m.step, m.timestamp, m.value) m WHERE st.n <= $3"
-    " UNION ALL"
-    " SELECT bk.ri, bk.ki, st.n, p.step, p.ts, p.value FROM bk"
-    "   JOIN st ON st.ri = bk.ri AND st.ki = bk.ki"
-    "   CROSS JOIN LATERAL ("
-    "     (SELECT m.step, m.timestamp AS ts, m.value"
-    "       FROM metric_points(bk.run_id, bk.key_id, bk.s0, bk.s1, 1) m"
-    "       ORDER BY m.step, m.timestamp, m.value LIMIT 1)"
-    "     UNION (SELECT m.step, m.timestamp, m.value"
-    "       FROM metric_points(bk.run_id, bk.key_id, bk.s0, bk.s1, -1) m"
-    "       ORDER BY m.step DESC, m.timestamp DESC, m.value DESC LIMIT 1)"
-    "     UNION (SELECT m.step, m.timestamp, m.value"
-    "       FROM metric_points(bk.run_id, bk.key_id, bk.flo, bk.s1, NULL) m"
-    "       WHERE m.value = bk.vlo ORDER BY m.step, m.timestamp LIMIT 1)"
-    "     UNION (SELECT m.step, m.timestamp, m.value"
-    "       FROM metric_points(bk.run_id, bk.key_id, bk.fhi, bk.s1, NULL) m"
-    "       WHERE m.value = bk.vhi ORDER BY m.step, m.timestamp LIMIT 1)) p"
-    "   WHERE bk.n > 0"
-    " ORDER BY 1, 2, 4, 5, 6";
-
-/* Settings of a sampling statement, local to its own (implicit)
- * transaction: no JIT (the planner's cost of these statements passes
- * jit_above_cost, and compiling them takes far longer than running them);
- * room in memory for the distinct steps of a million-point series; sorts
- * only where no ordered index path exists, so that a table never analyzed
- * yet (a fresh bulk load) still gets the ordered primary-key scans; and the
- * generic plan from the first execution on, for a prepared statement.
- * The downsample reaches every partition of metrics: planned per request it
- * took 4-28 ms to plan (EXPLAIN, 100 runs), its generic plan 0.1 ms; its
- * runs and keys come from joins, so a custom plan prunes nothing a generic
- * one does not (the partitions are chosen per series as the plan runs
- * either way). Sent with every read, as PostgreSQL plans a prepared
- * statement again whenever it drops the plan. */
-static const char sampling_setup_sql[] =
-    "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true),"
-    " set_config('enable_sort', 'off', true),"
-    " set_config('plan_cache_mode', 'force_generic_plan', true)";
-
-/* The downsample's prepared name (db_read_stmt). The bulk interval is not
- * prepared: on its generic plan (which assumes ten runs) it took 15-20%
- * more of PostgreSQL's CPU for ten runs than its custom plan, whose
- * planning costs about 4 ms (tests/bench/history_chart_ab.sh). */
-static const char downsample_name[] = "history_downsample";
-static const char downsample_chunked_name[] = "history_downsample_chunked";
-
-/* Whether any of the runs ($1, uuids) has chunks: then the downsample
- * reads through metric_points. A compaction committed between this and
- * the downsample leaves that request one empty series; the next sees it. */
-static const char downsample_has_chunks_sql[] =
-    "SELECT EXISTS (SELECT 1 FROM runs r JOIN metric_chunks c ON c.run_id = r.id"
-    " WHERE r.run_uuid = ANY($1::uuid[]))";
-
-/* Runs one sampling statement, prepared once per connection under name
- * (NULL: sent as text, planned each time), text parameters and rows, after
- * its settings: one round trip. */
-static int exec_sampling(const char *name, const char *sql, int nparams, const char *const *params,
-                         PGresult **res)
-{
-    static const struct db_read_stmt setup = {
-        "history_sampling_setup", sampling_setup_sql, 0, NULL, NULL, NULL};
-    const struct db_read_stmt stmt = {name, sql, nparams, params, NULL, NULL};
-    *res = NULL;
-    int rc = db_read_send(&setup, &stmt, 0);
-    if (rc != DB_OK)
-        return rc;
-    return db_read_collect(name != NULL ? name : "history sampling", res);
-}
-
-static void text_array(struct sbuf *b, const char *const *items, size_t n)
-{
-    sbuf_addc(b, '{');
-    for (size_t i = 0; i < n; i++)
-        su_array_text(b, items[i], i == 0);
-    sbuf_addc(b, '}');
-}
-
-/* Splits rows into series by the (run, key) ordinals in columns 0 and
- * key_col (-1: one key); point columns start at col. Series are arena. */
-static void split_series(const PGresult *res, int key_col, int col, const char *const *keys,
-                         struct arena *arena, struct series **out, size_t *n, int64_t **totals)
-{
-    int rows = PQntuples(res);
-    size_t count = 0;
-    for (int r = 0; r < rows; r++)
-        if (r == 0 || su_int64(res, r, 0) != su_int64(res, r - 1, 0) ||
-            (key_col >= 0 && su_int64(res, r, key_col) != su_int64(res, r - 1, key_col)))
-            count++;
-    *out = count ? arena_alloc(arena, count * sizeof **out) : NULL;
-    if (totals)
-        *totals = count ? arena_alloc(arena, count * sizeof **totals) : NULL;
-    *n = 0;
-    for (int r = 0; r < rows;) {
-        struct series *s = &(*out)[(*n)++];
-        s->run_index = (size_t)su_int64(res, r, 0) - 1;
-        s->key_index = key_col >= 0 ? (size_t)su_int64(res, r, key_col) - 1 : 0;
-        int end = r;
-        while (end < rows && su_int64(res, end, 0) == su_int64(res, r, 0) &&
-               (key_col < 0 || su_int64(res, end, key_col) == su_int64(res, r, key_col)))
-            end++;
-        if (totals)
-            (*totals)[*n - 1] = su_int64(res, r, key_col + 1);
-        s->points = arena_alloc(arena, (size_t)(end - r) * sizeof *s->points);
-        const char *key = arena_strdup(arena, keys[s->key_index]);
-        for (int i = r; i < end; i++) {
-            struct metric *m = &s->points[s->n++];
-            m->key = key;
-            m->step = su_int64(res, i, col);
-            m->timestamp = su_int64(res, i, col + 1);
-            m->value = su_double(res, i, col + 2);
-        }
-        r = end;
-    }
-}
-
-/* The uuid array literal of 32-hex run ids (validated by the caller). */
-static void uuid_array(struct sbuf *b, const char *const *run_ids, size_t n)
-{
-    text_array(b, run_ids, n);
-}
-
-int store_history_bulk_interval(const char *const *run_ids, size_t nruns, const char *key,
-                                int has_range, int64_t start_step, int64_t end_step,
-                                int64_t max_steps, int64_t per_run, struct arena *arena,
-                                struct series **out, size_t *n)
-{
-    struct sbuf ids;
-    char lo[24], hi[24], mx[24], pr[24];
-    PGresult *res = NULL;
-
-    *out = NULL;
-    *n = 0;
-    sbuf_init(&ids);
-    uuid_array(&ids, run_ids, nruns);
-    const char *params[] = {ids.data,
-                            key,
-                            has_range ? su_i64(lo, start_step) : NULL,
-                            has_range ? su_i64(hi, end_step) : NULL,
-                            su_i64(mx, max_steps),
-                            su_i64(pr, per_run)};
-    int rc = exec_sampling(NULL, bulk_interval_sql, 6, params, &res);
-    sbuf_cleanup(&ids);
-    if (rc != DB_OK)
-        return rc;
-    split_series(res, -1, 1, &key, arena, out, n, NULL);
-    PQclear(res);
-    return DB_OK;
-}
-
-int store_history_downsample(const char *const *run_ids, size_t nruns, const char *const *keys,
-                             size_t nkeys, int64_t max_points, struct arena *arena,
-                             struct series **out, size_t *n, int64_t **totals)
-{
-    struct sbuf ids, names;
-    char mx[24];
-    PGresult *res = NULL;
-
-    *out = NULL;
-    *n = 0;
-    *totals = NULL;
-    sbuf_init(&ids);
-    sbuf_init(&names);
-    uuid_array(&ids, run_ids, nruns);
-    text_array(&names, keys, nkeys);
-    const char *params[] = {ids.data, names.data, su_i64(mx, max_points)};
-    int chunked = 0;
-    int rc = db_exec_prepared("history_downsample_has_chunks", downsample_has_chunks_sql, 1, params,
-                              &res);
-    if (rc == DB_OK)
-        chunked = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
-    PQclear(res);
-    res = NULL;
-    if (rc == DB_OK)
-        rc = chunked
-                 ? exec_sampling(downsample_chunked_name, downsample_chunked_sql, 3, params, &res)
-                 : exec_sampling(downsample_name, downsample_sql, 3, params, &res);
-    sbuf_cleanup(&ids);
-    sbuf_cleanup(&names);
-    if (rc != DB_OK)
-        return rc;
-    split_series(res, 1, 3, keys, arena, out, n, totals);
-    PQclear(res);
-    return DB_OK;
 }
 
 /* Reads one kind's keys ("m", "p", "t") of the experiments, sorted. */

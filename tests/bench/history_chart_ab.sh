@@ -47,6 +47,16 @@ for ((r = 0; r < runs; r++)); do
         {\"key\":\"lr\",\"value\":0,\"timestamp\":1700000000000,\"step\":0}]}" >/dev/null
     ids+=("$id")
 done
+# The blocks are rebuilt by schema/0028's own statement (its INSERT ...
+# SELECT, cut out of the migration as tests/api/history_blocks.test.mjs
+# does), so the bench cannot drift from what the migration builds.
+rebuild=$(sed -n '/^INSERT INTO metric_blocks/,/GROUP BY 1, 2, 3) g;$/p' \
+    "$here/../../schema/0028_block_points.sql")
+rebuild=${rebuild%;}
+case "$rebuild" in
+"INSERT INTO metric_blocks"*"GROUP BY 1, 2, 3) g") ;;
+*) echo "history_chart_ab.sh: the rebuild statement is not in schema/0028" >&2; exit 1 ;;
+esac
 log "seeding $runs runs x 3 metrics x $steps steps in SQL"
 psql_ -d exptrack <<SQL
 INSERT INTO metrics (run_id, key_id, step, timestamp, value)
@@ -56,24 +66,7 @@ FROM runs r CROSS JOIN metric_keys k CROSS JOIN generate_series(1, $steps - 1) s
 WHERE k.name IN ('loss', 'acc', 'lr')
 ON CONFLICT DO NOTHING;
 DELETE FROM metric_blocks;
-INSERT INTO metric_blocks (run_id, key_id, block, n, vmin, vmax, min_step, min_ts,
-                           max_step, max_ts, first_step, first_ts, first_value,
-                           last_step, last_ts, last_value)
-SELECT run_id, key_id, block, n, lo[1], hi[1],
-       (block << 8) + lo[2]::bigint, (lo[3]::bigint << 32) + lo[4]::bigint,
-       (block << 8) + (-hi[2])::bigint, ((-hi[3])::bigint << 32) + (-hi[4])::bigint,
-       (block << 8) + f[1]::bigint, (f[2]::bigint << 32) + f[3]::bigint, f[4],
-       (block << 8) + l[1]::bigint, (l[2]::bigint << 32) + l[3]::bigint, l[4]
-FROM (SELECT run_id, key_id, step >> 8 AS block, count(*) AS n,
-             min(ARRAY[value, (step & 255)::float8, (timestamp >> 32)::float8,
-                       (timestamp & 4294967295)::float8]) FILTER (WHERE value <> 'NaN') AS lo,
-             max(ARRAY[value, -(step & 255)::float8, -(timestamp >> 32)::float8,
-                       -(timestamp & 4294967295)::float8]) FILTER (WHERE value <> 'NaN') AS hi,
-             min(ARRAY[(step & 255)::float8, (timestamp >> 32)::float8,
-                       (timestamp & 4294967295)::float8, value]) AS f,
-             max(ARRAY[(step & 255)::float8, (timestamp >> 32)::float8,
-                       (timestamp & 4294967295)::float8, value]) AS l
-      FROM metrics GROUP BY 1, 2, 3) g;
+$rebuild;
 VACUUM ANALYZE metrics, metric_blocks;
 SQL
 if [ -n "${HISTORY_CHART_AB_PSQL:-}" ]; then

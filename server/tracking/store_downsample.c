@@ -1,0 +1,368 @@
+/* The sampled history reads of several runs (and keys) in one statement
+ * each, sampling done in SQL so a million-point series never leaves the
+ * database whole: get-history-bulk-interval and the dashboard's downsample
+ * (store_search.h). A whole series page by page is store_history.c's. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/sbuf.h"
+#include "db/db.h"
+#include "db/store_util.h"
+#include "store_search.h"
+
+/* get-history-bulk-interval. The distinct steps of all runs (in the step
+ * range) are counted, then numbered in step order: with one run straight off
+ * the primary key twice (ordered index-only scans, nothing held in memory),
+ * with several through one hash of their steps and a sort. Every
+ * ceil(n / $5)-th step is sampled, the last always, plus each run's first
+ * and last step; then every point at a sampled step, at most $6 per run, by
+ * index probes. The one-run and several-run branches are gated on the run
+ * count when the statement runs. Columns: ord, step, ts, value. */
+static const char bulk_interval_sql[] =
+    "WITH rs AS MATERIALIZED (SELECT u.ord, r.id FROM unnest($1::uuid[]) WITH ORDINALITY"
+    "  AS u(id, ord)"
+    "   JOIN runs r ON r.run_uuid = u.id),"
+    " k AS MATERIALIZED (SELECT id FROM metric_keys WHERE name = $2),"
+    " lim AS MATERIALIZED (SELECT coalesce($3::bigint, '-9223372036854775808'::bigint) AS"
+    "   lo,"
+    "   coalesce($4::bigint, '9223372036854775807'::bigint) AS hi,"
+    "   (SELECT count(*) FROM rs) AS nruns, (SELECT min(id) FROM rs) AS run1),"
+    " one AS NOT MATERIALIZED (SELECT DISTINCT m.step FROM metric_points((SELECT run1 FROM"
+    "   lim), (SELECT id FROM k), (SELECT lo FROM lim), (SELECT hi FROM lim), NULL) m"
+    "   WHERE (SELECT nruns FROM lim) = 1 ORDER BY m.step),"
+    " several AS MATERIALIZED (SELECT DISTINCT m.step FROM rs"
+    "   CROSS JOIN LATERAL metric_points(rs.id, (SELECT id FROM k), (SELECT lo FROM lim),"
+    "     (SELECT hi FROM lim), NULL) m"
+    "   WHERE (SELECT nruns FROM lim) > 1),"
+    " n AS MATERIALIZED (SELECT (SELECT count(*) FROM one) + (SELECT count(*) FROM"
+    "   several) AS n),"
+    " ends AS MATERIALIZED (SELECT lo.step AS lo, hi.step AS hi FROM rs"
+    "   CROSS JOIN LATERAL (SELECT m.step FROM metric_points(rs.id, (SELECT id FROM k),"
+    "     (SELECT lo FROM lim), (SELECT hi FROM lim), 1) m"
+    "     ORDER BY m.step LIMIT 1) lo"
+    "   CROSS JOIN LATERAL (SELECT m.step FROM metric_points(rs.id, (SELECT id FROM k),"
+    "     (SELECT lo FROM lim), (SELECT hi FROM lim), -1) m"
+    "     ORDER BY m.step DESC LIMIT 1) hi),"
+    " sampled AS MATERIALIZED ("
+    "   SELECT x.step FROM (SELECT one.step, row_number() OVER (ORDER BY one.step) - 1 AS"
+    "     i FROM one"
+    "     UNION ALL SELECT several.step, row_number() OVER (ORDER BY several.step) - 1"
+    "       FROM several) x, n"
+    "     WHERE n.n <= $5 OR x.i % ceil(n.n::float8 / $5)::bigint = 0 OR x.i = n.n - 1"
+    "   UNION SELECT lo FROM ends UNION SELECT hi FROM ends),"
+    " picked AS (SELECT rs.ord, p.step, p.timestamp, p.value, row_number() OVER"
+    "   (PARTITION BY rs.ord"
+    "     ORDER BY p.step, p.timestamp, p.value) AS rn"
+    "   FROM rs CROSS JOIN sampled CROSS JOIN LATERAL (SELECT m.step, m.timestamp,"
+    "     m.value FROM metric_points(rs.id, (SELECT id FROM k), sampled.step, sampled.step,"
+    "       NULL) m) p)"
+    " SELECT ord, step, timestamp, value FROM picked WHERE rn <= $6 ORDER BY ord, step,"
+    "   timestamp, value";
+
+/* Downsampled history, one statement whether or not the series are
+ * packed. Per series (run x key): whether it has chunks (schema 0027; such
+ * a series may have narrow rows too, logged since its last compaction),
+ * and the first and last step and the point count from its step blocks
+ * (metric_blocks, schema/0009 and 0028: the first block's first point, the
+ * last block's last point, the sum of the blocks' counts), which
+ * compaction keeps as they are. Series with at most $3 points come whole.
+ * The others are cut into at most $3 / 4 buckets of equal step width w
+ * (computed in numeric, so no int8 overflow whatever the steps):
+ *   - narrow buckets (w under one 256-step block) start at the first step;
+ *     each bucket's count, lowest and highest value (NaN left out) is one
+ *     aggregate over an index range of metrics: every point is read, as
+ *     nothing finer than a block is kept; then its first and last point and
+ *     the first point at its lowest and highest value, by index probes;
+ *   - wider ones start at the first step's block and are runs of whole
+ *     blocks: one grouped pass over the series' blocks gives every bucket's
+ *     first and last block and its lowest and highest value, and the four
+ *     points come from block rows alone (the first block's first point, the
+ *     last block's last point, and the point kept with the value by the
+ *     first block that holds each extreme): no point is read, packed or
+ *     not. From 1,024 steps w is rounded up to whole blocks (at least 80% of the
+ *     buckets, boundaries that stay put while a run grows). Under it,
+ *     rounding would halve the buckets (257 becomes 512), so a block goes to
+ *     the bucket of width w (from the first block's start) that its first
+ *     step falls in: bucket i is blocks ceil(i w / 256) to
+ *     ceil((i + 1) w / 256) - 1, one or more since w >= 256, and there are
+ *     as many buckets as with width w.
+ * A bucket's points are at most four (UNION drops a point picked twice).
+ * Whole series are read through a lateral subquery (its ORDER BY, the
+ * primary key's, keeps the planner from making it a join again), so by the
+ * primary key of their run's partition: as a join, the plan hashed them and
+ * scanned every partition of metrics whole as soon as one series came
+ * whole.
+ * Where points are read (whole series, narrow buckets), a packed series
+ * reads them through metric_points() and the others straight from metrics
+ * (a chart of live runs took 2-3 times the PostgreSQL CPU through
+ * metric_points): each such part is two branches filtered on the series'
+ * flag, so a series runs one of them. Being one statement (one snapshot),
+ * a compaction that commits meanwhile cannot hide a series' points from it.
+ * The fragments below are the text the branches share.
+ * Columns: run ord, key ord, total, step, ts, value. */
+#define DS_MIN "'-9223372036854775808'::bigint"
+#define DS_MAX "'9223372036854775807'::bigint"
+
+/* The series, their step range and count, and their buckets' layout (a,
+ * the first bucket's start; w, the width; blocky, whole blocks). */
+#define DS_SERIES                                                                                  \
+    "WITH s AS MATERIALIZED (SELECT ru.ord AS ri, ku.ord AS ki, r.id AS run_id, k.id AS"           \
+    "  key_id, EXISTS (SELECT 1 FROM metric_chunks c"                                              \
+    "     WHERE c.run_id = r.id AND c.key_id = k.id) AS packed"                                    \
+    "   FROM unnest($1::uuid[]) WITH ORDINALITY AS ru(u, ord)"                                     \
+    "   JOIN runs r ON r.run_uuid = ru.u"                                                          \
+    "   CROSS JOIN unnest($2::text[]) WITH ORDINALITY AS ku(name, ord)"                            \
+    "   JOIN metric_keys k ON k.name = ku.name),"                                                  \
+    " st AS MATERIALIZED (SELECT s.*, lo.first_step AS lo, hi.last_step AS hi,"                    \
+    "     (SELECT sum(b.n) FROM metric_blocks b"                                                   \
+    "       WHERE b.run_id = s.run_id AND b.key_id = s.key_id)::bigint AS n"                       \
+    "   FROM s"                                                                                    \
+    "   CROSS JOIN LATERAL (SELECT b.first_step FROM metric_blocks b WHERE b.run_id = s.run_id"    \
+    "     AND b.key_id = s.key_id ORDER BY b.block LIMIT 1) lo"                                    \
+    "   CROSS JOIN LATERAL (SELECT b.last_step FROM metric_blocks b WHERE b.run_id = s.run_id"     \
+    "     AND b.key_id = s.key_id ORDER BY b.block DESC LIMIT 1) hi),"                             \
+    " ly AS MATERIALIZED (SELECT st.*, x.w >= 256 AS blocky, x.w >= 1024 AS whole,"                \
+    "     CASE WHEN x.w >= 256 THEN floor(st.lo::numeric / 256) * 256"                             \
+    "       ELSE st.lo::numeric END AS a"                                                          \
+    "   FROM st CROSS JOIN LATERAL (SELECT floor((st.hi::numeric - st.lo) / ($3 / 4)) + 1"         \
+    "     AS w) x"                                                                                 \
+    "   WHERE st.n > $3),"                                                                         \
+    " lw AS MATERIALIZED (SELECT ly.*, CASE WHEN ly.whole"                                         \
+    "     THEN ceil((floor((ly.hi - ly.a) / ($3 / 4)) + 1) / 256) * 256"                           \
+    "     ELSE floor((ly.hi - ly.a) / ($3 / 4)) + 1 END AS w FROM ly),"
+
+/* A narrow bucket's range [s0, s1] and its count, lowest and highest value
+ * over the points m that the text following it gives. */
+#define DS_NARROW_BUCKET                                                                           \
+    "   SELECT lw.ri, lw.ki, lw.run_id, lw.key_id, g.s0, g.s1, a.n, a.vlo, a.vhi"                  \
+    "   FROM lw"                                                                                   \
+    "   CROSS JOIN LATERAL generate_series(0::numeric,"                                            \
+    "     least($3 / 4 - 1, floor((lw.hi - lw.a) / lw.w))) AS i"                                   \
+    "   CROSS JOIN LATERAL (SELECT (lw.a + i * lw.w)::bigint AS s0,"                               \
+    "     least(lw.a + i * lw.w + lw.w - 1, lw.hi)::bigint AS s1) g"                               \
+    "   CROSS JOIN LATERAL (SELECT count(*) AS n, nullif(min(m.value), 'NaN') AS vlo,"             \
+    "       max(m.value) FILTER (WHERE m.value <> 'NaN') AS vhi"
+
+/* The start of a whole series' branch and of a narrow bucket's four
+ * points' branch; the point sources follow each. */
+#define DS_WHOLE                                                                                   \
+    " SELECT st.ri, st.ki, st.n, m.step, m.timestamp AS ts, m.value FROM st"                       \
+    "   CROSS JOIN LATERAL (SELECT m.step, m.timestamp, m.value FROM"
+#define DS_WHOLE_END " ORDER BY m.step, m.timestamp, m.value) m WHERE st.n <= $3"
+#define DS_FOUR                                                                                    \
+    " SELECT bk.ri, bk.ki, st.n, p.step, p.ts, p.value FROM bk"                                    \
+    "   JOIN st ON st.ri = bk.ri AND st.ki = bk.ki"                                                \
+    "   CROSS JOIN LATERAL ("
+#define DS_FIRST_ORDER " ORDER BY m.step, m.timestamp, m.value LIMIT 1)"
+#define DS_LAST_ORDER " ORDER BY m.step DESC, m.timestamp DESC, m.value DESC LIMIT 1)"
+
+static const char downsample_sql[] = DS_SERIES
+    " bk AS MATERIALIZED (" DS_NARROW_BUCKET
+    "     FROM metrics m WHERE m.run_id = lw.run_id AND m.key_id = lw.key_id"
+    "       AND m.step BETWEEN g.s0 AND g.s1) a"
+    "   WHERE NOT lw.blocky AND NOT lw.packed"
+    "   UNION ALL" DS_NARROW_BUCKET
+    "     FROM metric_points(lw.run_id, lw.key_id, g.s0, g.s1, NULL) m) a"
+    "   WHERE NOT lw.blocky AND lw.packed),"
+    " bb AS MATERIALIZED ("
+    "   SELECT lw.ri, lw.ki, lw.run_id, lw.key_id, a.b0, a.b1, a.vlo, a.vhi"
+    "   FROM lw"
+    "   CROSS JOIN LATERAL (SELECT floor((b.block::numeric * 256 - lw.a) / lw.w) AS i,"
+    "       min(b.block) AS b0, max(b.block) AS b1, min(b.vmin) AS vlo, max(b.vmax) AS vhi"
+    "     FROM metric_blocks b WHERE b.run_id = lw.run_id AND b.key_id = lw.key_id"
+    "     GROUP BY 1) a"
+    "   WHERE lw.blocky)" DS_WHOLE
+    "     metrics m WHERE m.run_id = st.run_id AND m.key_id = st.key_id" DS_WHOLE_END
+    " AND NOT st.packed"
+    " UNION ALL" DS_WHOLE "     metric_points(st.run_id, st.key_id, " DS_MIN ", " DS_MAX
+    ", NULL) m" DS_WHOLE_END " AND st.packed"
+    " UNION ALL" DS_FOUR "     (SELECT m.step, m.timestamp AS ts, m.value FROM metrics m"
+    "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step >= bk.s0" DS_FIRST_ORDER
+    "     UNION (SELECT m.step, m.timestamp, m.value FROM metrics m"
+    "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step <= bk.s1" DS_LAST_ORDER
+    "     UNION (SELECT m.step, m.timestamp, m.value FROM metrics m"
+    "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step BETWEEN bk.s0"
+    "         AND bk.s1"
+    "         AND m.value = bk.vlo ORDER BY m.step, m.timestamp LIMIT 1)"
+    "     UNION (SELECT m.step, m.timestamp, m.value FROM metrics m"
+    "       WHERE m.run_id = bk.run_id AND m.key_id = bk.key_id AND m.step BETWEEN bk.s0"
+    "         AND bk.s1"
+    "         AND m.value = bk.vhi ORDER BY m.step, m.timestamp LIMIT 1)) p"
+    "   WHERE bk.n > 0 AND NOT st.packed"
+    " UNION ALL" DS_FOUR "     (SELECT m.step, m.timestamp AS ts, m.value"
+    "       FROM metric_points(bk.run_id, bk.key_id, bk.s0, bk.s1, 1) m" DS_FIRST_ORDER
+    "     UNION (SELECT m.step, m.timestamp, m.value"
+    "       FROM metric_points(bk.run_id, bk.key_id, bk.s0, bk.s1, -1) m" DS_LAST_ORDER
+    "     UNION (SELECT m.step, m.timestamp, m.value"
+    "       FROM metric_points(bk.run_id, bk.key_id, bk.s0, bk.s1, NULL) m"
+    "       WHERE m.value = bk.vlo ORDER BY m.step, m.timestamp LIMIT 1)"
+    "     UNION (SELECT m.step, m.timestamp, m.value"
+    "       FROM metric_points(bk.run_id, bk.key_id, bk.s0, bk.s1, NULL) m"
+    "       WHERE m.value = bk.vhi ORDER BY m.step, m.timestamp LIMIT 1)) p"
+    "   WHERE bk.n > 0 AND st.packed"
+    " UNION ALL"
+    " SELECT bb.ri, bb.ki, st.n, p.step, p.ts, p.value FROM bb"
+    "   JOIN st ON st.ri = bb.ri AND st.ki = bb.ki"
+    "   CROSS JOIN LATERAL ("
+    "     (SELECT b.first_step AS step, b.first_ts AS ts, b.first_value AS value"
+    "       FROM metric_blocks b"
+    "       WHERE b.run_id = bb.run_id AND b.key_id = bb.key_id AND b.block = bb.b0)"
+    "     UNION (SELECT b.last_step, b.last_ts, b.last_value FROM metric_blocks b"
+    "       WHERE b.run_id = bb.run_id AND b.key_id = bb.key_id AND b.block = bb.b1)"
+    "     UNION (SELECT b.min_step, b.min_ts, b.vmin FROM metric_blocks b"
+    "       WHERE b.run_id = bb.run_id AND b.key_id = bb.key_id"
+    "         AND b.block BETWEEN bb.b0 AND bb.b1 AND b.vmin = bb.vlo"
+    "       ORDER BY b.block LIMIT 1)"
+    "     UNION (SELECT b.max_step, b.max_ts, b.vmax FROM metric_blocks b"
+    "       WHERE b.run_id = bb.run_id AND b.key_id = bb.key_id"
+    "         AND b.block BETWEEN bb.b0 AND bb.b1 AND b.vmax = bb.vhi"
+    "       ORDER BY b.block LIMIT 1)) p"
+    " ORDER BY 1, 2, 4, 5, 6";
+
+/* Settings of a sampling statement, local to its own (implicit)
+ * transaction: no JIT (the planner's cost of these statements passes
+ * jit_above_cost, and compiling them takes far longer than running them);
+ * room in memory for the distinct steps of a million-point series; sorts
+ * only where no ordered index path exists, so that a table never analyzed
+ * yet (a fresh bulk load) still gets the ordered primary-key scans; and the
+ * generic plan from the first execution on, for a prepared statement.
+ * The downsample reaches every partition of metrics: planned per request it
+ * took 4-28 ms to plan (EXPLAIN, 100 runs), its generic plan 0.1 ms; its
+ * runs and keys come from joins, so a custom plan prunes nothing a generic
+ * one does not (the partitions are chosen per series as the plan runs
+ * either way). Sent with every read, as PostgreSQL plans a prepared
+ * statement again whenever it drops the plan. */
+static const char sampling_setup_sql[] =
+    "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true),"
+    " set_config('enable_sort', 'off', true),"
+    " set_config('plan_cache_mode', 'force_generic_plan', true)";
+
+/* The downsample's prepared name (db_read_stmt). The bulk interval is not
+ * prepared: on its generic plan (which assumes ten runs) it took 15-20%
+ * more of PostgreSQL's CPU for ten runs than its custom plan, whose
+ * planning costs about 4 ms (tests/bench/history_chart_ab.sh). */
+static const char downsample_name[] = "history_downsample";
+
+/* Runs one sampling statement, prepared once per connection under name
+ * (NULL: sent as text, planned each time), text parameters and rows, after
+ * its settings: one round trip. */
+static int exec_sampling(const char *name, const char *sql, int nparams, const char *const *params,
+                         PGresult **res)
+{
+    static const struct db_read_stmt setup = {
+        "history_sampling_setup", sampling_setup_sql, 0, NULL, NULL, NULL};
+    const struct db_read_stmt stmt = {name, sql, nparams, params, NULL, NULL};
+    *res = NULL;
+    int rc = db_read_send(&setup, &stmt, 0);
+    if (rc != DB_OK)
+        return rc;
+    return db_read_collect(name != NULL ? name : "history sampling", res);
+}
+
+static void text_array(struct sbuf *b, const char *const *items, size_t n)
+{
+    sbuf_addc(b, '{');
+    for (size_t i = 0; i < n; i++)
+        su_array_text(b, items[i], i == 0);
+    sbuf_addc(b, '}');
+}
+
+/* Splits rows into series by the (run, key) ordinals in columns 0 and
+ * key_col (-1: one key); point columns start at col. Series are arena. */
+static void split_series(const PGresult *res, int key_col, int col, const char *const *keys,
+                         struct arena *arena, struct series **out, size_t *n, int64_t **totals)
+{
+    int rows = PQntuples(res);
+    size_t count = 0;
+    for (int r = 0; r < rows; r++)
+        if (r == 0 || su_int64(res, r, 0) != su_int64(res, r - 1, 0) ||
+            (key_col >= 0 && su_int64(res, r, key_col) != su_int64(res, r - 1, key_col)))
+            count++;
+    *out = count ? arena_alloc(arena, count * sizeof **out) : NULL;
+    if (totals)
+        *totals = count ? arena_alloc(arena, count * sizeof **totals) : NULL;
+    *n = 0;
+    for (int r = 0; r < rows;) {
+        struct series *s = &(*out)[(*n)++];
+        s->run_index = (size_t)su_int64(res, r, 0) - 1;
+        s->key_index = key_col >= 0 ? (size_t)su_int64(res, r, key_col) - 1 : 0;
+        int end = r;
+        while (end < rows && su_int64(res, end, 0) == su_int64(res, r, 0) &&
+               (key_col < 0 || su_int64(res, end, key_col) == su_int64(res, r, key_col)))
+            end++;
+        if (totals)
+            (*totals)[*n - 1] = su_int64(res, r, key_col + 1);
+        s->points = arena_alloc(arena, (size_t)(end - r) * sizeof *s->points);
+        const char *key = arena_strdup(arena, keys[s->key_index]);
+        for (int i = r; i < end; i++) {
+            struct metric *m = &s->points[s->n++];
+            m->key = key;
+            m->step = su_int64(res, i, col);
+            m->timestamp = su_int64(res, i, col + 1);
+            m->value = su_double(res, i, col + 2);
+        }
+        r = end;
+    }
+}
+
+/* The uuid array literal of 32-hex run ids (validated by the caller). */
+static void uuid_array(struct sbuf *b, const char *const *run_ids, size_t n)
+{
+    text_array(b, run_ids, n);
+}
+
+int store_history_bulk_interval(const char *const *run_ids, size_t nruns, const char *key,
+                                int has_range, int64_t start_step, int64_t end_step,
+                                int64_t max_steps, int64_t per_run, struct arena *arena,
+                                struct series **out, size_t *n)
+{
+    struct sbuf ids;
+    char lo[24], hi[24], mx[24], pr[24];
+    PGresult *res = NULL;
+
+    *out = NULL;
+    *n = 0;
+    sbuf_init(&ids);
+    uuid_array(&ids, run_ids, nruns);
+    const char *params[] = {ids.data,
+                            key,
+                            has_range ? su_i64(lo, start_step) : NULL,
+                            has_range ? su_i64(hi, end_step) : NULL,
+                            su_i64(mx, max_steps),
+                            su_i64(pr, per_run)};
+    int rc = exec_sampling(NULL, bulk_interval_sql, 6, params, &res);
+    sbuf_cleanup(&ids);
+    if (rc != DB_OK)
+        return rc;
+    split_series(res, -1, 1, &key, arena, out, n, NULL);
+    PQclear(res);
+    return DB_OK;
+}
+
+int store_history_downsample(const char *const *run_ids, size_t nruns, const char *const *keys,
+                             size_t nkeys, int64_t max_points, struct arena *arena,
+                             struct series **out, size_t *n, int64_t **totals)
+{
+    struct sbuf ids, names;
+    char mx[24];
+    PGresult *res = NULL;
+
+    *out = NULL;
+    *n = 0;
+    *totals = NULL;
+    sbuf_init(&ids);
+    sbuf_init(&names);
+    uuid_array(&ids, run_ids, nruns);
+    text_array(&names, keys, nkeys);
+    const char *params[] = {ids.data, names.data, su_i64(mx, max_points)};
+    int rc = exec_sampling(downsample_name, downsample_sql, 3, params, &res);
+    sbuf_cleanup(&ids);
+    sbuf_cleanup(&names);
+    if (rc != DB_OK)
+        return rc;
+    split_series(res, 1, 3, keys, arena, out, n, totals);
+    PQclear(res);
+    return DB_OK;
+}
