@@ -139,31 +139,31 @@ static struct dfp dfp_normalize(struct dfp x)
 }
 
 /* 10^0 .. 10^19. */
-static const uint64_t p10_64[] = {1,
-                                  10,
-                                  100,
-                                  1000,
-                                  10000,
-                                  100000,
-                                  1000000,
-                                  10000000,
-                                  100000000,
-                                  1000000000,
-                                  10000000000u,
-                                  100000000000u,
-                                  1000000000000u,
-                                  10000000000000u,
-                                  100000000000000u,
-                                  1000000000000000u,
-                                  10000000000000000u,
-                                  100000000000000000u,
-                                  1000000000000000000u,
-                                  10000000000000000000u};
+const uint64_t dtoa_pow10[20] = {1,
+                                 10,
+                                 100,
+                                 1000,
+                                 10000,
+                                 100000,
+                                 1000000,
+                                 10000000,
+                                 100000000,
+                                 1000000000,
+                                 10000000000u,
+                                 100000000000u,
+                                 1000000000000u,
+                                 10000000000000u,
+                                 100000000000000u,
+                                 1000000000000000u,
+                                 10000000000000000u,
+                                 100000000000000000u,
+                                 1000000000000000000u,
+                                 10000000000000000000u};
 
-static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324"
-                                  "25262728293031323334353637383940414243444546474849"
-                                  "50515253545556575859606162636465666768697071727374"
-                                  "75767778798081828384858687888990919293949596979899";
+const char dtoa_digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                   "25262728293031323334353637383940414243444546474849"
+                                   "50515253545556575859606162636465666768697071727374"
+                                   "75767778798081828384858687888990919293949596979899";
 
 /* Writes the 8 decimal digits of v (< 10^8), zero-padded, at p. v * 2^48 /
  * 10^6, rounded up, holds the first pair in its top bits and the rest as a
@@ -174,13 +174,13 @@ static inline void put8(uint32_t v, char *p)
 {
     const uint64_t mask = ((uint64_t)1 << 48) - 1;
     uint64_t t = (uint64_t)v * 281474977u; /* ceil(2^48 / 10^6) */
-    memcpy(p, digit_pairs + 2 * (t >> 48), 2);
+    memcpy(p, dtoa_digit_pairs + 2 * (t >> 48), 2);
     t = (t & mask) * 100;
-    memcpy(p + 2, digit_pairs + 2 * (t >> 48), 2);
+    memcpy(p + 2, dtoa_digit_pairs + 2 * (t >> 48), 2);
     t = (t & mask) * 100;
-    memcpy(p + 4, digit_pairs + 2 * (t >> 48), 2);
+    memcpy(p + 4, dtoa_digit_pairs + 2 * (t >> 48), 2);
     t = (t & mask) * 100;
-    memcpy(p + 6, digit_pairs + 2 * (t >> 48), 2);
+    memcpy(p + 6, dtoa_digit_pairs + 2 * (t >> 48), 2);
 }
 
 /* Writes the len (1..19) decimal digits of u (< 10^len) at buf (>=
@@ -203,14 +203,6 @@ static void put_digits(uint64_t u, int len, char *buf)
         }
     }
     memcpy(buf, line + 24 - len, DTOA_DIGITS_MAX);
-}
-
-/* The number of decimal digits of u (1 for 0). */
-static int u64_len(uint64_t u)
-{
-    u |= 1;
-    int t = (64 - __builtin_clzll(u)) * 1233 >> 12; /* about log10(2^bits) */
-    return t - (u < p10_64[t]) + 1;
 }
 
 /* Strips digits from the end of buf while the shorter number is still
@@ -246,7 +238,7 @@ static int gen_digits_loop(struct dfp w, struct dfp hi, uint64_t delta, char *bu
         /* Whatever the digit, what is left after it is at least p2: no
          * stop inside the integral part, so its digits go out at once
          * (17-digit values, the common case, skip ten divisions). */
-        len = p1 != 0 ? u64_len(p1) : 0;
+        len = p1 != 0 ? dtoa_u64_len(p1) : 0;
         put_digits(p1, len, buf);
         kappa = 0;
     }
@@ -273,7 +265,7 @@ static int gen_digits_loop(struct dfp w, struct dfp hi, uint64_t delta, char *bu
         kappa--;
         if (p2 < delta) {
             *k += kappa;
-            round_digits(buf, len, delta, p2, one, -kappa < 20 ? wp_w * p10_64[-kappa] : 0);
+            round_digits(buf, len, delta, p2, one, -kappa < 20 ? wp_w * dtoa_pow10[-kappa] : 0);
             return len;
         }
     }
@@ -295,15 +287,15 @@ static int frac_digits(uint32_t p1, uint64_t p2, int shift, uint64_t delta, uint
     int g = shift - (64 - __builtin_clzll(delta));
     int j = (int)(((unsigned)g * 78913u) >> 18) + 1;
     /* j never passes that least one, so delta * 10^j < 10 * one < 2^64 */
-    while (delta * p10_64[j] < one)
+    while (delta * dtoa_pow10[j] < one)
         j++;
-    int n1 = u64_len(p1);
+    int n1 = dtoa_u64_len(p1);
     if (n1 + j > 19)
         return 0;
-    unsigned __int128 x = (unsigned __int128)p2 * p10_64[j];
+    unsigned __int128 x = (unsigned __int128)p2 * dtoa_pow10[j];
     uint64_t f = (uint64_t)(x >> shift); /* the j fraction digits */
     uint64_t rest = (uint64_t)x & (one - 1);
-    uint64_t dl = delta * p10_64[j];
+    uint64_t dl = delta * dtoa_pow10[j];
     /* A zero last digit always makes the stop one earlier (the rest and
      * the width both divide by ten exactly): short decimals (0.0375) have
      * many, so they go in blocks; one test when there are none. */
@@ -339,11 +331,11 @@ static int frac_digits(uint32_t p1, uint64_t p2, int shift, uint64_t delta, uint
         f /= 10;
         j--;
     }
-    uint64_t d = p1 * p10_64[j] + f;
+    uint64_t d = p1 * dtoa_pow10[j] + f;
     /* Weeding as round_digits does it; the last digit never wraps below 0
      * (that would have been an earlier stop), so lowering the integer is
      * lowering the digit. */
-    uint64_t wpw = wp_w * p10_64[j];
+    uint64_t wpw = wp_w * dtoa_pow10[j];
     while (rest < wpw && dl - rest >= one && (rest + one < wpw || wpw - rest > rest + one - wpw)) {
         d--;
         rest += one;
@@ -378,7 +370,7 @@ static int int_digits(uint32_t p1, char *buf, int *k)
         p1 /= 10;
         tz++;
     }
-    int len = u64_len(p1);
+    int len = dtoa_u64_len(p1);
     put_digits(p1, len, buf);
     *k += tz;
     return len;

@@ -9,6 +9,23 @@
  * margin for the generic path's scratch). */
 #define DTOA_DIGITS_MAX 24
 
+#include <stdint.h>
+
+/* 10^0 .. 10^19. */
+extern const uint64_t dtoa_pow10[20];
+
+/* "00" "01" .. "99": the two digits of n (< 100) at 2 * n. */
+extern const char dtoa_digit_pairs[201];
+
+/* The number of decimal digits of u (1 for 0). Inline: the JSON writer
+ * counts every integer's digits with it. */
+static inline int dtoa_u64_len(uint64_t u)
+{
+    u |= 1;
+    int t = (64 - __builtin_clzll(u)) * 1233 >> 12; /* about log10(2^bits) */
+    return t - (u < dtoa_pow10[t]) + 1;
+}
+
 /* Writes the decimal digits of v (finite, > 0) into buf (>= DTOA_DIGITS_MAX
  * bytes, not NUL-terminated), sets *k so that v reads back as
  * digits * 10^*k, and returns the digit count (1..17). The digits are

@@ -97,36 +97,11 @@ size_t jw_escape_into(char *dst, size_t cap, size_t pos, const char *s)
 
 /* ---- numbers: round-trip doubles and fast integers ---- */
 
-/* 10^0 .. 10^19. */
-static const uint64_t p10_64[] = {1,
-                                  10,
-                                  100,
-                                  1000,
-                                  10000,
-                                  100000,
-                                  1000000,
-                                  10000000,
-                                  100000000,
-                                  1000000000,
-                                  10000000000u,
-                                  100000000000u,
-                                  1000000000000u,
-                                  10000000000000u,
-                                  100000000000000u,
-                                  1000000000000000u,
-                                  10000000000000000u,
-                                  100000000000000000u,
-                                  1000000000000000000u,
-                                  10000000000000000000u};
-
 /* Writes the decimal digits of u backwards, ending just before end;
  * returns where they start. */
 static char *u64_digits(uint64_t u, char *end)
 {
-    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
-                                "25262728293031323334353637383940414243444546474849"
-                                "50515253545556575859606162636465666768697071727374"
-                                "75767778798081828384858687888990919293949596979899";
+    const char *pairs = dtoa_digit_pairs;
     char *p = end;
     while (u >= 100) {
         unsigned d = (unsigned)(u % 100) * 2;
@@ -143,21 +118,13 @@ static char *u64_digits(uint64_t u, char *end)
     return p;
 }
 
-/* The number of decimal digits of u (1 for 0). */
-static int u64_len(uint64_t u)
-{
-    u |= 1;
-    int t = (64 - __builtin_clzll(u)) * 1233 >> 12; /* about log10(2^bits) */
-    return t - (u < p10_64[t]) + 1;
-}
-
 size_t jw_int64_text(char *out, int64_t v)
 {
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
     size_t n = 0;
     if (v < 0)
         out[n++] = '-';
-    n += (size_t)u64_len(u);
+    n += (size_t)dtoa_u64_len(u);
     (void)u64_digits(u, out + n); /* straight into place: no scratch, no copy */
     return n;
 }
