@@ -35,8 +35,8 @@ static void keys_rejected(void **state)
                          "pct%",
                          "emoji\xF0\x9F\x98\x80",
                          "arrow\xE2\x86\x92",
-                         "\xFF"
-                         "bad",
+                         ("\xFF"
+                          "bad"), /* split so "ba" is not read as hex */
                          "cut\xE6\x97"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_non_null(validate_key_rule(bad[i]));

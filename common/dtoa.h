@@ -1,9 +1,9 @@
-/* The digits of a double for the JSON writer (core/json_writer.h): the
+/* The digits of a double for the JSON writer (json_writer.h): the
  * decimal digits and exponent of a finite positive double, as Grisu2 picks
  * them, without the writer's formatting. Split from json_writer.c so the
  * digit search can be tested and measured on its own (issue 21). */
-#ifndef ET_SERVER_CORE_DTOA_H
-#define ET_SERVER_CORE_DTOA_H
+#ifndef ET_COMMON_DTOA_H
+#define ET_COMMON_DTOA_H
 
 /* Room dtoa_digits needs in buf (it writes at most 17 digits; the rest is
  * margin for the generic path's scratch). */

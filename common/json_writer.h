@@ -4,8 +4,8 @@
  * as jansson's json_dumps does (without JSON_ENSURE_ASCII), so hand-built
  * and jansson-built replies read the same. Not a DOM, not a validator: the
  * caller writes the punctuation and passes valid UTF-8. */
-#ifndef ET_SERVER_CORE_JSON_WRITER_H
-#define ET_SERVER_CORE_JSON_WRITER_H
+#ifndef ET_COMMON_JSON_WRITER_H
+#define ET_COMMON_JSON_WRITER_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,7 +1,8 @@
-/* Allocation that cannot fail: the server aborts on out-of-memory rather than
- * threading ENOMEM through every layer (the client library never does this). */
-#ifndef ET_SERVER_XALLOC_H
-#define ET_SERVER_XALLOC_H
+/* Allocation that cannot fail: the server and the CLI abort on out-of-memory
+ * rather than threading ENOMEM through every layer (the client library never
+ * does this). */
+#ifndef ET_COMMON_XALLOC_H
+#define ET_COMMON_XALLOC_H
 
 #include <stddef.h>
 

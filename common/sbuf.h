@@ -1,6 +1,6 @@
 /* A growable byte buffer for building text (SQL array literals, bodies). */
-#ifndef ET_SERVER_SBUF_H
-#define ET_SERVER_SBUF_H
+#ifndef ET_COMMON_SBUF_H
+#define ET_COMMON_SBUF_H
 
 #include <stddef.h>
 

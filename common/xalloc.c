@@ -1,4 +1,4 @@
-/* The server's abort-on-OOM allocation family. */
+/* The abort-on-OOM allocation family of the server and the CLI. */
 #include "xalloc.h"
 
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 
 static void out_of_memory(size_t n)
 {
-    fprintf(stderr, "exptrackd: out of memory allocating %zu bytes\n", n);
+    fprintf(stderr, "exptrack: out of memory allocating %zu bytes\n", n);
     abort();
 }
 
