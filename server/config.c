@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "version.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 
 enum opt_id {
     OPT_HOST = 1,

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "auth/auth.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 #include "db/db.h"
 #include "db/replicas.h"
 #include "ops/metrics.h"

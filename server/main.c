@@ -32,7 +32,7 @@
 #include "db/pg_embedded.h"
 #include "db/store_schema.h"
 #include "version.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 
 #define STARTUP_DB_WAIT_SECONDS 60
 

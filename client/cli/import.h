@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 #include "import_http.h"
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 
 /* ---- state file: finished work, one line each, appended and flushed ---- */
 struct istate;

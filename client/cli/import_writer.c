@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 
 #include "import.h"
-#include "core/json_writer.h"
+#include "common/json_writer.h"
 
 #define BATCH_POINTS 1000
 #define BATCH_KV 100

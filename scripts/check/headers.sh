@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Header self-containment: every header of server/ and client/ compiles on
+# Header self-containment: every header of server/, common/ and client/ compiles on
 # its own, as the first and only include of a translation unit. A header
 # that leans on its includer's earlier includes breaks the next file that
 # includes it first, and hides which modules depend on which.
@@ -15,7 +15,7 @@ pq_cflags=$(pkg-config --cflags libpq 2>/dev/null || echo "-I$(pg_config --inclu
 # shellcheck disable=SC2207 # pkg-config's words are meant to split
 flags=(-std=c17 -fsyntax-only -Wall -Wextra -Wshadow -Wstrict-prototypes
     -Wmissing-prototypes -Wformat=2 -Wvla -Werror
-    -I server -I "$build/server" -I client/include -I client/src
+    -I . -I server -I "$build/server" -I client/include -I client/src
     $(pkg-config --cflags libmicrohttpd jansson uuid) $pq_cflags)
 
 bad=0
@@ -27,7 +27,7 @@ while IFS= read -r h; do
         printf '%s\n' "$out" | head -n 5 | sed 's/^/    /'
         bad=1
     fi
-done < <(git ls-files 'server/*.h' 'client/*.h')
+done < <(git ls-files 'server/*.h' 'common/*.h' 'client/*.h')
 
 [ "$bad" -eq 0 ] || { echo "headers: include what each header uses, in the header"; exit 1; }
 echo "headers: ok ($n headers)"

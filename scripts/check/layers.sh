@@ -2,9 +2,10 @@
 # The layer gate: dependencies among the server's modules point one way.
 #
 #   (a) include rules, read from the sources:
-#       - server/core/ includes only its own headers: nothing of a domain
-#         folder (auth db tracking search artifacts events ops) nor of the
-#         root (routes.h, config.h, ...), which all sit above it;
+#       - common/ (shared with the CLI) includes only its own headers;
+#       - server/core/ includes only its own headers and common/'s: nothing
+#         of a domain folder (auth db tracking search artifacts events ops)
+#         nor of the root (routes.h, config.h, ...), which all sit above it;
 #       - store_* files never include <jansson.h>, jsonx.h, reply.h, routes.h;
 #       - api_* files never include <libpq-fe.h> or db.h.
 #   (b) no link-level cycle among the server's object files: an undefined
@@ -43,7 +44,19 @@ includes() {
         sed -E 's/^([^:]*):([0-9]+):[[:space:]]*#[[:space:]]*include[[:space:]]*([<"])([^">]*)[">].*/\1:\2:\3\4/' || true
 }
 
-# (a) core/ includes only core/ (and system headers).
+# (a) common/ includes only common/ (bare) and system headers.
+while IFS=: read -r file line inc; do
+    [ -n "$file" ] || continue
+    case $inc in
+    '<'*) continue ;;
+    esac
+    path=${inc#\"}
+    if [ ! -e "$root/common/$path" ]; then
+        violation "${file#"$root"/}:$line: common/ includes \"$path\", which is not a common/ header"
+    fi
+done < <(includes "$root"/common/*.c "$root"/common/*.h)
+
+# (a) core/ includes only core/ and common/ (and system headers).
 while IFS=: read -r file line inc; do
     [ -n "$file" ] || continue
     case $inc in
@@ -51,6 +64,7 @@ while IFS=: read -r file line inc; do
     esac
     path=${inc#\"}
     rel=${file#"$root"/}
+    [[ $path == common/* && -e "$root/$path" ]] && continue
     if [[ $path =~ ^($domains)/ ]]; then
         violation "$rel:$line: core/ includes the domain header \"$path\""
     elif [ ! -e "$server/core/$path" ]; then

@@ -10,7 +10,7 @@
 #include "api_artifacts.h"
 #include "tracking/api_common.h"
 #include "core/validate.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 
 #define DEFAULT_MAX_ARTIFACT_SIZE ((int64_t)5 << 30)
 

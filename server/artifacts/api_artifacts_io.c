@@ -9,9 +9,9 @@
 #include "api_artifacts.h"
 #include "traces/api.h"
 #include "tracking/api_common.h"
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 #include "core/validate.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 
 #define UI_UPLOAD_MAX ((int64_t)10 << 20)
 

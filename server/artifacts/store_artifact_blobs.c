@@ -11,9 +11,9 @@
 
 #include "core/ids.h"
 #include "core/log.h"
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 #include "db/store_util.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 
 #define MAX_TX_RETRIES 3
 #define GC_BATCH "200"

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 #include "db/store_util.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 
 const char *store_artifact_files_table(const struct artifact_owner *owner)
 {

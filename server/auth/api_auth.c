@@ -11,7 +11,7 @@
 #include "core/reply_store.h"
 #include "auth.h"
 #include "store_auth.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 
 /* Audit log rows per page: max_results' default and upper bound. */
 #define AUDIT_PAGE_DEFAULT 100

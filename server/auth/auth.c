@@ -14,7 +14,7 @@
 #include "auth_internal.h"
 #include "core/jsonx.h"
 #include "core/log.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 
 /* Bytes of a request's fields kept in an audit log row. */
 #define AUDIT_MAX_TARGET 2000

@@ -13,7 +13,7 @@
 #include "auth_internal.h"
 #include "core/ids.h"
 #include "core/log.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 
 static char *read_password_file(const char *path)
 {

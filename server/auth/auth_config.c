@@ -7,7 +7,7 @@
 
 #include "auth_internal.h"
 #include "core/log.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 
 const char *const auth_perm_names[4] = {"NO_PERMISSIONS", "READ", "EDIT", "MANAGE"};
 

@@ -17,7 +17,7 @@
 #include "core/hash.h"
 #include "core/ids.h"
 #include "core/log.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 
 #define PBKDF2_ITERATIONS 210000 /* OWASP's 2023 figure for PBKDF2-HMAC-SHA256 is 600k; */
                                  /* verified logins are cached, so this is paid rarely */

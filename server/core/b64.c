@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "xalloc.h"
+#include "common/xalloc.h"
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

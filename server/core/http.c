@@ -27,11 +27,11 @@
 #include "log.h"
 #include "reply.h"
 #include "request.h"
-#include "sbuf.h"
+#include "common/sbuf.h"
 #include "url_query.h"
 #include "wake.h"
 #include "worker.h"
-#include "xalloc.h"
+#include "common/xalloc.h"
 
 #define REQUEST_ID_MAX 128
 

@@ -9,7 +9,7 @@
 
 #include "b64.h"
 #include "validate.h"
-#include "xalloc.h"
+#include "common/xalloc.h"
 
 struct input input_from(const struct request *req)
 {

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xalloc.h"
+#include "common/xalloc.h"
 
 #define CHUNK_SIZE (256 * 1024)
 #define KEEP_CHUNKS 4 /* standard chunks kept across requests per thread */

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "json_writer.h"
+#include "common/json_writer.h"
 #include "worker.h"
 
 #define ACCESS_FLUSH_MS 10

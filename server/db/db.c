@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "core/log.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 #include "replicas.h"
 
 #define BACKOFF_MIN_MS 50

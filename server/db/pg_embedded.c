@@ -31,7 +31,7 @@
 #include <openssl/evp.h>
 
 #include "core/log.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 
 #define PG_PORT 5432
 #define PG_DBNAME "exptrack"

@@ -15,7 +15,7 @@
 
 #include "core/log.h"
 #include "core/worker.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 
 struct replica {
     char *conninfo;

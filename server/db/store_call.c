@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 #include "db/db.h"
 
 #define MAX_ATTEMPTS 3

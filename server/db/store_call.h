@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 
 #define STORE_CALL_MAX_PARAMS 9
 

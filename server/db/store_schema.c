@@ -12,7 +12,7 @@
 #include "db.h"
 #include "embedded.h"
 #include "core/log.h"
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 
 /* Any constant shared by every exptrackd; "exptrack" in ASCII. */
 #define MIGRATE_LOCK_KEY "6878765658727565"

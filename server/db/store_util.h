@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "core/arena.h"
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 
 /* Column value as int64 (0 when NULL). */
 int64_t su_int64(const PGresult *res, int row, int col);

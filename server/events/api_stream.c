@@ -15,7 +15,7 @@
 #include "tracking/store_experiments.h"
 #include "core/validate.h"
 #include "core/wake.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 
 #define STREAM_MAX_IDS 100 /* run_id and experiment_id values each */
 

@@ -12,7 +12,7 @@
 #include "core/log.h"
 #include "core/worker.h"
 #include "store_notify.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 
 /* Changes held between two sends; past this, changes are dropped (and
  * counted): a stream that misses one still shows the data on its next

@@ -20,7 +20,7 @@
 #include "core/hash.h"
 #include "core/jsonx.h"
 #include "core/log.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 
 #define NBUCKETS 1024 /* per table; chains stay short for thousands of watches */
 #define BACKOFF_MIN_MS 100

@@ -4,7 +4,7 @@
 #include "store_notify.h"
 
 #include "db/db.h"
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 #include "db/store_util.h"
 
 static const char notify_sql[] = "SELECT pg_notify('" STORE_NOTIFY_CHANNEL "',"

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 #include "db/db.h"
 #include "db/store_util.h"
 

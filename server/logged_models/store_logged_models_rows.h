@@ -4,7 +4,7 @@
 
 #include <libpq-fe.h>
 
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 #include "store_logged_models.h"
 
 /* The columns lm_row reads, in order, for logged_models aliased m. */

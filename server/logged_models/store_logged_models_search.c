@@ -8,7 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 #include "db/store_util.h"
 #include "store_logged_models_rows.h"
 

@@ -6,7 +6,7 @@
 #include "db/embedded.h"
 #include "db/store_health.h"
 #include "metrics.h"
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 
 void api_prometheus(const struct request *req, struct reply *r)
 {

@@ -7,7 +7,7 @@
 
 #include "api.h"
 #include "assets.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 
 #define STATIC_PREFIX "/static/"
 

@@ -16,7 +16,7 @@
 #include "core/hash.h"
 #include "db/embedded.h"
 #include "core/log.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 
 #define ASSETS_MAX_DISK_FILE (64u * 1024 * 1024)
 #define ASSETS_UPLOT_PREFIX "vendor/uplot/"

@@ -14,7 +14,7 @@
 #include "db/replicas.h"
 #include "events/notify.h"
 #include "version.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 
 static const double bucket_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                        0.1,    0.25,  0.5,    1,     2.5,  5,     10};

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #include "routes.h"
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 
 /* Allocates the per-route counters for the route table routes[0..n-1]
  * (routes_table), which is kept, not copied, and labels the series. Call

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "core/hash.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 #include "ops/metrics.h"
 
 #define NBUCKETS 16384

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 #include "db/store_util.h"
 #include "store_registry_journal.h"
 #include "store_registry_rows.h"

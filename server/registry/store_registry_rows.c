@@ -5,7 +5,7 @@
 
 #include <stdlib.h>
 
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 #include "db/db.h"
 #include "db/store_util.h"
 

@@ -5,7 +5,7 @@
 
 #include <libpq-fe.h>
 
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 #include "store_registry.h"
 
 /* The columns su_model_version reads, in order, for a table aliased mv. */

@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "core/mlflow_tags.h"
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 #include "db/store_util.h"
 #include "store_registry_rows.h"
 

@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "search.h"
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 
 static const char *entity_name(enum search_entity e)
 {

@@ -12,7 +12,7 @@
 
 #include "core/mlflow_tags.h"
 #include "core/validate.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 
 #define RUN_STATUS_NAME "(ARRAY['RUNNING','SCHEDULED','FINISHED','FAILED','KILLED'])[r.status]"
 

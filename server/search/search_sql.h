@@ -6,7 +6,7 @@
 #define ET_SERVER_SEARCH_SEARCH_SQL_H
 
 #include "core/arena.h"
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 #include "search.h"
 
 /* Characters of a param or tag value the (key, left(value, 200)) indexes

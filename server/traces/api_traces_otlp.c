@@ -20,8 +20,8 @@
 #include "events/change_feed.h"
 #include "core/jsonalloc.h"
 #include "core/reply_store.h"
-#include "core/sbuf.h"
-#include "core/xalloc.h"
+#include "common/sbuf.h"
+#include "common/xalloc.h"
 #include "traces/otlp/otlp.h"
 
 /* Largest request body read, and largest once inflated: --max-body-size,

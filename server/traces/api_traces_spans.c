@@ -11,9 +11,9 @@
 #include "json_text.h"
 #include "core/b64.h"
 #include "core/jsonx.h"
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 #include "core/validate.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 
 /* Nesting levels of kvlists a value may hold (SPAN_MAX_DEPTH bounds the
  * depth; each kvlist takes two of it) plus the top level. */

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 
 /* Deepest nesting jt_skip and jt_valid follow (jansson's own limit). */
 #define JT_MAX_DEPTH 2048

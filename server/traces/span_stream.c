@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/sbuf.h"
-#include "core/xalloc.h"
+#include "common/sbuf.h"
+#include "common/xalloc.h"
 #include "span_writer.h"
 
 /* One piece of the body: literal text (cursor NULL) or a cursor's spans. */

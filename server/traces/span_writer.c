@@ -5,7 +5,7 @@
 
 #include "api_traces_spans.h"
 #include "core/b64.h"
-#include "core/json_writer.h"
+#include "common/json_writer.h"
 #include "json_text.h"
 
 /* Nesting followed in attribute values (ingest caps it at SPAN_MAX_DEPTH;

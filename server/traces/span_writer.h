@@ -7,7 +7,7 @@
 #ifndef ET_SERVER_TRACES_SPAN_WRITER_H
 #define ET_SERVER_TRACES_SPAN_WRITER_H
 
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 #include "store_traces.h"
 
 /* The output buffer and two scratch buffers reused from span to span. */

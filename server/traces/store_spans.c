@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 #include "db/store_util.h"
 
 /* Appends s (NULL: SQL NULL) to an array literal. */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 #include "db/db.h"
 
 /* The read order of a span row: roots first, then start time, span id. */

@@ -12,12 +12,12 @@
 #include "api_common.h"
 #include "api_history.h"
 #include "core/b64.h"
-#include "core/json_writer.h"
-#include "core/sbuf.h"
+#include "common/json_writer.h"
+#include "common/sbuf.h"
 #include "store_history.h"
 #include "store_search.h"
 #include "core/validate.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 
 #define BULK_MAX_RUNS 100
 #define BULK_MAX_STEPS 2500

@@ -12,7 +12,7 @@
 #include "events/change_feed.h"
 #include "group_commit.h"
 #include "core/wake.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 #include "ops/metrics.h"
 #include "store_runs.h"
 #include "core/validate.h"

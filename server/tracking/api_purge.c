@@ -6,7 +6,7 @@
 
 #include "api.h"
 #include "api_common.h"
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 #include "store_purge.h"
 #include "core/validate.h"
 

@@ -12,7 +12,7 @@
 #include "core/mlflow_tags.h"
 #include "store_runs.h"
 #include "core/validate.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 
 /* Reads runs/create's tags; finds mlflow.runName and mlflow.user among them. */
 static int read_create_tags(const struct input *in, struct arena *arena, struct kv **tags,

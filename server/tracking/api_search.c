@@ -11,12 +11,12 @@
 #include "auth/auth.h"
 #include "core/b64.h"
 #include "core/hash.h"
-#include "core/json_writer.h"
-#include "core/sbuf.h"
+#include "common/json_writer.h"
+#include "common/sbuf.h"
 #include "search/search.h"
 #include "store_search.h"
 #include "core/validate.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 
 #define SEARCH_RUNS_DEFAULT 1000
 #define SEARCH_RUNS_MAX 50000

@@ -20,7 +20,7 @@
 #include "core/log.h"
 #include "core/worker.h"
 #include "store_metrics.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 #include "db/store_call.h"
 #include "ops/metrics.h"
 

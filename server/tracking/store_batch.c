@@ -12,8 +12,8 @@
 #include <stdlib.h>
 
 #include "core/mlflow_tags.h"
-#include "core/sbuf.h"
-#include "core/xalloc.h"
+#include "common/sbuf.h"
+#include "common/xalloc.h"
 #include "db/store_call.h"
 #include "db/store_util.h"
 #include "store_metrics.h"

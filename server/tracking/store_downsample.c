@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/arena.h"
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 #include "db/db.h"
 #include "db/store_util.h"
 #include "store_search.h"

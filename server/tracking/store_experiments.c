@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 #include "db/store_util.h"
 
 #define EXPERIMENT_COLUMNS                                                                         \

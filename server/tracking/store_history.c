@@ -12,11 +12,11 @@
 
 #include "db/db.h"
 #include "core/log.h"
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 #include "store_history.h"
 #include "store_search.h"
 #include "db/store_util.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 #include "storage/chunk_codec.h"
 
 /* Points per page of a whole-series read: big enough that statement

@@ -13,11 +13,11 @@
 #include <string.h>
 
 #include "core/hash.h"
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 #include "db/store_util.h"
 #include "store_idempotency.h"
 #include "store_metrics_sql.h"
-#include "core/xalloc.h"
+#include "common/xalloc.h"
 
 /* Keys seen for the first time are interned. Only names not yet present are
  * inserted, so the identity sequence is not burned on every batch. Sorted

@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 #include "artifacts/store_artifacts.h"
 #include "db/store_util.h"
 

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "core/mlflow_tags.h"
-#include "core/sbuf.h"
-#include "core/xalloc.h"
+#include "common/sbuf.h"
+#include "common/xalloc.h"
 #include "store_batch.h"
 #include "store_idempotency.h"
 #include "store_metrics.h"

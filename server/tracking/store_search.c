@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 #include "search/search_sql.h"
 #include "db/store_util.h"
 

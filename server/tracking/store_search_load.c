@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 #include "store_search.h"
 #include "db/store_util.h"
 

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/json_writer.h"
+#include "common/json_writer.h"
 #include "dtoa_ref.h"
 
 #define KINDS 4

@@ -21,7 +21,7 @@
 #include <jansson.h>
 
 #include "core/b64.h"
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 #include "core/validate.h"
 #include "traces/json_text.h"
 #include "traces/span_writer.h"

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/dtoa.h"
-#include "core/json_writer.h"
+#include "common/dtoa.h"
+#include "common/json_writer.h"
 #include "dtoa_ref.h"
 
 static long compared;

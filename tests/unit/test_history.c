@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/json_writer.h"
+#include "common/json_writer.h"
 
 static char text[JW_DOUBLE_MAX + 1];
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/json_writer.h"
+#include "common/json_writer.h"
 
 /* What jansson writes for s as a JSON string. */
 static char *jansson_text(const char *s)

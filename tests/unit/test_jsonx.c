@@ -8,7 +8,7 @@
 
 #include "core/jsonalloc.h"
 #include "core/jsonx.h"
-#include "core/sbuf.h"
+#include "common/sbuf.h"
 
 static void encode_specials(void **state)
 {
