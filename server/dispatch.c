@@ -190,5 +190,10 @@ static void observe(const void *route, const char *method, int status, double se
     metrics_request(route, method, status, seconds, bytes_in, bytes_out);
 }
 
-const struct http_dispatch dispatch_routes = {match,       handle,     upload_begin,
-                                              upload_data, upload_end, observe};
+static void observe_streamed(const void *route, size_t bytes_out)
+{
+    metrics_response_bytes(route, bytes_out);
+}
+
+const struct http_dispatch dispatch_routes = {match,      handle,  upload_begin,    upload_data,
+                                              upload_end, observe, observe_streamed};

@@ -305,13 +305,16 @@ static void dispatch(struct http_server *srv, struct MHD_Connection *conn, const
     jsonalloc_reset(); /* the input tree is gone: nothing else points into the arena */
 }
 
-/* What a request's access line says besides the bytes sent. */
+/* What a request's access line says besides the bytes sent, and whom a
+ * streamed reply tells its bytes when it ends. */
 struct access_info {
     const char *method;
     const char *path;
     int status;
     const struct timespec *start;
     const char *request_id;
+    const struct http_dispatch *dispatch;
+    const void *route;
 };
 
 /* Owns a streamed body's callbacks for as long as libmicrohttpd sends it,
@@ -323,7 +326,9 @@ struct stream_source {
     void *state;
     struct http_wake *wake; /* to pause on REPLY_STREAM_PAUSE; NULL: the handler asked for none */
     uint64_t sent;          /* body bytes handed to libmicrohttpd */
-    char *method, *path;    /* the access line's */
+    const struct http_dispatch *dispatch; /* told the bytes sent at the end */
+    const void *route;                    /* NULL: none matched */
+    char *method, *path;                  /* the access line's */
     int status;
     struct timespec start;
     char request_id[REQUEST_ID_MAX + 1];
@@ -354,6 +359,7 @@ static void free_stream(void *cls)
     http_wake_unref(src->wake);
     log_access(src->method, src->path, src->status, (size_t)src->sent, elapsed_ms(&src->start),
                src->request_id);
+    src->dispatch->observe_streamed(src->route, (size_t)src->sent);
     free(src->method);
     free(src->path);
     free(src);
@@ -385,6 +391,8 @@ static struct MHD_Response *make_response(struct reply *r, struct http_wake *wak
     src->path = xstrdup(acc->path);
     src->status = acc->status;
     src->start = *acc->start;
+    src->dispatch = acc->dispatch;
+    src->route = acc->route;
     snprintf(src->request_id, sizeof src->request_id, "%s", acc->request_id);
     if (wake != NULL) {
         pthread_mutex_lock(&wake->mu);
@@ -901,16 +909,20 @@ static enum MHD_Result respond(struct http_server *srv, struct MHD_Connection *c
         finish(r->finish_state, r);
     }
     int streamed = r->stream != NULL;
-    size_t sent = streamed ? (size_t)(r->stream_size < 0 ? 0 : r->stream_size) : r->body_len;
+    /* a streamed reply's bytes, and its access line, wait for its end
+     * (free_stream): a chunked one has no size, and a client may leave
+     * before a sized one is sent */
+    size_t sent = streamed ? 0 : r->body_len;
     int status = r->status;
+    const void *route = ctx->match == HTTP_MATCH_FOUND ? ctx->route : NULL;
     reply_header(r, "X-Request-Id", ctx->request_id);
-    struct access_info acc = {method, url, status, &ctx->start, ctx->request_id};
+    struct access_info acc = {method,          url,           status, &ctx->start,
+                              ctx->request_id, srv->dispatch, route};
     enum MHD_Result ret = send_reply(conn, r, ctx->wake, &acc);
     double ms = elapsed_ms(&ctx->start);
-    if (!streamed) /* a streamed reply's line waits for its end: free_stream */
+    if (!streamed)
         log_access(method, url, status, sent, ms, ctx->request_id);
-    srv->dispatch->observe(ctx->match == HTTP_MATCH_FOUND ? ctx->route : NULL, method, status,
-                           ms / 1e3, ctx->body.len + ctx->streamed_in, sent);
+    srv->dispatch->observe(route, method, status, ms / 1e3, ctx->body.len + ctx->streamed_in, sent);
     return ret;
 }
 

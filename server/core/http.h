@@ -46,9 +46,15 @@ struct http_dispatch {
      * struct upload_ops (routes.h). */
     void (*upload_end)(const void *route, void *state, int complete, struct reply *r);
     /* After each reply is queued: route (NULL when none matched), method,
-     * status, duration and body bytes in and out. */
+     * status, duration (from the request line to the queued reply) and
+     * body bytes in and out. bytes_out is 0 for a streamed reply: its
+     * bytes are only known when it ends (observe_streamed). */
     void (*observe)(const void *route, const char *method, int status, double seconds,
                     size_t bytes_in, size_t bytes_out);
+    /* When a streamed reply's body ends, or the client goes away before
+     * it does: route as in observe and the body bytes handed to the
+     * connection. Called once per streamed reply, after its observe. */
+    void (*observe_streamed)(const void *route, size_t bytes_out);
 };
 
 /* How the request threads wait on their connections. epoll, the default,

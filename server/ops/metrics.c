@@ -84,11 +84,16 @@ void metrics_request(const struct route *route, const char *method, int status, 
         if (seconds <= bucket_bounds[b])
             atomic_fetch_add_explicit(&s->le[b], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&bytes_in, in, memory_order_relaxed);
-    atomic_fetch_add_explicit(&bytes_out, out, memory_order_relaxed);
-    if (route != NULL && strstr(route->path, "artifact") != NULL) {
+    if (route != NULL && strstr(route->path, "artifact") != NULL)
         atomic_fetch_add_explicit(&artifact_in, in, memory_order_relaxed);
+    metrics_response_bytes(route, out);
+}
+
+void metrics_response_bytes(const struct route *route, size_t out)
+{
+    atomic_fetch_add_explicit(&bytes_out, out, memory_order_relaxed);
+    if (route != NULL && strstr(route->path, "artifact") != NULL)
         atomic_fetch_add_explicit(&artifact_out, out, memory_order_relaxed);
-    }
 }
 
 void metrics_points(size_t points)
@@ -148,7 +153,7 @@ static void route_labels(struct sbuf *out, size_t r, size_t st)
 static void render_requests(struct sbuf *out)
 {
     sbuf_adds(out, "# HELP http_server_request_duration_seconds Time from the request line to "
-                   "the queued reply.\n"
+                   "the queued reply (a streamed reply's body is sent after it).\n"
                    "# TYPE http_server_request_duration_seconds histogram\n");
     for (size_t r = 0; r <= nroutes; r++) {
         for (size_t st = 0; st < NSTATUS; st++) {
@@ -323,12 +328,12 @@ void metrics_render(struct sbuf *out)
         render_requests(out);
     counter(out, "http_server_request_body_bytes_total", "Request body bytes received.",
             load(&bytes_in));
-    counter(out, "http_server_response_body_bytes_total", "Response body bytes sent.",
-            load(&bytes_out));
+    counter(out, "http_server_response_body_bytes_total",
+            "Response body bytes sent (a streamed reply's when its body ends).", load(&bytes_out));
     counter(out, "exptrack_artifact_bytes_in_total",
             "Body bytes received by artifact routes (uploads).", load(&artifact_in));
     counter(out, "exptrack_artifact_bytes_out_total",
-            "Body bytes sent by artifact routes (downloads of known size).", load(&artifact_out));
+            "Body bytes sent by artifact routes (downloads).", load(&artifact_out));
     counter(out, "exptrack_metric_points_ingested_total", "Metric points committed.",
             load(&points_in));
     render_group_commit(out);

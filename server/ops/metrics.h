@@ -17,10 +17,16 @@
 void metrics_init(const struct route *routes, size_t n);
 
 /* Counts one answered request: its route (a row of the table given to
- * metrics_init; NULL: none matched), method, status, duration and body
- * bytes in and out. Thread-safe. */
+ * metrics_init; NULL: none matched), method, status, duration (from the
+ * request line to the queued reply) and body bytes in and out (out: 0 for
+ * a streamed reply, whose bytes metrics_response_bytes adds when it
+ * ends). Thread-safe. */
 void metrics_request(const struct route *route, const char *method, int status, double seconds,
                      size_t bytes_in, size_t bytes_out);
+
+/* Adds the body bytes of a streamed reply that has ended (route as in
+ * metrics_request) to the bytes-out counters. Thread-safe. */
+void metrics_response_bytes(const struct route *route, size_t bytes_out);
 
 /* Counts metric points accepted by a write (after its commit). Thread-safe. */
 void metrics_points(size_t points);

@@ -100,8 +100,20 @@ ssize_t span_stream_read(void *state, uint64_t pos, char *buf, size_t max)
     struct span_stream *s = state;
 
     (void)pos;
-    if (s->sent == s->out.len) {
-        sbuf_reset(&s->out);
+    if (s->out.len - s->sent < max) {
+        /* Less than a full piece is rendered: keep the rest of the last
+         * span (the overshoot of the previous fill) at the front and
+         * render more behind it. Handing that rest over alone made every
+         * other chunk of the reply a few hundred bytes: twice the chunks,
+         * callbacks and send() calls, and small TCP segments. */
+        size_t rest = s->out.len - s->sent;
+        if (rest > 0) {
+            memmove(s->out.data, s->out.data + s->sent, rest);
+            s->out.data[rest] = '\0';
+            s->out.len = rest;
+        } else {
+            sbuf_reset(&s->out);
+        }
         s->sent = 0;
         fill(s, max);
         if (s->out.len == 0)

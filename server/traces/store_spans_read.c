@@ -18,6 +18,7 @@ struct span_order {
 
 struct span_cursor {
     PGresult *res;
+    char *trace_id; /* every row's: not read back from the database */
     struct span_order *order;
     size_t n;    /* rows */
     size_t next; /* the next entry of order to hand out */
@@ -70,9 +71,11 @@ int store_spans_open(const char *trace_id, struct span_cursor **out)
     /* Unordered: PostgreSQL would sort the wide rows (their JSON text
      * included) and spill them to disk for a large trace; the order is
      * made below over four small fields. Binary: the numbers come as
-     * bytes, not text to print and parse again. */
-    int rc = db_exec_prepared_binary("spans_read",
-                                     "SELECT trace_id, span_id, parent_span_id, name, span_type,"
+     * bytes, not text to print and parse again. The trace id is not
+     * selected: it is the parameter (36 bytes x 10,000 rows less to send
+     * and parse). */
+    int rc = db_exec_prepared_binary("spans_read_by_trace",
+                                     "SELECT span_id, parent_span_id, name, span_type,"
                                      "   kind, trace_state, status_code, status_message, start_ns,"
                                      "   end_ns, attributes, events, input_tokens, output_tokens"
                                      " FROM trace_spans WHERE trace_id = $1",
@@ -82,13 +85,14 @@ int store_spans_open(const char *trace_id, struct span_cursor **out)
     struct span_cursor *c = xcalloc(1, sizeof *c);
     int rows = PQntuples(res);
     c->res = res;
+    c->trace_id = xstrdup(trace_id);
     c->n = (size_t)rows;
     c->order = xmalloc(((size_t)rows + 1) * sizeof *c->order);
     for (int r = 0; r < rows; r++) {
         c->order[r].row = r;
-        c->order[r].child = !PQgetisnull(res, r, 2);
-        c->order[r].start_ns = int8_or(res, r, 9, 0);
-        c->order[r].span_id = PQgetvalue(res, r, 1);
+        c->order[r].child = !PQgetisnull(res, r, 1);
+        c->order[r].start_ns = int8_or(res, r, 8, 0);
+        c->order[r].span_id = PQgetvalue(res, r, 0);
     }
     qsort(c->order, c->n, sizeof *c->order, cmp_order);
     *out = c;
@@ -107,21 +111,21 @@ int store_spans_next(struct span_cursor *c, struct trace_span *s)
     const PGresult *res = c->res;
     int r = c->order[c->next].row;
     *s = (struct trace_span){
-        .trace_id = PQgetvalue(res, r, 0),
-        .span_id = PQgetvalue(res, r, 1),
-        .parent_span_id = text_or_null(res, r, 2),
-        .name = PQgetvalue(res, r, 3),
-        .span_type = text_or_null(res, r, 4),
-        .kind = int2_at(res, r, 5),
-        .trace_state = text_or_null(res, r, 6),
-        .status_code = int2_at(res, r, 7),
-        .status_message = text_or_null(res, r, 8),
+        .trace_id = c->trace_id,
+        .span_id = PQgetvalue(res, r, 0),
+        .parent_span_id = text_or_null(res, r, 1),
+        .name = PQgetvalue(res, r, 2),
+        .span_type = text_or_null(res, r, 3),
+        .kind = int2_at(res, r, 4),
+        .trace_state = text_or_null(res, r, 5),
+        .status_code = int2_at(res, r, 6),
+        .status_message = text_or_null(res, r, 7),
         .start_ns = c->order[c->next].start_ns,
-        .end_ns = int8_or(res, r, 10, -1),
-        .attributes = text_or_null(res, r, 11),
-        .events = text_or_null(res, r, 12),
-        .input_tokens = int8_or(res, r, 13, -1),
-        .output_tokens = int8_or(res, r, 14, -1),
+        .end_ns = int8_or(res, r, 9, -1),
+        .attributes = text_or_null(res, r, 10),
+        .events = text_or_null(res, r, 11),
+        .input_tokens = int8_or(res, r, 12, -1),
+        .output_tokens = int8_or(res, r, 13, -1),
     };
     c->next++;
     return 1;
@@ -132,6 +136,7 @@ void store_spans_close(struct span_cursor *c)
     if (c == NULL)
         return;
     PQclear(c->res);
+    free(c->trace_id);
     free(c->order);
     free(c);
 }

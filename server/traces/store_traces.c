@@ -17,9 +17,10 @@ static const char *opt_i64(char *buf, int64_t v)
 }
 
 /* Upserts tags (meta 0) or metadata (meta 1) of one trace; a repeated key
- * keeps its last value. A new mlflow.trace.cost is merged into the one
- * stored (trace_cost_merge, schema 0035): the ingest's rollup keeps the
- * members the request leaves out. */
+ * keeps its last value. A new mlflow.trace.cost or mlflow.trace.tokenUsage
+ * is merged into the one stored, member by member (trace_cost_merge,
+ * schema 0035, is not specific to cost: any two JSON objects): the
+ * ingest's rollup keeps the members the request leaves out. */
 static int upsert_kv(const char *trace_id, const struct kv *kv, size_t n, int meta)
 {
     struct sbuf keys, vals;
@@ -27,20 +28,21 @@ static int upsert_kv(const char *trace_id, const struct kv *kv, size_t n, int me
         return DB_OK;
     su_kv_arrays(&keys, &vals, kv, n);
     const char *params[] = {trace_id, keys.data, vals.data};
-    int rc = db_exec(meta ? "INSERT INTO trace_metadata (trace_id, key, value)"
-                            " SELECT DISTINCT ON (k) $1, k, v"
-                            " FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(k, v, o)"
-                            " ORDER BY k, o DESC"
-                            " ON CONFLICT (trace_id, key) DO UPDATE SET value ="
-                            "   CASE WHEN EXCLUDED.key = 'mlflow.trace.cost'"
-                            "   THEN trace_cost_merge(trace_metadata.value, EXCLUDED.value)"
-                            "   ELSE EXCLUDED.value END"
-                          : "INSERT INTO trace_tags (trace_id, key, value)"
-                            " SELECT DISTINCT ON (k) $1, k, v"
-                            " FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(k, v, o)"
-                            " ORDER BY k, o DESC"
-                            " ON CONFLICT (trace_id, key) DO UPDATE SET value = EXCLUDED.value",
-                     3, params, NULL);
+    int rc = db_exec(
+        meta ? "INSERT INTO trace_metadata (trace_id, key, value)"
+               " SELECT DISTINCT ON (k) $1, k, v"
+               " FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(k, v, o)"
+               " ORDER BY k, o DESC"
+               " ON CONFLICT (trace_id, key) DO UPDATE SET value ="
+               "   CASE WHEN EXCLUDED.key IN ('mlflow.trace.cost', 'mlflow.trace.tokenUsage')"
+               "   THEN trace_cost_merge(trace_metadata.value, EXCLUDED.value)"
+               "   ELSE EXCLUDED.value END"
+             : "INSERT INTO trace_tags (trace_id, key, value)"
+               " SELECT DISTINCT ON (k) $1, k, v"
+               " FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(k, v, o)"
+               " ORDER BY k, o DESC"
+               " ON CONFLICT (trace_id, key) DO UPDATE SET value = EXCLUDED.value",
+        3, params, NULL);
     sbuf_cleanup(&keys);
     sbuf_cleanup(&vals);
     return rc;

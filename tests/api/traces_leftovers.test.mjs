@@ -1,8 +1,10 @@
-// Issue 16's traces leftovers: a V3 create over a trace whose cost the OTLP
-// ingest rolled up merges mlflow.trace.cost instead of replacing it; a
+// Issue 16's traces leftovers: a V3 create over a trace whose cost or token
+// usage the OTLP ingest rolled up merges mlflow.trace.cost and
+// mlflow.trace.tokenUsage instead of replacing them; a
 // search or stats filter at the parser's caps binds within one statement
 // and one past them is a 400 naming the filter; traces/stats reads only
-// the requested experiment's cost metadata.
+// the requested experiment's cost metadata; /metrics counts the bytes of
+// a streamed (chunked) trace read.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -73,6 +75,127 @@ describe('traces leftovers of issue 16', () => {
         const s = assertOk(await api(stack.base, 'GET', '/api/2.0/exptrack/traces/stats', { experiment_id: e, filter: `trace_id = '${a}'` })).groups[0];
         near(s.total_cost, 7);
         near(s.input_cost, 0.5);
+    });
+
+    test('/metrics counts the body bytes of a streamed (chunked) reply when it ends', async () => {
+        const e = await c.createExperiment(uniqueName('bytes'));
+        const t = hex(16), root = hex(8);
+        const filler = { key: 'filler', value: str('x'.repeat(2000)) };
+        const spans = [span(t, root, null, [filler])];
+        for (let i = 0; i < 300; i++) spans.push(span(t, hex(8), root, [filler]));
+        assertOk(await post(body(spans), e));
+        // the counters by name; every scrape's own body is counted too (when queued)
+        const scrape = async () => {
+            const r = await fetch(`${stack.base}/metrics`);
+            const text = await r.text();
+            const value = (name) => {
+                const m = text.match(new RegExp(`^${name} (\\d+)$`, 'm'));
+                assert.ok(m, `${name} in /metrics`);
+                return Number(m[1]);
+            };
+            return { all: value('http_server_response_body_bytes_total'), artifact: value('exptrack_artifact_bytes_out_total'),
+                bytes: Buffer.byteLength(text) };
+        };
+        // reads a streamed reply, then scrapes until its bytes show (the
+        // stream is let go of just after its last byte is sent)
+        const check = async (p, isArtifact) => {
+            const before = await scrape();
+            const r = await fetch(stack.base + p);
+            assert.equal(r.status, 200);
+            assert.equal(r.headers.get('content-length'), null, 'a chunked reply');
+            const n = Buffer.byteLength(await r.text());
+            assert.ok(n > 600000, `${n} bytes`);
+            let scraped = before.bytes;
+            await waitUntil(async () => {
+                const now = await scrape();
+                const done = now.all === before.all + scraped + n;
+                assert.ok(now.all <= before.all + scraped + n, 'no more than the bytes sent');
+                scraped += now.bytes;
+                if (done) assert.equal(now.artifact - before.artifact, isArtifact ? n : 0);
+                return done;
+            }, 10000, `${p}: ${n} bytes counted`);
+        };
+        await check(`/api/3.0/mlflow/traces/get?trace_id=tr-${t}&allow_partial=true`, false);
+        await check(`/api/3.0/mlflow/traces/batchGet?trace_ids=tr-${t}`, false);
+        await check(`/ajax-api/2.0/mlflow/get-trace-artifact?request_id=tr-${t}`, true);
+    });
+
+    test('a V3 create and a V2 end merge mlflow.trace.tokenUsage into the ingest\'s rollup member by member', async () => {
+        const e = await c.createExperiment(uniqueName('tokens'));
+        const usage = (v) => ({ key: 'mlflow.chat.tokenUsage', value: str(v) });
+        const TOK = 'mlflow.trace.tokenUsage';
+        const ingested = async () => {
+            const t = hex(16), root = hex(8);
+            assertOk(await post(body([span(t, root, null, [usage('{"input_tokens": 2, "output_tokens": 3, "total_tokens": 5}')]),
+                span(t, hex(8), root, [usage('{"input_tokens": 10, "output_tokens": 20, "total_tokens": 30}')])]), e));
+            const id = `tr-${t}`;
+            assert.deepEqual(JSON.parse(meta(id, TOK)), { input_tokens: 12, output_tokens: 23, total_tokens: 35 });
+            return id;
+        };
+        const rolled = { input_tokens: 12, output_tokens: 23, total_tokens: 35 };
+        // the request's members win, the rolled-up ones it lacks are kept
+        const a = await ingested();
+        assertOk(await create(e, a, { [TOK]: '{"cache_read_input_tokens": 4, "output_tokens": 25}' }));
+        const merged = { ...rolled, output_tokens: 25, cache_read_input_tokens: 4 };
+        assert.deepEqual(JSON.parse(meta(a, TOK)), merged);
+        const got = assertOk(await api(stack.base, 'GET', `/api/3.0/mlflow/traces/${a}`)).trace.trace_info;
+        assert.deepEqual(JSON.parse(got.trace_metadata[TOK]), merged);
+        const v2 = assertOk(await api(stack.base, 'GET', `/api/2.0/mlflow/traces/${a}/info`)).trace_info;
+        assert.deepEqual(JSON.parse(v2.request_metadata.find((m) => m.key === TOK).value), merged);
+        // a V2 end merges the same way
+        const b = await ingested();
+        assertOk(await api(stack.base, 'PATCH', `/api/2.0/mlflow/traces/${b}`, {
+            timestamp_ms: 5, status: 'OK', request_metadata: [{ key: TOK, value: '{"input_tokens": 7}' }] }));
+        assert.deepEqual(JSON.parse(meta(b, TOK)), { ...rolled, input_tokens: 7 });
+        // a value naming every stored member is stored as sent, byte for byte
+        const d = await ingested();
+        const full = '{"input_tokens": 1, "output_tokens": 2, "total_tokens": 3}';
+        assertOk(await create(e, d, { [TOK]: full }));
+        assert.equal(meta(d, TOK), full);
+        // no tokenUsage in the create: the rollup stays as it was
+        const f = await ingested();
+        const before = meta(f, TOK);
+        assertOk(await create(e, f, { 'mlflow.user': 'alice' }));
+        assert.equal(meta(f, TOK), before);
+        // hostile values inside the text: not an object, not JSON, escapes
+        // jsonb refuses (NUL, lone surrogate) are stored as sent; members
+        // that are not non-negative int64 integers are the client's and
+        // merged as given (numbers of any size kept exactly)
+        const asSent = ['[1, 2]', '42', '"x"', 'null', 'n/a', '{"input_tokens": 1', '{"input_tokens": "\\u0000"}',
+            '{"input_tokens": "\\ud800"}', '{"input_tokens": 1, "\\udc00": 2}'];
+        for (const v of asSent) {
+            const g = await ingested();
+            assertOk(await create(e, g, { [TOK]: v }), v);
+            assert.equal(meta(g, TOK), v, v);
+        }
+        const members = [['"many"', 'many'], ['1.5', 1.5], ['-3', -3], ['true', true], ['{"n": 1}', { n: 1 }]];
+        for (const [text, value] of members) {
+            const g = await ingested();
+            assertOk(await create(e, g, { [TOK]: `{"input_tokens": ${text}}` }), text);
+            assert.deepEqual(JSON.parse(meta(g, TOK)), { ...rolled, input_tokens: value }, text);
+        }
+        const big = await ingested();
+        assertOk(await create(e, big, { [TOK]: '{"total_tokens": 99999999999999999999999}' }));
+        assert.match(meta(big, TOK), /"total_tokens": 99999999999999999999999\b/);
+        assert.match(meta(big, TOK), /"input_tokens": 12\b/);
+        // the trace's token columns (stats) come from the spans, whatever the metadata says
+        const s = assertOk(await api(stack.base, 'GET', '/api/2.0/exptrack/traces/stats', { experiment_id: e, filter: `trace_id = '${big}'` })).groups[0];
+        assert.equal(s.total_tokens, 35);
+        assert.equal(s.input_tokens, 12);
+        // hostile values of the request itself are refused (a wrong type naming the field), nothing stored
+        const h = await ingested();
+        assertError(await create(e, h, { [TOK]: { input_tokens: 1 } }), 400, 'INVALID_PARAMETER_VALUE', ['trace_metadata', TOK]);
+        assertError(await create(e, h, { [TOK]: 5 }), 400, 'INVALID_PARAMETER_VALUE', ['trace_metadata', TOK]);
+        // a NUL or a lone surrogate in the request's JSON is refused by the body parser, at its position
+        assertError(await create(e, h, { [TOK]: 'a\u0000b' }), 400, null, ['not valid JSON', '\\u0000']);
+        const raw = (v) => api(stack.base, 'POST', '/api/3.0/mlflow/traces', undefined, { headers: { 'content-type': 'application/json' },
+            raw: `{"trace":{"trace_info":{"trace_id":"${h}","trace_location":{"type":"MLFLOW_EXPERIMENT","mlflow_experiment":{"experiment_id":"${e}"}},`
+                + `"request_time":"1970-01-01T00:00:00Z","state":"OK","trace_metadata":{"${TOK}":${v}}}}}` });
+        assertError(await raw('"\\ud800"'), 400, null, 'not valid JSON');
+        assertError(await raw('"{\\"input_tokens\\": 1}\\udfff"'), 400, null, 'not valid JSON');
+        assertError(await api(stack.base, 'PATCH', `/api/2.0/mlflow/traces/${h}`, {
+            timestamp_ms: 5, status: 'OK', request_metadata: [{ key: TOK, value: 7 }] }), 400, 'INVALID_PARAMETER_VALUE', 'request_metadata');
+        assert.deepEqual(JSON.parse(meta(h, TOK)), rolled);
     });
 
     test('a filter at the caps binds in one statement (search and stats); past them is a 400 naming the filter', async () => {

@@ -10,13 +10,18 @@
 #   c. search: N traces in one experiment (seeded with SQL), V3 search
 #      with 5 filters: p50, p99. Goal at 1,000,000: p50 < 50 ms.
 #   d. get of one trace of 10,000 spans: traces/get, batchGet and the
-#      traces.json of get-trace-artifact: p50 ms to the last byte (the
-#      client's JSON.parse apart). Goal: traces/get < 100 ms. Baselines in
-#      the same run: psql reading the same rows, and, with
-#      TRACES_BASELINE_BIN, another exptrackd (e.g. a build of an older
-#      commit) on the same database, its reads alternated with ours. Also
-#      the CPU per read of exptrackd and of PostgreSQL (from /proc), which
-#      a loaded machine inflates far less than the wall time.
+#      traces.json of get-trace-artifact, after a VACUUM ANALYZE of the
+#      trace tables (a settled database, as a read minutes after the
+#      ingest finds it) and TRACES_GET_WARMUP untimed reads of each kind;
+#      then rounds that read every kind from every server in turn, each
+#      read timed twice: by node's fetch (p50 ms to the last byte, the
+#      client's JSON.parse apart) and by curl into /dev/null (first and
+#      last byte by curl's clock, without node's chunk handling). Goal:
+#      traces/get < 100 ms. Baselines in the same run: psql reading the
+#      same rows, and, with TRACES_BASELINE_BIN, another exptrackd (e.g. a
+#      build of an older commit) on the same database, its reads alternated
+#      with ours. Also the CPU per read of exptrackd and of PostgreSQL (from
+#      /proc), which a loaded machine inflates far less than the wall time.
 #
 # usage: tests/bench/traces.sh BUILD_DIR   (a Release build)
 # environment:
@@ -24,7 +29,8 @@
 #   TRACES_CLIENT_SECONDS=5  seconds of load (b)
 #   TRACES_SEARCH_N=100000   traces seeded for (c); the size is 1000000
 #   TRACES_ONLY="ingest client search get"  the phases to run
-#   TRACES_GET_RUNS=10       reads of each kind in (d)
+#   TRACES_GET_RUNS=10       timed rounds in (d) (and reads per server for its CPU figures)
+#   TRACES_GET_WARMUP=3      untimed warm-up reads of each kind per server in (d)
 #   TRACES_BASELINE_BIN=     an exptrackd to compare with in (d)
 set -euo pipefail
 
@@ -38,6 +44,7 @@ server_flags=${BENCH_SERVER_FLAGS:-}
 server_bin=$build/bin/exptrackd
 [ -x "$server_bin" ] || { echo "traces bench: $server_bin not found; build first" >&2; exit 1; }
 command -v node >/dev/null || { echo "traces bench: node is needed" >&2; exit 1; }
+command -v curl >/dev/null || { echo "traces bench: curl is needed" >&2; exit 1; }
 # shellcheck source=tests/bench/lib.sh
 . "$here/lib.sh"
 bench_setup traces

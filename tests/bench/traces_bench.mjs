@@ -215,14 +215,32 @@ async function timedGet(url) {
     return { reply: t1 - t0, parse: performance.now() - t1, bytes: text.length, body };
 }
 
+// The same GET by curl, body thrown away: curl's own clock from the
+// connection to the first and the last byte (its process start is not
+// counted), so node's chunk handling and string building are not in it.
+function curlGet(url) {
+    const out = execFileSync('curl', ['-sS', '--fail', '-o', '/dev/null', '-w', '%{time_starttransfer} %{time_total} %{size_download}', url],
+        { encoding: 'utf8' });
+    const [first, total, size] = out.trim().split(' ').map(Number);
+    return { first: first * 1000, total: total * 1000, size };
+}
+
 // d. One trace of 10,000 spans read three ways (V3 traces/get, batchGet and
 // the traces.json download of get-trace-artifact); with a baseline server
 // (TRACES_BASELINE_BIN in traces.sh) the same reads of it, alternated.
+// The database is settled first (VACUUM ANALYZE of the trace tables: the
+// state a trace read minutes after it was written finds, hint bits set and
+// statistics fresh) and each server makes untimed warm-up reads of each
+// kind; then each timed round reads every kind from every server in turn,
+// so no kind or server gets the cold or the settled end of the run.
 async function getBig() {
     const exp = await experiment(`bench-get-${hex(4)}`);
     const { traceId, spans } = traceSpans(10000);
     for (let i = 0; i < spans.length; i += 512)
         await call('POST', '/v1/traces', otlpBody(spans.slice(i, i + 512)), { 'x-mlflow-experiment-id': exp });
+    const v0 = performance.now();
+    sql('VACUUM (ANALYZE) traces, trace_spans, trace_tags, trace_metadata');
+    console.log(`get: seeded one trace of 10,000 spans; VACUUM ANALYZE of the trace tables took ${(performance.now() - v0).toFixed(0)} ms`);
     const reads = [
         ['traces/get', `/api/3.0/mlflow/traces/get?trace_id=tr-${traceId}&allow_partial=true`, (b) => b.trace.spans.length],
         ['batchGet', `/api/3.0/mlflow/traces/batchGet?trace_ids=tr-${traceId}`, (b) => b.traces[0].spans.length],
@@ -231,33 +249,53 @@ async function getBig() {
     const servers = [['new', base]];
     if (baseline) servers.push(['baseline', baseline]);
     const runs = Number(process.env.TRACES_GET_RUNS || 10);
-    for (const [name, p, count] of reads) {
-        const lat = Object.fromEntries(servers.map(([k]) => [k, { reply: [], parse: [], bytes: 0 }]));
-        for (let i = 0; i < runs; i++) {
+    const warmups = Number(process.env.TRACES_GET_WARMUP || 3);
+    for (let i = 0; i < warmups; i++)
+        for (const [, p, count] of reads)
             for (const [k, url] of servers) {
                 const g = await timedGet(url + p);
+                if (count(g.body) !== 10000) throw new Error(`${k}: got ${count(g.body)} spans`);
+                curlGet(url + p);
+            }
+    console.log(`get: ${warmups} untimed warm-up reads of each kind from each server (node and curl), then ${runs} timed rounds: every kind from every server in turn, by node's fetch (reply to the last byte; JSON.parse apart) and by curl (-o /dev/null: first byte, last byte)`);
+    const lat = {};
+    for (const [name] of reads)
+        for (const [k] of servers) lat[`${name} ${k}`] = { reply: [], parse: [], first: [], total: [], bytes: 0 };
+    for (let i = 0; i < runs; i++) {
+        for (const [name, p, count] of reads) {
+            for (const [k, url] of servers) {
+                const l = lat[`${name} ${k}`];
+                const g = await timedGet(url + p);
                 if (count(g.body) !== 10000) throw new Error(`${k} ${name}: got ${count(g.body)} spans`);
-                lat[k].reply.push(g.reply);
-                lat[k].parse.push(g.parse);
-                lat[k].bytes = g.bytes;
+                l.reply.push(g.reply);
+                l.parse.push(g.parse);
+                l.bytes = g.bytes;
+                const c = curlGet(url + p);
+                l.first.push(c.first);
+                l.total.push(c.total);
             }
         }
+    }
+    for (const [name, p] of reads) {
         for (const [k] of servers) {
-            const l = lat[k];
-            console.log(`get: one trace of 10,000 spans, ${name} (${k}, ${(l.bytes / 1048576).toFixed(1)} MiB): reply p50 ${pct(l.reply, 0.5).toFixed(1)} ms, max ${Math.max(...l.reply).toFixed(1)} ms; client JSON.parse p50 ${pct(l.parse, 0.5).toFixed(1)} ms${name === 'traces/get' && k === 'new' ? ' (goal: reply < 100 ms)' : ''}`);
+            const l = lat[`${name} ${k}`];
+            const goal = name === 'traces/get' && k === 'new' ? ' (goal: < 100 ms)' : '';
+            console.log(`get: one trace of 10,000 spans, ${name} (${k}, ${(l.bytes / 1048576).toFixed(1)} MiB): node reply p50 ${pct(l.reply, 0.5).toFixed(1)} ms, max ${Math.max(...l.reply).toFixed(1)} ms (JSON.parse p50 ${pct(l.parse, 0.5).toFixed(1)} ms apart); curl last byte p50 ${pct(l.total, 0.5).toFixed(1)} ms${goal}, min ${Math.min(...l.total).toFixed(1)} ms, first byte p50 ${pct(l.first, 0.5).toFixed(1)} ms`);
         }
-        if (baseline)
-            console.log(`get: ${name}: ratio new/baseline reply p50 ${(pct(lat.new.reply, 0.5) / pct(lat.baseline.reply, 0.5)).toFixed(3)}`);
+        if (baseline) {
+            const n = lat[`${name} new`], b = lat[`${name} baseline`];
+            console.log(`get: ${name}: ratio new/baseline p50: node ${(pct(n.reply, 0.5) / pct(b.reply, 0.5)).toFixed(3)}, curl ${(pct(n.total, 0.5) / pct(b.total, 0.5)).toFixed(3)}`);
+        }
         // CPU per read, which a loaded machine does not inflate as it does
         // the wall time: the server's and PostgreSQL's (every process of
-        // the private cluster), one server at a time.
+        // the private cluster), one server at a time, read by curl.
         if (process.env.SERVER_PID && process.env.PG_PID) {
             const cpu = {};
             for (const [k, url] of servers) {
                 const pid = k === 'new' ? process.env.SERVER_PID : process.env.BASELINE_PID;
                 if (!pid) continue;
                 const s0 = cpuMs([pid]), p0 = cpuMs(pgPids());
-                for (let i = 0; i < runs; i++) await timedGet(url + p);
+                for (let i = 0; i < runs; i++) curlGet(url + p);
                 cpu[k] = { server: (cpuMs([pid]) - s0) / runs, pg: (cpuMs(pgPids()) - p0) / runs };
                 console.log(`get: ${name} (${k}): CPU per read: exptrackd ${cpu[k].server.toFixed(1)} ms + PostgreSQL ${cpu[k].pg.toFixed(1)} ms = ${(cpu[k].server + cpu[k].pg).toFixed(1)} ms`);
             }
