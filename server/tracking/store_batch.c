@@ -24,11 +24,11 @@
  * steps, timestamps and values (every variant names them all, so that
  * each parameter has its type). */
 #define BATCH_READS                                                                                \
-    "WITH run AS (SELECT id, lifecycle_stage FROM runs WHERE run_uuid = $1::uuid),"                \
+    "WITH run AS (SELECT id, experiment_id, lifecycle_stage FROM runs WHERE run_uuid = $1::uuid)," \
     " pin AS (SELECT * FROM unnest($2::text[], $3::text[]) AS u(k, v)),"                           \
     " bad AS (SELECT p.key, p.value, pin.v FROM run JOIN params p ON p.run_id = run.id"            \
     "   JOIN pin ON pin.k = p.key WHERE p.value <> pin.v LIMIT 1),"                                \
-    " ok AS (SELECT id FROM run"                                                                   \
+    " ok AS (SELECT id, experiment_id FROM run"                                                    \
     "   WHERE lifecycle_stage = 'active' AND NOT EXISTS (SELECT FROM bad)),"                       \
     " tin AS (SELECT DISTINCT ON (k) k, v FROM unnest($4::text[], $5::text[])"                     \
     "   WITH ORDINALITY AS u(k, v, o) ORDER BY k, o DESC),"                                        \
@@ -39,19 +39,27 @@
 /* Params are write-once: a stored equal one is skipped. One that another
  * transaction stored with another value after this statement's snapshot
  * was taken (so bad missed it) is returned with that value: the statement
- * then fails as a whole (BATCH_CLASH). */
+ * then fails as a whole (BATCH_CLASH). Their keys go into experiment_keys
+ * here, not by a trigger (schema/0038_setup_statement_keys.sql). */
 #define BATCH_PARAMS                                                                               \
     ", pw AS (INSERT INTO params AS p (run_id, key, value) SELECT ok.id, pin.k, pin.v FROM ok, "   \
     "pin"                                                                                          \
     "   ORDER BY 2 ON CONFLICT (run_id, key) DO UPDATE SET value = p.value"                        \
-    "   WHERE p.value <> EXCLUDED.value RETURNING p.key, p.value)"
+    "   WHERE p.value <> EXCLUDED.value RETURNING p.key, p.value),"                                \
+    " pk AS (INSERT INTO experiment_keys (experiment_id, kind, key)"                               \
+    "   SELECT DISTINCT ok.experiment_id, 'p'::\"char\", pin.k FROM ok, pin ORDER BY 3"            \
+    "   ON CONFLICT DO NOTHING)"
 
-/* Tags are upserted; mlflow.runName renames the run too. */
+/* Tags are upserted, their keys recorded in experiment_keys (0038);
+ * mlflow.runName renames the run too. */
 #define BATCH_TAGS                                                                                 \
     ", tw AS (INSERT INTO tags (run_id, key, value) SELECT ok.id, tin.k, tin.v FROM ok, tin"       \
     "   ORDER BY 2 ON CONFLICT (run_id, key) DO UPDATE SET value = EXCLUDED.value),"               \
     " rn AS (UPDATE runs SET name = tin.v FROM ok, tin"                                            \
-    "   WHERE runs.id = ok.id AND tin.k = '" MLFLOW_TAG_RUN_NAME "')"
+    "   WHERE runs.id = ok.id AND tin.k = '" MLFLOW_TAG_RUN_NAME "'),"                             \
+    " tk AS (INSERT INTO experiment_keys (experiment_id, kind, key)"                               \
+    "   SELECT ok.experiment_id, 't'::\"char\", tin.k FROM ok, tin ORDER BY 3"                     \
+    "   ON CONFLICT DO NOTHING)"
 
 /* Points: stored twins skipped, the blocks of those inserted raised, and
  * the best point per key (the first of equals) raising latest_metrics. */

@@ -86,7 +86,10 @@ static int write_tags(int64_t internal_id, const struct kv *tags, size_t n)
                  "  SELECT DISTINCT ON (k) k, v FROM unnest($2::text[], $3::text[])"
                  "  WITH ORDINALITY AS u(k, v, o) ORDER BY k, o DESC),"
                  " up AS (UPDATE runs SET name = t.v FROM t"
-                 "  WHERE runs.id = $1 AND t.k = '" MLFLOW_TAG_RUN_NAME "')"
+                 "  WHERE runs.id = $1 AND t.k = '" MLFLOW_TAG_RUN_NAME "'),"
+                 " ek AS (INSERT INTO experiment_keys (experiment_id, kind, key)"
+                 "  SELECT r.experiment_id, 't', t.k FROM runs r, t WHERE r.id = $1 ORDER BY 3"
+                 "  ON CONFLICT DO NOTHING)"
                  " INSERT INTO tags (run_id, key, value) SELECT $1, k, v FROM t ORDER BY k"
                  " ON CONFLICT (run_id, key) DO UPDATE SET value = EXCLUDED.value",
                  3, params, NULL);
@@ -110,7 +113,10 @@ static const char create_sql[] =
     " t AS (INSERT INTO tags (run_id, key, value)"
     "   SELECT r.id, u.k, u.v FROM r, (SELECT DISTINCT ON (k) k, v"
     "     FROM unnest($7::text[], $8::text[]) WITH ORDINALITY AS u(k, v, o) ORDER BY k, o DESC) u"
-    "   ORDER BY 2)"
+    "   ORDER BY 2),"
+    " tk AS (INSERT INTO experiment_keys (experiment_id, kind, key)"
+    "   SELECT DISTINCT r.experiment_id, 't'::\"char\", u.k FROM r, unnest($7::text[]) AS u(k)"
+    "   ORDER BY 3 ON CONFLICT DO NOTHING)"
     " SELECT " RUN_COLUMNS ", e.lifecycle_stage FROM e LEFT JOIN r ON true";
 
 /* A tag and its position in the request. */
@@ -221,7 +227,10 @@ static const char update_sql[] = UPDATE_RUN UPDATE_ANSWER;
 static const char update_named_sql[] =
     UPDATE_RUN ", t AS (INSERT INTO tags (run_id, key, value)"
                "   SELECT id, '" MLFLOW_TAG_RUN_NAME "', $4 FROM r"
-               "   ON CONFLICT (run_id, key) DO UPDATE SET value = EXCLUDED.value)" UPDATE_ANSWER;
+               "   ON CONFLICT (run_id, key) DO UPDATE SET value = EXCLUDED.value),"
+               " tk AS (INSERT INTO experiment_keys (experiment_id, kind, key)"
+               "   SELECT experiment_id, 't', '" MLFLOW_TAG_RUN_NAME "' FROM r"
+               "   ON CONFLICT DO NOTHING)" UPDATE_ANSWER;
 
 void store_run_update_call(const char *run_id, int status, int has_end_time, int64_t end_time,
                            const char *name, struct store_call *c)
@@ -329,7 +338,10 @@ static int write_params(int64_t internal_id, const struct kv *params_in, size_t 
                  " ins AS (INSERT INTO params AS p (run_id, key, value)"
                  "   SELECT $1, k, v FROM i ORDER BY k ON CONFLICT (run_id, key)"
                  "   DO UPDATE SET value = p.value WHERE p.value <> EXCLUDED.value"
-                 "   RETURNING p.key, p.value)"
+                 "   RETURNING p.key, p.value),"
+                 " ek AS (INSERT INTO experiment_keys (experiment_id, kind, key)"
+                 "   SELECT DISTINCT r.experiment_id, 'p'::\"char\", i.k FROM runs r, i"
+                 "   WHERE r.id = $1 ORDER BY 3 ON CONFLICT DO NOTHING)"
                  " SELECT ins.key, ins.value, i.v FROM ins JOIN i ON i.k = ins.key"
                  " WHERE ins.value <> i.v LIMIT 1",
                  3, params, &res);

@@ -8,7 +8,7 @@
 // would fall back silently and only show up as database errors).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { useStack, client, startServer, assertOk, assertError, uniqueName, waitUntil, sleep } from './harness.mjs';
+import { useStack, client, api, startServer, assertOk, assertError, uniqueName, waitUntil, sleep } from './harness.mjs';
 import { spawn } from 'node:child_process';
 
 const stack = useStack({ before, after });
@@ -212,6 +212,43 @@ describe('run setup', () => {
         assert.deepEqual(h.map((m) => m.step).sort(), [0, 1, 2, 3], 'each point once');
         const g = await c.getRun(id);
         assert.deepEqual(g.data.metrics, [{ key: 'loss', value: 0.3, timestamp: 12, step: 3 }]);
+    });
+
+    // schema/0038: the statements that write params and tags record their
+    // keys in experiment_keys themselves (no trigger any more); every path
+    // that writes them, and none that fails.
+    test('experiment keys: recorded by every statement that writes params or tags, not by failed ones', async () => {
+        const e = await c.createExperiment(uniqueName('keys'));
+        const keys = async () => assertOk(await api(stack.base, 'GET', '/api/2.0/exptrack/experiments/keys', { experiment_id: e }));
+        const id = (await c.createRun(e, { run_name: 'k', tags: [{ key: 'on_create', value: '1' }] })).info.run_id;
+        assertOk(await c.post('/runs/log-batch', {
+            run_id: id, params: [{ key: 'batch_p', value: '1' }], tags: [{ key: 'batch_t', value: '1' }],
+            metrics: [{ key: 'batch_m', value: 1, timestamp: 1, step: 0 }],
+        }));
+        assertOk(await c.post('/runs/log-parameter', { run_id: id, key: 'single_p', value: '1' }));
+        assertOk(await c.post('/runs/set-tag', { run_id: id, key: 'single_t', value: '1' }));
+        // more points than the one-statement batch takes: the transaction path
+        const many = Array.from({ length: 300 }, (_, i) => ({ key: 'big_m', value: i, timestamp: 1, step: i }));
+        assertOk(await c.post('/runs/log-batch', {
+            run_id: id, metrics: many, params: [{ key: 'big_p', value: '1' }], tags: [{ key: 'big_t', value: '1' }],
+        }));
+        // a batch that fails (a param with another value) records none of its keys
+        assertError(await c.post('/runs/log-batch', {
+            run_id: id, params: [{ key: 'batch_p', value: 'other' }, { key: 'failed_p', value: '1' }],
+            tags: [{ key: 'failed_t', value: '1' }],
+        }), 400, 'INVALID_PARAMETER_VALUE');
+        const other = (await c.createRun(e)).info.run_id;
+        assertOk(await c.post('/runs/update', { run_id: other, run_name: 'renamed' }));
+        await c.ok('POST', '/runs/delete', { run_id: other });
+        assertError(await c.post('/runs/log-batch', { run_id: other, params: [{ key: 'deleted_p', value: '1' }] }), 400);
+        const k = await keys();
+        assert.deepEqual(k.params, ['batch_p', 'big_p', 'single_p']);
+        assert.deepEqual(k.tags, ['batch_t', 'big_t', 'mlflow.runName', 'on_create', 'single_t']);
+        assert.deepEqual(k.metrics, ['batch_m', 'big_m']);
+        // the same keys from another run of the experiment: no duplicate, no failure
+        const again = (await c.createRun(e, { tags: [{ key: 'on_create', value: '2' }] })).info.run_id;
+        assertOk(await c.post('/runs/log-batch', { run_id: again, params: [{ key: 'batch_p', value: '2' }], tags: [{ key: 'batch_t', value: '2' }] }));
+        assert.deepEqual(await keys(), k);
     });
 
     test('small metric writes take the group commit path without a failed statement', async () => {
