@@ -12,13 +12,17 @@ const MAX_COL = 340; // px, the widest a measured column gets (cells ellipsize)
 const PAD = 22; // px, a cell's padding and border
 const MEASURED = 4; // texts measured per column: the longest by length
 
-let canvas = null;
+let g = null; // a canvas's 2D context, for measuring text
+let gFont = ''; // the CSS font last set on it (its getter normalises the string)
 
-/** Width in px of text in the CSS font font. */
+/**
+ * Width in px of text in the CSS font font. The context's font is set only
+ * when it changes: the setter parses the CSS font string and looks the font
+ * up each time, and a table's widths were measured in two fonts in turn.
+ */
 function textWidth(font, text) {
-    canvas ??= document.createElement('canvas');
-    const g = canvas.getContext('2d');
-    g.font = font;
+    g ??= document.createElement('canvas').getContext('2d');
+    if (gFont !== font) { g.font = font; gFont = font; }
     return g.measureText(text).width;
 }
 
@@ -32,12 +36,14 @@ export function columnWidths(table, columns, count) {
     const bodyFont = getComputedStyle(table).font;
     const th = table.querySelector('thead th');
     const headFont = th ? getComputedStyle(th).font : bodyFont;
-    return columns.map((c) => {
+    // every header first, then every body text: the font is set twice in all
+    const heads = columns.map((c) => (c.fixed ? 0 : textWidth(headFont, c.head)));
+    return columns.map((c, j) => {
         if (c.fixed) return c.fixed;
         const texts = [];
         for (let i = 0; i < count; i++) texts.push(c.text(i));
         texts.sort((a, b) => b.length - a.length);
-        let w = textWidth(headFont, c.head) + 18; // the sort arrow
+        let w = heads[j] + 18; // the sort arrow
         for (const t of texts.slice(0, MEASURED)) w = Math.max(w, textWidth(bodyFont, t) + (c.extra || 0));
         return Math.min(MAX_COL, Math.ceil(w) + PAD);
     });
