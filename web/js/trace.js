@@ -130,31 +130,42 @@ export async function render(root, { parts, params, early }, ctx) {
         ['Request', h('span', { class: 'preview-text' }, info.request_preview || '')],
         ['Response', h('span', { class: 'preview-text' }, info.response_preview || '')],
     ]));
-    const rollCard = h('section', { class: 'card trace-rollups' }, h('h2', {}, 'Tokens and latency'),
+    // the figures a reader wants first, one line above the span tree; the span types in a card below it
+    const rollStrip = h('section', { class: 'trace-rollups', 'aria-label': 'tokens and latency' },
         h('div', { class: 'rollup-figures' },
             figure('Latency', latency === null ? '—' : fmtDuration(latency), 'latency'),
             figure('Tokens', tokens ? tokens.total.toLocaleString() : '—', 'tokens', tokens ? `input ${tokens.input.toLocaleString()}, output ${tokens.output.toLocaleString()}` : ''),
             figure('Spans', roll.count.toLocaleString(), 'spans'),
-            figure('Errors', roll.errors.toLocaleString(), `errors${roll.errors ? ' has-errors' : ''}`)),
-        roll.types.length ? h('table', { class: 'grid span-types' },
+            figure('Errors', roll.errors.toLocaleString(), `errors${roll.errors ? ' has-errors' : ''}`)));
+    const typesCard = roll.types.length ? h('section', { class: 'card trace-span-types' }, h('h2', {}, 'Span types'),
+        h('div', { class: 'span-types-wrap' }, h('table', { class: 'grid span-types' },
             h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Span type'), h('th', { scope: 'col', class: 'num' }, 'Spans'),
                 h('th', { scope: 'col', class: 'num' }, 'Time (sum)'), h('th', { scope: 'col', class: 'num' }, 'Errors'))),
             h('tbody', {}, roll.types.slice(0, 12).map((t) => h('tr', { dataset: { type: t.type } }, h('td', {}, t.type), h('td', { class: 'num' }, t.count.toLocaleString()),
-                h('td', { class: 'num' }, fmtDuration(t.ms) || '0 ms'), h('td', { class: `num${t.errors ? ' error-text' : ''}` }, String(t.errors)))))) : null);
+                h('td', { class: 'num' }, fmtDuration(t.ms) || '0 ms'), h('td', { class: `num${t.errors ? ' error-text' : ''}` }, String(t.errors)))))))) : null;
     const tagRows = Object.entries(info.tags || {}).sort(([a], [b]) => a.localeCompare(b));
     const metaRows = Object.entries(info.trace_metadata || {}).sort(([a], [b]) => a.localeCompare(b));
     const tagsCard = h('section', { class: 'card trace-tags' }, h('h2', {}, `Tags (${tagRows.length})`), kvTable(tagRows.map(([k, v]) => [k, v])),
         h('details', {}, h('summary', {}, `Metadata (${metaRows.length})`), kvTable(metaRows.map(([k, v]) => [k, v]))));
-    const assessBox = h('section', { class: 'card trace-assessments' });
+    const assessBox = h('section', { class: 'card trace-assessments', id: 'trace-assessments', tabindex: '-1' });
     const treeBox = h('div', { class: 'span-pane' });
     const detail = h('section', { class: 'span-detail', 'aria-label': 'selected span' });
 
+    // the span tree and the chosen span come first (issue 17): the figures one line above them,
+    // the assessments right below (the head's "Feedback" button goes there), then the other cards
+    const toFeedback = () => {
+        assessBox.scrollIntoView({ block: 'start' });
+        (assessBox.querySelector('.feedback-form button.thumb') || assessBox).focus({ preventScroll: true });
+    };
     root.replaceChildren(
         h('div', { class: 'page-head' }, h('h1', {}, name), stateBadge(info.state), h('span', { class: 'spacer' }),
+            h('button', { type: 'button', class: 'to-feedback', 'aria-controls': 'trace-assessments', title: 'the assessments and the feedback form, below the spans', onclick: toFeedback }, 'Feedback'),
             run ? h('a', { class: 'button source-run-button', href: href(`/run/${run}`), title: `the run that made this trace (${run})` }, 'Source run') : null,
             h('a', { class: 'button', href: href('/traces', { exp }) }, 'All traces')),
-        h('div', { class: 'run-grid trace-grid' }, overview, rollCard, tagsCard), assessBox,
-        h('div', { class: 'trace-layout' }, treeBox, detail));
+        rollStrip,
+        h('div', { class: 'trace-layout' }, treeBox, detail),
+        assessBox,
+        h('div', { class: 'run-grid trace-grid' }, overview, tagsCard, typesCard));
 
     let selected = params.get('span') || '';
     assessmentsCard(assessBox, info, { spanId: () => selected });
@@ -228,6 +239,8 @@ function showSpan(detail, s, tree, pick) {
     const tok = spanTokens(s);
     const section = (title, cls, content, open = true) => h('details', { class: `span-section ${cls}`, open }, h('summary', {}, title), content);
     const exc = s.events.filter((e) => e.name === 'exception');
+    // another span starts at its top, not where the last one was scrolled to (a write: no layout read)
+    if (detail.dataset.span !== s.id) detail.scrollTop = 0;
     detail.dataset.span = s.id;
     detail.replaceChildren(...[
         h('div', { class: 'span-head' }, h('h2', {}, s.name), s.type ? h('span', { class: 'span-type' }, s.type) : null,
