@@ -49,6 +49,8 @@ describe('trace and model pages', () => {
                 assert.ok(b.detailHead < b.height, `the chosen span's head at ${b.detailHead} px of ${b.height}`);
                 assert.ok(b.tree < b.assess && b.tree < b.overview, `tree ${b.tree}, assessments ${b.assess}, overview ${b.overview}`);
                 assert.ok(b.overflow <= 1, `the page scrolls sideways by ${b.overflow} px`);
+                // desktop: the assessments under the short tree, beside the details, in the first screen too
+                if (size === 'desktop') assert.ok(b.assess < b.height, `the assessments at ${b.assess} px of ${b.height}`);
                 // the figures stay in the first screen, above the tree
                 const fig = await page.$eval('.trace-rollups .figure.latency', (e) => e.getBoundingClientRect().bottom);
                 assert.ok(fig <= b.tree, `latency figure ends at ${fig}, the tree starts at ${b.tree}`);
@@ -141,6 +143,8 @@ describe('trace and model pages', () => {
         const links = await page.$$eval('a.exp-name', (as) => as.map((a) => a.getAttribute('href')));
         assert.deepEqual(links.sort(), [`#/logged-models?exp=${models.expId}`, `#/runs?exp=${models.expId}`]);
         assert.equal(reads.length, 1, reads.join(' '));
+        // the logged model's id leads to its page
+        assert.equal(await page.getAttribute('.lineage-model a.logged-model-link', 'href'), `#/logged-model/${models.models[1]}`);
         await screenshot(page, 'version-experiment-name');
         await page.close();
     });

@@ -158,7 +158,7 @@ function loggedModelCard(d) {
     }
     return h('section', { class: 'card lineage-model' }, h('h2', {}, 'Logged model'),
         kv([
-            ['Model ID', h('code', {}, lm.info.model_id)],
+            ['Model ID', h('a', { class: 'logged-model-link', href: href(`/logged-model/${lm.info.model_id}`) }, h('code', {}, lm.info.model_id))],
             ['Name', lm.info.name || ''],
             ['Status', lm.info.status || ''],
             ['Type', lm.info.model_type || ''],
@@ -288,8 +288,9 @@ export async function render(root, { parts, params }, ctx) {
             h('div', { class: 'page-head' }, h('h1', {}, `${name} `, h('span', { class: 'muted' }, `v${mv.version}`)),
                 (mv.aliases || []).map((a) => aliasBadge(a)), stageBadge(mv.current_stage),
                 h('span', { class: 'spacer' }),
-                h('button', { type: 'button', class: 'set-stage', onclick: () => transitionStage(model, mv.version, mv.current_stage, null, siblings, refresh) }, 'Stage…'),
-                h('button', { type: 'button', class: 'set-alias', onclick: () => moveAlias(model, mv.version, refresh) }, 'Set alias…')),
+                h('span', { class: 'head-actions' },
+                    h('button', { type: 'button', class: 'set-stage', onclick: () => transitionStage(model, mv.version, mv.current_stage, null, siblings, refresh) }, 'Stage…'),
+                    h('button', { type: 'button', class: 'set-alias', onclick: () => moveAlias(model, mv.version, refresh) }, 'Set alias…'))),
             h('div', { class: 'model-meta' },
                 h('span', { class: 'muted' }, `created ${fmtTime(mv.creation_timestamp)} (${relTime(mv.creation_timestamp)}) · status ${mv.status}`),
                 h('span', { class: 'tags' }, tagChips(mv.tags))),

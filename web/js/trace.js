@@ -152,19 +152,20 @@ export async function render(root, { parts, params, early }, ctx) {
     const detail = h('section', { class: 'span-detail', 'aria-label': 'selected span' });
 
     // the span tree and the chosen span come first (issue 17): the figures one line above them,
-    // the assessments right below (the head's "Feedback" button goes there), then the other cards
+    // the assessments under the tree beside the span's details (below them on a phone; the head's
+    // "Feedback" button goes there), then the other cards
     const toFeedback = () => {
         assessBox.scrollIntoView({ block: 'start' });
         (assessBox.querySelector('.feedback-form button.thumb') || assessBox).focus({ preventScroll: true });
     };
     root.replaceChildren(
         h('div', { class: 'page-head' }, h('h1', {}, name), stateBadge(info.state), h('span', { class: 'spacer' }),
-            h('button', { type: 'button', class: 'to-feedback', 'aria-controls': 'trace-assessments', title: 'the assessments and the feedback form, below the spans', onclick: toFeedback }, 'Feedback'),
-            run ? h('a', { class: 'button source-run-button', href: href(`/run/${run}`), title: `the run that made this trace (${run})` }, 'Source run') : null,
-            h('a', { class: 'button', href: href('/traces', { exp }) }, 'All traces')),
+            h('span', { class: 'head-actions' },
+                h('button', { type: 'button', class: 'to-feedback', 'aria-controls': 'trace-assessments', title: 'the assessments and the feedback form, below the spans', onclick: toFeedback }, 'Feedback'),
+                run ? h('a', { class: 'button source-run-button', href: href(`/run/${run}`), title: `the run that made this trace (${run})` }, 'Source run') : null,
+                h('a', { class: 'button', href: href('/traces', { exp }) }, 'All traces'))),
         rollStrip,
-        h('div', { class: 'trace-layout' }, treeBox, detail),
-        assessBox,
+        h('div', { class: 'trace-layout' }, treeBox, detail, assessBox),
         h('div', { class: 'run-grid trace-grid' }, overview, tagsCard, typesCard));
 
     let selected = params.get('span') || '';
