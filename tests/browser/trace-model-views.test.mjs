@@ -124,8 +124,17 @@ describe('trace and model pages', () => {
         await page.click(`.span-row[data-span="${heavy.spans.wide}"]`);
         assert.equal(await page.locator('.span-outputs .j-body > .j-member').count(), 200);
         assert.equal(await page.textContent('.span-outputs .j-more-members'), 'show 200 more of 18,000');
+        assert.match(await page.textContent('.span-outputs .j-body > .j-member:first-child'), /^"feature_00000": "\w/);
         await page.click('.span-outputs .j-more-members');
         assert.equal(await page.locator('.span-outputs .j-body > .j-member').count(), 400);
+        assert.match(await page.textContent('.span-outputs .j-body > .j-member:nth-child(400)'), /^"feature_00399": /);
+        // 1,800 documents (parsed as far as drawn): the first one opened shows its fields
+        await page.click(`.span-row[data-span="${heavy.spans.nested}"]`);
+        assert.match(await page.textContent('.span-inputs .json-view'), /"query": "corpus"/);
+        assert.match(await page.textContent('.span-inputs .json-view'), /"documents": ▸?\[ 1,800 items/);
+        await page.click('.span-inputs .j-member:has(> .j-key:text-is("\\"documents\\"")) > .j-container > .j-toggle');
+        await page.click('.span-inputs .j-member:has(> .j-key:text-is("\\"documents\\"")) .j-body > .j-member:first-child > .j-container > .j-toggle');
+        assert.match(await page.textContent('.span-inputs .json-view'), /"id": "doc-0"[^]*"score": 1,?[^]*"metadata": ▸\{ 2 keys \}[^]*"text": "/);
         // the plain 0.9 MB attribute: its head, the rest on demand
         await page.click(`.span-row[data-span="${heavy.spans.raw}"]`);
         assert.match(await page.textContent('.span-attributes .j-rest'), /899,600 more characters/);
@@ -146,6 +155,24 @@ describe('trace and model pages', () => {
         // the logged model's id leads to its page
         assert.equal(await page.getAttribute('.lineage-model a.logged-model-link', 'href'), `#/logged-model/${models.models[1]}`);
         await screenshot(page, 'version-experiment-name');
+        await page.close();
+    });
+
+    test('version diff: the comparison asked for is in the first screen, at both widths', async () => {
+        const page = await s.page();
+        for (const viewport of Object.values(SIZES)) {
+            await page.setViewportSize(viewport);
+            await page.goto(`${s.base}/#/model/${models.churn}/2?diff=1`);
+            await page.waitForSelector('.diff-box[data-ready="1"] table.diff');
+            const top = await page.$eval('.version-compare', (e) => e.getBoundingClientRect().top);
+            assert.ok(top < viewport.height / 2, `the comparison starts at ${top} px of ${viewport.height}`);
+            assert.equal(await page.$eval('.version-compare select', (e) => e.value), '1');
+            await page.goto('about:blank');
+        }
+        // without diff= the page reads top down: lineage first, the compare card last
+        await page.goto(`${s.base}/#/model/${models.churn}/2`);
+        await page.waitForSelector('.version-compare');
+        assert.equal(await page.$eval('#view', (v) => [...v.children].at(-1).classList.contains('version-compare')), true);
         await page.close();
     });
 

@@ -2,6 +2,8 @@
 // object or array builds no nodes for its children (they are built the first
 // time it is opened), a long string shows its first characters with "show
 // more", and a long object or array shows its first members with "show more".
+// JSON text of 64 KiB or more (lazyJson) is not parsed whole: its members
+// are found by one scan and each is parsed when it is drawn.
 // Never parses HTML: every value goes into text nodes.
 import { h } from './util.js';
 
@@ -17,7 +19,108 @@ export function jsonView(value, { open = 1 } = {}) {
     return h('div', { class: 'json-view' }, node(value, open));
 }
 
+/**
+ * JSON text shown without parsing it whole (lazyJson): an object or array
+ * is scanned for its members' places and only the members drawn are
+ * parsed, so a megabyte value costs one scan, not JSON.parse of all of it
+ * and its objects (an object of 18,000 keys took 57 ms to parse).
+ */
+class LazyJson {
+    constructor(text) { this.text = text; }
+}
+
+const LAZY_MIN = 65536; // characters: a container value this long is kept as text until drawn
+
+/**
+ * A value for jsonView from JSON text: the text itself kept lazily when it
+ * is a long object or array, else parsed; a text that does not parse as
+ * JSON is returned as is (a string).
+ */
+export function lazyJson(text) {
+    const t = text.trimStart();
+    if (t.length >= LAZY_MIN && (t[0] === '{' || t[0] === '[')) return new LazyJson(t);
+    try { return JSON.parse(text); } catch { return text; }
+}
+
+/** Index after the JSON string starting at text[i] ('"'); throws when it does not end. */
+function skipString(text, i) {
+    let j = i + 1;
+    for (;;) {
+        const q = text.indexOf('"', j);
+        if (q < 0) throw new SyntaxError('unterminated string');
+        let k = q - 1, slashes = 0;
+        while (text.charCodeAt(k) === 92) { slashes++; k--; }
+        if (slashes % 2 === 0) return q + 1;
+        j = q + 1;
+    }
+}
+
+function skipSpace(text, i) {
+    for (;;) {
+        const c = text.charCodeAt(i);
+        if (c !== 32 && c !== 10 && c !== 13 && c !== 9) return i;
+        i++;
+    }
+}
+
+/** Index after the JSON value starting at text[i]. */
+function skipValue(text, i) {
+    const c = text[i];
+    if (c === '"') return skipString(text, i);
+    if (c === '{' || c === '[') {
+        let depth = 0;
+        for (;;) {
+            const d = text[i];
+            if (d === undefined) throw new SyntaxError('unbalanced');
+            if (d === '"') { i = skipString(text, i); continue; }
+            if (d === '{' || d === '[') depth++;
+            else if (d === '}' || d === ']') { depth--; if (!depth) return i + 1; }
+            i++;
+        }
+    }
+    let j = i;
+    while (j < text.length && !',}] \n\r\t'.includes(text[j])) j++;
+    if (j === i) throw new SyntaxError(`unexpected ${c}`);
+    return j;
+}
+
+/**
+ * The members of the object or array text: {isArr, keys: [[start, end]] of
+ * each key's JSON string (parsed when drawn), spans: [[start, end]] of each value}.
+ */
+function scanMembers(text) {
+    const isArr = text[0] === '[';
+    const close = isArr ? ']' : '}';
+    const keys = [], spans = [];
+    let i = skipSpace(text, 1);
+    if (text[i] === close) return { isArr, keys, spans };
+    for (;;) {
+        if (!isArr) {
+            if (text[i] !== '"') throw new SyntaxError('expected a key');
+            const e = skipString(text, i);
+            keys.push([i, e]);
+            i = skipSpace(text, e);
+            if (text[i] !== ':') throw new SyntaxError('expected :');
+            i = skipSpace(text, i + 1);
+        }
+        const e = skipValue(text, i);
+        spans.push([i, e]);
+        i = skipSpace(text, e);
+        if (text[i] === ',') { i = skipSpace(text, i + 1); continue; }
+        if (text[i] === close && skipSpace(text, i + 1) >= text.length) return { isArr, keys, spans };
+        if (text[i] === close) throw new SyntaxError('text after the value');
+        throw new SyntaxError('expected , or the end');
+    }
+}
+
 function node(value, open) {
+    if (value instanceof LazyJson) {
+        let m;
+        try { m = scanMembers(value.text); } catch { return stringNode(value.text); } // not JSON after all: its text
+        const get = (i) => lazyJson(value.text.slice(m.spans[i][0], m.spans[i][1]));
+        const key = (i) => JSON.parse(value.text.slice(m.keys[i][0], m.keys[i][1]));
+        return containerNode(null, open, { isArr: m.isArr, n: m.spans.length, key, get });
+    }
     if (value === null) return h('span', { class: 'j-null' }, 'null');
     if (typeof value === 'string') return stringNode(value);
     if (typeof value === 'number') return h('span', { class: 'j-num' }, String(value));
@@ -47,10 +150,13 @@ function stringNode(s) {
     return h('span', { class: 'j-str j-long', title: `${s.length.toLocaleString()} characters` }, text, rest, ' ', more, ' ', all);
 }
 
-function containerNode(value, open) {
-    const isArr = Array.isArray(value);
-    const keys = isArr ? null : Object.keys(value);
-    const n = isArr ? value.length : keys.length;
+/** lazy: {isArr, n, key(i), get(i)} of a LazyJson's members, instead of value. */
+function containerNode(value, open, lazy = null) {
+    const isArr = lazy ? lazy.isArr : Array.isArray(value);
+    const keys = lazy || isArr ? null : Object.keys(value);
+    const n = lazy ? lazy.n : isArr ? value.length : keys.length;
+    const keyOf = (i) => (lazy ? lazy.key(i) : keys[i]);
+    const member = (i) => (lazy ? lazy.get(i) : value[isArr ? i : keys[i]]);
     const [o, c] = isArr ? ['[', ']'] : ['{', '}'];
     if (!n) return h('span', { class: 'j-punct' }, `${o}${c}`);
     const summary = h('span', { class: 'muted j-summary' }, ` ${n.toLocaleString()} ${isArr ? (n === 1 ? 'item' : 'items') : (n === 1 ? 'key' : 'keys')} `);
@@ -60,10 +166,10 @@ function containerNode(value, open) {
         const end = Math.min(n, built + MEMBERS_STEP);
         const frag = document.createDocumentFragment();
         for (let i = built; i < end; i++) {
-            const k = isArr ? i : keys[i];
+            const k = isArr ? i : keyOf(i);
             frag.append(h('div', { class: 'j-member' },
                 h('span', { class: isArr ? 'j-index' : 'j-key' }, isArr ? `${i}` : JSON.stringify(k)), h('span', { class: 'j-punct' }, ': '),
-                node(value[k], open - 1)));
+                node(member(i), open - 1)));
         }
         body.querySelector(':scope > .j-more-members')?.remove();
         body.append(frag);

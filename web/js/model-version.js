@@ -284,6 +284,7 @@ export async function render(root, { parts, params }, ctx) {
             h('option', { value: '' }, '—'),
             siblings.filter((v) => v.version !== mv.version).map((v) => h('option', { value: v.version, selected: v.version === other }, `v${v.version}`)));
         const diffBox = h('div', { class: 'diff-box' }, other ? h('p', { class: 'loading' }, `Comparing with v${other}…`) : null);
+        const compare = h('section', { class: 'card version-compare' }, h('div', { class: 'section-head' }, h('h2', {}, 'Compare'), h('label', {}, `v${mv.version} against `, picker)), diffBox);
         fill(root,
             h('div', { class: 'page-head' }, h('h1', {}, `${name} `, h('span', { class: 'muted' }, `v${mv.version}`)),
                 (mv.aliases || []).map((a) => aliasBadge(a)), stageBadge(mv.current_stage),
@@ -296,9 +297,11 @@ export async function render(root, { parts, params }, ctx) {
                 h('span', { class: 'tags' }, tagChips(mv.tags))),
             h('p', { class: 'muted source' }, 'Source: ', h('code', {}, mv.source || '')),
             mv.description ? markdownBlock(mv.description, 'markdown description') : null,
+            // a comparison asked for (diff=) comes first, not below the files
+            other ? compare : null,
             h('div', { class: 'run-grid lineage' }, runCard(d), loggedModelCard(d)),
             filesCard(d, (p) => fileUrl(mv.name, mv.version, p)),
-            h('section', { class: 'card' }, h('div', { class: 'section-head' }, h('h2', {}, 'Compare'), h('label', {}, `v${mv.version} against `, picker)), diffBox));
+            other ? null : compare);
         nameExperiments(root, () => ctx.alive(), expNames);
         if (other) {
             try {

@@ -18,7 +18,7 @@ import {
 } from './trace-spans.js';
 import { stateBadge } from './traces-columns.js';
 import { spanTree } from './trace-tree.js';
-import { jsonView } from './json-view.js';
+import { jsonView, lazyJson } from './json-view.js';
 import { assessmentsCard } from './trace-assess.js';
 
 const IO_KEYS = new Set(['mlflow.spanInputs', 'mlflow.spanOutputs']);
@@ -234,8 +234,10 @@ function figure(label, value, cls, title = '') {
 /** The selected span (pick(id) selects another): what it is, then its inputs, outputs, attributes and events, each in a JSON viewer. */
 function showSpan(detail, s, tree, pick) {
     if (!s) { detail.replaceChildren(); return; }
+    // a long JSON attribute of MLflow's is parsed only as far as it is drawn (json-view.js lazyJson)
+    const value = (k, v) => (typeof v === 'string' && v.length >= 65536 && k.startsWith('mlflow.') ? lazyJson(v) : decodeAttr(k, v));
     const attrs = {};
-    for (const [k, v] of Object.entries(s.attrs)) if (!IO_KEYS.has(k)) attrs[k] = decodeAttr(k, v);
+    for (const [k, v] of Object.entries(s.attrs)) if (!IO_KEYS.has(k)) attrs[k] = value(k, v);
     const has = (k) => Object.hasOwn(s.attrs, k);
     const tok = spanTokens(s);
     const section = (title, cls, content, open = true) => h('details', { class: `span-section ${cls}`, open }, h('summary', {}, title), content);
@@ -255,8 +257,8 @@ function showSpan(detail, s, tree, pick) {
             ['Duration', fmtDuration(s.end - s.start) || '0 ms'],
             tok ? ['Tokens', `${tok.total.toLocaleString()} (input ${tok.input.toLocaleString()}, output ${tok.output.toLocaleString()})`] : null,
         ]),
-        section('Inputs', 'span-inputs', has('mlflow.spanInputs') ? jsonView(decodeAttr('mlflow.spanInputs', s.attrs['mlflow.spanInputs'])) : h('p', { class: 'muted' }, 'None.')),
-        section('Outputs', 'span-outputs', has('mlflow.spanOutputs') ? jsonView(decodeAttr('mlflow.spanOutputs', s.attrs['mlflow.spanOutputs'])) : h('p', { class: 'muted' }, 'None.')),
+        section('Inputs', 'span-inputs', has('mlflow.spanInputs') ? jsonView(value('mlflow.spanInputs', s.attrs['mlflow.spanInputs'])) : h('p', { class: 'muted' }, 'None.')),
+        section('Outputs', 'span-outputs', has('mlflow.spanOutputs') ? jsonView(value('mlflow.spanOutputs', s.attrs['mlflow.spanOutputs'])) : h('p', { class: 'muted' }, 'None.')),
         section(`Attributes (${Object.keys(attrs).length})`, 'span-attributes', jsonView(attrs)),
         section(`Events (${s.events.length})`, 'span-events', s.events.length ? h('ol', { class: 'span-event-list' }, s.events.map((e) => h('li', { class: e.name === 'exception' ? 'exception' : null },
             h('strong', {}, e.name), h('span', { class: 'muted' }, ` +${fmtDuration(e.time - tree.t0) || '0 ms'}`), jsonView(e.attrs, { open: 0 })))) : h('p', { class: 'muted' }, 'None.'), s.events.length > 0),
