@@ -7,7 +7,8 @@
 // Data made through the real API.
 import { test, describe, before, after } from 'node:test';
 import { useBrowserStack, screenshot, assert } from './helpers.mjs';
-import { chatTrace, wideTrace } from './traces-data.mjs';
+import { api, assertOk } from '../api/harness.mjs';
+import { chatTrace, wideTrace, otlpBody, hex } from './traces-data.mjs';
 import { payloadTrace } from './traces-payload.mjs';
 import { seedModels } from './models-data.mjs';
 
@@ -123,7 +124,9 @@ describe('trace and model pages', () => {
         // the 18,000 keys: 200 listed, the rest one click away
         await page.click(`.span-row[data-span="${heavy.spans.wide}"]`);
         assert.equal(await page.locator('.span-outputs .j-body > .j-member').count(), 200);
-        assert.equal(await page.textContent('.span-outputs .j-more-members'), 'show 200 more of 18,000');
+        // the count is known once the rest of the text is scanned, between frames ("400+" until then)
+        await page.waitForFunction(() => document.querySelector('.span-outputs .j-more-members')?.textContent === 'show 200 more of 18,000');
+        assert.match(await page.textContent('.span-outputs .j-summary'), /^ 18,000 keys $/);
         assert.match(await page.textContent('.span-outputs .j-body > .j-member:first-child'), /^"feature_00000": "\w/);
         await page.click('.span-outputs .j-more-members');
         assert.equal(await page.locator('.span-outputs .j-body > .j-member').count(), 400);
@@ -131,13 +134,36 @@ describe('trace and model pages', () => {
         // 1,800 documents (parsed as far as drawn): the first one opened shows its fields
         await page.click(`.span-row[data-span="${heavy.spans.nested}"]`);
         assert.match(await page.textContent('.span-inputs .json-view'), /"query": "corpus"/);
-        assert.match(await page.textContent('.span-inputs .json-view'), /"documents": ▸?\[ 1,800 items/);
+        await page.waitForFunction(() => /"documents": ▸?\[ 1,800 items/.test(document.querySelector('.span-inputs .json-view')?.textContent));
         await page.click('.span-inputs .j-member:has(> .j-key:text-is("\\"documents\\"")) > .j-container > .j-toggle');
         await page.click('.span-inputs .j-member:has(> .j-key:text-is("\\"documents\\"")) .j-body > .j-member:first-child > .j-container > .j-toggle');
         assert.match(await page.textContent('.span-inputs .json-view'), /"id": "doc-0"[^]*"score": 1,?[^]*"metadata": ▸\{ 2 keys \}[^]*"text": "/);
         // the plain 0.9 MB attribute: its head, the rest on demand
         await page.click(`.span-row[data-span="${heavy.spans.raw}"]`);
         assert.match(await page.textContent('.span-attributes .j-rest'), /899,600 more characters/);
+        await page.close();
+    });
+
+    test('a long JSON attribute that breaks off: the members before the break, then says so; not JSON at all: its text', async () => {
+        const t = hex(16), root = hex(8), cut = hex(8), bad = hex(8);
+        const long = 'y'.repeat(70000);
+        assertOk(await api(s.base, 'POST', '/v1/traces', otlpBody(t, Date.UTC(2025, 5, 3), [
+            { id: root, name: 'root', start: 0, end: 100, attrs: { 'mlflow.spanInputs': `{"a": "${long}", "b": [1, 2], "c": {"d": tru` } },
+            { id: cut, parent: root, name: 'array', start: 1, end: 50, attrs: { 'mlflow.spanOutputs': `[${Array.from({ length: 5000 }, (_, i) => `{"i": ${i}, "pad": "zzzzzzzzzzzzzzzzzzzz"}`).join(', ')}, "unterminated` } },
+            { id: bad, parent: root, name: 'bad', start: 50, end: 90, attrs: { 'mlflow.spanInputs': `{${long}` } },
+        ]), { headers: { 'x-mlflow-experiment-id': exp } }));
+        const page = await s.page();
+        await page.goto(`${s.base}/#/trace/tr-${t}?span=${root}`);
+        await page.waitForSelector(`.span-detail[data-span="${root}"] .span-inputs .j-broken`);
+        const text = await page.textContent('.span-inputs .json-view');
+        assert.match(text, /"a": "yyyy[^]*"b": ▸\[ 2 items \][^]*the rest is not valid JSON/);
+        // an array whose 5,001st member is a string that never ends: 5,000 counted in the background, then the note
+        await page.click(`.span-row[data-span="${cut}"]`);
+        await page.waitForSelector(`.span-detail[data-span="${cut}"] .span-outputs .j-broken`);
+        assert.match(await page.textContent('.span-outputs .j-summary'), /^ 5,000 items $/);
+        await page.click(`.span-row[data-span="${bad}"]`);
+        await page.waitForSelector(`.span-detail[data-span="${bad}"] .span-inputs .j-long`);
+        assert.match(await page.textContent('.span-inputs .j-long'), /^"\{yyyy/);
         await page.close();
     });
 

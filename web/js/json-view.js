@@ -85,41 +85,67 @@ function skipValue(text, i) {
 }
 
 /**
- * The members of the object or array text: {isArr, keys: [[start, end]] of
- * each key's JSON string (parsed when drawn), spans: [[start, end]] of each value}.
+ * The members of an object's or array's JSON text, found a batch at a time:
+ * scan(k) reads on until k members are known or the text ends. keys and
+ * spans: [start, end] of each key's JSON string and each value; done at
+ * the end or at the first error (error: why; the members before it stay).
  */
-function scanMembers(text) {
-    const isArr = text[0] === '[';
-    const close = isArr ? ']' : '}';
-    const keys = [], spans = [];
-    let i = skipSpace(text, 1);
-    if (text[i] === close) return { isArr, keys, spans };
-    for (;;) {
-        if (!isArr) {
-            if (text[i] !== '"') throw new SyntaxError('expected a key');
-            const e = skipString(text, i);
-            keys.push([i, e]);
-            i = skipSpace(text, e);
-            if (text[i] !== ':') throw new SyntaxError('expected :');
-            i = skipSpace(text, i + 1);
+class MemberScan {
+    constructor(text) {
+        this.text = text;
+        this.isArr = text[0] === '[';
+        this.keys = [];
+        this.spans = [];
+        this.i = skipSpace(text, 1);
+        this.done = false;
+        this.error = null;
+        if (text[this.i] === (this.isArr ? ']' : '}')) this.end(this.i);
+    }
+
+    end(i) {
+        this.done = true;
+        if (skipSpace(this.text, i + 1) < this.text.length) this.error = new SyntaxError('text after the value');
+    }
+
+    scan(k) {
+        const text = this.text, close = this.isArr ? ']' : '}';
+        try {
+            while (!this.done && this.spans.length < k) {
+                let i = this.i;
+                let key = null;
+                if (!this.isArr) {
+                    if (text[i] !== '"') throw new SyntaxError('expected a key');
+                    const e = skipString(text, i);
+                    key = [i, e];
+                    i = skipSpace(text, e);
+                    if (text[i] !== ':') throw new SyntaxError('expected :');
+                    i = skipSpace(text, i + 1);
+                }
+                const e = skipValue(text, i);
+                if (key) this.keys.push(key);
+                this.spans.push([i, e]);
+                i = skipSpace(text, e);
+                if (text[i] === ',') this.i = skipSpace(text, i + 1);
+                else if (text[i] === close) this.end(i);
+                else throw new SyntaxError('expected , or the end');
+            }
+        } catch (e) {
+            this.done = true;
+            this.error = e;
         }
-        const e = skipValue(text, i);
-        spans.push([i, e]);
-        i = skipSpace(text, e);
-        if (text[i] === ',') { i = skipSpace(text, i + 1); continue; }
-        if (text[i] === close && skipSpace(text, i + 1) >= text.length) return { isArr, keys, spans };
-        if (text[i] === close) throw new SyntaxError('text after the value');
-        throw new SyntaxError('expected , or the end');
     }
 }
 
+const SCAN_SLICE = 4000; // members found per background step, between frames
+
 function node(value, open) {
     if (value instanceof LazyJson) {
-        let m;
-        try { m = scanMembers(value.text); } catch { return stringNode(value.text); } // not JSON after all: its text
+        const m = new MemberScan(value.text);
+        m.scan(MEMBERS_STEP);
+        if (m.error && !m.spans.length) return stringNode(value.text); // not JSON after all: its text
         const get = (i) => lazyJson(value.text.slice(m.spans[i][0], m.spans[i][1]));
         const key = (i) => JSON.parse(value.text.slice(m.keys[i][0], m.keys[i][1]));
-        return containerNode(null, open, { isArr: m.isArr, n: m.spans.length, key, get });
+        return containerNode(null, open, { m, key, get });
     }
     if (value === null) return h('span', { class: 'j-null' }, 'null');
     if (typeof value === 'string') return stringNode(value);
@@ -150,20 +176,47 @@ function stringNode(s) {
     return h('span', { class: 'j-str j-long', title: `${s.length.toLocaleString()} characters` }, text, rest, ' ', more, ' ', all);
 }
 
-/** lazy: {isArr, n, key(i), get(i)} of a LazyJson's members, instead of value. */
+/**
+ * lazy: {m (a MemberScan), key(i), get(i)} of a LazyJson's members, instead
+ * of value. While m is not done the count reads "200+" and the rest of the
+ * text is scanned in slices between frames (stopped once the node leaves
+ * the page); a text that breaks off says so after the members before it.
+ */
 function containerNode(value, open, lazy = null) {
-    const isArr = lazy ? lazy.isArr : Array.isArray(value);
-    const keys = lazy || isArr ? null : Object.keys(value);
-    const n = lazy ? lazy.n : isArr ? value.length : keys.length;
-    const keyOf = (i) => (lazy ? lazy.key(i) : keys[i]);
-    const member = (i) => (lazy ? lazy.get(i) : value[isArr ? i : keys[i]]);
+    const m = lazy?.m;
+    const isArr = m ? m.isArr : Array.isArray(value);
+    const keys = m || isArr ? null : Object.keys(value);
+    const count = () => (m ? m.spans.length : isArr ? value.length : keys.length);
+    const keyOf = (i) => (m ? lazy.key(i) : keys[i]);
+    const member = (i) => (m ? lazy.get(i) : value[isArr ? i : keys[i]]);
     const [o, c] = isArr ? ['[', ']'] : ['{', '}'];
-    if (!n) return h('span', { class: 'j-punct' }, `${o}${c}`);
-    const summary = h('span', { class: 'muted j-summary' }, ` ${n.toLocaleString()} ${isArr ? (n === 1 ? 'item' : 'items') : (n === 1 ? 'key' : 'keys')} `);
+    if (!count() && (!m || m.done)) return h('span', { class: 'j-punct' }, `${o}${c}`);
+    const total = () => `${count().toLocaleString()}${m && !m.done ? '+' : ''}`;
+    const noun = () => (isArr ? (count() === 1 ? 'item' : 'items') : (count() === 1 ? 'key' : 'keys'));
+    const summary = h('span', { class: 'muted j-summary' }, ` ${total()} ${noun()} `);
     const body = h('div', { class: 'j-body', hidden: true });
     let built = 0;
+    const moreText = () => `show ${Math.min(MEMBERS_STEP, count() - built).toLocaleString()} more of ${total()}`;
+    const relabel = () => {
+        summary.textContent = ` ${total()} ${noun()} `;
+        const more = body.querySelector(':scope > .j-more-members');
+        if (more) more.textContent = moreText();
+        if (m?.done && m.error && !body.querySelector(':scope > .j-broken')) {
+            body.append(h('div', { class: 'muted j-broken' }, `… the rest is not valid JSON (${m.error.message})`));
+        }
+    };
+    if (m && !m.done) {
+        const step = () => {
+            if (!summary.isConnected) return; // the span was left: no more work for it
+            m.scan(m.spans.length + SCAN_SLICE);
+            relabel();
+            if (!m.done) setTimeout(step, 0);
+        };
+        setTimeout(step, 0);
+    }
     const buildMore = () => {
-        const end = Math.min(n, built + MEMBERS_STEP);
+        if (m) m.scan(built + 2 * MEMBERS_STEP); // the members drawn now and the next batch's count
+        const end = Math.min(count(), built + MEMBERS_STEP);
         const frag = document.createDocumentFragment();
         for (let i = built; i < end; i++) {
             const k = isArr ? i : keyOf(i);
@@ -174,18 +227,16 @@ function containerNode(value, open, lazy = null) {
         body.querySelector(':scope > .j-more-members')?.remove();
         body.append(frag);
         built = end;
-        if (built < n) {
-            body.append(h('button', { type: 'button', class: 'link j-more-members', onclick: buildMore },
-                `show ${Math.min(MEMBERS_STEP, n - built).toLocaleString()} more of ${n.toLocaleString()}`));
-        }
+        if (built < count()) body.append(h('button', { type: 'button', class: 'link j-more-members', onclick: buildMore }, moreText()));
+        relabel();
     };
-    const toggle = h('button', { type: 'button', class: 'j-toggle', 'aria-expanded': 'false', 'aria-label': `expand ${n} ${isArr ? 'items' : 'keys'}` }, '▸');
+    const toggle = h('button', { type: 'button', class: 'j-toggle', 'aria-expanded': 'false', 'aria-label': `expand ${total()} ${isArr ? 'items' : 'keys'}` }, '▸');
     const setOpen = (on) => {
         if (on && !built) buildMore();
         body.hidden = !on;
         toggle.setAttribute('aria-expanded', String(on));
         toggle.textContent = on ? '▾' : '▸';
-        toggle.setAttribute('aria-label', `${on ? 'collapse' : 'expand'} ${n} ${isArr ? 'items' : 'keys'}`);
+        toggle.setAttribute('aria-label', `${on ? 'collapse' : 'expand'} ${total()} ${isArr ? 'items' : 'keys'}`);
     };
     toggle.addEventListener('click', () => setOpen(body.hidden));
     if (open > 0) setOpen(true);
