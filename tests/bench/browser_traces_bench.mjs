@@ -5,7 +5,12 @@
 // BENCH_REPEAT (5):
 //   table: #/traces?exp=<id> ready when its first page (100 rows) is painted;
 //   trace: #/trace/<id> ready when the span rows are painted;
-//   span:  a click on a span row until its details are drawn and painted.
+//   span:  a click on a span row until its details are drawn and painted;
+//   payload span: the same on a trace whose spans carry about 1 MB of
+//          attributes each (0.9 MB of values, what fits in the server's
+//          1 MiB a span: one long string, 2,000 chat messages, an object of
+//          18,000 keys, 1,800 retrieved documents, a plain text attribute:
+//          traces-payload.mjs), each span of it once per run.
 // Baselines in the same run: the API's traces/search of the table's first
 // page and traces/get of the big trace, from node (the page cannot be ready
 // before its request is answered).
@@ -13,6 +18,7 @@ import { chromium } from 'playwright-core';
 import { startPostgres, startServer, client, api, assertOk } from '../api/harness.mjs';
 import { CHROMIUM } from '../browser/helpers.mjs';
 import { wideTrace } from '../browser/traces-data.mjs';
+import { payloadTrace } from '../browser/traces-payload.mjs';
 
 const TRACES = Number(process.env.BENCH_TRACES || 1000000);
 const SPANS = Number(process.env.BENCH_SPANS || 10000);
@@ -91,6 +97,8 @@ try {
     t0 = Date.now();
     const big = await wideTrace(srv.url, bigExp, SPANS);
     console.log(`sent a trace of ${SPANS} spans in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const payload = await payloadTrace(srv.url, bigExp);
+    const payloadSpans = Object.entries(payload.spans).filter(([k]) => k !== 'root');
 
     // the baseline: the API's read of the big trace, from node
     const apiMs = [];
@@ -110,7 +118,7 @@ try {
     }
 
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60000 });
-    const table = [], trace = [], span = [];
+    const table = [], trace = [], span = [], heavy = [], heavyBy = new Map();
     for (let r = 0; r < REPEAT; r++) {
         const t = await coldLoad(browser, `${srv.url}/#/traces?exp=${exp}`, 'table.traces tbody tr[data-trace]', 100);
         table.push(t.wall);
@@ -132,6 +140,24 @@ try {
         span.push(Math.round(ms));
         console.log(`  trace page ${r + 1} cold: wall ${p.wall} ms (navigation start to painted ${p.painted} ms); a span shown in ${Math.round(ms)} ms`);
         await p.ctx.close();
+        // the megabyte spans, each once, starting from the root (selected by default)
+        const q = await coldLoad(browser, `${srv.url}/#/trace/${payload.id}`, '#view[data-ready="1"] .span-row', 1);
+        const times = [];
+        for (const [kind, sid] of payloadSpans) {
+            const t = await q.page.evaluate(async (id) => {
+                const row = document.querySelector(`.span-row[data-span="${id}"]`);
+                const s = performance.now();
+                row.click();
+                if (document.querySelector('.span-detail')?.dataset.span !== id) throw new Error('the span was not shown');
+                await new Promise((res) => requestAnimationFrame(() => setTimeout(res, 0)));
+                return performance.now() - s;
+            }, sid);
+            heavy.push(Math.round(t));
+            heavyBy.set(kind, [...(heavyBy.get(kind) || []), Math.round(t)]);
+            times.push(`${kind} ${Math.round(t)}`);
+        }
+        console.log(`  megabyte spans ${r + 1}: ${times.join(', ')} ms`);
+        await q.ctx.close();
     }
     const verdict = (v, goal) => (v < goal ? 'OK' : 'SLOWER THAN GOAL');
     console.log(`traces table (${TRACES} traces, first page of 100, cold): median ${median(table)} ms of [${table.join(', ')}] ${verdict(median(table), 1000)} (goal 1000 ms)`);
@@ -139,6 +165,7 @@ try {
     console.log(`trace page (${SPANS} spans, cold): median ${median(trace)} ms of [${trace.join(', ')}] ${verdict(median(trace), 1000)} (goal 1000 ms)`);
     console.log(`baseline: traces/get of the same trace from node: median ${median(apiMs)} ms of [${apiMs.join(', ')}]; page / API = ${(median(trace) / median(apiMs)).toFixed(2)}`);
     console.log(`a span shown (click to painted): median ${median(span)} ms of [${span.join(', ')}] ${verdict(median(span), 50)} (goal 50 ms)`);
+    console.log(`a span of ~0.9 MB of attributes shown (click to painted): median ${median(heavy)} ms, max ${Math.max(...heavy)} ms of ${heavy.length} ${verdict(median(heavy), 50)} (goal 50 ms); by kind: ${[...heavyBy].map(([k, v]) => `${k} ${median(v)}`).join(', ')}`);
     console.log(`machine: load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 } finally {
     if (browser) await browser.close();

@@ -2,6 +2,8 @@
 // object or array builds no nodes for its children (they are built the first
 // time it is opened), a long string shows its first characters with "show
 // more", and a long object or array shows its first members with "show more".
+// JSON text of 64 KiB or more (lazyJson) is not parsed whole: its members
+// are found by one scan and each is parsed when it is drawn.
 // Never parses HTML: every value goes into text nodes.
 import { h } from './util.js';
 
@@ -17,7 +19,134 @@ export function jsonView(value, { open = 1 } = {}) {
     return h('div', { class: 'json-view' }, node(value, open));
 }
 
+/**
+ * JSON text shown without parsing it whole (lazyJson): an object or array
+ * is scanned for its members' places and only the members drawn are
+ * parsed, so a megabyte value costs one scan, not JSON.parse of all of it
+ * and its objects (an object of 18,000 keys took 57 ms to parse).
+ */
+class LazyJson {
+    constructor(text) { this.text = text; }
+}
+
+const LAZY_MIN = 65536; // characters: a container value this long is kept as text until drawn
+
+/**
+ * A value for jsonView from JSON text: the text itself kept lazily when it
+ * is a long object or array, else parsed; a text that does not parse as
+ * JSON is returned as is (a string).
+ */
+export function lazyJson(text) {
+    const t = text.trimStart();
+    if (t.length >= LAZY_MIN && (t[0] === '{' || t[0] === '[')) return new LazyJson(t);
+    try { return JSON.parse(text); } catch { return text; }
+}
+
+/** Index after the JSON string starting at text[i] ('"'); throws when it does not end. */
+function skipString(text, i) {
+    let j = i + 1;
+    for (;;) {
+        const q = text.indexOf('"', j);
+        if (q < 0) throw new SyntaxError('unterminated string');
+        let k = q - 1, slashes = 0;
+        while (text.charCodeAt(k) === 92) { slashes++; k--; }
+        if (slashes % 2 === 0) return q + 1;
+        j = q + 1;
+    }
+}
+
+function skipSpace(text, i) {
+    for (;;) {
+        const c = text.charCodeAt(i);
+        if (c !== 32 && c !== 10 && c !== 13 && c !== 9) return i;
+        i++;
+    }
+}
+
+/** Index after the JSON value starting at text[i]. */
+function skipValue(text, i) {
+    const c = text[i];
+    if (c === '"') return skipString(text, i);
+    if (c === '{' || c === '[') {
+        let depth = 0;
+        for (;;) {
+            const d = text[i];
+            if (d === undefined) throw new SyntaxError('unbalanced');
+            if (d === '"') { i = skipString(text, i); continue; }
+            if (d === '{' || d === '[') depth++;
+            else if (d === '}' || d === ']') { depth--; if (!depth) return i + 1; }
+            i++;
+        }
+    }
+    let j = i;
+    while (j < text.length && !',}] \n\r\t'.includes(text[j])) j++;
+    if (j === i) throw new SyntaxError(`unexpected ${c}`);
+    return j;
+}
+
+/**
+ * The members of an object's or array's JSON text, found a batch at a time:
+ * scan(k) reads on until k members are known or the text ends. keys and
+ * spans: [start, end] of each key's JSON string and each value; done at
+ * the end or at the first error (error: why; the members before it stay).
+ */
+class MemberScan {
+    constructor(text) {
+        this.text = text;
+        this.isArr = text[0] === '[';
+        this.keys = [];
+        this.spans = [];
+        this.i = skipSpace(text, 1);
+        this.done = false;
+        this.error = null;
+        if (text[this.i] === (this.isArr ? ']' : '}')) this.end(this.i);
+    }
+
+    end(i) {
+        this.done = true;
+        if (skipSpace(this.text, i + 1) < this.text.length) this.error = new SyntaxError('text after the value');
+    }
+
+    scan(k) {
+        const text = this.text, close = this.isArr ? ']' : '}';
+        try {
+            while (!this.done && this.spans.length < k) {
+                let i = this.i;
+                let key = null;
+                if (!this.isArr) {
+                    if (text[i] !== '"') throw new SyntaxError('expected a key');
+                    const e = skipString(text, i);
+                    key = [i, e];
+                    i = skipSpace(text, e);
+                    if (text[i] !== ':') throw new SyntaxError('expected :');
+                    i = skipSpace(text, i + 1);
+                }
+                const e = skipValue(text, i);
+                if (key) this.keys.push(key);
+                this.spans.push([i, e]);
+                i = skipSpace(text, e);
+                if (text[i] === ',') this.i = skipSpace(text, i + 1);
+                else if (text[i] === close) this.end(i);
+                else throw new SyntaxError('expected , or the end');
+            }
+        } catch (e) {
+            this.done = true;
+            this.error = e;
+        }
+    }
+}
+
+const SCAN_SLICE = 4000; // members found per background step, between frames
+
 function node(value, open) {
+    if (value instanceof LazyJson) {
+        const m = new MemberScan(value.text);
+        m.scan(MEMBERS_STEP);
+        if (m.error && !m.spans.length) return stringNode(value.text); // not JSON after all: its text
+        const get = (i) => lazyJson(value.text.slice(m.spans[i][0], m.spans[i][1]));
+        const key = (i) => JSON.parse(value.text.slice(m.keys[i][0], m.keys[i][1]));
+        return containerNode(null, open, { m, key, get });
+    }
     if (value === null) return h('span', { class: 'j-null' }, 'null');
     if (typeof value === 'string') return stringNode(value);
     if (typeof value === 'number') return h('span', { class: 'j-num' }, String(value));
@@ -47,39 +176,67 @@ function stringNode(s) {
     return h('span', { class: 'j-str j-long', title: `${s.length.toLocaleString()} characters` }, text, rest, ' ', more, ' ', all);
 }
 
-function containerNode(value, open) {
-    const isArr = Array.isArray(value);
-    const keys = isArr ? null : Object.keys(value);
-    const n = isArr ? value.length : keys.length;
+/**
+ * lazy: {m (a MemberScan), key(i), get(i)} of a LazyJson's members, instead
+ * of value. While m is not done the count reads "200+" and the rest of the
+ * text is scanned in slices between frames (stopped once the node leaves
+ * the page); a text that breaks off says so after the members before it.
+ */
+function containerNode(value, open, lazy = null) {
+    const m = lazy?.m;
+    const isArr = m ? m.isArr : Array.isArray(value);
+    const keys = m || isArr ? null : Object.keys(value);
+    const count = () => (m ? m.spans.length : isArr ? value.length : keys.length);
+    const keyOf = (i) => (m ? lazy.key(i) : keys[i]);
+    const member = (i) => (m ? lazy.get(i) : value[isArr ? i : keys[i]]);
     const [o, c] = isArr ? ['[', ']'] : ['{', '}'];
-    if (!n) return h('span', { class: 'j-punct' }, `${o}${c}`);
-    const summary = h('span', { class: 'muted j-summary' }, ` ${n.toLocaleString()} ${isArr ? (n === 1 ? 'item' : 'items') : (n === 1 ? 'key' : 'keys')} `);
+    if (!count() && (!m || m.done)) return h('span', { class: 'j-punct' }, `${o}${c}`);
+    const total = () => `${count().toLocaleString()}${m && !m.done ? '+' : ''}`;
+    const noun = () => (isArr ? (count() === 1 ? 'item' : 'items') : (count() === 1 ? 'key' : 'keys'));
+    const summary = h('span', { class: 'muted j-summary' }, ` ${total()} ${noun()} `);
     const body = h('div', { class: 'j-body', hidden: true });
     let built = 0;
+    const moreText = () => `show ${Math.min(MEMBERS_STEP, count() - built).toLocaleString()} more of ${total()}`;
+    const relabel = () => {
+        summary.textContent = ` ${total()} ${noun()} `;
+        const more = body.querySelector(':scope > .j-more-members');
+        if (more) more.textContent = moreText();
+        if (m?.done && m.error && !body.querySelector(':scope > .j-broken')) {
+            body.append(h('div', { class: 'muted j-broken' }, `… the rest is not valid JSON (${m.error.message})`));
+        }
+    };
+    if (m && !m.done) {
+        const step = () => {
+            if (!summary.isConnected) return; // the span was left: no more work for it
+            m.scan(m.spans.length + SCAN_SLICE);
+            relabel();
+            if (!m.done) setTimeout(step, 0);
+        };
+        setTimeout(step, 0);
+    }
     const buildMore = () => {
-        const end = Math.min(n, built + MEMBERS_STEP);
+        if (m) m.scan(built + 2 * MEMBERS_STEP); // the members drawn now and the next batch's count
+        const end = Math.min(count(), built + MEMBERS_STEP);
         const frag = document.createDocumentFragment();
         for (let i = built; i < end; i++) {
-            const k = isArr ? i : keys[i];
+            const k = isArr ? i : keyOf(i);
             frag.append(h('div', { class: 'j-member' },
                 h('span', { class: isArr ? 'j-index' : 'j-key' }, isArr ? `${i}` : JSON.stringify(k)), h('span', { class: 'j-punct' }, ': '),
-                node(value[k], open - 1)));
+                node(member(i), open - 1)));
         }
         body.querySelector(':scope > .j-more-members')?.remove();
         body.append(frag);
         built = end;
-        if (built < n) {
-            body.append(h('button', { type: 'button', class: 'link j-more-members', onclick: buildMore },
-                `show ${Math.min(MEMBERS_STEP, n - built).toLocaleString()} more of ${n.toLocaleString()}`));
-        }
+        if (built < count()) body.append(h('button', { type: 'button', class: 'link j-more-members', onclick: buildMore }, moreText()));
+        relabel();
     };
-    const toggle = h('button', { type: 'button', class: 'j-toggle', 'aria-expanded': 'false', 'aria-label': `expand ${n} ${isArr ? 'items' : 'keys'}` }, '▸');
+    const toggle = h('button', { type: 'button', class: 'j-toggle', 'aria-expanded': 'false', 'aria-label': `expand ${total()} ${isArr ? 'items' : 'keys'}` }, '▸');
     const setOpen = (on) => {
         if (on && !built) buildMore();
         body.hidden = !on;
         toggle.setAttribute('aria-expanded', String(on));
         toggle.textContent = on ? '▾' : '▸';
-        toggle.setAttribute('aria-label', `${on ? 'collapse' : 'expand'} ${n} ${isArr ? 'items' : 'keys'}`);
+        toggle.setAttribute('aria-label', `${on ? 'collapse' : 'expand'} ${total()} ${isArr ? 'items' : 'keys'}`);
     };
     toggle.addEventListener('click', () => setOpen(body.hidden));
     if (open > 0) setOpen(true);

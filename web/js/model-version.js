@@ -94,6 +94,35 @@ function kv(rows, cls = '') {
     return h('table', { class: `kv ${cls}` }, h('tbody', {}, rows.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, v)))));
 }
 
+/**
+ * A link to experiment id (its name filled in later by nameExperiments):
+ * the id until then, and for good when the experiment is gone or not readable.
+ */
+function expLink(id, to) {
+    return h('a', { href: to, class: 'exp-name', title: `experiment ${id}`, dataset: { exp: id } }, id);
+}
+
+/**
+ * Names the experiment links under box (expLink): one experiments/get per
+ * distinct experiment (a version's run and logged model share theirs), not
+ * one per link, and none for an id already in cache (id -> Promise of the
+ * name, kept by the page across its redraws). A link whose experiment
+ * cannot be read keeps its id.
+ */
+export async function nameExperiments(box, alive = () => true, cache = new Map()) {
+    const links = [...box.querySelectorAll('a.exp-name[data-exp]')];
+    for (const id of new Set(links.map((a) => a.dataset.exp))) {
+        if (!cache.has(id)) cache.set(id, mlflow.get('/experiments/get', { experiment_id: id }).then((r) => r.experiment?.name || '', () => ''));
+    }
+    const names = new Map(await Promise.all([...cache].map(async ([id, p]) => [id, await p])));
+    if (!alive()) return;
+    for (const a of links) {
+        const name = names.get(a.dataset.exp);
+        if (name) a.textContent = name;
+        else a.dataset.unnamed = '1';
+    }
+}
+
 function runCard(d) {
     const { mv, run } = d;
     if (!mv.run_id) return h('section', { class: 'card lineage-run' }, h('h2', {}, 'Source run'), h('p', { class: 'muted' }, 'This version names no source run.'));
@@ -105,7 +134,7 @@ function runCard(d) {
         h('h2', {}, 'Source run'),
         h('p', {}, h('a', { href: href(`/run/${run.info.run_id}`), class: 'run-link' }, runName(run)), ' ', statusBadge(run.info.status),
             h('span', { class: 'muted' }, ` started ${fmtTime(run.info.start_time)} · experiment `),
-            h('a', { href: href('/runs', { exp: run.info.experiment_id }) }, run.info.experiment_id)),
+            expLink(run.info.experiment_id, href('/runs', { exp: run.info.experiment_id }))),
         h('h3', {}, `Parameters (${params.length})`), kv(params.map((p) => [p.key, p.value]), 'params'),
         h('h3', {}, `Metrics (${metrics.length})`), kv(metrics.map((m) => [m.key, fmtNum(num(m.value))]), 'metrics'),
         h('h3', {}, `Dataset inputs (${datasets.length})`),
@@ -129,12 +158,12 @@ function loggedModelCard(d) {
     }
     return h('section', { class: 'card lineage-model' }, h('h2', {}, 'Logged model'),
         kv([
-            ['Model ID', h('code', {}, lm.info.model_id)],
+            ['Model ID', h('a', { class: 'logged-model-link', href: href(`/logged-model/${lm.info.model_id}`) }, h('code', {}, lm.info.model_id))],
             ['Name', lm.info.name || ''],
             ['Status', lm.info.status || ''],
             ['Type', lm.info.model_type || ''],
             ['Created', fmtTime(lm.info.creation_timestamp_ms)],
-            ['Experiment', h('a', { href: href('/logged-models', { exp: lm.info.experiment_id }) }, lm.info.experiment_id)],
+            ['Experiment', expLink(lm.info.experiment_id, href('/logged-models', { exp: lm.info.experiment_id }))],
         ], 'overview'),
         h('h3', {}, `Metrics (${latest.size})`), kv([...latest].sort().map(([k, m]) => [k, fmtNum(num(m.value))])),
         h('h3', {}, 'Parameters'), kv((lm.data?.params || []).map((p) => [p.key, p.value])));
@@ -235,6 +264,7 @@ export async function render(root, { parts, params }, ctx) {
     ctx.crumbs([{ text: 'Models', href: '#/models' }, { text: name, href: modelHref }, { text: `Version ${version}` }]);
     document.title = `${name} v${version} · exptrack`;
     let d, model, siblings;
+    const expNames = new Map(); // experiment id -> Promise of its name, read once per page
     const load = async () => {
         try {
             [d, model, siblings] = await Promise.all([
@@ -254,20 +284,25 @@ export async function render(root, { parts, params }, ctx) {
             h('option', { value: '' }, '—'),
             siblings.filter((v) => v.version !== mv.version).map((v) => h('option', { value: v.version, selected: v.version === other }, `v${v.version}`)));
         const diffBox = h('div', { class: 'diff-box' }, other ? h('p', { class: 'loading' }, `Comparing with v${other}…`) : null);
+        const compare = h('section', { class: 'card version-compare' }, h('div', { class: 'section-head' }, h('h2', {}, 'Compare'), h('label', {}, `v${mv.version} against `, picker)), diffBox);
         fill(root,
             h('div', { class: 'page-head' }, h('h1', {}, `${name} `, h('span', { class: 'muted' }, `v${mv.version}`)),
                 (mv.aliases || []).map((a) => aliasBadge(a)), stageBadge(mv.current_stage),
                 h('span', { class: 'spacer' }),
-                h('button', { type: 'button', class: 'set-stage', onclick: () => transitionStage(model, mv.version, mv.current_stage, null, siblings, refresh) }, 'Stage…'),
-                h('button', { type: 'button', class: 'set-alias', onclick: () => moveAlias(model, mv.version, refresh) }, 'Set alias…')),
+                h('span', { class: 'head-actions' },
+                    h('button', { type: 'button', class: 'set-stage', onclick: () => transitionStage(model, mv.version, mv.current_stage, null, siblings, refresh) }, 'Stage…'),
+                    h('button', { type: 'button', class: 'set-alias', onclick: () => moveAlias(model, mv.version, refresh) }, 'Set alias…'))),
             h('div', { class: 'model-meta' },
                 h('span', { class: 'muted' }, `created ${fmtTime(mv.creation_timestamp)} (${relTime(mv.creation_timestamp)}) · status ${mv.status}`),
                 h('span', { class: 'tags' }, tagChips(mv.tags))),
             h('p', { class: 'muted source' }, 'Source: ', h('code', {}, mv.source || '')),
             mv.description ? markdownBlock(mv.description, 'markdown description') : null,
+            // a comparison asked for (diff=) comes first, not below the files
+            other ? compare : null,
             h('div', { class: 'run-grid lineage' }, runCard(d), loggedModelCard(d)),
             filesCard(d, (p) => fileUrl(mv.name, mv.version, p)),
-            h('section', { class: 'card' }, h('div', { class: 'section-head' }, h('h2', {}, 'Compare'), h('label', {}, `v${mv.version} against `, picker)), diffBox));
+            other ? null : compare);
+        nameExperiments(root, () => ctx.alive(), expNames);
         if (other) {
             try {
                 if (!d.files?.every((f) => 'hash' in f)) d = await versionData(name, version, { hashes: true });

@@ -31,7 +31,7 @@ export function spanTree(box, tree, { folded, selected, onSelect, onFold }) {
         rows = visibleRows(tree, folded);
         index = new Map(rows.map((r, i) => [r.span.id, i]));
         canvas.style.height = `${rows.length * ROW_H}px`;
-        scroller.style.height = `min(70vh, ${Math.max(rows.length * ROW_H + 2, 120)}px)`;
+        scroller.style.height = `min(var(--span-pane-max, 70vh), ${Math.max(rows.length * ROW_H + 2, 120)}px)`; // app.css: less on a phone
         scroller.dataset.rows = String(rows.length);
     };
     const rowEl = (i) => {
@@ -56,7 +56,7 @@ export function spanTree(box, tree, { folded, selected, onSelect, onFold }) {
             h('span', { class: 'span-dur', style: left > 70 ? `right:${100 - left}%` : `left:${Math.min(left + width, 99)}%` }, dur)));
     };
     let drawn = '';
-    // first: the box is new (scrolled to 0) and its height is its CSS min(70vh, rows): no layout
+    // first: the box is new (scrolled to 0) and its height is its CSS min(70vh or less, rows): no layout
     // is forced while the page is still being built
     const draw = (force = false, first = false) => {
         const top = first ? 0 : scroller.scrollTop;

@@ -18,7 +18,7 @@ import {
 } from './trace-spans.js';
 import { stateBadge } from './traces-columns.js';
 import { spanTree } from './trace-tree.js';
-import { jsonView } from './json-view.js';
+import { jsonView, lazyJson } from './json-view.js';
 import { assessmentsCard } from './trace-assess.js';
 
 const IO_KEYS = new Set(['mlflow.spanInputs', 'mlflow.spanOutputs']);
@@ -130,31 +130,43 @@ export async function render(root, { parts, params, early }, ctx) {
         ['Request', h('span', { class: 'preview-text' }, info.request_preview || '')],
         ['Response', h('span', { class: 'preview-text' }, info.response_preview || '')],
     ]));
-    const rollCard = h('section', { class: 'card trace-rollups' }, h('h2', {}, 'Tokens and latency'),
+    // the figures a reader wants first, one line above the span tree; the span types in a card below it
+    const rollStrip = h('section', { class: 'trace-rollups', 'aria-label': 'tokens and latency' },
         h('div', { class: 'rollup-figures' },
             figure('Latency', latency === null ? '—' : fmtDuration(latency), 'latency'),
             figure('Tokens', tokens ? tokens.total.toLocaleString() : '—', 'tokens', tokens ? `input ${tokens.input.toLocaleString()}, output ${tokens.output.toLocaleString()}` : ''),
             figure('Spans', roll.count.toLocaleString(), 'spans'),
-            figure('Errors', roll.errors.toLocaleString(), `errors${roll.errors ? ' has-errors' : ''}`)),
-        roll.types.length ? h('table', { class: 'grid span-types' },
+            figure('Errors', roll.errors.toLocaleString(), `errors${roll.errors ? ' has-errors' : ''}`)));
+    const typesCard = roll.types.length ? h('section', { class: 'card trace-span-types' }, h('h2', {}, 'Span types'),
+        h('div', { class: 'span-types-wrap' }, h('table', { class: 'grid span-types' },
             h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Span type'), h('th', { scope: 'col', class: 'num' }, 'Spans'),
                 h('th', { scope: 'col', class: 'num' }, 'Time (sum)'), h('th', { scope: 'col', class: 'num' }, 'Errors'))),
             h('tbody', {}, roll.types.slice(0, 12).map((t) => h('tr', { dataset: { type: t.type } }, h('td', {}, t.type), h('td', { class: 'num' }, t.count.toLocaleString()),
-                h('td', { class: 'num' }, fmtDuration(t.ms) || '0 ms'), h('td', { class: `num${t.errors ? ' error-text' : ''}` }, String(t.errors)))))) : null);
+                h('td', { class: 'num' }, fmtDuration(t.ms) || '0 ms'), h('td', { class: `num${t.errors ? ' error-text' : ''}` }, String(t.errors)))))))) : null;
     const tagRows = Object.entries(info.tags || {}).sort(([a], [b]) => a.localeCompare(b));
     const metaRows = Object.entries(info.trace_metadata || {}).sort(([a], [b]) => a.localeCompare(b));
     const tagsCard = h('section', { class: 'card trace-tags' }, h('h2', {}, `Tags (${tagRows.length})`), kvTable(tagRows.map(([k, v]) => [k, v])),
         h('details', {}, h('summary', {}, `Metadata (${metaRows.length})`), kvTable(metaRows.map(([k, v]) => [k, v]))));
-    const assessBox = h('section', { class: 'card trace-assessments' });
+    const assessBox = h('section', { class: 'card trace-assessments', id: 'trace-assessments', tabindex: '-1' });
     const treeBox = h('div', { class: 'span-pane' });
     const detail = h('section', { class: 'span-detail', 'aria-label': 'selected span' });
 
+    // the span tree and the chosen span come first (issue 17): the figures one line above them,
+    // the assessments under the tree beside the span's details (below them on a phone; the head's
+    // "Feedback" button goes there), then the other cards
+    const toFeedback = () => {
+        assessBox.scrollIntoView({ block: 'start' });
+        (assessBox.querySelector('.feedback-form button.thumb') || assessBox).focus({ preventScroll: true });
+    };
     root.replaceChildren(
         h('div', { class: 'page-head' }, h('h1', {}, name), stateBadge(info.state), h('span', { class: 'spacer' }),
-            run ? h('a', { class: 'button source-run-button', href: href(`/run/${run}`), title: `the run that made this trace (${run})` }, 'Source run') : null,
-            h('a', { class: 'button', href: href('/traces', { exp }) }, 'All traces')),
-        h('div', { class: 'run-grid trace-grid' }, overview, rollCard, tagsCard), assessBox,
-        h('div', { class: 'trace-layout' }, treeBox, detail));
+            h('span', { class: 'head-actions' },
+                h('button', { type: 'button', class: 'to-feedback', 'aria-controls': 'trace-assessments', title: 'the assessments and the feedback form, below the spans', onclick: toFeedback }, 'Feedback'),
+                run ? h('a', { class: 'button source-run-button', href: href(`/run/${run}`), title: `the run that made this trace (${run})` }, 'Source run') : null,
+                h('a', { class: 'button', href: href('/traces', { exp }) }, 'All traces'))),
+        rollStrip,
+        h('div', { class: 'trace-layout' }, treeBox, detail, assessBox),
+        h('div', { class: 'run-grid trace-grid' }, overview, tagsCard, typesCard));
 
     let selected = params.get('span') || '';
     assessmentsCard(assessBox, info, { spanId: () => selected });
@@ -222,12 +234,16 @@ function figure(label, value, cls, title = '') {
 /** The selected span (pick(id) selects another): what it is, then its inputs, outputs, attributes and events, each in a JSON viewer. */
 function showSpan(detail, s, tree, pick) {
     if (!s) { detail.replaceChildren(); return; }
+    // a long JSON attribute of MLflow's is parsed only as far as it is drawn (json-view.js lazyJson)
+    const value = (k, v) => (typeof v === 'string' && v.length >= 65536 && k.startsWith('mlflow.') ? lazyJson(v) : decodeAttr(k, v));
     const attrs = {};
-    for (const [k, v] of Object.entries(s.attrs)) if (!IO_KEYS.has(k)) attrs[k] = decodeAttr(k, v);
+    for (const [k, v] of Object.entries(s.attrs)) if (!IO_KEYS.has(k)) attrs[k] = value(k, v);
     const has = (k) => Object.hasOwn(s.attrs, k);
     const tok = spanTokens(s);
     const section = (title, cls, content, open = true) => h('details', { class: `span-section ${cls}`, open }, h('summary', {}, title), content);
     const exc = s.events.filter((e) => e.name === 'exception');
+    // another span starts at its top, not where the last one was scrolled to (a write: no layout read)
+    if (detail.dataset.span !== s.id) detail.scrollTop = 0;
     detail.dataset.span = s.id;
     detail.replaceChildren(...[
         h('div', { class: 'span-head' }, h('h2', {}, s.name), s.type ? h('span', { class: 'span-type' }, s.type) : null,
@@ -241,8 +257,8 @@ function showSpan(detail, s, tree, pick) {
             ['Duration', fmtDuration(s.end - s.start) || '0 ms'],
             tok ? ['Tokens', `${tok.total.toLocaleString()} (input ${tok.input.toLocaleString()}, output ${tok.output.toLocaleString()})`] : null,
         ]),
-        section('Inputs', 'span-inputs', has('mlflow.spanInputs') ? jsonView(decodeAttr('mlflow.spanInputs', s.attrs['mlflow.spanInputs'])) : h('p', { class: 'muted' }, 'None.')),
-        section('Outputs', 'span-outputs', has('mlflow.spanOutputs') ? jsonView(decodeAttr('mlflow.spanOutputs', s.attrs['mlflow.spanOutputs'])) : h('p', { class: 'muted' }, 'None.')),
+        section('Inputs', 'span-inputs', has('mlflow.spanInputs') ? jsonView(value('mlflow.spanInputs', s.attrs['mlflow.spanInputs'])) : h('p', { class: 'muted' }, 'None.')),
+        section('Outputs', 'span-outputs', has('mlflow.spanOutputs') ? jsonView(value('mlflow.spanOutputs', s.attrs['mlflow.spanOutputs'])) : h('p', { class: 'muted' }, 'None.')),
         section(`Attributes (${Object.keys(attrs).length})`, 'span-attributes', jsonView(attrs)),
         section(`Events (${s.events.length})`, 'span-events', s.events.length ? h('ol', { class: 'span-event-list' }, s.events.map((e) => h('li', { class: e.name === 'exception' ? 'exception' : null },
             h('strong', {}, e.name), h('span', { class: 'muted' }, ` +${fmtDuration(e.time - tree.t0) || '0 ms'}`), jsonView(e.attrs, { open: 0 })))) : h('p', { class: 'muted' }, 'None.'), s.events.length > 0),
