@@ -322,45 +322,55 @@ static void miss_add(struct name_misses *m, struct metric *metric, int32_t id)
     m->items[m->n++].id = id;
 }
 
+static int cmp_miss(const void *a, const void *b)
+{
+    int32_t x = ((const struct name_miss *)a)->id, y = ((const struct name_miss *)b)->id;
+    return (x > y) - (x < y);
+}
+
 /* Names the metrics of misses: reads their key ids' names from metric_keys
- * (in the caller's transaction), adds them to the map and points each
- * metric at its name. DB_ERROR when an id has no row. */
-static int resolve_misses(const struct name_misses *misses, struct arena *arena)
+ * (in the caller's transaction; each id once, in id order), adds them to
+ * the map and points each metric at its name, walking the misses sorted by
+ * id alongside the rows. DB_ERROR when an id has no row. */
+static int resolve_misses(struct name_misses *misses, struct arena *arena)
 {
     struct sbuf ids;
     PGresult *res = NULL;
 
+    qsort(misses->items, misses->n, sizeof *misses->items, cmp_miss);
     sbuf_init(&ids);
     sbuf_addc(&ids, '{');
     for (size_t i = 0; i < misses->n; i++)
-        su_array_int64(&ids, misses->items[i].id, i == 0);
+        if (i == 0 || misses->items[i].id != misses->items[i - 1].id)
+            su_array_int64(&ids, misses->items[i].id, i == 0);
     sbuf_addc(&ids, '}');
     const char *params[] = {ids.data};
-    int rc = db_exec("SELECT id, name FROM metric_keys WHERE id = ANY($1::int[])", 1, params, &res);
+    int rc = db_exec("SELECT id, name FROM metric_keys WHERE id = ANY($1::int[]) ORDER BY id", 1,
+                     params, &res);
     sbuf_cleanup(&ids);
     if (rc != DB_OK)
         return rc;
-    int rows = PQntuples(res);
-    const char **found = arena_alloc(arena, (size_t)(rows + 1) * sizeof *found);
-    int32_t *found_id = arena_alloc(arena, (size_t)(rows + 1) * sizeof *found_id);
+    int rows = PQntuples(res), r = 0;
     pthread_rwlock_wrlock(&name_map.lock);
-    for (int r = 0; r < rows; r++) {
-        found_id[r] = (int32_t)su_int64(res, r, 0);
-        found[r] = name_insert(found_id[r], PQgetvalue(res, r, 1));
-        if (found[r] == NULL) /* the map is full */
-            found[r] = su_str(res, r, 1, arena);
+    for (size_t i = 0; i < misses->n; i++) {
+        const struct name_miss *m = &misses->items[i];
+        if (i > 0 && m->id == misses->items[i - 1].id) {
+            m->metric->key = misses->items[i - 1].metric->key;
+            continue;
+        }
+        while (r < rows && su_int64(res, r, 0) < m->id)
+            r++;
+        if (r == rows || su_int64(res, r, 0) != m->id) {
+            rc = DB_ERROR;
+            break;
+        }
+        m->metric->key = name_insert(m->id, PQgetvalue(res, r, 1));
+        if (m->metric->key == NULL) /* the map is full */
+            m->metric->key = su_str(res, r, 1, arena);
     }
     pthread_rwlock_unlock(&name_map.lock);
     PQclear(res);
-    for (size_t i = 0; i < misses->n; i++) {
-        const struct name_miss *m = &misses->items[i];
-        for (int r = 0; r < rows && m->metric->key == NULL; r++)
-            if (found_id[r] == m->id)
-                m->metric->key = found[r];
-        if (m->metric->key == NULL)
-            return DB_ERROR;
-    }
-    return DB_OK;
+    return rc;
 }
 
 /* Reads the metric arrays (int4 key ids, float8 values, int8 timestamps
