@@ -7,10 +7,12 @@
  * has inputs or model links; only those runs cost the dataset statements or
  * the model statement. Each run's lists are sorted by key (bytewise) in C
  * when the index did not already deliver them so. No JSON here. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/sbuf.h"
+#include "common/xalloc.h"
 #include "store_search.h"
 #include "db/store_util.h"
 
@@ -108,14 +110,14 @@ static int build_children_sql(struct sbuf *sql, const struct key_select *s, stru
     kv_lateral(sql, "params", "p", s->all_params || s->nparams > 0, pk);
     kv_lateral(sql, "tags", "t", s->all_tags || s->ntags > 0, tk);
     if (!s->all_metrics && s->nmetrics == 0) {
-        sbuf_adds(sql, " CROSS JOIN LATERAL (SELECT NULL::text[] AS k, NULL::float8[] AS v,"
+        sbuf_adds(sql, " CROSS JOIN LATERAL (SELECT NULL::int[] AS k, NULL::float8[] AS v,"
                        " NULL::bigint[] AS t, NULL::bigint[] AS s) m");
         return nparams;
     }
-    sbuf_adds(sql, " CROSS JOIN LATERAL (SELECT array_agg(k.name) AS k, array_agg(l.value) AS v,"
+    /* key ids, not names: names come from the process's map (metric_name) */
+    sbuf_adds(sql, " CROSS JOIN LATERAL (SELECT array_agg(l.key_id) AS k, array_agg(l.value) AS v,"
                    " array_agg(l.timestamp) AS t, array_agg(l.step) AS s"
-                   " FROM latest_metrics l JOIN metric_keys k ON k.id = l.key_id"
-                   " WHERE l.run_id = r.id");
+                   " FROM latest_metrics l WHERE l.run_id = r.id");
     if (mk > 0)
         sbuf_addf(sql,
                   " AND l.key_id = ANY(ARRAY(SELECT id FROM metric_keys"
@@ -225,10 +227,158 @@ static int read_kv(const PGresult *res, int r, int kcol, struct arena *arena, st
     return 0;
 }
 
-/* Reads the metric arrays (names, float8 values, int8 timestamps and
- * steps) into a metric list. -1 when they are malformed. */
+/* ---- metric names ----
+ * The page statement returns each latest metric's key id, not its name (a
+ * join to metric_keys for each of a page's ~20,000 values, and their text,
+ * cost PostgreSQL ~2 ms a page); the names come from this process-wide map
+ * of id to name. metric_keys is append-only: a committed id names one key
+ * forever (store_metrics.c), so an entry never goes stale and the map needs
+ * no invalidation, whatever other servers or replicas do. An id the map
+ * lacks (a key this process has not met yet) is read from metric_keys in the
+ * page's own transaction: the row was committed with or before the latest
+ * value that names it, so it is visible there. Names are never freed, so a
+ * page may point at them after the lock is released. At most
+ * NAME_MAP_MAX names are kept; past that, a page reads its missing names
+ * into its arena each time. */
+
+#define NAME_MAP_MAX (1u << 20)
+
+struct name_slot {
+    int32_t id; /* 0: empty (identity ids start at 1) */
+    const char *name;
+};
+
+static struct {
+    pthread_rwlock_t lock;
+    struct name_slot *slots;
+    size_t cap, n; /* cap: a power of two, or 0 */
+} name_map = {.lock = PTHREAD_RWLOCK_INITIALIZER};
+
+/* The slot of id in a table of cap slots: its own, or the empty one where
+ * it would go. */
+static struct name_slot *name_slot(struct name_slot *slots, size_t cap, int32_t id)
+{
+    size_t i = ((uint32_t)id * 2654435761u) & (cap - 1);
+    while (slots[i].id != 0 && slots[i].id != id)
+        i = (i + 1) & (cap - 1);
+    return &slots[i];
+}
+
+/* The name of key id, or NULL. Caller holds name_map.lock (read). */
+static const char *name_lookup(int32_t id)
+{
+    if (name_map.cap == 0 || id <= 0)
+        return NULL;
+    return name_slot(name_map.slots, name_map.cap, id)->name;
+}
+
+/* Adds id -> name (copied) unless present or the map is full; returns the
+ * map's copy or NULL. Caller holds name_map.lock (write). */
+static const char *name_insert(int32_t id, const char *name)
+{
+    if (id <= 0)
+        return NULL;
+    if (2 * (name_map.n + 1) > name_map.cap) {
+        if (name_map.n >= NAME_MAP_MAX)
+            return NULL;
+        size_t cap = name_map.cap ? 2 * name_map.cap : 1024;
+        struct name_slot *slots = xcalloc(cap, sizeof *slots);
+        for (size_t i = 0; i < name_map.cap; i++)
+            if (name_map.slots[i].id != 0)
+                *name_slot(slots, cap, name_map.slots[i].id) = name_map.slots[i];
+        free(name_map.slots);
+        name_map.slots = slots;
+        name_map.cap = cap;
+    }
+    struct name_slot *slot = name_slot(name_map.slots, name_map.cap, id);
+    if (slot->id == 0) {
+        slot->id = id;
+        slot->name = xstrdup(name);
+        name_map.n++;
+    }
+    return slot->name;
+}
+
+/* A metric whose key id the map lacked when its row was read. */
+struct name_miss {
+    struct metric *metric;
+    int32_t id;
+};
+
+/* Metrics awaiting a name (a list that grows by doubling, freed by the
+ * caller). */
+struct name_misses {
+    struct name_miss *items;
+    size_t n, cap;
+};
+
+static void miss_add(struct name_misses *m, struct metric *metric, int32_t id)
+{
+    if (m->n == m->cap) {
+        m->cap = m->cap ? 2 * m->cap : 64;
+        m->items = xrealloc(m->items, m->cap * sizeof *m->items);
+    }
+    m->items[m->n].metric = metric;
+    m->items[m->n++].id = id;
+}
+
+static int cmp_miss(const void *a, const void *b)
+{
+    int32_t x = ((const struct name_miss *)a)->id, y = ((const struct name_miss *)b)->id;
+    return (x > y) - (x < y);
+}
+
+/* Names the metrics of misses: reads their key ids' names from metric_keys
+ * (in the caller's transaction; each id once, in id order), adds them to
+ * the map and points each metric at its name, walking the misses sorted by
+ * id alongside the rows. DB_ERROR when an id has no row. */
+static int resolve_misses(struct name_misses *misses, struct arena *arena)
+{
+    struct sbuf ids;
+    PGresult *res = NULL;
+
+    qsort(misses->items, misses->n, sizeof *misses->items, cmp_miss);
+    sbuf_init(&ids);
+    sbuf_addc(&ids, '{');
+    for (size_t i = 0; i < misses->n; i++)
+        if (i == 0 || misses->items[i].id != misses->items[i - 1].id)
+            su_array_int64(&ids, misses->items[i].id, i == 0);
+    sbuf_addc(&ids, '}');
+    const char *params[] = {ids.data};
+    int rc = db_exec("SELECT id, name FROM metric_keys WHERE id = ANY($1::int[]) ORDER BY id", 1,
+                     params, &res);
+    sbuf_cleanup(&ids);
+    if (rc != DB_OK)
+        return rc;
+    int rows = PQntuples(res), r = 0;
+    pthread_rwlock_wrlock(&name_map.lock);
+    for (size_t i = 0; i < misses->n; i++) {
+        const struct name_miss *m = &misses->items[i];
+        if (i > 0 && m->id == misses->items[i - 1].id) {
+            m->metric->key = misses->items[i - 1].metric->key;
+            continue;
+        }
+        while (r < rows && su_int64(res, r, 0) < m->id)
+            r++;
+        if (r == rows || su_int64(res, r, 0) != m->id) {
+            rc = DB_ERROR;
+            break;
+        }
+        m->metric->key = name_insert(m->id, PQgetvalue(res, r, 1));
+        if (m->metric->key == NULL) /* the map is full */
+            m->metric->key = su_str(res, r, 1, arena);
+    }
+    pthread_rwlock_unlock(&name_map.lock);
+    PQclear(res);
+    return rc;
+}
+
+/* Reads the metric arrays (int4 key ids, float8 values, int8 timestamps
+ * and steps) into a metric list, names from the map (name_map.lock held
+ * for reading); metrics whose id it lacks go to misses with a NULL key.
+ * Not sorted yet (sort_metrics). -1 when the arrays are malformed. */
 static int read_metrics(const PGresult *res, int r, struct arena *arena, struct metric **out,
-                        size_t *n)
+                        size_t *n, struct name_misses *misses)
 {
     struct barray a[4];
     const char *e;
@@ -243,9 +393,12 @@ static int read_metrics(const PGresult *res, int r, struct arena *arena, struct 
         return 0;
     struct metric *m = arena_alloc(arena, a[0].n * sizeof *m);
     for (size_t i = 0; i < a[0].n; i++) {
-        if (barray_next(&a[0], &e, &len) < 0)
+        if (barray_next(&a[0], &e, &len) < 0 || len != 4)
             return -1;
-        m[i].key = arena_strndup(arena, e, len);
+        int32_t id = (int32_t)su_get_be32(e);
+        m[i].key = name_lookup(id);
+        if (m[i].key == NULL)
+            miss_add(misses, &m[i], id);
         int64_t num[3];
         for (int j = 0; j < 3; j++) {
             if (barray_next(&a[1 + j], &e, &len) < 0 || len != 8)
@@ -257,11 +410,17 @@ static int read_metrics(const PGresult *res, int r, struct arena *arena, struct 
         m[i].timestamp = num[1];
         m[i].step = num[2];
     }
-    if (!sorted_by_key(m, a[0].n, sizeof *m))
-        qsort(m, a[0].n, sizeof *m, cmp_metric);
     *out = m;
     *n = a[0].n;
     return 0;
+}
+
+/* Puts each run's metrics in bytewise key order (they come in key id order). */
+static void sort_metrics(struct search_run *runs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!sorted_by_key(runs[i].metrics, runs[i].nmetrics, sizeof *runs[i].metrics))
+            qsort(runs[i].metrics, runs[i].nmetrics, sizeof *runs[i].metrics, cmp_metric);
 }
 
 /* A bool column of the binary result. */
@@ -274,9 +433,11 @@ static int bool_at(const PGresult *res, int r, int col)
 /* Fills each run's lists from its row. *with_inputs gets how many runs have
  * dataset inputs (their ninputs is set to 1 as a mark, see load_inputs),
  * *with_models how many are linked to logged models (nmodel_outputs 1, see
- * load_models). DB_ERROR when a row is not what the statement returns. */
+ * load_models). Metrics whose key id the name map lacks go to misses
+ * (name_map.lock is held for reading). DB_ERROR when a row is not what the
+ * statement returns. */
 static int distribute(const PGresult *res, struct search_run *runs, size_t n, struct arena *arena,
-                      size_t *with_inputs, size_t *with_models)
+                      size_t *with_inputs, size_t *with_models, struct name_misses *misses)
 {
     *with_inputs = 0;
     *with_models = 0;
@@ -289,7 +450,7 @@ static int distribute(const PGresult *res, struct search_run *runs, size_t n, st
         struct search_run *run = &runs[ord - 1];
         if (read_kv(res, r, COL_PARAM_KEYS, arena, &run->params, &run->nparams) < 0 ||
             read_kv(res, r, COL_TAG_KEYS, arena, &run->tags, &run->ntags) < 0 ||
-            read_metrics(res, r, arena, &run->metrics, &run->nmetrics) < 0)
+            read_metrics(res, r, arena, &run->metrics, &run->nmetrics, misses) < 0)
             return DB_ERROR;
         if (bool_at(res, r, COL_HAS_INPUTS)) {
             run->ninputs = 1; /* a mark, see load_inputs */
@@ -484,8 +645,16 @@ int store_search_load_runs(struct search_run *runs, size_t n, const struct key_s
     sbuf_cleanup(&ids);
     if (rc != DB_OK)
         return rc;
-    rc = distribute(res, runs, n, arena, &with_inputs, &with_models);
+    struct name_misses misses = {NULL, 0, 0};
+    pthread_rwlock_rdlock(&name_map.lock);
+    rc = distribute(res, runs, n, arena, &with_inputs, &with_models, &misses);
+    pthread_rwlock_unlock(&name_map.lock);
     PQclear(res);
+    if (rc == DB_OK && misses.n > 0)
+        rc = resolve_misses(&misses, arena);
+    free(misses.items);
+    if (rc == DB_OK)
+        sort_metrics(runs, n);
     if (rc == DB_OK && with_inputs > 0)
         rc = load_inputs(runs, n, with_inputs, arena);
     if (rc == DB_OK && with_models > 0)
