@@ -452,17 +452,32 @@ static const char *plain_quoted(struct dec *d, const char *s)
     return arena_strndup(d->arena, s + 1, len - 2);
 }
 
+/* The members of mlflow.chat.tokenUsage a span's counts are read from, in
+ * the order of the counts in struct trace_span (input, output, cache read,
+ * cache creation). */
+static const char *const usage_keys[4] = {"input_tokens", "output_tokens",
+                                          "cache_read_input_tokens", "cache_creation_input_tokens"};
+
+/* The four token counts (usage_keys) of a span; -1 where absent. */
+static int64_t *span_counts(struct trace_span *s, int i)
+{
+    int64_t *counts[4] = {&s->input_tokens, &s->output_tokens, &s->cache_read_tokens,
+                          &s->cache_creation_tokens};
+    return counts[i];
+}
+
 /* The token counts of a JSON-encoded usage object ("{\"input_tokens\": 12,
  * ...}") read from its text, as json_decoded and token_count read them
  * from a tree, when that is simple: valid JSON text of an object whose
- * input_tokens and output_tokens (the last of each, as jansson keeps) are
- * absent or integers. Returns 0 with both set, or -1 when the text needs
+ * usage_keys members (the last of each, as jansson keeps) are absent or
+ * integers. Returns 0 with the span's counts set, or -1 when the text needs
  * the tree (anything else). key: scratch. */
-static int usage_from_text(const char *s, struct sbuf *key, int64_t *in, int64_t *out)
+static int usage_from_text(const char *s, struct sbuf *key, struct trace_span *sp)
 {
     size_t len = strlen(s);
     struct jt t = {s, s + len};
-    *in = *out = -1;
+    for (int i = 0; i < 4; i++)
+        *span_counts(sp, i) = -1;
     if (!jt_valid(s, len) || jt_expect(&t, '{') < 0)
         return -1;
     if (jt_peek(&t) == '}')
@@ -473,9 +488,10 @@ static int usage_from_text(const char *s, struct sbuf *key, int64_t *in, int64_t
         sbuf_reset(key);
         if (jt_string(&t, key) < 0 || jt_expect(&t, ':') < 0)
             return -1;
-        int64_t *dst = strcmp(key->data, "input_tokens") == 0    ? in
-                       : strcmp(key->data, "output_tokens") == 0 ? out
-                                                                 : NULL;
+        int64_t *dst = NULL;
+        for (int i = 0; i < 4 && dst == NULL; i++)
+            if (strcmp(key->data, usage_keys[i]) == 0)
+                dst = span_counts(sp, i);
         enum jt_kind kind = jt_kind(&t);
         if (jt_skip(&t, &start, &n) < 0)
             return -1;
@@ -508,7 +524,8 @@ static void derive(struct dec *d, struct trace_span *s, const struct entry *attr
     const struct entry *e;
     json_t *v;
     s->span_type = NULL;
-    s->input_tokens = s->output_tokens = -1;
+    for (int i = 0; i < 4; i++)
+        *span_counts(s, i) = -1;
     if ((e = attr_find(attrs, n, "mlflow.spanType")) != NULL && (v = attr_native(d, e)) != NULL) {
         const char *quick = json_is_string(v) ? plain_quoted(d, json_string_value(v)) : NULL;
         if (quick != NULL) {
@@ -524,13 +541,12 @@ static void derive(struct dec *d, struct trace_span *s, const struct entry *attr
     if ((e = attr_find(attrs, n, "mlflow.chat.tokenUsage")) != NULL) {
         const json_t *x = member(e->any, "stringValue", "string_value");
         if (json_is_string(x) && json_string_length(x) == strlen(json_string_value(x)) &&
-            usage_from_text(json_string_value(x), &d->key, &s->input_tokens, &s->output_tokens) ==
-                0)
+            usage_from_text(json_string_value(x), &d->key, s) == 0)
             goto session;
         v = attr_native(d, e);
         json_t *u = json_decoded(v);
-        s->input_tokens = token_count(json_object_get(u, "input_tokens"));
-        s->output_tokens = token_count(json_object_get(u, "output_tokens"));
+        for (int i = 0; i < 4; i++)
+            *span_counts(s, i) = token_count(json_object_get(u, usage_keys[i]));
         json_decref(u);
         json_decref(v);
     } else {

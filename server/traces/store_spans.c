@@ -53,6 +53,8 @@ enum {
     C_EVENTS,
     C_IN,
     C_OUT,
+    C_CACHE_READ,
+    C_CACHE_CREATION,
     NCOLS
 };
 
@@ -164,6 +166,8 @@ static int write_spans(int64_t experiment_id, const struct trace_span *sp, size_
         su_array_text(&a[C_EVENTS], sp[i].events, f);
         arr_i64(&a[C_IN], sp[i].input_tokens, 1, f);
         arr_i64(&a[C_OUT], sp[i].output_tokens, 1, f);
+        arr_i64(&a[C_CACHE_READ], sp[i].cache_read_tokens, 1, f);
+        arr_i64(&a[C_CACHE_CREATION], sp[i].cache_creation_tokens, 1, f);
     }
     for (int i = 0; i < NCOLS; i++)
         sbuf_addc(&a[i], '}');
@@ -174,12 +178,14 @@ static int write_spans(int64_t experiment_id, const struct trace_span *sp, size_
     int rc = db_exec(
         "INSERT INTO trace_spans AS s (trace_id, span_id, parent_span_id, experiment_id, name,"
         "   span_type, kind, trace_state, status_code, status_message, start_ns, end_ns,"
-        "   attributes, events, input_tokens, output_tokens)"
-        " SELECT t, sp, pa, $16::bigint, nm, ty, ki, ts, co, ms, st, en, at, ev, i, o"
+        "   attributes, events, input_tokens, output_tokens, cache_read_input_tokens,"
+        "   cache_creation_input_tokens)"
+        " SELECT t, sp, pa, $18::bigint, nm, ty, ki, ts, co, ms, st, en, at, ev, i, o, cr, cc"
         " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
         "   $6::smallint[], $7::text[], $8::smallint[], $9::text[], $10::bigint[],"
-        "   $11::bigint[], $12::text[], $13::text[], $14::bigint[], $15::bigint[])"
-        "   AS u(t, sp, pa, nm, ty, ki, ts, co, ms, st, en, at, ev, i, o)"
+        "   $11::bigint[], $12::text[], $13::text[], $14::bigint[], $15::bigint[],"
+        "   $16::bigint[], $17::bigint[])"
+        "   AS u(t, sp, pa, nm, ty, ki, ts, co, ms, st, en, at, ev, i, o, cr, cc)"
         " ON CONFLICT (trace_id, span_id) DO UPDATE SET"
         "   parent_span_id = EXCLUDED.parent_span_id, name = EXCLUDED.name,"
         "   span_type = EXCLUDED.span_type, kind = EXCLUDED.kind,"
@@ -187,7 +193,9 @@ static int write_spans(int64_t experiment_id, const struct trace_span *sp, size_
         "   status_message = EXCLUDED.status_message, start_ns = EXCLUDED.start_ns,"
         "   end_ns = EXCLUDED.end_ns, attributes = EXCLUDED.attributes,"
         "   events = EXCLUDED.events, input_tokens = EXCLUDED.input_tokens,"
-        "   output_tokens = EXCLUDED.output_tokens",
+        "   output_tokens = EXCLUDED.output_tokens,"
+        "   cache_read_input_tokens = EXCLUDED.cache_read_input_tokens,"
+        "   cache_creation_input_tokens = EXCLUDED.cache_creation_input_tokens",
         NCOLS + 1, params, NULL);
     for (int i = 0; i < NCOLS; i++)
         sbuf_cleanup(&a[i]);
@@ -199,7 +207,8 @@ static int write_spans(int64_t experiment_id, const struct trace_span *sp, size_
 static const char copy_sql[] =
     "COPY trace_spans (trace_id, span_id, parent_span_id, experiment_id, name, span_type, kind,"
     " trace_state, status_code, status_message, start_ns, end_ns, attributes, events,"
-    " input_tokens, output_tokens) FROM STDIN (FORMAT binary)";
+    " input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens)"
+    " FROM STDIN (FORMAT binary)";
 
 static void put_be(struct sbuf *b, uint64_t v, int bytes)
 {
@@ -246,7 +255,7 @@ static void copy_rows(struct sbuf *b, int64_t experiment_id, const struct trace_
     put_be(b, 0, 4);                          /* flags */
     put_be(b, 0, 4);                          /* header extension length */
     for (size_t i = 0; i < n; i++) {
-        put_be(b, 16, 2);
+        put_be(b, 18, 2);
         put_text(b, sp[i].trace_id);
         put_text(b, sp[i].span_id);
         put_text(b, sp[i].parent_span_id);
@@ -263,6 +272,8 @@ static void copy_rows(struct sbuf *b, int64_t experiment_id, const struct trace_
         put_text(b, sp[i].events);
         put_i64(b, sp[i].input_tokens, 1);
         put_i64(b, sp[i].output_tokens, 1);
+        put_i64(b, sp[i].cache_read_tokens, 1);
+        put_i64(b, sp[i].cache_creation_tokens, 1);
     }
     put_be(b, 0xffff, 2); /* trailer: -1 */
 }
@@ -303,7 +314,9 @@ out:
 }
 
 /* Token columns and mlflow.trace.tokenUsage from the stored spans of the
- * batch's traces (a re-sent span is counted once). */
+ * batch's traces (a re-sent span is counted once). The cache members
+ * (cache_read_input_tokens, cache_creation_input_tokens) are in the usage
+ * only when a span of the trace reported them, as the client sums them. */
 static int roll_up_tokens(const struct span_trace *tr, size_t n)
 {
     struct sbuf ids;
@@ -313,20 +326,25 @@ static int roll_up_tokens(const struct span_trace *tr, size_t n)
         su_array_text(&ids, tr[i].trace_id, i == 0);
     sbuf_addc(&ids, '}');
     const char *params[] = {ids.data};
-    int rc =
-        db_exec("WITH s AS (SELECT trace_id, sum(input_tokens) AS i, sum(output_tokens) AS o"
-                "   FROM trace_spans WHERE trace_id = ANY($1::text[])"
-                "   AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL) GROUP BY trace_id),"
-                " u AS (UPDATE traces t SET input_tokens = s.i, output_tokens = s.o,"
-                "   total_tokens = coalesce(s.i, 0) + coalesce(s.o, 0)"
-                "   FROM s WHERE t.trace_id = s.trace_id RETURNING t.trace_id, t.input_tokens,"
-                "   t.output_tokens, t.total_tokens)"
-                " INSERT INTO trace_metadata (trace_id, key, value)"
-                " SELECT trace_id, 'mlflow.trace.tokenUsage', json_build_object('input_tokens',"
-                "   coalesce(input_tokens, 0), 'output_tokens', coalesce(output_tokens, 0),"
-                "   'total_tokens', total_tokens)::text FROM u"
-                " ON CONFLICT (trace_id, key) DO UPDATE SET value = EXCLUDED.value",
-                1, params, NULL);
+    int rc = db_exec(
+        "WITH s AS (SELECT trace_id, sum(input_tokens) AS i, sum(output_tokens) AS o,"
+        "   sum(cache_read_input_tokens) AS cr, sum(cache_creation_input_tokens) AS cc"
+        "   FROM trace_spans WHERE trace_id = ANY($1::text[])"
+        "   AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL"
+        "     OR cache_read_input_tokens IS NOT NULL"
+        "     OR cache_creation_input_tokens IS NOT NULL) GROUP BY trace_id),"
+        " u AS (UPDATE traces t SET input_tokens = s.i, output_tokens = s.o,"
+        "   total_tokens = coalesce(s.i, 0) + coalesce(s.o, 0)"
+        "   FROM s WHERE t.trace_id = s.trace_id RETURNING t.trace_id, t.input_tokens,"
+        "   t.output_tokens, t.total_tokens, s.cr, s.cc)"
+        " INSERT INTO trace_metadata (trace_id, key, value)"
+        " SELECT trace_id, 'mlflow.trace.tokenUsage', rtrim(json_build_object('input_tokens',"
+        "   coalesce(input_tokens, 0), 'output_tokens', coalesce(output_tokens, 0),"
+        "   'total_tokens', total_tokens)::text, '}')"
+        "   || coalesce(', \"cache_read_input_tokens\" : ' || cr, '')"
+        "   || coalesce(', \"cache_creation_input_tokens\" : ' || cc, '') || '}' FROM u"
+        " ON CONFLICT (trace_id, key) DO UPDATE SET value = EXCLUDED.value",
+        1, params, NULL);
     sbuf_cleanup(&ids);
     return rc;
 }

@@ -160,6 +160,8 @@ struct trace_span {
     const char *events;
     int64_t input_tokens;
     int64_t output_tokens;
+    int64_t cache_read_tokens;     /* cache_read_input_tokens; -1: none */
+    int64_t cache_creation_tokens; /* cache_creation_input_tokens; -1: none */
 };
 
 /* What a span batch says about one trace (computed by the caller). */

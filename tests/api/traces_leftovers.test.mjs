@@ -120,6 +120,34 @@ describe('traces leftovers of issue 16', () => {
         await check(`/ajax-api/2.0/mlflow/get-trace-artifact?request_id=tr-${t}`, true);
     });
 
+    test('the ingest sums the cache token members of mlflow.chat.tokenUsage, and names them only when a span had them', async () => {
+        const e = await c.createExperiment(uniqueName('cache-tokens'));
+        const usage = (v) => ({ key: 'mlflow.chat.tokenUsage', value: str(v) });
+        const TOK = 'mlflow.trace.tokenUsage';
+        const t = hex(16), root = hex(8), kid = hex(8);
+        // the plain text form, and one the decoder reads through the tree (a count as decimal text)
+        assertOk(await post(body([span(t, root, null, [usage('{"input_tokens": 2, "output_tokens": 3, "cache_read_input_tokens": 4}')]),
+            span(t, kid, root, [usage('{"input_tokens": 10, "cache_read_input_tokens": "6", "cache_creation_input_tokens": 8}')])]), e));
+        assert.deepEqual(JSON.parse(meta(`tr-${t}`, TOK)),
+            { input_tokens: 12, output_tokens: 3, total_tokens: 15, cache_read_input_tokens: 10, cache_creation_input_tokens: 8 });
+        // a re-sent span is counted once, with its new counts
+        assertOk(await post(body([span(t, kid, root, [usage('{"input_tokens": 1, "cache_read_input_tokens": 1}')])]), e));
+        assert.deepEqual(JSON.parse(meta(`tr-${t}`, TOK)),
+            { input_tokens: 3, output_tokens: 3, total_tokens: 6, cache_read_input_tokens: 5 });
+        const got = assertOk(await api(stack.base, 'GET', `/api/3.0/mlflow/traces/tr-${t}`)).trace.trace_info;
+        assert.deepEqual(JSON.parse(got.trace_metadata[TOK]),
+            { input_tokens: 3, output_tokens: 3, total_tokens: 6, cache_read_input_tokens: 5 });
+        // no span with a cache member: none in the usage
+        const u = hex(16);
+        assertOk(await post(body([span(u, hex(8), null, [usage('{"input_tokens": 1, "output_tokens": 1}')])]), e));
+        assert.deepEqual(JSON.parse(meta(`tr-${u}`, TOK)), { input_tokens: 1, output_tokens: 1, total_tokens: 2 });
+        // counts that are not non-negative integers are not counted; the span is stored
+        const w = hex(16);
+        assertOk(await post(body([span(w, hex(8), null, [usage('{"input_tokens": 1, "cache_read_input_tokens": -5, "cache_creation_input_tokens": "x"}')])]), e));
+        assert.deepEqual(JSON.parse(meta(`tr-${w}`, TOK)), { input_tokens: 1, output_tokens: 0, total_tokens: 1 });
+        assert.equal(sql(`SELECT count(*) FROM trace_spans WHERE trace_id = 'tr-${w}'`), '1');
+    });
+
     test('a V3 create and a V2 end merge mlflow.trace.tokenUsage into the ingest\'s rollup member by member', async () => {
         const e = await c.createExperiment(uniqueName('tokens'));
         const usage = (v) => ({ key: 'mlflow.chat.tokenUsage', value: str(v) });
