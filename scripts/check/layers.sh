@@ -44,25 +44,20 @@ includes() {
         sed -E 's/^([^:]*):([0-9]+):[[:space:]]*#[[:space:]]*include[[:space:]]*([<"])([^">]*)[">].*/\1:\2:\3\4/' || true
 }
 
+# Prints "file:line:path" for each quoted include of the files given.
+local_includes() {
+    includes "$@" | sed -nE 's/^([^:]*):([0-9]+):"/\1:\2:/p'
+}
+
 # (a) common/ includes only common/ (bare) and system headers.
-while IFS=: read -r file line inc; do
-    [ -n "$file" ] || continue
-    case $inc in
-    '<'*) continue ;;
-    esac
-    path=${inc#\"}
+while IFS=: read -r file line path; do
     if [ ! -e "$root/common/$path" ]; then
         violation "${file#"$root"/}:$line: common/ includes \"$path\", which is not a common/ header"
     fi
-done < <(includes "$root"/common/*.c "$root"/common/*.h)
+done < <(local_includes "$root"/common/*.c "$root"/common/*.h)
 
 # (a) core/ includes only core/ and common/ (and system headers).
-while IFS=: read -r file line inc; do
-    [ -n "$file" ] || continue
-    case $inc in
-    '<'*) continue ;;
-    esac
-    path=${inc#\"}
+while IFS=: read -r file line path; do
     rel=${file#"$root"/}
     [[ $path == common/* && -e "$root/$path" ]] && continue
     if [[ $path =~ ^($domains)/ ]]; then
@@ -70,7 +65,7 @@ while IFS=: read -r file line inc; do
     elif [ ! -e "$server/core/$path" ]; then
         violation "$rel:$line: core/ includes \"$path\", which is not a core/ header"
     fi
-done < <(includes "$server"/core/*.c "$server"/core/*.h)
+done < <(local_includes "$server"/core/*.c "$server"/core/*.h)
 
 # (a) store_* files: no JSON, no replies, no routes.
 while IFS=: read -r file line inc; do
