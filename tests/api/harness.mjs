@@ -456,6 +456,26 @@ export function useStack({ before, after }, opts = {}) {
     return stack;
 }
 
+/**
+ * One PostgreSQL and an exptrackd for each entry of `servers` (startServer's
+ * options; databaseUrl is filled in), all on the same database: two servers
+ * sharing one database, as a scaled-out deployment runs them. Registers
+ * after() to stop them. Returns { pg, servers } filled in by before().
+ */
+export function useServers({ before, after }, servers) {
+    const stack = { pg: null, servers: [] };
+    before(async () => {
+        stack.pg = await startPostgres();
+        for (const opts of servers)
+            stack.servers.push(await startServer({ ...opts, databaseUrl: stack.pg.url }));
+    }, { timeout: 120000 });
+    after(async () => {
+        for (const srv of stack.servers) await srv.stop();
+        if (stack.pg) await stack.pg.destroy();
+    }, { timeout: 60000 });
+    return stack;
+}
+
 /** The admin password useAuthStack gives the server. */
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
 

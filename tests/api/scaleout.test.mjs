@@ -6,23 +6,16 @@
 // (PostgreSQL LISTEN/NOTIFY).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startPostgres, startServer, client, api, assertOk, uniqueName, openStream, isRunEvent } from './harness.mjs';
+import { useServers, client, api, assertOk, uniqueName, openStream, isRunEvent } from './harness.mjs';
 
-let pg, a, b;
-before(async () => {
-    pg = await startPostgres();
-    a = await startServer({ databaseUrl: pg.url });
-    b = await startServer({ databaseUrl: pg.url, args: ['--group-commit', 'off'] });
-}, { timeout: 120000 });
-after(async () => {
-    if (a) await a.stop();
-    if (b) await b.stop();
-    if (pg) await pg.destroy();
-}, { timeout: 60000 });
+const stack = useServers({ before, after }, [{}, { args: ['--group-commit', 'off'] }]);
+// the two instances: a (group commit on) and b (off), once before() ran
+const a = () => stack.servers[0];
+const b = () => stack.servers[1];
 
 test('write through one instance, read through the other, point by point', async () => {
-    const ca = client(a.url);
-    const cb = client(b.url);
+    const ca = client(a().url);
+    const cb = client(b().url);
     const exp = await ca.createExperiment(uniqueName('scale'));
     assert.equal((await cb.getExperiment(exp)).experiment_id, exp);
     const run = (await ca.createRun(exp)).info.run_id;
@@ -42,8 +35,8 @@ test('write through one instance, read through the other, point by point', async
 });
 
 test('concurrent batches through both instances into one run: every point, one latest', async () => {
-    const ca = client(a.url);
-    const cb = client(b.url);
+    const ca = client(a().url);
+    const cb = client(b().url);
     const exp = await ca.createExperiment(uniqueName('scale2'));
     const run = (await ca.createRun(exp)).info.run_id;
     const calls = [];
@@ -66,8 +59,8 @@ test('concurrent batches through both instances into one run: every point, one l
 });
 
 test('an Idempotency-Key applies once across instances', async () => {
-    const ca = client(a.url);
-    const cb = client(b.url);
+    const ca = client(a().url);
+    const cb = client(b().url);
     const exp = await ca.createExperiment(uniqueName('scale3'));
     const run = (await ca.createRun(exp)).info.run_id;
     const body = { run_id: run, metrics: [{ key: 'm', value: 1, timestamp: 5, step: 1 }], params: [{ key: 'p', value: 'v' }] };
@@ -83,26 +76,26 @@ test('an Idempotency-Key applies once across instances', async () => {
 });
 
 test('both instances are ready and count their own requests', async () => {
-    for (const s of [a, b]) {
+    for (const s of [a(), b()]) {
         assert.equal((await api(s.url, 'GET', '/ready')).status, 200);
         const m = await api(s.url, 'GET', '/metrics');
         assert.match(m.text, /http_server_requests_total\{method="GET",route="\/api\/2\.0\/mlflow\/runs\/get",status="200"\} [1-9]/);
     }
-    assert.match((await api(a.url, 'GET', '/metrics')).text, /exptrack_group_commit_enabled 1/);
-    assert.match((await api(b.url, 'GET', '/metrics')).text, /exptrack_group_commit_enabled 0/);
+    assert.match((await api(a().url, 'GET', '/metrics')).text, /exptrack_group_commit_enabled 1/);
+    assert.match((await api(b().url, 'GET', '/metrics')).text, /exptrack_group_commit_enabled 0/);
 });
 
 test('live updates: writes through one instance stream out of the other within 2 s', async () => {
-    const ca = client(a.url);
-    const cb = client(b.url);
+    const ca = client(a().url);
+    const cb = client(b().url);
     const exp = await ca.createExperiment(uniqueName('scale-live'));
-    const onB = await openStream(b.url, { experiment_id: exp });
+    const onB = await openStream(b().url, { experiment_id: exp });
     assert.equal(onB.status, 200);
     let onA;
     try {
         const run = (await ca.createRun(exp)).info.run_id;
         await onB.waitFor(isRunEvent(run, 'created'));
-        onA = await openStream(a.url, { run_id: run });
+        onA = await openStream(a().url, { run_id: run });
         assert.equal(onA.status, 200);
         const t0 = Date.now();
         assertOk(await ca.post('/runs/log-batch', { run_id: run, metrics: [{ key: 'loss', value: 1, timestamp: 1, step: 1 }], params: [{ key: 'lr', value: '0.1' }] }));

@@ -5,25 +5,17 @@
 // from every server; names must never be mixed up between ids.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startPostgres, startServer, client, uniqueName } from './harness.mjs';
+import { useServers, client, uniqueName } from './harness.mjs';
 
 describe('runs/search: metric names across servers', () => {
-    let pg, a, b, ca, cb, exp;
+    const stack = useServers({ before, after }, [{}, {}]);
+    let ca, cb, exp;
 
     before(async () => {
-        pg = await startPostgres();
-        a = await startServer({ databaseUrl: pg.url });
-        b = await startServer({ databaseUrl: pg.url });
-        ca = client(a.url);
-        cb = client(b.url);
+        ca = client(stack.servers[0].url);
+        cb = client(stack.servers[1].url);
         exp = await ca.createExperiment(uniqueName('names'));
-    }, { timeout: 120000 });
-
-    after(async () => {
-        if (a) await a.stop();
-        if (b) await b.stop();
-        if (pg) await pg.destroy();
-    }, { timeout: 60000 });
+    });
 
     const search = async (c, body = {}) => {
         const r = await c.ok('POST', '/runs/search', { experiment_ids: [exp], max_results: 1000, ...body });
