@@ -76,6 +76,23 @@ void jw_string(struct sbuf *b, const char *s)
     sbuf_addc(b, '"');
 }
 
+void jw_string_len(struct sbuf *b, const char *s, size_t len)
+{
+    char esc[6];
+    size_t run = 0;
+    sbuf_addc(b, '"');
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!needs_escape(c))
+            continue;
+        sbuf_add(b, s + run, i - run);
+        run = i + 1;
+        sbuf_add(b, esc, escape_byte(c, esc));
+    }
+    sbuf_add(b, s + run, len - run);
+    sbuf_addc(b, '"');
+}
+
 size_t jw_escape_into(char *dst, size_t cap, size_t pos, const char *s)
 {
     char esc[6];

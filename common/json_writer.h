@@ -23,6 +23,10 @@
  * other byte, UTF-8 included, copied as is. NULL is written as "". */
 void jw_string(struct sbuf *b, const char *s);
 
+/* jw_string of the len bytes at s, which may hold NUL (written \u0000): for
+ * strings that carry their length, such as jansson's. */
+void jw_string_len(struct sbuf *b, const char *s, size_t len);
+
 /* Writes the escaped inside of s (no quotes, same escapes as jw_string) into
  * dst from pos on, never past dst + cap: stops before the first character
  * whose escape does not fit (the text is cut, not the escape). Returns the

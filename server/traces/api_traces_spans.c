@@ -11,6 +11,7 @@
 #include "json_text.h"
 #include "core/b64.h"
 #include "core/jsonx.h"
+#include "common/json_writer.h"
 #include "common/sbuf.h"
 #include "core/validate.h"
 #include "common/xalloc.h"
@@ -149,64 +150,11 @@ static int read_enum(struct dec *d, const json_t *v, const char *field, const ch
     return fail(d, "'%s' is not a valid %.20s value", field, prefix);
 }
 
-/* Appends s (len bytes, valid UTF-8) as a JSON string, escaped as
- * jansson's json_dumps escapes it without flags: \\ \" \b \f \n \r \t,
- * other control bytes as \u00XX (upper-case hex), everything else as it
- * is. */
-static void put_string(struct sbuf *b, const char *s, size_t len)
-{
-    static const char hexd[] = "0123456789ABCDEF";
-    size_t run = 0;
-    sbuf_addc(b, '"');
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        sbuf_add(b, s + run, i - run);
-        run = i + 1;
-        char esc[6] = {'\\', 0, 0, 0, 0, 0};
-        size_t n = 2;
-        switch (c) {
-        case '"':
-            esc[1] = '"';
-            break;
-        case '\\':
-            esc[1] = '\\';
-            break;
-        case '\b':
-            esc[1] = 'b';
-            break;
-        case '\f':
-            esc[1] = 'f';
-            break;
-        case '\n':
-            esc[1] = 'n';
-            break;
-        case '\r':
-            esc[1] = 'r';
-            break;
-        case '\t':
-            esc[1] = 't';
-            break;
-        default:
-            esc[1] = 'u';
-            esc[2] = '0';
-            esc[3] = '0';
-            esc[4] = hexd[c >> 4];
-            esc[5] = hexd[c & 15];
-            n = 6;
-            break;
-        }
-        sbuf_add(b, esc, n);
-    }
-    sbuf_add(b, s + run, len - run);
-    sbuf_addc(b, '"');
-}
-
-/* Appends a JSON string value as put_string writes it. */
+/* Appends a JSON string value (jansson's, which may hold NUL), escaped as
+ * jansson's json_dumps escapes it without flags (jw_string_len). */
 static void put_json_string(struct sbuf *b, const json_t *v)
 {
-    put_string(b, json_string_value(v), json_string_length(v));
+    jw_string_len(b, json_string_value(v), json_string_length(v));
 }
 
 /* Appends v as a real: jansson's own text of it, so that the stored text
@@ -292,7 +240,7 @@ static int put_key_values(struct dec *d, const json_t *list, int depth, int leve
             continue; /* a later copy of this key follows */
         if (kept > 0)
             sbuf_addc(out, ',');
-        put_string(out, l->ents[i].key, l->ents[i].len);
+        jw_string_len(out, l->ents[i].key, l->ents[i].len);
         sbuf_addc(out, ':');
         sbuf_add(out, l->text.data + l->ents[i].off, l->ents[i].end - l->ents[i].off);
         l->ents[kept++] = l->ents[i];
@@ -350,7 +298,7 @@ static int put_any_value(struct dec *d, const json_t *v, int depth, int level, s
         }
         if (json_is_string(x) && jx_parse_double_text(json_string_value(x), &n) == 0) {
             /* NaN and infinities stay text (up to a NUL, as a C string) */
-            put_string(out, json_string_value(x), strlen(json_string_value(x)));
+            jw_string(out, json_string_value(x));
             return 0;
         }
         return fail(d, "doubleValue must be a number");
@@ -620,7 +568,7 @@ static int read_events(struct dec *d, const json_t *events, struct trace_span *s
         /* keys in jsonb's order, as put_key_values writes the attributes' */
         const char *nm = name ? json_string_value(name) : "";
         sbuf_adds(out, i > 0 ? ",{\"name\":" : "{\"name\":");
-        put_string(out, nm, strlen(nm));
+        jw_string(out, nm);
         sbuf_adds(out, ",\"attributes\":");
         if (put_key_values(d, member(e, "attributes", NULL), 0, 0, "events.attributes", out, NULL) <
             0)

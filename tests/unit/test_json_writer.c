@@ -1,4 +1,4 @@
-/* Unit tests for core/json_writer's strings and sbuf appenders: escapes
+/* Unit tests for common/json_writer's strings and sbuf appenders: escapes
  * byte for byte as jansson's json_dumps writes them, the bounded escape of
  * log lines, and the float8-text rule of search pages. (The double and
  * integer encoders have their own exhaustive test: test_history.c.) */
@@ -60,6 +60,35 @@ static void strings_as_jansson(void **state)
     sbuf_reset(&b);
     jw_string(&b, NULL);
     assert_string_equal(b.data, "\"\"");
+    sbuf_cleanup(&b);
+}
+
+/* jw_string_len writes what jansson writes for a string that carries its
+ * length, NUL bytes included, and what jw_string writes without them. */
+static void strings_with_length(void **state)
+{
+    (void)state;
+    const char *texts[] = {"nul\0inside", "\0", "a\0\"\0\n", "plain ünï"};
+    const size_t lens[] = {10, 1, 5, 11};
+    struct sbuf b;
+    sbuf_init(&b);
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        sbuf_reset(&b);
+        jw_string_len(&b, texts[i], lens[i]);
+        json_t *j = json_stringn(texts[i], lens[i]);
+        char *want = json_dumps(j, JSON_ENCODE_ANY);
+        json_decref(j);
+        assert_non_null(want);
+        assert_string_equal(b.data, want);
+        free(want);
+    }
+    sbuf_reset(&b);
+    jw_string_len(&b, "tab\there", 8);
+    struct sbuf plain;
+    sbuf_init(&plain);
+    jw_string(&plain, "tab\there");
+    assert_string_equal(b.data, plain.data);
+    sbuf_cleanup(&plain);
     sbuf_cleanup(&b);
 }
 
@@ -148,9 +177,9 @@ static void float8_text(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(strings_as_jansson), cmocka_unit_test(bounded_escape),
-        cmocka_unit_test(numbers_into_sbuf),  cmocka_unit_test(reserve_then_append),
-        cmocka_unit_test(float8_text),
+        cmocka_unit_test(strings_as_jansson),  cmocka_unit_test(strings_with_length),
+        cmocka_unit_test(bounded_escape),      cmocka_unit_test(numbers_into_sbuf),
+        cmocka_unit_test(reserve_then_append), cmocka_unit_test(float8_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
