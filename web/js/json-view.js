@@ -29,7 +29,7 @@ class LazyJson {
     constructor(text) { this.text = text; }
 }
 
-const LAZY_MIN = 65536; // characters: a container value this long is kept as text until drawn
+export const LAZY_MIN = 65536; // characters: a container value this long is kept as text until drawn
 
 /**
  * A value for jsonView from JSON text: the text itself kept lazily when it

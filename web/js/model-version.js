@@ -109,7 +109,7 @@ function expLink(id, to) {
  * name, kept by the page across its redraws). A link whose experiment
  * cannot be read keeps its id.
  */
-export async function nameExperiments(box, alive = () => true, cache = new Map()) {
+async function nameExperiments(box, alive = () => true, cache = new Map()) {
     const links = [...box.querySelectorAll('a.exp-name[data-exp]')];
     for (const id of new Set(links.map((a) => a.dataset.exp))) {
         if (!cache.has(id)) cache.set(id, mlflow.get('/experiments/get', { experiment_id: id }).then((r) => r.experiment?.name || '', () => ''));

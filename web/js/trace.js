@@ -18,7 +18,7 @@ import {
 } from './trace-spans.js';
 import { stateBadge } from './traces-columns.js';
 import { spanTree } from './trace-tree.js';
-import { jsonView, lazyJson } from './json-view.js';
+import { jsonView, lazyJson, LAZY_MIN } from './json-view.js';
 import { assessmentsCard } from './trace-assess.js';
 
 const IO_KEYS = new Set(['mlflow.spanInputs', 'mlflow.spanOutputs']);
@@ -235,7 +235,7 @@ function figure(label, value, cls, title = '') {
 function showSpan(detail, s, tree, pick) {
     if (!s) { detail.replaceChildren(); return; }
     // a long JSON attribute of MLflow's is parsed only as far as it is drawn (json-view.js lazyJson)
-    const value = (k, v) => (typeof v === 'string' && v.length >= 65536 && k.startsWith('mlflow.') ? lazyJson(v) : decodeAttr(k, v));
+    const value = (k, v) => (typeof v === 'string' && v.length >= LAZY_MIN && k.startsWith('mlflow.') ? lazyJson(v) : decodeAttr(k, v));
     const attrs = {};
     for (const [k, v] of Object.entries(s.attrs)) if (!IO_KEYS.has(k)) attrs[k] = value(k, v);
     const has = (k) => Object.hasOwn(s.attrs, k);
