@@ -1,4 +1,5 @@
-// What the A/B read scripts (history_ab.mjs, history_chart_ab.mjs) share: a
+// What the A/B read scripts (history_ab.mjs, history_chart_ab.mjs,
+// search_page_ab.mjs) share: a
 // keep-alive GET that answers the body or fails on anything but 200, and
 // the CPU time of a server's process and of PostgreSQL's backends.
 import fs from 'node:fs';
@@ -35,6 +36,21 @@ export function pgCpu(postmaster) {
     if (!postmaster) return 0;
     const kids = fs.readFileSync(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8').split(/\s+/).filter(Boolean);
     return kids.reduce((t, p) => t + cpuOf(p), 0);
+}
+
+/**
+ * CPU ms of the whole cluster: the postmaster, its live children, and the
+ * children it has reaped (cutime + cstime: backends that ended during the
+ * timed calls, which pgCpu misses).
+ */
+export function clusterCpu(postmaster) {
+    let reaped = 0;
+    try {
+        const st = fs.readFileSync(`/proc/${postmaster}/stat`, 'utf8');
+        const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+        reaped = (Number(f[13]) + Number(f[14])) * 10;
+    } catch { /* gone */ }
+    return cpuOf(postmaster) + pgCpu(postmaster) + reaped;
 }
 
 /** Closes the keep-alive connections, so that the script can exit. */

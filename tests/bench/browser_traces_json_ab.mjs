@@ -9,9 +9,8 @@
 //
 // usage: EXPTRACKD=BUILD_DIR/bin/exptrackd node tests/bench/browser_traces_json_ab.mjs
 import os from 'node:os';
-import { chromium } from 'playwright-core';
 import { startPostgres, startServer, client } from '../api/harness.mjs';
-import { CHROMIUM } from '../browser/helpers.mjs';
+import { launchBrowser } from '../browser/helpers.mjs';
 import { payloadTrace } from '../browser/traces-payload.mjs';
 
 const REPEAT = Number(process.env.BENCH_REPEAT || 9);
@@ -23,8 +22,8 @@ try {
     srv = await startServer({ databaseUrl: pg.url });
     const exp = await client(srv.url).createExperiment('json-ab');
     const t = await payloadTrace(srv.url, exp);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    browser = await launchBrowser(); // 1280x800, as the tests
+    const page = await browser.context.newPage();
     await page.goto(`${srv.url}/#/trace/${t.id}`);
     await page.waitForSelector('#view[data-ready="1"] .span-row');
     console.log('span (attribute)           A: parse whole   B: lazyJson   A / B');

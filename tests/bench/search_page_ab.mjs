@@ -14,21 +14,13 @@
 import fs from 'node:fs';
 import crypto from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { cpuOf, clusterCpu } from './ab_util.mjs';
 const [urlA, pidA, urlB, pidB, exp, pgdir, roundsS] = process.argv.slice(2);
 const ROUNDS = Number(roundsS || 10), K = 4;
 const query = { filter: "params.p2 != 'v7' AND metrics.m3 > 0.1", order_by: ['metrics.m1 DESC'] };
 const NO_KEYS = { metric_keys: [], param_keys: [], tag_keys: [] };
 const post = (url, extra) => fetch(url + '/api/2.0/mlflow/runs/search', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ experiment_ids: [exp], max_results: 1000, ...query, ...extra }) });
-const ticks = (pid) => { const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return Number(f[11]) + Number(f[12]); };
 const pm = Number(fs.readFileSync(`${pgdir}/data/postmaster.pid`, 'utf8').split('\n')[0]);
-function pgTicks() {
-  let t = 0;
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try { const f = fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' '); if (Number(f[1]) === pm) t += Number(f[11]) + Number(f[12]); if (Number(d) === pm) t += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]); } catch { /* the process ended meanwhile */ }
-  }
-  return t;
-}
 let token;
 for (let i = 0; i < 10; i++) token = (await (await post(urlA, { ...NO_KEYS, ...(token ? { page_token: token } : {}) })).json()).next_page_token;
 const kinds = {
@@ -45,9 +37,9 @@ for (let r = 0; r < ROUNDS + 1; r++) {
   for (const k of Object.keys(kinds)) {
     for (const s of (r % 2 ? 'BA' : 'AB')) {
       const side = sides[s], o = res[s][k];
-      const s0 = ticks(side.pid), p0 = pgTicks(); const w = [];
+      const s0 = cpuOf(side.pid), p0 = clusterCpu(pm); const w = [];
       for (let i = 0; i < K; i++) { const t0 = performance.now(); await kinds[k](side.url); w.push(performance.now() - t0); }
-      const s1 = ticks(side.pid), p1 = pgTicks();
+      const s1 = cpuOf(side.pid), p1 = clusterCpu(pm);
       if (r > 0) { o.wall.push(...w); o.srv += s1 - s0; o.pg += p1 - p0; o.n += K; }
     }
   }
@@ -57,6 +49,6 @@ console.log('sha A', sha.A); console.log('sha B', sha.B, sha.A === sha.B ? 'IDEN
 console.log('load', fs.readFileSync('/proc/loadavg', 'utf8').trim());
 for (const k of Object.keys(kinds)) {
   const a = res.A[k], b = res.B[k];
-  const f = (o) => `p50 ${pct(o.wall, 50).toFixed(1)} p99 ${pct(o.wall, 99).toFixed(1)} ms, exptrackd ${(o.srv * 10 / o.n).toFixed(1)} ms/page, pg ${(o.pg * 10 / o.n).toFixed(1)} ms/page`;
+  const f = (o) => `p50 ${pct(o.wall, 50).toFixed(1)} p99 ${pct(o.wall, 99).toFixed(1)} ms, exptrackd ${(o.srv / o.n).toFixed(1)} ms/page, pg ${(o.pg / o.n).toFixed(1)} ms/page`;
   console.log(`${k.padEnd(7)} A: ${f(a)} | B: ${f(b)} | p50 B/A ${(pct(b.wall, 50) / pct(a.wall, 50)).toFixed(2)} cpu B/A ${((b.srv + b.pg) / (a.srv + a.pg)).toFixed(2)}`);
 }
