@@ -188,6 +188,46 @@ describe('models, versions, prompts, logged models', () => {
         await page.close();
     });
 
+    test('a logged model naming 50 versions: one search per registered model, not a read per version', async () => {
+        // versions named only by the model's tag (no source run to search by): 48 of big-model
+        // (one of them @prod), one of churn (staged by the tests above), and one that does not exist
+        const named = [...Array.from({ length: 48 }, (_, i) => ({ name: 'big-model', version: String(500 - 2 * i) })),
+            { name: 'churn', version: '1' }, { name: 'big-model', version: '501' }];
+        const expId = await s.api.createExperiment('tagged-models');
+        const tagged = async (name, list) => {
+            const { model } = await s.api.ok('POST', '/logged-models', { experiment_id: expId, name });
+            await s.api.ok('PATCH', `/logged-models/${model.info.model_id}/tags`, { tags: [{ key: 'mlflow.modelVersions', value: JSON.stringify(list) }] });
+            return model.info.model_id;
+        };
+        const page = await s.page();
+        let reads = [];
+        page.on('request', (r) => { if (/\/model-versions\/(get|search)\?/.test(r.url())) reads.push(new URL(r.url())); });
+        await page.goto(`${s.base}/#/logged-model/${await tagged('tagged-only', named)}`);
+        await page.waitForSelector('#view[data-ready="1"] .lm-versions ul.run-versions');
+        assert.deepEqual(reads.filter((u) => u.pathname.endsWith('/get')).map(String), []);
+        assert.deepEqual(reads.map((u) => u.searchParams.get('filter')).sort(), [
+            "name = 'big-model' AND version_number >= 406 AND version_number <= 501",
+            "name = 'churn' AND version_number >= 1 AND version_number <= 1"]);
+        const shown = await page.$$eval('.lm-versions li[data-version]', (lis) => lis.map((l) => l.dataset.version));
+        assert.equal(shown.length, 50);
+        assert.equal(await page.textContent('.lm-versions li[data-version="big-model/500"] .badge.alias'), '@prod');
+        assert.equal(await page.textContent('.lm-versions li[data-version="big-model/406"] .badge.stage'), 'None');
+        const churn1 = (await s.api.ok('GET', '/model-versions/get', { name: 'churn', version: '1' })).model_version;
+        assert.equal(await page.textContent('.lm-versions li[data-version="churn/1"] .badge.stage'), churn1.current_stage);
+        assert.match(await page.textContent('.lm-versions li[data-version="big-model/501"]'), /not readable/);
+        // numbers too far apart for one search are read one by one
+        reads = [];
+        await page.goto(`${s.base}/#/logged-model/${await tagged('tagged-wide', [{ name: 'big-model', version: '1' }, { name: 'big-model', version: '5000' }])}`);
+        await page.waitForSelector('#view[data-ready="1"] .lm-versions li[data-version="big-model/1"] .badge.stage');
+        assert.deepEqual(reads.map((u) => u.pathname.split('/').pop()), ['get', 'get']);
+        assert.match(await page.textContent('.lm-versions li[data-version="big-model/5000"]'), /not readable/);
+        // the read of the missing version is the one failed request the browser logs here
+        const missing = s.errors.filter((e) => /status of 404/.test(e));
+        assert.equal(missing.length, 1, s.errors.join('\n'));
+        s.errors.splice(s.errors.indexOf(missing[0]), 1);
+        await page.close();
+    });
+
     test('version page: lineage, logged model, files, signature table, requirements', async () => {
         const page = await s.page();
         await page.goto(`${s.base}/#/model/churn/2`);

@@ -17,9 +17,10 @@ import { draw, chartsReady } from './charts.js';
 
 const FILES_MAX = 500; // files listed per model
 const TEXT_MAX = 256 * 1024; // bytes of MLmodel / requirements shown
-const VERSIONS_MAX = 50; // registered versions listed (each may cost a read)
+const VERSIONS_MAX = 50; // registered versions listed
 const LIVE_DEBOUNCE_MS = 400; // events of the experiment's runs coalesced into one read of the model
 const CHARTS_MAX = 24; // metric keys drawn as charts; the rest stay table rows
+const RANGE_MAX = 1000; // widest range of version numbers read by one search
 
 function base(id) {
     return `/api/2.0/mlflow/logged-models/${encodeURIComponent(id)}/artifacts`;
@@ -96,14 +97,40 @@ async function versionsOf(model) {
     const names = [...new Set(list.map((v) => v.name))];
     const [models] = await Promise.all([
         Promise.all(names.map((name) => mlflow.get('/registered-models/get', { name }).then((r) => r.registered_model, () => null))),
-        Promise.all(list.filter((v) => !v.mv).map(async (v) => {
-            v.mv = await mlflow.get('/model-versions/get', { name: v.name, version: v.version }).then((r) => r.model_version, () => null);
-        })),
+        readVersions(list.filter((v) => !v.mv)),
     ]);
     const aliases = new Map();
     for (const m of models.filter(Boolean)) for (const a of m.aliases || []) aliases.set(`${m.name}/${a.version}`, [...(aliases.get(`${m.name}/${a.version}`) || []), a.alias]);
     for (const v of list) v.aliases = (aliases.get(`${v.name}/${v.version}`) || []).sort();
     return list;
+}
+
+/**
+ * Fills v.mv of each listed version (null when not readable): one
+ * model-versions/search per registered model over the range of its listed
+ * version numbers, and a model-versions/get each only where that range is
+ * wider than RANGE_MAX (the search would read mostly versions not listed).
+ */
+async function readVersions(list) {
+    const byName = new Map();
+    for (const v of list) byName.set(v.name, [...(byName.get(v.name) || []), v]);
+    await Promise.all([...byName].map(async ([name, vs]) => {
+        const nums = vs.map((v) => Number(v.version));
+        const lo = Math.min(...nums), hi = Math.max(...nums);
+        let found = null;
+        if (nums.every(Number.isSafeInteger) && hi - lo < RANGE_MAX) {
+            let filter = null;
+            try { filter = `name = ${quote(name)} AND version_number >= ${lo} AND version_number <= ${hi}`; } catch { /* both quotes in the name */ }
+            if (filter) {
+                found = await mlflow.get('/model-versions/search', { filter, max_results: hi - lo + 1 })
+                    .then((r) => new Map((r.model_versions || []).map((mv) => [String(mv.version), mv])), () => null);
+            }
+        }
+        await Promise.all(vs.map(async (v) => {
+            v.mv = found ? found.get(v.version) ?? null
+                : await mlflow.get('/model-versions/get', { name: v.name, version: v.version }).then((r) => r.model_version, () => null);
+        }));
+    }));
 }
 
 function kv(rows, cls = '') {
