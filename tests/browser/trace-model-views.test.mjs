@@ -122,7 +122,16 @@ describe('trace and model pages', () => {
             scrolled.push(await page.$eval('.span-detail', (d) => { d.scrollTop = d.scrollHeight; return d.scrollTop; }));
         }
         assert.ok(scrolled.some((y) => y > 0), `the details did scroll: ${scrolled}`);
-        // the 18,000 keys: 200 listed, the rest one click away
+        // the 18,000 keys: a screenful (40) drawn in the click, before the paint; the count known at once,
+        // the scan of the first visit (above) being kept with the span
+        const first = await page.evaluate((id) => {
+            document.querySelector(`.span-row[data-span="${id}"]`).click();
+            return { members: document.querySelectorAll('.span-outputs .j-body > .j-member').length, summary: document.querySelector('.span-outputs .j-summary').textContent, url: location.hash.includes(id) };
+        }, heavy.spans.wide);
+        assert.deepEqual(first, { members: 40, summary: ' 18,000 keys ', url: false });
+        await page.waitForFunction((id) => location.hash.includes(`span=${id}`), heavy.spans.wide); // written after the paint
+        // then 200 listed, the rest one click away
+        await page.click(`.span-row[data-span="${heavy.spans.nested}"]`);
         await page.click(`.span-row[data-span="${heavy.spans.wide}"]`);
         // a screenful (40) drawn before the first paint, the rest of the 200 in the frames after it
         await page.waitForFunction(() => document.querySelector('.span-outputs .j-more-members'));
