@@ -13,6 +13,7 @@
 //          1 MiB a span: one long string, 2,000 chat messages, an object of
 //          18,000 keys, 1,800 retrieved documents, a plain text attribute:
 //          traces-payload.mjs), each span of it once per run.
+// BENCH_WEB_DIR: serve that web/ (--web-dir) instead of the binary's own.
 // Baselines in the same run: the API's traces/search of the table's first
 // page and traces/get of the big trace, from node (the page cannot be ready
 // before its request is answered).
@@ -78,7 +79,7 @@ function waterfall(page) {
 const pg = await startPostgres();
 let srv, browser;
 try {
-    srv = await startServer({ databaseUrl: pg.url });
+    srv = await startServer({ databaseUrl: pg.url, args: process.env.BENCH_WEB_DIR ? ['--web-dir', process.env.BENCH_WEB_DIR] : [] });
     const c = client(srv.url);
     const exp = await c.createExperiment('bench-traces');
     let t0 = Date.now();
