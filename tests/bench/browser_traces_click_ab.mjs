@@ -8,7 +8,9 @@
 // layout, paint; the frame callback is asked for before the click, so what
 // the page defers past its paint comes after this task, not in it), and the
 // main thread's CPU time over the click and the 300 ms after it, deferred
-// work included (CDP Performance.getMetrics TaskDuration). Median of
+// work included (CDP Performance.getMetrics TaskDuration; with
+// BENCH_SETTLE_MS=0 the clicks come back to back, as in
+// browser_traces_bench.mjs, and the CPU column is the click's alone). Median of
 // BENCH_REPEAT (5) rounds, A and B in turns.
 //
 // usage: EXPTRACKD=BUILD/bin/exptrackd WEB_A=dir WEB_B=dir node tests/bench/browser_traces_click_ab.mjs
@@ -21,6 +23,7 @@ import { payloadTrace } from '../browser/traces-payload.mjs';
 
 const REPEAT = Number(process.env.BENCH_REPEAT || 5);
 const SPANS = Number(process.env.BENCH_SPANS || 10000);
+const SETTLE = Number(process.env.BENCH_SETTLE_MS ?? 300); // ms the page is left alone after its load and after each click
 const WEB = { A: process.env.WEB_A, B: process.env.WEB_B };
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
@@ -55,7 +58,7 @@ try {
             return { sync: s1 - s0, raf: s2 - s1, frame: s3 - s2, total: s3 - s0, nodes: document.querySelector('.span-detail').getElementsByTagName('*').length };
         }, sel);
         // the background work a click leaves (member scans between frames) counts to its CPU too
-        await page.evaluate(() => new Promise((res) => setTimeout(res, 300)));
+        await page.evaluate((ms) => new Promise((res) => setTimeout(res, ms)), SETTLE);
         const after = (await cdp.send('Performance.getMetrics')).metrics.find((x) => x.name === 'TaskDuration').value;
         r.cpu = (after - before) * 1000; // includes the evaluate calls' own small cost
         return r;
@@ -68,13 +71,13 @@ try {
             await cdp.send('Performance.enable');
             await page.goto(`${srv[side].url}/#/trace/${pay.id}`);
             await page.waitForSelector('#view[data-ready="1"] .span-row');
-            await page.waitForTimeout(300);
+            await page.waitForTimeout(SETTLE);
             for (const kind of ['string', 'messages', 'wide', 'nested', 'raw']) {
                 add(side, kind, await clickIn(page, cdp, `.span-row[data-span="${pay.spans[kind]}"]`));
             }
             await page.goto(`${srv[side].url}/#/trace/${big}`);
             await page.waitForSelector('#view[data-ready="1"] .span-row');
-            await page.waitForTimeout(300);
+            await page.waitForTimeout(SETTLE);
             add(side, 'normal', await clickIn(page, cdp, `.span-row:nth-child(${4 + round})`));
             await ctx.close();
         }
