@@ -7,6 +7,7 @@
 #
 # usage: tests/bench/browser_traces.sh BUILD_DIR
 # environment: BENCH_TRACES=1000000 BENCH_SPANS=10000 BENCH_REPEAT=5
+#              BENCH_WEB_DIR=dir (serve that web/ instead of the one compiled in)
 set -euo pipefail
 if [ $# -ne 1 ]; then
     echo "usage: $0 BUILD_DIR" >&2

@@ -104,9 +104,10 @@ describe('trace and model pages', () => {
         for (const [kind, sid] of Object.entries(heavy.spans)) {
             if (kind === 'root') continue;
             const r = await page.evaluate(async (id) => {
+                const painted = new Promise((res) => requestAnimationFrame(() => setTimeout(res, 0)));
                 const s0 = performance.now();
                 document.querySelector(`.span-row[data-span="${id}"]`).click();
-                await new Promise((res) => requestAnimationFrame(() => setTimeout(res, 0)));
+                await painted;
                 const d = document.querySelector('.span-detail');
                 return { ms: performance.now() - s0, span: d.dataset.span, nodes: d.querySelectorAll('*').length, text: d.textContent.length, top: d.scrollTop };
             }, sid);
@@ -121,8 +122,19 @@ describe('trace and model pages', () => {
             scrolled.push(await page.$eval('.span-detail', (d) => { d.scrollTop = d.scrollHeight; return d.scrollTop; }));
         }
         assert.ok(scrolled.some((y) => y > 0), `the details did scroll: ${scrolled}`);
-        // the 18,000 keys: 200 listed, the rest one click away
+        // the 18,000 keys: a screenful (40) drawn in the click, before the paint; the count known at once,
+        // the scan of the first visit (above) being kept with the span
+        const first = await page.evaluate((id) => {
+            document.querySelector(`.span-row[data-span="${id}"]`).click();
+            return { members: document.querySelectorAll('.span-outputs .j-body > .j-member').length, summary: document.querySelector('.span-outputs .j-summary').textContent, url: location.hash.includes(id) };
+        }, heavy.spans.wide);
+        assert.deepEqual(first, { members: 40, summary: ' 18,000 keys ', url: false });
+        await page.waitForFunction((id) => location.hash.includes(`span=${id}`), heavy.spans.wide); // written after the paint
+        // then 200 listed, the rest one click away
+        await page.click(`.span-row[data-span="${heavy.spans.nested}"]`);
         await page.click(`.span-row[data-span="${heavy.spans.wide}"]`);
+        // a screenful (40) drawn before the first paint, the rest of the 200 in the frames after it
+        await page.waitForFunction(() => document.querySelector('.span-outputs .j-more-members'));
         assert.equal(await page.locator('.span-outputs .j-body > .j-member').count(), 200);
         // the count is known once the rest of the text is scanned, between frames ("400+" until then)
         await page.waitForFunction(() => document.querySelector('.span-outputs .j-more-members')?.textContent === 'show 200 more of 18,000');

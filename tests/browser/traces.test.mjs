@@ -168,6 +168,8 @@ describe('traces views', () => {
         await page.click(`.span-row[data-span="${chat.spans.tool}"]`);
         await page.waitForSelector(`.span-detail[data-span="${chat.spans.tool}"] .span-error-msg`);
         assert.match(await page.textContent('.span-error-msg'), /tool failed: timeout.*TimeoutError search took too long/s);
+        // the URL follows once the span is painted
+        await page.waitForFunction((sid) => location.hash.includes(`span=${sid}`), chat.spans.tool);
         assert.match(page.url(), new RegExp(`span=${chat.spans.tool}`));
         // rollups
         assert.equal(await page.textContent('.trace-rollups .figure.tokens .figure-value'), '42');
@@ -240,7 +242,7 @@ describe('traces views', () => {
         const t1 = Date.now();
         await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
         assert.ok(Date.now() - t1 < 1000);
-        const shown = () => page.$eval('.span-inputs .j-long', (e) => e.firstChild.data.length);
+        const shown = () => page.$eval('.span-inputs .j-long .j-text', (e) => e.textContent.length);
         assert.ok(await shown() < 1000, 'truncated');
         assert.match(await page.textContent('.span-inputs .j-rest'), /999,600 more characters/);
         await page.click('.span-inputs .j-more');
@@ -248,7 +250,26 @@ describe('traces views', () => {
         const t2 = Date.now();
         await page.click('.span-inputs .j-all');
         assert.equal(await shown(), 1 + 1000000);
-        assert.ok(Date.now() - t2 < 3000);
+        assert.ok(Date.now() - t2 < 3000, `show all took ${Date.now() - t2} ms`);
+        // shown whole, the text is blocks laid out only near the view (content-visibility: auto)
+        const chunks = await page.$$eval('.span-inputs .j-text > .j-chunk', (cs) => ({ n: cs.length, cv: getComputedStyle(cs[0]).contentVisibility }));
+        assert.ok(chunks.n >= 90, `${chunks.n} blocks`);
+        assert.equal(chunks.cv, 'auto');
+        // a copy of a selection across the blocks is the string's characters, without the line breaks between blocks
+        const copied = await page.$eval('.span-inputs .j-text', (box) => {
+            const texts = [...box.querySelectorAll('.j-chunk')].map((c) => c.firstChild);
+            const r = document.createRange();
+            r.setStart(texts[0], 1); // after the opening quote
+            r.setEnd(texts[texts.length - 1], texts[texts.length - 1].data.length);
+            getSelection().removeAllRanges();
+            getSelection().addRange(r);
+            const dt = new DataTransfer();
+            texts[0].parentNode.dispatchEvent(new ClipboardEvent('copy', { clipboardData: dt, bubbles: true, cancelable: true }));
+            return { data: dt.getData('text/plain'), text: box.textContent.slice(1), plain: getSelection().toString() };
+        });
+        assert.equal(copied.data.length, 1000000);
+        assert.equal(copied.data, copied.text);
+        assert.ok(copied.plain.length > copied.data.length, 'the browser alone would add line breaks between the blocks');
         await page.close();
     });
 

@@ -179,12 +179,19 @@ export async function render(root, { parts, params, early }, ctx) {
     }
     if (!tree.byId.has(selected)) selected = tree.roots[0]?.id || '';
     const folded = new Set((params.get('fold') || '').split(',').filter((x) => tree.byId.has(x)));
+    // the URL follows the selection after the span is painted: history.replaceState took 1-18 ms
+    // of a click under load (a message to the browser process), and arrow keys held down write it once
+    let urlPending = false;
+    const writeUrl = () => {
+        urlPending = false;
+        if (ctx.alive()) withParams({ span: selected }, { silent: true });
+    };
     const view = spanTree(treeBox, tree, {
         folded, selected,
         onSelect: (sid) => {
             selected = sid;
-            withParams({ span: sid }, { silent: true });
             showSpan(detail, tree.byId.get(sid), tree, pick);
+            if (!urlPending) { urlPending = true; requestAnimationFrame(() => setTimeout(writeUrl, 0)); }
         },
         onFold: (f) => withParams({ fold: [...f].join(',') || undefined }, { silent: true }),
     });
@@ -231,13 +238,30 @@ function figure(label, value, cls, title = '') {
     return h('div', { class: `figure ${cls}`, title }, h('div', { class: 'figure-value' }, value), h('div', { class: 'figure-label muted' }, label));
 }
 
+// span -> Map(attribute key -> its value for the viewer): a span chosen again is not parsed or scanned again
+const shownValues = new WeakMap();
+
+/**
+ * An attribute's value for the viewer, once per span and key: a long JSON
+ * attribute of MLflow's is parsed only as far as it is drawn (json-view.js
+ * lazyJson, whose scan is kept with it), others as decodeAttr.
+ */
+function attrValue(s, k) {
+    let m = shownValues.get(s);
+    if (!m) shownValues.set(s, (m = new Map()));
+    if (!m.has(k)) {
+        const v = s.attrs[k];
+        m.set(k, typeof v === 'string' && v.length >= LAZY_MIN && k.startsWith('mlflow.') ? lazyJson(v) : decodeAttr(k, v));
+    }
+    return m.get(k);
+}
+
 /** The selected span (pick(id) selects another): what it is, then its inputs, outputs, attributes and events, each in a JSON viewer. */
 function showSpan(detail, s, tree, pick) {
     if (!s) { detail.replaceChildren(); return; }
-    // a long JSON attribute of MLflow's is parsed only as far as it is drawn (json-view.js lazyJson)
-    const value = (k, v) => (typeof v === 'string' && v.length >= LAZY_MIN && k.startsWith('mlflow.') ? lazyJson(v) : decodeAttr(k, v));
+    const value = (k) => attrValue(s, k);
     const attrs = {};
-    for (const [k, v] of Object.entries(s.attrs)) if (!IO_KEYS.has(k)) attrs[k] = value(k, v);
+    for (const k of Object.keys(s.attrs)) if (!IO_KEYS.has(k)) attrs[k] = value(k);
     const has = (k) => Object.hasOwn(s.attrs, k);
     const tok = spanTokens(s);
     const section = (title, cls, content, open = true) => h('details', { class: `span-section ${cls}`, open }, h('summary', {}, title), content);
@@ -257,8 +281,8 @@ function showSpan(detail, s, tree, pick) {
             ['Duration', fmtDuration(s.end - s.start) || '0 ms'],
             tok ? ['Tokens', `${tok.total.toLocaleString()} (input ${tok.input.toLocaleString()}, output ${tok.output.toLocaleString()})`] : null,
         ]),
-        section('Inputs', 'span-inputs', has('mlflow.spanInputs') ? jsonView(value('mlflow.spanInputs', s.attrs['mlflow.spanInputs'])) : h('p', { class: 'muted' }, 'None.')),
-        section('Outputs', 'span-outputs', has('mlflow.spanOutputs') ? jsonView(value('mlflow.spanOutputs', s.attrs['mlflow.spanOutputs'])) : h('p', { class: 'muted' }, 'None.')),
+        section('Inputs', 'span-inputs', has('mlflow.spanInputs') ? jsonView(value('mlflow.spanInputs')) : h('p', { class: 'muted' }, 'None.')),
+        section('Outputs', 'span-outputs', has('mlflow.spanOutputs') ? jsonView(value('mlflow.spanOutputs')) : h('p', { class: 'muted' }, 'None.')),
         section(`Attributes (${Object.keys(attrs).length})`, 'span-attributes', jsonView(attrs)),
         section(`Events (${s.events.length})`, 'span-events', s.events.length ? h('ol', { class: 'span-event-list' }, s.events.map((e) => h('li', { class: e.name === 'exception' ? 'exception' : null },
             h('strong', {}, e.name), h('span', { class: 'muted' }, ` +${fmtDuration(e.time - tree.t0) || '0 ms'}`), jsonView(e.attrs, { open: 0 })))) : h('p', { class: 'muted' }, 'None.'), s.events.length > 0),
