@@ -8,7 +8,7 @@
 // (hl=<id prefix>). The charts follow RUNNING runs (follow.js).
 import { h, withParams, runName, runColor, errorBox } from './util.js';
 import { chartPoints } from './charts.js';
-import { histories, forgetKey } from './history.js';
+import { histories, prefetch, forgetKey } from './history.js';
 import { overlayPoints, lastStep } from './series.js';
 import { overlay } from './sweep-chart.js';
 import { parcoords, makeAxis, brushParam } from './parcoords.js';
@@ -137,9 +137,14 @@ function chartsPanel(box, { shown, keys, params, link, ctx }) {
     // and its cores from the coarse reads of the charts still waiting
     const coarseReads = [];
     const coarseDrawn = () => Promise.allSettled(coarseReads);
-    cards.forEach(({ key, plot, card }, i) => {
+    const sizes = cards.map(({ key }, i) => {
         const budget = Math.max(64, Math.min(widths[i], Math.round(POINT_BUDGET / ids.length)));
-        const maxPoints = ids.length >= COARSE_RUNS ? overlayPoints(budget, lastStep(shown, key)) : budget;
+        return ids.length >= COARSE_RUNS ? overlayPoints(budget, lastStep(shown, key)) : budget;
+    });
+    const coarseKeys = cards.filter((_, i) => ids.length >= COARSE_RUNS && sizes[i] > COARSE_POINTS).map(({ key }) => key);
+    prefetch(ids, coarseKeys, COARSE_POINTS); // one request per 100 runs for every coarse chart (unless app.js sent it)
+    cards.forEach(({ key, plot, card }, i) => {
+        const maxPoints = sizes[i];
         performance.mark(`exptrack:sweep-start:${key}`);
         let chart = null;
         const show = (datas, detailed) => {
