@@ -124,7 +124,8 @@ function chartsPanel(box, { shown, keys, params, link, ctx }) {
     const charts = new Map(); // key -> {chart, maxPoints}
     ctx.onCleanup(() => { for (const c of charts.values()) c.chart.dispose(); });
     // the panel is at the top of the page: every chart's histories are asked
-    // for at once (one request per metric and 100 runs), before the table is drawn
+    // for at once, before the table is drawn (the coarse reads in one request
+    // per 100 runs for all the charts, the detailed ones per chart)
     const cards = metrics.map((key) => {
         const plot = h('div', { class: 'plot' }, h('div', { class: 'placeholder' }, 'Loading…'));
         const card = h('div', { class: 'chart-card', dataset: { metric: key } }, h('div', { class: 'chart-title', title: key }, key), plot);
