@@ -2,6 +2,7 @@
  * each, sampling done in SQL so a million-point series never leaves the
  * database whole: get-history-bulk-interval and the dashboard's downsample
  * (store_search.h). A whole series page by page is store_history.c's. */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,12 +86,16 @@ static const char bulk_interval_sql[] =
  *     nothing finer than a block is kept; then its first and last point and
  *     the first point at its lowest and highest value, by index probes;
  *   - wider ones start at the first step's block and are runs of whole
- *     blocks: one grouped pass over the series' blocks gives every bucket's
- *     first and last block and its lowest and highest value, and the four
- *     points come from block rows alone (the first block's first point, the
- *     last block's last point, and the point kept with the value by the
+ *     blocks: the statement returns the series' block rows, in block order,
+ *     each with its bucket number and its four kept points, in one ordered
+ *     scan of the series' blocks; split_downsample() then takes each
+ *     bucket's four points from its rows (the first block's first point,
+ *     the last block's last point, and the point kept with the value by the
  *     first block that holds each extreme): no point is read, packed or
- *     not. From 1,024 steps w is rounded up to whole blocks (at least 80% of the
+ *     not, and no block is probed again per bucket (those probes were about
+ *     two thirds of the coarse read's page visits, docs/benchmarks.md,
+ *     "Experiment chart view, round 6"). From 1,024 steps w is rounded up
+ *     to whole blocks (at least 80% of the
  *     buckets, boundaries that stay put while a run grows). Under it,
  *     rounding would halve the buckets (257 becomes 512), so a block goes to
  *     the bucket of width w (from the first block's start) that its first
@@ -110,7 +115,9 @@ static const char bulk_interval_sql[] =
  * flag, so a series runs one of them. Being one statement (one snapshot),
  * a compaction that commits meanwhile cannot hide a series' points from it.
  * The fragments below are the text the branches share.
- * Columns: run ord, key ord, total, step, ts, value. */
+ * Columns: run ord, key ord, total, step, ts, value, then bucket and a
+ * block row's last, lowest and highest points (NULL on point rows; see
+ * split_downsample()). */
 #define DS_MIN "'-9223372036854775808'::bigint"
 #define DS_MAX "'9223372036854775807'::bigint"
 
@@ -156,12 +163,15 @@ static const char bulk_interval_sql[] =
 
 /* The start of a whole series' branch and of a narrow bucket's four
  * points' branch; the point sources follow each. */
+#define DS_NO_BLOCK                                                                                \
+    ", NULL::bigint AS bucket, NULL::bigint, NULL::bigint, NULL::float8, NULL::bigint,"            \
+    " NULL::bigint, NULL::float8, NULL::bigint, NULL::bigint, NULL::float8"
 #define DS_WHOLE                                                                                   \
-    " SELECT st.ri, st.ki, st.n, m.step, m.timestamp AS ts, m.value FROM st"                       \
+    " SELECT st.ri, st.ki, st.n, m.step, m.timestamp AS ts, m.value" DS_NO_BLOCK " FROM st"        \
     "   CROSS JOIN LATERAL (SELECT m.step, m.timestamp, m.value FROM"
 #define DS_WHOLE_END " ORDER BY m.step, m.timestamp, m.value) m WHERE st.n <= $3"
 #define DS_FOUR                                                                                    \
-    " SELECT bk.ri, bk.ki, st.n, p.step, p.ts, p.value FROM bk"                                    \
+    " SELECT bk.ri, bk.ki, st.n, p.step, p.ts, p.value" DS_NO_BLOCK " FROM bk"                     \
     "   JOIN st ON st.ri = bk.ri AND st.ki = bk.ki"                                                \
     "   CROSS JOIN LATERAL ("
 #define DS_FIRST_ORDER " ORDER BY m.step, m.timestamp, m.value LIMIT 1)"
@@ -174,15 +184,7 @@ static const char downsample_sql[] = DS_SERIES
     "   WHERE NOT lw.blocky AND NOT lw.packed"
     "   UNION ALL" DS_NARROW_BUCKET
     "     FROM metric_points(lw.run_id, lw.key_id, g.s0, g.s1, NULL) m) a"
-    "   WHERE NOT lw.blocky AND lw.packed),"
-    " bb AS MATERIALIZED ("
-    "   SELECT lw.ri, lw.ki, lw.run_id, lw.key_id, a.b0, a.b1, a.vlo, a.vhi"
-    "   FROM lw"
-    "   CROSS JOIN LATERAL (SELECT floor((b.block::numeric * 256 - lw.a) / lw.w) AS i,"
-    "       min(b.block) AS b0, max(b.block) AS b1, min(b.vmin) AS vlo, max(b.vmax) AS vhi"
-    "     FROM metric_blocks b WHERE b.run_id = lw.run_id AND b.key_id = lw.key_id"
-    "     GROUP BY 1) a"
-    "   WHERE lw.blocky)" DS_WHOLE
+    "   WHERE NOT lw.blocky AND lw.packed)" DS_WHOLE
     "     metrics m WHERE m.run_id = st.run_id AND m.key_id = st.key_id" DS_WHOLE_END
     " AND NOT st.packed"
     " UNION ALL" DS_WHOLE "     metric_points(st.run_id, st.key_id, " DS_MIN ", " DS_MAX
@@ -212,22 +214,13 @@ static const char downsample_sql[] = DS_SERIES
     "       WHERE m.value = bk.vhi ORDER BY m.step, m.timestamp LIMIT 1)) p"
     "   WHERE bk.n > 0 AND st.packed"
     " UNION ALL"
-    " SELECT bb.ri, bb.ki, st.n, p.step, p.ts, p.value FROM bb"
-    "   JOIN st ON st.ri = bb.ri AND st.ki = bb.ki"
-    "   CROSS JOIN LATERAL ("
-    "     (SELECT b.first_step AS step, b.first_ts AS ts, b.first_value AS value"
-    "       FROM metric_blocks b"
-    "       WHERE b.run_id = bb.run_id AND b.key_id = bb.key_id AND b.block = bb.b0)"
-    "     UNION (SELECT b.last_step, b.last_ts, b.last_value FROM metric_blocks b"
-    "       WHERE b.run_id = bb.run_id AND b.key_id = bb.key_id AND b.block = bb.b1)"
-    "     UNION (SELECT b.min_step, b.min_ts, b.vmin FROM metric_blocks b"
-    "       WHERE b.run_id = bb.run_id AND b.key_id = bb.key_id"
-    "         AND b.block BETWEEN bb.b0 AND bb.b1 AND b.vmin = bb.vlo"
-    "       ORDER BY b.block LIMIT 1)"
-    "     UNION (SELECT b.max_step, b.max_ts, b.vmax FROM metric_blocks b"
-    "       WHERE b.run_id = bb.run_id AND b.key_id = bb.key_id"
-    "         AND b.block BETWEEN bb.b0 AND bb.b1 AND b.vmax = bb.vhi"
-    "       ORDER BY b.block LIMIT 1)) p"
+    " SELECT lw.ri, lw.ki, lw.n, b.first_step, b.first_ts, b.first_value,"
+    "   floor((b.block::numeric * 256 - lw.a) / lw.w)::bigint, b.last_step, b.last_ts,"
+    "   b.last_value, b.min_step, b.min_ts, b.vmin, b.max_step, b.max_ts, b.vmax"
+    "   FROM lw"
+    "   CROSS JOIN LATERAL (SELECT b.* FROM metric_blocks b"
+    "     WHERE b.run_id = lw.run_id AND b.key_id = lw.key_id ORDER BY b.block) b"
+    "   WHERE lw.blocky"
     " ORDER BY 1, 2, 4, 5, 6";
 
 /* Settings of a sampling statement, local to its own (implicit)
@@ -316,6 +309,128 @@ static void split_series(const PGresult *res, int key_col, int col, const char *
     }
 }
 
+/* PostgreSQL's float8 order (NaN above every number, equal to itself; -0
+ * equal to 0): <0, 0 or >0. */
+static int pg_float_cmp(double a, double b)
+{
+    if (isnan(a))
+        return isnan(b) ? 0 : 1;
+    if (isnan(b))
+        return -1;
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/* (step, timestamp, value) order, values in PostgreSQL's order. */
+static int point_cmp(const struct metric *a, const struct metric *b)
+{
+    if (a->step != b->step)
+        return a->step < b->step ? -1 : 1;
+    if (a->timestamp != b->timestamp)
+        return a->timestamp < b->timestamp ? -1 : 1;
+    return pg_float_cmp(a->value, b->value);
+}
+
+/* Adds p to the bucket's points (at most four, kept in point order) unless
+ * an equal point is there: the UNION of the four picks. */
+static void bucket_add(struct metric *pts, int *n, struct metric p)
+{
+    int i = 0;
+    while (i < *n && point_cmp(&pts[i], &p) < 0)
+        i++;
+    if (i < *n && point_cmp(&pts[i], &p) == 0)
+        return;
+    for (int j = *n; j > i; j--)
+        pts[j] = pts[j - 1];
+    pts[i] = p;
+    (*n)++;
+}
+
+/* A point of a block row: its step, timestamp and value columns. */
+static struct metric block_point(const PGresult *res, int row, int col, const char *key)
+{
+    struct metric m = {key, su_double(res, row, col + 2), su_int64(res, row, col + 1),
+                       su_int64(res, row, col), NULL};
+    return m;
+}
+
+/* The downsample's columns: ri, ki, total, step, ts, value (the first point
+ * of a block row), bucket (NULL on a point row), then a block row's last
+ * point (7-9), lowest point (10-12) and highest point (13-15). */
+enum { DS_BUCKET = 6, DS_LAST = 7, DS_LOW = 10, DS_HIGH = 13 };
+
+/* The points of the bucket of block rows [r, end) of one series, appended to
+ * s: the first block's first point, the last block's last point, and the
+ * point kept with the lowest (highest) value by the first block holding
+ * it (blocks of NaN only hold none), each point once, in point order. */
+static void bucket_points(const PGresult *res, int r, int end, const char *key, struct series *s)
+{
+    struct metric pts[4];
+    int n = 0;
+    int low = -1, high = -1;
+    for (int i = r; i < end; i++) {
+        if (!PQgetisnull(res, i, DS_LOW + 2) &&
+            (low < 0 || su_double(res, i, DS_LOW + 2) < su_double(res, low, DS_LOW + 2)))
+            low = i;
+        if (!PQgetisnull(res, i, DS_HIGH + 2) &&
+            (high < 0 || su_double(res, i, DS_HIGH + 2) > su_double(res, high, DS_HIGH + 2)))
+            high = i;
+    }
+    bucket_add(pts, &n, block_point(res, r, 3, key));
+    bucket_add(pts, &n, block_point(res, end - 1, DS_LAST, key));
+    if (low >= 0)
+        bucket_add(pts, &n, block_point(res, low, DS_LOW, key));
+    if (high >= 0)
+        bucket_add(pts, &n, block_point(res, high, DS_HIGH, key));
+    for (int i = 0; i < n; i++)
+        s->points[s->n++] = pts[i];
+}
+
+/* Splits the downsample's rows into series by their (run, key) ordinals.
+ * A series' point rows are its points; its block rows (bucket not NULL, in
+ * block order) are cut into buckets, each giving bucket_points(). Series
+ * and points are arena. */
+static void split_downsample(const PGresult *res, const char *const *keys, struct arena *arena,
+                             struct series **out, size_t *n, int64_t **totals)
+{
+    int rows = PQntuples(res);
+    size_t count = 0;
+    for (int r = 0; r < rows; r++)
+        if (r == 0 || su_int64(res, r, 0) != su_int64(res, r - 1, 0) ||
+            su_int64(res, r, 1) != su_int64(res, r - 1, 1))
+            count++;
+    *out = count ? arena_alloc(arena, count * sizeof **out) : NULL;
+    *totals = count ? arena_alloc(arena, count * sizeof **totals) : NULL;
+    *n = 0;
+    for (int r = 0; r < rows;) {
+        struct series *s = &(*out)[(*n)++];
+        s->run_index = (size_t)su_int64(res, r, 0) - 1;
+        s->key_index = (size_t)su_int64(res, r, 1) - 1;
+        s->n = 0;
+        int end = r;
+        while (end < rows && su_int64(res, end, 0) == su_int64(res, r, 0) &&
+               su_int64(res, end, 1) == su_int64(res, r, 1))
+            end++;
+        (*totals)[*n - 1] = su_int64(res, r, 2);
+        /* at most four points a block row (a bucket has one or more) */
+        s->points = arena_alloc(arena, (size_t)(end - r) * 4 * sizeof *s->points);
+        const char *key = arena_strdup(arena, keys[s->key_index]);
+        for (int i = r; i < end;) {
+            if (PQgetisnull(res, i, DS_BUCKET)) {
+                s->points[s->n++] = block_point(res, i, 3, key);
+                i++;
+                continue;
+            }
+            int j = i;
+            while (j < end && !PQgetisnull(res, j, DS_BUCKET) &&
+                   su_int64(res, j, DS_BUCKET) == su_int64(res, i, DS_BUCKET))
+                j++;
+            bucket_points(res, i, j, key, s);
+            i = j;
+        }
+        r = end;
+    }
+}
+
 /* The uuid array literal of 32-hex run ids (validated by the caller). */
 static void uuid_array(struct sbuf *b, const char *const *run_ids, size_t n)
 {
@@ -371,7 +486,7 @@ int store_history_downsample(const char *const *run_ids, size_t nruns, const cha
     sbuf_cleanup(&names);
     if (rc != DB_OK)
         return rc;
-    split_series(res, 1, 3, keys, arena, out, n, totals);
+    split_downsample(res, keys, arena, out, n, totals);
     PQclear(res);
     return DB_OK;
 }

@@ -53,6 +53,30 @@ export function clusterCpu(postmaster) {
     return cpuOf(postmaster) + pgCpu(postmaster) + reaped;
 }
 
+/** The pids of pid's children (all its threads'), [] when it is gone. */
+export function childrenOf(pid) {
+    try {
+        return fs.readdirSync(`/proc/${pid}/task`).flatMap((t) => fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(/\s+/).filter(Boolean));
+    } catch {
+        return [];
+    }
+}
+
+/**
+ * CPU ms of a process tree: pid, its live descendants, and the children
+ * each of them has reaped (cutime + cstime), e.g. chromium's browser process
+ * with its renderer, GPU and utility processes, those of closed contexts too.
+ */
+export function treeCpu(pid) {
+    let cpu = cpuOf(pid);
+    try {
+        const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+        cpu += (Number(f[13]) + Number(f[14])) * 10;
+    } catch { /* gone */ }
+    return childrenOf(pid).reduce((t, c) => t + treeCpu(c), cpu);
+}
+
 /** Closes the keep-alive connections, so that the script can exit. */
 export function closeConnections() {
     agent.destroy();

@@ -17,14 +17,27 @@
 // ended --compact-delay (600 s) before, in the background, and seeding takes
 // about that long, so without it the packing ran during the loads.
 //
+// Each load's CPU time by process is printed too (from /proc, including
+// what the processes reaped): chromium's (the browser process and every
+// process under it: renderers, GPU, utility), PostgreSQL's (the cluster)
+// and the side's exptrackd, each from the context's creation to ready
+// (ready*) and to the end of the context's close (cpu*: with the detailed
+// reads that follow ready, and the trace when it is taken).
+//
 // usage: BENCH_BASE_WEB=/tmp/base/web EXPTRACKD=build-rel/bin/exptrackd node tests/bench/browser_web_ab.mjs
 // environment: BENCH_REPEAT=7 BENCH_SWEEP_RUNS=300 BENCH_SWEEP_METRICS=3 BENCH_SWEEP_STEPS=10000
+//   BENCH_BASE_EXPTRACKD=<another binary for the base side> (server A/B; then
+//   BENCH_BASE_WEB may be the same web/ as this tree's)
+//   BENCH_PG_DIR=<a running cluster's directory (PG_DIR/data/postmaster.pid,
+//   socket in PG_DIR)> and BENCH_EXP_ID=<its seeded sweep>: no seeding
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 import { startPostgres, startServer, client, exptrackdPath, REPO_ROOT } from '../api/harness.mjs';
 import { CHROMIUM } from '../browser/helpers.mjs';
 import { seedSweep } from '../browser/sweep.mjs';
+import fs from 'node:fs';
+import { treeCpu, clusterCpu, cpuOf, childrenOf } from './ab_util.mjs';
 
 const BASE_WEB = process.env.BENCH_BASE_WEB;
 if (!BASE_WEB) throw new Error('set BENCH_BASE_WEB to the base commit\'s web/ directory');
@@ -74,30 +87,47 @@ function mainThreadCpu(events) {
     return cpu / 1000;
 }
 const TRACE_CATEGORIES = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'blink', 'toplevel', 'loading', 'blink.user_timing'];
-const pg = await startPostgres();
+const PG_DIR = process.env.BENCH_PG_DIR;
+const pg = PG_DIR ? { url: `postgresql:///exptrack?host=${encodeURIComponent(PG_DIR)}&user=postgres`, dataDir: path.join(PG_DIR, 'data'), destroy: async () => {} } : await startPostgres();
 let browser;
 const servers = {};
 try {
-    const seeder = await startServer({ databaseUrl: pg.url });
-    const t0 = Date.now();
     let sweep;
-    try {
-        sweep = await seedSweep(client(seeder.url), { name: 'bench-sweep', runs: RUNS, steps: STEPS, live: 0, keys: KEYS, concurrency: 8 });
-    } finally {
-        await seeder.stop();
+    if (PG_DIR) {
+        sweep = { expId: process.env.BENCH_EXP_ID };
+    } else {
+        const seeder = await startServer({ databaseUrl: pg.url });
+        const t0 = Date.now();
+        try {
+            sweep = await seedSweep(client(seeder.url), { name: 'bench-sweep', runs: RUNS, steps: STEPS, live: 0, keys: KEYS, concurrency: 8 });
+        } finally {
+            await seeder.stop();
+        }
+        console.log(`seeded ${RUNS} runs x ${KEYS.length} metrics x ${STEPS} steps in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        const t1 = Date.now();
+        execFileSync(exptrackdPath(), ['compact', '--database-url', pg.url, '--compact-delay', '0'], { stdio: ['ignore', 'ignore', 'inherit'] });
+        console.log(`compacted in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
     }
-    console.log(`seeded ${RUNS} runs x ${KEYS.length} metrics x ${STEPS} steps in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    const t1 = Date.now();
-    execFileSync(exptrackdPath(), ['compact', '--database-url', pg.url, '--compact-delay', '0'], { stdio: ['ignore', 'ignore', 'inherit'] });
-    console.log(`compacted in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
-    servers.base = await startServer({ databaseUrl: pg.url, args: ['--web-dir', BASE_WEB] });
+    const postmaster = Number(fs.readFileSync(path.join(pg.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const baseBin = process.env.BENCH_BASE_EXPTRACKD;
+    const thisBin = process.env.EXPTRACKD;
+    if (baseBin) process.env.EXPTRACKD = baseBin; // (startServer runs exptrackdPath()'s binary)
+    try {
+        servers.base = await startServer({ databaseUrl: pg.url, args: ['--web-dir', BASE_WEB] });
+    } finally {
+        process.env.EXPTRACKD = thisBin;
+    }
     servers.this = await startServer({ databaseUrl: pg.url, args: ['--web-dir', path.join(REPO_ROOT, 'web')] });
     const hash = `/#/runs?exp=${sweep.expId}&panel=charts${KEYS.map((k) => `&cm=${k}`).join('')}`;
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 60000 });
+    // chromium's browser process: this script's child named chrom*
+    const chromiumPid = childrenOf(process.pid).find((c) => /^chrom/.test(fs.readFileSync(`/proc/${c}/comm`, 'utf8')));
     const res = { base: [], this: [] };
     for (let r = 0; r < REPEAT; r++) {
         for (const side of ['base', 'this']) {
+            const c0 = { chromium: chromiumPid ? treeCpu(chromiumPid) : NaN, pg: clusterCpu(postmaster), server: cpuOf(servers[side].proc.pid) };
             const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+            let row;
             try {
                 const page = await ctx.newPage();
                 const cdp = await ctx.newCDPSession(page);
@@ -115,6 +145,7 @@ try {
                 let timer;
                 const end = await Promise.race([shown, new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('not ready after 60 s')), 60000); })])
                     .finally(() => clearTimeout(timer));
+                const cpuReady = { chromium: treeCpu(chromiumPid), pg: clusterCpu(postmaster), server: cpuOf(servers[side].proc.pid) };
                 const m = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((x) => [x.name, x.value]));
                 if (TRACE) { await cdp.send('Tracing.end'); await traced; }
                 const t = await page.evaluate(() => {
@@ -125,18 +156,24 @@ try {
                         history: Math.min(...res.filter((e) => e.name.includes('/metrics/history')).map((e) => e.startTime)),
                     };
                 });
-                const row = { wall: end - start, nav: t.ready, search: t.search, history: t.history, main: m.TaskDuration * 1000 };
+                row = { wall: end - start, nav: t.ready, search: t.search, history: t.history, main: m.TaskDuration * 1000 };
                 if (TRACE) row.cpu = mainThreadCpu(events);
-                res[side].push(row);
-                console.log(`  ${side} ${r + 1}: ${Object.entries(row).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')} ms`);
+                row.readyChromium = cpuReady.chromium - c0.chromium;
+                row.readyPg = cpuReady.pg - c0.pg;
+                row.readyServer = cpuReady.server - c0.server;
             } finally {
                 await ctx.close();
             }
+            row.cpuChromium = treeCpu(chromiumPid) - c0.chromium;
+            row.cpuPg = clusterCpu(postmaster) - c0.pg;
+            row.cpuServer = cpuOf(servers[side].proc.pid) - c0.server;
+            res[side].push(row);
+            console.log(`  ${side} ${r + 1}: ${Object.entries(row).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')} ms`);
         }
     }
     for (const side of ['base', 'this']) {
         const col = (k) => `${k} ${Math.round(median(res[side].map((x) => x[k])))} [${res[side].map((x) => Math.round(x[k])).join(', ')}]`;
-        console.log(`${side === 'base' ? `base (${BASE_WEB})` : 'this tree'}: medians ${['wall', 'nav', 'search', 'history', 'main', ...(TRACE ? ['cpu'] : [])].map(col).join('; ')} ms`);
+        console.log(`${side === 'base' ? `base (${BASE_WEB})` : 'this tree'}: medians ${['wall', 'nav', 'search', 'history', 'main', ...(TRACE ? ['cpu'] : []), 'readyChromium', 'readyPg', 'readyServer', 'cpuChromium', 'cpuPg', 'cpuServer'].map(col).join('; ')} ms`);
     }
 } finally {
     if (browser) await browser.close();

@@ -25,10 +25,13 @@ const views = {
         load: () => import('./runs.js'),
         modules: [
             './runs.js', './runs-query.js', './history.js', './series.js', './runs-columns.js', './runs-toolbar.js', './runs-table.js', './runs-bulk.js',
-            './runs-keyboard.js', './runs-pager.js', './grid.js', './limits.js', './parcoords.js', './first-run.js',
+            './runs-keyboard.js', './runs-pager.js', './grid.js', './limits.js', './parcoords.js',
         ],
-        // what an open panel (panel=charts|parcoords) needs, fetched with the page's modules
-        panelModules: ['./runs-panel.js', './sweep-chart.js', ...CHART_MODULES],
+        // what an open panel (panel=charts|parcoords) adds to the page's
+        // graph, fetched with the page's modules: runs-panel.js's static
+        // imports and no more (tests/browser/preload.test.mjs), as every
+        // module request before the charts are drawn costs the browser CPU
+        panelModules: ['./runs-panel.js', './sweep-chart.js', './charts.js', './follow.js', UPLOT],
         // the keys its default columns are picked from, the search once they
         // are in and the chart view's coarse history reads once it is in, all
         // before runs.js and its graph are evaluated (runs-query.js)

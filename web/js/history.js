@@ -15,11 +15,12 @@ const STEP_MAX = '9223372036854775807';
 const cacheKey = (runId, key, maxPoints) => `${runId}\0${key}\0${maxPoints}`;
 
 /**
- * {series: [{run_id, key, steps, timestamps, values}]} -> Map run_id ->
+ * {series: [{run_id, key, steps, timestamps, values}]} -> Map "run\0key" ->
  * series. The server sends each series' points in (step, timestamp) order
  * (docs/api-extensions.md), so its columns become the typed arrays as they
  * are, with no point objects and no sort (an experiment chart reads a few
- * hundred thousand points at once); a series out of order is sorted.
+ * hundred thousand points at once); a series out of order is sorted. A
+ * series without points is not in the map.
  */
 function fromExtension(r) {
     const out = new Map();
@@ -35,7 +36,7 @@ function fromExtension(r) {
         }
         const whole = sorted ? series : toSeries(Array.from({ length: n }, (_, i) => ({ step: x.steps[i], timestamp: x.timestamps[i], value: x.values[i] })));
         whole.total = x.total_points ?? n; // more than n: the server downsampled it
-        out.set(x.run_id, whole);
+        out.set(`${x.run_id}\0${x.key}`, whole);
     }
     return out;
 }
@@ -60,27 +61,47 @@ async function fallback(runId, key, maxPoints) {
 }
 
 /**
+ * Starts the reads of several metrics for several runs, at most maxPoints
+ * points per run and metric, into the cache (each pair not cached yet):
+ * with the server's downsampling extension, one request per 100 runs for
+ * all those keys (of the runs missing any), so the chart view's first
+ * reads of 300 runs and three metrics are three requests, not nine.
+ * histories() then finds them.
+ */
+export function prefetch(runIds, keys, maxPoints) {
+    if (downsampleEndpoint === false) return;
+    const missing = runIds.filter((id) => keys.some((key) => !cache.has(cacheKey(id, key, maxPoints))));
+    for (let c = 0; c < missing.length; c += HISTORY_MAX_RUNS) {
+        const chunk = missing.slice(c, c + HISTORY_MAX_RUNS);
+        const want = keys.filter((key) => chunk.some((id) => !cache.has(cacheKey(id, key, maxPoints))));
+        if (!want.length) continue;
+        const p = exptrack.get('/metrics/history', { run_id: chunk, metric_key: want, max_points: maxPoints })
+            .then((r) => { downsampleEndpoint = true; return fromExtension(r); });
+        for (const key of want) {
+            for (const id of chunk) {
+                const k = cacheKey(id, key, maxPoints);
+                if (cache.has(k)) continue;
+                const one = p.then((m) => m.get(`${id}\0${key}`) || emptySeries(), (e) => {
+                    if (!isMissingEndpoint(e)) throw e;
+                    downsampleEndpoint = false;
+                    return fallback(id, key, maxPoints);
+                });
+                one.catch(() => cache.delete(k));
+                cache.set(k, one);
+            }
+        }
+    }
+}
+
+/**
  * The history of one metric for several runs, at most maxPoints points per
  * run (shape kept): Promise<Map run_id -> {step, time, value}>. Uses the
- * server's downsampling extension (one request for all runs) when it exists.
+ * server's downsampling extension (one request for 100 runs) when it
+ * exists, and what prefetch() has asked for already.
  */
 export async function histories(runIds, key, maxPoints = 2000) {
     const out = new Map();
-    const missing = runIds.filter((id) => !cache.has(cacheKey(id, key, maxPoints)));
-    for (let c = 0; c < missing.length && downsampleEndpoint !== false; c += HISTORY_MAX_RUNS) {
-        const chunk = missing.slice(c, c + HISTORY_MAX_RUNS);
-        const p = exptrack.get('/metrics/history', { run_id: chunk, metric_key: key, max_points: maxPoints })
-            .then((r) => { downsampleEndpoint = true; return fromExtension(r); });
-        for (const id of chunk) {
-            const one = p.then((m) => m.get(id) || emptySeries(), (e) => {
-                if (!isMissingEndpoint(e)) throw e;
-                downsampleEndpoint = false;
-                return fallback(id, key, maxPoints);
-            });
-            one.catch(() => cache.delete(cacheKey(id, key, maxPoints)));
-            cache.set(cacheKey(id, key, maxPoints), one);
-        }
-    }
+    prefetch(runIds, [key], maxPoints);
     for (const id of runIds) {
         const k = cacheKey(id, key, maxPoints);
         if (!cache.has(k)) {

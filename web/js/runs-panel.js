@@ -8,7 +8,7 @@
 // (hl=<id prefix>). The charts follow RUNNING runs (follow.js).
 import { h, withParams, runName, runColor, errorBox } from './util.js';
 import { chartPoints } from './charts.js';
-import { histories, forgetKey } from './history.js';
+import { histories, prefetch, forgetKey } from './history.js';
 import { overlayPoints, lastStep } from './series.js';
 import { overlay } from './sweep-chart.js';
 import { parcoords, makeAxis, brushParam } from './parcoords.js';
@@ -124,7 +124,8 @@ function chartsPanel(box, { shown, keys, params, link, ctx }) {
     const charts = new Map(); // key -> {chart, maxPoints}
     ctx.onCleanup(() => { for (const c of charts.values()) c.chart.dispose(); });
     // the panel is at the top of the page: every chart's histories are asked
-    // for at once (one request per metric and 100 runs), before the table is drawn
+    // for at once, before the table is drawn (the coarse reads in one request
+    // per 100 runs for all the charts, the detailed ones per chart)
     const cards = metrics.map((key) => {
         const plot = h('div', { class: 'plot' }, h('div', { class: 'placeholder' }, 'Loading…'));
         const card = h('div', { class: 'chart-card', dataset: { metric: key } }, h('div', { class: 'chart-title', title: key }, key), plot);
@@ -137,9 +138,14 @@ function chartsPanel(box, { shown, keys, params, link, ctx }) {
     // and its cores from the coarse reads of the charts still waiting
     const coarseReads = [];
     const coarseDrawn = () => Promise.allSettled(coarseReads);
-    cards.forEach(({ key, plot, card }, i) => {
+    const sizes = cards.map(({ key }, i) => {
         const budget = Math.max(64, Math.min(widths[i], Math.round(POINT_BUDGET / ids.length)));
-        const maxPoints = ids.length >= COARSE_RUNS ? overlayPoints(budget, lastStep(shown, key)) : budget;
+        return ids.length >= COARSE_RUNS ? overlayPoints(budget, lastStep(shown, key)) : budget;
+    });
+    const coarseKeys = cards.filter((_, i) => ids.length >= COARSE_RUNS && sizes[i] > COARSE_POINTS).map(({ key }) => key);
+    prefetch(ids, coarseKeys, COARSE_POINTS); // one request per 100 runs for every coarse chart (unless app.js sent it)
+    cards.forEach(({ key, plot, card }, i) => {
+        const maxPoints = sizes[i];
         performance.mark(`exptrack:sweep-start:${key}`);
         let chart = null;
         const show = (datas, detailed) => {

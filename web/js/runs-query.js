@@ -12,7 +12,7 @@ import { experimentIds } from './util.js';
 import { parseCol, serverKeys, defaultCols } from './runs-columns.js';
 import { VIEW_TYPES } from './runs-toolbar.js';
 import { parseBrush } from './parcoords.js';
-import { histories } from './history.js';
+import { prefetch } from './history.js';
 
 export const PAGE_SIZES = [25, 100, 500, 1000];
 export const PANEL_SIZE = 500; // runs per page when a panel is open and the URL names no size
@@ -102,7 +102,7 @@ export async function searchRuns(params, keysRequest) {
     }
     const ids = (res.runs || []).map((r) => r.info.run_id);
     if (keys && st.panel === 'charts' && !st.brushes.size && ids.length >= COARSE_RUNS) {
-        for (const key of chartMetrics(params, keys)) histories(ids, key, COARSE_POINTS).catch(() => {});
+        prefetch(ids, chartMetrics(params, keys), COARSE_POINTS);
     }
     return { keys, cols, res };
 }

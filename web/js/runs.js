@@ -11,7 +11,7 @@
 // This module reads the URL, sends the requests and lays the page out; the
 // toolbar, table, bulk actions, keyboard and pager are modules of their own.
 import { mlflow } from './api.js';
-import { h, withParams, fmtNum } from './util.js';
+import { h, withParams, fmtNum, errorBox } from './util.js';
 import { pageKeys, defaultCols } from './runs-columns.js';
 import { PAGE_SIZES, PANELS, pageState, searchRuns } from './runs-query.js';
 import { toolbar, showSearchError, buildPicker } from './runs-toolbar.js';
@@ -19,7 +19,6 @@ import { tableHead, cellValues, drawEmpty, drawRows } from './runs-table.js';
 import { canPurge, bulkActions } from './runs-bulk.js';
 import { drawPager } from './runs-pager.js';
 import { brushFilter, makeAxis, brushParam } from './parcoords.js';
-import { firstRun } from './first-run.js';
 
 /** early.runs: the search app.js started with the page (runs-query.js), if any; early.keys: its keys request. */
 export async function render(root, { params, early }, ctx) {
@@ -98,7 +97,11 @@ export async function render(root, { params, early }, ctx) {
         all.disabled = true;
         // an experiment without runs: how to send it some
         if (!filter && !tok && !brushes.size && viewName === 'active') {
-            tableWrap.before(firstRun({ origin: location.origin, experiment: exps.length === 1 ? exps[0].name : '' }));
+            // (its module only then: most pages have runs, and every module
+            // the page fetches before it is drawn costs the browser CPU)
+            import('./first-run.js').then(({ firstRun }) => {
+                if (ctx.alive()) tableWrap.before(firstRun({ origin: location.origin, experiment: exps.length === 1 ? exps[0].name : '' }));
+            }).catch((e) => { if (ctx.alive()) tableWrap.before(errorBox(e, 'How to log a first run')); });
             panelBox.hidden = true;
             actions.replaceChildren(); // nothing to select yet
         }
