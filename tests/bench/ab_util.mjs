@@ -1,5 +1,5 @@
-// What the A/B read scripts (history_ab.mjs, history_chart_ab.mjs,
-// search_page_ab.mjs) share: a
+// What the A/B scripts (history_ab.mjs, history_chart_ab.mjs,
+// search_page_ab.mjs, browser_web_ab.mjs) share: a
 // keep-alive GET that answers the body or fails on anything but 200, and
 // the CPU time of a server's process and of PostgreSQL's backends.
 import fs from 'node:fs';
@@ -44,13 +44,18 @@ export function pgCpu(postmaster) {
  * timed calls, which pgCpu misses).
  */
 export function clusterCpu(postmaster) {
-    let reaped = 0;
+    return cpuOf(postmaster) + pgCpu(postmaster) + reapedCpu(postmaster);
+}
+
+/** CPU ms of the children pid has reaped (cutime + cstime), 0 when it is gone. */
+function reapedCpu(pid) {
     try {
-        const st = fs.readFileSync(`/proc/${postmaster}/stat`, 'utf8');
+        const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
         const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-        reaped = (Number(f[13]) + Number(f[14])) * 10;
-    } catch { /* gone */ }
-    return cpuOf(postmaster) + pgCpu(postmaster) + reaped;
+        return (Number(f[13]) + Number(f[14])) * 10;
+    } catch {
+        return 0;
+    }
 }
 
 /** The pids of pid's children (all its threads'), [] when it is gone. */
@@ -68,13 +73,7 @@ export function childrenOf(pid) {
  * with its renderer, GPU and utility processes, those of closed contexts too.
  */
 export function treeCpu(pid) {
-    let cpu = cpuOf(pid);
-    try {
-        const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-        cpu += (Number(f[13]) + Number(f[14])) * 10;
-    } catch { /* gone */ }
-    return childrenOf(pid).reduce((t, c) => t + treeCpu(c), cpu);
+    return childrenOf(pid).reduce((t, c) => t + treeCpu(c), cpuOf(pid) + reapedCpu(pid));
 }
 
 /** Closes the keep-alive connections, so that the script can exit. */

@@ -20,9 +20,8 @@
 //   nav       navigation start -> the page ready (seen in the page itself)
 //   paint     the page ready -> the end of the frame that shows it
 //   detect    that frame -> the bench told so (a CDP binding call)
-import { chromium } from 'playwright-core';
 import { startPostgres, startServer, client } from '../api/harness.mjs';
-import { CHROMIUM } from '../browser/helpers.mjs';
+import { launchChromium } from '../browser/helpers.mjs';
 import { seedSweep } from '../browser/sweep.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS || 10000);
@@ -37,12 +36,7 @@ const PARTS = new Set((process.env.BENCH_PARTS || 'table,chart,sweep').split(','
 const BASELINE = process.env.BENCH_BASELINE || '';
 const GOAL_MS = 1000;
 const SWEEP_GOAL_MS = 1500;
-// as tests/browser/helpers.mjs launches it, but with contexts that can be thrown away
-const CHROMIUM_ARGS = [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--disable-dev-shm-usage',
-];
+// as tests/browser/helpers.mjs sizes its pages
 const VIEWPORT = { width: 1280, height: 800 };
 
 async function pool(n, count, fn) {
@@ -186,7 +180,7 @@ try {
     });
     if (points) console.log(`logged ${POINTS} points in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60000 });
+    browser = await launchChromium();
     const rows = Math.min(100, RUNS + 1); // a full page: 100 rows, or every run (+ the million-point one)
     const tableUrl = `${srv.url}/#/runs?exp=${exp}&size=100`;
     const chartUrl = `${srv.url}/#/run/${big.info.run_id}`;

@@ -4,19 +4,13 @@
 // BENCH_REPEAT (5). Ready = the first page of versions (100 rows) is in the
 // table and its first frame painted. Goal: < 1 s.
 // Data is created through the API (tests/browser/models-data.mjs).
-import { chromium } from 'playwright-core';
 import { startPostgres, startServer, client } from '../api/harness.mjs';
-import { CHROMIUM } from '../browser/helpers.mjs';
+import { launchChromium } from '../browser/helpers.mjs';
 import { seedModels } from '../browser/models-data.mjs';
 
 const VERSIONS = Number(process.env.BENCH_VERSIONS || 500);
 const REPEAT = Number(process.env.BENCH_REPEAT || 5);
 const GOAL_MS = 1000;
-const CHROMIUM_ARGS = [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--disable-dev-shm-usage',
-];
 
 function median(xs) {
     const s = [...xs].sort((a, b) => a - b);
@@ -46,7 +40,7 @@ try {
     const t0 = Date.now();
     const data = await seedModels(api, srv.url, { bigVersions: VERSIONS });
     console.log(`created a model with ${VERSIONS} versions (and the test models) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60000 });
+    browser = await launchChromium();
     const url = `${srv.url}/#/model/${data.big}`;
     const rows = Math.min(100, VERSIONS);
     const walls = [], navs = [];

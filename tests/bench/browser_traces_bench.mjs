@@ -17,20 +17,14 @@
 // Baselines in the same run: the API's traces/search of the table's first
 // page and traces/get of the big trace, from node (the page cannot be ready
 // before its request is answered).
-import { chromium } from 'playwright-core';
 import { startPostgres, startServer, client, api, assertOk } from '../api/harness.mjs';
-import { CHROMIUM } from '../browser/helpers.mjs';
+import { launchChromium } from '../browser/helpers.mjs';
 import { wideTrace } from '../browser/traces-data.mjs';
 import { payloadTrace } from '../browser/traces-payload.mjs';
 
 const TRACES = Number(process.env.BENCH_TRACES || 1000000);
 const SPANS = Number(process.env.BENCH_SPANS || 10000);
 const REPEAT = Number(process.env.BENCH_REPEAT || 5);
-const CHROMIUM_ARGS = [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--disable-dev-shm-usage',
-];
 
 function median(xs) {
     const s = [...xs].sort((a, b) => a - b);
@@ -120,7 +114,7 @@ try {
         searchMs.push(Math.round(performance.now() - s));
     }
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60000 });
+    browser = await launchChromium();
     const table = [], trace = [], span = [], heavy = [], heavyBy = new Map();
     for (let r = 0; r < REPEAT; r++) {
         const t = await coldLoad(browser, `${srv.url}/#/traces?exp=${exp}`, 'table.traces tbody tr[data-trace]', 100);

@@ -15,9 +15,8 @@
 //
 // usage: EXPTRACKD=BUILD/bin/exptrackd WEB_A=dir WEB_B=dir node tests/bench/browser_traces_click_ab.mjs
 import os from 'node:os';
-import { chromium } from 'playwright-core';
 import { startPostgres, startServer, client } from '../api/harness.mjs';
-import { CHROMIUM } from '../browser/helpers.mjs';
+import { launchChromium } from '../browser/helpers.mjs';
 import { wideTrace } from '../browser/traces-data.mjs';
 import { payloadTrace } from '../browser/traces-payload.mjs';
 
@@ -25,8 +24,6 @@ const REPEAT = Number(process.env.BENCH_REPEAT || 5);
 const SPANS = Number(process.env.BENCH_SPANS || 10000);
 const SETTLE = Number(process.env.BENCH_SETTLE_MS ?? 300); // ms the page is left alone after its load and after each click
 const WEB = { A: process.env.WEB_A, B: process.env.WEB_B };
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 if (!WEB.A || !WEB.B) throw new Error('set WEB_A and WEB_B to the two web/ directories');
@@ -39,7 +36,7 @@ try {
     const exp = await client(srv.A.url).createExperiment('click-ab');
     const pay = await payloadTrace(srv.A.url, exp);
     const big = await wideTrace(srv.A.url, exp, SPANS);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 60000 });
+    browser = await launchChromium();
     const res = { A: new Map(), B: new Map() };
     const add = (side, kind, r) => { const m = res[side]; if (!m.has(kind)) m.set(kind, []); m.get(kind).push(r); };
     const clickIn = async (page, cdp, sel) => {

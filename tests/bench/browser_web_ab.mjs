@@ -32,9 +32,8 @@
 //   socket in PG_DIR)> and BENCH_EXP_ID=<its seeded sweep>: no seeding
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { chromium } from 'playwright-core';
 import { startPostgres, startServer, client, exptrackdPath, REPO_ROOT } from '../api/harness.mjs';
-import { CHROMIUM } from '../browser/helpers.mjs';
+import { launchChromium } from '../browser/helpers.mjs';
 import { seedSweep } from '../browser/sweep.mjs';
 import fs from 'node:fs';
 import { treeCpu, clusterCpu, cpuOf, childrenOf } from './ab_util.mjs';
@@ -46,8 +45,6 @@ const TRACE = process.env.BENCH_TRACE !== '0';
 const RUNS = Number(process.env.BENCH_SWEEP_RUNS || 300);
 const STEPS = Number(process.env.BENCH_SWEEP_STEPS || 10000);
 const KEYS = ['loss', 'acc', 'val_loss', 'val_acc', 'lr'].slice(0, Number(process.env.BENCH_SWEEP_METRICS || 3));
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
 
 /** In the page before its scripts: the moment every chart is drawn (also a performance mark), and the end of that frame, told through __seen. */
 function watch(n) {
@@ -119,7 +116,7 @@ try {
     }
     servers.this = await startServer({ databaseUrl: pg.url, args: ['--web-dir', path.join(REPO_ROOT, 'web')] });
     const hash = `/#/runs?exp=${sweep.expId}&panel=charts${KEYS.map((k) => `&cm=${k}`).join('')}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 60000 });
+    browser = await launchChromium();
     // chromium's browser process: this script's child named chrom*
     const chromiumPid = childrenOf(process.pid).find((c) => /^chrom/.test(fs.readFileSync(`/proc/${c}/comm`, 'utf8')));
     const res = { base: [], this: [] };

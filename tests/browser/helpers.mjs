@@ -18,6 +18,14 @@ const CHROMIUM_ARGS = [
     '--disable-dev-shm-usage',
 ];
 
+/**
+ * Launches chromium without a profile, for benches that open a fresh
+ * browser context per load. Returns playwright's Browser.
+ */
+export function launchChromium() {
+    return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60000 });
+}
+
 /** Launches chromium on a fresh profile. Returns {context, close()}. */
 export async function launchBrowser() {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`chromium not found at ${CHROMIUM} (scripts/install-deps.sh test installs it)`);
