@@ -4,7 +4,7 @@
 // Column widths are computed from the data (the longest texts, measured on a
 // canvas) and fixed (table-layout: fixed): they do not move as rows come and
 // go, and the browser never measures the rows to lay the table out.
-import { h } from './util.js';
+import { h, afterPaint } from './util.js';
 
 const OVERSCAN = 20; // rows drawn beyond each edge of the viewport
 const ROW_GUESS = 31; // px, until a drawn row says otherwise
@@ -112,7 +112,7 @@ export function windowedRows(table, thead, { count, row, widths, ctx }) {
     draw();
     // after that frame: the real row height (the rows are laid out by then),
     // and the rows beyond the viewport's edges
-    requestAnimationFrame(() => setTimeout(() => {
+    afterPaint(() => {
         if (!table.isConnected) return;
         if (last - first >= 2) {
             const measured = rows.get(first + 1).getBoundingClientRect().top - rows.get(first).getBoundingClientRect().top;
@@ -121,7 +121,7 @@ export function windowedRows(table, thead, { count, row, widths, ctx }) {
         overscan = OVERSCAN;
         setSpacers();
         draw();
-    }));
+    });
 
     let pending = false;
     const onScroll = () => {

@@ -9,7 +9,7 @@
 // frame is painted, and the scan of a long text's remaining members starts
 // after that frame too, in slices of a few milliseconds.
 // Never parses HTML: every value goes into text nodes.
-import { h } from './util.js';
+import { h, afterPaint } from './util.js';
 
 const STRING_HEAD = 400; // characters of a long string shown at first
 const STRING_STEP = 20000; // characters each "show more" adds
@@ -22,11 +22,6 @@ const SCAN_MS = 6; // longest background scan slice (ms): a click between slices
 // call, and the labels are written again after each background scan slice: 30 ms of a click)
 const NUMBER = new Intl.NumberFormat();
 const num = (n) => NUMBER.format(n);
-
-/** Calls fn in a task after the next frame is painted. */
-function afterPaint(fn) {
-    requestAnimationFrame(() => setTimeout(fn, 0));
-}
 
 /**
  * An element showing value. open: levels expanded at first (1: the top

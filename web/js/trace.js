@@ -11,7 +11,7 @@
 // is drawn again (selection and folds kept, from the URL); once it is OK or
 // ERROR the page stops watching.
 import { mlflow, mlflow3, exptrack } from './api.js';
-import { h, href, withParams, parseHash, fmtTime, relTime, fmtDuration, errorBox, debounce } from './util.js';
+import { h, href, withParams, parseHash, fmtTime, relTime, fmtDuration, errorBox, debounce, afterPaint } from './util.js';
 import { watchTraces } from './live.js';
 import {
     normalizeSpans, buildTree, rollups, traceTokens, durationMs, traceName, traceExperiment, decodeAttr, spanTokens,
@@ -191,7 +191,7 @@ export async function render(root, { parts, params, early }, ctx) {
         onSelect: (sid) => {
             selected = sid;
             showSpan(detail, tree.byId.get(sid), tree, pick);
-            if (!urlPending) { urlPending = true; requestAnimationFrame(() => setTimeout(writeUrl, 0)); }
+            if (!urlPending) { urlPending = true; afterPaint(writeUrl); }
         },
         onFold: (f) => withParams({ fold: [...f].join(',') || undefined }, { silent: true }),
     });

@@ -155,6 +155,11 @@ export function errorBox(e, what = '') {
     return h('div', { class: 'error', role: 'alert' }, what ? `${what}: ` : '', code, msg);
 }
 
+/** Calls fn in a task after the next frame is painted: work that must not delay what is shown. */
+export function afterPaint(fn) {
+    requestAnimationFrame(() => setTimeout(fn, 0));
+}
+
 export function debounce(fn, ms) {
     let t;
     return (...a) => { clearTimeout(t); t = setTimeout(() => fn(...a), ms); };
