@@ -123,7 +123,13 @@ describe('trace and model pages', () => {
         }
         assert.ok(scrolled.some((y) => y > 0), `the details did scroll: ${scrolled}`);
         // the 18,000 keys: a screenful (40) drawn in the click, before the paint; the count known at once,
-        // the scan of the first visit (above) being kept with the span
+        // the scan of an earlier visit being kept with the span. The visits above may leave before the
+        // scan ends (it stops when the span is left, "14,990+ keys" on a fast machine), so one visit
+        // waits here for the whole count before leaving.
+        await page.click(`.span-row[data-span="${heavy.spans.wide}"]`);
+        await page.waitForFunction(() => document.querySelector('.span-outputs .j-summary')?.textContent === ' 18,000 keys ');
+        await page.click(`.span-row[data-span="${heavy.spans.nested}"]`);
+        await page.waitForFunction((id) => location.hash.includes(`span=${id}`), heavy.spans.nested); // not the wide span's
         const first = await page.evaluate((id) => {
             document.querySelector(`.span-row[data-span="${id}"]`).click();
             return { members: document.querySelectorAll('.span-outputs .j-body > .j-member').length, summary: document.querySelector('.span-outputs .j-summary').textContent, url: location.hash.includes(id) };
