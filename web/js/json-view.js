@@ -9,7 +9,7 @@
 // frame is painted, and the scan of a long text's remaining members starts
 // after that frame too, in slices of a few milliseconds.
 // Never parses HTML: every value goes into text nodes.
-import { h, afterPaint } from './util.js';
+import { h, afterPaint, fmtCount } from './util.js';
 
 const STRING_HEAD = 400; // characters of a long string shown at first
 const STRING_STEP = 20000; // characters each "show more" adds
@@ -18,10 +18,9 @@ const FIRST_MEMBERS = 40; // of those, drawn before the first paint (a screenful
 const FILL_SLICE = 40; // members added per task after it
 const SCAN_MS = 6; // longest background scan slice (ms): a click between slices waits no longer
 
-// counts in the reader's locale: one formatter, made once (Number#toLocaleString builds one a
-// call, and the labels are written again after each background scan slice: 30 ms of a click)
-const NUMBER = new Intl.NumberFormat();
-const num = (n) => NUMBER.format(n);
+// the labels are written again after each background scan slice: counts through util.js's one
+// formatter (Number#toLocaleString built one a call: 30 ms of a click)
+const num = fmtCount;
 
 /**
  * An element showing value. open: levels expanded at first (1: the top

@@ -11,7 +11,7 @@
 // is drawn again (selection and folds kept, from the URL); once it is OK or
 // ERROR the page stops watching.
 import { mlflow, mlflow3, exptrack } from './api.js';
-import { h, href, withParams, parseHash, fmtTime, relTime, fmtDuration, errorBox, debounce, afterPaint } from './util.js';
+import { h, href, withParams, parseHash, fmtTime, relTime, fmtDuration, errorBox, debounce, afterPaint, fmtCount } from './util.js';
 import { watchTraces } from './live.js';
 import {
     normalizeSpans, buildTree, rollups, traceTokens, durationMs, traceName, traceExperiment, decodeAttr, spanTokens,
@@ -134,14 +134,14 @@ export async function render(root, { parts, params, early }, ctx) {
     const rollStrip = h('section', { class: 'trace-rollups', 'aria-label': 'tokens and latency' },
         h('div', { class: 'rollup-figures' },
             figure('Latency', latency === null ? '—' : fmtDuration(latency), 'latency'),
-            figure('Tokens', tokens ? tokens.total.toLocaleString() : '—', 'tokens', tokens ? `input ${tokens.input.toLocaleString()}, output ${tokens.output.toLocaleString()}` : ''),
-            figure('Spans', roll.count.toLocaleString(), 'spans'),
-            figure('Errors', roll.errors.toLocaleString(), `errors${roll.errors ? ' has-errors' : ''}`)));
+            figure('Tokens', tokens ? fmtCount(tokens.total) : '—', 'tokens', tokens ? `input ${fmtCount(tokens.input)}, output ${fmtCount(tokens.output)}` : ''),
+            figure('Spans', fmtCount(roll.count), 'spans'),
+            figure('Errors', fmtCount(roll.errors), `errors${roll.errors ? ' has-errors' : ''}`)));
     const typesCard = roll.types.length ? h('section', { class: 'card trace-span-types' }, h('h2', {}, 'Span types'),
         h('div', { class: 'span-types-wrap' }, h('table', { class: 'grid span-types' },
             h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Span type'), h('th', { scope: 'col', class: 'num' }, 'Spans'),
                 h('th', { scope: 'col', class: 'num' }, 'Time (sum)'), h('th', { scope: 'col', class: 'num' }, 'Errors'))),
-            h('tbody', {}, roll.types.slice(0, 12).map((t) => h('tr', { dataset: { type: t.type } }, h('td', {}, t.type), h('td', { class: 'num' }, t.count.toLocaleString()),
+            h('tbody', {}, roll.types.slice(0, 12).map((t) => h('tr', { dataset: { type: t.type } }, h('td', {}, t.type), h('td', { class: 'num' }, fmtCount(t.count)),
                 h('td', { class: 'num' }, fmtDuration(t.ms) || '0 ms'), h('td', { class: `num${t.errors ? ' error-text' : ''}` }, String(t.errors)))))))) : null;
     const tagRows = Object.entries(info.tags || {}).sort(([a], [b]) => a.localeCompare(b));
     const metaRows = Object.entries(info.trace_metadata || {}).sort(([a], [b]) => a.localeCompare(b));
@@ -279,7 +279,7 @@ function showSpan(detail, s, tree, pick) {
             ['Parent', s.parent ? h('a', { href: '#', onclick: (ev) => { ev.preventDefault(); pick(s.parent); } }, h('code', {}, s.parent)) : h('span', { class: 'muted' }, 'root')],
             ['Starts at', `+${fmtDuration(s.start - tree.t0) || '0 ms'}`],
             ['Duration', fmtDuration(s.end - s.start) || '0 ms'],
-            tok ? ['Tokens', `${tok.total.toLocaleString()} (input ${tok.input.toLocaleString()}, output ${tok.output.toLocaleString()})`] : null,
+            tok ? ['Tokens', `${fmtCount(tok.total)} (input ${fmtCount(tok.input)}, output ${fmtCount(tok.output)})`] : null,
         ]),
         section('Inputs', 'span-inputs', has('mlflow.spanInputs') ? jsonView(value('mlflow.spanInputs')) : h('p', { class: 'muted' }, 'None.')),
         section('Outputs', 'span-outputs', has('mlflow.spanOutputs') ? jsonView(value('mlflow.spanOutputs')) : h('p', { class: 'muted' }, 'None.')),

@@ -2,7 +2,7 @@
 // tokens, previews, tags, assessments, source run) and the chosen tag and
 // metadata keys ("tag.<key>", "metadata.<key>"), each with its order_by
 // identifier (null: not sortable) and its cell. The column picker.
-import { h, href, fmtTime, relTime, fmtDuration } from './util.js';
+import { h, href, fmtTime, relTime, fmtDuration, fmtCount } from './util.js';
 import { traceTokens, durationMs, traceName, assessmentValue } from './trace-spans.js';
 
 /** A TraceInfoV3's state as a badge (OK, ERROR, IN_PROGRESS). */
@@ -38,7 +38,7 @@ export const FIXED = {
     latency: { label: 'Latency', order: 'execution_time_ms', num: true, cell: (t) => fmtDuration(durationMs(t.execution_duration)) },
     tokens: { label: 'Tokens', order: null, num: true, cell: (t) => {
         const u = traceTokens(t);
-        return u ? h('span', { title: `input ${u.input}, output ${u.output}` }, u.total.toLocaleString()) : '';
+        return u ? h('span', { title: `input ${u.input}, output ${u.output}` }, fmtCount(u.total)) : '';
     } },
     request: { label: 'Request', order: null, cell: (t) => preview(t.request_preview) },
     response: { label: 'Response', order: null, cell: (t) => preview(t.response_preview) },
