@@ -95,38 +95,29 @@ static ssize_t write_piece(const char *buf, size_t n)
     return w > 0 ? w : -1;
 }
 
-/* Writes all of buf to stderr, waiting at most wait_ms in all for room.
- * Answers 0 when written, -1 when it waited that long in vain or stderr is
- * broken (the rest is lost: nowhere left to report it). */
-static int write_bounded(const char *buf, size_t n, int wait_ms)
+/* Whether a stop of the flusher was asked. Called without out_mu. */
+static int stop_asked(void)
 {
-    while (n > 0) {
-        int ready = wait_writable(wait_ms);
-        if (ready <= 0)
-            return -1;
-        ssize_t w = write_piece(buf, n);
-        if (w < 0)
-            return -1;
-        buf += w;
-        n -= (size_t)w;
-    }
-    return 0;
+    pthread_mutex_lock(&out_mu);
+    int stopping = worker_stopping(&flusher);
+    pthread_mutex_unlock(&out_mu);
+    return stopping;
 }
 
-/* The flusher's write: waits for room as long as no stop is asked, then
- * STOP_WAIT_MS more. Called without out_mu. Answers as write_bounded. */
-static int write_patiently(const char *buf, size_t n)
+/* Writes all of buf to stderr. A caller's write (patient = 0) waits for
+ * room at most wait_ms a piece; the flusher's (patient = 1) waits as long
+ * as no stop is asked, then STOP_WAIT_MS more. Called without out_mu when
+ * patient. Answers 0 when written, -1 when the wait ran out or stderr is
+ * broken (the rest is lost: nowhere left to report it). */
+static int write_out(const char *buf, size_t n, int wait_ms, int patient)
 {
     int waited_stopping = 0;
     while (n > 0) {
-        int ready = wait_writable(POLL_MS);
+        int ready = wait_writable(patient ? POLL_MS : wait_ms);
         if (ready < 0)
             return -1;
         if (ready == 0) {
-            pthread_mutex_lock(&out_mu);
-            int stopping = worker_stopping(&flusher);
-            pthread_mutex_unlock(&out_mu);
-            if (stopping && (waited_stopping += POLL_MS) >= STOP_WAIT_MS)
+            if (!patient || (stop_asked() && (waited_stopping += POLL_MS) >= STOP_WAIT_MS))
                 return -1;
             continue;
         }
@@ -143,7 +134,7 @@ static int write_patiently(const char *buf, size_t n)
  * stop). Called with out_mu held. */
 static void write_direct_locked(const char *buf, size_t n)
 {
-    if (write_bounded(buf, n, gave_up ? 0 : STOP_WAIT_MS) < 0)
+    if (write_out(buf, n, gave_up ? 0 : STOP_WAIT_MS, 0) < 0)
         gave_up = 1;
 }
 
@@ -229,7 +220,7 @@ static void report_dropped(unsigned long long lost)
 {
     char msg[128], line[256];
     snprintf(msg, sizeof msg, "%llu log lines dropped: stderr was not being read", lost);
-    (void)write_patiently(line, format_line(line, "warn", msg));
+    (void)write_out(line, format_line(line, "warn", msg), 0, 1);
 }
 
 /* Whether the deadline (CLOCK_REALTIME) has passed. */
@@ -270,7 +261,7 @@ static void *flusher_main(void *arg)
         int skip = gave_up;
         pthread_mutex_unlock(&out_mu);
 
-        int rc = skip ? -1 : write_patiently(out, out_len);
+        int rc = skip ? -1 : write_out(out, out_len, 0, 1);
         if (rc == 0 && lost > 0)
             report_dropped(lost);
 
