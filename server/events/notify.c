@@ -20,11 +20,13 @@
 #include "core/hash.h"
 #include "core/jsonx.h"
 #include "core/log.h"
+#include "core/worker.h"
 #include "common/xalloc.h"
 
 #define NBUCKETS 1024 /* per table; chains stay short for thousands of watches */
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
+#define STOP_WAIT_MS 2000 /* how long a stop waits for open streams to end */
 
 const char *const notify_kind_names[NOTIFY_KINDS] = {
     "metrics", "params", "tags", "status", "created", "deleted", "restored", "traces", "models",
@@ -64,6 +66,7 @@ struct wake_list {
 
 static struct {
     pthread_mutex_t lock;
+    pthread_cond_t all_gone; /* nsubs fell to 0 */
     struct watch *runs[NBUCKETS];
     struct watch *experiments[NBUCKETS];
     struct notify_sub *subs;
@@ -75,7 +78,8 @@ static struct {
     char *conninfo;
     PGconn *conn; /* the hub thread's only */
     struct notify_registry_hooks reg;
-} hub = {.lock = PTHREAD_MUTEX_INITIALIZER, .stop_pipe = {-1, -1}};
+} hub = {
+    .lock = PTHREAD_MUTEX_INITIALIZER, .all_gone = PTHREAD_COND_INITIALIZER, .stop_pipe = {-1, -1}};
 
 static long long now_ms(void)
 {
@@ -336,7 +340,8 @@ void notify_unsubscribe(struct notify_sub *s)
         hub.subs = s->next;
     if (s->next != NULL)
         s->next->prev = s->prev;
-    hub.nsubs--;
+    if (--hub.nsubs == 0)
+        pthread_cond_broadcast(&hub.all_gone);
     s->waiting = 0; /* no new wake call */
     pthread_mutex_unlock(&hub.lock);
     sub_unref(s);
@@ -521,6 +526,22 @@ int notify_start(const char *conninfo)
     return 0;
 }
 
+/* Waits, at most ms, until every subscriber is gone: each stream, woken
+ * with NOTIFY_CLOSED, has sent its end and been freed by the HTTP server.
+ * Stopping the HTTP server before that cuts a stream short of its last
+ * chunk, which a client reads as an error, not an end. A stream whose
+ * client does not read holds the stop no longer than ms. */
+static void wait_subscribers_gone(long ms)
+{
+    struct timespec deadline;
+    worker_deadline(&deadline, ms);
+    pthread_mutex_lock(&hub.lock);
+    while (hub.nsubs > 0)
+        if (pthread_cond_timedwait(&hub.all_gone, &hub.lock, &deadline) == ETIMEDOUT)
+            break;
+    pthread_mutex_unlock(&hub.lock);
+}
+
 void notify_stop(void)
 {
     pthread_mutex_lock(&hub.lock);
@@ -543,4 +564,5 @@ void notify_stop(void)
         }
     free(hub.conninfo);
     hub.conninfo = NULL;
+    wait_subscribers_gone(STOP_WAIT_MS);
 }

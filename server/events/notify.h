@@ -77,8 +77,10 @@ void notify_set_registry_hooks(const struct notify_registry_hooks *hooks);
 int notify_start(const char *conninfo) __attribute__((warn_unused_result));
 
 /* Ends every subscription (each gets NOTIFY_CLOSED and is woken), refuses
- * new ones and stops the thread. Call before stopping the HTTP server, so
- * open streams end instead of holding it up. Safe when never started. */
+ * new ones, stops the thread and waits (2 s at most) for the subscribers
+ * to be released, i.e. for open streams to have sent their end. Call
+ * before stopping the HTTP server, so open streams end cleanly instead of
+ * holding it up or being cut. Safe when never started. */
 void notify_stop(void);
 
 /* Subscribes to the events of nruns runs (32 lowercase hex) and of every
