@@ -128,8 +128,12 @@ static const char next_chunks_sql[] =
  * PostgreSQL would otherwise plan every page anew (it costs a generic plan
  * of sixteen partitions above the custom plan of one). Sent with every
  * page, as PostgreSQL plans a prepared statement again whenever it drops
- * the plan (after an ANALYZE of metrics). */
+ * the plan (after an ANALYZE of metrics). Sequential scans are off for the
+ * same reason as the downsample's (store_downsample.c): a generic plan made
+ * while metric_chunks or a partition of metrics was empty would scan it
+ * whole on every page once it has grown. */
 static const char page_setup_sql[] = "SELECT set_config('enable_sort', 'off', true),"
+                                     " set_config('enable_seqscan', 'off', true),"
                                      " set_config('plan_cache_mode', 'force_generic_plan', true)";
 
 static uint64_t get_be64(const char *p)
