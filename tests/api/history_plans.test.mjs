@@ -7,30 +7,24 @@
 // database connection, so the read below runs the plan made while empty.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startPostgres, startServer, client, api, assertOk, uniqueName } from './harness.mjs';
+import { useStack, client, api, assertOk, uniqueName } from './harness.mjs';
 
 const RUNS = 60;
 const STEPS = 5000; // max_points 400: buckets of 50 steps, narrower than a block (every point read)
 
+const stack = useStack({ before, after }, { server: { args: ['--threads', '1'] } });
+
 describe('sampled reads planned on empty tables', () => {
-    let pg, srv, c;
-    before(async () => {
-        pg = await startPostgres();
-        srv = await startServer({ databaseUrl: pg.url, args: ['--threads', '1'] });
-        c = client(srv.url);
-    }, { timeout: 120000 });
-    after(async () => {
-        await srv?.stop();
-        await pg?.destroy();
-    }, { timeout: 60000 });
+    let c;
+    before(() => { c = client(stack.base); });
 
     test('a chart read planned while metrics was empty stays an index read once the series have grown', { timeout: 300000 }, async () => {
         const exp = await c.createExperiment(uniqueName('plans'));
         const runs = [];
         for (let r = 0; r < RUNS; r++) runs.push((await c.createRun(exp)).info.run_id);
-        const read = (maxPoints) => api(srv.url, 'GET', '/api/2.0/exptrack/metrics/history', { run_id: runs, metric_key: 'loss', max_points: maxPoints });
+        const read = (maxPoints) => api(stack.base, 'GET', '/api/2.0/exptrack/metrics/history', { run_id: runs, metric_key: 'loss', max_points: maxPoints });
         // the tables as a new server's autovacuum leaves them: analyzed while empty
-        pg.psql('VACUUM ANALYZE');
+        stack.pg.psql('VACUUM ANALYZE');
         // the first reads plan both sampling statements on the one connection
         assertOk(await read(400));
         assertOk(await c.get('/metrics/get-history-bulk-interval', { run_ids: runs[0], metric_key: 'loss', max_results: 100 }));
