@@ -115,7 +115,7 @@ function exited(proc) {
 }
 
 // Resolves when proc exits, or after ms (returns false then).
-async function waitExit(proc, ms) {
+export async function waitExit(proc, ms) {
     if (exited(proc)) return true;
     return await new Promise((resolve) => {
         const t = setTimeout(() => resolve(false), ms);

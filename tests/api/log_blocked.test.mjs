@@ -4,7 +4,7 @@
 // reader is back, and stop on SIGTERM without waiting for the reader.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startPostgres, startServer, waitUntil, uniqueName } from './harness.mjs';
+import { startPostgres, startServer, waitExit, waitUntil, uniqueName } from './harness.mjs';
 
 // About 100 bytes an access line: 4,000 requests write some 400 KB, well past
 // the pipe's 64 KiB and what node buffers before it stops reading.
@@ -25,14 +25,6 @@ async function hammer(base) {
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
     return ok;
-}
-
-function exitWithin(proc, ms) {
-    if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve(true);
-    return new Promise((resolve) => {
-        const t = setTimeout(() => resolve(false), ms);
-        proc.once('exit', () => { clearTimeout(t); resolve(true); });
-    });
 }
 
 describe('stderr not read', () => {
@@ -69,7 +61,7 @@ describe('stderr not read', () => {
             srv.proc.stderr.pause();
             assert.equal(await hammer(srv.url), REQUESTS);
             srv.proc.kill('SIGTERM');
-            assert.ok(await exitWithin(srv.proc, 15000), 'exited within 15 s, stderr still full');
+            assert.ok(await waitExit(srv.proc, 15000), 'exited within 15 s, stderr still full');
             assert.equal(srv.proc.exitCode, 0, `exit code ${srv.proc.exitCode} (signal ${srv.proc.signalCode})`);
         } finally {
             srv.proc.stderr.resume();
