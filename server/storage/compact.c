@@ -13,7 +13,7 @@
 #include "db/db_cli.h"
 #include "store_chunks.h"
 
-#define COMPACT_BATCH 64                /* runs looked up per query */
+#define COMPACT_BATCH 64                /* runs walked per query */
 #define COMPACT_INTERVAL_MS (60 * 1000) /* between the thread's passes */
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -32,12 +32,12 @@ static int stopping(void)
 int compact_pass(int64_t delay_s, int64_t *runs, int64_t *points)
 {
     int64_t ids[COMPACT_BATCH], last = -1;
-    size_t n;
+    size_t n, walked;
     int64_t nruns = 0, npoints = 0;
     int status = 0;
 
     for (;;) {
-        if (store_chunks_due(delay_s, last, ids, COMPACT_BATCH, &n) != DB_OK) {
+        if (store_chunks_due(delay_s, last, COMPACT_BATCH, ids, &n, &walked, &last) != DB_OK) {
             status = -1;
             break;
         }
@@ -49,11 +49,10 @@ int compact_pass(int64_t delay_s, int64_t *runs, int64_t *points)
                 status = -1;
                 goto out;
             }
-            last = ids[i];
             nruns += moved > 0;
             npoints += moved;
         }
-        if (stopping() || n < COMPACT_BATCH)
+        if (stopping() || walked < COMPACT_BATCH)
             break;
     }
 out:

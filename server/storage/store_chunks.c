@@ -7,15 +7,27 @@
 #include "db/db.h"
 #include "db/store_util.h"
 
-/* Runs that ended at least $1 seconds ago and still have narrow rows, above id $3: the
- * EXISTS is one primary-key probe into the run's partition of metrics. */
-static const char due_sql[] = "SELECT r.id FROM runs r"
-                              " WHERE r.status >= 3 AND r.end_time IS NOT NULL"
-                              "   AND r.end_time <= (extract(epoch FROM clock_timestamp()) * "
-                              "1000)::bigint - $1::bigint * 1000"
-                              "   AND EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = r.id)"
-                              "   AND r.id > $3::bigint"
-                              " ORDER BY r.id LIMIT $2::bigint";
+/* The next $2 runs above id $3 that still have narrow rows, in id order,
+ * each with whether it is due: ended (FINISHED, FAILED or KILLED) at least
+ * $1 seconds ago. The walk is a skip scan of the metrics key: each step is
+ * one descent of every partition's index to the next run id, so a batch
+ * costs what its $2 runs cost, however many runs the database holds. (Asking
+ * runs first, with an EXISTS probe each, read every finished run ever on
+ * every pass: seconds a pass at a million runs.) A metrics row whose run is
+ * gone has no runs row: not due. */
+static const char due_sql[] =
+    "WITH RECURSIVE walk(run_id, n) AS ("
+    "  SELECT (SELECT m.run_id FROM metrics m WHERE m.run_id > $3::bigint"
+    "          ORDER BY m.run_id LIMIT 1), 1"
+    "  UNION ALL"
+    "  SELECT (SELECT m.run_id FROM metrics m WHERE m.run_id > w.run_id"
+    "          ORDER BY m.run_id LIMIT 1), w.n + 1"
+    "  FROM walk w WHERE w.run_id IS NOT NULL AND w.n < $2::bigint)"
+    " SELECT w.run_id, coalesce(r.status >= 3 AND r.end_time IS NOT NULL"
+    "   AND r.end_time <= (extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+    "                     - $1::bigint * 1000, false)"
+    " FROM walk w LEFT JOIN runs r ON r.id = w.run_id"
+    " WHERE w.run_id IS NOT NULL ORDER BY w.run_id";
 
 /* Takes the run for compaction: a key-share lock on its row (a purge, which
  * locks it for update, waits for the compaction or makes it skip the run)
@@ -83,19 +95,27 @@ static const char compact_sql[] =
     "   RETURNING n) "
     "SELECT (SELECT count(*) FROM moved), (SELECT coalesce(sum(n), 0) FROM ins)";
 
-int store_chunks_due(int64_t delay_s, int64_t after, int64_t *ids, size_t cap, size_t *n)
+int store_chunks_due(int64_t delay_s, int64_t after, size_t cap, int64_t *due, size_t *n_due,
+                     size_t *walked, int64_t *last)
 {
     char d[24], c[24], a[24];
     const char *params[] = {su_i64(d, delay_s), su_i64(c, (int64_t)cap), su_i64(a, after)};
     PGresult *res = NULL;
 
-    *n = 0;
+    *n_due = 0;
+    *walked = 0;
+    *last = after;
     int rc = db_exec(due_sql, 3, params, &res);
     if (rc != DB_OK)
         return rc;
     int rows = PQntuples(res);
-    for (int i = 0; i < rows && *n < cap; i++)
-        ids[(*n)++] = su_int64(res, i, 0);
+    for (int i = 0; i < rows && *walked < cap; i++) {
+        int64_t id = su_int64(res, i, 0);
+        if (PQgetvalue(res, i, 1)[0] == 't')
+            due[(*n_due)++] = id;
+        *last = id;
+        (*walked)++;
+    }
     PQclear(res);
     return DB_OK;
 }

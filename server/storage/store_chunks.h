@@ -6,11 +6,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Fills ids[0..*n) (at most cap) with the internal ids of runs that have
- * ended (FINISHED, FAILED or KILLED) at least delay_s seconds ago and
- * still have narrow metric rows and ids above after, lowest id first. Returns DB_OK or a
+/* Walks, lowest id first, the next runs above id after that still have
+ * narrow metric rows: at most cap of them, at a cost that grows with cap,
+ * not with the runs the database holds. Fills due[0..*n_due) (due has room
+ * for cap) with those that ended (FINISHED, FAILED or KILLED) at least
+ * delay_s seconds ago, sets *walked to how many runs were walked (fewer
+ * than cap: the walk reached the last such run) and *last to the highest id
+ * walked (after when none: the next call's after). Returns DB_OK or a
  * negative db_status. */
-int store_chunks_due(int64_t delay_s, int64_t after, int64_t *ids, size_t cap, size_t *n);
+int store_chunks_due(int64_t delay_s, int64_t after, size_t cap, int64_t *due, size_t *n_due,
+                     size_t *walked, int64_t *last);
 
 /* Compacts every series of run id in one transaction: its narrow rows are
  * deleted and written, merged with the series' existing chunks (points

@@ -219,6 +219,38 @@ describe('compacted metric series', () => {
         assert.equal(sql(`SELECT count(*) FROM metric_blocks WHERE run_id = ${ia}`), '0');
     });
 
+    // The pass walks the runs that have narrow rows, 64 at a time: a due
+    // run after more than a batch of live ones is still found, and only due
+    // runs are touched (live, finished in the future, or running).
+    test('a pass finds due runs past a batch of live ones, and only those', { timeout: 600000 }, async () => {
+        // created in order (the walk is by id), written in parallel
+        const live = [];
+        for (let i = 0; i < 70; i++) live.push((await c.createRun(exp)).info.run_id);
+        await Promise.all(live.map((r, i) => logRaw(r, [{ key: 'm', value: String(i), timestamp: 1, step: i }])));
+        const notYet = (await c.createRun(exp)).info.run_id;
+        await logRaw(notYet, [{ key: 'm', value: '1', timestamp: 1, step: 1 }]);
+        await c.ok('POST', '/runs/update', { run_id: notYet, status: 'FINISHED', end_time: Date.now() + 3600 * 1000 });
+        const failed = (await c.createRun(exp)).info.run_id;
+        await logRaw(failed, [{ key: 'm', value: '1', timestamp: 1, step: 1 }, { key: 'm', value: '2', timestamp: 2, step: 2 }]);
+        await c.ok('POST', '/runs/update', { run_id: failed, status: 'FAILED', end_time: Date.now() - 1000 });
+        // finished first, then more points: due too (the walk is by id, not by end time)
+        await finish(live[3]);
+        await logRaw(live[3], [{ key: 'm', value: '9', timestamp: 9, step: 9 }]);
+
+        await compact();
+        const narrow = (run) => sql(`SELECT count(*) FROM metrics WHERE run_id = ${internalId(run)}`);
+        assert.equal(narrow(failed), '0', 'the failed run after 70 live ones is compacted');
+        assert.equal(sql(`SELECT sum(n) FROM metric_chunks WHERE run_id = ${internalId(failed)}`), '2');
+        assert.equal(narrow(live[3]), '0', 'a run finished before its last points is compacted');
+        assert.equal(sql(`SELECT sum(n) FROM metric_chunks WHERE run_id = ${internalId(live[3])}`), '2');
+        assert.equal(narrow(notYet), '1', 'a run whose end is to come stays narrow');
+        const others = live.filter((_, i) => i !== 3).map((r) => `'${r}'`).join(',');
+        assert.equal(sql(`SELECT count(*) FILTER (WHERE (SELECT count(*) FROM metrics m WHERE m.run_id = r.id) = 1)
+                          FROM runs r WHERE r.run_uuid IN (${others})`), '69', 'every live run stays narrow');
+        const pts = assertOk(await c.get('/metrics/get-history', { run_id: failed, metric_key: 'm' })).metrics;
+        assert.deepEqual(pts.map((p) => [p.step, p.value]), [[1, 1], [2, 2]]);
+    });
+
     test('a corrupt chunk row fails its read cleanly, never the server', { timeout: 600000 }, async () => {
         const run = (await c.createRun(exp)).info.run_id;
         const pts = Array.from({ length: 9000 }, (_, s) => ({ key: 'm', value: String(s / 7), timestamp: 100 + s, step: s }));
