@@ -233,10 +233,10 @@ int main(int argc, char **argv)
         goto out;
     const char *open_bracket = strchr(cfg.host, ':') ? "[" : "";
     const char *close_bracket = strchr(cfg.host, ':') ? "]" : "";
-    /* The exact line tests and scripts wait for. */
-    fprintf(stderr, "listening on %s://%s%s%s:%d\n", tls_cert ? "https" : "http", open_bracket,
-            cfg.host, close_bracket, http_port(server));
-    fflush(stderr);
+    /* Tests and scripts wait for "listening on URL" in this line; it is a
+     * log line like the others (JSON under --log-format json). */
+    log_info("listening on %s://%s%s%s:%d", tls_cert ? "https" : "http", open_bracket, cfg.host,
+             close_bracket, http_port(server));
 
     int sig = wait_for_signal();
     log_info("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");

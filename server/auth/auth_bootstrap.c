@@ -84,14 +84,14 @@ int auth_bootstrap(const char *password_file)
     }
     if (st != DB_OK)
         goto out;
-    if (generated) {
-        fprintf(stderr,
-                "\n*** exptrackd created the user 'admin' with the password %s\n"
-                "*** it is shown only this once: change it with users/update-password\n\n",
-                password);
-        fflush(stderr);
-    }
-    log_info("created the user 'admin'");
+    /* Through the log, so that it is one line of the log's format (a JSON
+     * line under --log-format json) and ordered with the others. */
+    if (generated)
+        log_warn("\n*** exptrackd created the user 'admin' with the password %s\n"
+                 "*** it is shown only this once: change it with users/update-password",
+                 password);
+    else
+        log_info("created the user 'admin'");
     rc = 0;
 out:
     if (password != NULL) {

@@ -204,6 +204,32 @@ describe('operator endpoints', () => {
         }
     });
 
+    test('--log-format json: every stderr line is JSON, the listening line and a generated admin password too', async (t) => {
+        const pg = await startPostgres(); // a database with no admin yet
+        t.after(() => pg.destroy());
+        const srv = await startServer({ databaseUrl: pg.url, args: ['--log-format', 'json', '--auth'] });
+        let lines;
+        try {
+            lines = srv.log().split('\n').filter((l) => l !== '').map((l) => {
+                try { return JSON.parse(l); } catch { assert.fail(`not a JSON line: ${l}`); }
+            });
+            assert.ok(lines.some((j) => j.level === 'info' && j.msg === `listening on ${srv.url}`), srv.log());
+            const created = lines.find((j) => j.level === 'warn' && /created the user 'admin'/.test(j.msg));
+            assert.ok(created, srv.log());
+            // the password the line gives is the admin's
+            const pw = created.msg.match(/with the password (\S+)/)[1];
+            const basic = (p) => ({ authorization: `Basic ${Buffer.from(`admin:${p}`).toString('base64')}` });
+            const get = (h) => api(srv.url, 'GET', '/api/2.0/mlflow/experiments/get', { experiment_id: '0' }, { headers: h });
+            assert.equal((await get(basic(pw))).status, 200);
+            assert.equal((await get(basic(`${pw}x`))).status, 401);
+        } finally {
+            await srv.stop();
+        }
+        for (const l of srv.log().split('\n').filter((x) => x !== '')) {
+            assert.doesNotThrow(() => JSON.parse(l), `not a JSON line: ${l}`);
+        }
+    });
+
     test('a streamed (chunked) reply\'s access line counts the bytes sent', async () => {
         const srv = await startServer({ databaseUrl: stack.pg.url, args: ['--log-format', 'json'] });
         try {
