@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "core/worker.h"
@@ -29,18 +30,27 @@ static int stopping(void)
     return stop;
 }
 
-int compact_pass(int64_t delay_s, int64_t *runs, int64_t *points)
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+int compact_pass(int64_t delay_s, struct compact_result *result)
 {
     int64_t ids[COMPACT_BATCH], last = -1;
     size_t n, walked;
-    int64_t nruns = 0, npoints = 0;
+    double start = now_ms();
     int status = 0;
 
+    *result = (struct compact_result){0};
     for (;;) {
         if (store_chunks_due(delay_s, last, COMPACT_BATCH, ids, &n, &walked, &last) != DB_OK) {
             status = -1;
             break;
         }
+        result->walked += (int64_t)walked;
         /* A run skipped (another compactor has it) or written again while
          * this pass ran is left to the next pass. */
         for (size_t i = 0; i < n && !stopping(); i++) {
@@ -49,17 +59,14 @@ int compact_pass(int64_t delay_s, int64_t *runs, int64_t *points)
                 status = -1;
                 goto out;
             }
-            nruns += moved > 0;
-            npoints += moved;
+            result->runs += moved > 0;
+            result->points += moved;
         }
         if (stopping() || walked < COMPACT_BATCH)
             break;
     }
 out:
-    if (runs != NULL)
-        *runs = nruns;
-    if (points != NULL)
-        *points = npoints;
+    result->ms = now_ms() - start;
     return status;
 }
 
@@ -69,12 +76,12 @@ static void *compact_thread(void *arg)
     (void)arg;
 
     for (;;) {
-        int64_t runs, points;
-        if (compact_pass(thread_delay_s, &runs, &points) < 0)
+        struct compact_result r;
+        if (compact_pass(thread_delay_s, &r) < 0)
             log_warn("compact: a pass failed; the next one retries");
-        else if (runs > 0)
-            log_info("compact: packed %lld points of %lld runs", (long long)points,
-                     (long long)runs);
+        else if (r.runs > 0)
+            log_info("compact: packed %lld points of %lld runs (walked %lld runs in %.0f ms)",
+                     (long long)r.points, (long long)r.runs, (long long)r.walked, r.ms);
         pthread_mutex_lock(&mu);
         worker_deadline(&deadline, COMPACT_INTERVAL_MS);
         int stop = worker_wait(&thread, &deadline); /* early wake-ups: an early pass */
@@ -110,14 +117,14 @@ int compact_main(int argc, char **argv)
     if (db_cli_open(&cli, "compact", argc, argv, &status) < 0)
         goto out;
     status = 1;
-    int64_t runs, points;
+    struct compact_result r;
     int64_t delay = cli.cfg.compact_delay_s < 0 ? 0 : cli.cfg.compact_delay_s;
-    if (compact_pass(delay, &runs, &points) < 0) {
+    if (compact_pass(delay, &r) < 0) {
         log_error("compact: failed");
         goto out;
     }
-    printf("compact: packed %lld points of %lld runs into chunks\n", (long long)points,
-           (long long)runs);
+    printf("compact: packed %lld points of %lld runs into chunks (walked %lld runs in %.1f ms)\n",
+           (long long)r.points, (long long)r.runs, (long long)r.walked, r.ms);
     status = 0;
 out:
     db_cli_close(&cli);

@@ -6,12 +6,20 @@
 
 #include <stdint.h>
 
+/* What a pass did: runs compacted, narrow rows moved, runs walked (every
+ * run that still had narrow rows, due or not) and the pass's wall time. */
+struct compact_result {
+    int64_t runs;
+    int64_t points;
+    int64_t walked;
+    double ms;
+};
+
 /* Compacts every run that ended at least delay_s seconds ago and still has
  * narrow metric rows, on the calling thread's connection, a run per
- * transaction. *runs and *points (either may be NULL) get the runs
- * compacted and the narrow rows moved. Returns 0, or -1 after a database
- * failure (the runs compacted before it stay compacted). */
-int compact_pass(int64_t delay_s, int64_t *runs, int64_t *points)
+ * transaction, and fills *result. Returns 0, or -1 after a database failure
+ * (the runs compacted before it stay compacted; *result counts them). */
+int compact_pass(int64_t delay_s, struct compact_result *result)
     __attribute__((warn_unused_result));
 
 /* Starts the compaction thread: a pass every minute (and once at start)

@@ -105,7 +105,7 @@ int store_chunks_due(int64_t delay_s, int64_t after, size_t cap, int64_t *due, s
     *n_due = 0;
     *walked = 0;
     *last = after;
-    int rc = db_exec(due_sql, 3, params, &res);
+    int rc = db_exec_prepared("chunks_due", due_sql, 3, params, &res);
     if (rc != DB_OK)
         return rc;
     int rows = PQntuples(res);

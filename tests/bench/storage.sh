@@ -11,10 +11,12 @@
 # and the chunks' bytes per point are printed; last, reads of the compacted
 # run and of the narrow one are timed in turns: get-history unpaged and in
 # the MLflow client's pages (history_ab.mjs, which also requires equal
-# bodies), the dashboard's downsample and the bulk interval.
+# bodies), the dashboard's downsample and the bulk interval. Last, an idle
+# compaction pass is timed before and after a million finished runs are
+# added: its cost must not grow with them.
 #
 # usage: tests/bench/storage.sh BUILD_DIR
-# environment: STORAGE_POINTS=100000 STORAGE_AB_ROUNDS=15
+# environment: STORAGE_POINTS=100000 STORAGE_AB_ROUNDS=15 STORAGE_FINISHED_RUNS=1000000
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -132,4 +134,34 @@ for what in downsample bulk; do
     n=$(median <"$tmp/t_narrow")
     awk -v w="$what" -v c="$c" -v n="$n" 'BEGIN { printf "%s: chunks %.1f ms, narrow %.1f ms (medians), chunks / narrow %.2f\n", w, c, n, c / n }'
 done
+
+# A compaction pass walks the runs that still have narrow rows, so its cost
+# must not grow with the finished runs a database holds: idle passes (the
+# live run above is the one walked) with the runs so far, then with
+# STORAGE_FINISHED_RUNS finished runs more (no points: as after compaction).
+db_url="postgresql:///exptrack?host=$tmp&user=postgres"
+pass_ms() {
+    for ((i = 0; i < 5; i++)); do
+        "$server_bin" compact --database-url "$db_url" --compact-delay 0 |
+            sed -n 's/.* in \([0-9.]*\) ms).*/\1/p'
+    done | sort -n | sed -n 3p
+}
+finished=${STORAGE_FINISHED_RUNS:-1000000}
+few_runs=$(sql "SELECT count(*) FROM runs")
+few_ms=$(pass_ms)
+log "adding $finished finished runs"
+sql "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, end_time,
+                       artifact_uri)
+     SELECT gen_random_uuid(), $exp, 'finished-' || g, 'bench', 3, 1, 2, 'none'
+     FROM generate_series(1, $finished) g" >/dev/null
+psql_ -d exptrack -c "VACUUM (ANALYZE) runs"
+many_runs=$(sql "SELECT count(*) FROM runs")
+many_ms=$(pass_ms)
+if [ -z "$few_ms" ] || [ -z "$many_ms" ]; then
+    log "exptrackd compact printed no pass time"
+    exit 1
+fi
+awk -v a="$few_ms" -v b="$many_ms" -v na="$few_runs" -v nb="$many_runs" 'BEGIN {
+    printf "idle compaction pass (median of 5): %.1f ms with %d runs, %.1f ms with %d runs; ratio %.2f (goal <= 2: %s)\n",
+        a, na, b, nb, b / a, (b / a <= 2 ? "met" : "NOT met") }'
 echo "load average $(cut -d ' ' -f 1-3 /proc/loadavg)"
