@@ -183,6 +183,13 @@ describe('compacted metric series', () => {
             const mid = await c.get('/metrics/get-history', { run_id: a, metric_key: key }, { timeoutMs: 60000 });
             const live = await c.get('/metrics/get-history', { run_id: b, metric_key: key }, { timeoutMs: 60000 });
             assert.equal(mid.text.split(a).join('<run>'), live.text.split(b).join('<run>'), `late points of ${key}`);
+            // one run's bulk interval reads as get-history does: the re-sent point once
+            for (const q of [{ max_results: 200 }, { max_results: 2500 }, { start_step: 3, end_step: 9000, max_results: 7 }]) {
+                const bm = await c.get('/metrics/get-history-bulk-interval', { run_ids: [a], metric_key: key, ...q });
+                const bl = await c.get('/metrics/get-history-bulk-interval', { run_ids: [b], metric_key: key, ...q });
+                assert.equal(assertOk(bm) && bm.text.split(a).join('<run>'), assertOk(bl) && bl.text.split(b).join('<run>'),
+                    `bulk ${JSON.stringify(q)} of ${key} with late points`);
+            }
             for (const size of [3, 4097]) {
                 const pages = { [a]: [], [b]: [] };
                 for (const run of [a, b]) {
