@@ -9,18 +9,19 @@
 
 #include "core/arena.h"
 #include "common/sbuf.h"
-#include "common/xalloc.h"
 #include "db/db.h"
 #include "db/store_util.h"
-#include "store_history.h"
+#include "store_bulk_walk.h"
 #include "store_search.h"
 
 /* get-history-bulk-interval. The distinct steps of all runs (in the step
  * range) are counted, then numbered in step order: one run whose series is
  * live (no packed chunks) straight off the primary key twice (ordered
  * index-only scans and a Unique, nothing held in memory); several runs, or
- * a packed series, through metric_points() and one hash of their steps
- * (one run's packed series does not come here: bulk_interval_packed()).
+ * a packed series, through metric_points() and one hash of their steps.
+ * Only one live run's request comes here now (its "one" path; a packed
+ * run's, and several runs', are walked in exptrackd: store_bulk_walk.h); a
+ * request with more distinct steps than store_bulk_walk holds does too.
  * Every ceil(n / $5)-th step is sampled, the last always, plus each run's
  * first and last step when there are several (for one run they are the
  * first and last sampled already); then every point at a sampled step, at
@@ -450,143 +451,6 @@ static void uuid_array(struct sbuf *b, const char *const *run_ids, size_t n)
     text_array(b, run_ids, n);
 }
 
-/* Whether the series (run_id, key) has packed chunks. */
-static const char packed_sql[] =
-    "SELECT EXISTS (SELECT 1 FROM metric_chunks c"
-    "  WHERE c.run_id = (SELECT id FROM runs WHERE run_uuid = $1::uuid)"
-    "    AND c.key_id = (SELECT id FROM metric_keys WHERE name = $2))";
-
-/* One walk of a series in (step, timestamp, value) order over
- * [from's step, hi]: counts its distinct steps, or (pick) keeps the points
- * at the steps the count samples. */
-struct bulk_walk {
-    int64_t hi;
-    int pick;
-    int64_t steps;     /* distinct steps seen */
-    int64_t last_step; /* the last of them */
-    int64_t total;     /* pick: the steps the counting walk saw */
-    int64_t max_steps; /* pick: all steps when total is at most this, */
-    int64_t stride;    /* else every stride-th and the last */
-    int64_t per_run;   /* pick: at most this many points */
-    int sampled;       /* pick: whether the current step is sampled */
-    struct metric *points;
-    size_t n, cap;
-};
-
-/* Visits one point; 0 while the walk goes on, 1 at its end. */
-static int bulk_visit(struct bulk_walk *w, const struct metric *p)
-{
-    if (p->step > w->hi)
-        return 1;
-    if (w->steps == 0 || p->step != w->last_step) {
-        int64_t i = w->steps++;
-        w->last_step = p->step;
-        if (w->pick)
-            w->sampled = w->total <= w->max_steps || i % w->stride == 0 || i == w->total - 1;
-    }
-    if (!w->pick || !w->sampled)
-        return 0;
-    if ((int64_t)w->n >= w->per_run)
-        return 1;
-    if (w->n == w->cap) {
-        w->cap = w->cap ? 2 * w->cap : 1024;
-        w->points = xrealloc(w->points, w->cap * sizeof *w->points);
-    }
-    w->points[w->n++] = *p;
-    return 0;
-}
-
-/* Walks the series from `from` to w->hi (or to the walk's end). */
-static int bulk_walk_series(const char *run_id, const char *key, const struct history_start *from,
-                            struct bulk_walk *w)
-{
-    struct history_cursor *c = NULL;
-    int rc = store_history_open(run_id, key, from, 0, &c);
-    if (rc == DB_NOT_FOUND)
-        return DB_OK; /* no run, key or point: nothing to walk */
-    if (rc != DB_OK)
-        return rc;
-    for (;;) {
-        const struct metric *pts;
-        size_t n;
-        int done = 0;
-        store_history_next(c, &pts, &n);
-        for (size_t i = 0; i < n && !done; i++)
-            done = bulk_visit(w, &pts[i]);
-        rc = store_history_settle(c);
-        if (rc != DB_OK || n == 0 || done)
-            break;
-    }
-    store_history_close(c);
-    return rc;
-}
-
-/* The bulk interval of one packed series, walked twice through the
- * history reader (which reads chunks in C) instead of the statement's
- * metric_points() (a call per sampled step, and every point hashed for
- * the step count): the first walk counts the distinct steps, the second
- * keeps the points at the steps the count samples (the statement's rule:
- * every ceil(n / max_steps)-th and the last), up to the last step the
- * first walk saw (so the two agree on the steps while points are added).
- * 100,000 points at 1,000 steps: 0.27-0.31 s through the statement,
- * 0.04-0.09 s so (docs/benchmarks.md, "Compaction passes and packed bulk
- * intervals"). *found is 0 when the series is not packed (the statement
- * serves it). */
-static int bulk_interval_packed(const char *run_id, const char *key, int has_range,
-                                int64_t start_step, int64_t end_step, int64_t max_steps,
-                                int64_t per_run, struct arena *arena, struct series **out,
-                                size_t *n, int *found)
-{
-    const char *params[] = {run_id, key};
-    PGresult *res = NULL;
-    struct history_start from = {0};
-    struct bulk_walk w = {.hi = has_range ? end_step : INT64_MAX};
-
-    *found = 0;
-    int rc = db_exec_prepared("history_bulk_packed", packed_sql, 2, params, &res);
-    if (rc != DB_OK)
-        return rc;
-    *found = PQgetvalue(res, 0, 0)[0] == 't';
-    PQclear(res);
-    if (!*found)
-        return DB_OK;
-    if (has_range && start_step > INT64_MIN) { /* past every point of the step before */
-        from.has_after = 1;
-        from.step = start_step - 1;
-        from.timestamp = INT64_MAX;
-        from.value = NAN;
-    }
-    rc = bulk_walk_series(run_id, key, &from, &w);
-    if (rc != DB_OK || w.steps == 0)
-        goto out;
-    struct bulk_walk pick = {.hi = w.last_step,
-                             .pick = 1,
-                             .total = w.steps,
-                             .max_steps = max_steps,
-                             .stride = (int64_t)ceil((double)w.steps / (double)max_steps),
-                             .per_run = per_run};
-    rc = bulk_walk_series(run_id, key, &from, &pick);
-    if (rc == DB_OK && pick.n > 0) {
-        struct series *s = arena_alloc(arena, sizeof *s);
-        const char *k = arena_strdup(arena, key);
-        s->run_index = 0;
-        s->key_index = 0;
-        s->n = pick.n;
-        s->points = arena_alloc(arena, pick.n * sizeof *s->points);
-        for (size_t i = 0; i < pick.n; i++) {
-            s->points[i] = pick.points[i];
-            s->points[i].key = k;
-            s->points[i].link = NULL;
-        }
-        *out = s;
-        *n = 1;
-    }
-    free(pick.points);
-out:
-    free(w.points);
-    return rc;
-}
-
 int store_history_bulk_interval(const char *const *run_ids, size_t nruns, const char *key,
                                 int has_range, int64_t start_step, int64_t end_step,
                                 int64_t max_steps, int64_t per_run, struct arena *arena,
@@ -598,13 +462,11 @@ int store_history_bulk_interval(const char *const *run_ids, size_t nruns, const 
 
     *out = NULL;
     *n = 0;
-    if (nruns == 1) {
-        int packed;
-        int rc = bulk_interval_packed(run_ids[0], key, has_range, start_step, end_step, max_steps,
-                                      per_run, arena, out, n, &packed);
-        if (rc != DB_OK || packed)
-            return rc;
-    }
+    int answered;
+    int rc = store_bulk_walk(run_ids, nruns, key, has_range, start_step, end_step, max_steps,
+                             per_run, arena, out, n, &answered);
+    if (rc != DB_OK || answered)
+        return rc;
     sbuf_init(&ids);
     uuid_array(&ids, run_ids, nruns);
     const char *params[] = {ids.data,
@@ -613,7 +475,7 @@ int store_history_bulk_interval(const char *const *run_ids, size_t nruns, const 
                             has_range ? su_i64(hi, end_step) : NULL,
                             su_i64(mx, max_steps),
                             su_i64(pr, per_run)};
-    int rc = exec_sampling(NULL, bulk_interval_sql, 6, params, &res);
+    rc = exec_sampling(NULL, bulk_interval_sql, 6, params, &res);
     sbuf_cleanup(&ids);
     if (rc != DB_OK)
         return rc;

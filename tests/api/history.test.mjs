@@ -507,4 +507,40 @@ describe('streamed history, downsample and bulk-interval edges', () => {
         assert.deepEqual(r.metrics.map(({ run_id, step, timestamp, value }) => ({ run_id, step, timestamp, value })),
             expectedBulk(inRange, 9).map(({ run_id, step, timestamp, value }) => ({ run_id, step, timestamp, value })));
     });
+
+    test('bulk interval: repeated and unknown runs, NaN and infinities in order, the per-run cap', { timeout: 60000 }, async () => {
+        const rand = rng(11);
+        const special = [NaN, Infinity, -Infinity, 0, -1e308, 5e-324];
+        const a = { id: (await c.createRun(exp)).info.run_id, points: [] };
+        for (let i = 0; i < 600; i++) {
+            const v = i % 5 === 0 ? special[(i / 5) % special.length] : rand();
+            a.points.push({ key: 'x', value: v, timestamp: 100 + (i % 3), step: Math.floor(i / 4) * 3 });
+        }
+        a.points = [...new Map(a.points.map((p) => [`${p.step}/${p.timestamp}/${p.value}`, p])).values()];
+        await logAll(a.id, a.points.map((p) => ({ ...p, value: toWire(p.value) })));
+        const b = { id: (await c.createRun(exp)).info.run_id, points: [] };
+        for (let i = 0; i < 50; i++) b.points.push({ key: 'x', value: i, timestamp: 1, step: 1000 + i * 7 });
+        await logAll(b.id, b.points);
+        const unknown = { id: 'f'.repeat(32), points: [] };
+        const shape = (ms) => ms.map(({ run_id, step, timestamp, value }) => ({ run_id, step, timestamp, value: String(fromWire(value)) }));
+        for (const list of [[a, unknown, b, a], [b, a], [unknown, a]]) {
+            for (const maxResults of [1, 13, 2500]) {
+                const r = await c.get(BULK, { run_ids: list.map((x) => x.id), metric_key: 'x', max_results: maxResults });
+                assert.deepEqual(shape(assertOk(r).metrics), shape(expectedBulk(list, maxResults)),
+                    `runs ${list.map((x) => x.id.slice(0, 4)).join(',')}, max_results ${maxResults}`);
+            }
+        }
+        assert.deepEqual(assertOk(await c.get(BULK, { run_ids: [unknown.id, unknown.id], metric_key: 'x' })), {});
+        assert.deepEqual(assertOk(await c.get(BULK, { run_ids: [a.id, b.id], metric_key: 'nosuch' })), {});
+
+        // 26,000 points at two steps: each run gives at most 25,000, the first in order
+        const big = { id: (await c.createRun(exp)).info.run_id, points: [] };
+        for (let i = 0; i < 26000; i++) big.points.push({ key: 'x', value: i % 10, timestamp: i, step: i < 13000 ? 0 : 5 });
+        await logAll(big.id, big.points);
+        const r = assertOk(await c.get(BULK, { run_ids: [b.id, big.id], metric_key: 'x', max_results: 10 }, { timeoutMs: 60000 }));
+        const mine = r.metrics.filter((m) => m.run_id === big.id);
+        assert.equal(mine.length, 25000, 'capped at 25,000 points a run');
+        assert.deepEqual(mine.slice(-2).map((m) => [m.step, m.timestamp]), [[5, 24998], [5, 24999]], 'the first 25,000 in order');
+        assert.equal(r.metrics.filter((m) => m.run_id === b.id).length, expectedBulk([b, big], 10).filter((m) => m.run_id === b.id).length);
+    });
 });
