@@ -115,6 +115,11 @@ void db_configure(const char *conninfo, int statement_timeout_ms)
     db_statement_timeout_ms = statement_timeout_ms;
 }
 
+int db_statement_timeout(void)
+{
+    return db_statement_timeout_ms;
+}
+
 static long long now_ms(void)
 {
     struct timespec ts;

@@ -14,6 +14,11 @@
  * Call once before any request thread starts. Copies conninfo. */
 void db_configure(const char *conninfo, int statement_timeout_ms);
 
+/* The statement timeout db_configure set, in milliseconds (0: none): the
+ * budget of work that spans several statements, such as a walk of many
+ * series page by page. */
+int db_statement_timeout(void);
+
 /* Opens one connection now and checks it answers; used at start-up and by
  * /health. Returns DB_OK or DB_UNAVAILABLE. */
 enum db_status db_ping(void);

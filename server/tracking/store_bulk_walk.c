@@ -11,6 +11,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "common/xalloc.h"
 #include "db/db.h"
@@ -103,10 +104,19 @@ static int visit(struct walk *w, const struct metric *p)
     return 0;
 }
 
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 /* Walks run_id's series of key from `from` until visit ends it or the
- * series does. A run, key or series that does not exist walks nothing. */
+ * series does. A run, key or series that does not exist walks nothing.
+ * DB_TIMEOUT once the clock passes deadline_ms (0: none): the request's
+ * walks together get the time one statement would. */
 static int walk_series(const char *run_id, const char *key, const struct history_start *from,
-                       struct walk *w)
+                       double deadline_ms, struct walk *w)
 {
     struct history_cursor *c = NULL;
     int rc = store_history_open(run_id, key, from, 0, &c);
@@ -124,6 +134,10 @@ static int walk_series(const char *run_id, const char *key, const struct history
         rc = store_history_settle(c);
         if (rc != DB_OK || n == 0 || done)
             break;
+        if (deadline_ms > 0 && now_ms() > deadline_ms) {
+            rc = DB_TIMEOUT;
+            break;
+        }
     }
     store_history_close(c);
     return rc;
@@ -184,6 +198,8 @@ int store_bulk_walk(const char *const *run_ids, size_t nruns, const char *key, i
         from.timestamp = INT64_MAX;
         from.value = NAN;
     }
+    int budget = db_statement_timeout();
+    double deadline = budget > 0 ? now_ms() + budget : 0;
     runs = xcalloc(nruns, sizeof *runs);
     for (size_t r = 0; r < nruns; r++) {
         struct walk *w = &runs[r];
@@ -191,7 +207,7 @@ int store_bulk_walk(const char *const *run_ids, size_t nruns, const char *key, i
         w->seen = &all;
         w->merged = &next;
         next.n = 0;
-        rc = walk_series(run_ids[r], key, &from, w);
+        rc = walk_series(run_ids[r], key, &from, deadline, w);
         if (rc != DB_OK || w->too_many)
             goto out; /* too_many: not answered, the statement serves it */
         while (w->seen_at < all.n)
@@ -229,7 +245,7 @@ int store_bulk_walk(const char *const *run_ids, size_t nruns, const char *key, i
         if (runs[r].steps == 0)
             continue;
         struct walk pick = {.hi = runs[r].last, .pick = 1, .sampled = &sampled, .per_run = per_run};
-        rc = walk_series(run_ids[r], key, &from, &pick);
+        rc = walk_series(run_ids[r], key, &from, deadline, &pick);
         if (rc == DB_OK && pick.n > 0)
             take_series(&(*out)[(*n)++], r, key, &pick, arena);
         free(pick.points);

@@ -21,7 +21,8 @@
  * should serve it (one live run, or more distinct steps than are worth
  * holding). Each run is read twice, by keyset pages: the first walk
  * counts its distinct steps, the second keeps the points at the sampled
- * ones, up to the last step the first walk saw. Returns DB_OK or a
+ * ones, up to the last step the first walk saw. The walks together get
+ * the statement timeout's time (DB_TIMEOUT past it). Returns DB_OK or a
  * negative db_status. */
 int store_bulk_walk(const char *const *run_ids, size_t nruns, const char *key, int has_range,
                     int64_t start_step, int64_t end_step, int64_t max_steps, int64_t per_run,

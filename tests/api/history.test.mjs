@@ -5,7 +5,7 @@
 // answers computed here.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { useStack, client, api, PREFIXES, assertOk, assertError, uniqueName } from './harness.mjs';
+import { useStack, client, api, PREFIXES, assertOk, assertError, uniqueName, startServer } from './harness.mjs';
 
 const stack = useStack({ before, after });
 
@@ -542,5 +542,39 @@ describe('streamed history, downsample and bulk-interval edges', () => {
         assert.equal(mine.length, 25000, 'capped at 25,000 points a run');
         assert.deepEqual(mine.slice(-2).map((m) => [m.step, m.timestamp]), [[5, 24998], [5, 24999]], 'the first 25,000 in order');
         assert.equal(r.metrics.filter((m) => m.run_id === b.id).length, expectedBulk([b, big], 10).filter((m) => m.run_id === b.id).length);
+    });
+});
+
+describe('bulk interval walks within the statement timeout', () => {
+    // Several runs are walked page by page in exptrackd (store_bulk_walk.c):
+    // the walks together get the time one statement gets, then a 503. 100
+    // runs of 10,000 points: each statement is a few ms, well inside 100 ms,
+    // but the walks of a million points are not.
+    test('a walk past --statement-timeout answers 503 TEMPORARILY_UNAVAILABLE; the server goes on', { timeout: 180000 }, async (t) => {
+        const c = client(stack.base);
+        const exp = await c.createExperiment(uniqueName('walk-timeout'));
+        const ids = [];
+        for (let r = 0; r < 100; r++) ids.push((await c.createRun(exp)).info.run_id);
+        for (let g = 0; g < ids.length; g += 10) {
+            await Promise.all(ids.slice(g, g + 10).map(async (id) => {
+                for (let b = 0; b < 10; b++) {
+                    const metrics = Array.from({ length: 1000 }, (_, i) => ({ key: 'w', value: i, timestamp: 1, step: b * 1000 + i }));
+                    await c.ok('POST', '/runs/log-batch', { run_id: id, metrics });
+                }
+            }));
+        }
+        const srv = await startServer({ databaseUrl: stack.pg.url, args: ['--statement-timeout', '100'] });
+        t.after(() => srv.stop());
+        const slow = await api(srv.url, 'GET', '/api/2.0/mlflow/metrics/get-history-bulk-interval',
+            { run_ids: ids, metric_key: 'w', max_results: 2500 });
+        assertError(slow, 503, 'TEMPORARILY_UNAVAILABLE');
+        assert.doesNotMatch(srv.log(), /statement timeout during/, 'the walk\'s budget ran out, not one statement');
+        const quick = await api(srv.url, 'GET', '/api/2.0/mlflow/metrics/get-history-bulk-interval',
+            { run_ids: ids.slice(0, 2), metric_key: 'w', start_step: 10, end_step: 20 });
+        assert.equal(assertOk(quick).metrics.length, 22, 'a small walk on the same server is answered');
+        // the default timeout (30 s) walks the whole request: every 4th step and the last, a run
+        const whole = assertOk(await api(stack.base, 'GET', '/api/2.0/mlflow/metrics/get-history-bulk-interval',
+            { run_ids: ids, metric_key: 'w', max_results: 2500 }, { timeoutMs: 60000 }));
+        assert.equal(whole.metrics.length, 100 * 2501);
     });
 });

@@ -22,7 +22,10 @@
 //     at 300 runs, buckets of 100 steps: every point read); median of 3
 //     each, wall time and the CPU time of exptrackd and PostgreSQL
 //     (HISTORY_BENCH_PIDS: their pids, from history.sh). Read right after
-//     the load, as the dashboard would after a sweep. 0 runs: skipped.
+//     the load, as the dashboard would after a sweep. Then the same series
+//     as the MLflow UI reads them: get-history-bulk-interval, 100 runs a
+//     request, max_results=320, median of 3, against the 400-point read.
+//     0 runs: skipped.
 // Every reply is checked (point count, order, first/last/min/max kept), so a
 // fast wrong answer fails the benchmark.
 //
@@ -258,6 +261,34 @@ async function chartRead(base, runs, maxPoints) {
     return replies;
 }
 
+// The same runs' charts as the MLflow UI reads them: get-history-bulk-interval
+// with BULK_CHART_RUNS run ids a request (one request per metric and group,
+// all at once), BULK_CHART_POINTS sampled steps. Each run's reply must hold
+// its first and last step and every point at the sampled steps (one a step).
+const BULK_CHART_RUNS = 100;
+const BULK_CHART_POINTS = 320;
+async function bulkChartRead(base, runs) {
+    const reqs = [];
+    for (const key of CHART_KEYS) {
+        for (let c = 0; c < runs.length; c += BULK_CHART_RUNS) {
+            const ids = runs.slice(c, c + BULK_CHART_RUNS);
+            reqs.push(call(base, 'GET', '/api/2.0/mlflow/metrics/get-history-bulk-interval' + query({ run_ids: ids, metric_key: key, max_results: BULK_CHART_POINTS }))
+                .then((j) => ({ j, ids })));
+        }
+    }
+    let points = 0;
+    for (const { j, ids } of await Promise.all(reqs)) {
+        const ms = j.metrics || [];
+        points += ms.length;
+        for (const id of ids) {
+            const mine = ms.filter((m) => m.run_id === id);
+            check(mine.length >= BULK_CHART_POINTS / 2 && mine.length <= BULK_CHART_POINTS + 2 && mine[0].step === 0 && mine.at(-1).step === CHART_STEPS - 1,
+                `bulk chart: ${mine.length} points, first ${mine[0]?.step}, last ${mine.at(-1)?.step}`);
+        }
+    }
+    return points;
+}
+
 function checkDown(j, maxPoints) {
     const s = j.series?.[0];
     check(s && s.total_points === POINTS, `total_points ${s?.total_points}`);
@@ -317,6 +348,7 @@ async function main() {
 
     // the experiment chart view (issue 17)
     const chart = [];
+    let bulkChart = null;
     if (CHART_RUNS > 0) {
         const runs = await loadChart(base);
         const span = CHART_STEPS - 1;
@@ -336,6 +368,17 @@ async function main() {
             const w = Math.floor(span / Math.floor(maxPoints / 4)) + 1;
             chart.push({ maxPoints, w, wall, cpu, points });
         }
+        await bulkChartRead(base, runs); // warm-up
+        const wall = [], cpu = [];
+        let points = 0;
+        for (let i = 0; i < 3; i++) {
+            const c0 = cpuMs();
+            const t0 = performance.now();
+            points = await bulkChartRead(base, runs);
+            wall.push(performance.now() - t0);
+            if (c0 !== null) cpu.push(cpuMs() - c0);
+        }
+        bulkChart = { wall, cpu, points };
     }
 
     const s = full.ms / 1000;
@@ -351,6 +394,11 @@ async function main() {
     for (const x of chart) {
         const cpu = x.cpu.length ? `; exptrackd + PostgreSQL CPU ${median(x.cpu).toFixed(0)} ms (samples ${fmt(x.cpu)})` : '';
         console.log(`chart view: ${CHART_RUNS * CHART_KEYS.length} series of ${CHART_STEPS} steps at max_points=${x.maxPoints} (buckets of ${x.w} steps, ${x.w >= 1024 ? 'from blocks' : 'every point read'}; median of 3): ${median(x.wall).toFixed(0)} ms  (${x.points} points; samples ms: ${fmt(x.wall)}${cpu})`);
+    }
+    if (bulkChart) {
+        const cpu = bulkChart.cpu.length ? `; exptrackd + PostgreSQL CPU ${median(bulkChart.cpu).toFixed(0)} ms (samples ${fmt(bulkChart.cpu)})` : '';
+        const ref = chart.find((x) => x.maxPoints === 400);
+        console.log(`chart view as the MLflow UI reads it: get-history-bulk-interval of the same series, ${BULK_CHART_RUNS} runs a request, max_results=${BULK_CHART_POINTS} (median of 3): ${median(bulkChart.wall).toFixed(0)} ms  (${bulkChart.points} points; samples ms: ${fmt(bulkChart.wall)}${cpu})${ref ? `; / the dashboard's read at max_points=400: ${(median(bulkChart.wall) / median(ref.wall)).toFixed(2)}` : ''}`);
     }
     console.log('');
     console.log(`goal: full read < ${FULL_GOAL_S} s: ${s < FULL_GOAL_S ? 'PASS' : 'FAIL'} (${s.toFixed(3)} s)`);
