@@ -253,7 +253,9 @@ static int member_text(struct span_writer *w, struct jt t, const char *key, stru
 }
 
 /* One stored event {name, time_unix_nano, attributes} as OTLP; events
- * without a name or a time are left out, as before. */
+ * without a name or a time are left out, as before, and so is one whose
+ * time is not a number or a string (the stored text is not trusted: an
+ * object copied as it was could carry bytes JSON does not allow). */
 static int otlp_event(struct span_writer *w, struct jt *t, int *first)
 {
     struct jt name, time, attrs;
@@ -267,9 +269,13 @@ static int otlp_event(struct span_writer *w, struct jt *t, int *first)
     struct sbuf *b = w->out;
     size_t mark = b->len;
     sbuf_adds(b, *first ? "{\"time_unix_nano\":" : ",{\"time_unix_nano\":");
-    sbuf_add(b, time.p, (size_t)(time.end - time.p));
+    int time_ok = 0;
+    if (jt_kind(&time) == JT_INT || jt_kind(&time) == JT_REAL)
+        time_ok = copy_token(&time, b) == 0;
+    else if (jt_kind(&time) == JT_STRING)
+        time_ok = copy_string(w, &time, b) == 0;
     sbuf_adds(b, ",\"name\":");
-    if (jt_kind(&name) != JT_STRING || copy_string(w, &name, b) < 0) {
+    if (!time_ok || jt_kind(&name) != JT_STRING || copy_string(w, &name, b) < 0) {
         rewind_to(b, mark);
         return 0;
     }
