@@ -6,7 +6,7 @@
  * calls metric_points() again for each sampled step of each run. 100,000
  * packed points at 1,000 steps took 0.27-0.31 s that way; the history
  * reader, which unpacks chunks in C, reads them in about 0.02 s a walk
- * (docs/benchmarks.md, "Compaction passes and packed bulk intervals"). */
+ * (docs/benchmarks.md, "Compaction passes and walked bulk intervals"). */
 #include "store_bulk_walk.h"
 
 #include <math.h>
