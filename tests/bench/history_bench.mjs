@@ -393,7 +393,7 @@ async function main() {
     console.log(`  unpaged read of that series, taken alternately with it (median of ${PAGED_SAMPLES}): ${unpaged.toFixed(1)} ms  (samples ms: ${fmt(unpagedMs)}); paged / unpaged: ${ratio.toFixed(2)}`);
     for (const x of chart) {
         const cpu = x.cpu.length ? `; exptrackd + PostgreSQL CPU ${median(x.cpu).toFixed(0)} ms (samples ${fmt(x.cpu)})` : '';
-        console.log(`chart view: ${CHART_RUNS * CHART_KEYS.length} series of ${CHART_STEPS} steps at max_points=${x.maxPoints} (buckets of ${x.w} steps, ${x.w >= 1024 ? 'from blocks' : 'every point read'}; median of 3): ${median(x.wall).toFixed(0)} ms  (${x.points} points; samples ms: ${fmt(x.wall)}${cpu})`);
+        console.log(`chart view: ${CHART_RUNS * CHART_KEYS.length} series of ${CHART_STEPS} steps at max_points=${x.maxPoints} (buckets of ${x.w} steps, ${x.w >= 256 ? 'from blocks' : 'every point read'}; median of 3): ${median(x.wall).toFixed(0)} ms  (${x.points} points; samples ms: ${fmt(x.wall)}${cpu})`);
     }
     if (bulkChart) {
         const cpu = bulkChart.cpu.length ? `; exptrackd + PostgreSQL CPU ${median(bulkChart.cpu).toFixed(0)} ms (samples ${fmt(bulkChart.cpu)})` : '';
