@@ -6,8 +6,8 @@
 
 #include <pthread.h>
 #include <stdio.h>
-#include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/worker.h"
 #include "db/db.h"
@@ -30,18 +30,11 @@ static int stopping(void)
     return stop;
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 int compact_pass(int64_t delay_s, struct compact_result *result)
 {
     int64_t ids[COMPACT_BATCH], last = -1;
     size_t n, walked;
-    double start = now_ms();
+    double start = clock_ms();
     int status = 0;
 
     *result = (struct compact_result){0};
@@ -66,7 +59,7 @@ int compact_pass(int64_t delay_s, struct compact_result *result)
             break;
     }
 out:
-    result->ms = now_ms() - start;
+    result->ms = clock_ms() - start;
     return status;
 }
 

@@ -11,9 +11,9 @@
 
 #include <math.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "common/xalloc.h"
+#include "core/clock.h"
 #include "db/db.h"
 #include "store_history.h"
 
@@ -104,13 +104,6 @@ static int visit(struct walk *w, const struct metric *p)
     return 0;
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* Walks run_id's series of key from `from` until visit ends it or the
  * series does. A run, key or series that does not exist walks nothing.
  * DB_TIMEOUT once the clock passes deadline_ms (0: none): the request's
@@ -134,7 +127,7 @@ static int walk_series(const char *run_id, const char *key, const struct history
         rc = store_history_settle(c);
         if (rc != DB_OK || n == 0 || done)
             break;
-        if (deadline_ms > 0 && now_ms() > deadline_ms) {
+        if (deadline_ms > 0 && clock_ms() > deadline_ms) {
             rc = DB_TIMEOUT;
             break;
         }
@@ -199,7 +192,7 @@ int store_bulk_walk(const char *const *run_ids, size_t nruns, const char *key, i
         from.value = NAN;
     }
     int budget = db_statement_timeout();
-    double deadline = budget > 0 ? now_ms() + budget : 0;
+    double deadline = budget > 0 ? clock_ms() + budget : 0;
     runs = xcalloc(nruns, sizeof *runs);
     for (size_t r = 0; r < nruns; r++) {
         struct walk *w = &runs[r];
