@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { startPostgres, startServer, client, REPO_ROOT } from '../api/harness.mjs';
+import { startPostgres, startServer, client, openStream, REPO_ROOT } from '../api/harness.mjs';
 
 export const OUT_DIR = process.env.EXPTRACK_TEST_OUT || path.join(REPO_ROOT, 'tests', 'out', 'browser');
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -182,6 +182,37 @@ export async function serverFilters(api) {
 /** The text of the cells of column idx (0-based) of the runs table. */
 export async function columnTexts(page, idx) {
     return await page.$$eval(`table.runs tbody tr[data-run] td:nth-child(${idx + 1})`, (tds) => tds.map((t) => t.textContent.trim()));
+}
+
+/**
+ * Holds the page's live streams (GET exptrack/stream) until the returned
+ * release() is called, so that a change can be made after the page's first
+ * read and before its stream starts.
+ */
+export async function holdStreams(page) {
+    let release;
+    const held = new Promise((resolve) => { release = resolve; });
+    await page.route('**/api/2.0/exptrack/stream?*', async (route) => { await held; await route.continue(); });
+    return release;
+}
+
+/**
+ * Runs write() with a stream of `query` open beside it and resolves once
+ * that stream has carried an `event` event after it: the server has then
+ * sent the change to every stream it had, and a stream opened later gets
+ * no event for it.
+ */
+export async function writeSeenByHub(base, query, event, write) {
+    const watcher = await openStream(base, query);
+    try {
+        assert.equal(watcher.status, 200);
+        await watcher.waitFor((x) => x.retry !== undefined, 5000);
+        const seen = watcher.items.length;
+        await write();
+        await watcher.waitFor((x) => x.event === event, 5000, seen);
+    } finally {
+        watcher.close();
+    }
 }
 
 export { assert, client };

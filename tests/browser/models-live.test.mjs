@@ -1,9 +1,10 @@
 // Logged models live (issue 17, point 3): the experiment's Models tab and a
 // logged model's page follow the stream's logged-model events (models=true):
 // a model created, finalized or tagged through the API shows up without a
-// reload. Data through the real API; no console errors.
+// reload, also when it is written before the page's stream has opened (the
+// page reads again once it opens). Data through the real API; no console errors.
 import { test, describe, before, after } from 'node:test';
-import { useBrowserStack, assert } from './helpers.mjs';
+import { useBrowserStack, holdStreams, writeSeenByHub, assert } from './helpers.mjs';
 
 describe('logged models live', () => {
     const s = useBrowserStack({ before, after });
@@ -16,12 +17,15 @@ describe('logged models live', () => {
         const page = await s.page();
         const errors = [];
         page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+        const release = await holdStreams(page);
         await page.goto(`${s.base}/#/logged-models?exp=${exp}`);
         await page.waitForSelector(`table.logged-models tr[data-model="${first}"]`);
         assert.equal(await page.textContent(`tr[data-model="${first}"] td:nth-child(2)`), 'PENDING');
         assert.equal(await page.isVisible('.page-head .live'), true);
-        await page.waitForTimeout(300); // the stream is open once the page is drawn; give it a moment
-        await s.api.ok('PATCH', `/logged-models/${first}`, { status: 'LOGGED_MODEL_READY' });
+        // finalized before the page's stream has opened: read once it opens
+        await writeSeenByHub(s.base, { experiment_id: exp, models: 'true' }, 'models',
+            () => s.api.ok('PATCH', `/logged-models/${first}`, { status: 'LOGGED_MODEL_READY' }));
+        release();
         await page.waitForFunction((id) => document.querySelector(`tr[data-model="${id}"] td:nth-child(2)`)?.textContent === 'READY', first, { timeout: 5000 });
         const second = await create('second-model');
         await page.waitForSelector(`table.logged-models tr[data-model="${second}"]`, { timeout: 5000 });
@@ -37,7 +41,6 @@ describe('logged models live', () => {
         await page.goto(`${s.base}/#/logged-model/${id}`);
         await page.waitForSelector('#view[data-ready="1"] .lm-overview');
         assert.equal(await page.textContent('.page-head .lm-status'), 'PENDING');
-        await page.waitForTimeout(300);
         await s.api.ok('PATCH', `/logged-models/${id}`, { status: 'LOGGED_MODEL_READY' });
         await page.waitForFunction(() => document.querySelector('.page-head .lm-status')?.textContent === 'READY', null, { timeout: 5000 });
         await s.api.ok('PATCH', `/logged-models/${id}/tags`, { tags: [{ key: 'reviewer', value: 'dana' }] });

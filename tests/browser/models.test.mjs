@@ -6,7 +6,7 @@
 // experiment's Models tab, prompts (versions, aliases, a line diff), live
 // updates, keyboard and phone width; and no console errors anywhere.
 import { test, describe, before, after } from 'node:test';
-import { useBrowserStack, screenshot, coloredPixels, assert } from './helpers.mjs';
+import { useBrowserStack, screenshot, coloredPixels, holdStreams, writeSeenByHub, assert } from './helpers.mjs';
 import { seedModels } from './models-data.mjs';
 
 describe('models, versions, prompts, logged models', () => {
@@ -200,6 +200,9 @@ describe('models, versions, prompts, logged models', () => {
             return model.info.model_id;
         };
         const page = await s.page();
+        // the streams stay closed: the page's reads are counted, and an open
+        // stream makes it read everything once more (live: openResync)
+        await holdStreams(page);
         let reads = [];
         page.on('request', (r) => { if (/\/model-versions\/(get|search)\?/.test(r.url())) reads.push(new URL(r.url())); });
         await page.goto(`${s.base}/#/logged-model/${await tagged('tagged-only', named)}`);
@@ -439,6 +442,21 @@ describe('models, versions, prompts, logged models', () => {
         await page.waitForSelector('tr[data-model]');
         await s.api.ok('POST', '/registered-models/create', { name: 'fresh-model' });
         await page.waitForSelector('tr[data-model="fresh-model"]', { timeout: 5000 });
+        await page.close();
+    });
+
+    test('live: a change made before the stream opened is shown once it opens', async () => {
+        // The list is read first and the stream opened after: what commits in
+        // between sends no event, so the page reads again once the stream is open.
+        const page = await s.page();
+        const release = await holdStreams(page);
+        await page.goto(`${s.base}/#/models`);
+        await page.waitForSelector('tr[data-model="churn"]');
+        await writeSeenByHub(s.base, { registry: 'true' }, 'registry',
+            () => s.api.ok('POST', '/registered-models/create', { name: 'gap-model' }));
+        assert.equal(await page.$('tr[data-model="gap-model"]'), null, 'not shown before the stream opens');
+        release();
+        await page.waitForSelector('tr[data-model="gap-model"]', { timeout: 5000 });
         await page.close();
     });
 

@@ -2,7 +2,7 @@
 // metric grouped by prefix, drawn lazily; x axis, log scale and smoothing
 // controls live in the URL.
 import { test, describe, before, after } from 'node:test';
-import { useBrowserStack, seed, seedArtifacts, screenshot, assert, coloredPixels } from './helpers.mjs';
+import { useBrowserStack, seed, seedArtifacts, screenshot, assert, coloredPixels, holdStreams, writeSeenByHub } from './helpers.mjs';
 
 describe('run page', () => {
     const s = useBrowserStack({ before, after });
@@ -165,6 +165,23 @@ describe('run page', () => {
         await s.api.ok('POST', '/runs/update', { run_id: data.runs.slow, status: 'FINISHED', end_time: Date.now() });
         await page.waitForSelector('.page-head .badge.status-finished', { timeout: 5000 });
         assert.equal(await page.$('.page-head .live'), null);
+        await page.close();
+    });
+
+    test('points logged before the stream opened are shown once it opens', async () => {
+        const run = await s.api.createRun(data.expId, { run_name: 'gap' });
+        const id = run.info.run_id;
+        const points = (steps) => steps.map((step) => ({ key: 'loss', value: 1 / (step + 1), timestamp: Date.now(), step }));
+        await s.api.ok('POST', '/runs/log-batch', { run_id: id, metrics: points([0, 1, 2]) });
+        const page = await s.page();
+        const release = await holdStreams(page);
+        await page.goto(`${s.base}/#/run/${id}`);
+        await page.waitForSelector('.chart-card[data-metric="loss"][data-points="3"]');
+        await page.waitForSelector('.page-head .live[data-mode="stream"]');
+        await writeSeenByHub(s.base, { run_id: id }, 'run',
+            () => s.api.ok('POST', '/runs/log-batch', { run_id: id, metrics: points([3, 4]) }));
+        release();
+        await page.waitForSelector('.chart-card[data-metric="loss"][data-points="5"]', { timeout: 5000 });
         await page.close();
     });
 

@@ -61,10 +61,12 @@ export function follow(runIds, ctx, onChange, { pollMs = POLL_MS } = {}) {
         }
         if (stopped || !ctx.alive()) return 'stream';
         try {
+            // openResync: what the runs logged between the page's read and the
+            // stream's start is read once the stream is open.
             unwatch = live.watch({ runIds }, (ev) => {
                 if (ev?.kind === 'resync') everything();
                 else if (ev?.run_id) note(ev.run_id, [ev.kind]);
-            });
+            }, { openResync: true });
         } catch (e) {
             console.warn('live stream unavailable, polling', e);
             return poll();

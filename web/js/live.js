@@ -85,9 +85,10 @@ function connect(url, deliver, { openResync = false } = {}) {
 /**
  * Watches runs and experiments (every run of them). onEvent(data) gets the
  * parsed {run_id, experiment_id, kind} of each change, or {kind: 'resync'}
- * when changes may have been missed (reload what is shown). Returns stop().
+ * when changes may have been missed (reload what is shown; with openResync,
+ * also once each stream has opened). Returns stop().
  */
-export function watch({ runIds = [], experimentIds = [] } = {}, onEvent) {
+export function watch({ runIds = [], experimentIds = [] } = {}, onEvent, { openResync = false } = {}) {
     const runs = [...new Set(runIds.map(String))];
     const exps = [...new Set(experimentIds.map(String))];
     if (!runs.length && !exps.length) return () => {};
@@ -96,7 +97,7 @@ export function watch({ runIds = [], experimentIds = [] } = {}, onEvent) {
         if (stopped) return;
         try { onEvent(data); } catch (e) { console.warn('live: onEvent failed', e); }
     };
-    const stops = groups(runs, exps).map((g) => connect(streamUrl(g), deliver));
+    const stops = groups(runs, exps).map((g) => connect(streamUrl(g), deliver, { openResync }));
     return () => {
         stopped = true;
         for (const s of stops) s();
@@ -106,14 +107,15 @@ export function watch({ runIds = [], experimentIds = [] } = {}, onEvent) {
 /**
  * Watches the model registry (GET stream?registry=true): onEvent gets
  * {kind: 'registry'} after a committed registry change (which model is not
- * said: reload what is shown) or {kind: 'resync'}. Returns stop().
+ * said: reload what is shown) or {kind: 'resync'} (with openResync, also
+ * once the stream has opened). Returns stop().
  */
-export function watchRegistry(onEvent) {
+export function watchRegistry(onEvent, { openResync = false } = {}) {
     let stopped = false;
     const stop = connect(`${PATH}?registry=true`, (data) => {
         if (stopped) return;
         try { onEvent(data); } catch (e) { console.warn('live: onEvent failed', e); }
-    });
+    }, { openResync });
     return () => { stopped = true; stop(); };
 }
 

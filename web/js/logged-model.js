@@ -347,11 +347,11 @@ function follow(model, { show, showVersions, filesBox, ctx }) {
         watchModels(model.info.experiment_id, (ev) => {
             reread();
             if (ev.kind === 'resync') versions();
-        }),
+        }, { openResync: true }), // what was written before the streams opened is read then
         watchRegistry((ev) => {
             versions();
             if (ev.kind === 'resync') reread();
-        }),
+        }, { openResync: true }),
     ];
     ctx.onCleanup(() => { for (const s of stops) s(); });
 }

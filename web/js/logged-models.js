@@ -69,7 +69,8 @@ export async function render(root, { params }, ctx) {
             await drawModels(body, { exp, filter, sort, asc, token, input }, ctx);
             body.dataset.reads = String(++reads);
         }, 300);
-        const stop = watchModels(exp, (ev) => { if (ev.kind === 'models' || ev.kind === 'resync') again(); });
+        // openResync: a model written between the first read and the stream's start is read then
+        const stop = watchModels(exp, (ev) => { if (ev.kind === 'models' || ev.kind === 'resync') again(); }, { openResync: true });
         ctx.onCleanup(stop);
         liveBadge.hidden = false;
     }

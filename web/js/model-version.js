@@ -316,5 +316,5 @@ export async function render(root, { parts, params }, ctx) {
     };
     if (!await load()) return;
     const reload = debounce(() => { if (ctx.alive() && !dialogOpen()) load(); }, 300);
-    ctx.onCleanup(watchRegistry(reload));
+    ctx.onCleanup(watchRegistry(reload, { openResync: true })); // a change made before the stream opened is read then
 }

@@ -224,6 +224,6 @@ export async function render(root, { parts, params, early }, ctx) {
     }, 250);
     const timer = setInterval(() => { if (pending && !dialogOpen()) { pending = false; reload(); } }, 500);
     ctx.onCleanup(() => clearInterval(timer));
-    ctx.onCleanup(watchRegistry(reload));
+    ctx.onCleanup(watchRegistry(reload, { openResync: true })); // a change made before the stream opened is read then
     msg.textContent = '';
 }

@@ -101,5 +101,5 @@ export async function render(root, { params }, ctx) {
     };
     await load();
     const reload = debounce(() => { if (ctx.alive()) load(); }, 250);
-    ctx.onCleanup(watchRegistry(reload));
+    ctx.onCleanup(watchRegistry(reload, { openResync: true })); // a model made before the stream opened is read then
 }

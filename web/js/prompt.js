@@ -83,5 +83,5 @@ export async function render(root, { parts, params }, ctx) {
         return true;
     };
     if (!await load()) return;
-    ctx.onCleanup(watchRegistry(debounce(() => { if (ctx.alive()) load(); }, 250)));
+    ctx.onCleanup(watchRegistry(debounce(() => { if (ctx.alive()) load(); }, 250), { openResync: true }));
 }

@@ -48,5 +48,5 @@ export async function render(root, { params }, ctx) {
         body.dataset.loaded = String(Date.now());
     };
     await load();
-    ctx.onCleanup(watchRegistry(debounce(() => { if (ctx.alive()) load(); }, 250)));
+    ctx.onCleanup(watchRegistry(debounce(() => { if (ctx.alive()) load(); }, 250), { openResync: true }));
 }
