@@ -10,6 +10,14 @@
 
 #include "db/store.h"
 
+/* Points of every chunk of a series but its last: compaction numbers a
+ * series' points from 0 in (step, timestamp, value) order and puts point p
+ * in chunk p / CHUNK_POINTS (store_chunks.c's statement). As compaction
+ * only ever adds points, a point never moves to a lower chunk: once a
+ * full chunk's last point is read, no point after it is in that chunk or
+ * one before it, whatever compaction commits later. */
+#define CHUNK_POINTS 4096
+
 /* Element type oids of the chunk arrays (pg_type). */
 #define CHUNK_OID_INT4 23u
 #define CHUNK_OID_INT8 20u

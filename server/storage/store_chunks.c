@@ -43,7 +43,8 @@ static const char lock_sql[] =
  * equal (by float8 equality, as the primary key of metrics: -0 = 0) to a
  * chunk's point is dropped, the chunk's copy kept, and its block's count
  * (metric_blocks, which counted it when it was inserted) lowered. Points
- * are numbered in (step, timestamp, value) order and cut every 4,096; each
+ * are numbered in (step, timestamp, value) order and cut every 4,096
+ * (CHUNK_POINTS, which readers rely on); each
  * chunk stores its steps not at all (one point at each step from first to
  * last), as int4 offsets, or raw, and its timestamps as int4 offsets from
  * its lowest or raw (the CASE inside each array_agg keeps the offsets that

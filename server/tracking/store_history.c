@@ -29,6 +29,12 @@
 #define HISTORY_PAGE 16384
 #define HISTORY_FIRST_PAGE 1024
 
+/* A full chunk of the last chunk page read: its number and last point. */
+struct seen_chunk {
+    int32_t chunk;
+    struct metric last;
+};
+
 struct history_cursor {
     char run[8], key[4];    /* the run's and the key's ids, binary parameters */
     struct metric *page[2]; /* page[cur] is handed out; the other is being filled */
@@ -55,6 +61,12 @@ struct history_cursor {
     int64_t chunk_rows, narrow_rows, skip;
     struct metric *scratch; /* the page's unpacked chunks, then its narrow rows */
     size_t scratch_cap;
+    /* the full chunks (CHUNK_POINTS) of the last chunk page: the next page
+     * asks only for chunks after those whose last point lies at or before
+     * its keyset (without this, every page read again the chunk the page
+     * before had ended with, and unpacked it to skip all of it) */
+    struct seen_chunk *seen;
+    size_t nseen, seen_cap;
 };
 
 /* The series' run and key ids, looked up once per read (one small round
@@ -116,7 +128,7 @@ static const char next_page_sql[] =
 #define NARROW_END " ORDER BY step, timestamp, value LIMIT $3::bigint) m"
 static const char first_chunks_sql[] = CHUNK_ROWS NARROW_ROWS NARROW_END;
 static const char next_chunks_sql[] =
-    CHUNK_ROWS " AND c.last_step >= $5::bigint" NARROW_ROWS
+    CHUNK_ROWS " AND c.last_step >= $5::bigint AND c.chunk > $8::integer" NARROW_ROWS
                "   AND (step, timestamp, value) > ($5::bigint, $6::bigint, $7::float8)" NARROW_END;
 
 /* Settings of a page, local to its own (implicit) transaction. Without
@@ -144,14 +156,28 @@ static uint64_t get_be64(const char *p)
            (uint64_t)u[6] << 8 | (uint64_t)u[7];
 }
 
+/* The highest chunk number of the last chunk page whose points all lie at
+ * or before c->from: none after the keyset is in it or below it
+ * (CHUNK_POINTS says why only full chunks count). -1 when there is none. */
+static int32_t chunks_read_through(const struct history_cursor *c)
+{
+    int32_t through = -1;
+    for (size_t i = 0; i < c->nseen; i++) {
+        if (c->seen[i].chunk > through && chunk_point_cmp(&c->seen[i].last, &c->from) <= 0)
+            through = c->seen[i].chunk;
+    }
+    return through;
+}
+
 /* Sends the chunk-row statement for the page after c->from (when
  * has_from, else from the first point), asking for c->chunk_rows chunks
- * and c->narrow_rows narrow rows. */
+ * (after those the last page read to their end) and c->narrow_rows narrow
+ * rows. */
 static int send_chunks(struct history_cursor *c)
 {
     static const struct db_read_stmt setup = {
         "history_page_setup", page_setup_sql, 0, NULL, NULL, NULL};
-    char nlim[8], clim[8], step[8], ts[8], val[8];
+    char nlim[8], clim[8], step[8], ts[8], val[8], through[4];
     uint64_t bits;
     su_put_be64(nlim, (uint64_t)c->narrow_rows);
     su_put_be64(clim, (uint64_t)c->chunk_rows);
@@ -159,13 +185,14 @@ static int send_chunks(struct history_cursor *c)
     su_put_be64(ts, (uint64_t)c->from.timestamp);
     memcpy(&bits, &c->from.value, sizeof bits);
     su_put_be64(val, bits);
-    const char *values[] = {c->run, c->key, nlim, clim, step, ts, val};
-    const int lengths[] = {8, 4, 8, 8, 8, 8, 8};
-    const int formats[] = {1, 1, 1, 1, 1, 1, 1};
+    su_put_be32(through, (uint32_t)(c->has_from ? chunks_read_through(c) : -1));
+    const char *values[] = {c->run, c->key, nlim, clim, step, ts, val, through};
+    const int lengths[] = {8, 4, 8, 8, 8, 8, 8, 4};
+    const int formats[] = {1, 1, 1, 1, 1, 1, 1, 1};
     const struct db_read_stmt page =
         c->has_from ? (struct db_read_stmt){"history_next_chunks",
                                             next_chunks_sql,
-                                            7,
+                                            8,
                                             values,
                                             lengths,
                                             formats}
@@ -181,7 +208,7 @@ static int send_chunks(struct history_cursor *c)
  * the cursor's offset if it has one), at most c->size points and no more
  * than are left of the cursor's limit; the setting and the statement go in
  * one round trip (db_read_send). A packed series' page asks for as many
- * chunk rows as hold c->size points and hands out every point they hold
+ * chunk rows as hold that many points and hands out every point they hold
  * (up to the limit): its page is not cut at c->size. */
 static int send_page(struct history_cursor *c, const struct metric *after)
 {
@@ -196,11 +223,14 @@ static int send_page(struct history_cursor *c, const struct metric *after)
         c->has_from = after != NULL;
         if (after != NULL)
             c->from = *after;
-        c->narrow_rows = c->size;
-        c->chunk_rows = (c->size + 4095) / 4096;
+        c->narrow_rows = want;
+        c->chunk_rows = (want + CHUNK_POINTS - 1) / CHUNK_POINTS;
         int rc = send_chunks(c);
+        /* a chunk page hands out whole chunks: the next grows from what
+         * this one holds, not from the smaller size it was asked for */
+        int64_t grown = c->chunk_rows * CHUNK_POINTS * 4;
         if (rc == DB_OK)
-            c->size = c->size * 4 < HISTORY_PAGE ? c->size * 4 : HISTORY_PAGE;
+            c->size = grown < HISTORY_PAGE ? grown : HISTORY_PAGE;
         return rc;
     }
     c->packed[slot] = 0;
@@ -306,6 +336,7 @@ static int unpack_rows(struct history_cursor *c, const PGresult *res, size_t *nc
 
     *nc = *nn = 0;
     *rows = 0;
+    c->nseen = 0;
     /* chunk rows by chunk number: UNION ALL keeps its branches' order in
      * practice, and sorting the few rows makes it not matter */
     for (int i = 0; i < nrows && rc == 0; i++) {
@@ -328,6 +359,15 @@ static int unpack_rows(struct history_cursor *c, const PGresult *res, size_t *nc
         size_t n;
         rc = unpack_row(c, res, order[i], *nc, &n);
         *nc += n;
+        if (rc == 0 && n == CHUNK_POINTS) {
+            if (c->nseen == c->seen_cap) {
+                c->seen_cap = c->seen_cap ? c->seen_cap * 2 : 8;
+                c->seen = xrealloc(c->seen, c->seen_cap * sizeof *c->seen);
+            }
+            c->seen[c->nseen].chunk = be_int32(res, order[i], 0);
+            c->seen[c->nseen].last = c->scratch[*nc - 1];
+            c->nseen++;
+        }
     }
     if (rc == 0 && narrow >= 0)
         rc = unpack_row(c, res, narrow, *nc, nn);
@@ -610,6 +650,7 @@ void store_history_close(struct history_cursor *c)
     free(c->page[0]);
     free(c->page[1]);
     free(c->scratch);
+    free(c->seen);
     free(c);
 }
 

@@ -8,8 +8,12 @@
 # comparing a change with its base on a shared machine, where only reads
 # taken in turns (and CPU times) can be compared.
 #
+# With HISTORY_AB_PACKED=1 the run is finished and compacted first, so
+# both builds read the series from its chunks (as every finished run is
+# read ten minutes after it ends).
+#
 # usage: tests/bench/history_ab.sh OLD_BUILD_DIR NEW_BUILD_DIR
-# environment: HISTORY_AB_POINTS=100000 HISTORY_AB_ROUNDS=15
+# environment: HISTORY_AB_POINTS=100000 HISTORY_AB_ROUNDS=15 HISTORY_AB_PACKED=0
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,7 +29,14 @@ bench_ab_servers_start
 run_id=$(HISTORY_BENCH_POINTS=${HISTORY_AB_POINTS:-100000} HISTORY_BENCH_LOAD_ONLY=1 \
     node "$here/history_bench.mjs" "$old_url")
 [[ "$run_id" =~ ^[0-9a-f]{32}$ ]] || { log "loading the series failed: $run_id"; exit 1; }
-psql_ -d exptrack -c "VACUUM ANALYZE metrics"
+if [ "${HISTORY_AB_PACKED:-0}" = 1 ]; then
+    curl -sf -H 'Content-Type: application/json' \
+        --data-binary "{\"run_id\":\"$run_id\",\"status\":\"FINISHED\",\"end_time\":1}" \
+        "$url/api/2.0/mlflow/runs/update" >/dev/null
+    "$server_bin" compact --database-url "postgresql:///exptrack?host=$tmp&user=postgres" \
+        --compact-delay 0 >&2
+fi
+psql_ -d exptrack -c "VACUUM ANALYZE metrics, metric_chunks"
 HISTORY_AB_POSTMASTER=$(head -n 1 "$pgdata/postmaster.pid") \
     node "$here/history_ab.mjs" "$run_id" "${HISTORY_AB_ROUNDS:-15}" \
     "old=$old_url,$old_pid" "new=$url,$server_pid"
