@@ -306,25 +306,27 @@ int store_webhook_enqueue(enum webhook_change change, const char *name, int64_t 
     return rc;
 }
 
+/* Takes the next due delivery: one short statement, so the row lock lasts
+ * only while it runs; the lease keeps other workers off the row while this
+ * one delivers it. Prepared: an idle worker runs it once a second. */
+static const char claim_sql[] =
+    "UPDATE webhook_outbox o SET attempts = o.attempts + 1,"
+    "   next_attempt = clock_timestamp() + make_interval(secs => $1::int)"
+    " FROM webhooks w"
+    " WHERE o.id = (SELECT id FROM webhook_outbox WHERE state = 'pending'"
+    "   AND next_attempt <= clock_timestamp() ORDER BY next_attempt, id"
+    "   LIMIT 1 FOR UPDATE SKIP LOCKED) AND w.id = o.webhook_id"
+    " RETURNING o.id, o.attempts, w.url, w.secret, w.secret_sealed, w.id::text,"
+    "   jsonb_build_object('entity', o.entity, 'action', o.action, 'timestamp',"
+    "   to_char(o.event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '+00:00',"
+    "   'data', o.payload)::text";
+
 int store_webhook_claim(int lease_s, struct arena *arena, struct webhook_delivery *out)
 {
     PGresult *res = NULL;
     char lease[24];
     const char *params[] = {su_i64(lease, lease_s)};
-    /* One short statement: the row lock lasts only while it runs; the lease
-     * keeps other workers off the row while this one delivers it. */
-    int rc = db_exec(
-        "UPDATE webhook_outbox o SET attempts = o.attempts + 1,"
-        "   next_attempt = clock_timestamp() + make_interval(secs => $1::int)"
-        " FROM webhooks w"
-        " WHERE o.id = (SELECT id FROM webhook_outbox WHERE state = 'pending'"
-        "   AND next_attempt <= clock_timestamp() ORDER BY next_attempt, id"
-        "   LIMIT 1 FOR UPDATE SKIP LOCKED) AND w.id = o.webhook_id"
-        " RETURNING o.id, o.attempts, w.url, w.secret, w.secret_sealed, w.id::text,"
-        "   jsonb_build_object('entity', o.entity, 'action', o.action, 'timestamp',"
-        "   to_char(o.event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '+00:00',"
-        "   'data', o.payload)::text",
-        1, params, &res);
+    int rc = db_exec_prepared("webhook_claim", claim_sql, 1, params, &res);
     if (rc != DB_OK)
         return rc;
     if (PQntuples(res) == 0) {
