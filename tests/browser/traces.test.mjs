@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test, describe, before, after } from 'node:test';
-import { useBrowserStack, screenshot, assert } from './helpers.mjs';
+import { useBrowserStack, screenshot, holdStreams, writeSeenByHub, assert } from './helpers.mjs';
 import { api, assertOk } from '../api/harness.mjs';
 import { createTrace, chatTrace, wideTrace, otlpBody, hex } from './traces-data.mjs';
 
@@ -139,6 +139,22 @@ describe('traces views', () => {
         assert.ok(streams.some((q) => q.get('experiment_id') === exp && q.get('traces') === 'true'), 'the tab watches its experiment with traces=true');
         const id = await createTrace(s.base, exp, { name: 'fresh', when: Date.now(), ms: 5 });
         await page.waitForSelector(`table.traces tr[data-trace="${id}"].new-trace`, { timeout: 10000 });
+        assert.equal((await rowIds(page))[0], id);
+        await page.close();
+    });
+
+    test('a trace written before the tab\'s stream opened appears once it opens', async () => {
+        const page = await s.page();
+        const release = await holdStreams(page);
+        await page.goto(`${s.base}/#/traces?exp=${exp}`);
+        await page.waitForSelector('table.traces tbody tr[data-trace]');
+        let id;
+        await writeSeenByHub(s.base, { experiment_id: exp, traces: 'true' }, 'traces', async () => {
+            id = await createTrace(s.base, exp, { name: 'in-the-gap', when: Date.now(), ms: 5 });
+        });
+        assert.equal(await page.$(`table.traces tr[data-trace="${id}"]`), null, 'not shown before the stream opens');
+        release();
+        await page.waitForSelector(`table.traces tr[data-trace="${id}"]`, { timeout: 10000 });
         assert.equal((await rowIds(page))[0], id);
         await page.close();
     });
